@@ -1,0 +1,1 @@
+"""The qanat daemon: site config, clock, store, polling, jobs, sequencing, safety, CLI."""

@@ -1,0 +1,1 @@
+"""Modbus field I/O: device profiles, bus owners, decoding, simulated devices."""

@@ -1,0 +1,1 @@
+"""Pure agronomic computation: ET0, crops, soils, water balance, planning (numpy, numba)."""

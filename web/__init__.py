@@ -1,0 +1,1 @@
+"""Local web pages and the HTTP API (FastAPI)."""
