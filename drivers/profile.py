@@ -1,0 +1,419 @@
+"""Device profiles: register maps as data (``drivers/profiles/*.toml``).
+
+A profile describes one device model: its serial defaults, how many
+registers one read may cover, whether outputs are leases, and its points.
+Each point names its table (coil, discrete, input, holding), 0-based
+address, data type, scale and offset (value = raw × scale + offset), unit,
+valid range, error sentinels and whether it may be written.
+
+Points a controller relies on have standard names per device kind
+(:data:`KIND_POINTS`), each with a fixed unit, so code that reads a
+``flow_meter`` gets ``flow_rate`` in m3/h whichever meter is wired.
+
+Loading validates everything and names the file and key path of each
+problem: ``points[3].type: unknown type 'int17' (renke-rs-ecth-n01.toml)``.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.errors import ProfileError
+
+__all__ = [
+    "BUILTIN_PROFILE_DIR",
+    "KIND_POINTS",
+    "DataType",
+    "Lease",
+    "Point",
+    "Profile",
+    "ProfileLibrary",
+    "Table",
+    "load_profile",
+]
+
+BUILTIN_PROFILE_DIR = Path(__file__).parent / "profiles"
+
+
+class Table(enum.StrEnum):
+    """The four Modbus data tables."""
+
+    COIL = "coil"
+    DISCRETE = "discrete"
+    INPUT = "input"
+    HOLDING = "holding"
+
+    @property
+    def is_bit(self) -> bool:
+        return self in (Table.COIL, Table.DISCRETE)
+
+
+class DataType(enum.StrEnum):
+    """Encodings of a point in its registers (bytes big-endian within a word)."""
+
+    BOOL = "bool"
+    INT16 = "int16"
+    UINT16 = "uint16"
+    INT32 = "int32"
+    UINT32 = "uint32"
+    FLOAT32 = "float32"
+
+    @property
+    def width(self) -> int:
+        """Number of 16-bit registers (or bits, for BOOL) the type occupies."""
+        return 2 if self in (DataType.INT32, DataType.UINT32, DataType.FLOAT32) else 1
+
+
+class WordOrder(enum.StrEnum):
+    """Order of the two words of a 32-bit value."""
+
+    BIG = "big"  # high word first (Modbus convention)
+    LITTLE = "little"  # low word first (e.g. TUF-2000M meters)
+
+
+# Standard point names per device kind, with the unit each must be reported in.
+KIND_POINTS: dict[str, dict[str, str]] = {
+    "soil_probe": {"moisture": "%"},
+    "weather_station": {"air_temperature": "°C", "humidity": "%", "wind_speed": "m/s"},
+    "relay": {},
+    "flow_meter": {"flow_rate": "m3/h", "total": "m3"},
+    "ec_ph": {"ec": "mS/cm", "ph": "pH"},
+    "pressure": {"line_pressure": "kPa"},
+    "tank_level": {"level": "m"},
+    "injector": {"run": "", "rate_setpoint": "L/h"},
+}
+
+# Units the standard names may carry where more than one is meaningful.
+_OPTIONAL_UNITS: dict[str, str] = {
+    "temperature": "°C",
+    "rain": "mm",
+    "solar_radiation": "W/m2",
+    "pressure": "hPa",
+    "wind_direction": "°",
+    "filter_dp": "kPa",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One register-mapped quantity of a device."""
+
+    name: str
+    table: Table
+    address: int
+    type: DataType
+    word_order: WordOrder = WordOrder.BIG
+    scale: float = 1.0
+    offset: float = 0.0
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    writable: bool = False
+    sentinels: tuple[int, ...] = ()
+    description: str = ""
+
+    @property
+    def width(self) -> int:
+        """Registers (or bits) occupied."""
+        return self.type.width
+
+    @property
+    def end(self) -> int:
+        """One past the last address occupied."""
+        return self.address + self.width
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """How an output is opened so that it closes by itself.
+
+    ``flash_on``: a write-single-coil (function 05) to ``address_offset +
+    coil address`` whose 16-bit value is the on-time in ``unit_s`` steps;
+    the module switches the relay off when the time runs out. Writing again
+    restarts the timer, so a healthy controller renews the lease.
+    """
+
+    kind: str
+    address_offset: int
+    unit_s: float
+    max_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A device model's register map and serial defaults."""
+
+    name: str
+    model: str
+    kind: str
+    manufacturer: str
+    source: str
+    points: tuple[Point, ...]
+    baudrate: int = 9600
+    parity: str = "N"
+    stopbits: int = 1
+    max_read_registers: int = 64
+    read_gap: int = 0
+    lease: Lease | None = None
+    description: str = ""
+    _by_name: Mapping[str, Point] = field(default_factory=dict, repr=False, compare=False)
+
+    def point(self, name: str) -> Point:
+        """The point called ``name``; KeyError naming the profile otherwise."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"profile {self.name!r} has no point {name!r}") from None
+
+    def has_point(self, name: str) -> bool:
+        return name in self._by_name
+
+
+_DEVICE_KEYS = {
+    "model", "kind", "manufacturer", "source", "baudrate", "parity", "stopbits",
+    "max_read_registers", "read_gap", "word_order", "description",
+}  # fmt: skip
+_POINT_KEYS = {
+    "name", "table", "address", "type", "word_order", "scale", "offset", "unit", "min",
+    "max", "writable", "sentinels", "description",
+}  # fmt: skip
+_LEASE_KEYS = {"kind", "address_offset", "unit_s", "max_s"}
+
+
+class _Problems:
+    """Collects every problem of one file before raising, so a technician fixes all at once."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{path}: {message} ({self.filename})")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ProfileError("\n".join(self.items))
+
+
+def _unknown_keys(p: _Problems, path: str, data: Mapping[str, Any], known: set[str]) -> None:
+    for key in sorted(set(data) - known):
+        p.add(f"{path}.{key}" if path else key, "unknown key")
+
+
+def _number(p: _Problems, path: str, value: Any, *, integer: bool = False) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        p.add(path, f"expected a {'whole ' if integer else ''}number, got {value!r}")
+        return None
+    if integer and not isinstance(value, int):
+        p.add(path, f"expected a whole number, got {value!r}")
+        return None
+    return value
+
+
+def _enum(p: _Problems, path: str, value: Any, enum_cls: type[enum.StrEnum]) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        p.add(path, f"unknown {enum_cls.__name__.lower()} {value!r} (one of {allowed})")
+        return None
+
+
+def _parse_point(
+    p: _Problems, path: str, raw: Any, default_order: WordOrder
+) -> Point | None:
+    if not isinstance(raw, dict):
+        p.add(path, "expected a table")
+        return None
+    _unknown_keys(p, path, raw, _POINT_KEYS)
+    ok = True
+    for key in ("name", "table", "address", "type"):
+        if key not in raw:
+            p.add(f"{path}.{key}", "missing")
+            ok = False
+    if not ok:
+        return None
+    name = raw["name"]
+    if not isinstance(name, str) or not name.isidentifier():
+        p.add(f"{path}.name", f"must be an identifier, got {name!r}")
+    table = _enum(p, f"{path}.table", raw["table"], Table)
+    dtype = _enum(p, f"{path}.type", raw["type"], DataType)
+    order = _enum(p, f"{path}.word_order", raw.get("word_order", default_order), WordOrder)
+    address = _number(p, f"{path}.address", raw["address"], integer=True)
+    if address is not None and not 0 <= address <= 0xFFFF:
+        p.add(f"{path}.address", f"{address} outside 0..65535")
+    scale = _number(p, f"{path}.scale", raw.get("scale", 1.0))
+    if scale == 0:
+        p.add(f"{path}.scale", "must not be zero")
+    offset = _number(p, f"{path}.offset", raw.get("offset", 0.0))
+    lo = _number(p, f"{path}.min", raw["min"]) if "min" in raw else None
+    hi = _number(p, f"{path}.max", raw["max"]) if "max" in raw else None
+    if lo is not None and hi is not None and lo > hi:
+        p.add(f"{path}.min", f"min {lo} is above max {hi}")
+    writable = raw.get("writable", False)
+    if not isinstance(writable, bool):
+        p.add(f"{path}.writable", f"expected true or false, got {writable!r}")
+    sentinels = raw.get("sentinels", [])
+    if not isinstance(sentinels, list) or not all(isinstance(s, int) for s in sentinels):
+        p.add(f"{path}.sentinels", "expected a list of raw integer values")
+        sentinels = []
+    unit = raw.get("unit", "")
+    if not isinstance(unit, str):
+        p.add(f"{path}.unit", f"expected a string, got {unit!r}")
+    if table is not None and dtype is not None:
+        if table.is_bit != (dtype is DataType.BOOL):
+            p.add(f"{path}.type", f"type {dtype.value} does not fit table {table.value}")
+        if writable is True and table in (Table.DISCRETE, Table.INPUT):
+            p.add(f"{path}.writable", f"table {table.value} is read-only")
+    if (
+        table is None or dtype is None or order is None or address is None
+        or scale is None or offset is None or p.items
+    ):
+        return None
+    return Point(
+        name=name, table=table, address=int(address), type=dtype, word_order=order,
+        scale=float(scale), offset=float(offset), unit=unit, min=lo, max=hi,
+        writable=writable, sentinels=tuple(sentinels),
+        description=str(raw.get("description", "")),
+    )  # fmt: skip
+
+
+def _parse_lease(p: _Problems, raw: Any) -> Lease | None:
+    if not isinstance(raw, dict):
+        p.add("lease", "expected a table")
+        return None
+    _unknown_keys(p, "lease", raw, _LEASE_KEYS)
+    if raw.get("kind") != "flash_on":
+        p.add("lease.kind", f"unknown lease kind {raw.get('kind')!r} (one of flash_on)")
+        return None
+    offset = _number(p, "lease.address_offset", raw.get("address_offset"), integer=True)
+    unit_s = _number(p, "lease.unit_s", raw.get("unit_s"))
+    max_s = _number(p, "lease.max_s", raw.get("max_s"))
+    if unit_s is not None and unit_s <= 0:
+        p.add("lease.unit_s", "must be positive")
+    if max_s is not None and max_s <= 0:
+        p.add("lease.max_s", "must be positive")
+    if offset is None or unit_s is None or max_s is None:
+        return None
+    return Lease("flash_on", int(offset), float(unit_s), float(max_s))
+
+
+def _check_points(p: _Problems, kind: str, points: list[Point]) -> None:
+    seen: dict[str, int] = {}
+    for i, pt in enumerate(points):
+        if pt.name in seen:
+            first = seen[pt.name]
+            p.add(f"points[{i}].name", f"duplicate point {pt.name!r} (also points[{first}])")
+        seen.setdefault(pt.name, i)
+    occupied: dict[tuple[Table, int], str] = {}
+    for i, pt in enumerate(points):
+        for a in range(pt.address, pt.end):
+            other = occupied.get((pt.table, a))
+            if other is not None:
+                p.add(f"points[{i}].address", f"{pt.table.value} {a} overlaps point {other!r}")
+                break
+            occupied[(pt.table, a)] = pt.name
+    by_name = {pt.name: pt for pt in points}
+    for name, unit in KIND_POINTS.get(kind, {}).items():
+        if name not in by_name:
+            p.add("points", f"a {kind} profile must define point {name!r}")
+        elif unit and by_name[name].unit != unit:
+            got = by_name[name].unit
+            p.add(f"points.{name}.unit", f"must be {unit!r} for a {kind}, got {got!r}")
+    for name, unit in _OPTIONAL_UNITS.items():
+        if name in by_name and by_name[name].unit != unit:
+            p.add(f"points.{name}.unit", f"must be {unit!r}, got {by_name[name].unit!r}")
+
+
+def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
+    p = _Problems(filename)
+    _unknown_keys(p, "", data, {"device", "points", "lease"})
+    device = data.get("device")
+    if not isinstance(device, dict):
+        p.add("device", "missing [device] table")
+        p.raise_if_any()
+        raise AssertionError  # unreachable: raise_if_any raised
+    _unknown_keys(p, "device", device, _DEVICE_KEYS)
+    for key in ("model", "kind", "manufacturer", "source"):
+        if not isinstance(device.get(key), str) or not device.get(key):
+            p.add(f"device.{key}", "missing or empty")
+    kind = str(device.get("kind", ""))
+    if kind and kind not in KIND_POINTS:
+        p.add("device.kind", f"unknown kind {kind!r} (one of {', '.join(KIND_POINTS)})")
+    order = _enum(p, "device.word_order", device.get("word_order", "big"), WordOrder)
+    max_read = _number(
+        p, "device.max_read_registers", device.get("max_read_registers", 64), integer=True
+    )
+    if max_read is not None and not 1 <= max_read <= 125:
+        p.add("device.max_read_registers", f"{max_read} outside 1..125 (the Modbus limit)")
+    read_gap = _number(p, "device.read_gap", device.get("read_gap", 0), integer=True)
+    if device.get("parity", "N") not in ("N", "E", "O"):
+        p.add("device.parity", f"expected N, E or O, got {device.get('parity')!r}")
+    baud = _number(p, "device.baudrate", device.get("baudrate", 9600), integer=True)
+    stopbits = device.get("stopbits", 1)
+    if stopbits not in (1, 2):
+        p.add("device.stopbits", f"expected 1 or 2, got {stopbits!r}")
+    raw_points = data.get("points")
+    if not isinstance(raw_points, list) or not raw_points:
+        p.add("points", "missing: a profile needs at least one [[points]] entry")
+        raw_points = []
+    points = [
+        pt
+        for i, raw in enumerate(raw_points)
+        if (pt := _parse_point(p, f"points[{i}]", raw, order or WordOrder.BIG)) is not None
+    ]
+    lease = _parse_lease(p, data["lease"]) if "lease" in data else None
+    if lease is not None and not any(pt.table is Table.COIL and pt.writable for pt in points):
+        p.add("lease", "a lease needs writable coil points")
+    p.raise_if_any()
+    _check_points(p, kind, points)
+    p.raise_if_any()
+    return Profile(
+        name=name, model=device["model"], kind=kind, manufacturer=device["manufacturer"],
+        source=device["source"], points=tuple(points), baudrate=int(baud or 9600),
+        parity=device.get("parity", "N"), stopbits=stopbits,
+        max_read_registers=int(max_read or 64), read_gap=int(read_gap or 0), lease=lease,
+        description=str(device.get("description", "")),
+        _by_name={pt.name: pt for pt in points},
+    )  # fmt: skip
+
+
+def load_profile(path: Path) -> Profile:
+    """Load and validate one profile file; the profile's name is the file stem."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path.name}: not valid TOML: {exc}") from exc
+    return _parse(path.stem, path.name, data)
+
+
+class ProfileLibrary:
+    """Profiles by name: the shipped ones plus those in extra directories (site-specific)."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self._profiles = {pr.name: pr for pr in profiles}
+
+    @classmethod
+    def load(cls, *extra_dirs: Path) -> ProfileLibrary:
+        """Shipped profiles, then each extra directory (a later file overrides by name)."""
+        profiles: dict[str, Profile] = {}
+        for directory in (BUILTIN_PROFILE_DIR, *extra_dirs):
+            for path in sorted(directory.glob("*.toml")):
+                profiles[path.stem] = load_profile(path)
+        return cls(profiles.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._profiles
+
+    def __getitem__(self, name: str) -> Profile:
+        return self._profiles[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._profiles)
