@@ -1,0 +1,25 @@
+"""Crop library (FAO-56 Tables 11, 12, 17, 22) and crop coefficients through the season."""
+
+from models.crops.coefficients import (
+    adjust_for_climate,
+    climate_adjustment,
+    depletion_fraction,
+    height_m,
+    kc_on_day,
+    root_depth_m,
+)
+from models.crops.library import Crop, CropDataError, crop, crop_keys, load_crops
+
+__all__ = [
+    "Crop",
+    "CropDataError",
+    "adjust_for_climate",
+    "climate_adjustment",
+    "crop",
+    "crop_keys",
+    "depletion_fraction",
+    "height_m",
+    "kc_on_day",
+    "load_crops",
+    "root_depth_m",
+]

@@ -1,0 +1,161 @@
+"""The crop library: FAO-56 crop parameters as data, loaded into frozen dataclasses.
+
+The values live in ``data/crops.toml`` (FAO-56 Tables 11, 12, 17 and 22). Every value is checked
+when loaded; an error names the file, the crop and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Crop", "CropDataError", "crop", "crop_keys", "load_crops"]
+
+
+class CropDataError(ValueError):
+    """Crop data is missing, malformed or physically implausible (names the culprit)."""
+
+
+@dataclass(frozen=True)
+class Crop:
+    """FAO-56 parameters of one crop.
+
+    Stage lengths in days (Table 11), Kc and Kcb for the initial, mid-season and end of
+    late season (Tables 12 and 17, for RHmin 45 % and u2 2 m/s), heights in m, effective root
+    depth in m (Table 22), depletion fraction p at ETc 5 mm/d (Table 22) and the multiplier on
+    soil evaporation of the usual mulch (1.0 bare soil; FAO-56 chapter 9).
+    """
+
+    key: str
+    name: str
+    stage_days: tuple[int, int, int, int]
+    kc_ini: float
+    kc_mid: float
+    kc_end: float
+    kcb_ini: float
+    kcb_mid: float
+    kcb_end: float
+    height_initial_m: float
+    height_max_m: float
+    root_depth_min_m: float
+    root_depth_max_m: float
+    p: float
+    mulch_factor: float = 1.0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for field, days in zip(("ini", "dev", "mid", "late"), self.stage_days, strict=True):
+            if not isinstance(days, int) or days < 0:
+                raise CropDataError(f"{self.key}.stage_days[{field}]: {days!r} is not a day count")
+        if self.stage_days[1] == 0:
+            raise CropDataError(f"{self.key}.stage_days[dev]: development stage needs ≥ 1 day")
+        for name in ("kc_ini", "kc_mid", "kc_end", "kcb_ini", "kcb_mid", "kcb_end"):
+            _check_range(self.key, name, getattr(self, name), 0.0, 2.0)
+        for stage in ("ini", "mid", "end"):
+            if getattr(self, f"kcb_{stage}") > getattr(self, f"kc_{stage}"):
+                raise CropDataError(f"{self.key}.kcb_{stage}: Kcb above Kc {stage}")
+        if self.kcb_mid <= self.kcb_ini:
+            raise CropDataError(f"{self.key}.kcb_mid: must exceed kcb_ini (canopy grows)")
+        _check_range(self.key, "height_initial_m", self.height_initial_m, 0.001, 10.0)
+        _check_range(self.key, "height_max_m", self.height_max_m, self.height_initial_m, 10.0)
+        _check_range(self.key, "root_depth_min_m", self.root_depth_min_m, 0.01, 5.0)
+        _check_range(self.key, "root_depth_max_m", self.root_depth_max_m,
+                     self.root_depth_min_m, 5.0)
+        _check_range(self.key, "p", self.p, 0.1, 0.8)
+        _check_range(self.key, "mulch_factor", self.mulch_factor, 0.5, 1.0)
+
+    @property
+    def season_days(self) -> int:
+        """Planting to harvest, days (sum of the four stages)."""
+        return sum(self.stage_days)
+
+
+def _check_range(key: str, name: str, value: float, low: float, high: float) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise CropDataError(f"{key}.{name}: {value!r} is not a finite number")
+    if not low <= value <= high:
+        raise CropDataError(f"{key}.{name}: {value} outside [{low}, {high}]")
+
+
+_KEYS = {"name", "stage_days", "kc", "kcb", "height_m", "root_depth_m", "p",
+         "mulch_factor", "source"}
+
+
+def _triple(key: str, table: dict[str, Any], name: str, size: int) -> list[Any]:
+    value = table.get(name)
+    if not isinstance(value, list) or len(value) != size:
+        raise CropDataError(f"{key}.{name}: expected a list of {size} values, got {value!r}")
+    return value
+
+
+def _crop_from_table(key: str, table: dict[str, Any]) -> Crop:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise CropDataError(f"{key}: unknown keys {sorted(unknown)}")
+    missing = _KEYS - {"mulch_factor", "source"} - set(table)
+    if missing:
+        raise CropDataError(f"{key}: missing keys {sorted(missing)}")
+    stages = _triple(key, table, "stage_days", 4)
+    kc = _triple(key, table, "kc", 3)
+    kcb = _triple(key, table, "kcb", 3)
+    height = _triple(key, table, "height_m", 2)
+    roots = _triple(key, table, "root_depth_m", 2)
+    return Crop(
+        key=key, name=str(table["name"]),
+        stage_days=(stages[0], stages[1], stages[2], stages[3]),
+        kc_ini=kc[0], kc_mid=kc[1], kc_end=kc[2],
+        kcb_ini=kcb[0], kcb_mid=kcb[1], kcb_end=kcb[2],
+        height_initial_m=height[0], height_max_m=height[1],
+        root_depth_min_m=roots[0], root_depth_max_m=roots[1],
+        p=table["p"], mulch_factor=table.get("mulch_factor", 1.0),
+        source=str(table.get("source", "")),
+    )
+
+
+def load_crops(path: Path | None = None) -> dict[str, Crop]:
+    """Load and validate a crop library TOML file (default: the packaged FAO-56 library).
+
+    Raises CropDataError naming the file, the crop and the key on any problem.
+    """
+    if path is None:
+        text = resources.files("models.crops").joinpath("data/crops.toml").read_text("utf-8")
+        origin = "models/crops/data/crops.toml"
+    else:
+        text = path.read_text("utf-8")
+        origin = str(path)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CropDataError(f"{origin}: {exc}") from exc
+    crops: dict[str, Crop] = {}
+    for key, table in document.items():
+        if not isinstance(table, dict):
+            raise CropDataError(f"{origin}: {key}: expected a table")
+        try:
+            crops[key] = _crop_from_table(key, table)
+        except CropDataError as exc:
+            raise CropDataError(f"{origin}: {exc}") from exc
+    return crops
+
+
+@cache
+def _library() -> dict[str, Crop]:
+    return load_crops()
+
+
+def crop_keys() -> tuple[str, ...]:
+    """Keys of the packaged crops (e.g. 'seed_corn')."""
+    return tuple(_library())
+
+
+def crop(key: str) -> Crop:
+    """One crop of the packaged library by key; CropDataError if unknown."""
+    try:
+        return _library()[key]
+    except KeyError:
+        raise CropDataError(f"unknown crop {key!r}; known: {', '.join(_library())}") from None
