@@ -224,9 +224,7 @@ def _enum(p: _Problems, path: str, value: Any, enum_cls: type[enum.StrEnum]) -> 
         return None
 
 
-def _parse_point(
-    p: _Problems, path: str, raw: Any, default_order: WordOrder
-) -> Point | None:
+def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) -> Point | None:
     if not isinstance(raw, dict):
         p.add(path, "expected a table")
         return None
@@ -271,8 +269,13 @@ def _parse_point(
         if writable is True and table in (Table.DISCRETE, Table.INPUT):
             p.add(f"{path}.writable", f"table {table.value} is read-only")
     if (
-        table is None or dtype is None or order is None or address is None
-        or scale is None or offset is None or p.items
+        table is None
+        or dtype is None
+        or order is None
+        or address is None
+        or scale is None
+        or offset is None
+        or p.items
     ):
         return None
     return Point(

@@ -1,0 +1,532 @@
+"""Site configuration: one ``site.toml`` per site, validated before anything runs.
+
+Loading checks types and ranges (pydantic, unknown keys refused), then
+cross-checks the whole site: names resolve, unit ids are unique per bus,
+no output is driven by two roles, each device is of the kind its role
+needs, outputs are leases, timeouts fit the poll intervals. Every problem
+is reported with its key path and file, all at once::
+
+    zones[2].valve: unknown device 'relay9' (site.toml)
+
+Device register maps are not here: a device names a *profile*
+(``drivers/profiles/*.toml`` or a site profile directory).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from drivers.bus import DeviceRef
+from drivers.codec import plan_reads
+from drivers.errors import ProfileError
+from drivers.profile import Profile, ProfileLibrary, Table
+from drivers.transport import BusSettings
+
+__all__ = [
+    "M2_PER_MU",
+    "ConfigError",
+    "OutputRef",
+    "SiteConfig",
+    "load_site",
+]
+
+M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
+PositiveS = Annotated[float, Field(gt=0)]
+
+
+class ConfigError(Exception):
+    """The site configuration is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(_Model):
+    id: Name
+    name: str = Field(min_length=1)
+    latitude_deg: float = Field(ge=-90, le=90)
+    longitude_deg: float = Field(ge=-180, le=180)
+    elevation_m: float = Field(ge=-500, le=6000)
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class BusConfig(_Model):
+    name: Name
+    kind: Literal["tcp", "rtu_over_tcp", "rtu"]
+    host: str = ""
+    port: int = Field(502, ge=1, le=65535)
+    serial_port: str = ""
+    baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    timeout_s: float = Field(0.5, gt=0, le=10)
+    retries: int = Field(1, ge=0, le=5)
+    gap_ms: float = Field(10, ge=0, le=1000)
+    backoff_max_s: float = Field(60, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> BusConfig:
+        if self.kind == "rtu" and not self.serial_port:
+            raise ValueError("an rtu bus needs serial_port (e.g. /dev/ttyQANAT0)")
+        if self.kind != "rtu" and not self.host:
+            raise ValueError(f"a {self.kind} bus needs host")
+        return self
+
+    def settings(self) -> BusSettings:
+        return BusSettings(
+            name=self.name,
+            kind=self.kind,
+            host=self.host,
+            port=self.port,
+            serial_port=self.serial_port,
+            baudrate=self.baudrate,
+            parity=self.parity,
+            stopbits=self.stopbits,
+            timeout_s=self.timeout_s,
+            retries=self.retries,
+            gap_s=self.gap_ms / 1000,
+            backoff_max_s=self.backoff_max_s,
+        )
+
+
+class DeviceConfig(_Model):
+    name: Name
+    bus: str
+    unit: int = Field(ge=1, le=247)
+    profile: str
+    poll_interval_s: float = Field(60, ge=1, le=86_400)
+    description: str = ""
+
+
+class ProbeConfig(_Model):
+    device: str
+    depth_m: float = Field(gt=0, le=3)
+
+
+class ZoneConfig(_Model):
+    name: Name
+    label: str = ""
+    area_mu: float | None = Field(None, gt=0, le=100_000)
+    area_m2: float | None = Field(None, gt=0, le=70_000_000)
+    crop: str
+    planting_date: dt.date
+    soil: str
+    irrigation: Literal["drip", "sprinkler", "micro_sprinkler", "border"] = "drip"
+    application_mm_h: float = Field(gt=0, le=200)
+    efficiency: float = Field(0.9, gt=0, le=1)
+    nominal_flow_m3_h: float = Field(gt=0, le=2000)
+    valve: str
+    probes: list[ProbeConfig] = []
+    flow_meter: str | None = None
+    max_run_min: float = Field(240, gt=0, le=1440)
+    mode: Literal["et", "sensor", "calendar", "manual"] = "et"
+
+    @model_validator(mode="after")
+    def _one_area(self) -> ZoneConfig:
+        if (self.area_mu is None) == (self.area_m2 is None):
+            raise ValueError("give exactly one of area_mu or area_m2")
+        return self
+
+    @property
+    def area_m2_value(self) -> float:
+        """Zone area in m² (internal unit), from whichever was configured."""
+        return self.area_m2 if self.area_m2 is not None else float(self.area_mu or 0) * M2_PER_MU
+
+
+class HeadConfig(_Model):
+    """Head works (首部): pump, master valve, main meter, filter."""
+
+    pump: str
+    master_valve: str | None = None
+    pump_capacity_m3_h: float = Field(gt=0, le=5000)
+    flow_meter: str
+    pressure: str | None = None
+    backflush_valve: str | None = None
+    backflush_dp_kpa: float = Field(50, gt=0, le=500)
+
+
+class TankConfig(_Model):
+    name: Name
+    level: str
+    nutrient: Literal["N", "P2O5", "K2O", "mixed"]
+    concentration_kg_m3: float = Field(gt=0, le=1500)
+    area_m2: float = Field(gt=0, le=100)
+    low_level_m: float = Field(0.1, ge=0, le=10)
+
+
+class FertigationConfig(_Model):
+    injector: str
+    ec_ph: str
+    tanks: list[TankConfig] = []
+    prewet_min: float = Field(15, ge=0, le=120)
+    flush_min: float = Field(25, ge=0, le=120)
+    source_ec_ms_cm: float = Field(0.5, ge=0, le=10)
+
+
+class WeatherConfig(_Model):
+    station: str
+
+
+class PolicyConfig(_Model):
+    """Planning defaults; zones may override their mode."""
+
+    windows: list[Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]] = ["20:00-08:00"]
+    planning_times: list[Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]] = ["18:00"]
+    rain_skip_mm: float = Field(5, ge=0, le=100)
+    wind_limit_m_s: float = Field(6, gt=0, le=40)
+    frost_limit_c: float = Field(2, ge=-20, le=15)
+    probe_weight: float = Field(0.5, ge=0, le=1)
+
+
+class SafetyConfig(_Model):
+    lease_s: float = Field(15, ge=3, le=600)
+    max_run_min: float = Field(360, gt=0, le=1440)
+    dry_run_delay_s: float = Field(30, gt=0, le=600)
+    no_flow_m3_h: float = Field(0.5, ge=0, le=100)
+    burst_factor: float = Field(1.5, gt=1, le=10)
+    burst_delay_s: float = Field(20, gt=0, le=600)
+    ec_max_ms_cm: float = Field(3.5, gt=0, le=20)
+    ph_min: float = Field(5.0, ge=0, le=14)
+    ph_max: float = Field(8.0, ge=0, le=14)
+    stale_after_s: float = Field(300, gt=0, le=86_400)
+    line_pressure_min_kpa: float = Field(50, ge=0, le=2000)
+    line_pressure_max_kpa: float = Field(400, gt=0, le=2000)
+
+
+class _SiteModel(_Model):
+    site: SiteInfo
+    buses: list[BusConfig] = Field(min_length=1)
+    devices: list[DeviceConfig] = Field(min_length=1)
+    zones: list[ZoneConfig] = Field(min_length=1)
+    head: HeadConfig
+    fertigation: FertigationConfig | None = None
+    weather: WeatherConfig | None = None
+    policy: PolicyConfig = PolicyConfig()
+    safety: SafetyConfig = SafetyConfig()
+    profile_dirs: list[str] = []
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRef:
+    """A writable coil of a device: ``"relay1.ch3"`` in the site file."""
+
+    device: str
+    point: str
+
+    def __str__(self) -> str:
+        return f"{self.device}.{self.point}"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """A validated site, with its resolved device profiles."""
+
+    path: Path
+    model: _SiteModel
+    profiles: dict[str, Profile]  # device name -> profile
+
+    @property
+    def site(self) -> SiteInfo:
+        return self.model.site
+
+    @property
+    def buses(self) -> list[BusConfig]:
+        return self.model.buses
+
+    @property
+    def devices(self) -> list[DeviceConfig]:
+        return self.model.devices
+
+    @property
+    def zones(self) -> list[ZoneConfig]:
+        return self.model.zones
+
+    @property
+    def head(self) -> HeadConfig:
+        return self.model.head
+
+    @property
+    def fertigation(self) -> FertigationConfig | None:
+        return self.model.fertigation
+
+    @property
+    def weather(self) -> WeatherConfig | None:
+        return self.model.weather
+
+    @property
+    def policy(self) -> PolicyConfig:
+        return self.model.policy
+
+    @property
+    def safety(self) -> SafetyConfig:
+        return self.model.safety
+
+    def device(self, name: str) -> DeviceConfig:
+        return next(d for d in self.devices if d.name == name)
+
+    def devices_on(self, bus: str) -> list[DeviceRef]:
+        """The devices of ``bus`` as the bus owner needs them."""
+        return [
+            DeviceRef(d.name, d.unit, self.profiles[d.name]) for d in self.devices if d.bus == bus
+        ]
+
+    def outputs(self) -> Iterator[tuple[str, OutputRef]]:
+        """Every output with its role (``zones[0].valve``, ``head.pump``, ...)."""
+        yield from _output_roles(self.model)
+
+
+def _output_roles(m: _SiteModel) -> Iterator[tuple[str, OutputRef]]:
+    for i, z in enumerate(m.zones):
+        yield f"zones[{i}].valve", _split(z.valve)
+    yield "head.pump", _split(m.head.pump)
+    if m.head.master_valve:
+        yield "head.master_valve", _split(m.head.master_valve)
+    if m.head.backflush_valve:
+        yield "head.backflush_valve", _split(m.head.backflush_valve)
+
+
+def _split(ref: str) -> OutputRef:
+    device, _, point = ref.partition(".")
+    return OutputRef(device, point)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _pydantic_problems(exc: ValidationError, filename: str) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in ("function-after[_one_area()]",))
+        where = _loc(loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        problems.append(f"{where}: {msg} ({filename})")
+    return problems
+
+
+class _Checker:
+    """Cross-checks of a typed site model; collects problems with key paths."""
+
+    def __init__(self, m: _SiteModel, library: ProfileLibrary, filename: str) -> None:
+        self.m = m
+        self.library = library
+        self.filename = filename
+        self.problems: list[str] = []
+        self.profiles: dict[str, Profile] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message} ({self.filename})")
+
+    def run(self) -> None:
+        self._unique_names()
+        self._site()
+        self._buses()
+        self._devices()
+        self._outputs()
+        self._roles()
+        self._safety()
+
+    def _unique_names(self) -> None:
+        for section in ("buses", "devices", "zones"):
+            seen: dict[str, int] = {}
+            for i, item in enumerate(getattr(self.m, section)):
+                if item.name in seen:
+                    self.add(
+                        f"{section}[{i}].name",
+                        f"duplicate name {item.name!r} (also {section}[{seen[item.name]}])",
+                    )
+                seen.setdefault(item.name, i)
+
+    def _site(self) -> None:
+        try:
+            ZoneInfo(self.m.site.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.add("site.timezone", f"unknown time zone {self.m.site.timezone!r}")
+
+    def _buses(self) -> None:
+        endpoints: dict[str, int] = {}
+        for i, b in enumerate(self.m.buses):
+            key = b.serial_port if b.kind == "rtu" else f"{b.host}:{b.port}"
+            if key in endpoints:
+                self.add(
+                    f"buses[{i}]",
+                    f"{key} is already buses[{endpoints[key]}]: one physical bus, one owner",
+                )
+            endpoints.setdefault(key, i)
+
+    def _devices(self) -> None:
+        buses = {b.name: b for b in self.m.buses}
+        units: dict[tuple[str, int], int] = {}
+        for i, d in enumerate(self.m.devices):
+            bus = buses.get(d.bus)
+            if bus is None:
+                self.add(f"devices[{i}].bus", f"unknown bus {d.bus!r}")
+            if d.profile not in self.library:
+                self.add(
+                    f"devices[{i}].profile",
+                    f"unknown profile {d.profile!r} (known: {', '.join(self.library.names())})",
+                )
+            else:
+                self.profiles[d.name] = self.library[d.profile]
+            key = (d.bus, d.unit)
+            if key in units:
+                self.add(
+                    f"devices[{i}].unit",
+                    f"unit {d.unit} on bus {d.bus!r} is already devices[{units[key]}]",
+                )
+            units.setdefault(key, i)
+            if bus is not None and d.name in self.profiles:
+                # Worst case for one poll: every read times out on every attempt.
+                profile = self.profiles[d.name]
+
+                reads = len(plan_reads(profile.points, profile.max_read_registers))
+                budget = reads * bus.settings().budget_s
+                if budget >= d.poll_interval_s:
+                    self.add(
+                        f"devices[{i}].poll_interval_s",
+                        f"{d.poll_interval_s:g} s is not longer than the bus timeout budget "
+                        f"{budget:g} s ({reads} reads × (1 + {bus.retries} retries) × "
+                        f"{bus.timeout_s:g} s)",
+                    )
+
+    def _device_of_kind(self, path: str, name: str, kinds: tuple[str, ...]) -> Profile | None:
+        idx = next((i for i, d in enumerate(self.m.devices) if d.name == name), None)
+        if idx is None:
+            self.add(path, f"unknown device {name!r}")
+            return None
+        profile = self.profiles.get(name)
+        if profile is None:
+            return None  # its unknown profile is already reported
+        if profile.kind not in kinds:
+            self.add(path, f"device {name!r} is a {profile.kind}, expected {' or '.join(kinds)}")
+            return None
+        return profile
+
+    def _outputs(self) -> None:
+        used: dict[OutputRef, str] = {}
+        for path, ref in _output_roles(self.m):
+            if not ref.point:
+                self.add(path, f"expected DEVICE.POINT (e.g. relay1.ch1), got {ref.device!r}")
+                continue
+            profile = self._device_of_kind(path, ref.device, ("relay",))
+            if profile is None:
+                continue
+            if not profile.has_point(ref.point):
+                points = ", ".join(p.name for p in profile.points)
+                self.add(path, f"device {ref.device!r} has no output {ref.point!r} ({points})")
+                continue
+            pt = profile.point(ref.point)
+            if pt.table is not Table.COIL or not pt.writable:
+                self.add(path, f"{ref} is not a writable coil")
+            if profile.lease is None:
+                self.add(
+                    path, f"{ref.device!r} has no output lease: water would stay on if qanat died"
+                )
+            if ref in used:
+                self.add(path, f"output {ref} is already used by {used[ref]}")
+            used.setdefault(ref, path)
+
+    def _roles(self) -> None:
+        probes_used: dict[str, str] = {}
+        for i, z in enumerate(self.m.zones):
+            for j, pr in enumerate(z.probes):
+                path = f"zones[{i}].probes[{j}].device"
+                self._device_of_kind(path, pr.device, ("soil_probe",))
+                if pr.device in probes_used:
+                    self.add(path, f"probe {pr.device!r} is already {probes_used[pr.device]}")
+                probes_used.setdefault(pr.device, path)
+            if z.flow_meter:
+                self._device_of_kind(f"zones[{i}].flow_meter", z.flow_meter, ("flow_meter",))
+            if z.max_run_min > self.m.safety.max_run_min:
+                self.add(
+                    f"zones[{i}].max_run_min",
+                    f"{z.max_run_min:g} min exceeds safety.max_run_min "
+                    f"{self.m.safety.max_run_min:g}",
+                )
+        h = self.m.head
+        self._device_of_kind("head.flow_meter", h.flow_meter, ("flow_meter",))
+        if h.pressure:
+            self._device_of_kind("head.pressure", h.pressure, ("pressure",))
+        if self.m.weather:
+            self._device_of_kind("weather.station", self.m.weather.station, ("weather_station",))
+        f = self.m.fertigation
+        if f:
+            self._device_of_kind("fertigation.injector", f.injector, ("injector",))
+            self._device_of_kind("fertigation.ec_ph", f.ec_ph, ("ec_ph",))
+            for i, t in enumerate(f.tanks):
+                self._device_of_kind(f"fertigation.tanks[{i}].level", t.level, ("tank_level",))
+
+    def _safety(self) -> None:
+        s = self.m.safety
+        if s.ph_min >= s.ph_max:
+            self.add("safety.ph_min", f"{s.ph_min:g} is not below ph_max {s.ph_max:g}")
+        if s.line_pressure_min_kpa >= s.line_pressure_max_kpa:
+            self.add("safety.line_pressure_min_kpa", "is not below line_pressure_max_kpa")
+        for path, ref in _output_roles(self.m):
+            profile = self.profiles.get(ref.device)
+            if profile and profile.lease and s.lease_s > profile.lease.max_s:
+                self.add(
+                    "safety.lease_s",
+                    f"{s.lease_s:g} s exceeds the longest lease of {ref.device!r} "
+                    f"({profile.lease.max_s:g} s) used by {path}",
+                )
+
+
+def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteConfig:
+    """Load, validate and cross-check a site file; raise :class:`ConfigError` listing every problem.
+
+    ``profile_dirs`` in the file (relative to it) add site-specific profiles.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"cannot read {path}: {exc.strerror}"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{name}: not valid TOML: {exc}"]) from exc
+    try:
+        model = _SiteModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc, name)) from exc
+    if library is None:
+        dirs = [(path.parent / d) for d in model.profile_dirs]
+        missing = [f"profile_dirs: no directory {d} ({name})" for d in dirs if not d.is_dir()]
+        if missing:
+            raise ConfigError(missing)
+        try:
+            library = ProfileLibrary.load(*dirs)
+        except ProfileError as exc:
+            raise ConfigError(str(exc).splitlines()) from exc
+    checker = _Checker(model, library, name)
+    checker.run()
+    if checker.problems:
+        raise ConfigError(checker.problems)
+    return SiteConfig(path=path, model=model, profiles=checker.profiles)

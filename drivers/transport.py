@@ -1,0 +1,99 @@
+"""pymodbus clients, built from bus settings, and the one custom request qanat needs.
+
+This module and :mod:`drivers.bus` are the only places that import pymodbus.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Literal
+
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
+from pymodbus.client.base import ModbusBaseSyncClient
+from pymodbus.framer import FramerType
+from pymodbus.pdu.bit_message import WriteSingleCoilRequest
+
+__all__ = ["BusSettings", "FlashCoilRequest", "build_client"]
+
+BusKind = Literal["tcp", "rtu_over_tcp", "rtu"]
+
+
+@dataclass(frozen=True, slots=True)
+class BusSettings:
+    """How to reach one physical bus and how patiently.
+
+    ``timeout_s`` is per attempt; a transaction makes at most ``1 + retries``
+    attempts, so a dead device costs at most ``(1 + retries) × timeout_s``
+    before it is reported, and after ``failures_before_backoff`` failed
+    transactions in a row it is skipped for a growing rest (``backoff_*``).
+    ``gap_s`` is the silence kept between the end of one transaction and the
+    start of the next (RS485 devices need a few character times).
+    """
+
+    name: str
+    kind: BusKind
+    host: str = ""
+    port: int = 502
+    serial_port: str = ""
+    baudrate: int = 9600
+    parity: str = "N"
+    stopbits: int = 1
+    bytesize: int = 8
+    timeout_s: float = 0.5
+    retries: int = 1
+    gap_s: float = 0.01
+    failures_before_backoff: int = 3
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 60.0
+
+    @property
+    def budget_s(self) -> float:
+        """The longest one transaction may hold the bus (all attempts and gaps)."""
+        return (1 + self.retries) * (self.timeout_s + self.gap_s)
+
+    def describe(self) -> str:
+        if self.kind == "rtu":
+            return f"{self.serial_port} {self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
+        return f"{self.kind} {self.host}:{self.port}"
+
+
+def build_client(settings: BusSettings) -> ModbusBaseSyncClient:
+    """A pymodbus sync client for ``settings``; qanat does its own retries (``retries=0``)."""
+    if settings.kind == "rtu":
+        return ModbusSerialClient(
+            settings.serial_port,
+            framer=FramerType.RTU,
+            baudrate=settings.baudrate,
+            bytesize=settings.bytesize,
+            parity=settings.parity,
+            stopbits=settings.stopbits,
+            timeout=settings.timeout_s,
+            retries=0,
+            name=settings.name,
+        )
+    framer = FramerType.SOCKET if settings.kind == "tcp" else FramerType.RTU
+    return ModbusTcpClient(
+        settings.host,
+        port=settings.port,
+        framer=framer,
+        timeout=settings.timeout_s,
+        retries=0,
+        name=settings.name,
+    )
+
+
+class FlashCoilRequest(WriteSingleCoilRequest):
+    """Function 05 carrying a raw 16-bit value instead of 0xFF00/0x0000.
+
+    Relay modules with a "flash on" command (Waveshare: address 0x0200 + channel)
+    read the value as an on-time in 100 ms steps; the relay opens by itself
+    when it runs out, which is what makes an output a lease.
+    """
+
+    def __init__(self, address: int, raw_value: int, dev_id: int) -> None:
+        super().__init__(address=address, bits=[True], dev_id=dev_id)
+        self.raw_value = raw_value
+
+    def encode(self) -> bytes:
+        return struct.pack(">HH", self.address, self.raw_value)
