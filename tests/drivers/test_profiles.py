@@ -1,0 +1,247 @@
+"""Shipped device profiles load, decode their manuals' examples; broken copies are refused."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from drivers.codec import decode, encode
+from drivers.errors import DecodeError, ProfileError
+from drivers.profile import BUILTIN_PROFILE_DIR, KIND_POINTS, ProfileLibrary, Table, load_profile
+
+SHIPPED = sorted(BUILTIN_PROFILE_DIR.glob("*.toml"))
+
+
+def _frame_registers(frame_hex: str) -> list[int]:
+    """Register values of a read answer frame 'addr fc count data... ' (CRC left off)."""
+    raw = bytes.fromhex(frame_hex.replace(" ", ""))
+    count = raw[2]
+    data = raw[3 : 3 + count]
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, count, 2)]
+
+
+def _value(profile_name: str, point_name: str, regs: Sequence[int]) -> float:
+    return decode(ProfileLibrary.load()[profile_name].point(point_name), regs)
+
+
+def test_profiles_are_shipped() -> None:
+    assert len(SHIPPED) >= 8
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_profile_loads_with_its_standard_points(path: Path) -> None:
+    profile = load_profile(path)
+    assert profile.source.strip()
+    for name, unit in KIND_POINTS[profile.kind].items():
+        assert profile.point(name).unit == unit
+
+
+# --- examples from the manuals -------------------------------------------------------------
+
+
+def test_renke_answer_frame_decodes_to_the_manual_values() -> None:
+    # Renke 485-type manual example answer: 02 92 / FF 9B / 03 E8.
+    regs = _frame_registers("01 03 06 02 92 FF 9B 03 E8")
+    assert _value("renke-rs-ecth-n01", "moisture", regs[0:1]) == pytest.approx(65.8)
+    assert _value("renke-rs-ecth-n01", "temperature", regs[1:2]) == pytest.approx(-10.1)
+    assert _value("renke-rs-ecth-n01", "soil_ec", regs[2:3]) == pytest.approx(1000)
+
+
+def test_sensecap_soil_answer_frame_decodes_to_the_manual_values() -> None:
+    regs = _frame_registers("01 04 06 08 90 0E 93 02 4E")
+    name = "seeed-sensecap-s-temp-vwc-ec-02"
+    assert _value(name, "temperature", regs[0:1]) == pytest.approx(21.92)
+    assert _value(name, "moisture", regs[1:2]) == pytest.approx(37.31)
+    assert _value(name, "soil_ec", regs[2:3]) == pytest.approx(590)
+
+
+def test_sensecap_soil_negative_temperature_is_twos_complement() -> None:
+    # Manual 5.3: FF05H -> -2.51 °C.
+    assert _value("seeed-sensecap-s-temp-vwc-ec-02", "temperature", [0xFF05]) == pytest.approx(
+        -2.51
+    )
+
+
+def test_sensecap_one_int32_thousandths() -> None:
+    name = "seeed-sensecap-one-s1000"
+    # -5.000 °C as int32 -5000, high word first.
+    assert _value(name, "air_temperature", [0xFFFF, 0xEC78]) == pytest.approx(-5.0)
+    # 100309 Pa (manual's barometer example value) counted in mPa: 100309000.
+    regs = [100309000 >> 16, 100309000 & 0xFFFF]
+    assert _value(name, "pressure", regs) == pytest.approx(1003.09)
+    assert _value(name, "wind_speed", [0, 3700]) == pytest.approx(3.7)
+
+
+def test_tuf2000m_flow_rate_is_float32_low_word_first() -> None:
+    # 36.625 = 0x42128000: the meter sends the low word 0x8000 first.
+    assert _value("tuf-2000m", "flow_rate", [0x8000, 0x4212]) == pytest.approx(36.625)
+    # Read big-endian it would be garbage: the word order matters.
+    assert _value("tuf-2000m", "flow_rate", [0x4212, 0x8000]) != pytest.approx(36.625)
+
+
+def test_tuf2000m_totalizer_integer_and_fraction() -> None:
+    lib = ProfileLibrary.load()
+    meter = lib["tuf-2000m"]
+    # 70000 m3 as LONG low word first: 0x00011170 -> [0x1170, 0x0001].
+    total = decode(meter.point("total"), [0x1170, 0x0001])
+    fraction_bits = int.from_bytes(struct.pack(">f", 0.25), "big")
+    fraction = decode(meter.point("total_fraction"), [fraction_bits & 0xFFFF, fraction_bits >> 16])
+    assert total + fraction == pytest.approx(70000.25)
+
+
+def test_tuf2000m_addresses_are_the_manual_numbers_minus_one() -> None:
+    meter = ProfileLibrary.load()["tuf-2000m"]
+    manual = {"flow_rate": 1, "total": 9, "total_fraction": 11, "net_total": 25, "error_code": 72}
+    for name, reg in manual.items():
+        assert meter.point(name).address == reg - 1
+
+
+def test_waveshare_lease_is_flash_on_in_100ms() -> None:
+    for name in ("waveshare-relay-8ch", "waveshare-relay-8ch-d"):
+        relay = ProfileLibrary.load()[name]
+        assert relay.lease is not None
+        assert relay.lease.address_offset == 0x0200
+        assert relay.lease.unit_s == pytest.approx(0.1)
+        # Wiki example: value 0x0007 on 0x0200 keeps relay 1 on for 700 ms.
+        assert 0x0007 * relay.lease.unit_s == pytest.approx(0.7)
+        assert relay.lease.max_s / relay.lease.unit_s <= 0xFFFF
+        coils = [p for p in relay.points if p.table is Table.COIL]
+        assert [p.address for p in coils] == list(range(8))
+
+
+def test_waveshare_d_variant_has_eight_discrete_inputs() -> None:
+    relay = ProfileLibrary.load()["waveshare-relay-8ch-d"]
+    inputs = [p for p in relay.points if p.table is Table.DISCRETE]
+    assert [p.address for p in inputs] == list(range(8))
+    assert decode(relay.point("in3"), [True]) == 1.0
+
+
+def test_pressure_transmitter_reads_tenths_of_kpa() -> None:
+    assert _value("generic-rs485-pressure-transmitter", "line_pressure", [2503]) == pytest.approx(
+        250.3
+    )
+
+
+def test_level_transmitter_reads_millimetres() -> None:
+    assert _value("generic-rs485-level-transmitter", "level", [1234]) == pytest.approx(1.234)
+
+
+def test_injector_setpoint_round_trips_and_run_is_writable() -> None:
+    pump = ProfileLibrary.load()["prominent-gamma-x"]
+    assert pump.point("run").writable
+    setpoint = pump.point("rate_setpoint")
+    assert setpoint.writable
+    assert decode(setpoint, encode(setpoint, 4.5)) == pytest.approx(4.5)
+
+
+def test_sentinel_raw_value_is_a_decode_error(tmp_path: Path) -> None:
+    text = (BUILTIN_PROFILE_DIR / "renke-rs-ecth-n01.toml").read_text(encoding="utf-8")
+    text = text.replace('unit = "uS/cm"', 'unit = "uS/cm"\nsentinels = [65535]')
+    path = tmp_path / "renke-sentinel.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DecodeError, match="soil_ec"):
+        decode(load_profile(path).point("soil_ec"), [0xFFFF])
+
+
+# --- the validator refuses broken copies ---------------------------------------------------
+
+BASE = "renke-rs-ecth-n01.toml"
+
+
+def _broken(tmp_path: Path, old: str, new: str, base: str = BASE) -> Path:
+    text = (BUILTIN_PROFILE_DIR / base).read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {base}"
+    path = tmp_path / f"broken-{base}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+BROKEN = [
+    pytest.param(
+        'type = "uint16"',
+        'type = "int17"',
+        "points[0].type",
+        "unknown",
+        id="unknown-type",
+    ),
+    pytest.param(
+        'type = "uint16"',
+        'type = "bool"',
+        "points[0].type",
+        "does not fit",
+        id="bad-table-for-type",
+    ),
+    pytest.param(
+        "address = 1",
+        "address = 0",
+        "points[1].address",
+        "overlaps",
+        id="overlapping-addresses",
+    ),
+    pytest.param(
+        'name = "moisture"',
+        'name = "water"',
+        "points",
+        "'moisture'",
+        id="missing-standard-point",
+    ),
+    pytest.param(
+        'unit = "%"',
+        'unit = "m3/m3"',
+        "points.moisture.unit",
+        "must be '%'",
+        id="wrong-standard-unit",
+    ),
+    pytest.param(
+        'table = "holding"',
+        'table = "input"\nwritable = true',
+        "points[0].writable",
+        "read-only",
+        id="writable-input-register",
+    ),
+    pytest.param(
+        "stopbits = 1",
+        "stopbits = 1\nbaud = 9600",
+        "device.baud",
+        "unknown key",
+        id="unknown-key",
+    ),
+    pytest.param(
+        'unit = "°C"',
+        'unit = "K"',
+        "points.temperature.unit",
+        "must be '°C'",
+        id="wrong-optional-unit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key_path", "message"), BROKEN)
+def test_validator_names_key_path_and_file(
+    tmp_path: Path, old: str, new: str, key_path: str, message: str
+) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    text = str(info.value)
+    assert f"{key_path}:" in text
+    assert message in text
+    assert path.name in text
+
+
+def test_validator_refuses_a_lease_without_writable_coils(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "writable = true", "writable = false", base="waveshare-relay-8ch.toml")
+    text = path.read_text(encoding="utf-8").replace("writable = true", "writable = false")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"lease: .*waveshare-relay-8ch\.toml"):
+        load_profile(path)
+
+
+def test_validator_refuses_invalid_toml_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "garbled.toml"
+    path.write_text("[device\nmodel = 1", encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"garbled\.toml"):
+        load_profile(path)
