@@ -29,6 +29,8 @@ from drivers.codec import plan_reads
 from drivers.errors import ProfileError
 from drivers.profile import Profile, ProfileLibrary, Table
 from drivers.transport import BusSettings
+from models.crops import crop_keys
+from models.soils import texture_keys
 
 __all__ = [
     "M2_PER_MU",
@@ -455,7 +457,12 @@ class _Checker:
 
     def _roles(self) -> None:
         probes_used: dict[str, str] = {}
+        crops, soils = crop_keys(), texture_keys()
         for i, z in enumerate(self.m.zones):
+            if z.crop not in crops:
+                self.add(f"zones[{i}].crop", f"unknown crop {z.crop!r} (one of {', '.join(crops)})")
+            if z.soil not in soils:
+                self.add(f"zones[{i}].soil", f"unknown soil {z.soil!r} (one of {', '.join(soils)})")
             for j, pr in enumerate(z.probes):
                 path = f"zones[{i}].probes[{j}].device"
                 self._device_of_kind(path, pr.device, ("soil_probe",))
