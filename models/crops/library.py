@@ -56,9 +56,6 @@ class Crop:
             raise CropDataError(f"{self.key}.stage_days[dev]: development stage needs ≥ 1 day")
         for name in ("kc_ini", "kc_mid", "kc_end", "kcb_ini", "kcb_mid", "kcb_end"):
             _check_range(self.key, name, getattr(self, name), 0.0, 2.0)
-        for stage in ("ini", "mid", "end"):
-            if getattr(self, f"kcb_{stage}") > getattr(self, f"kc_{stage}"):
-                raise CropDataError(f"{self.key}.kcb_{stage}: Kcb above Kc {stage}")
         if self.kcb_mid <= self.kcb_ini:
             raise CropDataError(f"{self.key}.kcb_mid: must exceed kcb_ini (canopy grows)")
         _check_range(self.key, "height_initial_m", self.height_initial_m, 0.001, 10.0)
