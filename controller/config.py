@@ -177,7 +177,8 @@ class TankConfig(_Model):
 
 class FertigationConfig(_Model):
     injector: str
-    ec_ph: str
+    ec_meter: str
+    ph_meter: str | None = None
     tanks: list[TankConfig] = []
     prewet_min: float = Field(15, ge=0, le=120)
     flush_min: float = Field(25, ge=0, le=120)
@@ -486,7 +487,9 @@ class _Checker:
         f = self.m.fertigation
         if f:
             self._device_of_kind("fertigation.injector", f.injector, ("injector",))
-            self._device_of_kind("fertigation.ec_ph", f.ec_ph, ("ec_ph",))
+            self._device_of_kind("fertigation.ec_meter", f.ec_meter, ("ec_meter",))
+            if f.ph_meter:
+                self._device_of_kind("fertigation.ph_meter", f.ph_meter, ("ph_meter",))
             for i, t in enumerate(f.tanks):
                 self._device_of_kind(f"fertigation.tanks[{i}].level", t.level, ("tank_level",))
 
