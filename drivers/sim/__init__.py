@@ -1,0 +1,80 @@
+"""Simulated Modbus devices built from device profiles, with run-time fault injection.
+
+Public API (everything else in this package is internal)::
+
+    # devices (drivers.sim.device)
+    VirtualDevice(name: str, unit: int, profile: Profile,
+                  clock: Callable[[], float] = time.monotonic, *, seed: int | str | None = None)
+        .set(point: str, value: float) -> None       engineering units, via codec.encode
+        .get(point: str) -> float                    true value (lease expiry applied)
+        .lease_remaining_s(point: str) -> float | None
+        .tick() -> None                              evaluate timers now (access does too)
+        .inject(fault: Fault) -> ActiveFault         ValueError for an unknown point
+        .clear(point: str | None = None, kind: FaultKind | str | None = None) -> int
+        .faults() -> list[ActiveFault]
+        .status() -> dict                            values, leases, faults as plain data
+
+    # faults (drivers.sim.faults)
+    FaultKind: no_answer | exception | garbage | stuck | drift | slow
+    Fault(kind, point=None, for_s=None, code=4, values=None, rate_per_s=0.0, delay_s=0.0)
+    Fault.from_dict(data) -> Fault                   ValueError naming the bad field
+
+    # serving (drivers.sim.server)
+    Endpoint(kind: "tcp" | "rtu_over_tcp" | "rtu", host="127.0.0.1", port=502,
+             serial_port="", baudrate=9600, parity="N", stopbits=1, bytesize=8)
+    SimServer(endpoint: Endpoint, devices: Iterable[VirtualDevice])
+        .start(timeout_s=10.0) -> SimServer          background thread; returns once listening
+        .stop() -> None
+        with SimServer(...) as server: ...           start/stop
+        await .serve()                               in a running loop, until cancelled
+        await .open() / await .close()
+        .port: int | None                            bound TCP port (after start/open)
+
+    # control channel (drivers.sim.control)
+    ControlServer(devices: Iterable[VirtualDevice], host="127.0.0.1", port=0)
+        same start/stop/with/serve/open/close as SimServer; .port once listening
+    send_control(host: str, port: int, message: Mapping, timeout_s=5.0) -> dict
+        raises ControlError (refused; .reply) or OSError (unreachable)
+
+    # field (drivers.sim.field)
+    Output(device: str, point: str)
+    ZoneWiring(name, valve: Output, nominal_flow_m3h: float, probes: tuple[str, ...] = (),
+               initial_moisture_pct=22.0)
+    TankWiring(device, area_m2=1.0, initial_level_m=1.5, supplies="injector" | "irrigation")
+    FieldWiring(zones: tuple[ZoneWiring, ...], pump=None, master_valve=None, flow_meter=None,
+                ec_ph=None, injector=None, weather_station=None, pressure=None,
+                tanks: tuple[TankWiring, ...] = (), start_hour=6.0, water_ec_ms_cm=0.6)
+    SimField(wiring: FieldWiring, devices: Mapping[str, VirtualDevice] | Iterable[VirtualDevice],
+             *, seed=0)                              ValueError naming the wiring key path
+        .step(dt_s: float) -> None
+        .flow_m3h, .total_m3, .ec_ms_cm, .ph, .line_pressure_kpa, .elapsed_s, .time_of_day_h
+        .moisture_pct(zone: str) -> float, .tank_level_m(device: str) -> float
+
+Unknown unit ids on an endpoint get no answer. Writes of function 05 keep
+their raw value, so a relay profile's ``flash_on`` lease (value × ``unit_s``
+seconds at ``lease.address_offset + coil``) is honoured.
+"""
+
+from drivers.sim.control import ControlError, ControlServer, send_control
+from drivers.sim.device import VirtualDevice
+from drivers.sim.faults import ActiveFault, Fault, FaultKind
+from drivers.sim.field import FieldWiring, Output, SimField, TankWiring, ZoneWiring
+from drivers.sim.server import Endpoint, EndpointKind, SimServer
+
+__all__ = [
+    "ActiveFault",
+    "ControlError",
+    "ControlServer",
+    "Endpoint",
+    "EndpointKind",
+    "Fault",
+    "FaultKind",
+    "FieldWiring",
+    "Output",
+    "SimField",
+    "SimServer",
+    "TankWiring",
+    "VirtualDevice",
+    "ZoneWiring",
+    "send_control",
+]

@@ -1,0 +1,303 @@
+"""A simple simulated field that moves the values of simulated devices.
+
+The wiring (plain dataclasses, built by whoever reads the site config) says
+which device outputs are the zone valves, pump and master valve, and which
+devices are the flow meter, probes, EC/pH transmitter, injector, weather
+station, pressure transmitter and tanks. :meth:`SimField.step` advances the
+field by ``dt_s`` seconds and writes the new values through
+:meth:`VirtualDevice.set`, so injected faults (a frozen probe) still apply.
+
+The physics are deliberately plain first-order responses, enough to close
+the loop for the controller; a soil-physics model can replace them behind
+the same ``step(dt_s)`` interface:
+
+* flow (m3/h) = Σ nominal flow of open zone valves while pump and master
+  valve are on, with 1 % noise; ``total`` (m3) integrates it;
+* probe moisture (%) rises towards saturation while its zone is watered and
+  falls slowly towards wilting point otherwise, faster by day;
+* weather follows a diurnal cycle (air temperature peaking at 15:00);
+* EC rises towards water EC + dose while the injector runs with flow, and
+  decays back after; pH falls a little with the dose;
+* tanks feeding the injector (or the irrigation) drop as they are drawn.
+
+Deterministic for a given ``seed`` and sequence of steps.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from drivers.sim.device import VirtualDevice
+
+__all__ = ["FieldWiring", "Output", "SimField", "TankWiring", "ZoneWiring"]
+
+# Probe moisture response (volumetric %, per second).
+THETA_SAT_PCT = 42.0
+THETA_WP_PCT = 10.0
+WETTING_RATE_PER_S = 1 / 1800  # approach to saturation while watered (e-folding 30 min)
+DRYING_RATE_PER_S = 1 / (3 * 86400)  # approach to wilting point otherwise (e-folding 3 days)
+
+# Fertigation mixing.
+DOSE_EC_PER_L_PER_M3 = 0.1  # mS/cm added per (L/h of stock per m3/h of water)
+EC_RISE_TAU_S = 30.0
+EC_DECAY_TAU_S = 60.0
+WATER_PH = 7.4
+PH_PER_EC = 0.4  # pH drop per mS/cm of dose (acidic stock solution)
+
+# Pump curve of the line pressure transmitter.
+PUMP_SHUTOFF_KPA = 320.0
+PUMP_DROP_KPA_PER_M3H = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One switched output: a point (a relay coil) of a device."""
+
+    device: str
+    point: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneWiring:
+    """A zone: its valve output, its probes (device names) and its nominal flow."""
+
+    name: str
+    valve: Output
+    nominal_flow_m3h: float
+    probes: tuple[str, ...] = ()
+    initial_moisture_pct: float = 22.0
+
+
+@dataclass(frozen=True, slots=True)
+class TankWiring:
+    """A tank level device; ``supplies`` says what draws from it."""
+
+    device: str
+    area_m2: float = 1.0
+    initial_level_m: float = 1.5
+    supplies: Literal["injector", "irrigation"] = "injector"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWiring:
+    """How the simulated field is wired; every name is a :class:`VirtualDevice` name.
+
+    ``pump`` / ``master_valve`` of ``None`` mean there is none (always on).
+    ``start_hour`` is the local solar time at step 0.
+    """
+
+    zones: tuple[ZoneWiring, ...]
+    pump: Output | None = None
+    master_valve: Output | None = None
+    flow_meter: str | None = None
+    ec_ph: str | None = None
+    injector: str | None = None
+    weather_station: str | None = None
+    pressure: str | None = None
+    tanks: tuple[TankWiring, ...] = ()
+    start_hour: float = 6.0
+    water_ec_ms_cm: float = 0.6
+
+
+class SimField:
+    """The field state behind the simulated devices; advance it with :meth:`step`."""
+
+    def __init__(
+        self,
+        wiring: FieldWiring,
+        devices: Mapping[str, VirtualDevice] | Iterable[VirtualDevice],
+        *,
+        seed: int = 0,
+    ) -> None:
+        self.wiring = wiring
+        self.devices = (
+            dict(devices) if isinstance(devices, Mapping) else {d.name: d for d in devices}
+        )
+        _validate(wiring, self.devices)
+        self._rng = random.Random(seed)
+        self.elapsed_s = 0.0
+        self.flow_m3h = 0.0
+        self.total_m3 = 0.0
+        self.ec_ms_cm = wiring.water_ec_ms_cm
+        self.ph = WATER_PH
+        self.line_pressure_kpa = 0.0
+        self._moisture = {z.name: z.initial_moisture_pct for z in wiring.zones}
+        self._tank_m = {t.device: t.initial_level_m for t in wiring.tanks}
+        self._wind_dir_deg = self._rng.uniform(0, 360)
+        self._publish()
+
+    # ------------------------------------------------------------ read access
+
+    @property
+    def time_of_day_h(self) -> float:
+        return (self.wiring.start_hour + self.elapsed_s / 3600) % 24
+
+    def moisture_pct(self, zone: str) -> float:
+        return self._moisture[zone]
+
+    def tank_level_m(self, device: str) -> float:
+        return self._tank_m[device]
+
+    def zone_open(self, zone: ZoneWiring) -> bool:
+        return self._on(zone.valve)
+
+    # ------------------------------------------------------------ stepping
+
+    def step(self, dt_s: float) -> None:
+        """Advance the field by ``dt_s`` seconds and publish the new device values."""
+        if not dt_s > 0:
+            raise ValueError(f"dt_s must be positive, got {dt_s}")
+        self.elapsed_s += dt_s
+        pumping = self._on(self.wiring.pump) and self._on(self.wiring.master_valve)
+        watered = [z for z in self.wiring.zones if pumping and self._on(z.valve)]
+        flow = sum(z.nominal_flow_m3h for z in watered)
+        self.flow_m3h = max(0.0, flow * (1 + self._rng.gauss(0, 0.01))) if flow else 0.0
+        self.total_m3 += self.flow_m3h * dt_s / 3600
+        self._step_moisture(dt_s, {z.name for z in watered} if self.flow_m3h > 0 else set())
+        injecting_l_h = self._injection_l_h()
+        self._step_fertigation(dt_s, injecting_l_h)
+        self._step_tanks(dt_s, injecting_l_h)
+        self.line_pressure_kpa = self._pressure(pumping)
+        self._publish()
+
+    def _step_moisture(self, dt_s: float, watered: set[str]) -> None:
+        day = self._solar_fraction()
+        for zone in self.wiring.zones:
+            theta = self._moisture[zone.name]
+            if zone.name in watered:
+                theta += (THETA_SAT_PCT - theta) * (1 - math.exp(-WETTING_RATE_PER_S * dt_s))
+            else:
+                rate = DRYING_RATE_PER_S * (0.3 + 1.7 * day)  # evaporation mostly by day
+                theta -= (theta - THETA_WP_PCT) * (1 - math.exp(-rate * dt_s))
+            self._moisture[zone.name] = theta
+
+    def _injection_l_h(self) -> float:
+        """Stock solution injected now (L/h): the injector runs and water flows."""
+        name = self.wiring.injector
+        if name is None or self.flow_m3h <= 0:
+            return 0.0
+        dev = self.devices[name]
+        if not dev.get("run"):
+            return 0.0
+        return max(0.0, dev.get("rate_setpoint"))
+
+    def _step_fertigation(self, dt_s: float, injecting_l_h: float) -> None:
+        water = self.wiring.water_ec_ms_cm
+        if injecting_l_h > 0:
+            dose = min(10.0, DOSE_EC_PER_L_PER_M3 * injecting_l_h / self.flow_m3h)
+            target, tau = water + dose, EC_RISE_TAU_S
+        else:
+            target, tau = water, EC_DECAY_TAU_S
+        self.ec_ms_cm += (target - self.ec_ms_cm) * (1 - math.exp(-dt_s / tau))
+        self.ph = max(4.0, WATER_PH - PH_PER_EC * (self.ec_ms_cm - water))
+
+    def _step_tanks(self, dt_s: float, injecting_l_h: float) -> None:
+        draws = {"injector": injecting_l_h / 1000, "irrigation": self.flow_m3h}  # m3/h
+        for kind, draw_m3h in draws.items():
+            tanks = [t for t in self.wiring.tanks if t.supplies == kind]
+            for tank in tanks:
+                drop_m = draw_m3h / len(tanks) * dt_s / 3600 / tank.area_m2
+                self._tank_m[tank.device] = max(0.0, self._tank_m[tank.device] - drop_m)
+
+    def _pressure(self, pumping: bool) -> float:
+        if not pumping:
+            return 0.0
+        kpa = PUMP_SHUTOFF_KPA - PUMP_DROP_KPA_PER_M3H * self.flow_m3h
+        return max(0.0, kpa + self._rng.gauss(0, 1.0))
+
+    def _solar_fraction(self) -> float:
+        """0 at night, 1 at solar noon."""
+        return max(0.0, math.sin(math.pi * (self.time_of_day_h - 6) / 12))
+
+    # ------------------------------------------------------------ publishing
+
+    def _publish(self) -> None:
+        w = self.wiring
+        if w.flow_meter is not None:
+            self._put(w.flow_meter, "flow_rate", self.flow_m3h)
+            self._put(w.flow_meter, "total", self.total_m3)
+        if w.ec_ph is not None:
+            self._put(w.ec_ph, "ec", self.ec_ms_cm)
+            self._put(w.ec_ph, "ph", self.ph)
+        if w.pressure is not None:
+            self._put(w.pressure, "line_pressure", self.line_pressure_kpa)
+        for tank in w.tanks:
+            self._put(tank.device, "level", self._tank_m[tank.device])
+        soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
+        for zone in w.zones:
+            for probe in zone.probes:
+                self._put(probe, "moisture", self._moisture[zone.name])
+                self._put(probe, "temperature", soil_temp_c, optional=True)
+        if w.weather_station is not None:
+            self._publish_weather(w.weather_station)
+
+    def _publish_weather(self, name: str) -> None:
+        phase = math.sin(2 * math.pi * (self.time_of_day_h - 9) / 24)  # peak at 15:00
+        self._wind_dir_deg = (self._wind_dir_deg + self._rng.gauss(0, 3)) % 360
+        self._put(name, "air_temperature", 18 + 9 * phase)
+        self._put(name, "humidity", 45 - 25 * phase + self._rng.gauss(0, 1))
+        wind = 2.5 + 1.5 * math.sin(2 * math.pi * (self.time_of_day_h - 10) / 24)
+        self._put(name, "wind_speed", max(0.0, wind + self._rng.gauss(0, 0.3)))
+        self._put(name, "solar_radiation", 850 * self._solar_fraction(), optional=True)
+        self._put(name, "pressure", 850 + 2 * phase, optional=True)  # ~1500 m a.s.l.
+        self._put(name, "wind_direction", self._wind_dir_deg, optional=True)
+
+    def _put(self, device: str, point: str, value: float, *, optional: bool = False) -> None:
+        dev = self.devices[device]
+        if optional and not dev.profile.has_point(point):
+            return
+        pt = dev.profile.point(point)
+        if pt.min is not None:
+            value = max(value, pt.min)
+        if pt.max is not None:
+            value = min(value, pt.max)
+        dev.set(point, value)
+
+    def _on(self, output: Output | None) -> bool:
+        return output is None or bool(self.devices[output.device].get(output.point))
+
+
+def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None:
+    """Refuse wiring that names unknown devices or points, naming the key path."""
+    problems: list[str] = []
+
+    def need(path: str, name: str | None, points: Iterable[str]) -> None:
+        if name is None:
+            return
+        dev = devices.get(name)
+        if dev is None:
+            problems.append(f"{path}: unknown device {name!r}")
+            return
+        for point in points:
+            if not dev.profile.has_point(point):
+                problems.append(
+                    f"{path}: device {name!r} ({dev.profile.name}) has no point {point!r}"
+                )
+
+    if len({z.name for z in wiring.zones}) != len(wiring.zones):
+        problems.append("zones: duplicate zone names")
+    for i, zone in enumerate(wiring.zones):
+        need(f"zones[{i}].valve", zone.valve.device, [zone.valve.point])
+        if not zone.nominal_flow_m3h >= 0:
+            problems.append(f"zones[{i}].nominal_flow_m3h: must be >= 0")
+        for j, probe in enumerate(zone.probes):
+            need(f"zones[{i}].probes[{j}]", probe, ["moisture"])
+    for key in ("pump", "master_valve"):
+        out = getattr(wiring, key)
+        if out is not None:
+            need(key, out.device, [out.point])
+    need("flow_meter", wiring.flow_meter, ["flow_rate", "total"])
+    need("ec_ph", wiring.ec_ph, ["ec", "ph"])
+    need("injector", wiring.injector, ["run", "rate_setpoint"])
+    need("weather_station", wiring.weather_station, ["air_temperature", "humidity", "wind_speed"])
+    need("pressure", wiring.pressure, ["line_pressure"])
+    for i, tank in enumerate(wiring.tanks):
+        need(f"tanks[{i}]", tank.device, ["level"])
+        if not tank.area_m2 > 0:
+            problems.append(f"tanks[{i}].area_m2: must be positive")
+    if problems:
+        raise ValueError("\n".join(problems))
