@@ -39,16 +39,17 @@ Public API (everything else in this package is internal)::
     # field (drivers.sim.field)
     Output(device: str, point: str)
     ZoneWiring(name, valve: Output, nominal_flow_m3h: float, probes: tuple[str, ...] = (),
-               initial_moisture_pct=22.0)
+               flow_meter: str | None = None, initial_moisture_pct=22.0)
     TankWiring(device, area_m2=1.0, initial_level_m=1.5, supplies="injector" | "irrigation")
     FieldWiring(zones: tuple[ZoneWiring, ...], pump=None, master_valve=None, flow_meter=None,
-                ec_ph=None, injector=None, weather_station=None, pressure=None,
+                ec_meter=None, ph_meter=None, injector=None, weather_station=None, pressure=None,
                 tanks: tuple[TankWiring, ...] = (), start_hour=6.0, water_ec_ms_cm=0.6)
     SimField(wiring: FieldWiring, devices: Mapping[str, VirtualDevice] | Iterable[VirtualDevice],
              *, seed=0)                              ValueError naming the wiring key path
         .step(dt_s: float) -> None
         .flow_m3h, .total_m3, .ec_ms_cm, .ph, .line_pressure_kpa, .elapsed_s, .time_of_day_h
-        .moisture_pct(zone: str) -> float, .tank_level_m(device: str) -> float
+        .moisture_pct(zone) -> float, .zone_flow_m3h(zone) -> float,
+        .tank_level_m(device) -> float
 
 Unknown unit ids on an endpoint get no answer. Writes of function 05 keep
 their raw value, so a relay profile's ``flash_on`` lease (value × ``unit_s``

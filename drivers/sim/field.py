@@ -2,8 +2,8 @@
 
 The wiring (plain dataclasses, built by whoever reads the site config) says
 which device outputs are the zone valves, pump and master valve, and which
-devices are the flow meter, probes, EC/pH transmitter, injector, weather
-station, pressure transmitter and tanks. :meth:`SimField.step` advances the
+devices are the flow meters, probes, EC and pH transmitters, injector,
+weather station, pressure transmitter and tanks. :meth:`SimField.step` advances the
 field by ``dt_s`` seconds and writes the new values through
 :meth:`VirtualDevice.set`, so injected faults (a frozen probe) still apply.
 
@@ -12,7 +12,8 @@ the loop for the controller; a soil-physics model can replace them behind
 the same ``step(dt_s)`` interface:
 
 * flow (m3/h) = Σ nominal flow of open zone valves while pump and master
-  valve are on, with 1 % noise; ``total`` (m3) integrates it;
+  valve are on, with 1 % noise; ``total`` (m3) integrates it; a zone's own
+  meter sees that zone's share;
 * probe moisture (%) rises towards saturation while its zone is watered and
   falls slowly towards wilting point otherwise, faster by day;
 * weather follows a diurnal cycle (air temperature peaking at 15:00);
@@ -69,6 +70,7 @@ class ZoneWiring:
     valve: Output
     nominal_flow_m3h: float
     probes: tuple[str, ...] = ()
+    flow_meter: str | None = None
     initial_moisture_pct: float = 22.0
 
 
@@ -94,7 +96,8 @@ class FieldWiring:
     pump: Output | None = None
     master_valve: Output | None = None
     flow_meter: str | None = None
-    ec_ph: str | None = None
+    ec_meter: str | None = None
+    ph_meter: str | None = None
     injector: str | None = None
     weather_station: str | None = None
     pressure: str | None = None
@@ -126,6 +129,8 @@ class SimField:
         self.ph = WATER_PH
         self.line_pressure_kpa = 0.0
         self._moisture = {z.name: z.initial_moisture_pct for z in wiring.zones}
+        self._zone_flow_m3h = {z.name: 0.0 for z in wiring.zones}
+        self._zone_total_m3 = {z.name: 0.0 for z in wiring.zones}
         self._tank_m = {t.device: t.initial_level_m for t in wiring.tanks}
         self._wind_dir_deg = self._rng.uniform(0, 360)
         self._publish()
@@ -138,6 +143,9 @@ class SimField:
 
     def moisture_pct(self, zone: str) -> float:
         return self._moisture[zone]
+
+    def zone_flow_m3h(self, zone: str) -> float:
+        return self._zone_flow_m3h[zone]
 
     def tank_level_m(self, device: str) -> float:
         return self._tank_m[device]
@@ -155,8 +163,13 @@ class SimField:
         pumping = self._on(self.wiring.pump) and self._on(self.wiring.master_valve)
         watered = [z for z in self.wiring.zones if pumping and self._on(z.valve)]
         flow = sum(z.nominal_flow_m3h for z in watered)
-        self.flow_m3h = max(0.0, flow * (1 + self._rng.gauss(0, 0.01))) if flow else 0.0
+        noise = 1 + self._rng.gauss(0, 0.01)
+        self.flow_m3h = max(0.0, flow * noise) if flow else 0.0
         self.total_m3 += self.flow_m3h * dt_s / 3600
+        for zone in self.wiring.zones:
+            share = zone.nominal_flow_m3h * noise if zone in watered else 0.0
+            self._zone_flow_m3h[zone.name] = max(0.0, share)
+            self._zone_total_m3[zone.name] += self._zone_flow_m3h[zone.name] * dt_s / 3600
         self._step_moisture(dt_s, {z.name for z in watered} if self.flow_m3h > 0 else set())
         injecting_l_h = self._injection_l_h()
         self._step_fertigation(dt_s, injecting_l_h)
@@ -220,15 +233,19 @@ class SimField:
         if w.flow_meter is not None:
             self._put(w.flow_meter, "flow_rate", self.flow_m3h)
             self._put(w.flow_meter, "total", self.total_m3)
-        if w.ec_ph is not None:
-            self._put(w.ec_ph, "ec", self.ec_ms_cm)
-            self._put(w.ec_ph, "ph", self.ph)
+        if w.ec_meter is not None:
+            self._put(w.ec_meter, "ec", self.ec_ms_cm)
+        if w.ph_meter is not None:
+            self._put(w.ph_meter, "ph", self.ph)
         if w.pressure is not None:
             self._put(w.pressure, "line_pressure", self.line_pressure_kpa)
         for tank in w.tanks:
             self._put(tank.device, "level", self._tank_m[tank.device])
         soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
         for zone in w.zones:
+            if zone.flow_meter is not None:
+                self._put(zone.flow_meter, "flow_rate", self._zone_flow_m3h[zone.name])
+                self._put(zone.flow_meter, "total", self._zone_total_m3[zone.name])
             for probe in zone.probes:
                 self._put(probe, "moisture", self._moisture[zone.name])
                 self._put(probe, "temperature", soil_temp_c, optional=True)
@@ -284,6 +301,7 @@ def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None
         need(f"zones[{i}].valve", zone.valve.device, [zone.valve.point])
         if not zone.nominal_flow_m3h >= 0:
             problems.append(f"zones[{i}].nominal_flow_m3h: must be >= 0")
+        need(f"zones[{i}].flow_meter", zone.flow_meter, ["flow_rate", "total"])
         for j, probe in enumerate(zone.probes):
             need(f"zones[{i}].probes[{j}]", probe, ["moisture"])
     for key in ("pump", "master_valve"):
@@ -291,7 +309,8 @@ def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None
         if out is not None:
             need(key, out.device, [out.point])
     need("flow_meter", wiring.flow_meter, ["flow_rate", "total"])
-    need("ec_ph", wiring.ec_ph, ["ec", "ph"])
+    need("ec_meter", wiring.ec_meter, ["ec"])
+    need("ph_meter", wiring.ph_meter, ["ph"])
     need("injector", wiring.injector, ["run", "rate_setpoint"])
     need("weather_station", wiring.weather_station, ["air_temperature", "humidity", "wind_speed"])
     need("pressure", wiring.pressure, ["line_pressure"])
