@@ -12,6 +12,7 @@ from models.waterbalance.errors import WaterBalanceInputError
 from models.waterbalance.season import (
     CropCurves,
     SeasonResult,
+    StateArrays,
     WeatherSeries,
     ZoneTable,
     run_season,
@@ -32,6 +33,7 @@ __all__ = [
     "ProbeCorrection",
     "ProbeReading",
     "SeasonResult",
+    "StateArrays",
     "StepInputs",
     "StepResult",
     "WaterBalanceInputError",

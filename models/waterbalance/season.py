@@ -14,12 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models.crops import Crop, height_m, kc_on_day, root_depth_m
+from models.soils import SoilProfile
 from models.waterbalance.errors import WaterBalanceInputError
-from models.waterbalance.kernel import advance_zones
+from models.waterbalance.kernel import advance_zones, group_series
 from models.waterbalance.step import CropStep, StepInputs, ZoneSetup, ZoneState, advance
 
-__all__ = ["CropCurves", "SeasonResult", "WeatherSeries", "ZoneTable", "run_season",
-           "run_season_reference"]
+__all__ = ["CropCurves", "SeasonResult", "StateArrays", "WeatherSeries", "ZoneTable",
+           "run_season", "run_season_reference"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -134,11 +135,24 @@ class WeatherSeries:
 @dataclass(frozen=True)
 class ZoneTable:
     """Z zones: their setups, which crop curve and weather station each uses, and the setups
-    flattened into arrays for the kernel (soil layers padded with zero-thickness layers)."""
+    as arrays for the kernel. Zones with the same curve, station and soil form a group that
+    shares Kcmax, fc and TAW (computed once per group and step)."""
 
     setups: tuple[ZoneSetup, ...]
     curve: IntArray
     station: IntArray
+    group: IntArray
+    group_curve: IntArray
+    group_station: IntArray
+    group_layer_bottom_m: FloatArray
+    group_layer_awc: FloatArray
+    tew_mm: FloatArray
+    rew_mm: FloatArray
+    dual: NDArray[np.bool_]
+    efficiency: FloatArray
+    fw_irrigation: FloatArray
+    rain_fraction: FloatArray
+    runoff_threshold_mm: FloatArray
 
     @classmethod
     def build(cls, setups: Sequence[ZoneSetup], curve: Sequence[int] | IntArray,
@@ -148,30 +162,66 @@ class ZoneTable:
         if not (len(setups) == curve_a.shape[0] == station_a.shape[0]) or not setups:
             raise WaterBalanceInputError(
                 "setups, curve and station must be non-empty and of equal length")
-        return cls(tuple(setups), curve_a, station_a)
+        groups: dict[tuple[int, int, SoilProfile], int] = {}
+        soils: dict[int, SoilProfile] = {}
+        group = np.empty(len(setups), dtype=np.int64)
+        for z, setup in enumerate(setups):
+            key = (int(curve_a[z]), int(station_a[z]), setup.soil)
+            group[z] = groups.setdefault(key, len(groups))
+            soils[group[z]] = setup.soil
+        n_layers = max(len(soil.layers) for soil in soils.values())
+        bottoms = np.zeros((len(groups), n_layers))
+        awc = np.zeros((len(groups), n_layers))
+        for g, soil in soils.items():
+            bottoms[g, :] = soil.depth_m
+            for k, layer in enumerate(soil.layers):
+                bottoms[g, k] = layer.bottom_m
+                awc[g, k] = layer.available_water_mm_per_m
+        keys = list(groups)
 
-    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
-        """(layer bottoms, layer 1000(θfc−θwp), TEW, REW, dual, efficiency, fw, rain fraction,
-        runoff threshold), one row per zone."""
-        n_layers = max(len(s.soil.layers) for s in self.setups)
-        bottoms = np.zeros((len(self.setups), n_layers))
-        awc = np.zeros((len(self.setups), n_layers))
-        for z, setup in enumerate(self.setups):
-            layers = setup.soil.layers
-            bottoms[z, :] = layers[-1].bottom_m
-            for k, layer in enumerate(layers):
-                bottoms[z, k] = layer.bottom_m
-                awc[z, k] = layer.available_water_mm_per_m
-        column = np.array
-        return (
-            bottoms, awc,
-            column([s.tew_mm for s in self.setups]), column([s.soil.rew_mm for s in self.setups]),
-            column([s.method == "dual" for s in self.setups], dtype=np.bool_),
-            column([s.efficiency for s in self.setups]),
-            column([s.fw_irrigation for s in self.setups]),
-            column([s.effective_rain_fraction for s in self.setups]),
-            column([s.runoff_threshold_mm for s in self.setups]),
+        def column(values: list[float]) -> FloatArray:
+            return np.array(values, dtype=np.float64)
+
+        return cls(
+            setups=tuple(setups), curve=curve_a, station=station_a, group=group,
+            group_curve=np.array([k[0] for k in keys], dtype=np.int64),
+            group_station=np.array([k[1] for k in keys], dtype=np.int64),
+            group_layer_bottom_m=bottoms, group_layer_awc=awc,
+            tew_mm=column([s.tew_mm for s in setups]),
+            rew_mm=column([s.soil.rew_mm for s in setups]),
+            dual=np.array([s.method == "dual" for s in setups], dtype=np.bool_),
+            efficiency=column([s.efficiency for s in setups]),
+            fw_irrigation=column([s.fw_irrigation for s in setups]),
+            rain_fraction=column([s.effective_rain_fraction for s in setups]),
+            runoff_threshold_mm=column([s.runoff_threshold_mm for s in setups]),
         )
+
+
+@dataclass(frozen=True)
+class StateArrays:
+    """The states of Z zones as arrays (Dr, De in mm, fw, TAW in mm)."""
+
+    dr_mm: FloatArray
+    de_mm: FloatArray
+    fw: FloatArray
+    taw_mm: FloatArray
+
+    @classmethod
+    def from_states(cls, states: Sequence[ZoneState]) -> StateArrays:
+        return cls(
+            np.array([s.dr_mm for s in states], dtype=np.float64),
+            np.array([s.de_mm for s in states], dtype=np.float64),
+            np.array([s.fw for s in states], dtype=np.float64),
+            np.array([s.taw_mm for s in states], dtype=np.float64),
+        )
+
+    def state(self, zone: int) -> ZoneState:
+        """One zone's state as a validated ZoneState."""
+        return ZoneState(dr_mm=float(self.dr_mm[zone]), de_mm=float(self.de_mm[zone]),
+                         fw=float(self.fw[zone]), taw_mm=float(self.taw_mm[zone]))
+
+    def __len__(self) -> int:
+        return int(self.dr_mm.shape[0])
 
 
 @dataclass(frozen=True)
@@ -184,11 +234,11 @@ class SeasonResult:
     evaporation_mm: FloatArray
     dp_mm: FloatArray
     ks: FloatArray
-    final: tuple[ZoneState, ...]
+    final: StateArrays
 
 
 def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
-           irrigation_gross_mm: FloatArray, initial: Sequence[ZoneState],
+           irrigation_gross_mm: FloatArray, initial: StateArrays,
            irrigation_fw: FloatArray) -> None:
     n_zones = len(zones.setups)
     n_steps = weather.et_ref_mm.shape[1]
@@ -207,67 +257,78 @@ def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
         raise WaterBalanceInputError("irrigation_fw: values outside (0, 1]")
     if len(initial) != n_zones:
         raise WaterBalanceInputError(f"initial: {len(initial)} states for {n_zones} zones")
+    if np.any(initial.dr_mm < 0.0) or np.any(initial.dr_mm > initial.taw_mm + 1e-9):
+        raise WaterBalanceInputError("initial: Dr outside [0, TAW]")
+    if np.any(initial.fw <= 0.0) or np.any(initial.fw > 1.0) or np.any(initial.de_mm < 0.0):
+        raise WaterBalanceInputError("initial: fw outside (0, 1] or De < 0")
     if np.any(zones.curve < 0) or np.any(zones.curve >= curves.kcb.shape[0]):
         raise WaterBalanceInputError("zones.curve: index outside the crop curves")
     if np.any(zones.station < 0) or np.any(zones.station >= weather.et_ref_mm.shape[0]):
         raise WaterBalanceInputError("zones.station: index outside the weather stations")
-    deepest = curves.root_depth_m.max(axis=1)
-    for z, setup in enumerate(zones.setups):
-        if deepest[zones.curve[z]] > setup.soil.depth_m + 1e-9:
-            raise WaterBalanceInputError(
-                f"zones[{z}]: roots reach {deepest[zones.curve[z]]} m, soil described to "
-                f"{setup.soil.depth_m} m")
+    deepest = curves.root_depth_m.max(axis=1)[zones.group_curve]
+    soil_depth = zones.group_layer_bottom_m[:, -1]
+    if np.any(deepest > soil_depth + 1e-9):
+        g = int(np.argmax(deepest - soil_depth))
+        z = int(np.argmax(zones.group == g))
+        raise WaterBalanceInputError(
+            f"zones[{z}]: roots reach {deepest[g]} m, soil described to {soil_depth[g]} m")
 
 
 def _fw_array(zones: ZoneTable, irrigation_fw: object | None) -> FloatArray:
     if irrigation_fw is None:
-        return np.array([[s.fw_irrigation] for s in zones.setups], dtype=np.float64)
+        return np.ascontiguousarray(zones.fw_irrigation[:, None])
     return _f64("irrigation_fw", irrigation_fw, 2)
 
 
+def _states(initial: StateArrays | Sequence[ZoneState]) -> StateArrays:
+    return initial if isinstance(initial, StateArrays) else StateArrays.from_states(initial)
+
+
 def run_season(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
-               irrigation_gross_mm: object, initial: Sequence[ZoneState],
+               irrigation_gross_mm: object, initial: StateArrays | Sequence[ZoneState],
                irrigation_fw: object | None = None) -> SeasonResult:
-    """Advance all zones over all steps with the numba kernel.
+    """Advance all zones over all steps with the numba kernels.
 
     ``irrigation_gross_mm`` (Z, N); ``irrigation_fw`` (Z, N) per event, or None for each zone's
     system fw. Same results as :func:`run_season_reference` (tests hold them equal).
     """
     irrigation = _f64("irrigation_gross_mm", irrigation_gross_mm, 2)
     fw_irr = _fw_array(zones, irrigation_fw)
-    _check(zones, curves, weather, irrigation, initial, fw_irr)
-    shape = irrigation.shape
-    outputs = [np.empty(shape) for _ in range(5)]
-    finals = [np.empty(shape[0]) for _ in range(3)]
-    advance_zones(  # type: ignore[call-arg]
-        np.array([s.dr_mm for s in initial]), np.array([s.de_mm for s in initial]),
-        np.array([s.fw for s in initial]), np.array([s.taw_mm for s in initial]),
-        zones.curve, zones.station, *zones.kernel_arrays(),
-        curves.kcb, curves.kc, curves.root_depth_m, curves.height_m, curves.kcb_min,
-        curves.p_table, curves.mulch_factor,
-        weather.et_ref_mm, weather.et_ref_day_mm, weather.rain_mm, weather.u2_m_s,
-        weather.rhmin_pct, irrigation, fw_irr, *outputs, *finals,
+    start = _states(initial)
+    _check(zones, curves, weather, irrigation, start, fw_irr)
+    group_shape = (zones.group_curve.shape[0], irrigation.shape[1])
+    kcmax, fc, taw = (np.empty(group_shape) for _ in range(3))
+    group_series(
+        zones.group_curve, zones.group_station, zones.group_layer_bottom_m,
+        zones.group_layer_awc, curves.kcb, curves.root_depth_m, curves.height_m,
+        curves.kcb_min, weather.u2_m_s, weather.rhmin_pct, kcmax, fc, taw,
     )
-    dr, eta, evaporation, dp, ks = outputs
-    final = tuple(
-        ZoneState(dr_mm=float(dr[z, -1]), de_mm=float(finals[0][z]), fw=float(finals[1][z]),
-                  taw_mm=float(finals[2][z]))
-        for z in range(shape[0])
+    dr, eta, evaporation, dp, ks = (np.empty(irrigation.shape) for _ in range(5))
+    final_de, final_fw = np.empty(len(start)), np.empty(len(start))
+    advance_zones(
+        start.dr_mm, start.de_mm, start.fw, zones.group, zones.group_curve,
+        zones.group_station, zones.tew_mm, zones.rew_mm, zones.dual, zones.efficiency,
+        zones.rain_fraction, zones.runoff_threshold_mm, curves.kcb, curves.kc, curves.p_table,
+        curves.mulch_factor, kcmax, fc, taw, weather.et_ref_mm, weather.et_ref_day_mm,
+        weather.rain_mm, irrigation, fw_irr, dr, eta, evaporation, dp, ks, final_de, final_fw,
     )
+    final = StateArrays(dr[:, -1].copy(), final_de, final_fw, taw[zones.group, -1])
     return SeasonResult(dr, eta, evaporation, dp, ks, final)
 
 
 def run_season_reference(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
-                         irrigation_gross_mm: object, initial: Sequence[ZoneState],
+                         irrigation_gross_mm: object,
+                         initial: StateArrays | Sequence[ZoneState],
                          irrigation_fw: object | None = None) -> SeasonResult:
     """The same as :func:`run_season`, one ``step.advance`` call per zone-step (plain Python)."""
     irrigation = _f64("irrigation_gross_mm", irrigation_gross_mm, 2)
     fw_irr = _fw_array(zones, irrigation_fw)
-    _check(zones, curves, weather, irrigation, initial, fw_irr)
+    start = _states(initial)
+    _check(zones, curves, weather, irrigation, start, fw_irr)
     outputs = [np.empty(irrigation.shape) for _ in range(5)]
     final = []
     for z, setup in enumerate(zones.setups):
-        state = initial[z]
+        state = start.state(z)
         curve, station = int(zones.curve[z]), int(zones.station[z])
         for n in range(irrigation.shape[1]):
             fw_event = float(fw_irr[z, n if fw_irr.shape[1] > 1 else 0])
@@ -279,4 +340,4 @@ def run_season_reference(zones: ZoneTable, curves: CropCurves, weather: WeatherS
                 out[z, n] = value
         final.append(state)
     dr, eta, evaporation, dp, ks = outputs
-    return SeasonResult(dr, eta, evaporation, dp, ks, tuple(final))
+    return SeasonResult(dr, eta, evaporation, dp, ks, StateArrays.from_states(final))
