@@ -102,7 +102,7 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     P_RH_MIN_RANGE: ("rh_min", "relative humidity outside 0..100 %"),
     P_RH_MIN_ABOVE_RH_MAX: ("rh_min", "RHmin above RHmax"),
     P_RH_MEAN_RANGE: ("rh_mean", "relative humidity outside 0..100 %"),
-    P_TDEW_RANGE: ("tdew", "dew point above the maximum air temperature or not finite"),
+    P_TDEW_RANGE: ("tdew", "dew point above the air temperature (Tmax for a day) or not finite"),
     P_EA_RANGE: ("ea", "vapour pressure not positive or not finite"),
     P_WIND_RANGE: ("wind", "negative or not finite wind speed"),
     P_RS_RANGE: ("rs", "negative or not finite solar radiation"),

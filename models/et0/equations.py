@@ -347,7 +347,12 @@ def soil_heat_flux_hourly(
 
 @_jitable
 def wind_speed_2m(uz: float, z: float) -> float:
-    """u2 [m s⁻¹] from wind ``uz`` measured ``z`` m above ground (FAO-56 eq. 47)."""
+    """u2 [m s⁻¹] from wind ``uz`` measured ``z`` m above ground (FAO-56 eq. 47).
+
+    Wind measured at 2 m *is* u2: the rounded coefficients of eq. 47 would scale it by 1.0002.
+    """
+    if z == 2.0:
+        return uz
     return uz * 4.87 / math.log(67.8 * z - 5.42)
 
 

@@ -107,7 +107,7 @@ def daily_kernel(
         sin_p = math.sin(phi[s])
         cos_p = math.cos(phi[s])
         tan_p = math.tan(phi[s])
-        u2_per_uz = 4.87 / math.log(67.8 * wind_z[s] - 5.42)  # eq. 47
+        u2_per_uz = eq.wind_speed_2m(1.0, wind_z[s])  # eq. 47
         rso_k = 0.75 + 2e-5 * z[s]  # eq. 37
         for t in range(n_t):
             Tx = tmax[s, t]
@@ -240,7 +240,7 @@ def hourly_kernel(
         sin_p = math.sin(phi[s])
         cos_p = math.cos(phi[s])
         tan_p = math.tan(phi[s])
-        u2_per_uz = 4.87 / math.log(67.8 * wind_z[s] - 5.42)  # eq. 47
+        u2_per_uz = eq.wind_speed_2m(1.0, wind_z[s])  # eq. 47
         rso_k = 0.75 + 2e-5 * z[s]  # eq. 37
         fcd_carried = fcd_initial
         for t in range(n_t):
