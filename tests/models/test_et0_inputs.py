@@ -1,4 +1,4 @@
-"""Missing data take the FAO-56 procedure named in the flags; impossible data never pass silently."""
+"""Missing data take the FAO-56 procedure named in the flags; impossible data never pass."""
 
 from __future__ import annotations
 
