@@ -65,7 +65,7 @@ def test_demo_site_loads_with_every_role_resolved() -> None:
         (
             "unit = 22\n",
             "unit = 21\n",
-            "devices[9].unit: unit 21 on bus 'field' is already devices[8] (site.toml)",
+            "devices[10].unit: unit 21 on bus 'field' is already devices[9] (site.toml)",
         ),
         (
             'profile = "tuf-2000m"',
