@@ -49,6 +49,8 @@ EC_DECAY_TAU_S = 60.0
 WATER_PH = 7.4
 PH_PER_EC = 0.4  # pH drop per mS/cm of dose (acidic stock solution)
 
+LUX_PER_W_M2 = 120.0  # daylight luminous efficacy, roughly
+
 # Pump curve of the line pressure transmitter.
 PUMP_SHUTOFF_KPA = 320.0
 PUMP_DROP_KPA_PER_M3H = 8.0
@@ -259,7 +261,9 @@ class SimField:
         self._put(name, "humidity", 45 - 25 * phase + self._rng.gauss(0, 1))
         wind = 2.5 + 1.5 * math.sin(2 * math.pi * (self.time_of_day_h - 10) / 24)
         self._put(name, "wind_speed", max(0.0, wind + self._rng.gauss(0, 0.3)))
-        self._put(name, "solar_radiation", 850 * self._solar_fraction(), optional=True)
+        solar_w_m2 = 850 * self._solar_fraction()
+        self._put(name, "solar_radiation", solar_w_m2, optional=True)
+        self._put(name, "illuminance", LUX_PER_W_M2 * solar_w_m2, optional=True)
         self._put(name, "pressure", 850 + 2 * phase, optional=True)  # ~1500 m a.s.l.
         self._put(name, "wind_direction", self._wind_dir_deg, optional=True)
 
