@@ -77,7 +77,7 @@ def observed_depletion_mm(soil: SoilProfile, root_depth_m: float,
     thetas = [sum(by_depth[d]) / len(by_depth[d]) for d in depths]
     cuts = _representative_intervals(depths, root_depth_m)
     depletion = 0.0
-    for theta, top, bottom in zip(thetas, cuts, cuts[1:], strict=True):
+    for theta, (top, bottom) in zip(thetas, itertools.pairwise(cuts), strict=True):
         for layer in soil.layers:
             dz = layer.overlap_m(top, bottom)
             depletion += 1000.0 * (layer.theta_fc - theta) * dz

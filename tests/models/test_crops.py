@@ -124,13 +124,14 @@ def test_loader_names_file_crop_and_key(tmp_path: Path) -> None:
     path.write_text(good.replace("stage_days = [40, 60, 50, 15]", "stage_days = [40, 0, 50, 15]"))
     with pytest.raises(CropDataError, match=r"cabbage\.stage_days\[dev\]"):
         load_crops(path)
-    path.write_text(good.replace('[tomato]\nname = "tomato"', '[tomato]\nname = "tomato"\nkc_x = 1'))
+    tomato = '[tomato]\nname = "tomato"'
+    path.write_text(good.replace(tomato, tomato + "\nkc_x = 1"))
     with pytest.raises(CropDataError, match=r"tomato: unknown keys \['kc_x'\]"):
         load_crops(path)
 
 
 def test_unknown_crop_lists_known() -> None:
-    with pytest.raises(CropDataError, match="unknown crop 'rice'.*seed_corn"):
+    with pytest.raises(CropDataError, match=r"unknown crop 'rice'.*seed_corn"):
         crop("rice")
 
 

@@ -58,7 +58,7 @@ def test_profile_refuses_bad_layers_and_depths() -> None:
     with pytest.raises(SoilDataError, match="start at the surface"):
         SoilProfile((Layer(0.1, 0.3, 0.28, 0.12),))
     profile = SoilProfile.uniform(texture("sand"), 0.8)
-    with pytest.raises(SoilDataError, match="root depth 1.2 m outside"):
+    with pytest.raises(SoilDataError, match=r"root depth 1\.2 m outside"):
         profile.taw_mm(1.2)
     with pytest.raises(SoilDataError, match="rew_mm"):
         SoilProfile.uniform(texture("sand"), 0.8, rew_mm=50.0)
