@@ -1,0 +1,115 @@
+"""``qanat et0``: the shipped example, bad rows, hourly data, the exit status contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from controller.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "deploy" / "examples" / "weather-zhangye-daily.csv"
+ZHANGYE = ["--lat", "38.93", "--lon", "100.43", "--elev", "1482"]
+
+
+def run_et0(
+    capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, list[dict[str, str]], str]:
+    status = main(["et0", *argv])
+    out, err = capsys.readouterr()
+    return status, list(csv.DictReader(io.StringIO(out))), err
+
+
+def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README command: every day computed, plausible for Zhangye in July (3-9 mm/day)."""
+    status, rows, err = run_et0(capsys, str(EXAMPLE), *ZHANGYE)
+    assert status == 0 and err == ""
+    assert len(rows) >= 14
+    assert all(3.0 < float(r["et0_mm"]) < 9.0 for r in rows)
+    assert {r["method"] for r in rows} == {"fao56-daily"}
+    assert {r["et0_source"] for r in rows} == {"penman-monteith"}
+    procedures = {(r["rs_source"], r["ea_source"]) for r in rows}
+    assert ("sunshine-angstrom-eq35", "rh-max-min-eq17") in procedures  # blank rs_mj_m2 days
+    assert ("measured", "tmin-eq48") in procedures  # the day without humidity
+
+
+def test_explain_and_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "et0.csv"
+    status = main(["et0", str(EXAMPLE), *ZHANGYE, "--method", "asce", "--crop", "tall",
+                   "--explain", "-o", str(out)])
+    assert status == 0 and capsys.readouterr().out == ""
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["method"] == "asce-etrs-daily"
+    assert float(rows[0]["P_kpa"]) == pytest.approx(84.97, abs=0.01)  # eq. 7 at 1482 m
+    assert float(rows[0]["Rn_mj_m2"]) > 0
+
+
+def test_bad_rows_reported_by_row_and_column_others_computed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    weather = tmp_path / "w.csv"
+    weather.write_text(
+        "date,tmax_c,tmin_c,rh_max_pct,rh_min_pct,wind_m_s\n"
+        "2024-07-01,30,15,80,25,2\n"
+        "2024-07-02,30,15,120,25,2\n"  # row 3: RH above 100 %
+        "2024-07-03,30,abc,80,25,2\n"  # row 4: not a number
+        "2024-07-04,30,15,80,25,2\n"
+        "2024-07-05,14,15,80,25,2\n"  # row 6: Tmin above Tmax
+        "2024-07-06,,15,80,25,2\n",  # row 7: missing, not bad
+        encoding="utf-8",
+    )
+    status, rows, err = run_et0(capsys, str(weather), *ZHANGYE)
+    assert status == 1
+    assert "row 3, column rh_max_pct: relative humidity outside 0..100 %" in err
+    assert "row 4, column tmin_c: not a number: 'abc'" in err
+    assert "row 6, column tmin_c: Tmin above Tmax" in err
+    assert "row 7" not in err
+    assert [r["et0_source"] for r in rows] == [
+        "penman-monteith", "invalid", "invalid", "penman-monteith", "invalid", "missing"]
+    assert float(rows[0]["et0_mm"]) > 4 and float(rows[3]["et0_mm"]) > 4
+    assert rows[1]["et0_mm"] == rows[2]["et0_mm"] == rows[4]["et0_mm"] == rows[5]["et0_mm"] == ""
+
+
+def test_hourly_fao56_example19(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """FAO-56 Example 19 through the CLI: the evening before sets Rs/Rso = 0.8 for the night."""
+    weather = tmp_path / "hourly.csv"
+    weather.write_text(
+        "time,t_c,rh_pct,wind_m_s,rs_mj_m2\n"
+        "2024-09-29T16:00:00+00:00,33,60,2.0,1.6007\n"
+        "2024-09-30T02:00:00+00:00,28,90,1.9,0\n"
+        "2024-09-30T14:00:00+00:00,38,52,3.3,2.450\n",
+        encoding="utf-8",
+    )  # 2024 is a leap year: 30 September is day 274 as in the example
+    status, rows, err = run_et0(capsys, str(weather), "--lat", "16.2167", "--lon", "-16.25",
+                                "--elev", "8", "--method", "fao56", "--explain")
+    assert status == 0, err
+    assert rows[1]["et0_mm"] == "0.000" or abs(float(rows[1]["et0_mm"])) < 0.005
+    assert rows[2]["et0_mm"] == "0.635"
+    assert rows[1]["fcd"] == "0.7300" and rows[1]["night_fcd"] == "carry"
+    assert rows[2]["method"] == "fao56-hourly"
+
+
+def test_hourly_needs_longitude_and_order(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    weather = tmp_path / "hourly.csv"
+    weather.write_text("time,t_c,rs_mj_m2\n2024-07-01T13:00+08:00,30,2\n"
+                       "2024-07-01T12:00+08:00,30,2\n", encoding="utf-8")
+    assert main(["et0", str(weather), "--lat", "38.93", "--elev", "1482"]) == 2
+    assert "--lon is required" in capsys.readouterr().err
+    assert main(["et0", str(weather), *ZHANGYE]) == 2
+    assert "increasing time order" in capsys.readouterr().err
+
+
+def test_unusable_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    weather = tmp_path / "w.csv"
+    weather.write_text("day,tmax_c\n1,30\n", encoding="utf-8")
+    assert main(["et0", str(weather), *ZHANGYE]) == 2
+    assert "no 'date' (daily) or 'time' (hourly) column" in capsys.readouterr().err
+    weather.write_text("date,tmax_c\n2024-07-01,30\n", encoding="utf-8")
+    assert main(["et0", str(weather), *ZHANGYE]) == 2
+    assert "missing required column tmin_c" in capsys.readouterr().err
+    assert main(["et0", str(tmp_path / "absent.csv"), *ZHANGYE]) == 2
