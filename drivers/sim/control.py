@@ -14,7 +14,9 @@ gets an error reply and the simulator carries on. Operations::
     {"op": "get", "device": "probe1a"}               -> {"ok": true, "status": {...}, ...}
     {"op": "status"}                                 # also "device": one device
 
-Fault fields are those of :class:`drivers.sim.faults.Fault`. The channel
+Fault fields are those of :class:`drivers.sim.faults.Fault`. A ``set`` on a
+point the simulated field drives lasts until the field's next step; to hold
+a value, ``set`` it and inject a ``stuck`` fault on the point. The channel
 only listens on a loopback address: it has no authentication.
 """
 

@@ -35,6 +35,6 @@ def test_rtu_over_a_pty_pair(pty_pair: tuple[str, str], modbus_client: ClientFac
         client.register(RawWriteSingleCoil)
         offset = RELAY.lease.address_offset if RELAY.lease else 0
         rr = client.execute(False, RawWriteSingleCoil(offset + 4, 600, dev_id=1))
-        assert not rr.isError() and rr.value == 600
+        assert isinstance(rr, RawWriteSingleCoil) and rr.value == 600
         assert client.read_coils(0, count=8, device_id=1).bits[4] is True
         assert 59 < (relay.lease_remaining_s("ch5") or 0) <= 60

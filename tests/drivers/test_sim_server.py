@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pymodbus.client.base import ModbusBaseSyncClient
 from pymodbus.exceptions import ModbusIOException
 
 from drivers.codec import decode, encode
@@ -39,7 +40,7 @@ def _sample_value(pt: Point) -> float:
     return lo + (hi - lo) * 0.37
 
 
-def _read(client, pt: Point, unit: int) -> list[int]:  # type: ignore[no-untyped-def]
+def _read(client: ModbusBaseSyncClient, pt: Point, unit: int) -> list[int]:
     read = {
         Table.COIL: client.read_coils,
         Table.DISCRETE: client.read_discrete_inputs,
@@ -220,13 +221,13 @@ def test_write_single_register_echoes_the_request(
     assert injector.get("run") == 1
 
 
-def _coil(client, channel: int) -> bool:  # type: ignore[no-untyped-def]
+def _coil(client: ModbusBaseSyncClient, channel: int) -> bool:
     return bool(client.read_coils(0, count=8, device_id=1).bits[channel])
 
 
-def _flash(client, channel: int, steps: int) -> None:  # type: ignore[no-untyped-def]
+def _flash(client: ModbusBaseSyncClient, channel: int, steps: int) -> None:
     rr = client.execute(False, RawWriteSingleCoil(FLASH + channel, steps, dev_id=1))
-    assert not rr.isError() and rr.value == steps  # echoed with its raw value
+    assert isinstance(rr, RawWriteSingleCoil) and rr.value == steps  # echoed with its raw value
 
 
 def test_flash_on_lease_switches_off_by_itself_and_reflash_extends(
