@@ -1,12 +1,8 @@
-"""Shared fixtures for driver tests: a socat pty pair and short-timeout Modbus clients."""
+"""Shared fixtures for driver tests: short-timeout Modbus clients (pty_pair: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
@@ -14,30 +10,6 @@ from pymodbus.client.base import ModbusBaseSyncClient
 from pymodbus.framer import FramerType
 
 CLIENT_TIMEOUT_S = 0.3
-
-
-@pytest.fixture
-def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two linked pseudo-terminals (a null-modem cable), made by socat."""
-    socat = shutil.which("socat")
-    if socat is None:
-        pytest.fail("socat is missing: scripts/test.sh installs it (apt-get install -y socat)")
-    a, b = tmp_path / "ttyA", tmp_path / "ttyB"
-    proc = subprocess.Popen(
-        [socat, f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 5
-        while not (a.exists() and b.exists()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("socat did not create the pty pair")
-            time.sleep(0.01)
-        yield str(a), str(b)
-    finally:
-        proc.terminate()
-        proc.wait(5)
 
 
 ClientFactory = Callable[..., ModbusBaseSyncClient]
