@@ -238,6 +238,12 @@ class OutputRef:
     def __str__(self) -> str:
         return f"{self.device}.{self.point}"
 
+    @classmethod
+    def parse(cls, ref: str) -> OutputRef:
+        """``"relay1.ch3"`` → ``OutputRef("relay1", "ch3")`` (point empty if no dot)."""
+        device, _, point = ref.partition(".")
+        return cls(device, point)
+
 
 @dataclass(frozen=True)
 class SiteConfig:
@@ -299,17 +305,12 @@ class SiteConfig:
 
 def _output_roles(m: _SiteModel) -> Iterator[tuple[str, OutputRef]]:
     for i, z in enumerate(m.zones):
-        yield f"zones[{i}].valve", _split(z.valve)
-    yield "head.pump", _split(m.head.pump)
+        yield f"zones[{i}].valve", OutputRef.parse(z.valve)
+    yield "head.pump", OutputRef.parse(m.head.pump)
     if m.head.master_valve:
-        yield "head.master_valve", _split(m.head.master_valve)
+        yield "head.master_valve", OutputRef.parse(m.head.master_valve)
     if m.head.backflush_valve:
-        yield "head.backflush_valve", _split(m.head.backflush_valve)
-
-
-def _split(ref: str) -> OutputRef:
-    device, _, point = ref.partition(".")
-    return OutputRef(device, point)
+        yield "head.backflush_valve", OutputRef.parse(m.head.backflush_valve)
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

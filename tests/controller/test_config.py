@@ -36,7 +36,15 @@ def test_demo_site_loads_with_every_role_resolved() -> None:
     assert set(site.profiles) == {d.name for d in site.devices}
     assert site.profiles["relay1"].lease is not None
     kinds = {site.profiles[d.name].kind for d in site.devices}
-    assert {"relay", "soil_probe", "weather_station", "flow_meter", "ec_meter", "ph_meter", "injector"} <= kinds
+    assert {
+        "relay",
+        "soil_probe",
+        "weather_station",
+        "flow_meter",
+        "ec_meter",
+        "ph_meter",
+        "injector",
+    } <= kinds
 
 
 @pytest.mark.parametrize(
