@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from models.crops import Crop, height_m, kc_on_day, root_depth_m
 from models.soils import SoilProfile
 from models.waterbalance.errors import WaterBalanceInputError
-from models.waterbalance.kernel import advance_zones, group_series
+from models.waterbalance.kernel import advance_zones, count_outside, group_series
 from models.waterbalance.step import CropStep, StepInputs, ZoneSetup, ZoneState, advance
 
 __all__ = ["CropCurves", "SeasonResult", "StateArrays", "WeatherSeries", "ZoneTable",
@@ -26,12 +26,16 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def _f64(name: str, value: object, ndim: int) -> FloatArray:
+def _f64(name: str, value: object, ndim: int, low: float = -np.inf,
+         high: float = np.inf) -> FloatArray:
+    """``value`` as a C-contiguous 2-D float64 array, all finite and within [low, high]."""
     array = np.ascontiguousarray(value, dtype=np.float64)
-    if array.ndim != ndim:
+    if array.ndim != ndim or ndim != 2:
         raise WaterBalanceInputError(f"{name}: expected {ndim} dimensions, got {array.ndim}")
-    if not np.all(np.isfinite(array)):
-        raise WaterBalanceInputError(f"{name}: contains NaN or infinity")
+    finite_low = max(low, -np.finfo(np.float64).max)
+    finite_high = min(high, np.finfo(np.float64).max)
+    if count_outside(array, finite_low, finite_high):
+        raise WaterBalanceInputError(f"{name}: NaN, infinite or outside [{low:g}, {high:g}]")
     return array
 
 
@@ -100,7 +104,7 @@ class WeatherSeries:
     @classmethod
     def build(cls, et_ref_mm: object, rain_mm: object, u2_m_s: object, rhmin_pct: object,
               step_hours: int = 24) -> WeatherSeries:
-        arrays = [_f64(name, value, 2) for name, value in (
+        arrays = [_f64(name, value, 2, low=0.0) for name, value in (
             ("et_ref_mm", et_ref_mm), ("rain_mm", rain_mm), ("u2_m_s", u2_m_s),
             ("rhmin_pct", rhmin_pct))]
         shape = arrays[0].shape
@@ -108,8 +112,6 @@ class WeatherSeries:
                                strict=True):
             if array.shape != shape:
                 raise WaterBalanceInputError(f"{name}: shape {array.shape} ≠ {shape}")
-            if np.any(array < 0.0):
-                raise WaterBalanceInputError(f"{name}: negative values")
         et_ref = arrays[0]
         spd = _steps_per_day(step_hours)
         if spd == 1:
@@ -249,12 +251,8 @@ def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
     if irrigation_gross_mm.shape != (n_zones, n_steps):
         raise WaterBalanceInputError(
             f"irrigation_gross_mm: shape {irrigation_gross_mm.shape} ≠ {(n_zones, n_steps)}")
-    if np.any(irrigation_gross_mm < 0.0):
-        raise WaterBalanceInputError("irrigation_gross_mm: negative values")
     if irrigation_fw.shape not in ((n_zones, n_steps), (n_zones, 1)):
         raise WaterBalanceInputError(f"irrigation_fw: shape {irrigation_fw.shape}")
-    if np.any(irrigation_fw <= 0.0) or np.any(irrigation_fw > 1.0):
-        raise WaterBalanceInputError("irrigation_fw: values outside (0, 1]")
     if len(initial) != n_zones:
         raise WaterBalanceInputError(f"initial: {len(initial)} states for {n_zones} zones")
     if np.any(initial.dr_mm < 0.0) or np.any(initial.dr_mm > initial.taw_mm + 1e-9):
@@ -277,23 +275,42 @@ def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
 def _fw_array(zones: ZoneTable, irrigation_fw: object | None) -> FloatArray:
     if irrigation_fw is None:
         return np.ascontiguousarray(zones.fw_irrigation[:, None])
-    return _f64("irrigation_fw", irrigation_fw, 2)
+    return _f64("irrigation_fw", irrigation_fw, 2, low=1e-9, high=1.0)  # fw in (0, 1]
 
 
 def _states(initial: StateArrays | Sequence[ZoneState]) -> StateArrays:
     return initial if isinstance(initial, StateArrays) else StateArrays.from_states(initial)
 
 
+def _outputs(shape: tuple[int, ...], out: SeasonResult | None) -> list[FloatArray]:
+    if out is None:
+        return [np.empty(shape) for _ in range(5)]
+    arrays = [out.dr_mm, out.eta_mm, out.evaporation_mm, out.dp_mm, out.ks]
+    for array in arrays:
+        if (array.shape != shape or array.dtype != np.float64
+                or not array.flags.c_contiguous or not array.flags.writeable):
+            raise WaterBalanceInputError(f"out: arrays must be writeable float64 {shape}")
+    return arrays
+
+
 def run_season(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
                irrigation_gross_mm: object, initial: StateArrays | Sequence[ZoneState],
-               irrigation_fw: object | None = None) -> SeasonResult:
+               irrigation_fw: object | None = None, *,
+               out: SeasonResult | None = None) -> SeasonResult:
     """Advance all zones over all steps with the numba kernels.
 
     ``irrigation_gross_mm`` (Z, N); ``irrigation_fw`` (Z, N) per event, or None for each zone's
-    system fw. Same results as :func:`run_season_reference` (tests hold them equal).
+    system fw. ``out``: a previous result of the same shape whose arrays are overwritten (saves
+    allocating and faulting in 5 × Z × N floats when a planner runs many scenarios).
+    Same results as :func:`run_season_reference` (tests hold them equal).
     """
-    irrigation = _f64("irrigation_gross_mm", irrigation_gross_mm, 2)
-    fw_irr = _fw_array(zones, irrigation_fw)
+    # Values are checked by the kernel in the pass that reads them (saves two passes over
+    # Z × N arrays); shapes here.
+    irrigation = np.ascontiguousarray(irrigation_gross_mm, dtype=np.float64)
+    fw_irr = (np.ascontiguousarray(zones.fw_irrigation[:, None]) if irrigation_fw is None
+              else np.ascontiguousarray(irrigation_fw, dtype=np.float64))
+    if irrigation.ndim != 2 or fw_irr.ndim != 2:
+        raise WaterBalanceInputError("irrigation_gross_mm and irrigation_fw must be 2-D")
     start = _states(initial)
     _check(zones, curves, weather, irrigation, start, fw_irr)
     group_shape = (zones.group_curve.shape[0], irrigation.shape[1])
@@ -303,15 +320,19 @@ def run_season(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
         zones.group_layer_awc, curves.kcb, curves.root_depth_m, curves.height_m,
         curves.kcb_min, weather.u2_m_s, weather.rhmin_pct, kcmax, fc, taw,
     )
-    dr, eta, evaporation, dp, ks = (np.empty(irrigation.shape) for _ in range(5))
+    dr, eta, evaporation, dp, ks = _outputs(irrigation.shape, out)
     final_de, final_fw = np.empty(len(start)), np.empty(len(start))
-    advance_zones(
+    invalid = advance_zones(
         start.dr_mm, start.de_mm, start.fw, zones.group, zones.group_curve,
         zones.group_station, zones.tew_mm, zones.rew_mm, zones.dual, zones.efficiency,
         zones.rain_fraction, zones.runoff_threshold_mm, curves.kcb, curves.kc, curves.p_table,
         curves.mulch_factor, kcmax, fc, taw, weather.et_ref_mm, weather.et_ref_day_mm,
         weather.rain_mm, irrigation, fw_irr, dr, eta, evaporation, dp, ks, final_de, final_fw,
     )
+    if invalid:
+        raise WaterBalanceInputError(
+            "irrigation_gross_mm / irrigation_fw: NaN, infinite or negative depths, or fw "
+            "outside (0, 1]")
     final = StateArrays(dr[:, -1].copy(), final_de, final_fw, taw[zones.group, -1])
     return SeasonResult(dr, eta, evaporation, dp, ks, final)
 
@@ -321,7 +342,7 @@ def run_season_reference(zones: ZoneTable, curves: CropCurves, weather: WeatherS
                          initial: StateArrays | Sequence[ZoneState],
                          irrigation_fw: object | None = None) -> SeasonResult:
     """The same as :func:`run_season`, one ``step.advance`` call per zone-step (plain Python)."""
-    irrigation = _f64("irrigation_gross_mm", irrigation_gross_mm, 2)
+    irrigation = _f64("irrigation_gross_mm", irrigation_gross_mm, 2, low=0.0)
     fw_irr = _fw_array(zones, irrigation_fw)
     start = _states(initial)
     _check(zones, curves, weather, irrigation, start, fw_irr)

@@ -190,3 +190,40 @@ def test_season_inputs_are_checked() -> None:
     with pytest.raises(WaterBalanceInputError, match="whole days"):
         WeatherSeries.build(np.ones((1, 30)), np.zeros((1, 30)), np.ones((1, 30)),
                             np.ones((1, 30)), step_hours=1)
+
+
+def _small_problem() -> dict[str, object]:
+    soil = SoilProfile.uniform(texture("loam"), 1.2)
+    setups_ = [ZoneSetup(soil, fw_irrigation=0.35)] * 5
+    curves = CropCurves.from_crops([crop("seed_corn")], [0.0], 10)
+    weather = WeatherSeries.build(np.full((1, 10), 5.0), np.zeros((1, 10)),
+                                  np.full((1, 10), 2.0), np.full((1, 10), 40.0))
+    return {"zones": ZoneTable.build(setups_, [0] * 5, [0] * 5), "curves": curves,
+            "weather": weather, "irrigation_gross_mm": np.full((5, 10), 3.0),
+            "initial": [ZoneState.at_planting(s, 0.2) for s in setups_]}
+
+
+def test_outputs_can_be_reused() -> None:
+    problem = _small_problem()
+    first = run_season(**problem)  # type: ignore[arg-type]
+    expected = first.dr_mm.copy()
+    first.dr_mm[:] = -1.0
+    again = run_season(**problem, out=first)  # type: ignore[arg-type]
+    assert again.dr_mm is first.dr_mm
+    np.testing.assert_array_equal(again.dr_mm, expected)
+    with pytest.raises(WaterBalanceInputError, match="out: arrays"):
+        run_season(**problem,  # type: ignore[arg-type]
+                   out=dataclasses.replace(first, dr_mm=np.empty((5, 9))))
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1.0, np.inf])
+def test_kernel_refuses_invalid_irrigation(bad: float) -> None:
+    problem = _small_problem()
+    irrigation = np.full((5, 10), 3.0)
+    irrigation[4, 7] = bad  # the last zone of the last (partial) block
+    with pytest.raises(WaterBalanceInputError, match="irrigation_gross_mm"):
+        run_season(**{**problem, "irrigation_gross_mm": irrigation})  # type: ignore[arg-type]
+    fw = np.full((5, 10), 0.5)
+    fw[0, 0] = 0.0
+    with pytest.raises(WaterBalanceInputError, match="irrigation_fw"):
+        run_season(**problem, irrigation_fw=fw)  # type: ignore[arg-type]
