@@ -1,0 +1,66 @@
+"""The daemon's store (sqlmodel): SQLite in WAL mode by default, PostgreSQL accepted.
+
+Open with :meth:`Store.open_dir` (``<data_dir>/qanat.db``) or ``Store(url)``.
+Events, runs, decisions and audit entries are committed one by one; readings
+are batched (:mod:`controller.store.buffer`); old readings are downsampled
+once exported (:mod:`controller.store.retention`).
+"""
+
+from controller.store.buffer import BufferStats, ReadingBuffer
+from controller.store.errors import (
+    InvalidToken,
+    NotFound,
+    RunStateError,
+    StoreError,
+    StoreVersionError,
+    StoreWriteError,
+)
+from controller.store.retention import RetentionReport
+from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, Store
+from controller.store.tables import (
+    ApiToken,
+    AuditEntry,
+    Decision,
+    DecisionAction,
+    Event,
+    HourlyReading,
+    ReadingRow,
+    Role,
+    Run,
+    RunPhase,
+    RunSource,
+    RunState,
+    Severity,
+    WaterBalanceDay,
+)
+from controller.store.tokens import TokenInfo
+
+__all__ = [
+    "EXPORT_TABLES",
+    "SCHEMA_VERSION",
+    "ApiToken",
+    "AuditEntry",
+    "BufferStats",
+    "Decision",
+    "DecisionAction",
+    "Event",
+    "HourlyReading",
+    "InvalidToken",
+    "NotFound",
+    "ReadingBuffer",
+    "ReadingRow",
+    "RetentionReport",
+    "Role",
+    "Run",
+    "RunPhase",
+    "RunSource",
+    "RunState",
+    "RunStateError",
+    "Severity",
+    "Store",
+    "StoreError",
+    "StoreVersionError",
+    "StoreWriteError",
+    "TokenInfo",
+    "WaterBalanceDay",
+]

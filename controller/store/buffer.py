@@ -1,0 +1,144 @@
+"""Telemetry buffer: readings are batched, events and runs are not.
+
+Readings arrive every few seconds from several poll threads; committing each
+with ``synchronous=FULL`` would wear the SD card and hold the SQLite write
+lock most of the time. They are appended to memory and written in batches:
+when ``batch_size`` rows are pending, and whenever :meth:`ReadingBuffer.flush`
+is called (the daemon does so every few seconds and at shutdown). A crash
+loses at most the readings since the last flush — telemetry, never an event,
+a run or a decision.
+
+A failed write (disk full, database locked beyond the busy timeout) keeps the
+rows and the next flush retries them, oldest first. Memory is bounded: past
+``max_pending`` rows the *oldest* are dropped (the newest tell the present
+state of the field) and counted in :attr:`BufferStats.dropped`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from controller.store.errors import StoreWriteError
+from drivers.reading import Reading
+
+__all__ = ["BufferStats", "ReadingBuffer"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BufferStats:
+    pending: int  # rows waiting in memory
+    written: int  # rows committed since start
+    dropped: int  # oldest rows discarded because the buffer was full
+    failed_flushes: int
+    last_error: str  # "" once a flush succeeded again
+
+
+class ReadingBuffer:
+    """Thread-safe batching of readings in front of ``write`` (one transaction per call).
+
+    ``write`` must commit all of its rows or none, raising
+    :class:`~controller.store.errors.StoreWriteError` on failure.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[Reading]], None],
+        *,
+        batch_size: int = 500,
+        max_pending: int = 100_000,
+    ) -> None:
+        if batch_size < 1 or max_pending < batch_size:
+            raise ValueError(f"need 1 <= batch_size ({batch_size}) <= max_pending ({max_pending})")
+        self._write = write
+        self.batch_size = batch_size
+        self.max_pending = max_pending
+        self._pending: deque[Reading] = deque()
+        self._lock = threading.Lock()  # guards the deque and counters
+        self._flush_lock = threading.Lock()  # one flush at a time keeps rows in order
+        self._written = 0
+        self._dropped = 0
+        self._failed = 0
+        self._last_error = ""
+        self._dropping = False  # log the start of an overflow once, not every add
+
+    def add(self, readings: Iterable[Reading]) -> None:
+        """Queue readings; write a batch when ``batch_size`` are pending.
+
+        A failed write here is not raised to the poller that called (it
+        cannot fix a full disk): it is logged, counted and retried, and the
+        next explicit :meth:`flush` raises it.
+        """
+        with self._lock:
+            self._pending.extend(readings)
+            self._trim()
+            full = len(self._pending) >= self.batch_size
+        if full:
+            with contextlib.suppress(StoreWriteError):  # kept, logged and counted by flush()
+                self.flush()
+
+    def flush(self) -> int:
+        """Write every pending reading; return how many were committed.
+
+        Raises :class:`StoreWriteError` (rows kept for the next flush) on failure.
+        """
+        written = 0
+        with self._flush_lock:
+            while True:
+                with self._lock:
+                    n = min(len(self._pending), self.batch_size)
+                    batch = [self._pending.popleft() for _ in range(n)]
+                if not batch:
+                    break
+                try:
+                    self._write(batch)
+                except StoreWriteError as exc:
+                    self._failed_write(batch, exc)
+                    raise
+                with self._lock:
+                    self._written += len(batch)
+                    recovered = bool(self._last_error)
+                    self._last_error = ""
+                    self._dropping = False
+                if recovered:
+                    log.info("readings are being stored again")
+                written += len(batch)
+        return written
+
+    def _failed_write(self, batch: list[Reading], exc: StoreWriteError) -> None:
+        with self._lock:
+            self._pending.extendleft(reversed(batch))  # back in front, order kept
+            self._trim()
+            self._failed += 1
+            first = not self._last_error
+            self._last_error = str(exc)
+            pending = len(self._pending)
+        level = logging.ERROR if first else logging.DEBUG
+        log.log(level, "cannot store readings (%d kept for retry): %s", pending, exc)
+
+    def _trim(self) -> None:
+        excess = len(self._pending) - self.max_pending
+        if excess > 0:
+            for _ in range(excess):
+                self._pending.popleft()
+            self._dropped += excess
+            level = logging.DEBUG if self._dropping else logging.WARNING
+            self._dropping = True
+            log.log(level, "reading buffer full: dropped the %d oldest readings", excess)
+
+    @property
+    def stats(self) -> BufferStats:
+        with self._lock:
+            return BufferStats(
+                pending=len(self._pending),
+                written=self._written,
+                dropped=self._dropped,
+                failed_flushes=self._failed,
+                last_error=self._last_error,
+            )

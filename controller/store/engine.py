@@ -1,0 +1,54 @@
+"""Engines for the store: SQLite set up for durability, any other URL as given.
+
+SQLite (the embedded default) gets, on every new connection:
+
+* ``journal_mode=WAL`` — readers do not block the writer, nor the writer readers;
+* ``synchronous=FULL`` — a commit is on disk when it returns (principle 6:
+  nothing committed is lost, power cut included);
+* ``foreign_keys=ON`` and a ``busy_timeout`` — a writer waits for the lock
+  instead of failing at once.
+
+pysqlite's own transaction handling is switched off and SQLAlchemy emits
+``BEGIN`` itself: ``BEGIN IMMEDIATE`` on the writer engine, so a write
+transaction takes the write lock up front and waits (busy timeout) instead
+of failing on a read-to-write upgrade when another thread committed first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+
+__all__ = ["IMMEDIATE", "make_engine"]
+
+# Execution option marking the writer engine (BEGIN IMMEDIATE on SQLite).
+IMMEDIATE = "qanat_begin_immediate"
+
+
+def make_engine(url: str, *, busy_timeout_s: float = 10.0) -> Engine:
+    """An engine for ``url``; SQLite connections configured as in the module docstring."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    busy_ms = round(busy_timeout_s * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms:d}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

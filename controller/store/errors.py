@@ -1,0 +1,51 @@
+"""The store's exceptions.
+
+::
+
+    StoreError                     anything the store refuses or fails to do
+    ├── StoreVersionError          the database schema is not the one this code knows
+    ├── StoreWriteError            a write did not commit (disk full, locked, ...)
+    ├── NotFound                   no row with that id
+    ├── RunStateError              a run state change that the state machine forbids
+    └── InvalidToken               unknown or revoked API token
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidToken",
+    "NotFound",
+    "RunStateError",
+    "StoreError",
+    "StoreVersionError",
+    "StoreWriteError",
+]
+
+
+class StoreError(Exception):
+    """Base of every store error."""
+
+
+class StoreVersionError(StoreError):
+    """The database has a schema version this code cannot use (newer, or needing migration)."""
+
+    def __init__(self, message: str, *, found: int, expected: int) -> None:
+        super().__init__(message)
+        self.found = found
+        self.expected = expected
+
+
+class StoreWriteError(StoreError):
+    """A write failed and was rolled back; nothing of it is committed."""
+
+
+class NotFound(StoreError):
+    """No row with the given id in the given table."""
+
+
+class RunStateError(StoreError):
+    """A run cannot go from its current state to the requested one."""
+
+
+class InvalidToken(StoreError):
+    """The presented API token is unknown or revoked (deliberately not saying which)."""

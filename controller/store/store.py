@@ -1,0 +1,684 @@
+"""The daemon's store: one object, one engine, one short session per operation.
+
+Commit policy (DESIGN principle 6):
+
+* events, runs, decisions, audit entries, water-balance rows and tokens are
+  committed one by one: each public write method runs its own transaction
+  and returns only after ``COMMIT`` (with SQLite ``synchronous=FULL``, after
+  the data is on disk);
+* readings are batched (:mod:`controller.store.buffer`): :meth:`Store.add_readings`
+  queues, :meth:`Store.flush` writes.
+
+Threads: the store is shared by the poll jobs, the sequencer and the API.
+Each operation opens its own session from a thread-safe engine pool; write
+transactions start with ``BEGIN IMMEDIATE`` on SQLite, so they queue on the
+single write lock (busy timeout) rather than failing half-way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, insert, inspect
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, SQLModel, col, func, select
+
+from controller.clock import Clock, SystemClock
+from controller.store.buffer import BufferStats, ReadingBuffer
+from controller.store.engine import IMMEDIATE, make_engine
+from controller.store.errors import (
+    InvalidToken,
+    NotFound,
+    RunStateError,
+    StoreError,
+    StoreVersionError,
+    StoreWriteError,
+)
+from controller.store.retention import RetentionReport, apply_retention
+from controller.store.tables import (
+    ApiToken,
+    AuditEntry,
+    Decision,
+    DecisionAction,
+    Event,
+    HourlyReading,
+    ReadingRow,
+    Role,
+    Run,
+    RunPhase,
+    RunSource,
+    RunState,
+    SchemaVersion,
+    Severity,
+    WaterBalanceDay,
+)
+from controller.store.tokens import TokenInfo, hash_token, new_token
+from controller.store.types import as_utc
+from drivers.reading import Reading
+
+__all__ = ["EXPORT_TABLES", "SCHEMA_VERSION", "Store"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_TABLES = [
+    SchemaVersion,
+    ReadingRow,
+    HourlyReading,
+    WaterBalanceDay,
+    Decision,
+    Run,
+    Event,
+    AuditEntry,
+    ApiToken,
+]
+
+# Tables the export API serves by id cursor. Not tokens (secrets), not the
+# hourly aggregates (merged in place; raw rows are exported before retention).
+EXPORT_TABLES: dict[str, type[SQLModel]] = {
+    "readings": ReadingRow,
+    "water_balance": WaterBalanceDay,
+    "decisions": Decision,
+    "runs": Run,
+    "events": Event,
+    "audit": AuditEntry,
+}
+
+_FINAL_STATES = {RunState.DONE, RunState.ABORTED, RunState.INTERRUPTED}
+# Last use of a token is written at most this often (not a write per request).
+_TOKEN_TOUCH_S = 60.0
+
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
+class Store:
+    """The daemon's database (SQLite by default; a PostgreSQL URL is accepted).
+
+    ``clock`` stamps every row the store times itself (events, runs, ...);
+    readings carry their own time.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        batch_size: int = 500,
+        max_pending: int = 100_000,
+        busy_timeout_s: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._engine = make_engine(url, busy_timeout_s=busy_timeout_s)
+        self._writer = self._engine.execution_options(**{IMMEDIATE: True})
+        try:
+            self._open_schema()
+        except BaseException:
+            self._engine.dispose()
+            raise
+        self._buffer = ReadingBuffer(
+            self._write_readings, batch_size=batch_size, max_pending=max_pending
+        )
+
+    @classmethod
+    def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
+        """The embedded default: ``<data_dir>/qanat.db`` (SQLite), creating ``data_dir``."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{data_dir.resolve() / 'qanat.db'}", **kwargs)
+
+    def close(self) -> None:
+        """Write pending readings, then release connections.
+
+        Raises :class:`StoreWriteError` if the readings could not be written
+        (connections are released either way).
+        """
+        try:
+            self.flush()
+        finally:
+            self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sessions ---------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One write transaction, committed on leaving; failures become StoreWriteError."""
+        try:
+            with Session(self._writer, expire_on_commit=False) as session:
+                yield session
+                session.commit()
+        except SQLAlchemyError as exc:
+            raise StoreWriteError(f"write to {self._where()} failed: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        try:
+            with Session(self._engine, expire_on_commit=False) as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"read from {self._where()} failed: {exc}") from exc
+
+    def _where(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def _open_schema(self) -> None:
+        with self._write() as session:
+            conn = session.connection()
+            found: int | None = None
+            if inspect(conn).has_table(SchemaVersion.__tablename__):
+                found = session.exec(select(func.max(SchemaVersion.version))).one()
+            if found is not None and found != SCHEMA_VERSION:
+                newer = found > SCHEMA_VERSION
+                raise StoreVersionError(
+                    f"{self._where()} has schema version {found}; this qanat knows "
+                    f"{SCHEMA_VERSION}"
+                    + (": upgrade qanat" if newer else ": the database needs a migration"),
+                    found=found,
+                    expected=SCHEMA_VERSION,
+                )
+            SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in _TABLES])  # type: ignore[attr-defined]
+            if found is None:
+                session.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=self.clock.now()))
+
+    def schema_version(self) -> int:
+        with self._read() as session:
+            return int(session.exec(select(func.max(SchemaVersion.version))).one())
+
+    def _insert(self, row: _Row) -> _Row:
+        with self._write() as session:
+            session.add(row)
+        return row
+
+    # -- readings ---------------------------------------------------------------
+
+    def add_readings(self, readings: Iterable[Reading]) -> None:
+        """Queue readings; they are committed in batches (see :mod:`controller.store.buffer`)."""
+        self._buffer.add(readings)
+
+    def flush(self) -> int:
+        """Commit every queued reading; return how many. :class:`StoreWriteError` keeps them."""
+        return self._buffer.flush()
+
+    @property
+    def buffer_stats(self) -> BufferStats:
+        return self._buffer.stats
+
+    def _write_readings(self, readings: Sequence[Reading]) -> None:
+        rows = [
+            {
+                "time": r.time,
+                "device": r.device,
+                "point": r.point,
+                "value": r.value if r.ok else None,
+                "decoded": r.decoded,
+                "unit": r.unit,
+                "quality": r.quality.value,
+                "detail": r.detail,
+            }
+            for r in readings
+        ]
+        with self._write() as session:
+            session.execute(insert(ReadingRow), rows)
+
+    def latest_readings(self, device: str | None = None) -> list[ReadingRow]:
+        """The most recently stored reading of each (device, point), any quality.
+
+        "Most recent" is by id (order of storing), which stays right across
+        wall-clock jumps. Readings still in the buffer are not included.
+        """
+        newest = select(func.max(ReadingRow.id)).group_by(
+            col(ReadingRow.device), col(ReadingRow.point)
+        )
+        if device is not None:
+            newest = newest.where(col(ReadingRow.device) == device)
+        query = select(ReadingRow).where(col(ReadingRow.id).in_(newest))
+        with self._read() as session:
+            return list(session.exec(query.order_by(col(ReadingRow.device), col(ReadingRow.point))))
+
+    def readings(
+        self,
+        device: str,
+        point: str,
+        start: datetime,
+        end: datetime,
+        *,
+        limit: int | None = None,
+    ) -> list[ReadingRow]:
+        """Raw readings of one point with ``start <= time < end``, in time order."""
+        query = (
+            select(ReadingRow)
+            .where(
+                col(ReadingRow.device) == device,
+                col(ReadingRow.point) == point,
+                col(ReadingRow.time) >= as_utc(start),
+                col(ReadingRow.time) < as_utc(end),
+            )
+            .order_by(col(ReadingRow.time), col(ReadingRow.id))
+            .limit(limit)
+        )
+        with self._read() as session:
+            return list(session.exec(query))
+
+    def hourly_readings(
+        self, device: str, point: str, start: datetime, end: datetime
+    ) -> list[HourlyReading]:
+        """Hourly aggregates (older data, after retention) with ``start <= hour < end``."""
+        query = (
+            select(HourlyReading)
+            .where(
+                col(HourlyReading.device) == device,
+                col(HourlyReading.point) == point,
+                col(HourlyReading.hour) >= as_utc(start),
+                col(HourlyReading.hour) < as_utc(end),
+            )
+            .order_by(col(HourlyReading.hour))
+        )
+        with self._read() as session:
+            return list(session.exec(query))
+
+    def apply_retention(
+        self,
+        now: datetime,
+        raw_keep_days: float,
+        exported_up_to: dict[str, int] | None,
+        *,
+        force_without_export: bool = False,
+    ) -> RetentionReport:
+        """Fold old raw readings into hourly rows and delete them, never unexported ones.
+
+        See :mod:`controller.store.retention` for the rules.
+        """
+        return apply_retention(
+            self._write,
+            now,
+            raw_keep_days,
+            exported_up_to,
+            force_without_export=force_without_export,
+        )
+
+    # -- water balance ----------------------------------------------------------
+
+    def add_water_balance(self, day: WaterBalanceDay) -> WaterBalanceDay:
+        """Append a zone-day; its ``revision`` is set to one more than the latest stored."""
+        with self._write() as session:
+            latest = session.exec(
+                select(func.max(WaterBalanceDay.revision)).where(
+                    col(WaterBalanceDay.zone) == day.zone, col(WaterBalanceDay.date) == day.date
+                )
+            ).one()
+            row = day.model_copy(
+                update={
+                    "id": None,
+                    "revision": (latest or 0) + 1,
+                    "computed_at": day.computed_at or self.clock.now(),
+                }
+            )
+            session.add(row)
+        return row
+
+    def water_balance(
+        self, zone: str, start: date | None = None, end: date | None = None
+    ) -> list[WaterBalanceDay]:
+        """The latest revision of each day of ``zone`` with ``start <= date <= end``, by date."""
+        wb = WaterBalanceDay
+        latest: Select[Any, Any] = (
+            sa_select(col(wb.date).label("d"), func.max(wb.revision).label("rev"))
+            .where(col(wb.zone) == zone)
+            .group_by(col(wb.date))
+        )
+        if start is not None:
+            latest = latest.where(col(wb.date) >= start)
+        if end is not None:
+            latest = latest.where(col(wb.date) <= end)
+        sub = latest.subquery()
+        query = (
+            select(wb)
+            .join(sub, (col(wb.date) == sub.c.d) & (col(wb.revision) == sub.c.rev))
+            .where(col(wb.zone) == zone)
+            .order_by(col(wb.date))
+        )
+        with self._read() as session:
+            return list(session.exec(query))
+
+    def water_balance_revisions(self, zone: str, day: date) -> list[WaterBalanceDay]:
+        """Every revision of one zone-day, oldest first."""
+        query = (
+            select(WaterBalanceDay)
+            .where(col(WaterBalanceDay.zone) == zone, col(WaterBalanceDay.date) == day)
+            .order_by(col(WaterBalanceDay.revision))
+        )
+        with self._read() as session:
+            return list(session.exec(query))
+
+    # -- decisions --------------------------------------------------------------
+
+    def record_decision(
+        self,
+        zone: str,
+        mode: str,
+        action: DecisionAction | str,
+        reason: str,
+        inputs: dict[str, Any],
+        *,
+        planned_start: datetime | None = None,
+        duration_min: float = 0.0,
+        depth_mm: float = 0.0,
+    ) -> Decision:
+        """Commit a planner decision with the inputs that explain it; return it with its id."""
+        return self._insert(
+            Decision(
+                time=self.clock.now(),
+                zone=zone,
+                mode=mode,
+                action=DecisionAction(action).value,
+                planned_start=planned_start,
+                duration_min=duration_min,
+                depth_mm=depth_mm,
+                reason=reason,
+                inputs=inputs,
+            )
+        )
+
+    def decisions(
+        self,
+        zone: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Decision]:
+        """Decisions (of ``zone`` if given) with ``start <= time < end``, in time order."""
+        query = select(Decision)
+        if zone is not None:
+            query = query.where(col(Decision.zone) == zone)
+        if start is not None:
+            query = query.where(col(Decision.time) >= as_utc(start))
+        if end is not None:
+            query = query.where(col(Decision.time) < as_utc(end))
+        with self._read() as session:
+            return list(
+                session.exec(query.order_by(col(Decision.time), col(Decision.id)).limit(limit))
+            )
+
+    # -- runs -------------------------------------------------------------------
+    #
+    #   planned ──start_run──▶ running ──finish_run──▶ done | aborted | interrupted
+    #      └──────────────finish_run(aborted)──────────▶ aborted
+
+    def plan_run(
+        self,
+        zone: str,
+        source: RunSource | str,
+        planned_min: float,
+        *,
+        decision_id: int | None = None,
+    ) -> Run:
+        """Commit a new run in state ``planned``."""
+        return self._insert(
+            Run(
+                created_at=self.clock.now(),
+                zone=zone,
+                decision_id=decision_id,
+                source=RunSource(source).value,
+                state=RunState.PLANNED.value,
+                planned_min=planned_min,
+            )
+        )
+
+    @contextmanager
+    def _run_change(self, run_id: int, allowed: set[RunState], to: RunState) -> Iterator[Run]:
+        with self._write() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise NotFound(f"no run {run_id}")
+            if RunState(run.state) not in allowed:
+                raise RunStateError(f"run {run_id} is {run.state}: cannot become {to.value}")
+            yield run
+            session.add(run)
+
+    def start_run(self, run_id: int, phase: RunPhase | str = RunPhase.WATER) -> Run:
+        """``planned`` → ``running``: the valve opened now."""
+        with self._run_change(run_id, {RunState.PLANNED}, RunState.RUNNING) as run:
+            run.state = RunState.RUNNING.value
+            run.started_at = self.clock.now()
+            run.phase = RunPhase(phase).value
+        return run
+
+    def update_run_progress(
+        self, run_id: int, applied_m3: float, phase: RunPhase | str | None = None
+    ) -> Run:
+        """Record the water applied so far (m³) and the current phase of a running run."""
+        with self._run_change(run_id, {RunState.RUNNING}, RunState.RUNNING) as run:
+            run.applied_m3 = applied_m3
+            if phase is not None:
+                run.phase = RunPhase(phase).value
+        return run
+
+    def finish_run(
+        self,
+        run_id: int,
+        state: RunState | str,
+        reason: str,
+        applied_m3: float | None = None,
+        fertilizer: dict[str, float] | None = None,
+    ) -> Run:
+        """End a run: ``done``/``aborted``/``interrupted`` if running, ``aborted`` if planned.
+
+        ``applied_m3`` (m³) and ``fertilizer`` (kg per nutrient) replace the
+        recorded totals when given.
+        """
+        to = RunState(state)
+        if to not in _FINAL_STATES:
+            raise RunStateError(f"{to.value} is not a final run state")
+        allowed = {RunState.RUNNING} | ({RunState.PLANNED} if to is RunState.ABORTED else set())
+        with self._run_change(run_id, allowed, to) as run:
+            run.state = to.value
+            run.ended_at = self.clock.now()
+            run.end_reason = reason
+            if applied_m3 is not None:
+                run.applied_m3 = applied_m3
+            if fertilizer is not None:
+                run.fertilizer = dict(fertilizer)
+        return run
+
+    def get_run(self, run_id: int) -> Run:
+        with self._read() as session:
+            run = session.get(Run, run_id)
+        if run is None:
+            raise NotFound(f"no run {run_id}")
+        return run
+
+    def open_runs(self) -> list[Run]:
+        """Runs in state ``running`` — after a restart, runs the daemon lost track of."""
+        query = select(Run).where(col(Run.state) == RunState.RUNNING.value).order_by(col(Run.id))
+        with self._read() as session:
+            return list(session.exec(query))
+
+    def interrupt_open_runs(self, reason: str) -> list[Run]:
+        """Mark every running run ``interrupted`` (at daemon start); return them."""
+        return [
+            self.finish_run(run.id, RunState.INTERRUPTED, reason)
+            for run in self.open_runs()
+            if run.id is not None
+        ]
+
+    def runs(
+        self,
+        zone: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Run]:
+        """Runs (of ``zone`` if given) created with ``start <= created_at < end``, in order."""
+        query = select(Run)
+        if zone is not None:
+            query = query.where(col(Run.zone) == zone)
+        if start is not None:
+            query = query.where(col(Run.created_at) >= as_utc(start))
+        if end is not None:
+            query = query.where(col(Run.created_at) < as_utc(end))
+        with self._read() as session:
+            return list(session.exec(query.order_by(col(Run.created_at), col(Run.id)).limit(limit)))
+
+    # -- events -----------------------------------------------------------------
+
+    def raise_event(
+        self,
+        severity: Severity | str,
+        code: str,
+        source: str,
+        message: str,
+        *,
+        latched: bool = False,
+    ) -> Event:
+        """Commit an event; a ``latched`` one stays in :meth:`open_alarms` until acknowledged."""
+        return self._insert(
+            Event(
+                time=self.clock.now(),
+                severity=Severity(severity).value,
+                code=code,
+                source=source,
+                message=message,
+                latched=latched,
+            )
+        )
+
+    def ack_event(self, event_id: int, who: str) -> Event:
+        """Acknowledge an event; acknowledging again keeps the first acknowledgement."""
+        with self._write() as session:
+            event = session.get(Event, event_id)
+            if event is None:
+                raise NotFound(f"no event {event_id}")
+            if event.acked_at is None:
+                event.acked_at = self.clock.now()
+                event.acked_by = who
+                session.add(event)
+        return event
+
+    def open_alarms(self) -> list[Event]:
+        """Latched events not yet acknowledged, oldest first."""
+        query = (
+            select(Event)
+            .where(col(Event.latched).is_(True), col(Event.acked_at).is_(None))
+            .order_by(col(Event.id))
+        )
+        with self._read() as session:
+            return list(session.exec(query))
+
+    def events(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events with ``start <= time < end``, in time order."""
+        query = select(Event)
+        if start is not None:
+            query = query.where(col(Event.time) >= as_utc(start))
+        if end is not None:
+            query = query.where(col(Event.time) < as_utc(end))
+        with self._read() as session:
+            return list(session.exec(query.order_by(col(Event.time), col(Event.id)).limit(limit)))
+
+    # -- audit ------------------------------------------------------------------
+
+    def record_audit(
+        self, actor: str, action: str, detail: dict[str, Any] | None = None
+    ) -> AuditEntry:
+        """Commit who did what."""
+        return self._insert(
+            AuditEntry(time=self.clock.now(), actor=actor, action=action, detail=detail or {})
+        )
+
+    # -- tokens -----------------------------------------------------------------
+
+    def create_token(self, name: str, role: Role | str) -> tuple[int, str]:
+        """Create an API token; return ``(id, plaintext)``. The plaintext is not kept."""
+        plaintext = new_token()
+        row = self._insert(
+            ApiToken(
+                name=name,
+                role=Role(role).value,
+                token_hash=hash_token(plaintext),
+                created_at=self.clock.now(),
+            )
+        )
+        assert row.id is not None
+        return row.id, plaintext
+
+    def verify_token(self, plaintext: str) -> TokenInfo:
+        """What ``plaintext`` grants; :class:`InvalidToken` if unknown or revoked."""
+        digest = hash_token(plaintext)
+        with self._read() as session:
+            row = session.exec(
+                select(ApiToken).where(col(ApiToken.token_hash) == digest)
+            ).one_or_none()
+        if row is None or row.revoked_at is not None:
+            raise InvalidToken("unknown or revoked token")
+        now = self.clock.now()
+        last = row.last_used_at
+        if last is None or now - last >= timedelta(seconds=_TOKEN_TOUCH_S) or now < last:
+            with self._write() as session:
+                stored = session.get(ApiToken, row.id)
+                if stored is not None:
+                    stored.last_used_at = now
+                    session.add(stored)
+            row.last_used_at = now
+        return TokenInfo.of(row)
+
+    def revoke_token(self, token_id: int) -> TokenInfo:
+        """Revoke a token (idempotent: the first revocation time is kept)."""
+        with self._write() as session:
+            row = session.get(ApiToken, token_id)
+            if row is None:
+                raise NotFound(f"no token {token_id}")
+            if row.revoked_at is None:
+                row.revoked_at = self.clock.now()
+                session.add(row)
+        return TokenInfo.of(row)
+
+    def tokens(self) -> list[TokenInfo]:
+        with self._read() as session:
+            rows = session.exec(select(ApiToken).order_by(col(ApiToken.id))).all()
+        return [TokenInfo.of(r) for r in rows]
+
+    # -- export -----------------------------------------------------------------
+
+    def rows_after(self, table: str, after_id: int, limit: int = 1000) -> list[SQLModel]:
+        """Rows of an export table with ``id > after_id``, in id order, at most ``limit``.
+
+        Ids are AUTOINCREMENT (never reused). On SQLite writers are serialized,
+        so ids become visible in increasing order and a cursor skips nothing.
+        Runs and events change after insertion (state, acknowledgement): an id
+        cursor sees each row once, as it was when pulled.
+        """
+        model = EXPORT_TABLES.get(table)
+        if model is None:
+            raise ValueError(f"unknown export table {table!r} (one of {', '.join(EXPORT_TABLES)})")
+        id_col = col(model.id)  # type: ignore[attr-defined]
+        query = select(model).where(id_col > after_id).order_by(id_col).limit(limit)
+        with self._read() as session:
+            return list(session.exec(query))
+
+    def max_ids(self) -> dict[str, int]:
+        """The highest id of each export table (0 when empty)."""
+        out: dict[str, int] = {}
+        with self._read() as session:
+            for name, model in EXPORT_TABLES.items():
+                top = session.exec(select(func.max(model.id))).one()  # type: ignore[attr-defined]
+                out[name] = int(top or 0)
+        return out

@@ -1,0 +1,274 @@
+"""The store's tables (SQLModel, ``table=True``).
+
+Every ``id`` is an INTEGER PRIMARY KEY with AUTOINCREMENT (on SQLite
+``sqlite_autoincrement``; on PostgreSQL a sequence), so an id is never given
+out twice, even after deletes: ids are the export cursor. Times are aware UTC
+(:class:`~controller.store.types.UTCDateTime`). Enumerated values are stored
+as plain strings (validated by the store) so that adding a value is not a
+schema migration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from controller.store.types import UTCDateTime
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Decision",
+    "DecisionAction",
+    "Event",
+    "HourlyReading",
+    "ReadingRow",
+    "Role",
+    "Run",
+    "RunPhase",
+    "RunSource",
+    "RunState",
+    "SchemaVersion",
+    "Severity",
+    "WaterBalanceDay",
+]
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ALARM = "alarm"
+    CRITICAL = "critical"
+
+
+class DecisionAction(enum.StrEnum):
+    IRRIGATE = "irrigate"
+    SKIP = "skip"
+    DEFER = "defer"
+
+
+class RunSource(enum.StrEnum):
+    PLAN = "plan"
+    MANUAL = "manual"
+    CALENDAR = "calendar"
+
+
+class RunState(enum.StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    DONE = "done"
+    ABORTED = "aborted"
+    INTERRUPTED = "interrupted"  # the daemon stopped (crash, power) while it ran
+
+
+class RunPhase(enum.StrEnum):
+    PREWET = "prewet"
+    INJECT = "inject"
+    FLUSH = "flush"
+    WATER = "water"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    TECHNICIAN = "technician"
+    VIEWER = "viewer"
+
+
+_AUTOINCREMENT: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
+def _time(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class SchemaVersion(SQLModel, table=True):
+    """One row per schema version applied; the highest is the database's version."""
+
+    __tablename__ = "schema_version"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    applied_at: dt.datetime = _time()
+
+
+class ReadingRow(SQLModel, table=True):
+    """One stored :class:`drivers.reading.Reading` (raw resolution).
+
+    ``value`` is NULL unless ``quality`` is ``ok``; ``decoded`` keeps what the
+    device reported either way.
+    """
+
+    __tablename__ = "readings"
+    __table_args__ = (
+        Index("ix_readings_device_point_time", "device", "point", "time"),
+        Index("ix_readings_time", "time"),  # retention finds old rows without a full scan
+        _AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    time: dt.datetime = _time()
+    device: str
+    point: str
+    value: float | None = None
+    decoded: float | None = None
+    unit: str = ""
+    quality: str
+    detail: str = ""
+
+
+class HourlyReading(SQLModel, table=True):
+    """Hourly aggregate of one point, written by retention for raw rows it deletes.
+
+    ``count``/``min``/``mean``/``max`` are over ``ok`` readings only (all
+    three NULL when the hour had none); ``count_bad`` counts the flagged ones.
+    A row is merged in place when later retention passes bring more readings
+    of the same hour (late or clock-jumped rows), so this table is a local
+    summary, not an export stream: raw rows are exported before they are
+    deleted (see :meth:`Store.apply_retention`).
+    """
+
+    __tablename__ = "readings_downsampled"
+    __table_args__ = (
+        UniqueConstraint("device", "point", "hour", name="uq_readings_downsampled_hour"),
+        _AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour: dt.datetime = _time()  # start of the hour, UTC
+    device: str
+    point: str
+    unit: str = ""
+    count: int = 0
+    min: float | None = None
+    mean: float | None = None
+    max: float | None = None
+    count_bad: int = 0
+
+
+class WaterBalanceDay(SQLModel, table=True):
+    """One zone-day of the FAO-56 soil water balance (depths in mm).
+
+    Appended, never updated: recomputing a day adds a row with the next
+    ``revision``; :meth:`Store.water_balance` returns the latest per day.
+    ``date`` is the site's local date.
+    """
+
+    __tablename__ = "water_balance"
+    __table_args__ = (
+        UniqueConstraint("zone", "date", "revision", name="uq_water_balance_revision"),
+        _AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    zone: str
+    date: dt.date
+    revision: int = 1
+    computed_at: dt.datetime | None = _time(default=None)
+    et0_mm: float
+    kc: float
+    etc_mm: float
+    eta_mm: float
+    rain_mm: float
+    effective_rain_mm: float
+    irrigation_mm: float
+    runoff_mm: float = 0.0
+    deep_percolation_mm: float = 0.0
+    dr_start_mm: float
+    dr_end_mm: float
+    taw_mm: float
+    raw_mm: float
+    ks: float
+    probe_correction_mm: float = 0.0
+    method: str
+    notes: str = ""
+
+
+class Decision(SQLModel, table=True):
+    """A planner decision with the inputs that explain it (principle 5)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_zone_time", "zone", "time"), _AUTOINCREMENT)
+
+    id: int | None = Field(default=None, primary_key=True)
+    time: dt.datetime = _time()
+    zone: str
+    mode: str
+    action: str
+    planned_start: dt.datetime | None = _time(default=None)
+    duration_min: float = 0.0
+    depth_mm: float = 0.0
+    reason: str
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Run(SQLModel, table=True):
+    """One irrigation (or fertigation) run of a zone; its state changes are committed at once."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_zone_created", "zone", "created_at"),
+        Index("ix_runs_state", "state"),
+        _AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = _time()
+    zone: str
+    decision_id: int | None = Field(default=None, foreign_key="decisions.id")
+    source: str
+    state: str
+    planned_min: float
+    started_at: dt.datetime | None = _time(default=None)
+    ended_at: dt.datetime | None = _time(default=None)
+    end_reason: str = ""
+    applied_m3: float = 0.0
+    fertilizer: dict[str, float] = Field(default_factory=dict, sa_type=JSON)  # kg per nutrient
+    phase: str | None = None
+
+
+class Event(SQLModel, table=True):
+    """An event or alarm. A latched event stays open until acknowledged."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_time", "time"), _AUTOINCREMENT)
+
+    id: int | None = Field(default=None, primary_key=True)
+    time: dt.datetime = _time()
+    severity: str
+    code: str  # stable identifier, e.g. "dry_run"
+    source: str  # device, zone or "site"
+    message: str
+    latched: bool = False
+    acked_at: dt.datetime | None = _time(default=None)
+    acked_by: str | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what (manual runs, config changes, acknowledgements, token changes)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (_AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    time: dt.datetime = _time()
+    actor: str
+    action: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token; only its hash is stored (see :mod:`controller.store.tokens`)."""
+
+    __tablename__ = "tokens"
+    __table_args__ = (_AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    role: str
+    token_hash: str = Field(unique=True)
+    created_at: dt.datetime = _time()
+    revoked_at: dt.datetime | None = _time(default=None)
+    last_used_at: dt.datetime | None = _time(default=None)
