@@ -13,7 +13,7 @@ from numba.extending import register_jitable
 
 from . import codes as c
 
-__all__ = ["daily_problem", "hourly_problem"]
+__all__ = ["daily_ok", "daily_problem", "hourly_problem"]
 
 T_LOW_C = -90.0
 T_HIGH_C = 70.0
@@ -74,6 +74,35 @@ def daily_problem(
     if not math.isnan(n) and not (0.0 <= n <= N):
         return c.P_SUNSHINE_RANGE
     return c.P_NONE
+
+
+@register_jitable
+def daily_ok(
+    tmax: float,
+    tmin: float,
+    rh_max: float,
+    rh_min: float,
+    rh_mean: float,
+    tdew: float,
+    ea: float,
+    uz: float,
+    rs: float,
+    n: float,
+    N: float,
+) -> bool:
+    """True when :func:`daily_problem` would return 0 (Tmax/Tmin not NaN): the kernels' fast path.
+
+    One branch-free expression: every comparison with NaN is false, so absent inputs pass
+    and ±inf fail, exactly as in :func:`daily_problem`.
+    """
+    bad = (
+        (tmax < T_LOW_C) | (tmax > T_HIGH_C) | (tmin < T_LOW_C) | (tmin > tmax)
+        | (rh_max < 0.0) | (rh_max > 100.0) | (rh_min < 0.0) | (rh_min > 100.0)
+        | (rh_min > rh_max) | (rh_mean < 0.0) | (rh_mean > 100.0)
+        | (tdew < T_LOW_C) | (tdew > tmax) | (ea <= 0.0) | (ea == math.inf)
+        | (uz < 0.0) | (uz == math.inf) | (rs < 0.0) | (rs == math.inf) | (n < 0.0) | (n > N)
+    )
+    return not bad
 
 
 @register_jitable

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -24,6 +25,9 @@ _ABSENT = np.empty((0, 0))
 # numba's Dispatcher.__call__ signature is not the kernel's; call the kernels untyped
 _daily_kernel: Callable[..., None] = daily_kernel
 _hourly_kernel: Callable[..., None] = hourly_kernel
+# Stations are handed to threads in chunks of this many as threads free up, so one thread
+# slowed by other work on the machine does not hold back the whole call.
+_CHUNK_STATIONS = 16
 OnInvalid = Literal["raise", "flag"]
 
 
@@ -55,10 +59,12 @@ def _per_station(
 
 def _doy(a: ArrayLike, n_t: int) -> np.ndarray:
     doy = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n_t,)))
-    bad = np.flatnonzero(~((doy >= 1) & (doy <= 366)))
+    bad = np.flatnonzero(~((doy >= 1) & (doy <= 366) & (doy == np.floor(doy))))
     if bad.size:
         i = int(bad[0])
-        raise ModelInputError(f"doy[{i}] = {doy[i]!r}: not in 1..366", element="doy", index=(i,))
+        raise ModelInputError(
+            f"doy[{i}] = {doy[i]!r}: not a whole day in 1..366", element="doy", index=(i,)
+        )
     return doy
 
 
@@ -147,11 +153,12 @@ def daily(
     k = _per_station("krs", krs, n_st, lambda v: (v > 0.0) & (v < 1.0), "krs outside 0..1")
     outs = _outputs(shape)
     x = np.empty((n_st, n_t, len(DAILY_EXPLAIN)) if explain else (0, 0, len(DAILY_EXPLAIN)))
-    _daily_kernel(
-        tx, *grids, phi, z, zw, k, _doy(doy, n_t),
-        m.Cn, m.Cd_day, m.sigma, m.delta_coef, hargreaves_fallback, angstrom_as, angstrom_bs,
-        *outs, explain, x,
-    )
+    with numba.parallel_chunksize(_CHUNK_STATIONS):
+        _daily_kernel(
+            tx, *grids, phi, z, zw, k, _doy(doy, n_t),
+            m.Cn, m.Cd_day, m.sigma, m.delta_coef, hargreaves_fallback, angstrom_as, angstrom_bs,
+            *outs, explain, x,
+        )
     return _finish(outs, m.name, None, DAILY_EXPLAIN, x, explain, on_invalid)
 
 
@@ -218,10 +225,11 @@ def hourly(
         raise ModelInputError("hour: clock time outside 0..24 h", element="hour")
     outs = _outputs(shape)
     x = np.empty((n_st, n_t, len(HOURLY_EXPLAIN)) if explain else (0, 0, len(HOURLY_EXPLAIN)))
-    _hourly_kernel(
-        T, *grids, phi, lon, z, zw, lz, _doy(doy, n_t), hr, float(period_h),
-        m.Cn, m.Cd_day, m.Cd_night, m.G_day, m.G_night, m.sigma, m.delta_coef,
-        night_fcd == "carry", float(fcd_initial), *outs, explain, x,
-    )
+    with numba.parallel_chunksize(_CHUNK_STATIONS):
+        _hourly_kernel(
+            T, *grids, phi, lon, z, zw, lz, _doy(doy, n_t), hr, float(period_h),
+            m.Cn, m.Cd_day, m.Cd_night, m.G_day, m.G_night, m.sigma, m.delta_coef,
+            night_fcd == "carry", float(fcd_initial), *outs, explain, x,
+        )
     return _finish(outs, m.name, night_fcd, HOURLY_EXPLAIN, x, explain, on_invalid)
 

@@ -117,7 +117,8 @@ def slope_saturation_vapour_pressure(T: float, coef: float = DELTA_COEF_FAO56) -
 
     ``coef`` is 4098 × 0.6108 in FAO-56 and 2503 in ASCE-EWRI (2005) eq. 5.
     """
-    return coef * math.exp(17.27 * T / (T + 237.3)) / (T + 237.3) ** 2
+    d = T + 237.3
+    return coef * math.exp(17.27 * T / d) / (d * d)
 
 
 @_jitable
@@ -300,8 +301,11 @@ def net_longwave_radiation_daily(
     Tmax: float, Tmin: float, ea: float, fcd: float, sigma: float = SIGMA_DAY_FAO56
 ) -> float:
     """Rnl [MJ m⁻² d⁻¹] (FAO-56 eq. 39) given the cloudiness function ``fcd``."""
-    TmaxK4 = (Tmax + 273.16) ** 4
-    TminK4 = (Tmin + 273.16) ** 4
+    # K⁴ by multiplication: the same value as ** 4 to rounding, several times faster compiled
+    TmaxK2 = (Tmax + 273.16) * (Tmax + 273.16)
+    TminK2 = (Tmin + 273.16) * (Tmin + 273.16)
+    TmaxK4 = TmaxK2 * TmaxK2
+    TminK4 = TminK2 * TminK2
     return sigma * 0.5 * (TmaxK4 + TminK4) * (0.34 - 0.14 * math.sqrt(ea)) * fcd
 
 
@@ -310,7 +314,8 @@ def net_longwave_radiation_hourly(
     T: float, ea: float, fcd: float, sigma: float = SIGMA_HOUR_FAO56
 ) -> float:
     """Rnl [MJ m⁻² h⁻¹] for an hour with mean temperature ``T`` [°C] (FAO-56 eq. 39, p. 74)."""
-    return sigma * (T + 273.16) ** 4 * (0.34 - 0.14 * math.sqrt(ea)) * fcd
+    TK2 = (T + 273.16) * (T + 273.16)
+    return sigma * TK2 * TK2 * (0.34 - 0.14 * math.sqrt(ea)) * fcd
 
 
 @_jitable

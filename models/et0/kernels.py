@@ -6,7 +6,8 @@ hoisting) and tests hold the two equal. The kernels exploit the structure of the
 * per station (once): P (eq. 7), γ (eq. 8), sin/cos/tan φ, the eq. 47 wind factor and the
   eq. 37 Rso factor;
 * per time step (once, shared by all stations): dr (eq. 23), δ (eq. 24) and, hourly, Sc
-  (eqs. 32, 33);
+  (eqs. 32, 33); daily, per distinct day of year, so a multi-year series computes them once;
+* daily, per (station, distinct day of year): Ra (eq. 21) and N (eq. 34);
 * per element: everything else. ``prange`` runs stations in parallel; within a station time
   runs in order, which the ASCE night-time cloudiness carry-over needs.
 
@@ -23,7 +24,7 @@ from numba import njit, prange
 
 from . import codes as c
 from . import equations as eq
-from .checks import daily_problem, hourly_problem
+from .checks import daily_ok, daily_problem, hourly_problem
 
 __all__ = ["DAILY_EXPLAIN", "HOURLY_EXPLAIN", "daily_kernel", "hourly_kernel"]
 
@@ -48,6 +49,36 @@ def _at(a: np.ndarray, s: int, t: int) -> float:
     if a.shape[0] == 0:
         return math.nan
     return a[s, t]
+
+
+# Divisions are the slowest arithmetic left in the loop; these forms of eqs. 11, 13 and 6 share
+# denominators. They equal the paper's forms to rounding (the references use the paper's).
+@njit(cache=True, inline="always")
+def _e0_pair(Tx: float, Tn: float) -> tuple[float, float]:
+    """e°(Tmax), e°(Tmin) [kPa] (eq. 11) with one division."""
+    a = Tx + 237.3
+    b = Tn + 237.3
+    inv = 1.0 / (a * b)
+    return 0.6108 * math.exp(17.27 * Tx * b * inv), 0.6108 * math.exp(17.27 * Tn * a * inv)
+
+
+@njit(cache=True, inline="always")
+def _delta(T: float, coef: float) -> float:
+    """Δ [kPa °C⁻¹] (eq. 13) with one division."""
+    inv = 1.0 / (T + 237.3)
+    return coef * math.exp(17.27 * T * inv) * inv * inv
+
+
+@njit(cache=True, inline="always")
+def _pm(
+    Delta: float, Rn: float, G: float, gamma: float, T: float, u2: float, es: float, ea: float,
+    Cn: float, Cd: float,
+) -> float:
+    """Penman-Monteith (eq. 6 / 53) over a common denominator: one division."""
+    TK = T + 273.0
+    return (0.408 * Delta * (Rn - G) * TK + gamma * Cn * u2 * (es - ea)) / (
+        (Delta + gamma * (1.0 + Cd * u2)) * TK
+    )
 
 
 @njit(cache=True)
@@ -89,17 +120,29 @@ def daily_kernel(
     Outputs are written in place; see :mod:`models.et0.codes` for the flag codes.
     """
     n_st, n_t = tmax.shape
-    # per day, shared by every station
-    dr = np.empty(n_t)
-    sin_d = np.empty(n_t)
-    cos_d = np.empty(n_t)
-    tan_d = np.empty(n_t)
+    # Ra and N depend only on (latitude, day of year): a series longer than a year repeats
+    # days, so number the distinct days once and tabulate Ra, N per station over them.
+    slot = np.full(367, -1, dtype=np.int64)
+    day = np.empty(n_t, dtype=np.int64)
+    n_u = 0
     for t in range(n_t):
-        dr[t] = eq.inverse_relative_distance(doy[t])  # eq. 23
-        delta = eq.solar_declination(doy[t])  # eq. 24
-        sin_d[t] = math.sin(delta)
-        cos_d[t] = math.cos(delta)
-        tan_d[t] = math.tan(delta)
+        j = int(doy[t])
+        if slot[j] < 0:
+            slot[j] = n_u
+            n_u += 1
+        day[t] = slot[j]
+    dr = np.empty(n_u)
+    sin_d = np.empty(n_u)
+    cos_d = np.empty(n_u)
+    tan_d = np.empty(n_u)
+    for j in range(1, 367):
+        u = slot[j]
+        if u >= 0:
+            dr[u] = eq.inverse_relative_distance(float(j))  # eq. 23
+            delta = eq.solar_declination(float(j))  # eq. 24
+            sin_d[u] = math.sin(delta)
+            cos_d[u] = math.cos(delta)
+            tan_d[u] = math.tan(delta)
     ra_k = 24.0 * 60.0 / math.pi * eq.GSC_MJ_M2_MIN
     for s in prange(n_st):
         P = eq.atmospheric_pressure(z[s])  # eq. 7
@@ -109,6 +152,16 @@ def daily_kernel(
         tan_p = math.tan(phi[s])
         u2_per_uz = eq.wind_speed_2m(1.0, wind_z[s])  # eq. 47
         rso_k = 0.75 + 2e-5 * z[s]  # eq. 37
+        Ra_day = np.empty(n_u)
+        N_day = np.empty(n_u)
+        for u in range(n_u):
+            # eqs. 21, 25, 34 with the hoisted trigonometry; sin ωs = sqrt(1 − cos² ωs)
+            cos_ws = min(1.0, max(-1.0, -tan_p * tan_d[u]))
+            ws = math.acos(cos_ws)
+            Ra_day[u] = ra_k * dr[u] * (
+                ws * sin_p * sin_d[u] + cos_p * cos_d[u] * math.sqrt(1.0 - cos_ws * cos_ws)
+            )
+            N_day[u] = 24.0 / math.pi * ws
         for t in range(n_t):
             Tx = tmax[s, t]
             Tn = tmin[s, t]
@@ -120,13 +173,8 @@ def daily_kernel(
                 wind_src[s, t] = c.NOT_USED
                 problem[s, t] = c.P_NONE
                 continue
-            # eq. 21, 25, 34 with the hoisted trigonometry; sin ωs = sqrt(1 − cos² ωs)
-            cos_ws = min(1.0, max(-1.0, -tan_p * tan_d[t]))
-            ws = math.acos(cos_ws)
-            Ra = ra_k * dr[t] * (
-                ws * sin_p * sin_d[t] + cos_p * cos_d[t] * math.sqrt(1.0 - cos_ws * cos_ws)
-            )
-            N = 24.0 / math.pi * ws
+            Ra = Ra_day[day[t]]
+            N = N_day[day[t]]
             n = _at(sunshine, s, t)
             rs = _at(rs_in, s, t)
             w = _at(uz, s, t)
@@ -135,7 +183,10 @@ def daily_kernel(
             rhx = _at(rh_max, s, t)
             rhn = _at(rh_min, s, t)
             rhm = _at(rh_mean, s, t)
-            code = daily_problem(Tx, Tn, rhx, rhn, rhm, td, ea_m, w, rs, n, N)
+            if daily_ok(Tx, Tn, rhx, rhn, rhm, td, ea_m, w, rs, n, N):
+                code = c.P_NONE
+            else:
+                code = daily_problem(Tx, Tn, rhx, rhn, rhm, td, ea_m, w, rs, n, N)
             problem[s, t] = code
             if code != c.P_NONE:
                 et0[s, t] = math.nan
@@ -145,8 +196,7 @@ def daily_kernel(
                 wind_src[s, t] = c.NOT_USED
                 continue
             T = 0.5 * (Tx + Tn)
-            e0max = eq.saturation_vapour_pressure(Tx)  # eq. 11
-            e0min = eq.saturation_vapour_pressure(Tn)
+            e0max, e0min = _e0_pair(Tx, Tn)  # eq. 11
             es = 0.5 * (e0max + e0min)  # eq. 12
             ea, ea_code = _ea_daily(ea_m, td, rhx, rhn, rhm, e0max, e0min)
             Rso = rso_k * Ra  # eq. 37
@@ -173,12 +223,12 @@ def daily_kernel(
                 continue
             rs_src[s, t] = rs_code
             ea_src[s, t] = ea_code
-            Delta = eq.slope_saturation_vapour_pressure(T, delta_coef)  # eq. 13
+            Delta = _delta(T, delta_coef)  # eq. 13
             fcd = eq.cloudiness_function(eq.relative_shortwave_radiation(rs, Rso))
             Rns = 0.77 * rs  # eq. 38
             Rnl = eq.net_longwave_radiation_daily(Tx, Tn, ea, fcd, sigma)  # eq. 39
             Rn = Rns - Rnl  # eq. 40
-            et0[s, t] = eq.penman_monteith(Delta, Rn, 0.0, gamma, T, u2, es, ea, Cn, Cd)
+            et0[s, t] = _pm(Delta, Rn, 0.0, gamma, T, u2, es, ea, Cn, Cd)  # eq. 6
             et0_src[s, t] = c.ET0_PENMAN_MONTEITH
             if explain:
                 v = x[s, t]
@@ -307,7 +357,7 @@ def hourly_kernel(
                 wind_src[s, t] = c.WIND_MEASURED
             rs_src[s, t] = c.RS_MEASURED
             ea_src[s, t] = ea_code
-            Delta = eq.slope_saturation_vapour_pressure(T, delta_coef)  # eq. 13
+            Delta = _delta(T, delta_coef)  # eq. 13
             Rns = 0.77 * rs  # eq. 38
             Rnl = eq.net_longwave_radiation_hourly(T, ea, fcd, sigma)  # eq. 39 per hour
             Rn = Rns - Rnl  # eq. 40
@@ -317,7 +367,7 @@ def hourly_kernel(
             else:
                 G = G_day * Rn  # eq. 45
                 Cd = Cd_day
-            et0[s, t] = eq.penman_monteith(Delta, Rn, G, gamma, T, u2, e0, ea, Cn, Cd)
+            et0[s, t] = _pm(Delta, Rn, G, gamma, T, u2, e0, ea, Cn, Cd)  # eq. 53
             et0_src[s, t] = c.ET0_PENMAN_MONTEITH
             if explain:
                 v = x[s, t]
