@@ -46,6 +46,7 @@ __all__ = [
     "net_radiation",
     "net_shortwave_radiation",
     "penman_monteith",
+    "period_hour_angles",
     "psychrometric_constant",
     "ra_daily",
     "ra_hourly",
@@ -223,6 +224,15 @@ def solar_time_angle(t: float, lon_deg_east: float, lz_deg_east: float, Sc: floa
 
 
 @_jitable
+def period_hour_angles(omega: float, t1: float, omega_s: float) -> tuple[float, float]:
+    """ω1, ω2 [rad] at the start and end of a ``t1``-hour period centred on ω (FAO-56 eqs. 29,
+    30), clipped to [-ωs, ωs] with ω1 ≤ ω2 (ASCE-EWRI 2005 eqs. 56, 57)."""
+    omega1 = min(max(omega - math.pi * t1 / 24.0, -omega_s), omega_s)
+    omega2 = min(max(omega + math.pi * t1 / 24.0, -omega_s), omega_s)
+    return min(omega1, omega2), omega2
+
+
+@_jitable
 def ra_hourly(
     phi: float, J: float, t: float, lon_deg_east: float, lz_deg_east: float, t1: float = 1.0
 ) -> float:
@@ -235,9 +245,7 @@ def ra_hourly(
     delta = solar_declination(J)
     omega_s = sunset_hour_angle(phi, delta)
     omega = solar_time_angle(t, lon_deg_east, lz_deg_east, seasonal_correction(J))
-    omega1 = min(max(omega - math.pi * t1 / 24.0, -omega_s), omega_s)
-    omega2 = min(max(omega + math.pi * t1 / 24.0, -omega_s), omega_s)
-    omega1 = min(omega1, omega2)
+    omega1, omega2 = period_hour_angles(omega, t1, omega_s)
     return (
         12.0 * 60.0 / math.pi * GSC_MJ_M2_MIN * dr
         * ((omega2 - omega1) * math.sin(phi) * math.sin(delta)
