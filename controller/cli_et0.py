@@ -199,6 +199,8 @@ def _hourly(
     hour = np.array([(s.hour + s.minute / 60.0) if s else 0.0 for s in local])
     doy = np.array([s.timetuple().tm_yday if s else 1 for s in local], dtype=np.float64)
     _mark_invalid(arrays, "t", errors)
+    if arrays["rs"] is not None:  # nor may a bad row's Rs feed the night-time fcd carry-over
+        _mark_invalid(arrays, "rs", errors)
     a = arrays
     result = et0.hourly(
         t=_present(a["t"]), rh=a["rh"], tdew=a["tdew"], ea=a["ea"], wind=a["wind"], rs=a["rs"],
