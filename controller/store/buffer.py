@@ -73,10 +73,15 @@ class ReadingBuffer:
 
         A failed write here is not raised to the poller that called (it
         cannot fix a full disk): it is logged, counted and retried, and the
-        next explicit :meth:`flush` raises it.
+        next explicit :meth:`flush` raises it. A reading with a naive time is
+        refused with :class:`ValueError` and nothing of the call is queued.
         """
+        batch = list(readings)
+        for r in batch:  # refused here: a bad row queued would block every later flush
+            if r.time.tzinfo is None or r.time.utcoffset() is None:
+                raise ValueError(f"{r.device}.{r.point}: naive reading time {r.time.isoformat()}")
         with self._lock:
-            self._pending.extend(readings)
+            self._pending.extend(batch)
             self._trim()
             full = len(self._pending) >= self.batch_size
         if full:

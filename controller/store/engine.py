@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 
-__all__ = ["IMMEDIATE", "make_engine"]
+__all__ = ["IMMEDIATE", "make_engine", "sqlite_pragmas"]
 
 # Execution option marking the writer engine (BEGIN IMMEDIATE on SQLite).
 IMMEDIATE = "qanat_begin_immediate"
@@ -52,3 +52,12 @@ def make_engine(url: str, *, busy_timeout_s: float = 10.0) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def sqlite_pragmas(engine: Engine) -> dict[str, Any]:
+    """The durability settings a pooled SQLite connection runs with ({} for other backends)."""
+    if engine.dialect.name != "sqlite":
+        return {}
+    names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    with engine.connect() as conn:
+        return {n: conn.execute(text(f"PRAGMA {n}")).scalar_one() for n in names}

@@ -31,7 +31,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from controller.clock import Clock, SystemClock
 from controller.store.buffer import BufferStats, ReadingBuffer
-from controller.store.engine import IMMEDIATE, make_engine
+from controller.store.engine import IMMEDIATE, make_engine, sqlite_pragmas
 from controller.store.errors import (
     InvalidToken,
     NotFound,
@@ -192,6 +192,11 @@ class Store:
             if found is None:
                 session.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=self.clock.now()))
 
+    def sqlite_pragmas(self) -> dict[str, Any]:
+        """Durability settings of a pooled connection, e.g. ``{"journal_mode": "wal",
+        "synchronous": 2, ...}`` (2 = FULL); empty on other backends."""
+        return sqlite_pragmas(self._engine)
+
     def schema_version(self) -> int:
         with self._read() as session:
             return int(session.exec(select(func.max(SchemaVersion.version))).one())
@@ -318,12 +323,11 @@ class Store:
                     col(WaterBalanceDay.zone) == day.zone, col(WaterBalanceDay.date) == day.date
                 )
             ).one()
-            row = day.model_copy(
-                update={
-                    "id": None,
-                    "revision": (latest or 0) + 1,
-                    "computed_at": day.computed_at or self.clock.now(),
-                }
+            fields = day.model_dump(exclude={"id", "revision", "computed_at"})
+            row = WaterBalanceDay(
+                **fields,
+                revision=(latest or 0) + 1,
+                computed_at=day.computed_at or self.clock.now(),
             )
             session.add(row)
         return row
@@ -383,7 +387,7 @@ class Store:
                 zone=zone,
                 mode=mode,
                 action=DecisionAction(action).value,
-                planned_start=planned_start,
+                planned_start=None if planned_start is None else as_utc(planned_start),
                 duration_min=duration_min,
                 depth_mm=depth_mm,
                 reason=reason,
