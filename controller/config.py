@@ -177,6 +177,9 @@ class TankConfig(_Model):
 
 class FertigationConfig(_Model):
     injector: str
+    # The dosing pump's power through a leased relay output, so injection stops by itself
+    # if qanat dies (the pump's own run command is not a lease).
+    injector_power: str
     ec_meter: str
     ph_meter: str | None = None
     tanks: list[TankConfig] = []
@@ -311,6 +314,8 @@ def _output_roles(m: _SiteModel) -> Iterator[tuple[str, OutputRef]]:
         yield "head.master_valve", OutputRef.parse(m.head.master_valve)
     if m.head.backflush_valve:
         yield "head.backflush_valve", OutputRef.parse(m.head.backflush_valve)
+    if m.fertigation:
+        yield "fertigation.injector_power", OutputRef.parse(m.fertigation.injector_power)
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
