@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "sim": "controller.cli_sim",
     "poll": "controller.cli_poll",
     "et0": "controller.cli_et0",
+    "token": "controller.cli_token",
 }
 
 _HELP: dict[str, str] = {
@@ -29,6 +30,7 @@ _HELP: dict[str, str] = {
     "sim": "serve simulated Modbus devices for a site",
     "poll": "read every device of a site once or continuously (commissioning)",
     "et0": "reference evapotranspiration from a weather CSV",
+    "token": "create, list or revoke API tokens",
 }
 
 

@@ -1,0 +1,59 @@
+"""``qanat token``: API tokens for technicians, viewers (the central office) and admins.
+
+qanat token create --role technician --name li-wei     # prints the token once
+qanat token list
+qanat token revoke ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from controller.paths import resolve_data_dir
+from controller.store import NotFound, Role, Store
+
+HELP = "create, list or revoke API tokens"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    create = sub.add_parser("create", help="create a token and print it once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", default="", help="who or what uses it (shown in the audit log)")
+    sub.add_parser("list", help="list tokens (never their secret)")
+    revoke = sub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    with Store.open_dir(data_dir) as store:
+        if args.action == "create":
+            name = args.name or f"{args.role}-token"
+            token_id, plaintext = store.create_token(name, args.role)
+            store.record_audit(
+                "cli", "token.create", {"id": token_id, "name": name, "role": args.role}
+            )
+            print(plaintext)
+            print(
+                f"token {token_id} ({name}, {args.role}) created; it is shown only once",
+                file=sys.stderr,
+            )
+            return 0
+        if args.action == "list":
+            for t in store.tokens():
+                state = "revoked" if t.revoked_at else "active"
+                print(f"{t.id:>4}  {t.role:<10}  {state:<8}  {t.name}")
+            return 0
+        try:
+            info = store.revoke_token(args.id)
+        except NotFound:
+            print(f"no token {args.id}", file=sys.stderr)
+            return 1
+        store.record_audit("cli", "token.revoke", {"id": info.id, "name": info.name})
+        print(f"token {info.id} ({info.name}) revoked")
+        return 0

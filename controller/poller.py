@@ -1,0 +1,84 @@
+"""Polling: read a device through its bus owner, update the live state, queue the readings.
+
+One call per device and poll interval (``poll_device``); the scheduler (or
+the season simulation's virtual clock) decides when. A device that stops
+answering is reported once as a ``device_offline`` warning event when its
+last good reading becomes older than ``safety.stale_after_s``, and once as
+``device_online`` when it answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from controller.clock import Clock
+from controller.config import SiteConfig
+from controller.fieldio import FieldIO
+from controller.live import LiveState
+from controller.store import Severity, Store
+from drivers.reading import Reading
+
+__all__ = ["Poller"]
+
+log = logging.getLogger(__name__)
+
+
+class Poller:
+    """Reads devices into the live state and the store; thread-safe per device."""
+
+    def __init__(
+        self, site: SiteConfig, fieldio: FieldIO, live: LiveState, store: Store, clock: Clock
+    ) -> None:
+        self.site = site
+        self.fieldio = fieldio
+        self.live = live
+        self.store = store
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last_good: dict[str, datetime] = {}
+        self._offline: set[str] = set()
+
+    def poll_device(self, device: str) -> list[Reading]:
+        """One poll of ``device``: every point, flagged where bad; never raises for the device."""
+        readings, _ = self.fieldio.bus_of(device).read_points(device)
+        self.live.update(readings)
+        self.store.add_readings(readings)
+        self._track(device, readings)
+        return readings
+
+    def poll_all(self) -> None:
+        """Every device once, buses in parallel (used at start so state is known at once)."""
+        for poll in self.fieldio.poll():
+            self.live.update(poll.readings)
+            self.store.add_readings(poll.readings)
+            self._track(poll.device, poll.readings)
+
+    def _track(self, device: str, readings: list[Reading]) -> None:
+        now = self.clock.now()
+        answered = any(r.ok for r in readings)
+        with self._lock:
+            if answered:
+                self._last_good[device] = now
+                if device in self._offline:
+                    self._offline.discard(device)
+                    self.store.raise_event(
+                        Severity.INFO, "device_online", device, f"{device} answers again"
+                    )
+                return
+            since = self._last_good.setdefault(device, now)
+            age_s = (now - since).total_seconds()
+            if device not in self._offline and age_s >= self.site.safety.stale_after_s:
+                self._offline.add(device)
+                detail = readings[0].detail if readings else ""
+                self.store.raise_event(
+                    Severity.WARNING,
+                    "device_offline",
+                    device,
+                    f"{device}: no good reading for {age_s:.0f} s ({detail})",
+                )
+
+    def offline(self) -> set[str]:
+        with self._lock:
+            return set(self._offline)

@@ -1,0 +1,45 @@
+"""``qanat token`` and the data-directory rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from controller.cli import main
+from controller.paths import default_data_dir, resolve_data_dir
+from controller.store import InvalidToken, Store
+
+
+def test_token_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert (
+        main(["token", "--data-dir", data, "create", "--role", "technician", "--name", "li"]) == 0
+    )
+    plaintext = capsys.readouterr().out.strip()
+    assert len(plaintext) >= 40
+    with Store.open_dir(Path(data)) as store:
+        info = store.verify_token(plaintext)
+        assert (info.name, str(info.role)) == ("li", "technician")
+    assert main(["token", "--data-dir", data, "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "technician" in listing and "active" in listing and plaintext not in listing
+    assert main(["token", "--data-dir", data, "revoke", str(info.id)]) == 0
+    assert main(["token", "--data-dir", data, "revoke", "999"]) == 1
+    with Store.open_dir(Path(data)) as store, pytest.raises(InvalidToken):
+        store.verify_token(plaintext)
+
+
+def test_token_role_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["token", "--data-dir", str(tmp_path), "create", "--role", "root"])
+
+
+def test_data_dir_precedence() -> None:
+    env = {"QANAT_DATA_DIR": "/srv/q", "HOME": "/home/u"}
+    assert resolve_data_dir("/opt/x", env) == Path("/opt/x")
+    assert resolve_data_dir(None, env) == Path("/srv/q")
+    assert default_data_dir({"HOME": "/home/u"}, uid=1000) == Path("/home/u/.local/share/qanat")
+    assert default_data_dir({"XDG_DATA_HOME": "/x"}, uid=1000) == Path("/x/qanat")
+    assert default_data_dir({}, uid=0) == Path("/var/lib/qanat")
+    assert default_data_dir({"STATE_DIRECTORY": "/var/lib/q2"}, uid=0) == Path("/var/lib/q2")
