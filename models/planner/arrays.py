@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -139,7 +139,7 @@ class KernelArrays:
     wind_blocked: IntArray
     frost_blocked: IntArray
 
-    def kernel_args(self) -> tuple[object, ...]:
+    def kernel_args(self) -> tuple[Any, ...]:
         return (self.dr0_mm, self.taw_mm, self.trigger_mm, self.target_mm, self.etc_mm,
                 self.rain_mm, self.efficiency, self.area_m2, self.flow_m3_h, self.min_run_min,
                 self.max_run_min, self.cycle_max_min, self.soak_min, self.enabled,

@@ -41,7 +41,7 @@ def event_sentence(zone_id: str, event: PlannedEvent, trigger_mm: float, mad: fl
            f"(MAD {mad:.2f} × TAW {taw_mm:.1f} mm)")
     if ReasonCode.CONTINUATION in event.reasons:
         why = f"rest of a run cut to the maximum; depletion {event.dr_at_start_mm:.1f} mm"
-    tariff = "off-peak" if off_peak else f"tariff {event.mean_tariff_per_kwh:g}/kWh"
+    tariff = "off-peak" if off_peak else f"mean tariff {event.mean_tariff_per_kwh:.2f}/kWh"
     text = (f"{zone_id}: {event.duration_min} min, {event.gross_depth_mm:.1f} mm at "
             f"{event.clock} (day {event.day}){_cycles(event)}: {why}; {window} {tariff}")
     notes = {
