@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from controller.config import SiteConfig, load_site
+from controller.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "deploy" / "examples" / "demo-site.toml"
@@ -41,3 +45,27 @@ def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> SiteConfig:
+    """The demo site moved to free ports (tests may run beside a running demo)."""
+    text = DEMO_SITE.read_text(encoding="utf-8")
+    text = text.replace("port = 5020", f"port = {free_port()}")
+    text = text.replace("port = 5021", f"port = {free_port()}")
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_site(path)
+
+
+@pytest.fixture
+def sim(site: SiteConfig) -> Iterator[Simulation]:
+    # The field does not step during a test, so two masters read identical registers.
+    with Simulation(site, control_port=free_port(), step_s=3600) as simulation:
+        yield simulation

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +22,7 @@ from controller.fieldio import FieldIO
 from controller.simulation import Simulation
 from drivers.reading import Quality
 from drivers.sim import Fault
-from tests.conftest import DEMO_SITE
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> SiteConfig:
-    """The demo site moved to free ports (tests may run beside a running demo)."""
-    text = DEMO_SITE.read_text(encoding="utf-8")
-    text = text.replace("port = 5020", f"port = {free_port()}")
-    text = text.replace("port = 5021", f"port = {free_port()}")
-    path = tmp_path / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_site(path)
-
-
-@pytest.fixture
-def sim(site: SiteConfig) -> Iterator[Simulation]:
-    # The field does not step during a test, so two masters read identical registers.
-    with Simulation(site, control_port=free_port(), step_s=3600) as simulation:
-        yield simulation
+from tests.conftest import free_port
 
 
 def poll_json(site: SiteConfig, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:

@@ -1,0 +1,197 @@
+"""The daemon: field I/O, supervisor, sequencer and agronomy, wired together and scheduled.
+
+Start-up is fail-safe (DESIGN principle 1): every output is switched off and
+read back before the daemon reports ready; a restart marks unfinished runs
+interrupted with the water they applied. The control loop (sequencer tick,
+then supervisor check) runs every second; an unexpected error in it switches
+everything off and raises a critical alarm rather than stopping the loop.
+Stopping (SIGTERM) switches everything off.
+
+Every job is a plain method reading time from the clock, so the season
+simulation can drive the same code from a :class:`controller.clock.VirtualClock`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from controller.clock import Clock
+from controller.config import SiteConfig
+from controller.fieldio import FieldIO
+from controller.live import LiveState
+from controller.outputs import Outputs
+from controller.poller import Poller
+from controller.store import Severity, Store
+
+__all__ = ["Daemon", "StartupError"]
+
+log = logging.getLogger(__name__)
+
+CONTROL_PERIOD_S = 1.0
+FLUSH_PERIOD_S = 5.0
+STARTUP_OFF_ATTEMPTS = 5
+
+
+class StartupError(RuntimeError):
+    """The daemon could not make the site safe (outputs off and verified) and will not run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A scheduled job: the same function the season simulation calls on its virtual clock."""
+
+    name: str
+    func: Callable[[], object]
+    every_s: float | None = None  # interval
+    cron: dict[str, Any] | None = None  # apscheduler cron fields, site-local time
+
+
+class Daemon:
+    """Owns the site's runtime parts; ``start()`` / ``stop()``, or ``with``."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        store: Store,
+        clock: Clock,
+        *,
+        fieldio: FieldIO | None = None,
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.clock = clock
+        self.fieldio = fieldio if fieldio is not None else FieldIO(site)
+        self.live = LiveState()
+        self.outputs = Outputs(site, self.fieldio, clock)
+        self.poller = Poller(site, self.fieldio, self.live, store, clock)
+        self._scheduler: BackgroundScheduler | None = None
+        self._control_lock = threading.Lock()
+        self.ready = threading.Event()
+        self._fail_safe_latched = False
+
+    # -- life cycle -------------------------------------------------------------
+    def make_safe(self) -> None:
+        """All outputs off and verified, retrying; :class:`StartupError` if impossible."""
+        failures: dict[str, Exception] = {}
+        for attempt in range(STARTUP_OFF_ATTEMPTS):
+            failures = dict(self.outputs.all_off())
+            if not failures:
+                return
+            log.warning("start-up: outputs not yet off (attempt %d): %s", attempt + 1, failures)
+            self.clock.sleep(min(2.0**attempt, 8.0))
+        detail = "; ".join(f"{role}: {exc}" for role, exc in failures.items())
+        self.store.raise_event(
+            Severity.CRITICAL, "startup_unsafe", "site", f"cannot verify outputs off: {detail}",
+            latched=True,
+        )  # fmt: skip
+        raise StartupError(f"cannot verify every output off: {detail}")
+
+    def start(self, *, schedule: bool = True) -> None:
+        """Make the site safe, recover from a previous run, read every device, start the jobs."""
+        self.make_safe()
+        self.recover()
+        self.poller.poll_all()
+        self.store.flush()
+        self.store.record_audit("daemon", "start", {"site": self.site.site.id})
+        if schedule:
+            self._scheduler = self._build_scheduler()
+            self._scheduler.start()
+        self.ready.set()
+
+    def recover(self) -> None:
+        """Mark runs left open by a crash as interrupted (the water they applied is kept)."""
+        for run in self.store.interrupt_open_runs("daemon restarted during the run"):
+            self.store.raise_event(
+                Severity.WARNING,
+                "run_interrupted",
+                run.zone,
+                f"run {run.id} of {run.zone} was interrupted by a restart "
+                f"({run.applied_m3:.2f} m3 applied)",
+            )
+
+    def stop(self) -> None:
+        """Stop the jobs, switch everything off (pump first), flush the store."""
+        self.ready.clear()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        failures = self.outputs.all_off()
+        if failures:
+            log.critical("on stop, outputs not verified off: %s", failures)
+        self.store.flush()
+        self.store.record_audit("daemon", "stop", {"outputs_not_off": sorted(failures)})
+
+    def __enter__(self) -> Daemon:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- jobs -------------------------------------------------------------------
+    def jobs(self) -> list[Job]:
+        """Every periodic job with its cadence (production and simulation share this list)."""
+        jobs = [
+            Job(f"poll:{d.name}", lambda n=d.name: self.poller.poll_device(n), d.poll_interval_s)  # type: ignore[misc]
+            for d in self.site.devices
+        ]
+        jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
+        jobs.append(Job("flush", self.store.flush, FLUSH_PERIOD_S))
+        return jobs
+
+    def control_tick(self) -> None:
+        """Renew leases and let safety act; never lets an error leave water running."""
+        with self._control_lock:
+            try:
+                failures = self.outputs.renew_due()
+                if failures:
+                    self._fail_safe(
+                        "lease_renewal_failed",
+                        "lease renewal failed: "
+                        + "; ".join(f"{r}: {e}" for r, e in failures.items()),
+                    )
+            except Exception as exc:  # the control loop must survive anything, water off
+                log.exception("control loop error")
+                self._fail_safe("control_error", f"control loop error: {exc!r}")
+
+    def _fail_safe(self, code: str, message: str) -> None:
+        failures = self.outputs.all_off()
+        extra = f"; not verified off: {', '.join(sorted(failures))}" if failures else ""
+        self.store.raise_event(Severity.CRITICAL, code, "site", message + extra, latched=True)
+
+    def _build_scheduler(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(timezone=self.site.site.tz)
+        for job in self.jobs():
+            if job.every_s is not None:
+                scheduler.add_job(
+                    _guarded(job), "interval", seconds=job.every_s, id=job.name,
+                    max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.every_s)),
+                    next_run_time=datetime.now(self.site.site.tz) + timedelta(seconds=0.1),
+                )  # fmt: skip
+            elif job.cron is not None:
+                scheduler.add_job(
+                    _guarded(job), CronTrigger(timezone=self.site.site.tz, **job.cron),
+                    id=job.name, max_instances=1, coalesce=True, misfire_grace_time=600,
+                )  # fmt: skip
+        return scheduler
+
+
+def _guarded(job: Job) -> Callable[[], None]:
+    """A job that logs its failure instead of killing the scheduler's thread."""
+
+    def run() -> None:
+        try:
+            job.func()
+        except Exception:  # one failing job must not stop the others; it is logged
+            log.exception("job %s failed", job.name)
+
+    run.__name__ = job.name
+    return run

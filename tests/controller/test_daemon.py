@@ -1,0 +1,118 @@
+"""The daemon's fail-safe life cycle against the simulated demo site on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.clock import SystemClock
+from controller.config import SiteConfig
+from controller.daemon import Daemon, StartupError
+from controller.simulation import Simulation
+from controller.store import RunSource, Store
+from drivers.sim import Fault
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open_dir(tmp_path / "data") as s:
+        yield s
+
+
+def relay_on(sim: Simulation) -> list[str]:
+    relay = sim.devices["relay1"]
+    return [p.name for p in relay.profile.points if relay.get(p.name)]
+
+
+def test_start_switches_every_output_off_and_reads_it_back(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    relay = sim.devices["relay1"]
+    for ch in ("ch1", "ch7", "ch8"):  # left on by a crash (as if the lease had not run out yet)
+        relay.set(ch, 1)
+    daemon = Daemon(site, store, SystemClock())
+    daemon.start(schedule=False)
+    try:
+        assert daemon.ready.is_set()
+        assert relay_on(sim) == []
+        assert daemon.live.get("flow1", "flow_rate") is not None  # every device read once
+    finally:
+        daemon.stop()
+
+
+def test_start_refuses_when_an_output_cannot_be_verified_off(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    relay = sim.devices["relay1"]
+    relay.set("ch8", 1)
+    relay.inject(Fault("stuck", point="ch8"))  # a welded pump contactor
+    clock = _FastSleep()
+    daemon = Daemon(site, store, clock)
+    with pytest.raises(StartupError, match="pump"):
+        daemon.start(schedule=False)
+    assert not daemon.ready.is_set()
+    alarms = store.open_alarms()
+    assert [a.code for a in alarms] == ["startup_unsafe"] and alarms[0].latched
+
+
+def test_restart_marks_an_open_run_interrupted(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    run = store.plan_run("z1", RunSource.MANUAL, 30)
+    assert run.id is not None
+    store.start_run(run.id)
+    store.update_run_progress(run.id, 4.2)
+    daemon = Daemon(site, store, SystemClock())
+    daemon.start(schedule=False)
+    daemon.stop()
+    again = store.get_run(run.id)
+    assert again.state == "interrupted" and again.applied_m3 == pytest.approx(4.2)
+    assert any(e.code == "run_interrupted" for e in store.events())
+
+
+def test_leases_are_renewed_by_the_control_tick_and_stop_turns_all_off(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    clock = SystemClock()
+    daemon = Daemon(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        daemon.outputs.on("valve:z2")
+        first = sim.devices["relay1"].lease_remaining_s("ch2")
+        daemon.outputs.status["valve:z2"].leased_at -= site.safety.lease_s  # due for renewal
+        daemon.control_tick()
+        renewed = sim.devices["relay1"].lease_remaining_s("ch2")
+        assert first is not None and renewed is not None and renewed >= first - 0.5
+        assert daemon.outputs.status["valve:z2"].leased_at > clock.monotonic() - 5
+    finally:
+        daemon.stop()
+    assert relay_on(sim) == []
+
+
+def test_failed_lease_renewal_switches_all_off_and_latches_an_alarm(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    daemon = Daemon(site, store, SystemClock())
+    daemon.start(schedule=False)
+    try:
+        daemon.outputs.on("valve:z3")
+        daemon.outputs.on("pump")
+        sim.devices["relay1"].inject(Fault("no_answer", for_s=0.5))
+        for role in ("valve:z3", "pump"):
+            daemon.outputs.status[role].leased_at -= site.safety.lease_s
+        daemon.control_tick()
+        alarms = store.open_alarms()
+        assert alarms and alarms[0].code == "lease_renewal_failed" and alarms[0].latched
+        assert daemon.outputs.on_roles() == []  # never renewed again
+    finally:
+        daemon.stop()
+    assert relay_on(sim) == []
+
+
+class _FastSleep(SystemClock):
+    """The system clock without waiting between start-up retries."""
+
+    def sleep(self, seconds: float) -> None:
+        return None
