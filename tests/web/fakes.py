@@ -1,0 +1,226 @@
+"""An in-memory :class:`~controller.service.ControlService` for the API tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from controller.service import (
+    AlarmInfo,
+    ControlRefused,
+    DecisionInfo,
+    DeviceStatus,
+    NextRun,
+    RunInfo,
+    SiteStatus,
+    UnknownName,
+    WaterBalanceInfo,
+    ZoneStatus,
+)
+
+NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
+
+
+def _zone(name: str, valve_on: bool) -> ZoneStatus:
+    return ZoneStatus(
+        name=name,
+        label=f"Zone {name}",
+        area_m2=6667.0,
+        crop="seed_corn",
+        mode="auto",
+        valve_on=valve_on,
+        run_id=7 if valve_on else None,
+        phase="water" if valve_on else None,
+        remaining_s=1200.0 if valve_on else None,
+        depletion_mm=41.5,
+        taw_mm=120.0,
+        raw_mm=48.0,
+        moisture_pct={"0.2": 23.5, "0.4": None},
+        next_run=NextRun(
+            start=NOW + timedelta(hours=20),
+            duration_min=38.0,
+            depth_mm=19.0,
+            reason="depletion 51 mm > RAW 48 mm",
+        ),
+        water_today_m3=12.5,
+        water_season_m3=840.0,
+        fertilizer_season_kg={"urea": 30.0},
+    )
+
+
+@dataclass
+class FakeControlService:
+    """Canned read models; control verbs are recorded in ``calls``.
+
+    Set ``refuse`` to make every control verb raise it, or ``fail`` to make
+    every method raise an unexpected exception.
+    """
+
+    zones_by_name: dict[str, ZoneStatus] = field(
+        default_factory=lambda: {"z1": _zone("z1", True), "z2": _zone("z2", False)}
+    )
+    alarm_ids: set[int] = field(default_factory=lambda: {1})
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    refuse: ControlRefused | None = None
+    fail: Exception | None = None
+
+    def _check(self) -> None:
+        if self.fail is not None:
+            raise self.fail
+
+    def _control(self, verb: str, **args: Any) -> None:
+        self._check()
+        if self.refuse is not None:
+            raise self.refuse
+        self.calls.append((verb, args))
+
+    def _known(self, zone: str) -> ZoneStatus:
+        if zone not in self.zones_by_name:
+            raise UnknownName(f"no zone {zone!r}")
+        return self.zones_by_name[zone]
+
+    # -- reading ---------------------------------------------------------------
+    def status(self) -> SiteStatus:
+        self._check()
+        return SiteStatus(
+            site_id="ganzhou-01",
+            name="Ganzhou demo",
+            time=NOW,
+            state="running",
+            paused_until=None,
+            open_alarms=1,
+            weather={"air_temp_c": 21.5, "wind_m_s": None},
+            et0_today_mm=6.2,
+            active_runs=1,
+        )
+
+    def zones(self) -> list[ZoneStatus]:
+        self._check()
+        return list(self.zones_by_name.values())
+
+    def zone(self, name: str) -> ZoneStatus:
+        self._check()
+        return self._known(name)
+
+    def devices(self) -> list[DeviceStatus]:
+        self._check()
+        reading = {
+            "point": "moisture",
+            "value": 23.5,
+            "decoded": 23.5,
+            "unit": "%",
+            "quality": "ok",
+            "time": NOW,
+            "detail": "",
+        }
+        return [
+            DeviceStatus(
+                name="probe1",
+                bus="rs485a",
+                unit=3,
+                profile="soil_probe",
+                kind="sensor",
+                health={"ok": 120, "errors": 0, "last_ok": NOW},
+                readings=[reading],
+            )
+        ]
+
+    def runs(self, zone: str | None = None, limit: int = 50) -> list[RunInfo]:
+        self._check()
+        run = RunInfo(
+            id=7,
+            zone="z1",
+            source="manual",
+            state="running",
+            phase="water",
+            planned_min=30.0,
+            started_at=NOW,
+            ended_at=None,
+            end_reason="",
+            applied_m3=None,
+            fertilizer={"urea": 1.5},
+        )
+        return [run][:limit] if zone in (None, "z1") else []
+
+    def decisions(self, zone: str | None = None, limit: int = 50) -> list[DecisionInfo]:
+        self._check()
+        decision = DecisionInfo(
+            id=3,
+            time=NOW,
+            zone="z1",
+            mode="auto",
+            action="irrigate",
+            planned_start=NOW + timedelta(hours=20),
+            duration_min=38.0,
+            depth_mm=19.0,
+            reason="depletion 51 mm > RAW 48 mm",
+            inputs={"et0_mm": 6.2, "kc": 1.15},
+        )
+        return [decision][:limit] if zone in (None, "z1") else []
+
+    def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]:
+        self._check()
+        alarm = AlarmInfo(
+            id=1,
+            time=NOW,
+            severity="alarm",
+            code="dry_run",
+            source="z1",
+            message="no flow with valve open",
+            latched=True,
+            acked_at=None,
+            acked_by=None,
+        )
+        self.calls.append(("alarms", {"open_only": open_only, "limit": limit}))
+        return [alarm]
+
+    def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]:
+        self._check()
+        self._known(zone)
+        self.calls.append(("water_balance", {"zone": zone, "days": days}))
+        return [
+            WaterBalanceInfo(
+                zone=zone,
+                day=date(2026, 5, 13),
+                et0_mm=6.1,
+                etc_mm=5.2,
+                eta_mm=5.0,
+                rain_mm=0.0,
+                irrigation_mm=19.0,
+                deep_percolation_mm=0.0,
+                dr_end_mm=41.5,
+                taw_mm=120.0,
+                raw_mm=48.0,
+                ks=1.0,
+            )
+        ]
+
+    # -- control ---------------------------------------------------------------
+    def start_zone(self, zone: str, minutes: float, actor: str) -> int:
+        self._known(zone)
+        self._control("start_zone", zone=zone, minutes=minutes, actor=actor)
+        return 8
+
+    def stop_zone(self, zone: str, actor: str) -> None:
+        self._known(zone)
+        self._control("stop_zone", zone=zone, actor=actor)
+
+    def stop_all(self, actor: str) -> None:
+        self._control("stop_all", actor=actor)
+
+    def pause(self, hours: float, actor: str) -> datetime:
+        self._control("pause", hours=hours, actor=actor)
+        return NOW + timedelta(hours=hours)
+
+    def resume(self, actor: str) -> None:
+        self._control("resume", actor=actor)
+
+    def ack_alarm(self, alarm_id: int, actor: str) -> None:
+        if alarm_id not in self.alarm_ids:
+            raise UnknownName(f"no alarm {alarm_id}")
+        self._control("ack_alarm", alarm_id=alarm_id, actor=actor)
+
+    def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
+        self._control("post_forecast", days=days, actor=actor)
+        return len(days)

@@ -1,0 +1,13 @@
+"""The JSON API under ``/api/v1``."""
+
+from fastapi import APIRouter
+
+from web.api.routes import alarms, history, site, zones
+
+__all__ = ["API_PREFIX", "api_router"]
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX)
+for _module in (site, zones, history, alarms):
+    api_router.include_router(_module.router)

@@ -1,0 +1,258 @@
+"""Request (``*Create``) and response (``*Public``) bodies of ``/api/v1``.
+
+Response models mirror the DTOs of :mod:`controller.service`; FastAPI fills
+them from the dataclasses the service returns. Times go out as ISO 8601 with
+an explicit ``+00:00`` offset. Request numbers are strict (no ``"5"`` for 5,
+no ``true``), finite and bounded, so a malformed body is a 422 that names the
+field and never reaches the daemon.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
+
+__all__ = [
+    "AlarmPublic",
+    "DecisionPublic",
+    "DevicePublic",
+    "ForecastCreate",
+    "ForecastDayCreate",
+    "ForecastStored",
+    "NextRunPublic",
+    "PauseCreate",
+    "PausedPublic",
+    "ReadingPublic",
+    "RunCreate",
+    "RunPublic",
+    "RunStarted",
+    "SitePublic",
+    "WaterBalanceDayPublic",
+    "ZonePublic",
+]
+
+MAX_RUN_MIN = 1440.0  # one day; the service holds each zone to its own, lower, maximum
+MAX_PAUSE_H = 168.0  # one week
+MAX_FORECAST_DAYS = 16
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(UTC)
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_utc),
+    PlainSerializer(lambda when: when.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+
+def _iso_times(value: Any) -> Any:
+    """``value`` with every datetime inside it as ISO 8601 text with its offset."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _iso_times(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_iso_times(item) for item in value]
+    return value
+
+
+# Free-form maps from the daemon (device health, decision inputs): times written as above.
+JsonMap = Annotated[
+    dict[str, Any], PlainSerializer(_iso_times, return_type=dict[str, Any], when_used="json")
+]
+
+
+def _finite(
+    default: Any = ..., *, ge: float | None = None, gt: float | None = None, le: float
+) -> Any:
+    return Field(default, strict=True, allow_inf_nan=False, ge=ge, gt=gt, le=le)
+
+
+# -- responses -------------------------------------------------------------------
+
+
+class SitePublic(BaseModel):
+    site_id: str
+    name: str
+    time: UtcDatetime
+    state: str = Field(description='"running", "paused" or "alarm"')
+    paused_until: UtcDatetime | None
+    open_alarms: int
+    weather: dict[str, float | None] = Field(description="weather point -> latest good value")
+    et0_today_mm: float | None
+    active_runs: int
+
+
+class NextRunPublic(BaseModel):
+    start: UtcDatetime
+    duration_min: float
+    depth_mm: float
+    reason: str
+
+
+class ZonePublic(BaseModel):
+    name: str
+    label: str
+    area_m2: float
+    crop: str
+    mode: str
+    valve_on: bool
+    run_id: int | None
+    phase: str | None
+    remaining_s: float | None
+    depletion_mm: float | None
+    taw_mm: float | None
+    raw_mm: float | None
+    moisture_pct: dict[str, float | None] = Field(description="probe depth (m) -> moisture")
+    next_run: NextRunPublic | None
+    water_today_m3: float
+    water_season_m3: float
+    fertilizer_season_kg: dict[str, float]
+
+
+class ReadingPublic(BaseModel):
+    point: str
+    value: float | None = Field(None, description="set only when quality is ok")
+    decoded: float | None = None
+    unit: str = ""
+    quality: str
+    time: UtcDatetime | None = None
+    detail: str = ""
+
+
+class DevicePublic(BaseModel):
+    name: str
+    bus: str
+    unit: int
+    profile: str
+    kind: str
+    health: JsonMap
+    readings: list[ReadingPublic]
+
+
+class RunPublic(BaseModel):
+    id: int
+    zone: str
+    source: str
+    state: str
+    phase: str | None
+    planned_min: float
+    started_at: UtcDatetime | None
+    ended_at: UtcDatetime | None
+    end_reason: str
+    applied_m3: float | None
+    fertilizer: dict[str, float] = Field(description="fertilizer -> kg")
+
+
+class DecisionPublic(BaseModel):
+    id: int
+    time: UtcDatetime
+    zone: str
+    mode: str
+    action: str
+    planned_start: UtcDatetime | None
+    duration_min: float
+    depth_mm: float
+    reason: str
+    inputs: JsonMap
+
+
+class AlarmPublic(BaseModel):
+    id: int
+    time: UtcDatetime
+    severity: str
+    code: str
+    source: str
+    message: str
+    latched: bool
+    acked_at: UtcDatetime | None
+    acked_by: str | None
+
+
+class WaterBalanceDayPublic(BaseModel):
+    zone: str
+    day: date
+    et0_mm: float
+    etc_mm: float
+    eta_mm: float
+    rain_mm: float
+    irrigation_mm: float
+    deep_percolation_mm: float
+    dr_end_mm: float
+    taw_mm: float
+    raw_mm: float
+    ks: float
+
+
+class RunStarted(BaseModel):
+    run_id: int
+
+
+class PausedPublic(BaseModel):
+    paused_until: UtcDatetime
+
+
+class ForecastStored(BaseModel):
+    stored: int = Field(description="days stored")
+
+
+# -- requests --------------------------------------------------------------------
+
+
+class _Create(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not a default
+
+
+class RunCreate(_Create):
+    minutes: float = _finite(gt=0, le=MAX_RUN_MIN)
+
+
+class PauseCreate(_Create):
+    hours: float = _finite(gt=0, le=MAX_PAUSE_H)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day_text(value: object) -> object:
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        raise ValueError("date must be text YYYY-MM-DD")
+    return value
+
+
+class ForecastDayCreate(_Create):
+    date: Annotated[date, BeforeValidator(_iso_day_text)]
+    et0_mm: float = _finite(ge=0, le=30)
+    rain_mm: float = _finite(ge=0, le=2000)
+    tmin_c: float | None = _finite(None, ge=-90, le=60)
+    wind_m_s: float | None = _finite(None, ge=0, le=100)
+
+
+class ForecastCreate(_Create):
+    days: list[ForecastDayCreate] = Field(min_length=1, max_length=MAX_FORECAST_DAYS)
+
+    @field_validator("days")
+    @classmethod
+    def _dates_unique(cls, days: list[ForecastDayCreate]) -> list[ForecastDayCreate]:
+        seen: set[date] = set()
+        for day in days:
+            if day.date in seen:
+                raise ValueError(f"date {day.date.isoformat()} appears twice")
+            seen.add(day.date)
+        return days

@@ -1,0 +1,56 @@
+"""The site as a whole: status, devices, and the site-wide control verbs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+
+from controller.service import DeviceStatus, SiteStatus
+from web.api.models import (
+    DevicePublic,
+    ForecastCreate,
+    ForecastStored,
+    PauseCreate,
+    PausedPublic,
+    SitePublic,
+)
+from web.deps import ServiceDep, TechnicianToken, ViewerToken
+
+router = APIRouter(tags=["site"])
+
+
+@router.get("/status", response_model=SitePublic)
+def site_status(service: ServiceDep, _: ViewerToken) -> SiteStatus:
+    return service.status()
+
+
+@router.get("/devices", response_model=list[DevicePublic])
+def devices(service: ServiceDep, _: ViewerToken) -> list[DeviceStatus]:
+    return service.devices()
+
+
+@router.post("/stop-all", status_code=status.HTTP_204_NO_CONTENT)
+def stop_all(service: ServiceDep, token: TechnicianToken) -> None:
+    """Close every valve and stop every pump and injector now."""
+    service.stop_all(actor=token.name)
+
+
+@router.post("/pause", response_model=PausedPublic)
+def pause(body: PauseCreate, service: ServiceDep, token: TechnicianToken) -> dict[str, datetime]:
+    """Stop automatic irrigation for ``hours``; manual runs stay possible."""
+    return {"paused_until": service.pause(body.hours, actor=token.name)}
+
+
+@router.post("/resume", status_code=status.HTTP_204_NO_CONTENT)
+def resume(service: ServiceDep, token: TechnicianToken) -> None:
+    service.resume(actor=token.name)
+
+
+@router.post("/forecast", response_model=ForecastStored)
+def post_forecast(
+    body: ForecastCreate, service: ServiceDep, token: TechnicianToken
+) -> dict[str, int]:
+    """Store a weather forecast the planner uses (ET0 and rain per day)."""
+    days = [day.model_dump(exclude_none=True) for day in body.days]
+    return {"stored": service.post_forecast(days, actor=token.name)}

@@ -1,0 +1,47 @@
+"""Zones: their state, water balance, and starting and stopping them by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from controller.service import WaterBalanceInfo, ZoneStatus
+from web.api.models import RunCreate, RunStarted, WaterBalanceDayPublic, ZonePublic
+from web.deps import ServiceDep, TechnicianToken, ViewerToken
+
+router = APIRouter(prefix="/zones", tags=["zones"])
+
+
+@router.get("", response_model=list[ZonePublic])
+def zones(service: ServiceDep, _: ViewerToken) -> list[ZoneStatus]:
+    return service.zones()
+
+
+@router.get("/{zone}", response_model=ZonePublic)
+def zone(zone: str, service: ServiceDep, _: ViewerToken) -> ZoneStatus:
+    return service.zone(zone)
+
+
+@router.get("/{zone}/water-balance", response_model=list[WaterBalanceDayPublic])
+def water_balance(
+    zone: str,
+    service: ServiceDep,
+    _: ViewerToken,
+    days: Annotated[int, Query(ge=1, le=3660)] = 30,
+) -> list[WaterBalanceInfo]:
+    """The daily soil water balance of the last ``days`` days."""
+    return service.water_balance(zone, days)
+
+
+@router.post("/{zone}/start", response_model=RunStarted, status_code=status.HTTP_201_CREATED)
+def start(
+    zone: str, body: RunCreate, service: ServiceDep, token: TechnicianToken
+) -> dict[str, int]:
+    """Irrigate ``zone`` for ``minutes`` now (held to the zone's maximum run time)."""
+    return {"run_id": service.start_zone(zone, body.minutes, actor=token.name)}
+
+
+@router.post("/{zone}/stop", status_code=status.HTTP_204_NO_CONTENT)
+def stop(zone: str, service: ServiceDep, token: TechnicianToken) -> None:
+    service.stop_zone(zone, actor=token.name)

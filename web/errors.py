@@ -1,0 +1,91 @@
+"""The one place where errors become HTTP responses.
+
+=====================================  ======  ====================================
+exception                              status  body
+=====================================  ======  ====================================
+``RequestValidationError``             422     ``{"detail": [{loc, msg, type}]}``
+``controller.service.UnknownName``     404     ``{"detail": message}``
+``controller.store.NotFound``          404     ``{"detail": message}``
+``controller.service.ControlRefused``  409     ``{"detail": reason, "code": code}``
+anything else                          500     ``{"detail": "internal error"}``, logged
+=====================================  ======  ====================================
+
+Validation errors are sent without the offending input: it may hold NaN or
+infinity, which JSON cannot carry, and echoing it back teaches nothing the
+field name and message do not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from controller.service import ControlRefused, UnknownName
+from controller.store import NotFound
+
+__all__ = ["InternalErrorMiddleware", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+
+async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """Map an error the daemon raised on purpose to its status."""
+    match exc:
+        case ControlRefused():
+            return JSONResponse(
+                {"detail": exc.reason, "code": exc.code}, status_code=status.HTTP_409_CONFLICT
+            )
+        case UnknownName() | NotFound():
+            return JSONResponse(
+                {"detail": str(exc) or "not found"}, status_code=status.HTTP_404_NOT_FOUND
+            )
+    raise exc
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+class InternalErrorMiddleware:
+    """Turn an unexpected exception into a bare 500 and log it once, with its traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if started:  # too late for a clean 500: let the server drop the connection
+                raise
+            response = JSONResponse(
+                {"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR
+            )
+            await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for domain in (ControlRefused, UnknownName, NotFound):
+        app.add_exception_handler(domain, domain_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_middleware(InternalErrorMiddleware)
