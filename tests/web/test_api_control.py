@@ -1,0 +1,137 @@
+"""Control verbs reach the service with the caller's name; refusals are 409s."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pytest
+
+from controller.service import ControlRefused
+from tests.web.asgi import AsgiClient
+from tests.web.fakes import FakeControlService
+
+API = "/api/v1"
+
+
+def test_technician_starts_a_zone(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    r = client.post(f"{API}/zones/z2/start", token=tokens["technician"], json={"minutes": 12.5})
+    assert r.status_code == 201
+    assert r.json() == {"run_id": 8}
+    assert service.calls == [("start_zone", {"zone": "z2", "minutes": 12.5, "actor": "tian"})]
+
+
+def test_whole_minutes_are_floats(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    client.post(f"{API}/zones/z2/start", token=tokens["technician"], json={"minutes": 1440})
+    minutes = service.calls[-1][1]["minutes"]
+    assert minutes == 1440.0
+    assert isinstance(minutes, float)
+
+
+def test_refused_is_409_with_reason_and_code(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    service.refuse = ControlRefused("zone z1 max run time is 240 min", code="over_max_run")
+    r = client.post(f"{API}/zones/z1/start", token=tokens["technician"], json={"minutes": 600})
+    assert r.status_code == 409
+    assert r.json() == {"detail": "zone z1 max run time is 240 min", "code": "over_max_run"}
+    service.refuse = ControlRefused("site is paused")
+    r = client.post(f"{API}/resume", token=tokens["admin"])
+    assert r.json() == {"detail": "site is paused", "code": "refused"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/zones/z9/start", {"minutes": 5}),
+        ("/zones/z9/stop", None),
+        ("/alarms/42/ack", None),
+    ],
+)
+def test_unknown_name_is_404(
+    client: AsgiClient,
+    tokens: dict[str, str],
+    service: FakeControlService,
+    path: str,
+    body: object,
+) -> None:
+    r = client.post(API + path, token=tokens["technician"], json=body)
+    assert r.status_code == 404
+    assert r.json()["detail"]
+    assert service.calls == []
+
+
+def test_stop_stop_all_resume_ack(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    token = tokens["technician"]
+    for path in ("/zones/z1/stop", "/stop-all", "/resume", "/alarms/1/ack"):
+        r = client.post(API + path, token=token)
+        assert r.status_code == 204, path
+        assert r.content == b""
+    assert service.calls == [
+        ("stop_zone", {"zone": "z1", "actor": "tian"}),
+        ("stop_all", {"actor": "tian"}),
+        ("resume", {"actor": "tian"}),
+        ("ack_alarm", {"alarm_id": 1, "actor": "tian"}),
+    ]
+
+
+def test_pause(client: AsgiClient, tokens: dict[str, str], service: FakeControlService) -> None:
+    r = client.post(f"{API}/pause", token=tokens["admin"], json={"hours": 1.5})
+    assert r.status_code == 200
+    assert r.json() == {"paused_until": "2026-05-14T08:00:00+00:00"}
+    assert service.calls == [("pause", {"hours": 1.5, "actor": "ada"})]
+
+
+def test_forecast_reaches_the_service_as_dates_and_floats(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    days = [
+        {"date": "2026-05-15", "et0_mm": 6.1, "rain_mm": 0},
+        {"date": "2026-05-16", "et0_mm": 5.0, "rain_mm": 2.5, "tmin_c": -1.5, "wind_m_s": 3.2},
+    ]
+    r = client.post(f"{API}/forecast", token=tokens["technician"], json={"days": days})
+    assert r.status_code == 200
+    assert r.json() == {"stored": 2}
+    assert service.calls == [
+        (
+            "post_forecast",
+            {
+                "days": [
+                    {"date": date(2026, 5, 15), "et0_mm": 6.1, "rain_mm": 0.0},
+                    {
+                        "date": date(2026, 5, 16),
+                        "et0_mm": 5.0,
+                        "rain_mm": 2.5,
+                        "tmin_c": -1.5,
+                        "wind_m_s": 3.2,
+                    },
+                ],
+                "actor": "tian",
+            },
+        )
+    ]
+
+
+def test_unexpected_error_is_a_bare_logged_500(
+    client: AsgiClient,
+    tokens: dict[str, str],
+    service: FakeControlService,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service.fail = RuntimeError("sqlite3.OperationalError: disk I/O error at /var/lib/qanat")
+    with caplog.at_level(logging.ERROR, logger="web.errors"):
+        r = client.post(f"{API}/stop-all", token=tokens["technician"])
+        read = client.get(f"{API}/zones", token=tokens["viewer"])
+    for response in (r, read):
+        assert response.status_code == 500
+        assert response.json() == {"detail": "internal error"}
+        assert b"sqlite" not in response.content
+    assert len(caplog.records) == 2
+    assert "POST /api/v1/stop-all" in caplog.records[0].getMessage()
+    assert caplog.records[0].exc_info is not None
