@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from tests.web.asgi import AsgiClient
@@ -124,3 +125,16 @@ def test_alarms(client: AsgiClient, tokens: dict[str, str], service: FakeControl
     assert service.calls[-1] == ("alarms", {"open_only": True, "limit": 5})
     client.get(f"{API}/alarms", token=tokens["viewer"])
     assert service.calls[-1] == ("alarms", {"open_only": False, "limit": 100})
+
+
+def test_non_finite_numbers_go_out_as_null(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    zone = service.zones_by_name["z1"]
+    service.zones_by_name["z1"] = replace(
+        zone, depletion_mm=float("nan"), moisture_pct={"0.2": float("inf")}
+    )
+    r = client.get(f"{API}/zones/z1", token=tokens["viewer"])
+    assert r.status_code == 200
+    assert r.json()["depletion_mm"] is None
+    assert r.json()["moisture_pct"] == {"0.2": None}
