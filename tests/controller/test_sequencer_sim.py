@@ -1,0 +1,357 @@
+"""Sequencer and supervisor against the demo site's simulated devices, on a virtual clock.
+
+Real pymodbus servers on free ports (``controller.simulation``), the real bus
+owners, a real store; the field is stepped by hand one virtual second at a
+time, so every scenario runs in well under a second of simulated minutes.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config import SiteConfig, load_site
+from controller.fieldio import FieldIO
+from controller.live import LiveState
+from controller.outputs import Outputs
+from controller.safety import Supervisor
+from controller.sequencer import (
+    CapacityExceeded,
+    DurationError,
+    OutputFailed,
+    Recipe,
+    RunRefused,
+    Sequencer,
+)
+from controller.simulation import Simulation
+from controller.store import RunPhase, RunState, Store
+from drivers.bus import Bus
+from drivers.sim import Fault
+from tests.conftest import DEMO_SITE
+
+# The points the sequencer and supervisor use, read every second (tanks every 5 s).
+FAST_POLL = {
+    "flow1": ("flow_rate", "total", "total_fraction"),
+    "press1": ("line_pressure",),
+    "ec1": ("ec",),
+    "ph1": ("ph",),
+    "doser1": ("dosed_volume",),
+}
+SLOW_POLL = {"tank_n": ("level",), "tank_k": ("level",)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _site(tmp_path: Path) -> SiteConfig:
+    """The demo site on free ports, with short leases, delays and phases."""
+    text = DEMO_SITE.read_text(encoding="utf-8")
+    replace = {
+        "port = 5020": f"port = {free_port()}",
+        "port = 5021": f"port = {free_port()}",
+        "timeout_s = 0.3\nretries = 1\ngap_ms = 5": "timeout_s = 0.1\nretries = 0\ngap_ms = 0",
+        "lease_s = 15 ": "lease_s = 9 ",
+        "dry_run_delay_s = 30": "dry_run_delay_s = 5",
+        "burst_delay_s = 20": "burst_delay_s = 5",
+        "stale_after_s = 300": "stale_after_s = 10",
+        "line_pressure_min_kpa = 80": "line_pressure_min_kpa = 0",
+        "prewet_min = 15": "prewet_min = 0.5",
+        "flush_min = 25": "flush_min = 0.5",
+        'valve = "relay1.ch2"\nprobes = [{ device = "probe2a", depth_m = 0.2 }, '
+        '{ device = "probe2b", depth_m = 0.4 }]\nflow_meter = "flow1"\nmax_run_min = 240': (
+            'valve = "relay1.ch2"\nmax_run_min = 1'
+        ),
+    }
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    # Zones naming the head meter as their own make the simulated field publish each
+    # zone's share over the head meter's flow (the last zone wins): measure at the head.
+    text = text.replace('flow_meter = "flow1"\nmax_run_min', "max_run_min")
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_site(path)
+
+
+class RecordingOutputs(Outputs):
+    """The real outputs, remembering the order of successful switches."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.log: list[tuple[str, str]] = []
+
+    def on(self, role: str) -> None:
+        already = self.is_on(role)
+        super().on(role)
+        if not already:
+            self.log.append(("on", role))
+
+    def off(self, role: str) -> None:
+        was = self.is_on(role)
+        super().off(role)
+        if was:
+            self.log.append(("off", role))
+
+
+class Rig:
+    def __init__(self, site: SiteConfig, sim: Simulation, store: Store, clock: VirtualClock):
+        self.site, self.sim, self.store, self.clock = site, sim, store, clock
+        buses = {
+            b.name: Bus(b.settings(), site.devices_on(b.name), now=clock.now) for b in site.buses
+        }
+        self.fieldio = FieldIO(site, buses)
+        self.live = LiveState()
+        self.outputs = RecordingOutputs(site, self.fieldio, clock)
+        self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)
+        self.sequencer = Sequencer(
+            site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor
+        )
+        self.supervisor.attach(self.sequencer)
+        self.poll(FAST_POLL | SLOW_POLL)
+
+    def poll(self, points: dict[str, tuple[str, ...]]) -> None:
+        for device, names in points.items():
+            readings, _ = self.fieldio.bus_of(device).read_points(device, names)
+            self.live.update(readings)
+
+    def run(self, seconds: int) -> None:
+        for _ in range(seconds):
+            self.clock.advance(1)
+            self.sim.field.step(1.0)
+            slow = int(self.clock.monotonic()) % 5 == 0
+            self.poll(FAST_POLL | SLOW_POLL if slow else FAST_POLL)
+            self.sequencer.tick()
+            self.supervisor.check()
+
+    def coil(self, point: str) -> bool:
+        return bool(self.sim.devices["relay1"].get(point))
+
+    def all_coils_off(self) -> bool:
+        return not any(self.coil(f"ch{i}") for i in range(1, 9))
+
+    def alarm_codes(self) -> list[str]:
+        return [e.code for e in self.store.open_alarms()]
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    site = _site(tmp_path)
+    clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    with Simulation(site, control_port=free_port(), step_s=3600) as sim:
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        r = Rig(site, sim, store, clock)
+        try:
+            yield r
+        finally:
+            r.outputs.all_off()
+            r.fieldio.close()
+            store.close()
+
+
+def test_normal_run_switches_in_order_and_records_the_water(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 2, "manual")
+    assert rig.outputs.log == [("on", "valve:z1"), ("on", "master_valve"), ("on", "pump")]
+    assert rig.coil("ch1") and rig.coil("ch7") and rig.coil("ch8")
+    rig.run(60)
+    (active,) = rig.sequencer.active()
+    assert active.run_id == run_id and 50 <= active.remaining_s <= 60
+    assert rig.store.get_run(run_id).applied_m3 > 0  # progress recorded on the way
+    rig.run(61)
+    assert rig.sequencer.active() == []
+    assert rig.outputs.log[3:] == [("off", "pump"), ("off", "master_valve"), ("off", "valve:z1")]
+    assert rig.all_coils_off()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE
+    assert "water by flow1 totalizer" in run.end_reason
+    # 100 m3/h for 2 min; the simulated meter's totalizer counts whole m3
+    assert run.applied_m3 == pytest.approx(100 * 2 / 60, abs=1.05)
+    assert rig.alarm_codes() == []
+
+
+def test_refusals_are_typed(rig: Rig) -> None:
+    with pytest.raises(DurationError):
+        rig.sequencer.start("z1", 241, "manual")
+    rig.sequencer.start("z1", 5, "manual")
+    with pytest.raises(CapacityExceeded):
+        rig.sequencer.start("z3", 5, "manual")  # 200 m3/h > pump capacity 120
+    rig.sequencer.pause(rig.clock.now().replace(hour=13))
+    assert rig.sequencer.active() == [] and rig.all_coils_off()
+    with pytest.raises(RunRefused, match="paused"):
+        rig.sequencer.start("z1", 5, "manual")
+    rig.sequencer.resume()
+    rig.sequencer.start("z1", 5, "manual")
+
+
+def test_manual_stop_aborts_with_the_reason(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.run(30)
+    rig.sequencer.stop("z1", "manual stop by tech1", actor="tech1")
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and run.end_reason.startswith("manual stop by tech1")
+    assert run.applied_m3 > 0.5
+    assert rig.all_coils_off()
+
+
+def test_max_run_time_closes_everything(rig: Rig) -> None:
+    # z2 may run 1 min; its valve is opened behind the sequencer's back.
+    for role in ("valve:z2", "master_valve", "pump"):
+        rig.outputs.on(role)
+    rig.run(59)
+    assert rig.coil("ch2")
+    rig.run(3)
+    assert rig.all_coils_off()
+    (alarm,) = rig.store.open_alarms()
+    assert alarm.code == "max_run" and "zone z2" in alarm.message and "> 1 min" in alarm.message
+    ok, why = rig.supervisor.may_start("z1")
+    assert not ok and "max_run" in why
+    with pytest.raises(RunRefused):
+        rig.sequencer.start("z1", 5, "manual")
+    assert alarm.id is not None
+    rig.store.ack_event(alarm.id, "tech1")
+    assert rig.supervisor.may_start("z1") == (True, "")
+
+
+def test_dry_run_stops_the_run(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.sim.devices["flow1"].set("flow_rate", 0.0)
+    rig.sim.devices["flow1"].inject(Fault("stuck", point="flow_rate"))
+    rig.run(8)
+    assert rig.all_coils_off()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "dry run: pump on" in run.end_reason
+    assert "flow 0.0 m3/h < 2" in run.end_reason
+    assert rig.alarm_codes() == ["dry_run"]
+
+
+def test_burst_stops_the_run(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.run(3)
+    rig.sim.devices["flow1"].set("flow_rate", 400.0)
+    rig.sim.devices["flow1"].inject(Fault("stuck", point="flow_rate"))
+    rig.run(8)
+    assert rig.all_coils_off()
+    assert rig.store.get_run(run_id).state == RunState.ABORTED
+    assert rig.alarm_codes() == ["burst"]
+    assert "flow 400.0 m3/h > 150.0" in rig.store.open_alarms()[0].message
+
+
+def test_stuck_valve_is_an_output_fault(rig: Rig) -> None:
+    rig.sim.devices["relay1"].inject(Fault("stuck", point="ch1"))
+    with pytest.raises(OutputFailed):
+        rig.sequencer.start("z1", 10, "manual")
+    assert rig.all_coils_off() and rig.outputs.on_roles() == []
+    assert rig.alarm_codes() == ["output_fault"]
+    (run,) = rig.store.runs()
+    assert run.state == RunState.ABORTED
+    rig.run(3)  # the same failure is not reported again
+    assert rig.alarm_codes() == ["output_fault"]
+
+
+def test_flow_meter_bus_loss_stops_water(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.run(3)
+    rig.sim.devices["flow1"].inject(Fault("no_answer"))
+    rig.run(9)
+    assert rig.coil("ch8")  # within stale_after_s the last good flow stands
+    rig.run(4)
+    assert rig.all_coils_off()
+    assert rig.store.get_run(run_id).state == RunState.ABORTED
+    assert rig.alarm_codes() == ["flow_meter_stale"]
+
+
+def _injecting(rig: Rig) -> bool:
+    return rig.coil("ch5") or bool(rig.sim.devices["doser1"].get("run"))
+
+
+def test_fertigation_run_prewets_injects_flushes_and_records_kg(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
+    rig.run(29)
+    assert not _injecting(rig)
+    rig.run(2)
+    assert _injecting(rig) and rig.sequencer.active()[0].phase is RunPhase.INJECT
+    setpoint = rig.sim.devices["doser1"].get("rate_setpoint")
+    assert setpoint == pytest.approx(600, rel=0.05)  # 2 kg / 200 kg/m3 over 1 min, nominal flow
+    assert not rig.coil("ch6")  # no backflush while injecting
+    rig.run(60)
+    assert not _injecting(rig) and rig.sequencer.active()[0].phase is RunPhase.FLUSH
+    rig.run(80)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE, run.end_reason
+    assert run.fertilizer["N"] == pytest.approx(2.0, rel=0.05)
+    assert "fertilizer by doser1 setpoint × time" in run.end_reason
+    assert rig.all_coils_off() and rig.alarm_codes() == []
+
+
+def test_ec_spike_stops_injection_not_water(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
+    rig.run(35)
+    assert _injecting(rig)
+    rig.sim.devices["ec1"].set("ec", 6.0)
+    rig.sim.devices["ec1"].inject(Fault("stuck", point="ec"))
+    rig.run(2)
+    assert not _injecting(rig) and rig.coil("ch8")  # water keeps flowing to flush
+    assert rig.alarm_codes() == ["ec_high"]
+    assert "EC 6.00 mS/cm > 3.5" in rig.store.open_alarms()[0].message
+    rig.sim.devices["ec1"].clear()
+    rig.run(150)
+    assert not _injecting(rig)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE and "injection stopped: safety ec_high" in run.end_reason
+    assert 0 < run.fertilizer["N"] < 0.5
+    ok, _ = rig.supervisor.may_start("z1", fertigation=True)
+    assert not ok and rig.supervisor.may_start("z1") == (True, "")
+
+
+def test_injection_never_starts_without_flow(rig: Rig) -> None:
+    rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
+    rig.run(27)
+    rig.sim.devices["flow1"].set("flow_rate", 0.0)
+    rig.sim.devices["flow1"].inject(Fault("stuck", point="flow_rate"))
+    for _ in range(12):
+        rig.run(1)
+        assert not _injecting(rig)
+    assert rig.all_coils_off() and rig.alarm_codes() == ["dry_run"]
+
+
+def test_low_tank_stops_injection_and_refuses_fertigation(rig: Rig) -> None:
+    rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
+    rig.run(35)
+    assert _injecting(rig)
+    rig.sim.devices["tank_n"].set("level", 0.05)
+    rig.sim.devices["tank_n"].inject(Fault("stuck", point="level"))
+    rig.run(6)
+    assert not _injecting(rig) and rig.coil("ch8")
+    assert rig.alarm_codes() == ["tank_low"]
+    rig.sequencer.stop_all("test over")
+    (alarm,) = rig.store.open_alarms()
+    assert alarm.id is not None
+    rig.store.ack_event(alarm.id, "tech1")
+    with pytest.raises(RunRefused, match="tank urea"):
+        rig.sequencer.start("z1", 4, "manual", recipe=Recipe(kg={"N": 2.0}))
+
+
+def test_restart_interrupts_the_open_run_with_its_water(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.run(45)
+    recorded = rig.store.get_run(run_id).applied_m3
+    assert recorded > 0.5
+    # The daemon dies here; a new one starts on the same store: all off, then recover.
+    after = Rig(rig.site, rig.sim, rig.store, rig.clock)
+    try:
+        assert after.outputs.all_off() == {}
+        assert after.sequencer.recover("daemon restart") == [run_id]
+        run = rig.store.get_run(run_id)
+        assert run.state == RunState.INTERRUPTED and run.applied_m3 == recorded
+        assert rig.store.open_runs() == [] and after.sequencer.active() == []
+        after.run(5)
+        assert rig.all_coils_off()
+    finally:
+        after.fieldio.close()
