@@ -31,7 +31,7 @@ from controller.sequencer import (
 from controller.simulation import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
-from drivers.sim import Fault
+from drivers.sim import Fault, FaultKind
 from tests.conftest import DEMO_SITE
 
 # The points the sequencer and supervisor use, read every second (tanks every 5 s).
@@ -222,7 +222,7 @@ def test_max_run_time_closes_everything(rig: Rig) -> None:
 def test_dry_run_stops_the_run(rig: Rig) -> None:
     run_id = rig.sequencer.start("z1", 10, "manual")
     rig.sim.devices["flow1"].set("flow_rate", 0.0)
-    rig.sim.devices["flow1"].inject(Fault("stuck", point="flow_rate"))
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
     rig.run(8)
     assert rig.all_coils_off()
     run = rig.store.get_run(run_id)
@@ -235,7 +235,7 @@ def test_burst_stops_the_run(rig: Rig) -> None:
     run_id = rig.sequencer.start("z1", 10, "manual")
     rig.run(3)
     rig.sim.devices["flow1"].set("flow_rate", 400.0)
-    rig.sim.devices["flow1"].inject(Fault("stuck", point="flow_rate"))
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
     rig.run(8)
     assert rig.all_coils_off()
     assert rig.store.get_run(run_id).state == RunState.ABORTED
@@ -244,7 +244,7 @@ def test_burst_stops_the_run(rig: Rig) -> None:
 
 
 def test_stuck_valve_is_an_output_fault(rig: Rig) -> None:
-    rig.sim.devices["relay1"].inject(Fault("stuck", point="ch1"))
+    rig.sim.devices["relay1"].inject(Fault(FaultKind.STUCK, point="ch1"))
     with pytest.raises(OutputFailed):
         rig.sequencer.start("z1", 10, "manual")
     assert rig.all_coils_off() and rig.outputs.on_roles() == []
@@ -258,7 +258,7 @@ def test_stuck_valve_is_an_output_fault(rig: Rig) -> None:
 def test_flow_meter_bus_loss_stops_water(rig: Rig) -> None:
     run_id = rig.sequencer.start("z1", 10, "manual")
     rig.run(3)
-    rig.sim.devices["flow1"].inject(Fault("no_answer"))
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.NO_ANSWER))
     rig.run(9)
     assert rig.coil("ch8")  # within stale_after_s the last good flow stands
     rig.run(4)
@@ -295,7 +295,7 @@ def test_ec_spike_stops_injection_not_water(rig: Rig) -> None:
     rig.run(35)
     assert _injecting(rig)
     rig.sim.devices["ec1"].set("ec", 6.0)
-    rig.sim.devices["ec1"].inject(Fault("stuck", point="ec"))
+    rig.sim.devices["ec1"].inject(Fault(FaultKind.STUCK, point="ec"))
     rig.run(2)
     assert not _injecting(rig) and rig.coil("ch8")  # water keeps flowing to flush
     assert rig.alarm_codes() == ["ec_high"]
@@ -314,7 +314,7 @@ def test_injection_never_starts_without_flow(rig: Rig) -> None:
     rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
     rig.run(27)
     rig.sim.devices["flow1"].set("flow_rate", 0.0)
-    rig.sim.devices["flow1"].inject(Fault("stuck", point="flow_rate"))
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
     for _ in range(12):
         rig.run(1)
         assert not _injecting(rig)
@@ -326,7 +326,7 @@ def test_low_tank_stops_injection_and_refuses_fertigation(rig: Rig) -> None:
     rig.run(35)
     assert _injecting(rig)
     rig.sim.devices["tank_n"].set("level", 0.05)
-    rig.sim.devices["tank_n"].inject(Fault("stuck", point="level"))
+    rig.sim.devices["tank_n"].inject(Fault(FaultKind.STUCK, point="level"))
     rig.run(6)
     assert not _injecting(rig) and rig.coil("ch8")
     assert rig.alarm_codes() == ["tank_low"]
