@@ -457,23 +457,21 @@ class Agronomy:
                 except _DATA_ERRORS as exc:
                     self._warn("agronomy_balance_failed", zone.name,
                                f"water balance of {day} not computed: {exc}")
-                    break
                 except StoreError:
                     log.exception("agronomy: cannot store the balance of %s %s", zone.name, day)
                     return out
         return out
 
     def _days_to_close(self, zone: ZoneConfig, date: dt.date) -> list[dt.date]:
-        """``date`` and the days before it with no final balance yet (a partial day left by
-        :meth:`update_today` counts as not final), from planting, at most CATCH_UP_DAYS back."""
+        """``date`` and the days before it with no final balance since the last stored one (a
+        partial day left by :meth:`update_today` is not final), at most CATCH_UP_DAYS back."""
         if date < zone.planting_date:
             return []
-        rows = self.store.water_balance(zone.name, zone.planting_date, date - _DAY)
-        start = zone.planting_date
-        if rows:
-            last = rows[-1]
-            start = last.date if last.notes.startswith(_PARTIAL) else last.date + _DAY
-        start = max(start, date - CATCH_UP_DAYS * _DAY)
+        rows = self.store.water_balance(zone.name, date - CATCH_UP_DAYS * _DAY, date - _DAY)
+        if not rows:  # first balance of the zone (or a long outage): start afresh on ``date``
+            return [date]
+        last = rows[-1]
+        start = last.date if last.notes.startswith(_PARTIAL) else last.date + _DAY
         return [start + i * _DAY for i in range((date - start).days + 1)]
 
     def _cached_et0(self, date: dt.date, cache: dict[dt.date, ET0Day]) -> ET0Day:

@@ -1,0 +1,338 @@
+"""The agronomic jobs over a real store filled with synthetic station and probe readings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.agronomy import Agronomy, ForecastDay, parse_window
+from controller.clock import VirtualClock
+from controller.config import SiteConfig, load_site
+from controller.store import RunSource, RunState, Store, WaterBalanceDay
+from controller.weather import counter_increase
+from drivers.reading import Quality, Reading
+from models.crops import crop, root_depth_m
+from models.soils import SoilProfile, texture
+from tests.conftest import DEMO_SITE
+
+TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
+DAY1 = dt.date(2026, 6, 1)
+
+
+def local(date: dt.date, hour: float) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
+
+
+def temperature(hour: int) -> float:
+    """12 °C at 03:00, 28 °C at 15:00 local."""
+    return 20.0 - 8.0 * math.cos(2 * math.pi * (hour - 3) / 24)
+
+
+def rh(hour: int) -> float:
+    return 80.0 - 30.0 * (temperature(hour) - 12.0) / 16.0
+
+
+@pytest.fixture
+def site() -> SiteConfig:
+    return load_site(DEMO_SITE)
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(local(DAY1, 0))
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def agro(site: SiteConfig, store: Store, clock: VirtualClock) -> Agronomy:
+    return Agronomy(site, store, clock)
+
+
+def weather_day(store: Store, date: dt.date, *, hours: range = range(24),
+                rain_counter: dict[int, float] | None = None, base: float = 100.0) -> None:
+    """One reading per point per hour at hh:00 local; the rain counter holds ``base`` unless
+    ``rain_counter`` gives its value from that hour on."""
+    counter = base
+    readings = []
+    for h in hours:
+        t = local(date, h)
+        if rain_counter and h in rain_counter:
+            counter = rain_counter[h]
+        for point, value, unit in (("air_temperature", temperature(h), "°C"),
+                                   ("humidity", rh(h), "%"), ("wind_speed", 2.0, "m/s"),
+                                   ("rain", counter, "mm")):
+            readings.append(Reading("wx1", point, value, unit, Quality.OK, t))
+    # a flagged reading never counts
+    readings.append(Reading("wx1", "air_temperature", None, "°C", Quality.OUT_OF_RANGE,
+                            local(date, 0.5), decoded=99.0))
+    store.add_readings(readings)
+    store.flush()
+
+
+def probes(store: Store, zone: int, date: dt.date, theta_pct: float) -> None:
+    store.add_readings(
+        Reading(f"probe{zone}{ab}", "moisture", theta_pct, "%", Quality.OK, local(date, h))
+        for ab in "ab" for h in range(0, 24, 2))
+    store.flush()
+
+
+# -- weather ------------------------------------------------------------------------------------
+
+
+def test_counter_increase_ignores_resets() -> None:
+    assert counter_increase([100, 100, 101.5, 0.0, 0.5, 0.5]) == pytest.approx(2.0)
+
+
+def test_daily_weather_extremes_rain_counter_and_coverage(agro: Agronomy, store: Store) -> None:
+    weather_day(store, DAY1, rain_counter={10: 101.5, 12: 0.0, 14: 0.5})
+    w = agro.weather_day(DAY1)
+    assert w.tmax_c == pytest.approx(28.0)
+    assert w.tmin_c == pytest.approx(12.0)  # the flagged 99 °C is not used
+    assert (w.rh_max_pct, w.rh_min_pct) == (pytest.approx(80.0), pytest.approx(50.0))
+    assert w.wind_2m_m_s == pytest.approx(2.0)
+    assert w.rain_mm == pytest.approx(2.0)  # 1.5 mm, a reset, then 0.5 mm
+    assert w.missing == ()
+    weather_day(store, DAY1 + dt.timedelta(days=1), hours=range(6, 16))
+    short = agro.weather_day(DAY1 + dt.timedelta(days=1))
+    assert short.tmax_c is None and "air_temperature" in short.missing
+    assert "air_temperature (10 of 24 h)" in short.describe_missing()
+
+
+def fao56_et0(tmax: float, tmin: float, rh_max: float, rh_min: float, u2: float,
+              date: dt.date, lat_deg: float, elev_m: float) -> float:
+    """FAO-56 eq. 6 by hand, Rs from the temperature range (eq. 50, krs 0.16)."""
+    j = date.timetuple().tm_yday
+    phi = math.radians(lat_deg)
+    dr = 1 + 0.033 * math.cos(2 * math.pi * j / 365)  # eq. 23
+    delta = 0.409 * math.sin(2 * math.pi * j / 365 - 1.39)  # eq. 24
+    ws = math.acos(-math.tan(phi) * math.tan(delta))  # eq. 25
+    ra = 24 * 60 / math.pi * 0.0820 * dr * (ws * math.sin(phi) * math.sin(delta)
+                                            + math.cos(phi) * math.cos(delta) * math.sin(ws))
+    rs = 0.16 * math.sqrt(tmax - tmin) * ra  # eq. 50
+    rso = (0.75 + 2e-5 * elev_m) * ra  # eq. 37
+    e0 = lambda t: 0.6108 * math.exp(17.27 * t / (t + 237.3))  # noqa: E731  eq. 11
+    es = (e0(tmax) + e0(tmin)) / 2
+    ea = (e0(tmin) * rh_max / 100 + e0(tmax) * rh_min / 100) / 2  # eq. 17
+    rnl = 4.903e-9 * ((tmax + 273.16) ** 4 + (tmin + 273.16) ** 4) / 2 * (
+        0.34 - 0.14 * math.sqrt(ea)) * (1.35 * rs / rso - 0.35)  # eq. 39
+    rn = 0.77 * rs - rnl
+    p = 101.3 * ((293 - 0.0065 * elev_m) / 293) ** 5.26  # eq. 7
+    gamma = 0.665e-3 * p
+    t = (tmax + tmin) / 2
+    slope = 4098 * e0(t) / (t + 237.3) ** 2  # eq. 13
+    return (0.408 * slope * rn + gamma * 900 / (t + 273) * u2 * (es - ea)) / (
+        slope + gamma * (1 + 0.34 * u2))
+
+
+def test_et0_matches_a_hand_computed_fao56_value(agro: Agronomy, store: Store,
+                                                 site: SiteConfig) -> None:
+    weather_day(store, DAY1)
+    et0 = agro.et0_day(DAY1)
+    want = fao56_et0(28.0, 12.0, 80.0, 50.0, 2.0, DAY1, site.site.latitude_deg,
+                     site.site.elevation_m)
+    assert et0.et0_mm == pytest.approx(want, abs=0.05)
+    assert not et0.estimated
+    assert "Rs from temperature range (eq. 50)" in et0.procedure
+
+
+# -- water balance --------------------------------------------------------------------------------
+
+
+def test_balance_advances_closes_and_applies_a_finished_run(
+        agro: Agronomy, store: Store, clock: VirtualClock) -> None:
+    for d in range(3):
+        weather_day(store, DAY1 + dt.timedelta(days=d))
+    rows = agro.close_day(DAY1)
+    z1 = next(r for r in rows if r.zone == "z1")
+    assert z1.dr_start_mm == 0.0 and "started at field capacity" in z1.notes
+    assert z1.dr_end_mm == pytest.approx(z1.dr_start_mm + z1.eta_mm, abs=1e-9)
+    assert z1.kc < crop("seed_corn").kc_mid and "mulch factor 0.85" in z1.method
+    # a run of z1 on day 2 ends at 22:00 having applied 250 m³ (15 mm on 25 mu)
+    clock.set(local(DAY1 + dt.timedelta(days=1), 20))
+    run = store.plan_run("z1", RunSource.PLAN, 120)
+    assert run.id is not None
+    store.start_run(run.id)
+    clock.set(local(DAY1 + dt.timedelta(days=1), 22))
+    store.finish_run(run.id, RunState.DONE, "completed", applied_m3=250.0)
+    day2 = {r.zone: r for r in agro.close_day(DAY1 + dt.timedelta(days=1))}
+    assert day2["z1"].dr_start_mm == pytest.approx(z1.dr_end_mm)
+    assert day2["z1"].irrigation_mm == pytest.approx(15.0)
+    assert day2["z2"].irrigation_mm == 0.0
+    net = 15.0 * 0.9
+    want = max(z1.dr_end_mm - net + day2["z1"].eta_mm + day2["z1"].deep_percolation_mm, 0.0)
+    assert day2["z1"].dr_end_mm == pytest.approx(want, abs=1e-9)
+
+
+def test_probes_pull_dr_towards_them_and_the_correction_is_recorded(
+        agro: Agronomy, store: Store, site: SiteConfig) -> None:
+    weather_day(store, DAY1)
+    probes(store, 1, DAY1, 15.0)  # dry: loam θfc 0.25
+    rows = {r.zone: r for r in agro.close_day(DAY1)}
+    zone = site.zones[0]
+    c = crop(zone.crop)
+    soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
+    zr = root_depth_m(c, (DAY1 - zone.planting_date).days)
+    observed = min((soil.field_capacity_mm(0, zr) - 150.0 * zr), soil.taw_mm(zr))
+    model_dr = rows["z2"].dr_end_mm  # same soil, crop and planting, no probes read
+    assert rows["z1"].probe_correction_mm == pytest.approx(0.5 * (observed - model_dr))
+    assert rows["z1"].dr_end_mm == pytest.approx(model_dr + 0.5 * (observed - model_dr))
+    assert "weight 0.5" in rows["z1"].notes and "no good probe reading" in rows["z2"].notes
+
+
+def test_update_today_adds_revisions_of_a_partial_day(
+        agro: Agronomy, store: Store, clock: VirtualClock) -> None:
+    for d in range(3):
+        weather_day(store, DAY1 + dt.timedelta(days=d))
+    day3 = DAY1 + dt.timedelta(days=3)
+    weather_day(store, day3, hours=range(12))
+    agro.close_day(day3 - dt.timedelta(days=1))
+    first = {r.zone: r for r in agro.update_today(local(day3, 6))}
+    second = {r.zone: r for r in agro.update_today(local(day3, 12))}
+    assert second["z1"].revision == first["z1"].revision + 1
+    assert second["z1"].et0_mm == pytest.approx(2 * first["z1"].et0_mm)
+    assert second["z1"].notes.startswith("partial day to 12:00")
+    final = {r.zone: r for r in agro.close_day(day3)}  # station silent after noon: estimate
+    assert final["z1"].revision == second["z1"].revision + 1
+    assert "estimated" in final["z1"].method
+
+
+def test_offline_station_gives_an_estimate_and_an_event(agro: Agronomy, store: Store) -> None:
+    for d in range(3):
+        weather_day(store, DAY1 + dt.timedelta(days=d))
+    offline = DAY1 + dt.timedelta(days=3)
+    agro.close_day(DAY1)
+    rows = agro.close_day(offline)  # catches up the two days before, then the silent day
+    assert sorted({r.date for r in rows}) == [DAY1 + dt.timedelta(days=d) for d in (1, 2, 3)]
+    silent = [r for r in rows if r.date == offline]
+    assert len(silent) == 4
+    measured = [agro.et0_day(DAY1 + dt.timedelta(days=d)).et0_mm for d in range(3)]
+    assert silent[0].et0_mm == pytest.approx(sum(measured) / 3)
+    assert "estimated: mean of measured ET0 of 3 recent days" in silent[0].method
+    assert "rain not measured" in silent[0].notes
+    events = [e for e in store.events() if e.code == "agronomy_weather_missing"]
+    assert len(events) == 1 and str(offline) in events[0].message
+
+
+def test_no_weather_at_all_is_an_event_not_a_crash(agro: Agronomy, store: Store) -> None:
+    assert agro.close_day(DAY1) == []
+    assert {e.code for e in store.events()} == {"agronomy_balance_failed"}
+    runs = agro.plan_all(local(DAY1, 18))
+    assert {r.zone for r in runs} == {"z4"}  # the calendar zone needs no weather
+    assert "agronomy_plan_failed" in {e.code for e in store.events()}
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+
+def test_parse_window_wraps_midnight() -> None:
+    assert parse_window("20:00-08:00") == (1200, 480)
+
+
+def seed_balance(store: Store, site: SiteConfig, zone: str, date: dt.date,
+                 fraction_of_taw: float) -> float:
+    z = next(z for z in site.zones if z.name == zone)
+    c = crop(z.crop)
+    soil = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m)
+    taw = soil.taw_mm(root_depth_m(c, (date - z.planting_date).days))
+    store.add_water_balance(WaterBalanceDay(
+        zone=zone, date=date, et0_mm=5, kc=1, etc_mm=5, eta_mm=5, rain_mm=0,
+        effective_rain_mm=0, irrigation_mm=0, dr_start_mm=0, dr_end_mm=fraction_of_taw * taw,
+        taw_mm=taw, raw_mm=0.55 * taw, ks=1, method="seeded"))
+    return taw
+
+
+@pytest.fixture
+def planned_week(agro: Agronomy, store: Store, site: SiteConfig) -> dt.date:
+    """Three measured days, z1 depleted past RAW (0.7 TAW) and z2 full at the end of the last."""
+    for d in range(4):
+        weather_day(store, DAY1 + dt.timedelta(days=d))
+    day = DAY1 + dt.timedelta(days=3)
+    seed_balance(store, site, "z1", day, 0.7)
+    seed_balance(store, site, "z2", day, 0.0)
+    seed_balance(store, site, "z3", day, 0.1)
+    return day
+
+
+def test_plan_triggers_the_depleted_zone_not_the_fresh_one(
+        agro: Agronomy, store: Store, planned_week: dt.date) -> None:
+    runs = agro.plan_all(local(planned_week, 18))
+    assert {r.zone for r in runs} == {"z1"}  # a long refill may continue in a second run
+    run = runs[0]
+    assert run.start == local(planned_week, 20)  # the window opens at 20:00
+    assert 0 < run.duration_min <= 240 and run.source is RunSource.PLAN
+    decisions = {d.zone: d for d in store.decisions()}
+    assert decisions["z1"].id == run.decision_id and decisions["z1"].action == "irrigate"
+    assert "depletion" in decisions["z1"].reason and "trigger" in decisions["z1"].reason
+    assert decisions["z2"].action == "skip" and "no irrigation" in decisions["z2"].reason
+    # no forecast: the decision says the recent measured ET0 was used
+    assert "from the mean of the last 3 days (no forecast)" in decisions["z1"].reason
+    assert decisions["z1"].inputs["et0_source"] == "recent_mean"
+    assert decisions["z1"].inputs["tariff"] == "flat"
+    assert decisions["z1"].inputs["dr_now_mm"] > 0
+    assert decisions["z4"].mode == "calendar"
+
+
+def test_plan_with_a_forecast_uses_it(agro: Agronomy, store: Store,
+                                      planned_week: dt.date) -> None:
+    forecast = [ForecastDay(planned_week + dt.timedelta(days=d), 6.0, 0.0) for d in range(9)]
+    agro.plan_all(local(planned_week, 18), forecast=forecast)
+    z1 = next(d for d in store.decisions() if d.zone == "z1")
+    assert z1.inputs["et0_source"] == "forecast" and "no forecast" not in z1.reason
+
+
+def test_rain_in_the_last_24h_skips(agro: Agronomy, store: Store, planned_week: dt.date) -> None:
+    weather_day(store, planned_week + dt.timedelta(days=1), hours=range(12),
+                rain_counter={3: 108.0})
+    runs = agro.plan_all(local(planned_week + dt.timedelta(days=1), 12))
+    assert all(r.zone == "z4" for r in runs)
+    z1 = next(d for d in store.decisions() if d.zone == "z1")
+    assert z1.action == "skip" and "8.0 mm rain in the last 24 h" in z1.reason
+
+
+def test_calendar_zone_follows_the_baseline_dates(agro: Agronomy, store: Store) -> None:
+    for d in range(3):
+        weather_day(store, DAY1 - dt.timedelta(days=d + 1))
+    runs = [r for r in agro.plan_all(local(DAY1, 18)) if r.zone == "z4"]
+    assert runs and all(r.source is RunSource.CALENDAR for r in runs)
+    assert runs[0].start == local(DAY1, 20)
+    assert all(r.duration_min <= 240 for r in runs)
+    assert sum(r.duration_min for r in runs) == pytest.approx(720)  # the 12 h window
+    z4 = next(d for d in store.decisions() if d.zone == "z4")
+    assert "calendar event of 2026-06-01: 90 m³/mu" in z4.reason
+    assert "m³ not applied" in z4.reason  # 2250 m³ at 100 m³/h does not fit one night
+    assert agro.plan_all(local(DAY1, 19)) == [] or all(
+        r.zone != "z4" for r in agro.plan_all(local(DAY1, 19)))
+    later = agro.plan_all(local(DAY1 + dt.timedelta(days=1), 18))
+    assert all(r.zone != "z4" for r in later)
+    last = store.decisions("z4")[-1]
+    assert last.action == "skip" and "next 2026-06-20" in last.reason
+
+
+def test_sensor_mode_starts_below_the_moisture_at_raw(
+        store: Store, clock: VirtualClock, tmp_path: Path) -> None:
+    text = DEMO_SITE.read_text(encoding="utf-8").replace(
+        'max_run_min = 240\nmode = "calendar"', 'max_run_min = 240\nmode = "sensor"')
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    sensor_site = load_site(path)
+    agro = Agronomy(sensor_site, store, clock)
+    now = local(DAY1, 18)
+    store.add_readings(Reading(f"probe4{ab}", "moisture", 14.0, "%", Quality.OK,
+                               now - dt.timedelta(minutes=30)) for ab in "ab")
+    store.flush()
+    runs = [r for r in agro.plan_all(now) if r.zone == "z4"]
+    assert len(runs) == 1 and runs[0].start == local(DAY1, 20)
+    z4 = next(d for d in store.decisions() if d.zone == "z4")
+    assert z4.mode == "sensor" and "probe moisture 14.0 % vs moisture at RAW" in z4.reason
+    assert z4.inputs["theta_raw_pct"] > 14.0
+
