@@ -1,0 +1,226 @@
+"""Supervisor + sequencer invariants under random commands and faults (Hypothesis).
+
+A fake bus at the seam (coils and registers in a dict, stuck coils refusing
+to move) under the real :class:`Outputs`, and a one-line field model feeding
+:class:`LiveState`: no Modbus, so hundreds of simulated minutes run fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import cast
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from controller.clock import VirtualClock
+from controller.config import OutputRef
+from controller.fieldio import FieldIO
+from controller.live import LiveState
+from controller.outputs import Outputs
+from controller.safety import INJECT_NO_FLOW_GRACE_S, PUMP_NO_VALVE_GRACE_S, Supervisor
+from controller.sequencer import Recipe, Sequencer, SequencerError
+from controller.store import Store
+from drivers.errors import VerifyMismatch
+from drivers.reading import Quality, Reading
+from tests.controller.test_sequencer_sim import _site
+
+
+class FakeBus:
+    """Coils and registers of every device; a stuck coil keeps its state."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], float] = {}
+        self.stuck: set[tuple[str, str]] = set()
+
+    def _write(self, device: str, point: str, value: float) -> None:
+        key = (device, point)
+        if key not in self.stuck:
+            self.values[key] = value
+        if self.values.get(key, 0.0) != value:
+            raise VerifyMismatch(device, point, [value], [self.values.get(key, 0.0)])
+
+    def lease_output(self, device: str, point: str, seconds: float) -> None:
+        self._write(device, point, 1)
+
+    def output_off(self, device: str, point: str) -> None:
+        self._write(device, point, 0)
+
+    def write_point(
+        self, device: str, point: str, value: float, *, verify: bool = True, force: bool = False
+    ) -> None:
+        self._write(device, point, value)
+
+
+class FakeFieldIO:
+    def __init__(self) -> None:
+        self.bus = FakeBus()
+
+    def bus_of(self, device: str) -> FakeBus:
+        return self.bus
+
+
+class Machine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp())
+        self.site = _site(self.tmp)
+        self.clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+        self.store = Store(f"sqlite:///{self.tmp / 'qanat.db'}", clock=self.clock)
+        self.fieldio = FakeFieldIO()
+        fio = cast(FieldIO, self.fieldio)
+        self.live = LiveState()
+        self.outputs = Outputs(self.site, fio, self.clock)
+        self.supervisor = Supervisor(
+            self.site, self.outputs, self.live, self.store, fio, self.clock
+        )
+        self.sequencer = Sequencer(
+            self.site, self.outputs, self.live, self.store, fio, self.clock, self.supervisor
+        )
+        self.supervisor.attach(self.sequencer)
+        self.refs = {role: st.ref for role, st in self.outputs.status.items()}
+        self.flow_override: float | None = None
+        self.ec_override: float | None = None
+        self.held: dict[str, int] = {}
+        self.publish()
+
+    def teardown(self) -> None:
+        self.store.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ------------------------------------------------------------ the field
+
+    def coil(self, role: str) -> bool:
+        ref: OutputRef = self.refs[role]
+        return bool(self.fieldio.bus.values.get((ref.device, ref.point), 0))
+
+    def valves_on(self) -> list[str]:
+        return [z.name for z in self.site.zones if self.coil(f"valve:{z.name}")]
+
+    def flow(self) -> float:
+        if self.flow_override is not None:
+            return self.flow_override
+        if not (self.coil("pump") and self.coil("master_valve")):
+            return 0.0
+        return sum(z.nominal_flow_m3_h for z in self.site.zones if z.name in self.valves_on())
+
+    def publish(self) -> None:
+        now = self.clock.now()
+        doser = self.site.fertigation.injector if self.site.fertigation else ""
+        injecting = self.coil("injector_power") and self.fieldio.bus.values.get((doser, "run"))
+        ec = 0.6 + (0.5 if injecting and self.flow() > 0 else 0.0)
+        values = {
+            ("flow1", "flow_rate"): self.flow(),
+            ("flow1", "total"): 0.0,
+            ("press1", "line_pressure"): 200.0,
+            ("ec1", "ec"): self.ec_override if self.ec_override is not None else ec,
+            ("ph1", "ph"): 7.0,
+            ("tank_n", "level"): 1.0,
+            ("tank_k", "level"): 1.0,
+        }
+        self.live.update(
+            Reading(d, p, v, "", Quality.OK, now, decoded=v) for (d, p), v in values.items()
+        )
+
+    # ------------------------------------------------------------ rules
+
+    @rule(
+        zone=st.sampled_from(["z1", "z2", "z3", "z4"]),
+        minutes=st.sampled_from([1, 2, 3]),
+        fertigate=st.booleans(),
+    )
+    def start(self, zone: str, minutes: int, fertigate: bool) -> None:
+        recipe = Recipe(kg={"N": 1.0}) if fertigate else None
+        with contextlib.suppress(SequencerError):
+            self.sequencer.start(zone, minutes, "manual", recipe=recipe)
+
+    @rule(zone=st.sampled_from(["z1", "z2", "z3", "z4"]))
+    def stop(self, zone: str) -> None:
+        self.sequencer.stop(zone, "manual stop")
+
+    @rule(seconds=st.integers(1, 90))
+    def advance(self, seconds: int) -> None:
+        for _ in range(seconds):
+            self.clock.advance(1)
+            self.publish()
+            self.sequencer.tick()
+            trips = self.supervisor.check()
+            self.publish()
+            if any(t.action == "all_off" for t in trips):
+                self.assert_all_off()
+            self.check_durations()
+
+    @rule(value=st.sampled_from([None, 0.0, 500.0]))
+    def flow_fault(self, value: float | None) -> None:
+        self.flow_override = value
+
+    @rule(value=st.sampled_from([None, 6.0]))
+    def ec_fault(self, value: float | None) -> None:
+        self.ec_override = value
+
+    @rule(role=st.sampled_from(["valve:z1", "pump", "injector_power"]))
+    def stick(self, role: str) -> None:
+        ref = self.refs[role]
+        self.fieldio.bus.stuck.add((ref.device, ref.point))
+
+    @rule()
+    def unstick(self) -> None:
+        self.fieldio.bus.stuck.clear()
+
+    @rule(roles=st.sampled_from([("pump",), ("valve:z2", "master_valve", "pump")]))
+    def rogue_switch(self, roles: tuple[str, ...]) -> None:
+        """Outputs switched behind the sequencer's back (a bug, a technician)."""
+        for role in roles:
+            try:
+                self.outputs.on(role)
+            except VerifyMismatch:
+                return
+
+    @rule()
+    def acknowledge(self) -> None:
+        for event in self.store.open_alarms():
+            assert event.id is not None
+            self.store.ack_event(event.id, "tech")
+
+    # ------------------------------------------------------------ invariants
+
+    def stuck_roles(self) -> set[str]:
+        return {
+            r for r, ref in self.refs.items() if (ref.device, ref.point) in self.fieldio.bus.stuck
+        }
+
+    def assert_all_off(self) -> None:
+        stuck = self.stuck_roles()
+        on = [r for r in self.refs if self.coil(r) and r not in stuck]
+        assert on == [], f"after a trip still on: {on}"
+        assert self.outputs.on_roles() == []
+        assert self.sequencer.active() == []
+
+    def count(self, key: str, condition: bool) -> int:
+        self.held[key] = self.held.get(key, 0) + 1 if condition else 0
+        return self.held[key]
+
+    def check_durations(self) -> None:
+        if self.stuck_roles():
+            return  # a welded relay cannot be switched off: only the alarm is owed
+        pump_alone = self.count("pump_no_valve", self.coil("pump") and not self.valves_on())
+        assert pump_alone <= PUMP_NO_VALVE_GRACE_S + 1, "pump on without a valve"
+        dry_inject = self.coil("injector_power") and self.flow() < self.site.safety.no_flow_m3_h
+        assert self.count("inject_no_flow", dry_inject) <= INJECT_NO_FLOW_GRACE_S + 1
+        for z in self.site.zones:
+            limit_s = min(z.max_run_min, self.site.safety.max_run_min) * 60
+            on_s = self.count(f"valve:{z.name}", self.coil(f"valve:{z.name}"))
+            assert on_s <= limit_s + 1, f"zone {z.name} on {on_s} s > {limit_s} s"
+
+    @invariant()
+    def backflush_never_with_injection(self) -> None:
+        assert not (self.coil("injector_power") and self.coil("backflush_valve"))
+
+
+Machine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TestSupervisorAndSequencer = Machine.TestCase
