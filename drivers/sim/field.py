@@ -53,7 +53,7 @@ LUX_PER_W_M2 = 120.0  # daylight luminous efficacy, roughly
 
 # Pump curve of the line pressure transmitter.
 PUMP_SHUTOFF_KPA = 320.0
-PUMP_DROP_KPA_PER_M3H = 8.0
+PUMP_DROP_AT_DESIGN_KPA = 120.0  # drop from shut-off to the largest zone's nominal flow
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +221,8 @@ class SimField:
     def _pressure(self, pumping: bool) -> float:
         if not pumping:
             return 0.0
-        kpa = PUMP_SHUTOFF_KPA - PUMP_DROP_KPA_PER_M3H * self.flow_m3h
+        design_m3h = max((z.nominal_flow_m3h for z in self.wiring.zones), default=1.0)
+        kpa = PUMP_SHUTOFF_KPA - PUMP_DROP_AT_DESIGN_KPA * self.flow_m3h / max(design_m3h, 1.0)
         return max(0.0, kpa + self._rng.gauss(0, 1.0))
 
     def _solar_fraction(self) -> float:
@@ -232,9 +233,18 @@ class SimField:
 
     def _publish(self) -> None:
         w = self.wiring
+        # A meter shared by several zones (or the head meter named by the zones too)
+        # reads the sum of what flows through it, never one zone's share.
+        meters: dict[str, list[float]] = {}
         if w.flow_meter is not None:
-            self._put(w.flow_meter, "flow_rate", self.flow_m3h)
-            self._put(w.flow_meter, "total", self.total_m3)
+            meters[w.flow_meter] = [self.flow_m3h, self.total_m3]
+        for zone in w.zones:
+            if zone.flow_meter is not None and zone.flow_meter != w.flow_meter:
+                m = meters.setdefault(zone.flow_meter, [0.0, 0.0])
+                m[0] += self._zone_flow_m3h[zone.name]
+                m[1] += self._zone_total_m3[zone.name]
+        for meter, (flow_m3h, total_m3) in meters.items():
+            self._put_meter(meter, flow_m3h, total_m3)
         if w.ec_meter is not None:
             self._put(w.ec_meter, "ec", self.ec_ms_cm)
         if w.ph_meter is not None:
@@ -245,14 +255,21 @@ class SimField:
             self._put(tank.device, "level", self._tank_m[tank.device])
         soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
         for zone in w.zones:
-            if zone.flow_meter is not None:
-                self._put(zone.flow_meter, "flow_rate", self._zone_flow_m3h[zone.name])
-                self._put(zone.flow_meter, "total", self._zone_total_m3[zone.name])
             for probe in zone.probes:
                 self._put(probe, "moisture", self._moisture[zone.name])
                 self._put(probe, "temperature", soil_temp_c, optional=True)
         if w.weather_station is not None:
             self._publish_weather(w.weather_station)
+
+    def _put_meter(self, meter: str, flow_m3h: float, total_m3: float) -> None:
+        """Flow and totalizer; a meter with ``total_fraction`` keeps whole m³ in ``total``."""
+        self._put(meter, "flow_rate", flow_m3h)
+        if self.devices[meter].profile.has_point("total_fraction"):
+            whole = math.floor(total_m3)
+            self._put(meter, "total", whole)
+            self._put(meter, "total_fraction", total_m3 - whole)
+        else:
+            self._put(meter, "total", total_m3)
 
     def _publish_weather(self, name: str) -> None:
         phase = math.sin(2 * math.pi * (self.time_of_day_h - 9) / 24)  # peak at 15:00
