@@ -23,12 +23,15 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from controller.agronomy import Agronomy, ForecastDay, PlannedRun
 from controller.clock import Clock
 from controller.config import SiteConfig
 from controller.fieldio import FieldIO
 from controller.live import LiveState
 from controller.outputs import Outputs
 from controller.poller import Poller
+from controller.safety import Supervisor
+from controller.sequencer import Sequencer, SequencerError
 from controller.store import Severity, Store
 
 __all__ = ["Daemon", "StartupError"]
@@ -72,6 +75,15 @@ class Daemon:
         self.live = LiveState()
         self.outputs = Outputs(site, self.fieldio, clock)
         self.poller = Poller(site, self.fieldio, self.live, store, clock)
+        self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)
+        self.sequencer = Sequencer(
+            site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor
+        )
+        self.supervisor.attach(self.sequencer)
+        self.agronomy = Agronomy(site, store, clock)
+        self.forecast: list[ForecastDay] = []
+        self._queue: list[PlannedRun] = []  # planned runs not yet started, by start time
+        self._queue_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         self._control_lock = threading.Lock()
         self.ready = threading.Event()
@@ -108,14 +120,7 @@ class Daemon:
 
     def recover(self) -> None:
         """Mark runs left open by a crash as interrupted (the water they applied is kept)."""
-        for run in self.store.interrupt_open_runs("daemon restarted during the run"):
-            self.store.raise_event(
-                Severity.WARNING,
-                "run_interrupted",
-                run.zone,
-                f"run {run.id} of {run.zone} was interrupted by a restart "
-                f"({run.applied_m3:.2f} m3 applied)",
-            )
+        self.sequencer.recover("daemon restarted during the run")
 
     def stop(self) -> None:
         """Stop the jobs, switch everything off (pump first), flush the store."""
@@ -123,6 +128,8 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        with self._control_lock:
+            self.sequencer.stop_all("daemon stopping", actor="daemon")
         failures = self.outputs.all_off()
         if failures:
             log.critical("on stop, outputs not verified off: %s", failures)
@@ -145,22 +152,68 @@ class Daemon:
         ]
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
         jobs.append(Job("flush", self.store.flush, FLUSH_PERIOD_S))
+        jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
+        jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
+        for i, hhmm in enumerate(self.site.policy.planning_times):
+            hour, minute = (int(v) for v in hhmm.split(":"))
+            jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))
         return jobs
 
     def control_tick(self) -> None:
-        """Renew leases and let safety act; never lets an error leave water running."""
+        """Advance runs (renewing leases), start due planned runs, let safety act.
+
+        Never lets an error leave water running: anything unexpected switches
+        everything off and latches a critical alarm.
+        """
         with self._control_lock:
             try:
-                failures = self.outputs.renew_due()
-                if failures:
-                    self._fail_safe(
-                        "lease_renewal_failed",
-                        "lease renewal failed: "
-                        + "; ".join(f"{r}: {e}" for r, e in failures.items()),
-                    )
+                now = self.clock.now()
+                self.sequencer.tick(now)
+                self._start_due_runs(now)
+                self.supervisor.check(now)
             except Exception as exc:  # the control loop must survive anything, water off
                 log.exception("control loop error")
-                self._fail_safe("control_error", f"control loop error: {exc!r}")
+                try:
+                    self.sequencer.abort_all(f"control loop error: {exc!r}")
+                finally:
+                    self._fail_safe("control_error", f"control loop error: {exc!r}")
+
+    # -- agronomy ---------------------------------------------------------------
+    def update_balance(self) -> None:
+        self.agronomy.update_today()
+
+    def close_day(self) -> None:
+        self.agronomy.close_day()
+
+    def plan(self) -> list[PlannedRun]:
+        """Decide every zone now and queue the runs that start within a day."""
+        runs = self.agronomy.plan_all(forecast=self.forecast or None)
+        with self._queue_lock:
+            self._queue = sorted(runs, key=lambda r: r.start)
+        return runs
+
+    def planned(self) -> list[PlannedRun]:
+        with self._queue_lock:
+            return list(self._queue)
+
+    def _start_due_runs(self, now: datetime) -> None:
+        with self._queue_lock:
+            due = [r for r in self._queue if r.start <= now]
+            self._queue = [r for r in self._queue if r.start > now]
+        active = {a.zone for a in self.sequencer.active()}
+        for run in due:
+            if run.zone in active:
+                continue  # already watering (e.g. started by hand)
+            try:
+                self.sequencer.start(
+                    run.zone, run.duration_min, run.source, decision_id=run.decision_id,
+                    actor="planner",
+                )  # fmt: skip
+            except SequencerError as exc:
+                self.store.raise_event(
+                    Severity.WARNING, "planned_run_refused", run.zone,
+                    f"planned run of {run.zone} ({run.duration_min:.0f} min) not started: {exc}",
+                )  # fmt: skip
 
     def _fail_safe(self, code: str, message: str) -> None:
         failures = self.outputs.all_off()

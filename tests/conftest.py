@@ -69,3 +69,10 @@ def sim(site: SiteConfig) -> Iterator[Simulation]:
     # The field does not step during a test, so two masters read identical registers.
     with Simulation(site, control_port=free_port(), step_s=3600) as simulation:
         yield simulation
+
+
+@pytest.fixture
+def live_sim(site: SiteConfig) -> Iterator[Simulation]:
+    """The demo site's simulated field, stepping every half second (water flows, soils wet)."""
+    with Simulation(site, control_port=free_port(), step_s=0.5) as simulation:
+        yield simulation

@@ -104,7 +104,7 @@ def test_failed_lease_renewal_switches_all_off_and_latches_an_alarm(
             daemon.outputs.status[role].leased_at -= site.safety.lease_s
         daemon.control_tick()
         alarms = store.open_alarms()
-        assert alarms and alarms[0].code == "lease_renewal_failed" and alarms[0].latched
+        assert alarms and alarms[0].code == "lease_renewal" and alarms[0].latched
         assert daemon.outputs.on_roles() == []  # never renewed again
     finally:
         daemon.stop()

@@ -1,0 +1,116 @@
+"""Run the daemon with its HTTP API: the body of ``qanat run`` and ``qanat demo``.
+
+The daemon starts first (outputs off and verified, previous runs recovered);
+then uvicorn serves the API until SIGTERM/SIGINT; then the daemon stops and
+switches everything off. A daemon that cannot make the site safe does not
+serve at all (exit status 1, so systemd restarts and the alarm is stored).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from controller.clock import SystemClock
+from controller.config import ConfigError, SiteConfig, load_site
+from controller.control import DaemonService
+from controller.daemon import Daemon, StartupError
+from controller.store import Store, StoreError
+from web.app import create_app
+
+__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon", "site_or_exit"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LISTEN = "127.0.0.1:8080"
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6); ValueError naming the problem."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--listen {text!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def site_or_exit(path: Path) -> SiteConfig | None:
+    """The site, or None after printing every problem."""
+    try:
+        return load_site(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def run_daemon(
+    site: SiteConfig,
+    data_dir: Path,
+    listen: str,
+    *,
+    banner: str = "",
+    stop_after_s: float | None = None,
+) -> int:
+    """Start the daemon and serve the API until a signal (or ``stop_after_s``); outputs off."""
+    host, port = parse_listen(listen)
+    try:
+        store = Store.open_dir(data_dir)
+    except StoreError as exc:
+        print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
+        return 1
+    with store:
+        daemon = Daemon(site, store, SystemClock())
+        try:
+            daemon.start()
+        except StartupError as exc:
+            print(f"not starting: {exc}", file=sys.stderr)
+            daemon.stop()
+            return 1
+        try:
+            app = create_app(DaemonService(daemon), store, title=f"qanat {site.site.id}")
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+            )
+            announce = f"qanat {site.site.id}: API on http://{host}:{port}/api/v1"
+            threading.Thread(
+                target=_announce_when_listening, args=(server, announce, banner), daemon=True
+            ).start()
+            # uvicorn re-raises the signal that stopped it once it has restored the previous
+            # handlers; with the default handler that would kill the process before the
+            # daemon switches the outputs off, so the previous handlers only take note.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, _note_signal)
+            if stop_after_s is not None:
+                timer = threading.Timer(stop_after_s, lambda: setattr(server, "should_exit", True))
+                timer.daemon = True
+                timer.start()
+            server.run()  # returns on SIGTERM / SIGINT
+            if not server.started:
+                print(f"cannot listen on {host}:{port}", file=sys.stderr)
+                return 1
+        finally:
+            daemon.stop()
+    return 0
+
+
+def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str) -> None:
+    """Print the address (and the banner) once the API really accepts connections."""
+    for _ in range(600):
+        if server.started:
+            print(announce, flush=True)
+            if banner:
+                print(banner, flush=True)
+            return
+        if server.should_exit:
+            return
+        threading.Event().wait(0.05)
+
+
+def _note_signal(signum: int, frame: object) -> None:
+    log.info("signal %d: stopping", signum)
