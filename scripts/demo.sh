@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Set up qanat on a fresh Debian machine and run the demonstration site:
-# the simulated field devices (`qanat sim`) and the commissioning poll
-# (`qanat poll`) against deploy/examples/demo-site.toml.
-# Usage: scripts/demo.sh [--once]     (--once: one round of readings, then exit)
+# Set up qanat on a fresh Debian machine and run the demonstration: the simulated
+# Zhangye seed-corn field, the daemon and its HTTP API (`qanat demo`). It prints the
+# API address and a technician token; Ctrl-C stops it with every output off.
+# Usage: scripts/demo.sh [qanat demo options, e.g. --listen 127.0.0.1:8080 --for 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,16 +10,5 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
 
-SITE=deploy/examples/demo-site.toml
-.venv/bin/qanat check-config "$SITE"
-
-.venv/bin/qanat sim --config "$SITE" &
-SIM_PID=$!
-trap 'kill $SIM_PID 2>/dev/null || true; wait $SIM_PID 2>/dev/null || true' EXIT
-.venv/bin/qanat sim --config "$SITE" --wait-ready 20
-
-if [ "${1:-}" = "--once" ]; then
-    .venv/bin/qanat poll --config "$SITE" --once
-else
-    .venv/bin/qanat poll --config "$SITE" --interval 5
-fi
+export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.venv/numba-cache}"
+exec .venv/bin/qanat demo "$@"
