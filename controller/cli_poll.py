@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from controller.config import ConfigError, load_site
+from controller.config import load_site_or_report
 from controller.fieldio import DevicePoll, FieldIO
 from drivers.reading import Quality
 
@@ -96,12 +96,8 @@ def _print_table(
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        site = load_site(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    site = load_site_or_report(args.config)
+    if site is None:
         return 1
     known = {d.name for d in site.devices}
     unknown = [d for d in args.device or [] if d not in known]

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controller.config import ConfigError, SiteConfig, load_site
+from controller.config import SiteConfig, load_site_or_report
 from controller.simulation import DEFAULT_CONTROL_PORT, Simulation
 from drivers.sim import ControlError, FaultKind, send_control
 
@@ -140,12 +140,8 @@ def _serve(site: SiteConfig, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        site = load_site(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    site = load_site_or_report(args.config)
+    if site is None:
         return 1
     if args.fault or args.clear or args.status:
         return _send(args)

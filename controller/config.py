@@ -15,6 +15,7 @@ Device register maps are not here: a device names a *profile*
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "OutputRef",
     "SiteConfig",
     "load_site",
+    "load_site_or_report",
 ]
 
 M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
@@ -546,3 +548,14 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
     if checker.problems:
         raise ConfigError(checker.problems)
     return SiteConfig(path=path, model=model, profiles=checker.profiles)
+
+
+def load_site_or_report(path: Path) -> SiteConfig | None:
+    """For commands: the site, or ``None`` after printing every problem to stderr."""
+    try:
+        return load_site(path)
+    except ConfigError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None

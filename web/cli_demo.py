@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from controller.config import load_site_or_report
 from controller.paths import resolve_data_dir
 from controller.store import Store
-from web.serve import DEFAULT_LISTEN, run_daemon, site_or_exit
+from web.serve import DEFAULT_LISTEN, run_daemon
 
 DEMO_SITE = Path(__file__).resolve().parent.parent / "deploy" / "examples" / "demo-site.toml"
 
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    site = site_or_exit(args.config)
+    site = load_site_or_report(args.config)
     if site is None:
         return 1
     data_dir = resolve_data_dir(args.data_dir)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from controller.config import load_site_or_report
 from controller.paths import resolve_data_dir
-from web.serve import DEFAULT_LISTEN, run_daemon, site_or_exit
+from web.serve import DEFAULT_LISTEN, run_daemon
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    site = site_or_exit(args.config)
+    site = load_site_or_report(args.config)
     if site is None:
         return 1
     return run_daemon(site, resolve_data_dir(args.data_dir), args.listen)

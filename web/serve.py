@@ -17,13 +17,13 @@ from pathlib import Path
 import uvicorn
 
 from controller.clock import SystemClock
-from controller.config import ConfigError, SiteConfig, load_site
+from controller.config import SiteConfig
 from controller.control import DaemonService
 from controller.daemon import Daemon, StartupError
 from controller.store import Store, StoreError
 from web.app import create_app
 
-__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon", "site_or_exit"]
+__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon"]
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +36,6 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"--listen {text!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
     return host.strip("[]") or "127.0.0.1", int(port)
-
-
-def site_or_exit(path: Path) -> SiteConfig | None:
-    """The site, or None after printing every problem."""
-    try:
-        return load_site(path)
-    except ConfigError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return None
 
 
 def run_daemon(
