@@ -157,15 +157,27 @@ class ZoneConfig(_Model):
 
 
 class HeadConfig(_Model):
-    """Head works (首部): pump, master valve, main meter, filter."""
+    """Head works (首部): pump, master valve, main meter, filter.
+
+    The filter's differential pressure (kPa) is ``pressure_before_filter`` −
+    ``pressure`` (two transmitters around the filter), or the ``filter_dp``
+    point of the device named by ``filter_dp``. The filter is backflushed for
+    ``backflush_s`` when it exceeds ``backflush_dp_kpa``, or after
+    ``backflush_interval_h`` of pumping, at most once per ``backflush_min_gap_min``.
+    """
 
     pump: str
     master_valve: str | None = None
     pump_capacity_m3_h: float = Field(gt=0, le=5000)
     flow_meter: str
-    pressure: str | None = None
+    pressure: str | None = None  # line pressure after the filter
+    pressure_before_filter: str | None = None
+    filter_dp: str | None = None
     backflush_valve: str | None = None
     backflush_dp_kpa: float = Field(50, gt=0, le=500)
+    backflush_interval_h: float | None = Field(None, gt=0, le=720)
+    backflush_s: float = Field(60, gt=0, le=1800)
+    backflush_min_gap_min: float = Field(30, gt=0, le=1440)
 
 
 class TankConfig(_Model):
@@ -175,6 +187,55 @@ class TankConfig(_Model):
     concentration_kg_m3: float = Field(gt=0, le=1500)
     area_m2: float = Field(gt=0, le=100)
     low_level_m: float = Field(0.1, ge=0, le=10)
+
+
+class FertEventConfig(_Model):
+    """One event of the fertigation plan: what goes into a group of zones, and when.
+
+    Amounts are kg per mu per event (the zone's area scales them), or a target
+    EC dosed from one tank. The day is counted from each zone's planting date,
+    or is a calendar date.
+    """
+
+    label: str = ""
+    zones: list[str] | None = Field(None, min_length=1)  # default: every non-manual zone
+    day_after_planting: int | None = Field(None, ge=0, le=366)
+    date: dt.date | None = None
+    n_kg_mu: float | None = Field(None, gt=0, le=100)
+    p2o5_kg_mu: float | None = Field(None, gt=0, le=100)
+    k2o_kg_mu: float | None = Field(None, gt=0, le=100)
+    target_ec_ms_cm: float | None = Field(None, gt=0, le=20)
+    tank: str | None = None  # the tank dosed to reach target_ec_ms_cm
+
+    @model_validator(mode="after")
+    def _what_and_when(self) -> FertEventConfig:
+        if (self.day_after_planting is None) == (self.date is None):
+            raise ValueError("give exactly one of day_after_planting or date")
+        if self.target_ec_ms_cm is not None:
+            if self.kg_mu():
+                raise ValueError("give kg per mu or target_ec_ms_cm, not both")
+            if self.tank is None:
+                raise ValueError("target_ec_ms_cm needs the tank to dose from")
+        elif not self.kg_mu():
+            raise ValueError("give n_kg_mu, p2o5_kg_mu or k2o_kg_mu, or target_ec_ms_cm")
+        elif self.tank is not None:
+            raise ValueError("tank is only for a target_ec_ms_cm event")
+        return self
+
+    def kg_mu(self) -> dict[str, float]:
+        """kg per mu by nutrient (``N``, ``P2O5``, ``K2O``), the ones given."""
+        given = {"N": self.n_kg_mu, "P2O5": self.p2o5_kg_mu, "K2O": self.k2o_kg_mu}
+        return {k: v for k, v in given.items() if v is not None}
+
+    def applies_to(self, zone: ZoneConfig) -> bool:
+        """Is ``zone`` in this event's group (by default every zone not in manual mode)?"""
+        return zone.name in self.zones if self.zones is not None else zone.mode != "manual"
+
+    def day_for(self, zone: ZoneConfig) -> dt.date:
+        """The event's (local) day for ``zone``: its date, or planting date + days."""
+        if self.date is not None:
+            return self.date
+        return zone.planting_date + dt.timedelta(days=self.day_after_planting or 0)
 
 
 class FertigationConfig(_Model):
@@ -188,6 +249,11 @@ class FertigationConfig(_Model):
     prewet_min: float = Field(15, ge=0, le=120)
     flush_min: float = Field(25, ge=0, le=120)
     source_ec_ms_cm: float = Field(0.5, ge=0, le=10)
+    # A planned run carries a fertigation event only if it leaves this long to inject.
+    min_inject_min: float = Field(20, gt=0, le=600)
+    # An event not given in this many days after its day is missed.
+    event_window_days: int = Field(5, ge=0, le=60)
+    events: list[FertEventConfig] = []
 
 
 class WeatherConfig(_Model):
@@ -362,6 +428,8 @@ class _Checker:
         self._devices()
         self._outputs()
         self._roles()
+        self._head()
+        self._fertigation_plan()
         self._safety()
 
     def _unique_names(self) -> None:
@@ -500,6 +568,85 @@ class _Checker:
                 self._device_of_kind("fertigation.ph_meter", f.ph_meter, ("ph_meter",))
             for i, t in enumerate(f.tanks):
                 self._device_of_kind(f"fertigation.tanks[{i}].level", t.level, ("tank_level",))
+
+    def _head(self) -> None:
+        h = self.m.head
+        if h.pressure_before_filter:
+            path = "head.pressure_before_filter"
+            self._device_of_kind(path, h.pressure_before_filter, ("pressure",))
+            if h.pressure is None:
+                self.add(path, "needs head.pressure (after the filter) to measure the filter's dp")
+            elif h.pressure_before_filter == h.pressure:
+                self.add(path, f"{h.pressure!r} is also head.pressure: one transmitter per side")
+        if h.filter_dp:
+            idx = next((i for i, d in enumerate(self.m.devices) if d.name == h.filter_dp), None)
+            profile = self.profiles.get(h.filter_dp)
+            if idx is None:
+                self.add("head.filter_dp", f"unknown device {h.filter_dp!r}")
+            elif profile is not None and not profile.has_point("filter_dp"):
+                self.add(
+                    "head.filter_dp",
+                    f"device {h.filter_dp!r} ({profile.kind}) has no point 'filter_dp'",
+                )
+            if h.pressure_before_filter:
+                self.add("head.filter_dp", "give pressure_before_filter or filter_dp, not both")
+        if h.backflush_interval_h is not None and not h.backflush_valve:
+            self.add("head.backflush_interval_h", "needs head.backflush_valve")
+        if h.backflush_s >= h.backflush_min_gap_min * 60:
+            self.add(
+                "head.backflush_s",
+                f"{h.backflush_s:g} s is not shorter than backflush_min_gap_min "
+                f"{h.backflush_min_gap_min:g} min",
+            )
+
+    def _fertigation_plan(self) -> None:
+        f = self.m.fertigation
+        if f is None:
+            return
+        keys = {"N": "n_kg_mu", "P2O5": "p2o5_kg_mu", "K2O": "k2o_kg_mu"}
+        held = {t.nutrient for t in f.tanks}
+        zones = {z.name: z for z in self.m.zones}
+        days: dict[tuple[str, dt.date], int] = {}
+        for i, e in enumerate(f.events):
+            path = f"fertigation.events[{i}]"
+            for j, name in enumerate(e.zones or []):
+                zone = zones.get(name)
+                if zone is None:
+                    self.add(f"{path}.zones[{j}]", f"unknown zone {name!r}")
+                elif zone.mode == "manual":
+                    self.add(f"{path}.zones[{j}]", f"zone {name!r} is manual: no run is planned")
+                if name in (e.zones or [])[:j]:
+                    self.add(f"{path}.zones[{j}]", f"zone {name!r} is listed twice")
+            for nutrient in e.kg_mu():
+                if nutrient not in held:
+                    self.add(f"{path}.{keys[nutrient]}", f"no fertigation.tanks holds {nutrient}")
+            if e.target_ec_ms_cm is not None:
+                self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
+            group = [z for z in self.m.zones if e.applies_to(z)]
+            if not group and e.zones is None:
+                self.add(f"{path}.zones", "every zone is manual: give the zones")
+            for z in group:
+                key = (z.name, e.day_for(z))
+                if key in days:
+                    self.add(
+                        path,
+                        f"zone {z.name!r} already has fertigation.events[{days[key]}] on {key[1]}",
+                    )
+                days.setdefault(key, i)
+
+    def _event_ec(self, path: str, target: float, tank: str | None, f: FertigationConfig) -> None:
+        if tank not in {t.name for t in f.tanks}:
+            self.add(f"{path}.tank", f"unknown tank {tank!r}")
+        if target > self.m.safety.ec_max_ms_cm:
+            self.add(
+                f"{path}.target_ec_ms_cm",
+                f"{target:g} mS/cm exceeds safety.ec_max_ms_cm {self.m.safety.ec_max_ms_cm:g}",
+            )
+        if target <= f.source_ec_ms_cm:
+            self.add(
+                f"{path}.target_ec_ms_cm",
+                f"{target:g} mS/cm is not above source_ec_ms_cm {f.source_ec_ms_cm:g}",
+            )
 
     def _safety(self) -> None:
         s = self.m.safety
