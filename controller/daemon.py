@@ -26,12 +26,14 @@ from apscheduler.triggers.cron import CronTrigger
 from controller.agronomy import Agronomy, ForecastDay, PlannedRun
 from controller.clock import Clock
 from controller.config import SiteConfig
+from controller.fertplan import FertRun, attach_recipes
 from controller.fieldio import FieldIO
+from controller.headworks import HeadWorks
 from controller.live import LiveState
 from controller.outputs import Outputs
 from controller.poller import Poller
 from controller.safety import Supervisor
-from controller.sequencer import Sequencer, SequencerError
+from controller.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
 from controller.store import Severity, Store
 
 __all__ = ["Daemon", "StartupError"]
@@ -80,9 +82,10 @@ class Daemon:
             site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor
         )
         self.supervisor.attach(self.sequencer)
+        self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
         self.agronomy = Agronomy(site, store, clock)
         self.forecast: list[ForecastDay] = []
-        self._queue: list[PlannedRun] = []  # planned runs not yet started, by start time
+        self._queue: list[FertRun] = []  # planned runs (with any fertilizer) not yet started
         self._queue_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         self._control_lock = threading.Lock()
@@ -170,6 +173,7 @@ class Daemon:
                 now = self.clock.now()
                 self.sequencer.tick(now)
                 self._start_due_runs(now)
+                self.headworks.tick(now)  # after starts: a fertigation run just started defers it
                 self.supervisor.check(now)
             except Exception as exc:  # the control loop must survive anything, water off
                 log.exception("control loop error")
@@ -186,34 +190,63 @@ class Daemon:
         self.agronomy.close_day()
 
     def plan(self) -> list[PlannedRun]:
-        """Decide every zone now and queue the runs that start within a day."""
+        """Decide every zone now; queue the runs that start within a day, with any fertilizer."""
         runs = self.agronomy.plan_all(forecast=self.forecast or None)
+        now = self.clock.now()
+        f = self.site.fertigation
+        history = (
+            self.store.runs(start=now - timedelta(days=f.event_window_days + 2))
+            if f and f.events
+            else []
+        )
+        today = now.astimezone(self.site.site.tz).date()
+        carried = attach_recipes(runs, self.site, today, history=history)
+        for fr in carried:
+            if fr.note:
+                self.store.raise_event(Severity.INFO, "fertigation_plan", fr.run.zone, fr.note)
         with self._queue_lock:
-            self._queue = sorted(runs, key=lambda r: r.start)
+            self._queue = sorted(carried, key=lambda fr: fr.run.start)
         return runs
 
     def planned(self) -> list[PlannedRun]:
         with self._queue_lock:
-            return list(self._queue)
+            return [fr.run for fr in self._queue]
 
     def _start_due_runs(self, now: datetime) -> None:
         with self._queue_lock:
-            due = [r for r in self._queue if r.start <= now]
-            self._queue = [r for r in self._queue if r.start > now]
+            due = [fr for fr in self._queue if fr.run.start <= now]
+            self._queue = [fr for fr in self._queue if fr.run.start > now]
         active = {a.zone for a in self.sequencer.active()}
-        for run in due:
-            if run.zone in active:
+        for fr in due:
+            if fr.run.zone in active:
                 continue  # already watering (e.g. started by hand)
+            self._start_planned(fr)
+
+    def _start_planned(self, fr: FertRun) -> None:
+        run = fr.run
+        try:
             try:
+                self.sequencer.start(
+                    run.zone, run.duration_min, run.source, decision_id=run.decision_id,
+                    recipe=fr.recipe, actor="planner",
+                )  # fmt: skip
+            except (RunRefused, RecipeError) as exc:
+                if fr.recipe is None:
+                    raise
+                # The water is still due even if the fertilizer cannot go in with it.
+                self.store.raise_event(
+                    Severity.WARNING, "fertigation_deferred", run.zone,
+                    f"fertilizer not given with this run: {exc}; watering only",
+                )  # fmt: skip
                 self.sequencer.start(
                     run.zone, run.duration_min, run.source, decision_id=run.decision_id,
                     actor="planner",
                 )  # fmt: skip
-            except SequencerError as exc:
-                self.store.raise_event(
-                    Severity.WARNING, "planned_run_refused", run.zone,
-                    f"planned run of {run.zone} ({run.duration_min:.0f} min) not started: {exc}",
-                )  # fmt: skip
+        except SequencerError as exc:
+            self.store.raise_event(
+                Severity.WARNING, "planned_run_refused", run.zone,
+                f"planned run of {run.zone} ({run.duration_min:.0f} min) not started: {exc}",
+            )  # fmt: skip
 
     def _fail_safe(self, code: str, message: str) -> None:
         failures = self.outputs.all_off()

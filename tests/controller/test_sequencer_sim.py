@@ -243,6 +243,21 @@ def test_burst_stops_the_run(rig: Rig) -> None:
     assert "flow 400.0 m3/h > 150.0" in rig.store.open_alarms()[0].message
 
 
+def test_backflush_flow_is_not_a_burst(rig: Rig) -> None:
+    """Water leaving through the filter's flush valve raises the head flow for a minute."""
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.run(3)
+    rig.outputs.on("backflush_valve")
+    rig.sim.devices["flow1"].set("flow_rate", 400.0)
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    rig.run(8)
+    assert rig.store.get_run(run_id).state == RunState.RUNNING
+    assert "burst" not in rig.alarm_codes()
+    rig.outputs.off("backflush_valve")
+    rig.run(8)  # the same flow without the flush valve open is a burst
+    assert rig.alarm_codes() == ["burst"] and rig.all_coils_off()
+
+
 def test_stuck_valve_is_an_output_fault(rig: Rig) -> None:
     rig.sim.devices["relay1"].inject(Fault(FaultKind.STUCK, point="ch1"))
     with pytest.raises(OutputFailed):
