@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.config import SiteConfig
 from tests.conftest import DEMO_SITE, ROOT, free_port
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -79,12 +80,19 @@ def test_readme_example_runs_and_prints_what_it_shows(
         assert line in output, f"README shows {line!r}; command printed:\n{output}"
 
 
-def test_demo_script_serves_the_api_and_stops_with_outputs_off(tmp_path: Path) -> None:
-    """``scripts/demo.sh``: set-up, simulator, daemon and API; a technician token works."""
+def test_demo_script_serves_the_api_and_stops_with_outputs_off(
+    tmp_path: Path, site: SiteConfig
+) -> None:
+    """``scripts/demo.sh``: set-up, simulator, daemon and API; a technician token works.
+
+    The demo site is moved to free ports so the test never collides with a demo running
+    on the same machine.
+    """
     port = free_port()
     proc = subprocess.Popen(
-        [str(ROOT / "scripts" / "demo.sh"), "--data-dir", str(tmp_path / "data"),
-         "--listen", f"127.0.0.1:{port}", "--for", "20"],
+        [str(ROOT / "scripts" / "demo.sh"), "--config", str(site.path),
+         "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}",
+         "--sim-control-port", str(free_port()), "--for", "20"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert proc.stdout is not None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from controller.config import load_site_or_report
 from controller.paths import resolve_data_dir
+from controller.simulation import DEFAULT_CONTROL_PORT
 from controller.store import Store
 from web.serve import DEFAULT_LISTEN, run_daemon
 
@@ -27,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT")
     parser.add_argument(
+        "--sim-control-port", type=int, default=DEFAULT_CONTROL_PORT, metavar="PORT",
+        help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT})",
+    )  # fmt: skip
+    parser.add_argument(
         "--for", dest="for_s", type=float, metavar="S", help="stop by itself after S seconds"
     )
 
@@ -36,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
     if site is None:
         return 1
     data_dir = resolve_data_dir(args.data_dir)
-    sim_cmd = [sys.executable, "-m", "controller.cli", "sim", "--config", str(args.config)]
+    sim_cmd = [
+        sys.executable, "-m", "controller.cli", "sim", "--config", str(args.config),
+        "--control-port", str(args.sim_control_port),
+    ]  # fmt: skip
     sim = subprocess.Popen(sim_cmd)
     try:
         ready = subprocess.run([*sim_cmd, "--wait-ready", "20"], check=False)
@@ -50,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         banner = (
             f"technician token: {token}\n"
             f"try: curl -H 'Authorization: Bearer {token}' http://{host_port}/api/v1/zones\n"
+            f"faults: qanat sim --config {args.config} --control-port {args.sim_control_port} "
+            "--fault DEVICE KIND\n"
             f"data in {data_dir}; Ctrl-C stops the daemon (all outputs off) and the simulator"
         )
         return run_daemon(site, data_dir, args.listen, banner=banner, stop_after_s=args.for_s)
