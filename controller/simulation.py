@@ -60,6 +60,8 @@ def field_wiring(site: SiteConfig, start_hour: float = 6.0) -> FieldWiring:
         injector=f.injector if f else None,
         weather_station=site.weather.station if site.weather else None,
         pressure=site.head.pressure,
+        pressure_before_filter=site.head.pressure_before_filter,
+        backflush_valve=_output(site.head.backflush_valve),
         tanks=tuple(TankWiring(t.level, area_m2=t.area_m2) for t in f.tanks) if f else (),
         start_hour=start_hour,
         water_ec_ms_cm=f.source_ec_ms_cm if f else 0.6,

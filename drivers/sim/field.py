@@ -53,6 +53,10 @@ LUX_PER_W_M2 = 120.0  # daylight luminous efficacy, roughly
 
 # Pump curve of the line pressure transmitter.
 PUMP_SHUTOFF_KPA = 320.0
+# Screen filter: differential pressure at the design flow when clean, and how fast it clogs
+# (kPa more per m³ filtered); a backflush cleans it.
+FILTER_CLEAN_DP_KPA = 15.0
+FILTER_CLOG_KPA_PER_M3 = 0.05
 PUMP_DROP_AT_DESIGN_KPA = 120.0  # drop from shut-off to the largest zone's nominal flow
 
 
@@ -103,6 +107,8 @@ class FieldWiring:
     injector: str | None = None
     weather_station: str | None = None
     pressure: str | None = None
+    pressure_before_filter: str | None = None
+    backflush_valve: Output | None = None
     tanks: tuple[TankWiring, ...] = ()
     start_hour: float = 6.0
     water_ec_ms_cm: float = 0.6
@@ -130,6 +136,8 @@ class SimField:
         self.ec_ms_cm = wiring.water_ec_ms_cm
         self.ph = WATER_PH
         self.line_pressure_kpa = 0.0
+        self.filter_dp_kpa = 0.0
+        self._filter_clog_kpa = 0.0
         self._moisture = {z.name: z.initial_moisture_pct for z in wiring.zones}
         self._zone_flow_m3h = {z.name: 0.0 for z in wiring.zones}
         self._zone_total_m3 = {z.name: 0.0 for z in wiring.zones}
@@ -177,6 +185,7 @@ class SimField:
         self._step_fertigation(dt_s, injecting_l_h)
         self._step_tanks(dt_s, injecting_l_h)
         self.line_pressure_kpa = self._pressure(pumping)
+        self._step_filter(dt_s)
         self._publish()
 
     def _step_moisture(self, dt_s: float, watered: set[str]) -> None:
@@ -218,6 +227,17 @@ class SimField:
                 drop_m = draw_m3h / len(tanks) * dt_s / 3600 / tank.area_m2
                 self._tank_m[tank.device] = max(0.0, self._tank_m[tank.device] - drop_m)
 
+    def _step_filter(self, dt_s: float) -> None:
+        """Filter dp ∝ (flow / design)², plus clogging that grows with the water filtered."""
+        w = self.wiring
+        if w.backflush_valve is not None and self._on(w.backflush_valve) and self.flow_m3h > 0:
+            self._filter_clog_kpa *= math.exp(-dt_s / 10)  # flushed clean within a minute
+        else:
+            self._filter_clog_kpa += FILTER_CLOG_KPA_PER_M3 * self.flow_m3h * dt_s / 3600
+        design_m3h = max((z.nominal_flow_m3h for z in w.zones), default=1.0)
+        load = (self.flow_m3h / max(design_m3h, 1.0)) ** 2
+        self.filter_dp_kpa = (FILTER_CLEAN_DP_KPA + self._filter_clog_kpa) * load
+
     def _pressure(self, pumping: bool) -> float:
         if not pumping:
             return 0.0
@@ -251,6 +271,9 @@ class SimField:
             self._put(w.ph_meter, "ph", self.ph)
         if w.pressure is not None:
             self._put(w.pressure, "line_pressure", self.line_pressure_kpa)
+        if w.pressure_before_filter is not None:
+            before_kpa = self.line_pressure_kpa + self.filter_dp_kpa if self.flow_m3h else 0.0
+            self._put(w.pressure_before_filter, "line_pressure", before_kpa)
         for tank in w.tanks:
             self._put(tank.device, "level", self._tank_m[tank.device])
         soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
@@ -325,7 +348,7 @@ def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None
         need(f"zones[{i}].flow_meter", zone.flow_meter, ["flow_rate", "total"])
         for j, probe in enumerate(zone.probes):
             need(f"zones[{i}].probes[{j}]", probe, ["moisture"])
-    for key in ("pump", "master_valve"):
+    for key in ("pump", "master_valve", "backflush_valve"):
         out = getattr(wiring, key)
         if out is not None:
             need(key, out.device, [out.point])
@@ -335,6 +358,7 @@ def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None
     need("injector", wiring.injector, ["run", "rate_setpoint"])
     need("weather_station", wiring.weather_station, ["air_temperature", "humidity", "wind_speed"])
     need("pressure", wiring.pressure, ["line_pressure"])
+    need("pressure_before_filter", wiring.pressure_before_filter, ["line_pressure"])
     for i, tank in enumerate(wiring.tanks):
         need(f"tanks[{i}]", tank.device, ["level"])
         if not tank.area_m2 > 0:

@@ -198,3 +198,37 @@ def test_wiring_errors_name_the_key_path(devices: dict[str, VirtualDevice]) -> N
     assert "zones[0].valve: unknown device 'relay9'" in message
     assert "zones[0].probes[0]: device 'flow1' (tuf-2000m) has no point 'moisture'" in message
     assert "flow_meter: device 'probe1a' (renke-rs-ecth-n01) has no point 'flow_rate'" in message
+
+
+def test_filter_clogs_with_water_and_a_backflush_cleans_it() -> None:
+    from drivers.profile import ProfileLibrary
+    from drivers.sim import FieldWiring, Output, SimField, VirtualDevice, ZoneWiring
+
+    lib = ProfileLibrary.load()
+    relay = VirtualDevice("relay", 1, lib["waveshare-relay-8ch"])
+    meter = VirtualDevice("flow", 2, lib["tuf-2000m"])
+    after = VirtualDevice("p_after", 3, lib["generic-rs485-pressure-transmitter"])
+    before = VirtualDevice("p_before", 4, lib["generic-rs485-pressure-transmitter"])
+    wiring = FieldWiring(
+        zones=(ZoneWiring("z1", Output("relay", "ch1"), 100.0),),
+        pump=Output("relay", "ch8"),
+        flow_meter="flow",
+        pressure="p_after",
+        pressure_before_filter="p_before",
+        backflush_valve=Output("relay", "ch6"),
+    )
+    field = SimField(wiring, [relay, meter, after, before], seed=1)
+    relay.set("ch1", 1)
+    relay.set("ch8", 1)
+    field.step(60)
+    clean_dp = before.get("line_pressure") - after.get("line_pressure")
+    assert 10 < clean_dp < 25  # about FILTER_CLEAN_DP_KPA at the design flow
+    for _ in range(60):  # a thousand m3 through the screen
+        field.step(600)
+    clogged_dp = field.filter_dp_kpa
+    assert clogged_dp > clean_dp + 40
+    relay.set("ch6", 1)
+    field.step(60)
+    relay.set("ch6", 0)
+    field.step(1)
+    assert field.filter_dp_kpa < clean_dp + 5
