@@ -271,6 +271,14 @@ class PolicyConfig(_Model):
     probe_weight: float = Field(0.5, ge=0, le=1)
 
 
+class StoreConfig(_Model):
+    """Keeping data on the box's SD card."""
+
+    # Raw readings older than this are folded into hourly rows, once the central office has
+    # pulled them (nothing unexported is ever purged).
+    raw_keep_days: float = Field(90, ge=7, le=3650)
+
+
 class SafetyConfig(_Model):
     lease_s: float = Field(15, ge=3, le=600)
     max_run_min: float = Field(360, gt=0, le=1440)
@@ -296,6 +304,7 @@ class _SiteModel(_Model):
     weather: WeatherConfig | None = None
     policy: PolicyConfig = PolicyConfig()
     safety: SafetyConfig = SafetyConfig()
+    store: StoreConfig = StoreConfig()
     profile_dirs: list[str] = []
 
 
@@ -360,6 +369,10 @@ class SiteConfig:
     def safety(self) -> SafetyConfig:
         return self.model.safety
 
+    @property
+    def store(self) -> StoreConfig:
+        return self.model.store
+
     def device(self, name: str) -> DeviceConfig:
         return next(d for d in self.devices if d.name == name)
 
@@ -370,20 +383,30 @@ class SiteConfig:
         ]
 
     def outputs(self) -> Iterator[tuple[str, OutputRef]]:
-        """Every output with its role (``zones[0].valve``, ``head.pump``, ...)."""
-        yield from _output_roles(self.model)
+        """Every output by its key path (``zones[0].valve``, ``head.pump``, ...)."""
+        for _role, path, ref in _output_roles(self.model):
+            yield path, ref
+
+    def output_roles(self) -> dict[str, OutputRef]:
+        """Every output by its runtime role (``valve:z1``, ``pump``, ``master_valve``, ...)."""
+        return {role: ref for role, _path, ref in _output_roles(self.model)}
 
 
-def _output_roles(m: _SiteModel) -> Iterator[tuple[str, OutputRef]]:
+def _output_roles(m: _SiteModel) -> Iterator[tuple[str, str, OutputRef]]:
+    """(runtime role, key path, reference) of every output; the one list of outputs."""
     for i, z in enumerate(m.zones):
-        yield f"zones[{i}].valve", OutputRef.parse(z.valve)
-    yield "head.pump", OutputRef.parse(m.head.pump)
+        yield f"valve:{z.name}", f"zones[{i}].valve", OutputRef.parse(z.valve)
+    yield "pump", "head.pump", OutputRef.parse(m.head.pump)
     if m.head.master_valve:
-        yield "head.master_valve", OutputRef.parse(m.head.master_valve)
+        yield "master_valve", "head.master_valve", OutputRef.parse(m.head.master_valve)
     if m.head.backflush_valve:
-        yield "head.backflush_valve", OutputRef.parse(m.head.backflush_valve)
+        yield "backflush_valve", "head.backflush_valve", OutputRef.parse(m.head.backflush_valve)
     if m.fertigation:
-        yield "fertigation.injector_power", OutputRef.parse(m.fertigation.injector_power)
+        yield (
+            "injector_power",
+            "fertigation.injector_power",
+            OutputRef.parse(m.fertigation.injector_power),
+        )
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -510,7 +533,7 @@ class _Checker:
 
     def _outputs(self) -> None:
         used: dict[OutputRef, str] = {}
-        for path, ref in _output_roles(self.m):
+        for _role, path, ref in _output_roles(self.m):
             if not ref.point:
                 self.add(path, f"expected DEVICE.POINT (e.g. relay1.ch1), got {ref.device!r}")
                 continue
@@ -654,7 +677,7 @@ class _Checker:
             self.add("safety.ph_min", f"{s.ph_min:g} is not below ph_max {s.ph_max:g}")
         if s.line_pressure_min_kpa >= s.line_pressure_max_kpa:
             self.add("safety.line_pressure_min_kpa", "is not below line_pressure_max_kpa")
-        for path, ref in _output_roles(self.m):
+        for _role, path, ref in _output_roles(self.m):
             profile = self.profiles.get(ref.device)
             if profile and profile.lease and s.lease_s > profile.lease.max_s:
                 self.add(

@@ -39,18 +39,6 @@ class OutputStatus:
     last_error: str = ""
 
 
-def _roles(site: SiteConfig) -> dict[str, OutputRef]:
-    roles = {f"valve:{z.name}": OutputRef.parse(z.valve) for z in site.zones}
-    roles["pump"] = OutputRef.parse(site.head.pump)
-    if site.head.master_valve:
-        roles["master_valve"] = OutputRef.parse(site.head.master_valve)
-    if site.head.backflush_valve:
-        roles["backflush_valve"] = OutputRef.parse(site.head.backflush_valve)
-    if site.fertigation:
-        roles["injector_power"] = OutputRef.parse(site.fertigation.injector_power)
-    return roles
-
-
 class Outputs:
     """Switches and renews the site's leased outputs; thread-safe."""
 
@@ -60,7 +48,7 @@ class Outputs:
         self.clock = clock
         self.lease_s = site.safety.lease_s
         self._lock = threading.RLock()
-        self.status = {role: OutputStatus(role, ref) for role, ref in _roles(site).items()}
+        self.status = {role: OutputStatus(role, ref) for role, ref in site.output_roles().items()}
 
     def roles(self) -> list[str]:
         return list(self.status)
