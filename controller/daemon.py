@@ -157,6 +157,7 @@ class Daemon:
         jobs.append(Job("flush", self.store.flush, FLUSH_PERIOD_S))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
+        jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
         for i, hhmm in enumerate(self.site.policy.planning_times):
             hour, minute = (int(v) for v in hhmm.split(":"))
             jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))
@@ -188,6 +189,16 @@ class Daemon:
 
     def close_day(self) -> None:
         self.agronomy.close_day()
+
+    def retention(self) -> None:
+        """Fold old raw readings into hourly rows; only rows the office has pulled.
+
+        Until an export cursor is acknowledged nothing counts as pulled, so nothing is purged.
+        """
+        report = self.store.apply_retention(
+            self.clock.now(), self.site.store.raw_keep_days, exported_up_to=None
+        )
+        log.info("retention: %s", report)
 
     def plan(self) -> list[PlannedRun]:
         """Decide every zone now; queue the runs that start within a day, with any fertilizer."""

@@ -116,3 +116,15 @@ class _FastSleep(SystemClock):
 
     def sleep(self, seconds: float) -> None:
         return None
+
+
+def test_job_list_covers_every_device_and_the_daily_work(site: SiteConfig, store: Store) -> None:
+    """The schedule the daemon runs is the list a virtual clock can drive too."""
+    daemon = Daemon(site, store, SystemClock())
+    names = {j.name for j in daemon.jobs()}
+    assert {f"poll:{d.name}" for d in site.devices} <= names
+    assert {"control", "flush", "balance_today", "close_day", "retention", "plan:0"} <= names
+    intervals = {j.name: j.every_s for j in daemon.jobs() if j.every_s}
+    assert intervals["control"] == 1.0
+    assert intervals["poll:probe1a"] == site.device("probe1a").poll_interval_s
+    daemon.retention()  # nothing pulled by the office yet: nothing purged, no error
