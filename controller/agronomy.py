@@ -32,7 +32,7 @@ Choices (no config key exists for them):
   stored method and the decision. A partial day takes that recent mean pro rata of the hours
   elapsed.
 * Planning: hourly slots over :data:`HORIZON_DAYS` days from the next whole hour, the site's
-  windows (local time, "20:00-08:00" wraps midnight), a flat tariff (no tariff config exists),
+  windows (local time, "20:00-08:00" wraps midnight), the time-of-use tariff of ``policy``,
   the forecast if one is given, else the recent measured ET0. Without a forecast, wind and frost
   limits use the last hour's measurement for the next :data:`NOW_CONDITIONS_H` hours only.
   The runs returned are those starting within the next 24 h; the next planning replans.
@@ -688,7 +688,10 @@ class Agronomy:
         policy = self.site.policy
         result = plan(PlanInputs(
             zones=tuple(inputs), pump_capacity_m3_h=self.site.head.pump_capacity_m3_h,
-            window=ctx.window, tariff_per_kwh=(1.0,) * len(ctx.slots),
+            window=ctx.window, tariff_per_kwh=tuple(
+                policy.price_at(t.astimezone(self.tz).hour * 60 + t.astimezone(self.tz).minute)
+                for t in ctx.slots
+            ),
             horizon_days=self.horizon_days, slot_min=_SLOT_MIN,
             start_minute_of_day=ctx.start.astimezone(self.tz).hour * 60, forecast=fc,
             recent_et0_mm_day=recent, rain_last_24h_mm=ctx.rain_24h_mm,
@@ -707,7 +710,8 @@ class Agronomy:
                 "et0_mm_day": list(result.et0_mm_day), "kc": list(zin.kc_per_day(
                     self.horizon_days)), "area_m2": zin.area_m2, "efficiency": zin.efficiency,
                 "max_run_min": zin.max_run_min, "refill_target_fraction": REFILL_TARGET_FRACTION,
-                "windows": list(policy.windows), "tariff": "flat",
+                "windows": list(policy.windows),
+                "tariff": [t.model_dump() for t in policy.tariff] or "flat",
                 "rain_skip_mm": policy.rain_skip_mm, "wind_limit_m_s": policy.wind_limit_m_s,
                 "frost_limit_c": policy.frost_limit_c, "forecast": fc is not None,
             }

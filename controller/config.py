@@ -260,6 +260,13 @@ class WeatherConfig(_Model):
     station: str
 
 
+class TariffPeriod(_Model):
+    """A time-of-use electricity price for the pump (local time; an end ≤ start wraps midnight)."""
+
+    period: Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+    price_per_kwh: float = Field(ge=0, le=100)
+
+
 class PolicyConfig(_Model):
     """Planning defaults; zones may override their mode."""
 
@@ -269,6 +276,22 @@ class PolicyConfig(_Model):
     wind_limit_m_s: float = Field(6, gt=0, le=40)
     frost_limit_c: float = Field(2, ge=-20, le=15)
     probe_weight: float = Field(0.5, ge=0, le=1)
+    # Time-of-use tariff; hours in no period cost `base_price_per_kwh`. Empty: a flat price.
+    tariff: list[TariffPeriod] = []
+    base_price_per_kwh: float = Field(1.0, ge=0, le=100)
+
+    def price_at(self, minute_of_day: int) -> float:
+        """The pump's electricity price at a local minute of the day (first matching period)."""
+        for t in self.tariff:
+            start_s, _, end_s = t.period.partition("-")
+            start = int(start_s[:2]) * 60 + int(start_s[3:])
+            end = int(end_s[:2]) * 60 + int(end_s[3:])
+            inside = start <= minute_of_day < end if start < end else (
+                minute_of_day >= start or minute_of_day < end
+            )
+            if inside:
+                return t.price_per_kwh
+        return self.base_price_per_kwh
 
 
 class StoreConfig(_Model):

@@ -268,7 +268,9 @@ def test_plan_triggers_the_depleted_zone_not_the_fresh_one(
     runs = agro.plan_all(local(planned_week, 18))
     assert {r.zone for r in runs} == {"z1"}  # a long refill may continue in a second run
     run = runs[0]
-    assert run.start == local(planned_week, 20)  # the window opens at 20:00
+    # The window opens at 20:00, but the demo's valley tariff starts at 23:00 and the zone
+    # may wait that long (within the planner's deferral limit).
+    assert run.start == local(planned_week, 23)
     assert 0 < run.duration_min <= 240 and run.source is RunSource.PLAN
     decisions = {d.zone: d for d in store.decisions()}
     assert decisions["z1"].id == run.decision_id and decisions["z1"].action == "irrigate"
@@ -277,7 +279,7 @@ def test_plan_triggers_the_depleted_zone_not_the_fresh_one(
     # no forecast: the decision says the recent measured ET0 was used
     assert "from the mean of the last 3 days (no forecast)" in decisions["z1"].reason
     assert decisions["z1"].inputs["et0_source"] == "recent_mean"
-    assert decisions["z1"].inputs["tariff"] == "flat"
+    assert decisions["z1"].inputs["tariff"][0] == {"period": "23:00-07:00", "price_per_kwh": 0.26}
     assert decisions["z1"].inputs["dr_now_mm"] > 0
     assert decisions["z4"].mode == "calendar"
 

@@ -169,3 +169,10 @@ def test_check_config_cli_exit_status_and_messages(
     assert main(["check-config", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "zones[2].valve: unknown device 'relay9' (site.toml)" in err
+
+
+def test_time_of_use_tariff_wraps_midnight_and_falls_back_to_the_base_price() -> None:
+    policy = load_site(DEMO_SITE).policy
+    assert policy.price_at(23 * 60) == 0.26 and policy.price_at(3 * 60) == 0.26
+    assert policy.price_at(19 * 60) == 0.78
+    assert policy.price_at(12 * 60) == policy.base_price_per_kwh == 0.52
