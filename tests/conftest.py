@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -53,12 +54,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def on_free_ports(site_text: str) -> str:
+    """The demo site's bus ports (5020, 5021) replaced by free ones, whole lines only.
+
+    A plain text replace of "port = 5020" then "port = 5021" would also hit a new port
+    that happens to begin with 5021 (e.g. 50213).
+    """
+    for port in (5020, 5021):
+        site_text = re.sub(rf"^port = {port}$", f"port = {free_port()}", site_text, flags=re.M)
+    return site_text
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> SiteConfig:
     """The demo site moved to free ports (tests may run beside a running demo)."""
     text = DEMO_SITE.read_text(encoding="utf-8")
-    text = text.replace("port = 5020", f"port = {free_port()}")
-    text = text.replace("port = 5021", f"port = {free_port()}")
+    text = on_free_ports(text)
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")
     return load_site(path)

@@ -9,7 +9,6 @@ pressure before the filter (``press0``) on its virtual device and freeze it.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE
+from tests.conftest import DEMO_SITE, free_port, on_free_ports
 
 POLL = {
     "flow1": ("flow_rate", "total", "total_fraction"),
@@ -42,18 +41,10 @@ POLL = {
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _site(tmp_path: Path, **extra: str) -> SiteConfig:
     """The demo site on free ports, with short leases, phases and backflush timing."""
-    text = DEMO_SITE.read_text(encoding="utf-8")
+    text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
     replace = {
-        "port = 5020": f"port = {free_port()}",
-        "port = 5021": f"port = {free_port()}",
         "timeout_s = 0.3\nretries = 1\ngap_ms = 5": "timeout_s = 0.1\nretries = 0\ngap_ms = 0",
         "lease_s = 15 ": "lease_s = 9 ",
         "stale_after_s = 300": "stale_after_s = 10",

@@ -7,7 +7,6 @@ time, so every scenario runs in well under a second of simulated minutes.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from controller.simulation import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE
+from tests.conftest import DEMO_SITE, free_port, on_free_ports
 
 # The points the sequencer and supervisor use, read every second (tanks every 5 s).
 FAST_POLL = {
@@ -45,18 +44,10 @@ FAST_POLL = {
 SLOW_POLL = {"tank_n": ("level",), "tank_k": ("level",)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _site(tmp_path: Path) -> SiteConfig:
     """The demo site on free ports, with short leases, delays and phases."""
-    text = DEMO_SITE.read_text(encoding="utf-8")
+    text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
     replace = {
-        "port = 5020": f"port = {free_port()}",
-        "port = 5021": f"port = {free_port()}",
         "timeout_s = 0.3\nretries = 1\ngap_ms = 5": "timeout_s = 0.1\nretries = 0\ngap_ms = 0",
         "lease_s = 15 ": "lease_s = 9 ",
         "dry_run_delay_s = 30": "dry_run_delay_s = 5",
