@@ -23,6 +23,7 @@ from controller.store.tables import (
     Decision,
     DecisionAction,
     Event,
+    ExportAck,
     HourlyReading,
     ReadingRow,
     Role,
@@ -31,6 +32,8 @@ from controller.store.tables import (
     RunSource,
     RunState,
     Severity,
+    User,
+    UserSession,
     WaterBalanceDay,
 )
 from controller.store.tokens import TokenInfo
@@ -44,6 +47,7 @@ __all__ = [
     "Decision",
     "DecisionAction",
     "Event",
+    "ExportAck",
     "HourlyReading",
     "InvalidToken",
     "NotFound",
@@ -62,5 +66,7 @@ __all__ = [
     "StoreVersionError",
     "StoreWriteError",
     "TokenInfo",
+    "User",
+    "UserSession",
     "WaterBalanceDay",
 ]

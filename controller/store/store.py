@@ -47,6 +47,7 @@ from controller.store.tables import (
     Decision,
     DecisionAction,
     Event,
+    ExportAck,
     HourlyReading,
     ReadingRow,
     Role,
@@ -56,6 +57,8 @@ from controller.store.tables import (
     RunState,
     SchemaVersion,
     Severity,
+    User,
+    UserSession,
     WaterBalanceDay,
 )
 from controller.store.tokens import TokenInfo, hash_token, new_token
@@ -78,6 +81,9 @@ _TABLES = [
     Event,
     AuditEntry,
     ApiToken,
+    User,
+    UserSession,
+    ExportAck,
 ]
 
 # Tables the export API serves by id cursor. Not tokens (secrets), not the

@@ -25,6 +25,7 @@ __all__ = [
     "Decision",
     "DecisionAction",
     "Event",
+    "ExportAck",
     "HourlyReading",
     "ReadingRow",
     "Role",
@@ -34,6 +35,8 @@ __all__ = [
     "RunState",
     "SchemaVersion",
     "Severity",
+    "User",
+    "UserSession",
     "WaterBalanceDay",
 ]
 
@@ -272,3 +275,48 @@ class ApiToken(SQLModel, table=True):
     created_at: dt.datetime = _time()
     revoked_at: dt.datetime | None = _time(default=None)
     last_used_at: dt.datetime | None = _time(default=None)
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the local pages; the password is stored as an argon2id hash."""
+
+    __tablename__ = "users"
+    __table_args__ = (_AUTOINCREMENT,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str = ""
+    role: str  # Role: admin / technician / viewer
+    password_hash: str
+    locale: str = "zh-CN"
+    created_at: dt.datetime = _time()
+    disabled_at: dt.datetime | None = _time(default=None)
+
+
+class UserSession(SQLModel, table=True):
+    """A login session of the pages; only a hash of the cookie value is stored."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user", "user_id"), _AUTOINCREMENT)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    user_id: int = Field(foreign_key="users.id")
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime = _time()
+    last_seen_at: dt.datetime | None = _time(default=None)
+    revoked_at: dt.datetime | None = _time(default=None)
+
+
+class ExportAck(SQLModel, table=True):
+    """The last row id of an exported table that a reader acknowledged (retention keeps newer)."""
+
+    __tablename__ = "export_acks"
+    __table_args__ = (UniqueConstraint("table_name", "reader", name="uq_export_ack_reader"),
+                      _AUTOINCREMENT)
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str
+    reader: str  # token name of the reader (e.g. the central office)
+    acked_id: int
+    acked_at: dt.datetime = _time()
