@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, func, select
 
 from controller.clock import Clock, SystemClock
+from controller.store import exports as _exports
 from controller.store.buffer import BufferStats, ReadingBuffer
 from controller.store.engine import IMMEDIATE, make_engine, sqlite_pragmas
 from controller.store.errors import (
@@ -692,3 +693,21 @@ class Store:
                 top = session.exec(select(func.max(model.id))).one()  # type: ignore[attr-defined]
                 out[name] = int(top or 0)
         return out
+
+    def export_page(
+        self, table: str, after_id: int, limit: int, ids: Sequence[int] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows (Core tuples) of an export table, by id (see exports.page)."""
+        return _exports.page(
+            self._read, _exports.table_of(EXPORT_TABLES, table), after_id, limit, ids
+        )
+
+    def ack_export(self, table: str, reader: str, last_id: int) -> int:
+        """Record that ``reader`` has stored ``table`` up to ``last_id`` (see exports.ack)."""
+        _exports.table_of(EXPORT_TABLES, table)
+        top = self.max_ids()[table]
+        return _exports.ack(self._write, table, top, reader, last_id, self.clock.now())
+
+    def export_acked(self) -> dict[str, int]:
+        """``{table: lowest id acknowledged by every reader}`` — retention's export cursor."""
+        return _exports.acked_up_to(self._read)
