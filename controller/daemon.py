@@ -193,10 +193,11 @@ class Daemon:
     def retention(self) -> None:
         """Fold old raw readings into hourly rows; only rows the office has pulled.
 
-        Until an export cursor is acknowledged nothing counts as pulled, so nothing is purged.
+        Until a reader acknowledges an export (``POST /api/v1/export/readings/ack``) nothing
+        counts as pulled, so nothing is purged; then only rows up to the lowest acknowledgement.
         """
         report = self.store.apply_retention(
-            self.clock.now(), self.site.store.raw_keep_days, exported_up_to=None
+            self.clock.now(), self.site.store.raw_keep_days, self.store.export_acked()
         )
         log.info("retention: %s", report)
 
