@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "poll": "controller.cli_poll",
     "et0": "controller.cli_et0",
     "token": "controller.cli_token",
+    "user": "controller.cli_user",
     # Commands that serve HTTP live with the web layer (web imports controller, never
     # the reverse); they are named here only as module paths.
     "run": "web.cli_run",
@@ -35,6 +36,7 @@ _HELP: dict[str, str] = {
     "poll": "read every device of a site once or continuously (commissioning)",
     "et0": "reference evapotranspiration from a weather CSV",
     "token": "create, list or revoke API tokens",
+    "user": "add, list or disable users of the local pages; change a password",
     "run": "the daemon and its HTTP API",
     "demo": "simulated demo field + daemon + API in one command",
 }

@@ -1,0 +1,345 @@
+"""People who log in to the local pages: users, passwords, sessions, login rate limits.
+
+* Passwords are hashed with argon2id (argon2-cffi's defaults: 64 MiB, 3 passes);
+  there is no default password: the first admin is made with ``qanat user add``.
+* A session is a random cookie value (256 bits); the store keeps only its
+  SHA-256 (like API tokens, :mod:`controller.store.tokens`). A session ends
+  after :data:`IDLE` without a request, at :data:`ABSOLUTE` after login, or on logout.
+* :class:`LoginLimiter` counts failed logins per remote address and per
+  username in memory; over the limit a login is refused before the password
+  is even checked (the page answers HTTP 429).
+
+Errors::
+
+    AccountError
+    ├── InvalidUser        bad username, role, locale or password on create/change
+    ├── UserExists
+    ├── UnknownUser
+    ├── LoginFailed        wrong username or password, or a disabled user (one message)
+    ├── InvalidSession     unknown, expired or revoked session cookie
+    └── TooManyAttempts    ``retry_after_s``
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import col, select
+
+from controller.store import Role, Store, User, UserSession
+from controller.store.tokens import hash_token, new_token
+
+__all__ = [
+    "ABSOLUTE",
+    "IDLE",
+    "LOCALES",
+    "MIN_PASSWORD_CHARS",
+    "AccountError",
+    "Accounts",
+    "InvalidSession",
+    "InvalidUser",
+    "LoginFailed",
+    "LoginLimiter",
+    "SessionInfo",
+    "TooManyAttempts",
+    "UnknownUser",
+    "UserExists",
+    "UserInfo",
+]
+
+IDLE = timedelta(hours=12)  # a session unused this long ends
+ABSOLUTE = timedelta(days=7)  # and every session ends this long after login
+TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
+MIN_PASSWORD_CHARS = 10
+LOCALES = ("zh-CN", "en")
+MAX_TRACKED = 10_000  # login-limiter keys kept before quiet ones are forgotten
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+
+
+class AccountError(Exception):
+    """Base of every account error."""
+
+
+class InvalidUser(AccountError):
+    """A username, role, locale or password that cannot be accepted; the message says which."""
+
+
+class UserExists(AccountError):
+    pass
+
+
+class UnknownUser(AccountError):
+    pass
+
+
+class LoginFailed(AccountError):
+    """Wrong username or password (or a disabled user): deliberately one message for all."""
+
+
+class InvalidSession(AccountError):
+    pass
+
+
+class TooManyAttempts(AccountError):
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after_s:.0f} s")
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    locale: str
+    disabled: bool
+
+    @classmethod
+    def of(cls, row: User) -> UserInfo:
+        assert row.id is not None
+        return cls(row.id, row.username, row.display_name, Role(row.role), row.locale,
+                   row.disabled_at is not None)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A live session and its user. ``token_hash`` keys the CSRF token (never the cookie)."""
+
+    id: int
+    token_hash: str
+    user: UserInfo
+    expires_at: datetime
+
+
+class Accounts:
+    """Users and page sessions over the daemon's store (tables ``users`` and ``sessions``)."""
+
+    def __init__(self, store: Store, *, hasher: PasswordHasher | None = None) -> None:
+        self.store = store
+        self.clock = store.clock
+        self.hasher = hasher if hasher is not None else PasswordHasher()  # argon2id
+        # Verifying against this when the user is unknown keeps the answer time the same.
+        self._dummy_hash = self.hasher.hash("not a password of anyone")
+
+    # -- users ----------------------------------------------------------------------
+    def create_user(
+        self, username: str, password: str, role: Role | str, *,
+        display_name: str = "", locale: str = "zh-CN",
+    ) -> UserInfo:  # fmt: skip
+        """Create a user; :class:`InvalidUser` or :class:`UserExists`."""
+        _check_username(username)
+        _check_password(password)
+        _check_locale(locale)
+        try:
+            role = Role(role)
+        except ValueError:
+            raise InvalidUser(f"role {role!r}: one of admin, technician, viewer") from None
+        if self._row(username) is not None:
+            raise UserExists(f"user {username!r} exists")
+        row = User(
+            username=username, display_name=display_name, role=role.value, locale=locale,
+            password_hash=self.hasher.hash(password), created_at=self.clock.now(),
+        )  # fmt: skip
+        with self.store._write() as session:
+            session.add(row)
+        return UserInfo.of(row)
+
+    def users(self) -> list[UserInfo]:
+        with self.store._read() as session:
+            rows = session.exec(select(User).order_by(col(User.id))).all()
+        return [UserInfo.of(r) for r in rows]
+
+    def user(self, username: str) -> UserInfo:
+        row = self._row(username)
+        if row is None:
+            raise UnknownUser(f"no user {username!r}")
+        return UserInfo.of(row)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Change a password and end every session of the user."""
+        _check_password(password)
+        new_hash = self.hasher.hash(password)
+        self._update(username, lambda row: setattr(row, "password_hash", new_hash))
+        self._revoke_all(username)
+
+    def disable(self, username: str) -> None:
+        """The user can no longer log in; their sessions end now."""
+        now = self.clock.now()
+        self._update(username, lambda row: setattr(row, "disabled_at", row.disabled_at or now))
+        self._revoke_all(username)
+
+    def set_locale(self, username: str, locale: str) -> None:
+        _check_locale(locale)
+        self._update(username, lambda row: setattr(row, "locale", locale))
+
+    def verify_password(self, username: str, password: str) -> UserInfo:
+        """The user if the password is right and the user enabled; else :class:`LoginFailed`."""
+        row = self._row(username)
+        try:
+            self.hasher.verify(row.password_hash if row else self._dummy_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise LoginFailed("wrong username or password") from None
+        if row is None or row.disabled_at is not None:
+            raise LoginFailed("wrong username or password")
+        if self.hasher.check_needs_rehash(row.password_hash):  # parameters raised since
+            new_hash = self.hasher.hash(password)
+            self._update(username, lambda r: setattr(r, "password_hash", new_hash))
+        return UserInfo.of(row)
+
+    # -- sessions -------------------------------------------------------------------
+    def open_session(self, user: UserInfo) -> tuple[str, SessionInfo]:
+        """A new session: ``(cookie value, info)``; the cookie value is not kept."""
+        plaintext = new_token()
+        now = self.clock.now()
+        row = UserSession(
+            token_hash=hash_token(plaintext), user_id=user.id, created_at=now,
+            expires_at=now + ABSOLUTE, last_seen_at=now,
+        )  # fmt: skip
+        with self.store._write() as session:
+            session.add(row)
+        assert row.id is not None
+        return plaintext, SessionInfo(row.id, row.token_hash, user, row.expires_at)
+
+    def session(self, plaintext: str) -> SessionInfo:
+        """The live session of a cookie value; :class:`InvalidSession` if unknown, ended or idle."""
+        digest = hash_token(plaintext)
+        with self.store._read() as session:
+            found = session.exec(
+                select(UserSession, User)
+                .join(User, col(User.id) == col(UserSession.user_id))
+                .where(col(UserSession.token_hash) == digest)
+            ).one_or_none()
+        if found is None:
+            raise InvalidSession("unknown session")
+        row, user = found
+        now = self.clock.now()
+        seen = row.last_seen_at or row.created_at
+        if row.revoked_at is not None or user.disabled_at is not None:
+            raise InvalidSession("session ended")
+        if now >= row.expires_at or now - seen >= IDLE:
+            raise InvalidSession("session expired")
+        if now - seen >= TOUCH_EVERY:
+            with self.store._write() as write:
+                stored = write.get(UserSession, row.id)
+                if stored is not None:
+                    stored.last_seen_at = now
+                    write.add(stored)
+        assert row.id is not None
+        return SessionInfo(row.id, row.token_hash, UserInfo.of(user), row.expires_at)
+
+    def close_session(self, plaintext: str) -> None:
+        """Logout: the session ends now (unknown values are ignored)."""
+        digest = hash_token(plaintext)
+        with self.store._write() as session:
+            row = session.exec(
+                select(UserSession).where(col(UserSession.token_hash) == digest)
+            ).one_or_none()
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = self.clock.now()
+                session.add(row)
+
+    # -- helpers --------------------------------------------------------------------
+    def _row(self, username: str) -> User | None:
+        with self.store._read() as session:
+            return session.exec(select(User).where(col(User.username) == username)).one_or_none()
+
+    def _update(self, username: str, change: Callable[[User], None]) -> None:
+        with self.store._write() as session:
+            row = session.exec(select(User).where(col(User.username) == username)).one_or_none()
+            if row is None:
+                raise UnknownUser(f"no user {username!r}")
+            change(row)
+            session.add(row)
+
+    def _revoke_all(self, username: str) -> None:
+        user = self.user(username)
+        now = self.clock.now()
+        with self.store._write() as session:
+            rows = session.exec(
+                select(UserSession).where(
+                    col(UserSession.user_id) == user.id, col(UserSession.revoked_at).is_(None)
+                )
+            ).all()
+            for row in rows:
+                row.revoked_at = now
+                session.add(row)
+
+
+def _check_username(username: str) -> None:
+    if not _USERNAME.match(username):
+        raise InvalidUser(
+            f"username {username!r}: 2-32 characters, lower-case letters, digits, '.', '_', '-', "
+            "starting with a letter"
+        )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidUser(f"password: at least {MIN_PASSWORD_CHARS} characters")
+    if password.strip() != password:
+        raise InvalidUser("password: no leading or trailing spaces")
+
+
+def _check_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise InvalidUser(f"locale {locale!r}: one of {', '.join(LOCALES)}")
+
+
+class LoginLimiter:
+    """Failed logins per remote address and per username over a sliding window, in memory.
+
+    A username locks after ``per_user`` failures within ``window_s`` (slows guessing one
+    account from many addresses); an address after ``per_address`` (slows trying many
+    accounts from one machine). A success clears the username's count. In memory on
+    purpose: a restart forgives, and nothing is written per attempt.
+    """
+
+    def __init__(
+        self, *, per_user: int = 5, per_address: int = 20, window_s: float = 300.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self.per_user = per_user
+        self.per_address = per_address
+        self.window_s = window_s
+        self._now = now
+        self._fails: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, address: str, username: str) -> None:
+        """Raise :class:`TooManyAttempts` if either key is over its limit."""
+        with self._lock:
+            now = self._now()
+            limits = ((f"a:{address}", self.per_address), (f"u:{username}", self.per_user))
+            for key, limit in limits:
+                fails = self._recent(key, now)
+                if len(fails) >= limit:
+                    raise TooManyAttempts(max(1.0, fails[0] + self.window_s - now))
+
+    def failed(self, address: str, username: str) -> None:
+        with self._lock:
+            now = self._now()
+            for key in (f"a:{address}", f"u:{username}"):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._fails.pop(f"u:{username}", None)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        if len(self._fails) > MAX_TRACKED and key not in self._fails:
+            # Random usernames must not grow memory without bound: forget quiet keys.
+            for old in [k for k, v in self._fails.items() if not v or v[-1] <= now - self.window_s]:
+                del self._fails[old]
+        fails = self._fails.setdefault(key, deque())
+        while fails and fails[0] <= now - self.window_s:
+            fails.popleft()
+        return fails
