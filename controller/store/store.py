@@ -31,6 +31,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from controller.clock import Clock, SystemClock
 from controller.store import exports as _exports
+from controller.store import migrate
 from controller.store.buffer import BufferStats, ReadingBuffer
 from controller.store.engine import IMMEDIATE, make_engine, sqlite_pragmas
 from controller.store.errors import (
@@ -195,7 +196,14 @@ class Store:
                     found=found,
                     expected=SCHEMA_VERSION,
                 )
+            state = migrate.check(conn, self._where())  # refuses a revision from a newer qanat
+            if state is migrate.SchemaState.LEGACY:
+                migrate.stamp(conn, migrate.BASELINE)  # made before migrations existed
+            if state in (migrate.SchemaState.LEGACY, migrate.SchemaState.PENDING):
+                migrate.upgrade(conn)
             SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in _TABLES])  # type: ignore[attr-defined]
+            if state is migrate.SchemaState.FRESH:
+                migrate.stamp(conn, migrate.HEAD)
             if found is None:
                 session.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=self.clock.now()))
 
