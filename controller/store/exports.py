@@ -7,25 +7,28 @@ acknowledged counts, so a second office that stops pulling holds retention back 
 its acknowledgement row is removed — the safe side: a full card is an alarm, a purged
 unpulled row is a silent loss.
 
-Pages are read with SQLAlchemy Core (tuples, not ORM objects): the export streams up to
-millions of rows and ORM identity bookkeeping would cost more than the query.
+Pages are plain tuples, not ORM objects: the export streams up to millions of rows and
+ORM bookkeeping would cost more than the query. On SQLite (the box) a page is one plain
+SQL read with times rewritten to ISO text by SQLite; other backends go through Core.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, func
+from sqlalchemy import JSON, Boolean, Column, Connection, Table, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from controller.store.errors import StoreError
 from controller.store.tables import ExportAck
+from controller.store.types import UTCDateTime
 
-__all__ = ["AckBeyondEnd", "UnknownExportTable", "ack", "acked_up_to", "page", "table_of"]
+__all__ = ["AckBeyondEnd", "UnknownExportTable", "ack", "acked_up_to", "bounds", "page", "table_of"]
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -42,9 +45,7 @@ def table_of(tables: dict[str, type[SQLModel]], name: str) -> Table:
     """The Core table behind export table ``name``; :class:`UnknownExportTable` otherwise."""
     model = tables.get(name)
     if model is None:
-        raise UnknownExportTable(
-            f"unknown export table {name!r} (one of {', '.join(tables)})"
-        )
+        raise UnknownExportTable(f"unknown export table {name!r} (one of {', '.join(tables)})")
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
 
@@ -55,21 +56,128 @@ def page(
     after_id: int,
     limit: int,
     ids: Sequence[int] | None = None,
+    until_id: int | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and up to ``limit`` rows with ``id > after_id`` (or ``id in ids``), by id.
+    """Column names and up to ``limit`` rows with ``id > after_id`` (and ``id <= until_id``,
+    and ``id in ids`` when given), by id.
 
-    Values come typed as the columns declare them (aware UTC datetimes, dates, dicts).
+    Values are export-ready: times as ISO 8601 UTC text (``2026-05-14T06:30:00+00:00``,
+    microseconds only when not zero, as :meth:`datetime.isoformat`), dates as
+    ``YYYY-MM-DD``, JSON columns as dicts, booleans as bool, numbers and text as stored.
     """
+    with read() as session:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            return _sqlite_page(conn, table, after_id, limit, ids, until_id)
+        return _core_page(conn, table, after_id, limit, ids, until_id)
+
+
+def _core_page(
+    conn: Connection,
+    table: Table,
+    after_id: int,
+    limit: int,
+    ids: Sequence[int] | None,
+    until_id: int | None,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Any backend: typed values through SQLAlchemy, then to export form in Python."""
     id_col: Column[Any] = table.c.id
     query = sa_select(table).where(id_col > after_id)
     if ids is not None:
         query = query.where(id_col.in_(list(ids)))
-    query = query.order_by(id_col).limit(limit)
-    with read() as session:
-        result = session.connection().execute(query)
-        names = list(result.keys())
-        rows = [tuple(r) for r in result]
+    if until_id is not None:
+        query = query.where(id_col <= until_id)
+    result = conn.execute(query.order_by(id_col).limit(limit))
+    names = list(result.keys())
+    rows = [tuple(_export_value(v) for v in r) for r in result]
     return names, rows
+
+
+def _export_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# SQLite keeps UTCDateTime as naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff"; rewriting it to
+# ISO in SQL saves parsing and formatting a datetime per value (a third of export time).
+_SQLITE_ISO = (
+    "CASE WHEN {c} IS NULL THEN NULL"
+    " WHEN substr({c}, 21) IN ('', '000000') THEN substr({c}, 1, 10) || 'T' || substr({c}, 12, 8)"
+    " || '+00:00' ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12) || '+00:00' END"
+)
+
+
+def _sqlite_page(
+    conn: Connection,
+    table: Table,
+    after_id: int,
+    limit: int,
+    ids: Sequence[int] | None,
+    until_id: int | None,
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """SQLite fast path: one plain SQL read, times made ISO by SQLite itself."""
+    quote = conn.dialect.identifier_preparer.quote
+    exprs: list[str] = []
+    fixes: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, column in enumerate(table.columns):
+        name = quote(column.name)
+        if isinstance(column.type, UTCDateTime):
+            exprs.append(_SQLITE_ISO.format(c=name))
+        else:
+            exprs.append(name)
+        if isinstance(column.type, JSON):
+            fixes.append((i, _json_value))
+        elif isinstance(column.type, Boolean):
+            fixes.append((i, _bool_value))
+    sql = f"SELECT {', '.join(exprs)} FROM {quote(table.name)} WHERE id > ?"
+    params: list[Any] = [after_id]
+    if ids is not None:
+        sql += f" AND id IN ({', '.join('?' * len(ids))})"
+        params.extend(int(i) for i in ids)
+    if until_id is not None:
+        sql += " AND id <= ?"
+        params.append(until_id)
+    sql += " ORDER BY id LIMIT ?"
+    params.append(limit)
+    # The DBAPI cursor itself: SQLAlchemy's result wrapper would cost a third of the read.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        rows: list[tuple[Any, ...]] = cursor.execute(sql, params).fetchall()
+    finally:
+        cursor.close()
+    if fixes:
+        rows = [_fix(r, fixes) for r in rows]
+    return [c.name for c in table.columns], rows
+
+
+def _fix(row: tuple[Any, ...], fixes: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, fn in fixes:
+        values[i] = fn(values[i])
+    return tuple(values)
+
+
+def _json_value(text: Any) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _bool_value(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def bounds(read: Transaction, table: Table, after_id: int, limit: int) -> tuple[int, int]:
+    """``(count, last_id)`` of the first ``limit`` rows with ``id > after_id``.
+
+    ``last_id`` is ``after_id`` when there are none. An export response is bounded by it,
+    so its ``next`` cursor can be sent before the rows are (ids only grow).
+    """
+    id_col: Column[Any] = table.c.id
+    first = sa_select(id_col).where(id_col > after_id).order_by(id_col).limit(limit).subquery()
+    query = sa_select(func.count(), func.max(first.c.id))
+    with read() as session:
+        count, last = session.connection().execute(query).one()
+    return int(count), int(last) if last is not None else after_id
 
 
 def ack(

@@ -703,12 +703,21 @@ class Store:
         return out
 
     def export_page(
-        self, table: str, after_id: int, limit: int, ids: Sequence[int] | None = None
+        self,
+        table: str,
+        after_id: int,
+        limit: int,
+        ids: Sequence[int] | None = None,
+        until_id: int | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Column names and rows (Core tuples) of an export table, by id (see exports.page)."""
-        return _exports.page(
-            self._read, _exports.table_of(EXPORT_TABLES, table), after_id, limit, ids
-        )
+        """Column names and export-ready rows of an export table, by id (see exports.page)."""
+        model = _exports.table_of(EXPORT_TABLES, table)
+        return _exports.page(self._read, model, after_id, limit, ids, until_id)
+
+    def export_bounds(self, table: str, after_id: int, limit: int) -> tuple[int, int]:
+        """``(count, last_id)`` of the next ``limit`` rows after ``after_id`` (exports.bounds)."""
+        model = _exports.table_of(EXPORT_TABLES, table)
+        return _exports.bounds(self._read, model, after_id, limit)
 
     def ack_export(self, table: str, reader: str, last_id: int) -> int:
         """Record that ``reader`` has stored ``table`` up to ``last_id`` (see exports.ack)."""
