@@ -22,19 +22,29 @@ the same ``step(dt_s)`` interface:
 * tanks feeding the injector (or the irrigation) drop as they are drawn.
 
 Deterministic for a given ``seed`` and sequence of steps.
+
+With a :class:`SeasonTruth` (``physics=``) the field becomes the season simulation's truth:
+probe moisture comes from each zone's layered soil (:mod:`drivers.sim.soilphysics`, the
+layer at the probe's depth, with a fixed calibration offset per probe and reading noise),
+the weather station publishes the weather series (:mod:`drivers.sim.weathergen`) with sensor
+noise and a cumulative rain counter, and every zone-day's water in and out is kept in
+:attr:`SeasonTruth.daily`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from drivers.sim.device import VirtualDevice
+from drivers.sim.soilphysics import CropTruth, DayTotals, SoilColumn, step_zone
+from drivers.sim.weathergen import WeatherSeries
 
-__all__ = ["FieldWiring", "Output", "SimField", "TankWiring", "ZoneWiring"]
+__all__ = ["FieldWiring", "Output", "SeasonTruth", "SimField", "TankWiring", "ZoneWiring"]
 
 # Probe moisture response (volumetric %, per second).
 THETA_SAT_PCT = 42.0
@@ -78,6 +88,8 @@ class ZoneWiring:
     probes: tuple[str, ...] = ()
     flow_meter: str | None = None
     initial_moisture_pct: float = 22.0
+    area_m2: float | None = None  # needed with a SeasonTruth: applied m³ → mm
+    probe_depths_m: tuple[float, ...] = ()  # one per probe; default 0.2 m
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +126,34 @@ class FieldWiring:
     water_ec_ms_cm: float = 0.6
 
 
+PROBE_NOISE_PCT = 0.4  # reading noise, volumetric %, 1 sigma
+PROBE_OFFSET_PCT = 1.0  # calibration offset per probe, drawn once, ±1 sigma
+WEATHER_NOISE = {"air_temperature": 0.2, "humidity": 2.0, "wind_speed": 0.2}
+
+
+@dataclass
+class SeasonTruth:
+    """The season simulation's truth behind the field (see the module docstring).
+
+    ``start`` is the local date and time at step 0; ``et0_mm`` the true daily reference ET by
+    local date; ``soils`` and ``crops`` per zone name. :attr:`daily` fills as the field steps.
+    """
+
+    start: dt.datetime
+    weather: WeatherSeries
+    et0_mm: Mapping[dt.date, float]
+    soils: Mapping[str, SoilColumn]
+    crops: Mapping[str, CropTruth]
+    daily: dict[str, list[DayTotals]] = field(default_factory=dict)
+    rain_total_mm: float = 0.0
+
+    def totals(self, zone: str, date: dt.date) -> DayTotals:
+        days = self.daily.setdefault(zone, [])
+        if not days or days[-1].date != date:
+            days.append(DayTotals(date))
+        return days[-1]
+
+
 class SimField:
     """The field state behind the simulated devices; advance it with :meth:`step`."""
 
@@ -123,13 +163,20 @@ class SimField:
         devices: Mapping[str, VirtualDevice] | Iterable[VirtualDevice],
         *,
         seed: int = 0,
+        physics: SeasonTruth | None = None,
     ) -> None:
         self.wiring = wiring
+        self.physics = physics
         self.devices = (
             dict(devices) if isinstance(devices, Mapping) else {d.name: d for d in devices}
         )
         _validate(wiring, self.devices)
+        if physics is not None:
+            _validate_physics(wiring, physics)
         self._rng = random.Random(seed)
+        self._probe_offset = {
+            p: self._rng.gauss(0, PROBE_OFFSET_PCT) for z in wiring.zones for p in z.probes
+        }
         self.elapsed_s = 0.0
         self.flow_m3h = 0.0
         self.total_m3 = 0.0
@@ -180,7 +227,10 @@ class SimField:
             share = zone.nominal_flow_m3h * noise if zone in watered else 0.0
             self._zone_flow_m3h[zone.name] = max(0.0, share)
             self._zone_total_m3[zone.name] += self._zone_flow_m3h[zone.name] * dt_s / 3600
-        self._step_moisture(dt_s, {z.name for z in watered} if self.flow_m3h > 0 else set())
+        if self.physics is not None:
+            self._step_truth(dt_s)
+        else:
+            self._step_moisture(dt_s, {z.name for z in watered} if self.flow_m3h > 0 else set())
         injecting_l_h = self._injection_l_h()
         self._step_fertigation(dt_s, injecting_l_h)
         self._step_tanks(dt_s, injecting_l_h)
@@ -198,6 +248,37 @@ class SimField:
                 rate = DRYING_RATE_PER_S * (0.3 + 1.7 * day)  # evaporation mostly by day
                 theta -= (theta - THETA_WP_PCT) * (1 - math.exp(-rate * dt_s))
             self._moisture[zone.name] = theta
+
+    @property
+    def local_time(self) -> dt.datetime:
+        """Local (naive) date and time now; only with a :class:`SeasonTruth`."""
+        if self.physics is None:
+            raise ValueError("local_time needs a SeasonTruth (physics=)")
+        return self.physics.start + dt.timedelta(seconds=self.elapsed_s)
+
+    def _step_truth(self, dt_s: float) -> None:
+        """Soil water of every zone over the step just taken, split at local midnight."""
+        truth = self.physics
+        assert truth is not None
+        end = self.local_time
+        t = end - dt.timedelta(seconds=dt_s)
+        while t < end:
+            midnight = dt.datetime.combine(t.date() + dt.timedelta(days=1), dt.time())
+            t1 = min(end, midnight)
+            h0 = t.hour + t.minute / 60 + (t.second + t.microsecond / 1e6) / 3600
+            h1 = h0 + (t1 - t).total_seconds() / 3600
+            frac = (t1 - t).total_seconds() / dt_s
+            rain = truth.weather.rain_between(t.date(), h0, h1)
+            truth.rain_total_mm += rain
+            for zone in self.wiring.zones:
+                # Water of the step's flow (m³/h over its seconds), spread over the zone.
+                m3 = self._zone_flow_m3h[zone.name] * dt_s / 3600 * frac
+                step_zone(
+                    truth.soils[zone.name], truth.crops[zone.name],
+                    truth.totals(zone.name, t.date()), et0_day_mm=truth.et0_mm.get(t.date(), 0.0),
+                    h0=h0, h1=h1, water_mm=m3 / (zone.area_m2 or 1.0) * 1000.0, rain_mm=rain,
+                )  # fmt: skip
+            t = t1
 
     def _injection_l_h(self) -> float:
         """Stock solution injected now (L/h): the injector runs and water flows."""
@@ -278,11 +359,35 @@ class SimField:
             self._put(tank.device, "level", self._tank_m[tank.device])
         soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
         for zone in w.zones:
-            for probe in zone.probes:
-                self._put(probe, "moisture", self._moisture[zone.name])
+            for i, probe in enumerate(zone.probes):
+                self._put(probe, "moisture", self._probe_pct(zone, i))
                 self._put(probe, "temperature", soil_temp_c, optional=True)
         if w.weather_station is not None:
-            self._publish_weather(w.weather_station)
+            if self.physics is not None:
+                self._publish_series_weather(w.weather_station, self.physics)
+            else:
+                self._publish_weather(w.weather_station)
+
+    def _probe_pct(self, zone: ZoneWiring, i: int) -> float:
+        if self.physics is None:
+            return self._moisture[zone.name]
+        depth = zone.probe_depths_m[i] if i < len(zone.probe_depths_m) else 0.2
+        theta = self.physics.soils[zone.name].theta_at(depth) * 100.0
+        return theta + self._probe_offset[zone.probes[i]] + self._rng.gauss(0, PROBE_NOISE_PCT)
+
+    def _publish_series_weather(self, name: str, truth: SeasonTruth) -> None:
+        local = self.local_time
+        hour = local.hour + local.minute / 60 + local.second / 3600
+        wx = truth.weather.hour(local.date(), hour)
+        noise = {k: self._rng.gauss(0, sd) for k, sd in WEATHER_NOISE.items()}
+        self._put(name, "air_temperature", wx.t_c + noise["air_temperature"])
+        self._put(name, "humidity", min(100.0, wx.rh_pct + noise["humidity"]))
+        self._put(name, "wind_speed", max(0.0, wx.wind_m_s + noise["wind_speed"]))
+        self._put(name, "solar_radiation", wx.solar_w_m2, optional=True)
+        self._put(name, "illuminance", LUX_PER_W_M2 * wx.solar_w_m2, optional=True)
+        self._put(name, "pressure", 850.0, optional=True)  # ~1500 m a.s.l.
+        self._put(name, "rain", truth.rain_total_mm, optional=True)
+        self._put(name, "rain_intensity", wx.rain_mm_h, optional=True)
 
     def _put_meter(self, meter: str, flow_m3h: float, total_m3: float) -> None:
         """Flow and totalizer; a meter with ``total_fraction`` keeps whole m³ in ``total``."""
@@ -320,6 +425,20 @@ class SimField:
 
     def _on(self, output: Output | None) -> bool:
         return output is None or bool(self.devices[output.device].get(output.point))
+
+
+def _validate_physics(wiring: FieldWiring, truth: SeasonTruth) -> None:
+    """Refuse a truth that misses a zone's soil, crop or area."""
+    problems = []
+    for i, zone in enumerate(wiring.zones):
+        if zone.name not in truth.soils:
+            problems.append(f"zones[{i}]: no soil for zone {zone.name!r} in the season truth")
+        if zone.name not in truth.crops:
+            problems.append(f"zones[{i}]: no crop for zone {zone.name!r} in the season truth")
+        if not (zone.area_m2 or 0) > 0:
+            problems.append(f"zones[{i}].area_m2: needed (positive) with a season truth")
+    if problems:
+        raise ValueError("\n".join(problems))
 
 
 def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None:
