@@ -16,6 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
+from controller import notify
 from controller.clock import SystemClock
 from controller.config import SiteConfig
 from controller.control import DaemonService
@@ -67,6 +68,8 @@ def run_daemon(
                 uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
             )
             announce = f"qanat {site.site.id}: API on http://{host}:{port}/api/v1"
+            notify.ready()  # every output is off and read back: daemon.start() has returned
+            notify.status(announce)
             threading.Thread(
                 target=_announce_when_listening, args=(server, announce, banner), daemon=True
             ).start()
@@ -84,6 +87,7 @@ def run_daemon(
                 print(f"cannot listen on {host}:{port}", file=sys.stderr)
                 return 1
         finally:
+            notify.stopping()
             daemon.stop()
     return 0
 
