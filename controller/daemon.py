@@ -26,10 +26,12 @@ from apscheduler.triggers.cron import CronTrigger
 from controller.agronomy import Agronomy, ForecastDay, PlannedRun
 from controller.clock import Clock
 from controller.config import SiteConfig
+from controller.failsafe import FailSafeError, verify_failsafe
 from controller.fertplan import FertRun, attach_recipes
 from controller.fieldio import FieldIO
 from controller.headworks import HeadWorks
 from controller.live import LiveState
+from controller.notify import WatchdogPinger
 from controller.outputs import Outputs
 from controller.poller import Poller
 from controller.safety import Supervisor
@@ -91,6 +93,7 @@ class Daemon:
         self._control_lock = threading.Lock()
         self.ready = threading.Event()
         self._fail_safe_latched = False
+        self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
 
     # -- life cycle -------------------------------------------------------------
     def make_safe(self) -> None:
@@ -99,7 +102,11 @@ class Daemon:
         for attempt in range(STARTUP_OFF_ATTEMPTS):
             failures = dict(self.outputs.all_off())
             if not failures:
-                return
+                try:
+                    verify_failsafe(self.site, self.fieldio)  # the relay modules' own leases
+                    return
+                except FailSafeError as exc:
+                    failures = {"failsafe": exc}
             log.warning("start-up: outputs not yet off (attempt %d): %s", attempt + 1, failures)
             self.clock.sleep(min(2.0**attempt, 8.0))
         detail = "; ".join(f"{role}: {exc}" for role, exc in failures.items())
@@ -176,6 +183,7 @@ class Daemon:
                 self._start_due_runs(now)
                 self.headworks.tick(now)  # after starts: a fertigation run just started defers it
                 self.supervisor.check(now)
+                self._watchdog.tick()
             except Exception as exc:  # the control loop must survive anything, water off
                 log.exception("control loop error")
                 try:
