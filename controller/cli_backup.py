@@ -1,0 +1,216 @@
+"""``qanat backup`` and ``qanat restore``: the data directory (and config) as one archive.
+
+    qanat backup --data-dir /var/lib/qanat [--config-dir /etc/qanat] OUT.tar.gz
+    qanat restore IN.tar.gz --data-dir /var/lib/qanat [--config-dir DIR] [--force]
+
+Backup is safe while the daemon runs: the database is copied with SQLite's
+online backup API (one consistent snapshot, whatever the daemon commits
+meanwhile; WAL readers never block its writer), never by copying the file.
+The archive holds ``qanat.db``, ``manifest.json`` (when, from where, the
+schema revision) and, if given, the config directory under ``config/``. It is
+written beside ``OUT`` and renamed into place, so a full disk never leaves a
+truncated archive under the final name.
+
+Restore refuses a data directory that already holds files unless ``--force``,
+and refuses an archive whose database does not open, fails SQLite's
+integrity check, or was made by a newer qanat (schema revision unknown
+here). The daemon must be stopped first (``systemctl stop qanat``).
+
+One module serves both commands (they share the archive layout); which one
+runs is the subcommand's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from controller.store import StoreError
+from controller.store.migrate import check, current_revision
+
+__all__ = ["BackupError", "BackupReport", "backup", "restore"]
+
+HELP = "back up the data directory (and config) while the daemon runs; restore it"
+
+DB_NAME = "qanat.db"
+MANIFEST = "manifest.json"
+CONFIG_PREFIX = "config"
+_DB_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+class BackupError(Exception):
+    """A backup or restore that could not be done; the message names the file and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupReport:
+    archive: Path
+    db_bytes: int
+    config_files: int
+    revision: str | None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    if parser.prog.split()[-1] == "restore":
+        parser.add_argument("archive", type=Path, metavar="IN.tar.gz")
+        parser.add_argument("--data-dir", type=Path, required=True)
+        parser.add_argument("--config-dir", type=Path, help="also restore the config here")
+        parser.add_argument("--force", action="store_true", help="replace existing data")
+    else:
+        parser.add_argument("out", type=Path, metavar="OUT.tar.gz")
+        parser.add_argument("--data-dir", type=Path, required=True)
+        parser.add_argument("--config-dir", type=Path, help="include this config directory")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "restore":
+            restore(args.archive, args.data_dir, config_dir=args.config_dir, force=args.force)
+            print(f"restored {args.archive} into {args.data_dir}")
+        else:
+            report = backup(args.data_dir, args.out, config_dir=args.config_dir)
+            print(
+                f"{report.archive}: database {report.db_bytes} bytes "
+                f"(revision {report.revision}), {report.config_files} config files"
+            )
+    except BackupError as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# -- backup ----------------------------------------------------------------------
+
+
+def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> BackupReport:
+    """Write ``out`` (tar.gz) with a consistent copy of the database and the config."""
+    source = data_dir / DB_NAME
+    if not source.is_file():
+        raise BackupError(f"{source}: no database to back up")
+    if config_dir is not None and not config_dir.is_dir():
+        raise BackupError(f"{config_dir}: not a directory")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".qanat-backup-") as tmp:
+        snapshot = Path(tmp) / DB_NAME
+        _snapshot(source, snapshot)
+        revision = _revision(snapshot)
+        manifest = {
+            "made_at": datetime.now(UTC).isoformat(),
+            "data_dir": str(data_dir.resolve()),
+            "schema_revision": revision,
+            "config_dir": str(config_dir.resolve()) if config_dir else None,
+        }
+        (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        partial = Path(tmp) / "archive.tar.gz"
+        config_files = 0
+        with tarfile.open(partial, "w:gz") as tar:
+            tar.add(snapshot, DB_NAME)
+            tar.add(Path(tmp) / MANIFEST, MANIFEST)
+            if config_dir is not None:
+                for path in sorted(p for p in config_dir.rglob("*") if p.is_file()):
+                    tar.add(path, f"{CONFIG_PREFIX}/{path.relative_to(config_dir)}")
+                    config_files += 1
+        os.replace(partial, out)
+    return BackupReport(out, snapshot_size(out), config_files, revision)
+
+
+def snapshot_size(archive: Path) -> int:
+    with tarfile.open(archive, "r:gz") as tar:
+        return tar.getmember(DB_NAME).size
+
+
+def _snapshot(source: Path, target: Path) -> None:
+    """SQLite online backup: one consistent copy while other connections write."""
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{source}: online backup failed: {exc}") from exc
+
+
+def _revision(db: Path) -> str | None:
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            return current_revision(conn)
+    finally:
+        engine.dispose()
+
+
+# -- restore ---------------------------------------------------------------------
+
+
+def restore(
+    archive: Path, data_dir: Path, *, config_dir: Path | None = None, force: bool = False
+) -> None:
+    """Put ``archive``'s database (and config) in place after verifying it."""
+    if not archive.is_file():
+        raise BackupError(f"{archive}: no such archive")
+    existing = [p.name for p in data_dir.iterdir()] if data_dir.is_dir() else []
+    if existing and not force:
+        raise BackupError(
+            f"{data_dir} is not empty ({', '.join(sorted(existing)[:5])}); "
+            "stop the daemon and use --force to replace its data"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".qanat-restore-") as tmp:
+        staging = Path(tmp)
+        _extract(archive, staging)
+        db = staging / DB_NAME
+        if not db.is_file():
+            raise BackupError(f"{archive}: no {DB_NAME} in the archive")
+        _verify(db, archive)
+        for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
+            (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
+        os.replace(db, data_dir / DB_NAME)
+        config = staging / CONFIG_PREFIX
+        if config_dir is not None and config.is_dir():
+            shutil.copytree(config, config_dir, dirs_exist_ok=True)
+
+
+def _extract(archive: Path, target: Path) -> None:
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(target, filter="data")  # no absolute paths, links out, devices
+    except (tarfile.TarError, OSError) as exc:
+        raise BackupError(f"{archive}: unreadable archive: {exc}") from exc
+
+
+def _verify(db: Path, archive: Path) -> None:
+    """The database opens, passes integrity_check, and its schema is not from a newer qanat."""
+    try:
+        raw = sqlite3.connect(db)
+        try:
+            result = raw.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            raw.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{archive}: the database does not open: {exc}") from exc
+    if result != "ok":
+        raise BackupError(f"{archive}: the database fails its integrity check: {result}")
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            check(conn, f"{archive}:{DB_NAME}")
+    except StoreError as exc:
+        raise BackupError(str(exc)) from exc
+    finally:
+        engine.dispose()
