@@ -23,6 +23,10 @@ COMMANDS: dict[str, str] = {
     "poll": "controller.cli_poll",
     "et0": "controller.cli_et0",
     "token": "controller.cli_token",
+    "warmup": "controller.cli_warmup",
+    "outputs-off": "controller.cli_outputs_off",
+    "backup": "controller.cli_backup",
+    "restore": "controller.cli_backup",
     "user": "controller.cli_user",
     # Commands that serve HTTP live with the web layer (web imports controller, never
     # the reverse); they are named here only as module paths.
@@ -36,6 +40,10 @@ _HELP: dict[str, str] = {
     "poll": "read every device of a site once or continuously (commissioning)",
     "et0": "reference evapotranspiration from a weather CSV",
     "token": "create, list or revoke API tokens",
+    "warmup": "compile the models' numba kernels into NUMBA_CACHE_DIR (run at install)",
+    "outputs-off": "switch every output off and verify; non-zero if any is not off",
+    "backup": "back up the database (online, consistent) and the config to a tar.gz",
+    "restore": "restore a backup into an empty (or --force) data directory",
     "user": "add, list or disable users of the local pages; change a password",
     "run": "the daemon and its HTTP API",
     "demo": "simulated demo field + daemon + API in one command",
