@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from web.api.routes import alarms, history, site, zones
+from web.api.routes import alarms, export, history, site, zones
 
 __all__ = ["API_PREFIX", "api_router"]
 
@@ -11,3 +11,4 @@ API_PREFIX = "/api/v1"
 api_router = APIRouter(prefix=API_PREFIX)
 for _module in (site, zones, history, alarms):
     api_router.include_router(_module.router)
+api_router.include_router(export.router)

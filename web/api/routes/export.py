@@ -1,0 +1,125 @@
+"""Export of the box's logs to the central office, by id cursor, streamed.
+
+``GET /export/{table}?after=ID&limit=N`` answers the rows with ``id > ID`` in id order,
+at most ``N``: NDJSON (default) or CSV (``format=csv``), gzip when the client accepts it.
+When the page is full, ``Link: <...?after=LAST&limit=N>; rel="next"`` points to the
+next one; ``X-Last-Id`` is always the cursor to keep (``after`` when nothing came).
+``?ids=3,9`` re-reads given rows (runs and latched events change after insert).
+``POST /export/{table}/ack`` records that the caller (by token name) has stored the
+table up to ``last_id``; retention on the box deletes only below every acknowledgement.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from controller.export import MAX_IDS, TABLES, iter_pages
+from controller.store import Store
+from controller.store.exports import AckBeyondEnd
+from web.api.export_format import Page, csv_chunks, gzip_chunks, ndjson_chunks
+from web.deps import StoreDep, ViewerToken
+
+__all__ = ["ExportTable", "router"]
+
+router = APIRouter(prefix="/export", tags=["export"])
+
+ExportTable = enum.StrEnum("ExportTable", {name: name for name in TABLES})  # type: ignore[misc]
+
+PAGE_ROWS = 5000  # rows per store read and per chunk sent
+MAX_LIMIT = 1_000_000
+
+
+class AckIn(BaseModel):
+    last_id: int = Field(ge=0, description="highest id of this table the reader has stored")
+
+
+class AckOut(BaseModel):
+    table: str
+    reader: str
+    acked_id: int
+
+
+def _ids(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        ids = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise HTTPException(422, "ids: comma-separated integers expected") from None
+    if len(ids) > MAX_IDS:
+        raise HTTPException(422, f"ids: at most {MAX_IDS} per request, got {len(ids)}")
+    return ids
+
+
+def _next_link(request: Request, last_id: int, limit: int, fmt: str) -> str:
+    query = {"after": last_id, "limit": limit} | ({"format": fmt} if fmt != "ndjson" else {})
+    return f'<{request.url.path}?{urlencode(query)}>; rel="next"'
+
+
+def _pages(
+    store: Store, table: str, after: int, limit: int, ids: list[int] | None, until: int | None
+) -> Iterator[Page]:
+    return iter_pages(store, table, after, limit, PAGE_ROWS, ids, until)
+
+
+@router.get(
+    "/{table}",
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+    response_class=StreamingResponse,
+)
+def export_rows(
+    table: ExportTable,
+    request: Request,
+    store: StoreDep,
+    _: ViewerToken,
+    after: Annotated[int, Query(ge=0, description="rows with id > after")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10_000,
+    format: Literal["ndjson", "csv"] = "ndjson",
+    ids: Annotated[str | None, Query(description="comma-separated ids to re-read")] = None,
+    accept_encoding: Annotated[str, Header()] = "",
+) -> StreamingResponse:
+    """Rows in id order, streamed; the next cursor in ``Link`` and ``X-Last-Id``."""
+    name = str(table.value)
+    wanted = _ids(ids)
+    headers = {"Vary": "Accept-Encoding"}
+    until: int | None = None
+    if wanted is None:
+        count, until = store.export_bounds(name, after, limit)
+        headers["X-Last-Id"] = str(until)
+        if count == limit:
+            headers["Link"] = _next_link(request, until, limit, format)
+    pages = _pages(store, name, after, limit, wanted, until)
+    if format == "csv":
+        columns, _rows = store.export_page(name, 0, 0)
+        chunks = csv_chunks(columns, pages)
+        media = "text/csv; charset=utf-8"
+    else:
+        chunks = ndjson_chunks(pages)
+        media = "application/x-ndjson"
+    if "gzip" in accept_encoding.lower():
+        chunks = gzip_chunks(chunks)
+        headers["Content-Encoding"] = "gzip"
+    return StreamingResponse(chunks, media_type=media, headers=headers)
+
+
+@router.post("/{table}/ack", response_model=AckOut)
+def ack(
+    table: ExportTable,
+    body: AckIn,
+    store: StoreDep,
+    token: ViewerToken,
+) -> AckOut:
+    """Record that this reader has stored ``table`` up to ``last_id`` (retention keeps newer)."""
+    name = str(table.value)
+    try:
+        acked = store.ack_export(name, token.name, body.last_id)
+    except AckBeyondEnd as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return AckOut(table=name, reader=token.name, acked_id=acked)
