@@ -36,6 +36,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# Set once READY=1 has been sent: the watchdog is fed only after that, so systemd sees
+# READY=1 before the first WATCHDOG=1 even though the control loop starts inside
+# Daemon.start(), a moment before the caller reports ready.
+_READY_SENT = threading.Event()
+
 
 def _address(env: Mapping[str, str]) -> str | None:
     path = env.get("NOTIFY_SOCKET", "")
@@ -63,7 +68,10 @@ def notify(message: str, env: Mapping[str, str] | None = None) -> bool:
 
 def ready(env: Mapping[str, str] | None = None) -> bool:
     """``READY=1``: start-up finished (every output is off and read back)."""
-    return notify(f"READY=1\nMAINPID={os.getpid()}", env)
+    sent = notify(f"READY=1\nMAINPID={os.getpid()}", env)
+    if sent:
+        _READY_SENT.set()
+    return sent
 
 
 def stopping(env: Mapping[str, str] | None = None) -> bool:
@@ -100,7 +108,8 @@ class WatchdogPinger:
 
     The daemon calls :meth:`tick` at the end of each successful control tick,
     so the watchdog is fed only while the control loop really runs: a hung
-    loop starves it and systemd kills and restarts the service.
+    loop starves it and systemd kills and restarts the service. Nothing is
+    sent before this process has sent ``READY=1`` (:func:`ready`).
     """
 
     def __init__(
@@ -116,7 +125,7 @@ class WatchdogPinger:
 
     def tick(self) -> bool:
         """Ping if a watchdog is set and the interval has passed; True if a ping was sent."""
-        if self.interval_s is None:
+        if self.interval_s is None or not _READY_SENT.is_set():
             return False
         now = self._monotonic()
         with self._lock:
