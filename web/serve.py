@@ -68,8 +68,6 @@ def run_daemon(
                 uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
             )
             announce = f"qanat {site.site.id}: API on http://{host}:{port}/api/v1"
-            notify.ready()  # every output is off and read back: daemon.start() has returned
-            notify.status(announce)
             threading.Thread(
                 target=_announce_when_listening, args=(server, announce, banner), daemon=True
             ).start()
@@ -96,6 +94,10 @@ def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str)
     """Print the address (and the banner) once the API really accepts connections."""
     for _ in range(600):
         if server.started:
+            # daemon.start() returned (every output off and read back) and uvicorn's signal
+            # handlers are in place, so a SIGTERM from now on stops with outputs off.
+            notify.ready()
+            notify.status(announce)
             print(announce, flush=True)
             if banner:
                 print(banner, flush=True)
