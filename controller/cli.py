@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "backup": "controller.cli_backup",
     "restore": "controller.cli_backup",
     "user": "controller.cli_user",
+    "simulate": "controller.cli_simulate",
     # Commands that serve HTTP live with the web layer (web imports controller, never
     # the reverse); they are named here only as module paths.
     "run": "web.cli_run",
@@ -45,6 +46,7 @@ _HELP: dict[str, str] = {
     "backup": "back up the database (online, consistent) and the config to a tar.gz",
     "restore": "restore a backup into an empty (or --force) data directory",
     "user": "add, list or disable users of the local pages; change a password",
+    "simulate": "a season of a scenario under a strategy through the daemon; water saved",
     "run": "the daemon and its HTTP API",
     "demo": "simulated demo field + daemon + API in one command",
 }

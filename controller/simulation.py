@@ -4,12 +4,20 @@ One :class:`drivers.sim.SimServer` per configured bus (same kind, host and
 port, so the daemon and ``qanat poll`` reach them unchanged), one
 :class:`drivers.sim.VirtualDevice` per device, a control channel for fault
 injection, and a :class:`drivers.sim.SimField` that moves the values.
+
+For the season simulation: ``clock`` (a monotonic seconds function, e.g. a
+:class:`controller.clock.VirtualClock`'s) drives the relay leases of every
+device, ``any_port`` serves every bus on a free loopback port (read them with
+:meth:`Simulation.bus_port`), ``physics`` is the field's season truth, and
+``step_s=None`` leaves the stepping to the caller (no stepping thread).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from controller.config import OutputRef, SiteConfig
@@ -24,6 +32,8 @@ from drivers.sim import (
     VirtualDevice,
     ZoneWiring,
 )
+from drivers.sim.field import SeasonTruth
+from drivers.transport import BusSettings
 
 __all__ = ["DEFAULT_CONTROL_PORT", "Simulation", "field_wiring"]
 
@@ -46,6 +56,8 @@ def field_wiring(site: SiteConfig, start_hour: float = 6.0) -> FieldWiring:
             nominal_flow_m3h=z.nominal_flow_m3_h,
             probes=tuple(p.device for p in z.probes),
             flow_meter=z.flow_meter,
+            area_m2=z.area_m2_value,
+            probe_depths_m=tuple(p.depth_m for p in z.probes),
         )
         for z in site.zones
     )
@@ -77,12 +89,17 @@ class Simulation:
         *,
         control_port: int = DEFAULT_CONTROL_PORT,
         seed: int = 0,
-        step_s: float = 1.0,
+        step_s: float | None = 1.0,
         now: Callable[[], datetime] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        any_port: bool = False,
+        physics: SeasonTruth | None = None,
     ) -> None:
         self.site = site
         self.devices = {
-            d.name: VirtualDevice(d.name, d.unit, site.profiles[d.name], seed=f"{seed}:{d.name}")
+            d.name: VirtualDevice(
+                d.name, d.unit, site.profiles[d.name], clock, seed=f"{seed}:{d.name}"
+            )
             for d in site.devices
         }
         self.servers = [
@@ -90,7 +107,7 @@ class Simulation:
                 Endpoint(
                     b.kind,
                     host=b.host or "127.0.0.1",
-                    port=b.port,
+                    port=0 if any_port and b.kind != "rtu" else b.port,
                     serial_port=b.serial_port,
                     baudrate=b.baudrate,
                     parity=b.parity,
@@ -106,20 +123,36 @@ class Simulation:
             field_wiring(site, start_hour=local.hour + local.minute / 60),
             self.devices,
             seed=seed,
+            physics=physics,
         )
         self.step_s = step_s
         self._stop = threading.Event()
         self._stepper = threading.Thread(target=self._run_field, name="sim-field", daemon=True)
 
     def _run_field(self) -> None:
-        while not self._stop.wait(self.step_s):
-            self.field.step(self.step_s)
+        step_s = self.step_s
+        assert step_s is not None
+        while not self._stop.wait(step_s):
+            self.field.step(step_s)
+
+    def bus_port(self, bus: str) -> int:
+        """The TCP port a bus is served on (its configured one unless ``any_port``)."""
+        for b, server in zip(self.site.buses, self.servers, strict=True):
+            if b.name == bus:
+                return server.port if server.port is not None else b.port
+        raise KeyError(f"no bus {bus!r} in the site")
+
+    def bus_settings(self, bus: str) -> BusSettings:
+        """A bus's settings pointing at where it is served."""
+        b = next(b for b in self.site.buses if b.name == bus)
+        return replace(b.settings(), port=self.bus_port(bus))
 
     def start(self) -> Simulation:
         for server in self.servers:
             server.start()
         self.control.start()
-        self._stepper.start()
+        if self.step_s is not None:
+            self._stepper.start()
         return self
 
     def stop(self) -> None:

@@ -129,6 +129,10 @@ class FieldWiring:
 PROBE_NOISE_PCT = 0.4  # reading noise, volumetric %, 1 sigma
 PROBE_OFFSET_PCT = 1.0  # calibration offset per probe, drawn once, ±1 sigma
 WEATHER_NOISE = {"air_temperature": 0.2, "humidity": 2.0, "wind_speed": 0.2}
+# With a season truth, probes, weather and tanks (slow quantities) are published at most once
+# per this many seconds of field time; flow, pressure, EC and pH at every step. A season's
+# 1-second control ticks then do not pay for rewriting registers nobody can see change.
+SLOW_PUBLISH_S = 30.0
 
 
 @dataclass
@@ -190,6 +194,7 @@ class SimField:
         self._zone_total_m3 = {z.name: 0.0 for z in wiring.zones}
         self._tank_m = {t.device: t.initial_level_m for t in wiring.tanks}
         self._wind_dir_deg = self._rng.uniform(0, 360)
+        self._slow_published_s = -math.inf
         self._publish()
 
     # ------------------------------------------------------------ read access
@@ -255,6 +260,15 @@ class SimField:
         if self.physics is None:
             raise ValueError("local_time needs a SeasonTruth (physics=)")
         return self.physics.start + dt.timedelta(seconds=self.elapsed_s)
+
+    def apply_surface_water(self, zone: str, depth_mm: float) -> None:
+        """Water that reaches a zone's soil outside the drip system (a border flood), mm."""
+        truth = self.physics
+        if truth is None:
+            raise ValueError("apply_surface_water needs a SeasonTruth (physics=)")
+        totals = truth.totals(zone, self.local_time.date())
+        totals.runoff_mm += truth.soils[zone].add_water(depth_mm)
+        totals.irrigation_mm += depth_mm
 
     def _step_truth(self, dt_s: float) -> None:
         """Soil water of every zone over the step just taken, split at local midnight."""
@@ -355,6 +369,10 @@ class SimField:
         if w.pressure_before_filter is not None:
             before_kpa = self.line_pressure_kpa + self.filter_dp_kpa if self.flow_m3h else 0.0
             self._put(w.pressure_before_filter, "line_pressure", before_kpa)
+        if self.physics is not None:
+            if self.elapsed_s - self._slow_published_s < SLOW_PUBLISH_S:
+                return
+            self._slow_published_s = self.elapsed_s
         for tank in w.tanks:
             self._put(tank.device, "level", self._tank_m[tank.device])
         soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
