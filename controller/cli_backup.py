@@ -138,6 +138,8 @@ def _snapshot(source: Path, target: Path) -> None:
             dst = sqlite3.connect(target)
             try:
                 src.backup(dst)
+                # one self-contained file: no -wal beside it to lose on the way into the tar
+                dst.execute("PRAGMA journal_mode=DELETE")
             finally:
                 dst.close()
         finally:
