@@ -1,0 +1,96 @@
+"""Schema migrations: the baseline is today's schema; old databases are brought to head;
+a database from a newer qanat is refused and left untouched."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
+
+from controller.store import Severity, Store, StoreVersionError, migrate
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _revision(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+
+
+def _schema_diff(db: Path) -> list[object]:
+    engine = create_engine(_url(db))
+    try:
+        with engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), SQLModel.metadata))
+    finally:
+        engine.dispose()
+
+
+def _populate(store: Store) -> None:
+    store.raise_event(Severity.WARNING, "test", "z1", "before the upgrade")
+    store.create_token("office", "viewer")
+    store.record_audit("li-wei", "start", {"zone": "z1"})
+
+
+def test_head_and_baseline_are_the_shipped_revisions() -> None:
+    revisions = migrate.known_revisions()
+    assert revisions[0] == migrate.BASELINE
+    assert revisions[-1] == migrate.HEAD
+
+
+def test_baseline_to_head_on_an_empty_database_is_the_models_schema(tmp_path: Path) -> None:
+    db = tmp_path / "empty.db"
+    engine = create_engine(_url(db))
+    with engine.begin() as conn:
+        migrate.upgrade(conn)
+    engine.dispose()
+    assert _revision(db) == [migrate.HEAD]
+    assert _schema_diff(db) == []
+    with Store(_url(db)) as store:  # opens as current: nothing re-created, usable
+        _populate(store)
+        assert len(store.tokens()) == 1
+
+
+def test_a_fresh_store_is_stamped_head_with_the_same_schema(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    Store(_url(db)).close()
+    assert _revision(db) == [migrate.HEAD]
+    assert _schema_diff(db) == []
+
+
+def test_populated_database_from_before_migrations_is_stamped_and_kept(tmp_path: Path) -> None:
+    db = tmp_path / "legacy.db"
+    with Store(_url(db)) as store:
+        _populate(store)
+    with sqlite3.connect(db) as conn:  # as the release before migrations left it
+        conn.execute("DROP TABLE alembic_version")
+    with Store(_url(db)) as store:
+        assert [e.message for e in store.events()] == ["before the upgrade"]
+        assert [t.name for t in store.tokens()] == ["office"]
+    assert _revision(db) == [migrate.HEAD]
+    assert _schema_diff(db) == []
+
+
+def test_database_from_a_newer_qanat_is_refused_and_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "newer.db"
+    with Store(_url(db)) as store:
+        _populate(store)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0042_from_the_future'")
+    before = db.read_bytes()
+    with pytest.raises(StoreVersionError) as err:
+        Store(_url(db))
+    assert isinstance(err.value, migrate.SchemaRevisionError)
+    assert err.value.revision == "0042_from_the_future" and err.value.head == migrate.HEAD
+    assert "0042_from_the_future" in str(err.value) and "newer qanat" in str(err.value)
+    assert _revision(db) == ["0042_from_the_future"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    assert len(db.read_bytes()) == len(before)
