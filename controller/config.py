@@ -294,6 +294,26 @@ class PolicyConfig(_Model):
         return self.base_price_per_kwh
 
 
+class BaselineEventConfig(_Model):
+    """One conventional irrigation: month-day and volume per mu."""
+
+    date: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]
+    m3_mu: float = Field(gt=0, le=2000)
+
+
+class BaselineConfig(_Model):
+    """Conventional practice the savings ledger compares against (controller/savings.py).
+
+    ``events`` unset: the seed-corn border calendar of controller/baseline.py.
+    """
+
+    name: str = "mulched border irrigation, seed corn, Hexi corridor (Zhangye scenario)"
+    events: list[BaselineEventConfig] | None = None
+    winter_m3_mu: float = Field(100, ge=0, le=2000)
+    rain_skip_mm: float | None = Field(None, gt=0, le=500)
+    rain_window_days: int = Field(3, ge=1, le=30)
+
+
 class StoreConfig(_Model):
     """Keeping data on the box's SD card."""
 
@@ -328,6 +348,7 @@ class _SiteModel(_Model):
     policy: PolicyConfig = PolicyConfig()
     safety: SafetyConfig = SafetyConfig()
     store: StoreConfig = StoreConfig()
+    baseline: BaselineConfig = BaselineConfig()
     profile_dirs: list[str] = []
 
 
@@ -477,6 +498,19 @@ class _Checker:
         self._head()
         self._fertigation_plan()
         self._safety()
+        self._baseline()
+
+    def _baseline(self) -> None:
+        seen: dict[str, int] = {}
+        for i, e in enumerate(self.m.baseline.events or []):
+            try:
+                dt.date(2000, int(e.date[:2]), int(e.date[3:]))  # a leap year: 02-29 is a day
+            except ValueError:
+                self.add(f"baseline.events[{i}].date", f"no such day {e.date!r} (MM-DD)")
+            if e.date in seen:
+                self.add(f"baseline.events[{i}].date",
+                         f"duplicate {e.date!r} (also baseline.events[{seen[e.date]}])")
+            seen.setdefault(e.date, i)
 
     def _unique_names(self) -> None:
         for section in ("buses", "devices", "zones"):
