@@ -12,6 +12,7 @@ from typing import Any
 
 from controller.agronomy import ForecastDay
 from controller.daemon import Daemon
+from controller.savings import SavingsReport, savings_to_date
 from controller.sequencer import SequencerError
 from controller.service import (
     AlarmInfo,
@@ -182,6 +183,9 @@ class DaemonService:
         today = self.d.agronomy.local_date(self.d.clock.now())
         rows = self.d.store.water_balance(zone, today - timedelta(days=days), today + timedelta(1))
         return [water_balance_info(w) for w in rows]
+
+    def savings(self) -> SavingsReport:
+        return savings_to_date(self.site, self.d.store, self.d.clock.now())
 
     # -- control --------------------------------------------------------------------
     def start_zone(self, zone: str, minutes: float, actor: str) -> int:

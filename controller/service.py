@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from controller.savings import SavingsReport
+
 __all__ = [
     "AlarmInfo",
     "ControlRefused",
@@ -164,6 +166,7 @@ class ControlService(Protocol):
     def decisions(self, zone: str | None = None, limit: int = 50) -> list[DecisionInfo]: ...
     def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]: ...
     def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]: ...
+    def savings(self) -> SavingsReport: ...  # the savings ledger to date
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
     def start_zone(self, zone: str, minutes: float, actor: str) -> int: ...  # run id

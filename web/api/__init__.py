@@ -2,13 +2,13 @@
 
 from fastapi import APIRouter
 
-from web.api.routes import alarms, export, history, site, zones
+from web.api.routes import alarms, export, history, savings, site, zones
 
 __all__ = ["API_PREFIX", "api_router"]
 
 API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
-for _module in (site, zones, history, alarms):
+for _module in (site, zones, history, alarms, savings):
     api_router.include_router(_module.router)
 api_router.include_router(export.router)
