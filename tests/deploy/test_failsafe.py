@@ -15,7 +15,7 @@ from controller.failsafe import FailSafeError, verify_failsafe
 from controller.fieldio import FieldIO
 from controller.simulation import Simulation
 from controller.store import Store
-from drivers.sim import Fault
+from drivers.sim import Fault, FaultKind
 from tests.conftest import free_port
 
 
@@ -32,7 +32,7 @@ def test_each_relay_module_answers_with_a_lease_and_all_coils_off(
 def test_a_module_that_answers_with_an_exception_is_refused(
     site: SiteConfig, sim: Simulation
 ) -> None:
-    sim.devices["relay1"].inject(Fault("exception", code=2))  # illegal data address
+    sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, code=2))  # illegal data address
     with FieldIO(site) as fieldio, pytest.raises(FailSafeError) as err:
         verify_failsafe(site, fieldio)
     assert err.value.problems[0].startswith("relay1 (unit 1 on bus 'head'")
