@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -38,6 +38,7 @@ __all__ = [
     "ConfigError",
     "OutputRef",
     "SiteConfig",
+    "apply_overrides",
     "load_site",
     "load_site_or_report",
 ]
@@ -775,6 +776,55 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
     if checker.problems:
         raise ConfigError(checker.problems)
     return SiteConfig(path=path, model=model, profiles=checker.profiles)
+
+
+# What the pages may change on a running site; wiring and safety limits stay in the site file.
+EDITABLE = {"zones": ("crop", "planting_date", "mode", "label"),
+            "policy": ("probe_weight", "rain_skip_mm")}  # fmt: skip
+
+
+def apply_overrides(
+    site: SiteConfig, overrides: dict[str, Any], source: str = "site.overrides.toml"
+) -> SiteConfig:
+    """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...}}``).
+
+    Only :data:`EDITABLE` keys; the result passes the same checks as :func:`load_site`,
+    so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``).
+    """
+    data = site.model.model_dump()
+    index = {z["name"]: i for i, z in enumerate(data["zones"])}
+    problems = []
+    for section, changes in overrides.items():
+        if section not in EDITABLE:
+            problems.append(f"{section}: not editable from the pages ({source})")
+            continue
+        targets = changes.items() if section == "zones" else [("", changes)]
+        for zone, values in targets:
+            if section == "zones" and zone not in index:
+                problems.append(f"zones.{zone}: no such zone ({source})")
+                continue
+            where = f"zones[{index[zone]}]" if section == "zones" else section
+            target = data["zones"][index[zone]] if section == "zones" else data[section]
+            for key, value in values.items():
+                if key in EDITABLE[section]:
+                    target[key] = value
+                else:
+                    problems.append(f"{where}.{key}: not editable from the pages ({source})")
+    if problems:
+        raise ConfigError(problems)
+    try:
+        model = _SiteModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc, source)) from exc
+    try:
+        library = ProfileLibrary.load(*[site.path.parent / d for d in model.profile_dirs])
+    except ProfileError as exc:
+        raise ConfigError(str(exc).splitlines()) from exc
+    checker = _Checker(model, library, source)
+    checker.run()
+    if checker.problems:
+        raise ConfigError(checker.problems)
+    return SiteConfig(path=site.path, model=model, profiles=checker.profiles)
 
 
 def load_site_or_report(path: Path) -> SiteConfig | None:

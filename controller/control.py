@@ -7,10 +7,14 @@ Safe to call from several threads (the API runs handlers in a pool).
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from controller import overrides
 from controller.agronomy import ForecastDay
+from controller.config import EDITABLE, ConfigError, apply_overrides
 from controller.daemon import Daemon
 from controller.savings import SavingsReport, savings_to_date
 from controller.sequencer import SequencerError
@@ -21,6 +25,7 @@ from controller.service import (
     DeviceStatus,
     NextRun,
     RunInfo,
+    SettingsInvalid,
     SiteStatus,
     UnknownName,
     WaterBalanceInfo,
@@ -29,8 +34,11 @@ from controller.service import (
 from controller.store import NotFound
 from controller.views import alarm_info, decision_info, run_info, water_balance_info
 from drivers.reading import Quality
+from models.crops import crop_keys
 
 __all__ = ["DaemonService"]
+
+log = logging.getLogger(__name__)
 
 WEATHER_POINTS = ("air_temperature", "humidity", "wind_speed", "rain", "solar_radiation")
 HISTORY_DAYS = 400  # how far back "latest N" lists look
@@ -39,8 +47,10 @@ HISTORY_DAYS = 400  # how far back "latest N" lists look
 class DaemonService:
     """Implements :class:`controller.service.ControlService` over a running :class:`Daemon`."""
 
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, daemon: Daemon, *, data_dir: Path | None = None) -> None:
+        """``data_dir`` keeps settings changed from the pages (``site.overrides.toml``)."""
         self.d = daemon
+        self.data_dir = data_dir
         self.site = daemon.site
         self._zones = {z.name: z for z in daemon.site.zones}
 
@@ -187,6 +197,34 @@ class DaemonService:
     def savings(self) -> SavingsReport:
         return savings_to_date(self.site, self.d.store, self.d.clock.now())
 
+    def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
+        z = self._zone_cfg(zone)
+        end = self.d.clock.now()
+        start = end - timedelta(days=days)
+        out: dict[str, list[tuple[datetime, float]]] = {}
+        for p in z.probes:
+            rows = self.d.store.readings(p.device, "moisture", start, end)
+            out[f"{p.depth_m:g}"] = [(r.time, r.value) for r in rows if r.value is not None]
+        return out
+
+    def settings(self) -> dict[str, Any]:
+        f = self.site.fertigation
+        return {
+            "zones": {
+                z.name: {"label": z.label, "crop": z.crop, "planting_date": z.planting_date,
+                         "mode": z.mode, "max_run_min": min(z.max_run_min,
+                                                            self.site.safety.max_run_min)}
+                for z in self.site.zones
+            },
+            "policy": {k: getattr(self.site.policy, k) for k in EDITABLE["policy"]},
+            "crops": sorted(crop_keys()),
+            "fertigation_events": [
+                {"label": e.label, "day_after_planting": e.day_after_planting, "date": e.date,
+                 "kg_mu": e.kg_mu, "zones": e.zones}
+                for e in (f.events if f else [])
+            ],
+        }  # fmt: skip
+
     # -- control --------------------------------------------------------------------
     def start_zone(self, zone: str, minutes: float, actor: str) -> int:
         self._zone_cfg(zone)
@@ -222,6 +260,26 @@ class DaemonService:
             raise UnknownName(f"no alarm {alarm_id}") from None
         self.d.store.record_audit(actor, "alarm.ack", {"id": alarm_id})
 
+    def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
+        if self.data_dir is None:
+            raise ControlRefused("settings cannot be saved: no data directory", "no_data_dir")
+        merged = overrides.merge(overrides.load(self.data_dir), changes)
+        try:
+            site = apply_overrides(self.site, merged)
+        except ConfigError as exc:
+            raise SettingsInvalid(exc.problems) from exc
+        overrides.save(self.data_dir, merged)
+        self.site = site
+        self._zones = {z.name: z for z in site.zones}
+        self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
+        try:
+            self.d.apply_site(site)
+        except Exception:  # the settings are saved; a failed re-plan must not fail the page
+            log.exception("re-planning after a settings change failed")
+            self.d.store.raise_event(
+                "warning", "replan_failed", "site", "re-planning after a settings change failed"
+            )
+
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
         forecast = [
             ForecastDay(
@@ -238,3 +296,10 @@ class DaemonService:
             actor, "forecast.post", {"days": [f.date.isoformat() for f in forecast]}
         )
         return len(forecast)
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates as ISO text, so a change can be written to the audit log (JSON)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value.isoformat() if isinstance(value, date) else value

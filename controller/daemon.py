@@ -228,6 +228,21 @@ class Daemon:
             self._queue = sorted(carried, key=lambda fr: fr.run.start)
         return runs
 
+    def apply_site(self, site: SiteConfig) -> None:
+        """Use ``site`` for agronomy and planning from now on (settings changed on the pages).
+
+        Only zone agronomy (crop, planting date, mode, label) and planning thresholds may
+        differ (:data:`controller.config.EDITABLE`): the outputs, sequencer and supervisor
+        keep the wiring and safety limits they started with. Queued runs are dropped and
+        re-planned under the new settings.
+        """
+        with self._control_lock:
+            self.site = site
+            self.agronomy.site = site
+            with self._queue_lock:
+                self._queue = []
+        self.plan()
+
     def planned(self) -> list[PlannedRun]:
         with self._queue_lock:
             return [fr.run for fr in self._queue]

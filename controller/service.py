@@ -23,6 +23,7 @@ __all__ = [
     "DeviceStatus",
     "NextRun",
     "RunInfo",
+    "SettingsInvalid",
     "SiteStatus",
     "UnknownName",
     "WaterBalanceInfo",
@@ -41,6 +42,14 @@ class ControlRefused(Exception):
 
 class UnknownName(LookupError):
     """No zone, device, run or alarm by that name or id."""
+
+
+class SettingsInvalid(ValueError):
+    """Settings refused by the site validation; ``problems`` are ``key.path: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +176,13 @@ class ControlService(Protocol):
     def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]: ...
     def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]: ...
     def savings(self) -> SavingsReport: ...  # the savings ledger to date
+    # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
+    def moisture_history(
+        self, zone: str, days: int = 7
+    ) -> dict[str, list[tuple[datetime, float]]]: ...
+    # {"zones": {name: {crop, planting_date, mode, max_run_min}}, "policy": {probe_weight,
+    #  rain_skip_mm}, "crops": [keys], "fertigation_events": [{label, day, kg_mu}]}
+    def settings(self) -> dict[str, Any]: ...
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
     def start_zone(self, zone: str, minutes: float, actor: str) -> int: ...  # run id
@@ -176,3 +192,6 @@ class ControlService(Protocol):
     def resume(self, actor: str) -> None: ...
     def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
+    # {"zones": {name: {crop?, planting_date?, mode?}}, "policy": {probe_weight?, rain_skip_mm?}}:
+    # validated as the site file is (SettingsInvalid), kept in the data dir, applied live
+    def apply_settings(self, changes: dict[str, Any], actor: str) -> None: ...
