@@ -127,8 +127,14 @@ class Accounts:
         self.store = store
         self.clock = store.clock
         self.hasher = hasher if hasher is not None else PasswordHasher()  # argon2id
-        # Verifying against this when the user is unknown keeps the answer time the same.
-        self._dummy_hash = self.hasher.hash("not a password of anyone")
+        self._dummy: str | None = None
+
+    @property
+    def _dummy_hash(self) -> str:
+        """Verified against when the user is unknown, so the answer takes as long."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("not a password of anyone")
+        return self._dummy
 
     # -- users ----------------------------------------------------------------------
     def create_user(

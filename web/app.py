@@ -19,6 +19,7 @@ from web.api import api_router
 from web.deps import WebContext
 from web.docs import install_docs
 from web.errors import install_error_handlers
+from web.pages import PagesConfig, install_pages
 
 __all__ = ["create_app"]
 
@@ -36,13 +37,16 @@ def create_app(
     *,
     title: str = "qanat",
     allowed_hosts: Sequence[str] | None = None,
+    pages: PagesConfig | None = None,
 ) -> FastAPI:
     """The FastAPI app: JSON API under ``/api/v1``, schema at ``/openapi.json``, ``/docs``.
 
     ``allowed_hosts`` (e.g. ``["192.168.1.20", "qanat.local"]``, ``*.`` wildcards
     allowed) refuses requests whose ``Host`` header is not listed, against DNS
-    rebinding; ``None`` accepts any host. No CORS headers are sent: browsers
-    reach the API only from pages served by this app.
+    rebinding; ``None`` accepts any host (the pages still answer only to IP
+    addresses, localhost and these names). ``pages`` says where the box secret
+    lives, the site's time zone and whether cookies are TLS-only. No CORS
+    headers are sent: browsers reach the API only from pages served by this app.
     """
     app = FastAPI(
         title=title,
@@ -54,6 +58,7 @@ def create_app(
     app.state.qanat = WebContext(service=service, store=store)
     app.include_router(api_router)
     install_docs(app)
+    install_pages(app, service, store, config=pages, allowed_hosts=allowed_hosts)
     install_error_handlers(app)
     if allowed_hosts is not None:
         app.add_middleware(

@@ -1,0 +1,323 @@
+"""The pages over the real app, a real store and a fake service: access, CSRF, sessions, audit.
+
+Starlette's TestClient keeps cookies like a browser. It talks to the app as
+``http://127.0.0.1:8080`` (an IP address: the pages refuse unknown DNS names)
+and sends the matching ``Origin`` a browser would send with a form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.testclient import TestClient
+
+from controller.accounts import IDLE, Accounts
+from controller.clock import VirtualClock
+from controller.service import SettingsInvalid
+from controller.store import Store
+from tests.web.fakes import NOW, FakeControlService
+from web.app import create_app
+from web.pages import ROUTERS, PagesConfig
+
+BASE = "http://127.0.0.1:8080"
+PASSWORD = "correct horse battery"
+USERS = {"admin": "ada", "technician": "tian", "viewer": "wei"}
+# Still argon2id, with small parameters so the walk stays quick; production uses the defaults.
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@dataclass
+class PageService(FakeControlService):
+    """The API fake plus what only the pages read (settings, moisture history)."""
+
+    saved: list[dict[str, Any]] = field(default_factory=list)
+
+    def settings(self) -> dict[str, Any]:
+        self._check()
+        zone = {"label": "", "crop": "seed_corn", "planting_date": date(2026, 4, 20),
+                "mode": "et", "max_run_min": 240.0}  # fmt: skip
+        return {
+            "zones": {name: dict(zone) for name in self.zones_by_name},
+            "policy": {"probe_weight": 0.5, "rain_skip_mm": 5.0},
+            "crops": ["seed_corn", "cotton"],
+            "fertigation_events": [],
+        }
+
+    def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
+        if changes.get("policy", {}).get("rain_skip_mm") == 99.0:
+            raise SettingsInvalid(["policy.rain_skip_mm: too wet (site.overrides.toml)"])
+        self.saved.append(changes)
+        self.calls.append(("apply_settings", {"actor": actor}))
+
+    def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
+        self._known(zone)
+        return {"0.2": [(NOW - timedelta(hours=1), 23.5), (NOW, 23.0)]}
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(NOW)
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
+    s = Store.open_dir(tmp_path / "data", clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def service() -> PageService:
+    return PageService()
+
+
+@pytest.fixture
+def app(service: PageService, store: Store, tmp_path: Path) -> FastAPI:
+    accounts = Accounts(store, hasher=FAST)
+    for role, name in USERS.items():
+        accounts.create_user(name, PASSWORD, role)
+    config = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST)
+    return create_app(service, store, pages=config)
+
+
+def _client(app: FastAPI) -> TestClient:
+    client = TestClient(app, base_url=BASE, follow_redirects=False)
+    client.headers["origin"] = BASE
+    return client
+
+
+@pytest.fixture
+def anon(app: FastAPI) -> Iterator[TestClient]:
+    with _client(app) as c:
+        yield c
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    page = client.get("/login")
+    pre = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert pre is not None
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf": pre.group(1)}
+    )
+
+
+def csrf_of(client: TestClient, path: str = "/") -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', client.get(path).text)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def as_role(app: FastAPI) -> Iterator[Any]:
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = _client(app).__enter__()
+        clients.append(client)
+        assert login(client, USERS[role]).status_code == 303
+        return client
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+# Every state-changing page route with a form that would be accepted.
+POSTS = {
+    "/zones/z2/start": {"minutes": "10"},
+    "/zones/z2/stop": {},
+    "/stop-all": {},
+    "/pause": {"hours": "2"},
+    "/resume": {},
+    "/alarms/1/ack": {},
+    "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
+    "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
+    "/logout": {},
+}
+ADMIN_ONLY = {"/settings/zones/z1", "/settings/policy"}
+OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
+
+
+def test_every_page_post_route_is_covered() -> None:
+    """A new state-changing route must join the walk below."""
+    posts = {
+        r.path for router in ROUTERS for r in router.routes
+        if isinstance(r, APIRoute) and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    }  # fmt: skip
+    walked = {re.sub(r"z\d|\d+", "{x}", p) for p in POSTS} | {"/login", "/lang"}
+    assert {re.sub(r"\{[a-z_]+\}", "{x}", p) for p in posts} == walked
+
+
+@pytest.mark.parametrize("path", sorted(POSTS))
+def test_anonymous_posts_are_refused(anon: TestClient, path: str, service: PageService) -> None:
+    assert anon.post(path, data=POSTS[path]).status_code == 401
+    assert changes(service) == []
+
+
+@pytest.mark.parametrize("path", sorted(set(POSTS) - OPEN_TO_ALL))
+def test_viewers_cannot_change_anything(as_role: Any, path: str, service: PageService) -> None:
+    viewer = as_role("viewer")
+    data = {**POSTS[path], "csrf": csrf_of(viewer)}
+    assert viewer.post(path, data=data).status_code == 403
+    assert changes(service) == []
+
+
+@pytest.mark.parametrize("path", sorted(ADMIN_ONLY))
+def test_technicians_cannot_change_settings(as_role: Any, path: str, service: PageService) -> None:
+    tech = as_role("technician")
+    assert tech.post(path, data={**POSTS[path], "csrf": csrf_of(tech)}).status_code == 403
+    assert service.saved == []
+
+
+@pytest.mark.parametrize("path", sorted(POSTS))
+@pytest.mark.parametrize("token", ["", "0" * 64])
+def test_a_missing_or_wrong_csrf_token_is_refused(
+    as_role: Any, path: str, token: str, service: PageService
+) -> None:
+    admin = as_role("admin")
+    data = {**POSTS[path], **({"csrf": token} if token else {})}
+    assert admin.post(path, data=data).status_code == 403
+    assert changes(service) == []
+
+
+def test_a_post_from_another_origin_is_refused(as_role: Any, service: PageService) -> None:
+    tech = as_role("technician")
+    data = {"minutes": "10", "csrf": csrf_of(tech)}
+    response = tech.post("/zones/z2/start", data=data, headers={"origin": "http://evil.example"})
+    assert response.status_code == 403
+    assert changes(service) == []
+
+
+@pytest.mark.parametrize("path", sorted(set(POSTS) - {"/logout"}))
+def test_the_right_role_with_its_token_is_served(
+    as_role: Any, path: str, service: PageService
+) -> None:
+    who = as_role("admin" if path in ADMIN_ONLY else "technician")
+    response = who.post(path, data={**POSTS[path], "csrf": csrf_of(who)})
+    assert response.status_code == 303, response.text
+    assert changes(service), "the service was not asked"
+    assert changes(service)[-1][1].get("actor") == USERS["admin" if path in ADMIN_ONLY else "technician"]
+
+
+def test_start_reports_the_valve_state_read_back(as_role: Any, service: PageService) -> None:
+    tech = as_role("technician")
+    tech.post("/zones/z1/start", data={"minutes": "10", "csrf": csrf_of(tech)},
+              headers={"referer": f"{BASE}/"})  # fmt: skip
+    page = tech.get("/")
+    assert "设备回读阀门已打开" in page.text  # z1 reads back open in the fake
+    assert "设备回读" not in tech.get("/").text  # the message is shown once
+
+
+def test_pages_need_a_login(anon: TestClient) -> None:
+    for path in ("/", "/zones/z1", "/alarms", "/devices", "/settings", "/fragments/overview"):
+        response = anon.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
+
+
+def test_viewer_reads_every_page_in_chinese(as_role: Any) -> None:
+    viewer = as_role("viewer")
+    for path in ("/", "/zones/z1", "/alarms", "/alarms/1", "/devices", "/settings",
+                 "/fragments/overview"):  # fmt: skip
+        response = viewer.get(path)
+        assert response.status_code == 200, path
+    overview = viewer.get("/").text
+    assert "阀门开" in overview and "剩余" in overview and "m³/亩" in overview
+    assert "开始灌溉" not in overview  # a viewer gets no control buttons
+    chart = viewer.get("/zones/z1/chart.json", params={"range": "season"}).json()
+    assert chart["moisture"]["0.2"]["v"] == [23.5, 23.0]
+
+
+def test_language_switch_is_kept_on_the_user(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    response = tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    assert response.status_code == 303
+    page = tech.get("/").text
+    assert "valve open" in page and "m³/ha" in page
+    assert Accounts(store, hasher=FAST).user("tian").locale == "en"
+
+
+def test_failed_logins_are_limited_with_429(anon: TestClient, store: Store) -> None:
+    codes = [login(anon, "tian", "wrong password!").status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert login(anon, "tian").status_code == 429  # even the right password, for a while
+    actions = [a.action for a in _audit(store)]
+    assert actions.count("login.failed") == 5 and "login.limited" in actions
+
+
+def test_login_without_the_form_token_is_refused(anon: TestClient) -> None:
+    response = anon.post("/login", data={"username": "tian", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "qanat_session" not in anon.cookies
+
+
+def test_session_cookie_flags(anon: TestClient) -> None:
+    response = login(anon, "tian")
+    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie"
+                  and v.startswith("qanat_session="))  # fmt: skip
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+
+
+def test_session_expires_when_idle(as_role: Any, clock: VirtualClock) -> None:
+    tech = as_role("technician")
+    assert tech.get("/").status_code == 200
+    clock.advance(IDLE.total_seconds() + 1)
+    assert tech.get("/").status_code == 303
+
+
+def test_logout_ends_the_session(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    cookie = tech.cookies["qanat_session"]
+    assert tech.post("/logout", data={"csrf": csrf_of(tech)}).status_code == 303
+    tech.cookies.set("qanat_session", cookie)  # a stolen copy of the cookie is worthless now
+    assert tech.get("/").status_code == 303
+    assert {"login.ok", "logout"} <= {a.action for a in _audit(store)}
+
+
+def test_changes_are_audited_and_settings_validated(
+    as_role: Any, store: Store, service: PageService
+) -> None:
+    admin = as_role("admin")
+    bad = admin.post("/settings/policy",
+                     data={"probe_weight": "2", "rain_skip_mm": "x", "csrf": csrf_of(admin)})  # fmt: skip
+    assert bad.status_code == 422
+    assert "探头权重 “2” 必须是 0.0 到 1.0 之间的数" in bad.text
+    refused = admin.post("/settings/policy",
+                         data={"probe_weight": "0.5", "rain_skip_mm": "99", "csrf": csrf_of(admin)})  # fmt: skip
+    assert refused.status_code == 422 and "policy.rain_skip_mm: too wet" in refused.text
+    ok = admin.post("/settings/zones/z1", data={**POSTS["/settings/zones/z1"],
+                                                 "csrf": csrf_of(admin)})  # fmt: skip
+    assert ok.status_code == 303
+    assert service.saved == [{"zones": {"z1": {"crop": "seed_corn",
+                                                "planting_date": date(2026, 4, 21), "mode": "et"}}}]  # fmt: skip
+
+
+def test_unknown_host_names_are_refused(app: FastAPI) -> None:
+    """DNS rebinding: a page reached through an attacker's name is not served."""
+    with TestClient(app, base_url="http://evil.example:8080") as client:
+        assert client.get("/login").status_code == 421
+    with TestClient(app, base_url="http://localhost:8080") as client:
+        assert client.get("/login").status_code == 200
+
+
+def test_pages_carry_a_strict_content_security_policy(anon: TestClient) -> None:
+    csp = anon.get("/login").headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def changes(service: PageService) -> list[tuple[str, dict[str, Any]]]:
+    """The control verbs the service was asked for (reads are recorded too; they have no actor)."""
+    return [c for c in service.calls if "actor" in c[1]]
+
+
+def _audit(store: Store) -> list[Any]:
+    return list(store.rows_after("audit", 0, limit=10_000))

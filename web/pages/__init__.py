@@ -1,0 +1,120 @@
+"""The technicians' pages: server-rendered, offline, zh-CN (default) and English.
+
+:func:`install_pages` mounts them, as an app of their own at ``/`` (after the API,
+which keeps its routes, schema and error handling), on the app built by
+:func:`web.app.create_app`:
+login/logout, overview, zone detail, manual control, alarms, devices, settings,
+and ``/static`` (CSS, a small script, the vendored chart library). Every page
+answers only to this box's names (:class:`web.security.HostPolicy`) and carries a
+strict Content-Security-Policy: no external URL can load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from controller.accounts import Accounts
+from controller.service import ControlService
+from controller.store import Store
+from web.pages import alarms, auth, control, devices, overview, settings, zones
+from web.pages.context import LoginRequired, PageForbidden, PagesConfig, PagesContext
+from web.security import CSP, HostPolicy, load_box_secret
+
+__all__ = ["ROUTERS", "PagesConfig", "install_pages"]
+
+ROUTERS = tuple(m.router for m in (auth, overview, zones, control, alarms, devices, settings))
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+# Paths the pages never answer: the API's, so that its 404 and 405 stay its own.
+_NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json")
+
+
+class PagesMount(Mount):
+    """The pages at ``/``, except the API's paths."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith(_NOT_PAGES):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+class PageGuard:
+    """Refuse a ``Host`` that is not this box (421); add the security headers."""
+
+    def __init__(self, app: ASGIApp, hosts: HostPolicy) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+        if not self.hosts.accepts(host):
+            response = PlainTextResponse(
+                f"this box does not answer to the name {host!r} (allowed hosts)",
+                status_code=status.HTTP_421_MISDIRECTED_REQUEST,
+            )
+            await response(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(
+            f"/login?next={quote(target, safe='')}", status_code=status.HTTP_303_SEE_OTHER
+        )
+    return PlainTextResponse("login required", status_code=status.HTTP_401_UNAUTHORIZED)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("forbidden", status_code=status.HTTP_403_FORBIDDEN)
+
+
+def install_pages(
+    app: FastAPI,
+    service: ControlService,
+    store: Store,
+    *,
+    config: PagesConfig | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+) -> None:
+    """Mount the pages and ``/static`` on ``app`` (call after every other route is added)."""
+    config = config if config is not None else PagesConfig()
+    hosts = HostPolicy(allowed_hosts)
+    pages = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    pages.state.pages = PagesContext(
+        service=service, store=store, accounts=Accounts(store, hasher=config.password_hasher),
+        secret=load_box_secret(config.data_dir), hosts=hosts, config=config,
+    )  # fmt: skip
+    for router in ROUTERS:
+        pages.include_router(router)
+    pages.mount("/static", StaticFiles(directory=STATIC), name="static")
+    pages.add_exception_handler(LoginRequired, _login_required)
+    pages.add_exception_handler(PageForbidden, _forbidden)
+    pages.add_middleware(PageGuard, hosts=hosts)
+    app.router.routes.append(PagesMount("/", app=pages))

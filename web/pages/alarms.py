@@ -1,0 +1,39 @@
+"""Alarms: the list (open first), one alarm's details, acknowledge."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, Response
+
+from controller.service import UnknownName
+from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
+from web.pages.control import _back, _t
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/alarms", response_class=HTMLResponse)
+def alarms(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    every = pages.service.alarms(limit=200)
+    open_ = [a for a in every if a.latched and a.acked_at is None]
+    rest = [a for a in every if not (a.latched and a.acked_at is None)]
+    return render(request, pages, "alarms.html", session, open_alarms=open_, events=rest)
+
+
+@router.get("/alarms/{alarm_id}", response_class=HTMLResponse)
+def alarm(alarm_id: int, request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    found = [a for a in pages.service.alarms(limit=1000) if a.id == alarm_id]
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alarm {alarm_id}")
+    return render(request, pages, "alarm.html", session, alarm=found[0])
+
+
+@router.post("/alarms/{alarm_id}/ack")
+def ack(
+    alarm_id: int, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
+) -> Response:
+    try:
+        pages.service.ack_alarm(alarm_id, actor=session.user.username)
+    except UnknownName as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    return _back(request, pages, _t(session, "alarms.acked", id=alarm_id), "/alarms")

@@ -1,0 +1,112 @@
+"""Manual control from the pages: start a zone for N minutes, stop, stop all, pause, resume.
+
+Each verb goes through the same :class:`~controller.service.ControlService` as the
+API (bounded by the zone's maximum, audited with the user's name). The answer is
+read back from the device: after a start the page says whether the valve *is* open.
+A refusal is shown in the page's language with the daemon's reason.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from controller.accounts import SessionInfo
+from controller.service import ControlRefused
+from web.i18n import translate
+from web.pages.context import CsrfChecked, PagesDep, TechnicianPage
+from web.pages.format import Formatter, quote_flash
+
+router = APIRouter(include_in_schema=False)
+
+
+def _back(request: Request, pages: PagesDep, text: str, fallback: str = "/") -> Response:
+    """Back to the page the form was on, carrying ``text`` in a one-shot cookie."""
+    referer = request.headers.get("referer", "")
+    host = request.headers.get("host", "")
+    target = fallback
+    marker = f"//{host}"
+    if host and marker in referer:
+        target = referer.split(marker, 1)[1] or "/"
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        "qanat_flash", quote_flash(text), httponly=True, samesite="strict", path="/",
+        secure=pages.config.secure_cookies, max_age=60,
+    )  # fmt: skip
+    return response
+
+
+def _t(session: SessionInfo, key: str, **kw: object) -> str:
+    return translate(session.user.locale, key, **kw)
+
+
+def _refused(session: SessionInfo, exc: ControlRefused) -> str:
+    return _t(session, "control.refused", reason=exc.reason)
+
+
+@router.post("/zones/{name}/start")
+def start_zone(
+    name: str, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked,
+    minutes: Annotated[float, Form(gt=0, le=1440)],
+) -> Response:  # fmt: skip
+    try:
+        run_id = pages.service.start_zone(name, minutes, actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _refused(session, exc))
+    zone = pages.service.zone(name)  # read back: the valve state the relay reported
+    fmt = Formatter(session.user.locale, pages.config.tz)
+    key = "control.started_open" if zone.valve_on else "control.started_closed"
+    return _back(request, pages, _t(session, key, zone=zone.label or name, run=run_id,
+                                    remaining=fmt.minutes(zone.remaining_s)))  # fmt: skip
+
+
+@router.post("/zones/{name}/stop")
+def stop_zone(
+    name: str, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
+) -> Response:
+    try:
+        pages.service.stop_zone(name, actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _refused(session, exc))
+    zone = pages.service.zone(name)
+    key = "control.stopped_closed" if not zone.valve_on else "control.stopped_open"
+    return _back(request, pages, _t(session, key, zone=zone.label or name))
+
+
+@router.post("/stop-all")
+def stop_all(
+    request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
+) -> Response:
+    try:
+        pages.service.stop_all(actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _refused(session, exc))
+    still_on = [z.label or z.name for z in pages.service.zones() if z.valve_on]
+    if still_on:
+        text = _t(session, "control.stop_all_open", zones=", ".join(still_on))
+        return _back(request, pages, text)
+    return _back(request, pages, _t(session, "control.stop_all_done"))
+
+
+@router.post("/pause")
+def pause(
+    request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked,
+    hours: Annotated[float, Form(gt=0, le=24 * 14)],
+) -> Response:  # fmt: skip
+    try:
+        until = pages.service.pause(hours, actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _refused(session, exc))
+    fmt = Formatter(session.user.locale, pages.config.tz)
+    return _back(request, pages, _t(session, "control.paused", until=fmt.time(until)))
+
+
+@router.post("/resume")
+def resume(request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked) -> Response:
+    try:
+        pages.service.resume(actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _refused(session, exc))
+    return _back(request, pages, _t(session, "control.resumed"))

@@ -1,0 +1,77 @@
+"""Numbers, areas and times as technicians read them.
+
+Chinese pages speak mu (亩, 666.7 m²) and m³/mu; English pages speak hectares
+(DESIGN principle 8). Times are shown in the site's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from urllib.parse import quote, unquote
+
+from controller.config import M2_PER_MU
+
+__all__ = ["Formatter", "quote_flash", "unquote_flash"]
+
+M2_PER_HA = 10_000.0
+
+
+def quote_flash(text: str) -> str:
+    """A message as a cookie value (cookies carry ASCII only)."""
+    return quote(text[:300], safe="")
+
+
+def unquote_flash(value: str) -> str:
+    return unquote(value)
+
+
+class Formatter:
+    """Formatting for one page: the locale's area unit and the site's time zone."""
+
+    def __init__(self, locale: str, tz: tzinfo) -> None:
+        self.locale = locale
+        self.tz = tz
+        self.chinese = locale == "zh-CN"
+
+    @property
+    def area_unit(self) -> str:
+        return "亩" if self.chinese else "ha"
+
+    def area(self, area_m2: float) -> str:
+        """Area in mu (Chinese) or ha (others)."""
+        if self.chinese:
+            return f"{area_m2 / M2_PER_MU:.1f} 亩"
+        return f"{area_m2 / M2_PER_HA:.2f} ha"
+
+    def per_area(self, amount: float, area_m2: float, unit: str) -> str:
+        """``amount`` of ``unit`` (m³, kg) per mu or per ha of ``area_m2``."""
+        if area_m2 <= 0:
+            return "–"
+        per = M2_PER_MU if self.chinese else M2_PER_HA
+        return f"{amount / area_m2 * per:.1f} {unit}/{self.area_unit}"
+
+    def num(self, value: float | None, digits: int = 1, unit: str = "") -> str:
+        if value is None:
+            return "–"
+        text = f"{value:.{digits}f}"
+        return f"{text} {unit}" if unit else text
+
+    def time(self, when: datetime | None) -> str:
+        """Local ``MM-DD HH:MM`` in the site's zone."""
+        return when.astimezone(self.tz).strftime("%m-%d %H:%M") if when else "–"
+
+    def datetime(self, when: datetime | None) -> str:
+        return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S") if when else "–"
+
+    def minutes(self, seconds: float | None) -> str:
+        """Remaining time as ``M:SS``."""
+        if seconds is None:
+            return "–"
+        s = max(0, round(seconds))
+        return f"{s // 60}:{s % 60:02d}"
+
+    def fraction(self, part: float | None, whole: float | None) -> float:
+        """``part / whole`` as a percentage clamped to 0–100 (for gauges)."""
+        if part is None or not whole:
+            return 0.0
+        return max(0.0, min(100.0, 100.0 * part / whole))

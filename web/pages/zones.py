@@ -1,0 +1,91 @@
+"""Zone detail: charts over 7 / 30 days / the season, run history and decisions.
+
+The charts (uPlot, vendored) draw ``/zones/{name}/chart.json``: probe moisture
+by depth, modelled depletion with its RAW/TAW bands, ET0 and ETc, rain and
+irrigation, fertilizer per day. Times are epoch seconds (uPlot's x axis).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+
+from controller.service import UnknownName
+from web.i18n import translate
+from web.pages.context import PagesDep, ViewerPage, render
+
+router = APIRouter(include_in_schema=False)
+
+Range = Literal["7", "30", "season"]
+MAX_DAYS = 366
+# series names the chart script shows, translated on the page
+CHART_LABELS = ("depth", "dr", "raw", "taw", "et0", "etc", "rain", "irrigation", "kg", "no_data")
+
+
+def _zone_or_404(pages: PagesDep, name: str) -> Any:
+    try:
+        return pages.service.zone(name)
+    except UnknownName as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+
+@router.get("/zones/{name}", response_class=HTMLResponse)
+def zone_page(name: str, request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    zone = _zone_or_404(pages, name)
+    settings = pages.service.settings()["zones"].get(name, {})
+    locale = session.user.locale
+    labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
+    return render(
+        request, pages, "zone.html", session, zone=zone, settings=settings, chart_labels=labels,
+        runs=pages.service.runs(name, limit=30), decisions=pages.service.decisions(name, limit=30),
+    )  # fmt: skip
+
+
+def _days(pages: PagesDep, name: str, range_: Range) -> int:
+    if range_ != "season":
+        return int(range_)
+    planting = pages.service.settings()["zones"].get(name, {}).get("planting_date")
+    if planting is None:
+        return 180
+    today = pages.service.status().time.astimezone(pages.config.tz).date()
+    return max(1, min(MAX_DAYS, (today - planting).days + 1))
+
+
+def _epoch_day(day: Any, pages: PagesDep) -> int:
+    return int(datetime.combine(day, time(), pages.config.tz).timestamp())
+
+
+@router.get("/zones/{name}/chart.json")
+def chart_data(
+    name: str, pages: PagesDep, session: ViewerPage, range: Range = "7"
+) -> dict[str, Any]:
+    """Daily series (water balance, fertilizer) and probe moisture over the range."""
+    _zone_or_404(pages, name)
+    days = _days(pages, name, range)
+    wb = pages.service.water_balance(name, days=days)
+    since = pages.service.status().time - timedelta(days=days)
+    fert: dict[int, float] = {}
+    for run in pages.service.runs(name, limit=2000):
+        if run.started_at is None or run.started_at < since or not run.fertilizer:
+            continue
+        day = _epoch_day(run.started_at.astimezone(pages.config.tz).date(), pages)
+        fert[day] = fert.get(day, 0.0) + sum(run.fertilizer.values())
+    moisture = pages.service.moisture_history(name, days=days)
+    return {
+        "days": [_epoch_day(w.day, pages) for w in wb],
+        "dr_mm": [w.dr_end_mm for w in wb],
+        "raw_mm": [w.raw_mm for w in wb],
+        "taw_mm": [w.taw_mm for w in wb],
+        "et0_mm": [w.et0_mm for w in wb],
+        "etc_mm": [w.etc_mm for w in wb],
+        "rain_mm": [w.rain_mm for w in wb],
+        "irrigation_mm": [w.irrigation_mm for w in wb],
+        "fertilizer": {"days": sorted(fert), "kg": [fert[d] for d in sorted(fert)]},
+        "moisture": {
+            depth: {"t": [int(t.timestamp()) for t, _ in series], "v": [v for _, v in series]}
+            for depth, series in moisture.items()
+        },
+    }
