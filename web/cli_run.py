@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from controller.config import load_site_or_report
@@ -19,10 +20,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT",
         help=f"API address (default {DEFAULT_LISTEN}; exposing it on the LAN is a choice)",
     )  # fmt: skip
+    parser.add_argument("--tls-cert", type=Path, metavar="CERT.pem", help="serve HTTPS")
+    parser.add_argument("--tls-key", type=Path, metavar="KEY.pem")
+    parser.add_argument(
+        "--allowed-host", action="append", metavar="NAME",
+        help="a name or address the box answers to (repeat; e.g. qanat.local, 192.168.1.20); "
+        "when given, requests naming any other host are refused (DNS rebinding)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
         return 1
-    return run_daemon(site, resolve_data_dir(args.data_dir), args.listen)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("--tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    return run_daemon(
+        site, resolve_data_dir(args.data_dir), args.listen, tls=tls, allowed_hosts=args.allowed_host
+    )

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import uvicorn
 
-from controller import notify
+from controller import notify, overrides
 from controller.clock import SystemClock
-from controller.config import SiteConfig
+from controller.config import ConfigError, SiteConfig
 from controller.control import DaemonService
 from controller.daemon import Daemon, StartupError
 from controller.store import Store, StoreError
 from web.app import create_app
+from web.pages import PagesConfig
 
 __all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon"]
 
@@ -46,9 +47,22 @@ def run_daemon(
     *,
     banner: str = "",
     stop_after_s: float | None = None,
+    tls: tuple[Path, Path] | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> int:
-    """Start the daemon and serve the API until a signal (or ``stop_after_s``); outputs off."""
+    """Start the daemon and serve the API until a signal (or ``stop_after_s``); outputs off.
+
+    ``tls`` is ``(certificate, key)`` (PEM files): HTTPS, and page cookies become Secure.
+    Settings saved from the pages (``site.overrides.toml``) are laid over ``site`` first.
+    """
     host, port = parse_listen(listen)
+    try:
+        site = overrides.apply_saved(site, data_dir)
+    except ConfigError as exc:
+        print("the saved settings no longer fit the site file:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
     try:
         store = Store.open_dir(data_dir)
     except StoreError as exc:
@@ -63,11 +77,22 @@ def run_daemon(
             daemon.stop()
             return 1
         try:
-            app = create_app(DaemonService(daemon), store, title=f"qanat {site.site.id}")
-            server = uvicorn.Server(
-                uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+            pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, secure_cookies=tls is not None)
+            app = create_app(
+                DaemonService(daemon, data_dir=data_dir), store, title=f"qanat {site.site.id}",
+                pages=pages, allowed_hosts=allowed_hosts,
+            )  # fmt: skip
+            cert, key = tls if tls else (None, None)
+            config = uvicorn.Config(
+                app, host=host, port=port, log_level="warning", access_log=False,
+                ssl_certfile=cert, ssl_keyfile=key,
+            )  # fmt: skip
+            server = uvicorn.Server(config)
+            scheme = "https" if tls else "http"
+            announce = (
+                f"qanat {site.site.id}: pages on {scheme}://{host}:{port}/, "
+                f"API on {scheme}://{host}:{port}/api/v1"
             )
-            announce = f"qanat {site.site.id}: API on http://{host}:{port}/api/v1"
             threading.Thread(
                 target=_announce_when_listening, args=(server, announce, banner), daemon=True
             ).start()
