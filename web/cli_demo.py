@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
             store.record_audit("demo", "token.create", {"name": "demo-technician"})
         host_port = args.listen
         banner = (
+            f"pages: http://{host_port}/  (first login: in another terminal run\n"
+            f"  qanat user add --role technician --username li --data-dir {data_dir}\n"
+            "  then log in as li; the password is the one you typed)\n"
             f"technician token: {token}\n"
             f"try: curl -H 'Authorization: Bearer {token}' http://{host_port}/api/v1/zones\n"
             f"faults: qanat sim --config {args.config} --control-port {args.sim_control_port} "
