@@ -1,0 +1,133 @@
+"""Accounts of the pages: argon2id hashes, sessions that end, ``qanat user``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from controller.accounts import (
+    ABSOLUTE,
+    Accounts,
+    InvalidSession,
+    InvalidUser,
+    LoginFailed,
+    LoginLimiter,
+    TooManyAttempts,
+    UserExists,
+)
+from controller.cli import main
+from controller.clock import VirtualClock
+from controller.store import Store
+from tests.web.fakes import NOW
+
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(NOW)
+
+
+@pytest.fixture
+def accounts(tmp_path: Path, clock: VirtualClock) -> Accounts:
+    return Accounts(Store.open_dir(tmp_path / "data", clock=clock), hasher=FAST)
+
+
+def test_passwords_are_kept_as_argon2id_hashes(accounts: Accounts) -> None:
+    accounts.create_user("li", PASSWORD, "technician")
+    with accounts.store._read() as session:
+        from controller.store import User
+
+        row = session.get(User, 1)
+    assert row is not None and row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+    assert accounts.verify_password("li", PASSWORD).username == "li"
+    for name, password in (("li", "wrong password!"), ("nobody", PASSWORD)):
+        with pytest.raises(LoginFailed, match="wrong username or password"):
+            accounts.verify_password(name, password)
+
+
+def test_bad_users_are_refused_with_the_reason(accounts: Accounts) -> None:
+    with pytest.raises(InvalidUser, match="at least 10"):
+        accounts.create_user("li", "short", "technician")
+    with pytest.raises(InvalidUser, match="username"):
+        accounts.create_user("Li Wei", PASSWORD, "technician")
+    with pytest.raises(InvalidUser, match="role"):
+        accounts.create_user("li", PASSWORD, "root")
+    accounts.create_user("li", PASSWORD, "technician")
+    with pytest.raises(UserExists):
+        accounts.create_user("li", PASSWORD, "viewer")
+
+
+def test_sessions_end_at_the_absolute_limit_and_on_logout(
+    accounts: Accounts, clock: VirtualClock
+) -> None:
+    user = accounts.create_user("li", PASSWORD, "technician")
+    cookie, info = accounts.open_session(user)
+    assert cookie not in info.token_hash
+    for _ in range(int(ABSOLUTE.total_seconds() // 36_000)):  # active every 10 h
+        clock.advance(36_000)
+        accounts.session(cookie)
+    clock.advance(36_000)
+    with pytest.raises(InvalidSession, match="expired"):
+        accounts.session(cookie)
+    cookie, _ = accounts.open_session(user)
+    accounts.close_session(cookie)
+    with pytest.raises(InvalidSession):
+        accounts.session(cookie)
+
+
+def test_password_change_and_disable_end_sessions(accounts: Accounts) -> None:
+    user = accounts.create_user("li", PASSWORD, "technician")
+    cookie, _ = accounts.open_session(user)
+    accounts.set_password("li", "another good password")
+    with pytest.raises(InvalidSession):
+        accounts.session(cookie)
+    cookie, _ = accounts.open_session(accounts.verify_password("li", "another good password"))
+    accounts.disable("li")
+    with pytest.raises(InvalidSession):
+        accounts.session(cookie)
+    with pytest.raises(LoginFailed):
+        accounts.verify_password("li", "another good password")
+
+
+def test_limiter_counts_per_user_and_per_address_and_forgets() -> None:
+    now = [0.0]
+    limiter = LoginLimiter(per_user=3, per_address=5, window_s=60, now=lambda: now[0])
+    for _ in range(3):
+        limiter.check("10.0.0.1", "li")
+        limiter.failed("10.0.0.1", "li")
+    with pytest.raises(TooManyAttempts) as caught:
+        limiter.check("10.0.0.2", "li")  # another address, same user
+    assert 0 < caught.value.retry_after_s <= 60
+    limiter.failed("10.0.0.1", "wang")
+    limiter.failed("10.0.0.1", "zhao")
+    with pytest.raises(TooManyAttempts):
+        limiter.check("10.0.0.1", "sun")  # same address, any user
+    now[0] = 61
+    limiter.check("10.0.0.1", "li")
+
+
+def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    data = str(tmp_path / "data")
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["user", "add", "--role", "admin", "--username", "ada", "--data-dir", data,
+                 "--password-stdin"]) == 0  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "add", "--role", "viewer", "--username", "wei", "--data-dir", data,
+                 "--password-stdin"]) == 1  # fmt: skip
+    assert "at least 10 characters" in capsys.readouterr().err
+    assert main(["user", "list", "--data-dir", data]) == 0
+    out = capsys.readouterr().out
+    assert "ada" in out and "admin" in out and "wei" not in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("a new good password\n"))
+    assert main(["user", "passwd", "ada", "--password-stdin", "--data-dir", data]) == 0
+    assert main(["user", "disable", "ada", "--data-dir", data]) == 0
+    assert main(["user", "disable", "nobody", "--data-dir", data]) == 1
+    with Store.open_dir(Path(data)) as store:
+        actions = [a.action for a in store.rows_after("audit", 0)]  # type: ignore[attr-defined]
+    assert actions == ["user.add", "user.passwd", "user.disable"]
