@@ -25,12 +25,18 @@ border-irrigation practice the district compares against: the daemon waters noth
 ``manual``), the scenario's flood events go straight onto the soil at 08:00 of their dates (canal
 water, not through the drip head), and the winter irrigation before the season counts in the
 water applied.
+
+The technician: every morning at :data:`TECHNICIAN_HOUR` the season acknowledges the latched
+alarms still open (as ``season-technician``, counted in the report), as the person on a
+demonstration site does after looking at them; without this one trip would stop irrigation
+for the rest of the season. ``technician=False`` leaves them open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
@@ -74,6 +80,8 @@ STRATEGIES: dict[str, str] = {
 RUN_TICK_S = 1.0
 IDLE_STEP_S = 3600.0
 FLOOD_HOUR = 8
+TECHNICIAN_HOUR = 8
+TECHNICIAN = "season-technician"
 
 
 class ScenarioError(ValueError):
@@ -175,6 +183,9 @@ def _site_for(scenario: Scenario, strategy: str, workdir: Path) -> SiteConfig:
     text = scenario.site_path.read_text(encoding="utf-8")
     for mode in ("et", "sensor", "calendar", "manual"):
         text = text.replace(f'mode = "{mode}"', f'mode = "{STRATEGIES[strategy]}"')
+    if STRATEGIES[strategy] == "manual":
+        # Border-irrigated fields are fertilized by hand, not through the drip head: no plan.
+        text = re.sub(r"\[\[fertigation\.events\]\][^\[]*", "", text)
     path = workdir / "site.toml"
     path.write_text(text, encoding="utf-8")
     return load_site(path)
@@ -209,9 +220,14 @@ class Season:
         workdir: Path | None = None,
         run_tick_s: float = RUN_TICK_S,
         idle_step_s: float = IDLE_STEP_S,
+        start: dt.date | None = None,
+        technician: bool = True,
     ) -> None:
+        """``start`` begins later than the scenario (a mid-season test); ``days`` cuts it short."""
         self.scenario, self.strategy, self.seed = scenario, strategy, seed
         self.run_tick_s, self.idle_step_s = run_tick_s, idle_step_s
+        self.technician = technician
+        self.acknowledged: list[str] = []  # "code: message" of every alarm the technician acked
         self._stack = ExitStack()
         if workdir is None:
             workdir = Path(self._stack.enter_context(tempfile.TemporaryDirectory()))
@@ -219,12 +235,13 @@ class Season:
         self.site = _site_for(scenario, strategy, workdir)
         tz = self.site.site.tz
         self.tz = tz
+        first = scenario.start if start is None else start
         self.end_date = scenario.end if days is None else min(
-            scenario.end, scenario.start + dt.timedelta(days=days - 1))
+            scenario.end, first + dt.timedelta(days=days - 1))
         self.weather = WeatherGenerator(scenario.normals, seed).generate(
             scenario.start - dt.timedelta(days=1), scenario.end + dt.timedelta(days=1))
         self.et0 = true_et0(self.weather, scenario.start, scenario.end, self.site)
-        start_local = dt.datetime.combine(scenario.start, dt.time())
+        start_local = dt.datetime.combine(first, dt.time())
         self.start = start_local.replace(tzinfo=tz).astimezone(dt.UTC)
         self.end = dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time(0, 30),
                                        tzinfo=tz).astimezone(dt.UTC)
@@ -268,11 +285,26 @@ class Season:
         self._stack.callback(self.store.close)
         self.daemon = Daemon(self.site, self.store, self.clock, fieldio=fieldio)
         self.daemon.start(schedule=False)
-        self._stack.callback(self.daemon.stop)
+        self._stack.callback(self._stop_daemon)
+        self._schedule()
         return self
+
+    def _stop_daemon(self) -> None:
+        if self.daemon is not None:
+            self.daemon.stop()
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def restart_daemon(self) -> Daemon:
+        """A new daemon on the same store and buses, as after a crash: the old one is dropped
+        without stopping (nothing switched off by it); the new one starts fail-safe."""
+        old = self.daemon
+        assert old is not None and self.store is not None
+        self.daemon = Daemon(self.site, self.store, self.clock, fieldio=old.fieldio)
+        self.daemon.start(schedule=False)
+        self._schedule()
+        return self.daemon
 
     # -- stepping -------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -281,45 +313,70 @@ class Season:
         assert d is not None
         return bool(d.outputs.on_roles()) or bool(d.sequencer.active())
 
-    def run(self, progress: Callable[[dt.date], None] | None = None) -> SeasonReport:
-        """Drive the season to its end; returns the report."""
+    def _schedule(self) -> None:
+        """Every job's next due time, from now (called once the daemon has started)."""
+        d = self.daemon
+        assert d is not None
+        jobs = d.jobs()
+        self._interval = [j for j in jobs if j.every_s is not None]
+        self._crons = [j for j in jobs if j.cron is not None]
+        now, mono = self.clock.now(), self.clock.monotonic()
+        self._next_mono = {j.name: mono for j in self._interval}
+        self._next_cron = {j.name: _next_cron(j.cron or {}, now, self.tz) for j in self._crons}
+        self._floods = [f for f in self.floods if f > now]
+        self._rounds = _next_cron({"hour": TECHNICIAN_HOUR, "minute": 0}, now, self.tz)
+
+    def advance(self, seconds: float, progress: Callable[[dt.date], None] | None = None) -> None:
+        """Let ``seconds`` of virtual time pass under the cadence rules (module docstring)."""
         d, sim = self.daemon, self.sim
         assert d is not None and sim is not None, "use Season as a context manager"
-        jobs = d.jobs()
-        interval = [j for j in jobs if j.every_s is not None]
-        crons = [j for j in jobs if j.cron is not None]
         now = self.clock.now()
-        next_mono = {j.name: self.clock.monotonic() for j in interval}
-        next_cron = {j.name: _next_cron(j.cron or {}, now, self.tz) for j in crons}
-        floods = [f for f in self.floods if f > now]
+        until = now + dt.timedelta(seconds=seconds)
         day = None
-        while now < self.end:
+        while now < until:
             if self.busy():
-                dt_s = self.run_tick_s
+                dt_s = min(self.run_tick_s, (until - now).total_seconds())
             else:
-                stops = [now + dt.timedelta(seconds=self.idle_step_s), self.end,
-                         *next_cron.values(), *floods[:1], *(r.start for r in d.planned()[:1])]
+                stops = [now + dt.timedelta(seconds=self.idle_step_s), until, self._rounds,
+                         *self._next_cron.values(), *self._floods[:1],
+                         *(r.start for r in d.planned()[:1])]
                 target = min(t for t in stops if t > now)
-                dt_s = max((target - now).total_seconds(), self.run_tick_s)
+                dt_s = min(max((target - now).total_seconds(), self.run_tick_s),
+                           (until - now).total_seconds())
             now = self.clock.advance(dt_s)
             sim.field.step(dt_s)
-            while floods and floods[0] <= now:
-                floods.pop(0)
-                self._flood()
-            mono = self.clock.monotonic()
-            for job in interval:
-                if next_mono[job.name] <= mono + 1e-9:
-                    self._call(job)
-                    next_mono[job.name] = mono + (job.every_s or 0.0)
-            for job in sorted(crons, key=lambda j: next_cron[j.name]):
-                if next_cron[job.name] <= now:
-                    self._call(job)
-                    next_cron[job.name] = _next_cron(job.cron or {}, now, self.tz)
+            self._due(now)
             local_day = now.astimezone(self.tz).date()
             if progress is not None and local_day != day:
                 day = local_day
                 progress(local_day)
-        d.store.flush()
+
+    def _due(self, now: dt.datetime) -> None:
+        """Floods, then interval jobs (polls, control tick, flush), then cron jobs, due now."""
+        while self._floods and self._floods[0] <= now:
+            self._floods.pop(0)
+            self._flood()
+        if self._rounds <= now:
+            self._rounds = _next_cron({"hour": TECHNICIAN_HOUR, "minute": 0}, now, self.tz)
+            if self.technician:
+                self._acknowledge()
+        mono = self.clock.monotonic()
+        for job in self._interval:
+            if self._next_mono[job.name] <= mono + 1e-9:
+                self._call(job)
+                self._next_mono[job.name] = mono + (job.every_s or 0.0)
+        for job in sorted(self._crons, key=lambda j: self._next_cron[j.name]):
+            if self._next_cron[job.name] <= now:
+                self._call(job)
+                self._next_cron[job.name] = _next_cron(job.cron or {}, now, self.tz)
+
+    def run(self, progress: Callable[[dt.date], None] | None = None) -> SeasonReport:
+        """Drive the season to its end; returns the report."""
+        left = (self.end - self.clock.now()).total_seconds()
+        if left > 0:
+            self.advance(left, progress)
+        assert self.store is not None
+        self.store.flush()
         return self.report()
 
     def _call(self, job: Job) -> None:
@@ -327,6 +384,14 @@ class Season:
             job.func()
         except Exception:  # as the scheduler does: a failing job is logged, the others go on
             log.exception("job %s failed", job.name)
+
+    def _acknowledge(self) -> None:
+        """The morning round: acknowledge every open latched alarm (they stay in the store)."""
+        assert self.store is not None
+        for event in self.store.open_alarms():
+            assert event.id is not None
+            self.store.ack_event(event.id, TECHNICIAN)
+            self.acknowledged.append(f"{event.code}: {event.message}")
 
     def _flood(self) -> None:
         """A conventional border irrigation: the event's depth onto every zone's soil."""
@@ -446,7 +511,8 @@ class SeasonReport:
     zones: list[ZoneReport]
     baseline_m3_per_mu: float
     baseline_in_season_m3_per_mu: float
-    events: dict[str, int]  # warning and critical events by severity:code, counted
+    events: dict[str, int]  # events above info, by "severity:code", counted
+    acknowledged: list[str]  # latched alarms the morning round acknowledged
 
     @classmethod
     def of(cls, season: Season, zones: list[ZoneReport]) -> SeasonReport:
@@ -454,13 +520,14 @@ class SeasonReport:
         assert season.store is not None
         counts: dict[str, int] = {}
         for e in season.store.events():
-            if e.severity in ("warning", "critical"):
+            if e.severity != "info":
                 key = f"{e.severity}:{e.code}"
                 counts[key] = counts.get(key, 0) + 1
         return cls(
             scenario=sc.name, strategy=season.strategy, seed=season.seed, start=sc.start,
             end=season.end_date, zones=zones, baseline_m3_per_mu=sc.conventional_total_m3_mu,
             baseline_in_season_m3_per_mu=sc.flood_m3_mu * len(sc.flood_dates), events=counts,
+            acknowledged=list(season.acknowledged),
         )  # fmt: skip
 
     @property
@@ -504,6 +571,7 @@ class SeasonReport:
                 "pump_h_flat": self.site_total("pump_h_flat"),
             },
             "events": self.events,
+            "acknowledged_alarms": self.acknowledged,
             "assumptions": [
                 f"baseline: conventional border irrigation {self.baseline_m3_per_mu:g} m³/mu a "
                 f"season (in-season events {self.baseline_in_season_m3_per_mu:g} + winter "

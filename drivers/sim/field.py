@@ -188,6 +188,10 @@ class SimField:
         self.ph = WATER_PH
         self.line_pressure_kpa = 0.0
         self.filter_dp_kpa = 0.0
+        # Pipe and mixing faults a test sets: flow × pipe_flow_factor (2: a burst lateral,
+        # 0: no water with the pump on), EC + ec_offset_ms_cm (a spike from a bad stock).
+        self.pipe_flow_factor = 1.0
+        self.ec_offset_ms_cm = 0.0
         self._filter_clog_kpa = 0.0
         self._moisture = {z.name: z.initial_moisture_pct for z in wiring.zones}
         self._zone_flow_m3h = {z.name: 0.0 for z in wiring.zones}
@@ -225,7 +229,7 @@ class SimField:
         pumping = self._on(self.wiring.pump) and self._on(self.wiring.master_valve)
         watered = [z for z in self.wiring.zones if pumping and self._on(z.valve)]
         flow = sum(z.nominal_flow_m3h for z in watered)
-        noise = 1 + self._rng.gauss(0, 0.01)
+        noise = (1 + self._rng.gauss(0, 0.01)) * self.pipe_flow_factor
         self.flow_m3h = max(0.0, flow * noise) if flow else 0.0
         self.total_m3 += self.flow_m3h * dt_s / 3600
         for zone in self.wiring.zones:
@@ -361,7 +365,7 @@ class SimField:
         for meter, (flow_m3h, total_m3) in meters.items():
             self._put_meter(meter, flow_m3h, total_m3)
         if w.ec_meter is not None:
-            self._put(w.ec_meter, "ec", self.ec_ms_cm)
+            self._put(w.ec_meter, "ec", self.ec_ms_cm + self.ec_offset_ms_cm)
         if w.ph_meter is not None:
             self._put(w.ph_meter, "ph", self.ph)
         if w.pressure is not None:
