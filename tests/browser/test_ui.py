@@ -164,5 +164,7 @@ def test_technician_operates_the_site_from_the_page(box: Box, browser: Browser) 
     page.click("#zone-z1 h2 a")
     expect(page.locator("#chart-depletion")).to_be_visible()
     page.wait_for_load_state("networkidle")
+    expect(page.locator("#chart-moisture canvas")).to_be_visible()  # probe readings are stored
+    page.screenshot(path=str(ARTIFACTS / "zone-360.png"), full_page=True)
     assert external == [], f"the pages asked for something off the box: {external}"
     context.close()

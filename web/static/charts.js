@@ -12,7 +12,9 @@
   function draw(id, data, series, opts) {
     var el = document.getElementById(id);
     el.innerHTML = "";
-    if (!data[0] || data[0].length === 0) {
+    var empty = !data[0] || data[0].length === 0;
+    el.classList.toggle("empty", empty);
+    if (empty) {
       el.textContent = labels.no_data || "–";
       return;
     }
