@@ -30,6 +30,8 @@ def _back(request: Request, pages: PagesDep, text: str, fallback: str = "/") -> 
     marker = f"//{host}"
     if host and marker in referer:
         target = referer.split(marker, 1)[1] or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = fallback  # only a path of this box, never another site
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         "qanat_flash", quote_flash(text), httponly=True, samesite="strict", path="/",
