@@ -11,9 +11,10 @@ Daily generator (seeded, one year at a time, deterministic for a seed):
   with π the wet-day probability, P(wet | dry) chosen so that π is the stationary probability;
 * rain on a wet day: exponential with the mean that returns the month's normal (mm);
 * temperatures: the normals interpolated between mid-months, plus a shared AR(1) anomaly
-  (φ = 0.7, σ = 2.5 °C); a wet day is 3 °C cooler by day and 1 °C warmer at night;
-* humidity (mean %, +15 on wet days), wind (m/s at 2 m, log-normal, σ 0.3) and sunshine
-  (h, 40 % of the normal on wet days, 110 % on dry ones, ≤ 14 h).
+  (φ = 0.7, σ = 2.5 °C); a wet day is 3 °C cooler by day and 1 °C warmer at night than a dry
+  one (offsets weighted so the month keeps its normal);
+* humidity (mean %, 15 points higher on wet days), wind (m/s at 2 m, log-normal, σ 0.3) and
+  sunshine (h, 40 % of a dry day's on wet days, the month's total kept, ≤ 14 h).
 
 Hourly values (``hour(day, h)``): temperature on a cosine from Tmin at 06:00 to Tmax at 15:00
 and back; vapour pressure constant over the day, so humidity follows temperature; wind peaks
@@ -45,6 +46,7 @@ WET_PERSISTENCE = 0.3
 RAIN_START_H, RAIN_END_H = 14, 18
 T_MIN_HOUR, T_MAX_HOUR = 6.0, 15.0
 CLEAR_SKY_PEAK_W_M2 = 950.0
+WET_TMAX_DROP_C, WET_TMIN_RISE_C, WET_RH_RISE_PCT, WET_SUN_FACTOR = 3.0, 1.0, 15.0, 0.4
 
 
 def _sat_vp_kpa(t_c: float) -> float:
@@ -223,12 +225,17 @@ class WeatherGenerator:
             wet = rng.random() < (p_ww if wet else p_wd)
             rain = rng.expovariate(1 / (n.rain_mm[m] / n_wet)) if wet and n_wet else 0.0
             anomaly = AR_PHI * anomaly + rng.gauss(0, T_ANOMALY_SD_C * math.sqrt(1 - AR_PHI**2))
-            tmax = self._normal("tmax_c", date) + anomaly - (3.0 if wet else 0.0)
-            tmin = self._normal("tmin_c", date) + anomaly + (1.0 if wet else 0.0)
+            # Wet days are cooler by day and milder at night, dry ones the other way, so that
+            # the month still averages its normals.
+            w = (1.0 if wet else 0.0) - pi
+            tmax = self._normal("tmax_c", date) + anomaly - WET_TMAX_DROP_C * w
+            tmin = self._normal("tmin_c", date) + anomaly + WET_TMIN_RISE_C * w
             tmin = min(tmin, tmax - 2.0)
-            rh = self._normal("rh_pct", date) + (15.0 if wet else 0.0) + rng.gauss(0, 5)
+            rh = self._normal("rh_pct", date) + WET_RH_RISE_PCT * w + rng.gauss(0, 5)
             u2 = self._normal("u2_m_s", date) * math.exp(rng.gauss(-0.045, 0.3))
-            sun = self._normal("sunshine_h", date) / month_days * (0.4 if wet else 1.1)
+            dry_sun = (1 - WET_SUN_FACTOR * pi) / (1 - pi) if pi < 1 else 1.0
+            sun = self._normal("sunshine_h", date) / month_days * (
+                WET_SUN_FACTOR if wet else dry_sun)
             days.append(WeatherDay(
                 date, tmax, tmin, min(max(rh, 10.0), 98.0), max(u2, 0.3),
                 min(max(sun, 0.0), 14.0), rain,
