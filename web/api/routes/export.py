@@ -3,7 +3,8 @@
 ``GET /export/{table}?after=ID&limit=N`` answers the rows with ``id > ID`` in id order,
 at most ``N``: NDJSON (default) or CSV (``format=csv``), gzip when the client accepts it.
 When the page is full, ``Link: <...?after=LAST&limit=N>; rel="next"`` points to the
-next one; ``X-Last-Id`` is always the cursor to keep (``after`` when nothing came).
+next one; ``X-Last-Id`` is always the cursor to keep (``after`` when nothing came) and
+``X-Max-Id`` the table's highest id when the response began.
 ``?ids=3,9`` re-reads given rows (runs and latched events change after insert).
 ``POST /export/{table}/ack`` records that the caller (by token name) has stored the
 table up to ``last_id``; retention on the box deletes only below every acknowledgement.
@@ -93,6 +94,8 @@ def export_rows(
     if wanted is None:
         count, until = store.export_bounds(name, after, limit)
         headers["X-Last-Id"] = str(until)
+        # The table's end now: a reader stops there, not chasing rows written meanwhile.
+        headers["X-Max-Id"] = str(store.max_ids()[name])
         if count == limit:
             headers["Link"] = _next_link(request, until, limit, format)
     pages = _pages(store, name, after, limit, wanted, until)
