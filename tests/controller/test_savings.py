@@ -1,0 +1,114 @@
+"""The savings ledger over a real store, and GET /api/v1/savings through the real daemon service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config import ConfigError, SiteConfig, load_site
+from controller.savings import baseline_practice, savings_to_date
+from controller.store import RunState, Store, WaterBalanceDay
+from tests.conftest import DEMO_SITE, on_free_ports
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def _site(tmp_path: Path, extra: str = "") -> SiteConfig:
+    path = tmp_path / "site.toml"
+    path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")) + extra,
+                    encoding="utf-8")  # fmt: skip
+    return load_site(path)
+
+
+def _run(store: Store, zone: str, when: dt.datetime, m3: float) -> None:
+    run = store.plan_run(zone, "plan", 60.0)
+    assert run.id is not None
+    store.start_run(run.id)
+    store.update_run_progress(run.id, m3)
+    store.finish_run(run.id, RunState.DONE, "done", m3)
+
+
+def _rain(store: Store, zone: str, day: dt.date, mm: float) -> None:
+    store.add_water_balance(WaterBalanceDay(
+        zone=zone, date=day, et0_mm=6.0, kc=1.0, etc_mm=5.0, eta_mm=5.0, rain_mm=mm,
+        effective_rain_mm=mm, irrigation_mm=0.0, runoff_mm=0.0, deep_percolation_mm=0.0,
+        dr_start_mm=0.0, dr_end_mm=0.0, taw_mm=100.0, raw_mm=50.0, ks=1.0,
+        probe_correction_mm=0.0, method="test", notes="",
+    ))  # fmt: skip
+
+
+def test_default_baseline_is_the_seed_corn_border_calendar(tmp_path: Path) -> None:
+    practice = baseline_practice(_site(tmp_path))
+    assert practice.winter_m3_mu == 100
+    assert [e[:2] for e in practice.events] == [(6, 1), (6, 20), (7, 8), (7, 25), (8, 12)]
+    assert sum(e[2] for e in practice.events) == 450
+
+
+def test_saving_to_date_from_metered_runs(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", clock.now(), 1000.0)  # 40 m³/mu on 25 mu
+        report = savings_to_date(site, store, clock.now())
+    z1 = next(z for z in report.zones if z.zone == "z1")
+    assert z1.baseline_m3_per_mu == pytest.approx(100 + 90 + 90)  # winter, 06-01, 06-20
+    assert z1.applied_m3_per_mu == pytest.approx(40.0)
+    assert z1.saving_m3_per_mu == pytest.approx(240.0)
+    assert "z4" in {z.zone for z in report.zones}  # the calendar zone counts too
+    assert report.assumptions and "winter" in report.baseline
+
+
+def test_configured_baseline_skips_an_event_after_measured_rain(tmp_path: Path) -> None:
+    extra = """
+[baseline]
+name = "border, two events"
+winter_m3_mu = 0
+rain_skip_mm = 20
+events = [{ date = "06-01", m3_mu = 80 }, { date = "06-20", m3_mu = 80 }]
+"""
+    site = _site(tmp_path, extra)
+    clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _rain(store, "z1", dt.date(2026, 6, 18), 25.0)  # measured by the station's balance
+        report = savings_to_date(site, store, clock.now())
+    z1 = next(z for z in report.zones if z.zone == "z1")
+    assert z1.baseline_m3_per_mu == 80
+    assert z1.events_skipped and "06-20" in z1.events_skipped[0]
+
+
+def test_baseline_dates_are_checked_with_their_key_path(tmp_path: Path) -> None:
+    extra = """
+[baseline]
+events = [{ date = "02-30", m3_mu = 80 }, { date = "06-01", m3_mu = 80 },
+          { date = "06-01", m3_mu = 70 }]
+"""
+    with pytest.raises(ConfigError) as err:
+        _site(tmp_path, extra)
+    text = "\n".join(err.value.problems)
+    assert "baseline.events[0].date: no such day '02-30'" in text
+    assert "baseline.events[2].date: duplicate '06-01'" in text
+
+
+def test_api_savings_through_the_daemon_service(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from controller.control import DaemonService
+    from controller.daemon import Daemon
+    from controller.fieldio import FieldIO
+    from web.app import create_app
+
+    site = _site(tmp_path)
+    clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z2", clock.now(), 500.0)
+        token = store.create_token("viewer", "viewer")[1]
+        daemon = Daemon(site, store, clock, fieldio=FieldIO(site, {}))  # not started: no I/O
+        client = TestClient(create_app(DaemonService(daemon), store))
+        body = client.get("/api/v1/savings", headers={"Authorization": f"Bearer {token}"}).json()
+    z2 = next(z for z in body["zones"] if z["zone"] == "z2")
+    assert z2["applied_m3_per_mu"] == pytest.approx(20.0)
+    assert z2["saving_m3_per_mu"] == pytest.approx(260.0)
+    assert body["as_of"] == "2026-06-25" and body["assumptions"]
