@@ -45,12 +45,14 @@ class NotifySocket:
         self.sock.bind(str(path))
         self.messages: list[tuple[float, str]] = []
 
-    def wait_for(self, wanted: str, timeout_s: float, proc: subprocess.Popen[str]) -> float:
-        """Collect datagrams until one contains the line ``wanted``; its arrival time."""
+    def wait_for(
+        self, wanted: str, timeout_s: float, proc: subprocess.Popen[str], *, count: int = 1
+    ) -> float:
+        """Collect datagrams until ``count`` hold the line ``wanted``; the last one's time."""
         deadline = time.monotonic() + timeout_s
-        for t, msg in self.messages:
-            if wanted in msg.splitlines():
-                return t
+        seen = [t for t, msg in self.messages if wanted in msg.splitlines()]
+        if len(seen) >= count:
+            return seen[count - 1]
         while time.monotonic() < deadline:
             if proc.poll() is not None and not self._ready():
                 out = proc.stdout.read() if proc.stdout else ""
@@ -61,7 +63,9 @@ class NotifySocket:
             now = time.monotonic()
             self.messages.append((now, msg))
             if wanted in msg.splitlines():
-                return now
+                seen.append(now)
+                if len(seen) >= count:
+                    return now
         raise AssertionError(f"no {wanted} within {timeout_s} s; got {self.lines()}")
 
     def _ready(self, timeout_s: float = 0.0) -> bool:
