@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from web.api.routes import alarms, export, history, savings, site, zones
+from web.api.routes import alarms, export, history, report, savings, site, zones
 
 __all__ = ["API_PREFIX", "api_router"]
 
@@ -12,3 +12,4 @@ api_router = APIRouter(prefix=API_PREFIX)
 for _module in (site, zones, history, alarms, savings):
     api_router.include_router(_module.router)
 api_router.include_router(export.router)
+api_router.include_router(report.router)

@@ -1,0 +1,138 @@
+"""Water-balance reports: the accounting, CSV, HTML with charts, from a box and the office."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from controller.central import CentralDB
+from controller.cli import main
+from controller.config import M2_PER_MU, SiteConfig
+from controller.pull import pull_all
+from controller.report import Report, ReportZone, from_store, to_csv
+from controller.report_central import from_central
+from controller.report_html import render_html
+from controller.store import Store
+from tests.office.boxes import running_box
+from tests.office.seed import IRRIGATION_MM, METER_FACTOR, ZONE_AREA_MU, open_store, seed_season
+from tests.office.servers import call
+
+TZ = ZoneInfo("Asia/Shanghai")
+ZONES = [ReportZone("ganzhou-01", z, f"Zone {z}", mu * M2_PER_MU) for z, mu in ZONE_AREA_MU.items()]
+
+
+@pytest.fixture(scope="module")
+def season_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = open_store(tmp_path_factory.mktemp("season"))
+    seed_season(store, days=150, readings_per_day=2)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def season(season_store: Store) -> Report:
+    return from_store(season_store, ZONES, None, None, TZ)
+
+
+def test_season_balance_closes_and_counts_the_metered_water(
+    season: Report, season_store: Store
+) -> None:
+    assert (season.start, season.end) == (dt.date(2026, 4, 20), dt.date(2026, 9, 16))
+    site = season.sites[0]
+    for z in site.zones:
+        runs = season_store.runs(z.zone.zone)
+        assert z.metered_m3 == pytest.approx(sum(r.applied_m3 for r in runs))
+        # Every run applied IRRIGATION_MM at the root zone, METER_FACTOR more at the meter.
+        assert z.metered_m3 == pytest.approx(z.m3("irrigation") * METER_FACTOR)
+        assert z.depth_mm["closure"] == pytest.approx(0.0, abs=1e-6)  # eq. 85 day by day
+        assert z.days == 150
+        assert z.fertilizer_kg["N"] == pytest.approx(2.5 * len(runs))
+    z1 = site.zones[0]
+    assert z1.baseline_m3_per_mu == 100 + 5 * 90  # winter + the five border irrigations
+    assert z1.saving_m3_per_mu == pytest.approx(550 - z1.metered_m3_per_mu)
+    assert z1.metered_m3_per_mu == pytest.approx(
+        len(season_store.runs("z1")) * IRRIGATION_MM / 1000 * M2_PER_MU * METER_FACTOR
+    )
+    assert z1.cumulative[-1][1:] == pytest.approx((z1.metered_m3_per_mu, 550))
+
+
+def test_a_day_range_counts_its_events_not_the_winter_irrigation(season_store: Store) -> None:
+    june = from_store(season_store, ZONES, dt.date(2026, 6, 1), dt.date(2026, 6, 30), TZ)
+    z1 = june.sites[0].zones[0]
+    assert z1.days == 30
+    assert z1.baseline_m3_per_mu == 180  # June 1 and June 20
+    in_june = [
+        r
+        for r in season_store.runs("z1")
+        if r.started_at is not None and r.started_at.astimezone(TZ).month == 6
+    ]
+    assert z1.metered_m3 == pytest.approx(sum(r.applied_m3 for r in in_june))
+
+
+def test_csv_has_a_row_per_zone_and_the_site(season: Report) -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(season))))
+    assert [(r["site"], r["zone"]) for r in rows] == [
+        ("ganzhou-01", "z1"),
+        ("ganzhou-01", "z2"),
+        ("ganzhou-01", "*"),
+    ]
+    total = rows[-1]
+    assert float(total["area_mu"]) == pytest.approx(50.0)
+    assert float(total["metered_m3"]) == pytest.approx(
+        sum(float(r["metered_m3"]) for r in rows[:2]), abs=0.01
+    )
+    assert float(total["baseline_m3_per_mu"]) == pytest.approx(550.0)
+    assert "N=" in rows[0]["fertilizer_kg_per_mu"]
+
+
+def test_html_is_printable_offline_with_a_chart_per_zone(season: Report) -> None:
+    page = render_html(season)
+    assert page.count("<svg") == 2
+    assert page.count('class="metered"') == 2 and page.count('class="baseline"') == 2
+    assert "<script" not in page
+    links = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert links == []  # nothing fetched: no CDN, no fonts
+    assert "水平衡" in page and "2026-04-20" in page and "m³/mu" in page
+
+
+def test_the_office_report_equals_the_box_report(tmp_path: Path, office_url: str) -> None:
+    with running_box(tmp_path / "b", "ganzhou-01", days=60, readings_per_day=1) as box:
+        box_report = from_store(box.store, ZONES, None, None, TZ)
+        with CentralDB(office_url) as db:
+            assert pull_all(db, [box.spec])[0].ok
+            office = from_central(db, None, None, TZ)
+        assert to_csv(office) == to_csv(box_report)
+        assert box_report.sites[0].zones[0].metered_m3 > 0
+        # The page on the box: the same numbers.
+        csv_page = call(box.url, "/api/v1/report", token=box.token, params={"format": "csv"})
+        assert csv_page.status == 200 and csv_page.headers["content-type"].startswith("text/csv")
+        assert csv_page.body.decode() == to_csv(box_report)
+        html_page = call(box.url, "/api/v1/report", token=box.token)
+        assert html_page.status == 200 and html_page.body.count(b"<svg") == 2
+        bad = call(box.url, "/api/v1/report", token=box.token, params={"start": "2026-05-01"})
+        assert bad.status == 422
+        assert call(box.url, "/api/v1/report").status == 401
+
+
+def test_cli_reports_from_a_box_and_from_the_office(
+    tmp_path: Path, site: SiteConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "box"
+    store = open_store(data)
+    seed_season(store, days=45, readings_per_day=1)
+    store.close()
+    site_file = tmp_path / "site.toml"  # the demo site (zones z1..z4, 25 mu each)
+    out = tmp_path / "box.html"
+    args = ["report", "--config", str(site_file), "--data-dir", str(data), "--out", str(out)]
+    assert main(args) == 0
+    assert out.read_text(encoding="utf-8").count("<svg") == len(site.zones)
+    assert main(["report", "--db", str(tmp_path / "empty.db"), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("site,zone,area_mu")
+    assert main(["report", "--db", str(tmp_path / "x.db"), "--start", "2026-05-01"]) == 2
