@@ -128,13 +128,13 @@ def load_sites(path: Path) -> list[SiteSpec]:
     out: list[SiteSpec] = []
     seen: set[str] = set()
     for n, entry in enumerate(entries):
+        site_id = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(site_id, str) and site_id in seen:
+            problems.append(f"sites[{n}].id: {site_id!r} is listed twice")
+        seen.add(str(site_id))
         spec = _site(path, f"sites[{n}]", entry, problems)
-        if spec is None:
-            continue
-        if spec.id in seen:
-            problems.append(f"sites[{n}].id: {spec.id!r} is listed twice")
-        seen.add(spec.id)
-        out.append(spec)
+        if spec is not None:
+            out.append(spec)
     if problems:
         raise SitesFileError(path, problems)
     return out
@@ -372,7 +372,7 @@ def pull_site(
 ) -> SiteResult:
     """Pull one site (module docstring); raises :class:`PullError` or :class:`CentralError`."""
     site = client.site.id
-    shown = progress or _NoProgress()
+    shown = _NoProgress() if progress is None else progress
     result = SiteResult(site)
     started = time.monotonic()
     _zones(db, client)
@@ -405,7 +405,7 @@ def pull_all(
     """
     specs = list(sites)
     lock = threading.Lock()
-    shown = progress or _NoProgress()
+    shown = _NoProgress() if progress is None else progress
 
     class _Locked:
         def update(self, n: int) -> None:

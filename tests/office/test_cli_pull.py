@@ -1,0 +1,98 @@
+"""qanat pull as a command: the sites file, exit statuses, and a kill -9 in the middle."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.central import CentralDB
+from controller.cli import main
+from controller.pull import SitesFileError, load_sites
+from tests.conftest import ROOT, free_port
+from tests.office.boxes import Box, running_box
+from tests.office.test_pull import assert_exact
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Box]:
+    with running_box(tmp_path / "box", "ganzhou-01", days=40, readings_per_day=250) as b:
+        yield b
+
+
+def _sites_file(tmp_path: Path, *boxes: tuple[str, str, str]) -> Path:
+    lines = []
+    for site_id, url, token in boxes:
+        token_file = tmp_path / f"{site_id}.token"
+        token_file.write_text(token + "\n", encoding="utf-8")
+        lines += ["[[sites]]", f'id = "{site_id}"', f'url = "{url}"',
+                  f'token_file = "{token_file.name}"', "timeout_s = 5", ""]  # fmt: skip
+    path = tmp_path / "sites.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_sites_file_problems_name_their_key(tmp_path: Path) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text(
+        '[[sites]]\nid = "a"\nurl = "ftp://x"\ntoken = "t"\n'
+        '[[sites]]\nid = "a"\nurl = "http://x"\ntoken_file = "missing"\ncolour = 1\n'
+        '[[sites]]\nid = "a"\nurl = "http://y"\ntoken = "t"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SitesFileError) as caught:
+        load_sites(path)
+    problems = caught.value.problems
+    assert "sites[0].url: an http:// or https:// base URL is required" in problems
+    assert "sites[1].colour: unknown key" in problems
+    assert any(p.startswith("sites[1].token_file: cannot read") for p in problems)
+    assert "sites[2].id: 'a' is listed twice" in problems
+
+
+def test_exit_status_and_one_json_line_per_site(
+    tmp_path: Path, box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    offline = ("offline", f"http://127.0.0.1:{free_port()}", "x")
+    sites = _sites_file(tmp_path, (box.site_id, box.url, box.token), offline)
+    db = tmp_path / "office.db"
+    assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["site"], r["ok"]) for r in lines] == [("ganzhou-01", True), ("offline", False)]
+    assert lines[0]["rows"]["readings"] == 10_000
+    bad = tmp_path / "bad.toml"
+    bad.write_text("sites = 3\n", encoding="utf-8")
+    assert main(["pull", "--sites", str(bad), "--db", str(db)]) == 2
+
+
+def test_kill_9_mid_pull_then_rerun_is_exact(tmp_path: Path, box: Box) -> None:
+    sites = _sites_file(tmp_path, (box.site_id, box.url, box.token))
+    db = tmp_path / "office.db"
+    command = [sys.executable, "-m", "controller.cli", "pull", "--sites", str(sites),
+               "--db", str(db), "--page-rows", "100", "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        cursor = 0
+        while cursor < 1000:  # some pages stored, most of the 10,000 readings still to come
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the pull made no progress"
+            time.sleep(0.05)
+            if db.exists():
+                with CentralDB(f"sqlite:///{db}") as office:
+                    cursor = office.cursors(box.site_id).get("readings", 0)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    with CentralDB(f"sqlite:///{db}") as office:
+        assert 1000 <= office.cursors(box.site_id)["readings"] < 10_000
+    assert box.store.export_acked() == {}
+    assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 0
+    with CentralDB(f"sqlite:///{db}") as office:
+        assert_exact(office, [box])
