@@ -321,6 +321,13 @@ class StoreConfig(_Model):
     # Raw readings older than this are folded into hourly rows, once the central office has
     # pulled them (nothing unexported is ever purged).
     raw_keep_days: float = Field(90, ge=7, le=3650)
+    # A polled value is stored when it moves more than this share of its valid range (or of
+    # itself when the profile gives no range), when its quality changes, or after the heartbeat.
+    deadband_pct: float = Field(0.5, ge=0, le=10)
+    heartbeat_s: float = Field(300, ge=10, le=3600)
+    # Readings are committed in batches this often: fewer, larger transactions spare the SD
+    # card (events, runs, decisions and audit are committed one by one regardless).
+    flush_s: float = Field(30, ge=1, le=600)
 
 
 class SafetyConfig(_Model):

@@ -43,7 +43,6 @@ __all__ = ["Daemon", "StartupError"]
 log = logging.getLogger(__name__)
 
 CONTROL_PERIOD_S = 1.0
-FLUSH_PERIOD_S = 5.0
 STARTUP_OFF_ATTEMPTS = 5
 
 
@@ -161,7 +160,7 @@ class Daemon:
             for d in self.site.devices
         ]
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
-        jobs.append(Job("flush", self.store.flush, FLUSH_PERIOD_S))
+        jobs.append(Job("flush", self.store.flush, self.site.store.flush_s))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))

@@ -1,5 +1,8 @@
 """Polling: read a device through its bus owner, update the live state, queue the readings.
 
+Every reading reaches the live state (control and safety); the store gets
+those the telemetry filter keeps (changes, quality changes, a heartbeat).
+
 One call per device and poll interval (``poll_device``); the scheduler (or
 the season simulation's virtual clock) decides when. A device that stops
 answering is reported once as a ``device_offline`` warning event when its
@@ -18,6 +21,7 @@ from controller.config import SiteConfig
 from controller.fieldio import FieldIO
 from controller.live import LiveState
 from controller.store import Severity, Store
+from controller.telemetry import TelemetryFilter
 from drivers.reading import Reading
 
 __all__ = ["Poller"]
@@ -37,6 +41,11 @@ class Poller:
         self.store = store
         self.clock = clock
         self._lock = threading.Lock()
+        self.telemetry = TelemetryFilter(
+            site.profiles,
+            heartbeat_s=site.store.heartbeat_s,
+            deadband_pct=site.store.deadband_pct,
+        )
         self._last_good: dict[str, datetime] = {}
         self._offline: set[str] = set()
 
@@ -44,7 +53,7 @@ class Poller:
         """One poll of ``device``: every point, flagged where bad; never raises for the device."""
         readings, _ = self.fieldio.bus_of(device).read_points(device)
         self.live.update(readings)
-        self.store.add_readings(readings)
+        self.store.add_readings(self.telemetry.select(readings))
         self._track(device, readings)
         return readings
 
@@ -52,7 +61,7 @@ class Poller:
         """Every device once, buses in parallel (used at start so state is known at once)."""
         for poll in self.fieldio.poll():
             self.live.update(poll.readings)
-            self.store.add_readings(poll.readings)
+            self.store.add_readings(self.telemetry.select(poll.readings))
             self._track(poll.device, poll.readings)
 
     def _track(self, device: str, readings: list[Reading]) -> None:

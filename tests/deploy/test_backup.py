@@ -39,8 +39,15 @@ def test_round_trip_while_the_daemon_writes(
     config = tmp_path / "etc"
     config.mkdir()
     (config / "site.toml").write_bytes(site.path.read_bytes())
+    # Commit readings often and store every poll, so the daemon writes within seconds.
+    busy = tmp_path / "busy-site.toml"
+    busy.write_text(
+        site.path.read_text(encoding="utf-8")
+        + "\n[store]\nflush_s = 2\nheartbeat_s = 10\ndeadband_pct = 0\n",
+        encoding="utf-8",
+    )
     env = {**base_env(warm_cache), "NOTIFY_SOCKET": str(notify_socket.path)}
-    proc = start_run(site.path, data, env)
+    proc = start_run(busy, data, env)
     counts: list[int] = []
     try:
         notify_socket.wait_for("READY=1", 60, proc)

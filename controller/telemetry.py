@@ -1,0 +1,76 @@
+"""Which readings go to the SD card: changes, quality changes and a heartbeat.
+
+Polling every few seconds and storing every value would write gigabytes a
+year to the box's SD card for values that mostly repeat. The live state
+keeps every reading for control and safety; the store gets a point's
+reading only when
+
+* it is the first of the point, or its quality differs from the last stored one,
+* its value moved more than the deadband since the last stored value
+  (``deadband_pct`` of the profile's valid range, or of the value itself
+  when the profile gives no range), or
+* ``heartbeat_s`` passed since the point was last stored (so every hour
+  still has readings and a flat line is distinguishable from a dead sensor).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from drivers.profile import Profile
+from drivers.reading import Quality, Reading
+
+__all__ = ["TelemetryFilter"]
+
+
+@dataclass(slots=True)
+class _Stored:
+    value: float | None
+    quality: Quality
+    time: datetime
+
+
+class TelemetryFilter:
+    """Thread-safe filter from polled readings to stored readings."""
+
+    def __init__(
+        self, profiles: Mapping[str, Profile], *, heartbeat_s: float, deadband_pct: float
+    ) -> None:
+        self.heartbeat_s = heartbeat_s
+        self._band: dict[tuple[str, str], float | None] = {}
+        for device, profile in profiles.items():
+            for pt in profile.points:
+                span = None if pt.min is None or pt.max is None else pt.max - pt.min
+                self._band[(device, pt.name)] = (
+                    None if span is None else span * deadband_pct / 100
+                )
+        self.deadband_pct = deadband_pct
+        self._last: dict[tuple[str, str], _Stored] = {}
+        self._lock = threading.Lock()
+
+    def select(self, readings: Iterable[Reading]) -> list[Reading]:
+        """The readings worth storing, in order."""
+        out = []
+        with self._lock:
+            for r in readings:
+                key = (r.device, r.point)
+                last = self._last.get(key)
+                if last is None or self._worth(key, r, last):
+                    self._last[key] = _Stored(r.value, r.quality, r.time)
+                    out.append(r)
+        return out
+
+    def _worth(self, key: tuple[str, str], r: Reading, last: _Stored) -> bool:
+        if r.quality is not last.quality:
+            return True
+        if (r.time - last.time).total_seconds() >= self.heartbeat_s:
+            return True
+        if r.value is None or last.value is None:
+            return False  # same bad quality within the heartbeat: nothing new
+        band = self._band.get(key)
+        if band is None:
+            band = abs(last.value) * self.deadband_pct / 100
+        return abs(r.value - last.value) > band
