@@ -98,9 +98,14 @@ def run_daemon(
             ).start()
             # uvicorn re-raises the signal that stopped it once it has restored the previous
             # handlers; with the default handler that would kill the process before the
-            # daemon switches the outputs off, so the previous handlers only take note.
+            # daemon switches the outputs off. Ours asks the server to stop instead, which also
+            # covers a signal that arrives before uvicorn has installed its own handlers.
+            def stop_on_signal(signum: int, frame: object) -> None:
+                log.info("signal %d: stopping", signum)
+                server.should_exit = True
+
             for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, _note_signal)
+                signal.signal(sig, stop_on_signal)
             if stop_after_s is not None:
                 timer = threading.Timer(stop_after_s, lambda: setattr(server, "should_exit", True))
                 timer.daemon = True
@@ -131,6 +136,3 @@ def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str)
             return
         threading.Event().wait(0.05)
 
-
-def _note_signal(signum: int, frame: object) -> None:
-    log.info("signal %d: stopping", signum)
