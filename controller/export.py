@@ -28,6 +28,7 @@ __all__ = [
     "MAX_IDS",
     "TABLES",
     "csv_columns",
+    "iter_ndjson",
     "iter_pages",
     "iter_rows",
     "still_open",
@@ -105,6 +106,50 @@ def iter_pages(
     _check(page, ids)
     names, rows = store.export_page(table, after_id, _next_size(page, limit), ids, until_id)
     return _pages(store, table, names, rows, limit, page, ids, until_id)
+
+
+def iter_ndjson(
+    store: Store,
+    table: str,
+    after_id: int = 0,
+    limit: int | None = None,
+    page: int = 5000,
+    ids: Sequence[int] | None = None,
+    until_id: int | None = None,
+) -> Iterator[bytes] | None:
+    """The rows of :func:`iter_rows` as NDJSON chunks (one per page) made by the database;
+    ``None`` when the store's backend cannot (then encode :func:`iter_pages` instead).
+
+    The first page is read before returning, as in :func:`iter_pages`.
+    """
+    _check(page, ids)
+    first = store.export_ndjson(table, after_id, _next_size(page, limit), ids, until_id)
+    if first is None:
+        return None
+    return _ndjson_pages(store, table, first, limit, page, ids, until_id)
+
+
+def _ndjson_pages(
+    store: Store,
+    table: str,
+    first: tuple[bytes, int, int],
+    limit: int | None,
+    page: int,
+    ids: Sequence[int] | None,
+    until_id: int | None,
+) -> Iterator[bytes]:
+    body, count, last = first
+    remaining = limit
+    while count:
+        yield body
+        if remaining is not None:
+            remaining -= count
+        size = _next_size(page, remaining)
+        if count < page or size == 0:
+            return
+        nxt = store.export_ndjson(table, last, size, ids, until_id)
+        assert nxt is not None  # the backend does not change between pages
+        body, count, last = nxt
 
 
 def _check(page: int, ids: Sequence[int] | None) -> None:

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Connection, Table, func
+from sqlalchemy import JSON, Boolean, Column, Connection, Float, Table, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -28,7 +28,16 @@ from controller.store.errors import StoreError
 from controller.store.tables import ExportAck
 from controller.store.types import UTCDateTime
 
-__all__ = ["AckBeyondEnd", "UnknownExportTable", "ack", "acked_up_to", "bounds", "page", "table_of"]
+__all__ = [
+    "AckBeyondEnd",
+    "UnknownExportTable",
+    "ack",
+    "acked_up_to",
+    "bounds",
+    "ndjson_page",
+    "page",
+    "table_of",
+]
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -149,6 +158,72 @@ def _sqlite_page(
     if fixes:
         rows = [_fix(r, fixes) for r in rows]
     return [c.name for c in table.columns], rows
+
+
+# Floats as 17 significant digits: every double reads back exactly (SQLite's own JSON
+# rendering keeps 15 and loses the last bits). NaN is NULL in SQLite; infinities, which
+# JSON cannot carry, become null as well.
+_SQLITE_JSON_REAL = (
+    "CASE WHEN {c} IS NULL OR abs({c}) > 1.7976931348623157e308 THEN NULL"
+    " ELSE json(printf('%!.17g', {c})) END"
+)
+_SQLITE_JSON_BOOL = (
+    "CASE WHEN {c} IS NULL THEN NULL WHEN {c} THEN json('true') ELSE json('false') END"
+)
+
+
+def ndjson_page(
+    read: Transaction,
+    table: Table,
+    after_id: int,
+    limit: int,
+    ids: Sequence[int] | None = None,
+    until_id: int | None = None,
+) -> tuple[bytes, int, int] | None:
+    """SQLite only (else ``None``): the rows of :func:`page` as NDJSON made by SQLite itself,
+    with the count and the last id: ``(body, count, last_id)``.
+
+    Same objects as the Python encoder gives (floats may carry more digits, same value);
+    several times faster, since no Python object is made per value.
+    """
+    with read() as session:
+        conn = session.connection()
+        if conn.dialect.name != "sqlite":
+            return None
+        quote = conn.dialect.identifier_preparer.quote
+        pairs: list[str] = []
+        for column in table.columns:
+            name = quote(column.name)
+            if isinstance(column.type, UTCDateTime):
+                expr = _SQLITE_ISO.format(c=name)
+            elif isinstance(column.type, Float):
+                expr = _SQLITE_JSON_REAL.format(c=name)
+            elif isinstance(column.type, Boolean):
+                expr = _SQLITE_JSON_BOOL.format(c=name)
+            elif isinstance(column.type, JSON):
+                expr = f"json({name})"
+            else:
+                expr = name
+            pairs.append(f"'{column.name}', {expr}")
+        sql = f"SELECT id, json_object({', '.join(pairs)}) FROM {quote(table.name)} WHERE id > ?"
+        params: list[Any] = [after_id]
+        if ids is not None:
+            sql += f" AND id IN ({', '.join('?' * len(ids))})"
+            params.extend(int(i) for i in ids)
+        if until_id is not None:
+            sql += " AND id <= ?"
+            params.append(until_id)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            rows = cursor.execute(sql, params).fetchall()
+        finally:
+            cursor.close()
+    if not rows:
+        return b"", 0, after_id
+    body = ("\n".join(line for _, line in rows) + "\n").encode("utf-8")
+    return body, len(rows), int(rows[-1][0])
 
 
 def _fix(row: tuple[Any, ...], fixes: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:

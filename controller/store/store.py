@@ -714,6 +714,18 @@ class Store:
         model = _exports.table_of(EXPORT_TABLES, table)
         return _exports.page(self._read, model, after_id, limit, ids, until_id)
 
+    def export_ndjson(
+        self,
+        table: str,
+        after_id: int,
+        limit: int,
+        ids: Sequence[int] | None = None,
+        until_id: int | None = None,
+    ) -> tuple[bytes, int, int] | None:
+        """SQLite: ``(ndjson, count, last_id)`` of a page made by SQLite; else ``None``."""
+        model = _exports.table_of(EXPORT_TABLES, table)
+        return _exports.ndjson_page(self._read, model, after_id, limit, ids, until_id)
+
     def export_bounds(self, table: str, after_id: int, limit: int) -> tuple[int, int]:
         """``(count, last_id)`` of the next ``limit`` rows after ``after_id`` (exports.bounds)."""
         model = _exports.table_of(EXPORT_TABLES, table)

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from controller.export import MAX_IDS, TABLES, iter_pages
+from controller.export import MAX_IDS, TABLES, iter_ndjson, iter_pages
 from controller.store import Store
 from controller.store.exports import AckBeyondEnd
 from web.api.export_format import Page, csv_chunks, gzip_chunks, ndjson_chunks
@@ -98,13 +98,16 @@ def export_rows(
         headers["X-Max-Id"] = str(store.max_ids()[name])
         if count == limit:
             headers["Link"] = _next_link(request, until, limit, format)
-    pages = _pages(store, name, after, limit, wanted, until)
+    chunks: Iterator[bytes] | None
     if format == "csv":
         columns, _rows = store.export_page(name, 0, 0)
-        chunks = csv_chunks(columns, pages)
+        chunks = csv_chunks(columns, _pages(store, name, after, limit, wanted, until))
         media = "text/csv; charset=utf-8"
     else:
-        chunks = ndjson_chunks(pages)
+        # SQLite writes the JSON itself (several times faster); other backends, Python.
+        chunks = iter_ndjson(store, name, after, limit, PAGE_ROWS, wanted, until)
+        if chunks is None:
+            chunks = ndjson_chunks(_pages(store, name, after, limit, wanted, until))
         media = "application/x-ndjson"
     if "gzip" in accept_encoding.lower():
         chunks = gzip_chunks(chunks)
