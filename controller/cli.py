@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "restore": "controller.cli_backup",
     "user": "controller.cli_user",
     "simulate": "controller.cli_simulate",
+    "hil": "controller.cli_hil",
     # Commands that serve HTTP live with the web layer (web imports controller, never
     # the reverse); they are named here only as module paths.
     "run": "web.cli_run",
@@ -51,6 +52,7 @@ _HELP: dict[str, str] = {
     "restore": "restore a backup into an empty (or --force) data directory",
     "user": "add, list or disable users of the local pages; change a password",
     "simulate": "a season of a scenario under a strategy through the daemon; water saved",
+    "hil": "hardware-in-the-loop checks against a rig, or the simulator and the HIL suite",
     "run": "the daemon and its HTTP API",
     "demo": "simulated demo field + daemon + API in one command",
 }
