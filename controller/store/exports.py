@@ -260,18 +260,23 @@ def ack(
 ) -> int:
     """Record that ``reader`` holds every row of ``table_name`` up to ``last_id``; return it.
 
-    ``top_id`` is the table's highest id: acknowledging beyond it is refused
-    (:class:`AckBeyondEnd`), since it would let retention delete rows nobody has pulled.
-    The latest acknowledgement replaces the previous one, also when lower (a reader that
-    starts over holds retention back again).
+    ``top_id`` is the table's highest stored id: acknowledging beyond it — and beyond
+    every acknowledgement already recorded, since retention may have deleted the newest
+    rows once all readers had them — is refused (:class:`AckBeyondEnd`): it would let
+    retention delete rows nobody has pulled. The latest acknowledgement replaces the
+    previous one, also when lower (a reader that starts over holds retention back again).
     """
     if last_id < 0:
         raise AckBeyondEnd(f"{table_name}: last_id must be >= 0, got {last_id}")
-    if last_id > top_id:
-        raise AckBeyondEnd(
-            f"{table_name}: {reader} acknowledged id {last_id} but the highest id is {top_id}"
-        )
     with write() as session:
+        acked = session.exec(
+            select(func.max(ExportAck.acked_id)).where(col(ExportAck.table_name) == table_name)
+        ).one()
+        end = max(top_id, acked or 0)
+        if last_id > end:
+            raise AckBeyondEnd(
+                f"{table_name}: {reader} acknowledged id {last_id} but the highest id is {end}"
+            )
         row = session.exec(
             select(ExportAck).where(
                 col(ExportAck.table_name) == table_name, col(ExportAck.reader) == reader
