@@ -3,9 +3,11 @@
 Run by hand: ``python -m benchmarks.export [ROWS]`` (default 1,000,000 readings; a few
 minutes, most of it filling the box). Prints one JSON line per measurement:
 
-* ``export_ndjson``: :func:`controller.export.iter_pages` + the API's NDJSON encoder over
-  every row, in process (what the box's CPU does per request), rows/s, and the resident
-  memory before and after (flat: pages of 5,000 rows, nothing kept);
+* ``export_ndjson_sqlite``: every row as the API streams it from SQLite
+  (:func:`controller.export.iter_ndjson`, the JSON made by SQLite), in process (what the
+  box's CPU does per request), rows/s, and the resident memory before and after (flat:
+  pages of 5,000 rows, nothing kept); ``export_ndjson_python``: the same through
+  :func:`~controller.export.iter_pages` and the Python encoder (other backends, CSV);
 * ``export_http``: the same rows through the real app and uvicorn on loopback, read by
   urllib in 1 MiB chunks, gzip off (the office's view of one box), rows/s;
 * ``pull_postgresql``: ``pull_all`` of the box into a throwaway PostgreSQL cluster
@@ -31,7 +33,7 @@ from sqlalchemy import insert
 
 from controller.central import CentralDB
 from controller.clock import VirtualClock
-from controller.export import iter_pages
+from controller.export import iter_ndjson, iter_pages
 from controller.pull import pull_all
 from controller.store import ReadingRow, Store
 from tests.office.boxes import service_for_seeded_zones
@@ -73,16 +75,20 @@ def fill(store: Store, rows: int) -> None:
             session.execute(insert(ReadingRow), batch)
 
 
-def export_in_process(store: Store, rows: int) -> None:
+def export_in_process(store: Store, rows: int, encoder: str) -> None:
+    """Every row as NDJSON chunks, as the API makes them: SQLite's JSON or Python's."""
     before, peak_before = rss_mb(), peak_mb()
     t0 = time.perf_counter()
+    chunks = iter_ndjson(store, "readings") if encoder == "sqlite" else None
+    if chunks is None:
+        chunks = ndjson_chunks(iter_pages(store, "readings", 0, None))
     count = size = 0
-    for chunk in ndjson_chunks(iter_pages(store, "readings", 0, None)):
+    for chunk in chunks:
         size += len(chunk)
         count += chunk.count(b"\n")
     seconds = time.perf_counter() - t0
     assert count == rows, (count, rows)
-    emit("export_ndjson", rows=count, seconds=round(seconds, 2),
+    emit(f"export_ndjson_{encoder}", rows=count, seconds=round(seconds, 2),
          rows_per_s=round(count / seconds), mb=round(size / 2**20, 1),
          rss_before_mb=round(before, 1), rss_after_mb=round(rss_mb(), 1),
          peak_before_mb=round(peak_before, 1), peak_after_mb=round(peak_mb(), 1))  # fmt: skip
@@ -120,7 +126,8 @@ def main(rows: int) -> None:
         t0 = time.perf_counter()
         fill(store, rows)
         emit("fill_box", rows=rows, seconds=round(time.perf_counter() - t0, 2))
-        export_in_process(store, rows)
+        export_in_process(store, rows, "sqlite")
+        export_in_process(store, rows, "python")
         _, token = store.create_token("office", "viewer")
         with serving(create_app(service_for_seeded_zones(), store)) as base:
             export_over_http(base, token, rows)
