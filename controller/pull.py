@@ -270,7 +270,7 @@ class SiteResult:
 
 def _ndjson(site: str, where: str, reply: Reply) -> list[dict[str, Any]]:
     try:
-        rows = [json.loads(line) for line in reply.body.splitlines() if line.strip()]
+        rows = [json.loads(line) for line in reply.body.split(b"\n") if line.strip()]
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadAnswer(site, f"{where}: not NDJSON: {exc}") from exc
     for row in rows:

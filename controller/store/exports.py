@@ -15,6 +15,7 @@ SQL read with times rewritten to ISO text by SQLite; other backends go through C
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
@@ -160,13 +161,16 @@ def _sqlite_page(
     return [c.name for c in table.columns], rows
 
 
-# Floats as 17 significant digits: every double reads back exactly (SQLite's own JSON
-# rendering keeps 15 and loses the last bits). NaN is NULL in SQLite; infinities, which
-# JSON cannot carry, become null as well.
+# Floats as 17 significant digits: SQLite's own JSON rendering keeps 15 and loses the last
+# bits. SQLite's printf scales by powers of ten in long double, which stays exact for the
+# magnitudes sensors give but not at the extremes (seen wrong beyond 1e100), so a row holding
+# a float outside [1e-15, 1e15) is encoded by Python instead (_OUTSIDE). NaN is NULL in
+# SQLite; infinities, which JSON cannot carry, become null as well.
 _SQLITE_JSON_REAL = (
     "CASE WHEN {c} IS NULL OR abs({c}) > 1.7976931348623157e308 THEN NULL"
     " ELSE json(printf('%!.17g', {c})) END"
 )
+_OUTSIDE = "(abs({c}) >= 1e15 OR ({c} != 0 AND abs({c}) < 1e-15))"
 _SQLITE_JSON_BOOL = (
     "CASE WHEN {c} IS NULL THEN NULL WHEN {c} THEN json('true') ELSE json('false') END"
 )
@@ -192,12 +196,14 @@ def ndjson_page(
             return None
         quote = conn.dialect.identifier_preparer.quote
         pairs: list[str] = []
+        outside: list[str] = []
         for column in table.columns:
             name = quote(column.name)
             if isinstance(column.type, UTCDateTime):
                 expr = _SQLITE_ISO.format(c=name)
             elif isinstance(column.type, Float):
                 expr = _SQLITE_JSON_REAL.format(c=name)
+                outside.append(_OUTSIDE.format(c=name))
             elif isinstance(column.type, Boolean):
                 expr = _SQLITE_JSON_BOOL.format(c=name)
             elif isinstance(column.type, JSON):
@@ -205,7 +211,11 @@ def ndjson_page(
             else:
                 expr = name
             pairs.append(f"'{column.name}', {expr}")
-        sql = f"SELECT id, json_object({', '.join(pairs)}) FROM {quote(table.name)} WHERE id > ?"
+        flag = " OR ".join(outside) or "0"
+        sql = (
+            f"SELECT id, json_object({', '.join(pairs)}), {flag} "
+            f"FROM {quote(table.name)} WHERE id > ?"
+        )
         params: list[Any] = [after_id]
         if ids is not None:
             sql += f" AND id IN ({', '.join('?' * len(ids))})"
@@ -220,10 +230,18 @@ def ndjson_page(
             rows = cursor.execute(sql, params).fetchall()
         finally:
             cursor.close()
+        lines = [line if not far else _python_line(conn, table, i) for i, line, far in rows]
     if not rows:
         return b"", 0, after_id
-    body = ("\n".join(line for _, line in rows) + "\n").encode("utf-8")
-    return body, len(rows), int(rows[-1][0])
+    return ("\n".join(lines) + "\n").encode("utf-8"), len(rows), int(rows[-1][0])
+
+
+def _python_line(conn: Connection, table: Table, row_id: int) -> str:
+    """One row encoded by Python (floats SQLite cannot print exactly)."""
+    names, [row] = _sqlite_page(conn, table, row_id - 1, 1, None, row_id)
+    values = {n: None if isinstance(v, float) and not math.isfinite(v) else v
+              for n, v in zip(names, row, strict=True)}  # fmt: skip
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def _fix(row: tuple[Any, ...], fixes: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:

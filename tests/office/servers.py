@@ -50,7 +50,8 @@ class Reply:
         return json.loads(self.body)
 
     def lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.body.decode().splitlines()]
+        # "\n" only: str.splitlines() also splits at U+0085/U+2028 inside JSON strings.
+        return [json.loads(line) for line in self.body.decode().split("\n") if line]
 
 
 def call(
