@@ -47,9 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _from_box(args: argparse.Namespace, site: SiteConfig) -> Report:
-    zones = [
-        ReportZone(site.site.id, z.name, z.label, z.area_m2_value, z.crop) for z in site.zones
-    ]
+    zones = [ReportZone(site.site.id, z.name, z.label, z.area_m2_value, z.crop) for z in site.zones]
     with Store.open_dir(resolve_data_dir(args.data_dir)) as store:
         return from_store(
             store, zones, args.start, args.end, site.site.tz, practice=baseline_practice(site)
