@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.types import ASGIApp, Message
 
@@ -81,16 +82,22 @@ class AsgiClient:
     async def _exchange(self, scope: dict[str, Any], body: bytes) -> Response:
         messages: list[Message] = []
         delivered = False
+        # A real client stays connected until the whole response has arrived; answering
+        # "disconnect" earlier makes Starlette cancel a streamed response.
+        finished = anyio.Event()
 
         async def receive() -> Message:
             nonlocal delivered
             if not delivered:
                 delivered = True
                 return {"type": "http.request", "body": body, "more_body": False}
+            await finished.wait()
             return {"type": "http.disconnect"}
 
         async def send(message: Message) -> None:
             messages.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished.set()
 
         await self.app(scope, receive, send)
         start = next(m for m in messages if m["type"] == "http.response.start")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from controller.savings import SavingsReport, ZoneSavings
 from controller.service import (
     AlarmInfo,
     ControlRefused,
@@ -224,3 +225,16 @@ class FakeControlService:
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
         self._control("post_forecast", days=days, actor=actor)
         return len(days)
+
+    def savings(self) -> SavingsReport:
+        self._check()
+        zone = ZoneSavings(
+            zone="z1", area_mu=25.0, since=date(2026, 4, 20), applied_m3=2500.0,
+            applied_m3_per_mu=100.0, baseline_m3_per_mu=190.0, saving_m3_per_mu=90.0,
+            events_counted=["2026-06-01 90 m³/mu"],
+        )  # fmt: skip
+        return SavingsReport(
+            as_of=NOW.date(), baseline="border irrigation", zones=[zone],
+            applied_m3_per_mu=100.0, baseline_m3_per_mu=190.0, saving_m3_per_mu=90.0,
+            assumptions=["winter irrigation counted once the season started"],
+        )  # fmt: skip
