@@ -36,6 +36,7 @@ class OutputStatus:
     ref: OutputRef
     wanted_on: bool = False
     leased_at: float = 0.0  # clock.monotonic() of the last successful lease
+    on_since: float = 0.0  # clock.monotonic() when it last went from off to on
     last_error: str = ""
 
 
@@ -71,6 +72,8 @@ class Outputs:
             except FieldIOError as exc:
                 st.last_error = str(exc)
                 raise
+            if not st.wanted_on:
+                st.on_since = self.clock.monotonic()
             st.wanted_on = True
             st.leased_at = self.clock.monotonic()
             st.last_error = ""

@@ -228,9 +228,12 @@ class Supervisor:
     # ------------------------------------------------------------ state
 
     def _track_outputs(self) -> None:
+        # The outputs record when each went from off to on; sampling once per check would
+        # miss an off-and-on-again between two checks (back-to-back runs of one zone) and
+        # count the second run from the start of the first.
         on = set(self.outputs.on_roles())
         for role in on:
-            self._on_since.setdefault(role, self._mono)
+            self._on_since[role] = self.outputs.status[role].on_since
         for role in list(self._on_since):
             if role not in on:
                 del self._on_since[role]
@@ -485,6 +488,8 @@ class Supervisor:
             return
         if self._pending or flow < self.limits.no_flow_m3_h:
             return
+        if "backflush_valve" in self._on_since:
+            return  # flush water passes the meter: learning it would mask a burst later
         zone = zones[0]
         lo, hi = (k * zone.nominal_flow_m3_h for k in LEARN_CLAMP)
         avg, n = self._learned.get(zone.name, (zone.nominal_flow_m3_h, 0))

@@ -210,6 +210,19 @@ def test_max_run_time_closes_everything(rig: Rig) -> None:
     assert rig.supervisor.may_start("z1") == (True, "")
 
 
+def test_back_to_back_runs_are_timed_from_their_own_start(rig: Rig) -> None:
+    """A long irrigation split into runs: the valve goes off and on within one check."""
+    for role in ("valve:z2", "master_valve", "pump"):
+        rig.outputs.on(role)
+    rig.run(50)
+    rig.outputs.off("valve:z2")
+    rig.outputs.on("valve:z2")  # no supervisor check in between
+    rig.run(40)  # 90 s since the first opening, 40 s since the second: within z2's 1 min
+    assert rig.coil("ch2") and rig.alarm_codes() == []
+    rig.run(25)
+    assert rig.alarm_codes() == ["max_run"] and rig.all_coils_off()
+
+
 def test_dry_run_stops_the_run(rig: Rig) -> None:
     run_id = rig.sequencer.start("z1", 10, "manual")
     rig.sim.devices["flow1"].set("flow_rate", 0.0)
