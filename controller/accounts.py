@@ -155,12 +155,12 @@ class Accounts:
             username=username, display_name=display_name, role=role.value, locale=locale,
             password_hash=self.hasher.hash(password), created_at=self.clock.now(),
         )  # fmt: skip
-        with self.store._write() as session:
+        with self.store.writing() as session:
             session.add(row)
         return UserInfo.of(row)
 
     def users(self) -> list[UserInfo]:
-        with self.store._read() as session:
+        with self.store.reading() as session:
             rows = session.exec(select(User).order_by(col(User.id))).all()
         return [UserInfo.of(r) for r in rows]
 
@@ -210,7 +210,7 @@ class Accounts:
             token_hash=hash_token(plaintext), user_id=user.id, created_at=now,
             expires_at=now + ABSOLUTE, last_seen_at=now,
         )  # fmt: skip
-        with self.store._write() as session:
+        with self.store.writing() as session:
             session.add(row)
         assert row.id is not None
         return plaintext, SessionInfo(row.id, row.token_hash, user, row.expires_at)
@@ -218,7 +218,7 @@ class Accounts:
     def session(self, plaintext: str) -> SessionInfo:
         """The live session of a cookie value; :class:`InvalidSession` if unknown, ended or idle."""
         digest = hash_token(plaintext)
-        with self.store._read() as session:
+        with self.store.reading() as session:
             found = session.exec(
                 select(UserSession, User)
                 .join(User, col(User.id) == col(UserSession.user_id))
@@ -234,7 +234,7 @@ class Accounts:
         if now >= row.expires_at or now - seen >= IDLE:
             raise InvalidSession("session expired")
         if now - seen >= TOUCH_EVERY:
-            with self.store._write() as write:
+            with self.store.writing() as write:
                 stored = write.get(UserSession, row.id)
                 if stored is not None:
                     stored.last_seen_at = now
@@ -245,7 +245,7 @@ class Accounts:
     def close_session(self, plaintext: str) -> None:
         """Logout: the session ends now (unknown values are ignored)."""
         digest = hash_token(plaintext)
-        with self.store._write() as session:
+        with self.store.writing() as session:
             row = session.exec(
                 select(UserSession).where(col(UserSession.token_hash) == digest)
             ).one_or_none()
@@ -255,11 +255,11 @@ class Accounts:
 
     # -- helpers --------------------------------------------------------------------
     def _row(self, username: str) -> User | None:
-        with self.store._read() as session:
+        with self.store.reading() as session:
             return session.exec(select(User).where(col(User.username) == username)).one_or_none()
 
     def _update(self, username: str, change: Callable[[User], None]) -> None:
-        with self.store._write() as session:
+        with self.store.writing() as session:
             row = session.exec(select(User).where(col(User.username) == username)).one_or_none()
             if row is None:
                 raise UnknownUser(f"no user {username!r}")
@@ -269,7 +269,7 @@ class Accounts:
     def _revoke_all(self, username: str) -> None:
         user = self.user(username)
         now = self.clock.now()
-        with self.store._write() as session:
+        with self.store.writing() as session:
             rows = session.exec(
                 select(UserSession).where(
                     col(UserSession.user_id) == user.id, col(UserSession.revoked_at).is_(None)

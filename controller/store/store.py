@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -159,6 +159,17 @@ class Store:
         self.close()
 
     # -- sessions ---------------------------------------------------------------
+    # ``writing()`` / ``reading()`` are the transactions that modules keeping their own
+    # tables in this store (page accounts and sessions) use, so they share its durability
+    # settings and error translation.
+
+    def writing(self) -> AbstractContextManager[Session]:
+        """One write transaction, committed on leaving; failures become StoreWriteError."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """A read-only session."""
+        return self._read()
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
