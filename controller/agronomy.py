@@ -206,6 +206,14 @@ def _in_windows(minute: int, windows: Sequence[tuple[int, int]]) -> bool:
     return False
 
 
+def _mad(zone: ZoneConfig, p_table: float, etc_mm_day: float) -> float:
+    """Depletion fraction that triggers irrigation: the zone's ``mad_fraction`` when set,
+    else FAO-56 p adjusted for ETc (Table 22 footnote, p = p_table + 0.04 (5 − ETc))."""
+    if zone.mad_fraction is not None:
+        return zone.mad_fraction
+    return depletion_fraction(p_table, etc_mm_day)
+
+
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
 
@@ -670,7 +678,7 @@ class Agronomy:
             zone_notes = _Notes(list(notes.items))
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
             kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
-            mad = tuple(max(depletion_fraction(m.crop.p, k * e), REFILL_TARGET_FRACTION + 0.05)
+            mad = tuple(max(_mad(zone, m.crop.p, k * e), REFILL_TARGET_FRACTION + 0.05)
                         for k, e in zip(kc, et0_days, strict=True))
             inputs.append(ZonePlanInput(
                 zone_id=zone.name, dr_mm=dr, taw_mm=taw, mad_fraction=mad, kc=kc,
@@ -681,6 +689,7 @@ class Agronomy:
             details[zone.name] = {
                 "notes": str(zone_notes), "dap": dap, "root_depth_m": step.root_depth_m,
                 "raw_mm_day0": mad[0] * taw, "p_table": m.crop.p,
+                "mad_source": "zone setting" if zone.mad_fraction is not None else "crop p",
             }
         if not inputs:
             return []
@@ -755,12 +764,13 @@ class Agronomy:
         step = CropStep.on_day(m.crop, dap)
         zr = step.root_depth_m
         taw = m.soil.taw_mm(zr)
-        raw = m.soil.raw_mm(zr, m.crop.p)
+        p = zone.mad_fraction if zone.mad_fraction is not None else m.crop.p
+        raw = m.soil.raw_mm(zr, p)
         fc_pct = m.soil.field_capacity_mm(0.0, zr) / (10.0 * zr)
         low_pct = (m.soil.field_capacity_mm(0.0, zr) - raw) / (10.0 * zr)  # θ at Dr = RAW
         probes = self.probe_readings(zone, ctx.now - dt.timedelta(hours=1), ctx.now)
         numbers: dict[str, Any] = {
-            "taw_mm": taw, "raw_mm": raw, "p": m.crop.p, "root_depth_m": zr,
+            "taw_mm": taw, "raw_mm": raw, "p": p, "root_depth_m": zr,
             "theta_fc_pct": fc_pct, "theta_raw_pct": low_pct,
             "rain_last_24h_mm": ctx.rain_24h_mm, "rain_skip_mm": self.site.policy.rain_skip_mm,
         }

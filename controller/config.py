@@ -144,6 +144,9 @@ class ZoneConfig(_Model):
     flow_meter: str | None = None
     max_run_min: float = Field(240, gt=0, le=1440)
     mode: Literal["et", "sensor", "calendar", "manual"] = "et"
+    # Management allowed depletion (fraction of TAW) that triggers irrigation; None keeps the
+    # crop's FAO-56 p adjusted for ETc (FAO-56 Table 22 with the footnote's 0.04 (5 - ETc)).
+    mad_fraction: float | None = Field(None, ge=0.2, le=0.8)
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
@@ -788,7 +791,7 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
 
 
 # What the pages may change on a running site; wiring and safety limits stay in the site file.
-EDITABLE = {"zones": ("crop", "planting_date", "mode", "label"),
+EDITABLE = {"zones": ("crop", "planting_date", "mode", "label", "mad_fraction"),
             "policy": ("probe_weight", "rain_skip_mm")}  # fmt: skip
 
 

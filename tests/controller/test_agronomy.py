@@ -11,7 +11,7 @@ import pytest
 
 from controller.agronomy import Agronomy, ForecastDay, parse_window
 from controller.clock import VirtualClock
-from controller.config import SiteConfig, load_site
+from controller.config import SiteConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from controller.weather import counter_increase
 from drivers.reading import Quality, Reading
@@ -339,3 +339,22 @@ def test_sensor_mode_starts_below_the_moisture_at_raw(
     assert z4.mode == "sensor" and "probe moisture 14.0 % vs moisture at RAW" in z4.reason
     assert z4.inputs["theta_raw_pct"] > 14.0
 
+
+
+def test_zone_mad_fraction_replaces_the_crop_p(
+        store: Store, clock: VirtualClock, site: SiteConfig, planned_week: dt.date) -> None:
+    """z1 at 0.7 TAW is past the crop's p but not past a zone MAD of 0.8: it waits; z3 at
+    0.35 TAW is past a zone MAD of 0.3 (well below the crop's p): it is watered now."""
+    seed_balance(store, site, "z3", planned_week, 0.35)
+    tuned = apply_overrides(site, {"zones": {"z1": {"mad_fraction": 0.8},
+                                             "z3": {"mad_fraction": 0.3}}})
+    agro = Agronomy(tuned, store, clock)
+    runs = agro.plan_all(local(planned_week, 18))
+    night_end = local(planned_week + dt.timedelta(days=1), 8)
+    first_night = {r.zone for r in runs if r.start < night_end}
+    assert first_night == {"z3"}
+    decisions = {d.zone: d for d in store.decisions()}
+    assert decisions["z3"].inputs["mad_source"] == "zone setting"
+    assert decisions["z3"].inputs["raw_mm_day0"] == pytest.approx(
+        0.3 * decisions["z3"].inputs["taw_mm"], rel=1e-6)
+    assert decisions["z2"].inputs["mad_source"] == "crop p"
