@@ -791,37 +791,25 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
 
 
 # What the pages may change on a running site; wiring and safety limits stay in the site file.
+# ``fertigation.events`` is the whole plan: an override replaces the site file's list.
 EDITABLE = {"zones": ("crop", "planting_date", "mode", "label", "mad_fraction"),
-            "policy": ("probe_weight", "rain_skip_mm")}  # fmt: skip
+            "policy": ("probe_weight", "rain_skip_mm"),
+            "fertigation": ("events",)}  # fmt: skip
 
 
 def apply_overrides(
     site: SiteConfig, overrides: dict[str, Any], source: str = "site.overrides.toml"
 ) -> SiteConfig:
-    """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...}}``).
+    """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...},
+    "fertigation": {"events": [...]}}``).
 
     Only :data:`EDITABLE` keys; the result passes the same checks as :func:`load_site`,
-    so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``).
+    so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``,
+    ``fertigation.events[2].n_kg_mu: ...``). A site without ``[fertigation]`` (no
+    injector) has no plan to edit: its events are refused.
     """
     data = site.model.model_dump()
-    index = {z["name"]: i for i, z in enumerate(data["zones"])}
-    problems = []
-    for section, changes in overrides.items():
-        if section not in EDITABLE:
-            problems.append(f"{section}: not editable from the pages ({source})")
-            continue
-        targets = changes.items() if section == "zones" else [("", changes)]
-        for zone, values in targets:
-            if section == "zones" and zone not in index:
-                problems.append(f"zones.{zone}: no such zone ({source})")
-                continue
-            where = f"zones[{index[zone]}]" if section == "zones" else section
-            target = data["zones"][index[zone]] if section == "zones" else data[section]
-            for key, value in values.items():
-                if key in EDITABLE[section]:
-                    target[key] = value
-                else:
-                    problems.append(f"{where}.{key}: not editable from the pages ({source})")
+    problems = _lay_over(data, overrides, source)
     if problems:
         raise ConfigError(problems)
     try:
@@ -837,6 +825,37 @@ def apply_overrides(
     if checker.problems:
         raise ConfigError(checker.problems)
     return SiteConfig(path=site.path, model=model, profiles=checker.profiles)
+
+
+def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> list[str]:
+    """Write the editable ``overrides`` into ``data`` (a dumped site model); the problems."""
+    index = {z["name"]: i for i, z in enumerate(data["zones"])}
+    problems = []
+    for section, changes in overrides.items():
+        if section not in EDITABLE:
+            problems.append(f"{section}: not editable from the pages ({source})")
+            continue
+        targets: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        if section == "zones":
+            for zone, values in changes.items():
+                if zone not in index:
+                    problems.append(f"zones.{zone}: no such zone ({source})")
+                else:
+                    targets.append((f"zones[{index[zone]}]", data["zones"][index[zone]], values))
+        elif data.get(section) is None:
+            problems.append(
+                f"{section}: the site file has no [{section}] section "
+                f"(no injector): nothing to edit ({source})"
+            )
+        else:
+            targets.append((section, data[section], changes))
+        for where, target, values in targets:
+            for key, value in values.items():
+                if key in EDITABLE[section]:
+                    target[key] = value
+                else:
+                    problems.append(f"{where}.{key}: not editable from the pages ({source})")
+    return problems
 
 
 def load_site_or_report(path: Path) -> SiteConfig | None:

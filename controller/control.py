@@ -8,13 +8,14 @@ Safe to call from several threads (the API runs handlers in a pool).
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from controller import overrides
 from controller.agronomy import ForecastDay
-from controller.config import EDITABLE, ConfigError, apply_overrides
+from controller.config import EDITABLE, ConfigError, SiteConfig, apply_overrides
 from controller.daemon import Daemon
 from controller.savings import SavingsReport, savings_to_date
 from controller.sequencer import SequencerError
@@ -34,7 +35,7 @@ from controller.service import (
 from controller.store import NotFound
 from controller.views import alarm_info, decision_info, run_info, water_balance_info
 from drivers.reading import Quality
-from models.crops import crop_keys
+from models.crops import crop, crop_keys
 
 __all__ = ["DaemonService"]
 
@@ -47,11 +48,21 @@ HISTORY_DAYS = 400  # how far back "latest N" lists look
 class DaemonService:
     """Implements :class:`controller.service.ControlService` over a running :class:`Daemon`."""
 
-    def __init__(self, daemon: Daemon, *, data_dir: Path | None = None) -> None:
-        """``data_dir`` keeps settings changed from the pages (``site.overrides.toml``)."""
+    def __init__(
+        self, daemon: Daemon, *, data_dir: Path | None = None, site_file: SiteConfig | None = None
+    ) -> None:
+        """``data_dir`` keeps settings changed from the pages (``site.overrides.toml``).
+
+        ``site_file`` is the site as its file says, before the saved settings were laid
+        over it (default: the daemon's site, when it runs without saved settings). Each
+        change is laid over it afresh, so a setting taken back to "not set" (a key removed
+        from the saved file) returns to the site file's value.
+        """
         self.d = daemon
         self.data_dir = data_dir
         self.site = daemon.site
+        self.site_file = site_file if site_file is not None else daemon.site
+        self._settings_lock = threading.Lock()
         self._zones = {z.name: z for z in daemon.site.zones}
 
     # -- reading --------------------------------------------------------------------
@@ -209,20 +220,24 @@ class DaemonService:
 
     def settings(self) -> dict[str, Any]:
         f = self.site.fertigation
+        file_zones = {z.name: z for z in self.site_file.zones}
         return {
             "zones": {
                 z.name: {"label": z.label, "crop": z.crop, "planting_date": z.planting_date,
                          "mode": z.mode, "max_run_min": min(z.max_run_min,
-                                                            self.site.safety.max_run_min)}
+                                                            self.site.safety.max_run_min),
+                         "mad_fraction": z.mad_fraction, "crop_p": crop(z.crop).p,
+                         "mad_site_file": file_zones[z.name].mad_fraction}
                 for z in self.site.zones
             },
             "policy": {k: getattr(self.site.policy, k) for k in EDITABLE["policy"]},
             "crops": sorted(crop_keys()),
-            "fertigation_events": [
-                {"label": e.label, "day_after_planting": e.day_after_planting, "date": e.date,
-                 "kg_mu": e.kg_mu, "zones": e.zones}
-                for e in (f.events if f else [])
-            ],
+            "fertigation": None if f is None else {
+                "tanks": [{"name": t.name, "nutrient": t.nutrient} for t in f.tanks],
+                "source_ec_ms_cm": f.source_ec_ms_cm,
+                "ec_max_ms_cm": self.site.safety.ec_max_ms_cm,
+                "events": [e.model_dump(exclude_none=True) for e in f.events],
+            },
         }  # fmt: skip
 
     # -- control --------------------------------------------------------------------
@@ -263,15 +278,16 @@ class DaemonService:
     def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
         if self.data_dir is None:
             raise ControlRefused("settings cannot be saved: no data directory", "no_data_dir")
-        merged = overrides.merge(overrides.load(self.data_dir), changes)
-        try:
-            site = apply_overrides(self.site, merged)
-        except ConfigError as exc:
-            raise SettingsInvalid(exc.problems) from exc
-        overrides.save(self.data_dir, merged)
-        self.site = site
-        self._zones = {z.name: z for z in site.zones}
-        self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
+        with self._settings_lock:  # two pages saving at once: one file, one order
+            merged = overrides.merge(overrides.load(self.data_dir), changes)
+            try:
+                site = apply_overrides(self.site_file, merged)
+            except ConfigError as exc:
+                raise SettingsInvalid(exc.problems) from exc
+            overrides.save(self.data_dir, merged)
+            self.site = site
+            self._zones = {z.name: z for z in site.zones}
+            self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
         try:
             self.d.apply_site(site)
         except Exception:  # the settings are saved; a failed re-plan must not fail the page
@@ -302,4 +318,6 @@ def _jsonable(value: Any) -> Any:
     """Dates as ISO text, so a change can be written to the audit log (JSON)."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     return value.isoformat() if isinstance(value, date) else value

@@ -180,8 +180,10 @@ class ControlService(Protocol):
     def moisture_history(
         self, zone: str, days: int = 7
     ) -> dict[str, list[tuple[datetime, float]]]: ...
-    # {"zones": {name: {crop, planting_date, mode, max_run_min}}, "policy": {probe_weight,
-    #  rain_skip_mm}, "crops": [keys], "fertigation_events": [{label, day, kg_mu}]}
+    # {"zones": {name: {label, crop, planting_date, mode, max_run_min, mad_fraction (None: the
+    #  crop's p), crop_p, mad_site_file}}, "policy": {probe_weight, rain_skip_mm},
+    #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
+    #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out]}}
     def settings(self) -> dict[str, Any]: ...
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
@@ -192,6 +194,8 @@ class ControlService(Protocol):
     def resume(self, actor: str) -> None: ...
     def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
-    # {"zones": {name: {crop?, planting_date?, mode?}}, "policy": {probe_weight?, rain_skip_mm?}}:
-    # validated as the site file is (SettingsInvalid), kept in the data dir, applied live
+    # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?}}, "policy":
+    # {probe_weight?, rain_skip_mm?}, "fertigation": {"events": [...]} (the whole plan)}:
+    # validated as the site file is (SettingsInvalid), kept in the data dir, applied live;
+    # a value None takes the setting back to the site file's
     def apply_settings(self, changes: dict[str, Any], actor: str) -> None: ...

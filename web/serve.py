@@ -56,8 +56,9 @@ def run_daemon(
     Settings saved from the pages (``site.overrides.toml``) are laid over ``site`` first.
     """
     host, port = parse_listen(listen)
+    site_file = site
     try:
-        site = overrides.apply_saved(site, data_dir)
+        site = overrides.apply_saved(site_file, data_dir)
     except ConfigError as exc:
         print("the saved settings no longer fit the site file:", file=sys.stderr)
         for problem in exc.problems:
@@ -79,7 +80,8 @@ def run_daemon(
         try:
             pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, secure_cookies=tls is not None)
             app = create_app(
-                DaemonService(daemon, data_dir=data_dir), store, title=f"qanat {site.site.id}",
+                DaemonService(daemon, data_dir=data_dir, site_file=site_file), store,
+                title=f"qanat {site.site.id}",
                 pages=pages, allowed_hosts=allowed_hosts,
             )  # fmt: skip
             cert, key = tls if tls else (None, None)

@@ -49,7 +49,7 @@ class PageService(FakeControlService):
             "zones": {name: dict(zone) for name in self.zones_by_name},
             "policy": {"probe_weight": 0.5, "rain_skip_mm": 5.0},
             "crops": ["seed_corn", "cotton"],
-            "fertigation_events": [],
+            "fertigation": None,
         }
 
     def apply_settings(self, changes: dict[str, Any], actor: str) -> None:

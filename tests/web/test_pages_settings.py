@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from controller import overrides
+from controller.agronomy import PlannedRun
 from controller.clock import SystemClock
-from controller.config import ConfigError, SiteConfig, apply_overrides
+from controller.config import M2_PER_MU, ConfigError, SiteConfig, apply_overrides
 from controller.control import DaemonService
 from controller.daemon import Daemon
 from controller.service import SettingsInvalid
 from controller.simulation import Simulation
-from controller.store import Store
+from controller.store import RunSource, Store
 
 
 def test_apply_overrides_changes_only_what_is_named(site: SiteConfig) -> None:
@@ -84,3 +85,64 @@ def test_the_daemon_takes_new_settings_live_and_keeps_them(
         service.apply_settings({"zones": {"z3": {"crop": "rice"}}}, actor="ada")
     assert any(p.startswith("zones[2].crop") for p in caught.value.problems)
     assert overrides.load(tmp_path / "data") == {"zones": {"z3": {"mode": "manual"}}}
+
+
+def test_an_emptied_mad_fraction_returns_to_the_site_files_value(
+    site: SiteConfig, sim: Simulation, tmp_path: Path
+) -> None:
+    """As ``qanat run`` starts: the saved settings laid over the site file, then taken back."""
+    data = tmp_path / "data"
+    overrides.save(data, {"zones": {"z1": {"mad_fraction": 0.35, "mode": "sensor"}}})
+    with Store.open_dir(data) as store:
+        daemon = Daemon(overrides.apply_saved(site, data), store, SystemClock())
+        daemon.start(schedule=False)
+        try:
+            service = DaemonService(daemon, data_dir=data, site_file=site)
+            assert service.settings()["zones"]["z1"]["mad_fraction"] == 0.35
+            service.apply_settings({"zones": {"z1": {"mad_fraction": None}}}, actor="ada")
+            assert overrides.load(data) == {"zones": {"z1": {"mode": "sensor"}}}
+            shown = service.settings()["zones"]["z1"]
+            assert shown["mad_fraction"] is None and shown["mode"] == "sensor"
+            assert (shown["crop_p"], shown["mad_site_file"]) == (0.55, None)  # seed corn p
+            assert daemon.agronomy.site.zones[0].mad_fraction is None
+        finally:
+            daemon.stop()
+
+
+NEW_PLAN = [{"label": "追肥 “试验”", "zones": ["z1"], "date": None, "n_kg_mu": 2.0}]
+
+
+def test_a_plan_changed_in_the_settings_is_what_the_daemon_schedules(
+    service: DaemonService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = service.d
+    tz = daemon.site.site.tz
+    today = daemon.clock.now().astimezone(tz).date()
+    start = dt.datetime.combine(today, dt.time(21, 0), tz).astimezone(dt.UTC)
+    if start <= daemon.clock.now():  # late in the day: tomorrow night's run, tomorrow's event
+        today += dt.timedelta(days=1)
+        start += dt.timedelta(days=1)
+    # The planner's decision is not under test: a long run of z1 tonight is due.
+    run = PlannedRun("z1", start, 180.0, 25.0, 1, RunSource.PLAN)
+    monkeypatch.setattr(daemon.agronomy, "plan_all", lambda **_: [run])
+    daemon.plan()
+    assert not [e for e in daemon.store.events() if "追肥" in e.message]
+
+    plan = [{**NEW_PLAN[0], "date": today}]
+    service.apply_settings({"fertigation": {"events": plan}}, actor="ada")
+
+    assert daemon.site.fertigation is not None and daemon.site.fertigation.events[0].date == today
+    notes = [e.message for e in daemon.store.events() if e.code == "fertigation_plan"]
+    assert any("carries fertigation event 0 (追肥 “试验”)" in n for n in notes), notes
+    (queued,) = daemon._queue
+    area_mu = daemon.site.zones[0].area_m2_value / M2_PER_MU
+    assert queued.recipe is not None
+    assert dict(queued.recipe.kg) == {"N": pytest.approx(2.0 * area_mu)}
+    # kept, and what the daemon starts with after a restart
+    restarted = overrides.apply_saved(service.site_file, tmp_path / "data")
+    assert restarted.fertigation is not None
+    assert [e.label for e in restarted.fertigation.events] == ["追肥 “试验”"]
+
+    service.apply_settings({"fertigation": {"events": []}}, actor="ada")  # no plan at all
+    (queued,) = daemon._queue
+    assert queued.recipe is None
