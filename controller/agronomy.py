@@ -121,6 +121,10 @@ NOW_CONDITIONS_H = 3
 REFILL_TARGET_FRACTION = 0.15
 PROBE_POINT = "moisture"  # volumetric water content, %, on every soil-probe profile
 CATCH_UP_DAYS = 14  # close_day fills at most this many missing days before the one asked
+# A local day's weather is final this long after its end: longer than the poller's longest
+# commit interval (store.flush_s ≤ 600 s), so no reading of the day can still be on its way.
+CLOSED_DAY_MARGIN = dt.timedelta(hours=1)
+CLOSED_DAY_CACHE = 64  # closed days whose measured ET0 is kept (RECENT_DAYS + CATCH_UP_DAYS fit)
 _SLOT_MIN = 60
 _PARTIAL = "partial day"
 _DAY = dt.timedelta(days=1)
@@ -255,6 +259,9 @@ class Agronomy:
         self.horizon_days = horizon_days
         self.tz = site.site.tz
         self._windows = [parse_window(w) for w in site.policy.windows]
+        # measured ET0 (or why there is none) of closed local days: the hourly balance asks
+        # for the same recent days every hour, and their readings no longer change
+        self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
 
     # -- time ---------------------------------------------------------------------------
 
@@ -278,7 +285,25 @@ class Agronomy:
 
     def measured_et0(self, date: dt.date) -> ET0Day:
         """ET0 from the day's measured weather (Penman-Monteith, or Hargreaves with only
-        temperatures); :class:`WeatherUnavailable` when the temperatures are missing."""
+        temperatures); :class:`WeatherUnavailable` when the temperatures are missing.
+
+        A closed day (ended :data:`CLOSED_DAY_MARGIN` ago) is computed once and remembered,
+        answer or refusal alike."""
+        cached = self._closed_et0.get(date)
+        if cached is None:
+            try:
+                cached = self._measure_et0(date)
+            except WeatherUnavailable as exc:
+                cached = exc
+            if day_bounds(date, self.tz)[1] + CLOSED_DAY_MARGIN <= self.clock.now():
+                self._closed_et0[date] = cached
+                while len(self._closed_et0) > CLOSED_DAY_CACHE:
+                    del self._closed_et0[min(self._closed_et0)]
+        if isinstance(cached, WeatherUnavailable):
+            raise WeatherUnavailable(*cached.args)
+        return cached
+
+    def _measure_et0(self, date: dt.date) -> ET0Day:
         w = self.weather_day(date)
         if w.tmax_c is None or w.tmin_c is None:
             raise WeatherUnavailable(
@@ -384,10 +409,12 @@ class Agronomy:
         return out
 
     def balance_day(
-        self, zone: ZoneConfig, date: dt.date, et0: ET0Day, *, until: dt.datetime | None = None
+        self, zone: ZoneConfig, date: dt.date, et0: ET0Day, *, until: dt.datetime | None = None,
+        rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] | None = None,
     ) -> WaterBalanceDay:
         """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
-        day as a new revision; returns the stored row."""
+        day as a new revision; returns the stored row. ``rain_memo`` shares the station's rain
+        between the zones of one update (the same hours for every zone)."""
         m = self._zone_model(zone)
         dap = (date - zone.planting_date).days
         if dap < 0:
@@ -402,7 +429,8 @@ class Agronomy:
             et0_mm *= fraction
             notes.add(f"{_PARTIAL} to {stop.astimezone(self.tz):%H:%M}: ET0 × {fraction:.2f}")
         state = self._state_before(zone, m, date, crop_step.root_depth_m, notes)
-        rain_mm = self._rain(start, stop, et0.weather if until is None else None, notes)
+        rain_mm = self._rain(start, stop, et0.weather if until is None else None, notes,
+                             {} if rain_memo is None else rain_memo)
         irr_mm, irr_m3 = self.irrigation_mm(zone, start, stop, running=until is not None)
         if irr_m3:
             notes.add(f"irrigation {irr_m3:.1f} m³ gross")
@@ -436,13 +464,16 @@ class Agronomy:
         return self.store.add_water_balance(row)
 
     def _rain(
-        self, start: dt.datetime, stop: dt.datetime, weather: DailyWeather | None, notes: _Notes
+        self, start: dt.datetime, stop: dt.datetime, weather: DailyWeather | None, notes: _Notes,
+        memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]],
     ) -> float:
         if weather is not None and weather.rain_mm is not None:
             return weather.rain_mm
         station = self.station
         if station is not None and weather is None:
-            mm, hours = rain_between(self.store, station, start, stop)
+            if (start, stop) not in memo:
+                memo[start, stop] = rain_between(self.store, station, start, stop)
+            mm, hours = memo[start, stop]
             if hours:
                 return mm
         notes.add("rain not measured: taken as 0")
@@ -503,11 +534,12 @@ class Agronomy:
             return []
         et0 = ET0Day(today, sum(recent) / len(recent), f"mean of {source}", estimated=True)
         out = []
+        rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] = {}
         for zone in self.site.zones:
             if today < zone.planting_date:
                 continue
             try:
-                out.append(self.balance_day(zone, today, et0, until=now))
+                out.append(self.balance_day(zone, today, et0, until=now, rain_memo=rain_memo))
             except _DATA_ERRORS as exc:
                 self._warn("agronomy_balance_failed", zone.name,
                            f"today's balance not updated: {exc}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy import Agronomy, ForecastDay, parse_window
+from controller.agronomy import Agronomy, ForecastDay, WeatherUnavailable, parse_window
 from controller.clock import VirtualClock
 from controller.config import SiteConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
@@ -358,3 +358,29 @@ def test_zone_mad_fraction_replaces_the_crop_p(
     assert decisions["z3"].inputs["raw_mm_day0"] == pytest.approx(
         0.3 * decisions["z3"].inputs["taw_mm"], rel=1e-6)
     assert decisions["z2"].inputs["mad_source"] == "crop p"
+
+
+def test_closed_days_et0_is_computed_once_the_open_day_every_time(
+        agro: Agronomy, store: Store, clock: VirtualClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    weather_day(store, DAY1)
+    asked: list[dt.date] = []
+    real = agro.weather_day
+    monkeypatch.setattr(agro, "weather_day", lambda d: asked.append(d) or real(d))
+    clock.set(local(DAY1, 23))  # the day is still open: every ask reads the store
+    first = agro.measured_et0(DAY1)
+    assert agro.measured_et0(DAY1).et0_mm == first.et0_mm and asked == [DAY1, DAY1]
+    clock.set(local(DAY1 + dt.timedelta(days=1), 0.5))  # ended, but readings may be in flight
+    agro.measured_et0(DAY1)
+    assert len(asked) == 3
+    clock.set(local(DAY1 + dt.timedelta(days=1), 1.5))  # closed: computed once more, then kept
+    closed = agro.measured_et0(DAY1)
+    assert agro.measured_et0(DAY1) is closed and len(asked) == 4
+    assert closed.et0_mm == pytest.approx(first.et0_mm)
+    # a closed day without weather is refused every time, from memory, with the same reason
+    empty = DAY1 - dt.timedelta(days=5)
+    with pytest.raises(WeatherUnavailable) as one:
+        agro.measured_et0(empty)
+    with pytest.raises(WeatherUnavailable) as two:
+        agro.measured_et0(empty)
+    assert str(one.value) == str(two.value) and asked.count(empty) == 1
