@@ -44,6 +44,7 @@ from controller.live import LiveState
 from controller.outputs import Outputs
 from controller.safety import Supervisor, stop_injector
 from controller.store import RunPhase, RunSource, RunState, Severity, Store
+from drivers.bus import Bus
 from drivers.errors import FieldIOError
 
 __all__ = [
@@ -64,6 +65,12 @@ SOURCE = "sequencer"
 # A run's water is committed this often, so a crash loses at most this much accounting;
 # one small row update per run every 10 s is negligible SD-card wear.
 PROGRESS_EVERY_S = 10.0
+# The injector's rate is written when it moves by more than this share (or 0.1 L/h; flow
+# meter noise alone moves a flow-paced rate by a few %), and
+# re-asserted this often: a verified write every tick would take most of a 9600-baud bus.
+SETPOINT_DEADBAND = 0.05
+SETPOINT_DEADBAND_L_H = 0.1
+SETPOINT_REFRESH_S = 30.0
 FLUSH_EC_BAND_MS_CM = 0.2
 LIMIT_MARGIN_S = 60.0  # a flush ends this long before the zone's run-time limit
 EC_GAIN_L_H_PER_M3_H_MS_CM_S = 0.05  # integral gain of target-EC dosing
@@ -129,8 +136,10 @@ class _Dose:
     tank: TankConfig
     kg_target: float | None
     base_rate_l_h: float
-    rate_l_h: float = 0.0
-    setpoint_l: float = 0.0  # ∫ setpoint dt (L)
+    rate_l_h: float = 0.0  # wanted
+    written_l_h: float = 0.0  # last rate written to the injector (what it doses)
+    written_at: float = 0.0  # monotonic s of that write
+    setpoint_l: float = 0.0  # ∫ written rate dt (L)
     counter_start_l: float | None = None
     counter_end_l: float | None = None
 
@@ -399,14 +408,14 @@ class Sequencer:
             return
         dose = run.doses[run.dose_index]
         if run.injecting:
-            dose.setpoint_l += dose.rate_l_h * dt / 3600
+            dose.setpoint_l += dose.written_l_h * dt / 3600
         share_s = run.inject_s / len(run.doses)
         target = dose.target_l
         if (target is not None and dose.setpoint_l >= target) or mono - run.dose_since >= share_s:
             self._next_dose(run, mono)
             return
         dose.rate_l_h = self._rate(run, dose, dt)
-        self._injector_on(run, dose)
+        self._injector_on(run, dose, mono)
 
     def _rate(self, run: _Run, dose: _Dose, dt: float) -> float:
         flow = self._flow() or 0.0
@@ -420,7 +429,7 @@ class Sequencer:
         err = recipe.target_ec_ms_cm - ec
         return max(0.0, dose.rate_l_h + EC_GAIN_L_H_PER_M3_H_MS_CM_S * flow * err * dt)
 
-    def _injector_on(self, run: _Run, dose: _Dose) -> None:
+    def _injector_on(self, run: _Run, dose: _Dose, mono: float) -> None:
         f = self._fertigation()
         if "backflush_valve" in self.outputs.roles() and self.outputs.is_on("backflush_valve"):
             self.outputs.off("backflush_valve")
@@ -428,11 +437,19 @@ class Sequencer:
         if not run.injecting:
             dose.counter_start_l = self._fresh_value(f.injector, "dosed_volume")
             self.outputs.on("injector_power")
-            bus.write_point(f.injector, "rate_setpoint", dose.rate_l_h)
+            self._write_rate(bus, f.injector, dose, mono)
             bus.write_point(f.injector, "run", 1)
             run.injecting = True
-        else:
-            bus.write_point(f.injector, "rate_setpoint", dose.rate_l_h)
+            return
+        moved = abs(dose.rate_l_h - dose.written_l_h)
+        if (moved > max(SETPOINT_DEADBAND * dose.written_l_h, SETPOINT_DEADBAND_L_H)
+                or mono - dose.written_at >= SETPOINT_REFRESH_S):
+            self._write_rate(bus, f.injector, dose, mono)
+
+    @staticmethod
+    def _write_rate(bus: Bus, injector: str, dose: _Dose, mono: float) -> None:
+        bus.write_point(injector, "rate_setpoint", dose.rate_l_h)  # verified by read-back
+        dose.written_l_h, dose.written_at = dose.rate_l_h, mono
 
     def _injector_off(self, run: _Run) -> None:
         run.injecting = False

@@ -309,6 +309,33 @@ def test_fertigation_run_prewets_injects_flushes_and_records_kg(rig: Rig) -> Non
     assert rig.all_coils_off() and rig.alarm_codes() == []
 
 
+def test_injector_rate_is_written_on_change_and_refreshed_not_every_tick(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    bus = rig.fieldio.bus_of("doser1")
+    writes: list[tuple[float, float]] = []
+    real = bus.write_point
+
+    def spy(device: str, point: str, value: float) -> None:
+        if point == "rate_setpoint":
+            writes.append((rig.clock.monotonic(), value))
+        real(device, point, value)
+
+    monkeypatch.setattr(bus, "write_point", spy)
+    rig.sequencer.start("z1", 4, "manual", recipe=Recipe(kg={"N": 4.0}))
+    rig.run(31)
+    assert _injecting(rig) and len(writes) == 1
+    rig.run(120)  # steady flow: only the refreshes
+    assert _injecting(rig)
+    gaps = [b[0] - a[0] for a, b in zip(writes, writes[1:], strict=False)]
+    assert 4 <= len(writes) <= 6 and all(g <= 31 for g in gaps), writes
+    flow = rig.sim.devices["flow1"].get("flow_rate")
+    rig.sim.devices["flow1"].set("flow_rate", flow / 2)  # half the water: the dose follows at once
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    rig.run(3)
+    assert writes[-1][1] == pytest.approx(writes[0][1] / 2, rel=0.1)
+    assert rig.sim.devices["doser1"].get("rate_setpoint") == pytest.approx(writes[-1][1])
+
+
 def test_ec_spike_stops_injection_not_water(rig: Rig) -> None:
     run_id = rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
     rig.run(35)
