@@ -7,6 +7,7 @@ time, so every scenario runs in well under a second of simulated minutes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -326,7 +327,7 @@ def test_injector_rate_is_written_on_change_and_refreshed_not_every_tick(
     assert _injecting(rig) and len(writes) == 1
     rig.run(120)  # steady flow: only the refreshes
     assert _injecting(rig)
-    gaps = [b[0] - a[0] for a, b in zip(writes, writes[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(writes)]
     assert 4 <= len(writes) <= 6 and all(g <= 31 for g in gaps), writes
     flow = rig.sim.devices["flow1"].get("flow_rate")
     rig.sim.devices["flow1"].set("flow_rate", flow / 2)  # half the water: the dose follows at once
