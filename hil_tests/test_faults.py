@@ -77,9 +77,9 @@ def test_probe_dropout_zone_falls_back_to_the_model_with_an_alarm(rig: Season) -
     assert_nothing_lost(before, store)
 
 
-def test_probe_drift_out_of_range_is_not_used(rig: Season) -> None:
-    """The drifting moisture is flagged and left out; the daemon raises no alarm for it yet
-    (the probe's conductivity still answers, so the poller does not call it offline)."""
+def test_probe_drift_out_of_range_is_not_used_and_raises_an_alarm(rig: Season) -> None:
+    """The drifting moisture is flagged and left out (the zone's balance runs on the model and
+    its sound probe), and a ``sensor_fault`` alarm names the point; irrigation goes on."""
     store = _store(rig)
     before = snapshot(store)
     # The whole probe drifts (moisture and temperature) until nothing it says is plausible.
@@ -91,6 +91,11 @@ def test_probe_drift_out_of_range_is_not_used(rig: Season) -> None:
     assert latest and latest[0].quality == "out_of_range"
     note = _balance_note(rig, "z1", day)
     assert "0.4 m" in note and "0.2 m" not in note  # only the sound probe corrects the model
+    faults = [e for e in store.events() if e.code == "sensor_fault"]
+    assert {e.source for e in faults} >= {"probe1a.moisture"} and all(e.latched for e in faults)
+    assert "device_offline" not in event_codes(rig)  # the probe answers; its values are wrong
+    ok, why = rig.daemon.supervisor.may_start("z1")  # type: ignore[union-attr]
+    assert ok, why  # a sensor alarm never blocks water
     assert_nothing_lost(before, store)
 
 
