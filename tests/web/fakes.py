@@ -65,6 +65,15 @@ class FakeControlService:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     refuse: ControlRefused | None = None
     fail: Exception | None = None
+    # settings() as the daemon gives them; None: a site without an injector
+    fertigation: dict[str, Any] | None = field(default_factory=lambda: {
+        "tanks": [{"name": "urea", "nutrient": "N"}, {"name": "potash", "nutrient": "K2O"}],
+        "source_ec_ms_cm": 0.6,
+        "ec_max_ms_cm": 3.5,
+        "events": [{"label": "拔节肥", "day_after_planting": 35, "n_kg_mu": 1.5},
+                   {"label": "", "zones": ["z2"], "date": date(2026, 6, 20), "k2o_kg_mu": 1.0}],
+    })  # fmt: skip
+    mad_fraction: dict[str, float] = field(default_factory=dict)
 
     def _check(self) -> None:
         if self.fail is not None:
@@ -196,6 +205,22 @@ class FakeControlService:
                 ks=1.0,
             )
         ]
+
+    def settings(self) -> dict[str, Any]:
+        self._check()
+        zones = {
+            name: {"label": z.label, "crop": "seed_corn", "planting_date": date(2026, 4, 20),
+                   "mode": "et", "max_run_min": 240.0, "mad_fraction": self.mad_fraction.get(name),
+                   "crop_p": 0.55, "mad_site_file": None}
+            for name, z in self.zones_by_name.items()
+        }  # fmt: skip
+        plan = self.fertigation
+        return {
+            "zones": zones,
+            "policy": {"probe_weight": 0.5, "rain_skip_mm": 5.0},
+            "crops": ["seed_corn", "cotton"],
+            "fertigation": None if plan is None else {**plan, "events": list(plan["events"])},
+        }
 
     # -- control ---------------------------------------------------------------
     def start_zone(self, zone: str, minutes: float, actor: str) -> int:

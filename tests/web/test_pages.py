@@ -27,6 +27,7 @@ from controller.store import Store
 from tests.web.fakes import NOW, FakeControlService
 from web.app import create_app
 from web.pages import ROUTERS, PagesConfig
+from web.pages.plan_form import plan_version
 
 BASE = "http://127.0.0.1:8080"
 PASSWORD = "correct horse battery"
@@ -40,23 +41,22 @@ class PageService(FakeControlService):
     """The API fake plus what only the pages read (settings, moisture history)."""
 
     saved: list[dict[str, Any]] = field(default_factory=list)
-
-    def settings(self) -> dict[str, Any]:
-        self._check()
-        zone = {"label": "", "crop": "seed_corn", "planting_date": date(2026, 4, 20),
-                "mode": "et", "max_run_min": 240.0}  # fmt: skip
-        return {
-            "zones": {name: dict(zone) for name in self.zones_by_name},
-            "policy": {"probe_weight": 0.5, "rain_skip_mm": 5.0},
-            "crops": ["seed_corn", "cotton"],
-            "fertigation": None,
-        }
+    invalid: list[str] = field(default_factory=list)  # the site validation's next refusal
 
     def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
         if changes.get("policy", {}).get("rain_skip_mm") == 99.0:
             raise SettingsInvalid(["policy.rain_skip_mm: too wet (site.overrides.toml)"])
+        if self.invalid:
+            raise SettingsInvalid(self.invalid)
         self.saved.append(changes)
         self.calls.append(("apply_settings", {"actor": actor}))
+        for zone, values in changes.get("zones", {}).items():  # as the daemon would show them
+            if "mad_fraction" in values:
+                self.mad_fraction.pop(zone, None)
+                if values["mad_fraction"] is not None:
+                    self.mad_fraction[zone] = values["mad_fraction"]
+        if "fertigation" in changes and self.fertigation is not None:
+            self.fertigation["events"] = changes["fertigation"]["events"]
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
         self._known(zone)
@@ -131,6 +131,8 @@ def as_role(app: FastAPI) -> Iterator[Any]:
         c.__exit__(None, None, None)
 
 
+# The fake's plan, as its forms carry it.
+PLAN = plan_version(FakeControlService().settings()["fertigation"]["events"])
 # Every state-changing page route with a form that would be accepted.
 POSTS = {
     "/zones/z2/start": {"minutes": "10"},
@@ -141,9 +143,14 @@ POSTS = {
     "/alarms/1/ack": {},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
+    "/settings/fertigation/events": {"label": "追肥", "day_after_planting": "50", "n_kg_mu": "2",
+                                     "plan": PLAN},
+    "/settings/fertigation/events/1": {"label": "拔节肥", "day_after_planting": "36",
+                                       "n_kg_mu": "1.5", "plan": PLAN},
+    "/settings/fertigation/events/2/delete": {"plan": PLAN},
     "/logout": {},
 }
-ADMIN_ONLY = {"/settings/zones/z1", "/settings/policy"}
+ADMIN_ONLY = {p for p in POSTS if p.startswith("/settings/")}
 OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
 
 
@@ -298,7 +305,8 @@ def test_changes_are_audited_and_settings_validated(
     ok = admin.post("/settings/zones/z1", data={**POSTS["/settings/zones/z1"],
                                                  "csrf": csrf_of(admin)})  # fmt: skip
     assert ok.status_code == 303
-    zone = {"crop": "seed_corn", "planting_date": date(2026, 4, 21), "mode": "et"}
+    zone = {"crop": "seed_corn", "planting_date": date(2026, 4, 21), "mode": "et",
+            "mad_fraction": None}  # fmt: skip
     assert service.saved == [{"zones": {"z1": zone}}]
 
 

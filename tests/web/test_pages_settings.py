@@ -1,14 +1,20 @@
-"""Settings changed on the pages: validated like the site file, kept, applied to the daemon."""
+"""Settings changed on the pages: validated like the site file, kept, applied to the daemon,
+laid over the site file again after a restart."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from controller import overrides
+from controller.accounts import Accounts
 from controller.agronomy import PlannedRun
 from controller.clock import SystemClock
 from controller.config import M2_PER_MU, ConfigError, SiteConfig, apply_overrides
@@ -17,6 +23,9 @@ from controller.daemon import Daemon
 from controller.service import SettingsInvalid
 from controller.simulation import Simulation
 from controller.store import RunSource, Store
+from tests.web.test_pages import BASE, FAST, PASSWORD, login
+from web.app import create_app
+from web.pages import PagesConfig
 
 
 def test_apply_overrides_changes_only_what_is_named(site: SiteConfig) -> None:
@@ -146,3 +155,94 @@ def test_a_plan_changed_in_the_settings_is_what_the_daemon_schedules(
     service.apply_settings({"fertigation": {"events": []}}, actor="ada")  # no plan at all
     (queued,) = daemon._queue
     assert queued.recipe is None
+
+
+def _serve(site: SiteConfig, data: Path) -> tuple[Daemon, TestClient]:
+    """What ``qanat run`` does: saved settings over the site file, the daemon, the pages."""
+    store = Store.open_dir(data)
+    if not Accounts(store, hasher=FAST).users():
+        Accounts(store, hasher=FAST).create_user("ada", PASSWORD, "admin")
+    daemon = Daemon(overrides.apply_saved(site, data), store, SystemClock())
+    daemon.start(schedule=False)
+    service = DaemonService(daemon, data_dir=data, site_file=site)
+    app = create_app(service, store, pages=PagesConfig(data_dir=data, password_hasher=FAST))
+    client = TestClient(app, base_url=BASE, follow_redirects=False)
+    client.headers["origin"] = BASE
+    assert login(client, "ada").status_code == 303
+    return daemon, client
+
+
+def _stop(daemon: Daemon) -> None:
+    daemon.stop()
+    daemon.store.close()
+
+
+def _form(client: TestClient, form_id: str) -> dict[str, Any]:
+    """The hidden fields (csrf, plan version) of a form on the settings page."""
+    page = client.get("/settings").text
+    form = page[page.index(f'id="{form_id}"') :]
+    found = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form[:2000]))
+    return {"csrf": found["csrf"], "plan": found["plan"]}
+
+
+def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
+    site: SiteConfig, sim: Simulation, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    daemon, admin = _serve(site, data)
+    try:
+        zone = {"crop": "seed_corn", "planting_date": "2026-04-20", "mode": "et"}
+        hidden = _form(admin, "event-form-new")
+        sent = admin.post("/settings/zones/z1", data={**zone, "mad_fraction": "0.35",
+                                                      "csrf": hidden["csrf"]})  # fmt: skip
+        assert sent.status_code == 303
+        assert overrides.load(data)["zones"]["z1"]["mad_fraction"] == 0.35
+
+        new = {"label": "追肥 “晚”", "zones": ["z2", "z3"], "date": "2026-07-30",
+               "n_kg_mu": "1.25", **hidden}  # fmt: skip
+        assert admin.post("/settings/fertigation/events", data=new).status_code == 303
+        edit = {"label": "苗期", "day_after_planting": "26", "n_kg_mu": "0.5",
+                **_form(admin, "event-form-1")}  # fmt: skip
+        assert admin.post("/settings/fertigation/events/1", data=edit).status_code == 303
+        gone = _form(admin, "event-form-2")
+        assert admin.post("/settings/fertigation/events/2/delete", data=gone).status_code == 303
+
+        events = overrides.load(data)["fertigation"]["events"]
+        assert len(events) == 8  # the site file's 8, one edited, one deleted, one added
+        assert events[0] == {"label": "苗期", "day_after_planting": 26, "n_kg_mu": 0.5}
+        assert events[-1] == {"label": "追肥 “晚”", "zones": ["z2", "z3"],
+                              "date": dt.date(2026, 7, 30), "n_kg_mu": 1.25}  # fmt: skip
+        assert "jointing" not in [e["label"] for e in events]  # the site file's second
+        assert daemon.site.fertigation is not None
+        assert daemon.site.fertigation.events[0].label == "苗期"
+
+        # Refused (z2 already has an event on day 26 after planting): the file stays as it was.
+        before = (data / overrides.OVERRIDES_FILE).read_bytes()
+        twin = {"label": "重复", "day_after_planting": "26", "n_kg_mu": "1",
+                **_form(admin, "event-form-new")}  # fmt: skip
+        sent = admin.post("/settings/fertigation/events", data=twin)
+        assert sent.status_code == 422
+        named = "第 9 次施肥「重复」：站点校验未通过：fertigation.events[8]: zone 'z1' already"
+        assert named in html.unescape(sent.text)
+        bad = {**twin, "day_after_planting": "x"}
+        assert admin.post("/settings/fertigation/events", data=bad).status_code == 422
+        assert (data / overrides.OVERRIDES_FILE).read_bytes() == before
+
+        # The trigger back to the crop's p: the key leaves the file.
+        sent = admin.post("/settings/zones/z1", data={**zone, "mad_fraction": "",
+                                                      "csrf": hidden["csrf"]})  # fmt: skip
+        assert sent.status_code == 303
+        assert "mad_fraction" not in overrides.load(data)["zones"]["z1"]
+        actions = [a.action for a in daemon.store.rows_after("audit", 0, limit=1000)]  # type: ignore[attr-defined]
+        assert actions.count("settings.change") == 5
+    finally:
+        _stop(daemon)
+
+    daemon, admin = _serve(site, data)  # a restart: the saved settings are laid over again
+    try:
+        page = html.unescape(admin.get("/settings").text)
+        assert "苗期" in page and "追肥 “晚”" in page and "<td>jointing</td>" not in page
+        assert daemon.site.fertigation is not None and len(daemon.site.fertigation.events) == 8
+        assert daemon.site.zones[0].mad_fraction is None
+    finally:
+        _stop(daemon)

@@ -3,7 +3,8 @@
 :func:`install_pages` mounts them, as an app of their own at ``/`` (after the API,
 which keeps its routes, schema and error handling), on the app built by
 :func:`web.app.create_app`:
-login/logout, overview, zone detail, manual control, alarms, devices, settings,
+login/logout, overview, zone detail, manual control, alarms, devices, settings (with the
+fertigation plan),
 and ``/static`` (CSS, a small script, the vendored chart library). Every page
 answers only to this box's names (:class:`web.security.HostPolicy`) and carries a
 strict Content-Security-Policy: no external URL can load.
@@ -24,13 +25,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from controller.accounts import Accounts
 from controller.service import ControlService
 from controller.store import Store
-from web.pages import alarms, auth, control, devices, overview, settings, zones
+from web.pages import alarms, auth, control, devices, fertigation, overview, settings, zones
 from web.pages.context import LoginRequired, PageForbidden, PagesConfig, PagesContext
 from web.security import CSP, HostPolicy, load_box_secret
 
 __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
 
-ROUTERS = tuple(m.router for m in (auth, overview, zones, control, alarms, devices, settings))
+ROUTERS = tuple(
+    m.router for m in (auth, overview, zones, control, alarms, devices, settings, fertigation)
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _HEADERS = [

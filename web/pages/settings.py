@@ -1,4 +1,5 @@
-"""Settings (admins): per zone crop, planting date and mode; the site's planning thresholds.
+"""Settings (admins): per zone crop, planting date, mode and irrigation trigger (MAD); the
+site's planning thresholds. The fertigation plan's forms are in :mod:`web.pages.fertigation`.
 
 Each change is checked here for form (a date, a number, one of the choices) with
 messages in the page's language, then by the same site validation as
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -21,22 +23,35 @@ from controller.service import SettingsInvalid
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back
+from web.pages.plan_form import plan_forms
 
 router = APIRouter(include_in_schema=False)
 
 MODES = ("et", "sensor", "calendar", "manual")
 # policy key -> (lowest, highest) accepted on the form; the site validation has the last word
 POLICY_FIELDS = {"probe_weight": (0.0, 1.0), "rain_skip_mm": (0.0, 100.0)}
+MAD_RANGE = (0.2, 0.8)  # ZoneConfig.mad_fraction's bounds
+_EVENT_PROBLEM = re.compile(r"^fertigation\.events\[(\d+)\]")
 
 
 def _page(
     request: Request, pages: PagesDep, session: SessionInfo, *, code: int = 200,
-    errors: list[str] | None = None,
+    errors: list[str] | None = None, draft: dict[str, Any] | None = None,
 ) -> HTMLResponse:  # fmt: skip
+    settings = pages.service.settings()
     return render(
         request, pages, "settings.html", session, status_code=code,
-        settings=pages.service.settings(), modes=MODES, errors=errors or [],
+        settings=settings, modes=MODES, errors=errors or [], **plan_forms(settings, draft),
     )  # fmt: skip
+
+
+def refuse(
+    request: Request, pages: PagesDep, session: SessionInfo, errors: list[str],
+    code: int = status.HTTP_422_UNPROCESSABLE_CONTENT, draft: dict[str, Any] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    """The settings page again, nothing saved, with ``errors`` on top (and the refused
+    plan form ``draft`` as it was sent)."""
+    return _page(request, pages, session, code=code, errors=errors, draft=draft)
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -44,25 +59,43 @@ def settings_page(request: Request, pages: PagesDep, session: ViewerPage) -> HTM
     return _page(request, pages, session)
 
 
-def _apply(
-    request: Request, pages: PagesDep, session: SessionInfo, changes: dict[str, Any]
-) -> Response:
+def apply(
+    request: Request, pages: PagesDep, session: SessionInfo, changes: dict[str, Any], *,
+    event_names: list[str] | None = None, draft: dict[str, Any] | None = None,
+    saved: str = "settings.saved",
+) -> Response:  # fmt: skip
+    """Save ``changes`` through the service; the site validation's problems on the page.
+
+    ``event_names``: how the page names each event of the plan being saved, so that a
+    problem of ``fertigation.events[i]`` says which event it is.
+    """
     locale = session.user.locale
     try:
         pages.service.apply_settings(changes, actor=session.user.username)
     except SettingsInvalid as exc:
-        problems = [translate(locale, "settings.site_problem", problem=p) for p in exc.problems]
-        return _page(request, pages, session, code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                     errors=problems)  # fmt: skip
-    return _back(request, pages, translate(locale, "settings.saved"), "/settings")
+        problems = [_site_problem(locale, p, event_names or []) for p in exc.problems]
+        return refuse(request, pages, session, problems, draft=draft)
+    return _back(request, pages, translate(locale, saved), "/settings")
+
+
+def _site_problem(locale: str, problem: str, event_names: list[str]) -> str:
+    found = _EVENT_PROBLEM.match(problem)
+    if found and int(found.group(1)) < len(event_names):
+        name = event_names[int(found.group(1))]
+        return translate(locale, "settings.event_site_problem", event=name, problem=problem)
+    return translate(locale, "settings.site_problem", problem=problem)
 
 
 @router.post("/settings/zones/{name}")
 def save_zone(
     name: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
     crop: Annotated[str, Form()] = "", planting_date: Annotated[str, Form()] = "",
-    mode: Annotated[str, Form()] = "",
+    mode: Annotated[str, Form()] = "", mad_fraction: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
+    """``mad_fraction`` empty: back to the crop's p (the key leaves the saved settings).
+
+    (FastAPI hands an empty form field over as absent, so absent means empty too.)
+    """
     current = pages.service.settings()
     if name not in current["zones"]:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {name!r}")
@@ -76,11 +109,31 @@ def save_zone(
         errors.append(translate(locale, "settings.bad_date", zone=name, value=planting_date))
     if mode not in MODES:
         errors.append(translate(locale, "settings.bad_mode", zone=name, value=mode))
+    mad = None
+    try:
+        mad = _mad(mad_fraction.strip())
+    except ValueError as exc:
+        low, high = MAD_RANGE
+        errors.append(translate(locale, str(exc), zone=name, value=mad_fraction.strip(),
+                                low=low, high=high))  # fmt: skip
     if errors:
-        return _page(request, pages, session, code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                     errors=errors)  # fmt: skip
-    zone = {"crop": crop, "planting_date": day, "mode": mode}
-    return _apply(request, pages, session, {"zones": {name: zone}})
+        return refuse(request, pages, session, errors)
+    zone = {"crop": crop, "planting_date": day, "mode": mode, "mad_fraction": mad}
+    return apply(request, pages, session, {"zones": {name: zone}})
+
+
+def _mad(text: str) -> float | None:
+    """The form's MAD: ``None`` when empty; ValueError naming the message otherwise."""
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("settings.bad_mad_number") from None
+    low, high = MAD_RANGE
+    if not low <= value <= high:  # NaN fails too
+        raise ValueError("settings.bad_mad_range")
+    return value
 
 
 @router.post("/settings/policy")
@@ -103,6 +156,5 @@ def save_policy(
         else:
             policy[key] = value
     if errors:
-        return _page(request, pages, session, code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                     errors=errors)  # fmt: skip
-    return _apply(request, pages, session, {"policy": policy})
+        return refuse(request, pages, session, errors)
+    return apply(request, pages, session, {"policy": policy})
