@@ -8,13 +8,18 @@
 * :class:`LoginLimiter` counts failed logins per remote address and per
   username in memory; over the limit a login is refused before the password
   is even checked (the page answers HTTP 429).
+* The site always keeps an enabled admin: the last one cannot be disabled or
+  given another role, and nobody disables themselves (``actor``). The rules
+  are here so that ``qanat user`` and the users page share them.
 
 Errors::
 
     AccountError
-    ├── InvalidUser        bad username, role, locale or password on create/change
+    ├── InvalidUser        bad username, role, locale or password on create/change (``code``)
     ├── UserExists
     ├── UnknownUser
+    ├── LastAdmin          the change would leave no enabled admin
+    ├── SelfLockout        an admin disabling their own account
     ├── LoginFailed        wrong username or password, or a disabled user (one message)
     ├── InvalidSession     unknown, expired or revoked session cookie
     └── TooManyAttempts    ``retry_after_s``
@@ -32,7 +37,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import col, select
+from sqlmodel import Session, col, func, select
 
 from controller.store import Role, Store, User, UserSession
 from controller.store.tokens import hash_token, new_token
@@ -46,13 +51,16 @@ __all__ = [
     "Accounts",
     "InvalidSession",
     "InvalidUser",
+    "LastAdmin",
     "LoginFailed",
     "LoginLimiter",
+    "SelfLockout",
     "SessionInfo",
     "TooManyAttempts",
     "UnknownUser",
     "UserExists",
     "UserInfo",
+    "check_new_password",
 ]
 
 IDLE = timedelta(hours=12)  # a session unused this long ends
@@ -69,7 +77,15 @@ class AccountError(Exception):
 
 
 class InvalidUser(AccountError):
-    """A username, role, locale or password that cannot be accepted; the message says which."""
+    """A username, role, locale or password that cannot be accepted; the message says which.
+
+    ``code`` names the rule for pages that word it in their own language: ``username``,
+    ``password_short``, ``password_spaces``, ``password_mismatch``, ``role``, ``locale``.
+    """
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class UserExists(AccountError):
@@ -78,6 +94,14 @@ class UserExists(AccountError):
 
 class UnknownUser(AccountError):
     pass
+
+
+class LastAdmin(AccountError):
+    """The change would leave the site without an enabled admin."""
+
+
+class SelfLockout(AccountError):
+    """An admin may not disable their own account."""
 
 
 class LoginFailed(AccountError):
@@ -102,12 +126,13 @@ class UserInfo:
     role: Role
     locale: str
     disabled: bool
+    created_at: datetime
 
     @classmethod
     def of(cls, row: User) -> UserInfo:
         assert row.id is not None
         return cls(row.id, row.username, row.display_name, Role(row.role), row.locale,
-                   row.disabled_at is not None)  # fmt: skip
+                   row.disabled_at is not None, row.created_at)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +170,7 @@ class Accounts:
         _check_username(username)
         _check_password(password)
         _check_locale(locale)
-        try:
-            role = Role(role)
-        except ValueError:
-            raise InvalidUser(f"role {role!r}: one of admin, technician, viewer") from None
+        role = _role(role)
         if self._row(username) is not None:
             raise UserExists(f"user {username!r} exists")
         row = User(
@@ -177,11 +199,48 @@ class Accounts:
         self._update(username, lambda row: setattr(row, "password_hash", new_hash))
         self._revoke_all(username)
 
-    def disable(self, username: str) -> None:
-        """The user can no longer log in; their sessions end now."""
+    def disable(self, username: str, *, actor: str | None = None) -> None:
+        """The user can no longer log in; their sessions end now.
+
+        :class:`SelfLockout` if ``actor`` is the user; :class:`LastAdmin` if the user is
+        the last enabled admin (add another admin first).
+        """
+        if actor == username:
+            raise SelfLockout(f"{username!r} cannot disable their own account")
         now = self.clock.now()
-        self._update(username, lambda row: setattr(row, "disabled_at", row.disabled_at or now))
+        with self.store.writing() as session:
+            row = self._locked_row(session, username)
+            if row.disabled_at is None:
+                self._keep_an_admin(session, row, f"disable {username!r}")
+                row.disabled_at = now
+                session.add(row)
         self._revoke_all(username)
+
+    def enable(self, username: str) -> None:
+        """A disabled user may log in again (with their old password)."""
+        self._update(username, lambda row: setattr(row, "disabled_at", None))
+
+    def set_role(self, username: str, role: Role | str) -> UserInfo:
+        """Give the user ``role`` (their sessions see it at once); :class:`LastAdmin` if that
+        would demote the last enabled admin."""
+        role = _role(role)
+        with self.store.writing() as session:
+            row = self._locked_row(session, username)
+            if role is not Role.ADMIN:
+                self._keep_an_admin(session, row, f"make {username!r} {role.value}")
+            row.role = role.value
+            session.add(row)
+        return UserInfo.of(row)
+
+    def last_logins(self) -> dict[str, datetime]:
+        """Each user's latest login (the start of their latest session), by username."""
+        with self.store.reading() as session:
+            rows = session.exec(
+                select(User.username, func.max(UserSession.created_at))
+                .join(UserSession, col(UserSession.user_id) == col(User.id))
+                .group_by(col(User.username))
+            ).all()
+        return {name: when for name, when in rows if when is not None}
 
     def set_locale(self, username: str, locale: str) -> None:
         _check_locale(locale)
@@ -258,6 +317,34 @@ class Accounts:
         with self.store.reading() as session:
             return session.exec(select(User).where(col(User.username) == username)).one_or_none()
 
+    @staticmethod
+    def _locked_row(session: Session, username: str) -> User:
+        row = session.exec(select(User).where(col(User.username) == username)).one_or_none()
+        if row is None:
+            raise UnknownUser(f"no user {username!r}")
+        return row
+
+    @staticmethod
+    def _keep_an_admin(session: Session, row: User, change: str) -> None:
+        """Refuse a change that takes ``row`` out of the enabled admins if it is the last one.
+
+        Inside the change's write transaction, so two admins demoting each other at once
+        cannot both succeed.
+        """
+        if row.role != Role.ADMIN.value or row.disabled_at is not None:
+            return
+        others = session.exec(
+            select(func.count()).select_from(User).where(
+                col(User.role) == Role.ADMIN.value, col(User.disabled_at).is_(None),
+                col(User.id) != row.id,
+            )
+        ).one()  # fmt: skip
+        if not others:
+            raise LastAdmin(
+                f"cannot {change}: {row.username!r} is the last enabled admin "
+                "(add another admin first)"
+            )
+
     def _update(self, username: str, change: Callable[[User], None]) -> None:
         with self.store.writing() as session:
             row = session.exec(select(User).where(col(User.username) == username)).one_or_none()
@@ -280,24 +367,39 @@ class Accounts:
                 session.add(row)
 
 
+def check_new_password(password: str, again: str) -> None:
+    """A new password typed twice: the same both times, and long enough (:class:`InvalidUser`)."""
+    if password != again:
+        raise InvalidUser("the two passwords differ", "password_mismatch")
+    _check_password(password)
+
+
 def _check_username(username: str) -> None:
     if not _USERNAME.match(username):
         raise InvalidUser(
             f"username {username!r}: 2-32 characters, lower-case letters, digits, '.', '_', '-', "
-            "starting with a letter"
+            "starting with a letter",
+            "username",
         )
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise InvalidUser(f"password: at least {MIN_PASSWORD_CHARS} characters")
+        raise InvalidUser(f"password: at least {MIN_PASSWORD_CHARS} characters", "password_short")
     if password.strip() != password:
-        raise InvalidUser("password: no leading or trailing spaces")
+        raise InvalidUser("password: no leading or trailing spaces", "password_spaces")
 
 
 def _check_locale(locale: str) -> None:
     if locale not in LOCALES:
-        raise InvalidUser(f"locale {locale!r}: one of {', '.join(LOCALES)}")
+        raise InvalidUser(f"locale {locale!r}: one of {', '.join(LOCALES)}", "locale")
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidUser(f"role {role!r}: one of admin, technician, viewer", "role") from None
 
 
 class LoginLimiter:

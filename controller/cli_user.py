@@ -4,7 +4,9 @@ qanat user add --role admin --username ada          # asks for the password twic
 qanat user add --role technician --username li --password-stdin < pw.txt
 qanat user list
 qanat user passwd li
-qanat user disable li
+qanat user disable li                               # not the last enabled admin
+qanat user enable li
+qanat user role li viewer                           # not the last enabled admin either
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import argparse
 import getpass
 import sys
 
-from controller.accounts import AccountError, Accounts
+from controller.accounts import AccountError, Accounts, check_new_password
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
 
-HELP = "add, list, disable users of the local pages, or change a password"
+HELP = "add, list, disable or enable users of the local pages, change a role or a password"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,14 +46,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     passwd.add_argument("--password-stdin", action="store_true")
     disable = sub.add_parser("disable", help="the user can no longer log in", parents=[common])
     disable.add_argument("username")
+    enable = sub.add_parser("enable", help="a disabled user may log in again", parents=[common])
+    enable.add_argument("username")
+    role = sub.add_parser("role", help="give the user another role", parents=[common])
+    role.add_argument("username")
+    role.add_argument("role", choices=[r.value for r in Role])
 
 
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
-        raise AccountError("the two passwords differ")
+    check_new_password(first, getpass.getpass("again: "))
     return first
 
 
@@ -86,6 +92,16 @@ def _act(args: argparse.Namespace, accounts: Accounts, store: Store) -> int:
         accounts.set_password(args.username, _password(args.password_stdin))
         store.record_audit("cli", "user.passwd", {"username": args.username})
         print(f"password of {args.username} changed; their sessions ended")
+        return 0
+    if args.action == "enable":
+        accounts.enable(args.username)
+        store.record_audit("cli", "user.enable", {"username": args.username})
+        print(f"user {args.username} enabled")
+        return 0
+    if args.action == "role":
+        accounts.set_role(args.username, args.role)
+        store.record_audit("cli", "user.role", {"username": args.username, "role": args.role})
+        print(f"user {args.username} is now {args.role}")
         return 0
     accounts.disable(args.username)
     store.record_audit("cli", "user.disable", {"username": args.username})

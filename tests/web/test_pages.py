@@ -134,6 +134,7 @@ def as_role(app: FastAPI) -> Iterator[Any]:
 # The fake's plan, as its forms carry it.
 PLAN = plan_version(FakeControlService().settings()["fertigation"]["events"])
 # Every state-changing page route with a form that would be accepted.
+NEW_PASSWORD = "another good password"
 POSTS = {
     "/zones/z2/start": {"minutes": "10"},
     "/zones/z2/stop": {},
@@ -148,9 +149,15 @@ POSTS = {
     "/settings/fertigation/events/1": {"label": "拔节肥", "day_after_planting": "36",
                                        "n_kg_mu": "1.5", "plan": PLAN},
     "/settings/fertigation/events/2/delete": {"plan": PLAN},
+    "/users": {"username": "zhao", "role": "viewer", "password": NEW_PASSWORD,
+               "password_again": NEW_PASSWORD},
+    "/users/wei/role": {"role": "technician"},
+    "/users/wei/disable": {},
+    "/users/wei/enable": {},
+    "/users/wei/password": {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
     "/logout": {},
-}
-ADMIN_ONLY = {p for p in POSTS if p.startswith("/settings/")}
+}  # fmt: skip
+ADMIN_ONLY = {p for p in POSTS if p.startswith(("/settings/", "/users"))}
 OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
 
 
@@ -160,40 +167,46 @@ def test_every_page_post_route_is_covered() -> None:
         r.path for router in ROUTERS for r in router.routes
         if isinstance(r, APIRoute) and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
     }  # fmt: skip
-    walked = {re.sub(r"z\d|\d+", "{x}", p) for p in POSTS} | {"/login", "/lang"}
-    assert {re.sub(r"\{[a-z_]+\}", "{x}", p) for p in posts} == walked
+    walked = {re.sub(r"z\d|\d+|(?<=^/users/)[a-z]+", "{x}", p) for p in POSTS}
+    assert {re.sub(r"\{[a-z_]+\}", "{x}", p) for p in posts} == walked | {"/login", "/lang"}
 
 
 @pytest.mark.parametrize("path", sorted(POSTS))
-def test_anonymous_posts_are_refused(anon: TestClient, path: str, service: PageService) -> None:
+def test_anonymous_posts_are_refused(
+    anon: TestClient, path: str, service: PageService, store: Store
+) -> None:
     assert anon.post(path, data=POSTS[path]).status_code == 401
-    assert changes(service) == []
+    assert effects(service, store) == []
 
 
 @pytest.mark.parametrize("path", sorted(set(POSTS) - OPEN_TO_ALL))
-def test_viewers_cannot_change_anything(as_role: Any, path: str, service: PageService) -> None:
+def test_viewers_cannot_change_anything(
+    as_role: Any, path: str, service: PageService, store: Store
+) -> None:
     viewer = as_role("viewer")
     data = {**POSTS[path], "csrf": csrf_of(viewer)}
     assert viewer.post(path, data=data).status_code == 403
-    assert changes(service) == []
+    assert effects(service, store) == []
 
 
 @pytest.mark.parametrize("path", sorted(ADMIN_ONLY))
-def test_technicians_cannot_change_settings(as_role: Any, path: str, service: PageService) -> None:
+def test_technicians_cannot_change_settings_or_users(
+    as_role: Any, path: str, service: PageService, store: Store
+) -> None:
     tech = as_role("technician")
     assert tech.post(path, data={**POSTS[path], "csrf": csrf_of(tech)}).status_code == 403
-    assert service.saved == []
+    assert service.saved == [] and effects(service, store) == []
 
 
 @pytest.mark.parametrize("path", sorted(POSTS))
 @pytest.mark.parametrize("token", ["", "0" * 64])
 def test_a_missing_or_wrong_csrf_token_is_refused(
-    as_role: Any, path: str, token: str, service: PageService
+    as_role: Any, path: str, token: str, service: PageService, store: Store
 ) -> None:
     admin = as_role("admin")
     data = {**POSTS[path], **({"csrf": token} if token else {})}
     assert admin.post(path, data=data).status_code == 403
-    assert changes(service) == []
+    assert effects(service, store) == []
 
 
 def test_a_post_from_another_origin_is_refused(as_role: Any, service: PageService) -> None:
@@ -206,14 +219,26 @@ def test_a_post_from_another_origin_is_refused(as_role: Any, service: PageServic
 
 @pytest.mark.parametrize("path", sorted(set(POSTS) - {"/logout"}))
 def test_the_right_role_with_its_token_is_served(
-    as_role: Any, path: str, service: PageService
+    as_role: Any, path: str, service: PageService, store: Store
 ) -> None:
     who = as_role("admin" if path in ADMIN_ONLY else "technician")
     response = who.post(path, data={**POSTS[path], "csrf": csrf_of(who)})
     assert response.status_code == 303, response.text
-    assert changes(service), "the service was not asked"
+    done = effects(service, store)
+    assert done, "nothing was changed"
     actor = USERS["admin" if path in ADMIN_ONLY else "technician"]
-    assert changes(service)[-1][1].get("actor") == actor
+    assert done[-1][1].get("actor") == actor
+
+
+def test_the_users_page_is_for_admins(as_role: Any, anon: TestClient) -> None:
+    assert anon.get("/users").status_code == 303
+    for role in ("viewer", "technician"):
+        client = as_role(role)
+        assert client.get("/users").status_code == 403
+        assert 'href="/users"' not in client.get("/").text
+    admin = as_role("admin")
+    assert admin.get("/users").status_code == 200
+    assert 'href="/users"' in admin.get("/").text
 
 
 def test_start_reports_the_valve_state_read_back(as_role: Any, service: PageService) -> None:
@@ -326,6 +351,13 @@ def test_pages_carry_a_strict_content_security_policy(anon: TestClient) -> None:
 def changes(service: PageService) -> list[tuple[str, dict[str, Any]]]:
     """The control verbs the service was asked for (reads are recorded too; they have no actor)."""
     return [c for c in service.calls if "actor" in c[1]]
+
+
+def effects(service: PageService, store: Store) -> list[tuple[str, dict[str, Any]]]:
+    """What the posts changed: the service's verbs, then the users' changes (from the audit)."""
+    users = [(a.action, {"actor": a.actor}) for a in _audit(store)
+             if a.action.startswith("user.") and a.action != "user.locale"]  # fmt: skip
+    return changes(service) + users
 
 
 def _audit(store: Store) -> list[Any]:

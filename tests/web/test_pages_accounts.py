@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -13,10 +14,13 @@ from controller.accounts import (
     Accounts,
     InvalidSession,
     InvalidUser,
+    LastAdmin,
     LoginFailed,
     LoginLimiter,
+    SelfLockout,
     TooManyAttempts,
     UserExists,
+    check_new_password,
 )
 from controller.cli import main
 from controller.clock import VirtualClock
@@ -126,8 +130,66 @@ def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert "ada" in out and "admin" in out and "wei" not in out
     monkeypatch.setattr("sys.stdin", io.StringIO("a new good password\n"))
     assert main(["user", "passwd", "ada", "--password-stdin", "--data-dir", data]) == 0
+    capsys.readouterr()
+    assert main(["user", "disable", "ada", "--data-dir", data]) == 1  # the last admin
+    assert "'ada' is the last enabled admin (add another admin first)" in capsys.readouterr().err
+    assert main(["user", "role", "ada", "viewer", "--data-dir", data]) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["user", "add", "--role", "admin", "--username", "bo", "--data-dir", data,
+                 "--password-stdin"]) == 0  # fmt: skip
     assert main(["user", "disable", "ada", "--data-dir", data]) == 0
+    assert main(["user", "enable", "ada", "--data-dir", data]) == 0
+    assert main(["user", "role", "bo", "technician", "--data-dir", data]) == 0
     assert main(["user", "disable", "nobody", "--data-dir", data]) == 1
     with Store.open_dir(Path(data)) as store:
         actions = [a.action for a in store.rows_after("audit", 0)]  # type: ignore[attr-defined]
-    assert actions == ["user.add", "user.passwd", "user.disable"]
+        users = {u.username: u for u in Accounts(store).users()}
+    assert actions == ["user.add", "user.passwd", "user.add", "user.disable", "user.enable",
+                       "user.role"]  # fmt: skip
+    assert not users["ada"].disabled and users["bo"].role.value == "technician"
+
+
+def test_the_site_keeps_an_enabled_admin_and_nobody_locks_themselves_out(
+    accounts: Accounts,
+) -> None:
+    accounts.create_user("ada", PASSWORD, "admin")
+    accounts.create_user("li", PASSWORD, "technician")
+    with pytest.raises(LastAdmin, match="last enabled admin"):
+        accounts.disable("ada", actor="li")
+    with pytest.raises(LastAdmin):
+        accounts.set_role("ada", "technician")
+    accounts.set_role("ada", "admin")  # no change in rank: fine
+    accounts.set_role("li", "admin")
+    with pytest.raises(SelfLockout):
+        accounts.disable("li", actor="li")
+    accounts.disable("ada", actor="li")
+    with pytest.raises(LastAdmin):  # a disabled admin does not count
+        accounts.set_role("li", "viewer")
+    accounts.enable("ada")
+    accounts.set_role("li", "viewer")
+    assert [(u.username, u.role.value, u.disabled) for u in accounts.users()] == [
+        ("ada", "admin", False), ("li", "viewer", False)
+    ]  # fmt: skip
+    with pytest.raises(InvalidUser) as caught:
+        accounts.set_role("li", "root")
+    assert caught.value.code == "role"
+
+
+def test_a_new_password_is_typed_twice_alike(accounts: Accounts) -> None:
+    with pytest.raises(InvalidUser) as caught:
+        check_new_password("correct horse battery", "correct horse batterY")
+    assert caught.value.code == "password_mismatch"
+    with pytest.raises(InvalidUser) as caught:
+        check_new_password("short", "short")
+    assert caught.value.code == "password_short"
+    check_new_password(PASSWORD, PASSWORD)
+
+
+def test_last_login_is_the_latest_session(accounts: Accounts, clock: VirtualClock) -> None:
+    user = accounts.create_user("li", PASSWORD, "technician")
+    accounts.create_user("wei", PASSWORD, "viewer")
+    accounts.open_session(user)
+    clock.advance(3600)
+    accounts.open_session(user)
+    assert accounts.last_logins() == {"li": NOW + dt.timedelta(hours=1)}
+    assert accounts.user("wei").created_at == NOW

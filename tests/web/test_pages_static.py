@@ -51,7 +51,7 @@ def test_every_message_the_templates_ask_for_exists() -> None:
     for path in SHIPPED:
         if path.suffix == ".html":
             asked |= set(re.findall(r"""\bt\(['"]([a-z_0-9.]+)['"]""", path.read_text("utf-8")))
-    literal = re.compile(r'"((?:control|settings|alarms|login)\.[a-z_]+)"')
+    literal = re.compile(r'"((?:control|settings|alarms|login|users)\.[a-z_]+)"')
     audit_action = re.compile(r'record_audit\([^,]+,\s*"([a-z_.]+)"')
     for py in (WEB / "pages").glob("*.py"):
         code = py.read_text("utf-8")
@@ -59,7 +59,7 @@ def test_every_message_the_templates_ask_for_exists() -> None:
     asked = {k for k in asked if not k.endswith((".html", "."))}  # "role." ~ role: below
     asked |= {f"role.{r}" for r in ("admin", "technician", "viewer")}
     asked |= {f"state.{s}" for s in ("running", "paused", "alarm")}
-    assert {"control.started_open", "login.too_many", "settings.saved"} <= asked
+    assert {"control.started_open", "login.too_many", "settings.saved", "users.added"} <= asked
     missing = sorted(k for k in asked if k not in catalog("zh-CN"))
     assert missing == []
 

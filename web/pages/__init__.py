@@ -4,7 +4,7 @@
 which keeps its routes, schema and error handling), on the app built by
 :func:`web.app.create_app`:
 login/logout, overview, zone detail, manual control, alarms, devices, settings (with the
-fertigation plan),
+fertigation plan), users,
 and ``/static`` (CSS, a small script, the vendored chart library). Every page
 answers only to this box's names (:class:`web.security.HostPolicy`) and carries a
 strict Content-Security-Policy: no external URL can load.
@@ -25,14 +25,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from controller.accounts import Accounts
 from controller.service import ControlService
 from controller.store import Store
-from web.pages import alarms, auth, control, devices, fertigation, overview, settings, zones
+from web.pages import (
+    alarms,
+    auth,
+    control,
+    devices,
+    fertigation,
+    overview,
+    settings,
+    users,
+    zones,
+)
 from web.pages.context import LoginRequired, PageForbidden, PagesConfig, PagesContext
 from web.security import CSP, HostPolicy, load_box_secret
 
 __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
 
 ROUTERS = tuple(
-    m.router for m in (auth, overview, zones, control, alarms, devices, settings, fertigation)
+    m.router
+    for m in (auth, overview, zones, control, alarms, devices, settings, fertigation, users)
 )
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
