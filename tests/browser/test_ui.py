@@ -4,6 +4,9 @@ A technician logs in, sees the zone cards in Chinese, starts a zone and watches
 it run (valve open as read back from the relay, remaining time counting down on
 the self-refreshing overview), stops it, acknowledges an alarm and switches to
 English. Screenshots of the overview at 360 px and 1280 px go to ``artifacts/``.
+An admin creates a technician on the users page, who then logs in; the admin
+changes a zone's irrigation trigger and adds a fertigation event, both still
+there after a reload (and in the running daemon).
 
 Chromium is Debian's (``/usr/bin/chromium``, installed with ``fonts-noto-cjk``
 by scripts/test.sh), driven by Playwright without its browser download.
@@ -88,11 +91,11 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-def _log_in(page: Page, url: str) -> None:
+def _log_in(page: Page, url: str, username: str = "li", password: str = PASSWORD) -> None:
     page.goto(url + "/")
     expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
     page.click("#login-submit")
     expect(page.locator("#zone-z1")).to_be_visible()
 
@@ -167,4 +170,56 @@ def test_technician_operates_the_site_from_the_page(box: Box, browser: Browser) 
     expect(page.locator("#chart-moisture canvas")).to_be_visible()  # probe readings are stored
     page.screenshot(path=str(ARTIFACTS / "zone-360.png"), full_page=True)
     assert external == [], f"the pages asked for something off the box: {external}"
+    context.close()
+
+
+def test_admin_adds_a_user_and_changes_the_trigger_and_the_plan(box: Box, browser: Browser) -> None:
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    Accounts(box.store, hasher=fast).create_user("ada", PASSWORD, "admin")
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # A new technician, made on the users page, logs in.
+    _log_in(page, box.url, "ada")
+    page.click("#nav-users")
+    form = page.locator("#add-user")
+    form.locator("input[name=username]").fill("wang")
+    form.locator("select[name=role]").select_option("technician")
+    form.locator("input[name=password]").fill("wang's good password")
+    form.locator("input[name=password_again]").fill("wang's good password")
+    page.click("#add-user-submit")
+    expect(page.locator("#flash")).to_have_text("用户 wang（技术员）已创建。")
+    expect(page.locator("#user-wang")).to_contain_text("技术员")
+    page.screenshot(path=str(ARTIFACTS / "users-360.png"), full_page=True)
+    page.click("#logout")
+    _log_in(page, box.url, "wang", "wang's good password")
+    expect(page.locator("header .who")).to_contain_text("wang · 技术员")
+    expect(page.locator("#nav-users")).to_have_count(0)
+    page.click("#logout")
+
+    # The admin sets zone 1's trigger and adds a fertigation event; a reload shows both.
+    _log_in(page, box.url, "ada")
+    page.goto(box.url + "/settings")
+    zone = page.locator("#settings-z1")
+    zone.locator("input[name=mad_fraction]").fill("0.35")
+    zone.locator("button.primary").click()
+    expect(page.locator("#flash")).to_have_text("设置已保存并生效。")
+    page.locator("#add-event summary").click()
+    event = page.locator("#event-form-new")
+    event.locator("input[name=label]").fill("追肥试验")
+    event.locator("input[name=zones][value=z2]").check()
+    event.locator("input[name=day_after_planting]").fill("60")
+    event.locator("input[name=n_kg_mu]").fill("2")
+    page.click("#add-event-submit")
+    expect(page.locator("#flash")).to_contain_text("施肥计划已保存并生效")
+    page.reload()
+    expect(page.locator("#settings-z1 input[name=mad_fraction]")).to_have_value("0.35")
+    expect(page.locator("#plan")).to_contain_text("追肥试验")
+    expect(page.locator("#plan tr", has_text="追肥试验")).to_contain_text("播种后第 60 天")
+    expect(page.locator("#event-form-9 input[name=label]")).to_have_value("追肥试验")
+    page.screenshot(path=str(ARTIFACTS / "settings-360.png"), full_page=True)
+    site = box.daemon.site
+    assert site.zones[0].mad_fraction == 0.35
+    assert site.fertigation is not None and site.fertigation.events[-1].label == "追肥试验"
     context.close()

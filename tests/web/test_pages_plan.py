@@ -99,11 +99,20 @@ def test_the_plan_is_drawn_as_a_table_with_a_form_per_event(
 ) -> None:
     page = _text(as_role("admin").get("/settings"))
     assert 'id="event-1"' in page and "拔节肥" in page and "播种后第 35 天" in page
-    assert "所有非手动轮灌区" in page and "2026-06-20" in page
+    assert "<td>全部</td>" in page and "2026-06-20" in page
     assert 'action="/settings/fertigation/events/2/delete"' in page
     assert 'data-confirm="确定删除第 2 次施肥「」？"' in page
     assert f'name="plan" value="{PLAN}"' in page
     assert 'id="event-form-new"' in page
+    # each event's form is filled in with the event
+    first = page[page.index('id="edit-event-1"') : page.index('id="edit-event-2"')]
+    assert "修改第 1 次施肥「拔节肥」" in first
+    assert 'name="label" value="拔节肥"' in first
+    assert 'name="day_after_planting" type="number" min="0" max="366" step="1" value="35"' in first
+    assert 'name="n_kg_mu" type="number" min="0" max="100" step="any" value="1.5"' in first
+    second = page[page.index('id="edit-event-2"') : page.index('id="add-event"')]
+    assert 'value="z2" checked' in second and 'value="z1" checked' not in second
+    assert 'name="date" type="date" value="2026-06-20"' in second
     viewer = _text(as_role("viewer").get("/settings"))
     assert "拔节肥" in viewer and 'id="event-form-new"' not in viewer  # read only
 

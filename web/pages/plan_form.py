@@ -220,15 +220,16 @@ def plan_forms(settings: dict[str, Any], draft: dict[str, Any] | None) -> dict[s
     """What the settings page needs to draw the plan's forms.
 
     ``draft`` (``{"number": n or None for a new event, "values": ...}``) is a form
-    refused a moment ago, drawn again as it was sent and opened.
+    refused a moment ago, drawn again as it was sent and opened. (A form's text is under
+    ``fields``: in a template ``form.values`` would be the dict's method.)
     """
     plan = settings.get("fertigation")
     if plan is None:
         return {"plan": None}
-    forms = [{"number": i, "values": _values(e), "open": False}
+    forms = [{"number": i, "fields": _values(e), "open": False}
              for i, e in enumerate(plan["events"], start=1)]  # fmt: skip
-    new = {"number": None, "values": _values({}), "open": False}
+    new = {"number": None, "fields": _values({}), "open": False}
     if draft is not None:
         target = new if draft["number"] is None else forms[draft["number"] - 1]
-        target.update(values=draft["values"], open=True)
+        target.update(fields=draft["values"], open=True)
     return {"plan": {"version": plan_version(plan["events"]), "forms": forms, "new": new}}
