@@ -28,6 +28,7 @@ from controller.clock import Clock
 from controller.config import SiteConfig
 from controller.failsafe import FailSafeError, verify_failsafe
 from controller.fertplan import FertRun, attach_recipes
+from controller.fertruns import fertigation_runs
 from controller.fieldio import FieldIO
 from controller.headworks import HeadWorks
 from controller.live import LiveState
@@ -220,6 +221,10 @@ class Daemon:
         )
         today = now.astimezone(self.site.site.tz).date()
         carried = attach_recipes(runs, self.site, today, history=history)
+        extra = fertigation_runs(self.site, self.store, carried, now, history=history)
+        if extra:  # events no irrigation carries get runs of their own
+            runs = sorted(runs + extra, key=lambda r: (r.start, r.zone))
+            carried = attach_recipes(runs, self.site, today, history=history)
         for fr in carried:
             if fr.note:
                 self.store.raise_event(Severity.INFO, "fertigation_plan", fr.run.zone, fr.note)
