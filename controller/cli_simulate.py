@@ -92,10 +92,14 @@ def format_table(r: SeasonReport) -> str:
     head = (f"{r.scenario}, strategy {r.strategy}, seed {r.seed}, {r.start} to {r.end}\n"
             f"{'zone':<6}{'mode':<10}{'m³':>8}{'m³/mu':>8}{'rain':>7}{'ETc':>7}{'ETa':>7}"
             f"{'ETa/ETc':>8}{'drain':>7}{'stress d':>9}{'critical':>9}{'runs':>6}"
-            f"{'pump h peak/off/flat':>22}  fertilizer kg")
+            f"{'pump h peak/off/flat':>22}  fertilizer kg (given/plan)")
     lines = [head]
     for z in r.zones:
-        fert = ", ".join(f"{k} {v:.0f}" for k, v in sorted(z.fertilizer_kg.items())) or "-"
+        fert = ", ".join(
+            f"{k} {z.fertilizer_kg.get(k, 0.0):.0f}/{z.fertilizer_plan_kg[k]:.0f}"
+            if k in z.fertilizer_plan_kg else f"{k} {z.fertilizer_kg[k]:.0f}"
+            for k in sorted(z.fertilizer_kg.keys() | z.fertilizer_plan_kg.keys())
+        ) or "-"
         lines.append(
             f"{z.zone:<6}{z.mode:<10}{z.applied_m3:>8.0f}{z.applied_m3_per_mu:>8.0f}"
             f"{z.rain_mm:>7.0f}{z.etc_mm:>7.0f}{z.eta_mm:>7.0f}{z.eta_ratio:>8.3f}"
@@ -109,6 +113,9 @@ def format_table(r: SeasonReport) -> str:
         f"winter): saved {r.saving_m3_per_mu:.0f} m³/mu; ETa/ETc {site['eta_ratio']:.3f}; "
         f"critical-stage stress days {site['critical_stress_days_max']}"
     )
+    if r.acknowledged or r.refills:
+        lines.append(f"morning rounds: {len(r.acknowledged)} alarm(s) acknowledged, "
+                     f"{len(r.refills)} tank refill(s)")
     return "\n".join(lines) + "\n"
 
 

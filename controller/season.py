@@ -29,7 +29,10 @@ water applied.
 The technician: every morning at :data:`TECHNICIAN_HOUR` the season acknowledges the latched
 alarms still open (as ``season-technician``, counted in the report), as the person on a
 demonstration site does after looking at them; without this one trip would stop irrigation
-for the rest of the season. ``technician=False`` leaves them open.
+for the rest of the season. On the same round a fertilizer tank whose level (as the field
+has it) is below :data:`REFILL_BELOW_LOW_LEVELS` × its ``low_level_m`` is filled back to its
+starting level (listed in the report): a season's plan needs more solution than one tank
+holds. ``technician=False`` does neither.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from zoneinfo import ZoneInfo
 from controller.clock import VirtualClock
 from controller.config import M2_PER_MU, SiteConfig, load_site
 from controller.daemon import Daemon, Job
+from controller.fertplan import zone_events
 from controller.fieldio import FieldIO
 from controller.simulation import Simulation
 from controller.store import Store
@@ -82,6 +86,7 @@ IDLE_STEP_S = 3600.0
 FLOOD_HOUR = 8
 TECHNICIAN_HOUR = 8
 TECHNICIAN = "season-technician"
+REFILL_BELOW_LOW_LEVELS = 3.0  # the morning round tops up a tank below 3 × its low level
 
 
 class ScenarioError(ValueError):
@@ -228,6 +233,7 @@ class Season:
         self.run_tick_s, self.idle_step_s = run_tick_s, idle_step_s
         self.technician = technician
         self.acknowledged: list[str] = []  # "code: message" of every alarm the technician acked
+        self.refills: list[str] = []  # "date tank: from m" of every tank the technician refilled
         self._stack = ExitStack()
         if workdir is None:
             workdir = Path(self._stack.enter_context(tempfile.TemporaryDirectory()))
@@ -360,6 +366,7 @@ class Season:
             self._rounds = _next_cron({"hour": TECHNICIAN_HOUR, "minute": 0}, now, self.tz)
             if self.technician:
                 self._acknowledge()
+                self._refill_tanks()
         mono = self.clock.monotonic()
         for job in self._interval:
             if self._next_mono[job.name] <= mono + 1e-9:
@@ -393,6 +400,19 @@ class Season:
             self.store.ack_event(event.id, TECHNICIAN)
             self.acknowledged.append(f"{event.code}: {event.message}")
 
+    def _refill_tanks(self) -> None:
+        """The morning round: fill every tank that is getting low (see the module docstring)."""
+        f = self.site.fertigation
+        assert self.sim is not None
+        if f is None:
+            return
+        field_ = self.sim.field
+        for tank in f.tanks:
+            if field_.tank_level_m(tank.level) < REFILL_BELOW_LOW_LEVELS * tank.low_level_m:
+                before = field_.refill_tank(tank.level)
+                day = self.clock.now().astimezone(self.tz).date()
+                self.refills.append(f"{day} {tank.name}: from {before:.2f} m")
+
     def _flood(self) -> None:
         """A conventional border irrigation: the event's depth onto every zone's soil."""
         depth_mm = self.scenario.flood_m3_mu / M2_PER_MU * 1000.0
@@ -423,6 +443,11 @@ class Season:
         for r in runs:
             for k, v in (r.fertilizer or {}).items():
                 fert[k] = fert.get(k, 0.0) + v
+        plan: dict[str, float] = {}  # what the fertigation plan asked for, inside the season
+        for event in zone_events(self.site, z):
+            if event.day <= self.end_date:
+                for k, v in event.kg.items():
+                    plan[k] = plan.get(k, 0.0) + v
         peak_h, off_h, flat_h = self._pump_hours(runs)
         area_mu = z.area_m2_value / M2_PER_MU
         applied = metered_m3 + flood_m3 + winter_m3
@@ -436,7 +461,7 @@ class Season:
             stress_days=sum(t.stressed for t in days),
             critical_stress_days=sum(t.stressed and crop_t.is_critical(t.date) for t in days),
             fertilizer_kg=fert, runs=len(runs), pump_h_peak=peak_h, pump_h_offpeak=off_h,
-            pump_h_flat=flat_h, days=days,
+            pump_h_flat=flat_h, fertilizer_plan_kg=plan, days=days,
         )  # fmt: skip
 
     def _pump_hours(self, runs: list[Any]) -> tuple[float, float, float]:
@@ -486,6 +511,7 @@ class ZoneReport:
     pump_h_peak: float
     pump_h_offpeak: float
     pump_h_flat: float
+    fertilizer_plan_kg: dict[str, float] = field(default_factory=dict)  # the plan's kg, in season
     days: list[DayTotals] = field(repr=False, default_factory=list)
 
     @property
@@ -513,6 +539,7 @@ class SeasonReport:
     baseline_in_season_m3_per_mu: float
     events: dict[str, int]  # events above info, by "severity:code", counted
     acknowledged: list[str]  # latched alarms the morning round acknowledged
+    refills: list[str]  # fertilizer tanks the morning round filled
 
     @classmethod
     def of(cls, season: Season, zones: list[ZoneReport]) -> SeasonReport:
@@ -527,7 +554,7 @@ class SeasonReport:
             scenario=sc.name, strategy=season.strategy, seed=season.seed, start=sc.start,
             end=season.end_date, zones=zones, baseline_m3_per_mu=sc.conventional_total_m3_mu,
             baseline_in_season_m3_per_mu=sc.flood_m3_mu * len(sc.flood_dates), events=counts,
-            acknowledged=list(season.acknowledged),
+            acknowledged=list(season.acknowledged), refills=list(season.refills),
         )  # fmt: skip
 
     @property
@@ -572,6 +599,7 @@ class SeasonReport:
             },
             "events": self.events,
             "acknowledged_alarms": self.acknowledged,
+            "tank_refills": self.refills,
             "assumptions": [
                 f"baseline: conventional border irrigation {self.baseline_m3_per_mu:g} m³/mu a "
                 f"season (in-season events {self.baseline_in_season_m3_per_mu:g} + winter "

@@ -216,6 +216,14 @@ class SimField:
     def tank_level_m(self, device: str) -> float:
         return self._tank_m[device]
 
+    def refill_tank(self, device: str) -> float:
+        """Fill a tank back to its initial level (a technician's refill); the level before, m."""
+        before = self._tank_m[device]
+        tank = next(t for t in self.wiring.tanks if t.device == device)
+        self._tank_m[device] = max(before, tank.initial_level_m)
+        self._slow_published_s = -math.inf  # the level device shows it at the next step
+        return before
+
     def zone_open(self, zone: ZoneWiring) -> bool:
         return self._on(zone.valve)
 
