@@ -235,9 +235,10 @@ class Daemon:
     def apply_site(self, site: SiteConfig) -> None:
         """Use ``site`` for agronomy and planning from now on (settings changed on the pages).
 
-        Only zone agronomy (crop, planting date, mode, label) and planning thresholds may
-        differ (:data:`controller.config.EDITABLE`): the outputs, sequencer and supervisor
-        keep the wiring and safety limits they started with. Queued runs are dropped and
+        Only zone agronomy (crop, planting date, mode, label, trigger), planning thresholds
+        and the fertigation events may differ (:data:`controller.config.EDITABLE`): the
+        outputs, sequencer and supervisor keep the wiring, tanks and safety limits they
+        started with. Queued runs are dropped and
         re-planned under the new settings.
         """
         with self._control_lock:
