@@ -30,9 +30,9 @@ The technician: every morning at :data:`TECHNICIAN_HOUR` the season acknowledges
 alarms still open (as ``season-technician``, counted in the report), as the person on a
 demonstration site does after looking at them; without this one trip would stop irrigation
 for the rest of the season. On the same round a fertilizer tank whose level (as the field
-has it) is below :data:`REFILL_BELOW_LOW_LEVELS` × its ``low_level_m`` is filled back to its
-starting level (listed in the report): a season's plan needs more solution than one tank
-holds. ``technician=False`` does neither.
+has it) is below :data:`REFILL_BELOW_FRACTION` of its starting level is filled back to it
+(listed in the report): a season's plan needs more solution than one tank holds, and a peak
+event for two zones takes a third of a tank. ``technician=False`` does neither.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ IDLE_STEP_S = 3600.0
 FLOOD_HOUR = 8
 TECHNICIAN_HOUR = 8
 TECHNICIAN = "season-technician"
-REFILL_BELOW_LOW_LEVELS = 3.0  # the morning round tops up a tank below 3 × its low level
+REFILL_BELOW_FRACTION = 0.5  # the morning round tops up a tank below half its starting level
 
 
 class ScenarioError(ValueError):
@@ -408,7 +408,8 @@ class Season:
             return
         field_ = self.sim.field
         for tank in f.tanks:
-            if field_.tank_level_m(tank.level) < REFILL_BELOW_LOW_LEVELS * tank.low_level_m:
+            start_m = field_.tank_start_m(tank.level)
+            if field_.tank_level_m(tank.level) < REFILL_BELOW_FRACTION * start_m:
                 before = field_.refill_tank(tank.level)
                 day = self.clock.now().astimezone(self.tz).date()
                 self.refills.append(f"{day} {tank.name}: from {before:.2f} m")

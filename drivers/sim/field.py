@@ -216,11 +216,14 @@ class SimField:
     def tank_level_m(self, device: str) -> float:
         return self._tank_m[device]
 
+    def tank_start_m(self, device: str) -> float:
+        """The level a tank started at (and is refilled to), m."""
+        return next(t for t in self.wiring.tanks if t.device == device).initial_level_m
+
     def refill_tank(self, device: str) -> float:
         """Fill a tank back to its initial level (a technician's refill); the level before, m."""
         before = self._tank_m[device]
-        tank = next(t for t in self.wiring.tanks if t.device == device)
-        self._tank_m[device] = max(before, tank.initial_level_m)
+        self._tank_m[device] = max(before, self.tank_start_m(device))
         self._slow_published_s = -math.inf  # the level device shows it at the next step
         return before
 

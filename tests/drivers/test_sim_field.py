@@ -146,6 +146,11 @@ def test_injection_raises_ec_draws_the_tank_and_ec_decays_after(
     doser.set("run", 0)
     _advance(field, clock, 600)
     assert ec.get("ec") == pytest.approx(0.6, abs=0.05)
+    drawn = field.tank_level_m("tank_n")
+    assert field.refill_tank("tank_n") == drawn  # a technician's refill, to where it started
+    _advance(field, clock, 1)
+    assert field.tank_start_m("tank_n") == 1.2
+    assert tank.get("level") == pytest.approx(1.2, abs=0.02)  # the transmitter's resolution
 
 
 def test_weather_follows_the_day(devices: dict[str, VirtualDevice], clock: FakeClock) -> None:
