@@ -14,9 +14,10 @@ zone's runs of the next 24 h (:func:`controller.fertplan.attach_recipes`), one r
   to the planner's refill target when that is larger (the next irrigation brought forward,
   so the water is the water the zone would have had anyway), at most the zone's and the
   site's maximum run time;
-* start: the first 10-minute step from now at which the whole run fits inside the allowed
-  windows (``policy.windows``) without overlapping any planned run (a fertigation run runs
-  alone); none in the next 24 h: the event waits for tomorrow's planning, still in its window;
+* start: of the 10-minute steps of the next 24 h at which the whole run fits inside the
+  allowed windows (``policy.windows``) without overlapping any planned run (a fertigation
+  run runs alone), the one whose minutes cost least under the tariff (``policy.tariff``),
+  the earliest of equals; none: the event waits for tomorrow's planning, still in its window;
 * not after rain of at least ``policy.rain_skip_mm`` in the last 24 h (the solution would
   leach from a wet profile; the event waits a day);
 * a decision recorded for it (action ``irrigate``, the event, the depletion, the length and
@@ -149,8 +150,8 @@ def _first_fit(
     site: SiteConfig, now: dt.datetime, minutes: float,
     busy: Sequence[tuple[dt.datetime, dt.datetime]],
 ) -> dt.datetime | None:  # fmt: skip
-    """First start (on a STEP_MIN boundary, from now) whose whole run is inside the windows
-    and overlaps no planned run; None within the next 24 h."""
+    """The cheapest start (on a STEP_MIN boundary, from now; the earliest of equals) whose
+    whole run is inside the windows and overlaps no planned run; None within the next 24 h."""
     tz = site.site.tz
     step = dt.timedelta(minutes=STEP_MIN)
     start = now.replace(second=0, microsecond=0)
@@ -159,15 +160,18 @@ def _first_fit(
         start += step
     length = dt.timedelta(minutes=minutes)
     n_checks = math.ceil(minutes / STEP_MIN)
+    best: tuple[float, dt.datetime] | None = None
     while start < now + _LOOKAHEAD:
         end = start + length
-        inside = all(_in_windows(site, (start + k * step).astimezone(tz))
-                     for k in range(n_checks)) and _in_windows(
+        steps = [(start + k * step).astimezone(tz) for k in range(n_checks)]
+        inside = all(_in_windows(site, t) for t in steps) and _in_windows(
             site, (end - dt.timedelta(minutes=1)).astimezone(tz))  # fmt: skip
         if inside and not any(b0 < end and start < b1 for b0, b1 in busy):
-            return start
+            cost = sum(site.policy.price_at(t.hour * 60 + t.minute) for t in steps)
+            if best is None or cost < best[0] - 1e-9:
+                best = (cost, start)
         start += step
-    return None
+    return None if best is None else best[1]
 
 
 def _record(

@@ -48,7 +48,7 @@ def test_each_uncarried_event_gets_a_run_alone_inside_the_window(
     extra = plan(site, store, [])
     assert [r.zone for r in extra] == ["z1", "z2"]  # z3 and z4 are planted two days later
     first, second = extra
-    assert first.start == local(EVENT_DAY, "20:00")  # the window opens
+    assert first.start == local(EVENT_DAY, "23:00")  # in the window, where the valley tariff starts
     assert first.duration_min == LEAST_MIN  # no balance yet: nothing to refill
     assert second.start == first.start + dt.timedelta(minutes=LEAST_MIN)  # after, never beside
     assert all(r.source is RunSource.PLAN for r in extra)
@@ -69,8 +69,7 @@ def test_a_planned_irrigation_that_carries_the_event_needs_no_extra_run(
     extra = plan(site, store, [z1])
     assert [r.zone for r in extra] == ["z2"]
     z2 = extra[0]
-    z2_end = z2.start + dt.timedelta(minutes=z2.duration_min)
-    assert z2_end <= z1.start or z2.start >= z1.start + dt.timedelta(minutes=240)
+    assert z2.start == z1.start + dt.timedelta(minutes=240)  # after it, still in the valley
 
 
 def test_the_run_refills_the_zone_when_that_is_longer(site: SiteConfig, store: Store) -> None:
@@ -100,6 +99,18 @@ def test_manual_zones_and_days_outside_the_window_get_none(site: SiteConfig, sto
     assert plan(site, store, [], now=local(EVENT_DAY - dt.timedelta(days=1), "18:00")) == []
     late = local(EVENT_DAY + dt.timedelta(days=8), "18:00")  # every 5-day window is over
     assert [r.zone for r in plan(site, store, [], now=late)] == []
+
+
+def test_without_a_tariff_the_window_opening_is_as_cheap_as_any(
+        store: Store, tmp_path: Path) -> None:
+    text = DEMO_SITE.read_text(encoding="utf-8")
+    tariff = text[text.index("tariff = ["):]
+    text = text.replace(tariff[: tariff.index("]\n") + 2], "")  # one price all day
+    (tmp_path / "site.toml").write_text(text, encoding="utf-8")
+    flat = load_site(tmp_path / "site.toml")
+    assert flat.policy.tariff == []
+    first, _ = plan(flat, store, [])
+    assert first.start == local(EVENT_DAY, "20:00")
 
 
 def test_rain_or_a_full_window_defers_with_the_reason(site: SiteConfig, store: Store) -> None:
