@@ -54,12 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
     tasks = [(s, seed) for s in args.strategies.split(",") for seed in seeds]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        reports = list(pool.map(_season, tasks))
     by_strategy: dict[str, list[SeasonReport]] = {}
-    for r in reports:
-        by_strategy.setdefault(r.strategy, []).append(r)
-        print(format_table(r))
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for r in pool.map(_season, tasks):  # in order, each printed as soon as it is there
+            by_strategy.setdefault(r.strategy, []).append(r)
+            print(format_table(r), flush=True)
     summary: dict[str, Any] = {}
     for strategy, rs in by_strategy.items():
         print(f"{strategy}: " + format_spread(rs))
