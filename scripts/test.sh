@@ -23,4 +23,21 @@ fi
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.venv/numba-cache}"
 .venv/bin/ruff check .
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+if [ $# -gt 0 ]; then
+    exec .venv/bin/python -m pytest "$@"
+fi
+# The whole suite: the simulated season (one core for about ten minutes) runs beside the
+# rest; its report follows the main one. Either failing fails the run.
+mkdir -p artifacts
+.venv/bin/python -m pytest -m season -p no:cacheprovider >artifacts/season-tests.log 2>&1 &
+season_pid=$!
+trap 'kill "$season_pid" 2>/dev/null || true' EXIT
+rc=0
+.venv/bin/python -m pytest -m "not season" || rc=$?
+season_rc=0
+wait "$season_pid" || season_rc=$?
+trap - EXIT
+echo "== season tests (pytest -m season) =="
+cat artifacts/season-tests.log
+[ "$rc" -eq 0 ] || exit "$rc"
+exit "$season_rc"
