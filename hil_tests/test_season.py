@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli_simulate import plot_season
 from controller.config import M2_PER_MU
 from controller.fertplan import zone_events
 from controller.savings import savings_to_date
@@ -44,6 +45,14 @@ def test_the_season_meets_the_demonstration_goals(
         assert z.critical_stress_days == 0, z.zone
         assert z.eta_ratio >= 1 - ETA_TOLERANCE, z.zone
         assert z.stress_days <= 3, z.zone  # outside the critical stages: a day before a run
+
+
+def test_the_season_chart_is_written(et_season: tuple[Season, SeasonReport]) -> None:
+    """``qanat simulate --plot`` on the whole season; kept in artifacts/ for the README."""
+    season, report = et_season
+    out = Path(__file__).resolve().parent.parent / "artifacts"
+    (path,) = plot_season(season, report, out)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
 
 
 def test_the_fertigation_plan_is_given(et_season: tuple[Season, SeasonReport]) -> None:
