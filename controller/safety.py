@@ -41,15 +41,18 @@ exponential average (``LEARN_ALPHA`` per second) of the flow measured while
 exactly that zone runs normally (pump on longer than ``SETTLE_S``, no rule
 pending). It is clamped to [0.5, 1.25] × the configured nominal, so a slowly
 growing leak cannot teach the supervisor to accept a burst, and used once
-``LEARN_MIN_SAMPLES`` samples were taken. It lives in memory only; after a
-restart the configured nominal applies until it is learned again.
+``LEARN_MIN_SAMPLES`` samples were taken. At start it is seeded from the store:
+the mean flow (metered m³ over running hours) of the zone's last
+``SEED_RUNS`` completed runs of at least ``SEED_MIN_RUN_MIN`` that ran alone,
+clamped the same way; with none, the configured nominal applies until it is
+learned again.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from controller.clock import Clock
@@ -75,6 +78,9 @@ SOURCE = "safety"
 PUMP_NO_VALVE_GRACE_S = 5.0
 INJECT_NO_FLOW_GRACE_S = 3.0
 SETTLE_S = 15.0  # pressure and flow settle after the pump starts
+SEED_RUNS = 5  # completed runs a restart learns each zone's flow from
+SEED_MIN_RUN_MIN = 20.0  # shorter runs are mostly the pipe filling
+SEED_LOOKBACK_DAYS = 60
 UNSCHEDULED_FLOW_DELAY_S = 30.0
 LEARN_ALPHA = 0.02
 LEARN_MIN_SAMPLES = 60
@@ -168,6 +174,10 @@ class Supervisor:
         self._learned: dict[str, tuple[float, int]] = {}  # zone -> (average m3/h, samples)
         self._now = clock.now()
         self._mono = clock.monotonic()
+        try:
+            self._learned = learned_from_runs(site, store, self._now)
+        except Exception:  # a store problem must not stop the supervisor from starting
+            log.exception("supervisor: cannot seed the learned flows from stored runs")
 
     def attach(self, runs: RunControl) -> None:
         """The sequencer whose runs a trip aborts."""
@@ -521,3 +531,33 @@ class Supervisor:
             severity = Severity.CRITICAL
         self.store.raise_event(severity, trip.code, SOURCE, message, latched=latched)
         self._track_outputs()
+
+
+def learned_from_runs(
+    site: SiteConfig, store: Store, now: datetime
+) -> dict[str, tuple[float, int]]:
+    """Each zone's flow (m³/h) from its last completed runs that ran alone (module docstring),
+    as ``(average, LEARN_MIN_SAMPLES)``; zones without such runs are left out."""
+    runs = [
+        r for r in store.runs(start=now - timedelta(days=SEED_LOOKBACK_DAYS))
+        if r.state == "done" and r.started_at is not None and r.ended_at is not None
+    ]  # fmt: skip
+    out: dict[str, tuple[float, int]] = {}
+    for zone in site.zones:
+        flows = []
+        for r in reversed([r for r in runs if r.zone == zone.name]):
+            assert r.started_at is not None and r.ended_at is not None
+            hours = (r.ended_at - r.started_at).total_seconds() / 3600
+            alone = not any(
+                o.zone != r.zone and o.started_at < r.ended_at and r.started_at < o.ended_at  # type: ignore[operator]
+                for o in runs
+            )  # fmt: skip
+            if hours * 60 >= SEED_MIN_RUN_MIN and alone and r.applied_m3 > 0:
+                flows.append(r.applied_m3 / hours)
+            if len(flows) == SEED_RUNS:
+                break
+        if flows:
+            lo, hi = (k * zone.nominal_flow_m3_h for k in LEARN_CLAMP)
+            avg = sum(flows) / len(flows)
+            out[zone.name] = (min(hi, max(lo, avg)), LEARN_MIN_SAMPLES)
+    return out
