@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from controller.agronomy import PlannedRun
+from controller.agrotypes import PlannedRun
 from controller.config import M2_PER_MU, FertigationConfig, SiteConfig, ZoneConfig
 from controller.sequencer import Recipe
 from controller.store import Run, RunPhase, RunState

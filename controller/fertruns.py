@@ -30,7 +30,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 
-from controller.agronomy import CATCH_UP_DAYS, REFILL_TARGET_FRACTION, PlannedRun, parse_window
+from controller.agrotypes import CATCH_UP_DAYS, REFILL_TARGET_FRACTION, PlannedRun, parse_window
 from controller.config import SiteConfig, ZoneConfig
 from controller.fertplan import EventState, FertRun, PlanEvent, event_status
 from controller.store import DecisionAction, Run, RunSource, Store
