@@ -30,7 +30,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 
-from controller.agrotypes import CATCH_UP_DAYS, REFILL_TARGET_FRACTION, PlannedRun, parse_window
+from controller.agrotypes import (
+    CATCH_UP_DAYS,
+    REFILL_TARGET_FRACTION,
+    PlannedRun,
+    in_windows,
+    parse_window,
+)
 from controller.config import SiteConfig, ZoneConfig
 from controller.fertplan import EventState, FertRun, PlanEvent, event_status
 from controller.store import DecisionAction, Run, RunSource, Store
@@ -136,16 +142,6 @@ def _length_min(
                      "refill_min": refill_min, "duration_min": minutes}  # fmt: skip
 
 
-def _in_windows(site: SiteConfig, local: dt.datetime) -> bool:
-    minute = local.hour * 60 + local.minute
-    for text in site.policy.windows:
-        start, end = parse_window(text)
-        inside = start <= minute < end if start < end else (minute >= start or minute < end)
-        if inside:
-            return True
-    return False
-
-
 def _first_fit(
     site: SiteConfig, now: dt.datetime, minutes: float,
     busy: Sequence[tuple[dt.datetime, dt.datetime]],
@@ -158,14 +154,19 @@ def _first_fit(
     start += dt.timedelta(minutes=-start.minute % STEP_MIN)
     if start < now:
         start += step
+    windows = [parse_window(w) for w in site.policy.windows]
+
+    def allowed(t: dt.datetime) -> bool:
+        local = t.astimezone(tz)
+        return in_windows(local.hour * 60 + local.minute, windows)
+
     length = dt.timedelta(minutes=minutes)
     n_checks = math.ceil(minutes / STEP_MIN)
     best: tuple[float, dt.datetime] | None = None
     while start < now + _LOOKAHEAD:
         end = start + length
         steps = [(start + k * step).astimezone(tz) for k in range(n_checks)]
-        inside = all(_in_windows(site, t) for t in steps) and _in_windows(
-            site, (end - dt.timedelta(minutes=1)).astimezone(tz))  # fmt: skip
+        inside = all(allowed(t) for t in steps) and allowed(end - dt.timedelta(minutes=1))
         if inside and not any(b0 < end and start < b1 for b0, b1 in busy):
             cost = sum(site.policy.price_at(t.hour * 60 + t.minute) for t in steps)
             if best is None or cost < best[0] - 1e-9:
