@@ -4,10 +4,10 @@ Run by hand: ``python -m benchmarks.export [ROWS]`` (default 1,000,000 readings;
 minutes, most of it filling the box). Prints one JSON line per measurement:
 
 * ``export_ndjson_sqlite``: every row as the API streams it from SQLite
-  (:func:`controller.export.iter_ndjson`, the JSON made by SQLite), in process (what the
+  (:func:`controller.office.export.iter_ndjson`, the JSON made by SQLite), in process (what the
   box's CPU does per request), rows/s, and the resident memory before and after (flat:
   pages of 5,000 rows, nothing kept); ``export_ndjson_python``: the same through
-  :func:`~controller.export.iter_pages` and the Python encoder (other backends, CSV);
+  :func:`~controller.office.export.iter_pages` and the Python encoder (other backends, CSV);
 * ``export_http``: the same rows through the real app and uvicorn on loopback, read by
   urllib in 1 MiB chunks, gzip off (the office's view of one box), rows/s;
 * ``pull_postgresql``: ``pull_all`` of the box into a throwaway PostgreSQL cluster
@@ -31,10 +31,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from controller.central import CentralDB
 from controller.clock import VirtualClock
-from controller.export import iter_ndjson, iter_pages
-from controller.pull import pull_all
+from controller.office.central import CentralDB
+from controller.office.export import iter_ndjson, iter_pages
+from controller.office.pull import pull_all
 from controller.store import ReadingRow, Store
 from tests.office.boxes import service_for_seeded_zones
 from tests.office.pg import postgres_cluster
@@ -107,7 +107,7 @@ def export_over_http(base: str, token: str, rows: int) -> None:
 
 
 def pull_into_postgresql(base: str, token: str, rows: int) -> None:
-    from controller.pull import SiteSpec
+    from controller.office.pull import SiteSpec
 
     with postgres_cluster() as pg, CentralDB(pg.new_database()) as db:
         t0 = time.perf_counter()

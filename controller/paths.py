@@ -1,4 +1,6 @@
-"""Where the daemon keeps its data: ``--data-dir``, else ``QANAT_DATA_DIR``, else per platform.
+"""Where qanat finds its files: the daemon's data directory and the data it ships.
+
+The data directory: ``--data-dir``, else ``QANAT_DATA_DIR``, else per platform.
 
 Platform conventions: a system service (root, or systemd's ``STATE_DIRECTORY``)
 uses ``/var/lib/qanat``; a user uses ``$XDG_DATA_HOME/qanat`` (default
@@ -9,9 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
-__all__ = ["default_data_dir", "resolve_data_dir"]
+__all__ = ["bundled", "default_data_dir", "resolve_data_dir"]
 
 
 def default_data_dir(env: Mapping[str, str] | None = None, uid: int | None = None) -> Path:
@@ -32,3 +35,12 @@ def resolve_data_dir(option: str | Path | None, env: Mapping[str, str] | None = 
     if env.get("QANAT_DATA_DIR"):
         return Path(env["QANAT_DATA_DIR"])
     return default_data_dir(env)
+
+
+def bundled(package: str, name: str) -> Path:
+    """A data file or folder shipped inside ``package`` (scenarios, examples, templates).
+
+    Found through :mod:`importlib.resources`, so it is the same from a source checkout and
+    from an installed wheel; never relative to the working directory.
+    """
+    return Path(str(resources.files(package).joinpath(name)))

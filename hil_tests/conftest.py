@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from controller.season import Season, load_scenario
+from controller.simulation.season import Season, load_scenario
 from controller.store import EXPORT_TABLES, Store
 
 # Tables whose committed rows never change after insertion; runs change state, events get

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from controller.clock import SystemClock
-from controller.config import load_site
-from controller.daemon import Daemon
+from controller.config.site import load_site
+from controller.daemon.daemon import Daemon
 from controller.store import Store
 
 

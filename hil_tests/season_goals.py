@@ -18,8 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from controller.cli_simulate import format_spread, format_table
-from controller.season import SeasonReport, quiet_logs, run_season
+from controller.cli.simulate import format_spread, format_table
+from controller.simulation.season import SeasonReport, quiet_logs, run_season
 
 SAVING_M3_MU = 200.0
 ETA_TOLERANCE = 0.05

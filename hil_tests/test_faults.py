@@ -1,10 +1,10 @@
 """Faults a real field throws at the box, each with its safe outcome and nothing committed lost.
 
-The season harness (``controller.season.Season``): the production daemon's jobs on a virtual
-clock, real Modbus servers on loopback, the field's true soil and weather. Faults go in through
-the simulated devices (``drivers.sim.Fault``) or the field's pipe (burst, no water) and mixing
-(EC spike). The conventional strategy keeps the daemon from planning runs of its own, so each
-test starts exactly the run it needs.
+The season harness (``controller.simulation.season.Season``): the production daemon's jobs on
+a virtual clock, real Modbus servers on loopback, the field's true soil and weather. Faults go in
+through the simulated devices (``drivers.sim.Fault``) or the field's pipe (burst, no water)
+and mixing (EC spike). The conventional strategy keeps the daemon from planning runs of its own, so
+each test starts exactly the run it needs.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.season import Season, load_scenario
-from controller.sequencer import OutputFailed, Recipe
+from controller.runtime.sequencer import OutputFailed, Recipe
+from controller.simulation.season import Season, load_scenario
 from controller.store import RunState
 from drivers.sim import Fault, FaultKind
 from hil_tests.conftest import (

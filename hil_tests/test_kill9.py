@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from controller.clock import SystemClock
-from controller.config import load_site
-from controller.daemon import Daemon
-from controller.simulation import Simulation
+from controller.config.site import load_site
+from controller.daemon.daemon import Daemon
+from controller.simulation.harness import Simulation
 from controller.store import RunState, Store
 from hil_tests.conftest import assert_nothing_lost, snapshot
 from tests.conftest import DEMO_SITE, free_port, on_free_ports

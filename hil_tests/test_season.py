@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli_simulate import plot_season
-from controller.config import M2_PER_MU
-from controller.fertplan import zone_events
-from controller.savings import savings_to_date
-from controller.season import Season, SeasonReport, load_scenario
+from controller.agronomy.fertplan import zone_events
+from controller.agronomy.savings import savings_to_date
+from controller.cli.simulate import plot_season
+from controller.config.site import M2_PER_MU
+from controller.simulation.season import Season, SeasonReport, load_scenario
 from hil_tests.season_goals import ETA_TOLERANCE, SAVING_M3_MU, failures
 
 # The module's first test waits for the whole season (10-20 minutes beside the rest).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -11,12 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-from controller.config import SiteConfig, load_site
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig, load_site
+from controller.simulation.harness import Simulation
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_SITE = ROOT / "deploy" / "examples" / "demo-site.toml"
+DEMO_SITE = ROOT / "controller" / "config" / "examples" / "demo-site.toml"
+
+# CI runs the property tests with a fixed seed (a failure there is the same on a laptop);
+# by hand they explore (and remember failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.config import SiteConfig
+from controller.config.site import SiteConfig
 from tests.conftest import DEMO_SITE, ROOT, free_port
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

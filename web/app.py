@@ -1,7 +1,7 @@
 """Build the web application around a running daemon.
 
 :func:`create_app` is the only entry point: nothing here runs at import. The
-daemon (or a test) hands in its :class:`~controller.service.ControlService`
+daemon (or a test) hands in its :class:`~controller.daemon.protocol.ControlService`
 and :class:`~controller.store.Store`; the app keeps no other state.
 """
 
@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from controller.service import ControlService
+from controller.daemon.protocol import ControlService
 from controller.store import Store
 from web.api import api_router
 from web.deps import WebContext

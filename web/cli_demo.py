@@ -1,6 +1,6 @@
 """``qanat demo``: the simulated demo field, the daemon and its API, in one command.
 
-Starts ``qanat sim`` for ``deploy/examples/demo-site.toml`` as a child
+Starts ``qanat sim`` for the bundled ``controller/config/examples/demo-site.toml`` as a child
 process, waits for its ports, creates a technician token, prints the URL and
 the token, and runs the daemon until Ctrl-C (then stops the simulator).
 """
@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from controller.config import load_site_or_report
-from controller.paths import resolve_data_dir
-from controller.simulation import DEFAULT_CONTROL_PORT
+from controller.config.site import load_site_or_report
+from controller.paths import bundled, resolve_data_dir
+from controller.simulation.harness import DEFAULT_CONTROL_PORT
 from controller.store import Store
 from web.serve import DEFAULT_LISTEN, run_daemon
 
-DEMO_SITE = Path(__file__).resolve().parent.parent / "deploy" / "examples" / "demo-site.toml"
+DEMO_SITE = bundled("controller.config", "examples/demo-site.toml")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

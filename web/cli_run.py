@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from controller.config import load_site_or_report
+from controller.config.site import load_site_or_report
 from controller.paths import resolve_data_dir
 from web.serve import DEFAULT_LISTEN, run_daemon
 

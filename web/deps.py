@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from controller.service import ControlService
+from controller.daemon.protocol import ControlService
 from controller.store import InvalidToken, Role, Store, TokenInfo
 
 __all__ = [

@@ -4,9 +4,9 @@
 exception                              status  body
 =====================================  ======  ====================================
 ``RequestValidationError``             422     ``{"detail": [{loc, msg, type}]}``
-``controller.service.UnknownName``     404     ``{"detail": message}``
+``controller.daemon.protocol.UnknownName``     404     ``{"detail": message}``
 ``controller.store.NotFound``          404     ``{"detail": message}``
-``controller.service.ControlRefused``  409     ``{"detail": reason, "code": code}``
+``controller.daemon.protocol.ControlRefused``  409     ``{"detail": reason, "code": code}``
 anything else                          500     ``{"detail": "internal error"}``, logged
 =====================================  ======  ====================================
 
@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from controller.service import ControlRefused, UnknownName
+from controller.daemon.protocol import ControlRefused, UnknownName
 from controller.store import NotFound
 
 __all__ = ["InternalErrorMiddleware", "install_error_handlers"]

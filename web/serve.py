@@ -16,11 +16,12 @@ from pathlib import Path
 
 import uvicorn
 
-from controller import notify, overrides
 from controller.clock import SystemClock
-from controller.config import ConfigError, SiteConfig
-from controller.control import DaemonService
-from controller.daemon import Daemon, StartupError
+from controller.config import overrides
+from controller.config.site import ConfigError, SiteConfig
+from controller.daemon.daemon import Daemon, StartupError
+from controller.daemon.service import DaemonService
+from controller.runtime import sdnotify as notify
 from controller.store import Store, StoreError
 from web.app import create_app
 from web.pages import PagesConfig

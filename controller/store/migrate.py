@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
 
+from controller.paths import bundled
 from controller.store.errors import StoreVersionError
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = bundled("controller", "migrations")
 BASELINE = "0001_baseline"  # the schema of the release before migrations (schema_version 1)
 HEAD = "0001_baseline"  # the newest revision in MIGRATIONS_DIR (a test holds them equal)
 

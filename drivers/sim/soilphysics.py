@@ -4,7 +4,7 @@ This is the truth the season suite measures the controller against; its soil par
 differ from what the site config believes (the controller uses FAO-56 Table 19 textures).
 drivers/ imports nothing from models/: the crop's daily Kc, root depth and depletion fraction
 p, and the daily reference ET, are handed in as plain numbers (:class:`CropTruth`, computed by
-``controller.season`` with models/).
+``controller.simulation.season`` with models/).
 
 Per zone, layers of given bottoms (m) hold volumetric water θ:
 

@@ -26,12 +26,12 @@ import uvicorn
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from controller.accounts import Accounts
+from controller.access.accounts import Accounts
 from controller.clock import SystemClock
-from controller.config import SiteConfig
-from controller.control import DaemonService
-from controller.daemon import Daemon
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig
+from controller.daemon.daemon import Daemon
+from controller.daemon.service import DaemonService
+from controller.simulation.harness import Simulation
 from controller.store import Severity, Store
 from tests.conftest import ROOT, free_port
 from web.app import create_app

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy import Agronomy, ForecastDay, WeatherUnavailable, parse_window
+from controller.agronomy.jobs import Agronomy, ForecastDay, WeatherUnavailable, parse_window
+from controller.agronomy.weather import counter_increase
 from controller.clock import VirtualClock
-from controller.config import SiteConfig, apply_overrides, load_site
+from controller.config.site import SiteConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
-from controller.weather import counter_increase
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture

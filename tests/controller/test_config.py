@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from controller.config import M2_PER_MU, ConfigError, OutputRef, load_site
+from controller.config.site import M2_PER_MU, ConfigError, OutputRef, load_site
 from tests.conftest import DEMO_SITE
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from controller.clock import SystemClock
-from controller.config import SiteConfig
-from controller.daemon import Daemon, StartupError
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig
+from controller.daemon.daemon import Daemon, StartupError
+from controller.simulation.harness import Simulation
 from controller.store import RunSource, Store
 from drivers.sim import Fault
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy import PlannedRun
-from controller.clock import VirtualClock
-from controller.config import M2_PER_MU, ConfigError, SiteConfig, load_site
-from controller.fertplan import (
+from controller.agronomy.fertplan import (
     EventState,
     attach_recipes,
     event_status,
     recipe_for,
     zone_events,
 )
+from controller.agronomy.jobs import PlannedRun
+from controller.clock import VirtualClock
+from controller.config.site import M2_PER_MU, ConfigError, SiteConfig, load_site
 from controller.store import RunPhase, RunSource, RunState, Store
 from tests.conftest import DEMO_SITE
 

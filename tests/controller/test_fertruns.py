@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy import REFILL_TARGET_FRACTION, PlannedRun
+from controller.agronomy.fertplan import attach_recipes
+from controller.agronomy.fertruns import fertigation_runs
+from controller.agronomy.jobs import REFILL_TARGET_FRACTION, PlannedRun
 from controller.clock import VirtualClock
-from controller.config import M2_PER_MU, SiteConfig, apply_overrides, load_site
-from controller.fertplan import attach_recipes
-from controller.fertruns import fertigation_runs
+from controller.config.site import M2_PER_MU, SiteConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from tests.conftest import DEMO_SITE

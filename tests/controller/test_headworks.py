@@ -16,19 +16,19 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config import ConfigError, SiteConfig, load_site
-from controller.fieldio import FieldIO
-from controller.headworks import HeadWorks, pump_hours
-from controller.live import LiveState
-from controller.outputs import Outputs
-from controller.safety import Supervisor
-from controller.sequencer import ActiveRun, Recipe, Sequencer
-from controller.simulation import Simulation
+from controller.config.site import ConfigError, SiteConfig, load_site
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.headworks import HeadWorks, pump_hours
+from controller.runtime.live import LiveState
+from controller.runtime.outputs import Outputs
+from controller.runtime.safety import Supervisor
+from controller.runtime.sequencer import ActiveRun, Recipe, Sequencer
+from controller.simulation.harness import Simulation
 from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE, free_port, on_free_ports
+from tests.conftest import DEMO_SITE, ROOT, free_port, on_free_ports
 
 POLL = {
     "flow1": ("flow_rate", "total", "total_fraction"),
@@ -314,7 +314,7 @@ def test_pump_hours_from_the_store_include_the_active_run(rig: Rig) -> None:
 def test_a_device_with_a_filter_dp_point(tmp_path: Path) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    pressure = (DEMO_SITE.parent.parent.parent / "drivers" / "profiles").joinpath(
+    pressure = (ROOT / "drivers" / "profiles").joinpath(
         "generic-rs485-pressure-transmitter.toml"
     )
     text = pressure.read_text(encoding="utf-8")

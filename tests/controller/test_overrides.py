@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from controller import overrides
-from controller.config import ConfigError, SiteConfig, apply_overrides, load_site
+from controller.config import overrides
+from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site
 from tests.conftest import DEMO_SITE, on_free_ports
 
 PLAN = [

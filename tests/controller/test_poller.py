@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config import SiteConfig, load_site
-from controller.live import LiveState
-from controller.poller import Poller
+from controller.config.site import SiteConfig, load_site
+from controller.runtime.live import LiveState
+from controller.runtime.poller import Poller
 from controller.store import Store
 from drivers.reading import Quality, Reading
 from tests.conftest import DEMO_SITE

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config import SiteConfig, load_site
-from controller.live import LiveState
-from controller.safety import LEARN_CLAMP, LEARN_MIN_SAMPLES, Supervisor, learned_from_runs
+from controller.config.site import SiteConfig, load_site
+from controller.runtime.live import LiveState
+from controller.runtime.safety import LEARN_CLAMP, LEARN_MIN_SAMPLES, Supervisor, learned_from_runs
 from controller.store import RunPhase, RunSource, RunState, Store
 from tests.conftest import DEMO_SITE
 

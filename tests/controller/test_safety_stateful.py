@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from controller.clock import VirtualClock
-from controller.config import OutputRef
-from controller.fieldio import FieldIO
-from controller.live import LiveState
-from controller.outputs import Outputs
-from controller.safety import INJECT_NO_FLOW_GRACE_S, PUMP_NO_VALVE_GRACE_S, Supervisor
-from controller.sequencer import Recipe, Sequencer, SequencerError
+from controller.config.site import OutputRef
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.live import LiveState
+from controller.runtime.outputs import Outputs
+from controller.runtime.safety import INJECT_NO_FLOW_GRACE_S, PUMP_NO_VALVE_GRACE_S, Supervisor
+from controller.runtime.sequencer import Recipe, Sequencer, SequencerError
 from controller.store import Store
 from drivers.errors import VerifyMismatch
 from drivers.reading import Quality, Reading

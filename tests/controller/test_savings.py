@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from controller.agronomy.savings import baseline_practice, savings_to_date
 from controller.clock import VirtualClock
-from controller.config import ConfigError, SiteConfig, load_site
-from controller.savings import baseline_practice, savings_to_date
+from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.store import RunState, Store, WaterBalanceDay
 from tests.conftest import DEMO_SITE, on_free_ports
 
@@ -95,9 +95,9 @@ events = [{ date = "02-30", m3_mu = 80 }, { date = "06-01", m3_mu = 80 },
 def test_api_savings_through_the_daemon_service(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from controller.control import DaemonService
-    from controller.daemon import Daemon
-    from controller.fieldio import FieldIO
+    from controller.daemon.daemon import Daemon
+    from controller.daemon.service import DaemonService
+    from controller.runtime.fieldio import FieldIO
     from web.app import create_app
 
     site = _site(tmp_path)

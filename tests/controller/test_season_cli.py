@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from controller.cli_hil import _retarget
-from controller.season import ScenarioError, load_scenario
+from controller.cli.hil import _retarget
+from controller.simulation.season import ScenarioError, load_scenario
 from drivers.transport import BusSettings
 
 

@@ -1,6 +1,6 @@
 """Sequencer and supervisor against the demo site's simulated devices, on a virtual clock.
 
-Real pymodbus servers on free ports (``controller.simulation``), the real bus
+Real pymodbus servers on free ports (``controller.simulation.harness``), the real bus
 owners, a real store; the field is stepped by hand one virtual second at a
 time, so every scenario runs in well under a second of simulated minutes.
 """
@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config import SiteConfig, load_site
-from controller.fieldio import FieldIO
-from controller.live import LiveState
-from controller.outputs import Outputs
-from controller.safety import Supervisor
-from controller.sequencer import (
+from controller.config.site import SiteConfig, load_site
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.live import LiveState
+from controller.runtime.outputs import Outputs
+from controller.runtime.safety import Supervisor
+from controller.runtime.sequencer import (
     CapacityExceeded,
     DurationError,
     OutputFailed,
@@ -28,7 +28,7 @@ from controller.sequencer import (
     RunRefused,
     Sequencer,
 )
-from controller.simulation import Simulation
+from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from controller.telemetry import TelemetryFilter
+from controller.runtime.telemetry import TelemetryFilter
 from drivers.profile import ProfileLibrary
 from drivers.reading import Quality, Reading
 

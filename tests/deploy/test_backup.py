@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli_backup import BackupError, backup, restore
-from controller.config import SiteConfig
-from controller.simulation import Simulation
+from controller.cli.backup import BackupError, backup, restore
+from controller.config.site import SiteConfig
+from controller.simulation.harness import Simulation
 from controller.store import Store
 from tests.deploy.conftest import QANAT, NotifySocket, base_env, start_run, stop
 

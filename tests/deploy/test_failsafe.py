@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config import SiteConfig, load_site
-from controller.daemon import Daemon, StartupError
-from controller.failsafe import FailSafeError, verify_failsafe
-from controller.fieldio import FieldIO
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig, load_site
+from controller.daemon.daemon import Daemon, StartupError
+from controller.runtime.failsafe import FailSafeError, verify_failsafe
+from controller.runtime.fieldio import FieldIO
+from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import Fault, FaultKind
 from tests.conftest import free_port

@@ -7,9 +7,9 @@ import socket
 import time
 from pathlib import Path
 
-from controller import notify
-from controller.config import SiteConfig
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig
+from controller.runtime import sdnotify as notify
+from controller.simulation.harness import Simulation
 from tests.deploy.conftest import NotifySocket, base_env, start_run, stop
 
 

@@ -6,8 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from controller.config import SiteConfig
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig
+from controller.simulation.harness import Simulation
 from tests.conftest import DEMO_SITE, on_free_ports
 from tests.deploy.conftest import QANAT
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.config import SiteConfig
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig
+from controller.simulation.harness import Simulation
 from tests.deploy.conftest import NotifySocket, base_env, start_run, stop
 
 DROP_DAC = (

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from controller.paths import bundled
 from drivers.sim.soilphysics import (
     CropTruth,
     DayTotals,
@@ -21,7 +22,7 @@ from drivers.sim.soilphysics import (
 )
 from drivers.sim.weathergen import ClimateNormals, WeatherGenerator, WeatherSeries
 
-SCENARIO = Path(__file__).resolve().parents[2] / "hil_tests/scenarios/zhangye-seed-corn.toml"
+SCENARIO = bundled("controller.simulation", "scenarios/zhangye-seed-corn.toml")
 LOAM = SoilTruth(theta_fc=0.28, theta_wp=0.12, theta_sat=0.45)
 
 

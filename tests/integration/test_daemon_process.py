@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from controller.config import SiteConfig
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig
+from controller.simulation.harness import Simulation
 from controller.store import Store
 from tests.conftest import free_port
 

@@ -1,6 +1,6 @@
 """Field I/O end to end: the demo site's simulated devices on loopback, read by qanat.
 
-Real pymodbus servers (``controller.simulation``) on free ports, the real
+Real pymodbus servers (``controller.simulation.harness``) on free ports, the real
 bus owners, the real ``qanat poll`` command and ``mbpoll`` (Debian) as an
 independent Modbus master that must see the same raw registers.
 """
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from controller.cli import main
-from controller.config import SiteConfig, load_site
-from controller.fieldio import FieldIO
-from controller.simulation import Simulation
+from controller.config.site import SiteConfig, load_site
+from controller.runtime.fieldio import FieldIO
+from controller.simulation.harness import Simulation
 from drivers.reading import Quality
 from drivers.sim import Fault
 from tests.conftest import free_port

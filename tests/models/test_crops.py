@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from controller.paths import bundled
 from models.crops import (
     Crop,
     CropDataError,
@@ -23,7 +24,7 @@ from models.crops import (
     root_depth_m,
 )
 
-SCENARIO = Path(__file__).resolve().parents[2] / "hil_tests/scenarios/zhangye-seed-corn.toml"
+SCENARIO = bundled("controller.simulation", "scenarios/zhangye-seed-corn.toml")
 
 
 def test_library_has_the_required_crops() -> None:

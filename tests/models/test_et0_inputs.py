@@ -136,11 +136,16 @@ def test_valid_inputs_give_finite_plausible_et0(
     tmin: float, dt: float, rh_min: float, drh: float, wind: float, rs_frac: float, doy: int,
     lat: float, elev: float,
 ) -> None:
-    """Any physically valid day gives a finite ET0 below 25 mm, flagged Penman-Monteith."""
+    """Any physically valid day gives a finite ET0 below 60 mm, flagged Penman-Monteith.
+
+    The domain reaches 60 °C with 0 % RH and 15 m/s wind at 4,500 m, where tall-reference
+    ETr is ~47 mm (it is 25 mm at 23 °C, RH 0, 15 m/s, sea level): the bound catches blow-ups
+    and sign errors, not climate.
+    """
     ra = et0.equations.ra_daily(math.radians(lat), doy)
     r = et0.daily(tmax=[tmin + dt], tmin=[tmin], rh_min=[rh_min],
                   rh_max=[min(100.0, rh_min + drh)], wind=[wind], rs=[rs_frac * 0.75 * ra],
                   doy=[doy], lat_deg=lat, elev_m=elev, method="asce", crop="tall")
     value = float(r.et0_mm[0, 0])
-    assert math.isfinite(value) and -3.0 < value < 25.0
+    assert math.isfinite(value) and -3.0 < value < 60.0
     assert int(r.et0_source[0, 0]) == codes.ET0_PENMAN_MONTEITH

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from controller.central import DATA_TABLES, CentralDB
-from controller.config import M2_PER_MU
-from controller.export import iter_rows
-from controller.pull import SiteSpec
+from controller.config.site import M2_PER_MU
+from controller.office.central import DATA_TABLES, CentralDB
+from controller.office.export import iter_rows
+from controller.office.pull import SiteSpec
 from controller.store import Store
 from tests.office.seed import ZONE_AREA_MU, open_store, seed_season
 from tests.office.servers import serving

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from controller.clock import VirtualClock
-from controller.config import M2_PER_MU
+from controller.config.site import M2_PER_MU
 from controller.store import ReadingRow, RunState, Store, WaterBalanceDay
 
 SEASON_START = date(2026, 4, 20)

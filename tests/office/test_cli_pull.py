@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from controller.central import CentralDB
 from controller.cli import main
-from controller.pull import SitesFileError, load_sites
+from controller.office.central import CentralDB
+from controller.office.pull import SitesFileError, load_sites
 from tests.conftest import ROOT, free_port
 from tests.office.boxes import Box, running_box
 from tests.office.test_pull import assert_exact

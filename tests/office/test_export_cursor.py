@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from controller.export import iter_rows
+from controller.office.export import iter_rows
 from controller.store import ReadingRow, Store
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from controller.central import CentralDB
-from controller.export import TABLES
-from controller.pull import BoxClient, Reply, SiteSpec, SiteUnreachable, pull_all
+from controller.office.central import CentralDB
+from controller.office.export import TABLES
+from controller.office.pull import BoxClient, Reply, SiteSpec, SiteUnreachable, pull_all
 from controller.store import ReadingRow, RunState
 from tests.office.boxes import Box, box_rows, central_rows, running_box
 

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from controller.central import CentralDB
 from controller.cli import main
-from controller.config import M2_PER_MU, SiteConfig
-from controller.pull import pull_all
-from controller.report import Report, ReportZone, from_store, to_csv
-from controller.report_central import from_central
-from controller.report_html import render_html
+from controller.config.site import M2_PER_MU, SiteConfig
+from controller.office.central import CentralDB
+from controller.office.pull import pull_all
+from controller.office.report import Report, ReportZone, from_store, to_csv
+from controller.office.report_central import from_central
+from controller.office.report_html import render_html
 from controller.store import Store
 from tests.office.boxes import running_box
 from tests.office.seed import IRRIGATION_MM, METER_FACTOR, ZONE_AREA_MU, open_store, seed_season

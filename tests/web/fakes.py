@@ -1,4 +1,4 @@
-"""An in-memory :class:`~controller.service.ControlService` for the API tests."""
+"""An in-memory :class:`~controller.daemon.protocol.ControlService` for the API tests."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from controller.savings import SavingsReport, ZoneSavings
-from controller.service import (
+from controller.agronomy.savings import SavingsReport, ZoneSavings
+from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
     DecisionInfo,

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from controller.service import ControlRefused
+from controller.daemon.protocol import ControlRefused
 from tests.web.asgi import AsgiClient
 from tests.web.fakes import FakeControlService
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 
-from controller.export import TABLES, iter_ndjson, iter_pages, iter_rows
+from controller.office.export import TABLES, iter_ndjson, iter_pages, iter_rows
 from controller.store import EXPORT_TABLES, ReadingRow, Store
 from controller.store import exports as store_exports
 from tests.office.seed import open_store, seed_season

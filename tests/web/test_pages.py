@@ -20,9 +20,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
-from controller.accounts import IDLE, Accounts
+from controller.access.accounts import IDLE, Accounts
 from controller.clock import VirtualClock
-from controller.service import SettingsInvalid
+from controller.daemon.protocol import SettingsInvalid
 from controller.store import Store
 from tests.web.fakes import NOW, FakeControlService
 from web.app import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from controller.accounts import (
+from controller.access.accounts import (
     ABSOLUTE,
     Accounts,
     InvalidSession,

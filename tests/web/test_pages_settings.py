@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from controller import overrides
-from controller.accounts import Accounts
-from controller.agronomy import PlannedRun
+from controller.access.accounts import Accounts
+from controller.agronomy.jobs import PlannedRun
 from controller.clock import SystemClock
-from controller.config import M2_PER_MU, ConfigError, SiteConfig, apply_overrides
-from controller.control import DaemonService
-from controller.daemon import Daemon
-from controller.service import SettingsInvalid
-from controller.simulation import Simulation
+from controller.config import overrides
+from controller.config.site import M2_PER_MU, ConfigError, SiteConfig, apply_overrides
+from controller.daemon.daemon import Daemon
+from controller.daemon.protocol import SettingsInvalid
+from controller.daemon.service import DaemonService
+from controller.simulation.harness import Simulation
 from controller.store import RunSource, Store
 from tests.web.test_pages import BASE, FAST, PASSWORD, login
 from web.app import create_app

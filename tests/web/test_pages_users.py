@@ -1,5 +1,6 @@
 """The users page: admins add users, change roles, disable, enable and reset passwords, under
-the rules of :mod:`controller.accounts` (shared with ``qanat user``), every change audited."""
+the rules of :mod:`controller.access.accounts` (shared with ``qanat user``), every change
+audited."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from controller.accounts import Accounts
+from controller.access.accounts import Accounts
 from controller.store import Store
 from tests.web.test_pages import (  # noqa: F401  (fixtures)
     FAST,

@@ -1,6 +1,6 @@
 """Serialising export pages: NDJSON or CSV, optionally gzip, one chunk per page.
 
-Each page of rows (see :func:`controller.export.iter_pages`) becomes one chunk of bytes,
+Each page of rows (see :func:`controller.office.export.iter_pages`) becomes one chunk of bytes,
 so a response of a million rows is sent as it is read, never held whole.
 """
 

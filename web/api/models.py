@@ -1,6 +1,6 @@
 """Request (``*Create``) and response (``*Public``) bodies of ``/api/v1``.
 
-Response models mirror the DTOs of :mod:`controller.service`; FastAPI fills
+Response models mirror the DTOs of :mod:`controller.daemon.protocol`; FastAPI fills
 them from the dataclasses the service returns. Times go out as ISO 8601 with
 an explicit ``+00:00`` offset. Request numbers are strict (no ``"5"`` for 5,
 no ``true``), finite and bounded, so a malformed body is a 422 that names the

@@ -13,7 +13,6 @@ strict Content-Security-Policy: no external URL can load.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
@@ -22,8 +21,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from controller.accounts import Accounts
-from controller.service import ControlService
+from controller.access.accounts import Accounts
+from controller.daemon.protocol import ControlService
+from controller.paths import bundled
 from controller.store import Store
 from web.pages import (
     alarms,
@@ -46,7 +46,7 @@ ROUTERS = tuple(
     for m in (auth, overview, zones, control, alarms, devices, settings, fertigation, users)
 )
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = bundled("web", "static")
 _HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from controller.service import UnknownName
+from controller.daemon.protocol import UnknownName
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from controller.accounts import LOCALES, InvalidSession, LoginFailed, TooManyAttempts
+from controller.access.accounts import LOCALES, InvalidSession, LoginFailed, TooManyAttempts
 from web.pages.context import (
     COOKIE,
     LANG_COOKIE,

@@ -22,8 +22,9 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from controller.accounts import Accounts, InvalidSession, LoginLimiter, SessionInfo
-from controller.service import ControlService
+from controller.access.accounts import Accounts, InvalidSession, LoginLimiter, SessionInfo
+from controller.daemon.protocol import ControlService
+from controller.paths import bundled
 from controller.store import Role, Store
 from web.i18n import DEFAULT_LOCALE, LOCALES, catalog, translate
 from web.pages import format as fmt
@@ -47,7 +48,7 @@ __all__ = [
 COOKIE = "qanat_session"
 LANG_COOKIE = "qanat_lang"  # language before login
 _RANK = {Role.VIEWER: 0, Role.TECHNICIAN: 1, Role.ADMIN: 2}
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_TEMPLATES = bundled("web", "templates")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Manual control from the pages: start a zone for N minutes, stop, stop all, pause, resume.
 
-Each verb goes through the same :class:`~controller.service.ControlService` as the
+Each verb goes through the same :class:`~controller.daemon.protocol.ControlService` as the
 API (bounded by the zone's maximum, audited with the user's name). The answer is
 read back from the device: after a start the page says whether the valve *is* open.
 A refusal is shown in the page's language with the daemon's reason.
@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from controller.accounts import SessionInfo
-from controller.service import ControlRefused
+from controller.access.accounts import SessionInfo
+from controller.daemon.protocol import ControlRefused
 from web.i18n import translate
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage
 from web.pages.format import Formatter, quote_flash

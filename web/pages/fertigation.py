@@ -1,7 +1,7 @@
 """The fertigation plan on the settings page (admins): add, edit and delete events.
 
 The plan is one list (``fertigation.events``): every change sends the whole new
-list through :meth:`~controller.service.ControlService.apply_settings`, which
+list through :meth:`~controller.daemon.protocol.ControlService.apply_settings`, which
 checks it like the site file, keeps it in ``site.overrides.toml``, hands it to
 the running daemon (re-planned at once) and audits it. A site without an
 injector (no ``[fertigation]`` in its file) has no plan to edit: every post is
@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 
-from controller.accounts import SessionInfo
+from controller.access.accounts import SessionInfo
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep
 from web.pages.plan_form import EventForm, EventFormDep, event_name, parse_event, plan_version

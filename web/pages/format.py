@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from urllib.parse import quote, unquote
 
-from controller.config import M2_PER_MU
+from controller.config.site import M2_PER_MU
 
 __all__ = ["Formatter", "quote_flash", "unquote_flash"]
 

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from controller.accounts import SessionInfo
-from controller.service import SettingsInvalid
+from controller.access.accounts import SessionInfo
+from controller.daemon.protocol import SettingsInvalid
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back

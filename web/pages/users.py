@@ -1,6 +1,6 @@
 """Users of the pages (admins): list, add, change a role, disable or enable, reset a password.
 
-The rules are :mod:`controller.accounts`'s, shared with ``qanat user``: usernames,
+The rules are :mod:`controller.access.accounts`'s, shared with ``qanat user``: usernames,
 passwords of at least 10 characters typed twice alike, argon2id hashes, the site
 keeping an enabled admin, nobody disabling themselves. Disabling a user or
 resetting their password ends their sessions. Every change is audited with the
@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from controller.accounts import (
+from controller.access.accounts import (
     AccountError,
     InvalidUser,
     LastAdmin,

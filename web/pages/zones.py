@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
-from controller.service import UnknownName
+from controller.daemon.protocol import UnknownName
 from web.i18n import translate
 from web.pages.context import PagesDep, ViewerPage, render
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from controller.service import AlarmInfo
+from controller.daemon.protocol import AlarmInfo
 from web.api.models import AlarmPublic
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
 

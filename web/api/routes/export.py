@@ -21,7 +21,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from controller.export import MAX_IDS, TABLES, iter_ndjson, iter_pages
+from controller.office.export import MAX_IDS, TABLES, iter_ndjson, iter_pages
 from controller.store import Store
 from controller.store.exports import AckBeyondEnd
 from web.api.export_format import Page, csv_chunks, gzip_chunks, ndjson_chunks

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from controller.service import DecisionInfo, RunInfo
+from controller.daemon.protocol import DecisionInfo, RunInfo
 from web.api.models import DecisionPublic, RunPublic
 from web.deps import ServiceDep, ViewerToken
 

@@ -1,8 +1,8 @@
 """The box's own water-balance report: ``GET /report?start=&end=&format=html|csv``.
 
-The same report as ``qanat report`` (:mod:`controller.report`) for this site's zones,
+The same report as ``qanat report`` (:mod:`controller.office.report`) for this site's zones,
 from the box's store; without ``start``/``end``, the season (every stored day). The
-baseline is the default conventional practice (:data:`controller.report.DEFAULT_PRACTICE`).
+baseline is the default conventional practice (:data:`controller.office.report.DEFAULT_PRACTICE`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, Response
 
-from controller.report import ReportZone, from_store, to_csv
-from controller.report_html import render_html
+from controller.office.report import ReportZone, from_store, to_csv
+from controller.office.report_html import render_html
 from web.deps import ServiceDep, StoreDep, ViewerToken
 
 __all__ = ["router"]

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from controller.savings import SavingsReport
+from controller.agronomy.savings import SavingsReport
 from web.deps import ServiceDep, ViewerToken
 
 __all__ = ["SavingsPublic", "ZoneSavingsPublic", "router"]

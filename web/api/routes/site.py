@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, status
 
-from controller.service import DeviceStatus, SiteStatus
+from controller.daemon.protocol import DeviceStatus, SiteStatus
 from web.api.models import (
     DevicePublic,
     ForecastCreate,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from controller.service import WaterBalanceInfo, ZoneStatus
+from controller.daemon.protocol import WaterBalanceInfo, ZoneStatus
 from web.api.models import RunCreate, RunStarted, WaterBalanceDayPublic, ZonePublic
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
 

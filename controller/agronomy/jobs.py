@@ -1,0 +1,472 @@
+"""The daemon's agronomic jobs: ET0 from the station, the daily water balance, and planning.
+
+:class:`Agronomy` is driven by the one clock (principle 4): production calls its job methods
+from apscheduler, the season simulation from a virtual clock.
+
+=====================  ==============================================================
+job                    when the daemon calls it
+=====================  ==============================================================
+``close_day(date)``    just after local midnight, for the day that ended
+``update_today(now)``  hourly: today's partial day as a new revision (for the UI/planner)
+``plan_all(now)``      at ``policy.planning_times`` (local); returns runs for the sequencer
+=====================  ==============================================================
+
+Job methods never raise for bad or missing data: they record a WARNING event
+(``agronomy_*``) and carry on with the next zone. Inside, failures are typed
+(:class:`AgronomyError` and the models' errors).
+
+Choices (no config key exists for them):
+
+* The balance is FAO-56 *single* Kc (ch. 6): the store keeps Dr per day, not the evaporation
+  layer a dual-Kc balance would need to carry over. The crop's ``mulch_factor`` (seed corn under
+  film 0.85, others 1.0) multiplies Kc, so mulched crops are treated as mulched by their data.
+* A zone's soil is one layer of its FAO-56 Table 19 texture down to the crop's maximum root
+  depth. The balance starts on the planting day at field capacity (Dr = 0); the probes correct
+  it from the first day. Days before planting are not balanced.
+* Irrigation of a day is the gross depth of the zone's runs that *ended* that day (done, aborted
+  or interrupted: water went in either way), applied_m3 / area × 1000 mm; the balance applies the
+  zone's efficiency. A run still running counts in today's partial day.
+* ET0 of a day: FAO-56 Penman-Monteith from the day's weather (Rs from the temperature range,
+  eq. 50, when the station has no pyranometer); Hargreaves (eq. 52) when only temperatures are
+  there; otherwise the mean of the last :data:`RECENT_DAYS` days' ET0 — always said in the
+  stored method and the decision. A partial day takes that recent mean pro rata of the hours
+  elapsed.
+* Planning (``plan_all``) lives in :mod:`controller.agronomy.planning`, which :class:`Agronomy`
+  inherits: per zone mode, one recorded decision per zone, the runs of the next 24 h.
+* No infiltration rate is known for the soils: the planner does no cycle-and-soak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from typing import Any
+
+from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
+from controller.agronomy.planning import Planning
+from controller.agronomy.types import (
+    CATCH_UP_DAYS,
+    DATA_ERRORS,
+    DAY,
+    HORIZON_DAYS,
+    PROBE_POINT,
+    RECENT_DAYS,
+    REFILL_TARGET_FRACTION,
+    AgronomyError,
+    ET0Day,
+    ForecastDay,
+    Notes,
+    PlannedRun,
+    WeatherUnavailable,
+    ZoneModel,
+    nan_if_none,
+    parse_window,
+)
+from controller.agronomy.weather import (
+    SOLAR_RADIATION,
+    WIND_HEIGHT_M,
+    DailyWeather,
+    daily_weather,
+    day_bounds,
+    rain_between,
+)
+from controller.clock import Clock
+from controller.config.site import SiteConfig, ZoneConfig
+from controller.store import (
+    DecisionAction,
+    RunState,
+    Severity,
+    Store,
+    StoreError,
+    WaterBalanceDay,
+)
+from models.crops import crop
+from models.et0 import codes
+from models.et0 import daily as et0_daily
+from models.soils import SoilProfile, texture
+from models.waterbalance import (
+    CropStep,
+    ProbeReading,
+    StepInputs,
+    ZoneSetup,
+    ZoneState,
+    advance,
+    assimilate,
+)
+
+__all__ = [
+    "CATCH_UP_DAYS",
+    "HORIZON_DAYS",
+    "RECENT_DAYS",
+    "REFILL_TARGET_FRACTION",
+    "Agronomy",
+    "AgronomyError",
+    "ET0Day",
+    "ForecastDay",
+    "PlannedRun",
+    "WeatherUnavailable",
+    "parse_window",
+]
+
+log = logging.getLogger(__name__)
+
+# A local day's weather is final this long after its end: longer than the poller's longest
+# commit interval (store.flush_s ≤ 600 s), so no reading of the day can still be on its way.
+CLOSED_DAY_MARGIN = dt.timedelta(hours=1)
+CLOSED_DAY_CACHE = 64  # closed days whose measured ET0 is kept (RECENT_DAYS + CATCH_UP_DAYS fit)
+_PARTIAL = "partial day"
+_FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTERRUPTED.value}
+
+
+class Agronomy(Planning):
+    """ET0, water balance and planning for one site over its store (see the module docstring)."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        store: Store,
+        clock: Clock,
+        *,
+        calendar: tuple[CalendarEvent, ...] = SEED_CORN_BORDER,
+        horizon_days: int = HORIZON_DAYS,
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.clock = clock
+        self.calendar = calendar
+        self.horizon_days = horizon_days
+        self.tz = site.site.tz
+        self._windows = [parse_window(w) for w in site.policy.windows]
+        # measured ET0 (or why there is none) of closed local days: the hourly balance asks
+        # for the same recent days every hour, and their readings no longer change
+        self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
+
+    # -- time ---------------------------------------------------------------------------
+
+    def local_date(self, when: dt.datetime) -> dt.date:
+        return when.astimezone(self.tz).date()
+
+    # -- weather and ET0 ----------------------------------------------------------------
+
+    @property
+    def station(self) -> str | None:
+        return self.site.weather.station if self.site.weather else None
+
+    def weather_day(self, date: dt.date) -> DailyWeather:
+        """The station's weather for a local day; :class:`WeatherUnavailable` without a station."""
+        station = self.station
+        if station is None:
+            raise WeatherUnavailable("no weather station configured (weather.station)")
+        profile = self.site.profiles.get(station)
+        has_rs = profile is not None and profile.has_point(SOLAR_RADIATION)
+        return daily_weather(self.store, station, date, self.tz, has_radiation=has_rs)
+
+    def measured_et0(self, date: dt.date) -> ET0Day:
+        """ET0 from the day's measured weather (Penman-Monteith, or Hargreaves with only
+        temperatures); :class:`WeatherUnavailable` when the temperatures are missing.
+
+        A closed day (ended :data:`CLOSED_DAY_MARGIN` ago) is computed once and remembered,
+        answer or refusal alike."""
+        cached = self._closed_et0.get(date)
+        if cached is None:
+            try:
+                cached = self._measure_et0(date)
+            except WeatherUnavailable as exc:
+                cached = exc
+            if day_bounds(date, self.tz)[1] + CLOSED_DAY_MARGIN <= self.clock.now():
+                self._closed_et0[date] = cached
+                while len(self._closed_et0) > CLOSED_DAY_CACHE:
+                    del self._closed_et0[min(self._closed_et0)]
+        if isinstance(cached, WeatherUnavailable):
+            raise WeatherUnavailable(*cached.args)
+        return cached
+
+    def _measure_et0(self, date: dt.date) -> ET0Day:
+        w = self.weather_day(date)
+        if w.tmax_c is None or w.tmin_c is None:
+            raise WeatherUnavailable(
+                f"{w.station}: no air temperature for {date} ({w.describe_missing()})"
+            )
+        s = self.site.site
+        result = et0_daily(
+            tmax=[w.tmax_c], tmin=[w.tmin_c], doy=[date.timetuple().tm_yday],
+            lat_deg=s.latitude_deg, elev_m=s.elevation_m,
+            rh_max=[nan_if_none(w.rh_max_pct)], rh_min=[nan_if_none(w.rh_min_pct)],
+            wind=[nan_if_none(w.wind_2m_m_s)], wind_height_m=WIND_HEIGHT_M,
+            rs=[nan_if_none(w.rs_mj_m2)],
+            hargreaves_fallback=True, on_invalid="flag",
+        )
+        problems = result.problems()
+        if problems:
+            raise WeatherUnavailable(f"{w.station} {date}: " + "; ".join(map(str, problems)))
+        value = float(result.et0_mm[0, 0])
+        if not math.isfinite(value):
+            raise WeatherUnavailable(f"{w.station} {date}: ET0 not computable")
+        return ET0Day(date, value, _procedure(result, w), estimated=False, weather=w)
+
+    def recent_et0(self, date: dt.date, days: int = RECENT_DAYS) -> tuple[list[float], str]:
+        """ET0 of up to ``days`` days before ``date``: measured where the station has them,
+        else as stored in the water balance; and where they came from. Raises
+        :class:`WeatherUnavailable` when there is none."""
+        values = []
+        for back in range(1, days + 1):
+            try:
+                values.append(self.measured_et0(date - back * DAY).et0_mm)
+            except WeatherUnavailable:
+                continue
+        if values:
+            return values, f"measured ET0 of {len(values)} recent days"
+        stored: dict[dt.date, float] = {}
+        for zone in self.site.zones:
+            for row in self.store.water_balance(zone.name, date - days * DAY, date - DAY):
+                stored.setdefault(row.date, row.et0_mm)
+        if stored:
+            return list(stored.values()), f"ET0 of {len(stored)} recent days in the balance"
+        raise WeatherUnavailable(
+            f"no measured or stored ET0 in the {days} days before {date} to estimate from"
+        )
+
+    def et0_day(self, date: dt.date) -> ET0Day:
+        """ET0 of a local day: measured, else the recent mean (``estimated``); raises
+        :class:`WeatherUnavailable` when neither exists."""
+        try:
+            return self.measured_et0(date)
+        except WeatherUnavailable as missing:
+            values, source = self.recent_et0(date)
+            mean = sum(values) / len(values)
+            return ET0Day(
+                date, mean, f"estimated: mean of {source} ({missing})", estimated=True
+            )
+
+    # -- water balance --------------------------------------------------------------------
+
+    def _zone_model(self, zone: ZoneConfig) -> ZoneModel:
+        c = crop(zone.crop)
+        soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
+        return ZoneModel(c, soil, ZoneSetup(soil, method="single", efficiency=zone.efficiency))
+
+    def _state_before(
+        self, zone: ZoneConfig, m: ZoneModel, date: dt.date, root_depth_m: float, notes: Notes
+    ) -> ZoneState:
+        rows = self.store.water_balance(zone.name, zone.planting_date, date - DAY)
+        if not rows:
+            if date > zone.planting_date:
+                notes.add(f"no balance before {date}: started at field capacity")
+            return ZoneState.at_planting(m.setup, root_depth_m)
+        prev = rows[-1]
+        if prev.date != date - DAY:
+            notes.add(f"continues from the balance of {prev.date}")
+        return ZoneState(
+            dr_mm=min(prev.dr_end_mm, prev.taw_mm), de_mm=m.setup.tew_mm, fw=1.0,
+            taw_mm=prev.taw_mm,
+        )
+
+    def irrigation_mm(
+        self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime, *, running: bool = False
+    ) -> tuple[float, float]:
+        """Gross depth (mm) and volume (m³) of the zone's runs that ended in ``[start, end)``,
+        plus (with ``running``) the water so far of runs still running."""
+        volume = 0.0
+        for run in self.store.runs(zone.name, start - 3 * DAY, end):
+            ended = run.ended_at
+            finished = (run.state in _FINAL_RUN_STATES and ended is not None
+                        and start <= ended < end)
+            if finished or (running and run.state == RunState.RUNNING.value):
+                volume += run.applied_m3
+        return volume / zone.area_m2_value * 1000.0, volume
+
+    def probe_readings(
+        self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
+    ) -> list[ProbeReading]:
+        """Mean good moisture of each of the zone's probes over ``[start, end)``."""
+        out = []
+        for probe in zone.probes:
+            rows = self.store.readings(probe.device, PROBE_POINT, start, end)
+            values = [r.value for r in rows if r.quality == "ok" and r.value is not None]
+            if values:
+                out.append(ProbeReading(probe.depth_m, sum(values) / len(values)))
+        return out
+
+    def balance_day(
+        self, zone: ZoneConfig, date: dt.date, et0: ET0Day, *, until: dt.datetime | None = None,
+        rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] | None = None,
+    ) -> WaterBalanceDay:
+        """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
+        day as a new revision; returns the stored row. ``rain_memo`` shares the station's rain
+        between the zones of one update (the same hours for every zone)."""
+        m = self._zone_model(zone)
+        dap = (date - zone.planting_date).days
+        if dap < 0:
+            raise AgronomyError(f"{zone.name}: {date} is before planting {zone.planting_date}")
+        notes = Notes()
+        crop_step = CropStep.on_day(m.crop, dap)
+        start, end = day_bounds(date, self.tz)
+        stop = end if until is None else min(until, end)
+        et0_mm = et0.et0_mm
+        if until is not None:
+            fraction = (stop - start) / (end - start)
+            et0_mm *= fraction
+            notes.add(f"{_PARTIAL} to {stop.astimezone(self.tz):%H:%M}: ET0 × {fraction:.2f}")
+        state = self._state_before(zone, m, date, crop_step.root_depth_m, notes)
+        rain_mm = self._rain(start, stop, et0.weather if until is None else None, notes,
+                             {} if rain_memo is None else rain_memo)
+        irr_mm, irr_m3 = self.irrigation_mm(zone, start, stop, running=until is not None)
+        if irr_m3:
+            notes.add(f"irrigation {irr_m3:.1f} m³ gross")
+        w = et0.weather
+        step = advance(state, m.setup, crop_step, StepInputs(
+            et_ref_mm=et0_mm, rain_mm=rain_mm, irrigation_gross_mm=irr_mm,
+            u2_m_s=w.wind_2m_m_s if w and w.wind_2m_m_s is not None else 2.0,
+            rhmin_pct=w.rh_min_pct if w and w.rh_min_pct is not None else 45.0,
+            et_ref_day_mm=et0.et0_mm,
+        ))
+        dr_end, correction = step.state.dr_mm, 0.0
+        probes = self.probe_readings(zone, start, stop)
+        if probes:
+            corrected, pc = assimilate(step.state, m.soil, crop_step.root_depth_m, probes,
+                                       self.site.policy.probe_weight)
+            dr_end, correction = corrected.dr_mm, pc.correction_mm
+            seen = ", ".join(f"{p.depth_m:g} m {p.theta_pct:.1f} %" for p in probes)
+            notes.add(f"probes {seen}: observed Dr {pc.observed_mm:.1f} mm, weight "
+                      f"{pc.weight:g}, correction {pc.correction_mm:+.1f} mm")
+        elif zone.probes:
+            notes.add("no good probe reading")
+        mulch = f", mulch factor {m.crop.mulch_factor:g}" if m.crop.mulch_factor != 1.0 else ""
+        row = WaterBalanceDay(
+            zone=zone.name, date=date, et0_mm=et0_mm, kc=step.kc, etc_mm=step.etc_mm,
+            eta_mm=step.eta_mm, rain_mm=rain_mm, effective_rain_mm=step.rain_effective_mm,
+            irrigation_mm=irr_mm, runoff_mm=step.runoff_mm, deep_percolation_mm=step.dp_mm,
+            dr_start_mm=state.dr_mm, dr_end_mm=dr_end, taw_mm=step.taw_mm, raw_mm=step.raw_mm,
+            ks=step.ks, probe_correction_mm=correction,
+            method=f"FAO-56 single Kc (ch. 6){mulch}; ET0 {et0.procedure}", notes=str(notes),
+        )
+        return self.store.add_water_balance(row)
+
+    def _rain(
+        self, start: dt.datetime, stop: dt.datetime, weather: DailyWeather | None, notes: Notes,
+        memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]],
+    ) -> float:
+        if weather is not None and weather.rain_mm is not None:
+            return weather.rain_mm
+        station = self.station
+        if station is not None and weather is None:
+            if (start, stop) not in memo:
+                memo[start, stop] = rain_between(self.store, station, start, stop)
+            mm, hours = memo[start, stop]
+            if hours:
+                return mm
+        notes.add("rain not measured: taken as 0")
+        return 0.0
+
+    # -- jobs: balance ----------------------------------------------------------------------
+
+    def close_day(self, date: dt.date | None = None) -> list[WaterBalanceDay]:
+        """Final balance of a local day (default: yesterday) for every planted zone, filling
+        up to :data:`CATCH_UP_DAYS` missing days before it first. Never raises for bad data."""
+        if date is None:
+            date = self.local_date(self.clock.now()) - DAY
+        et0_cache: dict[dt.date, ET0Day] = {}
+        out: list[WaterBalanceDay] = []
+        for zone in self.site.zones:
+            for day in self._days_to_close(zone, date):
+                try:
+                    et0 = self._cached_et0(day, et0_cache)
+                    out.append(self.balance_day(zone, day, et0))
+                except DATA_ERRORS as exc:
+                    self._warn("agronomy_balance_failed", zone.name,
+                               f"water balance of {day} not computed: {exc}")
+                except StoreError:
+                    log.exception("agronomy: cannot store the balance of %s %s", zone.name, day)
+                    return out
+        return out
+
+    def _days_to_close(self, zone: ZoneConfig, date: dt.date) -> list[dt.date]:
+        """``date`` and the days before it with no final balance since the last stored one (a
+        partial day left by :meth:`update_today` is not final), at most CATCH_UP_DAYS back."""
+        if date < zone.planting_date:
+            return []
+        rows = self.store.water_balance(zone.name, date - CATCH_UP_DAYS * DAY, date - DAY)
+        if not rows:  # first balance of the zone (or a long outage): start afresh on ``date``
+            return [date]
+        last = rows[-1]
+        start = last.date if last.notes.startswith(_PARTIAL) else last.date + DAY
+        return [start + i * DAY for i in range((date - start).days + 1)]
+
+    def _cached_et0(self, date: dt.date, cache: dict[dt.date, ET0Day]) -> ET0Day:
+        if date not in cache:
+            cache[date] = self.et0_day(date)
+            if cache[date].estimated:
+                self._warn("agronomy_weather_missing", self.station or "site",
+                           f"ET0 of {date} {cache[date].procedure}")
+        return cache[date]
+
+    def update_today(self, now: dt.datetime | None = None) -> list[WaterBalanceDay]:
+        """Today's partial balance up to ``now`` (a new revision per zone). Never raises for
+        bad data."""
+        now = self.clock.now() if now is None else now
+        today = self.local_date(now)
+        try:
+            recent, source = self.recent_et0(today)
+        except WeatherUnavailable as exc:
+            self._warn("agronomy_weather_missing", self.station or "site",
+                       f"today's balance not updated: {exc}")
+            return []
+        et0 = ET0Day(today, sum(recent) / len(recent), f"mean of {source}", estimated=True)
+        out = []
+        rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] = {}
+        for zone in self.site.zones:
+            if today < zone.planting_date:
+                continue
+            try:
+                out.append(self.balance_day(zone, today, et0, until=now, rain_memo=rain_memo))
+            except DATA_ERRORS as exc:
+                self._warn("agronomy_balance_failed", zone.name,
+                           f"today's balance not updated: {exc}")
+            except StoreError:
+                log.exception("agronomy: cannot store today's balance of %s", zone.name)
+                break
+        return out
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def _record(
+        self, zone: ZoneConfig, action: DecisionAction, sentence: str, inputs: dict[str, Any],
+        *, start: dt.datetime | None = None, minutes: float = 0.0, depth_mm: float = 0.0,
+    ) -> int:
+        decision = self.store.record_decision(
+            zone.name, zone.mode, action, sentence, inputs, planned_start=start,
+            duration_min=minutes, depth_mm=depth_mm)
+        assert decision.id is not None  # committed rows have ids
+        return decision.id
+
+    def _record_skip(self, zone: ZoneConfig, sentence: str, inputs: dict[str, Any]) -> None:
+        self._record(zone, DecisionAction.SKIP, sentence, inputs)
+
+    def _warn(self, code: str, source: str, message: str) -> None:
+        log.warning("%s %s: %s", code, source, message)
+        try:
+            self.store.raise_event(Severity.WARNING, code, source, message)
+        except StoreError:
+            log.exception("agronomy: cannot record event %s", code)
+
+
+def _procedure(result: Any, w: DailyWeather) -> str:
+    """The ET0 procedure in words, from the result's flags (models.et0.codes)."""
+    src = int(result.et0_source[0, 0])
+    if src == codes.ET0_HARGREAVES:
+        text = "Hargreaves (FAO-56 eq. 52): only temperatures measured"
+    else:
+        rs = {
+            codes.RS_MEASURED: "Rs measured",
+            codes.RS_ANGSTROM: "Rs from sunshine hours (eq. 35)",
+            codes.RS_HARGREAVES: "Rs from temperature range (eq. 50)",
+        }.get(int(result.rs_source[0, 0]), "Rs unknown")
+        ea = codes.EA_NAMES.get(int(result.ea_source[0, 0]), "")
+        wind = ("wind measured at 2 m" if int(result.wind_source[0, 0]) == codes.WIND_MEASURED
+                else "wind default 2 m/s")
+        text = f"FAO-56 Penman-Monteith (eq. 6); {rs}; ea {ea}; {wind}"
+    if w.missing:
+        text += f"; missing: {w.describe_missing()}"
+    return text
+

@@ -1,0 +1,495 @@
+"""Planning: which zone to water when, and why — the ``plan_all`` job of the agronomy.
+
+:class:`Planning` is a part of :class:`controller.agronomy.jobs.Agronomy` (which inherits it): the
+balance side gives it the depletion, recent ET0 and probes; here they become one recorded
+decision per zone and the runs of the next 24 h, per zone mode:
+
+* ``et``: hourly slots over the horizon from the next whole hour, the site's windows, the
+  time-of-use tariff, the forecast if one is given, else the recent measured ET0, into the
+  numba planner (:mod:`models.planner`); the trigger is the zone's ``mad_fraction`` or the
+  crop's FAO-56 p adjusted for ETc. Without a forecast, wind and frost limits use the last
+  hour's measurement for the next :data:`NOW_CONDITIONS_H` hours only.
+* ``sensor``: start when the mean probe moisture of the last hour falls below the moisture
+  at RAW, θ_RAW = θfc − RAW / (1000 Zr); refill to :data:`REFILL_TARGET_FRACTION` · TAW.
+* ``calendar``: :mod:`controller.agronomy.baseline` at the first window of the event's date, in
+  back-to-back runs of at most ``max_run_min``; no rain skip (it is the conventional baseline).
+* ``manual``: nothing.
+
+No infiltration rate is known for the soils: the planner does no cycle-and-soak. The runs
+returned are those starting within the next 24 h; the next planning replans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from controller.agronomy.baseline import CalendarEvent, events_on
+from controller.agronomy.types import (
+    CATCH_UP_DAYS,
+    DATA_ERRORS,
+    DAY,
+    NOW_CONDITIONS_H,
+    RECENT_DAYS,
+    REFILL_TARGET_FRACTION,
+    SLOT_MIN,
+    ForecastDay,
+    Notes,
+    PlannedRun,
+    WeatherUnavailable,
+    ZoneModel,
+    in_windows,
+)
+from controller.agronomy.weather import (
+    AIR_TEMPERATURE,
+    WIND_SPEED,
+    day_bounds,
+    hourly_stats,
+    rain_between,
+)
+from controller.clock import Clock
+from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
+from controller.store import DecisionAction, RunSource, Store, StoreError
+from models.crops import depletion_fraction, kc_on_day
+from models.planner import (
+    Forecast,
+    PlanInputs,
+    ReasonCode,
+    System,
+    ZoneDecision,
+    ZonePlanInput,
+    plan,
+)
+from models.waterbalance import CropStep, ProbeReading, observed_depletion_mm
+
+__all__ = ["Planning"]
+
+log = logging.getLogger(__name__)
+
+_SYSTEMS: dict[str, System] = {
+    "drip": "drip",
+    "micro_sprinkler": "micro",
+    "sprinkler": "sprinkler",
+    "border": "surface",
+}
+
+
+def _mad(zone: ZoneConfig, p_table: float, etc_mm_day: float) -> float:
+    """Depletion fraction that triggers irrigation: the zone's ``mad_fraction`` when set,
+    else FAO-56 p adjusted for ETc (Table 22 footnote, p = p_table + 0.04 (5 − ETc))."""
+    if zone.mad_fraction is not None:
+        return zone.mad_fraction
+    return depletion_fraction(p_table, etc_mm_day)
+
+
+class Planning:
+    """The planning half of :class:`controller.agronomy.jobs.Agronomy` (module docstring)."""
+
+    site: SiteConfig
+    store: Store
+    clock: Clock
+    calendar: tuple[CalendarEvent, ...]
+    horizon_days: int
+    tz: ZoneInfo
+    _windows: list[tuple[int, int]]
+
+    if TYPE_CHECKING:  # the balance side, in controller.agronomy.jobs
+        @property
+        def station(self) -> str | None: ...
+        def local_date(self, when: dt.datetime) -> dt.date: ...
+        def recent_et0(self, date: dt.date, days: int = RECENT_DAYS) -> tuple[list[float], str]: ...
+        def probe_readings(
+            self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
+        ) -> list[ProbeReading]: ...
+        def _zone_model(self, zone: ZoneConfig) -> ZoneModel: ...
+        def _record(
+            self, zone: ZoneConfig, action: DecisionAction, sentence: str, inputs: dict[str, Any],
+            *, start: dt.datetime | None = None, minutes: float = 0.0, depth_mm: float = 0.0,
+        ) -> int: ...
+        def _record_skip(self, zone: ZoneConfig, sentence: str, inputs: dict[str, Any]) -> None: ...
+        def _warn(self, code: str, source: str, message: str) -> None: ...
+
+
+    def plan_all(
+        self, now: dt.datetime | None = None, forecast: Sequence[ForecastDay] | None = None
+    ) -> list[PlannedRun]:
+        """Decide every zone (one recorded decision each) and return the runs that start within
+        the next 24 h, for the sequencer's queue. Never raises for bad data."""
+        now = self.clock.now() if now is None else now
+        try:
+            ctx = self._plan_context(now)
+        except DATA_ERRORS as exc:
+            self._warn("agronomy_plan_failed", "site", f"no plan: {exc}")
+            return []
+        except StoreError:
+            log.exception("agronomy: cannot read the store for planning")
+            return []
+        runs: list[PlannedRun] = []
+        planners = {
+            "sensor": self._plan_sensor,
+            "calendar": self._plan_calendar,
+            "manual": self._plan_manual,
+        }
+        for zone in self.site.zones:
+            if zone.mode == "et":
+                continue
+            try:
+                runs += planners[zone.mode](zone, ctx)
+            except DATA_ERRORS as exc:
+                self._warn("agronomy_plan_failed", zone.name, f"no plan: {exc}")
+            except StoreError:
+                log.exception("agronomy: cannot record the decision of %s", zone.name)
+        et_zones = [z for z in self.site.zones if z.mode == "et"]
+        if et_zones:
+            try:
+                runs += self._plan_et(et_zones, ctx, forecast)
+            except DATA_ERRORS as exc:
+                self._warn("agronomy_plan_failed", "site", f"no ET plan: {exc}")
+            except StoreError:
+                log.exception("agronomy: cannot record ET decisions")
+        return sorted(runs, key=lambda r: (r.start, r.zone))
+
+    def _plan_context(self, now: dt.datetime) -> _PlanContext:
+        local = now.astimezone(self.tz)
+        start_local = local.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        start = start_local.astimezone(dt.UTC)
+        n = self.horizon_days * 24
+        slots = [start + dt.timedelta(hours=k) for k in range(n)]
+        local_minutes = [
+            (t.astimezone(self.tz).hour * 60 + t.astimezone(self.tz).minute) for t in slots
+        ]
+        window = tuple(in_windows(mn, self._windows) for mn in local_minutes)
+        notes = Notes()
+        rain_24h = 0.0
+        station = self.station
+        if station is not None:
+            rain_24h, hours = rain_between(self.store, station, now - DAY, now)
+            if hours == 0:
+                notes.add("rain of the last 24 h unknown (no station reading): taken as 0")
+        else:
+            notes.add("no weather station: rain of the last 24 h taken as 0")
+        return _PlanContext(now, self.local_date(now), start, slots, window, rain_24h, notes)
+
+    def _now_conditions(self, ctx: _PlanContext) -> tuple[float | None, float | None]:
+        """Last hour's mean air temperature (°C) and wind (m/s) at the station, if measured."""
+        station = self.station
+        if station is None:
+            return None, None
+        found = []
+        for point in (AIR_TEMPERATURE, WIND_SPEED):
+            hours = hourly_stats(self.store, station, point, ctx.now - dt.timedelta(hours=1),
+                                 ctx.now)
+            found.append(hours[-1].mean if hours else None)
+        return found[0], found[1]
+
+    def _horizon_dates(self, ctx: _PlanContext) -> list[dt.date]:
+        """The local date of the middle of each horizon day (day d = slots [24 d, 24 d + 24))."""
+        return [self.local_date(ctx.start + dt.timedelta(hours=24 * d + 12))
+                for d in range(self.horizon_days)]
+
+    def _et0_series(
+        self, ctx: _PlanContext, forecast: Sequence[ForecastDay] | None, notes: Notes
+    ) -> tuple[Forecast | None, tuple[float, ...], dict[str, Any]]:
+        recent: tuple[float, ...] = ()
+        recent_source = ""
+        try:
+            values, recent_source = self.recent_et0(ctx.today)
+            recent = tuple(values)
+        except WeatherUnavailable as exc:
+            if not forecast:
+                raise
+            notes.add(f"no recent ET0 ({exc})")
+        info: dict[str, Any] = {"recent_et0_mm_day": list(recent), "recent_source": recent_source}
+        if not forecast:
+            if not recent_source.startswith("measured"):
+                notes.add(f"ET0 from the {recent_source} (station data missing)")
+            return None, recent, info
+        by_date = {f.date: f for f in forecast}
+        fill = sum(recent) / len(recent) if recent else (
+            sum(f.et0_mm for f in forecast) / len(forecast))
+        et0, rain, gaps = [], [], 0
+        for date in self._horizon_dates(ctx):
+            day = by_date.get(date)
+            et0.append(day.et0_mm if day else fill)
+            rain.append(day.rain_mm if day else 0.0)
+            gaps += day is None
+        if gaps:
+            notes.add(f"forecast misses {gaps} of {self.horizon_days} days: ET0 {fill:.1f} mm/d, "
+                      "no rain assumed on those")
+        return Forecast(tuple(et0), tuple(rain)), recent, info
+
+    def _limits(
+        self, ctx: _PlanContext, forecast: Sequence[ForecastDay] | None
+    ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Per-slot temperature and wind for the frost and wind limits; unknown slots get values
+        that block nothing (the frost limit itself, calm)."""
+        policy = self.site.policy
+        n = len(ctx.slots)
+        temp = [policy.frost_limit_c] * n
+        wind = [0.0] * n
+        if forecast:
+            by_date = {f.date: f for f in forecast}
+            for d, date in enumerate(self._horizon_dates(ctx)):
+                day = by_date.get(date)
+                for k in range(24 * d, 24 * d + 24):
+                    if day is not None and day.tmin_c is not None:
+                        temp[k] = day.tmin_c
+                    if day is not None and day.wind_m_s is not None:
+                        wind[k] = day.wind_m_s
+        else:
+            t_now, u_now = self._now_conditions(ctx)
+            for k in range(min(NOW_CONDITIONS_H, n)):
+                temp[k] = temp[k] if t_now is None else t_now
+                wind[k] = wind[k] if u_now is None else u_now
+        return tuple(temp), tuple(wind)
+
+    def _dr_now(self, zone: ZoneConfig, today: dt.date, taw_mm: float, notes: Notes) -> float:
+        rows = self.store.water_balance(zone.name, today - CATCH_UP_DAYS * DAY, today)
+        if not rows:
+            notes.add("no water balance yet: depletion taken as 0 (field capacity)")
+            return 0.0
+        return min(max(rows[-1].dr_end_mm, 0.0), taw_mm)
+
+    def _plan_et(
+        self, zones: list[ZoneConfig], ctx: _PlanContext, forecast: Sequence[ForecastDay] | None
+    ) -> list[PlannedRun]:
+        notes = Notes(list(ctx.notes.items))
+        fc, recent, et0_info = self._et0_series(ctx, forecast, notes)
+        et0_days = fc.et0_mm_day if fc else (sum(recent) / len(recent),) * self.horizon_days
+        inputs: list[ZonePlanInput] = []
+        details: dict[str, dict[str, Any]] = {}
+        for zone in zones:
+            dap = (ctx.today - zone.planting_date).days
+            if dap < 0:
+                self._record_skip(zone, f"{zone.name}: not planted until {zone.planting_date}",
+                                  {"planting_date": zone.planting_date.isoformat()})
+                continue
+            m = self._zone_model(zone)
+            step = CropStep.on_day(m.crop, dap)
+            taw = m.soil.taw_mm(step.root_depth_m)
+            zone_notes = Notes(list(notes.items))
+            dr = self._dr_now(zone, ctx.today, taw, zone_notes)
+            kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
+            mad = tuple(max(_mad(zone, m.crop.p, k * e), REFILL_TARGET_FRACTION + 0.05)
+                        for k, e in zip(kc, et0_days, strict=True))
+            inputs.append(ZonePlanInput(
+                zone_id=zone.name, dr_mm=dr, taw_mm=taw, mad_fraction=mad, kc=kc,
+                area_m2=zone.area_m2_value, flow_m3_h=zone.nominal_flow_m3_h,
+                efficiency=zone.efficiency, refill_target_fraction=REFILL_TARGET_FRACTION,
+                max_run_min=int(zone.max_run_min), system=_SYSTEMS[zone.irrigation],
+            ))
+            details[zone.name] = {
+                "notes": str(zone_notes), "dap": dap, "root_depth_m": step.root_depth_m,
+                "raw_mm_day0": mad[0] * taw, "p_table": m.crop.p,
+                "mad_source": "zone setting" if zone.mad_fraction is not None else "crop p",
+            }
+        if not inputs:
+            return []
+        temp, wind = self._limits(ctx, forecast)
+        policy = self.site.policy
+        result = plan(PlanInputs(
+            zones=tuple(inputs), pump_capacity_m3_h=self.site.head.pump_capacity_m3_h,
+            window=ctx.window, tariff_per_kwh=tuple(
+                policy.price_at(t.astimezone(self.tz).hour * 60 + t.astimezone(self.tz).minute)
+                for t in ctx.slots
+            ),
+            horizon_days=self.horizon_days, slot_min=SLOT_MIN,
+            start_minute_of_day=ctx.start.astimezone(self.tz).hour * 60, forecast=fc,
+            recent_et0_mm_day=recent, rain_last_24h_mm=ctx.rain_24h_mm,
+            rain_skip_mm=policy.rain_skip_mm, wind_m_s=wind,
+            wind_limit_m_s=policy.wind_limit_m_s, temperature_c=temp,
+            frost_limit_c=policy.frost_limit_c,
+        ))
+        runs = []
+        for zin, decision in zip(inputs, result.decisions, strict=True):
+            zone = next(z for z in zones if z.name == zin.zone_id)
+            events = [e for e in result.events_of(zone.name) if e.start_min < 24 * 60]
+            extra = details[zone.name]
+            sentence = decision.sentence + (f"; {extra['notes']}" if extra["notes"] else "")
+            record = {
+                **_decision_numbers(decision), **et0_info, **extra,
+                "et0_mm_day": list(result.et0_mm_day), "kc": list(zin.kc_per_day(
+                    self.horizon_days)), "area_m2": zin.area_m2, "efficiency": zin.efficiency,
+                "max_run_min": zin.max_run_min, "refill_target_fraction": REFILL_TARGET_FRACTION,
+                "windows": list(policy.windows),
+                "tariff": [t.model_dump() for t in policy.tariff] or "flat",
+                "rain_skip_mm": policy.rain_skip_mm, "wind_limit_m_s": policy.wind_limit_m_s,
+                "frost_limit_c": policy.frost_limit_c, "forecast": fc is not None,
+            }
+            if events:
+                action = DecisionAction.IRRIGATE
+            elif decision.reason in (ReasonCode.RAIN_SKIP, ReasonCode.PROBES_WET,
+                                     ReasonCode.NOT_TRIGGERED):
+                action = DecisionAction.SKIP
+            else:
+                action = DecisionAction.DEFER
+            first = events[0] if events else None
+            stored = self.store.record_decision(
+                zone.name, zone.mode, action, sentence, record,
+                planned_start=ctx.start + dt.timedelta(minutes=first.start_min) if first else None,
+                duration_min=float(first.duration_min) if first else 0.0,
+                depth_mm=first.gross_depth_mm if first else 0.0,
+            )
+            assert stored.id is not None  # committed rows have ids
+            runs += [
+                PlannedRun(zone.name, ctx.start + dt.timedelta(minutes=e.start_min),
+                           float(e.duration_min), e.gross_depth_mm, stored.id, RunSource.PLAN)
+                for e in events
+            ]
+        return runs
+
+    def _first_window_slot(self, ctx: _PlanContext, on: dt.date | None = None) -> int | None:
+        for k, allowed in enumerate(ctx.window):
+            if allowed and (on is None or self.local_date(ctx.slots[k]) == on):
+                return k
+        return None
+
+    def _window_length_slots(self, ctx: _PlanContext, k: int) -> int:
+        end = k
+        while end < len(ctx.window) and ctx.window[end]:
+            end += 1
+        return end - k
+
+    def _plan_sensor(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
+        m = self._zone_model(zone)
+        dap = max((ctx.today - zone.planting_date).days, 0)
+        step = CropStep.on_day(m.crop, dap)
+        zr = step.root_depth_m
+        taw = m.soil.taw_mm(zr)
+        p = zone.mad_fraction if zone.mad_fraction is not None else m.crop.p
+        raw = m.soil.raw_mm(zr, p)
+        fc_pct = m.soil.field_capacity_mm(0.0, zr) / (10.0 * zr)
+        low_pct = (m.soil.field_capacity_mm(0.0, zr) - raw) / (10.0 * zr)  # θ at Dr = RAW
+        probes = self.probe_readings(zone, ctx.now - dt.timedelta(hours=1), ctx.now)
+        numbers: dict[str, Any] = {
+            "taw_mm": taw, "raw_mm": raw, "p": p, "root_depth_m": zr,
+            "theta_fc_pct": fc_pct, "theta_raw_pct": low_pct,
+            "rain_last_24h_mm": ctx.rain_24h_mm, "rain_skip_mm": self.site.policy.rain_skip_mm,
+        }
+        if not probes:
+            self._warn("agronomy_no_probe", zone.name, "sensor mode: no good probe reading")
+            self._record_skip(zone, f"{zone.name}: skip: no good probe reading in the last hour",
+                              numbers)
+            return []
+        theta = sum(p.theta_pct for p in probes) / len(probes)
+        dr_obs = min(max(observed_depletion_mm(m.soil, zr, probes), 0.0), taw)
+        numbers |= {"theta_mean_pct": theta, "dr_observed_mm": dr_obs,
+                    "probes": [[p.depth_m, p.theta_pct] for p in probes]}
+        band = f"probe moisture {theta:.1f} % vs moisture at RAW {low_pct:.1f} %"
+        if ctx.rain_24h_mm >= self.site.policy.rain_skip_mm:
+            self._record_skip(zone, f"{zone.name}: skip: {ctx.rain_24h_mm:.1f} mm rain in the "
+                              f"last 24 h ≥ {self.site.policy.rain_skip_mm:g} mm; {band}", numbers)
+            return []
+        if theta >= low_pct:
+            self._record_skip(zone, f"{zone.name}: no irrigation: {band} (RAW {raw:.1f} mm of "
+                              f"TAW {taw:.1f} mm)", numbers)
+            return []
+        net = max(dr_obs - REFILL_TARGET_FRACTION * taw, 0.0)
+        gross = net / zone.efficiency
+        minutes = gross * zone.area_m2_value / 1000.0 / zone.nominal_flow_m3_h * 60.0
+        cut = minutes > zone.max_run_min
+        minutes = min(minutes, zone.max_run_min)
+        gross = minutes / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
+        k = self._first_window_slot(ctx)
+        numbers |= {"net_mm": net, "gross_mm": gross, "duration_min": minutes}
+        if k is None:
+            self._record(zone, DecisionAction.DEFER, f"{zone.name}: no allowed window in the "
+                         f"horizon; {band}", numbers)
+            return []
+        start = ctx.slots[k]
+        sentence = (f"{zone.name}: {minutes:.0f} min, {gross:.1f} mm at "
+                    f"{start.astimezone(self.tz):%H:%M}: {band} (RAW {raw:.1f} mm of TAW "
+                    f"{taw:.1f} mm), refill to {REFILL_TARGET_FRACTION:.2f} × TAW"
+                    + ("; cut to the maximum run" if cut else ""))
+        decision = self._record(zone, DecisionAction.IRRIGATE, sentence, numbers,
+                                start=start, minutes=minutes, depth_mm=gross)
+        return [PlannedRun(zone.name, start, minutes, gross, decision, RunSource.PLAN)]
+
+    def _plan_calendar(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
+        events = events_on(ctx.today, self.calendar)
+        if not events:
+            upcoming = sorted(
+                e.on(ctx.today.year) for e in self.calendar if e.on(ctx.today.year) > ctx.today)
+            nxt = f"next {upcoming[0]}" if upcoming else "none left this season"
+            self._record_skip(zone, f"{zone.name}: calendar: no event today ({nxt})",
+                              {"calendar": [[e.month, e.day, e.volume_m3_per_mu]
+                                            for e in self.calendar]})
+            return []
+        day_start, _ = day_bounds(ctx.today, self.tz)
+        for earlier in self.store.decisions(zone.name, day_start, ctx.now):
+            if earlier.mode == "calendar" and earlier.action == DecisionAction.IRRIGATE.value:
+                self._record_skip(zone, f"{zone.name}: calendar event of {ctx.today} already "
+                                  f"planned (decision {earlier.id})", {})
+                return []
+        event = events[0]
+        volume = event.volume_m3_per_mu * zone.area_m2_value / M2_PER_MU
+        total_min = volume / zone.nominal_flow_m3_h * 60.0
+        k = self._first_window_slot(ctx, on=ctx.today)
+        if k is None:
+            k = self._first_window_slot(ctx)
+        numbers: dict[str, Any] = {
+            "event": f"{event.month:02d}-{event.day:02d}", "m3_per_mu": event.volume_m3_per_mu,
+            "volume_m3": volume, "depth_mm": event.depth_mm, "flow_m3_h": zone.nominal_flow_m3_h,
+            "max_run_min": zone.max_run_min, "needed_min": total_min,
+        }
+        if k is None:
+            self._record(zone, DecisionAction.DEFER, f"{zone.name}: calendar event of "
+                         f"{ctx.today}: no allowed window in the horizon", numbers)
+            return []
+        window_min = self._window_length_slots(ctx, k) * SLOT_MIN
+        placed = min(total_min, float(window_min))
+        chunks: list[float] = []
+        left = placed
+        while left > 1e-9:
+            chunks.append(min(left, zone.max_run_min))
+            left -= chunks[-1]
+        short_m3 = (total_min - placed) / 60.0 * zone.nominal_flow_m3_h
+        start = ctx.slots[k]
+        depth = placed / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
+        sentence = (f"{zone.name}: calendar event of {ctx.today}: {event.volume_m3_per_mu:g} "
+                    f"m³/mu ({volume:.0f} m³, {event.depth_mm:.0f} mm) from "
+                    f"{start.astimezone(self.tz):%H:%M} in {len(chunks)} run"
+                    f"{'s' if len(chunks) > 1 else ''} of ≤ {zone.max_run_min:g} min")
+        if short_m3 > 0.05:
+            sentence += f"; the window holds {placed:.0f} of {total_min:.0f} min, " \
+                        f"{short_m3:.0f} m³ not applied"
+        numbers |= {"placed_min": placed, "runs": len(chunks), "shortfall_m3": short_m3}
+        decision = self._record(zone, DecisionAction.IRRIGATE, sentence, numbers, start=start,
+                                minutes=placed, depth_mm=depth)
+        runs, at = [], start
+        for minutes in chunks:
+            runs.append(PlannedRun(zone.name, at, minutes,
+                                   minutes / placed * depth, decision, RunSource.CALENDAR))
+            at += dt.timedelta(minutes=minutes)
+        return runs
+
+    def _plan_manual(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
+        self._record_skip(zone, f"{zone.name}: manual mode: runs only when started by hand", {})
+        return []
+
+
+@dataclass(frozen=True)
+class _PlanContext:
+    now: dt.datetime
+    today: dt.date
+    start: dt.datetime  # slot 0, aware UTC (the next whole local hour)
+    slots: list[dt.datetime]
+    window: tuple[bool, ...]
+    rain_24h_mm: float
+    notes: Notes
+
+
+def _decision_numbers(d: ZoneDecision) -> dict[str, Any]:
+    return {
+        "reason": d.reason.value, "reasons": [r.value for r in d.reasons],
+        "dr_now_mm": d.dr_now_mm, "taw_mm": d.taw_mm, "trigger_mm": list(d.trigger_mm),
+        "mad_fraction": list(d.mad_fraction), "etc_mm_day": list(d.etc_mm_day),
+        "et0_source": d.et0_source, "trigger_day": d.trigger_day, "depth_mm": d.depth_mm,
+        "duration_min": d.duration_min, "flow_m3_h": d.flow_m3_h, "n_events": d.n_events,
+        "shortfall_mm": d.shortfall_mm, "rain_last_24h_mm": d.rain_last_24h_mm,
+        "wind_blocked_slots": d.wind_blocked_slots, "frost_blocked_slots": d.frost_blocked_slots,
+    }

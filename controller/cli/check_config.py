@@ -1,0 +1,48 @@
+"""``qanat check-config SITE.toml``: validate a site; list every problem; exit non-zero on any.
+
+Suitable for systemd ``ExecStartPre``: nothing is contacted, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from controller.config.site import ConfigError, load_site
+
+HELP = "validate a site configuration; exit non-zero listing every problem"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", type=Path, metavar="SITE.toml", help="site configuration file")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        site = load_site(args.config)
+    except ConfigError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "problems": exc.problems}, ensure_ascii=False))
+        else:
+            print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+        return 1
+    summary = {
+        "ok": True,
+        "site": site.site.id,
+        "buses": len(site.buses),
+        "devices": len(site.devices),
+        "zones": len(site.zones),
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"{args.config}: ok — site {site.site.id!r}, {len(site.buses)} buses, "
+            f"{len(site.devices)} devices, {len(site.zones)} zones"
+        )
+    return 0

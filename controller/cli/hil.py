@@ -1,0 +1,198 @@
+"""``qanat hil --target sim|tcp://HOST:PORT|rtu:///dev/ttyUSB0``: the rig checks, then (on the
+simulator) the whole HIL suite.
+
+Against a real rig only what is safe on real hardware runs (``--config`` names the rig's site
+file; every bus of it is pointed at the target):
+
+1. **reads** — every device once; each point's quality is printed; a device that does not
+   answer fails the check;
+2. **timeouts** — a unit id nobody uses (``--silent-unit``, default 247) must come back as
+   ``comm_error`` readings ("no answer within …") within the bus timeout and retries;
+3. **pulse** — one output (``--pulse``, default the first zone valve) switched on with a relay
+   lease of at most 2 s, read back on, then *not* switched off by us: the module's own lease
+   must open it within lease + 1 s (read back off); everything is then switched off and
+   verified whatever happened.
+
+``--target sim`` serves the site's devices from the simulator on free loopback ports, runs the
+same checks against them, then runs the full suite (``pytest hil_tests``).
+
+Exit status: 0 when every check passed, 1 when one failed, 2 when the options are unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from controller.config.site import ConfigError, OutputRef, SiteConfig, load_site
+from controller.simulation.season import SCENARIO_DIR
+from drivers.bus import Bus, DeviceRef
+from drivers.errors import FieldIOError
+from drivers.transport import BusSettings
+
+__all__ = ["HELP", "add_arguments", "run"]
+
+HELP = "hardware-in-the-loop checks against a rig (or the simulator, then the whole suite)"
+MAX_PULSE_S = 2.0
+DEFAULT_SITE = SCENARIO_DIR / "zhangye-seed-corn.site.toml"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", required=True,
+                        help="sim, tcp://HOST:PORT (also RTU-over-TCP gateways: "
+                             "rtu-tcp://HOST:PORT) or rtu:///dev/ttyUSB0")
+    parser.add_argument("--config", type=Path, default=DEFAULT_SITE,
+                        help="the rig's site file (default: the scenario's site)")
+    parser.add_argument("--pulse", help="output to pulse, e.g. relay1.ch1 (default: zone 1)")
+    parser.add_argument("--pulse-s", type=float, default=MAX_PULSE_S,
+                        help=f"lease of the pulse, s (at most {MAX_PULSE_S:g})")
+    parser.add_argument("--silent-unit", type=int, default=247,
+                        help="a unit id no device on the rig uses (timeout check)")
+    parser.add_argument("--baudrate", type=int, default=9600, help="rtu targets")
+    parser.add_argument("--no-suite", action="store_true",
+                        help="with --target sim: only the rig checks, not pytest hil_tests")
+
+
+def _retarget(settings: BusSettings, target: str, baudrate: int) -> BusSettings:
+    url = urlparse(target)
+    if url.scheme in ("tcp", "rtu-tcp"):
+        if not url.hostname or not url.port:
+            raise ValueError(f"--target {target!r}: give tcp://HOST:PORT")
+        if url.scheme == "tcp":
+            return dataclasses.replace(settings, kind="tcp", host=url.hostname, port=url.port)
+        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname,
+                                   port=url.port)
+    if url.scheme == "rtu":
+        if not url.path:
+            raise ValueError(f"--target {target!r}: give rtu:///dev/ttyUSB0")
+        return dataclasses.replace(settings, kind="rtu", serial_port=url.path, baudrate=baudrate)
+    raise ValueError(f"--target {target!r}: sim, tcp://HOST:PORT, rtu-tcp://HOST:PORT "
+                     "or rtu:///dev/PORT")
+
+
+class Checks:
+    """The rig-safe checks over a site's buses; results printed as they come."""
+
+    def __init__(self, site: SiteConfig, buses: dict[str, Bus]) -> None:
+        self.site, self.buses = site, buses
+        self.failed: list[str] = []
+
+    def report(self, ok: bool, what: str) -> None:
+        print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
+        if not ok:
+            self.failed.append(what)
+
+    def reads(self) -> None:
+        for d in self.site.devices:
+            readings, _ = self.buses[d.bus].read_points(d.name)
+            good = [r for r in readings if r.ok]
+            detail = ", ".join(f"{r.point}={r.value if r.ok else r.quality.value}"
+                               for r in readings)
+            self.report(bool(good), f"read {d.name} (unit {d.unit}, bus {d.bus}): {detail}")
+
+    def timeout(self, unit: int) -> None:
+        bus_cfg = self.site.buses[0]
+        probe_dev = self.site.devices_on(bus_cfg.name)[0]
+        ghost = DeviceRef("silent-unit", unit, probe_dev.profile)
+        bus = Bus(self.buses[bus_cfg.name].settings, [ghost])
+        try:
+            t0 = time.monotonic()
+            readings, _ = bus.read_points("silent-unit")
+            took = time.monotonic() - t0
+            s = bus.settings
+            bound = (s.timeout_s + 0.5) * (1 + s.retries) + 1.0
+            timed_out = all(r.quality.value == "comm_error" and "no answer" in r.detail
+                            for r in readings)
+            self.report(timed_out and took <= bound,
+                        f"unit {unit} silent: comm_error ({readings[0].detail}) after "
+                        f"{took:.2f} s (bound {bound:.1f} s)")
+        finally:
+            bus.close()
+
+    def pulse(self, ref_text: str, lease_s: float) -> None:
+        ref = OutputRef.parse(ref_text)
+        bus = self.buses[self.site.device(ref.device).bus]
+        try:
+            bus.lease_output(ref.device, ref.point, lease_s)
+            on = bus.read_point(ref.device, ref.point).value
+            self.report(bool(on), f"pulse {ref_text}: on, read back {on}")
+            deadline = time.monotonic() + lease_s + 1.0
+            off = on
+            while time.monotonic() < deadline and off:
+                time.sleep(0.1)
+                off = bus.read_point(ref.device, ref.point).value
+            self.report(not off, f"pulse {ref_text}: the module's lease opened it within "
+                                 f"{lease_s + 1:g} s")
+        except FieldIOError as exc:
+            self.report(False, f"pulse {ref_text}: {type(exc).__name__}: {exc}")
+        finally:
+            self.all_off()
+
+    def all_off(self) -> None:
+        for path, ref in self.site.outputs():
+            bus = self.buses[self.site.device(ref.device).bus]
+            try:
+                bus.output_off(ref.device, ref.point)
+            except FieldIOError as exc:
+                self.report(False, f"{path} ({ref.device}.{ref.point}) not verified off: {exc}")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        site = load_site(args.config)
+    except ConfigError as exc:
+        print(f"{args.config}: " + "; ".join(exc.problems), file=sys.stderr)
+        return 2
+    if not 0 < args.pulse_s <= MAX_PULSE_S:
+        print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)
+        return 2
+    pulse = args.pulse or site.zones[0].valve
+    if args.target == "sim":
+        return _against_sim(site, args, pulse)
+    try:
+        settings = {b.name: _retarget(b.settings(), args.target, args.baudrate)
+                    for b in site.buses}
+    except ValueError as exc:
+        print(f"qanat hil: {exc}", file=sys.stderr)
+        return 2
+    return _checks(site, settings, args, pulse)
+
+
+def _checks(site: SiteConfig, settings: dict[str, BusSettings], args: argparse.Namespace,
+            pulse: str) -> int:
+    buses = {name: Bus(s, site.devices_on(name)) for name, s in settings.items()}
+    checks = Checks(site, buses)
+    try:
+        checks.all_off()
+        checks.reads()
+        checks.timeout(args.silent_unit)
+        checks.pulse(pulse, args.pulse_s)
+    finally:
+        checks.all_off()
+        for bus in buses.values():
+            bus.close()
+    print(f"{len(checks.failed)} check(s) failed" if checks.failed else "all rig checks passed")
+    return 1 if checks.failed else 0
+
+
+def _against_sim(site: SiteConfig, args: argparse.Namespace, pulse: str) -> int:
+    from controller.simulation.harness import Simulation
+
+    with Simulation(site, control_port=0, any_port=True, step_s=0.5) as sim:
+        status = _checks(site, {b.name: sim.bus_settings(b.name) for b in site.buses}, args,
+                         pulse)
+    if status or args.no_suite:
+        return status
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "hil_tests").is_dir():
+        print("the HIL suite ships with the source tree, not the package: run "
+              "`qanat hil --sim` from a checkout, or add --no-suite", file=sys.stderr)
+        return 2
+    print("running the HIL suite against the simulator: pytest hil_tests", flush=True)
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", str(root / "hil_tests")],
+                           cwd=root)

@@ -1,0 +1,124 @@
+"""``qanat poll --config SITE.toml [--once] [--json]``: the commissioning tool.
+
+Reads every device of the site and prints each point with device, unit id,
+table, address, raw registers, decoded value, unit and quality, then the
+health of each bus. Exit status with ``--once``: 0 when every reading is
+ok, 3 when any is flagged (so a wiring script can tell), 1 on a bad config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from controller.config.site import load_site_or_report
+from controller.runtime.fieldio import DevicePoll, FieldIO
+from drivers.reading import Quality
+
+HELP = "read every device of a site once or continuously (commissioning)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")
+    parser.add_argument("--once", action="store_true", help="read once and exit")
+    parser.add_argument("--json", action="store_true", help="print one JSON document per round")
+    parser.add_argument(
+        "--device", action="append", metavar="NAME", help="only this device (repeatable)"
+    )
+    parser.add_argument(
+        "--interval", type=float, default=5.0, metavar="S", help="seconds between rounds"
+    )
+
+
+def _rows(polls: list[DevicePoll]) -> list[dict[str, Any]]:
+    rows = []
+    for p in polls:
+        for reading in p.readings:
+            block = next(
+                rb for rb in p.raw if any(pt.name == reading.point for pt in rb.block.points)
+            )
+            pt = next(pt for pt in block.block.points if pt.name == reading.point)
+            rows.append(
+                {
+                    "bus": p.bus,
+                    "device": p.device,
+                    "unit_id": p.unit,
+                    "point": reading.point,
+                    "table": pt.table.value,
+                    "address": pt.address,
+                    "raw": list(reading.raw),
+                    "value": reading.value,
+                    "decoded": reading.decoded,
+                    "unit": reading.unit,
+                    "quality": reading.quality.value,
+                    "detail": reading.detail,
+                    "time": reading.time.isoformat(),
+                }
+            )
+    return rows
+
+
+def _print_table(
+    rows: list[dict[str, Any]], health: dict[str, dict[str, dict[str, object]]]
+) -> None:
+    header = (
+        f"{'device':<10} {'unit':>4} {'table':<8} {'addr':>5} {'point':<16} {'raw':<14} "
+        f"{'value':>10} {'unit':<6} quality"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        raw = " ".join(
+            f"{v:04X}" if r["table"] in ("input", "holding") else str(v) for v in r["raw"]
+        )
+        shown = r["value"] if r["value"] is not None else r["decoded"]
+        value = f"{shown:.6g}" if isinstance(shown, float) else "—"
+        quality = r["quality"] + (
+            f" ({r['detail']})" if r["quality"] != "ok" and r["detail"] else ""
+        )
+        print(
+            f"{r['device']:<10} {r['unit_id']:>4} {r['table']:<8} {r['address']:>5} "
+            f"{r['point']:<16} {raw:<14} {value:>10} {r['unit']:<6} {quality}"
+        )
+    print()
+    print(f"{'bus':<8} {'device':<10} {'ok':>5} {'timeout':>7} {'exc':>5} {'bad':>5} last error")
+    for bus, devices in health.items():
+        for device, h in devices.items():
+            print(
+                f"{bus:<8} {device:<10} {h['ok']:>5} {h['timeout']:>7} {h['exception']:>5} "
+                f"{h['bad_frame']:>5} {h['last_error']}"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    site = load_site_or_report(args.config)
+    if site is None:
+        return 1
+    known = {d.name for d in site.devices}
+    unknown = [d for d in args.device or [] if d not in known]
+    if unknown:
+        print(f"unknown device(s): {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    with FieldIO(site) as field:
+        while True:
+            polls = field.poll(args.device)
+            rows = _rows(polls)
+            health = field.health()
+            if args.json:
+                doc = {
+                    "site": site.site.id,
+                    "time": datetime.now(UTC).isoformat(),
+                    "readings": rows,
+                    "health": health,
+                }
+                print(json.dumps(doc, ensure_ascii=False), flush=True)
+            else:
+                _print_table(rows, health)
+            if args.once:
+                return 0 if all(r["quality"] == Quality.OK.value for r in rows) else 3
+            time.sleep(args.interval)

@@ -1,0 +1,73 @@
+"""``qanat pull``: the central office pulls every site's logs into one database.
+
+qanat pull --sites SITES.toml                              # into ./qanat-office.db (SQLite)
+qanat pull --sites SITES.toml --db postgresql+psycopg://office@db/qanat
+
+Prints one JSON line per site (rows per table, error if any). Exit status: 0 when every
+site was pulled, 1 when some failed (the others are stored), 2 when SITES.toml is invalid
+or the office database cannot be opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from controller.office.central import CentralDB, CentralError, office_url
+from controller.office.pull import PAGE_ROWS, SitesFileError, load_sites, pull_all
+
+HELP = "central office: pull every site's logs into one database"
+
+DEFAULT_DB = "qanat-office.db"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sites", required=True, type=Path, help="SITES.toml listing the boxes")
+    parser.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"office database: an SQLite file or a SQLAlchemy URL (default {DEFAULT_DB})",
+    )
+    parser.add_argument("--workers", type=int, default=4, help="sites pulled at once (default 4)")
+    parser.add_argument(
+        "--page-rows", type=int, default=PAGE_ROWS, help=f"rows per request (default {PAGE_ROWS})"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        sites = load_sites(args.sites)
+    except SitesFileError as exc:
+        print(f"{exc.path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if args.workers < 1 or args.page_rows < 1:
+        print("--workers and --page-rows must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        db = CentralDB(office_url(args.db))
+    except CentralError as exc:
+        print(f"cannot open the office database: {exc}", file=sys.stderr)
+        return 2
+    # tqdm draws only on a terminal (disable=None); cron and CI logs stay clean.
+    bar = tqdm(unit=" rows", unit_scale=True, disable=True if args.no_progress else None)
+    try:
+        results = pull_all(db, sites, workers=args.workers, page_rows=args.page_rows, progress=bar)
+    finally:
+        bar.close()
+        db.close()
+    for result in results:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    failed = [r.site_id for r in results if not r.ok]
+    if failed:
+        print(
+            f"{len(failed)} of {len(results)} site(s) failed: {', '.join(failed)}", file=sys.stderr
+        )
+        return 1
+    return 0

@@ -1,0 +1,323 @@
+"""The daemon: field I/O, supervisor, sequencer and agronomy, wired together and scheduled.
+
+Start-up is fail-safe (DESIGN principle 1): every output is switched off and
+read back before the daemon reports ready; a restart marks unfinished runs
+interrupted with the water they applied. The control loop (sequencer tick,
+then supervisor check) runs every second; an unexpected error in it switches
+everything off and raises a critical alarm rather than stopping the loop.
+Stopping (SIGTERM) switches everything off.
+
+Every job is a plain method reading time from the clock, so the season
+simulation can drive the same code from a :class:`controller.clock.VirtualClock`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from controller.agronomy.fertplan import FertRun, attach_recipes
+from controller.agronomy.fertruns import fertigation_runs
+from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
+from controller.clock import Clock
+from controller.config.site import SiteConfig
+from controller.runtime.failsafe import FailSafeError, verify_failsafe
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.headworks import HeadWorks
+from controller.runtime.live import LiveState
+from controller.runtime.outputs import Outputs
+from controller.runtime.poller import Poller
+from controller.runtime.safety import Supervisor
+from controller.runtime.sdnotify import WatchdogPinger
+from controller.runtime.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
+from controller.store import Severity, Store
+
+__all__ = ["Daemon", "StartupError"]
+
+log = logging.getLogger(__name__)
+
+CONTROL_PERIOD_S = 1.0
+STARTUP_OFF_ATTEMPTS = 5
+
+
+class StartupError(RuntimeError):
+    """The daemon could not make the site safe (outputs off and verified) and will not run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A scheduled job: the same function the season simulation calls on its virtual clock."""
+
+    name: str
+    func: Callable[[], object]
+    every_s: float | None = None  # interval
+    cron: dict[str, Any] | None = None  # apscheduler cron fields, site-local time
+
+
+class Daemon:
+    """Owns the site's runtime parts; ``start()`` / ``stop()``, or ``with``."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        store: Store,
+        clock: Clock,
+        *,
+        fieldio: FieldIO | None = None,
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.clock = clock
+        self.fieldio = fieldio if fieldio is not None else FieldIO(site)
+        self.live = LiveState()
+        self.outputs = Outputs(site, self.fieldio, clock)
+        self.poller = Poller(site, self.fieldio, self.live, store, clock)
+        self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)
+        self.sequencer = Sequencer(
+            site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor
+        )
+        self.supervisor.attach(self.sequencer)
+        self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
+        self.agronomy = Agronomy(site, store, clock)
+        self.forecast: list[ForecastDay] = []
+        self._queue: list[FertRun] = []  # planned runs (with any fertilizer) not yet started
+        self._queue_lock = threading.Lock()
+        self._scheduler: BackgroundScheduler | None = None
+        self._control_lock = threading.Lock()
+        self.ready = threading.Event()
+        self._fail_safe_latched = False
+        self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
+
+    # -- life cycle -------------------------------------------------------------
+    def make_safe(self) -> None:
+        """All outputs off and verified, retrying; :class:`StartupError` if impossible."""
+        failures: dict[str, Exception] = {}
+        for attempt in range(STARTUP_OFF_ATTEMPTS):
+            failures = dict(self.outputs.all_off())
+            if not failures:
+                try:
+                    verify_failsafe(self.site, self.fieldio)  # the relay modules' own leases
+                    return
+                except FailSafeError as exc:
+                    failures = {"failsafe": exc}
+            log.warning("start-up: outputs not yet off (attempt %d): %s", attempt + 1, failures)
+            self.clock.sleep(min(2.0**attempt, 8.0))
+        detail = "; ".join(f"{role}: {exc}" for role, exc in failures.items())
+        self.store.raise_event(
+            Severity.CRITICAL, "startup_unsafe", "site", f"cannot verify outputs off: {detail}",
+            latched=True,
+        )  # fmt: skip
+        raise StartupError(f"cannot verify every output off: {detail}")
+
+    def start(self, *, schedule: bool = True) -> None:
+        """Make the site safe, recover from a previous run, read every device, start the jobs."""
+        self.make_safe()
+        self.recover()
+        self.poller.poll_all()
+        self.store.flush()
+        self.store.record_audit("daemon", "start", {"site": self.site.site.id})
+        if schedule:
+            self._scheduler = self._build_scheduler()
+            self._scheduler.start()
+        self.ready.set()
+
+    def recover(self) -> None:
+        """Mark runs left open by a crash as interrupted (the water they applied is kept)."""
+        self.sequencer.recover("daemon restarted during the run")
+
+    def stop(self) -> None:
+        """Stop the jobs, switch everything off (pump first), flush the store."""
+        self.ready.clear()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        with self._control_lock:
+            self.sequencer.stop_all("daemon stopping", actor="daemon")
+        failures = self.outputs.all_off()
+        if failures:
+            log.critical("on stop, outputs not verified off: %s", failures)
+        self.store.flush()
+        self.store.record_audit("daemon", "stop", {"outputs_not_off": sorted(failures)})
+
+    def __enter__(self) -> Daemon:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- jobs -------------------------------------------------------------------
+    def jobs(self) -> list[Job]:
+        """Every periodic job with its cadence (production and simulation share this list)."""
+        jobs = [
+            Job(f"poll:{d.name}", lambda n=d.name: self.poller.poll_device(n), d.poll_interval_s)  # type: ignore[misc]
+            for d in self.site.devices
+        ]
+        jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
+        jobs.append(Job("flush", self.store.flush, self.site.store.flush_s))
+        jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
+        jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
+        jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
+        for i, hhmm in enumerate(self.site.policy.planning_times):
+            hour, minute = (int(v) for v in hhmm.split(":"))
+            jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))
+        return jobs
+
+    def control_tick(self) -> None:
+        """Advance runs (renewing leases), start due planned runs, let safety act.
+
+        Never lets an error leave water running: anything unexpected switches
+        everything off and latches a critical alarm.
+        """
+        with self._control_lock:
+            try:
+                now = self.clock.now()
+                self.sequencer.tick(now)
+                self._start_due_runs(now)
+                self.headworks.tick(now)  # after starts: a fertigation run just started defers it
+                self.supervisor.check(now)
+                self._watchdog.tick()
+            except Exception as exc:  # the control loop must survive anything, water off
+                log.exception("control loop error")
+                try:
+                    self.sequencer.abort_all(f"control loop error: {exc!r}")
+                finally:
+                    self._fail_safe("control_error", f"control loop error: {exc!r}")
+
+    # -- agronomy ---------------------------------------------------------------
+    def update_balance(self) -> None:
+        self.agronomy.update_today()
+
+    def close_day(self) -> None:
+        self.agronomy.close_day()
+
+    def retention(self) -> None:
+        """Fold old raw readings into hourly rows; only rows the office has pulled.
+
+        Until a reader acknowledges an export (``POST /api/v1/export/readings/ack``) nothing
+        counts as pulled, so nothing is purged; then only rows up to the lowest acknowledgement.
+        """
+        report = self.store.apply_retention(
+            self.clock.now(), self.site.store.raw_keep_days, self.store.export_acked()
+        )
+        log.info("retention: %s", report)
+
+    def plan(self) -> list[PlannedRun]:
+        """Decide every zone now; queue the runs that start within a day, with any fertilizer."""
+        runs = self.agronomy.plan_all(forecast=self.forecast or None)
+        now = self.clock.now()
+        f = self.site.fertigation
+        history = (
+            self.store.runs(start=now - timedelta(days=f.event_window_days + 2))
+            if f and f.events
+            else []
+        )
+        today = now.astimezone(self.site.site.tz).date()
+        carried = attach_recipes(runs, self.site, today, history=history)
+        extra = fertigation_runs(self.site, self.store, carried, now, history=history)
+        if extra:  # events no irrigation carries get runs of their own
+            runs = sorted(runs + extra, key=lambda r: (r.start, r.zone))
+            carried = attach_recipes(runs, self.site, today, history=history)
+        for fr in carried:
+            if fr.note:
+                self.store.raise_event(Severity.INFO, "fertigation_plan", fr.run.zone, fr.note)
+        with self._queue_lock:
+            self._queue = sorted(carried, key=lambda fr: fr.run.start)
+        return runs
+
+    def apply_site(self, site: SiteConfig) -> None:
+        """Use ``site`` for agronomy and planning from now on (settings changed on the pages).
+
+        Only zone agronomy (crop, planting date, mode, label, trigger), planning thresholds
+        and the fertigation events may differ (:data:`controller.config.site.EDITABLE`): the
+        outputs, sequencer and supervisor keep the wiring, tanks and safety limits they
+        started with. Queued runs are dropped and
+        re-planned under the new settings.
+        """
+        with self._control_lock:
+            self.site = site
+            self.agronomy.site = site
+            with self._queue_lock:
+                self._queue = []
+        self.plan()
+
+    def planned(self) -> list[PlannedRun]:
+        with self._queue_lock:
+            return [fr.run for fr in self._queue]
+
+    def _start_due_runs(self, now: datetime) -> None:
+        with self._queue_lock:
+            due = [fr for fr in self._queue if fr.run.start <= now]
+            self._queue = [fr for fr in self._queue if fr.run.start > now]
+        active = {a.zone for a in self.sequencer.active()}
+        for fr in due:
+            if fr.run.zone in active:
+                continue  # already watering (e.g. started by hand)
+            self._start_planned(fr)
+
+    def _start_planned(self, fr: FertRun) -> None:
+        run = fr.run
+        try:
+            try:
+                self.sequencer.start(
+                    run.zone, run.duration_min, run.source, decision_id=run.decision_id,
+                    recipe=fr.recipe, actor="planner",
+                )  # fmt: skip
+            except (RunRefused, RecipeError) as exc:
+                if fr.recipe is None:
+                    raise
+                # The water is still due even if the fertilizer cannot go in with it.
+                self.store.raise_event(
+                    Severity.WARNING, "fertigation_deferred", run.zone,
+                    f"fertilizer not given with this run: {exc}; watering only",
+                )  # fmt: skip
+                self.sequencer.start(
+                    run.zone, run.duration_min, run.source, decision_id=run.decision_id,
+                    actor="planner",
+                )  # fmt: skip
+        except SequencerError as exc:
+            self.store.raise_event(
+                Severity.WARNING, "planned_run_refused", run.zone,
+                f"planned run of {run.zone} ({run.duration_min:.0f} min) not started: {exc}",
+            )  # fmt: skip
+
+    def _fail_safe(self, code: str, message: str) -> None:
+        failures = self.outputs.all_off()
+        extra = f"; not verified off: {', '.join(sorted(failures))}" if failures else ""
+        self.store.raise_event(Severity.CRITICAL, code, "site", message + extra, latched=True)
+
+    def _build_scheduler(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(timezone=self.site.site.tz)
+        for job in self.jobs():
+            if job.every_s is not None:
+                scheduler.add_job(
+                    _guarded(job), "interval", seconds=job.every_s, id=job.name,
+                    max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.every_s)),
+                    next_run_time=datetime.now(self.site.site.tz) + timedelta(seconds=0.1),
+                )  # fmt: skip
+            elif job.cron is not None:
+                scheduler.add_job(
+                    _guarded(job), CronTrigger(timezone=self.site.site.tz, **job.cron),
+                    id=job.name, max_instances=1, coalesce=True, misfire_grace_time=600,
+                )  # fmt: skip
+        return scheduler
+
+
+def _guarded(job: Job) -> Callable[[], None]:
+    """A job that logs its failure instead of killing the scheduler's thread."""
+
+    def run() -> None:
+        try:
+            job.func()
+        except Exception:  # one failing job must not stop the others; it is logged
+            log.exception("job %s failed", job.name)
+
+    run.__name__ = job.name
+    return run

@@ -1,0 +1,201 @@
+"""What the HTTP API may ask of the daemon: read models and control verbs.
+
+The daemon (:class:`controller.daemon.daemon.Daemon`) implements
+:class:`ControlService`; ``web/`` depends on this protocol only, so its tests
+can use a fake at this seam. Every control verb takes the ``actor`` (token
+name) and is audited by the implementation; a refused command raises
+:class:`ControlRefused` with a reason a technician can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from controller.agronomy.savings import SavingsReport
+
+__all__ = [
+    "AlarmInfo",
+    "ControlRefused",
+    "ControlService",
+    "DecisionInfo",
+    "DeviceStatus",
+    "NextRun",
+    "RunInfo",
+    "SettingsInvalid",
+    "SiteStatus",
+    "UnknownName",
+    "WaterBalanceInfo",
+    "ZoneStatus",
+]
+
+
+class ControlRefused(Exception):
+    """A control command was refused (latched alarm, paused site, bound exceeded, ...)."""
+
+    def __init__(self, reason: str, code: str = "refused") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class UnknownName(LookupError):
+    """No zone, device, run or alarm by that name or id."""
+
+
+class SettingsInvalid(ValueError):
+    """Settings refused by the site validation; ``problems`` are ``key.path: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class SiteStatus:
+    site_id: str
+    name: str
+    time: datetime
+    state: str  # "running" | "paused" | "alarm"
+    paused_until: datetime | None
+    open_alarms: int
+    weather: dict[str, float | None]  # standard weather point -> latest good value
+    et0_today_mm: float | None
+    active_runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class NextRun:
+    start: datetime
+    duration_min: float
+    depth_mm: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneStatus:
+    name: str
+    label: str
+    area_m2: float
+    crop: str
+    mode: str
+    valve_on: bool
+    run_id: int | None
+    phase: str | None
+    remaining_s: float | None
+    depletion_mm: float | None
+    taw_mm: float | None
+    raw_mm: float | None
+    moisture_pct: dict[str, float | None]  # probe depth "0.2" -> latest good moisture
+    next_run: NextRun | None
+    water_today_m3: float
+    water_season_m3: float
+    fertilizer_season_kg: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    name: str
+    bus: str
+    unit: int
+    profile: str
+    kind: str
+    health: dict[str, Any]
+    readings: list[dict[str, Any]]  # point, value, decoded, unit, quality, time, detail
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    zone: str
+    source: str
+    state: str
+    phase: str | None
+    planned_min: float
+    started_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str
+    applied_m3: float | None
+    fertilizer: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInfo:
+    id: int
+    time: datetime
+    zone: str
+    mode: str
+    action: str
+    planned_start: datetime | None
+    duration_min: float
+    depth_mm: float
+    reason: str
+    inputs: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmInfo:
+    id: int
+    time: datetime
+    severity: str
+    code: str
+    source: str
+    message: str
+    latched: bool
+    acked_at: datetime | None
+    acked_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaterBalanceInfo:
+    zone: str
+    day: date
+    et0_mm: float
+    etc_mm: float
+    eta_mm: float
+    rain_mm: float
+    irrigation_mm: float
+    deep_percolation_mm: float
+    dr_end_mm: float
+    taw_mm: float
+    raw_mm: float
+    ks: float
+
+
+class ControlService(Protocol):
+    """The daemon as the API sees it. Times are timezone-aware UTC."""
+
+    # -- reading ---------------------------------------------------------------
+    def status(self) -> SiteStatus: ...
+    def zones(self) -> list[ZoneStatus]: ...
+    def zone(self, name: str) -> ZoneStatus: ...  # UnknownName
+    def devices(self) -> list[DeviceStatus]: ...
+    def runs(self, zone: str | None = None, limit: int = 50) -> list[RunInfo]: ...
+    def decisions(self, zone: str | None = None, limit: int = 50) -> list[DecisionInfo]: ...
+    def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]: ...
+    def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]: ...
+    def savings(self) -> SavingsReport: ...  # the savings ledger to date
+    # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
+    def moisture_history(
+        self, zone: str, days: int = 7
+    ) -> dict[str, list[tuple[datetime, float]]]: ...
+    # {"zones": {name: {label, crop, planting_date, mode, max_run_min, mad_fraction (None: the
+    #  crop's p), crop_p, mad_site_file}}, "policy": {probe_weight, rain_skip_mm},
+    #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
+    #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out]}}
+    def settings(self) -> dict[str, Any]: ...
+
+    # -- control (each audited with the actor; ControlRefused / UnknownName) ----
+    def start_zone(self, zone: str, minutes: float, actor: str) -> int: ...  # run id
+    def stop_zone(self, zone: str, actor: str) -> None: ...
+    def stop_all(self, actor: str) -> None: ...
+    def pause(self, hours: float, actor: str) -> datetime: ...  # paused until
+    def resume(self, actor: str) -> None: ...
+    def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
+    def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
+    # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?}}, "policy":
+    # {probe_weight?, rain_skip_mm?}, "fertigation": {"events": [...]} (the whole plan)}:
+    # validated as the site file is (SettingsInvalid), kept in the data dir, applied live;
+    # a value None takes the setting back to the site file's
+    def apply_settings(self, changes: dict[str, Any], actor: str) -> None: ...

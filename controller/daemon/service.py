@@ -1,0 +1,323 @@
+"""The daemon as the HTTP API sees it: :class:`controller.daemon.protocol.ControlService`.
+
+Read models come from the store and the live state; control verbs go to the
+sequencer (behind the supervisor's gate) and are audited with the actor.
+Safe to call from several threads (the API runs handlers in a pool).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from controller.agronomy.jobs import ForecastDay
+from controller.agronomy.savings import SavingsReport, savings_to_date
+from controller.config import overrides
+from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
+from controller.daemon.daemon import Daemon
+from controller.daemon.protocol import (
+    AlarmInfo,
+    ControlRefused,
+    DecisionInfo,
+    DeviceStatus,
+    NextRun,
+    RunInfo,
+    SettingsInvalid,
+    SiteStatus,
+    UnknownName,
+    WaterBalanceInfo,
+    ZoneStatus,
+)
+from controller.daemon.views import alarm_info, decision_info, run_info, water_balance_info
+from controller.runtime.sequencer import SequencerError
+from controller.store import NotFound
+from drivers.reading import Quality
+from models.crops import crop, crop_keys
+
+__all__ = ["DaemonService"]
+
+log = logging.getLogger(__name__)
+
+WEATHER_POINTS = ("air_temperature", "humidity", "wind_speed", "rain", "solar_radiation")
+HISTORY_DAYS = 400  # how far back "latest N" lists look
+
+
+class DaemonService:
+    """Implements :class:`controller.daemon.protocol.ControlService` over a :class:`Daemon`."""
+
+    def __init__(
+        self, daemon: Daemon, *, data_dir: Path | None = None, site_file: SiteConfig | None = None
+    ) -> None:
+        """``data_dir`` keeps settings changed from the pages (``site.overrides.toml``).
+
+        ``site_file`` is the site as its file says, before the saved settings were laid
+        over it (default: the daemon's site, when it runs without saved settings). Each
+        change is laid over it afresh, so a setting taken back to "not set" (a key removed
+        from the saved file) returns to the site file's value.
+        """
+        self.d = daemon
+        self.data_dir = data_dir
+        self.site = daemon.site
+        self.site_file = site_file if site_file is not None else daemon.site
+        self._settings_lock = threading.Lock()
+        self._zones = {z.name: z for z in daemon.site.zones}
+
+    # -- reading --------------------------------------------------------------------
+    def status(self) -> SiteStatus:
+        now = self.d.clock.now()
+        alarms = self.d.store.open_alarms()
+        paused = self.d.sequencer.paused_until
+        state = "alarm" if alarms else "paused" if paused else "running"
+        weather: dict[str, float | None] = {}
+        station = self.site.weather.station if self.site.weather else None
+        if station:
+            for point in WEATHER_POINTS:
+                st = self.d.live.get(station, point)
+                if st is not None:
+                    weather[point] = st.last_good.value if st.last_good else None
+        today = self.d.agronomy.local_date(now)
+        et0_today = None
+        if self.site.zones:
+            rows = self.d.store.water_balance(self.site.zones[0].name, today, today + timedelta(1))
+            et0_today = rows[-1].et0_mm if rows else None
+        return SiteStatus(
+            site_id=self.site.site.id,
+            name=self.site.site.name,
+            time=now,
+            state=state,
+            paused_until=paused,
+            open_alarms=len(alarms),
+            weather=weather,
+            et0_today_mm=et0_today,
+            active_runs=len(self.d.sequencer.active()),
+        )
+
+    def _zone_cfg(self, name: str) -> Any:
+        try:
+            return self._zones[name]
+        except KeyError:
+            raise UnknownName(f"no zone {name!r}") from None
+
+    def zones(self) -> list[ZoneStatus]:
+        return [self.zone(z.name) for z in self.site.zones]
+
+    def zone(self, name: str) -> ZoneStatus:
+        z = self._zone_cfg(name)
+        now = self.d.clock.now()
+        active = {a.zone: a for a in self.d.sequencer.active()}.get(name)
+        wb = self.d.store.water_balance(name)
+        last = wb[-1] if wb else None
+        moisture: dict[str, float | None] = {}
+        for p in z.probes:
+            st = self.d.live.get(p.device, "moisture")
+            ok = st is not None and st.latest.quality is Quality.OK
+            moisture[f"{p.depth_m:g}"] = st.latest.value if ok and st is not None else None
+        planned = next((r for r in self.d.planned() if r.zone == name), None)
+        reason = ""
+        if planned is not None:
+            decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
+            reason = decisions[0].reason if decisions else ""
+        tz = self.site.site.tz
+        midnight = datetime.combine(now.astimezone(tz).date(), time(), tz)
+        season_start = datetime.combine(z.planting_date, time(), tz)
+        runs = self.d.store.runs(name, min(season_start, midnight))
+        today_m3 = sum(r.applied_m3 for r in runs if r.created_at >= midnight)
+        fert: dict[str, float] = {}
+        for r in runs:
+            for nutrient, kg in (r.fertilizer or {}).items():
+                fert[nutrient] = fert.get(nutrient, 0.0) + kg
+        return ZoneStatus(
+            name=name,
+            label=z.label,
+            area_m2=z.area_m2_value,
+            crop=z.crop,
+            mode=z.mode,
+            valve_on=self.d.outputs.is_on(f"valve:{name}"),
+            run_id=active.run_id if active else None,
+            phase=str(active.phase) if active else None,
+            remaining_s=active.remaining_s if active else None,
+            depletion_mm=last.dr_end_mm if last else None,
+            taw_mm=last.taw_mm if last else None,
+            raw_mm=last.raw_mm if last else None,
+            moisture_pct=moisture,
+            next_run=NextRun(planned.start, planned.duration_min, planned.depth_mm, reason)
+            if planned
+            else None,
+            water_today_m3=today_m3,
+            water_season_m3=sum(r.applied_m3 for r in runs if r.created_at >= season_start),
+            fertilizer_season_kg=fert,
+        )
+
+    def devices(self) -> list[DeviceStatus]:
+        health = self.d.fieldio.health()
+        snapshot = self.d.live.snapshot()
+        out = []
+        for dev in self.site.devices:
+            profile = self.site.profiles[dev.name]
+            readings = []
+            for p in profile.points:
+                st = snapshot.get((dev.name, p.name))
+                if st is None:
+                    continue
+                r = st.latest
+                readings.append(
+                    {"point": r.point, "value": r.value, "decoded": r.decoded, "unit": r.unit,
+                     "quality": r.quality.value, "time": r.time, "detail": r.detail}
+                )  # fmt: skip
+            out.append(
+                DeviceStatus(
+                    name=dev.name,
+                    bus=dev.bus,
+                    unit=dev.unit,
+                    profile=profile.name,
+                    kind=profile.kind,
+                    health=health[dev.bus][dev.name],
+                    readings=readings,
+                )
+            )
+        return out
+
+    def _since(self) -> datetime:
+        return self.d.clock.now() - timedelta(days=HISTORY_DAYS)
+
+    def runs(self, zone: str | None = None, limit: int = 50) -> list[RunInfo]:
+        if zone is not None:
+            self._zone_cfg(zone)
+        rows = self.d.store.runs(zone, self._since())
+        return [run_info(r) for r in reversed(rows[-limit:])]
+
+    def decisions(self, zone: str | None = None, limit: int = 50) -> list[DecisionInfo]:
+        if zone is not None:
+            self._zone_cfg(zone)
+        rows = self.d.store.decisions(zone, self._since())
+        return [decision_info(d) for d in reversed(rows[-limit:])]
+
+    def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]:
+        rows = self.d.store.open_alarms() if open_only else self.d.store.events(self._since())
+        return [alarm_info(e) for e in reversed(rows[-limit:])]
+
+    def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]:
+        self._zone_cfg(zone)
+        today = self.d.agronomy.local_date(self.d.clock.now())
+        rows = self.d.store.water_balance(zone, today - timedelta(days=days), today + timedelta(1))
+        return [water_balance_info(w) for w in rows]
+
+    def savings(self) -> SavingsReport:
+        return savings_to_date(self.site, self.d.store, self.d.clock.now())
+
+    def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
+        z = self._zone_cfg(zone)
+        end = self.d.clock.now()
+        start = end - timedelta(days=days)
+        out: dict[str, list[tuple[datetime, float]]] = {}
+        for p in z.probes:
+            rows = self.d.store.readings(p.device, "moisture", start, end)
+            out[f"{p.depth_m:g}"] = [(r.time, r.value) for r in rows if r.value is not None]
+        return out
+
+    def settings(self) -> dict[str, Any]:
+        f = self.site.fertigation
+        file_zones = {z.name: z for z in self.site_file.zones}
+        return {
+            "zones": {
+                z.name: {"label": z.label, "crop": z.crop, "planting_date": z.planting_date,
+                         "mode": z.mode, "max_run_min": min(z.max_run_min,
+                                                            self.site.safety.max_run_min),
+                         "mad_fraction": z.mad_fraction, "crop_p": crop(z.crop).p,
+                         "mad_site_file": file_zones[z.name].mad_fraction}
+                for z in self.site.zones
+            },
+            "policy": {k: getattr(self.site.policy, k) for k in EDITABLE["policy"]},
+            "crops": sorted(crop_keys()),
+            "fertigation": None if f is None else {
+                "tanks": [{"name": t.name, "nutrient": t.nutrient} for t in f.tanks],
+                "source_ec_ms_cm": f.source_ec_ms_cm,
+                "ec_max_ms_cm": self.site.safety.ec_max_ms_cm,
+                "events": [e.model_dump(exclude_none=True) for e in f.events],
+            },
+        }  # fmt: skip
+
+    # -- control --------------------------------------------------------------------
+    def start_zone(self, zone: str, minutes: float, actor: str) -> int:
+        self._zone_cfg(zone)
+        if any(a.zone == zone for a in self.d.sequencer.active()):
+            raise ControlRefused(f"zone {zone} is already running", "already_running")
+        try:
+            return self.d.sequencer.start(zone, minutes, "manual", actor=actor)
+        except SequencerError as exc:
+            raise ControlRefused(str(exc), type(exc).__name__) from exc
+
+    def stop_zone(self, zone: str, actor: str) -> None:
+        self._zone_cfg(zone)
+        self.d.sequencer.stop(zone, f"stopped by {actor}", actor=actor)
+
+    def stop_all(self, actor: str) -> None:
+        self.d.sequencer.stop_all(f"stop all by {actor}", actor=actor)
+        self.d.outputs.all_off()
+
+    def pause(self, hours: float, actor: str) -> datetime:
+        until = self.d.clock.now() + timedelta(hours=hours)
+        self.d.sequencer.pause(until, actor=actor)
+        self.d.store.record_audit(actor, "site.pause", {"until": until.isoformat()})
+        return until
+
+    def resume(self, actor: str) -> None:
+        self.d.sequencer.resume()
+        self.d.store.record_audit(actor, "site.resume", {})
+
+    def ack_alarm(self, alarm_id: int, actor: str) -> None:
+        try:
+            self.d.store.ack_event(alarm_id, actor)
+        except NotFound:
+            raise UnknownName(f"no alarm {alarm_id}") from None
+        self.d.store.record_audit(actor, "alarm.ack", {"id": alarm_id})
+
+    def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
+        if self.data_dir is None:
+            raise ControlRefused("settings cannot be saved: no data directory", "no_data_dir")
+        with self._settings_lock:  # two pages saving at once: one file, one order
+            merged = overrides.merge(overrides.load(self.data_dir), changes)
+            try:
+                site = apply_overrides(self.site_file, merged)
+            except ConfigError as exc:
+                raise SettingsInvalid(exc.problems) from exc
+            overrides.save(self.data_dir, merged)
+            self.site = site
+            self._zones = {z.name: z for z in site.zones}
+            self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
+        try:
+            self.d.apply_site(site)
+        except Exception:  # the settings are saved; a failed re-plan must not fail the page
+            log.exception("re-planning after a settings change failed")
+            self.d.store.raise_event(
+                "warning", "replan_failed", "site", "re-planning after a settings change failed"
+            )
+
+    def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
+        forecast = [
+            ForecastDay(
+                date=d["date"] if isinstance(d["date"], date) else date.fromisoformat(d["date"]),
+                et0_mm=float(d["et0_mm"]),
+                rain_mm=float(d["rain_mm"]),
+                tmin_c=d.get("tmin_c"),
+                wind_m_s=d.get("wind_m_s"),
+            )
+            for d in days
+        ]
+        self.d.forecast = sorted(forecast, key=lambda f: f.date)
+        self.d.store.record_audit(
+            actor, "forecast.post", {"days": [f.date.isoformat() for f in forecast]}
+        )
+        return len(forecast)
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates as ISO text, so a change can be written to the audit log (JSON)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value

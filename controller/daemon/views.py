@@ -1,0 +1,73 @@
+"""Store rows and live state turned into the API's read models (``daemon.protocol`` DTOs)."""
+
+from __future__ import annotations
+
+from controller.daemon.protocol import AlarmInfo, DecisionInfo, RunInfo, WaterBalanceInfo
+from controller.store import Decision, Event, Run, WaterBalanceDay
+
+__all__ = ["alarm_info", "decision_info", "run_info", "water_balance_info"]
+
+
+def run_info(r: Run) -> RunInfo:
+    assert r.id is not None
+    return RunInfo(
+        id=r.id,
+        zone=r.zone,
+        source=r.source,
+        state=r.state,
+        phase=r.phase,
+        planned_min=r.planned_min,
+        started_at=r.started_at,
+        ended_at=r.ended_at,
+        end_reason=r.end_reason,
+        applied_m3=r.applied_m3,
+        fertilizer=dict(r.fertilizer or {}),
+    )
+
+
+def decision_info(d: Decision) -> DecisionInfo:
+    assert d.id is not None
+    return DecisionInfo(
+        id=d.id,
+        time=d.time,
+        zone=d.zone,
+        mode=d.mode,
+        action=d.action,
+        planned_start=d.planned_start,
+        duration_min=d.duration_min,
+        depth_mm=d.depth_mm,
+        reason=d.reason,
+        inputs=dict(d.inputs or {}),
+    )
+
+
+def alarm_info(e: Event) -> AlarmInfo:
+    assert e.id is not None
+    return AlarmInfo(
+        id=e.id,
+        time=e.time,
+        severity=e.severity,
+        code=e.code,
+        source=e.source,
+        message=e.message,
+        latched=e.latched,
+        acked_at=e.acked_at,
+        acked_by=e.acked_by,
+    )
+
+
+def water_balance_info(w: WaterBalanceDay) -> WaterBalanceInfo:
+    return WaterBalanceInfo(
+        zone=w.zone,
+        day=w.date,
+        et0_mm=w.et0_mm,
+        etc_mm=w.etc_mm,
+        eta_mm=w.eta_mm,
+        rain_mm=w.rain_mm,
+        irrigation_mm=w.irrigation_mm,
+        deep_percolation_mm=w.deep_percolation_mm,
+        dr_end_mm=w.dr_end_mm,
+        taw_mm=w.taw_mm,
+        raw_mm=w.raw_mm,
+        ks=w.ks,
+    )

@@ -1,0 +1,328 @@
+"""The central office database: upserts of pulled pages, cursors, zones, site status.
+
+Exactly once: a page of rows and the cursor that follows it are written in one
+transaction (:meth:`CentralDB.store_page`), and rows are upserted on
+``(site_id, source_id)``. A crash before the commit leaves the old cursor and none of the
+page; after it, both. Pulling the same page again changes nothing; re-pulled runs and
+events (their state changes on the box) replace the stored row.
+
+On PostgreSQL a page goes in with ``COPY`` into a temporary table and one
+``INSERT ... SELECT ... ON CONFLICT``: several times faster than row inserts, which
+matters for a first pull of hundreds of boxes. SQLite (an office laptop) uses
+``INSERT ... ON CONFLICT`` with executemany.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, Connection, Date, Engine, Table, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from controller.office.central.tables import (
+    CURSORS,
+    DATA_TABLES,
+    METADATA,
+    SITES,
+    ZONES,
+    data_columns,
+)
+from controller.office.export import FINAL_RUN_STATES
+from controller.store.engine import IMMEDIATE, make_engine
+from controller.store.types import UTCDateTime
+
+__all__ = ["BadRows", "CentralDB", "CentralError", "ZoneArea", "office_url"]
+
+
+class CentralError(Exception):
+    """The central database failed (connection, disk, constraint)."""
+
+
+class BadRows(ValueError):
+    """Rows from a box that cannot be stored (wrong shape or type); names site and table."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneArea:
+    site_id: str
+    zone: str
+    label: str
+    area_m2: float
+    crop: str
+
+
+def office_url(target: str) -> str:
+    """A database URL from ``--db``: a URL as given, a plain path as an SQLite file."""
+    return target if "://" in target else f"sqlite:///{target}"
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"time {value!r} has no UTC offset")
+    return parsed
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _parsers(table: Table) -> dict[str, Callable[[Any], Any]]:
+    out: dict[str, Callable[[Any], Any]] = {}
+    for name in data_columns(table):
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            out[name] = _parse_time
+        elif isinstance(kind, Date):
+            out[name] = _parse_date
+        else:
+            out[name] = _identity
+    return out
+
+
+class CentralDB:
+    """One central database (SQLite path or SQLAlchemy URL); tables made on opening."""
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+        self.url = url
+        self._engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
+        self._writer = self._engine.execution_options(**{IMMEDIATE: True})
+        self._parsers = {name: _parsers(t) for name, t in DATA_TABLES.items()}
+        try:
+            with self._write() as conn:
+                METADATA.create_all(conn)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> CentralDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise CentralError(f"write to {self._where()} failed: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise CentralError(f"read from {self._where()} failed: {exc}") from exc
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        """A read connection (reports query through it)."""
+        return self._read()
+
+    def _where(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    # -- cursors ------------------------------------------------------------------
+
+    def cursors(self, site_id: str) -> dict[str, int]:
+        """``{table: last id stored}`` of a site (tables never pulled are absent)."""
+        query = select(CURSORS.c.table_name, CURSORS.c.last_id).where(CURSORS.c.site_id == site_id)
+        with self._read() as conn:
+            return {str(t): int(i) for t, i in conn.execute(query)}
+
+    def _set_cursor(self, conn: Connection, site_id: str, table: str, last_id: int) -> None:
+        values = {
+            "site_id": site_id,
+            "table_name": table,
+            "last_id": last_id,
+            "updated_at": dt.datetime.now(dt.UTC),
+        }
+        stmt = self._insert(CURSORS).values(values)
+        # A cursor never moves back: an older page replayed after a newer one changes nothing.
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["site_id", "table_name"],
+                set_={
+                    "last_id": func.max(CURSORS.c.last_id, stmt.excluded.last_id)
+                    if self.dialect == "sqlite"
+                    else func.greatest(CURSORS.c.last_id, stmt.excluded.last_id),
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )
+
+    def _insert(self, table: Table) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # -- rows ---------------------------------------------------------------------
+
+    def store_page(
+        self, site_id: str, table: str, rows: Sequence[Mapping[str, Any]], last_id: int | None
+    ) -> int:
+        """Upsert rows of one site and table; advance the cursor to ``last_id`` (if given)
+        in the same transaction. Returns the number of rows. :class:`BadRows` on bad data."""
+        target = DATA_TABLES[table]
+        values = self._values(site_id, table, rows)
+        with self._write() as conn:
+            if values:
+                if self.dialect == "postgresql":
+                    self._copy_upsert(conn, target, values)
+                else:
+                    self._upsert(conn, target, values)
+            if last_id is not None:
+                self._set_cursor(conn, site_id, table, last_id)
+        return len(values)
+
+    def _values(
+        self, site_id: str, table: str, rows: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        parsers = self._parsers[table]
+        out: list[dict[str, Any]] = []
+        for n, row in enumerate(rows):
+            try:
+                source_id = row["id"]
+                if not isinstance(source_id, int) or isinstance(source_id, bool):
+                    raise TypeError(f"id {source_id!r} is not an integer")
+                value = {"site_id": site_id, "source_id": source_id}
+                for name, parse in parsers.items():
+                    if name != "source_id":
+                        value[name] = parse(row.get(name))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise BadRows(f"{site_id} {table} row {n + 1}: {exc}") from exc
+            out.append(value)
+        return out
+
+    def _upsert(self, conn: Connection, target: Table, values: list[dict[str, Any]]) -> None:
+        stmt = self._insert(target)
+        keep = [c for c in data_columns(target) if c != "source_id"]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["site_id", "source_id"],
+            set_={c: stmt.excluded[c] for c in keep},
+        )
+        conn.execute(stmt, values)
+
+    def _copy_upsert(self, conn: Connection, target: Table, values: list[dict[str, Any]]) -> None:
+        """PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT."""
+        columns = ["site_id", *data_columns(target)]
+        temp = f"_pull_{target.name}"
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        # JSON goes as text; the server parses it for the json column.
+        json_at = [i for i, c in enumerate(columns) if isinstance(target.c[c].type, JSON)]
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        try:
+            cur.execute(
+                f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" ON COMMIT DELETE ROWS AS '
+                f'SELECT {quoted} FROM "{target.name}" WITH NO DATA'
+            )
+            with cur.copy(f'COPY "{temp}" ({quoted}) FROM STDIN') as copy:
+                for value in values:
+                    row = [value[c] for c in columns]
+                    for i in json_at:
+                        row[i] = None if row[i] is None else json.dumps(row[i])
+                    copy.write_row(row)
+            updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns[2:])
+            cur.execute(
+                f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM "{temp}" '
+                f"ON CONFLICT (site_id, source_id) DO UPDATE SET {updates}"
+            )
+        finally:
+            cur.close()
+
+    def open_ids(self, site_id: str, table: str) -> list[int]:
+        """Box ids of stored rows that may still change: runs not final, latched unacked events."""
+        t = DATA_TABLES[table]
+        cond: ColumnElement[bool]
+        if table == "runs":
+            cond = t.c.state.not_in(sorted(FINAL_RUN_STATES))
+        elif table == "events":
+            cond = and_(t.c.latched.is_(True), t.c.acked_at.is_(None))
+        else:
+            return []
+        query = select(t.c.source_id).where(t.c.site_id == site_id, cond).order_by(t.c.source_id)
+        with self._read() as conn:
+            return [int(i) for (i,) in conn.execute(query)]
+
+    def row_count(self, site_id: str, table: str) -> int:
+        t = DATA_TABLES[table]
+        with self._read() as conn:
+            return int(
+                conn.execute(select(func.count()).where(t.c.site_id == site_id)).scalar_one()
+            )
+
+    # -- sites and zones ----------------------------------------------------------
+
+    def store_zones(self, site_id: str, zones: Sequence[ZoneArea]) -> None:
+        if not zones:
+            return
+        stmt = self._insert(ZONES)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["site_id", "zone"],
+            set_={c: stmt.excluded[c] for c in ("label", "area_m2", "crop")},
+        )
+        rows = [
+            {
+                "site_id": site_id,
+                "zone": z.zone,
+                "label": z.label,
+                "area_m2": z.area_m2,
+                "crop": z.crop,
+            }
+            for z in zones
+        ]
+        with self._write() as conn:
+            conn.execute(stmt, rows)
+
+    def zones(self, sites: Sequence[str] | None = None) -> list[ZoneArea]:
+        query = select(ZONES).order_by(ZONES.c.site_id, ZONES.c.zone)
+        if sites is not None:
+            query = query.where(ZONES.c.site_id.in_(list(sites)))
+        with self._read() as conn:
+            return [
+                ZoneArea(r.site_id, r.zone, r.label, float(r.area_m2), r.crop)
+                for r in conn.execute(query)
+            ]
+
+    def record_pull(self, site_id: str, base_url: str, error: str = "") -> None:
+        """Note a site's pull: when, and the error if it failed ("" when it went well)."""
+        now = dt.datetime.now(dt.UTC)
+        stmt = self._insert(SITES).values(
+            site_id=site_id,
+            base_url=base_url,
+            last_pull_at=now,
+            last_ok_at=None if error else now,
+            last_error=error,
+        )
+        set_: dict[str, Any] = {
+            "base_url": stmt.excluded.base_url,
+            "last_pull_at": stmt.excluded.last_pull_at,
+            "last_error": stmt.excluded.last_error,
+        }
+        if not error:
+            set_["last_ok_at"] = stmt.excluded.last_ok_at
+        with self._write() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["site_id"], set_=set_))

@@ -1,0 +1,104 @@
+"""Reports from the central office database: many sites, the same accounting.
+
+Reads the pulled ``water_balance`` (latest revision of each site, zone and date), ``runs``
+(started ones) and ``site_zones`` (areas) and hands them to
+:func:`controller.office.report.build_report`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+
+from controller.agronomy.savings import BaselinePractice
+from controller.office.central import DATA_TABLES, CentralDB
+from controller.office.report import (
+    DEFAULT_PRACTICE,
+    BalanceDay,
+    Report,
+    ReportZone,
+    RunWater,
+    balance_day,
+    build_report,
+)
+
+__all__ = ["from_central"]
+
+
+def _balance(
+    db: CentralDB, sites: Sequence[str], start: dt.date | None, end: dt.date | None
+) -> dict[tuple[str, str], list[BalanceDay]]:
+    wb = DATA_TABLES["water_balance"]
+    latest = (
+        select(wb.c.site_id, wb.c.zone, wb.c.date, func.max(wb.c.revision).label("rev"))
+        .where(wb.c.site_id.in_(list(sites)))
+        .group_by(wb.c.site_id, wb.c.zone, wb.c.date)
+    )
+    if start is not None:
+        latest = latest.where(wb.c.date >= start)
+    if end is not None:
+        latest = latest.where(wb.c.date <= end)
+    sub = latest.subquery()
+    query = select(wb).join(
+        sub,
+        and_(
+            wb.c.site_id == sub.c.site_id,
+            wb.c.zone == sub.c.zone,
+            wb.c.date == sub.c.date,
+            wb.c.revision == sub.c.rev,
+        ),
+    )
+    out: dict[tuple[str, str], list[BalanceDay]] = {}
+    with db.connect() as conn:
+        for row in conn.execute(query):
+            out.setdefault((row.site_id, row.zone), []).append(balance_day(row))
+    return out
+
+
+def _runs(
+    db: CentralDB, sites: Sequence[str], start: dt.date, end: dt.date
+) -> dict[tuple[str, str], list[RunWater]]:
+    runs = DATA_TABLES["runs"]
+    # A day wider each side in UTC; zone_report keeps the runs of the local dates asked.
+    since = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    until = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    query = select(
+        runs.c.site_id, runs.c.zone, runs.c.started_at, runs.c.applied_m3, runs.c.fertilizer
+    ).where(
+        runs.c.site_id.in_(list(sites)),
+        runs.c.started_at.is_not(None),
+        runs.c.started_at >= since,
+        runs.c.started_at < until,
+    )
+    out: dict[tuple[str, str], list[RunWater]] = {}
+    with db.connect() as conn:
+        for row in conn.execute(query):
+            out.setdefault((row.site_id, row.zone), []).append(
+                RunWater(row.started_at, float(row.applied_m3), dict(row.fertilizer or {}))
+            )
+    return out
+
+
+def from_central(
+    db: CentralDB,
+    start: dt.date | None,
+    end: dt.date | None,
+    tz: ZoneInfo,
+    *,
+    sites: Sequence[str] | None = None,
+    practice: BaselinePractice = DEFAULT_PRACTICE,
+) -> Report:
+    """The report of ``sites`` (default every site with zones); no range = the season."""
+    zones = [ReportZone(z.site_id, z.zone, z.label, z.area_m2, z.crop) for z in db.zones(sites)]
+    names = sorted({z.site_id for z in zones})
+    season = start is None and end is None
+    days = _balance(db, names, start, end)
+    dates = [d.date for rows in days.values() for d in rows]
+    today = dt.datetime.now(tz).date()
+    start = start or (min(dates) if dates else today)
+    end = end or (max(dates) if dates else today)
+    runs = _runs(db, names, start, end)
+    return build_report(zones, days, runs, start, end, tz, practice=practice, season=season)

@@ -1,0 +1,118 @@
+"""Every output of the site (valves, pump, dosing-pump power) as a renewed lease.
+
+An output is switched on with the relay module's own timer (``safety.lease_s``)
+and renewed every third of the lease while the daemon is healthy: if qanat,
+the Pi or the bus dies, the module opens the relay when the lease runs out
+and the water stops (DESIGN principle 1). Every switch is verified by
+read-back (:class:`drivers.errors.VerifyMismatch` otherwise).
+
+Roles: ``valve:<zone>``, ``pump``, ``master_valve``, ``backflush_valve``,
+``injector_power``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from controller.clock import Clock
+from controller.config.site import OutputRef, SiteConfig
+from controller.runtime.fieldio import FieldIO
+from drivers.errors import FieldIOError
+
+__all__ = ["OFF_ORDER", "OutputStatus", "Outputs"]
+
+log = logging.getLogger(__name__)
+
+# When everything goes off, the pump stops first (no pressure against closing valves),
+# then the injector, then the master valve, then the zone valves.
+OFF_ORDER = ("pump", "injector_power", "master_valve", "backflush_valve")
+
+
+@dataclass(slots=True)
+class OutputStatus:
+    role: str
+    ref: OutputRef
+    wanted_on: bool = False
+    leased_at: float = 0.0  # clock.monotonic() of the last successful lease
+    on_since: float = 0.0  # clock.monotonic() when it last went from off to on
+    last_error: str = ""
+
+
+class Outputs:
+    """Switches and renews the site's leased outputs; thread-safe."""
+
+    def __init__(self, site: SiteConfig, fieldio: FieldIO, clock: Clock) -> None:
+        self.site = site
+        self.fieldio = fieldio
+        self.clock = clock
+        self.lease_s = site.safety.lease_s
+        self._lock = threading.RLock()
+        self.status = {role: OutputStatus(role, ref) for role, ref in site.output_roles().items()}
+
+    def roles(self) -> list[str]:
+        return list(self.status)
+
+    def is_on(self, role: str) -> bool:
+        return self.status[role].wanted_on
+
+    def on_roles(self) -> list[str]:
+        with self._lock:
+            return [r for r, s in self.status.items() if s.wanted_on]
+
+    def on(self, role: str) -> None:
+        """Switch ``role`` on for one lease and verify; raises a FieldIOError on failure."""
+        with self._lock:
+            st = self.status[role]
+            try:
+                self.fieldio.bus_of(st.ref.device).lease_output(
+                    st.ref.device, st.ref.point, self.lease_s
+                )
+            except FieldIOError as exc:
+                st.last_error = str(exc)
+                raise
+            if not st.wanted_on:
+                st.on_since = self.clock.monotonic()
+            st.wanted_on = True
+            st.leased_at = self.clock.monotonic()
+            st.last_error = ""
+
+    def off(self, role: str) -> None:
+        """Switch ``role`` off and verify (passes a backed-off device); raises on failure."""
+        with self._lock:
+            st = self.status[role]
+            st.wanted_on = False  # never renewed again, whatever the bus says
+            try:
+                self.fieldio.bus_of(st.ref.device).output_off(st.ref.device, st.ref.point)
+            except FieldIOError as exc:
+                st.last_error = str(exc)
+                raise
+            st.last_error = ""
+
+    def renew_due(self) -> dict[str, FieldIOError]:
+        """Renew every on-output whose lease is a third used; return the failures by role."""
+        failures: dict[str, FieldIOError] = {}
+        with self._lock:
+            now = self.clock.monotonic()
+            for role, st in self.status.items():
+                if st.wanted_on and now - st.leased_at >= self.lease_s / 3:
+                    try:
+                        self.on(role)
+                    except FieldIOError as exc:
+                        failures[role] = exc
+        return failures
+
+    def all_off(self) -> dict[str, FieldIOError]:
+        """Every output off, pump first; tries them all and returns the failures by role."""
+        failures: dict[str, FieldIOError] = {}
+        with self._lock:
+            order = [r for r in OFF_ORDER if r in self.status]
+            order += [r for r in self.status if r not in order]
+            for role in order:
+                try:
+                    self.off(role)
+                except FieldIOError as exc:
+                    log.error("could not switch %s (%s) off: %s", role, self.status[role].ref, exc)
+                    failures[role] = exc
+        return failures

@@ -1,0 +1,136 @@
+"""Polling: read a device through its bus owner, update the live state, queue the readings.
+
+Every reading reaches the live state (control and safety); the store gets
+those the telemetry filter keeps (changes, quality changes, a heartbeat).
+
+One call per device and poll interval (``poll_device``); the scheduler (or
+the season simulation's virtual clock) decides when. A device that stops
+answering is reported once as a ``device_offline`` warning event when its
+last good reading becomes older than ``safety.stale_after_s``, and once as
+``device_online`` when it answers again.
+
+A device that answers but whose point keeps reading implausibly (out of the
+profile's range, or undecodable: a drifting or broken probe, a sentinel) for
+``safety.stale_after_s`` raises a latched ``sensor_fault`` warning alarm for
+that point, once per episode; ``sensor_ok`` (info) when it reads well again.
+The flagged values were never used (only ``ok`` readings reach the models),
+so the alarm changes no decision: it tells the technician that a zone is
+running on its model alone. It never blocks water.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from controller.clock import Clock
+from controller.config.site import SiteConfig
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.live import LiveState
+from controller.runtime.telemetry import TelemetryFilter
+from controller.store import Severity, Store
+from drivers.reading import Quality, Reading
+
+__all__ = ["Poller"]
+
+log = logging.getLogger(__name__)
+
+_IMPLAUSIBLE = frozenset({Quality.OUT_OF_RANGE, Quality.UNDECODABLE})
+
+
+class Poller:
+    """Reads devices into the live state and the store; thread-safe per device."""
+
+    def __init__(
+        self, site: SiteConfig, fieldio: FieldIO, live: LiveState, store: Store, clock: Clock
+    ) -> None:
+        self.site = site
+        self.fieldio = fieldio
+        self.live = live
+        self.store = store
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.telemetry = TelemetryFilter(
+            site.profiles,
+            heartbeat_s=site.store.heartbeat_s,
+            deadband_pct=site.store.deadband_pct,
+        )
+        self._last_good: dict[str, datetime] = {}
+        self._offline: set[str] = set()
+        self._implausible_since: dict[str, datetime] = {}  # "device.point" -> first bad poll
+        self._sensor_faults: set[str] = set()  # "device.point" with an alarm raised
+
+    def poll_device(self, device: str) -> list[Reading]:
+        """One poll of ``device``: every point, flagged where bad; never raises for the device."""
+        readings, _ = self.fieldio.bus_of(device).read_points(device)
+        self.live.update(readings)
+        self.store.add_readings(self.telemetry.select(readings))
+        self._track(device, readings)
+        return readings
+
+    def poll_all(self) -> None:
+        """Every device once, buses in parallel (used at start so state is known at once)."""
+        for poll in self.fieldio.poll():
+            self.live.update(poll.readings)
+            self.store.add_readings(self.telemetry.select(poll.readings))
+            self._track(poll.device, poll.readings)
+
+    def _track(self, device: str, readings: list[Reading]) -> None:
+        now = self.clock.now()
+        answered = any(r.ok for r in readings)
+        with self._lock:
+            self._track_points(device, readings, now)
+            if answered:
+                self._last_good[device] = now
+                if device in self._offline:
+                    self._offline.discard(device)
+                    self.store.raise_event(
+                        Severity.INFO, "device_online", device, f"{device} answers again"
+                    )
+                return
+            since = self._last_good.setdefault(device, now)
+            age_s = (now - since).total_seconds()
+            if device not in self._offline and age_s >= self.site.safety.stale_after_s:
+                self._offline.add(device)
+                detail = readings[0].detail if readings else ""
+                self.store.raise_event(
+                    Severity.WARNING,
+                    "device_offline",
+                    device,
+                    f"{device}: no good reading for {age_s:.0f} s ({detail})",
+                )
+
+    def _track_points(self, device: str, readings: list[Reading], now: datetime) -> None:
+        limit_s = self.site.safety.stale_after_s
+        for r in readings:
+            key = f"{device}.{r.point}"
+            if r.quality in _IMPLAUSIBLE:
+                since = self._implausible_since.setdefault(key, now)
+                age_s = (now - since).total_seconds()
+                if key not in self._sensor_faults and age_s >= limit_s:
+                    self._sensor_faults.add(key)
+                    self.store.raise_event(
+                        Severity.WARNING, "sensor_fault", key,
+                        f"{key}: {r.quality.value.replace('_', ' ')} for {age_s:.0f} s "
+                        f"({r.detail or r.decoded}); not used: the zone or rule that needs it "
+                        "runs without it until it reads well again",
+                        latched=True,
+                    )  # fmt: skip
+            elif r.ok:
+                self._implausible_since.pop(key, None)
+                if key in self._sensor_faults:
+                    self._sensor_faults.discard(key)
+                    self.store.raise_event(
+                        Severity.INFO, "sensor_ok", key, f"{key} reads plausibly again"
+                    )
+            # a poll the device did not answer says nothing about the sensor itself
+
+    def sensor_faults(self) -> set[str]:
+        """``device.point`` keys whose ``sensor_fault`` alarm is raised and not cleared."""
+        with self._lock:
+            return set(self._sensor_faults)
+
+    def offline(self) -> set[str]:
+        with self._lock:
+            return set(self._offline)

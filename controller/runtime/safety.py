@@ -1,0 +1,563 @@
+"""The safety supervisor: watches readings and outputs every second and can close everything.
+
+It is separate from the planner and from the sequencer (DESIGN principle 2):
+it reads :class:`controller.runtime.live.LiveState` and the state of
+:class:`controller.runtime.outputs.Outputs`, never the sequencer's plans, and acts on
+the outputs directly. The daemon calls :meth:`Supervisor.check` once a second
+(after :meth:`controller.runtime.sequencer.Sequencer.tick`).
+
+Rules (limits from ``site.safety``); each is a small method returning a
+:class:`Trip` or ``None``:
+
+===================  ============================================================  ==========
+code                 condition                                                      action
+===================  ============================================================  ==========
+max_run              a zone valve on longer than min(zone, safety) max_run_min     all off
+pump_no_valve        pump on with no zone valve on for > PUMP_NO_VALVE_GRACE_S     all off
+dry_run              pump on and flow < no_flow_m3_h for > dry_run_delay_s         all off
+burst                flow > Σ nominal of open zones × burst_factor > burst_delay_s  all off
+flow_meter_stale     water running, no good flow reading within stale_after_s      all off
+output_fault         an output failed to switch or read back (VerifyMismatch, bus)  all off
+lease_renewal        a lease could not be renewed (reported by the sequencer)       all off
+pressure_high        line pressure > line_pressure_max_kpa after settling           all off
+pressure_low         line pressure < line_pressure_min_kpa after settling           alarm
+unscheduled_flow     pump and master off, flow > no_flow_m3_h for > delay           alarm
+inject_no_flow       injector powered without pump or flow for > grace              injection
+ec_high              EC > ec_max_ms_cm while injecting                              injection
+ph_out_of_band       pH outside [ph_min, ph_max] while injecting                    injection
+ec_meter_stale       EC (or pH) meter without a good reading while injecting       injection
+tank_low             a fertilizer tank below its low_level_m while injecting       injection
+===================  ============================================================  ==========
+
+"all off" aborts every active run (through the attached :class:`RunControl`)
+and switches every output off, pump first; "injection" cuts the dosing pump's
+power lease and writes its ``run`` register 0. Trips that stop water or
+injection are *latched* events: they stay open until acknowledged, and while
+one is open :meth:`Supervisor.may_start` refuses new runs (water-stopping
+trips) or new fertigation (injection trips).
+
+Burst uses a *learned* nominal flow per zone when there is one: an
+exponential average (``LEARN_ALPHA`` per second) of the flow measured while
+exactly that zone runs normally (pump on longer than ``SETTLE_S``, no rule
+pending). It is clamped to [0.5, 1.25] × the configured nominal, so a slowly
+growing leak cannot teach the supervisor to accept a burst, and used once
+``LEARN_MIN_SAMPLES`` samples were taken. At start it is seeded from the store:
+the mean flow (metered m³ over running hours) of the zone's last
+``SEED_RUNS`` completed runs of at least ``SEED_MIN_RUN_MIN`` that ran alone,
+clamped the same way; with none, the configured nominal applies until it is
+learned again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from controller.clock import Clock
+from controller.config.site import SiteConfig, ZoneConfig
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.live import LiveState
+from controller.runtime.outputs import Outputs
+from controller.store import Severity, Store
+from drivers.errors import FieldIOError
+
+__all__ = [
+    "INJECTION_STOP_CODES",
+    "WATER_STOP_CODES",
+    "RunControl",
+    "Supervisor",
+    "Trip",
+    "stop_injector",
+]
+
+log = logging.getLogger(__name__)
+
+SOURCE = "safety"
+PUMP_NO_VALVE_GRACE_S = 5.0
+INJECT_NO_FLOW_GRACE_S = 3.0
+SETTLE_S = 15.0  # pressure and flow settle after the pump starts
+SEED_RUNS = 5  # completed runs a restart learns each zone's flow from
+SEED_MIN_RUN_MIN = 20.0  # shorter runs are mostly the pipe filling
+SEED_LOOKBACK_DAYS = 60
+UNSCHEDULED_FLOW_DELAY_S = 30.0
+LEARN_ALPHA = 0.02
+LEARN_MIN_SAMPLES = 60
+LEARN_CLAMP = (0.5, 1.25)
+
+WATER_STOP_CODES = frozenset(
+    {
+        "max_run",
+        "pump_no_valve",
+        "dry_run",
+        "burst",
+        "flow_meter_stale",
+        "output_fault",
+        "lease_renewal",
+        "pressure_high",
+    }
+)
+INJECTION_STOP_CODES = frozenset(
+    {"inject_no_flow", "ec_high", "ph_out_of_band", "ec_meter_stale", "tank_low"}
+)
+
+# Alarm-only rules whose event stays open until acknowledged (they do not block runs).
+LATCHED_ALARMS = frozenset({"unscheduled_flow"})
+
+Action = Literal["all_off", "injection", "alarm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """A rule fired: what to do and a message naming the values."""
+
+    code: str
+    action: Action
+    message: str
+
+
+class RunControl(Protocol):
+    """What the supervisor needs from the sequencer."""
+
+    def abort_all(self, reason: str) -> None:
+        """Finish every active run as aborted with ``reason`` (outputs are the supervisor's)."""
+        ...
+
+    def injection_stopped(self, reason: str) -> None:
+        """Injection was cut: do not inject again in the active runs."""
+        ...
+
+
+def stop_injector(site: SiteConfig, outputs: Outputs, fieldio: FieldIO) -> list[str]:
+    """Cut the dosing pump's power lease and write its ``run`` 0; return what failed."""
+    f = site.fertigation
+    failures: list[str] = []
+    if f is None:
+        return failures
+    try:
+        outputs.off("injector_power")
+    except FieldIOError as exc:
+        failures.append(f"injector_power: {exc}")
+    try:
+        fieldio.bus_of(f.injector).write_point(f.injector, "run", 0, force=True)
+    except FieldIOError as exc:
+        failures.append(f"{f.injector}.run: {exc}")
+    return failures
+
+
+class Supervisor:
+    """Evaluates the safety rules; construct once, :meth:`attach` the sequencer, ``check()``."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        outputs: Outputs,
+        live: LiveState,
+        store: Store,
+        fieldio: FieldIO,
+        clock: Clock,
+    ) -> None:
+        self.site = site
+        self.limits = site.safety
+        self.outputs = outputs
+        self.live = live
+        self.store = store
+        self.fieldio = fieldio
+        self.clock = clock
+        self._runs: RunControl | None = None
+        self._zones = {f"valve:{z.name}": z for z in site.zones}
+        self._on_since: dict[str, float] = {}  # role -> monotonic time it was first seen on
+        self._pending: dict[str, float] = {}  # rule -> monotonic time its condition began
+        self._raised: set[str] = set()  # alarm-only rules already reported this episode
+        self._seen_errors: dict[str, str] = {}  # role -> output error already tripped on
+        self._learned: dict[str, tuple[float, int]] = {}  # zone -> (average m3/h, samples)
+        self._now = clock.now()
+        self._mono = clock.monotonic()
+        try:
+            self._learned = learned_from_runs(site, store, self._now)
+        except Exception:  # a store problem must not stop the supervisor from starting
+            log.exception("supervisor: cannot seed the learned flows from stored runs")
+
+    def attach(self, runs: RunControl) -> None:
+        """The sequencer whose runs a trip aborts."""
+        self._runs = runs
+
+    # ------------------------------------------------------------ the gate
+
+    def may_start(self, zone: str, *, fertigation: bool = False) -> tuple[bool, str]:
+        """May a run (a fertigation run if ``fertigation``) start now? ``(False, why)`` if not."""
+        blocking = WATER_STOP_CODES | (INJECTION_STOP_CODES if fertigation else frozenset())
+        for event in self.store.open_alarms():
+            if event.source == SOURCE and event.code in blocking:
+                return False, f"open alarm #{event.id} {event.code}: {event.message}"
+        if zone not in {z.name for z in self.site.zones}:
+            return False, f"unknown zone {zone!r}"
+        return True, ""
+
+    def learned_nominal_m3_h(self, zone: str) -> float | None:
+        """The learned nominal flow of ``zone`` (m³/h), once learned; ``None`` before."""
+        avg, n = self._learned.get(zone, (0.0, 0))
+        return avg if n >= LEARN_MIN_SAMPLES else None
+
+    # ------------------------------------------------------------ the check
+
+    def check(self, now: datetime | None = None) -> list[Trip]:
+        """Evaluate every rule once; act on the trips; return them."""
+        self._now = now if now is not None else self.clock.now()
+        self._mono = self.clock.monotonic()
+        self._track_outputs()
+        trips = [
+            t
+            for t in (
+                self._output_fault(),
+                self._max_run(),
+                self._pump_no_valve(),
+                self._flow_meter_stale(),
+                self._dry_run(),
+                self._burst(),
+                self._pressure(),
+                self._unscheduled_flow(),
+                self._inject_no_flow(),
+                self._ec_high(),
+                self._ph(),
+                self._tank_low(),
+            )
+            if t is not None
+        ]
+        if not trips:
+            self._learn()
+        for trip in trips:
+            self._act(trip)
+        return trips
+
+    def trip(self, code: str, message: str, action: Action = "all_off") -> None:
+        """Act on a condition found elsewhere (e.g. a failed lease renewal in the sequencer)."""
+        self._act(Trip(code, action, message))
+
+    # ------------------------------------------------------------ state
+
+    def _track_outputs(self) -> None:
+        # The outputs record when each went from off to on; sampling once per check would
+        # miss an off-and-on-again between two checks (back-to-back runs of one zone) and
+        # count the second run from the start of the first.
+        on = set(self.outputs.on_roles())
+        for role in on:
+            self._on_since[role] = self.outputs.status[role].on_since
+        for role in list(self._on_since):
+            if role not in on:
+                del self._on_since[role]
+
+    def _open_zones(self) -> list[ZoneConfig]:
+        return [z for role, z in self._zones.items() if role in self._on_since]
+
+    def _on_for_s(self, role: str) -> float | None:
+        since = self._on_since.get(role)
+        return None if since is None else self._mono - since
+
+    def _pumping(self) -> bool:
+        return "pump" in self._on_since
+
+    def _injecting(self) -> bool:
+        return "injector_power" in self._on_since
+
+    def _held(self, rule: str, condition: bool) -> float | None:
+        """Seconds ``condition`` has held for ``rule`` (``None`` when it does not hold)."""
+        if not condition:
+            self._pending.pop(rule, None)
+            return None
+        since = self._pending.setdefault(rule, self._mono)
+        return self._mono - since
+
+    def _value(self, device: str, point: str) -> float | None:
+        """The latest good value no older than ``stale_after_s``; ``None`` if there is none."""
+        state = self.live.get(device, point)
+        if state is None or state.last_good is None:
+            return None
+        age_s = (self._now - state.last_good.time).total_seconds()
+        if age_s > self.limits.stale_after_s:
+            return None
+        return state.last_good.value
+
+    def _flow(self) -> float | None:
+        return self._value(self.site.head.flow_meter, "flow_rate")
+
+    def _nominal(self, zone: ZoneConfig) -> float:
+        return self.learned_nominal_m3_h(zone.name) or zone.nominal_flow_m3_h
+
+    # ------------------------------------------------------------ water rules
+
+    def _output_fault(self) -> Trip | None:
+        for role, st in self.outputs.status.items():
+            if not st.last_error:
+                self._seen_errors.pop(role, None)
+            elif self._seen_errors.get(role) != st.last_error:
+                self._seen_errors[role] = st.last_error
+                return Trip(
+                    "output_fault", "all_off", f"output {role} ({st.ref}) failed: {st.last_error}"
+                )
+        return None
+
+    def _max_run(self) -> Trip | None:
+        for role, zone in self._zones.items():
+            on_s = self._on_for_s(role)
+            limit_min = min(zone.max_run_min, self.limits.max_run_min)
+            if on_s is not None and on_s > limit_min * 60:
+                return Trip(
+                    "max_run",
+                    "all_off",
+                    f"max run time: zone {zone.name} valve on {on_s / 60:.1f} min "
+                    f"> {limit_min:g} min",
+                )
+        return None
+
+    def _pump_no_valve(self) -> Trip | None:
+        held = self._held("pump_no_valve", self._pumping() and not self._open_zones())
+        if held is not None and held > PUMP_NO_VALVE_GRACE_S:
+            return Trip(
+                "pump_no_valve",
+                "all_off",
+                f"pump on {held:.0f} s with no zone valve open (grace {PUMP_NO_VALVE_GRACE_S:g} s)",
+            )
+        return None
+
+    def _flow_meter_stale(self) -> Trip | None:
+        meter = self.site.head.flow_meter
+        flow = self._flow()
+        implausible = flow is not None and flow < -max(self.limits.no_flow_m3_h, 0.1)
+        if self._pumping() and (flow is None or implausible):
+            why = (
+                f"flow {flow:.1f} m3/h is negative"
+                if implausible
+                else (f"no good reading within {self.limits.stale_after_s:g} s")
+            )
+            return Trip("flow_meter_stale", "all_off", f"flow meter {meter}: {why} while pumping")
+        return None
+
+    def _dry_run(self) -> Trip | None:
+        flow = self._flow()
+        dry = self._pumping() and flow is not None and flow < self.limits.no_flow_m3_h
+        held = self._held("dry_run", dry)
+        if held is not None and held > self.limits.dry_run_delay_s:
+            return Trip(
+                "dry_run",
+                "all_off",
+                f"dry run: pump on {held:.0f} s with flow {flow:.1f} m3/h "
+                f"< {self.limits.no_flow_m3_h:g}",
+            )
+        return None
+
+    def _burst_limit(self) -> float:
+        return sum(self._nominal(z) for z in self._open_zones()) * self.limits.burst_factor
+
+    def _burst(self) -> Trip | None:
+        flow = self._flow()
+        zones = self._open_zones()
+        limit = self._burst_limit()
+        # A filter backflush lets water out through the flush valve for a minute: flow
+        # above the zones' nominal is then expected, not a burst.
+        backflushing = "backflush_valve" in self._on_since
+        high = (
+            self._pumping() and bool(zones) and not backflushing and flow is not None
+            and flow > limit
+        )  # fmt: skip
+        held = self._held("burst", high)
+        if held is not None and held > self.limits.burst_delay_s:
+            names = ",".join(z.name for z in zones)
+            return Trip(
+                "burst",
+                "all_off",
+                f"burst: flow {flow:.1f} m3/h > {limit:.1f} (nominal of {names} × "
+                f"{self.limits.burst_factor:g}) for {held:.0f} s",
+            )
+        return None
+
+    def _pressure(self) -> Trip | None:
+        sensor = self.site.head.pressure
+        pump_s = self._on_for_s("pump")
+        if sensor is None or pump_s is None or pump_s < SETTLE_S:
+            self._raised.discard("pressure_low")
+            return None
+        kpa = self._value(sensor, "line_pressure")
+        if kpa is None:
+            return None
+        lo, hi = self.limits.line_pressure_min_kpa, self.limits.line_pressure_max_kpa
+        if kpa > hi:
+            return Trip("pressure_high", "all_off", f"line pressure {kpa:.0f} kPa > {hi:g} kPa")
+        if kpa < lo and "backflush_valve" not in self._on_since:  # flushing drops pressure
+            return self._once(
+                "pressure_low", f"line pressure {kpa:.0f} kPa < {lo:g} kPa while pumping"
+            )
+        self._raised.discard("pressure_low")
+        return None
+
+    def _unscheduled_flow(self) -> Trip | None:
+        flow = self._flow()
+        closed = not self._pumping() and "master_valve" not in self._on_since
+        flowing = closed and flow is not None and flow > self.limits.no_flow_m3_h
+        held = self._held("unscheduled_flow", flowing)
+        if held is None:
+            self._raised.discard("unscheduled_flow")
+            return None
+        if held > UNSCHEDULED_FLOW_DELAY_S:
+            return self._once(
+                "unscheduled_flow",
+                f"unscheduled flow: {flow:.1f} m3/h > {self.limits.no_flow_m3_h:g} for "
+                f"{held:.0f} s with pump and master valve off",
+            )
+        return None
+
+    def _once(self, code: str, message: str) -> Trip | None:
+        if code in self._raised:
+            return None
+        self._raised.add(code)
+        return Trip(code, "alarm", message)
+
+    # ------------------------------------------------------------ injection rules
+
+    def _inject_no_flow(self) -> Trip | None:
+        flow = self._flow()
+        no_flow = self._injecting() and (
+            not self._pumping() or flow is None or flow < self.limits.no_flow_m3_h
+        )
+        held = self._held("inject_no_flow", no_flow)
+        if held is not None and held > INJECT_NO_FLOW_GRACE_S:
+            shown = "unknown" if flow is None else f"{flow:.1f} m3/h"
+            pump = "on" if self._pumping() else "off"
+            return Trip(
+                "inject_no_flow",
+                "injection",
+                f"injection without water flow: injector powered {held:.0f} s, pump {pump}, "
+                f"flow {shown} < {self.limits.no_flow_m3_h:g}",
+            )
+        return None
+
+    def _ec_high(self) -> Trip | None:
+        f = self.site.fertigation
+        if f is None or not self._injecting():
+            return None
+        ec = self._value(f.ec_meter, "ec")
+        if ec is None:
+            return Trip(
+                "ec_meter_stale",
+                "injection",
+                f"EC meter {f.ec_meter}: no good reading within "
+                f"{self.limits.stale_after_s:g} s while injecting",
+            )
+        if ec > self.limits.ec_max_ms_cm:
+            return Trip(
+                "ec_high",
+                "injection",
+                f"EC {ec:.2f} mS/cm > {self.limits.ec_max_ms_cm:g} while injecting",
+            )
+        return None
+
+    def _ph(self) -> Trip | None:
+        f = self.site.fertigation
+        if f is None or f.ph_meter is None or not self._injecting():
+            return None
+        ph = self._value(f.ph_meter, "ph")
+        if ph is None:
+            return Trip(
+                "ec_meter_stale",
+                "injection",
+                f"pH meter {f.ph_meter}: no good reading within "
+                f"{self.limits.stale_after_s:g} s while injecting",
+            )
+        lo, hi = self.limits.ph_min, self.limits.ph_max
+        if not lo <= ph <= hi:
+            return Trip(
+                "ph_out_of_band",
+                "injection",
+                f"pH {ph:.2f} outside [{lo:g}, {hi:g}] while injecting",
+            )
+        return None
+
+    def _tank_low(self) -> Trip | None:
+        f = self.site.fertigation
+        if f is None or not self._injecting():
+            return None
+        for tank in f.tanks:
+            level = self._value(tank.level, "level")
+            if level is not None and level < tank.low_level_m:
+                return Trip(
+                    "tank_low",
+                    "injection",
+                    f"tank {tank.name} level {level:.2f} m < {tank.low_level_m:g} m "
+                    "while injecting",
+                )
+        return None
+
+    # ------------------------------------------------------------ learning
+
+    def _learn(self) -> None:
+        zones = self._open_zones()
+        pump_s = self._on_for_s("pump")
+        flow = self._flow()
+        if len(zones) != 1 or pump_s is None or pump_s < SETTLE_S or flow is None:
+            return
+        if self._pending or flow < self.limits.no_flow_m3_h:
+            return
+        if "backflush_valve" in self._on_since:
+            return  # flush water passes the meter: learning it would mask a burst later
+        zone = zones[0]
+        lo, hi = (k * zone.nominal_flow_m3_h for k in LEARN_CLAMP)
+        avg, n = self._learned.get(zone.name, (zone.nominal_flow_m3_h, 0))
+        avg += LEARN_ALPHA * (flow - avg)
+        self._learned[zone.name] = (min(hi, max(lo, avg)), n + 1)
+
+    # ------------------------------------------------------------ acting
+
+    def _act(self, trip: Trip) -> None:
+        log.error("safety trip %s: %s", trip.code, trip.message)
+        failures: list[str] = []
+        if trip.action == "all_off":
+            if self._runs is not None:
+                self._runs.abort_all(f"safety {trip.code}: {trip.message}")
+            failures += stop_injector(self.site, self.outputs, self.fieldio)
+            failures += [f"{role}: {exc}" for role, exc in self.outputs.all_off().items()]
+            self._pending.clear()
+        elif trip.action == "injection":
+            if self._runs is not None:
+                self._runs.injection_stopped(f"safety {trip.code}: {trip.message}")
+            failures += stop_injector(self.site, self.outputs, self.fieldio)
+            self._pending.pop("inject_no_flow", None)
+        message = trip.message
+        if failures:
+            message += "; could not switch off: " + "; ".join(failures)
+        latched = trip.action != "alarm" or trip.code in LATCHED_ALARMS
+        severity = Severity.ALARM if latched else Severity.WARNING
+        if failures:
+            severity = Severity.CRITICAL
+        self.store.raise_event(severity, trip.code, SOURCE, message, latched=latched)
+        self._track_outputs()
+
+
+def learned_from_runs(
+    site: SiteConfig, store: Store, now: datetime
+) -> dict[str, tuple[float, int]]:
+    """Each zone's flow (m³/h) from its last completed runs that ran alone (module docstring),
+    as ``(average, LEARN_MIN_SAMPLES)``; zones without such runs are left out."""
+    runs = [
+        r for r in store.runs(start=now - timedelta(days=SEED_LOOKBACK_DAYS))
+        if r.state == "done" and r.started_at is not None and r.ended_at is not None
+    ]  # fmt: skip
+    out: dict[str, tuple[float, int]] = {}
+    for zone in site.zones:
+        flows = []
+        for r in reversed([r for r in runs if r.zone == zone.name]):
+            assert r.started_at is not None and r.ended_at is not None
+            hours = (r.ended_at - r.started_at).total_seconds() / 3600
+            alone = not any(
+                o.zone != r.zone and o.started_at < r.ended_at and r.started_at < o.ended_at  # type: ignore[operator]
+                for o in runs
+            )  # fmt: skip
+            if hours * 60 >= SEED_MIN_RUN_MIN and alone and r.applied_m3 > 0:
+                flows.append(r.applied_m3 / hours)
+            if len(flows) == SEED_RUNS:
+                break
+        if flows:
+            lo, hi = (k * zone.nominal_flow_m3_h for k in LEARN_CLAMP)
+            avg = sum(flows) / len(flows)
+            out[zone.name] = (min(hi, max(lo, avg)), LEARN_MIN_SAMPLES)
+    return out

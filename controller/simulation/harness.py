@@ -1,0 +1,168 @@
+"""A site's simulated field: the site config translated into ``drivers.sim`` objects.
+
+One :class:`drivers.sim.SimServer` per configured bus (same kind, host and
+port, so the daemon and ``qanat poll`` reach them unchanged), one
+:class:`drivers.sim.VirtualDevice` per device, a control channel for fault
+injection, and a :class:`drivers.sim.SimField` that moves the values.
+
+For the season simulation: ``clock`` (a monotonic seconds function, e.g. a
+:class:`controller.clock.VirtualClock`'s) drives the relay leases of every
+device, ``any_port`` serves every bus on a free loopback port (read them with
+:meth:`Simulation.bus_port`), ``physics`` is the field's season truth, and
+``step_s=None`` leaves the stepping to the caller (no stepping thread).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from controller.config.site import OutputRef, SiteConfig
+from drivers.sim import (
+    ControlServer,
+    Endpoint,
+    FieldWiring,
+    Output,
+    SimField,
+    SimServer,
+    TankWiring,
+    VirtualDevice,
+    ZoneWiring,
+)
+from drivers.sim.field import SeasonTruth
+from drivers.transport import BusSettings
+
+__all__ = ["DEFAULT_CONTROL_PORT", "Simulation", "field_wiring"]
+
+DEFAULT_CONTROL_PORT = 5099
+
+
+def _output(ref: str | None) -> Output | None:
+    if not ref:
+        return None
+    o = OutputRef.parse(ref)
+    return Output(o.device, o.point)
+
+
+def field_wiring(site: SiteConfig, start_hour: float = 6.0) -> FieldWiring:
+    """The simulated field's wiring, read off the site configuration."""
+    zones = tuple(
+        ZoneWiring(
+            name=z.name,
+            valve=Output(OutputRef.parse(z.valve).device, OutputRef.parse(z.valve).point),
+            nominal_flow_m3h=z.nominal_flow_m3_h,
+            probes=tuple(p.device for p in z.probes),
+            flow_meter=z.flow_meter,
+            area_m2=z.area_m2_value,
+            probe_depths_m=tuple(p.depth_m for p in z.probes),
+        )
+        for z in site.zones
+    )
+    f = site.fertigation
+    return FieldWiring(
+        zones=zones,
+        pump=_output(site.head.pump),
+        master_valve=_output(site.head.master_valve),
+        flow_meter=site.head.flow_meter,
+        ec_meter=f.ec_meter if f else None,
+        ph_meter=f.ph_meter if f else None,
+        injector=f.injector if f else None,
+        weather_station=site.weather.station if site.weather else None,
+        pressure=site.head.pressure,
+        pressure_before_filter=site.head.pressure_before_filter,
+        backflush_valve=_output(site.head.backflush_valve),
+        tanks=tuple(TankWiring(t.level, area_m2=t.area_m2) for t in f.tanks) if f else (),
+        start_hour=start_hour,
+        water_ec_ms_cm=f.source_ec_ms_cm if f else 0.6,
+    )
+
+
+class Simulation:
+    """Every simulated device of a site, served; ``start()`` then ``stop()`` (or ``with``)."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        *,
+        control_port: int = DEFAULT_CONTROL_PORT,
+        seed: int = 0,
+        step_s: float | None = 1.0,
+        now: Callable[[], datetime] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        any_port: bool = False,
+        physics: SeasonTruth | None = None,
+    ) -> None:
+        self.site = site
+        self.devices = {
+            d.name: VirtualDevice(
+                d.name, d.unit, site.profiles[d.name], clock, seed=f"{seed}:{d.name}"
+            )
+            for d in site.devices
+        }
+        self.servers = [
+            SimServer(
+                Endpoint(
+                    b.kind,
+                    host=b.host or "127.0.0.1",
+                    port=0 if any_port and b.kind != "rtu" else b.port,
+                    serial_port=b.serial_port,
+                    baudrate=b.baudrate,
+                    parity=b.parity,
+                    stopbits=b.stopbits,
+                ),
+                [self.devices[d.name] for d in site.devices if d.bus == b.name],
+            )
+            for b in site.buses
+        ]
+        self.control = ControlServer(self.devices.values(), port=control_port)
+        local = (now or (lambda: datetime.now(site.site.tz)))()
+        self.field = SimField(
+            field_wiring(site, start_hour=local.hour + local.minute / 60),
+            self.devices,
+            seed=seed,
+            physics=physics,
+        )
+        self.step_s = step_s
+        self._stop = threading.Event()
+        self._stepper = threading.Thread(target=self._run_field, name="sim-field", daemon=True)
+
+    def _run_field(self) -> None:
+        step_s = self.step_s
+        assert step_s is not None
+        while not self._stop.wait(step_s):
+            self.field.step(step_s)
+
+    def bus_port(self, bus: str) -> int:
+        """The TCP port a bus is served on (its configured one unless ``any_port``)."""
+        for b, server in zip(self.site.buses, self.servers, strict=True):
+            if b.name == bus:
+                return server.port if server.port is not None else b.port
+        raise KeyError(f"no bus {bus!r} in the site")
+
+    def bus_settings(self, bus: str) -> BusSettings:
+        """A bus's settings pointing at where it is served."""
+        b = next(b for b in self.site.buses if b.name == bus)
+        return replace(b.settings(), port=self.bus_port(bus))
+
+    def start(self) -> Simulation:
+        for server in self.servers:
+            server.start()
+        self.control.start()
+        if self.step_s is not None:
+            self._stepper.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for server in self.servers:
+            server.stop()
+        self.control.stop()
+
+    def __enter__(self) -> Simulation:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
