@@ -60,17 +60,28 @@ def emit(name: str, **fields: Any) -> None:
 
 def fill(store: Store, rows: int) -> None:
     t0 = datetime(2026, 4, 20, tzinfo=UTC)
-    points = [("probe1", "moisture_20cm", "%"), ("meter1", "flow_rate", "m3/h"),
-              ("ws", "air_temp", "degC"), ("probe1", "moisture_40cm", "%")]  # fmt: skip
+    points = [
+        ("probe1", "moisture_20cm", "%"),
+        ("meter1", "flow_rate", "m3/h"),
+        ("ws", "air_temp", "degC"),
+        ("probe1", "moisture_40cm", "%"),
+    ]
     for start in range(0, rows, BATCH):
         batch = []
         for i in range(start, min(start + BATCH, rows)):
             device, point, unit = points[i % len(points)]
-            batch.append({
-                "time": t0 + timedelta(seconds=15 * i), "device": device, "point": point,
-                "value": 20.0 + (i % 977) / 97.0, "decoded": None, "unit": unit,
-                "quality": "ok", "detail": "",
-            })  # fmt: skip
+            batch.append(
+                {
+                    "time": t0 + timedelta(seconds=15 * i),
+                    "device": device,
+                    "point": point,
+                    "value": 20.0 + (i % 977) / 97.0,
+                    "decoded": None,
+                    "unit": unit,
+                    "quality": "ok",
+                    "detail": "",
+                }
+            )
         with store._write() as session:  # bulk, as the reading buffer writes
             session.execute(insert(ReadingRow), batch)
 
@@ -88,10 +99,17 @@ def export_in_process(store: Store, rows: int, encoder: str) -> None:
         count += chunk.count(b"\n")
     seconds = time.perf_counter() - t0
     assert count == rows, (count, rows)
-    emit(f"export_ndjson_{encoder}", rows=count, seconds=round(seconds, 2),
-         rows_per_s=round(count / seconds), mb=round(size / 2**20, 1),
-         rss_before_mb=round(before, 1), rss_after_mb=round(rss_mb(), 1),
-         peak_before_mb=round(peak_before, 1), peak_after_mb=round(peak_mb(), 1))  # fmt: skip
+    emit(
+        f"export_ndjson_{encoder}",
+        rows=count,
+        seconds=round(seconds, 2),
+        rows_per_s=round(count / seconds),
+        mb=round(size / 2**20, 1),
+        rss_before_mb=round(before, 1),
+        rss_after_mb=round(rss_mb(), 1),
+        peak_before_mb=round(peak_before, 1),
+        peak_after_mb=round(peak_mb(), 1),
+    )
 
 
 def export_over_http(base: str, token: str, rows: int) -> None:
@@ -115,8 +133,13 @@ def pull_into_postgresql(base: str, token: str, rows: int) -> None:
         seconds = time.perf_counter() - t0
         assert result.ok, result.error
         stored = db.row_count("bench-01", "readings")
-        emit("pull_postgresql", rows=stored, seconds=round(seconds, 2),
-             rows_per_s=round(stored / seconds), page_rows=20_000)  # fmt: skip
+        emit(
+            "pull_postgresql",
+            rows=stored,
+            seconds=round(seconds, 2),
+            rows_per_s=round(stored / seconds),
+            page_rows=20_000,
+        )
         assert stored == rows
 
 

@@ -59,8 +59,9 @@ def site_text(poll_every_s: int | None) -> str:
     for port in (5020, 5021):
         text = re.sub(rf"^port = {port}$", f"port = {free_port()}", text, flags=re.M)
     if poll_every_s is not None:
-        text = re.sub(r"^poll_interval_s = \d+", f"poll_interval_s = {poll_every_s}", text,
-                      flags=re.M)  # fmt: skip
+        text = re.sub(
+            r"^poll_interval_s = \d+", f"poll_interval_s = {poll_every_s}", text, flags=re.M
+        )
     return text
 
 
@@ -102,16 +103,28 @@ class Phase:
         self.sock.bind(str(self.dir / "notify.sock"))
         self.sim = subprocess.Popen(
             [str(QANAT), "sim", "--config", str(self.site), "--control-port", str(free_port())],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1.0)  # the simulator binds its ports
         self.t0 = time.monotonic()
         self.daemon = subprocess.Popen(
-            [str(QANAT), "run", "--config", str(self.site), "--data-dir", str(self.data),
-             "--listen", f"127.0.0.1:{free_port()}"],
+            [
+                str(QANAT),
+                "run",
+                "--config",
+                str(self.site),
+                "--data-dir",
+                str(self.data),
+                "--listen",
+                f"127.0.0.1:{free_port()}",
+            ],
             env={**self.env, "NOTIFY_SOCKET": str(self.dir / "notify.sock")},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def wait_ready(self, timeout_s: float = 120) -> float:
         deadline = time.monotonic() + timeout_s
@@ -145,13 +158,15 @@ def measure_demo(work: Path, cache: Path, window_s: float) -> None:
         io1, size1, t1 = proc_io(phase.daemon.pid), dir_bytes(phase.data), time.monotonic()
         per_day = DAY_S / (t1 - t0)
         line(
-            measure="writes", site="demo (own poll rates)", window_s=round(t1 - t0, 1),
+            measure="writes",
+            site="demo (own poll rates)",
+            window_s=round(t1 - t0, 1),
             write_bytes=io1["write_bytes"] - io0["write_bytes"],
             write_mib_per_day=round((io1["write_bytes"] - io0["write_bytes"]) * per_day / MIB, 1),
             data_dir_growth_mib_per_day=round((size1 - size0) * per_day / MIB, 1),
             wchar_mib_per_day=round((io1["wchar"] - io0["wchar"]) * per_day / MIB, 1),
             goal_mib_per_day=50,
-        )  # fmt: skip
+        )
         line(measure="rss", peak_mib=round(peak_rss_mib(phase.daemon.pid), 1), goal_mib=200)
     finally:
         phase.stop()
@@ -167,10 +182,15 @@ def measure_idle_cpu(work: Path, cache: Path, window_s: float) -> None:
         c1, t1 = cpu_s(phase.daemon.pid), time.monotonic()
         devices = phase.site.read_text().count("[[devices]]")
         line(
-            measure="cpu", devices=devices, poll_interval_s=10, window_s=round(t1 - t0, 1),
-            cpu_s=round(c1 - c0, 2), percent_of_one_core=round(100 * (c1 - c0) / (t1 - t0), 2),
-            peak_rss_mib=round(peak_rss_mib(phase.daemon.pid), 1), goal_percent=2,
-        )  # fmt: skip
+            measure="cpu",
+            devices=devices,
+            poll_interval_s=10,
+            window_s=round(t1 - t0, 1),
+            cpu_s=round(c1 - c0, 2),
+            percent_of_one_core=round(100 * (c1 - c0) / (t1 - t0), 2),
+            peak_rss_mib=round(peak_rss_mib(phase.daemon.pid), 1),
+            goal_percent=2,
+        )
     finally:
         phase.stop()
 
@@ -183,8 +203,12 @@ def main() -> None:
     try:
         cache = work / "numba-cache"
         t0 = time.monotonic()
-        subprocess.run([str(QANAT), "warmup"], env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [str(QANAT), "warmup"],
+            env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+            check=True,
+            capture_output=True,
+        )
         line(measure="warmup", seconds=round(time.monotonic() - t0, 1), numba_cache="cold")
         measure_demo(work, cache, args.window_s)
         measure_idle_cpu(work, cache, args.window_s)

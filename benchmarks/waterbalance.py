@@ -69,19 +69,34 @@ def qanat_inputs(n_zones: int) -> dict[str, Any]:
     weather = read_wth(DATA / "cotton2013.wth")
     keys = season_keys(FIRST, LAST)
     cotton = Crop(
-        key="cotton2013", name="cotton (Maricopa 2013)",
+        key="cotton2013",
+        name="cotton (Maricopa 2013)",
         stage_days=(int(par["Lini"]), int(par["Ldev"]), int(par["Lmid"]), int(par["Lend"])),
-        kc_ini=par["Kcmini"], kc_mid=par["Kcmmid"], kc_end=par["Kcmend"],
-        kcb_ini=par["Kcbini"], kcb_mid=par["Kcbmid"], kcb_end=par["Kcbend"],
-        height_initial_m=par["hini"], height_max_m=par["hmax"],
-        root_depth_min_m=par["Zrini"], root_depth_max_m=par["Zrmax"], p=par["pbase"])
-    soil = SoilProfile((Layer(0.0, par["Zrmax"], par["thetaFC"], par["thetaWP"]),),
-                       ze_m=par["Ze"], rew_mm=par["REW"])
+        kc_ini=par["Kcmini"],
+        kc_mid=par["Kcmmid"],
+        kc_end=par["Kcmend"],
+        kcb_ini=par["Kcbini"],
+        kcb_mid=par["Kcbmid"],
+        kcb_end=par["Kcbend"],
+        height_initial_m=par["hini"],
+        height_max_m=par["hmax"],
+        root_depth_min_m=par["Zrini"],
+        root_depth_max_m=par["Zrmax"],
+        p=par["pbase"],
+    )
+    soil = SoilProfile(
+        (Layer(0.0, par["Zrmax"], par["thetaFC"], par["thetaWP"]),),
+        ze_m=par["Ze"],
+        rew_mm=par["REW"],
+    )
     setup = ZoneSetup(soil)
     to_u2 = 4.87 / math.log(67.8 * weather.wind_height_m - 5.42)  # FAO-56 eq. 47
     series = WeatherSeries.build(
-        [[weather.et_ref[k] for k in keys]], [[weather.rain[k] for k in keys]],
-        [[weather.wind[k] * to_u2 for k in keys]], [[weather.rhmin[k] for k in keys]])
+        [[weather.et_ref[k] for k in keys]],
+        [[weather.rain[k] for k in keys]],
+        [[weather.wind[k] * to_u2 for k in keys]],
+        [[weather.rhmin[k] for k in keys]],
+    )
     schedules = [read_irr(DATA / f"cotton{t}2013.irr") for t in ("dry", "wet")]
     gross = np.array([[s[k][0] if k in s else 0.0 for k in keys] for s in schedules])
     fw = np.array([[s[k][1] if k in s else 1.0 for k in keys] for s in schedules])
@@ -89,8 +104,7 @@ def qanat_inputs(n_zones: int) -> dict[str, Any]:
     dr0 = 1000.0 * (par["thetaFC"] - par["theta0"]) * par["Zrini"]  # eq. 87
     state = ZoneState(dr_mm=dr0, de_mm=setup.tew_mm, fw=1.0, taw_mm=soil.taw_mm(par["Zrini"]))
     return {
-        "zones": ZoneTable.build([setup] * n_zones, np.zeros(n_zones, int),
-                                 np.zeros(n_zones, int)),
+        "zones": ZoneTable.build([setup] * n_zones, np.zeros(n_zones, int), np.zeros(n_zones, int)),
         "curves": CropCurves.from_crops([cotton], [0.0], len(keys)),
         "weather": series,
         "irrigation_gross_mm": np.ascontiguousarray(gross[pick]),
@@ -134,25 +148,47 @@ def main() -> None:
     buffers = run_season(**full)  # touch pages
     kernel_s = statistics.median(timings(lambda: run_season(**full, out=buffers), REPEATS))
     kernel_rate = ZONES * days / kernel_s
-    line(impl="qanat-kernel", zones=ZONES, days=days, seconds=round(kernel_s, 4),
-         zone_days_per_s=round(kernel_rate), threads=numba.get_num_threads(),
-         outputs="reused (out=)")
+    line(
+        impl="qanat-kernel",
+        zones=ZONES,
+        days=days,
+        seconds=round(kernel_s, 4),
+        zone_days_per_s=round(kernel_rate),
+        threads=numba.get_num_threads(),
+        outputs="reused (out=)",
+    )
     fresh_s = statistics.median(timings(lambda: run_season(**full), REPEATS))
-    line(impl="qanat-kernel", zones=ZONES, days=days, seconds=round(fresh_s, 4),
-         zone_days_per_s=round(ZONES * days / fresh_s), threads=numba.get_num_threads(),
-         outputs="allocated per call")
+    line(
+        impl="qanat-kernel",
+        zones=ZONES,
+        days=days,
+        seconds=round(fresh_s, 4),
+        zone_days_per_s=round(ZONES * days / fresh_s),
+        threads=numba.get_num_threads(),
+        outputs="allocated per call",
+    )
 
     small = qanat_inputs(REFERENCE_ZONES)
     reference_s = min(timings(lambda: run_season_reference(**small), 2))
     reference_rate = REFERENCE_ZONES * days / reference_s
-    line(impl="qanat-reference", zones=REFERENCE_ZONES, days=days,
-         seconds=round(reference_s, 4), zone_days_per_s=round(reference_rate))
+    line(
+        impl="qanat-reference",
+        zones=REFERENCE_ZONES,
+        days=days,
+        seconds=round(reference_s, 4),
+        zone_days_per_s=round(reference_rate),
+    )
 
     run_pyfao56, version = pyfao56_runner()
     pyfao56_s = min(timings(run_pyfao56, 2))
     pyfao56_rate = 2 * days / pyfao56_s
-    line(impl=f"pyfao56-{version}", zones=2, days=days, seconds=round(pyfao56_s, 4),
-         zone_days_per_s=round(pyfao56_rate, 1))
+    line(
+        impl=f"pyfao56-{version}",
+        zones=2,
+        days=days,
+        seconds=round(pyfao56_s, 4),
+        zone_days_per_s=round(pyfao56_rate, 1),
+    )
 
     line(ratio="qanat-kernel/pyfao56", value=round(kernel_rate / pyfao56_rate))
     line(ratio="qanat-kernel/qanat-reference", value=round(kernel_rate / reference_rate))

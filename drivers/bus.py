@@ -394,7 +394,14 @@ def _to_reading(
         )
     if (pt.min is not None and value < pt.min) or (pt.max is not None and value > pt.max):
         return Reading(
-            device, pt.name, None, pt.unit, Quality.OUT_OF_RANGE, t, decoded=value, raw=raw,
+            device,
+            pt.name,
+            None,
+            pt.unit,
+            Quality.OUT_OF_RANGE,
+            t,
+            decoded=value,
+            raw=raw,
             detail=f"{value:g} outside {pt.min}..{pt.max}",
-        )  # fmt: skip
+        )
     return Reading(device, pt.name, value, pt.unit, Quality.OK, t, decoded=value, raw=raw)

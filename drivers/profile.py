@@ -176,13 +176,33 @@ class Profile:
 
 
 _DEVICE_KEYS = {
-    "model", "kind", "manufacturer", "source", "baudrate", "parity", "stopbits",
-    "max_read_registers", "read_gap", "word_order", "description",
-}  # fmt: skip
+    "model",
+    "kind",
+    "manufacturer",
+    "source",
+    "baudrate",
+    "parity",
+    "stopbits",
+    "max_read_registers",
+    "read_gap",
+    "word_order",
+    "description",
+}
 _POINT_KEYS = {
-    "name", "table", "address", "type", "word_order", "scale", "offset", "unit", "min",
-    "max", "writable", "sentinels", "description",
-}  # fmt: skip
+    "name",
+    "table",
+    "address",
+    "type",
+    "word_order",
+    "scale",
+    "offset",
+    "unit",
+    "min",
+    "max",
+    "writable",
+    "sentinels",
+    "description",
+}
 _LEASE_KEYS = {"kind", "address_offset", "unit_s", "max_s"}
 
 
@@ -280,11 +300,20 @@ def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) ->
     ):
         return None
     return Point(
-        name=name, table=table, address=int(address), type=dtype, word_order=order,
-        scale=float(scale), offset=float(offset), unit=unit, min=lo, max=hi,
-        writable=writable, sentinels=tuple(sentinels),
+        name=name,
+        table=table,
+        address=int(address),
+        type=dtype,
+        word_order=order,
+        scale=float(scale),
+        offset=float(offset),
+        unit=unit,
+        min=lo,
+        max=hi,
+        writable=writable,
+        sentinels=tuple(sentinels),
         description=str(raw.get("description", "")),
-    )  # fmt: skip
+    )
 
 
 def _parse_lease(p: _Problems, raw: Any) -> Lease | None:
@@ -378,13 +407,21 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     _check_points(p, kind, points)
     p.raise_if_any()
     return Profile(
-        name=name, model=device["model"], kind=kind, manufacturer=device["manufacturer"],
-        source=device["source"], points=tuple(points), baudrate=int(baud or 9600),
-        parity=device.get("parity", "N"), stopbits=stopbits,
-        max_read_registers=int(max_read or 64), read_gap=int(read_gap or 0), lease=lease,
+        name=name,
+        model=device["model"],
+        kind=kind,
+        manufacturer=device["manufacturer"],
+        source=device["source"],
+        points=tuple(points),
+        baudrate=int(baud or 9600),
+        parity=device.get("parity", "N"),
+        stopbits=stopbits,
+        max_read_registers=int(max_read or 64),
+        read_gap=int(read_gap or 0),
+        lease=lease,
         description=str(device.get("description", "")),
         _by_name={pt.name: pt for pt in points},
-    )  # fmt: skip
+    )
 
 
 def load_profile(path: Path) -> Profile:

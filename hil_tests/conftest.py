@@ -26,8 +26,9 @@ MID_SEASON = dt.date(2026, 6, 10)  # jointing: the crop is up and the balance is
 @pytest.fixture
 def season(tmp_path: Path) -> Iterator[Season]:
     """The Zhangye scenario under the ET strategy from mid-June, daemon started."""
-    with Season(load_scenario("zhangye-seed-corn"), "et", seed=1, workdir=tmp_path,
-                start=MID_SEASON) as s:  # fmt: skip
+    with Season(
+        load_scenario("zhangye-seed-corn"), "et", seed=1, workdir=tmp_path, start=MID_SEASON
+    ) as s:
         yield s
 
 

@@ -35,8 +35,13 @@ DAY_S = 86400 + 15 * 60  # a day, and past the close of the day (00:10)
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Season]:
     """Mid-June, zones in manual (conventional strategy): only the runs a test starts."""
-    with Season(load_scenario("zhangye-seed-corn"), "conventional", seed=2, workdir=tmp_path,
-                start=MID_SEASON) as s:  # fmt: skip
+    with Season(
+        load_scenario("zhangye-seed-corn"),
+        "conventional",
+        seed=2,
+        workdir=tmp_path,
+        start=MID_SEASON,
+    ) as s:
         s.advance(30)
         yield s
 
@@ -84,7 +89,8 @@ def test_probe_drift_out_of_range_is_not_used_and_raises_an_alarm(rig: Season) -
     before = snapshot(store)
     # The whole probe drifts (moisture and temperature) until nothing it says is plausible.
     rig.sim.devices["probe1a"].inject(  # type: ignore[union-attr]
-        Fault(FaultKind.DRIFT, rate_per_s=0.1))
+        Fault(FaultKind.DRIFT, rate_per_s=0.1)
+    )
     rig.advance(2 * DAY_S)
     day = MID_SEASON + dt.timedelta(days=1)
     latest = [r for r in store.latest_readings("probe1a") if r.point == "moisture"]
@@ -104,7 +110,8 @@ def test_weather_station_garbage_falls_back_to_recent_et0(rig: Season) -> None:
     rig.advance(DAY_S)
     before = snapshot(store)
     rig.sim.devices["wx1"].inject(  # type: ignore[union-attr]
-        Fault(FaultKind.GARBAGE, values=(0x7FFF, 0xFFFF)))
+        Fault(FaultKind.GARBAGE, values=(0x7FFF, 0xFFFF))
+    )
     rig.advance(DAY_S)
     day = MID_SEASON + dt.timedelta(days=1)
     row = store.water_balance("z1", day, day)[-1]

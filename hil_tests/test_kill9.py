@@ -38,16 +38,18 @@ def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> float:
 def test_kill_9_mid_run(tmp_path: Path) -> None:
     text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
     assert "lease_s = 15 " in text
-    (tmp_path / "site.toml").write_text(text.replace("lease_s = 15 ", f"lease_s = {LEASE_S} "),
-                                        encoding="utf-8")  # fmt: skip
+    (tmp_path / "site.toml").write_text(
+        text.replace("lease_s = 15 ", f"lease_s = {LEASE_S} "), encoding="utf-8"
+    )
     site = load_site(tmp_path / "site.toml")
     data = tmp_path / "data"
     with Simulation(site, control_port=free_port(), step_s=0.5) as sim:
         relay = sim.devices["relay1"]
         child = subprocess.Popen(
             [sys.executable, "-m", "hil_tests.daemon_child", str(site.path), str(data), "z1", "10"],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert child.stdout is not None
             run_id = int(child.stdout.readline())
@@ -57,8 +59,11 @@ def test_kill_9_mid_run(tmp_path: Path) -> None:
                 before = snapshot(reader)
             os.kill(child.pid, signal.SIGKILL)
             child.wait(10)
-            closed_s = _wait(lambda: relay.get("ch1") == 0.0 and relay.get("ch8") == 0.0,
-                             LEASE_S + 2, "the relay lease to expire")  # fmt: skip
+            closed_s = _wait(
+                lambda: relay.get("ch1") == 0.0 and relay.get("ch8") == 0.0,
+                LEASE_S + 2,
+                "the relay lease to expire",
+            )
             assert closed_s <= LEASE_S + 2
         finally:
             if child.poll() is None:

@@ -103,15 +103,17 @@ def test_savings_ledger_of_the_daemon_matches_its_metered_water(
         # the whole conventional season: winter irrigation and the five border floods
         assert z.baseline_m3_per_mu == pytest.approx(report.baseline_m3_per_mu)
         assert z.saving_m3_per_mu == pytest.approx(
-            z.baseline_m3_per_mu - zone_report.applied_m3_per_mu)
+            z.baseline_m3_per_mu - zone_report.applied_m3_per_mu
+        )
 
 
 def test_conventional_flood_goes_onto_the_soil_and_counts_the_winter_irrigation(
     tmp_path: Path,
 ) -> None:
     sc = load_scenario("zhangye-seed-corn")
-    with Season(sc, "conventional", seed=1, days=3, start=dt.date(2026, 6, 19),
-                workdir=tmp_path) as season:  # fmt: skip
+    with Season(
+        sc, "conventional", seed=1, days=3, start=dt.date(2026, 6, 19), workdir=tmp_path
+    ) as season:
         report = season.run()
     depth_mm = sc.flood_m3_mu / M2_PER_MU * 1000.0
     for z in report.zones:

@@ -22,6 +22,7 @@ fi
 
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.venv/numba-cache}"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy
 if [ $# -gt 0 ]; then
     exec .venv/bin/python -m pytest "$@"

@@ -90,11 +90,24 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
     """
     port = free_port()
     proc = subprocess.Popen(
-        [str(ROOT / "scripts" / "demo.sh"), "--config", str(site.path),
-         "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}",
-         "--sim-control-port", str(free_port()), "--for", "20"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            str(ROOT / "scripts" / "demo.sh"),
+            "--config",
+            str(site.path),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--sim-control-port",
+            str(free_port()),
+            "--for",
+            "20",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert proc.stdout is not None
     lines: list[str] = []
     token = None

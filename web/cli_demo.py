@@ -28,9 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT")
     parser.add_argument(
-        "--sim-control-port", type=int, default=DEFAULT_CONTROL_PORT, metavar="PORT",
+        "--sim-control-port",
+        type=int,
+        default=DEFAULT_CONTROL_PORT,
+        metavar="PORT",
         help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT})",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--for", dest="for_s", type=float, metavar="S", help="stop by itself after S seconds"
     )
@@ -42,9 +45,15 @@ def run(args: argparse.Namespace) -> int:
         return 1
     data_dir = resolve_data_dir(args.data_dir)
     sim_cmd = [
-        sys.executable, "-m", "controller.cli", "sim", "--config", str(args.config),
-        "--control-port", str(args.sim_control_port),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "sim",
+        "--config",
+        str(args.config),
+        "--control-port",
+        str(args.sim_control_port),
+    ]
     sim = subprocess.Popen(sim_cmd)
     try:
         ready = subprocess.run([*sim_cmd, "--wait-ready", "20"], check=False)

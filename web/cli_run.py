@@ -17,16 +17,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
     )
     parser.add_argument(
-        "--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT",
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
         help=f"API address (default {DEFAULT_LISTEN}; exposing it on the LAN is a choice)",
-    )  # fmt: skip
+    )
     parser.add_argument("--tls-cert", type=Path, metavar="CERT.pem", help="serve HTTPS")
     parser.add_argument("--tls-key", type=Path, metavar="KEY.pem")
     parser.add_argument(
-        "--allowed-host", action="append", metavar="NAME",
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
         help="a name or address the box answers to (repeat; e.g. qanat.local, 192.168.1.20); "
         "when given, requests naming any other host are refused (DNS rebinding)",
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -81,15 +81,22 @@ def run_daemon(
         try:
             pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, secure_cookies=tls is not None)
             app = create_app(
-                DaemonService(daemon, data_dir=data_dir, site_file=site_file), store,
+                DaemonService(daemon, data_dir=data_dir, site_file=site_file),
+                store,
                 title=f"qanat {site.site.id}",
-                pages=pages, allowed_hosts=allowed_hosts,
-            )  # fmt: skip
+                pages=pages,
+                allowed_hosts=allowed_hosts,
+            )
             cert, key = tls if tls else (None, None)
             config = uvicorn.Config(
-                app, host=host, port=port, log_level="warning", access_log=False,
-                ssl_certfile=cert, ssl_keyfile=key,
-            )  # fmt: skip
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                ssl_certfile=cert,
+                ssl_keyfile=key,
+            )
             server = uvicorn.Server(config)
             scheme = "https" if tls else "http"
             announce = (
@@ -99,6 +106,7 @@ def run_daemon(
             threading.Thread(
                 target=_announce_when_listening, args=(server, announce, banner), daemon=True
             ).start()
+
             # uvicorn re-raises the signal that stopped it once it has restored the previous
             # handlers; with the default handler that would kill the process before the
             # daemon switches the outputs off. Ours asks the server to stop instead, which also
@@ -138,4 +146,3 @@ def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str)
         if server.should_exit:
             return
         threading.Event().wait(0.05)
-

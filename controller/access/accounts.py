@@ -131,8 +131,15 @@ class UserInfo:
     @classmethod
     def of(cls, row: User) -> UserInfo:
         assert row.id is not None
-        return cls(row.id, row.username, row.display_name, Role(row.role), row.locale,
-                   row.disabled_at is not None, row.created_at)  # fmt: skip
+        return cls(
+            row.id,
+            row.username,
+            row.display_name,
+            Role(row.role),
+            row.locale,
+            row.disabled_at is not None,
+            row.created_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +170,14 @@ class Accounts:
 
     # -- users ----------------------------------------------------------------------
     def create_user(
-        self, username: str, password: str, role: Role | str, *,
-        display_name: str = "", locale: str = "zh-CN",
-    ) -> UserInfo:  # fmt: skip
+        self,
+        username: str,
+        password: str,
+        role: Role | str,
+        *,
+        display_name: str = "",
+        locale: str = "zh-CN",
+    ) -> UserInfo:
         """Create a user; :class:`InvalidUser` or :class:`UserExists`."""
         _check_username(username)
         _check_password(password)
@@ -174,9 +186,13 @@ class Accounts:
         if self._row(username) is not None:
             raise UserExists(f"user {username!r} exists")
         row = User(
-            username=username, display_name=display_name, role=role.value, locale=locale,
-            password_hash=self.hasher.hash(password), created_at=self.clock.now(),
-        )  # fmt: skip
+            username=username,
+            display_name=display_name,
+            role=role.value,
+            locale=locale,
+            password_hash=self.hasher.hash(password),
+            created_at=self.clock.now(),
+        )
         with self.store.writing() as session:
             session.add(row)
         return UserInfo.of(row)
@@ -266,9 +282,12 @@ class Accounts:
         plaintext = new_token()
         now = self.clock.now()
         row = UserSession(
-            token_hash=hash_token(plaintext), user_id=user.id, created_at=now,
-            expires_at=now + ABSOLUTE, last_seen_at=now,
-        )  # fmt: skip
+            token_hash=hash_token(plaintext),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + ABSOLUTE,
+            last_seen_at=now,
+        )
         with self.store.writing() as session:
             session.add(row)
         assert row.id is not None
@@ -334,11 +353,14 @@ class Accounts:
         if row.role != Role.ADMIN.value or row.disabled_at is not None:
             return
         others = session.exec(
-            select(func.count()).select_from(User).where(
-                col(User.role) == Role.ADMIN.value, col(User.disabled_at).is_(None),
+            select(func.count())
+            .select_from(User)
+            .where(
+                col(User.role) == Role.ADMIN.value,
+                col(User.disabled_at).is_(None),
                 col(User.id) != row.id,
             )
-        ).one()  # fmt: skip
+        ).one()
         if not others:
             raise LastAdmin(
                 f"cannot {change}: {row.username!r} is the last enabled admin "
@@ -412,9 +434,13 @@ class LoginLimiter:
     """
 
     def __init__(
-        self, *, per_user: int = 5, per_address: int = 20, window_s: float = 300.0,
+        self,
+        *,
+        per_user: int = 5,
+        per_address: int = 20,
+        window_s: float = 300.0,
         now: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.per_user = per_user
         self.per_address = per_address
         self.window_s = window_s

@@ -91,21 +91,25 @@ def fertigation_runs(
             rain_mm = _rain_24h(site, store, now)
         if rain_mm >= site.policy.rain_skip_mm:
             store.record_decision(
-                zone.name, zone.mode, DecisionAction.DEFER,
+                zone.name,
+                zone.mode,
+                DecisionAction.DEFER,
                 f"{zone.name}: {event.describe()} waits: {rain_mm:.1f} mm rain in the last "
                 f"24 h ≥ {site.policy.rain_skip_mm:g} mm; open until {event.until}",
                 {"event": event.index, "rain_last_24h_mm": rain_mm},
-            )  # fmt: skip
+            )
             continue
         minutes, numbers = _length_min(site, store, zone, today)
         start = _first_fit(site, now, minutes, busy)
         if start is None:
             store.record_decision(
-                zone.name, zone.mode, DecisionAction.DEFER,
+                zone.name,
+                zone.mode,
+                DecisionAction.DEFER,
                 f"{zone.name}: {event.describe()} waits: no {minutes:.0f} min free in the "
                 f"allowed windows of the next 24 h; open until {event.until}",
                 {"event": event.index, **numbers},
-            )  # fmt: skip
+            )
             continue
         out.append(_record(site, store, zone, event, start, minutes, numbers))
         busy.append((start, start + dt.timedelta(minutes=minutes)))
@@ -139,14 +143,21 @@ def _length_min(
         refill_min = gross_mm * zone.area_m2_value / 1000.0 / zone.nominal_flow_m3_h * 60.0
     limit = min(zone.max_run_min, site.safety.max_run_min)
     minutes = min(max(least, refill_min), limit)
-    return minutes, {"dr_mm": dr_mm, "taw_mm": taw_mm, "fertigation_min": least,
-                     "refill_min": refill_min, "duration_min": minutes}  # fmt: skip
+    return minutes, {
+        "dr_mm": dr_mm,
+        "taw_mm": taw_mm,
+        "fertigation_min": least,
+        "refill_min": refill_min,
+        "duration_min": minutes,
+    }
 
 
 def _first_fit(
-    site: SiteConfig, now: dt.datetime, minutes: float,
+    site: SiteConfig,
+    now: dt.datetime,
+    minutes: float,
     busy: Sequence[tuple[dt.datetime, dt.datetime]],
-) -> dt.datetime | None:  # fmt: skip
+) -> dt.datetime | None:
     """The cheapest start (on a STEP_MIN boundary, from now; the earliest of equals) whose
     whole run is inside the windows and overlaps no planned run; None within the next 24 h."""
     tz = site.site.tz
@@ -177,14 +188,20 @@ def _first_fit(
 
 
 def _record(
-    site: SiteConfig, store: Store, zone: ZoneConfig, event: PlanEvent, start: dt.datetime,
-    minutes: float, numbers: dict[str, float],
-) -> PlannedRun:  # fmt: skip
+    site: SiteConfig,
+    store: Store,
+    zone: ZoneConfig,
+    event: PlanEvent,
+    start: dt.datetime,
+    minutes: float,
+    numbers: dict[str, float],
+) -> PlannedRun:
     depth_mm = minutes / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
     why = (
-        "the refill brought forward" if numbers["refill_min"] > numbers["fertigation_min"]
+        "the refill brought forward"
+        if numbers["refill_min"] > numbers["fertigation_min"]
         else "prewet + inject + flush"
-    )  # fmt: skip
+    )
     at = start.astimezone(site.site.tz).strftime("%Y-%m-%d %H:%M")
     sentence = (
         f"{zone.name}: {minutes:.0f} min, {depth_mm:.1f} mm at {at} to carry {event.describe()}: "
@@ -192,9 +209,14 @@ def _record(
         f"TAW {numbers['taw_mm']:.1f} mm)"
     )
     decision = store.record_decision(
-        zone.name, zone.mode, DecisionAction.IRRIGATE, sentence,
+        zone.name,
+        zone.mode,
+        DecisionAction.IRRIGATE,
+        sentence,
         {"event": event.index, "event_day": event.day.isoformat(), **numbers},
-        planned_start=start, duration_min=minutes, depth_mm=depth_mm,
-    )  # fmt: skip
+        planned_start=start,
+        duration_min=minutes,
+        depth_mm=depth_mm,
+    )
     assert decision.id is not None  # committed rows have ids
     return PlannedRun(zone.name, start, minutes, depth_mm, decision.id, RunSource.PLAN)

@@ -190,12 +190,18 @@ class Agronomy(Planning):
             )
         s = self.site.site
         result = et0_daily(
-            tmax=[w.tmax_c], tmin=[w.tmin_c], doy=[date.timetuple().tm_yday],
-            lat_deg=s.latitude_deg, elev_m=s.elevation_m,
-            rh_max=[nan_if_none(w.rh_max_pct)], rh_min=[nan_if_none(w.rh_min_pct)],
-            wind=[nan_if_none(w.wind_2m_m_s)], wind_height_m=WIND_HEIGHT_M,
+            tmax=[w.tmax_c],
+            tmin=[w.tmin_c],
+            doy=[date.timetuple().tm_yday],
+            lat_deg=s.latitude_deg,
+            elev_m=s.elevation_m,
+            rh_max=[nan_if_none(w.rh_max_pct)],
+            rh_min=[nan_if_none(w.rh_min_pct)],
+            wind=[nan_if_none(w.wind_2m_m_s)],
+            wind_height_m=WIND_HEIGHT_M,
             rs=[nan_if_none(w.rs_mj_m2)],
-            hargreaves_fallback=True, on_invalid="flag",
+            hargreaves_fallback=True,
+            on_invalid="flag",
         )
         problems = result.problems()
         if problems:
@@ -235,9 +241,7 @@ class Agronomy(Planning):
         except WeatherUnavailable as missing:
             values, source = self.recent_et0(date)
             mean = sum(values) / len(values)
-            return ET0Day(
-                date, mean, f"estimated: mean of {source} ({missing})", estimated=True
-            )
+            return ET0Day(date, mean, f"estimated: mean of {source} ({missing})", estimated=True)
 
     # -- water balance --------------------------------------------------------------------
 
@@ -258,7 +262,9 @@ class Agronomy(Planning):
         if prev.date != date - DAY:
             notes.add(f"continues from the balance of {prev.date}")
         return ZoneState(
-            dr_mm=min(prev.dr_end_mm, prev.taw_mm), de_mm=m.setup.tew_mm, fw=1.0,
+            dr_mm=min(prev.dr_end_mm, prev.taw_mm),
+            de_mm=m.setup.tew_mm,
+            fw=1.0,
             taw_mm=prev.taw_mm,
         )
 
@@ -270,8 +276,7 @@ class Agronomy(Planning):
         volume = 0.0
         for run in self.store.runs(zone.name, start - 3 * DAY, end):
             ended = run.ended_at
-            finished = (run.state in _FINAL_RUN_STATES and ended is not None
-                        and start <= ended < end)
+            finished = run.state in _FINAL_RUN_STATES and ended is not None and start <= ended < end
             if finished or (running and run.state == RunState.RUNNING.value):
                 volume += run.applied_m3
         return volume / zone.area_m2_value * 1000.0, volume
@@ -289,7 +294,12 @@ class Agronomy(Planning):
         return out
 
     def balance_day(
-        self, zone: ZoneConfig, date: dt.date, et0: ET0Day, *, until: dt.datetime | None = None,
+        self,
+        zone: ZoneConfig,
+        date: dt.date,
+        et0: ET0Day,
+        *,
+        until: dt.datetime | None = None,
         rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] | None = None,
     ) -> WaterBalanceDay:
         """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
@@ -309,42 +319,74 @@ class Agronomy(Planning):
             et0_mm *= fraction
             notes.add(f"{_PARTIAL} to {stop.astimezone(self.tz):%H:%M}: ET0 × {fraction:.2f}")
         state = self._state_before(zone, m, date, crop_step.root_depth_m, notes)
-        rain_mm = self._rain(start, stop, et0.weather if until is None else None, notes,
-                             {} if rain_memo is None else rain_memo)
+        rain_mm = self._rain(
+            start,
+            stop,
+            et0.weather if until is None else None,
+            notes,
+            {} if rain_memo is None else rain_memo,
+        )
         irr_mm, irr_m3 = self.irrigation_mm(zone, start, stop, running=until is not None)
         if irr_m3:
             notes.add(f"irrigation {irr_m3:.1f} m³ gross")
         w = et0.weather
-        step = advance(state, m.setup, crop_step, StepInputs(
-            et_ref_mm=et0_mm, rain_mm=rain_mm, irrigation_gross_mm=irr_mm,
-            u2_m_s=w.wind_2m_m_s if w and w.wind_2m_m_s is not None else 2.0,
-            rhmin_pct=w.rh_min_pct if w and w.rh_min_pct is not None else 45.0,
-            et_ref_day_mm=et0.et0_mm,
-        ))
+        step = advance(
+            state,
+            m.setup,
+            crop_step,
+            StepInputs(
+                et_ref_mm=et0_mm,
+                rain_mm=rain_mm,
+                irrigation_gross_mm=irr_mm,
+                u2_m_s=w.wind_2m_m_s if w and w.wind_2m_m_s is not None else 2.0,
+                rhmin_pct=w.rh_min_pct if w and w.rh_min_pct is not None else 45.0,
+                et_ref_day_mm=et0.et0_mm,
+            ),
+        )
         dr_end, correction = step.state.dr_mm, 0.0
         probes = self.probe_readings(zone, start, stop)
         if probes:
-            corrected, pc = assimilate(step.state, m.soil, crop_step.root_depth_m, probes,
-                                       self.site.policy.probe_weight)
+            corrected, pc = assimilate(
+                step.state, m.soil, crop_step.root_depth_m, probes, self.site.policy.probe_weight
+            )
             dr_end, correction = corrected.dr_mm, pc.correction_mm
             seen = ", ".join(f"{p.depth_m:g} m {p.theta_pct:.1f} %" for p in probes)
-            notes.add(f"probes {seen}: observed Dr {pc.observed_mm:.1f} mm, weight "
-                      f"{pc.weight:g}, correction {pc.correction_mm:+.1f} mm")
+            notes.add(
+                f"probes {seen}: observed Dr {pc.observed_mm:.1f} mm, weight "
+                f"{pc.weight:g}, correction {pc.correction_mm:+.1f} mm"
+            )
         elif zone.probes:
             notes.add("no good probe reading")
         mulch = f", mulch factor {m.crop.mulch_factor:g}" if m.crop.mulch_factor != 1.0 else ""
         row = WaterBalanceDay(
-            zone=zone.name, date=date, et0_mm=et0_mm, kc=step.kc, etc_mm=step.etc_mm,
-            eta_mm=step.eta_mm, rain_mm=rain_mm, effective_rain_mm=step.rain_effective_mm,
-            irrigation_mm=irr_mm, runoff_mm=step.runoff_mm, deep_percolation_mm=step.dp_mm,
-            dr_start_mm=state.dr_mm, dr_end_mm=dr_end, taw_mm=step.taw_mm, raw_mm=step.raw_mm,
-            ks=step.ks, probe_correction_mm=correction,
-            method=f"FAO-56 single Kc (ch. 6){mulch}; ET0 {et0.procedure}", notes=str(notes),
+            zone=zone.name,
+            date=date,
+            et0_mm=et0_mm,
+            kc=step.kc,
+            etc_mm=step.etc_mm,
+            eta_mm=step.eta_mm,
+            rain_mm=rain_mm,
+            effective_rain_mm=step.rain_effective_mm,
+            irrigation_mm=irr_mm,
+            runoff_mm=step.runoff_mm,
+            deep_percolation_mm=step.dp_mm,
+            dr_start_mm=state.dr_mm,
+            dr_end_mm=dr_end,
+            taw_mm=step.taw_mm,
+            raw_mm=step.raw_mm,
+            ks=step.ks,
+            probe_correction_mm=correction,
+            method=f"FAO-56 single Kc (ch. 6){mulch}; ET0 {et0.procedure}",
+            notes=str(notes),
         )
         return self.store.add_water_balance(row)
 
     def _rain(
-        self, start: dt.datetime, stop: dt.datetime, weather: DailyWeather | None, notes: Notes,
+        self,
+        start: dt.datetime,
+        stop: dt.datetime,
+        weather: DailyWeather | None,
+        notes: Notes,
         memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]],
     ) -> float:
         if weather is not None and weather.rain_mm is not None:
@@ -374,8 +416,11 @@ class Agronomy(Planning):
                     et0 = self._cached_et0(day, et0_cache)
                     out.append(self.balance_day(zone, day, et0))
                 except DATA_ERRORS as exc:
-                    self._warn("agronomy_balance_failed", zone.name,
-                               f"water balance of {day} not computed: {exc}")
+                    self._warn(
+                        "agronomy_balance_failed",
+                        zone.name,
+                        f"water balance of {day} not computed: {exc}",
+                    )
                 except StoreError:
                     log.exception("agronomy: cannot store the balance of %s %s", zone.name, day)
                     return out
@@ -397,8 +442,11 @@ class Agronomy(Planning):
         if date not in cache:
             cache[date] = self.et0_day(date)
             if cache[date].estimated:
-                self._warn("agronomy_weather_missing", self.station or "site",
-                           f"ET0 of {date} {cache[date].procedure}")
+                self._warn(
+                    "agronomy_weather_missing",
+                    self.station or "site",
+                    f"ET0 of {date} {cache[date].procedure}",
+                )
         return cache[date]
 
     def update_today(self, now: dt.datetime | None = None) -> list[WaterBalanceDay]:
@@ -409,8 +457,11 @@ class Agronomy(Planning):
         try:
             recent, source = self.recent_et0(today)
         except WeatherUnavailable as exc:
-            self._warn("agronomy_weather_missing", self.station or "site",
-                       f"today's balance not updated: {exc}")
+            self._warn(
+                "agronomy_weather_missing",
+                self.station or "site",
+                f"today's balance not updated: {exc}",
+            )
             return []
         et0 = ET0Day(today, sum(recent) / len(recent), f"mean of {source}", estimated=True)
         out = []
@@ -421,8 +472,9 @@ class Agronomy(Planning):
             try:
                 out.append(self.balance_day(zone, today, et0, until=now, rain_memo=rain_memo))
             except DATA_ERRORS as exc:
-                self._warn("agronomy_balance_failed", zone.name,
-                           f"today's balance not updated: {exc}")
+                self._warn(
+                    "agronomy_balance_failed", zone.name, f"today's balance not updated: {exc}"
+                )
             except StoreError:
                 log.exception("agronomy: cannot store today's balance of %s", zone.name)
                 break
@@ -431,12 +483,26 @@ class Agronomy(Planning):
     # -- recording ------------------------------------------------------------------------------
 
     def _record(
-        self, zone: ZoneConfig, action: DecisionAction, sentence: str, inputs: dict[str, Any],
-        *, start: dt.datetime | None = None, minutes: float = 0.0, depth_mm: float = 0.0,
+        self,
+        zone: ZoneConfig,
+        action: DecisionAction,
+        sentence: str,
+        inputs: dict[str, Any],
+        *,
+        start: dt.datetime | None = None,
+        minutes: float = 0.0,
+        depth_mm: float = 0.0,
     ) -> int:
         decision = self.store.record_decision(
-            zone.name, zone.mode, action, sentence, inputs, planned_start=start,
-            duration_min=minutes, depth_mm=depth_mm)
+            zone.name,
+            zone.mode,
+            action,
+            sentence,
+            inputs,
+            planned_start=start,
+            duration_min=minutes,
+            depth_mm=depth_mm,
+        )
         assert decision.id is not None  # committed rows have ids
         return decision.id
 
@@ -463,10 +529,12 @@ def _procedure(result: Any, w: DailyWeather) -> str:
             codes.RS_HARGREAVES: "Rs from temperature range (eq. 50)",
         }.get(int(result.rs_source[0, 0]), "Rs unknown")
         ea = codes.EA_NAMES.get(int(result.ea_source[0, 0]), "")
-        wind = ("wind measured at 2 m" if int(result.wind_source[0, 0]) == codes.WIND_MEASURED
-                else "wind default 2 m/s")
+        wind = (
+            "wind measured at 2 m"
+            if int(result.wind_source[0, 0]) == codes.WIND_MEASURED
+            else "wind default 2 m/s"
+        )
         text = f"FAO-56 Penman-Monteith (eq. 6); {rs}; ea {ea}; {wind}"
     if w.missing:
         text += f"; missing: {w.describe_missing()}"
     return text
-

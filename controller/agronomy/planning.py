@@ -98,6 +98,7 @@ class Planning:
     _windows: list[tuple[int, int]]
 
     if TYPE_CHECKING:  # the balance side, in controller.agronomy.jobs
+
         @property
         def station(self) -> str | None: ...
         def local_date(self, when: dt.datetime) -> dt.date: ...
@@ -107,12 +108,18 @@ class Planning:
         ) -> list[ProbeReading]: ...
         def _zone_model(self, zone: ZoneConfig) -> ZoneModel: ...
         def _record(
-            self, zone: ZoneConfig, action: DecisionAction, sentence: str, inputs: dict[str, Any],
-            *, start: dt.datetime | None = None, minutes: float = 0.0, depth_mm: float = 0.0,
+            self,
+            zone: ZoneConfig,
+            action: DecisionAction,
+            sentence: str,
+            inputs: dict[str, Any],
+            *,
+            start: dt.datetime | None = None,
+            minutes: float = 0.0,
+            depth_mm: float = 0.0,
         ) -> int: ...
         def _record_skip(self, zone: ZoneConfig, sentence: str, inputs: dict[str, Any]) -> None: ...
         def _warn(self, code: str, source: str, message: str) -> None: ...
-
 
     def plan_all(
         self, now: dt.datetime | None = None, forecast: Sequence[ForecastDay] | None = None
@@ -181,15 +188,18 @@ class Planning:
             return None, None
         found = []
         for point in (AIR_TEMPERATURE, WIND_SPEED):
-            hours = hourly_stats(self.store, station, point, ctx.now - dt.timedelta(hours=1),
-                                 ctx.now)
+            hours = hourly_stats(
+                self.store, station, point, ctx.now - dt.timedelta(hours=1), ctx.now
+            )
             found.append(hours[-1].mean if hours else None)
         return found[0], found[1]
 
     def _horizon_dates(self, ctx: _PlanContext) -> list[dt.date]:
         """The local date of the middle of each horizon day (day d = slots [24 d, 24 d + 24))."""
-        return [self.local_date(ctx.start + dt.timedelta(hours=24 * d + 12))
-                for d in range(self.horizon_days)]
+        return [
+            self.local_date(ctx.start + dt.timedelta(hours=24 * d + 12))
+            for d in range(self.horizon_days)
+        ]
 
     def _et0_series(
         self, ctx: _PlanContext, forecast: Sequence[ForecastDay] | None, notes: Notes
@@ -209,8 +219,11 @@ class Planning:
                 notes.add(f"ET0 from the {recent_source} (station data missing)")
             return None, recent, info
         by_date = {f.date: f for f in forecast}
-        fill = sum(recent) / len(recent) if recent else (
-            sum(f.et0_mm for f in forecast) / len(forecast))
+        fill = (
+            sum(recent) / len(recent)
+            if recent
+            else (sum(f.et0_mm for f in forecast) / len(forecast))
+        )
         et0, rain, gaps = [], [], 0
         for date in self._horizon_dates(ctx):
             day = by_date.get(date)
@@ -218,8 +231,10 @@ class Planning:
             rain.append(day.rain_mm if day else 0.0)
             gaps += day is None
         if gaps:
-            notes.add(f"forecast misses {gaps} of {self.horizon_days} days: ET0 {fill:.1f} mm/d, "
-                      "no rain assumed on those")
+            notes.add(
+                f"forecast misses {gaps} of {self.horizon_days} days: ET0 {fill:.1f} mm/d, "
+                "no rain assumed on those"
+            )
         return Forecast(tuple(et0), tuple(rain)), recent, info
 
     def _limits(
@@ -265,8 +280,11 @@ class Planning:
         for zone in zones:
             dap = (ctx.today - zone.planting_date).days
             if dap < 0:
-                self._record_skip(zone, f"{zone.name}: not planted until {zone.planting_date}",
-                                  {"planting_date": zone.planting_date.isoformat()})
+                self._record_skip(
+                    zone,
+                    f"{zone.name}: not planted until {zone.planting_date}",
+                    {"planting_date": zone.planting_date.isoformat()},
+                )
                 continue
             m = self._zone_model(zone)
             step = CropStep.on_day(m.crop, dap)
@@ -274,36 +292,59 @@ class Planning:
             zone_notes = Notes(list(notes.items))
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
             kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
-            mad = tuple(max(_mad(zone, m.crop.p, k * e), REFILL_TARGET_FRACTION + 0.05)
-                        for k, e in zip(kc, et0_days, strict=True))
-            inputs.append(ZonePlanInput(
-                zone_id=zone.name, dr_mm=dr, taw_mm=taw, mad_fraction=mad, kc=kc,
-                area_m2=zone.area_m2_value, flow_m3_h=zone.nominal_flow_m3_h,
-                efficiency=zone.efficiency, refill_target_fraction=REFILL_TARGET_FRACTION,
-                max_run_min=int(zone.max_run_min), system=_SYSTEMS[zone.irrigation],
-            ))
+            mad = tuple(
+                max(_mad(zone, m.crop.p, k * e), REFILL_TARGET_FRACTION + 0.05)
+                for k, e in zip(kc, et0_days, strict=True)
+            )
+            inputs.append(
+                ZonePlanInput(
+                    zone_id=zone.name,
+                    dr_mm=dr,
+                    taw_mm=taw,
+                    mad_fraction=mad,
+                    kc=kc,
+                    area_m2=zone.area_m2_value,
+                    flow_m3_h=zone.nominal_flow_m3_h,
+                    efficiency=zone.efficiency,
+                    refill_target_fraction=REFILL_TARGET_FRACTION,
+                    max_run_min=int(zone.max_run_min),
+                    system=_SYSTEMS[zone.irrigation],
+                )
+            )
             details[zone.name] = {
-                "notes": str(zone_notes), "dap": dap, "root_depth_m": step.root_depth_m,
-                "raw_mm_day0": mad[0] * taw, "p_table": m.crop.p,
+                "notes": str(zone_notes),
+                "dap": dap,
+                "root_depth_m": step.root_depth_m,
+                "raw_mm_day0": mad[0] * taw,
+                "p_table": m.crop.p,
                 "mad_source": "zone setting" if zone.mad_fraction is not None else "crop p",
             }
         if not inputs:
             return []
         temp, wind = self._limits(ctx, forecast)
         policy = self.site.policy
-        result = plan(PlanInputs(
-            zones=tuple(inputs), pump_capacity_m3_h=self.site.head.pump_capacity_m3_h,
-            window=ctx.window, tariff_per_kwh=tuple(
-                policy.price_at(t.astimezone(self.tz).hour * 60 + t.astimezone(self.tz).minute)
-                for t in ctx.slots
-            ),
-            horizon_days=self.horizon_days, slot_min=SLOT_MIN,
-            start_minute_of_day=ctx.start.astimezone(self.tz).hour * 60, forecast=fc,
-            recent_et0_mm_day=recent, rain_last_24h_mm=ctx.rain_24h_mm,
-            rain_skip_mm=policy.rain_skip_mm, wind_m_s=wind,
-            wind_limit_m_s=policy.wind_limit_m_s, temperature_c=temp,
-            frost_limit_c=policy.frost_limit_c,
-        ))
+        result = plan(
+            PlanInputs(
+                zones=tuple(inputs),
+                pump_capacity_m3_h=self.site.head.pump_capacity_m3_h,
+                window=ctx.window,
+                tariff_per_kwh=tuple(
+                    policy.price_at(t.astimezone(self.tz).hour * 60 + t.astimezone(self.tz).minute)
+                    for t in ctx.slots
+                ),
+                horizon_days=self.horizon_days,
+                slot_min=SLOT_MIN,
+                start_minute_of_day=ctx.start.astimezone(self.tz).hour * 60,
+                forecast=fc,
+                recent_et0_mm_day=recent,
+                rain_last_24h_mm=ctx.rain_24h_mm,
+                rain_skip_mm=policy.rain_skip_mm,
+                wind_m_s=wind,
+                wind_limit_m_s=policy.wind_limit_m_s,
+                temperature_c=temp,
+                frost_limit_c=policy.frost_limit_c,
+            )
+        )
         runs = []
         for zin, decision in zip(inputs, result.decisions, strict=True):
             zone = next(z for z in zones if z.name == zin.zone_id)
@@ -311,33 +352,53 @@ class Planning:
             extra = details[zone.name]
             sentence = decision.sentence + (f"; {extra['notes']}" if extra["notes"] else "")
             record = {
-                **_decision_numbers(decision), **et0_info, **extra,
-                "et0_mm_day": list(result.et0_mm_day), "kc": list(zin.kc_per_day(
-                    self.horizon_days)), "area_m2": zin.area_m2, "efficiency": zin.efficiency,
-                "max_run_min": zin.max_run_min, "refill_target_fraction": REFILL_TARGET_FRACTION,
+                **_decision_numbers(decision),
+                **et0_info,
+                **extra,
+                "et0_mm_day": list(result.et0_mm_day),
+                "kc": list(zin.kc_per_day(self.horizon_days)),
+                "area_m2": zin.area_m2,
+                "efficiency": zin.efficiency,
+                "max_run_min": zin.max_run_min,
+                "refill_target_fraction": REFILL_TARGET_FRACTION,
                 "windows": list(policy.windows),
                 "tariff": [t.model_dump() for t in policy.tariff] or "flat",
-                "rain_skip_mm": policy.rain_skip_mm, "wind_limit_m_s": policy.wind_limit_m_s,
-                "frost_limit_c": policy.frost_limit_c, "forecast": fc is not None,
+                "rain_skip_mm": policy.rain_skip_mm,
+                "wind_limit_m_s": policy.wind_limit_m_s,
+                "frost_limit_c": policy.frost_limit_c,
+                "forecast": fc is not None,
             }
             if events:
                 action = DecisionAction.IRRIGATE
-            elif decision.reason in (ReasonCode.RAIN_SKIP, ReasonCode.PROBES_WET,
-                                     ReasonCode.NOT_TRIGGERED):
+            elif decision.reason in (
+                ReasonCode.RAIN_SKIP,
+                ReasonCode.PROBES_WET,
+                ReasonCode.NOT_TRIGGERED,
+            ):
                 action = DecisionAction.SKIP
             else:
                 action = DecisionAction.DEFER
             first = events[0] if events else None
             stored = self.store.record_decision(
-                zone.name, zone.mode, action, sentence, record,
+                zone.name,
+                zone.mode,
+                action,
+                sentence,
+                record,
                 planned_start=ctx.start + dt.timedelta(minutes=first.start_min) if first else None,
                 duration_min=float(first.duration_min) if first else 0.0,
                 depth_mm=first.gross_depth_mm if first else 0.0,
             )
             assert stored.id is not None  # committed rows have ids
             runs += [
-                PlannedRun(zone.name, ctx.start + dt.timedelta(minutes=e.start_min),
-                           float(e.duration_min), e.gross_depth_mm, stored.id, RunSource.PLAN)
+                PlannedRun(
+                    zone.name,
+                    ctx.start + dt.timedelta(minutes=e.start_min),
+                    float(e.duration_min),
+                    e.gross_depth_mm,
+                    stored.id,
+                    RunSource.PLAN,
+                )
                 for e in events
             ]
         return runs
@@ -366,27 +427,43 @@ class Planning:
         low_pct = (m.soil.field_capacity_mm(0.0, zr) - raw) / (10.0 * zr)  # θ at Dr = RAW
         probes = self.probe_readings(zone, ctx.now - dt.timedelta(hours=1), ctx.now)
         numbers: dict[str, Any] = {
-            "taw_mm": taw, "raw_mm": raw, "p": p, "root_depth_m": zr,
-            "theta_fc_pct": fc_pct, "theta_raw_pct": low_pct,
-            "rain_last_24h_mm": ctx.rain_24h_mm, "rain_skip_mm": self.site.policy.rain_skip_mm,
+            "taw_mm": taw,
+            "raw_mm": raw,
+            "p": p,
+            "root_depth_m": zr,
+            "theta_fc_pct": fc_pct,
+            "theta_raw_pct": low_pct,
+            "rain_last_24h_mm": ctx.rain_24h_mm,
+            "rain_skip_mm": self.site.policy.rain_skip_mm,
         }
         if not probes:
             self._warn("agronomy_no_probe", zone.name, "sensor mode: no good probe reading")
-            self._record_skip(zone, f"{zone.name}: skip: no good probe reading in the last hour",
-                              numbers)
+            self._record_skip(
+                zone, f"{zone.name}: skip: no good probe reading in the last hour", numbers
+            )
             return []
         theta = sum(p.theta_pct for p in probes) / len(probes)
         dr_obs = min(max(observed_depletion_mm(m.soil, zr, probes), 0.0), taw)
-        numbers |= {"theta_mean_pct": theta, "dr_observed_mm": dr_obs,
-                    "probes": [[p.depth_m, p.theta_pct] for p in probes]}
+        numbers |= {
+            "theta_mean_pct": theta,
+            "dr_observed_mm": dr_obs,
+            "probes": [[p.depth_m, p.theta_pct] for p in probes],
+        }
         band = f"probe moisture {theta:.1f} % vs moisture at RAW {low_pct:.1f} %"
         if ctx.rain_24h_mm >= self.site.policy.rain_skip_mm:
-            self._record_skip(zone, f"{zone.name}: skip: {ctx.rain_24h_mm:.1f} mm rain in the "
-                              f"last 24 h ≥ {self.site.policy.rain_skip_mm:g} mm; {band}", numbers)
+            self._record_skip(
+                zone,
+                f"{zone.name}: skip: {ctx.rain_24h_mm:.1f} mm rain in the "
+                f"last 24 h ≥ {self.site.policy.rain_skip_mm:g} mm; {band}",
+                numbers,
+            )
             return []
         if theta >= low_pct:
-            self._record_skip(zone, f"{zone.name}: no irrigation: {band} (RAW {raw:.1f} mm of "
-                              f"TAW {taw:.1f} mm)", numbers)
+            self._record_skip(
+                zone,
+                f"{zone.name}: no irrigation: {band} (RAW {raw:.1f} mm of TAW {taw:.1f} mm)",
+                numbers,
+            )
             return []
         net = max(dr_obs - REFILL_TARGET_FRACTION * taw, 0.0)
         gross = net / zone.efficiency
@@ -397,33 +474,53 @@ class Planning:
         k = self._first_window_slot(ctx)
         numbers |= {"net_mm": net, "gross_mm": gross, "duration_min": minutes}
         if k is None:
-            self._record(zone, DecisionAction.DEFER, f"{zone.name}: no allowed window in the "
-                         f"horizon; {band}", numbers)
+            self._record(
+                zone,
+                DecisionAction.DEFER,
+                f"{zone.name}: no allowed window in the horizon; {band}",
+                numbers,
+            )
             return []
         start = ctx.slots[k]
-        sentence = (f"{zone.name}: {minutes:.0f} min, {gross:.1f} mm at "
-                    f"{start.astimezone(self.tz):%H:%M}: {band} (RAW {raw:.1f} mm of TAW "
-                    f"{taw:.1f} mm), refill to {REFILL_TARGET_FRACTION:.2f} × TAW"
-                    + ("; cut to the maximum run" if cut else ""))
-        decision = self._record(zone, DecisionAction.IRRIGATE, sentence, numbers,
-                                start=start, minutes=minutes, depth_mm=gross)
+        sentence = (
+            f"{zone.name}: {minutes:.0f} min, {gross:.1f} mm at "
+            f"{start.astimezone(self.tz):%H:%M}: {band} (RAW {raw:.1f} mm of TAW "
+            f"{taw:.1f} mm), refill to {REFILL_TARGET_FRACTION:.2f} × TAW"
+            + ("; cut to the maximum run" if cut else "")
+        )
+        decision = self._record(
+            zone,
+            DecisionAction.IRRIGATE,
+            sentence,
+            numbers,
+            start=start,
+            minutes=minutes,
+            depth_mm=gross,
+        )
         return [PlannedRun(zone.name, start, minutes, gross, decision, RunSource.PLAN)]
 
     def _plan_calendar(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
         events = events_on(ctx.today, self.calendar)
         if not events:
             upcoming = sorted(
-                e.on(ctx.today.year) for e in self.calendar if e.on(ctx.today.year) > ctx.today)
+                e.on(ctx.today.year) for e in self.calendar if e.on(ctx.today.year) > ctx.today
+            )
             nxt = f"next {upcoming[0]}" if upcoming else "none left this season"
-            self._record_skip(zone, f"{zone.name}: calendar: no event today ({nxt})",
-                              {"calendar": [[e.month, e.day, e.volume_m3_per_mu]
-                                            for e in self.calendar]})
+            self._record_skip(
+                zone,
+                f"{zone.name}: calendar: no event today ({nxt})",
+                {"calendar": [[e.month, e.day, e.volume_m3_per_mu] for e in self.calendar]},
+            )
             return []
         day_start, _ = day_bounds(ctx.today, self.tz)
         for earlier in self.store.decisions(zone.name, day_start, ctx.now):
             if earlier.mode == "calendar" and earlier.action == DecisionAction.IRRIGATE.value:
-                self._record_skip(zone, f"{zone.name}: calendar event of {ctx.today} already "
-                                  f"planned (decision {earlier.id})", {})
+                self._record_skip(
+                    zone,
+                    f"{zone.name}: calendar event of {ctx.today} already "
+                    f"planned (decision {earlier.id})",
+                    {},
+                )
                 return []
         event = events[0]
         volume = event.volume_m3_per_mu * zone.area_m2_value / M2_PER_MU
@@ -432,13 +529,21 @@ class Planning:
         if k is None:
             k = self._first_window_slot(ctx)
         numbers: dict[str, Any] = {
-            "event": f"{event.month:02d}-{event.day:02d}", "m3_per_mu": event.volume_m3_per_mu,
-            "volume_m3": volume, "depth_mm": event.depth_mm, "flow_m3_h": zone.nominal_flow_m3_h,
-            "max_run_min": zone.max_run_min, "needed_min": total_min,
+            "event": f"{event.month:02d}-{event.day:02d}",
+            "m3_per_mu": event.volume_m3_per_mu,
+            "volume_m3": volume,
+            "depth_mm": event.depth_mm,
+            "flow_m3_h": zone.nominal_flow_m3_h,
+            "max_run_min": zone.max_run_min,
+            "needed_min": total_min,
         }
         if k is None:
-            self._record(zone, DecisionAction.DEFER, f"{zone.name}: calendar event of "
-                         f"{ctx.today}: no allowed window in the horizon", numbers)
+            self._record(
+                zone,
+                DecisionAction.DEFER,
+                f"{zone.name}: calendar event of {ctx.today}: no allowed window in the horizon",
+                numbers,
+            )
             return []
         window_min = self._window_length_slots(ctx, k) * SLOT_MIN
         placed = min(total_min, float(window_min))
@@ -450,20 +555,34 @@ class Planning:
         short_m3 = (total_min - placed) / 60.0 * zone.nominal_flow_m3_h
         start = ctx.slots[k]
         depth = placed / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
-        sentence = (f"{zone.name}: calendar event of {ctx.today}: {event.volume_m3_per_mu:g} "
-                    f"m³/mu ({volume:.0f} m³, {event.depth_mm:.0f} mm) from "
-                    f"{start.astimezone(self.tz):%H:%M} in {len(chunks)} run"
-                    f"{'s' if len(chunks) > 1 else ''} of ≤ {zone.max_run_min:g} min")
+        sentence = (
+            f"{zone.name}: calendar event of {ctx.today}: {event.volume_m3_per_mu:g} "
+            f"m³/mu ({volume:.0f} m³, {event.depth_mm:.0f} mm) from "
+            f"{start.astimezone(self.tz):%H:%M} in {len(chunks)} run"
+            f"{'s' if len(chunks) > 1 else ''} of ≤ {zone.max_run_min:g} min"
+        )
         if short_m3 > 0.05:
-            sentence += f"; the window holds {placed:.0f} of {total_min:.0f} min, " \
-                        f"{short_m3:.0f} m³ not applied"
+            sentence += (
+                f"; the window holds {placed:.0f} of {total_min:.0f} min, "
+                f"{short_m3:.0f} m³ not applied"
+            )
         numbers |= {"placed_min": placed, "runs": len(chunks), "shortfall_m3": short_m3}
-        decision = self._record(zone, DecisionAction.IRRIGATE, sentence, numbers, start=start,
-                                minutes=placed, depth_mm=depth)
+        decision = self._record(
+            zone,
+            DecisionAction.IRRIGATE,
+            sentence,
+            numbers,
+            start=start,
+            minutes=placed,
+            depth_mm=depth,
+        )
         runs, at = [], start
         for minutes in chunks:
-            runs.append(PlannedRun(zone.name, at, minutes,
-                                   minutes / placed * depth, decision, RunSource.CALENDAR))
+            runs.append(
+                PlannedRun(
+                    zone.name, at, minutes, minutes / placed * depth, decision, RunSource.CALENDAR
+                )
+            )
             at += dt.timedelta(minutes=minutes)
         return runs
 
@@ -485,11 +604,21 @@ class _PlanContext:
 
 def _decision_numbers(d: ZoneDecision) -> dict[str, Any]:
     return {
-        "reason": d.reason.value, "reasons": [r.value for r in d.reasons],
-        "dr_now_mm": d.dr_now_mm, "taw_mm": d.taw_mm, "trigger_mm": list(d.trigger_mm),
-        "mad_fraction": list(d.mad_fraction), "etc_mm_day": list(d.etc_mm_day),
-        "et0_source": d.et0_source, "trigger_day": d.trigger_day, "depth_mm": d.depth_mm,
-        "duration_min": d.duration_min, "flow_m3_h": d.flow_m3_h, "n_events": d.n_events,
-        "shortfall_mm": d.shortfall_mm, "rain_last_24h_mm": d.rain_last_24h_mm,
-        "wind_blocked_slots": d.wind_blocked_slots, "frost_blocked_slots": d.frost_blocked_slots,
+        "reason": d.reason.value,
+        "reasons": [r.value for r in d.reasons],
+        "dr_now_mm": d.dr_now_mm,
+        "taw_mm": d.taw_mm,
+        "trigger_mm": list(d.trigger_mm),
+        "mad_fraction": list(d.mad_fraction),
+        "etc_mm_day": list(d.etc_mm_day),
+        "et0_source": d.et0_source,
+        "trigger_day": d.trigger_day,
+        "depth_mm": d.depth_mm,
+        "duration_min": d.duration_min,
+        "flow_m3_h": d.flow_m3_h,
+        "n_events": d.n_events,
+        "shortfall_mm": d.shortfall_mm,
+        "rain_last_24h_mm": d.rain_last_24h_mm,
+        "wind_blocked_slots": d.wind_blocked_slots,
+        "frost_blocked_slots": d.frost_blocked_slots,
     }

@@ -51,8 +51,10 @@ class BaselinePractice:
         ev = ", ".join(f"{m:02d}-{d:02d} {v:g}" for m, d, v in self.events)
         text = f"{self.name}: winter {self.winter_m3_mu:g} m³/mu; events (m³/mu) {ev}"
         if self.rain_skip_mm is not None:
-            text += (f"; an event is skipped after ≥ {self.rain_skip_mm:g} mm of measured rain in"
-                     f" the {self.rain_window_days} days before it")
+            text += (
+                f"; an event is skipped after ≥ {self.rain_skip_mm:g} mm of measured rain in"
+                f" the {self.rain_window_days} days before it"
+            )
         return text
 
 
@@ -60,10 +62,14 @@ def baseline_practice(site: SiteConfig) -> BaselinePractice:
     """The site's ``[baseline]``, or the seed-corn border calendar when it names no events."""
     cfg = site.model.baseline
     default_events = tuple((e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER)
-    events = default_events if cfg.events is None else tuple(
-        (int(e.date[:2]), int(e.date[3:]), e.m3_mu) for e in cfg.events)
-    return BaselinePractice(cfg.name, events, cfg.winter_m3_mu, cfg.rain_skip_mm,
-                            cfg.rain_window_days)
+    events = (
+        default_events
+        if cfg.events is None
+        else tuple((int(e.date[:2]), int(e.date[3:]), e.m3_mu) for e in cfg.events)
+    )
+    return BaselinePractice(
+        cfg.name, events, cfg.winter_m3_mu, cfg.rain_skip_mm, cfg.rain_window_days
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +102,17 @@ class SavingsReport:
     assumptions: list[str]
 
 
-def _zone(site: SiteConfig, store: Store, zone: ZoneConfig, today: dt.date,
-          practice: BaselinePractice) -> ZoneSavings:
+def _zone(
+    site: SiteConfig, store: Store, zone: ZoneConfig, today: dt.date, practice: BaselinePractice
+) -> ZoneSavings:
     tz = site.site.tz
     since = zone.planting_date
     area_mu = zone.area_m2_value / M2_PER_MU
     start = dt.datetime.combine(since, dt.time(), tzinfo=tz)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    applied = sum(r.applied_m3 for r in store.runs(zone.name, start, end)
-                  if r.started_at is not None)
+    applied = sum(
+        r.applied_m3 for r in store.runs(zone.name, start, end) if r.started_at is not None
+    )
     balance = {row.date: row for row in store.water_balance(zone.name, since, today)}
     baseline = practice.winter_m3_mu if today >= since else 0.0
     counted, skipped = [], []
@@ -123,29 +131,41 @@ def _zone(site: SiteConfig, store: Store, zone: ZoneConfig, today: dt.date,
         baseline += m3_mu
     applied_mu = applied / area_mu
     return ZoneSavings(
-        zone=zone.name, area_mu=area_mu, since=since, applied_m3=applied,
-        applied_m3_per_mu=applied_mu, baseline_m3_per_mu=baseline,
-        saving_m3_per_mu=baseline - applied_mu, events_counted=counted, events_skipped=skipped,
+        zone=zone.name,
+        area_mu=area_mu,
+        since=since,
+        applied_m3=applied,
+        applied_m3_per_mu=applied_mu,
+        baseline_m3_per_mu=baseline,
+        saving_m3_per_mu=baseline - applied_mu,
+        events_counted=counted,
+        events_skipped=skipped,
         rain_mm=sum(r.rain_mm for r in balance.values()),
         etc_mm=sum(r.etc_mm for r in balance.values()),
-    )  # fmt: skip
+    )
 
 
 def savings_to_date(site: SiteConfig, store: Store, now: dt.datetime) -> SavingsReport:
     """The ledger for every planted zone not in manual mode, up to ``now``'s local date."""
     today = now.astimezone(site.site.tz).date()
     practice = baseline_practice(site)
-    zones = [_zone(site, store, z, today, practice) for z in site.zones
-             if z.mode != "manual" and z.planting_date <= today]
+    zones = [
+        _zone(site, store, z, today, practice)
+        for z in site.zones
+        if z.mode != "manual" and z.planting_date <= today
+    ]
     area = sum(z.area_mu for z in zones)
 
     def mean(key: str) -> float:
         return sum(getattr(z, key) * z.area_mu for z in zones) / area if area else 0.0
 
     return SavingsReport(
-        as_of=today, baseline=practice.describe(), zones=zones,
+        as_of=today,
+        baseline=practice.describe(),
+        zones=zones,
         applied_m3_per_mu=mean("applied_m3_per_mu"),
-        baseline_m3_per_mu=mean("baseline_m3_per_mu"), saving_m3_per_mu=mean("saving_m3_per_mu"),
+        baseline_m3_per_mu=mean("baseline_m3_per_mu"),
+        saving_m3_per_mu=mean("saving_m3_per_mu"),
         assumptions=[
             "season from each zone's planting date; the winter irrigation counts from planting",
             "applied: metered water of the zone's runs (every end state) since planting",
@@ -153,4 +173,4 @@ def savings_to_date(site: SiteConfig, store: Store, now: dt.datetime) -> Savings
             + ("; skipped after the measured rain named" if practice.rain_skip_mm else ""),
             "zones in manual mode are left out; site figures are area-weighted",
         ],
-    )  # fmt: skip
+    )

@@ -103,7 +103,7 @@ class PlannedRun:
 
 
 def parse_window(text: str) -> tuple[int, int]:
-    """"20:00-08:00" → (1200, 480) minutes of the day; an end ≤ start wraps past midnight."""
+    """ "20:00-08:00" → (1200, 480) minutes of the day; an end ≤ start wraps past midnight."""
     first, _, second = text.partition("-")
     return _minute(first), _minute(second)
 

@@ -51,13 +51,24 @@ EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
 
 # model keyword -> accepted CSV columns, first found wins
 DAILY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "tmax": ("tmax_c",), "tmin": ("tmin_c",), "rh_max": ("rh_max_pct",),
-    "rh_min": ("rh_min_pct",), "rh_mean": ("rh_mean_pct",), "tdew": ("tdew_c",),
-    "ea": ("ea_kpa",), "wind": ("wind_m_s",), "rs": ("rs_mj_m2",), "sunshine": ("sunshine_h",),
+    "tmax": ("tmax_c",),
+    "tmin": ("tmin_c",),
+    "rh_max": ("rh_max_pct",),
+    "rh_min": ("rh_min_pct",),
+    "rh_mean": ("rh_mean_pct",),
+    "tdew": ("tdew_c",),
+    "ea": ("ea_kpa",),
+    "wind": ("wind_m_s",),
+    "rs": ("rs_mj_m2",),
+    "sunshine": ("sunshine_h",),
 }
 HOURLY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "t": ("t_c", "tmean_c"), "rh": ("rh_pct", "rh_mean_pct"), "tdew": ("tdew_c",),
-    "ea": ("ea_kpa",), "wind": ("wind_m_s",), "rs": ("rs_mj_m2",),
+    "t": ("t_c", "tmean_c"),
+    "rh": ("rh_pct", "rh_mean_pct"),
+    "tdew": ("tdew_c",),
+    "ea": ("ea_kpa",),
+    "wind": ("wind_m_s",),
+    "rs": ("rs_mj_m2",),
 }
 
 
@@ -71,18 +82,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lat", type=float, required=True, help="latitude, degrees north")
     parser.add_argument("--lon", type=float, help="longitude, degrees east (hourly data)")
     parser.add_argument("--elev", type=float, required=True, help="station elevation, m")
-    parser.add_argument("--wind-height", type=float, default=2.0,
-                        help="anemometer height above ground, m (default 2)")
-    parser.add_argument("--method", choices=et0.METHODS, default="fao56",
-                        help="fao56 (FAO-56) or asce (ASCE-EWRI 2005 standardized)")
-    parser.add_argument("--crop", choices=et0.CROPS, default="short",
-                        help="reference surface: short (grass, ETo) or tall (alfalfa, ETr; asce)")
-    parser.add_argument("--krs", type=float, default=0.16,
-                        help="Hargreaves radiation krs: 0.16 interior, 0.19 coastal (daily)")
-    parser.add_argument("--hargreaves-fallback", action="store_true",
-                        help="days without radiation and humidity data: Hargreaves eq. 52")
-    parser.add_argument("--night-fcd", choices=tuple(et0.NIGHT_FCD), default="carry",
-                        help="hourly night-time cloudiness: carry (ASCE) or one")
+    parser.add_argument(
+        "--wind-height",
+        type=float,
+        default=2.0,
+        help="anemometer height above ground, m (default 2)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=et0.METHODS,
+        default="fao56",
+        help="fao56 (FAO-56) or asce (ASCE-EWRI 2005 standardized)",
+    )
+    parser.add_argument(
+        "--crop",
+        choices=et0.CROPS,
+        default="short",
+        help="reference surface: short (grass, ETo) or tall (alfalfa, ETr; asce)",
+    )
+    parser.add_argument(
+        "--krs",
+        type=float,
+        default=0.16,
+        help="Hargreaves radiation krs: 0.16 interior, 0.19 coastal (daily)",
+    )
+    parser.add_argument(
+        "--hargreaves-fallback",
+        action="store_true",
+        help="days without radiation and humidity data: Hargreaves eq. 52",
+    )
+    parser.add_argument(
+        "--night-fcd",
+        choices=tuple(et0.NIGHT_FCD),
+        default="carry",
+        help="hourly night-time cloudiness: carry (ASCE) or one",
+    )
     parser.add_argument("--explain", action="store_true", help="add every intermediate")
 
 
@@ -133,8 +167,9 @@ def _numeric(
     return arrays, names
 
 
-def _require(arrays: dict[str, np.ndarray | None], columns: dict[str, tuple[str, ...]],
-             *keys: str) -> None:
+def _require(
+    arrays: dict[str, np.ndarray | None], columns: dict[str, tuple[str, ...]], *keys: str
+) -> None:
     for key in keys:
         if arrays[key] is None:
             raise _Unusable(f"missing required column {' or '.join(columns[key])}")
@@ -168,11 +203,26 @@ def _daily(
     _mark_invalid(arrays, "tmax", errors)
     a = arrays
     result = et0.daily(
-        tmax=_present(a["tmax"]), tmin=_present(a["tmin"]), rh_max=a["rh_max"],
-        rh_min=a["rh_min"], rh_mean=a["rh_mean"], tdew=a["tdew"], ea=a["ea"], wind=a["wind"],
-        rs=a["rs"], sunshine=a["sunshine"], doy=doy, lat_deg=args.lat, elev_m=args.elev,
-        wind_height_m=args.wind_height, method=args.method, crop=args.crop, krs=args.krs,
-        hargreaves_fallback=args.hargreaves_fallback, on_invalid="flag", explain=args.explain,
+        tmax=_present(a["tmax"]),
+        tmin=_present(a["tmin"]),
+        rh_max=a["rh_max"],
+        rh_min=a["rh_min"],
+        rh_mean=a["rh_mean"],
+        tdew=a["tdew"],
+        ea=a["ea"],
+        wind=a["wind"],
+        rs=a["rs"],
+        sunshine=a["sunshine"],
+        doy=doy,
+        lat_deg=args.lat,
+        elev_m=args.elev,
+        wind_height_m=args.wind_height,
+        method=args.method,
+        crop=args.crop,
+        krs=args.krs,
+        hargreaves_fallback=args.hargreaves_fallback,
+        on_invalid="flag",
+        explain=args.explain,
     )
     return _output(table, result, names, errors, decimals=2)
 
@@ -210,17 +260,33 @@ def _hourly(
         _mark_invalid(arrays, "rs", errors)
     a = arrays
     result = et0.hourly(
-        t=_present(a["t"]), rh=a["rh"], tdew=a["tdew"], ea=a["ea"], wind=a["wind"], rs=a["rs"],
-        doy=doy, hour=hour, lat_deg=args.lat, lon_deg=args.lon, elev_m=args.elev,
-        tz_meridian_deg=15.0 * offset.total_seconds() / 3600.0, wind_height_m=args.wind_height,
-        method=args.method, crop=args.crop, night_fcd=args.night_fcd, on_invalid="flag",
+        t=_present(a["t"]),
+        rh=a["rh"],
+        tdew=a["tdew"],
+        ea=a["ea"],
+        wind=a["wind"],
+        rs=a["rs"],
+        doy=doy,
+        hour=hour,
+        lat_deg=args.lat,
+        lon_deg=args.lon,
+        elev_m=args.elev,
+        tz_meridian_deg=15.0 * offset.total_seconds() / 3600.0,
+        wind_height_m=args.wind_height,
+        method=args.method,
+        crop=args.crop,
+        night_fcd=args.night_fcd,
+        on_invalid="flag",
         explain=args.explain,
     )
     return _output(table, result, names, errors, decimals=3)
 
 
 def _output(
-    table: Table, result: et0.ET0Result, names: dict[str, str], errors: list[CellError],
+    table: Table,
+    result: et0.ET0Result,
+    names: dict[str, str],
+    errors: list[CellError],
     decimals: int,
 ) -> tuple[list[str], list[list[str]], list[CellError]]:
     """The input table with ET0, its method and procedures; model problems join ``errors``."""
@@ -241,8 +307,10 @@ def _output(
         out = [row[k] if k < len(row) else "" for k in keep]
         out += [
             "" if math.isnan(value) or i in bad_rows else f"{value:.{decimals}f}",
-            result.method, source,
-            c.RS_NAMES[int(result.rs_source[0, i])], c.EA_NAMES[int(result.ea_source[0, i])],
+            result.method,
+            source,
+            c.RS_NAMES[int(result.rs_source[0, i])],
+            c.EA_NAMES[int(result.ea_source[0, i])],
             c.WIND_NAMES[int(result.wind_source[0, i])],
         ]
         if result.night_fcd is not None:

@@ -43,19 +43,37 @@ DEFAULT_SITE = SCENARIO_DIR / "zhangye-seed-corn.site.toml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", required=True,
-                        help="sim, tcp://HOST:PORT (also RTU-over-TCP gateways: "
-                             "rtu-tcp://HOST:PORT) or rtu:///dev/ttyUSB0")
-    parser.add_argument("--config", type=Path, default=DEFAULT_SITE,
-                        help="the rig's site file (default: the scenario's site)")
+    parser.add_argument(
+        "--target",
+        required=True,
+        help="sim, tcp://HOST:PORT (also RTU-over-TCP gateways: "
+        "rtu-tcp://HOST:PORT) or rtu:///dev/ttyUSB0",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_SITE,
+        help="the rig's site file (default: the scenario's site)",
+    )
     parser.add_argument("--pulse", help="output to pulse, e.g. relay1.ch1 (default: zone 1)")
-    parser.add_argument("--pulse-s", type=float, default=MAX_PULSE_S,
-                        help=f"lease of the pulse, s (at most {MAX_PULSE_S:g})")
-    parser.add_argument("--silent-unit", type=int, default=247,
-                        help="a unit id no device on the rig uses (timeout check)")
+    parser.add_argument(
+        "--pulse-s",
+        type=float,
+        default=MAX_PULSE_S,
+        help=f"lease of the pulse, s (at most {MAX_PULSE_S:g})",
+    )
+    parser.add_argument(
+        "--silent-unit",
+        type=int,
+        default=247,
+        help="a unit id no device on the rig uses (timeout check)",
+    )
     parser.add_argument("--baudrate", type=int, default=9600, help="rtu targets")
-    parser.add_argument("--no-suite", action="store_true",
-                        help="with --target sim: only the rig checks, not pytest hil_tests")
+    parser.add_argument(
+        "--no-suite",
+        action="store_true",
+        help="with --target sim: only the rig checks, not pytest hil_tests",
+    )
 
 
 def _retarget(settings: BusSettings, target: str, baudrate: int) -> BusSettings:
@@ -65,14 +83,14 @@ def _retarget(settings: BusSettings, target: str, baudrate: int) -> BusSettings:
             raise ValueError(f"--target {target!r}: give tcp://HOST:PORT")
         if url.scheme == "tcp":
             return dataclasses.replace(settings, kind="tcp", host=url.hostname, port=url.port)
-        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname,
-                                   port=url.port)
+        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname, port=url.port)
     if url.scheme == "rtu":
         if not url.path:
             raise ValueError(f"--target {target!r}: give rtu:///dev/ttyUSB0")
         return dataclasses.replace(settings, kind="rtu", serial_port=url.path, baudrate=baudrate)
-    raise ValueError(f"--target {target!r}: sim, tcp://HOST:PORT, rtu-tcp://HOST:PORT "
-                     "or rtu:///dev/PORT")
+    raise ValueError(
+        f"--target {target!r}: sim, tcp://HOST:PORT, rtu-tcp://HOST:PORT or rtu:///dev/PORT"
+    )
 
 
 class Checks:
@@ -91,8 +109,9 @@ class Checks:
         for d in self.site.devices:
             readings, _ = self.buses[d.bus].read_points(d.name)
             good = [r for r in readings if r.ok]
-            detail = ", ".join(f"{r.point}={r.value if r.ok else r.quality.value}"
-                               for r in readings)
+            detail = ", ".join(
+                f"{r.point}={r.value if r.ok else r.quality.value}" for r in readings
+            )
             self.report(bool(good), f"read {d.name} (unit {d.unit}, bus {d.bus}): {detail}")
 
     def timeout(self, unit: int) -> None:
@@ -106,11 +125,14 @@ class Checks:
             took = time.monotonic() - t0
             s = bus.settings
             bound = (s.timeout_s + 0.5) * (1 + s.retries) + 1.0
-            timed_out = all(r.quality.value == "comm_error" and "no answer" in r.detail
-                            for r in readings)
-            self.report(timed_out and took <= bound,
-                        f"unit {unit} silent: comm_error ({readings[0].detail}) after "
-                        f"{took:.2f} s (bound {bound:.1f} s)")
+            timed_out = all(
+                r.quality.value == "comm_error" and "no answer" in r.detail for r in readings
+            )
+            self.report(
+                timed_out and took <= bound,
+                f"unit {unit} silent: comm_error ({readings[0].detail}) after "
+                f"{took:.2f} s (bound {bound:.1f} s)",
+            )
         finally:
             bus.close()
 
@@ -126,8 +148,9 @@ class Checks:
             while time.monotonic() < deadline and off:
                 time.sleep(0.1)
                 off = bus.read_point(ref.device, ref.point).value
-            self.report(not off, f"pulse {ref_text}: the module's lease opened it within "
-                                 f"{lease_s + 1:g} s")
+            self.report(
+                not off, f"pulse {ref_text}: the module's lease opened it within {lease_s + 1:g} s"
+            )
         except FieldIOError as exc:
             self.report(False, f"pulse {ref_text}: {type(exc).__name__}: {exc}")
         finally:
@@ -155,16 +178,16 @@ def run(args: argparse.Namespace) -> int:
     if args.target == "sim":
         return _against_sim(site, args, pulse)
     try:
-        settings = {b.name: _retarget(b.settings(), args.target, args.baudrate)
-                    for b in site.buses}
+        settings = {b.name: _retarget(b.settings(), args.target, args.baudrate) for b in site.buses}
     except ValueError as exc:
         print(f"qanat hil: {exc}", file=sys.stderr)
         return 2
     return _checks(site, settings, args, pulse)
 
 
-def _checks(site: SiteConfig, settings: dict[str, BusSettings], args: argparse.Namespace,
-            pulse: str) -> int:
+def _checks(
+    site: SiteConfig, settings: dict[str, BusSettings], args: argparse.Namespace, pulse: str
+) -> int:
     buses = {name: Bus(s, site.devices_on(name)) for name, s in settings.items()}
     checks = Checks(site, buses)
     try:
@@ -184,15 +207,18 @@ def _against_sim(site: SiteConfig, args: argparse.Namespace, pulse: str) -> int:
     from controller.simulation.harness import Simulation
 
     with Simulation(site, control_port=0, any_port=True, step_s=0.5) as sim:
-        status = _checks(site, {b.name: sim.bus_settings(b.name) for b in site.buses}, args,
-                         pulse)
+        status = _checks(site, {b.name: sim.bus_settings(b.name) for b in site.buses}, args, pulse)
     if status or args.no_suite:
         return status
     root = Path(__file__).resolve().parents[2]
     if not (root / "hil_tests").is_dir():
-        print("the HIL suite ships with the source tree, not the package: run "
-              "`qanat hil --sim` from a checkout, or add --no-suite", file=sys.stderr)
+        print(
+            "the HIL suite ships with the source tree, not the package: run "
+            "`qanat hil --sim` from a checkout, or add --no-suite",
+            file=sys.stderr,
+        )
         return 2
     print("running the HIL suite against the simulator: pytest hil_tests", flush=True)
-    return subprocess.call([sys.executable, "-m", "pytest", "-q", str(root / "hil_tests")],
-                           cwd=root)
+    return subprocess.call(
+        [sys.executable, "-m", "pytest", "-q", str(root / "hil_tests")], cwd=root
+    )

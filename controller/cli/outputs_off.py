@@ -46,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
             failures = _retry(outputs, list(failures))
     roles = outputs.roles()
     if args.json:
-        print(json.dumps({
-            "ok": not failures, "off": [r for r in roles if r not in failures],
-            "not_off": {r: str(e) for r, e in failures.items()},
-        }))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "ok": not failures,
+                    "off": [r for r in roles if r not in failures],
+                    "not_off": {r: str(e) for r, e in failures.items()},
+                }
+            )
+        )
     for role, exc in failures.items():
         print(f"{role}: NOT verified off: {exc}", file=sys.stderr)
     if not failures and not args.json:

@@ -35,14 +35,22 @@ HELP = "run a season of a scenario under a strategy and report water saved"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scenario", default="zhangye-seed-corn",
-                        help="a bundled scenario's name or a path to a scenario TOML")
+    parser.add_argument(
+        "--scenario",
+        default="zhangye-seed-corn",
+        help="a bundled scenario's name or a path to a scenario TOML",
+    )
     parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="et")
     parser.add_argument("--seed", type=int, default=1, help="weather seed")
     parser.add_argument("--seeds", help="several seeds, e.g. 1-10 or 1,4,7 (adds the spread)")
     parser.add_argument("--days", type=int, help="only the first N days of the season")
-    parser.add_argument("--run-tick", type=float, default=1.0, metavar="S",
-                        help="control tick while water runs, virtual seconds (default 1)")
+    parser.add_argument(
+        "--run-tick",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="control tick while water runs, virtual seconds (default 1)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON out instead of the table")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts into DIR")
 
@@ -67,8 +75,12 @@ def run(args: argparse.Namespace) -> int:
     reports: list[SeasonReport] = []
     for seed in seeds:
         t0 = time.monotonic()
-        with quiet_logs(), Season(scenario, args.strategy, seed=seed, days=args.days,
-                                  run_tick_s=args.run_tick) as season:
+        with (
+            quiet_logs(),
+            Season(
+                scenario, args.strategy, seed=seed, days=args.days, run_tick_s=args.run_tick
+            ) as season,
+        ):
             report = season.run()
             if args.plot is not None:
                 for path in plot_season(season, report, args.plot):
@@ -77,8 +89,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"seed {seed}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
     if args.json:
         out = [r.to_dict() for r in reports]
-        print(json.dumps(out[0] if len(out) == 1 else {"seasons": out, "spread": spread(reports)},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                out[0] if len(out) == 1 else {"seasons": out, "spread": spread(reports)},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for r in reports:
             print(format_table(r))
@@ -89,17 +106,23 @@ def run(args: argparse.Namespace) -> int:
 
 def format_table(r: SeasonReport) -> str:
     """The savings table of one season (plain text, fixed width)."""
-    head = (f"{r.scenario}, strategy {r.strategy}, seed {r.seed}, {r.start} to {r.end}\n"
-            f"{'zone':<6}{'mode':<10}{'m³':>8}{'m³/mu':>8}{'rain':>7}{'ETc':>7}{'ETa':>7}"
-            f"{'ETa/ETc':>8}{'drain':>7}{'stress d':>9}{'critical':>9}{'runs':>6}"
-            f"{'pump h peak/off/flat':>22}  fertilizer kg (given/plan)")
+    head = (
+        f"{r.scenario}, strategy {r.strategy}, seed {r.seed}, {r.start} to {r.end}\n"
+        f"{'zone':<6}{'mode':<10}{'m³':>8}{'m³/mu':>8}{'rain':>7}{'ETc':>7}{'ETa':>7}"
+        f"{'ETa/ETc':>8}{'drain':>7}{'stress d':>9}{'critical':>9}{'runs':>6}"
+        f"{'pump h peak/off/flat':>22}  fertilizer kg (given/plan)"
+    )
     lines = [head]
     for z in r.zones:
-        fert = ", ".join(
-            f"{k} {z.fertilizer_kg.get(k, 0.0):.0f}/{z.fertilizer_plan_kg[k]:.0f}"
-            if k in z.fertilizer_plan_kg else f"{k} {z.fertilizer_kg[k]:.0f}"
-            for k in sorted(z.fertilizer_kg.keys() | z.fertilizer_plan_kg.keys())
-        ) or "-"
+        fert = (
+            ", ".join(
+                f"{k} {z.fertilizer_kg.get(k, 0.0):.0f}/{z.fertilizer_plan_kg[k]:.0f}"
+                if k in z.fertilizer_plan_kg
+                else f"{k} {z.fertilizer_kg[k]:.0f}"
+                for k in sorted(z.fertilizer_kg.keys() | z.fertilizer_plan_kg.keys())
+            )
+            or "-"
+        )
         lines.append(
             f"{z.zone:<6}{z.mode:<10}{z.applied_m3:>8.0f}{z.applied_m3_per_mu:>8.0f}"
             f"{z.rain_mm:>7.0f}{z.etc_mm:>7.0f}{z.eta_mm:>7.0f}{z.eta_ratio:>8.3f}"
@@ -114,8 +137,10 @@ def format_table(r: SeasonReport) -> str:
         f"critical-stage stress days {site['critical_stress_days_max']}"
     )
     if r.acknowledged or r.refills:
-        lines.append(f"morning rounds: {len(r.acknowledged)} alarm(s) acknowledged, "
-                     f"{len(r.refills)} tank refill(s)")
+        lines.append(
+            f"morning rounds: {len(r.acknowledged)} alarm(s) acknowledged, "
+            f"{len(r.refills)} tank refill(s)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -132,16 +157,21 @@ def spread(reports: list[SeasonReport]) -> dict[str, dict[str, float]]:
     out = {}
     for key, get in keys.items():
         values = [float(get(r)) for r in reports]
-        out[key] = {"min": min(values), "mean": statistics.fmean(values), "max": max(values),
-                    "sd": statistics.stdev(values) if len(values) > 1 else 0.0}
+        out[key] = {
+            "min": min(values),
+            "mean": statistics.fmean(values),
+            "max": max(values),
+            "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+        }
     return out
 
 
 def format_spread(reports: list[SeasonReport]) -> str:
     lines = [f"spread over {len(reports)} seeds (min / mean / max, sd):"]
     for key, s in spread(reports).items():
-        lines.append(f"  {key:<26}{s['min']:>9.2f} {s['mean']:>9.2f} {s['max']:>9.2f}  "
-                     f"sd {s['sd']:.2f}")
+        lines.append(
+            f"  {key:<26}{s['min']:>9.2f} {s['mean']:>9.2f} {s['max']:>9.2f}  sd {s['sd']:.2f}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -159,21 +189,35 @@ def plot_season(season: Season, report: SeasonReport, out_dir: Path) -> list[Pat
     fig, axes = plt.subplots(n + 1, 1, figsize=(9, 2.6 * (n + 1)), sharex=True)
     for ax, z in zip(axes, report.zones, strict=False):
         dates = [d.date for d in z.days]
-        ax.fill_between(dates, [d.raw_mm for d in z.days], [d.taw_mm for d in z.days],
-                        color="#f4d6cc", label="RAW–TAW (stress)")
+        ax.fill_between(
+            dates,
+            [d.raw_mm for d in z.days],
+            [d.taw_mm for d in z.days],
+            color="#f4d6cc",
+            label="RAW–TAW (stress)",
+        )
         ax.plot(dates, [d.dr_end_mm for d in z.days], color="#7a3b1d", label="depletion Dr")
         ax.plot(dates, [d.taw_mm for d in z.days], color="#444", lw=0.8, label="TAW")
         ax.invert_yaxis()
         ax.set_ylabel(f"{z.zone} mm")
         bars = ax.twinx()
-        bars.bar(dates, [d.irrigation_mm for d in z.days], color="#2b7bba", width=0.9,
-                 label="irrigation")
-        bars.bar(dates, [d.rain_mm for d in z.days], color="#7fc97f", width=0.9, label="rain",
-                 bottom=[d.irrigation_mm for d in z.days])
+        bars.bar(
+            dates, [d.irrigation_mm for d in z.days], color="#2b7bba", width=0.9, label="irrigation"
+        )
+        bars.bar(
+            dates,
+            [d.rain_mm for d in z.days],
+            color="#7fc97f",
+            width=0.9,
+            label="rain",
+            bottom=[d.irrigation_mm for d in z.days],
+        )
         bars.set_ylabel("water in, mm")
-        ax.set_title(f"{z.zone} ({z.mode}): {z.applied_m3_per_mu:.0f} m³/mu, "
-                     f"ETa/ETc {z.eta_ratio:.3f}, critical stress days {z.critical_stress_days}",
-                     fontsize=9)
+        ax.set_title(
+            f"{z.zone} ({z.mode}): {z.applied_m3_per_mu:.0f} m³/mu, "
+            f"ETa/ETc {z.eta_ratio:.3f}, critical stress days {z.critical_stress_days}",
+            fontsize=9,
+        )
         handles = ax.get_legend_handles_labels()[0] + bars.get_legend_handles_labels()[0]
         ax.legend(handles=handles, fontsize=7, loc="lower left", ncol=5)
     ax = axes[-1]
@@ -182,8 +226,10 @@ def plot_season(season: Season, report: SeasonReport, out_dir: Path) -> list[Pat
     cum = 0.0
     site_cum = []
     for i in range(len(dates)):
-        cum += sum(z.days[i].irrigation_mm * z.area_mu for z in report.zones
-                   if i < len(z.days)) / report.area_mu
+        cum += (
+            sum(z.days[i].irrigation_mm * z.area_mu for z in report.zones if i < len(z.days))
+            / report.area_mu
+        )
         site_cum.append(cum / 1000 * 666.67)
     ax.plot(dates, site_cum, color="#2b7bba", label=f"{report.strategy} (drip, applied)")
     conv, total = [], 0.0
@@ -194,8 +240,11 @@ def plot_season(season: Season, report: SeasonReport, out_dir: Path) -> list[Pat
         conv.append(total)
     ax.plot(dates, conv, color="#c0392b", ls="--", label="conventional border (incl. winter)")
     ax.set_ylabel("m³/mu, cumulative")
-    ax.set_title(f"site: {report.applied_m3_per_mu:.0f} vs {report.baseline_m3_per_mu:.0f} "
-                 f"m³/mu, saved {report.saving_m3_per_mu:.0f} m³/mu", fontsize=9)
+    ax.set_title(
+        f"site: {report.applied_m3_per_mu:.0f} vs {report.baseline_m3_per_mu:.0f} "
+        f"m³/mu, saved {report.saving_m3_per_mu:.0f} m³/mu",
+        fontsize=9,
+    )
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     path = out_dir / f"{tag}.png"

@@ -81,9 +81,12 @@ def _act(args: argparse.Namespace, accounts: Accounts, store: Store) -> int:
         return 0
     if args.action == "add":
         user = accounts.create_user(
-            args.username, _password(args.password_stdin), args.role,
-            display_name=args.name, locale=args.locale,
-        )  # fmt: skip
+            args.username,
+            _password(args.password_stdin),
+            args.role,
+            display_name=args.name,
+            locale=args.locale,
+        )
         store.record_audit("cli", "user.add", {"username": user.username, "role": user.role.value})
         print(f"user {user.username} ({user.role.value}) created")
         return 0

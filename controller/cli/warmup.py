@@ -36,19 +36,37 @@ def _et0_daily() -> None:
 
     for method in ("fao56", "asce"):
         daily(
-            tmax=[[29.3]], tmin=[[15.5]], doy=[183], lat_deg=38.93, elev_m=1482.0,
-            rh_max=[[73.0]], rh_min=[[24.0]], wind=[[1.9]], rs=[[26.3]], method=method,
-            hargreaves_fallback=True, on_invalid="flag",
-        )  # fmt: skip
+            tmax=[[29.3]],
+            tmin=[[15.5]],
+            doy=[183],
+            lat_deg=38.93,
+            elev_m=1482.0,
+            rh_max=[[73.0]],
+            rh_min=[[24.0]],
+            wind=[[1.9]],
+            rs=[[26.3]],
+            method=method,
+            hargreaves_fallback=True,
+            on_invalid="flag",
+        )
 
 
 def _et0_hourly() -> None:
     from models.et0 import hourly
 
     hourly(
-        t=[[25.0]], doy=[183], hour=[12], lat_deg=38.93, lon_deg=100.43, elev_m=1482.0,
-        tz_meridian_deg=120.0, rh=[[40.0]], wind=[[2.0]], rs=[[3.0]], on_invalid="flag",
-    )  # fmt: skip
+        t=[[25.0]],
+        doy=[183],
+        hour=[12],
+        lat_deg=38.93,
+        lon_deg=100.43,
+        elev_m=1482.0,
+        tz_meridian_deg=120.0,
+        rh=[[40.0]],
+        wind=[[2.0]],
+        rs=[[3.0]],
+        on_invalid="flag",
+    )
 
 
 def _waterbalance() -> None:
@@ -82,15 +100,28 @@ def _planner() -> None:
 
     days = 2
     zone = ZonePlanInput(
-        zone_id="z1", dr_mm=60.0, taw_mm=130.0, mad_fraction=(0.55,) * days, kc=1.1,
-        area_m2=3333.0, flow_m3_h=30.0, efficiency=0.9, min_run_min=20, max_run_min=360,
-        infiltration_mm_h=float("inf"), cycle_max_min=60, soak_min=30,
-    )  # fmt: skip
+        zone_id="z1",
+        dr_mm=60.0,
+        taw_mm=130.0,
+        mad_fraction=(0.55,) * days,
+        kc=1.1,
+        area_m2=3333.0,
+        flow_m3_h=30.0,
+        efficiency=0.9,
+        min_run_min=20,
+        max_run_min=360,
+        infiltration_mm_h=float("inf"),
+        cycle_max_min=60,
+        soak_min=30,
+    )
     inputs = PlanInputs(
-        zones=(zone,), pump_capacity_m3_h=150.0, window=(True,) * (24 * days),
-        tariff_per_kwh=(0.5,) * (24 * days), horizon_days=days,
+        zones=(zone,),
+        pump_capacity_m3_h=150.0,
+        window=(True,) * (24 * days),
+        tariff_per_kwh=(0.5,) * (24 * days),
+        horizon_days=days,
         forecast=Forecast(et0_mm_day=(6.0,) * days, rain_mm_day=(0.0,) * days),
-    )  # fmt: skip
+    )
     plan(inputs)
 
 
@@ -105,8 +136,10 @@ STEPS: dict[str, Callable[[], None]] = {
 def run(args: argparse.Namespace) -> int:
     cache = os.environ.get("NUMBA_CACHE_DIR", "")
     if not cache:
-        print("warning: NUMBA_CACHE_DIR is not set; the cache goes beside the package",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "warning: NUMBA_CACHE_DIR is not set; the cache goes beside the package",
+            file=sys.stderr,
+        )
     timings: dict[str, float] = {}
     for name, step in STEPS.items():
         t0 = time.perf_counter()

@@ -290,8 +290,10 @@ class PolicyConfig(_Model):
             start_s, _, end_s = t.period.partition("-")
             start = int(start_s[:2]) * 60 + int(start_s[3:])
             end = int(end_s[:2]) * 60 + int(end_s[3:])
-            inside = start <= minute_of_day < end if start < end else (
-                minute_of_day >= start or minute_of_day < end
+            inside = (
+                start <= minute_of_day < end
+                if start < end
+                else (minute_of_day >= start or minute_of_day < end)
             )
             if inside:
                 return t.price_per_kwh
@@ -521,8 +523,10 @@ class _Checker:
             except ValueError:
                 self.add(f"baseline.events[{i}].date", f"no such day {e.date!r} (MM-DD)")
             if e.date in seen:
-                self.add(f"baseline.events[{i}].date",
-                         f"duplicate {e.date!r} (also baseline.events[{seen[e.date]}])")
+                self.add(
+                    f"baseline.events[{i}].date",
+                    f"duplicate {e.date!r} (also baseline.events[{seen[e.date]}])",
+                )
             seen.setdefault(e.date, i)
 
     def _unique_names(self) -> None:
@@ -792,9 +796,11 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
 
 # What the pages may change on a running site; wiring and safety limits stay in the site file.
 # ``fertigation.events`` is the whole plan: an override replaces the site file's list.
-EDITABLE = {"zones": ("crop", "planting_date", "mode", "label", "mad_fraction"),
-            "policy": ("probe_weight", "rain_skip_mm"),
-            "fertigation": ("events",)}  # fmt: skip
+EDITABLE = {
+    "zones": ("crop", "planting_date", "mode", "label", "mad_fraction"),
+    "policy": ("probe_weight", "rain_skip_mm"),
+    "fertigation": ("events",),
+}
 
 
 def apply_overrides(

@@ -111,9 +111,12 @@ class Daemon:
             self.clock.sleep(min(2.0**attempt, 8.0))
         detail = "; ".join(f"{role}: {exc}" for role, exc in failures.items())
         self.store.raise_event(
-            Severity.CRITICAL, "startup_unsafe", "site", f"cannot verify outputs off: {detail}",
+            Severity.CRITICAL,
+            "startup_unsafe",
+            "site",
+            f"cannot verify outputs off: {detail}",
             latched=True,
-        )  # fmt: skip
+        )
         raise StartupError(f"cannot verify every output off: {detail}")
 
     def start(self, *, schedule: bool = True) -> None:
@@ -267,26 +270,37 @@ class Daemon:
         try:
             try:
                 self.sequencer.start(
-                    run.zone, run.duration_min, run.source, decision_id=run.decision_id,
-                    recipe=fr.recipe, actor="planner",
-                )  # fmt: skip
+                    run.zone,
+                    run.duration_min,
+                    run.source,
+                    decision_id=run.decision_id,
+                    recipe=fr.recipe,
+                    actor="planner",
+                )
             except (RunRefused, RecipeError) as exc:
                 if fr.recipe is None:
                     raise
                 # The water is still due even if the fertilizer cannot go in with it.
                 self.store.raise_event(
-                    Severity.WARNING, "fertigation_deferred", run.zone,
+                    Severity.WARNING,
+                    "fertigation_deferred",
+                    run.zone,
                     f"fertilizer not given with this run: {exc}; watering only",
-                )  # fmt: skip
+                )
                 self.sequencer.start(
-                    run.zone, run.duration_min, run.source, decision_id=run.decision_id,
+                    run.zone,
+                    run.duration_min,
+                    run.source,
+                    decision_id=run.decision_id,
                     actor="planner",
-                )  # fmt: skip
+                )
         except SequencerError as exc:
             self.store.raise_event(
-                Severity.WARNING, "planned_run_refused", run.zone,
+                Severity.WARNING,
+                "planned_run_refused",
+                run.zone,
                 f"planned run of {run.zone} ({run.duration_min:.0f} min) not started: {exc}",
-            )  # fmt: skip
+            )
 
     def _fail_safe(self, code: str, message: str) -> None:
         failures = self.outputs.all_off()
@@ -298,15 +312,24 @@ class Daemon:
         for job in self.jobs():
             if job.every_s is not None:
                 scheduler.add_job(
-                    _guarded(job), "interval", seconds=job.every_s, id=job.name,
-                    max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.every_s)),
+                    _guarded(job),
+                    "interval",
+                    seconds=job.every_s,
+                    id=job.name,
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=max(1, int(job.every_s)),
                     next_run_time=datetime.now(self.site.site.tz) + timedelta(seconds=0.1),
-                )  # fmt: skip
+                )
             elif job.cron is not None:
                 scheduler.add_job(
-                    _guarded(job), CronTrigger(timezone=self.site.site.tz, **job.cron),
-                    id=job.name, max_instances=1, coalesce=True, misfire_grace_time=600,
-                )  # fmt: skip
+                    _guarded(job),
+                    CronTrigger(timezone=self.site.site.tz, **job.cron),
+                    id=job.name,
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=600,
+                )
         return scheduler
 
 

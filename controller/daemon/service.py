@@ -164,9 +164,16 @@ class DaemonService:
                     continue
                 r = st.latest
                 readings.append(
-                    {"point": r.point, "value": r.value, "decoded": r.decoded, "unit": r.unit,
-                     "quality": r.quality.value, "time": r.time, "detail": r.detail}
-                )  # fmt: skip
+                    {
+                        "point": r.point,
+                        "value": r.value,
+                        "decoded": r.decoded,
+                        "unit": r.unit,
+                        "quality": r.quality.value,
+                        "time": r.time,
+                        "detail": r.detail,
+                    }
+                )
             out.append(
                 DeviceStatus(
                     name=dev.name,
@@ -223,22 +230,29 @@ class DaemonService:
         file_zones = {z.name: z for z in self.site_file.zones}
         return {
             "zones": {
-                z.name: {"label": z.label, "crop": z.crop, "planting_date": z.planting_date,
-                         "mode": z.mode, "max_run_min": min(z.max_run_min,
-                                                            self.site.safety.max_run_min),
-                         "mad_fraction": z.mad_fraction, "crop_p": crop(z.crop).p,
-                         "mad_site_file": file_zones[z.name].mad_fraction}
+                z.name: {
+                    "label": z.label,
+                    "crop": z.crop,
+                    "planting_date": z.planting_date,
+                    "mode": z.mode,
+                    "max_run_min": min(z.max_run_min, self.site.safety.max_run_min),
+                    "mad_fraction": z.mad_fraction,
+                    "crop_p": crop(z.crop).p,
+                    "mad_site_file": file_zones[z.name].mad_fraction,
+                }
                 for z in self.site.zones
             },
             "policy": {k: getattr(self.site.policy, k) for k in EDITABLE["policy"]},
             "crops": sorted(crop_keys()),
-            "fertigation": None if f is None else {
+            "fertigation": None
+            if f is None
+            else {
                 "tanks": [{"name": t.name, "nutrient": t.nutrient} for t in f.tanks],
                 "source_ec_ms_cm": f.source_ec_ms_cm,
                 "ec_max_ms_cm": self.site.safety.ec_max_ms_cm,
                 "events": [e.model_dump(exclude_none=True) for e in f.events],
             },
-        }  # fmt: skip
+        }
 
     # -- control --------------------------------------------------------------------
     def start_zone(self, zone: str, minutes: float, actor: str) -> int:

@@ -284,9 +284,15 @@ def build_report(
     for z in zones:
         key = (z.site_id, z.zone)
         report = zone_report(
-            z, days.get(key, []), runs.get(key, []), start, end, tz,
-            practice=practice, season=season,
-        )  # fmt: skip
+            z,
+            days.get(key, []),
+            runs.get(key, []),
+            start,
+            end,
+            tz,
+            practice=practice,
+            season=season,
+        )
         by_site.setdefault(z.site_id, []).append(report)
     notes = [
         "m³ = mm ÷ 1000 × area; 1 mu = 666.67 m²",
@@ -366,29 +372,71 @@ def from_store(
 # -- CSV -----------------------------------------------------------------------------
 
 CSV_COLUMNS = [
-    "site", "zone", "area_mu", "days", "metered_m3", "metered_m3_per_mu",
-    "irrigation_mm", "irrigation_m3", "rain_mm", "effective_rain_mm", "runoff_mm", "etc_mm",
-    "eta_mm", "drainage_mm", "storage_change_mm", "probe_correction_mm", "closure_mm",
-    "baseline_m3", "baseline_m3_per_mu", "saving_m3", "saving_m3_per_mu", "fertilizer_kg_per_mu",
-]  # fmt: skip
+    "site",
+    "zone",
+    "area_mu",
+    "days",
+    "metered_m3",
+    "metered_m3_per_mu",
+    "irrigation_mm",
+    "irrigation_m3",
+    "rain_mm",
+    "effective_rain_mm",
+    "runoff_mm",
+    "etc_mm",
+    "eta_mm",
+    "drainage_mm",
+    "storage_change_mm",
+    "probe_correction_mm",
+    "closure_mm",
+    "baseline_m3",
+    "baseline_m3_per_mu",
+    "saving_m3",
+    "saving_m3_per_mu",
+    "fertilizer_kg_per_mu",
+]
 
 
-def _csv_row(site: str, zone: str, area_mu: float, days: int, metered: float,
-             depth: Mapping[str, float], area_m2: float, baseline: float,
-             fertilizer: Mapping[str, float]) -> list[Any]:  # fmt: skip
+def _csv_row(
+    site: str,
+    zone: str,
+    area_mu: float,
+    days: int,
+    metered: float,
+    depth: Mapping[str, float],
+    area_m2: float,
+    baseline: float,
+    fertilizer: Mapping[str, float],
+) -> list[Any]:
     def r(x: float) -> float:
         return round(x, 3)
 
     per_mu = (lambda m3: m3 / area_mu) if area_mu else (lambda m3: 0.0)
     fert = ";".join(f"{n}={kg / area_mu:.3f}" for n, kg in sorted(fertilizer.items()))
     return [
-        site, zone, r(area_mu), days, r(metered), r(per_mu(metered)),
-        r(depth["irrigation"]), r(depth["irrigation"] / 1000 * area_m2), r(depth["rain"]),
-        r(depth["effective_rain"]), r(depth["runoff"]), r(depth["etc"]), r(depth["eta"]),
-        r(depth["deep_percolation"]), r(depth["storage_change"]), r(depth["probe_correction"]),
-        r(depth["closure"]), r(baseline), r(per_mu(baseline)), r(baseline - metered),
-        r(per_mu(baseline - metered)), fert,
-    ]  # fmt: skip
+        site,
+        zone,
+        r(area_mu),
+        days,
+        r(metered),
+        r(per_mu(metered)),
+        r(depth["irrigation"]),
+        r(depth["irrigation"] / 1000 * area_m2),
+        r(depth["rain"]),
+        r(depth["effective_rain"]),
+        r(depth["runoff"]),
+        r(depth["etc"]),
+        r(depth["eta"]),
+        r(depth["deep_percolation"]),
+        r(depth["storage_change"]),
+        r(depth["probe_correction"]),
+        r(depth["closure"]),
+        r(baseline),
+        r(per_mu(baseline)),
+        r(baseline - metered),
+        r(per_mu(baseline - metered)),
+        fert,
+    ]
 
 
 def to_csv(report: Report) -> str:
@@ -399,14 +447,31 @@ def to_csv(report: Report) -> str:
     for site in report.sites:
         for z in site.zones:
             writer.writerow(
-                _csv_row(site.site_id, z.zone.zone, z.zone.area_mu, z.days, z.metered_m3,
-                         z.depth_mm, z.zone.area_m2, z.baseline_m3, z.fertilizer_kg)
-            )  # fmt: skip
+                _csv_row(
+                    site.site_id,
+                    z.zone.zone,
+                    z.zone.area_mu,
+                    z.days,
+                    z.metered_m3,
+                    z.depth_mm,
+                    z.zone.area_m2,
+                    z.baseline_m3,
+                    z.fertilizer_kg,
+                )
+            )
         writer.writerow(
-            _csv_row(site.site_id, "*", site.area_mu, max((z.days for z in site.zones), default=0),
-                     site.metered_m3, site_depths(site), site.area_m2, site.baseline_m3,
-                     site.fertilizer_kg)
-        )  # fmt: skip
+            _csv_row(
+                site.site_id,
+                "*",
+                site.area_mu,
+                max((z.days for z in site.zones), default=0),
+                site.metered_m3,
+                site_depths(site),
+                site.area_m2,
+                site.baseline_m3,
+                site.fertilizer_kg,
+            )
+        )
     return out.getvalue()
 
 

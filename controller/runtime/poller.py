@@ -111,12 +111,14 @@ class Poller:
                 if key not in self._sensor_faults and age_s >= limit_s:
                     self._sensor_faults.add(key)
                     self.store.raise_event(
-                        Severity.WARNING, "sensor_fault", key,
+                        Severity.WARNING,
+                        "sensor_fault",
+                        key,
                         f"{key}: {r.quality.value.replace('_', ' ')} for {age_s:.0f} s "
                         f"({r.detail or r.decoded}); not used: the zone or rule that needs it "
                         "runs without it until it reads well again",
                         latched=True,
-                    )  # fmt: skip
+                    )
             elif r.ok:
                 self._implausible_since.pop(key, None)
                 if key in self._sensor_faults:

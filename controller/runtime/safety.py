@@ -358,9 +358,12 @@ class Supervisor:
         # above the zones' nominal is then expected, not a burst.
         backflushing = "backflush_valve" in self._on_since
         high = (
-            self._pumping() and bool(zones) and not backflushing and flow is not None
+            self._pumping()
+            and bool(zones)
+            and not backflushing
+            and flow is not None
             and flow > limit
-        )  # fmt: skip
+        )
         held = self._held("burst", high)
         if held is not None and held > self.limits.burst_delay_s:
             names = ",".join(z.name for z in zones)
@@ -539,9 +542,10 @@ def learned_from_runs(
     """Each zone's flow (m³/h) from its last completed runs that ran alone (module docstring),
     as ``(average, LEARN_MIN_SAMPLES)``; zones without such runs are left out."""
     runs = [
-        r for r in store.runs(start=now - timedelta(days=SEED_LOOKBACK_DAYS))
+        r
+        for r in store.runs(start=now - timedelta(days=SEED_LOOKBACK_DAYS))
         if r.state == "done" and r.started_at is not None and r.ended_at is not None
-    ]  # fmt: skip
+    ]
     out: dict[str, tuple[float, int]] = {}
     for zone in site.zones:
         flows = []
@@ -551,7 +555,7 @@ def learned_from_runs(
             alone = not any(
                 o.zone != r.zone and o.started_at < r.ended_at and r.started_at < o.ended_at  # type: ignore[operator]
                 for o in runs
-            )  # fmt: skip
+            )
             if hours * 60 >= SEED_MIN_RUN_MIN and alone and r.applied_m3 > 0:
                 flows.append(r.applied_m3 / hours)
             if len(flows) == SEED_RUNS:

@@ -442,8 +442,10 @@ class Sequencer:
             run.injecting = True
             return
         moved = abs(dose.rate_l_h - dose.written_l_h)
-        if (moved > max(SETPOINT_DEADBAND * dose.written_l_h, SETPOINT_DEADBAND_L_H)
-                or mono - dose.written_at >= SETPOINT_REFRESH_S):
+        if (
+            moved > max(SETPOINT_DEADBAND * dose.written_l_h, SETPOINT_DEADBAND_L_H)
+            or mono - dose.written_at >= SETPOINT_REFRESH_S
+        ):
             self._write_rate(bus, f.injector, dose, mono)
 
     @staticmethod

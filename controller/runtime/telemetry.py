@@ -44,9 +44,7 @@ class TelemetryFilter:
         for device, profile in profiles.items():
             for pt in profile.points:
                 span = None if pt.min is None or pt.max is None else pt.max - pt.min
-                self._band[(device, pt.name)] = (
-                    None if span is None else span * deadband_pct / 100
-                )
+                self._band[(device, pt.name)] = None if span is None else span * deadband_pct / 100
         self.deadband_pct = deadband_pct
         self._last: dict[tuple[str, str], _Stored] = {}
         self._lock = threading.Lock()

@@ -80,8 +80,11 @@ log = logging.getLogger(__name__)
 SCENARIO_DIR = bundled("controller.simulation", "scenarios")
 Strategy = Literal["et", "sensor", "calendar", "conventional"]
 STRATEGIES: dict[str, str] = {
-    "et": "et", "sensor": "sensor", "calendar": "calendar", "conventional": "manual",
-}  # fmt: skip
+    "et": "et",
+    "sensor": "sensor",
+    "calendar": "calendar",
+    "conventional": "manual",
+}
 RUN_TICK_S = 1.0
 IDLE_STEP_S = 3600.0
 FLOOD_HOUR = 8
@@ -134,15 +137,21 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         soils = {z: SoilTruth(**{k: v for k, v in t.items()}) for z, t in sim["soils"].items()}
         lo, hi = sim["critical_dap"]
         return Scenario(
-            name=path.stem, path=path, site_path=path.parent / sim["site"],
+            name=path.stem,
+            path=path,
+            site_path=path.parent / sim["site"],
             normals=ClimateNormals.from_mapping(data["climate"]),
-            start=day(sim["start"]), end=day(sim["end"]), critical_dap=(int(lo), int(hi)),
-            initial_fraction=float(sim.get("initial_fraction", 1.0)), soils=soils,
+            start=day(sim["start"]),
+            end=day(sim["end"]),
+            critical_dap=(int(lo), int(hi)),
+            initial_fraction=float(sim.get("initial_fraction", 1.0)),
+            soils=soils,
             flood_dates=tuple(day(e) for e in conv["events"]),
             flood_m3_mu=float(conv["event_m3_mu"]),
             winter_m3_mu=float(conv.get("winter_irrigation_m3_mu", 0.0)),
-            conventional_total_m3_mu=float(conv["season_total_m3_mu"]), raw=data,
-        )  # fmt: skip
+            conventional_total_m3_mu=float(conv["season_total_m3_mu"]),
+            raw=data,
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{path}: {exc!r}") from exc
 
@@ -150,33 +159,42 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 # -- truth --------------------------------------------------------------------------------
 
 
-def true_et0(weather: WeatherSeries, start: dt.date, end: dt.date, site: SiteConfig
-             ) -> dict[dt.date, float]:
+def true_et0(
+    weather: WeatherSeries, start: dt.date, end: dt.date, site: SiteConfig
+) -> dict[dt.date, float]:
     """FAO-56 Penman-Monteith ET0 (mm/d, eq. 6) of each generated day, Rs from sunshine."""
     days = weather.days(start, end)
     s = site.site
     result = et0_daily(
-        tmax=[d.tmax_c for d in days], tmin=[d.tmin_c for d in days],
-        doy=[d.date.timetuple().tm_yday for d in days], lat_deg=s.latitude_deg,
-        elev_m=s.elevation_m, ea=[d.ea_kpa for d in days], wind=[d.u2_m_s for d in days],
+        tmax=[d.tmax_c for d in days],
+        tmin=[d.tmin_c for d in days],
+        doy=[d.date.timetuple().tm_yday for d in days],
+        lat_deg=s.latitude_deg,
+        elev_m=s.elevation_m,
+        ea=[d.ea_kpa for d in days],
+        wind=[d.u2_m_s for d in days],
         sunshine=[d.sunshine_h for d in days],
-    )  # fmt: skip
+    )
     return {d.date: float(v) for d, v in zip(days, result.et0_mm[0], strict=True)}
 
 
-def crop_truth(site: SiteConfig, zone: str, scenario: Scenario, et0: dict[dt.date, float]
-               ) -> CropTruth:
+def crop_truth(
+    site: SiteConfig, zone: str, scenario: Scenario, et0: dict[dt.date, float]
+) -> CropTruth:
     """The zone's crop by day after planting: mulched Kc (eq. 66), Zr, p adjusted for ETc."""
     z = next(z for z in site.zones if z.name == zone)
     c = crop(z.crop)
     n = (scenario.end - z.planting_date).days + 1
     kc = [float(kc_on_day(c, d, mulched=True)) for d in range(n)]
     zr = [float(root_depth_m(c, float(d))) for d in range(n)]
-    p = [depletion_fraction(c.p, k * et0.get(z.planting_date + dt.timedelta(days=d), 5.0))
-         for d, k in enumerate(kc)]
+    p = [
+        depletion_fraction(c.p, k * et0.get(z.planting_date + dt.timedelta(days=d), 5.0))
+        for d, k in enumerate(kc)
+    ]
     lo, hi = scenario.critical_dap
-    return CropTruth(z.planting_date, tuple(kc), tuple(zr), tuple(p),
-                     tuple(lo <= d <= hi for d in range(n)))
+    return CropTruth(
+        z.planting_date, tuple(kc), tuple(zr), tuple(p), tuple(lo <= d <= hi for d in range(n))
+    )
 
 
 # -- the driver ---------------------------------------------------------------------------
@@ -243,27 +261,39 @@ class Season:
         tz = self.site.site.tz
         self.tz = tz
         first = scenario.start if start is None else start
-        self.end_date = scenario.end if days is None else min(
-            scenario.end, first + dt.timedelta(days=days - 1))
+        self.end_date = (
+            scenario.end if days is None else min(scenario.end, first + dt.timedelta(days=days - 1))
+        )
         self.weather = WeatherGenerator(scenario.normals, seed).generate(
-            scenario.start - dt.timedelta(days=1), scenario.end + dt.timedelta(days=1))
+            scenario.start - dt.timedelta(days=1), scenario.end + dt.timedelta(days=1)
+        )
         self.et0 = true_et0(self.weather, scenario.start, scenario.end, self.site)
         start_local = dt.datetime.combine(first, dt.time())
         self.start = start_local.replace(tzinfo=tz).astimezone(dt.UTC)
-        self.end = dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time(0, 30),
-                                       tzinfo=tz).astimezone(dt.UTC)
+        self.end = dt.datetime.combine(
+            self.end_date + dt.timedelta(days=1), dt.time(0, 30), tzinfo=tz
+        ).astimezone(dt.UTC)
         self.truth = SeasonTruth(
-            start=start_local, weather=self.weather, et0_mm=self.et0,
-            soils={z.name: SoilColumn(self._soil(z.name), scenario.initial_fraction)
-                   for z in self.site.zones},
-            crops={z.name: crop_truth(self.site, z.name, scenario, self.et0)
-                   for z in self.site.zones},
-        )  # fmt: skip
+            start=start_local,
+            weather=self.weather,
+            et0_mm=self.et0,
+            soils={
+                z.name: SoilColumn(self._soil(z.name), scenario.initial_fraction)
+                for z in self.site.zones
+            },
+            crops={
+                z.name: crop_truth(self.site, z.name, scenario, self.et0) for z in self.site.zones
+            },
+        )
         self.clock = VirtualClock(self.start)
-        self.floods = sorted(
-            dt.datetime.combine(d, dt.time(FLOOD_HOUR), tzinfo=tz).astimezone(dt.UTC)
-            for d in scenario.flood_dates
-        ) if strategy == "conventional" else []
+        self.floods = (
+            sorted(
+                dt.datetime.combine(d, dt.time(FLOOD_HOUR), tzinfo=tz).astimezone(dt.UTC)
+                for d in scenario.flood_dates
+            )
+            if strategy == "conventional"
+            else []
+        )
         self.sim: Simulation | None = None
         self.daemon: Daemon | None = None
         self.store: Store | None = None
@@ -273,19 +303,32 @@ class Season:
             return self.scenario.soils[zone]
         except KeyError:
             raise ScenarioError(
-                f"{self.scenario.path}: simulation.soils has no zone {zone!r}") from None
+                f"{self.scenario.path}: simulation.soils has no zone {zone!r}"
+            ) from None
 
     # -- life cycle -----------------------------------------------------------------------
     def __enter__(self) -> Season:
-        self.sim = self._stack.enter_context(Simulation(
-            self.site, control_port=0, seed=self.seed, step_s=None, now=lambda: self.start,
-            clock=self.clock.monotonic, any_port=True, physics=self.truth,
-        ))  # fmt: skip
+        self.sim = self._stack.enter_context(
+            Simulation(
+                self.site,
+                control_port=0,
+                seed=self.seed,
+                step_s=None,
+                now=lambda: self.start,
+                clock=self.clock.monotonic,
+                any_port=True,
+                physics=self.truth,
+            )
+        )
         buses = {
-            b.name: Bus(self.sim.bus_settings(b.name), self.site.devices_on(b.name),
-                        now=self.clock.now, monotonic=self.clock.monotonic)
+            b.name: Bus(
+                self.sim.bus_settings(b.name),
+                self.site.devices_on(b.name),
+                now=self.clock.now,
+                monotonic=self.clock.monotonic,
+            )
             for b in self.site.buses
-        }  # fmt: skip
+        }
         fieldio = FieldIO(self.site, buses)
         self._stack.callback(fieldio.close)
         self.store = Store(f"sqlite:///{self.workdir / 'qanat.db'}", clock=self.clock)
@@ -344,12 +387,19 @@ class Season:
             if self.busy():
                 dt_s = min(self.run_tick_s, (until - now).total_seconds())
             else:
-                stops = [now + dt.timedelta(seconds=self.idle_step_s), until, self._rounds,
-                         *self._next_cron.values(), *self._floods[:1],
-                         *(r.start for r in d.planned()[:1])]
+                stops = [
+                    now + dt.timedelta(seconds=self.idle_step_s),
+                    until,
+                    self._rounds,
+                    *self._next_cron.values(),
+                    *self._floods[:1],
+                    *(r.start for r in d.planned()[:1]),
+                ]
                 target = min(t for t in stops if t > now)
-                dt_s = min(max((target - now).total_seconds(), self.run_tick_s),
-                           (until - now).total_seconds())
+                dt_s = min(
+                    max((target - now).total_seconds(), self.run_tick_s),
+                    (until - now).total_seconds(),
+                )
             now = self.clock.advance(dt_s)
             sim.field.step(dt_s)
             self._due(now)
@@ -432,15 +482,21 @@ class Season:
         assert self.store is not None
         z = next(z for z in self.site.zones if z.name == zone)
         crop_t = self.truth.crops[zone]
-        days = [t for t in self.truth.daily.get(zone, [])
-                if crop_t.planting <= t.date <= self.end_date]
-        runs = [r for r in self.store.runs(zone, self.start, self.end)
-                if r.started_at is not None]
+        days = [
+            t for t in self.truth.daily.get(zone, []) if crop_t.planting <= t.date <= self.end_date
+        ]
+        runs = [r for r in self.store.runs(zone, self.start, self.end) if r.started_at is not None]
         metered_m3 = sum(r.applied_m3 for r in runs)
-        flood_m3 = sum(t.irrigation_mm for t in days) * z.area_m2_value / 1000.0 \
-            if self.strategy == "conventional" else 0.0
-        winter_m3 = (self.scenario.winter_m3_mu * z.area_m2_value / M2_PER_MU
-                     if self.strategy == "conventional" else 0.0)
+        flood_m3 = (
+            sum(t.irrigation_mm for t in days) * z.area_m2_value / 1000.0
+            if self.strategy == "conventional"
+            else 0.0
+        )
+        winter_m3 = (
+            self.scenario.winter_m3_mu * z.area_m2_value / M2_PER_MU
+            if self.strategy == "conventional"
+            else 0.0
+        )
         fert: dict[str, float] = {}
         for r in runs:
             for k, v in (r.fertilizer or {}).items():
@@ -454,25 +510,35 @@ class Season:
         area_mu = z.area_m2_value / M2_PER_MU
         applied = metered_m3 + flood_m3 + winter_m3
         return ZoneReport(
-            zone=zone, area_mu=area_mu, mode=z.mode, applied_m3=applied,
-            applied_m3_per_mu=applied / area_mu, winter_m3=winter_m3,
-            rain_mm=sum(t.rain_mm for t in days), etc_mm=sum(t.etc_mm for t in days),
-            eta_mm=sum(t.eta_mm for t in days), drainage_mm=sum(t.drainage_mm for t in days),
+            zone=zone,
+            area_mu=area_mu,
+            mode=z.mode,
+            applied_m3=applied,
+            applied_m3_per_mu=applied / area_mu,
+            winter_m3=winter_m3,
+            rain_mm=sum(t.rain_mm for t in days),
+            etc_mm=sum(t.etc_mm for t in days),
+            eta_mm=sum(t.eta_mm for t in days),
+            drainage_mm=sum(t.drainage_mm for t in days),
             runoff_mm=sum(t.runoff_mm for t in days),
             irrigation_mm=sum(t.irrigation_mm for t in days),
             stress_days=sum(t.stressed for t in days),
             critical_stress_days=sum(t.stressed and crop_t.is_critical(t.date) for t in days),
-            fertilizer_kg=fert, runs=len(runs), pump_h_peak=peak_h, pump_h_offpeak=off_h,
-            pump_h_flat=flat_h, fertilizer_plan_kg=plan, days=days,
-        )  # fmt: skip
+            fertilizer_kg=fert,
+            runs=len(runs),
+            pump_h_peak=peak_h,
+            pump_h_offpeak=off_h,
+            pump_h_flat=flat_h,
+            fertilizer_plan_kg=plan,
+            days=days,
+        )
 
     def _pump_hours(self, runs: list[Any]) -> tuple[float, float, float]:
         """Pump hours of the runs by tariff: above, below and at the base price."""
         policy = self.site.policy
         peak = off = flat = 0.0
         for r in runs:
-            t = r.started_at.replace(tzinfo=dt.UTC) if r.started_at.tzinfo is None \
-                else r.started_at
+            t = r.started_at.replace(tzinfo=dt.UTC) if r.started_at.tzinfo is None else r.started_at
             end = r.ended_at or self.clock.now()
             end = end.replace(tzinfo=dt.UTC) if end.tzinfo is None else end
             while t < end:
@@ -553,11 +619,18 @@ class SeasonReport:
                 key = f"{e.severity}:{e.code}"
                 counts[key] = counts.get(key, 0) + 1
         return cls(
-            scenario=sc.name, strategy=season.strategy, seed=season.seed, start=sc.start,
-            end=season.end_date, zones=zones, baseline_m3_per_mu=sc.conventional_total_m3_mu,
-            baseline_in_season_m3_per_mu=sc.flood_m3_mu * len(sc.flood_dates), events=counts,
-            acknowledged=list(season.acknowledged), refills=list(season.refills),
-        )  # fmt: skip
+            scenario=sc.name,
+            strategy=season.strategy,
+            seed=season.seed,
+            start=sc.start,
+            end=season.end_date,
+            zones=zones,
+            baseline_m3_per_mu=sc.conventional_total_m3_mu,
+            baseline_in_season_m3_per_mu=sc.flood_m3_mu * len(sc.flood_dates),
+            events=counts,
+            acknowledged=list(season.acknowledged),
+            refills=list(season.refills),
+        )
 
     @property
     def area_mu(self) -> float:
@@ -580,17 +653,23 @@ class SeasonReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
-            "start": self.start.isoformat(), "end": self.end.isoformat(),
+            "scenario": self.scenario,
+            "strategy": self.strategy,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
             "zones": [z.to_dict() for z in self.zones],
             "site": {
-                "area_mu": self.area_mu, "applied_m3": self.site_total("applied_m3"),
+                "area_mu": self.area_mu,
+                "applied_m3": self.site_total("applied_m3"),
                 "applied_m3_per_mu": self.applied_m3_per_mu,
                 "baseline_m3_per_mu": self.baseline_m3_per_mu,
                 "baseline_in_season_m3_per_mu": self.baseline_in_season_m3_per_mu,
                 "saving_m3_per_mu": self.saving_m3_per_mu,
-                **{k: self.site_mean_mm(k) for k in (
-                    "rain_mm", "etc_mm", "eta_mm", "drainage_mm", "runoff_mm")},
+                **{
+                    k: self.site_mean_mm(k)
+                    for k in ("rain_mm", "etc_mm", "eta_mm", "drainage_mm", "runoff_mm")
+                },
                 "eta_ratio": self.site_mean_mm("eta_mm") / max(self.site_mean_mm("etc_mm"), 1e-9),
                 "stress_days_max": max(z.stress_days for z in self.zones),
                 "critical_stress_days_max": max(z.critical_stress_days for z in self.zones),
@@ -615,7 +694,11 @@ class SeasonReport:
 
 
 def run_season(
-    scenario: Scenario | str, strategy: str, seed: int = 0, *, days: int | None = None,
+    scenario: Scenario | str,
+    strategy: str,
+    seed: int = 0,
+    *,
+    days: int | None = None,
     progress: Callable[[dt.date], None] | None = None,
 ) -> SeasonReport:
     """Build, run and tear down one season; the report."""
@@ -634,4 +717,3 @@ def quiet_logs() -> Iterator[None]:
         yield
     finally:
         root.setLevel(level)
-

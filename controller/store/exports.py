@@ -239,8 +239,10 @@ def ndjson_page(
 def _python_line(conn: Connection, table: Table, row_id: int) -> str:
     """One row encoded by Python (floats SQLite cannot print exactly)."""
     names, [row] = _sqlite_page(conn, table, row_id - 1, 1, None, row_id)
-    values = {n: None if isinstance(v, float) and not math.isfinite(v) else v
-              for n, v in zip(names, row, strict=True)}  # fmt: skip
+    values = {
+        n: None if isinstance(v, float) and not math.isfinite(v) else v
+        for n, v in zip(names, row, strict=True)
+    }
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -82,9 +82,10 @@ def current_revision(conn: Connection) -> str | None:
     rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
     if len(rows) > 1:  # branches are never used here; two heads means another tool wrote it
         raise SchemaRevisionError(
-            f"database has several schema revisions {sorted(rows)}", revision=",".join(rows),
+            f"database has several schema revisions {sorted(rows)}",
+            revision=",".join(rows),
             head=HEAD,
-        )  # fmt: skip
+        )
     return rows[0] if rows else None
 
 
@@ -109,8 +110,9 @@ def check(conn: Connection, where: str) -> SchemaState:
             f"{where} is at schema revision {revision!r}, which this qanat does not know "
             f"(it knows up to {HEAD!r}): the database was made by a newer qanat; "
             "upgrade qanat or restore a backup made by this version",
-            revision=revision, head=HEAD,
-        )  # fmt: skip
+            revision=revision,
+            head=HEAD,
+        )
     return SchemaState.PENDING
 
 

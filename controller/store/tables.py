@@ -312,8 +312,10 @@ class ExportAck(SQLModel, table=True):
     """The last row id of an exported table that a reader acknowledged (retention keeps newer)."""
 
     __tablename__ = "export_acks"
-    __table_args__ = (UniqueConstraint("table_name", "reader", name="uq_export_ack_reader"),
-                      _AUTOINCREMENT)
+    __table_args__ = (
+        UniqueConstraint("table_name", "reader", name="uq_export_ack_reader"),
+        _AUTOINCREMENT,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     table_name: str

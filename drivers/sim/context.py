@@ -27,9 +27,13 @@ __all__ = ["SimContext"]
 # Function code -> table. Writes read back (5, 6, 15, 16), mask write (22) reads then
 # writes, read/write multiple (23) does both.
 _WRITE_TABLES = {
-    5: Table.COIL, 15: Table.COIL, 6: Table.HOLDING, 16: Table.HOLDING,
-    22: Table.HOLDING, 23: Table.HOLDING,
-}  # fmt: skip
+    5: Table.COIL,
+    15: Table.COIL,
+    6: Table.HOLDING,
+    16: Table.HOLDING,
+    22: Table.HOLDING,
+    23: Table.HOLDING,
+}
 _READ_TABLES = {1: Table.COIL, 2: Table.DISCRETE, 3: Table.HOLDING, 4: Table.INPUT} | _WRITE_TABLES
 
 

@@ -303,10 +303,15 @@ class SimField:
                 # Water of the step's flow (m³/h over its seconds), spread over the zone.
                 m3 = self._zone_flow_m3h[zone.name] * dt_s / 3600 * frac
                 step_zone(
-                    truth.soils[zone.name], truth.crops[zone.name],
-                    truth.totals(zone.name, t.date()), et0_day_mm=truth.et0_mm.get(t.date(), 0.0),
-                    h0=h0, h1=h1, water_mm=m3 / (zone.area_m2 or 1.0) * 1000.0, rain_mm=rain,
-                )  # fmt: skip
+                    truth.soils[zone.name],
+                    truth.crops[zone.name],
+                    truth.totals(zone.name, t.date()),
+                    et0_day_mm=truth.et0_mm.get(t.date(), 0.0),
+                    h0=h0,
+                    h1=h1,
+                    water_mm=m3 / (zone.area_m2 or 1.0) * 1000.0,
+                    rain_mm=rain,
+                )
             t = t1
 
     def _injection_l_h(self) -> float:

@@ -165,8 +165,9 @@ class SoilColumn:
         fc = self.soil.theta_fc
         dr = sum(
             (fc - th) * t * share * 1000.0
-            for th, t, share in zip(self.theta, self.thickness_m, self._root_share(zr_m),
-                                    strict=True)
+            for th, t, share in zip(
+                self.theta, self.thickness_m, self._root_share(zr_m), strict=True
+            )
         )
         return max(dr, 0.0)
 
@@ -211,8 +212,9 @@ class SoilColumn:
         wp = self.soil.theta_wp
         avail = [
             max(th - wp, 0.0) * t * share * 1000.0
-            for th, t, share in zip(self.theta, self.thickness_m, self._root_share(zr_m),
-                                    strict=True)
+            for th, t, share in zip(
+                self.theta, self.thickness_m, self._root_share(zr_m), strict=True
+            )
         ]
         total = sum(avail)
         if total <= 0:

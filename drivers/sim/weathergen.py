@@ -234,8 +234,9 @@ class WeatherGenerator:
             rh = self._normal("rh_pct", date) + WET_RH_RISE_PCT * w + rng.gauss(0, 5)
             u2 = self._normal("u2_m_s", date) * math.exp(rng.gauss(-0.045, 0.3))
             dry_sun = (1 - WET_SUN_FACTOR * pi) / (1 - pi) if pi < 1 else 1.0
-            sun = self._normal("sunshine_h", date) / month_days * (
-                WET_SUN_FACTOR if wet else dry_sun)
+            sun = (
+                self._normal("sunshine_h", date) / month_days * (WET_SUN_FACTOR if wet else dry_sun)
+            )
             days.append(WeatherDay(
                 date, tmax, tmin, min(max(rh, 10.0), 98.0), max(u2, 0.3),
                 min(max(sun, 0.0), 14.0), rain,

@@ -61,8 +61,9 @@ class Crop:
         _check_range(self.key, "height_initial_m", self.height_initial_m, 0.001, 10.0)
         _check_range(self.key, "height_max_m", self.height_max_m, self.height_initial_m, 10.0)
         _check_range(self.key, "root_depth_min_m", self.root_depth_min_m, 0.01, 5.0)
-        _check_range(self.key, "root_depth_max_m", self.root_depth_max_m,
-                     self.root_depth_min_m, 5.0)
+        _check_range(
+            self.key, "root_depth_max_m", self.root_depth_max_m, self.root_depth_min_m, 5.0
+        )
         _check_range(self.key, "p", self.p, 0.1, 0.8)
         _check_range(self.key, "mulch_factor", self.mulch_factor, 0.5, 1.0)
 
@@ -79,8 +80,17 @@ def _check_range(key: str, name: str, value: float, low: float, high: float) -> 
         raise CropDataError(f"{key}.{name}: {value} outside [{low}, {high}]")
 
 
-_KEYS = {"name", "stage_days", "kc", "kcb", "height_m", "root_depth_m", "p",
-         "mulch_factor", "source"}
+_KEYS = {
+    "name",
+    "stage_days",
+    "kc",
+    "kcb",
+    "height_m",
+    "root_depth_m",
+    "p",
+    "mulch_factor",
+    "source",
+}
 
 
 def _triple(key: str, table: dict[str, Any], name: str, size: int) -> list[Any]:
@@ -103,13 +113,21 @@ def _crop_from_table(key: str, table: dict[str, Any]) -> Crop:
     height = _triple(key, table, "height_m", 2)
     roots = _triple(key, table, "root_depth_m", 2)
     return Crop(
-        key=key, name=str(table["name"]),
+        key=key,
+        name=str(table["name"]),
         stage_days=(stages[0], stages[1], stages[2], stages[3]),
-        kc_ini=kc[0], kc_mid=kc[1], kc_end=kc[2],
-        kcb_ini=kcb[0], kcb_mid=kcb[1], kcb_end=kcb[2],
-        height_initial_m=height[0], height_max_m=height[1],
-        root_depth_min_m=roots[0], root_depth_max_m=roots[1],
-        p=table["p"], mulch_factor=table.get("mulch_factor", 1.0),
+        kc_ini=kc[0],
+        kc_mid=kc[1],
+        kc_end=kc[2],
+        kcb_ini=kcb[0],
+        kcb_mid=kcb[1],
+        kcb_end=kcb[2],
+        height_initial_m=height[0],
+        height_max_m=height[1],
+        root_depth_min_m=roots[0],
+        root_depth_max_m=roots[1],
+        p=table["p"],
+        mulch_factor=table.get("mulch_factor", 1.0),
         source=str(table.get("source", "")),
     )
 

@@ -96,11 +96,27 @@ def daily_ok(
     and ±inf fail, exactly as in :func:`daily_problem`.
     """
     bad = (
-        (tmax < T_LOW_C) | (tmax > T_HIGH_C) | (tmin < T_LOW_C) | (tmin > tmax)
-        | (rh_max < 0.0) | (rh_max > 100.0) | (rh_min < 0.0) | (rh_min > 100.0)
-        | (rh_min > rh_max) | (rh_mean < 0.0) | (rh_mean > 100.0)
-        | (tdew < T_LOW_C) | (tdew > tmax) | (ea <= 0.0) | (ea == math.inf)
-        | (uz < 0.0) | (uz == math.inf) | (rs < 0.0) | (rs == math.inf) | (n < 0.0) | (n > N)
+        (tmax < T_LOW_C)
+        | (tmax > T_HIGH_C)
+        | (tmin < T_LOW_C)
+        | (tmin > tmax)
+        | (rh_max < 0.0)
+        | (rh_max > 100.0)
+        | (rh_min < 0.0)
+        | (rh_min > 100.0)
+        | (rh_min > rh_max)
+        | (rh_mean < 0.0)
+        | (rh_mean > 100.0)
+        | (tdew < T_LOW_C)
+        | (tdew > tmax)
+        | (ea <= 0.0)
+        | (ea == math.inf)
+        | (uz < 0.0)
+        | (uz == math.inf)
+        | (rs < 0.0)
+        | (rs == math.inf)
+        | (n < 0.0)
+        | (n > N)
     )
     return not bad
 

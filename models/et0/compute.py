@@ -51,9 +51,7 @@ def _per_station(
     bad = np.flatnonzero(~ok(arr))
     if bad.size:
         i = int(bad[0])
-        raise ModelInputError(
-            f"{name}[station {i}] = {arr[i]!r}: {rule}", element=name, index=(i,)
-        )
+        raise ModelInputError(f"{name}[station {i}] = {arr[i]!r}: {rule}", element=name, index=(i,))
     return arr
 
 
@@ -74,8 +72,13 @@ def _outputs(shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
 
 
 def _finish(
-    outs: tuple[np.ndarray, ...], method: str, night: str | None, names: tuple[str, ...],
-    x: np.ndarray, explain: bool, on_invalid: OnInvalid,
+    outs: tuple[np.ndarray, ...],
+    method: str,
+    night: str | None,
+    names: tuple[str, ...],
+    x: np.ndarray,
+    explain: bool,
+    on_invalid: OnInvalid,
 ) -> ET0Result:
     et0, rs_src, ea_src, wind_src, et0_src, problem = outs
     inter = {n: x[..., i] for i, n in enumerate(names)} if explain else {}
@@ -139,25 +142,58 @@ def daily(
     shape = (tx.shape[0], tx.shape[1])
     grids = [
         _grid(n, a, shape)
-        for n, a in (("tmin", tmin), ("rh_max", rh_max), ("rh_min", rh_min),
-                     ("rh_mean", rh_mean), ("tdew", tdew), ("ea", ea), ("wind", wind),
-                     ("rs", rs), ("sunshine", sunshine))
+        for n, a in (
+            ("tmin", tmin),
+            ("rh_max", rh_max),
+            ("rh_min", rh_min),
+            ("rh_mean", rh_mean),
+            ("tdew", tdew),
+            ("ea", ea),
+            ("wind", wind),
+            ("rs", rs),
+            ("sunshine", sunshine),
+        )
     ]
     n_st, n_t = shape
-    phi = np.radians(_per_station("lat_deg", lat_deg, n_st, lambda v: abs(v) <= 90.0,
-                                  "latitude outside -90..90"))
-    z = _per_station("elev_m", elev_m, n_st, lambda v: (v > -500.0) & (v < 9000.0),
-                     "elevation outside -500..9000 m")
-    zw = _per_station("wind_height_m", wind_height_m, n_st, _wind_height_ok,
-                      "anemometer height outside 0.1..1000 m")
+    phi = np.radians(
+        _per_station("lat_deg", lat_deg, n_st, lambda v: abs(v) <= 90.0, "latitude outside -90..90")
+    )
+    z = _per_station(
+        "elev_m",
+        elev_m,
+        n_st,
+        lambda v: (v > -500.0) & (v < 9000.0),
+        "elevation outside -500..9000 m",
+    )
+    zw = _per_station(
+        "wind_height_m",
+        wind_height_m,
+        n_st,
+        _wind_height_ok,
+        "anemometer height outside 0.1..1000 m",
+    )
     k = _per_station("krs", krs, n_st, lambda v: (v > 0.0) & (v < 1.0), "krs outside 0..1")
     outs = _outputs(shape)
     x = np.empty((n_st, n_t, len(DAILY_EXPLAIN)) if explain else (0, 0, len(DAILY_EXPLAIN)))
     with numba.parallel_chunksize(_CHUNK_STATIONS):
         _daily_kernel(
-            tx, *grids, phi, z, zw, k, _doy(doy, n_t),
-            m.Cn, m.Cd_day, m.sigma, m.delta_coef, hargreaves_fallback, angstrom_as, angstrom_bs,
-            *outs, explain, x,
+            tx,
+            *grids,
+            phi,
+            z,
+            zw,
+            k,
+            _doy(doy, n_t),
+            m.Cn,
+            m.Cd_day,
+            m.sigma,
+            m.delta_coef,
+            hargreaves_fallback,
+            angstrom_as,
+            angstrom_bs,
+            *outs,
+            explain,
+            x,
         )
     return _finish(outs, m.name, None, DAILY_EXPLAIN, x, explain, on_invalid)
 
@@ -201,25 +237,45 @@ def hourly(
     """
     m = hourly_method(method, crop)
     if night_fcd not in NIGHT_FCD:
-        raise ModelInputError(f"night_fcd {night_fcd!r}: one of {tuple(NIGHT_FCD)}",
-                              element="night_fcd")
+        raise ModelInputError(
+            f"night_fcd {night_fcd!r}: one of {tuple(NIGHT_FCD)}", element="night_fcd"
+        )
     if not (0.0 < period_h <= 6.0) or not (0.05 <= fcd_initial <= 1.0):
         raise ModelInputError("period_h must be in (0, 6] h and fcd_initial in [0.05, 1]")
     T = _grid("t", t, None)
     shape = (T.shape[0], T.shape[1])
-    grids = [_grid(n, a, shape) for n, a in (("rh", rh), ("tdew", tdew), ("ea", ea),
-                                            ("wind", wind), ("rs", rs))]
+    grids = [
+        _grid(n, a, shape)
+        for n, a in (("rh", rh), ("tdew", tdew), ("ea", ea), ("wind", wind), ("rs", rs))
+    ]
     n_st, n_t = shape
-    phi = np.radians(_per_station("lat_deg", lat_deg, n_st, lambda v: abs(v) <= 90.0,
-                                  "latitude outside -90..90"))
-    lon = _per_station("lon_deg", lon_deg, n_st, lambda v: abs(v) <= 180.0,
-                       "longitude outside -180..180")
-    z = _per_station("elev_m", elev_m, n_st, lambda v: (v > -500.0) & (v < 9000.0),
-                     "elevation outside -500..9000 m")
-    zw = _per_station("wind_height_m", wind_height_m, n_st, _wind_height_ok,
-                      "anemometer height outside 0.1..1000 m")
-    lz = _per_station("tz_meridian_deg", tz_meridian_deg, n_st, lambda v: abs(v) <= 225.0,
-                      "time-zone meridian outside -225..225")
+    phi = np.radians(
+        _per_station("lat_deg", lat_deg, n_st, lambda v: abs(v) <= 90.0, "latitude outside -90..90")
+    )
+    lon = _per_station(
+        "lon_deg", lon_deg, n_st, lambda v: abs(v) <= 180.0, "longitude outside -180..180"
+    )
+    z = _per_station(
+        "elev_m",
+        elev_m,
+        n_st,
+        lambda v: (v > -500.0) & (v < 9000.0),
+        "elevation outside -500..9000 m",
+    )
+    zw = _per_station(
+        "wind_height_m",
+        wind_height_m,
+        n_st,
+        _wind_height_ok,
+        "anemometer height outside 0.1..1000 m",
+    )
+    lz = _per_station(
+        "tz_meridian_deg",
+        tz_meridian_deg,
+        n_st,
+        lambda v: abs(v) <= 225.0,
+        "time-zone meridian outside -225..225",
+    )
     hr = np.ascontiguousarray(np.broadcast_to(np.asarray(hour, dtype=np.float64), (n_t,)))
     if not np.all((hr >= 0.0) & (hr < 24.0)):
         raise ModelInputError("hour: clock time outside 0..24 h", element="hour")
@@ -227,9 +283,27 @@ def hourly(
     x = np.empty((n_st, n_t, len(HOURLY_EXPLAIN)) if explain else (0, 0, len(HOURLY_EXPLAIN)))
     with numba.parallel_chunksize(_CHUNK_STATIONS):
         _hourly_kernel(
-            T, *grids, phi, lon, z, zw, lz, _doy(doy, n_t), hr, float(period_h),
-            m.Cn, m.Cd_day, m.Cd_night, m.G_day, m.G_night, m.sigma, m.delta_coef,
-            night_fcd == "carry", float(fcd_initial), *outs, explain, x,
+            T,
+            *grids,
+            phi,
+            lon,
+            z,
+            zw,
+            lz,
+            _doy(doy, n_t),
+            hr,
+            float(period_h),
+            m.Cn,
+            m.Cd_day,
+            m.Cd_night,
+            m.G_day,
+            m.G_night,
+            m.sigma,
+            m.delta_coef,
+            night_fcd == "carry",
+            float(fcd_initial),
+            *outs,
+            explain,
+            x,
         )
     return _finish(outs, m.name, night_fcd, HOURLY_EXPLAIN, x, explain, on_invalid)
-

@@ -191,9 +191,15 @@ def ra_daily(phi: float, J: float) -> float:
     delta = solar_declination(J)
     omega_s = sunset_hour_angle(phi, delta)
     return (
-        24.0 * 60.0 / math.pi * GSC_MJ_M2_MIN * dr
-        * (omega_s * math.sin(phi) * math.sin(delta)
-           + math.cos(phi) * math.cos(delta) * math.sin(omega_s))
+        24.0
+        * 60.0
+        / math.pi
+        * GSC_MJ_M2_MIN
+        * dr
+        * (
+            omega_s * math.sin(phi) * math.sin(delta)
+            + math.cos(phi) * math.cos(delta) * math.sin(omega_s)
+        )
     )
 
 
@@ -247,9 +253,15 @@ def ra_hourly(
     omega = solar_time_angle(t, lon_deg_east, lz_deg_east, seasonal_correction(J))
     omega1, omega2 = period_hour_angles(omega, t1, omega_s)
     return (
-        12.0 * 60.0 / math.pi * GSC_MJ_M2_MIN * dr
-        * ((omega2 - omega1) * math.sin(phi) * math.sin(delta)
-           + math.cos(phi) * math.cos(delta) * (math.sin(omega2) - math.sin(omega1)))
+        12.0
+        * 60.0
+        / math.pi
+        * GSC_MJ_M2_MIN
+        * dr
+        * (
+            (omega2 - omega1) * math.sin(phi) * math.sin(delta)
+            + math.cos(phi) * math.cos(delta) * (math.sin(omega2) - math.sin(omega1))
+        )
     )
 
 

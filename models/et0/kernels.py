@@ -30,13 +30,38 @@ __all__ = ["DAILY_EXPLAIN", "HOURLY_EXPLAIN", "daily_kernel", "hourly_kernel"]
 
 #: Intermediates written by ``daily_kernel`` when ``explain`` (last axis of ``x``), with units.
 DAILY_EXPLAIN: tuple[str, ...] = (
-    "P_kpa", "gamma_kpa_c", "Delta_kpa_c", "es_kpa", "ea_kpa", "Ra_mj_m2", "N_h", "Rs_mj_m2",
-    "Rso_mj_m2", "Rns_mj_m2", "Rnl_mj_m2", "Rn_mj_m2", "G_mj_m2", "u2_m_s",
+    "P_kpa",
+    "gamma_kpa_c",
+    "Delta_kpa_c",
+    "es_kpa",
+    "ea_kpa",
+    "Ra_mj_m2",
+    "N_h",
+    "Rs_mj_m2",
+    "Rso_mj_m2",
+    "Rns_mj_m2",
+    "Rnl_mj_m2",
+    "Rn_mj_m2",
+    "G_mj_m2",
+    "u2_m_s",
 )
 #: Intermediates written by ``hourly_kernel`` when ``explain``.
 HOURLY_EXPLAIN: tuple[str, ...] = (
-    "P_kpa", "gamma_kpa_c", "Delta_kpa_c", "es_kpa", "ea_kpa", "omega_rad", "Ra_mj_m2",
-    "Rs_mj_m2", "Rso_mj_m2", "fcd", "Rns_mj_m2", "Rnl_mj_m2", "Rn_mj_m2", "G_mj_m2", "u2_m_s",
+    "P_kpa",
+    "gamma_kpa_c",
+    "Delta_kpa_c",
+    "es_kpa",
+    "ea_kpa",
+    "omega_rad",
+    "Ra_mj_m2",
+    "Rs_mj_m2",
+    "Rso_mj_m2",
+    "fcd",
+    "Rns_mj_m2",
+    "Rnl_mj_m2",
+    "Rn_mj_m2",
+    "G_mj_m2",
+    "u2_m_s",
     "Cd",
 )
 
@@ -71,8 +96,16 @@ def _delta(T: float, coef: float) -> float:
 
 @njit(cache=True, inline="always")
 def _pm(
-    Delta: float, Rn: float, G: float, gamma: float, T: float, u2: float, es: float, ea: float,
-    Cn: float, Cd: float,
+    Delta: float,
+    Rn: float,
+    G: float,
+    gamma: float,
+    T: float,
+    u2: float,
+    es: float,
+    ea: float,
+    Cn: float,
+    Cd: float,
 ) -> float:
     """Penman-Monteith (eq. 6 / 53) over a common denominator: one division."""
     TK = T + 273.0
@@ -83,8 +116,13 @@ def _pm(
 
 @njit(cache=True)
 def _ea_daily(
-    ea_in: float, tdew: float, rh_max: float, rh_min: float, rh_mean: float,
-    e0max: float, e0min: float,
+    ea_in: float,
+    tdew: float,
+    rh_max: float,
+    rh_min: float,
+    rh_mean: float,
+    e0max: float,
+    e0min: float,
 ) -> tuple[float, int]:
     """ea [kPa] and its ``ea_source`` code, best available data first (FAO-56 ch. 3)."""
     if not math.isnan(ea_in):
@@ -102,15 +140,36 @@ def _ea_daily(
 
 @njit(cache=True, parallel=True)
 def daily_kernel(
-    tmax: np.ndarray, tmin: np.ndarray, rh_max: np.ndarray, rh_min: np.ndarray,
-    rh_mean: np.ndarray, tdew: np.ndarray, ea_in: np.ndarray, uz: np.ndarray,
-    rs_in: np.ndarray, sunshine: np.ndarray,
-    phi: np.ndarray, z: np.ndarray, wind_z: np.ndarray, krs: np.ndarray,
+    tmax: np.ndarray,
+    tmin: np.ndarray,
+    rh_max: np.ndarray,
+    rh_min: np.ndarray,
+    rh_mean: np.ndarray,
+    tdew: np.ndarray,
+    ea_in: np.ndarray,
+    uz: np.ndarray,
+    rs_in: np.ndarray,
+    sunshine: np.ndarray,
+    phi: np.ndarray,
+    z: np.ndarray,
+    wind_z: np.ndarray,
+    krs: np.ndarray,
     doy: np.ndarray,
-    Cn: float, Cd: float, sigma: float, delta_coef: float, hargreaves_fallback: bool,
-    a_s: float, b_s: float,
-    et0: np.ndarray, rs_src: np.ndarray, ea_src: np.ndarray, wind_src: np.ndarray,
-    et0_src: np.ndarray, problem: np.ndarray, explain: bool, x: np.ndarray,
+    Cn: float,
+    Cd: float,
+    sigma: float,
+    delta_coef: float,
+    hargreaves_fallback: bool,
+    a_s: float,
+    b_s: float,
+    et0: np.ndarray,
+    rs_src: np.ndarray,
+    ea_src: np.ndarray,
+    wind_src: np.ndarray,
+    et0_src: np.ndarray,
+    problem: np.ndarray,
+    explain: bool,
+    x: np.ndarray,
 ) -> None:
     """Daily Penman-Monteith (FAO-56 eq. 6 / ASCE-EWRI eq. 1) with FAO-56 missing-data rules.
 
@@ -158,8 +217,10 @@ def daily_kernel(
             # eqs. 21, 25, 34 with the hoisted trigonometry; sin ωs = sqrt(1 − cos² ωs)
             cos_ws = min(1.0, max(-1.0, -tan_p * tan_d[u]))
             ws = math.acos(cos_ws)
-            Ra_day[u] = ra_k * dr[u] * (
-                ws * sin_p * sin_d[u] + cos_p * cos_d[u] * math.sqrt(1.0 - cos_ws * cos_ws)
+            Ra_day[u] = (
+                ra_k
+                * dr[u]
+                * (ws * sin_p * sin_d[u] + cos_p * cos_d[u] * math.sqrt(1.0 - cos_ws * cos_ws))
             )
             N_day[u] = 24.0 / math.pi * ws
         for t in range(n_t):
@@ -250,14 +311,37 @@ def daily_kernel(
 
 @njit(cache=True, parallel=True)
 def hourly_kernel(
-    T_in: np.ndarray, rh: np.ndarray, tdew: np.ndarray, ea_in: np.ndarray, uz: np.ndarray,
+    T_in: np.ndarray,
+    rh: np.ndarray,
+    tdew: np.ndarray,
+    ea_in: np.ndarray,
+    uz: np.ndarray,
     rs_in: np.ndarray,
-    phi: np.ndarray, lon: np.ndarray, z: np.ndarray, wind_z: np.ndarray, lz: np.ndarray,
-    doy: np.ndarray, hour: np.ndarray, t1: float,
-    Cn: float, Cd_day: float, Cd_night: float, G_day: float, G_night: float,
-    sigma: float, delta_coef: float, night_carry: bool, fcd_initial: float,
-    et0: np.ndarray, rs_src: np.ndarray, ea_src: np.ndarray, wind_src: np.ndarray,
-    et0_src: np.ndarray, problem: np.ndarray, explain: bool, x: np.ndarray,
+    phi: np.ndarray,
+    lon: np.ndarray,
+    z: np.ndarray,
+    wind_z: np.ndarray,
+    lz: np.ndarray,
+    doy: np.ndarray,
+    hour: np.ndarray,
+    t1: float,
+    Cn: float,
+    Cd_day: float,
+    Cd_night: float,
+    G_day: float,
+    G_night: float,
+    sigma: float,
+    delta_coef: float,
+    night_carry: bool,
+    fcd_initial: float,
+    et0: np.ndarray,
+    rs_src: np.ndarray,
+    ea_src: np.ndarray,
+    wind_src: np.ndarray,
+    et0_src: np.ndarray,
+    problem: np.ndarray,
+    explain: bool,
+    x: np.ndarray,
 ) -> None:
     """Hourly Penman-Monteith (FAO-56 eq. 53 / ASCE-EWRI eq. 1) over stations × periods.
 
@@ -306,9 +390,12 @@ def hourly_kernel(
             w1 = min(max(omega - half, -ws), ws)  # eq. 29
             w2 = min(max(omega + half, -ws), ws)  # eq. 30
             w1 = min(w1, w2)
-            Ra = ra_k * dr[t] * (  # eq. 28
-                (w2 - w1) * sin_p * sin_d[t]
-                + cos_p * cos_d[t] * (math.sin(w2) - math.sin(w1))
+            Ra = (
+                ra_k
+                * dr[t]
+                * (  # eq. 28
+                    (w2 - w1) * sin_p * sin_d[t] + cos_p * cos_d[t] * (math.sin(w2) - math.sin(w1))
+                )
             )
             Rso = rso_k * Ra  # eq. 37
             sin_beta = sin_p * sin_d[t] + cos_p * cos_d[t] * math.cos(omega)

@@ -32,8 +32,7 @@ def trigger_depletion_mm(mad_fraction: float, taw_mm: float) -> float:
     return mad_fraction * taw_mm
 
 
-def project_depletion_mm(dr_mm: float, etc_mm: float, rain_eff_mm: float,
-                         taw_mm: float) -> float:
+def project_depletion_mm(dr_mm: float, etc_mm: float, rain_eff_mm: float, taw_mm: float) -> float:
     """Root-zone depletion after one slot without irrigation: Dr + ETc − Peff, eq. 85, held
     within 0 ≤ Dr ≤ TAW (eq. 86; water above field capacity percolates, eq. 88)."""
     return min(max(dr_mm + etc_mm - rain_eff_mm, 0.0), taw_mm)

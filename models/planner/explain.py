@@ -24,8 +24,7 @@ def window_text(allowed: NDArray[np.bool_], slot: int, slot_min: int, start_minu
     end = slot
     while end < allowed.shape[0] and allowed[end]:
         end += 1
-    return (f"window {clock(start_minute + first * slot_min)}-"
-            f"{clock(start_minute + end * slot_min)}")
+    return f"window {clock(start_minute + first * slot_min)}-{clock(start_minute + end * slot_min)}"
 
 
 def _cycles(event: PlannedEvent) -> str:
@@ -34,16 +33,28 @@ def _cycles(event: PlannedEvent) -> str:
     return f" in {event.cycles} cycles of ≤ {event.cycle_min} min with {event.soak_min} min soak"
 
 
-def event_sentence(zone_id: str, event: PlannedEvent, trigger_mm: float, mad: float,
-                   taw_mm: float, window: str, off_peak: bool, more: int) -> str:
-    """"z3: 38 min, 19.0 mm at 22:00 (day 0): depletion 51.0 mm ≥ trigger 48.0 mm ..." """
-    why = (f"depletion {event.dr_at_start_mm:.1f} mm ≥ trigger {trigger_mm:.1f} mm "
-           f"(MAD {mad:.2f} × TAW {taw_mm:.1f} mm)")
+def event_sentence(
+    zone_id: str,
+    event: PlannedEvent,
+    trigger_mm: float,
+    mad: float,
+    taw_mm: float,
+    window: str,
+    off_peak: bool,
+    more: int,
+) -> str:
+    """ "z3: 38 min, 19.0 mm at 22:00 (day 0): depletion 51.0 mm ≥ trigger 48.0 mm ..." """
+    why = (
+        f"depletion {event.dr_at_start_mm:.1f} mm ≥ trigger {trigger_mm:.1f} mm "
+        f"(MAD {mad:.2f} × TAW {taw_mm:.1f} mm)"
+    )
     if ReasonCode.CONTINUATION in event.reasons:
         why = f"rest of a run cut to the maximum; depletion {event.dr_at_start_mm:.1f} mm"
     tariff = "off-peak" if off_peak else f"mean tariff {event.mean_tariff_per_kwh:.2f}/kWh"
-    text = (f"{zone_id}: {event.duration_min} min, {event.gross_depth_mm:.1f} mm at "
-            f"{event.clock} (day {event.day}){_cycles(event)}: {why}; {window} {tariff}")
+    text = (
+        f"{zone_id}: {event.duration_min} min, {event.gross_depth_mm:.1f} mm at "
+        f"{event.clock} (day {event.day}){_cycles(event)}: {why}; {window} {tariff}"
+    )
     notes = {
         ReasonCode.MIN_RUN_RAISED: "raised to the minimum run",
         ReasonCode.MAX_RUN_LIMITED: "cut to the maximum run",
@@ -57,20 +68,36 @@ def event_sentence(zone_id: str, event: PlannedEvent, trigger_mm: float, mad: fl
     return text
 
 
-def no_event_sentence(zone_id: str, reason: ReasonCode, *, dr_now_mm: float,
-                      dr_end_mm: float, trigger_mm: float, horizon_days: int,
-                      rain_24h_mm: float, rain_skip_mm: float, trigger_at: str,
-                      shortfall_mm: float, min_run_min: int) -> str:
+def no_event_sentence(
+    zone_id: str,
+    reason: ReasonCode,
+    *,
+    dr_now_mm: float,
+    dr_end_mm: float,
+    trigger_mm: float,
+    horizon_days: int,
+    rain_24h_mm: float,
+    rain_skip_mm: float,
+    trigger_at: str,
+    shortfall_mm: float,
+    min_run_min: int,
+) -> str:
     if reason is ReasonCode.RAIN_SKIP:
         return f"{zone_id}: skip: {rain_24h_mm:.1f} mm rain in the last 24 h ≥ {rain_skip_mm:g} mm"
     if reason is ReasonCode.PROBES_WET:
         return f"{zone_id}: skip: the zone's probes read wet"
     if reason is ReasonCode.NO_SLOT:
-        return (f"{zone_id}: no slot: depletion reaches trigger {trigger_mm:.1f} mm at "
-                f"{trigger_at} but no allowed slot has pump capacity left; shortfall "
-                f"{shortfall_mm:.1f} mm")
+        return (
+            f"{zone_id}: no slot: depletion reaches trigger {trigger_mm:.1f} mm at "
+            f"{trigger_at} but no allowed slot has pump capacity left; shortfall "
+            f"{shortfall_mm:.1f} mm"
+        )
     if reason is ReasonCode.BELOW_MIN_RUN:
-        return (f"{zone_id}: no irrigation: the minimum run of {min_run_min} min would fill "
-                f"past field capacity (need {shortfall_mm:.1f} mm)")
-    return (f"{zone_id}: no irrigation: depletion {dr_now_mm:.1f} mm now, {dr_end_mm:.1f} mm "
-            f"after {horizon_days} days, below trigger {trigger_mm:.1f} mm")
+        return (
+            f"{zone_id}: no irrigation: the minimum run of {min_run_min} min would fill "
+            f"past field capacity (need {shortfall_mm:.1f} mm)"
+        )
+    return (
+        f"{zone_id}: no irrigation: depletion {dr_now_mm:.1f} mm now, {dr_end_mm:.1f} mm "
+        f"after {horizon_days} days, below trigger {trigger_mm:.1f} mm"
+    )

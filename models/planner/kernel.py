@@ -51,8 +51,15 @@ _NOTHING_TO_DO = 3
 
 
 @_jit
-def _first_trigger(dr_mm: float, z: int, trigger_mm: np.ndarray, etc_mm: np.ndarray,
-                   rain_mm: np.ndarray, taw_mm: float, spd: int) -> int:
+def _first_trigger(
+    dr_mm: float,
+    z: int,
+    trigger_mm: np.ndarray,
+    etc_mm: np.ndarray,
+    rain_mm: np.ndarray,
+    taw_mm: float,
+    spd: int,
+) -> int:
     """First slot whose starting depletion reaches the trigger without irrigation; −1 if none."""
     for s in range(etc_mm.shape[1]):
         if dr_mm >= trigger_mm[z, s // spd]:
@@ -62,8 +69,15 @@ def _first_trigger(dr_mm: float, z: int, trigger_mm: np.ndarray, etc_mm: np.ndar
 
 
 @_jit
-def _duration(dr_mm: float, target_mm: float, efficiency: float, area_m2: float,
-              flow_m3_h: float, min_run_min: int, max_run_min: int) -> tuple[int, int, int]:
+def _duration(
+    dr_mm: float,
+    target_mm: float,
+    efficiency: float,
+    area_m2: float,
+    flow_m3_h: float,
+    min_run_min: int,
+    max_run_min: int,
+) -> tuple[int, int, int]:
     """(status, duration_min, flags) of a refill from ``dr_mm`` to ``target_mm``.
 
     Net depth = Dr − target (never above field capacity), gross = net / efficiency, minutes
@@ -73,8 +87,7 @@ def _duration(dr_mm: float, target_mm: float, efficiency: float, area_m2: float,
     need_mm = dr_mm - target_mm
     if need_mm <= 0.0:
         return _NOTHING_TO_DO, 0, 0
-    duration = _whole_minutes(_run_minutes(_gross_depth(need_mm, efficiency), area_m2,
-                                           flow_m3_h))
+    duration = _whole_minutes(_run_minutes(_gross_depth(need_mm, efficiency), area_m2, flow_m3_h))
     flags = 0
     if duration > max_run_min:
         duration = max_run_min
@@ -89,9 +102,19 @@ def _duration(dr_mm: float, target_mm: float, efficiency: float, area_m2: float,
 
 
 @_jit
-def _fits(z: int, start: int, duration: int, cycles: int, soak_min: int, slot_min: int,
-          flow_m3_h: float, allowed: np.ndarray, load_m3_h: np.ndarray, tariff: np.ndarray,
-          capacity_m3_h: float) -> tuple[bool, float]:
+def _fits(
+    z: int,
+    start: int,
+    duration: int,
+    cycles: int,
+    soak_min: int,
+    slot_min: int,
+    flow_m3_h: float,
+    allowed: np.ndarray,
+    load_m3_h: np.ndarray,
+    tariff: np.ndarray,
+    capacity_m3_h: float,
+) -> tuple[bool, float]:
     """Whether every slot the run's cycles touch is allowed and has pump room; and the
     tariff per slot averaged over the run's minutes."""
     n_slots = allowed.shape[1]
@@ -111,8 +134,15 @@ def _fits(z: int, start: int, duration: int, cycles: int, soak_min: int, slot_mi
 
 
 @_jit
-def _occupy(start: int, duration: int, cycles: int, soak_min: int, slot_min: int,
-            flow_m3_h: float, load_m3_h: np.ndarray) -> int:
+def _occupy(
+    start: int,
+    duration: int,
+    cycles: int,
+    soak_min: int,
+    slot_min: int,
+    flow_m3_h: float,
+    load_m3_h: np.ndarray,
+) -> int:
     """Add the run's flow to every slot it touches (once per slot); return the slot after its
     last running minute."""
     begin = start * slot_min
@@ -131,15 +161,42 @@ def _occupy(start: int, duration: int, cycles: int, soak_min: int, slot_min: int
 
 @njit(cache=True, error_model="numpy")
 def plan_zones(
-    dr0_mm: np.ndarray, taw_mm: np.ndarray, trigger_mm: np.ndarray, target_mm: np.ndarray,
-    etc_mm: np.ndarray, rain_mm: np.ndarray, efficiency: np.ndarray, area_m2: np.ndarray,
-    flow_m3_h: np.ndarray, min_run_min: np.ndarray, max_run_min: np.ndarray,
-    cycle_max_min: np.ndarray, soak_min: np.ndarray, enabled: np.ndarray, allowed: np.ndarray,
-    tariff: np.ndarray, capacity_m3_h: float, slots_per_day: int, slot_min: int,
+    dr0_mm: np.ndarray,
+    taw_mm: np.ndarray,
+    trigger_mm: np.ndarray,
+    target_mm: np.ndarray,
+    etc_mm: np.ndarray,
+    rain_mm: np.ndarray,
+    efficiency: np.ndarray,
+    area_m2: np.ndarray,
+    flow_m3_h: np.ndarray,
+    min_run_min: np.ndarray,
+    max_run_min: np.ndarray,
+    cycle_max_min: np.ndarray,
+    soak_min: np.ndarray,
+    enabled: np.ndarray,
+    allowed: np.ndarray,
+    tariff: np.ndarray,
+    capacity_m3_h: float,
+    slots_per_day: int,
+    slot_min: int,
     max_defer_slots: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-           np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-           np.ndarray, np.ndarray]:
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
     """Plan events for Z zones over S slots.
 
     Zone arrays (Z,): Dr now, TAW, refill target (mm); efficiency; area (m²); flow (m³/h);
@@ -169,8 +226,9 @@ def plan_zones(
 
     urgency = np.empty(n_zones)
     for z in range(n_zones):
-        first[z] = _first_trigger(dr0_mm[z], z, trigger_mm, etc_mm, rain_mm, taw_mm[z],
-                                  slots_per_day)
+        first[z] = _first_trigger(
+            dr0_mm[z], z, trigger_mm, etc_mm, rain_mm, taw_mm[z], slots_per_day
+        )
         when = first[z] if first[z] >= 0 else n_slots
         urgency[z] = 2.0 * when + (1.0 - dr0_mm[z] / taw_mm[z])
     order = np.argsort(urgency, kind="mergesort")
@@ -211,14 +269,26 @@ def plan_zones(
             c = s
             dc = dr
             while c < n_slots and not (best >= 0 and c > s + max_defer_slots):
-                code, duration, flags = _duration(dc, target, efficiency[z], area_m2[z], flow,
-                                                  min_run_min[z], max_run_min[z])
+                code, duration, flags = _duration(
+                    dc, target, efficiency[z], area_m2[z], flow, min_run_min[z], max_run_min[z]
+                )
                 if code == _MIN_RUN_OVERFILLS:
                     overfills = True
                 elif code == _OK:
                     cycles = _cycle_count(duration, cycle_max_min[z])
-                    ok, price = _fits(z, c, duration, cycles, soak_min[z], slot_min, flow,
-                                      allowed, load, tariff, capacity_m3_h)
+                    ok, price = _fits(
+                        z,
+                        c,
+                        duration,
+                        cycles,
+                        soak_min[z],
+                        slot_min,
+                        flow,
+                        allowed,
+                        load,
+                        tariff,
+                        capacity_m3_h,
+                    )
                     if ok and (best < 0 or price < best_price):
                         best, best_price, best_dr = c, price, dc
                         best_duration, best_cycles, best_flags = duration, cycles, flags
@@ -246,5 +316,19 @@ def plan_zones(
                 dr = _project(dr, etc_mm[z, u], rain_mm[z, u], taw)
             t = end
             cont = (best_flags & FLAG_MAX_RUN) != 0 and dr > target
-    return (ev_start, ev_duration, ev_gross, ev_cycles, ev_dr, ev_trigger, ev_flags, ev_price,
-            n_events, status, first, shortfall, order, load)
+    return (
+        ev_start,
+        ev_duration,
+        ev_gross,
+        ev_cycles,
+        ev_dr,
+        ev_trigger,
+        ev_flags,
+        ev_price,
+        n_events,
+        status,
+        first,
+        shortfall,
+        order,
+        load,
+    )

@@ -93,16 +93,26 @@ def _refill(zone: _Zone, dr_mm: float) -> tuple[str, int, int]:
     if duration > zone.max_run_min:
         duration, flags = zone.max_run_min, flags | FLAG_MAX_RUN
     if duration < zone.min_run_min:
-        net_min_mm = eq.gross_from_minutes_mm(zone.min_run_min, zone.area_m2,
-                                              zone.flow_m3_h) * zone.efficiency
+        net_min_mm = (
+            eq.gross_from_minutes_mm(zone.min_run_min, zone.area_m2, zone.flow_m3_h)
+            * zone.efficiency
+        )
         if net_min_mm > dr_mm + 1e-9:
             return "min_run_overfills", 0, 0
         duration, flags = zone.min_run_min, flags | FLAG_MIN_RUN
     return "ok", duration, flags
 
 
-def _price_if_fits(zone: _Zone, start: int, duration: int, cycles: int, slot_min: int,
-                   load: list[float], tariff: list[float], capacity: float) -> float | None:
+def _price_if_fits(
+    zone: _Zone,
+    start: int,
+    duration: int,
+    cycles: int,
+    slot_min: int,
+    load: list[float],
+    tariff: list[float],
+    capacity: float,
+) -> float | None:
     """Mean tariff over the run's minutes, or None if a touched slot is closed or full."""
     total = 0.0
     for span in _cycle_minutes(start * slot_min, duration, cycles, zone.soak_min):
@@ -116,9 +126,16 @@ def _price_if_fits(zone: _Zone, start: int, duration: int, cycles: int, slot_min
     return total / duration
 
 
-def _choose(zone: _Zone, trigger_slot: int, dr_mm: float, slot_min: int, max_defer: int,
-            load: list[float], tariff: list[float], capacity: float
-            ) -> tuple[_Candidate | None, bool]:
+def _choose(
+    zone: _Zone,
+    trigger_slot: int,
+    dr_mm: float,
+    slot_min: int,
+    max_defer: int,
+    load: list[float],
+    tariff: list[float],
+    capacity: float,
+) -> tuple[_Candidate | None, bool]:
     """Cheapest feasible start within the defer window after the trigger (earliest on ties),
     else the first feasible start after it; and whether the minimum run overfilled."""
     best: _Candidate | None = None
@@ -138,9 +155,16 @@ def _choose(zone: _Zone, trigger_slot: int, dr_mm: float, slot_min: int, max_def
     return best, overfills
 
 
-def _plan_zone(zone: _Zone, n_slots: int, spd: int, slot_min: int, max_defer: int,
-               load: list[float], tariff: list[float], capacity: float
-               ) -> tuple[_Events, int, float]:
+def _plan_zone(
+    zone: _Zone,
+    n_slots: int,
+    spd: int,
+    slot_min: int,
+    max_defer: int,
+    load: list[float],
+    tariff: list[float],
+    capacity: float,
+) -> tuple[_Events, int, float]:
     events = _Events()
     dr, t, cont = zone.dr0_mm, 0, False
     while True:
@@ -164,11 +188,13 @@ def _plan_zone(zone: _Zone, n_slots: int, spd: int, slot_min: int, max_defer: in
         flags |= FLAG_CONTINUATION if cont else 0
         flags |= FLAG_CYCLE_SOAK if best.cycles > 1 else 0
         gross = eq.gross_from_minutes_mm(best.duration_min, zone.area_m2, zone.flow_m3_h)
-        events.rows.append((best.start, best.duration_min, gross, best.cycles, best.dr_mm, s,
-                            flags, best.price))
+        events.rows.append(
+            (best.start, best.duration_min, gross, best.cycles, best.dr_mm, s, flags, best.price)
+        )
         touched: list[int] = []
-        for span in _cycle_minutes(best.start * slot_min, best.duration_min, best.cycles,
-                                   zone.soak_min):
+        for span in _cycle_minutes(
+            best.start * slot_min, best.duration_min, best.cycles, zone.soak_min
+        ):
             touched += [u for u in _slots_touched(span, slot_min) if u not in touched]
         for u in touched:
             load[u] += zone.flow_m3_h
@@ -189,27 +215,54 @@ def _first_trigger(zone: _Zone, n_slots: int, spd: int) -> int:
 
 
 def plan_zones_reference(
-    dr0_mm: np.ndarray, taw_mm: np.ndarray, trigger_mm: np.ndarray, target_mm: np.ndarray,
-    etc_mm: np.ndarray, rain_mm: np.ndarray, efficiency: np.ndarray, area_m2: np.ndarray,
-    flow_m3_h: np.ndarray, min_run_min: np.ndarray, max_run_min: np.ndarray,
-    cycle_max_min: np.ndarray, soak_min: np.ndarray, enabled: np.ndarray, allowed: np.ndarray,
-    tariff: np.ndarray, capacity_m3_h: float, slots_per_day: int, slot_min: int,
+    dr0_mm: np.ndarray,
+    taw_mm: np.ndarray,
+    trigger_mm: np.ndarray,
+    target_mm: np.ndarray,
+    etc_mm: np.ndarray,
+    rain_mm: np.ndarray,
+    efficiency: np.ndarray,
+    area_m2: np.ndarray,
+    flow_m3_h: np.ndarray,
+    min_run_min: np.ndarray,
+    max_run_min: np.ndarray,
+    cycle_max_min: np.ndarray,
+    soak_min: np.ndarray,
+    enabled: np.ndarray,
+    allowed: np.ndarray,
+    tariff: np.ndarray,
+    capacity_m3_h: float,
+    slots_per_day: int,
+    slot_min: int,
     max_defer_slots: int,
 ) -> tuple[np.ndarray, ...]:
     """Same arguments and results as :func:`models.planner.kernel.plan_zones`."""
     n_zones, n_slots = etc_mm.shape
     zones = [
-        _Zone(float(dr0_mm[z]), float(taw_mm[z]), [float(v) for v in trigger_mm[z]],
-              float(target_mm[z]), [float(v) for v in etc_mm[z]],
-              [float(v) for v in rain_mm[z]], float(efficiency[z]), float(area_m2[z]),
-              float(flow_m3_h[z]), int(min_run_min[z]), int(max_run_min[z]),
-              int(cycle_max_min[z]), int(soak_min[z]), bool(enabled[z]),
-              [bool(v) for v in allowed[z]])
+        _Zone(
+            float(dr0_mm[z]),
+            float(taw_mm[z]),
+            [float(v) for v in trigger_mm[z]],
+            float(target_mm[z]),
+            [float(v) for v in etc_mm[z]],
+            [float(v) for v in rain_mm[z]],
+            float(efficiency[z]),
+            float(area_m2[z]),
+            float(flow_m3_h[z]),
+            int(min_run_min[z]),
+            int(max_run_min[z]),
+            int(cycle_max_min[z]),
+            int(soak_min[z]),
+            bool(enabled[z]),
+            [bool(v) for v in allowed[z]],
+        )
         for z in range(n_zones)
     ]
     first = [_first_trigger(zone, n_slots, slots_per_day) for zone in zones]
-    urgency = [2.0 * (f if f >= 0 else n_slots) + (1.0 - zone.dr0_mm / zone.taw_mm)
-               for f, zone in zip(first, zones, strict=True)]
+    urgency = [
+        2.0 * (f if f >= 0 else n_slots) + (1.0 - zone.dr0_mm / zone.taw_mm)
+        for f, zone in zip(first, zones, strict=True)
+    ]
     order = sorted(range(n_zones), key=lambda z: urgency[z])
     load = [0.0] * n_slots
     prices = [float(v) for v in tariff]
@@ -218,14 +271,26 @@ def plan_zones_reference(
         if not zones[z].enabled:
             results[z] = (_Events(), STATUS_SKIPPED, 0.0)
             continue
-        results[z] = _plan_zone(zones[z], n_slots, slots_per_day, slot_min, max_defer_slots,
-                                load, prices, float(capacity_m3_h))
+        results[z] = _plan_zone(
+            zones[z],
+            n_slots,
+            slots_per_day,
+            slot_min,
+            max_defer_slots,
+            load,
+            prices,
+            float(capacity_m3_h),
+        )
 
     columns: list[np.ndarray] = [
-        np.full((n_zones, n_slots), -1, dtype=np.int64), np.zeros((n_zones, n_slots), np.int64),
-        np.zeros((n_zones, n_slots)), np.zeros((n_zones, n_slots), np.int64),
-        np.zeros((n_zones, n_slots)), np.full((n_zones, n_slots), -1, dtype=np.int64),
-        np.zeros((n_zones, n_slots), np.int64), np.zeros((n_zones, n_slots)),
+        np.full((n_zones, n_slots), -1, dtype=np.int64),
+        np.zeros((n_zones, n_slots), np.int64),
+        np.zeros((n_zones, n_slots)),
+        np.zeros((n_zones, n_slots), np.int64),
+        np.zeros((n_zones, n_slots)),
+        np.full((n_zones, n_slots), -1, dtype=np.int64),
+        np.zeros((n_zones, n_slots), np.int64),
+        np.zeros((n_zones, n_slots)),
     ]
     for z, (events, _status, _short) in results.items():
         for k, row in enumerate(events.rows):
@@ -234,5 +299,12 @@ def plan_zones_reference(
     n_events = np.array([len(results[z][0].rows) for z in range(n_zones)], dtype=np.int64)
     status = np.array([results[z][1] for z in range(n_zones)], dtype=np.int64)
     shortfall = np.array([results[z][2] for z in range(n_zones)])
-    return (*columns, n_events, status, np.array(first, dtype=np.int64), shortfall,
-            np.array(order, dtype=np.int64), np.array(load))
+    return (
+        *columns,
+        n_events,
+        status,
+        np.array(first, dtype=np.int64),
+        shortfall,
+        np.array(order, dtype=np.int64),
+        np.array(load),
+    )

@@ -26,8 +26,11 @@ class Layer:
     theta_sat: float | None = None
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.top_m) and math.isfinite(self.bottom_m)
-                and 0.0 <= self.top_m < self.bottom_m):
+        if not (
+            math.isfinite(self.top_m)
+            and math.isfinite(self.bottom_m)
+            and 0.0 <= self.top_m < self.bottom_m
+        ):
             raise SoilDataError(f"layer {self.top_m}-{self.bottom_m} m: need 0 ≤ top < bottom")
         sat = 1.0 if self.theta_sat is None else self.theta_sat
         if not 0.0 <= self.theta_wp < self.theta_fc < sat <= 1.0 or (
@@ -120,5 +123,6 @@ class SoilProfile:
 
     def field_capacity_mm(self, top_m: float, bottom_m: float) -> float:
         """Water held at field capacity between two depths, mm."""
-        return sum(1000.0 * layer.theta_fc * layer.overlap_m(top_m, bottom_m)
-                   for layer in self.layers)
+        return sum(
+            1000.0 * layer.theta_fc * layer.overlap_m(top_m, bottom_m) for layer in self.layers
+        )

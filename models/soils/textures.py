@@ -72,8 +72,11 @@ def saturation_from_bulk_density(bulk_density_g_cm3: float) -> float:
 
 def _pair(key: str, table: dict[str, Any], name: str) -> tuple[float, float]:
     value = table.get(name)
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, int | float) for v in value)):
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) for v in value)
+    ):
         raise SoilDataError(f"{key}.{name}: expected [low, high], got {value!r}")
     return float(value[0]), float(value[1])
 

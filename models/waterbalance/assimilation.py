@@ -61,15 +61,17 @@ def _representative_intervals(depths: list[float], root_depth_m: float) -> list[
     return cuts
 
 
-def observed_depletion_mm(soil: SoilProfile, root_depth_m: float,
-                          readings: Sequence[ProbeReading]) -> float:
+def observed_depletion_mm(
+    soil: SoilProfile, root_depth_m: float, readings: Sequence[ProbeReading]
+) -> float:
     """Dr_obs = Σ 1000 (θfc − θ) Δz over the root zone, mm (not clamped; may be < 0 above
     field capacity or > TAW below the wilting point)."""
     if not readings:
         raise WaterBalanceInputError("probe assimilation: no readings")
     if not 0.0 < root_depth_m <= soil.depth_m + 1e-9:
         raise WaterBalanceInputError(
-            f"probe assimilation: root depth {root_depth_m} m outside soil (0, {soil.depth_m}]")
+            f"probe assimilation: root depth {root_depth_m} m outside soil (0, {soil.depth_m}]"
+        )
     by_depth: dict[float, list[float]] = {}
     for reading in readings:
         by_depth.setdefault(reading.depth_m, []).append(reading.theta_pct / 100.0)
@@ -85,8 +87,11 @@ def observed_depletion_mm(soil: SoilProfile, root_depth_m: float,
 
 
 def assimilate(
-    state: ZoneState, soil: SoilProfile, root_depth_m: float,
-    readings: Sequence[ProbeReading], weight: float,
+    state: ZoneState,
+    soil: SoilProfile,
+    root_depth_m: float,
+    readings: Sequence[ProbeReading],
+    weight: float,
 ) -> tuple[ZoneState, ProbeCorrection]:
     """Correct the state's Dr towards the probes: Dr_new = Dr + w (Dr_obs − Dr), 0 ≤ w ≤ 1.
 
@@ -101,6 +106,12 @@ def assimilate(
     after = before + weight * (observed - before)
     new_state = dataclasses.replace(state, dr_mm=after, taw_mm=taw)
     correction = ProbeCorrection(
-        before_mm=before, after_mm=after, observed_mm=observed, weight=weight,
-        correction_mm=after - before, root_depth_m=root_depth_m, taw_mm=taw)
+        before_mm=before,
+        after_mm=after,
+        observed_mm=observed,
+        weight=weight,
+        correction_mm=after - before,
+        root_depth_m=root_depth_m,
+        taw_mm=taw,
+    )
     return new_state, correction

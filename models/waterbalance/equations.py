@@ -43,8 +43,9 @@ def canopy_cover(kcb: float, kcb_min: float, kcmax: float, height_m: float) -> f
     return min(max(ratio ** (1.0 + 0.5 * height_m), 0.0), 0.99)
 
 
-def wetted_fraction(fw_prev: float, irrigation_mm: float, rain_mm: float,
-                    fw_irrigation: float) -> float:
+def wetted_fraction(
+    fw_prev: float, irrigation_mm: float, rain_mm: float, fw_irrigation: float
+) -> float:
     """Fraction of the surface wetted fw (Table 20), as pyfao56 applies it.
 
     An irrigation sets the system's fw; rain of 3 mm or more without irrigation wets the whole
@@ -67,8 +68,9 @@ def evaporation_reduction(de_prev_mm: float, tew_mm: float, rew_mm: float) -> fl
     return min(max((tew_mm - de_prev_mm) / (tew_mm - rew_mm), 0.0), 1.0)
 
 
-def evaporation_coefficient(kr: float, kcmax: float, kcb: float, few: float,
-                            mulch_factor: float) -> float:
+def evaporation_coefficient(
+    kr: float, kcmax: float, kcb: float, few: float, mulch_factor: float
+) -> float:
     """Soil evaporation coefficient Ke = min(Kr (Kcmax − Kcb), few Kcmax), eq. 71.
 
     Multiplied by the mulch factor (FAO-56 ch. 9: mulch lowers soil evaporation; 1.0 = bare).
@@ -76,8 +78,9 @@ def evaporation_coefficient(kr: float, kcmax: float, kcb: float, few: float,
     return mulch_factor * min(kr * (kcmax - kcb), few * kcmax)
 
 
-def rain_partition(rain_mm: float, effective_fraction: float,
-                   runoff_threshold_mm: float) -> tuple[float, float]:
+def rain_partition(
+    rain_mm: float, effective_fraction: float, runoff_threshold_mm: float
+) -> tuple[float, float]:
     """Split rain into (effective, runoff), mm.
 
     The method (documented in ``ZoneSetup``): rain above a daily threshold runs off entirely
@@ -90,9 +93,15 @@ def rain_partition(rain_mm: float, effective_fraction: float,
     return effective, rain_mm - effective
 
 
-def evaporation_layer(de_prev_mm: float, rain_eff_mm: float, irrigation_net_mm: float,
-                      fw: float, evaporation_mm: float, few: float,
-                      tew_mm: float) -> tuple[float, float]:
+def evaporation_layer(
+    de_prev_mm: float,
+    rain_eff_mm: float,
+    irrigation_net_mm: float,
+    fw: float,
+    evaporation_mm: float,
+    few: float,
+    tew_mm: float,
+) -> tuple[float, float]:
     """Evaporation-layer depletion De and its drainage DPe, mm (eq. 77, 78, 79).
 
     DPe = max(P − RO + I/fw − De,i−1, 0) (eq. 79);
@@ -125,17 +134,18 @@ def water_stress(dr_prev_mm: float, taw_mm: float, raw_mm: float) -> float:
     return max((taw_mm - dr_prev_mm) / (taw_mm - raw_mm), 0.0)
 
 
-def deep_percolation(dr_prev_mm: float, rain_eff_mm: float, irrigation_net_mm: float,
-                     eta_mm: float) -> float:
+def deep_percolation(
+    dr_prev_mm: float, rain_eff_mm: float, irrigation_net_mm: float, eta_mm: float
+) -> float:
     """Deep percolation out of the root zone, eq. 88: DP = max(P − RO + I − ETc − Dr,i−1, 0)."""
     return max(rain_eff_mm + irrigation_net_mm - eta_mm - dr_prev_mm, 0.0)
 
 
-def root_zone_depletion(dr_prev_mm: float, rain_eff_mm: float, irrigation_net_mm: float,
-                        eta_mm: float, dp_mm: float) -> float:
+def root_zone_depletion(
+    dr_prev_mm: float, rain_eff_mm: float, irrigation_net_mm: float, eta_mm: float, dp_mm: float
+) -> float:
     """Dr = Dr,i−1 − (P − RO) − I + ETc + DP, eq. 85 (capillary rise neglected), ≥ 0 (eq. 86).
 
     With DP from eq. 88 the result is ≥ 0 up to rounding; the max removes −1e-16 residues.
     """
     return max(dr_prev_mm - rain_eff_mm - irrigation_net_mm + eta_mm + dp_mm, 0.0)
-

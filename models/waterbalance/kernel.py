@@ -67,11 +67,19 @@ def _taw(layer_bottom_m: np.ndarray, layer_awc: np.ndarray, g: int, root_depth_m
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def group_series(
-    group_curve: np.ndarray, group_station: np.ndarray,
-    layer_bottom_m: np.ndarray, layer_awc: np.ndarray,
-    kcb: np.ndarray, root_depth_m: np.ndarray, height_m: np.ndarray, kcb_min: np.ndarray,
-    u2: np.ndarray, rhmin: np.ndarray,
-    out_kcmax: np.ndarray, out_fc: np.ndarray, out_taw: np.ndarray,
+    group_curve: np.ndarray,
+    group_station: np.ndarray,
+    layer_bottom_m: np.ndarray,
+    layer_awc: np.ndarray,
+    kcb: np.ndarray,
+    root_depth_m: np.ndarray,
+    height_m: np.ndarray,
+    kcb_min: np.ndarray,
+    u2: np.ndarray,
+    rhmin: np.ndarray,
+    out_kcmax: np.ndarray,
+    out_fc: np.ndarray,
+    out_taw: np.ndarray,
 ) -> None:
     """Per group and step (G, N): Kcmax (eq. 72), canopy cover fc (eq. 76), TAW (eq. 82, mm).
 
@@ -91,10 +99,27 @@ def group_series(
 
 @_jit
 def _zone_step(
-    dr: float, de: float, fw: float, eto: float, eto_day: float, rain_mm: float,
-    irr_gross: float, fw_event: float, rain_fraction: float, runoff_threshold_mm: float,
-    efficiency: float, kcb: float, kc: float, p_table: float, mulch: float, kcmax: float,
-    fc: float, taw: float, tew: float, rew: float, is_dual: bool,
+    dr: float,
+    de: float,
+    fw: float,
+    eto: float,
+    eto_day: float,
+    rain_mm: float,
+    irr_gross: float,
+    fw_event: float,
+    rain_fraction: float,
+    runoff_threshold_mm: float,
+    efficiency: float,
+    kcb: float,
+    kc: float,
+    p_table: float,
+    mulch: float,
+    kcmax: float,
+    fc: float,
+    taw: float,
+    tew: float,
+    rew: float,
+    is_dual: bool,
 ) -> tuple[float, float, float, float, float, float, float]:
     """One zone, one step, as ``step.advance``: returns (Dr, De, fw, ETa, E, DP, Ks)."""
     rain_eff, _runoff = _rain_partition(rain_mm, rain_fraction, runoff_threshold_mm)
@@ -142,16 +167,37 @@ ZONE_BLOCK = 4  # zones advanced side by side: their dependency chains overlap i
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def advance_zones(
-    dr0: np.ndarray, de0: np.ndarray, fw0: np.ndarray,
-    zone_group: np.ndarray, group_curve: np.ndarray, group_station: np.ndarray,
-    tew_mm: np.ndarray, rew_mm: np.ndarray, dual: np.ndarray, efficiency: np.ndarray,
-    rain_fraction: np.ndarray, runoff_threshold_mm: np.ndarray,
-    kcb: np.ndarray, kc: np.ndarray, p_table: np.ndarray, mulch: np.ndarray,
-    kcmax: np.ndarray, fc: np.ndarray, taw: np.ndarray,
-    et_ref: np.ndarray, et_ref_day: np.ndarray, rain: np.ndarray,
-    irrigation_gross: np.ndarray, irrigation_fw: np.ndarray,
-    out_dr: np.ndarray, out_eta: np.ndarray, out_e: np.ndarray, out_dp: np.ndarray,
-    out_ks: np.ndarray, final_de: np.ndarray, final_fw: np.ndarray,
+    dr0: np.ndarray,
+    de0: np.ndarray,
+    fw0: np.ndarray,
+    zone_group: np.ndarray,
+    group_curve: np.ndarray,
+    group_station: np.ndarray,
+    tew_mm: np.ndarray,
+    rew_mm: np.ndarray,
+    dual: np.ndarray,
+    efficiency: np.ndarray,
+    rain_fraction: np.ndarray,
+    runoff_threshold_mm: np.ndarray,
+    kcb: np.ndarray,
+    kc: np.ndarray,
+    p_table: np.ndarray,
+    mulch: np.ndarray,
+    kcmax: np.ndarray,
+    fc: np.ndarray,
+    taw: np.ndarray,
+    et_ref: np.ndarray,
+    et_ref_day: np.ndarray,
+    rain: np.ndarray,
+    irrigation_gross: np.ndarray,
+    irrigation_fw: np.ndarray,
+    out_dr: np.ndarray,
+    out_eta: np.ndarray,
+    out_e: np.ndarray,
+    out_dp: np.ndarray,
+    out_ks: np.ndarray,
+    final_de: np.ndarray,
+    final_fw: np.ndarray,
 ) -> int:
     """Advance Z zones over N steps; writes Dr, ETa, E, DP (mm) and Ks per zone-step, and the
     final De and fw (final Dr is the last column of ``out_dr``). Returns how many irrigation
@@ -182,8 +228,12 @@ def advance_zones(
         za, zb, zc, zd = zones[0], zones[1], zones[2], zones[3]
         ga, gb, gc, gd = zone_group[za], zone_group[zb], zone_group[zc], zone_group[zd]
         ca, cb, cc, cd = group_curve[ga], group_curve[gb], group_curve[gc], group_curve[gd]
-        sa, sb, sc, sd = (group_station[ga], group_station[gb], group_station[gc],
-                          group_station[gd])
+        sa, sb, sc, sd = (
+            group_station[ga],
+            group_station[gb],
+            group_station[gc],
+            group_station[gd],
+        )
         dra, drb, drc, drd = dr0[za], dr0[zb], dr0[zc], dr0[zd]
         dea, deb, dec, ded = de0[za], de0[zb], de0[zc], de0[zd]
         fwa, fwb, fwc, fwd = fw0[za], fw0[zb], fw0[zc], fw0[zd]
@@ -191,36 +241,128 @@ def advance_zones(
             nf = n * fw_step
             invalid += _invalid(irrigation_gross[za, n], irrigation_fw[za, nf])
             dra, dea, fwa, eta, e, dp, ks = _zone_step(
-                dra, dea, fwa, et_ref[sa, n], et_ref_day[sa, n], rain[sa, n],
-                irrigation_gross[za, n], irrigation_fw[za, nf], rain_fraction[za],
-                runoff_threshold_mm[za], efficiency[za], kcb[ca, n], kc[ca, n], p_table[ca],
-                mulch[ca], kcmax[ga, n], fc[ga, n], taw[ga, n], tew_mm[za], rew_mm[za], dual[za])
+                dra,
+                dea,
+                fwa,
+                et_ref[sa, n],
+                et_ref_day[sa, n],
+                rain[sa, n],
+                irrigation_gross[za, n],
+                irrigation_fw[za, nf],
+                rain_fraction[za],
+                runoff_threshold_mm[za],
+                efficiency[za],
+                kcb[ca, n],
+                kc[ca, n],
+                p_table[ca],
+                mulch[ca],
+                kcmax[ga, n],
+                fc[ga, n],
+                taw[ga, n],
+                tew_mm[za],
+                rew_mm[za],
+                dual[za],
+            )
             out_dr[za, n], out_eta[za, n], out_e[za, n], out_dp[za, n], out_ks[za, n] = (
-                dra, eta, e, dp, ks)
+                dra,
+                eta,
+                e,
+                dp,
+                ks,
+            )
             invalid += _invalid(irrigation_gross[zb, n], irrigation_fw[zb, nf])
             drb, deb, fwb, eta, e, dp, ks = _zone_step(
-                drb, deb, fwb, et_ref[sb, n], et_ref_day[sb, n], rain[sb, n],
-                irrigation_gross[zb, n], irrigation_fw[zb, nf], rain_fraction[zb],
-                runoff_threshold_mm[zb], efficiency[zb], kcb[cb, n], kc[cb, n], p_table[cb],
-                mulch[cb], kcmax[gb, n], fc[gb, n], taw[gb, n], tew_mm[zb], rew_mm[zb], dual[zb])
+                drb,
+                deb,
+                fwb,
+                et_ref[sb, n],
+                et_ref_day[sb, n],
+                rain[sb, n],
+                irrigation_gross[zb, n],
+                irrigation_fw[zb, nf],
+                rain_fraction[zb],
+                runoff_threshold_mm[zb],
+                efficiency[zb],
+                kcb[cb, n],
+                kc[cb, n],
+                p_table[cb],
+                mulch[cb],
+                kcmax[gb, n],
+                fc[gb, n],
+                taw[gb, n],
+                tew_mm[zb],
+                rew_mm[zb],
+                dual[zb],
+            )
             out_dr[zb, n], out_eta[zb, n], out_e[zb, n], out_dp[zb, n], out_ks[zb, n] = (
-                drb, eta, e, dp, ks)
+                drb,
+                eta,
+                e,
+                dp,
+                ks,
+            )
             invalid += _invalid(irrigation_gross[zc, n], irrigation_fw[zc, nf])
             drc, dec, fwc, eta, e, dp, ks = _zone_step(
-                drc, dec, fwc, et_ref[sc, n], et_ref_day[sc, n], rain[sc, n],
-                irrigation_gross[zc, n], irrigation_fw[zc, nf], rain_fraction[zc],
-                runoff_threshold_mm[zc], efficiency[zc], kcb[cc, n], kc[cc, n], p_table[cc],
-                mulch[cc], kcmax[gc, n], fc[gc, n], taw[gc, n], tew_mm[zc], rew_mm[zc], dual[zc])
+                drc,
+                dec,
+                fwc,
+                et_ref[sc, n],
+                et_ref_day[sc, n],
+                rain[sc, n],
+                irrigation_gross[zc, n],
+                irrigation_fw[zc, nf],
+                rain_fraction[zc],
+                runoff_threshold_mm[zc],
+                efficiency[zc],
+                kcb[cc, n],
+                kc[cc, n],
+                p_table[cc],
+                mulch[cc],
+                kcmax[gc, n],
+                fc[gc, n],
+                taw[gc, n],
+                tew_mm[zc],
+                rew_mm[zc],
+                dual[zc],
+            )
             out_dr[zc, n], out_eta[zc, n], out_e[zc, n], out_dp[zc, n], out_ks[zc, n] = (
-                drc, eta, e, dp, ks)
+                drc,
+                eta,
+                e,
+                dp,
+                ks,
+            )
             invalid += _invalid(irrigation_gross[zd, n], irrigation_fw[zd, nf])
             drd, ded, fwd, eta, e, dp, ks = _zone_step(
-                drd, ded, fwd, et_ref[sd, n], et_ref_day[sd, n], rain[sd, n],
-                irrigation_gross[zd, n], irrigation_fw[zd, nf], rain_fraction[zd],
-                runoff_threshold_mm[zd], efficiency[zd], kcb[cd, n], kc[cd, n], p_table[cd],
-                mulch[cd], kcmax[gd, n], fc[gd, n], taw[gd, n], tew_mm[zd], rew_mm[zd], dual[zd])
+                drd,
+                ded,
+                fwd,
+                et_ref[sd, n],
+                et_ref_day[sd, n],
+                rain[sd, n],
+                irrigation_gross[zd, n],
+                irrigation_fw[zd, nf],
+                rain_fraction[zd],
+                runoff_threshold_mm[zd],
+                efficiency[zd],
+                kcb[cd, n],
+                kc[cd, n],
+                p_table[cd],
+                mulch[cd],
+                kcmax[gd, n],
+                fc[gd, n],
+                taw[gd, n],
+                tew_mm[zd],
+                rew_mm[zd],
+                dual[zd],
+            )
             out_dr[zd, n], out_eta[zd, n], out_e[zd, n], out_dp[zd, n], out_ks[zd, n] = (
-                drd, eta, e, dp, ks)
+                drd,
+                eta,
+                e,
+                dp,
+                ks,
+            )
         final_de[za], final_fw[za] = dea, fwa
         final_de[zb], final_fw[zb] = deb, fwb
         final_de[zc], final_fw[zc] = dec, fwc

@@ -19,15 +19,23 @@ from models.waterbalance.errors import WaterBalanceInputError
 from models.waterbalance.kernel import advance_zones, count_outside, group_series
 from models.waterbalance.step import CropStep, StepInputs, ZoneSetup, ZoneState, advance
 
-__all__ = ["CropCurves", "SeasonResult", "StateArrays", "WeatherSeries", "ZoneTable",
-           "run_season", "run_season_reference"]
+__all__ = [
+    "CropCurves",
+    "SeasonResult",
+    "StateArrays",
+    "WeatherSeries",
+    "ZoneTable",
+    "run_season",
+    "run_season_reference",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def _f64(name: str, value: object, ndim: int, low: float = -np.inf,
-         high: float = np.inf) -> FloatArray:
+def _f64(
+    name: str, value: object, ndim: int, low: float = -np.inf, high: float = np.inf
+) -> FloatArray:
     """``value`` as a C-contiguous 2-D float64 array, all finite and within [low, high]."""
     array = np.ascontiguousarray(value, dtype=np.float64)
     if array.ndim != ndim or ndim != 2:
@@ -59,8 +67,9 @@ class CropCurves:
     mulch_factor: FloatArray
 
     @classmethod
-    def from_crops(cls, crops: Sequence[Crop], first_dap: Sequence[float], n_steps: int,
-                   step_hours: int = 24) -> CropCurves:
+    def from_crops(
+        cls, crops: Sequence[Crop], first_dap: Sequence[float], n_steps: int, step_hours: int = 24
+    ) -> CropCurves:
         """Curves for crops whose first step is ``first_dap`` days after planting."""
         spd = _steps_per_day(step_hours)
         if len(crops) != len(first_dap) or not crops:
@@ -80,10 +89,13 @@ class CropCurves:
     def step(self, curve: int, n: int) -> CropStep:
         """The crop of one curve on step ``n`` (for the reference and single-zone use)."""
         return CropStep(
-            kcb=float(self.kcb[curve, n]), kc=float(self.kc[curve, n]),
+            kcb=float(self.kcb[curve, n]),
+            kc=float(self.kc[curve, n]),
             root_depth_m=float(self.root_depth_m[curve, n]),
-            height_m=float(self.height_m[curve, n]), kcb_min=float(self.kcb_min[curve]),
-            p_table=float(self.p_table[curve]), mulch_factor=float(self.mulch_factor[curve]),
+            height_m=float(self.height_m[curve, n]),
+            kcb_min=float(self.kcb_min[curve]),
+            p_table=float(self.p_table[curve]),
+            mulch_factor=float(self.mulch_factor[curve]),
         )
 
 
@@ -102,14 +114,27 @@ class WeatherSeries:
     et_ref_day_mm: FloatArray
 
     @classmethod
-    def build(cls, et_ref_mm: object, rain_mm: object, u2_m_s: object, rhmin_pct: object,
-              step_hours: int = 24) -> WeatherSeries:
-        arrays = [_f64(name, value, 2, low=0.0) for name, value in (
-            ("et_ref_mm", et_ref_mm), ("rain_mm", rain_mm), ("u2_m_s", u2_m_s),
-            ("rhmin_pct", rhmin_pct))]
+    def build(
+        cls,
+        et_ref_mm: object,
+        rain_mm: object,
+        u2_m_s: object,
+        rhmin_pct: object,
+        step_hours: int = 24,
+    ) -> WeatherSeries:
+        arrays = [
+            _f64(name, value, 2, low=0.0)
+            for name, value in (
+                ("et_ref_mm", et_ref_mm),
+                ("rain_mm", rain_mm),
+                ("u2_m_s", u2_m_s),
+                ("rhmin_pct", rhmin_pct),
+            )
+        ]
         shape = arrays[0].shape
-        for array, name in zip(arrays, ("et_ref_mm", "rain_mm", "u2_m_s", "rhmin_pct"),
-                               strict=True):
+        for array, name in zip(
+            arrays, ("et_ref_mm", "rain_mm", "u2_m_s", "rhmin_pct"), strict=True
+        ):
             if array.shape != shape:
                 raise WaterBalanceInputError(f"{name}: shape {array.shape} ≠ {shape}")
         et_ref = arrays[0]
@@ -119,18 +144,23 @@ class WeatherSeries:
         else:
             if shape[1] % spd:
                 raise WaterBalanceInputError(
-                    f"et_ref_mm: {shape[1]} steps of {step_hours} h are not whole days")
+                    f"et_ref_mm: {shape[1]} steps of {step_hours} h are not whole days"
+                )
             totals = et_ref.reshape(shape[0], -1, spd).sum(axis=2)
             day = np.ascontiguousarray(np.repeat(totals, spd, axis=1))
         return cls(et_ref, arrays[1], arrays[2], arrays[3], day)
 
-    def step(self, station: int, n: int, irrigation_gross_mm: float,
-             irrigation_fw: float | None) -> StepInputs:
+    def step(
+        self, station: int, n: int, irrigation_gross_mm: float, irrigation_fw: float | None
+    ) -> StepInputs:
         return StepInputs(
-            et_ref_mm=float(self.et_ref_mm[station, n]), rain_mm=float(self.rain_mm[station, n]),
-            irrigation_gross_mm=irrigation_gross_mm, u2_m_s=float(self.u2_m_s[station, n]),
+            et_ref_mm=float(self.et_ref_mm[station, n]),
+            rain_mm=float(self.rain_mm[station, n]),
+            irrigation_gross_mm=irrigation_gross_mm,
+            u2_m_s=float(self.u2_m_s[station, n]),
             rhmin_pct=float(self.rhmin_pct[station, n]),
-            et_ref_day_mm=float(self.et_ref_day_mm[station, n]), irrigation_fw=irrigation_fw,
+            et_ref_day_mm=float(self.et_ref_day_mm[station, n]),
+            irrigation_fw=irrigation_fw,
         )
 
 
@@ -157,13 +187,18 @@ class ZoneTable:
     runoff_threshold_mm: FloatArray
 
     @classmethod
-    def build(cls, setups: Sequence[ZoneSetup], curve: Sequence[int] | IntArray,
-              station: Sequence[int] | IntArray) -> ZoneTable:
+    def build(
+        cls,
+        setups: Sequence[ZoneSetup],
+        curve: Sequence[int] | IntArray,
+        station: Sequence[int] | IntArray,
+    ) -> ZoneTable:
         curve_a = np.ascontiguousarray(curve, dtype=np.int64)
         station_a = np.ascontiguousarray(station, dtype=np.int64)
         if not (len(setups) == curve_a.shape[0] == station_a.shape[0]) or not setups:
             raise WaterBalanceInputError(
-                "setups, curve and station must be non-empty and of equal length")
+                "setups, curve and station must be non-empty and of equal length"
+            )
         groups: dict[tuple[int, int, SoilProfile], int] = {}
         soils: dict[int, SoilProfile] = {}
         group = np.empty(len(setups), dtype=np.int64)
@@ -185,10 +220,14 @@ class ZoneTable:
             return np.array(values, dtype=np.float64)
 
         return cls(
-            setups=tuple(setups), curve=curve_a, station=station_a, group=group,
+            setups=tuple(setups),
+            curve=curve_a,
+            station=station_a,
+            group=group,
             group_curve=np.array([k[0] for k in keys], dtype=np.int64),
             group_station=np.array([k[1] for k in keys], dtype=np.int64),
-            group_layer_bottom_m=bottoms, group_layer_awc=awc,
+            group_layer_bottom_m=bottoms,
+            group_layer_awc=awc,
             tew_mm=column([s.tew_mm for s in setups]),
             rew_mm=column([s.soil.rew_mm for s in setups]),
             dual=np.array([s.method == "dual" for s in setups], dtype=np.bool_),
@@ -219,8 +258,12 @@ class StateArrays:
 
     def state(self, zone: int) -> ZoneState:
         """One zone's state as a validated ZoneState."""
-        return ZoneState(dr_mm=float(self.dr_mm[zone]), de_mm=float(self.de_mm[zone]),
-                         fw=float(self.fw[zone]), taw_mm=float(self.taw_mm[zone]))
+        return ZoneState(
+            dr_mm=float(self.dr_mm[zone]),
+            de_mm=float(self.de_mm[zone]),
+            fw=float(self.fw[zone]),
+            taw_mm=float(self.taw_mm[zone]),
+        )
 
     def __len__(self) -> int:
         return int(self.dr_mm.shape[0])
@@ -239,9 +282,14 @@ class SeasonResult:
     final: StateArrays
 
 
-def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
-           irrigation_gross_mm: FloatArray, initial: StateArrays,
-           irrigation_fw: FloatArray) -> None:
+def _check(
+    zones: ZoneTable,
+    curves: CropCurves,
+    weather: WeatherSeries,
+    irrigation_gross_mm: FloatArray,
+    initial: StateArrays,
+    irrigation_fw: FloatArray,
+) -> None:
     n_zones = len(zones.setups)
     n_steps = weather.et_ref_mm.shape[1]
     if n_steps < 1:
@@ -250,7 +298,8 @@ def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
         raise WaterBalanceInputError(f"crop curves: {curves.kcb.shape[1]} steps ≠ {n_steps}")
     if irrigation_gross_mm.shape != (n_zones, n_steps):
         raise WaterBalanceInputError(
-            f"irrigation_gross_mm: shape {irrigation_gross_mm.shape} ≠ {(n_zones, n_steps)}")
+            f"irrigation_gross_mm: shape {irrigation_gross_mm.shape} ≠ {(n_zones, n_steps)}"
+        )
     if irrigation_fw.shape not in ((n_zones, n_steps), (n_zones, 1)):
         raise WaterBalanceInputError(f"irrigation_fw: shape {irrigation_fw.shape}")
     if len(initial) != n_zones:
@@ -269,7 +318,8 @@ def _check(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
         g = int(np.argmax(deepest - soil_depth))
         z = int(np.argmax(zones.group == g))
         raise WaterBalanceInputError(
-            f"zones[{z}]: roots reach {deepest[g]} m, soil described to {soil_depth[g]} m")
+            f"zones[{z}]: roots reach {deepest[g]} m, soil described to {soil_depth[g]} m"
+        )
 
 
 def _fw_array(zones: ZoneTable, irrigation_fw: object | None) -> FloatArray:
@@ -287,16 +337,26 @@ def _outputs(shape: tuple[int, ...], out: SeasonResult | None) -> list[FloatArra
         return [np.empty(shape) for _ in range(5)]
     arrays = [out.dr_mm, out.eta_mm, out.evaporation_mm, out.dp_mm, out.ks]
     for array in arrays:
-        if (array.shape != shape or array.dtype != np.float64
-                or not array.flags.c_contiguous or not array.flags.writeable):
+        if (
+            array.shape != shape
+            or array.dtype != np.float64
+            or not array.flags.c_contiguous
+            or not array.flags.writeable
+        ):
             raise WaterBalanceInputError(f"out: arrays must be writeable float64 {shape}")
     return arrays
 
 
-def run_season(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
-               irrigation_gross_mm: object, initial: StateArrays | Sequence[ZoneState],
-               irrigation_fw: object | None = None, *,
-               out: SeasonResult | None = None) -> SeasonResult:
+def run_season(
+    zones: ZoneTable,
+    curves: CropCurves,
+    weather: WeatherSeries,
+    irrigation_gross_mm: object,
+    initial: StateArrays | Sequence[ZoneState],
+    irrigation_fw: object | None = None,
+    *,
+    out: SeasonResult | None = None,
+) -> SeasonResult:
     """Advance all zones over all steps with the numba kernels.
 
     ``irrigation_gross_mm`` (Z, N); ``irrigation_fw`` (Z, N) per event, or None for each zone's
@@ -307,8 +367,11 @@ def run_season(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
     # Values are checked by the kernel in the pass that reads them (saves two passes over
     # Z × N arrays); shapes here.
     irrigation = np.ascontiguousarray(irrigation_gross_mm, dtype=np.float64)
-    fw_irr = (np.ascontiguousarray(zones.fw_irrigation[:, None]) if irrigation_fw is None
-              else np.ascontiguousarray(irrigation_fw, dtype=np.float64))
+    fw_irr = (
+        np.ascontiguousarray(zones.fw_irrigation[:, None])
+        if irrigation_fw is None
+        else np.ascontiguousarray(irrigation_fw, dtype=np.float64)
+    )
     if irrigation.ndim != 2 or fw_irr.ndim != 2:
         raise WaterBalanceInputError("irrigation_gross_mm and irrigation_fw must be 2-D")
     start = _states(initial)
@@ -316,31 +379,72 @@ def run_season(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
     group_shape = (zones.group_curve.shape[0], irrigation.shape[1])
     kcmax, fc, taw = (np.empty(group_shape) for _ in range(3))
     group_series(
-        zones.group_curve, zones.group_station, zones.group_layer_bottom_m,
-        zones.group_layer_awc, curves.kcb, curves.root_depth_m, curves.height_m,
-        curves.kcb_min, weather.u2_m_s, weather.rhmin_pct, kcmax, fc, taw,
+        zones.group_curve,
+        zones.group_station,
+        zones.group_layer_bottom_m,
+        zones.group_layer_awc,
+        curves.kcb,
+        curves.root_depth_m,
+        curves.height_m,
+        curves.kcb_min,
+        weather.u2_m_s,
+        weather.rhmin_pct,
+        kcmax,
+        fc,
+        taw,
     )
     dr, eta, evaporation, dp, ks = _outputs(irrigation.shape, out)
     final_de, final_fw = np.empty(len(start)), np.empty(len(start))
     invalid = advance_zones(
-        start.dr_mm, start.de_mm, start.fw, zones.group, zones.group_curve,
-        zones.group_station, zones.tew_mm, zones.rew_mm, zones.dual, zones.efficiency,
-        zones.rain_fraction, zones.runoff_threshold_mm, curves.kcb, curves.kc, curves.p_table,
-        curves.mulch_factor, kcmax, fc, taw, weather.et_ref_mm, weather.et_ref_day_mm,
-        weather.rain_mm, irrigation, fw_irr, dr, eta, evaporation, dp, ks, final_de, final_fw,
+        start.dr_mm,
+        start.de_mm,
+        start.fw,
+        zones.group,
+        zones.group_curve,
+        zones.group_station,
+        zones.tew_mm,
+        zones.rew_mm,
+        zones.dual,
+        zones.efficiency,
+        zones.rain_fraction,
+        zones.runoff_threshold_mm,
+        curves.kcb,
+        curves.kc,
+        curves.p_table,
+        curves.mulch_factor,
+        kcmax,
+        fc,
+        taw,
+        weather.et_ref_mm,
+        weather.et_ref_day_mm,
+        weather.rain_mm,
+        irrigation,
+        fw_irr,
+        dr,
+        eta,
+        evaporation,
+        dp,
+        ks,
+        final_de,
+        final_fw,
     )
     if invalid:
         raise WaterBalanceInputError(
             "irrigation_gross_mm / irrigation_fw: NaN, infinite or negative depths, or fw "
-            "outside (0, 1]")
+            "outside (0, 1]"
+        )
     final = StateArrays(dr[:, -1].copy(), final_de, final_fw, taw[zones.group, -1])
     return SeasonResult(dr, eta, evaporation, dp, ks, final)
 
 
-def run_season_reference(zones: ZoneTable, curves: CropCurves, weather: WeatherSeries,
-                         irrigation_gross_mm: object,
-                         initial: StateArrays | Sequence[ZoneState],
-                         irrigation_fw: object | None = None) -> SeasonResult:
+def run_season_reference(
+    zones: ZoneTable,
+    curves: CropCurves,
+    weather: WeatherSeries,
+    irrigation_gross_mm: object,
+    initial: StateArrays | Sequence[ZoneState],
+    irrigation_fw: object | None = None,
+) -> SeasonResult:
     """The same as :func:`run_season`, one ``step.advance`` call per zone-step (plain Python)."""
     irrigation = _f64("irrigation_gross_mm", irrigation_gross_mm, 2, low=0.0)
     fw_irr = _fw_array(zones, irrigation_fw)
@@ -356,8 +460,11 @@ def run_season_reference(zones: ZoneTable, curves: CropCurves, weather: WeatherS
             inputs = weather.step(station, n, float(irrigation[z, n]), fw_event)
             result = advance(state, setup, curves.step(curve, n), inputs)
             state = result.state
-            for out, value in zip(outputs, (state.dr_mm, result.eta_mm, result.evaporation_mm,
-                                            result.dp_mm, result.ks), strict=True):
+            for out, value in zip(
+                outputs,
+                (state.dr_mm, result.eta_mm, result.evaporation_mm, result.dp_mm, result.ks),
+                strict=True,
+            ):
                 out[z, n] = value
         final.append(state)
     dr, eta, evaporation, dp, ks = outputs

@@ -56,12 +56,16 @@ class ZoneSetup:
     def __post_init__(self) -> None:
         _require(self.method in ("dual", "single"), f"method: {self.method!r} not dual/single")
         _require(0.0 < self.efficiency <= 1.0, f"efficiency: {self.efficiency} not in (0, 1]")
-        _require(0.0 < self.fw_irrigation <= 1.0,
-                 f"fw_irrigation: {self.fw_irrigation} not in (0, 1]")
-        _require(0.0 <= self.effective_rain_fraction <= 1.0,
-                 f"effective_rain_fraction: {self.effective_rain_fraction} not in [0, 1]")
-        _require(self.runoff_threshold_mm >= 0.0,
-                 f"runoff_threshold_mm: {self.runoff_threshold_mm} < 0")
+        _require(
+            0.0 < self.fw_irrigation <= 1.0, f"fw_irrigation: {self.fw_irrigation} not in (0, 1]"
+        )
+        _require(
+            0.0 <= self.effective_rain_fraction <= 1.0,
+            f"effective_rain_fraction: {self.effective_rain_fraction} not in [0, 1]",
+        )
+        _require(
+            self.runoff_threshold_mm >= 0.0, f"runoff_threshold_mm: {self.runoff_threshold_mm} < 0"
+        )
 
     @property
     def tew_mm(self) -> float:
@@ -122,8 +126,10 @@ class StepInputs:
         if self.et_ref_day_mm is not None:
             _finite_at_least("et_ref_day_mm", self.et_ref_day_mm, 0.0)
         if self.irrigation_fw is not None:
-            _require(0.0 < self.irrigation_fw <= 1.0,
-                     f"irrigation_fw: {self.irrigation_fw} not in (0, 1]")
+            _require(
+                0.0 < self.irrigation_fw <= 1.0,
+                f"irrigation_fw: {self.irrigation_fw} not in (0, 1]",
+            )
 
 
 @dataclass(frozen=True)
@@ -140,16 +146,20 @@ class ZoneState:
     taw_mm: float
 
     def __post_init__(self) -> None:
-        _require(self.taw_mm > 0.0 and math.isfinite(self.taw_mm),
-                 f"taw_mm: {self.taw_mm} must be > 0")
-        _require(0.0 <= self.dr_mm <= self.taw_mm + 1e-9,
-                 f"dr_mm: {self.dr_mm} not in [0, TAW {self.taw_mm}]")
+        _require(
+            self.taw_mm > 0.0 and math.isfinite(self.taw_mm), f"taw_mm: {self.taw_mm} must be > 0"
+        )
+        _require(
+            0.0 <= self.dr_mm <= self.taw_mm + 1e-9,
+            f"dr_mm: {self.dr_mm} not in [0, TAW {self.taw_mm}]",
+        )
         _require(self.de_mm >= 0.0 and math.isfinite(self.de_mm), f"de_mm: {self.de_mm} < 0")
         _require(0.0 < self.fw <= 1.0, f"fw: {self.fw} not in (0, 1]")
 
     @classmethod
-    def at_planting(cls, setup: ZoneSetup, root_depth_m: float,
-                    theta0: float | None = None) -> ZoneState:
+    def at_planting(
+        cls, setup: ZoneSetup, root_depth_m: float, theta0: float | None = None
+    ) -> ZoneState:
         """Initial state: root zone at a uniform water content ``theta0`` (m³/m³; None = field
         capacity), Dr = 1000 (θfc − θ0) Zr (eq. 87), evaporation layer dry (De = TEW, FAO-56
         p. 153 after a dry spell) and fw = 1."""
@@ -208,8 +218,9 @@ class _Evaporation:
     ke: float
 
 
-def _evaporation(state: ZoneState, setup: ZoneSetup, crop: CropStep,
-                 day: StepInputs) -> _Evaporation:
+def _evaporation(
+    state: ZoneState, setup: ZoneSetup, crop: CropStep, day: StepInputs
+) -> _Evaporation:
     """Soil evaporation coefficient and its inputs (FAO-56 ch. 7, eq. 71-76)."""
     kcmax = eq.kc_max(crop.kcb, eq.climate_term(day.u2_m_s, day.rhmin_pct), crop.height_m)
     fc = eq.canopy_cover(crop.kcb, crop.kcb_min, kcmax, crop.height_m)  # eq. 76
@@ -226,7 +237,8 @@ def advance(state: ZoneState, setup: ZoneSetup, crop: CropStep, day: StepInputs)
     dual = setup.method == "dual"
     # Water in: effective rain and net irrigation, mm
     rain_eff, runoff = eq.rain_partition(
-        day.rain_mm, setup.effective_rain_fraction, setup.runoff_threshold_mm)
+        day.rain_mm, setup.effective_rain_fraction, setup.runoff_threshold_mm
+    )
     irr_net = day.irrigation_gross_mm * setup.efficiency  # net = gross × efficiency
     irr_loss = day.irrigation_gross_mm - irr_net
     # Soil evaporation (dual only), FAO-56 ch. 7
@@ -263,15 +275,34 @@ def advance(state: ZoneState, setup: ZoneSetup, crop: CropStep, day: StepInputs)
     dr = max(dr, 0.0)  # eq. 86
     # Evaporation layer, eq. 77-79 (dual only)
     if dual:
-        de, dpe = eq.evaporation_layer(state.de_mm, rain_eff, irr_net, evap.fw, evaporation,
-                                       evap.few, setup.tew_mm)
+        de, dpe = eq.evaporation_layer(
+            state.de_mm, rain_eff, irr_net, evap.fw, evaporation, evap.few, setup.tew_mm
+        )
     else:
         de, dpe = state.de_mm, 0.0
     new_state = ZoneState(dr_mm=dr, de_mm=de, fw=evap.fw, taw_mm=taw)
     return StepResult(
-        state=new_state, kcb=crop.kcb if dual else 0.0, ke=evap.ke, kc=kc, kcmax=evap.kcmax,
-        fc=evap.fc, few=evap.few, kr=evap.kr, ks=ks, p=p, taw_mm=taw, raw_mm=raw, etc_mm=etc,
-        eta_mm=eta, evaporation_mm=evaporation, transpiration_mm=transpiration, dp_mm=dp,
-        dpe_mm=dpe, rain_effective_mm=rain_eff, runoff_mm=runoff, irrigation_net_mm=irr_net,
-        irrigation_loss_mm=irr_loss, root_zone_change_mm=root_zone_change,
+        state=new_state,
+        kcb=crop.kcb if dual else 0.0,
+        ke=evap.ke,
+        kc=kc,
+        kcmax=evap.kcmax,
+        fc=evap.fc,
+        few=evap.few,
+        kr=evap.kr,
+        ks=ks,
+        p=p,
+        taw_mm=taw,
+        raw_mm=raw,
+        etc_mm=etc,
+        eta_mm=eta,
+        evaporation_mm=evaporation,
+        transpiration_mm=transpiration,
+        dp_mm=dp,
+        dpe_mm=dpe,
+        rain_effective_mm=rain_eff,
+        runoff_mm=runoff,
+        irrigation_net_mm=irr_net,
+        irrigation_loss_mm=irr_loss,
+        root_zone_change_mm=root_zone_change,
     )

@@ -58,8 +58,14 @@ def agro(site: SiteConfig, store: Store, clock: VirtualClock) -> Agronomy:
     return Agronomy(site, store, clock)
 
 
-def weather_day(store: Store, date: dt.date, *, hours: range = range(24),
-                rain_counter: dict[int, float] | None = None, base: float = 100.0) -> None:
+def weather_day(
+    store: Store,
+    date: dt.date,
+    *,
+    hours: range = range(24),
+    rain_counter: dict[int, float] | None = None,
+    base: float = 100.0,
+) -> None:
     """One reading per point per hour at hh:00 local; the rain counter holds ``base`` unless
     ``rain_counter`` gives its value from that hour on."""
     counter = base
@@ -68,13 +74,25 @@ def weather_day(store: Store, date: dt.date, *, hours: range = range(24),
         t = local(date, h)
         if rain_counter and h in rain_counter:
             counter = rain_counter[h]
-        for point, value, unit in (("air_temperature", temperature(h), "°C"),
-                                   ("humidity", rh(h), "%"), ("wind_speed", 2.0, "m/s"),
-                                   ("rain", counter, "mm")):
+        for point, value, unit in (
+            ("air_temperature", temperature(h), "°C"),
+            ("humidity", rh(h), "%"),
+            ("wind_speed", 2.0, "m/s"),
+            ("rain", counter, "mm"),
+        ):
             readings.append(Reading("wx1", point, value, unit, Quality.OK, t))
     # a flagged reading never counts
-    readings.append(Reading("wx1", "air_temperature", None, "°C", Quality.OUT_OF_RANGE,
-                            local(date, 0.5), decoded=99.0))
+    readings.append(
+        Reading(
+            "wx1",
+            "air_temperature",
+            None,
+            "°C",
+            Quality.OUT_OF_RANGE,
+            local(date, 0.5),
+            decoded=99.0,
+        )
+    )
     store.add_readings(readings)
     store.flush()
 
@@ -82,7 +100,9 @@ def weather_day(store: Store, date: dt.date, *, hours: range = range(24),
 def probes(store: Store, zone: int, date: dt.date, theta_pct: float) -> None:
     store.add_readings(
         Reading(f"probe{zone}{ab}", "moisture", theta_pct, "%", Quality.OK, local(date, h))
-        for ab in "ab" for h in range(0, 24, 2))
+        for ab in "ab"
+        for h in range(0, 24, 2)
+    )
     store.flush()
 
 
@@ -108,38 +128,60 @@ def test_daily_weather_extremes_rain_counter_and_coverage(agro: Agronomy, store:
     assert "air_temperature (10 of 24 h)" in short.describe_missing()
 
 
-def fao56_et0(tmax: float, tmin: float, rh_max: float, rh_min: float, u2: float,
-              date: dt.date, lat_deg: float, elev_m: float) -> float:
+def fao56_et0(
+    tmax: float,
+    tmin: float,
+    rh_max: float,
+    rh_min: float,
+    u2: float,
+    date: dt.date,
+    lat_deg: float,
+    elev_m: float,
+) -> float:
     """FAO-56 eq. 6 by hand, Rs from the temperature range (eq. 50, krs 0.16)."""
     j = date.timetuple().tm_yday
     phi = math.radians(lat_deg)
     dr = 1 + 0.033 * math.cos(2 * math.pi * j / 365)  # eq. 23
     delta = 0.409 * math.sin(2 * math.pi * j / 365 - 1.39)  # eq. 24
     ws = math.acos(-math.tan(phi) * math.tan(delta))  # eq. 25
-    ra = 24 * 60 / math.pi * 0.0820 * dr * (ws * math.sin(phi) * math.sin(delta)
-                                            + math.cos(phi) * math.cos(delta) * math.sin(ws))
+    ra = (
+        24
+        * 60
+        / math.pi
+        * 0.0820
+        * dr
+        * (ws * math.sin(phi) * math.sin(delta) + math.cos(phi) * math.cos(delta) * math.sin(ws))
+    )
     rs = 0.16 * math.sqrt(tmax - tmin) * ra  # eq. 50
     rso = (0.75 + 2e-5 * elev_m) * ra  # eq. 37
     e0 = lambda t: 0.6108 * math.exp(17.27 * t / (t + 237.3))  # noqa: E731  eq. 11
     es = (e0(tmax) + e0(tmin)) / 2
     ea = (e0(tmin) * rh_max / 100 + e0(tmax) * rh_min / 100) / 2  # eq. 17
-    rnl = 4.903e-9 * ((tmax + 273.16) ** 4 + (tmin + 273.16) ** 4) / 2 * (
-        0.34 - 0.14 * math.sqrt(ea)) * (1.35 * rs / rso - 0.35)  # eq. 39
+    rnl = (
+        4.903e-9
+        * ((tmax + 273.16) ** 4 + (tmin + 273.16) ** 4)
+        / 2
+        * (0.34 - 0.14 * math.sqrt(ea))
+        * (1.35 * rs / rso - 0.35)
+    )  # eq. 39
     rn = 0.77 * rs - rnl
     p = 101.3 * ((293 - 0.0065 * elev_m) / 293) ** 5.26  # eq. 7
     gamma = 0.665e-3 * p
     t = (tmax + tmin) / 2
     slope = 4098 * e0(t) / (t + 237.3) ** 2  # eq. 13
     return (0.408 * slope * rn + gamma * 900 / (t + 273) * u2 * (es - ea)) / (
-        slope + gamma * (1 + 0.34 * u2))
+        slope + gamma * (1 + 0.34 * u2)
+    )
 
 
-def test_et0_matches_a_hand_computed_fao56_value(agro: Agronomy, store: Store,
-                                                 site: SiteConfig) -> None:
+def test_et0_matches_a_hand_computed_fao56_value(
+    agro: Agronomy, store: Store, site: SiteConfig
+) -> None:
     weather_day(store, DAY1)
     et0 = agro.et0_day(DAY1)
-    want = fao56_et0(28.0, 12.0, 80.0, 50.0, 2.0, DAY1, site.site.latitude_deg,
-                     site.site.elevation_m)
+    want = fao56_et0(
+        28.0, 12.0, 80.0, 50.0, 2.0, DAY1, site.site.latitude_deg, site.site.elevation_m
+    )
     assert et0.et0_mm == pytest.approx(want, abs=0.05)
     assert not et0.estimated
     assert "Rs from temperature range (eq. 50)" in et0.procedure
@@ -149,7 +191,8 @@ def test_et0_matches_a_hand_computed_fao56_value(agro: Agronomy, store: Store,
 
 
 def test_balance_advances_closes_and_applies_a_finished_run(
-        agro: Agronomy, store: Store, clock: VirtualClock) -> None:
+    agro: Agronomy, store: Store, clock: VirtualClock
+) -> None:
     for d in range(3):
         weather_day(store, DAY1 + dt.timedelta(days=d))
     rows = agro.close_day(DAY1)
@@ -174,7 +217,8 @@ def test_balance_advances_closes_and_applies_a_finished_run(
 
 
 def test_probes_pull_dr_towards_them_and_the_correction_is_recorded(
-        agro: Agronomy, store: Store, site: SiteConfig) -> None:
+    agro: Agronomy, store: Store, site: SiteConfig
+) -> None:
     weather_day(store, DAY1)
     probes(store, 1, DAY1, 15.0)  # dry: loam θfc 0.25
     rows = {r.zone: r for r in agro.close_day(DAY1)}
@@ -190,7 +234,8 @@ def test_probes_pull_dr_towards_them_and_the_correction_is_recorded(
 
 
 def test_update_today_adds_revisions_of_a_partial_day(
-        agro: Agronomy, store: Store, clock: VirtualClock) -> None:
+    agro: Agronomy, store: Store, clock: VirtualClock
+) -> None:
     for d in range(3):
         weather_day(store, DAY1 + dt.timedelta(days=d))
     day3 = DAY1 + dt.timedelta(days=3)
@@ -238,16 +283,32 @@ def test_parse_window_wraps_midnight() -> None:
     assert parse_window("20:00-08:00") == (1200, 480)
 
 
-def seed_balance(store: Store, site: SiteConfig, zone: str, date: dt.date,
-                 fraction_of_taw: float) -> float:
+def seed_balance(
+    store: Store, site: SiteConfig, zone: str, date: dt.date, fraction_of_taw: float
+) -> float:
     z = next(z for z in site.zones if z.name == zone)
     c = crop(z.crop)
     soil = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m)
     taw = soil.taw_mm(root_depth_m(c, (date - z.planting_date).days))
-    store.add_water_balance(WaterBalanceDay(
-        zone=zone, date=date, et0_mm=5, kc=1, etc_mm=5, eta_mm=5, rain_mm=0,
-        effective_rain_mm=0, irrigation_mm=0, dr_start_mm=0, dr_end_mm=fraction_of_taw * taw,
-        taw_mm=taw, raw_mm=0.55 * taw, ks=1, method="seeded"))
+    store.add_water_balance(
+        WaterBalanceDay(
+            zone=zone,
+            date=date,
+            et0_mm=5,
+            kc=1,
+            etc_mm=5,
+            eta_mm=5,
+            rain_mm=0,
+            effective_rain_mm=0,
+            irrigation_mm=0,
+            dr_start_mm=0,
+            dr_end_mm=fraction_of_taw * taw,
+            taw_mm=taw,
+            raw_mm=0.55 * taw,
+            ks=1,
+            method="seeded",
+        )
+    )
     return taw
 
 
@@ -264,7 +325,8 @@ def planned_week(agro: Agronomy, store: Store, site: SiteConfig) -> dt.date:
 
 
 def test_plan_triggers_the_depleted_zone_not_the_fresh_one(
-        agro: Agronomy, store: Store, planned_week: dt.date) -> None:
+    agro: Agronomy, store: Store, planned_week: dt.date
+) -> None:
     runs = agro.plan_all(local(planned_week, 18))
     assert {r.zone for r in runs} == {"z1"}  # a long refill may continue in a second run
     run = runs[0]
@@ -284,8 +346,7 @@ def test_plan_triggers_the_depleted_zone_not_the_fresh_one(
     assert decisions["z4"].mode == "calendar"
 
 
-def test_plan_with_a_forecast_uses_it(agro: Agronomy, store: Store,
-                                      planned_week: dt.date) -> None:
+def test_plan_with_a_forecast_uses_it(agro: Agronomy, store: Store, planned_week: dt.date) -> None:
     forecast = [ForecastDay(planned_week + dt.timedelta(days=d), 6.0, 0.0) for d in range(9)]
     agro.plan_all(local(planned_week, 18), forecast=forecast)
     z1 = next(d for d in store.decisions() if d.zone == "z1")
@@ -293,8 +354,9 @@ def test_plan_with_a_forecast_uses_it(agro: Agronomy, store: Store,
 
 
 def test_rain_in_the_last_24h_skips(agro: Agronomy, store: Store, planned_week: dt.date) -> None:
-    weather_day(store, planned_week + dt.timedelta(days=1), hours=range(12),
-                rain_counter={3: 108.0})
+    weather_day(
+        store, planned_week + dt.timedelta(days=1), hours=range(12), rain_counter={3: 108.0}
+    )
     runs = agro.plan_all(local(planned_week + dt.timedelta(days=1), 12))
     assert all(r.zone == "z4" for r in runs)
     z1 = next(d for d in store.decisions() if d.zone == "z1")
@@ -322,16 +384,20 @@ def test_calendar_zone_follows_the_baseline_dates(agro: Agronomy, store: Store) 
 
 
 def test_sensor_mode_starts_below_the_moisture_at_raw(
-        store: Store, clock: VirtualClock, tmp_path: Path) -> None:
+    store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
     text = DEMO_SITE.read_text(encoding="utf-8").replace(
-        'max_run_min = 240\nmode = "calendar"', 'max_run_min = 240\nmode = "sensor"')
+        'max_run_min = 240\nmode = "calendar"', 'max_run_min = 240\nmode = "sensor"'
+    )
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")
     sensor_site = load_site(path)
     agro = Agronomy(sensor_site, store, clock)
     now = local(DAY1, 18)
-    store.add_readings(Reading(f"probe4{ab}", "moisture", 14.0, "%", Quality.OK,
-                               now - dt.timedelta(minutes=30)) for ab in "ab")
+    store.add_readings(
+        Reading(f"probe4{ab}", "moisture", 14.0, "%", Quality.OK, now - dt.timedelta(minutes=30))
+        for ab in "ab"
+    )
     store.flush()
     runs = [r for r in agro.plan_all(now) if r.zone == "z4"]
     assert len(runs) == 1 and runs[0].start == local(DAY1, 20)
@@ -340,14 +406,15 @@ def test_sensor_mode_starts_below_the_moisture_at_raw(
     assert z4.inputs["theta_raw_pct"] > 14.0
 
 
-
 def test_zone_mad_fraction_replaces_the_crop_p(
-        store: Store, clock: VirtualClock, site: SiteConfig, planned_week: dt.date) -> None:
+    store: Store, clock: VirtualClock, site: SiteConfig, planned_week: dt.date
+) -> None:
     """z1 at 0.7 TAW is past the crop's p but not past a zone MAD of 0.8: it waits; z3 at
     0.35 TAW is past a zone MAD of 0.3 (well below the crop's p): it is watered now."""
     seed_balance(store, site, "z3", planned_week, 0.35)
-    tuned = apply_overrides(site, {"zones": {"z1": {"mad_fraction": 0.8},
-                                             "z3": {"mad_fraction": 0.3}}})
+    tuned = apply_overrides(
+        site, {"zones": {"z1": {"mad_fraction": 0.8}, "z3": {"mad_fraction": 0.3}}}
+    )
     agro = Agronomy(tuned, store, clock)
     runs = agro.plan_all(local(planned_week, 18))
     night_end = local(planned_week + dt.timedelta(days=1), 8)
@@ -356,13 +423,14 @@ def test_zone_mad_fraction_replaces_the_crop_p(
     decisions = {d.zone: d for d in store.decisions()}
     assert decisions["z3"].inputs["mad_source"] == "zone setting"
     assert decisions["z3"].inputs["raw_mm_day0"] == pytest.approx(
-        0.3 * decisions["z3"].inputs["taw_mm"], rel=1e-6)
+        0.3 * decisions["z3"].inputs["taw_mm"], rel=1e-6
+    )
     assert decisions["z2"].inputs["mad_source"] == "crop p"
 
 
 def test_closed_days_et0_is_computed_once_the_open_day_every_time(
-        agro: Agronomy, store: Store, clock: VirtualClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    agro: Agronomy, store: Store, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     weather_day(store, DAY1)
     asked: list[dt.date] = []
     real = agro.weather_day

@@ -38,8 +38,20 @@ def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_explain_and_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "et0.csv"
-    status = main(["et0", str(EXAMPLE), *ZHANGYE, "--method", "asce", "--crop", "tall",
-                   "--explain", "-o", str(out)])
+    status = main(
+        [
+            "et0",
+            str(EXAMPLE),
+            *ZHANGYE,
+            "--method",
+            "asce",
+            "--crop",
+            "tall",
+            "--explain",
+            "-o",
+            str(out),
+        ]
+    )
     assert status == 0 and capsys.readouterr().out == ""
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows[0]["method"] == "asce-etrs-daily"
@@ -68,7 +80,13 @@ def test_bad_rows_reported_by_row_and_column_others_computed(
     assert "row 6, column tmin_c: Tmin above Tmax" in err
     assert "row 7" not in err
     assert [r["et0_source"] for r in rows] == [
-        "penman-monteith", "invalid", "invalid", "penman-monteith", "invalid", "missing"]
+        "penman-monteith",
+        "invalid",
+        "invalid",
+        "penman-monteith",
+        "invalid",
+        "missing",
+    ]
     assert float(rows[0]["et0_mm"]) > 4 and float(rows[3]["et0_mm"]) > 4
     assert rows[1]["et0_mm"] == rows[2]["et0_mm"] == rows[4]["et0_mm"] == rows[5]["et0_mm"] == ""
 
@@ -83,8 +101,19 @@ def test_hourly_fao56_example19(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         "2024-09-30T14:00:00+00:00,38,52,3.3,2.450\n",
         encoding="utf-8",
     )  # 2024 is a leap year: 30 September is day 274 as in the example
-    status, rows, err = run_et0(capsys, str(weather), "--lat", "16.2167", "--lon", "-16.25",
-                                "--elev", "8", "--method", "fao56", "--explain")
+    status, rows, err = run_et0(
+        capsys,
+        str(weather),
+        "--lat",
+        "16.2167",
+        "--lon",
+        "-16.25",
+        "--elev",
+        "8",
+        "--method",
+        "fao56",
+        "--explain",
+    )
     assert status == 0, err
     assert rows[1]["et0_mm"] == "0.000" or abs(float(rows[1]["et0_mm"])) < 0.005
     assert rows[2]["et0_mm"] == "0.635"
@@ -96,8 +125,10 @@ def test_hourly_needs_longitude_and_order(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     weather = tmp_path / "hourly.csv"
-    weather.write_text("time,t_c,rs_mj_m2\n2024-07-01T13:00+08:00,30,2\n"
-                       "2024-07-01T12:00+08:00,30,2\n", encoding="utf-8")
+    weather.write_text(
+        "time,t_c,rs_mj_m2\n2024-07-01T13:00+08:00,30,2\n2024-07-01T12:00+08:00,30,2\n",
+        encoding="utf-8",
+    )
     assert main(["et0", str(weather), "--lat", "38.93", "--elev", "1482"]) == 2
     assert "--lon is required" in capsys.readouterr().err
     assert main(["et0", str(weather), *ZHANGYE]) == 2

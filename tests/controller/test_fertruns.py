@@ -34,8 +34,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-def plan(site: SiteConfig, store: Store, runs: list[PlannedRun],
-         now: dt.datetime | None = None) -> list[PlannedRun]:
+def plan(
+    site: SiteConfig, store: Store, runs: list[PlannedRun], now: dt.datetime | None = None
+) -> list[PlannedRun]:
     now = now or local(EVENT_DAY, "18:00")
     today = now.date()
     history = store.runs()
@@ -44,7 +45,8 @@ def plan(site: SiteConfig, store: Store, runs: list[PlannedRun],
 
 
 def test_each_uncarried_event_gets_a_run_alone_inside_the_window(
-        site: SiteConfig, store: Store) -> None:
+    site: SiteConfig, store: Store
+) -> None:
     extra = plan(site, store, [])
     assert [r.zone for r in extra] == ["z1", "z2"]  # z3 and z4 are planted two days later
     first, second = extra
@@ -64,7 +66,8 @@ def test_each_uncarried_event_gets_a_run_alone_inside_the_window(
 
 
 def test_a_planned_irrigation_that_carries_the_event_needs_no_extra_run(
-        site: SiteConfig, store: Store) -> None:
+    site: SiteConfig, store: Store
+) -> None:
     z1 = planned("z1", local(EVENT_DAY, "23:00"), 240)
     extra = plan(site, store, [z1])
     assert [r.zone for r in extra] == ["z2"]
@@ -74,10 +77,25 @@ def test_a_planned_irrigation_that_carries_the_event_needs_no_extra_run(
 
 def test_the_run_refills_the_zone_when_that_is_longer(site: SiteConfig, store: Store) -> None:
     taw = 120.0
-    store.add_water_balance(WaterBalanceDay(
-        zone="z1", date=EVENT_DAY, et0_mm=5, kc=1, etc_mm=5, eta_mm=5, rain_mm=0,
-        effective_rain_mm=0, irrigation_mm=0, dr_start_mm=40, dr_end_mm=45, taw_mm=taw,
-        raw_mm=60, ks=1, method="seeded"))
+    store.add_water_balance(
+        WaterBalanceDay(
+            zone="z1",
+            date=EVENT_DAY,
+            et0_mm=5,
+            kc=1,
+            etc_mm=5,
+            eta_mm=5,
+            rain_mm=0,
+            effective_rain_mm=0,
+            irrigation_mm=0,
+            dr_start_mm=40,
+            dr_end_mm=45,
+            taw_mm=taw,
+            raw_mm=60,
+            ks=1,
+            method="seeded",
+        )
+    )
     (z1, _) = plan(site, store, [])
     zone = next(z for z in site.zones if z.name == "z1")
     gross_mm = (45 - REFILL_TARGET_FRACTION * taw) / zone.efficiency
@@ -102,9 +120,10 @@ def test_manual_zones_and_days_outside_the_window_get_none(site: SiteConfig, sto
 
 
 def test_without_a_tariff_the_window_opening_is_as_cheap_as_any(
-        store: Store, tmp_path: Path) -> None:
+    store: Store, tmp_path: Path
+) -> None:
     text = DEMO_SITE.read_text(encoding="utf-8")
-    tariff = text[text.index("tariff = ["):]
+    tariff = text[text.index("tariff = [") :]
     text = text.replace(tariff[: tariff.index("]\n") + 2], "")  # one price all day
     (tmp_path / "site.toml").write_text(text, encoding="utf-8")
     flat = load_site(tmp_path / "site.toml")
@@ -115,9 +134,12 @@ def test_without_a_tariff_the_window_opening_is_as_cheap_as_any(
 
 def test_rain_or_a_full_window_defers_with_the_reason(site: SiteConfig, store: Store) -> None:
     now = local(EVENT_DAY, "18:00")
-    store.add_readings([
-        Reading("wx1", "rain", v, "mm", Quality.OK, now - dt.timedelta(hours=h))
-        for h, v in ((20, 100.0), (2, 108.0))])
+    store.add_readings(
+        [
+            Reading("wx1", "rain", v, "mm", Quality.OK, now - dt.timedelta(hours=h))
+            for h, v in ((20, 100.0), (2, 108.0))
+        ]
+    )
     store.flush()
     assert plan(site, store, []) == []
     reasons = [d.reason for d in store.decisions() if d.action == "defer"]

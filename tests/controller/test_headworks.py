@@ -314,9 +314,7 @@ def test_pump_hours_from_the_store_include_the_active_run(rig: Rig) -> None:
 def test_a_device_with_a_filter_dp_point(tmp_path: Path) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    pressure = (ROOT / "drivers" / "profiles").joinpath(
-        "generic-rs485-pressure-transmitter.toml"
-    )
+    pressure = (ROOT / "drivers" / "profiles").joinpath("generic-rs485-pressure-transmitter.toml")
     text = pressure.read_text(encoding="utf-8")
     text += (
         '\n[[points]]\nname = "filter_dp"\ntable = "holding"\naddress = 7\ntype = "int16"\n'

@@ -15,12 +15,22 @@ from controller.config.site import ConfigError, SiteConfig, apply_overrides, loa
 from tests.conftest import DEMO_SITE, on_free_ports
 
 PLAN = [
-    {"label": "拔节肥 “第一次”", "zones": ["z1", "z2"], "date": dt.date(2026, 6, 1),
-     "n_kg_mu": 1.5, "p2o5_kg_mu": 0.75},
+    {
+        "label": "拔节肥 “第一次”",
+        "zones": ["z1", "z2"],
+        "date": dt.date(2026, 6, 1),
+        "n_kg_mu": 1.5,
+        "p2o5_kg_mu": 0.75,
+    },
     {"label": "", "day_after_planting": 35, "k2o_kg_mu": 0.125},
-    {"label": "EC 2.2", "zones": ["z3"], "day_after_planting": 50, "target_ec_ms_cm": 2.2,
-     "tank": "urea"},
-]  # fmt: skip
+    {
+        "label": "EC 2.2",
+        "zones": ["z3"],
+        "day_after_planting": 50,
+        "target_ec_ms_cm": 2.2,
+        "tank": "urea",
+    },
+]
 
 
 def test_the_fertigation_plan_round_trips_as_arrays_of_tables(tmp_path: Path) -> None:
@@ -72,21 +82,33 @@ def test_the_plan_override_replaces_the_site_files_events(site: SiteConfig) -> N
 @pytest.mark.parametrize(
     ("event", "problem"),
     [
-        ({"day_after_planting": 30, "date": dt.date(2026, 6, 1), "n_kg_mu": 1},
-         "fertigation.events[0]: give exactly one of day_after_planting or date"),
+        (
+            {"day_after_planting": 30, "date": dt.date(2026, 6, 1), "n_kg_mu": 1},
+            "fertigation.events[0]: give exactly one of day_after_planting or date",
+        ),
         ({"day_after_planting": 30}, "fertigation.events[0]: give n_kg_mu"),
-        ({"day_after_planting": 30, "n_kg_mu": 1, "zones": ["z9"]},
-         "fertigation.events[0].zones[0]: unknown zone 'z9'"),
-        ({"day_after_planting": 30, "target_ec_ms_cm": 9, "tank": "urea"},
-         "fertigation.events[0].target_ec_ms_cm: 9 mS/cm exceeds safety.ec_max_ms_cm"),
-        ({"day_after_planting": 30, "target_ec_ms_cm": 2, "tank": "lime"},
-         "fertigation.events[0].tank: unknown tank 'lime'"),
-        ({"day_after_planting": 500, "n_kg_mu": 1},
-         "fertigation.events[0].day_after_planting: Input should be less than or equal to 366"),
-        ({"day_after_planting": 30, "n_kg_mu": 1, "valve": "relay1.ch1"},
-         "fertigation.events[0].valve: unknown key"),
+        (
+            {"day_after_planting": 30, "n_kg_mu": 1, "zones": ["z9"]},
+            "fertigation.events[0].zones[0]: unknown zone 'z9'",
+        ),
+        (
+            {"day_after_planting": 30, "target_ec_ms_cm": 9, "tank": "urea"},
+            "fertigation.events[0].target_ec_ms_cm: 9 mS/cm exceeds safety.ec_max_ms_cm",
+        ),
+        (
+            {"day_after_planting": 30, "target_ec_ms_cm": 2, "tank": "lime"},
+            "fertigation.events[0].tank: unknown tank 'lime'",
+        ),
+        (
+            {"day_after_planting": 500, "n_kg_mu": 1},
+            "fertigation.events[0].day_after_planting: Input should be less than or equal to 366",
+        ),
+        (
+            {"day_after_planting": 30, "n_kg_mu": 1, "valve": "relay1.ch1"},
+            "fertigation.events[0].valve: unknown key",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_plan_is_checked_like_the_site_file(
     site: SiteConfig, event: dict[str, object], problem: str
 ) -> None:
@@ -130,6 +152,7 @@ def test_mad_fraction_is_set_and_taken_back(site: SiteConfig) -> None:
         apply_overrides(site, {"zones": {"z1": {"mad_fraction": 0.9}}})
     assert caught.value.problems[0].startswith("zones[0].mad_fraction: ")
     # "not set" is the key gone from the saved file: laid over the site file, the crop's p
-    saved = overrides.merge({"zones": {"z1": {"mad_fraction": 0.35}}},
-                            {"zones": {"z1": {"mad_fraction": None}}})  # fmt: skip
+    saved = overrides.merge(
+        {"zones": {"z1": {"mad_fraction": 0.35}}}, {"zones": {"z1": {"mad_fraction": None}}}
+    )
     assert apply_overrides(site, saved).zones[0].mad_fraction is None

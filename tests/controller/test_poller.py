@@ -33,13 +33,23 @@ class ScriptedBus:
     def read_points(self, device: str) -> tuple[list[Reading], None]:
         now = self.clock.now()
         if not self.answering:
-            return [Reading(device, p, None, u, Quality.COMM_ERROR, now, detail="timeout")
-                    for p, u in (("moisture", "%"), ("temperature", "°C"))], None
+            return [
+                Reading(device, p, None, u, Quality.COMM_ERROR, now, detail="timeout")
+                for p, u in (("moisture", "%"), ("temperature", "°C"))
+            ], None
         quality, decoded = self.moisture
         ok = quality is Quality.OK
         return [
-            Reading(device, "moisture", decoded if ok else None, "%", quality, now,
-                    decoded=decoded, detail="" if ok else f"{decoded} outside 0–100"),
+            Reading(
+                device,
+                "moisture",
+                decoded if ok else None,
+                "%",
+                quality,
+                now,
+                decoded=decoded,
+                detail="" if ok else f"{decoded} outside 0–100",
+            ),
             Reading(device, "temperature", 18.0, "°C", Quality.OK, now, decoded=18.0),
         ], None
 
@@ -87,8 +97,8 @@ def codes(store: Store) -> list[str]:
 
 
 def test_implausible_point_raises_one_latched_alarm_after_the_limit_then_clears(
-        rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock,
-        site: SiteConfig) -> None:
+    rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
     poller, bus = rig
     limit_s = int(site.safety.stale_after_s)
     bus.moisture = (Quality.OUT_OF_RANGE, 131.0)  # drifted past the probe's range
@@ -109,8 +119,8 @@ def test_implausible_point_raises_one_latched_alarm_after_the_limit_then_clears(
 
 
 def test_a_silent_device_is_offline_not_a_sensor_fault(
-        rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock,
-        site: SiteConfig) -> None:
+    rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
     poller, bus = rig
     poll_for(poller, clock, 60)
     bus.answering = False
@@ -123,8 +133,8 @@ def test_a_silent_device_is_offline_not_a_sensor_fault(
 
 
 def test_bad_minutes_between_good_readings_never_add_up(
-        rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock,
-        site: SiteConfig) -> None:
+    rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
     poller, bus = rig
     limit_s = int(site.safety.stale_after_s)
     for _ in range(10):  # a noisy probe: out of range, then fine, again and again

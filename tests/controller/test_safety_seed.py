@@ -29,8 +29,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-def run(store: Store, zone: str, start_h: float, minutes: float, m3: float,
-        state: RunState = RunState.DONE) -> None:
+def run(
+    store: Store,
+    zone: str,
+    start_h: float,
+    minutes: float,
+    m3: float,
+    state: RunState = RunState.DONE,
+) -> None:
     clock = store.clock
     assert isinstance(clock, VirtualClock)
     clock.set(T0 + dt.timedelta(hours=start_h), allow_backwards=True)

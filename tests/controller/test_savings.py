@@ -18,8 +18,7 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 
 def _site(tmp_path: Path, extra: str = "") -> SiteConfig:
     path = tmp_path / "site.toml"
-    path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")) + extra,
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")) + extra, encoding="utf-8")
     return load_site(path)
 
 
@@ -32,12 +31,29 @@ def _run(store: Store, zone: str, when: dt.datetime, m3: float) -> None:
 
 
 def _rain(store: Store, zone: str, day: dt.date, mm: float) -> None:
-    store.add_water_balance(WaterBalanceDay(
-        zone=zone, date=day, et0_mm=6.0, kc=1.0, etc_mm=5.0, eta_mm=5.0, rain_mm=mm,
-        effective_rain_mm=mm, irrigation_mm=0.0, runoff_mm=0.0, deep_percolation_mm=0.0,
-        dr_start_mm=0.0, dr_end_mm=0.0, taw_mm=100.0, raw_mm=50.0, ks=1.0,
-        probe_correction_mm=0.0, method="test", notes="",
-    ))  # fmt: skip
+    store.add_water_balance(
+        WaterBalanceDay(
+            zone=zone,
+            date=day,
+            et0_mm=6.0,
+            kc=1.0,
+            etc_mm=5.0,
+            eta_mm=5.0,
+            rain_mm=mm,
+            effective_rain_mm=mm,
+            irrigation_mm=0.0,
+            runoff_mm=0.0,
+            deep_percolation_mm=0.0,
+            dr_start_mm=0.0,
+            dr_end_mm=0.0,
+            taw_mm=100.0,
+            raw_mm=50.0,
+            ks=1.0,
+            probe_correction_mm=0.0,
+            method="test",
+            notes="",
+        )
+    )
 
 
 def test_default_baseline_is_the_seed_corn_border_calendar(tmp_path: Path) -> None:

@@ -13,10 +13,23 @@ from controller.simulation.season import ScenarioError, load_scenario
 from drivers.transport import BusSettings
 
 
-def test_simulate_prints_json_and_writes_the_chart(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["simulate", "--strategy", "conventional", "--seed", "3", "--days", "2",
-                   "--json", "--plot", str(tmp_path)])  # fmt: skip
+def test_simulate_prints_json_and_writes_the_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        [
+            "simulate",
+            "--strategy",
+            "conventional",
+            "--seed",
+            "3",
+            "--days",
+            "2",
+            "--json",
+            "--plot",
+            str(tmp_path),
+        ]
+    )
     assert status == 0
     report = json.loads(capsys.readouterr().out)
     assert report["strategy"] == "conventional" and report["seed"] == 3

@@ -311,7 +311,8 @@ def test_fertigation_run_prewets_injects_flushes_and_records_kg(rig: Rig) -> Non
 
 
 def test_injector_rate_is_written_on_change_and_refreshed_not_every_tick(
-        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bus = rig.fieldio.bus_of("doser1")
     writes: list[tuple[float, float]] = []
     real = bus.write_point

@@ -51,6 +51,8 @@ def test_quality_changes_are_always_stored_and_repeats_of_a_fault_are_not() -> N
 
 def test_points_without_a_range_use_a_share_of_their_value() -> None:
     f = TelemetryFilter({"f1": LIB["tuf-2000m"]}, heartbeat_s=300, deadband_pct=0.5)
-    flow = [Reading("f1", "flow_rate", v, "m3/h", Quality.OK, T0 + timedelta(seconds=i))
-            for i, v in enumerate([100.0, 100.4, 100.6, 0.0])]  # fmt: skip
+    flow = [
+        Reading("f1", "flow_rate", v, "m3/h", Quality.OK, T0 + timedelta(seconds=i))
+        for i, v in enumerate([100.0, 100.4, 100.6, 0.0])
+    ]
     assert [r.value for r in f.select(flow)] == [100.0, 100.6, 0.0]

@@ -30,9 +30,12 @@ def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if Path(seed).is_dir():
         shutil.copytree(seed, cache, dirs_exist_ok=True)
     subprocess.run(
-        [str(QANAT), "warmup"], env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+        [str(QANAT), "warmup"],
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return cache
 
 
@@ -97,10 +100,23 @@ def start_run(
 ) -> subprocess.Popen[str]:
     """``qanat run`` as a child process with exactly ``env`` (plus nothing else)."""
     return subprocess.Popen(
-        [*prefix, str(QANAT), "run", "--config", str(site_path), "--data-dir", str(data_dir),
-         "--listen", f"127.0.0.1:{free_port()}"],
-        env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            *prefix,
+            str(QANAT),
+            "run",
+            "--config",
+            str(site_path),
+            "--data-dir",
+            str(data_dir),
+            "--listen",
+            f"127.0.0.1:{free_port()}",
+        ],
+        env=dict(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def stop(proc: subprocess.Popen[str], timeout_s: float = 30) -> tuple[int, str]:

@@ -32,9 +32,12 @@ def _wait_for_more(db: Path, than: int, timeout_s: float = 20) -> None:
 
 
 def test_round_trip_while_the_daemon_writes(
-    site: SiteConfig, live_sim: Simulation, warm_cache: Path, notify_socket: NotifySocket,
+    site: SiteConfig,
+    live_sim: Simulation,
+    warm_cache: Path,
+    notify_socket: NotifySocket,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     data = tmp_path / "data"
     config = tmp_path / "etc"
     config.mkdir()
@@ -66,8 +69,10 @@ def test_round_trip_while_the_daemon_writes(
         # the CLI, too, while the daemon runs
         cli = subprocess.run(
             [str(QANAT), "backup", "--data-dir", str(data), str(tmp_path / "cli.tar.gz")],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert cli.returncode == 0, cli.stderr
     finally:
         status, out = stop(proc)

@@ -34,10 +34,20 @@ def _stand_in_venv(root: Path) -> None:
 
 def _install(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(INSTALL), "--root", str(root), "--no-useradd", "--no-systemctl", "--no-pip",
-         *extra],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            "bash",
+            str(INSTALL),
+            "--root",
+            str(root),
+            "--no-useradd",
+            "--no-systemctl",
+            "--no-pip",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _mode(path: Path) -> int:
@@ -98,17 +108,27 @@ def test_a_broken_site_stops_the_install_before_anything_starts(root: Path, tmp_
 def test_root_is_needed_without_a_staging_root() -> None:
     if os.geteuid() == 0:
         result = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash",
-             str(INSTALL), "--no-systemctl"],
-            capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "bash",
+                str(INSTALL),
+                "--no-systemctl",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     else:
         result = subprocess.run(["bash", str(INSTALL)], capture_output=True, text=True)
     assert result.returncode == 1 and "run as root" in result.stderr
 
 
-def _fake_usb_tty(sysfs: Path, tty: str, port: str, vendor: str, product: str,
-                  serial: str | None) -> None:  # fmt: skip
+def _fake_usb_tty(
+    sysfs: Path, tty: str, port: str, vendor: str, product: str, serial: str | None
+) -> None:
     usb = sysfs / "devices/platform/usb" / port
     iface = usb / f"{port}:1.0" / tty
     iface.mkdir(parents=True)
@@ -128,9 +148,12 @@ def test_map_adapters_numbers_known_chips_by_serial_or_socket(tmp_path: Path) ->
     _fake_usb_tty(sysfs, "ttyUSB2", "1-1.4", "10c4", "ea60", "0001")  # CP210x
     _fake_usb_tty(sysfs, "ttyACM0", "1-1.1", "2341", "0043", "X")  # an Arduino: not ours
     result = subprocess.run(
-        ["bash", str(ROOT / "deploy/map-adapters.sh")], env={**os.environ, "SYSFS": str(sysfs)},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        ["bash", str(ROOT / "deploy/map-adapters.sh")],
+        env={**os.environ, "SYSFS": str(sysfs)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rules = [line for line in result.stdout.splitlines() if line.startswith("SUBSYSTEM")]
     assert len(rules) == 3
     assert all(f'SYMLINK+="ttyQANAT{i}"' in line for i, line in enumerate(rules))
@@ -139,7 +162,10 @@ def test_map_adapters_numbers_known_chips_by_serial_or_socket(tmp_path: Path) ->
     assert 'ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", KERNELS=="1-1.3"' in joined
     assert "2341" not in joined
     again = subprocess.run(
-        ["bash", str(ROOT / "deploy/map-adapters.sh")], env={**os.environ, "SYSFS": str(sysfs)},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        ["bash", str(ROOT / "deploy/map-adapters.sh")],
+        env={**os.environ, "SYSFS": str(sysfs)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert [r for r in again.stdout.splitlines() if r.startswith("SUBSYSTEM")] == rules

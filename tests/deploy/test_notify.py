@@ -63,9 +63,12 @@ def test_pinger_throttles_to_the_interval(notify_socket: NotifySocket) -> None:
 
 
 def test_qanat_run_notifies_ready_then_watchdog_then_stopping(
-    site: SiteConfig, sim: Simulation, warm_cache: Path, notify_socket: NotifySocket,
+    site: SiteConfig,
+    sim: Simulation,
+    warm_cache: Path,
+    notify_socket: NotifySocket,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     env = {
         **base_env(warm_cache),
         "NOTIFY_SOCKET": str(notify_socket.path),

@@ -15,8 +15,10 @@ from tests.deploy.conftest import QANAT
 def _outputs_off(site_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(QANAT), "outputs-off", "--config", str(site_path), "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_switches_every_output_off_and_verifies(site: SiteConfig, sim: Simulation) -> None:

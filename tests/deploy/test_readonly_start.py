@@ -21,8 +21,13 @@ from controller.simulation.harness import Simulation
 from tests.deploy.conftest import NotifySocket, base_env, start_run, stop
 
 DROP_DAC = (
-    "setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps", "-all", "--",
-)  # fmt: skip
+    "setpriv",
+    "--bounding-set",
+    "-dac_override,-dac_read_search",
+    "--inh-caps",
+    "-all",
+    "--",
+)
 
 
 def _read_only_tree(path: Path) -> None:
@@ -32,9 +37,12 @@ def _read_only_tree(path: Path) -> None:
 
 
 def test_run_from_read_only_install_without_home(
-    site: SiteConfig, sim: Simulation, warm_cache: Path, notify_socket: NotifySocket,
+    site: SiteConfig,
+    sim: Simulation,
+    warm_cache: Path,
+    notify_socket: NotifySocket,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     if shutil.which("setpriv") is None:
         pytest.fail("setpriv (util-linux) is needed to drop root's permission bypass")
     cwd = tmp_path / "ro-cwd"

@@ -27,9 +27,12 @@ def modbus_client() -> Iterator[ClientFactory]:
         client: ModbusBaseSyncClient
         if kind == "rtu":
             client = ModbusSerialClient(
-                str(port), framer=FramerType.RTU, baudrate=9600,
-                timeout=CLIENT_TIMEOUT_S, retries=0,
-            )  # fmt: skip
+                str(port),
+                framer=FramerType.RTU,
+                baudrate=9600,
+                timeout=CLIENT_TIMEOUT_S,
+                retries=0,
+            )
         else:
             framer = FramerType.SOCKET if kind == "tcp" else FramerType.RTU
             client = ModbusTcpClient(

@@ -89,9 +89,7 @@ def timeout(op: str, kw: dict[str, Any]) -> Any:
     raise ModbusIOException("No response received after 0 retries, continue with next request")
 
 
-def make_bus(
-    script: dict[int, Behaviour], **settings: Any
-) -> tuple[Bus, FakeClient, FakeClock]:
+def make_bus(script: dict[int, Behaviour], **settings: Any) -> tuple[Bus, FakeClient, FakeClock]:
     clock = FakeClock()
     client = FakeClient(clock, script)
     s = BusSettings("b", "tcp", host="127.0.0.1", **settings)

@@ -32,9 +32,14 @@ def _point(
     name: str = "p",
 ) -> Point:
     return Point(
-        name=name, table=table, address=address, type=dtype, word_order=order,
-        scale=scale, offset=offset,
-    )  # fmt: skip
+        name=name,
+        table=table,
+        address=address,
+        type=dtype,
+        word_order=order,
+        scale=scale,
+        offset=offset,
+    )
 
 
 @st.composite

@@ -44,9 +44,10 @@ def test_fault_injected_from_the_command_line_shows_on_the_wire(
         client = modbus_client(srv.port)
         assert not client.read_holding_registers(0, count=3, device_id=21).isError()
         reply = send_control(
-            "127.0.0.1", control.port,
+            "127.0.0.1",
+            control.port,
             {"op": "fault", "device": "probe1a", "kind": "no_answer", "for_s": 30},
-        )  # fmt: skip
+        )
         assert reply["ok"] and reply["fault"]["kind"] == "no_answer"
         with pytest.raises(ModbusIOException):
             client.read_holding_registers(0, count=3, device_id=21)

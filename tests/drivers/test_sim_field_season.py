@@ -38,7 +38,8 @@ def test_generator_is_seeded_and_returns_the_normals_on_average() -> None:
     rain, july_tmax = [], []
     for seed in range(20):
         series = WeatherGenerator(normals, seed=seed).generate(
-            dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+            dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+        )
         rain.append(sum(d.rain_mm for d in series.days(series.first, series.last)))
         july = series.days(dt.date(2026, 7, 1), dt.date(2026, 7, 31))
         july_tmax.append(sum(d.tmax_c for d in july) / 31)
@@ -47,8 +48,9 @@ def test_generator_is_seeded_and_returns_the_normals_on_average() -> None:
 
 
 def test_hourly_shape_peaks_in_the_afternoon_and_rain_adds_up() -> None:
-    series = WeatherGenerator(_normals(), seed=1).generate(dt.date(2026, 6, 1),
-                                                           dt.date(2026, 6, 30))
+    series = WeatherGenerator(_normals(), seed=1).generate(
+        dt.date(2026, 6, 1), dt.date(2026, 6, 30)
+    )
     day = next(d for d in series.days(series.first, series.last) if d.rain_mm > 0)
     temps = [series.hour(day.date, h).t_c for h in range(24)]
     assert max(temps) == pytest.approx(series.hour(day.date, 15).t_c)
@@ -58,8 +60,10 @@ def test_hourly_shape_peaks_in_the_afternoon_and_rain_adds_up() -> None:
 
 def test_weather_csv_names_the_bad_row(tmp_path: Path) -> None:
     path = tmp_path / "w.csv"
-    path.write_text("date,tmax_c,tmin_c,rh_mean_pct,u2_m_s,sunshine_h,rain_mm\n"
-                    "2026-06-01,28,14,50,1.8,10,0\n2026-06-02,x,14,50,1.8,10,0\n")
+    path.write_text(
+        "date,tmax_c,tmin_c,rh_mean_pct,u2_m_s,sunshine_h,rain_mm\n"
+        "2026-06-01,28,14,50,1.8,10,0\n2026-06-02,x,14,50,1.8,10,0\n"
+    )
     with pytest.raises(ValueError, match=r"w.csv:3"):
         WeatherSeries.from_csv(path)
 
@@ -79,18 +83,28 @@ def test_solar_fraction_integrates_to_one_day() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     water=st.lists(st.floats(0, 60), min_size=1, max_size=30),
-    et0=st.floats(0, 9), zr=st.floats(0.2, 1.0),
+    et0=st.floats(0, 9),
+    zr=st.floats(0.2, 1.0),
 )
-def test_soil_water_balance_closes_and_stays_in_bounds(water: list[float], et0: float,
-                                                       zr: float) -> None:
+def test_soil_water_balance_closes_and_stays_in_bounds(
+    water: list[float], et0: float, zr: float
+) -> None:
     column = SoilColumn(LOAM, initial_fraction=0.7)
     crop = CropTruth(dt.date(2026, 4, 20), kc=(1.0,), root_depth_m=(zr,), p=(0.55,))
     start_mm = sum(t * th * 1000 for t, th in zip(column.thickness_m, column.theta, strict=True))
     totals = DayTotals(dt.date(2026, 6, 1))
     for i, mm in enumerate(water):
         h0 = 24 * i / len(water)
-        step_zone(column, crop, totals, et0_day_mm=et0, h0=h0, h1=24 * (i + 1) / len(water),
-                  water_mm=mm, rain_mm=0.0)
+        step_zone(
+            column,
+            crop,
+            totals,
+            et0_day_mm=et0,
+            h0=h0,
+            h1=24 * (i + 1) / len(water),
+            water_mm=mm,
+            rain_mm=0.0,
+        )
         assert all(LOAM.theta_wp - 1e-9 <= th <= LOAM.theta_sat + 1e-9 for th in column.theta)
         assert 0.0 <= totals.dr_end_mm <= column.taw_mm(zr) + 1e-9
     end_mm = sum(t * th * 1000 for t, th in zip(column.thickness_m, column.theta, strict=True))

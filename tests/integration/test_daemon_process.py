@@ -34,10 +34,22 @@ class Daemon:
         self.port = free_port()
         self.token = token
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "controller.cli", "run", "--config", str(site.path),
-             "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{self.port}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "controller.cli",
+                "run",
+                "--config",
+                str(site.path),
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -53,10 +65,11 @@ class Daemon:
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/api/v1{path}", method=method,
+            f"http://127.0.0.1:{self.port}/api/v1{path}",
+            method=method,
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             raw = resp.read()
             return json.loads(raw) if raw else None
@@ -125,8 +138,9 @@ def test_kill_9_mid_run_lease_closes_the_valve_and_restart_records_interrupted(
     # Nothing switches the relay off now but its own lease timer.
     closed_after = wait_for(
         lambda: relay.get("ch2") == 0.0 and relay.get("ch8") == 0.0,
-        site.safety.lease_s + 2, "relay lease to expire",
-    )  # fmt: skip
+        site.safety.lease_s + 2,
+        "relay lease to expire",
+    )
     assert closed_after <= site.safety.lease_s + 2
     assert time.monotonic() - killed_at >= 0  # (the lease, not a restart, closed it)
     restarted = Daemon(site, data_dir, token)

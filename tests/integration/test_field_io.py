@@ -81,9 +81,22 @@ def _mbpoll_agrees(doc: dict[str, Any], bus: str, target: list[str]) -> int:
     for (device, table, address), raw in _blocks(doc, bus).items():
         unit = next(r["unit_id"] for r in doc["readings"] if r["device"] == device)
         got = _mbpoll(
-            [*target, "-a", str(unit), "-t", MBPOLL_TYPE[table], "-0", "-r", str(address),
-             "-c", str(len(raw)), "-1", "-o", "2"]
-        )  # fmt: skip
+            [
+                *target,
+                "-a",
+                str(unit),
+                "-t",
+                MBPOLL_TYPE[table],
+                "-0",
+                "-r",
+                str(address),
+                "-c",
+                str(len(raw)),
+                "-1",
+                "-o",
+                "2",
+            ]
+        )
         assert got == raw, f"{device} {table} {address}: mbpoll {got} != qanat {raw}"
         checked += 1
     return checked
@@ -145,10 +158,42 @@ def test_fault_injected_from_the_command_line_is_flagged_and_cleared(
         main(["sim", "--config", cfg, "--control-port", port, "--fault", "probe2a", "no_answer"])
         == 0
     )
-    assert main(["sim", "--config", cfg, "--control-port", port, "--fault", "ec1", "exception",
-                 "--code", "4"]) == 0  # fmt: skip
-    assert main(["sim", "--config", cfg, "--control-port", port, "--fault", "probe1a", "garbage",
-                 "--point", "moisture", "--values", "0x7FFF"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "sim",
+                "--config",
+                cfg,
+                "--control-port",
+                port,
+                "--fault",
+                "ec1",
+                "exception",
+                "--code",
+                "4",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "sim",
+                "--config",
+                cfg,
+                "--control-port",
+                port,
+                "--fault",
+                "probe1a",
+                "garbage",
+                "--point",
+                "moisture",
+                "--values",
+                "0x7FFF",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     doc = poll_json(site, capsys)
     readings = _by_point(doc)
@@ -161,8 +206,11 @@ def test_fault_injected_from_the_command_line_is_flagged_and_cleared(
     assert garbage["quality"] == "out_of_range" and garbage["value"] is None
     assert garbage["raw"] == [0x7FFF]
     # everything else on both buses is still read
-    others = [r for k, r in readings.items() if k[0] not in ("probe2a", "ec1")
-              and k != ("probe1a", "moisture")]  # fmt: skip
+    others = [
+        r
+        for k, r in readings.items()
+        if k[0] not in ("probe2a", "ec1") and k != ("probe1a", "moisture")
+    ]
     assert others and all(r["quality"] == "ok" for r in others)
     for device in ("probe2a", "ec1", "probe1a"):
         assert main(["sim", "--config", cfg, "--control-port", port, "--clear", device]) == 0
@@ -260,8 +308,11 @@ def test_rtu_over_a_serial_line(pty_pair: tuple[str, str]) -> None:
     a, b = pty_pair
     with SimServer(Endpoint("rtu", serial_port=a, baudrate=9600), [probe, relay]):
         settings = BusSettings("rs485", "rtu", serial_port=b, baudrate=9600, timeout_s=0.3)
-        devices = [DeviceRef("p", 5, probe.profile), DeviceRef("r", 1, relay.profile),
-                   DeviceRef("ghost", 9, probe.profile)]  # fmt: skip
+        devices = [
+            DeviceRef("p", 5, probe.profile),
+            DeviceRef("r", 1, relay.profile),
+            DeviceRef("ghost", 9, probe.profile),
+        ]
         with Bus(settings, devices) as bus:
             readings, _ = bus.read_points("p")
             values = {r.point: r.value for r in readings}

@@ -18,7 +18,7 @@ def _body(path: Path) -> list[str]:
     """Lines after the last row of asterisks."""
     lines = path.read_text().splitlines()
     last = max(i for i, line in enumerate(lines) if line.startswith("*****"))
-    return [line for line in lines[last + 1:] if line.strip()]
+    return [line for line in lines[last + 1 :] if line.strip()]
 
 
 def read_par(path: Path) -> dict[str, float]:
@@ -48,7 +48,7 @@ def read_wth(path: Path) -> Weather:
     height = next(float(line.split()[0]) for line in lines if "Wind speed measurement" in line)
     header = lines[start].split()
     columns: dict[str, dict[str, float]] = {name: {} for name in header[1:]}
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         fields = line.split()
         if len(fields) != len(header):
             continue
@@ -74,7 +74,7 @@ def read_out(path: Path) -> dict[str, np.ndarray]:
     lines = path.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Year-DOY"))
     header = lines[start].split()
-    rows = [line.split() for line in lines[start + 1:] if line.strip()]
+    rows = [line.split() for line in lines[start + 1 :] if line.strip()]
     table: dict[str, np.ndarray] = {}
     for j, name in enumerate(header):
         if name in table or name in ("Year-DOY", "Year", "DOY", "DOW", "Date"):
@@ -88,5 +88,4 @@ def season_keys(first: str, last: str) -> list[str]:
     """'YYYY-DOY' keys from first to last inclusive."""
     start = dt.datetime.strptime(first, "%Y-%j")
     end = dt.datetime.strptime(last, "%Y-%j")
-    return [(start + dt.timedelta(days=i)).strftime("%Y-%j")
-            for i in range((end - start).days + 1)]
+    return [(start + dt.timedelta(days=i)).strftime("%Y-%j") for i in range((end - start).days + 1)]

@@ -56,16 +56,33 @@ class TestExample18Daily:
 
     def test_kernel_reproduces_every_published_value(self) -> None:
         r = et0.daily(
-            tmax=[self.Tmax], tmin=[self.Tmin], rh_max=[84], rh_min=[63], wind=[10 / 3.6],
-            wind_height_m=10, sunshine=[9.25], doy=[self.J], lat_deg=50.8, elev_m=100,
+            tmax=[self.Tmax],
+            tmin=[self.Tmin],
+            rh_max=[84],
+            rh_min=[63],
+            wind=[10 / 3.6],
+            wind_height_m=10,
+            sunshine=[9.25],
+            doy=[self.J],
+            lat_deg=50.8,
+            elev_m=100,
             explain=True,
         )
         x = {k: float(v[0, 0]) for k, v in r.intermediates.items()}
         for name, printed in (
-            ("P_kpa", 100.1), ("Delta_kpa_c", 0.122), ("gamma_kpa_c", 0.0666),
-            ("es_kpa", 1.997), ("ea_kpa", 1.409), ("Ra_mj_m2", 41.09), ("N_h", 16.1),
-            ("Rs_mj_m2", 22.07), ("Rso_mj_m2", 30.90), ("Rns_mj_m2", 17.00),
-            ("Rnl_mj_m2", 3.71), ("Rn_mj_m2", 13.28), ("G_mj_m2", 0.0),
+            ("P_kpa", 100.1),
+            ("Delta_kpa_c", 0.122),
+            ("gamma_kpa_c", 0.0666),
+            ("es_kpa", 1.997),
+            ("ea_kpa", 1.409),
+            ("Ra_mj_m2", 41.09),
+            ("N_h", 16.1),
+            ("Rs_mj_m2", 22.07),
+            ("Rso_mj_m2", 30.90),
+            ("Rns_mj_m2", 17.00),
+            ("Rnl_mj_m2", 3.71),
+            ("Rn_mj_m2", 13.28),
+            ("G_mj_m2", 0.0),
         ):
             assert published(x[name], printed), (name, x[name], printed)
         assert published(float(r.et0_mm[0, 0]), 3.88)
@@ -98,9 +115,18 @@ def test_example17_bangkok_monthly() -> None:
     Rnl = eq.net_longwave_radiation_daily(Tmax, Tmin, ea, fcd)
     Rn = eq.net_radiation(Rns, Rnl)
     G = eq.soil_heat_flux_monthly_prev(30.2, 29.2)
-    for value, printed in ((Delta, 0.246), (es, 4.42), (Ra, 38.06),
-                           (N, 12.31), (Rs, 22.65), (Rso, 28.54), (Rns, 17.44), (Rnl, 3.11),
-                           (Rn, 14.33), (G, 0.14)):
+    for value, printed in (
+        (Delta, 0.246),
+        (es, 4.42),
+        (Ra, 38.06),
+        (N, 12.31),
+        (Rs, 22.65),
+        (Rso, 28.54),
+        (Rns, 17.44),
+        (Rnl, 3.11),
+        (Rn, 14.33),
+        (G, 0.14),
+    ):
         assert published(value, printed), (value, printed)
     assert published(eq.penman_monteith(Delta, Rn, G, gamma, T, 2.0, es, ea), 5.72)
 
@@ -133,10 +159,18 @@ class TestExample19Hourly:
         # The evening before (30 Sep, 16:00) sets Rs/Rso = 0.8, carried through the night.
         Rso_eve = eq.rso_elevation(eq.ra_hourly(self.phi, 273, 16.5, self.lon, 0.0), 8)
         r = et0.hourly(
-            t=[33.0, 28.0, 38.0], rh=[60, 90, 52], wind=[2.0, 1.9, 3.3],
-            rs=[0.8 * Rso_eve, 0.0, 2.450], doy=[273, 274, 274], hour=[16, 2, 14],
-            lat_deg=16 + 13 / 60, lon_deg=self.lon, elev_m=8, method="fao56",
-            night_fcd="carry", explain=True,
+            t=[33.0, 28.0, 38.0],
+            rh=[60, 90, 52],
+            wind=[2.0, 1.9, 3.3],
+            rs=[0.8 * Rso_eve, 0.0, 2.450],
+            doy=[273, 274, 274],
+            hour=[16, 2, 14],
+            lat_deg=16 + 13 / 60,
+            lon_deg=self.lon,
+            elev_m=8,
+            method="fao56",
+            night_fcd="carry",
+            explain=True,
         )
         assert r.method == "fao56-hourly" and r.night_fcd == "carry"
         night, day = r.et0_mm[0, 1], r.et0_mm[0, 2]
@@ -163,8 +197,14 @@ def test_example20_missing_data_and_hargreaves() -> None:
     assert int(pm.ea_source[0, 0]) == codes.EA_TMIN
     assert int(pm.wind_source[0, 0]) == codes.WIND_DEFAULT
     assert published(float(pm.et0_mm[0, 0]), 4.56)
-    hg = et0.daily(tmax=[Tmax], tmin=[Tmin], doy=[J], lat_deg=45 + 43 / 60, elev_m=200,
-                   hargreaves_fallback=True)
+    hg = et0.daily(
+        tmax=[Tmax],
+        tmin=[Tmin],
+        doy=[J],
+        lat_deg=45 + 43 / 60,
+        elev_m=200,
+        hargreaves_fallback=True,
+    )
     assert codes.ET0_NAMES[int(hg.et0_source[0, 0])] == "hargreaves"
     assert published(float(hg.et0_mm[0, 0]), 5.03)
     assert float(hg.et0_mm[0, 0]) == pytest.approx(eq.hargreaves_et0(Tmax, Tmin, Ra))

@@ -42,9 +42,11 @@ def test_humidity_procedure_in_fao56_order(weather: dict[str, float], ea_code: i
 
 @pytest.mark.parametrize(
     ("weather", "rs_code"),
-    [({"rs": 25.0, "sunshine": 5.0}, codes.RS_MEASURED),
-     ({"sunshine": 5.0}, codes.RS_ANGSTROM),
-     ({"rs": NAN, "sunshine": NAN}, codes.RS_HARGREAVES)],
+    [
+        ({"rs": 25.0, "sunshine": 5.0}, codes.RS_MEASURED),
+        ({"sunshine": 5.0}, codes.RS_ANGSTROM),
+        ({"rs": NAN, "sunshine": NAN}, codes.RS_HARGREAVES),
+    ],
 )
 def test_radiation_procedure(weather: dict[str, float], rs_code: int) -> None:
     assert int(one_day(**weather).rs_source[0, 0]) == rs_code
@@ -95,8 +97,15 @@ def test_impossible_daily_input_names_the_element(weather: dict[str, float], ele
 
 
 def test_flag_mode_marks_only_the_bad_element() -> None:
-    r = et0.daily(tmax=[30.0, 30.0, 30.0], tmin=[15.0, 35.0, 15.0], rh_max=[80, 80, 120],
-                  doy=[1, 2, 3], lat_deg=38.93, elev_m=1482.0, on_invalid="flag")
+    r = et0.daily(
+        tmax=[30.0, 30.0, 30.0],
+        tmin=[15.0, 35.0, 15.0],
+        rh_max=[80, 80, 120],
+        doy=[1, 2, 3],
+        lat_deg=38.93,
+        elev_m=1482.0,
+        on_invalid="flag",
+    )
     assert np.isfinite(r.et0_mm[0, 0]) and np.isnan(r.et0_mm[0, 1:]).all()
     assert [str(p) for p in r.problems()] == [
         "tmin[station 0, time 1]: Tmin above Tmax",
@@ -116,8 +125,13 @@ def test_impossible_hourly_input_names_the_element() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "element"),
-    [({"lat_deg": 95.0}, "lat_deg"), ({"wind_height_m": 0.0}, "wind_height_m"),
-     ({"doy": [400]}, "doy"), ({"crop": "tall"}, "crop"), ({"method": "penman"}, "method")],
+    [
+        ({"lat_deg": 95.0}, "lat_deg"),
+        ({"wind_height_m": 0.0}, "wind_height_m"),
+        ({"doy": [400]}, "doy"),
+        ({"crop": "tall"}, "crop"),
+        ({"method": "penman"}, "method"),
+    ],
 )
 def test_bad_station_or_method_arguments(kwargs: dict[str, object], element: str) -> None:
     args: dict[str, object] = {"tmax": [30.0], "tmin": [15.0], **DAY, **kwargs}
@@ -128,13 +142,26 @@ def test_bad_station_or_method_arguments(kwargs: dict[str, object], element: str
 
 @settings(max_examples=60, deadline=None)
 @given(
-    tmin=st.floats(-30, 35), dt=st.floats(0, 25), rh_min=st.floats(0, 100),
-    drh=st.floats(0, 100), wind=st.floats(0, 15), rs_frac=st.floats(0.05, 1.0),
-    doy=st.integers(1, 366), lat=st.floats(-60, 60), elev=st.floats(-100, 4500),
+    tmin=st.floats(-30, 35),
+    dt=st.floats(0, 25),
+    rh_min=st.floats(0, 100),
+    drh=st.floats(0, 100),
+    wind=st.floats(0, 15),
+    rs_frac=st.floats(0.05, 1.0),
+    doy=st.integers(1, 366),
+    lat=st.floats(-60, 60),
+    elev=st.floats(-100, 4500),
 )
 def test_valid_inputs_give_finite_plausible_et0(
-    tmin: float, dt: float, rh_min: float, drh: float, wind: float, rs_frac: float, doy: int,
-    lat: float, elev: float,
+    tmin: float,
+    dt: float,
+    rh_min: float,
+    drh: float,
+    wind: float,
+    rs_frac: float,
+    doy: int,
+    lat: float,
+    elev: float,
 ) -> None:
     """Any physically valid day gives a finite ET0 below 60 mm, flagged Penman-Monteith.
 
@@ -143,9 +170,19 @@ def test_valid_inputs_give_finite_plausible_et0(
     and sign errors, not climate.
     """
     ra = et0.equations.ra_daily(math.radians(lat), doy)
-    r = et0.daily(tmax=[tmin + dt], tmin=[tmin], rh_min=[rh_min],
-                  rh_max=[min(100.0, rh_min + drh)], wind=[wind], rs=[rs_frac * 0.75 * ra],
-                  doy=[doy], lat_deg=lat, elev_m=elev, method="asce", crop="tall")
+    r = et0.daily(
+        tmax=[tmin + dt],
+        tmin=[tmin],
+        rh_min=[rh_min],
+        rh_max=[min(100.0, rh_min + drh)],
+        wind=[wind],
+        rs=[rs_frac * 0.75 * ra],
+        doy=[doy],
+        lat_deg=lat,
+        elev_m=elev,
+        method="asce",
+        crop="tall",
+    )
     value = float(r.et0_mm[0, 0])
     assert math.isfinite(value) and -3.0 < value < 60.0
     assert int(r.et0_source[0, 0]) == codes.ET0_PENMAN_MONTEITH

@@ -32,8 +32,11 @@ def _masked(rng: np.random.Generator, a: np.ndarray, p_nan: float) -> np.ndarray
 
 
 def _outputs(shape: tuple[int, int], k: int) -> list[np.ndarray]:
-    return [np.full(shape, -1.0), *(np.zeros(shape, np.uint8) for _ in range(5)),
-            np.zeros((*shape, k))]
+    return [
+        np.full(shape, -1.0),
+        *(np.zeros(shape, np.uint8) for _ in range(5)),
+        np.zeros((*shape, k)),
+    ]
 
 
 def _assert_same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
@@ -52,23 +55,37 @@ def daily_inputs(seed: int, n_st: int = 5, n_t: int = 40) -> tuple[list[np.ndarr
     rh_min = rng.uniform(5, 90, shape)
     rh_max = np.minimum(100, rh_min + rng.uniform(0, 40, shape))
     wx = [
-        tmax, tmin, rh_max, rh_min, rng.uniform(10, 100, shape), tmin - rng.uniform(0, 5, shape),
-        rng.uniform(0.1, 3, shape), rng.uniform(0, 8, shape), rng.uniform(0, 35, shape),
+        tmax,
+        tmin,
+        rh_max,
+        rh_min,
+        rng.uniform(10, 100, shape),
+        tmin - rng.uniform(0, 5, shape),
+        rng.uniform(0.1, 3, shape),
+        rng.uniform(0, 8, shape),
+        rng.uniform(0, 35, shape),
         rng.uniform(0, 8, shape),
     ]
     wx[0][rng.random(shape) < 0.05] = np.nan
     wx[2:] = [_masked(rng, a, 0.3) for a in wx[2:]]
     if wx[2].shape[0]:  # a few impossible values to exercise the checks
         wx[2][rng.random(shape) < 0.03] = 104.0
-    station = [np.radians(rng.uniform(-66, 66, n_st)), rng.uniform(-50, 3000, n_st),
-               rng.uniform(1.5, 10, n_st), rng.choice([0.16, 0.19], n_st)]
+    station = [
+        np.radians(rng.uniform(-66, 66, n_st)),
+        rng.uniform(-50, 3000, n_st),
+        rng.uniform(1.5, 10, n_st),
+        rng.choice([0.16, 0.19], n_st),
+    ]
     doy = rng.integers(1, 367, n_t).astype(np.float64)
     return wx, station, [doy]
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), method=st.sampled_from(
-    [("fao56", "short"), ("asce", "short"), ("asce", "tall")]), fallback=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    method=st.sampled_from([("fao56", "short"), ("asce", "short"), ("asce", "tall")]),
+    fallback=st.booleans(),
+)
 def test_daily_kernel_equals_reference(seed: int, method: tuple[str, str], fallback: bool) -> None:
     wx, station, doy = daily_inputs(seed)
     m = daily_method(*method)
@@ -86,14 +103,24 @@ def hourly_inputs(seed: int, n_st: int = 4, n_t: int = 72) -> tuple[list[np.ndar
     shape = (n_st, n_t)
     T = rng.uniform(-10, 40, shape)
     T[rng.random(shape) < 0.03] = np.nan
-    wx = [T, rng.uniform(5, 100, shape), T - rng.uniform(0, 15, shape),
-          rng.uniform(0.1, 3, shape), rng.uniform(0, 10, shape), rng.uniform(0, 3.5, shape)]
+    wx = [
+        T,
+        rng.uniform(5, 100, shape),
+        T - rng.uniform(0, 15, shape),
+        rng.uniform(0.1, 3, shape),
+        rng.uniform(0, 10, shape),
+        rng.uniform(0, 3.5, shape),
+    ]
     wx[1:] = [_masked(rng, a, 0.2) for a in wx[1:]]
     if wx[1].shape[0]:
         wx[1][rng.random(shape) < 0.03] = 101.0
-    station = [np.radians(rng.uniform(-60, 60, n_st)), rng.uniform(-180, 180, n_st),
-               rng.uniform(0, 2500, n_st), rng.uniform(1.5, 10, n_st),
-               15.0 * rng.integers(-12, 13, n_st).astype(np.float64)]
+    station = [
+        np.radians(rng.uniform(-60, 60, n_st)),
+        rng.uniform(-180, 180, n_st),
+        rng.uniform(0, 2500, n_st),
+        rng.uniform(1.5, 10, n_st),
+        15.0 * rng.integers(-12, 13, n_st).astype(np.float64),
+    ]
     start = rng.integers(1, 360)
     hours = np.arange(n_t, dtype=np.float64)
     time = [start + hours // 24, hours % 24]
@@ -101,13 +128,26 @@ def hourly_inputs(seed: int, n_st: int = 4, n_t: int = 72) -> tuple[list[np.ndar
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), method=st.sampled_from(
-    [("fao56", "short"), ("asce", "short"), ("asce", "tall")]), carry=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    method=st.sampled_from([("fao56", "short"), ("asce", "short"), ("asce", "tall")]),
+    carry=st.booleans(),
+)
 def test_hourly_kernel_equals_reference(seed: int, method: tuple[str, str], carry: bool) -> None:
     wx, station, time = hourly_inputs(seed)
     m = hourly_method(*method)
-    params = [1.0, m.Cn, m.Cd_day, m.Cd_night, m.G_day, m.G_night, m.sigma, m.delta_coef,
-              carry, 0.7]
+    params = [
+        1.0,
+        m.Cn,
+        m.Cd_day,
+        m.Cd_night,
+        m.G_day,
+        m.G_night,
+        m.sigma,
+        m.delta_coef,
+        carry,
+        0.7,
+    ]
     shape = wx[0].shape
     got = _outputs(shape, len(HOURLY_EXPLAIN))
     want = _outputs(shape, len(HOURLY_EXPLAIN))

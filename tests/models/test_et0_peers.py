@@ -34,10 +34,13 @@ def _daily_weather(rng: np.random.Generator, shape: tuple[int, int]) -> dict[str
     tmax = tmin + rng.uniform(0.5, 20, shape)
     rh_min = rng.uniform(5, 90, shape)
     return {
-        "tmin": tmin, "tmax": tmax, "rh_min": rh_min,
+        "tmin": tmin,
+        "tmax": tmax,
+        "rh_min": rh_min,
         "rh_max": np.minimum(100, rh_min + rng.uniform(0, 40, shape)),
         "ea": 0.6108 * np.exp(17.27 * (tmin - 2) / (tmin - 2 + 237.3)),
-        "wind": rng.uniform(0.2, 8, shape), "rs": rng.uniform(1, 32, shape),
+        "wind": rng.uniform(0.2, 8, shape),
+        "rs": rng.uniform(1, 32, shape),
     }
 
 
@@ -50,14 +53,30 @@ def test_asce_daily_matches_refet() -> None:
     doy = rng.integers(1, 366, n_t).astype(float)
     zw = 3.0
     for crop, surface in (("short", "eto"), ("tall", "etr")):
-        ours = et0.daily(tmax=w["tmax"], tmin=w["tmin"], ea=w["ea"], wind=w["wind"],
-                         wind_height_m=zw, rs=w["rs"], doy=doy, lat_deg=lat, elev_m=elev,
-                         method="asce", crop=crop)
+        ours = et0.daily(
+            tmax=w["tmax"],
+            tmin=w["tmin"],
+            ea=w["ea"],
+            wind=w["wind"],
+            wind_height_m=zw,
+            rs=w["rs"],
+            doy=doy,
+            lat_deg=lat,
+            elev_m=elev,
+            method="asce",
+            crop=crop,
+        )
         theirs = refet.Daily(
-            tmin=w["tmin"], tmax=w["tmax"], ea=w["ea"], rs=w["rs"], uz=w["wind"], zw=zw,
+            tmin=w["tmin"],
+            tmax=w["tmax"],
+            ea=w["ea"],
+            rs=w["rs"],
+            uz=w["wind"],
+            zw=zw,
             elev=np.broadcast_to(elev[:, None], (n_st, n_t)),
             lat=np.broadcast_to(lat[:, None], (n_st, n_t)),
-            doy=np.broadcast_to(doy, (n_st, n_t)), method="asce",
+            doy=np.broadcast_to(doy, (n_st, n_t)),
+            method="asce",
         ).etsz(surface)
         np.testing.assert_allclose(ours.et0_mm, theirs, rtol=RTOL, atol=ATOL)
 
@@ -70,21 +89,40 @@ def test_fao56_daily_matches_pyet() -> None:
     lat = rng.uniform(-60, 60, n_st)
     elev = rng.uniform(0, 3000, n_st)
     index = pd.date_range("2023-11-01", periods=n_t, freq="D")
-    ours = et0.daily(tmax=w["tmax"], tmin=w["tmin"], rh_max=w["rh_max"], rh_min=w["rh_min"],
-                     wind=w["wind"], wind_height_m=2.0, rs=w["rs"],
-                     doy=index.dayofyear.to_numpy(), lat_deg=lat, elev_m=elev, method="fao56")
+    ours = et0.daily(
+        tmax=w["tmax"],
+        tmin=w["tmin"],
+        rh_max=w["rh_max"],
+        rh_min=w["rh_min"],
+        wind=w["wind"],
+        wind_height_m=2.0,
+        rs=w["rs"],
+        doy=index.dayofyear.to_numpy(),
+        lat_deg=lat,
+        elev_m=elev,
+        method="fao56",
+    )
     assert np.all(ours.ea_source == et0.codes.EA_RH_MAX_MIN)
     for s in range(n_st):
+
         def series(name: str, s: int = s) -> pd.Series:
             return pd.Series(w[name][s], index=index)
+
         theirs = pyet.pm_fao56(
-            (series("tmax") + series("tmin")) / 2, series("wind"), rs=series("rs"),
-            tmax=series("tmax"), tmin=series("tmin"), rhmax=series("rh_max"),
-            rhmin=series("rh_min"), elevation=elev[s], lat=math.radians(lat[s]),
+            (series("tmax") + series("tmin")) / 2,
+            series("wind"),
+            rs=series("rs"),
+            tmax=series("tmax"),
+            tmin=series("tmin"),
+            rhmax=series("rh_max"),
+            rhmin=series("rh_min"),
+            elevation=elev[s],
+            lat=math.radians(lat[s]),
         )
         # pyet clips negative ET0 to zero
-        np.testing.assert_allclose(np.maximum(ours.et0_mm[s], 0.0), theirs.to_numpy(),
-                                   rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(
+            np.maximum(ours.et0_mm[s], 0.0), theirs.to_numpy(), rtol=RTOL, atol=ATOL
+        )
 
 
 def _sin_beta(lat: np.ndarray, lon: np.ndarray, doy: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -120,13 +158,33 @@ def test_asce_hourly_matches_refet() -> None:
     )
     assert same_side.mean() > 0.85
     for crop, surface in (("short", "eto"), ("tall", "etr")):
-        ours = et0.hourly(t=T, ea=ea, wind=uz, wind_height_m=zw, rs=rs, doy=doy, hour=hour,
-                          lat_deg=lat, lon_deg=lon, elev_m=elev, method="asce", crop=crop,
-                          night_fcd="one")
+        ours = et0.hourly(
+            t=T,
+            ea=ea,
+            wind=uz,
+            wind_height_m=zw,
+            rs=rs,
+            doy=doy,
+            hour=hour,
+            lat_deg=lat,
+            lon_deg=lon,
+            elev_m=elev,
+            method="asce",
+            crop=crop,
+            night_fcd="one",
+        )
         assert ours.night_fcd == "one" and ours.method.startswith("asce-")
         theirs = refet.Hourly(
-            tmean=T, ea=ea, rs=rs, uz=uz, zw=zw, elev=col(elev), lat=col(lat), lon=col(lon),
-            doy=full(doy), time=full(hour), method="asce",
+            tmean=T,
+            ea=ea,
+            rs=rs,
+            uz=uz,
+            zw=zw,
+            elev=col(elev),
+            lat=col(lat),
+            lon=col(lon),
+            doy=full(doy),
+            time=full(hour),
+            method="asce",
         ).etsz(surface)
-        np.testing.assert_allclose(ours.et0_mm[same_side], theirs[same_side],
-                                   rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ours.et0_mm[same_side], theirs[same_side], rtol=RTOL, atol=ATOL)

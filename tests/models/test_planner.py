@@ -29,8 +29,10 @@ def night(first_hour: int = 0) -> tuple[bool, ...]:
 
 def off_peak(first_hour: int = 0) -> tuple[float, ...]:
     """Tariff 0.3 from 23:00 to 07:00, 1.0 otherwise, when slot 0 starts at ``first_hour``."""
-    return tuple(0.3 if (first_hour + h) % 24 >= 23 or (first_hour + h) % 24 < 7 else 1.0
-                 for h in range(SLOTS))
+    return tuple(
+        0.3 if (first_hour + h) % 24 >= 23 or (first_hour + h) % 24 < 7 else 1.0
+        for h in range(SLOTS)
+    )
 
 
 NIGHT = night()
@@ -41,15 +43,30 @@ NO_ET = Forecast(et0_mm_day=(0.0,) * DAYS, rain_mm_day=(0.0,) * DAYS)
 
 def zone(zone_id: str = "z1", **changes: object) -> ZonePlanInput:
     """1000 m² at 10 m³/h (10 mm/h gross), TAW 100 mm, RAW at p = 0.5, refill to 15 %."""
-    base = ZonePlanInput(zone_id=zone_id, dr_mm=50.0, taw_mm=100.0, mad_fraction=0.5, kc=1.0,
-                         area_m2=1000.0, flow_m3_h=10.0, efficiency=0.9, min_run_min=5,
-                         max_run_min=600)
+    base = ZonePlanInput(
+        zone_id=zone_id,
+        dr_mm=50.0,
+        taw_mm=100.0,
+        mad_fraction=0.5,
+        kc=1.0,
+        area_m2=1000.0,
+        flow_m3_h=10.0,
+        efficiency=0.9,
+        min_run_min=5,
+        max_run_min=600,
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def inputs(*zones: ZonePlanInput, **changes: object) -> PlanInputs:
-    base = PlanInputs(zones=zones or (zone(),), pump_capacity_m3_h=100.0, window=ALL,
-                      tariff_per_kwh=FLAT, horizon_days=DAYS, forecast=NO_ET)
+    base = PlanInputs(
+        zones=zones or (zone(),),
+        pump_capacity_m3_h=100.0,
+        window=ALL,
+        tariff_per_kwh=FLAT,
+        horizon_days=DAYS,
+        forecast=NO_ET,
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -111,8 +128,11 @@ def test_off_peak_preferred_when_both_allowed() -> None:
     result = plan(inputs(zone(dr_mm=55.0, max_run_min=60), tariff_per_kwh=OFF_PEAK))
     assert result.events[0].start_slot == 0
     assert result.events[0].mean_tariff_per_kwh == pytest.approx(0.3)
-    late = plan(inputs(zone(dr_mm=55.0, max_run_min=60), tariff_per_kwh=off_peak(8),
-                       start_minute_of_day=8 * 60))
+    late = plan(
+        inputs(
+            zone(dr_mm=55.0, max_run_min=60), tariff_per_kwh=off_peak(8), start_minute_of_day=8 * 60
+        )
+    )
     # slot 0 is 08:00 (peak); 23:00 is slot 15
     assert late.events[0].start_slot == 15
     assert late.events[0].clock == "23:00"
@@ -121,8 +141,9 @@ def test_off_peak_preferred_when_both_allowed() -> None:
 
 def test_min_run_raises_short_runs() -> None:
     # need 16 mm gross → 1 min at 10 mm/h... use a fast zone: 0.6 mm net → 4 min < 5
-    result = plan(inputs(zone(dr_mm=50.0, mad_fraction=0.5, refill_target_fraction=0.494,
-                              min_run_min=10)))
+    result = plan(
+        inputs(zone(dr_mm=50.0, mad_fraction=0.5, refill_target_fraction=0.494, min_run_min=10))
+    )
     event = result.events[0]
     assert event.duration_min == 10
     assert ReasonCode.MIN_RUN_RAISED in event.reasons
@@ -130,8 +151,7 @@ def test_min_run_raises_short_runs() -> None:
 
 def test_min_run_refused_when_it_overfills() -> None:
     # TAW 2 mm: 10 min at 10 mm/h is 1.5 mm net > Dr 1.0 mm at the trigger
-    result = plan(inputs(zone(dr_mm=1.0, taw_mm=2.0, refill_target_fraction=0.1,
-                              min_run_min=10)))
+    result = plan(inputs(zone(dr_mm=1.0, taw_mm=2.0, refill_target_fraction=0.1, min_run_min=10)))
     assert result.events == ()
     assert result.decisions[0].reason is ReasonCode.BELOW_MIN_RUN
 
@@ -157,8 +177,9 @@ def test_max_run_rest_reported_when_no_slot() -> None:
 
 
 def test_cycle_and_soak_splits_when_application_exceeds_infiltration() -> None:
-    split = plan(inputs(zone(dr_mm=60.0, infiltration_mm_h=5.0, cycle_max_min=40,
-                             soak_min=20))).events[0]
+    split = plan(
+        inputs(zone(dr_mm=60.0, infiltration_mm_h=5.0, cycle_max_min=40, soak_min=20))
+    ).events[0]
     assert split.duration_min == 300
     assert split.cycles == 8 and split.cycle_min == 38  # 300 min as evenly as possible
     assert split.soak_min == 20
@@ -168,8 +189,7 @@ def test_cycle_and_soak_splits_when_application_exceeds_infiltration() -> None:
 
 
 def test_cycle_and_soak_occupies_the_pump_only_while_running() -> None:
-    result = plan(inputs(zone(dr_mm=60.0, infiltration_mm_h=5.0, cycle_max_min=30,
-                              soak_min=90)))
+    result = plan(inputs(zone(dr_mm=60.0, infiltration_mm_h=5.0, cycle_max_min=30, soak_min=90)))
     load = result.pump_load_m3_h
     assert load[0] == 10.0 and load[1] == 0.0  # 30 min run, soak to 02:00
     assert load[2] == 10.0
@@ -179,8 +199,9 @@ def test_pump_capacity_shared_by_urgency() -> None:
     zones = [zone(f"z{i}", dr_mm=50.0 + i, max_run_min=60) for i in range(4)]
     result = plan(inputs(*zones, pump_capacity_m3_h=20.0))
     assert max(result.pump_load_m3_h) <= 20.0
-    starts = {e.zone_id: e.start_slot for e in result.events if ReasonCode.CONTINUATION
-              not in e.reasons}
+    starts = {
+        e.zone_id: e.start_slot for e in result.events if ReasonCode.CONTINUATION not in e.reasons
+    }
     assert starts["z3"] == 0 and starts["z2"] == 0  # most depleted first
     assert starts["z1"] >= 1 and starts["z0"] >= 1
 
@@ -210,9 +231,14 @@ def test_probes_wet_skip() -> None:
 
 def test_wind_limit_only_for_sprinkler_zones() -> None:
     wind = tuple(9.0 if h < 12 else 1.0 for h in range(SLOTS))
-    result = plan(inputs(zone("drip", dr_mm=55.0, max_run_min=60),
-                         zone("spr", dr_mm=55.0, max_run_min=60, system="sprinkler"),
-                         wind_m_s=wind, wind_limit_m_s=5.0))
+    result = plan(
+        inputs(
+            zone("drip", dr_mm=55.0, max_run_min=60),
+            zone("spr", dr_mm=55.0, max_run_min=60, system="sprinkler"),
+            wind_m_s=wind,
+            wind_limit_m_s=5.0,
+        )
+    )
     assert result.events_of("drip")[0].start_slot == 0
     assert result.events_of("spr")[0].start_slot == 12
     assert ReasonCode.WIND_LIMIT in result.decision("spr").reasons
@@ -222,16 +248,18 @@ def test_wind_limit_only_for_sprinkler_zones() -> None:
 
 def test_frost_limit() -> None:
     temperature = tuple(-1.0 if h < 6 else 10.0 for h in range(SLOTS))
-    result = plan(inputs(zone(dr_mm=55.0, max_run_min=60), temperature_c=temperature,
-                         frost_limit_c=2.0))
+    result = plan(
+        inputs(zone(dr_mm=55.0, max_run_min=60), temperature_c=temperature, frost_limit_c=2.0)
+    )
     assert result.events[0].start_slot == 6
     assert result.decisions[0].frost_blocked_slots == 6
     assert ReasonCode.FROST_LIMIT in result.decisions[0].reasons
 
 
 def test_no_forecast_uses_recent_et0_and_says_so() -> None:
-    result = plan(inputs(zone(dr_mm=40.0, kc=1.2), forecast=None,
-                         recent_et0_mm_day=(4.0, 5.0, 6.0)))
+    result = plan(
+        inputs(zone(dr_mm=40.0, kc=1.2), forecast=None, recent_et0_mm_day=(4.0, 5.0, 6.0))
+    )
     decision = result.decisions[0]
     assert result.et0_source == "recent_mean" == decision.et0_source
     assert result.et0_mm_day == (5.0, 5.0)
@@ -250,33 +278,43 @@ def test_forecast_rain_delays_the_trigger() -> None:
 
 
 def test_decision_sentence_contains_the_numbers() -> None:
-    result = plan(inputs(zone("z3", dr_mm=51.0, taw_mm=96.0, mad_fraction=0.5),
-                         window=night(20), start_minute_of_day=20 * 60))
+    result = plan(
+        inputs(
+            zone("z3", dr_mm=51.0, taw_mm=96.0, mad_fraction=0.5),
+            window=night(20),
+            start_minute_of_day=20 * 60,
+        )
+    )
     decision = result.decisions[0]
     event = result.events[0]
     assert decision.sentence.startswith(
-        f"z3: {event.duration_min} min, {event.gross_depth_mm:.1f} mm at 20:00 (day 0)")
+        f"z3: {event.duration_min} min, {event.gross_depth_mm:.1f} mm at 20:00 (day 0)"
+    )
     assert "depletion 51.0 mm ≥ trigger 48.0 mm" in decision.sentence
     assert "TAW 96.0 mm" in decision.sentence
     assert "window 20:00-08:00" in decision.sentence
     assert decision.depth_mm == event.gross_depth_mm and decision.flow_m3_h == 10.0
     quiet = plan(inputs(zone("z1", dr_mm=20.0))).decisions[0]
-    assert quiet.sentence == ("z1: no irrigation: depletion 20.0 mm now, 20.0 mm after 2 days, "
-                              "below trigger 50.0 mm")
+    assert quiet.sentence == (
+        "z1: no irrigation: depletion 20.0 mm now, 20.0 mm after 2 days, below trigger 50.0 mm"
+    )
 
 
-@pytest.mark.parametrize(("changes", "element"), [
-    ({"pump_capacity_m3_h": 0.0}, "pump_capacity_m3_h"),
-    ({"window": (True,)}, "window"),
-    ({"tariff_per_kwh": (1.0,) * (SLOTS - 1) + (math.nan,)}, f"tariff_per_kwh[{SLOTS - 1}]"),
-    ({"forecast": None}, "recent_et0_mm_day"),
-    ({"slot_min": 7}, "slot_min"),
-    ({"zones": (zone(dr_mm=120.0),)}, "zones[0].dr_mm"),
-    ({"zones": (zone(mad_fraction=(0.5, 0.1)),)}, "zones[0].mad_fraction[1]"),
-    ({"zones": (zone(flow_m3_h=200.0),)}, "zones[0].flow_m3_h"),
-    ({"zones": (zone(min_run_min=30, max_run_min=20),)}, "zones[0].max_run_min"),
-    ({"zones": (zone("a"), zone("a"))}, "zones"),
-])
+@pytest.mark.parametrize(
+    ("changes", "element"),
+    [
+        ({"pump_capacity_m3_h": 0.0}, "pump_capacity_m3_h"),
+        ({"window": (True,)}, "window"),
+        ({"tariff_per_kwh": (1.0,) * (SLOTS - 1) + (math.nan,)}, f"tariff_per_kwh[{SLOTS - 1}]"),
+        ({"forecast": None}, "recent_et0_mm_day"),
+        ({"slot_min": 7}, "slot_min"),
+        ({"zones": (zone(dr_mm=120.0),)}, "zones[0].dr_mm"),
+        ({"zones": (zone(mad_fraction=(0.5, 0.1)),)}, "zones[0].mad_fraction[1]"),
+        ({"zones": (zone(flow_m3_h=200.0),)}, "zones[0].flow_m3_h"),
+        ({"zones": (zone(min_run_min=30, max_run_min=20),)}, "zones[0].max_run_min"),
+        ({"zones": (zone("a"), zone("a"))}, "zones"),
+    ],
+)
 def test_bad_inputs_are_named(changes: dict[str, object], element: str) -> None:
     with pytest.raises(PlannerInputError) as info:
         plan(inputs(**changes))

@@ -15,12 +15,10 @@ from models.planner import Forecast, PlanInputs, PlanResult, ZonePlanInput, plan
 from models.planner.kernel import plan_zones
 from models.planner.reference import plan_zones_reference
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def random_args(seed: int, n_zones: int = 12, days: int = 3, spd: int = 24
-                ) -> tuple[Any, ...]:
+def random_args(seed: int, n_zones: int = 12, days: int = 3, spd: int = 24) -> tuple[Any, ...]:
     rng = np.random.default_rng(seed)
     n = days * spd
     taw = rng.uniform(20.0, 150.0, n_zones)
@@ -31,14 +29,28 @@ def random_args(seed: int, n_zones: int = 12, days: int = 3, spd: int = 24
     flow = rng.uniform(5.0, 60.0, n_zones)
     min_run = rng.integers(1, 30, n_zones)
     allowed = rng.random((n_zones, n)) < rng.uniform(0.3, 1.0)
-    return (rng.uniform(0.0, 1.0, n_zones) * taw, taw, mad * taw[:, None], target,
-            np.ascontiguousarray(etc), np.ascontiguousarray(rain), rng.uniform(0.5, 1.0, n_zones),
-            rng.uniform(500.0, 20000.0, n_zones), flow, min_run.astype(np.int64),
-            (min_run + rng.integers(0, 300, n_zones)).astype(np.int64),
-            np.where(rng.random(n_zones) < 0.4, rng.integers(5, 60, n_zones), 0).astype(np.int64),
-            rng.integers(0, 90, n_zones).astype(np.int64), rng.random(n_zones) < 0.9,
-            allowed, rng.choice([0.3, 0.6, 1.0], n), float(rng.uniform(60.0, 150.0)), spd,
-            1440 // spd, int(rng.integers(0, 2 * spd)))
+    return (
+        rng.uniform(0.0, 1.0, n_zones) * taw,
+        taw,
+        mad * taw[:, None],
+        target,
+        np.ascontiguousarray(etc),
+        np.ascontiguousarray(rain),
+        rng.uniform(0.5, 1.0, n_zones),
+        rng.uniform(500.0, 20000.0, n_zones),
+        flow,
+        min_run.astype(np.int64),
+        (min_run + rng.integers(0, 300, n_zones)).astype(np.int64),
+        np.where(rng.random(n_zones) < 0.4, rng.integers(5, 60, n_zones), 0).astype(np.int64),
+        rng.integers(0, 90, n_zones).astype(np.int64),
+        rng.random(n_zones) < 0.9,
+        allowed,
+        rng.choice([0.3, 0.6, 1.0], n),
+        float(rng.uniform(60.0, 150.0)),
+        spd,
+        1440 // spd,
+        int(rng.integers(0, 2 * spd)),
+    )
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -76,29 +88,43 @@ def plans(draw: st.DrawFn) -> PlanInputs:
     for i in range(n_zones):
         taw = draw(st.floats(20.0, 150.0))
         min_run = draw(st.integers(1, 30))
-        zones.append(ZonePlanInput(
-            zone_id=f"z{i}", dr_mm=draw(st.floats(0.0, 1.0)) * taw, taw_mm=taw,
-            mad_fraction=tuple(draw(st.floats(0.3, 0.8)) for _ in range(days)),
-            kc=draw(st.floats(0.2, 1.3)), area_m2=draw(st.floats(500.0, 20000.0)),
-            flow_m3_h=draw(st.floats(5.0, 50.0)), efficiency=draw(st.floats(0.5, 1.0)),
-            refill_target_fraction=draw(st.floats(0.0, 0.25)), min_run_min=min_run,
-            max_run_min=min_run + draw(st.integers(0, 300)),
-            system=draw(st.sampled_from(["drip", "sprinkler"])),
-            infiltration_mm_h=draw(st.sampled_from([np.inf, 1.0, 5.0])),
-            cycle_max_min=draw(st.integers(5, 60)), soak_min=draw(st.integers(0, 90)),
-            probes_wet=draw(st.booleans()) and draw(st.booleans())))
+        zones.append(
+            ZonePlanInput(
+                zone_id=f"z{i}",
+                dr_mm=draw(st.floats(0.0, 1.0)) * taw,
+                taw_mm=taw,
+                mad_fraction=tuple(draw(st.floats(0.3, 0.8)) for _ in range(days)),
+                kc=draw(st.floats(0.2, 1.3)),
+                area_m2=draw(st.floats(500.0, 20000.0)),
+                flow_m3_h=draw(st.floats(5.0, 50.0)),
+                efficiency=draw(st.floats(0.5, 1.0)),
+                refill_target_fraction=draw(st.floats(0.0, 0.25)),
+                min_run_min=min_run,
+                max_run_min=min_run + draw(st.integers(0, 300)),
+                system=draw(st.sampled_from(["drip", "sprinkler"])),
+                infiltration_mm_h=draw(st.sampled_from([np.inf, 1.0, 5.0])),
+                cycle_max_min=draw(st.integers(5, 60)),
+                soak_min=draw(st.integers(0, 90)),
+                probes_wet=draw(st.booleans()) and draw(st.booleans()),
+            )
+        )
     flags = st.lists(st.booleans(), min_size=n, max_size=n)
     return PlanInputs(
-        zones=tuple(zones), pump_capacity_m3_h=draw(st.floats(50.0, 150.0)),
+        zones=tuple(zones),
+        pump_capacity_m3_h=draw(st.floats(50.0, 150.0)),
         window=tuple(draw(flags)),
-        tariff_per_kwh=tuple(draw(st.lists(st.sampled_from([0.3, 0.6, 1.0]), min_size=n,
-                                           max_size=n))),
+        tariff_per_kwh=tuple(
+            draw(st.lists(st.sampled_from([0.3, 0.6, 1.0]), min_size=n, max_size=n))
+        ),
         horizon_days=days,
-        forecast=Forecast(tuple(draw(st.floats(0.0, 10.0)) for _ in range(days)),
-                          tuple(draw(st.sampled_from([0.0, 0.0, 8.0])) for _ in range(days))),
+        forecast=Forecast(
+            tuple(draw(st.floats(0.0, 10.0)) for _ in range(days)),
+            tuple(draw(st.sampled_from([0.0, 0.0, 8.0])) for _ in range(days)),
+        ),
         wind_m_s=tuple(draw(st.lists(st.floats(0.0, 10.0), min_size=n, max_size=n))),
         temperature_c=tuple(draw(st.lists(st.floats(-5.0, 30.0), min_size=n, max_size=n))),
-        max_defer_h=draw(st.integers(0, 48)))
+        max_defer_h=draw(st.integers(0, 48)),
+    )
 
 
 def _running_slots(p: PlanInputs, result: PlanResult) -> dict[str, list[set[int]]]:

@@ -38,11 +38,15 @@ def test_uniform_profile_taw_raw() -> None:
 
 
 def test_layered_profile_integrates_the_layers_the_roots_reach() -> None:
-    profile = SoilProfile((
-        Layer(0.0, 0.3, 0.28, 0.12, 0.45),
-        Layer(0.3, 0.6, 0.30, 0.14),
-        Layer(0.6, 1.5, 0.20, 0.08),
-    ), ze_m=0.10, rew_mm=9.0)
+    profile = SoilProfile(
+        (
+            Layer(0.0, 0.3, 0.28, 0.12, 0.45),
+            Layer(0.3, 0.6, 0.30, 0.14),
+            Layer(0.6, 1.5, 0.20, 0.08),
+        ),
+        ze_m=0.10,
+        rew_mm=9.0,
+    )
     assert profile.taw_mm(0.2) == pytest.approx(160 * 0.2)
     assert profile.taw_mm(0.45) == pytest.approx(160 * 0.3 + 160 * 0.15)
     assert profile.taw_mm(1.0) == pytest.approx(160 * 0.3 + 160 * 0.3 + 120 * 0.4)

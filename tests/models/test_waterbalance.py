@@ -51,8 +51,9 @@ def test_single_kc_unstressed_day() -> None:
 
 def test_single_kc_with_mulch() -> None:
     setup = ZoneSetup(LOAM, method="single")
-    result = advance(_state(20.0), setup, CropStep.on_day(SEED_CORN, 80.0),
-                     StepInputs(et_ref_mm=6.0))
+    result = advance(
+        _state(20.0), setup, CropStep.on_day(SEED_CORN, 80.0), StepInputs(et_ref_mm=6.0)
+    )
     assert result.eta_mm == pytest.approx(1.20 * 0.85 * 6.0)
 
 

@@ -27,8 +27,7 @@ from models.waterbalance import (
     run_season_reference,
 )
 
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 depth_mm = st.floats(0.0, 80.0, allow_nan=False)
 sparse_mm = st.one_of(st.just(0.0), st.just(0.0), depth_mm)
@@ -65,25 +64,37 @@ def setups(draw: st.DrawFn) -> ZoneSetup:
 @st.composite
 def days(draw: st.DrawFn) -> StepInputs:
     return StepInputs(
-        et_ref_mm=draw(st.floats(0.0, 12.0)), rain_mm=draw(sparse_mm),
-        irrigation_gross_mm=draw(sparse_mm), u2_m_s=draw(st.floats(0.5, 7.0)),
+        et_ref_mm=draw(st.floats(0.0, 12.0)),
+        rain_mm=draw(sparse_mm),
+        irrigation_gross_mm=draw(sparse_mm),
+        u2_m_s=draw(st.floats(0.5, 7.0)),
         rhmin_pct=draw(st.floats(10.0, 95.0)),
     )
 
 
-def _initial(draw: Callable[[st.SearchStrategy[float]], float], setup: ZoneSetup,
-             root_depth_m: float) -> ZoneState:
+def _initial(
+    draw: Callable[[st.SearchStrategy[float]], float], setup: ZoneSetup, root_depth_m: float
+) -> ZoneState:
     taw = setup.soil.taw_mm(root_depth_m)
-    return ZoneState(dr_mm=draw(st.floats(0.0, 1.0)) * taw,
-                     de_mm=draw(st.floats(0.0, 1.0)) * setup.tew_mm,
-                     fw=draw(st.floats(0.1, 1.0)), taw_mm=taw)
+    return ZoneState(
+        dr_mm=draw(st.floats(0.0, 1.0)) * taw,
+        de_mm=draw(st.floats(0.0, 1.0)) * setup.tew_mm,
+        fw=draw(st.floats(0.1, 1.0)),
+        taw_mm=taw,
+    )
 
 
 @SETTINGS
-@given(data=st.data(), setup=setups(), key=st.sampled_from(crop_keys()),
-       first_dap=st.floats(-20.0, 150.0), weather=st.lists(days(), min_size=1, max_size=60))
-def test_dr_within_taw_and_balance_closes(data: st.DataObject, setup: ZoneSetup, key: str,
-                                          first_dap: float, weather: list[StepInputs]) -> None:
+@given(
+    data=st.data(),
+    setup=setups(),
+    key=st.sampled_from(crop_keys()),
+    first_dap=st.floats(-20.0, 150.0),
+    weather=st.lists(days(), min_size=1, max_size=60),
+)
+def test_dr_within_taw_and_balance_closes(
+    data: st.DataObject, setup: ZoneSetup, key: str, first_dap: float, weather: list[StepInputs]
+) -> None:
     plant = crop(key)
     state = _initial(data.draw, setup, CropStep.on_day(plant, first_dap).root_depth_m)
     for i, day in enumerate(weather):
@@ -110,8 +121,9 @@ def seasons(draw: st.DrawFn) -> dict[str, object]:
     n_stations = draw(st.integers(1, 2))
     n_zones = draw(st.integers(1, 6))
     plants = [crop(draw(st.sampled_from(crop_keys()))) for _ in range(n_curves)]
-    curves = CropCurves.from_crops(plants, [draw(st.floats(-10.0, 160.0)) for _ in plants],
-                                   n_steps, step_hours)
+    curves = CropCurves.from_crops(
+        plants, [draw(st.floats(-10.0, 160.0)) for _ in plants], n_steps, step_hours
+    )
     zone_setups = [draw(setups()) for _ in range(n_zones)]
     curve = [draw(st.integers(0, n_curves - 1)) for _ in range(n_zones)]
     station = [draw(st.integers(0, n_stations - 1)) for _ in range(n_zones)]
@@ -122,16 +134,25 @@ def seasons(draw: st.DrawFn) -> dict[str, object]:
     weather = WeatherSeries.build(
         rng.uniform(0.0, 10.0, shape) * scale,
         rng.exponential(8.0, shape) * (rng.random(shape) < 0.15),
-        rng.uniform(0.5, 6.0, shape), rng.uniform(15.0, 90.0, shape), step_hours)
-    irrigation = rng.uniform(0.0, 40.0, (n_zones, n_steps)) * (rng.random((n_zones, n_steps))
-                                                                < 0.2)
+        rng.uniform(0.5, 6.0, shape),
+        rng.uniform(15.0, 90.0, shape),
+        step_hours,
+    )
+    irrigation = rng.uniform(0.0, 40.0, (n_zones, n_steps)) * (rng.random((n_zones, n_steps)) < 0.2)
     per_event_fw = draw(st.booleans())
     fw = rng.uniform(0.2, 1.0, (n_zones, n_steps)) if per_event_fw else None
-    initial = [_initial(draw, s, float(curves.root_depth_m[c, 0]))
-               for s, c in zip(zone_setups, curve, strict=True)]
-    return {"zones": ZoneTable.build(zone_setups, curve, station), "curves": curves,
-            "weather": weather, "irrigation_gross_mm": irrigation, "initial": initial,
-            "irrigation_fw": fw}
+    initial = [
+        _initial(draw, s, float(curves.root_depth_m[c, 0]))
+        for s, c in zip(zone_setups, curve, strict=True)
+    ]
+    return {
+        "zones": ZoneTable.build(zone_setups, curve, station),
+        "curves": curves,
+        "weather": weather,
+        "irrigation_gross_mm": irrigation,
+        "initial": initial,
+        "irrigation_fw": fw,
+    }
 
 
 @SETTINGS
@@ -140,11 +161,17 @@ def test_kernel_equals_reference(problem: dict[str, object]) -> None:
     kernel = run_season(**problem)  # type: ignore[arg-type]
     reference = run_season_reference(**problem)  # type: ignore[arg-type]
     for name in ("dr_mm", "eta_mm", "evaporation_mm", "dp_mm", "ks"):
-        np.testing.assert_allclose(getattr(kernel, name), getattr(reference, name),
-                                   rtol=0, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(
+            getattr(kernel, name), getattr(reference, name), rtol=0, atol=1e-9, err_msg=name
+        )
     for name in ("dr_mm", "de_mm", "fw", "taw_mm"):
-        np.testing.assert_allclose(getattr(kernel.final, name), getattr(reference.final, name),
-                                   rtol=0, atol=1e-9, err_msg=f"final {name}")
+        np.testing.assert_allclose(
+            getattr(kernel.final, name),
+            getattr(reference.final, name),
+            rtol=0,
+            atol=1e-9,
+            err_msg=f"final {name}",
+        )
 
 
 def test_kernel_many_zones_share_groups_and_stay_in_bounds() -> None:
@@ -156,13 +183,18 @@ def test_kernel_many_zones_share_groups_and_stay_in_bounds() -> None:
     zone_setups = [ZoneSetup(soil, fw_irrigation=0.35, efficiency=0.9)] * n_zones
     zones = ZoneTable.build(zone_setups, np.arange(n_zones) % 2, np.zeros(n_zones, int))
     assert zones.group_curve.shape == (2,)
-    weather = WeatherSeries.build(rng.uniform(2, 9, (1, n_steps)), np.zeros((1, n_steps)),
-                                  np.full((1, n_steps), 2.0), np.full((1, n_steps), 30.0))
+    weather = WeatherSeries.build(
+        rng.uniform(2, 9, (1, n_steps)),
+        np.zeros((1, n_steps)),
+        np.full((1, n_steps), 2.0),
+        np.full((1, n_steps), 30.0),
+    )
     irrigation = (rng.random((n_zones, n_steps)) < 0.15) * 25.0
     initial = [ZoneState.at_planting(s, 0.2) for s in zone_setups]
     result = run_season(zones, curves, weather, irrigation, initial)
-    taw = np.array([[soil.taw_mm(curves.root_depth_m[c, n]) for n in range(n_steps)]
-                    for c in zones.curve])
+    taw = np.array(
+        [[soil.taw_mm(curves.root_depth_m[c, n]) for n in range(n_steps)] for c in zones.curve]
+    )
     assert np.all(result.dr_mm >= 0.0) and np.all(result.dr_mm <= taw + 1e-9)
     # closure per zone over the season (kernel outputs + inputs)
     net = irrigation * 0.9
@@ -177,30 +209,38 @@ def test_season_inputs_are_checked() -> None:
     soil = SoilProfile.uniform(texture(texture_keys()[0]), 0.5)
     zones = ZoneTable.build([ZoneSetup(soil)], [0], [0])
     curves = CropCurves.from_crops([crop("maize_grain")], [80.0], 3)  # roots at 1.0 m
-    weather = WeatherSeries.build(np.ones((1, 3)), np.zeros((1, 3)), np.ones((1, 3)),
-                                  np.ones((1, 3)))
+    weather = WeatherSeries.build(
+        np.ones((1, 3)), np.zeros((1, 3)), np.ones((1, 3)), np.ones((1, 3))
+    )
     initial = [ZoneState(dr_mm=0.0, de_mm=0.0, fw=1.0, taw_mm=10.0)]
     with pytest.raises(WaterBalanceInputError, match=r"zones\[0\]: roots reach 1.0 m"):
         run_season(zones, curves, weather, np.zeros((1, 3)), initial)
     with pytest.raises(WaterBalanceInputError, match="irrigation_gross_mm: shape"):
         run_season(zones, curves, weather, np.zeros((2, 3)), initial)
     with pytest.raises(WaterBalanceInputError, match="NaN"):
-        WeatherSeries.build(np.full((1, 3), np.nan), np.zeros((1, 3)), np.ones((1, 3)),
-                            np.ones((1, 3)))
+        WeatherSeries.build(
+            np.full((1, 3), np.nan), np.zeros((1, 3)), np.ones((1, 3)), np.ones((1, 3))
+        )
     with pytest.raises(WaterBalanceInputError, match="whole days"):
-        WeatherSeries.build(np.ones((1, 30)), np.zeros((1, 30)), np.ones((1, 30)),
-                            np.ones((1, 30)), step_hours=1)
+        WeatherSeries.build(
+            np.ones((1, 30)), np.zeros((1, 30)), np.ones((1, 30)), np.ones((1, 30)), step_hours=1
+        )
 
 
 def _small_problem() -> dict[str, object]:
     soil = SoilProfile.uniform(texture("loam"), 1.2)
     setups_ = [ZoneSetup(soil, fw_irrigation=0.35)] * 5
     curves = CropCurves.from_crops([crop("seed_corn")], [0.0], 10)
-    weather = WeatherSeries.build(np.full((1, 10), 5.0), np.zeros((1, 10)),
-                                  np.full((1, 10), 2.0), np.full((1, 10), 40.0))
-    return {"zones": ZoneTable.build(setups_, [0] * 5, [0] * 5), "curves": curves,
-            "weather": weather, "irrigation_gross_mm": np.full((5, 10), 3.0),
-            "initial": [ZoneState.at_planting(s, 0.2) for s in setups_]}
+    weather = WeatherSeries.build(
+        np.full((1, 10), 5.0), np.zeros((1, 10)), np.full((1, 10), 2.0), np.full((1, 10), 40.0)
+    )
+    return {
+        "zones": ZoneTable.build(setups_, [0] * 5, [0] * 5),
+        "curves": curves,
+        "weather": weather,
+        "irrigation_gross_mm": np.full((5, 10), 3.0),
+        "initial": [ZoneState.at_planting(s, 0.2) for s in setups_],
+    }
 
 
 def test_outputs_can_be_reused() -> None:
@@ -212,8 +252,10 @@ def test_outputs_can_be_reused() -> None:
     assert again.dr_mm is first.dr_mm
     np.testing.assert_array_equal(again.dr_mm, expected)
     with pytest.raises(WaterBalanceInputError, match="out: arrays"):
-        run_season(**problem,  # type: ignore[arg-type]
-                   out=dataclasses.replace(first, dr_mm=np.empty((5, 9))))
+        run_season(
+            **problem,  # type: ignore[arg-type]
+            out=dataclasses.replace(first, dr_mm=np.empty((5, 9))),
+        )
 
 
 @pytest.mark.parametrize("bad", [np.nan, -1.0, np.inf])

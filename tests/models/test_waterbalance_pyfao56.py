@@ -50,20 +50,33 @@ def _season(treatment: str, kernel: bool) -> tuple[SeasonResult, dict[str, np.nd
     published = read_out(DATA / f"cotton{treatment}2013.out")
     keys = list(published["keys"])
     cotton = Crop(
-        key="cotton2013", name="cotton (Maricopa 2013)",
+        key="cotton2013",
+        name="cotton (Maricopa 2013)",
         stage_days=(int(par["Lini"]), int(par["Ldev"]), int(par["Lmid"]), int(par["Lend"])),
-        kc_ini=par["Kcmini"], kc_mid=par["Kcmmid"], kc_end=par["Kcmend"],
-        kcb_ini=par["Kcbini"], kcb_mid=par["Kcbmid"], kcb_end=par["Kcbend"],
-        height_initial_m=par["hini"], height_max_m=par["hmax"],
-        root_depth_min_m=par["Zrini"], root_depth_max_m=par["Zrmax"], p=par["pbase"],
+        kc_ini=par["Kcmini"],
+        kc_mid=par["Kcmmid"],
+        kc_end=par["Kcmend"],
+        kcb_ini=par["Kcbini"],
+        kcb_mid=par["Kcbmid"],
+        kcb_end=par["Kcbend"],
+        height_initial_m=par["hini"],
+        height_max_m=par["hmax"],
+        root_depth_min_m=par["Zrini"],
+        root_depth_max_m=par["Zrmax"],
+        p=par["pbase"],
     )
-    soil = SoilProfile((Layer(0.0, par["Zrmax"], par["thetaFC"], par["thetaWP"]),),
-                       ze_m=par["Ze"], rew_mm=par["REW"])
+    soil = SoilProfile(
+        (Layer(0.0, par["Zrmax"], par["thetaFC"], par["thetaWP"]),),
+        ze_m=par["Ze"],
+        rew_mm=par["REW"],
+    )
     setup = ZoneSetup(soil, method="dual")
     to_u2 = 4.87 / math.log(67.8 * weather.wind_height_m - 5.42)  # FAO-56 eq. 47
     series = WeatherSeries.build(
-        [[weather.et_ref[k] for k in keys]], [[weather.rain[k] for k in keys]],
-        [[weather.wind[k] * to_u2 for k in keys]], [[weather.rhmin[k] for k in keys]],
+        [[weather.et_ref[k] for k in keys]],
+        [[weather.rain[k] for k in keys]],
+        [[weather.wind[k] * to_u2 for k in keys]],
+        [[weather.rhmin[k] for k in keys]],
     )
     curves = CropCurves.from_crops([cotton], [0.0], len(keys))
     gross = np.array([[events[k][0] if k in events else 0.0 for k in keys]])
@@ -80,10 +93,16 @@ def _season(treatment: str, kernel: bool) -> tuple[SeasonResult, dict[str, np.nd
 @pytest.mark.parametrize("treatment", ["dry", "wet"])
 def test_daily_dr_eta_dp_match_published_pyfao56(treatment: str, kernel: bool) -> None:
     result, published = _season(treatment, kernel)
-    for ours, name in ((result.dr_mm, "Dr"), (result.eta_mm, "ETa"), (result.dp_mm, "DP"),
-                       (result.evaporation_mm, "E"), (result.ks, "Ks")):
-        np.testing.assert_allclose(ours[0], published[name], rtol=0, atol=TOLERANCE,
-                                   err_msg=f"{treatment} {name}")
+    for ours, name in (
+        (result.dr_mm, "Dr"),
+        (result.eta_mm, "ETa"),
+        (result.dp_mm, "DP"),
+        (result.evaporation_mm, "E"),
+        (result.ks, "Ks"),
+    ):
+        np.testing.assert_allclose(
+            ours[0], published[name], rtol=0, atol=TOLERANCE, err_msg=f"{treatment} {name}"
+        )
 
 
 @pytest.mark.parametrize("treatment", ["dry", "wet"])
@@ -106,5 +125,6 @@ def test_matches_pyfao56_run_in_process() -> None:
     model.run()
     result, _ = _season("dry", True)
     for ours, name in ((result.dr_mm, "Dr"), (result.eta_mm, "ETa"), (result.dp_mm, "DP")):
-        np.testing.assert_allclose(ours[0], model.odata[name].to_numpy(dtype=float),
-                                   rtol=0, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(
+            ours[0], model.odata[name].to_numpy(dtype=float), rtol=0, atol=1e-9, err_msg=name
+        )

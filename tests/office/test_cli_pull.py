@@ -32,8 +32,14 @@ def _sites_file(tmp_path: Path, *boxes: tuple[str, str, str]) -> Path:
     for site_id, url, token in boxes:
         token_file = tmp_path / f"{site_id}.token"
         token_file.write_text(token + "\n", encoding="utf-8")
-        lines += ["[[sites]]", f'id = "{site_id}"', f'url = "{url}"',
-                  f'token_file = "{token_file.name}"', "timeout_s = 5", ""]  # fmt: skip
+        lines += [
+            "[[sites]]",
+            f'id = "{site_id}"',
+            f'url = "{url}"',
+            f'token_file = "{token_file.name}"',
+            "timeout_s = 5",
+            "",
+        ]
     path = tmp_path / "sites.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -74,8 +80,19 @@ def test_exit_status_and_one_json_line_per_site(
 def test_kill_9_mid_pull_then_rerun_is_exact(tmp_path: Path, box: Box) -> None:
     sites = _sites_file(tmp_path, (box.site_id, box.url, box.token))
     db = tmp_path / "office.db"
-    command = [sys.executable, "-m", "controller.cli", "pull", "--sites", str(sites),
-               "--db", str(db), "--page-rows", "100", "--no-progress"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "controller.cli",
+        "pull",
+        "--sites",
+        str(sites),
+        "--db",
+        str(db),
+        "--page-rows",
+        "100",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

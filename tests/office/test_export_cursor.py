@@ -22,8 +22,16 @@ def test_reader_sees_every_row_while_the_box_writes_and_purges(tmp_path: Path) -
     def write() -> None:
         nonlocal written
         while not stop.is_set() and written < 20_000:
-            rows = [{"time": old + timedelta(seconds=written + i), "device": "d", "point": "p",
-                     "value": 1.0, "quality": "ok"} for i in range(100)]  # fmt: skip
+            rows = [
+                {
+                    "time": old + timedelta(seconds=written + i),
+                    "device": "d",
+                    "point": "p",
+                    "value": 1.0,
+                    "quality": "ok",
+                }
+                for i in range(100)
+            ]
             with store._write() as session:
                 session.execute(insert(ReadingRow), rows)
             written += 100

@@ -66,13 +66,17 @@ class FakeControlService:
     refuse: ControlRefused | None = None
     fail: Exception | None = None
     # settings() as the daemon gives them; None: a site without an injector
-    fertigation: dict[str, Any] | None = field(default_factory=lambda: {
-        "tanks": [{"name": "urea", "nutrient": "N"}, {"name": "potash", "nutrient": "K2O"}],
-        "source_ec_ms_cm": 0.6,
-        "ec_max_ms_cm": 3.5,
-        "events": [{"label": "拔节肥", "day_after_planting": 35, "n_kg_mu": 1.5},
-                   {"label": "", "zones": ["z2"], "date": date(2026, 6, 20), "k2o_kg_mu": 1.0}],
-    })  # fmt: skip
+    fertigation: dict[str, Any] | None = field(
+        default_factory=lambda: {
+            "tanks": [{"name": "urea", "nutrient": "N"}, {"name": "potash", "nutrient": "K2O"}],
+            "source_ec_ms_cm": 0.6,
+            "ec_max_ms_cm": 3.5,
+            "events": [
+                {"label": "拔节肥", "day_after_planting": 35, "n_kg_mu": 1.5},
+                {"label": "", "zones": ["z2"], "date": date(2026, 6, 20), "k2o_kg_mu": 1.0},
+            ],
+        }
+    )
     mad_fraction: dict[str, float] = field(default_factory=dict)
 
     def _check(self) -> None:
@@ -209,11 +213,18 @@ class FakeControlService:
     def settings(self) -> dict[str, Any]:
         self._check()
         zones = {
-            name: {"label": z.label, "crop": "seed_corn", "planting_date": date(2026, 4, 20),
-                   "mode": "et", "max_run_min": 240.0, "mad_fraction": self.mad_fraction.get(name),
-                   "crop_p": 0.55, "mad_site_file": None}
+            name: {
+                "label": z.label,
+                "crop": "seed_corn",
+                "planting_date": date(2026, 4, 20),
+                "mode": "et",
+                "max_run_min": 240.0,
+                "mad_fraction": self.mad_fraction.get(name),
+                "crop_p": 0.55,
+                "mad_site_file": None,
+            }
             for name, z in self.zones_by_name.items()
-        }  # fmt: skip
+        }
         plan = self.fertigation
         return {
             "zones": zones,
@@ -254,12 +265,21 @@ class FakeControlService:
     def savings(self) -> SavingsReport:
         self._check()
         zone = ZoneSavings(
-            zone="z1", area_mu=25.0, since=date(2026, 4, 20), applied_m3=2500.0,
-            applied_m3_per_mu=100.0, baseline_m3_per_mu=190.0, saving_m3_per_mu=90.0,
+            zone="z1",
+            area_mu=25.0,
+            since=date(2026, 4, 20),
+            applied_m3=2500.0,
+            applied_m3_per_mu=100.0,
+            baseline_m3_per_mu=190.0,
+            saving_m3_per_mu=90.0,
             events_counted=["2026-06-01 90 m³/mu"],
-        )  # fmt: skip
+        )
         return SavingsReport(
-            as_of=NOW.date(), baseline="border irrigation", zones=[zone],
-            applied_m3_per_mu=100.0, baseline_m3_per_mu=190.0, saving_m3_per_mu=90.0,
+            as_of=NOW.date(),
+            baseline="border irrigation",
+            zones=[zone],
+            applied_m3_per_mu=100.0,
+            baseline_m3_per_mu=190.0,
+            saving_m3_per_mu=90.0,
             assumptions=["winter irrigation counted once the season started"],
-        )  # fmt: skip
+        )

@@ -84,11 +84,18 @@ def test_floats_and_text_survive_sqlite_json_exactly(
     after = store.max_ids()["readings"]
     t0 = datetime(2026, 5, 1, 3, 4, 5, 123456, tzinfo=UTC)
     rows = [
-        {"time": t0 + timedelta(seconds=i), "device": text, "point": "p", "value": v,
-         "decoded": -v if v is not None else None, "unit": "µS/cm", "quality": "ok",
-         "detail": text}
+        {
+            "time": t0 + timedelta(seconds=i),
+            "device": text,
+            "point": "p",
+            "value": v,
+            "decoded": -v if v is not None else None,
+            "unit": "µS/cm",
+            "quality": "ok",
+            "detail": text,
+        }
         for i, v in enumerate(values)
-    ]  # fmt: skip
+    ]
     with store._write() as session:
         session.execute(insert(ReadingRow), rows)
     fast = iter_ndjson(store, "readings", after)
@@ -103,8 +110,14 @@ def test_floats_and_text_survive_sqlite_json_exactly(
 def test_infinity_is_exported_as_null(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'q.db'}")
     try:
-        row = {"time": datetime(2026, 5, 1, tzinfo=UTC), "device": "d", "point": "p",
-               "value": math.inf, "decoded": random.random(), "quality": "ok"}  # fmt: skip
+        row = {
+            "time": datetime(2026, 5, 1, tzinfo=UTC),
+            "device": "d",
+            "point": "p",
+            "value": math.inf,
+            "decoded": random.random(),
+            "quality": "ok",
+        }
         with store._write() as session:
             session.execute(insert(ReadingRow), [row])
         fast = iter_ndjson(store, "readings")

@@ -144,19 +144,31 @@ POSTS = {
     "/alarms/1/ack": {},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
-    "/settings/fertigation/events": {"label": "追肥", "day_after_planting": "50", "n_kg_mu": "2",
-                                     "plan": PLAN},
-    "/settings/fertigation/events/1": {"label": "拔节肥", "day_after_planting": "36",
-                                       "n_kg_mu": "1.5", "plan": PLAN},
+    "/settings/fertigation/events": {
+        "label": "追肥",
+        "day_after_planting": "50",
+        "n_kg_mu": "2",
+        "plan": PLAN,
+    },
+    "/settings/fertigation/events/1": {
+        "label": "拔节肥",
+        "day_after_planting": "36",
+        "n_kg_mu": "1.5",
+        "plan": PLAN,
+    },
     "/settings/fertigation/events/2/delete": {"plan": PLAN},
-    "/users": {"username": "zhao", "role": "viewer", "password": NEW_PASSWORD,
-               "password_again": NEW_PASSWORD},
+    "/users": {
+        "username": "zhao",
+        "role": "viewer",
+        "password": NEW_PASSWORD,
+        "password_again": NEW_PASSWORD,
+    },
     "/users/wei/role": {"role": "technician"},
     "/users/wei/disable": {},
     "/users/wei/enable": {},
     "/users/wei/password": {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
     "/logout": {},
-}  # fmt: skip
+}
 ADMIN_ONLY = {p for p in POSTS if p.startswith(("/settings/", "/users"))}
 OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
 
@@ -164,9 +176,11 @@ OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
 def test_every_page_post_route_is_covered() -> None:
     """A new state-changing route must join the walk below."""
     posts = {
-        r.path for router in ROUTERS for r in router.routes
+        r.path
+        for router in ROUTERS
+        for r in router.routes
         if isinstance(r, APIRoute) and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
-    }  # fmt: skip
+    }
     walked = {re.sub(r"z\d|\d+|(?<=^/users/)[a-z]+", "{x}", p) for p in POSTS}
     assert {re.sub(r"\{[a-z_]+\}", "{x}", p) for p in posts} == walked | {"/login", "/lang"}
 
@@ -243,8 +257,11 @@ def test_the_users_page_is_for_admins(as_role: Any, anon: TestClient) -> None:
 
 def test_start_reports_the_valve_state_read_back(as_role: Any, service: PageService) -> None:
     tech = as_role("technician")
-    tech.post("/zones/z1/start", data={"minutes": "10", "csrf": csrf_of(tech)},
-              headers={"referer": f"{BASE}/"})  # fmt: skip
+    tech.post(
+        "/zones/z1/start",
+        data={"minutes": "10", "csrf": csrf_of(tech)},
+        headers={"referer": f"{BASE}/"},
+    )
     page = tech.get("/")
     assert "设备回读阀门已打开" in page.text  # z1 reads back open in the fake
     assert "设备回读" not in tech.get("/").text  # the message is shown once
@@ -259,8 +276,15 @@ def test_pages_need_a_login(anon: TestClient) -> None:
 
 def test_viewer_reads_every_page_in_chinese(as_role: Any) -> None:
     viewer = as_role("viewer")
-    for path in ("/", "/zones/z1", "/alarms", "/alarms/1", "/devices", "/settings",
-                 "/fragments/overview"):  # fmt: skip
+    for path in (
+        "/",
+        "/zones/z1",
+        "/alarms",
+        "/alarms/1",
+        "/devices",
+        "/settings",
+        "/fragments/overview",
+    ):
         response = viewer.get(path)
         assert response.status_code == 200, path
     overview = viewer.get("/").text
@@ -295,8 +319,11 @@ def test_login_without_the_form_token_is_refused(anon: TestClient) -> None:
 
 def test_session_cookie_flags(anon: TestClient) -> None:
     response = login(anon, "tian")
-    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie"
-                  and v.startswith("qanat_session="))  # fmt: skip
+    cookie = next(
+        v
+        for k, v in response.headers.multi_items()
+        if k == "set-cookie" and v.startswith("qanat_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
 
 
@@ -327,11 +354,16 @@ def test_changes_are_audited_and_settings_validated(
     form = {"probe_weight": "0.5", "rain_skip_mm": "99", "csrf": csrf_of(admin)}
     refused = admin.post("/settings/policy", data=form)
     assert refused.status_code == 422 and "policy.rain_skip_mm: too wet" in refused.text
-    ok = admin.post("/settings/zones/z1", data={**POSTS["/settings/zones/z1"],
-                                                 "csrf": csrf_of(admin)})  # fmt: skip
+    ok = admin.post(
+        "/settings/zones/z1", data={**POSTS["/settings/zones/z1"], "csrf": csrf_of(admin)}
+    )
     assert ok.status_code == 303
-    zone = {"crop": "seed_corn", "planting_date": date(2026, 4, 21), "mode": "et",
-            "mad_fraction": None}  # fmt: skip
+    zone = {
+        "crop": "seed_corn",
+        "planting_date": date(2026, 4, 21),
+        "mode": "et",
+        "mad_fraction": None,
+    }
     assert service.saved == [{"zones": {"z1": zone}}]
 
 
@@ -355,8 +387,11 @@ def changes(service: PageService) -> list[tuple[str, dict[str, Any]]]:
 
 def effects(service: PageService, store: Store) -> list[tuple[str, dict[str, Any]]]:
     """What the posts changed: the service's verbs, then the users' changes (from the audit)."""
-    users = [(a.action, {"actor": a.actor}) for a in _audit(store)
-             if a.action.startswith("user.") and a.action != "user.locale"]  # fmt: skip
+    users = [
+        (a.action, {"actor": a.actor})
+        for a in _audit(store)
+        if a.action.startswith("user.") and a.action != "user.locale"
+    ]
     return changes(service) + users
 
 

@@ -119,11 +119,39 @@ def test_limiter_counts_per_user_and_per_address_and_forgets() -> None:
 def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     data = str(tmp_path / "data")
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(["user", "add", "--role", "admin", "--username", "ada", "--data-dir", data,
-                 "--password-stdin"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "--role",
+                "admin",
+                "--username",
+                "ada",
+                "--data-dir",
+                data,
+                "--password-stdin",
+            ]
+        )
+        == 0
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert main(["user", "add", "--role", "viewer", "--username", "wei", "--data-dir", data,
-                 "--password-stdin"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "--role",
+                "viewer",
+                "--username",
+                "wei",
+                "--data-dir",
+                data,
+                "--password-stdin",
+            ]
+        )
+        == 1
+    )
     assert "at least 10 characters" in capsys.readouterr().err
     assert main(["user", "list", "--data-dir", data]) == 0
     out = capsys.readouterr().out
@@ -135,8 +163,22 @@ def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert "'ada' is the last enabled admin (add another admin first)" in capsys.readouterr().err
     assert main(["user", "role", "ada", "viewer", "--data-dir", data]) == 1
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    assert main(["user", "add", "--role", "admin", "--username", "bo", "--data-dir", data,
-                 "--password-stdin"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "--role",
+                "admin",
+                "--username",
+                "bo",
+                "--data-dir",
+                data,
+                "--password-stdin",
+            ]
+        )
+        == 0
+    )
     assert main(["user", "disable", "ada", "--data-dir", data]) == 0
     assert main(["user", "enable", "ada", "--data-dir", data]) == 0
     assert main(["user", "role", "bo", "technician", "--data-dir", data]) == 0
@@ -144,8 +186,14 @@ def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     with Store.open_dir(Path(data)) as store:
         actions = [a.action for a in store.rows_after("audit", 0)]  # type: ignore[attr-defined]
         users = {u.username: u for u in Accounts(store).users()}
-    assert actions == ["user.add", "user.passwd", "user.add", "user.disable", "user.enable",
-                       "user.role"]  # fmt: skip
+    assert actions == [
+        "user.add",
+        "user.passwd",
+        "user.add",
+        "user.disable",
+        "user.enable",
+        "user.role",
+    ]
     assert not users["ada"].disabled and users["bo"].role.value == "technician"
 
 
@@ -168,8 +216,9 @@ def test_the_site_keeps_an_enabled_admin_and_nobody_locks_themselves_out(
     accounts.enable("ada")
     accounts.set_role("li", "viewer")
     assert [(u.username, u.role.value, u.disabled) for u in accounts.users()] == [
-        ("ada", "admin", False), ("li", "viewer", False)
-    ]  # fmt: skip
+        ("ada", "admin", False),
+        ("li", "viewer", False),
+    ]
     with pytest.raises(InvalidUser) as caught:
         accounts.set_role("li", "root")
     assert caught.value.code == "role"

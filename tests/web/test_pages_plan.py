@@ -55,12 +55,14 @@ def test_a_mad_is_saved_and_an_empty_one_takes_the_override_back(
     service: PageService,  # noqa: F811
 ) -> None:
     admin = as_role("admin")
-    sent = admin.post("/settings/zones/z1", data={**ZONE, "mad_fraction": "0.35",
-                                                  "csrf": csrf_of(admin)})  # fmt: skip
+    sent = admin.post(
+        "/settings/zones/z1", data={**ZONE, "mad_fraction": "0.35", "csrf": csrf_of(admin)}
+    )
     assert sent.status_code == 303
     assert service.saved[-1]["zones"]["z1"]["mad_fraction"] == 0.35
-    sent = admin.post("/settings/zones/z1", data={**ZONE, "mad_fraction": "",
-                                                  "csrf": csrf_of(admin)})  # fmt: skip
+    sent = admin.post(
+        "/settings/zones/z1", data={**ZONE, "mad_fraction": "", "csrf": csrf_of(admin)}
+    )
     assert sent.status_code == 303
     assert service.saved[-1]["zones"]["z1"]["mad_fraction"] is None  # removed, not set
     assert service.mad_fraction == {}
@@ -84,8 +86,9 @@ def test_a_bad_mad_is_refused_in_the_pages_language(
     message: str,
 ) -> None:
     admin = _admin(as_role, lang)
-    sent = admin.post("/settings/zones/z1", data={**ZONE, "mad_fraction": value,
-                                                  "csrf": csrf_of(admin)})  # fmt: skip
+    sent = admin.post(
+        "/settings/zones/z1", data={**ZONE, "mad_fraction": value, "csrf": csrf_of(admin)}
+    )
     assert sent.status_code == 422
     assert message in _text(sent)
     assert service.saved == []
@@ -123,23 +126,44 @@ def test_an_event_is_added_edited_and_deleted_as_the_whole_plan(
 ) -> None:
     admin = as_role("admin")
     first = dict(service.fertigation["events"][0])  # type: ignore[index]
-    form = {"label": " 追肥 ", "zones": ["z1", "z2"], "date": "2026-07-01", "n_kg_mu": "2",
-            "k2o_kg_mu": "0.5", "plan": PLAN, "csrf": csrf_of(admin)}  # fmt: skip
+    form = {
+        "label": " 追肥 ",
+        "zones": ["z1", "z2"],
+        "date": "2026-07-01",
+        "n_kg_mu": "2",
+        "k2o_kg_mu": "0.5",
+        "plan": PLAN,
+        "csrf": csrf_of(admin),
+    }
     sent = admin.post("/settings/fertigation/events", data=form)
     assert sent.status_code == 303 and sent.headers["location"] == "/settings"
-    added = {"label": "追肥", "zones": ["z1", "z2"], "date": dt.date(2026, 7, 1),
-             "n_kg_mu": 2.0, "k2o_kg_mu": 0.5}  # fmt: skip
+    added = {
+        "label": "追肥",
+        "zones": ["z1", "z2"],
+        "date": dt.date(2026, 7, 1),
+        "n_kg_mu": 2.0,
+        "k2o_kg_mu": 0.5,
+    }
     assert service.saved[-1]["fertigation"]["events"][2] == added
     assert service.saved[-1]["fertigation"]["events"][0] == first
     assert "施肥计划已保存并生效" in _text(admin.get("/settings"))
 
     plan = plan_version(service.settings()["fertigation"]["events"])
-    edit = {"label": "EC", "day_after_planting": "40", "target_ec_ms_cm": "2.0", "tank": "urea",
-            "plan": plan, "csrf": csrf_of(admin)}  # fmt: skip
+    edit = {
+        "label": "EC",
+        "day_after_planting": "40",
+        "target_ec_ms_cm": "2.0",
+        "tank": "urea",
+        "plan": plan,
+        "csrf": csrf_of(admin),
+    }
     assert admin.post("/settings/fertigation/events/1", data=edit).status_code == 303
     assert service.saved[-1]["fertigation"]["events"][0] == {
-        "label": "EC", "day_after_planting": 40, "target_ec_ms_cm": 2.0, "tank": "urea"
-    }  # fmt: skip
+        "label": "EC",
+        "day_after_planting": 40,
+        "target_ec_ms_cm": 2.0,
+        "tank": "urea",
+    }
 
     plan = plan_version(service.settings()["fertigation"]["events"])
     gone = {"plan": plan, "csrf": csrf_of(admin)}
@@ -169,8 +193,13 @@ def test_a_site_without_an_injector_cannot_edit_the_plan(
     admin = as_role("admin")
     page = _text(admin.get("/settings"))
     assert "本站没有配置施肥机" in page and 'id="event-form-new"' not in page
-    form = {"label": "x", "day_after_planting": "30", "n_kg_mu": "1", "plan": PLAN,
-            "csrf": csrf_of(admin)}  # fmt: skip
+    form = {
+        "label": "x",
+        "day_after_planting": "30",
+        "n_kg_mu": "1",
+        "plan": PLAN,
+        "csrf": csrf_of(admin),
+    }
     sent = admin.post("/settings/fertigation/events", data=form)
     assert sent.status_code == 409
     assert "施肥计划无法修改" in _text(sent)
@@ -180,55 +209,87 @@ def test_a_site_without_an_injector_cannot_edit_the_plan(
 GOOD = {"label": "拔节", "day_after_planting": "30", "n_kg_mu": "1.5"}
 # (form changes, Chinese message, English message); the event is the new third one
 BAD_EVENTS = [
-    ({"n_kg_mu": "lots"},
-     "第 3 次施肥「拔节」：氮 N（kg/亩） “lots” 不是数字。",
-     "Event 3 “拔节”: N (kg/mu) “lots” is not a number."),
-    ({"n_kg_mu": "0"},
-     "第 3 次施肥「拔节」：氮 N（kg/亩） “0” 必须大于 0、不超过 100。",
-     "Event 3 “拔节”: N (kg/mu) “0” must be above 0 and at most 100."),
-    ({"n_kg_mu": "", "p2o5_kg_mu": "2"},
-     "第 3 次施肥「拔节」：磷 P₂O₅（kg/亩）：没有装 P2O5 的肥料罐。",
-     "Event 3 “拔节”: P₂O₅ (kg/mu): no tank holds P2O5."),
-    ({"k2o_kg_mu": "200"},
-     "第 3 次施肥「拔节」：钾 K₂O（kg/亩） “200” 必须大于 0、不超过 100。",
-     "Event 3 “拔节”: K₂O (kg/mu) “200” must be above 0 and at most 100."),
-    ({"day_after_planting": ""},
-     "第 3 次施肥「拔节」：请填写播种后天数或日期（二选一）。",
-     "Event 3 “拔节”: give the days after planting or a date (one of them)."),
-    ({"date": "2026-07-01"},
-     "第 3 次施肥「拔节」：播种后天数和日期只能填一个。",
-     "Event 3 “拔节”: give the days after planting or a date, not both."),
-    ({"day_after_planting": "", "date": "2026-02-30"},
-     "第 3 次施肥「拔节」：日期 “2026-02-30” 不是有效日期（格式 2026-06-01）。",
-     "Event 3 “拔节”: date “2026-02-30” is not a date (like 2026-06-01)."),
-    ({"day_after_planting": "3.5"},
-     "第 3 次施肥「拔节」：播种后天数 “3.5” 必须是 0 到 366 之间的整数。",
-     "Event 3 “拔节”: days after planting “3.5” must be a whole number from 0 to 366."),
-    ({"n_kg_mu": ""},
-     "第 3 次施肥「拔节」：请填写氮、磷、钾用量（kg/亩）或目标 EC。",
-     "Event 3 “拔节”: give N, P2O5 or K2O in kg/mu, or a target EC."),
-    ({"target_ec_ms_cm": "2", "tank": "urea"},
-     "第 3 次施肥「拔节」：用量（kg/亩）和目标 EC 只能填一种。",
-     "Event 3 “拔节”: give kg/mu or a target EC, not both."),
-    ({"n_kg_mu": "", "target_ec_ms_cm": "2"},
-     "第 3 次施肥「拔节」：按目标 EC 施肥需要选择肥料罐。",
-     "Event 3 “拔节”: a target EC needs the tank to dose from."),
-    ({"tank": "urea"},
-     "第 3 次施肥「拔节」：只有按目标 EC 施肥时才选择肥料罐。",
-     "Event 3 “拔节”: choose a tank only for a target EC."),
-    ({"n_kg_mu": "", "target_ec_ms_cm": "2", "tank": "lime"},
-     "第 3 次施肥「拔节」：没有名为 “lime” 的肥料罐。",
-     "Event 3 “拔节”: there is no tank “lime”."),
-    ({"n_kg_mu": "", "target_ec_ms_cm": "0.5", "tank": "urea"},
-     "第 3 次施肥「拔节」：目标 EC 0.5 mS/cm 必须高于水源 EC 0.6 mS/cm。",
-     "Event 3 “拔节”: target EC 0.5 mS/cm must be above the source water's 0.6 mS/cm."),
-    ({"n_kg_mu": "", "target_ec_ms_cm": "4", "tank": "urea"},
-     "第 3 次施肥「拔节」：目标 EC 4 mS/cm 超过安全上限 3.5 mS/cm。",
-     "Event 3 “拔节”: target EC 4 mS/cm exceeds the safety limit 3.5 mS/cm."),
-    ({"zones": ["z7"]},
-     "第 3 次施肥「拔节」：没有轮灌区 “z7”。",
-     "Event 3 “拔节”: there is no zone “z7”."),
-]  # fmt: skip
+    (
+        {"n_kg_mu": "lots"},
+        "第 3 次施肥「拔节」：氮 N（kg/亩） “lots” 不是数字。",
+        "Event 3 “拔节”: N (kg/mu) “lots” is not a number.",
+    ),
+    (
+        {"n_kg_mu": "0"},
+        "第 3 次施肥「拔节」：氮 N（kg/亩） “0” 必须大于 0、不超过 100。",
+        "Event 3 “拔节”: N (kg/mu) “0” must be above 0 and at most 100.",
+    ),
+    (
+        {"n_kg_mu": "", "p2o5_kg_mu": "2"},
+        "第 3 次施肥「拔节」：磷 P₂O₅（kg/亩）：没有装 P2O5 的肥料罐。",
+        "Event 3 “拔节”: P₂O₅ (kg/mu): no tank holds P2O5.",
+    ),
+    (
+        {"k2o_kg_mu": "200"},
+        "第 3 次施肥「拔节」：钾 K₂O（kg/亩） “200” 必须大于 0、不超过 100。",
+        "Event 3 “拔节”: K₂O (kg/mu) “200” must be above 0 and at most 100.",
+    ),
+    (
+        {"day_after_planting": ""},
+        "第 3 次施肥「拔节」：请填写播种后天数或日期（二选一）。",
+        "Event 3 “拔节”: give the days after planting or a date (one of them).",
+    ),
+    (
+        {"date": "2026-07-01"},
+        "第 3 次施肥「拔节」：播种后天数和日期只能填一个。",
+        "Event 3 “拔节”: give the days after planting or a date, not both.",
+    ),
+    (
+        {"day_after_planting": "", "date": "2026-02-30"},
+        "第 3 次施肥「拔节」：日期 “2026-02-30” 不是有效日期（格式 2026-06-01）。",
+        "Event 3 “拔节”: date “2026-02-30” is not a date (like 2026-06-01).",
+    ),
+    (
+        {"day_after_planting": "3.5"},
+        "第 3 次施肥「拔节」：播种后天数 “3.5” 必须是 0 到 366 之间的整数。",
+        "Event 3 “拔节”: days after planting “3.5” must be a whole number from 0 to 366.",
+    ),
+    (
+        {"n_kg_mu": ""},
+        "第 3 次施肥「拔节」：请填写氮、磷、钾用量（kg/亩）或目标 EC。",
+        "Event 3 “拔节”: give N, P2O5 or K2O in kg/mu, or a target EC.",
+    ),
+    (
+        {"target_ec_ms_cm": "2", "tank": "urea"},
+        "第 3 次施肥「拔节」：用量（kg/亩）和目标 EC 只能填一种。",
+        "Event 3 “拔节”: give kg/mu or a target EC, not both.",
+    ),
+    (
+        {"n_kg_mu": "", "target_ec_ms_cm": "2"},
+        "第 3 次施肥「拔节」：按目标 EC 施肥需要选择肥料罐。",
+        "Event 3 “拔节”: a target EC needs the tank to dose from.",
+    ),
+    (
+        {"tank": "urea"},
+        "第 3 次施肥「拔节」：只有按目标 EC 施肥时才选择肥料罐。",
+        "Event 3 “拔节”: choose a tank only for a target EC.",
+    ),
+    (
+        {"n_kg_mu": "", "target_ec_ms_cm": "2", "tank": "lime"},
+        "第 3 次施肥「拔节」：没有名为 “lime” 的肥料罐。",
+        "Event 3 “拔节”: there is no tank “lime”.",
+    ),
+    (
+        {"n_kg_mu": "", "target_ec_ms_cm": "0.5", "tank": "urea"},
+        "第 3 次施肥「拔节」：目标 EC 0.5 mS/cm 必须高于水源 EC 0.6 mS/cm。",
+        "Event 3 “拔节”: target EC 0.5 mS/cm must be above the source water's 0.6 mS/cm.",
+    ),
+    (
+        {"n_kg_mu": "", "target_ec_ms_cm": "4", "tank": "urea"},
+        "第 3 次施肥「拔节」：目标 EC 4 mS/cm 超过安全上限 3.5 mS/cm。",
+        "Event 3 “拔节”: target EC 4 mS/cm exceeds the safety limit 3.5 mS/cm.",
+    ),
+    (
+        {"zones": ["z7"]},
+        "第 3 次施肥「拔节」：没有轮灌区 “z7”。",
+        "Event 3 “拔节”: there is no zone “z7”.",
+    ),
+]
 
 
 @pytest.mark.parametrize(("changes", "zh", "en"), BAD_EVENTS)
@@ -257,8 +318,14 @@ def test_an_edit_names_the_event_by_its_number_and_label(
     service: PageService,  # noqa: F811
 ) -> None:
     admin = as_role("admin")
-    form = {"label": "", "zones": ["z2"], "date": "2026-06-20", "k2o_kg_mu": "x", "plan": PLAN,
-            "csrf": csrf_of(admin)}  # fmt: skip
+    form = {
+        "label": "",
+        "zones": ["z2"],
+        "date": "2026-06-20",
+        "k2o_kg_mu": "x",
+        "plan": PLAN,
+        "csrf": csrf_of(admin),
+    }
     sent = admin.post("/settings/fertigation/events/2", data=form)
     assert sent.status_code == 422
     assert "第 2 次施肥：钾 K₂O（kg/亩） “x” 不是数字。" in _text(sent)
@@ -272,7 +339,8 @@ def test_the_site_checks_name_the_event_too(
     problem = "fertigation.events[2]: zone 'z1' already has fertigation.events[0] on 2026-05-25"
     service.invalid = [f"{problem} (site.overrides.toml)"]
     admin = as_role("admin")
-    sent = admin.post("/settings/fertigation/events",
-                      data={**GOOD, "plan": PLAN, "csrf": csrf_of(admin)})  # fmt: skip
+    sent = admin.post(
+        "/settings/fertigation/events", data={**GOOD, "plan": PLAN, "csrf": csrf_of(admin)}
+    )
     assert sent.status_code == 422
     assert f"第 3 次施肥「拔节」：站点校验未通过：{problem}" in _text(sent)

@@ -42,9 +42,11 @@ def test_apply_overrides_names_each_problem_by_key_path(site: SiteConfig) -> Non
     with pytest.raises(ConfigError) as caught:
         apply_overrides(
             site,
-            {"zones": {"z2": {"crop": "rice", "valve": "relay1.ch8"}, "z9": {"mode": "et"}},
-             "safety": {"max_run_min": 9999}},
-        )  # fmt: skip
+            {
+                "zones": {"z2": {"crop": "rice", "valve": "relay1.ch8"}, "z9": {"mode": "et"}},
+                "safety": {"max_run_min": 9999},
+            },
+        )
     problems = "\n".join(caught.value.problems)
     assert "zones[1].valve: not editable from the pages" in problems
     assert "zones.z9: no such zone" in problems
@@ -58,8 +60,10 @@ def test_apply_overrides_names_each_problem_by_key_path(site: SiteConfig) -> Non
 
 
 def test_overrides_round_trip_through_the_file(site: SiteConfig, tmp_path: Path) -> None:
-    saved = {"zones": {"z1": {"label": "1号地 \"北\"", "planting_date": dt.date(2026, 4, 25)}},
-             "policy": {"rain_skip_mm": 7.5}}  # fmt: skip
+    saved = {
+        "zones": {"z1": {"label": '1号地 "北"', "planting_date": dt.date(2026, 4, 25)}},
+        "policy": {"rain_skip_mm": 7.5},
+    }
     overrides.save(tmp_path, saved)
     assert overrides.load(tmp_path) == saved
     assert overrides.apply_saved(site, tmp_path).zones[0].label == '1号地 "北"'
@@ -193,16 +197,26 @@ def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
     try:
         zone = {"crop": "seed_corn", "planting_date": "2026-04-20", "mode": "et"}
         hidden = _form(admin, "event-form-new")
-        sent = admin.post("/settings/zones/z1", data={**zone, "mad_fraction": "0.35",
-                                                      "csrf": hidden["csrf"]})  # fmt: skip
+        sent = admin.post(
+            "/settings/zones/z1", data={**zone, "mad_fraction": "0.35", "csrf": hidden["csrf"]}
+        )
         assert sent.status_code == 303
         assert overrides.load(data)["zones"]["z1"]["mad_fraction"] == 0.35
 
-        new = {"label": "追肥 “晚”", "zones": ["z2", "z3"], "date": "2026-07-30",
-               "n_kg_mu": "1.25", **hidden}  # fmt: skip
+        new = {
+            "label": "追肥 “晚”",
+            "zones": ["z2", "z3"],
+            "date": "2026-07-30",
+            "n_kg_mu": "1.25",
+            **hidden,
+        }
         assert admin.post("/settings/fertigation/events", data=new).status_code == 303
-        edit = {"label": "苗期", "day_after_planting": "26", "n_kg_mu": "0.5",
-                **_form(admin, "event-form-1")}  # fmt: skip
+        edit = {
+            "label": "苗期",
+            "day_after_planting": "26",
+            "n_kg_mu": "0.5",
+            **_form(admin, "event-form-1"),
+        }
         assert admin.post("/settings/fertigation/events/1", data=edit).status_code == 303
         gone = _form(admin, "event-form-2")
         assert admin.post("/settings/fertigation/events/2/delete", data=gone).status_code == 303
@@ -210,16 +224,24 @@ def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
         events = overrides.load(data)["fertigation"]["events"]
         assert len(events) == 8  # the site file's 8, one edited, one deleted, one added
         assert events[0] == {"label": "苗期", "day_after_planting": 26, "n_kg_mu": 0.5}
-        assert events[-1] == {"label": "追肥 “晚”", "zones": ["z2", "z3"],
-                              "date": dt.date(2026, 7, 30), "n_kg_mu": 1.25}  # fmt: skip
+        assert events[-1] == {
+            "label": "追肥 “晚”",
+            "zones": ["z2", "z3"],
+            "date": dt.date(2026, 7, 30),
+            "n_kg_mu": 1.25,
+        }
         assert "jointing" not in [e["label"] for e in events]  # the site file's second
         assert daemon.site.fertigation is not None
         assert daemon.site.fertigation.events[0].label == "苗期"
 
         # Refused (z2 already has an event on day 26 after planting): the file stays as it was.
         before = (data / overrides.OVERRIDES_FILE).read_bytes()
-        twin = {"label": "重复", "day_after_planting": "26", "n_kg_mu": "1",
-                **_form(admin, "event-form-new")}  # fmt: skip
+        twin = {
+            "label": "重复",
+            "day_after_planting": "26",
+            "n_kg_mu": "1",
+            **_form(admin, "event-form-new"),
+        }
         sent = admin.post("/settings/fertigation/events", data=twin)
         assert sent.status_code == 422
         named = "第 9 次施肥「重复」：站点校验未通过：fertigation.events[8]: zone 'z1' already"
@@ -229,8 +251,9 @@ def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
         assert (data / overrides.OVERRIDES_FILE).read_bytes() == before
 
         # The trigger back to the crop's p: the key leaves the file.
-        sent = admin.post("/settings/zones/z1", data={**zone, "mad_fraction": "",
-                                                      "csrf": hidden["csrf"]})  # fmt: skip
+        sent = admin.post(
+            "/settings/zones/z1", data={**zone, "mad_fraction": "", "csrf": hidden["csrf"]}
+        )
         assert sent.status_code == 303
         assert "mad_fraction" not in overrides.load(data)["zones"]["z1"]
         actions = [a.action for a in daemon.store.rows_after("audit", 0, limit=1000)]  # type: ignore[attr-defined]

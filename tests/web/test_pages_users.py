@@ -41,8 +41,11 @@ def _post(client: TestClient, path: str, **form: str) -> Any:
 
 
 def _user_audit(store: Store) -> list[tuple[str, str, dict[str, Any]]]:  # noqa: F811
-    return [(a.actor, a.action, a.detail) for a in _audit(store)
-            if a.action.startswith("user.") and a.action != "user.locale"]  # fmt: skip
+    return [
+        (a.actor, a.action, a.detail)
+        for a in _audit(store)
+        if a.action.startswith("user.") and a.action != "user.locale"
+    ]
 
 
 def test_the_page_lists_users_with_role_state_and_last_login(
@@ -63,8 +66,15 @@ def test_an_admin_adds_a_technician_who_can_log_in(
     store: Store,  # noqa: F811
 ) -> None:
     admin = as_role("admin")
-    sent = _post(admin, "/users", username="li", display_name="李伟", role="technician",
-                 password=NEW, password_again=NEW)  # fmt: skip
+    sent = _post(
+        admin,
+        "/users",
+        username="li",
+        display_name="李伟",
+        role="technician",
+        password=NEW,
+        password_again=NEW,
+    )
     assert sent.status_code == 303 and sent.headers["location"] == "/users"
     assert "用户 li（技术员）已创建。" in _text(admin.get("/users"))
     assert _user_audit(store) == [("ada", "user.add", {"username": "li", "role": "technician"})]
@@ -82,13 +92,16 @@ def test_an_admin_adds_a_technician_who_can_log_in(
         ("zh-CN", {"username": "Li Wei"}, "用户名 “Li Wei” 不可用"),
         ("zh-CN", {"username": "tian"}, "用户 tian 已存在。"),
         ("zh-CN", {"role": "root"}, "请选择角色：管理员、技术员或只读。"),
-        ("en", {"password": "short", "password_again": "short"},
-         "The password needs at least 10 characters."),
+        (
+            "en",
+            {"password": "short", "password_again": "short"},
+            "The password needs at least 10 characters.",
+        ),
         ("en", {"password_again": "x" * 12}, "The two passwords differ."),
         ("en", {"username": "9lives"}, "Username “9lives” cannot be used"),
         ("en", {"username": "wei"}, "User wei already exists."),
     ],
-)  # fmt: skip
+)
 def test_a_user_that_cannot_be_added_is_refused_in_the_pages_language(
     as_role: Any,  # noqa: F811
     store: Store,  # noqa: F811
@@ -108,8 +121,7 @@ def test_a_user_that_cannot_be_added_is_refused_in_the_pages_language(
 
 
 def test_every_account_rule_has_a_message_in_both_languages() -> None:
-    codes = ("username", "password_short", "password_spaces", "password_mismatch", "role",
-             "locale")  # fmt: skip
+    codes = ("username", "password_short", "password_spaces", "password_mismatch", "role", "locale")
     for locale in ("zh-CN", "en"):
         assert all(f"users.invalid_{code}" in catalog(locale) for code in codes)
 
@@ -135,8 +147,11 @@ def test_nobody_disables_themselves_and_the_last_admin_stays(
     assert _post(admin, "/users/ada/role", role="viewer").status_code == 303
     assert admin.get("/users").status_code == 403  # ada demoted herself: no longer an admin
     assert [(actor, action) for actor, action, _ in _user_audit(store)] == [
-        ("ada", "user.role"), ("ada", "user.disable"), ("ada", "user.enable"), ("ada", "user.role")
-    ]  # fmt: skip
+        ("ada", "user.role"),
+        ("ada", "user.disable"),
+        ("ada", "user.enable"),
+        ("ada", "user.role"),
+    ]
     assert _post(admin, "/users/nobody/enable").status_code == 403
 
 
@@ -157,8 +172,10 @@ def test_disabling_a_user_ends_their_sessions_and_enabling_lets_them_back(
     assert _post(admin, "/users/tian/enable").status_code == 303
     with _client(app) as again:
         assert login(again, "tian").status_code == 303
-    assert _user_audit(store) == [("ada", "user.disable", {"username": "tian"}),
-                                  ("ada", "user.enable", {"username": "tian"})]  # fmt: skip
+    assert _user_audit(store) == [
+        ("ada", "user.disable", {"username": "tian"}),
+        ("ada", "user.enable", {"username": "tian"}),
+    ]
     assert _post(admin, "/users/nobody/disable").status_code == 404
 
 

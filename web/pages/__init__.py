@@ -122,9 +122,13 @@ def install_pages(
     hosts = HostPolicy(allowed_hosts)
     pages = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     pages.state.pages = PagesContext(
-        service=service, store=store, accounts=Accounts(store, hasher=config.password_hasher),
-        secret=load_box_secret(config.data_dir), hosts=hosts, config=config,
-    )  # fmt: skip
+        service=service,
+        store=store,
+        accounts=Accounts(store, hasher=config.password_hasher),
+        secret=load_box_secret(config.data_dir),
+        hosts=hosts,
+        config=config,
+    )
     for router in ROUTERS:
         pages.include_router(router)
     pages.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -38,9 +38,14 @@ def _safe_next(target: str) -> str:
 def _cookie(response: Response, request: Request, name: str, value: str, **kw: object) -> None:
     pages = request.app.state.pages
     response.set_cookie(
-        name, value, httponly=True, samesite="strict", secure=pages.config.secure_cookies,
-        path="/", **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+        name,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=pages.config.secure_cookies,
+        path="/",
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -73,9 +78,13 @@ def login(
     except TooManyAttempts as exc:
         pages.store.record_audit(username or "?", "login.limited", {"address": address})
         response = _login_again(
-            request, pages, "login.too_many", status.HTTP_429_TOO_MANY_REQUESTS, next,
+            request,
+            pages,
+            "login.too_many",
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            next,
             seconds=int(exc.retry_after_s),
-        )  # fmt: skip
+        )
         response.headers["Retry-After"] = str(int(exc.retry_after_s))
         return response
     try:
@@ -98,9 +107,16 @@ def _login_again(
 ) -> Response:
     pre = secrets.token_urlsafe(24)
     response = render(
-        request, pages, "login.html", None, status_code=code, pre=pre, next=_safe_next(next),
-        error=error, error_values=values,
-    )  # fmt: skip
+        request,
+        pages,
+        "login.html",
+        None,
+        status_code=code,
+        pre=pre,
+        next=_safe_next(next),
+        error=error,
+        error_values=values,
+    )
     _cookie(response, request, PRE_COOKIE, pre)
     return response
 

@@ -123,10 +123,15 @@ class RequirePageRole:
         if _RANK[session.user.role] >= _RANK[self.role]:
             return session
         pages.store.record_audit(
-            session.user.username, "page.refused",
-            {"method": request.method, "path": request.url.path,
-             "role": session.user.role.value, "required": self.role.value},
-        )  # fmt: skip
+            session.user.username,
+            "page.refused",
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "role": session.user.role.value,
+                "required": self.role.value,
+            },
+        )
         raise PageForbidden()
 
 
@@ -136,9 +141,11 @@ AdminPage = Annotated[SessionInfo, Depends(RequirePageRole(Role.ADMIN))]
 
 
 def check_csrf(
-    request: Request, session: PageSession, pages: PagesDep,
+    request: Request,
+    session: PageSession,
+    pages: PagesDep,
     csrf: Annotated[str, Form()] = "",
-) -> None:  # fmt: skip
+) -> None:
     """A page POST must carry this session's token and come from a page of this box."""
     host = request.headers.get("host")
     fine = csrf_valid(pages.secret, session.token_hash, csrf) and same_origin(

@@ -34,9 +34,14 @@ def _back(request: Request, pages: PagesDep, text: str, fallback: str = "/") -> 
         target = fallback  # only a path of this box, never another site
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
-        "qanat_flash", quote_flash(text), httponly=True, samesite="strict", path="/",
-        secure=pages.config.secure_cookies, max_age=60,
-    )  # fmt: skip
+        "qanat_flash",
+        quote_flash(text),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=pages.config.secure_cookies,
+        max_age=60,
+    )
     return response
 
 
@@ -50,9 +55,13 @@ def _refused(session: SessionInfo, exc: ControlRefused) -> str:
 
 @router.post("/zones/{name}/start")
 def start_zone(
-    name: str, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked,
+    name: str,
+    request: Request,
+    pages: PagesDep,
+    session: TechnicianPage,
+    _: CsrfChecked,
     minutes: Annotated[float, Form(gt=0, le=1440)],
-) -> Response:  # fmt: skip
+) -> Response:
     try:
         run_id = pages.service.start_zone(name, minutes, actor=session.user.username)
     except ControlRefused as exc:
@@ -60,8 +69,17 @@ def start_zone(
     zone = pages.service.zone(name)  # read back: the valve state the relay reported
     fmt = Formatter(session.user.locale, pages.config.tz)
     key = "control.started_open" if zone.valve_on else "control.started_closed"
-    return _back(request, pages, _t(session, key, zone=zone.label or name, run=run_id,
-                                    remaining=fmt.minutes(zone.remaining_s)))  # fmt: skip
+    return _back(
+        request,
+        pages,
+        _t(
+            session,
+            key,
+            zone=zone.label or name,
+            run=run_id,
+            remaining=fmt.minutes(zone.remaining_s),
+        ),
+    )
 
 
 @router.post("/zones/{name}/stop")
@@ -94,9 +112,12 @@ def stop_all(
 
 @router.post("/pause")
 def pause(
-    request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked,
+    request: Request,
+    pages: PagesDep,
+    session: TechnicianPage,
+    _: CsrfChecked,
     hours: Annotated[float, Form(gt=0, le=24 * 14)],
-) -> Response:  # fmt: skip
+) -> Response:
     try:
         until = pages.service.pause(hours, actor=session.user.username)
     except ControlRefused as exc:

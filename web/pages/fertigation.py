@@ -46,9 +46,12 @@ def _names(locale: str, events: list[dict[str, Any]]) -> list[str]:
 
 
 def _save(
-    request: Request, pages: PagesDep, session: SessionInfo, form: EventForm,
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    form: EventForm,
     number: int | None,
-) -> Response:  # fmt: skip
+) -> Response:
     """Add (``number`` None) or replace event ``number`` (from 1) with the form's event."""
     current = _current_plan(request, pages, session, form.plan)
     if isinstance(current, Response):
@@ -66,9 +69,14 @@ def _save(
     else:
         events[number - 1] = event
     return apply(
-        request, pages, session, {"fertigation": {"events": events}},
-        event_names=_names(locale, events), draft=draft, saved="settings.plan_saved",
-    )  # fmt: skip
+        request,
+        pages,
+        session,
+        {"fertigation": {"events": events}},
+        event_names=_names(locale, events),
+        draft=draft,
+        saved="settings.plan_saved",
+    )
 
 
 @router.post("/settings/fertigation/events")
@@ -80,17 +88,25 @@ def add_event(
 
 @router.post("/settings/fertigation/events/{number}")
 def edit_event(
-    number: int, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
+    number: int,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
     form: EventFormDep,
-) -> Response:  # fmt: skip
+) -> Response:
     return _save(request, pages, session, form, number)
 
 
 @router.post("/settings/fertigation/events/{number}/delete")
 def delete_event(
-    number: int, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
+    number: int,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
     form: EventFormDep,
-) -> Response:  # fmt: skip
+) -> Response:
     current = _current_plan(request, pages, session, form.plan)
     if isinstance(current, Response):
         return current
@@ -99,6 +115,10 @@ def delete_event(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no fertigation event {number}")
     del events[number - 1]
     return apply(
-        request, pages, session, {"fertigation": {"events": events}},
-        event_names=_names(session.user.locale, events), saved="settings.plan_saved",
-    )  # fmt: skip
+        request,
+        pages,
+        session,
+        {"fertigation": {"events": events}},
+        event_names=_names(session.user.locale, events),
+        saved="settings.plan_saved",
+    )

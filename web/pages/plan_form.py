@@ -75,10 +75,17 @@ def event_form(
     plan: Annotated[str, Form()] = "",
 ) -> EventForm:
     return EventForm(
-        label.strip(), zones or [], day_after_planting.strip(), date.strip(), n_kg_mu.strip(),
-        p2o5_kg_mu.strip(), k2o_kg_mu.strip(), target_ec_ms_cm.strip(), tank.strip(),
+        label.strip(),
+        zones or [],
+        day_after_planting.strip(),
+        date.strip(),
+        n_kg_mu.strip(),
+        p2o5_kg_mu.strip(),
+        k2o_kg_mu.strip(),
+        target_ec_ms_cm.strip(),
+        tank.strip(),
         plan.strip(),
-    )  # fmt: skip
+    )
 
 
 EventFormDep = Annotated[EventForm, Depends(event_form)]
@@ -141,9 +148,11 @@ def _zones(chosen: list[str], zones: dict[str, Any], problem: Callable[..., None
 
 
 def _when(
-    form: EventForm, event: dict[str, Any], problem: Callable[..., None],
+    form: EventForm,
+    event: dict[str, Any],
+    problem: Callable[..., None],
     field_name: Callable[[str], str],
-) -> None:  # fmt: skip
+) -> None:
     if bool(form.day_after_planting) == bool(form.date):
         problem("ev_both_when" if form.date else "ev_no_when")
         return
@@ -181,9 +190,12 @@ def _number(
 
 
 def _ec_and_tank(
-    form: EventForm, ec: float | None, event: dict[str, Any], plan: dict[str, Any],
+    form: EventForm,
+    ec: float | None,
+    event: dict[str, Any],
+    plan: dict[str, Any],
     problem: Callable[..., None],
-) -> None:  # fmt: skip
+) -> None:
     kg = any(k in event for k in AMOUNTS)
     entered_kg = any(getattr(form, k) for k in AMOUNTS)
     if form.tank and form.tank not in {t["name"] for t in plan["tanks"]}:
@@ -226,8 +238,10 @@ def plan_forms(settings: dict[str, Any], draft: dict[str, Any] | None) -> dict[s
     plan = settings.get("fertigation")
     if plan is None:
         return {"plan": None}
-    forms = [{"number": i, "fields": _values(e), "open": False}
-             for i, e in enumerate(plan["events"], start=1)]  # fmt: skip
+    forms = [
+        {"number": i, "fields": _values(e), "open": False}
+        for i, e in enumerate(plan["events"], start=1)
+    ]
     new = {"number": None, "fields": _values({}), "open": False}
     if draft is not None:
         target = new if draft["number"] is None else forms[draft["number"] - 1]

@@ -35,20 +35,36 @@ _EVENT_PROBLEM = re.compile(r"^fertigation\.events\[(\d+)\]")
 
 
 def _page(
-    request: Request, pages: PagesDep, session: SessionInfo, *, code: int = 200,
-    errors: list[str] | None = None, draft: dict[str, Any] | None = None,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    *,
+    code: int = 200,
+    errors: list[str] | None = None,
+    draft: dict[str, Any] | None = None,
+) -> HTMLResponse:
     settings = pages.service.settings()
     return render(
-        request, pages, "settings.html", session, status_code=code,
-        settings=settings, modes=MODES, errors=errors or [], **plan_forms(settings, draft),
-    )  # fmt: skip
+        request,
+        pages,
+        "settings.html",
+        session,
+        status_code=code,
+        settings=settings,
+        modes=MODES,
+        errors=errors or [],
+        **plan_forms(settings, draft),
+    )
 
 
 def refuse(
-    request: Request, pages: PagesDep, session: SessionInfo, errors: list[str],
-    code: int = status.HTTP_422_UNPROCESSABLE_CONTENT, draft: dict[str, Any] | None = None,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    errors: list[str],
+    code: int = status.HTTP_422_UNPROCESSABLE_CONTENT,
+    draft: dict[str, Any] | None = None,
+) -> HTMLResponse:
     """The settings page again, nothing saved, with ``errors`` on top (and the refused
     plan form ``draft`` as it was sent)."""
     return _page(request, pages, session, code=code, errors=errors, draft=draft)
@@ -60,10 +76,15 @@ def settings_page(request: Request, pages: PagesDep, session: ViewerPage) -> HTM
 
 
 def apply(
-    request: Request, pages: PagesDep, session: SessionInfo, changes: dict[str, Any], *,
-    event_names: list[str] | None = None, draft: dict[str, Any] | None = None,
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    changes: dict[str, Any],
+    *,
+    event_names: list[str] | None = None,
+    draft: dict[str, Any] | None = None,
     saved: str = "settings.saved",
-) -> Response:  # fmt: skip
+) -> Response:
     """Save ``changes`` through the service; the site validation's problems on the page.
 
     ``event_names``: how the page names each event of the plan being saved, so that a
@@ -88,10 +109,16 @@ def _site_problem(locale: str, problem: str, event_names: list[str]) -> str:
 
 @router.post("/settings/zones/{name}")
 def save_zone(
-    name: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
-    crop: Annotated[str, Form()] = "", planting_date: Annotated[str, Form()] = "",
-    mode: Annotated[str, Form()] = "", mad_fraction: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    name: str,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    crop: Annotated[str, Form()] = "",
+    planting_date: Annotated[str, Form()] = "",
+    mode: Annotated[str, Form()] = "",
+    mad_fraction: Annotated[str, Form()] = "",
+) -> Response:
     """``mad_fraction`` empty: back to the crop's p (the key leaves the saved settings).
 
     (FastAPI hands an empty form field over as absent, so absent means empty too.)
@@ -114,8 +141,9 @@ def save_zone(
         mad = _mad(mad_fraction.strip())
     except ValueError as exc:
         low, high = MAD_RANGE
-        errors.append(translate(locale, str(exc), zone=name, value=mad_fraction.strip(),
-                                low=low, high=high))  # fmt: skip
+        errors.append(
+            translate(locale, str(exc), zone=name, value=mad_fraction.strip(), low=low, high=high)
+        )
     if errors:
         return refuse(request, pages, session, errors)
     zone = {"crop": crop, "planting_date": day, "mode": mode, "mad_fraction": mad}
@@ -138,9 +166,13 @@ def _mad(text: str) -> float | None:
 
 @router.post("/settings/policy")
 def save_policy(
-    request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
-    probe_weight: Annotated[str, Form()] = "", rain_skip_mm: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    probe_weight: Annotated[str, Form()] = "",
+    rain_skip_mm: Annotated[str, Form()] = "",
+) -> Response:
     locale = session.user.locale
     sent = {"probe_weight": probe_weight, "rain_skip_mm": rain_skip_mm}
     policy: dict[str, float] = {}

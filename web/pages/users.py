@@ -35,14 +35,26 @@ ROLES = tuple(r.value for r in Role)
 
 
 def _page(
-    request: Request, pages: PagesDep, session: SessionInfo, *, code: int = 200,
-    errors: list[str] | None = None, draft: dict[str, str] | None = None,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    *,
+    code: int = 200,
+    errors: list[str] | None = None,
+    draft: dict[str, str] | None = None,
+) -> HTMLResponse:
     return render(
-        request, pages, "users.html", session, status_code=code,
-        users=pages.accounts.users(), last_logins=pages.accounts.last_logins(), roles=ROLES,
-        errors=errors or [], draft=draft or {},
-    )  # fmt: skip
+        request,
+        pages,
+        "users.html",
+        session,
+        status_code=code,
+        users=pages.accounts.users(),
+        last_logins=pages.accounts.last_logins(),
+        roles=ROLES,
+        errors=errors or [],
+        draft=draft or {},
+    )
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -51,9 +63,13 @@ def users_page(request: Request, pages: PagesDep, session: AdminPage) -> HTMLRes
 
 
 def _refused(
-    request: Request, pages: PagesDep, session: SessionInfo, exc: AccountError, username: str,
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    exc: AccountError,
+    username: str,
     draft: dict[str, str] | None = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """The page again with the refusal in its language (422, or 409 for a protected admin)."""
     locale = session.user.locale
     if isinstance(exc, UnknownUser):
@@ -77,50 +93,68 @@ def _refused(
 
 
 def _done(
-    request: Request, pages: PagesDep, session: SessionInfo, action: str, key: str,
-    username: str, role: str | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    action: str,
+    key: str,
+    username: str,
+    role: str | None = None,
+) -> Response:
     """Audit the change with the acting admin's name; back to the page with a message."""
     details = {"username": username, **({"role": role} if role else {})}
     pages.store.record_audit(session.user.username, action, details)
     locale = session.user.locale
     role_name = translate(locale, f"role.{role}") if role else ""
-    return _back(request, pages, translate(locale, key, username=username, role=role_name),
-                 "/users")  # fmt: skip
+    return _back(
+        request, pages, translate(locale, key, username=username, role=role_name), "/users"
+    )
 
 
 @router.post("/users")
 def add_user(
-    request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
-    username: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    username: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     password_again: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     username = username.strip()
     draft = {"username": username, "display_name": display_name.strip(), "role": role}
     try:
         check_new_password(password, password_again)
         user = pages.accounts.create_user(
-            username, password, role, display_name=display_name.strip(),
+            username,
+            password,
+            role,
+            display_name=display_name.strip(),
             locale=session.user.locale,
-        )  # fmt: skip
+        )
     except AccountError as exc:
         return _refused(request, pages, session, exc, username, draft)
-    return _done(request, pages, session, "user.add", "users.added", user.username,
-                 user.role.value)  # fmt: skip
+    return _done(request, pages, session, "user.add", "users.added", user.username, user.role.value)
 
 
 @router.post("/users/{username}/role")
 def change_role(
-    username: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
+    username: str,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
     role: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     try:
         user = pages.accounts.set_role(username, role)
     except AccountError as exc:
         return _refused(request, pages, session, exc, username)
-    return _done(request, pages, session, "user.role", "users.role_changed", username,
-                 user.role.value)  # fmt: skip
+    return _done(
+        request, pages, session, "user.role", "users.role_changed", username, user.role.value
+    )
 
 
 @router.post("/users/{username}/disable")
@@ -147,9 +181,14 @@ def enable_user(
 
 @router.post("/users/{username}/password")
 def reset_password(
-    username: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked,
-    password: Annotated[str, Form()] = "", password_again: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    username: str,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    password: Annotated[str, Form()] = "",
+    password_again: Annotated[str, Form()] = "",
+) -> Response:
     """A new password set by an admin; the user's sessions end (theirs, and the admin's own
     when it is their own password)."""
     try:

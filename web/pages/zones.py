@@ -39,9 +39,16 @@ def zone_page(name: str, request: Request, pages: PagesDep, session: ViewerPage)
     locale = session.user.locale
     labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
     return render(
-        request, pages, "zone.html", session, zone=zone, settings=settings, chart_labels=labels,
-        runs=pages.service.runs(name, limit=30), decisions=pages.service.decisions(name, limit=30),
-    )  # fmt: skip
+        request,
+        pages,
+        "zone.html",
+        session,
+        zone=zone,
+        settings=settings,
+        chart_labels=labels,
+        runs=pages.service.runs(name, limit=30),
+        decisions=pages.service.decisions(name, limit=30),
+    )
 
 
 def _days(pages: PagesDep, name: str, range_: Range) -> int:
