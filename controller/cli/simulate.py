@@ -40,7 +40,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="zhangye-seed-corn",
         help="a bundled scenario's name or a path to a scenario TOML",
     )
-    parser.add_argument("--strategy", choices=sorted(STRATEGIES), default="et")
+    parser.add_argument(
+        "--strategy",
+        default="et",
+        help=f"the daemon's: {', '.join(sorted(STRATEGIES))}; or a practice the referee "
+        "judges (--truth aquacrop): border-surveyed, border-upper, drip-practice, oracle",
+    )
+    parser.add_argument(
+        "--truth",
+        choices=("bucket", "aquacrop"),
+        default="bucket",
+        help="the field's truth: the bucket soil behind the simulated devices (the daemon "
+        "end to end), or the AquaCrop crop model (the referee; needs the sim extra)",
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="every practice side by side (--truth aquacrop)"
+    )
+    parser.add_argument(
+        "--initial",
+        choices=("spring", "FC"),
+        default="spring",
+        help="soil water on sowing day for the referee: the scenario's spring state or FC",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel (referee)")
     parser.add_argument("--seed", type=int, default=1, help="weather seed")
     parser.add_argument("--seeds", help="several seeds, e.g. 1-10 or 1,4,7 (adds the spread)")
     parser.add_argument("--days", type=int, help="only the first N days of the season")
@@ -71,6 +93,17 @@ def run(args: argparse.Namespace) -> int:
         seeds = _seeds(args)
     except (ScenarioError, ValueError) as exc:
         print(f"qanat simulate: {exc}", file=sys.stderr)
+        return 2
+    if args.truth == "aquacrop" or args.compare:
+        from controller.cli.referee import run_referee
+
+        return run_referee(args, seeds)
+    if args.strategy not in STRATEGIES:
+        print(
+            f"qanat simulate: --strategy {args.strategy!r}: the daemon runs "
+            f"{', '.join(sorted(STRATEGIES))}; practices need --truth aquacrop",
+            file=sys.stderr,
+        )
         return 2
     reports: list[SeasonReport] = []
     for seed in seeds:

@@ -73,6 +73,7 @@ __all__ = [
     "ZoneReport",
     "load_scenario",
     "run_season",
+    "station_et0",
 ]
 
 log = logging.getLogger(__name__)
@@ -163,14 +164,20 @@ def true_et0(
     weather: WeatherSeries, start: dt.date, end: dt.date, site: SiteConfig
 ) -> dict[dt.date, float]:
     """FAO-56 Penman-Monteith ET0 (mm/d, eq. 6) of each generated day, Rs from sunshine."""
+    return station_et0(weather, start, end, site.site.latitude_deg, site.site.elevation_m)
+
+
+def station_et0(
+    weather: WeatherSeries, start: dt.date, end: dt.date, latitude_deg: float, elevation_m: float
+) -> dict[dt.date, float]:
+    """:func:`true_et0` at a given latitude (°) and elevation (m)."""
     days = weather.days(start, end)
-    s = site.site
     result = et0_daily(
         tmax=[d.tmax_c for d in days],
         tmin=[d.tmin_c for d in days],
         doy=[d.date.timetuple().tm_yday for d in days],
-        lat_deg=s.latitude_deg,
-        elev_m=s.elevation_m,
+        lat_deg=latitude_deg,
+        elev_m=elevation_m,
         ea=[d.ea_kpa for d in days],
         wind=[d.u2_m_s for d in days],
         sunshine=[d.sunshine_h for d in days],

@@ -1,0 +1,121 @@
+"""``qanat simulate --truth aquacrop``: strategies judged by the AquaCrop referee over seeds.
+
+Called by :mod:`controller.cli.simulate` for the referee's practices (``border-surveyed``,
+``border-upper``, ``drip-practice``, ``oracle``) and ``--compare``. Seeds run in ``--jobs``
+processes; every row has the keys of :data:`controller.simulation.referee.evaluate.KEYS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from controller.simulation.season import ScenarioError, load_scenario
+
+__all__ = ["COMPARED", "format_compare", "run_referee"]
+
+#: What ``--compare`` puts side by side (the controller's own strategies join them once
+#: the agronomy fidelity drives them on this truth).
+COMPARED = ("oracle", "drip-practice", "border-surveyed", "border-upper")
+
+_SHOWN = (
+    ("water_annual_m3_mu", "water a year m³/mu", 0),
+    ("water_in_season_m3_mu", "in season m³/mu", 0),
+    ("storage_change_mm", "Δ storage mm", 0),
+    ("relative_yield", "relative yield", 2),
+    ("yield_t_ha", "yield t/ha", 1),
+    ("wp_kg_m3", "kg/m³", 2),
+    ("drainage_mm", "drainage mm", 0),
+    ("critical_stress_days", "critical stress d", 0),
+    ("saving_vs_border_surveyed_m3_mu", "saved vs border m³/mu", 0),
+)
+
+
+def _one(task: tuple[str, str, int, str]) -> dict[str, Any]:
+    from controller.simulation.referee.evaluate import evaluate
+
+    scenario_name, strategy, seed, initial = task
+    return evaluate(load_scenario(scenario_name), strategy, seed, initial=initial)
+
+
+def _run_all(
+    scenario: str, strategies: Sequence[str], seeds: Sequence[int], initial: str, jobs: int
+) -> dict[str, list[dict[str, Any]]]:
+    tasks = [(scenario, s, seed, initial) for s in strategies for seed in seeds]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            rows = list(pool.map(_one, tasks))
+    else:
+        rows = [_one(t) for t in tasks]
+    out: dict[str, list[dict[str, Any]]] = {s: [] for s in strategies}
+    for row in rows:
+        out[row["strategy"]].append(row)
+    return out
+
+
+def format_compare(summaries: dict[str, dict[str, dict[str, float]]], seeds: int) -> str:
+    """Strategies side by side: mean [p10–p90] of each shown key."""
+    head = ["strategy", *(label for _, label, _ in _SHOWN)]
+    lines = ["\t".join(head)]
+    for strategy, summary in summaries.items():
+        cells = [strategy]
+        for key, _, digits in _SHOWN:
+            s = summary[key]
+            cells.append(f"{s['mean']:.{digits}f} [{s['p10']:.{digits}f}–{s['p90']:.{digits}f}]")
+        lines.append("\t".join(cells))
+    lines.append(f"mean [p10–p90] over {seeds} weather seeds; AquaCrop truth")
+    return "\n".join(lines)
+
+
+def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
+    """Run the referee for ``args.strategy`` (or every compared practice); print and return."""
+    from controller.simulation.referee.evaluate import summarize
+    from controller.simulation.referee.practices import practices
+
+    try:
+        scenario = load_scenario(args.scenario)
+        known = practices(scenario)
+    except ScenarioError as exc:
+        print(f"qanat simulate: {exc}", file=sys.stderr)
+        return 2
+    strategies = list(COMPARED) if args.compare else [args.strategy]
+    unknown = [s for s in strategies if s not in known]
+    if unknown:
+        print(
+            f"qanat simulate: the AquaCrop referee judges the practices "
+            f"{', '.join(sorted(known))}; {', '.join(unknown)} runs through the daemon "
+            f"(--truth bucket) until the agronomy fidelity drives it on this truth",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        rows = _run_all(args.scenario, strategies, seeds, args.initial, max(1, args.jobs))
+    except (ScenarioError, ValueError) as exc:
+        print(f"qanat simulate: {exc}", file=sys.stderr)
+        return 2
+    summaries = {s: summarize(r) for s, r in rows.items()}
+    if args.json:
+        doc = {
+            "scenario": args.scenario,
+            "truth": "aquacrop",
+            "initial": args.initial,
+            "seeds": list(seeds),
+            "strategies": {s: {"seeds": rows[s], "summary": summaries[s]} for s in strategies},
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    if not args.compare:
+        for row in rows[args.strategy]:
+            print(
+                f"seed {row['seed']}: water {row['water_annual_m3_mu']:.0f} m³/mu a year "
+                f"({row['water_in_season_m3_mu']:.0f} in season), yield {row['yield_t_ha']:.1f} "
+                f"t/ha ({row['relative_yield']:.2f} of full), Δ storage "
+                f"{row['storage_change_mm']:.0f} mm, critical stress days "
+                f"{row['critical_stress_days']:.0f}"
+            )
+    print(format_compare(summaries, len(seeds)))
+    return 0

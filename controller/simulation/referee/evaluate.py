@@ -1,0 +1,305 @@
+"""A strategy judged by the AquaCrop referee over weather years, every strategy alike.
+
+Per weather seed and zone, the truth (:class:`~controller.simulation.referee.aquacrop.
+AquaCropField`, the zone's true soil from the scenario) starts on sowing day from the same
+spring soil water (``spring_fraction_taw`` of TAW, or field capacity) and receives what the
+strategy gives. Rain reaches the soil at ``rain_effective_fraction``. The year's water is the
+season's irrigation plus the winter irrigation of border practice, or, for drip strategies,
+the FAO-29 leaching requirement of the season's water (:func:`practices.leaching_fraction`).
+The soil's storage change from sowing to harvest is reported and charged: a strategy that
+ends the season drier has borrowed that water from next year (``water_annual_m3_mu`` counts
+it; ``water_annual_uncorrected_m3_mu`` does not).
+
+Yield is AquaCrop's at 14 % moisture; ``relative_yield`` is over the same truth's yield with
+water never short (the ``full`` practice) on the same weather. A critical stress day is a day
+between ``critical_dap`` whose transpiration fell below 95 % of its potential.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from controller.simulation.referee.aquacrop import (
+    SEED_MAIZE_ZHANGYE,
+    AquaCropField,
+    Mulch,
+    SeasonResult,
+    SoilLayer,
+    SoilSpec,
+)
+from controller.simulation.referee.practices import (
+    Accounting,
+    Practice,
+    accounting,
+    m3_mu_to_mm,
+    mm_to_m3_mu,
+    practices,
+)
+from controller.simulation.season import Scenario, ScenarioError, station_et0
+from drivers.sim.weathergen import WeatherGenerator
+
+__all__ = [
+    "HIGHER_IS_BETTER",
+    "KEYS",
+    "ZoneOutcome",
+    "evaluate",
+    "season_weather",
+    "summarize",
+]
+
+STRESS_TR_RATIO = 0.95  # transpiration below 95 % of potential: a stress day
+STRESS_MIN_TRPOT_MM = 0.5  # days with less potential transpiration do not count
+
+#: The keys of every result row, in print order.
+KEYS = (
+    "water_annual_m3_mu",
+    "water_annual_uncorrected_m3_mu",
+    "water_in_season_m3_mu",
+    "winter_or_leaching_m3_mu",
+    "storage_change_mm",
+    "relative_yield",
+    "yield_t_ha",
+    "wp_kg_m3",
+    "transpiration_mm",
+    "soil_evaporation_mm",
+    "drainage_mm",
+    "runoff_mm",
+    "rain_mm",
+    "rain_effective_mm",
+    "critical_stress_days",
+    "saving_vs_border_surveyed_m3_mu",
+    "saving_vs_drip_practice_m3_mu",
+)
+HIGHER_IS_BETTER = frozenset(
+    {
+        "relative_yield",
+        "yield_t_ha",
+        "wp_kg_m3",
+        "saving_vs_border_surveyed_m3_mu",
+        "saving_vs_drip_practice_m3_mu",
+    }
+)
+
+
+def season_weather(scenario: Scenario, seed: int, acc: Accounting) -> pd.DataFrame:
+    """Daily weather of ``seed`` from sowing to harvest: the generator and station ET0 the
+    full-stack season uses, rain as it falls (``rain_mm``) and as it reaches the soil."""
+    site = scenario.raw.get("site", {})
+    try:
+        lat, elev = float(site["latitude_deg"]), float(site["elevation_m"])
+    except (KeyError, TypeError, ValueError):
+        raise ScenarioError(f"{scenario.path}: site.latitude_deg / elevation_m: missing") from None
+    series = WeatherGenerator(scenario.normals, seed).generate(
+        acc.planting - dt.timedelta(days=1), acc.harvest + dt.timedelta(days=1)
+    )
+    et0 = station_et0(series, acc.planting, acc.harvest, lat, elev)
+    days = series.days(acc.planting, acc.harvest)
+    return pd.DataFrame(
+        {
+            "date": [d.date for d in days],
+            "tmin_c": [d.tmin_c for d in days],
+            "tmax_c": [d.tmax_c for d in days],
+            "rain_mm": [d.rain_mm * acc.rain_effective_fraction for d in days],
+            "rain_fallen_mm": [d.rain_mm for d in days],
+            "et0_mm": [et0[d.date] for d in days],
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneOutcome:
+    """One zone's season under one strategy on the truth, with the year's extra water."""
+
+    zone: str
+    season: SeasonResult
+    winter_or_leaching_mm: float
+    critical_dap: tuple[int, int]
+
+    @property
+    def storage_change_mm(self) -> float:
+        """Soil water at harvest minus at sowing (mm): negative if the season mined the soil."""
+        return self.season.days[-1].storage_mm - self.season.initial_storage_mm
+
+    @property
+    def critical_stress_days(self) -> int:
+        lo, hi = self.critical_dap
+        return sum(
+            1
+            for d in self.season.days
+            if lo <= d.dap <= hi
+            and d.tr_pot_mm > STRESS_MIN_TRPOT_MM
+            and d.tr_mm < STRESS_TR_RATIO * d.tr_pot_mm
+        )
+
+
+def _truth(
+    scenario: Scenario,
+    acc: Accounting,
+    zone: str,
+    weather: pd.DataFrame,
+    drip: bool,
+    initial: str,
+) -> AquaCropField:
+    soil = scenario.soils[zone]
+    spec = SoilSpec(
+        "custom",
+        (
+            SoilLayer(
+                max(soil.layer_bottoms_m),
+                soil.theta_wp,
+                soil.theta_fc,
+                soil.theta_sat,
+                acc.ksat_mm_day[zone],
+            ),
+        ),
+    )
+    return AquaCropField(
+        weather,
+        planting=acc.planting,
+        harvest=acc.harvest,
+        soil=spec,
+        crop_params=SEED_MAIZE_ZHANGYE,
+        initial_water="FC" if initial == "FC" else acc.spring_fraction_taw,
+        mulch=Mulch(acc.film_cover_pct, 1.0) if acc.film_cover_pct > 0 else None,
+        wetted_surface_pct=acc.drip_wetted_pct if drip else 100.0,
+    )
+
+
+def _run_practice(field: AquaCropField, practice: Practice) -> SeasonResult:
+    """Step the truth through a practice (fixed schedule, or the oracle's threshold)."""
+    if practice.method != "oracle":
+        schedule = practice.schedule_mm()
+        while not field.finished:
+            field.step(schedule.get(field.today, 0.0))
+        return field.result()
+    last = practice.last_day or field.harvest
+    due = 0.0
+    while not field.finished:
+        today = field.today
+        state = field.step(due if today <= last else 0.0)
+        taw = state.root_zone_taw_mm
+        deficit = state.root_zone_depletion_mm
+        due = deficit if taw > 0 and deficit > practice.trigger_fraction_taw * taw else 0.0
+    return field.result()
+
+
+def _outcome(
+    scenario: Scenario,
+    acc: Accounting,
+    zone: str,
+    weather: pd.DataFrame,
+    practice: Practice,
+    initial: str,
+) -> ZoneOutcome:
+    field = _truth(scenario, acc, zone, weather, practice.wetted_by_drip, initial)
+    season = _run_practice(field, practice)
+    if practice.method == "border":
+        extra_mm = m3_mu_to_mm(practice.winter_m3_mu)
+    else:
+        extra_mm = acc.leaching_fraction * season.irrigation_mm
+    return ZoneOutcome(zone, season, extra_mm, acc.critical_dap)
+
+
+def _row(outcome: ZoneOutcome, full_yield_t_ha: float, weather: pd.DataFrame) -> dict[str, float]:
+    s = outcome.season
+    in_season = mm_to_m3_mu(s.irrigation_mm)
+    extra = mm_to_m3_mu(outcome.winter_or_leaching_mm)
+    uncorrected = in_season + extra
+    annual = uncorrected - mm_to_m3_mu(outcome.storage_change_mm)
+    yield_t_ha = s.fresh_yield_t_ha
+    if full_yield_t_ha <= 0:
+        raise ValueError("relative yield: the fully watered yield is 0 (no season simulated?)")
+    water_m3_ha = annual * 15.0  # 15 mu per hectare
+    return {
+        "water_annual_m3_mu": annual,
+        "water_annual_uncorrected_m3_mu": uncorrected,
+        "water_in_season_m3_mu": in_season,
+        "winter_or_leaching_m3_mu": extra,
+        "storage_change_mm": outcome.storage_change_mm,
+        "relative_yield": yield_t_ha / full_yield_t_ha,
+        "yield_t_ha": yield_t_ha,
+        "wp_kg_m3": yield_t_ha * 1000.0 / water_m3_ha if water_m3_ha > 0 else math.inf,
+        "transpiration_mm": s.total("tr_mm"),
+        "soil_evaporation_mm": s.total("es_mm"),
+        "drainage_mm": s.total("deep_percolation_mm"),
+        "runoff_mm": s.total("runoff_mm"),
+        "rain_mm": float(weather["rain_fallen_mm"].sum()),
+        "rain_effective_mm": s.total("rain_mm"),
+        "critical_stress_days": float(outcome.critical_stress_days),
+    }
+
+
+def evaluate(
+    scenario: Scenario, strategy: str, seed: int, *, initial: str = "spring"
+) -> dict[str, Any]:
+    """One weather seed of ``strategy`` (a practice's name) on the AquaCrop truth.
+
+    Returns the site's row (zones weighted equally: the scenario's zones share one area) with
+    every key of :data:`KEYS`, and ``zones`` with each zone's row."""
+    acc = accounting(scenario)
+    known = practices(scenario)
+    for needed in ("full", "border-surveyed", "drip-practice"):
+        if needed not in known:
+            raise ScenarioError(f"{scenario.path}: referee.practices.{needed}: missing")
+    if strategy not in known:
+        raise ScenarioError(
+            f"{scenario.path}: no practice {strategy!r} (known: {', '.join(sorted(known))})"
+        )
+    if initial not in ("spring", "FC"):
+        raise ValueError(f"initial: {initial!r} (spring or FC)")
+    weather = season_weather(scenario, seed, acc)
+    zones: dict[str, dict[str, float]] = {}
+    for zone in sorted(scenario.soils):
+
+        def run(name: str, zone: str = zone) -> ZoneOutcome:
+            return _outcome(scenario, acc, zone, weather, known[name], initial)
+
+        full = run("full").season.fresh_yield_t_ha
+        rows = {
+            name: _row(run(name), full, weather)
+            for name in {strategy, "border-surveyed", "drip-practice"}
+        }
+        row = dict(rows[strategy])
+        row["saving_vs_border_surveyed_m3_mu"] = (
+            rows["border-surveyed"]["water_annual_m3_mu"] - row["water_annual_m3_mu"]
+        )
+        row["saving_vs_drip_practice_m3_mu"] = (
+            rows["drip-practice"]["water_annual_m3_mu"] - row["water_annual_m3_mu"]
+        )
+        zones[zone] = row
+    site = {key: statistics.fmean(z[key] for z in zones.values()) for key in KEYS}
+    site["critical_stress_days"] = max(z["critical_stress_days"] for z in zones.values())
+    return {"strategy": strategy, "seed": seed, "initial": initial, **site, "zones": zones}
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=10, method="inclusive")[round(q * 10) - 1]
+
+
+def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean, p10, p90 and worst of every key over seeds (worst: the low end where higher is
+    better, the high end otherwise); :class:`ValueError` on no rows."""
+    rows = list(rows)
+    if not rows:
+        raise ValueError("summary of no seeds")
+    out: dict[str, dict[str, float]] = {}
+    for key in KEYS:
+        values = [float(r[key]) for r in rows]
+        worst: Callable[[Iterable[float]], float] = min if key in HIGHER_IS_BETTER else max
+        out[key] = {
+            "mean": statistics.fmean(values),
+            "p10": _quantile(values, 0.1),
+            "p90": _quantile(values, 0.9),
+            "worst": worst(values),
+        }
+    return out
