@@ -35,26 +35,23 @@ _SHOWN = (
 )
 
 
-def _one(task: tuple[str, str, int, str]) -> dict[str, Any]:
-    from controller.simulation.referee.evaluate import evaluate
+def _one(task: tuple[str, tuple[str, ...], int, str]) -> dict[str, dict[str, Any]]:
+    from controller.simulation.referee.evaluate import evaluate_all
 
-    scenario_name, strategy, seed, initial = task
-    return evaluate(load_scenario(scenario_name), strategy, seed, initial=initial)
+    scenario_name, strategies, seed, initial = task
+    return evaluate_all(load_scenario(scenario_name), strategies, seed, initial=initial)
 
 
 def _run_all(
     scenario: str, strategies: Sequence[str], seeds: Sequence[int], initial: str, jobs: int
 ) -> dict[str, list[dict[str, Any]]]:
-    tasks = [(scenario, s, seed, initial) for s in strategies for seed in seeds]
+    tasks = [(scenario, tuple(strategies), seed, initial) for seed in seeds]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            rows = list(pool.map(_one, tasks))
+            per_seed = list(pool.map(_one, tasks))
     else:
-        rows = [_one(t) for t in tasks]
-    out: dict[str, list[dict[str, Any]]] = {s: [] for s in strategies}
-    for row in rows:
-        out[row["strategy"]].append(row)
-    return out
+        per_seed = [_one(t) for t in tasks]
+    return {s: [rows[s] for rows in per_seed] for s in strategies}
 
 
 def format_compare(summaries: dict[str, dict[str, dict[str, float]]], seeds: int) -> str:

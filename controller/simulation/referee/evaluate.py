@@ -50,6 +50,7 @@ __all__ = [
     "KEYS",
     "ZoneOutcome",
     "evaluate",
+    "evaluate_all",
     "season_weather",
     "summarize",
 ]
@@ -243,40 +244,58 @@ def evaluate(
 
     Returns the site's row (zones weighted equally: the scenario's zones share one area) with
     every key of :data:`KEYS`, and ``zones`` with each zone's row."""
+    return evaluate_all(scenario, [strategy], seed, initial=initial)[strategy]
+
+
+def evaluate_all(
+    scenario: Scenario, strategies: Sequence[str], seed: int, *, initial: str = "spring"
+) -> dict[str, dict[str, Any]]:
+    """:func:`evaluate` for several strategies on one seed, each season simulated once."""
     acc = accounting(scenario)
     known = practices(scenario)
     for needed in ("full", "border-surveyed", "drip-practice"):
         if needed not in known:
             raise ScenarioError(f"{scenario.path}: referee.practices.{needed}: missing")
-    if strategy not in known:
-        raise ScenarioError(
-            f"{scenario.path}: no practice {strategy!r} (known: {', '.join(sorted(known))})"
-        )
+    for strategy in strategies:
+        if strategy not in known:
+            raise ScenarioError(
+                f"{scenario.path}: no practice {strategy!r} (known: {', '.join(sorted(known))})"
+            )
     if initial not in ("spring", "FC"):
         raise ValueError(f"initial: {initial!r} (spring or FC)")
     weather = season_weather(scenario, seed, acc)
-    zones: dict[str, dict[str, float]] = {}
+    names = sorted({*strategies, "border-surveyed", "drip-practice"})
+    per_zone: dict[str, dict[str, dict[str, float]]] = {}
     for zone in sorted(scenario.soils):
-
-        def run(name: str, zone: str = zone) -> ZoneOutcome:
-            return _outcome(scenario, acc, zone, weather, known[name], initial)
-
-        full = run("full").season.fresh_yield_t_ha
+        full = _outcome(scenario, acc, zone, weather, known["full"], initial)
+        full_yield = full.season.fresh_yield_t_ha
         rows = {
-            name: _row(run(name), full, weather)
-            for name in {strategy, "border-surveyed", "drip-practice"}
+            name: _row(
+                _outcome(scenario, acc, zone, weather, known[name], initial), full_yield, weather
+            )
+            for name in names
         }
-        row = dict(rows[strategy])
-        row["saving_vs_border_surveyed_m3_mu"] = (
-            rows["border-surveyed"]["water_annual_m3_mu"] - row["water_annual_m3_mu"]
-        )
-        row["saving_vs_drip_practice_m3_mu"] = (
-            rows["drip-practice"]["water_annual_m3_mu"] - row["water_annual_m3_mu"]
-        )
-        zones[zone] = row
-    site = {key: statistics.fmean(z[key] for z in zones.values()) for key in KEYS}
-    site["critical_stress_days"] = max(z["critical_stress_days"] for z in zones.values())
-    return {"strategy": strategy, "seed": seed, "initial": initial, **site, "zones": zones}
+        for row in rows.values():
+            row["saving_vs_border_surveyed_m3_mu"] = (
+                rows["border-surveyed"]["water_annual_m3_mu"] - row["water_annual_m3_mu"]
+            )
+            row["saving_vs_drip_practice_m3_mu"] = (
+                rows["drip-practice"]["water_annual_m3_mu"] - row["water_annual_m3_mu"]
+            )
+        per_zone[zone] = rows
+    out: dict[str, dict[str, Any]] = {}
+    for strategy in strategies:
+        zones = {zone: per_zone[zone][strategy] for zone in per_zone}
+        site = {key: statistics.fmean(z[key] for z in zones.values()) for key in KEYS}
+        site["critical_stress_days"] = max(z["critical_stress_days"] for z in zones.values())
+        out[strategy] = {
+            "strategy": strategy,
+            "seed": seed,
+            "initial": initial,
+            **site,
+            "zones": zones,
+        }
+    return out
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
