@@ -53,6 +53,7 @@ __all__ = [
     "evaluate_all",
     "season_weather",
     "summarize",
+    "truth_field",
 ]
 
 STRESS_TR_RATIO = 0.95  # transpiration below 95 % of potential: a stress day
@@ -140,7 +141,7 @@ class ZoneOutcome:
         )
 
 
-def _truth(
+def truth_field(
     scenario: Scenario,
     acc: Accounting,
     zone: str,
@@ -199,7 +200,7 @@ def _outcome(
     practice: Practice,
     initial: str,
 ) -> ZoneOutcome:
-    field = _truth(scenario, acc, zone, weather, practice.wetted_by_drip, initial)
+    field = truth_field(scenario, acc, zone, weather, practice.wetted_by_drip, initial)
     season = _run_practice(field, practice)
     if practice.method == "border":
         extra_mm = m3_mu_to_mm(practice.winter_m3_mu)
