@@ -1,9 +1,14 @@
-"""The conventional irrigation calendar that ``calendar`` zones follow (the comparison baseline).
+"""Border-irrigation calendars of seed corn in the Hexi corridor (Zhangye scenario).
 
-Seed corn under mulched border irrigation in the Hexi corridor, from the Zhangye scenario
-(``controller/simulation/scenarios/zhangye-seed-corn.toml``, section ``[conventional]``): five
-in-season events of 90 m³/mu. The winter irrigation (100 m³/mu in November) lies outside the season
-and is not scheduled by the controller.
+* :data:`SEED_CORN_BORDER`: five in-season floods of 90 m³/mu (scenario ``[conventional]``),
+  the calendar ``calendar`` zones follow; with the 100 m³/mu winter irrigation, 550 m³/mu a
+  year — the upper bound of surveyed practice.
+* :data:`SEED_CORN_BORDER_SURVEYED`: four floods of 85 m³/mu, with the winter irrigation 440
+  m³/mu a year, the surveyed Zhangye cornfield (Water 2017, 9(7):499; scenario
+  ``[referee.practices.border-surveyed]``): the savings ledger's default baseline.
+
+The winter irrigation (November) lies outside the season and is not scheduled by the
+controller.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 
 from controller.config.site import M2_PER_MU
 
-__all__ = ["SEED_CORN_BORDER", "CalendarEvent", "events_on"]
+__all__ = ["SEED_CORN_BORDER", "SEED_CORN_BORDER_SURVEYED", "CalendarEvent", "events_on"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,9 @@ class CalendarEvent:
 
 SEED_CORN_BORDER: tuple[CalendarEvent, ...] = tuple(
     CalendarEvent(m, d, 90.0) for m, d in ((6, 1), (6, 20), (7, 8), (7, 25), (8, 12))
+)
+SEED_CORN_BORDER_SURVEYED: tuple[CalendarEvent, ...] = tuple(
+    CalendarEvent(m, d, 85.0) for m, d in ((6, 3), (6, 26), (7, 18), (8, 10))
 )
 
 

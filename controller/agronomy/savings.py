@@ -3,11 +3,10 @@ site's own data, against the water the daemon metered.
 
 For each zone, from its planting date to the day asked (local dates):
 
-* **baseline** (m³/mu): the configured practice (site file ``[baseline]``; default the Hexi
-  corridor seed-corn border calendar of :mod:`controller.agronomy.baseline`, five events of 90
-  m³/mu,
-  plus the winter irrigation of 100 m³/mu before the season): the winter irrigation counts from
-  planting, each event once its date has come. With ``rain_skip_mm`` an event is skipped when
+* **baseline** (m³/mu): the configured practice (site file ``[baseline]``; default border
+  irrigation of seed corn as surveyed in Zhangye, :mod:`controller.agronomy.baseline`, four
+  events of 85 m³/mu plus the winter irrigation of 100 m³/mu before the season, 440 a year):
+  the winter irrigation counts from planting, each event once its date has come. With ``rain_skip_mm`` an event is skipped when
   the rain the station *measured* in the ``rain_window_days`` before it (the stored daily water
   balance) reaches that depth — a farmer does not flood a field that has just had that rain;
 * **applied** (m³/mu): the water of the zone's runs started since planting, as metered (runs
@@ -21,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from controller.agronomy.baseline import SEED_CORN_BORDER
+from controller.agronomy.baseline import SEED_CORN_BORDER_SURVEYED
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.store import Store
 
@@ -59,9 +58,11 @@ class BaselinePractice:
 
 
 def baseline_practice(site: SiteConfig) -> BaselinePractice:
-    """The site's ``[baseline]``, or the seed-corn border calendar when it names no events."""
+    """The site's ``[baseline]``, or surveyed border practice when it names no events."""
     cfg = site.model.baseline
-    default_events = tuple((e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER)
+    default_events = tuple(
+        (e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER_SURVEYED
+    )
     events = (
         default_events
         if cfg.events is None

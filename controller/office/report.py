@@ -14,8 +14,9 @@ For each zone and its days (local dates of the stored daily balance):
   growth bringing new soil in, days missing from the store;
 * **fertilizer** kg and kg/mu per nutrient, from the runs;
 * **baseline** (m³, m³/mu): the conventional practice's events in the range (the site's
-  ``[baseline]`` via :mod:`controller.agronomy.savings`, default the seed-corn border calendar of
-  :mod:`controller.agronomy.baseline`), the winter irrigation counted in season reports only;
+  ``[baseline]`` via :mod:`controller.agronomy.savings`, default border practice as surveyed
+  in Zhangye, :mod:`controller.agronomy.baseline`), the winter irrigation counted in season
+  reports only;
   **saving** = baseline − metered.
 
 1 mu = 666.67 m²; m³ = mm / 1000 × m². Sources: one box's store (:func:`from_store`) or
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from controller.agronomy.baseline import SEED_CORN_BORDER
+from controller.agronomy.baseline import SEED_CORN_BORDER_SURVEYED
 from controller.agronomy.savings import SEED_CORN_WINTER_M3_MU, BaselinePractice
 from controller.config.site import M2_PER_MU
 from controller.store import Store
@@ -52,8 +53,8 @@ __all__ = [
 ]
 
 DEFAULT_PRACTICE = BaselinePractice(
-    "seed corn, border irrigation (Hexi corridor)",
-    tuple((e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER),
+    "border irrigation of seed corn as surveyed in Zhangye (440 m³/mu a year)",
+    tuple((e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER_SURVEYED),
     SEED_CORN_WINTER_M3_MU,
 )
 

@@ -56,11 +56,13 @@ def _rain(store: Store, zone: str, day: dt.date, mm: float) -> None:
     )
 
 
-def test_default_baseline_is_the_seed_corn_border_calendar(tmp_path: Path) -> None:
+def test_default_baseline_is_surveyed_border_practice(tmp_path: Path) -> None:
+    """440 m³/mu a year with the winter irrigation (Zhangye survey), named as such."""
     practice = baseline_practice(_site(tmp_path))
     assert practice.winter_m3_mu == 100
-    assert [e[:2] for e in practice.events] == [(6, 1), (6, 20), (7, 8), (7, 25), (8, 12)]
-    assert sum(e[2] for e in practice.events) == 450
+    assert [e[:2] for e in practice.events] == [(6, 3), (6, 26), (7, 18), (8, 10)]
+    assert practice.winter_m3_mu + sum(e[2] for e in practice.events) == 440
+    assert "surveyed" in practice.name and "440" in practice.name
 
 
 def test_saving_to_date_from_metered_runs(tmp_path: Path) -> None:
@@ -70,9 +72,9 @@ def test_saving_to_date_from_metered_runs(tmp_path: Path) -> None:
         _run(store, "z1", clock.now(), 1000.0)  # 40 m³/mu on 25 mu
         report = savings_to_date(site, store, clock.now())
     z1 = next(z for z in report.zones if z.zone == "z1")
-    assert z1.baseline_m3_per_mu == pytest.approx(100 + 90 + 90)  # winter, 06-01, 06-20
+    assert z1.baseline_m3_per_mu == pytest.approx(100 + 85)  # winter, 06-03 (06-26 not yet)
     assert z1.applied_m3_per_mu == pytest.approx(40.0)
-    assert z1.saving_m3_per_mu == pytest.approx(240.0)
+    assert z1.saving_m3_per_mu == pytest.approx(145.0)
     assert "z4" in {z.zone for z in report.zones}  # the calendar zone counts too
     assert report.assumptions and "winter" in report.baseline
 
@@ -126,5 +128,5 @@ def test_api_savings_through_the_daemon_service(tmp_path: Path) -> None:
         body = client.get("/api/v1/savings", headers={"Authorization": f"Bearer {token}"}).json()
     z2 = next(z for z in body["zones"] if z["zone"] == "z2")
     assert z2["applied_m3_per_mu"] == pytest.approx(20.0)
-    assert z2["saving_m3_per_mu"] == pytest.approx(260.0)
+    assert z2["saving_m3_per_mu"] == pytest.approx(100 + 85 - 20.0)  # winter, 06-03 - metered
     assert body["as_of"] == "2026-06-25" and body["assumptions"]

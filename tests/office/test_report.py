@@ -55,19 +55,19 @@ def test_season_balance_closes_and_counts_the_metered_water(
         assert z.days == 150
         assert z.fertilizer_kg["N"] == pytest.approx(2.5 * len(runs))
     z1 = site.zones[0]
-    assert z1.baseline_m3_per_mu == 100 + 5 * 90  # winter + the five border irrigations
-    assert z1.saving_m3_per_mu == pytest.approx(550 - z1.metered_m3_per_mu)
+    assert z1.baseline_m3_per_mu == 100 + 4 * 85  # winter + the four surveyed border floods
+    assert z1.saving_m3_per_mu == pytest.approx(440 - z1.metered_m3_per_mu)
     assert z1.metered_m3_per_mu == pytest.approx(
         len(season_store.runs("z1")) * IRRIGATION_MM / 1000 * M2_PER_MU * METER_FACTOR
     )
-    assert z1.cumulative[-1][1:] == pytest.approx((z1.metered_m3_per_mu, 550))
+    assert z1.cumulative[-1][1:] == pytest.approx((z1.metered_m3_per_mu, 440))
 
 
 def test_a_day_range_counts_its_events_not_the_winter_irrigation(season_store: Store) -> None:
     june = from_store(season_store, ZONES, dt.date(2026, 6, 1), dt.date(2026, 6, 30), TZ)
     z1 = june.sites[0].zones[0]
     assert z1.days == 30
-    assert z1.baseline_m3_per_mu == 180  # June 1 and June 20
+    assert z1.baseline_m3_per_mu == 170  # June 3 and June 26
     in_june = [
         r
         for r in season_store.runs("z1")
@@ -88,7 +88,7 @@ def test_csv_has_a_row_per_zone_and_the_site(season: Report) -> None:
     assert float(total["metered_m3"]) == pytest.approx(
         sum(float(r["metered_m3"]) for r in rows[:2]), abs=0.01
     )
-    assert float(total["baseline_m3_per_mu"]) == pytest.approx(550.0)
+    assert float(total["baseline_m3_per_mu"]) == pytest.approx(440.0)
     assert "N=" in rows[0]["fertilizer_kg_per_mu"]
 
 
