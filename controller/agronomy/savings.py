@@ -6,8 +6,8 @@ For each zone, from its planting date to the day asked (local dates):
 * **baseline** (m³/mu): the configured practice (site file ``[baseline]``; default border
   irrigation of seed corn as surveyed in Zhangye, :mod:`controller.agronomy.baseline`, four
   events of 85 m³/mu plus the winter irrigation of 100 m³/mu before the season, 440 a year):
-  the winter irrigation counts from planting, each event once its date has come. With ``rain_skip_mm`` an event is skipped when
-  the rain the station *measured* in the ``rain_window_days`` before it (the stored daily water
+  the winter irrigation counts from planting, each event once its date has come. With
+  ``rain_skip_mm`` an event is skipped when the rain the station *measured* in the ``rain_window_days`` before it (the stored daily water
   balance) reaches that depth — a farmer does not flood a field that has just had that rain;
 * **applied** (m³/mu): the water of the zone's runs started since planting, as metered (runs
   of every end state: the water went in either way);
@@ -60,9 +60,7 @@ class BaselinePractice:
 def baseline_practice(site: SiteConfig) -> BaselinePractice:
     """The site's ``[baseline]``, or surveyed border practice when it names no events."""
     cfg = site.model.baseline
-    default_events = tuple(
-        (e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER_SURVEYED
-    )
+    default_events = tuple((e.month, e.day, e.volume_m3_per_mu) for e in SEED_CORN_BORDER_SURVEYED)
     events = (
         default_events
         if cfg.events is None
