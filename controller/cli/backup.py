@@ -41,7 +41,6 @@ from controller.store.migrate import check, current_revision
 
 __all__ = ["BackupError", "BackupReport", "backup", "restore"]
 
-HELP = "back up the data directory (and config) while the daemon runs; restore it"
 
 DB_NAME = "qanat.db"
 MANIFEST = "manifest.json"

@@ -12,8 +12,6 @@ from pathlib import Path
 
 from controller.config.site import ConfigError, load_site
 
-HELP = "validate a site configuration; exit non-zero listing every problem"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", type=Path, metavar="SITE.toml", help="site configuration file")

@@ -43,9 +43,8 @@ from controller.cli.csvio import (
 from models import et0
 from models.errors import ModelInputError
 
-__all__ = ["HELP", "add_arguments", "run"]
+__all__ = ["add_arguments", "run"]
 
-HELP = "reference evapotranspiration (FAO-56 / ASCE-EWRI) from a daily or hourly weather CSV"
 
 EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
 

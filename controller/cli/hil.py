@@ -35,9 +35,8 @@ from drivers.bus import Bus, DeviceRef
 from drivers.errors import FieldIOError
 from drivers.transport import BusSettings
 
-__all__ = ["HELP", "add_arguments", "run"]
+__all__ = ["add_arguments", "run"]
 
-HELP = "hardware-in-the-loop checks against a rig (or the simulator, then the whole suite)"
 MAX_PULSE_S = 2.0
 DEFAULT_SITE = SCENARIO_DIR / "zhangye-seed-corn.site.toml"
 

@@ -21,8 +21,6 @@ from controller.runtime.fieldio import FieldIO
 from controller.runtime.outputs import OFF_ORDER, Outputs
 from drivers.errors import FieldIOError
 
-HELP = "switch every output off and verify by read-back; non-zero if any is not off"
-
 ATTEMPTS = 3  # a frame lost to noise should not leave a valve open
 
 

@@ -20,8 +20,6 @@ from controller.config.site import load_site_or_report
 from controller.runtime.fieldio import DevicePoll, FieldIO
 from drivers.reading import Quality
 
-HELP = "read every device of a site once or continuously (commissioning)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")

@@ -20,8 +20,6 @@ from tqdm import tqdm
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.pull import PAGE_ROWS, SitesFileError, load_sites, pull_all
 
-HELP = "central office: pull every site's logs into one database"
-
 DEFAULT_DB = "qanat-office.db"
 
 

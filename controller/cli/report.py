@@ -25,8 +25,6 @@ from controller.office.report_html import render_html
 from controller.paths import resolve_data_dir
 from controller.store import Store, StoreError
 
-HELP = "water-balance report (m³, m³/mu, savings) from the office database or a box"
-
 # The first sites are in Gansu; an office with sites elsewhere passes --tz.
 DEFAULT_TZ = "Asia/Shanghai"
 

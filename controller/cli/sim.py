@@ -28,8 +28,6 @@ from controller.config.site import SiteConfig, load_site_or_report
 from controller.simulation.harness import DEFAULT_CONTROL_PORT, Simulation
 from drivers.sim import ControlError, FaultKind, send_control
 
-HELP = "serve simulated Modbus devices for a site"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")

@@ -29,9 +29,7 @@ from controller.simulation.season import (
     quiet_logs,
 )
 
-__all__ = ["HELP", "add_arguments", "format_table", "plot_season", "run"]
-
-HELP = "run a season of a scenario under a strategy and report water saved"
+__all__ = ["add_arguments", "format_table", "plot_season", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

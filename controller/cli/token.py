@@ -13,8 +13,6 @@ import sys
 from controller.paths import resolve_data_dir
 from controller.store import NotFound, Role, Store
 
-HELP = "create, list or revoke API tokens"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -19,8 +19,6 @@ from controller.access.accounts import AccountError, Accounts, check_new_passwor
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
 
-HELP = "add, list, disable or enable users of the local pages, change a role or a password"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -24,8 +24,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-HELP = "compile the models' numba kernels into NUMBA_CACHE_DIR (run at install)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print timings as JSON")
