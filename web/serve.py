@@ -18,7 +18,7 @@ import uvicorn
 
 from controller.clock import SystemClock
 from controller.config import overrides
-from controller.config.site import ConfigError, SiteConfig
+from controller.config.site import ConfigError, SiteConfig, report_problems
 from controller.daemon.daemon import Daemon, StartupError
 from controller.daemon.service import DaemonService
 from controller.runtime import sdnotify as notify
@@ -61,9 +61,7 @@ def run_daemon(
     try:
         site = overrides.apply_saved(site_file, data_dir)
     except ConfigError as exc:
-        print("the saved settings no longer fit the site file:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_problems("the saved settings no longer fit the site file", exc.problems)
         return 1
     try:
         store = Store.open_dir(data_dir)

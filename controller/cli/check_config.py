@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from controller.config.site import ConfigError, load_site
+from controller.config.site import ConfigError, load_site, report_problems
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +24,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"ok": False, "problems": exc.problems}, ensure_ascii=False))
         else:
-            print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
+            report_problems(args.config, exc.problems)
         return 1
     summary = {
         "ok": True,

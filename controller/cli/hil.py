@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from controller.config.site import ConfigError, OutputRef, SiteConfig, load_site
+from controller.config.site import OutputRef, SiteConfig, load_site_or_report
 from controller.simulation.season import SCENARIO_DIR
 from drivers.bus import Bus, DeviceRef
 from drivers.errors import FieldIOError
@@ -165,10 +165,8 @@ class Checks:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        site = load_site(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: " + "; ".join(exc.problems), file=sys.stderr)
+    site = load_site_or_report(args.config)
+    if site is None:
         return 2
     if not 0 < args.pulse_s <= MAX_PULSE_S:
         print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)

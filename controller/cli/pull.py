@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from controller.config.site import report_problems
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.pull import PAGE_ROWS, SitesFileError, load_sites, pull_all
 
@@ -41,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         sites = load_sites(args.sites)
     except SitesFileError as exc:
-        print(f"{exc.path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_problems(exc.path, exc.problems)
         return 2
     if args.workers < 1 or args.page_rows < 1:
         print("--workers and --page-rows must be at least 1", file=sys.stderr)

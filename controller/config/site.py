@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,6 +41,7 @@ __all__ = [
     "apply_overrides",
     "load_site",
     "load_site_or_report",
+    "report_problems",
 ]
 
 M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
@@ -864,12 +865,22 @@ def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> l
     return problems
 
 
+def report_problems(where: object, problems: Sequence[str], file: TextIO | None = None) -> None:
+    """Print ``where: N problem(s)``, then each problem indented on its own line.
+
+    The one way commands show a file's problems (a :class:`ConfigError`'s, or any list of
+    ``key.path: message``); ``file`` defaults to stderr at the time of the call.
+    """
+    out = sys.stderr if file is None else file
+    print(f"{where}: {len(problems)} problem(s)", file=out)
+    for problem in problems:
+        print(f"  {problem}", file=out)
+
+
 def load_site_or_report(path: Path) -> SiteConfig | None:
     """For commands: the site, or ``None`` after printing every problem to stderr."""
     try:
         return load_site(path)
     except ConfigError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_problems(path, exc.problems)
         return None
