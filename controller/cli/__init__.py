@@ -4,7 +4,8 @@ Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
 ``run(args) -> int`` (the exit status); :data:`COMMANDS` names the module and holds
 the command's one line of help. Modules are imported only when their subcommand
 runs, so ``qanat --help`` imports none of them, ``qanat poll`` does not pay for
-numba and ``qanat et0`` does not import pymodbus.
+numba and ``qanat et0`` does not import pymodbus. Every command exits with a status from
+the one table in :mod:`controller.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+
+from controller.cli.exitcodes import INTERRUPTED, UNUSABLE
 
 __all__ = ["main"]
 
@@ -97,13 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     if module is None:
         parser.print_help()
-        return 2
+        return UNUSABLE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         status: int = module.run(args)  # type: ignore[attr-defined]
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     return status
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from controller.cli.exitcodes import FAILED, OK
 from controller.store import StoreError
 from controller.store.migrate import check, current_revision
 
@@ -85,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
             )
     except BackupError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return FAILED
+    return OK
 
 
 # -- backup ----------------------------------------------------------------------

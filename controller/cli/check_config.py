@@ -1,5 +1,8 @@
 """``qanat check-config SITE.toml``: validate a site; list every problem; exit non-zero on any.
 
+Exit status 0 when the file is valid, 2 (unusable, as for every command reading a site file,
+see :mod:`controller.cli.exitcodes`) when it is missing, unreadable or has any problem.
+
 Suitable for systemd ``ExecStartPre``: nothing is contacted, nothing written.
 """
 
@@ -9,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from controller.cli.exitcodes import OK, UNUSABLE
 from controller.config.site import ConfigError, load_site, report_problems
 
 
@@ -25,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"ok": False, "problems": exc.problems}, ensure_ascii=False))
         else:
             report_problems(args.config, exc.problems)
-        return 1
+        return UNUSABLE
     summary = {
         "ok": True,
         "site": site.site.id,
@@ -40,4 +44,4 @@ def run(args: argparse.Namespace) -> int:
             f"{args.config}: ok — site {site.site.id!r}, {len(site.buses)} buses, "
             f"{len(site.devices)} devices, {len(site.zones)} zones"
         )
-    return 0
+    return OK

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.config.site import load_site_or_report
 from controller.runtime.fieldio import FieldIO
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
-        return 2
+        return UNUSABLE
     clock = SystemClock()
     with FieldIO(site) as fieldio:
         outputs = Outputs(site, fieldio, clock)
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{role}: NOT verified off: {exc}", file=sys.stderr)
     if not failures and not args.json:
         print(f"{site.site.id}: {len(roles)} outputs off and verified")
-    return 1 if failures else 0
+    return FAILED if failures else OK
 
 
 def _retry(outputs: Outputs, roles: list[str]) -> dict[str, FieldIOError]:

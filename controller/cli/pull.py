@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import report_problems
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.pull import PAGE_ROWS, SitesFileError, load_sites, pull_all
@@ -43,15 +44,15 @@ def run(args: argparse.Namespace) -> int:
         sites = load_sites(args.sites)
     except SitesFileError as exc:
         report_problems(exc.path, exc.problems)
-        return 2
+        return UNUSABLE
     if args.workers < 1 or args.page_rows < 1:
         print("--workers and --page-rows must be at least 1", file=sys.stderr)
-        return 2
+        return UNUSABLE
     try:
         db = CentralDB(office_url(args.db))
     except CentralError as exc:
         print(f"cannot open the office database: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     # tqdm draws only on a terminal (disable=None); cron and CI logs stay clean.
     bar = tqdm(unit=" rows", unit_scale=True, disable=True if args.no_progress else None)
     try:
@@ -66,5 +67,5 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{len(failed)} of {len(results)} site(s) failed: {', '.join(failed)}", file=sys.stderr
         )
-        return 1
-    return 0
+        return FAILED
+    return OK

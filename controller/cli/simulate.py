@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from controller.cli.exitcodes import OK, UNUSABLE
 from controller.simulation.season import (
     STRATEGIES,
     ScenarioError,
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         seeds = _seeds(args)
     except (ScenarioError, ValueError) as exc:
         print(f"qanat simulate: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     reports: list[SeasonReport] = []
     for seed in seeds:
         t0 = time.monotonic()
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_table(r))
         if len(reports) > 1:
             print(format_spread(reports))
-    return 0
+    return OK
 
 
 def format_table(r: SeasonReport) -> str:
