@@ -775,20 +775,31 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
         raise ConfigError([f"cannot read {path}: {exc.strerror}"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{name}: not valid TOML: {exc}"]) from exc
+    return _validated(data, path, name, library)
+
+
+def _validated(
+    data: dict[str, Any], path: Path, source: str, library: ProfileLibrary | None = None
+) -> SiteConfig:
+    """The site ``data`` (parsed from ``path``) through the schema, the profiles and the checks.
+
+    Problems name ``source`` (the site file's name, or the overrides file's). Without a
+    ``library``, the profiles are the bundled ones plus ``profile_dirs`` (relative to ``path``).
+    """
     try:
         model = _SiteModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, name)) from exc
+        raise ConfigError(_pydantic_problems(exc, source)) from exc
     if library is None:
         dirs = [(path.parent / d) for d in model.profile_dirs]
-        missing = [f"profile_dirs: no directory {d} ({name})" for d in dirs if not d.is_dir()]
+        missing = [f"profile_dirs: no directory {d} ({source})" for d in dirs if not d.is_dir()]
         if missing:
             raise ConfigError(missing)
         try:
             library = ProfileLibrary.load(*dirs)
         except ProfileError as exc:
             raise ConfigError(str(exc).splitlines()) from exc
-    checker = _Checker(model, library, name)
+    checker = _Checker(model, library, source)
     checker.run()
     if checker.problems:
         raise ConfigError(checker.problems)
@@ -819,19 +830,7 @@ def apply_overrides(
     problems = _lay_over(data, overrides, source)
     if problems:
         raise ConfigError(problems)
-    try:
-        model = _SiteModel.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, source)) from exc
-    try:
-        library = ProfileLibrary.load(*[site.path.parent / d for d in model.profile_dirs])
-    except ProfileError as exc:
-        raise ConfigError(str(exc).splitlines()) from exc
-    checker = _Checker(model, library, source)
-    checker.run()
-    if checker.problems:
-        raise ConfigError(checker.problems)
-    return SiteConfig(path=site.path, model=model, profiles=checker.profiles)
+    return _validated(data, site.path, source)
 
 
 def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> list[str]:
