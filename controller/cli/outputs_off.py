@@ -19,8 +19,7 @@ from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.config.site import load_site_or_report
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.outputs import OFF_ORDER, Outputs
-from drivers.errors import FieldIOError
+from controller.runtime.outputs import Outputs, all_off_verified
 
 ATTEMPTS = 3  # a frame lost to noise should not leave a valve open
 
@@ -34,15 +33,9 @@ def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
         return UNUSABLE
-    clock = SystemClock()
     with FieldIO(site) as fieldio:
-        outputs = Outputs(site, fieldio, clock)
-        failures = outputs.all_off()
-        for attempt in range(1, ATTEMPTS):
-            if not failures:
-                break
-            clock.sleep(0.5 * attempt)
-            failures = _retry(outputs, list(failures))
+        outputs = Outputs(site, fieldio, SystemClock())
+        failures = all_off_verified(outputs, attempts=ATTEMPTS)
     roles = outputs.roles()
     if args.json:
         print(
@@ -59,15 +52,3 @@ def run(args: argparse.Namespace) -> int:
     if not failures and not args.json:
         print(f"{site.site.id}: {len(roles)} outputs off and verified")
     return FAILED if failures else OK
-
-
-def _retry(outputs: Outputs, roles: list[str]) -> dict[str, FieldIOError]:
-    """Switch ``roles`` off again (pump first); the ones still not verified off."""
-    roles.sort(key=lambda r: OFF_ORDER.index(r) if r in OFF_ORDER else len(OFF_ORDER))
-    failures: dict[str, FieldIOError] = {}
-    for role in roles:
-        try:
-            outputs.off(role)
-        except FieldIOError as exc:
-            failures[role] = exc
-    return failures
