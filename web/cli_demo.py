@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from controller.cli.exitcodes import FAILED, UNUSABLE
 from controller.config.site import load_site_or_report
 from controller.paths import bundled, resolve_data_dir
 from controller.simulation.harness import DEFAULT_CONTROL_PORT
@@ -42,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
-        return 1
+        return UNUSABLE
     data_dir = resolve_data_dir(args.data_dir)
     sim_cmd = [
         sys.executable,
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         ready = subprocess.run([*sim_cmd, "--wait-ready", "20"], check=False)
         if ready.returncode != 0 or sim.poll() is not None:
             print("the simulated field did not start", file=sys.stderr)
-            return 1
+            return FAILED
         with Store.open_dir(data_dir) as store:
             _, token = store.create_token("demo-technician", "technician")
             store.record_audit("demo", "token.create", {"name": "demo-technician"})

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.cli.exitcodes import UNUSABLE
 from controller.config.site import load_site_or_report
 from controller.paths import resolve_data_dir
 from web.serve import DEFAULT_LISTEN, run_daemon
@@ -36,10 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
-        return 1
+        return UNUSABLE
     if (args.tls_cert is None) != (args.tls_key is None):
         print("--tls-cert and --tls-key go together", file=sys.stderr)
-        return 2
+        return UNUSABLE
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     return run_daemon(
         site, resolve_data_dir(args.data_dir), args.listen, tls=tls, allowed_hosts=args.allowed_host

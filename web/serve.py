@@ -16,9 +16,10 @@ from pathlib import Path
 
 import uvicorn
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.config import overrides
-from controller.config.site import ConfigError, SiteConfig
+from controller.config.site import ConfigError, SiteConfig, report_problems
 from controller.daemon.daemon import Daemon, StartupError
 from controller.daemon.service import DaemonService
 from controller.runtime import sdnotify as notify
@@ -61,15 +62,13 @@ def run_daemon(
     try:
         site = overrides.apply_saved(site_file, data_dir)
     except ConfigError as exc:
-        print("the saved settings no longer fit the site file:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+        report_problems("the saved settings no longer fit the site file", exc.problems)
+        return UNUSABLE
     try:
         store = Store.open_dir(data_dir)
     except StoreError as exc:
         print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
-        return 1
+        return UNUSABLE
     with store:
         daemon = Daemon(site, store, SystemClock())
         try:
@@ -77,7 +76,7 @@ def run_daemon(
         except StartupError as exc:
             print(f"not starting: {exc}", file=sys.stderr)
             daemon.stop()
-            return 1
+            return FAILED
         try:
             pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, secure_cookies=tls is not None)
             app = create_app(
@@ -124,11 +123,11 @@ def run_daemon(
             server.run()  # returns on SIGTERM / SIGINT
             if not server.started:
                 print(f"cannot listen on {host}:{port}", file=sys.stderr)
-                return 1
+                return FAILED
         finally:
             notify.stopping()
             daemon.stop()
-    return 0
+    return OK
 
 
 def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str) -> None:

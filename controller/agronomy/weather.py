@@ -156,10 +156,6 @@ class DailyWeather:
     hours: dict[str, int] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
 
-    @property
-    def has_temperature(self) -> bool:
-        return self.tmax_c is not None and self.tmin_c is not None
-
     def describe_missing(self) -> str:
         """ "rain (6 of 24 h), solar_radiation (0 of 24 h)" or "" when nothing is missing."""
         return ", ".join(f"{m} ({self.hours.get(m, 0)} of 24 h)" for m in self.missing)

@@ -1,9 +1,11 @@
 """The ``qanat`` command line: one entry point, one module per subcommand.
 
-Each subcommand lives in its own module exposing ``HELP`` (one line),
-``add_arguments(parser)`` and ``run(args) -> int`` (the exit status). Modules
-are imported only when their subcommand runs, so ``qanat poll`` does not pay
-for numba and ``qanat et0`` does not import pymodbus.
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int`` (the exit status); :data:`COMMANDS` names the module and holds
+the command's one line of help. Modules are imported only when their subcommand
+runs, so ``qanat --help`` imports none of them, ``qanat poll`` does not pay for
+numba and ``qanat et0`` does not import pymodbus. Every command exits with a status from
+the one table in :mod:`controller.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -14,47 +16,64 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from controller.cli.exitcodes import INTERRUPTED, UNUSABLE
+
 __all__ = ["main"]
 
-# subcommand name -> module implementing it
-COMMANDS: dict[str, str] = {
-    "check-config": "controller.cli.check_config",
-    "sim": "controller.cli.sim",
-    "poll": "controller.cli.poll",
-    "et0": "controller.cli.et0",
-    "token": "controller.cli.token",
-    "pull": "controller.cli.pull",
-    "report": "controller.cli.report",
-    "warmup": "controller.cli.warmup",
-    "outputs-off": "controller.cli.outputs_off",
-    "backup": "controller.cli.backup",
-    "restore": "controller.cli.backup",
-    "user": "controller.cli.user",
-    "simulate": "controller.cli.simulate",
-    "hil": "controller.cli.hil",
+# subcommand name -> (module implementing it, one line of help). The help lives here, not
+# in the modules, so that ``qanat --help`` lists every command without importing any of them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check-config": (
+        "controller.cli.check_config",
+        "validate a site configuration; exit non-zero listing every problem",
+    ),
+    "sim": ("controller.cli.sim", "serve simulated Modbus devices for a site"),
+    "poll": (
+        "controller.cli.poll",
+        "read every device of a site once or continuously (commissioning)",
+    ),
+    "et0": (
+        "controller.cli.et0",
+        "reference evapotranspiration (FAO-56 / ASCE-EWRI) from a daily or hourly weather CSV",
+    ),
+    "token": ("controller.cli.token", "create, list or revoke API tokens"),
+    "pull": ("controller.cli.pull", "central office: pull every site's logs into one database"),
+    "report": (
+        "controller.cli.report",
+        "water-balance report (m³, m³/mu, savings) from the office database or a box",
+    ),
+    "warmup": (
+        "controller.cli.warmup",
+        "compile the models' numba kernels into NUMBA_CACHE_DIR (run at install)",
+    ),
+    "outputs-off": (
+        "controller.cli.outputs_off",
+        "switch every output off and verify by read-back; non-zero if any is not off",
+    ),
+    "backup": (
+        "controller.cli.backup",
+        "back up the database (online, while the daemon runs) and the config to a tar.gz",
+    ),
+    "restore": (
+        "controller.cli.backup",
+        "restore a backup into an empty (or --force) data directory",
+    ),
+    "user": (
+        "controller.cli.user",
+        "add, list, disable or enable users of the local pages; change a role or a password",
+    ),
+    "simulate": (
+        "controller.cli.simulate",
+        "a season of a scenario under a strategy through the daemon; water saved",
+    ),
+    "hil": (
+        "controller.cli.hil",
+        "hardware-in-the-loop checks against a rig, or the simulator and the HIL suite",
+    ),
     # Commands that serve HTTP live with the web layer (web imports controller, never
     # the reverse); they are named here only as module paths.
-    "run": "web.cli_run",
-    "demo": "web.cli_demo",
-}
-
-_HELP: dict[str, str] = {
-    "check-config": "validate a site configuration; exit non-zero listing every problem",
-    "sim": "serve simulated Modbus devices for a site",
-    "poll": "read every device of a site once or continuously (commissioning)",
-    "et0": "reference evapotranspiration from a weather CSV",
-    "token": "create, list or revoke API tokens",
-    "pull": "central office: pull every site's logs into one database",
-    "report": "water-balance report (m³, m³/mu, savings) from the office database or a box",
-    "warmup": "compile the models' numba kernels into NUMBA_CACHE_DIR (run at install)",
-    "outputs-off": "switch every output off and verify; non-zero if any is not off",
-    "backup": "back up the database (online, consistent) and the config to a tar.gz",
-    "restore": "restore a backup into an empty (or --force) data directory",
-    "user": "add, list or disable users of the local pages; change a password",
-    "simulate": "a season of a scenario under a strategy through the daemon; water saved",
-    "hil": "hardware-in-the-loop checks against a rig, or the simulator and the HIL suite",
-    "run": "the daemon and its HTTP API",
-    "demo": "simulated demo field + daemon + API in one command",
+    "run": ("web.cli_run", "the daemon and its HTTP API"),
+    "demo": ("web.cli_demo", "simulated demo field + daemon + API in one command"),
 }
 
 
@@ -66,8 +85,8 @@ def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, object 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     module = None
-    for name, module_path in COMMANDS.items():
-        sp = sub.add_parser(name, help=_HELP.get(name, ""), description=_HELP.get(name, ""))
+    for name, (module_path, help_text) in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
             module = importlib.import_module(module_path)
             module.add_arguments(sp)
@@ -81,13 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     if module is None:
         parser.print_help()
-        return 2
+        return UNUSABLE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         status: int = module.run(args)  # type: ignore[attr-defined]
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     return status
 
 

@@ -36,12 +36,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from controller.cli.exitcodes import FAILED, OK
 from controller.store import StoreError
 from controller.store.migrate import check, current_revision
 
 __all__ = ["BackupError", "BackupReport", "backup", "restore"]
 
-HELP = "back up the data directory (and config) while the daemon runs; restore it"
 
 DB_NAME = "qanat.db"
 MANIFEST = "manifest.json"
@@ -86,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
             )
     except BackupError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return FAILED
+    return OK
 
 
 # -- backup ----------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """``qanat check-config SITE.toml``: validate a site; list every problem; exit non-zero on any.
 
+Exit status 0 when the file is valid, 2 (unusable, as for every command reading a site file,
+see :mod:`controller.cli.exitcodes`) when it is missing, unreadable or has any problem.
+
 Suitable for systemd ``ExecStartPre``: nothing is contacted, nothing written.
 """
 
@@ -7,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from controller.config.site import ConfigError, load_site
-
-HELP = "validate a site configuration; exit non-zero listing every problem"
+from controller.cli.exitcodes import OK, UNUSABLE
+from controller.config.site import ConfigError, load_site, report_problems
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,10 +28,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"ok": False, "problems": exc.problems}, ensure_ascii=False))
         else:
-            print(f"{args.config}: {len(exc.problems)} problem(s)", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-        return 1
+            report_problems(args.config, exc.problems)
+        return UNUSABLE
     summary = {
         "ok": True,
         "site": site.site.id,
@@ -45,4 +44,4 @@ def run(args: argparse.Namespace) -> int:
             f"{args.config}: ok — site {site.site.id!r}, {len(site.buses)} buses, "
             f"{len(site.devices)} devices, {len(site.zones)} zones"
         )
-    return 0
+    return OK

@@ -40,14 +40,11 @@ from controller.cli.csvio import (
     read_table,
     write_table,
 )
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from models import et0
 from models.errors import ModelInputError
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "reference evapotranspiration (FAO-56 / ASCE-EWRI) from a daily or hourly weather CSV"
-
-EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
+__all__ = ["add_arguments", "run"]
 
 # model keyword -> accepted CSV columns, first found wins
 DAILY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -132,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             raise _Unusable("no 'date' (daily) or 'time' (hourly) column")
     except (OSError, CsvFormatError, ModelInputError, _Unusable) as exc:
         print(f"qanat et0: {args.weather}: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return UNUSABLE
     for err in sorted(errors, key=lambda e: (e.row, e.column)):
         print(f"qanat et0: {args.weather}: {err}", file=sys.stderr)
     if args.output is None:
@@ -140,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         with args.output.open("w", encoding="utf-8", newline="") as f:
             write_table(f, header, rows)
-    return EXIT_BAD_ROWS if errors else EXIT_OK
+    return FAILED if errors else OK
 
 
 def _numeric(

@@ -16,7 +16,8 @@ file; every bus of it is pointed at the target):
 ``--target sim`` serves the site's devices from the simulator on free loopback ports, runs the
 same checks against them, then runs the full suite (``pytest hil_tests``).
 
-Exit status: 0 when every check passed, 1 when one failed, 2 when the options are unusable.
+Exit status: 0 when every check passed, 1 when one failed (or the suite did), 2 when the
+options or the site file are unusable.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from controller.config.site import ConfigError, OutputRef, SiteConfig, load_site
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.config.site import OutputRef, SiteConfig, load_site_or_report
 from controller.simulation.season import SCENARIO_DIR
 from drivers.bus import Bus, DeviceRef
 from drivers.errors import FieldIOError
 from drivers.transport import BusSettings
 
-__all__ = ["HELP", "add_arguments", "run"]
+__all__ = ["add_arguments", "run"]
 
-HELP = "hardware-in-the-loop checks against a rig (or the simulator, then the whole suite)"
 MAX_PULSE_S = 2.0
 DEFAULT_SITE = SCENARIO_DIR / "zhangye-seed-corn.site.toml"
 
@@ -166,14 +167,12 @@ class Checks:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        site = load_site(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: " + "; ".join(exc.problems), file=sys.stderr)
-        return 2
+    site = load_site_or_report(args.config)
+    if site is None:
+        return UNUSABLE
     if not 0 < args.pulse_s <= MAX_PULSE_S:
         print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)
-        return 2
+        return UNUSABLE
     pulse = args.pulse or site.zones[0].valve
     if args.target == "sim":
         return _against_sim(site, args, pulse)
@@ -181,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         settings = {b.name: _retarget(b.settings(), args.target, args.baudrate) for b in site.buses}
     except ValueError as exc:
         print(f"qanat hil: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     return _checks(site, settings, args, pulse)
 
 
@@ -200,7 +199,7 @@ def _checks(
         for bus in buses.values():
             bus.close()
     print(f"{len(checks.failed)} check(s) failed" if checks.failed else "all rig checks passed")
-    return 1 if checks.failed else 0
+    return FAILED if checks.failed else OK
 
 
 def _against_sim(site: SiteConfig, args: argparse.Namespace, pulse: str) -> int:
@@ -217,8 +216,9 @@ def _against_sim(site: SiteConfig, args: argparse.Namespace, pulse: str) -> int:
             "`qanat hil --sim` from a checkout, or add --no-suite",
             file=sys.stderr,
         )
-        return 2
+        return UNUSABLE
     print("running the HIL suite against the simulator: pytest hil_tests", flush=True)
-    return subprocess.call(
+    suite = subprocess.call(
         [sys.executable, "-m", "pytest", "-q", str(root / "hil_tests")], cwd=root
     )
+    return OK if suite == 0 else FAILED  # pytest's own statuses are not qanat's

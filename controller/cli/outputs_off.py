@@ -15,13 +15,11 @@ import json
 import sys
 from pathlib import Path
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.config.site import load_site_or_report
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.outputs import OFF_ORDER, Outputs
-from drivers.errors import FieldIOError
-
-HELP = "switch every output off and verify by read-back; non-zero if any is not off"
+from controller.runtime.outputs import Outputs, all_off_verified
 
 ATTEMPTS = 3  # a frame lost to noise should not leave a valve open
 
@@ -34,16 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
-        return 2
-    clock = SystemClock()
+        return UNUSABLE
     with FieldIO(site) as fieldio:
-        outputs = Outputs(site, fieldio, clock)
-        failures = outputs.all_off()
-        for attempt in range(1, ATTEMPTS):
-            if not failures:
-                break
-            clock.sleep(0.5 * attempt)
-            failures = _retry(outputs, list(failures))
+        outputs = Outputs(site, fieldio, SystemClock())
+        failures = all_off_verified(outputs, attempts=ATTEMPTS)
     roles = outputs.roles()
     if args.json:
         print(
@@ -59,16 +51,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"{role}: NOT verified off: {exc}", file=sys.stderr)
     if not failures and not args.json:
         print(f"{site.site.id}: {len(roles)} outputs off and verified")
-    return 1 if failures else 0
-
-
-def _retry(outputs: Outputs, roles: list[str]) -> dict[str, FieldIOError]:
-    """Switch ``roles`` off again (pump first); the ones still not verified off."""
-    roles.sort(key=lambda r: OFF_ORDER.index(r) if r in OFF_ORDER else len(OFF_ORDER))
-    failures: dict[str, FieldIOError] = {}
-    for role in roles:
-        try:
-            outputs.off(role)
-        except FieldIOError as exc:
-            failures[role] = exc
-    return failures
+    return FAILED if failures else OK

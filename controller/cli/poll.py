@@ -2,8 +2,9 @@
 
 Reads every device of the site and prints each point with device, unit id,
 table, address, raw registers, decoded value, unit and quality, then the
-health of each bus. Exit status with ``--once``: 0 when every reading is
-ok, 3 when any is flagged (so a wiring script can tell), 1 on a bad config.
+health of each bus. Exit status with ``--once`` (:mod:`controller.cli.exitcodes`): 0 when
+every reading is ok, 1 when any is flagged, 2 on an unusable site file or an unknown
+``--device`` (so a wiring script can tell a bad config from bad wiring).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import load_site_or_report
 from controller.runtime.fieldio import DevicePoll, FieldIO
 from drivers.reading import Quality
-
-HELP = "read every device of a site once or continuously (commissioning)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,12 +98,12 @@ def _print_table(
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
-        return 1
+        return UNUSABLE
     known = {d.name for d in site.devices}
     unknown = [d for d in args.device or [] if d not in known]
     if unknown:
         print(f"unknown device(s): {', '.join(unknown)}", file=sys.stderr)
-        return 1
+        return UNUSABLE
     with FieldIO(site) as field:
         while True:
             polls = field.poll(args.device)
@@ -120,5 +120,5 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _print_table(rows, health)
             if args.once:
-                return 0 if all(r["quality"] == Quality.OK.value for r in rows) else 3
+                return OK if all(r["quality"] == Quality.OK.value for r in rows) else FAILED
             time.sleep(args.interval)

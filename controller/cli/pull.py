@@ -17,10 +17,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.config.site import report_problems
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.pull import PAGE_ROWS, SitesFileError, load_sites, pull_all
-
-HELP = "central office: pull every site's logs into one database"
 
 DEFAULT_DB = "qanat-office.db"
 
@@ -43,18 +43,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         sites = load_sites(args.sites)
     except SitesFileError as exc:
-        print(f"{exc.path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        report_problems(exc.path, exc.problems)
+        return UNUSABLE
     if args.workers < 1 or args.page_rows < 1:
         print("--workers and --page-rows must be at least 1", file=sys.stderr)
-        return 2
+        return UNUSABLE
     try:
         db = CentralDB(office_url(args.db))
     except CentralError as exc:
         print(f"cannot open the office database: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     # tqdm draws only on a terminal (disable=None); cron and CI logs stay clean.
     bar = tqdm(unit=" rows", unit_scale=True, disable=True if args.no_progress else None)
     try:
@@ -69,5 +67,5 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{len(failed)} of {len(results)} site(s) failed: {', '.join(failed)}", file=sys.stderr
         )
-        return 1
-    return 0
+        return FAILED
+    return OK

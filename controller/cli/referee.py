@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from controller.cli.exitcodes import OK, UNUSABLE
 from controller.simulation.season import ScenarioError, load_scenario
 
 __all__ = ["COMPARED", "format_compare", "run_referee"]
@@ -78,7 +79,7 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
         known = practices(scenario)
     except ScenarioError as exc:
         print(f"qanat simulate: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     strategies = list(COMPARED) if args.compare else [args.strategy]
     unknown = [s for s in strategies if s not in known]
     if unknown:
@@ -88,12 +89,12 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
             f"(--truth bucket) until the agronomy fidelity drives it on this truth",
             file=sys.stderr,
         )
-        return 2
+        return UNUSABLE
     try:
         rows = _run_all(args.scenario, strategies, seeds, args.initial, max(1, args.jobs))
     except (ScenarioError, ValueError) as exc:
         print(f"qanat simulate: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     summaries = {s: summarize(r) for s, r in rows.items()}
     if args.json:
         doc = {
@@ -104,7 +105,7 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
             "strategies": {s: {"seeds": rows[s], "summary": summaries[s]} for s in strategies},
         }
         print(json.dumps(doc, indent=2))
-        return 0
+        return OK
     if not args.compare:
         for row in rows[args.strategy]:
             print(
@@ -115,4 +116,4 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
                 f"{row['critical_stress_days']:.0f}"
             )
     print(format_compare(summaries, len(seeds)))
-    return 0
+    return OK

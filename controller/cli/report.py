@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from controller.agronomy.savings import baseline_practice
+from controller.cli.exitcodes import OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.report import Report, ReportZone, from_store, to_csv
@@ -24,8 +25,6 @@ from controller.office.report_central import from_central
 from controller.office.report_html import render_html
 from controller.paths import resolve_data_dir
 from controller.store import Store, StoreError
-
-HELP = "water-balance report (m³, m³/mu, savings) from the office database or a box"
 
 # The first sites are in Gansu; an office with sites elsewhere passes --tz.
 DEFAULT_TZ = "Asia/Shanghai"
@@ -62,21 +61,21 @@ def _from_office(args: argparse.Namespace) -> Report:
 def run(args: argparse.Namespace) -> int:
     if (args.start is None) != (args.end is None):
         print("give both --start and --end, or neither (the season)", file=sys.stderr)
-        return 2
+        return UNUSABLE
     site = None
     if args.config is not None:
         site = load_site_or_report(args.config)
         if site is None:
-            return 2
+            return UNUSABLE
     try:
         report = _from_office(args) if site is None else _from_box(args, site)
     except (StoreError, CentralError, ValueError, ZoneInfoNotFoundError) as exc:
         print(f"cannot make the report: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     text = render_html(report) if args.format == "html" else to_csv(report)
     if args.out is None:
         sys.stdout.write(text)
     else:
         args.out.write_text(text, encoding="utf-8")
         print(f"report written to {args.out}", file=sys.stderr)
-    return 0
+    return OK

@@ -24,11 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
 from controller.simulation.harness import DEFAULT_CONTROL_PORT, Simulation
 from drivers.sim import ControlError, FaultKind, send_control
-
-HELP = "serve simulated Modbus devices for a site"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,15 +84,15 @@ def _send(args: argparse.Namespace) -> int:
         reply = send_control("127.0.0.1", args.control_port, _control_message(args))
     except ControlError as exc:
         print(f"refused: {exc.reply.get('error', exc.reply)}", file=sys.stderr)
-        return 1
+        return FAILED
     except OSError as exc:
         print(
             f"no simulator on 127.0.0.1:{args.control_port} ({exc.strerror or exc})",
             file=sys.stderr,
         )
-        return 1
+        return FAILED
     print(json.dumps(reply, ensure_ascii=False, indent=1))
-    return 0
+    return OK
 
 
 def _wait_ready(site: SiteConfig, timeout_s: float) -> int:
@@ -111,8 +110,8 @@ def _wait_ready(site: SiteConfig, timeout_s: float) -> int:
     if pending:
         where = ", ".join(f"{h}:{p}" for h, p in sorted(pending))
         print(f"simulator not answering on {where} after {timeout_s:g} s", file=sys.stderr)
-        return 1
-    return 0
+        return FAILED
+    return OK
 
 
 def _serve(site: SiteConfig, args: argparse.Namespace) -> int:
@@ -123,7 +122,7 @@ def _serve(site: SiteConfig, args: argparse.Namespace) -> int:
         sim.start()
     except (OSError, RuntimeError) as exc:
         print(f"cannot start the simulator: {exc}", file=sys.stderr)
-        return 1
+        return FAILED
     try:
         for b in site.buses:
             where = b.serial_port if b.kind == "rtu" else f"{b.host}:{b.port}"
@@ -136,13 +135,13 @@ def _serve(site: SiteConfig, args: argparse.Namespace) -> int:
         pass
     finally:
         sim.stop()
-    return 0
+    return OK
 
 
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
-        return 1
+        return UNUSABLE
     if args.fault or args.clear or args.status:
         return _send(args)
     if args.wait_ready is not None:

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from controller.cli.exitcodes import OK, UNUSABLE
 from controller.simulation.season import (
     STRATEGIES,
     ScenarioError,
@@ -29,9 +30,7 @@ from controller.simulation.season import (
     quiet_logs,
 )
 
-__all__ = ["HELP", "add_arguments", "format_table", "plot_season", "run"]
-
-HELP = "run a season of a scenario under a strategy and report water saved"
+__all__ = ["add_arguments", "format_table", "plot_season", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         seeds = _seeds(args)
     except (ScenarioError, ValueError) as exc:
         print(f"qanat simulate: {exc}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     if args.truth == "aquacrop" or args.compare:
         from controller.cli.referee import run_referee
 
@@ -104,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             f"{', '.join(sorted(STRATEGIES))}; practices need --truth aquacrop",
             file=sys.stderr,
         )
-        return 2
+        return UNUSABLE
     reports: list[SeasonReport] = []
     for seed in seeds:
         t0 = time.monotonic()
@@ -134,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_table(r))
         if len(reports) > 1:
             print(format_spread(reports))
-    return 0
+    return OK
 
 
 def format_table(r: SeasonReport) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from controller.cli.exitcodes import FAILED, OK
 from controller.paths import resolve_data_dir
 from controller.store import NotFound, Role, Store
-
-HELP = "create, list or revoke API tokens"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,17 +42,17 @@ def run(args: argparse.Namespace) -> int:
                 f"token {token_id} ({name}, {args.role}) created; it is shown only once",
                 file=sys.stderr,
             )
-            return 0
+            return OK
         if args.action == "list":
             for t in store.tokens():
                 state = "revoked" if t.revoked_at else "active"
                 print(f"{t.id:>4}  {t.role:<10}  {state:<8}  {t.name}")
-            return 0
+            return OK
         try:
             info = store.revoke_token(args.id)
         except NotFound:
             print(f"no token {args.id}", file=sys.stderr)
-            return 1
+            return FAILED
         store.record_audit("cli", "token.revoke", {"id": info.id, "name": info.name})
         print(f"token {info.id} ({info.name}) revoked")
-        return 0
+        return OK

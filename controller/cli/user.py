@@ -16,10 +16,9 @@ import getpass
 import sys
 
 from controller.access.accounts import AccountError, Accounts, check_new_password
+from controller.cli.exitcodes import FAILED, OK
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
-
-HELP = "add, list, disable or enable users of the local pages, change a role or a password"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             return _act(args, accounts, store)
         except AccountError as exc:
             print(f"qanat user {args.action}: {exc}", file=sys.stderr)
-            return 1
+            return FAILED
 
 
 def _act(args: argparse.Namespace, accounts: Accounts, store: Store) -> int:
@@ -78,7 +77,7 @@ def _act(args: argparse.Namespace, accounts: Accounts, store: Store) -> int:
             print(
                 f"{u.id:>4}  {u.username:<16} {u.role:<10} {state:<8} {u.locale}  {u.display_name}"
             )
-        return 0
+        return OK
     if args.action == "add":
         user = accounts.create_user(
             args.username,
@@ -89,24 +88,24 @@ def _act(args: argparse.Namespace, accounts: Accounts, store: Store) -> int:
         )
         store.record_audit("cli", "user.add", {"username": user.username, "role": user.role.value})
         print(f"user {user.username} ({user.role.value}) created")
-        return 0
+        return OK
     if args.action == "passwd":
         accounts.user(args.username)  # unknown user: say so before asking for a password
         accounts.set_password(args.username, _password(args.password_stdin))
         store.record_audit("cli", "user.passwd", {"username": args.username})
         print(f"password of {args.username} changed; their sessions ended")
-        return 0
+        return OK
     if args.action == "enable":
         accounts.enable(args.username)
         store.record_audit("cli", "user.enable", {"username": args.username})
         print(f"user {args.username} enabled")
-        return 0
+        return OK
     if args.action == "role":
         accounts.set_role(args.username, args.role)
         store.record_audit("cli", "user.role", {"username": args.username, "role": args.role})
         print(f"user {args.username} is now {args.role}")
-        return 0
+        return OK
     accounts.disable(args.username)
     store.record_audit("cli", "user.disable", {"username": args.username})
     print(f"user {args.username} disabled")
-    return 0
+    return OK

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-HELP = "compile the models' numba kernels into NUMBA_CACHE_DIR (run at install)"
+from controller.cli.exitcodes import FAILED, OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             step()
         except Exception as exc:  # report which kernel failed, with the cause, and stop
             print(f"warmup {name} failed: {exc!r}", file=sys.stderr)
-            return 1
+            return FAILED
         timings[name] = round(time.perf_counter() - t0, 3)
     if args.json:
         print(json.dumps({"numba_cache_dir": cache, "seconds": timings}))
@@ -155,4 +155,4 @@ def run(args: argparse.Namespace) -> int:
         for name, s in timings.items():
             print(f"{name}: {s:.2f} s")
         print(f"numba cache: {cache or '(beside the package)'}")
-    return 0
+    return OK

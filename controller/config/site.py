@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,6 +41,7 @@ __all__ = [
     "apply_overrides",
     "load_site",
     "load_site_or_report",
+    "report_problems",
 ]
 
 M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
@@ -775,20 +776,31 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
         raise ConfigError([f"cannot read {path}: {exc.strerror}"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{name}: not valid TOML: {exc}"]) from exc
+    return _validated(data, path, name, library)
+
+
+def _validated(
+    data: dict[str, Any], path: Path, source: str, library: ProfileLibrary | None = None
+) -> SiteConfig:
+    """The site ``data`` (parsed from ``path``) through the schema, the profiles and the checks.
+
+    Problems name ``source`` (the site file's name, or the overrides file's). Without a
+    ``library``, the profiles are the bundled ones plus ``profile_dirs`` (relative to ``path``).
+    """
     try:
         model = _SiteModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, name)) from exc
+        raise ConfigError(_pydantic_problems(exc, source)) from exc
     if library is None:
         dirs = [(path.parent / d) for d in model.profile_dirs]
-        missing = [f"profile_dirs: no directory {d} ({name})" for d in dirs if not d.is_dir()]
+        missing = [f"profile_dirs: no directory {d} ({source})" for d in dirs if not d.is_dir()]
         if missing:
             raise ConfigError(missing)
         try:
             library = ProfileLibrary.load(*dirs)
         except ProfileError as exc:
             raise ConfigError(str(exc).splitlines()) from exc
-    checker = _Checker(model, library, name)
+    checker = _Checker(model, library, source)
     checker.run()
     if checker.problems:
         raise ConfigError(checker.problems)
@@ -819,19 +831,7 @@ def apply_overrides(
     problems = _lay_over(data, overrides, source)
     if problems:
         raise ConfigError(problems)
-    try:
-        model = _SiteModel.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, source)) from exc
-    try:
-        library = ProfileLibrary.load(*[site.path.parent / d for d in model.profile_dirs])
-    except ProfileError as exc:
-        raise ConfigError(str(exc).splitlines()) from exc
-    checker = _Checker(model, library, source)
-    checker.run()
-    if checker.problems:
-        raise ConfigError(checker.problems)
-    return SiteConfig(path=site.path, model=model, profiles=checker.profiles)
+    return _validated(data, site.path, source)
 
 
 def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> list[str]:
@@ -865,12 +865,22 @@ def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> l
     return problems
 
 
+def report_problems(where: object, problems: Sequence[str], file: TextIO | None = None) -> None:
+    """Print ``where: N problem(s)``, then each problem indented on its own line.
+
+    The one way commands show a file's problems (a :class:`ConfigError`'s, or any list of
+    ``key.path: message``); ``file`` defaults to stderr at the time of the call.
+    """
+    out = sys.stderr if file is None else file
+    print(f"{where}: {len(problems)} problem(s)", file=out)
+    for problem in problems:
+        print(f"  {problem}", file=out)
+
+
 def load_site_or_report(path: Path) -> SiteConfig | None:
     """For commands: the site, or ``None`` after printing every problem to stderr."""
     try:
         return load_site(path)
     except ConfigError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        report_problems(path, exc.problems)
         return None

@@ -32,7 +32,7 @@ from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
 from controller.runtime.live import LiveState
-from controller.runtime.outputs import Outputs
+from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
 from controller.runtime.safety import Supervisor
 from controller.runtime.sdnotify import WatchdogPinger
@@ -98,17 +98,23 @@ class Daemon:
     # -- life cycle -------------------------------------------------------------
     def make_safe(self) -> None:
         """All outputs off and verified, retrying; :class:`StartupError` if impossible."""
-        failures: dict[str, Exception] = {}
-        for attempt in range(STARTUP_OFF_ATTEMPTS):
-            failures = dict(self.outputs.all_off())
-            if not failures:
-                try:
-                    verify_failsafe(self.site, self.fieldio)  # the relay modules' own leases
-                    return
-                except FailSafeError as exc:
-                    failures = {"failsafe": exc}
-            log.warning("start-up: outputs not yet off (attempt %d): %s", attempt + 1, failures)
-            self.clock.sleep(min(2.0**attempt, 8.0))
+
+        def failsafe() -> dict[str, Exception]:
+            try:
+                verify_failsafe(self.site, self.fieldio)  # the relay modules' own leases
+            except FailSafeError as exc:
+                return {"failsafe": exc}
+            return {}
+
+        failures = all_off_verified(
+            self.outputs,
+            attempts=STARTUP_OFF_ATTEMPTS,
+            first_delay_s=1.0,
+            max_delay_s=8.0,
+            check=failsafe,
+        )
+        if not failures:
+            return
         detail = "; ".join(f"{role}: {exc}" for role, exc in failures.items())
         self.store.raise_event(
             Severity.CRITICAL,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from controller.clock import Clock
@@ -21,7 +22,7 @@ from controller.config.site import OutputRef, SiteConfig
 from controller.runtime.fieldio import FieldIO
 from drivers.errors import FieldIOError
 
-__all__ = ["OFF_ORDER", "OutputStatus", "Outputs"]
+__all__ = ["OFF_ORDER", "OutputStatus", "Outputs", "all_off_verified"]
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +117,33 @@ class Outputs:
                     log.error("could not switch %s (%s) off: %s", role, self.status[role].ref, exc)
                     failures[role] = exc
         return failures
+
+
+def all_off_verified(
+    outputs: Outputs,
+    *,
+    attempts: int = 3,
+    first_delay_s: float = 0.5,
+    max_delay_s: float = 8.0,
+    check: Callable[[], dict[str, Exception]] | None = None,
+) -> dict[str, Exception]:
+    """Every output off and read back off, retrying; the failures by role left at the end.
+
+    Each of the ``attempts`` switches every output off, pump first (:meth:`Outputs.all_off`),
+    and, if all went off, runs ``check`` (what else must hold then, such as the relay
+    modules' own fail-safe; its failures count like an output's). Between attempts it waits
+    on the outputs' clock: ``first_delay_s`` seconds, doubled each time up to ``max_delay_s``, so a
+    frame lost to noise or a module still booting does not leave a valve open. An empty
+    result means every output is verified off (and ``check`` passed).
+    """
+    failures: dict[str, Exception] = {}
+    for attempt in range(attempts):
+        if attempt:
+            log.warning("outputs not yet off (attempt %d of %d): %s", attempt, attempts, failures)
+            outputs.clock.sleep(min(first_delay_s * 2 ** (attempt - 1), max_delay_s))
+        failures = dict(outputs.all_off())
+        if not failures and check is not None:
+            failures = check()
+        if not failures:
+            break
+    return failures

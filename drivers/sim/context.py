@@ -112,6 +112,7 @@ class SimContext(ModbusServerContext):
         return None
 
     def device_ids(self) -> list[int]:
+        """The unit ids served; pymodbus calls this to deliver a broadcast (unit 0) to each."""
         return sorted(self.units)
 
 

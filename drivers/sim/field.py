@@ -227,9 +227,6 @@ class SimField:
         self._slow_published_s = -math.inf  # the level device shows it at the next step
         return before
 
-    def zone_open(self, zone: ZoneWiring) -> bool:
-        return self._on(zone.valve)
-
     # ------------------------------------------------------------ stepping
 
     def step(self, dt_s: float) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["CropTruth", "DayTotals", "SoilColumn", "SoilTruth", "solar_day_fraction"]
@@ -254,10 +254,3 @@ def step_zone(
     totals.dr_end_mm = column.dr_mm(zr)
     totals.taw_mm = column.taw_mm(zr)
     totals.raw_mm = p * totals.taw_mm
-
-
-def truth_days(
-    daily: Mapping[str, list[DayTotals]], zone: str, start: dt.date, end: dt.date
-) -> list[DayTotals]:
-    """A zone's days within [start, end]."""
-    return [d for d in daily.get(zone, []) if start <= d.date <= end]

@@ -67,11 +67,6 @@ class Crop:
         _check_range(self.key, "p", self.p, 0.1, 0.8)
         _check_range(self.key, "mulch_factor", self.mulch_factor, 0.5, 1.0)
 
-    @property
-    def season_days(self) -> int:
-        """Planting to harvest, days (sum of the four stages)."""
-        return sum(self.stage_days)
-
 
 def _check_range(key: str, name: str, value: float, low: float, high: float) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.cli import main
+from controller.cli import exitcodes, main
 from controller.config.site import M2_PER_MU, ConfigError, OutputRef, load_site
 from tests.conftest import DEMO_SITE
 
@@ -166,7 +166,7 @@ def test_check_config_cli_exit_status_and_messages(
     assert main(["check-config", str(DEMO_SITE)]) == 0
     assert "ok" in capsys.readouterr().out
     broken = write(tmp_path, demo_site_text.replace('valve = "relay1.ch3"', 'valve = "relay9.ch3"'))
-    assert main(["check-config", str(broken)]) == 1
+    assert main(["check-config", str(broken)]) == exitcodes.UNUSABLE
     err = capsys.readouterr().err
     assert "zones[2].valve: unknown device 'relay9' (site.toml)" in err
 

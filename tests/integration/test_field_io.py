@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from controller.cli import main
+from controller.cli import exitcodes, main
 from controller.config.site import SiteConfig, load_site
 from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
@@ -197,7 +197,7 @@ def test_fault_injected_from_the_command_line_is_flagged_and_cleared(
     capsys.readouterr()
     doc = poll_json(site, capsys)
     readings = _by_point(doc)
-    assert doc["status"] == 3
+    assert doc["status"] == exitcodes.FAILED
     assert readings[("probe2a", "moisture")]["quality"] == "comm_error"
     assert "no answer" in readings[("probe2a", "moisture")]["detail"]
     assert readings[("ec1", "ec")]["quality"] == "comm_error"
