@@ -21,7 +21,7 @@ from controller.daemon.daemon import Daemon
 from controller.simulation.harness import Simulation
 from controller.store import RunState, Store
 from hil_tests.conftest import assert_nothing_lost, snapshot
-from tests.conftest import DEMO_SITE, free_port, on_free_ports
+from tests.conftest import DEMO_SITE, on_free_ports
 from tests.leases import assert_lease_closes
 
 LEASE_S = 3
@@ -44,7 +44,7 @@ def test_kill_9_mid_run(tmp_path: Path) -> None:
     )
     site = load_site(tmp_path / "site.toml")
     data = tmp_path / "data"
-    with Simulation(site, control_port=free_port(), step_s=0.5) as sim:
+    with Simulation(site, control_port=0, step_s=0.5) as sim:
         relay = sim.devices["relay1"]
         child = subprocess.Popen(
             [sys.executable, "-m", "hil_tests.daemon_child", str(site.path), str(data), "z1", "10"],

@@ -18,7 +18,6 @@ from controller.config.site import load_site
 from controller.runtime.sequencer import CapacityExceeded, Recipe, RunRefused
 from controller.simulation.harness import Simulation
 from controller.store import Store
-from tests.conftest import free_port
 from tests.controller.test_sequencer_sim import Rig, _site
 
 MakeRig = Callable[[dict[str, str]], Rig]
@@ -45,7 +44,7 @@ def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
         path.write_text(text, encoding="utf-8")
         site = load_site(path)
         clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-        sim = Simulation(site, control_port=free_port(), step_s=3600).start()
+        sim = Simulation(site, control_port=0, step_s=3600).start()
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = Rig(site, sim, store, clock)
         made.append((rig, sim, store))
