@@ -33,13 +33,17 @@ def _season(args: tuple[str, int]) -> SeasonReport:
 
 def failures(report: SeasonReport) -> list[str]:
     """Which goals a season misses (empty: all met)."""
+    if not report.zones:
+        return ["no zone simulated"]
     out = []
     if report.saving_m3_per_mu < SAVING_M3_MU:
         out.append(f"saved {report.saving_m3_per_mu:.0f} < {SAVING_M3_MU:g} m³/mu")
     for z in report.zones:
+        if not z.days:  # no day, no stress and no water: nothing was shown
+            out.append(f"{z.zone}: no simulated day")
         if z.critical_stress_days:
             out.append(f"{z.zone}: {z.critical_stress_days} stress days in critical stages")
-        if z.eta_ratio < 1 - ETA_TOLERANCE:
+        if not z.eta_ratio >= 1 - ETA_TOLERANCE:  # NaN (no ETc) misses the goal too
             out.append(f"{z.zone}: ETa/ETc {z.eta_ratio:.3f} < {1 - ETA_TOLERANCE:.2f}")
     return out
 

@@ -64,6 +64,7 @@ def test_the_fertigation_plan_is_given(et_season: tuple[Season, SeasonReport]) -
         for event in zone_events(season.site, z.zone):
             for nutrient, kg in event.kg.items():
                 planned[nutrient] = planned.get(nutrient, 0.0) + kg
+        assert planned, f"{z.zone}: the fertigation plan is empty: nothing to show given"
         for nutrient, kg in planned.items():
             given = z.fertilizer_kg.get(nutrient, 0.0)
             assert given == pytest.approx(kg, rel=0.1), (z.zone, nutrient, given, kg)
@@ -76,6 +77,7 @@ def test_metered_water_is_the_water_the_soil_received(
     for z in report.zones:
         cfg = next(c for c in season.site.zones if c.name == z.zone)
         truth_m3 = z.irrigation_mm * cfg.area_m2_value / 1000.0
+        assert z.runs > 0 and truth_m3 > 0, z.zone  # else 0 ≈ 0 would show nothing
         # The meter's totalizer counts whole m³ plus its fraction; runs still open at the end
         # carry their last recorded progress.
         assert z.applied_m3 == pytest.approx(truth_m3, rel=0.03, abs=2.0), z.zone
@@ -85,7 +87,9 @@ def test_runs_start_inside_the_night_window(et_season: tuple[Season, SeasonRepor
     season, _ = et_season
     assert season.store is not None
     for zone in season.site.zones:
-        for run in season.store.runs(zone.name, season.start, season.end):
+        runs = season.store.runs(zone.name, season.start, season.end)
+        assert runs, f"{zone.name}: no run in the season: nothing to show in the window"
+        for run in runs:
             assert run.started_at is not None
             local = run.started_at.replace(tzinfo=dt.UTC).astimezone(season.tz)
             assert local.hour >= 20 or local.hour < 8, f"{zone.name} run {run.id} at {local}"

@@ -57,6 +57,12 @@ def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def free_port() -> int:
+    """A port free a moment ago, for a server in another process that must be told its port.
+
+    It can be taken between here and the server's bind: a server started in this process
+    binds port 0 instead and reports the port it got (``Simulation(control_port=0)``,
+    ``any_port=True``, ``tests.office.servers.serving``).
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -86,12 +92,12 @@ def site(tmp_path: Path) -> SiteConfig:
 @pytest.fixture
 def sim(site: SiteConfig) -> Iterator[Simulation]:
     # The field does not step during a test, so two masters read identical registers.
-    with Simulation(site, control_port=free_port(), step_s=3600) as simulation:
+    with Simulation(site, control_port=0, step_s=3600) as simulation:
         yield simulation
 
 
 @pytest.fixture
 def live_sim(site: SiteConfig) -> Iterator[Simulation]:
     """The demo site's simulated field, stepping every half second (water flows, soils wet)."""
-    with Simulation(site, control_port=free_port(), step_s=0.5) as simulation:
+    with Simulation(site, control_port=0, step_s=0.5) as simulation:
         yield simulation

@@ -60,6 +60,16 @@ def test_readme_has_examples() -> None:
     assert any(c.startswith("qanat check-config") for c in commands)
 
 
+# The README's examples that show a failure, with their exit status; every other example
+# succeeds (0). A broken site is refused with status 1 (``qanat check-config``).
+EXIT_STATUS = {"qanat check-config broken-site.toml": 1}
+
+
+def test_every_example_with_an_exit_status_is_in_the_readme() -> None:
+    commands = [c for c, _ in _examples()]
+    assert set(EXIT_STATUS) <= set(commands)
+
+
 @pytest.mark.parametrize(("command", "shown"), _examples(), ids=lambda v: str(v)[:40])
 def test_readme_example_runs_and_prints_what_it_shows(
     tmp_path: Path, command: str, shown: list[str]
@@ -78,6 +88,8 @@ def test_readme_example_runs_and_prints_what_it_shows(
     output = proc.stdout + proc.stderr
     for line in shown:
         assert line in output, f"README shows {line!r}; command printed:\n{output}"
+    expected = EXIT_STATUS.get(command, 0)
+    assert proc.returncode == expected, f"exit status {proc.returncode}, not {expected}:\n{output}"
 
 
 def test_demo_script_serves_the_api_and_stops_with_outputs_off(

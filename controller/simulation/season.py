@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 import tempfile
 import tomllib
@@ -591,12 +592,16 @@ class ZoneReport:
 
     @property
     def eta_ratio(self) -> float:
-        """Actual over unstressed crop ET of the season."""
-        return self.eta_mm / self.etc_mm if self.etc_mm else 1.0
+        """Actual over unstressed crop ET of the season; NaN without ETc (no crop day simulated).
+
+        Not 1.0: a season with nothing simulated has met no ET goal (NaN compares false).
+        """
+        return self.eta_mm / self.etc_mm if self.etc_mm > 0 else math.nan
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "days"}
-        out["eta_ratio"] = self.eta_ratio
+        ratio = self.eta_ratio
+        out["eta_ratio"] = None if math.isnan(ratio) else ratio  # JSON has no NaN
         return out
 
 

@@ -14,6 +14,10 @@ the same ``step(dt_s)`` interface:
 * flow (m3/h) = Σ nominal flow of open zone valves while pump and master
   valve are on, with 1 % noise; ``total`` (m3) integrates it; a zone's own
   meter sees that zone's share;
+* a flow meter reads that flow with its own error, drawn from its own random stream: a
+  calibration gain fixed per meter (sd ``METER_GAIN_SD``) and reading noise (sd
+  ``METER_NOISE_SD``); its totalizer integrates what it reads, so the metered water and
+  the water that reached the soil agree only as well as a real meter would;
 * probe moisture (%) rises towards saturation while its zone is watered and
   falls slowly towards wilting point otherwise, faster by day;
 * weather follows a diurnal cycle (air temperature peaking at 15:00);
@@ -68,6 +72,10 @@ PUMP_SHUTOFF_KPA = 320.0
 FILTER_CLEAN_DP_KPA = 15.0
 FILTER_CLOG_KPA_PER_M3 = 0.05
 PUMP_DROP_AT_DESIGN_KPA = 120.0  # drop from shut-off to the largest zone's nominal flow
+
+# Flow meter error (fractions of the reading): a calibration gain per meter, and noise.
+METER_GAIN_SD = 0.005
+METER_NOISE_SD = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +203,15 @@ class SimField:
         self._filter_clog_kpa = 0.0
         self._moisture = {z.name: z.initial_moisture_pct for z in wiring.zones}
         self._zone_flow_m3h = {z.name: 0.0 for z in wiring.zones}
-        self._zone_total_m3 = {z.name: 0.0 for z in wiring.zones}
         self._tank_m = {t.device: t.initial_level_m for t in wiring.tanks}
         self._wind_dir_deg = self._rng.uniform(0, 360)
+        # The meters' error has a stream of its own: the field's draws (the water that
+        # flows) stay what they were, and no draw is shared by the water and its reading.
+        self._meter_rng = random.Random(f"{seed}:flow meters")
+        meters = sorted(self._true_meter_flows())
+        self._meter_gain = {m: 1 + self._meter_rng.gauss(0, METER_GAIN_SD) for m in meters}
+        self._meter_flow_m3h = dict.fromkeys(meters, 0.0)
+        self._meter_total_m3 = dict.fromkeys(meters, 0.0)
         self._slow_published_s = -math.inf
         self._publish()
 
@@ -243,7 +257,7 @@ class SimField:
         for zone in self.wiring.zones:
             share = zone.nominal_flow_m3h * noise if zone in watered else 0.0
             self._zone_flow_m3h[zone.name] = max(0.0, share)
-            self._zone_total_m3[zone.name] += self._zone_flow_m3h[zone.name] * dt_s / 3600
+        self._step_meters(dt_s)
         if self.physics is not None:
             self._step_truth(dt_s)
         else:
@@ -254,6 +268,30 @@ class SimField:
         self.line_pressure_kpa = self._pressure(pumping)
         self._step_filter(dt_s)
         self._publish()
+
+    def _true_meter_flows(self) -> dict[str, float]:
+        """The flow through each meter now, m³/h.
+
+        A meter shared by several zones (or the head meter named by the zones too) reads the
+        sum of what flows through it, never one zone's share.
+        """
+        w = self.wiring
+        flows: dict[str, float] = {}
+        if w.flow_meter is not None:
+            flows[w.flow_meter] = self.flow_m3h
+        for zone in w.zones:
+            if zone.flow_meter is not None and zone.flow_meter != w.flow_meter:
+                flows[zone.flow_meter] = (
+                    flows.get(zone.flow_meter, 0.0) + self._zone_flow_m3h[zone.name]
+                )
+        return flows
+
+    def _step_meters(self, dt_s: float) -> None:
+        for meter, true_m3h in self._true_meter_flows().items():
+            noise = 1 + self._meter_rng.gauss(0, METER_NOISE_SD)
+            read = max(0.0, true_m3h * self._meter_gain[meter] * noise) if true_m3h else 0.0
+            self._meter_flow_m3h[meter] = read
+            self._meter_total_m3[meter] += read * dt_s / 3600
 
     def _step_moisture(self, dt_s: float, watered: set[str]) -> None:
         day = self._solar_fraction()
@@ -365,18 +403,8 @@ class SimField:
 
     def _publish(self) -> None:
         w = self.wiring
-        # A meter shared by several zones (or the head meter named by the zones too)
-        # reads the sum of what flows through it, never one zone's share.
-        meters: dict[str, list[float]] = {}
-        if w.flow_meter is not None:
-            meters[w.flow_meter] = [self.flow_m3h, self.total_m3]
-        for zone in w.zones:
-            if zone.flow_meter is not None and zone.flow_meter != w.flow_meter:
-                m = meters.setdefault(zone.flow_meter, [0.0, 0.0])
-                m[0] += self._zone_flow_m3h[zone.name]
-                m[1] += self._zone_total_m3[zone.name]
-        for meter, (flow_m3h, total_m3) in meters.items():
-            self._put_meter(meter, flow_m3h, total_m3)
+        for meter, flow_m3h in self._meter_flow_m3h.items():
+            self._put_meter(meter, flow_m3h, self._meter_total_m3[meter])
         if w.ec_meter is not None:
             self._put(w.ec_meter, "ec", self.ec_ms_cm + self.ec_offset_ms_cm)
         if w.ph_meter is not None:

@@ -28,7 +28,7 @@ from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE, ROOT, free_port, on_free_ports
+from tests.conftest import DEMO_SITE, ROOT, on_free_ports
 
 POLL = {
     "flow1": ("flow_rate", "total", "total_fraction"),
@@ -130,7 +130,7 @@ def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
     def make(**extra: str) -> Rig:
         site = _site(tmp_path, **extra)
         clock = VirtualClock(T0)
-        sim = Simulation(site, control_port=free_port(), step_s=3600).start()
+        sim = Simulation(site, control_port=0, step_s=3600).start()
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = Rig(site, sim, store, clock)
         made.append((rig, sim, store))

@@ -32,7 +32,7 @@ from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE, free_port, on_free_ports
+from tests.conftest import DEMO_SITE, on_free_ports
 
 # The points the sequencer and supervisor use, read every second (tanks every 5 s).
 FAST_POLL = {
@@ -137,7 +137,7 @@ class Rig:
 def rig(tmp_path: Path) -> Iterator[Rig]:
     site = _site(tmp_path)
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    with Simulation(site, control_port=free_port(), step_s=3600) as sim:
+    with Simulation(site, control_port=0, step_s=3600) as sim:
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         r = Rig(site, sim, store, clock)
         try:

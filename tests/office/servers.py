@@ -16,23 +16,25 @@ from urllib.parse import urlencode
 import uvicorn
 from fastapi import FastAPI
 
-from tests.conftest import free_port
-
 
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` in a thread on 127.0.0.1; yield its base URL; stop it on leaving."""
-    port = free_port()
+    """Serve ``app`` in a thread on 127.0.0.1; yield its base URL; stop it on leaving.
+
+    Port 0: the system picks a free port as it binds (no window for another test to take it)
+    and the port is read back from the listening socket.
+    """
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     )
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on port {port}")
+            raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
+    port = int(server.servers[0].sockets[0].getsockname()[1])
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -15,12 +15,28 @@ API = "/api/v1"
 
 
 def test_technician_starts_a_zone(
-    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+    client: AsgiClient,
+    tokens: dict[str, str],
+    service: FakeControlService,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The service numbers the runs; the API answers with the id of the run it started
+    # (not a constant: each start gets its own).
+    ids = iter([41, 42])
+    started = service.start_zone
+
+    def start_zone(zone: str, minutes: float, actor: str) -> int:
+        started(zone, minutes, actor)
+        return next(ids)
+
+    monkeypatch.setattr(service, "start_zone", start_zone)
     r = client.post(f"{API}/zones/z2/start", token=tokens["technician"], json={"minutes": 12.5})
     assert r.status_code == 201
-    assert r.json() == {"run_id": 8}
+    assert r.json() == {"run_id": 41}
     assert service.calls == [("start_zone", {"zone": "z2", "minutes": 12.5, "actor": "tian"})]
+    r = client.post(f"{API}/zones/z1/start", token=tokens["technician"], json={"minutes": 3})
+    assert (r.status_code, r.json()) == (201, {"run_id": 42})
+    assert service.calls[1] == ("start_zone", {"zone": "z1", "minutes": 3.0, "actor": "tian"})
 
 
 def test_whole_minutes_are_floats(

@@ -1,0 +1,116 @@
+"""The sequencer's limits on running zones together: pump capacity and lone fertigation.
+
+The demo site (every zone 100 m³/h, pump 120 m³/h) cannot show either limit at its edge, so
+the site here is changed per test: zone flows around the capacity, or a pump large enough
+that only the fertigation rule keeps a second zone out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config.site import load_site
+from controller.runtime.sequencer import CapacityExceeded, Recipe, RunRefused
+from controller.simulation.harness import Simulation
+from controller.store import Store
+from tests.controller.test_sequencer_sim import Rig, _site
+
+MakeRig = Callable[[dict[str, str]], Rig]
+
+
+def _flow(zone_valve: str, m3_h: float) -> tuple[str, str]:
+    return (
+        f'nominal_flow_m3_h = 100\nvalve = "{zone_valve}"',
+        f'nominal_flow_m3_h = {m3_h}\nvalve = "{zone_valve}"',
+    )
+
+
+@pytest.fixture
+def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
+    """A rig on the test site with ``replace`` applied to its text (each old text must occur)."""
+    made: list[tuple[Rig, Simulation, Store]] = []
+
+    def make(replace: dict[str, str]) -> Rig:
+        path = _site(tmp_path).path
+        text = path.read_text(encoding="utf-8")
+        for old, new in replace.items():
+            assert text.count(old) == 1, old
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+        site = load_site(path)
+        clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+        sim = Simulation(site, control_port=0, step_s=3600).start()
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        rig = Rig(site, sim, store, clock)
+        made.append((rig, sim, store))
+        return rig
+
+    yield make
+    for rig, sim, store in made:
+        rig.outputs.all_off()
+        rig.fieldio.close()
+        store.close()
+        sim.stop()
+
+
+def test_zones_run_together_up_to_the_pump_capacity_and_not_beyond(make_rig: MakeRig) -> None:
+    # z1 runs at 100 m³/h on a 120 m³/h pump; z2, z3 and z4 would join at, just under
+    # and just over the 20 m³/h left.
+    rig = make_rig(
+        dict(
+            [
+                _flow("relay1.ch2", 20),
+                _flow("relay1.ch3", 19.9),
+                _flow("relay1.ch4", 20.1),
+            ]
+        )
+    )
+    assert rig.site.head.pump_capacity_m3_h == 120
+    rig.sequencer.start("z1", 5, "manual")
+    with pytest.raises(CapacityExceeded, match=r"120\.1 m3/h nominal .* > pump capacity 120"):
+        rig.sequencer.start("z4", 5, "manual")
+    assert not rig.coil("ch4")
+    rig.sequencer.start("z3", 5, "manual")  # 119.9: fits
+    rig.sequencer.stop("z3", "make room")
+    rig.sequencer.start("z2", 1, "manual")  # 120: exactly the capacity, fits
+    assert {r.zone for r in rig.sequencer.active()} == {"z1", "z2"}
+    with pytest.raises(CapacityExceeded):
+        rig.sequencer.start("z3", 5, "manual")  # 139.9 with z2 running
+    assert rig.coil("ch1") and rig.coil("ch2") and not rig.coil("ch3")
+
+
+@pytest.fixture
+def roomy_rig(make_rig: MakeRig) -> Rig:
+    """The pump could feed z1 and z2 together (250 m³/h): only the fertigation rule says no."""
+    rig = make_rig({"pump_capacity_m3_h = 120": "pump_capacity_m3_h = 250"})
+    rig.sequencer.start("z1", 2, "manual")
+    rig.sequencer.start("z3", 2, "manual")  # two plain runs do share the pump
+    rig.sequencer.stop_all("capacity shown")
+    return rig
+
+
+def test_a_plain_run_does_not_join_an_active_fertigation_run(roomy_rig: Rig) -> None:
+    rig = roomy_rig
+    run_id = rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
+    rig.run(5)
+    with pytest.raises(RunRefused, match="a fertigation run is active"):
+        rig.sequencer.start("z3", 2, "manual")
+    assert [r.run_id for r in rig.sequencer.active()] == [run_id]
+    assert not rig.coil("ch3")  # the solution reaches every open zone: z3 stays shut
+    rig.run(35)  # into the injection: still alone
+    with pytest.raises(RunRefused, match="a fertigation run is active"):
+        rig.sequencer.start("z3", 2, "manual")
+    assert [r.run_id for r in rig.sequencer.active()] == [run_id] and not rig.coil("ch3")
+
+
+def test_a_fertigation_run_does_not_join_running_zones(roomy_rig: Rig) -> None:
+    rig = roomy_rig
+    rig.sequencer.start("z3", 2, "manual")
+    with pytest.raises(RunRefused, match="a fertigation run runs alone"):
+        rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
+    assert [r.zone for r in rig.sequencer.active()] == ["z3"] and not rig.coil("ch1")
