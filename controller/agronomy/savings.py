@@ -8,7 +8,8 @@ For each zone, from its planting date to the day asked (local dates):
   events of 85 m³/mu plus the winter irrigation of 100 m³/mu before the season, 440 a year):
   the winter irrigation counts from planting, each event once its date has come. With
   ``rain_skip_mm`` an event is skipped when the rain the station *measured* in the
-  ``rain_window_days`` before it (the stored daily water balance) reaches that depth — a farmer does not flood a field that has just had that rain;
+  ``rain_window_days`` before it (the stored daily water balance) reaches that depth — a
+  farmer does not flood a field that has just had that rain;
 * **applied** (m³/mu): the water of the zone's runs started since planting, as metered (runs
   of every end state: the water went in either way);
 * **saving** = baseline − applied, with the measured rain and crop ET of the same days beside
