@@ -61,8 +61,8 @@ def test_readme_has_examples() -> None:
 
 
 # The README's examples that show a failure, with their exit status; every other example
-# succeeds (0). A broken site is refused with status 1 (``qanat check-config``).
-EXIT_STATUS = {"qanat check-config broken-site.toml": 1}
+# succeeds (0). A broken site is unusable input: status 2 (controller/cli/exitcodes.py).
+EXIT_STATUS = {"qanat check-config broken-site.toml": 2}
 
 
 def test_every_example_with_an_exit_status_is_in_the_readme() -> None:
