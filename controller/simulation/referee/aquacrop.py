@@ -44,15 +44,16 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-from aquacrop import (
-    CO2,
-    AquaCropModel,
-    Crop,
-    FieldMngt,
-    InitialWaterContent,
-    IrrigationManagement,
-    Soil,
-)
+
+# From the modules, not the package: aquacrop/__init__.py imports nothing when '-m' is
+# anywhere in sys.argv (as in ``python -m pytest -m "not season"``).
+from aquacrop.core import AquaCropModel
+from aquacrop.entities.co2 import CO2
+from aquacrop.entities.crop import Crop
+from aquacrop.entities.fieldManagement import FieldMngt
+from aquacrop.entities.inititalWaterContent import InitialWaterContent
+from aquacrop.entities.irrigationManagement import IrrigationManagement
+from aquacrop.entities.soil import Soil
 from aquacrop.solution import irrigation as _aq_irrigation
 from aquacrop.solution.root_zone_water import root_zone_water
 
