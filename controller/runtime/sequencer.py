@@ -40,7 +40,7 @@ from datetime import datetime
 from controller.clock import Clock
 from controller.config.site import FertigationConfig, SiteConfig, TankConfig, ZoneConfig
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.live import LiveState
+from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.runtime.safety import Supervisor, stop_injector
 from controller.store import RunPhase, RunSource, RunState, Severity, Store
@@ -625,11 +625,14 @@ class Sequencer:
 
     def _totalizer(self, device: str) -> tuple[float, datetime] | None:
         """The positive totalizer (m³) and its reading time, if read fresh."""
-        whole = self.live.get(device, "total")
-        fraction = self._fresh_value(device, "total_fraction")
-        if whole is None or self._fresh_value(device, "total") is None:
+        try:
+            whole = self.live.current(
+                device, "total", self.clock.now(), control_max_age_s(self.site)
+            )
+        except NoFreshValue:
             return None
-        return whole.latest.require() + (fraction or 0.0), whole.latest.time
+        fraction = self._fresh_value(device, "total_fraction")
+        return whole.value + (fraction or 0.0), whole.time
 
     # ------------------------------------------------------------ helpers
 
@@ -689,11 +692,8 @@ class Sequencer:
         return self.supervisor.learned_nominal_m3_h(zone.name) or zone.nominal_flow_m3_h
 
     def _fresh_value(self, device: str, point: str) -> float | None:
-        state = self.live.get(device, point)
-        if state is None or not state.latest.ok:
-            return None
-        age_s = (self.clock.now() - state.latest.time).total_seconds()
-        return state.latest.value if age_s <= self.site.safety.stale_after_s else None
+        """The point's current value for control (:func:`control_max_age_s`), else ``None``."""
+        return self.live.value(device, point, self.clock.now(), control_max_age_s(self.site))
 
     def _flow(self) -> float | None:
         return self._fresh_value(self.site.head.flow_meter, "flow_rate")
