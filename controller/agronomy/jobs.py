@@ -31,8 +31,10 @@ Choices (no config key exists for them):
   there; otherwise the mean of the last :data:`RECENT_DAYS` days' ET0 — always said in the
   stored method and the decision. A partial day takes that recent mean pro rata of the hours
   elapsed.
-* Planning (``plan_all``) lives in :mod:`controller.agronomy.planning`, which :class:`Agronomy`
-  inherits: per zone mode, one recorded decision per zone, the runs of the next 24 h.
+* Planning (``plan_all``) lives in :mod:`controller.agronomy.planning`; :class:`Agronomy` holds a
+  :class:`controller.agronomy.planning.Planning` and is its
+  :class:`controller.agronomy.planning.Balance`: per zone mode, one recorded decision per zone,
+  the runs of the next 24 h.
 * No infiltration rate is known for the soils: the planner does no cycle-and-soak.
 """
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
@@ -74,7 +77,6 @@ from controller.agronomy.weather import (
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.store import (
-    DecisionAction,
     RunState,
     Severity,
     Store,
@@ -119,7 +121,7 @@ _PARTIAL = "partial day"
 _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTERRUPTED.value}
 
 
-class Agronomy(Planning):
+class Agronomy:
     """ET0, water balance and planning for one site over its store (see the module docstring)."""
 
     def __init__(
@@ -134,10 +136,8 @@ class Agronomy(Planning):
         self.site = site
         self.store = store
         self.clock = clock
-        self.calendar = calendar
-        self.horizon_days = horizon_days
         self.tz = site.site.tz
-        self._windows = [parse_window(w) for w in site.policy.windows]
+        self.planning = Planning(self, store, clock, calendar=calendar, horizon_days=horizon_days)
         # measured ET0 (or why there is none) of closed local days: the hourly balance asks
         # for the same recent days every hour, and their readings no longer change
         self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
@@ -245,7 +245,7 @@ class Agronomy(Planning):
 
     # -- water balance --------------------------------------------------------------------
 
-    def _zone_model(self, zone: ZoneConfig) -> ZoneModel:
+    def zone_model(self, zone: ZoneConfig) -> ZoneModel:
         c = crop(zone.crop)
         soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
         return ZoneModel(c, soil, ZoneSetup(soil, method="single", efficiency=zone.efficiency))
@@ -305,7 +305,7 @@ class Agronomy(Planning):
         """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
         day as a new revision; returns the stored row. ``rain_memo`` shares the station's rain
         between the zones of one update (the same hours for every zone)."""
-        m = self._zone_model(zone)
+        m = self.zone_model(zone)
         dap = (date - zone.planting_date).days
         if dap < 0:
             raise AgronomyError(f"{zone.name}: {date} is before planting {zone.planting_date}")
@@ -416,7 +416,7 @@ class Agronomy(Planning):
                     et0 = self._cached_et0(day, et0_cache)
                     out.append(self.balance_day(zone, day, et0))
                 except DATA_ERRORS as exc:
-                    self._warn(
+                    self.warn(
                         "agronomy_balance_failed",
                         zone.name,
                         f"water balance of {day} not computed: {exc}",
@@ -442,7 +442,7 @@ class Agronomy(Planning):
         if date not in cache:
             cache[date] = self.et0_day(date)
             if cache[date].estimated:
-                self._warn(
+                self.warn(
                     "agronomy_weather_missing",
                     self.station or "site",
                     f"ET0 of {date} {cache[date].procedure}",
@@ -457,7 +457,7 @@ class Agronomy(Planning):
         try:
             recent, source = self.recent_et0(today)
         except WeatherUnavailable as exc:
-            self._warn(
+            self.warn(
                 "agronomy_weather_missing",
                 self.station or "site",
                 f"today's balance not updated: {exc}",
@@ -472,7 +472,7 @@ class Agronomy(Planning):
             try:
                 out.append(self.balance_day(zone, today, et0, until=now, rain_memo=rain_memo))
             except DATA_ERRORS as exc:
-                self._warn(
+                self.warn(
                     "agronomy_balance_failed", zone.name, f"today's balance not updated: {exc}"
                 )
             except StoreError:
@@ -480,36 +480,16 @@ class Agronomy(Planning):
                 break
         return out
 
-    # -- recording ------------------------------------------------------------------------------
+    # -- planning and events -------------------------------------------------------------
 
-    def _record(
-        self,
-        zone: ZoneConfig,
-        action: DecisionAction,
-        sentence: str,
-        inputs: dict[str, Any],
-        *,
-        start: dt.datetime | None = None,
-        minutes: float = 0.0,
-        depth_mm: float = 0.0,
-    ) -> int:
-        decision = self.store.record_decision(
-            zone.name,
-            zone.mode,
-            action,
-            sentence,
-            inputs,
-            planned_start=start,
-            duration_min=minutes,
-            depth_mm=depth_mm,
-        )
-        assert decision.id is not None  # committed rows have ids
-        return decision.id
+    def plan_all(
+        self, now: dt.datetime | None = None, forecast: Sequence[ForecastDay] | None = None
+    ) -> list[PlannedRun]:
+        """Decide every zone and return the runs starting within 24 h (:class:`Planning`)."""
+        return self.planning.plan_all(now, forecast)
 
-    def _record_skip(self, zone: ZoneConfig, sentence: str, inputs: dict[str, Any]) -> None:
-        self._record(zone, DecisionAction.SKIP, sentence, inputs)
-
-    def _warn(self, code: str, source: str, message: str) -> None:
+    def warn(self, code: str, source: str, message: str) -> None:
+        """Log and record a WARNING event; a store failure is logged, never raised."""
         log.warning("%s %s: %s", code, source, message)
         try:
             self.store.raise_event(Severity.WARNING, code, source, message)

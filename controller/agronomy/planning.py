@@ -1,8 +1,9 @@
 """Planning: which zone to water when, and why — the ``plan_all`` job of the agronomy.
 
-:class:`Planning` is a part of :class:`controller.agronomy.jobs.Agronomy` (which inherits it): the
-balance side gives it the depletion, recent ET0 and probes; here they become one recorded
-decision per zone and the runs of the next 24 h, per zone mode:
+:class:`Planning` is held by :class:`controller.agronomy.jobs.Agronomy`, which gives it, as a
+:class:`Balance`, the site, recent ET0, probes and zone models; the depletion it reads from the
+store. Here they become one recorded decision per zone and the runs of the next 24 h, per zone
+mode:
 
 * ``et``: hourly slots over the horizon from the next whole hour, the site's windows, the
   time-of-use tariff, the forecast if one is given, else the recent measured ET0, into the
@@ -25,7 +26,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, events_on
@@ -43,6 +44,7 @@ from controller.agronomy.types import (
     WeatherUnavailable,
     ZoneModel,
     in_windows,
+    parse_window,
 )
 from controller.agronomy.weather import (
     AIR_TEMPERATURE,
@@ -66,7 +68,7 @@ from models.planner import (
 )
 from models.waterbalance import CropStep, ProbeReading, observed_depletion_mm
 
-__all__ = ["Planning"]
+__all__ = ["Balance", "Planning"]
 
 log = logging.getLogger(__name__)
 
@@ -86,40 +88,75 @@ def _mad(zone: ZoneConfig, p_table: float, etc_mm_day: float) -> float:
     return depletion_fraction(p_table, etc_mm_day)
 
 
+class Balance(Protocol):
+    """What planning reads from the balance side (:class:`controller.agronomy.jobs.Agronomy`)."""
+
+    @property
+    def site(self) -> SiteConfig:
+        """The site as it is now (settings changed from the pages replace it)."""
+        ...
+
+    @property
+    def station(self) -> str | None:
+        """The weather station's device name, if the site has one."""
+        ...
+
+    def local_date(self, when: dt.datetime) -> dt.date:
+        """The site's local date at ``when``."""
+        ...
+
+    def recent_et0(self, date: dt.date, days: int = RECENT_DAYS) -> tuple[list[float], str]:
+        """ET0 (mm/day) of the ``days`` days before ``date``, and where it came from."""
+        ...
+
+    def probe_readings(
+        self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
+    ) -> list[ProbeReading]:
+        """The zone's good probe readings in [start, end)."""
+        ...
+
+    def zone_model(self, zone: ZoneConfig) -> ZoneModel:
+        """The zone's crop and soil."""
+        ...
+
+    def warn(self, code: str, source: str, message: str) -> None:
+        """Record a WARNING event (and log it); never raises for the store."""
+        ...
+
+
 class Planning:
-    """The planning half of :class:`controller.agronomy.jobs.Agronomy` (module docstring)."""
+    """Plans every zone from what :class:`Balance` says (module docstring); held by
+    :class:`controller.agronomy.jobs.Agronomy`."""
 
-    site: SiteConfig
-    store: Store
-    clock: Clock
-    calendar: tuple[CalendarEvent, ...]
-    horizon_days: int
-    tz: ZoneInfo
-    _windows: list[tuple[int, int]]
+    def __init__(
+        self,
+        balance: Balance,
+        store: Store,
+        clock: Clock,
+        *,
+        calendar: tuple[CalendarEvent, ...],
+        horizon_days: int,
+    ) -> None:
+        """``calendar``: the baseline practice's events (``calendar`` mode); ``horizon_days``:
+        days the ET planner looks ahead. The site's time zone and windows are taken now."""
+        self.balance = balance
+        self.store = store
+        self.clock = clock
+        self.calendar = calendar
+        self.horizon_days = horizon_days
+        self.tz: ZoneInfo = balance.site.site.tz
+        self._windows = [parse_window(w) for w in balance.site.policy.windows]
 
-    if TYPE_CHECKING:  # the balance side, in controller.agronomy.jobs
+    @property
+    def site(self) -> SiteConfig:
+        return self.balance.site
 
-        @property
-        def station(self) -> str | None: ...
-        def local_date(self, when: dt.datetime) -> dt.date: ...
-        def recent_et0(self, date: dt.date, days: int = RECENT_DAYS) -> tuple[list[float], str]: ...
-        def probe_readings(
-            self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
-        ) -> list[ProbeReading]: ...
-        def _zone_model(self, zone: ZoneConfig) -> ZoneModel: ...
-        def _record(
-            self,
-            zone: ZoneConfig,
-            action: DecisionAction,
-            sentence: str,
-            inputs: dict[str, Any],
-            *,
-            start: dt.datetime | None = None,
-            minutes: float = 0.0,
-            depth_mm: float = 0.0,
-        ) -> int: ...
-        def _record_skip(self, zone: ZoneConfig, sentence: str, inputs: dict[str, Any]) -> None: ...
-        def _warn(self, code: str, source: str, message: str) -> None: ...
+    @property
+    def station(self) -> str | None:
+        return self.balance.station
+
+    def local_date(self, when: dt.datetime) -> dt.date:
+        return self.balance.local_date(when)
 
     def plan_all(
         self, now: dt.datetime | None = None, forecast: Sequence[ForecastDay] | None = None
@@ -130,7 +167,7 @@ class Planning:
         try:
             ctx = self._plan_context(now)
         except DATA_ERRORS as exc:
-            self._warn("agronomy_plan_failed", "site", f"no plan: {exc}")
+            self.balance.warn("agronomy_plan_failed", "site", f"no plan: {exc}")
             return []
         except StoreError:
             log.exception("agronomy: cannot read the store for planning")
@@ -147,7 +184,7 @@ class Planning:
             try:
                 runs += planners[zone.mode](zone, ctx)
             except DATA_ERRORS as exc:
-                self._warn("agronomy_plan_failed", zone.name, f"no plan: {exc}")
+                self.balance.warn("agronomy_plan_failed", zone.name, f"no plan: {exc}")
             except StoreError:
                 log.exception("agronomy: cannot record the decision of %s", zone.name)
         et_zones = [z for z in self.site.zones if z.mode == "et"]
@@ -155,7 +192,7 @@ class Planning:
             try:
                 runs += self._plan_et(et_zones, ctx, forecast)
             except DATA_ERRORS as exc:
-                self._warn("agronomy_plan_failed", "site", f"no ET plan: {exc}")
+                self.balance.warn("agronomy_plan_failed", "site", f"no ET plan: {exc}")
             except StoreError:
                 log.exception("agronomy: cannot record ET decisions")
         return sorted(runs, key=lambda r: (r.start, r.zone))
@@ -207,7 +244,7 @@ class Planning:
         recent: tuple[float, ...] = ()
         recent_source = ""
         try:
-            values, recent_source = self.recent_et0(ctx.today)
+            values, recent_source = self.balance.recent_et0(ctx.today)
             recent = tuple(values)
         except WeatherUnavailable as exc:
             if not forecast:
@@ -286,7 +323,7 @@ class Planning:
                     {"planting_date": zone.planting_date.isoformat()},
                 )
                 continue
-            m = self._zone_model(zone)
+            m = self.balance.zone_model(zone)
             step = CropStep.on_day(m.crop, dap)
             taw = m.soil.taw_mm(step.root_depth_m)
             zone_notes = Notes(list(notes.items))
@@ -416,7 +453,7 @@ class Planning:
         return end - k
 
     def _plan_sensor(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
-        m = self._zone_model(zone)
+        m = self.balance.zone_model(zone)
         dap = max((ctx.today - zone.planting_date).days, 0)
         step = CropStep.on_day(m.crop, dap)
         zr = step.root_depth_m
@@ -425,7 +462,7 @@ class Planning:
         raw = m.soil.raw_mm(zr, p)
         fc_pct = m.soil.field_capacity_mm(0.0, zr) / (10.0 * zr)
         low_pct = (m.soil.field_capacity_mm(0.0, zr) - raw) / (10.0 * zr)  # θ at Dr = RAW
-        probes = self.probe_readings(zone, ctx.now - dt.timedelta(hours=1), ctx.now)
+        probes = self.balance.probe_readings(zone, ctx.now - dt.timedelta(hours=1), ctx.now)
         numbers: dict[str, Any] = {
             "taw_mm": taw,
             "raw_mm": raw,
@@ -437,7 +474,7 @@ class Planning:
             "rain_skip_mm": self.site.policy.rain_skip_mm,
         }
         if not probes:
-            self._warn("agronomy_no_probe", zone.name, "sensor mode: no good probe reading")
+            self.balance.warn("agronomy_no_probe", zone.name, "sensor mode: no good probe reading")
             self._record_skip(
                 zone, f"{zone.name}: skip: no good probe reading in the last hour", numbers
             )
@@ -589,6 +626,35 @@ class Planning:
     def _plan_manual(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
         self._record_skip(zone, f"{zone.name}: manual mode: runs only when started by hand", {})
         return []
+
+    # -- recording ------------------------------------------------------------------------
+
+    def _record(
+        self,
+        zone: ZoneConfig,
+        action: DecisionAction,
+        sentence: str,
+        inputs: dict[str, Any],
+        *,
+        start: dt.datetime | None = None,
+        minutes: float = 0.0,
+        depth_mm: float = 0.0,
+    ) -> int:
+        decision = self.store.record_decision(
+            zone.name,
+            zone.mode,
+            action,
+            sentence,
+            inputs,
+            planned_start=start,
+            duration_min=minutes,
+            depth_mm=depth_mm,
+        )
+        assert decision.id is not None  # committed rows have ids
+        return decision.id
+
+    def _record_skip(self, zone: ZoneConfig, sentence: str, inputs: dict[str, Any]) -> None:
+        self._record(zone, DecisionAction.SKIP, sentence, inputs)
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ from controller.daemon.protocol import (
     ZoneStatus,
 )
 from controller.daemon.views import alarm_info, decision_info, run_info, water_balance_info
+from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
 from controller.store import NotFound
-from drivers.reading import Quality
 from models.crops import crop, crop_keys
 
 __all__ = ["DaemonService"]
@@ -74,10 +74,10 @@ class DaemonService:
         weather: dict[str, float | None] = {}
         station = self.site.weather.station if self.site.weather else None
         if station:
+            max_age = display_max_age_s(self.site, station)
             for point in WEATHER_POINTS:
-                st = self.d.live.get(station, point)
-                if st is not None:
-                    weather[point] = st.last_good.value if st.last_good else None
+                if self.d.live.get(station, point) is not None:  # a point the station has
+                    weather[point] = self.d.live.value(station, point, now, max_age)
         today = self.d.agronomy.local_date(now)
         et0_today = None
         if self.site.zones:
@@ -112,9 +112,8 @@ class DaemonService:
         last = wb[-1] if wb else None
         moisture: dict[str, float | None] = {}
         for p in z.probes:
-            st = self.d.live.get(p.device, "moisture")
-            ok = st is not None and st.latest.quality is Quality.OK
-            moisture[f"{p.depth_m:g}"] = st.latest.value if ok and st is not None else None
+            max_age = display_max_age_s(self.site, p.device)
+            moisture[f"{p.depth_m:g}"] = self.d.live.value(p.device, "moisture", now, max_age)
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         reason = ""
         if planned is not None:

@@ -42,7 +42,7 @@ from typing import Protocol
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig
-from controller.runtime.live import LiveState, NoFreshValue
+from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.runtime.sequencer import ActiveRun
 from controller.store import Run, RunPhase, RunState, Severity, Store
@@ -167,18 +167,15 @@ class HeadWorks:
     def filter_dp_kpa(self, now: datetime | None = None) -> float | None:
         """The filter's differential pressure (kPa) from fresh readings, ``None`` if unknown."""
         now = self.clock.now() if now is None else now
-        max_age = self.site.safety.stale_after_s
-        try:
-            if self.head.filter_dp:
-                return self.live.fresh(self.head.filter_dp, "filter_dp", now, max_age)
-            if self.head.pressure_before_filter and self.head.pressure:
-                before = self.live.fresh(
-                    self.head.pressure_before_filter, "line_pressure", now, max_age
-                )
-                after = self.live.fresh(self.head.pressure, "line_pressure", now, max_age)
-                return before - after
-        except NoFreshValue:
-            return None
+        max_age = control_max_age_s(self.site)
+        if self.head.filter_dp:
+            return self.live.value(self.head.filter_dp, "filter_dp", now, max_age)
+        if self.head.pressure_before_filter and self.head.pressure:
+            before = self.live.value(
+                self.head.pressure_before_filter, "line_pressure", now, max_age
+            )
+            after = self.live.value(self.head.pressure, "line_pressure", now, max_age)
+            return None if before is None or after is None else before - after
         return None
 
     def backflushing(self) -> bool:

@@ -58,7 +58,7 @@ from typing import Literal, Protocol
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.live import LiveState
+from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.store import Severity, Store
 from drivers.errors import FieldIOError
@@ -270,14 +270,8 @@ class Supervisor:
         return self._mono - since
 
     def _value(self, device: str, point: str) -> float | None:
-        """The latest good value no older than ``stale_after_s``; ``None`` if there is none."""
-        state = self.live.get(device, point)
-        if state is None or state.last_good is None:
-            return None
-        age_s = (self._now - state.last_good.time).total_seconds()
-        if age_s > self.limits.stale_after_s:
-            return None
-        return state.last_good.value
+        """The point's current value for safety (:func:`control_max_age_s`); ``None`` if none."""
+        return self.live.value(device, point, self._now, control_max_age_s(self.site))
 
     def _flow(self) -> float | None:
         return self._value(self.site.head.flow_meter, "flow_rate")

@@ -1,0 +1,303 @@
+"""Dosing: the injection phase of a fertigation run, and the fertilizer it injected.
+
+A kg recipe doses its nutrients one after the other, each from the tank holding it, for
+an equal share of the inject time, at ``L/h = kg / concentration_kg_m3 × 1000 / share_h``,
+scaled by measured / nominal flow so the solution's concentration stays right. A
+target-EC recipe doses from one tank, its rate moved by an integral controller on the EC
+error. Injected kg come from the dosing pump's ``dosed_volume`` counter when it is read
+fresh and moved, else from setpoint × time; :meth:`Dosing.fertilizer` says which.
+Injection never starts or continues without water flow, and the backflush valve is kept
+off while injecting.
+
+The prewet and flush phases around injection are the run lifecycle's
+(:class:`controller.runtime.sequencer.Sequencer`); it calls :class:`Dosing` under its
+lock, so this module is not thread-safe on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from controller.clock import Clock
+from controller.config.site import FertigationConfig, SiteConfig, TankConfig, ZoneConfig
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.live import LiveState, control_max_age_s
+from controller.runtime.outputs import Outputs
+from controller.runtime.runs import Recipe, RecipeError, RunRefused
+from controller.runtime.safety import Supervisor, stop_injector
+from drivers.bus import Bus
+
+__all__ = [
+    "EC_GAIN_L_H_PER_M3_H_MS_CM_S",
+    "NUTRIENTS",
+    "SETPOINT_DEADBAND",
+    "SETPOINT_DEADBAND_L_H",
+    "SETPOINT_REFRESH_S",
+    "Dosing",
+    "RunDosing",
+    "fertigation_of",
+]
+
+# The injector's rate is written when it moves by more than this share (or 0.1 L/h; flow
+# meter noise alone moves a flow-paced rate by a few %), and
+# re-asserted this often: a verified write every tick would take most of a 9600-baud bus.
+SETPOINT_DEADBAND = 0.05
+SETPOINT_DEADBAND_L_H = 0.1
+SETPOINT_REFRESH_S = 30.0
+EC_GAIN_L_H_PER_M3_H_MS_CM_S = 0.05  # integral gain of target-EC dosing
+NUTRIENTS = ("N", "P2O5", "K2O")
+
+
+def fertigation_of(site: SiteConfig) -> FertigationConfig:
+    """The site's fertigation section; :class:`RecipeError` if it has none."""
+    f = site.fertigation
+    if f is None:
+        raise RecipeError("the site has no fertigation section")
+    return f
+
+
+@dataclass(slots=True)
+class _Dose:
+    """One nutrient (or the EC target) from one tank."""
+
+    key: str  # nutrient, or "ec" for a target-EC dose
+    tank: TankConfig
+    kg_target: float | None
+    base_rate_l_h: float
+    rate_l_h: float = 0.0  # wanted
+    written_l_h: float = 0.0  # last rate written to the injector (what it doses)
+    written_at: float = 0.0  # monotonic s of that write
+    setpoint_l: float = 0.0  # ∫ written rate dt (L)
+    counter_start_l: float | None = None
+    counter_end_l: float | None = None
+
+    @property
+    def target_l(self) -> float | None:
+        if self.kg_target is None:
+            return None
+        return self.kg_target / self.tank.concentration_kg_m3 * 1000
+
+
+@dataclass(slots=True)
+class RunDosing:
+    """The dosing state of one fertigation run."""
+
+    zone: ZoneConfig
+    recipe: Recipe
+    doses: list[_Dose]
+    inject_s: float  # the inject phase's length (s)
+    dose_index: int = 0
+    dose_since: float = 0.0  # monotonic s the current dose began
+    injecting: bool = False
+    blocked: str = ""  # why the supervisor stopped injection, if it did
+
+
+class Dosing:
+    """Plans a recipe's doses, drives the injector through the inject phase, counts kg."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        outputs: Outputs,
+        live: LiveState,
+        fieldio: FieldIO,
+        clock: Clock,
+        supervisor: Supervisor,
+    ) -> None:
+        self.site = site
+        self.outputs = outputs
+        self.live = live
+        self.fieldio = fieldio
+        self.clock = clock
+        self.supervisor = supervisor
+
+    # ------------------------------------------------------------ before the run
+
+    def plan(self, zone: ZoneConfig, recipe: Recipe, minutes: float) -> RunDosing:
+        """The doses of ``recipe`` in a run of ``minutes``; :class:`RecipeError` if it cannot."""
+        f = fertigation_of(self.site)
+        inject_min = minutes - f.prewet_min - f.flush_min
+        if inject_min <= 0:
+            raise RecipeError(
+                f"{minutes:g} min leaves no inject time after prewet {f.prewet_min:g} "
+                f"+ flush {f.flush_min:g} min"
+            )
+        return RunDosing(zone, recipe, self._doses(f, recipe, inject_min), inject_min * 60)
+
+    @staticmethod
+    def _doses(f: FertigationConfig, recipe: Recipe, inject_min: float) -> list[_Dose]:
+        tanks = {t.name: t for t in f.tanks}
+        if recipe.target_ec_ms_cm is not None:
+            if recipe.kg or recipe.tank not in tanks:
+                raise RecipeError("a target-EC recipe names one tank and no kg")
+            return [_Dose("ec", tanks[recipe.tank], None, 0.0)]
+        if not recipe.kg:
+            raise RecipeError("a recipe needs kg per nutrient or a target EC")
+        doses = []
+        share_h = inject_min / 60 / len(recipe.kg)
+        for nutrient, kg in recipe.kg.items():
+            tank = next((t for t in f.tanks if t.nutrient == nutrient), None)
+            if nutrient not in NUTRIENTS or tank is None or not kg > 0:
+                raise RecipeError(f"{nutrient}: {kg!r} kg cannot be dosed (no tank holds it)")
+            rate_l_h = kg / tank.concentration_kg_m3 * 1000 / share_h
+            doses.append(_Dose(nutrient, tank, kg, rate_l_h))
+        return doses
+
+    def check_tanks(self, recipe: Recipe) -> None:
+        """:class:`RunRefused` if a tank the recipe doses from reads below its low level (m)."""
+        for tank in fertigation_of(self.site).tanks:
+            level = self._value(tank.level, "level")
+            if (
+                level is not None
+                and level < tank.low_level_m
+                and (tank.nutrient in recipe.kg or tank.name == recipe.tank)
+            ):
+                raise RunRefused(f"tank {tank.name} at {level:.2f} m < {tank.low_level_m:g} m")
+
+    # ------------------------------------------------------------ the inject phase
+
+    def begin(self, run: RunDosing, mono: float) -> None:
+        """The inject phase begins at monotonic ``mono`` (s) with the first dose."""
+        run.dose_since = mono
+
+    def inject(self, run: RunDosing, mono: float, dt: float, note: Callable[[str], None]) -> bool:
+        """One step of the inject phase, ``dt`` s after the last; ``True`` when it is over
+        (every dose given, or injection stopped by the supervisor), the injector then off."""
+        if run.blocked:
+            note(f"injection stopped: {run.blocked}")
+            self.stop(run)
+            return True
+        if not self.flowing():
+            if run.injecting:
+                self._injector_off(run)
+            note("injection held while there was no water flow")
+            return False
+        dose = run.doses[run.dose_index]
+        if run.injecting:
+            dose.setpoint_l += dose.written_l_h * dt / 3600
+        share_s = run.inject_s / len(run.doses)
+        target = dose.target_l
+        if (target is not None and dose.setpoint_l >= target) or mono - run.dose_since >= share_s:
+            return self._next_dose(run, mono)
+        dose.rate_l_h = self._rate(run, dose, dt)
+        self._injector_on(run, dose, mono)
+        return False
+
+    def stop(self, run: RunDosing) -> None:
+        """Switch the injector off if this run is injecting."""
+        if run.injecting:
+            self._injector_off(run)
+
+    @staticmethod
+    def blocked(run: RunDosing, reason: str) -> None:
+        """The supervisor cut injection (it switched the injector): never inject again."""
+        run.blocked = reason
+        run.injecting = False
+
+    def flowing(self) -> bool:
+        """The pump is on and the head meter reads at least ``safety.no_flow_m3_h``."""
+        flow = self._flow()
+        return (
+            self.outputs.is_on("pump")
+            and flow is not None
+            and (flow >= self.site.safety.no_flow_m3_h)
+        )
+
+    def ec(self) -> float | None:
+        """The line EC (mS/cm) at the fertigation EC meter, if read fresh."""
+        return self._value(fertigation_of(self.site).ec_meter, "ec")
+
+    def _rate(self, run: RunDosing, dose: _Dose, dt: float) -> float:
+        flow = self._flow() or 0.0
+        if dose.kg_target is not None:
+            return dose.base_rate_l_h * flow / self._nominal(run.zone)
+        target_ec = run.recipe.target_ec_ms_cm
+        assert target_ec is not None
+        ec = self.ec()
+        if ec is None:
+            return dose.rate_l_h
+        err = target_ec - ec
+        return max(0.0, dose.rate_l_h + EC_GAIN_L_H_PER_M3_H_MS_CM_S * flow * err * dt)
+
+    def _injector_on(self, run: RunDosing, dose: _Dose, mono: float) -> None:
+        f = fertigation_of(self.site)
+        if "backflush_valve" in self.outputs.roles() and self.outputs.is_on("backflush_valve"):
+            self.outputs.off("backflush_valve")
+        bus = self.fieldio.bus_of(f.injector)
+        if not run.injecting:
+            dose.counter_start_l = self._value(f.injector, "dosed_volume")
+            self.outputs.on("injector_power")
+            self._write_rate(bus, f.injector, dose, mono)
+            bus.write_point(f.injector, "run", 1)
+            run.injecting = True
+            return
+        moved = abs(dose.rate_l_h - dose.written_l_h)
+        if (
+            moved > max(SETPOINT_DEADBAND * dose.written_l_h, SETPOINT_DEADBAND_L_H)
+            or mono - dose.written_at >= SETPOINT_REFRESH_S
+        ):
+            self._write_rate(bus, f.injector, dose, mono)
+
+    @staticmethod
+    def _write_rate(bus: Bus, injector: str, dose: _Dose, mono: float) -> None:
+        bus.write_point(injector, "rate_setpoint", dose.rate_l_h)  # verified by read-back
+        dose.written_l_h, dose.written_at = dose.rate_l_h, mono
+
+    def _injector_off(self, run: RunDosing) -> None:
+        run.injecting = False
+        failures = stop_injector(self.site, self.outputs, self.fieldio)
+        if failures:
+            self.supervisor.trip("output_fault", "could not stop injection: " + "; ".join(failures))
+
+    def _next_dose(self, run: RunDosing, mono: float) -> bool:
+        dose = run.doses[run.dose_index]
+        if run.injecting:
+            self._injector_off(run)
+        dose.counter_end_l = self._value(fertigation_of(self.site).injector, "dosed_volume")
+        run.dose_index += 1
+        run.dose_since = mono
+        return run.dose_index >= len(run.doses)
+
+    # ------------------------------------------------------------ after the run
+
+    def fertilizer(self, run: RunDosing) -> tuple[dict[str, float], str]:
+        """kg per nutrient injected, and how it was measured."""
+        injector = fertigation_of(self.site).injector
+        end = self._value(injector, "dosed_volume")
+        for dose in run.doses:
+            if dose.counter_start_l is not None and dose.counter_end_l is None:
+                dose.counter_end_l = end
+        counted = [
+            (d.counter_end_l - d.counter_start_l)
+            if d.counter_start_l is not None and d.counter_end_l is not None
+            else None
+            for d in run.doses
+        ]
+        by_counter = (
+            all(c is not None for c in counted)
+            and sum(c or 0.0 for c in counted) > 0
+            and all((c or 0.0) >= 0 for c in counted)
+        )
+        kg: dict[str, float] = {}
+        for dose, c in zip(run.doses, counted, strict=True):
+            litres = c if by_counter and c is not None else dose.setpoint_l
+            key = dose.tank.nutrient if dose.key == "ec" else dose.key
+            kg[key] = kg.get(key, 0.0) + litres / 1000 * dose.tank.concentration_kg_m3
+        how = (
+            f"fertilizer by {injector} dosed-volume counter"
+            if by_counter
+            else f"fertilizer by {injector} setpoint × time"
+        )
+        return kg, how
+
+    # ------------------------------------------------------------ readings
+
+    def _nominal(self, zone: ZoneConfig) -> float:
+        return self.supervisor.learned_nominal_m3_h(zone.name) or zone.nominal_flow_m3_h
+
+    def _flow(self) -> float | None:
+        return self._value(self.site.head.flow_meter, "flow_rate")
+
+    def _value(self, device: str, point: str) -> float | None:
+        return self.live.value(device, point, self.clock.now(), control_max_age_s(self.site))
