@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
+from controller.simulation.referee.years import parse_seeds
 from controller.simulation.season import (
     STRATEGIES,
     ScenarioError,
@@ -63,7 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel (referee)")
     parser.add_argument("--seed", type=int, default=1, help="weather seed")
-    parser.add_argument("--seeds", help="several seeds, e.g. 1-10 or 1,4,7 (adds the spread)")
+    parser.add_argument(
+        "--seeds",
+        help="several seeds, e.g. 1-30, 1,4,7 or dry,hot,1-30 (the scenario's 10th-percentile "
+        "rain year and its highest-ET0 year; adds the spread)",
+    )
     parser.add_argument("--days", type=int, help="only the first N days of the season")
     parser.add_argument(
         "--run-tick",
@@ -76,20 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts into DIR")
 
 
-def _seeds(args: argparse.Namespace) -> list[int]:
-    if not args.seeds:
-        return [args.seed]
-    out: list[int] = []
-    for part in args.seeds.split(","):
-        lo, _, hi = part.partition("-")
-        out += list(range(int(lo), int(hi or lo) + 1))
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
-        seeds = _seeds(args)
+        seeds = parse_seeds(args.seeds, scenario) if args.seeds else [args.seed]
     except (ScenarioError, ValueError) as exc:
         print(f"qanat simulate: {exc}", file=sys.stderr)
         return UNUSABLE
