@@ -19,7 +19,7 @@ from controller.clock import SystemClock
 from controller.config.site import load_site_or_report
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.outputs import OFF_ORDER, Outputs
-from drivers.errors import FieldIOError
+from drivers.errors import DriverError
 
 HELP = "switch every output off and verify by read-back; non-zero if any is not off"
 
@@ -62,13 +62,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _retry(outputs: Outputs, roles: list[str]) -> dict[str, FieldIOError]:
+def _retry(outputs: Outputs, roles: list[str]) -> dict[str, DriverError]:
     """Switch ``roles`` off again (pump first); the ones still not verified off."""
     roles.sort(key=lambda r: OFF_ORDER.index(r) if r in OFF_ORDER else len(OFF_ORDER))
-    failures: dict[str, FieldIOError] = {}
+    failures: dict[str, DriverError] = {}
     for role in roles:
         try:
             outputs.off(role)
-        except FieldIOError as exc:
+        except DriverError as exc:
             failures[role] = exc
     return failures
