@@ -8,7 +8,7 @@ pymodbus errors never cross this boundary; the bus owner translates them
     ├── UsageError                 the caller asked for what the profile forbids (a bug)
     │   ├── NotWritable            a write to a read-only point, a lease on a non-lease output
     │   ├── LeaseOutOfRange        a lease longer than the module's timer (or not positive)
-    │   └── BadReading(ValueError) the value of a reading that is not of good quality
+    │   └── BadReading(ValueError)  the value of a reading that is not of good quality
     ├── FieldIOError               a field transaction failed at run time
     │   ├── DeviceError            one transaction with one device failed (retryable)
     │   │   ├── DeviceTimeout      no answer within the timeout
@@ -22,7 +22,8 @@ pymodbus errors never cross this boundary; the bus owner translates them
     └── SimulatorError             the simulated field (``drivers.sim``), never the real bus
         ├── NoAnswer               a simulated device stays silent (an injected fault)
         ├── ExceptionAnswer        a simulated device answers with a Modbus exception
-        └── ControlError           the simulator refused a control request
+        ├── ControlError           the simulator refused a control request (client side)
+        └── _BadRequest            a control request it cannot use (server side)
 
 ``BadReading`` lives in :mod:`drivers.reading`, the simulator's errors in :mod:`drivers.sim`.
 

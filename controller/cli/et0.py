@@ -40,6 +40,7 @@ from controller.cli.csvio import (
     read_table,
     write_table,
 )
+from controller.errors import CommandError
 from models import et0
 from models.errors import ModelInputError
 
@@ -72,7 +73,7 @@ HOURLY_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Unusable(Exception):
+class _Unusable(CommandError):
     """The file or options cannot be used at all (exit status 2)."""
 
 

@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from controller.errors import ControllerError
 from drivers.reading import Quality, Reading
 
 __all__ = ["LiveState", "NoFreshValue", "PointState"]
 
 
-class NoFreshValue(LookupError):
+class NoFreshValue(ControllerError, LookupError):
     """No good reading of this point younger than the limit."""
 
     def __init__(self, device: str, point: str, why: str) -> None:

@@ -39,6 +39,7 @@ from datetime import datetime
 
 from controller.clock import Clock
 from controller.config.site import FertigationConfig, SiteConfig, TankConfig, ZoneConfig
+from controller.errors import ControllerError
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs
@@ -77,7 +78,7 @@ EC_GAIN_L_H_PER_M3_H_MS_CM_S = 0.05  # integral gain of target-EC dosing
 NUTRIENTS = ("N", "P2O5", "K2O")
 
 
-class SequencerError(Exception):
+class SequencerError(ControllerError):
     """Root of the sequencer's refusals::
 
     SequencerError
