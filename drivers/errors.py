@@ -3,27 +3,27 @@
 pymodbus errors never cross this boundary; the bus owner translates them
 (``raise ... from exc``) into this tree::
 
-    DriverError                    root of every error raised by drivers/
-    ├── ProfileError               a device profile is invalid (configuration: fix the file)
-    ├── UsageError                 the caller asked for what the profile forbids (a bug)
-    │   ├── NotWritable            a write to a read-only point, a lease on a non-lease output
-    │   ├── LeaseOutOfRange        a lease longer than the module's timer (or not positive)
+    DriverError                     root of every error raised by drivers/
+    ├── ProfileError                a device profile is invalid (configuration: fix the file)
+    ├── UsageError                  the caller asked for what the profile forbids (a bug)
+    │   ├── NotWritable             a write to a read-only point, a lease on a non-lease output
+    │   ├── LeaseOutOfRange         a lease longer than the module's timer (or not positive)
     │   └── BadReading(ValueError)  the value of a reading that is not of good quality
-    ├── FieldIOError               a field transaction failed at run time
-    │   ├── DeviceError            one transaction with one device failed (retryable)
-    │   │   ├── DeviceTimeout      no answer within the timeout
-    │   │   ├── DeviceException    the device answered with a Modbus exception code
-    │   │   ├── BadFrame           an answer arrived but was malformed or unexpected
-    │   │   ├── BusUnavailable     the port or socket cannot be opened
-    │   │   └── DeviceBackedOff    skipped: the device failed repeatedly and is resting
-    │   ├── DecodeError            registers cannot be decoded (or a value encoded) per the profile
-    │   └── VerifyMismatch         an output read back differs from what was written
-    │                              (safety-relevant: a valve may be stuck)
-    └── SimulatorError             the simulated field (``drivers.sim``), never the real bus
-        ├── NoAnswer               a simulated device stays silent (an injected fault)
-        ├── ExceptionAnswer        a simulated device answers with a Modbus exception
-        ├── ControlError           the simulator refused a control request (client side)
-        └── _BadRequest            a control request it cannot use (server side)
+    ├── FieldIOError                a field transaction failed at run time
+    │   ├── DeviceError             one transaction with one device failed (retryable)
+    │   │   ├── DeviceTimeout       no answer within the timeout
+    │   │   ├── DeviceException     the device answered with a Modbus exception code
+    │   │   ├── BadFrame            an answer arrived but was malformed or unexpected
+    │   │   ├── BusUnavailable      the port or socket cannot be opened
+    │   │   └── DeviceBackedOff     skipped: the device failed repeatedly and is resting
+    │   ├── DecodeError             registers cannot be decoded (or a value encoded) per the profile
+    │   └── VerifyMismatch          an output read back differs from what was written
+    │                               (safety-relevant: a valve may be stuck)
+    └── SimulatorError              the simulated field (``drivers.sim``), never the real bus
+        ├── NoAnswer                a simulated device stays silent (an injected fault)
+        ├── ExceptionAnswer         a simulated device answers with a Modbus exception
+        ├── ControlError            the simulator refused a control request (client side)
+        └── _BadRequest             a control request it cannot use (server side)
 
 ``BadReading`` lives in :mod:`drivers.reading`, the simulator's errors in :mod:`drivers.sim`.
 
