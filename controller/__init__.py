@@ -4,7 +4,8 @@ Rooms, from the bottom up; each may import the rooms listed before it, and what 
 names (``tests/test_layers.py`` and the import-linter contracts in ``pyproject.toml`` hold
 these rules):
 
-- ``clock``, ``paths``: the one clock; where data lives, what the package ships. Stdlib.
+- ``clock``, ``errors``, ``paths``: the one clock; the exception tree's root and branches;
+  where data lives, what the package ships. Stdlib.
 - ``config/``: the site file (schema, cross-checks), page overrides, bundled examples.
   Also drivers (device profiles) and models (crop and soil libraries).
 - ``store/`` and ``migrations/``: the box's database (SQLite WAL). sqlmodel, alembic.

@@ -20,10 +20,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from controller.errors import ControllerError
+
 __all__ = ["Clock", "ClockError", "SystemClock", "VirtualClock"]
 
 
-class ClockError(ValueError):
+class ClockError(ControllerError, ValueError):
     """A virtual clock was asked to do something time cannot do (e.g. go backwards)."""
 
 

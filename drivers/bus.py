@@ -33,6 +33,8 @@ from drivers.errors import (
     DeviceError,
     DeviceException,
     DeviceTimeout,
+    LeaseOutOfRange,
+    NotWritable,
     VerifyMismatch,
 )
 from drivers.profile import Point, Profile, Table
@@ -207,13 +209,14 @@ class Bus:
         """Write ``value`` to a writable point and (by default) read it back.
 
         Raises :class:`VerifyMismatch` if the read-back differs, or a
-        :class:`DeviceError` if the device cannot be reached. ``force``
-        ignores the device's back-off (for turning outputs off).
+        :class:`DeviceError` if the device cannot be reached; :class:`NotWritable`
+        for a read-only point. ``force`` ignores the device's back-off (for
+        turning outputs off).
         """
         ref = self._device(device)
         pt = ref.profile.point(point)
         if not pt.writable:
-            raise DecodeError(f"{device}.{point}: point is not writable")
+            raise NotWritable(f"{device}.{point}: point is not writable")
         regs = encode(pt, value)
         if pt.table is Table.COIL:
 
@@ -237,16 +240,18 @@ class Bus:
 
         Calling again before the time runs out renews the lease. If the
         controller dies, the relay opens by itself when the lease ends.
+        :class:`NotWritable` if the point is not a coil of a module with a lease,
+        :class:`LeaseOutOfRange` if ``seconds`` is not within the module's timer.
         """
         ref = self._device(device)
         lease = ref.profile.lease
         pt = ref.profile.point(point)
         if lease is None:
-            raise DecodeError(f"{device}: profile {ref.profile.name!r} has no output lease")
+            raise NotWritable(f"{device}: profile {ref.profile.name!r} has no output lease")
         if pt.table is not Table.COIL or not pt.writable:
-            raise DecodeError(f"{device}.{point}: not a writable coil")
+            raise NotWritable(f"{device}.{point}: not a writable coil")
         if not 0 < seconds <= lease.max_s:
-            raise DecodeError(f"{device}.{point}: lease {seconds} s outside 0..{lease.max_s} s")
+            raise LeaseOutOfRange(f"{device}.{point}: lease {seconds} s outside 0..{lease.max_s} s")
         steps = max(1, round(seconds / lease.unit_s))
         request = FlashCoilRequest(lease.address_offset + pt.address, steps, ref.unit)
 

@@ -1,22 +1,38 @@
-"""Field I/O exceptions: the only errors that leave ``drivers/``.
+"""Driver exceptions: the only errors that leave ``drivers/``.
 
 pymodbus errors never cross this boundary; the bus owner translates them
 (``raise ... from exc``) into this tree::
 
-    FieldIOError
-    ├── ProfileError               a device profile is invalid (fatal, fix the file)
-    ├── DeviceError                one transaction with one device failed (retryable)
-    │   ├── DeviceTimeout          no answer within the timeout
-    │   ├── DeviceException        the device answered with a Modbus exception code
-    │   ├── BadFrame               an answer arrived but was malformed or unexpected
-    │   ├── BusUnavailable         the port or socket cannot be opened
-    │   └── DeviceBackedOff        skipped: the device failed repeatedly and is resting
-    ├── DecodeError                registers cannot be decoded as the profile says
-    └── VerifyMismatch             an output read back differs from what was written
-                                   (safety-relevant: a valve may be stuck)
+    DriverError                     root of every error raised by drivers/
+    ├── ProfileError                a device profile is invalid (configuration: fix the file)
+    ├── UsageError                  the caller asked for what the profile forbids (a bug)
+    │   ├── NotWritable             a write to a read-only point, a lease on a non-lease output
+    │   ├── LeaseOutOfRange         a lease longer than the module's timer (or not positive)
+    │   └── BadReading(ValueError)  the value of a reading that is not of good quality
+    ├── FieldIOError                a field transaction failed at run time
+    │   ├── DeviceError             one transaction with one device failed (retryable)
+    │   │   ├── DeviceTimeout       no answer within the timeout
+    │   │   ├── DeviceException     the device answered with a Modbus exception code
+    │   │   ├── BadFrame            an answer arrived but was malformed or unexpected
+    │   │   ├── BusUnavailable      the port or socket cannot be opened
+    │   │   └── DeviceBackedOff     skipped: the device failed repeatedly and is resting
+    │   ├── DecodeError             registers cannot be decoded (or a value encoded) per the profile
+    │   └── VerifyMismatch          an output read back differs from what was written
+    │                               (safety-relevant: a valve may be stuck)
+    └── SimulatorError              the simulated field (``drivers.sim``), never the real bus
+        ├── NoAnswer                a simulated device stays silent (an injected fault)
+        ├── ExceptionAnswer         a simulated device answers with a Modbus exception
+        ├── ControlError            the simulator refused a control request (client side)
+        └── _BadRequest             a control request it cannot use (server side)
 
-Callers that only want "did this device answer?" catch ``DeviceError``;
-the safety supervisor treats ``VerifyMismatch`` as an interlock.
+``BadReading`` lives in :mod:`drivers.reading`, the simulator's errors in :mod:`drivers.sim`.
+
+Callers that only want "did this device answer?" catch ``DeviceError``; code that
+switches outputs catches ``FieldIOError`` (the field said no) and, where it must try
+every output whatever happens (all off, stop the injector), ``DriverError``. The site
+validation refuses non-writable outputs and leases longer than a module's timer, so a
+``UsageError`` at run time is a bug; the safety supervisor treats ``VerifyMismatch`` as an
+interlock.
 """
 
 from __future__ import annotations
@@ -29,18 +45,39 @@ __all__ = [
     "DeviceError",
     "DeviceException",
     "DeviceTimeout",
+    "DriverError",
     "FieldIOError",
+    "LeaseOutOfRange",
+    "NotWritable",
     "ProfileError",
+    "SimulatorError",
+    "UsageError",
     "VerifyMismatch",
 ]
 
 
-class FieldIOError(Exception):
+class DriverError(Exception):
     """Root of every error raised by ``drivers/``."""
 
 
-class ProfileError(FieldIOError):
+class ProfileError(DriverError):
     """A device profile file is invalid; the message names the file and key path."""
+
+
+class UsageError(DriverError):
+    """The caller asked for something the device's profile does not allow (a bug)."""
+
+
+class NotWritable(UsageError):
+    """The point is read-only, or not a coil whose module has an output lease."""
+
+
+class LeaseOutOfRange(UsageError):
+    """The lease asked for is not positive or longer than the module's timer allows."""
+
+
+class FieldIOError(DriverError):
+    """A transaction with the field failed at run time (I/O, decoding, verification)."""
 
 
 class DeviceError(FieldIOError):
@@ -88,3 +125,7 @@ class VerifyMismatch(FieldIOError):
         self.point = point
         self.wanted = wanted
         self.got = got
+
+
+class SimulatorError(DriverError):
+    """Base of the simulated field's errors (:mod:`drivers.sim`)."""

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from drivers.errors import UsageError
+
 __all__ = ["BadReading", "Quality", "Reading"]
 
 
@@ -19,8 +21,12 @@ class Quality(enum.StrEnum):
     COMM_ERROR = "comm_error"  # the device did not answer this poll
 
 
-class BadReading(ValueError):
-    """Raised by :meth:`Reading.require` when the reading is not of good quality."""
+class BadReading(UsageError, ValueError):
+    """Raised by :meth:`Reading.require` when the reading is not of good quality.
+
+    A usage error: callers look at ``quality`` first (a flagged reading is data, not a
+    failure). Also a ``ValueError``, for callers that catch that.
+    """
 
 
 @dataclass(frozen=True, slots=True)

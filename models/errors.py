@@ -2,8 +2,17 @@
 
 ::
 
-    ModelError                      base of every failure raised by models/
-    └── ModelInputError(ValueError) inputs that are physically impossible or inconsistent
+    ModelError                          base of every failure raised by models/
+    ├── ModelInputError(ValueError)     inputs that are physically impossible or inconsistent
+    │   ├── WaterBalanceInputError      water balance inputs (models.waterbalance)
+    │   └── PlannerInputError           plan inputs, ``element`` a path (models.planner)
+    └── ModelDataError(ValueError)      a parameter library or a key into it is invalid
+        ├── SoilDataError               soil textures and profiles (models.soils)
+        └── CropDataError               the crop library (models.crops)
+
+The ET0 kernels raise ``ModelInputError`` itself. Every class is a ``ValueError`` too, so
+callers that catch ``ValueError`` keep working; callers that want "the models could not
+compute this" catch ``ModelError``.
 
 A model never returns ``None`` or a sentinel for a failure: it raises one of these, or (where a
 function documents it) marks the element as missing in a flag array that travels with the result.
@@ -11,7 +20,7 @@ function documents it) marks the element as missing in a flag array that travels
 
 from __future__ import annotations
 
-__all__ = ["ModelError", "ModelInputError"]
+__all__ = ["ModelDataError", "ModelError", "ModelInputError"]
 
 
 class ModelError(Exception):
@@ -31,3 +40,10 @@ class ModelInputError(ModelError, ValueError):
         super().__init__(message)
         self.element = element
         self.index = index
+
+
+class ModelDataError(ModelError, ValueError):
+    """Model parameters (a crop or soil library, a soil profile) are missing or implausible.
+
+    Also raised for an unknown key into a library; the message names the file and key.
+    """

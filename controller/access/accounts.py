@@ -39,6 +39,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, func, select
 
+from controller.errors import ControllerError
 from controller.store import Role, Store, User, UserSession
 from controller.store.tokens import hash_token, new_token
 
@@ -72,7 +73,7 @@ MAX_TRACKED = 10_000  # login-limiter keys kept before quiet ones are forgotten
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 
 
-class AccountError(Exception):
+class AccountError(ControllerError):
     """Base of every account error."""
 
 

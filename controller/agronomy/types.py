@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from controller.agronomy.weather import DailyWeather
+from controller.errors import ControllerError
 from controller.store import RunSource
-from models.crops import Crop, CropDataError
+from models.crops import Crop
 from models.errors import ModelError
-from models.soils import SoilDataError, SoilProfile
-from models.waterbalance import WaterBalanceInputError, ZoneSetup
+from models.soils import SoilProfile
+from models.waterbalance import ZoneSetup
 
 __all__ = [
     "CATCH_UP_DAYS",
@@ -48,7 +49,7 @@ SLOT_MIN = 60
 DAY = dt.timedelta(days=1)
 
 
-class AgronomyError(Exception):
+class AgronomyError(ControllerError):
     """An agronomic job cannot compute something from the data it has.
 
     ::
@@ -62,8 +63,9 @@ class WeatherUnavailable(AgronomyError):
     """No measured weather for the day, and (for estimates) no recent ET0 either."""
 
 
-# Every failure a job turns into an event instead of an exception out of the daemon's job.
-DATA_ERRORS = (AgronomyError, ModelError, WaterBalanceInputError, SoilDataError, CropDataError)
+# Every failure a job turns into an event instead of an exception out of the daemon's job
+# (ModelError is the root of every models/ error: water balance, soils, crops, ET0, planner).
+DATA_ERRORS = (AgronomyError, ModelError)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from controller.cli.exitcodes import FAILED, OK
+from controller.errors import CommandError
 from controller.store import StoreError
 from controller.store.migrate import check, current_revision
 
@@ -49,7 +50,7 @@ CONFIG_PREFIX = "config"
 _DB_SIDECARS = ("-wal", "-shm", "-journal")
 
 
-class BackupError(Exception):
+class BackupError(CommandError):
     """A backup or restore that could not be done; the message names the file and why."""
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from controller.errors import CommandError
+
 __all__ = ["CellError", "CsvFormatError", "Table", "parse_float", "read_table", "write_table"]
 
 _MISSING = {"", "na", "nan", "null", "none"}
@@ -45,7 +47,7 @@ class CellError:
         return f"row {self.row}, column {self.column}: {self.message}"
 
 
-class CsvFormatError(ValueError):
+class CsvFormatError(CommandError, ValueError):
     """The file as a whole is unusable (empty, no header, duplicate columns)."""
 
 

@@ -41,6 +41,7 @@ from controller.cli.csvio import (
     write_table,
 )
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.errors import CommandError
 from models import et0
 from models.errors import ModelInputError
 
@@ -69,7 +70,7 @@ HOURLY_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Unusable(Exception):
+class _Unusable(CommandError):
     """The file or options cannot be used at all (exit status 2)."""
 
 

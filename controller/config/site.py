@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from controller.errors import ProblemsError
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
 from drivers.errors import ProfileError
@@ -50,12 +51,8 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
 PositiveS = Annotated[float, Field(gt=0)]
 
 
-class ConfigError(Exception):
+class ConfigError(ProblemsError):
     """The site configuration is invalid; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class _Model(BaseModel):

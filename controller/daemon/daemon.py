@@ -28,6 +28,7 @@ from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.clock import Clock
 from controller.config.site import SiteConfig
+from controller.errors import ControllerError
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -47,7 +48,7 @@ CONTROL_PERIOD_S = 1.0
 STARTUP_OFF_ATTEMPTS = 5
 
 
-class StartupError(RuntimeError):
+class StartupError(ControllerError, RuntimeError):
     """The daemon could not make the site safe (outputs off and verified) and will not run."""
 
 

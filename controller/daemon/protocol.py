@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from controller.agronomy.savings import SavingsReport
+from controller.errors import ControllerError, ProblemsError
 
 __all__ = [
     "AlarmInfo",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class ControlRefused(Exception):
+class ControlRefused(ControllerError):
     """A control command was refused (latched alarm, paused site, bound exceeded, ...)."""
 
     def __init__(self, reason: str, code: str = "refused") -> None:
@@ -40,16 +41,12 @@ class ControlRefused(Exception):
         self.code = code
 
 
-class UnknownName(LookupError):
+class UnknownName(ControllerError, LookupError):
     """No zone, device, run or alarm by that name or id."""
 
 
-class SettingsInvalid(ValueError):
+class SettingsInvalid(ProblemsError, ValueError):
     """Settings refused by the site validation; ``problems`` are ``key.path: message``."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from controller.errors import OfficeError, ProblemsError
 from controller.office.central import BadRows, CentralDB, CentralError, ZoneArea
 from controller.office.export import MAX_IDS, TABLES
 
@@ -67,7 +68,7 @@ TIMEOUT_S = 30.0
 API = "/api/v1"
 
 
-class PullError(Exception):
+class PullError(OfficeError):
     """One site could not be pulled; ``site`` names it."""
 
     def __init__(self, site: str, message: str) -> None:
@@ -87,13 +88,12 @@ class BadAnswer(PullError):
     """The answer is not the export format, or its rows cannot be stored."""
 
 
-class SitesFileError(ValueError):
+class SitesFileError(ProblemsError, ValueError):
     """SITES.toml is invalid; ``problems`` lists ``key.path: message`` for each."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
-        super().__init__(f"{path}: " + "; ".join(problems))
+        super().__init__(problems, f"{path}: " + "; ".join(problems))
         self.path = path
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controller.config.site import SiteConfig
+from controller.errors import ProblemsError
 from controller.runtime.fieldio import FieldIO
 from drivers.profile import Table
 from drivers.reading import Quality
@@ -40,12 +41,11 @@ __all__ = ["FailSafeError", "ModuleCheck", "verify_failsafe"]
 LEASE_KINDS = frozenset({"flash_on"})
 
 
-class FailSafeError(RuntimeError):
+class FailSafeError(ProblemsError, RuntimeError):
     """A relay module's fail-safe could not be confirmed; ``problems`` names each module."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+        super().__init__(problems, "; ".join(problems))
 
 
 @dataclass(frozen=True, slots=True)

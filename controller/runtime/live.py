@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.config.site import SiteConfig
+from controller.errors import ControllerError
 from drivers.reading import Quality, Reading
 
 __all__ = [
@@ -49,7 +50,7 @@ class Why(enum.StrEnum):
     STALE = "stale"  # the latest good reading is older than the limit
 
 
-class NoFreshValue(LookupError):
+class NoFreshValue(ControllerError, LookupError):
     """No good reading of this point at most the age limit old; ``why`` says which case."""
 
     def __init__(self, device: str, point: str, why: Why, detail: str = "") -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from controller.clock import Clock
 from controller.config.site import OutputRef, SiteConfig
 from controller.runtime.fieldio import FieldIO
-from drivers.errors import FieldIOError
+from drivers.errors import DriverError
 
 __all__ = ["OFF_ORDER", "OutputStatus", "Outputs", "all_off_verified"]
 
@@ -63,14 +63,18 @@ class Outputs:
             return [r for r, s in self.status.items() if s.wanted_on]
 
     def on(self, role: str) -> None:
-        """Switch ``role`` on for one lease and verify; raises a FieldIOError on failure."""
+        """Switch ``role`` on for one lease and verify; raises a FieldIOError on failure.
+
+        (A :class:`drivers.errors.UsageError` means a bug: the site validation refuses
+        outputs that are not leased coils.)
+        """
         with self._lock:
             st = self.status[role]
             try:
                 self.fieldio.bus_of(st.ref.device).lease_output(
                     st.ref.device, st.ref.point, self.lease_s
                 )
-            except FieldIOError as exc:
+            except DriverError as exc:
                 st.last_error = str(exc)
                 raise
             if not st.wanted_on:
@@ -86,34 +90,34 @@ class Outputs:
             st.wanted_on = False  # never renewed again, whatever the bus says
             try:
                 self.fieldio.bus_of(st.ref.device).output_off(st.ref.device, st.ref.point)
-            except FieldIOError as exc:
+            except DriverError as exc:
                 st.last_error = str(exc)
                 raise
             st.last_error = ""
 
-    def renew_due(self) -> dict[str, FieldIOError]:
+    def renew_due(self) -> dict[str, DriverError]:
         """Renew every on-output whose lease is a third used; return the failures by role."""
-        failures: dict[str, FieldIOError] = {}
+        failures: dict[str, DriverError] = {}
         with self._lock:
             now = self.clock.monotonic()
             for role, st in self.status.items():
                 if st.wanted_on and now - st.leased_at >= self.lease_s / 3:
                     try:
                         self.on(role)
-                    except FieldIOError as exc:
+                    except DriverError as exc:
                         failures[role] = exc
         return failures
 
-    def all_off(self) -> dict[str, FieldIOError]:
+    def all_off(self) -> dict[str, DriverError]:
         """Every output off, pump first; tries them all and returns the failures by role."""
-        failures: dict[str, FieldIOError] = {}
+        failures: dict[str, DriverError] = {}
         with self._lock:
             order = [r for r in OFF_ORDER if r in self.status]
             order += [r for r in self.status if r not in order]
             for role in order:
                 try:
                     self.off(role)
-                except FieldIOError as exc:
+                except DriverError as exc:
                     log.error("could not switch %s (%s) off: %s", role, self.status[role].ref, exc)
                     failures[role] = exc
         return failures

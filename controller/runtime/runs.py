@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from controller.errors import ControllerError
 from controller.store import RunPhase
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-class SequencerError(Exception):
+class SequencerError(ControllerError):
     """Root of the sequencer's refusals::
 
     SequencerError

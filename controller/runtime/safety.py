@@ -61,7 +61,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.store import Severity, Store
-from drivers.errors import FieldIOError
+from drivers.errors import DriverError
 
 __all__ = [
     "INJECTION_STOP_CODES",
@@ -137,11 +137,11 @@ def stop_injector(site: SiteConfig, outputs: Outputs, fieldio: FieldIO) -> list[
         return failures
     try:
         outputs.off("injector_power")
-    except FieldIOError as exc:
+    except DriverError as exc:
         failures.append(f"injector_power: {exc}")
     try:
         fieldio.bus_of(f.injector).write_point(f.injector, "run", 0, force=True)
-    except FieldIOError as exc:
+    except DriverError as exc:
         failures.append(f"{f.injector}.run: {exc}")
     return failures
 

@@ -54,6 +54,7 @@ from controller.agronomy.fertplan import zone_events
 from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, SiteConfig, load_site
 from controller.daemon.daemon import Daemon, Job
+from controller.errors import ControllerError
 from controller.paths import bundled
 from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
@@ -95,7 +96,7 @@ TECHNICIAN = "season-technician"
 REFILL_BELOW_FRACTION = 0.5  # the morning round tops up a tank below half its starting level
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ControllerError, ValueError):
     """A scenario file is missing or inconsistent (the message names the file and key)."""
 
 

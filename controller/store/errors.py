@@ -8,9 +8,14 @@
     ├── NotFound                   no row with that id
     ├── RunStateError              a run state change that the state machine forbids
     └── InvalidToken               unknown or revoked API token
+
+``StoreError`` is a branch of :class:`controller.errors.ControllerError`; that module draws
+the whole tree, with the export errors of :mod:`controller.store.exports`.
 """
 
 from __future__ import annotations
+
+from controller.errors import ControllerError
 
 __all__ = [
     "InvalidToken",
@@ -22,7 +27,7 @@ __all__ = [
 ]
 
 
-class StoreError(Exception):
+class StoreError(ControllerError):
     """Base of every store error."""
 
 

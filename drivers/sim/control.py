@@ -31,7 +31,7 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from drivers.errors import DecodeError
+from drivers.errors import DecodeError, SimulatorError
 from drivers.sim._thread import BackgroundService
 from drivers.sim.device import VirtualDevice
 from drivers.sim.faults import Fault
@@ -41,7 +41,7 @@ __all__ = ["ControlError", "ControlServer", "send_control"]
 _MAX_LINE = 64 * 1024
 
 
-class ControlError(Exception):
+class ControlError(SimulatorError):
     """The simulator refused a control request; ``reply`` is its answer."""
 
     def __init__(self, reply: Mapping[str, Any]) -> None:
@@ -49,7 +49,7 @@ class ControlError(Exception):
         self.reply = dict(reply)
 
 
-class _BadRequest(Exception):
+class _BadRequest(SimulatorError):
     pass
 
 

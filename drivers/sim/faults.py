@@ -30,6 +30,8 @@ from typing import Any
 
 from pymodbus.constants import ExcCodes
 
+from drivers.errors import SimulatorError
+
 __all__ = [
     "ActiveFault",
     "ExceptionAnswer",
@@ -49,11 +51,11 @@ class FaultKind(enum.StrEnum):
     SLOW = "slow"
 
 
-class NoAnswer(Exception):
+class NoAnswer(SimulatorError):
     """The simulated device stays silent for this request."""
 
 
-class ExceptionAnswer(Exception):
+class ExceptionAnswer(SimulatorError):
     """The simulated device answers with a Modbus exception code."""
 
     def __init__(self, code: ExcCodes, why: str) -> None:

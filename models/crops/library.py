@@ -14,10 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from models.errors import ModelDataError
+
 __all__ = ["Crop", "CropDataError", "crop", "crop_keys", "load_crops"]
 
 
-class CropDataError(ValueError):
+class CropDataError(ModelDataError):
     """Crop data is missing, malformed or physically implausible (names the culprit)."""
 
 

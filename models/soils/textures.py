@@ -9,12 +9,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from models.errors import ModelDataError
+
 __all__ = ["SoilDataError", "Texture", "saturation_from_bulk_density", "texture", "texture_keys"]
 
 PARTICLE_DENSITY_G_CM3 = 2.65  # mineral soil particle density
 
 
-class SoilDataError(ValueError):
+class SoilDataError(ModelDataError):
     """Soil data is missing, malformed or physically implausible (names the culprit)."""
 
 

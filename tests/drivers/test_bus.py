@@ -20,10 +20,13 @@ from pymodbus.pdu.register_message import ReadHoldingRegistersResponse
 from drivers.bus import Bus, DeviceRef
 from drivers.errors import (
     BusUnavailable,
-    DecodeError,
     DeviceBackedOff,
     DeviceException,
     DeviceTimeout,
+    FieldIOError,
+    LeaseOutOfRange,
+    NotWritable,
+    UsageError,
     VerifyMismatch,
 )
 from drivers.profile import ProfileLibrary
@@ -231,8 +234,18 @@ def test_stuck_valve_raises_verify_mismatch() -> None:
 
 def test_lease_longer_than_the_module_allows_is_refused() -> None:
     bus, client, _ = make_bus({9: relay()})
-    with pytest.raises(DecodeError, match="outside"):
+    with pytest.raises(LeaseOutOfRange, match="outside"):
         bus.lease_output("r1", "ch1", 4000)
+    assert client.calls == []
+
+
+def test_writing_a_read_only_point_is_a_usage_error_not_a_field_failure() -> None:
+    bus, client, _ = make_bus({1: timeout, 9: relay()})
+    with pytest.raises(NotWritable, match=r"p1\.moisture: point is not writable") as info:
+        bus.write_point("p1", "moisture", 1.0)
+    assert isinstance(info.value, UsageError) and not isinstance(info.value, FieldIOError)
+    with pytest.raises(NotWritable, match="no output lease"):
+        bus.lease_output("p1", "moisture", 15)
     assert client.calls == []
 
 

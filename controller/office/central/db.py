@@ -25,6 +25,7 @@ from sqlalchemy import JSON, ColumnElement, Connection, Date, Engine, Table, and
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from controller.errors import OfficeError
 from controller.office.central.tables import (
     CURSORS,
     DATA_TABLES,
@@ -40,11 +41,11 @@ from controller.store.types import UTCDateTime
 __all__ = ["BadRows", "CentralDB", "CentralError", "ZoneArea", "office_url"]
 
 
-class CentralError(Exception):
+class CentralError(OfficeError):
     """The central database failed (connection, disk, constraint)."""
 
 
-class BadRows(ValueError):
+class BadRows(OfficeError, ValueError):
     """Rows from a box that cannot be stored (wrong shape or type); names site and table."""
 
 

@@ -57,6 +57,8 @@ from aquacrop.entities.soil import Soil
 from aquacrop.solution import irrigation as _aq_irrigation
 from aquacrop.solution.root_zone_water import root_zone_water
 
+from controller.errors import ControllerError
+
 __all__ = [
     "INTERNALS",
     "SEED_MAIZE_ZHANGYE",
@@ -108,7 +110,7 @@ WEATHER_COLUMNS: Final = ("date", "tmin_c", "tmax_c", "rain_mm", "et0_mm")
 InitialWater = float | Literal["FC", "WP", "SAT"]
 
 
-class RefereeInternalsError(RuntimeError):
+class RefereeInternalsError(ControllerError, RuntimeError):
     """The installed aquacrop no longer has the internals this wrapper relies on."""
 
 

@@ -1,0 +1,88 @@
+"""The controller's exceptions: one root, one branch per kind of trouble.
+
+Each room keeps its classes next to the code that raises them; this module holds the
+root and the shared bases, and draws the whole tree (each class's module in parentheses)::
+
+    ControllerError                          root of every error raised by controller/
+    ├── ProblemsError                        invalid input, ``problems`` lists every one found
+    │   ├── ConfigError                      the site file (config.site)
+    │   ├── SettingsInvalid(ValueError)      settings from the pages (daemon.protocol)
+    │   ├── SitesFileError(ValueError)       the office's SITES.toml (office.pull)
+    │   └── FailSafeError(RuntimeError)      a relay module's own fail-safe (runtime.failsafe)
+    ├── ClockError(ValueError)               a virtual clock asked to go back (clock)
+    ├── StoreError                           the box's database (store.errors)
+    │   ├── StoreVersionError                the schema is not the one this code knows
+    │   │   └── SchemaRevisionError          an alembic revision this code does not know
+    │   ├── StoreWriteError                  a write did not commit
+    │   ├── NotFound                         no row with that id
+    │   ├── RunStateError                    a run state change the state machine forbids
+    │   ├── InvalidToken                     unknown or revoked API token
+    │   ├── UnknownExportTable(ValueError)   not an export table (store.exports)
+    │   └── AckBeyondEnd(ValueError)         an acknowledgement past the table's end
+    ├── AccountError                         page accounts and sessions (access.accounts)
+    │   ├── InvalidUser                      a name, role or password not acceptable
+    │   ├── UserExists · UnknownUser         adding an existing or changing a missing user
+    │   ├── LastAdmin · SelfLockout          no enabled admin left; an admin disabling oneself
+    │   ├── LoginFailed · TooManyAttempts    wrong name or password; throttled
+    │   └── InvalidSession                   unknown, expired or revoked session
+    ├── NoFreshValue(LookupError)            no good reading young enough (runtime.live)
+    ├── SequencerError                       a run refused or failed (runtime.sequencer)
+    │   ├── RunRefused                       not now: alarm, pause, busy injector
+    │   │   └── CapacityExceeded             the pump cannot feed these zones together
+    │   ├── DurationError(ValueError)        minutes outside the zone's limits
+    │   ├── RecipeError(ValueError)          the recipe cannot be dosed on this site
+    │   └── OutputFailed                     an output did not switch; all switched off
+    ├── AgronomyError                        a job cannot compute from its data (agronomy.types)
+    │   └── WeatherUnavailable               no usable weather and no recent ET0
+    ├── ControlRefused                       a control verb refused, with a code (daemon.protocol)
+    ├── UnknownName(LookupError)             no zone, device, run or alarm by that name
+    ├── StartupError(RuntimeError)           the site cannot be made safe (daemon.daemon)
+    ├── OfficeError                          the central office's tools
+    │   ├── PullError                        one site could not be pulled (office.pull)
+    │   │   ├── SiteUnreachable              no answer, refused connection, 5xx
+    │   │   ├── SiteRefused                  HTTP 4xx, most often the token
+    │   │   └── BadAnswer                    not the export format
+    │   ├── CentralError                     the central database failed (office.central.db)
+    │   └── BadRows(ValueError)              rows a box sent that cannot be stored
+    ├── ScenarioError(ValueError)            a season scenario file (simulation.season)
+    ├── RefereeInternalsError(RuntimeError)  aquacrop changed under the referee
+    │                                        (simulation.referee.aquacrop)
+    └── CommandError                         a ``qanat`` subcommand cannot go on (cli)
+        ├── BackupError                      a backup or restore (cli.backup)
+        ├── CsvFormatError(ValueError)       a CSV unusable as a whole (cli.csvio)
+        └── _Unusable                        et0's input or options (cli.et0, exit 2)
+
+A class keeps a built-in second base (``ValueError``, ``LookupError``, ``RuntimeError``)
+where callers catch that. The drivers' and the models' errors are their own trees
+(:mod:`drivers.errors`, :mod:`models.errors`); the controller does not wrap them.
+``tests/test_error_trees.py`` fails when a class outside this tree appears.
+
+This module imports nothing of qanat, so every room may use it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CommandError", "ControllerError", "OfficeError", "ProblemsError"]
+
+
+class ControllerError(Exception):
+    """Root of every error raised by ``controller/``."""
+
+
+class ProblemsError(ControllerError):
+    """Input refused with every problem found; ``problems`` are ``key.path: message`` lines.
+
+    The message is ``message`` if given, else the problems one per line.
+    """
+
+    def __init__(self, problems: list[str], message: str | None = None) -> None:
+        super().__init__("\n".join(problems) if message is None else message)
+        self.problems = problems
+
+
+class OfficeError(ControllerError):
+    """Base of the central office's errors (pulling sites, the central database)."""
+
+
+class CommandError(ControllerError):
+    """Base of the errors of one ``qanat`` subcommand's own work (files, archives)."""
