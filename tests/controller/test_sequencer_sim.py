@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, load_site
+from controller.config.site import SiteConfig
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs
@@ -32,7 +32,7 @@ from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE, free_port, on_free_ports
+from tests.helpers.site import free_port, quick_site
 
 # The points the sequencer and supervisor use, read every second (tanks every 5 s).
 FAST_POLL = {
@@ -43,34 +43,6 @@ FAST_POLL = {
     "doser1": ("dosed_volume",),
 }
 SLOW_POLL = {"tank_n": ("level",), "tank_k": ("level",)}
-
-
-def _site(tmp_path: Path) -> SiteConfig:
-    """The demo site on free ports, with short leases, delays and phases."""
-    text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
-    replace = {
-        "timeout_s = 0.3\nretries = 1\ngap_ms = 5": "timeout_s = 0.1\nretries = 0\ngap_ms = 0",
-        "lease_s = 15 ": "lease_s = 9 ",
-        "dry_run_delay_s = 30": "dry_run_delay_s = 5",
-        "burst_delay_s = 20": "burst_delay_s = 5",
-        "stale_after_s = 300": "stale_after_s = 10",
-        "line_pressure_min_kpa = 80": "line_pressure_min_kpa = 0",
-        "prewet_min = 15": "prewet_min = 0.5",
-        "flush_min = 25": "flush_min = 0.5",
-        'valve = "relay1.ch2"\nprobes = [{ device = "probe2a", depth_m = 0.2 }, '
-        '{ device = "probe2b", depth_m = 0.4 }]\nflow_meter = "flow1"\nmax_run_min = 240': (
-            'valve = "relay1.ch2"\nmax_run_min = 1'
-        ),
-    }
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    # Zones naming the head meter as their own make the simulated field publish each
-    # zone's share over the head meter's flow (the last zone wins): measure at the head.
-    text = text.replace('flow_meter = "flow1"\nmax_run_min', "max_run_min")
-    path = tmp_path / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_site(path)
 
 
 class RecordingOutputs(Outputs):
@@ -135,7 +107,7 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    site = _site(tmp_path)
+    site = quick_site(tmp_path)
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     with Simulation(site, control_port=free_port(), step_s=3600) as sim:
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)

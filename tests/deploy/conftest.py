@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.helpers.site import ROOT, free_port
 
 QANAT = Path(sys.executable).parent / "qanat"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from controller.store import Store
-from tests.conftest import DEMO_SITE, ROOT
+from tests.helpers.site import DEMO_SITE, ROOT
 from tests.deploy.conftest import QANAT
 
 INSTALL = ROOT / "deploy" / "install.sh"

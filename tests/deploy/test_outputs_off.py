@@ -8,7 +8,7 @@ from pathlib import Path
 
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
-from tests.conftest import DEMO_SITE, on_free_ports
+from tests.helpers.site import DEMO_SITE, on_free_ports
 from tests.deploy.conftest import QANAT
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers.site import ROOT
 from tests.deploy.conftest import QANAT
 
 UNIT = ROOT / "deploy" / "systemd" / "qanat.service"

@@ -15,18 +15,11 @@ from drivers.sim import (
     VirtualDevice,
     ZoneWiring,
 )
+from tests.helpers.clock import FakeClock
 
 LIB = ProfileLibrary.load()
 RELAY = LIB["waveshare-relay-8ch"]
 FLASH = RELAY.lease.address_offset if RELAY.lease else 0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _devices(clock: FakeClock) -> dict[str, VirtualDevice]:

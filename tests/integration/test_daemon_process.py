@@ -24,7 +24,7 @@ import pytest
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from controller.store import Store
-from tests.conftest import free_port
+from tests.helpers.site import free_port
 
 
 class Daemon:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import uvicorn
 from fastapi import FastAPI
 
-from tests.conftest import free_port
+from tests.helpers.site import free_port
 
 
 @contextmanager

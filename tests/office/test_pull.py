@@ -154,7 +154,7 @@ def test_pull_while_the_box_writes_misses_nothing(tmp_path: Path, boxes: list[Bo
 def test_offline_and_garbage_sites_are_reported_and_skipped(
     tmp_path: Path, boxes: list[Box]
 ) -> None:
-    from tests.conftest import free_port
+    from tests.helpers.site import free_port
 
     offline = SiteSpec("offline", f"http://127.0.0.1:{free_port()}", "x", timeout_s=2)
     wrong_token = SiteSpec("wrong-token", boxes[1].url, "not-a-token", timeout_s=2)
