@@ -1,13 +1,17 @@
-"""The import rules of ``controller/__init__.py``, held by import-linter.
+"""The import rules of ``controller/__init__.py``, held by import-linter; and the tests' own.
 
 The contracts live in ``pyproject.toml`` (``[tool.importlinter]``). The first test runs
-them on this tree; the second copies the tree, plants one forbidden import and checks that
-exactly the contract it breaks reports it, so neither a typo in a contract nor a linter
-that reads the wrong tree lets the first pass for nothing.
+them on this tree; the next copy the tree, plant one forbidden import at a time and check
+that exactly the contract it breaks reports it, so neither a typo in a contract nor a
+linter that reads the wrong tree lets the first pass for nothing.
+
+The tests have one rule: a test module or conftest imports shared code from
+``tests.helpers`` (or a plain ``hil_tests`` module), never from a test module or a conftest.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -141,3 +145,48 @@ def test_a_planted_import_breaks_its_contract(
         # the report names the planted import, so a failing run says where to look
         importer = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
         assert importer in report, report
+
+
+# ---------------------------------------------------------------------- the tests' own rule
+
+
+def _test_imports(path: Path) -> list[str]:
+    """The ``tests``/``hil_tests`` modules imported by ``path`` (``from X import Y``: X.Y)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return [m for m in found if m.split(".")[0] in ("tests", "hil_tests")]
+
+
+def _forbidden(module: str) -> bool:
+    parts = module.split(".")
+    if any(p == "conftest" or p.startswith("test_") for p in parts):
+        return True
+    # tests/ shares through tests.helpers only (from tests import helpers is the package)
+    return parts[0] == "tests" and len(parts) > 1 and parts[1] != "helpers"
+
+
+def test_is_forbidden_tells_helpers_from_tests() -> None:
+    assert not _forbidden("tests.helpers.site")
+    assert not _forbidden("tests.helpers.office.seed.open_store")
+    assert not _forbidden("hil_tests.helpers")
+    assert not _forbidden("hil_tests.season_goals")
+    assert not _forbidden("tests")
+    assert _forbidden("tests.conftest")
+    assert _forbidden("tests.web.fakes")
+    assert _forbidden("tests.controller.test_fertplan")
+    assert _forbidden("hil_tests.conftest")
+    assert _forbidden("hil_tests.test_faults")
+
+
+def test_no_test_module_imports_another_or_a_conftest() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): bad
+        for suite in ("tests", "hil_tests")
+        for path in sorted((ROOT / suite).rglob("*.py"))
+        if (bad := [m for m in _test_imports(path) if _forbidden(m)])
+    }
+    assert offenders == {}, "share through tests/helpers instead"
