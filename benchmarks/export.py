@@ -36,9 +36,9 @@ from controller.office.central import CentralDB
 from controller.office.export import iter_ndjson, iter_pages
 from controller.office.pull import pull_all
 from controller.store import ReadingRow, Store
-from tests.office.boxes import service_for_seeded_zones
-from tests.office.pg import postgres_cluster
-from tests.office.servers import serving
+from tests.helpers.office.boxes import service_for_seeded_zones
+from tests.helpers.office.pg import postgres_cluster
+from tests.helpers.office.servers import serving
 from web.api.export_format import ndjson_chunks
 from web.app import create_app
 

@@ -47,7 +47,7 @@ from models.waterbalance import (
     run_season,
     run_season_reference,
 )
-from tests.models.pyfao56_files import DATA, read_irr, read_par, read_wth, season_keys
+from tests.helpers.pyfao56_files import DATA, read_irr, read_par, read_wth, season_keys
 
 ZONES = 10_000
 REFERENCE_ZONES = 20

@@ -1,26 +1,19 @@
 """Fixtures of the HIL suite: a season of the scenario site, paused where a test needs it.
 
 The daemon is the production one (its job list on a virtual clock), the devices are real
-pymodbus servers on free loopback ports, the field is the season truth. Helpers compare the
-store before and after a fault: nothing committed may be lost.
+pymodbus servers on free loopback ports, the field is the season truth. The helpers that
+compare the store before and after a fault are in :mod:`hil_tests.helpers`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from controller.simulation.season import Season, load_scenario
-from controller.store import EXPORT_TABLES, Store
-
-# Tables whose committed rows never change after insertion; runs change state, events get
-# acknowledged, so for those only the row's existence (and its id) is compared.
-IMMUTABLE = ("decisions", "audit", "water_balance", "readings")
-MID_SEASON = dt.date(2026, 6, 10)  # jointing: the crop is up and the balance is running
+from hil_tests.helpers import MID_SEASON
 
 
 @pytest.fixture
@@ -30,40 +23,3 @@ def season(tmp_path: Path) -> Iterator[Season]:
         load_scenario("zhangye-seed-corn"), "et", seed=1, workdir=tmp_path, start=MID_SEASON
     ) as s:
         yield s
-
-
-def snapshot(store: Store) -> dict[str, dict[int, dict[str, Any]]]:
-    """Every committed row of every export table, by id."""
-    store.flush()
-    out: dict[str, dict[int, dict[str, Any]]] = {}
-    for table in EXPORT_TABLES:
-        rows = store.rows_after(table, 0, limit=1_000_000)
-        out[table] = {r.id: r.model_dump() for r in rows}  # type: ignore[attr-defined]
-    return out
-
-
-def assert_nothing_lost(before: dict[str, dict[int, dict[str, Any]]], store: Store) -> None:
-    """Every row committed before is still there (unchanged where rows are immutable)."""
-    after = snapshot(store)
-    for table, rows in before.items():
-        missing = sorted(set(rows) - set(after[table]))
-        assert not missing, f"{table}: committed rows lost: {missing[:10]}"
-        if table in IMMUTABLE:
-            changed = [i for i, row in rows.items() if after[table][i] != row]
-            assert not changed, f"{table}: committed rows changed: {changed[:10]}"
-
-
-def coils(season: Season) -> list[float]:
-    assert season.sim is not None
-    relay = season.sim.devices["relay1"]
-    return [relay.get(f"ch{i}") for i in range(1, 9)]
-
-
-def open_codes(season: Season) -> set[str]:
-    assert season.store is not None
-    return {e.code for e in season.store.open_alarms()}
-
-
-def event_codes(season: Season) -> set[str]:
-    assert season.store is not None
-    return {e.code for e in season.store.events()}

@@ -19,7 +19,7 @@ from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.season import Season, load_scenario
 from controller.store import RunState
 from drivers.sim import Fault, FaultKind
-from hil_tests.conftest import (
+from hil_tests.helpers import (
     MID_SEASON,
     assert_nothing_lost,
     coils,

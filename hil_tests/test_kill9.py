@@ -20,9 +20,9 @@ from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
 from controller.simulation.harness import Simulation
 from controller.store import RunState, Store
-from hil_tests.conftest import assert_nothing_lost, snapshot
-from tests.conftest import DEMO_SITE, on_free_ports
-from tests.leases import assert_lease_closes
+from hil_tests.helpers import assert_nothing_lost, snapshot
+from tests.helpers.leases import assert_lease_closes
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 LEASE_S = 3
 

@@ -1,11 +1,12 @@
-"""Shared fixtures: paths to the shipped example files."""
+"""Shared fixtures: the demo site on free ports, its simulated field, a pty pair.
+
+Plain helpers (paths, free ports) live in :mod:`tests.helpers`.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,9 +17,7 @@ from hypothesis import settings
 
 from controller.config.site import SiteConfig, load_site
 from controller.simulation.harness import Simulation
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_SITE = ROOT / "controller" / "config" / "examples" / "demo-site.toml"
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 # CI runs the property tests with a fixed seed (a failure there is the same on a laptop);
 # by hand they explore (and remember failures in .hypothesis/).
@@ -54,29 +53,6 @@ def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
     finally:
         proc.terminate()
         proc.wait(5)
-
-
-def free_port() -> int:
-    """A port free a moment ago, for a server in another process that must be told its port.
-
-    It can be taken between here and the server's bind: a server started in this process
-    binds port 0 instead and reports the port it got (``Simulation(control_port=0)``,
-    ``any_port=True``, ``tests.office.servers.serving``).
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def on_free_ports(site_text: str) -> str:
-    """The demo site's bus ports (5020, 5021) replaced by free ones, whole lines only.
-
-    A plain text replace of "port = 5020" then "port = 5021" would also hit a new port
-    that happens to begin with 5021 (e.g. 50213).
-    """
-    for port in (5020, 5021):
-        site_text = re.sub(rf"^port = {port}$", f"port = {free_port()}", site_text, flags=re.M)
-    return site_text
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from controller.config.site import SiteConfig
-from tests.conftest import DEMO_SITE, ROOT, free_port
+from tests.helpers.site import DEMO_SITE, ROOT, free_port
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent

@@ -33,7 +33,7 @@ from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.simulation.harness import Simulation
 from controller.store import Severity, Store
-from tests.conftest import ROOT, free_port
+from tests.helpers.site import ROOT, free_port
 from web.app import create_app
 from web.pages import PagesConfig
 

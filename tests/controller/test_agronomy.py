@@ -17,7 +17,7 @@ from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
-from tests.conftest import DEMO_SITE
+from tests.helpers.site import DEMO_SITE
 
 TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
 DAY1 = dt.date(2026, 6, 1)

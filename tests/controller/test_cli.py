@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from controller.cli import COMMANDS, exitcodes, main
-from tests.conftest import ROOT
+from tests.helpers.site import ROOT
 
 
 def test_help_lists_every_command_with_its_help(

@@ -8,7 +8,7 @@ import pytest
 
 from controller.cli import exitcodes, main
 from controller.config.site import M2_PER_MU, ConfigError, OutputRef, load_site
-from tests.conftest import DEMO_SITE
+from tests.helpers.site import DEMO_SITE
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -15,13 +15,12 @@ from controller.agronomy.fertplan import (
     recipe_for,
     zone_events,
 )
-from controller.agronomy.jobs import PlannedRun
 from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, ConfigError, SiteConfig, load_site
-from controller.store import RunPhase, RunSource, RunState, Store
-from tests.conftest import DEMO_SITE
+from controller.store import RunState, Store
+from tests.helpers.fertigation import local, planned, record_run
+from tests.helpers.site import DEMO_SITE
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # The demo plan: kg per mu per event, from the seed-corn scenario (225 N, 90 P2O5, 60 K2O kg/ha).
 N_SPLIT_PCT = [3, 10, 17, 20, 20, 17, 10, 3]
 
@@ -36,37 +35,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     clock = VirtualClock(dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
     with Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock) as s:
         yield s
-
-
-def local(day: dt.date, hhmm: str = "21:00") -> dt.datetime:
-    h, m = (int(v) for v in hhmm.split(":"))
-    return dt.datetime(day.year, day.month, day.day, h, m, tzinfo=SHANGHAI)
-
-
-def planned(zone: str, start: dt.datetime, minutes: float) -> PlannedRun:
-    return PlannedRun(zone, start.astimezone(dt.UTC), minutes, 20.0, 1, RunSource.PLAN)
-
-
-def record_run(
-    store: Store,
-    zone: str,
-    start: dt.datetime,
-    fertilizer: dict[str, float] | None,
-    state: RunState = RunState.DONE,
-) -> int:
-    """A run stored as the sequencer stores it, started at ``start``."""
-    clock = store.clock
-    assert isinstance(clock, VirtualClock)
-    clock.set(start.astimezone(dt.UTC), allow_backwards=True)
-    run = store.plan_run(zone, RunSource.PLAN, 90)
-    assert run.id is not None
-    store.start_run(run.id, RunPhase.PREWET if fertilizer is not None else RunPhase.WATER)
-    if state is RunState.RUNNING:
-        store.update_run_progress(run.id, 3.0, RunPhase.INJECT)
-        return run.id
-    clock.advance(90 * 60)
-    store.finish_run(run.id, state, "test", applied_m3=150, fertilizer=fertilizer)
-    return run.id
 
 
 # ------------------------------------------------------------------ the plan from the config

@@ -15,8 +15,8 @@ from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, SiteConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
-from tests.conftest import DEMO_SITE
-from tests.controller.test_fertplan import local, planned, record_run
+from tests.helpers.fertigation import local, planned, record_run
+from tests.helpers.site import DEMO_SITE
 
 EVENT_DAY = dt.date(2026, 5, 15)  # day 25 after planting of z1 and z2 (z3, z4: 17 May)
 LEAST_MIN = 15 + 30 + 25  # prewet + min_inject + flush of the demo site

@@ -28,7 +28,7 @@ from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE, ROOT, on_free_ports
+from tests.helpers.site import DEMO_SITE, ROOT, on_free_ports
 
 POLL = {
     "flow1": ("flow_rate", "total", "total_fraction"),

@@ -16,7 +16,7 @@ from controller.runtime.live import (
     display_max_age_s,
 )
 from drivers.reading import Quality, Reading
-from tests.conftest import DEMO_SITE
+from tests.helpers.site import DEMO_SITE
 
 T0 = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 LIMIT_S = 300.0

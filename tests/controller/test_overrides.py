@@ -12,7 +12,7 @@ import pytest
 
 from controller.config import overrides
 from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site
-from tests.conftest import DEMO_SITE, on_free_ports
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 PLAN = [
     {

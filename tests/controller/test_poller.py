@@ -17,7 +17,7 @@ from controller.runtime.live import LiveState
 from controller.runtime.poller import Poller
 from controller.store import Store
 from drivers.reading import Quality, Reading
-from tests.conftest import DEMO_SITE
+from tests.helpers.site import DEMO_SITE
 
 T0 = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from controller.config.site import SiteConfig, load_site
 from controller.runtime.live import LiveState
 from controller.runtime.safety import LEARN_CLAMP, LEARN_MIN_SAMPLES, Supervisor, learned_from_runs
 from controller.store import RunPhase, RunSource, RunState, Store
-from tests.conftest import DEMO_SITE
+from tests.helpers.site import DEMO_SITE
 
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -28,7 +28,7 @@ from controller.runtime.sequencer import Recipe, Sequencer, SequencerError
 from controller.store import Store
 from drivers.errors import VerifyMismatch
 from drivers.reading import Quality, Reading
-from tests.controller.test_sequencer_sim import _site
+from tests.helpers.site import quick_site
 
 
 class FakeBus:
@@ -69,7 +69,7 @@ class Machine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp())
-        self.site = _site(self.tmp)
+        self.site = quick_site(self.tmp)
         self.clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
         self.store = Store(f"sqlite:///{self.tmp / 'qanat.db'}", clock=self.clock)
         self.fieldio = FakeFieldIO()

@@ -11,7 +11,7 @@ from controller.agronomy.savings import baseline_practice, savings_to_date
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.store import RunState, Store, WaterBalanceDay
-from tests.conftest import DEMO_SITE, on_free_ports
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 

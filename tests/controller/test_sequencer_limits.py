@@ -18,7 +18,8 @@ from controller.config.site import load_site
 from controller.runtime.sequencer import CapacityExceeded, Recipe, RunRefused
 from controller.simulation.harness import Simulation
 from controller.store import Store
-from tests.controller.test_sequencer_sim import Rig, _site
+from tests.helpers.rig import Rig
+from tests.helpers.site import quick_site
 
 MakeRig = Callable[[dict[str, str]], Rig]
 
@@ -36,7 +37,7 @@ def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
     made: list[tuple[Rig, Simulation, Store]] = []
 
     def make(replace: dict[str, str]) -> Rig:
-        path = _site(tmp_path).path
+        path = quick_site(tmp_path).path
         text = path.read_text(encoding="utf-8")
         for old, new in replace.items():
             assert text.count(old) == 1, old

@@ -15,127 +15,23 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, load_site
-from controller.runtime.fieldio import FieldIO
-from controller.runtime.live import LiveState
-from controller.runtime.outputs import Outputs
-from controller.runtime.safety import Supervisor
 from controller.runtime.sequencer import (
     CapacityExceeded,
     DurationError,
     OutputFailed,
     Recipe,
     RunRefused,
-    Sequencer,
 )
 from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
-from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
-from tests.conftest import DEMO_SITE, on_free_ports
-
-# The points the sequencer and supervisor use, read every second (tanks every 5 s).
-FAST_POLL = {
-    "flow1": ("flow_rate", "total", "total_fraction"),
-    "press1": ("line_pressure",),
-    "ec1": ("ec",),
-    "ph1": ("ph",),
-    "doser1": ("dosed_volume",),
-}
-SLOW_POLL = {"tank_n": ("level",), "tank_k": ("level",)}
-
-
-def _site(tmp_path: Path) -> SiteConfig:
-    """The demo site on free ports, with short leases, delays and phases."""
-    text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
-    replace = {
-        "timeout_s = 0.3\nretries = 1\ngap_ms = 5": "timeout_s = 0.1\nretries = 0\ngap_ms = 0",
-        "lease_s = 15 ": "lease_s = 9 ",
-        "dry_run_delay_s = 30": "dry_run_delay_s = 5",
-        "burst_delay_s = 20": "burst_delay_s = 5",
-        "stale_after_s = 300": "stale_after_s = 10",
-        "line_pressure_min_kpa = 80": "line_pressure_min_kpa = 0",
-        "prewet_min = 15": "prewet_min = 0.5",
-        "flush_min = 25": "flush_min = 0.5",
-        'valve = "relay1.ch2"\nprobes = [{ device = "probe2a", depth_m = 0.2 }, '
-        '{ device = "probe2b", depth_m = 0.4 }]\nflow_meter = "flow1"\nmax_run_min = 240': (
-            'valve = "relay1.ch2"\nmax_run_min = 1'
-        ),
-    }
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    # Zones naming the head meter as their own make the simulated field publish each
-    # zone's share over the head meter's flow (the last zone wins): measure at the head.
-    text = text.replace('flow_meter = "flow1"\nmax_run_min', "max_run_min")
-    path = tmp_path / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_site(path)
-
-
-class RecordingOutputs(Outputs):
-    """The real outputs, remembering the order of successful switches."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.log: list[tuple[str, str]] = []
-
-    def on(self, role: str) -> None:
-        already = self.is_on(role)
-        super().on(role)
-        if not already:
-            self.log.append(("on", role))
-
-    def off(self, role: str) -> None:
-        was = self.is_on(role)
-        super().off(role)
-        if was:
-            self.log.append(("off", role))
-
-
-class Rig:
-    def __init__(self, site: SiteConfig, sim: Simulation, store: Store, clock: VirtualClock):
-        self.site, self.sim, self.store, self.clock = site, sim, store, clock
-        buses = {
-            b.name: Bus(b.settings(), site.devices_on(b.name), now=clock.now) for b in site.buses
-        }
-        self.fieldio = FieldIO(site, buses)
-        self.live = LiveState()
-        self.outputs = RecordingOutputs(site, self.fieldio, clock)
-        self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)
-        self.sequencer = Sequencer(
-            site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor
-        )
-        self.supervisor.attach(self.sequencer)
-        self.poll(FAST_POLL | SLOW_POLL)
-
-    def poll(self, points: dict[str, tuple[str, ...]]) -> None:
-        for device, names in points.items():
-            readings, _ = self.fieldio.bus_of(device).read_points(device, names)
-            self.live.update(readings)
-
-    def run(self, seconds: int) -> None:
-        for _ in range(seconds):
-            self.clock.advance(1)
-            self.sim.field.step(1.0)
-            slow = int(self.clock.monotonic()) % 5 == 0
-            self.poll(FAST_POLL | SLOW_POLL if slow else FAST_POLL)
-            self.sequencer.tick()
-            self.supervisor.check()
-
-    def coil(self, point: str) -> bool:
-        return bool(self.sim.devices["relay1"].get(point))
-
-    def all_coils_off(self) -> bool:
-        return not any(self.coil(f"ch{i}") for i in range(1, 9))
-
-    def alarm_codes(self) -> list[str]:
-        return [e.code for e in self.store.open_alarms()]
+from tests.helpers.rig import Rig
+from tests.helpers.site import quick_site
 
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    site = _site(tmp_path)
+    site = quick_site(tmp_path)
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     with Simulation(site, control_port=0, step_s=3600) as sim:
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)

@@ -25,7 +25,7 @@ from controller.store import (
     StoreVersionError,
     WaterBalanceDay,
 )
-from tests.conftest import ROOT
+from tests.helpers.site import ROOT
 
 T0 = datetime(2025, 5, 1, 6, 0, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))

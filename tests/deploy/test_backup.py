@@ -14,7 +14,7 @@ from controller.cli.backup import BackupError, backup, restore
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from controller.store import Store
-from tests.deploy.conftest import QANAT, NotifySocket, base_env, start_run, stop
+from tests.helpers.deploy import QANAT, NotifySocket, base_env, start_run, stop
 
 
 def _count(db: Path, table: str) -> int:

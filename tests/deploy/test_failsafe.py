@@ -16,7 +16,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import Fault, FaultKind
-from tests.conftest import free_port
+from tests.helpers.site import free_port
 
 
 def test_each_relay_module_answers_with_a_lease_and_all_coils_off(

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from controller.store import Store
-from tests.conftest import DEMO_SITE, ROOT
-from tests.deploy.conftest import QANAT
+from tests.helpers.deploy import QANAT
+from tests.helpers.site import DEMO_SITE, ROOT
 
 INSTALL = ROOT / "deploy" / "install.sh"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from controller.config.site import SiteConfig
 from controller.runtime import sdnotify as notify
 from controller.simulation.harness import Simulation
-from tests.deploy.conftest import NotifySocket, base_env, start_run, stop
+from tests.helpers.deploy import NotifySocket, base_env, start_run, stop
 
 
 def test_no_socket_is_a_no_op() -> None:

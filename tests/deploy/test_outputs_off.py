@@ -8,8 +8,8 @@ from pathlib import Path
 
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
-from tests.conftest import DEMO_SITE, on_free_ports
-from tests.deploy.conftest import QANAT
+from tests.helpers.deploy import QANAT
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 
 def _outputs_off(site_path: Path) -> subprocess.CompletedProcess[str]:

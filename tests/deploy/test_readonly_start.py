@@ -18,7 +18,7 @@ import pytest
 
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
-from tests.deploy.conftest import NotifySocket, base_env, start_run, stop
+from tests.helpers.deploy import NotifySocket, base_env, start_run, stop
 
 DROP_DAC = (
     "setpriv",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.deploy.conftest import QANAT
+from tests.helpers.deploy import QANAT
+from tests.helpers.site import ROOT
 
 UNIT = ROOT / "deploy" / "systemd" / "qanat.service"
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.client.base import ModbusBaseSyncClient
 from pymodbus.framer import FramerType
 
-CLIENT_TIMEOUT_S = 0.3
-
-
-ClientFactory = Callable[..., ModbusBaseSyncClient]
+from tests.helpers.modbus import CLIENT_TIMEOUT_S, ClientFactory
 
 
 @pytest.fixture

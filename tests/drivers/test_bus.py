@@ -32,25 +32,13 @@ from drivers.errors import (
 from drivers.profile import ProfileLibrary
 from drivers.reading import Quality
 from drivers.transport import BusSettings, FlashCoilRequest
+from tests.helpers.clock import FakeClock
 
 LIB = ProfileLibrary.load()
 PROBE = LIB["renke-rs-ecth-n01"]
 RELAY = LIB["waveshare-relay-8ch"]
 
 Behaviour = Callable[[str, dict[str, Any]], Any]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        self.sleeps.append(s)
-        self.t += s
 
 
 class FakeClient:
@@ -65,7 +53,7 @@ class FakeClient:
 
     def _do(self, op: str, unit: int, **kw: Any) -> Any:
         self.calls.append((op, unit, kw))
-        self.clock.t += 0.01  # every transaction takes some time on the wire
+        self.clock.now += 0.01  # every transaction takes some time on the wire
         return self.script[unit](op, kw)
 
     def read_holding_registers(self, address: int, *, count: int, device_id: int) -> Any:
@@ -93,7 +81,7 @@ def timeout(op: str, kw: dict[str, Any]) -> Any:
 
 
 def make_bus(script: dict[int, Behaviour], **settings: Any) -> tuple[Bus, FakeClient, FakeClock]:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     client = FakeClient(clock, script)
     s = BusSettings("b", "tcp", host="127.0.0.1", **settings)
     devices = [DeviceRef("p1", 1, PROBE), DeviceRef("p2", 2, PROBE), DeviceRef("r1", 9, RELAY)]
@@ -150,7 +138,7 @@ def test_silent_device_backs_off_and_does_not_stall_the_others() -> None:
     assert readings[0].quality is Quality.COMM_ERROR and "resting" in readings[0].detail
     assert len(client.calls) == n  # skipped without touching the wire
     assert bus.read_points("p2")[0][0].quality is Quality.OK
-    clock.t += 10.5
+    clock.now += 10.5
     bus.read_points("p1")
     assert len(client.calls) == n + 2  # tried again after the rest (p2 read in between)
     assert bus.health["p1"].skipped == 1
@@ -163,8 +151,8 @@ def test_backoff_grows_and_is_capped() -> None:
     rests = []
     for _ in range(4):
         bus.read_points("p1")
-        rests.append(round(bus.health["p1"].backoff_until - clock.t, 2))
-        clock.t = bus.health["p1"].backoff_until + 0.001
+        rests.append(round(bus.health["p1"].backoff_until - clock.now, 2))
+        clock.now = bus.health["p1"].backoff_until + 0.001
     assert rests == [2.0, 4.0, 5.0, 5.0]
 
 

@@ -18,7 +18,7 @@ from drivers.sim import (
     VirtualDevice,
     send_control,
 )
-from tests.drivers.conftest import ClientFactory
+from tests.helpers.modbus import ClientFactory
 
 LIB = ProfileLibrary.load()
 

@@ -11,6 +11,7 @@ from drivers.codec import decode, encode
 from drivers.profile import ProfileLibrary, Table
 from drivers.sim import Fault, FaultKind, VirtualDevice
 from drivers.sim.faults import ExceptionAnswer, NoAnswer
+from tests.helpers.clock import FakeClock
 
 LIB = ProfileLibrary.load()
 PROBE = LIB["renke-rs-ecth-n01"]
@@ -19,20 +20,9 @@ FLASH = RELAY.lease.address_offset if RELAY.lease else 0
 ON, OFF = 0xFF00, 0x0000
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1000.0)
 
 
 @pytest.fixture

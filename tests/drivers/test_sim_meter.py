@@ -12,7 +12,9 @@ import pytest
 
 from drivers.sim import SimField, VirtualDevice
 from drivers.sim.field import METER_GAIN_SD
-from tests.drivers.test_sim_field import WIRING, FakeClock, _devices
+from tests.helpers.clock import FakeClock
+from tests.helpers.simfield import WIRING
+from tests.helpers.simfield import devices_for as _devices
 
 
 def _metered_total(flow: VirtualDevice) -> float:

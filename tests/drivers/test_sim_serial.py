@@ -9,7 +9,7 @@ from drivers.codec import encode
 from drivers.profile import ProfileLibrary
 from drivers.sim import Endpoint, SimServer, VirtualDevice
 from drivers.sim.pdu import RawWriteSingleCoil
-from tests.drivers.conftest import ClientFactory
+from tests.helpers.modbus import ClientFactory
 
 LIB = ProfileLibrary.load()
 PROBE = LIB["renke-rs-ecth-n01"]

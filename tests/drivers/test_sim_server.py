@@ -14,21 +14,14 @@ from drivers.codec import decode, encode
 from drivers.profile import Point, ProfileLibrary, Table
 from drivers.sim import Endpoint, Fault, FaultKind, SimServer, VirtualDevice
 from drivers.sim.pdu import RawWriteSingleCoil
-from tests.drivers.conftest import CLIENT_TIMEOUT_S, ClientFactory
+from tests.helpers.clock import FakeClock
+from tests.helpers.modbus import CLIENT_TIMEOUT_S, ClientFactory
 
 LIB = ProfileLibrary.load()
 PROBE = LIB["renke-rs-ecth-n01"]
 RELAY = LIB["waveshare-relay-8ch"]
 INJECTOR = LIB["prominent-gamma-x"]
 FLASH = RELAY.lease.address_offset if RELAY.lease else 0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _sample_value(pt: Point) -> float:

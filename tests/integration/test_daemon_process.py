@@ -24,8 +24,8 @@ import pytest
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from controller.store import Store
-from tests.conftest import free_port
-from tests.leases import assert_lease_closes
+from tests.helpers.leases import assert_lease_closes
+from tests.helpers.site import free_port
 
 
 class Daemon:

@@ -22,7 +22,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from drivers.reading import Quality
 from drivers.sim import Fault
-from tests.conftest import free_port
+from tests.helpers.site import free_port
 
 
 def poll_json(site: SiteConfig, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:

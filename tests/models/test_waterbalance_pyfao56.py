@@ -37,7 +37,7 @@ from models.waterbalance import (
     run_season,
     run_season_reference,
 )
-from tests.models.pyfao56_files import DATA, read_irr, read_out, read_par, read_wth
+from tests.helpers.pyfao56_files import DATA, read_irr, read_out, read_par, read_wth
 
 TOLERANCE = 5e-4 + 1e-9  # 3-decimal rounding of the .out files
 

@@ -1,4 +1,7 @@
-"""Office test fixtures: a real PostgreSQL server for the session (see :mod:`tests.office.pg`)."""
+"""Office test fixtures: a real PostgreSQL server for the session.
+
+The server itself: :mod:`tests.helpers.office.pg`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.office.pg import PG_BIN, PgServer, postgres_cluster
+from tests.helpers.office.pg import PG_BIN, PgServer, postgres_cluster
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,8 @@ import pytest
 from controller.cli import main
 from controller.office.central import CentralDB
 from controller.office.pull import SitesFileError, load_sites
-from tests.conftest import ROOT, free_port
-from tests.office.boxes import Box, running_box
-from tests.office.test_pull import assert_exact
+from tests.helpers.office.boxes import Box, assert_exact, running_box
+from tests.helpers.site import ROOT, free_port
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import Connection
 
 from controller.office.central import CentralDB
-from controller.office.export import TABLES
 from controller.office.pull import BoxClient, Reply, SiteSpec, SiteUnreachable, pull_all
 from controller.store import ReadingRow, RunState
-from tests.office.boxes import Box, box_rows, central_rows, running_box
+from tests.helpers.office.boxes import Box, assert_exact, central_rows, running_box
 
 
 @pytest.fixture
@@ -26,15 +25,6 @@ def boxes(tmp_path: Path) -> Iterator[list[Box]]:
             stack.enter_context(running_box(tmp_path / name, name, days=30, seed=n))
             for n, name in enumerate(("ganzhou-01", "ganzhou-02"))
         ]
-
-
-def assert_exact(db: CentralDB, boxes: list[Box]) -> None:
-    for box in boxes:
-        for table in TABLES:
-            assert central_rows(db, box.site_id, table) == box_rows(box.store, table), (
-                box.site_id,
-                table,
-            )
 
 
 def test_two_boxes_exact_then_idempotent(office_url: str, boxes: list[Box]) -> None:
@@ -154,7 +144,7 @@ def test_pull_while_the_box_writes_misses_nothing(tmp_path: Path, boxes: list[Bo
 def test_offline_and_garbage_sites_are_reported_and_skipped(
     tmp_path: Path, boxes: list[Box]
 ) -> None:
-    from tests.conftest import free_port
+    from tests.helpers.site import free_port
 
     offline = SiteSpec("offline", f"http://127.0.0.1:{free_port()}", "x", timeout_s=2)
     wrong_token = SiteSpec("wrong-token", boxes[1].url, "not-a-token", timeout_s=2)

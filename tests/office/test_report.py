@@ -20,9 +20,15 @@ from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
 from controller.office.report_html import render_html
 from controller.store import Store
-from tests.office.boxes import running_box
-from tests.office.seed import IRRIGATION_MM, METER_FACTOR, ZONE_AREA_MU, open_store, seed_season
-from tests.office.servers import call
+from tests.helpers.office.boxes import running_box
+from tests.helpers.office.seed import (
+    IRRIGATION_MM,
+    METER_FACTOR,
+    ZONE_AREA_MU,
+    open_store,
+    seed_season,
+)
+from tests.helpers.office.servers import call
 
 TZ = ZoneInfo("Asia/Shanghai")
 ZONES = [ReportZone("ganzhou-01", z, f"Zone {z}", mu * M2_PER_MU) for z, mu in ZONE_AREA_MU.items()]

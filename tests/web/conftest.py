@@ -9,11 +9,10 @@ import pytest
 from fastapi import FastAPI
 
 from controller.store import Store
-from tests.web.asgi import AsgiClient, asgi_client
-from tests.web.fakes import FakeControlService
+from tests.helpers.api import TOKEN_NAMES
+from tests.helpers.asgi import AsgiClient, asgi_client
+from tests.helpers.fakes import FakeControlService
 from web.app import create_app
-
-TOKEN_NAMES = {"admin": "ada", "technician": "tian", "viewer": "wei"}
 
 
 @pytest.fixture

@@ -9,36 +9,11 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from controller.store import Store
-from tests.web.asgi import AsgiClient, asgi_client
-from tests.web.conftest import TOKEN_NAMES
-from tests.web.fakes import FakeControlService
+from tests.helpers.api import API, ROUTES, TOKEN_NAMES
+from tests.helpers.asgi import AsgiClient, asgi_client
+from tests.helpers.fakes import FakeControlService
 from web.app import create_app
 
-API = "/api/v1"
-
-# The whole API, with the lowest role each route admits. The walk below checks
-# the app against this table both ways, so a new route must be added here.
-ROUTES = {
-    ("GET", "/status"): "viewer",
-    ("GET", "/zones"): "viewer",
-    ("GET", "/zones/{zone}"): "viewer",
-    ("GET", "/zones/{zone}/water-balance"): "viewer",
-    ("GET", "/devices"): "viewer",
-    ("GET", "/runs"): "viewer",
-    ("GET", "/decisions"): "viewer",
-    ("GET", "/alarms"): "viewer",
-    ("POST", "/alarms/{alarm_id}/ack"): "technician",
-    ("POST", "/zones/{zone}/start"): "technician",
-    ("POST", "/zones/{zone}/stop"): "technician",
-    ("POST", "/stop-all"): "technician",
-    ("POST", "/pause"): "technician",
-    ("POST", "/resume"): "technician",
-    ("POST", "/forecast"): "technician",
-    ("GET", "/export/{table}"): "viewer",
-    ("POST", "/export/{table}/ack"): "viewer",  # the office's reader token acknowledges
-    ("GET", "/report"): "viewer",
-    ("GET", "/savings"): "viewer",
-}
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/docs")}
 
 PATH_VALUES = {"zone": "z1", "alarm_id": "1", "table": "readings"}

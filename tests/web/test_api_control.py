@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from controller.daemon.protocol import ControlRefused
-from tests.web.asgi import AsgiClient
-from tests.web.fakes import FakeControlService
+from tests.helpers.asgi import AsgiClient
+from tests.helpers.fakes import FakeControlService
 
 API = "/api/v1"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.asgi import AsgiClient
-from tests.web.fakes import FakeControlService
+from tests.helpers.asgi import AsgiClient
+from tests.helpers.fakes import FakeControlService
 
 API = "/api/v1"
 START = f"{API}/zones/z1/start"

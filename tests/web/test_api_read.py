@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from tests.web.asgi import AsgiClient
-from tests.web.fakes import NOW, FakeControlService
+from tests.helpers.asgi import AsgiClient
+from tests.helpers.fakes import NOW, FakeControlService
 
 API = "/api/v1"
 NOW_ISO = "2026-05-14T06:30:00+00:00"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.web.asgi import AsgiClient
-from tests.web.test_api_auth import ROUTES
+from tests.helpers.api import ROUTES
+from tests.helpers.asgi import AsgiClient
 
 API = "/api/v1"
 

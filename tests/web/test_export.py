@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 
 from controller.store import Store
-from tests.office.seed import open_store, seed_season
-from tests.office.servers import Reply, call, serving
+from tests.helpers.office.seed import open_store, seed_season
+from tests.helpers.office.servers import Reply, call, serving
 
 API = "/api/v1/export"
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from controller.office.export import TABLES, iter_ndjson, iter_pages, iter_rows
 from controller.store import EXPORT_TABLES, ReadingRow, Store
 from controller.store import exports as store_exports
-from tests.office.seed import open_store, seed_season
+from tests.helpers.office.seed import open_store, seed_season
 from web.api.export_format import ndjson_chunks
 
 

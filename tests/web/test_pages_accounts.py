@@ -25,7 +25,7 @@ from controller.access.accounts import (
 from controller.cli import main
 from controller.clock import VirtualClock
 from controller.store import Store
-from tests.web.fakes import NOW
+from tests.helpers.fakes import NOW
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "correct horse battery"

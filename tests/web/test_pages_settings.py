@@ -23,7 +23,7 @@ from controller.daemon.protocol import SettingsInvalid
 from controller.daemon.service import DaemonService
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, Store
-from tests.web.test_pages import BASE, FAST, PASSWORD, login
+from tests.helpers.pages import BASE, FAST, PASSWORD, login
 from web.app import create_app
 from web.pages import PagesConfig
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.conftest import free_port
+from tests.helpers.site import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 _counter = itertools.count()

@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from controller.config.site import M2_PER_MU
 from controller.office.central import DATA_TABLES, CentralDB
-from controller.office.export import iter_rows
+from controller.office.export import TABLES, iter_rows
 from controller.office.pull import SiteSpec
 from controller.store import Store
-from tests.office.seed import ZONE_AREA_MU, open_store, seed_season
-from tests.office.servers import serving
-from tests.web.fakes import FakeControlService
+from tests.helpers.fakes import FakeControlService
+from tests.helpers.office.seed import ZONE_AREA_MU, open_store, seed_season
+from tests.helpers.office.servers import serving
 from web.app import create_app
 
 
@@ -87,3 +87,12 @@ def _export_form(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
+
+
+def assert_exact(db: CentralDB, boxes: list[Box]) -> None:
+    for box in boxes:
+        for table in TABLES:
+            assert central_rows(db, box.site_id, table) == box_rows(box.store, table), (
+                box.site_id,
+                table,
+            )

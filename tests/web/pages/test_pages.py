@@ -1,92 +1,36 @@
 """The pages over the real app, a real store and a fake service: access, CSRF, sessions, audit.
 
-Starlette's TestClient keeps cookies like a browser. It talks to the app as
-``http://127.0.0.1:8080`` (an IP address: the pages refuse unknown DNS names)
-and sends the matching ``Origin`` a browser would send with a form.
+The app and the logged-in clients: ``tests/web/pages/conftest.py``; the users, the page
+service and the form helpers: :mod:`tests.helpers.pages`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
 from controller.access.accounts import IDLE, Accounts
 from controller.clock import VirtualClock
-from controller.daemon.protocol import SettingsInvalid
 from controller.store import Store
-from tests.web.fakes import NOW, FakeControlService
-from web.app import create_app
-from web.pages import ROUTERS, PagesConfig
-from web.pages.plan_form import plan_version
-
-BASE = "http://127.0.0.1:8080"
-PASSWORD = "correct horse battery"
-USERS = {"admin": "ada", "technician": "tian", "viewer": "wei"}
-# Still argon2id, with small parameters so the walk stays quick; production uses the defaults.
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@dataclass
-class PageService(FakeControlService):
-    """The API fake plus what only the pages read (settings, moisture history)."""
-
-    saved: list[dict[str, Any]] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)  # the site validation's next refusal
-
-    def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
-        if changes.get("policy", {}).get("rain_skip_mm") == 99.0:
-            raise SettingsInvalid(["policy.rain_skip_mm: too wet (site.overrides.toml)"])
-        if self.invalid:
-            raise SettingsInvalid(self.invalid)
-        self.saved.append(changes)
-        self.calls.append(("apply_settings", {"actor": actor}))
-        for zone, values in changes.get("zones", {}).items():  # as the daemon would show them
-            if "mad_fraction" in values:
-                self.mad_fraction.pop(zone, None)
-                if values["mad_fraction"] is not None:
-                    self.mad_fraction[zone] = values["mad_fraction"]
-        if "fertigation" in changes and self.fertigation is not None:
-            self.fertigation["events"] = changes["fertigation"]["events"]
-
-    def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
-        self._known(zone)
-        return {"0.2": [(NOW - timedelta(hours=1), 23.5), (NOW, 23.0)]}
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(NOW)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    s = Store.open_dir(tmp_path / "data", clock=clock)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def service() -> PageService:
-    return PageService()
-
-
-@pytest.fixture
-def app(service: PageService, store: Store, tmp_path: Path) -> FastAPI:
-    accounts = Accounts(store, hasher=FAST)
-    for role, name in USERS.items():
-        accounts.create_user(name, PASSWORD, role)
-    config = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST)
-    return create_app(service, store, pages=config)
+from tests.helpers.pages import (
+    BASE,
+    FAST,
+    PASSWORD,
+    PLAN,
+    USERS,
+    PageService,
+    audit_rows,
+    csrf_of,
+    login,
+)
+from web.pages import ROUTERS
 
 
 def _client(app: FastAPI) -> TestClient:
@@ -99,21 +43,6 @@ def _client(app: FastAPI) -> TestClient:
 def anon(app: FastAPI) -> Iterator[TestClient]:
     with _client(app) as c:
         yield c
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
-    page = client.get("/login")
-    pre = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert pre is not None
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf": pre.group(1)}
-    )
-
-
-def csrf_of(client: TestClient, path: str = "/") -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', client.get(path).text)
-    assert found is not None, "no CSRF token on the page"
-    return found.group(1)
 
 
 @pytest.fixture
@@ -131,8 +60,6 @@ def as_role(app: FastAPI) -> Iterator[Any]:
         c.__exit__(None, None, None)
 
 
-# The fake's plan, as its forms carry it.
-PLAN = plan_version(FakeControlService().settings()["fertigation"]["events"])
 # Every state-changing page route with a form that would be accepted.
 NEW_PASSWORD = "another good password"
 POSTS = {
@@ -307,7 +234,7 @@ def test_failed_logins_are_limited_with_429(anon: TestClient, store: Store) -> N
     codes = [login(anon, "tian", "wrong password!").status_code for _ in range(6)]
     assert codes == [401] * 5 + [429]
     assert login(anon, "tian").status_code == 429  # even the right password, for a while
-    actions = [a.action for a in _audit(store)]
+    actions = [a.action for a in audit_rows(store)]
     assert actions.count("login.failed") == 5 and "login.limited" in actions
 
 
@@ -340,7 +267,7 @@ def test_logout_ends_the_session(as_role: Any, store: Store) -> None:
     assert tech.post("/logout", data={"csrf": csrf_of(tech)}).status_code == 303
     tech.cookies.set("qanat_session", cookie)  # a stolen copy of the cookie is worthless now
     assert tech.get("/").status_code == 303
-    assert {"login.ok", "logout"} <= {a.action for a in _audit(store)}
+    assert {"login.ok", "logout"} <= {a.action for a in audit_rows(store)}
 
 
 def test_changes_are_audited_and_settings_validated(
@@ -389,11 +316,7 @@ def effects(service: PageService, store: Store) -> list[tuple[str, dict[str, Any
     """What the posts changed: the service's verbs, then the users' changes (from the audit)."""
     users = [
         (a.action, {"actor": a.actor})
-        for a in _audit(store)
+        for a in audit_rows(store)
         if a.action.startswith("user.") and a.action != "user.locale"
     ]
     return changes(service) + users
-
-
-def _audit(store: Store) -> list[Any]:
-    return list(store.rows_after("audit", 0, limit=10_000))

@@ -10,23 +10,17 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.web.test_pages import (  # noqa: F401  (fixtures)
+from tests.helpers.pages import (
     PLAN,
     PageService,
-    anon,
-    app,
-    as_role,
-    clock,
     csrf_of,
-    service,
-    store,
 )
 from web.pages.plan_form import plan_version
 
 ZONE = {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"}
 
 
-def _admin(as_role: Any, lang: str) -> TestClient:  # noqa: F811
+def _admin(as_role: Any, lang: str) -> TestClient:
     admin: TestClient = as_role("admin")
     if lang == "en":
         admin.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(admin)})
@@ -41,8 +35,8 @@ def _text(response: Any) -> str:
 
 
 def test_the_page_shows_the_zone_mad_and_the_crop_default(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     service.mad_fraction["z2"] = 0.4
     page = _text(as_role("viewer").get("/settings"))
@@ -51,8 +45,8 @@ def test_the_page_shows_the_zone_mad_and_the_crop_default(
 
 
 def test_a_mad_is_saved_and_an_empty_one_takes_the_override_back(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     admin = as_role("admin")
     sent = admin.post(
@@ -79,8 +73,8 @@ def test_a_mad_is_saved_and_an_empty_one_takes_the_override_back(
     ],
 )
 def test_a_bad_mad_is_refused_in_the_pages_language(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
     lang: str,
     value: str,
     message: str,
@@ -98,7 +92,7 @@ def test_a_bad_mad_is_refused_in_the_pages_language(
 
 
 def test_the_plan_is_drawn_as_a_table_with_a_form_per_event(
-    as_role: Any,  # noqa: F811
+    as_role: Any,
 ) -> None:
     page = _text(as_role("admin").get("/settings"))
     assert 'id="event-1"' in page and "拔节肥" in page and "播种后第 35 天" in page
@@ -121,8 +115,8 @@ def test_the_plan_is_drawn_as_a_table_with_a_form_per_event(
 
 
 def test_an_event_is_added_edited_and_deleted_as_the_whole_plan(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     admin = as_role("admin")
     first = dict(service.fertigation["events"][0])  # type: ignore[index]
@@ -172,8 +166,8 @@ def test_an_event_is_added_edited_and_deleted_as_the_whole_plan(
 
 
 def test_a_form_from_an_older_plan_is_refused(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     admin = as_role("admin")
     stale = {"plan": plan_version([]), "csrf": csrf_of(admin)}
@@ -186,8 +180,8 @@ def test_a_form_from_an_older_plan_is_refused(
 
 
 def test_a_site_without_an_injector_cannot_edit_the_plan(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     service.fertigation = None
     admin = as_role("admin")
@@ -295,8 +289,8 @@ BAD_EVENTS = [
 @pytest.mark.parametrize(("changes", "zh", "en"), BAD_EVENTS)
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_each_field_of_an_event_is_checked_in_the_pages_language(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
     lang: str,
     changes: dict[str, Any],
     zh: str,
@@ -314,8 +308,8 @@ def test_each_field_of_an_event_is_checked_in_the_pages_language(
 
 
 def test_an_edit_names_the_event_by_its_number_and_label(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     admin = as_role("admin")
     form = {
@@ -333,8 +327,8 @@ def test_an_edit_names_the_event_by_its_number_and_label(
 
 
 def test_the_site_checks_name_the_event_too(
-    as_role: Any,  # noqa: F811
-    service: PageService,  # noqa: F811
+    as_role: Any,
+    service: PageService,
 ) -> None:
     problem = "fertigation.events[2]: zone 'z1' already has fertigation.events[0] on 2026-05-25"
     service.invalid = [f"{problem} (site.overrides.toml)"]

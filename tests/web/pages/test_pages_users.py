@@ -12,20 +12,14 @@ from starlette.testclient import TestClient
 
 from controller.access.accounts import Accounts
 from controller.store import Store
-from tests.web.test_pages import (  # noqa: F401  (fixtures)
+from tests.helpers.pages import (
     FAST,
     PASSWORD,
     USERS,
-    _audit,
-    _client,
-    anon,
-    app,
-    as_role,
-    clock,
+    audit_rows,
     csrf_of,
     login,
-    service,
-    store,
+    page_client,
 )
 from web.i18n import catalog
 
@@ -40,16 +34,16 @@ def _post(client: TestClient, path: str, **form: str) -> Any:
     return client.post(path, data={**form, "csrf": csrf_of(client)})
 
 
-def _user_audit(store: Store) -> list[tuple[str, str, dict[str, Any]]]:  # noqa: F811
+def _user_audit(store: Store) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (a.actor, a.action, a.detail)
-        for a in _audit(store)
+        for a in audit_rows(store)
         if a.action.startswith("user.") and a.action != "user.locale"
     ]
 
 
 def test_the_page_lists_users_with_role_state_and_last_login(
-    as_role: Any,  # noqa: F811
+    as_role: Any,
 ) -> None:
     as_role("technician")  # tian logs in
     page = _text(as_role("admin").get("/users"))
@@ -61,9 +55,9 @@ def test_the_page_lists_users_with_role_state_and_last_login(
 
 
 def test_an_admin_adds_a_technician_who_can_log_in(
-    as_role: Any,  # noqa: F811
-    app: Any,  # noqa: F811
-    store: Store,  # noqa: F811
+    as_role: Any,
+    app: Any,
+    store: Store,
 ) -> None:
     admin = as_role("admin")
     sent = _post(
@@ -78,7 +72,7 @@ def test_an_admin_adds_a_technician_who_can_log_in(
     assert sent.status_code == 303 and sent.headers["location"] == "/users"
     assert "用户 li（技术员）已创建。" in _text(admin.get("/users"))
     assert _user_audit(store) == [("ada", "user.add", {"username": "li", "role": "technician"})]
-    with _client(app) as li:
+    with page_client(app) as li:
         assert login(li, "li", NEW).status_code == 303
         assert "李伟 · 技术员" in _text(li.get("/"))
 
@@ -103,8 +97,8 @@ def test_an_admin_adds_a_technician_who_can_log_in(
     ],
 )
 def test_a_user_that_cannot_be_added_is_refused_in_the_pages_language(
-    as_role: Any,  # noqa: F811
-    store: Store,  # noqa: F811
+    as_role: Any,
+    store: Store,
     lang: str,
     form: dict[str, str],
     message: str,
@@ -127,8 +121,8 @@ def test_every_account_rule_has_a_message_in_both_languages() -> None:
 
 
 def test_nobody_disables_themselves_and_the_last_admin_stays(
-    as_role: Any,  # noqa: F811
-    store: Store,  # noqa: F811
+    as_role: Any,
+    store: Store,
 ) -> None:
     admin = as_role("admin")
     sent = _post(admin, "/users/ada/disable")
@@ -156,9 +150,9 @@ def test_nobody_disables_themselves_and_the_last_admin_stays(
 
 
 def test_disabling_a_user_ends_their_sessions_and_enabling_lets_them_back(
-    as_role: Any,  # noqa: F811
-    app: Any,  # noqa: F811
-    store: Store,  # noqa: F811
+    as_role: Any,
+    app: Any,
+    store: Store,
 ) -> None:
     tech = as_role("technician")
     assert tech.get("/").status_code == 200
@@ -167,10 +161,10 @@ def test_disabling_a_user_ends_their_sessions_and_enabling_lets_them_back(
     assert "tian 已停用，其所有登录已退出。" in _text(admin.get("/users"))
     assert tech.get("/").status_code == 303  # to the login page
     assert tech.post("/stop-all", data={"csrf": "0" * 64}).status_code == 401
-    with _client(app) as again:
+    with page_client(app) as again:
         assert login(again, "tian").status_code == 401
     assert _post(admin, "/users/tian/enable").status_code == 303
-    with _client(app) as again:
+    with page_client(app) as again:
         assert login(again, "tian").status_code == 303
     assert _user_audit(store) == [
         ("ada", "user.disable", {"username": "tian"}),
@@ -180,9 +174,9 @@ def test_disabling_a_user_ends_their_sessions_and_enabling_lets_them_back(
 
 
 def test_a_reset_password_ends_the_users_sessions(
-    as_role: Any,  # noqa: F811
-    app: Any,  # noqa: F811
-    store: Store,  # noqa: F811
+    as_role: Any,
+    app: Any,
+    store: Store,
 ) -> None:
     tech = as_role("technician")
     admin = as_role("admin")
@@ -192,8 +186,8 @@ def test_a_reset_password_ends_the_users_sessions(
     sent = _post(admin, "/users/tian/password", password=NEW, password_again=NEW)
     assert sent.status_code == 303
     assert tech.get("/").status_code == 303
-    with _client(app) as again:
+    with page_client(app) as again:
         assert login(again, "tian", PASSWORD).status_code == 401
         assert login(again, "tian", NEW).status_code == 303
     assert _user_audit(store) == [("ada", "user.passwd", {"username": "tian"})]
-    assert NEW not in str([a.detail for a in _audit(store)])  # never a password in the log
+    assert NEW not in str([a.detail for a in audit_rows(store)])  # never a password in the log

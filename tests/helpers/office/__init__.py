@@ -1,0 +1,1 @@
+"""The office tests' boxes, seeded stores, HTTP servers and PostgreSQL cluster."""

@@ -1,0 +1,85 @@
+"""The technician pages' test helpers: a user per role, a fast hasher, the page service.
+
+Starlette's TestClient keeps cookies like a browser. It talks to the app as
+``http://127.0.0.1:8080`` (an IP address: the pages refuse unknown DNS names)
+and sends the matching ``Origin`` a browser would send with a form. The fixtures
+that build the app and log in are in ``tests/web/pages/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from controller.daemon.protocol import SettingsInvalid
+from controller.store import Store
+from tests.helpers.fakes import NOW, FakeControlService
+from web.pages.plan_form import plan_version
+
+BASE = "http://127.0.0.1:8080"
+PASSWORD = "correct horse battery"
+USERS = {"admin": "ada", "technician": "tian", "viewer": "wei"}
+# Still argon2id, with small parameters so the walk stays quick; production uses the defaults.
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@dataclass
+class PageService(FakeControlService):
+    """The API fake plus what only the pages read (settings, moisture history)."""
+
+    saved: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # the site validation's next refusal
+
+    def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
+        if changes.get("policy", {}).get("rain_skip_mm") == 99.0:
+            raise SettingsInvalid(["policy.rain_skip_mm: too wet (site.overrides.toml)"])
+        if self.invalid:
+            raise SettingsInvalid(self.invalid)
+        self.saved.append(changes)
+        self.calls.append(("apply_settings", {"actor": actor}))
+        for zone, values in changes.get("zones", {}).items():  # as the daemon would show them
+            if "mad_fraction" in values:
+                self.mad_fraction.pop(zone, None)
+                if values["mad_fraction"] is not None:
+                    self.mad_fraction[zone] = values["mad_fraction"]
+        if "fertigation" in changes and self.fertigation is not None:
+            self.fertigation["events"] = changes["fertigation"]["events"]
+
+    def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
+        self._known(zone)
+        return {"0.2": [(NOW - timedelta(hours=1), 23.5), (NOW, 23.0)]}
+
+
+def page_client(app: FastAPI) -> TestClient:
+    client = TestClient(app, base_url=BASE, follow_redirects=False)
+    client.headers["origin"] = BASE
+    return client
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    page = client.get("/login")
+    pre = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert pre is not None
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf": pre.group(1)}
+    )
+
+
+def csrf_of(client: TestClient, path: str = "/") -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', client.get(path).text)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
+# The fake's plan, as its forms carry it.
+PLAN = plan_version(FakeControlService().settings()["fertigation"]["events"])
+
+
+def audit_rows(store: Store) -> list[Any]:
+    return list(store.rows_after("audit", 0, limit=10_000))
