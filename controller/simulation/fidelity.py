@@ -18,7 +18,7 @@ flood, the next queued run's start, a run's end, the end of the season, or one h
 (:data:`controller.simulation.season.IDLE_STEP_S`) — and, while water runs, the next poll of an
 instrument. At a stop: the truth is advanced to it with the water delivered meanwhile, floods
 are applied, the instruments due are polled, runs that ended are finished and runs due are
-started, the store is flushed when due, then the cron jobs due run.
+started, then the cron jobs due run (the store flushed just before them).
 
 What it leaves out (the full-stack season has them): the sequencer's refusals (a run over the
 pump capacity, a fertigation run that must run alone: counted as ``overlaps`` in the report,
@@ -66,6 +66,8 @@ __all__ = ["AgronomySeason", "Delivery"]
 
 DONE_REASON = "agronomy fidelity: planned water delivered"
 BALANCE_JOB = "balance_today"
+FLUSH_JOB = "flush"
+PLAN_JOB = "plan:"  # Daemon.jobs() names its planning jobs plan:0, plan:1, …
 # SQLite commits cost an fsync each; a season's throw-away store goes on tmpfs where there is one
 FAST_TMP = Path("/dev/shm")
 
@@ -174,11 +176,15 @@ class AgronomySeason:
         self.rain_total_mm = 0.0
         jobs = self.daemon.jobs()
         polled = {f"poll:{n}" for n in self.instruments.devices}
-        # the interval jobs in their order, the control tick replaced by delivering water
+        # the interval jobs in their order, the control tick replaced by delivering water; the
+        # store is flushed before the cron jobs read it instead of at its own cadence (one
+        # commit for many polls: the same rows, visible to the same jobs)
         self._interval: list[Job] = [
             Job(j.name, self._control, j.every_s) if j.name == "control" else j
             for j in jobs
-            if j.every_s is not None and (j.name in polled or not j.name.startswith("poll:"))
+            if j.every_s is not None
+            and j.name != FLUSH_JOB
+            and (j.name in polled or not j.name.startswith("poll:"))
         ]
         self._polls = polled
         self._crons = [j for j in jobs if j.cron is not None]
@@ -231,12 +237,22 @@ class AgronomySeason:
         for job in due:
             job.func()
             self._next_at[job.name] = now + dt.timedelta(seconds=job.every_s or 0.0)
-        for job in sorted(self._crons, key=lambda j: self._next_cron[j.name]):
-            if self._next_cron[job.name] <= now:
-                self._next_cron[job.name] = _next_cron(job.cron or {}, now, self.tz)
-                if job.name == BALANCE_JOB and not self._balance_needed(job.name):
-                    continue
-                job.func()
+        crons = sorted(
+            (j for j in self._crons if self._next_cron[j.name] <= now),
+            key=lambda j: self._next_cron[j.name],
+        )
+        for job in crons:
+            self._next_cron[job.name] = _next_cron(job.cron or {}, now, self.tz)
+        planning_now = any(j.name.startswith(PLAN_JOB) for j in crons)
+        crons = [
+            j
+            for j in crons
+            if j.name != BALANCE_JOB or planning_now or self._balance_needed(j.name)
+        ]
+        if crons:
+            self.store.flush()
+        for job in crons:
+            job.func()
 
     def _balance_needed(self, name: str) -> bool:
         """Whether this hour's partial balance can reach a decision: only the last one before
@@ -244,7 +260,7 @@ class AgronomySeason:
         and tomorrow's are computed from the final rows, never from partial ones)."""
         if self.hourly_balance:
             return True
-        plans = [t for n, t in self._next_cron.items() if n.startswith("plan:")]
+        plans = [t for n, t in self._next_cron.items() if n.startswith(PLAN_JOB)]
         return bool(plans) and min(plans) <= self._next_cron[name]
 
     # -- instruments and truth ------------------------------------------------------------

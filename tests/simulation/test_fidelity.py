@@ -1,0 +1,127 @@
+"""The agronomy fidelity season: same decisions as the full stack, water that closes, no
+empty seasons, and a truth that only steps whole days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from controller.simulation.fidelity import AgronomySeason
+from controller.simulation.fidelity_report import FidelityReport, RunRow, runs_of
+from controller.simulation.season import Scenario, ScenarioError, Season, load_scenario, quiet_logs
+from controller.simulation.truth import (
+    BucketTruth,
+    DayOutcome,
+    SubDailyTruth,
+    TruthSetup,
+    ZoneTruth,
+)
+
+SCENARIO = "zhangye-seed-corn"
+PEAK = dt.date(2026, 7, 1)
+WEEK = 7
+# Planned minutes may differ a little: the daemon's balance reads the probes, and their
+# reading noise is drawn in a different order (the full stack's field draws flow noise every
+# second from the same generator); and the full stack meters its water (1 % flow noise, the
+# valve opening on the control tick), so the irrigation the balance sees differs slightly.
+MINUTES_TOLERANCE = 0.05  # relative, or MINUTES_FLOOR, whichever is larger
+MINUTES_FLOOR = 5.0  # minutes
+VOLUME_TOLERANCE = 0.03  # relative, applied m³ per run
+CLOSURE_MM = 0.5
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario(SCENARIO)
+
+
+def _agronomy(scenario: Scenario, strategy: str, **kw: object) -> FidelityReport:
+    with quiet_logs():
+        return AgronomySeason(scenario, strategy, seed=1, **kw).run()  # type: ignore[arg-type]
+
+
+def _full_stack_runs(scenario: Scenario, start: dt.date, days: int) -> list[RunRow]:
+    with quiet_logs(), Season(scenario, "et", seed=1, days=days, start=start) as season:
+        season.run()
+        assert season.store is not None
+        return [
+            r
+            for z in season.site.zones
+            for r in runs_of(season.store, z, season.start, season.end, season.tz)
+        ]
+
+
+def test_same_decisions_as_the_full_stack_over_a_peak_week(scenario: Scenario) -> None:
+    fast = _agronomy(scenario, "et", days=WEEK, start=PEAK)
+    ours = sorted((r for z in fast.zones for r in z.runs), key=lambda r: (r.start, r.zone))
+    theirs = sorted(_full_stack_runs(scenario, PEAK, WEEK), key=lambda r: (r.start, r.zone))
+    assert ours, "the week should have runs to compare"
+    assert [(r.zone, r.start.date()) for r in ours] == [(r.zone, r.start.date()) for r in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert abs(a.start - b.start) <= dt.timedelta(minutes=1), (a, b)
+        assert abs(a.minutes - b.minutes) <= max(MINUTES_FLOOR, MINUTES_TOLERANCE * b.minutes)
+        assert a.applied_m3 == pytest.approx(b.applied_m3, rel=VOLUME_TOLERANCE)
+        assert a.fertilizer.keys() == b.fertilizer.keys()
+
+
+@pytest.mark.parametrize(
+    ("strategy", "start", "days"),
+    [("et", PEAK, 5), ("conventional", dt.date(2026, 6, 19), 3)],  # the second has a flood
+)
+def test_water_closes_per_zone(
+    scenario: Scenario, strategy: str, start: dt.date, days: int
+) -> None:
+    report = _agronomy(scenario, strategy, days=days, start=start)
+    for z in report.zones:
+        assert len(z.days) == days
+        assert abs(z.closure_mm) < CLOSURE_MM, z.to_dict()
+        for d in z.days:
+            assert abs(d.closure_mm) < CLOSURE_MM, d
+        assert z.water_mm > 0, "a run or a flood should have watered the zone"
+    if strategy == "conventional":
+        flood_mm = scenario.flood_m3_mu / 666.6666666666666 * 1000.0
+        assert all(z.water_mm == pytest.approx(flood_mm) for z in report.zones)
+        assert all(not z.runs for z in report.zones)
+
+
+def test_empty_season_is_refused(scenario: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="at least one day"):
+        AgronomySeason(scenario, "et", days=0)
+
+
+def test_season_before_planting_says_so(scenario: Scenario) -> None:
+    # the scenario starts six days before planting: two days have no crop to report on
+    with pytest.raises(ValueError, match="no day of the season on or after planting"):
+        _agronomy(scenario, "et", days=2)
+
+
+class DailyOnly:
+    """A truth with only the required protocol: whole days (as a daily crop model)."""
+
+    def __init__(self, inner: BucketTruth) -> None:
+        self.inner = inner
+        self.calls: list[tuple[dt.date, float]] = []
+
+    def step_day(self, date: dt.date, irrigation_mm: float) -> DayOutcome:
+        self.calls.append((date, irrigation_mm))
+        return self.inner.step_day(date, irrigation_mm)
+
+    def probe_theta(self, depth_m: float) -> float:
+        return self.inner.probe_theta(depth_m)
+
+
+def test_a_daily_truth_plugs_in(scenario: Scenario) -> None:
+    made: list[DailyOnly] = []
+
+    def factory(setup: TruthSetup, zone: str) -> ZoneTruth:
+        made.append(DailyOnly(BucketTruth.for_zone(setup, zone)))
+        return made[-1]
+
+    assert isinstance(BucketTruth.for_zone, object)
+    report = _agronomy(scenario, "et", days=5, start=PEAK, truth=factory)
+    assert not isinstance(made[0], SubDailyTruth)
+    assert [d for d, _ in made[0].calls] == [PEAK + dt.timedelta(days=i) for i in range(5)]
+    for z in report.zones:
+        assert abs(z.closure_mm) < CLOSURE_MM
+        assert z.water_mm == pytest.approx(sum(r.depth_mm for r in z.runs))
