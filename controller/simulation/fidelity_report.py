@@ -19,6 +19,7 @@ __all__ = [
     "FidelityZone",
     "RunRow",
     "decisions_of",
+    "format_fidelity",
     "runs_of",
     "zone_report",
 ]
@@ -39,7 +40,8 @@ class RunRow:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRow:
-    """A recorded decision: zone, local time, action, local planned start, minutes, gross mm."""
+    """A recorded decision: zone, local time, action, local planned start, minutes, gross mm,
+    and the root-zone depletion (mm) the planner saw, when it says."""
 
     zone: str
     time: dt.datetime
@@ -47,10 +49,15 @@ class DecisionRow:
     planned_start: dt.datetime | None
     minutes: float
     depth_mm: float
+    dr_now_mm: float | None = None
 
 
 def _local(t: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return (t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)).astimezone(tz)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def runs_of(
@@ -83,6 +90,7 @@ def decisions_of(
             planned_start=_local(d.planned_start, tz) if d.planned_start else None,
             minutes=d.duration_min,
             depth_mm=d.depth_mm,
+            dr_now_mm=_number(d.inputs.get("dr_now_mm")),
         )
         for d in store.decisions(zone, start, end)
     ]
@@ -206,3 +214,24 @@ def zone_report(
         decisions=decisions_of(store, zone.name, *span, tz),
         days=list(counted),
     )
+
+
+def format_fidelity(r: FidelityReport) -> str:
+    """A season at agronomy fidelity as a plain-text table (fixed width)."""
+    lines = [
+        f"{r.scenario}, strategy {r.strategy}, seed {r.seed}, {r.start} to {r.end} "
+        f"(agronomy fidelity, {r.elapsed_s:.1f} s)",
+        f"{'zone':<6}{'mode':<10}{'mm':>7}{'m³/mu':>8}{'rain':>7}{'ETc':>7}{'ETa':>7}"
+        f"{'drain':>7}{'runoff':>7}{'store 0':>8}{'store 1':>8}{'stress d':>9}{'critical':>9}"
+        f"{'runs':>6}",
+    ]
+    for z in r.zones:
+        lines.append(
+            f"{z.zone:<6}{z.mode:<10}{z.water_mm:>7.0f}{z.water_m3_per_mu:>8.0f}{z.rain_mm:>7.0f}"
+            f"{z.etc_mm:>7.0f}{z.eta_mm:>7.0f}{z.drainage_mm:>7.0f}{z.runoff_mm:>7.0f}"
+            f"{z.storage_start_mm:>8.0f}{z.storage_end_mm:>8.0f}{z.stress_days:>9d}"
+            f"{z.critical_stress_days:>9d}{len(z.runs):>6d}"
+        )
+    if r.overlaps:
+        lines.append(f"{r.overlaps} run(s) started while another zone watered (not refused here)")
+    return "\n".join(lines)
