@@ -4,9 +4,11 @@ empty seasons, and a truth that only steps whole days."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
+from controller.cli import main
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.fidelity_report import (
     DecisionRow,
@@ -152,3 +154,21 @@ def test_a_daily_truth_plugs_in(scenario: Scenario) -> None:
     for z in report.zones:
         assert abs(z.closure_mm) < CLOSURE_MM
         assert z.water_mm == pytest.approx(sum(r.depth_mm for r in z.runs))
+
+
+def test_simulate_at_agronomy_fidelity(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["simulate", "--fidelity", "agronomy", "--strategy", "conventional", "--days", "8"]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["fidelity"] == "agronomy" and report["strategy"] == "conventional"
+    assert [z["zone"] for z in report["zones"]] == ["z1", "z2"]
+    assert all(abs(z["closure_mm"]) < CLOSURE_MM for z in report["zones"])
+    assert main(args) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:4]] == ["z1", "z2"]
+
+
+def test_simulate_at_agronomy_fidelity_refuses_a_season_without_crop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "--fidelity", "agronomy", "--days", "2"]) == 2
+    assert "planting" in capsys.readouterr().err
