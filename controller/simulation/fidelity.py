@@ -74,11 +74,11 @@ FAST_TMP = Path("/dev/shm")
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Water onto a zone over ``[start, end)`` (aware UTC): ``mm`` over its area, ``m3``.
-    ``run_id`` is the store's run (``None`` for a conventional flood)."""
+    """A run's water onto its zone over ``[start, end)`` (aware UTC): ``mm`` over the zone's
+    area, ``m3``; ``run_id`` is the store's run, ``fertilizer`` the recipe's kg."""
 
     zone: str
-    run_id: int | None
+    run_id: int
     start: dt.datetime
     end: dt.datetime
     mm: float
@@ -311,7 +311,6 @@ class AgronomySeason:
         now = self.clock.now()
         for d in [d for d in self.deliveries if d.end <= now]:
             self.deliveries.remove(d)
-            assert d.run_id is not None
             self.store.finish_run(
                 d.run_id, RunState.DONE, DONE_REASON, applied_m3=d.m3, fertilizer=d.fertilizer
             )

@@ -172,3 +172,18 @@ def test_simulate_at_agronomy_fidelity_refuses_a_season_without_crop(
 ) -> None:
     assert main(["simulate", "--fidelity", "agronomy", "--days", "2"]) == 2
     assert "planting" in capsys.readouterr().err
+
+
+def test_the_partial_balance_every_hour_changes_no_decision(scenario: Scenario) -> None:
+    # only the revision before a planning time reaches a plan: skipping the others is free
+    def decisions(report: FidelityReport) -> list[tuple[object, ...]]:
+        return [
+            (d.zone, d.time, d.action, d.planned_start, d.minutes, d.dr_now_mm)
+            for z in report.zones
+            for d in z.decisions
+        ]
+
+    lazy = _agronomy(scenario, "et", days=5, start=PEAK)
+    hourly = _agronomy(scenario, "et", days=5, start=PEAK, hourly_balance=True)
+    assert decisions(lazy) == decisions(hourly)
+    assert any(z.runs for z in lazy.zones)
