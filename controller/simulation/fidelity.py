@@ -20,9 +20,11 @@ instrument. At a stop: the truth is advanced to it with the water delivered mean
 are applied, the instruments due are polled, runs that ended are finished and runs due are
 started, then the cron jobs due run (the store flushed just before them).
 
-What it leaves out (the full-stack season has them): the sequencer's refusals (a run over the
-pump capacity, a fertigation run that must run alone: counted as ``overlaps`` in the report,
-never refused here), metering noise and valve timing, tank levels and alarms.
+A due run is refused, as the sequencer would, when it cannot run beside the runs watering (a
+fertigation run runs alone; the nominal flows within the pump's capacity): with a recipe it is
+tried again as water only, else it is not started (``planned_run_refused``, counted as
+``refused``). What it leaves out (the full-stack season has them): the supervisor's other
+refusals (alarms, pauses), metering noise and valve timing, tank levels.
 
 The truth is pluggable (:mod:`controller.simulation.truth`): the layered bucket by default.
 """
@@ -59,7 +61,7 @@ from controller.simulation.truth import (
     TruthSetup,
     ZoneTruth,
 )
-from controller.store import RunPhase, RunState, Store
+from controller.store import RunPhase, RunState, Severity, Store
 from drivers.sim.weathergen import WeatherGenerator
 
 __all__ = ["AgronomySeason", "Delivery"]
@@ -173,6 +175,7 @@ class AgronomySeason:
         self._pending = {z.name: 0.0 for z in self.site.zones}  # water a daily truth awaits
         self.deliveries: list[Delivery] = []
         self.overlaps = 0
+        self.refused = 0
         self.rain_total_mm = 0.0
         jobs = self.daemon.jobs()
         polled = {f"poll:{n}" for n in self.instruments.devices}
@@ -318,17 +321,30 @@ class AgronomySeason:
             run = fr.run
             if any(d.zone == run.zone for d in self.deliveries):
                 continue  # already watering (as the control tick skips it)
+            zone = self._zone(run.zone)
+            recipe = fr.recipe
+            why = self._refusal(zone, recipe is not None)
+            if why and recipe is not None:  # the water is still due without the fertilizer
+                self._event("fertigation_deferred", zone.name, f"fertilizer not given: {why}")
+                recipe, why = None, self._refusal(zone, False)
+            if why:
+                self.refused += 1
+                self._event(
+                    "planned_run_refused",
+                    zone.name,
+                    f"planned run of {zone.name} ({run.duration_min:.0f} min) not started: {why}",
+                )
+                continue
             if self.deliveries:
                 self.overlaps += 1
-            zone = self._zone(run.zone)
             m3 = run.duration_min / 60.0 * zone.nominal_flow_m3_h
             row = self.store.plan_run(
                 run.zone, run.source, run.duration_min, decision_id=run.decision_id
             )
             assert row.id is not None
-            phase = RunPhase.PREWET if fr.recipe is not None else RunPhase.WATER
+            phase = RunPhase.PREWET if recipe is not None else RunPhase.WATER
             self.store.start_run(row.id, phase)
-            kg = dict(fr.recipe.kg) if fr.recipe is not None and fr.recipe.kg else None
+            kg = dict(recipe.kg) if recipe is not None and recipe.kg else None
             self.deliveries.append(
                 Delivery(
                     run.zone,
@@ -340,6 +356,28 @@ class AgronomySeason:
                     kg,
                 )
             )
+
+    def _refusal(self, zone: ZoneConfig, fertigation: bool) -> str | None:
+        """Why the sequencer would refuse to start ``zone`` beside the runs now watering, or
+        ``None``: its rules that depend on the other runs (``Sequencer._check_may_start``), as
+        the fidelity has no sequencer: a fertigation run runs alone, and the zones' nominal
+        flows stay within the pump's capacity."""
+        if fertigation and self.deliveries:
+            return "a fertigation run runs alone: other zones are running"
+        if any(d.fertilizer for d in self.deliveries):
+            return "a fertigation run is active: it runs alone"
+        total = zone.nominal_flow_m3_h + sum(
+            self._zone(d.zone).nominal_flow_m3_h for d in self.deliveries
+        )
+        capacity = self.site.head.pump_capacity_m3_h
+        if total > capacity:
+            return (
+                f"{total:g} m3/h nominal with the running zones > pump capacity {capacity:g} m3/h"
+            )
+        return None
+
+    def _event(self, code: str, zone: str, message: str) -> None:
+        self.store.raise_event(Severity.WARNING, code, zone, message)
 
     def _zone(self, name: str) -> ZoneConfig:
         return next(z for z in self.site.zones if z.name == name)
@@ -365,6 +403,7 @@ class AgronomySeason:
             end=self.end_date,
             zones=zones,
             overlaps=self.overlaps,
+            refused=self.refused,
             elapsed_s=elapsed_s,
         )
 

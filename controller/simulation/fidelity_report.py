@@ -154,7 +154,8 @@ class FidelityReport:
     start: dt.date
     end: dt.date
     zones: list[FidelityZone]
-    overlaps: int  # runs started while another zone was watering (never refused here)
+    overlaps: int  # runs started while another zone was watering
+    refused: int  # planned runs not started (pump capacity, a fertigation run alone)
     elapsed_s: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +168,7 @@ class FidelityReport:
             "fidelity": "agronomy",
             "zones": [z.to_dict() for z in self.zones],
             "overlaps": self.overlaps,
+            "refused": self.refused,
             "elapsed_s": self.elapsed_s,
         }
 
@@ -232,6 +234,9 @@ def format_fidelity(r: FidelityReport) -> str:
             f"{z.storage_start_mm:>8.0f}{z.storage_end_mm:>8.0f}{z.stress_days:>9d}"
             f"{z.critical_stress_days:>9d}{len(z.runs):>6d}"
         )
-    if r.overlaps:
-        lines.append(f"{r.overlaps} run(s) started while another zone watered (not refused here)")
+    if r.overlaps or r.refused:
+        lines.append(
+            f"runs started beside another zone's: {r.overlaps}; planned runs refused (pump "
+            f"capacity, fertigation alone): {r.refused}"
+        )
     return "\n".join(lines)

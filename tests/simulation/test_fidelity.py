@@ -187,3 +187,11 @@ def test_the_partial_balance_every_hour_changes_no_decision(scenario: Scenario) 
     hourly = _agronomy(scenario, "et", days=5, start=PEAK, hourly_balance=True)
     assert decisions(lazy) == decisions(hourly)
     assert any(z.runs for z in lazy.zones)
+
+
+def test_a_run_the_pump_cannot_carry_is_refused_as_the_sequencer_would(scenario: Scenario) -> None:
+    # the border calendar waters both 100 m³/h zones at 20:00 on 1 June; the pump gives 120
+    report = _agronomy(scenario, "calendar", days=2, start=dt.date(2026, 5, 31))
+    started = {z.zone: [r.start.date() for r in z.runs] for z in report.zones}
+    assert started == {"z1": [dt.date(2026, 6, 1)], "z2": []}
+    assert report.refused == 1 and report.overlaps == 0
