@@ -226,6 +226,8 @@ class AgronomySeason:
             self.clock.set(target)
             now = target
             self._due(now)
+        for d in self.deliveries:  # still running at the end: the water so far, as a meter has it
+            self.store.update_run_progress(d.run_id, d.m3 * d.mm_between(d.start, now) / d.mm)
 
     def _due(self, now: dt.datetime) -> None:
         """Floods, interval jobs (polls, water, flush), then the cron jobs due at ``now``."""

@@ -195,3 +195,8 @@ def test_a_run_the_pump_cannot_carry_is_refused_as_the_sequencer_would(scenario:
     started = {z.zone: [r.start.date() for r in z.runs] for z in report.zones}
     assert started == {"z1": [dt.date(2026, 6, 1)], "z2": []}
     assert report.refused == 1 and report.overlaps == 0
+    # the season ends at 00:30 with z1's 12-hour run going: the run has its 4.5 h of water
+    # (100 m³/h on 25 mu: 6 mm/h), the season's days (to midnight) 4 h of it
+    z1 = report.zones[0]
+    assert z1.runs[0].depth_mm == pytest.approx(4.5 * 6.0)
+    assert z1.water_mm == pytest.approx(4.0 * 6.0)
