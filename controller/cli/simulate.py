@@ -7,6 +7,9 @@ tariff, against the conventional baseline of the scenario. ``--seeds 1-10`` runs
 weather seeds and adds the spread; ``--json`` prints the reports as JSON instead; ``--plot DIR``
 writes PNG charts (depletion with RAW/TAW, irrigation and rain, cumulative water against the
 conventional baseline). See :mod:`controller.simulation.season` for the cadence rules.
+``--fidelity agronomy`` runs the daemon's agronomy and planning only, each planned run's water
+delivered as planned (:mod:`controller.simulation.fidelity`): seconds a season instead of
+minutes; its own table or JSON, no charts.
 
 Exit status: 0 after the season(s), 2 when the scenario or options are unusable.
 """
@@ -22,8 +25,11 @@ from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
 from controller.simulation.referee.years import parse_seeds
+from controller.simulation.fidelity import AgronomySeason
+from controller.simulation.fidelity_report import format_fidelity
 from controller.simulation.season import (
     STRATEGIES,
+    Scenario,
     ScenarioError,
     Season,
     SeasonReport,
@@ -77,6 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="control tick while water runs, virtual seconds (default 1)",
     )
+    parser.add_argument(
+        "--fidelity",
+        choices=("full", "agronomy"),
+        default="full",
+        help="full: the whole daemon against the simulated devices (minutes a season); "
+        "agronomy: its agronomy and planning, water delivered as planned (seconds)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON out instead of the table")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts into DIR")
 
@@ -99,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return UNUSABLE
+        return 2
+    if args.fidelity == "agronomy":
+        return _run_agronomy(args, scenario, seeds)
     reports: list[SeasonReport] = []
     for seed in seeds:
         t0 = time.monotonic()
@@ -128,6 +144,29 @@ def run(args: argparse.Namespace) -> int:
             print(format_table(r))
         if len(reports) > 1:
             print(format_spread(reports))
+    return OK
+
+
+def _run_agronomy(args: argparse.Namespace, scenario: Scenario, seeds: list[int]) -> int:
+    """Seasons at agronomy fidelity (:mod:`controller.simulation.fidelity`): table or JSON."""
+    if args.plot is not None:
+        print("qanat simulate: --plot needs --fidelity full", file=sys.stderr)
+        return UNUSABLE
+    out = []
+    for seed in seeds:
+        try:
+            with quiet_logs():
+                report = AgronomySeason(scenario, args.strategy, seed=seed, days=args.days).run()
+        except (ScenarioError, ValueError) as exc:
+            print(f"qanat simulate: {exc}", file=sys.stderr)
+            return UNUSABLE
+        out.append(report.to_dict() if args.json else format_fidelity(report))
+    if args.json:
+        print(
+            json.dumps(out[0] if len(out) == 1 else {"seasons": out}, ensure_ascii=False, indent=2)
+        )
+    else:
+        print("\n\n".join(str(t) for t in out))
     return OK
 
 

@@ -262,10 +262,18 @@ class Daemon:
         with self._queue_lock:
             return [fr.run for fr in self._queue]
 
-    def _start_due_runs(self, now: datetime) -> None:
+    def pop_due(self, now: datetime) -> list[FertRun]:
+        """Take the queued runs (with any recipe) whose start is ``now`` or earlier, in order.
+
+        The control tick starts what this returns; the agronomy fidelity simulation
+        (:mod:`controller.simulation.fidelity`) delivers their water instead."""
         with self._queue_lock:
             due = [fr for fr in self._queue if fr.run.start <= now]
             self._queue = [fr for fr in self._queue if fr.run.start > now]
+        return due
+
+    def _start_due_runs(self, now: datetime) -> None:
+        due = self.pop_due(now)
         active = {a.zone for a in self.sequencer.active()}
         for fr in due:
             if fr.run.zone in active:

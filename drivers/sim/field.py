@@ -48,7 +48,19 @@ from drivers.sim.device import VirtualDevice
 from drivers.sim.soilphysics import CropTruth, DayTotals, SoilColumn, step_zone
 from drivers.sim.weathergen import WeatherSeries
 
-__all__ = ["FieldWiring", "Output", "SeasonTruth", "SimField", "TankWiring", "ZoneWiring"]
+__all__ = [
+    "FieldWiring",
+    "Output",
+    "SeasonTruth",
+    "SimField",
+    "TankWiring",
+    "ZoneWiring",
+    "probe_offsets",
+    "probe_pct",
+    "publish_station",
+    "put",
+    "soil_temperature_c",
+]
 
 # Probe moisture response (volumetric %, per second).
 THETA_SAT_PCT = 42.0
@@ -186,9 +198,7 @@ class SimField:
         if physics is not None:
             _validate_physics(wiring, physics)
         self._rng = random.Random(seed)
-        self._probe_offset = {
-            p: self._rng.gauss(0, PROBE_OFFSET_PCT) for z in wiring.zones for p in z.probes
-        }
+        self._probe_offset = probe_offsets(wiring, self._rng)
         self.elapsed_s = 0.0
         self.flow_m3h = 0.0
         self.total_m3 = 0.0
@@ -420,7 +430,7 @@ class SimField:
             self._slow_published_s = self.elapsed_s
         for tank in w.tanks:
             self._put(tank.device, "level", self._tank_m[tank.device])
-        soil_temp_c = 16 + 4 * math.sin(2 * math.pi * (self.time_of_day_h - 11) / 24)
+        soil_temp_c = soil_temperature_c(self.time_of_day_h)
         for zone in w.zones:
             for i, probe in enumerate(zone.probes):
                 self._put(probe, "moisture", self._probe_pct(zone, i))
@@ -435,22 +445,13 @@ class SimField:
         if self.physics is None:
             return self._moisture[zone.name]
         depth = zone.probe_depths_m[i] if i < len(zone.probe_depths_m) else 0.2
-        theta = self.physics.soils[zone.name].theta_at(depth) * 100.0
-        return theta + self._probe_offset[zone.probes[i]] + self._rng.gauss(0, PROBE_NOISE_PCT)
+        theta = self.physics.soils[zone.name].theta_at(depth)
+        return probe_pct(theta, self._probe_offset[zone.probes[i]], self._rng)
 
     def _publish_series_weather(self, name: str, truth: SeasonTruth) -> None:
-        local = self.local_time
-        hour = local.hour + local.minute / 60 + local.second / 3600
-        wx = truth.weather.hour(local.date(), hour)
-        noise = {k: self._rng.gauss(0, sd) for k, sd in WEATHER_NOISE.items()}
-        self._put(name, "air_temperature", wx.t_c + noise["air_temperature"])
-        self._put(name, "humidity", min(100.0, wx.rh_pct + noise["humidity"]))
-        self._put(name, "wind_speed", max(0.0, wx.wind_m_s + noise["wind_speed"]))
-        self._put(name, "solar_radiation", wx.solar_w_m2, optional=True)
-        self._put(name, "illuminance", LUX_PER_W_M2 * wx.solar_w_m2, optional=True)
-        self._put(name, "pressure", 850.0, optional=True)  # ~1500 m a.s.l.
-        self._put(name, "rain", truth.rain_total_mm, optional=True)
-        self._put(name, "rain_intensity", wx.rain_mm_h, optional=True)
+        publish_station(
+            self.devices[name], truth.weather, self.local_time, truth.rain_total_mm, self._rng
+        )
 
     def _put_meter(self, meter: str, flow_m3h: float, total_m3: float) -> None:
         """Flow and totalizer; a meter with ``total_fraction`` keeps whole m³ in ``total``."""
@@ -476,18 +477,61 @@ class SimField:
         self._put(name, "wind_direction", self._wind_dir_deg, optional=True)
 
     def _put(self, device: str, point: str, value: float, *, optional: bool = False) -> None:
-        dev = self.devices[device]
-        if optional and not dev.profile.has_point(point):
-            return
-        pt = dev.profile.point(point)
-        if pt.min is not None:
-            value = max(value, pt.min)
-        if pt.max is not None:
-            value = min(value, pt.max)
-        dev.set(point, value)
+        put(self.devices[device], point, value, optional=optional)
 
     def _on(self, output: Output | None) -> bool:
         return output is None or bool(self.devices[output.device].get(output.point))
+
+
+def put(dev: VirtualDevice, point: str, value: float, *, optional: bool = False) -> None:
+    """Set ``point`` of ``dev`` to ``value`` pinned into the point's range; an ``optional``
+    point the device's profile does not have is skipped."""
+    if optional and not dev.profile.has_point(point):
+        return
+    pt = dev.profile.point(point)
+    if pt.min is not None:
+        value = max(value, pt.min)
+    if pt.max is not None:
+        value = min(value, pt.max)
+    dev.set(point, value)
+
+
+def probe_pct(theta: float, offset_pct: float, rng: random.Random) -> float:
+    """What a probe reads (volumetric %) of true θ (fraction) at its depth: its calibration
+    offset (%) and one draw of reading noise (:data:`PROBE_NOISE_PCT`)."""
+    return theta * 100.0 + offset_pct + rng.gauss(0, PROBE_NOISE_PCT)
+
+
+def probe_offsets(wiring: FieldWiring, rng: random.Random) -> dict[str, float]:
+    """Each probe's calibration offset (%), drawn once in wiring order (the field's first draws)."""
+    return {p: rng.gauss(0, PROBE_OFFSET_PCT) for z in wiring.zones for p in z.probes}
+
+
+def soil_temperature_c(hour: float) -> float:
+    """The probes' soil temperature (°C) at local solar ``hour``: 16 ± 4 peaking at 17:00."""
+    return 16 + 4 * math.sin(2 * math.pi * (hour - 11) / 24)
+
+
+def publish_station(
+    dev: VirtualDevice,
+    weather: WeatherSeries,
+    local: dt.datetime,
+    rain_total_mm: float,
+    rng: random.Random,
+) -> None:
+    """The weather station's points at local time ``local`` from the weather series, with
+    sensor noise (:data:`WEATHER_NOISE`); ``rain`` is the cumulative counter (mm)."""
+    hour = local.hour + local.minute / 60 + local.second / 3600
+    wx = weather.hour(local.date(), hour)
+    noise = {k: rng.gauss(0, sd) for k, sd in WEATHER_NOISE.items()}
+    put(dev, "air_temperature", wx.t_c + noise["air_temperature"])
+    put(dev, "humidity", min(100.0, wx.rh_pct + noise["humidity"]))
+    put(dev, "wind_speed", max(0.0, wx.wind_m_s + noise["wind_speed"]))
+    put(dev, "solar_radiation", wx.solar_w_m2, optional=True)
+    put(dev, "illuminance", LUX_PER_W_M2 * wx.solar_w_m2, optional=True)
+    put(dev, "pressure", 850.0, optional=True)  # ~1500 m a.s.l.
+    put(dev, "rain", rain_total_mm, optional=True)
+    put(dev, "rain_intensity", wx.rain_mm_h, optional=True)
 
 
 def _validate_physics(wiring: FieldWiring, truth: SeasonTruth) -> None:
