@@ -21,8 +21,9 @@ import subprocess
 import sys
 import time
 
-from controller.simulation.referee.evaluate import season_weather, truth_field
+from controller.simulation.referee.evaluate import season_weather
 from controller.simulation.referee.practices import accounting, practices
+from controller.simulation.referee.truth import truth_field
 from controller.simulation.season import load_scenario
 
 REPEATS = 5

@@ -19,9 +19,17 @@ from controller.simulation.season import ScenarioError, load_scenario
 
 __all__ = ["COMPARED", "format_compare", "run_referee"]
 
-#: What ``--compare`` puts side by side (the controller's own strategies join them once
-#: the agronomy fidelity drives them on this truth).
-COMPARED = ("oracle", "drip-practice", "border-surveyed", "border-upper")
+#: What ``--compare`` puts side by side: the daemon's strategies (through the agronomy
+#: fidelity, ~15 s a season each) and the practices.
+COMPARED = (
+    "et",
+    "sensor",
+    "calendar",
+    "oracle",
+    "drip-practice",
+    "border-surveyed",
+    "border-upper",
+)
 
 _SHOWN = (
     ("water_annual_m3_mu", "water a year m³/mu", 0),
@@ -71,7 +79,7 @@ def format_compare(summaries: dict[str, dict[str, dict[str, float]]], seeds: int
 
 def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
     """Run the referee for ``args.strategy`` (or every compared practice); print and return."""
-    from controller.simulation.referee.evaluate import summarize
+    from controller.simulation.referee.evaluate import DAEMON_STRATEGIES, summarize
     from controller.simulation.referee.practices import practices
 
     try:
@@ -81,12 +89,11 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
         print(f"qanat simulate: {exc}", file=sys.stderr)
         return UNUSABLE
     strategies = list(COMPARED) if args.compare else [args.strategy]
-    unknown = [s for s in strategies if s not in known]
+    unknown = [s for s in strategies if s not in known and s not in DAEMON_STRATEGIES]
     if unknown:
         print(
-            f"qanat simulate: the AquaCrop referee judges the practices "
-            f"{', '.join(sorted(known))}; {', '.join(unknown)} runs through the daemon "
-            f"(--truth bucket) until the agronomy fidelity drives it on this truth",
+            f"qanat simulate: the referee judges the daemon's {', '.join(DAEMON_STRATEGIES)} "
+            f"and the practices {', '.join(sorted(known))}; not {', '.join(unknown)}",
             file=sys.stderr,
         )
         return UNUSABLE

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
-from controller.simulation.referee.years import parse_seeds
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.fidelity_report import format_fidelity
+from controller.simulation.referee.years import parse_seeds
 from controller.simulation.season import (
     STRATEGIES,
     Scenario,

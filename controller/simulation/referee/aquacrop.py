@@ -441,6 +441,15 @@ class AquaCropField:
         self._days.append(state)
         return state
 
+    def theta_at(self, depth_m: float) -> float:
+        """Volumetric water content (m³/m³) now in the compartment holding ``depth_m`` (m):
+        what a probe there reads (the state after the last stepped day)."""
+        prof = self._model._param_struct.Soil.Profile
+        tops = np.asarray(prof.z_top, float)
+        th = np.asarray(self._model._init_cond.th, float)
+        i = int(np.searchsorted(tops, max(depth_m, 0.0), side="right")) - 1
+        return float(th[min(max(i, 0), len(th) - 1)])
+
     def result(self) -> SeasonResult:
         """The stepped season so far (yields are 0 until harvest)."""
         last = self._days[-1] if self._days else None

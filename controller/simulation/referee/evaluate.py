@@ -26,14 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from controller.simulation.referee.aquacrop import (
-    SEED_MAIZE_ZHANGYE,
-    AquaCropField,
-    Mulch,
-    SeasonResult,
-    SoilLayer,
-    SoilSpec,
-)
+from controller.simulation.fidelity import AgronomySeason
+from controller.simulation.referee.aquacrop import AquaCropField, SeasonResult
 from controller.simulation.referee.practices import (
     Accounting,
     Practice,
@@ -42,20 +36,29 @@ from controller.simulation.referee.practices import (
     mm_to_m3_mu,
     practices,
 )
-from controller.simulation.season import Scenario, ScenarioError, station_et0
+from controller.simulation.referee.truth import (
+    AquaCropTruth,
+    aquacrop_factory,
+    truth_field,
+    weather_frame,
+)
+from controller.simulation.season import Scenario, ScenarioError, quiet_logs, station_et0
 from drivers.sim.weathergen import WeatherGenerator
 
 __all__ = [
+    "DAEMON_STRATEGIES",
     "HIGHER_IS_BETTER",
     "KEYS",
     "ZoneOutcome",
+    "daemon_season",
     "evaluate",
     "evaluate_all",
     "season_weather",
     "summarize",
-    "truth_field",
 ]
 
+#: The daemon's strategies the referee runs through the agronomy fidelity.
+DAEMON_STRATEGIES = ("et", "sensor", "calendar")
 STRESS_TR_RATIO = 0.95  # transpiration below 95 % of potential: a stress day
 STRESS_MIN_TRPOT_MM = 0.5  # days with less potential transpiration do not count
 
@@ -91,28 +94,19 @@ HIGHER_IS_BETTER = frozenset(
 
 
 def season_weather(scenario: Scenario, seed: int, acc: Accounting) -> pd.DataFrame:
-    """Daily weather of ``seed`` from sowing to harvest: the generator and station ET0 the
-    full-stack season uses, rain as it falls (``rain_mm``) and as it reaches the soil."""
+    """Daily weather of ``seed`` from sowing to harvest, generated exactly as the daemon's
+    seasons generate it (from the scenario's start, so a seed is the same year everywhere),
+    with the station's true ET0."""
     site = scenario.raw.get("site", {})
     try:
         lat, elev = float(site["latitude_deg"]), float(site["elevation_m"])
     except (KeyError, TypeError, ValueError):
         raise ScenarioError(f"{scenario.path}: site.latitude_deg / elevation_m: missing") from None
     series = WeatherGenerator(scenario.normals, seed).generate(
-        acc.planting - dt.timedelta(days=1), acc.harvest + dt.timedelta(days=1)
+        scenario.start - dt.timedelta(days=1), scenario.end + dt.timedelta(days=1)
     )
-    et0 = station_et0(series, acc.planting, acc.harvest, lat, elev)
-    days = series.days(acc.planting, acc.harvest)
-    return pd.DataFrame(
-        {
-            "date": [d.date for d in days],
-            "tmin_c": [d.tmin_c for d in days],
-            "tmax_c": [d.tmax_c for d in days],
-            "rain_mm": [d.rain_mm * acc.rain_effective_fraction for d in days],
-            "rain_fallen_mm": [d.rain_mm for d in days],
-            "et0_mm": [et0[d.date] for d in days],
-        }
-    )
+    et0 = station_et0(series, scenario.start, scenario.end, lat, elev)
+    return weather_frame(series.days(acc.planting, acc.harvest), et0, acc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +117,7 @@ class ZoneOutcome:
     season: SeasonResult
     winter_or_leaching_mm: float
     critical_dap: tuple[int, int]
+    late_irrigation_mm: float = 0.0  # delivered after harvest: charged, reaching no crop
 
     @property
     def storage_change_mm(self) -> float:
@@ -139,39 +134,6 @@ class ZoneOutcome:
             and d.tr_pot_mm > STRESS_MIN_TRPOT_MM
             and d.tr_mm < STRESS_TR_RATIO * d.tr_pot_mm
         )
-
-
-def truth_field(
-    scenario: Scenario,
-    acc: Accounting,
-    zone: str,
-    weather: pd.DataFrame,
-    drip: bool,
-    initial: str,
-) -> AquaCropField:
-    soil = scenario.soils[zone]
-    spec = SoilSpec(
-        "custom",
-        (
-            SoilLayer(
-                max(soil.layer_bottoms_m),
-                soil.theta_wp,
-                soil.theta_fc,
-                soil.theta_sat,
-                acc.ksat_mm_day[zone],
-            ),
-        ),
-    )
-    return AquaCropField(
-        weather,
-        planting=acc.planting,
-        harvest=acc.harvest,
-        soil=spec,
-        crop_params=SEED_MAIZE_ZHANGYE,
-        initial_water="FC" if initial == "FC" else acc.spring_fraction_taw,
-        mulch=Mulch(acc.film_cover_pct, 1.0) if acc.film_cover_pct > 0 else None,
-        wetted_surface_pct=acc.drip_wetted_pct if drip else 100.0,
-    )
 
 
 def _run_practice(field: AquaCropField, practice: Practice) -> SeasonResult:
@@ -211,7 +173,7 @@ def _outcome(
 
 def _row(outcome: ZoneOutcome, full_yield_t_ha: float, weather: pd.DataFrame) -> dict[str, float]:
     s = outcome.season
-    in_season = mm_to_m3_mu(s.irrigation_mm)
+    in_season = mm_to_m3_mu(s.irrigation_mm + outcome.late_irrigation_mm)
     extra = mm_to_m3_mu(outcome.winter_or_leaching_mm)
     uncorrected = in_season + extra
     annual = uncorrected - mm_to_m3_mu(outcome.storage_change_mm)
@@ -238,6 +200,30 @@ def _row(outcome: ZoneOutcome, full_yield_t_ha: float, weather: pd.DataFrame) ->
     }
 
 
+def daemon_season(
+    scenario: Scenario, acc: Accounting, strategy: str, seed: int, initial: str
+) -> dict[str, ZoneOutcome]:
+    """The daemon's own agronomy and planning (:class:`AgronomySeason`) watering the AquaCrop
+    truth for a season of ``seed``; each zone's outcome, charged the FAO-29 leaching water of
+    everything it delivered (drip)."""
+    made: dict[str, AquaCropTruth] = {}
+    factory = aquacrop_factory(acc, drip=True, initial=initial, made=made)
+    with quiet_logs():
+        AgronomySeason(scenario, strategy, seed=seed, truth=factory).run()
+    out = {}
+    for zone, truth in made.items():
+        season = truth.field.result()
+        delivered = season.irrigation_mm + truth.late_irrigation_mm
+        out[zone] = ZoneOutcome(
+            zone,
+            season,
+            acc.leaching_fraction * delivered,
+            acc.critical_dap,
+            late_irrigation_mm=truth.late_irrigation_mm,
+        )
+    return out
+
+
 def evaluate(
     scenario: Scenario, strategy: str, seed: int, *, initial: str = "spring"
 ) -> dict[str, Any]:
@@ -258,21 +244,31 @@ def evaluate_all(
         if needed not in known:
             raise ScenarioError(f"{scenario.path}: referee.practices.{needed}: missing")
     for strategy in strategies:
-        if strategy not in known:
+        if strategy not in known and strategy not in DAEMON_STRATEGIES:
             raise ScenarioError(
-                f"{scenario.path}: no practice {strategy!r} (known: {', '.join(sorted(known))})"
+                f"{scenario.path}: no strategy {strategy!r} for the referee (practices "
+                f"{', '.join(sorted(known))}; the daemon's {', '.join(DAEMON_STRATEGIES)})"
             )
     if initial not in ("spring", "FC"):
         raise ValueError(f"initial: {initial!r} (spring or FC)")
     weather = season_weather(scenario, seed, acc)
     names = sorted({*strategies, "border-surveyed", "drip-practice"})
+    daemon = {
+        s: daemon_season(scenario, acc, s, seed, initial)
+        for s in strategies
+        if s in DAEMON_STRATEGIES
+    }
     per_zone: dict[str, dict[str, dict[str, float]]] = {}
     for zone in sorted(scenario.soils):
         full = _outcome(scenario, acc, zone, weather, known["full"], initial)
         full_yield = full.season.fresh_yield_t_ha
         rows = {
             name: _row(
-                _outcome(scenario, acc, zone, weather, known[name], initial), full_yield, weather
+                daemon[name][zone]
+                if name in daemon
+                else _outcome(scenario, acc, zone, weather, known[name], initial),
+                full_yield,
+                weather,
             )
             for name in names
         }

@@ -1,0 +1,65 @@
+"""The daemon's own strategies judged by the AquaCrop referee (agronomy fidelity → AquaCrop)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from controller.simulation.fidelity import AgronomySeason
+from controller.simulation.referee.evaluate import KEYS, evaluate
+from controller.simulation.referee.practices import accounting, mm_to_m3_mu
+from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory
+from controller.simulation.season import load_scenario
+
+SCENARIO = load_scenario("zhangye-seed-corn")
+
+
+def test_the_daemon_waters_the_aquacrop_field_and_every_drop_is_counted() -> None:
+    """Five weeks of the ET strategy: what the daemon delivered is what AquaCrop received,
+    the probes read AquaCrop's soil, and water closes every day."""
+    acc = accounting(SCENARIO)
+    made: dict[str, AquaCropTruth] = {}
+    factory = aquacrop_factory(acc, drip=True, initial="spring", made=made)
+    report = AgronomySeason(SCENARIO, "et", seed=3, days=40, truth=factory).run()
+    assert set(made) == set(SCENARIO.soils)
+    delivered = 0.0
+    for zone in report.zones:
+        field = made[zone.zone].field
+        season = field.result()
+        assert season.days, "AquaCrop stepped no day"
+        assert season.days[0].date == acc.planting
+        # the water the daemon's runs delivered reached the truth, mm for mm
+        assert season.irrigation_mm == pytest.approx(zone.water_mm, abs=1e-6)
+        delivered += zone.water_mm
+        for day in zone.days:
+            assert day.closure_mm == pytest.approx(0.0, abs=1e-6), day.date
+        # the probe reads the truth's own soil
+        assert made[zone.zone].probe_theta(0.2) == pytest.approx(season.days[-1].theta[2])
+    assert delivered > 0, "no run in five weeks: the test would prove nothing"
+
+
+def test_a_day_out_of_order_is_refused() -> None:
+    acc = accounting(SCENARIO)
+    made: dict[str, AquaCropTruth] = {}
+    factory = aquacrop_factory(acc, drip=True, initial="spring", made=made)
+    AgronomySeason(SCENARIO, "et", seed=3, days=8, truth=factory).run()
+    truth = made["z1"]
+    with pytest.raises(ValueError, match="asked to step"):
+        truth.step_day(truth.field.today + dt.timedelta(days=2), 0.0)
+
+
+@pytest.mark.season
+def test_et_strategy_on_the_referee_keeps_yield_and_saves_water() -> None:
+    """A whole season of qanat's ET strategy on the AquaCrop truth (seed 1, ~40 s)."""
+    row = evaluate(SCENARIO, "et", 1)
+    for key in KEYS:
+        assert key in row
+    assert row["relative_yield"] > 0.9
+    assert row["critical_stress_days"] <= 3
+    # the year's water: delivered + leaching, charged the storage the season left
+    for z in row["zones"].values():
+        assert z["water_annual_m3_mu"] == pytest.approx(
+            z["water_annual_uncorrected_m3_mu"] - mm_to_m3_mu(z["storage_change_mm"])
+        )
+    assert row["saving_vs_border_surveyed_m3_mu"] > 100
