@@ -12,12 +12,13 @@ import json
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from controller.cli.exitcodes import OK, UNUSABLE
 from controller.simulation.season import ScenarioError, load_scenario
 
-__all__ = ["COMPARED", "format_compare", "run_referee"]
+__all__ = ["COMPARED", "format_compare", "plot_water_yield", "run_referee"]
 
 #: What ``--compare`` puts side by side: the daemon's strategies (through the agronomy
 #: fidelity, ~15 s a season each) and the practices.
@@ -103,6 +104,8 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
         print(f"qanat simulate: {exc}", file=sys.stderr)
         return UNUSABLE
     summaries = {s: summarize(r) for s, r in rows.items()}
+    if args.plot is not None:
+        print(f"wrote {plot_water_yield(summaries, len(seeds), args.plot)}", file=sys.stderr)
     if args.json:
         doc = {
             "scenario": args.scenario,
@@ -124,3 +127,38 @@ def run_referee(args: argparse.Namespace, seeds: Sequence[int]) -> int:
             )
     print(format_compare(summaries, len(seeds)))
     return OK
+
+
+def plot_water_yield(
+    summaries: dict[str, dict[str, dict[str, float]]], seeds: int, out_dir: Path
+) -> Path:
+    """A PNG of water a year (m³/mu) against relative yield per strategy: the mean, with the
+    p10–p90 spread of both as bars (needs the plot extra)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a site box or in CI
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for strategy, s in summaries.items():
+        w, y = s["water_annual_m3_mu"], s["relative_yield"]
+        ax.errorbar(
+            w["mean"],
+            y["mean"],
+            xerr=[[w["mean"] - w["p10"]], [w["p90"] - w["mean"]]],
+            yerr=[[y["mean"] - y["p10"]], [y["p90"] - y["mean"]]],
+            fmt="o",
+            capsize=3,
+            label=strategy,
+        )
+        ax.annotate(strategy, (w["mean"], y["mean"]), textcoords="offset points", xytext=(5, 5))
+    ax.set_xlabel("water a year, m³/mu (storage change charged)")
+    ax.set_ylabel("relative yield (AquaCrop, fully watered = 1)")
+    ax.set_title(f"Water against yield, {seeds} weather years (mean, p10–p90)")
+    ax.grid(alpha=0.3)
+    path = out_dir / "referee-water-yield.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
