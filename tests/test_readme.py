@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from controller.config.site import SiteConfig
-from tests.helpers.site import DEMO_SITE, ROOT, free_port
+from tests.helpers.site import DEMO_SITE, ROOT, free_ports
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
@@ -100,7 +100,7 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
     The demo site is moved to free ports so the test never collides with a demo running
     on the same machine.
     """
-    port = free_port()
+    port, control_port = free_ports(2)
     proc = subprocess.Popen(
         [
             str(ROOT / "scripts" / "demo.sh"),
@@ -111,7 +111,7 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
             "--listen",
             f"127.0.0.1:{port}",
             "--sim-control-port",
-            str(free_port()),
+            str(control_port),
             "--for",
             "20",
         ],

@@ -16,7 +16,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import Fault, FaultKind
-from tests.helpers.site import free_port
+from tests.helpers.site import on_free_ports
 
 
 def test_each_relay_module_answers_with_a_lease_and_all_coils_off(
@@ -44,8 +44,7 @@ def test_daemon_refuses_to_start_with_an_unmanaged_coil_left_on(tmp_path: Path) 
     text = (Path(__file__).parents[2] / "deploy/examples/demo-site.toml").read_text("utf-8")
     text = re.sub(r'^backflush_valve = "relay1.ch6"\n', "", text, flags=re.M)
     text = re.sub(r"^backflush_\w+ = .*\n", "", text, flags=re.M)
-    for port in (5020, 5021):
-        text = re.sub(rf"^port = {port}$", f"port = {free_port()}", text, flags=re.M)
+    text = on_free_ports(text)
     (tmp_path / "site.toml").write_text(text, encoding="utf-8")
     site = load_site(tmp_path / "site.toml")
     assert "relay1.ch6" not in {str(r) for r in site.output_roles().values()}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.site import ROOT, free_port, on_free_ports
+from tests.helpers.site import ROOT, free_ports, on_free_ports
 
 pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900)]
 
@@ -153,7 +153,8 @@ def test_demo_serves_pages_and_api_then_stops(installed: Installed) -> None:
     # the bundled site moved to free bus ports (other tests, or a demo, may hold 5020)
     site = installed.work / "demo-site.toml"
     site.write_text(on_free_ports(_bundled_demo_site(installed).read_text("utf-8")), "utf-8")
-    listen = f"127.0.0.1:{free_port()}"
+    listen_port, control_port = free_ports(2)
+    listen = f"127.0.0.1:{listen_port}"
     proc = subprocess.Popen(
         [
             str(installed.venv / "bin" / "qanat"),
@@ -165,7 +166,7 @@ def test_demo_serves_pages_and_api_then_stops(installed: Installed) -> None:
             "--listen",
             listen,
             "--sim-control-port",
-            str(free_port()),
+            str(control_port),
             "--for",
             "8",
         ],

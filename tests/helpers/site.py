@@ -12,26 +12,39 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 DEMO_SITE = ROOT / "controller" / "config" / "examples" / "demo-site.toml"
 
 
-def free_port() -> int:
-    """A port free a moment ago, for a server in another process that must be told its port.
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free a moment ago, for servers in another process that must
+    be told their ports.
 
-    It can be taken between here and the server's bind: a server started in this process
-    binds port 0 instead and reports the port it got (``Simulation(control_port=0)``,
-    ``any_port=True``, ``tests.helpers.office.servers.serving``).
+    All are held open together while chosen, so two never come back the same (one at a
+    time, the OS may hand out a port just released). They can still be taken between here
+    and the server's bind: a server started in this process binds port 0 instead and
+    reports the port it got (``Simulation(control_port=0)``, ``any_port=True``,
+    ``tests.helpers.office.servers.serving``).
     """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def free_port() -> int:
+    """One port free a moment ago (see :func:`free_ports`)."""
+    return free_ports(1)[0]
 
 
 def on_free_ports(site_text: str) -> str:
-    """The demo site's bus ports (5020, 5021) replaced by free ones, whole lines only.
+    """The demo site's bus ports (5020, 5021) replaced by distinct free ones, whole lines only.
 
     A plain text replace of "port = 5020" then "port = 5021" would also hit a new port
     that happens to begin with 5021 (e.g. 50213).
     """
-    for port in (5020, 5021):
-        site_text = re.sub(rf"^port = {port}$", f"port = {free_port()}", site_text, flags=re.M)
+    for port, new in zip((5020, 5021), free_ports(2), strict=True):
+        site_text = re.sub(rf"^port = {port}$", f"port = {new}", site_text, flags=re.M)
     return site_text
 
 
