@@ -7,7 +7,6 @@ service and the form helpers: :mod:`tests.helpers.pages`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -31,34 +30,6 @@ from tests.helpers.pages import (
     login,
 )
 from web.pages import ROUTERS
-
-
-def _client(app: FastAPI) -> TestClient:
-    client = TestClient(app, base_url=BASE, follow_redirects=False)
-    client.headers["origin"] = BASE
-    return client
-
-
-@pytest.fixture
-def anon(app: FastAPI) -> Iterator[TestClient]:
-    with _client(app) as c:
-        yield c
-
-
-@pytest.fixture
-def as_role(app: FastAPI) -> Iterator[Any]:
-    clients: list[TestClient] = []
-
-    def make(role: str) -> TestClient:
-        client = _client(app).__enter__()
-        clients.append(client)
-        assert login(client, USERS[role]).status_code == 303
-        return client
-
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
-
 
 # Every state-changing page route with a form that would be accepted.
 NEW_PASSWORD = "another good password"
