@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,8 +28,12 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_security_mutants.py",
         "tests/web/test_api_auth.py",
     ],
-    "models/planner/equations.py": ["tests/models/test_planner.py"],
+    "models/planner/equations.py": [
+        "tests/models/test_planner.py",
+        "tests/models/test_planner_mutants.py",
+    ],
     "controller/runtime/outputs.py": [
+        "tests/controller/test_outputs_mutants.py",
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
@@ -55,10 +60,10 @@ TESTS: dict[str, list[str]] = {
     ],
 }
 
-# Surviving mutants that no test can kill because they do not change behaviour, by mutmut's
-# name on this version of the module, with the reason. They still count as survivors in the
-# score; the list only says which survivors were looked at and why they stay.
-EQUIVALENT: dict[str, str] = {
+# Surviving mutants that were looked at and left, by mutmut's name on this version of the
+# module, with the reason: most are equivalent (no input tells them apart), a few differ only
+# for inputs no caller gives. They still count as survivors in the score.
+EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_csrf_token__mutmut_9": '"ASCII" names the same codec as "ascii"',
@@ -66,6 +71,12 @@ EQUIVALENT: dict[str, str] = {
     "web.security.x__hostname__mutmut_18": "rsplit without a limit: the host has one colon",
     "web.security.x__hostname__mutmut_19": "split instead of rsplit: the host has one colon",
     "web.security.x__hostname__mutmut_21": "rsplit limit 2 instead of 1: the host has one colon",
+    "models.planner.equations.x_cycle_count__mutmut_4": (
+        "a run of exactly cycle_max minutes is one cycle by either branch"
+    ),
+    "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
+        "None instead of {} before the first attempt: differs only for attempts=0, never passed"
+    ),
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
@@ -73,8 +84,14 @@ DETECTED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeou
 DETECTED |= {255: "timeout", 37: "caught by type check"}
 
 
+def _root(module: str) -> Path:
+    """The module's own copy of the tree: mutmut's incremental state assumes one selection,
+    so each module gets a fresh one (``mutants/<module>/mutants`` is what the tests import)."""
+    return Path("mutants") / module.replace("/", ".")
+
+
 def _meta(module: str) -> dict[str, int | None]:
-    path = Path("mutants") / f"{module}.meta"
+    path = _root(module) / "mutants" / f"{module}.meta"
     if not path.exists():
         return {}
     codes: dict[str, int | None] = json.loads(path.read_text())["exit_code_by_key"]
@@ -86,13 +103,21 @@ def run(module: str) -> int:
     if module not in TESTS:
         print(f"no test subset for {module}; known: {', '.join(TESTS)}", file=sys.stderr)
         return 2
+    repo = Path.cwd().resolve()
+    root = _root(module)
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for entry in repo.iterdir():
+        if entry.name not in {"mutants", ".git", ".venv"}:
+            (root / entry.name).symlink_to(entry)
     # The numba kernels compile the equation modules' functions: under mutation they run as
     # plain Python (mutmut's dispatch cannot be compiled, and no cached machine code of the
     # unmutated function may answer instead).
     os.environ["NUMBA_DISABLE_JIT"] = "1"
     # The tree under test is ./mutants, never this checkout through PYTHONPATH.
     os.environ.pop("PYTHONPATH", None)
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path.cwd().resolve()]
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != repo]
+    os.chdir(root)
 
     from mutmut import __main__ as mutmut_main
     from mutmut.configuration import config
@@ -125,8 +150,8 @@ def score(modules: list[str]) -> int:
         if unchecked:
             print(f"    {len(unchecked)} not checked (interrupted run)")
         for name in survivors:
-            reason = EQUIVALENT.get(name)
-            verdict = f"equivalent: {reason}" if reason else f"exit code {codes[name]}"
+            reason = EXPLAINED.get(name)
+            verdict = f"left: {reason}" if reason else f"exit code {codes[name]}, not looked at"
             print(f"    survived {name} ({verdict})")
     return rc
 
