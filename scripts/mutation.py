@@ -43,7 +43,10 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_pages_accounts.py",
         "tests/web/pages/test_pages_users.py",
     ],
-    "models/waterbalance/equations.py": ["tests/models/test_waterbalance.py"],
+    "models/waterbalance/equations.py": [
+        "tests/models/test_waterbalance.py",
+        "tests/models/test_waterbalance_mutants.py",
+    ],
     "models/et0/equations.py": [
         "tests/models/test_et0_examples.py",
         "tests/models/test_et0_kernels.py",
@@ -85,6 +88,12 @@ EXPLAINED: dict[str, str] = {
     "controller.access.accounts.xǁAccountsǁopen_session__mutmut_13": _SEEN,
     "controller.access.accounts.xǁAccountsǁusers__mutmut_3": (
         "no ORDER BY: SQLite returns the users in id order anyway (not promised, so kept)"
+    ),
+    "models.waterbalance.equations.x_exposed_wetted_fraction__mutmut_16": (
+        "upper bound 2 instead of 1: min(1 − fc, fw) cannot exceed 1 for fc ≥ 0, fw ≤ 1"
+    ),
+    "models.waterbalance.equations.x_water_stress__mutmut_1": (
+        "Dr < RAW instead of ≤: at Dr = RAW eq. 84 gives (TAW − RAW) / (TAW − RAW) = 1 too"
     ),
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
