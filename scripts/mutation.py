@@ -1,0 +1,194 @@
+"""Mutation testing of one module against its fast tests, and the scores (mutmut 3).
+
+Called by ``scripts/mutation.sh``, which runs one module at a time at the lowest priority:
+
+    python scripts/mutation.py run web/security.py   # mutate one module, run its tests
+    python scripts/mutation.py score [MODULE...]      # killed / total from ./mutants
+
+mutmut reads its shared settings from ``[tool.mutmut]`` in pyproject.toml (what is copied,
+pytest options, timeouts); the module to mutate and the tests that judge it come from
+``TESTS`` below and are set on mutmut's configuration before it runs, since its own
+configuration holds one selection for the whole tree. Each mutant runs only those tests of
+the selection that call the mutated function, in a process forked from a warm one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# The modules worth the time (water, access, the numbers users trust), smallest and most
+# important first, each with the tests that exercise it in seconds.
+TESTS: dict[str, list[str]] = {
+    "web/security.py": [
+        "tests/web/test_security.py",
+        "tests/web/test_security_mutants.py",
+        "tests/web/test_api_auth.py",
+    ],
+    "models/planner/equations.py": [
+        "tests/models/test_planner.py",
+        "tests/models/test_planner_mutants.py",
+    ],
+    "controller/runtime/outputs.py": [
+        "tests/controller/test_outputs_mutants.py",
+        "tests/controller/test_sequencer_limits.py",
+        "tests/controller/test_sequencer_sim.py",
+        "tests/controller/test_safety_seed.py",
+    ],
+    "controller/access/accounts.py": [
+        "tests/web/test_accounts_mutants.py",
+        "tests/web/test_pages_accounts.py",
+        "tests/web/pages/test_pages_users.py",
+    ],
+    "models/waterbalance/equations.py": [
+        "tests/models/test_waterbalance.py",
+        "tests/models/test_waterbalance_mutants.py",
+    ],
+    # Not models/et0/equations.py: every equation there is decorated (@_jitable, for numba)
+    # and mutmut 3 does not mutate decorated functions, so only the decorator would be.
+    "controller/office/export.py": [
+        "tests/office/test_export_cursor.py",
+        "tests/web/test_export_paths.py",
+    ],
+    "controller/runtime/safety.py": [
+        "tests/controller/test_sequencer_limits.py",
+        "tests/controller/test_sequencer_sim.py",
+        "tests/controller/test_safety_seed.py",
+    ],
+    "controller/runtime/sequencer.py": [
+        "tests/controller/test_sequencer_limits.py",
+        "tests/controller/test_sequencer_sim.py",
+        "tests/controller/test_safety_seed.py",
+    ],
+}
+
+# Surviving mutants that were looked at and left, by mutmut's name on this version of the
+# module, with the reason: most are equivalent (no input tells them apart), a few differ only
+# for inputs no caller gives. They still count as survivors in the score.
+_JOIN = "join without its ON clause: SQLAlchemy infers the same one from the foreign key"
+_SEEN = "last_seen_at left empty at login: session() falls back to created_at, the same time"
+EXPLAINED: dict[str, str] = {
+    "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
+    "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
+    "web.security.x_csrf_token__mutmut_9": '"ASCII" names the same codec as "ascii"',
+    "web.security.x_csrf_valid__mutmut_12": 'an empty token is refused before "XXXX" is compared',
+    "web.security.x__hostname__mutmut_18": "rsplit without a limit: the host has one colon",
+    "web.security.x__hostname__mutmut_19": "split instead of rsplit: the host has one colon",
+    "web.security.x__hostname__mutmut_21": "rsplit limit 2 instead of 1: the host has one colon",
+    "models.planner.equations.x_cycle_count__mutmut_4": (
+        "a run of exactly cycle_max minutes is one cycle by either branch"
+    ),
+    "controller.access.accounts.xǁAccountsǁlast_logins__mutmut_5": _JOIN,
+    "controller.access.accounts.xǁAccountsǁlast_logins__mutmut_7": _JOIN,
+    "controller.access.accounts.xǁAccountsǁsession__mutmut_7": _JOIN,
+    "controller.access.accounts.xǁAccountsǁsession__mutmut_9": _JOIN,
+    "controller.access.accounts.xǁAccountsǁopen_session__mutmut_8": _SEEN,
+    "controller.access.accounts.xǁAccountsǁopen_session__mutmut_13": _SEEN,
+    "controller.access.accounts.xǁAccountsǁusers__mutmut_3": (
+        "no ORDER BY: SQLite returns the users in id order anyway (not promised, so kept)"
+    ),
+    "models.waterbalance.equations.x_exposed_wetted_fraction__mutmut_16": (
+        "upper bound 2 instead of 1: min(1 − fc, fw) cannot exceed 1 for fc ≥ 0, fw ≤ 1"
+    ),
+    "models.waterbalance.equations.x_water_stress__mutmut_1": (
+        "Dr < RAW instead of ≤: at Dr = RAW eq. 84 gives (TAW − RAW) / (TAW − RAW) = 1 too"
+    ),
+    "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
+        "None instead of {} before the first attempt: differs only for attempts=0, never passed"
+    ),
+}
+
+# mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
+DETECTED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout"}
+DETECTED |= {255: "timeout", 37: "caught by type check"}
+
+
+def _root(module: str) -> Path:
+    """The module's own copy of the tree: mutmut's incremental state assumes one selection,
+    so each module gets a fresh one (``mutants/<module>/mutants`` is what the tests import)."""
+    return Path("mutants") / module.replace("/", ".")
+
+
+def _meta(module: str) -> dict[str, int | None]:
+    path = _root(module) / "mutants" / f"{module}.meta"
+    if not path.exists():
+        return {}
+    codes: dict[str, int | None] = json.loads(path.read_text())["exit_code_by_key"]
+    return codes
+
+
+def run(module: str) -> int:
+    """Mutate ``module`` and judge every mutant with the module's tests."""
+    if module not in TESTS:
+        print(f"no test subset for {module}; known: {', '.join(TESTS)}", file=sys.stderr)
+        return 2
+    repo = Path.cwd().resolve()
+    root = _root(module)
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for entry in repo.iterdir():
+        if entry.name not in {"mutants", ".git", ".venv"}:
+            (root / entry.name).symlink_to(entry)
+    # The numba kernels compile the equation modules' functions: under mutation they run as
+    # plain Python (mutmut's dispatch cannot be compiled, and no cached machine code of the
+    # unmutated function may answer instead).
+    os.environ["NUMBA_DISABLE_JIT"] = "1"
+    # The tree under test is ./mutants, never this checkout through PYTHONPATH.
+    os.environ.pop("PYTHONPATH", None)
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != repo]
+    os.chdir(root)
+
+    from mutmut import __main__ as mutmut_main
+    from mutmut.configuration import config
+
+    cfg = config()
+    cfg.only_mutate = [module]
+    cfg.pytest_add_cli_args_test_selection = list(TESTS[module])
+    jobs = os.environ.get("MUTATION_JOBS", "1")
+    try:
+        mutmut_main.cli(["run", "--max-children", jobs], standalone_mode=False)
+    except SystemExit as exc:  # mutmut exits on a failing clean run
+        return int(exc.code or 0)
+    return 0
+
+
+def score(modules: list[str]) -> int:
+    """Print killed / total per module and list the survivors (0 if every module ran)."""
+    rc = 0
+    for module in modules:
+        codes = _meta(module)
+        if not codes:
+            print(f"{module}: not measured (run scripts/mutation.sh {module})")
+            rc = 1
+            continue
+        detected = sum(1 for c in codes.values() if c in DETECTED)
+        unchecked = sorted(k for k, c in codes.items() if c is None)
+        survivors = sorted(k for k, c in codes.items() if c is not None and c not in DETECTED)
+        pct = 100.0 * detected / len(codes)
+        print(f"{module}: {detected} / {len(codes)} killed ({pct:.1f} %)")
+        if unchecked:
+            print(f"    {len(unchecked)} not checked (interrupted run)")
+        for name in survivors:
+            reason = EXPLAINED.get(name)
+            verdict = f"left: {reason}" if reason else f"exit code {codes[name]}, not looked at"
+            print(f"    survived {name} ({verdict})")
+    return rc
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "run":
+        return run(argv[1])
+    if argv and argv[0] == "score":
+        return score(argv[1:] or list(TESTS))
+    if argv and argv[0] == "modules":
+        print("\n".join(TESTS))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,176 @@
+"""The leased outputs on their own, against a bus that records and fails on demand: the
+order things go off, lease renewal at a third, errors kept per output, the retries of
+all_off_verified (scripts/mutation.sh controller/runtime/outputs.py)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config.site import OutputRef
+from controller.runtime.outputs import Outputs, all_off_verified
+from drivers.errors import DeviceError
+
+LEASE_S = 30.0
+ROLES = {
+    "valve:a": OutputRef("relay1", "ch1"),
+    "valve:b": OutputRef("relay1", "ch2"),
+    "master_valve": OutputRef("relay1", "ch3"),
+    "pump": OutputRef("relay2", "ch1"),
+}
+
+
+class FakeBus:
+    """Records every switch; a point in ``failing`` fails (``fail_times`` times, or always)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.failing: set[str] = set()
+        self.fail_times: int | None = None
+
+    def _maybe_fail(self, device: str, point: str) -> None:
+        if f"{device}.{point}" not in self.failing or self.fail_times == 0:
+            return
+        if self.fail_times is not None:
+            self.fail_times -= 1
+        raise DeviceError(device, "stuck")
+
+    def lease_output(self, device: str, point: str, lease_s: float) -> None:
+        assert lease_s == LEASE_S
+        self._maybe_fail(device, point)
+        self.calls.append(("lease", f"{device}.{point}"))
+
+    def output_off(self, device: str, point: str) -> None:
+        self.calls.append(("off", f"{device}.{point}"))
+        self._maybe_fail(device, point)
+
+
+def rig() -> tuple[Outputs, FakeBus, VirtualClock, Any]:
+    bus = FakeBus()
+    site = SimpleNamespace(safety=SimpleNamespace(lease_s=LEASE_S), output_roles=lambda: ROLES)
+    fieldio = SimpleNamespace(bus_of=lambda device: bus)
+    clock = VirtualClock(datetime(2026, 6, 1, tzinfo=UTC))
+    clock.advance(100.0)  # a monotonic clock far from zero
+    return Outputs(site, fieldio, clock), bus, clock, site  # type: ignore[arg-type]
+
+
+def test_the_status_of_each_role_names_it() -> None:
+    outputs, _bus, _clock, site = rig()
+    assert outputs.site is site
+    assert outputs.roles() == list(ROLES)
+    assert all(outputs.status[r].role == r for r in ROLES)
+
+
+def test_a_failed_switch_is_kept_on_its_output_until_one_succeeds() -> None:
+    outputs, bus, _clock, _site = rig()
+    bus.failing = {"relay1.ch1"}
+    with pytest.raises(DeviceError):
+        outputs.on("valve:a")
+    assert outputs.status["valve:a"].last_error == "relay1: stuck"
+    assert outputs.status["valve:a"].wanted_on is False
+    bus.failing = set()
+    outputs.on("valve:a")
+    assert outputs.status["valve:a"].last_error == ""
+    bus.failing = {"relay1.ch1"}
+    with pytest.raises(DeviceError):
+        outputs.off("valve:a")
+    assert outputs.status["valve:a"].last_error == "relay1: stuck"
+    assert outputs.status["valve:a"].wanted_on is False  # never renewed again
+    bus.failing = set()
+    outputs.off("valve:a")
+    assert outputs.status["valve:a"].last_error == ""
+
+
+def test_a_lease_is_renewed_once_a_third_of_it_is_used() -> None:
+    outputs, bus, clock, _site = rig()
+    outputs.on("valve:a")
+    clock.advance(LEASE_S / 3 - 0.5)
+    assert outputs.renew_due() == {}
+    assert bus.calls == [("lease", "relay1.ch1")]
+    clock.advance(0.5)  # exactly a third
+    assert outputs.renew_due() == {}
+    assert bus.calls == [("lease", "relay1.ch1")] * 2
+    assert outputs.status["valve:a"].leased_at == clock.monotonic()
+
+
+def test_a_failed_renewal_is_reported_by_role() -> None:
+    outputs, bus, clock, _site = rig()
+    outputs.on("valve:a")
+    outputs.on("valve:b")
+    bus.failing = {"relay1.ch2"}
+    clock.advance(LEASE_S / 3)
+    failures = outputs.renew_due()
+    assert list(failures) == ["valve:b"]
+    assert isinstance(failures["valve:b"], DeviceError)
+
+
+def test_all_off_stops_the_pump_first_tries_every_output_and_logs_each_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outputs, bus, _clock, _site = rig()
+    bus.failing = {"relay1.ch1"}
+    with caplog.at_level(logging.ERROR, logger="controller.runtime.outputs"):
+        failures = outputs.all_off()
+    assert [c for _, c in bus.calls] == ["relay2.ch1", "relay1.ch3", "relay1.ch1", "relay1.ch2"]
+    assert list(failures) == ["valve:a"]
+    assert isinstance(failures["valve:a"], DeviceError)
+    assert caplog.messages == ["could not switch valve:a (relay1.ch1) off: relay1: stuck"]
+
+
+def test_all_off_verified_retries_with_doubling_delays_up_to_the_cap(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outputs, bus, clock, _site = rig()
+    bus.failing = {"relay1.ch1"}
+    start = clock.monotonic()
+    with caplog.at_level(logging.WARNING, logger="controller.runtime.outputs"):
+        failures = all_off_verified(outputs)
+    assert list(failures) == ["valve:a"]
+    assert bus.calls.count(("off", "relay1.ch1")) == 3  # three attempts by default
+    assert clock.monotonic() - start == pytest.approx(0.5 + 1.0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("outputs not yet off (attempt 1 of 3): {'valve:a': ")
+    assert warnings[1].startswith("outputs not yet off (attempt 2 of 3): ")
+
+    start = clock.monotonic()
+    all_off_verified(outputs, attempts=7)
+    # 0.5, 1, 2, 4, 8, then held at the 8 s cap
+    assert clock.monotonic() - start == pytest.approx(0.5 + 1 + 2 + 4 + 8 + 8)
+
+
+def test_all_off_verified_stops_at_the_first_clean_attempt() -> None:
+    outputs, bus, clock, _site = rig()
+    bus.failing = {"relay1.ch1"}
+    bus.fail_times = 1
+    start = clock.monotonic()
+    assert all_off_verified(outputs, attempts=5) == {}
+    assert bus.calls.count(("off", "relay1.ch1")) == 2
+    assert clock.monotonic() - start == pytest.approx(0.5)
+
+
+def test_the_check_runs_only_once_every_output_is_off_and_its_failures_count() -> None:
+    outputs, bus, _clock, _site = rig()
+    checks: list[int] = []
+
+    def failing_check() -> dict[str, Exception]:
+        checks.append(1)
+        return {"relay1": RuntimeError("no fail-safe")}
+
+    failures = all_off_verified(outputs, attempts=2, check=failing_check)
+    assert list(failures) == ["relay1"]
+    assert len(checks) == 2
+
+    bus.failing = {"relay1.ch1"}
+    checks.clear()
+    failures = all_off_verified(outputs, attempts=2, check=failing_check)
+    assert list(failures) == ["valve:a"]
+    assert checks == []
+
+    bus.failing = set()
+    assert all_off_verified(outputs, attempts=2, check=dict) == {}
