@@ -18,14 +18,16 @@ single write lock (busy timeout) rather than failing half-way.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, insert, inspect
+from sqlalchemy import Select, Table, insert, inspect
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -105,6 +107,11 @@ _TOKEN_TOUCH_S = 60.0
 
 _Row = TypeVar("_Row", bound=SQLModel)
 
+_READINGS: Table = ReadingRow.__table__  # type: ignore[attr-defined]
+_HOURLY: Table = HourlyReading.__table__  # type: ignore[attr-defined]
+_LAST_HOUR_FOLDED = sa_select(func.max(_HOURLY.c.hour))
+_UNKNOWN = object()  # the last folded hour has not been read since the store opened or folded
+
 
 class Store:
     """The daemon's database (SQLite by default; a PostgreSQL URL is accepted).
@@ -134,6 +141,13 @@ class Store:
         self._buffer = ReadingBuffer(
             self._write_readings, batch_size=batch_size, max_pending=max_pending
         )
+        # the latest hour retention has folded into the hourly table (None: it is empty): read
+        # once, then kept until this store folds again (retention runs only through the store);
+        # not kept while a retention pass runs, whose chunks commit one by one
+        self._fold_lock = threading.Lock()
+        self._last_folded: object = _UNKNOWN  # datetime, None or _UNKNOWN
+        self._fold_generation = 0
+        self._folding = 0
 
     @classmethod
     def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
@@ -186,6 +200,15 @@ class Store:
         try:
             with Session(self._engine, expire_on_commit=False) as session:
                 yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"read from {self._where()} failed: {exc}") from exc
+
+    @contextmanager
+    def _read_core(self) -> Iterator[Connection]:
+        """A read-only connection for Core selects (rows as tuples, no ORM objects)."""
+        try:
+            with self._engine.connect() as conn:
+                yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"read from {self._where()} failed: {exc}") from exc
 
@@ -305,7 +328,20 @@ class Store:
     def hourly_readings(
         self, device: str, point: str, start: datetime, end: datetime
     ) -> list[HourlyReading]:
-        """Hourly aggregates (older data, after retention) with ``start <= hour < end``."""
+        """Hourly aggregates (older data, after retention) with ``start <= hour < end``.
+
+        Until retention has folded an hour at or after ``start`` there is none, and the table
+        is not queried (the agronomy asks for recent hours, which are all still raw)."""
+        with self._fold_lock:
+            last, generation, folding = self._last_folded, self._fold_generation, self._folding
+        if last is _UNKNOWN or folding:
+            with self._read_core() as conn:
+                last = conn.execute(_LAST_HOUR_FOLDED).scalar_one()
+            with self._fold_lock:
+                if self._fold_generation == generation and not self._folding:
+                    self._last_folded = last
+        if not isinstance(last, datetime) or last < as_utc(start):
+            return []
         query = (
             select(HourlyReading)
             .where(
@@ -331,13 +367,24 @@ class Store:
 
         See :mod:`controller.store.retention` for the rules.
         """
-        return apply_retention(
-            self._write,
-            now,
-            raw_keep_days,
-            exported_up_to,
-            force_without_export=force_without_export,
-        )
+        self._fold_changes(+1)
+        try:
+            return apply_retention(
+                self._write,
+                now,
+                raw_keep_days,
+                exported_up_to,
+                force_without_export=force_without_export,
+            )
+        finally:  # the folded hours (even of a pass that failed half-way) are read again
+            self._fold_changes(-1)
+
+    def _fold_changes(self, step: int) -> None:
+        """A retention pass starts (+1) or ends (-1): forget the last folded hour."""
+        with self._fold_lock:
+            self._folding += step
+            self._fold_generation += 1
+            self._last_folded = _UNKNOWN
 
     # -- water balance ----------------------------------------------------------
 

@@ -259,6 +259,17 @@ def test_retention_downsamples_and_never_deletes_past_the_cursor(store: Store, d
     assert db_rows(db, "readings_downsampled") == 2
 
 
+def test_hourly_table_is_read_only_once_retention_has_folded_hours(store: Store) -> None:
+    old, ids = old_and_new(store)
+    assert store.hourly_readings("probe1", "vwc_20cm", old, T0) == []  # nothing folded yet
+    store.apply_retention(T0, 7, {"readings": ids[70]})  # folds hour 1 and part of hour 2
+    assert len(store.hourly_readings("probe1", "vwc_20cm", old, T0)) == 2
+    assert store.hourly_readings("probe1", "vwc_20cm", old + timedelta(hours=2), T0) == []
+    store.apply_retention(T0, 7, {"readings": ids[-1]})  # the rest of hour 2 merges in
+    (h2,) = store.hourly_readings("probe1", "vwc_20cm", old + timedelta(hours=1), T0)
+    assert h2.count == 30
+
+
 def test_retention_works_in_chunks(store: Store, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import controller.store.retention as retention
 
