@@ -287,8 +287,7 @@ class Agronomy:
         """Mean good moisture of each of the zone's probes over ``[start, end)``."""
         out = []
         for probe in zone.probes:
-            rows = self.store.readings(probe.device, PROBE_POINT, start, end)
-            values = [r.value for r in rows if r.quality == "ok" and r.value is not None]
+            values = [v for _, v in self.store.good_values(probe.device, PROBE_POINT, start, end)]
             if values:
                 out.append(ProbeReading(probe.depth_m, sum(values) / len(values)))
         return out

@@ -180,6 +180,26 @@ def test_stored_readings_keep_quality_and_aware_utc_time(store: Store) -> None:
     assert flagged.detail == "flagged"
 
 
+def test_good_values_are_the_ok_readings_in_time_order(store: Store) -> None:
+    beijing = timezone(timedelta(hours=8))
+    t = datetime(2025, 5, 1, 14, 0, 0, 250000, tzinfo=beijing)  # = T0 + 0.25 s
+    store.add_readings(
+        [
+            reading(t + timedelta(minutes=2), 25.0),
+            reading(t, 23.5),
+            reading(t + timedelta(minutes=1), 999.0, quality=Quality.OUT_OF_RANGE),
+            reading(t, 24.0, point="vwc_40cm"),
+            reading(t + timedelta(minutes=3), 26.0),  # the end is excluded
+        ]
+    )
+    store.flush()
+    got = store.good_values("probe1", "vwc_20cm", T0, T0 + timedelta(minutes=3))
+    assert got == [(T0 + timedelta(microseconds=250000), 23.5), (t + timedelta(minutes=2), 25.0)]
+    assert all(time.tzinfo is UTC for time, _ in got)
+    window = store.readings("probe1", "vwc_20cm", T0, T0 + timedelta(minutes=3))
+    assert got == [(r.time, r.value) for r in window if r.quality == "ok"]
+
+
 def test_latest_reading_per_point_and_time_ranges(store: Store) -> None:
     store.add_readings(series(T0, 5, device="probe1", point="vwc_20cm"))
     store.add_readings(series(T0, 3, device="probe1", point="vwc_40cm"))
