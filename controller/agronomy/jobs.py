@@ -253,12 +253,11 @@ class Agronomy:
     def _state_before(
         self, zone: ZoneConfig, m: ZoneModel, date: dt.date, root_depth_m: float, notes: Notes
     ) -> ZoneState:
-        rows = self.store.water_balance(zone.name, zone.planting_date, date - DAY)
-        if not rows:
+        prev = self.store.last_water_balance(zone.name, zone.planting_date, date - DAY)
+        if prev is None:
             if date > zone.planting_date:
                 notes.add(f"no balance before {date}: started at field capacity")
             return ZoneState.at_planting(m.setup, root_depth_m)
-        prev = rows[-1]
         if prev.date != date - DAY:
             notes.add(f"continues from the balance of {prev.date}")
         return ZoneState(
@@ -430,10 +429,9 @@ class Agronomy:
         partial day left by :meth:`update_today` is not final), at most CATCH_UP_DAYS back."""
         if date < zone.planting_date:
             return []
-        rows = self.store.water_balance(zone.name, date - CATCH_UP_DAYS * DAY, date - DAY)
-        if not rows:  # first balance of the zone (or a long outage): start afresh on ``date``
+        last = self.store.last_water_balance(zone.name, date - CATCH_UP_DAYS * DAY, date - DAY)
+        if last is None:  # first balance of the zone (or a long outage): start afresh on ``date``
             return [date]
-        last = rows[-1]
         start = last.date if last.notes.startswith(_PARTIAL) else last.date + DAY
         return [start + i * DAY for i in range((date - start).days + 1)]
 

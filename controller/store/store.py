@@ -453,6 +453,21 @@ class Store:
         with self._read() as session:
             return list(session.exec(query))
 
+    def last_water_balance(
+        self, zone: str, start: date | None = None, end: date | None = None
+    ) -> WaterBalanceDay | None:
+        """The latest revision of the last day of ``zone`` with ``start <= date <= end`` (what
+        :meth:`water_balance` lists last), or ``None``; one row read, not the whole season."""
+        wb = WaterBalanceDay
+        query = select(wb).where(col(wb.zone) == zone)
+        if start is not None:
+            query = query.where(col(wb.date) >= start)
+        if end is not None:
+            query = query.where(col(wb.date) <= end)
+        query = query.order_by(col(wb.date).desc(), col(wb.revision).desc()).limit(1)
+        with self._read() as session:
+            return session.exec(query).first()
+
     def water_balance_revisions(self, zone: str, day: date) -> list[WaterBalanceDay]:
         """Every revision of one zone-day, oldest first."""
         query = (
