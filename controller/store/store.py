@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, bindparam, insert, inspect
+from sqlalchemy import Select, Table, bindparam, inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -297,8 +297,12 @@ class Store:
             }
             for r in readings
         ]
-        with self._write() as session:
-            session.execute(insert(ReadingRow), rows)
+        # a Core insert of the batch: the ORM's bulk path would only add per-row bookkeeping
+        try:
+            with self._writer.begin() as conn:
+                conn.execute(_READINGS.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise StoreWriteError(f"write to {self._where()} failed: {exc}") from exc
 
     def latest_readings(self, device: str | None = None) -> list[ReadingRow]:
         """The most recently stored reading of each (device, point), any quality.
