@@ -116,6 +116,7 @@ log = logging.getLogger(__name__)
 # A local day's weather is final this long after its end: longer than the poller's longest
 # commit interval (store.flush_s ≤ 600 s), so no reading of the day can still be on its way.
 CLOSED_DAY_MARGIN = dt.timedelta(hours=1)
+SETTLING_DAYS = 4  # days whose ET0 is kept with its weather until they close (today, yesterday)
 CLOSED_DAY_CACHE = 64  # closed days whose measured ET0 is kept (RECENT_DAYS + CATCH_UP_DAYS fit)
 _PARTIAL = "partial day"
 _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTERRUPTED.value}
@@ -141,6 +142,10 @@ class Agronomy:
         # measured ET0 (or why there is none) of closed local days: the hourly balance asks
         # for the same recent days every hour, and their readings no longer change
         self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
+        # the last ET0 computed for each day still settling, with the weather it came from:
+        # the close just after midnight reads the day inside CLOSED_DAY_MARGIN, and the next
+        # ask after the margin reads it again; the same weather gives the same ET0
+        self._settling_et0: dict[dt.date, ET0Day] = {}
 
     # -- time ---------------------------------------------------------------------------
 
@@ -176,6 +181,7 @@ class Agronomy:
                 cached = exc
             if day_bounds(date, self.tz)[1] + CLOSED_DAY_MARGIN <= self.clock.now():
                 self._closed_et0[date] = cached
+                self._settling_et0.pop(date, None)
                 while len(self._closed_et0) > CLOSED_DAY_CACHE:
                     del self._closed_et0[min(self._closed_et0)]
         if isinstance(cached, WeatherUnavailable):
@@ -184,6 +190,16 @@ class Agronomy:
 
     def _measure_et0(self, date: dt.date) -> ET0Day:
         w = self.weather_day(date)
+        settling = self._settling_et0.get(date)
+        if settling is not None and settling.weather == w:
+            return settling  # the model is a function of the day's weather (and the site)
+        result = self._et0_of(date, w)
+        self._settling_et0[date] = result
+        while len(self._settling_et0) > SETTLING_DAYS:
+            del self._settling_et0[min(self._settling_et0)]
+        return result
+
+    def _et0_of(self, date: dt.date, w: DailyWeather) -> ET0Day:
         if w.tmax_c is None or w.tmin_c is None:
             raise WeatherUnavailable(
                 f"{w.station}: no air temperature for {date} ({w.describe_missing()})"
