@@ -129,6 +129,8 @@ class Bus:
         self._lock = threading.Lock()
         self._last_end = 0.0
         self.health = {name: DeviceHealth() for name in self.devices}
+        # a device's whole-profile read plan (profiles are frozen), made on its first poll
+        self._plans: dict[str, tuple[DeviceRef, list[ReadBlock]]] = {}
 
     # -- life cycle ---------------------------------------------------------
     def close(self) -> None:
@@ -152,10 +154,9 @@ class Bus:
         ``detail``, so one silent probe does not hide the rest.
         """
         ref = self._device(device)
-        pts = list(ref.profile.points) if names is None else [ref.profile.point(n) for n in names]
         readings: list[Reading] = []
         raws: list[RawBlock] = []
-        for block in plan_reads(pts, ref.profile.max_read_registers, ref.profile.read_gap):
+        for block in self._plan(ref, names):
             try:
                 values = self.read_block(device, block)
             except DeviceError as exc:
@@ -170,6 +171,17 @@ class Bus:
             raws.append(RawBlock(block, tuple(int(v) for v in values)))
             readings.extend(_to_reading(device, pt, block, values, t) for pt in block.points)
         return readings, raws
+
+    def _plan(self, ref: DeviceRef, names: Sequence[str] | None) -> list[ReadBlock]:
+        """The reads of ``names`` (default: every point, planned once per device)."""
+        p = ref.profile
+        if names is not None:
+            return plan_reads([p.point(n) for n in names], p.max_read_registers, p.read_gap)
+        kept = self._plans.get(ref.name)
+        if kept is None or kept[0] is not ref:
+            kept = (ref, plan_reads(p.points, p.max_read_registers, p.read_gap))
+            self._plans[ref.name] = kept
+        return kept[1]
 
     def read_block(self, device: str, block: ReadBlock) -> list[int]:
         """One read transaction; registers (or bits as 0/1) of ``block``."""

@@ -116,6 +116,7 @@ log = logging.getLogger(__name__)
 # A local day's weather is final this long after its end: longer than the poller's longest
 # commit interval (store.flush_s ≤ 600 s), so no reading of the day can still be on its way.
 CLOSED_DAY_MARGIN = dt.timedelta(hours=1)
+SETTLING_DAYS = 4  # days whose ET0 is kept with its weather until they close (today, yesterday)
 CLOSED_DAY_CACHE = 64  # closed days whose measured ET0 is kept (RECENT_DAYS + CATCH_UP_DAYS fit)
 _PARTIAL = "partial day"
 _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTERRUPTED.value}
@@ -141,6 +142,10 @@ class Agronomy:
         # measured ET0 (or why there is none) of closed local days: the hourly balance asks
         # for the same recent days every hour, and their readings no longer change
         self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
+        # the last ET0 computed for each day still settling, with the weather it came from:
+        # the close just after midnight reads the day inside CLOSED_DAY_MARGIN, and the next
+        # ask after the margin reads it again; the same weather gives the same ET0
+        self._settling_et0: dict[dt.date, ET0Day] = {}
 
     # -- time ---------------------------------------------------------------------------
 
@@ -176,6 +181,7 @@ class Agronomy:
                 cached = exc
             if day_bounds(date, self.tz)[1] + CLOSED_DAY_MARGIN <= self.clock.now():
                 self._closed_et0[date] = cached
+                self._settling_et0.pop(date, None)
                 while len(self._closed_et0) > CLOSED_DAY_CACHE:
                     del self._closed_et0[min(self._closed_et0)]
         if isinstance(cached, WeatherUnavailable):
@@ -184,6 +190,16 @@ class Agronomy:
 
     def _measure_et0(self, date: dt.date) -> ET0Day:
         w = self.weather_day(date)
+        settling = self._settling_et0.get(date)
+        if settling is not None and settling.weather == w:
+            return settling  # the model is a function of the day's weather (and the site)
+        result = self._et0_of(date, w)
+        self._settling_et0[date] = result
+        while len(self._settling_et0) > SETTLING_DAYS:
+            del self._settling_et0[min(self._settling_et0)]
+        return result
+
+    def _et0_of(self, date: dt.date, w: DailyWeather) -> ET0Day:
         if w.tmax_c is None or w.tmin_c is None:
             raise WeatherUnavailable(
                 f"{w.station}: no air temperature for {date} ({w.describe_missing()})"
@@ -253,12 +269,11 @@ class Agronomy:
     def _state_before(
         self, zone: ZoneConfig, m: ZoneModel, date: dt.date, root_depth_m: float, notes: Notes
     ) -> ZoneState:
-        rows = self.store.water_balance(zone.name, zone.planting_date, date - DAY)
-        if not rows:
+        prev = self.store.last_water_balance(zone.name, zone.planting_date, date - DAY)
+        if prev is None:
             if date > zone.planting_date:
                 notes.add(f"no balance before {date}: started at field capacity")
             return ZoneState.at_planting(m.setup, root_depth_m)
-        prev = rows[-1]
         if prev.date != date - DAY:
             notes.add(f"continues from the balance of {prev.date}")
         return ZoneState(
@@ -287,8 +302,7 @@ class Agronomy:
         """Mean good moisture of each of the zone's probes over ``[start, end)``."""
         out = []
         for probe in zone.probes:
-            rows = self.store.readings(probe.device, PROBE_POINT, start, end)
-            values = [r.value for r in rows if r.quality == "ok" and r.value is not None]
+            values = [v for _, v in self.store.good_values(probe.device, PROBE_POINT, start, end)]
             if values:
                 out.append(ProbeReading(probe.depth_m, sum(values) / len(values)))
         return out
@@ -431,10 +445,9 @@ class Agronomy:
         partial day left by :meth:`update_today` is not final), at most CATCH_UP_DAYS back."""
         if date < zone.planting_date:
             return []
-        rows = self.store.water_balance(zone.name, date - CATCH_UP_DAYS * DAY, date - DAY)
-        if not rows:  # first balance of the zone (or a long outage): start afresh on ``date``
+        last = self.store.last_water_balance(zone.name, date - CATCH_UP_DAYS * DAY, date - DAY)
+        if last is None:  # first balance of the zone (or a long outage): start afresh on ``date``
             return [date]
-        last = rows[-1]
         start = last.date if last.notes.startswith(_PARTIAL) else last.date + DAY
         return [start + i * DAY for i in range((date - start).days + 1)]
 

@@ -300,11 +300,11 @@ class Planning:
         return tuple(temp), tuple(wind)
 
     def _dr_now(self, zone: ZoneConfig, today: dt.date, taw_mm: float, notes: Notes) -> float:
-        rows = self.store.water_balance(zone.name, today - CATCH_UP_DAYS * DAY, today)
-        if not rows:
+        last = self.store.last_water_balance(zone.name, today - CATCH_UP_DAYS * DAY, today)
+        if last is None:
             notes.add("no water balance yet: depletion taken as 0 (field capacity)")
             return 0.0
-        return min(max(rows[-1].dr_end_mm, 0.0), taw_mm)
+        return min(max(last.dr_end_mm, 0.0), taw_mm)
 
     def _plan_et(
         self, zones: list[ZoneConfig], ctx: _PlanContext, forecast: Sequence[ForecastDay] | None

@@ -84,9 +84,14 @@ def hourly_stats(
     Hours without raw rows are filled from the downsampled table (older data after retention).
     """
     values: dict[dt.datetime, list[float]] = {}
-    for row in store.readings(device, point, start, end):
-        if row.quality == "ok" and row.value is not None:
-            values.setdefault(_floor_hour(row.time), []).append(row.value)
+    hour_end = start  # the rows come in time order: a new hour starts at or after hour_end
+    current: list[float] = []
+    for time, value in store.good_values(device, point, start, end):
+        if time >= hour_end:
+            hour = _floor_hour(time)
+            hour_end = hour + _HOUR
+            current = values.setdefault(hour, [])
+        current.append(value)
     hours = {
         h: HourStats(h, len(v), min(v), sum(v) / len(v), max(v), v[0], v[-1])
         for h, v in values.items()

@@ -18,14 +18,16 @@ single write lock (busy timeout) rather than failing half-way.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, insert, inspect
+from sqlalchemy import Select, Table, bindparam, inspect
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -105,6 +107,25 @@ _TOKEN_TOUCH_S = 60.0
 
 _Row = TypeVar("_Row", bound=SQLModel)
 
+_READINGS: Table = ReadingRow.__table__  # type: ignore[attr-defined]
+_HOURLY: Table = HourlyReading.__table__  # type: ignore[attr-defined]
+# Built once: the agronomy asks for a point's good values thousands of times a season, and a
+# Core select of two columns skips both the statement's construction and the ORM's row objects.
+_GOOD_VALUES = (
+    sa_select(_READINGS.c.time, _READINGS.c.value)
+    .where(
+        _READINGS.c.device == bindparam("device"),
+        _READINGS.c.point == bindparam("point"),
+        _READINGS.c.time >= bindparam("start", type_=_READINGS.c.time.type),
+        _READINGS.c.time < bindparam("end", type_=_READINGS.c.time.type),
+        _READINGS.c.quality == "ok",
+        _READINGS.c.value.is_not(None),
+    )
+    .order_by(_READINGS.c.time, _READINGS.c.id)
+)
+_LAST_HOUR_FOLDED = sa_select(func.max(_HOURLY.c.hour))
+_UNKNOWN = object()  # the last folded hour has not been read since the store opened or folded
+
 
 class Store:
     """The daemon's database (SQLite by default; a PostgreSQL URL is accepted).
@@ -134,6 +155,13 @@ class Store:
         self._buffer = ReadingBuffer(
             self._write_readings, batch_size=batch_size, max_pending=max_pending
         )
+        # the latest hour retention has folded into the hourly table (None: it is empty): read
+        # once, then kept until this store folds again (retention runs only through the store);
+        # not kept while a retention pass runs, whose chunks commit one by one
+        self._fold_lock = threading.Lock()
+        self._last_folded: object = _UNKNOWN  # datetime, None or _UNKNOWN
+        self._fold_generation = 0
+        self._folding = 0
 
     @classmethod
     def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
@@ -186,6 +214,15 @@ class Store:
         try:
             with Session(self._engine, expire_on_commit=False) as session:
                 yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"read from {self._where()} failed: {exc}") from exc
+
+    @contextmanager
+    def _read_core(self) -> Iterator[Connection]:
+        """A read-only connection for Core selects (rows as tuples, no ORM objects)."""
+        try:
+            with self._engine.connect() as conn:
+                yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"read from {self._where()} failed: {exc}") from exc
 
@@ -260,8 +297,12 @@ class Store:
             }
             for r in readings
         ]
-        with self._write() as session:
-            session.execute(insert(ReadingRow), rows)
+        # a Core insert of the batch: the ORM's bulk path would only add per-row bookkeeping
+        try:
+            with self._writer.begin() as conn:
+                conn.execute(_READINGS.insert(), rows)
+        except SQLAlchemyError as exc:
+            raise StoreWriteError(f"write to {self._where()} failed: {exc}") from exc
 
     def latest_readings(self, device: str | None = None) -> list[ReadingRow]:
         """The most recently stored reading of each (device, point), any quality.
@@ -302,10 +343,33 @@ class Store:
         with self._read() as session:
             return list(session.exec(query))
 
+    def good_values(
+        self, device: str, point: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, float]]:
+        """``(time, value)`` of the good readings (quality ``ok``, a value) of one point with
+        ``start <= time < end``, in the order of :meth:`readings`; times aware UTC, values in
+        the point's unit."""
+        params = {"device": device, "point": point, "start": as_utc(start), "end": as_utc(end)}
+        with self._read_core() as conn:
+            return [(t, v) for t, v in conn.execute(_GOOD_VALUES, params)]
+
     def hourly_readings(
         self, device: str, point: str, start: datetime, end: datetime
     ) -> list[HourlyReading]:
-        """Hourly aggregates (older data, after retention) with ``start <= hour < end``."""
+        """Hourly aggregates (older data, after retention) with ``start <= hour < end``.
+
+        Until retention has folded an hour at or after ``start`` there is none, and the table
+        is not queried (the agronomy asks for recent hours, which are all still raw)."""
+        with self._fold_lock:
+            last, generation, folding = self._last_folded, self._fold_generation, self._folding
+        if last is _UNKNOWN or folding:
+            with self._read_core() as conn:
+                last = conn.execute(_LAST_HOUR_FOLDED).scalar_one()
+            with self._fold_lock:
+                if self._fold_generation == generation and not self._folding:
+                    self._last_folded = last
+        if not isinstance(last, datetime) or last < as_utc(start):
+            return []
         query = (
             select(HourlyReading)
             .where(
@@ -331,13 +395,24 @@ class Store:
 
         See :mod:`controller.store.retention` for the rules.
         """
-        return apply_retention(
-            self._write,
-            now,
-            raw_keep_days,
-            exported_up_to,
-            force_without_export=force_without_export,
-        )
+        self._fold_changes(+1)
+        try:
+            return apply_retention(
+                self._write,
+                now,
+                raw_keep_days,
+                exported_up_to,
+                force_without_export=force_without_export,
+            )
+        finally:  # the folded hours (even of a pass that failed half-way) are read again
+            self._fold_changes(-1)
+
+    def _fold_changes(self, step: int) -> None:
+        """A retention pass starts (+1) or ends (-1): forget the last folded hour."""
+        with self._fold_lock:
+            self._folding += step
+            self._fold_generation += 1
+            self._last_folded = _UNKNOWN
 
     # -- water balance ----------------------------------------------------------
 
@@ -381,6 +456,21 @@ class Store:
         )
         with self._read() as session:
             return list(session.exec(query))
+
+    def last_water_balance(
+        self, zone: str, start: date | None = None, end: date | None = None
+    ) -> WaterBalanceDay | None:
+        """The latest revision of the last day of ``zone`` with ``start <= date <= end`` (what
+        :meth:`water_balance` lists last), or ``None``; one row read, not the whole season."""
+        wb = WaterBalanceDay
+        query = select(wb).where(col(wb.zone) == zone)
+        if start is not None:
+            query = query.where(col(wb.date) >= start)
+        if end is not None:
+            query = query.where(col(wb.date) <= end)
+        query = query.order_by(col(wb.date).desc(), col(wb.revision).desc()).limit(1)
+        with self._read() as session:
+            return session.exec(query).first()
 
     def water_balance_revisions(self, zone: str, day: date) -> list[WaterBalanceDay]:
         """Every revision of one zone-day, oldest first."""

@@ -428,6 +428,27 @@ def test_zone_mad_fraction_replaces_the_crop_p(
     assert decisions["z2"].inputs["mad_source"] == "crop p"
 
 
+def test_a_settling_days_et0_model_runs_again_only_when_its_weather_changed(
+    agro: Agronomy, store: Store, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import controller.agronomy.jobs as jobs
+
+    weather_day(store, DAY1, hours=range(20))
+    runs: list[object] = []
+    real = jobs.et0_daily
+    monkeypatch.setattr(jobs, "et0_daily", lambda **kw: runs.append(kw) or real(**kw))
+    clock.set(local(DAY1 + dt.timedelta(days=1), 0.2))  # the close: inside the margin
+    first = agro.measured_et0(DAY1)
+    assert agro.measured_et0(DAY1) is first and len(runs) == 1  # read again, same weather
+    weather_day(store, DAY1, hours=range(20, 24))  # late readings of the day arrive
+    clock.set(local(DAY1 + dt.timedelta(days=1), 0.5))
+    late = agro.measured_et0(DAY1)
+    assert len(runs) == 2 and late.weather != first.weather
+    clock.set(local(DAY1 + dt.timedelta(days=1), 1.5))  # closed: same weather, kept from now on
+    closed = agro.measured_et0(DAY1)
+    assert closed is late and agro.measured_et0(DAY1) is late and len(runs) == 2
+
+
 def test_closed_days_et0_is_computed_once_the_open_day_every_time(
     agro: Agronomy, store: Store, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

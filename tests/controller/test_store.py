@@ -342,6 +342,19 @@ def test_water_balance_is_appended_with_revisions(store: Store) -> None:
     assert history[0].computed_at is not None and history[0].computed_at.tzinfo is UTC
 
 
+def test_last_water_balance_is_the_last_row_of_the_listing(store: Store) -> None:
+    d1, d2, d3 = date(2025, 5, 1), date(2025, 5, 2), date(2025, 5, 3)
+    assert store.last_water_balance("z1") is None
+    for zone, day, dr in [("z1", d1, 20.0), ("z1", d2, 26.6), ("z2", d3, 5.0), ("z1", d2, 24.0)]:
+        store.add_water_balance(wb_day(zone, day, dr))
+    for start, end in [(None, None), (d1, d1), (d1, d3), (d2, None), (None, d1), (d3, None)]:
+        listed = store.water_balance("z1", start, end)
+        last = store.last_water_balance("z1", start, end)
+        assert (last.id if last else None) == (listed[-1].id if listed else None)
+    last = store.last_water_balance("z1")
+    assert last is not None and (last.date, last.revision, last.dr_end_mm) == (d2, 2, 24.0)
+
+
 def test_audit_entries(store: Store) -> None:
     entry = store.record_audit("li.wei", "manual_run", {"zone": "z1", "minutes": 20})
     (row,) = store.rows_after("audit", 0)

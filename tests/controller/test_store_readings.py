@@ -180,6 +180,26 @@ def test_stored_readings_keep_quality_and_aware_utc_time(store: Store) -> None:
     assert flagged.detail == "flagged"
 
 
+def test_good_values_are_the_ok_readings_in_time_order(store: Store) -> None:
+    beijing = timezone(timedelta(hours=8))
+    t = datetime(2025, 5, 1, 14, 0, 0, 250000, tzinfo=beijing)  # = T0 + 0.25 s
+    store.add_readings(
+        [
+            reading(t + timedelta(minutes=2), 25.0),
+            reading(t, 23.5),
+            reading(t + timedelta(minutes=1), 999.0, quality=Quality.OUT_OF_RANGE),
+            reading(t, 24.0, point="vwc_40cm"),
+            reading(t + timedelta(minutes=3), 26.0),  # the end is excluded
+        ]
+    )
+    store.flush()
+    got = store.good_values("probe1", "vwc_20cm", T0, T0 + timedelta(minutes=3))
+    assert got == [(T0 + timedelta(microseconds=250000), 23.5), (t + timedelta(minutes=2), 25.0)]
+    assert all(time.tzinfo is UTC for time, _ in got)
+    window = store.readings("probe1", "vwc_20cm", T0, T0 + timedelta(minutes=3))
+    assert got == [(r.time, r.value) for r in window if r.quality == "ok"]
+
+
 def test_latest_reading_per_point_and_time_ranges(store: Store) -> None:
     store.add_readings(series(T0, 5, device="probe1", point="vwc_20cm"))
     store.add_readings(series(T0, 3, device="probe1", point="vwc_40cm"))
@@ -257,6 +277,17 @@ def test_retention_downsamples_and_never_deletes_past_the_cursor(store: Store, d
     assert (h2.count, h2.min, h2.max, h2.mean) == (30, 0.0, 29.0, pytest.approx(14.5))
     assert db_rows(db) == 60  # the recent hour is untouched
     assert db_rows(db, "readings_downsampled") == 2
+
+
+def test_hourly_table_is_read_only_once_retention_has_folded_hours(store: Store) -> None:
+    old, ids = old_and_new(store)
+    assert store.hourly_readings("probe1", "vwc_20cm", old, T0) == []  # nothing folded yet
+    store.apply_retention(T0, 7, {"readings": ids[70]})  # folds hour 1 and part of hour 2
+    assert len(store.hourly_readings("probe1", "vwc_20cm", old, T0)) == 2
+    assert store.hourly_readings("probe1", "vwc_20cm", old + timedelta(hours=2), T0) == []
+    store.apply_retention(T0, 7, {"readings": ids[-1]})  # the rest of hour 2 merges in
+    (h2,) = store.hourly_readings("probe1", "vwc_20cm", old + timedelta(hours=1), T0)
+    assert h2.count == 30
 
 
 def test_retention_works_in_chunks(store: Store, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
