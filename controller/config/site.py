@@ -306,7 +306,7 @@ class BaselineEventConfig(_Model):
 
 
 class BaselineConfig(_Model):
-    """Conventional practice the savings ledger compares against (controller/savings.py).
+    """Conventional practice the savings ledger compares against (controller/agronomy/savings.py).
 
     ``events`` unset: seed-corn border irrigation as surveyed in Zhangye, 4 × 85 m³/mu
     (controller/agronomy/baseline.py); with the winter irrigation 440 m³/mu a year.
