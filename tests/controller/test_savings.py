@@ -130,3 +130,20 @@ def test_api_savings_through_the_daemon_service(tmp_path: Path) -> None:
     assert z2["applied_m3_per_mu"] == pytest.approx(20.0)
     assert z2["saving_m3_per_mu"] == pytest.approx(100 + 85 - 20.0)  # winter, 06-03 - metered
     assert body["as_of"] == "2026-06-25" and body["assumptions"]
+
+
+def test_the_season_site_ledger_uses_the_scenarios_conventional_practice() -> None:
+    """The simulated season reports against the scenario's [conventional] practice; the
+    daemon's ledger on that site must count the same events (hil_tests/test_season.py
+    compares the two over a whole season)."""
+    from controller.simulation.season import load_scenario
+
+    scenario = load_scenario("zhangye-seed-corn")
+    practice = baseline_practice(load_site(scenario.site_path))
+    assert [(m, d) for m, d, _ in practice.events] == [
+        (f.month, f.day) for f in scenario.flood_dates
+    ]
+    assert all(v == scenario.flood_m3_mu for _, _, v in practice.events)
+    assert practice.winter_m3_mu == scenario.winter_m3_mu
+    total = practice.winter_m3_mu + sum(v for _, _, v in practice.events)
+    assert total == scenario.conventional_total_m3_mu
