@@ -32,9 +32,7 @@ from controller.access.accounts import (
 from controller.clock import VirtualClock
 from controller.store import Store, User, UserSession
 from tests.helpers.fakes import NOW
-
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-PASSWORD = "correct horse battery"
+from tests.helpers.pages import FAST, PASSWORD
 
 
 @pytest.fixture

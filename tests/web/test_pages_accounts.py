@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from controller.access.accounts import (
     ABSOLUTE,
@@ -26,9 +25,7 @@ from controller.cli import main
 from controller.clock import VirtualClock
 from controller.store import Store
 from tests.helpers.fakes import NOW
-
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-PASSWORD = "correct horse battery"
+from tests.helpers.pages import FAST, PASSWORD
 
 
 @pytest.fixture
