@@ -27,8 +27,8 @@ export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.venv/numba-cache}"
 if [ $# -gt 0 ]; then
     exec .venv/bin/python -m pytest "$@"
 fi
-# The whole suite: the simulated season (one core for about ten minutes) runs beside the
-# rest; its report follows the main one. Either failing fails the run.
+# The whole suite: the simulated season tests (one core, a minute or two) run beside the
+# rest; their report follows the main one. Either failing fails the run.
 mkdir -p artifacts
 .venv/bin/python -m pytest -m season -p no:cacheprovider >artifacts/season-tests.log 2>&1 &
 season_pid=$!
