@@ -156,6 +156,22 @@ def test_a_period_may_end_at_midnight(tmp_path: Path, demo_site_text: str) -> No
     assert load_site(write(tmp_path, text)).policy.windows == ["20:00-24:00"]
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'[device]\nmodel = "\xff"\n', "meter.toml: not UTF-8 text (byte 18)"),
+        (b"x = " + b"[" * 5000 + b"]" * 5000, "meter.toml: arrays or tables nested too deep"),
+    ],
+)
+def test_a_site_profile_file_unreadable_as_toml_is_a_config_error(
+    tmp_path: Path, demo_site_text: str, content: bytes, expected: str
+) -> None:
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "meter.toml").write_bytes(content)
+    problems = problems_of(tmp_path, 'profile_dirs = ["profiles"]\n' + demo_site_text)
+    assert problems == [expected]
+
+
 def test_saved_settings_not_in_utf8_are_a_config_error(tmp_path: Path) -> None:
     (tmp_path / overrides.OVERRIDES_FILE).write_bytes(b"[policy]\nprobe_weight = 0.3 # \xff\n")
     with pytest.raises(ConfigError, match=r"site\.overrides\.toml: not UTF-8 text"):
