@@ -5,7 +5,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
 
     ControllerError                          root of every error raised by controller/
     ├── ProblemsError                        invalid input, ``problems`` lists every one found
-    │   ├── ConfigError                      the site file (config.site)
+    │   ├── ConfigError                      the site file (config.errors)
     │   ├── SettingsInvalid(ValueError)      settings from the pages (daemon.protocol)
     │   ├── SitesFileError(ValueError)       the office's SITES.toml (office.pull)
     │   └── FailSafeError(RuntimeError)      a relay module's own fail-safe (runtime.failsafe)

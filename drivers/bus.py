@@ -45,6 +45,9 @@ __all__ = ["Bus", "DeviceHealth", "DeviceRef", "RawBlock"]
 
 log = logging.getLogger(__name__)
 
+# The read function of each table: an answer of another function holds another table's data.
+_READ_FUNCTION = {Table.COIL: 1, Table.DISCRETE: 2, Table.HOLDING: 3, Table.INPUT: 4}
+
 _EXCEPTION_NAMES = {
     1: "illegal function",
     2: "illegal data address",
@@ -196,9 +199,16 @@ class Bus:
         def call(client: ModbusBaseSyncClient) -> ModbusPDU:
             return getattr(client, method)(block.start, count=block.count, device_id=ref.unit)
 
-        response = self._transact(
-            device, call, f"read {block.table.value} {block.start}+{block.count}"
-        )
+        what = f"read {block.table.value} {block.start}+{block.count}"
+        response = self._transact(device, call, what)
+        # pymodbus matches an answer to its request by transaction id (TCP) or order (RTU)
+        # and drops another unit's, but decodes whatever function the answer names.
+        function = getattr(response, "function_code", None)
+        if function != _READ_FUNCTION[block.table]:
+            wanted = _READ_FUNCTION[block.table]
+            raise self._fail(
+                device, BadFrame(device, f"{what}: answer of function {function}, not {wanted}")
+            )
         if block.table.is_bit:
             bits = list(getattr(response, "bits", []))
             if len(bits) < block.count:

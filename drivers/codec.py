@@ -101,9 +101,14 @@ def encode(point: Point, value: float) -> list[int]:
         raise DecodeError(f"{point.name}: cannot encode {value}")
     scaled = (value - point.offset) / point.scale
     t = point.type
+    if not math.isfinite(scaled):
+        raise DecodeError(f"{point.name}: {value} does not fit {t.value}")
     if t is DataType.FLOAT32:
-        bits = int.from_bytes(struct.pack(">f", scaled), "big")
-        return _u32_to_words(bits, point.word_order)
+        try:
+            packed = struct.pack(">f", scaled)
+        except OverflowError as exc:  # beyond ±3.4e38
+            raise DecodeError(f"{point.name}: {value} does not fit {t.value}") from exc
+        return _u32_to_words(int.from_bytes(packed, "big"), point.word_order)
     raw = round(scaled)
     limits = {
         DataType.UINT16: (0, 0xFFFF),

@@ -430,8 +430,14 @@ def load_profile(path: Path) -> Profile:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path.name}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses into nested arrays
+        raise ProfileError(f"{path.name}: arrays or tables nested too deep") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ProfileError(f"{path.name}: not valid TOML: {str(exc).split(':')[0]}") from exc
     return _parse(path.stem, path.name, data)
 
 

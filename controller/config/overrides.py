@@ -21,11 +21,11 @@ import datetime as dt
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from controller.config.site import ConfigError, SiteConfig, apply_overrides
+from controller.config.site import SiteConfig, apply_overrides
+from controller.config.tomlfile import read_toml
 
 __all__ = ["OVERRIDES_FILE", "apply_saved", "dumps", "load", "merge", "save"]
 
@@ -33,14 +33,12 @@ OVERRIDES_FILE = "site.overrides.toml"
 
 
 def load(data_dir: Path) -> dict[str, Any]:
-    """The saved overrides (empty if none); :class:`ConfigError` naming the file if unreadable."""
+    """The saved overrides (empty if none); :class:`ConfigError` naming the file if unusable
+    (unreadable, not UTF-8, not TOML, too large or too deep: :func:`read_toml`)."""
     path = data_dir / OVERRIDES_FILE
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError([f"{path}: {exc}"]) from exc
+    return read_toml(path)
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -16,16 +16,29 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from controller.errors import ProblemsError
+from controller.config.errors import ConfigError
+from controller.config.fields import (
+    MAX_BUSES,
+    MAX_DEVICES,
+    MAX_EVENTS,
+    MAX_TEXT_CHARS,
+    MAX_ZONES,
+    ClockPeriod,
+    ClockTime,
+    Day,
+    DevicePath,
+    Host,
+    no_control_characters,
+)
+from controller.config.tomlfile import key_path, read_toml
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
 from drivers.errors import ProfileError
@@ -51,12 +64,21 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
 PositiveS = Annotated[float, Field(gt=0)]
 
 
-class ConfigError(ProblemsError):
-    """The site configuration is invalid; ``problems`` lists every problem found."""
-
-
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a site file's numbers are TOML numbers, its dates TOML dates ("5" or true is
+    # not a number); no NaN or infinity; every text bounded.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        str_max_length=MAX_TEXT_CHARS,
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return no_control_characters(value)
 
 
 class SiteInfo(_Model):
@@ -75,9 +97,9 @@ class SiteInfo(_Model):
 class BusConfig(_Model):
     name: Name
     kind: Literal["tcp", "rtu_over_tcp", "rtu"]
-    host: str = ""
+    host: Host = ""
     port: int = Field(502, ge=1, le=65535)
-    serial_port: str = ""
+    serial_port: DevicePath = ""
     baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
@@ -131,14 +153,14 @@ class ZoneConfig(_Model):
     area_mu: float | None = Field(None, gt=0, le=100_000)
     area_m2: float | None = Field(None, gt=0, le=70_000_000)
     crop: str
-    planting_date: dt.date
+    planting_date: Day
     soil: str
     irrigation: Literal["drip", "sprinkler", "micro_sprinkler", "border"] = "drip"
     application_mm_h: float = Field(gt=0, le=200)
     efficiency: float = Field(0.9, gt=0, le=1)
     nominal_flow_m3_h: float = Field(gt=0, le=2000)
     valve: str
-    probes: list[ProbeConfig] = []
+    probes: list[ProbeConfig] = Field([], max_length=16)
     flow_meter: str | None = None
     max_run_min: float = Field(240, gt=0, le=1440)
     mode: Literal["et", "sensor", "calendar", "manual"] = "et"
@@ -200,9 +222,10 @@ class FertEventConfig(_Model):
     """
 
     label: str = ""
-    zones: list[str] | None = Field(None, min_length=1)  # default: every non-manual zone
+    # default: every non-manual zone
+    zones: list[str] | None = Field(None, min_length=1, max_length=MAX_ZONES)
     day_after_planting: int | None = Field(None, ge=0, le=366)
-    date: dt.date | None = None
+    date: Day | None = None
     n_kg_mu: float | None = Field(None, gt=0, le=100)
     p2o5_kg_mu: float | None = Field(None, gt=0, le=100)
     k2o_kg_mu: float | None = Field(None, gt=0, le=100)
@@ -247,7 +270,7 @@ class FertigationConfig(_Model):
     injector_power: str
     ec_meter: str
     ph_meter: str | None = None
-    tanks: list[TankConfig] = []
+    tanks: list[TankConfig] = Field([], max_length=16)
     prewet_min: float = Field(15, ge=0, le=120)
     flush_min: float = Field(25, ge=0, le=120)
     source_ec_ms_cm: float = Field(0.5, ge=0, le=10)
@@ -255,7 +278,7 @@ class FertigationConfig(_Model):
     min_inject_min: float = Field(20, gt=0, le=600)
     # An event not given in this many days after its day is missed.
     event_window_days: int = Field(5, ge=0, le=60)
-    events: list[FertEventConfig] = []
+    events: list[FertEventConfig] = Field([], max_length=MAX_EVENTS)
 
 
 class WeatherConfig(_Model):
@@ -265,21 +288,21 @@ class WeatherConfig(_Model):
 class TariffPeriod(_Model):
     """A time-of-use electricity price for the pump (local time; an end ≤ start wraps midnight)."""
 
-    period: Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+    period: ClockPeriod
     price_per_kwh: float = Field(ge=0, le=100)
 
 
 class PolicyConfig(_Model):
     """Planning defaults; zones may override their mode."""
 
-    windows: list[Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]] = ["20:00-08:00"]
-    planning_times: list[Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]] = ["18:00"]
+    windows: list[ClockPeriod] = Field(["20:00-08:00"], max_length=48)
+    planning_times: list[ClockTime] = Field(["18:00"], max_length=48)
     rain_skip_mm: float = Field(5, ge=0, le=100)
     wind_limit_m_s: float = Field(6, gt=0, le=40)
     frost_limit_c: float = Field(2, ge=-20, le=15)
     probe_weight: float = Field(0.5, ge=0, le=1)
     # Time-of-use tariff; hours in no period cost `base_price_per_kwh`. Empty: a flat price.
-    tariff: list[TariffPeriod] = []
+    tariff: list[TariffPeriod] = Field([], max_length=48)
     base_price_per_kwh: float = Field(1.0, ge=0, le=100)
 
     def price_at(self, minute_of_day: int) -> float:
@@ -301,7 +324,7 @@ class PolicyConfig(_Model):
 class BaselineEventConfig(_Model):
     """One conventional irrigation: month-day and volume per mu."""
 
-    date: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]
+    date: Annotated[str, Field(pattern=r"^[0-9]{2}-[0-9]{2}$")]
     m3_mu: float = Field(gt=0, le=2000)
 
 
@@ -313,7 +336,7 @@ class BaselineConfig(_Model):
     """
 
     name: str = "border irrigation of seed corn as surveyed in Zhangye (440 m³/mu a year)"
-    events: list[BaselineEventConfig] | None = None
+    events: list[BaselineEventConfig] | None = Field(None, max_length=MAX_EVENTS)
     winter_m3_mu: float = Field(100, ge=0, le=2000)
     rain_skip_mm: float | None = Field(None, gt=0, le=500)
     rain_window_days: int = Field(3, ge=1, le=30)
@@ -353,9 +376,9 @@ class SafetyConfig(_Model):
 
 class _SiteModel(_Model):
     site: SiteInfo
-    buses: list[BusConfig] = Field(min_length=1)
-    devices: list[DeviceConfig] = Field(min_length=1)
-    zones: list[ZoneConfig] = Field(min_length=1)
+    buses: list[BusConfig] = Field(min_length=1, max_length=MAX_BUSES)
+    devices: list[DeviceConfig] = Field(min_length=1, max_length=MAX_DEVICES)
+    zones: list[ZoneConfig] = Field(min_length=1, max_length=MAX_ZONES)
     head: HeadConfig
     fertigation: FertigationConfig | None = None
     weather: WeatherConfig | None = None
@@ -363,7 +386,7 @@ class _SiteModel(_Model):
     safety: SafetyConfig = SafetyConfig()
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
-    profile_dirs: list[str] = []
+    profile_dirs: list[str] = Field([], max_length=16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,19 +491,14 @@ def _output_roles(m: _SiteModel) -> Iterator[tuple[str, str, OutputRef]]:
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
+    return key_path(loc)
 
 
 def _pydantic_problems(exc: ValidationError, filename: str) -> list[str]:
     problems = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if p not in ("function-after[_one_area()]",))
+        # a model validator's own step (function-after[_one_area()]) is no key
+        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
         where = _loc(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -529,9 +547,12 @@ class _Checker:
             seen.setdefault(e.date, i)
 
     def _unique_names(self) -> None:
-        for section in ("buses", "devices", "zones"):
+        sections = {section: getattr(self.m, section) for section in ("buses", "devices", "zones")}
+        if self.m.fertigation:
+            sections["fertigation.tanks"] = self.m.fertigation.tanks
+        for section, items in sections.items():
             seen: dict[str, int] = {}
-            for i, item in enumerate(getattr(self.m, section)):
+            for i, item in enumerate(items):
                 if item.name in seen:
                     self.add(
                         f"{section}[{i}].name",
@@ -542,7 +563,7 @@ class _Checker:
     def _site(self) -> None:
         try:
             ZoneInfo(self.m.site.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory
             self.add("site.timezone", f"unknown time zone {self.m.site.timezone!r}")
 
     def _buses(self) -> None:
@@ -766,14 +787,7 @@ def load_site(path: Path | str, library: ProfileLibrary | None = None) -> SiteCo
     ``profile_dirs`` in the file (relative to it) add site-specific profiles.
     """
     path = Path(path)
-    name = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"cannot read {path}: {exc.strerror}"]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{name}: not valid TOML: {exc}"]) from exc
-    return _validated(data, path, name, library)
+    return _validated(read_toml(path), path, path.name, library)
 
 
 def _validated(
