@@ -25,6 +25,7 @@ from controller.access.accounts import Accounts
 from controller.daemon.protocol import ControlService
 from controller.paths import bundled
 from controller.store import Store
+from web.errors import install_domain_handlers
 from web.pages import (
     alarms,
     auth,
@@ -132,6 +133,7 @@ def install_pages(
     for router in ROUTERS:
         pages.include_router(router)
     pages.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_domain_handlers(pages)
     pages.add_exception_handler(LoginRequired, _login_required)
     pages.add_exception_handler(PageForbidden, _forbidden)
     pages.add_middleware(PageGuard, hosts=hosts)

@@ -24,6 +24,7 @@ from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back
 from web.pages.plan_form import plan_forms
+from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,7 +110,7 @@ def _site_problem(locale: str, problem: str, event_names: list[str]) -> str:
 
 @router.post("/settings/zones/{name}")
 def save_zone(
-    name: str,
+    name: NameInPath,
     request: Request,
     pages: PagesDep,
     session: AdminPage,

@@ -28,6 +28,7 @@ from controller.store import Role
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, render
 from web.pages.control import _back
+from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -141,7 +142,7 @@ def add_user(
 
 @router.post("/users/{username}/role")
 def change_role(
-    username: str,
+    username: NameInPath,
     request: Request,
     pages: PagesDep,
     session: AdminPage,
@@ -159,7 +160,7 @@ def change_role(
 
 @router.post("/users/{username}/disable")
 def disable_user(
-    username: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
+    username: NameInPath, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
 ) -> Response:
     try:
         pages.accounts.disable(username, actor=session.user.username)
@@ -170,7 +171,7 @@ def disable_user(
 
 @router.post("/users/{username}/enable")
 def enable_user(
-    username: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
+    username: NameInPath, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
 ) -> Response:
     try:
         pages.accounts.enable(username)
@@ -181,7 +182,7 @@ def enable_user(
 
 @router.post("/users/{username}/password")
 def reset_password(
-    username: str,
+    username: NameInPath,
     request: Request,
     pages: PagesDep,
     session: AdminPage,

@@ -26,6 +26,7 @@ from controller.store import Store
 from controller.store.exports import AckBeyondEnd
 from web.api.export_format import Page, csv_chunks, gzip_chunks, ndjson_chunks
 from web.deps import StoreDep, ViewerToken
+from web.params import SQL_INT_MAX, Cursor, parse_ids
 
 __all__ = ["ExportTable", "router"]
 
@@ -38,25 +39,15 @@ MAX_LIMIT = 1_000_000
 
 
 class AckIn(BaseModel):
-    last_id: int = Field(ge=0, description="highest id of this table the reader has stored")
+    last_id: int = Field(
+        ge=0, le=SQL_INT_MAX, description="highest id of this table the reader has stored"
+    )
 
 
 class AckOut(BaseModel):
     table: str
     reader: str
     acked_id: int
-
-
-def _ids(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        ids = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise HTTPException(422, "ids: comma-separated integers expected") from None
-    if len(ids) > MAX_IDS:
-        raise HTTPException(422, f"ids: at most {MAX_IDS} per request, got {len(ids)}")
-    return ids
 
 
 def _next_link(request: Request, last_id: int, limit: int, fmt: str) -> str:
@@ -80,15 +71,17 @@ def export_rows(
     request: Request,
     store: StoreDep,
     _: ViewerToken,
-    after: Annotated[int, Query(ge=0, description="rows with id > after")] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10_000,
     format: Literal["ndjson", "csv"] = "ndjson",
-    ids: Annotated[str | None, Query(description="comma-separated ids to re-read")] = None,
+    ids: Annotated[
+        str | None, Query(max_length=20 * MAX_IDS, description="comma-separated ids to re-read")
+    ] = None,
     accept_encoding: Annotated[str, Header()] = "",
 ) -> StreamingResponse:
     """Rows in id order, streamed; the next cursor in ``Link`` and ``X-Last-Id``."""
     name = str(table.value)
-    wanted = _ids(ids)
+    wanted = parse_ids(ids, MAX_IDS)
     headers = {"Vary": "Accept-Encoding"}
     until: int | None = None
     if wanted is None:
