@@ -15,7 +15,11 @@ from fastapi import HTTPException, Path, Query, status
 __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
+    "MAX_LABEL_CHARS",
+    "MAX_LIST_ITEMS",
     "MAX_NAME_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_TOKEN_CHARS",
     "SQL_INT_MAX",
     "Cursor",
     "NameInPath",
@@ -28,7 +32,11 @@ __all__ = [
 SQL_INT_MAX = 2**63 - 1  # SQLite INTEGER: anything larger names no row
 FIRST_DAY = dt.date(2000, 1, 1)  # dates the box has data for, with room on both sides
 LAST_DAY = dt.date(2099, 12, 31)
-MAX_NAME_CHARS = 64  # zone, table and device names are short identifiers
+MAX_NAME_CHARS = 64  # zone, table, device and user names are short identifiers
+MAX_LABEL_CHARS = 64  # labels and display names people type
+MAX_TEXT_CHARS = 2048  # any other form text (a return path, a choice, a number)
+MAX_TOKEN_CHARS = 128  # CSRF and form tokens, plan versions
+MAX_LIST_ITEMS = 100  # choices ticked on one form (zones of a fertigation event)
 
 RowId = Annotated[int, Path(ge=1, le=SQL_INT_MAX, description="a row id")]
 Cursor = Annotated[int, Query(ge=0, le=SQL_INT_MAX, description="rows with id > after")]

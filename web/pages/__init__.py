@@ -22,6 +22,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from controller.access.accounts import Accounts
+from controller.access.lockout import LoginBackoff
 from controller.daemon.protocol import ControlService
 from controller.paths import bundled
 from controller.store import Store
@@ -129,6 +130,8 @@ def install_pages(
         secret=load_box_secret(config.data_dir),
         hosts=hosts,
         config=config,
+        # the store's clock: an unlock from the CLI is dated by it (Accounts.last_unlock)
+        backoff=LoginBackoff(now=lambda: store.clock.now().timestamp()),
     )
     for router in ROUTERS:
         pages.include_router(router)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from controller.access.accounts import Accounts
 from controller.store import Store
 from tests.helpers.office.servers import serving
-from tests.helpers.pages import FAST, PageService, csrf_of
+from tests.helpers.pages import FAST, PageService, csrf_of, login
 from web.app import create_app
 from web.pages import PagesConfig
 
@@ -99,3 +99,40 @@ def test_a_page_500_keeps_the_connection_alive(
             connection.close()
     logged = [r for r in caplog.records if "unhandled error" in r.getMessage()]
     assert len(logged) == 1, "logged once, with its traceback"
+
+
+def test_user_texts_are_bounded_on_the_users_page(as_role: Any) -> None:
+    admin = as_role("admin")
+    form = {
+        "username": "zhao",
+        "display_name": "名" * 65,
+        "role": "viewer",
+        "password": "another good password",
+        "password_again": "another good password",
+        "csrf": csrf_of(admin),
+    }
+    refused = admin.post("/users", data=form)
+    assert refused.status_code == 422
+    assert "显示名称最多 64 个字符" in refused.text
+    form["display_name"] = "x" * 5000  # past any form field's bound
+    assert admin.post("/users", data={**form, "csrf": csrf_of(admin)}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "value"),
+    [
+        ("/settings/fertigation/events", "label", "肥" * 65),
+        ("/settings/policy", "probe_weight", "0" * 3000),
+        ("/settings/zones/z1", "crop", "c" * 3000),
+    ],
+)
+def test_every_form_text_is_bounded(as_role: Any, path: str, field: str, value: str) -> None:
+    admin = as_role("admin")
+    response = admin.post(path, data={field: value, "csrf": csrf_of(admin)})
+    assert response.status_code == 422
+    assert field in response.text
+
+
+def test_an_overlong_login_is_a_422(anon: Any) -> None:
+    assert login(anon, "u" * 65).status_code == 422
+    assert login(anon, "tian", "p" * 1025).status_code == 422
