@@ -20,6 +20,7 @@ from web.api import api_router
 from web.deps import WebContext
 from web.docs import install_docs
 from web.errors import install_error_handlers
+from web.headers import SecurityHeaders
 from web.limits import DEFAULT_MAX_BODY_BYTES, AuthBeforeBody, BodyLimit, credentials_refusal
 from web.pages import PagesConfig, install_pages
 
@@ -72,4 +73,5 @@ def create_app(
     # Added last, so outermost: both act before anything reads the body.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(AuthBeforeBody, refuse=credentials_refusal(store, Accounts(store)))
+    app.add_middleware(SecurityHeaders)  # outermost: the early refusals carry them too
     return app

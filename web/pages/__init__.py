@@ -49,12 +49,8 @@ ROUTERS = tuple(
 )
 
 STATIC = bundled("web", "static")
-_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-]
+# the pages' own policy; nosniff, frame and referrer headers: web.headers, for every response
+_HEADERS = [(b"content-security-policy", CSP.encode())]
 
 
 # Paths the pages never answer: the API's, so that its 404 and 405 stay its own.

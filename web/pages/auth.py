@@ -29,6 +29,7 @@ from web.pages.context import (
     PageSession,
     locale_of,
     render,
+    secure_cookies,
 )
 from web.params import MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_TOKEN_CHARS
 from web.security import csrf_valid, same_origin
@@ -50,7 +51,7 @@ def _cookie(response: Response, request: Request, name: str, value: str, **kw: o
         value,
         httponly=True,
         samesite="strict",
-        secure=pages.config.secure_cookies,
+        secure=secure_cookies(request, pages),
         path="/",
         **kw,  # type: ignore[arg-type]
     )

@@ -45,6 +45,7 @@ __all__ = [
     "ViewerPage",
     "pages_context",
     "render",
+    "secure_cookies",
 ]
 
 COOKIE = "qanat_session"
@@ -87,6 +88,12 @@ class LoginRequired(Exception):
 
 class PageForbidden(Exception):
     """The user's role may not do this (403)."""
+
+
+def secure_cookies(request: Request, pages: PagesContext) -> bool:
+    """Cookies only over TLS: served with a certificate, or reached as ``https`` (behind a
+    trusted reverse proxy that says so in ``X-Forwarded-Proto``)."""
+    return pages.config.secure_cookies or request.url.scheme == "https"
 
 
 def pages_context(request: Request) -> PagesContext:

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
 from web.i18n import translate
-from web.pages.context import CsrfChecked, PagesDep, TechnicianPage
+from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
 from web.params import NameInPath
 
@@ -40,7 +40,7 @@ def _back(request: Request, pages: PagesDep, text: str, fallback: str = "/") -> 
         httponly=True,
         samesite="strict",
         path="/",
-        secure=pages.config.secure_cookies,
+        secure=secure_cookies(request, pages),
         max_age=60,
     )
     return response
