@@ -144,7 +144,9 @@ class LoginBackoff:
         streak = self._live(key, now)
         if streak is None:
             return 0.0
-        return max(0.0, streak.last_s + self.policy.delay_s(streak.failures, cap_s) - now)
+        delay = self.policy.delay_s(streak.failures, cap_s)
+        # min(): a wall clock set back (NTP, a dead RTC battery) never makes a wait longer
+        return min(delay, max(0.0, streak.last_s + delay - now))
 
     def _drop_quiet(self, now: float) -> None:
         """Over the bound: forget streaks that impose no wait now, then the oldest."""

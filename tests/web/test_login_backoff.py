@@ -137,3 +137,12 @@ def test_memory_stays_bounded_under_random_names(clock: Clock) -> None:
 def test_an_inconsistent_policy_is_refused(policy: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         BackoffPolicy(**policy)  # type: ignore[arg-type]
+
+
+def test_a_clock_set_back_never_lengthens_a_wait(backoff: LoginBackoff, clock: Clock) -> None:
+    clock.s = 1_000_000.0
+    for _ in range(40):
+        backoff.failed("10.0.0.1", "li")
+    clock.s -= 86_400  # the box's clock jumps a day back
+    assert backoff.wait_s("10.0.0.1", "li") == 900
+    assert backoff.wait_s("10.0.0.2", "li") == 30
