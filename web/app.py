@@ -13,12 +13,15 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from controller.access.accounts import Accounts
 from controller.daemon.protocol import ControlService
 from controller.store import Store
 from web.api import api_router
 from web.deps import WebContext
 from web.docs import install_docs
 from web.errors import install_error_handlers
+from web.headers import SecurityHeaders
+from web.limits import DEFAULT_MAX_BODY_BYTES, AuthBeforeBody, BodyLimit, credentials_refusal
 from web.pages import PagesConfig, install_pages
 
 __all__ = ["create_app"]
@@ -38,6 +41,7 @@ def create_app(
     title: str = "qanat",
     allowed_hosts: Sequence[str] | None = None,
     pages: PagesConfig | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The FastAPI app: JSON API under ``/api/v1``, schema at ``/openapi.json``, ``/docs``.
 
@@ -47,6 +51,8 @@ def create_app(
     addresses, localhost and these names). ``pages`` says where the box secret
     lives, the site's time zone and whether cookies are TLS-only. No CORS
     headers are sent: browsers reach the API only from pages served by this app.
+    ``max_body_bytes`` caps every request body (413 above it); a post without valid
+    credentials is refused before its body is read (:mod:`web.limits`).
     """
     app = FastAPI(
         title=title,
@@ -64,4 +70,8 @@ def create_app(
         app.add_middleware(
             TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False
         )
+    # Added last, so outermost: both act before anything reads the body.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AuthBeforeBody, refuse=credentials_refusal(store, Accounts(store)))
+    app.add_middleware(SecurityHeaders)  # outermost: the early refusals carry them too
     return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
 from controller.cli.exitcodes import UNUSABLE
 from controller.config.site import load_site_or_report
 from controller.paths import resolve_data_dir
+from web.limits import DEFAULT_MAX_BODY_BYTES
 from web.serve import DEFAULT_LISTEN, run_daemon
 
 
@@ -32,6 +34,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a name or address the box answers to (repeat; e.g. qanat.local, 192.168.1.20); "
         "when given, requests naming any other host are refused (DNS rebinding)",
     )
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDRESS",
+        help="a reverse proxy (address or network, repeat) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; default none: the client is the TCP peer",
+    )
+    parser.add_argument(
+        "--max-body-kib",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES // 1024,
+        metavar="KIB",
+        help=f"largest request body accepted (default {DEFAULT_MAX_BODY_BYTES // 1024}); "
+        "larger ones are refused with 413 while they stream",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +58,31 @@ def run(args: argparse.Namespace) -> int:
     if (args.tls_cert is None) != (args.tls_key is None):
         print("--tls-cert and --tls-key go together", file=sys.stderr)
         return UNUSABLE
+    if args.max_body_kib < 1:
+        print(f"--max-body-kib {args.max_body_kib}: at least 1", file=sys.stderr)
+        return UNUSABLE
+    problem = _proxy_problem(args.trusted_proxy or [])
+    if problem:
+        print(problem, file=sys.stderr)
+        return UNUSABLE
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     return run_daemon(
-        site, resolve_data_dir(args.data_dir), args.listen, tls=tls, allowed_hosts=args.allowed_host
+        site,
+        resolve_data_dir(args.data_dir),
+        args.listen,
+        tls=tls,
+        allowed_hosts=args.allowed_host,
+        trusted_proxies=args.trusted_proxy,
+        max_body_bytes=args.max_body_kib * 1024,
     )
+
+
+def _proxy_problem(proxies: list[str]) -> str | None:
+    """The first ``--trusted-proxy`` that is not an address or network (``*`` is refused:
+    trusting everyone is the hole this option closes)."""
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            return f"--trusted-proxy {proxy!r}: an IP address or network, e.g. 127.0.0.1"
+    return None

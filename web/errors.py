@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from controller.daemon.protocol import ControlRefused, UnknownName
 from controller.store import NotFound
 
-__all__ = ["InternalErrorMiddleware", "install_error_handlers"]
+__all__ = ["InternalErrorMiddleware", "install_domain_handlers", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,13 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 
 class InternalErrorMiddleware:
-    """Turn an unexpected exception into a bare 500 and log it once, with its traceback."""
+    """Turn an unexpected exception into a bare 500 and log it once, with its traceback.
+
+    A mounted app (the pages) answers its own 500 and then re-raises, as Starlette does:
+    that answer is complete, so the exception stops here and the keep-alive connection
+    stays usable. Only a response broken off half-way is re-raised (the server must
+    drop the connection: the client cannot tell the body is cut short otherwise).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,17 +71,21 @@ class InternalErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = finished = False
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, finished
             started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
             await send(message)
 
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if finished:  # answered already (a mounted app's own 500): nothing to drop
+                return
             if started:  # too late for a clean 500: let the server drop the connection
                 raise
             response = JSONResponse(
@@ -84,8 +94,13 @@ class InternalErrorMiddleware:
             await response(scope, receive, send)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_domain_handlers(app: FastAPI) -> None:
+    """The daemon's errors and invalid requests as 4xx (the API's and the pages' apps)."""
     for domain in (ControlRefused, UnknownName, NotFound):
         app.add_exception_handler(domain, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    install_domain_handlers(app)
     app.add_middleware(InternalErrorMiddleware)

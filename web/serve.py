@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
@@ -25,9 +26,10 @@ from controller.daemon.service import DaemonService
 from controller.runtime import sdnotify as notify
 from controller.store import Store, StoreError
 from web.app import create_app
+from web.limits import DEFAULT_MAX_BODY_BYTES
 from web.pages import PagesConfig
 
-__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon"]
+__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon", "server_config"]
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,16 @@ def run_daemon(
     stop_after_s: float | None = None,
     tls: tuple[Path, Path] | None = None,
     allowed_hosts: list[str] | None = None,
+    trusted_proxies: list[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> int:
     """Start the daemon and serve the API until a signal (or ``stop_after_s``); outputs off.
 
     ``tls`` is ``(certificate, key)`` (PEM files): HTTPS, and page cookies become Secure.
+    ``trusted_proxies``: addresses (or networks) of reverse proxies whose
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed; none by default, so the
+    client address (login back-off, audit) is the TCP peer's. ``max_body_bytes`` caps
+    request bodies (413 above it).
     Settings saved from the pages (``site.overrides.toml``) are laid over ``site`` first.
     """
     host, port = parse_listen(listen)
@@ -85,17 +93,9 @@ def run_daemon(
                 title=f"qanat {site.site.id}",
                 pages=pages,
                 allowed_hosts=allowed_hosts,
+                max_body_bytes=max_body_bytes,
             )
-            cert, key = tls if tls else (None, None)
-            config = uvicorn.Config(
-                app,
-                host=host,
-                port=port,
-                log_level="warning",
-                access_log=False,
-                ssl_certfile=cert,
-                ssl_keyfile=key,
-            )
+            config = server_config(app, host, port, tls=tls, trusted_proxies=trusted_proxies)
             server = uvicorn.Server(config)
             scheme = "https" if tls else "http"
             announce = (
@@ -128,6 +128,32 @@ def run_daemon(
             notify.stopping()
             daemon.stop()
     return OK
+
+
+def server_config(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    trusted_proxies: list[str] | None = None,
+) -> uvicorn.Config:
+    """How uvicorn serves the app: quiet, HTTPS with ``tls``, forwarded headers only from
+    ``trusted_proxies``."""
+    cert, key = tls if tls else (None, None)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
+        # uvicorn believes X-Forwarded-* from 127.0.0.1 unless told otherwise: any local
+        # process could then claim any client address. Only the named proxies are believed.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies or []),
+    )
 
 
 def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str) -> None:

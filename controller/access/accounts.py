@@ -5,9 +5,10 @@
 * A session is a random cookie value (256 bits); the store keeps only its
   SHA-256 (like API tokens, :mod:`controller.store.tokens`). A session ends
   after :data:`IDLE` without a request, at :data:`ABSOLUTE` after login, or on logout.
-* :class:`LoginLimiter` counts failed logins per remote address and per
-  username in memory; over the limit a login is refused before the password
-  is even checked (the page answers HTTP 429).
+* Failed logins slow further attempts down (:mod:`controller.access.lockout`);
+  :meth:`Accounts.unlock` (``qanat user unlock``) forgives an account at once.
+* Every text a person types is bounded: usernames 32 characters, display names
+  :data:`MAX_DISPLAY_NAME_CHARS`, passwords :data:`MAX_PASSWORD_CHARS`.
 * The site always keeps an enabled admin: the last one cannot be disabled or
   given another role, and nobody disables themselves (``actor``). The rules
   are here so that ``qanat user`` and the users page share them.
@@ -15,7 +16,7 @@
 Errors::
 
     AccountError
-    ├── InvalidUser        bad username, role, locale or password on create/change (``code``)
+    ├── InvalidUser        bad username, display name, role, locale or password (``code``)
     ├── UserExists
     ├── UnknownUser
     ├── LastAdmin          the change would leave no enabled admin
@@ -28,9 +29,6 @@ Errors::
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,13 +38,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, col, func, select
 
 from controller.errors import ControllerError
-from controller.store import Role, Store, User, UserSession
+from controller.store import AuditEntry, Role, Store, User, UserSession
 from controller.store.tokens import hash_token, new_token
 
 __all__ = [
     "ABSOLUTE",
     "IDLE",
     "LOCALES",
+    "MAX_DISPLAY_NAME_CHARS",
+    "MAX_PASSWORD_CHARS",
     "MIN_PASSWORD_CHARS",
     "AccountError",
     "Accounts",
@@ -54,7 +54,6 @@ __all__ = [
     "InvalidUser",
     "LastAdmin",
     "LoginFailed",
-    "LoginLimiter",
     "SelfLockout",
     "SessionInfo",
     "TooManyAttempts",
@@ -68,8 +67,10 @@ IDLE = timedelta(hours=12)  # a session unused this long ends
 ABSOLUTE = timedelta(days=7)  # and every session ends this long after login
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
 MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024  # a passphrase fits; megabytes would only cost hashing time
+MAX_DISPLAY_NAME_CHARS = 64
 LOCALES = ("zh-CN", "en")
-MAX_TRACKED = 10_000  # login-limiter keys kept before quiet ones are forgotten
+UNLOCK = "user.unlock"  # the audit action of an unlock: the daemon reads it back
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 
 
@@ -81,7 +82,8 @@ class InvalidUser(AccountError):
     """A username, role, locale or password that cannot be accepted; the message says which.
 
     ``code`` names the rule for pages that word it in their own language: ``username``,
-    ``password_short``, ``password_spaces``, ``password_mismatch``, ``role``, ``locale``.
+    ``display_name``, ``password_short``, ``password_long``, ``password_spaces``,
+    ``password_mismatch``, ``role``, ``locale``.
     """
 
     def __init__(self, message: str, code: str) -> None:
@@ -181,6 +183,7 @@ class Accounts:
     ) -> UserInfo:
         """Create a user; :class:`InvalidUser` or :class:`UserExists`."""
         _check_username(username)
+        _check_display_name(display_name)
         _check_password(password)
         _check_locale(locale)
         role = _role(role)
@@ -265,6 +268,8 @@ class Accounts:
 
     def verify_password(self, username: str, password: str) -> UserInfo:
         """The user if the password is right and the user enabled; else :class:`LoginFailed`."""
+        if len(password) > MAX_PASSWORD_CHARS or len(username) > 32:
+            raise LoginFailed("wrong username or password")  # no account has either
         row = self._row(username)
         try:
             self.hasher.verify(row.password_hash if row else self._dummy_hash, password)
@@ -276,6 +281,26 @@ class Accounts:
             new_hash = self.hasher.hash(password)
             self._update(username, lambda r: setattr(r, "password_hash", new_hash))
         return UserInfo.of(row)
+
+    def unlock(self, username: str, *, actor: str) -> None:
+        """Forgive ``username``'s failed logins now (audited as ``user.unlock``).
+
+        The running daemon keeps the back-off in memory; it reads the unlock back from
+        the audit (:meth:`last_unlock`), so the command works from another process.
+        """
+        self.user(username)  # UnknownUser
+        self.store.record_audit(actor, UNLOCK, {"username": username})
+
+    def last_unlock(self, username: str) -> datetime | None:
+        """When ``username`` was last unlocked, if ever (from the audit)."""
+        with self.store.reading() as session:
+            rows = session.exec(
+                select(AuditEntry)
+                .where(col(AuditEntry.action) == UNLOCK)
+                .order_by(col(AuditEntry.id).desc())
+                .limit(200)
+            ).all()
+        return next((r.time for r in rows if r.detail.get("username") == username), None)
 
     # -- sessions -------------------------------------------------------------------
     def open_session(self, user: UserInfo) -> tuple[str, SessionInfo]:
@@ -406,9 +431,18 @@ def _check_username(username: str) -> None:
         )
 
 
+def _check_display_name(name: str) -> None:
+    if len(name) > MAX_DISPLAY_NAME_CHARS:
+        raise InvalidUser(
+            f"display name: at most {MAX_DISPLAY_NAME_CHARS} characters", "display_name"
+        )
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise InvalidUser(f"password: at least {MIN_PASSWORD_CHARS} characters", "password_short")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise InvalidUser(f"password: at most {MAX_PASSWORD_CHARS} characters", "password_long")
     if password.strip() != password:
         raise InvalidUser("password: no leading or trailing spaces", "password_spaces")
 
@@ -423,58 +457,3 @@ def _role(role: Role | str) -> Role:
         return Role(role)
     except ValueError:
         raise InvalidUser(f"role {role!r}: one of admin, technician, viewer", "role") from None
-
-
-class LoginLimiter:
-    """Failed logins per remote address and per username over a sliding window, in memory.
-
-    A username locks after ``per_user`` failures within ``window_s`` (slows guessing one
-    account from many addresses); an address after ``per_address`` (slows trying many
-    accounts from one machine). A success clears the username's count. In memory on
-    purpose: a restart forgives, and nothing is written per attempt.
-    """
-
-    def __init__(
-        self,
-        *,
-        per_user: int = 5,
-        per_address: int = 20,
-        window_s: float = 300.0,
-        now: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.per_user = per_user
-        self.per_address = per_address
-        self.window_s = window_s
-        self._now = now
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, address: str, username: str) -> None:
-        """Raise :class:`TooManyAttempts` if either key is over its limit."""
-        with self._lock:
-            now = self._now()
-            limits = ((f"a:{address}", self.per_address), (f"u:{username}", self.per_user))
-            for key, limit in limits:
-                fails = self._recent(key, now)
-                if len(fails) >= limit:
-                    raise TooManyAttempts(max(1.0, fails[0] + self.window_s - now))
-
-    def failed(self, address: str, username: str) -> None:
-        with self._lock:
-            now = self._now()
-            for key in (f"a:{address}", f"u:{username}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._fails.pop(f"u:{username}", None)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        if len(self._fails) > MAX_TRACKED and key not in self._fails:
-            # Random usernames must not grow memory without bound: forget quiet keys.
-            for old in [k for k, v in self._fails.items() if not v or v[-1] <= now - self.window_s]:
-                del self._fails[old]
-        fails = self._fails.setdefault(key, deque())
-        while fails and fails[0] <= now - self.window_s:
-            fails.popleft()
-        return fails

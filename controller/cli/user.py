@@ -7,6 +7,7 @@ qanat user passwd li
 qanat user disable li                               # not the last enabled admin
 qanat user enable li
 qanat user role li viewer                           # not the last enabled admin either
+qanat user unlock li                                # forgive failed logins (no waiting)
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     role = sub.add_parser("role", help="give the user another role", parents=[common])
     role.add_argument("username")
     role.add_argument("role", choices=[r.value for r in Role])
+    unlock = sub.add_parser(
+        "unlock",
+        help="forgive the user's failed logins: the running daemon lets them try at once",
+        parents=[common],
+    )
+    unlock.add_argument("username")
 
 
 def _password(from_stdin: bool) -> str:
@@ -104,6 +111,10 @@ def _act(args: argparse.Namespace, accounts: Accounts, store: Store) -> int:
         accounts.set_role(args.username, args.role)
         store.record_audit("cli", "user.role", {"username": args.username, "role": args.role})
         print(f"user {args.username} is now {args.role}")
+        return OK
+    if args.action == "unlock":
+        accounts.unlock(args.username, actor="cli")
+        print(f"user {args.username} unlocked: failed logins forgiven")
         return OK
     accounts.disable(args.username)
     store.record_audit("cli", "user.disable", {"username": args.username})

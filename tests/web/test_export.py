@@ -141,12 +141,17 @@ def test_ack_moves_the_retention_cursor(box: Box, tokens: dict[str, str], store:
     assert r.status == 200
     assert r.json() == {"table": "readings", "reader": "wei", "acked_id": 500}
     assert store.export_acked() == {"readings": 500}
-    # A second reader holds retention at its own, lower cursor.
-    box.post(f"{API}/readings/ack", {"last_id": 100}, token=tokens["technician"])
-    assert store.export_acked() == {"readings": 100}
+    # A second reader cannot start below the cursor already held (it would hold the
+    # cleanup back); caught up, it holds retention at its own cursor.
+    late = box.post(f"{API}/readings/ack", {"last_id": 100}, token=tokens["technician"])
+    assert late.status == 409
+    assert store.export_acked() == {"readings": 500}
+    box.post(f"{API}/readings/ack", {"last_id": 600}, token=tokens["technician"])
+    box.post(f"{API}/readings/ack", {"last_id": 700}, token=tokens["viewer"])
+    assert store.export_acked() == {"readings": 600}
     report = store.apply_retention(store.clock.now(), 0, store.export_acked())
-    assert report.deleted == 100
-    assert report.kept_unexported == store.max_ids()["readings"] - 100
+    assert report.deleted == 600
+    assert report.kept_unexported == store.max_ids()["readings"] - 600
 
 
 def test_ack_beyond_the_end_is_refused(box: Box, tokens: dict[str, str]) -> None:

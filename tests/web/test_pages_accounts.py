@@ -15,9 +15,7 @@ from controller.access.accounts import (
     InvalidUser,
     LastAdmin,
     LoginFailed,
-    LoginLimiter,
     SelfLockout,
-    TooManyAttempts,
     UserExists,
     check_new_password,
 )
@@ -96,23 +94,6 @@ def test_password_change_and_disable_end_sessions(accounts: Accounts) -> None:
         accounts.verify_password("li", "another good password")
 
 
-def test_limiter_counts_per_user_and_per_address_and_forgets() -> None:
-    now = [0.0]
-    limiter = LoginLimiter(per_user=3, per_address=5, window_s=60, now=lambda: now[0])
-    for _ in range(3):
-        limiter.check("10.0.0.1", "li")
-        limiter.failed("10.0.0.1", "li")
-    with pytest.raises(TooManyAttempts) as caught:
-        limiter.check("10.0.0.2", "li")  # another address, same user
-    assert 0 < caught.value.retry_after_s <= 60
-    limiter.failed("10.0.0.1", "wang")
-    limiter.failed("10.0.0.1", "zhao")
-    with pytest.raises(TooManyAttempts):
-        limiter.check("10.0.0.1", "sun")  # same address, any user
-    now[0] = 61
-    limiter.check("10.0.0.1", "li")
-
-
 def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     data = str(tmp_path / "data")
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
@@ -180,6 +161,8 @@ def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert main(["user", "enable", "ada", "--data-dir", data]) == 0
     assert main(["user", "role", "bo", "technician", "--data-dir", data]) == 0
     assert main(["user", "disable", "nobody", "--data-dir", data]) == 1
+    assert main(["user", "unlock", "ada", "--data-dir", data]) == 0
+    assert main(["user", "unlock", "nobody", "--data-dir", data]) == 1
     with Store.open_dir(Path(data)) as store:
         actions = [a.action for a in store.rows_after("audit", 0)]  # type: ignore[attr-defined]
         users = {u.username: u for u in Accounts(store).users()}
@@ -190,6 +173,7 @@ def test_qanat_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
         "user.disable",
         "user.enable",
         "user.role",
+        "user.unlock",
     ]
     assert not users["ada"].disabled and users["bo"].role.value == "technician"
 

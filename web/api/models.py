@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
 )
 
+from web.params import FIRST_DAY, LAST_DAY
+
 __all__ = [
     "AlarmPublic",
     "DecisionPublic",
@@ -236,8 +238,14 @@ def _iso_day_text(value: object) -> object:
     return value
 
 
+def _day_in_range(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"date must lie in {FIRST_DAY} .. {LAST_DAY}")
+    return value
+
+
 class ForecastDayCreate(_Create):
-    date: Annotated[date, BeforeValidator(_iso_day_text)]
+    date: Annotated[date, BeforeValidator(_iso_day_text), AfterValidator(_day_in_range)]
     et0_mm: float = _finite(ge=0, le=30)
     rain_mm: float = _finite(ge=0, le=2000)
     tmin_c: float | None = _finite(None, ge=-90, le=60)

@@ -22,9 +22,11 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from controller.access.accounts import Accounts
+from controller.access.lockout import LoginBackoff
 from controller.daemon.protocol import ControlService
 from controller.paths import bundled
 from controller.store import Store
+from web.errors import install_domain_handlers
 from web.pages import (
     alarms,
     auth,
@@ -47,12 +49,8 @@ ROUTERS = tuple(
 )
 
 STATIC = bundled("web", "static")
-_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-]
+# the pages' own policy; nosniff, frame and referrer headers: web.headers, for every response
+_HEADERS = [(b"content-security-policy", CSP.encode())]
 
 
 # Paths the pages never answer: the API's, so that its 404 and 405 stay its own.
@@ -128,10 +126,13 @@ def install_pages(
         secret=load_box_secret(config.data_dir),
         hosts=hosts,
         config=config,
+        # the store's clock: an unlock from the CLI is dated by it (Accounts.last_unlock)
+        backoff=LoginBackoff(now=lambda: store.clock.now().timestamp()),
     )
     for router in ROUTERS:
         pages.include_router(router)
     pages.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_domain_handlers(pages)
     pages.add_exception_handler(LoginRequired, _login_required)
     pages.add_exception_handler(PageForbidden, _forbidden)
     pages.add_middleware(PageGuard, hosts=hosts)

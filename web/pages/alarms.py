@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from controller.daemon.protocol import UnknownName
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.params import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +22,7 @@ def alarms(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLRespon
 
 
 @router.get("/alarms/{alarm_id}", response_class=HTMLResponse)
-def alarm(alarm_id: int, request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+def alarm(alarm_id: RowId, request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
     found = [a for a in pages.service.alarms(limit=1000) if a.id == alarm_id]
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alarm {alarm_id}")
@@ -30,7 +31,7 @@ def alarm(alarm_id: int, request: Request, pages: PagesDep, session: ViewerPage)
 
 @router.post("/alarms/{alarm_id}/ack")
 def ack(
-    alarm_id: int, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
+    alarm_id: RowId, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
 ) -> Response:
     try:
         pages.service.ack_alarm(alarm_id, actor=session.user.username)

@@ -7,13 +7,20 @@ every attempt, good or bad, is audited; failures are rate limited (429).
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from controller.access.accounts import LOCALES, InvalidSession, LoginFailed, TooManyAttempts
+from controller.access.accounts import (
+    LOCALES,
+    MAX_PASSWORD_CHARS,
+    InvalidSession,
+    LoginFailed,
+    TooManyAttempts,
+)
 from web.pages.context import (
     COOKIE,
     LANG_COOKIE,
@@ -22,7 +29,9 @@ from web.pages.context import (
     PageSession,
     locale_of,
     render,
+    secure_cookies,
 )
+from web.params import MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_TOKEN_CHARS
 from web.security import csrf_valid, same_origin
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +51,7 @@ def _cookie(response: Response, request: Request, name: str, value: str, **kw: o
         value,
         httponly=True,
         samesite="strict",
-        secure=pages.config.secure_cookies,
+        secure=secure_cookies(request, pages),
         path="/",
         **kw,  # type: ignore[arg-type]
     )
@@ -60,10 +69,10 @@ def login_page(request: Request, pages: PagesDep, next: str = "/") -> Response:
 def login(
     request: Request,
     pages: PagesDep,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    username: Annotated[str, Form(max_length=MAX_NAME_CHARS)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_CHARS)] = "",
+    csrf: Annotated[str, Form(max_length=MAX_TOKEN_CHARS)] = "",
+    next: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "/",
 ) -> Response:
     address = request.client.host if request.client else "?"
     pre = request.cookies.get(PRE_COOKIE, "")
@@ -74,7 +83,7 @@ def login(
         pages.store.record_audit(username or "?", "login.csrf_refused", {"address": address})
         return _login_again(request, pages, "login.expired", status.HTTP_403_FORBIDDEN, next)
     try:
-        pages.limiter.check(address, username)
+        _check_backoff(pages, address, username)
     except TooManyAttempts as exc:
         pages.store.record_audit(username or "?", "login.limited", {"address": address})
         response = _login_again(
@@ -83,23 +92,38 @@ def login(
             "login.too_many",
             status.HTTP_429_TOO_MANY_REQUESTS,
             next,
-            seconds=int(exc.retry_after_s),
+            seconds=math.ceil(exc.retry_after_s),
         )
-        response.headers["Retry-After"] = str(int(exc.retry_after_s))
+        response.headers["Retry-After"] = str(math.ceil(exc.retry_after_s))
         return response
     try:
         user = pages.accounts.verify_password(username, password)
     except LoginFailed:
-        pages.limiter.failed(address, username)
+        pages.backoff.failed(address, username)
         pages.store.record_audit(username or "?", "login.failed", {"address": address})
         return _login_again(request, pages, "login.failed", status.HTTP_401_UNAUTHORIZED, next)
-    pages.limiter.succeeded(username)
+    pages.backoff.succeeded(address, username)
     cookie, _session = pages.accounts.open_session(user)
     pages.store.record_audit(user.username, "login.ok", {"address": address})
     response = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
     _cookie(response, request, COOKIE, cookie)
     response.delete_cookie(PRE_COOKIE, path="/")
     return response
+
+
+def _check_backoff(pages: PagesDep, address: str, username: str) -> None:
+    """:class:`TooManyAttempts` while the address or the account waits, unless an admin
+    has unlocked the account since its last failure (``qanat user unlock``, another
+    process: read back from the audit)."""
+    try:
+        pages.backoff.check(address, username)
+    except TooManyAttempts:
+        unlocked = pages.accounts.last_unlock(username)
+        if unlocked is None or not pages.backoff.forgive(
+            username, failed_before_s=unlocked.timestamp()
+        ):
+            raise
+        pages.backoff.check(address, username)
 
 
 def _login_again(
@@ -135,9 +159,9 @@ def logout(request: Request, pages: PagesDep, session: PageSession, _: CsrfCheck
 def switch_language(
     request: Request,
     pages: PagesDep,
-    lang: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-    csrf: Annotated[str, Form()] = "",
+    lang: Annotated[str, Form(max_length=MAX_NAME_CHARS)] = "",
+    next: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "/",
+    csrf: Annotated[str, Form(max_length=MAX_TOKEN_CHARS)] = "",
 ) -> Response:
     """Switch the page language: stored on the user when logged in, else in a cookie."""
     if lang not in LOCALES:

@@ -22,12 +22,14 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from controller.access.accounts import Accounts, InvalidSession, LoginLimiter, SessionInfo
+from controller.access.accounts import Accounts, InvalidSession, SessionInfo
+from controller.access.lockout import LoginBackoff
 from controller.daemon.protocol import ControlService
 from controller.paths import bundled
 from controller.store import Role, Store
 from web.i18n import DEFAULT_LOCALE, LOCALES, catalog, translate
 from web.pages import format as fmt
+from web.params import MAX_TOKEN_CHARS
 from web.security import HostPolicy, csrf_token, csrf_valid, same_origin
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "ViewerPage",
     "pages_context",
     "render",
+    "secure_cookies",
 ]
 
 COOKIE = "qanat_session"
@@ -73,7 +76,7 @@ class PagesContext:
     secret: bytes
     hosts: HostPolicy
     config: PagesConfig
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    backoff: LoginBackoff = field(default_factory=LoginBackoff)
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(_TEMPLATES))
     )
@@ -85,6 +88,12 @@ class LoginRequired(Exception):
 
 class PageForbidden(Exception):
     """The user's role may not do this (403)."""
+
+
+def secure_cookies(request: Request, pages: PagesContext) -> bool:
+    """Cookies only over TLS: served with a certificate, or reached as ``https`` (behind a
+    trusted reverse proxy that says so in ``X-Forwarded-Proto``)."""
+    return pages.config.secure_cookies or request.url.scheme == "https"
 
 
 def pages_context(request: Request) -> PagesContext:
@@ -144,7 +153,7 @@ def check_csrf(
     request: Request,
     session: PageSession,
     pages: PagesDep,
-    csrf: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form(max_length=MAX_TOKEN_CHARS)] = "",
 ) -> None:
     """A page POST must carry this session's token and come from a page of this box."""
     host = request.headers.get("host")

@@ -16,8 +16,9 @@ from fastapi.responses import RedirectResponse, Response
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
 from web.i18n import translate
-from web.pages.context import CsrfChecked, PagesDep, TechnicianPage
+from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
+from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,7 +40,7 @@ def _back(request: Request, pages: PagesDep, text: str, fallback: str = "/") -> 
         httponly=True,
         samesite="strict",
         path="/",
-        secure=pages.config.secure_cookies,
+        secure=secure_cookies(request, pages),
         max_age=60,
     )
     return response
@@ -55,7 +56,7 @@ def _refused(session: SessionInfo, exc: ControlRefused) -> str:
 
 @router.post("/zones/{name}/start")
 def start_zone(
-    name: str,
+    name: NameInPath,
     request: Request,
     pages: PagesDep,
     session: TechnicianPage,
@@ -84,7 +85,7 @@ def start_zone(
 
 @router.post("/zones/{name}/stop")
 def stop_zone(
-    name: str, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
+    name: NameInPath, request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
 ) -> Response:
     try:
         pages.service.stop_zone(name, actor=session.user.username)

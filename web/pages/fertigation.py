@@ -11,9 +11,9 @@ never hits the event that moved into its number.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import Response
 
 from controller.access.accounts import SessionInfo
@@ -23,6 +23,8 @@ from web.pages.plan_form import EventForm, EventFormDep, event_name, parse_event
 from web.pages.settings import apply, refuse
 
 router = APIRouter(include_in_schema=False)
+
+EventNumber = Annotated[int, Path(ge=1, le=1000, description="event number, from 1")]
 
 
 def _current_plan(
@@ -88,7 +90,7 @@ def add_event(
 
 @router.post("/settings/fertigation/events/{number}")
 def edit_event(
-    number: int,
+    number: EventNumber,
     request: Request,
     pages: PagesDep,
     session: AdminPage,
@@ -100,7 +102,7 @@ def edit_event(
 
 @router.post("/settings/fertigation/events/{number}/delete")
 def delete_event(
-    number: int,
+    number: EventNumber,
     request: Request,
     pages: PagesDep,
     session: AdminPage,

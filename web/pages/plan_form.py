@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Form
 
 from web.i18n import translate
+from web.params import MAX_LABEL_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, MAX_TOKEN_CHARS
 
 __all__ = [
     "AMOUNTS",
@@ -63,16 +64,16 @@ class EventForm:
 
 
 def event_form(
-    label: Annotated[str, Form()] = "",
-    zones: Annotated[list[str] | None, Form()] = None,
-    day_after_planting: Annotated[str, Form()] = "",
-    date: Annotated[str, Form()] = "",
-    n_kg_mu: Annotated[str, Form()] = "",
-    p2o5_kg_mu: Annotated[str, Form()] = "",
-    k2o_kg_mu: Annotated[str, Form()] = "",
-    target_ec_ms_cm: Annotated[str, Form()] = "",
-    tank: Annotated[str, Form()] = "",
-    plan: Annotated[str, Form()] = "",
+    label: Annotated[str, Form(max_length=MAX_LABEL_CHARS)] = "",
+    zones: Annotated[list[str] | None, Form(max_length=MAX_LIST_ITEMS)] = None,
+    day_after_planting: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    date: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    n_kg_mu: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    p2o5_kg_mu: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    k2o_kg_mu: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    target_ec_ms_cm: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    tank: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    plan: Annotated[str, Form(max_length=MAX_TOKEN_CHARS)] = "",
 ) -> EventForm:
     return EventForm(
         label.strip(),

@@ -24,6 +24,7 @@ from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back
 from web.pages.plan_form import plan_forms
+from web.params import MAX_TEXT_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,15 +110,15 @@ def _site_problem(locale: str, problem: str, event_names: list[str]) -> str:
 
 @router.post("/settings/zones/{name}")
 def save_zone(
-    name: str,
+    name: NameInPath,
     request: Request,
     pages: PagesDep,
     session: AdminPage,
     _: CsrfChecked,
-    crop: Annotated[str, Form()] = "",
-    planting_date: Annotated[str, Form()] = "",
-    mode: Annotated[str, Form()] = "",
-    mad_fraction: Annotated[str, Form()] = "",
+    crop: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    planting_date: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    mode: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    mad_fraction: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """``mad_fraction`` empty: back to the crop's p (the key leaves the saved settings).
 
@@ -170,8 +171,8 @@ def save_policy(
     pages: PagesDep,
     session: AdminPage,
     _: CsrfChecked,
-    probe_weight: Annotated[str, Form()] = "",
-    rain_skip_mm: Annotated[str, Form()] = "",
+    probe_weight: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    rain_skip_mm: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     locale = session.user.locale
     sent = {"probe_weight": probe_weight, "rain_skip_mm": rain_skip_mm}

@@ -28,6 +28,7 @@ from controller.store import Role
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, render
 from web.pages.control import _back
+from web.params import MAX_NAME_CHARS, MAX_TEXT_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,11 +118,11 @@ def add_user(
     pages: PagesDep,
     session: AdminPage,
     _: CsrfChecked,
-    username: Annotated[str, Form()] = "",
-    display_name: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_again: Annotated[str, Form()] = "",
+    username: Annotated[str, Form(max_length=MAX_NAME_CHARS)] = "",
+    display_name: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    role: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    password: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    password_again: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     username = username.strip()
     draft = {"username": username, "display_name": display_name.strip(), "role": role}
@@ -141,12 +142,12 @@ def add_user(
 
 @router.post("/users/{username}/role")
 def change_role(
-    username: str,
+    username: NameInPath,
     request: Request,
     pages: PagesDep,
     session: AdminPage,
     _: CsrfChecked,
-    role: Annotated[str, Form()] = "",
+    role: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     try:
         user = pages.accounts.set_role(username, role)
@@ -159,7 +160,7 @@ def change_role(
 
 @router.post("/users/{username}/disable")
 def disable_user(
-    username: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
+    username: NameInPath, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
 ) -> Response:
     try:
         pages.accounts.disable(username, actor=session.user.username)
@@ -170,7 +171,7 @@ def disable_user(
 
 @router.post("/users/{username}/enable")
 def enable_user(
-    username: str, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
+    username: NameInPath, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
 ) -> Response:
     try:
         pages.accounts.enable(username)
@@ -181,13 +182,13 @@ def enable_user(
 
 @router.post("/users/{username}/password")
 def reset_password(
-    username: str,
+    username: NameInPath,
     request: Request,
     pages: PagesDep,
     session: AdminPage,
     _: CsrfChecked,
-    password: Annotated[str, Form()] = "",
-    password_again: Annotated[str, Form()] = "",
+    password: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    password_again: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """A new password set by an admin; the user's sessions end (theirs, and the admin's own
     when it is their own password)."""

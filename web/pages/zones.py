@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from controller.daemon.protocol import UnknownName
 from web.i18n import translate
 from web.pages.context import PagesDep, ViewerPage, render
+from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +34,9 @@ def _zone_or_404(pages: PagesDep, name: str) -> Any:
 
 
 @router.get("/zones/{name}", response_class=HTMLResponse)
-def zone_page(name: str, request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+def zone_page(
+    name: NameInPath, request: Request, pages: PagesDep, session: ViewerPage
+) -> HTMLResponse:
     zone = _zone_or_404(pages, name)
     settings = pages.service.settings()["zones"].get(name, {})
     locale = session.user.locale
@@ -67,7 +70,7 @@ def _epoch_day(day: Any, pages: PagesDep) -> int:
 
 @router.get("/zones/{name}/chart.json")
 def chart_data(
-    name: str, pages: PagesDep, session: ViewerPage, range: Range = "7"
+    name: NameInPath, pages: PagesDep, session: ViewerPage, range: Range = "7"
 ) -> dict[str, Any]:
     """Daily series (water balance, fertilizer) and probe moisture over the range."""
     _zone_or_404(pages, name)

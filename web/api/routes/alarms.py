@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from controller.daemon.protocol import AlarmInfo
 from web.api.models import AlarmPublic
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
+from web.params import RowId
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
-
-# Ids are SQLite INTEGERs: anything larger could not name a row, only overflow.
-AlarmId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("", response_model=list[AlarmPublic])
@@ -27,6 +25,6 @@ def alarms(
 
 
 @router.post("/{alarm_id}/ack", status_code=status.HTTP_204_NO_CONTENT)
-def ack(alarm_id: AlarmId, service: ServiceDep, token: TechnicianToken) -> None:
+def ack(alarm_id: RowId, service: ServiceDep, token: TechnicianToken) -> None:
     """Acknowledge an alarm."""
     service.ack_alarm(alarm_id, actor=token.name)

@@ -17,12 +17,14 @@ from fastapi.responses import HTMLResponse, Response
 from controller.office.report import ReportZone, from_store, to_csv
 from controller.office.report_html import render_html
 from web.deps import ServiceDep, StoreDep, ViewerToken
+from web.params import check_day
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["report"])
 
 DEFAULT_TZ = "Asia/Shanghai"
+MAX_REPORT_DAYS = 3660  # ten years: a report is read by people, one season at a time
 
 
 @router.get(
@@ -37,9 +39,16 @@ def report(
     start: dt.date | None = None,
     end: dt.date | None = None,
     format: Literal["html", "csv"] = "html",
-    tz: Annotated[str, Query(description="the site's time zone")] = DEFAULT_TZ,
+    tz: Annotated[str, Query(max_length=64, description="the site's time zone")] = DEFAULT_TZ,
 ) -> Response:
     """Water balance per zone and for the site, m³ and m³/mu, with savings; HTML or CSV."""
+    check_day("start", start)
+    check_day("end", end)
+    if start and end and (end - start).days >= MAX_REPORT_DAYS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"start .. end: at most {MAX_REPORT_DAYS} days, got {(end - start).days + 1}",
+        )
     if (start is None) != (end is None) or (start and end and end < start):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give start <= end, or neither")
     try:

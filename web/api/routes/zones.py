@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from controller.daemon.protocol import WaterBalanceInfo, ZoneStatus
 from web.api.models import RunCreate, RunStarted, WaterBalanceDayPublic, ZonePublic
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
+from web.params import NameInPath
 
 router = APIRouter(prefix="/zones", tags=["zones"])
 
@@ -19,13 +20,13 @@ def zones(service: ServiceDep, _: ViewerToken) -> list[ZoneStatus]:
 
 
 @router.get("/{zone}", response_model=ZonePublic)
-def zone(zone: str, service: ServiceDep, _: ViewerToken) -> ZoneStatus:
+def zone(zone: NameInPath, service: ServiceDep, _: ViewerToken) -> ZoneStatus:
     return service.zone(zone)
 
 
 @router.get("/{zone}/water-balance", response_model=list[WaterBalanceDayPublic])
 def water_balance(
-    zone: str,
+    zone: NameInPath,
     service: ServiceDep,
     _: ViewerToken,
     days: Annotated[int, Query(ge=1, le=3660)] = 30,
@@ -36,12 +37,12 @@ def water_balance(
 
 @router.post("/{zone}/start", response_model=RunStarted, status_code=status.HTTP_201_CREATED)
 def start(
-    zone: str, body: RunCreate, service: ServiceDep, token: TechnicianToken
+    zone: NameInPath, body: RunCreate, service: ServiceDep, token: TechnicianToken
 ) -> dict[str, int]:
     """Irrigate ``zone`` for ``minutes`` now (held to the zone's maximum run time)."""
     return {"run_id": service.start_zone(zone, body.minutes, actor=token.name)}
 
 
 @router.post("/{zone}/stop", status_code=status.HTTP_204_NO_CONTENT)
-def stop(zone: str, service: ServiceDep, token: TechnicianToken) -> None:
+def stop(zone: NameInPath, service: ServiceDep, token: TechnicianToken) -> None:
     service.stop_zone(zone, actor=token.name)
