@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from controller.config.notify import MqttConfig, NotifyConfig
 from controller.errors import ProblemsError
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
@@ -364,6 +365,9 @@ class _SiteModel(_Model):
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
     profile_dirs: list[str] = []
+    # alarms to people, state to the bus (controller.config.notify)
+    notify: NotifyConfig | None = None
+    mqtt: MqttConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
