@@ -28,6 +28,7 @@ from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.clock import Clock
 from controller.config.site import SiteConfig
+from controller.daemon.integrations import Integrations
 from controller.errors import ControllerError
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
@@ -95,6 +96,7 @@ class Daemon:
         self.ready = threading.Event()
         self._fail_safe_latched = False
         self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
+        self.integrations = Integrations(self)  # notifications, MQTT: started with the jobs
 
     # -- life cycle -------------------------------------------------------------
     def make_safe(self) -> None:
@@ -136,6 +138,7 @@ class Daemon:
         if schedule:
             self._scheduler = self._build_scheduler()
             self._scheduler.start()
+            self.integrations.start()
         self.ready.set()
 
     def recover(self) -> None:
@@ -145,6 +148,7 @@ class Daemon:
     def stop(self) -> None:
         """Stop the jobs, switch everything off (pump first), flush the store."""
         self.ready.clear()
+        self.integrations.stop()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
