@@ -48,6 +48,7 @@ CURSOR = "notify"
 CHANNEL_DOWN = "notify_channel_down"
 CHANNEL_UP = "notify_channel_up"
 ACTOR = "notify"
+MAX_PER_PASS = 20  # messages one channel may send in one pass (the others wait their turn)
 
 
 class Notifier:
@@ -139,7 +140,7 @@ class Notifier:
     def _route_one(self, event: Event, ch: ChannelConfig, now: datetime) -> QueuedMessage | None:
         if not passes_severity(ch, event.severity):
             return None
-        if event.code in (CHANNEL_DOWN, CHANNEL_UP) and event.source == ch.name:
+        if _about(event, ch):
             return None  # a channel is not told about itself
         critical = event.severity == Severity.CRITICAL
         subject, body = self.catalog.alarm(
@@ -160,11 +161,13 @@ class Notifier:
             sent = self.outbox.count_since(
                 ch.name,
                 now - timedelta(hours=1),
-                states=(OutboxState.PENDING, OutboxState.SENT),
+                states=(OutboxState.HELD, OutboxState.PENDING, OutboxState.SENT),
             )
             if sent >= ch.max_per_hour:
                 state, reason = OutboxState.SUPPRESSED, f"over {ch.max_per_hour} an hour"
         not_before = None if critical else quiet_until(ch, now, self.tz)
+        if not_before is not None and state == OutboxState.PENDING:
+            state = OutboxState.HELD  # waits aside: a critical message is not held behind it
         msg = QueuedMessage(
             channel=ch.name,
             kind="alarm",
@@ -215,7 +218,7 @@ class Notifier:
                     event_id=event.id,
                 )
                 for ch in self.channels
-                if ch.escalate and passes_severity(ch, event.severity)
+                if ch.escalate and passes_severity(ch, event.severity) and not _about(event, ch)
             ]
             if not msgs:  # no channel takes it: mark it so it is not looked at again
                 msgs = [
@@ -246,19 +249,28 @@ class Notifier:
         return delivered
 
     def _deliver_channel(self, ch: ChannelConfig, now: datetime) -> int:
+        """Deliver the channel's due messages oldest first; stop at the first failure."""
+        self.outbox.release_held(ch.name, now)
         give_up = timedelta(hours=self.config.give_up_h)
-        while True:
+        delivered = 0
+        for _ in range(MAX_PER_PASS):
             head = self.outbox.head(ch.name)
-            if head is None or head.not_before > now:
-                return 0
+            if head is None:
+                break
             assert head.id is not None
             if now - head.created_at > give_up:
                 row = self.outbox.mark_expired(head.id, head.last_error or "not delivered")
                 self._audit("notify.expired", row, error=row.last_error or "")
                 continue  # the next one may be young enough
-            return self._attempt(ch, head, now)
+            if head.not_before > now:
+                self._check_down(ch, head, now)
+                break
+            if not self._attempt(ch, head, now):
+                break
+            delivered += 1
+        return delivered
 
-    def _attempt(self, ch: ChannelConfig, msg: OutboxMessage, now: datetime) -> int:
+    def _attempt(self, ch: ChannelConfig, msg: OutboxMessage, now: datetime) -> bool:
         assert msg.id is not None
         try:
             self.senders[ch.name].send(msg.subject, msg.body)
@@ -272,7 +284,7 @@ class Notifier:
                 self._failing.add(ch.name)
                 log.error("channel %s: message #%s not delivered: %s", ch.name, msg.id, exc)
             self._check_down(ch, row, now)
-            return 0
+            return False
         row = self.outbox.mark_sent(msg.id)
         self._audit("notify.sent", row)
         if ch.name in self._failing:
@@ -286,7 +298,7 @@ class Notifier:
             self.store.raise_event(
                 Severity.INFO, CHANNEL_UP, ch.name, f"channel {ch.name} delivers again"
             )
-        return 1
+        return True
 
     def _check_down(self, ch: ChannelConfig, row: OutboxMessage, now: datetime) -> None:
         if ch.name in self._down or row.first_failure_at is None:
@@ -336,3 +348,8 @@ class Notifier:
             "attempts": row.attempts,
         }
         self.store.record_audit(ACTOR, action, detail | extra)
+
+
+def _about(event: Event, ch: ChannelConfig) -> bool:
+    """Is ``event`` the notifier's own alarm about ``ch``? (A channel is not told.)"""
+    return event.code in (CHANNEL_DOWN, CHANNEL_UP) and event.source == ch.name

@@ -1,7 +1,8 @@
 """The notification outbox: messages waiting for their channel, kept across restarts.
 
 A message is a row of ``notify_outbox``: written ``pending`` (committed before anything is
-sent), then ``sent`` after its channel accepted it, ``suppressed`` when a channel's rules
+sent; ``held`` while a channel's quiet hours last, then ``pending``), then ``sent`` after
+its channel accepted it, ``suppressed`` when a channel's rules
 (duplicate, rate) held it back, or ``expired`` when it could not be delivered in time.
 Each channel's messages go out in id order: only a channel's oldest pending message is
 ever tried (:meth:`Outbox.head`), so a retry never lets a later message overtake.
@@ -29,6 +30,7 @@ __all__ = ["Outbox", "OutboxCursor", "OutboxMessage", "OutboxState", "QueuedMess
 
 
 class OutboxState:
+    HELD = "held"  # waiting for the end of quiet hours, not in the line yet
     PENDING = "pending"
     SENT = "sent"
     SUPPRESSED = "suppressed"
@@ -129,7 +131,7 @@ class Outbox:
             body=msg.body,
             state=msg.state,
             not_before=msg.not_before or now,
-            done_at=None if msg.state == OutboxState.PENDING else now,
+            done_at=None if msg.state in (OutboxState.PENDING, OutboxState.HELD) else now,
             last_error=msg.reason,
         )
 
@@ -146,6 +148,21 @@ class Outbox:
         )
         with self.store.reading() as session:
             return session.exec(query).first()
+
+    def release_held(self, channel: str, now: dt.datetime) -> int:
+        """Held messages of ``channel`` whose time has come join the line (by their id)."""
+        with self.store.writing() as session:
+            rows = session.exec(
+                select(OutboxMessage).where(
+                    col(OutboxMessage.channel) == channel,
+                    col(OutboxMessage.state) == OutboxState.HELD,
+                    col(OutboxMessage.not_before) <= as_utc(now),
+                )
+            ).all()
+            for row in rows:
+                row.state = OutboxState.PENDING
+                session.add(row)
+        return len(rows)
 
     def pending(self, channel: str | None = None) -> list[OutboxMessage]:
         query = select(OutboxMessage).where(col(OutboxMessage.state) == OutboxState.PENDING)
