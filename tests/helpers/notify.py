@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import email.policy
 import hashlib
 import hmac
 import json
@@ -134,9 +135,10 @@ class WebhookReceiver:
         return out
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
 
     def __enter__(self) -> WebhookReceiver:
         return self
@@ -190,7 +192,9 @@ class SmtpInbox:
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-                inbox.messages.append(message_from_bytes(envelope.original_content))
+                inbox.messages.append(
+                    message_from_bytes(envelope.original_content, policy=email.policy.default)
+                )
                 return "250 OK"
 
         def authenticator(
@@ -216,12 +220,15 @@ class SmtpInbox:
             authenticator=authenticator,
         )
         self._controller.start()
+        self._running = True
 
     def subjects(self) -> list[str]:
         return [str(m["Subject"]) for m in self.messages]
 
     def close(self) -> None:
-        self._controller.stop()
+        if self._running:
+            self._running = False
+            self._controller.stop()
 
 
 # ----------------------------------------------------------------------------------- MQTT
@@ -248,8 +255,9 @@ class Mosquitto:
         wait_for(lambda: _port_open(self.port), 10, f"mosquitto listening on {self.port}")
 
     def close(self) -> None:
-        self._proc.terminate()
-        self._proc.wait(10)
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(10)
 
 
 class Subscriber:

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterator
-from email.header import decode_header, make_header
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -113,7 +112,8 @@ def test_email_goes_over_starttls_with_a_login(inbox: tuple[SmtpInbox, Path]) ->
     EmailSender(mail(box.port, cert)).send("【演示】告警：水泵空转", "站点：演示\n详情")
     (msg,) = box.messages
     assert msg["To"] == "ops@example.com, li@example.com"
-    assert str(make_header(decode_header(msg["Subject"]))) == "【演示】告警：水泵空转"
+    assert msg["Subject"] == "【演示】告警：水泵空转"
+    assert "站点：演示" in msg.get_content()
 
 
 def test_email_with_a_wrong_password_or_an_untrusted_server_fails(
