@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from controller.bridge.commands import Command, parse_command
 from controller.bridge.discovery import POINT_CLASSES, entities
-from controller.bridge.errors import BadCommand
+from controller.bridge.errors import BadCommand, BridgeError
 from controller.bridge.topics import Topics, slug
 from controller.config.notify import MqttConfig
 from controller.daemon.protocol import ControlRefused, ControlService, UnknownName
@@ -97,7 +97,10 @@ class Bridge:
         if cfg.username:
             client.username_pw_set(cfg.username, cfg.password)
         if cfg.tls:
-            client.tls_set(ca_certs=cfg.ca_file or None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            try:
+                client.tls_set(ca_certs=cfg.ca_file or None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            except (OSError, ssl.SSLError) as exc:
+                raise BridgeError(f"mqtt.ca_file {cfg.ca_file!r} unusable: {exc}") from exc
         client.reconnect_delay_set(min_delay=1, max_delay=60)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail

@@ -2,7 +2,9 @@
 
 Both only read what the daemon commits (events) or shows (the service's read models), in
 threads of their own; the bridge's commands go through the same service as the HTTP API.
-A site without these sections gets neither.
+A site without these sections gets neither. Neither may stop the daemon: one that cannot
+start (a CA file that cannot be read, say) is logged and raises a warning event
+(``notify_unavailable`` / ``mqtt_unavailable``) while irrigation goes on.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from controller.bridge.mqtt import Bridge
 from controller.notify.notifier import Notifier
+from controller.store import Severity
 
 if TYPE_CHECKING:
     from controller.daemon.daemon import Daemon
@@ -33,28 +36,43 @@ class Integrations:
         d = self.daemon
         notify = d.site.model.notify
         if notify is not None and any(c.enabled for c in notify.channels):
-            self.notifier = Notifier(
-                notify, d.store, d.clock, site_name=d.site.site.name, tz=d.site.site.tz
-            )
-            self.notifier.start()
+            try:
+                self.notifier = Notifier(
+                    notify, d.store, d.clock, site_name=d.site.site.name, tz=d.site.site.tz
+                )
+                self.notifier.start()
+            except Exception as exc:  # notifications failing must not stop irrigation
+                self.notifier = None
+                self._unavailable("notify_unavailable", "notifications", exc)
         mqtt = d.site.model.mqtt
         if mqtt is not None:
             # The service wraps the daemon (and so imports its module): imported here.
             from controller.daemon.service import DaemonService
 
-            self.bridge = Bridge(
-                mqtt,
-                DaemonService(d),
-                d.store,
-                site_id=d.site.site.id,
-                site_name=d.site.site.name,
-            )
-            self.bridge.start()
+            try:
+                self.bridge = Bridge(
+                    mqtt,
+                    DaemonService(d),
+                    d.store,
+                    site_id=d.site.site.id,
+                    site_name=d.site.site.name,
+                )
+                self.bridge.start()
+            except Exception as exc:  # the bus failing must not stop irrigation
+                self.bridge = None
+                self._unavailable("mqtt_unavailable", "the MQTT bridge", exc)
+
+    def _unavailable(self, code: str, what: str, exc: Exception) -> None:
+        log.exception("%s not started", what)
+        self.daemon.store.raise_event(Severity.WARNING, code, "site", f"{what} not started: {exc}")
 
     def stop(self) -> None:
         """The bridge first (no more commands), then the notifier (a pass under way ends)."""
         if self.bridge is not None:
-            self.bridge.stop()
+            try:
+                self.bridge.stop()
+            except Exception:  # stopping goes on to switch the outputs off whatever happens
+                log.exception("the MQTT bridge did not stop cleanly")
             self.bridge = None
         if self.notifier is not None:
             self.notifier.stop()

@@ -23,6 +23,7 @@ import ssl
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from email import message_from_bytes
 from email.message import Message
@@ -271,7 +272,9 @@ class Subscriber:
         self.retained: set[str] = set()
         self.received: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"test-sub-{port}")
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"test-sub-{uuid.uuid4().hex[:12]}"
+        )
 
         def on_connect(c: Any, u: Any, flags: Any, reason: Any, props: Any) -> None:
             for t in topics:

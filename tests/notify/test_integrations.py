@@ -1,0 +1,43 @@
+"""The daemon starts and stops the notifier and the bridge; neither can stop irrigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from controller.clock import SystemClock
+from controller.config.site import load_site
+from controller.daemon.daemon import Daemon
+from controller.simulation.harness import Simulation
+from controller.store import Store
+from tests.helpers.site import quick_site
+
+
+def test_a_bridge_that_cannot_start_is_a_warning_and_the_daemon_runs(tmp_path: Path) -> None:
+    base = quick_site(tmp_path)
+    base.path.write_text(
+        base.path.read_text(encoding="utf-8")
+        + '\n[mqtt]\nhost = "127.0.0.1"\ntls = true\nca_file = "/nonexistent/ca.pem"\n',
+        encoding="utf-8",
+    )
+    site = load_site(base.path)
+    with Simulation(site, control_port=0, step_s=3600), Store.open_dir(tmp_path / "d") as store:
+        daemon = Daemon(site, store, SystemClock())
+        daemon.start()
+        try:
+            assert daemon.ready.is_set()
+            assert daemon.integrations.bridge is None and daemon.integrations.notifier is None
+            (event,) = [e for e in store.events() if e.code == "mqtt_unavailable"]
+            assert event.severity == "warning" and "ca.pem" in event.message
+        finally:
+            daemon.stop()
+
+
+def test_a_site_without_the_sections_starts_neither(tmp_path: Path) -> None:
+    site = quick_site(tmp_path)
+    with Simulation(site, control_port=0, step_s=3600), Store.open_dir(tmp_path / "d") as store:
+        daemon = Daemon(site, store, SystemClock())
+        daemon.start()
+        try:
+            assert daemon.integrations.bridge is None and daemon.integrations.notifier is None
+        finally:
+            daemon.stop()
