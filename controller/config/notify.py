@@ -25,6 +25,7 @@ __all__ = [
 SEVERITIES = ("info", "warning", "alarm", "critical")
 
 ChannelName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
+HourMinute = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 HourSpan = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
 
 
@@ -59,6 +60,7 @@ class ChannelConfig(_Model):
     max_per_hour: int = Field(20, ge=1, le=3600)
     dedup_min: float = Field(30, ge=0, le=1440)
     escalate: bool = True  # also receives escalations of unacknowledged alarms
+    summary: bool = True  # receives the daily summary (when [notify] summary_time is set)
     timeout_s: float = Field(10, gt=0, le=120)
     # webhooks (wecom, dingtalk, feishu)
     url: str = ""
@@ -95,7 +97,9 @@ class NotifyConfig(_Model):
     unacknowledged that long is sent again, marked as an escalation, to the channels with
     ``escalate``. ``channel_down_min``: a channel failing that long raises the
     ``notify_channel_down`` alarm. ``give_up_h``: a message still not delivered after that
-    long is dropped (and audited).
+    long is dropped (and audited). ``summary_time`` (site-local ``HH:MM``): each day from
+    then, the day before in a few lines (water, runs, alarms, savings to date) to the
+    channels with ``summary``.
     """
 
     language: Literal["zh_CN", "en"] = "zh_CN"
@@ -103,6 +107,7 @@ class NotifyConfig(_Model):
     channel_down_min: float = Field(30, gt=0, le=10_080)
     give_up_h: float = Field(24, gt=0, le=720)
     retry_max_s: float = Field(600, ge=1, le=3600)
+    summary_time: HourMinute | None = None  # site-local; the day before, summed up
     channels: list[ChannelConfig] = []
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from controller.bridge.mqtt import Bridge
 from controller.notify.notifier import Notifier
+from controller.notify.summary import day_summary
 from controller.store import Severity
 
 if TYPE_CHECKING:
@@ -38,7 +39,12 @@ class Integrations:
         if notify is not None and any(c.enabled for c in notify.channels):
             try:
                 self.notifier = Notifier(
-                    notify, d.store, d.clock, site_name=d.site.site.name, tz=d.site.site.tz
+                    notify,
+                    d.store,
+                    d.clock,
+                    site_name=d.site.site.name,
+                    tz=d.site.site.tz,
+                    summary=lambda day, now: day_summary(d.site, d.store, day, now),
                 )
                 self.notifier.start()
             except Exception as exc:  # notifications failing must not stop irrigation

@@ -10,9 +10,12 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.paths import bundled
+
+if TYPE_CHECKING:
+    from controller.notify.summary import DaySummary
 
 __all__ = ["Catalog", "catalog"]
 
@@ -65,6 +68,21 @@ class Catalog:
             event_id=event_id if event_id is not None else "-",
         )
         return subject, body
+
+    def summary(self, *, site: str, facts: DaySummary) -> tuple[str, str]:
+        saving = "-" if facts.saving_m3_per_mu is None else f"{facts.saving_m3_per_mu:.1f}"
+        return (
+            self.text("summary_subject", site=site, day=facts.day.isoformat()),
+            self.text(
+                "summary_body",
+                water_m3=f"{facts.water_m3:.1f}",
+                runs=facts.runs,
+                runs_not_done=facts.runs_not_done,
+                alarms=facts.alarms,
+                open_alarms=facts.open_alarms,
+                saving=saving,
+            ),
+        )
 
     def test(self, *, site: str, channel: str, time: datetime, tz: tzinfo) -> tuple[str, str]:
         return (

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from controller.clock import Clock
 from controller.config.notify import ChannelConfig, NotifyConfig
@@ -38,6 +39,12 @@ from controller.notify.messages import Catalog, catalog
 from controller.notify.policy import backoff_s, passes_severity, quiet_until
 from controller.store import Event, Severity, Store
 from controller.store.outbox import Outbox, OutboxMessage, OutboxState, QueuedMessage
+
+if TYPE_CHECKING:
+    from controller.notify.summary import DaySummary
+
+# (site-local day, now) -> that day's facts
+SummaryFacts = Callable[[date, datetime], "DaySummary"]
 
 __all__ = ["CHANNEL_DOWN", "CHANNEL_UP", "CURSOR", "POLL_S", "Notifier"]
 
@@ -63,9 +70,11 @@ class Notifier:
         site_name: str,
         tz: tzinfo,
         senders: Mapping[str, Sender] | None = None,
+        summary: SummaryFacts | None = None,
     ) -> None:
         """``senders`` by channel name replace the configured ones (default: built from
-        each channel's settings)."""
+        each channel's settings); ``summary`` gives the daily summary's facts (none: no
+        summary, whatever ``summary_time`` says)."""
         self.config = config
         self.store = store
         self.clock = clock
@@ -75,6 +84,7 @@ class Notifier:
         self.catalog: Catalog = catalog(config.language)
         self.channels = [c for c in config.channels if c.enabled]
         given = dict(senders or {})
+        self.summary = summary
         self.senders: dict[str, Sender] = {
             c.name: given.get(c.name) or sender_for(c) for c in self.channels
         }
@@ -113,6 +123,7 @@ class Notifier:
         now = now if now is not None else self.clock.now()
         self.route(now)
         self.escalate(now)
+        self.summarize(now)
         self.deliver(now)
 
     # -- 1. route ---------------------------------------------------------------------
@@ -237,6 +248,49 @@ class Notifier:
             self.outbox.add_many(msgs)
             queued += len(msgs)
         return queued
+
+    # -- daily summary ----------------------------------------------------------------
+    def summarize(self, now: datetime) -> int:
+        """Queue the day before's summary once a day from ``summary_time``; the number queued.
+
+        A box that was off at that time sends it when it starts; never twice a day.
+        """
+        if self.config.summary_time is None or self.summary is None:
+            return 0
+        local = now.astimezone(self.tz)
+        due = datetime.combine(local.date(), time.fromisoformat(self.config.summary_time), self.tz)
+        if local < due or self.outbox.count_kind_since("summary", due) > 0:
+            return 0
+        facts = self.summary(local.date() - timedelta(days=1), now)
+        subject, body = self.catalog.summary(site=self.site_name, facts=facts)
+        msgs = [
+            QueuedMessage(
+                channel=ch.name,
+                kind="summary",
+                severity=Severity.INFO,
+                code="daily_summary",
+                source="site",
+                subject=subject,
+                body=body,
+                state=OutboxState.HELD if quiet_until(ch, now, self.tz) else OutboxState.PENDING,
+                not_before=quiet_until(ch, now, self.tz),
+            )
+            for ch in self.channels
+            if ch.summary
+        ]
+        # with no channel taking it, a marker row keeps it from being built every second
+        marker = QueuedMessage(
+            channel="",
+            kind="summary",
+            severity=Severity.INFO,
+            code="daily_summary",
+            source="site",
+            subject=subject,
+            body=body,
+            state=OutboxState.SUPPRESSED,
+        )
+        self.outbox.add_many(msgs or [marker])
+        return len(msgs)
 
     # -- 3. deliver -------------------------------------------------------------------
     def deliver(self, now: datetime) -> int:

@@ -219,6 +219,14 @@ class Outbox:
         with self.store.reading() as session:
             return int(session.exec(query).one())
 
+    def count_kind_since(self, kind: str, since: dt.datetime) -> int:
+        """Messages of ``kind`` (any channel, any state) created at or after ``since``."""
+        query = select(func.count()).where(
+            col(OutboxMessage.kind) == kind, col(OutboxMessage.created_at) >= as_utc(since)
+        )
+        with self.store.reading() as session:
+            return int(session.exec(query).one())
+
     def last_for(self, channel: str, code: str, source: str) -> OutboxMessage | None:
         """The newest message of ``channel`` about ``code`` at ``source``, not suppressed."""
         query = (
