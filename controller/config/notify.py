@@ -39,6 +39,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "dingtalk": ("url", "secret"),
     "feishu": ("url",),
     "email": ("smtp_host", "sender", "recipients"),
+    "sms": ("serial_port", "phones"),
 }
 
 
@@ -53,7 +54,7 @@ class ChannelConfig(_Model):
     """
 
     name: ChannelName
-    kind: Literal["wecom", "dingtalk", "feishu", "email"]
+    kind: Literal["wecom", "dingtalk", "feishu", "email", "sms"]
     enabled: bool = True
     min_severity: Literal["info", "warning", "alarm", "critical"] = "alarm"
     quiet_hours: HourSpan | None = None
@@ -74,6 +75,10 @@ class ChannelConfig(_Model):
     password: str = ""
     sender: str = ""
     recipients: list[str] = []
+    # sms (a 4G modem on a serial port, AT commands in PDU mode)
+    serial_port: str = ""
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = 115200
+    phones: list[Annotated[str, Field(pattern=r"^\+?[0-9]{3,20}$")]] = []
 
     @model_validator(mode="after")
     def _needs(self) -> ChannelConfig:

@@ -125,4 +125,8 @@ def sender_for(cfg: ChannelConfig) -> Sender:
     """The sender of a configured channel."""
     if cfg.kind == "email":
         return EmailSender(cfg)
+    if cfg.kind == "sms":
+        from controller.notify.sms import SmsSender  # pyserial only where a modem is used
+
+        return SmsSender(cfg)
     return WebhookSender(cfg)

@@ -304,3 +304,86 @@ class Subscriber:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+# ------------------------------------------------------------------------------ SMS modem
+
+
+class FakeModem:
+    """A 4G modem's AT interface on one end of a pty pair: answers ``AT``, ``AT+CMGF=0`` and
+    ``AT+CMGS=<n>`` (prompt, then the PDU up to Ctrl-Z), keeping each PDU with its declared
+    length. ``cms_error`` makes every ``AT+CMGS`` fail with ``+CMS ERROR: <n>``."""
+
+    def __init__(self, device: str) -> None:
+        import serial
+
+        self.pdus: list[tuple[int, str]] = []  # (declared octets, hex PDU)
+        self.cms_error: int | None = None
+        self._port = serial.Serial(device, 115200, timeout=0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        buf = b""
+        declared: int | None = None
+        while not self._stop.is_set():
+            buf += self._port.read(512)
+            if declared is not None:
+                if b"\x1a" not in buf:
+                    continue
+                pdu, _, buf = buf.partition(b"\x1a")
+                self.pdus.append((declared, pdu.decode().strip()))
+                declared = None
+                self._port.write(b"\r\n+CMGS: 17\r\n\r\nOK\r\n")
+                continue
+            if b"\r" not in buf:
+                continue
+            line, _, buf = buf.partition(b"\r")
+            cmd = line.strip().decode("ascii", "replace")
+            if cmd in ("AT", "AT+CMGF=0"):
+                self._port.write(b"\r\nOK\r\n")
+            elif cmd.startswith("AT+CMGS="):
+                if self.cms_error is not None:
+                    self._port.write(f"\r\n+CMS ERROR: {self.cms_error}\r\n".encode())
+                else:
+                    declared = int(cmd.split("=")[1])
+                    self._port.write(b"\r\n> ")
+            elif cmd:
+                self._port.write(b"\r\nERROR\r\n")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._port.close()
+
+
+def decode_submit(pdu: str) -> tuple[str, str, tuple[int, int, int] | None]:
+    """(number, text, (reference, parts, part) or None) of an SMS-SUBMIT PDU in hex whose
+    SMSC field is empty, read field by field as 3GPP TS 23.040 lays it out."""
+    b = bytes.fromhex(pdu)
+    assert b[0] == 0, "SMSC length: the SIM's own"
+    first = b[1]
+    assert first & 0x03 == 0x01, "SMS-SUBMIT"
+    n_digits, kind = b[3], b[4]
+    n_octets = (n_digits + 1) // 2
+    swapped = b[5 : 5 + n_octets].hex().upper()
+    digits = "".join(swapped[i + 1] + swapped[i] for i in range(0, len(swapped), 2))[:n_digits]
+    number = ("+" if kind == 0x91 else "") + digits
+    i = 5 + n_octets
+    pid, dcs = b[i], b[i + 1]
+    assert pid == 0 and dcs == 0x08, "UCS2"
+    i += 2
+    if first & 0x18 == 0x10:  # relative validity period
+        i += 1
+    udl = b[i]
+    ud = b[i + 1 :]
+    assert len(ud) == udl
+    concat = None
+    if first & 0x40:  # a user data header
+        hlen = ud[0]
+        header = ud[1 : 1 + hlen]
+        assert header[0] == 0 and header[1] == 3
+        concat = (header[2], header[3], header[4])
+        ud = ud[1 + hlen :]
+    return number, ud.decode("utf-16-be"), concat

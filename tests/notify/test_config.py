@@ -65,6 +65,11 @@ def test_a_site_without_them_has_neither(tmp_path: Path) -> None:
         ),
         (('name = "office-mail"', 'name = "ops"'), "notify: channels: name used twice: ops"),
         (('language = "en"', 'language = "fr"'), "notify.language: Input should be"),
+        (
+            ('kind = "email"', 'kind = "sms"\nserial_port = "/dev/ttyUSB2"\nphones = ["139-1"]'),
+            "notify.channels[1].phones[0]: String should match",
+        ),
+        (('kind = "email"', 'kind = "sms"'), "notify.channels[1]: kind 'sms' needs serial_port"),
         (('host = "192.0.2.10"', 'host = "192.0.2.10"\nusername = "u"'), "mqtt: username without"),
         (("commands = true", "commands = true\nport = 70000"), "mqtt.port: Input should be"),
         (
