@@ -130,6 +130,8 @@ class Daemon:
 
     def start(self, *, schedule: bool = True) -> None:
         """Make the site safe, recover from a previous run, read every device, start the jobs."""
+        if schedule:
+            self.integrations.start_notifier()  # first: a site that cannot start says so
         self.make_safe()
         self.recover()
         self.poller.poll_all()
@@ -138,7 +140,7 @@ class Daemon:
         if schedule:
             self._scheduler = self._build_scheduler()
             self._scheduler.start()
-            self.integrations.start()
+            self.integrations.start_bridge()
         self.ready.set()
 
     def recover(self) -> None:
@@ -148,7 +150,7 @@ class Daemon:
     def stop(self) -> None:
         """Stop the jobs, switch everything off (pump first), flush the store."""
         self.ready.clear()
-        self.integrations.stop()
+        self.integrations.stop_bridge()  # no command may start water from here on
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
@@ -159,6 +161,7 @@ class Daemon:
             log.critical("on stop, outputs not verified off: %s", failures)
         self.store.flush()
         self.store.record_audit("daemon", "stop", {"outputs_not_off": sorted(failures)})
+        self.integrations.stop_notifier()  # last: the outputs are off, tell what happened
 
     def __enter__(self) -> Daemon:
         self.start()

@@ -33,7 +33,8 @@ class Integrations:
         self.notifier: Notifier | None = None
         self.bridge: Bridge | None = None
 
-    def start(self) -> None:
+    def start_notifier(self) -> None:
+        """First thing at start, so that a site refusing to start is still told about."""
         d = self.daemon
         notify = d.site.model.notify
         if notify is not None and any(c.enabled for c in notify.channels):
@@ -50,6 +51,10 @@ class Integrations:
             except Exception as exc:  # notifications failing must not stop irrigation
                 self.notifier = None
                 self._unavailable("notify_unavailable", "notifications", exc)
+
+    def start_bridge(self) -> None:
+        """Once the site is safe and its jobs run: commands need a running daemon."""
+        d = self.daemon
         mqtt = d.site.model.mqtt
         if mqtt is not None:
             # The service wraps the daemon (and so imports its module): imported here.
@@ -72,14 +77,18 @@ class Integrations:
         log.exception("%s not started", what)
         self.daemon.store.raise_event(Severity.WARNING, code, "site", f"{what} not started: {exc}")
 
-    def stop(self) -> None:
-        """The bridge first (no more commands), then the notifier (a pass under way ends)."""
+    def stop_bridge(self) -> None:
+        """First thing at stop: no command may start water while the outputs go off."""
         if self.bridge is not None:
             try:
                 self.bridge.stop()
             except Exception:  # stopping goes on to switch the outputs off whatever happens
                 log.exception("the MQTT bridge did not stop cleanly")
             self.bridge = None
+
+    def stop_notifier(self) -> None:
+        """Last thing at stop (the outputs are off): one final pass sends what the stop
+        raised, then the thread ends; what is not delivered waits in the outbox."""
         if self.notifier is not None:
-            self.notifier.stop()
+            self.notifier.stop(final_pass=True)
             self.notifier = None

@@ -100,16 +100,24 @@ class Notifier:
         """Deliver from a thread of its own until :meth:`stop`."""
         if self._thread is not None:
             return
+        if self.outbox.cursor(CURSOR) is None:  # now, so no event raised from here is "history"
+            self.outbox.set_cursor(CURSOR, self.outbox.last_event_id())
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="qanat-notify", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout_s: float = 15.0) -> None:
-        """Stop the thread (a delivery under way finishes or times out first)."""
+    def stop(self, timeout_s: float = 15.0, *, final_pass: bool = False) -> None:
+        """Stop the thread (a delivery under way finishes or times out first); with
+        ``final_pass``, route and try to deliver once more from the caller's thread."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+        if final_pass:
+            try:
+                self.run_once()
+            except Exception:  # stopping must go on; what is queued stays queued
+                log.exception("final notification pass failed")
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -141,7 +149,7 @@ class Notifier:
             for event in events:
                 assert event.id is not None
                 msgs = [m for ch in self.channels if (m := self._route_one(event, ch, now))]
-                rows = self.outbox.add_many(msgs, cursor=(CURSOR, event.id))
+                rows = self.outbox.add_many(msgs, now=now, cursor=(CURSOR, event.id))
                 for row in rows:
                     if row.state == OutboxState.SUPPRESSED:
                         self._audit("notify.suppressed", row, reason=row.last_error or "")
@@ -245,7 +253,7 @@ class Notifier:
                         state=OutboxState.SUPPRESSED,
                     )
                 ]
-            self.outbox.add_many(msgs)
+            self.outbox.add_many(msgs, now=now)
             queued += len(msgs)
         return queued
 
@@ -289,7 +297,7 @@ class Notifier:
             body=body,
             state=OutboxState.SUPPRESSED,
         )
-        self.outbox.add_many(msgs or [marker])
+        self.outbox.add_many(msgs or [marker], now=now)
         return len(msgs)
 
     # -- 3. deliver -------------------------------------------------------------------
@@ -330,7 +338,7 @@ class Notifier:
             self.senders[ch.name].send(msg.subject, msg.body)
         except DeliveryFailed as exc:
             retry = now + timedelta(seconds=backoff_s(msg.attempts + 1, self.config.retry_max_s))
-            row = self.outbox.mark_failed(msg.id, str(exc), retry)
+            row = self.outbox.mark_failed(msg.id, str(exc), retry, now)
             self._audit("notify.failed", row, error=str(exc), retry_at=retry.isoformat())
             if ch.name in self._failing:
                 log.debug("channel %s still failing: %s", ch.name, exc)

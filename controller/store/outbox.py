@@ -96,15 +96,21 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add(self, msg: QueuedMessage) -> OutboxMessage:
-        return self.add_many([msg])[0]
+    def add(self, msg: QueuedMessage, *, now: dt.datetime | None = None) -> OutboxMessage:
+        return self.add_many([msg], now=now)[0]
 
     def add_many(
-        self, msgs: list[QueuedMessage], *, cursor: tuple[str, int] | None = None
+        self,
+        msgs: list[QueuedMessage],
+        *,
+        now: dt.datetime | None = None,
+        cursor: tuple[str, int] | None = None,
     ) -> list[OutboxMessage]:
-        """Queue ``msgs`` and move ``cursor`` (name, last event id) in one transaction, so
-        a crash between the two neither loses nor repeats an event's messages."""
-        rows = [self._row(m) for m in msgs]
+        """Queue ``msgs`` (created ``now``: the caller's clock, default the store's) and move
+        ``cursor`` (name, last event id) in one transaction, so a crash between the two
+        neither loses nor repeats an event's messages."""
+        when = now if now is not None else self.store.clock.now()
+        rows = [self._row(m, when) for m in msgs]
         with self.store.writing() as session:
             session.add_all(rows)
             if cursor is not None:
@@ -117,10 +123,9 @@ class Outbox:
                     session.add(found)
         return rows
 
-    def _row(self, msg: QueuedMessage) -> OutboxMessage:
-        now = self.store.clock.now()
+    def _row(self, msg: QueuedMessage, now: dt.datetime) -> OutboxMessage:
         return OutboxMessage(
-            created_at=now,
+            created_at=as_utc(now),
             channel=msg.channel,
             kind=msg.kind,
             event_id=msg.event_id,
@@ -130,7 +135,7 @@ class Outbox:
             subject=msg.subject,
             body=msg.body,
             state=msg.state,
-            not_before=msg.not_before or now,
+            not_before=as_utc(msg.not_before or now),
             done_at=None if msg.state in (OutboxState.PENDING, OutboxState.HELD) else now,
             last_error=msg.reason,
         )
@@ -196,8 +201,10 @@ class Outbox:
     def mark_expired(self, msg_id: int, error: str) -> OutboxMessage:
         return self._finish(msg_id, OutboxState.EXPIRED, error)
 
-    def mark_failed(self, msg_id: int, error: str, retry_at: dt.datetime) -> OutboxMessage:
-        """One more failed attempt; the next no earlier than ``retry_at``."""
+    def mark_failed(
+        self, msg_id: int, error: str, retry_at: dt.datetime, now: dt.datetime
+    ) -> OutboxMessage:
+        """One more failed attempt at ``now``; the next no earlier than ``retry_at``."""
         with self.store.writing() as session:
             row = session.get(OutboxMessage, msg_id)
             assert row is not None, msg_id
@@ -205,7 +212,7 @@ class Outbox:
             row.last_error = error
             row.not_before = as_utc(retry_at)
             if row.first_failure_at is None:
-                row.first_failure_at = self.store.clock.now()
+                row.first_failure_at = as_utc(now)
             session.add(row)
         return row
 
