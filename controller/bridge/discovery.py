@@ -98,7 +98,7 @@ def entities(
                 state_topic=topics.zone(z.name, "water_today"),
                 unit_of_measurement="m³",
                 device_class="water",
-                state_class="total",
+                state_class="total_increasing",  # back to 0 at midnight: a new cycle
             )
         )
         for depth in z.moisture_pct:

@@ -335,7 +335,13 @@ class Notifier:
     def _attempt(self, ch: ChannelConfig, msg: OutboxMessage, now: datetime) -> bool:
         assert msg.id is not None
         try:
-            self.senders[ch.name].send(msg.subject, msg.body)
+            try:
+                self.senders[ch.name].send(msg.subject, msg.body)
+            except DeliveryFailed:
+                raise
+            except Exception as exc:  # a sender's bug must not stall the line unlogged
+                log.exception("channel %s: unexpected error sending #%s", ch.name, msg.id)
+                raise DeliveryFailed(f"unexpected error: {exc!r}") from exc
         except DeliveryFailed as exc:
             retry = now + timedelta(seconds=backoff_s(msg.attempts + 1, self.config.retry_max_s))
             row = self.outbox.mark_failed(msg.id, str(exc), retry, now)

@@ -280,3 +280,19 @@ def test_send_test_names_unknown_channels(store: Store, clock: VirtualClock) -> 
     with pytest.raises(UnknownChannel, match="known: boss, ops"):
         n.send_test("nobody")
     assert "notify.test_sent" in audits(store)
+
+
+class _Broken:
+    def send(self, subject: str, body: str) -> None:
+        raise UnicodeEncodeError("ascii", "李", 0, 1, "a sender bug")
+
+
+def test_a_sender_bug_is_a_failed_attempt_retried_not_a_stalled_line(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock, ops=_Broken())  # type: ignore[arg-type]
+    store.raise_event(Severity.ALARM, "dry_run", "site", "x")
+    step(n, clock)
+    (msg,) = Outbox(store).pending("ops")
+    assert msg.attempts == 1 and "UnicodeEncodeError" in (msg.last_error or "")
+    assert len(fakes["boss"].sent) == 0 and "notify.failed" in audits(store)
