@@ -17,6 +17,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -238,7 +239,15 @@ class SmtpInbox:
 class Mosquitto:
     """``mosquitto`` on a free loopback port, anonymous, no persistence."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """``users`` (name → password): logins required; ``tls`` (certificate, key): TLS."""
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise AssertionError(
@@ -246,10 +255,24 @@ class Mosquitto:
             )
         self.port = port or free_port()
         conf = directory / f"mosquitto-{self.port}.conf"
-        conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n",
-            encoding="utf-8",
-        )
+        lines = [f"listener {self.port} 127.0.0.1", "persistence false"]
+        if os.geteuid() == 0:  # as root it would switch to user mosquitto: the files are ours
+            lines.append("user root")
+        if users is None:
+            lines.append("allow_anonymous true")
+        else:
+            passwd = directory / f"mosquitto-{self.port}.passwd"
+            passwd.write_text("", encoding="utf-8")
+            for user, password in users.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(passwd), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            lines += ["allow_anonymous false", f"password_file {passwd}"]
+        if tls is not None:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
+        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self._proc = subprocess.Popen(
             [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from controller.config.notify import MqttConfig
 from controller.daemon.protocol import ControlRefused
 from controller.store import AuditEntry, Store
 from tests.helpers.fakes import FakeControlService
-from tests.helpers.notify import Mosquitto, Subscriber, wait_for
+from tests.helpers.notify import Mosquitto, Subscriber, self_signed_cert, wait_for
 from tests.helpers.site import free_port
 
 BASE = "qanat/ganzhou-01"
@@ -227,3 +228,50 @@ def test_an_unreachable_broker_is_retried_until_it_comes(
             broker.close()
     finally:
         bridge.stop()
+
+
+def test_tls_and_a_login_connect_and_a_wrong_password_is_logged_once(
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    broker = Mosquitto(tmp_path, users={"qanat": "pw-mqtt"}, tls=(cert, key))
+    try:
+        good = bridge_for(
+            broker.port,
+            FakeControlService(),
+            store,
+            tls=True,
+            ca_file=str(cert),
+            username="qanat",
+            password="pw-mqtt",
+        )
+        good.start()
+        try:
+            wait_for(lambda: good.connected, 10, "connected over TLS with the login")
+        finally:
+            good.stop()
+        bad = bridge_for(
+            broker.port,
+            FakeControlService(),
+            store,
+            tls=True,
+            ca_file=str(cert),
+            username="qanat",
+            password="wrong",
+            client_id="qanat-bad",
+        )
+        bad.start()
+        try:
+            wait_for(
+                lambda: any("refused" in r.getMessage() for r in caplog.records),
+                10,
+                "the refusal logged",
+            )
+            time.sleep(3)  # retries meanwhile, logged at DEBUG
+            assert not bad.connected
+        finally:
+            bad.stop()
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and "Not authorized" in errors[0], errors
+    finally:
+        broker.close()
