@@ -19,6 +19,9 @@ One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thre
    alarm (its own messages skip that channel); its first success raises
    ``notify_channel_up``.
 
+Finished messages older than ``KEEP_DAYS`` are deleted once an hour (the audit log keeps
+their outcomes).
+
 Network I/O happens only here, with each channel's timeout; the control loop never waits
 for it. Failures are logged once at ERROR, repeats at DEBUG, recovery at INFO.
 """
@@ -56,6 +59,8 @@ CHANNEL_DOWN = "notify_channel_down"
 CHANNEL_UP = "notify_channel_up"
 ACTOR = "notify"
 MAX_PER_PASS = 20  # messages one channel may send in one pass (the others wait their turn)
+KEEP_DAYS = 90  # finished messages are kept this long (their outcomes stay in the audit log)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Notifier:
@@ -94,6 +99,7 @@ class Notifier:
         }  # channels with an open down alarm
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pruned_at: datetime | None = None
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -133,6 +139,9 @@ class Notifier:
         self.escalate(now)
         self.summarize(now)
         self.deliver(now)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            self.outbox.prune(now - timedelta(days=KEEP_DAYS))
 
     # -- 1. route ---------------------------------------------------------------------
     def route(self, now: datetime) -> int:

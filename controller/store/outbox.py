@@ -216,6 +216,21 @@ class Outbox:
             session.add(row)
         return row
 
+    def prune(self, before: dt.datetime) -> int:
+        """Delete finished messages (sent, suppressed, expired) created before ``before``;
+        their outcomes stay in the audit log. The number deleted."""
+        finished = (OutboxState.SENT, OutboxState.SUPPRESSED, OutboxState.EXPIRED)
+        with self.store.writing() as session:
+            rows = session.exec(
+                select(OutboxMessage).where(
+                    col(OutboxMessage.state).in_(finished),
+                    col(OutboxMessage.created_at) < as_utc(before),
+                )
+            ).all()
+            for row in rows:
+                session.delete(row)
+        return len(rows)
+
     def count_since(self, channel: str, since: dt.datetime, *, states: tuple[str, ...]) -> int:
         """Messages of ``channel`` created at or after ``since`` in one of ``states``."""
         query = select(func.count()).where(

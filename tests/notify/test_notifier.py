@@ -296,3 +296,21 @@ def test_a_sender_bug_is_a_failed_attempt_retried_not_a_stalled_line(
     (msg,) = Outbox(store).pending("ops")
     assert msg.attempts == 1 and "UnicodeEncodeError" in (msg.last_error or "")
     assert len(fakes["boss"].sent) == 0 and "notify.failed" in audits(store)
+
+
+def test_finished_messages_are_pruned_after_keep_days_pending_ones_kept(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock)
+    store.raise_event(Severity.ALARM, "dry_run", "site", "delivered")
+    step(n, clock)
+    clock.advance(89 * 86400)
+    n.run_once()
+    assert [m.state for m in Outbox(store).messages("ops")] == ["sent"]
+    fakes["ops"].failing = True
+    clock.advance(2 * 86400)
+    store.raise_event(Severity.ALARM, "burst", "site", "waiting in the line")
+    n.run_once()
+    (left,) = Outbox(store).messages("ops")
+    assert (left.state, left.code) == ("pending", "burst")
+    assert "notify.sent" in audits(store)  # the outcome outlives the row
