@@ -132,7 +132,11 @@ class Daemon:
         """Make the site safe, recover from a previous run, read every device, start the jobs."""
         if schedule:
             self.integrations.start_notifier()  # first: a site that cannot start says so
-        self.make_safe()
+        try:
+            self.make_safe()
+        except StartupError:
+            self.integrations.stop_notifier()  # its final pass sends startup_unsafe
+            raise
         self.recover()
         self.poller.poll_all()
         self.store.flush()
