@@ -44,6 +44,11 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   │   └── BadAnswer                    not the export format
     │   ├── CentralError                     the central database failed (office.central.db)
     │   └── BadRows(ValueError)              rows a box sent that cannot be stored
+    ├── NotifyError                          notifications (notify.errors)
+    │   ├── DeliveryFailed                   a channel did not take a message; retried
+    │   └── UnknownChannel(LookupError)      no enabled channel of that name
+    ├── BridgeError                          the MQTT bridge (bridge.errors)
+    │   └── BadCommand(ValueError)           a command message refused as malformed
     ├── ScenarioError(ValueError)            a season scenario file (simulation.season)
     ├── RefereeInternalsError(RuntimeError)  aquacrop changed under the referee
     │                                        (simulation.referee.aquacrop)

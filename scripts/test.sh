@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(socat mbpoll chromium fonts-noto-cjk postgresql systemd)
+APT_PACKAGES=(socat mbpoll chromium fonts-noto-cjk postgresql systemd mosquitto)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -70,6 +70,9 @@ NAMES = {
     "runtime": "runtime never imports agronomy or daemon",
     "sim": "in controller only simulation and cli import drivers.sim",
     "aquacrop": "only controller.simulation imports aquacrop",
+    "outward": "runtime and agronomy never import notify or bridge "
+    "(they read store events, live state)",
+    "paho": "only controller.bridge imports paho",
 }
 
 # (file to plant the import in, the import, the contract it breaks); None: breaks nothing
@@ -97,7 +100,12 @@ PLANTED: list[tuple[str, str, str | None]] = [
     ("controller/agronomy/__init__.py", "import aquacrop", "aquacrop"),
     ("drivers/__init__.py", "import aquacrop", "aquacrop"),
     ("web/__init__.py", "from aquacrop import core", "aquacrop"),
+    ("controller/runtime/__init__.py", "import controller.notify", "outward"),
+    ("controller/agronomy/__init__.py", "from controller.bridge import mqtt", "outward"),
+    ("controller/notify/__init__.py", "import paho", "paho"),
+    ("web/__init__.py", "from paho.mqtt import client", "paho"),
     # what the rules allow stays allowed
+    ("controller/bridge/__init__.py", "import paho.mqtt.client", None),
     ("controller/simulation/__init__.py", "import aquacrop", None),
     ("controller/simulation/__init__.py", "import drivers.sim", None),
     ("controller/cli/__init__.py", "import drivers.sim", None),

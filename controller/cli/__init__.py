@@ -66,6 +66,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "controller.cli.simulate",
         "a season of a scenario under a strategy through the daemon; water saved",
     ),
+    "notify": ("controller.cli.notify", "send a test message through a notification channel"),
     "hil": (
         "controller.cli.hil",
         "hardware-in-the-loop checks against a rig, or the simulator and the HIL suite",

@@ -38,6 +38,7 @@ from controller.config.fields import (
     Host,
     no_control_characters,
 )
+from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.tomlfile import key_path, read_toml
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
@@ -387,6 +388,9 @@ class _SiteModel(_Model):
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
     profile_dirs: list[str] = Field([], max_length=16)
+    # alarms to people, state to the bus (controller.config.notify)
+    notify: NotifyConfig | None = None
+    mqtt: MqttConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)

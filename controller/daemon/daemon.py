@@ -28,6 +28,7 @@ from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.clock import Clock
 from controller.config.site import SiteConfig
+from controller.daemon.integrations import Integrations
 from controller.errors import ControllerError
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
@@ -95,6 +96,7 @@ class Daemon:
         self.ready = threading.Event()
         self._fail_safe_latched = False
         self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
+        self.integrations = Integrations(self)  # notifications, MQTT: started with the jobs
 
     # -- life cycle -------------------------------------------------------------
     def make_safe(self) -> None:
@@ -128,7 +130,13 @@ class Daemon:
 
     def start(self, *, schedule: bool = True) -> None:
         """Make the site safe, recover from a previous run, read every device, start the jobs."""
-        self.make_safe()
+        if schedule:
+            self.integrations.start_notifier()  # first: a site that cannot start says so
+        try:
+            self.make_safe()
+        except StartupError:
+            self.integrations.stop_notifier()  # its final pass sends startup_unsafe
+            raise
         self.recover()
         self.poller.poll_all()
         self.store.flush()
@@ -136,6 +144,7 @@ class Daemon:
         if schedule:
             self._scheduler = self._build_scheduler()
             self._scheduler.start()
+            self.integrations.start_bridge()
         self.ready.set()
 
     def recover(self) -> None:
@@ -145,6 +154,7 @@ class Daemon:
     def stop(self) -> None:
         """Stop the jobs, switch everything off (pump first), flush the store."""
         self.ready.clear()
+        self.integrations.stop_bridge()  # no command may start water from here on
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
@@ -155,6 +165,7 @@ class Daemon:
             log.critical("on stop, outputs not verified off: %s", failures)
         self.store.flush()
         self.store.record_audit("daemon", "stop", {"outputs_not_off": sorted(failures)})
+        self.integrations.stop_notifier()  # last: the outputs are off, tell what happened
 
     def __enter__(self) -> Daemon:
         self.start()

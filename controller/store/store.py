@@ -44,6 +44,7 @@ from controller.store.errors import (
     StoreVersionError,
     StoreWriteError,
 )
+from controller.store.outbox import OutboxCursor, OutboxMessage
 from controller.store.retention import RetentionReport, apply_retention
 from controller.store.tables import (
     ApiToken,
@@ -88,6 +89,8 @@ _TABLES = [
     User,
     UserSession,
     ExportAck,
+    OutboxMessage,  # the notification outbox (controller.store.outbox)
+    OutboxCursor,
 ]
 
 # Tables the export API serves by id cursor. Not tokens (secrets), not the

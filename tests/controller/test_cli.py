@@ -54,6 +54,7 @@ SITE_COMMANDS: dict[str, list[str]] = {
     "outputs-off": ["outputs-off", "--config", "{site}"],
     "hil": ["hil", "--target", "sim", "--config", "{site}", "--no-suite"],
     "report": ["report", "--config", "{site}", "--data-dir", "{data}"],
+    "notify": ["notify", "--config", "{site}", "--data-dir", "{data}", "test", "ops"],
 }
 
 

@@ -1,0 +1,432 @@
+"""The notifier: events → per-channel messages in the outbox → delivered, in order.
+
+One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thread):
+
+1. **route** — events committed since the cursor (``notify_cursor``) become one message
+   per enabled channel whose ``min_severity`` they reach. A repeat of the same code at
+   the same source within ``dedup_min`` and messages beyond ``max_per_hour`` are written
+   ``suppressed`` (critical ones are never rate-limited); a message inside the channel's
+   quiet hours waits for their end unless it is critical. Messages and the cursor are
+   committed together. On the very first start the cursor begins at the newest event:
+   the history is not sent.
+2. **escalate** — a latched alarm still unacknowledged ``escalate_after_min`` after it was
+   raised is queued once more, as an escalation, to the channels with ``escalate``.
+3. **deliver** — each channel's oldest pending message is tried when due; success marks it
+   ``sent``, failure schedules the next try with back-off (5 s doubling up to
+   ``retry_max_s``) and the later messages wait behind it. A message older than
+   ``give_up_h`` is ``expired``. Every attempt's outcome is audited (actor ``notify``).
+   A channel failing for ``channel_down_min`` raises the latched ``notify_channel_down``
+   alarm (its own messages skip that channel); its first success raises
+   ``notify_channel_up``.
+
+Finished messages older than ``KEEP_DAYS`` are deleted once an hour (the audit log keeps
+their outcomes).
+
+Network I/O happens only here, with each channel's timeout; the control loop never waits
+for it. Failures are logged once at ERROR, repeats at DEBUG, recovery at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from controller.clock import Clock
+from controller.config.notify import ChannelConfig, NotifyConfig
+from controller.notify.channels import Sender, sender_for
+from controller.notify.errors import DeliveryFailed, UnknownChannel
+from controller.notify.messages import Catalog, catalog
+from controller.notify.policy import backoff_s, passes_severity, quiet_until
+from controller.store import Event, Severity, Store
+from controller.store.outbox import Outbox, OutboxMessage, OutboxState, QueuedMessage
+
+if TYPE_CHECKING:
+    from controller.notify.summary import DaySummary
+
+# (site-local day, now) -> that day's facts
+SummaryFacts = Callable[[date, datetime], "DaySummary"]
+
+__all__ = ["CHANNEL_DOWN", "CHANNEL_UP", "CURSOR", "POLL_S", "Notifier"]
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0
+CURSOR = "notify"
+CHANNEL_DOWN = "notify_channel_down"
+CHANNEL_UP = "notify_channel_up"
+ACTOR = "notify"
+MAX_PER_PASS = 20  # messages one channel may send in one pass (the others wait their turn)
+KEEP_DAYS = 90  # finished messages are kept this long (their outcomes stay in the audit log)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+class Notifier:
+    """Routes the store's events to the configured channels and delivers them."""
+
+    def __init__(
+        self,
+        config: NotifyConfig,
+        store: Store,
+        clock: Clock,
+        *,
+        site_name: str,
+        tz: tzinfo,
+        senders: Mapping[str, Sender] | None = None,
+        summary: SummaryFacts | None = None,
+    ) -> None:
+        """``senders`` by channel name replace the configured ones (default: built from
+        each channel's settings); ``summary`` gives the daily summary's facts (none: no
+        summary, whatever ``summary_time`` says)."""
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.outbox = Outbox(store)
+        self.site_name = site_name
+        self.tz = tz
+        self.catalog: Catalog = catalog(config.language)
+        self.channels = [c for c in config.channels if c.enabled]
+        given = dict(senders or {})
+        self.summary = summary
+        self.senders: dict[str, Sender] = {
+            c.name: given.get(c.name) or sender_for(c) for c in self.channels
+        }
+        self._failing: set[str] = set()  # channels whose last attempt failed (logged once)
+        self._down: set[str] = {
+            e.source for e in store.open_alarms() if e.code == CHANNEL_DOWN
+        }  # channels with an open down alarm
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pruned_at: datetime | None = None
+
+    # -- life cycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Deliver from a thread of its own until :meth:`stop`."""
+        if self._thread is not None:
+            return
+        if self.outbox.cursor(CURSOR) is None:  # now, so no event raised from here is "history"
+            self.outbox.set_cursor(CURSOR, self.outbox.last_event_id())
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="qanat-notify", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 15.0, *, final_pass: bool = False) -> None:
+        """Stop the thread (a delivery under way finishes or times out first); with
+        ``final_pass``, route and try to deliver once more from the caller's thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        if final_pass:
+            try:
+                self.run_once()
+            except Exception:  # stopping must go on; what is queued stays queued
+                log.exception("final notification pass failed")
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the notifier must outlive a bad pass (store busy, a bug)
+                log.exception("notification pass failed")
+            self._stop.wait(POLL_S)
+
+    def run_once(self, now: datetime | None = None) -> None:
+        now = now if now is not None else self.clock.now()
+        self.route(now)
+        self.escalate(now)
+        self.summarize(now)
+        self.deliver(now)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            self.outbox.prune(now - timedelta(days=KEEP_DAYS))
+
+    # -- 1. route ---------------------------------------------------------------------
+    def route(self, now: datetime) -> int:
+        """Queue the messages of events since the cursor; the number of events handled."""
+        cursor = self.outbox.cursor(CURSOR)
+        if cursor is None:  # first start: begin after the existing history
+            self.outbox.set_cursor(CURSOR, self.outbox.last_event_id())
+            return 0
+        handled = 0
+        while True:
+            events = self.outbox.events_after(cursor)
+            if not events:
+                return handled
+            for event in events:
+                assert event.id is not None
+                msgs = [m for ch in self.channels if (m := self._route_one(event, ch, now))]
+                rows = self.outbox.add_many(msgs, now=now, cursor=(CURSOR, event.id))
+                for row in rows:
+                    if row.state == OutboxState.SUPPRESSED:
+                        self._audit("notify.suppressed", row, reason=row.last_error or "")
+                cursor = event.id
+                handled += 1
+
+    def _route_one(self, event: Event, ch: ChannelConfig, now: datetime) -> QueuedMessage | None:
+        if not passes_severity(ch, event.severity):
+            return None
+        if _about(event, ch):
+            return None  # a channel is not told about itself
+        critical = event.severity == Severity.CRITICAL
+        subject, body = self.catalog.alarm(
+            site=self.site_name,
+            severity=event.severity,
+            code=event.code,
+            source=event.source,
+            message=event.message,
+            time=event.time,
+            tz=self.tz,
+            event_id=event.id,
+        )
+        state, reason = OutboxState.PENDING, ""
+        last = self.outbox.last_for(ch.name, event.code, event.source)
+        if last is not None and event.time - last.created_at < timedelta(minutes=ch.dedup_min):
+            state, reason = OutboxState.SUPPRESSED, f"repeat of message #{last.id}"
+        elif not critical:
+            sent = self.outbox.count_since(
+                ch.name,
+                now - timedelta(hours=1),
+                states=(OutboxState.HELD, OutboxState.PENDING, OutboxState.SENT),
+            )
+            if sent >= ch.max_per_hour:
+                state, reason = OutboxState.SUPPRESSED, f"over {ch.max_per_hour} an hour"
+        not_before = None if critical else quiet_until(ch, now, self.tz)
+        if not_before is not None and state == OutboxState.PENDING:
+            state = OutboxState.HELD  # waits aside: a critical message is not held behind it
+        msg = QueuedMessage(
+            channel=ch.name,
+            kind="alarm",
+            severity=event.severity,
+            code=event.code,
+            source=event.source,
+            subject=subject,
+            body=body,
+            event_id=event.id,
+            state=state,
+            not_before=not_before,
+            reason=reason or None,
+        )
+        if reason:
+            log.debug("channel %s: event #%s suppressed: %s", ch.name, event.id, reason)
+        return msg
+
+    # -- 2. escalate ------------------------------------------------------------------
+    def escalate(self, now: datetime) -> int:
+        """Queue escalations of alarms unacknowledged too long; the number queued."""
+        after = timedelta(minutes=self.config.escalate_after_min)
+        queued = 0
+        for event in self.store.open_alarms():
+            assert event.id is not None
+            if now - event.time < after or self.outbox.escalated(event.id):
+                continue
+            minutes = (now - event.time).total_seconds() / 60
+            subject, body = self.catalog.alarm(
+                site=self.site_name,
+                severity=event.severity,
+                code=event.code,
+                source=event.source,
+                message=event.message,
+                time=event.time,
+                tz=self.tz,
+                event_id=event.id,
+                escalated_min=minutes,
+            )
+            msgs = [
+                QueuedMessage(
+                    channel=ch.name,
+                    kind="escalation",
+                    severity=event.severity,
+                    code=event.code,
+                    source=event.source,
+                    subject=subject,
+                    body=body,
+                    event_id=event.id,
+                )
+                for ch in self.channels
+                if ch.escalate and passes_severity(ch, event.severity) and not _about(event, ch)
+            ]
+            if not msgs:  # no channel takes it: mark it so it is not looked at again
+                msgs = [
+                    QueuedMessage(
+                        channel="",
+                        kind="escalation",
+                        severity=event.severity,
+                        code=event.code,
+                        source=event.source,
+                        subject=subject,
+                        body=body,
+                        event_id=event.id,
+                        state=OutboxState.SUPPRESSED,
+                    )
+                ]
+            self.outbox.add_many(msgs, now=now)
+            queued += len(msgs)
+        return queued
+
+    # -- daily summary ----------------------------------------------------------------
+    def summarize(self, now: datetime) -> int:
+        """Queue the day before's summary once a day from ``summary_time``; the number queued.
+
+        A box that was off at that time sends it when it starts; never twice a day.
+        """
+        if self.config.summary_time is None or self.summary is None:
+            return 0
+        local = now.astimezone(self.tz)
+        due = datetime.combine(local.date(), time.fromisoformat(self.config.summary_time), self.tz)
+        if local < due or self.outbox.count_kind_since("summary", due) > 0:
+            return 0
+        facts = self.summary(local.date() - timedelta(days=1), now)
+        subject, body = self.catalog.summary(site=self.site_name, facts=facts)
+        msgs = [
+            QueuedMessage(
+                channel=ch.name,
+                kind="summary",
+                severity=Severity.INFO,
+                code="daily_summary",
+                source="site",
+                subject=subject,
+                body=body,
+                state=OutboxState.HELD if quiet_until(ch, now, self.tz) else OutboxState.PENDING,
+                not_before=quiet_until(ch, now, self.tz),
+            )
+            for ch in self.channels
+            if ch.summary
+        ]
+        # with no channel taking it, a marker row keeps it from being built every second
+        marker = QueuedMessage(
+            channel="",
+            kind="summary",
+            severity=Severity.INFO,
+            code="daily_summary",
+            source="site",
+            subject=subject,
+            body=body,
+            state=OutboxState.SUPPRESSED,
+        )
+        self.outbox.add_many(msgs or [marker], now=now)
+        return len(msgs)
+
+    # -- 3. deliver -------------------------------------------------------------------
+    def deliver(self, now: datetime) -> int:
+        """Try each channel's oldest due message; the number delivered."""
+        delivered = 0
+        for ch in self.channels:
+            if self._stop.is_set() and self._thread is not None:
+                break
+            delivered += self._deliver_channel(ch, now)
+        return delivered
+
+    def _deliver_channel(self, ch: ChannelConfig, now: datetime) -> int:
+        """Deliver the channel's due messages oldest first; stop at the first failure."""
+        self.outbox.release_held(ch.name, now)
+        give_up = timedelta(hours=self.config.give_up_h)
+        delivered = 0
+        for _ in range(MAX_PER_PASS):
+            head = self.outbox.head(ch.name)
+            if head is None:
+                break
+            assert head.id is not None
+            if now - head.created_at > give_up:
+                row = self.outbox.mark_expired(head.id, head.last_error or "not delivered")
+                self._audit("notify.expired", row, error=row.last_error or "")
+                continue  # the next one may be young enough
+            if head.not_before > now:
+                self._check_down(ch, head, now)
+                break
+            if not self._attempt(ch, head, now):
+                break
+            delivered += 1
+        return delivered
+
+    def _attempt(self, ch: ChannelConfig, msg: OutboxMessage, now: datetime) -> bool:
+        assert msg.id is not None
+        try:
+            try:
+                self.senders[ch.name].send(msg.subject, msg.body)
+            except DeliveryFailed:
+                raise
+            except Exception as exc:  # a sender's bug must not stall the line unlogged
+                log.exception("channel %s: unexpected error sending #%s", ch.name, msg.id)
+                raise DeliveryFailed(f"unexpected error: {exc!r}") from exc
+        except DeliveryFailed as exc:
+            retry = now + timedelta(seconds=backoff_s(msg.attempts + 1, self.config.retry_max_s))
+            row = self.outbox.mark_failed(msg.id, str(exc), retry, now)
+            self._audit("notify.failed", row, error=str(exc), retry_at=retry.isoformat())
+            if ch.name in self._failing:
+                log.debug("channel %s still failing: %s", ch.name, exc)
+            else:
+                self._failing.add(ch.name)
+                log.error("channel %s: message #%s not delivered: %s", ch.name, msg.id, exc)
+            self._check_down(ch, row, now)
+            return False
+        row = self.outbox.mark_sent(msg.id)
+        self._audit("notify.sent", row)
+        if ch.name in self._failing:
+            self._failing.discard(ch.name)
+            log.info("channel %s delivers again", ch.name)
+        if ch.name in self._down:
+            self._down.discard(ch.name)
+            for alarm in self.store.open_alarms():
+                if alarm.code == CHANNEL_DOWN and alarm.source == ch.name and alarm.id:
+                    self.store.ack_event(alarm.id, ACTOR)
+            self.store.raise_event(
+                Severity.INFO, CHANNEL_UP, ch.name, f"channel {ch.name} delivers again"
+            )
+        return True
+
+    def _check_down(self, ch: ChannelConfig, row: OutboxMessage, now: datetime) -> None:
+        if ch.name in self._down or row.first_failure_at is None:
+            return
+        if now - row.first_failure_at < timedelta(minutes=self.config.channel_down_min):
+            return
+        self._down.add(ch.name)
+        self.store.raise_event(
+            Severity.ALARM,
+            CHANNEL_DOWN,
+            ch.name,
+            f"notification channel {ch.name} ({ch.kind}) has failed since "
+            f"{row.first_failure_at.isoformat(timespec='seconds')}: {row.last_error}",
+            latched=True,
+        )
+
+    # -- test -------------------------------------------------------------------------
+    def send_test(self, channel: str) -> None:
+        """Send a test message to ``channel`` now, bypassing the queue; audited.
+
+        :class:`UnknownChannel` if there is no enabled channel of that name;
+        :class:`DeliveryFailed` if it did not take the message.
+        """
+        if channel not in self.senders:
+            known = ", ".join(sorted(self.senders)) or "none"
+            raise UnknownChannel(f"no enabled channel {channel!r} in [notify] (known: {known})")
+        now = self.clock.now()
+        subject, body = self.catalog.test(
+            site=self.site_name, channel=channel, time=now, tz=self.tz
+        )
+        try:
+            self.senders[channel].send(subject, body)
+        except DeliveryFailed as exc:
+            self.store.record_audit(
+                ACTOR, "notify.test_failed", {"channel": channel, "error": str(exc)}
+            )
+            raise
+        self.store.record_audit(ACTOR, "notify.test_sent", {"channel": channel})
+
+    def _audit(self, action: str, row: OutboxMessage, **extra: object) -> None:
+        detail: dict[str, object] = {
+            "message": row.id,
+            "channel": row.channel,
+            "kind": row.kind,
+            "event": row.event_id,
+            "code": row.code,
+            "attempts": row.attempts,
+        }
+        self.store.record_audit(ACTOR, action, detail | extra)
+
+
+def _about(event: Event, ch: ChannelConfig) -> bool:
+    """Is ``event`` the notifier's own alarm about ``ch``? (A channel is not told.)"""
+    return event.code in (CHANNEL_DOWN, CHANNEL_UP) and event.source == ch.name

@@ -1,0 +1,85 @@
+"""``qanat notify test CHANNEL`` against a real webhook receiver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.cli import main
+from controller.store import Store
+from tests.helpers.notify import WebhookReceiver
+from tests.helpers.site import DEMO_SITE, free_port
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+def site_file(tmp_path: Path, hook_port: int) -> Path:
+    path = tmp_path / "site.toml"
+    path.write_text(
+        DEMO_SITE.read_text(encoding="utf-8")
+        + f"""
+[notify]
+language = "en"
+
+[[notify.channels]]
+name = "ops"
+kind = "wecom"
+url = "http://127.0.0.1:{hook_port}/wecom"
+timeout_s = 2
+
+[[notify.channels]]
+name = "dead"
+kind = "feishu"
+url = "http://127.0.0.1:{free_port()}/feishu"
+timeout_s = 2
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def qanat(tmp_path: Path, site: Path, channel: str) -> int:
+    data = tmp_path / "data"
+    return main(["notify", "--config", str(site), "--data-dir", str(data), "test", channel])
+
+
+def test_a_test_message_is_delivered_and_audited(
+    tmp_path: Path, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = site_file(tmp_path, hook.port)
+    assert qanat(tmp_path, site, "ops") == 0
+    (text,) = hook.texts("/wecom")
+    assert "notification test" in text and "to the channel ops" in text
+    assert "ops: test message delivered" in capsys.readouterr().out
+    with Store.open_dir(tmp_path / "data") as store, store.reading() as s:
+        from sqlmodel import select
+
+        from controller.store import AuditEntry
+
+        actions = [a.action for a in s.exec(select(AuditEntry))]
+    assert "notify.test_sent" in actions
+
+
+def test_an_unreachable_channel_fails_and_an_unknown_one_is_unusable(
+    tmp_path: Path, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = site_file(tmp_path, hook.port)
+    assert qanat(tmp_path, site, "dead") == 1
+    assert "dead: not delivered: feishu webhook unreachable" in capsys.readouterr().err
+    assert qanat(tmp_path, site, "nobody") == 2
+    assert "no enabled channel 'nobody'" in capsys.readouterr().err
+
+
+def test_a_site_without_notify_is_unusable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "plain.toml"
+    path.write_text(DEMO_SITE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert qanat(tmp_path, path, "ops") == 2
+    assert "no [notify] section" in capsys.readouterr().err

@@ -1,0 +1,316 @@
+"""The notifier's rules on a virtual clock and a real store (SQLite file), with senders
+faked at the seam (:class:`controller.notify.channels.Sender`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config.notify import NotifyConfig
+from controller.notify.errors import DeliveryFailed, UnknownChannel
+from controller.notify.notifier import CHANNEL_DOWN, CHANNEL_UP, Notifier
+from controller.store import Severity, Store
+from controller.store.outbox import Outbox
+
+TZ = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Zhangye
+
+
+class FakeSender:
+    """Records what it was given; fails while ``failing`` is set."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.failing = False
+        self.attempts = 0
+
+    def send(self, subject: str, body: str) -> None:
+        self.attempts += 1
+        if self.failing:
+            raise DeliveryFailed("webhook answered HTTP 503")
+        self.sent.append((subject, body))
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(START)
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
+    with Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock) as s:
+        yield s
+
+
+def config(**kw: object) -> NotifyConfig:
+    channels = kw.pop("channels", None) or [
+        {"name": "ops", "kind": "wecom", "url": "http://127.0.0.1:9/x", "min_severity": "alarm"},
+        {
+            "name": "boss",
+            "kind": "wecom",
+            "url": "http://127.0.0.1:9/y",
+            "min_severity": "critical",
+        },
+    ]
+    return NotifyConfig.model_validate({"channels": channels, **kw})
+
+
+def make(
+    store: Store, clock: VirtualClock, cfg: NotifyConfig | None = None, **senders: FakeSender
+) -> tuple[Notifier, dict[str, FakeSender]]:
+    cfg = cfg or config()
+    fakes = {c.name: senders.get(c.name) or FakeSender() for c in cfg.channels}
+    n = Notifier(cfg, store, clock, site_name="张掖示范", tz=TZ, senders=fakes)
+    n.run_once()  # first start: the cursor begins after the history
+    return n, fakes
+
+
+def step(n: Notifier, clock: VirtualClock, seconds: float = 1, times: int = 1) -> None:
+    for _ in range(times):
+        clock.advance(seconds)
+        n.run_once()
+
+
+def audits(store: Store) -> list[str]:
+    with store.reading() as s:
+        from sqlmodel import select
+
+        from controller.store import AuditEntry
+
+        return [a.action for a in s.exec(select(AuditEntry)) if a.actor == "notify"]
+
+
+def test_history_is_not_sent_and_severity_picks_the_channels(
+    store: Store, clock: VirtualClock
+) -> None:
+    store.raise_event(Severity.CRITICAL, "burst", "site", "old news", latched=True)
+    n, fakes = make(store, clock)
+    store.raise_event(Severity.ALARM, "dry_run", "site", "pump on, no flow", latched=True)
+    store.raise_event(Severity.WARNING, "sensor_fault", "probe1a", "silent")
+    store.raise_event(Severity.CRITICAL, "control_error", "site", "loop error", latched=True)
+    step(n, clock)
+    ops = [s for s, _ in fakes["ops"].sent]
+    assert ops == [
+        "【张掖示范】告警：水泵空转（无水流）",
+        "【张掖示范】严重告警：控制循环错误，已全部关闭",
+    ]
+    assert [s for s, _ in fakes["boss"].sent] == [ops[1]]
+    body = fakes["ops"].sent[0][1]
+    assert "pump on, no flow" in body and "2026-06-01 12:00:00 CST" in body
+    assert audits(store).count("notify.sent") == 3
+
+
+def test_english_catalog(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock, config(language="en"))
+    store.raise_event(Severity.ALARM, "dry_run", "site", "pump on, no flow", latched=True)
+    step(n, clock)
+    assert fakes["ops"].sent[0][0] == "[张掖示范] Alarm: pump running dry (no flow)"
+
+
+def test_a_repeat_within_dedup_min_is_suppressed_and_audited(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock)
+    store.raise_event(Severity.ALARM, "pressure_low", "site", "60 kPa")
+    step(n, clock)
+    clock.advance(10 * 60)
+    store.raise_event(Severity.ALARM, "pressure_low", "site", "61 kPa")
+    store.raise_event(Severity.ALARM, "pressure_low", "z2", "other source")
+    step(n, clock)
+    clock.advance(31 * 60)
+    store.raise_event(Severity.ALARM, "pressure_low", "site", "62 kPa")  # past dedup_min
+    step(n, clock)
+    details = [b.split("详情：")[1].split("\n")[0] for _, b in fakes["ops"].sent]
+    assert details == ["60 kPa", "other source", "62 kPa"]
+    assert audits(store).count("notify.suppressed") == 1
+
+
+def test_rate_limit_spares_critical(store: Store, clock: VirtualClock) -> None:
+    cfg = config(
+        channels=[
+            {"name": "ops", "kind": "wecom", "url": "http://h/x", "max_per_hour": 2, "dedup_min": 0}
+        ]
+    )
+    n, fakes = make(store, clock, cfg)
+    for i in range(4):
+        store.raise_event(Severity.ALARM, f"a{i}", "site", "x")
+    store.raise_event(Severity.CRITICAL, "control_error", "site", "x")
+    step(n, clock, times=3)
+    assert [s.split("：")[1] for s, _ in fakes["ops"].sent] == [
+        "a0",
+        "a1",
+        "控制循环错误，已全部关闭",
+    ]
+    clock.advance(3601)
+    store.raise_event(Severity.ALARM, "a9", "site", "x")
+    step(n, clock)
+    assert fakes["ops"].sent[-1][0].endswith("a9")
+
+
+def test_quiet_hours_hold_all_but_critical_until_they_end(
+    store: Store, clock: VirtualClock
+) -> None:
+    clock.set(datetime(2026, 6, 1, 15, 0, tzinfo=UTC))  # 23:00 local
+    cfg = config(
+        channels=[
+            {"name": "ops", "kind": "wecom", "url": "http://h/x", "quiet_hours": "22:00-07:00"}
+        ]
+    )
+    n, fakes = make(store, clock, cfg)
+    store.raise_event(Severity.ALARM, "pressure_low", "site", "night")
+    store.raise_event(Severity.CRITICAL, "burst", "site", "night, critical")
+    step(n, clock, 60, times=3)
+    assert [s for s, _ in fakes["ops"].sent] == ["【张掖示范】严重告警：流量过大（疑似爆管）"]
+    clock.set(datetime(2026, 6, 1, 22, 59, tzinfo=UTC))  # 06:59 local
+    n.run_once()
+    assert len(fakes["ops"].sent) == 1
+    step(n, clock, 61)  # 07:00 local
+    assert len(fakes["ops"].sent) == 2 and "管道压力过低" in fakes["ops"].sent[1][0]
+
+
+def test_failures_retry_with_back_off_in_order_and_are_audited(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock)
+    ops = fakes["ops"]
+    ops.failing = True
+    store.raise_event(Severity.ALARM, "first", "site", "1")
+    store.raise_event(Severity.ALARM, "second", "site", "2")
+    step(n, clock)  # t=1: attempt 1 fails, next at t=6
+    step(n, clock, times=4)  # t=2..5: waiting, the second message never overtakes
+    assert ops.attempts == 1
+    step(n, clock)  # t=6: attempt 2 fails, next in 10 s
+    assert ops.attempts == 2
+    ops.failing = False
+    step(n, clock, times=9)  # t=7..15
+    assert ops.sent == []
+    step(n, clock)  # t=16: delivered, then the second in the same pass
+    assert [s.split("：")[1] for s, _ in ops.sent] == ["first", "second"]
+    actions = audits(store)
+    assert actions.count("notify.failed") == 2 and actions.count("notify.sent") == 2
+
+
+def test_the_queue_survives_a_restart_without_repeats(tmp_path: Path, clock: VirtualClock) -> None:
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    with Store(url, clock=clock) as store:
+        n, fakes = make(store, clock)
+        fakes["ops"].failing = True
+        store.raise_event(Severity.ALARM, "dry_run", "site", "before the restart")
+        step(n, clock)
+        assert fakes["ops"].sent == []
+    clock.advance(60)
+    with Store(url, clock=clock) as store:  # a new process: new notifier, same database
+        store.raise_event(Severity.ALARM, "burst", "site", "after the restart")
+        n2, fakes2 = make(store, clock)
+        step(n2, clock)
+        assert [s.split("：")[1] for s, _ in fakes2["ops"].sent] == [
+            "水泵空转（无水流）",
+            "流量过大（疑似爆管）",
+        ]
+        step(n2, clock, 60, times=3)
+        assert len(fakes2["ops"].sent) == 2
+
+
+def test_a_channel_down_for_long_raises_its_own_alarm_elsewhere(
+    store: Store, clock: VirtualClock
+) -> None:
+    cfg = config(
+        channel_down_min=5,
+        retry_max_s=30,
+        channels=[
+            {"name": "ops", "kind": "wecom", "url": "http://h/x"},
+            {"name": "mail", "kind": "wecom", "url": "http://h/y"},
+        ],
+    )
+    n, fakes = make(store, clock, cfg)
+    fakes["ops"].failing = True
+    store.raise_event(Severity.ALARM, "dry_run", "site", "x", latched=True)
+    step(n, clock, 10, times=29)  # 4 min 50 s
+    assert [e.code for e in store.open_alarms()] == ["dry_run"]
+    step(n, clock, 10, times=2)
+    down = [e for e in store.open_alarms() if e.code == CHANNEL_DOWN]
+    assert len(down) == 1 and down[0].source == "ops" and "HTTP 503" in down[0].message
+    step(n, clock, 10, times=6)
+    assert len([e for e in store.open_alarms() if e.code == CHANNEL_DOWN]) == 1  # once
+    assert "通知通道长时间无法送达" in fakes["mail"].sent[-1][0]
+    fakes["ops"].failing = False
+    step(n, clock, 30)
+    assert not [e for e in store.open_alarms() if e.code == CHANNEL_DOWN]
+    assert any(e.code == CHANNEL_UP and e.source == "ops" for e in store.events())
+    ops_titles = [s for s, _ in fakes["ops"].sent]
+    assert len(ops_titles) == 1 and "水泵空转" in ops_titles[0]  # not told about itself
+
+
+def test_an_unacknowledged_alarm_is_escalated_once(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock, config(escalate_after_min=30))
+    event = store.raise_event(Severity.ALARM, "dry_run", "site", "x", latched=True)
+    acked = store.raise_event(Severity.ALARM, "burst", "site", "x", latched=True)
+    assert acked.id is not None and event.id is not None
+    step(n, clock)
+    store.ack_event(acked.id, "li-wei")
+    step(n, clock, 60, times=29)
+    assert len(fakes["ops"].sent) == 2
+    step(n, clock, 60, times=5)
+    titles = [s for s, _ in fakes["ops"].sent]
+    assert len(titles) == 3 and titles[2].startswith("【张掖示范】30 分钟未确认的告警：水泵空转")
+
+
+def test_a_message_not_delivered_in_time_expires(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock, config(give_up_h=1))
+    fakes["ops"].failing = True
+    store.raise_event(Severity.ALARM, "dry_run", "site", "x")
+    step(n, clock, 600, times=7)
+    fakes["ops"].failing = False
+    step(n, clock, 600)
+    assert fakes["ops"].sent == []
+    (msg,) = Outbox(store).messages("ops")
+    assert msg.state == "expired" and "expired" not in (msg.last_error or "")
+    assert "notify.expired" in audits(store)
+
+
+def test_send_test_names_unknown_channels(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock)
+    n.send_test("ops")
+    assert fakes["ops"].sent[0][0] == "【张掖示范】通知测试"
+    with pytest.raises(UnknownChannel, match="known: boss, ops"):
+        n.send_test("nobody")
+    assert "notify.test_sent" in audits(store)
+
+
+class _Broken:
+    def send(self, subject: str, body: str) -> None:
+        raise UnicodeEncodeError("ascii", "李", 0, 1, "a sender bug")
+
+
+def test_a_sender_bug_is_a_failed_attempt_retried_not_a_stalled_line(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock, ops=_Broken())  # type: ignore[arg-type]
+    store.raise_event(Severity.ALARM, "dry_run", "site", "x")
+    step(n, clock)
+    (msg,) = Outbox(store).pending("ops")
+    assert msg.attempts == 1 and "UnicodeEncodeError" in (msg.last_error or "")
+    assert len(fakes["boss"].sent) == 0 and "notify.failed" in audits(store)
+
+
+def test_finished_messages_are_pruned_after_keep_days_pending_ones_kept(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock)
+    store.raise_event(Severity.ALARM, "dry_run", "site", "delivered")
+    step(n, clock)
+    clock.advance(89 * 86400)
+    n.run_once()
+    assert [m.state for m in Outbox(store).messages("ops")] == ["sent"]
+    fakes["ops"].failing = True
+    clock.advance(2 * 86400)
+    store.raise_event(Severity.ALARM, "burst", "site", "waiting in the line")
+    n.run_once()
+    (left,) = Outbox(store).messages("ops")
+    assert (left.state, left.code) == ("pending", "burst")
+    assert "notify.sent" in audits(store)  # the outcome outlives the row
