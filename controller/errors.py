@@ -25,6 +25,8 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── LastAdmin · SelfLockout          no enabled admin left; an admin disabling oneself
     │   ├── LoginFailed · TooManyAttempts    wrong name or password; throttled
     │   └── InvalidSession                   unknown, expired or revoked session
+    ├── AccessRefused                        what a role may not do (access.rights)
+    │   └── AckRefused                       an export cursor moved back or started behind
     ├── NoFreshValue(LookupError)            no good reading young enough (runtime.live)
     ├── SequencerError                       a run refused or failed (runtime.sequencer)
     │   ├── RunRefused                       not now: alarm, pause, busy injector

@@ -43,7 +43,8 @@ class AccessRefused(ControllerError):
 
 
 class AckRefused(AccessRefused):
-    pass
+    """An export acknowledgement that would move a cursor back, or start a new reader
+    behind the lowest cursor held (it would hold back cleanup)."""
 
 
 def may_export(role: Role) -> bool:
