@@ -247,16 +247,20 @@ def test_a_wal_cut_short_loses_only_the_last_commits_and_opens(tmp_path: Path) -
     assert store.health.writable
 
 
-def test_a_database_file_cut_mid_way_is_refused_naming_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["page_overwritten", "file_cut_short"])
+def test_a_damaged_database_file_is_refused_naming_the_file(tmp_path: Path, damage: str) -> None:
     data = tmp_path / "data"
     with Store.open_dir(data) as store:
         for i in range(300):
             store.record_audit("tech", f"a{i}", {"pad": BIG[:500]})
     db = data / "qanat.db"
     size = db.stat().st_size
-    with db.open("r+b") as f:  # a page in the middle overwritten: a torn write
-        f.seek(size // 2)
-        f.write(os.urandom(4096))
+    with db.open("r+b") as f:  # a torn write in the middle of the file, or its end lost
+        if damage == "page_overwritten":
+            f.seek(size // 2)
+            f.write(os.urandom(4096))
+        else:
+            f.truncate(size // 2 + 100)
     with pytest.raises(StoreCorruptError, match=r"qanat\.db is damaged") as caught:
         Store.open_dir(data)
     assert "restore the last backup" in str(caught.value)
