@@ -40,7 +40,7 @@ from controller.daemon.views import (
 )
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
-from controller.store import NotFound
+from controller.store import NotFound, StoreWriteError
 from models.crops import crop, crop_keys
 
 __all__ = ["DaemonService"]
@@ -274,6 +274,10 @@ class DaemonService:
             return self.d.sequencer.start(zone, minutes, "manual", actor=actor)
         except SequencerError as exc:
             raise ControlRefused(str(exc), type(exc).__name__) from exc
+        except StoreWriteError as exc:  # nothing switched: the run could not be recorded
+            raise ControlRefused(
+                f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"
+            ) from exc
 
     def stop_zone(self, zone: str, actor: str) -> None:
         self._zone_cfg(zone)

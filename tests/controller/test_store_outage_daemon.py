@@ -17,9 +17,10 @@ from controller.agronomy.types import PlannedRun
 from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
+from controller.daemon.protocol import ControlRefused
 from controller.daemon.service import DaemonService
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, Store, StoreWriteError
+from controller.store import RunSource, Store
 from tests.helpers.storefaults import read_only
 
 
@@ -61,9 +62,11 @@ def test_a_trip_closes_the_water_while_the_store_cannot_write_and_all_is_recorde
         assert first.code == "store_unwritable" and "records" in first.message
         h = daemon.store_health()
         assert not h.writable and h.pending_records >= 2  # the run's end, the trip's event
-        # a manual start cannot be recorded: refused before any output switches
-        with pytest.raises(StoreWriteError):
-            daemon.sequencer.start("z2", 5, RunSource.MANUAL, actor="tech")
+        # a manual start cannot be recorded: refused before any output switches, with a
+        # reason the API gives the technician (409)
+        with pytest.raises(ControlRefused, match="cannot be recorded") as refused:
+            service.start_zone("z2", 5, actor="tech")
+        assert refused.value.code == "store_unwritable"
         assert relay_on(sim) == []
         assert daemon.flush_store() == 0  # the flush job: failure kept, never raised
     store.flush()  # as the flush job does once the back-off has run out
