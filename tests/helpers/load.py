@@ -6,7 +6,8 @@ million). Then, for ``seconds``:
 
 * ``clients`` threads request, over real HTTP through uvicorn, the technician pages
   (logged in: overview, zones, alarms) and the API (status, zones, runs, alarms);
-* one thread runs the office's ``pull_all`` of the whole store into an SQLite file;
+* one thread runs the office's ``pull_all`` of the whole store into an SQLite file, to its
+  end (the measurement lasts until both are done);
 * zone z1 waters for ``run_min`` minutes, started when the load starts.
 
 :func:`run_load` returns what the tests assert (HTTP errors, the run's end, control
@@ -107,7 +108,7 @@ class _TickTimer:
         self.daemon = daemon
         self.tick = daemon.control_tick
         self.late_s: list[tuple[float, float]] = []  # (call time, lateness)
-        self.coalesced = 0
+        self.slots: list[tuple[float, datetime]] = []  # (call time, the slot it ran for)
 
     def __call__(self) -> None:
         now = datetime.now(UTC)
@@ -115,15 +116,19 @@ class _TickTimer:
         job = scheduler.get_job("control") if scheduler is not None else None
         if job is not None and job.next_run_time is not None:
             slot = job.next_run_time - timedelta(seconds=CONTROL_PERIOD_S)
-            late = (now - slot).total_seconds()
-            self.coalesced += max(0, math.floor(late / CONTROL_PERIOD_S))
-            self.late_s.append((time.time(), late % CONTROL_PERIOD_S + 0.0))
+            t = time.time()
+            self.late_s.append((t, (now - slot).total_seconds()))
+            self.slots.append((t, slot))
         self.tick()
 
     def lateness(self, since: float) -> tuple[list[float], int]:
-        """Lateness (s) of the ticks since ``since`` (time.time), and slots run late by more
-        than a period (coalesced into a later tick)."""
-        return [late for t, late in self.late_s if t >= since], self.coalesced
+        """Lateness (s) of the ticks since ``since`` (time.time), and the 1 s slots in that
+        span with no tick (skipped: the previous tick still running, or coalesced)."""
+        slots = sorted({slot for t, slot in self.slots if t >= since})
+        if not slots:
+            return [], 0
+        span = round((slots[-1] - slots[0]).total_seconds() / CONTROL_PERIOD_S) + 1
+        return [late for t, late in self.late_s if t >= since], span - len(slots)
 
 
 def _client(
@@ -197,8 +202,9 @@ def run_load(
                 pages = PagesConfig(data_dir=work / "data", password_hasher=hasher)
                 app = create_app(DaemonService(daemon), store, pages=pages)
                 with serving(app) as base:
+                    since = time.time()
                     _drive(daemon, base, token, users, clients, seconds, run_min, work, out)
-                    out.tick_late_s, out.missed_ticks = timer.lateness(time.time() - seconds)
+                    out.tick_late_s, out.missed_ticks = timer.lateness(since)
                 runs = store.runs("z1")
                 if runs:
                     out.run_state, out.run_end_reason = runs[-1].state, runs[-1].end_reason
@@ -240,14 +246,15 @@ def _drive(
         )
         for i in range(clients)
     ]
-    threads.append(threading.Thread(target=_pull, args=(base, token, work, out), daemon=True))
+    pull = threading.Thread(target=_pull, args=(base, token, work, out), daemon=True)
     daemon.sequencer.start("z1", run_min, "manual", actor="load")
-    for t in threads:
+    for t in [*threads, pull]:
         t.start()
     time.sleep(seconds)
     stop.set()
     for t in threads:
         t.join(120)
+    pull.join()  # the pull runs to its end: the measurement spans it
     # the run ends by itself when its time is up
     deadline = time.monotonic() + run_min * 60 + 30
     while daemon.sequencer.active() and time.monotonic() < deadline:
