@@ -152,7 +152,7 @@ def _client(
         else:
             c.headers["authorization"] = f"Bearer {token}"
         i = 0
-        while not stop.is_set():
+        while i < len(paths) or not stop.is_set():  # every path at least once
             path = paths[i % len(paths)]
             i += 1
             t0 = time.monotonic()
