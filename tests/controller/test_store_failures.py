@@ -46,6 +46,22 @@ def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
     s.close()
 
 
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Path]:
+    """A tiny ext4 mounted on a loop device (root only: skipped otherwise)."""
+    if not can_mount():
+        pytest.skip("needs root and mkfs.ext4 to mount a loop file system")
+    try:
+        fs = loop_filesystem(tmp_path)
+        mnt = fs.__enter__()
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"cannot mount a loop file system here: {exc}")
+    try:
+        yield mnt
+    finally:
+        fs.__exit__(None, None, None)
+
+
 def readings(n: int, start: datetime = T0) -> list[Reading]:
     return [
         Reading(
@@ -171,35 +187,60 @@ def test_a_record_refused_on_replay_is_counted_and_the_rest_written(
 
 
 def test_a_read_only_remount_keeps_control_records_in_memory(
-    tmp_path: Path, clock: VirtualClock
+    mounted: Path, clock: VirtualClock
 ) -> None:
-    if not can_mount():
-        pytest.skip("needs root and mkfs.ext4 to mount a loop file system")
-    try:
-        fs = loop_filesystem(tmp_path)
-        mnt = fs.__enter__()
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"cannot mount a loop file system here: {exc}")
-    try:
-        store = Store.open_dir(mnt / "data", clock=clock)
-        run = store.plan_run("z1", "manual", 10)
-        assert run.id is not None
-        store.start_run(run.id)
-        remount_read_only(mnt)
-        store.update_run_progress(run.id, 0.7)
-        store.finish_run(run.id, RunState.ABORTED, "stopped", applied_m3=0.8)
-        store.record_audit("tech", "run.stop", {"zone": "z1"})
-        store.add_readings(readings(10))
-        with pytest.raises(StoreWriteError):
-            store.flush()
-        h = store.health
-        assert not h.writable and h.pending_records == 3 and h.pending_readings == 10
-        assert "I/O" in h.last_error or "readonly" in h.last_error.lower()
-        assert store.get_run(run.id).state == "running"  # reads still answer
-        with pytest.raises(StoreWriteError):
-            store.close()
-    finally:
-        fs.__exit__(None, None, None)
+    mnt = mounted
+    store = Store.open_dir(mnt / "data", clock=clock)
+    run = store.plan_run("z1", "manual", 10)
+    assert run.id is not None
+    store.start_run(run.id)
+    remount_read_only(mnt)
+    store.update_run_progress(run.id, 0.7)
+    store.finish_run(run.id, RunState.ABORTED, "stopped", applied_m3=0.8)
+    store.record_audit("tech", "run.stop", {"zone": "z1"})
+    store.add_readings(readings(10))
+    with pytest.raises(StoreWriteError):
+        store.flush()
+    h = store.health
+    assert not h.writable and h.pending_records == 3 and h.pending_readings == 10
+    assert "I/O" in h.last_error or "readonly" in h.last_error.lower()
+    assert store.get_run(run.id).state == "running"  # reads still answer
+    with pytest.raises(StoreWriteError):
+        store.close()
+
+
+def test_a_real_full_file_system_keeps_records_and_recovers_when_space_is_freed(
+    mounted: Path, clock: VirtualClock
+) -> None:
+    mnt = mounted
+    store = Store.open_dir(mnt / "data", clock=clock)
+    filler = mnt / "filler"
+    with filler.open("wb") as f:  # the card fills up with something else
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    kept: list[str] = []
+    for i in range(2000):  # until the database's own files need a block more
+        clock.advance(1)
+        store.record_audit("tech", f"a{i}", {"pad": BIG})
+        kept.append(f"a{i}")
+        if not store.health.writable:
+            break
+    h = store.health
+    assert not h.writable and "full" in h.last_error and h.pending_records >= 1
+    for i in range(3):  # more while it is full: kept behind, in order
+        clock.advance(1)
+        store.record_audit("tech", f"b{i}", {"pad": "x"})
+    filler.unlink()  # space freed
+    clock.advance(120)
+    store.flush()
+    assert store.health.writable and store.health.pending_records == 0
+    actions = [a for _, a in audit_actions(mnt / "data" / "qanat.db")]
+    assert actions == [*kept, "b0", "b1", "b2"]  # each once, in order
+    store.close()
 
 
 # -- torn files -------------------------------------------------------------------------
