@@ -4,10 +4,11 @@ The daemon runs with its real scheduler on the simulated demo site; its store is
 filled with ``telemetry_rows`` readings (a year of a site's telemetry is about 1-2
 million). Then, for ``seconds``:
 
-* ``clients`` threads request, over real HTTP through uvicorn, the technician pages
-  (logged in: overview, zones, alarms) and the API (status, zones, runs, alarms);
-* one thread runs the office's ``pull_all`` of the whole store into an SQLite file, to its
-  end (the measurement lasts until both are done);
+* ``clients`` threads (in a process of their own) request, over real HTTP through
+  uvicorn, the technician pages (logged in: overview, zones, alarms) and the API
+  (status, zones, runs, alarms);
+* another process runs the office's ``pull_all`` of the whole store into an SQLite file,
+  to its end (the measurement lasts until both are done);
 * zone z1 waters for ``run_min`` minutes, started when the load starts.
 
 :func:`run_load` returns what the tests assert (HTTP errors, the run's end, control
@@ -19,12 +20,14 @@ latencies, the pull's rows). The control tick is timed by wrapping the daemon's 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -135,7 +138,7 @@ def _client(
     base: str,
     token: str,
     paths: list[str],
-    stop: threading.Event,
+    until: float,
     out: LoadResult,
     lock: threading.Lock,
     pages_user: str | None,
@@ -152,7 +155,7 @@ def _client(
         else:
             c.headers["authorization"] = f"Bearer {token}"
         i = 0
-        while i < len(paths) or not stop.is_set():  # every path at least once
+        while i < len(paths) or time.monotonic() < until:  # every path at least once
             path = paths[i % len(paths)]
             i += 1
             t0 = time.monotonic()
@@ -168,13 +171,41 @@ def _client(
                     out.errors.append(problem)
 
 
-def _pull(base: str, token: str, workdir: Path, out: LoadResult) -> None:
+def _clients_process(
+    base: str, token: str, users: list[str], clients: int, seconds: float, conn: Connection
+) -> None:
+    """``clients`` threads for ``seconds`` (in a process of their own); results to ``conn``."""
+    out, lock = LoadResult(), threading.Lock()
+    until = time.monotonic() + seconds
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(
+                base,
+                token,
+                PAGES if i < len(users) else API,
+                until,
+                out,
+                lock,
+                users[i] if i < len(users) else None,
+            ),
+            daemon=True,
+        )
+        for i in range(clients)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conn.send((out.requests, out.errors, out.latencies_s))
+
+
+def _pull_process(base: str, token: str, workdir: Path, conn: Connection) -> None:
+    """The office's pull of the whole box (in a process of its own); results to ``conn``."""
     t0 = time.monotonic()
     with CentralDB(f"sqlite:///{workdir / 'office.db'}") as db:
         (result,) = pull_all(db, [SiteSpec("load", base, token, timeout_s=60.0)])
-    out.pull_s = time.monotonic() - t0
-    out.pulled_rows = sum(result.rows.values())
-    out.pull_error = result.error
+    conn.send((sum(result.rows.values()), time.monotonic() - t0, result.error))
 
 
 def run_load(
@@ -229,32 +260,32 @@ def _drive(
     work: Path,
     out: LoadResult,
 ) -> None:
-    stop, lock = threading.Event(), threading.Lock()
-    threads = [
-        threading.Thread(
-            target=_client,
-            args=(
-                base,
-                token,
-                PAGES if i < len(users) else API,
-                stop,
-                out,
-                lock,
-                users[i] if i < len(users) else None,
-            ),
-            daemon=True,
-        )
-        for i in range(clients)
+    # clients and the office are other machines: here other processes, so the daemon's
+    # process (the daemon and its web server, as `qanat run`) is measured alone
+    ctx = multiprocessing.get_context("spawn")
+    clients_rx, clients_tx = ctx.Pipe(duplex=False)
+    pull_rx, pull_tx = ctx.Pipe(duplex=False)
+    procs = [
+        ctx.Process(
+            target=_clients_process, args=(base, token, users, clients, seconds, clients_tx)
+        ),
+        ctx.Process(target=_pull_process, args=(base, token, work, pull_tx)),
     ]
-    pull = threading.Thread(target=_pull, args=(base, token, work, out), daemon=True)
     daemon.sequencer.start("z1", run_min, "manual", actor="load")
-    for t in [*threads, pull]:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join(120)
-    pull.join()  # the pull runs to its end: the measurement spans it
+    for p in procs:
+        p.start()
+    clients_tx.close()  # the children hold the sending ends: a child that dies is EOFError
+    pull_tx.close()
+    try:
+        out.requests, out.errors, out.latencies_s = clients_rx.recv()
+    except EOFError:
+        out.errors.append("the clients' process died")
+    try:
+        out.pulled_rows, out.pull_s, out.pull_error = pull_rx.recv()  # the pull runs to its end
+    except EOFError:
+        out.pull_error = "the pull's process died"
+    for p in procs:
+        p.join(60)
     # the run ends by itself when its time is up
     deadline = time.monotonic() + run_min * 60 + 30
     while daemon.sequencer.active() and time.monotonic() < deadline:
