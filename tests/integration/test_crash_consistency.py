@@ -29,11 +29,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from controller.config.site import load_site
 from controller.office.central import CentralDB
 from controller.runtime.sequencer import PROGRESS_EVERY_S
 from controller.simulation.harness import Simulation
-from controller.store import Store
+from controller.store import AuditEntry, Store
 from tests.helpers.daemonproc import DaemonProcess, wait_for
 from tests.helpers.office.boxes import Box, assert_exact, service_for_seeded_zones
 from tests.helpers.office.servers import serving
@@ -139,7 +141,7 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> No
         runs = {r.id: r for r in store.runs()}
         assert sorted(runs) == sorted(started)  # every acknowledged run, once
         assert not store.open_runs()
-        audit = [a for a in _all_audit(store)]
+        audit = _all_audit(store)
         starts = Counter(a.detail.get("run_id") for a in audit if a.action == "run.start")
         assert starts == Counter(started)  # one start entry per run: none lost, none doubled
         stops = [a for a in audit if a.action == "run.stop"]
@@ -163,10 +165,6 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> No
             assert_exact(central, [Box(SITE_ID, url, office, store)])
 
 
-def _all_audit(store: Store) -> list:  # type: ignore[type-arg]
-    rows = []
-    after = 0
-    while page := store.rows_after("audit", after, 1000):
-        rows += page
-        after = page[-1].id  # type: ignore[attr-defined]
-    return rows
+def _all_audit(store: Store) -> list[AuditEntry]:
+    with store.reading() as session:
+        return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
