@@ -140,6 +140,21 @@ def test_writes_back_off_while_the_store_fails_and_retry_when_due(
     assert store.health.writable and store.health.pending_records == 0
 
 
+def test_a_record_made_after_the_outage_is_written_after_those_kept(
+    store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
+    with disk_full(store):
+        store.record_audit("tech", "kept1", {"pad": BIG})
+        store.record_audit("tech", "kept2", {"pad": BIG})
+    clock.advance(1.0)  # the back-off ran out; the next record is tried, behind the kept
+    assert store.record_audit("tech", "new", {}).id is not None
+    assert [a for _, a in audit_actions(tmp_path / "data" / "qanat.db")] == [
+        "kept1",
+        "kept2",
+        "new",
+    ]
+
+
 def test_a_new_run_is_refused_at_once_during_the_back_off(
     store: Store, clock: VirtualClock
 ) -> None:
