@@ -9,7 +9,7 @@ Stopping (SIGTERM) switches everything off.
 
 A store that cannot write (disk full, card read-only) does not stop control:
 the records of running runs, alarms and audit wait in memory
-(:mod:`controller.store.outbox`) and the supervisor keeps its authority; only
+(:mod:`controller.store.pending`) and the supervisor keeps its authority; only
 new runs are not started, since their water could not be recorded. The flush
 job retries with the store's back-off; the outage shows as the in-memory
 ``store_unwritable`` alarm (:meth:`Daemon.store_health`).

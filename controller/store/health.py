@@ -32,7 +32,7 @@ class StoreHealth:
     retry_in_s: float  # until the next automatic retry (0 when writable)
     pending_records: int  # audit, events and run changes waiting in memory
     pending_readings: int
-    dropped_records: dict[str, int]  # by kind, since start: outbox full
+    dropped_records: dict[str, int]  # by kind, since start: pending queue full
     dropped_readings: int  # since start: thinned out of a full reading buffer
     rejected_records: int  # replayed records the store refused (logged)
 

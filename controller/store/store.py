@@ -12,7 +12,7 @@ Commit policy (DESIGN principle 6):
 When the store cannot write (disk full, card read-only, I/O error), the
 records the control loop makes as it goes — audit entries, events, run
 start/progress/end — do not raise: they wait in memory, in order
-(:mod:`controller.store.outbox`), and are written first when the store can
+(:mod:`controller.store.pending`), and are written first when the store can
 write again; :attr:`Store.health` says so meanwhile (:mod:`controller.store.health`).
 Writes whose caller needs the stored row (a new run's id, a decision, a water
 balance row, tokens, acknowledgements) raise :class:`StoreWriteError` instead —
@@ -55,7 +55,7 @@ from controller.store.errors import (
 )
 from controller.store.health import Backoff, StoreHealth
 from controller.store.integrity import check_integrity
-from controller.store.outbox import AUDIT, EVENT, RUN, Outbox, PendingRecord
+from controller.store.pending import AUDIT, EVENT, RUN, PendingQueue, PendingRecord
 from controller.store.retention import RetentionReport, apply_retention
 from controller.store.tables import (
     ApiToken,
@@ -166,7 +166,7 @@ class Store:
         self._engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
         self._backoff = Backoff()
-        self._outbox = Outbox(max_records)
+        self._pending = PendingQueue(max_records)
         self._record_lock = threading.Lock()  # one record path at a time keeps their order
         try:
             check_integrity(self._engine, self._where())
@@ -290,7 +290,7 @@ class Store:
     @property
     def health(self) -> StoreHealth:
         """Whether the store writes, what waits in memory and what was dropped (see health)."""
-        records, readings = self._outbox.stats, self._buffer.stats
+        records, readings = self._pending.stats, self._buffer.stats
         return StoreHealth(
             writable=not self._backoff.failing,
             failing_since=self._backoff.failing_since,
@@ -324,14 +324,14 @@ class Store:
         )
         log.info("store writes again: %s", message)
         # queued last: written after everything kept during the outage, at the next flush
-        self._outbox.push(
+        self._pending.push(
             PendingRecord(EVENT, message, _event_adder(now, "warning", "store_unwritable", message))
         )
 
     def _record(
         self, kind: str, what: str, apply: Callable[[Session], _T], detached: Callable[[], _T]
     ) -> _T:
-        """Write one record now, or keep it in the outbox (in order) if the store cannot.
+        """Write one record now, or keep it in the pending queue (in order) if the store cannot.
 
         Errors of the record itself (:class:`NotFound`, :class:`RunStateError`) are raised
         when it is written now; a record replayed later that fails them is logged and
@@ -340,23 +340,23 @@ class Store:
         with self._record_lock:
             if self._write_due():
                 try:
-                    if len(self._outbox):
+                    if len(self._pending):
                         self._replay()
                     with self._write() as session:
                         return apply(session)
                 except StoreWriteError:
                     pass  # kept below; the health has it
-            self._outbox.push(PendingRecord(kind, what, apply))
+            self._pending.push(PendingRecord(kind, what, apply))
         log.warning("store not writable, kept in memory: %s", what)
         return detached()
 
     def _replay(self) -> int:
-        """Write the outbox oldest first (caller holds ``_record_lock``); return how many.
+        """Write the pending queue oldest first (caller holds ``_record_lock``); return how many.
 
         Raises :class:`StoreWriteError` (the rest stays queued) if a batch does not commit.
         """
         written = 0
-        while batch := self._outbox.peek(_REPLAY_BATCH):
+        while batch := self._pending.peek(_REPLAY_BATCH):
             rejected = 0
             with self._write() as session:
                 for record in batch:
@@ -365,7 +365,7 @@ class Store:
                     except StoreError as exc:  # checked before any change: nothing half-done
                         rejected += 1
                         log.error("record kept during an outage refused: %s: %s", record.what, exc)
-            self._outbox.done(batch, rejected)
+            self._pending.done(batch, rejected)
             written += len(batch) - rejected
         return written
 
@@ -387,7 +387,7 @@ class Store:
                     f"{self._where()} is not writable ({self._backoff.last_error}); "
                     f"next try in {self._backoff.retry_in_s(self.clock.monotonic()):.0f} s"
                 )
-            if len(self._outbox):
+            if len(self._pending):
                 self._replay()
             with self._write() as session:
                 session.add(row)
@@ -411,7 +411,7 @@ class Store:
 
     def _replay_pending(self) -> None:
         with self._record_lock:
-            if len(self._outbox):
+            if len(self._pending):
                 self._replay()
 
     def flush_when_due(self) -> int:

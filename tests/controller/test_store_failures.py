@@ -25,7 +25,7 @@ from controller.store import (
     StoreCorruptError,
     StoreWriteError,
 )
-from controller.store.outbox import AUDIT, EVENT, RUN, Outbox, PendingRecord
+from controller.store.pending import AUDIT, EVENT, RUN, PendingQueue, PendingRecord
 from drivers.reading import Quality, Reading
 from tests.helpers.site import ROOT
 from tests.helpers.storefaults import can_mount, disk_full, loop_filesystem, remount_read_only
@@ -170,8 +170,8 @@ def test_a_new_run_is_refused_at_once_during_the_back_off(
     assert [e.code for e in store.events()] == ["store_unwritable"]
 
 
-def test_a_full_outbox_drops_other_records_before_audit_and_counts() -> None:
-    box = Outbox(max_records=3)
+def test_a_full_pending_queue_drops_other_records_before_audit_and_counts() -> None:
+    box = PendingQueue(max_records=3)
 
     def record(kind: str, what: str) -> PendingRecord:
         return PendingRecord(kind, what, lambda _s: None)

@@ -6,12 +6,12 @@ events (alarms), run starts, progress and ends — must not vanish. Such a recor
 becomes a :class:`PendingRecord` here and is written, oldest first, as soon as
 the store accepts writes again (:meth:`controller.store.Store.flush`). Any
 record written directly meanwhile would overtake the queue, so while the
-outbox holds anything, every new record queues behind it.
+queue holds anything, every new record queues behind it.
 
 Memory is bounded (``max_records``). Past it a record is dropped and counted:
 first the oldest record that is not an audit entry, and an audit entry only
 when nothing else is left — who did what is kept longest. A power cut loses
-what the outbox holds (it is memory); every record entering it is therefore
+what the pending queue holds (it is memory); every record entering it is therefore
 also logged whole (the systemd journal keeps it).
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-__all__ = ["AUDIT", "EVENT", "RUN", "Outbox", "OutboxStats", "PendingRecord"]
+__all__ = ["AUDIT", "EVENT", "RUN", "PendingQueue", "PendingRecord", "PendingStats"]
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,14 @@ class PendingRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxStats:
+class PendingStats:
     pending: int  # records waiting in memory
     written: int  # records written late, after an outage
-    dropped: dict[str, int]  # by kind: records discarded because the outbox was full
+    dropped: dict[str, int]  # by kind: records discarded because the pending queue was full
     rejected: int  # records the store refused when replayed (logged with the reason)
 
 
-class Outbox:
+class PendingQueue:
     """A bounded FIFO of :class:`PendingRecord`; thread-safe."""
 
     def __init__(self, max_records: int = 10_000) -> None:
@@ -70,13 +70,13 @@ class Outbox:
             return len(self._queue)
 
     def push(self, record: PendingRecord) -> None:
-        """Queue ``record`` last; drop (and count) one record if the outbox is full."""
+        """Queue ``record`` last; drop (and count) one record if the pending queue is full."""
         with self._lock:
             self._queue.append(record)
             if len(self._queue) > self.max_records:
                 lost = self._drop_one()
                 self._dropped[lost.kind] += 1
-                log.error("store outbox full: dropped %s: %s", lost.kind, lost.what)
+                log.error("store pending queue full: dropped %s: %s", lost.kind, lost.what)
 
     def _drop_one(self) -> PendingRecord:
         for i, r in enumerate(self._queue):
@@ -93,7 +93,7 @@ class Outbox:
     def done(self, records: list[PendingRecord], rejected: int = 0) -> None:
         """``records`` (the oldest, as peeked) are written or rejected: remove them.
 
-        A record dropped meanwhile (outbox full) is not in the queue any more; only
+        A record dropped meanwhile (pending queue full) is not in the queue any more; only
         those still there are removed, so nothing newer is taken by mistake.
         """
         with self._lock:
@@ -104,9 +104,9 @@ class Outbox:
             self._rejected += rejected
 
     @property
-    def stats(self) -> OutboxStats:
+    def stats(self) -> PendingStats:
         with self._lock:
-            return OutboxStats(
+            return PendingStats(
                 pending=len(self._queue),
                 written=self._written,
                 dropped=dict(self._dropped),
