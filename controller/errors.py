@@ -14,6 +14,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── StoreVersionError                the schema is not the one this code knows
     │   │   └── SchemaRevisionError          an alembic revision this code does not know
     │   ├── StoreWriteError                  a write did not commit
+    │   ├── StoreCorruptError                the database file is damaged (torn write)
     │   ├── NotFound                         no row with that id
     │   ├── RunStateError                    a run state change the state machine forbids
     │   ├── InvalidToken                     unknown or revoked API token

@@ -7,6 +7,13 @@ then supervisor check) runs every second; an unexpected error in it switches
 everything off and raises a critical alarm rather than stopping the loop.
 Stopping (SIGTERM) switches everything off.
 
+A store that cannot write (disk full, card read-only) does not stop control:
+the records of running runs, alarms and audit wait in memory
+(:mod:`controller.store.pending`) and the supervisor keeps its authority; only
+new runs are not started, since their water could not be recorded. The flush
+job retries with the store's back-off; the outage shows as the in-memory
+``store_unwritable`` alarm (:meth:`Daemon.store_health`).
+
 Every job is a plain method reading time from the clock, so the season
 simulation can drive the same code from a :class:`controller.clock.VirtualClock`.
 """
@@ -39,7 +46,7 @@ from controller.runtime.poller import Poller
 from controller.runtime.safety import Supervisor
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
-from controller.store import Severity, Store
+from controller.store import Severity, Store, StoreError, StoreHealth, StoreWriteError
 
 __all__ = ["Daemon", "StartupError"]
 
@@ -163,8 +170,17 @@ class Daemon:
         failures = self.outputs.all_off()
         if failures:
             log.critical("on stop, outputs not verified off: %s", failures)
-        self.store.flush()
         self.store.record_audit("daemon", "stop", {"outputs_not_off": sorted(failures)})
+        try:
+            self.store.flush()
+        except StoreWriteError as exc:  # outputs are off; what is lost is in the journal
+            h = self.store.health
+            log.critical(
+                "stopping with %d records and %d readings not stored: %s",
+                h.pending_records,
+                h.pending_readings,
+                exc,
+            )
         self.integrations.stop_notifier()  # last: the outputs are off, tell what happened
 
     def __enter__(self) -> Daemon:
@@ -182,7 +198,7 @@ class Daemon:
             for d in self.site.devices
         ]
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
-        jobs.append(Job("flush", self.store.flush, self.site.store.flush_s))
+        jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
@@ -211,6 +227,20 @@ class Daemon:
                     self.sequencer.abort_all(f"control loop error: {exc!r}")
                 finally:
                     self._fail_safe("control_error", f"control loop error: {exc!r}")
+
+    def flush_store(self) -> int:
+        """Write what the store holds in memory, unless a failed write's back-off runs.
+
+        A failure is logged by the store (once per outage) and shown by :meth:`store_health`;
+        it never reaches the scheduler."""
+        try:
+            return self.store.flush_when_due()
+        except StoreWriteError:
+            return 0
+
+    def store_health(self) -> StoreHealth:
+        """The store's write health (in memory: shown even when nothing can be written)."""
+        return self.store.health
 
     # -- agronomy ---------------------------------------------------------------
     def update_balance(self) -> None:
@@ -320,7 +350,7 @@ class Daemon:
                     decision_id=run.decision_id,
                     actor="planner",
                 )
-        except SequencerError as exc:
+        except (SequencerError, StoreError) as exc:  # StoreError: the run cannot be recorded
             self.store.raise_event(
                 Severity.WARNING,
                 "planned_run_refused",

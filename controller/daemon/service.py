@@ -31,10 +31,16 @@ from controller.daemon.protocol import (
     WaterBalanceInfo,
     ZoneStatus,
 )
-from controller.daemon.views import alarm_info, decision_info, run_info, water_balance_info
+from controller.daemon.views import (
+    alarm_info,
+    decision_info,
+    run_info,
+    storage_alarm,
+    water_balance_info,
+)
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
-from controller.store import NotFound
+from controller.store import NotFound, StoreWriteError
 from models.crops import crop, crop_keys
 
 __all__ = ["DaemonService"]
@@ -68,7 +74,10 @@ class DaemonService:
     # -- reading --------------------------------------------------------------------
     def status(self) -> SiteStatus:
         now = self.d.clock.now()
-        alarms = self.d.store.open_alarms()
+        alarms: list[object] = list(self.d.store.open_alarms())
+        storage = storage_alarm(self.d.store_health())
+        if storage is not None:
+            alarms.append(storage)
         paused = self.d.sequencer.paused_until
         state = "alarm" if alarms else "paused" if paused else "running"
         weather: dict[str, float | None] = {}
@@ -202,8 +211,11 @@ class DaemonService:
         return [decision_info(d) for d in reversed(rows[-limit:])]
 
     def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]:
+        """Newest first; the in-memory storage alarm first of all while the store cannot write."""
         rows = self.d.store.open_alarms() if open_only else self.d.store.events(self._since())
-        return [alarm_info(e) for e in reversed(rows[-limit:])]
+        storage = storage_alarm(self.d.store_health())
+        listed = [alarm_info(e) for e in reversed(rows[-limit:])]
+        return ([storage] if storage is not None else []) + listed
 
     def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]:
         self._zone_cfg(zone)
@@ -262,6 +274,10 @@ class DaemonService:
             return self.d.sequencer.start(zone, minutes, "manual", actor=actor)
         except SequencerError as exc:
             raise ControlRefused(str(exc), type(exc).__name__) from exc
+        except StoreWriteError as exc:  # nothing switched: the run could not be recorded
+            raise ControlRefused(
+                f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"
+            ) from exc
 
     def stop_zone(self, zone: str, actor: str) -> None:
         self._zone_cfg(zone)

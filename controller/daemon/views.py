@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from controller.daemon.protocol import AlarmInfo, DecisionInfo, RunInfo, WaterBalanceInfo
-from controller.store import Decision, Event, Run, WaterBalanceDay
+from controller.store import Decision, Event, Run, StoreHealth, WaterBalanceDay
 
-__all__ = ["alarm_info", "decision_info", "run_info", "water_balance_info"]
+__all__ = [
+    "STORAGE_ALARM_ID",
+    "alarm_info",
+    "decision_info",
+    "run_info",
+    "storage_alarm",
+    "water_balance_info",
+]
+
+# The storage alarm lives in memory (the store cannot write it): no row, so no real id.
+STORAGE_ALARM_ID = 0
 
 
 def run_info(r: Run) -> RunInfo:
@@ -53,6 +63,32 @@ def alarm_info(e: Event) -> AlarmInfo:
         latched=e.latched,
         acked_at=e.acked_at,
         acked_by=e.acked_by,
+    )
+
+
+def storage_alarm(h: StoreHealth) -> AlarmInfo | None:
+    """The open ``store_unwritable`` alarm while the store cannot write, else None.
+
+    It is not latched and cannot be acknowledged: it clears when writes succeed
+    again, and the store then records the outage as a latched event of the same code."""
+    if h.writable or h.failing_since is None:
+        return None
+    dropped = sum(h.dropped_records.values())
+    return AlarmInfo(
+        id=STORAGE_ALARM_ID,
+        time=h.failing_since,
+        severity="critical",
+        code="store_unwritable",
+        source="store",
+        message=(
+            f"cannot write the database: {h.last_error}; kept in memory: "
+            f"{h.pending_records} records, {h.pending_readings} readings; dropped: "
+            f"{dropped} records, {h.dropped_readings} readings; next try in "
+            f"{h.retry_in_s:.0f} s"
+        ),
+        latched=False,
+        acked_at=None,
+        acked_by=None,
     )
 
 

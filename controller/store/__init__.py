@@ -11,10 +11,12 @@ from controller.store.errors import (
     InvalidToken,
     NotFound,
     RunStateError,
+    StoreCorruptError,
     StoreError,
     StoreVersionError,
     StoreWriteError,
 )
+from controller.store.health import StoreHealth
 from controller.store.retention import RetentionReport
 from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, Store
 from controller.store.tables import (
@@ -62,7 +64,9 @@ __all__ = [
     "RunStateError",
     "Severity",
     "Store",
+    "StoreCorruptError",
     "StoreError",
+    "StoreHealth",
     "StoreVersionError",
     "StoreWriteError",
     "TokenInfo",

@@ -8,10 +8,13 @@ is called (the daemon does so every few seconds and at shutdown). A crash
 loses at most the readings since the last flush — telemetry, never an event,
 a run or a decision.
 
-A failed write (disk full, database locked beyond the busy timeout) keeps the
-rows and the next flush retries them, oldest first. Memory is bounded: past
-``max_pending`` rows the *oldest* are dropped (the newest tell the present
-state of the field) and counted in :attr:`BufferStats.dropped`.
+A failed write (disk full, read-only card, database locked beyond the busy
+timeout) keeps the rows and the next flush retries them, oldest first. Memory is
+bounded: past ``max_pending`` rows the older half of the buffer is *thinned* —
+every second reading of each (device, point) is dropped there — so a long outage
+keeps the whole period at a coarser step rather than only its end, and the newest
+readings (the present state of the field) stay whole. Each dropped row is counted
+in :attr:`BufferStats.dropped` and logged (first time at WARNING).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ log = logging.getLogger(__name__)
 class BufferStats:
     pending: int  # rows waiting in memory
     written: int  # rows committed since start
-    dropped: int  # oldest rows discarded because the buffer was full
+    dropped: int  # rows thinned out of the older half because the buffer was full
     failed_flushes: int
     last_error: str  # "" once a flush succeeded again
 
@@ -44,7 +47,9 @@ class ReadingBuffer:
     """Thread-safe batching of readings in front of ``write`` (one transaction per call).
 
     ``write`` must commit all of its rows or none, raising
-    :class:`~controller.store.errors.StoreWriteError` on failure.
+    :class:`~controller.store.errors.StoreWriteError` on failure. The write that
+    :meth:`add` makes when a batch is full is skipped while ``may_write()`` is false
+    (a failed store's back-off); :meth:`flush` always tries.
     """
 
     def __init__(
@@ -53,10 +58,12 @@ class ReadingBuffer:
         *,
         batch_size: int = 500,
         max_pending: int = 100_000,
+        may_write: Callable[[], bool] = lambda: True,
     ) -> None:
         if batch_size < 1 or max_pending < batch_size:
             raise ValueError(f"need 1 <= batch_size ({batch_size}) <= max_pending ({max_pending})")
         self._write = write
+        self._may_write = may_write
         self.batch_size = batch_size
         self.max_pending = max_pending
         self._pending: deque[Reading] = deque()
@@ -84,7 +91,7 @@ class ReadingBuffer:
             self._pending.extend(batch)
             self._trim()
             full = len(self._pending) >= self.batch_size
-        if full:
+        if full and self._may_write():
             with contextlib.suppress(StoreWriteError):  # kept, logged and counted by flush()
                 self.flush()
 
@@ -128,14 +135,32 @@ class ReadingBuffer:
         log.log(level, "cannot store readings (%d kept for retry): %s", pending, exc)
 
     def _trim(self) -> None:
-        excess = len(self._pending) - self.max_pending
-        if excess > 0:
-            for _ in range(excess):
-                self._pending.popleft()
-            self._dropped += excess
+        dropped = 0
+        while len(self._pending) > self.max_pending:
+            dropped += self._thin_older_half()
+        if dropped:
+            self._dropped += dropped
             level = logging.DEBUG if self._dropping else logging.WARNING
             self._dropping = True
-            log.log(level, "reading buffer full: dropped the %d oldest readings", excess)
+            log.log(level, "reading buffer full: thinned out %d older readings", dropped)
+
+    def _thin_older_half(self) -> int:
+        """Drop every second reading of each (device, point) in the older half; return how many.
+
+        Always drops at least one row while two or more are pending, so :meth:`_trim` ends.
+        """
+        older = [self._pending.popleft() for _ in range(len(self._pending) // 2 or 1)]
+        seen: dict[tuple[str, str], int] = {}
+        kept: list[Reading] = []
+        for r in older:
+            n = seen.get((r.device, r.point), 0)
+            seen[(r.device, r.point)] = n + 1
+            if n % 2 == 0:  # the 1st, 3rd, ... of each point are kept
+                kept.append(r)
+        if len(kept) == len(older):  # one reading per point: thinning cannot help, drop oldest
+            kept = kept[1:]
+        self._pending.extendleft(reversed(kept))
+        return len(older) - len(kept)
 
     @property
     def stats(self) -> BufferStats:

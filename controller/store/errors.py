@@ -5,6 +5,7 @@
     StoreError                     anything the store refuses or fails to do
     ├── StoreVersionError          the database schema is not the one this code knows
     ├── StoreWriteError            a write did not commit (disk full, locked, ...)
+    ├── StoreCorruptError          the database file is damaged (integrity check at open)
     ├── NotFound                   no row with that id
     ├── RunStateError              a run state change that the state machine forbids
     └── InvalidToken               unknown or revoked API token
@@ -21,6 +22,7 @@ __all__ = [
     "InvalidToken",
     "NotFound",
     "RunStateError",
+    "StoreCorruptError",
     "StoreError",
     "StoreVersionError",
     "StoreWriteError",
@@ -42,6 +44,15 @@ class StoreVersionError(StoreError):
 
 class StoreWriteError(StoreError):
     """A write failed and was rolled back; nothing of it is committed."""
+
+
+class StoreCorruptError(StoreError):
+    """The database file fails SQLite's integrity check: it is not opened (nothing is written
+    over it), so a technician can keep it and restore a backup."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class NotFound(StoreError):

@@ -9,6 +9,15 @@ Commit policy (DESIGN principle 6):
 * readings are batched (:mod:`controller.store.buffer`): :meth:`Store.add_readings`
   queues, :meth:`Store.flush` writes.
 
+When the store cannot write (disk full, card read-only, I/O error), the
+records the control loop makes as it goes — audit entries, events, run
+start/progress/end — do not raise: they wait in memory, in order
+(:mod:`controller.store.pending`), and are written first when the store can
+write again; :attr:`Store.health` says so meanwhile (:mod:`controller.store.health`).
+Writes whose caller needs the stored row (a new run's id, a decision, a water
+balance row, tokens, acknowledgements) raise :class:`StoreWriteError` instead —
+water that cannot be recorded is not started.
+
 Threads: the store is shared by the poll jobs, the sequencer and the API.
 Each operation opens its own session from a thread-safe engine pool; write
 transactions start with ``BEGIN IMMEDIATE`` on SQLite, so they queue on the
@@ -19,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -44,7 +53,10 @@ from controller.store.errors import (
     StoreVersionError,
     StoreWriteError,
 )
+from controller.store.health import Backoff, StoreHealth
+from controller.store.integrity import check_integrity
 from controller.store.outbox import OutboxCursor, OutboxMessage
+from controller.store.pending import AUDIT, EVENT, RUN, PendingQueue, PendingRecord
 from controller.store.retention import RetentionReport, apply_retention
 from controller.store.tables import (
     ApiToken,
@@ -109,6 +121,9 @@ _FINAL_STATES = {RunState.DONE, RunState.ABORTED, RunState.INTERRUPTED}
 _TOKEN_TOUCH_S = 60.0
 
 _Row = TypeVar("_Row", bound=SQLModel)
+_T = TypeVar("_T")
+# Records replayed per transaction after an outage.
+_REPLAY_BATCH = 200
 
 _READINGS: Table = ReadingRow.__table__  # type: ignore[attr-defined]
 _HOURLY: Table = HourlyReading.__table__  # type: ignore[attr-defined]
@@ -134,7 +149,9 @@ class Store:
     """The daemon's database (SQLite by default; a PostgreSQL URL is accepted).
 
     ``clock`` stamps every row the store times itself (events, runs, ...);
-    readings carry their own time.
+    readings carry their own time. ``max_pending`` bounds the readings held in
+    memory while the store cannot write, ``max_records`` the other records
+    (see the module docstring).
     """
 
     def __init__(
@@ -144,19 +161,27 @@ class Store:
         clock: Clock | None = None,
         batch_size: int = 500,
         max_pending: int = 100_000,
+        max_records: int = 10_000,
         busy_timeout_s: float = 10.0,
     ) -> None:
         self.url = url
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
+        self._backoff = Backoff()
+        self._pending = PendingQueue(max_records)
+        self._record_lock = threading.Lock()  # one record path at a time keeps their order
         try:
+            check_integrity(self._engine, self._where())
             self._open_schema()
         except BaseException:
             self._engine.dispose()
             raise
         self._buffer = ReadingBuffer(
-            self._write_readings, batch_size=batch_size, max_pending=max_pending
+            self._write_readings,
+            batch_size=batch_size,
+            max_pending=max_pending,
+            may_write=self._write_due,
         )
         # the latest hour retention has folded into the hourly table (None: it is empty): read
         # once, then kept until this store folds again (retention runs only through the store);
@@ -204,13 +229,18 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        """One write transaction, committed on leaving; failures become StoreWriteError."""
+        """One write transaction, committed on leaving; failures become StoreWriteError.
+
+        The outcome is the store's write health (:attr:`health`)."""
         try:
             with Session(self._writer, expire_on_commit=False) as session:
                 yield session
                 session.commit()
         except SQLAlchemyError as exc:
-            raise StoreWriteError(f"write to {self._where()} failed: {exc}") from exc
+            failure = StoreWriteError(f"write to {self._where()} failed: {exc}")
+            self._write_failed(failure)
+            raise failure from exc
+        self._write_ok()
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -258,6 +288,90 @@ class Store:
             if found is None:
                 session.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=self.clock.now()))
 
+    # -- write health -------------------------------------------------------------
+
+    @property
+    def health(self) -> StoreHealth:
+        """Whether the store writes, what waits in memory and what was dropped (see health)."""
+        records, readings = self._pending.stats, self._buffer.stats
+        return StoreHealth(
+            writable=not self._backoff.failing,
+            failing_since=self._backoff.failing_since,
+            last_error=self._backoff.last_error,
+            retry_in_s=self._backoff.retry_in_s(self.clock.monotonic()),
+            pending_records=records.pending,
+            pending_readings=readings.pending,
+            dropped_records=records.dropped,
+            dropped_readings=readings.dropped,
+            rejected_records=records.rejected,
+        )
+
+    def _write_due(self) -> bool:
+        return self._backoff.due(self.clock.monotonic())
+
+    def _write_failed(self, exc: StoreWriteError) -> None:
+        if self._backoff.failed(self.clock.monotonic(), self.clock.now(), str(exc)):
+            log.error("store cannot write, keeping records in memory: %s", exc)
+
+    def _write_ok(self) -> None:
+        since = self._backoff.succeeded()
+        if since is None:
+            return
+        now = self.clock.now()
+        h = self.health
+        message = (
+            f"the store could not write from {since.isoformat(timespec='seconds')} to "
+            f"{now.isoformat(timespec='seconds')}; {h.pending_records} records and "
+            f"{h.pending_readings} readings kept in memory are being written now; since start "
+            f"dropped: records {h.dropped_records or 'none'}, readings {h.dropped_readings}"
+        )
+        log.info("store writes again: %s", message)
+        # queued last: written after everything kept during the outage, at the next flush
+        self._pending.push(
+            PendingRecord(EVENT, message, _event_adder(now, "warning", "store_unwritable", message))
+        )
+
+    def _record(
+        self, kind: str, what: str, apply: Callable[[Session], _T], detached: Callable[[], _T]
+    ) -> _T:
+        """Write one record now, or keep it in the pending queue (in order) if the store cannot.
+
+        Errors of the record itself (:class:`NotFound`, :class:`RunStateError`) are raised
+        when it is written now; a record replayed later that fails them is logged and
+        counted (``rejected``). Returns the stored row, or ``detached()`` when it waits.
+        """
+        with self._record_lock:
+            if self._write_due():
+                try:
+                    if len(self._pending):
+                        self._replay()
+                    with self._write() as session:
+                        return apply(session)
+                except StoreWriteError:
+                    pass  # kept below; the health has it
+            self._pending.push(PendingRecord(kind, what, apply))
+        log.warning("store not writable, kept in memory: %s", what)
+        return detached()
+
+    def _replay(self) -> int:
+        """Write the pending queue oldest first (caller holds ``_record_lock``); return how many.
+
+        Raises :class:`StoreWriteError` (the rest stays queued) if a batch does not commit.
+        """
+        written = 0
+        while batch := self._pending.peek(_REPLAY_BATCH):
+            rejected = 0
+            with self._write() as session:
+                for record in batch:
+                    try:
+                        record.apply(session)
+                    except StoreError as exc:  # checked before any change: nothing half-done
+                        rejected += 1
+                        log.error("record kept during an outage refused: %s: %s", record.what, exc)
+            self._pending.done(batch, rejected)
+            written += len(batch) - rejected
+        return written
+
     def sqlite_pragmas(self) -> dict[str, Any]:
         """Durability settings of a pooled connection, e.g. ``{"journal_mode": "wal",
         "synchronous": 2, ...}`` (2 = FULL); empty on other backends."""
@@ -268,8 +382,18 @@ class Store:
             return int(session.exec(select(func.max(SchemaVersion.version))).one())
 
     def _insert(self, row: _Row) -> _Row:
-        with self._write() as session:
-            session.add(row)
+        """Commit a new row whose id the caller needs: after anything kept in memory, and
+        refused at once (:class:`StoreWriteError`) while a failed write's back-off runs."""
+        with self._record_lock:
+            if not self._write_due():
+                raise StoreWriteError(
+                    f"{self._where()} is not writable ({self._backoff.last_error}); "
+                    f"next try in {self._backoff.retry_in_s(self.clock.monotonic()):.0f} s"
+                )
+            if len(self._pending):
+                self._replay()
+            with self._write() as session:
+                session.add(row)
         return row
 
     # -- readings ---------------------------------------------------------------
@@ -279,8 +403,23 @@ class Store:
         self._buffer.add(readings)
 
     def flush(self) -> int:
-        """Commit every queued reading; return how many. :class:`StoreWriteError` keeps them."""
-        return self._buffer.flush()
+        """Write the records kept in memory, then every queued reading; return how many readings.
+
+        Always tries, whatever the back-off. :class:`StoreWriteError` keeps what failed.
+        """
+        self._replay_pending()
+        written = self._buffer.flush()  # marks the health itself (_write_readings)
+        self._replay_pending()  # the outage's own event, queued when writes came back
+        return written
+
+    def _replay_pending(self) -> None:
+        with self._record_lock:
+            if len(self._pending):
+                self._replay()
+
+    def flush_when_due(self) -> int:
+        """:meth:`flush`, unless a failed write's back-off has not run out (then 0)."""
+        return self.flush() if self._write_due() else 0
 
     @property
     def buffer_stats(self) -> BufferStats:
@@ -305,7 +444,10 @@ class Store:
             with self._writer.begin() as conn:
                 conn.execute(_READINGS.insert(), rows)
         except SQLAlchemyError as exc:
-            raise StoreWriteError(f"write to {self._where()} failed: {exc}") from exc
+            failure = StoreWriteError(f"write to {self._where()} failed: {exc}")
+            self._write_failed(failure)
+            raise failure from exc
+        self._write_ok()
 
     def latest_readings(self, device: str | None = None) -> list[ReadingRow]:
         """The most recently stored reading of each (device, point), any quality.
@@ -560,34 +702,61 @@ class Store:
             )
         )
 
-    @contextmanager
-    def _run_change(self, run_id: int, allowed: set[RunState], to: RunState) -> Iterator[Run]:
-        with self._write() as session:
+    def _run_change(
+        self, run_id: int, allowed: set[RunState], to: RunState, change: Callable[[Run], None]
+    ) -> Run:
+        """Check and apply ``change`` to a run, as a record (kept in memory if unwritable)."""
+
+        def apply(session: Session) -> Run:
             run = session.get(Run, run_id)
             if run is None:
                 raise NotFound(f"no run {run_id}")
             if RunState(run.state) not in allowed:
                 raise RunStateError(f"run {run_id} is {run.state}: cannot become {to.value}")
-            yield run
+            change(run)
             session.add(run)
+            return run
+
+        def detached() -> Run:  # what the run will be once written (the caller's view)
+            try:
+                run = self.get_run(run_id)
+            except StoreError:  # not readable either: what this change knows
+                run = Run(
+                    id=run_id,
+                    created_at=self.clock.now(),
+                    zone="",
+                    source="",
+                    state="",
+                    planned_min=0.0,
+                )
+            change(run)
+            return run
+
+        return self._record(RUN, f"run {run_id} -> {to.value}", apply, detached)
 
     def start_run(self, run_id: int, phase: RunPhase | str = RunPhase.WATER) -> Run:
         """``planned`` → ``running``: the valve opened now."""
-        with self._run_change(run_id, {RunState.PLANNED}, RunState.RUNNING) as run:
+        started_at, phase_value = self.clock.now(), RunPhase(phase).value
+
+        def change(run: Run) -> None:
             run.state = RunState.RUNNING.value
-            run.started_at = self.clock.now()
-            run.phase = RunPhase(phase).value
-        return run
+            run.started_at = started_at
+            run.phase = phase_value
+
+        return self._run_change(run_id, {RunState.PLANNED}, RunState.RUNNING, change)
 
     def update_run_progress(
         self, run_id: int, applied_m3: float, phase: RunPhase | str | None = None
     ) -> Run:
         """Record the water applied so far (m³) and the current phase of a running run."""
-        with self._run_change(run_id, {RunState.RUNNING}, RunState.RUNNING) as run:
+        phase_value = None if phase is None else RunPhase(phase).value
+
+        def change(run: Run) -> None:
             run.applied_m3 = applied_m3
-            if phase is not None:
-                run.phase = RunPhase(phase).value
-        return run
+            if phase_value is not None:
+                run.phase = phase_value
+
+        return self._run_change(run_id, {RunState.RUNNING}, RunState.RUNNING, change)
 
     def finish_run(
         self,
@@ -606,15 +775,19 @@ class Store:
         if to not in _FINAL_STATES:
             raise RunStateError(f"{to.value} is not a final run state")
         allowed = {RunState.RUNNING} | ({RunState.PLANNED} if to is RunState.ABORTED else set())
-        with self._run_change(run_id, allowed, to) as run:
+        ended_at = self.clock.now()
+        kg = None if fertilizer is None else dict(fertilizer)
+
+        def change(run: Run) -> None:
             run.state = to.value
-            run.ended_at = self.clock.now()
+            run.ended_at = ended_at
             run.end_reason = reason
             if applied_m3 is not None:
                 run.applied_m3 = applied_m3
-            if fertilizer is not None:
-                run.fertilizer = dict(fertilizer)
-        return run
+            if kg is not None:
+                run.fertilizer = dict(kg)
+
+        return self._run_change(run_id, allowed, to, change)
 
     def get_run(self, run_id: int) -> Run:
         with self._read() as session:
@@ -667,17 +840,13 @@ class Store:
         *,
         latched: bool = False,
     ) -> Event:
-        """Commit an event; a ``latched`` one stays in :meth:`open_alarms` until acknowledged."""
-        return self._insert(
-            Event(
-                time=self.clock.now(),
-                severity=Severity(severity).value,
-                code=code,
-                source=source,
-                message=message,
-                latched=latched,
-            )
-        )
+        """Commit an event; a ``latched`` one stays in :meth:`open_alarms` until acknowledged.
+
+        Kept in memory (returned without an id) while the store cannot write."""
+        now, level = self.clock.now(), Severity(severity).value
+        add = _event_adder(now, level, code, message, source=source, latched=latched)
+        what = f"event {level} {code} {source}: {message}"
+        return self._record(EVENT, what, add, lambda: add(None))
 
     def ack_event(self, event_id: int, who: str) -> Event:
         """Acknowledge an event; acknowledging again keeps the first acknowledgement."""
@@ -722,10 +891,16 @@ class Store:
     def record_audit(
         self, actor: str, action: str, detail: dict[str, Any] | None = None
     ) -> AuditEntry:
-        """Commit who did what."""
-        return self._insert(
-            AuditEntry(time=self.clock.now(), actor=actor, action=action, detail=detail or {})
-        )
+        """Commit who did what; kept in memory (returned without an id) while unwritable."""
+        now, doc = self.clock.now(), dict(detail or {})
+
+        def add(session: Session | None) -> AuditEntry:
+            row = AuditEntry(time=now, actor=actor, action=action, detail=dict(doc))
+            if session is not None:
+                session.add(row)
+            return row
+
+        return self._record(AUDIT, f"audit {actor} {action} {doc}", add, lambda: add(None))
 
     # -- tokens -----------------------------------------------------------------
 
@@ -844,3 +1019,25 @@ class Store:
     def export_acked(self) -> dict[str, int]:
         """``{table: lowest id acknowledged by every reader}`` — retention's export cursor."""
         return _exports.acked_up_to(self._read)
+
+
+def _event_adder(
+    time: datetime,
+    severity: str,
+    code: str,
+    message: str,
+    *,
+    source: str = "store",
+    latched: bool = True,
+) -> Callable[[Session | None], Event]:
+    """A record function adding one new event (a fresh row each call, for a retried write)."""
+
+    def add(session: Session | None) -> Event:
+        row = Event(
+            time=time, severity=severity, code=code, source=source, message=message, latched=latched
+        )
+        if session is not None:
+            session.add(row)
+        return row
+
+    return add

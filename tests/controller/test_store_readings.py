@@ -131,14 +131,32 @@ def test_an_auto_flush_failure_does_not_reach_the_poller(store: Store, db: Path)
     assert store.flush() == 12
 
 
-def test_a_full_buffer_drops_the_oldest_and_counts(tmp_path: Path) -> None:
+def test_a_full_buffer_thins_the_older_half_per_point_and_counts(tmp_path: Path) -> None:
+    s = Store(f"sqlite:///{tmp_path / 'x.db'}", batch_size=5, max_pending=8, busy_timeout_s=0.05)
+    a, b = series(T0, 5), series(T0, 5, point="vwc_40cm")
+    with HeldLock(tmp_path / "x.db"):
+        s.add_readings([r for pair in zip(a, b, strict=True) for r in pair])  # a0 b0 a1 b1 ...
+    # 10 > 8: the older 5 (a0 b0 a1 b1 a2) keep every second reading of each point (a0 a2,
+    # b0), so a1 and b1 go; the newer 5 stay whole
+    assert s.buffer_stats.dropped == 2 and s.buffer_stats.pending == 8
+    s.flush()
+    end = T0 + timedelta(days=1)
+    assert [r.value for r in s.readings("probe1", "vwc_20cm", T0, end)] == [0, 2, 3, 4]
+    assert [r.value for r in s.readings("probe1", "vwc_40cm", T0, end)] == [0, 2, 3, 4]
+    s.close()
+
+
+def test_a_long_outage_keeps_its_start_at_a_coarser_step(tmp_path: Path) -> None:
     s = Store(f"sqlite:///{tmp_path / 'x.db'}", batch_size=5, max_pending=8, busy_timeout_s=0.05)
     with HeldLock(tmp_path / "x.db"):
-        s.add_readings(series(T0, 12))
-    assert s.buffer_stats.dropped == 4 and s.buffer_stats.pending == 8
+        for r in series(T0, 40):
+            s.add_readings([r])
+    stats = s.buffer_stats
+    assert stats.pending <= 8 and stats.dropped == 40 - stats.pending
     s.flush()
-    stored = s.readings("probe1", "vwc_20cm", T0, T0 + timedelta(days=1))
-    assert [r.value for r in stored] == [float(i) for i in range(4, 12)]
+    values = [r.value for r in s.readings("probe1", "vwc_20cm", T0, T0 + timedelta(days=1))]
+    assert values[0] == 0.0 and values[-3:] == [37.0, 38.0, 39.0]  # the start and the present
+    assert values == sorted(values)  # order kept
     s.close()
 
 

@@ -8,78 +8,20 @@ run as interrupted with the water it applied.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from controller.store import Store
+from tests.helpers.daemonproc import DaemonProcess as Daemon
+from tests.helpers.daemonproc import wait_for
 from tests.helpers.leases import assert_lease_closes
-from tests.helpers.site import free_port
-
-
-class Daemon:
-    """A ``qanat run`` child process and a tiny HTTP client for its API."""
-
-    def __init__(self, site: SiteConfig, data_dir: Path, token: str) -> None:
-        self.port = free_port()
-        self.token = token
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "controller.cli",
-                "run",
-                "--config",
-                str(site.path),
-                "--data-dir",
-                str(data_dir),
-                "--listen",
-                f"127.0.0.1:{self.port}",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"daemon exited: {self.proc.stdout.read() if self.proc.stdout else ''}"
-                )
-            try:
-                self.get("/status")
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError("daemon API did not come up")
-
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/api/v1{path}",
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            raw = resp.read()
-            return json.loads(raw) if raw else None
-
-    def get(self, path: str) -> Any:
-        return self.request("GET", path)
-
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        return self.request("POST", path, body)
 
 
 @pytest.fixture
@@ -100,15 +42,6 @@ def daemon(site: SiteConfig, live_sim: Simulation, data_dir: Path, token: str) -
     if d.proc.poll() is None:
         d.proc.kill()
         d.proc.wait(10)
-
-
-def wait_for(predicate: Any, timeout_s: float, what: str) -> float:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout_s:
-        if predicate():
-            return time.monotonic() - t0
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not within {timeout_s} s")
 
 
 def test_api_starts_a_zone_in_order_and_sigterm_switches_everything_off(

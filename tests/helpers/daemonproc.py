@@ -1,0 +1,80 @@
+"""``qanat run`` as a child process on the simulated site, with a tiny client for its API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from controller.config.site import SiteConfig
+from tests.helpers.site import free_port
+
+__all__ = ["DaemonProcess", "wait_for"]
+
+
+class DaemonProcess:
+    """A ``qanat run`` child process and a tiny HTTP client for its API."""
+
+    def __init__(self, site: SiteConfig, data_dir: Path, token: str) -> None:
+        self.port = free_port()
+        self.token = token
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "controller.cli",
+                "run",
+                "--config",
+                str(site.path),
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"daemon exited: {self.proc.stdout.read() if self.proc.stdout else ''}"
+                )
+            try:
+                self.get("/status")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("daemon API did not come up")
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/v1{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+            return json.loads(raw) if raw else None
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self.request("POST", path, body)
+
+
+def wait_for(predicate: Any, timeout_s: float, what: str) -> float:
+    """Poll ``predicate`` every 0.1 s; the seconds it took, or AssertionError after timeout."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        if predicate():
+            return time.monotonic() - t0
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not within {timeout_s} s")
