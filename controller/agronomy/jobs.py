@@ -48,6 +48,7 @@ from typing import Any
 
 from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
 from controller.agronomy.planning import Planning
+from controller.agronomy.plausibility import STATION_FROZEN, Plausibility
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
     DATA_ERRORS,
@@ -139,6 +140,7 @@ class Agronomy:
         self.clock = clock
         self.tz = site.site.tz
         self.planning = Planning(self, store, clock, calendar=calendar, horizon_days=horizon_days)
+        self.plausibility = Plausibility(self, store, clock)
         # measured ET0 (or why there is none) of closed local days: the hourly balance asks
         # for the same recent days every hour, and their readings no longer change
         self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
@@ -189,6 +191,7 @@ class Agronomy:
         return cached
 
     def _measure_et0(self, date: dt.date) -> ET0Day:
+        self._refuse_frozen(date)
         w = self.weather_day(date)
         settling = self._settling_et0.get(date)
         if settling is not None and settling.weather == w:
@@ -198,6 +201,20 @@ class Agronomy:
         while len(self._settling_et0) > SETTLING_DAYS:
             del self._settling_et0[min(self._settling_et0)]
         return result
+
+    def _refuse_frozen(self, date: dt.date) -> None:
+        """:class:`WeatherUnavailable` when the station was frozen on ``date`` (its readings
+        are the same value over and over, not the day's weather)."""
+        station = self.station
+        if station is None:
+            return
+        spans = self.plausibility.frozen_in(station, *day_bounds(date, self.tz))
+        if spans:
+            start, end = spans[0]
+            raise WeatherUnavailable(
+                f"{station} {date}: {STATION_FROZEN}, every weather point unchanged from "
+                f"{start:%H:%M} to {end:%H:%M} UTC"
+            )
 
     def _et0_of(self, date: dt.date, w: DailyWeather) -> ET0Day:
         if w.tmax_c is None or w.tmin_c is None:
@@ -299,13 +316,21 @@ class Agronomy:
     def probe_readings(
         self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
     ) -> list[ProbeReading]:
-        """Mean good moisture of each of the zone's probes over ``[start, end)``."""
+        """Mean good moisture of each of the zone's probes over ``[start, end)``; a quarantined
+        probe (:mod:`controller.agronomy.plausibility`) is left out."""
         out = []
+        quarantined = self.quarantined_probes()
         for probe in zone.probes:
+            if probe.device in quarantined:
+                continue
             values = [v for _, v in self.store.good_values(probe.device, PROBE_POINT, start, end)]
             if values:
                 out.append(ProbeReading(probe.depth_m, sum(values) / len(values)))
         return out
+
+    def quarantined_probes(self) -> set[str]:
+        """The probes (device names) the balance and the planner do not use now."""
+        return set(self.plausibility.quarantined())
 
     def balance_day(
         self,
@@ -359,6 +384,9 @@ class Agronomy:
         )
         dr_end, correction = step.state.dr_mm, 0.0
         probes = self.probe_readings(zone, start, stop)
+        left_out = sorted(self.quarantined_probes() & {p.device for p in zone.probes})
+        if left_out:
+            notes.add(f"quarantined probe {', '.join(left_out)} left out")
         if probes:
             corrected, pc = assimilate(
                 step.state, m.soil, crop_step.root_depth_m, probes, self.site.policy.probe_weight
@@ -369,7 +397,7 @@ class Agronomy:
                 f"probes {seen}: observed Dr {pc.observed_mm:.1f} mm, weight "
                 f"{pc.weight:g}, correction {pc.correction_mm:+.1f} mm"
             )
-        elif zone.probes:
+        elif zone.probes and not left_out:
             notes.add("no good probe reading")
         mulch = f", mulch factor {m.crop.mulch_factor:g}" if m.crop.mulch_factor != 1.0 else ""
         row = WaterBalanceDay(
