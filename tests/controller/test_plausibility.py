@@ -170,10 +170,10 @@ def test_a_stuck_probe_is_quarantined_and_left_out_until_acknowledged(
     store.ack_event(alarm.id, "tech1")
     assert [p.depth_m for p in agro.probe_readings(z1, now - 2 * H, now)] == [0.2, 0.4]
     # the flat hours before the acknowledgement are not held against the probe again
-    put(store, "probe1a", "moisture", series(6, 5, lambda h: 12.0, start=now))
-    assert agro.plausibility.check(now + 8 * H) == []
+    put(store, "probe1a", "moisture", series(10, 5, lambda h: 12.0, start=now))
+    assert agro.plausibility.check(now + 10 * H + 10 * MIN) == []  # 10 h of it, not 24 h
     # a new full window of the same value is
-    put(store, "probe1a", "moisture", series(20, 5, lambda h: 12.0, start=now + 6 * H))
+    put(store, "probe1a", "moisture", series(20, 5, lambda h: 12.0, start=now + 10 * H))
     assert [f.code for f in agro.plausibility.check(now + 30 * H)] == ["probe_flatline"]
 
 
