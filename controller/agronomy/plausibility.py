@@ -63,6 +63,7 @@ from controller.store import Event, RunState, Severity, Store
 
 __all__ = [
     "CHECK_EVERY_S",
+    "CODES",
     "PROBE_CODES",
     "Finding",
     "Plausibility",

@@ -14,6 +14,7 @@ import pytest
 
 from controller.agronomy.jobs import Agronomy
 from controller.agronomy.plausibility import (
+    CODES,
     MIN_FLAT_READINGS,
     Plausibility,
     frozen_spans,
@@ -23,7 +24,7 @@ from controller.agronomy.plausibility import (
 )
 from controller.agronomy.types import ForecastDay
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, load_site
+from controller.config.site import PlausibilityConfig, SiteConfig, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
@@ -387,3 +388,11 @@ def test_a_zone_without_a_trusted_probe_is_planned_by_the_water_balance(
     assert "probe probe1a, probe1b quarantined, planned by the water balance" in decision.reason
     assert "probe moisture" not in decision.reason  # the probes' value is not used
     assert runs and decision.action == "irrigate"
+
+
+def test_every_alarm_code_and_key_is_documented_for_operators() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text("utf-8")
+    for code in CODES:
+        assert f"| `{code}` |" in doc, code
+    for key in PlausibilityConfig.model_fields:
+        assert f"`{key}`" in doc, key
