@@ -28,9 +28,10 @@ Choices (no config key exists for them):
   zone's efficiency. A run still running counts in today's partial day.
 * ET0 of a day: FAO-56 Penman-Monteith from the day's weather (Rs from the temperature range,
   eq. 50, when the station has no pyranometer); Hargreaves (eq. 52) when only temperatures are
-  there; otherwise the mean of the last :data:`RECENT_DAYS` days' ET0 — always said in the
-  stored method and the decision. A partial day takes that recent mean pro rata of the hours
-  elapsed.
+  there; otherwise (also on a day the station was frozen: :mod:`.plausibility`) the mean of
+  the last :data:`RECENT_DAYS` days' ET0 — always said in the stored method and the decision.
+  A partial day takes that recent mean pro rata of the hours elapsed. Quarantined probes are
+  left out of the balance.
 * Planning (``plan_all``) lives in :mod:`controller.agronomy.planning`; :class:`Agronomy` holds a
   :class:`controller.agronomy.planning.Planning` and is its
   :class:`controller.agronomy.planning.Balance`: per zone mode, one recorded decision per zone,
