@@ -4,7 +4,10 @@ DESIGN principle 11 (trust no single input). It lives with the water balance: wh
 are the balance's and the planner's inputs, and one of its rules compares a probe with the
 water the zone received. Thresholds are ``[plausibility]`` in the site file (units in the key
 names; docs/operations.md). The daemon calls :meth:`Plausibility.check` every
-:data:`CHECK_EVERY_S`; each call reads only the readings stored since the previous one.
+:data:`CHECK_EVERY_S`: the runs of sensor-mode zones are looked at while they water (and when
+a finished run's judgement falls due); the stored readings of probes and station every
+:data:`DATA_EVERY_S`, only those stored since the last time (a check costs a few queries, also
+in a season simulation).
 
 =====================  ==========================================================  ===========
 code                   condition                                                   effect
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,8 +61,8 @@ from controller.agronomy.weather import (
     rain_between,
 )
 from controller.clock import Clock
-from controller.config.site import SiteConfig, ZoneConfig
-from controller.store import Event, RunState, Severity, Store
+from controller.config.site import ProbeConfig, SiteConfig, ZoneConfig
+from controller.store import Event, Run, RunState, Severity, Store
 
 __all__ = [
     "CHECK_EVERY_S",
@@ -76,8 +79,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_S = 60.0
-STATION_EVERY_S = 600.0  # the station's rule looks back hours: every ten minutes is enough
+CHECK_EVERY_S = 300.0  # the daemon's cadence: runs of watering sensor-mode zones are looked at
+DATA_EVERY_S = 3 * 3600.0  # the probes' and the station's stored readings are read this often
 MIN_FLAT_READINGS = 6
 RATE_FLOOR_S = 300.0
 ACK_LOOKBACK = dt.timedelta(days=30)  # a restart looks this far back for the last acknowledgement
@@ -231,8 +234,12 @@ class Plausibility:
         self._judged: set[tuple[int, str]] = set()  # (run id, probe) whose response was judged
         self._forecast_rain: dict[dt.date, float] = {}
         self._rain_checked: dt.date | None = None
-        self._frozen_from: dt.datetime | None = None
-        self._station_checked: dt.datetime | None = None
+        self._data_at: dt.datetime | None = None  # when the readings were last read
+        self._was_watering = False
+        self._next_deadline: dt.datetime | None = None  # a finished run's judgement is due
+        self._frozen_from: dt.datetime | None = None  # start of the episode reported
+        self._station_read_to: dt.datetime | None = None
+        self._station_runs: dict[str, Segment] = {}  # point -> its latest unchanged run
 
     @property
     def site(self) -> SiteConfig:
@@ -254,12 +261,47 @@ class Plausibility:
 
     # -- the check --------------------------------------------------------------------------
 
-    def check(self, now: dt.datetime | None = None) -> list[Finding]:
-        """Evaluate every rule on the readings since the last call; raise an alarm for each
-        finding; return them. Never raises for bad data (a store failure propagates)."""
+    def check(
+        self, now: dt.datetime | None = None, watering: Collection[str] = ()
+    ) -> list[Finding]:
+        """Evaluate the rules that are due (module docstring); raise an alarm for each finding;
+        return them. ``watering``: the zones with a run now (their runs are looked at on
+        every call). Never raises for bad data (a store failure propagates)."""
         now = self.clock.now() if now is None else now
+        cfg = self.site.plausibility
+        judged = {
+            z.name: [p for p in z.probes if p.depth_m <= cfg.response_max_depth_m]
+            for z in self.site.zones
+            if z.mode == "sensor"
+        }
+        wet = bool(set(watering) & {z for z, probes in judged.items() if probes})
+        data_due = self._data_at is None or (now - self._data_at).total_seconds() >= DATA_EVERY_S
+        deadline = self._next_deadline
+        runs_due = any(judged.values()) and (
+            wet
+            or self._was_watering
+            or data_due
+            or (deadline is not None and self._settled(now) >= deadline)
+        )
+        self._was_watering = wet
         findings: list[Finding] = []
-        quarantined = self.quarantined()
+        if data_due or runs_due:
+            quarantined = self.quarantined()
+            if data_due:
+                findings += self._check_data(now, quarantined)
+            if runs_due:
+                findings += self._check_runs(now, judged, quarantined)
+        found_rain = self._check_rain(now)
+        if found_rain is not None:
+            self._raise(found_rain)
+            findings.append(found_rain)
+        return findings
+
+    def _check_data(self, now: dt.datetime, quarantined: dict[str, Event]) -> list[Finding]:
+        """The probes' and the station's readings stored since the last time; each finding
+        raised (and a probe's entered in ``quarantined``)."""
+        self._data_at = now
+        findings = []
         for zone in self.site.zones:
             for probe in zone.probes:
                 if probe.device in quarantined:
@@ -268,11 +310,43 @@ class Plausibility:
                 found = self._check_probe(zone, probe.device, probe.depth_m, now)
                 if found is not None:
                     quarantined[probe.device] = self._raise(found)
+                    self._tracks.pop(probe.device, None)  # after the acknowledgement: afresh
                     findings.append(found)
-        for found in (self._check_station(now), self._check_rain(now)):
-            if found is not None:
-                self._raise(found)
-                findings.append(found)
+        found = self._check_station(now)
+        if found is not None:
+            self._raise(found)
+            findings.append(found)
+        return findings
+
+    def _check_runs(
+        self,
+        now: dt.datetime,
+        judged: dict[str, list[ProbeConfig]],
+        quarantined: dict[str, Event],
+    ) -> list[Finding]:
+        """The runs of sensor-mode zones against their root-zone probes; each finding raised."""
+        cfg = self.site.plausibility
+        lag = dt.timedelta(minutes=cfg.response_lag_min)
+        longest = max((z.max_run_min for z in self.site.zones), default=0.0)
+        lookback = dt.timedelta(minutes=longest) + lag + dt.timedelta(days=1)
+        runs = self.store.runs(start=now - lookback, end=now)
+        self._next_deadline = None
+        findings = []
+        for zone in self.site.zones:
+            for probe in judged.get(zone.name, []):
+                if probe.device in quarantined:
+                    continue
+                found = self._check_response(
+                    zone,
+                    probe.device,
+                    probe.depth_m,
+                    [r for r in runs if r.zone == zone.name],
+                    now,
+                )
+                if found is not None:
+                    quarantined[probe.device] = self._raise(found)
+                    self._tracks.pop(probe.device, None)
+                    findings.append(found)
         return findings
 
     def _raise(self, f: Finding) -> Event:
@@ -340,25 +414,24 @@ class Plausibility:
                     f"{seg.span_s / 3600:.1f} h ({seg.n} readings within "
                     f"{cfg.flatline_tolerance_pct:g} %): a frozen value; quarantined",
                 )
-        if zone.mode == "sensor" and depth_m <= cfg.response_max_depth_m:
-            return self._check_response(zone, device, track, (now, settled), where)
         return None
 
     def _check_response(
         self,
         zone: ZoneConfig,
         device: str,
-        track: _Track,
-        times: tuple[dt.datetime, dt.datetime],
-        where: str,
+        depth_m: float,
+        runs: Sequence[Run],
+        now: dt.datetime,
     ) -> Finding | None:
-        """Did the probe rise after the zone's last runs gave it ``response_after_mm``?
-        ``times``: now, and the time up to which readings are stored."""
-        now, settled = times
+        """Did the probe rise after each of the zone's ``runs`` gave ``response_after_mm``?
+        A run whose judgement is still to come sets :attr:`_next_deadline`."""
         cfg = self.site.plausibility
         lag = dt.timedelta(minutes=cfg.response_lag_min)
-        lookback = dt.timedelta(minutes=zone.max_run_min) + lag + dt.timedelta(days=1)
-        for run in self.store.runs(zone.name, now - lookback, now):
+        settled = self._settled(now)
+        track = self._track(device, now)
+        where = f"{device}.{PROBE_POINT} (zone {zone.name}, {depth_m:g} m)"
+        for run in runs:
             if run.id is None or run.started_at is None or (run.id, device) in self._judged:
                 continue
             started = _utc(run.started_at)
@@ -376,6 +449,9 @@ class Plausibility:
             reached = started + (until - started) * (cfg.response_after_mm / applied_mm)
             deadline = reached + lag
             if settled < deadline:
+                if not running:
+                    nxt = self._next_deadline
+                    self._next_deadline = deadline if nxt is None else min(nxt, deadline)
                 continue
             self._judged.add((run.id, device))
             if started < track.since:
@@ -422,25 +498,34 @@ class Plausibility:
         return frozen_spans(series, window_s, points)
 
     def _check_station(self, now: dt.datetime) -> Finding | None:
+        """Every point's latest unchanged run, extended by the readings since the last call;
+        frozen when they overlap for ``station_frozen_h``. Reported once per episode."""
         station = self.site.weather.station if self.site.weather else None
         if station is None:
             return None
-        last = self._station_checked
-        if last is not None and (now - last).total_seconds() < STATION_EVERY_S:
-            return None
-        self._station_checked = now
+        settled = self._settled(now)
         window = dt.timedelta(hours=self.site.plausibility.station_frozen_h)
-        spans = self.frozen_in(station, now - window - dt.timedelta(hours=1), now)
-        if not spans:
-            self._frozen_from = None
+        read_from = self._station_read_to or settled - window - RESTART_MARGIN
+        if settled <= read_from:
             return None
-        start, end = spans[-1]
-        if self._frozen_from is not None and self._frozen_from <= start:
-            return None  # this episode was reported
+        self._station_read_to = settled
+        points = self.station_points()
+        for point, tol in points.items():
+            values = self.store.good_values(station, point, read_from, settled)
+            segs = segments(values, tol, self._station_runs.get(point))
+            if segs:
+                self._station_runs[point] = segs[-1]
+        runs = [self._station_runs[p] for p in points if p in self._station_runs]
+        if not runs:
+            return None
+        start, end = max(r.start for r in runs), min(r.end for r in runs)
+        frozen = end - start >= window and all(r.n >= MIN_FLAT_READINGS for r in runs)
+        if not frozen or self._frozen_from == start:
+            return None
         self._frozen_from = start
         if any(e.code == STATION_FROZEN and e.source == station for e in self.store.open_alarms()):
-            return None
-        names = ", ".join(self.station_points())
+            return None  # still open from before a restart
+        names = ", ".join(points)
         return Finding(
             STATION_FROZEN,
             station,

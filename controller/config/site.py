@@ -366,9 +366,9 @@ class PlausibilityConfig(_Model):
     max_fall_pct_h: float = Field(60, gt=0, le=1000)
     # After this much water, a sensor-mode zone's root-zone probe (no deeper than
     # response_max_depth_m) must have risen by response_min_rise_pct within the lag.
-    response_after_mm: float = Field(10, gt=0, le=500)
+    response_after_mm: float = Field(20, gt=0, le=500)
     response_min_rise_pct: float = Field(1.0, gt=0, le=30)
-    response_lag_min: float = Field(360, ge=0, le=2880)
+    response_lag_min: float = Field(720, ge=0, le=2880)
     response_max_depth_m: float = Field(0.3, gt=0, le=3)
     # A sensor-mode run gives at most this many times the water balance's need.
     sensor_cap_factor: float = Field(1.5, ge=1, le=5)

@@ -217,7 +217,8 @@ class Daemon:
         runs: their length came from that probe. The next planning plans it without the probe.
         """
         self.agronomy.plausibility.remember_forecast(self.forecast)
-        findings = self.agronomy.plausibility.check()
+        watering = {a.zone for a in self.sequencer.active()}
+        findings = self.agronomy.plausibility.check(watering=watering)
         doubted = {f.device: f for f in findings if f.code in PROBE_CODES}
         for zone in self.site.zones:
             hit = [doubted[p.device] for p in zone.probes if p.device in doubted]

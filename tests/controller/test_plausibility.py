@@ -214,28 +214,28 @@ def water(store: Store, clock: VirtualClock, zone: str, minutes: float, mm: floa
 def test_a_root_zone_probe_must_rise_after_water(
     site: SiteConfig, store: Store, clock: VirtualClock, rise_pct: float
 ) -> None:
-    """z1 (sensor mode) gets 20 mm in 200 min; probe1a (0.2 m) must rise 1 % within 6 h of
-    the first 10 mm; probe1b (0.4 m) is deeper than the rule looks; z2 is not in sensor mode."""
+    """z1 (sensor mode) gets 40 mm in 200 min; probe1a (0.2 m) must rise 1 % within 12 h of
+    the first 20 mm; probe1b (0.4 m) is deeper than the rule looks; z2 is not in sensor mode."""
     start = T0 + 2 * H
     probe = live_probe(5)
     put(store, "probe1a", "moisture", series(2, 5, probe))
-    put(store, "probe1b", "moisture", series(12, 5, live_probe(6)))
-    put(store, "probe2a", "moisture", series(12, 5, live_probe(7)))
+    put(store, "probe1b", "moisture", series(18, 5, live_probe(6)))
+    put(store, "probe2a", "moisture", series(18, 5, live_probe(7)))
     clock.advance(2 * 3600)
-    water(store, clock, "z1", 200, 20.0)
-    water(store, clock, "z2", 200, 20.0)
-    put(store, "probe1a", "moisture", series(10, 5, lambda h: probe(h) + rise_pct, start=start))
+    water(store, clock, "z1", 200, 40.0)
+    water(store, clock, "z2", 200, 40.0)
+    put(store, "probe1a", "moisture", series(16, 5, lambda h: probe(h) + rise_pct, start=start))
     check = Plausibility(_Source(site), store, clock)
-    assert check.check(clock.now()) == []  # 100 min + 6 h lag not over yet
-    found = check.check(start + 100 * MIN + 6 * H + 10 * MIN)
+    assert check.check(clock.now()) == []  # 100 min + 12 h lag not over yet
+    found = check.check(start + 100 * MIN + 12 * H + 10 * MIN)
     if rise_pct:
         assert found == []
         return
     (f,) = found
     assert f.code == "probe_no_response" and f.device == "probe1a"
     assert "probe1a.moisture (zone z1, 0.2 m): no response to irrigation" in f.message
-    assert "20.0 mm in all" in f.message
-    assert check.check(start + 12 * H) == []  # one judgement per run
+    assert "40.0 mm in all" in f.message
+    assert check.check(start + 15 * H) == []  # one judgement per run
 
 
 def weather(

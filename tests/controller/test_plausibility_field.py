@@ -210,10 +210,10 @@ def test_the_run_stops_when_its_probe_is_doubted_during_the_water(field: Field) 
     """4 mm after 16 min and a 10 min lag: the probe is judged while z1 still runs."""
     f = field
     start_s, minutes = plan_the_night(f)
-    f.drive(start_s - f.clock.monotonic() + 40 * 60)
+    f.drive(start_s - f.clock.monotonic() + 45 * 60)
     (run,) = f.store.runs("z1")
     assert run.state == RunState.ABORTED
     assert run.end_reason.startswith("probe probe1a quarantined (probe_no_response)")
-    assert f.longest_open_s < 35 * 60 < minutes * 60  # stopped well before the cap
+    assert f.longest_open_s < 40 * 60 < minutes * 60  # stopped well before the cap
     assert not f.sim.devices["relay1"].get("ch1")
     assert f.daemon.planned() == []
