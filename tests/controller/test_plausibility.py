@@ -43,13 +43,13 @@ def series(
     return [(start + k * every_min * MIN, f(k * every_min / 60)) for k in range(n)]  # type: ignore[operator]
 
 
-def live_probe(seed: int, level: float = 24.0) -> object:
+def live_probe(seed: int, level: float = 24.0, noise_pct: float = 0.1) -> object:
     """A live probe: slow drying (1 %/day), a diurnal temperature effect (±0.3 %), noise
-    (sd 0.1 %), read at the sensor's 0.1 % resolution."""
+    (sd ``noise_pct``), read at the sensor's 0.1 % resolution."""
     rng = random.Random(seed)
 
     def f(h: float) -> float:
-        v = level - h / 24 + 0.3 * math.sin(2 * math.pi * h / 24) + rng.gauss(0, 0.1)
+        v = level - h / 24 + 0.3 * math.sin(2 * math.pi * h / 24) + rng.gauss(0, noise_pct)
         return round(v, 1)
 
     return f
@@ -183,7 +183,9 @@ def test_ordinary_probes_raise_nothing_over_days(
 ) -> None:
     for i, z in enumerate(site.zones):
         for j, p in enumerate(z.probes):
-            put(store, p.device, "moisture", series(96, 1, live_probe(10 * i + j, 20 + i)))
+            # the quiet probe of a good sensor, and the simulator's noisier one (sd 0.4 %)
+            noise = 0.1 if j == 0 else 0.4
+            put(store, p.device, "moisture", series(96, 1, live_probe(10 * i + j, 20 + i, noise)))
     check = Plausibility(_Source(site), store, clock)
     for _ in range(96):
         assert check.check(clock.advance(3600)) == []
