@@ -89,6 +89,7 @@ RESPONSE_BASELINE = dt.timedelta(hours=1)  # the probe's value before a run: its
 # A station point is "unchanged" within these (its resolution; a frozen logger repeats the
 # same value exactly).
 FROZEN_TOLERANCE = {AIR_TEMPERATURE: 0.05, HUMIDITY: 0.05, WIND_SPEED: 0.05, SOLAR_RADIATION: 0.5}
+FORECAST_DAYS_KEPT = 64
 RAIN_NONE_MM = 0.2  # one tip of a common gauge: less than this is "counted none"
 
 PROBE_FLATLINE = "probe_flatline"
@@ -256,7 +257,7 @@ class Plausibility:
         second source."""
         for day in days:
             self._forecast_rain[day.date] = day.rain_mm
-        for old in sorted(self._forecast_rain)[: -64 or None]:
+        for old in sorted(self._forecast_rain)[:-FORECAST_DAYS_KEPT]:
             del self._forecast_rain[old]
 
     # -- the check --------------------------------------------------------------------------
@@ -556,6 +557,10 @@ class Plausibility:
         counted, hours = rain_between(self.store, station, start, end)
         if hours < MIN_HOURS * len(days) or counted >= RAIN_NONE_MM:
             return None
+        if any(
+            e.code == RAIN_GAUGE_SUSPECT and e.source == station for e in self.store.open_alarms()
+        ):
+            return None  # still open: one alarm until someone has looked
         return Finding(
             RAIN_GAUGE_SUSPECT,
             station,

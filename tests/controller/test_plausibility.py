@@ -292,9 +292,9 @@ def test_a_gauge_that_counts_nothing_while_the_forecast_rained_is_flagged(
     tz = site.site.tz
     day0 = dt.datetime(2026, 6, 1, tzinfo=tz)
     clock.set(day0.astimezone(dt.UTC), allow_backwards=True)
-    weather(store, day0, 3 * 24, tip_at_h=tip_at_h)
+    weather(store, day0, 4 * 24, tip_at_h=tip_at_h)
     check = Plausibility(_Source(site), store, clock)
-    check.remember_forecast(ForecastDay((day0 + d * 24 * H).date(), 5.0, 8.0) for d in range(3))
+    check.remember_forecast(ForecastDay((day0 + d * 24 * H).date(), 5.0, 8.0) for d in range(4))
     found = check.check((day0 + 3 * 24 * H + H).astimezone(dt.UTC))
     if tip_at_h is not None:
         assert found == []  # a gauge that tipped is believed, however little it counted
@@ -302,6 +302,9 @@ def test_a_gauge_that_counts_nothing_while_the_forecast_rained_is_flagged(
     assert [(f.code, f.device, f.point) for f in found] == [("rain_gauge_suspect", "wx1", "rain")]
     assert "0.0 mm counted" in found[0].message and "24.0 mm" in found[0].message
     assert check.check((day0 + 3 * 24 * H + 2 * H).astimezone(dt.UTC)) == []  # once a day
+    # the next day the gauge still counts nothing: one alarm until someone has looked
+    assert check.check((day0 + 4 * 24 * H + H).astimezone(dt.UTC)) == []
+    assert [a.code for a in store.open_alarms()] == ["rain_gauge_suspect"]
 
 
 # -- planning with doubted probes ----------------------------------------------------------------
