@@ -45,6 +45,7 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
@@ -315,12 +316,18 @@ class Agronomy:
         return volume / zone.area_m2_value * 1000.0, volume
 
     def probe_readings(
-        self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
+        self,
+        zone: ZoneConfig,
+        start: dt.datetime,
+        end: dt.datetime,
+        quarantined: AbstractSet[str] | None = None,
     ) -> list[ProbeReading]:
         """Mean good moisture of each of the zone's probes over ``[start, end)``; a quarantined
-        probe (:mod:`controller.agronomy.plausibility`) is left out."""
+        probe (:mod:`controller.agronomy.plausibility`; ``quarantined`` if the caller has
+        them) is left out."""
         out = []
-        quarantined = self.quarantined_probes()
+        if quarantined is None:
+            quarantined = self.quarantined_probes()
         for probe in zone.probes:
             if probe.device in quarantined:
                 continue
@@ -333,6 +340,15 @@ class Agronomy:
         """The probes (device names) the balance and the planner do not use now."""
         return set(self.plausibility.quarantined())
 
+    def _quarantined_or_none(self) -> set[str] | None:
+        """:meth:`quarantined_probes` once for a whole job; ``None`` (logged) if the store
+        cannot say."""
+        try:
+            return self.quarantined_probes()
+        except StoreError:
+            log.exception("agronomy: cannot read the quarantined probes")
+            return None
+
     def balance_day(
         self,
         zone: ZoneConfig,
@@ -341,6 +357,7 @@ class Agronomy:
         *,
         until: dt.datetime | None = None,
         rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] | None = None,
+        quarantined: AbstractSet[str] | None = None,
     ) -> WaterBalanceDay:
         """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
         day as a new revision; returns the stored row. ``rain_memo`` shares the station's rain
@@ -384,8 +401,10 @@ class Agronomy:
             ),
         )
         dr_end, correction = step.state.dr_mm, 0.0
-        probes = self.probe_readings(zone, start, stop)
-        left_out = sorted(self.quarantined_probes() & {p.device for p in zone.probes})
+        if quarantined is None:
+            quarantined = self.quarantined_probes()
+        probes = self.probe_readings(zone, start, stop, quarantined)
+        left_out = sorted(set(quarantined) & {p.device for p in zone.probes})
         if left_out:
             notes.add(f"quarantined probe {', '.join(left_out)} left out")
         if probes:
@@ -453,11 +472,14 @@ class Agronomy:
             date = self.local_date(self.clock.now()) - DAY
         et0_cache: dict[dt.date, ET0Day] = {}
         out: list[WaterBalanceDay] = []
+        quarantined = self._quarantined_or_none()
+        if quarantined is None:
+            return out
         for zone in self.site.zones:
             for day in self._days_to_close(zone, date):
                 try:
                     et0 = self._cached_et0(day, et0_cache)
-                    out.append(self.balance_day(zone, day, et0))
+                    out.append(self.balance_day(zone, day, et0, quarantined=quarantined))
                 except DATA_ERRORS as exc:
                     self.warn(
                         "agronomy_balance_failed",
@@ -506,13 +528,20 @@ class Agronomy:
             )
             return []
         et0 = ET0Day(today, sum(recent) / len(recent), f"mean of {source}", estimated=True)
-        out = []
+        out: list[WaterBalanceDay] = []
         rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] = {}
+        quarantined = self._quarantined_or_none()
+        if quarantined is None:
+            return out
         for zone in self.site.zones:
             if today < zone.planting_date:
                 continue
             try:
-                out.append(self.balance_day(zone, today, et0, until=now, rain_memo=rain_memo))
+                out.append(
+                    self.balance_day(
+                        zone, today, et0, until=now, rain_memo=rain_memo, quarantined=quarantined
+                    )
+                )
             except DATA_ERRORS as exc:
                 self.warn(
                     "agronomy_balance_failed", zone.name, f"today's balance not updated: {exc}"
