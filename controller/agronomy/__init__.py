@@ -1,7 +1,8 @@
 """Agronomy: what the crop needs and when to give it.
 
 ``weather`` (daily station weather, ET0), ``jobs`` (the daily water balance per zone and the
-agronomy jobs), ``planning`` (runs per zone mode: et, sensor, calendar, manual), ``types``,
+agronomy jobs), ``planning`` (runs per zone mode: et, sensor, calendar, manual),
+``plausibility`` (probes and station doubted, quarantined until acknowledged), ``types``,
 ``baseline`` (conventional practice), ``fertplan`` and ``fertruns`` (fertigation by crop
 stage), ``savings`` (the ledger against the baseline).
 

@@ -28,9 +28,10 @@ Choices (no config key exists for them):
   zone's efficiency. A run still running counts in today's partial day.
 * ET0 of a day: FAO-56 Penman-Monteith from the day's weather (Rs from the temperature range,
   eq. 50, when the station has no pyranometer); Hargreaves (eq. 52) when only temperatures are
-  there; otherwise the mean of the last :data:`RECENT_DAYS` days' ET0 — always said in the
-  stored method and the decision. A partial day takes that recent mean pro rata of the hours
-  elapsed.
+  there; otherwise (also on a day the station was frozen: :mod:`.plausibility`) the mean of
+  the last :data:`RECENT_DAYS` days' ET0 — always said in the stored method and the decision.
+  A partial day takes that recent mean pro rata of the hours elapsed. Quarantined probes are
+  left out of the balance.
 * Planning (``plan_all``) lives in :mod:`controller.agronomy.planning`; :class:`Agronomy` holds a
   :class:`controller.agronomy.planning.Planning` and is its
   :class:`controller.agronomy.planning.Balance`: per zone mode, one recorded decision per zone,
@@ -44,10 +45,12 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
 from controller.agronomy.planning import Planning
+from controller.agronomy.plausibility import STATION_FROZEN, Plausibility
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
     DATA_ERRORS,
@@ -139,6 +142,7 @@ class Agronomy:
         self.clock = clock
         self.tz = site.site.tz
         self.planning = Planning(self, store, clock, calendar=calendar, horizon_days=horizon_days)
+        self.plausibility = Plausibility(self, store, clock)
         # measured ET0 (or why there is none) of closed local days: the hourly balance asks
         # for the same recent days every hour, and their readings no longer change
         self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
@@ -189,6 +193,7 @@ class Agronomy:
         return cached
 
     def _measure_et0(self, date: dt.date) -> ET0Day:
+        self._refuse_frozen(date)
         w = self.weather_day(date)
         settling = self._settling_et0.get(date)
         if settling is not None and settling.weather == w:
@@ -198,6 +203,20 @@ class Agronomy:
         while len(self._settling_et0) > SETTLING_DAYS:
             del self._settling_et0[min(self._settling_et0)]
         return result
+
+    def _refuse_frozen(self, date: dt.date) -> None:
+        """:class:`WeatherUnavailable` when the station was frozen on ``date`` (its readings
+        are the same value over and over, not the day's weather)."""
+        station = self.station
+        if station is None:
+            return
+        spans = self.plausibility.frozen_in(station, *day_bounds(date, self.tz))
+        if spans:
+            start, end = spans[0]
+            raise WeatherUnavailable(
+                f"{station} {date}: {STATION_FROZEN}, every weather point unchanged from "
+                f"{start:%H:%M} to {end:%H:%M} UTC"
+            )
 
     def _et0_of(self, date: dt.date, w: DailyWeather) -> ET0Day:
         if w.tmax_c is None or w.tmin_c is None:
@@ -297,15 +316,38 @@ class Agronomy:
         return volume / zone.area_m2_value * 1000.0, volume
 
     def probe_readings(
-        self, zone: ZoneConfig, start: dt.datetime, end: dt.datetime
+        self,
+        zone: ZoneConfig,
+        start: dt.datetime,
+        end: dt.datetime,
+        quarantined: AbstractSet[str] | None = None,
     ) -> list[ProbeReading]:
-        """Mean good moisture of each of the zone's probes over ``[start, end)``."""
+        """Mean good moisture of each of the zone's probes over ``[start, end)``; a quarantined
+        probe (:mod:`controller.agronomy.plausibility`; ``quarantined`` if the caller has
+        them) is left out."""
         out = []
+        if quarantined is None:
+            quarantined = self.quarantined_probes()
         for probe in zone.probes:
+            if probe.device in quarantined:
+                continue
             values = [v for _, v in self.store.good_values(probe.device, PROBE_POINT, start, end)]
             if values:
                 out.append(ProbeReading(probe.depth_m, sum(values) / len(values)))
         return out
+
+    def quarantined_probes(self) -> set[str]:
+        """The probes (device names) the balance and the planner do not use now."""
+        return set(self.plausibility.quarantined())
+
+    def _quarantined_or_none(self) -> set[str] | None:
+        """:meth:`quarantined_probes` once for a whole job; ``None`` (logged) if the store
+        cannot say."""
+        try:
+            return self.quarantined_probes()
+        except StoreError:
+            log.exception("agronomy: cannot read the quarantined probes")
+            return None
 
     def balance_day(
         self,
@@ -315,6 +357,7 @@ class Agronomy:
         *,
         until: dt.datetime | None = None,
         rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] | None = None,
+        quarantined: AbstractSet[str] | None = None,
     ) -> WaterBalanceDay:
         """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
         day as a new revision; returns the stored row. ``rain_memo`` shares the station's rain
@@ -358,7 +401,12 @@ class Agronomy:
             ),
         )
         dr_end, correction = step.state.dr_mm, 0.0
-        probes = self.probe_readings(zone, start, stop)
+        if quarantined is None:
+            quarantined = self.quarantined_probes()
+        probes = self.probe_readings(zone, start, stop, quarantined)
+        left_out = sorted(set(quarantined) & {p.device for p in zone.probes})
+        if left_out:
+            notes.add(f"quarantined probe {', '.join(left_out)} left out")
         if probes:
             corrected, pc = assimilate(
                 step.state, m.soil, crop_step.root_depth_m, probes, self.site.policy.probe_weight
@@ -369,7 +417,7 @@ class Agronomy:
                 f"probes {seen}: observed Dr {pc.observed_mm:.1f} mm, weight "
                 f"{pc.weight:g}, correction {pc.correction_mm:+.1f} mm"
             )
-        elif zone.probes:
+        elif zone.probes and not left_out:
             notes.add("no good probe reading")
         mulch = f", mulch factor {m.crop.mulch_factor:g}" if m.crop.mulch_factor != 1.0 else ""
         row = WaterBalanceDay(
@@ -424,11 +472,14 @@ class Agronomy:
             date = self.local_date(self.clock.now()) - DAY
         et0_cache: dict[dt.date, ET0Day] = {}
         out: list[WaterBalanceDay] = []
+        quarantined = self._quarantined_or_none()
+        if quarantined is None:
+            return out
         for zone in self.site.zones:
             for day in self._days_to_close(zone, date):
                 try:
                     et0 = self._cached_et0(day, et0_cache)
-                    out.append(self.balance_day(zone, day, et0))
+                    out.append(self.balance_day(zone, day, et0, quarantined=quarantined))
                 except DATA_ERRORS as exc:
                     self.warn(
                         "agronomy_balance_failed",
@@ -477,13 +528,20 @@ class Agronomy:
             )
             return []
         et0 = ET0Day(today, sum(recent) / len(recent), f"mean of {source}", estimated=True)
-        out = []
+        out: list[WaterBalanceDay] = []
         rain_memo: dict[tuple[dt.datetime, dt.datetime], tuple[float, int]] = {}
+        quarantined = self._quarantined_or_none()
+        if quarantined is None:
+            return out
         for zone in self.site.zones:
             if today < zone.planting_date:
                 continue
             try:
-                out.append(self.balance_day(zone, today, et0, until=now, rain_memo=rain_memo))
+                out.append(
+                    self.balance_day(
+                        zone, today, et0, until=now, rain_memo=rain_memo, quarantined=quarantined
+                    )
+                )
             except DATA_ERRORS as exc:
                 self.warn(
                     "agronomy_balance_failed", zone.name, f"today's balance not updated: {exc}"

@@ -11,7 +11,11 @@ mode:
   crop's FAO-56 p adjusted for ETc. Without a forecast, wind and frost limits use the last
   hour's measurement for the next :data:`NOW_CONDITIONS_H` hours only.
 * ``sensor``: start when the mean probe moisture of the last hour falls below the moisture
-  at RAW, θ_RAW = θfc − RAW / (1000 Zr); refill to :data:`REFILL_TARGET_FRACTION` · TAW.
+  at RAW, θ_RAW = θfc − RAW / (1000 Zr); refill to :data:`REFILL_TARGET_FRACTION` · TAW, but
+  never more than ``plausibility.sensor_cap_factor`` × the water balance's need (its Dr down to
+  that target): a probe reading too dry cannot water beyond it, and with no need in the
+  balance the probes alone do not water. Quarantined probes are not used; a zone with every
+  probe quarantined is planned by the water balance as an ``et`` zone.
 * ``calendar``: :mod:`controller.agronomy.baseline` at the first window of the event's date, in
   back-to-back runs of at most ``max_run_min``; no rain skip (it is the conventional baseline).
 * ``manual``: nothing.
@@ -72,6 +76,8 @@ __all__ = ["Balance", "Planning"]
 
 log = logging.getLogger(__name__)
 
+MIN_SENSOR_RUN_MIN = 1.0  # a sensor-mode run capped below this is not worth opening a valve
+
 _SYSTEMS: dict[str, System] = {
     "drip": "drip",
     "micro_sprinkler": "micro",
@@ -121,6 +127,10 @@ class Balance(Protocol):
 
     def warn(self, code: str, source: str, message: str) -> None:
         """Record a WARNING event (and log it); never raises for the store."""
+        ...
+
+    def quarantined_probes(self) -> set[str]:
+        """Probes (device names) not to be used now (:mod:`controller.agronomy.plausibility`)."""
         ...
 
 
@@ -178,8 +188,9 @@ class Planning:
             "calendar": self._plan_calendar,
             "manual": self._plan_manual,
         }
+        fallback = self._by_balance()
         for zone in self.site.zones:
-            if zone.mode == "et":
+            if zone.mode == "et" or zone.name in fallback:
                 continue
             try:
                 runs += planners[zone.mode](zone, ctx)
@@ -187,15 +198,28 @@ class Planning:
                 self.balance.warn("agronomy_plan_failed", zone.name, f"no plan: {exc}")
             except StoreError:
                 log.exception("agronomy: cannot record the decision of %s", zone.name)
-        et_zones = [z for z in self.site.zones if z.mode == "et"]
+        et_zones = [z for z in self.site.zones if z.mode == "et" or z.name in fallback]
         if et_zones:
             try:
-                runs += self._plan_et(et_zones, ctx, forecast)
+                runs += self._plan_et(et_zones, ctx, forecast, fallback)
             except DATA_ERRORS as exc:
                 self.balance.warn("agronomy_plan_failed", "site", f"no ET plan: {exc}")
             except StoreError:
                 log.exception("agronomy: cannot record ET decisions")
         return sorted(runs, key=lambda r: (r.start, r.zone))
+
+    def _by_balance(self) -> dict[str, str]:
+        """Sensor-mode zones every probe of which is quarantined, with the note saying so:
+        they are planned by the water balance, as ``et`` zones, until a probe is trusted."""
+        quarantined = self.balance.quarantined_probes()
+        return {
+            z.name: (
+                f"sensor mode: probe {', '.join(p.device for p in z.probes)} quarantined, "
+                "planned by the water balance"
+            )
+            for z in self.site.zones
+            if z.mode == "sensor" and z.probes and all(p.device in quarantined for p in z.probes)
+        }
 
     def _plan_context(self, now: dt.datetime) -> _PlanContext:
         local = now.astimezone(self.tz)
@@ -307,8 +331,13 @@ class Planning:
         return min(max(last.dr_end_mm, 0.0), taw_mm)
 
     def _plan_et(
-        self, zones: list[ZoneConfig], ctx: _PlanContext, forecast: Sequence[ForecastDay] | None
+        self,
+        zones: list[ZoneConfig],
+        ctx: _PlanContext,
+        forecast: Sequence[ForecastDay] | None,
+        fallback: dict[str, str] | None = None,
     ) -> list[PlannedRun]:
+        """``fallback``: sensor-mode zones planned here by the balance, with their note."""
         notes = Notes(list(ctx.notes.items))
         fc, recent, et0_info = self._et0_series(ctx, forecast, notes)
         et0_days = fc.et0_mm_day if fc else (sum(recent) / len(recent),) * self.horizon_days
@@ -327,6 +356,8 @@ class Planning:
             step = CropStep.on_day(m.crop, dap)
             taw = m.soil.taw_mm(step.root_depth_m)
             zone_notes = Notes(list(notes.items))
+            if fallback and zone.name in fallback:
+                zone_notes.add(fallback[zone.name])
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
             kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
             mad = tuple(
@@ -505,8 +536,18 @@ class Planning:
         net = max(dr_obs - REFILL_TARGET_FRACTION * taw, 0.0)
         gross = net / zone.efficiency
         minutes = gross * zone.area_m2_value / 1000.0 / zone.nominal_flow_m3_h * 60.0
-        cut = minutes > zone.max_run_min
-        minutes = min(minutes, zone.max_run_min)
+        cap_min, cap_text = self._balance_cap(zone, ctx, taw, numbers)
+        capped = minutes > cap_min
+        if cap_min < MIN_SENSOR_RUN_MIN:
+            self._record_skip(
+                zone,
+                f"{zone.name}: no irrigation: {band}, but the water balance sees no need "
+                f"({cap_text}): the probes alone do not water",
+                numbers,
+            )
+            return []
+        cut = min(minutes, cap_min) > zone.max_run_min
+        minutes = min(minutes, cap_min, zone.max_run_min)
         gross = minutes / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
         k = self._first_window_slot(ctx)
         numbers |= {"net_mm": net, "gross_mm": gross, "duration_min": minutes}
@@ -524,6 +565,7 @@ class Planning:
             f"{start.astimezone(self.tz):%H:%M}: {band} (RAW {raw:.1f} mm of TAW "
             f"{taw:.1f} mm), refill to {REFILL_TARGET_FRACTION:.2f} × TAW"
             + ("; cut to the maximum run" if cut else "")
+            + (f"; capped: {cap_text}" if capped and not cut else "")
         )
         decision = self._record(
             zone,
@@ -535,6 +577,31 @@ class Planning:
             depth_mm=gross,
         )
         return [PlannedRun(zone.name, start, minutes, gross, decision, RunSource.PLAN)]
+
+    def _balance_cap(
+        self, zone: ZoneConfig, ctx: _PlanContext, taw: float, numbers: dict[str, Any]
+    ) -> tuple[float, str]:
+        """The longest a sensor-mode run may be (min): ``plausibility.sensor_cap_factor`` ×
+        the water balance's need (its Dr down to the refill target, gross), so a probe that
+        reads too dry cannot water beyond what the balance can account for; and the words."""
+        notes = Notes()
+        dr = self._dr_now(zone, ctx.today, taw, notes)
+        factor = self.site.plausibility.sensor_cap_factor
+        need_net = max(dr - REFILL_TARGET_FRACTION * taw, 0.0)
+        cap_gross = factor * need_net / zone.efficiency
+        cap_min = cap_gross * zone.area_m2_value / 1000.0 / zone.nominal_flow_m3_h * 60.0
+        numbers |= {
+            "balance_dr_mm": dr,
+            "balance_need_mm": need_net,
+            "cap_factor": factor,
+            "cap_gross_mm": cap_gross,
+            "cap_min": cap_min,
+        }
+        text = (
+            f"{factor:g} × the water balance's need {need_net:.1f} mm (Dr {dr:.1f} mm) = "
+            f"{cap_gross:.1f} mm gross, {cap_min:.0f} min"
+        ) + (f"; {notes}" if notes.items else "")
+        return cap_min, text
 
     def _plan_calendar(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
         events = events_on(ctx.today, self.calendar)

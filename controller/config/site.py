@@ -375,6 +375,35 @@ class SafetyConfig(_Model):
     line_pressure_max_kpa: float = Field(400, gt=0, le=2000)
 
 
+class PlausibilityConfig(_Model):
+    """When a soil probe or the weather station is doubted, and how far a sensor-mode run may
+    go beyond the water balance (controller/agronomy/plausibility.py; docs/operations.md).
+
+    Moisture in volumetric % (percentage points), water in mm gross over the zone's area.
+    """
+
+    # A probe whose moisture stays within the tolerance this long is flat (a frozen value).
+    flatline_window_h: float = Field(24, gt=0, le=336)
+    flatline_tolerance_pct: float = Field(0.05, ge=0, le=5)
+    # Faster than this between two readings is not soil (the gap counted as at least 5 min).
+    max_rise_pct_h: float = Field(120, gt=0, le=1000)
+    max_fall_pct_h: float = Field(60, gt=0, le=1000)
+    # After this much water, a sensor-mode zone's root-zone probe (no deeper than
+    # response_max_depth_m) must have risen by response_min_rise_pct within the lag.
+    response_after_mm: float = Field(20, gt=0, le=500)
+    response_min_rise_pct: float = Field(1.0, gt=0, le=30)
+    response_lag_min: float = Field(720, ge=0, le=2880)
+    response_max_depth_m: float = Field(0.3, gt=0, le=3)
+    # A sensor-mode run gives at most this many times the water balance's need.
+    sensor_cap_factor: float = Field(1.5, ge=1, le=5)
+    # Every weather point of the station unchanged this long: the station is frozen.
+    station_frozen_h: float = Field(6, gt=0, le=72)
+    # The posted forecast gave at least rain_reported_mm over the last rain_check_days
+    # whole days while the station's gauge counted none: the gauge is doubted.
+    rain_check_days: int = Field(3, ge=1, le=30)
+    rain_reported_mm: float = Field(15, gt=0, le=500)
+
+
 class _SiteModel(_Model):
     site: SiteInfo
     buses: list[BusConfig] = Field(min_length=1, max_length=MAX_BUSES)
@@ -387,6 +416,7 @@ class _SiteModel(_Model):
     safety: SafetyConfig = SafetyConfig()
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
+    plausibility: PlausibilityConfig = PlausibilityConfig()
     profile_dirs: list[str] = Field([], max_length=16)
     # alarms to people, state to the bus (controller.config.notify)
     notify: NotifyConfig | None = None
@@ -457,6 +487,10 @@ class SiteConfig:
     @property
     def store(self) -> StoreConfig:
         return self.model.store
+
+    @property
+    def plausibility(self) -> PlausibilityConfig:
+        return self.model.plausibility
 
     def device(self, name: str) -> DeviceConfig:
         return next(d for d in self.devices if d.name == name)

@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from controller.agronomy.fertplan import FertRun, attach_recipes
 from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
+from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.clock import Clock
 from controller.config.site import SiteConfig
 from controller.daemon.integrations import Integrations
@@ -199,6 +200,7 @@ class Daemon:
         ]
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
+        jobs.append(Job("plausibility", self.check_plausibility, CHECK_EVERY_S))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
@@ -248,6 +250,28 @@ class Daemon:
 
     def close_day(self) -> None:
         self.agronomy.close_day()
+
+    def check_plausibility(self) -> list[Finding]:
+        """Doubt implausible probes and the station (:mod:`controller.agronomy.plausibility`).
+
+        A sensor-mode zone whose probe is found implausible stops its run and loses its queued
+        runs: their length came from that probe. The next planning plans it without the probe.
+        """
+        self.agronomy.plausibility.remember_forecast(self.forecast)
+        watering = {a.zone for a in self.sequencer.active()}
+        findings = self.agronomy.plausibility.check(watering=watering)
+        doubted = {f.device: f for f in findings if f.code in PROBE_CODES}
+        for zone in self.site.zones:
+            hit = [doubted[p.device] for p in zone.probes if p.device in doubted]
+            if zone.mode != "sensor" or not hit:
+                continue
+            reason = f"probe {hit[0].device} quarantined ({hit[0].code})"
+            with self._queue_lock:
+                self._queue = [fr for fr in self._queue if fr.run.zone != zone.name]
+            with self._control_lock:
+                if zone.name in {a.zone for a in self.sequencer.active()}:
+                    self.sequencer.stop(zone.name, reason, actor="plausibility")
+        return findings
 
     def retention(self) -> None:
         """Fold old raw readings into hourly rows; only rows the office has pulled.

@@ -393,6 +393,7 @@ def test_sensor_mode_starts_below_the_moisture_at_raw(
     path.write_text(text, encoding="utf-8")
     sensor_site = load_site(path)
     agro = Agronomy(sensor_site, store, clock)
+    seed_balance(store, sensor_site, "z4", DAY1, 0.6)  # the balance sees a need too
     now = local(DAY1, 18)
     store.add_readings(
         Reading(f"probe4{ab}", "moisture", 14.0, "%", Quality.OK, now - dt.timedelta(minutes=30))
