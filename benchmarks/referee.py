@@ -7,20 +7,29 @@ Run by hand: ``python -m benchmarks.referee [--seeds N] [--jobs J]``. Measures, 
   ≤ 5 s), against the peer: AquaCrop-OSPy running the same season whole with its own
   fixed-schedule method (``run_schedule``), the floor for any day-by-day driver;
 * ``qanat simulate --truth aquacrop --compare`` over ``--seeds`` weather years (default 30)
-  with ``--jobs`` processes (default 2), wall time (goal ≤ 10 min for 30 years).
+  with ``--jobs`` processes (default 2): every compared strategy (the daemon's ``et``,
+  ``sensor`` and ``calendar`` through the agronomy fidelity, and the practices), wall time
+  (goal ≤ 10 min for 30 years), with the machine's load average before and after (the
+  machine is shared: a loaded machine stretches the wall time).
 
-Prints one JSON line per measurement.
+Prints one JSON line per measurement. ``--skip-zone-season`` measures only the table;
+``--out FILE`` keeps the table's JSON (``qanat simulate ... --json``) instead of discarding it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import TextIO
 
+from controller.cli.referee import COMPARED
 from controller.simulation.referee.evaluate import season_weather
 from controller.simulation.referee.practices import accounting, practices
 from controller.simulation.referee.truth import truth_field
@@ -48,24 +57,7 @@ def _zone_season() -> tuple[float, float]:
     return statistics.median(stepped), statistics.median(whole)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    stepped_s, whole_s = _zone_season()
-    print(
-        json.dumps(
-            {
-                "benchmark": "referee-zone-season",
-                "stepped_s": round(stepped_s, 3),
-                "aquacrop_own_run_s": round(whole_s, 3),
-                "ratio_to_own_run": round(stepped_s / whole_s, 2),
-                "goal_s": 5.0,
-            }
-        )
-    )
-    t0 = time.perf_counter()
+def _compare(seeds: int, jobs: int, out: TextIO | None) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -76,14 +68,42 @@ def main() -> None:
             "aquacrop",
             "--compare",
             "--seeds",
-            f"1-{args.seeds}",
+            f"1-{seeds}",
             "--jobs",
-            str(args.jobs),
+            str(jobs),
             "--json",
         ],
         check=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if out is None else out,
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--skip-zone-season", action="store_true")
+    parser.add_argument("--out", type=Path, help="write the compared table's JSON here")
+    args = parser.parse_args()
+    if not args.skip_zone_season:
+        stepped_s, whole_s = _zone_season()
+        print(
+            json.dumps(
+                {
+                    "benchmark": "referee-zone-season",
+                    "stepped_s": round(stepped_s, 3),
+                    "aquacrop_own_run_s": round(whole_s, 3),
+                    "ratio_to_own_run": round(stepped_s / whole_s, 2),
+                    "goal_s": 5.0,
+                }
+            ),
+            flush=True,
+        )
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(args.out.open("w", encoding="utf-8")) if args.out else None
+        _compare(args.seeds, args.jobs, out)
     wall = time.perf_counter() - t0
     print(
         json.dumps(
@@ -91,9 +111,11 @@ def main() -> None:
                 "benchmark": "referee-compare",
                 "seeds": args.seeds,
                 "jobs": args.jobs,
-                "practices": 4,
+                "strategies": list(COMPARED),
                 "wall_s": round(wall, 1),
                 "goal_s": 600.0 * args.seeds / 30,
+                "load_before": round(load_before, 1),
+                "load_after": round(os.getloadavg()[0], 1),
             }
         )
     )

@@ -3,15 +3,24 @@
 Called by :mod:`controller.cli.simulate` for the referee's practices (``border-surveyed``,
 ``border-upper``, ``drip-practice``, ``oracle``) and ``--compare``. Seeds run in ``--jobs``
 processes; every row has the keys of :data:`controller.simulation.referee.evaluate.KEYS`.
+
+Each seed runs in a fresh worker process started with one numba thread
+(``NUMBA_NUM_THREADS=1``): the daemon's models compute one station and one day at a time, for
+which starting the parallel kernels' threads costs ten times the work, and the ``--jobs``
+processes already fill the cores. The results are the same (the kernels are parallel over
+stations only).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +40,8 @@ COMPARED = (
     "border-surveyed",
     "border-upper",
 )
+
+NUMBA_THREADS = "NUMBA_NUM_THREADS"
 
 _SHOWN = (
     ("water_annual_m3_mu", "water a year m³/mu", 0),
@@ -56,12 +67,28 @@ def _run_all(
     scenario: str, strategies: Sequence[str], seeds: Sequence[int], initial: str, jobs: int
 ) -> dict[str, list[dict[str, Any]]]:
     tasks = [(scenario, tuple(strategies), seed, initial) for seed in seeds]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            per_seed = list(pool.map(_one, tasks))
-    else:
-        per_seed = [_one(t) for t in tasks]
+    workers = max(1, min(jobs, len(tasks)))
+    with (
+        _one_numba_thread(),
+        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool,
+    ):
+        per_seed = list(pool.map(_one, tasks))
     return {s: [rows[s] for rows in per_seed] for s in strategies}
+
+
+@contextmanager
+def _one_numba_thread() -> Iterator[None]:
+    """``NUMBA_NUM_THREADS=1`` in the environment the workers are spawned with (numba reads
+    it once, at import: a spawned worker imports it afresh), this process's own restored."""
+    before = os.environ.get(NUMBA_THREADS)
+    os.environ[NUMBA_THREADS] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[NUMBA_THREADS]
+        else:
+            os.environ[NUMBA_THREADS] = before
 
 
 def format_compare(summaries: dict[str, dict[str, dict[str, float]]], seeds: int) -> str:

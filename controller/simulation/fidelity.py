@@ -68,6 +68,7 @@ __all__ = ["AgronomySeason", "Delivery"]
 
 DONE_REASON = "agronomy fidelity: planned water delivered"
 BALANCE_JOB = "balance_today"
+RETENTION_JOB = "retention"
 FLUSH_JOB = "flush"
 PLAN_JOB = "plan:"  # Daemon.jobs() names its planning jobs plan:0, plan:1, …
 # SQLite commits cost an fsync each; a season's throw-away store goes on tmpfs where there is one
@@ -252,7 +253,8 @@ class AgronomySeason:
         crons = [
             j
             for j in crons
-            if j.name != BALANCE_JOB or planning_now or self._balance_needed(j.name)
+            if (j.name != BALANCE_JOB or planning_now or self._balance_needed(j.name))
+            and (j.name != RETENTION_JOB or self._retention_can_purge())
         ]
         if crons:
             self.store.flush()
@@ -267,6 +269,12 @@ class AgronomySeason:
             return True
         plans = [t for n, t in self._next_cron.items() if n.startswith(PLAN_JOB)]
         return bool(plans) and min(plans) <= self._next_cron[name]
+
+    def _retention_can_purge(self) -> bool:
+        """Whether the retention pass can delete anything: only readings an office has
+        acknowledged (``Store.export_acked``); none is in a season, and the pass would only
+        count, into the log, the old rows it keeps."""
+        return self.store.export_acked().get("readings", 0) > 0
 
     # -- instruments and truth ------------------------------------------------------------
     def _set_instruments(self, now: dt.datetime) -> None:

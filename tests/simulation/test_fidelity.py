@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from controller.cli import main
+from controller.daemon.daemon import Daemon
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.fidelity_report import (
     DecisionRow,
@@ -200,3 +202,27 @@ def test_a_run_the_pump_cannot_carry_is_refused_as_the_sequencer_would(scenario:
     z1 = report.zones[0]
     assert z1.runs[0].depth_mm == pytest.approx(4.5 * 6.0)
     assert z1.water_mm == pytest.approx(4.0 * 6.0)
+
+
+def test_retention_runs_only_when_it_could_purge(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention deletes only readings an office acknowledged; a season has none, so the pass
+    is skipped — and runs once something is acknowledged."""
+    passes: list[object] = []
+    monkeypatch.setattr(Daemon, "retention", lambda self: passes.append(self))
+    _agronomy(scenario, "et", days=2, start=PEAK)
+    assert passes == []
+    season = AgronomySeason(scenario, "et", seed=1, days=2, start=PEAK)
+    season._setup(tmp_path)
+    try:
+        assert not season._retention_can_purge()
+        season._due(season.start)  # the first polls: rows to acknowledge
+        season.store.flush()
+        season.store.ack_export("readings", "office", 1)
+        assert season._retention_can_purge()
+        season._loop()
+        assert len(passes) == 2  # 03:30 on each of the two days
+    finally:
+        season.instruments.close()
+        season.store.close()

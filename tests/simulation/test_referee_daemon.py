@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from controller.simulation.fidelity import AgronomySeason
-from controller.simulation.referee.evaluate import KEYS, evaluate
+from controller.simulation.referee.evaluate import KEYS, evaluate, season_weather
 from controller.simulation.referee.practices import accounting, mm_to_m3_mu
-from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory
+from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory, truth_field
 from controller.simulation.season import load_scenario
 
 SCENARIO = load_scenario("zhangye-seed-corn")
@@ -63,3 +63,17 @@ def test_et_strategy_on_the_referee_keeps_yield_and_saves_water() -> None:
             z["water_annual_uncorrected_m3_mu"] - mm_to_m3_mu(z["storage_change_mm"])
         )
     assert row["saving_vs_border_surveyed_m3_mu"] > 100
+
+
+def test_the_probes_see_each_day_once_it_is_stepped() -> None:
+    """The truth keeps θ between steps (the probes are read at every stop); a stepped day,
+    here a big watering, is what the next reading sees."""
+    acc = accounting(SCENARIO)
+    weather = season_weather(SCENARIO, 1, acc)
+    truth = AquaCropTruth(truth_field(SCENARIO, acc, "z1", weather, True, "spring"), (35, 120))
+    before = truth.probe_theta(0.1)
+    assert truth.probe_theta(0.1) == before
+    truth.step_day(acc.planting, 60.0)
+    after = truth.probe_theta(0.1)
+    assert after > before + 0.01
+    assert after == pytest.approx(truth.field.theta_at(0.1))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from controller.cli import main
+from controller.cli.referee import NUMBA_THREADS, _one_numba_thread
 from controller.simulation.referee.evaluate import KEYS, evaluate, summarize
 from controller.simulation.referee.practices import (
     accounting,
@@ -143,3 +145,16 @@ def test_cli_refuses_what_the_referee_cannot_judge(capsys: pytest.CaptureFixture
     assert "not conventional" in capsys.readouterr().err
     assert main(["simulate", "--strategy", "oracle", "--days", "1"]) == 2
     assert "--truth aquacrop" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("before", [None, "2"])
+def test_workers_get_one_numba_thread_and_the_caller_keeps_its_own(
+    before: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if before is None:
+        monkeypatch.delenv(NUMBA_THREADS, raising=False)
+    else:
+        monkeypatch.setenv(NUMBA_THREADS, before)
+    with _one_numba_thread():
+        assert os.environ[NUMBA_THREADS] == "1"
+    assert os.environ.get(NUMBA_THREADS) == before

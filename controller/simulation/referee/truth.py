@@ -96,11 +96,17 @@ class AquaCropTruth:
         self.field = field
         self.critical_dap = critical_dap
         self.late_irrigation_mm = 0.0  # water delivered once the crop was harvested
+        self._theta: dict[float, float] = {}  # θ by depth until the next step: AquaCrop's
+        # state moves only when a day is stepped, and the probes are read at every stop
 
     def probe_theta(self, depth_m: float) -> float:
-        return self.field.theta_at(depth_m)
+        theta = self._theta.get(depth_m)
+        if theta is None:
+            theta = self._theta[depth_m] = self.field.theta_at(depth_m)
+        return theta
 
     def step_day(self, date: dt.date, irrigation_mm: float) -> DayOutcome:
+        self._theta.clear()
         f = self.field
         if date < f.planting:
             return self._idle(date, 0.0)
