@@ -171,16 +171,7 @@ class Notifier:
         if _about(event, ch):
             return None  # a channel is not told about itself
         critical = event.severity == Severity.CRITICAL
-        subject, body = self.catalog.alarm(
-            site=self.site_name,
-            severity=event.severity,
-            code=event.code,
-            source=event.source,
-            message=event.message,
-            time=event.time,
-            tz=self.tz,
-            event_id=event.id,
-        )
+        subject, body = self._alarm_text(event)
         state, reason = OutboxState.PENDING, ""
         last = self.outbox.last_for(ch.name, event.code, event.source)
         if last is not None and event.time - last.created_at < timedelta(minutes=ch.dedup_min):
@@ -213,6 +204,21 @@ class Notifier:
             log.debug("channel %s: event #%s suppressed: %s", ch.name, event.id, reason)
         return msg
 
+    def _alarm_text(self, event: Event, escalated_min: float | None = None) -> tuple[str, str]:
+        """(subject, body) of ``event`` in the site's language; its escalation with
+        ``escalated_min`` (minutes unacknowledged)."""
+        return self.catalog.alarm(
+            site=self.site_name,
+            severity=event.severity,
+            code=event.code,
+            source=event.source,
+            message=event.message,
+            time=event.time,
+            tz=self.tz,
+            event_id=event.id,
+            escalated_min=escalated_min,
+        )
+
     # -- 2. escalate ------------------------------------------------------------------
     def escalate(self, now: datetime) -> int:
         """Queue escalations of alarms unacknowledged too long; the number queued."""
@@ -223,17 +229,7 @@ class Notifier:
             if now - event.time < after or self.outbox.escalated(event.id):
                 continue
             minutes = (now - event.time).total_seconds() / 60
-            subject, body = self.catalog.alarm(
-                site=self.site_name,
-                severity=event.severity,
-                code=event.code,
-                source=event.source,
-                message=event.message,
-                time=event.time,
-                tz=self.tz,
-                event_id=event.id,
-                escalated_min=minutes,
-            )
+            subject, body = self._alarm_text(event, escalated_min=minutes)
             msgs = [
                 QueuedMessage(
                     channel=ch.name,
