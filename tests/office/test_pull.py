@@ -147,8 +147,8 @@ def test_offline_and_garbage_sites_are_reported_and_skipped(
     from tests.helpers.site import free_port
 
     offline = SiteSpec("offline", f"http://127.0.0.1:{free_port()}", "x", timeout_s=2)
-    wrong_token = SiteSpec("wrong-token", boxes[1].url, "not-a-token", timeout_s=2)
-    garbage = SiteSpec("garbage", boxes[1].url + "/docs#", boxes[1].token, timeout_s=2)
+    wrong_token = SiteSpec("wrong-token", boxes[1].url, "not-a-token", timeout_s=10)
+    garbage = SiteSpec("garbage", boxes[1].url + "/docs#", boxes[1].token, timeout_s=10)
     with CentralDB(f"sqlite:///{tmp_path / 'office.db'}") as db:
         results = {
             r.site_id: r for r in pull_all(db, [offline, boxes[0].spec, wrong_token, garbage])
