@@ -207,6 +207,20 @@ class AgronomySeason:
             else []
         )
 
+    def history(self, workdir: Path, until: dt.datetime) -> dict[str, ZoneTruth]:
+        """Drive the season from its first day up to ``until`` (aware) into ``workdir``'s store
+        (``qanat.db``, left there) and return each zone's truth as it stands then: the past of
+        the living demo (:mod:`controller.simulation.demo`), which the full stack continues."""
+        self._setup(workdir)
+        self.end = min(self.end, until.astimezone(dt.UTC))
+        try:
+            self._loop()
+            self.store.flush()
+        finally:
+            self.instruments.close()
+            self.store.close()
+        return self.truths
+
     def _loop(self) -> None:
         now = self.start
         self._due(now)  # the daemon reads every device at start
