@@ -341,6 +341,9 @@ class BaselineConfig(_Model):
     winter_m3_mu: float = Field(100, ge=0, le=2000)
     rain_skip_mm: float | None = Field(None, gt=0, le=500)
     rain_window_days: int = Field(3, ge=1, le=30)
+    # the season's water allocation per mu (配水定额), if the site has one: the pages show the
+    # water to date burning it down
+    quota_m3_mu: float | None = Field(None, gt=0, le=5000)
 
 
 class StoreConfig(_Model):

@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import logging
 import shutil
+import tempfile
 import threading
 import time
 import tomllib
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from controller.simulation.fidelity import AgronomySeason
+from controller.simulation.fidelity import FAST_TMP, AgronomySeason
 from controller.simulation.season import (
     AS_CONFIGURED,
     Scenario,
@@ -157,7 +158,13 @@ class LivingDemo:
         )
         tz = past_tz(self.scenario)
         switch = dt.datetime.combine(self.day, dt.time(), tzinfo=tz)
-        truths = past.history(self.data_dir, switch)
+        # the past is written where commits cost no fsync (tmpfs where there is one), then the
+        # closed database is copied into the data directory
+        fast = FAST_TMP if FAST_TMP.is_dir() else None
+        with tempfile.TemporaryDirectory(dir=fast, prefix="qanat-demo-past-") as tmp:
+            truths = past.history(Path(tmp), switch)
+            for db in Path(tmp).glob("qanat.db*"):
+                shutil.copy2(db, self.data_dir / db.name)
         columns: dict[str, SoilColumn] = {z: cast(BucketTruth, t).column for z, t in truths.items()}
         self.history_s = time.monotonic() - t0
         season = Season(

@@ -147,3 +147,16 @@ def test_the_season_site_ledger_uses_the_scenarios_conventional_practice() -> No
     assert practice.winter_m3_mu == scenario.winter_m3_mu
     total = practice.winter_m3_mu + sum(v for _, _, v in practice.events)
     assert total == scenario.conventional_total_m3_mu
+
+
+def test_the_quota_and_the_practice_name_come_from_the_site(tmp_path: Path) -> None:
+    site = _site(tmp_path, "\n[baseline]\nname = \"村里的畦灌\"\nquota_m3_mu = 320\n")
+    clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", clock.now(), 1000.0)
+        report = savings_to_date(site, store, clock.now())
+    assert report.quota_m3_per_mu == 320
+    assert report.baseline_name == "村里的畦灌"
+    assert report.applied_m3 == pytest.approx(1000.0)
+    with pytest.raises(ConfigError, match="quota_m3_mu"):
+        _site(tmp_path, "\n[baseline]\nquota_m3_mu = -5\n")

@@ -41,6 +41,7 @@ def zone_page(
     settings = pages.service.settings()["zones"].get(name, {})
     locale = session.user.locale
     labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
+    savings = pages.service.savings()
     return render(
         request,
         pages,
@@ -51,6 +52,8 @@ def zone_page(
         chart_labels=labels,
         runs=pages.service.runs(name, limit=30),
         decisions=pages.service.decisions(name, limit=30),
+        savings=savings,
+        zs=next((z for z in savings.zones if z.zone == name), None),
     )
 
 
