@@ -124,7 +124,12 @@ def serve_daemon(
     (:mod:`web.cli_demo`) share this."""
     host, port = parse_listen(listen)
     site = daemon.site
-    pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, secure_cookies=tls is not None)
+    pages = PagesConfig(
+        data_dir=data_dir,
+        tz=site.site.tz,
+        secure_cookies=tls is not None,
+        board_public=site.model.board.public,
+    )
     app = create_app(
         DaemonService(daemon, data_dir=data_dir, site_file=site_file),
         store,

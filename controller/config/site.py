@@ -346,6 +346,13 @@ class BaselineConfig(_Model):
     quota_m3_mu: float | None = Field(None, gt=0, le=5000)
 
 
+class BoardConfig(_Model):
+    """The visitor board (``/board``): read-only, no login, nothing that controls and nothing
+    personal; off unless ``public = true``."""
+
+    public: bool = False
+
+
 class StoreConfig(_Model):
     """Keeping data on the box's SD card."""
 
@@ -419,6 +426,7 @@ class _SiteModel(_Model):
     safety: SafetyConfig = SafetyConfig()
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
+    board: BoardConfig = BoardConfig()
     plausibility: PlausibilityConfig = PlausibilityConfig()
     profile_dirs: list[str] = Field([], max_length=16)
     # alarms to people, state to the bus (controller.config.notify)

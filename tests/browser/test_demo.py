@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -122,7 +121,7 @@ def test_every_zone_card_shows_numbers(demo: Demo, browser: Browser) -> None:
         assert re.search(rf"根区亏缺 {NUMBER} mm", legend), legend
         assert re.search(rf"TAW {NUMBER} mm", legend), legend
         season = card.locator("tr", has_text="本季用水").inner_text()
-        assert re.search(rf"[1-9]\d* ?(\.\d+)? m³", season), season  # water to date, not 0.0
+        assert re.search(r"[1-9]\d* ?(\.\d+)? m³", season), season  # water to date, not 0.0
         assert re.search(r"节水 -?\d+ m³/亩", card.inner_text()), card.inner_text()
         nxt = card.locator(".next").inner_text()
         next_runs += bool(re.search(r"\d{2}-\d{2} \d{2}:\d{2}", nxt))
@@ -143,9 +142,7 @@ def test_a_run_starts_and_ends_on_the_accelerated_clock(demo: Demo, browser: Bro
     page.on("dialog", lambda dialog: dialog.accept())
     _log_in(page, demo)
     idle = [
-        z
-        for z in ("z1", "z2", "z3", "z4")
-        if page.locator(f"#zone-{z} .valve-off").count() == 1
+        z for z in ("z1", "z2", "z3", "z4") if page.locator(f"#zone-{z} .valve-off").count() == 1
     ]
     assert idle, "every zone is watering"
     zone = idle[-1]
@@ -160,4 +157,39 @@ def test_a_run_starts_and_ends_on_the_accelerated_clock(demo: Demo, browser: Bro
     expect(first).to_contain_text("手动")
     expect(first).to_contain_text("完成")
     page.screenshot(path=str(ARTIFACTS / "demo-zone-run-1280.png"), full_page=True)
+    context.close()
+
+
+def test_the_seven_day_chart_spans_seven_days(demo: Demo, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, demo)
+    page.goto(f"{demo.url}/zones/z1")
+    for chart_id in ("#chart-moisture", "#chart-depletion"):
+        chart = page.locator(chart_id)
+        expect(chart).to_have_attribute("data-x-max", re.compile(r"\d+"))
+        lo, hi = (int(chart.get_attribute(a) or 0) for a in ("data-x-min", "data-x-max"))
+        assert hi - lo == 7 * 86400, (chart_id, hi - lo)
+    page.screenshot(path=str(ARTIFACTS / "demo-zone-7d-1280.png"), full_page=True)
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1920])
+def test_the_board_renders_on_a_phone_and_a_wall_screen(
+    demo: Demo, browser: Browser, width: int
+) -> None:
+    height = 844 if width == 390 else 1080
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    external: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(demo.url) else external.append(r.url))
+    page.goto(f"{demo.url}/board")  # no login
+    expect(page.locator("#board-saved-per-mu")).to_have_text(re.compile(r"-?\d+ m³/亩"))
+    expect(page.locator("#board-chart canvas")).to_be_visible()
+    expect(page.locator("#board-zones tr")).to_have_count(5)  # a header and four zones
+    # nothing overflows the screen sideways
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    page.screenshot(path=str(ARTIFACTS / f"demo-board-{width}.png"), full_page=True)
+    assert external == [], external
     context.close()

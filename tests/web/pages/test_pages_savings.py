@@ -36,7 +36,9 @@ def test_zone_page_shows_the_zone_saving(as_role: Any) -> None:
     assert 'id="zone-saving"' in page and "节水 90 m³/亩" in page
 
 
-def test_the_default_practice_is_named_in_the_page_language(as_role: Any, service: PageService) -> None:
+def test_the_default_practice_is_named_in_the_page_language(
+    as_role: Any, service: PageService
+) -> None:
     name = "border irrigation of seed corn as surveyed in Zhangye (440 m³/mu a year)"
     report = service.savings()
     service.savings = lambda: dataclasses.replace(report, baseline_name=name)  # type: ignore[method-assign]
@@ -50,3 +52,14 @@ def test_per_mu_in_both_languages() -> None:
     assert Formatter("zh-CN", dt.UTC).per_mu(12.4) == "12 m³/亩"
     assert Formatter("en", dt.UTC).per_mu(12.6) == "13 m³/mu"
     assert Formatter("en", dt.UTC).per_mu(None) == "–"
+
+
+def test_the_chart_window_is_the_range_asked(as_role: Any) -> None:
+    """chart.json names the window its time axes span: 7 and 30 days back from the site's
+    now, whatever the series hold (one point or none)."""
+    viewer = as_role("viewer")
+    for days in (7, 30):
+        chart = viewer.get("/zones/z1/chart.json", params={"range": str(days)}).json()
+        assert chart["to"] - chart["from"] == days * 86400
+    page = viewer.get("/zones/z1").text
+    assert '"unit_depletion": "mm"' in page.replace("&#34;", '"')  # every axis has its unit
