@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser.test_ui import ARGS, ARTIFACTS, CHROMIUM
+from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.helpers.site import free_ports
 
 START_GUARD_S = 300  # a hung start-up fails here; the goal (about 60 s) is measured, not asserted
