@@ -63,3 +63,11 @@ def test_the_chart_window_is_the_range_asked(as_role: Any) -> None:
         assert chart["to"] - chart["from"] == days * 86400
     page = viewer.get("/zones/z1").text
     assert '"unit_depletion": "mm"' in page.replace("&#34;", '"')  # every axis has its unit
+
+
+def test_zone_page_shows_the_decision_sentence(as_role: Any) -> None:
+    page = as_role("viewer").get("/zones/z1").text
+    block = page[page.index('id="zone-decision"') :]
+    block = block[: block.index("</p>")]
+    # the fake's z1: 38 min, 19 mm, because depletion 51 mm > RAW 48 mm
+    assert "38 分钟, 19.0 mm" in block and "原因: depletion 51 mm &gt; RAW 48 mm" in block
