@@ -23,7 +23,19 @@ router = APIRouter(include_in_schema=False)
 Range = Literal["7", "30", "season"]
 MAX_DAYS = 366
 # series names the chart script shows, translated on the page
-CHART_LABELS = ("depth", "dr", "raw", "taw", "et0", "etc", "rain", "irrigation", "kg", "no_data")
+CHART_LABELS = (
+    "depth",
+    "dr",
+    "raw",
+    "taw",
+    "et0",
+    "etc",
+    "rain",
+    "irrigation",
+    "kg",
+    "no_data",
+    "time",
+)
 # each chart's value axis, with its unit
 AXIS_UNITS = {
     "moisture": "%",

@@ -24,7 +24,7 @@
     height: height(),
     scales: { x: { time: true, range: [lo, hi] }, y: { range: [0, top * 1.1] } },
     axes: [{}, { label: labels.unit, size: 60 }],
-    series: [{},
+    series: [{ label: labels.time || "" },
       { label: labels.applied, stroke: "#0a6b2d", width: 3, fill: "#0a6b2d22" },
       { label: labels.baseline, stroke: "#9a5b00", width: 3, dash: [8, 6] }],
   };
