@@ -4,11 +4,14 @@
 date. Two parts, both production code on one :class:`controller.clock.VirtualClock` timeline
 and one store (``<data_dir>/qanat.db``):
 
-* **the past**, from the scenario's first day up to "today" (default :data:`DEFAULT_DAY`, early
-  July), at agronomy fidelity (:class:`controller.simulation.fidelity.AgronomySeason`): the
-  daemon's poller, balance, close of day, planning and fertigation recipes at their times, each
-  planned run recorded as done — readings, balances, decisions, runs with their fertilizer and
-  water to date are in the store, in about half a minute for four zones;
+* **the past**, from the scenario's first day up to noon (:data:`SWITCH_AT`) of "today"
+  (default :data:`DEFAULT_DAY`, early July), at agronomy fidelity
+  (:class:`controller.simulation.fidelity.AgronomySeason`): the daemon's poller, balance,
+  close of day, planning and fertigation recipes at their times, each planned run recorded
+  as done — readings, balances, decisions, runs with their fertilizer and water to date are
+  in the store, in a quarter to half a minute for four zones. A run watering at noon is let
+  finish, and the past goes on hour by hour (at most :data:`WAIT_FOR_PLAN_S`) until the plan
+  has queued a run, so that the newcomer sees one: "today" may so become a day or two later;
 * **the present**, the full stack (:class:`controller.simulation.season.Season`): the simulated
   devices on loopback Modbus, the daemon with its control loop, sequencer and supervisor, the
   true soil carried over from the past. Its clock runs :attr:`LivingDemo.speed` times faster
@@ -64,9 +67,14 @@ DEFAULT_SCENARIO = "zhangye-seed-corn"
 DEFAULT_DAY = (7, 5)  # month, day: early July, the crop near its peak water use
 DEFAULT_SPEED = 60.0  # one virtual minute per real second
 LEAD_S = 600.0  # the accelerated part begins this long (virtual) before the first queued run
-SKIP_CAP_S = 20 * 3600.0  # never skip further ahead than this looking for a run
+SKIP_CAP_S = 20 * 3600.0  # the full stack never skips further ahead than this to a run
+# the past goes on after noon of "today" (at most this long) until the plan has queued a run
+WAIT_FOR_PLAN_S = 7 * 86400.0
 TICK_REAL_S = 0.2  # how often the accelerated clock is moved (real seconds)
 MARKER = ".qanat-demo"  # a data directory holding this file is a demo's, cleared at each start
+# the past reaches at least this local time of "today", outside the demo site's irrigation
+# windows (20:00-08:00)
+SWITCH_AT = dt.time(12)  # (a run cut in the middle would show as interrupted by a restart)
 
 
 class DemoError(ScenarioError):
@@ -156,28 +164,29 @@ class LivingDemo:
             AS_CONFIGURED,
             seed=self.seed,
             start=self.scenario.start,
-            days=(self.day - self.scenario.start).days,
         )
         tz = past_tz(self.scenario)
-        switch = dt.datetime.combine(self.day, dt.time(), tzinfo=tz)
+        switch = dt.datetime.combine(self.day, SWITCH_AT, tzinfo=tz)
         # the past is written where commits cost no fsync (tmpfs where there is one), then the
         # closed database is copied into the data directory
         fast = FAST_TMP if FAST_TMP.is_dir() else None
         with tempfile.TemporaryDirectory(dir=fast, prefix="qanat-demo-past-") as tmp:
-            truths = past.history(Path(tmp), switch)
+            truths = past.history(Path(tmp), switch, wait_for_plan_s=WAIT_FOR_PLAN_S)
             for db in Path(tmp).glob("qanat.db*"):
                 shutil.copy2(db, self.data_dir / db.name)
         columns: dict[str, SoilColumn] = {z: cast(BucketTruth, t).column for z, t in truths.items()}
         self.history_s = time.monotonic() - t0
+        switched = past.end.astimezone(tz)  # later than noon if a run was let finish
         season = Season(
             self.scenario,
             AS_CONFIGURED,
             seed=self.seed,
             workdir=self.data_dir,
-            start=self.day,
+            start=switched.date(),
             control_port=self.control_port,
             columns=columns,
             rain_total_mm=past.rain_total_mm,
+            start_time=switched.time().replace(tzinfo=None),
         )
         self.season = season.__enter__()
         try:

@@ -263,13 +263,15 @@ class Season:
         control_port: int = 0,
         columns: Mapping[str, SoilColumn] | None = None,
         rain_total_mm: float = 0.0,
+        start_time: dt.time = dt.time(),
     ) -> None:
         """``start`` begins later than the scenario (a mid-season test); ``days`` cuts it short.
 
         ``columns`` (per zone) carry the soil water of a past already simulated (the living
         demo's weeks before ``start``) instead of the scenario's starting water, and
         ``rain_total_mm`` the station's rain counter then; ``control_port`` serves the
-        fault-injection channel there (0: a free port)."""
+        fault-injection channel there (0: a free port); ``start_time`` is the local time of
+        day the season starts at on its first day (default midnight)."""
         self.scenario, self.strategy, self.seed = scenario, strategy, seed
         self.run_tick_s, self.idle_step_s = run_tick_s, idle_step_s
         self.technician = technician
@@ -291,7 +293,7 @@ class Season:
             scenario.start - dt.timedelta(days=1), scenario.end + dt.timedelta(days=1)
         )
         self.et0 = true_et0(self.weather, scenario.start, scenario.end, self.site)
-        start_local = dt.datetime.combine(first, dt.time())
+        start_local = dt.datetime.combine(first, start_time)
         self.start = start_local.replace(tzinfo=tz).astimezone(dt.UTC)
         self.end = dt.datetime.combine(
             self.end_date + dt.timedelta(days=1), dt.time(0, 30), tzinfo=tz
