@@ -146,8 +146,13 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
         speed = f"{args.speed:g}× real time" if args.speed != 1 else "real time"
         host_port = args.listen
         banner = (
-            f"pages: http://{host_port}/\n"
-            f"demo login: {DEMO_USER}  password: {password}  (this demo only)\n"
+            f"pages: http://{host_port}/"
+            + (
+                f"  visitor board: http://{host_port}/board\n"
+                if season.site.model.board.public
+                else "\n"
+            )
+            + f"demo login: {DEMO_USER}  password: {password}  (this demo only)\n"
             f"the site's clock: {local:%Y-%m-%d %H:%M} ({speed}); the season up to here "
             f"took {demo.history_s:.0f} s to simulate\n"
             f"technician token: {token}\n"
