@@ -127,7 +127,7 @@ def run_suite(size: str, seed: int, junit: Path) -> int:
     """The red-team tests at ``size`` into the report ``junit``; pytest's exit status."""
     env = {**os.environ, **SIZES[size], "QANAT_CRASH_SEED": str(seed)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p"]
-    command += ["no:cacheprovider", f"--junitxml={junit}", *SUITE]
+    command += ["no:cacheprovider", "-o", "timeout=1800", f"--junitxml={junit}", *SUITE]
     return subprocess.call(command, cwd=ROOT, env=env, stdout=sys.stderr)
 
 
