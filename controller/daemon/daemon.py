@@ -44,6 +44,7 @@ from controller.runtime.headworks import HeadWorks
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
+from controller.runtime.readback import READBACK_EVERY_S, ReadBack
 from controller.runtime.safety import Supervisor
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
@@ -101,6 +102,9 @@ class Daemon:
         self._queue_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         self._control_lock = threading.Lock()
+        self.readback = ReadBack(
+            site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
+        )
         self.ready = threading.Event()
         self._fail_safe_latched = False
         self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
@@ -199,6 +203,7 @@ class Daemon:
             for d in self.site.devices
         ]
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
+        jobs.append(Job("readback", self.readback.poll, READBACK_EVERY_S))
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
         jobs.append(Job("plausibility", self.check_plausibility, CHECK_EVERY_S))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
