@@ -4,7 +4,9 @@ Start-up is fail-safe (DESIGN principle 1): every output is switched off and
 read back before the daemon reports ready; a restart marks unfinished runs
 interrupted with the water they applied. The control loop (sequencer tick,
 then supervisor check) runs every second; an unexpected error in it switches
-everything off and raises a critical alarm rather than stopping the loop.
+everything off and raises a critical alarm rather than stopping the loop. The read-back
+job (:mod:`controller.runtime.readback`) reads every output module's coils each second
+while anything is on and trips the supervisor on a coil that disagrees.
 Stopping (SIGTERM) switches everything off.
 
 A store that cannot write (disk full, card read-only) does not stop control:
