@@ -79,3 +79,31 @@ def test_a_timeout_the_module_cannot_hold_is_refused_naming_the_key(tmp_path: Pa
     text = str(err.value)
     assert "safety.comm_watchdog_s: 900 s outside the communication watchdog of 'relay1'" in text
     assert text.count("safety.comm_watchdog_s") == 1  # once per module, not per output
+
+
+def test_the_module_closes_a_running_zone_when_the_box_falls_silent_before_the_lease_ends(
+    wd_site: SiteConfig, tmp_path: Path
+) -> None:
+    """The box dies mid-run (its jobs stop; nothing switches off): the watchdog (12 s) drops
+    the relays before their lease (15 s) would; while the box lives they stay on."""
+    clock = VirtualClock(START)
+    with (
+        Simulation(wd_site, control_port=0, step_s=None, clock=clock.monotonic) as sim,
+        Store.open_dir(tmp_path / "data", clock=clock) as store,
+    ):
+        daemon = Daemon(wd_site, store, clock)
+        daemon.start(schedule=False)
+        relay = sim.devices["relay1"]
+        daemon.sequencer.start("z1", 20, "manual", actor="test")
+        for _ in range(30):  # alive: the control tick and the read-back every second
+            clock.advance(1)
+            daemon.control_tick()
+            daemon.readback.poll()
+        assert relay.get("ch1") == 1.0 and relay.get("ch8") == 1.0
+        assert relay.watchdog_trips == 0
+        lease_left = relay.lease_remaining_s("ch1")
+        assert lease_left is not None and lease_left > 12.5
+        clock.advance(12.5)  # the box is gone: no request reaches the module
+        assert relay.get("ch1") == 0.0 and relay.get("ch7") == 0.0 and relay.get("ch8") == 0.0
+        assert relay.watchdog_trips == 1
+        daemon.fieldio.close()  # dropped, not stopped: as after a crash
