@@ -211,7 +211,12 @@ class ReadBack:
             message = "output read-back mismatch: " + " | ".join(evidence)
             log.error("%s", message)
             with self._guard:
-                self.supervisor.trip(CODE, message)
+                try:
+                    self.supervisor.trip(CODE, message)
+                except Exception:  # the trip must not leave water running, whatever failed
+                    log.exception("output_mismatch trip failed; switching everything off")
+                    self.outputs.all_off()
+                    raise
             self._alarmed |= new
         for m in found:  # what still reads on while commanded off: off again, every poll
             if m.read and not m.commanded:

@@ -165,3 +165,17 @@ def test_a_coil_switched_during_the_read_is_not_judged(daemon: Daemon, sim: Simu
         del daemon.fieldio.bus_of("relay1").read_points
     assert mismatch_alarms(daemon) == []
     assert daemon.readback.poll() == []  # the next poll sees it on, as commanded
+
+
+def test_a_trip_that_fails_still_switches_everything_off(daemon: Daemon, sim: Simulation) -> None:
+    start_run(daemon, sim)
+
+    def broken_trip(code: str, message: str) -> None:
+        raise RuntimeError("store on fire")
+
+    daemon.readback.supervisor = type("Broken", (), {"trip": staticmethod(broken_trip)})()
+    sim.devices["relay1"].inject(Fault(FaultKind.GARBAGE, point="ch1", values=(0,)))
+    with pytest.raises(RuntimeError, match="store on fire"):  # the job's guard logs it
+        daemon.readback.poll()
+    assert daemon.outputs.on_roles() == []
+    assert coils_on(sim) == []
