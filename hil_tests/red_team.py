@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The red-team part of the suite (each file records its figures).
 SUITE = (
     "hil_tests/test_faults.py",
+    "hil_tests/test_output_faults.py",
     "tests/controller/test_plausibility_field.py",
     "tests/integration/test_store_kill_cycles.py",
     "tests/integration/test_crash_consistency.py",
