@@ -53,6 +53,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     ├── BridgeError                          the MQTT bridge (bridge.errors)
     │   └── BadCommand(ValueError)           a command message refused as malformed
     ├── ScenarioError(ValueError)            a season scenario file (simulation.season)
+    │   └── DemoError                        the demo cannot start as asked (simulation.demo)
     ├── RefereeInternalsError(RuntimeError)  aquacrop changed under the referee
     │                                        (simulation.referee.aquacrop)
     └── CommandError                         a ``qanat`` subcommand cannot go on (cli)

@@ -1,31 +1,59 @@
-"""``qanat demo``: the simulated demo field, the daemon and its API, in one command.
+"""``qanat demo``: a living demonstration site, the daemon and its pages, in one command.
 
-Starts ``qanat sim`` for the bundled ``controller/config/examples/demo-site.toml`` as a child
-process, waits for its ports, creates a technician token, prints the URL and
-the token, and runs the daemon until Ctrl-C (then stops the simulator).
+The bundled ``controller/config/examples/demo-site.toml`` (or ``--config``) in the middle of
+its season (:mod:`controller.simulation.demo`): the weeks from the scenario's first day up to
+"today" (``--day``, ``--day-of-season``; default early July) are simulated first through the
+daemon's own jobs, then the simulated field on loopback Modbus and the full daemon run on a
+virtual clock ``--speed`` times faster than the wall clock (default 60: a minute a second).
+Prints the pages' address, a demo login (created here, with a random password: only the demo
+does this) and a technician token, and serves until Ctrl-C (or ``--for`` seconds): then every
+output off and the simulator stopped.
+
+The demo's data directory (``--data-dir``; default a new temporary one, removed at the end)
+must be empty or a previous demo's: the demo writes a season of its own there.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import datetime as dt
+import secrets
+import shutil
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
+from controller.access.accounts import Accounts
 from controller.cli.exitcodes import FAILED, UNUSABLE
 from controller.config.site import load_site_or_report
-from controller.paths import bundled, resolve_data_dir
+from controller.daemon.daemon import StartupError
+from controller.paths import bundled
+from controller.runtime import sdnotify as notify
+from controller.simulation.demo import (
+    DEFAULT_SPEED,
+    DemoError,
+    LivingDemo,
+    demo_day,
+    demo_scenario,
+    prepare_data_dir,
+)
 from controller.simulation.harness import DEFAULT_CONTROL_PORT
-from controller.store import Store
-from web.serve import DEFAULT_LISTEN, run_daemon
+from controller.simulation.season import Scenario, ScenarioError, quiet_logs
+from web.serve import DEFAULT_LISTEN, parse_listen, serve_daemon
 
 DEMO_SITE = bundled("controller.config", "examples/demo-site.toml")
+DEMO_USER = "demo"
+DEMO_ROLE = "technician"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=DEMO_SITE, metavar="SITE.toml")
     parser.add_argument(
-        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
+        "--data-dir",
+        type=Path,
+        help="the demo's data directory, empty or a previous demo's "
+        "(default: a new temporary one, removed at the end)",
     )
     parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT")
     parser.add_argument(
@@ -34,6 +62,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_CONTROL_PORT,
         metavar="PORT",
         help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT})",
+    )
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument(
+        "--day",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the demo's today, inside the scenario's season (default early July)",
+    )
+    when.add_argument(
+        "--day-of-season",
+        type=int,
+        metavar="N",
+        help="the demo's today as days after the scenario's first day",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        metavar="X",
+        help=f"how much faster than the wall clock the demo's time runs "
+        f"(default {DEFAULT_SPEED:g}; 1 = real time)",
     )
     parser.add_argument(
         "--for", dest="for_s", type=float, metavar="S", help="stop by itself after S seconds"
@@ -44,41 +93,88 @@ def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
         return UNUSABLE
-    data_dir = resolve_data_dir(args.data_dir)
-    sim_cmd = [
-        sys.executable,
-        "-m",
-        "controller.cli",
-        "sim",
-        "--config",
-        str(args.config),
-        "--control-port",
-        str(args.sim_control_port),
-    ]
-    sim = subprocess.Popen(sim_cmd)
     try:
-        ready = subprocess.run([*sim_cmd, "--wait-ready", "20"], check=False)
-        if ready.returncode != 0 or sim.poll() is not None:
-            print("the simulated field did not start", file=sys.stderr)
-            return FAILED
-        with Store.open_dir(data_dir) as store:
-            _, token = store.create_token("demo-technician", "technician")
-            store.record_audit("demo", "token.create", {"name": "demo-technician"})
+        parse_listen(args.listen)
+        scenario = demo_scenario(args.config)
+        day = demo_day(scenario, args.day, args.day_of_season)
+        if not args.speed > 0:
+            raise DemoError(f"--speed {args.speed:g}: a positive factor (1 = real time)")
+    except (ValueError, ScenarioError) as exc:
+        print(f"qanat demo: {exc}", file=sys.stderr)
+        return UNUSABLE
+    temporary = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="qanat-demo-")) if temporary else args.data_dir
+    try:
+        prepare_data_dir(data_dir)
+    except DemoError as exc:
+        print(f"qanat demo: {exc}", file=sys.stderr)
+        return UNUSABLE
+    try:
+        return _run(args, scenario, day, data_dir)
+    finally:
+        if temporary:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: Path) -> int:
+    print(
+        f"qanat demo: simulating the season from {scenario.start} to {day} "
+        "(the daemon's own jobs, about half a minute)…",
+        flush=True,
+    )
+    demo = LivingDemo(scenario, data_dir, day, speed=args.speed, control_port=args.sim_control_port)
+    try:
+        with quiet_logs():
+            demo.__enter__()
+    except StartupError as exc:
+        print(f"not starting: {exc}", file=sys.stderr)
+        return FAILED
+    except OSError as exc:  # a port in use
+        print(f"the simulated field did not start: {exc}", file=sys.stderr)
+        return FAILED
+    stop = threading.Event()
+    try:
+        season = demo.season
+        assert season is not None and season.daemon is not None and season.store is not None
+        store, daemon = season.store, season.daemon
+        password = secrets.token_urlsafe(12)
+        Accounts(store).create_user(DEMO_USER, password, DEMO_ROLE, display_name="演示")
+        store.record_audit("demo", "user.add", {"username": DEMO_USER, "role": DEMO_ROLE})
+        _, token = store.create_token("demo-technician", "technician")
+        store.record_audit("demo", "token.create", {"name": "demo-technician"})
+        local = demo.now().astimezone(season.tz)
+        speed = f"{args.speed:g}× real time" if args.speed != 1 else "real time"
         host_port = args.listen
         banner = (
-            f"pages: http://{host_port}/  (first login: in another terminal run\n"
-            f"  qanat user add --role technician --username li --data-dir {data_dir}\n"
-            "  then log in as li; the password is the one you typed)\n"
+            f"pages: http://{host_port}/"
+            + (
+                f"  visitor board: http://{host_port}/board\n"
+                if season.site.model.board.public
+                else "\n"
+            )
+            + f"demo login: {DEMO_USER}  password: {password}  (this demo only)\n"
+            f"the site's clock: {local:%Y-%m-%d %H:%M} ({speed}); the season up to here "
+            f"took {demo.history_s:.0f} s to simulate\n"
             f"technician token: {token}\n"
             f"try: curl -H 'Authorization: Bearer {token}' http://{host_port}/api/v1/zones\n"
             f"faults: qanat sim --config {args.config} --control-port {args.sim_control_port} "
             "--fault DEVICE KIND\n"
             f"data in {data_dir}; Ctrl-C stops the daemon (all outputs off) and the simulator"
         )
-        return run_daemon(site, data_dir, args.listen, banner=banner, stop_after_s=args.for_s)
+        clock = threading.Thread(
+            target=demo.run_clock, args=(stop,), name="demo-clock", daemon=True
+        )
+        clock.start()
+        return serve_daemon(
+            daemon,
+            store,
+            season.site,
+            data_dir,
+            args.listen,
+            banner=banner,
+            stop_after_s=args.for_s,
+        )
     finally:
-        sim.terminate()
-        try:
-            sim.wait(10)
-        except subprocess.TimeoutExpired:
-            sim.kill()
+        stop.set()
+        notify.stopping()
+        demo.__exit__(None, None, None)

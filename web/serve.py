@@ -29,7 +29,7 @@ from web.app import create_app
 from web.limits import DEFAULT_MAX_BODY_BYTES
 from web.pages import PagesConfig
 
-__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon", "server_config"]
+__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon", "serve_daemon", "server_config"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def run_daemon(
     request bodies (413 above it).
     Settings saved from the pages (``site.overrides.toml``) are laid over ``site`` first.
     """
-    host, port = parse_listen(listen)
+    parse_listen(listen)  # a bad address is refused before the daemon starts
     site_file = site
     try:
         site = overrides.apply_saved(site_file, data_dir)
@@ -86,47 +86,87 @@ def run_daemon(
             daemon.stop()
             return FAILED
         try:
-            pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, secure_cookies=tls is not None)
-            app = create_app(
-                DaemonService(daemon, data_dir=data_dir, site_file=site_file),
+            return serve_daemon(
+                daemon,
                 store,
-                title=f"qanat {site.site.id}",
-                pages=pages,
+                site_file,
+                data_dir,
+                listen,
+                banner=banner,
+                stop_after_s=stop_after_s,
+                tls=tls,
                 allowed_hosts=allowed_hosts,
+                trusted_proxies=trusted_proxies,
                 max_body_bytes=max_body_bytes,
             )
-            config = server_config(app, host, port, tls=tls, trusted_proxies=trusted_proxies)
-            server = uvicorn.Server(config)
-            scheme = "https" if tls else "http"
-            announce = (
-                f"qanat {site.site.id}: pages on {scheme}://{host}:{port}/, "
-                f"API on {scheme}://{host}:{port}/api/v1"
-            )
-            threading.Thread(
-                target=_announce_when_listening, args=(server, announce, banner), daemon=True
-            ).start()
-
-            # uvicorn re-raises the signal that stopped it once it has restored the previous
-            # handlers; with the default handler that would kill the process before the
-            # daemon switches the outputs off. Ours asks the server to stop instead, which also
-            # covers a signal that arrives before uvicorn has installed its own handlers.
-            def stop_on_signal(signum: int, frame: object) -> None:
-                log.info("signal %d: stopping", signum)
-                server.should_exit = True
-
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, stop_on_signal)
-            if stop_after_s is not None:
-                timer = threading.Timer(stop_after_s, lambda: setattr(server, "should_exit", True))
-                timer.daemon = True
-                timer.start()
-            server.run()  # returns on SIGTERM / SIGINT
-            if not server.started:
-                print(f"cannot listen on {host}:{port}", file=sys.stderr)
-                return FAILED
         finally:
             notify.stopping()
             daemon.stop()
+
+
+def serve_daemon(
+    daemon: Daemon,
+    store: Store,
+    site_file: SiteConfig,
+    data_dir: Path,
+    listen: str,
+    *,
+    banner: str = "",
+    stop_after_s: float | None = None,
+    tls: tuple[Path, Path] | None = None,
+    allowed_hosts: list[str] | None = None,
+    trusted_proxies: list[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> int:
+    """Serve the pages and API of a started daemon until a signal (or ``stop_after_s``).
+
+    The caller stops the daemon afterwards (outputs off); ``qanat run`` and the living demo
+    (:mod:`web.cli_demo`) share this."""
+    host, port = parse_listen(listen)
+    site = daemon.site
+    pages = PagesConfig(
+        data_dir=data_dir,
+        tz=site.site.tz,
+        secure_cookies=tls is not None,
+        board_public=site.model.board.public,
+    )
+    app = create_app(
+        DaemonService(daemon, data_dir=data_dir, site_file=site_file),
+        store,
+        title=f"qanat {site.site.id}",
+        pages=pages,
+        allowed_hosts=allowed_hosts,
+        max_body_bytes=max_body_bytes,
+    )
+    config = server_config(app, host, port, tls=tls, trusted_proxies=trusted_proxies)
+    server = uvicorn.Server(config)
+    scheme = "https" if tls else "http"
+    announce = (
+        f"qanat {site.site.id}: pages on {scheme}://{host}:{port}/, "
+        f"API on {scheme}://{host}:{port}/api/v1"
+    )
+    threading.Thread(
+        target=_announce_when_listening, args=(server, announce, banner), daemon=True
+    ).start()
+
+    # uvicorn re-raises the signal that stopped it once it has restored the previous
+    # handlers; with the default handler that would kill the process before the
+    # daemon switches the outputs off. Ours asks the server to stop instead, which also
+    # covers a signal that arrives before uvicorn has installed its own handlers.
+    def stop_on_signal(signum: int, frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop_on_signal)
+    if stop_after_s is not None:
+        timer = threading.Timer(stop_after_s, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True
+        timer.start()
+    server.run()  # returns on SIGTERM / SIGINT
+    if not server.started:
+        print(f"cannot listen on {host}:{port}", file=sys.stderr)
+        return FAILED
     return OK
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "SavingsReport",
     "ZoneSavings",
     "baseline_practice",
+    "baseline_to",
     "savings_to_date",
 ]
 
@@ -100,6 +101,33 @@ class SavingsReport:
     baseline_m3_per_mu: float
     saving_m3_per_mu: float
     assumptions: list[str]
+    baseline_name: str = ""  # the practice compared against, as the site file names it
+    quota_m3_per_mu: float | None = None  # the season's allocation ([baseline] quota_m3_mu)
+    applied_m3: float = 0.0  # the site's metered water since planting, m³
+
+
+def baseline_to(
+    practice: BaselinePractice, since: dt.date, today: dt.date, rain_mm: dict[dt.date, float]
+) -> tuple[float, list[str], list[str]]:
+    """What the practice would have applied from ``since`` (planting) to ``today``, m³/mu,
+    with the events counted and skipped (``rain_mm``: measured rain by local date)."""
+    baseline = practice.winter_m3_mu if today >= since else 0.0
+    counted: list[str] = []
+    skipped: list[str] = []
+    for month, day, m3_mu in practice.events:
+        on = dt.date(since.year, month, day)
+        if on < since or on > today:
+            continue
+        label = f"{on.isoformat()} {m3_mu:g} m³/mu"
+        if practice.rain_skip_mm is not None:
+            window = [on - dt.timedelta(days=k) for k in range(1, practice.rain_window_days + 1)]
+            rain = sum(rain_mm.get(d, 0.0) for d in window)
+            if rain >= practice.rain_skip_mm:
+                skipped.append(f"{label} (measured rain {rain:.1f} mm before it)")
+                continue
+        counted.append(label)
+        baseline += m3_mu
+    return baseline, counted, skipped
 
 
 def _zone(
@@ -114,21 +142,8 @@ def _zone(
         r.applied_m3 for r in store.runs(zone.name, start, end) if r.started_at is not None
     )
     balance = {row.date: row for row in store.water_balance(zone.name, since, today)}
-    baseline = practice.winter_m3_mu if today >= since else 0.0
-    counted, skipped = [], []
-    for month, day, m3_mu in practice.events:
-        on = dt.date(since.year, month, day)
-        if on < since or on > today:
-            continue
-        label = f"{on.isoformat()} {m3_mu:g} m³/mu"
-        if practice.rain_skip_mm is not None:
-            window = [on - dt.timedelta(days=k) for k in range(1, practice.rain_window_days + 1)]
-            rain = sum(balance[d].rain_mm for d in window if d in balance)
-            if rain >= practice.rain_skip_mm:
-                skipped.append(f"{label} (measured rain {rain:.1f} mm before it)")
-                continue
-        counted.append(label)
-        baseline += m3_mu
+    rain = {d: row.rain_mm for d, row in balance.items()}
+    baseline, counted, skipped = baseline_to(practice, since, today, rain)
     applied_mu = applied / area_mu
     return ZoneSavings(
         zone=zone.name,
@@ -166,6 +181,9 @@ def savings_to_date(site: SiteConfig, store: Store, now: dt.datetime) -> Savings
         applied_m3_per_mu=mean("applied_m3_per_mu"),
         baseline_m3_per_mu=mean("baseline_m3_per_mu"),
         saving_m3_per_mu=mean("saving_m3_per_mu"),
+        baseline_name=practice.name,
+        quota_m3_per_mu=site.model.baseline.quota_m3_mu,
+        applied_m3=sum(z.applied_m3 for z in zones),
         assumptions=[
             "season from each zone's planting date; the winter irrigation counts from planting",
             "applied: metered water of the zone's runs (every end state) since planting",

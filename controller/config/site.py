@@ -341,6 +341,16 @@ class BaselineConfig(_Model):
     winter_m3_mu: float = Field(100, ge=0, le=2000)
     rain_skip_mm: float | None = Field(None, gt=0, le=500)
     rain_window_days: int = Field(3, ge=1, le=30)
+    # the season's water allocation per mu (配水定额), if the site has one: the pages show the
+    # water to date burning it down
+    quota_m3_mu: float | None = Field(None, gt=0, le=5000)
+
+
+class BoardConfig(_Model):
+    """The visitor board (``/board``): read-only, no login, nothing that controls and nothing
+    personal; off unless ``public = true``."""
+
+    public: bool = False
 
 
 class StoreConfig(_Model):
@@ -419,6 +429,7 @@ class _SiteModel(_Model):
     safety: SafetyConfig = SafetyConfig()
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
+    board: BoardConfig = BoardConfig()
     plausibility: PlausibilityConfig = PlausibilityConfig()
     profile_dirs: list[str] = Field([], max_length=16)
     # alarms to people, state to the bus (controller.config.notify)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from controller.agronomy.savings import SavingsReport
+from controller.agronomy.season_view import SeasonToDate
 from controller.errors import ControllerError, ProblemsError
 
 __all__ = [
@@ -173,6 +174,7 @@ class ControlService(Protocol):
     def alarms(self, open_only: bool = False, limit: int = 100) -> list[AlarmInfo]: ...
     def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]: ...
     def savings(self) -> SavingsReport: ...  # the savings ledger to date
+    def season_to_date(self) -> SeasonToDate: ...  # the board's season: water by day, stages
     # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
     def moisture_history(
         self, zone: str, days: int = 7

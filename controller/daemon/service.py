@@ -15,6 +15,7 @@ from typing import Any
 
 from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.savings import SavingsReport, savings_to_date
+from controller.agronomy.season_view import SeasonToDate, season_to_date
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
 from controller.daemon.daemon import Daemon
@@ -225,6 +226,9 @@ class DaemonService:
 
     def savings(self) -> SavingsReport:
         return savings_to_date(self.site, self.d.store, self.d.clock.now())
+
+    def season_to_date(self) -> SeasonToDate:
+        return season_to_date(self.site, self.d.store, self.d.clock.now())
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
         z = self._zone_cfg(zone)

@@ -208,9 +208,46 @@ class AgronomySeason:
             else []
         )
 
-    def _loop(self) -> None:
-        now = self.start
-        self._due(now)  # the daemon reads every device at start
+    def history(
+        self, workdir: Path, until: dt.datetime, *, wait_for_plan_s: float = 0.0
+    ) -> dict[str, ZoneTruth]:
+        """Drive the season from its first day up to ``until`` (aware) into ``workdir``'s store
+        (``qanat.db``, left there) and return each zone's truth as it stands then: the past of
+        the living demo (:mod:`controller.simulation.demo`), which the full stack continues.
+
+        A run watering then is let finish, and with ``wait_for_plan_s`` the season goes on
+        (hour by hour, at most that long) until the daemon has queued a run: the past then
+        ends later (:attr:`end`), with the run still to come."""
+        self._setup(workdir)
+        self.end = min(self.end, until.astimezone(dt.UTC))
+        last = self.end
+        cap = min(
+            self.end + dt.timedelta(seconds=wait_for_plan_s),
+            dt.datetime.combine(
+                self.end_date + dt.timedelta(days=1), dt.time(), tzinfo=self.tz
+            ).astimezone(dt.UTC),
+        )
+        try:
+            self._loop()
+            while self.deliveries or (not self.daemon.planned() and self.end < cap):
+                if self.deliveries:  # a run still watering ends first: none is cut short
+                    self.end = max(d.end for d in self.deliveries)
+                else:
+                    self.end = min(cap, self.end + dt.timedelta(seconds=IDLE_STEP_S))
+                self._loop(resume=True)
+                last = self.end
+            self.end = last
+            self.store.flush()
+        finally:
+            self.instruments.close()
+            self.store.close()
+        return self.truths
+
+    def _loop(self, resume: bool = False) -> None:
+        """From the start (or, ``resume``, from where the clock is) to :attr:`end`."""
+        now = self.clock.now() if resume else self.start
+        if not resume:
+            self._due(now)  # the daemon reads every device at start
         while now < self.end:
             stops = [
                 now + dt.timedelta(seconds=IDLE_STEP_S),

@@ -43,7 +43,7 @@ import math
 import re
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +93,7 @@ IDLE_STEP_S = 3600.0
 FLOOD_HOUR = 8
 TECHNICIAN_HOUR = 8
 TECHNICIAN = "season-technician"
+AS_CONFIGURED = "site"  # a strategy that keeps every zone's mode as the site file has it
 REFILL_BELOW_FRACTION = 0.5  # the morning round tops up a tank below half its starting level
 
 
@@ -210,16 +211,20 @@ def crop_truth(
 
 
 def _site_for(scenario: Scenario, strategy: str, workdir: Path) -> SiteConfig:
-    """The scenario's site with every zone's mode set for the strategy."""
+    """The scenario's site with every zone's mode set for the strategy (:data:`AS_CONFIGURED`:
+    the modes and the fertigation plan of the site file, as the living demo runs it)."""
+    path = workdir / "site.toml"
+    text = scenario.site_path.read_text(encoding="utf-8")
+    if strategy == AS_CONFIGURED:
+        path.write_text(text, encoding="utf-8")
+        return load_site(path)
     if strategy not in STRATEGIES:
         raise ScenarioError(f"strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
-    text = scenario.site_path.read_text(encoding="utf-8")
     for mode in ("et", "sensor", "calendar", "manual"):
         text = text.replace(f'mode = "{mode}"', f'mode = "{STRATEGIES[strategy]}"')
     if STRATEGIES[strategy] == "manual":
         # Border-irrigated fields are fertilized by hand, not through the drip head: no plan.
         text = re.sub(r"\[\[fertigation\.events\]\][^\[]*", "", text)
-    path = workdir / "site.toml"
     path.write_text(text, encoding="utf-8")
     return load_site(path)
 
@@ -255,11 +260,22 @@ class Season:
         idle_step_s: float = IDLE_STEP_S,
         start: dt.date | None = None,
         technician: bool = True,
+        control_port: int = 0,
+        columns: Mapping[str, SoilColumn] | None = None,
+        rain_total_mm: float = 0.0,
+        start_time: dt.time = dt.time(),
     ) -> None:
-        """``start`` begins later than the scenario (a mid-season test); ``days`` cuts it short."""
+        """``start`` begins later than the scenario (a mid-season test); ``days`` cuts it short.
+
+        ``columns`` (per zone) carry the soil water of a past already simulated (the living
+        demo's weeks before ``start``) instead of the scenario's starting water, and
+        ``rain_total_mm`` the station's rain counter then; ``control_port`` serves the
+        fault-injection channel there (0: a free port); ``start_time`` is the local time of
+        day the season starts at on its first day (default midnight)."""
         self.scenario, self.strategy, self.seed = scenario, strategy, seed
         self.run_tick_s, self.idle_step_s = run_tick_s, idle_step_s
         self.technician = technician
+        self.control_port = control_port
         self.acknowledged: list[str] = []  # "code: message" of every alarm the technician acked
         self.refills: list[str] = []  # "date tank: from m" of every tank the technician refilled
         self._stack = ExitStack()
@@ -277,7 +293,7 @@ class Season:
             scenario.start - dt.timedelta(days=1), scenario.end + dt.timedelta(days=1)
         )
         self.et0 = true_et0(self.weather, scenario.start, scenario.end, self.site)
-        start_local = dt.datetime.combine(first, dt.time())
+        start_local = dt.datetime.combine(first, start_time)
         self.start = start_local.replace(tzinfo=tz).astimezone(dt.UTC)
         self.end = dt.datetime.combine(
             self.end_date + dt.timedelta(days=1), dt.time(0, 30), tzinfo=tz
@@ -287,12 +303,17 @@ class Season:
             weather=self.weather,
             et0_mm=self.et0,
             soils={
-                z.name: SoilColumn(self._soil(z.name), scenario.initial_fraction)
+                z.name: (
+                    columns[z.name]
+                    if columns is not None
+                    else SoilColumn(self._soil(z.name), scenario.initial_fraction)
+                )
                 for z in self.site.zones
             },
             crops={
                 z.name: crop_truth(self.site, z.name, scenario, self.et0) for z in self.site.zones
             },
+            rain_total_mm=rain_total_mm,
         )
         self.clock = VirtualClock(self.start)
         self.floods = (
@@ -320,7 +341,7 @@ class Season:
         self.sim = self._stack.enter_context(
             Simulation(
                 self.site,
-                control_port=0,
+                control_port=self.control_port,
                 seed=self.seed,
                 step_s=None,
                 now=lambda: self.start,

@@ -33,21 +33,11 @@ from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.simulation.harness import Simulation
 from controller.store import Severity, Store
-from tests.helpers.site import ROOT, free_port
+from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.helpers.site import free_port
 from web.app import create_app
 from web.pages import PagesConfig
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = ROOT / "artifacts"
 PASSWORD = "correct horse battery"
 
 

@@ -57,7 +57,7 @@ def test_each_uncarried_event_gets_a_run_alone_inside_the_window(
     decisions = {d.id: d for d in store.decisions()}
     d1 = decisions[first.decision_id]
     assert d1.action == "irrigate"
-    assert "fertigation event 0 (seedling, before jointing)" in d1.reason
+    assert "fertigation event 0 (苗期 (拔节前))" in d1.reason
     assert "no planned irrigation carries it" in d1.reason
     # with the extra runs, attach_recipes gives each its event
     carried = attach_recipes(extra, site, EVENT_DAY, history=[])

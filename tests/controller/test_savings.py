@@ -147,3 +147,42 @@ def test_the_season_site_ledger_uses_the_scenarios_conventional_practice() -> No
     assert practice.winter_m3_mu == scenario.winter_m3_mu
     total = practice.winter_m3_mu + sum(v for _, _, v in practice.events)
     assert total == scenario.conventional_total_m3_mu
+
+
+def test_the_quota_and_the_practice_name_come_from_the_site(tmp_path: Path) -> None:
+    site = _site(tmp_path, '\n[baseline]\nname = "村里的畦灌"\nquota_m3_mu = 320\n')
+    clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", clock.now(), 1000.0)
+        report = savings_to_date(site, store, clock.now())
+    assert report.quota_m3_per_mu == 320
+    assert report.baseline_name == "村里的畦灌"
+    assert report.applied_m3 == pytest.approx(1000.0)
+    with pytest.raises(ConfigError, match="quota_m3_mu"):
+        _site(tmp_path, "\n[baseline]\nquota_m3_mu = -5\n")
+
+
+def test_the_season_by_day_follows_the_ledger(tmp_path: Path) -> None:
+    """The board's cumulative series ends on the ledger's figures (one rule), steps up on
+    the practice's event days, and counts the crop stage from planting."""
+    from controller.agronomy.season_view import crop_stage, season_to_date
+
+    site = _site(tmp_path)
+    clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", clock.now(), 1000.0)
+        season = season_to_date(site, store, clock.now())
+        ledger = savings_to_date(site, store, clock.now())
+    last = season.days[-1]
+    assert last.date == dt.date(2026, 6, 25)
+    assert last.applied_m3_per_mu == pytest.approx(ledger.applied_m3_per_mu)
+    assert last.baseline_m3_per_mu == pytest.approx(ledger.baseline_m3_per_mu)
+    by_day = {d.date: d for d in season.days}
+    jump = by_day[dt.date(2026, 6, 3)].baseline_m3_per_mu
+    assert jump - by_day[dt.date(2026, 6, 2)].baseline_m3_per_mu == pytest.approx(85.0)
+    assert by_day[dt.date(2026, 6, 24)].applied_m3_per_mu == 0.0  # the run was on the 25th
+    assert crop_stage("seed_corn", -1) == "sown"
+    assert crop_stage("seed_corn", 0) == "ini"
+    assert crop_stage("seed_corn", 10_000) == "harvested"
+    z1 = next(s for s in season.stages if s.zone == "z1")
+    assert z1.days_after_planting == (dt.date(2026, 6, 25) - dt.date(2026, 4, 20)).days

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from controller.agronomy.savings import SavingsReport, ZoneSavings
+from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
@@ -261,6 +262,21 @@ class FakeControlService:
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
         self._control("post_forecast", days=days, actor=actor)
         return len(days)
+
+    def season_to_date(self) -> SeasonToDate:
+        self._check()
+        first = date(2026, 4, 20)
+        return SeasonToDate(
+            as_of=NOW.date(),
+            days=[
+                SeasonDay(first, 0.0, 100.0),
+                SeasonDay(first + timedelta(days=1), 20.0, 100.0),
+                SeasonDay(first + timedelta(days=2), 100.0, 190.0),
+            ],
+            fertilizer_given_kg_mu={"N": 4.5},
+            fertilizer_plan_kg_mu={"N": 6.0},
+            stages=[ZoneStage("z1", "1号地", "seed_corn", 30, "dev")],
+        )
 
     def savings(self) -> SavingsReport:
         self._check()

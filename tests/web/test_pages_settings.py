@@ -230,7 +230,7 @@ def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
             "date": dt.date(2026, 7, 30),
             "n_kg_mu": 1.25,
         }
-        assert "jointing" not in [e["label"] for e in events]  # the site file's second
+        assert "拔节期" not in [e["label"] for e in events]  # the site file's second
         assert daemon.site.fertigation is not None
         assert daemon.site.fertigation.events[0].label == "苗期"
 
@@ -264,7 +264,7 @@ def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
     daemon, admin = _serve(site, data)  # a restart: the saved settings are laid over again
     try:
         page = html.unescape(admin.get("/settings").text)
-        assert "苗期" in page and "追肥 “晚”" in page and "<td>jointing</td>" not in page
+        assert "苗期" in page and "追肥 “晚”" in page and "<td>拔节期</td>" not in page
         assert daemon.site.fertigation is not None and len(daemon.site.fertigation.events) == 8
         assert daemon.site.zones[0].mad_fraction is None
     finally:

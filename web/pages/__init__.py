@@ -3,7 +3,8 @@
 :func:`install_pages` mounts them, as an app of their own at ``/`` (after the API,
 which keeps its routes, schema and error handling), on the app built by
 :func:`web.app.create_app`:
-login/logout, overview, zone detail, manual control, alarms, devices, settings (with the
+login/logout, overview, zone detail, the visitor board (when the site makes it
+public), manual control, alarms, devices, settings (with the
 fertigation plan), users,
 and ``/static`` (CSS, a small script, the vendored chart library). Every page
 answers only to this box's names (:class:`web.security.HostPolicy`) and carries a
@@ -30,6 +31,7 @@ from web.errors import install_domain_handlers
 from web.pages import (
     alarms,
     auth,
+    board,
     control,
     devices,
     fertigation,
@@ -45,7 +47,7 @@ __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
 
 ROUTERS = tuple(
     m.router
-    for m in (auth, overview, zones, control, alarms, devices, settings, fertigation, users)
+    for m in (auth, overview, zones, control, alarms, devices, settings, fertigation, users, board)
 )
 
 STATIC = bundled("web", "static")

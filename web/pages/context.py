@@ -66,6 +66,7 @@ class PagesConfig:
     tz: tzinfo = UTC
     secure_cookies: bool = False  # set when served over TLS
     password_hasher: PasswordHasher | None = None
+    board_public: bool = False  # the visitor board (/board) answers; site file [board] public
 
 
 @dataclass

@@ -37,6 +37,11 @@ class Formatter:
     def area_unit(self) -> str:
         return "亩" if self.chinese else "ha"
 
+    @property
+    def area_unit_mu(self) -> str:
+        """The mu as written on the page: 亩 (Chinese) or mu."""
+        return "亩" if self.chinese else "mu"
+
     def area(self, area_m2: float) -> str:
         """Area in mu (Chinese) or ha (others)."""
         if self.chinese:
@@ -49,6 +54,12 @@ class Formatter:
             return "–"
         per = M2_PER_MU if self.chinese else M2_PER_HA
         return f"{amount / area_m2 * per:.1f} {unit}/{self.area_unit}"
+
+    def per_mu(self, value_m3_per_mu: float | None, digits: int = 0) -> str:
+        """A depth of water as the district counts it, m³ per mu (亩 on Chinese pages)."""
+        if value_m3_per_mu is None:
+            return "–"
+        return f"{value_m3_per_mu:.{digits}f} m³/{self.area_unit_mu}"
 
     def num(self, value: float | None, digits: int = 1, unit: str = "") -> str:
         if value is None:

@@ -18,9 +18,12 @@ router = APIRouter(include_in_schema=False)
 
 def _overview(pages: PagesDep) -> dict[str, Any]:
     service = pages.service
+    savings = service.savings()
     return {
         "status": service.status(),
         "zones": service.zones(),
+        "savings": savings,
+        "zone_savings": {z.zone: z for z in savings.zones},
         "open_alarms": service.alarms(open_only=True, limit=20),
         "max_minutes": {n: z["max_run_min"] for n, z in service.settings()["zones"].items()},
     }

@@ -23,7 +23,27 @@ router = APIRouter(include_in_schema=False)
 Range = Literal["7", "30", "season"]
 MAX_DAYS = 366
 # series names the chart script shows, translated on the page
-CHART_LABELS = ("depth", "dr", "raw", "taw", "et0", "etc", "rain", "irrigation", "kg", "no_data")
+CHART_LABELS = (
+    "depth",
+    "dr",
+    "raw",
+    "taw",
+    "et0",
+    "etc",
+    "rain",
+    "irrigation",
+    "kg",
+    "no_data",
+    "time",
+)
+# each chart's value axis, with its unit
+AXIS_UNITS = {
+    "moisture": "%",
+    "depletion": "mm",
+    "et": "mm/d",
+    "water": "mm",
+    "fertilizer": "kg",
+}
 
 
 def _zone_or_404(pages: PagesDep, name: str) -> Any:
@@ -41,6 +61,8 @@ def zone_page(
     settings = pages.service.settings()["zones"].get(name, {})
     locale = session.user.locale
     labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
+    labels |= {f"unit_{k}": unit for k, unit in AXIS_UNITS.items()}
+    savings = pages.service.savings()
     return render(
         request,
         pages,
@@ -51,6 +73,8 @@ def zone_page(
         chart_labels=labels,
         runs=pages.service.runs(name, limit=30),
         decisions=pages.service.decisions(name, limit=30),
+        savings=savings,
+        zs=next((z for z in savings.zones if z.zone == name), None),
     )
 
 
@@ -84,7 +108,11 @@ def chart_data(
         day = _epoch_day(run.started_at.astimezone(pages.config.tz).date(), pages)
         fert[day] = fert.get(day, 0.0) + sum(run.fertilizer.values())
     moisture = pages.service.moisture_history(name, days=days)
+    now = pages.service.status().time
     return {
+        # the window the time axes span, whatever the series hold (epoch seconds)
+        "from": int((now - timedelta(days=days)).timestamp()),
+        "to": int(now.timestamp()),
         "days": [_epoch_day(w.day, pages) for w in wb],
         "dr_mm": [w.dr_end_mm for w in wb],
         "raw_mm": [w.raw_mm for w in wb],

@@ -43,7 +43,7 @@ def app(service: PageService, store: Store, tmp_path: Path) -> FastAPI:
     accounts = Accounts(store, hasher=FAST)
     for role, name in USERS.items():
         accounts.create_user(name, PASSWORD, role)
-    config = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST)
+    config = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST, board_public=True)
     return create_app(service, store, pages=config)
 
 

@@ -49,6 +49,7 @@ RULES |= {
     ("GET", "/docs"): "public",
     ("GET", "/static"): "public",
     ("GET", "/login"): "public",
+    ("GET", "/board"): "public",  # when the site makes it public (else 404: test_board.py)
     ("POST", "/login"): "public",
     ("POST", "/lang"): "public",
     ("POST", "/logout"): "viewer",

@@ -45,6 +45,9 @@ class SavingsPublic(BaseModel):
     baseline_m3_per_mu: float
     saving_m3_per_mu: float
     assumptions: list[str]
+    baseline_name: str
+    quota_m3_per_mu: float | None
+    applied_m3: float
 
 
 @router.get("/savings", response_model=SavingsPublic)

@@ -1,0 +1,66 @@
+"""The visitor board (/board): what it shows, what it never shows, and 404 when not public."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from controller.config.site import ConfigError, load_site
+from controller.store import Store
+from tests.helpers.pages import FAST, USERS, PageService, page_client
+from tests.helpers.site import DEMO_SITE, on_free_ports
+from web.app import create_app
+from web.pages import PagesConfig
+
+
+def test_the_board_shows_the_result_without_a_login(anon: TestClient) -> None:
+    response = anon.get("/board")
+    assert response.status_code == 200
+    page = response.text
+    assert "节水示范看板" in page  # zh-CN first
+    assert 'id="board-saved-per-mu">90 m³/亩<' in page  # the savings ledger's figure
+    assert "全场合计节水 2250 m³" in page  # 90 m³/mu × 25 mu
+    assert "常规灌溉同期 190 m³/亩" in page
+    assert "快速生长期" in page and "播后 30 天" in page  # the crop stage of z1
+    assert "4.5 kg/亩" in page and "6.0 kg/亩" in page  # fertilizer given against the plan
+    assert '"applied": [0.0, 20.0, 100.0]' in page.replace("&#34;", '"')  # the chart's series
+
+
+def test_the_board_shows_nothing_that_controls_and_nothing_personal(anon: TestClient) -> None:
+    page = anon.get("/board").text
+    assert "<form" not in page and "csrf" not in page and "<button" not in page
+    for name in USERS.values():
+        assert name not in page
+    # no script in the page itself (the CSP forbids it) and nothing from off the box
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    csp = anon.get("/board").headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+
+
+def test_the_board_in_english(anon: TestClient) -> None:
+    anon.cookies.set("qanat_lang", "en")
+    page = anon.get("/board").text
+    assert "Water-saving demonstration" in page and "90 m³/mu" in page
+
+
+def test_the_board_is_404_unless_the_site_makes_it_public(
+    service: PageService, store: Store, tmp_path: Path
+) -> None:
+    config = PagesConfig(data_dir=tmp_path / "off", password_hasher=FAST)
+    with page_client(create_app(service, store, pages=config)) as client:
+        assert client.get("/board").status_code == 404
+
+
+def test_board_public_is_a_checked_site_key(tmp_path: Path) -> None:
+    text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
+    text = text.replace("[board]\npublic = true", '[board]\npublic = "yes"')
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"board\.public"):
+        load_site(path)
+    path.write_text(text.replace('public = "yes"', "public = false"), encoding="utf-8")
+    assert load_site(path).model.board.public is False

@@ -1,0 +1,73 @@
+"""Water saved on the pages: the savings ledger (GET /api/v1/savings) per zone and for the
+site, with the practice named, and the quota's burn-down when the site sets one."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from tests.helpers.pages import PageService
+from web.pages.format import Formatter
+
+
+def test_overview_shows_the_site_saving_against_the_named_practice(as_role: Any) -> None:
+    page = as_role("viewer").get("/").text
+    # the fake ledger: 100 applied against 190 conventional, 90 saved (m³/mu)
+    assert 'id="saving-per-mu">90 m³/亩<' in page
+    assert 'id="applied-per-mu">100 m³/亩<' in page
+    assert 'id="baseline-per-mu">190 m³/亩<' in page
+    assert "对比的常规做法: border irrigation" in page
+    assert 'id="quota"' not in page  # no quota set: no burn-down
+    # and each zone's card: its water against the practice
+    card = page[page.index('id="zone-z1"') :]
+    assert "100 m³/亩 / 190 m³/亩" in card and "节水 90 m³/亩" in card
+
+
+def test_the_quota_burns_down_when_one_is_set(as_role: Any, service: PageService) -> None:
+    report = service.savings()
+    service.savings = lambda: dataclasses.replace(report, quota_m3_per_mu=300.0)  # type: ignore[method-assign]
+    page = as_role("viewer").get("/fragments/overview").text
+    assert "已用 100 m³/亩 / 定额 300 m³/亩，剩余 200 m³/亩" in page
+    assert 'style="width: 33.3%"' in page
+
+
+def test_zone_page_shows_the_zone_saving(as_role: Any) -> None:
+    page = as_role("viewer").get("/zones/z1").text
+    assert 'id="zone-saving"' in page and "节水 90 m³/亩" in page
+
+
+def test_the_default_practice_is_named_in_the_page_language(
+    as_role: Any, service: PageService
+) -> None:
+    name = "border irrigation of seed corn as surveyed in Zhangye (440 m³/mu a year)"
+    report = service.savings()
+    service.savings = lambda: dataclasses.replace(report, baseline_name=name)  # type: ignore[method-assign]
+    page = as_role("viewer").get("/").text
+    assert "张掖制种玉米常规畦灌" in page
+
+
+def test_per_mu_in_both_languages() -> None:
+    import datetime as dt
+
+    assert Formatter("zh-CN", dt.UTC).per_mu(12.4) == "12 m³/亩"
+    assert Formatter("en", dt.UTC).per_mu(12.6) == "13 m³/mu"
+    assert Formatter("en", dt.UTC).per_mu(None) == "–"
+
+
+def test_the_chart_window_is_the_range_asked(as_role: Any) -> None:
+    """chart.json names the window its time axes span: 7 and 30 days back from the site's
+    now, whatever the series hold (one point or none)."""
+    viewer = as_role("viewer")
+    for days in (7, 30):
+        chart = viewer.get("/zones/z1/chart.json", params={"range": str(days)}).json()
+        assert chart["to"] - chart["from"] == days * 86400
+    page = viewer.get("/zones/z1").text
+    assert '"unit_depletion": "mm"' in page.replace("&#34;", '"')  # every axis has its unit
+
+
+def test_zone_page_shows_the_decision_sentence(as_role: Any) -> None:
+    page = as_role("viewer").get("/zones/z1").text
+    block = page[page.index('id="zone-decision"') :]
+    block = block[: block.index("</p>")]
+    # the fake's z1: 38 min, 19 mm, because depletion 51 mm > RAW 48 mm
+    assert "38 分钟, 19.0 mm" in block and "原因: depletion 51 mm &gt; RAW 48 mm" in block
