@@ -26,6 +26,15 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def synchronised_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process daemons run as on a box whose clock NTP has synchronised: the test
+    machine's own NTP state varies. Tests of an untrusted clock give the daemon their own
+    :class:`controller.runtime.timetrust.TimeTrust`; child processes (``qanat run``) are
+    confirmed with ``qanat confirm-time`` (:mod:`tests.helpers.daemonproc`)."""
+    monkeypatch.setattr("controller.daemon.daemon.system_synchronised", lambda: True)
+
+
 @pytest.fixture
 def demo_site_text() -> str:
     return DEMO_SITE.read_text(encoding="utf-8")

@@ -75,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
             "--fault DEVICE KIND\n"
             f"data in {data_dir}; Ctrl-C stops the daemon (all outputs off) and the simulator"
         )
-        return run_daemon(site, data_dir, args.listen, banner=banner, stop_after_s=args.for_s)
+        return run_daemon(
+            site,
+            data_dir,
+            args.listen,
+            banner=banner,
+            stop_after_s=args.for_s,
+            clock_trusted_because="demo: a simulated field",
+        )
     finally:
         sim.terminate()
         try:

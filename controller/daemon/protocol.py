@@ -60,6 +60,9 @@ class SiteStatus:
     weather: dict[str, float | None]  # standard weather point -> latest good value
     et0_today_mm: float | None
     active_runs: int
+    # False: nothing is planned or started (controller.runtime.timetrust)
+    clock_trusted: bool = True
+    clock_note: str = ""  # why not trusted, or what made it trusted ("synchronised", "confirmed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ class DaemonService:
     # -- reading --------------------------------------------------------------------
     def status(self) -> SiteStatus:
         now = self.d.clock.now()
+        clock = self.d.time_trust.verdict()
         alarms: list[object] = list(self.d.store.open_alarms())
         storage = storage_alarm(self.d.store_health())
         if storage is not None:
@@ -102,6 +103,8 @@ class DaemonService:
             weather=weather,
             et0_today_mm=et0_today,
             active_runs=len(self.d.sequencer.active()),
+            clock_trusted=clock.trusted,
+            clock_note=clock.reason or clock.condition,
         )
 
     def _zone_cfg(self, name: str) -> Any:
@@ -270,6 +273,13 @@ class DaemonService:
         self._zone_cfg(zone)
         if any(a.zone == zone for a in self.d.sequencer.active()):
             raise ControlRefused(f"zone {zone} is already running", "already_running")
+        verdict = self.d.time_trust.verdict()
+        if not verdict.trusted:
+            raise ControlRefused(
+                f"zone {zone} not started: the wall clock is not trusted ({verdict.reason}); "
+                "check NTP, or an admin runs `qanat confirm-time`",
+                "clock_untrusted",
+            )
         try:
             return self.d.sequencer.start(zone, minutes, "manual", actor=actor)
         except SequencerError as exc:
