@@ -405,6 +405,7 @@ class Daemon:
                 )
                 continue
             self._start_planned(fr)
+            active.add(fr.run.zone)  # a second due run of it (a step) is skipped, not refused
 
     def _start_planned(self, fr: FertRun) -> None:
         run = fr.run
