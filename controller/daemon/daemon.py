@@ -274,9 +274,19 @@ class Daemon:
         return self.store.health
 
     def check_time(self) -> TimeVerdict:
-        """Whether the wall clock is trusted now; raise or clear the ``clock_untrusted`` alarm."""
+        """Whether the wall clock is trusted now; raise or clear the ``clock_untrusted`` alarm;
+        a step of the wall clock since the last check is a ``clock_step`` event."""
         verdict = self.time_trust.refresh()
+        step_s = self.time_trust.take_step()
         try:
+            if step_s is not None:
+                self.store.raise_event(
+                    Severity.WARNING,
+                    "clock_step",
+                    "site",
+                    f"wall clock stepped {step_s:+.0f} s (now {verdict.now:%Y-%m-%d %H:%M:%S} "
+                    "UTC); runs keep their monotonic length, planned runs are judged by slot",
+                )
             self._trust_alarm.update(verdict)
         except StoreError as exc:  # the verdict still gates water; the alarm waits for the store
             log.warning("clock_untrusted alarm not updated: %s", exc)

@@ -16,10 +16,10 @@ the wall clock (:meth:`controller.clock.Clock.now`) is trusted, and why not:
   minus :data:`RECORD_TOLERANCE_S`: a stale saved time. An admin who knows the records carry
   a wrong future time confirms with ``--over-records``.
 
-Until the time is trusted the daemon plans nothing and starts nothing (the refusal is
-:class:`ClockUntrusted`); the supervisor, leases and stopping runs work on monotonic time and
-do not ask. A virtual clock (simulations, the demo) is trusted by construction:
-:class:`AlwaysTrusted`.
+Until the time is trusted the daemon plans nothing and starts nothing (a manual start is
+refused with the code ``clock_untrusted``); the supervisor, leases and stopping runs work on
+monotonic time and do not ask. A virtual clock (simulations, the demo) is trusted by
+construction: :class:`AlwaysTrusted`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from controller.clock import RELEASE_FLOOR, Clock
-from controller.runtime.runs import RunRefused
 from controller.store import AuditEntry, Severity, Store, StoreError
 
 __all__ = [
     "ALARM_CODE",
     "CONFIRM_ACTION",
     "AlwaysTrusted",
-    "ClockUntrusted",
     "Confirmation",
     "SyncProbe",
     "TimeGate",
@@ -65,10 +63,6 @@ STEP_TOLERANCE_S = 5.0
 RECORD_TOLERANCE_S = 300.0
 _TIME_ERROR = 5  # adjtimex(2): clock not synchronised
 _TIMEX_BYTES = 512  # struct timex is 208 bytes on 64-bit Linux; room to spare
-
-
-class ClockUntrusted(RunRefused):
-    """Water refused: the wall clock is not trusted (the message says which condition failed)."""
 
 
 class SyncProbe(Protocol):
@@ -171,6 +165,10 @@ class TimeGate(Protocol):
         """Record an admin's confirmation of the wall clock (audited)."""
         ...
 
+    def take_step(self) -> float | None:
+        """The wall clock's step (s) since the last call, if it stepped."""
+        ...
+
 
 class TimeTrust:
     """The rules of the module docstring over a clock, a store and a synchronisation probe."""
@@ -193,7 +191,18 @@ class TimeTrust:
         self.boot = boot_id() if boot is None else boot
         self.newest_record = store.newest_record_time()
         self._confirmation: Confirmation | None = None
+        self._offset_s = self._wall_minus_mono_s()
         self.refresh()
+
+    def _wall_minus_mono_s(self) -> float:
+        return self.clock.now().timestamp() - self.clock.monotonic()
+
+    def take_step(self) -> float | None:
+        """The wall clock's step (s, signed) since the last call, if beyond
+        :data:`STEP_TOLERANCE_S` (time passing is no step); ``None`` otherwise."""
+        offset = self._wall_minus_mono_s()
+        step, self._offset_s = offset - self._offset_s, offset
+        return step if abs(step) > STEP_TOLERANCE_S else None
 
     def refresh(self) -> TimeVerdict:
         try:
@@ -264,6 +273,9 @@ class AlwaysTrusted:
 
     def refresh(self) -> TimeVerdict:
         return self.verdict()
+
+    def take_step(self) -> float | None:
+        return None  # a virtual clock's jumps are the test's own doing
 
     def confirm(self, actor: str, *, over_records: bool = False) -> Confirmation:
         return Confirmation(self.clock.now(), self.clock.monotonic(), "", actor, over_records)

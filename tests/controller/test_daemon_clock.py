@@ -9,83 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy.fertplan import FertRun
-from controller.agronomy.jobs import PlannedRun
-from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, load_site
-from controller.daemon.daemon import Daemon
+from controller.config.site import SiteConfig
 from controller.daemon.protocol import ControlRefused
-from controller.daemon.service import DaemonService
-from controller.runtime.fieldio import FieldIO
-from controller.runtime.timetrust import TimeTrust
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, Store
-from drivers.bus import Bus
-from tests.helpers.rig import FAST_POLL
-from tests.helpers.site import DEMO_SITE, on_free_ports
-
-TZ = dt.timezone(dt.timedelta(hours=8))  # the demo site's Asia/Shanghai, no DST
-
-
-def local(y: int, m: int, d: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, hour, minute, tzinfo=TZ).astimezone(dt.UTC)
+from controller.store import RunState
+from hil_tests.clock_faults import ClockBox as Box
+from hil_tests.clock_faults import box_site, local
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> SiteConfig:
     """The demo site on free ports, sown in 2027 (after the release floor)."""
-    text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
-    path = tmp_path / "site.toml"
-    path.write_text(text.replace("planting_date = 2026-", "planting_date = 2027-"), "utf-8")
-    return load_site(path)
-
-
-class Box:
-    """The daemon, its clock and field; :meth:`run` steps them one virtual second at a time."""
-
-    def __init__(self, site: SiteConfig, sim: Simulation, tmp: Path, start: dt.datetime) -> None:
-        self.clock = VirtualClock(start)
-        self.sim = sim
-        self.store = Store(f"sqlite:///{tmp / 'qanat.db'}", clock=self.clock)
-        self.synced = False
-        self.trust = TimeTrust(
-            self.clock, self.store, synchronised=lambda: self.synced, boot="boot-1"
-        )
-        buses = {
-            b.name: Bus(b.settings(), site.devices_on(b.name), now=self.clock.now)
-            for b in site.buses
-        }
-        self.daemon = Daemon(
-            site, self.store, self.clock, fieldio=FieldIO(site, buses), time_trust=self.trust
-        )
-        self.service = DaemonService(self.daemon)
-
-    def run(self, seconds: int) -> None:
-        for _ in range(seconds):
-            self.clock.advance(1)
-            self.sim.field.step(1.0)
-            for device, names in FAST_POLL.items():
-                readings, _ = self.daemon.fieldio.bus_of(device).read_points(device, names)
-                self.daemon.live.update(readings)
-            self.daemon.control_tick()
-
-    def queue(self, *runs: PlannedRun) -> None:
-        """Runs as the planner queues them (a seam: the planner's choice is not under test)."""
-        with self.daemon._queue_lock:
-            self.daemon._queue = sorted(
-                [*self.daemon._queue, *(FertRun(r) for r in runs)], key=lambda fr: fr.run.start
-            )
-
-    def planned(self, zone: str, start: dt.datetime, minutes: float) -> PlannedRun:
-        d = self.store.record_decision(zone, "et", "irrigate", "test", {}, planned_start=start)
-        assert d.id is not None
-        return PlannedRun(zone, start, minutes, 1.0, d.id, RunSource.PLAN)
-
-    def alarms(self) -> list[str]:
-        return [e.message for e in self.store.open_alarms() if e.code == "clock_untrusted"]
-
-    def skips(self) -> list[str]:
-        return [e.message for e in self.store.events() if e.code == "planned_run_skipped"]
+    return box_site(tmp_path)
 
 
 @pytest.fixture
