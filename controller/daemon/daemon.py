@@ -105,7 +105,7 @@ class Daemon:
         self.store = store
         self.clock = clock
         self.fieldio = fieldio if fieldio is not None else FieldIO(site)
-        self.live = LiveState()
+        self.live = LiveState(clock)  # reading ages on monotonic time: a clock step is no fault
         self.outputs = Outputs(site, self.fieldio, clock)
         self.poller = Poller(site, self.fieldio, self.live, store, clock)
         self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)

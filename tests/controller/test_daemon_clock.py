@@ -141,3 +141,33 @@ def test_untrusted_mid_season_holds_the_queue_and_judges_it_when_trusted(box: Bo
     box.run(2)
     (run,) = box.store.runs("z1")  # started once, inside its slot
     assert run.state == RunState.RUNNING
+
+
+def _tick_without_polls(box: Box, seconds: int) -> None:
+    for _ in range(seconds):
+        box.clock.advance(1)
+        box.sim.field.step(1.0)
+        box.daemon.control_tick()
+
+
+def test_a_step_between_a_poll_and_the_tick_trips_nothing(box: Box) -> None:
+    box.clock.set(local(2027, 6, 2, 1, 59))
+    box.queue(box.planned("z3", box.clock.now() + dt.timedelta(seconds=1), 10))
+    box.run(20)
+    assert box.daemon.sequencer.active()
+    box.clock.step(3 * 3600)  # the flow reading just taken now looks three hours old by wall
+    box.daemon.control_tick()
+    assert box.store.open_alarms() == []
+    assert box.daemon.sequencer.active(), "a clock step is no stale flow meter"
+
+
+def test_after_a_backward_step_a_dead_flow_meter_still_goes_stale(box: Box) -> None:
+    box.clock.set(local(2027, 6, 2, 1, 59))
+    box.queue(box.planned("z3", box.clock.now() + dt.timedelta(seconds=1), 30))
+    box.run(20)
+    box.clock.step(-3600)  # the last flow reading now carries a time an hour ahead
+    stale_after_s = int(box.daemon.site.safety.stale_after_s)
+    _tick_without_polls(box, stale_after_s + 5)  # the meter answers no more
+    codes = [e.code for e in box.store.open_alarms()]
+    assert "flow_meter_stale" in codes, "a step back must not keep a dead meter fresh"
+    assert not box.daemon.sequencer.active()
