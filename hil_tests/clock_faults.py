@@ -7,10 +7,11 @@ the devices are pymodbus servers on loopback, the store SQLite. :func:`clock_fau
 each fault on a fresh box and counts::
 
     python -m hil_tests.clock_faults
-    {"faults_tried": 6, "faults_alarmed": 6, "unsafe_water_events": 0}
+    {"faults_tried": 7, "faults_alarmed": 7, "unsafe_water_events": 0}
 
 An unsafe water event is water the fault caused: a run started by an untrusted clock, a
-planned slot watered twice, or a run whose length followed the wall clock.
+planned slot watered twice, a run whose length followed the wall clock, or water left on
+with a dead flow meter after a step back.
 """
 
 from __future__ import annotations
@@ -215,6 +216,20 @@ def step_during_a_run() -> tuple[bool, int]:
         return box.said_so(), early + (0 if ok else 1)
 
 
+def step_back_then_the_flow_meter_dies() -> tuple[bool, int]:
+    """Water on with a meter that no longer answers is the unsafe event the supervisor stops."""
+    with clock_box(local(2027, 6, 2, 1, 59), synced=True) as box:
+        box.queue(box.planned("z3", box.clock.now() + dt.timedelta(seconds=1), 30))
+        box.run(20)
+        box.clock.step(-3600)
+        box.daemon.check_time()
+        for _ in range(int(box.daemon.site.safety.stale_after_s) + 5):  # no more polls
+            box.clock.advance(1)
+            box.sim.field.step(1.0)
+            box.daemon.control_tick()
+        return box.said_so(), 1 if box.daemon.sequencer.active() else 0
+
+
 FAULTS: dict[str, Callable[[], tuple[bool, int]]] = {
     "boot_at_1970": boot_at_1970,
     "stale_saved_time": stale_saved_time,
@@ -222,6 +237,7 @@ FAULTS: dict[str, Callable[[], tuple[bool, int]]] = {
     "step_back_1h_in_the_night": step_back_in_the_night,
     "step_forward_3h_over_a_start": step_forward_over_a_start,
     "step_during_a_run": step_during_a_run,
+    "step_back_then_the_flow_meter_dies": step_back_then_the_flow_meter_dies,
 }
 
 
