@@ -7,6 +7,7 @@ service and the form helpers: :mod:`tests.helpers.pages`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -291,3 +292,18 @@ def effects(service: PageService, store: Store) -> list[tuple[str, dict[str, Any
         if a.action.startswith("user.") and a.action != "user.locale"
     ]
     return changes(service) + users
+
+
+def test_overview_says_why_the_clock_is_not_trusted(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "系统时间不可信" not in as_role("viewer").get("/").text
+    untrusted = replace(
+        service.status(),
+        clock_trusted=False,
+        clock_note="the clock says 1970-01-01 00:00 UTC, before 2026-12-01",
+    )
+    monkeypatch.setattr(service, "status", lambda: untrusted)
+    page = as_role("viewer").get("/").text
+    assert "系统时间不可信" in page and "1970-01-01 00:00 UTC" in page
+    assert "qanat confirm-time" in page
