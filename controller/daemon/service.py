@@ -307,6 +307,20 @@ class DaemonService:
         self.d.sequencer.resume()
         self.d.store.record_audit(actor, "site.resume", {})
 
+    def confirm_time(self, actor: str) -> None:
+        """An admin vouches for the wall clock (as ``qanat confirm-time``, audited).
+
+        Refused while the clock is before the release floor or the newest stored record: the
+        date must be set first (records stamped wrong are overridden only on the box's CLI)."""
+        verdict = self.d.time_trust.verdict()
+        if verdict.condition in ("floor", "records"):
+            raise ControlRefused(
+                f"the clock cannot be confirmed: {verdict.reason}; set the date first",
+                "clock_not_confirmable",
+            )
+        self.d.time_trust.confirm(actor)
+        self.d.check_time()
+
     def ack_alarm(self, alarm_id: int, actor: str) -> None:
         try:
             self.d.store.ack_event(alarm_id, actor)

@@ -52,6 +52,9 @@ def test_boot_at_1970_plans_nothing_until_the_date_is_set_and_confirmed(
         status = b.service.status()
         assert not status.clock_trusted and "1970-06-01" in status.clock_note
         assert b.store.runs() == []
+        with pytest.raises(ControlRefused) as refused:  # the date must be set first
+            b.service.confirm_time(actor="admin")
+        assert refused.value.code == "clock_not_confirmable"
 
         b.clock.set(local(2027, 6, 1, 18, 0))  # the technician sets the date; no NTP here
         b.daemon.check_time()
@@ -59,8 +62,10 @@ def test_boot_at_1970_plans_nothing_until_the_date_is_set_and_confirmed(
         assert "not synchronised" in alarm and "not confirmed" in alarm
         assert b.daemon.plan() == []
 
-        b.trust.confirm("admin")  # what `qanat confirm-time` records
+        b.service.confirm_time(actor="admin")  # the pages' button; `qanat confirm-time` alike
         assert b.daemon.check_time().trusted
+        confirmed = b.store.last_audit("time.confirm")
+        assert confirmed is not None and confirmed.actor == "admin"
         assert b.alarms() == []  # cleared by itself
         z4 = [r for r in b.daemon.plan() if r.zone == "z4"]
         assert [r.duration_min for r in z4] == [240, 240, 240]  # the calendar's June 1 flood
