@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,16 +72,28 @@ class SyncProbe(Protocol):
         ...
 
 
-def kernel_synchronised() -> bool:
-    """The kernel's NTP state (``adjtimex(2)`` read-only): False if unsynchronised or unknown."""
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once (``find_library`` may run ``ldconfig``): the control
+    tick asks the kernel every second."""
     name = ctypes.util.find_library("c")
     if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name, use_errno=True)
+    except OSError:
+        return None
+
+
+def kernel_synchronised() -> bool:
+    """The kernel's NTP state (``adjtimex(2)`` read-only): False if unsynchronised or unknown."""
+    libc = _libc()
+    if libc is None:
         return False
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
         buf = ctypes.create_string_buffer(_TIMEX_BYTES)  # modes = 0: read only
         state = int(libc.adjtimex(buf))
-    except (OSError, AttributeError):  # not Linux, or no adjtimex: unknown counts as no
+    except AttributeError:  # not Linux, no adjtimex: unknown counts as no
         return False
     return 0 <= state < _TIME_ERROR
 
