@@ -36,8 +36,9 @@ from drivers.errors import (
     LeaseOutOfRange,
     NotWritable,
     VerifyMismatch,
+    WatchdogOutOfRange,
 )
-from drivers.profile import Point, Profile, Table
+from drivers.profile import DataType, Point, Profile, Table
 from drivers.reading import Quality, Reading
 from drivers.transport import BusSettings, FlashCoilRequest, build_client
 
@@ -282,6 +283,33 @@ class Bus:
 
         self._transact(device, call, f"lease {point} {seconds:g} s")
         self._verify(device, pt, [1], force=False)
+
+    def arm_comm_watchdog(self, device: str, seconds: float) -> float:
+        """Set the module's communication watchdog to ``seconds`` and read it back.
+
+        Returns the timeout the module now holds (whole steps of the profile's ``unit_s``).
+        From then on the module switches every relay off by itself when no request reaches
+        it for that long. :class:`NotWritable` if the profile has no ``[comm_watchdog]``,
+        :class:`WatchdogOutOfRange` outside ``0 < seconds <= max_s``,
+        :class:`VerifyMismatch` if the register reads back otherwise.
+        """
+        ref = self._device(device)
+        wd = ref.profile.comm_watchdog
+        if wd is None:
+            raise NotWritable(f"{device}: profile {ref.profile.name!r} has no comm_watchdog")
+        if not 0 < seconds <= wd.max_s:
+            raise WatchdogOutOfRange(
+                f"{device}: comm watchdog {seconds:g} s outside 0..{wd.max_s:g} s"
+            )
+        steps = wd.steps(seconds)
+        pt = Point("comm_watchdog", Table.HOLDING, wd.address, DataType.UINT16, writable=True)
+
+        def call(client: ModbusBaseSyncClient) -> ModbusPDU:
+            return client.write_register(wd.address, steps, device_id=ref.unit)
+
+        self._transact(device, call, f"comm watchdog {steps} x {wd.unit_s:g} s")
+        self._verify(device, pt, [steps], force=False)
+        return steps * wd.unit_s
 
     def output_off(self, device: str, point: str) -> None:
         """Switch a coil off and verify; ignores back-off (used to stop water)."""

@@ -8,6 +8,7 @@ pymodbus errors never cross this boundary; the bus owner translates them
     ├── UsageError                  the caller asked for what the profile forbids (a bug)
     │   ├── NotWritable             a write to a read-only point, a lease on a non-lease output
     │   ├── LeaseOutOfRange         a lease longer than the module's timer (or not positive)
+    │   ├── WatchdogOutOfRange      a communication watchdog timeout the module cannot hold
     │   └── BadReading(ValueError)  the value of a reading that is not of good quality
     ├── FieldIOError                a field transaction failed at run time
     │   ├── DeviceError             one transaction with one device failed (retryable)
@@ -53,6 +54,7 @@ __all__ = [
     "SimulatorError",
     "UsageError",
     "VerifyMismatch",
+    "WatchdogOutOfRange",
 ]
 
 
@@ -74,6 +76,10 @@ class NotWritable(UsageError):
 
 class LeaseOutOfRange(UsageError):
     """The lease asked for is not positive or longer than the module's timer allows."""
+
+
+class WatchdogOutOfRange(UsageError):
+    """The communication watchdog timeout asked for is not positive or beyond the module's."""
 
 
 class FieldIOError(DriverError):

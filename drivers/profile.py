@@ -28,6 +28,7 @@ from drivers.errors import ProfileError
 __all__ = [
     "BUILTIN_PROFILE_DIR",
     "KIND_POINTS",
+    "CommWatchdog",
     "DataType",
     "Lease",
     "Point",
@@ -146,6 +147,26 @@ class Lease:
 
 
 @dataclass(frozen=True, slots=True)
+class CommWatchdog:
+    """The module's own communication watchdog (``[comm_watchdog]`` in a profile).
+
+    When no Modbus request reaches the module for the timeout, it switches every relay
+    off by itself: the outputs close if the box dies or the bus goes silent, whatever
+    the leases say. The timeout is written as a 16-bit value in ``unit_s`` steps to
+    holding register ``address`` (function 06) and read back (function 03); 0 disables
+    it; ``max_s`` is the longest timeout the module accepts.
+    """
+
+    address: int
+    unit_s: float
+    max_s: float
+
+    def steps(self, seconds: float) -> int:
+        """The register value for a timeout of ``seconds`` (at least one step)."""
+        return max(1, round(seconds / self.unit_s))
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """A device model's register map and serial defaults."""
 
@@ -161,6 +182,7 @@ class Profile:
     max_read_registers: int = 64
     read_gap: int = 0
     lease: Lease | None = None
+    comm_watchdog: CommWatchdog | None = None
     description: str = ""
     _by_name: Mapping[str, Point] = field(default_factory=dict, repr=False, compare=False)
 
@@ -204,6 +226,7 @@ _POINT_KEYS = {
     "description",
 }
 _LEASE_KEYS = {"kind", "address_offset", "unit_s", "max_s"}
+_WATCHDOG_KEYS = {"address", "unit_s", "max_s"}
 
 
 class _Problems:
@@ -336,6 +359,47 @@ def _parse_lease(p: _Problems, raw: Any) -> Lease | None:
     return Lease("flash_on", int(offset), float(unit_s), float(max_s))
 
 
+def _parse_watchdog(p: _Problems, raw: Any, points: list[Point]) -> CommWatchdog | None:
+    if not isinstance(raw, dict):
+        p.add("comm_watchdog", "expected a table")
+        return None
+    _unknown_keys(p, "comm_watchdog", raw, _WATCHDOG_KEYS)
+    for key in sorted(_WATCHDOG_KEYS - set(raw)):
+        p.add(f"comm_watchdog.{key}", "missing")
+    if _WATCHDOG_KEYS - set(raw):
+        return None
+    address = _number(p, "comm_watchdog.address", raw["address"], integer=True)
+    unit_s = _number(p, "comm_watchdog.unit_s", raw["unit_s"])
+    max_s = _number(p, "comm_watchdog.max_s", raw["max_s"])
+    if address is not None and not 0 <= address <= 0xFFFF:
+        p.add("comm_watchdog.address", f"{address} outside 0..65535")
+        address = None
+    if address is not None:
+        for pt in points:
+            if pt.table is Table.HOLDING and pt.address <= address < pt.end:
+                p.add("comm_watchdog.address", f"holding {address} is point {pt.name!r}")
+    if unit_s is not None and unit_s <= 0:
+        p.add("comm_watchdog.unit_s", "must be positive")
+        unit_s = None
+    if max_s is not None and max_s <= 0:
+        p.add("comm_watchdog.max_s", "must be positive")
+        max_s = None
+    if unit_s is not None and max_s is not None:
+        if max_s < unit_s:
+            p.add("comm_watchdog.max_s", f"{max_s:g} s is shorter than one step ({unit_s:g} s)")
+        elif round(max_s / unit_s) > 0xFFFF:
+            p.add(
+                "comm_watchdog.max_s",
+                f"{max_s:g} s is {round(max_s / unit_s)} steps of {unit_s:g} s: "
+                "more than a 16-bit register holds (65535)",
+            )
+    if not any(pt.table is Table.COIL and pt.writable for pt in points):
+        p.add("comm_watchdog", "a communication watchdog needs writable coil points")
+    if address is None or unit_s is None or max_s is None:
+        return None
+    return CommWatchdog(int(address), float(unit_s), float(max_s))
+
+
 def _check_points(p: _Problems, kind: str, points: list[Point]) -> None:
     seen: dict[str, int] = {}
     for i, pt in enumerate(points):
@@ -365,7 +429,7 @@ def _check_points(p: _Problems, kind: str, points: list[Point]) -> None:
 
 def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     p = _Problems(filename)
-    _unknown_keys(p, "", data, {"device", "points", "lease"})
+    _unknown_keys(p, "", data, {"device", "points", "lease", "comm_watchdog"})
     device = data.get("device")
     if not isinstance(device, dict):
         p.add("device", "missing [device] table")
@@ -403,6 +467,9 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     lease = _parse_lease(p, data["lease"]) if "lease" in data else None
     if lease is not None and not any(pt.table is Table.COIL and pt.writable for pt in points):
         p.add("lease", "a lease needs writable coil points")
+    watchdog = (
+        _parse_watchdog(p, data["comm_watchdog"], points) if "comm_watchdog" in data else None
+    )
     p.raise_if_any()
     _check_points(p, kind, points)
     p.raise_if_any()
@@ -419,6 +486,7 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
         max_read_registers=int(max_read or 64),
         read_gap=int(read_gap or 0),
         lease=lease,
+        comm_watchdog=watchdog,
         description=str(device.get("description", "")),
         _by_name={pt.name: pt for pt in points},
     )

@@ -14,6 +14,7 @@ import pytest
 
 from controller.simulation.season import Season, load_scenario
 from hil_tests.helpers import MID_SEASON
+from tests.helpers.figures import figures  # noqa: F401 - the fixture, for every test
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ field's coils, open alarms and events."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from controller.simulation.season import Season
@@ -50,3 +51,19 @@ def open_codes(season: Season) -> set[str]:
 def event_codes(season: Season) -> set[str]:
     assert season.store is not None
     return {e.code for e in season.store.events()}
+
+
+def advance_until(
+    season: Season, done: Callable[[], bool], within_s: float, step_s: float
+) -> float:
+    """Let virtual time pass in steps of ``step_s`` until ``done()``: the seconds it took.
+
+    A fault's detection time is measured this way (resolution ``step_s``);
+    AssertionError if ``done()`` is still false after ``within_s``."""
+    waited_s = 0.0
+    while not done():
+        if waited_s >= within_s:
+            raise AssertionError(f"not within {within_s:.0f} s of virtual time")
+        season.advance(step_s)
+        waited_s += step_s
+    return waited_s

@@ -17,16 +17,18 @@ import pytest
 
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.season import Season, load_scenario
-from controller.store import RunState
+from controller.store import RunState, Store
 from drivers.sim import Fault, FaultKind
 from hil_tests.helpers import (
     MID_SEASON,
+    advance_until,
     assert_nothing_lost,
     coils,
     event_codes,
     open_codes,
     snapshot,
 )
+from tests.helpers.figures import Figures
 
 OFF = [0.0] * 8
 DAY_S = 86400 + 15 * 60  # a day, and past the close of the day (00:10)
@@ -65,24 +67,30 @@ def _balance_note(rig: Season, zone: str, day: dt.date) -> str:
     return rows[-1].notes
 
 
-def test_probe_dropout_zone_falls_back_to_the_model_with_an_alarm(rig: Season) -> None:
+def test_probe_dropout_zone_falls_back_to_the_model_with_an_alarm(
+    rig: Season, figures: Figures
+) -> None:
     store = _store(rig)
     rig.advance(DAY_S)  # a day with both probes: the balance is probe-corrected
     before = snapshot(store)
     assert "probes 0.2 m" in _balance_note(rig, "z1", MID_SEASON)
     for probe in ("probe1a", "probe1b"):
         rig.sim.devices[probe].inject(Fault(FaultKind.NO_ANSWER))  # type: ignore[union-attr]
-    rig.advance(2 * DAY_S)  # the day they fell silent still had a few good readings
+    figures.fault(detect_s=None)
+    silent = {"probe1a", "probe1b"}
+    detect_s = advance_until(rig, lambda: silent <= _offline(store), 2 * DAY_S, 30)
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(2 * DAY_S - detect_s)  # the day they fell silent still had a few good readings
     day = MID_SEASON + dt.timedelta(days=2)
     assert "no good probe reading" in _balance_note(rig, "z1", day)  # the model alone
     assert store.water_balance("z1", day, day)[-1].probe_correction_mm == 0.0
     assert "probes 0.2 m" in _balance_note(rig, "z2", day)  # the other zone keeps its probes
-    offline = {e.source for e in store.events() if e.code == "device_offline"}
-    assert {"probe1a", "probe1b"} <= offline
     assert_nothing_lost(before, store)
 
 
-def test_probe_drift_out_of_range_is_not_used_and_raises_an_alarm(rig: Season) -> None:
+def test_probe_drift_out_of_range_is_not_used_and_raises_an_alarm(
+    rig: Season, figures: Figures
+) -> None:
     """The drifting moisture is flagged and left out (the zone's balance runs on the model and
     its sound probe), and a ``sensor_fault`` alarm names the point; irrigation goes on."""
     store = _store(rig)
@@ -91,7 +99,10 @@ def test_probe_drift_out_of_range_is_not_used_and_raises_an_alarm(rig: Season) -
     rig.sim.devices["probe1a"].inject(  # type: ignore[union-attr]
         Fault(FaultKind.DRIFT, rate_per_s=0.1)
     )
-    rig.advance(2 * DAY_S)
+    figures.fault(detect_s=None)
+    detect_s = advance_until(rig, lambda: "sensor_fault" in event_codes(rig), 2 * DAY_S, 60)
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(2 * DAY_S - detect_s)
     day = MID_SEASON + dt.timedelta(days=1)
     latest = [r for r in store.latest_readings("probe1a") if r.point == "moisture"]
     assert latest and latest[0].quality == "out_of_range"
@@ -105,14 +116,19 @@ def test_probe_drift_out_of_range_is_not_used_and_raises_an_alarm(rig: Season) -
     assert_nothing_lost(before, store)
 
 
-def test_weather_station_garbage_falls_back_to_recent_et0(rig: Season) -> None:
+def test_weather_station_garbage_falls_back_to_recent_et0(rig: Season, figures: Figures) -> None:
     store = _store(rig)
     rig.advance(DAY_S)
     before = snapshot(store)
     rig.sim.devices["wx1"].inject(  # type: ignore[union-attr]
         Fault(FaultKind.GARBAGE, values=(0x7FFF, 0xFFFF))
     )
-    rig.advance(DAY_S)
+    figures.fault(detect_s=None)
+    detect_s = advance_until(
+        rig, lambda: "agronomy_weather_missing" in event_codes(rig), DAY_S, 300
+    )
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(DAY_S - detect_s)
     day = MID_SEASON + dt.timedelta(days=1)
     row = store.water_balance("z1", day, day)[-1]
     assert "estimated" in row.method and row.et0_mm > 0  # ET0 of the recent days, said so
@@ -120,33 +136,43 @@ def test_weather_station_garbage_falls_back_to_recent_et0(rig: Season) -> None:
     assert_nothing_lost(before, store)
 
 
-def test_bus_timeout_of_the_flow_meter_stops_the_water(rig: Season) -> None:
+def test_bus_timeout_of_the_flow_meter_stops_the_water(rig: Season, figures: Figures) -> None:
     store = _store(rig)
     run_id = _start(rig)
     before = snapshot(store)
     rig.sim.devices["flow1"].inject(Fault(FaultKind.NO_ANSWER))  # type: ignore[union-attr]
-    rig.advance(rig.site.safety.stale_after_s + 60)
+    figures.fault(detect_s=None)
+    within_s = rig.site.safety.stale_after_s + 60
+    detect_s = advance_until(rig, lambda: "flow_meter_stale" in open_codes(rig), within_s, 1)
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(within_s - detect_s)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
     assert coils(rig) == OFF
     assert store.get_run(run_id).state == RunState.ABORTED
     assert "flow_meter_stale" in open_codes(rig)
     assert_nothing_lost(before, store)
 
 
-def test_stuck_valve_read_back_mismatch_switches_everything_off(rig: Season) -> None:
+def test_stuck_valve_read_back_mismatch_switches_everything_off(
+    rig: Season, figures: Figures
+) -> None:
     store = _store(rig)
     before = snapshot(store)
     rig.sim.devices["relay1"].inject(Fault(FaultKind.STUCK, point="ch1"))  # type: ignore[union-attr]
     assert rig.daemon is not None
+    figures.fault(detect_s=None)
     with pytest.raises(OutputFailed):
         rig.daemon.sequencer.start("z1", 20, "manual", actor="hil")
+    assert "output_fault" in open_codes(rig)  # at the write that failed its read-back
+    figures.fault(detect_s=0.0, output=True, tried=False)
     rig.advance(30)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
     assert coils(rig) == OFF
-    assert "output_fault" in open_codes(rig)
     assert not rig.daemon.sequencer.active()
     assert_nothing_lost(before, store)
 
 
-def test_burst_pipe_trips_on_flow_above_nominal(rig: Season) -> None:
+def test_burst_pipe_trips_on_flow_above_nominal(rig: Season, figures: Figures) -> None:
     store = _store(rig)
     run_id = _start(rig)
     before = snapshot(store)
@@ -154,26 +180,36 @@ def test_burst_pipe_trips_on_flow_above_nominal(rig: Season) -> None:
     # The burst flow also raises the filter's pressure drop, so the head works backflush the
     # filter, and the supervisor does not call flow through the flush valve a burst: the trip
     # comes after the backflush at the latest.
-    rig.advance(rig.site.safety.burst_delay_s + rig.site.head.backflush_s + 40)
+    figures.fault(detect_s=None)
+    within_s = rig.site.safety.burst_delay_s + rig.site.head.backflush_s + 40
+    detect_s = advance_until(rig, lambda: "burst" in open_codes(rig), within_s, 1)
+    figures.fault(detect_s=detect_s, tried=False)
+    rig.advance(within_s - detect_s)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
     assert coils(rig) == OFF
     assert store.get_run(run_id).state == RunState.ABORTED
     assert "burst" in open_codes(rig)
     assert_nothing_lost(before, store)
 
 
-def test_no_flow_with_the_pump_on_trips_dry_run(rig: Season) -> None:
+def test_no_flow_with_the_pump_on_trips_dry_run(rig: Season, figures: Figures) -> None:
     store = _store(rig)
     run_id = _start(rig)
     before = snapshot(store)
     rig.sim.field.pipe_flow_factor = 0.0  # type: ignore[union-attr]
-    rig.advance(rig.site.safety.dry_run_delay_s + 15)
+    figures.fault(detect_s=None)
+    within_s = rig.site.safety.dry_run_delay_s + 15
+    detect_s = advance_until(rig, lambda: "dry_run" in open_codes(rig), within_s, 1)
+    figures.fault(detect_s=detect_s, tried=False)
+    rig.advance(within_s - detect_s)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
     assert coils(rig) == OFF
     assert store.get_run(run_id).state == RunState.ABORTED
     assert "dry_run" in open_codes(rig)
     assert_nothing_lost(before, store)
 
 
-def test_ec_spike_during_injection_cuts_the_injection(rig: Season) -> None:
+def test_ec_spike_during_injection_cuts_the_injection(rig: Season, figures: Figures) -> None:
     store = _store(rig)
     assert rig.site.fertigation is not None
     minutes = rig.site.fertigation.prewet_min + rig.site.fertigation.flush_min + 40
@@ -182,7 +218,10 @@ def test_ec_spike_during_injection_cuts_the_injection(rig: Season) -> None:
     assert coils(rig)[4] == 1.0, "dosing pump powered"
     before = snapshot(store)
     rig.sim.field.ec_offset_ms_cm = 5.0  # type: ignore[union-attr]
-    rig.advance(30)
+    figures.fault(detect_s=None)
+    detect_s = advance_until(rig, lambda: "ec_high" in open_codes(rig), 30, 1)
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(30 - detect_s)
     assert coils(rig)[4] == 0.0  # injector power cut
     assert rig.sim.devices["doser1"].get("run") == 0.0  # type: ignore[union-attr]
     assert "ec_high" in open_codes(rig)
@@ -193,7 +232,7 @@ def test_ec_spike_during_injection_cuts_the_injection(rig: Season) -> None:
     assert_nothing_lost(before, store)
 
 
-def test_relay_module_power_cycle_leaves_everything_off(rig: Season) -> None:
+def test_relay_module_power_cycle_leaves_everything_off(rig: Season, figures: Figures) -> None:
     store = _store(rig)
     run_id = _start(rig)
     before = snapshot(store)
@@ -201,10 +240,14 @@ def test_relay_module_power_cycle_leaves_everything_off(rig: Season) -> None:
     for ch in range(1, 9):  # power lost: every coil drops
         relay.set(f"ch{ch}", 0)
     relay.inject(Fault(FaultKind.NO_ANSWER, for_s=20))  # and the module is silent a while
-    rig.advance(120)
+    figures.fault(detect_s=None)
+    codes = {"output_fault", "lease_renewal", "dry_run"}
+    detect_s = advance_until(rig, lambda: bool(open_codes(rig) & codes), 120, 1)
+    figures.fault(detect_s=detect_s, output=True, tried=False)
+    rig.advance(120 - detect_s)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
     assert coils(rig) == OFF  # nothing switched back on once it answers again
     assert store.get_run(run_id).state == RunState.ABORTED
-    assert open_codes(rig) & {"output_fault", "lease_renewal", "dry_run"}
     assert_nothing_lost(before, store)
 
 
@@ -237,3 +280,7 @@ def test_clock_jump_with_a_run_active(rig: Season, jump_h: float) -> None:
     assert run.applied_m3 <= 100 * 10 / 60 + 2  # never more water than asked (m³)
     assert "max_run" not in open_codes(rig)
     assert_nothing_lost(before, store)
+
+
+def _offline(store: Store) -> set[str]:
+    return {e.source for e in store.events() if e.code == "device_offline"}

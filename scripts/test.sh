@@ -34,11 +34,13 @@ mkdir -p artifacts
 season_pid=$!
 trap 'kill "$season_pid" 2>/dev/null || true' EXIT
 rc=0
-.venv/bin/python -m pytest -m "not season" || rc=$?
+.venv/bin/python -m pytest -m "not season" --junitxml=artifacts/junit.xml || rc=$?
 season_rc=0
 wait "$season_pid" || season_rc=$?
 trap - EXIT
 echo "== season tests (pytest -m season) =="
 cat artifacts/season-tests.log
+echo "== red-team figures of this run (python -m hil_tests.red_team --junit) =="
+.venv/bin/python -m hil_tests.red_team --junit artifacts/junit.xml || true
 [ "$rc" -eq 0 ] || exit "$rc"
 exit "$season_rc"

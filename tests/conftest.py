@@ -17,6 +17,7 @@ from hypothesis import settings
 
 from controller.config.site import SiteConfig, load_site
 from controller.simulation.harness import Simulation
+from tests.helpers.figures import figures  # noqa: F401 - the fixture, for every test
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 # CI runs the property tests with a fixed seed (a failure there is the same on a laptop);

@@ -362,6 +362,9 @@ class StoreConfig(_Model):
 
 class SafetyConfig(_Model):
     lease_s: float = Field(15, ge=3, le=600)
+    # Written at start to every relay module whose profile has a [comm_watchdog]: with no
+    # request for this long the module switches its relays off by itself.
+    comm_watchdog_s: float = Field(10, ge=2, le=3600)
     max_run_min: float = Field(360, gt=0, le=1440)
     dry_run_delay_s: float = Field(30, gt=0, le=600)
     no_flow_m3_h: float = Field(0.5, ge=0, le=100)
@@ -809,6 +812,7 @@ class _Checker:
             self.add("safety.ph_min", f"{s.ph_min:g} is not below ph_max {s.ph_max:g}")
         if s.line_pressure_min_kpa >= s.line_pressure_max_kpa:
             self.add("safety.line_pressure_min_kpa", "is not below line_pressure_max_kpa")
+        watched: set[str] = set()  # modules whose comm watchdog was checked
         for _role, path, ref in _output_roles(self.m):
             profile = self.profiles.get(ref.device)
             if profile and profile.lease and s.lease_s > profile.lease.max_s:
@@ -816,6 +820,16 @@ class _Checker:
                     "safety.lease_s",
                     f"{s.lease_s:g} s exceeds the longest lease of {ref.device!r} "
                     f"({profile.lease.max_s:g} s) used by {path}",
+                )
+            wd = profile.comm_watchdog if profile else None
+            if wd is not None and ref.device not in watched:
+                watched.add(ref.device)
+                if wd.unit_s <= s.comm_watchdog_s <= wd.max_s:
+                    continue
+                self.add(
+                    "safety.comm_watchdog_s",
+                    f"{s.comm_watchdog_s:g} s outside the communication watchdog of "
+                    f"{ref.device!r} ({wd.unit_s:g}..{wd.max_s:g} s) used by {path}",
                 )
 
 

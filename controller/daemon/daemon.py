@@ -4,7 +4,9 @@ Start-up is fail-safe (DESIGN principle 1): every output is switched off and
 read back before the daemon reports ready; a restart marks unfinished runs
 interrupted with the water they applied. The control loop (sequencer tick,
 then supervisor check) runs every second; an unexpected error in it switches
-everything off and raises a critical alarm rather than stopping the loop.
+everything off and raises a critical alarm rather than stopping the loop. The read-back
+job (:mod:`controller.runtime.readback`) reads every output module's coils each second
+while anything is on and trips the supervisor on a coil that disagrees.
 Stopping (SIGTERM) switches everything off.
 
 A store that cannot write (disk full, card read-only) does not stop control:
@@ -51,6 +53,7 @@ from controller.runtime.headworks import HeadWorks
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
+from controller.runtime.readback import READBACK_EVERY_S, ReadBack
 from controller.runtime.safety import Supervisor
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
@@ -128,6 +131,9 @@ class Daemon:
         self._queue_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         self._control_lock = threading.Lock()
+        self.readback = ReadBack(
+            site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
+        )
         self.ready = threading.Event()
         self._fail_safe_latched = False
         self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
@@ -227,6 +233,7 @@ class Daemon:
             for d in self.site.devices
         ]
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
+        jobs.append(Job("readback", self.readback.poll, READBACK_EVERY_S))
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
         jobs.append(Job("time_trust", self.check_time, TIME_TRUST_CHECK_S))
         jobs.append(Job("plausibility", self.check_plausibility, CHECK_EVERY_S))

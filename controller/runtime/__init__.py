@@ -2,7 +2,8 @@
 
 ``fieldio`` (one bus owner per bus), ``live`` (the current value of every point),
 ``poller`` and ``telemetry`` (readings into live state and the store), ``outputs`` (leased
-relay outputs), ``sequencer`` (the run lifecycle: valve, master, pump, fertigation phases),
+relay outputs), ``readback`` (every output's coil read back while anything runs),
+``sequencer`` (the run lifecycle: valve, master, pump, fertigation phases),
 composing ``metering`` (water per run) and ``dosing`` (the injector), over ``runs`` (what
 they share), ``safety`` (the supervisor, with authority to close everything), ``headworks``
 (backflush, pump hours), ``failsafe`` (all off and verified at start), ``sdnotify`` (systemd

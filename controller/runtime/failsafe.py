@@ -18,7 +18,13 @@ that carries an output, before the daemon reports ready:
    frame all refuse the start;
 3. every output coil on it reads *off* (done just before, by
    :meth:`controller.runtime.outputs.Outputs.all_off`, whose read-back this check
-   repeats for the coils no role uses).
+   repeats for the coils no role uses);
+4. where its profile declares a ``[comm_watchdog]`` (the module's own communication
+   watchdog: every relay off when no request reaches it for the timeout), the timeout
+   ``safety.comm_watchdog_s`` is written and read back, so the outputs close on the module
+   itself if the box dies or the bus goes silent, even within a lease. The shipped
+   Waveshare modules document no such watchdog; the simulated
+   ``sim-relay-8ch-watchdog`` profile has one (docs/profiles.md).
 
 Not verified: the module's firmware version and its stored address register.
 The Waveshare wiki's V2 protocol section lists them, but the register
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 from controller.config.site import SiteConfig
 from controller.errors import ProblemsError
 from controller.runtime.fieldio import FieldIO
+from drivers.errors import DriverError
 from drivers.profile import Table
 from drivers.reading import Quality
 
@@ -58,6 +65,7 @@ class ModuleCheck:
     lease_kind: str
     coils_read: int
     coils_on: tuple[str, ...]
+    comm_watchdog_s: float | None = None  # the timeout armed on the module, if it has one
 
 
 def verify_failsafe(site: SiteConfig, fieldio: FieldIO) -> list[ModuleCheck]:
@@ -83,8 +91,17 @@ def verify_failsafe(site: SiteConfig, fieldio: FieldIO) -> list[ModuleCheck]:
         on = tuple(r.point for r in readings if r.value)
         if on:
             problems.append(f"{where}: coils still on after all-off: {', '.join(on)}")
+        watchdog_s = None
+        if profile.comm_watchdog is not None:
+            try:
+                watchdog_s = bus.arm_comm_watchdog(name, site.safety.comm_watchdog_s)
+            except DriverError as exc:
+                problems.append(f"{where}: communication watchdog not armed: {exc}")
+                continue
         checks.append(
-            ModuleCheck(name, bus.settings.name, unit, profile.lease.kind, len(coils), on)
+            ModuleCheck(
+                name, bus.settings.name, unit, profile.lease.kind, len(coils), on, watchdog_s
+            )
         )
     if problems:
         raise FailSafeError(problems)

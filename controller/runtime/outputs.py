@@ -62,6 +62,14 @@ class Outputs:
         with self._lock:
             return [r for r, s in self.status.items() if s.wanted_on]
 
+    def commanded(self) -> dict[str, tuple[bool, float]]:
+        """Every role's ``(wanted_on, on_since)``, taken under the lock (never mid-switch).
+
+        Two snapshots that are equal for a role mean it was not switched between them
+        (an off-and-on-again changes ``on_since``)."""
+        with self._lock:
+            return {r: (s.wanted_on, s.on_since) for r, s in self.status.items()}
+
     def on(self, role: str) -> None:
         """Switch ``role`` on for one lease and verify; raises a FieldIOError on failure.
 

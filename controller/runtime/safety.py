@@ -19,6 +19,7 @@ burst                flow > Σ nominal of open zones × burst_factor > burst_del
 flow_meter_stale     water running, no good flow reading within stale_after_s      all off
 output_fault         an output failed to switch or read back (VerifyMismatch, bus)  all off
 lease_renewal        a lease could not be renewed (reported by the sequencer)       all off
+output_mismatch      a coil read back unlike its command (``runtime.readback``)     all off
 pressure_high        line pressure > line_pressure_max_kpa after settling           all off
 pressure_low         line pressure < line_pressure_min_kpa after settling           alarm
 unscheduled_flow     pump and master off, flow > no_flow_m3_h for > delay           alarm
@@ -34,7 +35,8 @@ and switches every output off, pump first; "injection" cuts the dosing pump's
 power lease and writes its ``run`` register 0. Trips that stop water or
 injection are *latched* events: they stay open until acknowledged, and while
 one is open :meth:`Supervisor.may_start` refuses new runs (water-stopping
-trips) or new fertigation (injection trips).
+trips) or new fertigation (injection trips). ``output_mismatch`` is always critical: the box
+no longer knows what a relay does.
 
 Burst uses a *learned* nominal flow per zone when there is one: an
 exponential average (``LEARN_ALPHA`` per second) of the flow measured while
@@ -96,8 +98,11 @@ WATER_STOP_CODES = frozenset(
         "output_fault",
         "lease_renewal",
         "pressure_high",
+        "output_mismatch",
     }
 )
+# Trips raised as critical even when everything went off: the relay itself is in doubt.
+CRITICAL_CODES = frozenset({"output_mismatch"})
 INJECTION_STOP_CODES = frozenset(
     {"inject_no_flow", "ec_high", "ph_out_of_band", "ec_meter_stale", "tank_low"}
 )
@@ -524,7 +529,7 @@ class Supervisor:
             message += "; could not switch off: " + "; ".join(failures)
         latched = trip.action != "alarm" or trip.code in LATCHED_ALARMS
         severity = Severity.ALARM if latched else Severity.WARNING
-        if failures:
+        if failures or trip.code in CRITICAL_CODES:
             severity = Severity.CRITICAL
         self.store.raise_event(severity, trip.code, SOURCE, message, latched=latched)
         self._track_outputs()

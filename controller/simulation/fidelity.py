@@ -71,6 +71,7 @@ BALANCE_JOB = "balance_today"
 RETENTION_JOB = "retention"
 FLUSH_JOB = "flush"
 PLAN_JOB = "plan:"  # Daemon.jobs() names its planning jobs plan:0, plan:1, …
+READBACK_JOB = "readback"  # reads relay coils back: here no relay exists, water is delivered
 # SQLite commits cost an fsync each; a season's throw-away store goes on tmpfs where there is one
 FAST_TMP = Path("/dev/shm")
 
@@ -187,7 +188,7 @@ class AgronomySeason:
             Job(j.name, self._control, j.every_s) if j.name == "control" else j
             for j in jobs
             if j.every_s is not None
-            and j.name != FLUSH_JOB
+            and j.name not in (FLUSH_JOB, READBACK_JOB)
             and (j.name in polled or not j.name.startswith("poll:"))
         ]
         self._polls = polled

@@ -12,7 +12,7 @@ Public API (everything else in this package is internal)::
         .inject(fault: Fault) -> ActiveFault         ValueError for an unknown point
         .clear(point: str | None = None, kind: FaultKind | str | None = None) -> int
         .faults() -> list[ActiveFault]
-        .status() -> dict                            values, leases, faults as plain data
+        .status() -> dict                            values, leases, comm_watchdog_s, faults
 
     # faults (drivers.sim.faults)
     FaultKind: no_answer | exception | garbage | stuck | drift | slow
@@ -51,10 +51,16 @@ Public API (everything else in this package is internal)::
         .moisture_pct(zone) -> float, .zone_flow_m3h(zone) -> float,
         .tank_level_m(device) -> float
 
+    # profiles only the simulator has (drivers/sim/profiles)
+    SIM_PROFILE_DIR: Path                            sim-relay-8ch-watchdog: a relay module
+                                                     with a communication watchdog
+
 Unknown unit ids on an endpoint get no answer. Writes of function 05 keep
 their raw value, so a relay profile's ``flash_on`` lease (value × ``unit_s``
 seconds at ``lease.address_offset + coil``) is honoured.
 """
+
+from pathlib import Path
 
 from drivers.sim.control import ControlError, ControlServer, send_control
 from drivers.sim.device import VirtualDevice
@@ -62,7 +68,10 @@ from drivers.sim.faults import ActiveFault, Fault, FaultKind
 from drivers.sim.field import FieldWiring, Output, SimField, TankWiring, ZoneWiring
 from drivers.sim.server import Endpoint, EndpointKind, SimServer
 
+SIM_PROFILE_DIR = Path(__file__).parent / "profiles"
+
 __all__ = [
+    "SIM_PROFILE_DIR",
     "ActiveFault",
     "ControlError",
     "ControlServer",

@@ -12,6 +12,12 @@ writing again restarts the timer, a plain on/off write to the coil cancels
 it. Expiry is evaluated lazily against the injected clock on every access
 (and by :meth:`VirtualDevice.tick`), so a fake clock drives it in tests.
 
+Communication watchdog (a profile's ``[comm_watchdog]``): its holding register (0 at
+power-up: disabled) holds a timeout in ``unit_s`` steps; when no request reaches the
+module for that long (a request lost to a ``no_answer`` fault does not reach it), every
+coil drops and its lease ends, once per silence, as the module would. The timeout counts
+from the last request that reached it, evaluated lazily like the leases.
+
 Faults (:mod:`drivers.sim.faults`) are injected and cleared at run time.
 Every method is thread-safe: tests and the control channel inject from
 their own threads while the server answers in its event loop.
@@ -102,6 +108,14 @@ class VirtualDevice:
                 if pt.table is Table.COIL and pt.writable:
                     self._lease_coils[profile.lease.address_offset + pt.address] = pt
         self._lease_ends: dict[str, float] = {}  # point name -> clock time the coil drops
+        wd = profile.comm_watchdog
+        if wd is not None:
+            reg = Point("comm_watchdog", Table.HOLDING, wd.address, DataType.UINT16, writable=True)
+            self._words[(Table.HOLDING, wd.address)] = 0
+            self._owner[(Table.HOLDING, wd.address)] = reg
+        self._last_heard = clock()  # when a request last reached the module
+        self._watchdog_fired = False  # the coils dropped in this silence already
+        self.watchdog_trips = 0  # how often the watchdog dropped the coils
 
     def __repr__(self) -> str:
         return f"VirtualDevice({self.name!r}, unit={self.unit}, profile={self.profile.name!r})"
@@ -187,6 +201,7 @@ class VirtualDevice:
                 "profile": self.profile.name,
                 "values": {pt.name: decode(pt, self._load(pt)) for pt in self.profile.points},
                 "leases": {name: round(end - now, 3) for name, end in self._lease_ends.items()},
+                "comm_watchdog_s": self._watchdog_s(),
                 "faults": [
                     {
                         **f.fault.to_dict(),
@@ -214,6 +229,7 @@ class VirtualDevice:
             now = self._clock()
             self._expire(now)
             touched = self._touched(table, address, count)
+            self._heard(touched, now)
             self._refuse_if_faulted(touched, now)
             limit = self.profile.max_read_registers * (16 if table.is_bit else 1)
             if count > limit:
@@ -229,6 +245,7 @@ class VirtualDevice:
             now = self._clock()
             self._expire(now)
             touched = self._touched(table, address, len(values))
+            self._heard(touched, now)
             self._refuse_if_faulted(touched, now)
             for a in range(address, address + len(values)):
                 self._check_writable(table, a)
@@ -243,6 +260,9 @@ class VirtualDevice:
     def write_coil_raw(self, address: int, value: int) -> None:
         """Function 05 with its raw 16-bit value: 0xFF00/0x0000 or a flash-on time."""
         with self._lock:
+            now = self._clock()
+            self._expire(now)
+            self._heard(self._touched(Table.COIL, address, 1), now)
             lease_coil = self._lease_coils.get(address)
             if lease_coil is None:
                 if value not in (_COIL_ON, _COIL_OFF):
@@ -271,7 +291,35 @@ class VirtualDevice:
         self._store(pt, [1])
         self._lease_ends[pt.name] = now + steps * lease.unit_s
 
+    def _heard(self, touched: AbstractSet[str], now: float) -> None:
+        """A request reached the module (unless a ``no_answer`` fault swallows it)."""
+        if not self._faults.matching(FaultKind.NO_ANSWER, touched, now):
+            self._last_heard = now
+            self._watchdog_fired = False
+
+    def _watchdog_s(self) -> float | None:
+        """The armed watchdog timeout (s); ``None`` without a watchdog, 0 when disarmed."""
+        wd = self.profile.comm_watchdog
+        return None if wd is None else self._words[(Table.HOLDING, wd.address)] * wd.unit_s
+
+    def _watchdog(self, now: float) -> None:
+        wd = self.profile.comm_watchdog
+        if wd is None or self._watchdog_fired:
+            return
+        steps = self._words[(Table.HOLDING, wd.address)]
+        if steps == 0 or now - self._last_heard < steps * wd.unit_s:
+            return
+        self._watchdog_fired = True
+        self.watchdog_trips += 1
+        for pt in self.profile.points:
+            if pt.table is Table.COIL and not self._faults.matching(
+                FaultKind.STUCK, {pt.name}, now
+            ):
+                self._lease_ends.pop(pt.name, None)
+                self._store(pt, [0])
+
     def _expire(self, now: float) -> None:
+        self._watchdog(now)
         for name, ends in list(self._lease_ends.items()):
             if now < ends:
                 continue

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.config.tomlfile import key_path
+from tests.helpers.figures import Figures
 from tests.helpers.site import DEMO_SITE, ROOT
 
 SEASON_SITE = ROOT / "controller" / "simulation" / "scenarios" / "zhangye-seed-corn.site.toml"
@@ -194,8 +195,9 @@ def mutated_documents(draw: st.DrawFn) -> dict[str, Any]:
 @given(data=mutated_documents())
 @FUZZ
 def test_a_mutated_document_is_a_site_or_problems_with_key_paths(
-    tmp_path: Path, data: dict[str, Any]
+    tmp_path: Path, data: dict[str, Any], figures: Figures
 ) -> None:
+    figures.add("config_fuzz_cases")
     outcome(tmp_path, toml_document(data))
 
 
@@ -256,7 +258,10 @@ def mutated_texts(draw: st.DrawFn) -> bytes:
 @example(raw=b"x = " + b"[" * 5000 + b"]" * 5000)
 @example(raw=SEEDS[DEMO_SITE.name].replace("2026-04-22", "0001-01-01").encode())
 @FUZZ
-def test_a_mutated_text_is_a_site_or_problems_naming_the_file(tmp_path: Path, raw: bytes) -> None:
+def test_a_mutated_text_is_a_site_or_problems_naming_the_file(
+    tmp_path: Path, raw: bytes, figures: Figures
+) -> None:
+    figures.add("config_fuzz_cases")
     outcome(tmp_path, raw)
 
 

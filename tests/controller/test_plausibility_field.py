@@ -27,6 +27,7 @@ from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
+from tests.helpers.figures import Figures
 from tests.helpers.site import quick_site
 
 START = dt.datetime(2026, 6, 1, 10, 30, tzinfo=dt.UTC)  # 18:30 in Zhangye
@@ -186,8 +187,11 @@ def plan_the_night(f: Field) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("field", [60.0], indirect=True)
-def test_the_stuck_probe_is_named_and_the_run_stops_at_the_cap(field: Field) -> None:
+def test_the_stuck_probe_is_named_and_the_run_stops_at_the_cap(
+    field: Field, figures: Figures
+) -> None:
     f = field
+    figures.fault(detect_s=None)
     start_s, minutes = plan_the_night(f)
     assert minutes < 16 + 60  # 1.5 × the balance's need of z1: ends before the judgement
     f.drive(start_s - f.clock.monotonic() + minutes * 60 + 40 * 60)  # the run, then 40 min
@@ -198,6 +202,9 @@ def test_the_stuck_probe_is_named_and_the_run_stops_at_the_cap(field: Field) -> 
     alarms = [a for a in f.store.open_alarms() if a.code == "probe_no_response"]
     assert [a.source for a in alarms] == ["probe1a"]
     assert "probe1a.moisture (zone z1, 0.2 m): no response to irrigation" in alarms[0].message
+    assert run.started_at is not None  # a stuck probe shows only once water should move it
+    detect_s = (alarms[0].time - run.started_at).total_seconds()
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
     # the next planning leaves the probe out: z1 is planned by the water balance
     f.daemon.plan()
     decision = f.store.decisions("z1")[-1]
@@ -206,13 +213,20 @@ def test_the_stuck_probe_is_named_and_the_run_stops_at_the_cap(field: Field) -> 
 
 
 @pytest.mark.parametrize("field", [10.0], indirect=True)
-def test_the_run_stops_when_its_probe_is_doubted_during_the_water(field: Field) -> None:
+def test_the_run_stops_when_its_probe_is_doubted_during_the_water(
+    field: Field, figures: Figures
+) -> None:
     """4 mm after 16 min and a 10 min lag: the probe is judged while z1 still runs."""
     f = field
+    figures.fault(detect_s=None)
     start_s, minutes = plan_the_night(f)
     f.drive(start_s - f.clock.monotonic() + 45 * 60)
     (run,) = f.store.runs("z1")
     assert run.state == RunState.ABORTED
+    assert run.started_at is not None and run.ended_at is not None
+    figures.fault(
+        detect_s=(run.ended_at - run.started_at).total_seconds(), sensor=True, tried=False
+    )
     assert run.end_reason.startswith("probe probe1a quarantined (probe_no_response)")
     assert f.longest_open_s < 40 * 60 < minutes * 60  # stopped well before the cap
     assert not f.sim.devices["relay1"].get("ch1")

@@ -31,6 +31,7 @@ from drivers.profile import ProfileLibrary
 from drivers.reading import Quality
 from drivers.transport import BusSettings
 from tests.helpers.clock import FakeClock
+from tests.helpers.figures import Figures
 
 LIB = ProfileLibrary.load()
 PROBE = LIB["renke-rs-ecth-n01"]  # holding 0..2: moisture ×0.1, temperature ×0.1 signed, EC
@@ -308,8 +309,9 @@ def _quiet_logs(caplog: pytest.LogCaptureFixture) -> None:
 )
 @FUZZ
 def test_spoiled_answers_never_pass_as_good_and_the_bus_recovers(
-    framing: Framing, script: list[tuple[str, Fault]]
+    framing: Framing, script: list[tuple[str, Fault]], figures: Figures
 ) -> None:
+    figures.add("modbus_fuzz_cases")
     with bus_on(framing) as (endpoint, bus, clock):
         for op, fault in script:
             clock.advance(3600)  # whatever rest the last failure earned is over
@@ -333,8 +335,9 @@ def test_spoiled_answers_never_pass_as_good_and_the_bus_recovers(
     ids=["unit", "function", "exception", "count"],
 )
 def test_each_kind_of_wrong_answer_is_a_comm_error(
-    framing: Framing, fault: Fault, detail: str
+    framing: Framing, fault: Fault, detail: str, figures: Figures
 ) -> None:
+    figures.add("modbus_fuzz_cases")
     with bus_on(framing) as (endpoint, bus, clock):
         endpoint.faults[:] = [fault]
         readings, _ = bus.read_points("probe")

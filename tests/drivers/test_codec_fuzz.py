@@ -28,6 +28,7 @@ from drivers.profile import DataType, Point, Profile, ProfileLibrary, Table, Wor
 from drivers.reading import Quality
 from drivers.transport import BusSettings
 from tests.helpers.clock import FakeClock
+from tests.helpers.figures import Figures
 
 LIB = ProfileLibrary.load()
 PROFILES = [LIB[name] for name in LIB.names()]
@@ -41,7 +42,11 @@ POINTS = [pt for profile in PROFILES for pt in profile.points] + [
 points = st.sampled_from(list(DataType)).flatmap(
     lambda t: st.sampled_from([pt for pt in POINTS if pt.type is t])
 )
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 # Registers as a device may send them, and as no device can (negative, past 16 bits).
 register = st.one_of(
@@ -98,15 +103,19 @@ def _decodes_or_refuses(point: Point, regs: list[int]) -> float | None:
 @given(case=point_and_registers(register))
 @FUZZ
 def test_any_register_list_decodes_to_a_finite_number_or_a_decode_error(
-    case: tuple[Point, list[int]],
+    case: tuple[Point, list[int]], figures: Figures
 ) -> None:
+    figures.add("modbus_fuzz_cases")
     point, regs = case
     assert (_decodes_or_refuses(point, regs) is None) == _expect_refused(point, regs)
 
 
 @given(case=point_and_registers(st.binary(min_size=2, max_size=2).map(_word)))
 @FUZZ
-def test_any_bytes_decode_or_are_refused_only_for_a_reason(case: tuple[Point, list[int]]) -> None:
+def test_any_bytes_decode_or_are_refused_only_for_a_reason(
+    case: tuple[Point, list[int]], figures: Figures
+) -> None:
+    figures.add("modbus_fuzz_cases")
     point, regs = case  # registers made of any two bytes each, as they come off the wire
     assert (_decodes_or_refuses(point, regs) is None) == _expect_refused(point, regs)
 
@@ -117,8 +126,9 @@ def test_any_bytes_decode_or_are_refused_only_for_a_reason(case: tuple[Point, li
 )
 @FUZZ
 def test_any_value_encodes_to_registers_of_the_point_or_a_decode_error(
-    point: Point, value: float
+    point: Point, value: float, figures: Figures
 ) -> None:
+    figures.add("modbus_fuzz_cases")
     try:
         regs = encode(point, value)
     except DecodeError:
@@ -166,8 +176,9 @@ class ScriptedClient:
 @given(profile=st.sampled_from(PROFILES), script=st.lists(answers(), max_size=6))
 @FUZZ
 def test_a_poll_of_any_answers_flags_every_point_it_cannot_trust(
-    profile: Profile, script: list[ModbusPDU]
+    profile: Profile, script: list[ModbusPDU], figures: Figures
 ) -> None:
+    figures.add("modbus_fuzz_cases")
     clock = FakeClock()
     bus = Bus(
         BusSettings("fuzz", "tcp", host="127.0.0.1"),

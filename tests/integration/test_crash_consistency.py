@@ -37,6 +37,7 @@ from controller.runtime.sequencer import PROGRESS_EVERY_S
 from controller.simulation.harness import Simulation
 from controller.store import AuditEntry, Store
 from tests.helpers.daemonproc import DaemonProcess, wait_for
+from tests.helpers.figures import Figures
 from tests.helpers.office.boxes import Box, assert_exact, service_for_seeded_zones
 from tests.helpers.office.servers import serving
 from tests.helpers.site import DEMO_SITE, ROOT, on_free_ports
@@ -93,7 +94,9 @@ class _Pull:
         self.proc.wait(10)
 
 
-def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> None:
+def test_kill_9_at_random_points_loses_and_doubles_nothing(
+    tmp_path: Path, figures: Figures
+) -> None:
     rng = random.Random(_seed())
     text = on_free_ports(DEMO_SITE.read_text(encoding="utf-8"))
     assert "lease_s = 15 " in text
@@ -128,8 +131,11 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> No
                 if pull is not None:
                     time.sleep(rng.uniform(0.0, 0.5))
                     pull.kill()
+            figures.add("kill_cycles")
             # nothing but the relay's own lease can close the water now
+            figures.add("outputs_left_open")  # taken back once the leases closed the water
             wait_for(lambda: _all_off(sim), LEASE_S + 3, "the leases closing the water")
+            figures.add("outputs_left_open", -1)
         final = DaemonProcess(site, data, tech)  # recovers the last killed run
         final.proc.send_signal(signal.SIGTERM)
         assert final.proc.wait(30) == 0
@@ -139,16 +145,19 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> No
 
     with Store.open_dir(data) as store:
         runs = {r.id: r for r in store.runs()}
-        assert sorted(runs) == sorted(started)  # every acknowledged run, once
-        assert not store.open_runs()
         audit = _all_audit(store)
         starts = Counter(a.detail.get("run_id") for a in audit if a.action == "run.start")
+        figures.add("records_lost", len(set(started) - set(runs)) + len(set(started) - set(starts)))
+        figures.add("records_doubled", sum(n - 1 for n in starts.values() if n > 1))
+        assert sorted(runs) == sorted(started)  # every acknowledged run, once
+        assert not store.open_runs()
         assert starts == Counter(started)  # one start entry per run: none lost, none doubled
         stops = [a for a in audit if a.action == "run.stop"]
         assert len(stops) == len(stopped)
         assert len([a for a in audit if a.action == "start"]) == _cycles() + 1
 
         ledger_m3 = sum(r.applied_m3 for r in runs.values())
+        figures.max("kill_water_unrecorded_m3", metered_m3 - ledger_m3)
         print(f"runs {len(runs)}: ledger {ledger_m3:.3f} m3, metered {metered_m3:.3f} m3")
         # per run: up to one poll of the meter at each end, the progress interval and the
         # lease a kill leaves unrecorded, plus a second of control tick

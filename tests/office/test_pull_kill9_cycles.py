@@ -28,6 +28,7 @@ from controller.cli import main
 from controller.office.central import CentralDB
 from controller.store import RunState
 from drivers.reading import Quality, Reading
+from tests.helpers.figures import Figures
 from tests.helpers.office.boxes import Box, assert_exact, running_box
 from tests.helpers.site import ROOT
 
@@ -88,7 +89,7 @@ def _wait_for_pages(db: Path, site_id: str, proc: subprocess.Popen[bytes]) -> No
 
 
 def test_pull_killed_at_random_points_then_rerun_stores_each_record_once(
-    tmp_path: Path, box: Box
+    tmp_path: Path, box: Box, figures: Figures
 ) -> None:
     seed = int(os.environ.get("QANAT_CRASH_SEED", str(random.randrange(1_000_000))))
     print(f"QANAT_CRASH_SEED={seed}")
@@ -106,6 +107,7 @@ def test_pull_killed_at_random_points_then_rerun_stores_each_record_once(
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
+        figures.add("kill_cycles")
         _box_keeps_writing(box, cycle)
     with CentralDB(f"sqlite:///{db}") as office:
         assert office.cursors(box.site_id).get("readings", 0) > 0  # the kills left a part

@@ -21,6 +21,7 @@ from schemathesis.generation import GenerationMode
 
 from controller.store import Store
 from tests.helpers.fakes import FakeControlService
+from tests.helpers.figures import Figures
 from web.app import create_app
 
 EXAMPLES = 10  # per operation and mode
@@ -41,7 +42,7 @@ def _operations(store: Store) -> list[Any]:
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_no_input_makes_the_api_fail(store: Store, mode: GenerationMode) -> None:
+def test_no_input_makes_the_api_fail(store: Store, mode: GenerationMode, figures: Figures) -> None:
     token = store.create_token("fuzz", "admin")[1]
     operations = _operations(store)
     assert len(operations) >= 19
@@ -51,6 +52,8 @@ def test_no_input_makes_the_api_fail(store: Store, mode: GenerationMode) -> None
         @given(case=operation.as_strategy(generation_mode=mode))
         def fuzz(case: Any) -> None:
             response = case.call(headers={"Authorization": f"Bearer {token}"})
+            figures.add("api_fuzz_cases")
+            figures.add("api_5xx", int(response.status_code >= 500))
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)
             case.validate_response(response, checks=[not_a_server_error])
 

@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 
 from controller.store import Store
 from tests.helpers.api import API, ROUTES
+from tests.helpers.figures import Figures
 from tests.helpers.pages import (
     PASSWORD,
     PLAN,
@@ -196,7 +197,10 @@ def test_each_route_answers_each_role_by_its_rule(
     method: str,
     template: str,
     role: str,
+    figures: Figures,
 ) -> None:
+    figures.add("authz_cases")
+    figures.add("authz_violations")  # taken back once every check below held
     rule = RULES[(method, template)]
     allowed = RANK[role] >= RANK[rule]
     client, headers = _client(app, role, store)
@@ -225,3 +229,4 @@ def test_each_route_answers_each_role_by_its_rule(
         assert code == 403, (code, response.text[:300])
         refused = [a for a in audit_rows(store) if a.action in ("api.refused", "page.refused")]
         assert refused and refused[-1].detail["required"] == rule
+    figures.add("authz_violations", -1)
