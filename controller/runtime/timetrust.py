@@ -303,10 +303,13 @@ class TrustAlarm:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._raised_for: str | None = None
+        self._swept = False  # open alarms of an earlier process cleared once trusted
 
     def update(self, v: TimeVerdict) -> None:
         if v.trusted:
-            self._clear()
+            if self._raised_for is not None or not self._swept:  # else nothing to clear
+                self._clear()
+                self._swept = True
             return
         if self._raised_for == v.condition and self._open():
             return
