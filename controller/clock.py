@@ -11,6 +11,10 @@ Two kinds of time, as on a real machine:
   technician setting the date, an RTC that lost its battery).
 * ``monotonic()`` — seconds on a counter that never goes backwards, for
   durations and timeouts (run length, lease renewal, dry-run delay).
+
+Whether ``now()`` may be believed at all (a box without a real-time clock boots at
+1970 or at a stale saved time) is :mod:`controller.runtime.timetrust`'s question;
+:data:`RELEASE_FLOOR` is the earliest wall time it accepts.
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ from typing import Protocol, runtime_checkable
 
 from controller.errors import ControllerError
 
-__all__ = ["Clock", "ClockError", "SystemClock", "VirtualClock"]
+__all__ = ["RELEASE_FLOOR", "Clock", "ClockError", "SystemClock", "VirtualClock"]
+
+#: No wall time before this release's date is believed: a box that says it is earlier booted
+#: without a real-time clock (1970) or at a stale saved time. Raise it with each release.
+RELEASE_FLOOR = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 class ClockError(ControllerError, ValueError):
@@ -75,6 +83,8 @@ class VirtualClock:
       passing (monotonic moves by the same amount). Backward — a clock jump,
       refused unless ``allow_backwards=True`` — it moves only the wall clock:
       the monotonic counter never decreases, as on a real machine.
+    * :meth:`step` jumps the wall clock by some seconds, forward or back, leaving the
+      monotonic counter where it is: an NTP step or a technician setting the date.
     """
 
     def __init__(self, start: datetime) -> None:
@@ -117,6 +127,14 @@ class VirtualClock:
             self._now = target
             if delta_s > 0:
                 self._mono += delta_s
+
+    def step(self, seconds: float) -> datetime:
+        """Jump the wall clock by ``seconds`` (either sign), monotonic unmoved; the new time."""
+        if seconds != seconds or seconds in (float("inf"), float("-inf")):
+            raise ClockError(f"cannot step the clock by {seconds!r} s")
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            return self._now
 
     def __repr__(self) -> str:
         return f"VirtualClock({self.now().isoformat()})"

@@ -1,7 +1,8 @@
 """The red-team figures: every fault the box is tried with, and what came of it, as JSON.
 
 ``python -m hil_tests.red_team [--quick] [--seed N]`` runs the red-team part of the
-suite — field faults on the simulated site, implausible probes, kill -9 of the store's
+suite — field faults on the simulated site, clock faults (1970, stale time, NTP steps),
+implausible probes, kill -9 of the store's
 writer, of the whole daemon over its relays and of the office pull, Modbus, config and API
 fuzzing, the authorisation matrix, the control loop under load — with the sizes below,
 and prints one JSON object of figures added up from what each test measured
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SUITE = (
     "hil_tests/test_faults.py",
     "hil_tests/test_output_faults.py",
+    "hil_tests/test_clock_faults.py",
     "tests/controller/test_plausibility_field.py",
     "tests/integration/test_store_kill_cycles.py",
     "tests/integration/test_crash_consistency.py",

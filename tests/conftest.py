@@ -27,6 +27,20 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def synchronised_clock() -> Iterator[None]:
+    """In-process daemons run as on a box whose clock NTP has synchronised: the test
+    machine's own NTP state varies. Tests of an untrusted clock give the daemon their own
+    :class:`controller.runtime.timetrust.TimeTrust`; child processes (``qanat run``) are
+    confirmed with ``qanat confirm-time`` (:mod:`tests.helpers.daemonproc`).
+
+    Its own patch context, not the ``monkeypatch`` fixture: sharing that would hold a test's
+    own patches until after the test's other fixtures are torn down."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("controller.daemon.daemon.system_synchronised", lambda: True)
+        yield
+
+
 @pytest.fixture
 def demo_site_text() -> str:
     return DEMO_SITE.read_text(encoding="utf-8")

@@ -24,6 +24,7 @@ from controller.config.site import ConfigError, SiteConfig, report_problems
 from controller.daemon.daemon import Daemon, StartupError
 from controller.daemon.service import DaemonService
 from controller.runtime import sdnotify as notify
+from controller.runtime.timetrust import AlwaysTrusted
 from controller.store import Store, StoreError
 from web.app import create_app
 from web.limits import DEFAULT_MAX_BODY_BYTES
@@ -55,6 +56,7 @@ def run_daemon(
     allowed_hosts: list[str] | None = None,
     trusted_proxies: list[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    clock_trusted_because: str | None = None,
 ) -> int:
     """Start the daemon and serve the API until a signal (or ``stop_after_s``); outputs off.
 
@@ -62,7 +64,8 @@ def run_daemon(
     ``trusted_proxies``: addresses (or networks) of reverse proxies whose
     ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed; none by default, so the
     client address (login back-off, audit) is the TCP peer's. ``max_body_bytes`` caps
-    request bodies (413 above it).
+    request bodies (413 above it). ``clock_trusted_because``: the wall clock is trusted
+    without NTP or an admin's confirmation (the demo's simulated field), and why.
     Settings saved from the pages (``site.overrides.toml``) are laid over ``site`` first.
     """
     parse_listen(listen)  # a bad address is refused before the daemon starts
@@ -78,7 +81,9 @@ def run_daemon(
         print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
         return UNUSABLE
     with store:
-        daemon = Daemon(site, store, SystemClock())
+        clock = SystemClock()
+        trust = AlwaysTrusted(clock, clock_trusted_because) if clock_trusted_because else None
+        daemon = Daemon(site, store, clock, time_trust=trust)
         try:
             daemon.start()
         except StartupError as exc:

@@ -8,7 +8,9 @@
   ``[referee.practices.border-surveyed]``): the savings ledger's default baseline.
 
 The winter irrigation (November) lies outside the season and is not scheduled by the
-controller.
+controller. An event falls in the season sown on a zone's planting date: on its first
+month and day on or after planting (:meth:`CalendarEvent.in_season`), so a calendar zone
+waters in that season only, never on "June 1" of any year a wrong clock may say.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from dataclasses import dataclass
 
 from controller.config.site import M2_PER_MU
 
-__all__ = ["SEED_CORN_BORDER", "SEED_CORN_BORDER_SURVEYED", "CalendarEvent", "events_on"]
+__all__ = [
+    "SEED_CORN_BORDER",
+    "SEED_CORN_BORDER_SURVEYED",
+    "CalendarEvent",
+    "events_on",
+    "season_events_on",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,11 @@ class CalendarEvent:
 
     def on(self, year: int) -> dt.date:
         return dt.date(year, self.month, self.day)
+
+    def in_season(self, planting: dt.date) -> dt.date:
+        """This event's date in the season sown on ``planting``: its first date on or after it."""
+        date = self.on(planting.year)
+        return date if date >= planting else self.on(planting.year + 1)
 
     @property
     def depth_mm(self) -> float:
@@ -51,3 +64,11 @@ def events_on(
 ) -> list[CalendarEvent]:
     """The calendar's events falling on ``date``."""
     return [e for e in calendar if (e.month, e.day) == (date.month, date.day)]
+
+
+def season_events_on(
+    date: dt.date, planting: dt.date, calendar: tuple[CalendarEvent, ...] = SEED_CORN_BORDER
+) -> list[CalendarEvent]:
+    """The calendar's events falling on ``date`` (full date, year included) in the season sown
+    on ``planting``: nothing before planting, nothing in another year's season."""
+    return [e for e in calendar if e.in_season(planting) == date]

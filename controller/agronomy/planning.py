@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from controller.agronomy.baseline import CalendarEvent, events_on
+from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
     DATA_ERRORS,
@@ -604,11 +604,17 @@ class Planning:
         return cap_min, text
 
     def _plan_calendar(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
-        events = events_on(ctx.today, self.calendar)
-        if not events:
-            upcoming = sorted(
-                e.on(ctx.today.year) for e in self.calendar if e.on(ctx.today.year) > ctx.today
+        planting = zone.planting_date
+        if ctx.today < planting:
+            self._record_skip(
+                zone,
+                f"{zone.name}: calendar: not planted until {planting}",
+                {"planting_date": planting.isoformat()},
             )
+            return []
+        events = season_events_on(ctx.today, planting, self.calendar)
+        if not events:
+            upcoming = sorted(d for e in self.calendar if (d := e.in_season(planting)) > ctx.today)
             nxt = f"next {upcoming[0]}" if upcoming else "none left this season"
             self._record_skip(
                 zone,
@@ -616,8 +622,10 @@ class Planning:
                 {"calendar": [[e.month, e.day, e.volume_m3_per_mu] for e in self.calendar]},
             )
             return []
-        day_start, _ = day_bounds(ctx.today, self.tz)
-        for earlier in self.store.decisions(zone.name, day_start, ctx.now):
+        day_start, day_end = day_bounds(ctx.today, self.tz)
+        # The whole day, not up to now: after the clock stepped back, the day's decision
+        # may carry a later time than now.
+        for earlier in self.store.decisions(zone.name, day_start, day_end):
             if earlier.mode == "calendar" and earlier.action == DecisionAction.IRRIGATE.value:
                 self._record_skip(
                     zone,

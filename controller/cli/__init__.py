@@ -66,6 +66,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "controller.cli.simulate",
         "a season of a scenario under a strategy through the daemon; water saved",
     ),
+    "confirm-time": (
+        "controller.cli.confirm_time",
+        "an admin confirms the box's wall clock is right (no NTP): automatic watering may start",
+    ),
     "notify": ("controller.cli.notify", "send a test message through a notification channel"),
     "hil": (
         "controller.cli.hil",

@@ -8,7 +8,9 @@ status  name             meaning
                          (``et0``), a reading flagged or a device not answering (``poll``,
                          ``hil``), an output not verified off (``outputs-off``), a site not
                          pulled (``pull``), the site not made safe at start (``run``, ``demo``),
-                         a backup, restore, token or user action refused
+                         a backup, restore, token or user action refused, a wall clock
+                         not confirmed (``confirm-time``: before the release floor or the
+                         newest stored record)
 2       ``UNUSABLE``     usage error or unusable input, nothing done: bad options; a missing,
                          unreadable or invalid site file (every command that reads one,
                          ``check-config`` included) or saved settings that no longer fit it;

@@ -16,6 +16,12 @@ new runs are not started, since their water could not be recorded. The flush
 job retries with the store's back-off; the outage shows as the in-memory
 ``store_unwritable`` alarm (:meth:`Daemon.store_health`).
 
+Nothing is planned or started by the wall clock until it is trusted
+(:mod:`controller.runtime.timetrust`: synchronised or confirmed by an admin, not before the
+release floor nor the newest stored record); meanwhile the latched ``clock_untrusted`` alarm
+says why. A planned run that comes due late, or after the clock stepped back over a run
+already given, is judged by :mod:`controller.daemon.slots`.
+
 Every job is a plain method reading time from the clock, so the season
 simulation can drive the same code from a :class:`controller.clock.VirtualClock`.
 """
@@ -36,9 +42,10 @@ from controller.agronomy.fertplan import FertRun, attach_recipes
 from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
-from controller.clock import Clock
+from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig
 from controller.daemon.integrations import Integrations
+from controller.daemon.slots import judge
 from controller.errors import ControllerError
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
@@ -50,6 +57,14 @@ from controller.runtime.readback import READBACK_EVERY_S, ReadBack
 from controller.runtime.safety import Supervisor
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
+from controller.runtime.timetrust import (
+    AlwaysTrusted,
+    TimeGate,
+    TimeTrust,
+    TimeVerdict,
+    TrustAlarm,
+    system_synchronised,
+)
 from controller.store import Severity, Store, StoreError, StoreHealth, StoreWriteError
 
 __all__ = ["Daemon", "StartupError"]
@@ -57,6 +72,7 @@ __all__ = ["Daemon", "StartupError"]
 log = logging.getLogger(__name__)
 
 CONTROL_PERIOD_S = 1.0
+TIME_TRUST_CHECK_S = 10.0  # a confirmation from the CLI, or NTP synchronising, seen this soon
 STARTUP_OFF_ATTEMPTS = 5
 
 
@@ -84,12 +100,15 @@ class Daemon:
         clock: Clock,
         *,
         fieldio: FieldIO | None = None,
+        time_trust: TimeGate | None = None,
     ) -> None:
+        """``time_trust``: whether the wall clock may be believed; by default trusted on a
+        :class:`VirtualClock`, else :class:`TimeTrust` with the system's NTP state."""
         self.site = site
         self.store = store
         self.clock = clock
         self.fieldio = fieldio if fieldio is not None else FieldIO(site)
-        self.live = LiveState()
+        self.live = LiveState(clock)  # reading ages on monotonic time: a clock step is no fault
         self.outputs = Outputs(site, self.fieldio, clock)
         self.poller = Poller(site, self.fieldio, self.live, store, clock)
         self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)
@@ -99,6 +118,14 @@ class Daemon:
         self.supervisor.attach(self.sequencer)
         self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
         self.agronomy = Agronomy(site, store, clock)
+        if time_trust is None:
+            time_trust = (
+                AlwaysTrusted(clock, "virtual clock")
+                if isinstance(clock, VirtualClock)
+                else TimeTrust(clock, store, synchronised=system_synchronised)
+            )
+        self.time_trust = time_trust
+        self._trust_alarm = TrustAlarm(store)
         self.forecast: list[ForecastDay] = []
         self._queue: list[FertRun] = []  # planned runs (with any fertilizer) not yet started
         self._queue_lock = threading.Lock()
@@ -152,6 +179,7 @@ class Daemon:
             self.integrations.stop_notifier()  # its final pass sends startup_unsafe
             raise
         self.recover()
+        self.check_time()
         self.poller.poll_all()
         self.store.flush()
         self.store.record_audit("daemon", "start", {"site": self.site.site.id})
@@ -207,6 +235,7 @@ class Daemon:
         jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
         jobs.append(Job("readback", self.readback.poll, READBACK_EVERY_S))
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
+        jobs.append(Job("time_trust", self.check_time, TIME_TRUST_CHECK_S))
         jobs.append(Job("plausibility", self.check_plausibility, CHECK_EVERY_S))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
@@ -251,6 +280,25 @@ class Daemon:
         """The store's write health (in memory: shown even when nothing can be written)."""
         return self.store.health
 
+    def check_time(self) -> TimeVerdict:
+        """Whether the wall clock is trusted now; raise or clear the ``clock_untrusted`` alarm;
+        a step of the wall clock since the last check is a ``clock_step`` event."""
+        verdict = self.time_trust.refresh()
+        step_s = self.time_trust.take_step()
+        try:
+            if step_s is not None:
+                self.store.raise_event(
+                    Severity.WARNING,
+                    "clock_step",
+                    "site",
+                    f"wall clock stepped {step_s:+.0f} s (now {verdict.now:%Y-%m-%d %H:%M:%S} "
+                    "UTC); runs keep their monotonic length, planned runs are judged by slot",
+                )
+            self._trust_alarm.update(verdict)
+        except StoreError as exc:  # the verdict still gates water; the alarm waits for the store
+            log.warning("clock_untrusted alarm not updated: %s", exc)
+        return verdict
+
     # -- agronomy ---------------------------------------------------------------
     def update_balance(self) -> None:
         self.agronomy.update_today()
@@ -292,7 +340,15 @@ class Daemon:
         log.info("retention: %s", report)
 
     def plan(self) -> list[PlannedRun]:
-        """Decide every zone now; queue the runs that start within a day, with any fertilizer."""
+        """Decide every zone now; queue the runs that start within a day, with any fertilizer.
+
+        Plans nothing (and empties the queue) while the wall clock is not trusted."""
+        verdict = self.time_trust.verdict()
+        if not verdict.trusted:
+            log.warning("not planning: wall clock not trusted: %s", verdict.reason)
+            with self._queue_lock:
+                self._queue = []
+            return []
         runs = self.agronomy.plan_all(forecast=self.forecast or None)
         now = self.clock.now()
         f = self.site.fertigation
@@ -345,12 +401,28 @@ class Daemon:
         return due
 
     def _start_due_runs(self, now: datetime) -> None:
+        if not self.time_trust.verdict().trusted:
+            return  # the queue waits; once trusted, each run is judged by its slot
         due = self.pop_due(now)
         active = {a.zone for a in self.sequencer.active()}
         for fr in due:
-            if fr.run.zone in active:
-                continue  # already watering (e.g. started by hand)
+            skip = judge(fr.run, now, self.store)
+            if skip is not None:
+                self.store.raise_event(
+                    Severity.WARNING, "planned_run_skipped", fr.run.zone, skip.reason
+                )
+                continue
+            if fr.run.zone in active:  # already watering (started by hand, or a step)
+                self.store.raise_event(
+                    Severity.INFO,
+                    "planned_run_skipped",
+                    fr.run.zone,
+                    f"planned run of {fr.run.zone} at {fr.run.start:%H:%M} UTC not started: "
+                    "the zone is already watering",
+                )
+                continue
             self._start_planned(fr)
+            active.add(fr.run.zone)  # a second due run of it (a step) is skipped, not refused
 
     def _start_planned(self, fr: FertRun) -> None:
         run = fr.run

@@ -61,6 +61,9 @@ class SiteStatus:
     weather: dict[str, float | None]  # standard weather point -> latest good value
     et0_today_mm: float | None
     active_runs: int
+    # False: nothing is planned or started (controller.runtime.timetrust)
+    clock_trusted: bool = True
+    clock_note: str = ""  # why not trusted, or what made it trusted ("synchronised", "confirmed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,7 @@ class ControlService(Protocol):
     def stop_all(self, actor: str) -> None: ...
     def pause(self, hours: float, actor: str) -> datetime: ...  # paused until
     def resume(self, actor: str) -> None: ...
+    def confirm_time(self, actor: str) -> None: ...  # an admin vouches for the wall clock
     def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
     # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?}}, "policy":

@@ -75,6 +75,7 @@ class DaemonService:
     # -- reading --------------------------------------------------------------------
     def status(self) -> SiteStatus:
         now = self.d.clock.now()
+        clock = self.d.time_trust.verdict()
         alarms: list[object] = list(self.d.store.open_alarms())
         storage = storage_alarm(self.d.store_health())
         if storage is not None:
@@ -103,6 +104,8 @@ class DaemonService:
             weather=weather,
             et0_today_mm=et0_today,
             active_runs=len(self.d.sequencer.active()),
+            clock_trusted=clock.trusted,
+            clock_note=clock.reason or clock.condition,
         )
 
     def _zone_cfg(self, name: str) -> Any:
@@ -274,6 +277,13 @@ class DaemonService:
         self._zone_cfg(zone)
         if any(a.zone == zone for a in self.d.sequencer.active()):
             raise ControlRefused(f"zone {zone} is already running", "already_running")
+        verdict = self.d.time_trust.verdict()
+        if not verdict.trusted:
+            raise ControlRefused(
+                f"zone {zone} not started: the wall clock is not trusted ({verdict.reason}); "
+                "check NTP, or an admin runs `qanat confirm-time`",
+                "clock_untrusted",
+            )
         try:
             return self.d.sequencer.start(zone, minutes, "manual", actor=actor)
         except SequencerError as exc:
@@ -300,6 +310,20 @@ class DaemonService:
     def resume(self, actor: str) -> None:
         self.d.sequencer.resume()
         self.d.store.record_audit(actor, "site.resume", {})
+
+    def confirm_time(self, actor: str) -> None:
+        """An admin vouches for the wall clock (as ``qanat confirm-time``, audited).
+
+        Refused while the clock is before the release floor or the newest stored record: the
+        date must be set first (records stamped wrong are overridden only on the box's CLI)."""
+        verdict = self.d.time_trust.verdict()
+        if verdict.condition in ("floor", "records"):
+            raise ControlRefused(
+                f"the clock cannot be confirmed: {verdict.reason}; set the date first",
+                "clock_not_confirmable",
+            )
+        self.d.time_trust.confirm(actor)
+        self.d.check_time()
 
     def ack_alarm(self, alarm_id: int, actor: str) -> None:
         try:

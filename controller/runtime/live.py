@@ -14,6 +14,12 @@ The age is always the caller's explicit argument, taken from the site, with a na
   supervisor, head works) act only on readings this recent.
 - :func:`display_max_age_s`: the longer of ``stale_after_s`` and two of the device's poll
   intervals. The pages show a slowly polled device's value until its next poll is overdue.
+
+Given a clock (the daemon's), a reading's age is measured on monotonic time: its age when it
+arrived (wall, never negative) plus the monotonic seconds since. A wall-clock step (NTP, a
+date set by hand) then neither makes every reading look hours old (a spurious
+``flow_meter_stale`` trip) nor, stepping back, keeps a dead meter's last reading "fresh" for
+the length of the step. Without a clock the age is ``now`` minus the reading's time.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from controller.clock import Clock
 from controller.config.site import SiteConfig
 from controller.errors import ControllerError
 from drivers.reading import Quality, Reading
@@ -74,6 +81,9 @@ class CurrentValue:
 class PointState:
     latest: Reading
     last_good: Reading | None
+    # With a clock: the monotonic time the good reading would have been 0 s old (its arrival
+    # minus its age then); its age is monotonic now minus this.
+    good_born_mono: float | None = None
 
 
 def control_max_age_s(site: SiteConfig) -> float:
@@ -91,17 +101,27 @@ def display_max_age_s(site: SiteConfig, device: str) -> float:
 class LiveState:
     """Thread-safe map of the latest readings."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        """``clock``: ages on monotonic time (see the module docstring); none: on wall time."""
         self._lock = threading.Lock()
         self._points: dict[tuple[str, str], PointState] = {}
+        self.clock = clock
 
     def update(self, readings: Iterable[Reading]) -> None:
+        clock = self.clock
+        now, mono = (clock.now(), clock.monotonic()) if clock is not None else (None, 0.0)
         with self._lock:
             for r in readings:
                 key = (r.device, r.point)
                 prev = self._points.get(key)
-                good = r if r.quality is Quality.OK else (prev.last_good if prev else None)
-                self._points[key] = PointState(r, good)
+                if r.quality is Quality.OK:
+                    born = None
+                    if now is not None:
+                        born = mono - max(0.0, (now - r.time).total_seconds())
+                    self._points[key] = PointState(r, r, born)
+                else:
+                    good, born = (prev.last_good, prev.good_born_mono) if prev else (None, None)
+                    self._points[key] = PointState(r, good, born)
 
     def get(self, device: str, point: str) -> PointState | None:
         """Every reading kept of the point (of any quality), for display of its state."""
@@ -121,7 +141,10 @@ class LiveState:
             raise NoFreshValue(
                 device, point, Why.NO_GOOD_READING, f"latest {state.latest.quality.value}"
             )
-        age_s = (now - good.time).total_seconds()
+        if self.clock is not None and state.good_born_mono is not None:
+            age_s = self.clock.monotonic() - state.good_born_mono
+        else:
+            age_s = (now - good.time).total_seconds()
         if age_s > max_age_s:
             raise NoFreshValue(device, point, Why.STALE, f"{age_s:.0f} s old > {max_age_s:g} s")
         return CurrentValue(good.value, good.time, age_s)

@@ -4,7 +4,9 @@ Every reading reaches the live state (control and safety); the store gets
 those the telemetry filter keeps (changes, quality changes, a heartbeat).
 
 One call per device and poll interval (``poll_device``); the scheduler (or
-the season simulation's virtual clock) decides when. A device that stops
+the season simulation's virtual clock) decides when. Outages and implausible
+episodes are timed on monotonic time, so a wall-clock step is neither one nor hides
+one. A device that stops
 answering is reported once as a ``device_offline`` warning event when its
 last good reading becomes older than ``safety.stale_after_s``, and once as
 ``device_online`` when it answers again.
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig
@@ -56,9 +57,9 @@ class Poller:
             heartbeat_s=site.store.heartbeat_s,
             deadband_pct=site.store.deadband_pct,
         )
-        self._last_good: dict[str, datetime] = {}
+        self._last_good_mono: dict[str, float] = {}  # monotonic: a clock step is no outage
         self._offline: set[str] = set()
-        self._implausible_since: dict[str, datetime] = {}  # "device.point" -> first bad poll
+        self._implausible_since: dict[str, float] = {}  # "device.point" -> first bad poll (mono)
         self._sensor_faults: set[str] = set()  # "device.point" with an alarm raised
 
     def poll_device(self, device: str) -> list[Reading]:
@@ -77,20 +78,19 @@ class Poller:
             self._track(poll.device, poll.readings)
 
     def _track(self, device: str, readings: list[Reading]) -> None:
-        now = self.clock.now()
+        mono = self.clock.monotonic()
         answered = any(r.ok for r in readings)
         with self._lock:
-            self._track_points(device, readings, now)
+            self._track_points(device, readings, mono)
             if answered:
-                self._last_good[device] = now
+                self._last_good_mono[device] = mono
                 if device in self._offline:
                     self._offline.discard(device)
                     self.store.raise_event(
                         Severity.INFO, "device_online", device, f"{device} answers again"
                     )
                 return
-            since = self._last_good.setdefault(device, now)
-            age_s = (now - since).total_seconds()
+            age_s = mono - self._last_good_mono.setdefault(device, mono)
             if device not in self._offline and age_s >= self.site.safety.stale_after_s:
                 self._offline.add(device)
                 detail = readings[0].detail if readings else ""
@@ -101,13 +101,12 @@ class Poller:
                     f"{device}: no good reading for {age_s:.0f} s ({detail})",
                 )
 
-    def _track_points(self, device: str, readings: list[Reading], now: datetime) -> None:
+    def _track_points(self, device: str, readings: list[Reading], mono: float) -> None:
         limit_s = self.site.safety.stale_after_s
         for r in readings:
             key = f"{device}.{r.point}"
             if r.quality in _IMPLAUSIBLE:
-                since = self._implausible_since.setdefault(key, now)
-                age_s = (now - since).total_seconds()
+                age_s = mono - self._implausible_since.setdefault(key, mono)
                 if key not in self._sensor_faults and age_s >= limit_s:
                     self._sensor_faults.add(key)
                     self.store.raise_event(

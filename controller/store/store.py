@@ -30,7 +30,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -901,6 +901,29 @@ class Store:
             return row
 
         return self._record(AUDIT, f"audit {actor} {action} {doc}", add, lambda: add(None))
+
+    def last_audit(self, action: str) -> AuditEntry | None:
+        """The newest audit entry of ``action`` (by id: the order it was written), if any."""
+        query = (
+            select(AuditEntry)
+            .where(col(AuditEntry.action) == action)
+            .order_by(col(AuditEntry.id).desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            return session.exec(query).first()
+
+    def newest_record_time(self) -> datetime | None:
+        """The latest time stamped on a stored reading, event or run (``None``: empty store).
+
+        A wall clock earlier than this is a stale clock (:mod:`controller.runtime.timetrust`)."""
+        found: list[datetime] = []
+        with self._read() as session:
+            for column in (ReadingRow.time, Event.time, Run.created_at):
+                value = session.exec(select(func.max(column))).first()
+                if value is not None:
+                    found.append(as_utc(value) if value.tzinfo else value.replace(tzinfo=UTC))
+        return max(found) if found else None
 
     # -- tokens -----------------------------------------------------------------
 

@@ -474,3 +474,31 @@ def test_closed_days_et0_is_computed_once_the_open_day_every_time(
     with pytest.raises(WeatherUnavailable) as two:
         agro.measured_et0(empty)
     assert str(one.value) == str(two.value) and asked.count(empty) == 1
+
+
+@pytest.mark.parametrize("year", [1970, 2038, 2099])
+def test_calendar_plans_nothing_on_june_1_of_another_season(
+    site: SiteConfig, tmp_path: Path, year: int
+) -> None:
+    """The calendar's June 1 is June 1 of the season sown on the planting date (2026 here)."""
+    clock = VirtualClock(local(dt.date(year, 6, 1), 18))
+    with Store(f"sqlite:///{tmp_path / f'{year}.db'}", clock=clock) as store:
+        runs = Agronomy(site, store, clock).plan_all()
+        assert [r for r in runs if r.zone == "z4"] == []
+        (z4,) = store.decisions("z4")
+        assert z4.action == "skip"
+        expected = "not planted until" if year < 2026 else "none left this season"
+        assert expected in z4.reason
+
+
+def test_calendar_does_not_plan_the_day_twice_after_a_backward_step(
+    agro: Agronomy, store: Store, clock: VirtualClock
+) -> None:
+    for d in range(3):
+        weather_day(store, DAY1 - dt.timedelta(days=d + 1))
+    clock.set(local(DAY1, 19))
+    assert [r for r in agro.plan_all() if r.zone == "z4"]
+    clock.step(-3600)  # NTP: it was 18:00; the decision now carries a later time than now
+    assert [r for r in agro.plan_all() if r.zone == "z4"] == []
+    latest = max(store.decisions("z4"), key=lambda d: d.id or 0)  # by time it sorts first
+    assert "already planned" in latest.reason

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.runtime.live import (
     LiveState,
@@ -95,3 +96,20 @@ def test_the_limits_come_from_the_site() -> None:
     site = replace(site, model=site.model.model_copy(update={"safety": safety}))
     assert display_max_age_s(site, "probe1a") == 120  # polled every 60 s: two polls
     assert display_max_age_s(site, "no-such-device") == 60
+
+
+def test_with_a_clock_ages_are_monotonic_and_keep_the_age_at_arrival() -> None:
+    t0 = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
+    clock = VirtualClock(t0)
+    live = LiveState(clock)
+    live.update([_reading(5.0, t0 - timedelta(seconds=20))])  # 20 s old when it arrived
+    clock.advance(10)
+    assert live.current("flow1", "flow_rate", clock.now(), 60).age_s == pytest.approx(30)
+    clock.step(-3600)  # stamped an hour "ahead" of the wall clock now: still 40 s old
+    clock.advance(10)
+    assert live.current("flow1", "flow_rate", clock.now(), 60).age_s == pytest.approx(40)
+    clock.step(7200)
+    assert live.current("flow1", "flow_rate", clock.now(), 60).age_s == pytest.approx(40)
+    live.update([_reading(None, clock.now(), Quality.COMM_ERROR)])  # a failed read keeps it
+    clock.advance(25)
+    assert _why(live, clock.now(), 60) is Why.STALE

@@ -143,3 +143,18 @@ def test_bad_minutes_between_good_readings_never_add_up(
         bus.moisture = (Quality.OK, 99.0)
         poll_for(poller, clock, 60)
     assert "sensor_fault" not in codes(store)
+
+
+def test_a_clock_step_is_no_outage_and_hides_none(
+    rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
+    poller, bus = rig
+    poll_for(poller, clock, 60)
+    bus.answering = False
+    poll_for(poller, clock, 60)
+    clock.step(3 * 3600)  # NTP steps forward: one missed poll is not three hours offline
+    poll_for(poller, clock, 60)
+    assert "device_offline" not in codes(store)
+    clock.step(-6 * 3600)  # and a step back does not postpone a real outage
+    poll_for(poller, clock, int(site.safety.stale_after_s))
+    assert codes(store) == ["device_offline"]

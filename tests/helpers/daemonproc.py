@@ -13,7 +13,16 @@ from typing import Any
 from controller.config.site import SiteConfig
 from tests.helpers.site import free_port
 
-__all__ = ["DaemonProcess", "wait_for"]
+__all__ = ["DaemonProcess", "confirm_time", "wait_for"]
+
+
+def confirm_time(data_dir: Path) -> None:
+    """``qanat confirm-time``: the child's wall clock is trusted whatever the machine's NTP
+    state (the confirmation holds for this boot, in every process)."""
+    from controller.cli import main
+
+    if main(["confirm-time", "--data-dir", str(data_dir)]) != 0:
+        raise RuntimeError(f"qanat confirm-time refused in {data_dir}")
 
 
 class DaemonProcess:
@@ -22,6 +31,7 @@ class DaemonProcess:
     def __init__(self, site: SiteConfig, data_dir: Path, token: str) -> None:
         self.port = free_port()
         self.token = token
+        confirm_time(data_dir)
         self.proc = subprocess.Popen(
             [
                 sys.executable,

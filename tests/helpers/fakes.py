@@ -254,6 +254,9 @@ class FakeControlService:
     def resume(self, actor: str) -> None:
         self._control("resume", actor=actor)
 
+    def confirm_time(self, actor: str) -> None:
+        self._control("confirm_time", actor=actor)
+
     def ack_alarm(self, alarm_id: int, actor: str) -> None:
         if alarm_id not in self.alarm_ids:
             raise UnknownName(f"no alarm {alarm_id}")

@@ -25,6 +25,8 @@ def test_status(client: AsgiClient, tokens: dict[str, str]) -> None:
         "weather": {"air_temp_c": 21.5, "wind_m_s": None},
         "et0_today_mm": 6.2,
         "active_runs": 1,
+        "clock_trusted": True,
+        "clock_note": "",
     }
     assert datetime.fromisoformat(r.json()["time"]) == NOW
 

@@ -99,6 +99,10 @@ class SitePublic(BaseModel):
     weather: dict[str, float | None] = Field(description="weather point -> latest good value")
     et0_today_mm: float | None
     active_runs: int
+    clock_trusted: bool = Field(
+        True, description="false: the wall clock is not trusted, nothing waters automatically"
+    )
+    clock_note: str = Field("", description="why the clock is not trusted, or what made it trusted")
 
 
 class NextRunPublic(BaseModel):

@@ -1,4 +1,5 @@
-"""Manual control from the pages: start a zone for N minutes, stop, stop all, pause, resume.
+"""Manual control from the pages: start a zone for N minutes, stop, stop all, pause, resume;
+an admin confirms the wall clock.
 
 Each verb goes through the same :class:`~controller.daemon.protocol.ControlService` as the
 API (bounded by the zone's maximum, audited with the user's name). The answer is
@@ -16,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
 from web.i18n import translate
-from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, secure_cookies
+from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
 from web.params import NameInPath
 
@@ -134,3 +135,15 @@ def resume(request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfCh
     except ControlRefused as exc:
         return _back(request, pages, _refused(session, exc))
     return _back(request, pages, _t(session, "control.resumed"))
+
+
+@router.post("/clock/confirm")
+def confirm_clock(
+    request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
+) -> Response:
+    """An admin confirms the box's wall clock (no NTP on the site); as ``qanat confirm-time``."""
+    try:
+        pages.service.confirm_time(actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _refused(session, exc))
+    return _back(request, pages, _t(session, "control.clock_confirmed"))

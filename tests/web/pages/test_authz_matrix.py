@@ -62,6 +62,7 @@ RULES |= {
     ("POST", "/stop-all"): "technician",
     ("POST", "/pause"): "technician",
     ("POST", "/resume"): "technician",
+    ("POST", "/clock/confirm"): "admin",
     ("GET", "/alarms"): "viewer",
     ("GET", "/alarms/{alarm_id}"): "viewer",
     ("POST", "/alarms/{alarm_id}/ack"): "technician",

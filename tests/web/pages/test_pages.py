@@ -7,6 +7,7 @@ service and the form helpers: :mod:`tests.helpers.pages`.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,7 @@ POSTS = {
     "/stop-all": {},
     "/pause": {"hours": "2"},
     "/resume": {},
+    "/clock/confirm": {},
     "/alarms/1/ack": {},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
@@ -67,7 +69,7 @@ POSTS = {
     "/users/wei/password": {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
     "/logout": {},
 }
-ADMIN_ONLY = {p for p in POSTS if p.startswith(("/settings/", "/users"))}
+ADMIN_ONLY = {p for p in POSTS if p.startswith(("/settings/", "/users", "/clock/"))}
 OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
 
 
@@ -291,3 +293,32 @@ def effects(service: PageService, store: Store) -> list[tuple[str, dict[str, Any
         if a.action.startswith("user.") and a.action != "user.locale"
     ]
     return changes(service) + users
+
+
+def test_overview_says_why_the_clock_is_not_trusted(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "系统时间不可信" not in as_role("viewer").get("/").text
+    untrusted = replace(
+        service.status(),
+        clock_trusted=False,
+        clock_note="the clock says 1970-01-01 00:00 UTC, before 2026-12-01",
+    )
+    monkeypatch.setattr(service, "status", lambda: untrusted)
+    page = as_role("viewer").get("/").text
+    assert "系统时间不可信" in page and "1970-01-01 00:00 UTC" in page
+    assert "qanat confirm-time" in page
+    assert 'action="/clock/confirm"' not in page  # only an admin may confirm
+
+
+def test_an_admin_confirms_the_clock_from_the_overview(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    untrusted = replace(service.status(), clock_trusted=False, clock_note="not synchronised")
+    monkeypatch.setattr(service, "status", lambda: untrusted)
+    admin = as_role("admin")
+    assert 'action="/clock/confirm"' in admin.get("/").text
+    admin.post("/clock/confirm", data={"csrf": csrf_of(admin)}, headers={"referer": f"{BASE}/"})
+    (call,) = [args for verb, args in service.calls if verb == "confirm_time"]
+    assert call["actor"]  # audited with the admin's name by the service
+    assert "系统时间已确认" in admin.get("/").text
