@@ -3,8 +3,10 @@
 Start-up is fail-safe (DESIGN principle 1): every output is switched off and
 read back before the daemon reports ready; a restart marks unfinished runs
 interrupted with the water they applied. The control loop (sequencer tick,
-then supervisor check) runs every second; an unexpected error in it switches
-everything off and raises a critical alarm rather than stopping the loop.
+then supervisor check) runs every second on a thread of its own
+(:mod:`controller.daemon.ticker`, timed on the monotonic clock), so no poll, store
+write or page can make it late; an unexpected error in it switches everything off
+and raises a critical alarm rather than stopping the loop.
 Stopping (SIGTERM) switches everything off.
 
 A store that cannot write (disk full, card read-only) does not stop control:
@@ -16,16 +18,20 @@ job retries with the store's back-off; the outage shows as the in-memory
 
 Every job is a plain method reading time from the clock, so the season
 simulation can drive the same code from a :class:`controller.clock.VirtualClock`.
+:meth:`Daemon.jobs` is the one list of cadences; each job's ``kind`` says which
+thread runs it in production (the control ticker, its bus's loop, or the
+scheduler's pool).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -37,6 +43,7 @@ from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.clock import Clock
 from controller.config.site import SiteConfig
 from controller.daemon.integrations import Integrations
+from controller.daemon.ticker import Ticker, TickStats
 from controller.errors import ControllerError
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
@@ -63,12 +70,19 @@ class StartupError(ControllerError, RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A scheduled job: the same function the season simulation calls on its virtual clock."""
+    """A scheduled job: the same function the season simulation calls on its virtual clock.
+
+    ``kind`` says which thread runs it in production: ``"control"`` the control loop's own
+    ticker (:mod:`controller.daemon.ticker`), ``"poll"`` the loop of its ``bus``, ``"task"``
+    the scheduler's pool (interval or cron). A simulation calls them all on its clock alike.
+    """
 
     name: str
     func: Callable[[], object]
     every_s: float | None = None  # interval
     cron: dict[str, Any] | None = None  # apscheduler cron fields, site-local time
+    kind: Literal["control", "poll", "task"] = "task"
+    bus: str | None = None  # for a poll: the bus whose loop runs it
 
 
 class Daemon:
@@ -99,7 +113,8 @@ class Daemon:
         self.forecast: list[ForecastDay] = []
         self._queue: list[FertRun] = []  # planned runs (with any fertilizer) not yet started
         self._queue_lock = threading.Lock()
-        self._scheduler: BackgroundScheduler | None = None
+        self._scheduler: BackgroundScheduler | None = None  # the "task" jobs
+        self._ticker: Ticker | None = None  # the "control" job, on its own thread
         self._control_lock = threading.Lock()
         self.ready = threading.Event()
         self._fail_safe_latched = False
@@ -150,8 +165,7 @@ class Daemon:
         self.store.flush()
         self.store.record_audit("daemon", "start", {"site": self.site.site.id})
         if schedule:
-            self._scheduler = self._build_scheduler()
-            self._scheduler.start()
+            self._start_threads()
             self.integrations.start_bridge()
         self.ready.set()
 
@@ -163,9 +177,7 @@ class Daemon:
         """Stop the jobs, switch everything off (pump first), flush the store."""
         self.ready.clear()
         self.integrations.stop_bridge()  # no command may start water from here on
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
-            self._scheduler = None
+        self._stop_threads()
         with self._control_lock:
             self.sequencer.stop_all("daemon stopping", actor="daemon")
         failures = self.outputs.all_off()
@@ -195,10 +207,16 @@ class Daemon:
     def jobs(self) -> list[Job]:
         """Every periodic job with its cadence (production and simulation share this list)."""
         jobs = [
-            Job(f"poll:{d.name}", lambda n=d.name: self.poller.poll_device(n), d.poll_interval_s)  # type: ignore[misc]
+            Job(
+                f"poll:{d.name}",
+                lambda n=d.name: self.poller.poll_device(n),  # type: ignore[misc]
+                d.poll_interval_s,
+                kind="poll",
+                bus=d.bus,
+            )
             for d in self.site.devices
         ]
-        jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
+        jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S, kind="control"))
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
         jobs.append(Job("plausibility", self.check_plausibility, CHECK_EVERY_S))
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
@@ -387,9 +405,31 @@ class Daemon:
         extra = f"; not verified off: {', '.join(sorted(failures))}" if failures else ""
         self.store.raise_event(Severity.CRITICAL, code, "site", message + extra, latched=True)
 
-    def _build_scheduler(self) -> BackgroundScheduler:
+    def control_stats(self) -> TickStats | None:
+        """How the control loop kept time since start (None before ``start()``)."""
+        return self._ticker.stats() if self._ticker is not None else None
+
+    def _start_threads(self) -> None:
+        """The control loop on its own ticker, the other jobs on the scheduler."""
+        jobs = self.jobs()
+        (control,) = [j for j in jobs if j.kind == "control"]
+        self._ticker = Ticker(control.name, control.func, control.every_s or CONTROL_PERIOD_S)
+        self._scheduler = self._build_scheduler([j for j in jobs if j.kind != "control"])
+        self._ticker.start()
+        self._scheduler.start()
+
+    def _stop_threads(self) -> None:
+        """Stop the scheduler's jobs, then the control loop (each after its call in progress)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            log.info("control loop: %s", json.dumps(self._ticker.stats().as_dict()))
+
+    def _build_scheduler(self, jobs: list[Job]) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=self.site.site.tz)
-        for job in self.jobs():
+        for job in jobs:
             if job.every_s is not None:
                 scheduler.add_job(
                     _guarded(job),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,29 @@ def test_job_list_covers_every_device_and_the_daily_work(site: SiteConfig, store
     assert intervals["control"] == 1.0
     assert intervals["poll:probe1a"] == site.device("probe1a").poll_interval_s
     daemon.retention()  # nothing pulled by the office yet: nothing purged, no error
+
+
+def test_the_control_loop_runs_on_its_own_ticker_and_stops_with_the_daemon(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    """Production runs the "control" job of the shared list on its own thread."""
+    daemon = Daemon(site, store, SystemClock())
+    assert [j.name for j in daemon.jobs() if j.kind == "control"] == ["control"]
+    assert {j.bus for j in daemon.jobs() if j.kind == "poll"} == {b.name for b in site.buses}
+    daemon.start()
+    try:
+        ticked = threading.Event()
+        original = daemon.sequencer.tick
+
+        def spy(now: datetime) -> None:
+            original(now)
+            if threading.current_thread().name == "tick:control":
+                ticked.set()
+
+        daemon.sequencer.tick = spy  # type: ignore[method-assign]
+        assert ticked.wait(10)
+    finally:
+        daemon.stop()
+    stats = daemon.control_stats()
+    assert stats is not None and stats.ticks >= 1
+    assert not any(t.name == "tick:control" for t in threading.enumerate())
