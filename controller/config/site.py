@@ -108,6 +108,8 @@ class BusConfig(_Model):
     retries: int = Field(1, ge=0, le=5)
     gap_ms: float = Field(10, ge=0, le=1000)
     backoff_max_s: float = Field(60, gt=0, le=3600)
+    # the bus's poll loop starts at most this many device polls a second (staggered anyway)
+    max_polls_per_s: float = Field(20, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _endpoint(self) -> BusConfig:
@@ -649,6 +651,19 @@ class _Checker:
                         f"{budget:g} s ({reads} reads × (1 + {bus.retries} retries) × "
                         f"{bus.timeout_s:g} s)",
                     )
+        self._poll_rates()
+
+    def _poll_rates(self) -> None:
+        """Each bus's devices must fit its poll loop's rate (``max_polls_per_s``)."""
+        for i, b in enumerate(self.m.buses):
+            need = sum(1.0 / d.poll_interval_s for d in self.m.devices if d.bus == b.name)
+            if need > b.max_polls_per_s:
+                self.add(
+                    f"buses[{i}].max_polls_per_s",
+                    f"bus {b.name!r}: its devices need {need:.1f} polls a second at their "
+                    f"poll_interval_s, more than max_polls_per_s = {b.max_polls_per_s:g}; "
+                    "raise it (if the line is fast enough), lengthen intervals or split the bus",
+                )
 
     def _device_of_kind(self, path: str, name: str, kinds: tuple[str, ...]) -> Profile | None:
         idx = next((i for i, d in enumerate(self.m.devices) if d.name == name), None)

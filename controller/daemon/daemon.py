@@ -42,6 +42,7 @@ from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.clock import Clock
 from controller.config.site import SiteConfig
+from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.ticker import Ticker, TickStats
 from controller.errors import ControllerError
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_PERIOD_S = 1.0
 STARTUP_OFF_ATTEMPTS = 5
+BUS_LOOP_STOP_S = 10.0  # how long stopping waits for a bus loop's poll in progress
 
 
 class StartupError(ControllerError, RuntimeError):
@@ -115,6 +117,7 @@ class Daemon:
         self._queue_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None  # the "task" jobs
         self._ticker: Ticker | None = None  # the "control" job, on its own thread
+        self._bus_loops: list[BusLoop] = []  # the "poll" jobs, one thread per bus
         self._control_lock = threading.Lock()
         self.ready = threading.Event()
         self._fail_safe_latched = False
@@ -409,20 +412,38 @@ class Daemon:
         """How the control loop kept time since start (None before ``start()``)."""
         return self._ticker.stats() if self._ticker is not None else None
 
+    def bus_loop_stats(self) -> dict[str, BusLoopStats]:
+        """Each bus loop's counters since start (empty before ``start()``)."""
+        return {loop.bus: loop.stats() for loop in self._bus_loops}
+
     def _start_threads(self) -> None:
-        """The control loop on its own ticker, the other jobs on the scheduler."""
+        """The control loop on its own ticker, polls on one loop per bus, the rest scheduled."""
         jobs = self.jobs()
         (control,) = [j for j in jobs if j.kind == "control"]
         self._ticker = Ticker(control.name, control.func, control.every_s or CONTROL_PERIOD_S)
-        self._scheduler = self._build_scheduler([j for j in jobs if j.kind != "control"])
+        per_bus: dict[str, list[PollTask]] = {}
+        for j in jobs:
+            if j.kind == "poll" and j.bus is not None and j.every_s is not None:
+                per_bus.setdefault(j.bus, []).append(PollTask(j.name, j.func, j.every_s))
+        rate = {b.name: b.max_polls_per_s for b in self.site.buses}
+        self._bus_loops = [
+            BusLoop(bus, tasks, max_polls_per_s=rate[bus]) for bus, tasks in per_bus.items()
+        ]
+        self._scheduler = self._build_scheduler([j for j in jobs if j.kind == "task"])
         self._ticker.start()
+        for loop in self._bus_loops:
+            loop.start()
         self._scheduler.start()
 
     def _stop_threads(self) -> None:
-        """Stop the scheduler's jobs, then the control loop (each after its call in progress)."""
+        """Stop the scheduler, the bus loops, then the control loop (each after its call)."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        for loop in self._bus_loops:
+            loop.signal_stop()  # all at once: each ends after its poll in progress
+        for loop in self._bus_loops:  # a hung bus: its loop (a daemon thread) is left behind
+            loop.stop(timeout_s=BUS_LOOP_STOP_S)
         if self._ticker is not None:
             self._ticker.stop()
             log.info("control loop: %s", json.dumps(self._ticker.stats().as_dict()))
