@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -32,7 +33,7 @@ def test_polls_on_one_bus_never_start_closer_than_the_rate_allows() -> None:
         assert done.wait(10)
     finally:
         assert loop.stop()
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 1 / 50 - 1e-3
 
 
