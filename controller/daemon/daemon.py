@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_PERIOD_S = 1.0
 STARTUP_OFF_ATTEMPTS = 5
+START_PROBES_MAX = 64  # more soil probes than this: read by the bus loops, not before READY
 BUS_LOOP_STOP_S = 10.0  # how long stopping waits for a bus loop's poll in progress
 
 
@@ -155,7 +156,11 @@ class Daemon:
         raise StartupError(f"cannot verify every output off: {detail}")
 
     def start(self, *, schedule: bool = True) -> None:
-        """Make the site safe, recover from a previous run, read every device, start the jobs."""
+        """Make the site safe, recover from a previous run, read the devices, start the jobs.
+
+        Every device is read before READY (:meth:`read_at_start` says which wait on a large
+        site); with ``schedule`` the control ticker, the bus loops and the scheduler start.
+        """
         if schedule:
             self.integrations.start_notifier()  # first: a site that cannot start says so
         try:
@@ -164,13 +169,27 @@ class Daemon:
             self.integrations.stop_notifier()  # its final pass sends startup_unsafe
             raise
         self.recover()
-        self.poller.poll_all()
+        self.poller.poll_all(self.read_at_start() if schedule else None)
         self.store.flush()
         self.store.record_audit("daemon", "start", {"site": self.site.site.id})
         if schedule:
             self._start_threads()
             self.integrations.start_bridge()
         self.ready.set()
+
+    def read_at_start(self) -> list[str]:
+        """The devices read before READY: all, but on a large site not the soil probes.
+
+        Reading a field bus of a hundred probes one after the other takes seconds, and no
+        safety rule or control step needs a probe: above :data:`START_PROBES_MAX` probes
+        they are left to their bus loops, which read each within its first poll interval.
+        """
+        probes = {
+            d.name for d in self.site.devices if self.site.profiles[d.name].kind == "soil_probe"
+        }
+        if len(probes) <= START_PROBES_MAX:
+            return [d.name for d in self.site.devices]
+        return [d.name for d in self.site.devices if d.name not in probes]
 
     def recover(self) -> None:
         """Mark runs left open by a crash as interrupted (the water they applied is kept)."""

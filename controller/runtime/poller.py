@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 
 from controller.clock import Clock
@@ -69,9 +70,9 @@ class Poller:
         self._track(device, readings)
         return readings
 
-    def poll_all(self) -> None:
-        """Every device once, buses in parallel (used at start so state is known at once)."""
-        for poll in self.fieldio.poll():
+    def poll_all(self, devices: Iterable[str] | None = None) -> None:
+        """Every device (or ``devices``) once, buses in parallel (at start: state known at once)."""
+        for poll in self.fieldio.poll(devices):
             self.live.update(poll.readings)
             self.store.add_readings(self.telemetry.select(poll.readings))
             self._track(poll.device, poll.readings)

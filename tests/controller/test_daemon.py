@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from controller.clock import SystemClock
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon, StartupError
 from controller.simulation.harness import Simulation
+from controller.simulation.scaled import scaled_site_text
 from controller.store import RunSource, Store
 from drivers.sim import Fault
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 
 @pytest.fixture
@@ -156,3 +158,22 @@ def test_the_control_loop_runs_on_its_own_ticker_and_stops_with_the_daemon(
     stats = daemon.control_stats()
     assert stats is not None and stats.ticks >= 1
     assert not any(t.name == "tick:control" for t in threading.enumerate())
+
+
+def test_a_large_site_leaves_its_soil_probes_to_the_bus_loops_at_start(
+    site: SiteConfig, store: Store, tmp_path: Path
+) -> None:
+    """Before READY: every device of the demo site; on 64 zones, all but the 128 probes."""
+    small = Daemon(site, store, SystemClock())
+    assert small.read_at_start() == [d.name for d in site.devices]
+    path = tmp_path / "big.toml"
+    path.write_text(scaled_site_text(on_free_ports(DEMO_SITE.read_text("utf-8")), 64))
+    big_site = load_site(path)
+    big = Daemon(big_site, store, SystemClock())
+    first = set(big.read_at_start())
+    probes = {d.name for d in big_site.devices if big_site.profiles[d.name].kind == "soil_probe"}
+    assert len(probes) == 128
+    assert first == {d.name for d in big_site.devices} - probes
+    assert {"relay1", "flow1", "press1", "wx1"} <= first
+    big.fieldio.close()
+    small.fieldio.close()
