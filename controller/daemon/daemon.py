@@ -262,6 +262,8 @@ class Daemon:
                 self._start_due_runs(now)
                 self.headworks.tick(now)  # after starts: a fertigation run just started defers it
                 self.supervisor.check(now)
+                # while water runs, what water moves is stored poll by poll (telemetry)
+                self.poller.telemetry.watering = bool(self.outputs.on_roles())
                 self._watchdog.tick()
             except Exception as exc:  # the control loop must survive anything, water off
                 log.exception("control loop error")

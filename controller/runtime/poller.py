@@ -56,6 +56,7 @@ class Poller:
             site.profiles,
             heartbeat_s=site.store.heartbeat_s,
             deadband_pct=site.store.deadband_pct,
+            keeping={d: site.store.keeping(p.kind) for d, p in site.profiles.items()},
         )
         self._last_good: dict[str, datetime] = {}
         self._offline: set[str] = set()
