@@ -14,8 +14,13 @@ zone count (numbers, not pass/fail; the goals are in the README and ``docs/deplo
   against its monotonic slot, and slots skipped — goal at 256 zones: max ≤ 200 ms, 0 lost;
 * ``cpu_pct``: the daemon's user + system CPU over the window, % of one core — goal ≤ 5 %;
 * ``rss_mib``: the daemon's peak resident set (``VmHWM``);
-* ``rows_per_day``: readings rows stored over the window, extrapolated to a day;
-* ``write_mib_per_day``: bytes the daemon made the kernel write (``/proc/PID/io``), per day.
+* ``rows_per_day``: readings rows stored over the window (the hang's ``comm_error`` and
+  recovery rows included), extrapolated to a day; ``rows_per_day_quiet``: the same before
+  the hang; ``heartbeat_rows_per_day``: what the heartbeats alone store a day when nothing
+  moves (every point at its kind's ``heartbeat_s``): a window shorter than a heartbeat (soil
+  probes: 30 min) does not see those, so the steady quiet rate is about the sum of the two;
+* ``write_mib_per_day``: bytes the daemon made the kernel write (``/proc/PID/io``), per day
+  (its log goes to a pipe, kept in memory, so only the store's writes count).
 
 The window includes the hang, so rows and writes carry its ``comm_error`` readings.
 Linux only (``/proc``); the data directory is made under the current directory (not a
@@ -36,12 +41,14 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks.footprint import QANAT, cpu_s, free_port, line, peak_rss_mib, proc_io
-from controller.config.site import load_site
+from controller.config.site import SiteConfig, load_site
 from controller.simulation.scaled import ZONES_PER_FIELD_BUS, scaled_site_text
 from drivers.sim.control import send_control
 
@@ -73,10 +80,28 @@ def wait_port(host: str, port: int, timeout_s: float) -> None:
     raise RuntimeError(f"the simulator did not listen on {host}:{port}")
 
 
-def readings_rows(data: Path) -> int:
+def readings_rows(data: Path, start: datetime | None = None, end: datetime | None = None) -> int:
+    """Rows of ``readings`` (with ``start`` <= time < ``end``, if given)."""
     db = data / "qanat.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as con:
-        return int(con.execute("SELECT count(*) FROM readings").fetchone()[0])
+        if start is None or end is None:
+            return int(con.execute("SELECT count(*) FROM readings").fetchone()[0])
+        # times are stored as naive UTC text ("2026-12-05 07:27:54.490611"): compare as such
+        a, b = (t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for t in (start, end))
+        sql = "SELECT count(*) FROM readings WHERE time >= ? AND time < ?"
+        return int(con.execute(sql, (a, b)).fetchone()[0])
+
+
+def heartbeat_rows_per_day(site: SiteConfig) -> int:
+    """Rows a day the heartbeats alone store when nothing moves (every point of every device)."""
+    return round(
+        sum(
+            len(site.profiles[d.name].points)
+            * DAY_S
+            / site.store.keeping(site.profiles[d.name].kind).heartbeat_s
+            for d in site.devices
+        )
+    )
 
 
 class Box:
@@ -101,7 +126,8 @@ class Box:
             stderr=subprocess.DEVNULL,
         )
         self.daemon: subprocess.Popen[str] | None = None
-        self.log = self.dir / "daemon.log"
+        self.log_lines: list[str] = []  # the daemon's log, kept in memory: not disk writes
+        self._log_reader: threading.Thread | None = None
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.dir / "notify.sock"))
 
@@ -117,13 +143,20 @@ class Box:
             ],
             env={**self.env, "NOTIFY_SOCKET": str(self.dir / "notify.sock")},
             stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
+            stderr=subprocess.PIPE,
             text=True,
+            errors="replace",
         )
+        stream = self.daemon.stderr
+        assert stream is not None
+        self._log_reader = threading.Thread(
+            target=lambda: self.log_lines.extend(stream), name="daemon-log", daemon=True
+        )
+        self._log_reader.start()
         deadline = t0 + 120
         while time.monotonic() < deadline:
             if self.daemon.poll() is not None:
-                raise RuntimeError(f"qanat run exited: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(f"qanat run exited: {''.join(self.log_lines[-20:])}")
             ready = select.select([self.sock], [], [], 0.05)[0]
             if ready and "READY=1" in self.sock.recv(4096).decode().splitlines():
                 return time.monotonic() - t0
@@ -145,9 +178,11 @@ class Box:
         assert self.daemon is not None
         self.daemon.send_signal(signal.SIGTERM)
         self.daemon.wait(60)
-        found = _STATS.findall(self.log.read_text(encoding="utf-8", errors="replace"))
+        if self._log_reader is not None:
+            self._log_reader.join(10)
+        found = _STATS.findall("".join(self.log_lines))
         if not found:
-            raise RuntimeError(f"the daemon logged no control loop counters ({self.log})")
+            raise RuntimeError(f"no control loop counters logged: {''.join(self.log_lines[-20:])}")
         stats: dict[str, Any] = json.loads(found[-1])
         return stats
 
@@ -171,13 +206,16 @@ def measure(work: Path, cache: Path, zones: int, window_s: float, hang_s: float)
         time.sleep(SETTLE_S)
         hung_bus = "field2" if zones > ZONES_PER_FIELD_BUS else "field"
         c0, io0, rows0, t0 = cpu_s(pid), proc_io(pid), readings_rows(box.data), time.monotonic()
+        t0_wall = datetime.now(UTC)
         time.sleep(max(0.0, window_s / 2 - hang_s / 2))
+        hang_at, hang_wall = time.monotonic(), datetime.now(UTC)
         hung = box.hang(hung_bus, hang_s)
         time.sleep(max(0.0, t0 + window_s - time.monotonic()))
         c1, io1, t1 = cpu_s(pid), proc_io(pid), time.monotonic()
         rss = peak_rss_mib(pid)
         ticks = box.stop_daemon()
         rows1 = readings_rows(box.data)  # after the final flush: the window's rows all stored
+        quiet = readings_rows(box.data, t0_wall, hang_wall)  # before the hang: nothing moves
         per_day = DAY_S / (t1 - t0)
         line(
             zones=zones,
@@ -191,6 +229,8 @@ def measure(work: Path, cache: Path, zones: int, window_s: float, hang_s: float)
             cpu_pct=round(100 * (c1 - c0) / (t1 - t0), 2),
             rss_mib=round(rss, 1),
             rows_per_day=round((rows1 - rows0) * per_day),
+            rows_per_day_quiet=round(quiet * DAY_S / (hang_at - t0)),
+            heartbeat_rows_per_day=heartbeat_rows_per_day(box.site),
             write_mib_per_day=round((io1["write_bytes"] - io0["write_bytes"]) * per_day / MIB, 1),
             window_s=round(t1 - t0, 1),
             hung_bus=hung_bus,
