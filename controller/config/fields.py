@@ -36,7 +36,7 @@ FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 MAX_BUSES = 16
 MAX_DEVICES = 1000
-MAX_ZONES = 250
+MAX_ZONES = 256  # the scale the box is built and benchmarked for (benchmarks.scale)
 MAX_EVENTS = 366  # fertigation or baseline events: one a day
 
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")

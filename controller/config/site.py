@@ -43,7 +43,7 @@ from controller.config.tomlfile import key_path, read_toml
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
 from drivers.errors import ProfileError
-from drivers.profile import Profile, ProfileLibrary, Table
+from drivers.profile import KIND_POINTS, Profile, ProfileLibrary, Table
 from drivers.transport import BusSettings
 from models.crops import crop_keys
 from models.soils import texture_keys
@@ -108,6 +108,8 @@ class BusConfig(_Model):
     retries: int = Field(1, ge=0, le=5)
     gap_ms: float = Field(10, ge=0, le=1000)
     backoff_max_s: float = Field(60, gt=0, le=3600)
+    # the bus's poll loop starts at most this many device polls a second (staggered anyway)
+    max_polls_per_s: float = Field(20, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _endpoint(self) -> BusConfig:
@@ -353,6 +355,40 @@ class BoardConfig(_Model):
     public: bool = False
 
 
+class KindTelemetry(_Model):
+    """How the readings of one kind of device are kept; a key not given falls back to the
+    shipped default of the kind (:data:`KIND_TELEMETRY`), then to ``[store]``'s own."""
+
+    heartbeat_s: float | None = Field(None, ge=10, le=86_400)
+    deadband_pct: float | None = Field(None, ge=0, le=10)
+    # while any output is on (water runs): the heartbeat instead; 0 keeps every poll
+    watering_heartbeat_s: float | None = Field(None, ge=0, le=3600)
+
+
+@dataclass(frozen=True, slots=True)
+class Keeping:
+    """The effective telemetry rule of one device kind (seconds, % of the valid range)."""
+
+    heartbeat_s: float
+    deadband_pct: float
+    watering_heartbeat_s: float | None  # None: the same heartbeat while water runs
+
+
+# Shipped defaults per kind: a soil probe or a relay that does not move is stored every half
+# hour or hour, not every 300 s; what water moves (flow, pressure, EC, pH, the injector) is kept
+# at every poll while water runs. Weather keeps [store]'s heartbeat (ET0 sums its hours).
+KIND_TELEMETRY: dict[str, KindTelemetry] = {
+    "soil_probe": KindTelemetry(heartbeat_s=1800),
+    "relay": KindTelemetry(heartbeat_s=3600),
+    "tank_level": KindTelemetry(heartbeat_s=900),
+    "flow_meter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
+    "pressure": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
+    "ec_meter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
+    "ph_meter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
+    "injector": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
+}
+
+
 class StoreConfig(_Model):
     """Keeping data on the box's SD card."""
 
@@ -368,6 +404,36 @@ class StoreConfig(_Model):
     # 87 MiB/day at 30 s on the demo site). Events, runs, decisions and audit are committed one
     # by one regardless; a power cut loses at most this much telemetry.
     flush_s: float = Field(120, ge=1, le=600)
+    # per device kind ([store.telemetry.soil_probe] heartbeat_s = 1800, …): see KindTelemetry
+    telemetry: dict[str, KindTelemetry] = {}
+
+    @field_validator("telemetry")
+    @classmethod
+    def _known_kinds(cls, v: dict[str, KindTelemetry]) -> dict[str, KindTelemetry]:
+        unknown = sorted(set(v) - set(KIND_POINTS))
+        if unknown:
+            raise ValueError(
+                f"unknown device kind {', '.join(map(repr, unknown))} "
+                f"(known: {', '.join(sorted(KIND_POINTS))})"
+            )
+        return v
+
+    def keeping(self, kind: str) -> Keeping:
+        """The telemetry rule of ``kind``: the site's keys, the kind's default, ``[store]``'s."""
+        given = self.telemetry.get(kind, KindTelemetry())
+        shipped = KIND_TELEMETRY.get(kind, KindTelemetry())
+
+        def pick(name: str) -> float | None:
+            value = getattr(given, name)
+            return value if value is not None else getattr(shipped, name)
+
+        heartbeat = pick("heartbeat_s")
+        deadband = pick("deadband_pct")
+        return Keeping(
+            heartbeat_s=heartbeat if heartbeat is not None else self.heartbeat_s,
+            deadband_pct=deadband if deadband is not None else self.deadband_pct,
+            watering_heartbeat_s=pick("watering_heartbeat_s"),
+        )
 
 
 class SafetyConfig(_Model):
@@ -663,6 +729,19 @@ class _Checker:
                         f"{budget:g} s ({reads} reads × (1 + {bus.retries} retries) × "
                         f"{bus.timeout_s:g} s)",
                     )
+        self._poll_rates()
+
+    def _poll_rates(self) -> None:
+        """Each bus's devices must fit its poll loop's rate (``max_polls_per_s``)."""
+        for i, b in enumerate(self.m.buses):
+            need = sum(1.0 / d.poll_interval_s for d in self.m.devices if d.bus == b.name)
+            if need > b.max_polls_per_s:
+                self.add(
+                    f"buses[{i}].max_polls_per_s",
+                    f"bus {b.name!r}: its devices need {need:.1f} polls a second at their "
+                    f"poll_interval_s, more than max_polls_per_s = {b.max_polls_per_s:g}; "
+                    "raise it (if the line is fast enough), lengthen intervals or split the bus",
+                )
 
     def _device_of_kind(self, path: str, name: str, kinds: tuple[str, ...]) -> Profile | None:
         idx = next((i for i, d in enumerate(self.m.devices) if d.name == name), None)

@@ -3,8 +3,10 @@
 Start-up is fail-safe (DESIGN principle 1): every output is switched off and
 read back before the daemon reports ready; a restart marks unfinished runs
 interrupted with the water they applied. The control loop (sequencer tick,
-then supervisor check) runs every second; an unexpected error in it switches
-everything off and raises a critical alarm rather than stopping the loop. The read-back
+then supervisor check) runs every second on a thread of its own
+(:mod:`controller.daemon.ticker`, timed on the monotonic clock), so no poll, store
+write or page can make it late; an unexpected error in it switches everything off
+and raises a critical alarm rather than stopping the loop. The read-back
 job (:mod:`controller.runtime.readback`) reads every output module's coils each second
 while anything is on and trips the supervisor on a coil that disagrees.
 Stopping (SIGTERM) switches everything off.
@@ -24,16 +26,20 @@ already given, is judged by :mod:`controller.daemon.slots`.
 
 Every job is a plain method reading time from the clock, so the season
 simulation can drive the same code from a :class:`controller.clock.VirtualClock`.
+:meth:`Daemon.jobs` is the one list of cadences; each job's ``kind`` says which
+thread runs it in production (the control ticker, its bus's loop, or the
+scheduler's pool).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -44,8 +50,10 @@ from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig
+from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
+from controller.daemon.ticker import Ticker, TickStats
 from controller.errors import ControllerError
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
@@ -74,6 +82,8 @@ log = logging.getLogger(__name__)
 CONTROL_PERIOD_S = 1.0
 TIME_TRUST_CHECK_S = 10.0  # a confirmation from the CLI, or NTP synchronising, seen this soon
 STARTUP_OFF_ATTEMPTS = 5
+START_PROBES_MAX = 64  # more soil probes than this: read by the bus loops, not before READY
+BUS_LOOP_STOP_S = 10.0  # how long stopping waits for a bus loop's poll in progress
 
 
 class StartupError(ControllerError, RuntimeError):
@@ -82,12 +92,19 @@ class StartupError(ControllerError, RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A scheduled job: the same function the season simulation calls on its virtual clock."""
+    """A scheduled job: the same function the season simulation calls on its virtual clock.
+
+    ``kind`` says which thread runs it in production: ``"control"`` the control loop's own
+    ticker (:mod:`controller.daemon.ticker`), ``"poll"`` the loop of its ``bus``, ``"task"``
+    the scheduler's pool (interval or cron). A simulation calls them all on its clock alike.
+    """
 
     name: str
     func: Callable[[], object]
     every_s: float | None = None  # interval
     cron: dict[str, Any] | None = None  # apscheduler cron fields, site-local time
+    kind: Literal["control", "poll", "task"] = "task"
+    bus: str | None = None  # for a poll: the bus whose loop runs it
 
 
 class Daemon:
@@ -129,7 +146,9 @@ class Daemon:
         self.forecast: list[ForecastDay] = []
         self._queue: list[FertRun] = []  # planned runs (with any fertilizer) not yet started
         self._queue_lock = threading.Lock()
-        self._scheduler: BackgroundScheduler | None = None
+        self._scheduler: BackgroundScheduler | None = None  # the "task" jobs
+        self._ticker: Ticker | None = None  # the "control" job, on its own thread
+        self._bus_loops: list[BusLoop] = []  # the "poll" jobs, one thread per bus
         self._control_lock = threading.Lock()
         self.readback = ReadBack(
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
@@ -170,7 +189,11 @@ class Daemon:
         raise StartupError(f"cannot verify every output off: {detail}")
 
     def start(self, *, schedule: bool = True) -> None:
-        """Make the site safe, recover from a previous run, read every device, start the jobs."""
+        """Make the site safe, recover from a previous run, read the devices, start the jobs.
+
+        Every device is read before READY (:meth:`read_at_start` says which wait on a large
+        site); with ``schedule`` the control ticker, the bus loops and the scheduler start.
+        """
         if schedule:
             self.integrations.start_notifier()  # first: a site that cannot start says so
         try:
@@ -180,14 +203,27 @@ class Daemon:
             raise
         self.recover()
         self.check_time()
-        self.poller.poll_all()
+        self.poller.poll_all(self.read_at_start() if schedule else None)
         self.store.flush()
         self.store.record_audit("daemon", "start", {"site": self.site.site.id})
         if schedule:
-            self._scheduler = self._build_scheduler()
-            self._scheduler.start()
+            self._start_threads()
             self.integrations.start_bridge()
         self.ready.set()
+
+    def read_at_start(self) -> list[str]:
+        """The devices read before READY: all, but on a large site not the soil probes.
+
+        Reading a field bus of a hundred probes one after the other takes seconds, and no
+        safety rule or control step needs a probe: above :data:`START_PROBES_MAX` probes
+        they are left to their bus loops, which read each within its first poll interval.
+        """
+        probes = {
+            d.name for d in self.site.devices if self.site.profiles[d.name].kind == "soil_probe"
+        }
+        if len(probes) <= START_PROBES_MAX:
+            return [d.name for d in self.site.devices]
+        return [d.name for d in self.site.devices if d.name not in probes]
 
     def recover(self) -> None:
         """Mark runs left open by a crash as interrupted (the water they applied is kept)."""
@@ -197,9 +233,7 @@ class Daemon:
         """Stop the jobs, switch everything off (pump first), flush the store."""
         self.ready.clear()
         self.integrations.stop_bridge()  # no command may start water from here on
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
-            self._scheduler = None
+        self._stop_threads()
         with self._control_lock:
             self.sequencer.stop_all("daemon stopping", actor="daemon")
         failures = self.outputs.all_off()
@@ -229,10 +263,16 @@ class Daemon:
     def jobs(self) -> list[Job]:
         """Every periodic job with its cadence (production and simulation share this list)."""
         jobs = [
-            Job(f"poll:{d.name}", lambda n=d.name: self.poller.poll_device(n), d.poll_interval_s)  # type: ignore[misc]
+            Job(
+                f"poll:{d.name}",
+                lambda n=d.name: self.poller.poll_device(n),  # type: ignore[misc]
+                d.poll_interval_s,
+                kind="poll",
+                bus=d.bus,
+            )
             for d in self.site.devices
         ]
-        jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S))
+        jobs.append(Job("control", self.control_tick, CONTROL_PERIOD_S, kind="control"))
         jobs.append(Job("readback", self.readback.poll, READBACK_EVERY_S))
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
         jobs.append(Job("time_trust", self.check_time, TIME_TRUST_CHECK_S))
@@ -258,6 +298,8 @@ class Daemon:
                 self._start_due_runs(now)
                 self.headworks.tick(now)  # after starts: a fertigation run just started defers it
                 self.supervisor.check(now)
+                # while water runs, what water moves is stored poll by poll (telemetry)
+                self.poller.telemetry.watering = bool(self.outputs.on_roles())
                 self._watchdog.tick()
             except Exception as exc:  # the control loop must survive anything, water off
                 log.exception("control loop error")
@@ -466,9 +508,49 @@ class Daemon:
         extra = f"; not verified off: {', '.join(sorted(failures))}" if failures else ""
         self.store.raise_event(Severity.CRITICAL, code, "site", message + extra, latched=True)
 
-    def _build_scheduler(self) -> BackgroundScheduler:
+    def control_stats(self) -> TickStats | None:
+        """How the control loop kept time since start (None before ``start()``)."""
+        return self._ticker.stats() if self._ticker is not None else None
+
+    def bus_loop_stats(self) -> dict[str, BusLoopStats]:
+        """Each bus loop's counters since start (empty before ``start()``)."""
+        return {loop.bus: loop.stats() for loop in self._bus_loops}
+
+    def _start_threads(self) -> None:
+        """The control loop on its own ticker, polls on one loop per bus, the rest scheduled."""
+        jobs = self.jobs()
+        (control,) = [j for j in jobs if j.kind == "control"]
+        self._ticker = Ticker(control.name, control.func, control.every_s or CONTROL_PERIOD_S)
+        per_bus: dict[str, list[PollTask]] = {}
+        for j in jobs:
+            if j.kind == "poll" and j.bus is not None and j.every_s is not None:
+                per_bus.setdefault(j.bus, []).append(PollTask(j.name, j.func, j.every_s))
+        rate = {b.name: b.max_polls_per_s for b in self.site.buses}
+        self._bus_loops = [
+            BusLoop(bus, tasks, max_polls_per_s=rate[bus]) for bus, tasks in per_bus.items()
+        ]
+        self._scheduler = self._build_scheduler([j for j in jobs if j.kind == "task"])
+        self._ticker.start()
+        for loop in self._bus_loops:
+            loop.start()
+        self._scheduler.start()
+
+    def _stop_threads(self) -> None:
+        """Stop the scheduler, the bus loops, then the control loop (each after its call)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        for loop in self._bus_loops:
+            loop.signal_stop()  # all at once: each ends after its poll in progress
+        for loop in self._bus_loops:  # a hung bus: its loop (a daemon thread) is left behind
+            loop.stop(timeout_s=BUS_LOOP_STOP_S)
+        if self._ticker is not None:
+            self._ticker.stop()
+            log.info("control loop: %s", json.dumps(self._ticker.stats().as_dict()))
+
+    def _build_scheduler(self, jobs: list[Job]) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=self.site.site.tz)
-        for job in self.jobs():
+        for job in jobs:
             if job.every_s is not None:
                 scheduler.add_job(
                     _guarded(job),

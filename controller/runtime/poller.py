@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig
@@ -56,6 +57,7 @@ class Poller:
             site.profiles,
             heartbeat_s=site.store.heartbeat_s,
             deadband_pct=site.store.deadband_pct,
+            keeping={d: site.store.keeping(p.kind) for d, p in site.profiles.items()},
         )
         self._last_good_mono: dict[str, float] = {}  # monotonic: a clock step is no outage
         self._offline: set[str] = set()
@@ -70,9 +72,9 @@ class Poller:
         self._track(device, readings)
         return readings
 
-    def poll_all(self) -> None:
-        """Every device once, buses in parallel (used at start so state is known at once)."""
-        for poll in self.fieldio.poll():
+    def poll_all(self, devices: Iterable[str] | None = None) -> None:
+        """Every device (or ``devices``) once, buses in parallel (at start: state known at once)."""
+        for poll in self.fieldio.poll(devices):
             self.live.update(poll.readings)
             self.store.add_readings(self.telemetry.select(poll.readings))
             self._track(poll.device, poll.readings)

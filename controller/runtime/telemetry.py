@@ -11,6 +11,13 @@ reading only when
   when the profile gives no range), or
 * ``heartbeat_s`` passed since the point was last stored (so every hour
   still has readings and a flat line is distinguishable from a dead sensor).
+
+Heartbeat and deadband are per device kind (``[store.telemetry.<kind>]``,
+:meth:`controller.config.site.StoreConfig.keeping`): a soil probe that does not move
+is stored every half hour, a relay every hour. A kind with a ``watering_heartbeat_s``
+(flow, pressure, EC, pH, the injector: 0 by default, every poll) uses it while
+``watering`` is set — the control loop sets it while any output is on — so a run's
+water is on the card poll by poll.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from controller.config.site import Keeping
 from drivers.profile import Profile
 from drivers.reading import Quality, Reading
 
@@ -37,17 +45,28 @@ class TelemetryFilter:
     """Thread-safe filter from polled readings to stored readings."""
 
     def __init__(
-        self, profiles: Mapping[str, Profile], *, heartbeat_s: float, deadband_pct: float
+        self,
+        profiles: Mapping[str, Profile],
+        *,
+        heartbeat_s: float,
+        deadband_pct: float,
+        keeping: Mapping[str, Keeping] | None = None,
     ) -> None:
+        """``keeping`` (by device) overrides ``heartbeat_s`` / ``deadband_pct`` per device."""
+        rules = dict(keeping or {})
+        default = Keeping(heartbeat_s, deadband_pct, None)
         self.heartbeat_s = heartbeat_s
+        self.deadband_pct = deadband_pct
+        self._rule: dict[str, Keeping] = {d: rules.get(d, default) for d in profiles}
         self._band: dict[tuple[str, str], float | None] = {}
         for device, profile in profiles.items():
+            pct = self._rule[device].deadband_pct
             for pt in profile.points:
                 span = None if pt.min is None or pt.max is None else pt.max - pt.min
-                self._band[(device, pt.name)] = None if span is None else span * deadband_pct / 100
-        self.deadband_pct = deadband_pct
+                self._band[(device, pt.name)] = None if span is None else span * pct / 100
         self._last: dict[tuple[str, str], _Stored] = {}
         self._lock = threading.Lock()
+        self.watering = False  # set by the control loop while any output is on
 
     def select(self, readings: Iterable[Reading]) -> list[Reading]:
         """The readings worth storing, in order."""
@@ -64,11 +83,15 @@ class TelemetryFilter:
     def _worth(self, key: tuple[str, str], r: Reading, last: _Stored) -> bool:
         if r.quality is not last.quality:
             return True
-        if (r.time - last.time).total_seconds() >= self.heartbeat_s:
+        rule = self._rule.get(key[0]) or Keeping(self.heartbeat_s, self.deadband_pct, None)
+        heartbeat_s = rule.heartbeat_s
+        if self.watering and rule.watering_heartbeat_s is not None:
+            heartbeat_s = rule.watering_heartbeat_s
+        if (r.time - last.time).total_seconds() >= heartbeat_s:
             return True
         if r.value is None or last.value is None:
             return False  # same bad quality within the heartbeat: nothing new
         band = self._band.get(key)
         if band is None:
-            band = abs(last.value) * self.deadband_pct / 100
+            band = abs(last.value) * rule.deadband_pct / 100
         return abs(r.value - last.value) > band

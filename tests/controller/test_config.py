@@ -87,6 +87,16 @@ def test_demo_site_loads_with_every_role_resolved() -> None:
         ),
         (
             "timeout_s = 0.3\nretries = 1\ngap_ms = 5",
+            "timeout_s = 0.3\nretries = 1\ngap_ms = 5\nmax_polls_per_s = 1",
+            "buses[0].max_polls_per_s: bus 'head': its devices need 1.2 polls a second",
+        ),
+        (
+            "timeout_s = 0.3\nretries = 1\ngap_ms = 5",
+            "timeout_s = 0.3\nretries = 1\ngap_ms = 5\nmax_polls_per_s = 0",
+            "buses[0].max_polls_per_s: Input should be greater than 0",
+        ),
+        (
+            "timeout_s = 0.3\nretries = 1\ngap_ms = 5",
             "timeout_s = 0.3\nretries = 1\ngap_ms = 5\nbaud = 9600",
             "buses[0].baud: unknown key (site.toml)",
         ),

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from controller.clock import SystemClock
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon, StartupError
 from controller.simulation.harness import Simulation
+from controller.simulation.scaled import scaled_site_text
 from controller.store import RunSource, Store
 from drivers.sim import Fault
+from tests.helpers.site import DEMO_SITE, on_free_ports
 
 
 @pytest.fixture
@@ -128,3 +132,48 @@ def test_job_list_covers_every_device_and_the_daily_work(site: SiteConfig, store
     assert intervals["control"] == 1.0
     assert intervals["poll:probe1a"] == site.device("probe1a").poll_interval_s
     daemon.retention()  # nothing pulled by the office yet: nothing purged, no error
+
+
+def test_the_control_loop_runs_on_its_own_ticker_and_stops_with_the_daemon(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    """Production runs the "control" job of the shared list on its own thread."""
+    daemon = Daemon(site, store, SystemClock())
+    assert [j.name for j in daemon.jobs() if j.kind == "control"] == ["control"]
+    assert {j.bus for j in daemon.jobs() if j.kind == "poll"} == {b.name for b in site.buses}
+    daemon.start()
+    try:
+        ticked = threading.Event()
+        original = daemon.sequencer.tick
+
+        def spy(now: datetime) -> None:
+            original(now)
+            if threading.current_thread().name == "tick:control":
+                ticked.set()
+
+        daemon.sequencer.tick = spy  # type: ignore[method-assign]
+        assert ticked.wait(10)
+    finally:
+        daemon.stop()
+    stats = daemon.control_stats()
+    assert stats is not None and stats.ticks >= 1
+    assert not any(t.name == "tick:control" for t in threading.enumerate())
+
+
+def test_a_large_site_leaves_its_soil_probes_to_the_bus_loops_at_start(
+    site: SiteConfig, store: Store, tmp_path: Path
+) -> None:
+    """Before READY: every device of the demo site; on 64 zones, all but the 128 probes."""
+    small = Daemon(site, store, SystemClock())
+    assert small.read_at_start() == [d.name for d in site.devices]
+    path = tmp_path / "big.toml"
+    path.write_text(scaled_site_text(on_free_ports(DEMO_SITE.read_text("utf-8")), 64))
+    big_site = load_site(path)
+    big = Daemon(big_site, store, SystemClock())
+    first = set(big.read_at_start())
+    probes = {d.name for d in big_site.devices if big_site.profiles[d.name].kind == "soil_probe"}
+    assert len(probes) == 128
+    assert first == {d.name for d in big_site.devices} - probes
+    assert {"relay1", "flow1", "press1", "wx1"} <= first
+    big.fieldio.close()
+    small.fieldio.close()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
+
+from controller.config.site import StoreConfig
 from controller.runtime.telemetry import TelemetryFilter
 from drivers.profile import ProfileLibrary
 from drivers.reading import Quality, Reading
@@ -56,3 +60,41 @@ def test_points_without_a_range_use_a_share_of_their_value() -> None:
         for i, v in enumerate([100.0, 100.4, 100.6, 0.0])
     ]
     assert [r.value for r in f.select(flow)] == [100.0, 100.6, 0.0]
+
+
+def test_heartbeat_and_deadband_per_device_kind_and_every_poll_while_water_runs() -> None:
+    store = StoreConfig.model_validate(
+        {"heartbeat_s": 300, "telemetry": {"soil_probe": {"deadband_pct": 2.0}}}
+    )
+    probe, flow = store.keeping("soil_probe"), store.keeping("flow_meter")
+    assert (probe.heartbeat_s, probe.deadband_pct) == (1800, 2.0)  # shipped heartbeat kept
+    assert store.keeping("weather_station").heartbeat_s == 300  # [store]'s own
+    f = TelemetryFilter(
+        {"p1": LIB["renke-rs-ecth-n01"], "f1": LIB["tuf-2000m"]},
+        heartbeat_s=300,
+        deadband_pct=0.5,
+        keeping={"p1": probe, "f1": flow},
+    )
+    f.select([reading("moisture", 22.0, 0)])
+    assert kept(f, reading("moisture", 23.5, 600)) == []  # within 2 % of 0..100, no heartbeat
+    assert kept(f, reading("moisture", 22.0, 1799)) == []
+    assert kept(f, reading("moisture", 22.0, 1800)) == [22.0]
+
+    def rate(v: float, s: float) -> Reading:
+        return Reading("f1", "flow_rate", v, "m3/h", Quality.OK, T0 + timedelta(seconds=s))
+
+    f.select([rate(0.0, 0)])
+    assert kept(f, rate(0.0, 600)) == []  # idle: the 900 s heartbeat
+    f.watering = True
+    assert kept(f, rate(100.0, 605), rate(100.0, 610), rate(100.0, 615)) == [100.0] * 3
+    f.watering = False
+    assert kept(f, rate(100.0, 620)) == []
+
+
+def test_an_unknown_device_kind_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ValidationError, match=r"unknown device kind 'soil'.*soil_probe"):
+        StoreConfig.model_validate({"telemetry": {"soil": {"heartbeat_s": 900}}})
+    with pytest.raises(ValidationError, match="heartbeat_s"):
+        StoreConfig.model_validate({"telemetry": {"soil_probe": {"heartbeat_s": 1}}})
+    with pytest.raises(ValidationError, match="heartbeat"):
+        StoreConfig.model_validate({"telemetry": {"soil_probe": {"heartbeat": 900}}})
