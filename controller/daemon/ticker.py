@@ -90,6 +90,7 @@ class Ticker:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stats = TickStats()
+        self.origin_s: float | None = None  # the due time of slot 0 (monotonic s), once running
 
     def start(self) -> None:
         if self._thread is not None:
@@ -122,6 +123,7 @@ class Ticker:
 
     def _run(self) -> None:
         due = self._monotonic()
+        self.origin_s = due  # slot k is due at origin_s + k × period_s
         while not self._stop.is_set():
             now = self._monotonic()
             if now < due:

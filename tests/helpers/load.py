@@ -41,6 +41,7 @@ from controller.daemon.daemon import CONTROL_PERIOD_S, Daemon
 from controller.daemon.service import DaemonService
 from controller.office.central import CentralDB
 from controller.office.pull import SiteSpec, pull_all
+from controller.runtime.timetrust import AlwaysTrusted
 from controller.simulation.harness import Simulation
 from controller.store import ReadingRow, Store
 from tests.helpers.office.servers import serving
@@ -102,25 +103,22 @@ def fill_telemetry(store: Store, rows: int) -> None:
 
 
 class _TickTimer:
-    """Wraps the control tick: each call's lateness past the time the scheduler set for it.
-
-    While a job runs, apscheduler has already moved its ``next_run_time`` one period on,
-    so the slot of this call is that minus the period."""
+    """Wraps the control tick: each call's lateness past its slot on the control ticker's grid
+    (slot ``k`` is due at the ticker's ``origin_s + k`` periods, monotonic seconds)."""
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
         self.tick = daemon.control_tick
         self.late_s: list[tuple[float, float]] = []  # (call time, lateness)
-        self.slots: list[tuple[float, datetime]] = []  # (call time, the slot it ran for)
+        self.slots: list[tuple[float, int]] = []  # (call time, the slot it ran for)
 
     def __call__(self) -> None:
-        now = datetime.now(UTC)
-        scheduler = self.daemon._scheduler  # the daemon's own apscheduler
-        job = scheduler.get_job("control") if scheduler is not None else None
-        if job is not None and job.next_run_time is not None:
-            slot = job.next_run_time - timedelta(seconds=CONTROL_PERIOD_S)
+        now = time.monotonic()
+        ticker = self.daemon._ticker  # the daemon's own control ticker
+        if ticker is not None and ticker.origin_s is not None:
+            slot = math.floor((now - ticker.origin_s) / CONTROL_PERIOD_S)
             t = time.time()
-            self.late_s.append((t, (now - slot).total_seconds()))
+            self.late_s.append((t, now - ticker.origin_s - slot * CONTROL_PERIOD_S))
             self.slots.append((t, slot))
         self.tick()
 
@@ -130,7 +128,7 @@ class _TickTimer:
         slots = sorted({slot for t, slot in self.slots if t >= since})
         if not slots:
             return [], 0
-        span = round((slots[-1] - slots[0]).total_seconds() / CONTROL_PERIOD_S) + 1
+        span = slots[-1] - slots[0] + 1
         return [late for t, late in self.late_s if t >= since], span - len(slots)
 
 
@@ -225,7 +223,8 @@ def run_load(
             users = [f"viewer{i}" for i in range(clients // 2)]
             for name in users:
                 accounts.create_user(name, PASSWORD, "viewer")
-            daemon = Daemon(site, store, SystemClock())
+            clock = SystemClock()  # a bench machine may run without NTP: trusted here
+            daemon = Daemon(site, store, clock, time_trust=AlwaysTrusted(clock, "load harness"))
             timer = _TickTimer(daemon)
             daemon.control_tick = timer  # type: ignore[method-assign]
             daemon.start()
