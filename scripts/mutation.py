@@ -50,6 +50,7 @@ TESTS: dict[str, list[str]] = {
     # Not models/et0/equations.py: every equation there is decorated (@_jitable, for numba)
     # and mutmut 3 does not mutate decorated functions, so only the decorator would be.
     "controller/office/export.py": [
+        "tests/office/test_export_mutants.py",
         "tests/office/test_export_cursor.py",
         "tests/web/test_export_paths.py",
     ],
