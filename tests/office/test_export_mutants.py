@@ -280,9 +280,7 @@ def test_at_most_max_ids_ids(store: Store, call: Any) -> None:
 
 
 def test_max_ids_ids_are_all_read(store: Store) -> None:
-    assert _ids(iter_rows(store, "readings", ids=list(range(1, MAX_IDS + 1)))) == list(
-        range(1, 21)
-    )
+    assert _ids(iter_rows(store, "readings", ids=list(range(1, MAX_IDS + 1)))) == list(range(1, 21))
 
 
 @pytest.mark.parametrize("call", [iter_rows, iter_pages, iter_ndjson])
@@ -310,7 +308,7 @@ def test_the_first_page_is_read_before_iterating(store: Store) -> None:
 
 
 def test_final_run_states_are_the_store_s() -> None:
-    assert FINAL_RUN_STATES == {"done", "aborted", "interrupted"}
+    assert {"done", "aborted", "interrupted"} == FINAL_RUN_STATES
     assert {RunState.DONE, RunState.ABORTED, RunState.INTERRUPTED} == FINAL_RUN_STATES
 
 
@@ -380,3 +378,16 @@ def test_csv_columns_of_an_unknown_table(store: Store) -> None:
 
 def test_tables_are_the_store_s_export_tables() -> None:
     assert TABLES == ("readings", "water_balance", "decisions", "runs", "events", "audit")
+
+
+class _ShortRowStore:
+    """A store whose page holds a row with one value fewer than its header."""
+
+    def export_page(self, *_: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+        return ["id", "time", "value"], [(1, "2026-05-01T06:00:00+00:00")]
+
+
+def test_a_row_that_does_not_fit_its_header_fails_rather_than_losing_a_column() -> None:
+    pages = iter_pages(_ShortRowStore(), "readings")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="zip"):
+        next(pages)
