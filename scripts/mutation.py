@@ -50,6 +50,7 @@ TESTS: dict[str, list[str]] = {
     # Not models/et0/equations.py: every equation there is decorated (@_jitable, for numba)
     # and mutmut 3 does not mutate decorated functions, so only the decorator would be.
     "controller/office/export.py": [
+        "tests/office/test_export_mutants.py",
         "tests/office/test_export_cursor.py",
         "tests/web/test_export_paths.py",
     ],
@@ -70,6 +71,7 @@ TESTS: dict[str, list[str]] = {
 # for inputs no caller gives. They still count as survivors in the score.
 _JOIN = "join without its ON clause: SQLAlchemy infers the same one from the foreign key"
 _SEEN = "last_seen_at left empty at login: session() falls back to created_at, the same time"
+_HEADER = "the header's read starts at id None or 1 for 0: it reads no row (limit 0), same names"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -96,6 +98,8 @@ EXPLAINED: dict[str, str] = {
     "models.waterbalance.equations.x_water_stress__mutmut_1": (
         "Dr < RAW instead of ≤: at Dr = RAW eq. 84 gives (TAW − RAW) / (TAW − RAW) = 1 too"
     ),
+    "controller.office.export.x_csv_columns__mutmut_3": _HEADER,
+    "controller.office.export.x_csv_columns__mutmut_8": _HEADER,
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
