@@ -16,6 +16,7 @@ from typing import Any
 from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.savings import SavingsReport, savings_to_date
 from controller.agronomy.season_view import SeasonToDate, season_to_date
+from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
 from controller.daemon.daemon import Daemon
@@ -41,7 +42,7 @@ from controller.daemon.views import (
 )
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
-from controller.store import NotFound, StoreWriteError
+from controller.store import NotFound, StoreError, StoreWriteError
 from models.crops import crop, crop_keys
 
 __all__ = ["DaemonService"]
@@ -73,6 +74,15 @@ class DaemonService:
         self._zones = {z.name: z for z in daemon.site.zones}
 
     # -- reading --------------------------------------------------------------------
+    def _rain_today_mm(self, station: str, today: date, now: datetime) -> float | None:
+        """Rain (mm) the station's counter rose since local midnight; None if unknown."""
+        start, _ = day_bounds(today, self.site.site.tz)
+        try:
+            mm, hours = rain_between(self.d.store, station, start, now)
+        except StoreError:  # the status must answer even when the store does not
+            return None
+        return mm if hours else None
+
     def status(self) -> SiteStatus:
         now = self.d.clock.now()
         clock = self.d.time_trust.verdict()
@@ -90,6 +100,8 @@ class DaemonService:
                 if self.d.live.get(station, point) is not None:  # a point the station has
                     weather[point] = self.d.live.value(station, point, now, max_age)
         today = self.d.agronomy.local_date(now)
+        if station and "rain" in weather:  # the gauge is a counter: today's is its increase
+            weather["rain_today_mm"] = self._rain_today_mm(station, today, now)
         et0_today = None
         if self.site.zones:
             rows = self.d.store.water_balance(self.site.zones[0].name, today, today + timedelta(1))
