@@ -14,6 +14,7 @@ from controller.cli.backup import BackupError, backup, restore
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from controller.store import Store
+from drivers.profile import KIND_POINTS
 from tests.helpers.deploy import QANAT, NotifySocket, base_env, start_run, stop
 
 
@@ -22,7 +23,7 @@ def _count(db: Path, table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def _wait_for_more(db: Path, than: int, timeout_s: float = 20) -> None:
+def _wait_for_more(db: Path, than: int, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if db.exists() and _count(db, "readings") > than:
@@ -42,11 +43,16 @@ def test_round_trip_while_the_daemon_writes(
     config = tmp_path / "etc"
     config.mkdir()
     (config / "site.toml").write_bytes(site.path.read_bytes())
-    # Commit readings often and store every poll, so the daemon writes within seconds.
+    # Commit readings often and keep every poll of every kind (the shipped per-kind heartbeats
+    # of half an hour would leave only moving values), so the daemon writes within seconds.
+    every_poll = "".join(
+        f"\n[store.telemetry.{kind}]\nheartbeat_s = 10\ndeadband_pct = 0\n" for kind in KIND_POINTS
+    )
     busy = tmp_path / "busy-site.toml"
     busy.write_text(
         site.path.read_text(encoding="utf-8")
-        + "\n[store]\nflush_s = 2\nheartbeat_s = 10\ndeadband_pct = 0\n",
+        + "\n[store]\nflush_s = 2\nheartbeat_s = 10\ndeadband_pct = 0\n"
+        + every_poll,
         encoding="utf-8",
     )
     env = {**base_env(warm_cache), "NOTIFY_SOCKET": str(notify_socket.path)}
