@@ -190,7 +190,7 @@ class Daemon:
         raise StartupError(f"cannot verify every output off: {detail}")
 
     def start(self, *, schedule: bool = True) -> None:
-        """Make the site safe, recover from a previous run, read the devices, start the jobs.
+        """Make the site safe, read the devices, recover from a previous run, start the jobs.
 
         Every device is read before READY (:meth:`read_at_start` says which wait on a large
         site); with ``schedule`` the control ticker, the bus loops and the scheduler start.
