@@ -1,5 +1,6 @@
 """kill -9 of the daemon mid-run: the relay leases close the water, the restart records the run
-interrupted with the water it applied, and every committed row survives.
+interrupted with the water it applied — the meter's, up to the lease closing the valve — and
+every committed row survives.
 
 Real time here (a process cannot share a virtual clock): the demo site's devices simulated on
 free ports, leases shortened to 3 s so the scenario takes seconds.
@@ -25,6 +26,12 @@ from tests.helpers.leases import assert_lease_closes
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 LEASE_S = 3
+METER_RESOLUTION_M3 = 0.002  # the simulated meter's totalizer (float32 fraction), read twice
+
+
+def _metered_m3(sim: Simulation) -> float:
+    meter = sim.devices["flow1"]
+    return float(meter.get("total") or 0.0) + float(meter.get("total_fraction") or 0.0)
 
 
 def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> float:
@@ -46,6 +53,7 @@ def test_kill_9_mid_run(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with Simulation(site, control_port=0, step_s=0.5) as sim:
         relay = sim.devices["relay1"]
+        metered_before_m3 = _metered_m3(sim)
         child = subprocess.Popen(
             [sys.executable, "-m", "hil_tests.daemon_child", str(site.path), str(data), "z1", "10"],
             stdout=subprocess.PIPE,
@@ -72,6 +80,11 @@ def test_kill_9_mid_run(tmp_path: Path) -> None:
             try:
                 run = store.get_run(run_id)
                 assert run.state == RunState.INTERRUPTED and run.applied_m3 > 0
+                # its water is the meter's: the last progress and the rise since, until the
+                # lease closed the valve (credited at the restart)
+                metered_m3 = _metered_m3(sim) - metered_before_m3
+                assert abs(run.applied_m3 - metered_m3) <= METER_RESOLUTION_M3, run.end_reason
+                assert f"credited to run {run_id}" in run.end_reason
                 assert [relay.get(f"ch{i}") for i in range(1, 9)] == [0.0] * 8
                 assert not daemon.sequencer.active()  # it does not water twice
                 assert_nothing_lost(before, store)

@@ -2,8 +2,9 @@
 
 Start-up is fail-safe (DESIGN principle 1): every output is switched off and
 read back before the daemon reports ready; a restart marks unfinished runs
-interrupted with the water they applied. The control loop (sequencer tick,
-then supervisor check) runs every second on a thread of its own
+interrupted with the water they applied (their last progress, plus the rise of their
+meter's totalizer since when the run was alone on it: :mod:`controller.runtime.credit`).
+The control loop (sequencer tick, then supervisor check) runs every second on a thread of its own
 (:mod:`controller.daemon.ticker`, timed on the monotonic clock), so no poll, store
 write or page can make it late; an unexpected error in it switches everything off
 and raises a critical alarm rather than stopping the loop. The read-back
@@ -189,7 +190,7 @@ class Daemon:
         raise StartupError(f"cannot verify every output off: {detail}")
 
     def start(self, *, schedule: bool = True) -> None:
-        """Make the site safe, recover from a previous run, read the devices, start the jobs.
+        """Make the site safe, read the devices, recover from a previous run, start the jobs.
 
         Every device is read before READY (:meth:`read_at_start` says which wait on a large
         site); with ``schedule`` the control ticker, the bus loops and the scheduler start.
@@ -201,9 +202,9 @@ class Daemon:
         except StartupError:
             self.integrations.stop_notifier()  # its final pass sends startup_unsafe
             raise
-        self.recover()
         self.check_time()
         self.poller.poll_all(self.read_at_start() if schedule else None)
+        self.recover()  # after the reads: an interrupted run is credited its meter's rise
         self.store.flush()
         self.store.record_audit("daemon", "start", {"site": self.site.site.id})
         if schedule:
@@ -226,7 +227,9 @@ class Daemon:
         return [d.name for d in self.site.devices if d.name not in probes]
 
     def recover(self) -> None:
-        """Mark runs left open by a crash as interrupted (the water they applied is kept)."""
+        """Mark runs left open by a crash as interrupted, with the water they applied: the
+        last progress recorded plus, where it can be told apart, the meter's rise since
+        (:mod:`controller.runtime.credit`); the outputs are off and the meters read."""
         self.sequencer.recover("daemon restarted during the run")
 
     def stop(self) -> None:

@@ -81,6 +81,20 @@ class Metering:
                 else:
                     water.integrated_s += dt
 
+    def counted_to(self, zone: ZoneConfig) -> tuple[str, float, datetime] | None:
+        """The meter of ``zone`` and the totalizer reading (m³, its time) its runs' water is
+        counted up to, if the totalizer measures now (None while flow rate is integrated)."""
+        device = self.meter_of(zone)
+        meter = self._meters.get(device)
+        if meter is None or meter.anchor_m3 is None or meter.anchor_time is None:
+            return None
+        return device, meter.anchor_m3, meter.anchor_time
+
+    def totalizer_m3(self, device: str) -> float | None:
+        """The positive totalizer of ``device`` (m³), if read fresh."""
+        total = self._totalizer(device)
+        return None if total is None else total[0]
+
     def how(self, water: RunWater) -> str:
         """How the run's water was measured, for its ``end_reason``."""
         meter = self.meter_of(water.zone)

@@ -35,9 +35,10 @@ from datetime import datetime
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
+from controller.runtime.credit import Credit, meter_credit, most_m3
 from controller.runtime.dosing import Dosing, RunDosing, fertigation_of
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.live import LiveState
+from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.metering import Metering, RunWater
 from controller.runtime.outputs import Outputs
 from controller.runtime.runs import (
@@ -51,7 +52,7 @@ from controller.runtime.runs import (
     SequencerError,
 )
 from controller.runtime.safety import Supervisor
-from controller.store import RunPhase, RunSource, RunState, Severity, Store
+from controller.store import MeterMark, RunPhase, RunSource, RunState, Severity, Store
 from drivers.errors import FieldIOError
 
 __all__ = [
@@ -129,24 +130,65 @@ class Sequencer:
     # ------------------------------------------------------------ daemon start
 
     def recover(self, reason: str = "daemon restart") -> list[int]:
-        """At daemon start: end runs left ``running`` as ``interrupted`` with the water recorded.
+        """At daemon start: end runs left ``running`` as ``interrupted`` with their water.
 
-        The water applied is the last progress recorded (every ``PROGRESS_EVERY_S``),
-        so the planner sees it and a restart never waters twice. Returns the run ids.
+        Their water is the last progress recorded (every ``PROGRESS_EVERY_S``) plus the
+        rise of the meter's totalizer since, when :func:`controller.runtime.credit.meter_credit`
+        allows it (the run alone on its meter, the meter read now, not gone down) — call this
+        after the devices were read. The planner sees it and a restart never waters twice.
+        Each run's ``run_interrupted`` event and ``end_reason`` say what was credited, from
+        which two totalizer values, or why nothing was. Returns the run ids.
         """
+        runs = [r for r in self.store.open_runs() if r.id is not None]
+        meters = {r.id: self._meter_of_zone(r.zone) for r in runs}
         ended = []
-        for run in self.store.interrupt_open_runs(reason):
-            if run.id is None:
-                continue
+        for run in runs:
+            assert run.id is not None
+            credit = self._credit(run.id, run.zone, meters)
+            applied_m3 = run.applied_m3 + credit.m3
+            self.store.finish_run(
+                run.id, RunState.INTERRUPTED, f"{reason}; {credit.why}", applied_m3=applied_m3
+            )
             ended.append(run.id)
             self.store.raise_event(
                 Severity.WARNING,
                 "run_interrupted",
                 SOURCE,
                 f"run {run.id} of zone {run.zone} interrupted ({reason}) after "
-                f"{run.applied_m3:.2f} m3 applied",
+                f"{applied_m3:.2f} m3 applied; {credit.why}",
             )
         return ended
+
+    def _meter_of_zone(self, zone: str) -> str | None:
+        z = next((z for z in self.site.zones if z.name == zone), None)
+        return None if z is None else self.metering.meter_of(z)
+
+    def _credit(self, run_id: int, zone: str, meters: dict[int | None, str | None]) -> Credit:
+        """The water to credit interrupted run ``run_id`` (see :mod:`controller.runtime.credit`)."""
+        z = next((z for z in self.site.zones if z.name == zone), None)
+        device = meters.get(run_id)
+        if z is None or device is None:
+            return Credit(
+                0.0, f"water since the last progress not credited: zone {zone} is not configured"
+            )
+        mark = self.store.run_meter(run_id)
+        others = [i for i, d in meters.items() if i is not None and i != run_id and d == device]
+        safety = self.site.safety
+        window_s = (
+            PROGRESS_EVERY_S
+            + control_max_age_s(self.site)
+            + max(safety.lease_s, safety.comm_watchdog_s)
+            + 1.0  # a control tick
+        )
+        return meter_credit(
+            run_id,
+            device,
+            None if mark is None else mark.device,
+            None if mark is None else mark.total_m3,
+            self.metering.totalizer_m3(device),
+            others,
+            most_m3(z.nominal_flow_m3_h, window_s),
+        )
 
     # ------------------------------------------------------------ commands
 
@@ -178,9 +220,9 @@ class Sequencer:
             )
             self._open_water(z, row.id)
             phase = RunPhase.PREWET if recipe is not None else RunPhase.WATER
-            self.store.start_run(row.id, phase)
-            mono = self.clock.monotonic()
             water = self.metering.start(z, [r.zone for r in self._runs.values()])
+            self.store.start_run(row.id, phase, meter=self._mark(z))
+            mono = self.clock.monotonic()
             self._runs[zone] = _Run(
                 zone=z,
                 run_id=row.id,
@@ -274,8 +316,7 @@ class Sequencer:
                     self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
                     return
                 if run.zone.name in self._runs and mono - run.last_progress >= PROGRESS_EVERY_S:
-                    run.last_progress = mono
-                    self.store.update_run_progress(run.run_id, run.water.applied_m3, run.phase)
+                    self._progress(run)
 
     def _advance(self, run: _Run, mono: float) -> None:
         elapsed = mono - run.started_mono
@@ -353,6 +394,23 @@ class Sequencer:
             applied_m3=run.water.applied_m3,
             fertilizer=fertilizer,
         )
+        # The runs left on its meter record their progress now: the meter's rise after this
+        # is theirs alone, which is what a restart may credit them (controller.runtime.credit).
+        meter = self.metering.meter_of(run.zone)
+        for other in self._runs.values():
+            if self.metering.meter_of(other.zone) == meter:
+                self._progress(other)
+
+    def _progress(self, run: _Run) -> None:
+        """Record the run's water and phase, with the meter reading its water counts up to."""
+        run.last_progress = self.clock.monotonic()
+        self.store.update_run_progress(
+            run.run_id, run.water.applied_m3, run.phase, meter=self._mark(run.zone)
+        )
+
+    def _mark(self, zone: ZoneConfig) -> MeterMark | None:
+        counted = self.metering.counted_to(zone)
+        return None if counted is None else MeterMark(*counted)
 
     def _account(self) -> None:
         """Add the water since the last call to every run (:class:`Metering`)."""
@@ -388,7 +446,7 @@ class Sequencer:
 
     def _set_phase(self, run: _Run, phase: RunPhase, mono: float) -> None:
         run.phase, run.phase_since = phase, mono
-        self.store.update_run_progress(run.run_id, run.water.applied_m3, phase)
+        self._progress(run)
 
     def _zone(self, name: str) -> ZoneConfig:
         for z in self.site.zones:

@@ -18,7 +18,7 @@ from controller.store.errors import (
 )
 from controller.store.health import StoreHealth
 from controller.store.retention import RetentionReport
-from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, Store
+from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, MeterMark, Store
 from controller.store.tables import (
     ApiToken,
     AuditEntry,
@@ -30,6 +30,7 @@ from controller.store.tables import (
     ReadingRow,
     Role,
     Run,
+    RunMeter,
     RunPhase,
     RunSource,
     RunState,
@@ -52,12 +53,14 @@ __all__ = [
     "ExportAck",
     "HourlyReading",
     "InvalidToken",
+    "MeterMark",
     "NotFound",
     "ReadingBuffer",
     "ReadingRow",
     "RetentionReport",
     "Role",
     "Run",
+    "RunMeter",
     "RunPhase",
     "RunSource",
     "RunState",

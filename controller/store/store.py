@@ -30,6 +30,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +70,7 @@ from controller.store.tables import (
     ReadingRow,
     Role,
     Run,
+    RunMeter,
     RunPhase,
     RunSource,
     RunState,
@@ -82,7 +84,7 @@ from controller.store.tokens import TokenInfo, hash_token, new_token
 from controller.store.types import as_utc
 from drivers.reading import Reading
 
-__all__ = ["EXPORT_TABLES", "SCHEMA_VERSION", "Store"]
+__all__ = ["EXPORT_TABLES", "SCHEMA_VERSION", "MeterMark", "Store"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,7 @@ _TABLES = [
     WaterBalanceDay,
     Decision,
     Run,
+    RunMeter,  # a running run's meter reading (recovery after a crash)
     Event,
     AuditEntry,
     ApiToken,
@@ -117,6 +120,39 @@ EXPORT_TABLES: dict[str, type[SQLModel]] = {
 }
 
 _FINAL_STATES = {RunState.DONE, RunState.ABORTED, RunState.INTERRUPTED}
+
+
+@dataclass(frozen=True, slots=True)
+class MeterMark:
+    """A flow meter's totalizer reading (m³, read at ``time``) kept with a run's progress."""
+
+    device: str
+    total_m3: float
+    time: datetime
+
+
+class _Keep:
+    """Leave a run's meter mark as it is (the default of :meth:`Store._run_change`)."""
+
+
+_KEEP = _Keep()
+
+
+def _set_meter_mark(session: Session, run_id: int, mark: MeterMark | None) -> None:
+    row = session.get(RunMeter, run_id)
+    if mark is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        row = RunMeter(
+            run_id=run_id, device=mark.device, total_m3=mark.total_m3, time=as_utc(mark.time)
+        )
+    else:
+        row.device, row.total_m3, row.time = mark.device, mark.total_m3, as_utc(mark.time)
+    session.add(row)
+
+
 # Last use of a token is written at most this often (not a write per request).
 _TOKEN_TOUCH_S = 60.0
 
@@ -703,9 +739,17 @@ class Store:
         )
 
     def _run_change(
-        self, run_id: int, allowed: set[RunState], to: RunState, change: Callable[[Run], None]
+        self,
+        run_id: int,
+        allowed: set[RunState],
+        to: RunState,
+        change: Callable[[Run], None],
+        meter: MeterMark | _Keep | None = _KEEP,
     ) -> Run:
-        """Check and apply ``change`` to a run, as a record (kept in memory if unwritable)."""
+        """Check and apply ``change`` to a run, as a record (kept in memory if unwritable).
+
+        ``meter`` replaces the run's meter mark (:class:`RunMeter`) in the same transaction:
+        a :class:`MeterMark`, or None to drop it; by default it is left as it is."""
 
         def apply(session: Session) -> Run:
             run = session.get(Run, run_id)
@@ -715,6 +759,8 @@ class Store:
                 raise RunStateError(f"run {run_id} is {run.state}: cannot become {to.value}")
             change(run)
             session.add(run)
+            if not isinstance(meter, _Keep):
+                _set_meter_mark(session, run_id, meter)
             return run
 
         def detached() -> Run:  # what the run will be once written (the caller's view)
@@ -734,8 +780,17 @@ class Store:
 
         return self._record(RUN, f"run {run_id} -> {to.value}", apply, detached)
 
-    def start_run(self, run_id: int, phase: RunPhase | str = RunPhase.WATER) -> Run:
-        """``planned`` → ``running``: the valve opened now."""
+    def start_run(
+        self,
+        run_id: int,
+        phase: RunPhase | str = RunPhase.WATER,
+        *,
+        meter: MeterMark | None = None,
+    ) -> Run:
+        """``planned`` → ``running``: the valve opened now.
+
+        ``meter``: the flow meter's totalizer the run's water counts from (see
+        :meth:`update_run_progress`)."""
         started_at, phase_value = self.clock.now(), RunPhase(phase).value
 
         def change(run: Run) -> None:
@@ -743,12 +798,21 @@ class Store:
             run.started_at = started_at
             run.phase = phase_value
 
-        return self._run_change(run_id, {RunState.PLANNED}, RunState.RUNNING, change)
+        return self._run_change(run_id, {RunState.PLANNED}, RunState.RUNNING, change, meter)
 
     def update_run_progress(
-        self, run_id: int, applied_m3: float, phase: RunPhase | str | None = None
+        self,
+        run_id: int,
+        applied_m3: float,
+        phase: RunPhase | str | None = None,
+        *,
+        meter: MeterMark | None = None,
     ) -> Run:
-        """Record the water applied so far (m³) and the current phase of a running run."""
+        """Record the water applied so far (m³) and the current phase of a running run.
+
+        ``meter``: the flow meter's totalizer ``applied_m3`` counts up to, kept with it
+        (:class:`RunMeter`) so that a restart can credit an interrupted run the meter's rise
+        since; None (the totalizer was not read) drops the previous one."""
         phase_value = None if phase is None else RunPhase(phase).value
 
         def change(run: Run) -> None:
@@ -756,7 +820,12 @@ class Store:
             if phase_value is not None:
                 run.phase = phase_value
 
-        return self._run_change(run_id, {RunState.RUNNING}, RunState.RUNNING, change)
+        return self._run_change(run_id, {RunState.RUNNING}, RunState.RUNNING, change, meter)
+
+    def run_meter(self, run_id: int) -> RunMeter | None:
+        """The meter mark of a running run (:meth:`update_run_progress`), if one is kept."""
+        with self._read() as session:
+            return session.get(RunMeter, run_id)
 
     def finish_run(
         self,
@@ -787,7 +856,7 @@ class Store:
             if kg is not None:
                 run.fertilizer = dict(kg)
 
-        return self._run_change(run_id, allowed, to, change)
+        return self._run_change(run_id, allowed, to, change, meter=None)
 
     def get_run(self, run_id: int) -> Run:
         with self._read() as session:

@@ -30,6 +30,7 @@ __all__ = [
     "ReadingRow",
     "Role",
     "Run",
+    "RunMeter",
     "RunPhase",
     "RunSource",
     "RunState",
@@ -230,6 +231,22 @@ class Run(SQLModel, table=True):
     applied_m3: float = 0.0
     fertilizer: dict[str, float] = Field(default_factory=dict, sa_type=JSON)  # kg per nutrient
     phase: str | None = None
+
+
+class RunMeter(SQLModel, table=True):
+    """The flow-meter totalizer (m³) a running run's recorded ``applied_m3`` counts up to.
+
+    Written with the run's start and each progress write, in the same transaction; a
+    restart credits an interrupted run the meter's rise since (:mod:`controller.runtime.credit`).
+    Box-internal recovery state: not exported, deleted when the run ends.
+    """
+
+    __tablename__ = "run_meter"
+
+    run_id: int = Field(primary_key=True)
+    device: str  # the flow meter read
+    total_m3: float  # its positive totalizer (total + total_fraction), m³
+    time: dt.datetime = _time()  # when the meter read it
 
 
 class Event(SQLModel, table=True):

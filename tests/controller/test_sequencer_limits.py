@@ -115,3 +115,40 @@ def test_a_fertigation_run_does_not_join_running_zones(roomy_rig: Rig) -> None:
     with pytest.raises(RunRefused, match="a fertigation run runs alone"):
         rig.sequencer.start("z1", 2, "manual", recipe=Recipe(kg={"N": 2.0}))
     assert [r.zone for r in rig.sequencer.active()] == ["z3"] and not rig.coil("ch1")
+
+
+def test_a_run_ending_on_a_shared_meter_records_the_progress_of_the_other(
+    make_rig: MakeRig,
+) -> None:
+    """After z2 ends, the meter's rise is z1's alone: z1's meter mark moves to that moment."""
+    rig = make_rig({"pump_capacity_m3_h = 120": "pump_capacity_m3_h = 250"})
+    z1 = rig.sequencer.start("z1", 10, "manual")  # progress every 10 s: 10, 20, … 60, 70
+    rig.run(5)
+    rig.sequencer.start("z2", 1, "manual")  # ends at 65 s, between two of z1's progress
+    rig.run(56)
+    before = rig.store.run_meter(z1)  # z1's progress at 60 s
+    rig.run(6)  # 67 s: z2 has ended; z1's next periodic progress is not due yet
+    assert [a.zone for a in rig.sequencer.active()] == ["z1"]
+    after = rig.store.run_meter(z1)
+    assert before is not None and after is not None
+    assert after.time > before.time and after.total_m3 > before.total_m3
+
+
+def test_runs_interrupted_on_a_shared_meter_are_not_credited(make_rig: MakeRig) -> None:
+    rig = make_rig({"pump_capacity_m3_h = 120": "pump_capacity_m3_h = 250"})
+    ids = [rig.sequencer.start(z, 5, "manual") for z in ("z1", "z3")]
+    rig.run(25)
+    recorded = {i: rig.store.get_run(i).applied_m3 for i in ids}
+    for _ in range(5):  # the daemon dies, the valves stay open within their lease
+        rig.clock.advance(1)
+        rig.sim.field.step(1.0)
+    after = Rig(rig.site, rig.sim, rig.store, rig.clock)
+    try:
+        assert after.outputs.all_off() == {}
+        assert after.sequencer.recover("daemon restart") == ids
+    finally:
+        after.fieldio.close()
+    for i, other in zip(ids, reversed(ids), strict=True):
+        run = rig.store.get_run(i)
+        assert run.applied_m3 == recorded[i]
+        assert f"flow1 also measured run(s) {other}" in run.end_reason

@@ -282,20 +282,66 @@ def test_low_tank_stops_injection_and_refuses_fertigation(rig: Rig) -> None:
         rig.sequencer.start("z1", 4, "manual", recipe=Recipe(kg={"N": 2.0}))
 
 
-def test_restart_interrupts_the_open_run_with_its_water(rig: Rig) -> None:
+def _metered_m3(rig: Rig) -> float:
+    meter = rig.sim.devices["flow1"]
+    return float(meter.get("total") or 0.0) + float(meter.get("total_fraction") or 0.0)
+
+
+def _killed(rig: Rig, seconds: int) -> None:
+    """The daemon is dead: the field goes on, the valves stay open (within their lease)."""
+    for _ in range(seconds):
+        rig.clock.advance(1)
+        rig.sim.field.step(1.0)
+
+
+def test_restart_credits_the_interrupted_run_the_meter_rise_since_its_progress(
+    rig: Rig,
+) -> None:
+    before_m3 = _metered_m3(rig)
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    rig.run(45)
+    recorded = rig.store.get_run(run_id).applied_m3
+    mark = rig.store.run_meter(run_id)
+    assert recorded > 0.5 and mark is not None and mark.device == "flow1"
+    _killed(rig, 8)  # the daemon dies with the valve open
+    # A new one starts on the same store: all off, the meters read, then recover.
+    after = Rig(rig.site, rig.sim, rig.store, rig.clock)
+    try:
+        assert after.outputs.all_off() == {}
+        now_m3 = _metered_m3(rig)
+        assert now_m3 - mark.total_m3 > 0.1  # the 8 s (and more) no progress recorded
+        assert after.sequencer.recover("daemon restart") == [run_id]
+        run = rig.store.get_run(run_id)
+        assert run.state == RunState.INTERRUPTED
+        assert run.applied_m3 == pytest.approx(recorded + now_m3 - mark.total_m3)
+        assert run.applied_m3 == pytest.approx(now_m3 - before_m3, abs=0.01)  # the meter's
+        assert rig.store.run_meter(run_id) is None  # ended: the mark is gone
+        (event,) = [e for e in rig.store.events() if e.code == "run_interrupted"]
+        credited = f"{now_m3 - mark.total_m3:.3f} m3 credited to run {run_id}"
+        for said in (credited, f"{mark.total_m3:.3f} m3", f"{now_m3:.3f} m3"):
+            assert said in event.message and said in run.end_reason
+        assert rig.store.open_runs() == [] and after.sequencer.active() == []
+        after.run(5)
+        assert rig.all_coils_off()
+    finally:
+        after.fieldio.close()
+
+
+def test_restart_with_the_meter_unreadable_keeps_the_recorded_water(rig: Rig) -> None:
     run_id = rig.sequencer.start("z1", 10, "manual")
     rig.run(45)
     recorded = rig.store.get_run(run_id).applied_m3
     assert recorded > 0.5
-    # The daemon dies here; a new one starts on the same store: all off, then recover.
+    _killed(rig, 8)
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.NO_ANSWER))
     after = Rig(rig.site, rig.sim, rig.store, rig.clock)
     try:
         assert after.outputs.all_off() == {}
         assert after.sequencer.recover("daemon restart") == [run_id]
         run = rig.store.get_run(run_id)
         assert run.state == RunState.INTERRUPTED and run.applied_m3 == recorded
-        assert rig.store.open_runs() == [] and after.sequencer.active() == []
-        after.run(5)
-        assert rig.all_coils_off()
+        assert "flow1 totalizer unreadable at start" in run.end_reason
+        (event,) = [e for e in rig.store.events() if e.code == "run_interrupted"]
+        assert f"run {run_id} " in event.message and "unreadable" in event.message
     finally:
         after.fieldio.close()

@@ -4,6 +4,7 @@ a database from a newer qanat is refused and left untouched."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from controller.store import Severity, Store, StoreVersionError, migrate
+from controller.store import (
+    MeterMark,
+    RunSource,
+    RunState,
+    Severity,
+    Store,
+    StoreVersionError,
+    migrate,
+)
 
 
 def _url(path: Path) -> str:
@@ -94,3 +103,29 @@ def test_database_from_a_newer_qanat_is_refused_and_untouched(tmp_path: Path) ->
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1
     assert len(db.read_bytes()) == len(before)
+
+
+def test_a_store_at_0002_gains_the_run_meter_table_and_keeps_its_open_run(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r0002.db"
+    with Store(_url(db)) as store:
+        run = store.plan_run("z1", RunSource.MANUAL, 10)
+        assert run.id is not None
+        store.start_run(run.id)
+        store.update_run_progress(run.id, 1.25)
+    with sqlite3.connect(db) as conn:  # as 0002_notify_outbox left it
+        conn.execute("DROP TABLE run_meter")
+        conn.execute("UPDATE alembic_version SET version_num = '0002_notify_outbox'")
+    with Store(_url(db)) as store:
+        (open_run,) = store.open_runs()
+        assert open_run.id == run.id and open_run.applied_m3 == 1.25
+        assert store.run_meter(run.id) is None
+        at = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+        store.update_run_progress(run.id, 1.5, meter=MeterMark("flow1", 120.5, at))
+        mark = store.run_meter(run.id)
+        assert mark is not None and (mark.device, mark.total_m3, mark.time) == ("flow1", 120.5, at)
+        store.finish_run(run.id, RunState.INTERRUPTED, "daemon restarted")
+        assert store.run_meter(run.id) is None  # ended: the mark goes with it
+    assert _revision(db) == [migrate.HEAD] == ["0003_run_meter"]
+    assert _schema_diff(db) == []
