@@ -18,16 +18,17 @@ zone count (numbers, not pass/fail; the goals are in the README and ``docs/deplo
   recovery rows included), extrapolated to a day; ``rows_per_day_quiet``: the same before
   the hang; ``heartbeat_rows_per_day``: what the heartbeats alone store a day when nothing
   moves (every point at its kind's ``heartbeat_s``): a window shorter than a heartbeat (soil
-  probes: 30 min) does not see those, so the steady quiet rate is about the sum of the two;
+  probes: an hour) does not see those;
 * ``write_mib_per_day``: bytes the daemon made the kernel write (``/proc/PID/io``
   ``write_bytes``: the SQLite database, its WAL and checkpoints), per day; its log goes to a
   pipe, kept in memory, and nothing else of it writes files, so these are the store's writes;
   ``write_mib_per_day_quiet``: the same before the hang;
-* ``quiet_day_rows``, ``quiet_day_write_mib``: a quiet day's estimate — the quiet rows and
-  writes plus the heartbeats the quiet part of the window is too short to see
-  (``unseen_heartbeat_rows_per_day``: kinds whose ``heartbeat_s`` is longer than it), each such
-  row costed at the quiet part's bytes per stored row (an upper bound: most of a commit's
-  writes are the commit's, not its rows').
+* ``quiet_day_rows``: a quiet day's rows, estimated point by point: each point at the larger
+  of its rate before the hang and its heartbeat's (a point that moves more often than its
+  heartbeat is stored at its changes; one that does not, at its heartbeat) — so heartbeats
+  longer than the window count, and a 15 min heartbeat seen once in a 20 min window is not
+  undercounted; ``unseen_heartbeat_rows_per_day``: the heartbeats of kinds whose
+  ``heartbeat_s`` is longer than the quiet part (in neither its rows nor its writes).
 
 The window includes the hang (``--hang-s 0``: none, the whole window is quiet), so rows and
 writes carry its ``comm_error`` readings.
@@ -100,6 +101,31 @@ def readings_rows(data: Path, start: datetime | None = None, end: datetime | Non
         a, b = (t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for t in (start, end))
         sql = "SELECT count(*) FROM readings WHERE time >= ? AND time < ?"
         return int(con.execute(sql, (a, b)).fetchone()[0])
+
+
+def rows_by_point(data: Path, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+    """Rows of ``readings`` with ``start`` <= time < ``end``, by (device, point)."""
+    db = data / "qanat.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as con:
+        a, b = (t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for t in (start, end))
+        sql = (
+            "SELECT device, point, count(*) FROM readings"
+            " WHERE time >= ? AND time < ? GROUP BY device, point"
+        )
+        return {(d, p): int(n) for d, p, n in con.execute(sql, (a, b))}
+
+
+def quiet_day_rows(site: SiteConfig, rows: dict[tuple[str, str], int], window_s: float) -> int:
+    """A quiet day's rows: every point at the larger of its rate in ``rows`` (counted over
+    ``window_s`` seconds) and its heartbeat's."""
+    total = 0.0
+    for d in site.devices:
+        profile = site.profiles[d.name]
+        heartbeat_s = site.store.keeping(profile.kind).heartbeat_s
+        for pt in profile.points:
+            seen = rows.get((d.name, pt.name), 0) * DAY_S / window_s
+            total += max(seen, DAY_S / heartbeat_s)
+    return round(total)
 
 
 def heartbeat_rows_per_day(site: SiteConfig) -> int:
@@ -242,13 +268,12 @@ def measure(work: Path, cache: Path, zones: int, window_s: float, hang_s: float)
         ticks = box.stop_daemon()
         rows1 = readings_rows(box.data)  # after the final flush: the window's rows all stored
         quiet = readings_rows(box.data, t0_wall, hang_wall)  # before the hang: nothing moves
+        quiet_points = rows_by_point(box.data, t0_wall, hang_wall)
         per_day = DAY_S / (t1 - t0)
         quiet_s = hang_at - t0
         quiet_bytes = io_hang["write_bytes"] - io0["write_bytes"]
-        unseen = unseen_heartbeat_rows_per_day(box.site, quiet_s)
         quiet_rows_day = quiet * DAY_S / quiet_s
-        quiet_mib_day = quiet_bytes * DAY_S / quiet_s / MIB
-        bytes_per_row = quiet_bytes / quiet if quiet else 0.0
+        heartbeats = heartbeat_rows_per_day(box.site)
         line(
             zones=zones,
             devices=len(box.site.devices),
@@ -262,12 +287,11 @@ def measure(work: Path, cache: Path, zones: int, window_s: float, hang_s: float)
             rss_mib=round(rss, 1),
             rows_per_day=round((rows1 - rows0) * per_day),
             rows_per_day_quiet=round(quiet_rows_day),
-            heartbeat_rows_per_day=heartbeat_rows_per_day(box.site),
-            unseen_heartbeat_rows_per_day=unseen,
-            quiet_day_rows=round(quiet_rows_day + unseen),
+            heartbeat_rows_per_day=heartbeats,
+            unseen_heartbeat_rows_per_day=unseen_heartbeat_rows_per_day(box.site, quiet_s),
+            quiet_day_rows=quiet_day_rows(box.site, quiet_points, hang_at - t0),
             write_mib_per_day=round((io1["write_bytes"] - io0["write_bytes"]) * per_day / MIB, 1),
-            write_mib_per_day_quiet=round(quiet_mib_day, 1),
-            quiet_day_write_mib=round(quiet_mib_day + unseen * bytes_per_row / MIB, 1),
+            write_mib_per_day_quiet=round(quiet_bytes * DAY_S / quiet_s / MIB, 1),
             window_s=round(t1 - t0, 1),
             quiet_s=round(quiet_s, 1),
             hung_bus=hung_bus if hang_s > 0 else None,
