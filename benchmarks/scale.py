@@ -1,6 +1,6 @@
 """Scale of one box: does the control loop keep time at 4, 64 and 256 zones with a bus hung?
 
-Run by hand: ``python -m benchmarks.scale [--quick] [--zones 4,64,256]``. For each zone
+Run by hand: ``python -m benchmarks.scale [--quick] [--zones 4,64,256] [--hang-s S]``. For each zone
 count it generates a site from the demo site (two probes per zone,
 :mod:`controller.simulation.scaled`), serves it with ``qanat sim`` (its own process),
 starts ``qanat -v run`` on it and, after ``READY=1``, watches a window (10 min; 90 s with
@@ -18,11 +18,20 @@ zone count (numbers, not pass/fail; the goals are in the README and ``docs/deplo
   recovery rows included), extrapolated to a day; ``rows_per_day_quiet``: the same before
   the hang; ``heartbeat_rows_per_day``: what the heartbeats alone store a day when nothing
   moves (every point at its kind's ``heartbeat_s``): a window shorter than a heartbeat (soil
-  probes: 30 min) does not see those, so the steady quiet rate is about the sum of the two;
-* ``write_mib_per_day``: bytes the daemon made the kernel write (``/proc/PID/io``), per day
-  (its log goes to a pipe, kept in memory, so only the store's writes count).
+  probes: an hour) does not see those;
+* ``write_mib_per_day``: bytes the daemon made the kernel write (``/proc/PID/io``
+  ``write_bytes``: the SQLite database, its WAL and checkpoints), per day; its log goes to a
+  pipe, kept in memory, and nothing else of it writes files, so these are the store's writes;
+  ``write_mib_per_day_quiet``: the same before the hang;
+* ``quiet_day_rows``: a quiet day's rows, estimated point by point: each point at the larger
+  of its rate before the hang and its heartbeat's (a point that moves more often than its
+  heartbeat is stored at its changes; one that does not, at its heartbeat) — so heartbeats
+  longer than the window count, and a 15 min heartbeat seen once in a 20 min window is not
+  undercounted; ``unseen_heartbeat_rows_per_day``: the heartbeats of kinds whose
+  ``heartbeat_s`` is longer than the quiet part (in neither its rows nor its writes).
 
-The window includes the hang, so rows and writes carry its ``comm_error`` readings.
+The window includes the hang (``--hang-s 0``: none, the whole window is quiet), so rows and
+writes carry its ``comm_error`` readings.
 Linux only (``/proc``); the data directory is made under the current directory (not a
 tmpfs ``/tmp``). The simulator's CPU is not counted (on a real box the field is not a
 process), but it shares this machine's cores with the daemon.
@@ -94,6 +103,31 @@ def readings_rows(data: Path, start: datetime | None = None, end: datetime | Non
         return int(con.execute(sql, (a, b)).fetchone()[0])
 
 
+def rows_by_point(data: Path, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+    """Rows of ``readings`` with ``start`` <= time < ``end``, by (device, point)."""
+    db = data / "qanat.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as con:
+        a, b = (t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") for t in (start, end))
+        sql = (
+            "SELECT device, point, count(*) FROM readings"
+            " WHERE time >= ? AND time < ? GROUP BY device, point"
+        )
+        return {(d, p): int(n) for d, p, n in con.execute(sql, (a, b))}
+
+
+def quiet_day_rows(site: SiteConfig, rows: dict[tuple[str, str], int], window_s: float) -> int:
+    """A quiet day's rows: every point at the larger of its rate in ``rows`` (counted over
+    ``window_s`` seconds) and its heartbeat's."""
+    total = 0.0
+    for d in site.devices:
+        profile = site.profiles[d.name]
+        heartbeat_s = site.store.keeping(profile.kind).heartbeat_s
+        for pt in profile.points:
+            seen = rows.get((d.name, pt.name), 0) * DAY_S / window_s
+            total += max(seen, DAY_S / heartbeat_s)
+    return round(total)
+
+
 def heartbeat_rows_per_day(site: SiteConfig) -> int:
     """Rows a day the heartbeats alone store when nothing moves (every point of every device)."""
     return round(
@@ -102,6 +136,18 @@ def heartbeat_rows_per_day(site: SiteConfig) -> int:
             * DAY_S
             / site.store.keeping(site.profiles[d.name].kind).heartbeat_s
             for d in site.devices
+        )
+    )
+
+
+def unseen_heartbeat_rows_per_day(site: SiteConfig, window_s: float) -> int:
+    """Heartbeat rows a day of the kinds whose ``heartbeat_s`` is longer than ``window_s``."""
+    return round(
+        sum(
+            len(site.profiles[d.name].points) * DAY_S / heartbeat_s
+            for d in site.devices
+            if (heartbeat_s := site.store.keeping(site.profiles[d.name].kind).heartbeat_s)
+            > window_s
         )
     )
 
@@ -209,16 +255,25 @@ def measure(work: Path, cache: Path, zones: int, window_s: float, hang_s: float)
         hung_bus = "field2" if zones > ZONES_PER_FIELD_BUS else "field"
         c0, io0, rows0, t0 = cpu_s(pid), proc_io(pid), readings_rows(box.data), time.monotonic()
         t0_wall = datetime.now(UTC)
-        time.sleep(max(0.0, window_s / 2 - hang_s / 2))
-        hang_at, hang_wall = time.monotonic(), datetime.now(UTC)
-        hung = box.hang(hung_bus, hang_s)
+        hung = 0
+        if hang_s > 0:
+            time.sleep(max(0.0, window_s / 2 - hang_s / 2))
+            hang_at, hang_wall, io_hang = time.monotonic(), datetime.now(UTC), proc_io(pid)
+            hung = box.hang(hung_bus, hang_s)
         time.sleep(max(0.0, t0 + window_s - time.monotonic()))
         c1, io1, t1 = cpu_s(pid), proc_io(pid), time.monotonic()
+        if hang_s <= 0:
+            hang_at, hang_wall, io_hang = t1, datetime.now(UTC), io1
         rss = peak_rss_mib(pid)
         ticks = box.stop_daemon()
         rows1 = readings_rows(box.data)  # after the final flush: the window's rows all stored
         quiet = readings_rows(box.data, t0_wall, hang_wall)  # before the hang: nothing moves
+        quiet_points = rows_by_point(box.data, t0_wall, hang_wall)
         per_day = DAY_S / (t1 - t0)
+        quiet_s = hang_at - t0
+        quiet_bytes = io_hang["write_bytes"] - io0["write_bytes"]
+        quiet_rows_day = quiet * DAY_S / quiet_s
+        heartbeats = heartbeat_rows_per_day(box.site)
         line(
             zones=zones,
             devices=len(box.site.devices),
@@ -231,11 +286,15 @@ def measure(work: Path, cache: Path, zones: int, window_s: float, hang_s: float)
             cpu_pct=round(100 * (c1 - c0) / (t1 - t0), 2),
             rss_mib=round(rss, 1),
             rows_per_day=round((rows1 - rows0) * per_day),
-            rows_per_day_quiet=round(quiet * DAY_S / (hang_at - t0)),
-            heartbeat_rows_per_day=heartbeat_rows_per_day(box.site),
+            rows_per_day_quiet=round(quiet_rows_day),
+            heartbeat_rows_per_day=heartbeats,
+            unseen_heartbeat_rows_per_day=unseen_heartbeat_rows_per_day(box.site, quiet_s),
+            quiet_day_rows=quiet_day_rows(box.site, quiet_points, hang_at - t0),
             write_mib_per_day=round((io1["write_bytes"] - io0["write_bytes"]) * per_day / MIB, 1),
+            write_mib_per_day_quiet=round(quiet_bytes * DAY_S / quiet_s / MIB, 1),
             window_s=round(t1 - t0, 1),
-            hung_bus=hung_bus,
+            quiet_s=round(quiet_s, 1),
+            hung_bus=hung_bus if hang_s > 0 else None,
             hung_devices=hung,
             hang_s=hang_s,
         )
@@ -248,6 +307,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="90 s windows instead of 10 min")
     parser.add_argument("--zones", default="4,64,256", help="zone counts, comma-separated")
     parser.add_argument("--window-s", type=float, help="measuring window (overrides --quick)")
+    parser.add_argument(
+        "--hang-s",
+        type=float,
+        default=HANG_S,
+        help=f"seconds one field bus is silent mid-window (default {HANG_S:g}; 0: no hang)",
+    )
     args = parser.parse_args()
     window_s = args.window_s or (90.0 if args.quick else 600.0)
     work = Path(tempfile.mkdtemp(prefix=".qanat-scale-", dir=Path.cwd()))
@@ -260,7 +325,7 @@ def main() -> None:
             capture_output=True,
         )
         for zones in (int(z) for z in args.zones.split(",")):
-            measure(work, cache, zones, window_s, min(HANG_S, window_s / 2))
+            measure(work, cache, zones, window_s, min(args.hang_s, window_s / 2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -33,6 +33,7 @@ from drivers.errors import (
     DeviceError,
     DeviceException,
     DeviceTimeout,
+    FieldIOError,
     LeaseOutOfRange,
     NotWritable,
     VerifyMismatch,
@@ -315,6 +316,58 @@ class Bus:
         """Switch a coil off and verify; ignores back-off (used to stop water)."""
         self.write_point(device, point, 0, verify=True, force=True)
 
+    def outputs_off(self, device: str, points: Sequence[str]) -> dict[str, FieldIOError]:
+        """Switch the coils ``points`` of ``device`` off together, then read them back once.
+
+        Consecutive coils go off in one write of up to the profile's ``max_write_coils``
+        (function 15; one coil a write, function 05, where the profile allows no more),
+        then every coil written is read back in as few reads as the profile allows. Returns
+        the points not verified off, each with why: the write's or read's error (every coil
+        it covered), or :class:`VerifyMismatch` for a coil that reads back on. Ignores the
+        device's back-off (used to stop water); a coil whose write failed is not read back.
+        :class:`NotWritable` (raised) for a point that is not a writable coil.
+        """
+        ref = self._device(device)
+        profile = ref.profile
+        pts = sorted({profile.point(n) for n in points}, key=lambda p: p.address)
+        for pt in pts:
+            if pt.table is not Table.COIL or not pt.writable:
+                raise NotWritable(f"{device}.{pt.name}: not a writable coil")
+        failures: dict[str, FieldIOError] = {}
+        written: list[Point] = []
+        for run in _coil_runs(pts, profile.max_write_coils):
+            try:
+                self._coils_off(ref, run[0].address, len(run))
+            except DeviceError as exc:
+                failures.update((pt.name, exc) for pt in run)
+                continue
+            written += run
+        for block in plan_reads(written, profile.max_read_registers, profile.read_gap):
+            self.health[device].backoff_until = 0.0  # the read-back passes a back-off too
+            try:
+                got = self.read_block(device, block)
+            except DeviceError as exc:
+                failures.update((pt.name, exc) for pt in block.points)
+                continue
+            for pt in block.points:
+                bit = got[pt.address - block.start]
+                if bit:
+                    failures[pt.name] = VerifyMismatch(device, pt.name, [0], [bit])
+        return failures
+
+    def _coils_off(self, ref: DeviceRef, start: int, count: int) -> None:
+        """One write of ``count`` coils off from ``start`` (function 05 for one, else 15)."""
+        if count == 1:
+
+            def call(client: ModbusBaseSyncClient) -> ModbusPDU:
+                return client.write_coil(start, False, device_id=ref.unit)
+        else:
+
+            def call(client: ModbusBaseSyncClient) -> ModbusPDU:
+                return client.write_coils(start, [False] * count, device_id=ref.unit)
+
+        self._transact(ref.name, call, f"write coils {start}+{count} off", force=True)
+
     def _verify(self, device: str, pt: Point, wanted: list[int], *, force: bool) -> None:
         block = ReadBlock(pt.table, pt.address, pt.width, (pt,))
         if force:
@@ -460,3 +513,16 @@ def _to_reading(
             detail=f"{value:g} outside {pt.min}..{pt.max}",
         )
     return Reading(device, pt.name, value, pt.unit, Quality.OK, t, decoded=value, raw=raw)
+
+
+def _coil_runs(points: Sequence[Point], max_coils: int) -> list[list[Point]]:
+    """``points`` (coils, by address) cut into runs of consecutive addresses, each of at most
+    ``max_coils``: what one write may switch."""
+    runs: list[list[Point]] = []
+    for pt in points:
+        run = runs[-1] if runs else None
+        if run is not None and pt.address == run[-1].address + 1 and len(run) < max_coils:
+            run.append(pt)
+        else:
+            runs.append([pt])
+    return runs

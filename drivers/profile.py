@@ -1,7 +1,8 @@
 """Device profiles: register maps as data (``drivers/profiles/*.toml``).
 
 A profile describes one device model: its serial defaults, how many
-registers one read may cover, whether outputs are leases, and its points.
+registers one read may cover (and coils one write, ``max_write_coils``),
+whether outputs are leases, and its points.
 Each point names its table (coil, discrete, input, holding), 0-based
 address, data type, scale and offset (value = raw × scale + offset), unit,
 valid range, error sentinels and whether it may be written.
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 BUILTIN_PROFILE_DIR = Path(__file__).parent / "profiles"
+MAX_WRITE_COILS = 1968  # the most coils one write-multiple-coils request (function 15) may carry
 
 
 class Table(enum.StrEnum):
@@ -181,6 +183,8 @@ class Profile:
     stopbits: int = 1
     max_read_registers: int = 64
     read_gap: int = 0
+    # coils one write may switch (function 15); 1: one coil a write (function 05 only)
+    max_write_coils: int = 1
     lease: Lease | None = None
     comm_watchdog: CommWatchdog | None = None
     description: str = ""
@@ -206,6 +210,7 @@ _DEVICE_KEYS = {
     "parity",
     "stopbits",
     "max_read_registers",
+    "max_write_coils",
     "read_gap",
     "word_order",
     "description",
@@ -449,6 +454,14 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     if max_read is not None and not 1 <= max_read <= 125:
         p.add("device.max_read_registers", f"{max_read} outside 1..125 (the Modbus limit)")
     read_gap = _number(p, "device.read_gap", device.get("read_gap", 0), integer=True)
+    max_write_coils = _number(
+        p, "device.max_write_coils", device.get("max_write_coils", 1), integer=True
+    )
+    if max_write_coils is not None and not 1 <= max_write_coils <= MAX_WRITE_COILS:
+        p.add(
+            "device.max_write_coils",
+            f"{max_write_coils} outside 1..{MAX_WRITE_COILS} (the Modbus limit)",
+        )
     if device.get("parity", "N") not in ("N", "E", "O"):
         p.add("device.parity", f"expected N, E or O, got {device.get('parity')!r}")
     baud = _number(p, "device.baudrate", device.get("baudrate", 9600), integer=True)
@@ -485,6 +498,7 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
         stopbits=stopbits,
         max_read_registers=int(max_read or 64),
         read_gap=int(read_gap or 0),
+        max_write_coils=int(max_write_coils or 1),
         lease=lease,
         comm_watchdog=watchdog,
         description=str(device.get("description", "")),

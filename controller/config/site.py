@@ -374,12 +374,17 @@ class Keeping:
     watering_heartbeat_s: float | None  # None: the same heartbeat while water runs
 
 
-# Shipped defaults per kind: a soil probe or a relay that does not move is stored every half
-# hour or hour, not every 300 s; what water moves (flow, pressure, EC, pH, the injector) is kept
-# at every poll while water runs. Weather keeps [store]'s heartbeat (ET0 sums its hours).
+# Shipped defaults per kind (docs/deploy.md, "Rows and writes", justifies each). Every kind
+# is stored at once when it moves past its deadband or its quality changes (a silent device
+# is on the card at its first failed poll); the heartbeat only bounds a flat line's gaps.
+# Soil probes: an hour (a probe moves slowly, and past 0.5 % of its range it is stored at
+# once); relays: six hours (any switch is a change, stored at once); weather: 15 min (every
+# hour keeps at least four samples for ET0's hourly means, more when it moves); what water
+# moves (flow, pressure, EC, pH, the injector) is kept at every poll while water runs.
 KIND_TELEMETRY: dict[str, KindTelemetry] = {
-    "soil_probe": KindTelemetry(heartbeat_s=1800),
-    "relay": KindTelemetry(heartbeat_s=3600),
+    "soil_probe": KindTelemetry(heartbeat_s=3600),
+    "relay": KindTelemetry(heartbeat_s=21_600),
+    "weather_station": KindTelemetry(heartbeat_s=900),
     "tank_level": KindTelemetry(heartbeat_s=900),
     "flow_meter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
     "pressure": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),

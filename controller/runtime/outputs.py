@@ -117,18 +117,38 @@ class Outputs:
         return failures
 
     def all_off(self) -> dict[str, DriverError]:
-        """Every output off, pump first; tries them all and returns the failures by role."""
+        """Every output off and read back, a relay module at a time; the failures by role.
+
+        Each module's outputs go off in one write (as its profile allows) and are read back
+        in one read (:meth:`drivers.bus.Bus.outputs_off`); the module of the pump goes
+        first, then those of the injector, the master and the backflush valve, then the
+        rest. Every module is tried; a module that does not answer fails each of its roles.
+        """
         failures: dict[str, DriverError] = {}
         with self._lock:
             order = [r for r in OFF_ORDER if r in self.status]
             order += [r for r in self.status if r not in order]
+            modules: dict[str, list[str]] = {}  # device -> its roles, in off order
             for role in order:
+                st = self.status[role]
+                st.wanted_on = False  # never renewed again, whatever the bus says
+                modules.setdefault(st.ref.device, []).append(role)
+            for device, roles in modules.items():
+                points = list(dict.fromkeys(self.status[r].ref.point for r in roles))
                 try:
-                    self.off(role)
+                    bad: dict[str, DriverError] = dict(
+                        self.fieldio.bus_of(device).outputs_off(device, points)
+                    )
                 except DriverError as exc:
-                    log.error("could not switch %s (%s) off: %s", role, self.status[role].ref, exc)
-                    failures[role] = exc
-        return failures
+                    bad = dict.fromkeys(points, exc)
+                for role in roles:
+                    st = self.status[role]
+                    why = bad.get(st.ref.point)
+                    st.last_error = "" if why is None else str(why)
+                    if why is not None:
+                        log.error("could not switch %s (%s) off: %s", role, st.ref, why)
+                        failures[role] = why
+        return dict(sorted(failures.items(), key=lambda kv: order.index(kv[0])))
 
 
 def all_off_verified(

@@ -14,10 +14,10 @@ reading only when
 
 Heartbeat and deadband are per device kind (``[store.telemetry.<kind>]``,
 :meth:`controller.config.site.StoreConfig.keeping`): a soil probe that does not move
-is stored every half hour, a relay every hour. A kind with a ``watering_heartbeat_s``
-(flow, pressure, EC, pH, the injector: 0 by default, every poll) uses it while
-``watering`` is set — the control loop sets it while any output is on — so a run's
-water is on the card poll by poll.
+is stored every hour, a relay every six hours, the weather station every 15 minutes. A
+kind with a ``watering_heartbeat_s`` (flow, pressure, EC, pH, the injector: 0 by default,
+every poll) uses it while ``watering`` is set — the control loop sets it while any output
+is on — so a run's water is on the card poll by poll.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 profile and answers Modbus requests the way the real device would:
 addresses no point covers answer ILLEGAL_ADDRESS, writes to read-only
 points ILLEGAL_ADDRESS, reads longer than the profile's
-``max_read_registers`` (×16 for bits) ILLEGAL_VALUE.
+``max_read_registers`` (×16 for bits) ILLEGAL_VALUE, and so do writes of more
+coils than its ``max_write_coils``.
 
 Relay leases (``flash_on``): a write-single-coil to ``lease.address_offset
 + coil address`` switches the coil on for value × ``lease.unit_s`` seconds;
@@ -247,6 +248,9 @@ class VirtualDevice:
             touched = self._touched(table, address, len(values))
             self._heard(touched, now)
             self._refuse_if_faulted(touched, now)
+            if table is Table.COIL and len(values) > self.profile.max_write_coils:
+                limit = self.profile.max_write_coils
+                raise ExceptionAnswer(ExcCodes.ILLEGAL_VALUE, f"write of {len(values)} > {limit}")
             for a in range(address, address + len(values)):
                 self._check_writable(table, a)
             stuck = {f.fault.point for f in self._faults.matching(FaultKind.STUCK, touched, now)}

@@ -61,6 +61,18 @@ def test_start_refuses_when_an_output_cannot_be_verified_off(
     assert [a.code for a in alarms] == ["startup_unsafe"] and alarms[0].latched
 
 
+def test_start_refuses_when_a_relay_module_does_not_answer(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    sim.devices["relay1"].inject(Fault("no_answer"))  # its coils cannot be written or read
+    daemon = Daemon(site, store, _FastSleep())
+    with pytest.raises(StartupError, match="pump") as refused:
+        daemon.start(schedule=False)
+    assert all(role in str(refused.value) for role in site.output_roles())
+    assert not daemon.ready.is_set()
+    assert [a.code for a in store.open_alarms()] == ["startup_unsafe"]
+
+
 def test_restart_marks_an_open_run_interrupted(
     site: SiteConfig, sim: Simulation, store: Store
 ) -> None:

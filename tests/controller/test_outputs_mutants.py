@@ -49,6 +49,15 @@ class FakeBus:
         self.calls.append(("off", f"{device}.{point}"))
         self._maybe_fail(device, point)
 
+    def outputs_off(self, device: str, points: list[str]) -> dict[str, DeviceError]:
+        failures: dict[str, DeviceError] = {}
+        for point in points:
+            try:
+                self.output_off(device, point)
+            except DeviceError as exc:
+                failures[point] = exc
+        return failures
+
 
 def rig() -> tuple[Outputs, FakeBus, VirtualClock, Any]:
     bus = FakeBus()

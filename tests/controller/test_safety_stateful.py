@@ -51,6 +51,15 @@ class FakeBus:
     def output_off(self, device: str, point: str) -> None:
         self._write(device, point, 0)
 
+    def outputs_off(self, device: str, points: list[str]) -> dict[str, VerifyMismatch]:
+        failures: dict[str, VerifyMismatch] = {}
+        for point in points:
+            try:
+                self._write(device, point, 0)
+            except VerifyMismatch as exc:
+                failures[point] = exc
+        return failures
+
     def write_point(
         self, device: str, point: str, value: float, *, verify: bool = True, force: bool = False
     ) -> None:

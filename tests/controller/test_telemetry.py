@@ -67,8 +67,12 @@ def test_heartbeat_and_deadband_per_device_kind_and_every_poll_while_water_runs(
         {"heartbeat_s": 300, "telemetry": {"soil_probe": {"deadband_pct": 2.0}}}
     )
     probe, flow = store.keeping("soil_probe"), store.keeping("flow_meter")
-    assert (probe.heartbeat_s, probe.deadband_pct) == (1800, 2.0)  # shipped heartbeat kept
-    assert store.keeping("weather_station").heartbeat_s == 300  # [store]'s own
+    assert (probe.heartbeat_s, probe.deadband_pct) == (3600, 2.0)  # shipped heartbeat kept
+    assert store.keeping("weather_station").heartbeat_s == 900  # its own, not [store]'s
+    assert store.keeping("weather_station").deadband_pct == 0.5  # [store]'s
+    assert store.keeping("relay").heartbeat_s == 21_600  # every switch is a change
+    own = StoreConfig.model_validate({"telemetry": {"weather_station": {"heartbeat_s": 300}}})
+    assert own.keeping("weather_station").heartbeat_s == 300  # the site's key first
     f = TelemetryFilter(
         {"p1": LIB["renke-rs-ecth-n01"], "f1": LIB["tuf-2000m"]},
         heartbeat_s=300,
@@ -77,8 +81,9 @@ def test_heartbeat_and_deadband_per_device_kind_and_every_poll_while_water_runs(
     )
     f.select([reading("moisture", 22.0, 0)])
     assert kept(f, reading("moisture", 23.5, 600)) == []  # within 2 % of 0..100, no heartbeat
-    assert kept(f, reading("moisture", 22.0, 1799)) == []
-    assert kept(f, reading("moisture", 22.0, 1800)) == [22.0]
+    assert kept(f, reading("moisture", 24.5, 700)) == [24.5]  # past it: stored at once
+    assert kept(f, reading("moisture", 24.5, 4299)) == []
+    assert kept(f, reading("moisture", 24.5, 4300)) == [24.5]  # an hour after the last
 
     def rate(v: float, s: float) -> Reading:
         return Reading("f1", "flow_rate", v, "m3/h", Quality.OK, T0 + timedelta(seconds=s))

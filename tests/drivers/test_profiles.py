@@ -110,6 +110,14 @@ def test_waveshare_lease_is_flash_on_in_100ms() -> None:
         assert relay.lease.max_s / relay.lease.unit_s <= 0xFFFF
         coils = [p for p in relay.points if p.table is Table.COIL]
         assert [p.address for p in coils] == list(range(8))
+        assert relay.max_write_coils == 8  # function 0F: every relay in one write
+
+
+def test_a_profile_without_max_write_coils_writes_one_coil_at_a_time(tmp_path: Path) -> None:
+    text = (BUILTIN_PROFILE_DIR / "waveshare-relay-8ch.toml").read_text(encoding="utf-8")
+    path = tmp_path / "relay-05-only.toml"
+    path.write_text(text.replace("max_write_coils = 8", "# no function 15"), encoding="utf-8")
+    assert load_profile(path).max_write_coils == 1
 
 
 def test_waveshare_d_variant_has_eight_discrete_inputs() -> None:
@@ -208,6 +216,13 @@ BROKEN = [
         "device.baud",
         "unknown key",
         id="unknown-key",
+    ),
+    pytest.param(
+        "stopbits = 1",
+        "stopbits = 1\nmax_write_coils = 1969",
+        "device.max_write_coils",
+        "outside 1..1968",
+        id="write-of-more-coils-than-modbus-allows",
     ),
     pytest.param(
         'unit = "°C"',

@@ -66,6 +66,16 @@ def test_read_longer_than_the_device_allows_is_refused(probe: VirtualDevice) -> 
     assert exc.value.code is ExcCodes.ILLEGAL_VALUE
 
 
+def test_a_write_of_more_coils_than_the_module_allows_is_refused(relay: VirtualDevice) -> None:
+    relay.set("ch1", 1)
+    with pytest.raises(ExceptionAnswer) as exc:
+        relay.write(Table.COIL, 0, [0] * (relay.profile.max_write_coils + 1))
+    assert exc.value.code is ExcCodes.ILLEGAL_VALUE
+    assert relay.get("ch1") == 1
+    relay.write(Table.COIL, 0, [0] * relay.profile.max_write_coils)
+    assert relay.get("ch1") == 0
+
+
 def test_write_to_read_only_point_is_refused(probe: VirtualDevice) -> None:
     with pytest.raises(ExceptionAnswer) as exc:
         probe.write(Table.HOLDING, 0, [123])
