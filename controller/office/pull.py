@@ -59,6 +59,7 @@ __all__ = [
     "SiteUnreachable",
     "SitesFileError",
     "Streamed",
+    "load_keep_months",
     "load_sites",
     "pull_all",
     "pull_site",
@@ -68,6 +69,7 @@ log = logging.getLogger(__name__)
 
 PAGE_ROWS = 20_000  # rows per request: ~3 MB of NDJSON, ~0.3 MB gzipped
 TIMEOUT_S = 30.0
+CSV_TABLE = "readings"  # pulled as CSV into PostgreSQL: the bulk, parsed fastest as CSV
 CHUNK_BYTES = 1 << 18  # read size of a streamed page: 256 KiB
 API = "/api/v1"
 
@@ -142,6 +144,30 @@ def load_sites(path: Path) -> list[SiteSpec]:
     if problems:
         raise SitesFileError(path, problems)
     return out
+
+
+def load_keep_months(path: Path) -> int | None:
+    """The office's telemetry retention from SITES.toml, months (``None``: keep everything)::
+
+        [office]
+        keep_months = 24   # readings older than the last 24 months (this one counted) dropped
+
+    Raises :class:`SitesFileError` naming the bad key.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SitesFileError(path, [str(exc)]) from exc
+    office = data.get("office", {})
+    if not isinstance(office, dict):
+        raise SitesFileError(path, ["office: a table expected"])
+    problems = [f"office.{k}: unknown key" for k in sorted(set(office) - {"keep_months"})]
+    keep = office.get("keep_months")
+    if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+        problems.append("office.keep_months: a whole number of months >= 1 expected")
+    if problems:
+        raise SitesFileError(path, problems)
+    return keep
 
 
 def _site(path: Path, key: str, entry: Any, problems: list[str]) -> SiteSpec | None:
@@ -362,13 +388,19 @@ def _stream_table(
     site = client.site.id
     stored = 0
     target: int | None = None
+    params: dict[str, Any] = {"limit": page_rows}
+    if table == CSV_TABLE:
+        params["format"] = "csv"
     while True:
         where = f"{table} after {cursor}"
-        with client.stream(f"{API}/export/{table}", {"after": cursor, "limit": page_rows}) as got:
+        with client.stream(f"{API}/export/{table}", {"after": cursor, **params}) as got:
             reply = Reply(200, got.headers, b"")
             box_last = _int_header(site, where, reply, "x-last-id", cursor)
+            chunks, header = got.chunks, None
+            if table == CSV_TABLE:
+                header, chunks = _csv_header(site, where, got.chunks)
             try:
-                rows, last = db.store_stream(site, table, got.chunks, cursor, box_last)
+                rows, last = db.store_stream(site, table, chunks, cursor, box_last, header)
             except BadRows as exc:
                 raise BadAnswer(site, str(exc)) from exc
         stored += rows
@@ -378,6 +410,25 @@ def _stream_table(
         if last == cursor or "link" not in reply.headers or last >= target:
             return stored, last
         cursor = last
+
+
+def _csv_header(
+    site: str, where: str, chunks: Iterator[bytes]
+) -> tuple[list[str], Iterator[bytes]]:
+    """The CSV header line's column names, and the chunks after it."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if b"\n" in head or len(head) > 4096:
+            break
+    first, _, rest = head.partition(b"\n")
+    try:
+        names = first.decode("ascii").strip().split(",")
+    except UnicodeDecodeError as exc:
+        raise BadAnswer(site, f"{where}: not the CSV export: {exc}") from exc
+    if not names or not all(n.isidentifier() for n in names):
+        raise BadAnswer(site, f"{where}: not the CSV export: header {first[:80]!r}")
+    return names, itertools.chain([rest], chunks)
 
 
 def _last_id(site: str, where: str, reply: Reply, ids: list[int], cursor: int) -> int:

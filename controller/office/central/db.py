@@ -292,18 +292,26 @@ class CentralDB:
         chunks: Iterable[bytes],
         cursor: int,
         box_last_id: int,
+        csv_header: list[str] | None = None,
     ) -> tuple[int, int]:
         """PostgreSQL: stream one page of NDJSON (``chunks``, as they arrive) into ``table``
         and advance the cursor, in one transaction. ``box_last_id`` is the box's
         ``X-Last-Id``. Returns (rows, new cursor); :class:`BadRows` when the page is not the
-        export's form (nothing of it stored then)."""
+        export's form (nothing of it stored then). ``csv_header``: the chunks are the
+        box's CSV of ``readings`` after that header line, not NDJSON."""
         where = f"{site_id} {table} after {cursor}"
         try:
             with self._write() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
-                pg.stage(raw, table, chunks)
-                check, months = pg.check_staged(raw, table)
+                if csv_header is not None:
+                    if table != pg.PARTITIONED:
+                        raise pg.StreamRejected(f"CSV is taken for {pg.PARTITIONED} only")
+                    pg.stage_csv(raw, csv_header, chunks)
+                    check, months = pg.check_csv(raw)
+                else:
+                    pg.stage(raw, table, chunks)
+                    check, months = pg.check_staged(raw, table)
                 if check.first_id is not None and check.first_id <= cursor:
                     raise pg.StreamRejected("ids not increasing from the cursor")
                 last = max(box_last_id, check.last_id or cursor)
@@ -311,13 +319,15 @@ class CentralDB:
                     raise pg.StreamRejected(f"the box's cursor {last} is behind ours ({cursor})")
                 if months:
                     pg.make_partitions(conn, months)
-                if check.rows:
+                if check.rows and csv_header is not None:
+                    pg.insert_csv(raw, site_id)
+                elif check.rows:
                     pg.insert_staged(conn, raw, site_id, table)
                 self._set_cursor(conn, site_id, table, last)
         except pg.StreamRejected as exc:
             raise BadRows(f"{where}: {exc}") from exc
-        except psycopg.errors.DataError as exc:  # the server could not read a value
-            raise BadRows(f"{where}: {exc}") from exc
+        except (psycopg.errors.DataError, psycopg.errors.NotNullViolation) as exc:
+            raise BadRows(f"{where}: {exc}") from exc  # the server could not read a value
         except psycopg.Error as exc:
             raise CentralError(f"write to {self._where()} failed: {exc}") from exc
         return check.rows, last
