@@ -46,6 +46,7 @@ from urllib.parse import urlencode, urlsplit
 
 from controller.errors import OfficeError, ProblemsError
 from controller.office.central import BadRows, CentralDB, CentralError, ZoneArea
+from controller.office.central.pg import NeedsStaging
 from controller.office.export import MAX_IDS, TABLES
 
 __all__ = [
@@ -391,6 +392,7 @@ def _stream_table(
     params: dict[str, Any] = {"limit": page_rows}
     if table == CSV_TABLE:
         params["format"] = "csv"
+    direct = table == CSV_TABLE
     while True:
         where = f"{table} after {cursor}"
         with client.stream(f"{API}/export/{table}", {"after": cursor, **params}) as got:
@@ -400,9 +402,16 @@ def _stream_table(
             if table == CSV_TABLE:
                 header, chunks = _csv_header(site, where, got.chunks)
             try:
-                rows, last = db.store_stream(site, table, chunks, cursor, box_last, header)
+                rows, last = db.store_stream(
+                    site, table, chunks, cursor, box_last, header, direct=direct
+                )
             except BadRows as exc:
                 raise BadAnswer(site, str(exc)) from exc
+            except NeedsStaging as exc:  # a new month, or rows already there: the slow path
+                log.info("%s: %s: %s; again through the stage", site, where, exc)
+                direct = False
+                continue
+        direct = table == CSV_TABLE
         stored += rows
         progress.update(rows)
         if target is None:

@@ -293,17 +293,26 @@ class CentralDB:
         cursor: int,
         box_last_id: int,
         csv_header: list[str] | None = None,
+        direct: bool = False,
     ) -> tuple[int, int]:
         """PostgreSQL: stream one page of NDJSON (``chunks``, as they arrive) into ``table``
         and advance the cursor, in one transaction. ``box_last_id`` is the box's
         ``X-Last-Id``. Returns (rows, new cursor); :class:`BadRows` when the page is not the
         export's form (nothing of it stored then). ``csv_header``: the chunks are the
-        box's CSV of ``readings`` after that header line, not NDJSON."""
+        box's CSV of ``readings`` after that header line, not NDJSON; ``direct``: COPY them
+        straight into ``readings`` (:class:`~controller.office.central.pg.NeedsStaging`
+        when that cannot be: ask the page again without ``direct``)."""
         where = f"{site_id} {table} after {cursor}"
         try:
             with self._write() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
+                if direct and csv_header is not None and table == pg.PARTITIONED:
+                    rows = pg.copy_direct(raw, site_id, csv_header, chunks)
+                    top = pg.direct_last_id(raw, site_id, cursor, rows)
+                    last = max(box_last_id, cursor if top is None else top)
+                    self._set_cursor(conn, site_id, table, last)
+                    return rows, last
                 if csv_header is not None:
                     if table != pg.PARTITIONED:
                         raise pg.StreamRejected(f"CSV is taken for {pg.PARTITIONED} only")

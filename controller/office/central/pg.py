@@ -41,11 +41,14 @@ from controller.office.central.tables import DATA_TABLES, data_columns
 
 __all__ = [
     "PARTITIONED",
+    "NeedsStaging",
     "PageCheck",
     "StreamRejected",
     "check_csv",
     "check_staged",
+    "copy_direct",
     "csv_columns_expected",
+    "direct_last_id",
     "drop_old_partitions",
     "ensure_schema",
     "insert_csv",
@@ -98,7 +101,8 @@ def _readings_ddl() -> list[str]:
     t = DATA_TABLES[PARTITIONED]
     cols = [
         "pk bigint NOT NULL DEFAULT nextval('readings_pk_seq')",
-        "site_id varchar(64) NOT NULL",
+        # COPY straight into readings names no site: the page's transaction sets it
+        "site_id varchar(64) NOT NULL DEFAULT current_setting('qanat.site_id')",
         "source_id bigint NOT NULL",
     ]
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -320,6 +324,53 @@ def stage_csv(raw: Any, header: list[str], chunks: Iterable[bytes]) -> None:
             for chunk in chunks:
                 if chunk:
                     copy.write(chunk)
+
+
+class NeedsStaging(Exception):
+    """The direct COPY met a month without its partition, or rows already stored (the same
+    site pulled twice at once): ask the page again and take it through the stage."""
+
+
+def copy_direct(raw: Any, site_id: str, header: list[str], chunks: Iterable[bytes]) -> int:
+    """COPY the box's CSV rows straight into ``readings`` (the fast path: no stage);
+    returns the rows. Raises :class:`NeedsStaging` (nothing of the page kept) when a
+    month's partition is missing or a row is already there."""
+    expected = csv_columns_expected()
+    if sorted(header) != sorted(expected):
+        raise StreamRejected(f"CSV columns {header} are not {expected}")
+    names = ", ".join("source_id" if c == "id" else _q(c) for c in header)
+    keep_empty = ", ".join(_q(c) for c in _not_null_text(DATA_TABLES[PARTITIONED]))
+    options = f"(FORMAT csv, FORCE_NOT_NULL ({keep_empty}))" if keep_empty else "(FORMAT csv)"
+    with raw.cursor() as cur:
+        cur.execute("SELECT set_config('qanat.site_id', %s, true)", (site_id,))
+        cur.execute("SET LOCAL TimeZone = 'UTC'")
+        cur.execute("SAVEPOINT direct_copy")
+        try:
+            with cur.copy(f"COPY readings ({names}) FROM STDIN WITH {options}") as copy:
+                for chunk in chunks:
+                    if chunk:
+                        copy.write(chunk)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation) as exc:
+            cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
+            raise NeedsStaging(str(exc)) from exc
+        rows = int(cur.rowcount)
+        cur.execute("RELEASE SAVEPOINT direct_copy")
+    return rows
+
+
+def direct_last_id(raw: Any, site_id: str, cursor: int, rows: int) -> int | None:
+    """The highest box id of ``site_id``'s readings after ``cursor``, once the direct COPY
+    of ``rows`` rows is in; :class:`NeedsStaging` unless exactly those rows are after the
+    cursor (a row at or before it, or another pull's rows: the stage checks each id)."""
+    with raw.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), max(source_id) FROM readings WHERE site_id = %s AND source_id > %s",
+            (site_id, cursor),
+        )
+        count, last = cur.fetchone()
+    if count != rows:
+        raise NeedsStaging(f"{rows} rows copied, {count} after the cursor")
+    return None if last is None else int(last)
 
 
 def check_csv(raw: Any) -> tuple[PageCheck, list[dt.date]]:
