@@ -57,7 +57,7 @@ class _QueueProgress:
 
 
 def _start(url: str, queue: Any, parent: int) -> None:
-    _worker["db"] = CentralDB(url)
+    _worker["db"] = CentralDB(url, schema=False)  # made by the caller, before the workers
     _worker["progress"] = _QueueProgress(queue, parent)
 
 
@@ -90,6 +90,7 @@ def pull_processes(
     specs = list(sites)
     if not specs:
         return []
+    CentralDB(url).close()  # the schema (and its migration) once, before the workers
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])  # workers forked with the modules imported
     queue = context.Queue()

@@ -117,14 +117,17 @@ def _parsers(table: Table) -> dict[str, Callable[[Any], Any]]:
 class CentralDB:
     """One central database (SQLite path or SQLAlchemy URL); tables made on opening."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, schema: bool = True) -> None:
+        """``schema=False``: the tables exist already (a pull's worker processes)."""
         self.url = url
         self._engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
         self._parsers = {name: _parsers(t) for name, t in DATA_TABLES.items()}
         try:
             with self._write() as conn:
-                if self.dialect == "postgresql":
+                if not schema:
+                    pass
+                elif self.dialect == "postgresql":
                     others = [t for t in METADATA.sorted_tables if t.name != pg.PARTITIONED]
                     pg.ensure_schema(conn, others)
                 else:
