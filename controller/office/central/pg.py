@@ -105,7 +105,7 @@ def _readings_ddl() -> list[str]:
         "site_id varchar(64) NOT NULL DEFAULT current_setting('qanat.site_id')",
         "source_id bigint NOT NULL",
     ]
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    dialect = postgresql.dialect()
     for name in data_columns(t):
         if name == "source_id":
             continue
