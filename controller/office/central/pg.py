@@ -102,7 +102,8 @@ def _readings_ddl() -> list[str]:
     cols = [
         "pk bigint NOT NULL DEFAULT nextval('readings_pk_seq')",
         # COPY straight into readings names no site: the page's transaction sets it
-        "site_id varchar(64) NOT NULL DEFAULT current_setting('qanat.site_id')",
+        # byte order ("C") in the keys: index comparisons by memcmp, not the locale's rules
+        "site_id varchar(64) COLLATE \"C\" NOT NULL DEFAULT current_setting('qanat.site_id')",
         "source_id bigint NOT NULL",
     ]
     dialect = postgresql.dialect()
@@ -111,10 +112,12 @@ def _readings_ddl() -> list[str]:
             continue
         column = t.c[name]
         kind = column.type.compile(dialect=dialect)
+        if name in ("device", "point"):
+            kind += ' COLLATE "C"'
         null = "" if column.nullable and name != "time" else " NOT NULL"
         cols.append(f"{_q(name)} {kind}{null}")
     return [
-        "CREATE SEQUENCE IF NOT EXISTS readings_pk_seq AS bigint",
+        "CREATE SEQUENCE IF NOT EXISTS readings_pk_seq AS bigint CACHE 1000",
         f"CREATE TABLE readings ({', '.join(cols)}, "
         "CONSTRAINT uq_c_readings_site_source_time UNIQUE (site_id, source_id, time)) "
         "PARTITION BY RANGE (time)",
