@@ -39,10 +39,6 @@ __all__ = ["pull_processes"]
 _worker: dict[str, Any] = {}
 
 
-class _Orphaned(SystemExit):
-    """The parent process is gone: stop before the next page."""
-
-
 class _QueueProgress:
     def __init__(self, queue: Any, parent: int) -> None:
         self.queue = queue
@@ -52,7 +48,7 @@ class _QueueProgress:
         try:
             os.kill(self.parent, 0)  # the caller (not our parent: the forkserver is)
         except ProcessLookupError:
-            raise _Orphaned(1) from None
+            raise SystemExit(1) from None  # the caller is gone: stop before the next page
         self.queue.put(n)
 
 

@@ -37,6 +37,7 @@ import psycopg
 from sqlalchemy import Connection, String, Table, text
 from sqlalchemy.dialects import postgresql
 
+from controller.errors import OfficeError
 from controller.office.central.tables import DATA_TABLES, data_columns
 
 __all__ = [
@@ -67,7 +68,7 @@ _PART = re.compile(r"^readings_p(\d{4})(\d{2})$")
 _COPY_OPTIONS = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 
 
-class StreamRejected(ValueError):
+class StreamRejected(OfficeError, ValueError):
     """A streamed page is not the export format (not JSON, ids missing or out of order)."""
 
 
@@ -329,7 +330,7 @@ def stage_csv(raw: Any, header: list[str], chunks: Iterable[bytes]) -> None:
                     copy.write(chunk)
 
 
-class NeedsStaging(Exception):
+class NeedsStaging(OfficeError):
     """The direct COPY met a month without its partition, or rows already stored (the same
     site pulled twice at once): ask the page again and take it through the stage."""
 
