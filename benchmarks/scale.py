@@ -1,6 +1,10 @@
-"""Scale of one box: does the control loop keep time at 4, 64 and 256 zones with a bus hung?
+"""Scale: does one box's control loop keep time at 4, 64 and 256 zones with a bus hung, and
+does the office keep up with a district of 50 boxes?
 
-Run by hand: ``python -m benchmarks.scale [--quick] [--zones 4,64,256] [--hang-s S]``. For each zone
+Run by hand: ``python -m benchmarks.scale [--quick] [--zones 4,64,256] [--hang-s S]
+[--part box|office|all]`` (the office part, :mod:`benchmarks.office`: ``pull_rows_per_s``,
+``pull_s``, ``report_s`` for 1, 10 and 50 boxes into PostgreSQL; ``--office-boxes``,
+``--office-rows-per-box``). The box part: for each zone
 count it generates a site from the demo site (two probes per zone,
 :mod:`controller.simulation.scaled`), serves it with ``qanat sim`` (its own process),
 starts ``qanat -v run`` on it and, after ``READY=1``, watches a window (10 min; 90 s with
@@ -56,6 +60,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import office
 from benchmarks.footprint import QANAT, cpu_s, free_port, line, peak_rss_mib, proc_io
 from controller.config.site import SiteConfig, load_site
 from controller.simulation.scaled import ZONES_PER_FIELD_BUS, scaled_site_text
@@ -313,7 +318,17 @@ def main() -> None:
         default=HANG_S,
         help=f"seconds one field bus is silent mid-window (default {HANG_S:g}; 0: no hang)",
     )
+    parser.add_argument("--part", choices=("box", "office", "all"), default="all")
+    parser.add_argument("--office-boxes", default="1,10,50", help="office part: box counts")
+    parser.add_argument("--office-rows-per-box", type=int, default=40_000)
     args = parser.parse_args()
+    if args.part in ("box", "all"):
+        box_part(args)
+    if args.part in ("office", "all"):
+        office.main(["--boxes", args.office_boxes, "--rows-per-box", str(args.office_rows_per_box)])
+
+
+def box_part(args: argparse.Namespace) -> None:
     window_s = args.window_s or (90.0 if args.quick else 600.0)
     work = Path(tempfile.mkdtemp(prefix=".qanat-scale-", dir=Path.cwd()))
     try:

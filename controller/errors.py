@@ -46,7 +46,9 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   │   ├── SiteRefused                  HTTP 4xx, most often the token
     │   │   └── BadAnswer                    not the export format
     │   ├── CentralError                     the central database failed (office.central.db)
-    │   └── BadRows(ValueError)              rows a box sent that cannot be stored
+    │   ├── BadRows(ValueError)              rows a box sent that cannot be stored
+    │   ├── StreamRejected(ValueError)       a streamed page not the export (office.central.pg)
+    │   └── NeedsStaging                     ask the page again, staged (office.central.pg)
     ├── NotifyError                          notifications (notify.errors)
     │   ├── DeliveryFailed                   a channel did not take a message; retried
     │   └── UnknownChannel(LookupError)      no enabled channel of that name

@@ -3,6 +3,10 @@
 qanat pull --sites SITES.toml                              # into ./qanat-office.db (SQLite)
 qanat pull --sites SITES.toml --db postgresql+psycopg://office@db/qanat
 
+On PostgreSQL the sites are pulled by ``--workers`` worker processes (each page streamed
+into the database by COPY); then ``[office] keep_months`` of SITES.toml (or
+``--keep-months``) drops the months of readings older than that.
+
 Prints one JSON line per site (rows per table, error if any). Exit status: 0 when every
 site was pulled, 1 when some failed (the others are stored), 2 when SITES.toml is invalid
 or the office database cannot be opened.
@@ -20,7 +24,14 @@ from tqdm import tqdm
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import report_problems
 from controller.office.central import CentralDB, CentralError, office_url
-from controller.office.pull import PAGE_ROWS, SitesFileError, load_sites, pull_all
+from controller.office.pull import (
+    PAGE_ROWS,
+    SitesFileError,
+    load_keep_months,
+    load_sites,
+    pull_all,
+)
+from controller.office.pull_pool import pull_processes
 
 DEFAULT_DB = "qanat-office.db"
 
@@ -36,17 +47,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--page-rows", type=int, default=PAGE_ROWS, help=f"rows per request (default {PAGE_ROWS})"
     )
+    parser.add_argument(
+        "--keep-months",
+        type=int,
+        help="retention of readings in months (overrides [office] keep_months of SITES.toml)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         sites = load_sites(args.sites)
+        keep_months = load_keep_months(args.sites)
     except SitesFileError as exc:
         report_problems(exc.path, exc.problems)
         return UNUSABLE
-    if args.workers < 1 or args.page_rows < 1:
-        print("--workers and --page-rows must be at least 1", file=sys.stderr)
+    if args.keep_months is not None:
+        keep_months = args.keep_months
+    if args.workers < 1 or args.page_rows < 1 or (keep_months is not None and keep_months < 1):
+        print("--workers, --page-rows and --keep-months must be at least 1", file=sys.stderr)
         return UNUSABLE
     try:
         db = CentralDB(office_url(args.db))
@@ -56,7 +75,21 @@ def run(args: argparse.Namespace) -> int:
     # tqdm draws only on a terminal (disable=None); cron and CI logs stay clean.
     bar = tqdm(unit=" rows", unit_scale=True, disable=True if args.no_progress else None)
     try:
-        results = pull_all(db, sites, workers=args.workers, page_rows=args.page_rows, progress=bar)
+        if db.dialect == "postgresql" and args.workers > 1:
+            results = pull_processes(
+                db.url, sites, processes=args.workers, page_rows=args.page_rows, progress=bar
+            )
+        else:
+            results = pull_all(
+                db, sites, workers=args.workers, page_rows=args.page_rows, progress=bar
+            )
+        if keep_months is not None:
+            dropped = db.drop_old(keep_months)
+            if dropped:
+                print(f"retention: dropped {', '.join(dropped)}", file=sys.stderr)
+    except CentralError as exc:
+        print(f"the office database failed: {exc}", file=sys.stderr)
+        return UNUSABLE
     finally:
         bar.close()
         db.close()

@@ -35,8 +35,10 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,6 +46,7 @@ from urllib.parse import urlencode, urlsplit
 
 from controller.errors import OfficeError, ProblemsError
 from controller.office.central import BadRows, CentralDB, CentralError, ZoneArea
+from controller.office.central.pg import NeedsStaging
 from controller.office.export import MAX_IDS, TABLES
 
 __all__ = [
@@ -56,6 +59,8 @@ __all__ = [
     "SiteSpec",
     "SiteUnreachable",
     "SitesFileError",
+    "Streamed",
+    "load_keep_months",
     "load_sites",
     "pull_all",
     "pull_site",
@@ -65,6 +70,8 @@ log = logging.getLogger(__name__)
 
 PAGE_ROWS = 20_000  # rows per request: ~3 MB of NDJSON, ~0.3 MB gzipped
 TIMEOUT_S = 30.0
+CSV_TABLE = "readings"  # pulled as CSV into PostgreSQL: the bulk, parsed fastest as CSV
+CHUNK_BYTES = 1 << 18  # read size of a streamed page: 256 KiB
 API = "/api/v1"
 
 
@@ -140,6 +147,30 @@ def load_sites(path: Path) -> list[SiteSpec]:
     return out
 
 
+def load_keep_months(path: Path) -> int | None:
+    """The office's telemetry retention from SITES.toml, months (``None``: keep everything)::
+
+        [office]
+        keep_months = 24   # readings older than the last 24 months (this one counted) dropped
+
+    Raises :class:`SitesFileError` naming the bad key.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SitesFileError(path, [str(exc)]) from exc
+    office = data.get("office", {})
+    if not isinstance(office, dict):
+        raise SitesFileError(path, ["office: a table expected"])
+    problems = [f"office.{k}: unknown key" for k in sorted(set(office) - {"keep_months"})]
+    keep = office.get("keep_months")
+    if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+        problems.append("office.keep_months: a whole number of months >= 1 expected")
+    if problems:
+        raise SitesFileError(path, problems)
+    return keep
+
+
 def _site(path: Path, key: str, entry: Any, problems: list[str]) -> SiteSpec | None:
     if not isinstance(entry, dict):
         problems.append(f"{key}: a table expected")
@@ -208,13 +239,37 @@ class BoxClient:
         request.add_header("Content-Type", "application/json")
         return self._send(request)
 
-    def _send(self, request: urllib.request.Request) -> Reply:
+    @contextmanager
+    def stream(self, path: str, params: Mapping[str, Any]) -> Iterator[Streamed]:
+        """A GET whose body is read as it arrives: decompressed chunks of about
+        :data:`CHUNK_BYTES` (a failure mid-body raises :class:`SiteUnreachable` from the
+        iterator)."""
+        request = urllib.request.Request(f"{self.site.url}{path}?{urlencode(params)}")
+        where = f"GET {request.full_url}"
+        with self._open(request) as response:
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            gzipped = headers.get("content-encoding") == "gzip"
+            yield Streamed(headers, self._chunks(where, response, gzipped))
+
+    def _chunks(self, where: str, response: Any, gzipped: bool) -> Iterator[bytes]:
+        inflate = zlib.decompressobj(wbits=31) if gzipped else None
+        try:
+            while block := response.read(CHUNK_BYTES):
+                yield inflate.decompress(block) if inflate is not None else block
+            if inflate is not None:
+                yield inflate.flush()
+        except zlib.error as exc:
+            raise BadAnswer(self.site.id, f"{where}: broken gzip: {exc}") from exc
+        except (OSError, TimeoutError) as exc:
+            raise SiteUnreachable(self.site.id, f"{where}: {exc}") from exc
+
+    @contextmanager
+    def _open(self, request: urllib.request.Request) -> Iterator[Any]:
         request.add_header("Authorization", f"Bearer {self.site.token}")
         request.add_header("Accept-Encoding", "gzip")
         where = f"{request.get_method()} {request.full_url}"
         try:
-            with urllib.request.urlopen(request, timeout=self.site.timeout_s) as response:
-                status, headers, body = response.status, response.headers, response.read()
+            response = urllib.request.urlopen(request, timeout=self.site.timeout_s)
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:200].decode("utf-8", "replace")
             kind = SiteRefused if exc.code < 500 else SiteUnreachable
@@ -222,6 +277,16 @@ class BoxClient:
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise SiteUnreachable(self.site.id, f"{where}: {reason}") from exc
+        with response:
+            yield response
+
+    def _send(self, request: urllib.request.Request) -> Reply:
+        where = f"{request.get_method()} {request.full_url}"
+        with self._open(request) as response:
+            try:
+                status, headers, body = response.status, response.headers, response.read()
+            except (OSError, TimeoutError) as exc:
+                raise SiteUnreachable(self.site.id, f"{where}: {exc}") from exc
         lowered = {k.lower(): v for k, v in headers.items()}
         if lowered.get("content-encoding") == "gzip":
             try:
@@ -229,6 +294,14 @@ class BoxClient:
             except (OSError, EOFError) as exc:
                 raise BadAnswer(self.site.id, f"{where}: broken gzip: {exc}") from exc
         return Reply(status, lowered, body)
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A streamed answer: its headers (lower-case names) and its decompressed body chunks."""
+
+    headers: Mapping[str, str]
+    chunks: Iterator[bytes]
 
 
 # -- one site -----------------------------------------------------------------------
@@ -283,6 +356,8 @@ def _pull_table(
     db: CentralDB, client: BoxClient, table: str, cursor: int, page_rows: int, progress: Progress
 ) -> tuple[int, int]:
     """Pull one table from ``cursor`` to the end; return (rows stored, new cursor)."""
+    if db.dialect == "postgresql":
+        return _stream_table(db, client, table, cursor, page_rows, progress)
     site = client.site.id
     stored = 0
     target: int | None = None  # the table's end when this pull began: stop there
@@ -304,6 +379,65 @@ def _pull_table(
         if last == cursor or "link" not in reply.headers or last >= target:
             return stored, last
         cursor = last
+
+
+def _stream_table(
+    db: CentralDB, client: BoxClient, table: str, cursor: int, page_rows: int, progress: Progress
+) -> tuple[int, int]:
+    """:func:`_pull_table` on PostgreSQL: each page streamed into the database by COPY,
+    parsed by the server (:meth:`CentralDB.store_stream`), not by Python."""
+    site = client.site.id
+    stored = 0
+    target: int | None = None
+    params: dict[str, Any] = {"limit": page_rows}
+    if table == CSV_TABLE:
+        params["format"] = "csv"
+    direct = table == CSV_TABLE
+    while True:
+        where = f"{table} after {cursor}"
+        with client.stream(f"{API}/export/{table}", {"after": cursor, **params}) as got:
+            reply = Reply(200, got.headers, b"")
+            box_last = _int_header(site, where, reply, "x-last-id", cursor)
+            chunks, header = got.chunks, None
+            if table == CSV_TABLE:
+                header, chunks = _csv_header(site, where, got.chunks)
+            try:
+                rows, last = db.store_stream(
+                    site, table, chunks, cursor, box_last, header, direct=direct
+                )
+            except BadRows as exc:
+                raise BadAnswer(site, str(exc)) from exc
+            except NeedsStaging as exc:  # a new month, or rows already there: the slow path
+                log.info("%s: %s: %s; again through the stage", site, where, exc)
+                direct = False
+                continue
+        direct = table == CSV_TABLE
+        stored += rows
+        progress.update(rows)
+        if target is None:
+            target = _int_header(site, where, reply, "x-max-id", last)
+        if last == cursor or "link" not in reply.headers or last >= target:
+            return stored, last
+        cursor = last
+
+
+def _csv_header(
+    site: str, where: str, chunks: Iterator[bytes]
+) -> tuple[list[str], Iterator[bytes]]:
+    """The CSV header line's column names, and the chunks after it."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if b"\n" in head or len(head) > 4096:
+            break
+    first, _, rest = head.partition(b"\n")
+    try:
+        names = first.decode("ascii").strip().split(",")
+    except UnicodeDecodeError as exc:
+        raise BadAnswer(site, f"{where}: not the CSV export: {exc}") from exc
+    if not names or not all(n.isidentifier() for n in names):
+        raise BadAnswer(site, f"{where}: not the CSV export: header {first[:80]!r}")
+    return names, itertools.chain([rest], chunks)
 
 
 def _last_id(site: str, where: str, reply: Reply, ids: list[int], cursor: int) -> int:

@@ -112,3 +112,34 @@ def test_kill_9_mid_pull_then_rerun_is_exact(tmp_path: Path, box: Box) -> None:
     assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 0
     with CentralDB(f"sqlite:///{db}") as office:
         assert_exact(office, [box])
+
+
+def test_office_retention_key_is_checked(
+    tmp_path: Path, box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sites = _sites_file(tmp_path, (box.site_id, box.url, box.token))
+    sites.write_text(
+        "[office]\nkeep_months = 0\ncolour = 1\n\n" + sites.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    db = tmp_path / "office.db"
+    assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "office.keep_months" in err and "office.colour: unknown key" in err
+
+
+def test_pull_into_postgresql_by_worker_processes_with_retention(
+    tmp_path: Path, box: Box, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sites = _sites_file(tmp_path, (box.site_id, box.url, box.token))
+    sites.write_text("[office]\nkeep_months = 1200\n\n" + sites.read_text(), encoding="utf-8")
+    args = ["pull", "--sites", str(sites), "--db", pg_url, "--workers", "2", "--no-progress"]
+    assert main(args) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert line["ok"] and line["rows"]["readings"] == 10_000
+    # --keep-months wins over the file: one month kept, every month of the box dropped.
+    assert main([*args, "--keep-months", "1"]) == 0
+    assert "retention: dropped readings_p2026" in capsys.readouterr().err
+    with CentralDB(pg_url) as db:
+        assert db.partitions() == []
+        assert db.row_count(box.site_id, "runs") == len(box.store.runs())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,14 @@ import pytest
 from sqlalchemy import Connection
 
 from controller.office.central import CentralDB
-from controller.office.pull import BoxClient, Reply, SiteSpec, SiteUnreachable, pull_all
+from controller.office.pull import (
+    BoxClient,
+    Reply,
+    SiteSpec,
+    SiteUnreachable,
+    Streamed,
+    pull_all,
+)
 from controller.store import ReadingRow, RunState
 from tests.helpers.office.boxes import Box, assert_exact, central_rows, running_box
 
@@ -43,7 +50,9 @@ def test_two_boxes_exact_then_idempotent(office_url: str, boxes: list[Box]) -> N
 
 
 class FailingClient(BoxClient):
-    """The real client, cut off after ``pages`` export requests (a network failure)."""
+    """The real client, cut off after ``pages`` export requests (a network failure); a
+    streamed page (PostgreSQL) is cut in the middle of its body, after some rows went
+    into the COPY."""
 
     def __init__(self, site: SiteSpec, pages: int) -> None:
         super().__init__(site)
@@ -55,6 +64,20 @@ class FailingClient(BoxClient):
                 raise SiteUnreachable(self.site.id, "cable cut")
             self.left -= 1
         return super().get(path, params)
+
+    @contextmanager
+    def stream(self, path: str, params: Any) -> Iterator[Streamed]:
+        with super().stream(path, params) as got:
+            if self.left > 0:
+                self.left -= 1
+                yield got
+                return
+            yield Streamed(got.headers, self._cut(got.chunks))
+
+    def _cut(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        body = b"".join(chunks)
+        yield body[: len(body) // 2]  # half the page's rows, the last one broken
+        raise SiteUnreachable(self.site.id, "cable cut")
 
 
 class CrashingDB(CentralDB):

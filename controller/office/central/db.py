@@ -6,26 +6,40 @@ transaction (:meth:`CentralDB.store_page`), and rows are upserted on
 page; after it, both. Pulling the same page again changes nothing; re-pulled runs and
 events (their state changes on the box) replace the stored row.
 
-On PostgreSQL a page goes in with ``COPY`` into a temporary table and one
-``INSERT ... SELECT ... ON CONFLICT``: several times faster than row inserts, which
-matters for a first pull of hundreds of boxes. SQLite (an office laptop) uses
-``INSERT ... ON CONFLICT`` with executemany.
+On PostgreSQL a page is streamed as the box sends it (:meth:`CentralDB.store_stream`):
+``COPY`` of the raw NDJSON into a temporary table and one ``INSERT ... SELECT ... ON
+CONFLICT`` that decodes it in the server (:mod:`controller.office.central.pg`, which also
+partitions ``readings`` by month). SQLite (an office laptop) parses pages in Python and
+uses ``INSERT ... ON CONFLICT`` with executemany.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Date, Engine, Table, and_, func, select
+import psycopg
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Date,
+    Engine,
+    Table,
+    and_,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from controller.errors import OfficeError
+from controller.office.central import pg
 from controller.office.central.tables import (
     CURSORS,
     DATA_TABLES,
@@ -78,6 +92,11 @@ def _parse_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value)
 
 
+def _month_of(time: dt.datetime) -> dt.date:
+    utc = time.astimezone(dt.UTC)
+    return dt.date(utc.year, utc.month, 1)
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -98,14 +117,21 @@ def _parsers(table: Table) -> dict[str, Callable[[Any], Any]]:
 class CentralDB:
     """One central database (SQLite path or SQLAlchemy URL); tables made on opening."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0, schema: bool = True) -> None:
+        """``schema=False``: the tables exist already (a pull's worker processes)."""
         self.url = url
         self._engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
         self._parsers = {name: _parsers(t) for name, t in DATA_TABLES.items()}
         try:
             with self._write() as conn:
-                METADATA.create_all(conn)
+                if not schema:
+                    pass
+                elif self.dialect == "postgresql":
+                    others = [t for t in METADATA.sorted_tables if t.name != pg.PARTITIONED]
+                    pg.ensure_schema(conn, others)
+                else:
+                    METADATA.create_all(conn)
         except BaseException:
             self._engine.dispose()
             raise
@@ -247,12 +273,102 @@ class CentralDB:
                         row[i] = None if row[i] is None else json.dumps(row[i])
                     copy.write_row(row)
             updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns[2:])
+            key = (
+                "site_id, source_id, time"
+                if target.name == pg.PARTITIONED
+                else "site_id, source_id"
+            )
+            if target.name == pg.PARTITIONED:
+                months = {_month_of(v["time"]) for v in values}
+                pg.make_partitions(conn, months)
             cur.execute(
                 f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM "{temp}" '
-                f"ON CONFLICT (site_id, source_id) DO UPDATE SET {updates}"
+                f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
             )
         finally:
             cur.close()
+
+    def store_stream(
+        self,
+        site_id: str,
+        table: str,
+        chunks: Iterable[bytes],
+        cursor: int,
+        box_last_id: int,
+        csv_header: list[str] | None = None,
+        direct: bool = False,
+    ) -> tuple[int, int]:
+        """PostgreSQL: stream one page of NDJSON (``chunks``, as they arrive) into ``table``
+        and advance the cursor, in one transaction. ``box_last_id`` is the box's
+        ``X-Last-Id``. Returns (rows, new cursor); :class:`BadRows` when the page is not the
+        export's form (nothing of it stored then). ``csv_header``: the chunks are the
+        box's CSV of ``readings`` after that header line, not NDJSON; ``direct``: COPY them
+        straight into ``readings`` (:class:`~controller.office.central.pg.NeedsStaging`
+        when that cannot be: ask the page again without ``direct``)."""
+        where = f"{site_id} {table} after {cursor}"
+        try:
+            with self._write() as conn:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                if direct and csv_header is not None and table == pg.PARTITIONED:
+                    rows = pg.copy_direct(raw, site_id, csv_header, chunks)
+                    top = pg.direct_last_id(raw, site_id, cursor, rows)
+                    last = max(box_last_id, cursor if top is None else top)
+                    self._set_cursor(conn, site_id, table, last)
+                    return rows, last
+                if csv_header is not None:
+                    if table != pg.PARTITIONED:
+                        raise pg.StreamRejected(f"CSV is taken for {pg.PARTITIONED} only")
+                    pg.stage_csv(raw, csv_header, chunks)
+                    check, months = pg.check_csv(raw)
+                else:
+                    pg.stage(raw, table, chunks)
+                    check, months = pg.check_staged(raw, table)
+                if check.first_id is not None and check.first_id <= cursor:
+                    raise pg.StreamRejected("ids not increasing from the cursor")
+                last = max(box_last_id, check.last_id or cursor)
+                if last < cursor:
+                    raise pg.StreamRejected(f"the box's cursor {last} is behind ours ({cursor})")
+                if months:
+                    pg.make_partitions(conn, months)
+                if check.rows and csv_header is not None:
+                    pg.insert_csv(raw, site_id)
+                elif check.rows:
+                    pg.insert_staged(conn, raw, site_id, table)
+                self._set_cursor(conn, site_id, table, last)
+        except pg.StreamRejected as exc:
+            raise BadRows(f"{where}: {exc}") from exc
+        except (psycopg.errors.DataError, psycopg.errors.NotNullViolation) as exc:
+            raise BadRows(f"{where}: {exc}") from exc  # the server could not read a value
+        except psycopg.Error as exc:
+            raise CentralError(f"write to {self._where()} failed: {exc}") from exc
+        return check.rows, last
+
+    def drop_old(self, keep_months: int, today: dt.date | None = None) -> list[str]:
+        """Retention: drop ``readings`` older than the last ``keep_months`` months (this
+        month counted). PostgreSQL drops whole monthly partitions (their names returned);
+        SQLite deletes the rows (returns ``[]``)."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        with self._write() as conn:
+            if self.dialect == "postgresql":
+                return pg.drop_old_partitions(conn, keep_months, today)
+            if keep_months < 1:
+                raise ValueError(f"keep_months must be at least 1, got {keep_months}")
+            month = dt.date(today.year, today.month, 1)
+            for _ in range(keep_months - 1):
+                back = month - dt.timedelta(days=1)
+                month = dt.date(back.year, back.month, 1)
+            oldest = dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC)
+            readings = DATA_TABLES[pg.PARTITIONED]
+            conn.execute(delete(readings).where(readings.c.time < oldest))
+        return []
+
+    def partitions(self) -> list[str]:
+        """The monthly partitions of ``readings``, oldest first (none on SQLite)."""
+        if self.dialect != "postgresql":
+            return []
+        with self._read() as conn:
+            return [name for _, name in sorted(pg.partitions(conn).items())]
 
     def open_ids(self, site_id: str, table: str) -> list[int]:
         """Box ids of stored rows that may still change: runs not final, latched unacked events."""
