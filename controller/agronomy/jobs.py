@@ -21,8 +21,11 @@ Choices (no config key exists for them):
   layer a dual-Kc balance would need to carry over. The crop's ``mulch_factor`` (seed corn under
   film 0.85, others 1.0) multiplies Kc, so mulched crops are treated as mulched by their data.
 * A zone's soil is one layer of its FAO-56 Table 19 texture down to the crop's maximum root
-  depth. The balance starts on the planting day at field capacity (Dr = 0); the probes correct
-  it from the first day. Days before planting are not balanced.
+  depth. The balance starts on its first day (planting) from the soil as it is then
+  (:meth:`Agronomy.spring_depletion`: the sowing-day measurement of the site file, else the
+  probes, else field capacity); the soil the roots grow into keeps that day's depletion
+  fraction (``ZoneSetup.subsoil_depletion_fraction``). The probes correct the balance from
+  the first day by ``probe_weight``. Days before planting are not balanced.
 * Irrigation of a day is the gross depth of the zone's runs that *ended* that day (done, aborted
   or interrupted: water went in either way), applied_m3 / area × 1000 mm; the balance applies the
   zone's efficiency. A run still running counts in today's partial day.
@@ -41,6 +44,7 @@ Choices (no config key exists for them):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -98,6 +102,7 @@ from models.waterbalance import (
     ZoneState,
     advance,
     assimilate,
+    observed_depletion_mm,
 )
 
 __all__ = [
@@ -150,6 +155,9 @@ class Agronomy:
         # the close just after midnight reads the day inside CLOSED_DAY_MARGIN, and the next
         # ask after the margin reads it again; the same weather gives the same ET0
         self._settling_et0: dict[dt.date, ET0Day] = {}
+        # the depletion fraction of the soil below the roots, per (zone, planting date): the
+        # first balanced day's, read once that day is behind (module docstring)
+        self._subsoil: dict[tuple[str, dt.date], float] = {}
 
     # -- time ---------------------------------------------------------------------------
 
@@ -280,19 +288,82 @@ class Agronomy:
 
     # -- water balance --------------------------------------------------------------------
 
-    def zone_model(self, zone: ZoneConfig) -> ZoneModel:
+    def zone_model(self, zone: ZoneConfig, subsoil_depletion_fraction: float = 0.0) -> ZoneModel:
+        """The zone's crop and soil; ``subsoil_depletion_fraction``: of the soil the roots grow
+        into (:meth:`subsoil_depletion_fraction`), 0 for field capacity."""
         c = crop(zone.crop)
         soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
-        return ZoneModel(c, soil, ZoneSetup(soil, method="single", efficiency=zone.efficiency))
+        setup = ZoneSetup(
+            soil,
+            method="single",
+            efficiency=zone.efficiency,
+            subsoil_depletion_fraction=subsoil_depletion_fraction,
+        )
+        return ZoneModel(c, soil, setup)
+
+    def spring_depletion(
+        self,
+        zone: ZoneConfig,
+        m: ZoneModel,
+        start: dt.datetime,
+        stop: dt.datetime,
+        quarantined: AbstractSet[str] | None = None,
+    ) -> tuple[float, str]:
+        """Depletion, as a fraction of TAW, of the soil on the zone's first balanced day, and
+        where it came from: the site file's ``spring_depletion_fraction`` (a measurement at
+        sowing), else the zone's good probes over ``[start, stop)`` (θ against the configured
+        texture over the crop's deepest roots, the deepest probe standing for the soil below
+        it), else field capacity."""
+        if zone.spring_depletion_fraction is not None:
+            return zone.spring_depletion_fraction, "the site file's spring_depletion_fraction"
+        probes = self.probe_readings(zone, start, stop, quarantined)
+        if probes:
+            depth = m.crop.root_depth_max_m
+            observed = observed_depletion_mm(m.soil, depth, probes)
+            fraction = min(max(observed / m.soil.taw_mm(depth), 0.0), 1.0)
+            seen = ", ".join(f"{p.depth_m:g} m {p.theta_pct:.1f} %" for p in probes)
+            return fraction, f"the probes ({seen})"
+        return 0.0, "field capacity (no probe reading, no spring_depletion_fraction)"
+
+    def subsoil_depletion_fraction(self, zone: ZoneConfig, date: dt.date) -> float:
+        """Depletion fraction of the soil below the roots on ``date``: that of the zone's first
+        balanced day of the season (its ``dr_start_mm`` over TAW), 0 before one is stored.
+        Drip in an arid spring wets little below the roots, so the sowing-day state stands
+        for the subsoil all season."""
+        key = (zone.name, zone.planting_date)
+        cached = self._subsoil.get(key)
+        if cached is not None:
+            return cached
+        rows = self.store.water_balance(zone.name, zone.planting_date, date - DAY)
+        if not rows:
+            return 0.0
+        first = rows[0]
+        fraction = min(max(first.dr_start_mm / first.taw_mm, 0.0), 1.0) if first.taw_mm else 0.0
+        if first.date < date - DAY:  # the first day is closed: its state no longer changes
+            self._subsoil[key] = fraction
+        return fraction
 
     def _state_before(
-        self, zone: ZoneConfig, m: ZoneModel, date: dt.date, root_depth_m: float, notes: Notes
+        self,
+        zone: ZoneConfig,
+        m: ZoneModel,
+        date: dt.date,
+        root_depth_m: float,
+        notes: Notes,
+        first_day: tuple[dt.datetime, dt.datetime, AbstractSet[str] | None],
     ) -> ZoneState:
         prev = self.store.last_water_balance(zone.name, zone.planting_date, date - DAY)
         if prev is None:
-            if date > zone.planting_date:
-                notes.add(f"no balance before {date}: started at field capacity")
-            return ZoneState.at_planting(m.setup, root_depth_m)
+            start, stop, quarantined = first_day
+            fraction, source = self.spring_depletion(zone, m, start, stop, quarantined)
+            state = ZoneState.at_planting(m.setup, root_depth_m)
+            state = dataclasses.replace(state, dr_mm=fraction * state.taw_mm)
+            first = "planting" if date == zone.planting_date else f"no balance before {date}"
+            notes.add(
+                f"{first}: started from {source}, Dr {state.dr_mm:.1f} mm "
+                f"({fraction:.0%} of TAW; the soil below the roots alike)"
+            )
+            return state
         if prev.date != date - DAY:
             notes.add(f"continues from the balance of {prev.date}")
         return ZoneState(
@@ -362,10 +433,10 @@ class Agronomy:
         """Advance ``zone`` over a local day (up to ``until`` for a partial day) and store the
         day as a new revision; returns the stored row. ``rain_memo`` shares the station's rain
         between the zones of one update (the same hours for every zone)."""
-        m = self.zone_model(zone)
         dap = (date - zone.planting_date).days
         if dap < 0:
             raise AgronomyError(f"{zone.name}: {date} is before planting {zone.planting_date}")
+        m = self.zone_model(zone, self.subsoil_depletion_fraction(zone, date))
         notes = Notes()
         crop_step = CropStep.on_day(m.crop, dap)
         start, end = day_bounds(date, self.tz)
@@ -375,7 +446,11 @@ class Agronomy:
             fraction = (stop - start) / (end - start)
             et0_mm *= fraction
             notes.add(f"{_PARTIAL} to {stop.astimezone(self.tz):%H:%M}: ET0 × {fraction:.2f}")
-        state = self._state_before(zone, m, date, crop_step.root_depth_m, notes)
+        if quarantined is None:
+            quarantined = self.quarantined_probes()
+        state = self._state_before(
+            zone, m, date, crop_step.root_depth_m, notes, (start, stop, quarantined)
+        )
         rain_mm = self._rain(
             start,
             stop,
@@ -401,8 +476,6 @@ class Agronomy:
             ),
         )
         dr_end, correction = step.state.dr_mm, 0.0
-        if quarantined is None:
-            quarantined = self.quarantined_probes()
         probes = self.probe_readings(zone, start, stop, quarantined)
         left_out = sorted(set(quarantined) & {p.device for p in zone.probes})
         if left_out:

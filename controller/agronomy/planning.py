@@ -7,9 +7,10 @@ mode:
 
 * ``et``: hourly slots over the horizon from the next whole hour, the site's windows, the
   time-of-use tariff, the forecast if one is given, else the recent measured ET0, into the
-  numba planner (:mod:`models.planner`); the trigger is the zone's ``mad_fraction`` or the
-  crop's FAO-56 p adjusted for ETc. Without a forecast, wind and frost limits use the last
-  hour's measurement for the next :data:`NOW_CONDITIONS_H` hours only.
+  numba planner (:mod:`models.planner`); triggers and the refill target per the zone's
+  ``targets`` (:mod:`controller.agronomy.targets`: the crop's stages, or FAO-56 p), the
+  zone's ``mad_fraction`` overriding the trigger. Without a forecast, wind and frost limits
+  use the last hour's measurement for the next :data:`NOW_CONDITIONS_H` hours only.
 * ``sensor``: start when the mean probe moisture of the last hour falls below the moisture
   at RAW, θ_RAW = θfc − RAW / (1000 Zr); refill to :data:`REFILL_TARGET_FRACTION` · TAW, but
   never more than ``plausibility.sensor_cap_factor`` × the water balance's need (its Dr down to
@@ -34,6 +35,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
+from controller.agronomy.targets import zone_targets
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
     DATA_ERRORS,
@@ -60,7 +62,7 @@ from controller.agronomy.weather import (
 from controller.clock import Clock
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.store import DecisionAction, RunSource, Store, StoreError
-from models.crops import depletion_fraction, kc_on_day
+from models.crops import kc_on_day
 from models.planner import (
     Forecast,
     PlanInputs,
@@ -84,14 +86,6 @@ _SYSTEMS: dict[str, System] = {
     "sprinkler": "sprinkler",
     "border": "surface",
 }
-
-
-def _mad(zone: ZoneConfig, p_table: float, etc_mm_day: float) -> float:
-    """Depletion fraction that triggers irrigation: the zone's ``mad_fraction`` when set,
-    else FAO-56 p adjusted for ETc (Table 22 footnote, p = p_table + 0.04 (5 − ETc))."""
-    if zone.mad_fraction is not None:
-        return zone.mad_fraction
-    return depletion_fraction(p_table, etc_mm_day)
 
 
 class Balance(Protocol):
@@ -131,6 +125,10 @@ class Balance(Protocol):
 
     def quarantined_probes(self) -> set[str]:
         """Probes (device names) not to be used now (:mod:`controller.agronomy.plausibility`)."""
+        ...
+
+    def subsoil_depletion_fraction(self, zone: ZoneConfig, date: dt.date) -> float:
+        """Depletion fraction of the soil the roots grow into (0: field capacity)."""
         ...
 
 
@@ -328,7 +326,9 @@ class Planning:
         if last is None:
             notes.add("no water balance yet: depletion taken as 0 (field capacity)")
             return 0.0
-        return min(max(last.dr_end_mm, 0.0), taw_mm)
+        grown = max(taw_mm - last.taw_mm, 0.0)  # roots grew since: that soil's depletion
+        dr = last.dr_end_mm + self.balance.subsoil_depletion_fraction(zone, today) * grown
+        return min(max(dr, 0.0), taw_mm)
 
     def _plan_et(
         self,
@@ -360,10 +360,19 @@ class Planning:
                 zone_notes.add(fallback[zone.name])
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
             kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
-            mad = tuple(
-                max(_mad(zone, m.crop.p, k * e), REFILL_TARGET_FRACTION + 0.05)
-                for k, e in zip(kc, et0_days, strict=True)
+            targets = zone_targets(
+                zone,
+                m.crop,
+                dap,
+                taw,
+                et0_days,
+                today=ctx.today,
+                forecast_rain_mm_day=fc.rain_mm_day if fc else None,
+                rain_normals_mm=self.site.site.rain_normals_mm,
             )
+            mad = targets.mad_fraction
+            if targets.note:
+                zone_notes.add(targets.note)
             inputs.append(
                 ZonePlanInput(
                     zone_id=zone.name,
@@ -374,7 +383,7 @@ class Planning:
                     area_m2=zone.area_m2_value,
                     flow_m3_h=zone.nominal_flow_m3_h,
                     efficiency=zone.efficiency,
-                    refill_target_fraction=REFILL_TARGET_FRACTION,
+                    refill_target_fraction=targets.refill_fraction,
                     max_run_min=int(zone.max_run_min),
                     system=_SYSTEMS[zone.irrigation],
                 )
@@ -385,7 +394,11 @@ class Planning:
                 "root_depth_m": step.root_depth_m,
                 "raw_mm_day0": mad[0] * taw,
                 "p_table": m.crop.p,
-                "mad_source": "zone setting" if zone.mad_fraction is not None else "crop p",
+                "mad_source": "zone setting"
+                if zone.mad_fraction is not None
+                else ("crop stages" if targets.numbers["targets"] == "staged" else "crop p"),
+                "refill_target_fraction": targets.refill_fraction,
+                **targets.numbers,
             }
         if not inputs:
             return []
@@ -428,7 +441,6 @@ class Planning:
                 "area_m2": zin.area_m2,
                 "efficiency": zin.efficiency,
                 "max_run_min": zin.max_run_min,
-                "refill_target_fraction": REFILL_TARGET_FRACTION,
                 "windows": list(policy.windows),
                 "tariff": [t.model_dump() for t in policy.tariff] or "flat",
                 "rain_skip_mm": policy.rain_skip_mm,

@@ -33,6 +33,7 @@ __all__ = ["COMPARED", "format_compare", "plot_water_yield", "run_referee"]
 #: fidelity, ~15 s a season each) and the practices.
 COMPARED = (
     "et",
+    "et-fao56",
     "sensor",
     "calendar",
     "oracle",

@@ -89,6 +89,11 @@ class SiteInfo(_Model):
     longitude_deg: float = Field(ge=-180, le=180)
     elevation_m: float = Field(ge=-500, le=6000)
     timezone: str
+    # Mean rain of each calendar month, mm (the site's climate normals, January first): the
+    # rain a refill leaves room for when no forecast says otherwise. None: no room left.
+    rain_normals_mm: list[Annotated[float, Field(ge=0, le=2000)]] | None = Field(
+        None, min_length=12, max_length=12
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -170,6 +175,13 @@ class ZoneConfig(_Model):
     # Management allowed depletion (fraction of TAW) that triggers irrigation; None keeps the
     # crop's FAO-56 p adjusted for ETc (FAO-56 Table 22 with the footnote's 0.04 (5 - ETc)).
     mad_fraction: float | None = Field(None, ge=0.2, le=0.8)
+    # ``et`` zones: "staged" triggers and refills by the crop's water-management periods
+    # (models/planner/targets.py: deficit only where FAO-33 Ky is small, the season ended on
+    # the soil's water, room left for rain); "fao56" the crop's p all season, refill to 15 %.
+    targets: Literal["staged", "fao56"] = "staged"
+    # Depletion (fraction of TAW) of the soil on the first balanced day, as measured at sowing
+    # (e.g. a gravimetric sample); None: the zone's probes on that day, else field capacity.
+    spring_depletion_fraction: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:

@@ -81,9 +81,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SCENARIO_DIR = bundled("controller.simulation", "scenarios")
-Strategy = Literal["et", "sensor", "calendar", "conventional"]
+Strategy = Literal["et", "et-fao56", "sensor", "calendar", "conventional"]
 STRATEGIES: dict[str, str] = {
     "et": "et",
+    "et-fao56": "et",
     "sensor": "sensor",
     "calendar": "calendar",
     "conventional": "manual",
@@ -93,6 +94,9 @@ IDLE_STEP_S = 3600.0
 FLOOD_HOUR = 8
 TECHNICIAN_HOUR = 8
 TECHNICIAN = "season-technician"
+# Zone keys a strategy sets besides the mode: ``et-fao56`` is the ET rule before the crop's
+# stages (FAO-56 p all season, refill to 15 % of TAW), kept for comparison.
+STRATEGY_ZONE_KEYS: dict[str, str] = {"et-fao56": 'targets = "fao56"'}
 AS_CONFIGURED = "site"  # a strategy that keeps every zone's mode as the site file has it
 REFILL_BELOW_FRACTION = 0.5  # the morning round tops up a tank below half its starting level
 
@@ -222,6 +226,9 @@ def _site_for(scenario: Scenario, strategy: str, workdir: Path) -> SiteConfig:
         raise ScenarioError(f"strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     for mode in ("et", "sensor", "calendar", "manual"):
         text = text.replace(f'mode = "{mode}"', f'mode = "{STRATEGIES[strategy]}"')
+    if strategy in STRATEGY_ZONE_KEYS:
+        mode_line = f'mode = "{STRATEGIES[strategy]}"'
+        text = text.replace(mode_line, f"{mode_line}\n{STRATEGY_ZONE_KEYS[strategy]}")
     if STRATEGIES[strategy] == "manual":
         # Border-irrigated fields are fertilized by hand, not through the drip head: no plan.
         text = re.sub(r"\[\[fertigation\.events\]\][^\[]*", "", text)

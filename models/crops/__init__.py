@@ -8,11 +8,12 @@ from models.crops.coefficients import (
     kc_on_day,
     root_depth_m,
 )
-from models.crops.library import Crop, CropDataError, crop, crop_keys, load_crops
+from models.crops.library import Crop, CropDataError, Stage, crop, crop_keys, load_crops
 
 __all__ = [
     "Crop",
     "CropDataError",
+    "Stage",
     "adjust_for_climate",
     "climate_adjustment",
     "crop",

@@ -16,11 +16,26 @@ from typing import Any
 
 from models.errors import ModelDataError
 
-__all__ = ["Crop", "CropDataError", "crop", "crop_keys", "load_crops"]
+__all__ = ["Crop", "CropDataError", "Stage", "crop", "crop_keys", "load_crops"]
 
 
 class CropDataError(ModelDataError):
     """Crop data is missing, malformed or physically implausible (names the culprit)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A growth period for water management: days after planting up to ``end_dap``
+    (inclusive), FAO-33's yield response factor ``ky`` of the period (Doorenbos & Kassam 1979,
+    Table 24: 1 − Ya/Ym = Ky (1 − ETa/ETm)), the management allowed depletion ``mad`` (fraction
+    of TAW) that triggers irrigation in it, and ``critical``: no deficit is allowed (the
+    trigger never passes FAO-56's p adjusted for ETc, so Ks stays 1, eq. 84)."""
+
+    name: str
+    end_dap: int
+    ky: float
+    mad: float
+    critical: bool
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Crop:
     p: float
     mulch_factor: float = 1.0
     source: str = ""
+    stages: tuple[Stage, ...] = ()
 
     def __post_init__(self) -> None:
         for field, days in zip(("ini", "dev", "mid", "late"), self.stage_days, strict=True):
@@ -68,6 +84,32 @@ class Crop:
         )
         _check_range(self.key, "p", self.p, 0.1, 0.8)
         _check_range(self.key, "mulch_factor", self.mulch_factor, 0.5, 1.0)
+        last = -1
+        for k, stage in enumerate(self.stages):
+            at = f"{self.key}.stages[{k}] ({stage.name})"
+            if not isinstance(stage.end_dap, int) or stage.end_dap <= last:
+                raise CropDataError(f"{at}.end_dap: {stage.end_dap!r} must exceed {last}")
+            last = stage.end_dap
+            _check_range(at, "ky", stage.ky, 0.0, 2.0)
+            _check_range(at, "mad", stage.mad, 0.2, 0.8)
+        if self.stages and self.stages[-1].end_dap < sum(self.stage_days):
+            raise CropDataError(
+                f"{self.key}.stages: the last ends on day {self.stages[-1].end_dap}, before "
+                f"the season's {sum(self.stage_days)} days"
+            )
+
+    @property
+    def season_days(self) -> int:
+        """Days from planting to harvest (the sum of the FAO-56 stage lengths)."""
+        return sum(self.stage_days)
+
+    def stage_on_day(self, dap: int) -> Stage | None:
+        """The water-management period of day ``dap`` after planting (the last one after the
+        season), or None when the crop has none."""
+        for stage in self.stages:
+            if dap <= stage.end_dap:
+                return stage
+        return self.stages[-1] if self.stages else None
 
 
 def _check_range(key: str, name: str, value: float, low: float, high: float) -> None:
@@ -87,7 +129,10 @@ _KEYS = {
     "p",
     "mulch_factor",
     "source",
+    "stages",
 }
+
+_STAGE_KEYS = ("name", "end_dap", "ky", "mad", "critical")
 
 
 def _triple(key: str, table: dict[str, Any], name: str, size: int) -> list[Any]:
@@ -101,7 +146,7 @@ def _crop_from_table(key: str, table: dict[str, Any]) -> Crop:
     unknown = set(table) - _KEYS
     if unknown:
         raise CropDataError(f"{key}: unknown keys {sorted(unknown)}")
-    missing = _KEYS - {"mulch_factor", "source"} - set(table)
+    missing = _KEYS - {"mulch_factor", "source", "stages"} - set(table)
     if missing:
         raise CropDataError(f"{key}: missing keys {sorted(missing)}")
     stages = _triple(key, table, "stage_days", 4)
@@ -126,6 +171,35 @@ def _crop_from_table(key: str, table: dict[str, Any]) -> Crop:
         p=table["p"],
         mulch_factor=table.get("mulch_factor", 1.0),
         source=str(table.get("source", "")),
+        stages=_stages(key, table.get("stages", {})),
+    )
+
+
+def _stages(key: str, table: Any) -> tuple[Stage, ...]:
+    """``[crop.stages]``: one list per field, one value per period (crops.toml header)."""
+    if not isinstance(table, dict):
+        raise CropDataError(f"{key}.stages: expected a table, got {table!r}")
+    if not table:
+        return ()
+    unknown = set(table) - set(_STAGE_KEYS)
+    if unknown:
+        raise CropDataError(f"{key}.stages: unknown keys {sorted(unknown)}")
+    n = len(table.get("name", []))
+    columns = {name: _triple(f"{key}.stages", table, name, n) for name in _STAGE_KEYS}
+    if n == 0:
+        raise CropDataError(f"{key}.stages.name: no period")
+    for k, critical in enumerate(columns["critical"]):
+        if not isinstance(critical, bool):
+            raise CropDataError(f"{key}.stages.critical[{k}]: {critical!r} is not true/false")
+    return tuple(
+        Stage(
+            name=str(columns["name"][k]),
+            end_dap=columns["end_dap"][k],
+            ky=columns["ky"][k],
+            mad=columns["mad"][k],
+            critical=columns["critical"][k],
+        )
+        for k in range(n)
     )
 
 

@@ -203,6 +203,12 @@ class ZoneTable:
         soils: dict[int, SoilProfile] = {}
         group = np.empty(len(setups), dtype=np.int64)
         for z, setup in enumerate(setups):
+            if setup.subsoil_depletion_fraction != 0.0:
+                raise WaterBalanceInputError(
+                    f"setups[{z}]: subsoil_depletion_fraction "
+                    f"{setup.subsoil_depletion_fraction}: the batch kernel takes new soil at "
+                    "field capacity (step.advance carries a drier subsoil)"
+                )
             key = (int(curve_a[z]), int(station_a[z]), setup.soil)
             group[z] = groups.setdefault(key, len(groups))
             soils[group[z]] = setup.soil

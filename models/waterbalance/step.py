@@ -44,6 +44,9 @@ class ZoneSetup:
     Effective rain (see ``equations.rain_partition``): rain above ``runoff_threshold_mm`` in one
     step runs off; ``effective_rain_fraction`` of the rest infiltrates, the remainder runs off.
     Defaults (all rain effective, no threshold) are those of pyfao56 without its curve number.
+    ``subsoil_depletion_fraction``: depletion, as a fraction of its TAW, of the soil below the
+    roots, which enters the root zone as the roots grow (0: at field capacity, FAO-56's
+    tacit assumption; the sowing-day state when the spring soil was not refilled).
     """
 
     soil: SoilProfile
@@ -52,6 +55,7 @@ class ZoneSetup:
     fw_irrigation: float = 1.0
     effective_rain_fraction: float = 1.0
     runoff_threshold_mm: float = math.inf
+    subsoil_depletion_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         _require(self.method in ("dual", "single"), f"method: {self.method!r} not dual/single")
@@ -65,6 +69,10 @@ class ZoneSetup:
         )
         _require(
             self.runoff_threshold_mm >= 0.0, f"runoff_threshold_mm: {self.runoff_threshold_mm} < 0"
+        )
+        _require(
+            0.0 <= self.subsoil_depletion_fraction <= 1.0,
+            f"subsoil_depletion_fraction: {self.subsoil_depletion_fraction} not in [0, 1]",
         )
 
     @property
@@ -250,9 +258,11 @@ def advance(state: ZoneState, setup: ZoneSetup, crop: CropStep, day: StepInputs)
         kc = crop.kc * crop.mulch_factor  # single Kc, mulch per FAO-56 ch. 9
     evaporation = evap.ke * day.et_ref_mm  # eq. 69, mm
     etc = kc * day.et_ref_mm  # eq. 69 / 56, mm
-    # Root zone size, mm: eq. 82; depletion carries over, new soil enters at field capacity
+    # Root zone size, mm: eq. 82; depletion carries over, new soil enters at the subsoil's
+    # depletion (field capacity unless the setup says otherwise)
     taw = setup.soil.taw_mm(crop.root_depth_m)
-    dr_prev = min(state.dr_mm, taw)
+    new_soil_dr = setup.subsoil_depletion_fraction * max(taw - state.taw_mm, 0.0)
+    dr_prev = min(state.dr_mm + new_soil_dr, taw)
     root_zone_change = (taw - dr_prev) - (state.taw_mm - state.dr_mm)
     # Stress, FAO-56 eq. 83-84 with p adjusted to the day's ETc (Table 22)
     et_ref_day = day.et_ref_mm if day.et_ref_day_mm is None else day.et_ref_day_mm

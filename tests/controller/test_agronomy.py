@@ -197,7 +197,7 @@ def test_balance_advances_closes_and_applies_a_finished_run(
         weather_day(store, DAY1 + dt.timedelta(days=d))
     rows = agro.close_day(DAY1)
     z1 = next(r for r in rows if r.zone == "z1")
-    assert z1.dr_start_mm == 0.0 and "started at field capacity" in z1.notes
+    assert z1.dr_start_mm == 0.0 and "started from field capacity" in z1.notes
     assert z1.dr_end_mm == pytest.approx(z1.dr_start_mm + z1.eta_mm, abs=1e-9)
     assert z1.kc < crop("seed_corn").kc_mid and "mulch factor 0.85" in z1.method
     # a run of z1 on day 2 ends at 22:00 having applied 250 m³ (15 mm on 25 mu)
@@ -219,13 +219,16 @@ def test_balance_advances_closes_and_applies_a_finished_run(
 def test_probes_pull_dr_towards_them_and_the_correction_is_recorded(
     agro: Agronomy, store: Store, site: SiteConfig
 ) -> None:
+    day2 = DAY1 + dt.timedelta(days=1)
     weather_day(store, DAY1)
-    probes(store, 1, DAY1, 15.0)  # dry: loam θfc 0.25
-    rows = {r.zone: r for r in agro.close_day(DAY1)}
+    weather_day(store, day2)
+    agro.close_day(DAY1)  # the balance starts without probes: field capacity
+    probes(store, 1, day2, 15.0)  # dry: loam θfc 0.25
+    rows = {r.zone: r for r in agro.close_day(day2)}
     zone = site.zones[0]
     c = crop(zone.crop)
     soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
-    zr = root_depth_m(c, (DAY1 - zone.planting_date).days)
+    zr = root_depth_m(c, (day2 - zone.planting_date).days)
     observed = min((soil.field_capacity_mm(0, zr) - 150.0 * zr), soil.taw_mm(zr))
     model_dr = rows["z2"].dr_end_mm  # same soil, crop and planting, no probes read
     assert rows["z1"].probe_correction_mm == pytest.approx(0.5 * (observed - model_dr))
@@ -426,7 +429,7 @@ def test_zone_mad_fraction_replaces_the_crop_p(
     assert decisions["z3"].inputs["raw_mm_day0"] == pytest.approx(
         0.3 * decisions["z3"].inputs["taw_mm"], rel=1e-6
     )
-    assert decisions["z2"].inputs["mad_source"] == "crop p"
+    assert decisions["z2"].inputs["mad_source"] == "crop stages"
 
 
 def test_a_settling_days_et0_model_runs_again_only_when_its_weather_changed(
