@@ -9,11 +9,14 @@ fractions of TAW.
   Ks = 1 (eq. 84) and the crop is never short; elsewhere the period's MAD may exceed p: a
   managed deficit where FAO-33's yield response factor Ky is small
   (1 − Ya/Ym = Ky (1 − ETa/ETm), Doorenbos & Kassam 1979). A crop without periods keeps p.
+  A floor keeps triggers above the refill target, but never lifts a critical trigger past p.
 * **Refill** (:func:`refill_target`): a run refills the root zone to a target depletion, not
   to field capacity: the base target, plus room for the rain expected in the next
   :data:`RAIN_ROOM_DAYS` days (so rain is stored, not drained), and in the season's last
   period, if larger, the depletion from which the crop's remaining ETc to harvest ends the
-  season at the period's MAD (the soil used, not left full). Never at or past the trigger.
+  season at the period's MAD (the soil used, not left full). Always :data:`TRIGGER_GAP` of
+  TAW below the horizon's lowest trigger (even below the base when a trigger is held to a low
+  p), never below 0.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from models.crops import Stage, depletion_fraction
 
 __all__ = [
     "RAIN_ROOM_DAYS",
+    "TRIGGER_GAP",
     "DayTarget",
     "Refill",
     "day_target",
@@ -54,13 +58,16 @@ class DayTarget:
 def day_target(
     stage: Stage | None, p_table: float, etc_mm_day: float, floor_fraction: float
 ) -> DayTarget:
-    """The day's trigger (module docstring): the period's MAD, held to p (Table 22 footnote,
-    p = p_table + 0.04 (5 − ETc)) in a critical period, never below ``floor_fraction``."""
+    """The day's trigger (module docstring): the period's MAD, never below ``floor_fraction``,
+    but in a critical period never past p (Table 22 footnote, p = p_table + 0.04 (5 − ETc)),
+    even when p lies below the floor: there Ks = 1 comes first."""
     p = depletion_fraction(p_table, etc_mm_day)
     if stage is None:
         return DayTarget(max(p, floor_fraction), p, "", None, False)
-    mad = min(stage.mad, p) if stage.critical else stage.mad
-    return DayTarget(max(mad, floor_fraction), p, stage.name, stage.ky, stage.critical)
+    mad = max(stage.mad, floor_fraction)
+    if stage.critical:
+        mad = min(mad, p)
+    return DayTarget(mad, p, stage.name, stage.ky, stage.critical)
 
 
 def deficit_ks(mad_fraction: float, p_fraction: float) -> float:
@@ -69,7 +76,9 @@ def deficit_ks(mad_fraction: float, p_fraction: float) -> float:
     is at most Ky (1 − Ks)."""
     if mad_fraction <= p_fraction:
         return 1.0
-    return max((1.0 - mad_fraction) / (1.0 - p_fraction), 0.0)
+    if p_fraction >= 1.0:  # a trigger past TAW: nothing left to transpire
+        return 0.0
+    return min(max((1.0 - mad_fraction) / (1.0 - p_fraction), 0.0), 1.0)
 
 
 @dataclass(frozen=True)
@@ -109,12 +118,13 @@ def refill_target(
     ``expected_rain_mm``: effective rain expected over the next :data:`RAIN_ROOM_DAYS` days;
     ``last_period_mad``: the trigger of the season's last period when the plan is in it (None
     otherwise), ``remaining_etc_mm`` the crop's ETc from now to harvest. The target stays
-    :data:`TRIGGER_GAP` below ``lowest_trigger_fraction`` (the lowest trigger of the horizon).
+    :data:`TRIGGER_GAP` below ``lowest_trigger_fraction`` (the lowest trigger of the horizon),
+    within [0, TAW], even where that is below the base (a trigger held to a low p).
     """
     if taw_mm <= 0.0:
         return Refill(base_fraction, 0.0, 0.0, None, 0.0)
     base_mm = base_fraction * taw_mm
-    cap_mm = max((lowest_trigger_fraction - TRIGGER_GAP) * taw_mm, base_mm)
+    cap_mm = min(max((lowest_trigger_fraction - TRIGGER_GAP) * taw_mm, 0.0), taw_mm)
     target_mm = base_mm + max(expected_rain_mm, 0.0)
     end_mm = None
     if last_period_mad is not None:
