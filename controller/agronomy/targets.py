@@ -117,8 +117,13 @@ def zone_targets(
         last_period_mad=last.mad if in_last else None,
         remaining_etc_mm=remaining_etc,
     )
-    ks = deficit_ks(today_t.mad_fraction, today_t.p_fraction)
-    if today_t.critical:
+    ks = deficit_ks(mad[0], today_t.p_fraction)  # at today's trigger (the zone's, if set)
+    if zone.mad_fraction is not None:  # the zone's setting, not the period, sets the trigger
+        stage_text = (
+            f"{today_t.stage}, Ky {today_t.ky:g}: trigger {mad[0]:.0%} of TAW by the zone's "
+            f"mad_fraction (p {today_t.p_fraction:.0%})"
+        )
+    elif today_t.critical:
         stage_text = (
             f"{today_t.stage}, Ky {today_t.ky:g}: no deficit, trigger {mad[0]:.0%} of TAW "
             f"(p {today_t.p_fraction:.0%})"
@@ -134,7 +139,7 @@ def zone_targets(
         "stage": today_t.stage,
         "ky": today_t.ky,
         "critical": today_t.critical,
-        "deficit": today_t.deficit and zone.mad_fraction is None,
+        "deficit": mad[0] > today_t.p_fraction + 1e-9,
         "p_fraction": today_t.p_fraction,
         "ks_at_trigger": ks,
         "rain_expected_mm": rain_mm,
