@@ -84,18 +84,52 @@ class Crop:
         )
         _check_range(self.key, "p", self.p, 0.1, 0.8)
         _check_range(self.key, "mulch_factor", self.mulch_factor, 0.5, 1.0)
-        last = -1
+        self._check_stages()
+
+    def _check_stages(self) -> None:
+        """The water-management periods: in order, within the season and ending with it,
+        Ky and MAD in range, at least one critical; errors name the crop and the period."""
+        season = sum(self.stage_days)
+        last, before = -1, "planting"
+        names: list[str] = []
         for k, stage in enumerate(self.stages):
             at = f"{self.key}.stages[{k}] ({stage.name})"
-            if not isinstance(stage.end_dap, int) or stage.end_dap <= last:
-                raise CropDataError(f"{at}.end_dap: {stage.end_dap!r} must exceed {last}")
-            last = stage.end_dap
+            if not isinstance(stage.name, str) or not stage.name.strip():
+                raise CropDataError(f"{self.key}.stages[{k}].name: {stage.name!r} is no name")
+            if stage.name in names:
+                raise CropDataError(
+                    f"{at}.name: duplicate (also stages[{names.index(stage.name)}])"
+                )
+            names.append(stage.name)
+            end = stage.end_dap
+            if not isinstance(end, int) or isinstance(end, bool):
+                raise CropDataError(f"{at}.end_dap: {end!r} is not a whole day after planting")
+            if end <= last:
+                raise CropDataError(
+                    f"{at}.end_dap: day {end} is not after {before} (day {last}); periods "
+                    "must be in order"
+                )
+            if end > season:
+                raise CropDataError(
+                    f"{at}.end_dap: day {end} is past the season's {season} days "
+                    f"(stage_days {list(self.stage_days)})"
+                )
+            last, before = end, f"stages[{k}] ({stage.name})"
             _check_range(at, "ky", stage.ky, 0.0, 2.0)
             _check_range(at, "mad", stage.mad, 0.2, 0.8)
-        if self.stages and self.stages[-1].end_dap < sum(self.stage_days):
+            if not isinstance(stage.critical, bool):
+                raise CropDataError(f"{at}.critical: {stage.critical!r} is not true/false")
+        if not self.stages:
+            return
+        if last < season:
             raise CropDataError(
-                f"{self.key}.stages: the last ends on day {self.stages[-1].end_dap}, before "
-                f"the season's {sum(self.stage_days)} days"
+                f"{self.key}.stages[{len(self.stages) - 1}] ({self.stages[-1].name}).end_dap: "
+                f"the last period ends on day {last}, before the season's {season} days"
+            )
+        if not any(stage.critical for stage in self.stages):
+            raise CropDataError(
+                f"{self.key}.stages.critical: no period is critical (mark the yield-sensitive "
+                "one critical = true, e.g. flowering; FAO-33 Ky is highest there)"
             )
 
     @property
@@ -183,14 +217,37 @@ def _stages(key: str, table: Any) -> tuple[Stage, ...]:
         return ()
     unknown = set(table) - set(_STAGE_KEYS)
     if unknown:
-        raise CropDataError(f"{key}.stages: unknown keys {sorted(unknown)}")
-    n = len(table.get("name", []))
-    columns = {name: _triple(f"{key}.stages", table, name, n) for name in _STAGE_KEYS}
-    if n == 0:
-        raise CropDataError(f"{key}.stages.name: no period")
+        raise CropDataError(
+            f"{key}.stages: unknown keys {sorted(unknown)} (known: {', '.join(_STAGE_KEYS)})"
+        )
+    names = table.get("name")
+    if not isinstance(names, list) or not names:
+        raise CropDataError(f"{key}.stages.name: expected a list of period names, got {names!r}")
+    n = len(names)
+    columns: dict[str, list[Any]] = {}
+    for field in _STAGE_KEYS:
+        column = table.get(field)
+        if column is None:
+            raise CropDataError(
+                f"{key}.stages: missing key {field!r} (one value per period: {names})"
+            )
+        if not isinstance(column, list):
+            raise CropDataError(f"{key}.stages.{field}: expected a list, got {column!r}")
+        if len(column) < n:
+            raise CropDataError(
+                f"{key}.stages.{field}: {len(column)} values for {n} periods; "
+                f"stages[{len(column)}] ({names[len(column)]}) has none"
+            )
+        if len(column) > n:
+            raise CropDataError(
+                f"{key}.stages.{field}: {len(column)} values for {n} periods ({names})"
+            )
+        columns[field] = column
     for k, critical in enumerate(columns["critical"]):
         if not isinstance(critical, bool):
-            raise CropDataError(f"{key}.stages.critical[{k}]: {critical!r} is not true/false")
+            raise CropDataError(
+                f"{key}.stages[{k}] ({names[k]}).critical: {critical!r} is not true/false"
+            )
     return tuple(
         Stage(
             name=str(columns["name"][k]),
