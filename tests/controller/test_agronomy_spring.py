@@ -17,9 +17,8 @@ from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
 from controller.store import Store
-from drivers.reading import Quality, Reading
-from tests.controller.test_agronomy import local, probes, weather_day
 from tests.helpers.site import DEMO_SITE
+from tests.helpers.station import local, probe_day, weather_day
 
 PLANTING = dt.date(2026, 4, 20)
 DAY40 = PLANTING + dt.timedelta(days=40)  # roots 0.40 m, growing 0.02 m a day
@@ -52,7 +51,7 @@ def first_rows(agro: Agronomy, store: Store, day: dt.date) -> dict[str, Any]:
 
 def test_the_site_files_spring_depletion_comes_first(tmp_path: Path, store: Store) -> None:
     site = site_with(tmp_path, "spring_depletion_fraction = 0.5\n")
-    probes(store, 1, PLANTING, 20.0)  # the probes say otherwise: the measurement wins
+    probe_day(store, PLANTING, {"probe1a": 20.0, "probe1b": 20.0})  # the measurement wins
     rows = first_rows(agronomy(site, store, PLANTING), store, PLANTING)
     # TAW at 0.20 m: 130 · 0.20 = 26 mm; half of it depleted: 13 mm
     assert rows["z1"].dr_start_mm == pytest.approx(13.0)
@@ -63,12 +62,7 @@ def test_the_site_files_spring_depletion_comes_first(tmp_path: Path, store: Stor
 
 
 def test_else_the_probes_over_the_deepest_roots(tmp_path: Path, store: Store) -> None:
-    store.add_readings(
-        Reading(device, "moisture", theta, "%", Quality.OK, local(PLANTING, h))
-        for device, theta in (("probe1a", 22.0), ("probe1b", 17.0))
-        for h in range(0, 24, 2)
-    )
-    store.flush()
+    probe_day(store, PLANTING, {"probe1a": 22.0, "probe1b": 17.0})
     rows = first_rows(agronomy(site_with(tmp_path), store, PLANTING), store, PLANTING)
     # over the crop's 1.0 m, the 0.2 m probe for 0-0.3 m, the 0.4 m one below:
     # Dr = 1000 (0.03 · 0.3 + 0.08 · 0.7) = 65 mm of TAW 130 mm: 50 %; on the 0.20 m root
