@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from controller.agronomy.jobs import Agronomy
 from controller.agronomy.targets import TRIGGER_FLOOR, expected_rain_mm, zone_targets
 from controller.agronomy.types import REFILL_TARGET_FRACTION
+from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig, load_site
+from controller.store import Store
 from models.crops import crop, depletion_fraction, kc_on_day
 from tests.helpers.site import DEMO_SITE
+from tests.helpers.station import local, weather_day
 
 TODAY = dt.date(2026, 7, 6)
 SEED = crop("seed_corn")  # stages end on DAP 30, 78, 100 (flowering, critical), 125, 153
@@ -229,3 +234,37 @@ def test_rain_room_outside_the_last_period_and_its_cap(site: SiteConfig) -> None
         rain_normals_mm=None,
     )
     assert wet.refill_fraction == pytest.approx(0.45)
+
+
+def test_the_recorded_decision_carries_the_stage_and_rain_room(tmp_path: Path) -> None:
+    """The daemon's plan over a real store: the decision's sentence and inputs say the stage,
+    its Ky and the rain the refill leaves room for (from the site's monthly normals)."""
+    text = DEMO_SITE.read_text(encoding="utf-8").replace(
+        'timezone = "Asia/Shanghai"\n',
+        'timezone = "Asia/Shanghai"\nrain_normals_mm = [1, 1, 3, 5, 31, 60, 35, 30, 15, 4, 1, 1]\n',
+    )
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    site = load_site(path)
+    today = dt.date(2026, 5, 31)  # z1 planted 20 April: DAP 41, vegetative
+    clock = VirtualClock(local(today, 18))
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
+    try:
+        agro = Agronomy(site, store, clock)
+        for back in (3, 2, 1):
+            weather_day(store, today - dt.timedelta(days=back))
+            agro.close_day(today - dt.timedelta(days=back))
+        agro.plan_all(local(today, 18))
+        z1 = next(d for d in store.decisions() if d.zone == "z1")
+    finally:
+        store.close()
+    # rain room: 31 May, 1 and 2 June: 31/31 + 2 · 60/30 = 5 mm
+    assert z1.inputs["stage"] == "vegetative" and z1.inputs["ky"] == 0.4
+    assert z1.inputs["rain_expected_mm"] == pytest.approx(5.0)
+    assert z1.inputs["rain_expected_source"] == "monthly normals"
+    assert z1.inputs["mad_source"] == "crop stages"
+    assert "vegetative, Ky 0.4: " in z1.reason
+    assert "(5 mm of rain expected)" in z1.reason
+    # the refill: 15 % of TAW + 5 mm
+    taw = z1.inputs["taw_mm"]
+    assert z1.inputs["refill_target_fraction"] == pytest.approx(0.15 + 5.0 / taw)
