@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -268,3 +269,27 @@ def test_the_recorded_decision_carries_the_stage_and_rain_room(tmp_path: Path) -
     # the refill: 15 % of TAW + 5 mm
     taw = z1.inputs["taw_mm"]
     assert z1.inputs["refill_target_fraction"] == pytest.approx(0.15 + 5.0 / taw)
+
+
+def test_a_critical_trigger_below_the_floor_stays_at_p_and_the_refill_below_it(
+    site: SiteConfig,
+) -> None:
+    # a crop with p 0.30 in flowering at ETc 1.02 · 10 = 10.2 mm/d:
+    # p = 0.30 + 0.04 (5 − 10.2) = 0.092, bounded to 0.10 — below the trigger floor 0.20.
+    # Flowering holds the trigger to p (Ks = 1 first); the refill goes 5 % of TAW below it.
+    thirsty = dataclasses.replace(SEED, p=0.30)
+    t = zone_targets(
+        z1(site),
+        thirsty,
+        85,
+        120.0,
+        [10.0] * 3,
+        today=TODAY,
+        forecast_rain_mm_day=[9.0],
+        rain_normals_mm=None,
+    )
+    assert t.mad_fraction == pytest.approx((0.10, 0.10, 0.10))
+    assert TRIGGER_FLOOR > 0.10
+    assert t.refill_fraction == pytest.approx(0.05)  # not the 15 % base, past the trigger
+    assert t.numbers["ks_at_trigger"] == 1.0 and t.numbers["deficit"] is False
+    assert all(m > t.refill_fraction for m in t.mad_fraction)  # what the planner requires
