@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from controller.agronomy.jobs import Agronomy
 from controller.agronomy.targets import TRIGGER_FLOOR, expected_rain_mm, zone_targets
@@ -15,6 +17,7 @@ from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig, load_site
 from controller.store import Store
 from models.crops import crop, depletion_fraction, kc_on_day
+from models.planner.targets import TRIGGER_GAP
 from tests.helpers.site import DEMO_SITE
 from tests.helpers.station import local, weather_day
 
@@ -293,3 +296,43 @@ def test_a_critical_trigger_below_the_floor_stays_at_p_and_the_refill_below_it(
     assert t.refill_fraction == pytest.approx(0.05)  # not the 15 % base, past the trigger
     assert t.numbers["ks_at_trigger"] == 1.0 and t.numbers["deficit"] is False
     assert all(m > t.refill_fraction for m in t.mad_fraction)  # what the planner requires
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.sampled_from(["seed_corn", "maize_grain"]),
+    dap=st.integers(0, 170),
+    et0=st.lists(st.floats(0.0, 15.0), min_size=1, max_size=9),
+    taw_mm=st.floats(10.0, 300.0),
+    rain=st.none() | st.lists(st.floats(0.0, 80.0), min_size=1, max_size=9),
+    normals=st.booleans(),
+)
+def test_no_deficit_is_planned_in_a_critical_stage_over_any_horizon(
+    site: SiteConfig,
+    key: str,
+    dap: int,
+    et0: list[float],
+    taw_mm: float,
+    rain: list[float] | None,
+    normals: bool,
+) -> None:
+    zone = site.zones[0]
+    c = crop(key)
+    t = zone_targets(
+        zone,
+        c,
+        dap,
+        taw_mm,
+        et0,
+        today=TODAY,
+        forecast_rain_mm_day=rain,
+        rain_normals_mm=[40.0] * 12 if normals else None,
+    )
+    assert len(t.mad_fraction) == len(et0)
+    for d, (mad, e) in enumerate(zip(t.mad_fraction, et0, strict=True)):
+        stage = c.stage_on_day(dap + d)
+        assert stage is not None
+        if stage.critical:
+            p = depletion_fraction(c.p, kc_on_day(c, dap + d, mulched=True) * e)
+            assert mad <= p + 1e-12, (d, stage.name)
+    assert 0.0 <= t.refill_fraction <= min(t.mad_fraction) - TRIGGER_GAP + 1e-9
