@@ -35,7 +35,7 @@ def test_each_zone_shows_its_crops_periods_with_today_marked(as_role: Any) -> No
     flowering = rows[2]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", flowering, flags=re.S)
     assert cells[1] == "100" and cells[2] == "1.5"  # ends on day 100, Ky 1.5
-    assert "0.40" in cells[3] and "关键期：触发点不超过 p" in cells[3]  # shown, not editable
+    assert "0.40" in cells[3] and "上限为 p，不亏缺" in cells[3]  # shown, not editable
     assert 'name="mad:flowering"' not in flowering
     assert cells[4] == "是" and cells[5].startswith("0.55")  # critical; FAO-56 p beside it
     ripening = rows[4]
@@ -52,7 +52,7 @@ def test_the_table_speaks_english_too(as_role: Any) -> None:
     viewer.post("/lang", data={"lang": "en", "next": "/settings", "csrf": csrf_of(viewer)})
     page = html.unescape(viewer.get("/settings").text)
     assert "Growth periods and irrigation triggers of seed corn" in page
-    assert "critical: the trigger is capped at p, no deficit" in page
+    assert "capped at p, no deficit" in page and "cannot be changed" in page
     assert "today (day 24)" in page and "yield formation" in page
 
 
