@@ -4,7 +4,6 @@ real DaemonService and through the settings page."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import html
 import math
@@ -25,7 +24,7 @@ from controller.daemon.service import DaemonService
 from controller.simulation.harness import Simulation
 from controller.store import Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
-from models.crops import CropDataError, crop, root_depth_m, with_stage_mad
+from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
 from tests.helpers.pages import BASE, FAST, PASSWORD, csrf_of, login
 from web.app import create_app
@@ -40,20 +39,7 @@ def _local(day: dt.date, hour: float) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
 
 
-# -- the library and the site's checks ------------------------------------------------------
-
-
-def test_the_library_tunes_a_non_critical_period_only() -> None:
-    corn = crop("seed_corn")
-    tuned = with_stage_mad(corn, {"ripening": 0.7})
-    assert [s.mad for s in tuned.stages] == [0.45, 0.40, 0.40, 0.50, 0.7]
-    assert dataclasses.replace(tuned, stages=corn.stages) == corn  # nothing else changed
-    with pytest.raises(CropDataError, match=r"seed_corn\.stages\.flowering: a critical period"):
-        with_stage_mad(corn, {"flowering": 0.6})
-    with pytest.raises(CropDataError, match=r"seed_corn\.stages\.tillering: no such period"):
-        with_stage_mad(corn, {"tillering": 0.5})
-    with pytest.raises(CropDataError, match=r"ripening\.mad: 0\.85 outside \[0\.2, 0\.8\]"):
-        with_stage_mad(corn, {"ripening": 0.85})
+# -- the site's checks ------------------------------------------------------
 
 
 def test_the_site_checks_each_tuned_period_by_key_path(site: SiteConfig) -> None:
@@ -244,12 +230,22 @@ def test_the_page_edits_reach_the_daemon_and_survive_a_restart(
         assert "制种玉米「成熟期」：MAD “0.81” 必须在 0.2 到 0.8 之间。" in html.unescape(sent.text)
         assert overrides.load(data) == change
 
+        # a zone whose crop has no periods says so, and has no period form
+        zone = {"crop": "cotton", "planting_date": "2026-04-22", "mode": "et"}
+        sent = admin.post("/settings/zones/z3", data={**zone, "csrf": csrf_of(admin)})
+        assert sent.status_code == 303
+        page = html.unescape(admin.get("/settings").text)
+        assert 'id="stages-none-z3"' in page and 'id="stages-z3"' not in page
+        assert "作物库中棉花没有分生育期的触发点" in page
+
     with TestClient(app, base_url=BASE, follow_redirects=False) as viewer:
         viewer.headers["origin"] = BASE
         assert login(viewer, "wei").status_code == 303
         form = {"mad:vegetative": "0.3", "csrf": csrf_of(viewer)}
+        before = overrides.load(data)
         assert viewer.post("/settings/crops/seed_corn/stages", data=form).status_code == 403
-        assert overrides.load(data) == change
+        assert overrides.load(data) == before and before["crops"] == change["crops"]
 
     restarted = overrides.apply_saved(site, data)  # what `qanat run` starts with
     assert restarted.crop("seed_corn").stages[1].mad == 0.6
+    assert restarted.zones[2].crop == "cotton"
