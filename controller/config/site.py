@@ -1036,7 +1036,7 @@ def apply_overrides(
     site: SiteConfig, overrides: dict[str, Any], source: str = "site.overrides.toml"
 ) -> SiteConfig:
     """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...},
-    "fertigation": {"events": [...]}}``).
+    "crops": {crop: {"stages": {period: {"mad": x}}}}, "fertigation": {"events": [...]}}``).
 
     Only :data:`EDITABLE` keys; the result passes the same checks as :func:`load_site`,
     so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``,
