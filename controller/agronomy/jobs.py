@@ -90,7 +90,6 @@ from controller.store import (
     StoreError,
     WaterBalanceDay,
 )
-from models.crops import crop
 from models.et0 import codes
 from models.et0 import daily as et0_daily
 from models.soils import SoilProfile, texture
@@ -290,8 +289,9 @@ class Agronomy:
 
     def zone_model(self, zone: ZoneConfig, subsoil_depletion_fraction: float = 0.0) -> ZoneModel:
         """The zone's crop and soil; ``subsoil_depletion_fraction``: of the soil the roots grow
-        into (:meth:`subsoil_depletion_fraction`), 0 for field capacity."""
-        c = crop(zone.crop)
+        into (:meth:`subsoil_depletion_fraction`), 0 for field capacity. The crop carries
+        the site's period MADs (``[crops.<crop>.stages]``, settings page)."""
+        c = self.site.crop(zone.crop)
         soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
         setup = ZoneSetup(
             soil,

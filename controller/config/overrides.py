@@ -1,8 +1,9 @@
 """Settings changed from the pages, kept as ``site.overrides.toml`` in the data directory.
 
 The site file stays as the installer wrote it; this file holds only what the
-pages changed (``[zones.z1] crop = ...``, ``[policy] probe_weight = ...``, the
-whole fertigation plan as ``[[fertigation.events]]``) and is laid over the site
+pages changed (``[zones.z1] crop = ...``, ``[policy] probe_weight = ...``, a
+crop period's MAD as ``[crops.seed_corn.stages.ripening] mad = ...``, the whole
+fertigation plan as ``[[fertigation.events]]``) and is laid over the site
 at start (:func:`apply_saved`) and on every change, with the same validation as
 the site file (:func:`controller.config.site.apply_overrides`). Deleting an entry
 (or the file) gives the site file's value back.
@@ -108,17 +109,23 @@ def _table(header: str, table: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _nested(header: str, table: dict[str, Any]) -> list[str]:
+    """``[header]`` with its values (none if it holds only tables), then each table in it as
+    ``[header.key]``, to any depth (``[crops.seed_corn.stages."yield formation"]``)."""
+    values = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+    lines = _table(header, values) if values or not tables else []
+    for key in sorted(tables):
+        lines += _nested(f"{header}.{_key(key)}", tables[key])
+    return lines
+
+
 def dumps(overrides: dict[str, Any]) -> str:
-    """TOML text of the overrides: tables of values, ``zones`` a table of tables, lists of
-    tables (``fertigation.events``) as arrays of tables."""
+    """TOML text of the overrides: tables of values, tables of tables (``zones``, ``crops``)
+    as dotted headers, lists of tables (``fertigation.events``) as arrays of tables."""
     lines = ["# Settings changed from the qanat pages; laid over the site file at start.", ""]
     for section in sorted(overrides):
-        tables = overrides[section]
-        if section == "zones":
-            for zone in sorted(tables):
-                lines += _table(f"zones.{_key(zone)}", tables[zone])
-        else:
-            lines += _table(_key(section), tables)
+        lines += _nested(_key(section), overrides[section])
     return "\n".join(lines)
 
 

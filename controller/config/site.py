@@ -45,7 +45,7 @@ from drivers.codec import plan_reads
 from drivers.errors import ProfileError
 from drivers.profile import KIND_POINTS, Profile, ProfileLibrary, Table
 from drivers.transport import BusSettings
-from models.crops import crop_keys
+from models.crops import STAGE_MAD_RANGE, Crop, CropDataError, crop, crop_keys, with_stage_mad
 from models.soils import texture_keys
 
 __all__ = [
@@ -193,6 +193,20 @@ class ZoneConfig(_Model):
     def area_m2_value(self) -> float:
         """Zone area in m² (internal unit), from whichever was configured."""
         return self.area_m2 if self.area_m2 is not None else float(self.area_mu or 0) * M2_PER_MU
+
+
+class StageTuning(_Model):
+    """A site's value for one water-management period of a crop
+    (``[crops.<crop>.stages.<period>]``): its MAD, fraction of TAW (the library's
+    ``[crop.stages] mad``)."""
+
+    mad: float = Field(ge=STAGE_MAD_RANGE[0], le=STAGE_MAD_RANGE[1])
+
+
+class CropTuning(_Model):
+    """A site's tuning of a library crop: MAD by period name (non-critical periods only)."""
+
+    stages: dict[str, StageTuning] = Field({}, max_length=32)
 
 
 class HeadConfig(_Model):
@@ -510,6 +524,8 @@ class _SiteModel(_Model):
     fertigation: FertigationConfig | None = None
     weather: WeatherConfig | None = None
     policy: PolicyConfig = PolicyConfig()
+    # per crop key, the site's MAD of its non-critical water-management periods
+    crops: dict[str, CropTuning] = Field({}, max_length=64)
     safety: SafetyConfig = SafetyConfig()
     store: StoreConfig = StoreConfig()
     baseline: BaselineConfig = BaselineConfig()
@@ -590,6 +606,19 @@ class SiteConfig:
     def plausibility(self) -> PlausibilityConfig:
         return self.model.plausibility
 
+    @property
+    def crops(self) -> dict[str, CropTuning]:
+        return self.model.crops
+
+    def crop(self, key: str) -> Crop:
+        """The library crop ``key`` with this site's period MADs (``[crops.<key>.stages]``) laid
+        over it; :class:`models.crops.CropDataError` if the library has no such crop."""
+        tuning = self.model.crops.get(key)
+        base = crop(key)
+        if tuning is None:
+            return base
+        return with_stage_mad(base, {name: t.mad for name, t in tuning.stages.items()})
+
     def device(self, name: str) -> DeviceConfig:
         return next(d for d in self.devices if d.name == name)
 
@@ -665,6 +694,7 @@ class _Checker:
         self._roles()
         self._head()
         self._fertigation_plan()
+        self._crop_tuning()
         self._safety()
         self._baseline()
 
@@ -835,6 +865,21 @@ class _Checker:
             for i, t in enumerate(f.tanks):
                 self._device_of_kind(f"fertigation.tanks[{i}].level", t.level, ("tank_level",))
 
+    def _crop_tuning(self) -> None:
+        """``[crops.<crop>.stages.<period>]``: a library crop, one of its periods, not critical
+        (:func:`models.crops.with_stage_mad` says why not)."""
+        known = crop_keys()
+        for key, tuning in self.m.crops.items():
+            if key not in known:
+                self.add(f"crops.{key}", f"unknown crop {key!r} (one of {', '.join(known)})")
+                continue
+            library = crop(key)
+            for name, stage in tuning.stages.items():
+                try:
+                    with_stage_mad(library, {name: stage.mad})
+                except CropDataError as exc:
+                    self.add(f"crops.{key}.stages.{name}", str(exc).split(": ", 1)[1])
+
     def _head(self) -> None:
         h = self.m.head
         if h.pressure_before_filter:
@@ -981,7 +1026,8 @@ def _validated(
 # What the pages may change on a running site; wiring and safety limits stay in the site file.
 # ``fertigation.events`` is the whole plan: an override replaces the site file's list.
 EDITABLE = {
-    "zones": ("crop", "planting_date", "mode", "label", "mad_fraction"),
+    "zones": ("crop", "planting_date", "mode", "label", "mad_fraction", "targets"),
+    "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),
     "fertigation": ("events",),
 }
@@ -991,7 +1037,7 @@ def apply_overrides(
     site: SiteConfig, overrides: dict[str, Any], source: str = "site.overrides.toml"
 ) -> SiteConfig:
     """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...},
-    "fertigation": {"events": [...]}}``).
+    "crops": {crop: {"stages": {period: {"mad": x}}}}, "fertigation": {"events": [...]}}``).
 
     Only :data:`EDITABLE` keys; the result passes the same checks as :func:`load_site`,
     so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``,
@@ -1014,6 +1060,9 @@ def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> l
             problems.append(f"{section}: not editable from the pages ({source})")
             continue
         targets: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        if section == "crops":
+            problems += _lay_over_crops(data.setdefault("crops", {}), changes, source)
+            continue
         if section == "zones":
             for zone, values in changes.items():
                 if zone not in index:
@@ -1033,6 +1082,36 @@ def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> l
                     target[key] = value
                 else:
                     problems.append(f"{where}.{key}: not editable from the pages ({source})")
+    return problems
+
+
+def _lay_over_crops(data: dict[str, Any], changes: Any, source: str) -> list[str]:
+    """``[crops.<crop>.stages.<period>] mad`` of the overrides into the site's ``crops`` (a
+    period's table replaces the site file's; the other periods stay); the problems."""
+    if not isinstance(changes, dict):
+        return [f"crops: expected a table of crops ({source})"]
+    problems = []
+    for key, tuning in changes.items():
+        if not isinstance(tuning, dict):
+            problems.append(f"crops.{key}: expected a table ({source})")
+            continue
+        target = data.setdefault(key, {"stages": {}})
+        for name, stages in tuning.items():
+            if name not in EDITABLE["crops"]:
+                problems.append(f"crops.{key}.{name}: not editable from the pages ({source})")
+            elif not isinstance(stages, dict):
+                problems.append(f"crops.{key}.stages: expected a table of periods ({source})")
+            else:
+                for period, values in stages.items():
+                    extra = set(values) - {"mad"} if isinstance(values, dict) else set()
+                    if extra:
+                        problems += [
+                            f"crops.{key}.stages.{period}.{k}: not editable from the pages "
+                            f"({source})"
+                            for k in sorted(extra)
+                        ]
+                    else:
+                        target.setdefault("stages", {})[period] = values
     return problems
 
 

@@ -183,7 +183,9 @@ class ControlService(Protocol):
         self, zone: str, days: int = 7
     ) -> dict[str, list[tuple[datetime, float]]]: ...
     # {"zones": {name: {label, crop, planting_date, mode, max_run_min, mad_fraction (None: the
-    #  crop's p), crop_p, mad_site_file}}, "policy": {probe_weight, rain_skip_mm},
+    #  crop's p), crop_p, mad_site_file, targets ("staged"|"fao56"), targets_site_file, dap
+    #  (days after planting today), stages: [views.stage_rows: name, end_dap, ky, mad,
+    #  mad_default, tuned, critical, today]}}, "policy": {probe_weight, rain_skip_mm},
     #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
     #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out]}}
     def settings(self) -> dict[str, Any]: ...
@@ -197,7 +199,8 @@ class ControlService(Protocol):
     def confirm_time(self, actor: str) -> None: ...  # an admin vouches for the wall clock
     def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
-    # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?}}, "policy":
+    # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?, targets?}},
+    # "crops": {crop: {"stages": {period: {"mad": x}}}} (non-critical periods), "policy":
     # {probe_weight?, rain_skip_mm?}, "fertigation": {"events": [...]} (the whole plan)}:
     # validated as the site file is (SettingsInvalid), kept in the data dir, applied live;
     # a value None takes the setting back to the site file's

@@ -37,6 +37,7 @@ from controller.daemon.views import (
     alarm_info,
     decision_info,
     run_info,
+    stage_rows,
     storage_alarm,
     water_balance_info,
 )
@@ -258,6 +259,7 @@ class DaemonService:
     def settings(self) -> dict[str, Any]:
         f = self.site.fertigation
         file_zones = {z.name: z for z in self.site_file.zones}
+        today = self.d.agronomy.local_date(self.d.clock.now())
         return {
             "zones": {
                 z.name: {
@@ -269,6 +271,14 @@ class DaemonService:
                     "mad_fraction": z.mad_fraction,
                     "crop_p": crop(z.crop).p,
                     "mad_site_file": file_zones[z.name].mad_fraction,
+                    "targets": z.targets,
+                    "targets_site_file": file_zones[z.name].targets,
+                    "dap": (today - z.planting_date).days,
+                    "stages": stage_rows(
+                        self.site.crop(z.crop),
+                        self.site_file.crop(z.crop),
+                        (today - z.planting_date).days,
+                    ),
                 }
                 for z in self.site.zones
             },

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from controller.daemon.protocol import AlarmInfo, DecisionInfo, RunInfo, WaterBalanceInfo
 from controller.store import Decision, Event, Run, StoreHealth, WaterBalanceDay
+from models.crops import Crop
 
 __all__ = [
     "STORAGE_ALARM_ID",
     "alarm_info",
     "decision_info",
     "run_info",
+    "stage_rows",
     "storage_alarm",
     "water_balance_info",
 ]
@@ -107,3 +111,28 @@ def water_balance_info(w: WaterBalanceDay) -> WaterBalanceInfo:
         raw_mm=w.raw_mm,
         ks=w.ks,
     )
+
+
+def stage_rows(tuned: Crop, default: Crop, dap: int) -> list[dict[str, Any]]:
+    """The settings page's table of a zone's crop periods: per period ``name``, ``end_dap``,
+    ``ky``, ``mad`` (fraction of TAW, as the site tunes it: ``tuned``), ``mad_default`` (what
+    an emptied field returns to: ``default``, the site file's crop), ``tuned`` (the two
+    differ), ``critical``, and ``today``: day ``dap`` after planting falls in it (none before
+    planting or after the last period)."""
+    defaults = {s.name: s.mad for s in default.stages}
+    today = (
+        tuned.stage_on_day(dap) if tuned.stages and 0 <= dap <= tuned.stages[-1].end_dap else None
+    )
+    return [
+        {
+            "name": s.name,
+            "end_dap": s.end_dap,
+            "ky": s.ky,
+            "mad": s.mad,
+            "mad_default": defaults.get(s.name, s.mad),
+            "tuned": abs(s.mad - defaults.get(s.name, s.mad)) > 1e-9,
+            "critical": s.critical,
+            "today": today is not None and s.name == today.name,
+        }
+        for s in tuned.stages
+    ]

@@ -8,9 +8,19 @@ from models.crops.coefficients import (
     kc_on_day,
     root_depth_m,
 )
-from models.crops.library import Crop, CropDataError, Stage, crop, crop_keys, load_crops
+from models.crops.library import (
+    STAGE_MAD_RANGE,
+    Crop,
+    CropDataError,
+    Stage,
+    crop,
+    crop_keys,
+    load_crops,
+    with_stage_mad,
+)
 
 __all__ = [
+    "STAGE_MAD_RANGE",
     "Crop",
     "CropDataError",
     "Stage",
@@ -23,4 +33,5 @@ __all__ = [
     "kc_on_day",
     "load_crops",
     "root_depth_m",
+    "with_stage_mad",
 ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,18 @@ from typing import Any
 
 from models.errors import ModelDataError
 
-__all__ = ["Crop", "CropDataError", "Stage", "crop", "crop_keys", "load_crops"]
+__all__ = [
+    "STAGE_MAD_RANGE",
+    "Crop",
+    "CropDataError",
+    "Stage",
+    "crop",
+    "crop_keys",
+    "load_crops",
+    "with_stage_mad",
+]
+
+STAGE_MAD_RANGE = (0.2, 0.8)  # a period's MAD, fraction of TAW (checked on load and on tuning)
 
 
 class CropDataError(ModelDataError):
@@ -116,7 +128,7 @@ class Crop:
                 )
             last, before = end, f"stages[{k}] ({stage.name})"
             _check_range(at, "ky", stage.ky, 0.0, 2.0)
-            _check_range(at, "mad", stage.mad, 0.2, 0.8)
+            _check_range(at, "mad", stage.mad, *STAGE_MAD_RANGE)
             if not isinstance(stage.critical, bool):
                 raise CropDataError(f"{at}.critical: {stage.critical!r} is not true/false")
         if not self.stages:
@@ -144,6 +156,35 @@ class Crop:
             if dap <= stage.end_dap:
                 return stage
         return self.stages[-1] if self.stages else None
+
+
+def with_stage_mad(crop: Crop, mad_by_stage: Mapping[str, float]) -> Crop:
+    """``crop`` with the MAD (fraction of TAW) of the named water-management periods replaced
+    (a site's tuning of the library's values; the other periods keep theirs).
+
+    Refused with :class:`CropDataError` naming the crop and the period: a period the crop does
+    not have, a *critical* period (its trigger is held to FAO-56 p whatever its MAD, so a
+    tuned value would mislead), a MAD outside :data:`STAGE_MAD_RANGE`.
+    """
+    by_name = {s.name: s for s in crop.stages}
+    for name, mad in mad_by_stage.items():
+        stage = by_name.get(name)
+        if stage is None:
+            known = ", ".join(by_name) or "none"
+            raise CropDataError(f"{crop.key}.stages.{name}: no such period (periods: {known})")
+        if stage.critical:
+            raise CropDataError(
+                f"{crop.key}.stages.{name}: a critical period: its trigger is held to FAO-56 p "
+                "(no deficit), its MAD is not tunable"
+            )
+        _check_range(f"{crop.key}.stages.{name}", "mad", mad, *STAGE_MAD_RANGE)
+    if not mad_by_stage:
+        return crop
+    stages = tuple(
+        replace(s, mad=float(mad_by_stage[s.name])) if s.name in mad_by_stage else s
+        for s in crop.stages
+    )
+    return replace(crop, stages=stages)
 
 
 def _check_range(key: str, name: str, value: float, low: float, high: float) -> None:

@@ -5,8 +5,8 @@ it run (valve open as read back from the relay, remaining time counting down on
 the self-refreshing overview), stops it, acknowledges an alarm and switches to
 English. Screenshots of the overview at 360 px and 1280 px go to ``artifacts/``.
 An admin creates a technician on the users page, who then logs in; the admin
-changes a zone's irrigation trigger and adds a fertigation event, both still
-there after a reload (and in the running daemon).
+changes a zone's irrigation trigger and a crop period's MAD and adds a fertigation
+event, all still there after a reload (and in the running daemon).
 
 Chromium is Debian's (``/usr/bin/chromium``, installed with ``fonts-noto-cjk``
 by scripts/test.sh), driven by Playwright without its browser download.
@@ -200,6 +200,10 @@ def test_admin_adds_a_user_and_changes_the_trigger_and_the_plan(box: Box, browse
     zone.locator("input[name=mad_fraction]").fill("0.35")
     zone.locator("button.primary").click()
     expect(page.locator("#flash")).to_have_text("设置已保存并生效。")
+    stages = page.locator("#stages-z1")  # seed corn's ripening period: a deeper deficit
+    stages.locator("input[name='mad:ripening']").fill("0.7")
+    stages.locator("button.primary").click()
+    expect(page.locator("#flash")).to_have_text("设置已保存并生效。")
     page.locator("#add-event summary").click()
     event = page.locator("#event-form-new")
     event.locator("input[name=label]").fill("追肥试验")
@@ -210,11 +214,13 @@ def test_admin_adds_a_user_and_changes_the_trigger_and_the_plan(box: Box, browse
     expect(page.locator("#flash")).to_contain_text("施肥计划已保存并生效")
     page.reload()
     expect(page.locator("#settings-z1 input[name=mad_fraction]")).to_have_value("0.35")
+    expect(page.locator("#stages-z1 input[name='mad:ripening']")).to_have_value("0.70")
     expect(page.locator("#plan")).to_contain_text("追肥试验")
     expect(page.locator("#plan tr", has_text="追肥试验")).to_contain_text("播种后第 60 天")
     expect(page.locator("#event-form-9 input[name=label]")).to_have_value("追肥试验")
     page.screenshot(path=str(ARTIFACTS / "settings-360.png"), full_page=True)
     site = box.daemon.site
     assert site.zones[0].mad_fraction == 0.35
+    assert site.crop("seed_corn").stages[-1].mad == 0.7
     assert site.fertigation is not None and site.fertigation.events[-1].label == "追肥试验"
     context.close()

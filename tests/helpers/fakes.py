@@ -20,6 +20,8 @@ from controller.daemon.protocol import (
     WaterBalanceInfo,
     ZoneStatus,
 )
+from controller.daemon.views import stage_rows
+from models.crops import crop, with_stage_mad
 
 NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
 
@@ -79,6 +81,7 @@ class FakeControlService:
         }
     )
     mad_fraction: dict[str, float] = field(default_factory=dict)
+    stage_mad: dict[str, float] = field(default_factory=dict)  # seed corn's tuned periods
 
     def _check(self) -> None:
         if self.fail is not None:
@@ -223,6 +226,14 @@ class FakeControlService:
                 "mad_fraction": self.mad_fraction.get(name),
                 "crop_p": 0.55,
                 "mad_site_file": None,
+                "targets": "staged",
+                "targets_site_file": "staged",
+                "dap": (NOW.date() - date(2026, 4, 20)).days,
+                "stages": stage_rows(
+                    with_stage_mad(crop("seed_corn"), self.stage_mad),
+                    crop("seed_corn"),
+                    (NOW.date() - date(2026, 4, 20)).days,
+                ),
             }
             for name, z in self.zones_by_name.items()
         }

@@ -48,6 +48,12 @@ class PageService(FakeControlService):
                 self.mad_fraction.pop(zone, None)
                 if values["mad_fraction"] is not None:
                     self.mad_fraction[zone] = values["mad_fraction"]
+        for period, values in (
+            changes.get("crops", {}).get("seed_corn", {}).get("stages", {}).items()
+        ):
+            self.stage_mad.pop(period, None)
+            if values is not None:
+                self.stage_mad[period] = values["mad"]
         if "fertigation" in changes and self.fertigation is not None:
             self.fertigation["events"] = changes["fertigation"]["events"]
 

@@ -1,5 +1,7 @@
-"""Settings (admins): per zone crop, planting date, mode and irrigation trigger (MAD); the
-site's planning thresholds. The fertigation plan's forms are in :mod:`web.pages.fertigation`.
+"""Settings (admins): per zone crop, planting date, mode, irrigation trigger (MAD) and target
+rule (staged / FAO-56); per crop the MAD of its non-critical water-management periods (the
+zone's table of periods, today's highlighted); the site's planning thresholds. The
+fertigation plan's forms are in :mod:`web.pages.fertigation`.
 
 Each change is checked here for form (a date, a number, one of the choices) with
 messages in the page's language, then by the same site validation as
@@ -15,8 +17,9 @@ import math
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import SettingsInvalid
@@ -29,6 +32,13 @@ from web.params import MAX_TEXT_CHARS, NameInPath
 router = APIRouter(include_in_schema=False)
 
 MODES = ("et", "sensor", "calendar", "manual")
+TARGET_RULES = ("staged", "fao56")  # ZoneConfig.targets
+STAGE_FIELD = "mad:"  # a period's MAD on the crop form: ``mad:<period name>``
+# the zone MAD's form messages -> the same for a period (which names the crop and the period)
+_STAGE_MESSAGES = {
+    "settings.bad_mad_number": "settings.stage_bad_number",
+    "settings.bad_mad_range": "settings.stage_bad_range",
+}
 # policy key -> (lowest, highest) accepted on the form; the site validation has the last word
 POLICY_FIELDS = {"probe_weight": (0.0, 1.0), "rain_skip_mm": (0.0, 100.0)}
 MAD_RANGE = (0.2, 0.8)  # ZoneConfig.mad_fraction's bounds
@@ -53,6 +63,7 @@ def _page(
         status_code=code,
         settings=settings,
         modes=MODES,
+        target_rules=TARGET_RULES,
         errors=errors or [],
         **plan_forms(settings, draft),
     )
@@ -119,8 +130,10 @@ def save_zone(
     planting_date: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
     mode: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
     mad_fraction: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    targets: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
 ) -> Response:
     """``mad_fraction`` empty: back to the crop's p (the key leaves the saved settings).
+    ``targets`` absent: the zone keeps its rule.
 
     (FastAPI hands an empty form field over as absent, so absent means empty too.)
     """
@@ -137,6 +150,8 @@ def save_zone(
         errors.append(translate(locale, "settings.bad_date", zone=name, value=planting_date))
     if mode not in MODES:
         errors.append(translate(locale, "settings.bad_mode", zone=name, value=mode))
+    if targets and targets not in TARGET_RULES:
+        errors.append(translate(locale, "settings.bad_targets", zone=name, value=targets))
     mad = None
     try:
         mad = _mad(mad_fraction.strip())
@@ -148,7 +163,79 @@ def save_zone(
     if errors:
         return refuse(request, pages, session, errors)
     zone = {"crop": crop, "planting_date": day, "mode": mode, "mad_fraction": mad}
+    if targets:
+        zone["targets"] = targets
     return apply(request, pages, session, {"zones": {name: zone}})
+
+
+async def _posted_form(request: Request) -> FormData:
+    """The POST's form (parsed once; the CSRF check has read it already)."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+@router.post("/settings/crops/{crop}/stages")
+def save_crop_stages(
+    crop: NameInPath,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    form: PostedForm,
+) -> Response:
+    """The MAD of each non-critical period of ``crop`` (fields ``mad:<period>``; empty: back
+    to the site file's, or the crop library's, value). A critical period's MAD is refused:
+    the rule holds its trigger to FAO-56 p whatever the MAD."""
+    locale = session.user.locale
+    periods = _crop_periods(pages.service.settings(), crop)
+    if periods is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone grows crop {crop!r}")
+    label = translate(locale, f"crop.{crop}")
+    if label == f"crop.{crop}":
+        label = crop
+    stages: dict[str, dict[str, float] | None] = {}
+    errors = []
+    for key, raw in form.multi_items():
+        if not key.startswith(STAGE_FIELD) or not isinstance(raw, str):
+            continue
+        name, text = key.removeprefix(STAGE_FIELD), raw.strip()
+        values = {"crop": label, "period": _period_label(locale, name), "value": text}
+        period = periods.get(name)
+        if period is None:
+            errors.append(translate(locale, "settings.stage_unknown", **values))
+            continue
+        if period["critical"]:
+            if text:  # the page shows no field for it: a value is a mistake to name
+                errors.append(translate(locale, "settings.stage_critical", **values))
+            continue
+        try:
+            mad = _mad(text)
+        except ValueError as exc:
+            low, high = MAD_RANGE
+            message = _STAGE_MESSAGES[str(exc)]
+            errors.append(translate(locale, message, low=low, high=high, **values))
+            continue
+        # The default value (site file's, else the library's) is no setting: the key goes.
+        keep = mad is not None and abs(mad - period["mad_default"]) > 1e-9
+        stages[name] = {"mad": mad} if keep and mad is not None else None
+    if errors:
+        return refuse(request, pages, session, errors)
+    return apply(request, pages, session, {"crops": {crop: {"stages": stages}}})
+
+
+def _crop_periods(settings: dict[str, Any], crop: str) -> dict[str, dict[str, Any]] | None:
+    """The periods of ``crop`` by name, as the settings show them on a zone growing it."""
+    for zone in settings["zones"].values():
+        if zone["crop"] == crop:
+            return {s["name"]: s for s in zone.get("stages", [])}
+    return None
+
+
+def _period_label(locale: str, name: str) -> str:
+    text = translate(locale, f"period.{name}")
+    return name if text == f"period.{name}" else text
 
 
 def _mad(text: str) -> float | None:

@@ -70,6 +70,7 @@ RULES |= {
     ("GET", "/settings"): "viewer",
     ("POST", "/settings/zones/{name}"): "admin",
     ("POST", "/settings/policy"): "admin",
+    ("POST", "/settings/crops/{crop}/stages"): "admin",
     ("POST", "/settings/fertigation/events"): "admin",
     ("POST", "/settings/fertigation/events/{number}"): "admin",
     ("POST", "/settings/fertigation/events/{number}/delete"): "admin",
@@ -88,6 +89,7 @@ VALUES = {
     "table": "readings",
     "number": "1",
     "username": "wei",
+    "crop": "seed_corn",
 }
 CONCRETE = {"/static": "/static/app.css", "/settings/zones/{name}": "/settings/zones/z1"}
 # What an allowed call sends: a JSON body (API) or a form (pages) that is accepted.
@@ -102,6 +104,7 @@ BODIES: dict[str, Any] = {
     "/pause": {"hours": "2"},
     "/settings/zones/{name}": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
+    "/settings/crops/{crop}/stages": {"mad:ripening": "0.6"},
     "/settings/fertigation/events": {"label": "追肥", "day_after_planting": "50", "n_kg_mu": "2"},
     "/settings/fertigation/events/{number}": {
         "label": "拔节肥",

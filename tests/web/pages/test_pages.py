@@ -44,6 +44,7 @@ POSTS = {
     "/alarms/1/ack": {},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
+    "/settings/crops/seed_corn/stages": {"mad:ripening": "0.6"},
     "/settings/fertigation/events": {
         "label": "追肥",
         "day_after_planting": "50",
@@ -81,7 +82,10 @@ def test_every_page_post_route_is_covered() -> None:
         for r in router.routes
         if isinstance(r, APIRoute) and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
     }
-    walked = {re.sub(r"z\d|\d+|(?<=^/users/)[a-z]+", "{x}", p) for p in POSTS}
+    walked = {
+        re.sub(r"z\d|\d+|(?<=^/users/)[a-z]+|(?<=^/settings/crops/)[a-z_]+", "{x}", p)
+        for p in POSTS
+    }
     assert {re.sub(r"\{[a-z_]+\}", "{x}", p) for p in posts} == walked | {"/login", "/lang"}
 
 
