@@ -35,7 +35,14 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
-from controller.agronomy.quota import ZoneQuota, quota_m3_per_mu, used_m3, zone_periods, zone_quota
+from controller.agronomy.quota import (
+    MIN_QUOTA_RUN_MIN,
+    ZoneQuota,
+    quota_m3_per_mu,
+    used_m3,
+    zone_periods,
+    zone_quota,
+)
 from controller.agronomy.targets import zone_targets
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
@@ -81,7 +88,6 @@ __all__ = ["Balance", "Planning"]
 log = logging.getLogger(__name__)
 
 MIN_SENSOR_RUN_MIN = 1.0  # a sensor-mode run capped below this is not worth opening a valve
-MIN_QUOTA_RUN_MIN = 1.0  # a run the quota cuts below this is dropped
 QUOTA_PACE_REPEAT = dt.timedelta(days=7)  # a quota_pace alarm is repeated at most this often
 
 _SYSTEMS: dict[str, System] = {
@@ -541,7 +547,9 @@ class Planning:
             quota, cut = quotas.get(zone.name), ""
             if quota is not None:
                 events, cut = _trim_to_quota(events, zone, quota.pace.remaining_m3)
-                if cut:
+                if cut and not events:  # the quota, not the soil, says no: say it first
+                    sentence = f"{quota.note(zone.name)}; {cut}; without the quota: {sentence}"
+                elif cut:
                     sentence += f"; {cut}"
                 self._quota_alarms(zone, quota, ctx)
             record = {

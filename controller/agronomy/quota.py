@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.targets import TRIGGER_FLOOR, etc_to_harvest_mm, expected_rain_mm
+from controller.agronomy.types import PlannedRun
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.store import Store
 from models.crops import Crop, Stage
@@ -32,16 +33,22 @@ from models.planner.quota import (
     pace,
     place_deficit,
     quota_year,
+    trim_volumes,
 )
 from models.planner.targets import day_target
 
 __all__ = [
+    "MIN_QUOTA_RUN_MIN",
     "ZoneQuota",
+    "keep_to_quota",
     "quota_m3_per_mu",
     "used_m3",
     "zone_periods",
     "zone_quota",
 ]
+
+
+MIN_QUOTA_RUN_MIN = 1.0  # a run the quota cuts below this is dropped
 
 
 def quota_m3_per_mu(site: SiteConfig, zone: ZoneConfig) -> float | None:
@@ -223,3 +230,44 @@ def zone_quota(
         return result
     placed = place_deficit(periods, available_m3=the_pace.remaining_m3, **kw)
     return ZoneQuota(per_mu, area_mu, start, end, the_pace, placed)
+
+
+def keep_to_quota(
+    site: SiteConfig, store: Store, runs: Sequence[PlannedRun], today: dt.date
+) -> tuple[list[PlannedRun], list[tuple[str, str]]]:
+    """The queued runs (every source: plan, calendar, sensor, fertigation) cut, in start
+    order, so each zone's water at its nominal flow stays within what is left of its quota
+    this quota year (runs cut below :data:`MIN_QUOTA_RUN_MIN` dropped); and (zone, words) for
+    each zone cut. Zones without a quota pass unchanged."""
+    out: list[PlannedRun] = []
+    notes: list[tuple[str, str]] = []
+    by_zone: dict[str, list[PlannedRun]] = {}
+    for run in sorted(runs, key=lambda r: r.start):
+        by_zone.setdefault(run.zone, []).append(run)
+    zones = {z.name: z for z in site.zones}
+    start, end = quota_year(today, site.site.quota_year_start)
+    for name, zone_runs in by_zone.items():
+        zone = zones.get(name)
+        per_mu = quota_m3_per_mu(site, zone) if zone is not None else None
+        if zone is None or per_mu is None:
+            out += zone_runs
+            continue
+        flow = zone.nominal_flow_m3_h
+        area_mu = zone.area_m2_value / M2_PER_MU
+        left = max(per_mu * area_mu - used_m3(store, name, start, end, site.site.tz), 0.0)
+        volumes = [r.duration_min / 60.0 * flow for r in zone_runs]
+        kept = trim_volumes(volumes, left)
+        for run, v, k in zip(zone_runs, volumes, kept, strict=True):
+            minutes = k / flow * 60.0
+            if minutes >= MIN_QUOTA_RUN_MIN:
+                depth = run.depth_mm * (k / v) if v > 0 else 0.0
+                out.append(replace(run, duration_min=minutes, depth_mm=depth))
+        if sum(kept) < sum(volumes) - 1e-6:
+            notes.append(
+                (
+                    name,
+                    f"{name}: queued runs cut to the quota: {sum(kept):.0f} of "
+                    f"{sum(volumes):.0f} m³ ({left / area_mu:.1f} m³/mu of {per_mu:g} left)",
+                )
+            )
+    return sorted(out, key=lambda r: (r.start, r.zone)), notes
