@@ -25,6 +25,7 @@ from controller.agronomy.types import PlannedRun
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.store import Store
 from models.crops import Crop, Stage
+from models.crops import crop as library_crop
 from models.planner.quota import (
     Pace,
     Period,
@@ -39,9 +40,11 @@ from models.planner.targets import day_target
 
 __all__ = [
     "MIN_QUOTA_RUN_MIN",
+    "QuotaView",
     "ZoneQuota",
     "keep_to_quota",
     "quota_m3_per_mu",
+    "quota_views",
     "used_m3",
     "zone_periods",
     "zone_quota",
@@ -271,3 +274,77 @@ def keep_to_quota(
                 )
             )
     return sorted(out, key=lambda r: (r.start, r.zone)), notes
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaView:
+    """A zone's quota year as the pages show it (m³/mu): the allotment, the water used by
+    day (``days``: local date, water used up to the end of it), the projection of the last
+    plan (None before one) and the harvest it runs to."""
+
+    zone: str
+    area_mu: float
+    quota_m3_per_mu: float
+    year_start: dt.date
+    year_end: dt.date
+    today: dt.date
+    used_m3_per_mu: float
+    projected_m3_per_mu: float | None
+    harvest: dt.date | None
+    days: list[tuple[dt.date, float]]
+
+    @property
+    def over(self) -> bool:
+        """The projection exceeds the quota."""
+        return (self.projected_m3_per_mu or 0.0) > self.quota_m3_per_mu + 1e-9
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used_m3_per_mu >= self.quota_m3_per_mu - 0.1
+
+
+def quota_views(site: SiteConfig, store: Store, now: dt.datetime) -> list[QuotaView]:
+    """Every zone with a quota, for the pages (:class:`QuotaView`)."""
+    tz = site.site.tz
+    today = now.astimezone(tz).date()
+    start, end = quota_year(today, site.site.quota_year_start)
+    views = []
+    for zone in site.zones:
+        per_mu = quota_m3_per_mu(site, zone)
+        if per_mu is None:
+            continue
+        area_mu = zone.area_m2_value / M2_PER_MU
+        t0 = dt.datetime.combine(start, dt.time(), tzinfo=tz)
+        t1 = dt.datetime.combine(end, dt.time(), tzinfo=tz)
+        by_day: dict[dt.date, float] = {}
+        for run in store.runs(zone.name, t0, t1):
+            if run.started_at is not None:
+                day = run.started_at.astimezone(tz).date()
+                by_day[day] = by_day.get(day, 0.0) + run.applied_m3 / area_mu
+        days, total = [], 0.0
+        for day in sorted(by_day):
+            total += by_day[day]
+            days.append((day, total))
+        projected = None
+        recent = store.decisions(zone.name, now - dt.timedelta(days=2), None)
+        for decision in reversed(recent):
+            q = (decision.inputs or {}).get("quota")
+            if isinstance(q, dict) and "projected_m3" in q:
+                projected = float(q["projected_m3"]) / area_mu
+                break
+        harvest = zone.planting_date + dt.timedelta(days=library_crop(zone.crop).season_days)
+        views.append(
+            QuotaView(
+                zone=zone.name,
+                area_mu=area_mu,
+                quota_m3_per_mu=per_mu,
+                year_start=start,
+                year_end=end,
+                today=today,
+                used_m3_per_mu=total,
+                projected_m3_per_mu=projected,
+                harvest=harvest if start <= harvest < end else None,
+                days=days,
+            )
+        )
+    return views

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from controller.agronomy.jobs import Agronomy
-from controller.agronomy.quota import used_m3
+from controller.agronomy.quota import quota_views, used_m3
 from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, ConfigError, load_site
 from controller.simulation.fidelity import AgronomySeason
@@ -94,6 +94,14 @@ def test_a_zone_with_a_tight_quota_stops_at_the_quota_and_raises_the_alarm(
         assert any("cut to the quota" in d.reason for d in planned if d.action == "irrigate")
         # a fertigation run of its own, queued past the quota, was cut by the daemon
         assert any(e.code == "quota_cut" and e.source == z1.name for e in events)
+        # the pages' view: the burn-down's days and the last plan's projection
+        end = dt.datetime(2026, 7, 25, 0, 20, tzinfo=tz)  # the season's last minutes
+        (view,) = [v for v in quota_views(site, store, end) if v.zone == z1.name]
+        assert view.used_m3_per_mu == pytest.approx(z1_used / area_mu)
+        assert view.days[-1][1] == pytest.approx(view.used_m3_per_mu)
+        assert [d for d, _ in view.days] == sorted(d for d, _ in view.days)
+        assert view.exhausted and view.over and view.quota_m3_per_mu == TIGHT_M3_MU
+        assert view.harvest == z1.planting_date + dt.timedelta(days=153)
         # a decision while the pace was over placed a deficit (or said none could be placed)
         paced = [
             d for d in store.decisions(z1.name) if d.inputs.get("quota", {}).get("over_m3", 0) > 0
