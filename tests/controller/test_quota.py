@@ -9,15 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from controller.agronomy.jobs import Agronomy
-from controller.agronomy.quota import quota_views, used_m3
+from controller.agronomy.quota import keep_to_quota, quota_views, used_m3
+from controller.agronomy.types import PlannedRun
 from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, ConfigError, load_site
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.season import Scenario, load_scenario, quiet_logs
-from controller.store import RunState, Store
-from tests.controller.test_agronomy import DAY1, local, seed_balance, weather_day
+from controller.store import RunSource, RunState, Store
+from tests.helpers.agronomy import DAY1, TZ, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 FLOWERING = dt.date(2026, 7, 8)  # seed corn day 79: flowering, a critical period
@@ -203,3 +206,49 @@ def test_good_quota_keys_load(tmp_path: Path) -> None:
     site = load_site(path)
     assert site.site.quota_m3_per_mu == 240 and site.site.quota_year_start == "10-01"
     assert site.zones[0].quota_m3_per_mu == 300 and site.zones[1].quota_m3_per_mu is None
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ledger_m3=st.lists(st.floats(0.0, 400.0), max_size=6),
+    queued_min=st.lists(st.floats(1.0, 240.0), min_size=1, max_size=6),
+    quota_m3_mu=st.floats(1.0, 60.0),
+)
+def test_the_daemon_queue_never_exceeds_the_quota(
+    tmp_path: Path,
+    store: Store,
+    clock: VirtualClock,
+    ledger_m3: list[float],
+    queued_min: list[float],
+    quota_m3_mu: float,
+) -> None:
+    """Whatever the ledger and the runs queued (any source), the queue the daemon keeps puts
+    no zone past its quota at nominal flow, cuts nothing that fits, and leaves a zone without
+    a quota alone. (One store: each example is a quota year of its own.)"""
+    clock.advance(366 * 86_400.0)  # a new quota year: the earlier examples' runs are last year's
+    path = tmp_path / "site.toml"
+    path.write_text(_site_text("", f"quota_m3_per_mu = {quota_m3_mu!r}"), encoding="utf-8")
+    site = load_site(path)
+    z1 = site.zones[0]
+    for m3 in ledger_m3:
+        run = store.plan_run("z1", "plan", 60.0)
+        assert run.id is not None
+        store.start_run(run.id)
+        store.finish_run(run.id, RunState.DONE, "done", m3)
+    at = clock.now() + dt.timedelta(hours=2)
+    runs = [
+        PlannedRun("z1", at + dt.timedelta(hours=k), m, m / 10, 1, RunSource.PLAN)
+        for k, m in enumerate(queued_min)
+    ] + [PlannedRun("z2", at, 60.0, 6.0, 2, RunSource.PLAN)]
+    kept, _notes = keep_to_quota(site, store, runs, clock.now().astimezone(TZ).date())
+    flow = z1.nominal_flow_m3_h
+    quota_m3 = quota_m3_mu * z1.area_m2_value / M2_PER_MU
+    used = sum(ledger_m3)
+    planned = sum(r.duration_min for r in kept if r.zone == "z1") / 60.0 * flow
+    assert used + planned <= max(quota_m3, used) + 1e-6
+    wanted = sum(queued_min) / 60.0 * flow
+    # nothing cut that fits (a run cut under a minute is dropped: at most one)
+    assert planned >= min(wanted, max(quota_m3 - used, 0.0)) - flow / 60.0 - 1e-6
+    assert [r for r in kept if r.zone == "z2"] == [runs[-1]]
