@@ -294,6 +294,11 @@ class QuotaView:
     days: list[tuple[dt.date, float]]
 
     @property
+    def last_day(self) -> dt.date:
+        """The quota year's last day (``year_end`` is the next year's first)."""
+        return self.year_end - dt.timedelta(days=1)
+
+    @property
     def over(self) -> bool:
         """The projection exceeds the quota."""
         return (self.projected_m3_per_mu or 0.0) > self.quota_m3_per_mu + 1e-9

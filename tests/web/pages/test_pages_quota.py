@@ -42,7 +42,7 @@ def test_zone_page_burns_the_quota_down_in_chinese(as_role: Any, service: PageSe
     service.quota_views = [_view(USED, 255.0)]
     page = as_role("viewer").get("/zones/z1").text
     section = page[page.index('id="quota-burn-down"') :]
-    assert "水权 2026-01-01 – 2027-01-01" in section
+    assert "水权 2026-01-01 – 2026-12-31" in section
     assert "水权：已用 180 m³/亩 / 240 m³/亩，预计 255 m³/亩" in section
     assert "预计用水超出水权" in section  # 255 > 240
     assert '<polyline class="used"' in section and '<polyline class="projection"' in section
