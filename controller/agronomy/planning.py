@@ -43,6 +43,7 @@ from controller.agronomy.quota import (
     zone_periods,
     zone_quota,
 )
+from controller.agronomy.quota_plan import quota_alarms, quota_mad, raise_once, trim_to_quota
 from controller.agronomy.targets import zone_targets
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
@@ -80,7 +81,7 @@ from models.planner import (
     ZonePlanInput,
     plan,
 )
-from models.planner.quota import quota_year, trim_volumes
+from models.planner.quota import quota_year
 from models.waterbalance import CropStep, ProbeReading, observed_depletion_mm
 
 __all__ = ["Balance", "Planning"]
@@ -88,7 +89,6 @@ __all__ = ["Balance", "Planning"]
 log = logging.getLogger(__name__)
 
 MIN_SENSOR_RUN_MIN = 1.0  # a sensor-mode run capped below this is not worth opening a valve
-QUOTA_PACE_REPEAT = dt.timedelta(days=7)  # a quota_pace alarm is repeated at most this often
 
 _SYSTEMS: dict[str, System] = {
     "drip": "drip",
@@ -386,7 +386,8 @@ class Planning:
         left = max(per_mu * area_mu - used, 0.0)
         text = f"quota {per_mu:g} m³/mu, used {used / area_mu:.0f}, left {left / area_mu:.0f}"
         if left < 0.1 * area_mu:
-            self._raise_once(
+            raise_once(
+                self.store,
                 Severity.ALARM,
                 "quota_exhausted",
                 zone.name,
@@ -394,39 +395,6 @@ class Planning:
                 since=dt.datetime.combine(start, dt.time(), tzinfo=self.tz),
             )
         return left, text
-
-    def _quota_alarms(self, zone: ZoneConfig, quota: ZoneQuota, ctx: _PlanContext) -> None:
-        """``quota_exhausted`` (alarm) once a quota year when used up; ``quota_pace``
-        (warning) when the projection exceeds the quota, at most every
-        :data:`QUOTA_PACE_REPEAT` while one is open or recent."""
-        if quota.exhausted:
-            self._raise_once(
-                Severity.ALARM,
-                "quota_exhausted",
-                zone.name,
-                quota.note(zone.name) + f" (until {quota.year_end})",
-                since=dt.datetime.combine(quota.year_start, dt.time(), tzinfo=self.tz),
-            )
-        elif quota.pace.over_m3 > 0.0:
-            mu = quota.area_mu
-            self._raise_once(
-                Severity.WARNING,
-                "quota_pace",
-                zone.name,
-                f"{zone.name}: the season's pace would exceed the quota by "
-                f"{quota.pace.over_m3 / mu:.0f} m³/mu (projected "
-                f"{quota.pace.projected_m3 / mu:.0f} of {quota.per_mu:g}); {quota.note(zone.name)}",
-                since=ctx.now - QUOTA_PACE_REPEAT,
-            )
-
-    def _raise_once(
-        self, severity: Severity, code: str, zone: str, message: str, *, since: dt.datetime
-    ) -> None:
-        """A latched event, unless one of ``code`` for ``zone`` is open or was raised since."""
-        open_ = any(e.code == code and e.source == zone for e in self.store.open_alarms())
-        recent = any(e.code == code and e.source == zone for e in self.store.events(since))
-        if not (open_ or recent):
-            self.store.raise_event(severity, code, zone, message, latched=True)
 
     def _plan_et(
         self,
@@ -476,7 +444,7 @@ class Planning:
                 zone, m.crop, dap, taw, dr, et0_days, ctx, targets.refill_fraction
             )
             if quota is not None:
-                mad = _quota_mad(mad, zone, m.crop, dap, quota)
+                mad = quota_mad(mad, zone, m.crop, dap, quota)
                 zone_notes.add(quota.note(zone.name))
                 quotas[zone.name] = quota
             inputs.append(
@@ -546,12 +514,12 @@ class Planning:
             sentence = decision.sentence + (f"; {extra['notes']}" if extra["notes"] else "")
             quota, cut = quotas.get(zone.name), ""
             if quota is not None:
-                events, cut = _trim_to_quota(events, zone, quota.pace.remaining_m3)
+                events, cut = trim_to_quota(events, zone, quota.pace.remaining_m3)
                 if cut and not events:  # the quota, not the soil, says no: say it first
                     sentence = f"{quota.note(zone.name)}; {cut}; without the quota: {sentence}"
                 elif cut:
                     sentence += f"; {cut}"
-                self._quota_alarms(zone, quota, ctx)
+                quota_alarms(self.store, zone.name, quota, ctx.now, self.tz)
             record = {
                 **_decision_numbers(decision),
                 **et0_info,
@@ -918,44 +886,3 @@ def _decision_numbers(d: ZoneDecision) -> dict[str, Any]:
         "wind_blocked_slots": d.wind_blocked_slots,
         "frost_blocked_slots": d.frost_blocked_slots,
     }
-
-
-def _quota_mad(
-    mad: tuple[float, ...], zone: ZoneConfig, crop: Crop, dap: int, quota: ZoneQuota
-) -> tuple[float, ...]:
-    """The horizon's triggers with the quota's deficit placed: a raised period's days take
-    its raised trigger (critical periods are never raised, :mod:`models.planner.quota`)."""
-    if zone.targets != "staged" or not crop.stages:
-        return mad
-    out = []
-    for d, m in enumerate(mad):
-        stage = crop.stage_on_day(dap + d)
-        raised = quota.raised_mad(stage.name) if stage is not None else None
-        out.append(m if raised is None else max(m, raised))
-    return tuple(out)
-
-
-def _trim_to_quota(
-    events: list[tuple[int, float, float]], zone: ZoneConfig, remaining_m3: float
-) -> tuple[list[tuple[int, float, float]], str]:
-    """The runs (start minute, minutes, gross mm) cut so their water at the zone's nominal flow
-    never exceeds ``remaining_m3`` (runs cut below :data:`MIN_QUOTA_RUN_MIN` dropped), and the
-    words when anything was cut."""
-    flow = zone.nominal_flow_m3_h
-    volumes = [minutes / 60.0 * flow for _s, minutes, _d in events]
-    kept = trim_volumes(volumes, remaining_m3)
-    out = []
-    for (start, _minutes, depth), v, k in zip(events, volumes, kept, strict=True):
-        m = k / flow * 60.0
-        if m >= MIN_QUOTA_RUN_MIN:
-            out.append((start, m, depth * (k / v) if v > 0 else 0.0))
-    total_kept = sum(m / 60.0 * flow for _s, m, _d in out)
-    if total_kept >= sum(volumes) - 1e-9:
-        return out, ""
-    mu = zone.area_m2_value / M2_PER_MU
-    if not out:
-        return out, f"no run: {remaining_m3 / mu:.1f} m³/mu left of the quota"
-    return out, (
-        f"cut to the quota: {total_kept:.0f} of {sum(volumes):.0f} m³ "
-        f"({remaining_m3 / mu:.1f} m³/mu left)"
-    )
