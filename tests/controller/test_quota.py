@@ -20,6 +20,7 @@ from controller.config.site import M2_PER_MU, ConfigError, load_site
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.season import Scenario, load_scenario, quiet_logs
 from controller.store import RunSource, RunState, Store
+from drivers.reading import Quality, Reading
 from tests.helpers.agronomy import DAY1, TZ, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
@@ -252,3 +253,60 @@ def test_the_daemon_queue_never_exceeds_the_quota(
     # nothing cut that fits (a run cut under a minute is dropped: at most one)
     assert planned >= min(wanted, max(quota_m3 - used, 0.0)) - flow / 60.0 - 1e-6
     assert [r for r in kept if r.zone == "z2"] == [runs[-1]]
+
+
+def _run_done(store: Store, zone: str, m3: float) -> None:
+    run = store.plan_run(zone, "plan", 60.0)
+    assert run.id is not None
+    store.start_run(run.id)
+    store.finish_run(run.id, RunState.DONE, "done", m3)
+
+
+def test_a_calendar_zone_is_cut_to_its_quota_then_stopped(
+    tmp_path: Path, store: Store, clock: VirtualClock
+) -> None:
+    """z4 (calendar, 25 mu at 100 m³/h) on its 90 m³/mu date with 30 m³/mu left: 750 m³,
+    450 min; with the quota used up: no run, the decision and the alarm say so."""
+    path = tmp_path / "site.toml"
+    path.write_text(_site_text("quota_m3_per_mu = 30"), encoding="utf-8")
+    site = load_site(path)
+    for d in range(3):
+        weather_day(store, DAY1 - dt.timedelta(days=d + 1))
+    runs = [r for r in Agronomy(site, store, clock).plan_all(local(DAY1, 18)) if r.zone == "z4"]
+    assert sum(r.duration_min for r in runs) == pytest.approx(450.0)
+    z4 = store.decisions("z4")[-1]
+    assert "cut to the quota: quota 30 m³/mu, used 0, left 30" in z4.reason
+    _run_done(store, "z4", 750.0)
+    later = DAY1 + dt.timedelta(days=19)  # the next calendar event, 06-20
+    for d in range(3):
+        weather_day(store, later - dt.timedelta(days=d + 1))
+    runs = [r for r in Agronomy(site, store, clock).plan_all(local(later, 18)) if r.zone == "z4"]
+    assert runs == []
+    z4 = store.decisions("z4")[-1]
+    assert z4.action == "skip" and "quota 30 m³/mu, used 30, left 0" in z4.reason
+    (alarm,) = [e for e in store.events() if e.code == "quota_exhausted"]
+    assert alarm.source == "z4" and alarm.latched
+
+
+def test_a_sensor_zone_is_cut_to_its_quota(
+    tmp_path: Path, store: Store, clock: VirtualClock
+) -> None:
+    """z4 in sensor mode, its probes dry and the balance in need: the run is the quota's 2
+    m³/mu (50 m³, 30 min at 100 m³/h), not the probes' refill."""
+    text = _site_text("quota_m3_per_mu = 2").replace(
+        'max_run_min = 240\nmode = "calendar"', 'max_run_min = 240\nmode = "sensor"'
+    )
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    site = load_site(path)
+    seed_balance(store, site, "z4", DAY1, 0.6)
+    now = local(DAY1, 18)
+    store.add_readings(
+        Reading(f"probe4{ab}", "moisture", 14.0, "%", Quality.OK, now - dt.timedelta(minutes=30))
+        for ab in "ab"
+    )
+    store.flush()
+    (run,) = [r for r in Agronomy(site, store, clock).plan_all(now) if r.zone == "z4"]
+    assert run.duration_min == pytest.approx(30.0)
+    z4 = store.decisions("z4")[-1]
+    assert z4.mode == "sensor" and "cut to the quota (quota 2 m³/mu, used 0, left 2)" in z4.reason
