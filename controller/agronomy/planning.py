@@ -35,6 +35,15 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
+from controller.agronomy.quota import (
+    MIN_QUOTA_RUN_MIN,
+    ZoneQuota,
+    quota_m3_per_mu,
+    used_m3,
+    zone_periods,
+    zone_quota,
+)
+from controller.agronomy.quota_plan import quota_alarms, quota_mad, raise_once, trim_to_quota
 from controller.agronomy.targets import zone_targets
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
@@ -61,8 +70,8 @@ from controller.agronomy.weather import (
 )
 from controller.clock import Clock
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
-from controller.store import DecisionAction, RunSource, Store, StoreError
-from models.crops import kc_on_day
+from controller.store import DecisionAction, RunSource, Severity, Store, StoreError
+from models.crops import Crop, kc_on_day
 from models.planner import (
     Forecast,
     PlanInputs,
@@ -72,6 +81,7 @@ from models.planner import (
     ZonePlanInput,
     plan,
 )
+from models.planner.quota import quota_year
 from models.waterbalance import CropStep, ProbeReading, observed_depletion_mm
 
 __all__ = ["Balance", "Planning"]
@@ -330,6 +340,62 @@ class Planning:
         dr = last.dr_end_mm + self.balance.subsoil_depletion_fraction(zone, today) * grown
         return min(max(dr, 0.0), taw_mm)
 
+    def _zone_quota(
+        self,
+        zone: ZoneConfig,
+        crop: Crop,
+        dap: int,
+        taw_mm: float,
+        dr_mm: float,
+        et0_days: Sequence[float],
+        ctx: _PlanContext,
+        refill_fraction: float,
+    ) -> ZoneQuota | None:
+        """The zone's quota year and pace, with any deficit placed (None: no quota)."""
+        if quota_m3_per_mu(self.site, zone) is None:
+            return None
+        start, end = quota_year(ctx.today, self.site.site.quota_year_start)
+        periods = zone_periods(
+            zone,
+            crop,
+            dap,
+            et0_days,
+            today=ctx.today,
+            rain_normals_mm=self.site.site.rain_normals_mm,
+        )
+        last_mad = periods[-1].mad if periods else 0.0
+        return zone_quota(
+            self.site,
+            zone,
+            today=ctx.today,
+            used=used_m3(self.store, zone.name, start, end, self.tz),
+            periods=periods,
+            refill=refill_fraction,
+            soil_mm=max(last_mad * taw_mm - dr_mm, 0.0),
+        )
+
+    def _quota_left(self, zone: ZoneConfig, ctx: _PlanContext) -> tuple[float, str] | None:
+        """For a ``sensor`` or ``calendar`` zone with a quota: the m³ left of it this quota
+        year and the words; None without a quota. Raises ``quota_exhausted`` when used up."""
+        per_mu = quota_m3_per_mu(self.site, zone)
+        if per_mu is None:
+            return None
+        start, end = quota_year(ctx.today, self.site.site.quota_year_start)
+        used = used_m3(self.store, zone.name, start, end, self.tz)
+        area_mu = zone.area_m2_value / M2_PER_MU
+        left = max(per_mu * area_mu - used, 0.0)
+        text = f"quota {per_mu:g} m³/mu, used {used / area_mu:.0f}, left {left / area_mu:.0f}"
+        if left < 0.1 * area_mu:
+            raise_once(
+                self.store,
+                Severity.ALARM,
+                "quota_exhausted",
+                zone.name,
+                f"{zone.name}: {text}: no more runs until {end}",
+                since=dt.datetime.combine(start, dt.time(), tzinfo=self.tz),
+            )
+        return left, text
+
     def _plan_et(
         self,
         zones: list[ZoneConfig],
@@ -343,6 +409,7 @@ class Planning:
         et0_days = fc.et0_mm_day if fc else (sum(recent) / len(recent),) * self.horizon_days
         inputs: list[ZonePlanInput] = []
         details: dict[str, dict[str, Any]] = {}
+        quotas: dict[str, ZoneQuota] = {}
         for zone in zones:
             dap = (ctx.today - zone.planting_date).days
             if dap < 0:
@@ -373,6 +440,13 @@ class Planning:
             mad = targets.mad_fraction
             if targets.note:
                 zone_notes.add(targets.note)
+            quota = self._zone_quota(
+                zone, m.crop, dap, taw, dr, et0_days, ctx, targets.refill_fraction
+            )
+            if quota is not None:
+                mad = quota_mad(mad, zone, m.crop, dap, quota)
+                zone_notes.add(quota.note(zone.name))
+                quotas[zone.name] = quota
             inputs.append(
                 ZonePlanInput(
                     zone_id=zone.name,
@@ -400,6 +474,8 @@ class Planning:
                 "refill_target_fraction": targets.refill_fraction,
                 **targets.numbers,
             }
+            if quota is not None:
+                details[zone.name]["quota"] = quota.numbers()
         if not inputs:
             return []
         temp, wind = self._limits(ctx, forecast)
@@ -429,9 +505,21 @@ class Planning:
         runs = []
         for zin, decision in zip(inputs, result.decisions, strict=True):
             zone = next(z for z in zones if z.name == zin.zone_id)
-            events = [e for e in result.events_of(zone.name) if e.start_min < 24 * 60]
+            events = [
+                (e.start_min, float(e.duration_min), e.gross_depth_mm)
+                for e in result.events_of(zone.name)
+                if e.start_min < 24 * 60
+            ]
             extra = details[zone.name]
             sentence = decision.sentence + (f"; {extra['notes']}" if extra["notes"] else "")
+            quota, cut = quotas.get(zone.name), ""
+            if quota is not None:
+                events, cut = trim_to_quota(events, zone, quota.pace.remaining_m3)
+                if cut and not events:  # the quota, not the soil, says no: say it first
+                    sentence = f"{quota.note(zone.name)}; {cut}; without the quota: {sentence}"
+                elif cut:
+                    sentence += f"; {cut}"
+                quota_alarms(self.store, zone.name, quota, ctx.now, self.tz)
             record = {
                 **_decision_numbers(decision),
                 **et0_info,
@@ -448,9 +536,10 @@ class Planning:
                 "frost_limit_c": policy.frost_limit_c,
                 "forecast": fc is not None,
             }
+            stopped_by_quota = quota is not None and (quota.exhausted or bool(cut))
             if events:
                 action = DecisionAction.IRRIGATE
-            elif decision.reason in (
+            elif stopped_by_quota or decision.reason in (
                 ReasonCode.RAIN_SKIP,
                 ReasonCode.PROBES_WET,
                 ReasonCode.NOT_TRIGGERED,
@@ -465,21 +554,21 @@ class Planning:
                 action,
                 sentence,
                 record,
-                planned_start=ctx.start + dt.timedelta(minutes=first.start_min) if first else None,
-                duration_min=float(first.duration_min) if first else 0.0,
-                depth_mm=first.gross_depth_mm if first else 0.0,
+                planned_start=ctx.start + dt.timedelta(minutes=first[0]) if first else None,
+                duration_min=first[1] if first else 0.0,
+                depth_mm=first[2] if first else 0.0,
             )
             assert stored.id is not None  # committed rows have ids
             runs += [
                 PlannedRun(
                     zone.name,
-                    ctx.start + dt.timedelta(minutes=e.start_min),
-                    float(e.duration_min),
-                    e.gross_depth_mm,
+                    ctx.start + dt.timedelta(minutes=start_min),
+                    minutes,
+                    depth_mm,
                     stored.id,
                     RunSource.PLAN,
                 )
-                for e in events
+                for start_min, minutes, depth_mm in events
             ]
         return runs
 
@@ -560,6 +649,16 @@ class Planning:
             return []
         cut = min(minutes, cap_min) > zone.max_run_min
         minutes = min(minutes, cap_min, zone.max_run_min)
+        quota_text = ""
+        left = self._quota_left(zone, ctx)
+        if left is not None:
+            quota_min = left[0] / zone.nominal_flow_m3_h * 60.0
+            numbers["quota"] = {"left_m3": left[0], "text": left[1]}
+            if quota_min < MIN_QUOTA_RUN_MIN:
+                self._record_skip(zone, f"{zone.name}: no irrigation: {band}; {left[1]}", numbers)
+                return []
+            if minutes > quota_min:
+                minutes, quota_text = quota_min, f"; cut to the quota ({left[1]})"
         gross = minutes / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
         k = self._first_window_slot(ctx)
         numbers |= {"net_mm": net, "gross_mm": gross, "duration_min": minutes}
@@ -578,6 +677,7 @@ class Planning:
             f"{taw:.1f} mm), refill to {REFILL_TARGET_FRACTION:.2f} × TAW"
             + ("; cut to the maximum run" if cut else "")
             + (f"; capped: {cap_text}" if capped and not cut else "")
+            + quota_text
         )
         decision = self._record(
             zone,
@@ -671,6 +771,15 @@ class Planning:
             return []
         window_min = self._window_length_slots(ctx, k) * SLOT_MIN
         placed = min(total_min, float(window_min))
+        quota_left = self._quota_left(zone, ctx)
+        if quota_left is not None:
+            numbers["quota"] = {"left_m3": quota_left[0], "text": quota_left[1]}
+            placed = min(placed, quota_left[0] / zone.nominal_flow_m3_h * 60.0)
+            if placed < MIN_QUOTA_RUN_MIN:
+                self._record_skip(
+                    zone, f"{zone.name}: calendar event of {ctx.today}: {quota_left[1]}", numbers
+                )
+                return []
         chunks: list[float] = []
         left = placed
         while left > 1e-9:
@@ -690,6 +799,8 @@ class Planning:
                 f"; the window holds {placed:.0f} of {total_min:.0f} min, "
                 f"{short_m3:.0f} m³ not applied"
             )
+            if quota_left is not None and placed < min(total_min, float(window_min)):
+                sentence += f" (cut to the quota: {quota_left[1]})"
         numbers |= {"placed_min": placed, "runs": len(chunks), "shortfall_m3": short_m3}
         decision = self._record(
             zone,

@@ -102,7 +102,7 @@ class SavingsReport:
     saving_m3_per_mu: float
     assumptions: list[str]
     baseline_name: str = ""  # the practice compared against, as the site file names it
-    quota_m3_per_mu: float | None = None  # the season's allocation ([baseline] quota_m3_mu)
+    quota_m3_per_mu: float | None = None  # [site] quota_m3_per_mu, else [baseline] quota_m3_mu
     applied_m3: float = 0.0  # the site's metered water since planting, m³
 
 
@@ -182,7 +182,7 @@ def savings_to_date(site: SiteConfig, store: Store, now: dt.datetime) -> Savings
         baseline_m3_per_mu=mean("baseline_m3_per_mu"),
         saving_m3_per_mu=mean("saving_m3_per_mu"),
         baseline_name=practice.name,
-        quota_m3_per_mu=site.model.baseline.quota_m3_mu,
+        quota_m3_per_mu=site.site.quota_m3_per_mu or site.model.baseline.quota_m3_mu,
         applied_m3=sum(z.applied_m3 for z in zones),
         assumptions=[
             "season from each zone's planting date; the winter irrigation counts from planting",

@@ -33,7 +33,13 @@ from models.planner.targets import (
     refill_target,
 )
 
-__all__ = ["TRIGGER_FLOOR", "ZoneTargets", "zone_targets"]
+__all__ = [
+    "TRIGGER_FLOOR",
+    "ZoneTargets",
+    "etc_to_harvest_mm",
+    "expected_rain_mm",
+    "zone_targets",
+]
 
 TRIGGER_FLOOR = REFILL_TARGET_FRACTION + 0.05  # no trigger below this fraction of TAW
 
@@ -53,19 +59,31 @@ def expected_rain_mm(
     today: dt.date,
     forecast_rain_mm_day: Sequence[float] | None,
     rain_normals_mm: Sequence[float] | None,
+    days: int = RAIN_ROOM_DAYS,
 ) -> tuple[float, str]:
-    """Rain expected over the next :data:`RAIN_ROOM_DAYS` days (mm) and where the figure comes
-    from: the forecast's days, else the monthly normals pro rata (0 without either)."""
+    """Rain expected over the ``days`` days from ``today`` (default :data:`RAIN_ROOM_DAYS`,
+    mm) and where the figure comes from: the forecast's days, else the monthly normals pro
+    rata (0 without either)."""
     if forecast_rain_mm_day:
-        days = list(forecast_rain_mm_day[:RAIN_ROOM_DAYS])
-        return float(sum(days)), "forecast"
+        return float(sum(forecast_rain_mm_day[:days])), "forecast"
     if rain_normals_mm:
         total = 0.0
-        for d in range(RAIN_ROOM_DAYS):
+        for d in range(days):
             day = today + dt.timedelta(days=d)
             total += rain_normals_mm[day.month - 1] / calendar.monthrange(day.year, day.month)[1]
         return total, "monthly normals"
     return 0.0, "none (no forecast, no rain_normals_mm)"
+
+
+def etc_to_harvest_mm(crop: Crop, dap: int, et0_mm_day: Sequence[float]) -> list[float]:
+    """The crop's ETc (mm) of each day from ``dap`` to harvest, Kc · ET0 (FAO-56 eq. 56),
+    the last ET0 of ``et0_mm_day`` standing for the days after it."""
+    tail_et0 = et0_mm_day[-1] if et0_mm_day else 0.0
+    return [
+        kc_on_day(crop, dap + d, mulched=True)
+        * (et0_mm_day[d] if d < len(et0_mm_day) else tail_et0)
+        for d in range(max(crop.season_days - dap, 0))
+    ]
 
 
 def zone_targets(
@@ -103,12 +121,7 @@ def zone_targets(
     rain_mm, rain_source = expected_rain_mm(today, forecast_rain_mm_day, rain_normals_mm)
     last = crop.stages[-1]
     in_last = today_t.stage == last.name and not last.critical
-    remaining_etc = 0.0
-    if in_last:
-        tail_et0 = et0_mm_day[-1] if et0_mm_day else 0.0
-        for d in range(max(crop.season_days - dap, 0)):
-            e = et0_mm_day[d] if d < days else tail_et0
-            remaining_etc += kc_on_day(crop, dap + d, mulched=True) * e
+    remaining_etc = sum(etc_to_harvest_mm(crop, dap, et0_mm_day)) if in_last else 0.0
     refill = refill_target(
         taw_mm=taw_mm,
         base_fraction=REFILL_TARGET_FRACTION,

@@ -94,6 +94,11 @@ class SiteInfo(_Model):
     rain_normals_mm: list[Annotated[float, Field(ge=0, le=2000)]] | None = Field(
         None, min_length=12, max_length=12
     )
+    # The year's water allotment (水权) per mu of every zone, m³/mu; a zone's own
+    # ``quota_m3_per_mu`` overrides it (models/planner/quota.py). None: no quota.
+    quota_m3_per_mu: float | None = Field(None, gt=0, le=5000)
+    # The day the quota year starts, "MM-DD" (default 01-01: the calendar year).
+    quota_year_start: Annotated[str, Field(pattern=r"^[0-9]{2}-[0-9]{2}$")] = "01-01"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,6 +187,8 @@ class ZoneConfig(_Model):
     # Depletion (fraction of TAW) of the soil on the first balanced day, as measured at sowing
     # (e.g. a gravimetric sample); None: the zone's probes on that day, else field capacity.
     spring_depletion_fraction: float | None = Field(None, ge=0, le=1)
+    # This zone's water allotment for the quota year, m³/mu (overrides [site]'s).
+    quota_m3_per_mu: float | None = Field(None, gt=0, le=5000)
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
@@ -697,6 +704,21 @@ class _Checker:
         self._crop_tuning()
         self._safety()
         self._baseline()
+        self._quota()
+
+    def _quota(self) -> None:
+        start = self.m.site.quota_year_start
+        month, day = int(start[:2]), int(start[3:])
+        try:
+            dt.date(2001, month, day)  # not a leap year: every year has the day
+        except ValueError:
+            self.add("site.quota_year_start", f"no such day in every year {start!r} (MM-DD)")
+        if self.m.site.quota_m3_per_mu is not None and self.m.baseline.quota_m3_mu is not None:
+            self.add(
+                "baseline.quota_m3_mu",
+                "give the quota once: [site] quota_m3_per_mu (the planner keeps to it) "
+                "replaces [baseline] quota_m3_mu",
+            )
 
     def _baseline(self) -> None:
         seen: dict[str, int] = {}

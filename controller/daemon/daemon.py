@@ -49,6 +49,7 @@ from controller.agronomy.fertplan import FertRun, attach_recipes
 from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
+from controller.agronomy.quota import keep_to_quota
 from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
@@ -408,6 +409,12 @@ class Daemon:
         if extra:  # events no irrigation carries get runs of their own
             runs = sorted(runs + extra, key=lambda r: (r.start, r.zone))
             carried = attach_recipes(runs, self.site, today, history=history)
+        kept, cuts = keep_to_quota(self.site, self.store, runs, today)
+        if cuts:  # a fertigation run of its own, or any run, past what is left of a quota
+            runs = kept
+            carried = attach_recipes(runs, self.site, today, history=history)
+            for zone, note in cuts:
+                self.store.raise_event(Severity.INFO, "quota_cut", zone, note)
         for fr in carried:
             if fr.note:
                 self.store.raise_event(Severity.INFO, "fertigation_plan", fr.run.zone, fr.note)

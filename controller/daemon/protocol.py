@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport
 from controller.agronomy.season_view import SeasonToDate
 from controller.errors import ControllerError, ProblemsError
@@ -178,6 +179,7 @@ class ControlService(Protocol):
     def water_balance(self, zone: str, days: int = 30) -> list[WaterBalanceInfo]: ...
     def savings(self) -> SavingsReport: ...  # the savings ledger to date
     def season_to_date(self) -> SeasonToDate: ...  # the board's season: water by day, stages
+    def quotas(self) -> list[QuotaView]: ...  # zones with a water quota: used, projected
     # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
     def moisture_history(
         self, zone: str, days: int = 7

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.agronomy.jobs import ForecastDay
+from controller.agronomy.quota import QuotaView, quota_views
 from controller.agronomy.savings import SavingsReport, savings_to_date
 from controller.agronomy.season_view import SeasonToDate, season_to_date
 from controller.agronomy.weather import day_bounds, rain_between
@@ -245,6 +246,9 @@ class DaemonService:
 
     def season_to_date(self) -> SeasonToDate:
         return season_to_date(self.site, self.d.store, self.d.clock.now())
+
+    def quotas(self) -> list[QuotaView]:
+        return quota_views(self.site, self.d.store, self.d.clock.now())
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
         z = self._zone_cfg(zone)

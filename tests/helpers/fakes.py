@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
 from controller.daemon.protocol import (
@@ -68,6 +69,7 @@ class FakeControlService:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     refuse: ControlRefused | None = None
     fail: Exception | None = None
+    quota_views: list[QuotaView] = field(default_factory=list)  # quotas(): none by default
     # settings() as the daemon gives them; None: a site without an injector
     fertigation: dict[str, Any] | None = field(
         default_factory=lambda: {
@@ -291,6 +293,10 @@ class FakeControlService:
             fertilizer_plan_kg_mu={"N": 6.0},
             stages=[ZoneStage("z1", "1号地", "seed_corn", 30, "dev")],
         )
+
+    def quotas(self) -> list[QuotaView]:
+        self._check()
+        return list(self.quota_views)
 
     def savings(self) -> SavingsReport:
         self._check()

@@ -24,6 +24,7 @@ def _overview(pages: PagesDep) -> dict[str, Any]:
         "zones": service.zones(),
         "savings": savings,
         "zone_savings": {z.zone: z for z in savings.zones},
+        "zone_quota": {q.zone: q for q in service.quotas()},
         "open_alarms": service.alarms(open_only=True, limit=20),
         "max_minutes": {n: z["max_run_min"] for n, z in service.settings()["zones"].items()},
     }

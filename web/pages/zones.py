@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from controller.daemon.protocol import UnknownName
 from web.i18n import translate
 from web.pages.context import PagesDep, ViewerPage, render
+from web.pages.quota import burn_down
 from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +64,7 @@ def zone_page(
     labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
     labels |= {f"unit_{k}": unit for k, unit in AXIS_UNITS.items()}
     savings = pages.service.savings()
+    quota = next((q for q in pages.service.quotas() if q.zone == name), None)
     return render(
         request,
         pages,
@@ -75,6 +77,8 @@ def zone_page(
         decisions=pages.service.decisions(name, limit=30),
         savings=savings,
         zs=next((z for z in savings.zones if z.zone == name), None),
+        quota=quota,
+        burn=burn_down(quota) if quota is not None else None,
     )
 
 
