@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -166,3 +167,27 @@ def test_the_salt_balance_closes_and_stays_non_negative(
     closed = season.salt_start_g_m2 + season.salt_in_g_m2 - season.salt_out_g_m2
     assert season.salt_end_g_m2 == pytest.approx(closed, abs=1e-9)
     assert season.salt_end_g_m2 >= 0.0
+
+
+def test_every_shipped_crop_has_its_fao29_salt_threshold() -> None:
+    from models.crops import crop, crop_keys
+
+    table4 = {"maize_grain": 1.7, "seed_corn": 1.7, "pepper": 1.5, "tomato": 2.5}
+    table4 |= {"cabbage": 1.8, "cotton": 7.7}
+    assert {key: crop(key).ece_threshold_ds_m for key in crop_keys()} == table4
+
+
+def test_a_bad_salt_threshold_names_the_file_crop_and_key(tmp_path: Path) -> None:
+    from models.crops import CropDataError, load_crops
+
+    good = (Path(__file__).resolve().parents[2] / "models/crops/data/crops.toml").read_text()
+    path = tmp_path / "crops.toml"
+    path.write_text(good.replace("ece_threshold_ds_m = 2.5", "ece_threshold_ds_m = -1"))
+    with pytest.raises(CropDataError, match=r"crops\.toml: tomato\.ece_threshold_ds_m: -1 outside"):
+        load_crops(path)
+    path.write_text(good.replace("ece_threshold_ds_m = 2.5", 'ece_threshold_ds_m = "2.5"'))
+    with pytest.raises(CropDataError, match=r"tomato\.ece_threshold_ds_m: '2\.5' is not a finite"):
+        load_crops(path)
+    # a library without the key loads: the crop's tolerance is not known
+    path.write_text(good.replace("ece_threshold_ds_m = 2.5", ""))
+    assert load_crops(path)["tomato"].ece_threshold_ds_m is None
