@@ -45,7 +45,7 @@ from drivers.codec import plan_reads
 from drivers.errors import ProfileError
 from drivers.profile import KIND_POINTS, Profile, ProfileLibrary, Table
 from drivers.transport import BusSettings
-from models.crops import crop_keys
+from models.crops import crop, crop_keys
 from models.soils import texture_keys
 
 __all__ = [
@@ -94,6 +94,13 @@ class SiteInfo(_Model):
     rain_normals_mm: list[Annotated[float, Field(ge=0, le=2000)]] | None = Field(
         None, min_length=12, max_length=12
     )
+    # The irrigation water's salinity, dS/m (= mS/cm; a lab analysis of the well or canal
+    # water): the root-zone salt balance and its FAO-29 leaching requirement. None: the
+    # fertigation EC meter's plain-water readings of the season, if any; else no salt balance.
+    irrigation_water_ec_ds_m: float | None = Field(None, ge=0, le=10)
+    # The root zone's ECe at planting, dS/m (a soil test's saturation extract); None: the
+    # steady state of FAO-29's guidelines, 1.5 × the water's EC.
+    soil_ece_spring_ds_m: float | None = Field(None, ge=0, le=50)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -658,6 +665,7 @@ class _Checker:
     def run(self) -> None:
         self._unique_names()
         self._site()
+        self._salt()
         self._buses()
         self._devices()
         self._outputs()
@@ -700,6 +708,31 @@ class _Checker:
             ZoneInfo(self.m.site.timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory
             self.add("site.timezone", f"unknown time zone {self.m.site.timezone!r}")
+
+    def _salt(self) -> None:
+        """The water must be fresh enough for every zone's crop: FAO-29 eq. 7 needs
+        ECw < 5 ECe (the crop's threshold); a crop without a known threshold is refused."""
+        ecw = self.m.site.irrigation_water_ec_ds_m
+        if ecw is None:
+            return
+        known = crop_keys()
+        for i, z in enumerate(self.m.zones):
+            if z.crop not in known:
+                continue  # reported by _roles
+            threshold = crop(z.crop).ece_threshold_ds_m
+            if threshold is None:
+                self.add(
+                    "site.irrigation_water_ec_ds_m",
+                    f"zones[{i}] crop {z.crop!r} has no salt tolerance (ece_threshold_ds_m) "
+                    "in the crop library",
+                )
+            elif ecw >= 5.0 * threshold:
+                self.add(
+                    "site.irrigation_water_ec_ds_m",
+                    f"{ecw:g} dS/m is too salty for zones[{i}] ({z.crop}, ECe threshold "
+                    f"{threshold:g} dS/m): the FAO-29 leaching requirement needs ECw below "
+                    f"5 × ECe = {5.0 * threshold:g}",
+                )
 
     def _buses(self) -> None:
         endpoints: dict[str, int] = {}
