@@ -211,3 +211,24 @@ def test_water_too_salty_for_a_crop_is_refused_naming_the_zone(tmp_path: Path) -
     assert "site.irrigation_water_ec_ds_m: 8.5 dS/m is too salty for zones[0] (seed_corn" in text
     assert "5 × ECe = 8.5" in text
     assert _site(tmp_path, "irrigation_water_ec_ds_m = 8.4\n").site.irrigation_water_ec_ds_m == 8.4
+
+
+def test_the_boxs_season_report_carries_the_leaching_line(tmp_path: Path) -> None:
+    from controller.cli import main
+
+    data = tmp_path / "box"
+    with Store.open_dir(data, clock=VirtualClock(NOW)) as store:
+        _run(store, "z1", 1000.0)
+        _drain(store, "z1", NOW.date(), 0.0)
+    _site(tmp_path, "irrigation_water_ec_ds_m = 0.6\n")  # written to tmp_path/site.toml
+    out = tmp_path / "season.html"
+    args = ["report", "--config", str(tmp_path / "site.toml"), "--data-dir", str(data)]
+    assert main([*args, "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "z1: leaching needed 5 mm (3 m³/mu): ECw 0.60 dS/m (site file), LR 0.076" in html
+    # a day range is not a season: no leaching line
+    assert main([*args, "--start", "2026-06-01", "--end", "2026-06-30", "--out", str(out)]) == 0
+    assert "leaching needed" not in out.read_text(encoding="utf-8")
+    _site(tmp_path)  # the water's EC not known: no line
+    assert main([*args, "--out", str(out)]) == 0
+    assert "leaching needed" not in out.read_text(encoding="utf-8")
