@@ -232,3 +232,28 @@ def test_the_boxs_season_report_carries_the_leaching_line(tmp_path: Path) -> Non
     _site(tmp_path)  # the water's EC not known: no line
     assert main([*args, "--out", str(out)]) == 0
     assert "leaching needed" not in out.read_text(encoding="utf-8")
+
+
+def test_api_savings_carries_the_salt_through_the_daemon_service(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from controller.daemon.daemon import Daemon
+    from controller.daemon.service import DaemonService
+    from controller.runtime.fieldio import FieldIO
+    from web.app import create_app
+
+    site = _site(tmp_path, "irrigation_water_ec_ds_m = 0.6\n")
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z2", 500.0)  # 20 m³/mu
+        token = store.create_token("viewer", "viewer")[1]
+        daemon = Daemon(site, store, clock, fieldio=FieldIO(site, {}))  # not started: no I/O
+        client = TestClient(create_app(DaemonService(daemon), store))
+        body = client.get("/api/v1/savings", headers={"Authorization": f"Bearer {token}"}).json()
+    z2 = next(z for z in body["zones"] if z["zone"] == "z2")
+    lr = 0.6 / 7.9
+    assert z2["leaching_m3_per_mu"] == pytest.approx(lr * 20.0)
+    assert z2["salt"]["leaching_requirement"] == pytest.approx(lr)
+    assert z2["salt"]["ec_water_source"] == "site" and z2["salt"]["problem"] == ""
+    assert z2["salt"]["ece_threshold_ds_m"] == 1.7
+    assert body["leaching_m3_per_mu"] == pytest.approx(lr * 20.0 / 4)  # four zones of 25 mu
