@@ -148,27 +148,25 @@ def zone_salt(
     days = [since + dt.timedelta(days=k) for k in range((today - since).days + 1)]
     depth_m = c.root_depth_max_m
     fc_mm = SoilProfile.uniform(texture(zone.soil), depth_m).field_capacity_mm(0.0, depth_m)
-    ece_start = site.site.soil_ece_spring_ds_m
-    if ece_start is None:
-        ece_start = spring_ece_ds_m(water.ec_ds_m)
     threshold = c.ece_threshold_ds_m
-    season = salt_season(
-        [water_mm.get(d, 0.0) for d in days],
-        [drained.get(d, 0.0) for d in days],
-        water.ec_ds_m,
-        fc_mm,
-        ece_start,
-    )
+    water_by_day = [water_mm.get(d, 0.0) for d in days]
     problem = ""
     lr = leach_mm = 0.0
-    if threshold is None:
-        problem = f"crop {zone.crop!r} has no salt tolerance in the crop library"
-    else:
-        try:
+    try:  # a bad stored figure or a measured ECw the crop cannot take: say so, never raise
+        ece_start = site.site.soil_ece_spring_ds_m
+        if ece_start is None:
+            ece_start = spring_ece_ds_m(water.ec_ds_m)
+        season = salt_season(
+            water_by_day, [drained.get(d, 0.0) for d in days], water.ec_ds_m, fc_mm, ece_start
+        )
+        if threshold is None:
+            problem = f"crop {zone.crop!r} has no salt tolerance in the crop library"
+        else:
             lr = leaching_requirement(water.ec_ds_m, threshold)
             leach_mm = leaching_water_mm(season.salt_gain_g_m2, water.ec_ds_m, lr)
-        except SaltInputError as exc:  # a measured ECw the crop cannot take: say so
-            problem = str(exc)
+    except SaltInputError as exc:
+        problem = str(exc)
+        season = salt_season([], [], 0.0, fc_mm, 0.0)  # no figures: zeros
     return ZoneSalt(
         zone=zone.name,
         ec_water_ds_m=water.ec_ds_m,

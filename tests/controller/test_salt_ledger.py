@@ -257,3 +257,16 @@ def test_api_savings_carries_the_salt_through_the_daemon_service(tmp_path: Path)
     assert z2["salt"]["ec_water_source"] == "site" and z2["salt"]["problem"] == ""
     assert z2["salt"]["ece_threshold_ds_m"] == 1.7
     assert body["leaching_m3_per_mu"] == pytest.approx(lr * 20.0 / 4)  # four zones of 25 mu
+
+
+def test_a_measured_water_too_salty_for_the_crop_is_stated_not_raised(tmp_path: Path) -> None:
+    """The site file's value is checked at load; the meter's is not: the ledger says why it
+    has no leaching figure, and the pages go on."""
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", 500.0, ec=[9.0, 9.2, 9.4])
+        report = savings_to_date(_site(tmp_path), store, clock.now())
+    z1 = next(z for z in report.zones if z.zone == "z1")
+    assert z1.salt is not None and "ECw < 5 ECe" in z1.salt.problem
+    assert z1.leaching_m3_per_mu == 0.0 and z1.salt.leaching_mm == 0.0
+    assert "leaching not computed" in z1.salt.describe()
