@@ -5,7 +5,8 @@
     ModelError                          base of every failure raised by models/
     ├── ModelInputError(ValueError)     inputs that are physically impossible or inconsistent
     │   ├── WaterBalanceInputError      water balance inputs (models.waterbalance)
-    │   └── PlannerInputError           plan inputs, ``element`` a path (models.planner)
+    │   ├── PlannerInputError           plan inputs, ``element`` a path (models.planner)
+    │   └── SaltInputError              salt balance and leaching inputs (models.salt)
     └── ModelDataError(ValueError)      a parameter library or a key into it is invalid
         ├── SoilDataError               soil textures and profiles (models.soils)
         └── CropDataError               the crop library (models.crops)

@@ -12,8 +12,12 @@ For each zone, from its planting date to the day asked (local dates):
   farmer does not flood a field that has just had that rain;
 * **applied** (m³/mu): the water of the zone's runs started since planting, as metered (runs
   of every end state: the water went in either way);
-* **saving** = baseline − applied, with the measured rain and crop ET of the same days beside
-  it and the assumptions in words, so a report rests on the site's data, not on a claim.
+* **leaching** (m³/mu): the water the season's salt needs after the season
+  (:mod:`controller.agronomy.salt`, FAO-29), when the irrigation water's EC is known — the
+  season's counterpart of the practice's winter irrigation, so it is charged to the season;
+* **saving** = baseline − applied − leaching, with the measured rain and crop ET of the same
+  days beside it and the assumptions in words, so a report rests on the site's data, not on a
+  claim.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from controller.agronomy.baseline import SEED_CORN_BORDER_SURVEYED
+from controller.agronomy.salt import WaterEC, ZoneSalt, water_ec, zone_salt
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.store import Store
 
@@ -88,6 +93,8 @@ class ZoneSavings:
     events_skipped: list[str] = field(default_factory=list)
     rain_mm: float = 0.0  # measured, stored balance days
     etc_mm: float = 0.0  # the balance's crop ET of the same days
+    leaching_m3_per_mu: float = 0.0  # the water the season's salt needs (0: ECw not known)
+    salt: ZoneSalt | None = None  # the salt balance, None when the water's EC is not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ class SavingsReport:
     baseline_name: str = ""  # the practice compared against, as the site file names it
     quota_m3_per_mu: float | None = None  # [site] quota_m3_per_mu, else [baseline] quota_m3_mu
     applied_m3: float = 0.0  # the site's metered water since planting, m³
+    leaching_m3_per_mu: float = 0.0  # area-weighted leaching needed (see ZoneSavings)
 
 
 def baseline_to(
@@ -131,7 +139,12 @@ def baseline_to(
 
 
 def _zone(
-    site: SiteConfig, store: Store, zone: ZoneConfig, today: dt.date, practice: BaselinePractice
+    site: SiteConfig,
+    store: Store,
+    zone: ZoneConfig,
+    today: dt.date,
+    practice: BaselinePractice,
+    water: WaterEC | None = None,
 ) -> ZoneSavings:
     tz = site.site.tz
     since = zone.planting_date
@@ -145,6 +158,8 @@ def _zone(
     rain = {d: row.rain_mm for d, row in balance.items()}
     baseline, counted, skipped = baseline_to(practice, since, today, rain)
     applied_mu = applied / area_mu
+    salt = None if water is None else zone_salt(site, store, zone, today, water)
+    leaching = 0.0 if salt is None else salt.leaching_m3_per_mu
     return ZoneSavings(
         zone=zone.name,
         area_mu=area_mu,
@@ -152,11 +167,13 @@ def _zone(
         applied_m3=applied,
         applied_m3_per_mu=applied_mu,
         baseline_m3_per_mu=baseline,
-        saving_m3_per_mu=baseline - applied_mu,
+        saving_m3_per_mu=baseline - applied_mu - leaching,
         events_counted=counted,
         events_skipped=skipped,
         rain_mm=sum(r.rain_mm for r in balance.values()),
         etc_mm=sum(r.etc_mm for r in balance.values()),
+        leaching_m3_per_mu=leaching,
+        salt=salt,
     )
 
 
@@ -164,11 +181,10 @@ def savings_to_date(site: SiteConfig, store: Store, now: dt.datetime) -> Savings
     """The ledger for every planted zone not in manual mode, up to ``now``'s local date."""
     today = now.astimezone(site.site.tz).date()
     practice = baseline_practice(site)
-    zones = [
-        _zone(site, store, z, today, practice)
-        for z in site.zones
-        if z.mode != "manual" and z.planting_date <= today
-    ]
+    counted = [z for z in site.zones if z.mode != "manual" and z.planting_date <= today]
+    since = min((z.planting_date for z in counted), default=today)
+    water = water_ec(site, store, since, today) if counted else None
+    zones = [_zone(site, store, z, today, practice, water) for z in counted]
     area = sum(z.area_mu for z in zones)
 
     def mean(key: str) -> float:
@@ -184,11 +200,26 @@ def savings_to_date(site: SiteConfig, store: Store, now: dt.datetime) -> Savings
         baseline_name=practice.name,
         quota_m3_per_mu=site.site.quota_m3_per_mu or site.model.baseline.quota_m3_mu,
         applied_m3=sum(z.applied_m3 for z in zones),
+        leaching_m3_per_mu=mean("leaching_m3_per_mu"),
         assumptions=[
             "season from each zone's planting date; the winter irrigation counts from planting",
             "applied: metered water of the zone's runs (every end state) since planting",
             "baseline events count once their date has come"
             + ("; skipped after the measured rain named" if practice.rain_skip_mm else ""),
             "zones in manual mode are left out; site figures are area-weighted",
+            _salt_assumption(water),
         ],
+    )
+
+
+def _salt_assumption(water: WaterEC | None) -> str:
+    if water is None:
+        return (
+            "leaching: not counted, the irrigation water's EC is not known"
+            " ([site] irrigation_water_ec_ds_m, or a fertigation EC meter)"
+        )
+    source = "the site file" if water.source == "site" else "the fertigation EC meter"
+    return (
+        f"leaching: the FAO-29 leaching water of the season's salt (ECw {water.ec_ds_m:.2f}"
+        f" dS/m from {source}), charged to the season in place of a winter irrigation"
     )

@@ -5,18 +5,21 @@ qanat report --db URL --site ganzhou-01 --start 2026-05-01 --end 2026-05-31 --fo
 qanat report --config site.toml --data-dir /var/lib/qanat --format html   # one box, directly
 
 Without ``--start``/``--end`` the report covers the season: every stored day, the winter
-irrigation in the baseline. Exit status 2 on invalid arguments or an unreadable source.
+irrigation in the baseline; a box's season report adds each zone's "leaching needed" line of
+the savings ledger when the site knows its water's EC (the office database has no site file:
+its report does not). Exit status 2 on invalid arguments or an unreadable source.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from controller.agronomy.savings import baseline_practice
+from controller.agronomy.savings import baseline_practice, savings_to_date
 from controller.cli.exitcodes import OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
 from controller.office.central import CentralDB, CentralError, office_url
@@ -48,9 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _from_box(args: argparse.Namespace, site: SiteConfig) -> Report:
     zones = [ReportZone(site.site.id, z.name, z.label, z.area_m2_value, z.crop) for z in site.zones]
     with Store.open_dir(resolve_data_dir(args.data_dir)) as store:
-        return from_store(
+        report = from_store(
             store, zones, args.start, args.end, site.site.tz, practice=baseline_practice(site)
         )
+        if not report.season:
+            return report
+        ledger = savings_to_date(site, store, store.clock.now())
+    salt = [z.salt.describe() for z in ledger.zones if z.salt is not None]
+    return dataclasses.replace(report, notes=[*report.notes, *salt]) if salt else report
 
 
 def _from_office(args: argparse.Namespace) -> Report:

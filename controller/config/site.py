@@ -99,6 +99,13 @@ class SiteInfo(_Model):
     quota_m3_per_mu: float | None = Field(None, gt=0, le=5000)
     # The day the quota year starts, "MM-DD" (default 01-01: the calendar year).
     quota_year_start: Annotated[str, Field(pattern=r"^[0-9]{2}-[0-9]{2}$")] = "01-01"
+    # The irrigation water's salinity, dS/m (= mS/cm; a lab analysis of the well or canal
+    # water): the root-zone salt balance and its FAO-29 leaching requirement. None: the
+    # fertigation EC meter's plain-water readings of the season, if any; else no salt balance.
+    irrigation_water_ec_ds_m: float | None = Field(None, ge=0, le=10)
+    # The root zone's ECe at planting, dS/m (a soil test's saturation extract); None: the
+    # steady state of FAO-29's guidelines, 1.5 × the water's EC.
+    soil_ece_spring_ds_m: float | None = Field(None, ge=0, le=50)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -412,8 +419,8 @@ class Keeping:
 # is on the card at its first failed poll); the heartbeat only bounds a flat line's gaps.
 # Soil probes: an hour (a probe moves slowly, and past 0.5 % of its range it is stored at
 # once), every 5 min while water runs (the probe's response to the water is the evidence
-# the plausibility check judges a probe by, within `response_lag_min`); relays: six hours (any switch is a change, stored at once); weather: 15 min (every
-# hour keeps at least four samples for ET0's hourly means, more when it moves); what water
+# the plausibility check judges a probe by, within `response_lag_min`); relays: six hours
+# (any switch is a change, stored at once); weather: 15 min (every hour keeps at least four samples for ET0's hourly means, more when it moves); what water
 # moves (flow, pressure, EC, pH, the injector) is kept at every poll while water runs.
 KIND_TELEMETRY: dict[str, KindTelemetry] = {
     "soil_probe": KindTelemetry(heartbeat_s=3600, watering_heartbeat_s=300),
@@ -695,6 +702,7 @@ class _Checker:
     def run(self) -> None:
         self._unique_names()
         self._site()
+        self._salt()
         self._buses()
         self._devices()
         self._outputs()
@@ -753,6 +761,31 @@ class _Checker:
             ZoneInfo(self.m.site.timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory
             self.add("site.timezone", f"unknown time zone {self.m.site.timezone!r}")
+
+    def _salt(self) -> None:
+        """The water must be fresh enough for every zone's crop: FAO-29 eq. 7 needs
+        ECw < 5 ECe (the crop's threshold); a crop without a known threshold is refused."""
+        ecw = self.m.site.irrigation_water_ec_ds_m
+        if ecw is None:
+            return
+        known = crop_keys()
+        for i, z in enumerate(self.m.zones):
+            if z.crop not in known:
+                continue  # reported by _roles
+            threshold = crop(z.crop).ece_threshold_ds_m
+            if threshold is None:
+                self.add(
+                    "site.irrigation_water_ec_ds_m",
+                    f"zones[{i}] crop {z.crop!r} has no salt tolerance (ece_threshold_ds_m) "
+                    "in the crop library",
+                )
+            elif ecw >= 5.0 * threshold:
+                self.add(
+                    "site.irrigation_water_ec_ds_m",
+                    f"{ecw:g} dS/m is too salty for zones[{i}] ({z.crop}, ECe threshold "
+                    f"{threshold:g} dS/m): the FAO-29 leaching requirement needs ECw below "
+                    f"5 × ECe = {5.0 * threshold:g}",
+                )
 
     def _buses(self) -> None:
         endpoints: dict[str, int] = {}

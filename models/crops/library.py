@@ -56,8 +56,10 @@ class Crop:
 
     Stage lengths in days (Table 11), Kc and Kcb for the initial, mid-season and end of
     late season (Tables 12 and 17, for RHmin 45 % and u2 2 m/s), heights in m, effective root
-    depth in m (Table 22), depletion fraction p at ETc 5 mm/d (Table 22) and the multiplier on
-    soil evaporation of the usual mulch (1.0 bare soil; FAO-56 chapter 9).
+    depth in m (Table 22), depletion fraction p at ETc 5 mm/d (Table 22), the multiplier on
+    soil evaporation of the usual mulch (1.0 bare soil; FAO-56 chapter 9) and the salt
+    tolerance: the root-zone ECe (dS/m, saturation extract) up to which the yield does not
+    fall (FAO-29 Table 4, Maas & Hoffman 1977; None: not known).
     """
 
     key: str
@@ -77,6 +79,7 @@ class Crop:
     mulch_factor: float = 1.0
     source: str = ""
     stages: tuple[Stage, ...] = ()
+    ece_threshold_ds_m: float | None = None
 
     def __post_init__(self) -> None:
         for field, days in zip(("ini", "dev", "mid", "late"), self.stage_days, strict=True):
@@ -96,6 +99,8 @@ class Crop:
         )
         _check_range(self.key, "p", self.p, 0.1, 0.8)
         _check_range(self.key, "mulch_factor", self.mulch_factor, 0.5, 1.0)
+        if self.ece_threshold_ds_m is not None:
+            _check_range(self.key, "ece_threshold_ds_m", self.ece_threshold_ds_m, 0.1, 30.0)
         self._check_stages()
 
     def _check_stages(self) -> None:
@@ -205,6 +210,7 @@ _KEYS = {
     "mulch_factor",
     "source",
     "stages",
+    "ece_threshold_ds_m",
 }
 
 _STAGE_KEYS = ("name", "end_dap", "ky", "mad", "critical")
@@ -221,7 +227,7 @@ def _crop_from_table(key: str, table: dict[str, Any]) -> Crop:
     unknown = set(table) - _KEYS
     if unknown:
         raise CropDataError(f"{key}: unknown keys {sorted(unknown)}")
-    missing = _KEYS - {"mulch_factor", "source", "stages"} - set(table)
+    missing = _KEYS - {"mulch_factor", "source", "stages", "ece_threshold_ds_m"} - set(table)
     if missing:
         raise CropDataError(f"{key}: missing keys {sorted(missing)}")
     stages = _triple(key, table, "stage_days", 4)
@@ -247,6 +253,7 @@ def _crop_from_table(key: str, table: dict[str, Any]) -> Crop:
         mulch_factor=table.get("mulch_factor", 1.0),
         source=str(table.get("source", "")),
         stages=_stages(key, table.get("stages", {})),
+        ece_threshold_ds_m=table.get("ece_threshold_ds_m"),
     )
 
 

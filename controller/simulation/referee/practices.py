@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from controller.config.site import M2_PER_MU
 from controller.simulation.season import Scenario, ScenarioError
+from models.salt import leaching_requirement
 
 __all__ = [
     "Accounting",
@@ -53,13 +54,9 @@ def m3_mu_to_mm(m3_mu: float) -> float:
 def leaching_fraction(ec_water_ds_m: float, ece_threshold_ds_m: float) -> float:
     """FAO-29 leaching requirement LR = ECw / (5 ECe − ECw) (Ayers & Westcot 1985, eq. 7):
     the share of applied water that must pass below the roots to hold the crop's salt
-    threshold. 0.6 dS/m water, maize ECe 1.7 dS/m: 0.076."""
-    denominator = 5.0 * ece_threshold_ds_m - ec_water_ds_m
-    if ec_water_ds_m < 0 or denominator <= 0:
-        raise ValueError(
-            f"leaching: need 0 <= ECw < 5 ECe, got ECw {ec_water_ds_m}, ECe {ece_threshold_ds_m}"
-        )
-    return ec_water_ds_m / denominator
+    threshold. 0.6 dS/m water, maize ECe 1.7 dS/m: 0.076. The one rule of
+    :func:`models.salt.leaching_requirement`, the daemon's too (a ``ValueError`` naming ECw)."""
+    return leaching_requirement(ec_water_ds_m, ece_threshold_ds_m)
 
 
 @dataclass(frozen=True, slots=True)
