@@ -414,14 +414,14 @@ class Keeping:
     watering_heartbeat_s: float | None  # None: the same heartbeat while water runs
 
 
-# Shipped defaults per kind (docs/deploy.md, "Rows and writes", justifies each). Every kind
-# is stored at once when it moves past its deadband or its quality changes (a silent device
-# is on the card at its first failed poll); the heartbeat only bounds a flat line's gaps.
-# Soil probes: an hour (a probe moves slowly, and past 0.5 % of its range it is stored at
-# once), every 5 min while water runs (the probe's response to the water is the evidence
-# the plausibility check judges a probe by, within `response_lag_min`); relays: six hours
-# (any switch is a change, stored at once); weather: 15 min (every hour keeps at least four samples for ET0's hourly means, more when it moves); what water
-# moves (flow, pressure, EC, pH, the injector) is kept at every poll while water runs.
+# Shipped defaults per kind (docs/deploy.md, "Rows and writes", justifies each). Every kind is
+# stored at once when it moves past its deadband or its quality changes (a silent device is on the
+# card at its first failed poll); the heartbeat only bounds a flat line's gaps. Soil probes: an hour
+# (a probe moves slowly, and past 0.5 % of its range it is stored at once), every 5 min while water
+# runs (the probe's response to the water is the evidence the plausibility check judges a probe by,
+# within `response_lag_min`); relays: six hours (any switch is a change, stored at once); weather:
+# 15 min (every hour keeps at least four samples for ET0's hourly means, more when it moves); what
+# water moves (flow, pressure, EC, pH, the injector) is kept at every poll while water runs.
 KIND_TELEMETRY: dict[str, KindTelemetry] = {
     "soil_probe": KindTelemetry(heartbeat_s=3600, watering_heartbeat_s=300),
     "relay": KindTelemetry(heartbeat_s=21_600),
