@@ -34,6 +34,7 @@ __all__ = ["COMPARED", "format_compare", "plot_water_yield", "run_referee"]
 COMPARED = (
     "et",
     "et-fao56",
+    "et-quota200",
     "sensor",
     "calendar",
     "oracle",

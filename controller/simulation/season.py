@@ -81,10 +81,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SCENARIO_DIR = bundled("controller.simulation", "scenarios")
-Strategy = Literal["et", "et-fao56", "sensor", "calendar", "conventional"]
+Strategy = Literal["et", "et-fao56", "et-quota200", "sensor", "calendar", "conventional"]
 STRATEGIES: dict[str, str] = {
     "et": "et",
     "et-fao56": "et",
+    "et-quota200": "et",
     "sensor": "sensor",
     "calendar": "calendar",
     "conventional": "manual",
@@ -95,8 +96,12 @@ FLOOD_HOUR = 8
 TECHNICIAN_HOUR = 8
 TECHNICIAN = "season-technician"
 # Zone keys a strategy sets besides the mode: ``et-fao56`` is the ET rule before the crop's
-# stages (FAO-56 p all season, refill to 15 % of TAW), kept for comparison.
-STRATEGY_ZONE_KEYS: dict[str, str] = {"et-fao56": 'targets = "fao56"'}
+# stages (FAO-56 p all season, refill to 15 % of TAW), kept for comparison; ``et-quota200``
+# the ET rule within a water quota of 200 m³/mu a year (the planner paces against it).
+STRATEGY_ZONE_KEYS: dict[str, str] = {
+    "et-fao56": 'targets = "fao56"',
+    "et-quota200": "quota_m3_per_mu = 200",
+}
 AS_CONFIGURED = "site"  # a strategy that keeps every zone's mode as the site file has it
 REFILL_BELOW_FRACTION = 0.5  # the morning round tops up a tank below half its starting level
 

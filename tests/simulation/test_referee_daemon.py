@@ -55,8 +55,10 @@ def test_et_strategy_on_the_referee_keeps_yield_and_saves_water() -> None:
     row = evaluate(SCENARIO, "et", 1)
     for key in KEYS:
         assert key in row
-    assert row["relative_yield"] > 0.9
-    assert row["critical_stress_days"] <= 3
+    # the crop's periods and the sowing-day soil: near full yield, no stress when it counts
+    # (0.984 and 0 measured on this seed; the rule before them gave 0.92)
+    assert row["relative_yield"] > 0.975
+    assert row["critical_stress_days"] == 0
     # the year's water: delivered + leaching, charged the storage the season left
     for z in row["zones"].values():
         assert z["water_annual_m3_mu"] == pytest.approx(
@@ -77,3 +79,15 @@ def test_the_probes_see_each_day_once_it_is_stepped() -> None:
     after = truth.probe_theta(0.1)
     assert after > before + 0.01
     assert after == pytest.approx(truth.field.theta_at(0.1))
+
+
+@pytest.mark.season
+def test_within_a_quota_the_daemon_never_plans_past_it() -> None:
+    """A whole season of the ET rule within 200 m³/mu a year (seed 1, ~20 s): the daemon's
+    in-season water stays within the quota and the deficit it places costs some yield."""
+    row = evaluate(SCENARIO, "et-quota200", 1)
+    free = evaluate(SCENARIO, "et", 1)
+    assert free["water_in_season_m3_mu"] > 220  # the quota binds on this seed
+    for z in row["zones"].values():
+        assert 150 < z["water_in_season_m3_mu"] <= 200 + 1e-6
+    assert free["relative_yield"] > row["relative_yield"] > 0.8

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: The daemon's strategies the referee runs through the agronomy fidelity.
-DAEMON_STRATEGIES = ("et", "et-fao56", "sensor", "calendar")
+DAEMON_STRATEGIES = ("et", "et-fao56", "et-quota200", "sensor", "calendar")
 STRESS_TR_RATIO = 0.95  # transpiration below 95 % of potential: a stress day
 STRESS_MIN_TRPOT_MM = 0.5  # days with less potential transpiration do not count
 
