@@ -197,8 +197,9 @@ class Planning:
             "manual": self._plan_manual,
         }
         fallback = self._by_balance()
+        harvested = {z.name for z in self.site.zones if self._harvested(z, ctx)}
         for zone in self.site.zones:
-            if zone.mode == "et" or zone.name in fallback:
+            if zone.mode == "et" or zone.name in fallback or zone.name in harvested:
                 continue
             try:
                 runs += planners[zone.mode](zone, ctx)
@@ -206,7 +207,11 @@ class Planning:
                 self.balance.warn("agronomy_plan_failed", zone.name, f"no plan: {exc}")
             except StoreError:
                 log.exception("agronomy: cannot record the decision of %s", zone.name)
-        et_zones = [z for z in self.site.zones if z.mode == "et" or z.name in fallback]
+        et_zones = [
+            z
+            for z in self.site.zones
+            if (z.mode == "et" or z.name in fallback) and z.name not in harvested
+        ]
         if et_zones:
             try:
                 runs += self._plan_et(et_zones, ctx, forecast, fallback)
@@ -215,6 +220,32 @@ class Planning:
             except StoreError:
                 log.exception("agronomy: cannot record ET decisions")
         return sorted(runs, key=lambda r: (r.start, r.zone))
+
+    def _harvested(self, zone: ZoneConfig, ctx: _PlanContext) -> bool:
+        """An ``et`` or ``sensor`` zone past its crop's season (planting + the crop's stage
+        days, FAO-56 Table 11): harvested, so not watered, and the skip is recorded. Calendar
+        zones keep their own season's events; manual zones are never planned."""
+        if zone.mode not in ("et", "sensor"):
+            return False
+        try:
+            season_days = self.balance.zone_model(zone).crop.season_days
+        except DATA_ERRORS:
+            return False  # the zone's planner reports what is wrong with its model
+        harvest = zone.planting_date + dt.timedelta(days=season_days)
+        if ctx.today < harvest:
+            return False
+        last_day = harvest - dt.timedelta(days=1)
+        try:
+            self._record_skip(
+                zone,
+                f"{zone.name}: harvested: the crop's season ended on {last_day} ({season_days} "
+                f"days from planting on {zone.planting_date}); no water until the next planting "
+                "date is set",
+                {"harvest_date": harvest.isoformat(), "season_days": season_days},
+            )
+        except StoreError:
+            log.exception("agronomy: cannot record the decision of %s", zone.name)
+        return True
 
     def _by_balance(self) -> dict[str, str]:
         """Sensor-mode zones every probe of which is quarantined, with the note saying so:

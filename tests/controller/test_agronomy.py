@@ -12,7 +12,7 @@ import pytest
 from controller.agronomy.jobs import Agronomy, ForecastDay, WeatherUnavailable, parse_window
 from controller.agronomy.weather import counter_increase
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, apply_overrides, load_site
+from controller.config.site import SiteConfig, ZoneConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
@@ -505,3 +505,34 @@ def test_calendar_does_not_plan_the_day_twice_after_a_backward_step(
     assert [r for r in agro.plan_all() if r.zone == "z4"] == []
     latest = max(store.decisions("z4"), key=lambda d: d.id or 0)  # by time it sorts first
     assert "already planned" in latest.reason
+
+
+def test_et_and_sensor_zones_are_not_watered_after_harvest(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    """Past the crop's season (planting + its stage days) the balance would keep Kc end and
+    water on; the planner records "harvested" instead. On the season's last day it plans."""
+    agro = Agronomy(site, store, clock)
+    grown = [z for z in site.zones if z.mode in ("et", "sensor")]
+    assert grown, "the demo site has no et or sensor zone: the test would prove nothing"
+
+    def last_day_of(z: ZoneConfig) -> dt.date:
+        return z.planting_date + dt.timedelta(days=crop(z.crop).season_days - 1)
+
+    last_day = max(last_day_of(z) for z in grown)
+    harvest = last_day + dt.timedelta(days=1)
+    for d in range(0, 4):
+        weather_day(store, harvest - dt.timedelta(days=d + 1))
+    latest_zone = next(z for z in grown if last_day_of(z) == last_day)
+    clock.set(local(last_day, 19))
+    agro.plan_all()
+    decision = max(store.decisions(latest_zone.name), key=lambda d: d.id or 0)
+    assert "harvested" not in decision.reason
+    clock.set(local(harvest, 19))
+    runs = agro.plan_all()
+    assert not [r for r in runs if r.zone in {z.name for z in grown}]
+    for z in grown:
+        latest = max(store.decisions(z.name), key=lambda d: d.id or 0)
+        assert latest.action == "skip"
+        assert "harvested" in latest.reason
+        assert latest.inputs["season_days"] == crop(z.crop).season_days
