@@ -21,6 +21,7 @@ from controller.config.site import ConfigError, SiteConfig, apply_overrides
 from controller.daemon.daemon import Daemon
 from controller.daemon.protocol import SettingsInvalid
 from controller.daemon.service import DaemonService
+from controller.office.export import iter_rows
 from controller.simulation.harness import Simulation
 from controller.store import Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
@@ -249,3 +250,25 @@ def test_the_page_edits_reach_the_daemon_and_survive_a_restart(
     restarted = overrides.apply_saved(site, data)  # what `qanat run` starts with
     assert restarted.crop("seed_corn").stages[1].mad == 0.6
     assert restarted.zones[2].crop == "cotton"
+
+
+def test_the_decisions_reason_names_the_period_on_the_page_and_in_the_export(
+    daemon: Daemon, site: SiteConfig, tmp_path: Path
+) -> None:
+    """The technician reads why z1 is watered — the period, its Ky, the refill's rain room —
+    on the zone page, and the office gets the same sentence in the decisions export."""
+    data = tmp_path / "data"
+    Accounts(daemon.store, hasher=FAST).create_user("wei", PASSWORD, "viewer")
+    service = DaemonService(daemon, data_dir=data, site_file=site)
+    daemon.plan()
+    decision = next(d for d in reversed(daemon.store.decisions("z1")) if "raw_mm_day0" in d.inputs)
+    assert "vegetative, Ky 0.4" in decision.reason
+    assert "of TAW depleted" in decision.reason  # the refill target's sentence
+    app = create_app(service, daemon.store, pages=PagesConfig(data_dir=data, password_hasher=FAST))
+    with TestClient(app, base_url=BASE, follow_redirects=False) as viewer:
+        viewer.headers["origin"] = BASE
+        assert login(viewer, "wei").status_code == 303
+        page = html.unescape(viewer.get("/zones/z1").text)
+    assert decision.reason in page
+    exported = [r for r in iter_rows(daemon.store, "decisions") if r["zone"] == "z1"]
+    assert decision.reason in [r["reason"] for r in exported]
