@@ -55,6 +55,7 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_export_paths.py",
     ],
     "controller/runtime/safety.py": [
+        "tests/controller/test_safety_mutants.py",
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
