@@ -38,6 +38,7 @@ from controller.runtime.safety import (
 from controller.store import RunPhase, RunSource, RunState, Severity, Store
 from drivers.errors import DeviceError
 from drivers.reading import Quality, Reading
+from tests.helpers.fakebus import FakeBus, SimpleFieldIO
 from tests.helpers.site import DEMO_SITE
 
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -53,39 +54,6 @@ PH_MIN, PH_MAX = 5.5, 8.0
 TANK_LOW_M = 0.15
 MAX_RUN_S = 240 * 60.0
 STALE_S = 300.0  # min(zone z1 240, safety 360) minutes
-
-
-class FakeBus:
-    """Records every write; a point in ``failing`` raises."""
-
-    def __init__(self) -> None:
-        self.writes: list[tuple[str, str, float]] = []
-        self.failing: set[str] = set()
-
-    def _write(self, device: str, point: str, value: float) -> None:
-        if f"{device}.{point}" in self.failing:
-            raise DeviceError(device, "stuck")
-        self.writes.append((device, point, value))
-
-    def lease_output(self, device: str, point: str, seconds: float) -> None:
-        self._write(device, point, 1)
-
-    def output_off(self, device: str, point: str) -> None:
-        self._write(device, point, 0)
-
-    def outputs_off(self, device: str, points: list[str]) -> dict[str, DeviceError]:
-        failures: dict[str, DeviceError] = {}
-        for point in points:
-            try:
-                self._write(device, point, 0)
-            except DeviceError as exc:
-                failures[point] = exc
-        return failures
-
-    def write_point(
-        self, device: str, point: str, value: float, *, verify: bool = True, force: bool = False
-    ) -> None:
-        self._write(device, point, value)
 
 
 class Runs:
@@ -149,14 +117,6 @@ class Rig:
 
     def events(self) -> list[Any]:
         return [e for e in self.store.events() if e.source == "safety"]
-
-
-class SimpleFieldIO:
-    def __init__(self, bus: FakeBus) -> None:
-        self.bus = bus
-
-    def bus_of(self, device: str) -> FakeBus:
-        return self.bus
 
 
 @pytest.fixture(scope="module")
