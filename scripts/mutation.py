@@ -61,6 +61,7 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_safety_seed.py",
     ],
     "controller/runtime/sequencer.py": [
+        "tests/controller/test_sequencer_mutants.py",
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
