@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -617,10 +618,10 @@ def test_a_switch_off_that_fails_makes_the_trip_critical_and_names_it(rig: Rig) 
     rig.sup.trip("lease_renewal", "lease renewal failed: valve:z1: gone")
     [event] = rig.events()
     assert (event.code, event.severity, event.latched) == ("lease_renewal", "critical", True)
-    assert event.message.startswith(
-        "lease renewal failed: valve:z1: gone; could not switch off: doser1.run: "
+    assert event.message == (
+        "lease renewal failed: valve:z1: gone; could not switch off: "
+        "doser1.run: doser1: stuck; pump: relay1: stuck"
     )
-    assert "pump: " in event.message
     assert rig.runs.aborted == ["safety lease_renewal: lease renewal failed: valve:z1: gone"]
 
 
@@ -644,6 +645,22 @@ def test_an_output_mismatch_is_critical_even_when_everything_went_off(rig: Rig) 
     assert rig.outputs.on_roles() == []
 
 
+def test_a_trip_is_logged_with_its_code_and_message(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="controller.runtime.safety"):
+        rig.sup.trip("dry_run", "dry run: pump on 31 s")
+    assert caplog.messages == ["safety trip dry_run: dry run: pump on 31 s"]
+
+
+def test_the_injector_is_stopped_even_on_a_backed_off_bus(rig: Rig) -> None:
+    injecting(rig)
+    rig.bus.forced.clear()
+    assert stop_injector(rig.site, rig.outputs, cast(FieldIO, SimpleFieldIO(rig.bus))) == []
+    assert rig.bus.forced == [("doser1", "run", 0)]
+    assert not rig.outputs.is_on("injector_power")
+
+
 def test_an_alarm_trip_switches_nothing(rig: Rig) -> None:
     rig.on("valve:z1", "pump")
     rig.sup.trip("pressure_low", "low", action="alarm")
@@ -656,6 +673,7 @@ def test_an_alarm_trip_switches_nothing(rig: Rig) -> None:
 def test_an_all_off_trip_restarts_every_pending_delay(rig: Rig) -> None:
     rig.on("valve:z1", "pump")
     rig.set("flow1", "flow_rate", 0.0)
+    assert rig.codes() == []  # dry from here
     assert rig.codes(DRY_DELAY_S - 1) == []
     rig.sup.trip("lease_renewal", "x")
     rig.on("valve:z1", "pump")
@@ -665,11 +683,13 @@ def test_an_all_off_trip_restarts_every_pending_delay(rig: Rig) -> None:
 
 def test_an_injection_trip_restarts_the_no_flow_grace(rig: Rig) -> None:
     rig.on("injector_power")
-    assert rig.codes(INJECT_NO_FLOW_GRACE_S - 1) == []
+    assert rig.codes() == []  # without water from here
+    assert rig.codes(INJECT_NO_FLOW_GRACE_S - 0.5) == []
     rig.sup.trip("ec_high", "x", action="injection")
     rig.on("injector_power")
-    assert rig.codes(1.0) == []
-    assert rig.codes(INJECT_NO_FLOW_GRACE_S - 1) == []
+    assert rig.codes(0.5) == []
+    assert rig.codes(INJECT_NO_FLOW_GRACE_S - 0.5) == []  # counted from the new start
+    assert rig.codes(1.0) == ["inject_no_flow"]
 
 
 def test_a_trip_without_an_attached_sequencer_still_switches_off(
@@ -725,7 +745,9 @@ def test_the_flow_of_one_zone_is_learned_after_enough_samples(rig: Rig) -> None:
     assert rig.sup.learned_nominal_m3_h("z2") is None
 
 
-@pytest.mark.parametrize(("flow", "clamped"), [(10.0, 0.5 * NOMINAL), (149.0, 1.25 * NOMINAL)])
+@pytest.mark.parametrize(
+    ("flow", "clamped"), [(NO_FLOW, 0.5 * NOMINAL), (10.0, 0.5 * NOMINAL), (149.0, 1.25 * NOMINAL)]
+)
 def test_the_learned_flow_is_clamped_to_the_nominal_band(
     rig: Rig, flow: float, clamped: float
 ) -> None:

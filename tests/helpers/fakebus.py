@@ -15,6 +15,7 @@ class FakeBus:
     def __init__(self) -> None:
         self.writes: list[tuple[str, str, float]] = []
         self.failing: set[str] = set()
+        self.forced: list[tuple[str, str, float]] = []  # writes past the device's back-off
 
     def _write(self, device: str, point: str, value: float) -> None:
         if f"{device}.{point}" in self.failing:
@@ -40,6 +41,8 @@ class FakeBus:
         self, device: str, point: str, value: float, *, verify: bool = True, force: bool = False
     ) -> None:
         self._write(device, point, value)
+        if force:
+            self.forced.append((device, point, value))
 
 
 class SimpleFieldIO:
