@@ -429,9 +429,11 @@ def test_unscheduled_flow_is_a_latched_alarm_after_its_delay(rig: Rig) -> None:
 def test_flow_with_the_master_valve_or_pump_on_is_not_unscheduled(rig: Rig) -> None:
     rig.set("flow1", "flow_rate", NOMINAL)
     rig.on("master_valve")
+    assert rig.codes() == []
     assert rig.codes(UNSCHEDULED_FLOW_DELAY_S + 1) == []
     rig.outputs.off("master_valve")
     rig.on("valve:z1", "pump")
+    assert rig.codes() == []
     assert rig.codes(UNSCHEDULED_FLOW_DELAY_S + 1) == []
 
 
@@ -819,7 +821,7 @@ def seed_run(
 
 def test_seeding_takes_runs_of_at_least_the_minimum_length(demo: SiteConfig, store: Store) -> None:
     seed_run(store, "z1", 0, SEED_MIN_RUN_MIN, 30.0)  # exactly the minimum: 90 m3/h
-    seed_run(store, "z2", 1, SEED_MIN_RUN_MIN - 0.5, 30.0)  # just under
+    seed_run(store, "z2", 1, SEED_MIN_RUN_MIN - 0.2, 30.0)  # just under
     seed_run(store, "z3", 2, 60, 0.0)  # no water measured
     seed_run(store, "z4", 3, 60, 90.0, end=False)  # still open
     learned = learned_from_runs(demo, store, T0 + dt.timedelta(days=1))
@@ -853,7 +855,7 @@ def test_runs_of_other_zones_that_touch_but_do_not_overlap_are_alone(
 
 
 def test_a_store_that_fails_at_start_leaves_the_configured_nominal(
-    demo: SiteConfig, store: Store
+    demo: SiteConfig, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Broken:
         clock = store.clock
@@ -861,5 +863,31 @@ def test_a_store_that_fails_at_start_leaves_the_configured_nominal(
         def runs(self, **_: object) -> list[object]:
             raise RuntimeError("disk gone")
 
-    sup = Supervisor(demo, None, LiveState(), Broken(), None, store.clock)  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="controller.runtime.safety"):
+        sup = Supervisor(demo, None, LiveState(), Broken(), None, store.clock)  # type: ignore[arg-type]
     assert sup.learned_nominal_m3_h("z1") is None
+    assert caplog.messages == ["supervisor: cannot seed the learned flows from stored runs"]
+
+
+def test_a_run_with_under_a_cubic_metre_still_teaches_its_flow(
+    demo: SiteConfig, store: Store
+) -> None:
+    seed_run(store, "z1", 0, 60, 0.9)  # 0.9 m3/h: clamped to half the nominal
+    learned = learned_from_runs(demo, store, T0 + dt.timedelta(days=1))
+    assert learned == {"z1": (pytest.approx(0.5 * NOMINAL), LEARN_MIN_SAMPLES)}
+
+
+def test_injection_with_no_flow_reading_and_no_pump_says_unknown(rig: Rig) -> None:
+    rig.set("flow1", "flow_rate", None)
+    rig.on("injector_power")
+    assert rig.codes() == []
+    trips = rig.check(INJECT_NO_FLOW_GRACE_S + 0.5)
+    assert [t.code for t in trips] == ["inject_no_flow"]
+    assert trips[0].message.endswith("pump off, flow unknown < 2")
+
+
+def test_the_check_judges_freshness_at_the_time_it_is_given(rig: Rig) -> None:
+    rig.on("valve:z1", "pump")
+    assert rig.codes() == []
+    later = rig.clock.now() + dt.timedelta(seconds=STALE_S + 1)
+    assert [t.code for t in rig.sup.check(later)] == ["flow_meter_stale"]

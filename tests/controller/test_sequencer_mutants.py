@@ -189,6 +189,26 @@ def test_a_run_opens_valve_master_pump_in_that_order_and_records_its_start(rig: 
     assert (active.started, active.remaining_s, active.applied_m3) == (rig.clock.now(), 300, 0)
 
 
+def test_a_run_keeps_its_decision_and_the_default_actor_is_the_system(rig: Rig) -> None:
+    decision = rig.store.record_decision("z1", "et", "irrigate", "dry", {}, duration_min=5)
+    run_id = rig.seq.start("z1", 5, "plan", decision_id=decision.id)
+    assert rig.store.get_run(run_id).decision_id == decision.id
+    audit = rig.store.last_audit("run.start")
+    assert audit is not None and audit.actor == "system"
+    rig.seq.stop("z1", "x", actor="ana")
+    for stop in (
+        lambda: rig.seq.stop("z1", "x"),
+        lambda: rig.seq.stop_all("x"),
+        lambda: rig.seq.pause(rig.clock.now() + dt.timedelta(minutes=1)),
+    ):
+        rig.store.record_audit("someone", "run.stop", {})
+        rig.seq.start("z1", 5, "manual", actor="ana")
+        stop()
+        audit = rig.store.last_audit("run.stop")
+        assert audit is not None and audit.actor == "system"
+        rig.seq.resume()
+
+
 def test_a_second_zone_opens_only_its_valve(make: Any, demo: SiteConfig) -> None:
     rig = make(roomy(demo))
     rig.seq.start("z1", 5, "manual")
@@ -419,12 +439,14 @@ def test_the_meter_mark_is_kept_with_start_and_progress(rig: Rig) -> None:
 def test_a_lease_that_cannot_be_renewed_trips_and_ends_the_runs(rig: Rig) -> None:
     run_id = rig.seq.start("z1", 5, "manual")
     rig.run(3)
-    rig.bus.failing = {"relay1.ch7"}
+    rig.bus.failing = {"relay1.ch7", "relay1.ch8"}
     rig.clock.advance(rig.site.safety.lease_s / 3)
     rig.publish()
     rig.seq.tick()
     [event] = [e for e in rig.store.events() if e.code == "lease_renewal"]
-    assert event.message.startswith("lease renewal failed: master_valve: relay1")
+    assert event.message.startswith(
+        "lease renewal failed: pump: relay1: stuck; master_valve: relay1: stuck"
+    )
     assert rig.zones() == []
     assert rig.store.get_run(run_id).state == "aborted"
 
@@ -491,7 +513,20 @@ def test_injection_waits_for_water_after_prewet_and_says_so(rig: Rig) -> None:
     rig.run(70)
     assert rig.seq.active()[0].phase is RunPhase.PREWET
     rig.seq.stop("z1", "x")
-    assert "injection held: no water flow after prewet" in rig.store.get_run(run_id).end_reason
+    parts = rig.store.get_run(run_id).end_reason.split("; ")
+    assert "injection held: no water flow after prewet" in parts
+
+
+@pytest.mark.parametrize(("seconds", "held"), [(59, False), (60, True)])
+def test_injection_is_said_to_be_held_from_the_end_of_prewet(
+    rig: Rig, seconds: int, held: bool
+) -> None:
+    run_id = fertigation_run(rig)
+    rig.outputs.off("pump")
+    rig.run(seconds)
+    rig.seq.stop("z1", "x")
+    parts = rig.store.get_run(run_id).end_reason.split("; ")
+    assert ("injection held: no water flow after prewet" in parts) is held
 
 
 def run_to_flush(rig: Rig) -> int:
@@ -528,18 +563,19 @@ def test_flush_goes_on_while_ec_is_off_the_source_or_unknown(
 
 
 def test_flush_ends_a_margin_before_the_run_time_limit(make: Any, demo: SiteConfig) -> None:
-    rig = make(edit(demo, "safety", max_run_min=5))
+    rig = make(edit(demo, "safety", max_run_min=6))
     rig.ec = 3.0  # never back to the source
     run_id = run_to_flush(rig)
     elapsed = rig.clock.monotonic() - rig.seq._runs["z1"].started_mono
-    rig.run(int(5 * 60 - LIMIT_MARGIN_S - elapsed) - 1)
+    rig.run(int(6 * 60 - LIMIT_MARGIN_S - elapsed) - 1)
     assert rig.zones() == ["z1"]
     rig.tick()
     assert rig.zones() == []
     run = rig.store.get_run(run_id)
     assert run.state == "done"
     assert run.end_reason.startswith("flush limit reached; water by flow1")
-    assert "flush ended at the run-time limit before EC returned to source" in run.end_reason
+    parts = run.end_reason.split("; ")
+    assert "flush ended at the run-time limit before EC returned to source" in parts
 
 
 def test_injection_stopped_blocks_only_fertigation_runs(rig: Rig) -> None:
@@ -665,3 +701,35 @@ def test_an_output_failing_while_a_run_advances_trips_and_ends_it(rig: Rig) -> N
     assert faults and faults[0].message.startswith("zone z1: ")
     assert faults[0].severity in {Severity.ALARM, Severity.CRITICAL}
     assert rig.zones() == []
+
+
+def test_a_run_without_a_kept_meter_reading_is_not_credited(
+    make: Any, demo: SiteConfig, store: Store
+) -> None:
+    a = interrupted(store, "z1", None)
+    rig = make(demo)
+    rig.total = 1001.0
+    rig.publish()
+    rig.seq.recover()
+    run = store.get_run(a)
+    assert run.applied_m3 == 4.0
+    assert run.end_reason == (
+        "daemon restart; water since the last progress not credited: "
+        "no meter reading was kept with it"
+    )
+
+
+def test_the_credit_limit_is_the_interrupted_zones_own(
+    make: Any, demo: SiteConfig, store: Store
+) -> None:
+    z1 = demo.zones[0].model_copy(update={"nominal_flow_m3_h": 50.0})
+    site = dataclasses.replace(
+        demo, model=demo.model.model_copy(update={"zones": [z1, *demo.zones[1:]]})
+    )
+    limit = most_m3(50.0, window_s(site))
+    a = interrupted(store, "z1", 0.0)
+    rig = make(site)
+    rig.total = limit + 0.01  # within z2's limit (100 m3/h), not z1's
+    rig.publish()
+    rig.seq.recover()
+    assert store.get_run(a).applied_m3 == 4.0
