@@ -55,11 +55,13 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_export_paths.py",
     ],
     "controller/runtime/safety.py": [
+        "tests/controller/test_safety_mutants.py",
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
     ],
     "controller/runtime/sequencer.py": [
+        "tests/controller/test_sequencer_mutants.py",
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
@@ -72,6 +74,9 @@ TESTS: dict[str, list[str]] = {
 _JOIN = "join without its ON clause: SQLAlchemy infers the same one from the foreign key"
 _SEEN = "last_seen_at left empty at login: session() falls back to created_at, the same time"
 _HEADER = "the header's read starts at id None or 1 for 0: it reads no row (limit 0), same names"
+_KEY = "the rule's private key in the pending delays renamed: still its own, no other uses it"
+_SAFETY = "controller.runtime.safety.xǁSupervisorǁ"
+_SEQ = "controller.runtime.sequencer.xǁSequencerǁ"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -100,6 +105,37 @@ EXPLAINED: dict[str, str] = {
     ),
     "controller.office.export.x_csv_columns__mutmut_3": _HEADER,
     "controller.office.export.x_csv_columns__mutmut_8": _HEADER,
+    **{
+        f"{_SAFETY}{rule}__mutmut_{n}": _KEY
+        for rule, ns in {
+            "_pump_no_valve": (2, 6, 7),
+            "_dry_run": (8, 12, 13),
+            "_burst": (18, 22, 23),
+            "_unscheduled_flow": (14, 18, 19),
+        }.items()
+        for n in ns
+    },
+    f"{_SAFETY}__init____mutmut_16": "_mono None at start: check() sets it before any use",
+    f"{_SAFETY}_act__mutmut_15": "failures = for += on the empty list: the first addition",
+    f"{_SAFETY}_act__mutmut_30": "failures = for += on the empty list: the first addition",
+    f"{_SAFETY}learned_nominal_m3_h__mutmut_6": "the default's average is never returned (n 0)",
+    f"{_SAFETY}learned_nominal_m3_h__mutmut_7": "a default of 1 sample is below the 60 needed too",
+    "controller.runtime.safety.x_learned_from_runs__mutmut_16": (
+        "`or` in an assert for the type checker: the runs were filtered on both being set"
+    ),
+    f"{_SEQ}__init____mutmut_3": "self.live is never read: Metering and Dosing get it directly",
+    f"{_SEQ}__init____mutmut_5": "self.fieldio is never read: Dosing gets it directly",
+    f"{_SEQ}__init____mutmut_31": "_dt at start: _account() sets it before any use",
+    f"{_SEQ}__init____mutmut_32": "_dt at start: _account() sets it before any use",
+    f"{_SEQ}_credit__mutmut_8": (
+        "`and` for `or`: a configured zone always has a meter, an unknown one never"
+    ),
+    f"{_SEQ}tick__mutmut_20": (
+        "break for continue: a run is ended mid-tick only by abort_all, which ends them all"
+    ),
+    f"{_SEQ}_finish__mutmut_3": (
+        'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
+    ),
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),

@@ -32,6 +32,7 @@ class FakeBus:
         self.calls: list[tuple[str, str]] = []
         self.failing: set[str] = set()
         self.fail_times: int | None = None
+        self.down: set[str] = set()  # modules that answer no request at all
 
     def _maybe_fail(self, device: str, point: str) -> None:
         if f"{device}.{point}" not in self.failing or self.fail_times == 0:
@@ -50,6 +51,9 @@ class FakeBus:
         self._maybe_fail(device, point)
 
     def outputs_off(self, device: str, points: list[str]) -> dict[str, DeviceError]:
+        if device in self.down:
+            self.calls.append(("no answer", device))
+            raise DeviceError(device, "no answer")
         failures: dict[str, DeviceError] = {}
         for point in points:
             try:
@@ -59,9 +63,9 @@ class FakeBus:
         return failures
 
 
-def rig() -> tuple[Outputs, FakeBus, VirtualClock, Any]:
+def rig(roles: dict[str, OutputRef] = ROLES) -> tuple[Outputs, FakeBus, VirtualClock, Any]:
     bus = FakeBus()
-    site = SimpleNamespace(safety=SimpleNamespace(lease_s=LEASE_S), output_roles=lambda: ROLES)
+    site = SimpleNamespace(safety=SimpleNamespace(lease_s=LEASE_S), output_roles=lambda: roles)
     fieldio = SimpleNamespace(bus_of=lambda device: bus)
     clock = VirtualClock(datetime(2026, 6, 1, tzinfo=UTC))
     clock.advance(100.0)  # a monotonic clock far from zero
@@ -183,3 +187,52 @@ def test_the_check_runs_only_once_every_output_is_off_and_its_failures_count() -
 
     bus.failing = set()
     assert all_off_verified(outputs, attempts=2, check=dict) == {}
+
+
+def test_a_module_that_does_not_answer_fails_each_of_its_roles_and_the_rest_go_off() -> None:
+    outputs, bus, _clock, _site = rig()
+    for role in ROLES:
+        outputs.on(role)
+    bus.down = {"relay1"}
+    failures = outputs.all_off()
+    assert list(failures) == ["master_valve", "valve:a", "valve:b"]
+    assert all(
+        isinstance(e, DeviceError) and str(e) == "relay1: no answer" for e in failures.values()
+    )
+    assert ("off", "relay2.ch1") in bus.calls  # the pump's module was still switched
+    assert {r: outputs.status[r].last_error for r in ROLES} == {
+        "valve:a": "relay1: no answer",
+        "valve:b": "relay1: no answer",
+        "master_valve": "relay1: no answer",
+        "pump": "",
+    }
+    # whatever the bus said, nothing is renewed again
+    assert all(outputs.status[r].wanted_on is False for r in ROLES)
+    assert outputs.on_roles() == []
+
+
+def test_all_off_clears_the_error_of_an_output_that_now_goes_off() -> None:
+    outputs, bus, _clock, _site = rig()
+    bus.failing = {"relay1.ch1"}
+    assert list(outputs.all_off()) == ["valve:a"]
+    assert outputs.status["valve:a"].last_error == "relay1: stuck"
+    bus.failing = set()
+    assert outputs.all_off() == {}
+    assert outputs.status["valve:a"].last_error == ""
+
+
+def test_all_off_reports_failures_in_switching_order_across_modules() -> None:
+    # The pump shares its module with a zone valve: that module goes first, yet the
+    # failures come back in switching order: pump, master valve, then the zones.
+    roles = {
+        "pump": OutputRef("relay2", "ch1"),
+        "valve:b": OutputRef("relay2", "ch2"),
+        "master_valve": OutputRef("relay1", "ch3"),
+        "valve:a": OutputRef("relay1", "ch1"),
+    }
+    outputs, bus, _clock, _site = rig(roles)
+    bus.failing = {"relay2.ch1", "relay2.ch2", "relay1.ch3", "relay1.ch1"}
+    failures = outputs.all_off()
+    assert [c for _, c in bus.calls] == ["relay2.ch1", "relay2.ch2", "relay1.ch3", "relay1.ch1"]
+    # the head's roles in OFF_ORDER, then the zones as the site lists them
+    assert list(failures) == ["pump", "master_valve", "valve:b", "valve:a"]
