@@ -6,13 +6,17 @@
     ├── ModelInputError(ValueError)     inputs that are physically impossible or inconsistent
     │   ├── WaterBalanceInputError      water balance inputs (models.waterbalance)
     │   ├── PlannerInputError           plan inputs, ``element`` a path (models.planner)
-    │   └── SaltInputError              salt balance and leaching inputs (models.salt)
-    └── ModelDataError(ValueError)      a parameter library or a key into it is invalid
-        ├── SoilDataError               soil textures and profiles (models.soils)
-        └── CropDataError               the crop library (models.crops)
+    │   ├── SaltInputError              salt balance and leaching inputs (models.salt)
+    │   └── LearningInputError          training data or queries (models.learning)
+    ├── ModelDataError(ValueError)      a parameter library or a key into it is invalid
+    │   ├── SoilDataError               soil textures and profiles (models.soils)
+    │   └── CropDataError               the crop library (models.crops)
+    └── LearnedModelError               a learned model cannot be used (models.learning)
+        ├── TooLittleDataError          too little data to train: plain rules stay in charge
+        └── ModelFileError              a persisted model missing or of another version
 
-The ET0 kernels raise ``ModelInputError`` itself. Every class is a ``ValueError`` too, so
-callers that catch ``ValueError`` keep working; callers that want "the models could not
+The ET0 kernels raise ``ModelInputError`` itself. Every input and data class is a
+``ValueError`` too, so callers that catch ``ValueError`` keep working; callers that want "the models could not
 compute this" catch ``ModelError``.
 
 A model never returns ``None`` or a sentinel for a failure: it raises one of these, or (where a

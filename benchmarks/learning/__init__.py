@@ -1,0 +1,16 @@
+"""Learning from a site's own data, evaluated: ``python -m benchmarks.learning [--quick]``.
+
+Each part (a module of this package named in :data:`PARTS`) simulates what it needs (soils
+that differ from the configured ones, faults at random times drawn from ``--seed``), trains
+the product's own learned model on it, and returns its figures; :mod:`.__main__` prints one
+JSON line per part and a last line with every goal met or not. Numbers, measured in the run
+that prints them: nothing here is a constant.
+
+A part is a module with ``NAME`` (its JSON ``part``), ``GOALS`` (figure name → ``(">=" | "<=",
+bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``.
+"""
+
+from __future__ import annotations
+
+# The parts, in the order they print. Each is imported by __main__ when run.
+PARTS: tuple[str, ...] = ()

@@ -1,0 +1,46 @@
+"""Print each learning part's figures as JSON lines, then the goals met or not."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from typing import Any
+
+from benchmarks.learning import PARTS
+
+
+def _met(value: Any, rule: tuple[str, float]) -> bool:
+    op, bound = rule
+    if not isinstance(value, int | float):
+        return False
+    return value >= bound if op == ">=" else value <= bound
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.learning", description=__doc__)
+    parser.add_argument("--seed", type=int, default=1, help="draws the faults and soils")
+    parser.add_argument("--quick", action="store_true", help="fewer seasons, for CI")
+    parser.add_argument("--part", action="append", choices=PARTS, help="only these parts")
+    args = parser.parse_args(argv)
+    goals: dict[str, bool] = {}
+    for name in args.part or PARTS:
+        part = importlib.import_module(f"benchmarks.learning.{name}")
+        started = time.perf_counter()
+        figures = part.run(seed=args.seed, quick=args.quick)
+        line = {"part": part.NAME, "seed": args.seed, "quick": args.quick, **figures}
+        line["wall_s"] = round(time.perf_counter() - started, 1)
+        print(json.dumps(line), flush=True)
+        for key, rule in part.GOALS.items():
+            goals[f"{part.NAME}.{key}"] = _met(figures.get(key), rule)
+    print(
+        json.dumps({"part": "goals", "met": bool(goals) and all(goals.values()), "goals": goals}),
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Models learned from a site's own data (scikit-learn), each with a safe fallback.
+
+Every learned model here is pure: it is trained on arrays the controller hands it and
+answers queries; it never reads the store, the clock or the bus. Too little data raises
+:class:`TooLittleDataError`, and the controller keeps the plain rules in charge. Models are
+persisted with :mod:`models.learning.persist`, which refuses a file written by another
+format or scikit-learn version.
+"""
+
+from models.learning.errors import (
+    LearnedModelError,
+    LearningInputError,
+    ModelFileError,
+    TooLittleDataError,
+)
+from models.learning.persist import Persisted, load_model, model_file, save_model
+
+__all__ = [
+    "LearnedModelError",
+    "LearningInputError",
+    "ModelFileError",
+    "Persisted",
+    "TooLittleDataError",
+    "load_model",
+    "model_file",
+    "save_model",
+]
