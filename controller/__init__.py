@@ -12,6 +12,8 @@ these rules):
 - ``access/``: page accounts, roles and sessions.
 - ``runtime/``: field I/O, live values, poller, telemetry, leased outputs, sequencer, safety
   supervisor, head works, fail-safe start, systemd notify. Also drivers.
+- ``learning/``: site learning jobs (flow signatures, probe calibration, soil fits,
+  moisture forecast) training ``models.learning`` on the store's data. Also models.
 - ``agronomy/``: weather and ET0, water balance, planning, baseline practice, fertigation
   plan and runs, savings ledger. Also models, and runtime's types.
 - ``daemon/``: the composition root; wires runtime and agronomy, schedules the jobs
@@ -21,5 +23,5 @@ these rules):
 - ``cli/``: the ``qanat`` command, one module per subcommand.
 
 ``runtime`` and ``agronomy`` never import ``office``, ``simulation`` or ``cli``; ``runtime``
-never imports ``agronomy``; nothing in ``controller`` imports ``web``.
+never imports ``learning``, ``agronomy`` or ``daemon``; nothing in ``controller`` imports ``web``.
 """

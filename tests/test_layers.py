@@ -67,7 +67,7 @@ NAMES = {
     "numba": "only models import numba and sklearn",
     "http": "only web imports fastapi, starlette and uvicorn",
     "rooms": "runtime and agronomy never import office, simulation or cli",
-    "runtime": "runtime never imports agronomy or daemon",
+    "runtime": "runtime never imports learning, agronomy or daemon",
     "sim": "in controller only simulation and cli import drivers.sim",
     "aquacrop": "only controller.simulation imports aquacrop",
     "outward": "runtime and agronomy never import notify or bridge "
