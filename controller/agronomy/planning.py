@@ -90,6 +90,7 @@ __all__ = ["Balance", "DepletionForecaster", "Planning"]
 
 log = logging.getLogger(__name__)
 
+KC_MAX = 2.0  # the planner's bound on Kc (models/planner/arrays.py)
 MIN_SENSOR_RUN_MIN = 1.0  # a sensor-mode run capped below this is not worth opening a valve
 
 _SYSTEMS: dict[str, System] = {
@@ -401,14 +402,15 @@ class Planning:
         et0_days: Sequence[float],
         fc: Forecast | None,
         notes: Notes,
-    ) -> tuple[tuple[float, ...], dict[str, Any]]:
-        """The zone's Kc per day with the learned forecast folded in, and its numbers.
+    ) -> tuple[float, tuple[float, ...], dict[str, Any]]:
+        """Depletion now and Kc per day with the learned forecast folded in, and its numbers.
 
         The planner projects Dr_d+1 = Dr_d + Kc_d · ET0_d (− rain). Where the learned forecast
-        is used, each of the first days' Kc is moved so that the projection's no-irrigation
-        path passes through the learned depletion at +24/+48/+72 h instead of the physics
-        one: Kc_d + (c_d+1 − c_d) / ET0_d with c_h = learned_h − physics_h (c_0 = 0, Kc ≥ 0);
-        later days keep their Kc (the last correction holds). Physics used: Kc unchanged."""
+        is used, its gaps to physics c_h = learned_h − physics_h (c_0 = 0) move the projection:
+        each of the first days' Kc by (c_d+1 − c_d) / ET0_d within the planner's 0..2, and what
+        day 0's Kc cannot carry moves the depletion now (within 0..TAW), so the no-irrigation
+        path passes through the learned depletion at +24 h (and at +48/+72 h as far as Kc ≤ 2
+        allows); later days keep their Kc. Physics used: both unchanged."""
         assert self.forecaster is not None
         n = len(HORIZONS_D)
         ahead = [
@@ -423,18 +425,23 @@ class Planning:
         choice = self.forecaster.forecast(zone, ctx.today, dr_mm, taw_mm, raw_mm, ahead)
         numbers = choice.numbers()
         if choice.used != "learned":
-            return kc, numbers
+            return dr_mm, kc, numbers
         gap = [0.0] + [c - p for c, p in zip(choice.chosen_mm, choice.physics_mm, strict=True)]
         moved = list(kc)
+        dr = dr_mm
         for d in range(min(n, len(moved))):
+            want_mm = gap[d + 1] - gap[d]
             if et0_days[d] > 0.0:
-                moved[d] = max(moved[d] + (gap[d + 1] - gap[d]) / et0_days[d], 0.0)
-        numbers["kc_moved"] = [round(v, 3) for v in moved[:n]]
+                moved[d] = min(max(kc[d] + want_mm / et0_days[d], 0.0), KC_MAX)
+            if d == 0:  # what Kc could not carry on the first day: the state now
+                carried = (moved[0] - kc[0]) * et0_days[0]
+                dr = min(max(dr_mm + want_mm - carried, 0.0), taw_mm)
+        numbers |= {"kc_moved": [round(v, 3) for v in moved[:n]], "dr_balance_mm": dr_mm}
         notes.add(
             f"learned moisture forecast: Dr in 24 h {choice.chosen_mm[0]:.1f} mm "
             f"(FAO-56 {choice.physics_mm[0]:.1f} mm)"
         )
-        return tuple(moved), numbers
+        return dr, tuple(moved), numbers
 
     def _dr_now(self, zone: ZoneConfig, today: dt.date, taw_mm: float, notes: Notes) -> float:
         last = self.store.last_water_balance(zone.name, today - CATCH_UP_DAYS * DAY, today)
@@ -535,9 +542,13 @@ class Planning:
             learned: dict[str, Any] | None = None
             if self.forecaster is not None and self.forecaster.enabled:
                 raw_p = m.soil.raw_mm(step.root_depth_m, m.crop.p)
-                kc, learned = self._learned_kc(
-                    zone, ctx, dr, taw, raw_p, kc, et0_days, fc, zone_notes
-                )
+                try:
+                    dr, kc, learned = self._learned_kc(
+                        zone, ctx, dr, taw, raw_p, kc, et0_days, fc, zone_notes
+                    )
+                except Exception as exc:  # the learned forecast never stops a plan
+                    log.exception("agronomy: learned forecast of %s failed", zone.name)
+                    learned = {"used": "physics", "reason": f"learned forecast failed: {exc}"}
             targets = zone_targets(
                 zone,
                 m.crop,
