@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -16,13 +17,48 @@ from controller.learning.forecast import ForecastChoice, ForecastLearning
 from controller.store import Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from models.crops import root_depth_m
-from models.learning import Persisted, model_file, save_model
+from models.learning import model_file, save_model
 from models.learning.forecast import FORMAT_VERSION, KIND, FutureDay, physics_path
 from models.soils import SoilProfile, texture
-from tests.controller.test_agronomy import local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE
 
 START = dt.date(2026, 5, 1)
+TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
+
+
+def local(date: dt.date, hour: float) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
+
+
+def weather_day(store: Store, date: dt.date) -> None:
+    """One reading per point per hour: 12-28 °C, 50-80 % RH, 2 m/s, no rain."""
+    readings = []
+    for h in range(24):
+        t = 20.0 - 8.0 * math.cos(2 * math.pi * (h - 3) / 24)
+        for point, value, unit in (
+            ("air_temperature", t, "°C"),
+            ("humidity", 80.0 - 30.0 * (t - 12.0) / 16.0, "%"),
+            ("wind_speed", 2.0, "m/s"),
+            ("rain", 100.0, "mm"),
+        ):
+            readings.append(Reading("wx1", point, value, unit, Quality.OK, local(date, h)))
+    store.add_readings(readings)
+    store.flush()
+
+
+def seed_balance(store: Store, site: SiteConfig, zone: str, date: dt.date, fraction: float) -> None:
+    z = next(z for z in site.zones if z.name == zone)
+    c = site.crop(z.crop)
+    taw = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m).taw_mm(
+        root_depth_m(c, float((date - z.planting_date).days))
+    )
+    store.add_water_balance(
+        WaterBalanceDay(
+            zone=zone, date=date, et0_mm=5, kc=1, etc_mm=5, eta_mm=5, rain_mm=0,
+            effective_rain_mm=0, irrigation_mm=0, dr_start_mm=0, dr_end_mm=fraction * taw,
+            taw_mm=taw, raw_mm=0.55 * taw, ks=1, method="seeded",
+        )
+    )  # fmt: skip
 
 
 def with_forecast(site: SiteConfig, enabled: bool) -> SiteConfig:
@@ -117,9 +153,7 @@ def test_too_little_data_is_physics_and_no_alarm(store: Store, tmp_path: Path) -
     assert not [e for e in store.events() if e.code == "model_unavailable"]
 
 
-def test_a_model_of_another_version_is_refused_with_one_alarm(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_model_of_another_version_is_refused_with_one_alarm(store: Store, tmp_path: Path) -> None:
     site = with_forecast(load_site(DEMO_SITE), True)
     seed_history(store, site, 45, offset_mm=15.0)
     today = START + dt.timedelta(days=45)
