@@ -12,7 +12,7 @@ import pytest
 
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, ZoneConfig, load_site
+from controller.config.site import ConfigError, SiteConfig, ZoneConfig, load_site
 from controller.learning.forecast import ForecastChoice, ForecastLearning
 from controller.store import Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
@@ -279,3 +279,20 @@ def test_the_planner_uses_the_learned_forecast_only_when_enabled_and_chosen(
     assert learned["action"] == "irrigate" and learned["runs"]  # the learned path triggers
     assert learned["inputs"]["moisture_forecast"]["used"] == "learned"  # type: ignore[index]
     assert "learned moisture forecast" in str(learned["reason"])
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_learning_forecast_keys_are_validated_by_key_path(tmp_path: Path) -> None:
+    text = DEMO_SITE.read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(text + '\n[learning.forecast]\nenabled = true\ntrain_time = "02:05"\n')
+    assert load_site(good).learning.forecast.enabled
+    assert not load_site(DEMO_SITE).learning.forecast.enabled  # off unless asked
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text + '\n[learning.forecast]\nenabled = "maybe"\ntrain_time = "25:00"\n')
+    with pytest.raises(ConfigError) as err:
+        load_site(bad)
+    problems = "\n".join(err.value.problems)
+    assert "learning.forecast.enabled" in problems and "learning.forecast.train_time" in problems
