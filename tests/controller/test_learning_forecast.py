@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from controller.agronomy.jobs import Agronomy
-from controller.clock import VirtualClock
+from controller.clock import SystemClock, VirtualClock
 from controller.config.site import ConfigError, SiteConfig, ZoneConfig, load_site
+from controller.daemon.daemon import Daemon
 from controller.learning.forecast import ForecastChoice, ForecastLearning
 from controller.store import Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
@@ -296,3 +297,20 @@ def test_learning_forecast_keys_are_validated_by_key_path(tmp_path: Path) -> Non
         load_site(bad)
     problems = "\n".join(err.value.problems)
     assert "learning.forecast.enabled" in problems and "learning.forecast.train_time" in problems
+
+
+def test_the_daemon_schedules_training_only_when_enabled(tmp_path: Path) -> None:
+    with Store.open_dir(tmp_path / "data") as store:
+        off = Daemon(load_site(DEMO_SITE), store, SystemClock())
+        assert not [j for j in off.jobs() if j.name.startswith("learn:")]
+        site = with_forecast(load_site(DEMO_SITE), True)
+        on = Daemon(site, store, SystemClock())
+        (job,) = [j for j in on.jobs() if j.name == "learn:forecast"]
+        assert job.kind == "task" and job.cron == {"hour": 1, "minute": 20}
+        assert on.agronomy.planning.forecaster is on.forecast_learning
+        assert on.forecast_learning.models_dir == (tmp_path / "data").resolve() / "models"
+        # no history yet: said per zone with probes, nothing raised, nothing alarmed
+        assert job.func() == {
+            z: "too little data: 0 of 21 days with probes" for z in ("z1", "z2", "z3")
+        }
+        assert not [e for e in store.events() if e.code == "model_unavailable"]
