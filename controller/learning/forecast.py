@@ -151,9 +151,16 @@ class ForecastLearning:
 
     # -- history ----------------------------------------------------------------------------
 
-    def history(self, zone: ZoneConfig, start: dt.date, end: dt.date) -> list[HistoryDay]:
+    def history(
+        self,
+        zone: ZoneConfig,
+        start: dt.date,
+        end: dt.date,
+        until: dt.datetime | None = None,
+    ) -> list[HistoryDay]:
         """The zone's balance days in [start, end] with the probes' depletion of each evening;
-        only the last unbroken run of days (a gap restarts the history)."""
+        only the last unbroken run of days (a gap restarts the history). ``until``: for a day
+        not over yet (the planner's today), the probes of the hour before it instead."""
         site = self.site()
         tz: ZoneInfo = site.site.tz
         crop = site.crop(zone.crop)
@@ -171,7 +178,7 @@ class ForecastLearning:
                     dr_mm=row.dr_end_mm,
                     taw_mm=row.taw_mm,
                     raw_mm=row.raw_mm,
-                    observed_mm=self._observed(zone, soil, zr, row.date, tz),
+                    observed_mm=self._observed(zone, soil, zr, row.date, tz, until),
                     et0_mm=row.et0_mm,
                     rain_mm=row.effective_rain_mm,
                     water_mm=row.irrigation_mm * zone.efficiency,
@@ -182,11 +189,20 @@ class ForecastLearning:
         return out
 
     def _observed(
-        self, zone: ZoneConfig, soil: SoilProfile, zr_m: float, date: dt.date, tz: ZoneInfo
+        self,
+        zone: ZoneConfig,
+        soil: SoilProfile,
+        zr_m: float,
+        date: dt.date,
+        tz: ZoneInfo,
+        until: dt.datetime | None = None,
     ) -> float | None:
         """Depletion (mm) the zone's probes say at the end of ``date`` (mean of its last
-        hour's good readings, each probe at its depth), None without a reading."""
+        hour's good readings, each probe at its depth; of the hour before ``until`` when the
+        day ends later), None without a reading."""
         end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+        if until is not None and until < end:
+            end = until
         start = end - dt.timedelta(hours=EVENING_H)
         readings = []
         for probe in zone.probes:
@@ -303,7 +319,9 @@ class ForecastLearning:
         validation = _validation(model)
         trained = persisted.trained_at
         try:
-            history = self.history(zone, today - dt.timedelta(days=HISTORY_DAYS), today)
+            history = self.history(
+                zone, today - dt.timedelta(days=HISTORY_DAYS), today, until=self.now()
+            )
             if history:
                 history[-1] = dataclasses.replace(
                     history[-1], dr_mm=last.dr_mm, taw_mm=last.taw_mm, raw_mm=last.raw_mm

@@ -314,3 +314,21 @@ def test_the_daemon_schedules_training_only_when_enabled(tmp_path: Path) -> None
             z: "too little data: 0 of 21 days with probes" for z in ("z1", "z2", "z3")
         }
         assert not [e for e in store.events() if e.code == "model_unavailable"]
+
+
+def test_today_s_probes_are_read_up_to_now_for_the_planner(store: Store, tmp_path: Path) -> None:
+    """At the planner's 18:00 the day's last hour has not come: its last hour before now
+    stands for it, so the forecast sees the probes' gap to the balance as training did."""
+    site = with_forecast(load_site(DEMO_SITE), True)
+    seed_history(store, site, 1, offset_mm=15.0)  # readings at 23:00 and 23:30 of START
+    store.add_readings(
+        Reading(f"probe1{ab}", "moisture", 20.0, "%", Quality.OK, local(START, 17.5)) for ab in "ab"
+    )
+    store.flush()
+    fl = learning(site, store, tmp_path, START)
+    (evening,) = fl.history(zone1(site), START, START)
+    (before_six,) = fl.history(zone1(site), START, START, until=local(START, 18))
+    assert evening.observed_mm is not None and before_six.observed_mm is not None
+    assert before_six.observed_mm != pytest.approx(evening.observed_mm)
+    (too_early,) = fl.history(zone1(site), START, START, until=local(START, 12))
+    assert too_early.observed_mm is None
