@@ -70,8 +70,10 @@ from controller.agronomy.weather import (
 )
 from controller.clock import Clock
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
+from controller.learning.forecast import ForecastChoice
 from controller.store import DecisionAction, RunSource, Severity, Store, StoreError
 from models.crops import Crop, kc_on_day
+from models.learning.forecast import HORIZONS_D, FutureDay
 from models.planner import (
     Forecast,
     PlanInputs,
@@ -84,10 +86,11 @@ from models.planner import (
 from models.planner.quota import quota_year
 from models.waterbalance import CropStep, ProbeReading, observed_depletion_mm
 
-__all__ = ["Balance", "Planning"]
+__all__ = ["Balance", "DepletionForecaster", "Planning"]
 
 log = logging.getLogger(__name__)
 
+KC_MAX = 2.0  # the planner's bound on Kc (models/planner/arrays.py)
 MIN_SENSOR_RUN_MIN = 1.0  # a sensor-mode run capped below this is not worth opening a valve
 
 _SYSTEMS: dict[str, System] = {
@@ -146,6 +149,30 @@ class Balance(Protocol):
         ...
 
 
+class DepletionForecaster(Protocol):
+    """The learned moisture forecast (:class:`controller.learning.forecast.ForecastLearning`)
+    as planning asks it: the zone's depletion 24-72 h ahead, physics and learned, and which one
+    to use. Its answer never raises; physics is the answer whenever the learned one is not
+    to be trusted."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether ``[learning.forecast] enabled``: without it planning is not touched."""
+        ...
+
+    def forecast(
+        self,
+        zone: ZoneConfig,
+        today: dt.date,
+        dr_mm: float,
+        taw_mm: float,
+        raw_mm: float,
+        ahead: Sequence[FutureDay],
+    ) -> ForecastChoice:
+        """Depletions at +24/+48/+72 h from ``dr_mm`` over ``ahead`` (no irrigation)."""
+        ...
+
+
 class Planning:
     """Plans every zone from what :class:`Balance` says (module docstring); held by
     :class:`controller.agronomy.jobs.Agronomy`."""
@@ -168,6 +195,8 @@ class Planning:
         self.horizon_days = horizon_days
         self.tz: ZoneInfo = balance.site.site.tz
         self._windows = [parse_window(w) for w in balance.site.policy.windows]
+        # the learned moisture forecast, set by the daemon; None or disabled: FAO-56 alone
+        self.forecaster: DepletionForecaster | None = None
 
     @property
     def site(self) -> SiteConfig:
@@ -388,6 +417,58 @@ class Planning:
                 wind[k] = wind[k] if u_now is None else u_now
         return tuple(temp), tuple(wind)
 
+    def _learned_kc(
+        self,
+        zone: ZoneConfig,
+        ctx: _PlanContext,
+        dr_mm: float,
+        taw_mm: float,
+        raw_mm: float,
+        kc: tuple[float, ...],
+        et0_days: Sequence[float],
+        fc: Forecast | None,
+        notes: Notes,
+    ) -> tuple[float, tuple[float, ...], dict[str, Any]]:
+        """Depletion now and Kc per day with the learned forecast folded in, and its numbers.
+
+        The planner projects Dr_d+1 = Dr_d + Kc_d · ET0_d (− rain). Where the learned forecast
+        is used, its gaps to physics c_h = learned_h − physics_h (c_0 = 0) move the projection:
+        each of the first days' Kc by (c_d+1 − c_d) / ET0_d within the planner's 0..2, and what
+        day 0's Kc cannot carry moves the depletion now (within 0..TAW), so the no-irrigation
+        path passes through the learned depletion at +24 h (and at +48/+72 h as far as Kc ≤ 2
+        allows); later days keep their Kc. Physics used: both unchanged."""
+        assert self.forecaster is not None
+        n = len(HORIZONS_D)
+        ahead = [
+            FutureDay(
+                et0_days[min(d, len(et0_days) - 1)],
+                fc.rain_mm_day[min(d, len(fc.rain_mm_day) - 1)] if fc else 0.0,
+                0.0,
+                kc[min(d, len(kc) - 1)],
+            )
+            for d in range(n)
+        ]
+        choice = self.forecaster.forecast(zone, ctx.today, dr_mm, taw_mm, raw_mm, ahead)
+        numbers = choice.numbers()
+        if choice.used != "learned":
+            return dr_mm, kc, numbers
+        gap = [0.0] + [c - p for c, p in zip(choice.chosen_mm, choice.physics_mm, strict=True)]
+        moved = list(kc)
+        dr = dr_mm
+        for d in range(min(n, len(moved))):
+            want_mm = gap[d + 1] - gap[d]
+            if et0_days[d] > 0.0:
+                moved[d] = min(max(kc[d] + want_mm / et0_days[d], 0.0), KC_MAX)
+            if d == 0:  # what Kc could not carry on the first day: the state now
+                carried = (moved[0] - kc[0]) * et0_days[0]
+                dr = min(max(dr_mm + want_mm - carried, 0.0), taw_mm)
+        numbers |= {"kc_moved": [round(v, 3) for v in moved[:n]], "dr_balance_mm": dr_mm}
+        notes.add(
+            f"learned moisture forecast: Dr in 24 h {choice.chosen_mm[0]:.1f} mm "
+            f"(FAO-56 {choice.physics_mm[0]:.1f} mm)"
+        )
+        return dr, tuple(moved), numbers
+
     def _dr_now(self, zone: ZoneConfig, today: dt.date, taw_mm: float, notes: Notes) -> float:
         last = self.store.last_water_balance(zone.name, today - CATCH_UP_DAYS * DAY, today)
         if last is None:
@@ -487,6 +568,16 @@ class Planning:
                 zone_notes.add(fallback[zone.name])
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
             kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
+            learned: dict[str, Any] | None = None
+            if self.forecaster is not None and self.forecaster.enabled:
+                raw_p = m.soil.raw_mm(step.root_depth_m, m.crop.p)
+                try:
+                    dr, kc, learned = self._learned_kc(
+                        zone, ctx, dr, taw, raw_p, kc, et0_days, fc, zone_notes
+                    )
+                except Exception as exc:  # the learned forecast never stops a plan
+                    log.exception("agronomy: learned forecast of %s failed", zone.name)
+                    learned = {"used": "physics", "reason": f"learned forecast failed: {exc}"}
             targets = zone_targets(
                 zone,
                 m.crop,
@@ -536,6 +627,8 @@ class Planning:
             }
             if quota is not None:
                 details[zone.name]["quota"] = quota.numbers()
+            if learned is not None:
+                details[zone.name]["moisture_forecast"] = learned
         if not inputs:
             return []
         temp, wind = self._limits(ctx, forecast)

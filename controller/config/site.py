@@ -395,6 +395,22 @@ class BoardConfig(_Model):
     public: bool = False
 
 
+class ForecastLearningConfig(_Model):
+    """The learned moisture forecast (``[learning.forecast]``, controller/learning/forecast.py):
+    trained daily on the site's own balance days and probe readings; the planner uses it beside
+    the FAO-56 projection only when ``enabled`` and when it validated better than physics."""
+
+    enabled: bool = False
+    # site-local HH:MM of the daily training
+    train_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:20"
+
+
+class LearningConfig(_Model):
+    """Models learned from the site's own data (``[learning]``); each part off by default."""
+
+    forecast: ForecastLearningConfig = ForecastLearningConfig()
+
+
 class KindTelemetry(_Model):
     """How the readings of one kind of device are kept; a key not given falls back to the
     shipped default of the kind (:data:`KIND_TELEMETRY`), then to ``[store]``'s own."""
@@ -545,6 +561,7 @@ class _SiteModel(_Model):
     baseline: BaselineConfig = BaselineConfig()
     board: BoardConfig = BoardConfig()
     plausibility: PlausibilityConfig = PlausibilityConfig()
+    learning: LearningConfig = LearningConfig()
     profile_dirs: list[str] = Field([], max_length=16)
     # alarms to people, state to the bus (controller.config.notify)
     notify: NotifyConfig | None = None
@@ -619,6 +636,10 @@ class SiteConfig:
     @property
     def plausibility(self) -> PlausibilityConfig:
         return self.model.plausibility
+
+    @property
+    def learning(self) -> LearningConfig:
+        return self.model.learning
 
     @property
     def crops(self) -> dict[str, CropTuning]:

@@ -40,6 +40,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -57,6 +58,7 @@ from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
 from controller.daemon.ticker import Ticker, TickStats
 from controller.errors import ControllerError
+from controller.learning.forecast import ForecastLearning, models_dir_of
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -120,9 +122,12 @@ class Daemon:
         *,
         fieldio: FieldIO | None = None,
         time_trust: TimeGate | None = None,
+        models_dir: Path | None = None,
     ) -> None:
         """``time_trust``: whether the wall clock may be believed; by default trusted on a
-        :class:`VirtualClock`, else :class:`TimeTrust` with the system's NTP state."""
+        :class:`VirtualClock`, else :class:`TimeTrust` with the system's NTP state.
+        ``models_dir``: where learned models are kept (default: ``models/`` beside the
+        store's SQLite file)."""
         self.site = site
         self.store = store
         self.clock = clock
@@ -137,6 +142,14 @@ class Daemon:
         self.supervisor.attach(self.sequencer)
         self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
         self.agronomy = Agronomy(site, store, clock)
+        # the learned moisture forecast: trained daily, asked by planning when enabled
+        self.forecast_learning = ForecastLearning(
+            lambda: self.agronomy.site,
+            store,
+            clock.now,
+            models_dir if models_dir is not None else models_dir_of(store),
+        )
+        self.agronomy.planning.forecaster = self.forecast_learning
         if time_trust is None:
             time_trust = (
                 AlwaysTrusted(clock, "virtual clock")
@@ -287,6 +300,16 @@ class Daemon:
         for i, hhmm in enumerate(self.site.policy.planning_times):
             hour, minute = (int(v) for v in hhmm.split(":"))
             jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))
+        learn = self.site.learning.forecast
+        if learn.enabled:  # off: the job list (and every season run) is as before
+            hour, minute = (int(v) for v in learn.train_time.split(":"))
+            jobs.append(
+                Job(
+                    "learn:forecast",
+                    self.forecast_learning.train_all,
+                    cron={"hour": hour, "minute": minute},
+                )
+            )
         return jobs
 
     def control_tick(self) -> None:

@@ -13,9 +13,21 @@ from models.learning.errors import (
     ModelFileError,
     TooLittleDataError,
 )
+from models.learning.forecast import (
+    ForecastModel,
+    ForecastResult,
+    FutureDay,
+    HistoryDay,
+    physics_path,
+    train_forecast,
+)
 from models.learning.persist import Persisted, load_model, model_file, save_model
 
 __all__ = [
+    "ForecastModel",
+    "ForecastResult",
+    "FutureDay",
+    "HistoryDay",
     "LearnedModelError",
     "LearningInputError",
     "ModelFileError",
@@ -23,5 +35,7 @@ __all__ = [
     "TooLittleDataError",
     "load_model",
     "model_file",
+    "physics_path",
     "save_model",
+    "train_forecast",
 ]

@@ -65,6 +65,7 @@ def zone_page(
     labels |= {f"unit_{k}": unit for k, unit in AXIS_UNITS.items()}
     savings = pages.service.savings()
     quota = next((q for q in pages.service.quotas() if q.zone == name), None)
+    decisions = pages.service.decisions(name, limit=30)
     return render(
         request,
         pages,
@@ -74,7 +75,12 @@ def zone_page(
         settings=settings,
         chart_labels=labels,
         runs=pages.service.runs(name, limit=30),
-        decisions=pages.service.decisions(name, limit=30),
+        decisions=decisions,
+        # the learned moisture forecast as the last ET decision recorded it (None: not in use)
+        moisture_forecast=next(
+            (d.inputs["moisture_forecast"] for d in decisions if "moisture_forecast" in d.inputs),
+            None,
+        ),
         savings=savings,
         zs=next((z for z in savings.zones if z.zone == name), None),
         quota=quota,

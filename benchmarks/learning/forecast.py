@@ -1,0 +1,213 @@
+"""Moisture forecast: how much the learned 24 h depletion forecast beats FAO-56 physics alone.
+
+A season of the Zhangye seed-corn scenario (its weather generator, its crop, drip from
+planting to harvest) is generated through the simulated field's own soil
+(:mod:`drivers.sim.soilphysics`, hourly) for one zone, twice: with a mis-configured soil
+(the site file says loam, the truth is the scenario's sandy loam: it holds less, drains
+faster) and with a correct one (the truth is the configured loam). The controller's side is
+what the daemon does each day: the FAO-56 balance of the configured soil (probe weight 0,
+:func:`models.waterbalance.advance`), the ET rule watering when Dr reaches RAW and refilling
+to 0.15 TAW, and two probes (20 and 40 cm, each with its calibration offset and reading noise,
+:func:`drivers.sim.field.probe_pct`) read at the end of each day into the observed depletion
+against the configured soil (:func:`models.waterbalance.observed_depletion_mm`).
+
+The product's model (:func:`models.learning.forecast.train_forecast`) is trained on the
+first :data:`TRAIN_FRACTION` of the season; on the rest, every day's 24 h forecast (the next
+day's measured ET0, rain and water, as the planner would have them from a perfect forecast)
+is scored against the probes' depletion the next evening, for physics alone and for the
+forecast the planner would use (learned where it validated better, else physics):
+
+* ``forecast_mae_gain_misconfigured_pct``: (MAE physics − MAE used) / MAE physics, %;
+* ``forecast_mae_gain_correct_pct``: the same on the correctly configured soil;
+* ``train_s``: the longest training of one zone, s.
+
+Seeds: ``--quick`` one season (90 days), else three seeds (``seed``, +1, +2) of the whole
+season, the figures their mean (``train_s`` the max).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import time
+from dataclasses import dataclass
+
+from controller.config.site import SiteConfig, load_site
+from controller.simulation.season import crop_truth, load_scenario, station_et0
+from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
+from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
+from drivers.sim.weathergen import WeatherGenerator
+from models.crops import Crop
+from models.learning.forecast import FutureDay, HistoryDay, train_forecast
+from models.soils import SoilProfile, texture
+from models.waterbalance import (
+    CropStep,
+    ProbeReading,
+    StepInputs,
+    ZoneSetup,
+    ZoneState,
+    advance,
+    observed_depletion_mm,
+)
+
+NAME = "forecast"
+GOALS: dict[str, tuple[str, float]] = {
+    "forecast_mae_gain_misconfigured_pct": (">=", 20.0),
+    "forecast_mae_gain_correct_pct": (">=", 0.0),
+    "train_s": ("<=", 10.0),
+}
+
+SCENARIO = "zhangye-seed-corn"
+ZONE = "z1"
+CONFIGURED = "loam"  # what the site file says
+TRUE_SANDY_LOAM = SoilTruth(theta_fc=0.21, theta_wp=0.10, theta_sat=0.42, drain_tau_h=12.0)
+PROBE_DEPTHS_M = (0.2, 0.4)
+READINGS_PER_EVENING = 12  # 5-min polls of the day's last hour, averaged
+TRAIN_FRACTION = 0.6
+REFILL_FRACTION = 0.15
+EFFICIENCY = 0.9
+QUICK_DAYS = 90
+WATER_HOUR = 6  # the ET rule's runs start in the morning window
+
+
+@dataclass(frozen=True)
+class _Season:
+    history: list[HistoryDay]
+    train_s: float
+
+
+def _true_loam(configured: SoilProfile) -> SoilTruth:
+    """The configured texture as the truth (a correctly configured site)."""
+    layer = configured.layers[0]
+    return SoilTruth(theta_fc=layer.theta_fc, theta_wp=layer.theta_wp, theta_sat=0.45)
+
+
+def _evening_pct(theta: float, offset_pct: float, rng: random.Random) -> float:
+    """A probe's mean reading (volumetric %) over the day's last hour of polls."""
+    reads = [probe_pct(theta, offset_pct, rng) for _ in range(READINGS_PER_EVENING)]
+    return min(max(statistics.fmean(reads), 0.0), 100.0)
+
+
+def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: int) -> _Season:
+    """One zone's season: the truth hourly, the controller's balance and ET rule daily."""
+    scenario = load_scenario(SCENARIO)
+    zone = next(z for z in site.zones if z.name == ZONE)
+    planting = zone.planting_date
+    end = min(scenario.end, planting + dt.timedelta(days=days - 1))
+    weather = WeatherGenerator(scenario.normals, seed).generate(planting, end)
+    et0 = station_et0(weather, planting, end, site.site.latitude_deg, site.site.elevation_m)
+    ctruth = crop_truth(site, ZONE, scenario, et0)
+    column = SoilColumn(truth, initial_fraction=scenario.initial_fraction)
+    soil = SoilProfile.uniform(texture(CONFIGURED), crop.root_depth_max_m)
+    setup = ZoneSetup(soil, method="single", efficiency=EFFICIENCY)
+    rng = random.Random(seed * 7919 + 1)
+    offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
+    first = CropStep.on_day(crop, 0)
+    state = ZoneState.at_planting(setup, first.root_depth_m)
+    history: list[HistoryDay] = []
+    water_gross_mm = 0.0  # decided the evening before, applied at WATER_HOUR
+    date = planting
+    while date <= end:
+        dap = (date - planting).days
+        day_et0 = et0[date]
+        rain = weather.day(date).rain_mm
+        totals = DayTotals(date)
+        for hour in range(24):
+            water = water_gross_mm * EFFICIENCY if hour == WATER_HOUR else 0.0
+            rain_h = rain if hour == 15 else 0.0
+            step_zone(
+                column, ctruth, totals, et0_day_mm=day_et0, h0=hour, h1=hour + 1,
+                water_mm=water, rain_mm=rain_h,
+            )  # fmt: skip
+        cstep = CropStep.on_day(crop, dap)
+        result = advance(
+            state,
+            setup,
+            cstep,
+            StepInputs(et_ref_mm=day_et0, rain_mm=rain, irrigation_gross_mm=water_gross_mm),
+        )
+        state = result.state
+        zr = cstep.root_depth_m
+        readings = [
+            ProbeReading(depth, _evening_pct(column.theta_at(depth), off, rng))
+            for depth, off in zip(PROBE_DEPTHS_M, offsets, strict=True)
+        ]
+        history.append(
+            HistoryDay(
+                dr_mm=state.dr_mm,
+                taw_mm=result.taw_mm,
+                raw_mm=result.raw_mm,
+                observed_mm=observed_depletion_mm(soil, zr, readings),
+                et0_mm=day_et0,
+                rain_mm=result.rain_effective_mm,
+                water_mm=result.irrigation_net_mm,
+                kc=result.kc,
+                dap=dap,
+            )
+        )
+        # the ET rule: water tomorrow morning when the balance has reached RAW
+        need = state.dr_mm - REFILL_FRACTION * result.taw_mm
+        water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
+        date += dt.timedelta(days=1)
+    return _Season(history, 0.0)
+
+
+def _score(history: list[HistoryDay]) -> tuple[float, float, float]:
+    """Train on the first part, score the 24 h forecast on the rest: (MAE physics, MAE used,
+    training seconds)."""
+    cut = int(len(history) * TRAIN_FRACTION)
+    started = time.perf_counter()
+    model = train_forecast(history[:cut])
+    train_s = time.perf_counter() - started
+    phys_err, used_err = [], []
+    for i in range(cut, len(history) - 1):
+        target = history[i + 1].observed_mm
+        if target is None:
+            continue
+        nxt = history[i + 1 : i + 4]
+        ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
+        ahead += [ahead[-1]] * (3 - len(ahead))
+        result = model.predict(history[: i + 1], ahead)
+        phys_err.append(abs(result.physics_mm[0] - target))
+        used_err.append(abs(result.chosen_mm[0] - target))
+    return statistics.fmean(phys_err), statistics.fmean(used_err), train_s
+
+
+def run(seed: int, quick: bool) -> dict[str, float | int | str]:
+    """The figures of :data:`GOALS` (module docstring)."""
+    scenario = load_scenario(SCENARIO)
+    site = load_site(scenario.site_path)
+    zone = next(z for z in site.zones if z.name == ZONE)
+    crop = site.crop(zone.crop)
+    configured = SoilProfile.uniform(texture(CONFIGURED), crop.root_depth_max_m)
+    seeds = [seed] if quick else [seed, seed + 1, seed + 2]
+    days = QUICK_DAYS if quick else (scenario.end - zone.planting_date).days + 1
+    gains: dict[str, list[float]] = {"misconfigured": [], "correct": []}
+    maes: dict[str, list[tuple[float, float]]] = {"misconfigured": [], "correct": []}
+    train_s = 0.0
+    for s in seeds:
+        for case, truth in (
+            ("misconfigured", TRUE_SANDY_LOAM),
+            ("correct", _true_loam(configured)),
+        ):
+            season = _simulate(site, crop, truth, s, days)
+            phys, used, took = _score(season.history)
+            train_s = max(train_s, took)
+            gains[case].append(100.0 * (phys - used) / phys if phys > 0 else 0.0)
+            maes[case].append((phys, used))
+    out: dict[str, float | int | str] = {
+        "forecast_mae_gain_misconfigured_pct": round(statistics.fmean(gains["misconfigured"]), 1),
+        "forecast_mae_gain_correct_pct": round(statistics.fmean(gains["correct"]), 1),
+        "train_s": round(train_s, 3),
+    }
+    for case in ("misconfigured", "correct"):
+        out[f"mae_24h_physics_{case}_mm"] = round(statistics.fmean(m[0] for m in maes[case]), 2)
+        out[f"mae_24h_used_{case}_mm"] = round(statistics.fmean(m[1] for m in maes[case]), 2)
+    out["seasons"] = len(seeds) * 2
+    out["days"] = days
+    out["probe_noise_pct"] = PROBE_NOISE_PCT
+    return out
+
+
+__all__ = ["GOALS", "NAME", "run"]
