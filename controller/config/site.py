@@ -395,6 +395,36 @@ class BoardConfig(_Model):
     public: bool = False
 
 
+class FlowLearningConfig(_Model):
+    """Flow signatures (``[learning.flow]``; :mod:`models.learning.flow`): when a zone's own
+    runs replace the fixed band around its design flow, and how a slow leak or clog is
+    decided. Percentages of the zone's normal (or design) steady flow; CUSUM terms in units
+    of its run-to-run scale."""
+
+    enabled: bool = True
+    min_runs: int = Field(5, ge=3, le=200)
+    window_runs: int = Field(40, ge=5, le=1000)
+    fixed_band_pct: float = Field(25, ge=5, le=90)
+    min_sigma_pct: float = Field(2, gt=0, le=20)
+    min_change_pct: float = Field(6, ge=1, le=50)
+    cusum_k: float = Field(0.5, ge=0, le=5)
+    cusum_h: float = Field(4, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _window(self) -> FlowLearningConfig:
+        if self.window_runs < self.min_runs:
+            raise ValueError(
+                f"window_runs ({self.window_runs}) must be at least min_runs ({self.min_runs})"
+            )
+        return self
+
+
+class LearningConfig(_Model):
+    """What the box learns from its own data (``[learning]``)."""
+
+    flow: FlowLearningConfig = FlowLearningConfig()
+
+
 class KindTelemetry(_Model):
     """How the readings of one kind of device are kept; a key not given falls back to the
     shipped default of the kind (:data:`KIND_TELEMETRY`), then to ``[store]``'s own."""
@@ -545,6 +575,7 @@ class _SiteModel(_Model):
     baseline: BaselineConfig = BaselineConfig()
     board: BoardConfig = BoardConfig()
     plausibility: PlausibilityConfig = PlausibilityConfig()
+    learning: LearningConfig = LearningConfig()
     profile_dirs: list[str] = Field([], max_length=16)
     # alarms to people, state to the bus (controller.config.notify)
     notify: NotifyConfig | None = None

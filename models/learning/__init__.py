@@ -13,15 +13,33 @@ from models.learning.errors import (
     ModelFileError,
     TooLittleDataError,
 )
+from models.learning.flow import (
+    Drift,
+    DriftState,
+    FlowRun,
+    FlowSignature,
+    FlowTuning,
+    fit_signature,
+    fixed_verdict,
+    step_drift,
+)
 from models.learning.persist import Persisted, load_model, model_file, save_model
 
 __all__ = [
+    "Drift",
+    "DriftState",
+    "FlowRun",
+    "FlowSignature",
+    "FlowTuning",
     "LearnedModelError",
     "LearningInputError",
     "ModelFileError",
     "Persisted",
     "TooLittleDataError",
+    "fit_signature",
+    "fixed_verdict",
     "load_model",
     "model_file",
     "save_model",
+    "step_drift",
 ]
