@@ -17,9 +17,11 @@ the median of the training runs') is kept for the page.
 Drift. One run's standardized residual ``z = (flow - normal) / sigma`` is not evidence: a
 two-sided CUSUM (Page 1954) adds ``z - k`` (upward, leak) and ``-z - k`` (downward, clog) run
 by run, floored at 0, and decides at ``h``, never on fewer than :data:`MIN_EXCURSION_RUNS`
-runs (one odd run, however far, is not a drift). With ``k = 0.5`` and ``h = 4`` a step of
-10 % against a 2 % scale (z = -5) is decided at its second run; noise alone (z ~ N(0, 1))
-crosses ``h`` about once in several hundred runs. A decision is only
+runs, and each run's residual is clipped at :data:`Z_CLIP` before it is added (one odd run,
+however far, is not a drift, nor does it carry the next normal run over ``h``). With
+``k = 0.5`` and ``h = 4`` a step of 10 % against a 2 % scale (z = -5, clipped to -3) is
+decided at its second run; noise alone (z ~ N(0, 1)) crosses ``h`` about once in several
+hundred runs. A decision is only
 reported when the mean change over the excursion is at least ``min_change_pct``, so a real
 but negligible drift is not a leak. The confidence is one minus the one-sided p-value of the
 excursion's mean residual, ``Phi(sum z / sqrt n)``.
@@ -56,6 +58,7 @@ KIND = "flow"
 FORMAT_VERSION = 1
 PRESSURE_MIN_SPREAD_KPA = 3.0  # below this training spread the pressure explains nothing
 MIN_EXCURSION_RUNS = 2  # a drift is never decided on one run, however far it is
+Z_CLIP = 3.0  # one run adds at most this many scale units to a CUSUM sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +197,7 @@ def step_drift(
 ) -> tuple[DriftState, Drift | None]:
     """Add one run to the CUSUM; the new state and a drift when one is decided (the sum
     that decided is then reset, so a persisting fault is decided again later)."""
-    z = signature.z(run)
+    z = max(-Z_CLIP, min(Z_CLIP, signature.z(run)))
     expected = signature.expected_m3h(run.pressure_kpa)
     change = (run.steady_m3h - expected) / expected
     up = max(0.0, state.up + z - tuning.cusum_k)
