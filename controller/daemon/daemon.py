@@ -57,6 +57,8 @@ from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
 from controller.daemon.ticker import Ticker, TickStats
 from controller.errors import ControllerError
+from controller.learning.flow import CHECK_EVERY_S as FLOW_CHECK_EVERY_S
+from controller.learning.flow import FlowLearning, models_dir_of
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -137,6 +139,8 @@ class Daemon:
         self.supervisor.attach(self.sequencer)
         self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
         self.agronomy = Agronomy(site, store, clock)
+        # flow signatures: each finished run judged against the zone's learned normal
+        self.flow_learning = FlowLearning(site, store, models_dir_of(store))
         if time_trust is None:
             time_trust = (
                 AlwaysTrusted(clock, "virtual clock")
@@ -284,6 +288,7 @@ class Daemon:
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
+        jobs.append(Job("flow_signatures", self.flow_learning.check, FLOW_CHECK_EVERY_S))
         for i, hhmm in enumerate(self.site.policy.planning_times):
             hour, minute = (int(v) for v in hhmm.split(":"))
             jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))

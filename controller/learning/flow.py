@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 import statistics
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,6 +191,7 @@ class FlowLearning:
         self.tuning = tuning_of(site)
         self._states: dict[str, _ZoneState] = {}
         self._unavailable: dict[str, str] = {}
+        self.train_s = 0.0  # seconds spent fitting signatures since start (for the benchmark)
         self._lock = threading.Lock()  # one pass at a time (a slow pass and the next tick)
 
     # -- the job ------------------------------------------------------------------
@@ -200,9 +202,17 @@ class FlowLearning:
             return []
         decided: list[tuple[str, Drift]] = []
         with self._lock:
+            try:
+                states = {z.name: self._state(z) for z in self.site.zones}
+                now = self.store.clock.now()
+                since = min((s.judged_at or now - FIRST_LOOK_BACK) for s in states.values())
+                runs = self.store.runs(start=since)  # one query for every zone
+            except Exception:  # the store cannot be read now: tried again at the next check
+                log.exception("flow signatures: runs not read")
+                return []
             for zone in self.site.zones:
                 try:
-                    decided += [(zone.name, d) for d in self._check_zone(zone)]
+                    decided += [(zone.name, d) for d in self._check_zone(zone, runs)]
                 except Exception:  # the scheduler's pool must never see it
                     log.exception("flow signature of zone %s: check failed", zone.name)
         return decided
@@ -225,16 +235,20 @@ class FlowLearning:
             )
         return FlowStatus(zone, sig.n_runs, need, sig.normal_m3h, sig.sigma_m3h, sig.fill_s)
 
-    def _check_zone(self, zone: ZoneConfig) -> list[Drift]:
+    def _state(self, zone: ZoneConfig) -> _ZoneState:
         state = self._states.get(zone.name)
         if state is None:
             state = self._load(zone) or _ZoneState(zone.nominal_flow_m3_h)
         if state.design_m3h != zone.nominal_flow_m3_h:  # new emitters or a new design: relearn
             state = _ZoneState(zone.nominal_flow_m3_h)
         self._states[zone.name] = state
+        return state
+
+    def _check_zone(self, zone: ZoneConfig, runs: list[Run]) -> list[Drift]:
+        state = self._states[zone.name]
         changed = False
         drifts: list[Drift] = []
-        for run, features in self._new_runs(zone, state):
+        for run, features in self._new_runs(zone, state, runs):
             changed = True
             state.judged_run_id, state.judged_at = run.id or 0, run.created_at
             if features is None:
@@ -276,6 +290,7 @@ class FlowLearning:
         return state.signature is None or state.since_training >= RETRAIN_EVERY_RUNS
 
     def _train(self, zone: ZoneConfig, state: _ZoneState) -> None:
+        started = time.perf_counter()
         try:
             state.signature = fit_signature(state.normal, self.tuning)
         except TooLittleDataError:
@@ -284,23 +299,26 @@ class FlowLearning:
             self._unavailable_event(zone.name, f"training failed: {exc}")
             state.signature = None
             return
+        finally:
+            self.train_s += time.perf_counter() - started
         state.since_training = 0
         state.recent_m3h = []
         self._unavailable.pop(zone.name, None)
 
-    def _new_runs(self, zone: ZoneConfig, state: _ZoneState) -> list[tuple[Run, FlowRun | None]]:
-        """The zone's finished runs after the last judged one, with their features (None:
-        not judged), oldest first."""
-        now = self.store.clock.now()
-        start = state.judged_at if state.judged_at is not None else now - FIRST_LOOK_BACK
+    def _new_runs(
+        self, zone: ZoneConfig, state: _ZoneState, runs: list[Run]
+    ) -> list[tuple[Run, FlowRun | None]]:
+        """The zone's finished runs (of ``runs``) after the last judged one, with their
+        features (None: not judged), oldest first."""
         meter = zone.flow_meter or self.site.head.flow_meter
-        runs = self.store.runs(start=start)
         out: list[tuple[Run, FlowRun | None]] = []
         for run in runs:
             if run.zone != zone.name or run.id is None or run.id <= state.judged_run_id:
                 continue
-            if run.state not in _FINISHED:
+            if run.state == RunState.RUNNING.value:
                 break  # judged in order: wait for the open run to finish
+            if run.state not in _FINISHED:
+                continue  # planned, not started
             shared = any(self._overlaps(run, other, meter) for other in runs if other is not run)
             out.append((run, None if shared else run_features(self.site, self.store, zone, run)))
         return out
