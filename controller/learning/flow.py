@@ -172,7 +172,7 @@ def drift_message(zone: str, drift: Drift, *, learned: bool, band_pct: float) ->
         return (
             f"zone {zone}: flow {drift.change_pct:.0f} % {side} its normal "
             f"{drift.normal_m3h:.1f} m³/h over the last {runs} "
-            f"(confidence {drift.confidence:.2f})"
+            f"(confidence {drift.confidence:.3f})"
         )
     return (
         f"zone {zone}: flow {drift.change_pct:.0f} % {side} its design flow "
