@@ -247,7 +247,8 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     figures["zones"] = sum(len(r.truths) for r in results)
     runs = sum(r.runs for r in results)
     figures["runs"] = runs
-    # per site, every training of the whole sequence of runs (all its zones)
+    # per site, every training of the whole sequence of runs (all its zones), in CPU seconds
+    # of the thread that trains: the wall time of a shared machine measures its other load
     figures["train_s"] = round(max(r.train_s for r in results), 2)
     # per run: reading its features from the store, judging it, training when due, saving
     figures["check_ms_per_run"] = round(1000 * sum(r.check_s for r in results) / runs, 1)

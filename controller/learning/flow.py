@@ -191,7 +191,7 @@ class FlowLearning:
         self.tuning = tuning_of(site)
         self._states: dict[str, _ZoneState] = {}
         self._unavailable: dict[str, str] = {}
-        self.train_s = 0.0  # seconds spent fitting signatures since start (for the benchmark)
+        self.train_s = 0.0  # CPU seconds spent fitting signatures since start (the benchmark's)
         self._lock = threading.Lock()  # one pass at a time (a slow pass and the next tick)
 
     # -- the job ------------------------------------------------------------------
@@ -290,7 +290,7 @@ class FlowLearning:
         return state.signature is None or state.since_training >= RETRAIN_EVERY_RUNS
 
     def _train(self, zone: ZoneConfig, state: _ZoneState) -> None:
-        started = time.perf_counter()
+        started = time.thread_time()
         try:
             state.signature = fit_signature(state.normal, self.tuning)
         except TooLittleDataError:
@@ -300,7 +300,7 @@ class FlowLearning:
             state.signature = None
             return
         finally:
-            self.train_s += time.perf_counter() - started
+            self.train_s += time.thread_time() - started
         state.since_training = 0
         state.recent_m3h = []
         self._unavailable.pop(zone.name, None)

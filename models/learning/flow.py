@@ -38,6 +38,7 @@ from typing import Literal
 
 import numpy as np
 from sklearn.linear_model import HuberRegressor
+from threadpoolctl import threadpool_limits
 
 from models.learning.errors import LearningInputError, TooLittleDataError
 
@@ -150,7 +151,8 @@ def fit_signature(runs: list[FlowRun], tuning: FlowTuning) -> FlowSignature:
     x = ((known - mean) / sd).reshape(-1, 1) if mean is not None else np.zeros((len(runs), 1))
     regressor = HuberRegressor(epsilon=1.35, alpha=1e-3, max_iter=500)
     # an all-zero column leaves the coefficient at 0 and the intercept a robust location
-    regressor.fit(x, y)
+    with threadpool_limits(limits=1):  # forty numbers: threads only contend on a small box
+        regressor.fit(x, y)
     normal = float(regressor.intercept_)
     if not (math.isfinite(normal) and normal > 0):
         raise LearningInputError(
