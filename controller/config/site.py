@@ -405,9 +405,34 @@ class ForecastLearningConfig(_Model):
     train_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:20"
 
 
-class LearningConfig(_Model):
-    """Models learned from the site's own data (``[learning]``); each part off by default."""
+class FlowLearningConfig(_Model):
+    """Flow signatures (``[learning.flow]``; :mod:`models.learning.flow`): when a zone's own
+    runs replace the fixed band around its design flow, and how a slow leak or clog is
+    decided. Percentages of the zone's normal (or design) steady flow; CUSUM terms in units
+    of its run-to-run scale."""
 
+    enabled: bool = True
+    min_runs: int = Field(5, ge=3, le=200)
+    window_runs: int = Field(40, ge=5, le=1000)
+    fixed_band_pct: float = Field(25, ge=5, le=90)
+    min_sigma_pct: float = Field(2, gt=0, le=20)
+    min_change_pct: float = Field(6, ge=1, le=50)
+    cusum_k: float = Field(0.5, ge=0, le=5)
+    cusum_h: float = Field(4, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _window(self) -> FlowLearningConfig:
+        if self.window_runs < self.min_runs:
+            raise ValueError(
+                f"window_runs ({self.window_runs}) must be at least min_runs ({self.min_runs})"
+            )
+        return self
+
+
+class LearningConfig(_Model):
+    """What the box learns from its own data (``[learning]``)."""
+
+    flow: FlowLearningConfig = FlowLearningConfig()
     forecast: ForecastLearningConfig = ForecastLearningConfig()
 
 

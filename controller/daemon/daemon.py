@@ -58,7 +58,10 @@ from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
 from controller.daemon.ticker import Ticker, TickStats
 from controller.errors import ControllerError
-from controller.learning.forecast import ForecastLearning, models_dir_of
+from controller.learning.files import models_dir_of
+from controller.learning.flow import CHECK_EVERY_S as FLOW_CHECK_EVERY_S
+from controller.learning.flow import FlowLearning
+from controller.learning.forecast import ForecastLearning
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -142,12 +145,12 @@ class Daemon:
         self.supervisor.attach(self.sequencer)
         self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
         self.agronomy = Agronomy(site, store, clock)
+        models = models_dir if models_dir is not None else models_dir_of(store)
+        # flow signatures: each finished run judged against the zone's learned normal
+        self.flow_learning = FlowLearning(site, store, models)
         # the learned moisture forecast: trained daily, asked by planning when enabled
         self.forecast_learning = ForecastLearning(
-            lambda: self.agronomy.site,
-            store,
-            clock.now,
-            models_dir if models_dir is not None else models_dir_of(store),
+            lambda: self.agronomy.site, store, clock.now, models
         )
         self.agronomy.planning.forecaster = self.forecast_learning
         if time_trust is None:
@@ -297,6 +300,7 @@ class Daemon:
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
+        jobs.append(Job("flow_signatures", self.flow_learning.check, FLOW_CHECK_EVERY_S))
         for i, hhmm in enumerate(self.site.policy.planning_times):
             hour, minute = (int(v) for v in hhmm.split(":"))
             jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))

@@ -17,6 +17,7 @@ from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport
 from controller.agronomy.season_view import SeasonToDate
 from controller.errors import ControllerError, ProblemsError
+from controller.learning.flow import FlowStatus
 
 __all__ = [
     "AlarmInfo",
@@ -180,6 +181,8 @@ class ControlService(Protocol):
     def savings(self) -> SavingsReport: ...  # the savings ledger to date
     def season_to_date(self) -> SeasonToDate: ...  # the board's season: water by day, stages
     def quotas(self) -> list[QuotaView]: ...  # zones with a water quota: used, projected
+    # the zone's flow signature: its learned normal flow, or learning "have of need" runs
+    def flow_signature(self, zone: str) -> FlowStatus: ...
     # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
     def moisture_history(
         self, zone: str, days: int = 7

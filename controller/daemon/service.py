@@ -42,6 +42,7 @@ from controller.daemon.views import (
     storage_alarm,
     water_balance_info,
 )
+from controller.learning.flow import FlowStatus
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
 from controller.store import NotFound, StoreError, StoreWriteError
@@ -257,6 +258,9 @@ class DaemonService:
 
     def quotas(self) -> list[QuotaView]:
         return quota_views(self.site, self.d.store, self.d.clock.now())
+
+    def flow_signature(self, zone: str) -> FlowStatus:
+        return self.d.flow_learning.status(self._zone_cfg(zone).name)
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
         z = self._zone_cfg(zone)

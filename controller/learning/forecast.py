@@ -53,7 +53,7 @@ from models.learning.forecast import (
 from models.soils import SoilProfile, texture
 from models.waterbalance import ProbeReading, WaterBalanceInputError, observed_depletion_mm
 
-__all__ = ["ForecastChoice", "ForecastLearning", "models_dir_of"]
+__all__ = ["ForecastChoice", "ForecastLearning"]
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,6 @@ PROBE_POINT = "moisture"  # volumetric water content, %, on every soil-probe pro
 EVENING_H = 1  # the probes' depletion of a day: the mean of its last hour's readings
 HISTORY_DAYS = 7  # days of history the planner's forecast reads (features look 3 days back)
 _ERRORS = (LearnedModelError, LearningInputError, WaterBalanceInputError, StoreError, OSError)
-
-
-def models_dir_of(store: Store) -> Path | None:
-    """``<data_dir>/models`` of a store opened on a SQLite file (None in memory or elsewhere)."""
-    prefix = "sqlite:///"
-    if not store.url.startswith(prefix) or ":memory:" in store.url:
-        return None
-    path = store.url[len(prefix) :]
-    return Path(path).parent / "models" if path else None
 
 
 @dataclass(frozen=True)

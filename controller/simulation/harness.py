@@ -125,6 +125,7 @@ class Simulation:
             seed=seed,
             physics=physics,
         )
+        self.control.field = self.field  # the control channel's ``line`` op
         self.step_s = step_s
         self._stop = threading.Event()
         self._stepper = threading.Thread(target=self._run_field, name="sim-field", daemon=True)

@@ -13,9 +13,13 @@ gets an error reply and the simulator carries on. Operations::
     {"op": "get", "device": "probe1a", "point": "moisture"}   -> {"ok": true, "value": 23.5, ...}
     {"op": "get", "device": "probe1a"}               -> {"ok": true, "status": {...}, ...}
     {"op": "status"}                                 # also "device": one device
+    {"op": "line", "zone": "z2", "kind": "clog", "fraction": 0.2}   # fraction 0 clears it
+    {"op": "line"}                                   -> {"ok": true, "line_faults": {...}}
 
-Fault fields are those of :class:`drivers.sim.faults.Fault`. A ``set`` on a
-point the simulated field drives lasts until the field's next step; to hold
+Fault fields are those of :class:`drivers.sim.faults.Fault`. ``line`` sets a zone's line
+fault in the simulated field (:meth:`drivers.sim.field.SimField.set_line_fault`: emitters
+clogging lose a fraction of its flow, a leak adds one); it needs the server's ``field``.
+A ``set`` on a point the simulated field drives lasts until the field's next step; to hold
 a value, ``set`` it and inject a ``stuck`` fault on the point. The channel
 only listens on a loopback address: it has no authentication.
 """
@@ -29,7 +33,7 @@ import json
 import math
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from drivers.errors import DecodeError, SimulatorError
 from drivers.sim._thread import BackgroundService
@@ -39,6 +43,14 @@ from drivers.sim.faults import Fault
 __all__ = ["ControlError", "ControlServer", "send_control"]
 
 _MAX_LINE = 64 * 1024
+
+
+class LineFaults(Protocol):
+    """What the ``line`` op needs of the simulated field."""
+
+    def set_line_fault(self, zone: str, kind: str, fraction: float) -> None: ...
+
+    def line_faults(self) -> dict[str, tuple[str, float]]: ...
 
 
 class ControlError(SimulatorError):
@@ -82,6 +94,7 @@ class ControlServer:
             if dev.name in self.devices:
                 raise ValueError(f"device name {dev.name!r} used twice")
             self.devices[dev.name] = dev
+        self.field: LineFaults | None = None  # the simulated field, for the ``line`` op
         self._server: asyncio.Server | None = None
         self._background = BackgroundService(f"sim control {host}:{port}", self._open_for_thread)
 
@@ -167,6 +180,7 @@ class ControlServer:
             "set": self._set,
             "get": self._get,
             "status": self._status,
+            "line": self._line,
         }
         op = message.get("op")
         handler = ops.get(op) if isinstance(op, str) else None
@@ -225,6 +239,17 @@ class ControlServer:
             return {"device": dev.name, "status": dev.status()}
         point = self._point(message, dev)
         return {"device": dev.name, "point": point, "value": dev.get(point)}
+
+    def _line(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        if self.field is None:
+            raise _BadRequest("this simulator has no field to set a line fault in")
+        if "zone" in message:
+            fraction = message.get("fraction")
+            if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+                raise _BadRequest(f"fraction: expected a number, got {fraction!r}")
+            self.field.set_line_fault(str(message.get("zone")), str(message.get("kind")), fraction)
+        faults = self.field.line_faults()
+        return {"line_faults": {z: {"kind": k, "fraction": f} for z, (k, f) in faults.items()}}
 
     def _status(self, message: Mapping[str, Any]) -> dict[str, Any]:
         if "device" in message:

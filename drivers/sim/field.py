@@ -13,7 +13,8 @@ the same ``step(dt_s)`` interface:
 
 * flow (m3/h) = Σ nominal flow of open zone valves while pump and master
   valve are on, with 1 % noise; ``total`` (m3) integrates it; a zone's own
-  meter sees that zone's share;
+  meter sees that zone's share; a zone's line fault (:meth:`SimField.set_line_fault`,
+  off by default) scales its flow: emitters clogging lose a fraction of it, a leak adds one;
 * a flow meter reads that flow with its own error, drawn from its own random stream: a
   calibration gain fixed per meter (sd ``METER_GAIN_SD``) and reading noise (sd
   ``METER_NOISE_SD``); its totalizer integrates what it reads, so the metered water and
@@ -55,6 +56,7 @@ __all__ = [
     "SimField",
     "TankWiring",
     "ZoneWiring",
+    "line_flow_factor",
     "probe_offsets",
     "probe_pct",
     "publish_station",
@@ -88,6 +90,22 @@ PUMP_DROP_AT_DESIGN_KPA = 120.0  # drop from shut-off to the largest zone's nomi
 # Flow meter error (fractions of the reading): a calibration gain per meter, and noise.
 METER_GAIN_SD = 0.005
 METER_NOISE_SD = 0.005
+
+
+LINE_FAULTS = ("clog", "leak")
+MAX_LINE_FAULT = 0.9  # a larger fraction is a burst or a closed line: the supervisor's case
+
+
+def line_flow_factor(kind: str, fraction: float) -> float:
+    """What a zone's line fault does to its flow: ``clog`` loses ``fraction`` of it (emitters
+    blocked), ``leak`` adds ``fraction`` (a cut dripper line); 0 is a sound line."""
+    if kind not in LINE_FAULTS:
+        raise ValueError(f"kind: a line fault is one of {', '.join(LINE_FAULTS)}, not {kind!r}")
+    if not (isinstance(fraction, int | float) and 0 <= fraction <= MAX_LINE_FAULT):
+        raise ValueError(
+            f"fraction: expected a number from 0 to {MAX_LINE_FAULT}, got {fraction!r}"
+        )
+    return 1 - fraction if kind == "clog" else 1 + fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +228,7 @@ class SimField:
         # 0: no water with the pump on), EC + ec_offset_ms_cm (a spike from a bad stock).
         self.pipe_flow_factor = 1.0
         self.ec_offset_ms_cm = 0.0
+        self._line_fault: dict[str, tuple[str, float]] = {}  # zone -> (kind, fraction)
         self._filter_clog_kpa = 0.0
         self._moisture = {z.name: z.initial_moisture_pct for z in wiring.zones}
         self._zone_flow_m3h = {z.name: 0.0 for z in wiring.zones}
@@ -240,6 +259,26 @@ class SimField:
     def tank_level_m(self, device: str) -> float:
         return self._tank_m[device]
 
+    def set_line_fault(self, zone: str, kind: str, fraction: float) -> None:
+        """A line fault of ``zone`` from the next step on (:func:`line_flow_factor`); a
+        ``fraction`` of 0 clears it."""
+        if zone not in self._moisture:
+            known = ", ".join(z.name for z in self.wiring.zones)
+            raise ValueError(f"zone: unknown zone {zone!r} (one of {known})")
+        line_flow_factor(kind, fraction)  # checks both
+        if fraction == 0:
+            self._line_fault.pop(zone, None)
+        else:
+            self._line_fault[zone] = (kind, float(fraction))
+
+    def line_faults(self) -> dict[str, tuple[str, float]]:
+        """The zones' line faults now: zone -> (kind, fraction)."""
+        return dict(self._line_fault)
+
+    def _line_factor(self, zone: str) -> float:
+        fault = self._line_fault.get(zone)
+        return 1.0 if fault is None else line_flow_factor(*fault)
+
     def tank_start_m(self, device: str) -> float:
         """The level a tank started at (and is refilled to), m."""
         return next(t for t in self.wiring.tanks if t.device == device).initial_level_m
@@ -260,12 +299,13 @@ class SimField:
         self.elapsed_s += dt_s
         pumping = self._on(self.wiring.pump) and self._on(self.wiring.master_valve)
         watered = [z for z in self.wiring.zones if pumping and self._on(z.valve)]
-        flow = sum(z.nominal_flow_m3h for z in watered)
+        flow = sum(z.nominal_flow_m3h * self._line_factor(z.name) for z in watered)
         noise = (1 + self._rng.gauss(0, 0.01)) * self.pipe_flow_factor
         self.flow_m3h = max(0.0, flow * noise) if flow else 0.0
         self.total_m3 += self.flow_m3h * dt_s / 3600
         for zone in self.wiring.zones:
-            share = zone.nominal_flow_m3h * noise if zone in watered else 0.0
+            line = self._line_factor(zone.name)
+            share = zone.nominal_flow_m3h * line * noise if zone in watered else 0.0
             self._zone_flow_m3h[zone.name] = max(0.0, share)
         self._step_meters(dt_s)
         if self.physics is not None:

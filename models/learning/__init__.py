@@ -13,6 +13,16 @@ from models.learning.errors import (
     ModelFileError,
     TooLittleDataError,
 )
+from models.learning.flow import (
+    Drift,
+    DriftState,
+    FlowRun,
+    FlowSignature,
+    FlowTuning,
+    fit_signature,
+    fixed_verdict,
+    step_drift,
+)
 from models.learning.forecast import (
     ForecastModel,
     ForecastResult,
@@ -24,6 +34,11 @@ from models.learning.forecast import (
 from models.learning.persist import Persisted, load_model, model_file, save_model
 
 __all__ = [
+    "Drift",
+    "DriftState",
+    "FlowRun",
+    "FlowSignature",
+    "FlowTuning",
     "ForecastModel",
     "ForecastResult",
     "FutureDay",
@@ -33,9 +48,12 @@ __all__ = [
     "ModelFileError",
     "Persisted",
     "TooLittleDataError",
+    "fit_signature",
+    "fixed_verdict",
     "load_model",
     "model_file",
     "physics_path",
     "save_model",
+    "step_drift",
     "train_forecast",
 ]

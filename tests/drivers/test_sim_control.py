@@ -14,11 +14,14 @@ from drivers.sim import (
     ControlError,
     ControlServer,
     Endpoint,
+    SimField,
     SimServer,
     VirtualDevice,
     send_control,
 )
+from tests.helpers.clock import FakeClock
 from tests.helpers.modbus import ClientFactory
+from tests.helpers.simfield import WIRING, devices_for
 
 LIB = ProfileLibrary.load()
 
@@ -106,3 +109,25 @@ def test_garbage_lines_do_not_stop_the_channel(control: ControlServer) -> None:
 def test_control_channel_listens_on_loopback_only(devices: list[VirtualDevice]) -> None:
     with pytest.raises(ValueError, match="loopback only"):
         ControlServer(devices, host="0.0.0.0")
+
+
+def test_a_line_fault_is_set_and_cleared_through_the_channel(
+    devices: list[VirtualDevice], control: ControlServer
+) -> None:
+    reply = control.handle({"op": "line", "zone": "z1", "kind": "clog", "fraction": 0.2})
+    assert reply == {
+        "ok": False,
+        "error": "line: this simulator has no field to set a line fault in",
+    }
+    field = SimField(WIRING, devices_for(FakeClock()), seed=1)
+    control.field = field
+    message = {"op": "line", "zone": "z1", "kind": "clog", "fraction": 0.2}
+    reply = send_control("127.0.0.1", control.port, message)
+    assert reply["line_faults"] == {"z1": {"kind": "clog", "fraction": 0.2}}
+    assert field.line_faults() == {"z1": ("clog", 0.2)}
+    bad = control.handle({"op": "line", "zone": "z1", "kind": "burst", "fraction": 0.2})
+    assert not bad["ok"] and "kind: a line fault is one of clog, leak" in bad["error"]
+    cleared = send_control(
+        "127.0.0.1", control.port, {"op": "line", "zone": "z1", "kind": "clog", "fraction": 0}
+    )
+    assert cleared["line_faults"] == {} and field.line_faults() == {}

@@ -190,3 +190,34 @@ def test_filter_clogs_with_water_and_a_backflush_cleans_it() -> None:
     relay.set("ch6", 0)
     field.step(1)
     assert field.filter_dp_kpa < clean_dp + 5
+
+
+def test_a_line_fault_scales_its_zone_flow_and_is_off_by_default(
+    devices: dict[str, VirtualDevice], clock: FakeClock
+) -> None:
+    sound, faulty = SimField(WIRING, devices, seed=1), None
+    relay, flow = devices["relay1"], devices["flow1"]
+    for ch in ("ch1", "ch7", "ch8"):
+        relay.set(ch, 1)
+    _advance(sound, clock, 60)
+    sound_m3h = flow.get("flow_rate")
+    assert sound.line_faults() == {}
+    faulty = SimField(WIRING, _devices(FakeClock()), seed=1)
+    faulty.set_line_fault("z1", "clog", 0.2)
+    for ch in ("ch1", "ch7", "ch8"):
+        faulty.devices["relay1"].set(ch, 1)
+    for _ in range(6):
+        faulty.step(10.0)
+    assert faulty.zone_flow_m3h("z1") == pytest.approx(0.8 * sound.zone_flow_m3h("z1"), rel=0.03)
+    assert faulty.devices["flow1"].get("flow_rate") == pytest.approx(0.8 * sound_m3h, rel=0.03)
+    faulty.set_line_fault("z1", "leak", 0.3)
+    faulty.step(10.0)
+    assert faulty.zone_flow_m3h("z1") == pytest.approx(1.3 * sound.zone_flow_m3h("z1"), rel=0.03)
+    faulty.set_line_fault("z1", "leak", 0)
+    assert faulty.line_faults() == {}
+    with pytest.raises(ValueError, match="zone: unknown zone 'nope'"):
+        faulty.set_line_fault("nope", "clog", 0.1)
+    with pytest.raises(ValueError, match="kind: a line fault is one of clog, leak"):
+        faulty.set_line_fault("z1", "burst", 0.1)
+    with pytest.raises(ValueError, match="fraction"):
+        faulty.set_line_fault("z1", "clog", 1.5)

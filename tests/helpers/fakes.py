@@ -22,6 +22,7 @@ from controller.daemon.protocol import (
     ZoneStatus,
 )
 from controller.daemon.views import stage_rows
+from controller.learning.flow import FlowStatus
 from models.crops import crop, with_stage_mad
 
 NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
@@ -70,6 +71,7 @@ class FakeControlService:
     refuse: ControlRefused | None = None
     fail: Exception | None = None
     quota_views: list[QuotaView] = field(default_factory=list)  # quotas(): none by default
+    flow_status: dict[str, FlowStatus] = field(default_factory=dict)  # nothing learned yet
     # settings() as the daemon gives them; None: a site without an injector
     fertigation: dict[str, Any] | None = field(
         default_factory=lambda: {
@@ -297,6 +299,11 @@ class FakeControlService:
     def quotas(self) -> list[QuotaView]:
         self._check()
         return list(self.quota_views)
+
+    def flow_signature(self, zone: str) -> FlowStatus:
+        self._check()
+        self._known(zone)
+        return self.flow_status.get(zone, FlowStatus(zone, 0, 5))
 
     def savings(self) -> SavingsReport:
         self._check()

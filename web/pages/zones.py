@@ -85,6 +85,7 @@ def zone_page(
         zs=next((z for z in savings.zones if z.zone == name), None),
         quota=quota,
         burn=burn_down(quota) if quota is not None else None,
+        flow=pages.service.flow_signature(name),
     )
 
 
