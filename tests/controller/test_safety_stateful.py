@@ -233,3 +233,29 @@ class Machine(RuleBasedStateMachine):
 
 Machine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
 TestSupervisorAndSequencer = Machine.TestCase
+
+
+def test_pump_freed_after_a_failed_off_goes_off_within_a_second() -> None:
+    """The example Hypothesis found (kept explicit: CI runs without the example database).
+
+    z2, master and pump switched on behind the sequencer's back; the pump relay sticks just
+    before z2's max run trips, so the trip cannot switch it off; it comes free 20 s later.
+    The box knew the pump failed to go off: it must not leave it running against closed
+    valves until the lease or the idle read-back ends it.
+    """
+    m = Machine()
+    try:
+        m.rogue_switch(roles=("valve:z2", "master_valve", "pump"))
+        m.unstick()
+        m.advance(seconds=59)
+        m.stick(role="pump")
+        m.advance(seconds=20)
+        assert m.coil("pump") and not m.valves_on()  # welded: the trip could not stop it
+        assert m.outputs.on_roles() == []
+        m.unstick()
+        m.advance(seconds=1)
+        assert not m.coil("pump"), "a pump freed after a failed off still runs"
+        assert m.outputs.status["pump"].last_error == ""
+        m.advance(seconds=83)
+    finally:
+        m.teardown()
