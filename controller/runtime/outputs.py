@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from controller.clock import Clock
 from controller.config.site import OutputRef, SiteConfig
 from controller.runtime.fieldio import FieldIO
-from drivers.errors import DriverError
+from drivers.errors import DriverError, VerifyMismatch
 
 __all__ = ["OFF_ORDER", "OutputStatus", "Outputs", "all_off_verified"]
 
@@ -39,6 +39,7 @@ class OutputStatus:
     leased_at: float = 0.0  # clock.monotonic() of the last successful lease
     on_since: float = 0.0  # clock.monotonic() when it last went from off to on
     last_error: str = ""
+    reads_on: bool = False  # commanded off, but the module read it back on at the last try
 
 
 class Outputs:
@@ -90,6 +91,7 @@ class Outputs:
             st.wanted_on = True
             st.leased_at = self.clock.monotonic()
             st.last_error = ""
+            st.reads_on = False
 
     def off(self, role: str) -> None:
         """Switch ``role`` off and verify (passes a backed-off device); raises on failure."""
@@ -100,8 +102,10 @@ class Outputs:
                 self.fieldio.bus_of(st.ref.device).output_off(st.ref.device, st.ref.point)
             except DriverError as exc:
                 st.last_error = str(exc)
+                st.reads_on = isinstance(exc, VerifyMismatch)
                 raise
             st.last_error = ""
+            st.reads_on = False
 
     def renew_due(self) -> dict[str, DriverError]:
         """Renew every on-output whose lease is a third used; return the failures by role."""
@@ -145,10 +149,34 @@ class Outputs:
                     st = self.status[role]
                     why = bad.get(st.ref.point)
                     st.last_error = "" if why is None else str(why)
+                    st.reads_on = isinstance(why, VerifyMismatch)
                     if why is not None:
                         log.error("could not switch %s (%s) off: %s", role, st.ref, why)
                         failures[role] = why
         return dict(sorted(failures.items(), key=lambda kv: order.index(kv[0])))
+
+    def retry_off(self) -> dict[str, DriverError]:
+        """Switch off again every output commanded off that last read back on; failures by role.
+
+        A relay whose module answered but still held it on (:class:`VerifyMismatch` at an
+        off or :meth:`all_off`) is written off and read back at every call (the supervisor
+        calls once a second) until it reads off, so a relay that comes free stops at once,
+        not when its lease ends or the idle read-back finds it. A module that did not
+        answer is not retried here (each try would hold the control loop for the bus's
+        timeouts): its leases close its relays.
+        """
+        failures: dict[str, DriverError] = {}
+        with self._lock:
+            for role, st in self.status.items():
+                if st.wanted_on or not st.reads_on:
+                    continue
+                try:
+                    self.off(role)
+                except DriverError as exc:
+                    failures[role] = exc
+                else:
+                    log.warning("%s (%s) reads off again after a failed switch-off", role, st.ref)
+        return failures
 
 
 def all_off_verified(

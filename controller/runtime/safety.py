@@ -31,7 +31,10 @@ tank_low             a fertilizer tank below its low_level_m while injecting    
 ===================  ============================================================  ==========
 
 "all off" aborts every active run (through the attached :class:`RunControl`)
-and switches every output off, pump first; "injection" cuts the dosing pump's
+and switches every output off, pump first; an output its module still reads
+on is switched off again at every check until it reads off
+(:meth:`Outputs.retry_off`), so a relay stuck at the trip that comes free
+stops within a second; "injection" cuts the dosing pump's
 power lease and writes its ``run`` register 0. Trips that stop water or
 injection are *latched* events: they stay open until acknowledged, and while
 one is open :meth:`Supervisor.may_start` refuses new runs (water-stopping
@@ -211,6 +214,7 @@ class Supervisor:
         """Evaluate every rule once; act on the trips; return them."""
         self._now = now if now is not None else self.clock.now()
         self._mono = self.clock.monotonic()
+        self.outputs.retry_off()  # a relay that would not go off: again, until it reads off
         self._track_outputs()
         trips = [
             t
