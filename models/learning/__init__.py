@@ -7,6 +7,11 @@ persisted with :mod:`models.learning.persist`, which refuses a file written by a
 format or scikit-learn version.
 """
 
+from models.learning.calibration import (
+    CalibrationSample,
+    ProbeCalibration,
+    fit_calibration,
+)
 from models.learning.errors import (
     LearnedModelError,
     LearningInputError,
@@ -16,11 +21,14 @@ from models.learning.errors import (
 from models.learning.persist import Persisted, load_model, model_file, save_model
 
 __all__ = [
+    "CalibrationSample",
     "LearnedModelError",
     "LearningInputError",
     "ModelFileError",
     "Persisted",
+    "ProbeCalibration",
     "TooLittleDataError",
+    "fit_calibration",
     "load_model",
     "model_file",
     "save_model",
