@@ -140,7 +140,10 @@ class DaemonService:
         moisture: dict[str, float | None] = {}
         for p in z.probes:
             max_age = display_max_age_s(self.site, p.device)
-            moisture[f"{p.depth_m:g}"] = self.d.live.value(p.device, "moisture", now, max_age)
+            raw = self.d.live.value(p.device, "moisture", now, max_age)
+            moisture[f"{p.depth_m:g}"] = (
+                None if raw is None else self.d.agronomy.probes.theta_pct(p.device, raw)
+            )
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         reason = ""
         if planned is not None:
@@ -255,9 +258,10 @@ class DaemonService:
         end = self.d.clock.now()
         start = end - timedelta(days=days)
         out: dict[str, list[tuple[datetime, float]]] = {}
-        for p in z.probes:
-            rows = self.d.store.readings(p.device, "moisture", start, end)
-            out[f"{p.depth_m:g}"] = [(r.time, r.value) for r in rows if r.value is not None]
+        for p in z.probes:  # θ: good readings through the probe's calibration
+            out[f"{p.depth_m:g}"] = self.d.agronomy.probes.good_values(
+                p.device, "moisture", start, end
+            )
         return out
 
     def settings(self) -> dict[str, Any]:
