@@ -21,12 +21,15 @@ from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
 from controller.daemon.daemon import Daemon
+from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
     DecisionInfo,
     DeviceStatus,
     NextRun,
+    ProbeCalibrationInfo,
+    ProbeSampleInfo,
     RunInfo,
     SettingsInvalid,
     SiteStatus,
@@ -74,6 +77,13 @@ class DaemonService:
         self.site_file = site_file if site_file is not None else daemon.site
         self._settings_lock = threading.Lock()
         self._zones = {z.name: z for z in daemon.site.zones}
+        self._probes = ProbeDesk(
+            daemon.store,
+            daemon.agronomy.probes,
+            lambda: [
+                SiteProbe(p.device, z.name, p.depth_m) for z in self.site.zones for p in z.probes
+            ],
+        )
 
     # -- reading --------------------------------------------------------------------
     def _rain_today_mm(self, station: str, today: date, now: datetime) -> float | None:
@@ -263,6 +273,24 @@ class DaemonService:
                 p.device, "moisture", start, end
             )
         return out
+
+    def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
+        return self._probes.calibrations_info()
+
+    def probe_samples(self, probe: str) -> list[ProbeSampleInfo]:
+        return self._probes.samples(probe)
+
+    def add_probe_sample(
+        self,
+        probe: str,
+        theta_pct: float,
+        method: str,
+        at: datetime | None,
+        raw_pct: float | None,
+        note: str,
+        actor: str,
+    ) -> ProbeSampleInfo:
+        return self._probes.add(probe, theta_pct, method, at, raw_pct, note, actor)
 
     def settings(self) -> dict[str, Any]:
         f = self.site.fertigation
