@@ -9,6 +9,7 @@ from typing import Any
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
+from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
@@ -23,7 +24,6 @@ from controller.daemon.protocol import (
     WaterBalanceInfo,
     ZoneStatus,
 )
-from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.views import stage_rows
 from controller.learning.calibration import ProbeCalibrations
 from controller.store import Store
