@@ -63,6 +63,7 @@ FAKE_PROBES = [
     SiteProbe("probe1a", "z1", 0.2),
     SiteProbe("probe1b", "z1", 0.4),
     SiteProbe("probe2a", "z2", 0.2),
+    SiteProbe("probe1", "z2", 0.4),  # devices() lists it
 ]
 
 

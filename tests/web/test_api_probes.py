@@ -17,7 +17,7 @@ def test_samples_make_the_calibration_every_role_reads(
     client: AsgiClient, tokens: dict[str, str], store: Store
 ) -> None:
     before = client.get(f"{API}/probes", token=tokens["viewer"]).json()
-    assert [p["probe"] for p in before] == ["probe1a", "probe1b", "probe2a"]
+    assert [p["probe"] for p in before] == ["probe1a", "probe1b", "probe2a", "probe1"]
     assert before[0]["gain"] is None and before[0]["n_samples"] == 0
     for raw, theta in ((15.0, 13.0), (25.0, 21.0), (35.0, 29.0)):
         r = _post(client, tokens["technician"], {"theta_pct": theta, "raw_pct": raw, "note": "pit"})
