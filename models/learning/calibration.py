@@ -4,8 +4,10 @@ A technician takes soil samples next to a probe: gravimetric (water mass / dry m
 density, ± ~1.5 % vol) or a reference probe's θ (± ~1 % vol), each with the probe's raw
 reading at that time. :func:`fit_calibration` fits ``θ = gain · raw + offset``:
 
-* 1 sample, or samples whose raw readings span less than :data:`MIN_RAW_SPAN_PCT` (the
-  gain cannot be told from them): **offset only** (gain 1), the weighted mean difference;
+* 1 sample, or samples whose raw readings span less than :data:`MIN_RAW_SPAN_PCT`, or
+  whose fitted gain is out of range by less than twice its standard error from the samples'
+  reference errors (the gain cannot be told from them): **offset only** (gain 1), the
+  weighted mean difference;
 * :data:`MIN_SAMPLES_GAIN` or more samples spanning enough: **gain and offset**, a weighted
   least-squares line (scikit-learn ``LinearRegression``, weights 1 / σ² of each method).
 
@@ -17,7 +19,8 @@ the samples' mean, growing outside the range sampled.
 
 Nonsense is refused with :class:`~models.learning.errors.LearningInputError` naming the sample
 (``element``): a θ or raw value out of range, a fitted gain ≤ 0 or outside
-[:data:`MIN_GAIN`, :data:`MAX_GAIN`] (the sample pulling the fit most is named). Too few
+[:data:`MIN_GAIN`, :data:`MAX_GAIN`] by more than the samples' reference errors explain
+(the sample pulling the fit most is named). Too few
 samples (none) is :class:`~models.learning.errors.TooLittleDataError`.
 """
 
@@ -143,20 +146,25 @@ def fit_calibration(samples: Sequence[CalibrationSample]) -> ProbeCalibration:
     with_gain = n >= MIN_SAMPLES_GAIN and float(raw.max() - raw.min()) >= MIN_RAW_SPAN_PCT
     if with_gain:
         gain, offset = _line(raw, theta, w)
-        if not (MIN_GAIN <= gain <= MAX_GAIN):
-            culprit = _pulling_most(samples, raw, theta, w)
-            raise LearningInputError(
-                f"fitted gain {gain:.2f} is outside {MIN_GAIN:g}–{MAX_GAIN:g} "
-                f"(θ should rise with the probe's reading); check {culprit} "
-                f"(raw {samples[_index(samples, culprit)].raw_pct:g} %, "
-                f"θ {samples[_index(samples, culprit)].theta_pct:g} %)",
-                element=culprit,
-            )
         x = np.column_stack([np.ones(n), raw])
-        information = x.T @ (x * w[:, None])
-        cov = np.linalg.inv(information)
+        cov = np.linalg.inv(x.T @ (x * w[:, None]))
         dof = n - 2
-    else:
+        if not (MIN_GAIN <= gain <= MAX_GAIN):
+            # Could the samples' own reference error have put the gain this far out? Then
+            # they lie too close together to tell a gain: offset only. Otherwise a sample
+            # is wrong (a typo, another probe's reading): refused, naming it.
+            reach = 2.0 * math.sqrt(float(cov[1, 1]))
+            if gain + reach < MIN_GAIN or gain - reach > MAX_GAIN:
+                culprit = _pulling_most(samples, raw, theta, w)
+                found = samples[_index(samples, culprit)]
+                raise LearningInputError(
+                    f"fitted gain {gain:.2f} is outside {MIN_GAIN:g}–{MAX_GAIN:g} "
+                    f"(θ should rise with the probe's reading); check {culprit} "
+                    f"(raw {found.raw_pct:g} %, θ {found.theta_pct:g} %)",
+                    element=culprit,
+                )
+            with_gain = False
+    if not with_gain:
         gain = 1.0
         offset = float(np.sum(w * (theta - raw)) / np.sum(w))
         cov = np.array([[1.0 / float(np.sum(w)), 0.0], [0.0, 0.0]])

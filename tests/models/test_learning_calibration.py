@@ -98,3 +98,16 @@ def test_a_falling_line_is_refused_naming_the_sample_at_odds() -> None:
     # with more good samples the gain stays positive but implausibly flat: still refused
     with pytest.raises(LearningInputError):
         fit_calibration([*good[:2], wrong, CalibrationSample(34.0, 1.0, label="#10")])
+
+
+def test_a_gain_out_of_range_within_the_samples_errors_is_an_offset_only() -> None:
+    # three samples 3.5 % apart in raw: the reference errors (1.5 %) alone can tilt the line
+    # below zero; that is too little spread to tell a gain, not a wrong sample
+    samples = [
+        CalibrationSample(30.0, 25.0, label="a"),
+        CalibrationSample(31.5, 26.0, label="b"),
+        CalibrationSample(33.5, 23.0, label="c"),
+    ]
+    cal = fit_calibration(samples)
+    assert not cal.gain_fitted and cal.gain == 1.0
+    assert cal.offset_pct == pytest.approx((25.0 - 30.0 + 26.0 - 31.5 + 23.0 - 33.5) / 3)
