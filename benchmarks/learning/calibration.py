@@ -8,8 +8,8 @@ the simulated field's reading noise. Its soil (a texture drawn from FAO-56 Table
 vol a day, a refill to field capacity at 55 % depletion, random rain). A technician takes
 5 gravimetric samples on 5 random days of the season (reference error σ 1.25 % vol, within
 the 1–1.5 % of oven-drying with a measured bulk density); the probe's raw reading is the mean
-of its readings within 15 min (three, 10 min apart), as :func:`controller.learning.calibration.raw_at`
-takes it. The product's own fit (:func:`models.learning.calibration.fit_calibration`) makes
+of its readings within 15 min (three, 10 min apart), as
+:func:`controller.learning.calibration.raw_at` takes it. The product's own fit (:func:`models.learning.calibration.fit_calibration`) makes
 the calibration.
 
 Figures (over all probes):
@@ -80,7 +80,7 @@ def _probe(rng: random.Random) -> dict[str, float]:
     season = _season(rng, fc, wp)
     days = sorted(rng.sample(range(SEASON_DAYS), SAMPLES))
     samples = []
-    for i, day in enumerate(days):
+    for day in days:
         theta = season[day]
         reads = [probe_pct(theta, offset, rng, gain) for _ in range(READINGS_PER_SAMPLE)]
         raw = sum(reads) / len(reads)
