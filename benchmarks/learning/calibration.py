@@ -9,8 +9,8 @@ vol a day, a refill to field capacity at 55 % depletion, random rain). A technic
 5 gravimetric samples on 5 random days of the season (reference error σ 1.25 % vol, within
 the 1–1.5 % of oven-drying with a measured bulk density); the probe's raw reading is the mean
 of its readings within 15 min (three, 10 min apart), as
-:func:`controller.learning.calibration.raw_at` takes it. The product's own fit (:func:`models.learning.calibration.fit_calibration`) makes
-the calibration.
+:func:`controller.learning.calibration.raw_at` takes it. The product's own fit
+(:func:`models.learning.calibration.fit_calibration`) makes the calibration.
 
 Figures (over all probes):
 
