@@ -17,7 +17,7 @@ from controller.store import Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
-from tests.controller.test_agronomy import DAY1, local, probes, weather_day
+from tests.helpers.agronomy import DAY1, local, weather_day
 from tests.helpers.site import DEMO_SITE
 
 PROBES = ("probe1a", "probe1b", "probe2a", "probe2b")
@@ -54,6 +54,16 @@ def _sample(store: Store, device: str, theta: float, raw: float | None, **kw: ob
     )
     assert row.id is not None
     return row.id
+
+
+def probes(store: Store, zone: int, date: dt.date, theta_pct: float) -> None:
+    """Both probes of ``zone`` read ``theta_pct`` every 2 h of the local day."""
+    _put(
+        store,
+        f"probe{zone}a",
+        [(local(date, h), theta_pct) for h in range(0, 24, 2)],
+    )
+    _put(store, f"probe{zone}b", [(local(date, h), theta_pct) for h in range(0, 24, 2)])
 
 
 def _put(store: Store, device: str, values: list[tuple[dt.datetime, float]]) -> None:
