@@ -212,3 +212,21 @@ def test_plausibility_judges_calibrated_theta_without_a_jump_at_a_new_calibratio
     _sample(store, "probe2a", 20.0, 30.0)  # offset −10 % from now on, old readings included
     assert agro.plausibility.check(clock.advance(13 * 3600)) == []
     assert store.open_alarms() == []
+
+
+def test_the_daemons_job_fits_a_sample_from_another_process_and_never_raises(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    from controller.daemon.daemon import Daemon
+    from controller.runtime.fieldio import FieldIO
+
+    daemon = Daemon(site, store, clock, fieldio=FieldIO(site, {}))  # not started: no I/O
+    for raw, theta in ((15.0, 15.0), (25.0, 25.0), (35.0, 2.0)):  # the last a typo
+        _sample(store, "probe2b", theta, raw)  # as `qanat probe sample add` writes them
+    assert not [e for e in store.events() if e.code == "model_unavailable"]
+    (job,) = [j for j in daemon.jobs() if j.name == "probe_calibration"]
+    job.func()
+    (event,) = [e for e in store.events() if e.code == "model_unavailable"]
+    assert event.source == "probe2b"
+    store.close()  # a store that cannot be read: logged, nothing raised into the scheduler
+    job.func()
