@@ -16,8 +16,8 @@
         └── ModelFileError              a persisted model missing or of another version
 
 The ET0 kernels raise ``ModelInputError`` itself. Every input and data class is a
-``ValueError`` too, so callers that catch ``ValueError`` keep working; callers that want "the models could not
-compute this" catch ``ModelError``.
+``ValueError`` too, so callers that catch ``ValueError`` keep working; callers that want "the
+models could not compute this" catch ``ModelError``.
 
 A model never returns ``None`` or a sentinel for a failure: it raises one of these, or (where a
 function documents it) marks the element as missing in a flag array that travels with the result.
