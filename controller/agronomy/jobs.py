@@ -596,9 +596,17 @@ class Agronomy:
         bad data."""
         now = self.clock.now() if now is None else now
         today = self.local_date(now)
+        planted = [z for z in self.site.zones if today >= z.planting_date]
+        if not planted:
+            return []  # no crop yet: nothing to balance, nothing missing
         try:
             recent, source = self.recent_et0(today)
         except WeatherUnavailable as exc:
+            if not self.balanced_before(planted, today):
+                # the season's (or the box's) first day: no day has been closed yet, so the
+                # ET0 of the days before cannot exist; the first close of day starts the balance
+                log.info("today's balance starts after the first closed day: %s", exc)
+                return []
             self.warn(
                 "agronomy_weather_missing",
                 self.station or "site",
@@ -611,9 +619,7 @@ class Agronomy:
         quarantined = self._quarantined_or_none()
         if quarantined is None:
             return out
-        for zone in self.site.zones:
-            if today < zone.planting_date:
-                continue
+        for zone in planted:
             try:
                 out.append(
                     self.balance_day(
@@ -628,6 +634,12 @@ class Agronomy:
                 log.exception("agronomy: cannot store today's balance of %s", zone.name)
                 break
         return out
+
+    def balanced_before(self, zones: Sequence[ZoneConfig], today: dt.date) -> bool:
+        """Whether any of ``zones`` has a stored balance in the :data:`CATCH_UP_DAYS` before
+        ``today`` (else today is the first day anything could be balanced)."""
+        since = today - CATCH_UP_DAYS * DAY
+        return any(self.store.last_water_balance(z.name, since, today - DAY) for z in zones)
 
     # -- planning and events -------------------------------------------------------------
 

@@ -129,6 +129,10 @@ class Balance(Protocol):
         """The zone's crop and soil."""
         ...
 
+    def balanced_before(self, zones: Sequence[ZoneConfig], today: dt.date) -> bool:
+        """Whether any of ``zones`` has a stored balance in the days before ``today``."""
+        ...
+
     def warn(self, code: str, source: str, message: str) -> None:
         """Record a WARNING event (and log it); never raises for the store."""
         ...
@@ -214,7 +218,12 @@ class Planning:
         ]
         if et_zones:
             try:
-                runs += self._plan_et(et_zones, ctx, forecast, fallback)
+                runs += self._plan_et(et_zones, ctx, forecast, fallback, reserved=tuple(runs))
+            except WeatherUnavailable as exc:
+                if self.balance.balanced_before(et_zones, ctx.today):
+                    self.balance.warn("agronomy_plan_failed", "site", f"no ET plan: {exc}")
+                else:  # the season's first day: the first plan follows the first closed day
+                    log.info("no ET plan before the first closed day: %s", exc)
             except DATA_ERRORS as exc:
                 self.balance.warn("agronomy_plan_failed", "site", f"no ET plan: {exc}")
             except StoreError:
@@ -293,6 +302,23 @@ class Planning:
             )
             found.append(hours[-1].mean if hours else None)
         return found[0], found[1]
+
+    def _reserved_flow(
+        self, ctx: _PlanContext, runs: Sequence[PlannedRun]
+    ) -> tuple[float, ...] | None:
+        """Per slot of the horizon, the nominal flow (m³/h) ``runs`` take from the pump while
+        they overlap the slot; None when there are none."""
+        if not runs:
+            return None
+        flow = {z.name: z.nominal_flow_m3_h for z in self.site.zones}
+        width = dt.timedelta(minutes=SLOT_MIN)
+        reserved = [0.0] * len(ctx.slots)
+        for run in runs:
+            end = run.start + dt.timedelta(minutes=run.duration_min)
+            for k, slot in enumerate(ctx.slots):
+                if slot < end and run.start < slot + width:
+                    reserved[k] += flow[run.zone]
+        return tuple(reserved)
 
     def _horizon_dates(self, ctx: _PlanContext) -> list[dt.date]:
         """The local date of the middle of each horizon day (day d = slots [24 d, 24 d + 24))."""
@@ -433,8 +459,11 @@ class Planning:
         ctx: _PlanContext,
         forecast: Sequence[ForecastDay] | None,
         fallback: dict[str, str] | None = None,
+        reserved: Sequence[PlannedRun] = (),
     ) -> list[PlannedRun]:
-        """``fallback``: sensor-mode zones planned here by the balance, with their note."""
+        """``fallback``: sensor-mode zones planned here by the balance, with their note;
+        ``reserved``: runs already planned for other zones (calendar, sensor, manual), whose
+        flow the pump gives them first."""
         notes = Notes(list(ctx.notes.items))
         fc, recent, et0_info = self._et0_series(ctx, forecast, notes)
         et0_days = fc.et0_mm_day if fc else (sum(recent) / len(recent),) * self.horizon_days
@@ -531,6 +560,7 @@ class Planning:
                 wind_limit_m_s=policy.wind_limit_m_s,
                 temperature_c=temp,
                 frost_limit_c=policy.frost_limit_c,
+                reserved_flow_m3_h=self._reserved_flow(ctx, reserved),
             )
         )
         runs = []

@@ -7,6 +7,14 @@ every second, the rest every ``publish_s``, everything again after each (re)conn
 with the discovery documents first. The Last Will marks the site ``offline``; ``online``
 is published on each connection, ``offline`` on a clean stop.
 
+The discovery documents follow the site: every ``publish_s`` the entities are built again
+from the service's zones and devices (a label or crop changed on the settings page, a
+zone's probes, a device whose readings came after the start), a new or changed document
+is published and an entity that went away is cleared with an empty retained payload (its
+state topic too), so Home Assistant drops it. The bridge subscribes to its own node's
+discovery topics: a retained document left on the broker by an earlier run (a zone taken
+out of the site file before a restart) is cleared the same way.
+
 Commands (only with ``[mqtt] commands = true``) are parsed in paho's thread
 (:func:`controller.bridge.commands.parse_command`) and carried out in the bridge's thread
 through the :class:`~controller.daemon.protocol.ControlService` with actor ``mqtt``: the
@@ -33,7 +41,13 @@ from controller.bridge.discovery import POINT_CLASSES, entities
 from controller.bridge.errors import BadCommand, BridgeError
 from controller.bridge.topics import Topics, slug
 from controller.config.notify import MqttConfig
-from controller.daemon.protocol import ControlRefused, ControlService, UnknownName
+from controller.daemon.protocol import (
+    ControlRefused,
+    ControlService,
+    DeviceStatus,
+    UnknownName,
+    ZoneStatus,
+)
 from controller.store import Store
 
 __all__ = ["ACTOR", "Bridge"]
@@ -73,6 +87,8 @@ class Bridge:
         self.version = _version()
         self._zones = {slug(z.name): z.name for z in service.zones()}
         self._published: dict[str, str] = {}
+        self._discovery: dict[str, tuple[str, str | None]] = {}  # topic -> (doc, state topic)
+        self._retained_discovery: set[str] = set()  # our node's documents found on the broker
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._fresh = threading.Event()  # (re)connected: discovery and a full publish due
@@ -136,6 +152,11 @@ class Bridge:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    @property
+    def discovery_topics(self) -> set[str]:
+        """The topics of the discovery documents published and current."""
+        return set(self._discovery)
+
     # -- paho's callbacks (paho's thread) ---------------------------------------------
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -147,6 +168,7 @@ class Bridge:
             log.info("mqtt: connected to %s:%s again", self.config.host, self.config.port)
         self._down_logged = False
         client.publish(self.topics.availability, "online", qos=1, retain=True)
+        client.subscribe(self._discovery_filter, qos=1)
         if self.config.commands:
             client.subscribe(self.topics.commands, qos=1)
         with self._lock:
@@ -171,7 +193,20 @@ class Bridge:
             self._down_logged = True
             log.error("mqtt: %s; retrying", what)
 
+    @property
+    def _node(self) -> str:
+        return f"qanat_{slug(self.site_id)}"
+
+    @property
+    def _discovery_filter(self) -> str:
+        return f"{self.config.discovery_prefix}/+/{self._node}/+/config"
+
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        if paho.topic_matches_sub(self._discovery_filter, msg.topic):
+            if msg.retain and msg.payload:  # left on the broker, by this run or an earlier one
+                with self._lock:
+                    self._retained_discovery.add(msg.topic)
+            return
         prefix = self.topics.command("")
         suffix = msg.topic[len(prefix) :] if msg.topic.startswith(prefix) else msg.topic
         try:
@@ -218,16 +253,18 @@ class Bridge:
             self._execute(command)
         if not self._connected.is_set():
             return
-        if self._fresh.is_set():
+        fresh = self._fresh.is_set()
+        if fresh:
             self._fresh.clear()
-            self.publish_discovery()
             self._since_full_s = self.config.publish_s
         self._since_full_s += TICK_S
         self._since_savings_s += TICK_S
         values = self._alarm_values()
         if self._since_full_s >= self.config.publish_s:
             self._since_full_s = 0.0
-            values |= self._state_values()
+            zones, devices = self.service.zones(), self.service.devices()
+            self.sync_discovery(zones, devices, force=fresh)
+            values |= self._state_values(zones, devices)
         if self._since_savings_s >= SAVINGS_EVERY_S:
             self._since_savings_s = 0.0
             values |= self._savings_values()
@@ -256,22 +293,51 @@ class Bridge:
         self._since_full_s = self.config.publish_s  # show the result at once
 
     def publish_discovery(self) -> None:
-        node = f"qanat_{slug(self.site_id)}"
+        """Publish every discovery document again (and clear those gone)."""
+        self.sync_discovery(self.service.zones(), self.service.devices(), force=True)
+
+    def sync_discovery(
+        self, zones: list[ZoneStatus], devices: list[DeviceStatus], *, force: bool = False
+    ) -> None:
+        """Make the broker's discovery documents those of ``zones`` and ``devices``: publish
+        new and changed ones (all with ``force``), clear the ones gone (empty, retained)."""
+        wanted: dict[str, tuple[str, str | None]] = {}
         for entity in entities(
             self.topics,
             site_id=self.site_id,
             site_name=self.site_name,
             version=self.version,
-            zones=self.service.zones(),
-            devices=self.service.devices(),
+            zones=zones,
+            devices=devices,
             commands=self.config.commands,
         ):
-            self.client.publish(
-                entity.topic(self.config.discovery_prefix, node),
-                json.dumps(entity.config, ensure_ascii=False),
-                qos=1,
-                retain=True,
-            )
+            doc = json.dumps(entity.config, ensure_ascii=False)
+            state = entity.config.get("state_topic")
+            wanted[entity.topic(self.config.discovery_prefix, self._node)] = (doc, state)
+        with self._lock:
+            self._zones = {slug(z.name): z.name for z in zones}
+            gone = (set(self._discovery) | self._retained_discovery) - set(wanted)
+            self._retained_discovery -= gone
+        states_kept = {state for _, state in wanted.values()}
+        for topic in sorted(gone):
+            if not self._publish(topic, ""):
+                continue  # not connected: tried again at the next sync
+            _, state = self._discovery.pop(topic, ("", None))
+            log.info("mqtt: entity %s removed", topic.split("/")[-2])
+            if state and state not in states_kept:
+                self._publish(state, "")
+                with self._lock:
+                    self._published.pop(state, None)
+        for topic, (doc, state) in wanted.items():
+            if (force or self._discovery.get(topic, ("", None))[0] != doc) and self._publish(
+                topic, doc
+            ):
+                self._discovery[topic] = (doc, state)
+
+    def _publish(self, topic: str, payload: str) -> bool:
+        """Publish retained at QoS 1; False if paho did not take it (not connected)."""
+        info = self.client.publish(topic, payload, qos=1, retain=True)
+        return info.rc == paho.MQTT_ERR_SUCCESS
 
     def _alarm_values(self) -> dict[str, str]:
         alarms = self.service.alarms(open_only=True)
@@ -282,16 +348,16 @@ class Bridge:
             t.site_value("last_alarm"): alarms[0].code if alarms else "none",
         }
 
-    def _state_values(self) -> dict[str, str]:
+    def _state_values(self, zones: list[ZoneStatus], devices: list[DeviceStatus]) -> dict[str, str]:
         t = self.topics
         out: dict[str, str] = {}
-        for z in self.service.zones():
+        for z in zones:
             out[t.zone(z.name, "valve")] = "ON" if z.valve_on else "OFF"
             out[t.zone(z.name, "water_today")] = f"{z.water_today_m3:.3f}"
             for depth, value in z.moisture_pct.items():
                 if value is not None:
                     out[t.zone(z.name, f"moisture_{slug(depth)}")] = f"{value:.1f}"
-        for d in self.service.devices():
+        for d in devices:
             for r in d.readings:
                 if str(r.get("unit") or "") not in POINT_CLASSES:
                     continue
@@ -308,7 +374,6 @@ class Bridge:
             with self._lock:
                 if self._published.get(topic) == payload:
                     continue
-            info = self.client.publish(topic, payload, qos=1, retain=True)
-            if info.rc == paho.MQTT_ERR_SUCCESS:
+            if self._publish(topic, payload):
                 with self._lock:
                     self._published[topic] = payload

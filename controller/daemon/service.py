@@ -73,10 +73,8 @@ class DaemonService:
         """
         self.d = daemon
         self.data_dir = data_dir
-        self.site = daemon.site
         self.site_file = site_file if site_file is not None else daemon.site
         self._settings_lock = threading.Lock()
-        self._zones = {z.name: z for z in daemon.site.zones}
         self._probes = ProbeDesk(
             daemon.store,
             daemon.agronomy.probes,
@@ -84,6 +82,16 @@ class DaemonService:
                 SiteProbe(p.device, z.name, p.depth_m) for z in self.site.zones for p in z.probes
             ],
         )
+
+    @property
+    def site(self) -> SiteConfig:
+        """The daemon's site as it is now: settings applied through any service (the
+        pages', the MQTT bridge's) show in all of them."""
+        return self.d.site
+
+    @property
+    def _zones(self) -> dict[str, Any]:
+        return {z.name: z for z in self.d.site.zones}
 
     # -- reading --------------------------------------------------------------------
     def _rain_today_mm(self, station: str, today: date, now: datetime) -> float | None:
@@ -400,8 +408,6 @@ class DaemonService:
             except ConfigError as exc:
                 raise SettingsInvalid(exc.problems) from exc
             overrides.save(self.data_dir, merged)
-            self.site = site
-            self._zones = {z.name: z for z in site.zones}
             self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
         try:
             self.d.apply_site(site)

@@ -23,7 +23,13 @@ Finished messages older than ``KEEP_DAYS`` are deleted once an hour (the audit l
 their outcomes).
 
 Network I/O happens only here, with each channel's timeout; the control loop never waits
-for it. Failures are logged once at ERROR, repeats at DEBUG, recovery at INFO.
+for it. One worker delivers to every channel, one pass at a time (a lock around the pass):
+a channel's messages leave strictly by their order in the outbox, and a final pass at stop
+is skipped while the worker is still inside a delivery (a hung modem, say) rather than
+run beside it. One worker rather than one per channel: the store is written by one
+delivering thread, and a slow channel costs the others at most its ``timeout_s`` per
+attempt, spaced by its back-off. Failures are logged once at ERROR, repeats at DEBUG,
+recovery at INFO.
 """
 
 from __future__ import annotations
@@ -98,6 +104,7 @@ class Notifier:
             e.source for e in store.open_alarms() if e.code == CHANNEL_DOWN
         }  # channels with an open down alarm
         self._stop = threading.Event()
+        self._pass_lock = threading.Lock()  # one pass at a time, whoever runs it
         self._thread: threading.Thread | None = None
         self._pruned_at: datetime | None = None
 
@@ -114,16 +121,25 @@ class Notifier:
 
     def stop(self, timeout_s: float = 15.0, *, final_pass: bool = False) -> None:
         """Stop the thread (a delivery under way finishes or times out first); with
-        ``final_pass``, route and try to deliver once more from the caller's thread."""
+        ``final_pass``, route and try to deliver once more from the caller's thread,
+        unless the thread is still inside a delivery after ``timeout_s``: then the pass
+        is skipped (never two deliveries at once) and what is queued stays queued."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
-            self._thread = None
-        if final_pass:
-            try:
-                self.run_once()
-            except Exception:  # stopping must go on; what is queued stays queued
-                log.exception("final notification pass failed")
+            if not self._thread.is_alive():
+                self._thread = None
+        if not final_pass:
+            return
+        if not self._pass_lock.acquire(blocking=False):
+            log.warning("a delivery is still under way: no final notification pass")
+            return
+        try:
+            self._pass(self.clock.now())
+        except Exception:  # stopping must go on; what is queued stays queued
+            log.exception("final notification pass failed")
+        finally:
+            self._pass_lock.release()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -134,7 +150,11 @@ class Notifier:
             self._stop.wait(POLL_S)
 
     def run_once(self, now: datetime | None = None) -> None:
-        now = now if now is not None else self.clock.now()
+        """One pass: route, escalate, summarize, deliver (waits for a pass under way)."""
+        with self._pass_lock:
+            self._pass(now if now is not None else self.clock.now())
+
+    def _pass(self, now: datetime) -> None:
         self.route(now)
         self.escalate(now)
         self.summarize(now)
@@ -310,7 +330,7 @@ class Notifier:
         """Try each channel's oldest due message; the number delivered."""
         delivered = 0
         for ch in self.channels:
-            if self._stop.is_set() and self._thread is not None:
+            if self._stopping():
                 break
             delivered += self._deliver_channel(ch, now)
         return delivered
@@ -321,6 +341,8 @@ class Notifier:
         give_up = timedelta(hours=self.config.give_up_h)
         delivered = 0
         for _ in range(MAX_PER_PASS):
+            if self._stopping():
+                break
             head = self.outbox.head(ch.name)
             if head is None:
                 break
@@ -336,6 +358,10 @@ class Notifier:
                 break
             delivered += 1
         return delivered
+
+    def _stopping(self) -> bool:
+        """The worker was asked to stop (the final pass, in the caller's thread, goes on)."""
+        return self._stop.is_set() and threading.current_thread() is self._thread
 
     def _attempt(self, ch: ChannelConfig, msg: OutboxMessage, now: datetime) -> bool:
         assert msg.id is not None

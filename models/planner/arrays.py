@@ -71,6 +71,8 @@ def _check_site(p: PlanInputs) -> None:
         "max_defer_h",
         f"{p.max_defer_h} must be a whole number of hours ≥ 0",
     )
+    if p.reserved_flow_m3_h is not None:
+        _series("reserved_flow_m3_h", p.reserved_flow_m3_h, n, 0.0)
     if p.wind_m_s is not None:
         _series("wind_m_s", p.wind_m_s, n, 0.0)
         _number("wind_limit_m_s", p.wind_limit_m_s, 0.0)
@@ -174,6 +176,7 @@ class KernelArrays:
     slots_per_day: int
     slot_min: int
     max_defer_slots: int
+    reserved_m3_h: FloatArray
     # reported, not used by the kernel
     et0_mm_day: FloatArray
     et0_source: Literal["forecast", "recent_mean"]
@@ -203,6 +206,7 @@ class KernelArrays:
             self.slots_per_day,
             self.slot_min,
             self.max_defer_slots,
+            self.reserved_m3_h,
         )
 
 
@@ -284,6 +288,9 @@ def build_arrays(p: PlanInputs) -> KernelArrays:
         slots_per_day=spd,
         slot_min=p.slot_min,
         max_defer_slots=p.max_defer_h * 60 // p.slot_min,
+        reserved_m3_h=_f64(p.reserved_flow_m3_h)
+        if p.reserved_flow_m3_h is not None
+        else np.zeros(n),
         et0_mm_day=et0_day,
         et0_source=et0_source,
         etc_mm_day=etc_day,

@@ -181,6 +181,7 @@ def plan_zones(
     slots_per_day: int,
     slot_min: int,
     max_defer_slots: int,
+    reserved_m3_h: np.ndarray,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -202,12 +203,14 @@ def plan_zones(
     Zone arrays (Z,): Dr now, TAW, refill target (mm); efficiency; area (m²); flow (m³/h);
     min/max run, longest cycle (0 = no cycle-and-soak), soak (min); enabled (not skipped).
     (Z, D): trigger depletion MAD·TAW per day (mm). (Z, S): ETc and effective rain per slot
-    (mm); allowed slots (window, wind, frost already applied). (S,): tariff per slot.
+    (mm); allowed slots (window, wind, frost already applied). (S,): tariff per slot;
+    ``reserved_m3_h``, the flow (m³/h) runs outside this plan already take from the pump in
+    each slot (a calendar or manual zone's run): the capacity left is what this plan shares.
 
     Returns event arrays (Z, S) — start slot, duration (min), gross depth (mm), cycles, Dr at
     start (mm), trigger slot, flags, mean tariff — then per zone (Z,): event count, end
     status, first trigger slot without irrigation (−1: none), shortfall (mm), urgency rank
-    order (zone indices), and the pump load per slot (S,) in m³/h.
+    order (zone indices), and the pump load per slot (S,) in m³/h, the reserved flow included.
     """
     n_zones, n_slots = etc_mm.shape
     ev_start = np.full((n_zones, n_slots), -1, dtype=np.int64)
@@ -222,7 +225,7 @@ def plan_zones(
     status = np.full(n_zones, STATUS_NOT_TRIGGERED, dtype=np.int64)
     first = np.full(n_zones, -1, dtype=np.int64)
     shortfall = np.zeros(n_zones)
-    load = np.zeros(n_slots)
+    load = reserved_m3_h.copy()
 
     urgency = np.empty(n_zones)
     for z in range(n_zones):

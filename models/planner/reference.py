@@ -235,6 +235,7 @@ def plan_zones_reference(
     slots_per_day: int,
     slot_min: int,
     max_defer_slots: int,
+    reserved_m3_h: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Same arguments and results as :func:`models.planner.kernel.plan_zones`."""
     n_zones, n_slots = etc_mm.shape
@@ -264,7 +265,7 @@ def plan_zones_reference(
         for f, zone in zip(first, zones, strict=True)
     ]
     order = sorted(range(n_zones), key=lambda z: urgency[z])
-    load = [0.0] * n_slots
+    load = [float(v) for v in reserved_m3_h]
     prices = [float(v) for v in tariff]
     results: dict[int, tuple[_Events, int, float]] = {}
     for z in order:

@@ -120,6 +120,8 @@ class PlanInputs:
     ``wind_m_s`` exceeds ``wind_limit_m_s``; no zone runs in slots whose ``temperature_c`` is
     below ``frost_limit_c``. ``max_defer_h``: after the trigger, the planner looks this long
     for the cheapest allowed slot before taking the first one it can get.
+    ``reserved_flow_m3_h``: per slot, the flow (m³/h) runs outside this plan already take from
+    the pump (calendar, sensor and manual zones' runs); none: the whole capacity is free.
     """
 
     zones: tuple[ZonePlanInput, ...]
@@ -138,6 +140,7 @@ class PlanInputs:
     temperature_c: tuple[float, ...] | None = None
     frost_limit_c: float = 2.0
     max_defer_h: int = 24
+    reserved_flow_m3_h: tuple[float, ...] | None = None
 
     @property
     def slots_per_day(self) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.agronomy.baseline import CalendarEvent
 from controller.agronomy.jobs import Agronomy, ForecastDay, WeatherUnavailable, parse_window
 from controller.agronomy.weather import counter_increase
 from controller.clock import VirtualClock
@@ -276,7 +277,8 @@ def test_no_weather_at_all_is_an_event_not_a_crash(agro: Agronomy, store: Store)
     assert {e.code for e in store.events()} == {"agronomy_balance_failed"}
     runs = agro.plan_all(local(DAY1, 18))
     assert {r.zone for r in runs} == {"z4"}  # the calendar zone needs no weather
-    assert "agronomy_plan_failed" in {e.code for e in store.events()}
+    # said once, by the balance: with no day ever balanced the ET plan cannot exist yet
+    assert {e.code for e in store.events()} == {"agronomy_balance_failed"}
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -536,3 +538,48 @@ def test_et_and_sensor_zones_are_not_watered_after_harvest(
         assert latest.action == "skip"
         assert "harvested" in latest.reason
         assert latest.inputs["season_days"] == crop(z.crop).season_days
+
+
+def test_no_weather_alarm_before_planting_or_before_the_first_closed_day(
+    agro: Agronomy, store: Store, site: SiteConfig
+) -> None:
+    """Before any zone is planted nothing is balanced; on the first day (no day closed yet)
+    there cannot be an ET0 of the days before: neither is a missing-weather alarm."""
+    first_planting = min(z.planting_date for z in site.zones)
+    winter = first_planting - dt.timedelta(days=40)
+    assert agro.update_today(local(winter, 10)) == []
+    weather_day(store, DAY1)  # the station's first day
+    assert agro.update_today(local(DAY1, 10)) == []
+    assert [e for e in store.events() if e.code == "agronomy_weather_missing"] == []
+    # a day closed, then three silent days and no station: now it is missing weather
+    agro.close_day(DAY1)
+    assert store.last_water_balance("z1", DAY1, DAY1) is not None
+    later = DAY1 + dt.timedelta(days=5)
+    assert agro.update_today(local(later, 10)) == []
+    events = [e for e in store.events() if e.code == "agronomy_weather_missing"]
+    assert len(events) == 1 and "today's balance not updated" in events[0].message
+    agro.plan_all(local(later, 18))
+    failed = [e for e in store.events() if e.code == "agronomy_plan_failed"]
+    assert len(failed) == 1 and "no ET plan" in failed[0].message
+
+
+def test_an_et_run_never_overlaps_a_calendar_run_past_the_pump_capacity(
+    agro: Agronomy, planned_week: dt.date, site: SiteConfig
+) -> None:
+    """The calendar zone z4 (100 m³/h) is due the same night as the depleted z1 (100 m³/h) on
+    a 120 m³/h pump: the ET plan gives the calendar run its flow and starts z1 after it."""
+    agro.planning.calendar = (
+        CalendarEvent(planned_week.month, planned_week.day, volume_m3_per_mu=16.0),
+    )
+    runs = agro.plan_all(local(planned_week, 18))
+    assert {r.zone for r in runs} == {"z1", "z4"}
+    flow = {z.name: z.nominal_flow_m3_h for z in site.zones}
+    edges = sorted(
+        {t for r in runs for t in (r.start, r.start + dt.timedelta(minutes=r.duration_min))}
+    )
+    for t in edges:
+        running = [r for r in runs if r.start <= t < r.start + dt.timedelta(minutes=r.duration_min)]
+        assert sum(flow[r.zone] for r in running) <= site.head.pump_capacity_m3_h, (t, running)
+    (calendar_run,) = [r for r in runs if r.zone == "z4"]
+    first_et = min(r.start for r in runs if r.zone == "z1")
+    assert first_et >= calendar_run.start + dt.timedelta(minutes=calendar_run.duration_min)

@@ -388,7 +388,9 @@ def test_a_zone_without_a_trusted_probe_is_planned_by_the_water_balance(
         store.raise_event(
             "alarm", "probe_flatline", device, f"{device}.moisture: flat", latched=True
         )
-    runs = [r for r in Agronomy(site, store, clock).plan_all(now) if r.zone == "z1"]
+    agro = Agronomy(site, store, clock)
+    agro.planning.calendar = ()  # z4's calendar flood of 1 June would hold the pump all night
+    runs = [r for r in agro.plan_all(now) if r.zone == "z1"]
     decision = next(d for d in store.decisions() if d.zone == "z1")
     assert "probe probe1a, probe1b quarantined, planned by the water balance" in decision.reason
     assert "probe moisture" not in decision.reason  # the probes' value is not used

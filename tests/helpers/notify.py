@@ -7,7 +7,8 @@
   ``openssl``) and a login, keeping every message;
 * :class:`Mosquitto` — Debian's broker on a free port with a temporary config (never the
   system service); :class:`Subscriber` — a paho client remembering the last payload of
-  every topic.
+  every topic;
+* :class:`SimModem` (in :mod:`tests.helpers.modem`) — a 4G module's AT port on a pty pair.
 """
 
 from __future__ import annotations
@@ -330,55 +331,6 @@ class Subscriber:
 
 
 # ------------------------------------------------------------------------------ SMS modem
-
-
-class FakeModem:
-    """A 4G modem's AT interface on one end of a pty pair: answers ``AT``, ``AT+CMGF=0`` and
-    ``AT+CMGS=<n>`` (prompt, then the PDU up to Ctrl-Z), keeping each PDU with its declared
-    length. ``cms_error`` makes every ``AT+CMGS`` fail with ``+CMS ERROR: <n>``."""
-
-    def __init__(self, device: str) -> None:
-        import serial
-
-        self.pdus: list[tuple[int, str]] = []  # (declared octets, hex PDU)
-        self.cms_error: int | None = None
-        self._port = serial.Serial(device, 115200, timeout=0.05)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        buf = b""
-        declared: int | None = None
-        while not self._stop.is_set():
-            buf += self._port.read(512)
-            if declared is not None:
-                if b"\x1a" not in buf:
-                    continue
-                pdu, _, buf = buf.partition(b"\x1a")
-                self.pdus.append((declared, pdu.decode().strip()))
-                declared = None
-                self._port.write(b"\r\n+CMGS: 17\r\n\r\nOK\r\n")
-                continue
-            if b"\r" not in buf:
-                continue
-            line, _, buf = buf.partition(b"\r")
-            cmd = line.strip().decode("ascii", "replace")
-            if cmd in ("AT", "AT+CMGF=0"):
-                self._port.write(b"\r\nOK\r\n")
-            elif cmd.startswith("AT+CMGS="):
-                if self.cms_error is not None:
-                    self._port.write(f"\r\n+CMS ERROR: {self.cms_error}\r\n".encode())
-                else:
-                    declared = int(cmd.split("=")[1])
-                    self._port.write(b"\r\n> ")
-            elif cmd:
-                self._port.write(b"\r\nERROR\r\n")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._port.close()
 
 
 def decode_submit(pdu: str) -> tuple[str, str, tuple[int, int, int] | None]:

@@ -50,6 +50,7 @@ def random_args(seed: int, n_zones: int = 12, days: int = 3, spd: int = 24) -> t
         spd,
         1440 // spd,
         int(rng.integers(0, 2 * spd)),
+        np.where(rng.random(n) < 0.3, rng.uniform(0.0, 60.0, n), 0.0),
     )
 
 
@@ -124,6 +125,9 @@ def plans(draw: st.DrawFn) -> PlanInputs:
         wind_m_s=tuple(draw(st.lists(st.floats(0.0, 10.0), min_size=n, max_size=n))),
         temperature_c=tuple(draw(st.lists(st.floats(-5.0, 30.0), min_size=n, max_size=n))),
         max_defer_h=draw(st.integers(0, 48)),
+        reserved_flow_m3_h=tuple(
+            draw(st.lists(st.sampled_from([0.0, 0.0, 0.0, 30.0, 50.0]), min_size=n, max_size=n))
+        ),
     )
 
 
@@ -145,7 +149,8 @@ def _running_slots(p: PlanInputs, result: PlanResult) -> dict[str, list[set[int]
 def test_invariants(p: PlanInputs) -> None:
     result = plan(p)
     zones = {z.zone_id: z for z in p.zones}
-    load = np.zeros(p.n_slots)
+    assert p.reserved_flow_m3_h is not None
+    load = np.array(p.reserved_flow_m3_h)  # runs outside the plan hold this much of the pump
     for zone_id, runs in _running_slots(p, result).items():
         zone = zones[zone_id]
         for slots in runs:
@@ -164,3 +169,38 @@ def test_invariants(p: PlanInputs) -> None:
         assert e.net_depth_mm <= e.dr_at_start_mm + 1e-6  # never above field capacity
         assert e.start_slot >= e.trigger_slot
     assert plan(p, reference=True) == result
+
+
+def test_a_slot_whose_flow_is_reserved_is_not_planned_over_capacity() -> None:
+    """A run outside the plan (a calendar zone) holds 100 of 120 m³/h from 20:00 to 08:00:
+    a 100 m³/h zone that needs water now waits for the first slot with room."""
+    spd, days = 24, 1
+    zone = ZonePlanInput(
+        zone_id="z1",
+        dr_mm=60.0,
+        taw_mm=100.0,
+        mad_fraction=(0.4,),
+        kc=1.0,
+        area_m2=10_000.0,
+        flow_m3_h=100.0,
+        efficiency=0.9,
+        min_run_min=30,
+        max_run_min=120,
+    )
+    free = PlanInputs(
+        zones=(zone,),
+        pump_capacity_m3_h=120.0,
+        window=(True,) * spd,
+        tariff_per_kwh=(1.0,) * spd,
+        horizon_days=days,
+        recent_et0_mm_day=(5.0,),
+        max_defer_h=0,
+    )
+    reserved = tuple(100.0 if h < 12 else 0.0 for h in range(spd))  # slots 0-11 taken
+    held = PlanInputs(**{**free.__dict__, "reserved_flow_m3_h": reserved})
+    first, later = plan(free).events[0], plan(held).events[0]
+    assert first.start_slot == 0
+    assert later.start_slot == 12
+    assert all(e.start_slot >= 12 for e in plan(held).events)
+    assert plan(held, reference=True) == plan(held)
+    assert max(plan(held).pump_load_m3_h) <= 120.0

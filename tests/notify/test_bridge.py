@@ -7,6 +7,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,92 @@ def test_tls_and_a_login_connect_and_a_wrong_password_is_logged_once(
         assert len(errors) == 1 and "Not authorized" in errors[0], errors
     finally:
         broker.close()
+
+
+DISCO = "homeassistant/{}/qanat_ganzhou_01/{}/config"
+
+
+def _doc(sub: Subscriber, component: str, obj: str) -> dict[str, object] | None:
+    payload = sub.get(DISCO.format(component, obj))
+    return json.loads(payload) if payload else None
+
+
+def test_discovery_follows_the_sites_zones_without_a_restart(
+    running: tuple[Bridge, FakeControlService, Subscriber],
+) -> None:
+    """A zone added, one taken away, a label changed: new documents, the gone zone's cleared
+    (empty retained, its state too), commands follow; a late subscriber sees only the new."""
+    bridge, service, sub = running
+    wait_for(lambda: _doc(sub, "switch", "zone_z2_run"), 10, "z2's discovery")
+    wait_for(lambda: sub.get(f"{BASE.replace('-', '_')}/zone/z2/valve") == "OFF", 10, "z2")
+    z1 = service.zones_by_name["z1"]
+    service.zones_by_name = {
+        "z1": replace(z1, label="东区 Zone 1"),
+        "z3": replace(z1, name="z3", label="北区", valve_on=False, moisture_pct={"0.3": 30.0}),
+    }
+    wait_for(lambda: _doc(sub, "switch", "zone_z3_run"), 10, "z3's discovery")
+    wait_for(lambda: sub.get(DISCO.format("switch", "zone_z2_run")) == "", 10, "z2 cleared")
+    for topic in (
+        DISCO.format("binary_sensor", "zone_z2_valve"),
+        DISCO.format("sensor", "zone_z2_water_today"),
+    ):
+        wait_for(lambda t=topic: sub.get(t) == "", 10, f"{topic} cleared")
+    assert sub.get("qanat/ganzhou_01/zone/z2/valve") == ""  # its state gone too
+    wait_for(
+        lambda: (
+            (_doc(sub, "binary_sensor", "zone_z1_valve") or {}).get("name") == "东区 Zone 1 valve"
+        ),
+        10,
+        "z1's new label",
+    )
+    moisture = _doc(sub, "sensor", "zone_z3_moisture_0_3")
+    assert (
+        moisture is not None and moisture["state_topic"] == "qanat/ganzhou_01/zone/z3/moisture_0_3"
+    )
+    wait_for(lambda: sub.get("qanat/ganzhou_01/zone/z3/moisture_0_3") == "30.0", 10, "z3 state")
+    # a late subscriber (Home Assistant starting) finds z1 and z3, nothing of z2
+    late = Subscriber(bridge.config.port, "homeassistant/#")
+    try:
+        wait_for(lambda: late.retained >= bridge.discovery_topics, 10, "the retained documents")
+        assert "switch/qanat_ganzhou_01/zone_z3_run" in " ".join(late.retained)
+        assert not [t for t in late.retained if "zone_z2" in t]
+    finally:
+        late.close()
+    # commands follow: z3 is a zone now, z2 is not
+    sub.publish("qanat/ganzhou_01/cmd/zone/z3/set", "ON")
+    wait_for(lambda: any(c[1].get("zone") == "z3" for c in service.calls), 10, "z3 started")
+    sub.publish("qanat/ganzhou_01/cmd/zone/z2/set", "ON")
+    wait_for(lambda: refused(bridge.store), 10, "z2 refused")
+    assert not any(c[1].get("zone") == "z2" for c in service.calls)
+
+
+def test_documents_of_zones_gone_while_stopped_are_cleared_at_the_next_start(
+    broker: Mosquitto, store: Store
+) -> None:
+    service = FakeControlService()
+    sub = Subscriber(broker.port, "homeassistant/#")
+    first = bridge_for(broker.port, service, store)
+    first.start()
+    try:
+        wait_for(lambda: _doc(sub, "binary_sensor", "zone_z2_valve"), 10, "z2's discovery")
+    finally:
+        first.stop()
+    del service.zones_by_name["z2"]  # the site file changed before the restart
+    second = bridge_for(broker.port, service, store)
+    second.start()
+    try:
+        wait_for(
+            lambda: sub.get(DISCO.format("binary_sensor", "zone_z2_valve")) == "",
+            10,
+            "z2 cleared by the next run",
+        )
+        assert _doc(sub, "binary_sensor", "zone_z1_valve") is not None
+        late = Subscriber(broker.port, "homeassistant/#")
+        try:
+            wait_for(lambda: late.retained >= second.discovery_topics, 10, "retained documents")
+            assert not [t for t in late.retained if "zone_z2" in t]
+        finally:
+            late.close()
+    finally:
+        second.stop()
+        sub.close()

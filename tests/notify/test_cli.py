@@ -1,4 +1,5 @@
-"""``qanat notify test CHANNEL`` against a real webhook receiver."""
+"""``qanat notify test CHANNEL`` against a real webhook receiver, a mail server and a
+simulated modem on a pty pair."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 
 from controller.cli import main
 from controller.store import Store
-from tests.helpers.notify import WebhookReceiver
+from tests.helpers.modem import SimModem
+from tests.helpers.notify import SmtpInbox, WebhookReceiver, self_signed_cert
 from tests.helpers.site import DEMO_SITE, free_port
 
 
@@ -83,3 +85,68 @@ def test_a_site_without_notify_is_unusable(
     path.write_text(DEMO_SITE.read_text(encoding="utf-8"), encoding="utf-8")
     assert qanat(tmp_path, path, "ops") == 2
     assert "no [notify] section" in capsys.readouterr().err
+
+
+def test_every_kind_of_channel_takes_its_test_message(
+    tmp_path: Path,
+    hook: WebhookReceiver,
+    pty_pair: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One test per kind: the three chat robots, the mail server, the modem (SIM, signal,
+    PDU checked by the simulated module); a modem without signal fails, naming why."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1")
+    ours, modems = pty_pair
+    modem = SimModem(modems)
+    site = site_file(tmp_path, hook.port)
+    site.write_text(
+        site.read_text(encoding="utf-8")
+        + f"""
+[[notify.channels]]
+name = "ding"
+kind = "dingtalk"
+url = "http://127.0.0.1:{hook.port}/dingtalk"
+secret = "SECcli"
+
+[[notify.channels]]
+name = "lark"
+kind = "feishu"
+url = "http://127.0.0.1:{hook.port}/feishu"
+
+[[notify.channels]]
+name = "mail"
+kind = "email"
+smtp_host = "127.0.0.1"
+smtp_port = {inbox.port}
+tls_ca_file = "{cert}"
+username = "qanat"
+password = "pw-1"
+sender = "qanat@site.example"
+recipients = ["ops@example.com"]
+
+[[notify.channels]]
+name = "sms"
+kind = "sms"
+serial_port = "{ours}"
+phones = ["+8613912345678"]
+timeout_s = 2
+""",
+        encoding="utf-8",
+    )
+    hook.dingtalk_secret = "SECcli"
+    try:
+        for name in ("ops", "ding", "lark", "mail", "sms"):
+            assert qanat(tmp_path, site, name) == 0, capsys.readouterr().err
+        assert [len(hook.texts(p)) for p in ("/wecom", "/dingtalk", "/feishu")] == [1, 1, 1]
+        assert hook.bad_signatures == 0
+        assert len(inbox.messages) == 1 and "notification test" in inbox.subjects()[0]
+        ((number, text),) = modem.texts()
+        assert number == "+8613912345678" and "to the channel sms" in text
+        modem.rssi = 99
+        assert qanat(tmp_path, site, "sms") == 1
+        assert "sms: not delivered: modem on" in capsys.readouterr().err
+        assert len(modem.texts()) == 1
+    finally:
+        modem.close()
+        inbox.close()

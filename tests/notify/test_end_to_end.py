@@ -6,6 +6,10 @@ server with STARTTLS and a login, and mosquitto, all on loopback. A stuck valve 
 makes a manual start trip the supervisor (``output_fault``): the alarm must reach all
 three within 10 s. Then the uplink goes down, a second trip is raised, the daemon is
 restarted, the uplink comes back: the second alarm must arrive within 10 s too.
+
+The SMS channel's modem is the simulated module on a socat pty pair
+(:class:`tests.helpers.modem.SimModem`); its "uplink down" is a module that lost its
+signal (``+CSQ: 99,99``), back at the restart.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from controller.daemon.service import DaemonService
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import Fault, FaultKind
+from tests.helpers.modem import SimModem
 from tests.helpers.notify import (
     Mosquitto,
     SmtpInbox,
@@ -36,7 +41,9 @@ SECRET = "SECe2e-secret"
 DELIVERY_S = 10.0
 
 
-def notify_site(tmp_path: Path, hook: int, smtp: int, mqtt: int, cert: Path) -> SiteConfig:
+def notify_site(
+    tmp_path: Path, hook: int, smtp: int, mqtt: int, cert: Path, modem: str
+) -> SiteConfig:
     base = quick_site(tmp_path)
     text = (
         base.path.read_text(encoding="utf-8")
@@ -65,6 +72,14 @@ recipients = ["ops@example.com"]
 dedup_min = 0
 timeout_s = 2
 
+[[notify.channels]]
+name = "sms"
+kind = "sms"
+serial_port = "{modem}"
+phones = ["+8613912345678"]
+dedup_min = 0
+timeout_s = 2
+
 [mqtt]
 host = "127.0.0.1"
 port = {mqtt}
@@ -84,18 +99,22 @@ def trip(daemon: Daemon, sim: Simulation, zone: str, channel: str) -> None:
     assert "output_fault" in [a.code for a in daemon.store.open_alarms()]
 
 
-def test_a_trip_reaches_webhook_mail_and_mqtt_also_after_a_restart(tmp_path: Path) -> None:
+def test_a_trip_reaches_webhook_mail_modem_and_mqtt_also_after_a_restart(
+    tmp_path: Path, pty_pair: tuple[str, str]
+) -> None:
     cert, key = self_signed_cert(tmp_path)
     hook = WebhookReceiver(dingtalk_secret=SECRET)
     inbox = SmtpInbox(cert, key, user="qanat", password="pw-1")
     broker = Mosquitto(tmp_path)
-    site = notify_site(tmp_path, hook.port, inbox.port, broker.port, cert)
+    ours, modems = pty_pair
+    modem = SimModem(modems)
+    site = notify_site(tmp_path, hook.port, inbox.port, broker.port, cert, ours)
     sub = Subscriber(broker.port, "qanat/#")
     data = tmp_path / "data"
     alarm_topic = f"qanat/{site.site.id.replace('-', '_')}/last_alarm"
     try:
         with Simulation(site, control_port=0, step_s=0.5) as sim:
-            # -- 1. the uplink is up: all three within 10 s ---------------------------------
+            # -- 1. the uplink is up: all four within 10 s ----------------------------------
             with Store.open_dir(data) as store:
                 daemon = Daemon(site, store, SystemClock())
                 daemon.start()
@@ -104,24 +123,29 @@ def test_a_trip_reaches_webhook_mail_and_mqtt_also_after_a_restart(tmp_path: Pat
                     trip(daemon, sim, "z1", "ch1")
                     wait_for(lambda: hook.texts("/dingtalk"), DELIVERY_S, "the webhook")
                     wait_for(lambda: inbox.messages, DELIVERY_S, "the mail")
+                    wait_for(modem.texts, DELIVERY_S, "the modem")
                     wait_for(lambda: sub.get(alarm_topic) == "output_fault", DELIVERY_S, "mqtt")
                     assert hook.bad_signatures == 0
                     assert "输出继电器动作失败" in hook.texts("/dingtalk")[0]
                     assert "输出继电器动作失败" in inbox.subjects()[0]
+                    number, sms = modem.texts()[0]
+                    assert number == "+8613912345678" and "输出继电器动作失败" in sms
                     # -- 2. the uplink goes down; a second trip; the daemon stops -------------
                     hook.close()
                     inbox.close()
                     broker.close()
+                    modem.rssi = 99  # the module lost its signal
                     for alarm in store.open_alarms():
                         assert alarm.id is not None
                         store.ack_event(alarm.id, "li-wei")
                     sim.devices["relay1"].clear()
                     trip(daemon, sim, "z3", "ch3")
                     wait_for(
-                        lambda: any(a.action == "notify.failed" for a in _audit(store)),
+                        lambda: _failed(store) >= {"ding", "mail", "sms"},
                         DELIVERY_S,
-                        "a failed attempt",
+                        "a failed attempt on each channel",
                     )
+                    before = len(modem.texts())
                 finally:
                     daemon.stop()
             sim.devices["relay1"].clear()
@@ -129,6 +153,7 @@ def test_a_trip_reaches_webhook_mail_and_mqtt_also_after_a_restart(tmp_path: Pat
             hook = WebhookReceiver(dingtalk_secret=SECRET, port=hook.port)
             inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", port=inbox.port)
             broker = Mosquitto(tmp_path, port=broker.port)
+            modem.rssi = 21
             sub.close()
             sub = Subscriber(broker.port, "qanat/#")
             with Store.open_dir(data) as store:
@@ -137,19 +162,28 @@ def test_a_trip_reaches_webhook_mail_and_mqtt_also_after_a_restart(tmp_path: Pat
                 try:
                     wait_for(lambda: hook.texts("/dingtalk"), DELIVERY_S, "the webhook again")
                     wait_for(lambda: inbox.messages, DELIVERY_S, "the mail again")
+                    wait_for(lambda: len(modem.texts()) > before, DELIVERY_S, "the modem again")
                     wait_for(
                         lambda: sub.get(alarm_topic) == "output_fault", DELIVERY_S, "mqtt again"
                     )
                     assert len(hook.texts("/dingtalk")) == 1  # the second alarm, once
                     assert "relay1.ch3" in hook.texts("/dingtalk")[0]
                     assert hook.bad_signatures == 0
+                    assert "relay1.ch3" in modem.texts()[before][1]
                 finally:
                     daemon.stop()
+            assert len(modem.texts()) == before + 1  # the second alarm, once
     finally:
+        modem.close()
         sub.close()
         hook.close()
         inbox.close()
         broker.close()
+
+
+def _failed(store: Store) -> set[str]:
+    """The channels with a failed attempt in the audit log."""
+    return {str(a.detail.get("channel")) for a in _audit(store) if a.action == "notify.failed"}
 
 
 def _audit(store: Store) -> list:  # type: ignore[type-arg]

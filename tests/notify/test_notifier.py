@@ -3,6 +3,8 @@ faked at the seam (:class:`controller.notify.channels.Sender`)."""
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.notifier import CHANNEL_DOWN, CHANNEL_UP, Notifier
 from controller.store import Severity, Store
 from controller.store.outbox import Outbox
+from tests.helpers.notify import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Zhangye
@@ -314,3 +317,100 @@ def test_finished_messages_are_pruned_after_keep_days_pending_ones_kept(
     (left,) = Outbox(store).messages("ops")
     assert (left.state, left.code) == ("pending", "burst")
     assert "notify.sent" in audits(store)  # the outcome outlives the row
+
+
+class ThreadSender:
+    """Records which thread sent what, how many sends ran at once; ``gate`` (when set)
+    holds every send until it is opened."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.sent: list[tuple[str, str]] = []  # (thread name, subject)
+        self.entered = threading.Event()
+        self.gate = gate
+        self.active = 0
+        self.most_active = 0
+        self._lock = threading.Lock()
+
+    def send(self, subject: str, body: str) -> None:
+        with self._lock:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        self.entered.set()
+        try:
+            if self.gate is not None:
+                self.gate.wait(10)
+            self.sent.append((threading.current_thread().name, subject))
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+def test_one_worker_thread_delivers_every_channel_each_in_its_order(
+    store: Store, clock: VirtualClock
+) -> None:
+    cfg = config(
+        channels=[
+            {"name": "ops", "kind": "wecom", "url": "http://h/x", "dedup_min": 0},
+            {"name": "mail", "kind": "wecom", "url": "http://h/y", "dedup_min": 0},
+        ]
+    )
+    senders = {"ops": ThreadSender(), "mail": ThreadSender()}
+    n = Notifier(cfg, store, clock, site_name="张掖示范", tz=TZ, senders=senders)
+    n.start()
+    try:
+        codes = [f"fault_{i}" for i in range(12)]
+        for code in codes:
+            store.raise_event(Severity.ALARM, code, "site", code)
+        for s in senders.values():
+            wait_for(lambda s=s: len(s.sent) == len(codes), 10, "every message delivered")
+    finally:
+        n.stop()
+    threads = {name for s in senders.values() for name, _ in s.sent}
+    assert threads == {"qanat-notify"}
+    for s in senders.values():
+        assert [subject.split("：")[1] for _, subject in s.sent] == codes
+        assert s.most_active == 1
+
+
+def test_a_final_pass_never_runs_beside_a_delivery_still_under_way(
+    store: Store, clock: VirtualClock
+) -> None:
+    """A hung channel at stop: the final pass is skipped, not run in a second thread;
+    the message it did not send waits in the outbox for the next start."""
+    gate = threading.Event()
+    slow = ThreadSender(gate)
+    cfg = config(channels=[{"name": "ops", "kind": "wecom", "url": "http://h/x"}])
+    n = Notifier(cfg, store, clock, site_name="张掖示范", tz=TZ, senders={"ops": slow})
+    n.start()
+    store.raise_event(Severity.ALARM, "first", "site", "1")
+    assert slow.entered.wait(10)
+    store.raise_event(Severity.ALARM, "second", "site", "2")
+    n.stop(timeout_s=0.05, final_pass=True)  # the worker is inside send()
+    assert slow.most_active == 1 and slow.sent == []
+    gate.set()
+    wait_for(lambda: len(slow.sent) == 1, 10, "the delivery under way finishes")
+    outbox = Outbox(store)
+    wait_for(lambda: [m.state for m in outbox.messages("ops")] == ["sent"], 10, "first sent")
+    assert slow.most_active == 1
+    # the second alarm is not lost: the next start routes and sends it, once
+    again = ThreadSender()
+    n2 = Notifier(cfg, store, clock, site_name="张掖示范", tz=TZ, senders={"ops": again})
+    n2.run_once()
+    n2.run_once()
+    assert [subject.split("：")[1] for _, subject in again.sent] == ["second"]
+
+
+def test_back_off_doubles_up_to_retry_max_s(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock, config(retry_max_s=30))
+    ops = fakes["ops"]
+    ops.failing = True
+    store.raise_event(Severity.ALARM, "first", "site", "1")
+    attempts_at: list[int] = []
+    for t in range(1, 140):
+        before = ops.attempts
+        step(n, clock)
+        if ops.attempts > before:
+            attempts_at.append(t)
+    # 5, 10, 20, then 30 (the cap) between attempts
+    gaps = [b - a for a, b in itertools.pairwise(attempts_at)]
+    assert gaps[:5] == [5, 10, 20, 30, 30]

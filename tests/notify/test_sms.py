@@ -1,5 +1,5 @@
 """SMS through a modem: the PDUs (checked field by field and against a hand-made one) and
-the AT dialogue with a fake modem on a pty pair (socat)."""
+the AT dialogue with a simulated module on a pty pair (socat), its faults included."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from controller.config.notify import ChannelConfig
 from controller.notify.errors import DeliveryFailed
 from controller.notify.sms import SmsSender, address_field, submit_pdus
-from tests.helpers.notify import FakeModem, decode_submit
+from tests.helpers.modem import SimModem
+from tests.helpers.notify import decode_submit
 
 
 def test_a_short_chinese_message_is_the_pdu_made_by_hand() -> None:
@@ -38,13 +39,13 @@ def test_more_than_three_parts_are_cut() -> None:
 
 
 @pytest.fixture
-def modem(pty_pair: tuple[str, str]) -> Iterator[tuple[FakeModem, str]]:
+def modem(pty_pair: tuple[str, str]) -> Iterator[tuple[SimModem, str]]:
     ours, modems = pty_pair
-    fake = FakeModem(modems)
+    sim = SimModem(modems)
     try:
-        yield fake, ours
+        yield sim, ours
     finally:
-        fake.close()
+        sim.close()
 
 
 def channel(port: str) -> ChannelConfig:
@@ -59,24 +60,80 @@ def channel(port: str) -> ChannelConfig:
     )
 
 
-def test_the_modem_is_given_each_part_with_its_length(modem: tuple[FakeModem, str]) -> None:
-    fake, port = modem
+def test_the_modem_is_given_each_part_with_its_length(modem: tuple[SimModem, str]) -> None:
+    sim, port = modem
+    sim.urc("RDY")  # a module's boot lines waiting on the port are no answer
+    sim.urc("+CPIN: READY")
     SmsSender(channel(port)).send("【演示】告警：水泵空转（无水流）", "详情：pump on, no flow")
-    assert len(fake.pdus) == 2
-    for declared, pdu in fake.pdus:
+    assert len(sim.pdus) == 2
+    for declared, pdu in sim.pdus:
         assert declared == len(pdu) // 2 - 1
-    numbers = [decode_submit(p)[0] for _, p in fake.pdus]
-    assert numbers == ["+8613912345678", "13800000000"]
-    assert (
-        decode_submit(fake.pdus[0][1])[1]
-        == "【演示】告警：水泵空转（无水流）\n详情：pump on, no flow"
-    )
+    assert sim.texts() == [
+        ("+8613912345678", "【演示】告警：水泵空转（无水流）\n详情：pump on, no flow"),
+        ("13800000000", "【演示】告警：水泵空转（无水流）\n详情：pump on, no flow"),
+    ]
+    # the module is checked before anything is sent, in PDU mode
+    assert sim.commands[:6] == ["ATE0", "AT+CMEE=1", "AT+CPIN?", "AT+CSQ", "AT+CREG?", "AT+CMGF=0"]
 
 
-def test_a_modem_error_or_no_modem_fails_the_delivery(modem: tuple[FakeModem, str]) -> None:
-    fake, port = modem
-    fake.cms_error = 500
-    with pytest.raises(DeliveryFailed, match=r"\+CMS ERROR: 500"):
-        SmsSender(channel(port)).send("s", "b")
+def test_a_long_message_reaches_the_modem_in_parts_joined_again(
+    modem: tuple[SimModem, str],
+) -> None:
+    sim, port = modem
+    cfg = channel(port).model_copy(update={"phones": ["+8613912345678"]})
+    SmsSender(cfg).send("【张掖示范】紧急：流量过大（疑似爆管）", "水" * 100)
+    assert len(sim.pdus) == 2
+    assert sim.texts() == [
+        ("+8613912345678", "【张掖示范】紧急：流量过大（疑似爆管）\n" + "水" * 100)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"sim": False}, r"\+CME ERROR: 10 \(SIM not inserted\) to AT\+CPIN\?"),
+        ({"pin_locked": True}, r"SIM not ready \(\+CPIN: SIM PIN\)"),
+        ({"rssi": 99}, r"no signal \(\+CSQ: 99,99\)"),
+        ({"cms_error": 330}, r"\+CMS ERROR: 330 \(SMSC address unknown\) to the PDU"),
+        ({"cms_error": 500}, r"\+CMS ERROR: 500 \(unknown error\)"),
+        ({"silent": True}, r"no answer to ATE0 within 0.5 s"),
+    ],
+)
+def test_a_module_that_cannot_send_fails_the_delivery_naming_why(
+    modem: tuple[SimModem, str], fault: dict[str, object], expected: str
+) -> None:
+    sim, port = modem
+    for key, value in fault.items():
+        setattr(sim, key, value)
+    cfg = channel(port).model_copy(update={"timeout_s": 0.5})
+    with pytest.raises(DeliveryFailed, match=expected) as err:
+        SmsSender(cfg).send("s", "b")
+    assert port in str(err.value)
+    assert sim.pdus == []
+    # the fault goes away: the same sender delivers
+    for key in fault:
+        setattr(sim, key, {"sim": True, "pin_locked": False, "rssi": 21}.get(key))
+    SmsSender(cfg).send("s", "b")
+    assert len(sim.texts()) == 2
+
+
+def test_a_port_that_is_not_there_fails_the_delivery() -> None:
     with pytest.raises(DeliveryFailed, match="/dev/nonexistent-modem"):
         SmsSender(channel("/dev/nonexistent-modem")).send("s", "b")
+
+
+def test_the_simulated_module_refuses_a_pdu_of_another_length(
+    modem: tuple[SimModem, str],
+) -> None:
+    """The simulator is strict where modules are: a wrong declared length is refused."""
+    import serial
+
+    sim, port = modem
+    pdu = submit_pdus("10086", "你好")[0]
+    with serial.Serial(port, 115200, timeout=0.1) as line:
+        sender = SmsSender(channel(port))
+        sender.ready(line)
+        sender._command(line, f"AT+CMGS={len(pdu) // 2}\r".encode(), prompt=True)
+        with pytest.raises(DeliveryFailed, match=r"\+CMS ERROR: 304"):
+            sender._command(line, pdu.encode() + b"\x1a")
+    assert sim.pdus == []

@@ -100,6 +100,14 @@ def test_the_daemon_takes_new_settings_live_and_keeps_them(
     assert overrides.load(tmp_path / "data") == {"zones": {"z3": {"mode": "manual"}}}
 
 
+def test_a_change_shows_in_every_service_of_the_daemon(service: DaemonService) -> None:
+    """The MQTT bridge reads the daemon through a service of its own: it sees the pages'."""
+    bridges = DaemonService(service.d)
+    service.apply_settings({"zones": {"z3": {"label": "北区三号"}}}, actor="ada")
+    assert bridges.zone("z3").label == "北区三号"
+    assert [z.label for z in bridges.zones()] == [z.label for z in service.zones()]
+
+
 def test_an_emptied_mad_fraction_returns_to_the_site_files_value(
     site: SiteConfig, sim: Simulation, tmp_path: Path
 ) -> None:
