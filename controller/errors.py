@@ -38,6 +38,8 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     ├── AgronomyError                        a job cannot compute from its data (agronomy.types)
     │   └── WeatherUnavailable               no usable weather and no recent ET0
     ├── ControlRefused                       a control verb refused, with a code (daemon.protocol)
+    ├── SampleRefused(ValueError)            a soil sample not stored, ``field`` names the input
+    │                                        (learning.calibration)
     ├── UnknownName(LookupError)             no zone, device, run or alarm by that name
     ├── StartupError(RuntimeError)           the site cannot be made safe (daemon.daemon)
     ├── OfficeError                          the central office's tools

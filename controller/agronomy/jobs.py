@@ -83,6 +83,7 @@ from controller.agronomy.weather import (
 )
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
+from controller.learning.calibration import ProbeCalibrations
 from controller.store import (
     RunState,
     Severity,
@@ -146,7 +147,9 @@ class Agronomy:
         self.clock = clock
         self.tz = site.site.tz
         self.planning = Planning(self, store, clock, calendar=calendar, horizon_days=horizon_days)
-        self.plausibility = Plausibility(self, store, clock)
+        # the one view of a probe's θ: its stored raw reading through its calibration
+        self.probes = ProbeCalibrations(store)
+        self.plausibility = Plausibility(self, store, clock, probes=self.probes)
         # measured ET0 (or why there is none) of closed local days: the hourly balance asks
         # for the same recent days every hour, and their readings no longer change
         self._closed_et0: dict[dt.date, ET0Day | WeatherUnavailable] = {}
@@ -393,16 +396,18 @@ class Agronomy:
         end: dt.datetime,
         quarantined: AbstractSet[str] | None = None,
     ) -> list[ProbeReading]:
-        """Mean good moisture of each of the zone's probes over ``[start, end)``; a quarantined
-        probe (:mod:`controller.agronomy.plausibility`; ``quarantined`` if the caller has
-        them) is left out."""
+        """Mean good moisture (θ through the probe's calibration,
+        :class:`~controller.learning.calibration.ProbeCalibrations`) of each of the zone's
+        probes over ``[start, end)``; a quarantined probe
+        (:mod:`controller.agronomy.plausibility`; ``quarantined`` if the caller has them) is
+        left out."""
         out = []
         if quarantined is None:
             quarantined = self.quarantined_probes()
         for probe in zone.probes:
             if probe.device in quarantined:
                 continue
-            values = [v for _, v in self.store.good_values(probe.device, PROBE_POINT, start, end)]
+            values = [v for _, v in self.probes.good_values(probe.device, PROBE_POINT, start, end)]
             if values:
                 out.append(ProbeReading(probe.depth_m, sum(values) / len(values)))
         return out

@@ -62,6 +62,7 @@ from controller.agronomy.weather import (
 )
 from controller.clock import Clock
 from controller.config.site import ProbeConfig, SiteConfig, ZoneConfig
+from controller.learning.calibration import ProbeCalibrations
 from controller.store import Event, Run, RunState, Severity, Store
 
 __all__ = [
@@ -222,15 +223,25 @@ class _Track:
     read_to: dt.datetime  # readings before this were seen
     segment: Segment | None = None
     last: tuple[dt.datetime, float] | None = None
+    calibration: object | None = None  # the probe's calibration ``last``/``segment`` are in
 
 
 class Plausibility:
     """The plausibility rules of one site (module docstring); ``check(now)`` raises the alarms."""
 
-    def __init__(self, source: SiteSource, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        source: SiteSource,
+        store: Store,
+        clock: Clock,
+        *,
+        probes: ProbeCalibrations | None = None,
+    ) -> None:
         self.source = source
         self.store = store
         self.clock = clock
+        # probes are judged on their θ (calibrated), as the balance uses them
+        self.probes = probes if probes is not None else ProbeCalibrations(store)
         self._tracks: dict[str, _Track] = {}
         self._judged: set[tuple[int, str]] = set()  # (run id, probe) whose response was judged
         self._forecast_rain: dict[dt.date, float] = {}
@@ -384,7 +395,12 @@ class Plausibility:
         settled = self._settled(now)
         if settled <= track.read_to:
             return None
-        values = self.store.good_values(device, PROBE_POINT, track.read_to, settled)
+        values = self.probes.good_values(device, PROBE_POINT, track.read_to, settled)
+        calibration = self.probes.calibration(device, PROBE_POINT)
+        if calibration is not track.calibration:
+            # a new calibration (a sample was entered): what was remembered is on the old
+            # scale, and comparing across would look like a jump; start from these readings
+            track.last, track.segment, track.calibration = None, None, calibration
         track.read_to = settled
         where = f"{device}.{PROBE_POINT} (zone {zone.name}, {depth_m:g} m)"
         jump = rate_violation(track.last, values, cfg.max_rise_pct_h, cfg.max_fall_pct_h)
@@ -457,10 +473,10 @@ class Plausibility:
             self._judged.add((run.id, device))
             if started < track.since:
                 continue  # before the acknowledgement: judged already
-            before = self.store.good_values(
+            before = self.probes.good_values(
                 device, PROBE_POINT, started - RESPONSE_BASELINE, started
             )
-            after = self.store.good_values(device, PROBE_POINT, started, deadline)
+            after = self.probes.good_values(device, PROBE_POINT, started, deadline)
             if not before:
                 continue  # no value before the run to compare with
             base = before[-1][1]

@@ -70,6 +70,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "controller.cli.confirm_time",
         "an admin confirms the box's wall clock is right (no NTP): automatic watering may start",
     ),
+    "probe": (
+        "controller.cli.probe",
+        "soil samples next to the probes (add, list) and each probe's calibration",
+    ),
     "notify": ("controller.cli.notify", "send a test message through a notification channel"),
     "hil": (
         "controller.cli.hil",

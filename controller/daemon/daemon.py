@@ -89,6 +89,7 @@ log = logging.getLogger(__name__)
 CONTROL_PERIOD_S = 1.0
 TIME_TRUST_CHECK_S = 10.0  # a confirmation from the CLI, or NTP synchronising, seen this soon
 STARTUP_OFF_ATTEMPTS = 5
+PROBE_CALIBRATION_EVERY_S = 600.0  # a sample entered by the CLI is fitted this soon
 START_PROBES_MAX = 64  # more soil probes than this: read by the bus loops, not before READY
 BUS_LOOP_STOP_S = 10.0  # how long stopping waits for a bus loop's poll in progress
 
@@ -297,6 +298,9 @@ class Daemon:
         jobs.append(Job("flush", self.flush_store, self.site.store.flush_s))
         jobs.append(Job("time_trust", self.check_time, TIME_TRUST_CHECK_S))
         jobs.append(Job("plausibility", self.check_plausibility, CHECK_EVERY_S))
+        jobs.append(
+            Job("probe_calibration", self.refit_probe_calibrations, PROBE_CALIBRATION_EVERY_S)
+        )
         jobs.append(Job("balance_today", self.update_balance, cron={"minute": 5}))
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
@@ -378,6 +382,16 @@ class Daemon:
 
     def close_day(self) -> None:
         self.agronomy.close_day()
+
+    def refit_probe_calibrations(self) -> None:
+        """Refit the probes' calibrations if a soil sample was added (the pages and the API
+        refit at once; a sample from ``qanat probe sample add`` is fitted here, or at the
+        next read of the probe), so samples the fit refuses raise ``model_unavailable``
+        within minutes. Never raises: the probes' raw values stay in charge."""
+        try:
+            self.agronomy.probes.refresh()
+        except Exception:
+            log.exception("probe calibration: refit failed; the raw values stay in charge")
 
     def check_plausibility(self) -> list[Finding]:
         """Doubt implausible probes and the station (:mod:`controller.agronomy.plausibility`).

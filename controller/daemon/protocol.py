@@ -26,6 +26,8 @@ __all__ = [
     "DecisionInfo",
     "DeviceStatus",
     "NextRun",
+    "ProbeCalibrationInfo",
+    "ProbeSampleInfo",
     "RunInfo",
     "SettingsInvalid",
     "SiteStatus",
@@ -166,6 +168,40 @@ class WaterBalanceInfo:
     ks: float
 
 
+@dataclass(frozen=True, slots=True)
+class ProbeSampleInfo:
+    """A soil sample next to a probe (volumetric % for θ and the raw reading)."""
+
+    id: int
+    probe: str
+    sampled_at: datetime
+    theta_pct: float
+    method: str  # gravimetric / reference
+    raw_pct: float
+    raw_source: str  # store / given
+    entered_by: str
+    entered_at: datetime
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeCalibrationInfo:
+    """A soil probe's calibration: θ = gain · raw + offset_pct, ± se_pct (1 σ, % vol, in the
+    middle of the raw range sampled); ``gain`` None: none (no sample, or ``error``)."""
+
+    probe: str
+    zone: str
+    depth_m: float
+    n_samples: int
+    gain: float | None = None
+    offset_pct: float | None = None
+    se_pct: float | None = None
+    gain_fitted: bool = False
+    raw_min_pct: float | None = None
+    raw_max_pct: float | None = None
+    error: str = ""  # why the samples give no calibration (the raw reading is used)
+
+
 class ControlService(Protocol):
     """The daemon as the API sees it. Times are timezone-aware UTC."""
 
@@ -194,6 +230,9 @@ class ControlService(Protocol):
     #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
     #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out]}}
     def settings(self) -> dict[str, Any]: ...
+    # every soil probe of the site with its calibration (none without samples)
+    def probe_calibrations(self) -> list[ProbeCalibrationInfo]: ...
+    def probe_samples(self, probe: str) -> list[ProbeSampleInfo]: ...  # UnknownName
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
     def start_zone(self, zone: str, minutes: float, actor: str) -> int: ...  # run id
@@ -204,6 +243,18 @@ class ControlService(Protocol):
     def confirm_time(self, actor: str) -> None: ...  # an admin vouches for the wall clock
     def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
+    # a soil sample next to a probe (raw_pct None: from its stored readings; at None: now);
+    # UnknownName for a probe that is not the site's, SampleRefused naming the field
+    def add_probe_sample(
+        self,
+        probe: str,
+        theta_pct: float,
+        method: str,
+        at: datetime | None,
+        raw_pct: float | None,
+        note: str,
+        actor: str,
+    ) -> ProbeSampleInfo: ...
     # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?, targets?}},
     # "crops": {crop: {"stages": {period: {"mad": x}}}} (non-critical periods), "policy":
     # {probe_weight?, rain_skip_mm?}, "fertigation": {"events": [...]} (the whole plan)}:

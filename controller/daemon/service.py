@@ -21,12 +21,15 @@ from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
 from controller.daemon.daemon import Daemon
+from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
     DecisionInfo,
     DeviceStatus,
     NextRun,
+    ProbeCalibrationInfo,
+    ProbeSampleInfo,
     RunInfo,
     SettingsInvalid,
     SiteStatus,
@@ -73,6 +76,13 @@ class DaemonService:
         self.data_dir = data_dir
         self.site_file = site_file if site_file is not None else daemon.site
         self._settings_lock = threading.Lock()
+        self._probes = ProbeDesk(
+            daemon.store,
+            daemon.agronomy.probes,
+            lambda: [
+                SiteProbe(p.device, z.name, p.depth_m) for z in self.site.zones for p in z.probes
+            ],
+        )
 
     @property
     def site(self) -> SiteConfig:
@@ -149,7 +159,10 @@ class DaemonService:
         moisture: dict[str, float | None] = {}
         for p in z.probes:
             max_age = display_max_age_s(self.site, p.device)
-            moisture[f"{p.depth_m:g}"] = self.d.live.value(p.device, "moisture", now, max_age)
+            raw = self.d.live.value(p.device, "moisture", now, max_age)
+            moisture[f"{p.depth_m:g}"] = (
+                None if raw is None else self.d.agronomy.probes.theta_pct(p.device, raw)
+            )
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         reason = ""
         if planned is not None:
@@ -267,10 +280,29 @@ class DaemonService:
         end = self.d.clock.now()
         start = end - timedelta(days=days)
         out: dict[str, list[tuple[datetime, float]]] = {}
-        for p in z.probes:
-            rows = self.d.store.readings(p.device, "moisture", start, end)
-            out[f"{p.depth_m:g}"] = [(r.time, r.value) for r in rows if r.value is not None]
+        for p in z.probes:  # θ: good readings through the probe's calibration
+            out[f"{p.depth_m:g}"] = self.d.agronomy.probes.good_values(
+                p.device, "moisture", start, end
+            )
         return out
+
+    def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
+        return self._probes.calibrations_info()
+
+    def probe_samples(self, probe: str) -> list[ProbeSampleInfo]:
+        return self._probes.samples(probe)
+
+    def add_probe_sample(
+        self,
+        probe: str,
+        theta_pct: float,
+        method: str,
+        at: datetime | None,
+        raw_pct: float | None,
+        note: str,
+        actor: str,
+    ) -> ProbeSampleInfo:
+        return self._probes.add(probe, theta_pct, method, at, raw_pct, note, actor)
 
     def settings(self) -> dict[str, Any]:
         f = self.site.fertigation

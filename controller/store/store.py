@@ -67,6 +67,7 @@ from controller.store.tables import (
     Event,
     ExportAck,
     HourlyReading,
+    ProbeSample,
     ReadingRow,
     Role,
     Run,
@@ -98,6 +99,7 @@ _TABLES = [
     Decision,
     Run,
     RunMeter,  # a running run's meter reading (recovery after a crash)
+    ProbeSample,  # soil samples next to probes (their calibration)
     Event,
     AuditEntry,
     ApiToken,
@@ -897,6 +899,38 @@ class Store:
             query = query.where(col(Run.created_at) < as_utc(end))
         with self._read() as session:
             return list(session.exec(query.order_by(col(Run.created_at), col(Run.id)).limit(limit)))
+
+    # -- probe samples ----------------------------------------------------------
+
+    def add_probe_sample(self, sample: ProbeSample) -> ProbeSample:
+        """Commit a soil sample taken next to a probe (``entered_at`` set to now if unset)."""
+        row = ProbeSample(
+            **sample.model_dump(exclude={"id", "entered_at"}),
+            entered_at=sample.entered_at or self.clock.now(),
+        )
+        with self._write() as session:
+            session.add(row)
+            session.flush()  # the id, before the commit
+        return row
+
+    def probe_samples(
+        self, device: str | None = None, point: str | None = None
+    ) -> list[ProbeSample]:
+        """The soil samples (of one probe if ``device``/``point`` are given), oldest first."""
+        query = select(ProbeSample)
+        if device is not None:
+            query = query.where(col(ProbeSample.device) == device)
+        if point is not None:
+            query = query.where(col(ProbeSample.point) == point)
+        with self._read() as session:
+            return list(
+                session.exec(query.order_by(col(ProbeSample.sampled_at), col(ProbeSample.id)))
+            )
+
+    def last_probe_sample_id(self) -> int:
+        """The newest sample's id (0: none): a calibration cache is stale when it grows."""
+        with self._read() as session:
+            return int(session.exec(select(func.max(ProbeSample.id))).one() or 0)
 
     # -- events -----------------------------------------------------------------
 

@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "ExportAck",
     "HourlyReading",
+    "ProbeSample",
     "ReadingRow",
     "Role",
     "Run",
@@ -247,6 +248,35 @@ class RunMeter(SQLModel, table=True):
     device: str  # the flow meter read
     total_m3: float  # its positive totalizer (total + total_fraction), m³
     time: dt.datetime = _time()  # when the meter read it
+
+
+class ProbeSample(SQLModel, table=True):
+    """A soil sample taken next to a probe: the reference θ and the probe's raw reading then.
+
+    ``theta_pct`` is volumetric (% vol) by ``method`` (``gravimetric``: water / dry mass ×
+    bulk density; ``reference``: a reference probe's θ); ``raw_pct`` is the probe's stored
+    raw reading at ``sampled_at`` (the mean of its good readings around it, or typed in:
+    ``raw_source`` ``store`` or ``given``). Appended, never updated: the probe's calibration
+    (:mod:`models.learning.calibration`) is fitted from every sample of the probe.
+    """
+
+    __tablename__ = "probe_samples"
+    __table_args__ = (
+        Index("ix_probe_samples_probe", "device", "point", "sampled_at"),
+        _AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    device: str  # the probe's device
+    point: str  # its moisture point
+    sampled_at: dt.datetime = _time()
+    theta_pct: float  # the reference θ, % vol
+    method: str  # gravimetric / reference
+    raw_pct: float  # the probe's raw reading at sampled_at, % vol
+    raw_source: str  # store / given
+    entered_by: str
+    entered_at: dt.datetime = _time()
+    note: str = ""
 
 
 class Event(SQLModel, table=True):

@@ -536,10 +536,13 @@ def put(dev: VirtualDevice, point: str, value: float, *, optional: bool = False)
     dev.set(point, value)
 
 
-def probe_pct(theta: float, offset_pct: float, rng: random.Random) -> float:
-    """What a probe reads (volumetric %) of true θ (fraction) at its depth: its calibration
-    offset (%) and one draw of reading noise (:data:`PROBE_NOISE_PCT`)."""
-    return theta * 100.0 + offset_pct + rng.gauss(0, PROBE_NOISE_PCT)
+def probe_pct(theta: float, offset_pct: float, rng: random.Random, gain: float = 1.0) -> float:
+    """What a probe reads (volumetric %) of true θ (fraction) at its depth: its response
+    ``gain`` (1: none, the default; a cheap capacitive probe in a soil it was not made for
+    reads 0.7–1.4 times θ), its calibration offset (%) and one draw of reading noise
+    (:data:`PROBE_NOISE_PCT`). The noise is drawn the same way whatever the gain, so a
+    season's draws do not change when a gain is set."""
+    return theta * 100.0 * gain + offset_pct + rng.gauss(0, PROBE_NOISE_PCT)
 
 
 def probe_offsets(wiring: FieldWiring, rng: random.Random) -> dict[str, float]:

@@ -7,6 +7,11 @@ persisted with :mod:`models.learning.persist`, which refuses a file written by a
 format or scikit-learn version.
 """
 
+from models.learning.calibration import (
+    CalibrationSample,
+    ProbeCalibration,
+    fit_calibration,
+)
 from models.learning.errors import (
     LearnedModelError,
     LearningInputError,
@@ -34,6 +39,7 @@ from models.learning.forecast import (
 from models.learning.persist import Persisted, load_model, model_file, save_model
 
 __all__ = [
+    "CalibrationSample",
     "Drift",
     "DriftState",
     "FlowRun",
@@ -47,7 +53,9 @@ __all__ = [
     "LearningInputError",
     "ModelFileError",
     "Persisted",
+    "ProbeCalibration",
     "TooLittleDataError",
+    "fit_calibration",
     "fit_signature",
     "fixed_verdict",
     "load_model",

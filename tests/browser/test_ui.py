@@ -224,3 +224,31 @@ def test_admin_adds_a_user_and_changes_the_trigger_and_the_plan(box: Box, browse
     assert site.crop("seed_corn").stages[-1].mad == 0.7
     assert site.fertigation is not None and site.fertigation.events[-1].label == "追肥试验"
     context.close()
+
+
+def test_technician_enters_a_soil_sample_on_a_phone(box: Box, browser: Browser) -> None:
+    """At 390 px a technician enters a gravimetric sample next to probe1a; the probe's
+    calibration shows on the page (the daemon's, refitted at once) and the raw readings of
+    the probe in the store are untouched."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, box.url)
+    page.locator("#nav-probes").click()
+    expect(page.locator("#sample-form")).to_be_visible()
+    expect(page.locator("#cal-probe1a")).to_contain_text("无土样")
+    page.select_option("#sample-probe", "probe1a")
+    page.fill("#sample-theta", "21.5")
+    page.fill("#sample-raw", "25")
+    page.fill("#sample-note", "1号地 20 cm")
+    page.locator("#sample-submit").click()
+    expect(page.locator("#flash")).to_contain_text("已保存 probe1a 的土样 #1")
+    expect(page.locator("#cal-probe1a")).to_contain_text("θ = 1.000 × 原始 -3.50 %")
+    expect(page.locator("#cal-probe1a")).to_contain_text("± 1.50 %")
+    expect(page.locator("#probe-probe1a")).to_contain_text("1号地 20 cm")
+    # the form fits the phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "probe-sample-390.png"), full_page=True)
+    (sample,) = box.store.probe_samples("probe1a")
+    assert (sample.theta_pct, sample.raw_pct, sample.entered_by) == (21.5, 25.0, "li")
+    context.close()

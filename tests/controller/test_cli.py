@@ -55,6 +55,20 @@ SITE_COMMANDS: dict[str, list[str]] = {
     "hil": ["hil", "--target", "sim", "--config", "{site}", "--no-suite"],
     "report": ["report", "--config", "{site}", "--data-dir", "{data}"],
     "notify": ["notify", "--config", "{site}", "--data-dir", "{data}", "test", "ops"],
+    "probe": [
+        "probe",
+        "--config",
+        "{site}",
+        "--data-dir",
+        "{data}",
+        "sample",
+        "add",
+        "probe1a",
+        "--theta-pct",
+        "20",
+        "--raw",
+        "25",
+    ],
 }
 
 

@@ -143,6 +143,7 @@ def test_job_list_covers_every_device_and_the_daily_work(site: SiteConfig, store
     intervals = {j.name: j.every_s for j in daemon.jobs() if j.every_s}
     assert intervals["control"] == 1.0
     assert intervals["poll:probe1a"] == site.device("probe1a").poll_interval_s
+    assert intervals["probe_calibration"] == 600.0
     daemon.retention()  # nothing pulled by the office yet: nothing purged, no error
 
 

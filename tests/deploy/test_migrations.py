@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from controller.store import (
     MeterMark,
+    ProbeSample,
     RunSource,
     RunState,
     Severity,
@@ -127,5 +128,66 @@ def test_a_store_at_0002_gains_the_run_meter_table_and_keeps_its_open_run(
         assert mark is not None and (mark.device, mark.total_m3, mark.time) == ("flow1", 120.5, at)
         store.finish_run(run.id, RunState.INTERRUPTED, "daemon restarted")
         assert store.run_meter(run.id) is None  # ended: the mark goes with it
-    assert _revision(db) == [migrate.HEAD] == ["0003_run_meter"]
+    assert _revision(db) == [migrate.HEAD]
+    assert _schema_diff(db) == []
+
+
+def _at(hour: int) -> datetime:
+    return datetime(2026, 6, 1, hour, 0, tzinfo=UTC)
+
+
+def test_a_store_at_0003_gains_the_probe_samples_table_and_keeps_its_data(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r0003.db"
+    with Store(_url(db)) as store:
+        _populate(store)
+    with sqlite3.connect(db) as conn:  # as 0003_run_meter left it
+        conn.execute("DROP TABLE probe_samples")
+        conn.execute("UPDATE alembic_version SET version_num = '0003_run_meter'")
+    with Store(_url(db)) as store:
+        assert [e.message for e in store.events()] == ["before the upgrade"]
+        assert store.probe_samples() == []
+        row = store.add_probe_sample(
+            ProbeSample(
+                device="probe1",
+                point="moisture",
+                sampled_at=_at(8),
+                theta_pct=24.5,
+                method="gravimetric",
+                raw_pct=28.0,
+                raw_source="store",
+                entered_by="li",
+            )
+        )
+        assert row.id == 1 and row.entered_at is not None
+        (back,) = store.probe_samples("probe1", "moisture")
+        assert (back.theta_pct, back.raw_pct, back.sampled_at) == (24.5, 28.0, _at(8))
+        assert store.last_probe_sample_id() == 1
+    assert _revision(db) == [migrate.HEAD] == ["0004_probe_samples"]
+    assert _schema_diff(db) == []
+
+
+def test_0004_downgrades_to_0003_and_upgrades_again(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    db = tmp_path / "down.db"
+    with Store(_url(db)) as store:
+        _populate(store)
+    engine = create_engine(_url(db))
+    with engine.begin() as conn:  # as migrate.upgrade runs alembic: on an open connection
+        config = Config()
+        config.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003_run_meter")
+    engine.dispose()
+    assert _revision(db) == ["0003_run_meter"]
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "probe_samples" not in tables and "events" in tables
+    with Store(_url(db)) as store:  # opening upgrades it again
+        assert store.probe_samples() == []
+        assert [e.message for e in store.events()] == ["before the upgrade"]
+    assert _revision(db) == ["0004_probe_samples"]
     assert _schema_diff(db) == []

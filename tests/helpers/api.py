@@ -26,6 +26,9 @@ ROUTES = {
     ("POST", "/export/{table}/ack"): "viewer",  # the office's reader token acknowledges
     ("GET", "/report"): "viewer",
     ("GET", "/savings"): "viewer",
+    ("GET", "/probes"): "viewer",
+    ("GET", "/probes/{probe}/samples"): "viewer",
+    ("POST", "/probes/{probe}/samples"): "technician",
 }
 
 # the name of each role's token (the ``tokens`` fixture in tests/web/conftest.py)

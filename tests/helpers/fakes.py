@@ -9,12 +9,15 @@ from typing import Any
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
+from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
     DecisionInfo,
     DeviceStatus,
     NextRun,
+    ProbeCalibrationInfo,
+    ProbeSampleInfo,
     RunInfo,
     SiteStatus,
     UnknownName,
@@ -22,7 +25,9 @@ from controller.daemon.protocol import (
     ZoneStatus,
 )
 from controller.daemon.views import stage_rows
+from controller.learning.calibration import ProbeCalibrations
 from controller.learning.flow import FlowStatus
+from controller.store import Store
 from models.crops import crop, with_stage_mad
 
 NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
@@ -53,6 +58,14 @@ def _zone(name: str, valve_on: bool) -> ZoneStatus:
         water_season_m3=840.0,
         fertilizer_season_kg={"urea": 30.0},
     )
+
+
+FAKE_PROBES = [
+    SiteProbe("probe1a", "z1", 0.2),
+    SiteProbe("probe1b", "z1", 0.4),
+    SiteProbe("probe2a", "z2", 0.2),
+    SiteProbe("probe1", "z2", 0.4),  # devices() lists it
+]
 
 
 @dataclass
@@ -280,6 +293,40 @@ class FakeControlService:
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
         self._control("post_forecast", days=days, actor=actor)
         return len(days)
+
+    # -- soil probes: the real desk over a store (probe_store), the demo site's four probes
+    probe_store: Store | None = None
+    _desk: ProbeDesk | None = None
+
+    def desk(self) -> ProbeDesk:
+        if self._desk is None:
+            if self.probe_store is None:
+                raise RuntimeError("FakeControlService.probe_store is not set")
+            self._desk = ProbeDesk(
+                self.probe_store, ProbeCalibrations(self.probe_store), lambda: FAKE_PROBES
+            )
+        return self._desk
+
+    def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
+        self._check()
+        return self.desk().calibrations_info()
+
+    def probe_samples(self, probe: str) -> list[ProbeSampleInfo]:
+        self._check()
+        return self.desk().samples(probe)
+
+    def add_probe_sample(
+        self,
+        probe: str,
+        theta_pct: float,
+        method: str,
+        at: datetime | None,
+        raw_pct: float | None,
+        note: str,
+        actor: str,
+    ) -> ProbeSampleInfo:
+        self._control("add_probe_sample", probe=probe, actor=actor)
+        return self.desk().add(probe, theta_pct, method, at, raw_pct, note, actor)
 
     def season_to_date(self) -> SeasonToDate:
         self._check()

@@ -23,8 +23,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def service() -> FakeControlService:
-    return FakeControlService()
+def service(store: Store) -> FakeControlService:
+    return FakeControlService(probe_store=store)
 
 
 @pytest.fixture

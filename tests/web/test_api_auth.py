@@ -16,11 +16,12 @@ from web.app import create_app
 
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/docs")}
 
-PATH_VALUES = {"zone": "z1", "alarm_id": "1", "table": "readings"}
+PATH_VALUES = {"zone": "z1", "alarm_id": "1", "table": "readings", "probe": "probe1a"}
 BODIES: dict[str, Any] = {
     "/zones/{zone}/start": {"minutes": 10},
     "/export/{table}/ack": {"last_id": 0},
     "/pause": {"hours": 2},
+    "/probes/{probe}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     "/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
 }
 

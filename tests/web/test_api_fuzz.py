@@ -36,7 +36,7 @@ FUZZ = settings(
 
 def _operations(store: Store) -> list[Any]:
     schema = schemathesis.openapi.from_asgi(
-        "/openapi.json", create_app(FakeControlService(), store)
+        "/openapi.json", create_app(FakeControlService(probe_store=store), store)
     )
     return [result.ok() for result in schema.get_all_operations()]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -37,6 +37,9 @@ __all__ = [
     "NextRunPublic",
     "PauseCreate",
     "PausedPublic",
+    "ProbeCalibrationPublic",
+    "ProbeSampleCreate",
+    "ProbeSamplePublic",
     "ReadingPublic",
     "RunCreate",
     "RunPublic",
@@ -191,6 +194,33 @@ class AlarmPublic(BaseModel):
     acked_by: str | None
 
 
+class ProbeSamplePublic(BaseModel):
+    id: int
+    probe: str
+    sampled_at: UtcDatetime
+    theta_pct: float
+    method: str
+    raw_pct: float
+    raw_source: str = Field(description='"store" (the probe\'s readings) or "given"')
+    entered_by: str
+    entered_at: UtcDatetime
+    note: str
+
+
+class ProbeCalibrationPublic(BaseModel):
+    probe: str
+    zone: str
+    depth_m: float
+    n_samples: int
+    gain: float | None = Field(description="θ = gain · raw + offset_pct; null: raw used")
+    offset_pct: float | None
+    se_pct: float | None = Field(description="1 σ standard error of θ, % vol")
+    gain_fitted: bool
+    raw_min_pct: float | None
+    raw_max_pct: float | None
+    error: str = Field(description="why the samples give no calibration")
+
+
 class WaterBalanceDayPublic(BaseModel):
     zone: str
     day: date
@@ -223,6 +253,18 @@ class ForecastStored(BaseModel):
 
 class _Create(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not a default
+
+
+class ProbeSampleCreate(_Create):
+    """A soil sample next to the probe: reference θ (% vol) and, optionally, when it was
+    taken (default now) and the probe's raw reading then (default: its stored readings
+    within 15 min of that time)."""
+
+    theta_pct: float = _finite(ge=0, le=60)
+    method: Literal["gravimetric", "reference"] = "gravimetric"
+    at: UtcDatetime | None = None
+    raw_pct: float | None = _finite(None, ge=0, le=100)
+    note: str = Field("", max_length=500)
 
 
 class RunCreate(_Create):

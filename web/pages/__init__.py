@@ -36,6 +36,7 @@ from web.pages import (
     devices,
     fertigation,
     overview,
+    probes,
     settings,
     users,
     zones,
@@ -47,7 +48,19 @@ __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
 
 ROUTERS = tuple(
     m.router
-    for m in (auth, overview, zones, control, alarms, devices, settings, fertigation, users, board)
+    for m in (
+        auth,
+        overview,
+        zones,
+        control,
+        alarms,
+        devices,
+        probes,
+        settings,
+        fertigation,
+        users,
+        board,
+    )
 )
 
 STATIC = bundled("web", "static")

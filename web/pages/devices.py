@@ -1,4 +1,5 @@
-"""Devices: bus health, the last reading of every point, error counters."""
+"""Devices: bus health, the last reading of every point, error counters; a soil probe's
+calibration (its samples and the form: :mod:`web.pages.probes`)."""
 
 from __future__ import annotations
 
@@ -15,4 +16,5 @@ def devices(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLRespo
     by_bus: dict[str, list[object]] = {}
     for device in pages.service.devices():
         by_bus.setdefault(device.bus, []).append(device)
-    return render(request, pages, "devices.html", session, buses=by_bus)
+    cals = {c.probe: c for c in pages.service.probe_calibrations()}
+    return render(request, pages, "devices.html", session, buses=by_bus, cals=cals)

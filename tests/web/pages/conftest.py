@@ -34,8 +34,8 @@ def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
 
 
 @pytest.fixture
-def service() -> PageService:
-    return PageService()
+def service(store: Store) -> PageService:
+    return PageService(probe_store=store)
 
 
 @pytest.fixture

@@ -67,6 +67,8 @@ RULES |= {
     ("GET", "/alarms/{alarm_id}"): "viewer",
     ("POST", "/alarms/{alarm_id}/ack"): "technician",
     ("GET", "/devices"): "viewer",
+    ("GET", "/probes"): "viewer",
+    ("POST", "/probes/samples"): "technician",
     ("GET", "/settings"): "viewer",
     ("POST", "/settings/zones/{name}"): "admin",
     ("POST", "/settings/policy"): "admin",
@@ -90,6 +92,7 @@ VALUES = {
     "number": "1",
     "username": "wei",
     "crop": "seed_corn",
+    "probe": "probe1a",
 }
 CONCRETE = {"/static": "/static/app.css", "/settings/zones/{name}": "/settings/zones/z1"}
 # What an allowed call sends: a JSON body (API) or a form (pages) that is accepted.
@@ -97,11 +100,13 @@ BODIES: dict[str, Any] = {
     f"{API}/zones/{{zone}}/start": {"minutes": 10},
     f"{API}/export/{{table}}/ack": {"last_id": 0},
     f"{API}/pause": {"hours": 2},
+    f"{API}/probes/{{probe}}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     f"{API}/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     "/login": {"username": "tian", "password": PASSWORD},
     "/lang": {"lang": "en", "next": "/"},
     "/zones/{name}/start": {"minutes": "10"},
     "/pause": {"hours": "2"},
+    "/probes/samples": {"probe": "probe1a", "theta_pct": "24", "raw_pct": "27"},
     "/settings/zones/{name}": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
     "/settings/crops/{crop}/stages": {"mad:ripening": "0.6"},

@@ -42,6 +42,7 @@ POSTS = {
     "/resume": {},
     "/clock/confirm": {},
     "/alarms/1/ack": {},
+    "/probes/samples": {"probe": "probe1a", "theta_pct": "24", "raw_pct": "27"},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
     "/settings/crops/seed_corn/stages": {"mad:ripening": "0.6"},

@@ -1,0 +1,309 @@
+"""Probe calibration: soil samples in, and the one place a probe's raw value becomes θ.
+
+**Samples.** :func:`add_sample` checks and stores a technician's soil sample (reference θ,
+% vol, by ``gravimetric`` or ``reference`` method) next to a configured soil probe, with the
+probe's raw reading at the sample time: typed in (``raw_source`` ``given``), or the mean of
+the probe's good stored readings within :data:`RAW_WINDOW` of it (``store``). Each entry is
+audited (``probe.sample``, every value in the detail): the audit is exported to the office,
+the samples table is not. Bad input is :class:`SampleRefused`, ``field`` naming the culprit.
+
+**Calibration.** :class:`ProbeCalibrations` fits each probe's calibration
+(:func:`models.learning.calibration.fit_calibration`) from all its samples and is **the only
+place** a soil probe's stored raw value becomes the θ the water balance, the planner, the
+plausibility rules and the pages use (:meth:`ProbeCalibrations.good_values`,
+:meth:`ProbeCalibrations.theta_pct`). The raw readings stay stored as they were read.
+
+* The current calibration applies to **every** reading read from now on, older ones
+  included, not only to readings after the sample time. The probe's response in its soil did
+  not change when the sample was taken; calibrating only later readings would put a step into
+  the probe's series at that time, which the plausibility rules would take for a jump
+  (``probe_rate``), the sensor-mode planner would compare a calibrated value with an
+  uncalibrated baseline, and the balance's observed depletion would mix two scales. Balance
+  days already closed keep the values they were computed with (stored revisions).
+* No sample: the raw value, as before (too little data is the normal start, no alarm).
+* A calibration that cannot be fitted (a sample out of range, a gain ≤ 0 or implausible): the
+  raw value, and a ``model_unavailable`` warning (source = the probe) naming the probe and the
+  sample; raised once per set of samples, not on every read.
+* No model file: the samples are in the store and a fit takes milliseconds, so the
+  calibration is refitted whenever the newest sample id changes (one indexed ``max(id)`` per
+  read), also when the sample was entered by ``qanat probe sample add`` in another process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from controller.errors import ControllerError
+from controller.store import ProbeSample, Severity, Store, StoreError
+from models.learning.calibration import (
+    MAX_RAW_PCT,
+    MAX_THETA_PCT,
+    METHOD_SD_PCT,
+    CalibrationSample,
+    ProbeCalibration,
+    fit_calibration,
+)
+from models.learning.errors import LearnedModelError, LearningInputError, TooLittleDataError
+
+__all__ = [
+    "AUDIT_ACTION",
+    "METHODS",
+    "MODEL_NAME",
+    "RAW_WINDOW",
+    "CalibrationState",
+    "ProbeCalibrations",
+    "SampleRefused",
+    "add_sample",
+    "probe_key",
+    "raw_at",
+]
+
+log = logging.getLogger(__name__)
+
+MOISTURE_POINT = "moisture"  # every soil probe's θ point (controller.agronomy.types.PROBE_POINT)
+METHODS = tuple(METHOD_SD_PCT)
+RAW_WINDOW = dt.timedelta(minutes=15)  # a sample's raw value: the probe's readings ± this
+FUTURE_SLACK = dt.timedelta(minutes=5)  # a sample time later than now by more is a typo
+AUDIT_ACTION = "probe.sample"
+MODEL_NAME = "probe calibration"
+EVENT_CODE = "model_unavailable"
+
+
+class SampleRefused(ControllerError, ValueError):
+    """A soil sample not stored: ``field`` names the input at fault (``probe``, ``theta_pct``,
+    ``method``, ``at``, ``raw_pct``, ``note``)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def probe_key(device: str, point: str = MOISTURE_POINT) -> str:
+    """``device`` for the moisture point, else ``device.point`` (how pages and CLI name it)."""
+    return device if point == MOISTURE_POINT else f"{device}.{point}"
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationState:
+    """A probe's calibration as the pages and the CLI show it: the fit, or why there is none."""
+
+    device: str
+    point: str
+    n_samples: int
+    calibration: ProbeCalibration | None
+    error: str = ""  # why the samples gave no calibration ("" with none or a fit)
+
+    @property
+    def key(self) -> str:
+        return probe_key(self.device, self.point)
+
+
+def raw_at(store: Store, device: str, point: str, at: dt.datetime) -> float | None:
+    """The mean of the probe's good stored readings within :data:`RAW_WINDOW` of ``at``
+    (% vol, uncalibrated), or ``None`` if there is none."""
+    values = [v for _, v in store.good_values(device, point, at - RAW_WINDOW, at + RAW_WINDOW)]
+    return sum(values) / len(values) if values else None
+
+
+def add_sample(
+    store: Store,
+    probes: Iterable[str],
+    *,
+    device: str,
+    theta_pct: float,
+    method: str,
+    at: dt.datetime | None,
+    raw_pct: float | None,
+    actor: str,
+    note: str = "",
+    point: str = MOISTURE_POINT,
+) -> ProbeSample:
+    """Check and store one soil sample of a configured probe (``probes``: their device names);
+    audited. :class:`SampleRefused` names the field at fault."""
+    known = sorted(set(probes))
+    if device not in known:
+        listed = ", ".join(known) or "none configured"
+        raise SampleRefused(
+            f"probe {device!r} is not a soil probe of this site ({listed})", field="probe"
+        )
+    if not (math.isfinite(theta_pct) and 0.0 <= theta_pct <= MAX_THETA_PCT):
+        raise SampleRefused(
+            f"theta_pct {theta_pct:g} is outside 0–{MAX_THETA_PCT:g} % vol "
+            "(volumetric water content: gravimetric × bulk density)",
+            field="theta_pct",
+        )
+    if method not in METHODS:
+        raise SampleRefused(f"method {method!r} is not one of {', '.join(METHODS)}", field="method")
+    if len(note) > 500:
+        raise SampleRefused(f"note is {len(note)} characters, at most 500", field="note")
+    now = store.clock.now()
+    when = now if at is None else at
+    if when.tzinfo is None:
+        raise SampleRefused("at: give the time with its zone (or UTC)", field="at")
+    if when > now + FUTURE_SLACK:
+        raise SampleRefused(f"at {when.isoformat()} is in the future", field="at")
+    if raw_pct is None:
+        raw_pct = raw_at(store, device, point, when)
+        if raw_pct is None:
+            minutes = RAW_WINDOW.total_seconds() / 60
+            raise SampleRefused(
+                f"no good reading of probe {device!r} within {minutes:g} min of "
+                f"{when.isoformat()}: give the probe's raw reading (raw_pct)",
+                field="raw_pct",
+            )
+        source = "store"
+    else:
+        source = "given"
+    if not (math.isfinite(raw_pct) and 0.0 <= raw_pct <= MAX_RAW_PCT):
+        raise SampleRefused(f"raw_pct {raw_pct:g} is outside 0–{MAX_RAW_PCT:g} %", field="raw_pct")
+    row = store.add_probe_sample(
+        ProbeSample(
+            device=device,
+            point=point,
+            sampled_at=when,
+            theta_pct=theta_pct,
+            method=method,
+            raw_pct=raw_pct,
+            raw_source=source,
+            entered_by=actor,
+            note=note,
+        )
+    )
+    store.record_audit(
+        actor,
+        AUDIT_ACTION,
+        {
+            "id": row.id,
+            "probe": probe_key(device, point),
+            "sampled_at": when.isoformat(),
+            "theta_pct": theta_pct,
+            "method": method,
+            "raw_pct": raw_pct,
+            "raw_source": source,
+            "note": note,
+        },
+    )
+    return row
+
+
+def _label(s: ProbeSample) -> str:
+    return f"sample #{s.id} ({s.sampled_at:%Y-%m-%d %H:%M} UTC)"
+
+
+class ProbeCalibrations:
+    """Every probe's calibration, refitted when a sample is added (module docstring).
+
+    Thread-safe: the scheduler's jobs and the API's handlers read it together."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._seen_id: int | None = None  # the newest sample id fitted from
+        self._states: dict[tuple[str, str], CalibrationState] = {}
+        self._reported: dict[tuple[str, str], str] = {}  # the failure already raised
+
+    # -- the fits -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Refit if a sample was added since the last fit (one ``max(id)`` query otherwise).
+
+        A store that cannot be read leaves the fits as they were (logged)."""
+        try:
+            newest = self.store.last_probe_sample_id()
+        except StoreError:
+            log.exception("probe calibration: cannot read the samples; fits kept")
+            return
+        with self._lock:
+            if newest == self._seen_id:
+                return
+            try:
+                samples = self.store.probe_samples()
+            except StoreError:
+                log.exception("probe calibration: cannot read the samples; fits kept")
+                return
+            by_probe: dict[tuple[str, str], list[ProbeSample]] = {}
+            for s in samples:
+                by_probe.setdefault((s.device, s.point), []).append(s)
+            self._states = {key: self._fit(key, rows) for key, rows in by_probe.items()}
+            self._seen_id = newest
+
+    def _fit(self, key: tuple[str, str], rows: list[ProbeSample]) -> CalibrationState:
+        device, point = key
+        try:
+            cal = fit_calibration(
+                [
+                    CalibrationSample(
+                        s.raw_pct, s.theta_pct, METHOD_SD_PCT.get(s.method, 1.5), _label(s)
+                    )
+                    for s in rows
+                ]
+            )
+        except TooLittleDataError:
+            return CalibrationState(device, point, len(rows), None)
+        except (LearningInputError, LearnedModelError) as exc:
+            message = str(exc)
+            self._report(key, message)
+            return CalibrationState(device, point, len(rows), None, error=message)
+        except Exception as exc:  # never into a job or a page: the raw value stays in charge
+            log.exception("probe calibration of %s failed", probe_key(device, point))
+            message = f"{type(exc).__name__}: {exc}"
+            self._report(key, message)
+            return CalibrationState(device, point, len(rows), None, error=message)
+        self._reported.pop(key, None)
+        return CalibrationState(device, point, len(rows), cal)
+
+    def _report(self, key: tuple[str, str], message: str) -> None:
+        """Raise ``model_unavailable`` once for this failure of the probe."""
+        if self._reported.get(key) == message:
+            return
+        self._reported[key] = message
+        name = probe_key(*key)
+        try:
+            self.store.raise_event(
+                Severity.WARNING,
+                EVENT_CODE,
+                key[0],
+                f"{MODEL_NAME} of probe {name} unavailable: {message}; "
+                "its raw reading is used as θ until the samples are corrected",
+            )
+        except StoreError:
+            log.exception("probe calibration: cannot record model_unavailable for %s", name)
+
+    # -- the one view of a probe's θ ------------------------------------------------------
+
+    def state(self, device: str, point: str = MOISTURE_POINT) -> CalibrationState:
+        """The probe's calibration now (none: no sample yet)."""
+        self.refresh()
+        with self._lock:
+            found = self._states.get((device, point))
+        return found if found is not None else CalibrationState(device, point, 0, None)
+
+    def states(self) -> list[CalibrationState]:
+        """Every probe with samples, by name."""
+        self.refresh()
+        with self._lock:
+            return [self._states[k] for k in sorted(self._states)]
+
+    def calibration(self, device: str, point: str = MOISTURE_POINT) -> ProbeCalibration | None:
+        return self.state(device, point).calibration
+
+    def theta_pct(self, device: str, raw_pct: float, point: str = MOISTURE_POINT) -> float:
+        """θ (% vol) of one raw reading of the probe: calibrated if it has a calibration."""
+        cal = self.calibration(device, point)
+        return raw_pct if cal is None else cal.theta_pct(raw_pct)
+
+    def good_values(
+        self, device: str, point: str, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[dt.datetime, float]]:
+        """The probe's good readings with ``start <= time < end`` as θ (% vol), in time order
+        (:meth:`controller.store.Store.good_values`, calibrated)."""
+        values = self.store.good_values(device, point, start, end)
+        cal = self.calibration(device, point)
+        if cal is None:
+            return values
+        return [(t, cal.theta_pct(v)) for t, v in values]

@@ -1,0 +1,232 @@
+"""Probe calibration in the controller: samples checked and audited; the balance, the
+plausibility rules and the pages read θ through the calibration while the raw stays stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.agronomy.jobs import Agronomy
+from controller.clock import VirtualClock
+from controller.config.site import SiteConfig, load_site
+from controller.learning.calibration import ProbeCalibrations, SampleRefused, add_sample
+from controller.store import Store
+from drivers.reading import Quality, Reading
+from models.crops import crop, root_depth_m
+from models.soils import SoilProfile, texture
+from tests.helpers.agronomy import DAY1, local, weather_day
+from tests.helpers.site import DEMO_SITE
+
+PROBES = ("probe1a", "probe1b", "probe2a", "probe2b")
+
+
+@pytest.fixture
+def site() -> SiteConfig:
+    return load_site(DEMO_SITE)
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(local(DAY1, 0))
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
+    yield s
+    s.close()
+
+
+def _sample(store: Store, device: str, theta: float, raw: float | None, **kw: object) -> int:
+    row = add_sample(
+        store,
+        PROBES,
+        device=device,
+        theta_pct=theta,
+        method=str(kw.pop("method", "gravimetric")),
+        at=kw.pop("at", None),  # type: ignore[arg-type]
+        raw_pct=raw,
+        actor="li",
+        **kw,  # type: ignore[arg-type]
+    )
+    assert row.id is not None
+    return row.id
+
+
+def probes(store: Store, zone: int, date: dt.date, theta_pct: float) -> None:
+    """Both probes of ``zone`` read ``theta_pct`` every 2 h of the local day."""
+    _put(
+        store,
+        f"probe{zone}a",
+        [(local(date, h), theta_pct) for h in range(0, 24, 2)],
+    )
+    _put(store, f"probe{zone}b", [(local(date, h), theta_pct) for h in range(0, 24, 2)])
+
+
+def _put(store: Store, device: str, values: list[tuple[dt.datetime, float]]) -> None:
+    store.add_readings(Reading(device, "moisture", v, "%", Quality.OK, t) for t, v in values)
+    store.flush()
+
+
+# -- entering samples ---------------------------------------------------------------------
+
+
+def test_a_sample_takes_the_probes_stored_reading_around_its_time_and_is_audited(
+    store: Store, clock: VirtualClock
+) -> None:
+    at = local(DAY1, 0)
+    _put(
+        store,
+        "probe1a",
+        [(at - dt.timedelta(minutes=10), 30.0), (at + dt.timedelta(minutes=5), 32.0)],
+    )
+    _put(store, "probe1a", [(at - dt.timedelta(hours=2), 50.0)])  # too far to count
+    sid = _sample(store, "probe1a", 26.0, None, at=at, note="pit 1")
+    (row,) = store.probe_samples("probe1a")
+    assert (row.id, row.raw_pct, row.raw_source, row.entered_by) == (sid, 31.0, "store", "li")
+    audit = store.last_audit("probe.sample")
+    assert audit is not None and audit.actor == "li"
+    assert audit.detail["probe"] == "probe1a" and audit.detail["theta_pct"] == 26.0
+    assert audit.detail["raw_pct"] == 31.0 and audit.detail["note"] == "pit 1"
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"device": "pump1"}, "probe"),
+        ({"theta": 75.0}, "theta_pct"),
+        ({"theta": float("nan")}, "theta_pct"),
+        ({"method": "guess"}, "method"),
+        ({"raw": 120.0}, "raw_pct"),
+        ({"raw": None}, "raw_pct"),  # no stored reading near the time
+        ({"at": local(DAY1, 3)}, "at"),  # in the future
+        ({"at": dt.datetime(2026, 6, 1, 8)}, "at"),  # no time zone
+        ({"note": "x" * 501}, "note"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(
+    store: Store, kw: dict[str, object], field: str
+) -> None:
+    args: dict[str, object] = {"device": "probe1a", "theta": 25.0, "raw": 28.0} | kw
+    with pytest.raises(SampleRefused) as err:
+        _sample(
+            store,
+            str(args.pop("device")),
+            args.pop("theta"),  # type: ignore[arg-type]
+            args.pop("raw"),  # type: ignore[arg-type]
+            **args,
+        )
+    assert err.value.field == field
+    assert store.probe_samples() == [] and store.last_audit("probe.sample") is None
+
+
+# -- the one view of θ --------------------------------------------------------------------
+
+
+def test_no_sample_is_the_raw_value_and_samples_calibrate_every_reading(
+    store: Store, clock: VirtualClock
+) -> None:
+    cals = ProbeCalibrations(store)
+    t0 = local(DAY1, -6)
+    _put(store, "probe1a", [(t0, 30.0), (t0 + dt.timedelta(hours=1), 20.0)])
+    assert cals.good_values("probe1a", "moisture", t0, local(DAY1, 1)) == [
+        (t0, 30.0),
+        (t0 + dt.timedelta(hours=1), 20.0),
+    ]
+    assert cals.state("probe1a").calibration is None and cals.state("probe1a").n_samples == 0
+    # three samples on the line θ = 0.8 raw + 1 (raw 15, 25, 35), entered after the readings
+    for raw in (15.0, 25.0, 35.0):
+        _sample(store, "probe1a", 0.8 * raw + 1.0, raw)
+    (a, b) = cals.good_values("probe1a", "moisture", t0, local(DAY1, 1))
+    assert a[1] == pytest.approx(25.0) and b[1] == pytest.approx(17.0)  # older readings too
+    assert cals.theta_pct("probe1a", 30.0) == pytest.approx(25.0)
+    assert cals.theta_pct("probe1b", 30.0) == 30.0  # another probe: uncalibrated
+    state = cals.state("probe1a")
+    assert state.n_samples == 3 and state.calibration is not None
+    assert state.calibration.gain == pytest.approx(0.8)
+    # the stored raw readings are as they were read
+    assert [v for _, v in store.good_values("probe1a", "moisture", t0, local(DAY1, 1))] == [
+        30.0,
+        20.0,
+    ]
+
+
+def test_a_calibration_that_fails_is_the_raw_value_and_one_model_unavailable(
+    store: Store,
+) -> None:
+    cals = ProbeCalibrations(store)
+    _sample(store, "probe1a", 15.0, 15.0)
+    _sample(store, "probe1a", 25.0, 25.0)
+    wrong = _sample(store, "probe1a", 2.0, 35.0)  # θ typed 2 for 32
+    assert cals.theta_pct("probe1a", 30.0) == 30.0
+    state = cals.state("probe1a")
+    assert state.calibration is None and f"sample #{wrong}" in state.error
+    (event,) = [e for e in store.events() if e.code == "model_unavailable"]
+    assert event.source == "probe1a" and event.severity == "warning"
+    assert "probe calibration" in event.message and f"#{wrong}" in event.message
+    cals.theta_pct("probe1a", 31.0)
+    assert len([e for e in store.events() if e.code == "model_unavailable"]) == 1  # once
+    # a corrected (further) sample set refits: here more good samples outweigh the typo
+    for raw in (18.0, 22.0, 28.0, 32.0, 12.0, 38.0):
+        _sample(store, "probe1a", raw, raw)
+    assert cals.state("probe1a").calibration is not None
+
+
+def test_the_balance_uses_calibrated_probes_while_the_raw_stays_stored(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    agro = Agronomy(site, store, clock)
+    day2 = DAY1 + dt.timedelta(days=1)
+    weather_day(store, DAY1)
+    weather_day(store, day2)
+    agro.close_day(DAY1)
+    probes(store, 1, day2, 20.0)  # the probes read 20 %; the soil holds 15 % (samples)
+    for device in ("probe1a", "probe1b"):
+        _sample(store, device, 15.0, 20.0)
+    rows = {r.zone: r for r in agro.close_day(day2)}
+    zone = site.zones[0]
+    c = crop(zone.crop)
+    soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
+    zr = root_depth_m(c, (day2 - zone.planting_date).days)
+    observed = min((soil.field_capacity_mm(0, zr) - 150.0 * zr), soil.taw_mm(zr))
+    model_dr = rows["z2"].dr_end_mm
+    assert rows["z1"].probe_correction_mm == pytest.approx(0.5 * (observed - model_dr))
+    assert "15.0 %" in rows["z1"].notes
+    stored = store.good_values("probe1a", "moisture", local(day2, 0), local(day2, 24))
+    assert {v for _, v in stored} == {20.0}
+
+
+def test_plausibility_judges_calibrated_theta_without_a_jump_at_a_new_calibration(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    agro = Agronomy(site, store, clock)
+    assert agro.plausibility.probes is agro.probes  # one view for both
+    start = local(DAY1, 0)
+    steady = [(start + dt.timedelta(minutes=10 * i), 30.0 + 0.3 * (i % 3)) for i in range(144)]
+    for device in ("probe2a",):
+        _put(store, device, steady)
+    assert agro.plausibility.check(clock.advance(12 * 3600)) == []
+    _sample(store, "probe2a", 20.0, 30.0)  # offset −10 % from now on, old readings included
+    assert agro.plausibility.check(clock.advance(13 * 3600)) == []
+    assert store.open_alarms() == []
+
+
+def test_the_daemons_job_fits_a_sample_from_another_process_and_never_raises(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    from controller.daemon.daemon import Daemon
+    from controller.runtime.fieldio import FieldIO
+
+    daemon = Daemon(site, store, clock, fieldio=FieldIO(site, {}))  # not started: no I/O
+    for raw, theta in ((15.0, 15.0), (25.0, 25.0), (35.0, 2.0)):  # the last a typo
+        _sample(store, "probe2b", theta, raw)  # as `qanat probe sample add` writes them
+    assert not [e for e in store.events() if e.code == "model_unavailable"]
+    (job,) = [j for j in daemon.jobs() if j.name == "probe_calibration"]
+    job.func()
+    (event,) = [e for e in store.events() if e.code == "model_unavailable"]
+    assert event.source == "probe2b"
+    store.close()  # a store that cannot be read: logged, nothing raised into the scheduler
+    job.func()

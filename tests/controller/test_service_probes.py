@@ -1,0 +1,67 @@
+"""The daemon service's probe views through the real daemon: the zone card and the chart show
+a calibrated probe's θ, the samples and calibrations come from the store, the raw stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config.site import load_site
+from controller.daemon.daemon import Daemon
+from controller.daemon.protocol import UnknownName
+from controller.daemon.service import DaemonService
+from controller.learning.calibration import SampleRefused
+from controller.runtime.fieldio import FieldIO
+from controller.store import Store
+from drivers.reading import Quality, Reading
+from tests.helpers.site import DEMO_SITE, on_free_ports
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2026, 7, 5, 11, 30, tzinfo=TZ)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> DaemonService:
+    path = tmp_path / "site.toml"
+    path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")), encoding="utf-8")
+    site = load_site(path)
+    clock = VirtualClock(NOW)
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
+    readings = [
+        Reading("probe1a", "moisture", 30.0, "%", Quality.OK, NOW - dt.timedelta(minutes=m))
+        for m in (50, 20, 1)
+    ]
+    store.add_readings(readings)
+    store.flush()
+    daemon = Daemon(site, store, clock, fieldio=FieldIO(site, {}))  # not started: no I/O
+    daemon.live.update(readings[-1:])
+    return DaemonService(daemon)
+
+
+def test_zone_card_and_chart_show_the_calibrated_theta(service: DaemonService) -> None:
+    assert service.zone("z1").moisture_pct["0.2"] == pytest.approx(30.0)
+    sample = service.add_probe_sample("probe1a", 24.0, "gravimetric", None, None, "", "li")
+    assert sample.raw_pct == pytest.approx(30.0) and sample.raw_source == "store"
+    assert service.zone("z1").moisture_pct["0.2"] == pytest.approx(24.0)
+    assert [v for _, v in service.moisture_history("z1", days=1)["0.2"]] == pytest.approx(
+        [24.0, 24.0, 24.0]
+    )
+    (cal, *_) = service.probe_calibrations()
+    assert (cal.probe, cal.zone, cal.n_samples) == ("probe1a", "z1", 1)
+    assert cal.offset_pct == pytest.approx(-6.0) and cal.se_pct == pytest.approx(1.5)
+    assert [s.theta_pct for s in service.probe_samples("probe1a")] == [24.0]
+    raw = service.d.store.good_values("probe1a", "moisture", NOW - dt.timedelta(hours=1), NOW)
+    assert {v for _, v in raw} == {30.0}
+
+
+def test_an_unknown_probe_or_a_bad_sample_is_refused(service: DaemonService) -> None:
+    with pytest.raises(UnknownName):
+        service.add_probe_sample("pump1", 24.0, "gravimetric", None, 20.0, "", "li")
+    with pytest.raises(UnknownName):
+        service.probe_samples("pump1")
+    with pytest.raises(SampleRefused) as err:
+        service.add_probe_sample("probe1a", 24.0, "tdr", None, 20.0, "", "li")
+    assert err.value.field == "method"

@@ -1,0 +1,65 @@
+"""The soil probes page: a technician enters a sample (audited); everyone sees the
+calibration there and on the devices page; bad input comes back naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.store import Store
+from tests.helpers.pages import audit_rows, csrf_of
+
+
+def _post(client: Any, form: dict[str, str]) -> Any:
+    data = {"csrf": csrf_of(client, "/probes"), "probe": "probe1a"} | form
+    r = client.post(
+        "/probes/samples", data=data, headers={"referer": "http://127.0.0.1:8080/probes"}
+    )
+    assert r.status_code == 303, r.text
+    return client.get(r.headers["location"])
+
+
+def test_a_technician_enters_samples_and_the_calibration_shows(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    page = tech.get("/probes")
+    assert page.status_code == 200 and 'id="sample-form"' in page.text
+    for raw, theta in (("15", "13"), ("25", "21"), ("35,0", "29")):  # a decimal comma is fine
+        shown = _post(tech, {"theta_pct": theta, "raw_pct": raw, "note": "坑 1"})
+    assert "probe1a" in shown.text and "#3" in shown.text  # the flash
+    viewer = as_role("viewer")
+    page = viewer.get("/probes")
+    assert 'id="sample-form"' not in page.text  # a viewer reads, does not enter
+    assert "θ = 0.800 ×" in page.text and "+1.00 %" in page.text and "3" in page.text
+    assert "坑 1" in page.text
+    # the devices page shows a probe's calibration under the device
+    devices = viewer.get("/devices").text
+    assert 'id="devcal-probe1"' in devices and "无土样" in devices
+    _post(tech, {"probe": "probe1", "theta_pct": "20", "raw_pct": "24"})
+    devices = viewer.get("/devices").text
+    assert "θ = 1.000 ×" in devices and "-4.00 %" in devices and "± 1.50 %" in devices
+    (row, *_) = [a for a in audit_rows(store) if a.action == "probe.sample"]
+    assert row.actor == "tian" and row.detail["theta_pct"] == 13.0
+
+
+def test_bad_input_comes_back_naming_the_field(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    page = _post(tech, {"theta_pct": "abc", "raw_pct": "20"})
+    assert "土样未保存" in page.text and "土样含水量" in page.text
+    page = _post(tech, {"theta_pct": "80", "raw_pct": "20"})
+    assert "土样含水量" in page.text and "60" in page.text
+    page = _post(tech, {"theta_pct": "20"})  # no reading stored near now, none typed
+    assert "当时探头读数" in page.text
+    page = _post(tech, {"theta_pct": "20", "raw_pct": "20", "at": "2099-01-01T08:00"})
+    assert "取样时间" in page.text
+    page = _post(tech, {"theta_pct": "20", "raw_pct": "20", "probe": "pump1"})
+    assert "pump1" in page.text
+    assert store.probe_samples() == []
+
+
+def test_a_viewer_cannot_post_a_sample(as_role: Any, store: Store) -> None:
+    viewer = as_role("viewer")
+    token = csrf_of(viewer, "/probes")
+    r = viewer.post(
+        "/probes/samples",
+        data={"csrf": token, "probe": "probe1a", "theta_pct": "20", "raw_pct": "20"},
+    )
+    assert r.status_code == 403 and store.probe_samples() == []

@@ -1,0 +1,97 @@
+"""Soil probes: each probe's calibration, its samples, and the form a technician fills in the
+field (phone-sized) for a soil sample taken next to a probe.
+
+The form posts to ``/probes/samples`` through the same
+:meth:`~controller.daemon.protocol.ControlService.add_probe_sample` as the API (audited with
+the user's name). Its fields arrive as text and are read here, so a value a phone keyboard
+got wrong comes back as a message naming the field, not as a bare 422. The sample time is the
+site's local time (a ``datetime-local`` input; empty: now).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from controller.daemon.protocol import UnknownName
+from controller.learning.calibration import SampleRefused
+from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
+from web.pages.control import _back, _t
+
+router = APIRouter(include_in_schema=False)
+
+SAMPLES_SHOWN = 50  # per probe, newest first
+
+
+@router.get("/probes", response_class=HTMLResponse)
+def probes(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    cals = pages.service.probe_calibrations()
+    samples = {
+        c.probe: list(reversed(pages.service.probe_samples(c.probe)))[:SAMPLES_SHOWN] for c in cals
+    }
+    chosen = request.query_params.get("probe", "")
+    return render(request, pages, "probes.html", session, cals=cals, samples=samples, chosen=chosen)
+
+
+def _number(text: str, field: str) -> float | None:
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise SampleRefused(f"{text!r} is not a number", field=field) from None
+    if not math.isfinite(value):
+        raise SampleRefused(f"{text!r} is not a number", field=field)
+    return value
+
+
+def _when(text: str, pages: PagesDep) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise SampleRefused(f"{text!r} is not a date and time", field="at") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=pages.config.tz)
+
+
+@router.post("/probes/samples")
+def add_sample(
+    request: Request,
+    pages: PagesDep,
+    session: TechnicianPage,
+    _: CsrfChecked,
+    probe: Annotated[str, Form(max_length=64)],
+    theta_pct: Annotated[str, Form(max_length=32)] = "",
+    method: Annotated[str, Form(max_length=32)] = "gravimetric",
+    at: Annotated[str, Form(max_length=40)] = "",
+    raw_pct: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    back = f"/probes?probe={probe}"
+    try:
+        theta = _number(theta_pct, "theta_pct")
+        if theta is None:
+            raise SampleRefused("the reference θ is needed", field="theta_pct")
+        row = pages.service.add_probe_sample(
+            probe,
+            theta,
+            method,
+            _when(at, pages),
+            _number(raw_pct, "raw_pct"),
+            note.strip(),
+            actor=session.user.username,
+        )
+    except SampleRefused as exc:
+        field = _t(session, f"probes.field_{exc.field}")
+        return _back(request, pages, _t(session, "probes.refused", field=field, reason=exc), back)
+    except UnknownName as exc:
+        return _back(request, pages, _t(session, "probes.refused", field=probe, reason=exc), back)
+    text = _t(session, "probes.added", id=row.id, probe=row.probe, raw=f"{row.raw_pct:.1f}")
+    return _back(request, pages, text, back)
