@@ -25,7 +25,7 @@ from controller.daemon.daemon import Daemon, StartupError
 from controller.daemon.service import DaemonService
 from controller.runtime import sdnotify as notify
 from controller.runtime.timetrust import AlwaysTrusted
-from controller.store import Store, StoreError
+from controller.store import Store
 from web.app import create_app
 from web.limits import DEFAULT_MAX_BODY_BYTES
 from web.pages import PagesConfig
@@ -75,10 +75,8 @@ def run_daemon(
     except ConfigError as exc:
         report_problems("the saved settings no longer fit the site file", exc.problems)
         return UNUSABLE
-    try:
-        store = Store.open_dir(data_dir)
-    except StoreError as exc:
-        print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
+    store = Store.open_dir_or_report(data_dir)
+    if store is None:
         return UNUSABLE
     with store:
         clock = SystemClock()

@@ -23,7 +23,7 @@ from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.paths import resolve_data_dir
 from controller.runtime.timetrust import TimeTrust, system_synchronised
-from controller.store import Store, StoreError
+from controller.store import Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,10 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    try:
-        store = Store.open_dir(data_dir)
-    except StoreError as exc:
-        print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
+    store = Store.open_dir_or_report(data_dir)
+    if store is None:
         return UNUSABLE
     with store:
         trust = TimeTrust(SystemClock(), store, synchronised=system_synchronised)

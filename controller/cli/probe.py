@@ -39,7 +39,7 @@ from controller.learning.calibration import (
     add_sample,
 )
 from controller.paths import resolve_data_dir
-from controller.store import ProbeSample, Store, StoreError
+from controller.store import ProbeSample, Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,10 +111,8 @@ def run(args: argparse.Namespace) -> int:
         site = load_site_or_report(Path(args.config))
         if site is None:
             return UNUSABLE
-    try:
-        store = Store.open_dir(data_dir)
-    except StoreError as exc:
-        print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
+    store = Store.open_dir_or_report(data_dir)
+    if store is None:
         return UNUSABLE
     with store:
         if site is not None:

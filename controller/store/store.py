@@ -27,6 +27,7 @@ single write lock (busy timeout) rather than failing half-way.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -234,6 +235,15 @@ class Store:
         """The embedded default: ``<data_dir>/qanat.db`` (SQLite), creating ``data_dir``."""
         data_dir.mkdir(parents=True, exist_ok=True)
         return cls(f"sqlite:///{data_dir.resolve() / 'qanat.db'}", **kwargs)
+
+    @classmethod
+    def open_dir_or_report(cls, data_dir: Path) -> Store | None:
+        """For commands: :meth:`open_dir`, or ``None`` after printing why to stderr."""
+        try:
+            return cls.open_dir(data_dir)
+        except StoreError as exc:
+            print(f"cannot open the store in {data_dir}: {exc}", file=sys.stderr)
+            return None
 
     def close(self) -> None:
         """Write pending readings, then release connections.
