@@ -108,8 +108,11 @@ class ReadingRow(SQLModel, table=True):
 
     __tablename__ = "readings"
     __table_args__ = (
-        Index("ix_readings_device_point_time", "device", "point", "time"),
-        Index("ix_readings_time", "time"),  # retention finds old rows without a full scan
+        # One index, time first: every insert lands at its right-hand end, so a commit dirties
+        # a page or two of it rather than one leaf per point stored (the SD card's writes,
+        # docs/deploy.md). A point's series is a time range of it filtered on device and point
+        # within the index; retention and the newest time read it from the left and the right.
+        Index("ix_readings_time_device_point", "time", "device", "point"),
         _AUTOINCREMENT,
     )
 

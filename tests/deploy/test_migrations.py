@@ -164,24 +164,28 @@ def test_a_store_at_0003_gains_the_probe_samples_table_and_keeps_its_data(
         (back,) = store.probe_samples("probe1", "moisture")
         assert (back.theta_pct, back.raw_pct, back.sampled_at) == (24.5, 28.0, _at(8))
         assert store.last_probe_sample_id() == 1
-    assert _revision(db) == [migrate.HEAD] == ["0004_probe_samples"]
+    assert _revision(db) == [migrate.HEAD]
     assert _schema_diff(db) == []
 
 
-def test_0004_downgrades_to_0003_and_upgrades_again(tmp_path: Path) -> None:
+def _downgrade(db: Path, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    db = tmp_path / "down.db"
-    with Store(_url(db)) as store:
-        _populate(store)
     engine = create_engine(_url(db))
     with engine.begin() as conn:  # as migrate.upgrade runs alembic: on an open connection
         config = Config()
         config.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
         config.attributes["connection"] = conn
-        command.downgrade(config, "0003_run_meter")
+        command.downgrade(config, revision)
     engine.dispose()
+
+
+def test_0004_downgrades_to_0003_and_upgrades_again(tmp_path: Path) -> None:
+    db = tmp_path / "down.db"
+    with Store(_url(db)) as store:
+        _populate(store)
+    _downgrade(db, "0003_run_meter")
     assert _revision(db) == ["0003_run_meter"]
     with sqlite3.connect(db) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -189,5 +193,84 @@ def test_0004_downgrades_to_0003_and_upgrades_again(tmp_path: Path) -> None:
     with Store(_url(db)) as store:  # opening upgrades it again
         assert store.probe_samples() == []
         assert [e.message for e in store.events()] == ["before the upgrade"]
-    assert _revision(db) == ["0004_probe_samples"]
+    assert _revision(db) == [migrate.HEAD]
     assert _schema_diff(db) == []
+
+
+def _reading_indexes(db: Path) -> dict[str, list[str]]:
+    with sqlite3.connect(db) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings'"
+                " AND sql IS NOT NULL"
+            )
+        ]
+        return {n: [c[2] for c in conn.execute(f"PRAGMA index_info('{n}')")] for n in names}
+
+
+def _query_plan(db: Path, sql: str) -> str:
+    with sqlite3.connect(db) as conn:
+        return " ".join(str(r[-1]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+
+
+_OLD_READING_INDEXES = {
+    "ix_readings_device_point_time": ["device", "point", "time"],
+    "ix_readings_time": ["time"],
+}
+_NEW_READING_INDEXES = {"ix_readings_time_device_point": ["time", "device", "point"]}
+
+
+def _store_with_readings(db: Path) -> None:
+    from drivers.reading import Quality, Reading
+
+    with Store(_url(db)) as store:
+        _populate(store)
+        store.add_readings(
+            Reading("probe1", "moisture", 20.0 + h, "%", Quality.OK, _at(h)) for h in range(6)
+        )
+        store.add_readings([Reading("probe2", "moisture", None, "%", Quality.COMM_ERROR, _at(3))])
+
+
+def test_a_store_at_0004_keeps_one_readings_index_and_its_readings(tmp_path: Path) -> None:
+    db = tmp_path / "r0004.db"
+    _store_with_readings(db)
+    _downgrade(db, "0004_probe_samples")
+    assert _revision(db) == ["0004_probe_samples"]
+    assert _reading_indexes(db) == _OLD_READING_INDEXES  # as 0004 left it
+    with Store(_url(db)) as store:  # opening upgrades it
+        got = store.good_values("probe1", "moisture", _at(1), _at(4))
+        assert [v for _, v in got] == [21.0, 22.0, 23.0]
+        assert [r.quality for r in store.latest_readings("probe2")] == ["comm_error"]
+    assert _revision(db) == [migrate.HEAD] == ["0005_readings_time_index"]
+    assert _reading_indexes(db) == _NEW_READING_INDEXES
+    assert _schema_diff(db) == []
+
+
+def test_0005_downgrades_to_the_two_indexes_and_upgrades_again(tmp_path: Path) -> None:
+    db = tmp_path / "down5.db"
+    _store_with_readings(db)
+    assert _reading_indexes(db) == _NEW_READING_INDEXES
+    _downgrade(db, "0004_probe_samples")
+    assert _reading_indexes(db) == _OLD_READING_INDEXES
+    with Store(_url(db)) as store:
+        assert len(store.readings("probe1", "moisture", _at(0), _at(6))) == 6
+    assert _reading_indexes(db) == _NEW_READING_INDEXES
+    assert _schema_diff(db) == []
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        # a point's series (charts, agronomy), retention's old rows, the newest time stored
+        "device = 'probe1' AND point = 'moisture' AND time >= '2026-06-01' AND time < '2026-06-02'",
+        "time < '2026-06-01 03:00:00'",
+    ],
+)
+def test_every_time_query_on_readings_is_served_by_the_index(tmp_path: Path, where: str) -> None:
+    db = tmp_path / "plan.db"
+    _store_with_readings(db)
+    plan = _query_plan(db, f"SELECT * FROM readings WHERE {where} ORDER BY time")
+    assert "USING INDEX ix_readings_time_device_point" in plan, plan
+    newest = _query_plan(db, "SELECT max(time) FROM readings")
+    assert "ix_readings_time_device_point" in newest, newest
