@@ -122,7 +122,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # A local day's weather is final this long after its end: longer than the poller's longest
-# commit interval (store.flush_s ≤ 600 s), so no reading of the day can still be on its way.
+# commit interval (store.idle_flush_s and flush_s ≤ 600 s), so no reading of the day can still
+# be on its way.
 CLOSED_DAY_MARGIN = dt.timedelta(hours=1)
 SETTLING_DAYS = 4  # days whose ET0 is kept with its weather until they close (today, yesterday)
 CLOSED_DAY_CACHE = 64  # closed days whose measured ET0 is kept (RECENT_DAYS + CATCH_UP_DAYS fit)

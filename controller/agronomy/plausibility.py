@@ -248,6 +248,7 @@ class Plausibility:
         self._rain_checked: dt.date | None = None
         self._data_at: dt.datetime | None = None  # when the readings were last read
         self._was_watering = False
+        self._watering_since: dt.datetime | None = None  # any zone's run, for _settled
         self._next_deadline: dt.datetime | None = None  # a finished run's judgement is due
         self._frozen_from: dt.datetime | None = None  # start of the episode reported
         self._station_read_to: dt.datetime | None = None
@@ -280,6 +281,10 @@ class Plausibility:
         return them. ``watering``: the zones with a run now (their runs are looked at on
         every call). Never raises for bad data (a store failure propagates)."""
         now = self.clock.now() if now is None else now
+        if not watering:
+            self._watering_since = None
+        elif self._watering_since is None:
+            self._watering_since = now
         cfg = self.site.plausibility
         judged = {
             z.name: [p for p in z.probes if p.depth_m <= cfg.response_max_depth_m]
@@ -384,8 +389,15 @@ class Plausibility:
         return track
 
     def _settled(self, now: dt.datetime) -> dt.datetime:
-        """Readings before this are in the store: the poller commits them in batches."""
-        return now - dt.timedelta(seconds=self.site.store.flush_s + CHECK_EVERY_S)
+        """Readings before this are in the store: the poller commits them in batches,
+        ``idle_flush_s`` apart while no water runs, every ``flush_s`` while it runs — once
+        water has run for ``flush_s``, what came before it is committed too."""
+        store = self.site.store
+        lag_s = store.idle_flush_s
+        since = self._watering_since
+        if since is not None and (now - since).total_seconds() >= store.flush_s:
+            lag_s = store.flush_s
+        return now - dt.timedelta(seconds=lag_s + CHECK_EVERY_S)
 
     def _check_probe(
         self, zone: ZoneConfig, device: str, depth_m: float, now: dt.datetime

@@ -491,6 +491,10 @@ class StoreConfig(_Model):
     # 87 MiB/day at 30 s on the demo site). Events, runs, decisions and audit are committed one
     # by one regardless; a power cut loses at most this much telemetry.
     flush_s: float = Field(120, ge=1, le=600)
+    # While no output is on, readings are committed at most this often (checked every flush_s):
+    # fewer, larger commits on a quiet day. While water runs, and at the first check after it
+    # ran, every flush_s as above. A power cut on a quiet day loses at most this much telemetry.
+    idle_flush_s: float = Field(600, ge=1, le=600)
     # per device kind ([store.telemetry.soil_probe] heartbeat_s = 1800, …): see KindTelemetry
     telemetry: dict[str, KindTelemetry] = {}
 
@@ -504,6 +508,15 @@ class StoreConfig(_Model):
                 f"(known: {', '.join(sorted(KIND_POINTS))})"
             )
         return v
+
+    @model_validator(mode="after")
+    def _idle_not_shorter(self) -> StoreConfig:
+        if self.idle_flush_s < self.flush_s:
+            raise ValueError(
+                f"idle_flush_s ({self.idle_flush_s:g} s) must be at least flush_s "
+                f"({self.flush_s:g} s): readings are committed no more often while no water runs"
+            )
+        return self
 
     def keeping(self, kind: str) -> Keeping:
         """The telemetry rule of ``kind``: the site's keys, the kind's default, ``[store]``'s."""

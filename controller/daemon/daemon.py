@@ -134,6 +134,7 @@ class Daemon:
         store's SQLite file)."""
         self.site = site
         self.store = store
+        store.idle_flush_s = site.store.idle_flush_s  # quiet days: fewer, larger commits
         self.clock = clock
         self.fieldio = fieldio if fieldio is not None else FieldIO(site)
         self.live = LiveState(clock)  # reading ages on monotonic time: a clock step is no fault
@@ -333,8 +334,11 @@ class Daemon:
                 self._start_due_runs(now)
                 self.headworks.tick(now)  # after starts: a fertigation run just started defers it
                 self.supervisor.check(now)
-                # while water runs, what water moves is stored poll by poll (telemetry)
-                self.poller.telemetry.watering = bool(self.outputs.on_roles())
+                # while water runs, what water moves is stored poll by poll (telemetry) and
+                # committed every flush_s, not idle_flush_s
+                watering = bool(self.outputs.on_roles())
+                self.poller.telemetry.watering = watering
+                self.store.set_watering(watering)
                 self._watchdog.tick()
             except Exception as exc:  # the control loop must survive anything, water off
                 log.exception("control loop error")
@@ -344,7 +348,8 @@ class Daemon:
                     self._fail_safe("control_error", f"control loop error: {exc!r}")
 
     def flush_store(self) -> int:
-        """Write what the store holds in memory, unless a failed write's back-off runs.
+        """Write what the store holds in memory, unless a failed write's back-off runs or
+        no water ran and ``[store] idle_flush_s`` has not passed since the last write.
 
         A failure is logged by the store (once per outage) and shown by :meth:`store_health`;
         it never reaches the scheduler."""

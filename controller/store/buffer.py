@@ -4,9 +4,16 @@ Readings arrive every few seconds from several poll threads; committing each
 with ``synchronous=FULL`` would wear the SD card and hold the SQLite write
 lock most of the time. They are appended to memory and written in batches:
 when ``batch_size`` rows are pending, and whenever :meth:`ReadingBuffer.flush`
-is called (the daemon does so every few seconds and at shutdown). A crash
+is called (at start, at shutdown, and by the daemon's flush job). A crash
 loses at most the readings since the last flush — telemetry, never an event,
 a run or a decision.
+
+The flush job calls :meth:`ReadingBuffer.flush_when_due` every ``[store] flush_s``.
+While no water runs it commits at most every ``idle_flush_s``: each commit writes
+its WAL pages and syncs, so on a quiet day fewer, larger transactions wear the SD
+card less. While water runs — or if it ran at any moment since the last flush
+(:meth:`ReadingBuffer.set_watering`, told every control tick) — every call
+commits, so a run's second-by-second readings wait at most ``flush_s``.
 
 A failed write (disk full, read-only card, database locked beyond the busy
 timeout) keeps the rows and the next flush retries them, oldest first. Memory is
@@ -22,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,9 +37,14 @@ from dataclasses import dataclass
 from controller.store.errors import StoreWriteError
 from drivers.reading import Reading
 
-__all__ = ["BufferStats", "ReadingBuffer"]
+__all__ = ["IDLE_FLUSH_SLACK_S", "BufferStats", "ReadingBuffer"]
 
 log = logging.getLogger(__name__)
+
+# An idle flush checked this much before ``idle_flush_s`` is up still counts as due: the
+# flush job's calls are a few milliseconds late or early against their slots, and an
+# interval of 600 s checked every 120 s must not slip to 720 s for a millisecond.
+IDLE_FLUSH_SLACK_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +72,18 @@ class ReadingBuffer:
         batch_size: int = 500,
         max_pending: int = 100_000,
         may_write: Callable[[], bool] = lambda: True,
+        idle_flush_s: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if batch_size < 1 or max_pending < batch_size:
             raise ValueError(f"need 1 <= batch_size ({batch_size}) <= max_pending ({max_pending})")
         self._write = write
         self._may_write = may_write
+        self._monotonic = monotonic
+        self.idle_flush_s = idle_flush_s  # 0: every flush_when_due() commits
+        self._last_flush_at = monotonic()  # when the last successful flush began
+        self._watering = False  # water runs now (the last set_watering)
+        self._watered = False  # water ran at some moment since the last flush began
         self.batch_size = batch_size
         self.max_pending = max_pending
         self._pending: deque[Reading] = deque()
@@ -95,6 +115,34 @@ class ReadingBuffer:
             with contextlib.suppress(StoreWriteError):  # kept, logged and counted by flush()
                 self.flush()
 
+    @property
+    def idle_flush_s(self) -> float:
+        return self._idle_flush_s
+
+    @idle_flush_s.setter
+    def idle_flush_s(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"idle_flush_s must be >= 0, got {seconds}")
+        self._idle_flush_s = seconds
+
+    def set_watering(self, on: bool) -> None:
+        """Whether water runs now; a run seen even once makes the next check flush."""
+        with self._lock:
+            self._watering = on
+            self._watered = self._watered or on
+
+    def due(self) -> bool:
+        """Water ran since the last flush, or ``idle_flush_s`` has passed since it began."""
+        with self._lock:
+            if self._watered:
+                return True
+            idle_s = self._monotonic() - self._last_flush_at
+        return idle_s >= self._idle_flush_s - IDLE_FLUSH_SLACK_S
+
+    def flush_when_due(self) -> int:
+        """:meth:`flush` if :meth:`due`, else 0 (nothing written, nothing raised)."""
+        return self.flush() if self.due() else 0
+
     def flush(self) -> int:
         """Write every pending reading; return how many were committed.
 
@@ -102,6 +150,9 @@ class ReadingBuffer:
         """
         written = 0
         with self._flush_lock:
+            with self._lock:  # water seen from here on makes the next check flush
+                began = self._monotonic()
+                watered, self._watered = self._watered, self._watering
             while True:
                 with self._lock:
                     n = min(len(self._pending), self.batch_size)
@@ -112,6 +163,8 @@ class ReadingBuffer:
                     self._write(batch)
                 except StoreWriteError as exc:
                     self._failed_write(batch, exc)
+                    with self._lock:
+                        self._watered = self._watered or watered  # still owed a flush
                     raise
                 with self._lock:
                     self._written += len(batch)
@@ -121,6 +174,8 @@ class ReadingBuffer:
                 if recovered:
                     log.info("readings are being stored again")
                 written += len(batch)
+            with self._lock:
+                self._last_flush_at = began
         return written
 
     def _failed_write(self, batch: list[Reading], exc: StoreWriteError) -> None:

@@ -221,6 +221,7 @@ class Store:
             batch_size=batch_size,
             max_pending=max_pending,
             may_write=self._write_due,
+            monotonic=self.clock.monotonic,
         )
         # the latest hour retention has folded into the hourly table (None: it is empty): read
         # once, then kept until this store folds again (retention runs only through the store);
@@ -466,8 +467,30 @@ class Store:
                 self._replay()
 
     def flush_when_due(self) -> int:
-        """:meth:`flush`, unless a failed write's back-off has not run out (then 0)."""
-        return self.flush() if self._write_due() else 0
+        """:meth:`flush`, unless a failed write's back-off has not run out, or no water ran
+        since the last flush and :attr:`idle_flush_s` has not passed since it (then 0).
+
+        Records kept in memory by an outage are tried whenever the back-off allows."""
+        if not self._write_due():
+            return 0
+        with self._record_lock:
+            records_kept = len(self._pending) > 0
+        return self.flush() if records_kept or self._buffer.due() else 0
+
+    @property
+    def idle_flush_s(self) -> float:
+        """While no water runs, :meth:`flush_when_due` commits readings at most this often
+        (seconds; 0, the default, every call). The daemon sets ``[store] idle_flush_s``."""
+        return self._buffer.idle_flush_s
+
+    @idle_flush_s.setter
+    def idle_flush_s(self, seconds: float) -> None:
+        self._buffer.idle_flush_s = seconds
+
+    def set_watering(self, on: bool) -> None:
+        """Whether any output is on; while it is (or was since the last flush), every
+        :meth:`flush_when_due` commits the readings."""
+        self._buffer.set_watering(on)
 
     @property
     def buffer_stats(self) -> BufferStats:

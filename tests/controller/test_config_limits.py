@@ -209,3 +209,30 @@ def test_check_config_process_exits_unusable_without_a_traceback(
     assert done.returncode == exitcodes.UNUSABLE
     assert "Traceback" not in done.stderr
     assert f"{site}: 1 problem(s)" in done.stderr and expected in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("store", "expected"),
+    [
+        (
+            "flush_s = 300\nidle_flush_s = 120",
+            "store: idle_flush_s (120 s) must be at least flush_s (300 s)",
+        ),
+        ("idle_flush_s = 3600", "store.idle_flush_s: Input should be less than or equal to 600"),
+        ("idle_flush_s = 0", "store.idle_flush_s: Input should be greater than or equal to 1"),
+    ],
+)
+def test_an_idle_flush_interval_shorter_than_flush_s_or_out_of_range_is_refused(
+    tmp_path: Path, demo_site_text: str, store: str, expected: str
+) -> None:
+    problems = problems_of(tmp_path, f"{demo_site_text}\n[store]\n{store}\n")
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_the_idle_flush_interval_defaults_to_ten_minutes(
+    tmp_path: Path, demo_site_text: str
+) -> None:
+    site = load_site(write(tmp_path, demo_site_text))
+    assert (site.store.flush_s, site.store.idle_flush_s) == (120, 600)
+    tuned = load_site(write(tmp_path, f"{demo_site_text}\n[store]\nidle_flush_s = 300\n"))
+    assert tuned.store.idle_flush_s == 300

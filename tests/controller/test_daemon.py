@@ -190,3 +190,33 @@ def test_a_large_site_leaves_its_soil_probes_to_the_bus_loops_at_start(
     assert {"relay1", "flow1", "press1", "wx1"} <= first
     big.fieldio.close()
     small.fieldio.close()
+
+
+def test_the_flush_job_commits_at_every_check_only_while_water_runs(
+    site: SiteConfig, sim: Simulation, store: Store
+) -> None:
+    from drivers.reading import Quality, Reading
+
+    def poll() -> None:
+        now = SystemClock().now()
+        store.add_readings([Reading("flow1", "flow_m3_h", 3.2, "m3/h", Quality.OK, now)])
+
+    daemon = Daemon(site, store, SystemClock())
+    assert store.idle_flush_s == site.store.idle_flush_s > site.store.flush_s
+    daemon.start(schedule=False)  # the start commits: the idle interval begins here
+    try:
+        poll()
+        assert daemon.flush_store() == 0  # quiet: waits for idle_flush_s
+        daemon.outputs.on("valve:z2")
+        daemon.control_tick()  # the control loop tells the store that water runs
+        poll()
+        assert daemon.flush_store() == 2  # the quiet reading and the run's
+        daemon.outputs.off("valve:z2")
+        poll()
+        daemon.control_tick()
+        assert daemon.flush_store() == 1  # the run's last readings, though water stopped
+        poll()
+        assert daemon.flush_store() == 0  # quiet again
+    finally:
+        daemon.stop()
+    assert store.buffer_stats.pending == 0  # the stop committed the last one

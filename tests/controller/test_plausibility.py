@@ -14,6 +14,7 @@ import pytest
 
 from controller.agronomy.jobs import Agronomy
 from controller.agronomy.plausibility import (
+    CHECK_EVERY_S,
     CODES,
     MIN_FLAT_READINGS,
     Plausibility,
@@ -229,7 +230,9 @@ def test_a_root_zone_probe_must_rise_after_water(
     put(store, "probe1a", "moisture", series(16, 5, lambda h: probe(h) + rise_pct, start=start))
     check = Plausibility(_Source(site), store, clock)
     assert check.check(clock.now()) == []  # 100 min + 12 h lag not over yet
-    found = check.check(start + 100 * MIN + 12 * H + 10 * MIN)
+    # judged once the window's readings are surely committed: idle_flush_s + a check later
+    settled = dt.timedelta(seconds=site.store.idle_flush_s + CHECK_EVERY_S)
+    found = check.check(start + 100 * MIN + 12 * H + settled)
     if rise_pct:
         assert found == []
         return

@@ -51,7 +51,7 @@ def test_round_trip_while_the_daemon_writes(
     busy = tmp_path / "busy-site.toml"
     busy.write_text(
         site.path.read_text(encoding="utf-8")
-        + "\n[store]\nflush_s = 2\nheartbeat_s = 10\ndeadband_pct = 0\n"
+        + "\n[store]\nflush_s = 2\nidle_flush_s = 2\nheartbeat_s = 10\ndeadband_pct = 0\n"
         + every_poll,
         encoding="utf-8",
     )
