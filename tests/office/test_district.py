@@ -161,3 +161,76 @@ def test_the_district_report_is_the_sum_of_the_site_reports(pg_url: str, boxes: 
     assert metered == pytest.approx(
         sum(z.metered_m3 for r in alone for s in r.sites for z in s.zones)
     )
+
+
+def _reading_indexes(url: str) -> dict[str, bool]:
+    """The indexes of the partitioned ``readings`` itself: {name: unique}."""
+    with psycopg.connect(_plain(url)) as conn:
+        return {
+            name: unique
+            for name, unique in conn.execute(
+                "SELECT c.relname, i.indisunique FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = to_regclass('readings')"
+            ).fetchall()
+        }
+
+
+ONE_KEY = {"uq_c_readings_site_device_point_time_source": True}
+
+
+def test_readings_keep_one_unique_index_that_keeps_a_pull_idempotent(
+    pg_url: str, boxes: list[Box]
+) -> None:
+    box = boxes[0]
+    with CentralDB(pg_url) as db:
+        assert pull_all(db, [box.spec], page_rows=700)[0].ok
+        assert _reading_indexes(pg_url) == ONE_KEY
+        with db._write() as conn:  # the cursor put back: every page meets stored rows
+            conn.execute(text("UPDATE pull_cursors SET last_id = 0 WHERE table_name = 'readings'"))
+        (again,) = pull_all(db, [box.spec], page_rows=700)
+        assert again.ok
+        assert_exact(db, [box])
+    with psycopg.connect(_plain(pg_url)) as conn:  # a point's series is read by the key
+        conn.execute("SET enable_seqscan = off")
+        plan = conn.execute(
+            "EXPLAIN SELECT time, value FROM readings WHERE site_id = 'ganzhou-01' "
+            "AND device = 'probe1' AND point = 'moisture' AND time >= '2026-05-01' "
+            "AND time < '2026-05-08'"
+        ).fetchall()
+        per_partition = conn.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass('readings_p202605')"
+        ).fetchone()
+    assert per_partition == (1,)  # what a COPY into a month maintains: one B-tree
+    assert "Index Scan using readings_p202605_site_id_device_point_time_source_id_key" in (
+        " ".join(r[0] for r in plan)
+    )
+
+
+def test_an_office_database_with_the_two_readings_indexes_gets_the_one_key(
+    pg_url: str, boxes: list[Box]
+) -> None:
+    box = boxes[0]
+    with CentralDB(pg_url) as db:
+        assert pull_all(db, [box.spec], page_rows=1000)[0].ok
+    with psycopg.connect(_plain(pg_url), autocommit=True) as conn:  # as the release before
+        conn.execute(
+            "ALTER TABLE readings DROP CONSTRAINT uq_c_readings_site_device_point_time_source"
+        )
+        conn.execute(
+            "ALTER TABLE readings ADD CONSTRAINT uq_c_readings_site_source_time "
+            "UNIQUE (site_id, source_id, time)"
+        )
+        conn.execute(
+            "CREATE INDEX ix_c_readings_site_device_point_time "
+            "ON readings (site_id, device, point, time)"
+        )
+    assert _reading_indexes(pg_url) == {
+        "uq_c_readings_site_source_time": True,
+        "ix_c_readings_site_device_point_time": False,
+    }
+    with CentralDB(pg_url) as db:
+        assert _reading_indexes(pg_url) == ONE_KEY
+        assert_exact(db, [box])
+        assert all(r.ok for r in pull_all(db, [b.spec for b in boxes[:2]], page_rows=1000))
+        assert_exact(db, boxes[:2])

@@ -272,12 +272,9 @@ class CentralDB:
                     for i in json_at:
                         row[i] = None if row[i] is None else json.dumps(row[i])
                     copy.write_row(row)
-            updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns[2:])
-            key = (
-                "site_id, source_id, time"
-                if target.name == pg.PARTITIONED
-                else "site_id, source_id"
-            )
+            keys = pg.READINGS_KEY if target.name == pg.PARTITIONED else ("site_id", "source_id")
+            key = ", ".join(keys)
+            updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
             if target.name == pg.PARTITIONED:
                 months = {_month_of(v["time"]) for v in values}
                 pg.make_partitions(conn, months)
@@ -312,8 +309,7 @@ class CentralDB:
                 assert raw is not None
                 if direct and csv_header is not None and table == pg.PARTITIONED:
                     rows = pg.copy_direct(raw, site_id, csv_header, chunks)
-                    top = pg.direct_last_id(raw, site_id, cursor, rows)
-                    last = max(box_last_id, cursor if top is None else top)
+                    last = max(box_last_id, cursor)
                     self._set_cursor(conn, site_id, table, last)
                     return rows, last
                 if csv_header is not None:

@@ -17,12 +17,18 @@ savepoint keeps the staged rows).
 **Partitions.** ``readings`` (the telemetry: nearly every row of a box) is partitioned by
 month of ``time`` (``readings_p202605`` holds May 2026, UTC); a page's missing months are
 made before its rows go in, under an advisory lock (two workers never make the same one).
-The key is ``UNIQUE (site_id, source_id, time)``: PostgreSQL requires the partition key in
-a unique constraint, and a reading's time never changes on the box, so the upsert stays
-exact. :func:`drop_old_partitions` drops whole months older than the retention.
+**One index.** ``readings`` has a single index, the unique key
+``(site_id, device, point, time, source_id)`` (:data:`READINGS_KEY`): it is what keeps a
+pull idempotent (a row pulled again has the same site, point, time and box id, and is not
+stored twice) and what a point's series over time is read by. PostgreSQL requires the
+partition key in a unique index, and a box's reading never changes after it is stored, so
+the key is exact. A COPY maintains this one B-tree, not a unique key and a query index
+beside it. :func:`drop_old_partitions` drops whole months older than the retention.
 
 **Migration.** A database made before partitioning has ``readings`` as a plain table:
 :func:`ensure_schema` moves its rows into the partitioned table once, in one transaction.
+A partitioned ``readings`` with the two indexes of before (``UNIQUE (site_id, source_id,
+time)`` and ``(site_id, device, point, time)``) gets the one key instead, also once.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from controller.office.central.tables import DATA_TABLES, data_columns
 
 __all__ = [
     "PARTITIONED",
+    "READINGS_KEY",
     "NeedsStaging",
     "PageCheck",
     "StreamRejected",
@@ -49,7 +56,6 @@ __all__ = [
     "check_staged",
     "copy_direct",
     "csv_columns_expected",
-    "direct_last_id",
     "drop_old_partitions",
     "ensure_schema",
     "insert_csv",
@@ -61,6 +67,11 @@ __all__ = [
 ]
 
 PARTITIONED = "readings"
+# The one index of readings: idempotency key and query index at once (module docstring).
+READINGS_KEY = ("site_id", "device", "point", "time", "source_id")
+_KEY_NAME = "uq_c_readings_site_device_point_time_source"
+_OLD_KEY = "uq_c_readings_site_source_time"  # before: the key, and an index beside it
+_OLD_INDEX = "ix_c_readings_site_device_point_time"
 _LOCK_KEY = 0x71A7A7  # advisory lock: schema changes and partition creation, one at a time
 _PART = re.compile(r"^readings_p(\d{4})(\d{2})$")
 # CSV mode with bytes a JSON text never holds raw (control characters are escaped in JSON):
@@ -120,12 +131,29 @@ def _readings_ddl() -> list[str]:
     return [
         "CREATE SEQUENCE IF NOT EXISTS readings_pk_seq AS bigint CACHE 1000",
         f"CREATE TABLE readings ({', '.join(cols)}, "
-        "CONSTRAINT uq_c_readings_site_source_time UNIQUE (site_id, source_id, time)) "
+        f"CONSTRAINT {_KEY_NAME} UNIQUE ({', '.join(READINGS_KEY)})) "
         "PARTITION BY RANGE (time)",
         "ALTER SEQUENCE readings_pk_seq OWNED BY readings.pk",
-        "CREATE INDEX ix_c_readings_site_device_point_time "
-        "ON readings (site_id, device, point, time)",
     ]
+
+
+def _one_key(conn: Connection) -> None:
+    """A partitioned ``readings`` with the key and the index of before gets the one key."""
+    names = set(
+        conn.execute(
+            text("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass('readings')")
+        ).scalars()
+    )
+    if _KEY_NAME not in names:  # built before the old ones go: never without a key
+        conn.execute(
+            text(
+                f"ALTER TABLE readings ADD CONSTRAINT {_KEY_NAME} "
+                f"UNIQUE ({', '.join(READINGS_KEY)})"
+            )
+        )
+    if _OLD_KEY in names:
+        conn.execute(text(f"ALTER TABLE readings DROP CONSTRAINT {_OLD_KEY}"))
+    conn.execute(text(f"DROP INDEX IF EXISTS {_OLD_INDEX}"))
 
 
 def _relkind(conn: Connection, name: str) -> str | None:
@@ -143,6 +171,7 @@ def ensure_schema(conn: Connection, others: Iterable[Table]) -> None:
         table.create(conn, checkfirst=True)
     kind = _relkind(conn, PARTITIONED)
     if kind == "p":
+        _one_key(conn)
         return
     if kind == "r":  # before partitioning: move it aside, its names too
         conn.execute(text("ALTER TABLE readings RENAME TO readings_unpartitioned"))
@@ -338,7 +367,10 @@ class NeedsStaging(OfficeError):
 def copy_direct(raw: Any, site_id: str, header: list[str], chunks: Iterable[bytes]) -> int:
     """COPY the box's CSV rows straight into ``readings`` (the fast path: no stage);
     returns the rows. Raises :class:`NeedsStaging` (nothing of the page kept) when a
-    month's partition is missing or a row is already there."""
+    month's partition is missing or a row is already there: the unique key
+    (:data:`READINGS_KEY`) finds a row stored before, or one another pull of the same site
+    is storing at the same time (the COPY waits for it, then fails). The cursor it leaves
+    is the box's ``X-Last-Id``, as for a staged page."""
     expected = csv_columns_expected()
     if sorted(header) != sorted(expected):
         raise StreamRejected(f"CSV columns {header} are not {expected}")
@@ -360,21 +392,6 @@ def copy_direct(raw: Any, site_id: str, header: list[str], chunks: Iterable[byte
         rows = int(cur.rowcount)
         cur.execute("RELEASE SAVEPOINT direct_copy")
     return rows
-
-
-def direct_last_id(raw: Any, site_id: str, cursor: int, rows: int) -> int | None:
-    """The highest box id of ``site_id``'s readings after ``cursor``, once the direct COPY
-    of ``rows`` rows is in; :class:`NeedsStaging` unless exactly those rows are after the
-    cursor (a row at or before it, or another pull's rows: the stage checks each id)."""
-    with raw.cursor() as cur:
-        cur.execute(
-            "SELECT count(*), max(source_id) FROM readings WHERE site_id = %s AND source_id > %s",
-            (site_id, cursor),
-        )
-        count, last = cur.fetchone()
-    if count != rows:
-        raise NeedsStaging(f"{rows} rows copied, {count} after the cursor")
-    return None if last is None else int(last)
 
 
 def check_csv(raw: Any) -> tuple[PageCheck, list[dt.date]]:
@@ -415,7 +432,7 @@ def insert_csv(raw: Any, site_id: str) -> None:
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT plain_insert")
             cur.execute(
-                f"{insert} ON CONFLICT (site_id, source_id, time) DO NOTHING", {"site": site_id}
+                f"{insert} ON CONFLICT ({', '.join(READINGS_KEY)}) DO NOTHING", {"site": site_id}
             )
         cur.execute("RELEASE SAVEPOINT plain_insert")
 
@@ -439,7 +456,7 @@ def insert_staged(conn: Connection, raw: Any, site_id: str, table: str) -> None:
     names = ", ".join(["site_id", "source_id", *(_q(c) for c in columns)])
     values = ", ".join(["%(site)s", "r.id", *(f"r.{_q(c)}" for c in columns)])
     if table == PARTITIONED:
-        conflict = "ON CONFLICT (site_id, source_id, time) DO NOTHING"
+        conflict = f"ON CONFLICT ({', '.join(READINGS_KEY)}) DO NOTHING"
     else:
         updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in columns)
         conflict = f"ON CONFLICT (site_id, source_id) DO UPDATE SET {updates}"
