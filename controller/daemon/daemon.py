@@ -385,11 +385,11 @@ class Daemon:
 
     def refit_probe_calibrations(self) -> None:
         """Refit the probes' calibrations if a soil sample was added (the pages and the API
-        refit at once; a sample from ``qanat probe sample add`` is fitted here, or at the
-        next read of the probe), so samples the fit refuses raise ``model_unavailable``
+        refit at once; a sample from ``qanat probe sample add`` is fitted here, or at a read
+        of the probe within a minute), so samples the fit refuses raise ``model_unavailable``
         within minutes. Never raises: the probes' raw values stay in charge."""
         try:
-            self.agronomy.probes.refresh()
+            self.agronomy.probes.refresh(force=False)  # a query at most every RECHECK_S
         except Exception:
             log.exception("probe calibration: refit failed; the raw values stay in charge")
 

@@ -229,6 +229,7 @@ class Store:
         self._last_folded: object = _UNKNOWN  # datetime, None or _UNKNOWN
         self._fold_generation = 0
         self._folding = 0
+        self._probe_samples_added = 0  # committed through this store (see probe_samples_added)
 
     @classmethod
     def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
@@ -921,7 +922,14 @@ class Store:
         with self._write() as session:
             session.add(row)
             session.flush()  # the id, before the commit
+        self._probe_samples_added += 1
         return row
+
+    @property
+    def probe_samples_added(self) -> int:
+        """Samples committed through this store object since it opened: a cache of the fits
+        is stale when it grows (samples from other processes: :meth:`last_probe_sample_id`)."""
+        return self._probe_samples_added
 
     def probe_samples(
         self, device: str | None = None, point: str | None = None
