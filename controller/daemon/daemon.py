@@ -148,7 +148,7 @@ class Daemon:
         self.agronomy = Agronomy(site, store, clock)
         models = models_dir if models_dir is not None else models_dir_of(store)
         # flow signatures: each finished run judged against the zone's learned normal
-        self.flow_learning = FlowLearning(site, store, models)
+        self.flow_learning = FlowLearning(lambda: self.agronomy.site, store, models)
         # the learned moisture forecast: trained daily, asked by planning when enabled
         self.forecast_learning = ForecastLearning(
             lambda: self.agronomy.site, store, clock.now, models
