@@ -59,7 +59,6 @@ from models.learning.errors import LearningInputError, TooLittleDataError
 
 __all__ = [
     "FORMAT_VERSION",
-    "KC_FACTOR_RANGE",
     "KIND",
     "MIN_DAYS",
     "MIN_DRYDOWNS",
@@ -75,7 +74,6 @@ FORMAT_VERSION = 1
 
 MIN_DRYDOWNS = 3
 MIN_DAYS = 3  # evenings fitted after the settling: fewer show no slope
-KC_FACTOR_RANGE = (0.7, 1.3)  # the zone setting's bounds (controller.config.site)
 PRIOR_SD_M3M3 = 0.05
 PRIOR_SD_KC_FACTOR = 0.15
 MIN_READING_SD_M3M3 = 0.002
