@@ -451,11 +451,22 @@ class FlowLearningConfig(_Model):
         return self
 
 
+class SoilLearningConfig(_Model):
+    """Each zone's soil and Kc correction from its dry-downs (``[learning.soil]``,
+    controller/learning/soil.py): fitted daily into a proposal that changes nothing until an
+    admin approves it. Off unless asked: a season's simulation runs as before."""
+
+    enabled: bool = False
+    # site-local HH:MM of the daily fit
+    fit_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:40"
+
+
 class LearningConfig(_Model):
     """What the box learns from its own data (``[learning]``)."""
 
     flow: FlowLearningConfig = FlowLearningConfig()
     forecast: ForecastLearningConfig = ForecastLearningConfig()
+    soil: SoilLearningConfig = SoilLearningConfig()
 
 
 class KindTelemetry(_Model):

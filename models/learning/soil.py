@@ -133,6 +133,10 @@ class SoilFit:
     n_drydowns: int
     n_days: int
     sensed_m: tuple[float, ...]  # per wetting, the depth of soil the probes' θ stands for
+    used: tuple[int, ...] = ()  # which of the dry-downs given were fitted (indices)
+    # per dry-down fitted, the fitted θ (m³/m³) of each of its evenings; None where the
+    # water of a wetting was still spreading (not fitted)
+    fitted_m3m3: tuple[tuple[float | None, ...], ...] = ()
 
     def taw_mm(self, root_depth_m: float) -> float:
         """TAW = 1000 (θfc − θwp) Zr, mm (FAO-56 eq. 82)."""
@@ -164,7 +168,8 @@ def simulate_available_mm(
     return out
 
 
-def _check(drydowns: Sequence[DryDown]) -> list[DryDown]:
+def _check(drydowns: Sequence[DryDown]) -> list[int]:
+    """The indices of the usable dry-downs; :class:`LearningInputError` on malformed ones."""
     usable = []
     for i, d in enumerate(drydowns):
         name = d.label or f"dry-down {i + 1}"
@@ -188,7 +193,7 @@ def _check(drydowns: Sequence[DryDown]) -> list[DryDown]:
                 f"{name}: root depth {d.root_depth_m} m or p {d.p} out of range", element=name
             )
         if n >= SETTLE_DAYS + MIN_DAYS and d.water_mm[0] > 0:
-            usable.append(d)
+            usable.append(i)
     return usable
 
 
@@ -210,9 +215,30 @@ def _wettings(drydown: DryDown) -> list[np.ndarray]:
     return out
 
 
+def _curves(
+    usable: Sequence[DryDown],
+    wettings: Sequence[Sequence[np.ndarray]],
+    paths: Sequence[np.ndarray],
+    wp: float,
+    depths_m: np.ndarray,
+) -> tuple[tuple[float | None, ...], ...]:
+    """The fitted θ of each fitted evening, None elsewhere (for the evidence shown)."""
+    out = []
+    k = 0
+    for d, w, path in zip(usable, wettings, paths, strict=True):
+        curve: list[float | None] = [None] * (d.days + 1)
+        for evenings in w:
+            for e in evenings:
+                curve[int(e)] = float(wp + path[e] / (1000.0 * float(depths_m[k])))
+            k += 1
+        out.append(tuple(curve))
+    return tuple(out)
+
+
 def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
     """Fit θfc, θwp and ``kc_factor`` from the dry-downs, in time order (module docstring)."""
-    usable = _check(drydowns)
+    used = _check(drydowns)
+    usable = [drydowns[i] for i in used]
     if len(usable) < MIN_DRYDOWNS:
         raise TooLittleDataError(
             f"{len(usable)} usable dry-down(s), {MIN_DRYDOWNS} needed",
@@ -313,4 +339,6 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
         n_drydowns=len(usable),
         n_days=n_data,
         sensed_m=tuple(float(v) for v in result.x[N_SHARED : N_SHARED + n_depths]),
+        used=tuple(used),
+        fitted_m3m3=_curves(usable, wettings, run(result.x), wp, result.x[N_SHARED:]),
     )

@@ -63,8 +63,15 @@ def _season(
 def test_recovers_what_the_dry_downs_tell_without_noise() -> None:
     """θwp (where the bend tends) and the stressed decay rate kc_factor / TAW are what the
     curves fix; TAW itself lies within its uncertainty and nearer the truth than the prior."""
-    fit = fit_soil(_season(0.21, 0.11, 0.9), LOAM)
+    season = _season(0.21, 0.11, 0.9)
+    fit = fit_soil(season, LOAM)
     true_taw = 1000 * 0.10 * ZR_M
+    assert fit.used == (0, 1, 2, 3)
+    for drydown, curve in zip(season, fit.fitted_m3m3, strict=True):
+        assert curve[: SETTLE_DAYS + 1] == (None,) * (SETTLE_DAYS + 1)  # still spreading
+        fitted = [(c, t) for c, t in zip(curve, drydown.theta_m3m3, strict=True) if c is not None]
+        assert len(fitted) == drydown.days - SETTLE_DAYS
+        assert all(c == pytest.approx(t, abs=0.002) for c, t in fitted)
     assert fit.wp_m3m3 == pytest.approx(0.11, abs=0.005)
     assert fit.kc_factor / fit.taw_mm(ZR_M) == pytest.approx(0.9 / true_taw, rel=0.03)
     prior_taw = 1000 * (LOAM.fc_m3m3 - LOAM.wp_m3m3) * ZR_M
