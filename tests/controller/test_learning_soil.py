@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from controller.clock import SystemClock, VirtualClock
+from controller.config import overrides
 from controller.config.site import KC_FACTOR_RANGE, SiteConfig, ZoneConfig, load_site
 from controller.daemon.daemon import Daemon
+from controller.daemon.protocol import ControlRefused
+from controller.daemon.service import DaemonService
 from controller.learning.calibration import ProbeCalibrations
 from controller.learning.soil import SoilLearning, SoilProposal
 from controller.store import Store, WaterBalanceDay
@@ -179,3 +182,43 @@ def test_the_daemon_schedules_the_fit_only_when_enabled(tmp_path: Path) -> None:
             z: "too little data: 0 of 3 dry-downs with probes" for z in ("z1", "z2", "z3")
         }
         assert not [e for e in store.events() if e.code == "model_unavailable"]
+
+
+def test_an_admin_approval_writes_the_zone_s_settings_and_the_balance_uses_them(
+    tmp_path: Path,
+) -> None:
+    site = with_soil(load_site(DEMO_SITE))
+    data = tmp_path / "data"
+    with Store.open_dir(data) as store:
+        seed_season(store, site, 60)
+        daemon = Daemon(site, store, VirtualClock(local(START + dt.timedelta(days=60), 1)))
+        service = DaemonService(daemon, data_dir=data)
+        assert service.soil_fit("z1")["proposal"] is None
+        daemon.soil_learning.propose_all()
+        shown = service.soil_fit("z1")
+        assert shown["enabled"] and shown["in_use"]["approved"] is False
+        proposal = daemon.soil_learning.proposal("z1")
+        assert proposal is not None and shown["proposal"]["fitted_at"] == (
+            proposal.fitted_at.isoformat()
+        )
+        with pytest.raises(ControlRefused) as stale:
+            service.approve_soil("z1", proposal.fitted_at - dt.timedelta(days=1), "ada")
+        assert stale.value.code == "stale_proposal"
+        with pytest.raises(ControlRefused) as none:
+            service.approve_soil("z2", proposal.fitted_at, "ada")
+        assert none.value.code == "no_proposal"
+        written = service.approve_soil("z1", proposal.fitted_at, "ada")
+        assert written == proposal.overrides()
+        z1 = zone1(daemon.site)
+        assert (z1.soil_fc_m3m3, z1.soil_wp_m3m3, z1.kc_factor) == (
+            written["soil_fc_m3m3"],
+            written["soil_wp_m3m3"],
+            written["kc_factor"],
+        )
+        # the balance's soil is the approved one, kept across a restart in the overrides
+        model = daemon.agronomy.zone_model(z1)
+        assert model.soil.layers[0].theta_fc == written["soil_fc_m3m3"]
+        assert overrides.load(data)["zones"]["z1"] == written
+        assert service.soil_fit("z1")["in_use"]["approved"] is True
+        (audit,) = [a for a in store.rows_after("audit", 0) if a.action == "soil.approve"]  # type: ignore[attr-defined]
+        assert audit.actor == "ada" and audit.detail["kc_factor"] == written["kc_factor"]

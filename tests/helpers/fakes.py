@@ -98,6 +98,7 @@ class FakeControlService:
         }
     )
     mad_fraction: dict[str, float] = field(default_factory=dict)
+    soil_proposals: dict[str, dict[str, Any]] = field(default_factory=dict)  # zone: numbers
     stage_mad: dict[str, float] = field(default_factory=dict)  # seed corn's tuned periods
 
     def _check(self) -> None:
@@ -314,6 +315,35 @@ class FakeControlService:
     def probe_samples(self, probe: str) -> list[ProbeSampleInfo]:
         self._check()
         return self.desk().samples(probe)
+
+    def soil_fit(self, zone: str) -> dict[str, Any]:
+        self._check()
+        self._known(zone)
+        return {
+            "enabled": True,
+            "status": "fitted on 3 dry-downs" if zone in self.soil_proposals else None,
+            "checked_at": None,
+            "in_use": {
+                "soil": "loam",
+                "fc_m3m3": 0.25,
+                "wp_m3m3": 0.12,
+                "kc_factor": 1.0,
+                "approved": False,
+            },
+            "probe_weight": 0.0,
+            "proposal": self.soil_proposals.get(zone),
+        }
+
+    def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
+        self._known(zone)
+        self._control("approve_soil", zone=zone, fitted_at=fitted_at, actor=actor)
+        proposal = self.soil_proposals.get(zone)
+        if proposal is None:
+            raise ControlRefused(f"{zone}: no soil fit to approve", "no_proposal")
+        if proposal["fitted_at"] != fitted_at.isoformat():
+            raise ControlRefused(f"{zone}: the fit shown was replaced", "stale_proposal")
+        values: dict[str, float] = proposal["overrides"]
+        return values
 
     def add_probe_sample(
         self,
