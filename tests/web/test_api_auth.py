@@ -26,11 +26,6 @@ BODIES: dict[str, Any] = {
     "/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     "/soil/{zone}/approve": {"fitted_at": "2026-07-01T17:40:00+00:00"},
 }
-# what the fake service must hold for the allowed calls to succeed
-SOIL_PROPOSAL = {
-    "fitted_at": "2026-07-01T17:40:00+00:00",
-    "overrides": {"soil_fc_m3m3": 0.2, "soil_wp_m3m3": 0.1, "kc_factor": 1.0},
-}
 
 
 def _api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -68,7 +63,6 @@ def test_every_route_refuses_anonymous_and_checks_roles(
     store: Store,
     service: FakeControlService,
 ) -> None:
-    service.soil_proposals["z1"] = SOIL_PROPOSAL
     for method, template in _api_routes(app):
         if (method, template) in PUBLIC:
             assert _call(client, method, template, None).status_code == 200

@@ -3,20 +3,13 @@ approved must be the one shown, and bad input gets a specific error."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from controller.daemon.protocol import ControlRefused
 from tests.helpers.asgi import AsgiClient
-from tests.helpers.fakes import FakeControlService
+from tests.helpers.fakes import SOIL_FITTED_AT, FakeControlService, soil_proposal
 
 API = "/api/v1"
-FITTED_AT = "2026-07-01T17:40:00+00:00"
-PROPOSAL: dict[str, Any] = {
-    "zone": "z1",
-    "fitted_at": FITTED_AT,
-    "overrides": {"soil_fc_m3m3": 0.205, "soil_wp_m3m3": 0.104, "kc_factor": 1.08},
-    "curves": [],
-}
+FITTED_AT = SOIL_FITTED_AT
+PROPOSAL = soil_proposal()
 
 
 def _approve(client: AsgiClient, token: str, body: dict[str, object], zone: str = "z1"):  # type: ignore[no-untyped-def]
@@ -26,7 +19,6 @@ def _approve(client: AsgiClient, token: str, body: dict[str, object], zone: str 
 def test_every_role_reads_the_fit_and_only_an_admin_approves_it(
     client: AsgiClient, tokens: dict[str, str], service: FakeControlService
 ) -> None:
-    service.soil_proposals["z1"] = PROPOSAL
     for role in ("viewer", "technician", "admin"):
         r = client.get(f"{API}/soil/z1", token=tokens[role])
         assert r.status_code == 200 and r.json()["proposal"]["fitted_at"] == FITTED_AT
@@ -44,7 +36,6 @@ def test_bad_input_gets_a_specific_error(
     client: AsgiClient, tokens: dict[str, str], service: FakeControlService
 ) -> None:
     admin = tokens["admin"]
-    service.soil_proposals["z1"] = PROPOSAL
     for body in ({}, {"fitted_at": "yesterday"}, {"fitted_at": "2026-07-01T17:40:00"}):
         r = _approve(client, admin, body)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "fitted_at", r.text
