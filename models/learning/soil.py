@@ -32,7 +32,11 @@ still spreading. What the dry-downs tell:
 * their slope above RAW against Kc · ET0 and the metered water that refilled them:
   ``kc_factor``;
 * their bend below RAW, an exponential decay of θ − θwp at the rate
-  kc_factor · Kc · ET0 / ((1 − p) TAW): θwp (the level it tends to) and TAW.
+  kc_factor · Kc · ET0 / ((1 − p) TAW): θwp (the level it tends to) and TAW;
+* the level the probes drain to after a run that wetted them past field capacity (their θ
+  falls faster over the settling days than the crop's use explains, :func:`_plateau`):
+  θfc, each such run an observation of it (σ :data:`PLATEAU_SD_M3M3`; drainage stops at
+  θfc, eq. 88). This is what pins TAW in mm when the probes see only the top of the roots.
 
 Priors: the configured texture's θfc and θwp (σ :data:`PRIOR_SD_M3M3`, about half the spread
 of a FAO-56 Table 19 texture class) and ``kc_factor`` 1 (σ :data:`PRIOR_SD_KC_FACTOR`). Dry-
@@ -81,7 +85,10 @@ SUBSTEPS = 4  # per day, so the stress bend is followed smoothly
 N_SHARED = 3  # θwp, θfc − θwp, kc_factor; then each dry-down's sensed depth, the starts
 MIN_SENSED_M, MAX_SENSED_M = 0.05, 3.0
 MAX_START_MM = 1000.0
-WETTING_MM = 5.0  # a day's water or rain from which the probes' θ must settle again
+WETTING_MM = 5.0
+DRAINED_M3M3 = 0.01
+DRAIN_RATIO = 1.5
+PLATEAU_SD_M3M3 = 0.01  # a day's water or rain from which the probes' θ must settle again
 KC_FACTOR_LIMITS = (0.3, 2.0)  # the fit's search bounds (the setting is clipped to its range)
 SETTLE_DAYS = 3  # days after the run's own while the water spreads through the root zone
 _MIN_AW_M3M3 = 0.02  # θfc − θwp at least this
@@ -235,6 +242,25 @@ def _curves(
     return tuple(out)
 
 
+def _plateau(drydown: DryDown) -> float | None:
+    """θ the probes drained to after a run that wetted them past field capacity, else None.
+
+    Draining shows as a fall over the :data:`SETTLE_DAYS` after the run's day faster than
+    :data:`DRAIN_RATIO` × the fall of as many days after it (the crop's use alone), and
+    larger than :data:`DRAINED_M3M3`: the probes then stood above θfc, and the level they
+    settled to is θfc less a day or so of the crop's use (eq. 88: DP ends at θfc)."""
+    theta = drydown.theta_m3m3
+    first = SETTLE_DAYS + 1
+    later = min(first + SETTLE_DAYS, len(theta) - 1)
+    if later <= first:
+        return None
+    draining = max(theta[1:first]) - theta[first]
+    using = (theta[first] - theta[later]) * SETTLE_DAYS / (later - first)
+    if draining < DRAINED_M3M3 or draining < DRAIN_RATIO * max(using, 0.0):
+        return None
+    return theta[first]
+
+
 def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
     """Fit θfc, θwp and ``kc_factor`` from the dry-downs, in time order (module docstring)."""
     used = _check(drydowns)
@@ -257,6 +283,7 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
         [np.asarray(d.theta_m3m3)[e] for e in w] for d, w in zip(usable, wettings, strict=True)
     ]
     n_data = sum(len(e) for w in wettings for e in w)
+    plateaus = np.array([p for p in (_plateau(d) for d in usable) if p is not None])
     zr_of_depth = np.array(
         [d.root_depth_m for d, w in zip(usable, wettings, strict=True) for _ in w]
     )
@@ -280,6 +307,7 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
                 sensed_mm = 1000.0 * float(x[depth])
                 parts.append((wp + path[evenings] / sensed_mm - theta) / reading_sd)
                 depth += 1
+        parts.append((wp + aw - plateaus) / PLATEAU_SD_M3M3)
         parts.append(
             np.array(
                 [
