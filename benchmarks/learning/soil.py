@@ -16,6 +16,7 @@ made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper p
 
 * ``taw_error_pct``: |fitted TAW − true TAW| / true TAW, %, at the root depth (the mean over
   the sites; ``taw_error_max_pct`` the worst);
+* ``taw_error_configured_pct``: the same for the configured loam kept (no learning);
 * ``taw_coverage``: fraction of sites whose true TAW lies within 2 standard errors of the fit;
 * ``kc_factor_error``: mean |fitted − true ``kc_factor``|;
 * ``train_s``: the longest fit of one site, s.
@@ -175,7 +176,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     configured = texture(CONFIGURED)
     prior = SoilPrior(configured.theta_fc, configured.theta_wp)
     n_sites = QUICK_SITES if quick else SITES
-    errors, covered, kc_errors, train = [], [], [], []
+    errors, configured_errors, covered, kc_errors, train = [], [], [], [], []
     for i in range(n_sites):
         sim = _simulate(site, crop, seed * 1000 + i)
         started = time.perf_counter()
@@ -184,11 +185,14 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
         zr = sim.root_depth_m
         true_taw = 1000.0 * (sim.truth.theta_fc - sim.truth.theta_wp) * zr
         errors.append(100.0 * abs(fit.taw_mm(zr) - true_taw) / true_taw)
+        configured_taw = 1000.0 * (prior.fc_m3m3 - prior.wp_m3m3) * zr
+        configured_errors.append(100.0 * abs(configured_taw - true_taw) / true_taw)
         covered.append(abs(fit.taw_mm(zr) - true_taw) <= 2.0 * fit.taw_se_mm(zr))
         kc_errors.append(abs(fit.kc_factor - sim.kc_factor))
     return {
         "taw_error_pct": round(statistics.fmean(errors), 1),
         "taw_error_max_pct": round(max(errors), 1),
+        "taw_error_configured_pct": round(statistics.fmean(configured_errors), 1),
         "taw_coverage": round(sum(covered) / len(covered), 2),
         "kc_factor_error": round(statistics.fmean(kc_errors), 3),
         "train_s": round(max(train), 3),
