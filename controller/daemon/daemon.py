@@ -62,6 +62,7 @@ from controller.learning.files import models_dir_of
 from controller.learning.flow import CHECK_EVERY_S as FLOW_CHECK_EVERY_S
 from controller.learning.flow import FlowLearning
 from controller.learning.forecast import ForecastLearning
+from controller.learning.soil import SoilLearning
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -154,6 +155,10 @@ class Daemon:
             lambda: self.agronomy.site, store, clock.now, models
         )
         self.agronomy.planning.forecaster = self.forecast_learning
+        # each zone's soil and Kc correction from its dry-downs: a proposal an admin approves
+        self.soil_learning = SoilLearning(
+            lambda: self.agronomy.site, store, self.agronomy.probes, clock.now, models
+        )
         if time_trust is None:
             time_trust = (
                 AlwaysTrusted(clock, "virtual clock")
@@ -315,6 +320,16 @@ class Daemon:
                 Job(
                     "learn:forecast",
                     self.forecast_learning.train_all,
+                    cron={"hour": hour, "minute": minute},
+                )
+            )
+        soil = self.site.learning.soil
+        if soil.enabled:
+            hour, minute = (int(v) for v in soil.fit_time.split(":"))
+            jobs.append(
+                Job(
+                    "learn:soil",
+                    self.soil_learning.propose_all,
                     cron={"hour": hour, "minute": minute},
                 )
             )
