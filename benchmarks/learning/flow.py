@@ -156,7 +156,7 @@ def simulate_site(site: SiteConfig, seed: int, n_runs: int, workdir: Path) -> Si
     alarms: list[tuple[str, str, int]] = []
     design = {z.name: z.nominal_flow_m3_h for z in site.zones}
     with Store.open_dir(workdir, clock=clock) as store:
-        job = FlowLearning(site, store, workdir / "models")
+        job = FlowLearning(lambda: site, store, workdir / "models")
         index = dict.fromkeys(design, 0)
         while min(index.values()) < n_runs:
             day = clock.now().replace(hour=4, minute=0)

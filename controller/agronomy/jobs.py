@@ -20,8 +20,10 @@ Choices (no config key exists for them):
 * The balance is FAO-56 *single* Kc (ch. 6): the store keeps Dr per day, not the evaporation
   layer a dual-Kc balance would need to carry over. The crop's ``mulch_factor`` (seed corn under
   film 0.85, others 1.0) multiplies Kc, so mulched crops are treated as mulched by their data.
-* A zone's soil is one layer of its FAO-56 Table 19 texture down to the crop's maximum root
-  depth. The balance starts on its first day (planting) from the soil as it is then
+* A zone's soil is one layer of its FAO-56 Table 19 texture (or the effective θfc and θwp an
+  admin approved from its dry-downs) down to the crop's maximum root depth; its Kc is the
+  crop library's times the zone's ``kc_factor`` (:mod:`controller.config.soil`). The
+  balance starts on its first day (planting) from the soil as it is then
   (:meth:`Agronomy.spring_depletion`: the sowing-day measurement of the site file, else the
   probes, else field capacity); the soil the roots grow into keeps that day's depletion
   fraction (``ZoneSetup.subsoil_depletion_fraction``). The probes correct the balance from
@@ -83,6 +85,7 @@ from controller.agronomy.weather import (
 )
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
+from controller.config.soil import zone_crop, zone_soil
 from controller.learning.calibration import ProbeCalibrations
 from controller.store import (
     RunState,
@@ -93,7 +96,6 @@ from controller.store import (
 )
 from models.et0 import codes
 from models.et0 import daily as et0_daily
-from models.soils import SoilProfile, texture
 from models.waterbalance import (
     CropStep,
     ProbeReading,
@@ -295,8 +297,8 @@ class Agronomy:
         """The zone's crop and soil; ``subsoil_depletion_fraction``: of the soil the roots grow
         into (:meth:`subsoil_depletion_fraction`), 0 for field capacity. The crop carries
         the site's period MADs (``[crops.<crop>.stages]``, settings page)."""
-        c = self.site.crop(zone.crop)
-        soil = SoilProfile.uniform(texture(zone.soil), c.root_depth_max_m)
+        c = zone_crop(self.site.crop(zone.crop), zone)
+        soil = zone_soil(zone, c.root_depth_max_m)
         setup = ZoneSetup(
             soil,
             method="single",

@@ -30,6 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
+from controller.config.soil import zone_soil
 from controller.store import Store
 from models.crops import crop
 from models.salt import (
@@ -39,7 +40,6 @@ from models.salt import (
     salt_season,
     spring_ece_ds_m,
 )
-from models.soils import SoilProfile, texture
 
 __all__ = ["MIN_METER_READINGS", "WaterEC", "ZoneSalt", "water_ec", "zone_salt"]
 
@@ -147,7 +147,7 @@ def zone_salt(
     drained = {row.date: row.deep_percolation_mm for row in balance}
     days = [since + dt.timedelta(days=k) for k in range((today - since).days + 1)]
     depth_m = c.root_depth_max_m
-    fc_mm = SoilProfile.uniform(texture(zone.soil), depth_m).field_capacity_mm(0.0, depth_m)
+    fc_mm = zone_soil(zone, depth_m).field_capacity_mm(0.0, depth_m)
     threshold = c.ece_threshold_ds_m
     water_by_day = [water_mm.get(d, 0.0) for d in days]
     problem = ""

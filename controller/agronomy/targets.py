@@ -99,7 +99,9 @@ def zone_targets(
 ) -> ZoneTargets:
     """The zone's triggers over ``len(et0_mm_day)`` horizon days from ``dap`` and its refill
     target (module docstring). ``et0_mm_day``: the ET0 the plan projects with (the last value
-    stands for the days after the horizon, up to harvest)."""
+    stands for the days after the horizon, up to harvest). ``crop``: the zone's crop, its Kc
+    already times the zone's ``kc_factor`` (:func:`controller.config.soil.zone_crop`, as
+    :meth:`~controller.agronomy.jobs.Agronomy.zone_model` gives it)."""
     days = len(et0_mm_day)
     kc = [kc_on_day(crop, dap + d, mulched=True) for d in range(days)]
     staged = zone.targets == "staged" and bool(crop.stages)

@@ -74,6 +74,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "controller.cli.probe",
         "soil samples next to the probes (add, list) and each probe's calibration",
     ),
+    "soil": (
+        "controller.cli.soil",
+        "each zone's soil and kc_factor fitted from its dry-downs (show) and approving them",
+    ),
     "notify": ("controller.cli.notify", "send a test message through a notification channel"),
     "hil": (
         "controller.cli.hil",

@@ -49,7 +49,9 @@ from models.crops import STAGE_MAD_RANGE, Crop, CropDataError, crop, crop_keys, 
 from models.soils import texture_keys
 
 __all__ = [
+    "KC_FACTOR_RANGE",
     "M2_PER_MU",
+    "MIN_AVAILABLE_M3M3",
     "ConfigError",
     "OutputRef",
     "SiteConfig",
@@ -60,6 +62,8 @@ __all__ = [
 ]
 
 M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
+KC_FACTOR_RANGE = (0.7, 1.3)  # a zone's correction of the library's Kc, at most ±30 %
+MIN_AVAILABLE_M3M3 = 0.02  # a zone's soil_fc_m3m3 − soil_wp_m3m3 at least this
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
 PositiveS = Annotated[float, Field(gt=0)]
@@ -196,11 +200,29 @@ class ZoneConfig(_Model):
     spring_depletion_fraction: float | None = Field(None, ge=0, le=1)
     # This zone's water allotment for the quota year, m³/mu (overrides [site]'s).
     quota_m3_per_mu: float | None = Field(None, gt=0, le=5000)
+    # The zone's effective field capacity and wilting point over the root depth (m³/m³),
+    # fitted from its dry-downs and approved by an admin; None: the texture's (FAO-56 Table 19).
+    soil_fc_m3m3: float | None = Field(None, gt=0, le=0.6)
+    soil_wp_m3m3: float | None = Field(None, ge=0, lt=0.6)
+    # Correction of the crop library's Kc for this zone (ETc = kc_factor · Kc · ET0), fitted
+    # from its dry-downs and approved by an admin.
+    kc_factor: float = Field(1.0, ge=KC_FACTOR_RANGE[0], le=KC_FACTOR_RANGE[1])
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
         if (self.area_mu is None) == (self.area_m2 is None):
             raise ValueError("give exactly one of area_mu or area_m2")
+        return self
+
+    @model_validator(mode="after")
+    def _soil_pair(self) -> ZoneConfig:
+        fc, wp = self.soil_fc_m3m3, self.soil_wp_m3m3
+        if (fc is None) != (wp is None):
+            raise ValueError("give both soil_fc_m3m3 and soil_wp_m3m3, or neither")
+        if fc is not None and wp is not None and fc - wp < MIN_AVAILABLE_M3M3:
+            raise ValueError(
+                f"soil_fc_m3m3 {fc:g} must exceed soil_wp_m3m3 {wp:g} by {MIN_AVAILABLE_M3M3:g}"
+            )
         return self
 
     @property
@@ -429,11 +451,22 @@ class FlowLearningConfig(_Model):
         return self
 
 
+class SoilLearningConfig(_Model):
+    """Each zone's soil and Kc correction from its dry-downs (``[learning.soil]``,
+    controller/learning/soil.py): fitted daily into a proposal that changes nothing until an
+    admin approves it. Off unless asked: a season's simulation runs as before."""
+
+    enabled: bool = False
+    # site-local HH:MM of the daily fit
+    fit_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:40"
+
+
 class LearningConfig(_Model):
     """What the box learns from its own data (``[learning]``)."""
 
     flow: FlowLearningConfig = FlowLearningConfig()
     forecast: ForecastLearningConfig = ForecastLearningConfig()
+    soil: SoilLearningConfig = SoilLearningConfig()
 
 
 class KindTelemetry(_Model):
@@ -1140,7 +1173,17 @@ def _validated(
 # What the pages may change on a running site; wiring and safety limits stay in the site file.
 # ``fertigation.events`` is the whole plan: an override replaces the site file's list.
 EDITABLE = {
-    "zones": ("crop", "planting_date", "mode", "label", "mad_fraction", "targets"),
+    "zones": (
+        "crop",
+        "planting_date",
+        "mode",
+        "label",
+        "mad_fraction",
+        "targets",
+        "soil_fc_m3m3",
+        "soil_wp_m3m3",
+        "kc_factor",
+    ),
     "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),
     "fertigation": ("events",),

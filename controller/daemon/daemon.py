@@ -62,6 +62,7 @@ from controller.learning.files import models_dir_of
 from controller.learning.flow import CHECK_EVERY_S as FLOW_CHECK_EVERY_S
 from controller.learning.flow import FlowLearning
 from controller.learning.forecast import ForecastLearning
+from controller.learning.soil import SoilLearning
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -149,12 +150,16 @@ class Daemon:
         self.agronomy = Agronomy(site, store, clock)
         models = models_dir if models_dir is not None else models_dir_of(store)
         # flow signatures: each finished run judged against the zone's learned normal
-        self.flow_learning = FlowLearning(site, store, models)
+        self.flow_learning = FlowLearning(lambda: self.agronomy.site, store, models)
         # the learned moisture forecast: trained daily, asked by planning when enabled
         self.forecast_learning = ForecastLearning(
             lambda: self.agronomy.site, store, clock.now, models
         )
         self.agronomy.planning.forecaster = self.forecast_learning
+        # each zone's soil and Kc correction from its dry-downs: a proposal an admin approves
+        self.soil_learning = SoilLearning(
+            lambda: self.agronomy.site, store, self.agronomy.probes, clock.now, models
+        )
         if time_trust is None:
             time_trust = (
                 AlwaysTrusted(clock, "virtual clock")
@@ -319,6 +324,16 @@ class Daemon:
                     cron={"hour": hour, "minute": minute},
                 )
             )
+        soil = self.site.learning.soil
+        if soil.enabled:
+            hour, minute = (int(v) for v in soil.fit_time.split(":"))
+            jobs.append(
+                Job(
+                    "learn:soil",
+                    self.soil_learning.propose_all,
+                    cron={"hour": hour, "minute": minute},
+                )
+            )
         return jobs
 
     def control_tick(self) -> None:
@@ -390,11 +405,11 @@ class Daemon:
 
     def refit_probe_calibrations(self) -> None:
         """Refit the probes' calibrations if a soil sample was added (the pages and the API
-        refit at once; a sample from ``qanat probe sample add`` is fitted here, or at the
-        next read of the probe), so samples the fit refuses raise ``model_unavailable``
+        refit at once; a sample from ``qanat probe sample add`` is fitted here, or at a read
+        of the probe within a minute), so samples the fit refuses raise ``model_unavailable``
         within minutes. Never raises: the probes' raw values stay in charge."""
         try:
-            self.agronomy.probes.refresh()
+            self.agronomy.probes.refresh(force=False)  # a query at most every RECHECK_S
         except Exception:
             log.exception("probe calibration: refit failed; the raw values stay in charge")
 

@@ -233,6 +233,11 @@ class ControlService(Protocol):
     # every soil probe of the site with its calibration (none without samples)
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]: ...
     def probe_samples(self, probe: str) -> list[ProbeSampleInfo]: ...  # UnknownName
+    # a zone's soil fit from its dry-downs (controller/learning/soil.py): {"enabled",
+    #  "status" (the last fit, or None), "checked_at", "in_use": {soil, fc_m3m3, wp_m3m3,
+    #  kc_factor, approved}, "probe_weight", "proposal": SoilProposal.numbers() or None};
+    #  UnknownName
+    def soil_fit(self, zone: str) -> dict[str, Any]: ...
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
     def start_zone(self, zone: str, minutes: float, actor: str) -> int: ...  # run id
@@ -243,6 +248,11 @@ class ControlService(Protocol):
     def confirm_time(self, actor: str) -> None: ...  # an admin vouches for the wall clock
     def ack_alarm(self, alarm_id: int, actor: str) -> None: ...
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int: ...  # days stored
+    # an admin approves the zone's soil proposal fitted at ``fitted_at`` (the one shown):
+    # its soil_fc_m3m3, soil_wp_m3m3 and kc_factor become site settings (audited
+    # ``soil.approve``); returns them. UnknownName; ControlRefused "no_proposal" or
+    # "stale_proposal" (a newer fit replaced it); SettingsInvalid
+    def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]: ...
     # a soil sample next to a probe (raw_pct None: from its stored readings; at None: now);
     # UnknownName for a probe that is not the site's, SampleRefused naming the field
     def add_probe_sample(

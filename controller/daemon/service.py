@@ -20,6 +20,7 @@ from controller.agronomy.season_view import SeasonToDate, season_to_date
 from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
+from controller.config.soil import configured_soil
 from controller.daemon.daemon import Daemon
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
@@ -286,6 +287,22 @@ class DaemonService:
             )
         return out
 
+    def soil_fit(self, zone: str) -> dict[str, Any]:
+        z = self._zone_cfg(zone)
+        fc, wp = configured_soil(z)
+        return {
+            "enabled": self.site.learning.soil.enabled,
+            **self.d.soil_learning.page(z.name),
+            "in_use": {
+                "soil": z.soil,
+                "fc_m3m3": fc,
+                "wp_m3m3": wp,
+                "kc_factor": z.kc_factor,
+                "approved": z.soil_fc_m3m3 is not None,
+            },
+            "probe_weight": self.site.policy.probe_weight,
+        }
+
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
         return self._probes.calibrations_info()
 
@@ -420,6 +437,36 @@ class DaemonService:
             self.d.store.raise_event(
                 "warning", "replan_failed", "site", "re-planning after a settings change failed"
             )
+
+    def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
+        z = self._zone_cfg(zone)
+        proposal = self.d.soil_learning.proposal(z.name)
+        if proposal is None:
+            raise ControlRefused(f"{z.name}: no soil fit to approve", "no_proposal")
+        if proposal.fitted_at != fitted_at:
+            raise ControlRefused(
+                f"{z.name}: the fit shown ({fitted_at.isoformat()}) was replaced by the fit of "
+                f"{proposal.fitted_at.isoformat()}; look at it before approving",
+                "stale_proposal",
+            )
+        values = proposal.overrides()
+        self.apply_settings({"zones": {z.name: values}}, actor)
+        before = proposal.before
+        self.d.store.record_audit(
+            actor,
+            "soil.approve",
+            {
+                "zone": z.name,
+                "fitted_at": proposal.fitted_at.isoformat(),
+                **values,
+                "before": {
+                    "soil_fc_m3m3": before.fc_m3m3,
+                    "soil_wp_m3m3": before.wp_m3m3,
+                    "kc_factor": before.kc_factor,
+                },
+            },
+        )
+        return values
 
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
         forecast = [

@@ -26,6 +26,7 @@ import logging
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 600.0  # how often finished runs are judged (a run's verdict within 10 min)
+# a check with no run ended through the store since the last pass skips the store, except
+# this long after it (a run whose end was written late, or by another process, is judged)
+FULL_PASS_EVERY = dt.timedelta(hours=6)
 RETRAIN_EVERY_RUNS = 10  # normal runs between two trainings of a zone's signature
 SETTLE_S = 30.0  # after the fill, before the steady window starts
 MIN_STEADY_S = 60.0  # a shorter steady window is not judged
@@ -172,15 +176,28 @@ def drift_message(zone: str, drift: Drift, *, learned: bool, band_pct: float) ->
 class FlowLearning:
     """The flow-signature job of a site (see the module docstring)."""
 
-    def __init__(self, site: SiteConfig, store: Store, models_dir: Path | None) -> None:
-        self.site = site
+    def __init__(
+        self, site: Callable[[], SiteConfig], store: Store, models_dir: Path | None
+    ) -> None:
+        """``site``: the site as it is now (settings from the pages replace it: a zone's new
+        design flow relearns its signature, ``[learning.flow]`` tunes the next check)."""
+        self._site = site
         self.store = store
         self.models_dir = models_dir
-        self.tuning = tuning_of(site)
         self._states: dict[str, _ZoneState] = {}
         self._unavailable: dict[str, str] = {}
         self.train_s = 0.0  # CPU seconds spent fitting signatures since start (the benchmark's)
+        self._passed: tuple[int, dt.datetime] | None = None  # (store.runs_ended, when) of the
+        # last complete pass
         self._lock = threading.Lock()  # one pass at a time (a slow pass and the next tick)
+
+    @property
+    def site(self) -> SiteConfig:
+        return self._site()
+
+    @property
+    def tuning(self) -> FlowTuning:
+        return tuning_of(self.site)
 
     # -- the job ------------------------------------------------------------------
     def check(self) -> list[tuple[str, Drift]]:
@@ -190,9 +207,16 @@ class FlowLearning:
             return []
         decided: list[tuple[str, Drift]] = []
         with self._lock:
+            ended, now = self.store.runs_ended, self.store.clock.now()
+            if (
+                self._passed is not None
+                and self._passed[0] == ended
+                and now - self._passed[1] < FULL_PASS_EVERY
+            ):
+                return []  # no run ended since the last pass: nothing new to judge
+            failed = False
             try:
                 states = {z.name: self._state(z) for z in self.site.zones}
-                now = self.store.clock.now()
                 since = min((s.judged_at or now - FIRST_LOOK_BACK) for s in states.values())
                 runs = self.store.runs(start=since)  # one query for every zone
             except Exception:  # the store cannot be read now: tried again at the next check
@@ -203,6 +227,8 @@ class FlowLearning:
                     decided += [(zone.name, d) for d in self._check_zone(zone, runs)]
                 except Exception:  # the scheduler's pool must never see it
                     log.exception("flow signature of zone %s: check failed", zone.name)
+                    failed = True
+            self._passed = None if failed else (ended, now)
         return decided
 
     def status(self, zone: str) -> FlowStatus:

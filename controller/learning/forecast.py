@@ -29,6 +29,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from controller.config.site import SiteConfig, ZoneConfig
+from controller.config.soil import zone_soil
 from controller.store import Severity, Store, StoreError
 from models.crops import root_depth_m
 from models.learning import (
@@ -50,7 +51,7 @@ from models.learning.forecast import (
     physics_path,
     train_forecast,
 )
-from models.soils import SoilProfile, texture
+from models.soils import SoilProfile
 from models.waterbalance import ProbeReading, WaterBalanceInputError, observed_depletion_mm
 
 __all__ = ["ForecastChoice", "ForecastLearning"]
@@ -155,7 +156,7 @@ class ForecastLearning:
         site = self.site()
         tz: ZoneInfo = site.site.tz
         crop = site.crop(zone.crop)
-        soil = SoilProfile.uniform(texture(zone.soil), crop.root_depth_max_m)
+        soil = zone_soil(zone, crop.root_depth_max_m)
         out: list[HistoryDay] = []
         previous: dt.date | None = None
         for row in self.store.water_balance(zone.name, start, end):

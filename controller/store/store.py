@@ -230,6 +230,8 @@ class Store:
         self._last_folded: object = _UNKNOWN  # datetime, None or _UNKNOWN
         self._fold_generation = 0
         self._folding = 0
+        self._probe_samples_added = 0  # committed through this store (see probe_samples_added)
+        self._runs_ended = 0  # runs finished through this store (see runs_ended)
 
     @classmethod
     def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
@@ -891,7 +893,15 @@ class Store:
             if kg is not None:
                 run.fertilizer = dict(kg)
 
-        return self._run_change(run_id, allowed, to, change, meter=None)
+        run = self._run_change(run_id, allowed, to, change, meter=None)
+        self._runs_ended += 1
+        return run
+
+    @property
+    def runs_ended(self) -> int:
+        """Runs ended through this store object since it opened (:meth:`finish_run`): a job
+        that judges finished runs has nothing new while it stays the same."""
+        return self._runs_ended
 
     def get_run(self, run_id: int) -> Run:
         with self._read() as session:
@@ -944,7 +954,14 @@ class Store:
         with self._write() as session:
             session.add(row)
             session.flush()  # the id, before the commit
+        self._probe_samples_added += 1
         return row
+
+    @property
+    def probe_samples_added(self) -> int:
+        """Samples committed through this store object since it opened: a cache of the fits
+        is stale when it grows (samples from other processes: :meth:`last_probe_sample_id`)."""
+        return self._probe_samples_added
 
     def probe_samples(
         self, device: str | None = None, point: str | None = None

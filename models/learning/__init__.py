@@ -37,11 +37,13 @@ from models.learning.forecast import (
     train_forecast,
 )
 from models.learning.persist import Persisted, load_model, model_file, save_model
+from models.learning.soil import DryDown, SoilFit, SoilPrior, fit_soil
 
 __all__ = [
     "CalibrationSample",
     "Drift",
     "DriftState",
+    "DryDown",
     "FlowRun",
     "FlowSignature",
     "FlowTuning",
@@ -54,9 +56,12 @@ __all__ = [
     "ModelFileError",
     "Persisted",
     "ProbeCalibration",
+    "SoilFit",
+    "SoilPrior",
     "TooLittleDataError",
     "fit_calibration",
     "fit_signature",
+    "fit_soil",
     "fixed_verdict",
     "load_model",
     "model_file",

@@ -14,6 +14,7 @@ by scripts/test.sh), driven by Playwright without its browser download.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -31,8 +32,12 @@ from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
+from controller.learning.soil import Curve, SoilProposal, SoilValues
 from controller.simulation.harness import Simulation
 from controller.store import Severity, Store
+from models.learning import Persisted, save_model
+from models.learning.soil import FORMAT_VERSION as SOIL_FORMAT
+from models.learning.soil import KIND as SOIL_KIND
 from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.helpers.site import free_port
 from web.app import create_app
@@ -251,4 +256,65 @@ def test_technician_enters_a_soil_sample_on_a_phone(box: Box, browser: Browser) 
     page.screenshot(path=str(ARTIFACTS / "probe-sample-390.png"), full_page=True)
     (sample,) = box.store.probe_samples("probe1a")
     assert (sample.theta_pct, sample.raw_pct, sample.entered_by) == (21.5, 25.0, "li")
+    context.close()
+
+
+def _soil_proposal(box: Box) -> SoilProposal:
+    """A fit of zone 1 waiting for approval, as the daily job leaves it in the models dir."""
+    dates = tuple(dt.date(2026, 6, 1) + dt.timedelta(days=i) for i in range(9))
+    curve = Curve(
+        dates,
+        (14.0, 22.0, 21.0, 20.2, 19.1, 18.0, 17.1, 16.4, 15.9),
+        (None, None, None, None, 19.0, 18.1, 17.2, 16.5, 15.9),
+        40.5,
+    )
+    proposal = SoilProposal(
+        "z1",
+        dt.datetime(2026, 7, 1, 17, 40, tzinfo=dt.UTC),
+        1.0,
+        SoilValues(0.25, 0.12, 1.0, 130.0),
+        SoilValues(0.205, 0.104, 1.08, 101.0, 0.01, 0.006, 0.05, 9.0),
+        3,
+        0.3,
+        (curve, curve, curve),
+    )
+    models = box.daemon.soil_learning.models_dir
+    assert models is not None
+    save_model(models, Persisted(SOIL_KIND, "z1", SOIL_FORMAT, proposal.fitted_at, 3, proposal))
+    return proposal
+
+
+def test_admin_approves_a_soil_fit_on_a_phone(box: Box, browser: Browser) -> None:
+    """At 390 px an admin reads the dry-down evidence (curves, before/after with ±) and
+    approves the fit; the running daemon's zone 1 takes the soil and kc_factor, and the page
+    says probe_weight may now be raised."""
+    proposal = _soil_proposal(box)
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    Accounts(box.store, hasher=fast).create_user("ada", PASSWORD, "admin")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, box.url, "li")  # a technician sees the evidence, not the approval
+    page.locator("#nav-soil").click()
+    expect(page.locator("#soil-table-z1")).to_be_visible()
+    expect(page.locator("#soil-approve-z1")).to_have_count(0)
+    page.click("#logout")
+    _log_in(page, box.url, "ada")
+    page.locator("#nav-soil").click()
+    expect(page.locator("#soil-taw-z1")).to_have_text("101 ± 9")
+    expect(page.locator("svg.chart-z1 polyline.fit")).to_have_count(3)
+    expect(page.locator("svg.chart-z1 circle.probe")).to_have_count(27)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "soil-fit-390.png"), full_page=True)
+    page.locator("#soil-approve-button-z1").click()
+    expect(page.locator("#flash")).to_contain_text("z1：已批准")
+    expect(page.locator("#soil-in-use-z1")).to_contain_text("已按落干曲线批准")
+    expect(page.locator("#soil-probe-weight-z1")).to_contain_text("probe_weight")
+    z1 = box.daemon.site.zones[0]
+    want = proposal.overrides()
+    assert (z1.soil_fc_m3m3, z1.soil_wp_m3m3, z1.kc_factor) == (
+        want["soil_fc_m3m3"],
+        want["soil_wp_m3m3"],
+        want["kc_factor"],
+    )
     context.close()

@@ -69,6 +69,7 @@ SITE_COMMANDS: dict[str, list[str]] = {
         "--raw",
         "25",
     ],
+    "soil": ["soil", "--config", "{site}", "--data-dir", "{data}", "approve", "z1"],
 }
 
 

@@ -16,7 +16,7 @@ from benchmarks.learning.flow import record_run
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.learning.files import models_dir_of
-from controller.learning.flow import FlowLearning, run_features
+from controller.learning.flow import FULL_PASS_EVERY, FlowLearning, run_features
 from controller.store import RunSource, Store
 from drivers.reading import Quality, Reading
 from models.learning import Persisted, model_file, save_model
@@ -35,7 +35,7 @@ class Box:
     rng: random.Random
 
     def job(self) -> FlowLearning:
-        return FlowLearning(self.site, self.store, self.models)
+        return FlowLearning(lambda: self.site, self.store, self.models)
 
     def run(self, zone: str, flow_m3h: float, *, minutes: float = 20, fill_s: float = 45) -> int:
         run_id = record_run(
@@ -199,6 +199,42 @@ def test_a_truncated_model_file_is_refused(box: Box) -> None:
     box.job().check()
     (event,) = [e for e in box.store.events() if e.code == "model_unavailable"]
     assert "unreadable" in event.message and event.source == "z2"
+
+
+def test_the_job_follows_the_site_as_the_pages_change_it(box: Box) -> None:
+    job = box.job()
+    zones = [
+        z.model_copy(update={"nominal_flow_m3_h": 70.0}) if z.name == "z4" else z
+        for z in box.site.zones
+    ]
+    model = box.site.model.model_copy(update={"zones": zones})  # a new emitter design on z4
+    box.site = SiteConfig(path=box.site.path, model=model, profiles=box.site.profiles)
+    for _ in range(2):
+        box.run("z4", 69.0)  # the new design flow: no clog
+        job.check()
+    assert box.alarms("zone_clog") == []
+    assert job.status("z4").have == 2
+
+
+def test_a_check_with_no_run_ended_leaves_the_store_alone_for_hours(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = box.job()
+    asked: list[object] = []
+    runs = box.store.runs
+    monkeypatch.setattr(box.store, "runs", lambda **kw: asked.append(kw) or runs(**kw))
+    box.run("z1", 95.0)
+    job.check()
+    assert len(asked) == 1
+    box.clock.advance(FULL_PASS_EVERY.total_seconds() - 3600 - 60)
+    job.check()
+    assert len(asked) == 1  # no run ended since: nothing asked
+    box.run("z1", 95.0)  # a run ends: the next check reads the runs
+    job.check()
+    assert len(asked) == 2 and job.status("z1").have == 2
+    box.clock.advance(FULL_PASS_EVERY.total_seconds())
+    job.check()
+    assert len(asked) == 3  # the periodic full pass looks anyway
 
 
 def test_runs_sharing_their_meter_are_not_judged(box: Box) -> None:

@@ -12,7 +12,12 @@ import pytest
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
-from controller.learning.calibration import ProbeCalibrations, SampleRefused, add_sample
+from controller.learning.calibration import (
+    RECHECK_S,
+    ProbeCalibrations,
+    SampleRefused,
+    add_sample,
+)
 from controller.store import Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
@@ -152,6 +157,26 @@ def test_no_sample_is_the_raw_value_and_samples_calibrate_every_reading(
         30.0,
         20.0,
     ]
+
+
+def test_reads_see_this_stores_samples_at_once_and_another_processs_within_recheck(
+    tmp_path: Path, store: Store, clock: VirtualClock
+) -> None:
+    now = [0.0]
+    cals = ProbeCalibrations(store, monotonic=lambda: now[0])
+    assert cals.theta_pct("probe1a", 30.0) == 30.0
+    _sample(store, "probe1a", 25.0, 30.0)  # through this store: fitted at the next read
+    assert cals.theta_pct("probe1a", 30.0) == pytest.approx(25.0)
+    other = Store(store.url, clock=clock)  # `qanat probe sample add` in another process
+    _sample(other, "probe1b", 20.0, 30.0)
+    now[0] += RECHECK_S - 1.0
+    assert cals.theta_pct("probe1b", 30.0) == 30.0  # not looked for yet: no query per read
+    now[0] += 1.0
+    assert cals.theta_pct("probe1b", 30.0) == pytest.approx(20.0)
+    _sample(other, "probe1a", 35.0, 40.0)
+    other.close()
+    cals.refresh()  # the daemon's job: looks now
+    assert cals.state("probe1a").n_samples == 2
 
 
 def test_a_calibration_that_fails_is_the_raw_value_and_one_model_unavailable(

@@ -29,6 +29,8 @@ ROUTES = {
     ("GET", "/probes"): "viewer",
     ("GET", "/probes/{probe}/samples"): "viewer",
     ("POST", "/probes/{probe}/samples"): "technician",
+    ("GET", "/soil/{zone}"): "viewer",
+    ("POST", "/soil/{zone}/approve"): "admin",
 }
 
 # the name of each role's token (the ``tokens`` fixture in tests/web/conftest.py)

@@ -68,6 +68,37 @@ FAKE_PROBES = [
 ]
 
 
+SOIL_FITTED_AT = "2026-07-01T17:40:00+00:00"
+
+
+def soil_proposal(fitted_at: str = SOIL_FITTED_AT) -> dict[str, Any]:
+    """A zone's soil proposal as :meth:`SoilProposal.numbers` gives it: the loam in use, a
+    soil that holds less fitted from three dry-downs."""
+    dates = [(date(2026, 6, 1) + timedelta(days=i)).isoformat() for i in range(9)]
+    return {
+        "zone": "z1",
+        "fitted_at": fitted_at,
+        "root_depth_m": 1.0,
+        "before": {"fc_m3m3": 0.25, "wp_m3m3": 0.12, "kc_factor": 1.0, "taw_mm": 130.0,
+                   "fc_se_m3m3": 0.0, "wp_se_m3m3": 0.0, "kc_factor_se": 0.0, "taw_se_mm": 0.0},
+        "after": {"fc_m3m3": 0.205, "wp_m3m3": 0.104, "kc_factor": 1.08, "taw_mm": 101.0,
+                  "fc_se_m3m3": 0.01, "wp_se_m3m3": 0.006, "kc_factor_se": 0.05,
+                  "taw_se_mm": 9.0},
+        "overrides": {"soil_fc_m3m3": 0.205, "soil_wp_m3m3": 0.104, "kc_factor": 1.08},
+        "n_drydowns": 3,
+        "reading_sd_pct": 0.3,
+        "curves": [
+            {
+                "dates": dates,
+                "observed_pct": [14.0, 22.0, 21.0, 20.2, 19.1, 18.0, 17.1, 16.4, 15.9],
+                "fitted_pct": [None, None, None, None, 19.0, 18.1, 17.2, 16.5, 15.9],
+                "water_mm": 40.5,
+            }
+        ]
+        * 3,
+    }  # fmt: skip
+
+
 @dataclass
 class FakeControlService:
     """Canned read models; control verbs are recorded in ``calls``.
@@ -98,6 +129,10 @@ class FakeControlService:
         }
     )
     mad_fraction: dict[str, float] = field(default_factory=dict)
+    # zone: SoilProposal.numbers() (z1 has one; z2 none)
+    soil_proposals: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"z1": soil_proposal()}
+    )
     stage_mad: dict[str, float] = field(default_factory=dict)  # seed corn's tuned periods
 
     def _check(self) -> None:
@@ -314,6 +349,35 @@ class FakeControlService:
     def probe_samples(self, probe: str) -> list[ProbeSampleInfo]:
         self._check()
         return self.desk().samples(probe)
+
+    def soil_fit(self, zone: str) -> dict[str, Any]:
+        self._check()
+        self._known(zone)
+        return {
+            "enabled": True,
+            "status": "fitted on 3 dry-downs" if zone in self.soil_proposals else None,
+            "checked_at": None,
+            "in_use": {
+                "soil": "loam",
+                "fc_m3m3": 0.25,
+                "wp_m3m3": 0.12,
+                "kc_factor": 1.0,
+                "approved": False,
+            },
+            "probe_weight": 0.0,
+            "proposal": self.soil_proposals.get(zone),
+        }
+
+    def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
+        self._known(zone)
+        self._control("approve_soil", zone=zone, fitted_at=fitted_at, actor=actor)
+        proposal = self.soil_proposals.get(zone)
+        if proposal is None:
+            raise ControlRefused(f"{zone}: no soil fit to approve", "no_proposal")
+        if proposal["fitted_at"] != fitted_at.isoformat():
+            raise ControlRefused(f"{zone}: the fit shown was replaced", "stale_proposal")
+        values: dict[str, float] = proposal["overrides"]
+        return values
 
     def add_probe_sample(
         self,

@@ -15,6 +15,7 @@ from tests.helpers.fakes import FakeControlService
 from web.app import create_app
 
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/docs")}
+RANK = {"viewer": 0, "technician": 1, "admin": 2}
 
 PATH_VALUES = {"zone": "z1", "alarm_id": "1", "table": "readings", "probe": "probe1a"}
 BODIES: dict[str, Any] = {
@@ -23,6 +24,7 @@ BODIES: dict[str, Any] = {
     "/pause": {"hours": 2},
     "/probes/{probe}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     "/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
+    "/soil/{zone}/approve": {"fitted_at": "2026-07-01T17:40:00+00:00"},
 }
 
 
@@ -83,19 +85,22 @@ def test_every_route_refuses_anonymous_and_checks_roles(
         if method == "GET":
             assert viewer.status_code == 200, (method, template, viewer.text)
             continue
-        assert viewer.status_code == 403, (method, template)
-        assert "technician required" in viewer.json()["detail"]
-        assert len(service.calls) == calls_before, "a refused command reached the service"
-        refused = _audit(store)[-1]
-        assert refused.actor == TOKEN_NAMES["viewer"]
-        assert refused.detail == {
-            "method": "POST",
-            "path": template.format(**PATH_VALUES),
-            "role": "viewer",
-            "required": "technician",
-        }
+        below = [r for r in ("viewer", "technician") if RANK[r] < RANK[minimum]]
+        for role in below:
+            refused_call = _call(client, method, template, tokens[role])
+            assert refused_call.status_code == 403, (role, method, template)
+            assert f"{minimum} required" in refused_call.json()["detail"]
+            assert len(service.calls) == calls_before, "a refused command reached the service"
+            refused = _audit(store)[-1]
+            assert refused.actor == TOKEN_NAMES[role]
+            assert refused.detail == {
+                "method": "POST",
+                "path": template.format(**PATH_VALUES),
+                "role": role,
+                "required": minimum,
+            }
 
-        for role in ("technician", "admin"):
+        for role in [r for r in ("technician", "admin") if RANK[r] >= RANK[minimum]]:
             allowed = _call(client, method, template, tokens[role])
             assert allowed.status_code in (200, 201, 204), (role, method, template, allowed.text)
             assert service.calls[-1][1]["actor"] == TOKEN_NAMES[role]

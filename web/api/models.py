@@ -267,6 +267,20 @@ class ProbeSampleCreate(_Create):
     note: str = Field("", max_length=500)
 
 
+class SoilApprove(_Create):
+    """Approve the zone's soil fit: ``fitted_at`` of the fit shown (a newer fit is refused)."""
+
+    fitted_at: UtcDatetime
+
+
+class SoilApproved(BaseModel):
+    """The zone's settings the approval wrote."""
+
+    soil_fc_m3m3: float
+    soil_wp_m3m3: float
+    kc_factor: float
+
+
 class RunCreate(_Create):
     minutes: float = _finite(gt=0, le=MAX_RUN_MIN)
 

@@ -38,6 +38,7 @@ from web.pages import (
     overview,
     probes,
     settings,
+    soil,
     users,
     zones,
 )
@@ -56,6 +57,7 @@ ROUTERS = tuple(
         alarms,
         devices,
         probes,
+        soil,
         settings,
         fertigation,
         users,

@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 
 from controller.store import Store
 from tests.helpers.api import API, ROUTES
+from tests.helpers.fakes import SOIL_FITTED_AT
 from tests.helpers.figures import Figures
 from tests.helpers.pages import (
     PASSWORD,
@@ -69,6 +70,8 @@ RULES |= {
     ("GET", "/devices"): "viewer",
     ("GET", "/probes"): "viewer",
     ("POST", "/probes/samples"): "technician",
+    ("GET", "/soil"): "viewer",
+    ("POST", "/soil/{zone}/approve"): "admin",
     ("GET", "/settings"): "viewer",
     ("POST", "/settings/zones/{name}"): "admin",
     ("POST", "/settings/policy"): "admin",
@@ -102,6 +105,8 @@ BODIES: dict[str, Any] = {
     f"{API}/pause": {"hours": 2},
     f"{API}/probes/{{probe}}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     f"{API}/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
+    f"{API}/soil/{{zone}}/approve": {"fitted_at": SOIL_FITTED_AT},
+    "/soil/{zone}/approve": {"fitted_at": SOIL_FITTED_AT},
     "/login": {"username": "tian", "password": PASSWORD},
     "/lang": {"lang": "en", "next": "/"},
     "/zones/{name}/start": {"minutes": "10"},

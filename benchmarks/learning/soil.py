@@ -1,0 +1,205 @@
+"""Soil and crop from dry-downs: how near the fitted TAW comes to the true soil's.
+
+A season of the Zhangye seed-corn scenario (its weather generator and crop, drip) is run
+through the simulated field's own layered soil (:mod:`drivers.sim.soilphysics`, hourly) for
+one zone whose true soil is drawn from ``--seed`` and differs from the configured loam: θfc
+and θwp anywhere in FAO-56 Table 19's sandy-loam to loam ranges, and a true crop that uses
+``kc_factor`` × the library's Kc (drawn in 0.85–1.15). The controller waters by the ET rule on
+the configured soil (Dr reaches RAW of the configured TAW, refill to 0.15 TAW), as the daemon
+does with ``probe_weight = 0``; two probes (20 and 40 cm, each with its calibration offset and
+reading noise, :func:`drivers.sim.field.probe_pct`) are read at the end of each day and
+averaged into the root-zone θ.
+
+Each run and the days to the next one make a dry-down (:class:`models.learning.soil.DryDown`);
+the product's fit (:func:`models.learning.soil.fit_soil`, the configured loam as its prior) is
+made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper probe:
+
+* ``taw_error_pct``: |fitted TAW − true TAW| / true TAW, %, at the root depth (the mean over
+  the sites; ``taw_error_max_pct`` the worst);
+* ``taw_error_configured_pct``: the same for the configured loam kept (no learning);
+* ``taw_coverage``: fraction of sites whose true TAW lies within 2 standard errors of the fit;
+* ``kc_factor_error``: mean |fitted − true ``kc_factor``|;
+* ``train_s``: the longest fit of one site, s.
+
+``--quick``: :data:`QUICK_SITES` sites; else :data:`SITES`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import statistics
+import time
+from dataclasses import dataclass
+
+from controller.config.site import SiteConfig, load_site
+from controller.simulation.season import crop_truth, load_scenario, station_et0
+from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
+from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
+from drivers.sim.weathergen import WeatherGenerator
+from models.crops import Crop, depletion_fraction, kc_on_day
+from models.learning.soil import DryDown, SoilPrior, fit_soil
+from models.soils import SoilProfile, texture
+from models.waterbalance import CropStep, StepInputs, ZoneSetup, ZoneState, advance
+
+NAME = "soil"
+GOALS: dict[str, tuple[str, float]] = {
+    "taw_error_pct": ("<=", 10.0),
+    "train_s": ("<=", 10.0),
+}
+
+SCENARIO = "zhangye-seed-corn"
+ZONE = "z1"
+CONFIGURED = "loam"
+PROBE_DEPTHS_M = (0.2, 0.4)
+READINGS_PER_EVENING = 12
+N_DRYDOWNS = 3
+REFILL_FRACTION = 0.15
+EFFICIENCY = 0.9
+WATER_HOUR = 6
+SITES = 6
+QUICK_SITES = 2
+TRUE_FC_RANGE = (0.18, 0.26)  # FAO-56 Table 19 sandy loam: it holds less than the loam
+TRUE_AW_RANGE = (0.07, 0.11)  # θfc − θwp (the configured loam: 0.13)
+TRUE_KC_FACTOR_RANGE = (0.85, 1.15)
+
+
+@dataclass(frozen=True)
+class _Site:
+    truth: SoilTruth
+    kc_factor: float
+    drydowns: list[DryDown]
+    root_depth_m: float
+
+
+def _truth(rng: random.Random) -> tuple[SoilTruth, float]:
+    fc = rng.uniform(*TRUE_FC_RANGE)
+    aw = rng.uniform(*TRUE_AW_RANGE)
+    return SoilTruth(theta_fc=fc, theta_wp=fc - aw, theta_sat=0.42, drain_tau_h=12.0), rng.uniform(
+        *TRUE_KC_FACTOR_RANGE
+    )
+
+
+def _evening_m3m3(column: SoilColumn, offsets: list[float], rng: random.Random) -> float:
+    """The two probes' mean of the day's last hour, averaged, as m³/m³."""
+    means = []
+    for depth, off in zip(PROBE_DEPTHS_M, offsets, strict=True):
+        reads = [probe_pct(column.theta_at(depth), off, rng) for _ in range(READINGS_PER_EVENING)]
+        means.append(min(max(statistics.fmean(reads), 0.0), 100.0))
+    return statistics.fmean(means) / 100.0
+
+
+def _simulate(site: SiteConfig, crop: Crop, seed: int) -> _Site:
+    """One zone until it has :data:`N_DRYDOWNS` dry-downs with the roots past the probes."""
+    scenario = load_scenario(SCENARIO)
+    zone = next(z for z in site.zones if z.name == ZONE)
+    planting = zone.planting_date
+    end = scenario.end
+    rng = random.Random(seed * 104_729 + 17)
+    truth, kc_factor = _truth(rng)
+    weather = WeatherGenerator(scenario.normals, seed).generate(planting, end)
+    et0 = station_et0(weather, planting, end, site.site.latitude_deg, site.site.elevation_m)
+    ctruth = crop_truth(site, ZONE, scenario, et0)
+    ctruth = dataclasses.replace(ctruth, kc=tuple(k * kc_factor for k in ctruth.kc))
+    column = SoilColumn(truth, initial_fraction=scenario.initial_fraction)
+    soil = SoilProfile.uniform(texture(CONFIGURED), crop.root_depth_max_m)
+    setup = ZoneSetup(soil, method="single", efficiency=EFFICIENCY)
+    offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
+    state = ZoneState.at_planting(setup, CropStep.on_day(crop, 0).root_depth_m)
+    days: list[tuple[float, float, float, float, float, float, float]] = []
+    water_gross_mm = 0.0
+    date = planting
+    drydowns: list[DryDown] = []
+    run_days: list[int] = []
+    while date <= end and len(drydowns) < N_DRYDOWNS:
+        dap = (date - planting).days
+        rain = weather.day(date).rain_mm
+        totals = DayTotals(date)
+        for hour in range(24):
+            water = water_gross_mm * EFFICIENCY if hour == WATER_HOUR else 0.0
+            step_zone(
+                column, ctruth, totals, et0_day_mm=et0[date], h0=hour, h1=hour + 1,
+                water_mm=water, rain_mm=rain if hour == 15 else 0.0,
+            )  # fmt: skip
+        cstep = CropStep.on_day(crop, dap)
+        result = advance(
+            state,
+            setup,
+            cstep,
+            StepInputs(et_ref_mm=et0[date], rain_mm=rain, irrigation_gross_mm=water_gross_mm),
+        )
+        state = result.state
+        kc = kc_on_day(crop, dap, mulched=True)
+        if water_gross_mm > 0:
+            run_days.append(len(days))
+        days.append(
+            (
+                _evening_m3m3(column, offsets, rng),
+                water_gross_mm * EFFICIENCY,
+                rain,
+                et0[date],
+                kc,
+                cstep.root_depth_m,
+                depletion_fraction(crop.p, kc * et0[date]),
+            )
+        )
+        if len(run_days) >= 2 and run_days[-1] == len(days) - 1:
+            first, nxt = run_days[-2], run_days[-1]
+            if days[first][5] >= max(PROBE_DEPTHS_M) and first >= 1:
+                seg = days[first - 1 : nxt]
+                drydowns.append(
+                    DryDown(
+                        theta_m3m3=tuple(d[0] for d in seg),
+                        water_mm=tuple(d[1] for d in seg[1:]),
+                        rain_mm=tuple(d[2] for d in seg[1:]),
+                        et0_mm=tuple(d[3] for d in seg[1:]),
+                        kc=tuple(d[4] for d in seg[1:]),
+                        root_depth_m=statistics.fmean(d[5] for d in seg[1:]),
+                        p=statistics.fmean(d[6] for d in seg[1:]),
+                        label=f"run of day {first}",
+                    )
+                )
+        need = state.dr_mm - REFILL_FRACTION * result.taw_mm
+        water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
+        date += dt.timedelta(days=1)
+    zr = statistics.fmean(d.root_depth_m for d in drydowns) if drydowns else 0.0
+    return _Site(truth, kc_factor, drydowns, zr)
+
+
+def run(seed: int, quick: bool) -> dict[str, float | int | str]:
+    """The figures of :data:`GOALS` (module docstring)."""
+    scenario = load_scenario(SCENARIO)
+    site = load_site(scenario.site_path)
+    zone = next(z for z in site.zones if z.name == ZONE)
+    crop = site.crop(zone.crop)
+    configured = texture(CONFIGURED)
+    prior = SoilPrior(configured.theta_fc, configured.theta_wp)
+    n_sites = QUICK_SITES if quick else SITES
+    errors, configured_errors, covered, kc_errors, train = [], [], [], [], []
+    for i in range(n_sites):
+        sim = _simulate(site, crop, seed * 1000 + i)
+        started = time.perf_counter()
+        fit = fit_soil(sim.drydowns, prior)
+        train.append(time.perf_counter() - started)
+        zr = sim.root_depth_m
+        true_taw = 1000.0 * (sim.truth.theta_fc - sim.truth.theta_wp) * zr
+        errors.append(100.0 * abs(fit.taw_mm(zr) - true_taw) / true_taw)
+        configured_taw = 1000.0 * (prior.fc_m3m3 - prior.wp_m3m3) * zr
+        configured_errors.append(100.0 * abs(configured_taw - true_taw) / true_taw)
+        covered.append(abs(fit.taw_mm(zr) - true_taw) <= 2.0 * fit.taw_se_mm(zr))
+        kc_errors.append(abs(fit.kc_factor - sim.kc_factor))
+    return {
+        "taw_error_pct": round(statistics.fmean(errors), 1),
+        "taw_error_max_pct": round(max(errors), 1),
+        "taw_error_configured_pct": round(statistics.fmean(configured_errors), 1),
+        "taw_coverage": round(sum(covered) / len(covered), 2),
+        "kc_factor_error": round(statistics.fmean(kc_errors), 3),
+        "train_s": round(max(train), 3),
+        "sites": n_sites,
+        "drydowns": N_DRYDOWNS,
+        "probe_noise_pct": PROBE_NOISE_PCT,
+    }
+
+
+__all__ = ["GOALS", "NAME", "run"]

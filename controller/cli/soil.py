@@ -1,0 +1,176 @@
+"""``qanat soil``: each zone's soil fit from its dry-downs, and an admin's approval.
+
+qanat soil show [ZONE]
+qanat soil approve z1 --config site.toml [--fitted-at 2026-07-01T17:40:00+00:00]
+
+``show`` prints each zone's newest fit waiting in the data directory (``models/soil``):
+field capacity, wilting point, TAW at the root depth and ``kc_factor``, before (in use when it
+was fitted) and after, each fitted value ± its standard error, and the dry-downs it used.
+
+``approve`` writes the zone's fitted ``soil_fc_m3m3``, ``soil_wp_m3m3`` and ``kc_factor``
+into the data directory's ``site.overrides.toml``, checked with the site file (``--config``)
+as the pages check settings, and audits it (``soil.approve``, the user's login name).
+``--fitted-at`` refuses if the fit waiting is not the one you looked at. The running daemon
+reads the overrides at its next start; the soil page applies an approval at once.
+
+Exit status: 0 done; 1 no fit to show or approve, a fit that cannot be read, another fit than
+``--fitted-at``, or values the site's checks refuse; 2 bad options, an unusable site file or
+a database that does not open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+from pathlib import Path
+
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.config import overrides
+from controller.config.site import ConfigError, apply_overrides, load_site_or_report
+from controller.learning.files import models_dir_of
+from controller.learning.soil import SoilProposal
+from controller.paths import resolve_data_dir
+from controller.store import Store
+from models.learning import LearnedModelError, load_model
+from models.learning.soil import FORMAT_VERSION, KIND
+
+AUDIT_ACTION = "soil.approve"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
+    )
+    parser.add_argument(
+        "--config", metavar="SITE.toml", help="the site file (needed by approve: its checks)"
+    )
+    # --data-dir and --config are also accepted after the action (qanat soil approve z1
+    # --config site.toml).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="action", required=True)
+    show = sub.add_parser("show", help="each zone's fit waiting for approval", parents=[common])
+    show.add_argument("zone", nargs="?", help="only this zone")
+    approve = sub.add_parser(
+        "approve", help="write a zone's fitted soil and kc_factor as settings", parents=[common]
+    )
+    approve.add_argument("zone", help="the zone (as in the site file)")
+    approve.add_argument(
+        "--fitted-at", help="the fit's time as `show` prints it: refuse if another is waiting"
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container)
+        return "unknown"
+
+
+def _load(models: Path, zone: str) -> SoilProposal:
+    persisted = load_model(models, KIND, zone, FORMAT_VERSION)
+    if not isinstance(persisted.payload, SoilProposal):
+        raise LearnedModelError(f"{models}: the soil model of {zone!r} is not a proposal")
+    return persisted.payload
+
+
+def describe(p: SoilProposal) -> str:
+    """The proposal in a few lines (also what ``approve`` prints)."""
+    b, a = p.before, p.after
+    return "\n".join(
+        [
+            f"{p.zone}: fitted {p.fitted_at.isoformat()} on {p.n_drydowns} dry-downs "
+            f"(probes ± {p.reading_sd_pct:.1f} % vol about the fit), roots {p.root_depth_m:.2f} m",
+            f"  field capacity  {b.fc_m3m3:.3f} -> {a.fc_m3m3:.3f} ± {a.fc_se_m3m3:.3f} m³/m³",
+            f"  wilting point   {b.wp_m3m3:.3f} -> {a.wp_m3m3:.3f} ± {a.wp_se_m3m3:.3f} m³/m³",
+            f"  TAW             {b.taw_mm:.0f} -> {a.taw_mm:.0f} ± {a.taw_se_mm:.0f} mm",
+            f"  kc_factor       {b.kc_factor:.2f} -> {a.kc_factor:.2f} ± {a.kc_factor_se:.2f}",
+            "  dry-downs       "
+            + ", ".join(f"{c.dates[1]:%m-%d} ({c.water_mm:.0f} mm)" for c in p.curves),
+        ]
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    site = None
+    if args.action == "approve":
+        if args.config is None:
+            print("qanat soil approve: --config SITE.toml is needed (its checks)", file=sys.stderr)
+            return UNUSABLE
+        site = load_site_or_report(Path(args.config))
+        if site is None:
+            return UNUSABLE
+    store = Store.open_dir_or_report(data_dir)
+    if store is None:
+        return UNUSABLE
+    with store:
+        models = models_dir_of(store)
+        if models is None:  # pragma: no cover - open_dir always gives a SQLite file
+            print("qanat soil: no models directory beside this database", file=sys.stderr)
+            return UNUSABLE
+        if site is None:
+            return _show(models, args.zone)
+        if args.zone not in {z.name for z in site.zones}:
+            print(f"qanat soil approve: no zone {args.zone!r} in {args.config}", file=sys.stderr)
+            return FAILED
+        try:
+            proposal = _load(models, args.zone)
+        except LearnedModelError as exc:
+            print(f"qanat soil approve: {exc}", file=sys.stderr)
+            return FAILED
+        if args.fitted_at is not None:
+            try:
+                wanted = dt.datetime.fromisoformat(args.fitted_at)
+            except ValueError:
+                print(f"qanat soil approve: --fitted-at {args.fitted_at!r} is not a time",
+                      file=sys.stderr)  # fmt: skip
+                return UNUSABLE
+            if wanted != proposal.fitted_at:
+                print(
+                    f"qanat soil approve: the fit waiting is of {proposal.fitted_at.isoformat()}, "
+                    f"not {args.fitted_at}: look at it (qanat soil show {args.zone})",
+                    file=sys.stderr,
+                )
+                return FAILED
+        values = proposal.overrides()
+        merged = overrides.merge(overrides.load(data_dir), {"zones": {args.zone: values}})
+        try:
+            apply_overrides(site, merged, source=str(data_dir / overrides.OVERRIDES_FILE))
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(f"qanat soil approve: {problem}", file=sys.stderr)
+            return FAILED
+        overrides.save(data_dir, merged)
+        store.record_audit(
+            f"cli:{_user()}",
+            AUDIT_ACTION,
+            {"zone": args.zone, "fitted_at": proposal.fitted_at.isoformat(), **values},
+        )
+        print(describe(proposal))
+        print(
+            f"approved: {args.zone} soil_fc_m3m3 {values['soil_fc_m3m3']}, soil_wp_m3m3 "
+            f"{values['soil_wp_m3m3']}, kc_factor {values['kc_factor']} in "
+            f"{data_dir / overrides.OVERRIDES_FILE}; the daemon uses them from its next start. "
+            "probe_weight may now be raised above 0."
+        )
+        return OK
+
+
+def _show(models: Path, zone: str | None) -> int:
+    folder = models / KIND
+    zones = [zone] if zone else sorted(p.stem for p in folder.glob("*.joblib"))
+    if not zones:
+        print("no soil fit waiting (three dry-downs with probes are needed, [learning.soil])")
+        return FAILED
+    failed = False
+    for name in zones:
+        try:
+            print(describe(_load(models, name)))
+        except LearnedModelError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            failed = True
+    return FAILED if failed else OK

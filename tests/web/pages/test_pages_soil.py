@@ -1,0 +1,57 @@
+"""The soil page: the evidence (curves, before/after with uncertainty) for every role, the
+approval for an admin only, and a fit replaced since it was shown refused by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers.fakes import SOIL_FITTED_AT
+from tests.helpers.pages import PageService, csrf_of
+
+
+def _approve(client: Any, fitted_at: str, zone: str = "z1") -> Any:
+    data = {"csrf": csrf_of(client, "/soil"), "fitted_at": fitted_at}
+    r = client.post(
+        f"/soil/{zone}/approve", data=data, headers={"referer": "http://127.0.0.1:8080/soil"}
+    )
+    assert r.status_code == 303, r.text
+    return client.get(r.headers["location"])
+
+
+def test_every_role_sees_the_evidence_and_only_an_admin_the_approval(as_role: Any) -> None:
+    for role in ("viewer", "technician"):
+        page = as_role(role).get("/soil")
+        assert page.status_code == 200
+        assert 'id="soil-table-z1"' in page.text and 'id="soil-approve-z1"' not in page.text
+        assert "拟合需由管理员批准" in page.text
+    page = as_role("admin").get("/soil").text
+    assert 'id="soil-approve-z1"' in page and f'value="{SOIL_FITTED_AT}"' in page
+    assert page.count('class="fit"') >= 3 and page.count('class="probe"') >= 27  # 3 curves
+    assert "101 ± 9" in page and "1.08 ± 0.05" in page and "0.205 ± 0.010" in page
+    assert "130" in page  # TAW before
+    assert 'id="soil-approve-z2"' not in page and "尚无拟合" in page  # z2: no proposal
+
+
+def test_an_admin_approves_the_fit_shown(as_role: Any, service: PageService) -> None:
+    admin = as_role("admin")
+    shown = _approve(admin, SOIL_FITTED_AT)
+    assert "z1：已批准" in shown.text and "kc_factor 1.08" in shown.text
+    ((_, args),) = [c for c in service.calls if c[0] == "approve_soil"]
+    assert args["actor"] == "ada" and args["fitted_at"].isoformat() == SOIL_FITTED_AT
+
+
+def test_a_replaced_fit_or_bad_time_is_not_approved(as_role: Any, service: PageService) -> None:
+    admin = as_role("admin")
+    assert "未批准" in _approve(admin, "2026-06-30T17:40:00+00:00").text
+    assert "未批准" in _approve(admin, "yesterday").text
+    assert "未批准" in _approve(admin, "2026-07-01T17:40:00").text  # no zone
+    assert "未批准" in _approve(admin, SOIL_FITTED_AT, zone="z2").text
+    assert len([c for c in service.calls if c[0] == "approve_soil"]) == 2  # both refused
+
+
+def test_the_page_speaks_english_too(as_role: Any) -> None:
+    admin = as_role("admin")
+    admin.post("/lang", data={"csrf": csrf_of(admin, "/soil"), "lang": "en", "next": "/soil"})
+    page = admin.get("/soil").text
+    assert "Soil from dry-downs" in page and "Approve this fit" in page
+    assert "In use: loam" in page

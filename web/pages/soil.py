@@ -1,0 +1,99 @@
+"""Soil from dry-downs: per zone the soil in use, the fit proposed from its dry-downs with
+the evidence (each dry-down's probes θ and the fitted curve, before/after with 1 σ errors),
+and the admin's approval (phone-sized).
+
+The approval form posts the proposal's ``fitted_at`` to ``/soil/{zone}/approve``, through the
+same :meth:`~controller.daemon.protocol.ControlService.approve_soil` as the API (audited with
+the user's name): a fit replaced since the page was shown is refused, not approved unseen.
+The charts are inline SVG drawn here, so the page needs no script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
+from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
+from web.pages.control import _back, _t
+from web.params import NameInPath
+
+router = APIRouter(include_in_schema=False)
+
+CHART_W, CHART_H, PAD = 320.0, 140.0, 6.0
+
+
+def _chart(curve: dict[str, Any]) -> dict[str, Any]:
+    """SVG points of one dry-down: the probes' θ (dots) and the fit (a line), % vol."""
+    observed: list[float] = curve["observed_pct"]
+    fitted: list[float | None] = curve["fitted_pct"]
+    values = observed + [v for v in fitted if v is not None]
+    low, high = min(values), max(values)
+    span = max(high - low, 1.0)
+    n = max(len(observed) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = PAD + (CHART_W - 2 * PAD) * i / n
+        y = CHART_H - PAD - (CHART_H - 2 * PAD) * (v - low) / span
+        return round(x, 1), round(y, 1)
+
+    line = " ".join(
+        f"{x},{y}" for i, v in enumerate(fitted) if v is not None for x, y in [xy(i, v)]
+    )
+    return {
+        "dots": [xy(i, v) for i, v in enumerate(observed)],
+        "line": line,
+        "low": round(low, 1),
+        "high": round(high, 1),
+        "first": curve["dates"][0],
+        "last": curve["dates"][-1],
+        "water_mm": curve["water_mm"],
+    }
+
+
+@router.get("/soil", response_class=HTMLResponse)
+def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    fits = []
+    for zone in pages.service.zones():
+        fit = pages.service.soil_fit(zone.name)
+        proposal = fit["proposal"]
+        charts = [_chart(c) for c in proposal["curves"]] if proposal else []
+        fits.append({"zone": zone.name, "label": zone.label, **fit, "charts": charts})
+    return render(request, pages, "soil.html", session, fits=fits, width=CHART_W, height=CHART_H)
+
+
+@router.post("/soil/{zone}/approve")
+def approve(
+    zone: NameInPath,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    fitted_at: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    back = f"/soil#soil-{zone}"
+    try:
+        when = dt.datetime.fromisoformat(fitted_at.strip())
+    except ValueError:
+        return _back(request, pages, _t(session, "soil.refused", reason=fitted_at or "—"), back)
+    if when.tzinfo is None:
+        return _back(request, pages, _t(session, "soil.refused", reason=fitted_at), back)
+    try:
+        values = pages.service.approve_soil(zone, when, actor=session.user.username)
+    except ControlRefused as exc:
+        key = "soil.stale" if exc.code == "stale_proposal" else "soil.refused"
+        return _back(request, pages, _t(session, key, reason=exc.reason), back)
+    except (UnknownName, SettingsInvalid) as exc:
+        return _back(request, pages, _t(session, "soil.refused", reason=exc), back)
+    text = _t(
+        session,
+        "soil.approved",
+        zone=zone,
+        fc=f"{values['soil_fc_m3m3']:.3f}",
+        wp=f"{values['soil_wp_m3m3']:.3f}",
+        kc=f"{values['kc_factor']:.2f}",
+    )
+    return _back(request, pages, text, back)
