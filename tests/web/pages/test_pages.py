@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from controller.access.accounts import IDLE, Accounts
 from controller.clock import VirtualClock
 from controller.store import Store
+from tests.helpers.fakes import SOIL_FITTED_AT
 from tests.helpers.pages import (
     BASE,
     FAST,
@@ -43,6 +44,7 @@ POSTS = {
     "/clock/confirm": {},
     "/alarms/1/ack": {},
     "/probes/samples": {"probe": "probe1a", "theta_pct": "24", "raw_pct": "27"},
+    "/soil/z1/approve": {"fitted_at": SOIL_FITTED_AT},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
     "/settings/crops/seed_corn/stages": {"mad:ripening": "0.6"},
@@ -71,7 +73,7 @@ POSTS = {
     "/users/wei/password": {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
     "/logout": {},
 }
-ADMIN_ONLY = {p for p in POSTS if p.startswith(("/settings/", "/users", "/clock/"))}
+ADMIN_ONLY = {p for p in POSTS if p.startswith(("/settings/", "/users", "/clock/", "/soil/"))}
 OPEN_TO_ALL = {"/logout"}  # any logged-in user may end their own session
 
 
