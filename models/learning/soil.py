@@ -41,9 +41,12 @@ still spreading. What the dry-downs tell:
 Priors: the configured texture's θfc and θwp (σ :data:`PRIOR_SD_M3M3`, about half the spread
 of a FAO-56 Table 19 texture class) and ``kc_factor`` 1 (σ :data:`PRIOR_SD_KC_FACTOR`). Dry-
 downs that never pass RAW leave TAW near the prior with a large standard error. The fit is a
-weighted nonlinear least squares (:func:`scipy.optimize.least_squares`); the standard
-errors come from its Jacobian, the probes' scatter about the fit standing for their reading
-error (never below :data:`MIN_READING_SD_M3M3`).
+weighted nonlinear least squares (:func:`scipy.optimize.least_squares`). Its Jacobian gives
+standard errors with the probes' scatter about the fit standing for their reading error (never
+below :data:`MIN_READING_SD_M3M3`); they miss what the model gets wrong the same way over a
+dry-down (the probes see the rewetted top while the deep roots dry), which shows as dry-downs
+that disagree. So each standard error is at least the delete-a-group jackknife's: the fit
+repeated leaving out each of up to :data:`JACKKNIFE_GROUPS` consecutive groups of dry-downs.
 
 Fewer than :data:`MIN_DRYDOWNS` usable dry-downs (a run with water metered, then at least
 :data:`SETTLE_DAYS` + :data:`MIN_DAYS` days) is :class:`~models.learning.errors.TooLittleDataError`;
@@ -52,6 +55,7 @@ malformed input is :class:`~models.learning.errors.LearningInputError` naming th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,6 +94,7 @@ DRAINED_M3M3 = 0.01
 DRAIN_RATIO = 1.5
 PLATEAU_SD_M3M3 = 0.01  # a day's water or rain from which the probes' θ must settle again
 KC_FACTOR_LIMITS = (0.3, 2.0)  # the fit's search bounds (the setting is clipped to its range)
+JACKKNIFE_GROUPS = 5  # refits for the jackknife: bounds the time on a long season
 SETTLE_DAYS = 3  # days after the run's own while the water spreads through the root zone
 _MIN_AW_M3M3 = 0.02  # θfc − θwp at least this
 _THETA_MAX = 0.6
@@ -271,6 +276,38 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
             have=len(usable),
             need=MIN_DRYDOWNS,
         )
+    fit = _solve(usable, prior)
+    groups = np.array_split(np.arange(len(usable)), min(len(usable), JACKKNIFE_GROUPS))
+    left_out = []
+    for group in groups:
+        kept = []
+        for j, d in enumerate(usable):
+            if j in group:
+                continue
+            if j > 0 and j - 1 in group:  # its start is no longer the evening kept before it
+                d = dataclasses.replace(d, follows_previous=False)
+            kept.append(d)
+        left_out.append(_solve(kept, prior))
+    g = len(groups)
+
+    def spread(values: Sequence[float]) -> float:
+        """The delete-a-group jackknife's standard error."""
+        mean = sum(values) / g
+        return math.sqrt((g - 1) / g * sum((v - mean) ** 2 for v in values))
+
+    return dataclasses.replace(
+        fit,
+        fc_se_m3m3=max(fit.fc_se_m3m3, spread([f.fc_m3m3 for f in left_out])),
+        wp_se_m3m3=max(fit.wp_se_m3m3, spread([f.wp_m3m3 for f in left_out])),
+        kc_factor_se=max(fit.kc_factor_se, spread([f.kc_factor for f in left_out])),
+        aw_se_m3m3=max(fit.aw_se_m3m3, spread([f.fc_m3m3 - f.wp_m3m3 for f in left_out])),
+        used=tuple(used),
+    )
+
+
+def _solve(usable: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
+    """The weighted least-squares fit of :func:`fit_soil` on the usable dry-downs, with the
+    standard errors of its Jacobian."""
     wettings = [_wettings(d) for d in usable]
     n_depths = sum(len(w) for w in wettings)
     starts: list[int | None] = []  # per dry-down, its own starting A's parameter, or chained
@@ -367,6 +404,5 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
         n_drydowns=len(usable),
         n_days=n_data,
         sensed_m=tuple(float(v) for v in result.x[N_SHARED : N_SHARED + n_depths]),
-        used=tuple(used),
         fitted_m3m3=_curves(usable, wettings, run(result.x), wp, result.x[N_SHARED:]),
     )
