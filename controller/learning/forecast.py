@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.config.soil import zone_soil
+from controller.learning.zones import each_probed_zone
 from controller.store import Severity, Store, StoreError
 from models.crops import root_depth_m
 from models.learning import (
@@ -214,18 +215,9 @@ class ForecastLearning:
 
     def train_all(self) -> dict[str, str]:
         """Train every zone with probes; returns zone → what happened. Never raises."""
-        out: dict[str, str] = {}
         if not self.enabled or self.models_dir is None:
-            return out
-        for zone in self.site().zones:
-            if not zone.probes or zone.mode not in ("et", "sensor"):
-                continue
-            try:
-                out[zone.name] = self.train_zone(zone)
-            except Exception as exc:  # a job never raises into the scheduler
-                log.exception("learning: forecast training of %s failed", zone.name)
-                out[zone.name] = f"failed: {exc}"
-        return out
+            return {}
+        return each_probed_zone(self.site(), "forecast training", self.train_zone)
 
     def train_zone(self, zone: ZoneConfig) -> str:
         """Train and persist one zone's model; too little data is said, not alarmed; another

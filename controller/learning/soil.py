@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from controller.config.site import KC_FACTOR_RANGE, SiteConfig, ZoneConfig
 from controller.config.soil import configured_soil
 from controller.learning.calibration import ProbeCalibrations
+from controller.learning.zones import each_probed_zone
 from controller.store import Severity, Store, StoreError
 from models.crops import depletion_fraction, kc_on_day, root_depth_m
 from models.learning import (
@@ -238,18 +239,9 @@ class SoilLearning:
 
     def propose_all(self) -> dict[str, str]:
         """Fit every zone with probes; returns zone → what happened. Never raises."""
-        out: dict[str, str] = {}
         if self.models_dir is None or not self.site().learning.soil.enabled:
-            return out
-        for zone in self.site().zones:
-            if not zone.probes or zone.mode not in ("et", "sensor"):
-                continue
-            try:
-                out[zone.name] = self.propose_zone(zone)
-            except Exception as exc:  # a job never raises into the scheduler
-                log.exception("learning: soil fit of %s failed", zone.name)
-                out[zone.name] = f"failed: {exc}"
-        return out
+            return {}
+        return each_probed_zone(self.site(), "soil fit", self.propose_zone)
 
     def propose_zone(self, zone: ZoneConfig) -> str:
         """Fit and persist one zone's proposal; too little data is said, not alarmed; another
