@@ -16,9 +16,9 @@ stored record without ``--over-records``); 2 the database does not open.
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
+from controller.cli.common import os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.paths import resolve_data_dir
@@ -53,16 +53,9 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"not confirmed: {v.reason}; {hint}", file=sys.stderr)
             return FAILED
-        c = trust.confirm(f"cli:{_user()}", over_records=args.over_records)
+        c = trust.confirm(f"cli:{os_user()}", over_records=args.over_records)
         print(
             f"wall clock confirmed: {c.wall:%Y-%m-%d %H:%M:%S} UTC; automatic watering may start "
             "(the daemon sees it within seconds; it holds until the clock steps or the box reboots)"
         )
     return OK
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (a container)
-        return "unknown"

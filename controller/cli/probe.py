@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import sys
 from pathlib import Path
 
+from controller.cli.common import add_place_arguments, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
 from controller.learning.calibration import (
@@ -43,17 +43,7 @@ from controller.store import ProbeSample, Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
-    )
-    parser.add_argument(
-        "--config", metavar="SITE.toml", help="the site file (needed by sample add)"
-    )
-    # --data-dir and --config are also accepted after the action (qanat probe sample add ...
-    # --config site.toml).
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    common.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common = add_place_arguments(parser, config_help="the site file (needed by sample add)")
     sub = parser.add_subparsers(dest="what", required=True)
     sample = sub.add_parser("sample", help="soil samples next to a probe")
     samples = sample.add_subparsers(dest="action", required=True)
@@ -79,13 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "calibration", help="each probe's fit, its uncertainty and samples", parents=[common]
     )
     cal.add_argument("probe", nargs="?", help="only this probe")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (a container)
-        return "unknown"
 
 
 def _time(text: str, tz: dt.tzinfo) -> dt.datetime:
@@ -134,7 +117,7 @@ def _add(args: argparse.Namespace, store: Store, probes: list[str], site: SiteCo
             method=args.method,
             at=at,
             raw_pct=args.raw,
-            actor=f"cli:{_user()}",
+            actor=f"cli:{os_user()}",
             note=args.note,
         )
     except SampleRefused as exc:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import sys
 from pathlib import Path
 
+from controller.cli.common import add_place_arguments, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config import overrides
 from controller.config.site import ConfigError, apply_overrides, load_site_or_report
@@ -40,17 +40,9 @@ AUDIT_ACTION = "soil.approve"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
+    common = add_place_arguments(
+        parser, config_help="the site file (needed by approve: its checks)"
     )
-    parser.add_argument(
-        "--config", metavar="SITE.toml", help="the site file (needed by approve: its checks)"
-    )
-    # --data-dir and --config are also accepted after the action (qanat soil approve z1
-    # --config site.toml).
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    common.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="action", required=True)
     show = sub.add_parser("show", help="each zone's fit waiting for approval", parents=[common])
     show.add_argument("zone", nargs="?", help="only this zone")
@@ -61,13 +53,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     approve.add_argument(
         "--fitted-at", help="the fit's time as `show` prints it: refuse if another is waiting"
     )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (a container)
-        return "unknown"
 
 
 def _load(models: Path, zone: str) -> SoilProposal:
@@ -146,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             return FAILED
         overrides.save(data_dir, merged)
         store.record_audit(
-            f"cli:{_user()}",
+            f"cli:{os_user()}",
             AUDIT_ACTION,
             {"zone": args.zone, "fitted_at": proposal.fitted_at.isoformat(), **values},
         )

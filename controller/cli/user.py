@@ -17,18 +17,14 @@ import getpass
 import sys
 
 from controller.access.accounts import AccountError, Accounts, check_new_password
+from controller.cli.common import add_place_arguments
 from controller.cli.exitcodes import FAILED, OK
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
-    )
-    # --data-dir is also accepted after the action (qanat user add ... --data-dir D).
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common = add_place_arguments(parser)
     sub = parser.add_subparsers(dest="action", required=True)
     add = sub.add_parser(
         "add", help="create a user (asks for the password twice)", parents=[common]
