@@ -27,27 +27,21 @@ season, the figures their mean (``train_s`` the max).
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import statistics
 import time
 from dataclasses import dataclass
 
+from benchmarks.learning.etrule import CONFIGURED, SCENARIO, ZONE, et_rule_days
 from controller.config.site import SiteConfig, load_site
-from controller.simulation.season import crop_truth, load_scenario, station_et0
+from controller.simulation.season import load_scenario
 from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
-from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
-from drivers.sim.weathergen import WeatherGenerator
+from drivers.sim.soilphysics import SoilTruth
 from models.crops import Crop
 from models.learning.forecast import FutureDay, HistoryDay, train_forecast
 from models.soils import SoilProfile, texture
 from models.waterbalance import (
-    CropStep,
     ProbeReading,
-    StepInputs,
-    ZoneSetup,
-    ZoneState,
-    advance,
     observed_depletion_mm,
 )
 
@@ -58,17 +52,11 @@ GOALS: dict[str, tuple[str, float]] = {
     "train_s": ("<=", 10.0),
 }
 
-SCENARIO = "zhangye-seed-corn"
-ZONE = "z1"
-CONFIGURED = "loam"  # what the site file says
 TRUE_SANDY_LOAM = SoilTruth(theta_fc=0.21, theta_wp=0.10, theta_sat=0.42, drain_tau_h=12.0)
 PROBE_DEPTHS_M = (0.2, 0.4)
 READINGS_PER_EVENING = 12  # 5-min polls of the day's last hour, averaged
 TRAIN_FRACTION = 0.6
-REFILL_FRACTION = 0.15
-EFFICIENCY = 0.9
 QUICK_DAYS = 90
-WATER_HOUR = 6  # the ET rule's runs start in the morning window
 
 
 @dataclass(frozen=True)
@@ -91,65 +79,29 @@ def _evening_pct(theta: float, offset_pct: float, rng: random.Random) -> float:
 
 def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: int) -> _Season:
     """One zone's season: the truth hourly, the controller's balance and ET rule daily."""
-    scenario = load_scenario(SCENARIO)
-    zone = next(z for z in site.zones if z.name == ZONE)
-    planting = zone.planting_date
-    end = min(scenario.end, planting + dt.timedelta(days=days - 1))
-    weather = WeatherGenerator(scenario.normals, seed).generate(planting, end)
-    et0 = station_et0(weather, planting, end, site.site.latitude_deg, site.site.elevation_m)
-    ctruth = crop_truth(site, ZONE, scenario, et0)
-    column = SoilColumn(truth, initial_fraction=scenario.initial_fraction)
     soil = SoilProfile.uniform(texture(CONFIGURED), crop.root_depth_max_m)
-    setup = ZoneSetup(soil, method="single", efficiency=EFFICIENCY)
     rng = random.Random(seed * 7919 + 1)
     offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
-    first = CropStep.on_day(crop, 0)
-    state = ZoneState.at_planting(setup, first.root_depth_m)
     history: list[HistoryDay] = []
-    water_gross_mm = 0.0  # decided the evening before, applied at WATER_HOUR
-    date = planting
-    while date <= end:
-        dap = (date - planting).days
-        day_et0 = et0[date]
-        rain = weather.day(date).rain_mm
-        totals = DayTotals(date)
-        for hour in range(24):
-            water = water_gross_mm * EFFICIENCY if hour == WATER_HOUR else 0.0
-            rain_h = rain if hour == 15 else 0.0
-            step_zone(
-                column, ctruth, totals, et0_day_mm=day_et0, h0=hour, h1=hour + 1,
-                water_mm=water, rain_mm=rain_h,
-            )  # fmt: skip
-        cstep = CropStep.on_day(crop, dap)
-        result = advance(
-            state,
-            setup,
-            cstep,
-            StepInputs(et_ref_mm=day_et0, rain_mm=rain, irrigation_gross_mm=water_gross_mm),
-        )
-        state = result.state
-        zr = cstep.root_depth_m
+    for day in et_rule_days(site, crop, truth, seed, days=days):
         readings = [
-            ProbeReading(depth, _evening_pct(column.theta_at(depth), off, rng))
+            ProbeReading(depth, _evening_pct(day.column.theta_at(depth), off, rng))
             for depth, off in zip(PROBE_DEPTHS_M, offsets, strict=True)
         ]
+        result = day.result
         history.append(
             HistoryDay(
-                dr_mm=state.dr_mm,
+                dr_mm=day.state.dr_mm,
                 taw_mm=result.taw_mm,
                 raw_mm=result.raw_mm,
-                observed_mm=observed_depletion_mm(soil, zr, readings),
-                et0_mm=day_et0,
+                observed_mm=observed_depletion_mm(soil, day.crop.root_depth_m, readings),
+                et0_mm=day.et0_mm,
                 rain_mm=result.rain_effective_mm,
                 water_mm=result.irrigation_net_mm,
                 kc=result.kc,
-                dap=dap,
+                dap=day.dap,
             )
         )
-        # the ET rule: water tomorrow morning when the balance has reached RAW
-        need = state.dr_mm - REFILL_FRACTION * result.taw_mm
-        water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
-        date += dt.timedelta(days=1)
     return _Season(history, 0.0)
 
 

@@ -26,22 +26,19 @@ made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper p
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import random
 import statistics
 import time
 from dataclasses import dataclass
 
+from benchmarks.learning.etrule import CONFIGURED, EFFICIENCY, SCENARIO, ZONE, et_rule_days
 from controller.config.site import SiteConfig, load_site
-from controller.simulation.season import crop_truth, load_scenario, station_et0
+from controller.simulation.season import load_scenario
 from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
-from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
-from drivers.sim.weathergen import WeatherGenerator
+from drivers.sim.soilphysics import SoilColumn, SoilTruth
 from models.crops import Crop, depletion_fraction, kc_on_day
 from models.learning.soil import DryDown, SoilPrior, fit_soil
-from models.soils import SoilProfile, texture
-from models.waterbalance import CropStep, StepInputs, ZoneSetup, ZoneState, advance
+from models.soils import texture
 
 NAME = "soil"
 GOALS: dict[str, tuple[str, float]] = {
@@ -49,15 +46,9 @@ GOALS: dict[str, tuple[str, float]] = {
     "train_s": ("<=", 10.0),
 }
 
-SCENARIO = "zhangye-seed-corn"
-ZONE = "z1"
-CONFIGURED = "loam"
 PROBE_DEPTHS_M = (0.2, 0.4)
 READINGS_PER_EVENING = 12
 N_DRYDOWNS = 3
-REFILL_FRACTION = 0.15
-EFFICIENCY = 0.9
-WATER_HOUR = 6
 SITES = 6
 QUICK_SITES = 2
 TRUE_FC_RANGE = (0.18, 0.26)  # FAO-56 Table 19 sandy loam: it holds less than the loam
@@ -92,56 +83,25 @@ def _evening_m3m3(column: SoilColumn, offsets: list[float], rng: random.Random) 
 
 def _simulate(site: SiteConfig, crop: Crop, seed: int) -> _Site:
     """One zone until it has :data:`N_DRYDOWNS` dry-downs with the roots past the probes."""
-    scenario = load_scenario(SCENARIO)
-    zone = next(z for z in site.zones if z.name == ZONE)
-    planting = zone.planting_date
-    end = scenario.end
     rng = random.Random(seed * 104_729 + 17)
     truth, kc_factor = _truth(rng)
-    weather = WeatherGenerator(scenario.normals, seed).generate(planting, end)
-    et0 = station_et0(weather, planting, end, site.site.latitude_deg, site.site.elevation_m)
-    ctruth = crop_truth(site, ZONE, scenario, et0)
-    ctruth = dataclasses.replace(ctruth, kc=tuple(k * kc_factor for k in ctruth.kc))
-    column = SoilColumn(truth, initial_fraction=scenario.initial_fraction)
-    soil = SoilProfile.uniform(texture(CONFIGURED), crop.root_depth_max_m)
-    setup = ZoneSetup(soil, method="single", efficiency=EFFICIENCY)
     offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
-    state = ZoneState.at_planting(setup, CropStep.on_day(crop, 0).root_depth_m)
     days: list[tuple[float, float, float, float, float, float, float]] = []
-    water_gross_mm = 0.0
-    date = planting
     drydowns: list[DryDown] = []
     run_days: list[int] = []
-    while date <= end and len(drydowns) < N_DRYDOWNS:
-        dap = (date - planting).days
-        rain = weather.day(date).rain_mm
-        totals = DayTotals(date)
-        for hour in range(24):
-            water = water_gross_mm * EFFICIENCY if hour == WATER_HOUR else 0.0
-            step_zone(
-                column, ctruth, totals, et0_day_mm=et0[date], h0=hour, h1=hour + 1,
-                water_mm=water, rain_mm=rain if hour == 15 else 0.0,
-            )  # fmt: skip
-        cstep = CropStep.on_day(crop, dap)
-        result = advance(
-            state,
-            setup,
-            cstep,
-            StepInputs(et_ref_mm=et0[date], rain_mm=rain, irrigation_gross_mm=water_gross_mm),
-        )
-        state = result.state
-        kc = kc_on_day(crop, dap, mulched=True)
-        if water_gross_mm > 0:
+    for day in et_rule_days(site, crop, truth, seed, kc_factor=kc_factor):
+        kc = kc_on_day(crop, day.dap, mulched=True)
+        if day.water_gross_mm > 0:
             run_days.append(len(days))
         days.append(
             (
-                _evening_m3m3(column, offsets, rng),
-                water_gross_mm * EFFICIENCY,
-                rain,
-                et0[date],
+                _evening_m3m3(day.column, offsets, rng),
+                day.water_gross_mm * EFFICIENCY,
+                day.rain_mm,
+                day.et0_mm,
                 kc,
-                cstep.root_depth_m,
-                depletion_fraction(crop.p, kc * et0[date]),
+                day.crop.root_depth_m,
+                depletion_fraction(crop.p, kc * day.et0_mm),
             )
         )
         if len(run_days) >= 2 and run_days[-1] == len(days) - 1:
@@ -160,9 +120,8 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int) -> _Site:
                         label=f"run of day {first}",
                     )
                 )
-        need = state.dr_mm - REFILL_FRACTION * result.taw_mm
-        water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
-        date += dt.timedelta(days=1)
+                if len(drydowns) >= N_DRYDOWNS:
+                    break
     zr = statistics.fmean(d.root_depth_m for d in drydowns) if drydowns else 0.0
     return _Site(truth, kc_factor, drydowns, zr)
 

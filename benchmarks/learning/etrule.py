@@ -1,0 +1,103 @@
+"""One zone of the Zhangye seed-corn scenario watered by the ET rule, day by day: what the
+soil and forecast benchmarks both learn from.
+
+The truth is the simulated field's layered soil (:mod:`drivers.sim.soilphysics`, hourly):
+the day's rain at 15:00, the run at :data:`WATER_HOUR`. The controller keeps the FAO-56
+balance on the configured soil (:data:`CONFIGURED`) and waters the next morning when
+Dr reaches RAW, refilling to :data:`REFILL_FRACTION` · TAW (the daemon's ET rule with
+``probe_weight = 0``), at :data:`EFFICIENCY`. Each benchmark reads its own probes from
+:attr:`ZoneDay.column` with its own random stream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from controller.config.site import SiteConfig
+from controller.simulation.season import crop_truth, load_scenario, station_et0
+from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
+from drivers.sim.weathergen import WeatherGenerator
+from models.crops import Crop
+from models.soils import SoilProfile, texture
+from models.waterbalance import CropStep, StepInputs, StepResult, ZoneSetup, ZoneState, advance
+
+__all__ = ["CONFIGURED", "SCENARIO", "ZONE", "ZoneDay", "et_rule_days"]
+
+SCENARIO = "zhangye-seed-corn"
+ZONE = "z1"
+CONFIGURED = "loam"  # what the site file says
+REFILL_FRACTION = 0.15
+EFFICIENCY = 0.9
+WATER_HOUR = 6  # the ET rule's runs start in the morning window
+RAIN_HOUR = 15
+
+
+@dataclass(frozen=True)
+class ZoneDay:
+    """One day's end: the truth's soil column (read it before the next day), the
+    controller's balance step, and what went in."""
+
+    date: dt.date
+    dap: int  # days after planting
+    et0_mm: float
+    rain_mm: float
+    water_gross_mm: float  # the run of this morning (metered, before efficiency)
+    crop: CropStep
+    result: StepResult
+    state: ZoneState
+    column: SoilColumn
+
+
+def et_rule_days(
+    site: SiteConfig,
+    crop: Crop,
+    truth: SoilTruth,
+    weather_seed: int,
+    *,
+    kc_factor: float = 1.0,
+    days: int | None = None,
+) -> Iterator[ZoneDay]:
+    """The zone's days from planting to the scenario's end (or ``days`` of them), the true
+    crop using ``kc_factor`` × the library's Kc."""
+    scenario = load_scenario(SCENARIO)
+    zone = next(z for z in site.zones if z.name == ZONE)
+    planting = zone.planting_date
+    end = scenario.end
+    if days is not None:
+        end = min(end, planting + dt.timedelta(days=days - 1))
+    weather = WeatherGenerator(scenario.normals, weather_seed).generate(planting, end)
+    et0 = station_et0(weather, planting, end, site.site.latitude_deg, site.site.elevation_m)
+    ctruth = crop_truth(site, ZONE, scenario, et0)
+    if kc_factor != 1.0:
+        ctruth = dataclasses.replace(ctruth, kc=tuple(k * kc_factor for k in ctruth.kc))
+    column = SoilColumn(truth, initial_fraction=scenario.initial_fraction)
+    soil = SoilProfile.uniform(texture(CONFIGURED), crop.root_depth_max_m)
+    setup = ZoneSetup(soil, method="single", efficiency=EFFICIENCY)
+    state = ZoneState.at_planting(setup, CropStep.on_day(crop, 0).root_depth_m)
+    water_gross_mm = 0.0  # decided the evening before
+    date = planting
+    while date <= end:
+        dap = (date - planting).days
+        rain = weather.day(date).rain_mm
+        totals = DayTotals(date)
+        for hour in range(24):
+            water = water_gross_mm * EFFICIENCY if hour == WATER_HOUR else 0.0
+            step_zone(
+                column, ctruth, totals, et0_day_mm=et0[date], h0=hour, h1=hour + 1,
+                water_mm=water, rain_mm=rain if hour == RAIN_HOUR else 0.0,
+            )  # fmt: skip
+        cstep = CropStep.on_day(crop, dap)
+        result = advance(
+            state,
+            setup,
+            cstep,
+            StepInputs(et_ref_mm=et0[date], rain_mm=rain, irrigation_gross_mm=water_gross_mm),
+        )
+        state = result.state
+        yield ZoneDay(date, dap, et0[date], rain, water_gross_mm, cstep, result, state, column)
+        need = state.dr_mm - REFILL_FRACTION * result.taw_mm
+        water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
+        date += dt.timedelta(days=1)
