@@ -14,10 +14,11 @@ from controller.agronomy.jobs import Agronomy, ForecastDay, WeatherUnavailable, 
 from controller.agronomy.weather import counter_increase
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig, apply_overrides, load_site
-from controller.store import RunSource, RunState, Store, WaterBalanceDay
+from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
+from tests.helpers.agronomy import seed_balance
 from tests.helpers.site import DEMO_SITE
 
 TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
@@ -286,35 +287,6 @@ def test_no_weather_at_all_is_an_event_not_a_crash(agro: Agronomy, store: Store)
 
 def test_parse_window_wraps_midnight() -> None:
     assert parse_window("20:00-08:00") == (1200, 480)
-
-
-def seed_balance(
-    store: Store, site: SiteConfig, zone: str, date: dt.date, fraction_of_taw: float
-) -> float:
-    z = next(z for z in site.zones if z.name == zone)
-    c = crop(z.crop)
-    soil = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m)
-    taw = soil.taw_mm(root_depth_m(c, (date - z.planting_date).days))
-    store.add_water_balance(
-        WaterBalanceDay(
-            zone=zone,
-            date=date,
-            et0_mm=5,
-            kc=1,
-            etc_mm=5,
-            eta_mm=5,
-            rain_mm=0,
-            effective_rain_mm=0,
-            irrigation_mm=0,
-            dr_start_mm=0,
-            dr_end_mm=fraction_of_taw * taw,
-            taw_mm=taw,
-            raw_mm=0.55 * taw,
-            ks=1,
-            method="seeded",
-        )
-    )
-    return taw
 
 
 @pytest.fixture
