@@ -26,10 +26,9 @@ from controller.agronomy.plausibility import (
 from controller.agronomy.types import ForecastDay
 from controller.clock import VirtualClock
 from controller.config.site import PlausibilityConfig, SiteConfig, load_site
-from controller.store import RunSource, RunState, Store, WaterBalanceDay
+from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
-from models.crops import crop, root_depth_m
-from models.soils import SoilProfile, texture
+from tests.helpers.agronomy import seed_balance
 from tests.helpers.site import DEMO_SITE
 
 T0 = dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.UTC)
@@ -311,36 +310,6 @@ def test_a_gauge_that_counts_nothing_while_the_forecast_rained_is_flagged(
 
 
 # -- planning with doubted probes ----------------------------------------------------------------
-
-
-def seed_balance(
-    store: Store, site: SiteConfig, zone: str, date: dt.date, fraction: float
-) -> float:
-    z = next(z for z in site.zones if z.name == zone)
-    c = crop(z.crop)
-    taw = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m).taw_mm(
-        root_depth_m(c, (date - z.planting_date).days)
-    )
-    store.add_water_balance(
-        WaterBalanceDay(
-            zone=zone,
-            date=date,
-            et0_mm=5,
-            kc=1,
-            etc_mm=5,
-            eta_mm=5,
-            rain_mm=0,
-            effective_rain_mm=0,
-            irrigation_mm=0,
-            dr_start_mm=0,
-            dr_end_mm=fraction * taw,
-            taw_mm=taw,
-            raw_mm=0.55 * taw,
-            ks=1,
-            method="seeded",
-        )
-    )
-    return taw
 
 
 def dry_probes(store: Store, now: dt.datetime) -> None:

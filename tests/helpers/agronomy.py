@@ -45,9 +45,15 @@ def weather_day(store: Store, date: dt.date, station: str = "wx1") -> None:
 
 
 def seed_balance(
-    store: Store, site: SiteConfig, zone: str, date: dt.date, fraction_of_taw: float
+    store: Store,
+    site: SiteConfig,
+    zone: str,
+    date: dt.date,
+    fraction_of_taw: float,
+    raw_fraction: float = 0.55,
 ) -> float:
-    """A stored balance day of ``zone`` ending at ``fraction_of_taw`` depleted; its TAW (mm)."""
+    """A stored balance day of ``zone`` ending at ``fraction_of_taw`` depleted, RAW at
+    ``raw_fraction`` of TAW; its TAW (mm)."""
     z = next(z for z in site.zones if z.name == zone)
     c = crop(z.crop)
     soil = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m)
@@ -66,7 +72,7 @@ def seed_balance(
             dr_start_mm=0,
             dr_end_mm=fraction_of_taw * taw,
             taw_mm=taw,
-            raw_mm=0.55 * taw,
+            raw_mm=raw_fraction * taw,
             ks=1,
             method="seeded",
         )

@@ -23,10 +23,10 @@ from controller.daemon.protocol import SettingsInvalid
 from controller.daemon.service import DaemonService
 from controller.office.export import iter_rows
 from controller.simulation.harness import Simulation
-from controller.store import Store, WaterBalanceDay
+from controller.store import Store
 from drivers.reading import Quality, Reading
-from models.crops import crop, root_depth_m
-from models.soils import SoilProfile, texture
+from models.crops import crop
+from tests.helpers.agronomy import seed_balance
 from tests.helpers.pages import BASE, FAST, PASSWORD, csrf_of, login
 from web.app import create_app
 from web.pages import PagesConfig
@@ -99,30 +99,7 @@ def _weather(store: Store, day: dt.date) -> None:
 
 def _depleted(store: Store, site: SiteConfig, zone: str, fraction_of_taw: float) -> float:
     """The zone's balance at the end of TODAY: ``fraction_of_taw`` of its TAW depleted."""
-    z = next(z for z in site.zones if z.name == zone)
-    c = crop(z.crop)
-    soil = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m)
-    taw = soil.taw_mm(root_depth_m(c, (TODAY - z.planting_date).days))
-    store.add_water_balance(
-        WaterBalanceDay(
-            zone=zone,
-            date=TODAY,
-            et0_mm=5,
-            kc=1,
-            etc_mm=5,
-            eta_mm=5,
-            rain_mm=0,
-            effective_rain_mm=0,
-            irrigation_mm=0,
-            dr_start_mm=0,
-            dr_end_mm=fraction_of_taw * taw,
-            taw_mm=taw,
-            raw_mm=0.4 * taw,
-            ks=1,
-            method="seeded",
-        )
-    )
-    return taw
+    return seed_balance(store, site, zone, TODAY, fraction_of_taw, raw_fraction=0.4)
 
 
 @pytest.fixture
