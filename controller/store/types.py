@@ -9,7 +9,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "as_utc"]
+__all__ = ["UTCDateTime", "as_utc", "from_sqlite_text", "to_sqlite_text"]
 
 
 def as_utc(when: datetime) -> datetime:
@@ -43,3 +43,15 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_sqlite_text(when: datetime) -> str:
+    """``when`` as :class:`UTCDateTime` keeps it in SQLite: naive UTC text
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (SQLAlchemy's SQLite storage format), for statements run on
+    the driver's own cursor."""
+    return as_utc(when).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def from_sqlite_text(text: str) -> datetime:
+    """The aware UTC datetime of a :class:`UTCDateTime` read from SQLite as text."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.store import ReadingBuffer, Store, StoreWriteError
+from controller.store import ReadingBuffer, Store, StoreError, StoreWriteError
 from drivers.reading import Quality, Reading
 
 T0 = datetime(2025, 5, 1, 6, 0, tzinfo=UTC)
@@ -327,3 +327,20 @@ def test_ids_are_not_reused_after_retention(store: Store) -> None:
     store.flush()
     (new,) = store.rows_after("readings", 0)
     assert new.model_dump()["id"] == ids[-1] + 1
+
+
+def test_good_values_on_a_damaged_database_is_a_store_error(tmp_path: Path) -> None:
+    """The driver-cursor read path wraps SQLite's own errors like every other read."""
+    store = Store.open_dir(tmp_path)
+    try:
+        store.add_readings([reading(T0, 23.5)])
+        store.flush()
+        assert store.good_values("probe1", "vwc_20cm", T0, T0 + timedelta(minutes=1)) == [
+            (T0, 23.5)
+        ]
+        with sqlite3.connect(tmp_path / "qanat.db") as db:
+            db.execute("ALTER TABLE readings RENAME TO readings_moved")
+        with pytest.raises(StoreError, match=r"read from sqlite.*readings"):
+            store.good_values("probe1", "vwc_20cm", T0, T0 + timedelta(minutes=1))
+    finally:
+        store.close()
