@@ -8,8 +8,10 @@ metering, the supervisor and the pages read a pulse meter as they read any flow 
 - ``total`` (m³) = pulses × ``litres_per_pulse`` / 1000, continued across the counter's
   wraps and resets (a totalizer that never goes down);
 - ``flow_rate`` (m³/h) = pulses × L/pulse / 1000 over the seconds between the first and last
-  count change of the last ``RATE_WINDOW_S``; with no pulse for more than twice the usual gap,
-  at most one pulse over the time since the last (so a stopped meter reads towards 0);
+  count change of the last ``RATE_WINDOW_S`` (after a silence, from the reading before the
+  first new pulse: a rate at once, at worst low by a poll); with no pulse for more than twice
+  the usual gap, at most one pulse over the time since the last (a stopped meter reads
+  towards 0);
 - ``pulse`` (pulses counted so far) only when a pulse was counted: its age in the live state
   is the time since the last pulse, what the supervisor's ``pulse_missing`` rule reads.
 
@@ -106,10 +108,13 @@ class PulseTotalizer:
             self._count, self._mono, self.pulses = count, mono, count
             return PulseStep(0)
         step = self._classify(count, mono - self._mono)
-        self._count, self._mono = count, mono
+        prev_mono, self._count, self._mono = self._mono, count, mono
         if step.pulses:
             if self.last_pulse_mono is None or mono - self.last_pulse_mono > self.meter.no_pulse_s:
-                self._changes.clear()  # the water stood still: an old rate says nothing now
+                # The water stood still: an old rate says nothing now. The pulses came after
+                # the previous reading, so the first rate is at least over that interval.
+                self._changes.clear()
+                self._changes.append((prev_mono, self.pulses))
             self.pulses += step.pulses
             self.last_pulse_mono = mono
             self._changes.append((mono, self.pulses))

@@ -1,8 +1,19 @@
-"""A site's head flow meter replaced by a pulse meter on a DI counter module (dio1.count1)."""
+"""A site's head flow meter replaced by a pulse meter on a DI counter module (dio1.count1),
+and the sequencer rig reading it."""
 
 from __future__ import annotations
 
-__all__ = ["COUNTER_DEVICE", "PULSE_METER", "with_pulse_meter"]
+from pathlib import Path
+
+from controller.clock import VirtualClock
+from controller.config.site import SiteConfig, load_site
+from controller.runtime.pulses import PulseMeters, PulseNote
+from controller.simulation.harness import Simulation
+from controller.store import Store
+from tests.helpers.rig import FAST_POLL, SLOW_POLL, Rig
+from tests.helpers.site import quick_site
+
+__all__ = ["COUNTER_DEVICE", "PULSE_METER", "PulseRig", "pulse_site", "with_pulse_meter"]
 
 PULSE_METER = "pm1"
 COUNTER_DEVICE = "dio1"
@@ -41,3 +52,55 @@ no_pulse_s = {no_pulse_s:g}
 max_flow_m3_h = {max_flow_m3_h:g}
 """
     )
+
+
+class PulseRig(Rig):
+    """The sequencer rig on a site whose head meter is ``pm1``: the counter module polled
+    every ``COUNTER_POLL_S`` virtual seconds and derived as the daemon's poller does."""
+
+    COUNTER_POLL_S = 5
+
+    def __init__(self, site: SiteConfig, sim: Simulation, store: Store, clock: VirtualClock):
+        self.pulses = PulseMeters(site)
+        self.notes: list[PulseNote] = []
+        super().__init__(site, sim, store, clock)
+        self.poll_counter()
+
+    def poll_counter(self) -> None:
+        readings, _ = self.fieldio.bus_of(COUNTER_DEVICE).read_points(COUNTER_DEVICE)
+        self.live.update(readings)
+        derived, notes = self.pulses.derive(COUNTER_DEVICE, readings, self.clock.monotonic())
+        self.live.update(derived)
+        self.notes += notes
+
+    def run(self, seconds: int) -> None:
+        for _ in range(seconds):
+            self.clock.advance(1)
+            self.sim.field.step(1.0)
+            mono = int(self.clock.monotonic())
+            self.poll(FAST_POLL | SLOW_POLL if mono % 5 == 0 else FAST_POLL)
+            if mono % self.COUNTER_POLL_S == 0:
+                self.poll_counter()
+            self.sequencer.tick()
+            self.supervisor.check()
+
+    def run_until_idle(self, within_s: int) -> int:
+        """Seconds until no run is active (AssertionError after ``within_s``)."""
+        for waited in range(within_s):
+            if not self.sequencer.active():
+                return waited
+            self.run(1)
+        raise AssertionError(f"a run still active after {within_s} s")
+
+    @property
+    def meter_m3(self) -> float:
+        """What the simulated pulse meter registered so far (its own error included), m³."""
+        return self.sim.field.pulse_meters[PULSE_METER].read_m3
+
+
+def pulse_site(tmp_path: Path, **meter: float) -> SiteConfig:
+    """:func:`tests.helpers.site.quick_site` with its head meter a pulse meter."""
+    quick = quick_site(tmp_path)
+    path = tmp_path / "pulse-site.toml"
+    path.write_text(with_pulse_meter(quick.path.read_text(encoding="utf-8"), **meter))
+    return load_site(path)
