@@ -21,8 +21,8 @@ from drivers.sim import Fault, FaultKind
 from tests.helpers.pulses import COUNTER_DEVICE, PULSE_METER, PulseRig, pulse_site
 
 
-def _rig(tmp_path: Path, **meter: float) -> Iterator[PulseRig]:
-    site = pulse_site(tmp_path, **meter)
+def _rig(tmp_path: Path, **settings: float) -> Iterator[PulseRig]:
+    site = pulse_site(tmp_path, **settings)
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     with Simulation(site, control_port=0, step_s=3600) as sim:
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
@@ -138,3 +138,35 @@ def test_volume_due_predicts_from_the_flow_since_the_last_reading() -> None:
     assert volume_due(0.95, 1.0, 36.0, 4.5, 1.0)  # 0.995 + 0.005: the nearer tick
     assert volume_due(1.0, 1.0, 0.0, 0.0, 1.0)  # reached, whatever the flow
     assert not volume_due(0.5, 1.0, 0.0, 100.0, 1.0)  # no flow: nothing predicted
+
+
+def test_pulse_missing_trips_just_over_no_pulse_s_not_at_it(tmp_path: Path) -> None:
+    rig = next(r := _rig(tmp_path, no_pulse_s=15))
+    try:
+        rig.sequencer.start("z1", 10, "manual")
+        rig.run(30)
+        while int(rig.clock.monotonic()) % PulseRig.COUNTER_POLL_S:
+            rig.run(1)  # to just after a counter poll: the last pulse is seen now
+        rig.sim.devices[COUNTER_DEVICE].inject(Fault(FaultKind.STUCK, point="count1"))
+        rig.run(15)  # at the limit: 15 s since the last pulse
+        assert rig.sequencer.active() and rig.alarm_codes() == []
+        rig.run(1)  # just over it
+        assert rig.alarm_codes() == ["pulse_missing"] and rig.all_coils_off()
+    finally:
+        next(r, None)
+
+
+def test_no_pulse_is_expected_before_the_pump_ran_no_pulse_s(tmp_path: Path) -> None:
+    # a dead counter reads no flow: the dry-run rule held off, so the pulse rule is seen
+    rig = next(r := _rig(tmp_path, no_pulse_s=15, dry_run_delay_s=60))
+    try:
+        rig.sim.devices[COUNTER_DEVICE].inject(Fault(FaultKind.STUCK, point="count1"))
+        rig.sequencer.start("z1", 10, "manual")
+        rig.run(15)  # a dead counter from the start: the pump has run only the limit
+        assert rig.sequencer.active() and rig.alarm_codes() == []
+        rig.run(2)
+        assert rig.alarm_codes() == ["pulse_missing"] and rig.all_coils_off()
+        (alarm,) = rig.store.open_alarms()
+        assert "(never read)" in alarm.message  # no pulse since the daemon started
+    finally:
+        next(r, None)

@@ -98,9 +98,11 @@ class PulseRig(Rig):
         return self.sim.field.pulse_meters[PULSE_METER].read_m3
 
 
-def pulse_site(tmp_path: Path, **meter: float) -> SiteConfig:
+def pulse_site(tmp_path: Path, dry_run_delay_s: float = 5, **meter: float) -> SiteConfig:
     """:func:`tests.helpers.site.quick_site` with its head meter a pulse meter."""
-    quick = quick_site(tmp_path)
+    quick = quick_site(tmp_path).path.read_text(encoding="utf-8")
+    assert "dry_run_delay_s = 5\n" in quick
+    quick = quick.replace("dry_run_delay_s = 5\n", f"dry_run_delay_s = {dry_run_delay_s:g}\n")
     path = tmp_path / "pulse-site.toml"
-    path.write_text(with_pulse_meter(quick.path.read_text(encoding="utf-8"), **meter))
+    path.write_text(with_pulse_meter(quick, **meter))
     return load_site(path)
