@@ -16,13 +16,14 @@ def test_runs_by_volume_end_on_target_and_a_dead_counter_stops_the_water(
     measured = measure_volume_goals(seed=3, workdir=tmp_path)
     figures.max("volume_error_pct_abs", abs(measured["volume_error_pct"]))
     runs = measured["runs"]
-    for case in ("by_volume", "reset", "by_depth"):
+    for case in ("by_volume", "reset", "by_depth", "planned"):
         assert runs[case]["state"] == "done", runs[case]
         assert runs[case]["end_reason"].startswith("target volume"), runs[case]
         assert runs[case]["outputs_left_open"] == 0
     assert abs(measured["volume_error_pct"]) <= 1.0
     assert abs(measured["reset_volume_error_pct"]) <= 1.0 and measured["reset_named"]
     assert abs(measured["depth_volume_error_pct"]) <= 1.0
+    assert abs(measured["planned_volume_error_pct"]) <= 1.0
     assert measured["dead_counter_stopped"] is True
     assert measured["alarm"] == "pulse_missing"
     # silent for no_pulse_s after the last pulse, seen at most a poll and a tick late

@@ -14,6 +14,8 @@ by_volume       a run of ``TARGET_M3`` with a 15 min cap; the metered volume is 
 reset           the same, the counter module losing power (count back to 0) after 60 s:
                 ``counter_reset`` is raised and the run still ends on its target
 by_depth        a run of ``TARGET_MM`` mm over the zone's area (the service converts)
+planned         a planned run of ``TARGET_MM`` mm queued as the planner would: z1 has
+                ``run_by = "volume"``, so the daemon starts it by volume with a time cap
 dead_counter    a run of 20 m³; after 60 s the counter stops counting (a stuck register:
                 a broken reed or a cut wire) while the water runs on: ``pulse_missing``
                 must stop it within ``no_pulse_s`` and a poll, everything off
@@ -34,8 +36,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from controller.agronomy.fertplan import FertRun
+from controller.agronomy.types import PlannedRun
 from controller.daemon.service import DaemonService
 from controller.simulation.season import Season, load_scenario, quiet_logs
+from controller.store import RunSource
 from drivers.sim import Fault, FaultKind
 from hil_tests.helpers import MID_SEASON, advance_until, coils, open_codes
 
@@ -52,9 +57,13 @@ GOAL_PCT = 1.0
 
 
 def pulse_site_text(text: str) -> str:
-    """A site file whose head meter ``flow1`` is replaced by the pulse meter ``pm1``."""
+    """A site file whose head meter ``flow1`` is replaced by the pulse meter ``pm1``, and
+    whose zone z1 has its planned runs end by volume (``run_by = "volume"``)."""
     if 'flow_meter = "flow1"' not in text:
         raise ValueError('the site has no flow_meter = "flow1" to replace')
+    if 'name = "z1"\n' not in text:
+        raise ValueError('the site has no zone "z1"')
+    text = text.replace('name = "z1"\n', 'name = "z1"\nrun_by = "volume"\n', 1)
     return (
         text.replace('flow_meter = "flow1"', f'flow_meter = "{METER}"')
         + f"""
@@ -82,11 +91,34 @@ def _metered_m3(season: Season) -> float:
     return season.sim.field.pulse_meters[METER].read_m3
 
 
+def _plan(season: Season, depth_mm: float) -> int:
+    """Queue a due run of z1 of ``depth_mm`` as the planner would, then let the control tick
+    start it (``run_by = "volume"``: it becomes a run by volume); its run id."""
+    d, store = season.daemon, season.store
+    assert d is not None and store is not None
+    minutes = depth_mm / 1000 * season.site.zones[0].area_m2_value / 100 * 60  # at 100 m3/h
+    decision = store.record_decision(
+        "z1", "et", "irrigate", "volume goals", {}, duration_min=minutes, depth_mm=depth_mm
+    )
+    assert decision.id is not None
+    now = season.clock.now()
+    planned = PlannedRun("z1", now, minutes, depth_mm, decision.id, RunSource.PLAN)
+    with d._queue_lock:  # the planner's queue, without waiting for its night window
+        d._queue = [FertRun(planned)]
+    season.advance(1)
+    (active,) = d.sequencer.active()
+    return active.run_id
+
+
 def _run(season: Season, *, fault: str = "", **volume: float) -> dict[str, Any]:
-    """One run of z1 by volume; ``fault``: ``reset`` or ``dead`` after 60 s."""
+    """One run of z1 by volume; ``fault``: ``reset`` or ``dead`` after 60 s; ``planned_mm``:
+    the run the planner queued for that depth."""
     assert season.daemon is not None and season.store is not None and season.sim is not None
     before = _metered_m3(season)
-    run_id = DaemonService(season.daemon).start_zone("z1", CAP_MIN, "hil", **volume)
+    if "planned_mm" in volume:
+        run_id = _plan(season, volume["planned_mm"])
+    else:
+        run_id = DaemonService(season.daemon).start_zone("z1", CAP_MIN, "hil", **volume)
     start = season.clock.monotonic()
     out: dict[str, Any] = {}
     if fault:
@@ -132,6 +164,7 @@ def measure_volume_goals(seed: int, workdir: Path | None = None) -> dict[str, An
             reset = _run(season, fault="reset", volume_m3=TARGET_M3)
             area_m2 = season.site.zones[0].area_m2_value
             by_depth = _run(season, volume_mm=TARGET_MM)
+            planned = _run(season, planned_mm=TARGET_MM)
             dead = _run(season, fault="dead", volume_m3=2 * TARGET_M3)
             codes = open_codes(season)
             events = [e.code for e in season.store.events()]
@@ -145,11 +178,18 @@ def measure_volume_goals(seed: int, workdir: Path | None = None) -> dict[str, An
         "reset_named": "counter_reset" in events,
         "depth_target_m3": round(depth_m3, 4),
         "depth_volume_error_pct": _error_pct(by_depth, depth_m3),
+        "planned_volume_error_pct": _error_pct(planned, depth_m3),
         "dead_counter_stopped": dead["state"] == "aborted" and dead["outputs_left_open"] == 0,
         "alarm": "pulse_missing" if "pulse_missing" in codes else sorted(codes),
         "dead_counter_stop_s": dead["stop_after_fault_s"],
         "unmetered_m3": dead["unmetered_m3"],
-        "runs": {"by_volume": by_volume, "reset": reset, "by_depth": by_depth, "dead": dead},
+        "runs": {
+            "by_volume": by_volume,
+            "reset": reset,
+            "by_depth": by_depth,
+            "planned": planned,
+            "dead": dead,
+        },
     }
 
 

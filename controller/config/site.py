@@ -188,6 +188,9 @@ class ZoneConfig(_Model):
     probes: list[ProbeConfig] = Field([], max_length=16)
     flow_meter: str | None = None
     max_run_min: float = Field(240, gt=0, le=1440)
+    # "volume": planned runs (without fertilizer) end on their metered volume, the planned
+    # depth over the zone's area, with a time cap (controller.runtime.sequencer.planned_volume)
+    run_by: Literal["time", "volume"] = "time"
     mode: Literal["et", "sensor", "calendar", "manual"] = "et"
     # Management allowed depletion (fraction of TAW) that triggers irrigation; None keeps the
     # crop's FAO-56 p adjusted for ETc (FAO-56 Table 22 with the footnote's 0.04 (5 - ETc)).

@@ -76,6 +76,7 @@ __all__ = [
     "SequencerError",
     "VolumeError",
     "check_volume",
+    "planned_volume",
     "volume_due",
 ]
 
@@ -518,6 +519,23 @@ def check_volume(
             f"zone {zone.name}: {volume_m3:g} m3 at its nominal {zone.nominal_flow_m3_h:g} m3/h "
             f"takes {need_min:.1f} min, more than the time cap of {cap_min:g} min"
         )
+
+
+# A planned run by volume may take this much longer than planned (or than its volume takes at
+# the zone's nominal flow) before its cap: room for a weaker pump day, not for a burst pipe.
+PLANNED_CAP_FACTOR = 1.25
+
+
+def planned_volume(
+    zone: ZoneConfig, depth_mm: float, duration_min: float, limit_min: float
+) -> tuple[float, float]:
+    """A planned run of ``depth_mm`` (gross, over the zone's area) as a run by volume:
+    ``(volume_m3, cap_min)``, the cap ``PLANNED_CAP_FACTOR`` × the longer of the planned
+    ``duration_min`` and the volume's time at nominal flow, at most ``limit_min``
+    (:func:`check_volume` then refuses a volume the zone cannot give within it)."""
+    volume_m3 = depth_mm / 1000 * zone.area_m2_value  # 1 mm on 1 m² is 1 L
+    need_min = volume_m3 / zone.nominal_flow_m3_h * 60
+    return volume_m3, min(limit_min, PLANNED_CAP_FACTOR * max(duration_min, need_min))
 
 
 def volume_due(

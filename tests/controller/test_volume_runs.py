@@ -170,3 +170,35 @@ def test_no_pulse_is_expected_before_the_pump_ran_no_pulse_s(tmp_path: Path) -> 
         assert "(never read)" in alarm.message  # no pulse since the daemon started
     finally:
         next(r, None)
+
+
+def test_a_planned_depth_becomes_a_volume_with_a_cap_within_the_zones_limit() -> None:
+    from controller.config.site import load_site
+    from controller.runtime.sequencer import PLANNED_CAP_FACTOR, planned_volume
+    from tests.helpers.site import DEMO_SITE
+
+    zone = load_site(DEMO_SITE).zones[0]  # 100 m3/h
+    area_m2 = zone.area_m2_value
+    volume, cap = planned_volume(zone, 3.0, 20.0, 240.0)
+    assert volume == pytest.approx(3.0 / 1000 * area_m2)
+    need_min = volume / 100 * 60
+    assert cap == pytest.approx(PLANNED_CAP_FACTOR * max(20.0, need_min))
+    check_volume(zone, volume, cap)  # a planned run is never refused for its own cap
+    _, held = planned_volume(zone, 3.0, 20.0, 1.0)
+    assert held == 1.0  # the zone's limit holds: check_volume refuses it then
+    with pytest.raises(VolumeError):
+        check_volume(zone, volume, held)
+
+
+def test_run_by_is_time_or_volume(tmp_path: Path) -> None:
+    from controller.config.errors import ConfigError
+    from controller.config.site import load_site
+    from tests.helpers.site import DEMO_SITE
+
+    text = DEMO_SITE.read_text(encoding="utf-8")
+    path = tmp_path / "site.toml"
+    path.write_text(text.replace('name = "z1"\n', 'name = "z1"\nrun_by = "volume"\n', 1))
+    assert load_site(path).zones[0].run_by == "volume"
+    path.write_text(text.replace('name = "z1"\n', 'name = "z1"\nrun_by = "litres"\n', 1))
+    with pytest.raises(ConfigError, match=r"zones\[0\]\.run_by"):
+        load_site(path)
