@@ -33,6 +33,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── RunRefused                       not now: alarm, pause, busy injector
     │   │   └── CapacityExceeded             the pump cannot feed these zones together
     │   ├── DurationError(ValueError)        minutes outside the zone's limits
+    │   ├── VolumeError(ValueError)          a target volume not positive or not reachable
     │   ├── RecipeError(ValueError)          the recipe cannot be dosed on this site
     │   └── OutputFailed                     an output did not switch; all switched off
     ├── AgronomyError                        a job cannot compute from its data (agronomy.types)

@@ -90,6 +90,8 @@ KIND_POINTS: dict[str, dict[str, str]] = {
     "pressure": {"line_pressure": "kPa"},
     "tank_level": {"level": "m"},
     "injector": {"run": "", "rate_setpoint": "L/h"},
+    # a digital-input counter module: its counters are named by the site's [[pulse_meters]]
+    "pulse_counter": {},
 }
 
 # Units the standard names may carry where more than one is meaningful.

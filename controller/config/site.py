@@ -39,6 +39,7 @@ from controller.config.fields import (
     no_control_characters,
 )
 from controller.config.notify import MqttConfig, NotifyConfig
+from controller.config.pulses import PulseMeterConfig, check_pulse_meters
 from controller.config.tomlfile import key_path, read_toml
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
@@ -187,6 +188,9 @@ class ZoneConfig(_Model):
     probes: list[ProbeConfig] = Field([], max_length=16)
     flow_meter: str | None = None
     max_run_min: float = Field(240, gt=0, le=1440)
+    # "volume": planned runs (without fertilizer) end on their metered volume, the planned
+    # depth over the zone's area, with a time cap (controller.runtime.sequencer.planned_volume)
+    run_by: Literal["time", "volume"] = "time"
     mode: Literal["et", "sensor", "calendar", "manual"] = "et"
     # Management allowed depletion (fraction of TAW) that triggers irrigation; None keeps the
     # crop's FAO-56 p adjusted for ETc (FAO-56 Table 22 with the footnote's 0.04 (5 - ETc)).
@@ -506,6 +510,7 @@ KIND_TELEMETRY: dict[str, KindTelemetry] = {
     "ec_meter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
     "ph_meter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
     "injector": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
+    "pulse_counter": KindTelemetry(heartbeat_s=900, watering_heartbeat_s=0),
 }
 
 
@@ -637,6 +642,8 @@ class _SiteModel(_Model):
     # alarms to people, state to the bus (controller.config.notify)
     notify: NotifyConfig | None = None
     mqtt: MqttConfig | None = None
+    # water meters read through a pulse-counter module (controller.config.pulses)
+    pulse_meters: list[PulseMeterConfig] = Field([], max_length=64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -715,6 +722,14 @@ class SiteConfig:
     @property
     def crops(self) -> dict[str, CropTuning]:
         return self.model.crops
+
+    @property
+    def pulse_meters(self) -> list[PulseMeterConfig]:
+        return self.model.pulse_meters
+
+    def pulse_meter(self, name: str) -> PulseMeterConfig | None:
+        """The ``[[pulse_meters]]`` entry called ``name``, if the meter is one."""
+        return next((m for m in self.model.pulse_meters if m.name == name), None)
 
     def crop(self, key: str) -> Crop:
         """The library crop ``key`` with this site's period MADs (``[crops.<key>.stages]``) laid
@@ -797,6 +812,7 @@ class _Checker:
         self._salt()
         self._buses()
         self._devices()
+        self._pulse_meters()
         self._outputs()
         self._roles()
         self._head()
@@ -938,6 +954,21 @@ class _Checker:
                     "raise it (if the line is fast enough), lengthen intervals or split the bus",
                 )
 
+    def _pulse_meters(self) -> None:
+        check_pulse_meters(
+            self.m.pulse_meters,
+            [d.name for d in self.m.devices],
+            self.profiles,
+            {d.name: d.poll_interval_s for d in self.m.devices},
+            self.add,
+        )
+
+    def _flow_meter(self, path: str, name: str) -> None:
+        """A flow meter is a ``flow_meter`` device or a ``[[pulse_meters]]`` entry."""
+        if any(m.name == name for m in self.m.pulse_meters):
+            return
+        self._device_of_kind(path, name, ("flow_meter",))
+
     def _device_of_kind(self, path: str, name: str, kinds: tuple[str, ...]) -> Profile | None:
         idx = next((i for i, d in enumerate(self.m.devices) if d.name == name), None)
         if idx is None:
@@ -990,7 +1021,7 @@ class _Checker:
                     self.add(path, f"probe {pr.device!r} is already {probes_used[pr.device]}")
                 probes_used.setdefault(pr.device, path)
             if z.flow_meter:
-                self._device_of_kind(f"zones[{i}].flow_meter", z.flow_meter, ("flow_meter",))
+                self._flow_meter(f"zones[{i}].flow_meter", z.flow_meter)
             if z.max_run_min > self.m.safety.max_run_min:
                 self.add(
                     f"zones[{i}].max_run_min",
@@ -998,7 +1029,7 @@ class _Checker:
                     f"{self.m.safety.max_run_min:g}",
                 )
         h = self.m.head
-        self._device_of_kind("head.flow_meter", h.flow_meter, ("flow_meter",))
+        self._flow_meter("head.flow_meter", h.flow_meter)
         if h.pressure:
             self._device_of_kind("head.pressure", h.pressure, ("pressure",))
         if self.m.weather:

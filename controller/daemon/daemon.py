@@ -52,7 +52,7 @@ from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.agronomy.quota import keep_to_quota
 from controller.clock import Clock, VirtualClock
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, ZoneConfig
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
@@ -72,7 +72,13 @@ from controller.runtime.poller import Poller
 from controller.runtime.readback import READBACK_EVERY_S, ReadBack
 from controller.runtime.safety import Supervisor
 from controller.runtime.sdnotify import WatchdogPinger
-from controller.runtime.sequencer import RecipeError, RunRefused, Sequencer, SequencerError
+from controller.runtime.sequencer import (
+    RecipeError,
+    RunRefused,
+    Sequencer,
+    SequencerError,
+    planned_volume,
+)
 from controller.runtime.timetrust import (
     AlwaysTrusted,
     TimeGate,
@@ -539,6 +545,10 @@ class Daemon:
 
     def _start_planned(self, fr: FertRun) -> None:
         run = fr.run
+        zone = next((z for z in self.site.zones if z.name == run.zone), None)
+        if fr.recipe is None and zone is not None and zone.run_by == "volume":
+            self._start_planned_by_volume(run, zone)
+            return
         try:
             try:
                 self.sequencer.start(
@@ -572,6 +582,28 @@ class Daemon:
                 "planned_run_refused",
                 run.zone,
                 f"planned run of {run.zone} ({run.duration_min:.0f} min) not started: {exc}",
+            )
+
+    def _start_planned_by_volume(self, run: PlannedRun, zone: ZoneConfig) -> None:
+        """The planned depth as a run by volume (``run_by = "volume"``), capped in time."""
+        limit_min = min(zone.max_run_min, self.site.safety.max_run_min)
+        volume_m3, cap_min = planned_volume(zone, run.depth_mm, run.duration_min, limit_min)
+        try:
+            self.sequencer.start(
+                run.zone,
+                cap_min,
+                run.source,
+                decision_id=run.decision_id,
+                actor="planner",
+                volume_m3=volume_m3,
+            )
+        except (SequencerError, StoreError) as exc:
+            self.store.raise_event(
+                Severity.WARNING,
+                "planned_run_refused",
+                run.zone,
+                f"planned run of {run.zone} ({volume_m3:.2f} m3, cap {cap_min:.0f} min) "
+                f"not started: {exc}",
             )
 
     def _fail_safe(self, code: str, message: str) -> None:

@@ -240,7 +240,16 @@ class ControlService(Protocol):
     def soil_fit(self, zone: str) -> dict[str, Any]: ...
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
-    def start_zone(self, zone: str, minutes: float, actor: str) -> int: ...  # run id
+    # with volume_m3 (or volume_mm over the zone's area) a run by volume, minutes its time cap
+    def start_zone(
+        self,
+        zone: str,
+        minutes: float,
+        actor: str,
+        *,
+        volume_m3: float | None = None,
+        volume_mm: float | None = None,
+    ) -> int: ...  # run id
     def stop_zone(self, zone: str, actor: str) -> None: ...
     def stop_all(self, actor: str) -> None: ...
     def pause(self, hours: float, actor: str) -> datetime: ...  # paused until

@@ -360,8 +360,18 @@ class DaemonService:
         }
 
     # -- control --------------------------------------------------------------------
-    def start_zone(self, zone: str, minutes: float, actor: str) -> int:
-        self._zone_cfg(zone)
+    def start_zone(
+        self,
+        zone: str,
+        minutes: float,
+        actor: str,
+        *,
+        volume_m3: float | None = None,
+        volume_mm: float | None = None,
+    ) -> int:
+        z = self._zone_cfg(zone)
+        if volume_mm is not None:  # gross depth over the zone's area: 1 mm on 1 m² is 1 L
+            volume_m3 = volume_mm / 1000 * z.area_m2_value
         if any(a.zone == zone for a in self.d.sequencer.active()):
             raise ControlRefused(f"zone {zone} is already running", "already_running")
         verdict = self.d.time_trust.verdict()
@@ -372,7 +382,7 @@ class DaemonService:
                 "clock_untrusted",
             )
         try:
-            return self.d.sequencer.start(zone, minutes, "manual", actor=actor)
+            return self.d.sequencer.start(zone, minutes, "manual", actor=actor, volume_m3=volume_m3)
         except SequencerError as exc:
             raise ControlRefused(str(exc), type(exc).__name__) from exc
         except StoreWriteError as exc:  # nothing switched: the run could not be recorded

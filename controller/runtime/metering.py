@@ -95,6 +95,32 @@ class Metering:
         total = self._totalizer(device)
         return None if total is None else total[0]
 
+    def rate_m3_h(self, water: RunWater, running: Iterable[RunWater]) -> float | None:
+        """The flow (m³/h) of ``water``'s run now: its meter's ``flow_rate``, split among the
+        ``running`` runs on that meter by nominal flow as :meth:`account` splits volume;
+        ``None`` without a fresh flow reading."""
+        device = self.meter_of(water.zone)
+        flow = self._value(device, "flow_rate")
+        if flow is None:
+            return None
+        nominal = sum(w.zone.nominal_flow_m3_h for w in running if self.meter_of(w.zone) == device)
+        share = water.zone.nominal_flow_m3_h / max(nominal, water.zone.nominal_flow_m3_h)
+        return max(0.0, flow) * share
+
+    def unmetered_s(self, water: RunWater) -> float:
+        """Seconds of water not yet in ``water.applied_m3``: the age of the totalizer reading
+        its water is counted up to (0 while flow rate is integrated up to now)."""
+        device = self.meter_of(water.zone)
+        meter = self._meters.get(device)
+        if meter is None or meter.anchor_m3 is None:
+            return 0.0
+        try:
+            return self.live.current(
+                device, "total", self.clock.now(), control_max_age_s(self.site)
+            ).age_s
+        except NoFreshValue:
+            return 0.0
+
     def how(self, water: RunWater) -> str:
         """How the run's water was measured, for its ``end_reason``."""
         meter = self.meter_of(water.zone)

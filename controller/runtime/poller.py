@@ -18,6 +18,10 @@ that point, once per episode; ``sensor_ok`` (info) when it reads well again.
 The flagged values were never used (only ``ok`` readings reach the models),
 so the alarm changes no decision: it tells the technician that a zone is
 running on its model alone. It never blocks water.
+
+A poll of a pulse-counter device also gives its pulse meters' ``total``, ``flow_rate`` and
+``pulse`` readings (:mod:`controller.runtime.pulses`) to the live state, and raises a
+``counter_reset`` or ``counter_jump`` warning when a counter fell back or leapt.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from controller.clock import Clock
 from controller.config.site import SiteConfig
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState
+from controller.runtime.pulses import PulseMeters
 from controller.runtime.telemetry import TelemetryFilter
 from controller.store import Severity, Store
 from drivers.reading import Quality, Reading
@@ -63,11 +68,13 @@ class Poller:
         self._offline: set[str] = set()
         self._implausible_since: dict[str, float] = {}  # "device.point" -> first bad poll (mono)
         self._sensor_faults: set[str] = set()  # "device.point" with an alarm raised
+        self.pulses = PulseMeters(site)
 
     def poll_device(self, device: str) -> list[Reading]:
         """One poll of ``device``: every point, flagged where bad; never raises for the device."""
         readings, _ = self.fieldio.bus_of(device).read_points(device)
         self.live.update(readings)
+        self._derive(device, readings)
         self.store.add_readings(self.telemetry.select(readings))
         self._track(device, readings)
         return readings
@@ -76,8 +83,16 @@ class Poller:
         """Every device (or ``devices``) once, buses in parallel (at start: state known at once)."""
         for poll in self.fieldio.poll(devices):
             self.live.update(poll.readings)
+            self._derive(poll.device, poll.readings)
             self.store.add_readings(self.telemetry.select(poll.readings))
             self._track(poll.device, poll.readings)
+
+    def _derive(self, device: str, readings: list[Reading]) -> None:
+        """The pulse meters counted by ``device``: their readings, their counter events."""
+        derived, notes = self.pulses.derive(device, readings, self.clock.monotonic())
+        self.live.update(derived)
+        for note in notes:
+            self.store.raise_event(Severity.WARNING, note.code, note.source, note.message)
 
     def _track(self, device: str, readings: list[Reading]) -> None:
         mono = self.clock.monotonic()

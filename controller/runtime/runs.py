@@ -23,6 +23,7 @@ __all__ = [
     "RecipeError",
     "RunRefused",
     "SequencerError",
+    "VolumeError",
 ]
 
 
@@ -33,6 +34,7 @@ class SequencerError(ControllerError):
     ├── RunRefused          the supervisor, a pause or a busy injector says no
     │   └── CapacityExceeded  the zones together would exceed the pump capacity
     ├── DurationError       minutes outside (0, zone max_run_min]
+    ├── VolumeError         a target volume not positive, or not reachable within the cap
     ├── RecipeError         the recipe cannot be dosed on this site
     └── OutputFailed        an output did not switch; everything was switched off
     """
@@ -48,6 +50,11 @@ class CapacityExceeded(RunRefused):
 
 class DurationError(SequencerError, ValueError):
     """The run length is not within the zone's limits."""
+
+
+class VolumeError(SequencerError, ValueError):
+    """The target volume is not positive, comes with a recipe, or cannot be reached at the
+    zone's nominal flow within the run's time cap."""
 
 
 class RecipeError(SequencerError, ValueError):
@@ -77,3 +84,4 @@ class ActiveRun:
     started: datetime
     remaining_s: float
     applied_m3: float
+    target_m3: float | None = None  # a run by volume: it ends when this much was metered

@@ -17,6 +17,7 @@ pump_no_valve        pump on with no zone valve on for > PUMP_NO_VALVE_GRACE_S  
 dry_run              pump on and flow < no_flow_m3_h for > dry_run_delay_s         all off
 burst                flow > Σ nominal of open zones × burst_factor > burst_delay_s  all off
 flow_meter_stale     water running, no good flow reading within stale_after_s      all off
+pulse_missing        pumping past a pulse meter's no_pulse_s with no pulse in it    all off
 output_fault         an output failed to switch or read back (VerifyMismatch, bus)  all off
 lease_renewal        a lease could not be renewed (reported by the sequencer)       all off
 output_mismatch      a coil read back unlike its command (``runtime.readback``)     all off
@@ -63,7 +64,7 @@ from typing import Literal, Protocol
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.live import LiveState, control_max_age_s
+from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.store import Severity, Store
 from drivers.errors import DriverError
@@ -98,6 +99,7 @@ WATER_STOP_CODES = frozenset(
         "dry_run",
         "burst",
         "flow_meter_stale",
+        "pulse_missing",
         "output_fault",
         "lease_renewal",
         "pressure_high",
@@ -223,6 +225,7 @@ class Supervisor:
                 self._max_run(),
                 self._pump_no_valve(),
                 self._flow_meter_stale(),
+                self._pulse_missing(),
                 self._dry_run(),
                 self._burst(),
                 self._pressure(),
@@ -335,6 +338,33 @@ class Supervisor:
                 else (f"no good reading within {self.limits.stale_after_s:g} s")
             )
             return Trip("flow_meter_stale", "all_off", f"flow meter {meter}: {why} while pumping")
+        return None
+
+    def _pulse_missing(self) -> Trip | None:
+        """A pulse meter through which water should run counted nothing for its
+        ``no_pulse_s``: the head's while pumping, a zone's while its valve is also open (the
+        ``pulse`` point is published only when a pulse came, so its age is the silence)."""
+        pump_s = self._on_for_s("pump")
+        if pump_s is None:
+            return None
+        expected = {self.site.head.flow_meter: pump_s}
+        for z in self._open_zones():
+            if z.flow_meter:
+                valve_s = self._on_for_s(f"valve:{z.name}") or 0.0
+                expected[z.flow_meter] = min(pump_s, valve_s)
+        for name, on_s in expected.items():
+            m = self.site.pulse_meter(name)
+            if m is None or on_s <= m.no_pulse_s:
+                continue
+            try:
+                self.live.current(name, "pulse", self._now, m.no_pulse_s)
+            except NoFreshValue as exc:
+                return Trip(
+                    "pulse_missing",
+                    "all_off",
+                    f"pulse meter {name} ({m.counter}): no pulse for over {m.no_pulse_s:g} s "
+                    f"while pumping ({exc.why.value}): water is not let run unmetered",
+                )
         return None
 
     def _dry_run(self) -> Trip | None:

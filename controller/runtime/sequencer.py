@@ -17,8 +17,16 @@ pump; the last run to end stops the dosing pump, then the pump, the master
 valve and the zone valve. Zones run together only while the sum of their
 nominal flows fits ``head.pump_capacity_m3_h``; a fertigation run runs alone
 (the injected solution reaches every open zone). A run ends ``done`` (planned time
-reached, or flushed), ``aborted`` (stopped, paused, a safety trip, an output that did not
-switch) or, found open at daemon start, ``interrupted``.
+reached, its target volume metered, or flushed), ``aborted`` (stopped, paused, a safety trip,
+an output that did not switch) or, found open at daemon start, ``interrupted``.
+
+A run by volume (``volume_m3``) ends ``done`` when its metered water reaches the target:
+at each tick the water metered so far plus the run's flow over the seconds since its
+meter's totalizer was read predicts the volume now, and the run closes at the tick nearest
+the target (:func:`volume_due`), not a poll late. Its ``minutes`` are then a time cap: at the
+cap it ends ``done`` with ``time cap reached before the target volume`` and a
+``volume_cap`` warning. :func:`check_volume` refuses a target that is not positive or that
+the zone's nominal flow cannot give within the cap.
 
 Fertigation (a :class:`Recipe`): prewet ``fertigation.prewet_min`` (and until
 the line flows), inject (:mod:`controller.runtime.dosing`), flush at least
@@ -50,6 +58,7 @@ from controller.runtime.runs import (
     RecipeError,
     RunRefused,
     SequencerError,
+    VolumeError,
 )
 from controller.runtime.safety import Supervisor
 from controller.store import MeterMark, RunPhase, RunSource, RunState, Severity, Store
@@ -65,6 +74,10 @@ __all__ = [
     "RunRefused",
     "Sequencer",
     "SequencerError",
+    "VolumeError",
+    "check_volume",
+    "planned_volume",
+    "volume_due",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,6 +104,7 @@ class _Run:
     phase_since: float
     water: RunWater
     dosing: RunDosing | None = None
+    target_m3: float | None = None  # a run by volume
     last_progress: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -200,8 +214,11 @@ class Sequencer:
         decision_id: int | None = None,
         recipe: Recipe | None = None,
         actor: str = "system",
+        volume_m3: float | None = None,
     ) -> int:
-        """Open ``zone`` for ``minutes`` (a fertigation run with ``recipe``); return the run id."""
+        """Open ``zone`` for ``minutes`` (a fertigation run with ``recipe``; with
+        ``volume_m3``, until that much water was metered, ``minutes`` the time cap); return
+        the run id."""
         with self._lock:
             z = self._zone(zone)
             limit_min = min(z.max_run_min, self.site.safety.max_run_min)
@@ -209,15 +226,21 @@ class Sequencer:
                 raise DurationError(
                     f"zone {zone}: {minutes:g} min outside (0, {limit_min:g}] (max_run_min)"
                 )
+            if volume_m3 is not None:
+                check_volume(z, volume_m3, minutes, recipe)
             self._check_may_start(z, recipe)
             dosing = self.dosing.plan(z, recipe, minutes) if recipe is not None else None
             row = self.store.plan_run(zone, source, minutes, decision_id=decision_id)
             assert row.id is not None
-            self.store.record_audit(
-                actor,
-                "run.start",
-                {"zone": zone, "minutes": minutes, "run_id": row.id, "recipe": _recipe_doc(recipe)},
-            )
+            doc: dict[str, object] = {
+                "zone": zone,
+                "minutes": minutes,
+                "run_id": row.id,
+                "recipe": _recipe_doc(recipe),
+            }
+            if volume_m3 is not None:
+                doc["volume_m3"] = volume_m3  # and minutes are its time cap
+            self.store.record_audit(actor, "run.start", doc)
             self._open_water(z, row.id)
             phase = RunPhase.PREWET if recipe is not None else RunPhase.WATER
             water = self.metering.start(z, [r.zone for r in self._runs.values()])
@@ -234,6 +257,7 @@ class Sequencer:
                 phase_since=mono,
                 water=water,
                 dosing=dosing,
+                target_m3=volume_m3,
                 last_progress=mono,
             )
             return row.id
@@ -273,6 +297,7 @@ class Sequencer:
                     started=r.started_at,
                     remaining_s=max(0.0, r.planned_s - (mono - r.started_mono)),
                     applied_m3=r.water.applied_m3,
+                    target_m3=r.target_m3,
                 )
                 for r in self._runs.values()
             ]
@@ -321,7 +346,9 @@ class Sequencer:
     def _advance(self, run: _Run, mono: float) -> None:
         elapsed = mono - run.started_mono
         if run.dosing is None:
-            if elapsed >= run.planned_s:
+            if run.target_m3 is not None:
+                self._advance_by_volume(run, run.target_m3, elapsed)
+            elif elapsed >= run.planned_s:
                 self._close(run, RunState.DONE, "planned time reached")
             return
         in_phase = mono - run.phase_since
@@ -341,6 +368,26 @@ class Sequencer:
             elif elapsed >= run.limit_s - LIMIT_MARGIN_S:
                 run.note("flush ended at the run-time limit before EC returned to source")
                 self._close(run, RunState.DONE, "flush limit reached")
+
+    def _advance_by_volume(self, run: _Run, target_m3: float, elapsed: float) -> None:
+        water = run.water
+        rate = self.metering.rate_m3_h(water, [r.water for r in self._runs.values()])
+        if volume_due(
+            water.applied_m3, target_m3, rate or 0.0, self.metering.unmetered_s(water), self._dt
+        ):
+            self._close(run, RunState.DONE, f"target volume {target_m3:g} m3 reached")
+        elif elapsed >= run.planned_s:
+            reason = (
+                f"time cap reached before the target volume: {water.applied_m3:.2f} of "
+                f"{target_m3:g} m3 metered in {run.planned_s / 60:g} min"
+            )
+            self.store.raise_event(
+                Severity.WARNING,
+                "volume_cap",
+                SOURCE,
+                f"run {run.run_id} of zone {run.zone.name}: {reason}",
+            )
+            self._close(run, RunState.DONE, reason)
 
     def _ec_back(self, source_ec: float) -> bool:
         ec = self.dosing.ec()
@@ -453,6 +500,53 @@ class Sequencer:
             if z.name == name:
                 return z
         raise RunRefused(f"unknown zone {name!r}")
+
+
+def check_volume(
+    zone: ZoneConfig, volume_m3: float, cap_min: float, recipe: Recipe | None = None
+) -> None:
+    """Refuse a run of ``volume_m3`` capped at ``cap_min`` that cannot end by volume
+    (:class:`VolumeError` naming the zone and the figures): not positive, with a recipe
+    (a fertigation run ends by its phases), or more than the zone's nominal flow gives in
+    the cap (``volume_m3 / nominal_flow_m3_h × 60 > cap_min``)."""
+    if not volume_m3 > 0:  # also NaN
+        raise VolumeError(f"zone {zone.name}: target volume {volume_m3:g} m3 must be positive")
+    if recipe is not None:
+        raise VolumeError(f"zone {zone.name}: a fertigation run ends by its phases, not volume")
+    need_min = volume_m3 / zone.nominal_flow_m3_h * 60
+    if need_min > cap_min:
+        raise VolumeError(
+            f"zone {zone.name}: {volume_m3:g} m3 at its nominal {zone.nominal_flow_m3_h:g} m3/h "
+            f"takes {need_min:.1f} min, more than the time cap of {cap_min:g} min"
+        )
+
+
+# A planned run by volume may take this much longer than planned (or than its volume takes at
+# the zone's nominal flow) before its cap: room for a weaker pump day, not for a burst pipe.
+PLANNED_CAP_FACTOR = 1.25
+
+
+def planned_volume(
+    zone: ZoneConfig, depth_mm: float, duration_min: float, limit_min: float
+) -> tuple[float, float]:
+    """A planned run of ``depth_mm`` (gross, over the zone's area) as a run by volume:
+    ``(volume_m3, cap_min)``, the cap ``PLANNED_CAP_FACTOR`` × the longer of the planned
+    ``duration_min`` and the volume's time at nominal flow, at most ``limit_min``
+    (:func:`check_volume` then refuses a volume the zone cannot give within it)."""
+    volume_m3 = depth_mm / 1000 * zone.area_m2_value  # 1 mm on 1 m² is 1 L
+    need_min = volume_m3 / zone.nominal_flow_m3_h * 60
+    return volume_m3, min(limit_min, PLANNED_CAP_FACTOR * max(duration_min, need_min))
+
+
+def volume_due(
+    applied_m3: float, target_m3: float, rate_m3_h: float, unmetered_s: float, tick_s: float
+) -> bool:
+    """Should a run by volume close now? Yes when the water now — ``applied_m3`` metered up
+    to a totalizer reading ``unmetered_s`` old, plus ``rate_m3_h`` over those seconds — is
+    within half a tick's water (``tick_s``) of ``target_m3``: closing now is then nearer the
+    target than closing at the next tick."""
+    now_m3 = applied_m3 + rate_m3_h * unmetered_s / 3600
+    return now_m3 + rate_m3_h * tick_s / 2 / 3600 >= target_m3
 
 
 def _recipe_doc(recipe: Recipe | None) -> dict[str, object] | None:

@@ -26,6 +26,7 @@ from drivers.sim import (
     Endpoint,
     FieldWiring,
     Output,
+    PulseWiring,
     SimField,
     SimServer,
     TankWiring,
@@ -77,6 +78,9 @@ def field_wiring(site: SiteConfig, start_hour: float = 6.0) -> FieldWiring:
         tanks=tuple(TankWiring(t.level, area_m2=t.area_m2) for t in f.tanks) if f else (),
         start_hour=start_hour,
         water_ec_ms_cm=f.source_ec_ms_cm if f else 0.6,
+        pulse_meters=tuple(
+            PulseWiring(m.name, m.device, m.point, m.litres_per_pulse) for m in site.pulse_meters
+        ),
     )
 
 

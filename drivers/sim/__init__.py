@@ -51,6 +51,12 @@ Public API (everything else in this package is internal)::
         .moisture_pct(zone) -> float, .zone_flow_m3h(zone) -> float,
         .tank_level_m(device) -> float
 
+    # pulse meters (drivers.sim.pulses)
+    PulseWiring(meter, device, point, litres_per_pulse, start_count=0)
+                                                     FieldWiring(pulse_meters=...); a zone's or
+                                                     the head's flow_meter may name the meter
+    SimField.pulse_meters[meter]: SimPulseMeter      .count, .read_m3, .gain, .power_loss()
+
     # profiles only the simulator has (drivers/sim/profiles)
     SIM_PROFILE_DIR: Path                            sim-relay-8ch-watchdog: a relay module
                                                      with a communication watchdog
@@ -66,6 +72,7 @@ from drivers.sim.control import ControlError, ControlServer, send_control
 from drivers.sim.device import VirtualDevice
 from drivers.sim.faults import ActiveFault, Fault, FaultKind
 from drivers.sim.field import FieldWiring, Output, SimField, TankWiring, ZoneWiring
+from drivers.sim.pulses import PulseWiring, SimPulseMeter
 from drivers.sim.server import Endpoint, EndpointKind, SimServer
 
 SIM_PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -81,7 +88,9 @@ __all__ = [
     "FaultKind",
     "FieldWiring",
     "Output",
+    "PulseWiring",
     "SimField",
+    "SimPulseMeter",
     "SimServer",
     "TankWiring",
     "VirtualDevice",

@@ -15,6 +15,8 @@ the same ``step(dt_s)`` interface:
   valve are on, with 1 % noise; ``total`` (m3) integrates it; a zone's own
   meter sees that zone's share; a zone's line fault (:meth:`SimField.set_line_fault`,
   off by default) scales its flow: emitters clogging lose a fraction of it, a leak adds one;
+* a pulse meter (:mod:`drivers.sim.pulses`) counts that flow in a counter module's register,
+  with its own gain from a stream of its own;
 * a flow meter reads that flow with its own error, drawn from its own random stream: a
   calibration gain fixed per meter (sd ``METER_GAIN_SD``) and reading noise (sd
   ``METER_NOISE_SD``); its totalizer integrates what it reads, so the metered water and
@@ -46,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from drivers.sim.device import VirtualDevice
+from drivers.sim.pulses import PulseWiring, SimPulseMeter
 from drivers.sim.soilphysics import CropTruth, DayTotals, SoilColumn, step_zone
 from drivers.sim.weathergen import WeatherSeries
 
@@ -162,6 +165,9 @@ class FieldWiring:
     tanks: tuple[TankWiring, ...] = ()
     start_hour: float = 6.0
     water_ec_ms_cm: float = 0.6
+    # meters with a pulse output on a counter module (drivers.sim.pulses); a zone's or the
+    # head's flow_meter may name one
+    pulse_meters: tuple[PulseWiring, ...] = ()
 
 
 PROBE_NOISE_PCT = 0.4  # reading noise, volumetric %, 1 sigma
@@ -237,7 +243,14 @@ class SimField:
         # The meters' error has a stream of its own: the field's draws (the water that
         # flows) stay what they were, and no draw is shared by the water and its reading.
         self._meter_rng = random.Random(f"{seed}:flow meters")
-        meters = sorted(self._true_meter_flows())
+        pulse_names = {p.meter for p in wiring.pulse_meters}
+        meters = sorted(m for m in self._true_meter_flows() if m not in pulse_names)
+        # pulse meters: their own stream again, so adding one changes no other draw
+        pulse_rng = random.Random(f"{seed}:pulse meters")
+        self.pulse_meters = {
+            p.meter: SimPulseMeter(p, self.devices[p.device], pulse_rng)
+            for p in wiring.pulse_meters
+        }
         self._meter_gain = {m: 1 + self._meter_rng.gauss(0, METER_GAIN_SD) for m in meters}
         self._meter_flow_m3h = dict.fromkeys(meters, 0.0)
         self._meter_total_m3 = dict.fromkeys(meters, 0.0)
@@ -338,6 +351,9 @@ class SimField:
 
     def _step_meters(self, dt_s: float) -> None:
         for meter, true_m3h in self._true_meter_flows().items():
+            if meter in self.pulse_meters:
+                self.pulse_meters[meter].step(true_m3h, dt_s)
+                continue
             noise = 1 + self._meter_rng.gauss(0, METER_NOISE_SD)
             read = max(0.0, true_m3h * self._meter_gain[meter] * noise) if true_m3h else 0.0
             self._meter_flow_m3h[meter] = read
@@ -455,6 +471,8 @@ class SimField:
         w = self.wiring
         for meter, flow_m3h in self._meter_flow_m3h.items():
             self._put_meter(meter, flow_m3h, self._meter_total_m3[meter])
+        for pulse_meter in self.pulse_meters.values():
+            pulse_meter.publish()
         if w.ec_meter is not None:
             self._put(w.ec_meter, "ec", self.ec_ms_cm + self.ec_offset_ms_cm)
         if w.ph_meter is not None:
@@ -614,14 +632,19 @@ def _validate(wiring: FieldWiring, devices: Mapping[str, VirtualDevice]) -> None
         need(f"zones[{i}].valve", zone.valve.device, [zone.valve.point])
         if not zone.nominal_flow_m3h >= 0:
             problems.append(f"zones[{i}].nominal_flow_m3h: must be >= 0")
-        need(f"zones[{i}].flow_meter", zone.flow_meter, ["flow_rate", "total"])
+        if zone.flow_meter not in {p.meter for p in wiring.pulse_meters}:
+            need(f"zones[{i}].flow_meter", zone.flow_meter, ["flow_rate", "total"])
         for j, probe in enumerate(zone.probes):
             need(f"zones[{i}].probes[{j}]", probe, ["moisture"])
     for key in ("pump", "master_valve", "backflush_valve"):
         out = getattr(wiring, key)
         if out is not None:
             need(key, out.device, [out.point])
-    need("flow_meter", wiring.flow_meter, ["flow_rate", "total"])
+    pulse_names = {p.meter for p in wiring.pulse_meters}
+    for i, p in enumerate(wiring.pulse_meters):
+        need(f"pulse_meters[{i}].device", p.device, [p.point])
+    if wiring.flow_meter not in pulse_names:
+        need("flow_meter", wiring.flow_meter, ["flow_rate", "total"])
     need("ec_meter", wiring.ec_meter, ["ec"])
     need("ph_meter", wiring.ph_meter, ["ph"])
     need("injector", wiring.injector, ["run", "rate_setpoint"])

@@ -298,9 +298,19 @@ class FakeControlService:
         }
 
     # -- control ---------------------------------------------------------------
-    def start_zone(self, zone: str, minutes: float, actor: str) -> int:
+    def start_zone(
+        self,
+        zone: str,
+        minutes: float,
+        actor: str,
+        *,
+        volume_m3: float | None = None,
+        volume_mm: float | None = None,
+    ) -> int:
         self._known(zone)
-        self._control("start_zone", zone=zone, minutes=minutes, actor=actor)
+        volume = {"volume_m3": volume_m3} if volume_m3 is not None else {}
+        volume |= {"volume_mm": volume_mm} if volume_mm is not None else {}
+        self._control("start_zone", zone=zone, minutes=minutes, actor=actor, **volume)
         return 8
 
     def stop_zone(self, zone: str, actor: str) -> None:

@@ -23,6 +23,7 @@ from pydantic import (
     PlainSerializer,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from web.params import FIRST_DAY, LAST_DAY
@@ -51,6 +52,8 @@ __all__ = [
 
 MAX_RUN_MIN = 1440.0  # one day; the service holds each zone to its own, lower, maximum
 MAX_PAUSE_H = 168.0  # one week
+MAX_RUN_VOLUME_M3 = 5000.0 * 24  # a day at the largest pump capacity a site may declare
+MAX_RUN_DEPTH_MM = 500.0  # a border flood is 100-150 mm; the service checks the cap
 MAX_FORECAST_DAYS = 16
 
 
@@ -282,7 +285,19 @@ class SoilApproved(BaseModel):
 
 
 class RunCreate(_Create):
+    """``minutes``: the run's length; with ``volume_m3`` (or ``volume_mm``, gross depth over
+    the zone's area) the run ends when that much water was metered and ``minutes`` is its
+    time cap (the service refuses a cap too short at the zone's nominal flow)."""
+
     minutes: float = _finite(gt=0, le=MAX_RUN_MIN)
+    volume_m3: float | None = _finite(None, gt=0, le=MAX_RUN_VOLUME_M3)
+    volume_mm: float | None = _finite(None, gt=0, le=MAX_RUN_DEPTH_MM)
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> RunCreate:
+        if self.volume_m3 is not None and self.volume_mm is not None:
+            raise ValueError("give volume_m3 or volume_mm, not both")
+        return self
 
 
 class PauseCreate(_Create):

@@ -63,9 +63,17 @@ def start_zone(
     session: TechnicianPage,
     _: CsrfChecked,
     minutes: Annotated[float, Form(gt=0, le=1440)],
+    volume_m3: Annotated[float | None, Form(gt=0, le=120_000)] = None,
 ) -> Response:
+    """Start a zone for ``minutes``; with ``volume_m3``, until the meter counted that much
+    (``minutes`` its time cap)."""
     try:
-        run_id = pages.service.start_zone(name, minutes, actor=session.user.username)
+        if volume_m3 is None:
+            run_id = pages.service.start_zone(name, minutes, actor=session.user.username)
+        else:
+            run_id = pages.service.start_zone(
+                name, minutes, actor=session.user.username, volume_m3=volume_m3
+            )
     except ControlRefused as exc:
         return _back(request, pages, _refused(session, exc))
     zone = pages.service.zone(name)  # read back: the valve state the relay reported

@@ -39,8 +39,14 @@ def water_balance(
 def start(
     zone: NameInPath, body: RunCreate, service: ServiceDep, token: TechnicianToken
 ) -> dict[str, int]:
-    """Irrigate ``zone`` for ``minutes`` now (held to the zone's maximum run time)."""
-    return {"run_id": service.start_zone(zone, body.minutes, actor=token.name)}
+    """Irrigate ``zone`` for ``minutes`` now (held to the zone's maximum run time), or until
+    ``volume_m3`` / ``volume_mm`` was metered with ``minutes`` as the time cap."""
+    if body.volume_m3 is None and body.volume_mm is None:
+        return {"run_id": service.start_zone(zone, body.minutes, actor=token.name)}
+    run_id = service.start_zone(
+        zone, body.minutes, actor=token.name, volume_m3=body.volume_m3, volume_mm=body.volume_mm
+    )
+    return {"run_id": run_id}
 
 
 @router.post("/{zone}/stop", status_code=status.HTTP_204_NO_CONTENT)
