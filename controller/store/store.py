@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -167,6 +168,8 @@ _T = TypeVar("_T")
 _REPLAY_BATCH = 200
 
 _READINGS: Table = ReadingRow.__table__  # type: ignore[attr-defined]
+_RUN_CREATED = Run.__table__.c.created_at.type  # type: ignore[attr-defined]
+_WB_DATE = WaterBalanceDay.__table__.c.date.type  # type: ignore[attr-defined]
 _HOURLY: Table = HourlyReading.__table__  # type: ignore[attr-defined]
 # Built once: the agronomy asks for a point's good values thousands of times a season, and a
 # Core select of two columns skips both the statement's construction and the ORM's row objects.
@@ -189,6 +192,46 @@ _GOOD_VALUES_SQLITE = _GOOD_VALUES.compile(dialect=sqlite_dialect())
 _GOOD_VALUES_SQLITE_TEXT = str(_GOOD_VALUES_SQLITE)
 _GOOD_VALUES_SQLITE_ORDER: tuple[str, ...] = tuple(_GOOD_VALUES_SQLITE.positiontup or ())
 _LAST_HOUR_FOLDED = sa_select(func.max(_HOURLY.c.hour))
+# The ORM selects asked many times a minute (the supervisor, the plausibility rules, the
+# balance and planning jobs), built once per shape with bind parameters: building a select
+# and its cache key costs more than SQLite's answer.
+_OPEN_ALARMS = (
+    select(Event)
+    .where(col(Event.latched).is_(True), col(Event.acked_at).is_(None))
+    .order_by(col(Event.id))
+)
+_LATEST_REVISION = select(func.max(WaterBalanceDay.revision)).where(
+    col(WaterBalanceDay.zone) == bindparam("zone"),
+    col(WaterBalanceDay.date) == bindparam("day", type_=_WB_DATE),
+)
+
+
+@cache
+def _runs_query(zone: bool, start: bool, end: bool, limit: bool) -> Any:
+    """``Store.runs``' select with a bind parameter for each filter given."""
+    query = select(Run)
+    if zone:
+        query = query.where(col(Run.zone) == bindparam("zone"))
+    if start:
+        query = query.where(col(Run.created_at) >= bindparam("start", type_=_RUN_CREATED))
+    if end:
+        query = query.where(col(Run.created_at) < bindparam("end", type_=_RUN_CREATED))
+    query = query.order_by(col(Run.created_at), col(Run.id))
+    return query.limit(bindparam("limit")) if limit else query
+
+
+@cache
+def _last_balance_query(start: bool, end: bool) -> Any:
+    """``Store.last_water_balance``' select with a bind parameter for each bound given."""
+    wb = WaterBalanceDay
+    query = select(wb).where(col(wb.zone) == bindparam("zone"))
+    if start:
+        query = query.where(col(wb.date) >= bindparam("start", type_=_WB_DATE))
+    if end:
+        query = query.where(col(wb.date) <= bindparam("end", type_=_WB_DATE))
+    return query.order_by(col(wb.date).desc(), col(wb.revision).desc()).limit(1)
+
+
 _UNKNOWN = object()  # the last folded hour has not been read since the store opened or folded
 
 
@@ -673,9 +716,7 @@ class Store:
         """Append a zone-day; its ``revision`` is set to one more than the latest stored."""
         with self._write() as session:
             latest = session.exec(
-                select(func.max(WaterBalanceDay.revision)).where(
-                    col(WaterBalanceDay.zone) == day.zone, col(WaterBalanceDay.date) == day.date
-                )
+                _LATEST_REVISION, params={"zone": day.zone, "day": day.date}
             ).one()
             fields = day.model_dump(exclude={"id", "revision", "computed_at"})
             row = WaterBalanceDay(
@@ -715,15 +756,10 @@ class Store:
     ) -> WaterBalanceDay | None:
         """The latest revision of the last day of ``zone`` with ``start <= date <= end`` (what
         :meth:`water_balance` lists last), or ``None``; one row read, not the whole season."""
-        wb = WaterBalanceDay
-        query = select(wb).where(col(wb.zone) == zone)
-        if start is not None:
-            query = query.where(col(wb.date) >= start)
-        if end is not None:
-            query = query.where(col(wb.date) <= end)
-        query = query.order_by(col(wb.date).desc(), col(wb.revision).desc()).limit(1)
+        query = _last_balance_query(start is not None, end is not None)
+        params = {"zone": zone, "start": start, "end": end}
         with self._read() as session:
-            return session.exec(query).first()
+            return session.exec(query, params=params).first()
 
     def water_balance_revisions(self, zone: str, day: date) -> list[WaterBalanceDay]:
         """Every revision of one zone-day, oldest first."""
@@ -968,15 +1004,14 @@ class Store:
         limit: int | None = None,
     ) -> list[Run]:
         """Runs (of ``zone`` if given) created with ``start <= created_at < end``, in order."""
-        query = select(Run)
-        if zone is not None:
-            query = query.where(col(Run.zone) == zone)
+        query = _runs_query(zone is not None, start is not None, end is not None, limit is not None)
+        params: dict[str, Any] = {"zone": zone, "limit": limit}
         if start is not None:
-            query = query.where(col(Run.created_at) >= as_utc(start))
+            params["start"] = as_utc(start)
         if end is not None:
-            query = query.where(col(Run.created_at) < as_utc(end))
+            params["end"] = as_utc(end)
         with self._read() as session:
-            return list(session.exec(query.order_by(col(Run.created_at), col(Run.id)).limit(limit)))
+            return list(session.exec(query, params=params))
 
     # -- probe samples ----------------------------------------------------------
 
@@ -1050,13 +1085,8 @@ class Store:
 
     def open_alarms(self) -> list[Event]:
         """Latched events not yet acknowledged, oldest first."""
-        query = (
-            select(Event)
-            .where(col(Event.latched).is_(True), col(Event.acked_at).is_(None))
-            .order_by(col(Event.id))
-        )
         with self._read() as session:
-            return list(session.exec(query))
+            return list(session.exec(_OPEN_ALARMS))
 
     def events(
         self,
