@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, Table, bindparam, inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -49,6 +49,7 @@ from controller.clock import Clock, SystemClock
 from controller.store import exports as _exports
 from controller.store import migrate
 from controller.store.buffer import BufferStats, ReadingBuffer
+from controller.store.changes import ChangeWatch
 from controller.store.engine import IMMEDIATE, make_engine, sqlite_pragmas
 from controller.store.errors import (
     InvalidToken,
@@ -268,6 +269,10 @@ class Store:
         except BaseException:
             self._engine.dispose()
             raise
+        database = make_url(url).database if self._sqlite else None
+        # answers kept until the file changes (an in-memory database has no file to watch);
+        # opened once the schema is there, so it never creates the file itself
+        self._changes = ChangeWatch(Path(database)) if database and database != ":memory:" else None
         self._buffer = ReadingBuffer(
             self._write_readings,
             batch_size=batch_size,
@@ -310,6 +315,8 @@ class Store:
             self.flush()
         finally:
             self._engine.dispose()
+            if self._changes is not None:
+                self._changes.close()
 
     def __enter__(self) -> Store:
         return self
@@ -1084,9 +1091,16 @@ class Store:
         return event
 
     def open_alarms(self) -> list[Event]:
-        """Latched events not yet acknowledged, oldest first."""
-        with self._read() as session:
-            return list(session.exec(_OPEN_ALARMS))
+        """Latched events not yet acknowledged, oldest first (read-only objects: the same ones
+        are returned until the database changes)."""
+
+        def load() -> list[Event]:
+            with self._read() as session:
+                return list(session.exec(_OPEN_ALARMS))
+
+        if self._changes is None:
+            return load()
+        return list(self._changes.read("open_alarms", load))
 
     def events(
         self,

@@ -1,0 +1,91 @@
+"""Answers kept until the database changes (controller/store/changes.py): never stale,
+whoever writes — this store, another store on the same file, or another process."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.store import Severity, Store
+from controller.store.changes import ChangeWatch
+from tests.helpers.site import ROOT
+
+T0 = datetime(2025, 5, 1, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open_dir(tmp_path, clock=VirtualClock(T0)) as s:
+        yield s
+
+
+def test_an_answer_is_kept_until_another_connection_commits(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    with sqlite3.connect(db) as setup:
+        setup.execute("CREATE TABLE t (v INTEGER)")
+    watch = ChangeWatch(db)
+    loads: list[int] = []
+
+    def load() -> int:
+        with sqlite3.connect(db) as c:
+            n = int(c.execute("SELECT count(*) FROM t").fetchone()[0])
+        loads.append(n)
+        return n
+
+    try:
+        assert watch.read("n", load) == 0
+        assert watch.read("n", load) == 0
+        assert loads == [0]  # the second answer was the kept one
+        with sqlite3.connect(db) as writer:
+            writer.execute("INSERT INTO t VALUES (1)")
+        assert watch.read("n", load) == 1
+        assert loads == [0, 1]
+        watch.forget()
+        assert watch.read("n", load) == 1
+        assert loads == [0, 1, 1]
+    finally:
+        watch.close()
+
+
+def test_open_alarms_follow_this_store_and_another_on_the_same_file(
+    store: Store, tmp_path: Path
+) -> None:
+    assert store.open_alarms() == []
+    raised = store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", "flat", latched=True)
+    assert [e.id for e in store.open_alarms()] == [raised.id]
+    with Store.open_dir(tmp_path, clock=VirtualClock(T0)) as other:
+        assert raised.id is not None
+        other.ack_event(raised.id, "tech")
+        second = other.raise_event(Severity.ALARM, "pump_dry", "pump", "dry", latched=True)
+    assert [e.id for e in store.open_alarms()] == [second.id]
+
+
+def test_an_acknowledgement_from_another_process_is_seen_at_once(
+    store: Store, tmp_path: Path
+) -> None:
+    raised = store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", "flat", latched=True)
+    assert len(store.open_alarms()) == 1  # kept now
+    code = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from controller.store import Store
+        with Store.open_dir(Path({str(tmp_path)!r})) as s:
+            s.ack_event({raised.id}, "cli")
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+    assert store.open_alarms() == []
+
+
+def test_an_in_memory_store_reads_every_time() -> None:
+    with Store("sqlite://", clock=VirtualClock(T0)) as s:
+        s.raise_event(Severity.ALARM, "a", "x", "m", latched=True)
+        assert len(s.open_alarms()) == 1
