@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
+from controller.agronomy.cropstate import CropState
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
     ZoneQuota,
@@ -146,6 +147,11 @@ class Balance(Protocol):
 
     def subsoil_depletion_fraction(self, zone: ZoneConfig, date: dt.date) -> float:
         """Depletion fraction of the soil the roots grow into (0: field capacity)."""
+        ...
+
+    def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
+        """The zone's crop at the start of a local day: the crop-calendar day its Kc and root
+        depth come from, and their source (calendar, degree days, observation)."""
         ...
 
 
@@ -561,13 +567,21 @@ class Planning:
                 )
                 continue
             m = self.balance.zone_model(zone)
-            step = CropStep.on_day(m.crop, dap)
+            crop = self.balance.crop_state(zone, ctx.today)
+            # the crop's own day on its FAO-56 calendar (the days after planting unless
+            # observations or degree days move it); the horizon goes one crop day a day
+            crop_day = round(crop.crop_day)
+            step = CropStep.on_day(m.crop, crop.crop_day)
             taw = m.soil.taw_mm(step.root_depth_m)
             zone_notes = Notes(list(notes.items))
             if fallback and zone.name in fallback:
                 zone_notes.add(fallback[zone.name])
+            if crop.source != "calendar" or crop.note:
+                zone_notes.add(crop.sentence())
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
-            kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
+            kc = tuple(
+                kc_on_day(m.crop, crop.crop_day + d, mulched=True) for d in range(self.horizon_days)
+            )
             learned: dict[str, Any] | None = None
             if self.forecaster is not None and self.forecaster.enabled:
                 raw_p = m.soil.raw_mm(step.root_depth_m, m.crop.p)
@@ -581,7 +595,7 @@ class Planning:
             targets = zone_targets(
                 zone,
                 m.crop,
-                dap,
+                crop_day,
                 taw,
                 et0_days,
                 today=ctx.today,
@@ -592,10 +606,10 @@ class Planning:
             if targets.note:
                 zone_notes.add(targets.note)
             quota = self._zone_quota(
-                zone, m.crop, dap, taw, dr, et0_days, ctx, targets.refill_fraction
+                zone, m.crop, crop_day, taw, dr, et0_days, ctx, targets.refill_fraction
             )
             if quota is not None:
-                mad = quota_mad(mad, zone, m.crop, dap, quota)
+                mad = quota_mad(mad, zone, m.crop, crop_day, quota)
                 zone_notes.add(quota.note(zone.name))
                 quotas[zone.name] = quota
             inputs.append(
@@ -616,6 +630,7 @@ class Planning:
             details[zone.name] = {
                 "notes": str(zone_notes),
                 "dap": dap,
+                **crop.numbers(),
                 "root_depth_m": step.root_depth_m,
                 "raw_mm_day0": mad[0] * taw,
                 "p_table": m.crop.p,
@@ -740,8 +755,7 @@ class Planning:
 
     def _plan_sensor(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
         m = self.balance.zone_model(zone)
-        dap = max((ctx.today - zone.planting_date).days, 0)
-        step = CropStep.on_day(m.crop, dap)
+        step = CropStep.on_day(m.crop, self.balance.crop_state(zone, ctx.today).crop_day)
         zr = step.root_depth_m
         taw = m.soil.taw_mm(zr)
         p = zone.mad_fraction if zone.mad_fraction is not None else m.crop.p

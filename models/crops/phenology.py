@@ -43,6 +43,7 @@ __all__ = [
     "FAO_STAGES",
     "MAIZE_TBASE_C",
     "MAIZE_TCAP_C",
+    "PHENOLOGY_CROPS",
     "SEED_MAIZE_ANCHORS",
     "SEED_MAIZE_GDD",
     "CropDay",
@@ -58,6 +59,8 @@ __all__ = [
 MAIZE_TBASE_C = 10.0
 MAIZE_TCAP_C = 30.0
 FAO_STAGES = ("initial", "development", "mid", "late")
+#: The library crops whose stages these thresholds and positions describe.
+PHENOLOGY_CROPS = ("seed_corn", "maize_grain")
 
 
 class PhenologyInputError(ModelInputError):
@@ -150,13 +153,15 @@ class CropDay:
     """The crop on a day (at its start): crop-calendar day, GDD since sowing (°C·d, measured
     days only) and what set the crop-calendar day: ``calendar`` (days after planting: no
     temperature and no observation yet), ``gdd`` (degree days since sowing) or
-    ``observation`` (degree days since the last observed stage, named in ``anchor``)."""
+    ``observation`` (degree days since the last observed stage, named in ``anchor``, seen on
+    ``anchor_on``)."""
 
     date: dt.date
     crop_day: float
     gdd_degc_day: float
     source: str
     anchor: Stage | None = None
+    anchor_on: dt.date | None = None
 
 
 def _segments(crop: Crop) -> tuple[list[float], list[float]]:
@@ -198,14 +203,16 @@ def crop_days(
     # two stages seen the same day: the later one holds
     anchors = {d: s for s, d in sorted(observations.items(), key=lambda item: item[0].order)}
     gdd, day = _segments(crop)
-    crop_day, total, source, anchor = 0.0, 0.0, "calendar", None
+    crop_day, total, source = 0.0, 0.0, "calendar"
+    anchor: Stage | None = None
+    anchor_on: dt.date | None = None
     out: list[CropDay] = []
     date = sowing
     while date <= until:
         if date in anchors:
-            anchor = anchors[date]
+            anchor, anchor_on = anchors[date], date
             crop_day, source = stage_crop_day(crop, anchor), "observation"
-        out.append(CropDay(date, crop_day, total, source, anchor))
+        out.append(CropDay(date, crop_day, total, source, anchor, anchor_on))
         t = temps.get(date)
         if t is not None and t.tmax_c is not None and t.tmin_c is not None:
             g = gdd_day(t.tmax_c, t.tmin_c)
