@@ -5,12 +5,16 @@ their method 2 with an upper cut-off (the "86/50" rule of US maize): each of Tma
 held within [T_base, T_cap] before averaging, GDD = (Tmax* + Tmin*) / 2 − T_base, so a day is
 never negative and heat above the cap adds nothing. Maize: T_base 10 °C, T_cap 30 °C.
 
-**Thresholds from sowing** (:data:`SEED_MAIZE_GDD`): Abendroth, Elmore, Boyer & Marlay (2011),
-*Corn growth and development*, Iowa State University PMR 1009, for a ~110-day hybrid, GDD °F
-converted to °C·d (× 5/9): VE 120 °F·d, V6 475, V8 (jointing, 拔节, the stem elongating) 610,
-VT 1300, R1 1400, R3 1925, R6 2700. An assumption for seed maize: the inbred female line of a
-Hexi-corridor seed field is taken to develop like that hybrid (its sowing-to-maturity sum,
-1500 °C·d, is within the 1400-1700 °C·d reported for seed maize in Zhangye).
+**Thresholds from sowing** (:data:`SEED_MAIZE_GDD`, °C·d): the degree days a normal year of
+Zhangye accumulates from sowing (20 Apr) to each stage's day on the crop library's seed-maize
+calendar (below): the mean of 30 years drawn by the weather generator from the seed-corn
+scenario's climate normals (``controller/simulation/scenarios/zhangye-seed-corn.toml``),
+rounded to 5 °C·d; ``tests/models/test_phenology.py`` recomputes them. So the degree days
+and the calendar agree in a normal year and part in a cold or a warm one. Cross-check against
+Abendroth, Elmore, Boyer & Marlay (2011), *Corn growth and development*, Iowa State PMR 1009
+(a ~110-day hybrid, °F·d × 5/9): VE 67, V6 264, V8 339, VT 722, R1 778, R3 1069, R6 1500 —
+the same at emergence and flowering; this inbred seed line in a cool May reaches V6 and
+jointing on fewer degree days, and matures ~190 °C·d earlier (seed is harvested early).
 
 **Where each stage sits on the FAO-56 calendar** (:data:`SEED_MAIZE_ANCHORS`): a stage is a
 position (FAO-56 stage, fraction of it) on the crop's four stage lengths (FAO-56 Table 11),
@@ -86,13 +90,13 @@ class Stage(enum.StrEnum):
 
 #: GDD (°C·d, base 10 °C, cap 30 °C) from sowing to each stage (module docstring).
 SEED_MAIZE_GDD: Mapping[Stage, float] = {
-    Stage.VE: 120 * 5 / 9,
-    Stage.V6: 475 * 5 / 9,
-    Stage.JOINTING: 610 * 5 / 9,
-    Stage.TASSELING: 1300 * 5 / 9,
-    Stage.SILKING: 1400 * 5 / 9,
-    Stage.MILK: 1925 * 5 / 9,
-    Stage.MATURITY: 2700 * 5 / 9,
+    Stage.VE: 65.0,
+    Stage.V6: 170.0,
+    Stage.JOINTING: 225.0,
+    Stage.TASSELING: 700.0,
+    Stage.SILKING: 755.0,
+    Stage.MILK: 980.0,
+    Stage.MATURITY: 1310.0,
 }
 
 #: Each stage's position on the FAO-56 calendar: (stage index 0-3, fraction of that stage).

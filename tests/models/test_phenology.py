@@ -61,8 +61,8 @@ def test_without_temperature_or_observation_it_is_the_calendar() -> None:
 
 
 def test_gdd_advance_by_hand() -> None:
-    # 10 days of 25/12 °C (8.5 °C·d each) from sowing. Sowing → VE is 66.7 °C·d for 12 d,
-    # so 0.18 d per °C·d: 8.5 °C·d moves the crop 1.53 d a day, until VE is passed.
+    # 10 days of 25/12 °C (8.5 °C·d each) from sowing. Sowing → VE is 65 °C·d for 12 d,
+    # so 0.185 d per °C·d: 8.5 °C·d moves the crop 1.57 d a day, until VE is passed.
     temps = [DayTemperatures(_day(n), 25.0, 12.0) for n in range(10)]
     days = crop_days(SEED_CORN, SOWN, temps, {}, _day(7))
     rate = 12.0 / SEED_MAIZE_GDD[Stage.VE]
@@ -70,8 +70,8 @@ def test_gdd_advance_by_hand() -> None:
     assert days[7].crop_day == pytest.approx(7 * 8.5 * rate)
     assert days[7].gdd_degc_day == pytest.approx(59.5)
     assert days[7].source == "gdd"
-    # day 8 starts at 68 °C·d, past VE (66.7 °C·d at 12 d): from VE on, VE→V6's rate
-    # (16 d over 197.2 °C·d)
+    # day 8 starts at 68 °C·d, past VE (65 °C·d at 12 d): from VE on, VE→V6's rate
+    # (16 d over 105 °C·d)
     days = crop_days(SEED_CORN, SOWN, temps, {}, _day(9))
     v6_rate = 16.0 / (SEED_MAIZE_GDD[Stage.V6] - SEED_MAIZE_GDD[Stage.VE])
     past_ve = 8 * 8.5 - SEED_MAIZE_GDD[Stage.VE]
@@ -89,7 +89,7 @@ def test_an_observation_reanchors() -> None:
     assert days[15].source == "observation" and days[15].anchor is Stage.VE
     assert days[95].crop_day == pytest.approx(88.0)  # silking's position, whatever came before
     assert days[95].anchor is Stage.SILKING
-    # after silking: 2 °C·d a day at the silking→milk rate (20 d over 291.7 °C·d)
+    # after silking: 2 °C·d a day at the silking→milk rate (20 d over 225 °C·d)
     rate = 20.0 / (SEED_MAIZE_GDD[Stage.MILK] - SEED_MAIZE_GDD[Stage.SILKING])
     assert days[100].crop_day == pytest.approx(88.0 + 5 * 2.0 * rate)
     assert days[100].gdd_degc_day == pytest.approx(200.0)
@@ -116,3 +116,27 @@ def test_observations_out_of_order_or_before_sowing_are_refused() -> None:
         SEED_CORN, SOWN, [], {Stage.TASSELING: _day(80), Stage.SILKING: _day(80)}, _day(80)
     )
     assert days[-1].anchor is Stage.SILKING
+
+
+def test_thresholds_are_a_normal_zhangye_year_on_the_calendar() -> None:
+    """The thresholds are what the module docstring says: the degree days of the scenario's
+    normal years on each stage's calendar day (10 generated years here, within 4 %)."""
+    from controller.simulation.season import load_scenario
+    from drivers.sim.weathergen import WeatherGenerator
+
+    scenario = load_scenario("zhangye-seed-corn")
+    sown = dt.date(scenario.start.year, 4, 20)
+    totals = dict.fromkeys(Stage, 0.0)
+    for seed in range(1, 11):
+        series = WeatherGenerator(scenario.normals, seed).generate(
+            sown - dt.timedelta(days=1), sown + dt.timedelta(days=160)
+        )
+        cumulative = [0.0]
+        for day in series.days(sown, sown + dt.timedelta(days=150)):
+            cumulative.append(cumulative[-1] + gdd_day(day.tmax_c, day.tmin_c))
+        for stage in Stage:
+            x = stage_crop_day(SEED_CORN, stage)
+            k = int(x)
+            totals[stage] += cumulative[k] + (cumulative[k + 1] - cumulative[k]) * (x - k)
+    for stage in Stage:
+        assert totals[stage] / 10 == pytest.approx(SEED_MAIZE_GDD[stage], rel=0.04), stage
