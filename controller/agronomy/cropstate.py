@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from controller.config.site import SiteConfig, ZoneConfig
+from controller.config.site import ZoneConfig
 from controller.store import CropObservation, Store
 from models.crops import Crop
 from models.crops.phenology import (
@@ -114,12 +114,10 @@ class CropClock:
 
     def __init__(
         self,
-        site: SiteConfig,
         store: Store,
         temperatures: Temperatures,
         crop_of: Callable[[ZoneConfig], Crop],
     ) -> None:
-        self.site = site
         self.store = store
         self._temperatures = temperatures
         self._crop_of = crop_of
@@ -136,8 +134,19 @@ class CropClock:
         return _state(zone, crop, date, dap, day, note)
 
     def observations(self, zone: ZoneConfig) -> list[CropObservation]:
-        """The zone's stages observed this season (on or after planting), by date."""
-        return self.store.crop_observations(zone.name, since=zone.planting_date)
+        """The zone's stages observed this season (on or after planting), by date and, on
+        one day, in the crop's order; a record of a stage this code does not know is left
+        out (logged once)."""
+        known = {s.value: s.order for s in Stage}
+        rows = self.store.crop_observations(zone.name, since=zone.planting_date)
+        for row in rows:
+            if row.stage not in known and (zone.name, row.stage) not in self._refused:
+                self._refused.add((zone.name, row.stage))
+                log.warning("crop state of %s: unknown stage %r left out", zone.name, row.stage)
+        return sorted(
+            (r for r in rows if r.stage in known),
+            key=lambda r: (r.observed_on, known[r.stage]),
+        )
 
     def stages(self, zone: ZoneConfig, today: dt.date) -> list[StagePrediction]:
         """Every stage with the date observed and the date predicted from the stages before it

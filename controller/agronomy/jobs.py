@@ -169,7 +169,7 @@ class Agronomy:
         self._subsoil: dict[tuple[str, dt.date], float] = {}
         # the crop-calendar day of each zone (observed stages, degree days, or the calendar)
         self.crop_clock = CropClock(
-            site, store, self.day_temperatures, lambda z: zone_crop(site.crop(z.crop), z)
+            store, self.day_temperatures, lambda z: zone_crop(self.site.crop(z.crop), z)
         )
 
     # -- time ---------------------------------------------------------------------------
