@@ -14,7 +14,7 @@ from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, ZoneConfig, apply_overrides, load_site
 from controller.store import CropObservation, Store
 from models.crops.phenology import SEED_MAIZE_GDD, Stage
-from tests.helpers.agronomy import DAY1, local, weather_day
+from tests.helpers.agronomy import DAY1, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE
 
 SOWN = dt.date(2026, 4, 20)  # z1
@@ -143,3 +143,24 @@ def test_stages_observed_against_predicted(
 def test_gdd_needs_maize_and_a_station(site: SiteConfig) -> None:
     with pytest.raises(ConfigError, match=r"zones\[0\]\.crop_clock: 'gdd' needs a maize crop"):
         apply_overrides(site, {"zones": {"z1": {"crop": "tomato", "crop_clock": "gdd"}}})
+
+
+def test_the_decision_says_where_its_kc_came_from(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    for d in range(4):
+        weather_day(store, DAY1 + dt.timedelta(days=d))
+    day = DAY1 + dt.timedelta(days=3)
+    seed_balance(store, site, "z1", day, 0.7)
+    seed_balance(store, site, "z2", day, 0.7)
+    _seen(store, "V6", dt.date(2026, 5, 30))  # z1: the crop is 17 days behind its calendar
+    clock.set(local(day, 18))
+    Agronomy(site, store, clock).plan_all(local(day, 18))
+    decisions = {d.zone: d for d in store.decisions()}
+    late, on_time = decisions["z1"], decisions["z2"]
+    assert "Kc from the observed V6 on 2026-05-30 + degree days" in late.reason
+    assert late.inputs["kc_source"] == "observation" and late.inputs["anchor"] == "V6"
+    assert on_time.inputs["kc_source"] == "calendar" and "Kc from" not in on_time.reason
+    # z1 is back in early development, z2 well into it: a lower Kc over the whole horizon
+    assert late.inputs["crop_day"] < on_time.inputs["crop_day"] == 45.0
+    assert all(a < b for a, b in zip(late.inputs["kc"], on_time.inputs["kc"], strict=True))
