@@ -122,6 +122,7 @@ EXPORT_TABLES: dict[str, type[SQLModel]] = {
     "runs": Run,
     "events": Event,
     "audit": AuditEntry,
+    "crop_observations": CropObservation,
 }
 
 _FINAL_STATES = {RunState.DONE, RunState.ABORTED, RunState.INTERRUPTED}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -159,3 +160,20 @@ def test_an_unknown_zone_or_photo_is_a_404(client: AsgiClient, tokens: dict[str,
     made = _post(client, tokens["technician"], body).json()  # no photo
     r = client.get(f"{API}/zones/z1/observations/{made['id']}/photo", token=tokens["viewer"])
     assert r.status_code == 404
+
+
+def test_observations_are_exported_like_other_records(
+    client: AsgiClient, tokens: dict[str, str]
+) -> None:
+    body = {"stage": "VE", "observed_on": "2026-05-08", "note": "出苗"}
+    assert _post(client, tokens["technician"], body).status_code == 201
+    r = client.get(f"{API}/export/crop_observations", token=tokens["viewer"])
+    assert r.status_code == 200
+    (row,) = [json.loads(line) for line in r.text.splitlines() if line]
+    assert (row["id"], row["zone"], row["stage"], row["observed_on"]) == (
+        1,
+        "z1",
+        "VE",
+        "2026-05-08",
+    )
+    assert row["note"] == "出苗" and row["entered_by"] == "tian"
