@@ -267,26 +267,38 @@ class Planning:
 
     def _harvested(self, zone: ZoneConfig, ctx: _PlanContext) -> bool:
         """An ``et`` or ``sensor`` zone past its crop's season (planting + the crop's stage
-        days, FAO-56 Table 11): harvested, so not watered, and the skip is recorded. Calendar
-        zones keep their own season's events; manual zones are never planned."""
+        days, FAO-56 Table 11; a crop observed or followed by degree days: its crop day past
+        them): harvested, so not watered, and the skip is recorded. Calendar zones keep their
+        own season's events; manual zones are never planned."""
         if zone.mode not in ("et", "sensor"):
             return False
         try:
             season_days = self.balance.zone_model(zone).crop.season_days
-        except DATA_ERRORS:
+            crop = self.balance.crop_state(zone, ctx.today)
+        except (*DATA_ERRORS, StoreError):
             return False  # the zone's planner reports what is wrong with its model
         harvest = zone.planting_date + dt.timedelta(days=season_days)
-        if ctx.today < harvest:
+        if crop.source != "calendar":  # observed or degree days: the crop's own season
+            if crop.crop_day < season_days:
+                return False
+            said = (
+                f"{zone.name}: harvested: the crop reached the end of its season (crop day "
+                f"{crop.crop_day:.0f} of {season_days}; {crop.sentence()}); no water until "
+                "the next planting date is set"
+            )
+            numbers: dict[str, Any] = {"season_days": season_days, **crop.numbers()}
+        elif ctx.today < harvest:
             return False
-        last_day = harvest - dt.timedelta(days=1)
-        try:
-            self._record_skip(
-                zone,
+        else:
+            last_day = harvest - dt.timedelta(days=1)
+            said = (
                 f"{zone.name}: harvested: the crop's season ended on {last_day} ({season_days} "
                 f"days from planting on {zone.planting_date}); no water until the next planting "
-                "date is set",
-                {"harvest_date": harvest.isoformat(), "season_days": season_days},
+                "date is set"
             )
+            numbers = {"harvest_date": harvest.isoformat(), "season_days": season_days}
+        try:
+            self._record_skip(zone, said, numbers)
         except StoreError:
             log.exception("agronomy: cannot record the decision of %s", zone.name)
         return True

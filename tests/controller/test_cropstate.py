@@ -164,3 +164,29 @@ def test_the_decision_says_where_its_kc_came_from(
     # z1 is back in early development, z2 well into it: a lower Kc over the whole horizon
     assert late.inputs["crop_day"] < on_time.inputs["crop_day"] == 45.0
     assert all(a < b for a, b in zip(late.inputs["kc"], on_time.inputs["kc"], strict=True))
+
+
+def test_the_season_ends_with_the_crop_not_the_calendar(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    # z1 and z2 sown on 20 Apr: the calendar's 153 days end on 19 Sep
+    day = dt.date(2026, 9, 19)
+    for d in range(3):
+        weather_day(store, day - dt.timedelta(days=d + 1))
+    seed_balance(store, site, "z1", day - dt.timedelta(days=1), 0.7)
+    # z1 late: milk (crop day 108) seen 18 days ago, z2 early: maturity (145) 9 days ago; one
+    # calendar day a day, then the 3 measured days at 10 °C·d, 37 d per 330 °C·d after milk
+    _seen(store, "milk", dt.date(2026, 9, 1), zone="z1")
+    _seen(store, "maturity", dt.date(2026, 9, 10), zone="z2")
+    rate = 37.0 / (SEED_MAIZE_GDD[Stage.MATURITY] - SEED_MAIZE_GDD[Stage.MILK])
+    clock.set(local(day, 18))
+    Agronomy(site, store, clock).plan_all(local(day, 18))
+    decisions = {d.zone: d for d in store.decisions()}
+    assert "harvested" not in decisions["z1"].reason  # still growing: still watered
+    assert decisions["z1"].inputs["crop_day"] == pytest.approx(108 + 15 + 30 * rate, abs=0.01)
+    assert 145 + 6 + 30 * rate > 153
+    assert decisions["z2"].reason.startswith(
+        "z2: harvested: the crop reached the end of its season (crop day 154 of 153; "
+        "Kc from the observed maturity on 2026-09-10"
+    )
+    assert decisions["z2"].action == "skip"
