@@ -206,14 +206,17 @@ class CropClock:
         until: dt.date,
     ) -> list[CropDay]:
         """The crop day by day from sowing to ``until``: measured temperatures before
-        ``today`` (from the first observation on for a ``calendar`` zone), the recent mean
-        degree days after it."""
+        ``today``, the recent mean after it; a ``calendar`` zone keeps to the calendar until
+        its first observation (the degree days counted all the same)."""
         start = zone.planting_date
+        calendar_until = None
         if zone.crop_clock == "calendar":
-            start = min(seen.values(), default=until + dt.timedelta(days=1))
+            calendar_until = min(seen.values(), default=until + dt.timedelta(days=1))
         temps = [self._day(start + dt.timedelta(days=k)) for k in range((today - start).days)]
         temps += _ahead(temps, today, until)
-        return crop_days(crop, zone.planting_date, temps, seen, until)
+        return crop_days(
+            crop, zone.planting_date, temps, seen, until, calendar_until=calendar_until
+        )
 
     def _day(self, date: dt.date) -> DayTemperatures:
         cached = self._closed.get(date)

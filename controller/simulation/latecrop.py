@@ -72,12 +72,13 @@ def _estimate(
     *,
     from_first_observation: bool,
 ) -> list[float]:
-    """The crop day of each day from sowing to ``last``; a calendar zone's degree days count
-    only from its first observation (:meth:`CropClock._days`)."""
+    """The crop day of each day from sowing to ``last``; a calendar zone keeps to the
+    calendar until its first observation (:meth:`CropClock._days`)."""
+    calendar_until = None
     if from_first_observation:
-        first = min(seen.values(), default=last + dt.timedelta(days=1))
-        temps = [t for t in temps if t.date >= first]
-    return [d.crop_day for d in crop_days(c, sown, temps, seen, last)]
+        calendar_until = min(seen.values(), default=last + dt.timedelta(days=1))
+    days = crop_days(c, sown, temps, seen, last, calendar_until=calendar_until)
+    return [d.crop_day for d in days]
 
 
 def late_crop_errors(

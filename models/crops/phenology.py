@@ -194,13 +194,17 @@ def crop_days(
     temperatures: Sequence[DayTemperatures],
     observations: Mapping[Stage, dt.date],
     until: dt.date,
+    *,
+    calendar_until: dt.date | None = None,
 ) -> list[CropDay]:
     """The crop on each day from ``sowing`` to ``until`` (module docstring).
 
     ``temperatures``: the measured days (any order; days missing or without both values
     advance one calendar day). ``observations``: the date each stage was seen; they must be
     on or after sowing, a later stage never on an earlier date than one before it
-    (:class:`PhenologyInputError` names the pair).
+    (:class:`PhenologyInputError` names the pair). ``calendar_until``: before this date the
+    crop keeps to the calendar (one day a day) though the degree days are counted (a zone
+    whose calendar only observations move: the first observation's date).
     """
     _check_observations(sowing, observations)
     temps = {t.date: t for t in temperatures}
@@ -218,14 +222,16 @@ def crop_days(
             crop_day, source = stage_crop_day(crop, anchor), "observation"
         out.append(CropDay(date, crop_day, total, source, anchor, anchor_on))
         t = temps.get(date)
+        g = None
         if t is not None and t.tmax_c is not None and t.tmin_c is not None:
             g = gdd_day(t.tmax_c, t.tmin_c)
-            crop_day = _advance(crop_day, g, gdd, day)
             total += g
+        if g is None or (calendar_until is not None and date < calendar_until):
+            crop_day += 1.0
+        else:
+            crop_day = _advance(crop_day, g, gdd, day)
             if source == "calendar":
                 source = "gdd"
-        else:
-            crop_day += 1.0
         date += dt.timedelta(days=1)
     return out
 

@@ -140,3 +140,15 @@ def test_thresholds_are_a_normal_zhangye_year_on_the_calendar() -> None:
             totals[stage] += cumulative[k] + (cumulative[k + 1] - cumulative[k]) * (x - k)
     for stage in Stage:
         assert totals[stage] / 10 == pytest.approx(SEED_MAIZE_GDD[stage], rel=0.04), stage
+
+
+def test_a_calendar_zone_counts_degree_days_but_keeps_the_calendar_until_observed() -> None:
+    temps = [DayTemperatures(_day(n), 25.0, 12.0) for n in range(40)]
+    days = crop_days(
+        SEED_CORN, SOWN, temps, {Stage.VE: _day(20)}, _day(25), calendar_until=_day(20)
+    )
+    assert days[19].crop_day == pytest.approx(19.0) and days[19].source == "calendar"
+    assert days[19].gdd_degc_day == pytest.approx(19 * 8.5)  # counted all the same
+    # from the observation on, degree days: VE→V6 at 16 d over 105 °C·d
+    v6_rate = 16.0 / (SEED_MAIZE_GDD[Stage.V6] - SEED_MAIZE_GDD[Stage.VE])
+    assert days[25].crop_day == pytest.approx(12.0 + 5 * 8.5 * v6_rate)
