@@ -49,7 +49,9 @@ def test_a_technician_records_a_stage_and_everyone_sees_it(as_role: Any, store: 
     assert photo.status_code == 200 and photo.content == jpeg_bytes()
     (audit,) = [a for a in audit_rows(store) if a.action == "crop.observe"]
     assert audit.actor == "tian" and audit.detail["stage"] == "VE"
-    assert 'href="/zones/z1/crop"' in viewer.get("/zones/z1").text  # linked from the zone
+    zone_page = viewer.get("/zones/z1").text
+    assert 'href="/zones/z1/crop"' in zone_page  # linked from the zone page, which says
+    assert "Kc 来源: 实地观测 + 积温" in zone_page  # where the Kc comes from
 
 
 def test_the_page_speaks_english_too(as_role: Any) -> None:
