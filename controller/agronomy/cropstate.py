@@ -11,9 +11,10 @@ its source named:
 * ``observation``: the last observed stage, moved on by degree days since (a day without
   both temperatures moves it one calendar day).
 
-Temperatures: the station's good hourly air temperatures of a local day (Tmax the highest,
-Tmin the lowest hourly extreme), known when at least :data:`~controller.agronomy.weather.
-MIN_HOURS` hours have them, as for ET0. Closed days are kept in memory once read.
+Temperatures (:meth:`controller.agronomy.jobs.Agronomy.day_temperatures`): the station's good
+hourly air temperatures of a local day (Tmax the highest, Tmin the lowest hourly extreme),
+known when at least ``MIN_HOURS`` (18) hours have them, as for ET0. Closed days are kept in
+memory once read; the page's predictions run on at the last 14 measured days' mean.
 """
 
 from __future__ import annotations
