@@ -184,8 +184,11 @@ def _interp(x: float, xs: Sequence[float], ys: Sequence[float]) -> float:
 
 def _advance(crop_day: float, g: float, gdd: Sequence[float], day: Sequence[float]) -> float:
     """``crop_day`` moved by ``g`` °C·d along the stages' thresholds and positions (a day that
-    passes a stage moves at each segment's own rate)."""
-    return _interp(_interp(crop_day, day, gdd) + g, gdd, day)
+    passes a stage moves at each segment's own rate). A day without degree days leaves it
+    where it is (the round trip through the thresholds would move it by a rounding error)."""
+    if g <= 0.0:
+        return crop_day
+    return max(_interp(_interp(crop_day, day, gdd) + g, gdd, day), crop_day)
 
 
 def crop_days(

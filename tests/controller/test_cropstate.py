@@ -12,6 +12,8 @@ import pytest
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, ZoneConfig, apply_overrides, load_site
+from controller.daemon.cropdesk import CropDesk
+from controller.daemon.protocol import ObservationRefused
 from controller.store import CropObservation, Store
 from models.crops.phenology import SEED_MAIZE_GDD, Stage
 from tests.helpers.agronomy import DAY1, local, seed_balance, weather_day
@@ -190,3 +192,20 @@ def test_the_season_ends_with_the_crop_not_the_calendar(
         "Kc from the observed maturity on 2026-09-10"
     )
     assert decisions["z2"].action == "skip"
+
+
+def test_stages_are_recorded_for_maize_only(
+    site: SiteConfig, store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
+    tomato = apply_overrides(site, {"zones": {"z1": {"crop": "tomato"}}})
+    agro = Agronomy(tomato, store, clock)
+    zones = {z.name: z for z in tomato.zones}
+    desk = CropDesk(store, agro.crop_clock, lambda: zones, lambda: DAY1, tmp_path)
+    with pytest.raises(ObservationRefused, match="zone z1 grows tomato") as refused:
+        desk.add("z1", "VE", dt.date(2026, 5, 8), "", None, "li")
+    assert refused.value.field == "stage"
+    view = desk.view("z1")
+    assert view["phenology"] is False and view["stages"] == []
+    assert view["today"]["kc_source"] == "calendar"
+    made = desk.add("z2", "VE", dt.date(2026, 5, 8), "", None, "li")  # z2 grows seed corn
+    assert made.stage == "VE" and store.crop_observations("z1") == []

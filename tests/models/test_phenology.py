@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.crops import crop
 from models.crops.phenology import (
@@ -152,3 +155,38 @@ def test_a_calendar_zone_counts_degree_days_but_keeps_the_calendar_until_observe
     # from the observation on, degree days: VE→V6 at 16 d over 105 °C·d
     v6_rate = 16.0 / (SEED_MAIZE_GDD[Stage.V6] - SEED_MAIZE_GDD[Stage.VE])
     assert days[25].crop_day == pytest.approx(12.0 + 5 * 8.5 * v6_rate)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(st.floats(-10.0, 45.0), st.floats(0.0, 25.0)).map(
+                lambda t: (t[0], t[0] - t[1])
+            ),
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+    st.lists(st.integers(0, 199), min_size=0, max_size=7, unique=True),
+)
+def test_the_crop_only_moves_forward_between_observations(
+    weather: list[tuple[float, float] | None], seen_days: list[int]
+) -> None:
+    temps = [
+        DayTemperatures(_day(n), *w) if w is not None else DayTemperatures(_day(n), None, None)
+        for n, w in enumerate(weather)
+    ]
+    stages = list(Stage)[: len(seen_days)]
+    seen = {s: _day(d) for s, d in zip(stages, sorted(seen_days), strict=True)}
+    days = crop_days(SEED_CORN, SOWN, temps, seen, _day(len(weather)))
+    anchors = set(seen.values())
+    for before, after in itertools.pairwise(days):
+        if after.date in anchors:
+            assert after.anchor is not None
+            assert after.crop_day == pytest.approx(stage_crop_day(SEED_CORN, after.anchor))
+            continue
+        # a day moves the crop forward, at most 20 °C·d at the fastest segment's rate
+        assert 0.0 <= after.crop_day - before.crop_day <= 20.0 * 0.25 + 1e-9
+        assert after.gdd_degc_day >= before.gdd_degc_day
