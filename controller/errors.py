@@ -41,6 +41,8 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     ├── ControlRefused                       a control verb refused, with a code (daemon.protocol)
     ├── SampleRefused(ValueError)            a soil sample not stored, ``field`` names the input
     │                                        (learning.calibration)
+    ├── ObservationRefused(ValueError)       a crop observation not stored, ``field`` names
+    │                                        the input (daemon.protocol)
     ├── UnknownName(LookupError)             no zone, device, run or alarm by that name
     ├── StartupError(RuntimeError)           the site cannot be made safe (daemon.daemon)
     ├── OfficeError                          the central office's tools

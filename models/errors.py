@@ -7,6 +7,7 @@
     │   ├── WaterBalanceInputError      water balance inputs (models.waterbalance)
     │   ├── PlannerInputError           plan inputs, ``element`` a path (models.planner)
     │   ├── SaltInputError              salt balance and leaching inputs (models.salt)
+    │   ├── PhenologyInputError         temperatures, observed stages (models.crops.phenology)
     │   └── LearningInputError          training data or queries (models.learning)
     ├── ModelDataError(ValueError)      a parameter library or a key into it is invalid
     │   ├── SoilDataError               soil textures and profiles (models.soils)

@@ -55,6 +55,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
+from controller.agronomy.cropstate import CropClock, CropState
 from controller.agronomy.planning import Planning
 from controller.agronomy.plausibility import STATION_FROZEN, Plausibility
 from controller.agronomy.types import (
@@ -76,11 +77,14 @@ from controller.agronomy.types import (
     parse_window,
 )
 from controller.agronomy.weather import (
+    AIR_TEMPERATURE,
+    MIN_HOURS,
     SOLAR_RADIATION,
     WIND_HEIGHT_M,
     DailyWeather,
     daily_weather,
     day_bounds,
+    hourly_stats,
     rain_between,
 )
 from controller.clock import Clock
@@ -163,6 +167,10 @@ class Agronomy:
         # the depletion fraction of the soil below the roots, per (zone, planting date): the
         # first balanced day's, read once that day is behind (module docstring)
         self._subsoil: dict[tuple[str, dt.date], float] = {}
+        # the crop-calendar day of each zone (observed stages, degree days, or the calendar)
+        self.crop_clock = CropClock(
+            store, self.day_temperatures, lambda z: zone_crop(self.site.crop(z.crop), z)
+        )
 
     # -- time ---------------------------------------------------------------------------
 
@@ -183,6 +191,24 @@ class Agronomy:
         profile = self.site.profiles.get(station)
         has_rs = profile is not None and profile.has_point(SOLAR_RADIATION)
         return daily_weather(self.store, station, date, self.tz, has_radiation=has_rs)
+
+    def day_temperatures(self, date: dt.date) -> tuple[float | None, float | None, bool]:
+        """The station's Tmax and Tmin of a local day (°C; None: no station, or fewer than
+        MIN_HOURS hours with good readings) and whether the day is closed."""
+        start, end = day_bounds(date, self.tz)
+        closed = end + CLOSED_DAY_MARGIN <= self.clock.now()
+        station = self.station
+        if station is None:
+            return None, None, closed
+        hours = hourly_stats(self.store, station, AIR_TEMPERATURE, start, end)
+        if len(hours) < MIN_HOURS:
+            return None, None, closed
+        return max(h.max for h in hours), min(h.min for h in hours), closed
+
+    def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
+        """The zone's crop at the start of a local day: the one source of its Kc and root
+        depth for the balance and the planner (:mod:`controller.agronomy.cropstate`)."""
+        return self.crop_clock.state(zone, date)
 
     def measured_et0(self, date: dt.date) -> ET0Day:
         """ET0 from the day's measured weather (Penman-Monteith, or Hargreaves with only
@@ -446,7 +472,10 @@ class Agronomy:
             raise AgronomyError(f"{zone.name}: {date} is before planting {zone.planting_date}")
         m = self.zone_model(zone, self.subsoil_depletion_fraction(zone, date))
         notes = Notes()
-        crop_step = CropStep.on_day(m.crop, dap)
+        crop = self.crop_state(zone, date)
+        crop_step = CropStep.on_day(m.crop, crop.crop_day)
+        if crop.source != "calendar" or crop.note:
+            notes.add(crop.sentence())
         start, end = day_bounds(date, self.tz)
         stop = end if until is None else min(until, end)
         et0_mm = et0.et0_mm

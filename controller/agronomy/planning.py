@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
+from controller.agronomy.cropstate import CropState
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
     ZoneQuota,
@@ -146,6 +147,11 @@ class Balance(Protocol):
 
     def subsoil_depletion_fraction(self, zone: ZoneConfig, date: dt.date) -> float:
         """Depletion fraction of the soil the roots grow into (0: field capacity)."""
+        ...
+
+    def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
+        """The zone's crop at the start of a local day: the crop-calendar day its Kc and root
+        depth come from, and their source (calendar, degree days, observation)."""
         ...
 
 
@@ -261,26 +267,38 @@ class Planning:
 
     def _harvested(self, zone: ZoneConfig, ctx: _PlanContext) -> bool:
         """An ``et`` or ``sensor`` zone past its crop's season (planting + the crop's stage
-        days, FAO-56 Table 11): harvested, so not watered, and the skip is recorded. Calendar
-        zones keep their own season's events; manual zones are never planned."""
+        days, FAO-56 Table 11; a crop observed or followed by degree days: its crop day past
+        them): harvested, so not watered, and the skip is recorded. Calendar zones keep their
+        own season's events; manual zones are never planned."""
         if zone.mode not in ("et", "sensor"):
             return False
         try:
             season_days = self.balance.zone_model(zone).crop.season_days
-        except DATA_ERRORS:
+            crop = self.balance.crop_state(zone, ctx.today)
+        except (*DATA_ERRORS, StoreError):
             return False  # the zone's planner reports what is wrong with its model
         harvest = zone.planting_date + dt.timedelta(days=season_days)
-        if ctx.today < harvest:
+        if crop.source != "calendar":  # observed or degree days: the crop's own season
+            if crop.crop_day < season_days:
+                return False
+            said = (
+                f"{zone.name}: harvested: the crop reached the end of its season (crop day "
+                f"{crop.crop_day:.0f} of {season_days}; {crop.sentence()}); no water until "
+                "the next planting date is set"
+            )
+            numbers: dict[str, Any] = {"season_days": season_days, **crop.numbers()}
+        elif ctx.today < harvest:
             return False
-        last_day = harvest - dt.timedelta(days=1)
-        try:
-            self._record_skip(
-                zone,
+        else:
+            last_day = harvest - dt.timedelta(days=1)
+            said = (
                 f"{zone.name}: harvested: the crop's season ended on {last_day} ({season_days} "
                 f"days from planting on {zone.planting_date}); no water until the next planting "
-                "date is set",
-                {"harvest_date": harvest.isoformat(), "season_days": season_days},
+                "date is set"
             )
+            numbers = {"harvest_date": harvest.isoformat(), "season_days": season_days}
+        try:
+            self._record_skip(zone, said, numbers)
         except StoreError:
             log.exception("agronomy: cannot record the decision of %s", zone.name)
         return True
@@ -561,13 +579,21 @@ class Planning:
                 )
                 continue
             m = self.balance.zone_model(zone)
-            step = CropStep.on_day(m.crop, dap)
+            crop = self.balance.crop_state(zone, ctx.today)
+            # the crop's own day on its FAO-56 calendar (the days after planting unless
+            # observations or degree days move it); the horizon goes one crop day a day
+            crop_day = round(crop.crop_day)
+            step = CropStep.on_day(m.crop, crop.crop_day)
             taw = m.soil.taw_mm(step.root_depth_m)
             zone_notes = Notes(list(notes.items))
             if fallback and zone.name in fallback:
                 zone_notes.add(fallback[zone.name])
+            if crop.source != "calendar" or crop.note:
+                zone_notes.add(crop.sentence())
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
-            kc = tuple(kc_on_day(m.crop, dap + d, mulched=True) for d in range(self.horizon_days))
+            kc = tuple(
+                kc_on_day(m.crop, crop.crop_day + d, mulched=True) for d in range(self.horizon_days)
+            )
             learned: dict[str, Any] | None = None
             if self.forecaster is not None and self.forecaster.enabled:
                 raw_p = m.soil.raw_mm(step.root_depth_m, m.crop.p)
@@ -581,7 +607,7 @@ class Planning:
             targets = zone_targets(
                 zone,
                 m.crop,
-                dap,
+                crop_day,
                 taw,
                 et0_days,
                 today=ctx.today,
@@ -592,10 +618,10 @@ class Planning:
             if targets.note:
                 zone_notes.add(targets.note)
             quota = self._zone_quota(
-                zone, m.crop, dap, taw, dr, et0_days, ctx, targets.refill_fraction
+                zone, m.crop, crop_day, taw, dr, et0_days, ctx, targets.refill_fraction
             )
             if quota is not None:
-                mad = quota_mad(mad, zone, m.crop, dap, quota)
+                mad = quota_mad(mad, zone, m.crop, crop_day, quota)
                 zone_notes.add(quota.note(zone.name))
                 quotas[zone.name] = quota
             inputs.append(
@@ -616,6 +642,7 @@ class Planning:
             details[zone.name] = {
                 "notes": str(zone_notes),
                 "dap": dap,
+                **crop.numbers(),
                 "root_depth_m": step.root_depth_m,
                 "raw_mm_day0": mad[0] * taw,
                 "p_table": m.crop.p,
@@ -740,8 +767,7 @@ class Planning:
 
     def _plan_sensor(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
         m = self.balance.zone_model(zone)
-        dap = max((ctx.today - zone.planting_date).days, 0)
-        step = CropStep.on_day(m.crop, dap)
+        step = CropStep.on_day(m.crop, self.balance.crop_state(zone, ctx.today).crop_day)
         zr = step.root_depth_m
         taw = m.soil.taw_mm(zr)
         p = zone.mad_fraction if zone.mad_fraction is not None else m.crop.p

@@ -47,6 +47,7 @@ from drivers.errors import ProfileError
 from drivers.profile import KIND_POINTS, Profile, ProfileLibrary, Table
 from drivers.transport import BusSettings
 from models.crops import STAGE_MAD_RANGE, Crop, CropDataError, crop, crop_keys, with_stage_mad
+from models.crops.phenology import PHENOLOGY_CROPS
 from models.soils import texture_keys
 
 __all__ = [
@@ -211,6 +212,10 @@ class ZoneConfig(_Model):
     # Correction of the crop library's Kc for this zone (ETc = kc_factor · Kc · ET0), fitted
     # from its dry-downs and approved by an admin.
     kc_factor: float = Field(1.0, ge=KC_FACTOR_RANGE[0], le=KC_FACTOR_RANGE[1])
+    # What moves the crop along its FAO-56 stages before a stage is observed: "calendar" the
+    # days after planting, "gdd" the station's growing degree days (maize crops only;
+    # models/crops/phenology.py). Observed stages re-anchor either, and GDD move it on from them.
+    crop_clock: Literal["calendar", "gdd"] = "calendar"
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
@@ -818,9 +823,26 @@ class _Checker:
         self._head()
         self._fertigation_plan()
         self._crop_tuning()
+        self._crop_clock()
         self._safety()
         self._baseline()
         self._quota()
+
+    def _crop_clock(self) -> None:
+        """GDD need the station's temperatures and a crop whose stages have thresholds."""
+        for i, z in enumerate(self.m.zones):
+            if z.crop_clock != "gdd":
+                continue
+            if z.crop not in PHENOLOGY_CROPS:
+                self.add(
+                    f"zones[{i}].crop_clock",
+                    f"'gdd' needs a maize crop ({', '.join(PHENOLOGY_CROPS)}), not {z.crop!r}",
+                )
+            if self.m.weather is None or self.m.weather.station is None:
+                self.add(
+                    f"zones[{i}].crop_clock",
+                    "'gdd' needs a weather station (weather.station) for Tmax and Tmin",
+                )
 
     def _quota(self) -> None:
         start = self.m.site.quota_year_start
@@ -1214,6 +1236,7 @@ EDITABLE = {
         "soil_fc_m3m3",
         "soil_wp_m3m3",
         "kc_factor",
+        "crop_clock",
     ),
     "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),

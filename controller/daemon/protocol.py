@@ -23,9 +23,11 @@ __all__ = [
     "AlarmInfo",
     "ControlRefused",
     "ControlService",
+    "CropObservationInfo",
     "DecisionInfo",
     "DeviceStatus",
     "NextRun",
+    "ObservationRefused",
     "ProbeCalibrationInfo",
     "ProbeSampleInfo",
     "RunInfo",
@@ -48,6 +50,15 @@ class ControlRefused(ControllerError):
 
 class UnknownName(ControllerError, LookupError):
     """No zone, device, run or alarm by that name or id."""
+
+
+class ObservationRefused(ControllerError, ValueError):
+    """A crop observation not stored: ``field`` names the input at fault (``stage``,
+    ``observed_on``, ``note``, ``photo``)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class SettingsInvalid(ProblemsError, ValueError):
@@ -185,6 +196,21 @@ class ProbeSampleInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CropObservationInfo:
+    """A crop stage seen on a zone on ``observed_on`` (local date); ``photo``: the photo's
+    file name ("" without one)."""
+
+    id: int
+    zone: str
+    stage: str
+    observed_on: date
+    note: str
+    photo: str
+    entered_by: str
+    entered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeCalibrationInfo:
     """A soil probe's calibration: θ = gain · raw + offset_pct, ± se_pct (1 σ, % vol, in the
     middle of the raw range sampled); ``gain`` None: none (no sample, or ``error``)."""
@@ -233,6 +259,16 @@ class ControlService(Protocol):
     # every soil probe of the site with its calibration (none without samples)
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]: ...
     def probe_samples(self, probe: str) -> list[ProbeSampleInfo]: ...  # UnknownName
+    # a zone's crop stages observed this season (on or after planting), by date; UnknownName
+    def crop_observations(self, zone: str) -> list[CropObservationInfo]: ...
+    # a zone's crop as observed and predicted (controller.daemon.cropdesk): {"zone", "crop",
+    #  "planting_date", "phenology" (the crop has stages), "crop_clock", "today": {kc_source,
+    #  crop_day, fao56_stage, day_in_stage, gdd_degc_day, anchor, anchor_date, sentence,
+    #  days_after_planting}, "stages": [{stage, observed_on, predicted_on, predicted_by,
+    #  days_late}]}; UnknownName
+    def crop_view(self, zone: str) -> dict[str, Any]: ...
+    # an observation's photo: its bytes and media type; UnknownName (no such photo)
+    def crop_photo(self, zone: str, observation_id: int) -> tuple[bytes, str]: ...
     # a zone's soil fit from its dry-downs (controller/learning/soil.py): {"enabled",
     #  "status" (the last fit, or None), "checked_at", "in_use": {soil, fc_m3m3, wp_m3m3,
     #  kc_factor, approved}, "probe_weight", "proposal": SoilProposal.numbers() or None};
@@ -274,6 +310,19 @@ class ControlService(Protocol):
         note: str,
         actor: str,
     ) -> ProbeSampleInfo: ...
+    # a crop stage seen on a zone (audited ``crop.observe``): the stage, the local date it
+    # was reached (not in the future, not before planting, in order with the season's other
+    # stages), a note and an optional JPEG or PNG photo (at most PHOTO_MAX_BYTES);
+    # UnknownName for a zone that is not the site's, ObservationRefused naming the field
+    def add_crop_observation(
+        self,
+        zone: str,
+        stage: str,
+        observed_on: date,
+        note: str,
+        photo: bytes | None,
+        actor: str,
+    ) -> CropObservationInfo: ...
     # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?, targets?}},
     # "crops": {crop: {"stages": {period: {"mad": x}}}} (non-critical periods), "policy":
     # {probe_weight?, rain_skip_mm?}, "fertigation": {"events": [...]} (the whole plan)}:

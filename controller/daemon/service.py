@@ -21,11 +21,13 @@ from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
 from controller.config.soil import configured_soil
+from controller.daemon.cropdesk import CropDesk
 from controller.daemon.daemon import Daemon
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
+    CropObservationInfo,
     DecisionInfo,
     DeviceStatus,
     NextRun,
@@ -83,6 +85,14 @@ class DaemonService:
             lambda: [
                 SiteProbe(p.device, z.name, p.depth_m) for z in self.site.zones for p in z.probes
             ],
+        )
+
+        self._crops = CropDesk(
+            daemon.store,
+            daemon.agronomy.crop_clock,
+            lambda: self._zones,
+            lambda: daemon.agronomy.local_date(daemon.clock.now()),
+            data_dir,
         )
 
     @property
@@ -302,6 +312,26 @@ class DaemonService:
             },
             "probe_weight": self.site.policy.probe_weight,
         }
+
+    def crop_observations(self, zone: str) -> list[CropObservationInfo]:
+        return self._crops.observations(zone)
+
+    def crop_view(self, zone: str) -> dict[str, Any]:
+        return self._crops.view(zone)
+
+    def crop_photo(self, zone: str, observation_id: int) -> tuple[bytes, str]:
+        return self._crops.photo(zone, observation_id)
+
+    def add_crop_observation(
+        self,
+        zone: str,
+        stage: str,
+        observed_on: date,
+        note: str,
+        photo: bytes | None,
+        actor: str,
+    ) -> CropObservationInfo:
+        return self._crops.add(zone, stage, observed_on, note, photo, actor)
 
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
         return self._probes.calibrations_info()

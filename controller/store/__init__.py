@@ -22,6 +22,7 @@ from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, MeterMark, Sto
 from controller.store.tables import (
     ApiToken,
     AuditEntry,
+    CropObservation,
     Decision,
     DecisionAction,
     Event,
@@ -48,6 +49,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "BufferStats",
+    "CropObservation",
     "Decision",
     "DecisionAction",
     "Event",

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = bundled("controller", "migrations")
 BASELINE = "0001_baseline"  # the schema of the release before migrations (schema_version 1)
-HEAD = "0005_readings_time_index"  # the newest revision in MIGRATIONS_DIR (a test holds them equal)
+HEAD = "0006_crop_observations"  # the newest revision in MIGRATIONS_DIR (a test holds them equal)
 
 VERSION_TABLE = "alembic_version"
 _QANAT_TABLE = "readings"  # present in every qanat database since the first release

@@ -67,6 +67,7 @@ from controller.store.retention import RetentionReport, apply_retention
 from controller.store.tables import (
     ApiToken,
     AuditEntry,
+    CropObservation,
     Decision,
     DecisionAction,
     Event,
@@ -105,6 +106,7 @@ _TABLES = [
     Run,
     RunMeter,  # a running run's meter reading (recovery after a crash)
     ProbeSample,  # soil samples next to probes (their calibration)
+    CropObservation,  # crop stages seen on the zones (phenology)
     Event,
     AuditEntry,
     ApiToken,
@@ -124,6 +126,7 @@ EXPORT_TABLES: dict[str, type[SQLModel]] = {
     "runs": Run,
     "events": Event,
     "audit": AuditEntry,
+    "crop_observations": CropObservation,
 }
 
 _FINAL_STATES = {RunState.DONE, RunState.ABORTED, RunState.INTERRUPTED}
@@ -1058,6 +1061,30 @@ class Store:
         """The newest sample's id (0: none): a calibration cache is stale when it grows."""
         with self._read() as session:
             return int(session.exec(select(func.max(ProbeSample.id))).one() or 0)
+
+    # -- crop observations --------------------------------------------------------
+
+    def add_crop_observation(self, observation: CropObservation) -> CropObservation:
+        """Commit a crop stage seen on a zone (``entered_at`` set to now if unset)."""
+        row = CropObservation(
+            **observation.model_dump(exclude={"id", "entered_at"}),
+            entered_at=observation.entered_at or self.clock.now(),
+        )
+        with self._write() as session:
+            session.add(row)
+            session.flush()  # the id, before the commit
+        return row
+
+    def crop_observations(self, zone: str, since: date | None = None) -> list[CropObservation]:
+        """The zone's crop observations observed on or after ``since``, the newest record of
+        each stage only, by date observed."""
+        query = select(CropObservation).where(col(CropObservation.zone) == zone)
+        if since is not None:
+            query = query.where(col(CropObservation.observed_on) >= since)
+        with self._read() as session:
+            rows = list(session.exec(query.order_by(col(CropObservation.id))))
+        newest = {row.stage: row for row in rows}  # a stage recorded again replaces itself
+        return sorted(newest.values(), key=lambda r: (r.observed_on, r.id or 0))
 
     # -- events -----------------------------------------------------------------
 

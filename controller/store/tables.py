@@ -22,6 +22,7 @@ from controller.store.types import UTCDateTime
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "CropObservation",
     "Decision",
     "DecisionAction",
     "Event",
@@ -280,6 +281,31 @@ class ProbeSample(SQLModel, table=True):
     entered_by: str
     entered_at: dt.datetime = _time()
     note: str = ""
+
+
+class CropObservation(SQLModel, table=True):
+    """A crop stage a technician saw on a zone (:class:`models.crops.phenology.Stage`).
+
+    ``observed_on`` is the site's local date the stage was reached; ``photo`` the file name
+    of its photo under the data directory's ``photos/`` ("" without). Appended, never
+    updated: a stage recorded again for a zone replaces the earlier record of it (the newest
+    ``id`` holds), so a mistake is corrected by recording the stage again.
+    """
+
+    __tablename__ = "crop_observations"
+    __table_args__ = (
+        Index("ix_crop_observations_zone", "zone", "observed_on"),
+        _AUTOINCREMENT,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    zone: str
+    stage: str  # VE, V6, jointing, tasseling, silking, milk, maturity
+    observed_on: dt.date
+    note: str = ""
+    photo: str = ""
+    entered_by: str
+    entered_at: dt.datetime = _time()
 
 
 class Event(SQLModel, table=True):

@@ -318,3 +318,57 @@ def test_admin_approves_a_soil_fit_on_a_phone(box: Box, browser: Browser) -> Non
         want["kc_factor"],
     )
     context.close()
+
+
+def _noise_png(side: int) -> bytes:
+    """A ``side`` × ``side`` PNG of random pixels: no compression makes it small."""
+    import os
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    raw = b"".join(b"\x00" + os.urandom(side * 3) for _ in range(side))
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw, 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_technician_records_a_crop_stage_with_a_phone_photo(
+    box: Box, browser: Browser, tmp_path: Path
+) -> None:
+    """At 390 px a technician opens the crop page from the zone page and records emergence
+    with a 4 MB photo; the page scales it down to a JPEG the box keeps, and the stage shows
+    as observed against predicted."""
+    photo = tmp_path / "IMG_0001.png"
+    photo.write_bytes(_noise_png(1200))
+    assert photo.stat().st_size > 4_000_000
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, box.url)
+    page.goto(box.url + "/zones/z1")
+    page.locator("#zone-crop a").click()
+    expect(page.locator("#observation-form")).to_be_visible()
+    expect(page.locator("#crop-source")).to_contain_text("日历")
+    page.select_option("#observation-stage", "VE")
+    page.fill("#observation-date", "2026-05-08")
+    page.fill("#observation-note", "出苗 80%")
+    page.set_input_files("#observation-photo", str(photo))
+    page.locator("#observation-submit").click()
+    expect(page.locator("#flash")).to_contain_text("已记录 出苗 (VE)（2026-05-08）")
+    expect(page.locator("#stage-VE")).to_contain_text("2026-05-08")
+    expect(page.locator("#crop-source")).to_contain_text("实地观测")
+    expect(page.locator("#crop-observations img")).to_have_count(1)
+    assert page.evaluate("document.querySelector('#crop-observations img').naturalWidth") > 0
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "crop-stage-390.png"), full_page=True)
+    (obs,) = box.store.crop_observations("z1")
+    assert obs.note == "出苗 80%" and obs.photo.endswith(".jpg")  # scaled down to a JPEG
+    context.close()

@@ -4,7 +4,7 @@ a database from a newer qanat is refused and left untouched."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 from controller.store import (
+    CropObservation,
     MeterMark,
     ProbeSample,
     RunSource,
@@ -242,7 +243,7 @@ def test_a_store_at_0004_keeps_one_readings_index_and_its_readings(tmp_path: Pat
         got = store.good_values("probe1", "moisture", _at(1), _at(4))
         assert [v for _, v in got] == [21.0, 22.0, 23.0]
         assert [r.quality for r in store.latest_readings("probe2")] == ["comm_error"]
-    assert _revision(db) == [migrate.HEAD] == ["0005_readings_time_index"]
+    assert _revision(db) == [migrate.HEAD]
     assert _reading_indexes(db) == _NEW_READING_INDEXES
     assert _schema_diff(db) == []
 
@@ -256,6 +257,38 @@ def test_0005_downgrades_to_the_two_indexes_and_upgrades_again(tmp_path: Path) -
     with Store(_url(db)) as store:
         assert len(store.readings("probe1", "moisture", _at(0), _at(6))) == 6
     assert _reading_indexes(db) == _NEW_READING_INDEXES
+    assert _schema_diff(db) == []
+
+
+def test_a_store_at_0005_gains_crop_observations_and_0006_downgrades(tmp_path: Path) -> None:
+    db = tmp_path / "r0005.db"
+    with Store(_url(db)) as store:
+        _populate(store)
+    _downgrade(db, "0005_readings_time_index")
+    assert _revision(db) == ["0005_readings_time_index"]
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "crop_observations" not in tables and "events" in tables
+    with Store(_url(db)) as store:  # opening upgrades it again
+        assert [e.message for e in store.events()] == ["before the upgrade"]
+        first = store.add_crop_observation(
+            CropObservation(zone="z1", stage="VE", observed_on=date(2026, 5, 2), entered_by="li")
+        )
+        store.add_crop_observation(
+            CropObservation(zone="z1", stage="V6", observed_on=date(2026, 5, 20), entered_by="li")
+        )
+        again = store.add_crop_observation(  # VE recorded again: the newer record holds
+            CropObservation(zone="z1", stage="VE", observed_on=date(2026, 5, 4), entered_by="li")
+        )
+        assert first.id is not None and again.id is not None and again.id > first.id
+        got = store.crop_observations("z1")
+        assert [(o.stage, o.observed_on) for o in got] == [
+            ("VE", date(2026, 5, 4)),
+            ("V6", date(2026, 5, 20)),
+        ]
+        assert store.crop_observations("z1", since=date(2026, 5, 10))[0].stage == "V6"
+        assert store.crop_observations("z2") == []
+    assert _revision(db) == [migrate.HEAD] == ["0006_crop_observations"]
     assert _schema_diff(db) == []
 
 

@@ -30,6 +30,10 @@ ROUTES = {
     ("GET", "/probes/{probe}/samples"): "viewer",
     ("POST", "/probes/{probe}/samples"): "technician",
     ("GET", "/soil/{zone}"): "viewer",
+    ("GET", "/zones/{zone}/crop"): "viewer",
+    ("GET", "/zones/{zone}/observations"): "viewer",
+    ("GET", "/zones/{zone}/observations/{observation_id}/photo"): "viewer",
+    ("POST", "/zones/{zone}/observations"): "technician",
     ("POST", "/soil/{zone}/approve"): "admin",
 }
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from controller.agronomy.cropstate import CropClock
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
+from controller.config.site import load_site
+from controller.daemon.cropdesk import CropDesk
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
     ControlRefused,
+    CropObservationInfo,
     DecisionInfo,
     DeviceStatus,
     NextRun,
@@ -29,6 +34,7 @@ from controller.learning.calibration import ProbeCalibrations
 from controller.learning.flow import FlowStatus
 from controller.store import Store
 from models.crops import crop, with_stage_mad
+from tests.helpers.site import DEMO_SITE
 
 NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
 
@@ -401,6 +407,50 @@ class FakeControlService:
     ) -> ProbeSampleInfo:
         self._control("add_probe_sample", probe=probe, actor=actor)
         return self.desk().add(probe, theta_pct, method, at, raw_pct, note, actor)
+
+    # -- crop observations: the real desk over probe_store, the demo site's zones, no station;
+    # photos beside the store's database (a store opened with Store.open_dir)
+    _crop_desk: CropDesk | None = None
+
+    def crop_desk(self) -> CropDesk:
+        if self._crop_desk is None:
+            if self.probe_store is None:
+                raise RuntimeError("FakeControlService.probe_store is not set")
+            site = load_site(DEMO_SITE)
+            zones = {z.name: z for z in site.zones if z.name in self.zones_by_name}
+            clock = CropClock(
+                self.probe_store, lambda _d: (None, None, True), lambda z: site.crop(z.crop)
+            )
+            data_dir = Path(self.probe_store.url.removeprefix("sqlite:///")).parent
+            self._crop_desk = CropDesk(
+                self.probe_store, clock, lambda: zones, lambda: NOW.date(), data_dir
+            )
+        return self._crop_desk
+
+    def crop_observations(self, zone: str) -> list[CropObservationInfo]:
+        self._check()
+        return self.crop_desk().observations(zone)
+
+    def crop_view(self, zone: str) -> dict[str, Any]:
+        self._check()
+        return self.crop_desk().view(zone)
+
+    def crop_photo(self, zone: str, observation_id: int) -> tuple[bytes, str]:
+        self._check()
+        return self.crop_desk().photo(zone, observation_id)
+
+    def add_crop_observation(
+        self,
+        zone: str,
+        stage: str,
+        observed_on: date,
+        note: str,
+        photo: bytes | None,
+        actor: str,
+    ) -> CropObservationInfo:
+        self._known(zone)
+        self._control("add_crop_observation", zone=zone, stage=stage, actor=actor)
+        return self.crop_desk().add(zone, stage, observed_on, note, photo, actor)
 
     def season_to_date(self) -> SeasonToDate:
         self._check()

@@ -377,7 +377,15 @@ def test_csv_columns_of_an_unknown_table(store: Store) -> None:
 
 
 def test_tables_are_the_store_s_export_tables() -> None:
-    assert TABLES == ("readings", "water_balance", "decisions", "runs", "events", "audit")
+    assert TABLES == (
+        "readings",
+        "water_balance",
+        "decisions",
+        "runs",
+        "events",
+        "audit",
+        "crop_observations",
+    )
 
 
 class _ShortRowStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,12 +13,19 @@ from controller.store import Store
 from tests.helpers.api import API, ROUTES, TOKEN_NAMES
 from tests.helpers.asgi import AsgiClient, asgi_client
 from tests.helpers.fakes import FakeControlService
+from tests.helpers.photos import png_bytes
 from web.app import create_app
 
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/docs")}
 RANK = {"viewer": 0, "technician": 1, "admin": 2}
 
-PATH_VALUES = {"zone": "z1", "alarm_id": "1", "table": "readings", "probe": "probe1a"}
+PATH_VALUES = {
+    "zone": "z1",
+    "alarm_id": "1",
+    "table": "readings",
+    "probe": "probe1a",
+    "observation_id": "1",
+}
 BODIES: dict[str, Any] = {
     "/zones/{zone}/start": {"minutes": 10},
     "/export/{table}/ack": {"last_id": 0},
@@ -25,6 +33,7 @@ BODIES: dict[str, Any] = {
     "/probes/{probe}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     "/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     "/soil/{zone}/approve": {"fitted_at": "2026-07-01T17:40:00+00:00"},
+    "/zones/{zone}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
 }
 
 
@@ -63,6 +72,8 @@ def test_every_route_refuses_anonymous_and_checks_roles(
     store: Store,
     service: FakeControlService,
 ) -> None:
+    # observation 1, with a photo, for the photo route
+    service.add_crop_observation("z1", "VE", date(2026, 5, 1), "", png_bytes(), "seed")
     for method, template in _api_routes(app):
         if (method, template) in PUBLIC:
             assert _call(client, method, template, None).status_code == 200

@@ -30,6 +30,9 @@ from web.params import FIRST_DAY, LAST_DAY
 
 __all__ = [
     "AlarmPublic",
+    "CropObservationCreate",
+    "CropObservationPublic",
+    "CropViewPublic",
     "DecisionPublic",
     "DevicePublic",
     "ForecastCreate",
@@ -210,6 +213,45 @@ class ProbeSamplePublic(BaseModel):
     note: str
 
 
+class CropObservationPublic(BaseModel):
+    id: int
+    zone: str
+    stage: str
+    observed_on: date = Field(description="the site's local date the stage was reached")
+    note: str
+    photo: bool = Field(description="a photo is kept: GET .../observations/{id}/photo")
+    entered_by: str
+    entered_at: UtcDatetime
+
+    @field_validator("photo", mode="before")
+    @classmethod
+    def _has_photo(cls, value: Any) -> bool:
+        return bool(value)
+
+
+class CropStagePublic(BaseModel):
+    stage: str
+    observed_on: date | None
+    predicted_on: date | None = Field(
+        description="from the stages observed before it: degree days, else the calendar"
+    )
+    predicted_by: str
+    days_late: int | None = Field(description="observed − predicted, days")
+
+
+class CropViewPublic(BaseModel):
+    zone: str
+    crop: str
+    planting_date: date
+    phenology: bool = Field(description="the crop has recorded stages (maize)")
+    crop_clock: str = Field(description='"calendar" or "gdd" before a stage is observed')
+    today: JsonMap = Field(
+        description="kc_source (calendar, gdd, observation), crop_day, fao56_stage, "
+        "day_in_stage, gdd_degc_day, anchor, anchor_date, days_after_planting, sentence"
+    )
+    stages: list[CropStagePublic]
+
+
 class ProbeCalibrationPublic(BaseModel):
     probe: str
     zone: str
@@ -268,6 +310,19 @@ class ProbeSampleCreate(_Create):
     at: UtcDatetime | None = None
     raw_pct: float | None = _finite(None, ge=0, le=100)
     note: str = Field("", max_length=500)
+
+
+class CropObservationCreate(_Create):
+    """A crop stage seen on the zone: the stage, the site's local date it was reached (not
+    in the future), a note and, optionally, a JPEG or PNG photo as base64 (at most 700 KiB
+    decoded)."""
+
+    stage: str = Field(
+        max_length=32, description="VE, V6, jointing, tasseling, silking, milk, maturity"
+    )
+    observed_on: date
+    note: str = Field("", max_length=500)
+    photo_base64: str | None = Field(None, max_length=960_000)
 
 
 class SoilApprove(_Create):

@@ -86,6 +86,7 @@ def zone_page(
         quota=quota,
         burn=burn_down(quota) if quota is not None else None,
         flow=pages.service.flow_signature(name),
+        crop=pages.service.crop_view(name)["today"],
     )
 
 

@@ -40,6 +40,7 @@ _INDEXES: dict[str, list[tuple[str, ...]]] = {
     "runs": [("zone", "started_at"), ("state",)],
     "events": [("time",), ("latched", "acked_at")],
     "audit": [("time",)],
+    "crop_observations": [("zone", "observed_on")],
 }
 
 

@@ -16,6 +16,7 @@ the outcome must be the rule's:
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from tests.helpers.pages import (
     login,
     page_client,
 )
+from tests.helpers.photos import png_bytes
 
 RANK = {"anonymous": -1, "viewer": 0, "technician": 1, "admin": 2, "public": -1}
 ROLES = ("anonymous", "viewer", "technician", "admin")
@@ -58,6 +60,9 @@ RULES |= {
     ("GET", "/fragments/overview"): "viewer",
     ("GET", "/zones/{name}"): "viewer",
     ("GET", "/zones/{name}/chart.json"): "viewer",
+    ("GET", "/zones/{name}/crop"): "viewer",
+    ("POST", "/zones/{name}/observations"): "technician",
+    ("GET", "/zones/{name}/observations/{observation_id}/photo"): "viewer",
     ("POST", "/zones/{name}/start"): "technician",
     ("POST", "/zones/{name}/stop"): "technician",
     ("POST", "/stop-all"): "technician",
@@ -96,6 +101,7 @@ VALUES = {
     "username": "wei",
     "crop": "seed_corn",
     "probe": "probe1a",
+    "observation_id": "1",
 }
 CONCRETE = {"/static": "/static/app.css", "/settings/zones/{name}": "/settings/zones/z1"}
 # What an allowed call sends: a JSON body (API) or a form (pages) that is accepted.
@@ -106,6 +112,8 @@ BODIES: dict[str, Any] = {
     f"{API}/probes/{{probe}}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     f"{API}/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     f"{API}/soil/{{zone}}/approve": {"fitted_at": SOIL_FITTED_AT},
+    f"{API}/zones/{{zone}}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
+    "/zones/{name}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
     "/soil/{zone}/approve": {"fitted_at": SOIL_FITTED_AT},
     "/login": {"username": "tian", "password": PASSWORD},
     "/lang": {"lang": "en", "next": "/"},
@@ -217,6 +225,9 @@ def test_each_route_answers_each_role_by_its_rule(
     figures.add("authz_violations")  # taken back once every check below held
     rule = RULES[(method, template)]
     allowed = RANK[role] >= RANK[rule]
+    if "{observation_id}" in template:  # observation 1 of the zone asked, with a photo
+        zone = VALUES["zone" if template.startswith(API) else "name"]
+        service.add_crop_observation(zone, "VE", date(2026, 5, 1), "", png_bytes(), "seed")
     client, headers = _client(app, role, store)
     try:
         is_api = template.startswith(API)

@@ -38,6 +38,7 @@ NEW_PASSWORD = "another good password"
 POSTS = {
     "/zones/z2/start": {"minutes": "10"},
     "/zones/z2/stop": {},
+    "/zones/z2/observations": {"stage": "V6", "observed_on": "2026-05-12"},
     "/stop-all": {},
     "/pause": {"hours": "2"},
     "/resume": {},

@@ -1,0 +1,227 @@
+"""Crop observations (苗情) as the API and the pages see them.
+
+:class:`CropDesk` answers the crop verbs of :class:`~controller.daemon.protocol.ControlService`
+over the store and the agronomy's :class:`~controller.agronomy.cropstate.CropClock`. An
+observation is refused (:class:`~controller.daemon.protocol.ObservationRefused`, naming the
+field) when its stage is unknown, its date is in the future or before planting, it is out of
+order with the season's other stages (a stage recorded again replaces its earlier record, and
+is checked as the replacement), its note is too long, or its photo is not a JPEG or PNG of at
+most :data:`PHOTO_MAX_BYTES`. Photos are kept in the data directory's ``photos/``, named by
+zone, stage and a random part, never by anything the client sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from controller.agronomy.cropstate import CropClock
+from controller.config.site import ZoneConfig
+from controller.daemon.protocol import CropObservationInfo, ObservationRefused, UnknownName
+from controller.store import CropObservation, Store
+from models.crops.phenology import PHENOLOGY_CROPS, Stage
+
+__all__ = ["NOTE_MAX_CHARS", "PHOTO_MAX_BYTES", "CropDesk", "photo_type"]
+
+# Below the request body cap (1 MiB) with a base64 photo in the API's JSON; the page scales a
+# phone's photo down to fit before sending it.
+PHOTO_MAX_BYTES = 700 * 1024
+NOTE_MAX_CHARS = 500
+PHOTO_DIR = "photos"
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def photo_type(data: bytes) -> str:
+    """``image/jpeg`` or ``image/png`` from the file's own structure (not its name);
+    :class:`ObservationRefused` for anything else, empty or too large."""
+    if not data:
+        raise ObservationRefused("the photo is empty", field="photo")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise ObservationRefused(
+            f"the photo is {len(data) // 1024} KiB, more than {PHOTO_MAX_BYTES // 1024} KiB",
+            field="photo",
+        )
+    # JPEG: start of image, a marker segment next, end of image last (trailing zeros allowed)
+    if data[:3] == b"\xff\xd8\xff" and data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "image/jpeg"
+    # PNG: the signature, then the IHDR chunk (length 13) with a width and height above 0
+    if data[:8] == _PNG and data[12:16] == b"IHDR" and len(data) >= 33:
+        width, height = int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
+        if width and height:
+            return "image/png"
+    raise ObservationRefused("the photo is not a JPEG or PNG image", field="photo")
+
+
+def observation_info(o: CropObservation) -> CropObservationInfo:
+    return CropObservationInfo(
+        id=o.id or 0,
+        zone=o.zone,
+        stage=o.stage,
+        observed_on=o.observed_on,
+        note=o.note,
+        photo=o.photo,
+        entered_by=o.entered_by,
+        entered_at=o.entered_at,
+    )
+
+
+class CropDesk:
+    """Observations in, the crop as observed and predicted out, for the live site's zones."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: CropClock,
+        zones: Callable[[], dict[str, ZoneConfig]],
+        today: Callable[[], dt.date],
+        data_dir: Path | None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.zones = zones
+        self.today = today
+        self.data_dir = data_dir
+
+    def _zone(self, name: str) -> ZoneConfig:
+        zone = self.zones().get(name)
+        if zone is None:
+            raise UnknownName(f"no zone {name!r}")
+        return zone
+
+    def observations(self, zone: str) -> list[CropObservationInfo]:
+        return [observation_info(o) for o in self.clock.observations(self._zone(zone))]
+
+    def add(
+        self,
+        zone: str,
+        stage: str,
+        observed_on: dt.date,
+        note: str,
+        photo: bytes | None,
+        actor: str,
+    ) -> CropObservationInfo:
+        z = self._zone(zone)
+        seen = self._check(z, stage, observed_on, note)
+        kind = photo_type(photo) if photo is not None else None
+        name = ""
+        if photo is not None and kind is not None:
+            name = self._save_photo(z.name, seen, photo, kind)
+        row = self.store.add_crop_observation(
+            CropObservation(
+                zone=z.name,
+                stage=seen.value,
+                observed_on=observed_on,
+                note=note,
+                photo=name,
+                entered_by=actor,
+            )
+        )
+        self.store.record_audit(
+            actor,
+            "crop.observe",
+            {"zone": z.name, "stage": seen.value, "observed_on": observed_on.isoformat()},
+        )
+        return observation_info(row)
+
+    def photo(self, zone: str, observation_id: int) -> tuple[bytes, str]:
+        z = self._zone(zone)
+        for o in self.store.crop_observations(z.name):
+            if o.id == observation_id and o.photo and self.data_dir is not None:
+                data = (self.data_dir / PHOTO_DIR / o.photo).read_bytes()
+                return data, photo_type(data)
+        raise UnknownName(f"no photo of observation {observation_id} on zone {zone!r}")
+
+    def view(self, zone: str) -> dict[str, Any]:
+        z = self._zone(zone)
+        today = self.today()
+        state = self.clock.state(z, today)
+        stages = []
+        if z.crop in PHENOLOGY_CROPS:
+            for p in self.clock.stages(z, today):
+                late = None
+                if p.observed_on is not None and p.predicted_on is not None:
+                    late = (p.observed_on - p.predicted_on).days
+                stages.append(
+                    {
+                        "stage": p.stage.value,
+                        "observed_on": p.observed_on,
+                        "predicted_on": p.predicted_on,
+                        "predicted_by": p.predicted_by,
+                        "days_late": late,
+                    }
+                )
+        return {
+            "zone": z.name,
+            "crop": z.crop,
+            "planting_date": z.planting_date,
+            "phenology": z.crop in PHENOLOGY_CROPS,
+            "crop_clock": z.crop_clock,
+            "today": {
+                **state.numbers(),
+                "days_after_planting": state.days_after_planting,
+                "sentence": state.sentence(),
+            },
+            "stages": stages,
+        }
+
+    # -- inside --------------------------------------------------------------------------
+
+    def _check(self, z: ZoneConfig, stage: str, observed_on: dt.date, note: str) -> Stage:
+        if z.crop not in PHENOLOGY_CROPS:
+            raise ObservationRefused(
+                f"zone {z.name} grows {z.crop}: stages are recorded for maize "
+                f"({', '.join(PHENOLOGY_CROPS)})",
+                field="stage",
+            )
+        try:
+            seen = Stage(stage)
+        except ValueError:
+            known = ", ".join(s.value for s in Stage)
+            raise ObservationRefused(
+                f"unknown stage {stage!r} (one of {known})", field="stage"
+            ) from None
+        today = self.today()
+        if observed_on > today:
+            raise ObservationRefused(
+                f"{observed_on} is in the future (today is {today})", field="observed_on"
+            )
+        if observed_on < z.planting_date:
+            raise ObservationRefused(
+                f"{observed_on} is before planting on {z.planting_date}", field="observed_on"
+            )
+        if len(note) > NOTE_MAX_CHARS or any(ord(c) < 32 and c not in "\n\t" for c in note):
+            raise ObservationRefused(
+                f"at most {NOTE_MAX_CHARS} characters, no control characters", field="note"
+            )
+        for other in self.clock.observations(z):
+            other_stage = Stage(other.stage)
+            if other_stage is seen:
+                continue  # replaced by this one
+            if other_stage.order < seen.order and other.observed_on > observed_on:
+                raise ObservationRefused(
+                    f"{seen.value} on {observed_on} is before {other_stage.value} "
+                    f"on {other.observed_on} (stages come in order)",
+                    field="observed_on",
+                )
+            if other_stage.order > seen.order and other.observed_on < observed_on:
+                raise ObservationRefused(
+                    f"{seen.value} on {observed_on} is after {other_stage.value} "
+                    f"on {other.observed_on} (stages come in order)",
+                    field="observed_on",
+                )
+        return seen
+
+    def _save_photo(self, zone: str, stage: Stage, data: bytes, kind: str) -> str:
+        if self.data_dir is None:
+            raise ObservationRefused("photos cannot be kept: no data directory", field="photo")
+        folder = self.data_dir / PHOTO_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        suffix = ".jpg" if kind == "image/jpeg" else ".png"
+        name = f"{zone}-{stage.value}-{secrets.token_hex(6)}{suffix}"
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(data)
+        tmp.replace(folder / name)
+        return name

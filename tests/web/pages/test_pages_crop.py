@@ -1,0 +1,88 @@
+"""The crop page (苗情): a technician records a stage with a photo from a phone form; every
+role sees stages observed against predicted and where the Kc comes from, in Chinese and in
+English; bad input comes back naming the field, nothing stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.daemon.cropdesk import PHOTO_MAX_BYTES
+from controller.store import Store
+from tests.helpers.pages import audit_rows, csrf_of
+from tests.helpers.photos import jpeg_bytes, png_bytes
+
+PAGE = "/zones/z1/crop"  # the fake's today is 2026-05-14; z1 was sown on 2026-04-20
+
+
+def _post(client: Any, form: dict[str, str], photo: bytes | None = None) -> Any:
+    data = {"csrf": csrf_of(client, PAGE)} | form
+    files = {"photo": ("IMG_0001.jpg", photo, "image/jpeg")} if photo is not None else None
+    r = client.post(
+        "/zones/z1/observations",
+        data=data,
+        files=files,
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert r.status_code == 303, r.text
+    return client.get(r.headers["location"])
+
+
+def test_a_technician_records_a_stage_and_everyone_sees_it(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    page = tech.get(PAGE)
+    assert page.status_code == 200 and 'id="observation-form"' in page.text
+    assert 'enctype="multipart/form-data"' in page.text and 'max="2026-05-14"' in page.text
+    assert "日历（播种后天数）" in page.text  # no observation yet: the calendar
+    shown = _post(
+        tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "出苗整齐"}, jpeg_bytes()
+    )
+    assert "已记录 出苗 (VE)（2026-05-08）" in shown.text  # the flash
+    assert "实地观测 + 积温" in shown.text and "出苗整齐" in shown.text
+    row = shown.text.split('id="stage-VE"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-05-08" in row and "2026-05-02" in row and "+6 天" in row
+    (obs,) = store.crop_observations("z1")
+    assert obs.photo.startswith("z1-VE-") and obs.photo.endswith(".jpg")
+    viewer = as_role("viewer")
+    page = viewer.get(PAGE)
+    assert 'id="observation-form"' not in page.text  # a viewer reads, does not record
+    photo = viewer.get(f"/zones/z1/observations/{obs.id}/photo")
+    assert photo.status_code == 200 and photo.content == jpeg_bytes()
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.observe"]
+    assert audit.actor == "tian" and audit.detail["stage"] == "VE"
+    zone_page = viewer.get("/zones/z1").text
+    assert 'href="/zones/z1/crop"' in zone_page  # linked from the zone page, which says
+    assert "Kc 来源: 实地观测 + 积温" in zone_page  # where the Kc comes from
+
+
+def test_the_page_speaks_english_too(as_role: Any) -> None:
+    tech = as_role("technician")
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08"})
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = tech.get(PAGE).text
+    assert "Crop stages" in page and "field observation + degree days" in page
+    assert "Stages: observed and predicted" in page and "emergence (VE)" in page
+    assert "+6 d" in page and "出苗" not in page
+
+
+def test_bad_input_comes_back_naming_the_field(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    page = _post(tech, {"stage": "V99", "observed_on": "2026-05-08"})
+    assert "记录未保存：生育期：unknown stage &#39;V99&#39;" in page.text
+    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-20"})
+    assert "记录未保存：日期：2026-05-20 is in the future" in page.text
+    page = _post(tech, {"stage": "VE", "observed_on": "8 May"})
+    assert "记录未保存：日期：" in page.text and "is not a date" in page.text
+    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, b"not an image")
+    assert "记录未保存：照片：the photo is not a JPEG or PNG image" in page.text
+    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, png_bytes(PHOTO_MAX_BYTES))
+    assert "记录未保存：照片：" in page.text and "more than 700 KiB" in page.text
+    _post(tech, {"stage": "V6", "observed_on": "2026-05-12"})
+    page = _post(tech, {"stage": "jointing", "observed_on": "2026-05-10"})
+    assert "jointing on 2026-05-10 is before V6 on 2026-05-12" in page.text
+    assert [o.stage for o in store.crop_observations("z1")] == ["V6"]
+
+
+def test_an_unknown_zone_or_photo_is_a_404(as_role: Any) -> None:
+    viewer = as_role("viewer")
+    assert viewer.get("/zones/z9/crop").status_code == 404
+    assert viewer.get("/zones/z1/observations/1/photo").status_code == 404

@@ -1,0 +1,112 @@
+"""The crop as observed (苗情): a zone's stages seen against predicted, the degree days so far,
+the FAO-56 stage its Kc comes from today, and the phone-sized form a technician fills in the
+field (stage, date, note, photo).
+
+The form posts (multipart, for the photo) to ``/zones/{name}/observations`` through the same
+:meth:`~controller.daemon.protocol.ControlService.add_crop_observation` as the API (audited
+with the user's name). Its fields arrive as text and are read here, so a value a phone
+keyboard got wrong comes back as a message naming the field, not as a bare 422. The page's
+script scales a large photo down before sending it (the service keeps at most 700 KiB).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, Response
+
+from controller.daemon.cropdesk import PHOTO_MAX_BYTES
+from controller.daemon.protocol import ObservationRefused, UnknownName
+from models.crops.phenology import Stage
+from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
+from web.pages.control import _back, _t
+from web.params import NameInPath, RowId
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/zones/{name}/crop", response_class=HTMLResponse)
+def crop_page(
+    name: NameInPath, request: Request, pages: PagesDep, session: ViewerPage
+) -> HTMLResponse:
+    try:
+        view = pages.service.crop_view(name)
+        observed = pages.service.crop_observations(name)
+    except UnknownName as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    today = pages.service.status().time.astimezone(pages.config.tz).date()
+    return render(
+        request,
+        pages,
+        "crop.html",
+        session,
+        view=view,
+        observed=list(reversed(observed)),
+        stages=[s.value for s in Stage],
+        today=today.isoformat(),
+        photo_max_kib=PHOTO_MAX_BYTES // 1024,
+    )
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ObservationRefused(
+            f"{text!r} is not a date (YYYY-MM-DD)", field="observed_on"
+        ) from None
+
+
+def _photo(upload: UploadFile | None) -> bytes | None:
+    """The photo's bytes (None: no file chosen); one byte past the limit is enough to refuse."""
+    if upload is None or not upload.filename:
+        return None
+    data = upload.file.read(PHOTO_MAX_BYTES + 1)
+    return data or None
+
+
+@router.post("/zones/{name}/observations")
+def add_observation(
+    name: NameInPath,
+    request: Request,
+    pages: PagesDep,
+    session: TechnicianPage,
+    _: CsrfChecked,
+    stage: Annotated[str, Form(max_length=32)] = "",
+    observed_on: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    back = f"/zones/{name}/crop"
+    try:
+        row = pages.service.add_crop_observation(
+            name,
+            stage.strip(),
+            _day(observed_on),
+            note.strip(),
+            _photo(photo),
+            actor=session.user.username,
+        )
+    except ObservationRefused as exc:
+        field = _t(session, f"phenology.field_{exc.field}")
+        return _back(
+            request, pages, _t(session, "phenology.refused", field=field, reason=exc), back
+        )
+    except UnknownName as exc:
+        return _back(request, pages, _t(session, "phenology.refused", field=name, reason=exc), back)
+    stage_name = _t(session, f"phenology.stage_{row.stage}")
+    text = _t(session, "phenology.added", stage=stage_name, date=row.observed_on.isoformat())
+    return _back(request, pages, text, back)
+
+
+@router.get("/zones/{name}/observations/{observation_id}/photo")
+def photo(
+    name: NameInPath, observation_id: RowId, pages: PagesDep, session: ViewerPage
+) -> Response:
+    try:
+        data, media_type = pages.service.crop_photo(name, observation_id)
+    except UnknownName as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private"})
