@@ -24,6 +24,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from controller.config.dosing import (
+    MAX_CHANNELS,
+    MAX_RECIPES,
+    ChannelConfig,
+    DosingLoopConfig,
+    DosingRecipe,
+    channel_problems,
+)
 from controller.config.errors import ConfigError
 from controller.config.fields import (
     MAX_BUSES,
@@ -344,6 +352,10 @@ class FertigationConfig(_Model):
     # An event not given in this many days after its day is missed.
     event_window_days: int = Field(5, ge=0, le=60)
     events: list[FertEventConfig] = Field([], max_length=MAX_EVENTS)
+    # several channels dosed in ratio with EC and pH loops (controller/config/dosing.py)
+    channels: list[ChannelConfig] = Field([], max_length=MAX_CHANNELS)
+    recipes: list[DosingRecipe] = Field([], max_length=MAX_RECIPES)
+    loop: DosingLoopConfig | None = None
 
 
 class WeatherConfig(_Model):
@@ -759,6 +771,9 @@ def _output_roles(m: _SiteModel) -> Iterator[tuple[str, str, OutputRef]]:
             "fertigation.injector_power",
             OutputRef.parse(m.fertigation.injector_power),
         )
+        for i, ch in enumerate(m.fertigation.channels):
+            path = f"fertigation.channels[{i}].power"
+            yield f"dosing:{ch.name}", path, OutputRef.parse(ch.power)
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -801,6 +816,7 @@ class _Checker:
         self._roles()
         self._head()
         self._fertigation_plan()
+        self._channels()
         self._crop_tuning()
         self._safety()
         self._baseline()
@@ -1091,6 +1107,23 @@ class _Checker:
                         f"zone {z.name!r} already has fertigation.events[{days[key]}] on {key[1]}",
                     )
                 days.setdefault(key, i)
+
+    def _channels(self) -> None:
+        f = self.m.fertigation
+        if f is None:
+            return
+        s = self.m.safety
+        for path, message in channel_problems(
+            f.channels,
+            f.recipes,
+            f.loop,
+            has_ph_meter=f.ph_meter is not None,
+            source_ec_ms_cm=f.source_ec_ms_cm,
+            ec_max_ms_cm=s.ec_max_ms_cm,
+            ph_range=(s.ph_min, s.ph_max),
+            device_of_kind=self._device_of_kind,
+        ):
+            self.add(path, message)
 
     def _event_ec(self, path: str, target: float, tank: str | None, f: FertigationConfig) -> None:
         if tank not in {t.name for t in f.tanks}:
