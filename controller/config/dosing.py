@@ -58,6 +58,8 @@ class ChannelConfig(_Model):
     power: str  # DEVICE.POINT of a leased relay output feeding the injector
     tank_level: str | None = None  # a device of kind tank_level
     low_level_m: float = Field(0.1, ge=0, le=10)
+    # the tank's cross-section: with tank_level, the level's drop checks what was delivered
+    tank_area_m2: float | None = Field(None, gt=0, le=100)
     # kg of product per L of stock: needed for amounts in kg/mu
     stock_kg_l: float | None = Field(None, gt=0, le=2)
     max_rate_l_h: float = Field(gt=0, le=2000)
@@ -96,7 +98,10 @@ class DosingLoopConfig(_Model):
     transport lag is this volume / flow); ``mixing_tau_s``: the line's first-order mixing
     time constant with the probes' own; ``source_ph``: the plain water's pH (the acid
     loop's gain is scaled from it); a reading further than ``ec_band_ms_cm`` / ``ph_band``
-    from its setpoint for ``out_of_band_s`` after the line settled stops dosing.
+    from its setpoint for ``out_of_band_s`` after the line settled stops dosing; so does a
+    pH reading that did not move for ``ph_stuck_s`` while the acid rate did, and a tank
+    whose level fell less than half what its injector was told to give over
+    ``delivery_check_s`` (a clogged injector).
     """
 
     line_volume_l: float = Field(gt=0, le=20_000)
@@ -105,7 +110,8 @@ class DosingLoopConfig(_Model):
     ec_band_ms_cm: float = Field(0.4, gt=0, le=5)
     ph_band: float = Field(0.6, gt=0, le=3)
     out_of_band_s: float = Field(120, gt=0, le=1800)
-    ph_stuck_s: float = Field(180, gt=0, le=3600)
+    ph_stuck_s: float = Field(90, gt=0, le=3600)
+    delivery_check_s: float = Field(300, gt=0, le=3600)
 
 
 DeviceCheck = Callable[[str, str, tuple[str, ...]], object]
@@ -147,6 +153,8 @@ def channel_problems(
         injectors.setdefault(ch.injector, ch.name)
         if ch.tank_level is not None:
             device_of_kind(f"{path}.tank_level", ch.tank_level, ("tank_level",))
+        if ch.tank_area_m2 is not None and ch.tank_level is None:
+            out.append((f"{path}.tank_area_m2", f"channel {ch.name!r}: needs tank_level"))
     acids = [ch.name for ch in channels if ch.kind == "acid"]
     if len(acids) > 1:
         out.append(("fertigation.channels", f"one acid channel, not {len(acids)}: {acids}"))

@@ -103,9 +103,9 @@ class MixingLine:
     def set_tank_l(self, name: str, litres: float) -> None:
         self.channels[name].tank_l = max(0.0, litres)
 
-    def stick_ph_probe(self) -> None:
-        """The pH probe keeps its present reading whatever the water does."""
-        self._ph_stuck_at = self.read_ph()
+    def stick_ph_probe(self, at: float | None = None) -> None:
+        """The pH probe reads ``at`` (default: its present reading) whatever the water does."""
+        self._ph_stuck_at = self.read_ph() if at is None else at
 
     # ------------------------------------------------------------ readings
 
