@@ -8,6 +8,7 @@ measured flow, EC, pH and tank levels into a rate per injector (L/h):
 
     fertilizer i:  rate_i = ratio_i · Q · s      s = the EC loop's scale, one for all
                                                  fertilizer channels, so their ratio holds
+                                                 (one at its max rate slows all of them)
     acid:          rate   = r_acid · Q           r_acid = the pH loop's L/m³
 
 with ``Q`` the flow (m³/h). Both loops are PI (:mod:`controller.runtime.piloop`) tuned by
@@ -240,11 +241,23 @@ class ChannelDosing:
         hold = self.flowing_s < self._hold_s(flow)
         scale = self._ec_scale(dt_s, m, flow, hold)
         acid_l_m3 = self._acid_l_m3(dt_s, m, flow, hold)
-        rates = {}
+        wanted = {
+            name: (acid_l_m3 if ch.target.kind == "acid" else ch.target.ratio_l_m3 * scale) * flow
+            for name, ch in self.channels.items()
+        }
+        # a fertilizer channel at its max rate slows them all: the ratio holds, EC falls
+        limit = min(
+            (
+                ch.target.max_rate_l_h / wanted[name]
+                for name, ch in self.channels.items()
+                if ch.target.kind == "fertilizer" and not ch.done and wanted[name] > 0
+            ),
+            default=1.0,
+        )
         for name, ch in self.channels.items():
-            per_m3 = acid_l_m3 if ch.target.kind == "acid" else ch.target.ratio_l_m3 * scale
-            rates[name] = self._give(ch, per_m3 * flow, dt_s)
-        return rates
+            if ch.target.kind == "fertilizer":
+                wanted[name] *= min(1.0, limit)
+        return {name: self._give(ch, wanted[name], dt_s) for name, ch in self.channels.items()}
 
     def _give(self, ch: _Channel, rate_l_h: float, dt_s: float) -> float:
         if ch.done:

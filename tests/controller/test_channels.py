@@ -230,3 +230,10 @@ def test_simc_rules() -> None:
     assert ti == 80.0
     with pytest.raises(ValueError, match="SIMC"):
         simc(0.0, 1.0, 1.0, 1.0)
+
+
+def test_a_fertilizer_channel_at_its_max_rate_slows_them_all_so_the_ratio_holds() -> None:
+    d = _dosing()
+    rates = d.step(1.0, ok(flow_m3_h=40.0))  # N and K want 4 L/m³ × 40 = 160 L/h
+    assert rates["N"] == 100.0 and rates["K"] == 100.0  # both at N's limit, ratio 1:1 kept
+    assert rates["acid"] == pytest.approx(0.2 * 40)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from tests.helpers.site import DEMO_SITE
+from pathlib import Path
 
-__all__ = ["CHANNELS_TOML", "channel_site_text"]
+from controller.config.site import SiteConfig, load_site
+from tests.helpers.site import DEMO_SITE, quick_site
+
+__all__ = ["CHANNELS_TOML", "RIG_RECIPES", "channel_site_text", "quick_channel_site"]
 
 CHANNELS_TOML = """
 [[devices]]
@@ -101,3 +104,33 @@ def channel_site_text(extra: str = "", replace: tuple[str, str] | None = None) -
         assert old in text, old
         text = text.replace(old, new, 1)
     return text
+
+
+RIG_RECIPES = """
+[[fertigation.recipes]]
+name = "rig"
+ec_ms_cm = 1.6
+doses = [
+  { channel = "N", l_m3 = 0.5 },
+  { channel = "P", l_m3 = 0.25 },
+  { channel = "K", l_m3 = 0.25 },
+]
+
+[[fertigation.recipes]]
+name = "rig-acid"
+ec_ms_cm = 1.6
+ph = 6.3
+doses = [
+  { channel = "N", l_m3 = 0.5 },
+  { channel = "acid", l_m3 = 0.1 },
+]
+"""
+
+
+def quick_channel_site(tmp_path: Path, extra: str = "") -> SiteConfig:
+    """:func:`tests.helpers.site.quick_site` with the channels above and the rig's recipes."""
+    quick_site(tmp_path)
+    path = tmp_path / "site.toml"
+    text = path.read_text(encoding="utf-8") + CHANNELS_TOML + RIG_RECIPES + extra
+    path.write_text(text, encoding="utf-8")
+    return load_site(path)
