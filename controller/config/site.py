@@ -290,7 +290,8 @@ class FertEventConfig(_Model):
     """One event of the fertigation plan: what goes into a group of zones, and when.
 
     Amounts are kg per mu per event (the zone's area scales them), or a target
-    EC dosed from one tank. The day is counted from each zone's planting date,
+    EC dosed from one tank, or a named recipe of ``[[fertigation.recipes]]`` (the crop
+    stage's channel amounts and EC/pH setpoints). The day is counted from each zone's planting date,
     or is a calendar date.
     """
 
@@ -304,18 +305,22 @@ class FertEventConfig(_Model):
     k2o_kg_mu: float | None = Field(None, gt=0, le=100)
     target_ec_ms_cm: float | None = Field(None, gt=0, le=20)
     tank: str | None = None  # the tank dosed to reach target_ec_ms_cm
+    recipe: str | None = None  # a [[fertigation.recipes]] name: several channels in ratio
 
     @model_validator(mode="after")
     def _what_and_when(self) -> FertEventConfig:
         if (self.day_after_planting is None) == (self.date is None):
             raise ValueError("give exactly one of day_after_planting or date")
-        if self.target_ec_ms_cm is not None:
+        if self.recipe is not None:
+            if self.kg_mu() or self.target_ec_ms_cm is not None or self.tank is not None:
+                raise ValueError("give a recipe alone: its doses and setpoints are the recipe's")
+        elif self.target_ec_ms_cm is not None:
             if self.kg_mu():
                 raise ValueError("give kg per mu or target_ec_ms_cm, not both")
             if self.tank is None:
                 raise ValueError("target_ec_ms_cm needs the tank to dose from")
         elif not self.kg_mu():
-            raise ValueError("give n_kg_mu, p2o5_kg_mu or k2o_kg_mu, or target_ec_ms_cm")
+            raise ValueError("give n_kg_mu, p2o5_kg_mu or k2o_kg_mu, or target_ec_ms_cm, or recipe")
         elif self.tank is not None:
             raise ValueError("tank is only for a target_ec_ms_cm event")
         return self
@@ -1096,6 +1101,8 @@ class _Checker:
                     self.add(f"{path}.{keys[nutrient]}", f"no fertigation.tanks holds {nutrient}")
             if e.target_ec_ms_cm is not None:
                 self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
+            if e.recipe is not None and e.recipe not in {r.name for r in f.recipes}:
+                self.add(f"{path}.recipe", f"unknown recipe {e.recipe!r} (fertigation.recipes)")
             group = [z for z in self.m.zones if e.applies_to(z)]
             if not group and e.zones is None:
                 self.add(f"{path}.zones", "every zone is manual: give the zones")
