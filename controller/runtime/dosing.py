@@ -382,8 +382,9 @@ class Dosing:
         parts = []
         for name, ch in dosing.channels.items():
             counted = drive.counted_l(name)
-            litres = counted if counted is not None else ch.given_l
-            how = "counter" if counted is not None else "rate × time"
+            by_counter = counted is not None and counted > 0  # a counter that moved
+            litres = counted if by_counter and counted is not None else ch.given_l
+            how = "counter" if by_counter else "rate × time"
             target = ch.target.target_l
             goal = f" of {target:.2f} L" if target is not None else ""
             parts.append(f"{name} {litres:.2f} L{goal} ({how})")
