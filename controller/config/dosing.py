@@ -162,6 +162,14 @@ def channel_problems(
         out.append(("fertigation.loop", "channels need [fertigation.loop] line_volume_l"))
     if acids and (loop is None or loop.source_ph is None):
         out.append(("fertigation.loop.source_ph", f"acid channel {acids[0]!r} needs it"))
+    if loop is not None and loop.source_ph is not None and loop.source_ph >= ph_range[1]:
+        out.append(
+            (
+                "fertigation.loop.source_ph",
+                f"{loop.source_ph:g} is not below safety.ph_max {ph_range[1]:g}: plain water "
+                "would trip ph_out_of_band before the acid reaches the probe",
+            )
+        )
     if acids and not has_ph_meter:
         out.append(("fertigation.ph_meter", f"acid channel {acids[0]!r} needs a pH meter"))
     if recipes and not channels:

@@ -91,6 +91,10 @@ def test_channel_site_loads_with_a_leased_output_per_channel(tmp_path: Path) -> 
             "fertigation.recipes[0].ec_ms_cm: 9 exceeds safety.ec_max_ms_cm",
         ),
         (("source_ph = 8.0\n", ""), "fertigation.loop.source_ph: acid channel 'acid' needs it"),
+        (
+            ("source_ph = 8.0\n", "source_ph = 8.5\n"),
+            "fertigation.loop.source_ph: 8.5 is not below safety.ph_max 8.5",
+        ),
         (('kind = "acid"', 'kind = "base"'), "fertigation.channels[3].kind"),
         (
             (

@@ -9,6 +9,7 @@ from tests.helpers.site import DEMO_SITE, quick_site
 
 __all__ = ["CHANNELS_TOML", "RIG_RECIPES", "channel_site_text", "quick_channel_site"]
 
+PH_MAX, PH_MAX_ALKALINE = "ph_max = 8.0\n", "ph_max = 8.5\n"
 CHANNELS_TOML = """
 [[devices]]
 name = "relay2"
@@ -51,6 +52,7 @@ kind = "fertilizer"
 injector = "dose_n"
 power = "relay2.ch1"
 tank_level = "tank_n"
+tank_area_m2 = 1.13
 stock_kg_l = 0.5
 max_rate_l_h = 120
 max_run_min = 90
@@ -61,6 +63,7 @@ kind = "fertilizer"
 injector = "dose_p"
 power = "relay2.ch2"
 tank_level = "tank_p"
+tank_area_m2 = 1.13
 stock_kg_l = 0.25
 max_rate_l_h = 120
 max_run_min = 90
@@ -71,6 +74,7 @@ kind = "fertilizer"
 injector = "dose_k"
 power = "relay2.ch3"
 tank_level = "tank_k"
+tank_area_m2 = 1.13
 stock_kg_l = 0.3
 max_rate_l_h = 120
 max_run_min = 90
@@ -98,7 +102,9 @@ doses = [
 
 def channel_site_text(extra: str = "", replace: tuple[str, str] | None = None) -> str:
     """The demo site with the channels above, ``extra`` appended, ``replace`` applied."""
-    text = DEMO_SITE.read_text(encoding="utf-8") + CHANNELS_TOML + extra
+    # alkaline water (pH 8.0) needs room above it before the acid reaches the probe
+    text = DEMO_SITE.read_text(encoding="utf-8").replace(PH_MAX, PH_MAX_ALKALINE)
+    text += CHANNELS_TOML + extra
     if replace is not None:
         old, new = replace
         assert old in text, old
@@ -106,23 +112,25 @@ def channel_site_text(extra: str = "", replace: tuple[str, str] | None = None) -
     return text
 
 
+# Recipes whose EC is what their stocks make in the simulated station's water
+# (controller.simulation.harness: 0.6 mS/cm + 1.2 mS/cm per g/L of product, acid 0.3 per L/m³)
 RIG_RECIPES = """
 [[fertigation.recipes]]
 name = "rig"
-ec_ms_cm = 1.6
+ec_ms_cm = 1.53
 doses = [
-  { channel = "N", l_m3 = 0.5 },
-  { channel = "P", l_m3 = 0.25 },
-  { channel = "K", l_m3 = 0.25 },
+  { channel = "N", l_m3 = 1.0 },
+  { channel = "P", l_m3 = 0.5 },
+  { channel = "K", l_m3 = 0.5 },
 ]
 
 [[fertigation.recipes]]
 name = "rig-acid"
-ec_ms_cm = 1.6
+ec_ms_cm = 1.24
 ph = 6.3
 doses = [
-  { channel = "N", l_m3 = 0.5 },
-  { channel = "acid", l_m3 = 0.1 },
+  { channel = "N", l_m3 = 1.0 },
+  { channel = "acid", l_m3 = 0.14 },
 ]
 """
 
@@ -131,6 +139,7 @@ def quick_channel_site(tmp_path: Path, extra: str = "") -> SiteConfig:
     """:func:`tests.helpers.site.quick_site` with the channels above and the rig's recipes."""
     quick_site(tmp_path)
     path = tmp_path / "site.toml"
-    text = path.read_text(encoding="utf-8") + CHANNELS_TOML + RIG_RECIPES + extra
+    text = path.read_text(encoding="utf-8").replace(PH_MAX, PH_MAX_ALKALINE)
+    text += CHANNELS_TOML + RIG_RECIPES + extra
     path.write_text(text, encoding="utf-8")
     return load_site(path)
