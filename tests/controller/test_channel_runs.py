@@ -150,6 +150,14 @@ def test_supervisor_trip_cuts_every_channel_supply(rig: Rig) -> None:
     assert not any(dosing(rig, c) for c in DOSERS) and rig.coil("ch8")
 
 
+def test_an_injection_trip_cuts_every_channel_before_the_next_tick(rig: Rig) -> None:
+    rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig-acid"))
+    rig.run(40)
+    assert dosing(rig, "N") and dosing(rig, "acid")
+    rig.supervisor.trip("tank_low", "a tank below its level", action="injection")
+    assert not any(dosing(rig, c) for c in DOSERS)  # supplies off and run 0, at once
+
+
 def test_an_unknown_recipe_is_refused_before_water(rig: Rig) -> None:
     with pytest.raises(RecipeError, match="'nope'"):
         rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="nope"))

@@ -6,6 +6,7 @@ import pytest
 
 from controller.config.dosing import ChannelConfig, DosingLoopConfig, DosingRecipe
 from controller.runtime.channels import (
+    ACID_MAX_OF_PLAN,
     EC_SCALE_LIMITS,
     NO_FLOW_HOLD_S,
     STALE_HOLD_S,
@@ -237,3 +238,13 @@ def test_a_fertilizer_channel_at_its_max_rate_slows_them_all_so_the_ratio_holds(
     rates = d.step(1.0, ok(flow_m3_h=40.0))  # N and K want 4 L/m³ × 40 = 160 L/h
     assert rates["N"] == 100.0 and rates["K"] == 100.0  # both at N's limit, ratio 1:1 kept
     assert rates["acid"] == pytest.approx(0.2 * 40)
+
+
+def test_acid_loop_is_capped_at_its_share_of_the_recipe() -> None:
+    d = _dosing(inject_s=3600)
+    for i in range(1000):  # pH stays high (a tank gone weak): the loop asks for ever more acid
+        d.step(1.0, ok(ph=7.5 + 0.01 * (i % 2)))
+        assert d.ph_pi.u <= ACID_MAX_OF_PLAN * 0.2 + 1e-12
+    # at the cap, within one step's integration (conditional anti-windup stops it there)
+    assert d.ph_pi.u == pytest.approx(ACID_MAX_OF_PLAN * 0.2, abs=0.002)
+    assert d.channels["acid"].rate_l_h == pytest.approx(ACID_MAX_OF_PLAN * 0.2 * 10, abs=0.02)
