@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from controller.config.dosing import ChannelConfig, DosingLoopConfig, DosingRecipe
 from controller.runtime.channels import (
     ACID_MAX_OF_PLAN,
+    ALARMS,
     EC_SCALE_LIMITS,
     NO_FLOW_HOLD_S,
     STALE_HOLD_S,
@@ -249,3 +252,34 @@ def test_acid_loop_is_capped_at_its_share_of_the_recipe() -> None:
     # at the cap, within one step's integration (conditional anti-windup stops it there)
     assert d.ph_pi.u == pytest.approx(ACID_MAX_OF_PLAN * 0.2, abs=0.002)
     assert d.channels["acid"].rate_l_h == pytest.approx(ACID_MAX_OF_PLAN * 0.2 * 10, abs=0.02)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(0.0, 60.0)),  # flow m³/h
+            st.booleans(),  # pump on
+            st.one_of(st.none(), st.floats(0.0, 5.0)),  # EC
+            st.one_of(st.none(), st.floats(4.0, 9.0)),  # pH
+            st.one_of(st.none(), st.floats(0.0, 1.0)),  # N tank level
+        ),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_no_stock_without_water_no_rate_above_its_limit_no_amount_beyond_its_goal(
+    steps: list[tuple[float | None, bool, float | None, float | None, float | None]],
+) -> None:
+    d = _dosing(inject_s=600)
+    for flow, pump, ec, ph, level in steps:
+        m = Measurement(flow, pump, ec, ph, {"N": level})
+        rates = d.step(1.0, m)
+        if not pump or flow is None or flow < 0.5 or d.stopped is not None:
+            assert set(rates.values()) == {0.0}
+        for name, ch in d.channels.items():
+            assert 0.0 <= rates[name] <= ch.target.max_rate_l_h
+            if ch.target.target_l is not None:
+                assert ch.given_l <= ch.target.target_l + 1e-9
+        if d.stopped is not None:
+            assert d.stopped.code in ALARMS
