@@ -158,6 +158,17 @@ def test_an_injection_trip_cuts_every_channel_before_the_next_tick(rig: Rig) -> 
     assert not any(dosing(rig, c) for c in DOSERS)  # supplies off and run 0, at once
 
 
+def test_a_pump_that_does_not_answer_stops_everything(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.sim.devices["dose_p"].inject(Fault(FaultKind.NO_ANSWER))
+    rig.run(35)
+    assert rig.alarm_codes() == ["output_fault"]
+    assert "dose_p" in rig.store.open_alarms()[0].message
+    assert not any(dosing(rig, c) for c in ("N", "K", "acid")) and rig.all_coils_off()
+    assert not any(rig.sim.devices["relay2"].get(ch) for ch in SUPPLY.values())
+    assert rig.store.get_run(run_id).state == RunState.ABORTED
+
+
 def test_an_unknown_recipe_is_refused_before_water(rig: Rig) -> None:
     with pytest.raises(RecipeError, match="'nope'"):
         rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="nope"))
