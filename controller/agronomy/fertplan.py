@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from controller.agronomy.types import PlannedRun
 from controller.config.site import M2_PER_MU, FertigationConfig, SiteConfig, ZoneConfig
+from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.sequencer import Recipe
 from controller.store import Run, RunPhase, RunState
 
@@ -80,13 +81,15 @@ class PlanEvent:
     kg: Mapping[str, float]
     target_ec_ms_cm: float | None = None
     tank: str | None = None
+    recipe: str | None = None  # a [[fertigation.recipes]] name
 
     def describe(self) -> str:
-        what = (
-            ", ".join(f"{n} {kg:.2f} kg" for n, kg in self.kg.items())
-            if self.kg
-            else f"EC {self.target_ec_ms_cm:g} mS/cm from tank {self.tank}"
-        )
+        if self.recipe is not None:
+            what = f"recipe {self.recipe}"
+        elif self.kg:
+            what = ", ".join(f"{n} {kg:.2f} kg" for n, kg in self.kg.items())
+        else:
+            what = f"EC {self.target_ec_ms_cm:g} mS/cm from tank {self.tank}"
         label = f" ({self.label})" if self.label else ""
         return f"fertigation event {self.index}{label} of {self.day}: {what}"
 
@@ -149,6 +152,7 @@ def zone_events(site: SiteConfig, zone: ZoneConfig | str) -> list[PlanEvent]:
                 kg={n: round(kg_mu * area_mu, 3) for n, kg_mu in e.kg_mu().items()},
                 target_ec_ms_cm=e.target_ec_ms_cm,
                 tank=e.tank,
+                recipe=e.recipe,
             )
         )
     return sorted(events, key=lambda ev: (ev.day, ev.index))
@@ -251,6 +255,8 @@ def _open(state: EventState) -> bool:
 
 def _recipe(status: EventStatus) -> Recipe:
     event = status.event
+    if event.recipe is not None:
+        return ChannelRecipe(name=event.recipe)
     if event.target_ec_ms_cm is not None:
         return Recipe(target_ec_ms_cm=event.target_ec_ms_cm, tank=event.tank)
     return Recipe(kg=status.remaining_kg())
@@ -270,7 +276,7 @@ def _fertigation_run(run: Run) -> bool:
 
 
 def _complete(event: PlanEvent, applied: Mapping[str, float]) -> bool:
-    if event.target_ec_ms_cm is not None:
+    if event.target_ec_ms_cm is not None or event.recipe is not None:
         return any(kg > 0 for kg in applied.values())
     return all(applied.get(n, 0.0) >= DONE_FRACTION * kg for n, kg in event.kg.items())
 

@@ -24,6 +24,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from controller.config.dosing import (
+    MAX_CHANNELS,
+    MAX_RECIPES,
+    ChannelConfig,
+    DosingLoopConfig,
+    DosingRecipe,
+    channel_problems,
+)
 from controller.config.errors import ConfigError
 from controller.config.fields import (
     MAX_BUSES,
@@ -291,7 +299,8 @@ class FertEventConfig(_Model):
     """One event of the fertigation plan: what goes into a group of zones, and when.
 
     Amounts are kg per mu per event (the zone's area scales them), or a target
-    EC dosed from one tank. The day is counted from each zone's planting date,
+    EC dosed from one tank, or a named recipe of ``[[fertigation.recipes]]`` (the crop
+    stage's channel amounts and EC/pH setpoints). The day is counted from each zone's planting date,
     or is a calendar date.
     """
 
@@ -305,18 +314,22 @@ class FertEventConfig(_Model):
     k2o_kg_mu: float | None = Field(None, gt=0, le=100)
     target_ec_ms_cm: float | None = Field(None, gt=0, le=20)
     tank: str | None = None  # the tank dosed to reach target_ec_ms_cm
+    recipe: str | None = None  # a [[fertigation.recipes]] name: several channels in ratio
 
     @model_validator(mode="after")
     def _what_and_when(self) -> FertEventConfig:
         if (self.day_after_planting is None) == (self.date is None):
             raise ValueError("give exactly one of day_after_planting or date")
-        if self.target_ec_ms_cm is not None:
+        if self.recipe is not None:
+            if self.kg_mu() or self.target_ec_ms_cm is not None or self.tank is not None:
+                raise ValueError("give a recipe alone: its doses and setpoints are the recipe's")
+        elif self.target_ec_ms_cm is not None:
             if self.kg_mu():
                 raise ValueError("give kg per mu or target_ec_ms_cm, not both")
             if self.tank is None:
                 raise ValueError("target_ec_ms_cm needs the tank to dose from")
         elif not self.kg_mu():
-            raise ValueError("give n_kg_mu, p2o5_kg_mu or k2o_kg_mu, or target_ec_ms_cm")
+            raise ValueError("give n_kg_mu, p2o5_kg_mu or k2o_kg_mu, or target_ec_ms_cm, or recipe")
         elif self.tank is not None:
             raise ValueError("tank is only for a target_ec_ms_cm event")
         return self
@@ -353,6 +366,10 @@ class FertigationConfig(_Model):
     # An event not given in this many days after its day is missed.
     event_window_days: int = Field(5, ge=0, le=60)
     events: list[FertEventConfig] = Field([], max_length=MAX_EVENTS)
+    # several channels dosed in ratio with EC and pH loops (controller/config/dosing.py)
+    channels: list[ChannelConfig] = Field([], max_length=MAX_CHANNELS)
+    recipes: list[DosingRecipe] = Field([], max_length=MAX_RECIPES)
+    loop: DosingLoopConfig | None = None
 
 
 class WeatherConfig(_Model):
@@ -779,6 +796,9 @@ def _output_roles(m: _SiteModel) -> Iterator[tuple[str, str, OutputRef]]:
             "fertigation.injector_power",
             OutputRef.parse(m.fertigation.injector_power),
         )
+        for i, ch in enumerate(m.fertigation.channels):
+            path = f"fertigation.channels[{i}].power"
+            yield f"dosing:{ch.name}", path, OutputRef.parse(ch.power)
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -822,6 +842,7 @@ class _Checker:
         self._roles()
         self._head()
         self._fertigation_plan()
+        self._channels()
         self._crop_tuning()
         self._crop_clock()
         self._safety()
@@ -1133,6 +1154,8 @@ class _Checker:
                     self.add(f"{path}.{keys[nutrient]}", f"no fertigation.tanks holds {nutrient}")
             if e.target_ec_ms_cm is not None:
                 self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
+            if e.recipe is not None and e.recipe not in {r.name for r in f.recipes}:
+                self.add(f"{path}.recipe", f"unknown recipe {e.recipe!r} (fertigation.recipes)")
             group = [z for z in self.m.zones if e.applies_to(z)]
             if not group and e.zones is None:
                 self.add(f"{path}.zones", "every zone is manual: give the zones")
@@ -1144,6 +1167,23 @@ class _Checker:
                         f"zone {z.name!r} already has fertigation.events[{days[key]}] on {key[1]}",
                     )
                 days.setdefault(key, i)
+
+    def _channels(self) -> None:
+        f = self.m.fertigation
+        if f is None:
+            return
+        s = self.m.safety
+        for path, message in channel_problems(
+            f.channels,
+            f.recipes,
+            f.loop,
+            has_ph_meter=f.ph_meter is not None,
+            source_ec_ms_cm=f.source_ec_ms_cm,
+            ec_max_ms_cm=s.ec_max_ms_cm,
+            ph_range=(s.ph_min, s.ph_max),
+            device_of_kind=self._device_of_kind,
+        ):
+            self.add(path, message)
 
     def _event_ec(self, path: str, target: float, tank: str | None, f: FertigationConfig) -> None:
         if tank not in {t.name for t in f.tanks}:

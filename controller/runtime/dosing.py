@@ -9,6 +9,14 @@ fresh and moved, else from setpoint × time; :meth:`Dosing.fertilizer` says whic
 Injection never starts or continues without water flow, and the backflush valve is kept
 off while injecting.
 
+A :class:`ChannelRecipe` names a recipe of ``[[fertigation.recipes]]`` instead: several
+channels in ratio with EC and pH loops (:mod:`controller.runtime.channels`), driven through
+:class:`controller.runtime.channeldrive.ChannelDrive`; a stop of its own (tank low, a
+channel's max time, EC/pH off its setpoint, a stuck pH probe, a short delivery) is raised
+through the supervisor as an injection trip, which cuts every dosing supply, and the run
+goes on to its flush. Its record gives each channel's litres (the injector's counter when
+read, else rate × time) and kg under ``channel:<name>``.
+
 The prewet and flush phases around injection are the run lifecycle's
 (:class:`controller.runtime.sequencer.Sequencer`); it calls :class:`Dosing` under its
 lock, so this module is not thread-safe on its own.
@@ -21,6 +29,8 @@ from dataclasses import dataclass
 
 from controller.clock import Clock
 from controller.config.site import FertigationConfig, SiteConfig, TankConfig, ZoneConfig
+from controller.runtime.channeldrive import ChannelDrive
+from controller.runtime.channels import ChannelDosing, plan_recipe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
@@ -34,6 +44,7 @@ __all__ = [
     "SETPOINT_DEADBAND",
     "SETPOINT_DEADBAND_L_H",
     "SETPOINT_REFRESH_S",
+    "ChannelRecipe",
     "Dosing",
     "RunDosing",
     "fertigation_of",
@@ -55,6 +66,13 @@ def fertigation_of(site: SiteConfig) -> FertigationConfig:
     if f is None:
         raise RecipeError("the site has no fertigation section")
     return f
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRecipe(Recipe):
+    """A run's fertigation by the named ``[[fertigation.recipes]]`` entry."""
+
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -91,6 +109,8 @@ class RunDosing:
     dose_since: float = 0.0  # monotonic s the current dose began
     injecting: bool = False
     blocked: str = ""  # why the supervisor stopped injection, if it did
+    channels: ChannelDosing | None = None  # a ChannelRecipe's dosing
+    drive: ChannelDrive | None = None
 
 
 class Dosing:
@@ -123,7 +143,28 @@ class Dosing:
                 f"{minutes:g} min leaves no inject time after prewet {f.prewet_min:g} "
                 f"+ flush {f.flush_min:g} min"
             )
+        if isinstance(recipe, ChannelRecipe):
+            return self._channel_run(f, zone, recipe, inject_min * 60)
         return RunDosing(zone, recipe, self._doses(f, recipe, inject_min), inject_min * 60)
+
+    def _channel_run(
+        self, f: FertigationConfig, zone: ZoneConfig, recipe: ChannelRecipe, inject_s: float
+    ) -> RunDosing:
+        named = next((r for r in f.recipes if r.name == recipe.name), None)
+        if named is None or f.loop is None:
+            raise RecipeError(f"no fertigation.recipes entry {recipe.name!r}")
+        plan = plan_recipe(
+            named,
+            f.channels,
+            f.loop,
+            area_m2=zone.area_m2_value,
+            nominal_flow_m3_h=self._nominal(zone),
+            inject_s=inject_s,
+            source_ec_ms_cm=f.source_ec_ms_cm,
+            no_flow_m3_h=self.site.safety.no_flow_m3_h,
+        )
+        drive = ChannelDrive(self.site, self.outputs, self.live, self.fieldio, self.clock)
+        return RunDosing(zone, recipe, [], inject_s, channels=ChannelDosing(plan), drive=drive)
 
     @staticmethod
     def _doses(f: FertigationConfig, recipe: Recipe, inject_min: float) -> list[_Dose]:
@@ -146,7 +187,18 @@ class Dosing:
 
     def check_tanks(self, recipe: Recipe) -> None:
         """:class:`RunRefused` if a tank the recipe doses from reads below its low level (m)."""
-        for tank in fertigation_of(self.site).tanks:
+        f = fertigation_of(self.site)
+        if isinstance(recipe, ChannelRecipe):
+            named = next((r for r in f.recipes if r.name == recipe.name), None)
+            used = {d.channel for d in named.doses} if named else set()
+            for ch in f.channels:
+                level = self._value(ch.tank_level, "level") if ch.tank_level else None
+                if ch.name in used and level is not None and level < ch.low_level_m:
+                    raise RunRefused(
+                        f"channel {ch.name}: tank at {level:.2f} m < {ch.low_level_m:g} m"
+                    )
+            return
+        for tank in f.tanks:
             level = self._value(tank.level, "level")
             if (
                 level is not None
@@ -164,6 +216,8 @@ class Dosing:
     def inject(self, run: RunDosing, mono: float, dt: float, note: Callable[[str], None]) -> bool:
         """One step of the inject phase, ``dt`` s after the last; ``True`` when it is over
         (every dose given, or injection stopped by the supervisor), the injector then off."""
+        if run.channels is not None:
+            return self._inject_channels(run, mono, dt, note)
         if run.blocked:
             note(f"injection stopped: {run.blocked}")
             self.stop(run)
@@ -184,8 +238,35 @@ class Dosing:
         self._injector_on(run, dose, mono)
         return False
 
+    def _inject_channels(
+        self, run: RunDosing, mono: float, dt: float, note: Callable[[str], None]
+    ) -> bool:
+        dosing, drive = run.channels, run.drive
+        assert dosing is not None and drive is not None
+        if run.blocked:
+            note(f"injection stopped: {run.blocked}")
+            drive.all_off()
+            return True
+        rates = dosing.step(dt, drive.measure())
+        if dosing.stopped is not None:
+            drive.all_off()
+            stop = dosing.stopped
+            # an injection trip: latched, named, every dosing supply cut, the run flushes
+            self.supervisor.trip(stop.code, stop.message, action="injection")
+            note(f"dosing stopped: {stop.code}: {stop.message}")
+            return True
+        if dosing.done:
+            drive.all_off()
+            return True
+        if dosing.no_flow_s > 0:
+            note("injection held while there was no water flow")
+        drive.apply(rates, mono)
+        return False
+
     def stop(self, run: RunDosing) -> None:
         """Switch the injector off if this run is injecting."""
+        if run.drive is not None:
+            run.drive.all_off()
         if run.injecting:
             self._injector_off(run)
 
@@ -263,6 +344,8 @@ class Dosing:
 
     def fertilizer(self, run: RunDosing) -> tuple[dict[str, float], str]:
         """kg per nutrient injected, and how it was measured."""
+        if run.channels is not None and run.drive is not None:
+            return self._channel_record(run.channels, run.drive)
         injector = fertigation_of(self.site).injector
         end = self._value(injector, "dosed_volume")
         for dose in run.doses:
@@ -290,6 +373,24 @@ class Dosing:
             else f"fertilizer by {injector} setpoint × time"
         )
         return kg, how
+
+    @staticmethod
+    def _channel_record(dosing: ChannelDosing, drive: ChannelDrive) -> tuple[dict[str, float], str]:
+        """kg per channel (``channel:<name>``, channels with ``stock_kg_l``) and the text
+        giving each channel's litres, from its injector's counter when read, else rate × time."""
+        kg: dict[str, float] = {}
+        parts = []
+        for name, ch in dosing.channels.items():
+            counted = drive.counted_l(name)
+            by_counter = counted is not None and counted > 0  # a counter that moved
+            litres = counted if by_counter and counted is not None else ch.given_l
+            how = "counter" if by_counter else "rate × time"
+            target = ch.target.target_l
+            goal = f" of {target:.2f} L" if target is not None else ""
+            parts.append(f"{name} {litres:.2f} L{goal} ({how})")
+            if ch.target.stock_kg_l:
+                kg[f"channel:{name}"] = round(litres * ch.target.stock_kg_l, 4)
+        return kg, "channels: " + ", ".join(parts)
 
     # ------------------------------------------------------------ readings
 

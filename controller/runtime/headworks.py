@@ -264,8 +264,11 @@ class HeadWorks:
 
     def _injection(self) -> str:
         """Why the filter may not be backflushed now ("" if it may)."""
-        if "injector_power" in self.outputs.roles() and self.outputs.is_on("injector_power"):
-            return "the dosing pump is powered"
+        for role in self.outputs.roles():
+            if (role == "injector_power" or role.startswith("dosing:")) and self.outputs.is_on(
+                role
+            ):
+                return "the dosing pump is powered" if role == "injector_power" else f"{role} is on"
         for run in self.runs.active():
             if run.phase in _INJECTION_PHASES:
                 return f"zone {run.zone} is fertigating ({run.phase.value})"

@@ -110,6 +110,14 @@ WATER_STOP_CODES = frozenset(
 CRITICAL_CODES = frozenset({"output_mismatch"})
 INJECTION_STOP_CODES = frozenset(
     {"inject_no_flow", "ec_high", "ph_out_of_band", "ec_meter_stale", "tank_low"}
+    # multi-channel dosing's own stops (controller.runtime.channels.ALARMS)
+    | {
+        "dosing_max_time",
+        "ec_off_setpoint",
+        "ph_off_setpoint",
+        "ph_probe_stuck",
+        "injector_delivery_low",
+    }
 )
 
 # Alarm-only rules whose event stays open until acknowledged (they do not block runs).
@@ -140,19 +148,23 @@ class RunControl(Protocol):
 
 
 def stop_injector(site: SiteConfig, outputs: Outputs, fieldio: FieldIO) -> list[str]:
-    """Cut the dosing pump's power lease and write its ``run`` 0; return what failed."""
+    """Cut every dosing pump's power lease (the single injector's and each channel's) and
+    write its ``run`` 0; return what failed."""
     f = site.fertigation
     failures: list[str] = []
     if f is None:
         return failures
-    try:
-        outputs.off("injector_power")
-    except DriverError as exc:
-        failures.append(f"injector_power: {exc}")
-    try:
-        fieldio.bus_of(f.injector).write_point(f.injector, "run", 0, force=True)
-    except DriverError as exc:
-        failures.append(f"{f.injector}.run: {exc}")
+    pumps = [("injector_power", f.injector)]
+    pumps += [(f"dosing:{c.name}", c.injector) for c in f.channels]
+    for role, injector in pumps:
+        try:
+            outputs.off(role)
+        except DriverError as exc:
+            failures.append(f"{role}: {exc}")
+        try:
+            fieldio.bus_of(injector).write_point(injector, "run", 0, force=True)
+        except DriverError as exc:
+            failures.append(f"{injector}.run: {exc}")
     return failures
 
 
@@ -271,7 +283,7 @@ class Supervisor:
         return "pump" in self._on_since
 
     def _injecting(self) -> bool:
-        return "injector_power" in self._on_since
+        return any(r == "injector_power" or r.startswith("dosing:") for r in self._on_since)
 
     def _held(self, rule: str, condition: bool) -> float | None:
         """Seconds ``condition`` has held for ``rule`` (``None`` when it does not hold)."""

@@ -33,7 +33,9 @@ from drivers.sim import (
     VirtualDevice,
     ZoneWiring,
 )
+from drivers.sim.dosingfield import ChannelWiring, DosingField
 from drivers.sim.field import SeasonTruth
+from drivers.sim.titration import NITRIC_60_EQ_L, AlkalineWater
 from drivers.transport import BusSettings
 
 __all__ = ["DEFAULT_CONTROL_PORT", "Simulation", "field_wiring"]
@@ -84,6 +86,37 @@ def field_wiring(site: SiteConfig, start_hour: float = 6.0) -> FieldWiring:
     )
 
 
+# The simulated channels' stocks: EC by a salt index of 1.2 mS/cm per g/L of product (typical
+# of nitrate and potash fertilizers), a stock of 0.5 kg/L when the site gives none; the acid is
+# 60 % nitric acid (13.0 eq/L, adding 0.3 mS/cm per L/m³); alkalinity of Hexi groundwater.
+EC_MS_CM_PER_G_L = 1.2
+ACID_EC_PER_L_M3 = 0.3
+SOURCE_ALKALINITY_MEQ_L = 3.5
+
+
+def dosing_wiring(site: SiteConfig) -> tuple[ChannelWiring, ...]:
+    """The simulated dosing station of a site's ``[[fertigation.channels]]`` (none without)."""
+    f = site.fertigation
+    out = []
+    for c in f.channels if f else []:
+        power = OutputRef.parse(c.power)
+        acid = c.kind == "acid"
+        area = c.tank_area_m2 or 0.5
+        out.append(
+            ChannelWiring(
+                c.name,
+                c.injector,
+                Output(power.device, power.point),
+                ACID_EC_PER_L_M3 if acid else EC_MS_CM_PER_G_L * (c.stock_kg_l or 0.5),
+                NITRIC_60_EQ_L if acid else 0.0,
+                c.tank_level,
+                tank_l=1000 * area,  # 1 m of stock
+                tank_area_m2=area,
+            )
+        )
+    return tuple(out)
+
+
 class Simulation:
     """Every simulated device of a site, served; ``start()`` then ``stop()`` (or ``with``)."""
 
@@ -130,15 +163,40 @@ class Simulation:
             physics=physics,
         )
         self.control.field = self.field  # the control channel's ``line`` op
+        self.dosing = self._dosing_field(site, seed)
         self.step_s = step_s
         self._stop = threading.Event()
         self._stepper = threading.Thread(target=self._run_field, name="sim-field", daemon=True)
+
+    def _dosing_field(self, site: SiteConfig, seed: int) -> DosingField | None:
+        f = site.fertigation
+        channels = dosing_wiring(site)
+        if f is None or f.loop is None or not channels:
+            return None
+        return DosingField(
+            channels,
+            self.devices,
+            ec_meter=f.ec_meter,
+            ph_meter=f.ph_meter,
+            flow_m3_h=lambda: self.field.flow_m3h,
+            water=AlkalineWater(f.loop.source_ph or 8.0, SOURCE_ALKALINITY_MEQ_L),
+            water_ec_ms_cm=f.source_ec_ms_cm,
+            line_volume_l=f.loop.line_volume_l,
+            mixing_tau_s=f.loop.mixing_tau_s,
+            seed=seed,
+        )
+
+    def step(self, dt_s: float) -> None:
+        """The field, then the dosing station (whose EC and pH replace the field's)."""
+        self.field.step(dt_s)
+        if self.dosing is not None:
+            self.dosing.step(dt_s)
 
     def _run_field(self) -> None:
         step_s = self.step_s
         assert step_s is not None
         while not self._stop.wait(step_s):
-            self.field.step(step_s)
+            self.step(step_s)
 
     def bus_port(self, bus: str) -> int:
         """The TCP port a bus is served on (its configured one unless ``any_port``)."""

@@ -443,7 +443,7 @@ class Season:
                     (until - now).total_seconds(),
                 )
             now = self.clock.advance(dt_s)
-            sim.field.step(dt_s)
+            sim.step(dt_s)
             self._due(now)
             local_day = now.astimezone(self.tz).date()
             if progress is not None and local_day != day:

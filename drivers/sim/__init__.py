@@ -57,6 +57,17 @@ Public API (everything else in this package is internal)::
                                                      the head's flow_meter may name the meter
     SimField.pulse_meters[meter]: SimPulseMeter      .count, .read_m3, .gain, .power_loss()
 
+    # multi-channel dosing (drivers.sim.mixingline, .dosingfield, .titration; imported
+    # from their modules)
+    AlkalineWater(ph=8.0, alkalinity_meq_l=3.5).ph_after(acid_eq_l) -> float
+    MixingLine(channels: dict[str, LineChannel], water, water_ec_ms_cm, line_volume_l,
+               mixing_tau_s, flow_m3_h, ...)  .command(name, rate_l_h), .step(dt_s),
+               .read_ec_ms_cm(), .read_ph(), .level_m(name), .clog(name, delivery),
+               .set_tank_l(name, litres), .stick_ph_probe(at=None), .set_flow(m3_h)
+    DosingField(channels: tuple[ChannelWiring, ...], devices, *, ec_meter, ph_meter,
+                flow_m3_h: Callable[[], float], water, water_ec_ms_cm, line_volume_l,
+                mixing_tau_s, seed=0)        .step(dt_s) after SimField.step; .line
+
     # profiles only the simulator has (drivers/sim/profiles)
     SIM_PROFILE_DIR: Path                            sim-relay-8ch-watchdog: a relay module
                                                      with a communication watchdog

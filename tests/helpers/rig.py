@@ -61,6 +61,7 @@ class Rig:
             site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor
         )
         self.supervisor.attach(self.sequencer)
+        self.extra_poll: dict[str, tuple[str, ...]] = {}  # more points read every second
         self.poll(FAST_POLL | SLOW_POLL)
 
     def poll(self, points: dict[str, tuple[str, ...]]) -> None:
@@ -71,9 +72,9 @@ class Rig:
     def run(self, seconds: int) -> None:
         for _ in range(seconds):
             self.clock.advance(1)
-            self.sim.field.step(1.0)
+            self.sim.step(1.0)
             slow = int(self.clock.monotonic()) % 5 == 0
-            self.poll(FAST_POLL | SLOW_POLL if slow else FAST_POLL)
+            self.poll((FAST_POLL | SLOW_POLL if slow else FAST_POLL) | self.extra_poll)
             self.sequencer.tick()
             self.supervisor.check()
 

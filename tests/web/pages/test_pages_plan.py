@@ -338,3 +338,16 @@ def test_the_site_checks_name_the_event_too(
     )
     assert sent.status_code == 422
     assert f"第 3 次施肥「拔节」：站点校验未通过：{problem}" in _text(sent)
+
+
+def test_a_stage_recipe_event_is_drawn_by_its_recipe_name(
+    as_role: Any, service: PageService
+) -> None:
+    assert service.fertigation is not None
+    service.fertigation["events"].append({"day_after_planting": 110, "recipe": "jointing"})
+    page = _text(as_role("viewer").get("/settings"))
+    row = page[page.index('id="event-3"') :]
+    row = row[: row.index("</tr>")]
+    assert "配方 jointing（各通道按比例，EC/pH 闭环）" in row and "kg/亩" not in row
+    english = _text(_admin(as_role, "en").get("/settings"))
+    assert "recipe jointing (channels in ratio, EC/pH loops)" in english

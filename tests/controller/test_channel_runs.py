@@ -1,0 +1,175 @@
+"""Multi-channel fertigation runs through the sequencer and supervisor, against the demo
+site's simulated devices (real pymodbus servers on loopback) with four dosing channels: the
+pumps, tanks and mixing line of ``drivers.sim.dosingfield`` behind the EC and pH meters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.runtime.dosing import ChannelRecipe
+from controller.runtime.runs import RecipeError
+from controller.simulation.harness import Simulation
+from controller.store import RunPhase, RunState, Store
+from drivers.sim import Fault, FaultKind
+from tests.helpers.dosing import quick_channel_site
+from tests.helpers.rig import Rig
+
+DOSERS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid"}
+SUPPLY = {"N": "ch1", "P": "ch2", "K": "ch3", "acid": "ch4"}
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    site = quick_channel_site(tmp_path)
+    clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    with Simulation(site, control_port=0, step_s=3600) as sim:
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        r = Rig(site, sim, store, clock)
+        r.extra_poll = {d: ("dosed_volume",) for d in DOSERS.values()}
+        try:
+            yield r
+        finally:
+            r.outputs.all_off()
+            r.fieldio.close()
+            store.close()
+
+
+def dosing(rig: Rig, channel: str) -> bool:
+    """The channel's supply relay or its pump's run command is on."""
+    supply = bool(rig.sim.devices["relay2"].get(SUPPLY[channel]))
+    return supply or bool(rig.sim.devices[DOSERS[channel]].get("run"))
+
+
+def rate(rig: Rig, channel: str) -> float:
+    return float(rig.sim.devices[DOSERS[channel]].get("rate_setpoint"))
+
+
+def drawn_l(rig: Rig, channel: str) -> float:
+    assert rig.sim.dosing is not None
+    return rig.sim.dosing.line.channels[channel].drawn_l
+
+
+def test_channels_dose_in_ratio_to_the_flow_then_flush_and_record_each(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(29)
+    assert not any(dosing(rig, c) for c in DOSERS)  # prewet: water only
+    rig.run(3)
+    assert rig.sequencer.active()[0].phase is RunPhase.INJECT
+    assert all(dosing(rig, c) for c in ("N", "P", "K")) and not dosing(rig, "acid")
+    flow = rig.live.value("flow1", "flow_rate", rig.clock.now(), 10)
+    assert flow is not None
+    assert rate(rig, "N") == pytest.approx(1.0 * flow, rel=0.06)
+    assert rate(rig, "N") / rate(rig, "K") == pytest.approx(2.0, rel=0.06)
+    assert not rig.coil("ch6")  # no backflush while a channel doses
+    rig.run(120)
+    assert not any(dosing(rig, c) for c in DOSERS)
+    assert rig.sequencer.active()[0].phase is RunPhase.FLUSH
+    rig.run(60)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE, run.end_reason
+    assert "channels: N " in run.end_reason and "(counter)" in run.end_reason
+    # the record is the pumps' counters, which a healthy station's tanks agree with
+    assert run.fertilizer["channel:N"] == pytest.approx(drawn_l(rig, "N") * 0.5, rel=0.03)
+    assert run.fertilizer["channel:K"] == pytest.approx(drawn_l(rig, "K") * 0.3, rel=0.03)
+    assert drawn_l(rig, "N") == pytest.approx(1.0 * flow * 2 / 60, rel=0.1)
+    assert rig.alarm_codes() == [] and rig.all_coils_off()
+
+
+def test_closed_loops_hold_ec_and_ph_on_the_station(rig: Rig) -> None:
+    rig.sequencer.start("z1", 8, "manual", recipe=ChannelRecipe(name="rig-acid"))
+    rig.run(31 + 90)  # prewet, then the dose reaches the probes and settles
+    ec, ph = [], []
+    for _ in range(240):
+        rig.run(1)
+        ec.append(rig.live.value("ec1", "ec", rig.clock.now(), 10))
+        ph.append(rig.live.value("ph1", "ph", rig.clock.now(), 10))
+    assert rig.alarm_codes() == []
+    assert sum(abs(e - 1.24) <= 0.2 for e in ec if e is not None) >= 0.9 * len(ec)
+    assert sum(abs(p - 6.3) <= 0.3 for p in ph if p is not None) >= 0.9 * len(ph)
+    assert dosing(rig, "acid")
+
+
+def test_a_clogged_injector_ends_dosing_with_its_alarm(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 20, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(40)
+    assert rig.sim.dosing is not None
+    rig.sim.dosing.line.clog("N", 0.3)
+    rig.run(900)  # ~100 L/h from a 1.13 m² tank: 20 mm of expected fall take ~14 min
+    assert rig.alarm_codes() == ["injector_delivery_low"]
+    assert "channel N" in rig.store.open_alarms()[0].message
+    assert not any(dosing(rig, c) for c in DOSERS)
+    rig.run(120)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE, run.end_reason  # flushed, not aborted
+    assert "dosing stopped: injector_delivery_low" in run.end_reason
+    assert run.fertilizer["channel:N"] > drawn_l(rig, "N") * 0.5 * 1.5  # counted, not given
+
+
+def test_no_flow_cuts_every_channel_at_once(rig: Rig) -> None:
+    rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(40)
+    assert dosing(rig, "N")
+    rig.sim.devices["flow1"].set("flow_rate", 0.0)
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    rig.run(2)
+    assert not any(dosing(rig, c) for c in DOSERS)
+
+
+def test_stuck_ph_probe_ends_dosing_with_its_alarm_and_the_run_flushes(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 6, "manual", recipe=ChannelRecipe(name="rig-acid"))
+    rig.sim.devices["ph1"].set("ph", 7.2)
+    rig.sim.devices["ph1"].inject(Fault(FaultKind.STUCK, point="ph"))
+    rig.run(32)
+    assert dosing(rig, "acid") and dosing(rig, "N")
+    rig.run(240)
+    assert rig.alarm_codes() == ["ph_probe_stuck"]
+    assert not any(dosing(rig, c) for c in DOSERS)
+    rig.run(60)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE, run.end_reason  # flushed, not aborted
+    assert "flushed" in run.end_reason
+    assert "dosing stopped: ph_probe_stuck" in run.end_reason
+    assert "acid " in run.end_reason
+    ok, why = rig.supervisor.may_start("z1", fertigation=True)
+    assert not ok and "ph_probe_stuck" in why
+
+
+def test_supervisor_trip_cuts_every_channel_supply(rig: Rig) -> None:
+    rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(40)
+    assert dosing(rig, "N")
+    rig.sim.devices["ec1"].set("ec", 6.0)
+    rig.sim.devices["ec1"].inject(Fault(FaultKind.STUCK, point="ec"))
+    rig.run(2)
+    assert rig.alarm_codes() == ["ec_high"]
+    assert not any(dosing(rig, c) for c in DOSERS) and rig.coil("ch8")
+
+
+def test_an_injection_trip_cuts_every_channel_before_the_next_tick(rig: Rig) -> None:
+    rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig-acid"))
+    rig.run(40)
+    assert dosing(rig, "N") and dosing(rig, "acid")
+    rig.supervisor.trip("tank_low", "a tank below its level", action="injection")
+    assert not any(dosing(rig, c) for c in DOSERS)  # supplies off and run 0, at once
+
+
+def test_a_pump_that_does_not_answer_stops_everything(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.sim.devices["dose_p"].inject(Fault(FaultKind.NO_ANSWER))
+    rig.run(35)
+    assert rig.alarm_codes() == ["output_fault"]
+    assert "dose_p" in rig.store.open_alarms()[0].message
+    assert not any(dosing(rig, c) for c in ("N", "K", "acid")) and rig.all_coils_off()
+    assert not any(rig.sim.devices["relay2"].get(ch) for ch in SUPPLY.values())
+    assert rig.store.get_run(run_id).state == RunState.ABORTED
+
+
+def test_an_unknown_recipe_is_refused_before_water(rig: Rig) -> None:
+    with pytest.raises(RecipeError, match="'nope'"):
+        rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="nope"))
+    assert rig.all_coils_off()
