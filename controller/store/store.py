@@ -372,6 +372,13 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"read from {self._where()} failed: {exc}") from exc
 
+    def _kept(self, key: str, load: Callable[[], _T]) -> _T:
+        """``load()``, or its answer kept under ``key`` while the database has not changed
+        (:mod:`controller.store.changes`; an in-memory database reads every time)."""
+        if self._changes is None:
+            return load()
+        return self._changes.read(key, load)
+
     def _where(self) -> str:
         return self._engine.url.render_as_string(hide_password=True)
 
@@ -1077,14 +1084,19 @@ class Store:
 
     def crop_observations(self, zone: str, since: date | None = None) -> list[CropObservation]:
         """The zone's crop observations observed on or after ``since``, the newest record of
-        each stage only, by date observed."""
-        query = select(CropObservation).where(col(CropObservation.zone) == zone)
-        if since is not None:
-            query = query.where(col(CropObservation.observed_on) >= since)
-        with self._read() as session:
-            rows = list(session.exec(query.order_by(col(CropObservation.id))))
-        newest = {row.stage: row for row in rows}  # a stage recorded again replaces itself
-        return sorted(newest.values(), key=lambda r: (r.observed_on, r.id or 0))
+        each stage only, by date observed (read-only objects, kept until the database
+        changes: the balance and the planner ask for them every hour)."""
+
+        def load() -> list[CropObservation]:
+            query = select(CropObservation).where(col(CropObservation.zone) == zone)
+            if since is not None:
+                query = query.where(col(CropObservation.observed_on) >= since)
+            with self._read() as session:
+                rows = list(session.exec(query.order_by(col(CropObservation.id))))
+            newest = {row.stage: row for row in rows}  # a stage recorded again replaces itself
+            return sorted(newest.values(), key=lambda r: (r.observed_on, r.id or 0))
+
+        return list(self._kept(f"crop_observations {zone} {since}", load))
 
     # -- events -----------------------------------------------------------------
 
@@ -1125,9 +1137,7 @@ class Store:
             with self._read() as session:
                 return list(session.exec(_OPEN_ALARMS))
 
-        if self._changes is None:
-            return load()
-        return list(self._changes.read("open_alarms", load))
+        return list(self._kept("open_alarms", load))
 
     def events(
         self,

@@ -8,13 +8,13 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from controller.clock import VirtualClock
-from controller.store import Severity, Store
+from controller.store import CropObservation, Severity, Store
 from controller.store.changes import ChangeWatch
 from tests.helpers.site import ROOT
 
@@ -89,3 +89,17 @@ def test_an_in_memory_store_reads_every_time() -> None:
     with Store("sqlite://", clock=VirtualClock(T0)) as s:
         s.raise_event(Severity.ALARM, "a", "x", "m", latched=True)
         assert len(s.open_alarms()) == 1
+
+
+def test_crop_observations_follow_a_record_through_another_store(
+    store: Store, tmp_path: Path
+) -> None:
+    planted = date(2025, 4, 20)
+    assert store.crop_observations("z1", since=planted) == []
+    with Store.open_dir(tmp_path, clock=VirtualClock(T0)) as other:
+        other.add_crop_observation(
+            CropObservation(zone="z1", stage="VE", observed_on=date(2025, 5, 2), entered_by="t")
+        )
+    assert [o.stage for o in store.crop_observations("z1", since=planted)] == ["VE"]
+    assert store.crop_observations("z2", since=planted) == []
+    assert store.crop_observations("z1", since=date(2025, 5, 3)) == []

@@ -36,7 +36,9 @@ def _sites_file(tmp_path: Path, *boxes: tuple[str, str, str]) -> Path:
             f'id = "{site_id}"',
             f'url = "{url}"',
             f'token_file = "{token_file.name}"',
-            "timeout_s = 5",
+            # generous: an offline site is refused at once whatever the timeout, and a box
+            # serving its export on a loaded 2-core machine took over 5 s
+            "timeout_s = 60",
             "",
         ]
     path = tmp_path / "sites.toml"
