@@ -174,6 +174,7 @@ _REPLAY_BATCH = 200
 _READINGS: Table = ReadingRow.__table__  # type: ignore[attr-defined]
 _RUN_CREATED = Run.__table__.c.created_at.type  # type: ignore[attr-defined]
 _WB_DATE = WaterBalanceDay.__table__.c.date.type  # type: ignore[attr-defined]
+_OBSERVED_ON = CropObservation.__table__.c.observed_on.type  # type: ignore[attr-defined]
 _HOURLY: Table = HourlyReading.__table__  # type: ignore[attr-defined]
 # Built once: the agronomy asks for a point's good values thousands of times a season, and a
 # Core select of two columns skips both the statement's construction and the ORM's row objects.
@@ -234,6 +235,16 @@ def _last_balance_query(start: bool, end: bool) -> Any:
     if end:
         query = query.where(col(wb.date) <= bindparam("end", type_=_WB_DATE))
     return query.order_by(col(wb.date).desc(), col(wb.revision).desc()).limit(1)
+
+
+@cache
+def _observations_query(since: bool) -> Any:
+    """``Store.crop_observations``' select, oldest record first."""
+    obs = CropObservation
+    query = select(obs).where(col(obs.zone) == bindparam("zone"))
+    if since:
+        query = query.where(col(obs.observed_on) >= bindparam("since", type_=_OBSERVED_ON))
+    return query.order_by(col(obs.id))
 
 
 _UNKNOWN = object()  # the last folded hour has not been read since the store opened or folded
@@ -1088,11 +1099,9 @@ class Store:
         changes: the balance and the planner ask for them every hour)."""
 
         def load() -> list[CropObservation]:
-            query = select(CropObservation).where(col(CropObservation.zone) == zone)
-            if since is not None:
-                query = query.where(col(CropObservation.observed_on) >= since)
+            query = _observations_query(since is not None)
             with self._read() as session:
-                rows = list(session.exec(query.order_by(col(CropObservation.id))))
+                rows = list(session.exec(query, params={"zone": zone, "since": since}))
             newest = {row.stage: row for row in rows}  # a stage recorded again replaces itself
             return sorted(newest.values(), key=lambda r: (r.observed_on, r.id or 0))
 
