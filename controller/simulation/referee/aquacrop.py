@@ -55,9 +55,10 @@ from aquacrop.entities.inititalWaterContent import InitialWaterContent
 from aquacrop.entities.irrigationManagement import IrrigationManagement
 from aquacrop.entities.soil import Soil
 from aquacrop.solution import irrigation as _aq_irrigation
-from aquacrop.solution.root_zone_water import root_zone_water
 
 from controller.errors import ControllerError
+from controller.simulation.referee import rootzone as _rootzone
+from controller.simulation.referee.rootzone import root_zone_water
 
 __all__ = [
     "INTERNALS",
@@ -103,7 +104,8 @@ INTERNALS: Final = (
     "'Harvest Date (Step)']",
     "model._weather (numpy rows: MinTemp, MaxTemp, Precipitation, ReferenceET, Date)",
     "aquacrop.solution.irrigation.irrigation(..., IrrMngt_MaxIrr, ..., IrrMngt_depth, ...)",
-    "aquacrop.solution.root_zone_water.root_zone_water(prof, z_root, th, z_top, Zmin, Aer)",
+    "aquacrop.solution.root_zone_water.root_zone_water(prof, z_root, th, z_top, Zmin, Aer), "
+    "imported by name in the modules of rootzone.CALLERS (replaced by rootzone.py's twin)",
 )
 
 WEATHER_COLUMNS: Final = ("date", "tmin_c", "tmax_c", "rain_mm", "et0_mm")
@@ -581,6 +583,11 @@ def _check_static() -> None:
     src = inspect.getsource(_aq_irrigation.irrigation)
     if "IrrMngt_IrrMethod == 5" not in src or "min(IrrMngt_MaxIrr, IrrMngt_depth)" not in src:
         raise RefereeInternalsError("aquacrop: irrigation method 5 no longer applies `depth`")
+    changed = _rootzone.install()
+    if changed:
+        raise RefereeInternalsError(
+            f"aquacrop: {', '.join(changed)} no longer call root_zone_water by that name"
+        )
 
 
 def _check_model(model: Any, *, method: int, max_irr: float) -> None:
