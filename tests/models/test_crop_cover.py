@@ -50,4 +50,4 @@ def test_bare_and_full_cover_are_the_ends() -> None:
 )
 def test_refuses_inputs_out_of_range_naming_them(kwargs: dict[str, float], culprit: str) -> None:
     with pytest.raises(ModelInputError, match=culprit):
-        kcb_from_cover(**kwargs)  # type: ignore[arg-type]
+        kcb_from_cover(**kwargs)
