@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from controller.config.camera import CameraConfig
 from controller.config.errors import ConfigError
 from controller.config.fields import (
     MAX_BUSES,
@@ -207,6 +208,8 @@ class ZoneConfig(_Model):
     # Correction of the crop library's Kc for this zone (ETc = kc_factor · Kc · ET0), fitted
     # from its dry-downs and approved by an admin.
     kc_factor: float = Field(1.0, ge=KC_FACTOR_RANGE[0], le=KC_FACTOR_RANGE[1])
+    # The zone's field camera, whose snapshots give its canopy cover (controller/canopy).
+    camera: CameraConfig | None = None
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
@@ -805,6 +808,17 @@ class _Checker:
         self._safety()
         self._baseline()
         self._quota()
+        self._cameras()
+
+    def _cameras(self) -> None:
+        """One camera, one zone: the cover of a photo is the cover of one zone."""
+        seen: dict[str, str] = {}
+        for i, zone in enumerate(self.m.zones):
+            if zone.camera is None:
+                continue
+            other = seen.setdefault(zone.camera.url, zone.name)
+            if other != zone.name:
+                self.add(f"zones[{i}].camera.url", f"already the camera of zone {other!r}")
 
     def _quota(self) -> None:
         start = self.m.site.quota_year_start
