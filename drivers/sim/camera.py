@@ -104,7 +104,10 @@ class SnapshotServer:
 
     def start(self) -> SnapshotServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="sim-camera", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # a quick stop
+            name="sim-camera",
+            daemon=True,
         )
         self._thread.start()
         return self
