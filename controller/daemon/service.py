@@ -25,6 +25,8 @@ from controller.daemon.daemon import Daemon
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
+    CanopyPoint,
+    CanopyView,
     ControlRefused,
     DecisionInfo,
     DeviceStatus,
@@ -55,6 +57,7 @@ from models.crops import crop, crop_keys
 __all__ = ["DaemonService"]
 
 log = logging.getLogger(__name__)
+CANOPY_MAX_POINTS = 5000  # the newest attempts read for a page: hourly, seven months
 
 WEATHER_POINTS = ("air_temperature", "humidity", "wind_speed", "rain", "solar_radiation")
 HISTORY_DAYS = 400  # how far back "latest N" lists look
@@ -275,6 +278,32 @@ class DaemonService:
 
     def flow_signature(self, zone: str) -> FlowStatus:
         return self.d.flow_learning.status(self._zone_cfg(zone).name)
+
+    def canopy(self, zone: str, days: int = 30) -> CanopyView:
+        z = self._zone_cfg(zone)
+        since = self.d.clock.now() - timedelta(days=days)
+        records = self.d.canopy.records
+        points = tuple(
+            CanopyPoint(r.at, r.status, r.cover, r.image, r.detail)
+            for r in records.series(z.name, limit=CANOPY_MAX_POINTS)
+            if r.at >= since
+        )
+        latest = records.latest_photo(z.name)
+        return CanopyView(
+            zone=z.name,
+            camera=z.camera is not None,
+            interval_min=z.camera.interval_min if z.camera is not None else None,
+            points=points,
+            latest_photo=latest.name if latest is not None else None,
+        )
+
+    def canopy_photo(self, zone: str, name: str | None = None) -> Path:
+        z = self._zone_cfg(zone)
+        records = self.d.canopy.records
+        path = records.latest_photo(z.name) if name is None else records.photo(z.name, name)
+        if path is None:
+            raise UnknownName(f"no photo {name or '(newest)'} of zone {z.name!r}")
+        return path
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
         z = self._zone_cfg(zone)

@@ -11,6 +11,8 @@ ROUTES = {
     ("GET", "/zones"): "viewer",
     ("GET", "/zones/{zone}"): "viewer",
     ("GET", "/zones/{zone}/water-balance"): "viewer",
+    ("GET", "/zones/{zone}/canopy"): "viewer",
+    ("GET", "/zones/{zone}/canopy/photo"): "viewer",
     ("GET", "/devices"): "viewer",
     ("GET", "/runs"): "viewer",
     ("GET", "/decisions"): "viewer",

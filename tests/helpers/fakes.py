@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from controller.agronomy.quota import QuotaView
@@ -12,6 +13,8 @@ from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
+    CanopyPoint,
+    CanopyView,
     ControlRefused,
     DecisionInfo,
     DeviceStatus,
@@ -31,6 +34,8 @@ from controller.store import Store
 from models.crops import crop, with_stage_mad
 
 NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
+# a drawn camera photo of zone z1 (maize on black mulch, cover 0.42)
+CANOPY_PHOTO = Path(__file__).resolve().parent.parent / "data" / "canopy" / "20260514T063000Z.jpg"
 
 
 def _zone(name: str, valve_on: bool) -> ZoneStatus:
@@ -116,6 +121,25 @@ class FakeControlService:
     fail: Exception | None = None
     quota_views: list[QuotaView] = field(default_factory=list)  # quotas(): none by default
     flow_status: dict[str, FlowStatus] = field(default_factory=dict)  # nothing learned yet
+    # z1 has a camera (a failed attempt, then a photo); z2 none
+    canopy_views: dict[str, CanopyView] = field(
+        default_factory=lambda: {
+            "z1": CanopyView(
+                "z1",
+                True,
+                60.0,
+                (
+                    CanopyPoint(NOW - timedelta(hours=2), "ok", 0.3871, None),
+                    CanopyPoint(NOW - timedelta(hours=1), "timeout", detail="no answer in 10 s"),
+                    CanopyPoint(NOW, "ok", 0.4213, CANOPY_PHOTO.name),
+                ),
+                CANOPY_PHOTO.name,
+            )
+        }
+    )
+    canopy_photos: dict[tuple[str, str], Path] = field(
+        default_factory=lambda: {("z1", CANOPY_PHOTO.name): CANOPY_PHOTO}
+    )
     # settings() as the daemon gives them; None: a site without an injector
     fertigation: dict[str, Any] | None = field(
         default_factory=lambda: {
@@ -415,6 +439,21 @@ class FakeControlService:
         self._check()
         self._known(zone)
         return self.flow_status.get(zone, FlowStatus(zone, 0, 5))
+
+    def canopy(self, zone: str, days: int = 30) -> CanopyView:
+        self._check()
+        self._known(zone)
+        self.calls.append(("canopy", {"zone": zone, "days": days}))
+        return self.canopy_views.get(zone, CanopyView(zone, False, None))
+
+    def canopy_photo(self, zone: str, name: str | None = None) -> Path:
+        self._check()
+        self._known(zone)
+        view = self.canopy_views.get(zone)
+        key = name if name is not None else (view.latest_photo if view else None)
+        if key is None or (zone, key) not in self.canopy_photos:
+            raise UnknownName(f"no photo {name or '(newest)'} of zone {zone!r}")
+        return self.canopy_photos[(zone, key)]
 
     def savings(self) -> SavingsReport:
         self._check()

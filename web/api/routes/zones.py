@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import FileResponse
 
-from controller.daemon.protocol import WaterBalanceInfo, ZoneStatus
-from web.api.models import RunCreate, RunStarted, WaterBalanceDayPublic, ZonePublic
+from controller.daemon.protocol import CanopyView, WaterBalanceInfo, ZoneStatus
+from web.api.models import (
+    CanopyPublic,
+    RunCreate,
+    RunStarted,
+    WaterBalanceDayPublic,
+    ZonePublic,
+)
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
 from web.params import NameInPath
 
@@ -33,6 +40,30 @@ def water_balance(
 ) -> list[WaterBalanceInfo]:
     """The daily soil water balance of the last ``days`` days."""
     return service.water_balance(zone, days)
+
+
+@router.get("/{zone}/canopy", response_model=CanopyPublic)
+def canopy(
+    zone: NameInPath,
+    service: ServiceDep,
+    _: ViewerToken,
+    days: Annotated[int, Query(ge=1, le=3660)] = 30,
+) -> CanopyView:
+    """The zone's canopy cover from its camera over the last ``days`` days, oldest first."""
+    return service.canopy(zone, days)
+
+
+PhotoName = Annotated[str | None, Query(max_length=32, pattern=r"^[0-9]{8}T[0-9]{6}Z\.(jpg|png)$")]
+
+
+@router.get("/{zone}/canopy/photo", response_class=FileResponse)
+def canopy_photo(
+    zone: NameInPath, service: ServiceDep, _: ViewerToken, name: PhotoName = None
+) -> FileResponse:
+    """One of the zone's kept camera photos by file name; the newest without one."""
+    path = service.canopy_photo(zone, name)
+    media = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.post("/{zone}/start", response_model=RunStarted, status_code=status.HTTP_201_CREATED)
