@@ -58,6 +58,7 @@ RULES |= {
     ("GET", "/fragments/overview"): "viewer",
     ("GET", "/zones/{name}"): "viewer",
     ("GET", "/zones/{name}/chart.json"): "viewer",
+    ("GET", "/zones/{name}/canopy/photo"): "viewer",
     ("POST", "/zones/{name}/start"): "technician",
     ("POST", "/zones/{name}/stop"): "technician",
     ("POST", "/stop-all"): "technician",
@@ -97,7 +98,11 @@ VALUES = {
     "crop": "seed_corn",
     "probe": "probe1a",
 }
-CONCRETE = {"/static": "/static/app.css", "/settings/zones/{name}": "/settings/zones/z1"}
+CONCRETE = {
+    "/static": "/static/app.css",
+    "/settings/zones/{name}": "/settings/zones/z1",
+    "/zones/{name}/canopy/photo": "/zones/z1/canopy/photo",  # z1 has the camera
+}
 # What an allowed call sends: a JSON body (API) or a form (pages) that is accepted.
 BODIES: dict[str, Any] = {
     f"{API}/zones/{{zone}}/start": {"minutes": 10},
