@@ -2,7 +2,8 @@
 
 :meth:`CanopyWatch.check` runs every :data:`CHECK_EVERY_S` (kind ``task``, the scheduler's
 pool); a zone whose camera is due (``interval_min`` since its last attempt, or never tried)
-is fetched, its cover estimated and stored with the photo. One zone at a time, so a camera
+is fetched, its cover estimated and stored with the photo (:meth:`CanopyWatch.estimate_photo`
+does the same for a photo sent through the API). One zone at a time, so a camera
 that hangs holds the others back by at most its ``timeout_s``.
 
 Each attempt ends in a status the zone shows (:attr:`ZoneCover.status`):
@@ -41,6 +42,7 @@ from models.learning.errors import LearnedModelError, LearningInputError
 __all__ = ["CHECK_EVERY_S", "STATUSES", "CanopyWatch", "Fetch", "ZoneCover"]
 
 CHECK_EVERY_S = 60.0
+KEEP_UPLOADS = 48  # photos kept of a zone without a camera (uploads only)
 STATUSES = (
     "ok",
     "unreachable",
@@ -66,6 +68,7 @@ class ZoneCover:
     status: str
     cover: float | None = None
     detail: str = ""
+    image: str | None = None  # the photo's file name, once stored
 
 
 class CanopyWatch:
@@ -120,6 +123,22 @@ class CanopyWatch:
             result = ZoneCover(zone.name, at, "failed", detail=repr(exc))
         self._note(result)
         return result
+
+    def estimate_photo(self, zone: ZoneConfig, photo: bytes, *, source: str) -> ZoneCover:
+        """The cover of a photo handed in (an upload), stored with it like a camera's.
+
+        Unlike the camera's attempts this raises, for the one who sent it:
+        :class:`NotAnImage` / :class:`ImageTooLarge` for the photo, ``LearnedModelError``
+        or ``LearningInputError`` with no classifier, :class:`OSError` when the disk
+        refuses. ``source`` (who sent it) is kept as the record's detail.
+        """
+        at = self._now()
+        rgb = decode_snapshot(photo, url=source)
+        cover = round(self.model.get(at).cover(rgb), 4)
+        keep = zone.camera.keep_images if zone.camera is not None else KEEP_UPLOADS
+        record = CoverRecord(zone.name, at, "ok", cover, None, source)
+        stored = self.records.add(record, photo, keep=keep)
+        return ZoneCover(zone.name, at, "ok", cover, source, stored.image)
 
     def _attempt(self, zone: ZoneConfig, at: dt.datetime) -> ZoneCover:
         camera = zone.camera

@@ -257,6 +257,10 @@ class ControlService(Protocol):
     def canopy(self, zone: str, days: int = 30) -> CanopyView: ...
     # one of the zone's kept photos by file name (None: the newest); UnknownName if none
     def canopy_photo(self, zone: str, name: str | None = None) -> Path: ...
+    # a photo of the zone sent by ``actor`` (JPEG or PNG): its cover, stored with it
+    # (audited); UnknownName, NotAnImage / ImageTooLarge (controller.canopy.errors),
+    # ControlRefused "no_classifier" or "not_stored"
+    def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint: ...
     # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
     def moisture_history(
         self, zone: str, days: int = 7

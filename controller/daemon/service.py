@@ -53,6 +53,7 @@ from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
 from controller.store import NotFound, StoreError, StoreWriteError
 from models.crops import crop, crop_keys
+from models.learning.errors import LearnedModelError, LearningInputError
 
 __all__ = ["DaemonService"]
 
@@ -304,6 +305,17 @@ class DaemonService:
         if path is None:
             raise UnknownName(f"no photo {name or '(newest)'} of zone {z.name!r}")
         return path
+
+    def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint:
+        z = self._zone_cfg(zone)
+        try:
+            got = self.d.canopy.estimate_photo(z, photo, source=f"uploaded by {actor}")
+        except (LearnedModelError, LearningInputError) as exc:
+            raise ControlRefused(f"no canopy classifier: {exc}", "no_classifier") from exc
+        except OSError as exc:
+            raise ControlRefused(f"photo not stored: {exc}", "not_stored") from exc
+        self.d.store.record_audit(actor, "canopy.upload", {"zone": z.name, "cover": got.cover})
+        return CanopyPoint(got.at, got.status, got.cover, got.image, got.detail)
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
         z = self._zone_cfg(zone)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.canopy.errors import NotAnImage
 from controller.clock import SystemClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
@@ -13,6 +14,7 @@ from controller.daemon.protocol import UnknownName
 from controller.daemon.service import DaemonService
 from controller.store import Store
 from drivers.sim.camera import SnapshotServer
+from drivers.sim.canopy import Scene, draw_scene
 from tests.helpers.canopy import camera_site
 from tests.helpers.site import DEMO_SITE
 
@@ -46,5 +48,17 @@ def test_the_canopy_job_fills_the_zone_s_series_and_photo(tmp_path: Path) -> Non
             assert (tmp_path / "data" / "models" / "canopy" / "site.joblib").is_file()
             with pytest.raises(UnknownName, match="no photo"):
                 service.canopy_photo("z1")
+            # a technician's photo of a zone without camera: estimated, kept, audited
+            sent = draw_scene(Scene(cover=0.7, film="white", seed=9))
+            got = service.add_canopy_photo("z1", sent.jpeg(), "tian")
+            assert got.status == "ok" and got.cover is not None
+            assert abs(got.cover - sent.cover_fraction) < 0.08
+            assert got.detail == "uploaded by tian"
+            assert service.canopy("z1").points == (got,)
+            assert service.canopy_photo("z1", got.image).read_bytes() == sent.jpeg()
+            (audit,) = [a for a in store.rows_after("audit", 0) if a.action == "canopy.upload"]  # type: ignore[attr-defined]
+            assert audit.actor == "tian" and audit.detail == {"zone": "z1", "cover": got.cover}
+            with pytest.raises(NotAnImage, match="uploaded by tian"):
+                service.add_canopy_photo("z1", b"<html>", "tian")
             with pytest.raises(UnknownName, match="nope"):
                 service.canopy("nope")

@@ -13,6 +13,7 @@ ROUTES = {
     ("GET", "/zones/{zone}/water-balance"): "viewer",
     ("GET", "/zones/{zone}/canopy"): "viewer",
     ("GET", "/zones/{zone}/canopy/photo"): "viewer",
+    ("POST", "/zones/{zone}/canopy/photo"): "technician",
     ("GET", "/devices"): "viewer",
     ("GET", "/runs"): "viewer",
     ("GET", "/decisions"): "viewer",

@@ -10,6 +10,7 @@ from typing import Any
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
+from controller.canopy.errors import NotAnImage
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
@@ -445,6 +446,14 @@ class FakeControlService:
         self._known(zone)
         self.calls.append(("canopy", {"zone": zone, "days": days}))
         return self.canopy_views.get(zone, CanopyView(zone, False, None))
+
+    def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint:
+        self._check()
+        self._known(zone)
+        self.calls.append(("add_canopy_photo", {"zone": zone, "bytes": len(photo), "actor": actor}))
+        if not photo.startswith((b"\xff\xd8", b"\x89PNG")):
+            raise NotAnImage(f"uploaded by {actor}: not a JPEG or PNG picture", url=actor)
+        return CanopyPoint(NOW, "ok", 0.5, "20260514T063000Z.jpg", f"uploaded by {actor}")
 
     def canopy_photo(self, zone: str, name: str | None = None) -> Path:
         self._check()

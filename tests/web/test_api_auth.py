@@ -11,7 +11,7 @@ from fastapi.routing import iter_route_contexts
 from controller.store import Store
 from tests.helpers.api import API, ROUTES, TOKEN_NAMES
 from tests.helpers.asgi import AsgiClient, asgi_client
-from tests.helpers.fakes import FakeControlService
+from tests.helpers.fakes import CANOPY_PHOTO, FakeControlService
 from web.app import create_app
 
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/docs")}
@@ -25,6 +25,10 @@ BODIES: dict[str, Any] = {
     "/probes/{probe}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     "/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     "/soil/{zone}/approve": {"fitted_at": "2026-07-01T17:40:00+00:00"},
+}
+# routes whose body is not JSON: (content type, body)
+RAW_BODIES: dict[str, tuple[str, bytes]] = {
+    "/zones/{zone}/canopy/photo": ("image/jpeg", CANOPY_PHOTO.read_bytes()),
 }
 
 
@@ -43,6 +47,9 @@ def _call(client: AsgiClient, method: str, template: str, token: str | None) -> 
     path = template.format(**PATH_VALUES)
     if method == "GET":
         return client.get(path, token=token)
+    if suffix in RAW_BODIES:
+        media, content = RAW_BODIES[suffix]
+        return client.post(path, token=token, content=content, headers={"content-type": media})
     return client.post(path, token=token, json=BODIES.get(suffix))
 
 

@@ -80,3 +80,39 @@ def test_refusals(
 ) -> None:
     r = client.get(API + path, token=tokens["viewer"], params=params)
     assert r.status_code == code, r.text
+
+
+def test_a_technician_s_photo_is_estimated(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService, with_camera: Path
+) -> None:
+    r = client.post(
+        f"{API}/zones/z2/canopy/photo",
+        token=tokens["technician"],
+        content=with_camera.read_bytes(),
+        headers={"content-type": "image/jpeg"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["cover"] == 0.5 and r.json()["detail"] == "uploaded by tian"
+    assert service.calls[-1] == (
+        "add_canopy_photo",
+        {"zone": "z2", "bytes": len(with_camera.read_bytes()), "actor": "tian"},
+    )
+
+
+def test_an_upload_that_is_no_photo_is_refused_naming_why(
+    client: AsgiClient, tokens: dict[str, str]
+) -> None:
+    r = client.post(
+        f"{API}/zones/z1/canopy/photo",
+        token=tokens["technician"],
+        content=b"<html>hello</html>",
+        headers={"content-type": "image/jpeg"},
+    )
+    assert r.status_code == 422
+    (error,) = r.json()["detail"]
+    assert error["type"] == "not_image" and "not a JPEG or PNG" in error["msg"]
+
+
+def test_a_viewer_may_not_upload(client: AsgiClient, tokens: dict[str, str]) -> None:
+    r = client.post(f"{API}/zones/z1/canopy/photo", token=tokens["viewer"], content=b"x")
+    assert r.status_code == 403

@@ -72,3 +72,13 @@ def test_the_line_spans_the_covers_in_time() -> None:
     assert chart is not None
     assert chart["points"] == "0.0,100.0 300.0,50.0 400.0,0.0"
     assert canopy_polyline(CanopyView("z1", True, 60.0, view.points[:2])) is None
+
+
+def test_a_zone_without_camera_shows_its_uploaded_photos(
+    as_role: Any, service: PageService
+) -> None:
+    service.canopy_views["z2"] = CanopyView(
+        "z2", False, None, (CanopyPoint(NOW, "ok", 0.25, None, "uploaded by tian"),)
+    )
+    section = _canopy(as_role("viewer").get("/zones/z2").text)
+    assert "冠层覆盖度 25 %" in section and "<polyline" not in section

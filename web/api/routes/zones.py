@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
-from controller.daemon.protocol import CanopyView, WaterBalanceInfo, ZoneStatus
+from controller.canopy.errors import CameraError
+from controller.daemon.protocol import CanopyPoint, CanopyView, WaterBalanceInfo, ZoneStatus
 from web.api.models import (
+    CanopyPointPublic,
     CanopyPublic,
     RunCreate,
     RunStarted,
@@ -64,6 +67,35 @@ def canopy_photo(
     path = service.canopy_photo(zone, name)
     media = "image/png" if path.suffix == ".png" else "image/jpeg"
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.post(
+    "/{zone}/canopy/photo",
+    response_model=CanopyPointPublic,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def add_canopy_photo(
+    zone: NameInPath, request: Request, service: ServiceDep, token: TechnicianToken
+) -> CanopyPoint:
+    """Estimate the canopy cover of a photo of the zone (the body: a JPEG or PNG of at most
+    the API's body limit, 1 MiB) and keep it with the zone's series (audited)."""
+    photo = await request.body()
+    try:
+        return await run_in_threadpool(service.add_canopy_photo, zone, photo, token.name)
+    except CameraError as exc:  # NotAnImage, ImageTooLarge
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["body"], "msg": str(exc), "type": exc.status}],
+        ) from None
 
 
 @router.post("/{zone}/start", response_model=RunStarted, status_code=status.HTTP_201_CREATED)
