@@ -1,16 +1,25 @@
-"""The shipped canopy training set is the one the simulated camera draws, and reads back."""
+"""The shipped canopy training set is the one the simulated camera draws, and reads back;
+a referee season's camera photographs AquaCrop's canopy cover."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image
 
 from controller.canopy.classifier import read_training_set, training_arrays
 from controller.paths import bundled
-from controller.simulation.canopy import COUNT, training_covers, write_training_set
+from controller.simulation.canopy import (
+    COUNT,
+    referee_cover,
+    training_covers,
+    write_training_set,
+)
+from controller.simulation.referee.truth import AquaCropTruth
+from drivers.sim.camera import SnapshotServer
 
 
 def test_the_shipped_set_is_what_the_generator_writes(tmp_path: Path) -> None:
@@ -39,3 +48,17 @@ def test_partial_user_labels_read_back(tmp_path: Path) -> None:
     np.savez_compressed(path, labels_int8=labels.reshape(-1), **arrays)
     [read] = read_training_set(path)
     assert np.array_equal(read.labels, labels) and np.array_equal(read.rgb, item.rgb)
+
+
+def test_a_referee_zone_s_camera_sees_aquacrop_s_last_canopy_cover() -> None:
+    field = SimpleNamespace(days=[])
+    truth = AquaCropTruth(field, (40, 80))  # type: ignore[arg-type]
+    assert referee_cover(truth) == 0.0  # nothing stepped yet: bare soil
+    field.days += [SimpleNamespace(canopy_cover=0.12), SimpleNamespace(canopy_cover=0.31)]
+    assert referee_cover(truth) == 0.31
+    with SnapshotServer(lambda: referee_cover(truth)) as camera:
+        jpeg = camera.snapshot_jpeg()
+    with Image.open(io.BytesIO(jpeg)) as img:
+        rgb = np.asarray(img.convert("RGB")).astype(int)
+    green = (rgb[..., 1] > rgb[..., 0] + 15) & (rgb[..., 1] > rgb[..., 2] + 15)
+    assert 0.15 < green.mean() < 0.5  # about a third of the ground in leaves
