@@ -10,8 +10,9 @@ Faults (:attr:`SnapshotServer.fault`, changed at run time):
 * ``"http_500"``: answers 500 Internal Server Error;
 * ``"not_image"``: answers 200 with ``image/jpeg`` and an HTML body (a login page a camera
   shows after a reset);
-* ``"hang"``: accepts the request and never answers until the fault is cleared or the
-  server stops (a camera whose web server froze).
+* ``"hang"``: accepts the request and holds it unanswered while the fault lasts (until
+  it is cleared or the server stops), then closes the connection (a camera whose web
+  server froze).
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class SnapshotServer:
                     return
                 fault = camera.fault
                 if fault == "hang":
-                    camera._released.wait()
+                    # hold the request, unanswered, while the fault lasts; then drop it
+                    while camera.fault == "hang" and not camera._released.wait(0.05):
+                        pass
                     return
                 if fault == "http_500":
                     self.send_error(500, "camera fault")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
 import time
 
 import numpy as np
@@ -113,3 +114,15 @@ def test_what_is_no_jpeg_or_png_is_refused(body: bytes) -> None:
     with pytest.raises(NotAnImage) as info:
         decode_snapshot(body, url="http://cam/s.jpg")
     assert isinstance(info.value, CameraError) and "http://cam/s.jpg" in str(info.value)
+
+
+def test_a_hang_cleared_drops_the_held_request(camera: SnapshotServer) -> None:
+    camera.fault = "hang"
+    timer = threading.Timer(0.3, setattr, (camera, "fault", None))
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(CameraUnreachable, match="broken off"):
+        fetch_snapshot(camera.url, timeout_s=5, max_bytes=MAX)
+    assert time.monotonic() - started < 3.0  # not the 5 s timeout
+    timer.join()
+    assert fetch_snapshot(camera.url, timeout_s=5, max_bytes=MAX)[:2] == b"\xff\xd8"
