@@ -63,7 +63,7 @@ def fetch_snapshot(url: str, *, timeout_s: float, max_bytes: int) -> bytes:
                     f"{url}: {int(declared)} bytes announced, at most {max_bytes}", url=url
                 )
             body = bytearray()
-            while chunk := answer.read(_CHUNK):
+            while chunk := answer.read1(_CHUNK):  # what has arrived: the deadline is checked
                 body += chunk
                 if len(body) > max_bytes:
                     raise ImageTooLarge(f"{url}: more than {max_bytes} bytes", url=url)

@@ -26,7 +26,7 @@ from drivers.sim.canopy import Film, Light, Scene, draw_scene
 
 __all__ = ["CameraFault", "SnapshotServer"]
 
-CameraFault = Literal["http_500", "not_image", "hang"]
+CameraFault = Literal["http_500", "not_image", "hang", "slow"]
 PATH = "/snapshot.jpg"
 
 
@@ -101,7 +101,17 @@ class SnapshotServer:
                 self.send_header("Content-Type", "image/jpeg")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if fault != "slow":
+                    self.wfile.write(body)
+                    return
+                for at in range(0, len(body), 512):
+                    if camera._released.wait(0.1):
+                        return
+                    try:
+                        self.wfile.write(body[at : at + 512])
+                        self.wfile.flush()
+                    except OSError:
+                        return  # the client gave up
 
         return Handler
 

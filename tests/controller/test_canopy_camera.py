@@ -126,3 +126,11 @@ def test_a_hang_cleared_drops_the_held_request(camera: SnapshotServer) -> None:
     assert time.monotonic() - started < 3.0  # not the 5 s timeout
     timer.join()
     assert fetch_snapshot(camera.url, timeout_s=5, max_bytes=MAX)[:2] == b"\xff\xd8"
+
+
+def test_a_slow_answer_is_abandoned_at_the_timeout_as_a_whole(camera: SnapshotServer) -> None:
+    camera.fault = "slow"  # every read gets bytes: only the whole answer's deadline stops it
+    started = time.monotonic()
+    with pytest.raises(CameraTimeout, match=r"not complete in 0\.5 s"):
+        fetch_snapshot(camera.url, timeout_s=0.5, max_bytes=MAX)
+    assert time.monotonic() - started < 1.5
