@@ -2,7 +2,8 @@
 
 A zone's directory holds ``series.jsonl``, one line per attempt (time, status, cover, the
 photo's file name, the reason of a failure), and the newest ``keep`` photos, named by
-their UTC time (``20260612T101500Z.jpg``); older photos are deleted as new ones arrive, so
+their UTC time (``20260612T101500Z.jpg``, ``…Z01.jpg`` for a second photo in that second);
+older photos are deleted as new ones arrive, so
 a zone never holds more than ``keep`` photos of at most the camera's ``max_image_kb``.
 The series is cut to its newest :data:`KEEP_LINES` lines once it holds twice as many.
 
@@ -26,10 +27,11 @@ from sqlalchemy.engine import make_url
 
 from controller.store import Store
 
-__all__ = ["KEEP_LINES", "CoverRecord", "CoverRecords", "canopy_dir_of"]
+__all__ = ["KEEP_LINES", "PHOTO_NAME", "CoverRecord", "CoverRecords", "canopy_dir_of"]
 
+PHOTO_NAME = r"^[0-9]{8}T[0-9]{6}Z([0-9]{2})?\.(jpg|png)$"  # a kept photo's file name
 KEEP_LINES = 20_000  # a zone photographed hourly: more than two years
-_PHOTO = re.compile(r"^[0-9]{8}T[0-9]{6}Z\.(jpg|png)$")
+_PHOTO = re.compile(PHOTO_NAME)
 _ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
@@ -84,11 +86,7 @@ class CoverRecords:
         self, record: CoverRecord, photo: bytes | None = None, *, keep: int = 48
     ) -> CoverRecord:
         """Store ``record`` (with its ``photo``, JPEG or PNG bytes); returns it with the
-        photo's file name. Raises :class:`OSError` when the disk refuses."""
-        if photo is not None:
-            suffix = "png" if photo.startswith(b"\x89PNG") else "jpg"
-            name = f"{record.at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.{suffix}"
-            record = CoverRecord(**{**asdict(record), "image": name})
+        photo's file name (none in memory). Raises :class:`OSError` when the disk refuses."""
         with self._lock:
             if self.directory is None:
                 lines = self._memory.setdefault(record.zone, deque(maxlen=self._memory_lines))
@@ -96,18 +94,43 @@ class CoverRecords:
                 return record
             folder = self._zone_dir(record.zone)
             folder.mkdir(parents=True, exist_ok=True)
-            if photo is not None and record.image is not None:
-                tmp = folder / f".{record.image}.tmp"
+            if photo is not None:
+                name = self._free_name(folder, record.at, photo)
+                tmp = folder / f".{name}.tmp"
                 tmp.write_bytes(photo)
-                tmp.replace(folder / record.image)
+                tmp.replace(folder / name)
+                record = CoverRecord(**{**asdict(record), "image": name})
                 self._prune_photos(folder, keep)
             series = folder / "series.jsonl"
+            lead = "\n" if self._torn(series) else ""  # end a line a crash left open
             with series.open("a", encoding="utf-8") as f:
-                f.write(record.to_json() + "\n")
+                f.write(lead + record.to_json() + "\n")
                 f.flush()
                 os.fsync(f.fileno())
             self._cut_series(series)
         return record
+
+    @staticmethod
+    def _torn(series: Path) -> bool:
+        """Whether the series' last line was left without its end by a crash."""
+        try:
+            with series.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                return f.read(1) != b"\n"
+        except (FileNotFoundError, OSError):  # no file, or an empty one (seek before start)
+            return False
+
+    @staticmethod
+    def _free_name(folder: Path, at: dt.datetime, photo: bytes) -> str:
+        """The photo's file name: its UTC second, then ``01``..``99`` for more photos in the
+        same second (a camera's and an upload's), so names sort in time order."""
+        stem = f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+        suffix = "png" if photo.startswith(b"\x89PNG") else "jpg"
+        for extra in ["", *(f"{n:02d}" for n in range(1, 100))]:
+            name = f"{stem}{extra}.{suffix}"
+            if not (folder / name).exists():
+                return name
+        raise FileExistsError(f"{folder}: 100 photos in the second {stem}")
 
     @staticmethod
     def _prune_photos(folder: Path, keep: int) -> None:

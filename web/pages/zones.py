@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 
+from controller.canopy.records import PHOTO_NAME
 from controller.daemon.protocol import CanopyView, UnknownName
 from web.i18n import translate
 from web.pages.context import PagesDep, ViewerPage, render
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 Range = Literal["7", "30", "season"]
 CANOPY_DAYS = 30  # the cover chart's window on the zone page
 CANOPY_ROWS = 10  # the newest attempts listed under it
-PhotoName = Annotated[str | None, Query(max_length=32, pattern=r"^[0-9]{8}T[0-9]{6}Z\.(jpg|png)$")]
+PhotoName = Annotated[str | None, Query(max_length=32, pattern=PHOTO_NAME)]
 MAX_DAYS = 366
 # series names the chart script shows, translated on the page
 CHART_LABELS = (

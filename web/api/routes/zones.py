@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from controller.canopy.errors import CameraError
+from controller.canopy.records import PHOTO_NAME
 from controller.daemon.protocol import CanopyPoint, CanopyView, WaterBalanceInfo, ZoneStatus
 from web.api.models import (
     CanopyPointPublic,
@@ -56,7 +57,7 @@ def canopy(
     return service.canopy(zone, days)
 
 
-PhotoName = Annotated[str | None, Query(max_length=32, pattern=r"^[0-9]{8}T[0-9]{6}Z\.(jpg|png)$")]
+PhotoName = Annotated[str | None, Query(max_length=32, pattern=PHOTO_NAME)]
 
 
 @router.get("/{zone}/canopy/photo", response_class=FileResponse)
