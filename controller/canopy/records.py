@@ -167,6 +167,16 @@ class CoverRecords:
                 continue  # a line torn by a crash
         return out
 
+    def latest_cover(self, zone: str, *, since: dt.datetime | None = None) -> CoverRecord | None:
+        """The zone's newest record with a cover (camera or upload), not older than
+        ``since``; None when there is none (the crop state then keeps its calendar)."""
+        for record in reversed(self.series(zone, limit=KEEP_LINES)):
+            if since is not None and record.at < since:
+                return None
+            if record.cover is not None:
+                return record
+        return None
+
     def photo(self, zone: str, name: str) -> Path | None:
         """The path of one of the zone's kept photos, or None (deleted, or not a photo name)."""
         if self.directory is None or not _PHOTO.match(name):

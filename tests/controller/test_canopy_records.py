@@ -67,3 +67,15 @@ def test_names_from_outside_never_become_paths(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a zone name"):
         records.series("../etc")
     assert records.photo("z1", "../../etc/passwd") is None
+
+
+def test_the_latest_cover_skips_failures_and_respects_its_age(tmp_path: Path) -> None:
+    records = CoverRecords(tmp_path)
+    assert records.latest_cover("z1") is None
+    records.add(CoverRecord("z1", AT, "ok", 0.2))
+    records.add(CoverRecord("z1", AT + dt.timedelta(hours=1), "ok", 0.25))
+    records.add(CoverRecord("z1", AT + dt.timedelta(hours=2), "timeout", detail="no answer"))
+    latest = records.latest_cover("z1")
+    assert latest is not None and latest.cover == 0.25
+    assert records.latest_cover("z1", since=AT + dt.timedelta(hours=1)) == latest
+    assert records.latest_cover("z1", since=AT + dt.timedelta(minutes=61)) is None
