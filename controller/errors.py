@@ -43,6 +43,12 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │                                        (learning.calibration)
     ├── ObservationRefused(ValueError)       a crop observation not stored, ``field`` names
     │                                        the input (daemon.protocol)
+    ├── CameraError                          a zone's camera snapshot not had (canopy.errors)
+    │   ├── CameraUnreachable                refused, no route, name unknown, cut off
+    │   ├── CameraTimeout                    no whole answer within timeout_s
+    │   ├── CameraHTTPError                  an HTTP status other than 200
+    │   ├── NotAnImage(ValueError)           not a JPEG or PNG picture
+    │   └── ImageTooLarge                    more than max_image_kb, or too many pixels
     ├── UnknownName(LookupError)             no zone, device, run or alarm by that name
     ├── StartupError(RuntimeError)           the site cannot be made safe (daemon.daemon)
     ├── OfficeError                          the central office's tools

@@ -13,4 +13,4 @@ bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``.
 from __future__ import annotations
 
 # The parts, in the order they print. Each is imported by __main__ when run.
-PARTS: tuple[str, ...] = ("flow", "forecast", "calibration", "soil")
+PARTS: tuple[str, ...] = ("flow", "forecast", "calibration", "soil", "canopy")

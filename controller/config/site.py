@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from controller.config.camera import CameraConfig
 from controller.config.dosing import (
     MAX_CHANNELS,
     MAX_RECIPES,
@@ -224,6 +225,8 @@ class ZoneConfig(_Model):
     # days after planting, "gdd" the station's growing degree days (maize crops only;
     # models/crops/phenology.py). Observed stages re-anchor either, and GDD move it on from them.
     crop_clock: Literal["calendar", "gdd"] = "calendar"
+    # The zone's field camera, whose snapshots give its canopy cover (controller/canopy).
+    camera: CameraConfig | None = None
 
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
@@ -848,6 +851,17 @@ class _Checker:
         self._safety()
         self._baseline()
         self._quota()
+        self._cameras()
+
+    def _cameras(self) -> None:
+        """One camera, one zone: the cover of a photo is the cover of one zone."""
+        seen: dict[str, str] = {}
+        for i, zone in enumerate(self.m.zones):
+            if zone.camera is None:
+                continue
+            other = seen.setdefault(zone.camera.url, zone.name)
+            if other != zone.name:
+                self.add(f"zones[{i}].camera.url", f"already the camera of zone {other!r}")
 
     def _crop_clock(self) -> None:
         """GDD need the station's temperatures and a crop whose stages have thresholds."""

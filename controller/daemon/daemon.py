@@ -51,6 +51,10 @@ from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.agronomy.quota import keep_to_quota
+from controller.canopy.classifier import CanopyModel
+from controller.canopy.records import CoverRecords, canopy_dir_of
+from controller.canopy.watch import CHECK_EVERY_S as CANOPY_CHECK_EVERY_S
+from controller.canopy.watch import CanopyWatch
 from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
@@ -165,6 +169,14 @@ class Daemon:
         # each zone's soil and Kc correction from its dry-downs: a proposal an admin approves
         self.soil_learning = SoilLearning(
             lambda: self.agronomy.site, store, self.agronomy.probes, clock.now, models
+        )
+        # each camera zone's canopy cover from its snapshots (controller/canopy)
+        canopy_dir = canopy_dir_of(store)
+        self.canopy = CanopyWatch(
+            lambda: self.agronomy.site,
+            CoverRecords(canopy_dir),
+            CanopyModel(models, canopy_dir / "labels" if canopy_dir is not None else None),
+            clock.now,
         )
         if time_trust is None:
             time_trust = (
@@ -330,6 +342,8 @@ class Daemon:
                     cron={"hour": hour, "minute": minute},
                 )
             )
+        if self.canopy.zones():  # no camera: the job list (and every season run) is as before
+            jobs.append(Job("canopy", self.canopy.check, CANOPY_CHECK_EVERY_S))
         soil = self.site.learning.soil
         if soil.enabled:
             hour, minute = (int(v) for v in soil.fit_time.split(":"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from controller.agronomy.quota import QuotaView
@@ -21,6 +22,8 @@ from controller.learning.flow import FlowStatus
 
 __all__ = [
     "AlarmInfo",
+    "CanopyPoint",
+    "CanopyView",
     "ControlRefused",
     "ControlService",
     "CropObservationInfo",
@@ -228,6 +231,37 @@ class ProbeCalibrationInfo:
     error: str = ""  # why the samples give no calibration (the raw reading is used)
 
 
+@dataclass(frozen=True, slots=True)
+class CanopyPoint:
+    """One attempt at a zone's canopy cover: ``status`` ``"ok"`` with ``cover`` (0..1) and
+    the photo's file name, or why not (controller/canopy/watch.py, its statuses)."""
+
+    at: datetime
+    status: str
+    cover: float | None = None
+    image: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CanopyView:
+    """A zone's canopy cover from its camera: the attempts of the window, oldest first."""
+
+    zone: str
+    camera: bool  # the zone has a camera configured
+    interval_min: float | None
+    points: tuple[CanopyPoint, ...] = ()
+    latest_photo: str | None = None  # file name of the newest kept photo
+
+    @property
+    def last(self) -> CanopyPoint | None:
+        return self.points[-1] if self.points else None
+
+    @property
+    def last_cover(self) -> CanopyPoint | None:
+        return next((p for p in reversed(self.points) if p.cover is not None), None)
+
+
 class ControlService(Protocol):
     """The daemon as the API sees it. Times are timezone-aware UTC."""
 
@@ -245,6 +279,14 @@ class ControlService(Protocol):
     def quotas(self) -> list[QuotaView]: ...  # zones with a water quota: used, projected
     # the zone's flow signature: its learned normal flow, or learning "have of need" runs
     def flow_signature(self, zone: str) -> FlowStatus: ...
+    # the zone's canopy cover from its camera over the last ``days``; UnknownName
+    def canopy(self, zone: str, days: int = 30) -> CanopyView: ...
+    # one of the zone's kept photos by file name (None: the newest); UnknownName if none
+    def canopy_photo(self, zone: str, name: str | None = None) -> Path: ...
+    # a photo of the zone sent by ``actor`` (JPEG or PNG): its cover, stored with it
+    # (audited); UnknownName, NotAnImage / ImageTooLarge (controller.canopy.errors),
+    # ControlRefused "no_classifier" or "not_stored"
+    def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint: ...
     # probe depth "0.2" -> [(time, moisture %)] of good readings over the last ``days``
     def moisture_history(
         self, zone: str, days: int = 7

@@ -26,6 +26,8 @@ from controller.daemon.daemon import Daemon
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
+    CanopyPoint,
+    CanopyView,
     ControlRefused,
     CropObservationInfo,
     DecisionInfo,
@@ -53,10 +55,12 @@ from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
 from controller.store import NotFound, StoreError, StoreWriteError
 from models.crops import crop, crop_keys
+from models.learning.errors import LearnedModelError, LearningInputError
 
 __all__ = ["DaemonService"]
 
 log = logging.getLogger(__name__)
+CANOPY_MAX_POINTS = 5000  # the newest attempts read for a page: hourly, seven months
 
 WEATHER_POINTS = ("air_temperature", "humidity", "wind_speed", "rain", "solar_radiation")
 HISTORY_DAYS = 400  # how far back "latest N" lists look
@@ -285,6 +289,43 @@ class DaemonService:
 
     def flow_signature(self, zone: str) -> FlowStatus:
         return self.d.flow_learning.status(self._zone_cfg(zone).name)
+
+    def canopy(self, zone: str, days: int = 30) -> CanopyView:
+        z = self._zone_cfg(zone)
+        since = self.d.clock.now() - timedelta(days=days)
+        records = self.d.canopy.records
+        points = tuple(
+            CanopyPoint(r.at, r.status, r.cover, r.image, r.detail)
+            for r in records.series(z.name, limit=CANOPY_MAX_POINTS)
+            if r.at >= since
+        )
+        latest = records.latest_photo(z.name)
+        return CanopyView(
+            zone=z.name,
+            camera=z.camera is not None,
+            interval_min=z.camera.interval_min if z.camera is not None else None,
+            points=points,
+            latest_photo=latest.name if latest is not None else None,
+        )
+
+    def canopy_photo(self, zone: str, name: str | None = None) -> Path:
+        z = self._zone_cfg(zone)
+        records = self.d.canopy.records
+        path = records.latest_photo(z.name) if name is None else records.photo(z.name, name)
+        if path is None:
+            raise UnknownName(f"no photo {name or '(newest)'} of zone {z.name!r}")
+        return path
+
+    def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint:
+        z = self._zone_cfg(zone)
+        try:
+            got = self.d.canopy.estimate_photo(z, photo, source=f"uploaded by {actor}")
+        except (LearnedModelError, LearningInputError) as exc:
+            raise ControlRefused(f"no canopy classifier: {exc}", "no_classifier") from exc
+        except OSError as exc:
+            raise ControlRefused(f"photo not stored: {exc}", "not_stored") from exc
+        self.d.store.record_audit(actor, "canopy.upload", {"zone": z.name, "cover": got.cover})
+        return CanopyPoint(got.at, got.status, got.cover, got.image, got.detail)
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[tuple[datetime, float]]]:
         z = self._zone_cfg(zone)

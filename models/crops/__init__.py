@@ -1,4 +1,5 @@
-"""Crop library (FAO-56 Tables 11, 12, 17, 22) and crop coefficients through the season."""
+"""Crop library (FAO-56 Tables 11, 12, 17, 22), crop coefficients through the season and Kcb
+from ground cover (eq. 97-99)."""
 
 from models.crops.coefficients import (
     adjust_for_climate,
@@ -8,6 +9,7 @@ from models.crops.coefficients import (
     kc_on_day,
     root_depth_m,
 )
+from models.crops.cover import density_coefficient, kcb_from_cover, kcb_full
 from models.crops.library import (
     STAGE_MAD_RANGE,
     Crop,
@@ -28,9 +30,12 @@ __all__ = [
     "climate_adjustment",
     "crop",
     "crop_keys",
+    "density_coefficient",
     "depletion_fraction",
     "height_m",
     "kc_on_day",
+    "kcb_from_cover",
+    "kcb_full",
     "load_crops",
     "root_depth_m",
     "with_stage_mad",

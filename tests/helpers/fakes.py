@@ -11,11 +11,14 @@ from controller.agronomy.cropstate import CropClock
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
+from controller.canopy.errors import NotAnImage
 from controller.config.site import load_site
 from controller.daemon.cropdesk import CropDesk
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
+    CanopyPoint,
+    CanopyView,
     ControlRefused,
     CropObservationInfo,
     DecisionInfo,
@@ -37,6 +40,8 @@ from models.crops import crop, with_stage_mad
 from tests.helpers.site import DEMO_SITE
 
 NOW = datetime(2026, 5, 14, 6, 30, tzinfo=UTC)
+# a drawn camera photo of zone z1 (maize on black mulch, cover 0.42)
+CANOPY_PHOTO = Path(__file__).resolve().parent.parent / "data" / "canopy" / "20260514T063000Z.jpg"
 
 
 def _zone(name: str, valve_on: bool) -> ZoneStatus:
@@ -122,6 +127,25 @@ class FakeControlService:
     fail: Exception | None = None
     quota_views: list[QuotaView] = field(default_factory=list)  # quotas(): none by default
     flow_status: dict[str, FlowStatus] = field(default_factory=dict)  # nothing learned yet
+    # z1 has a camera (a failed attempt, then a photo); z2 none
+    canopy_views: dict[str, CanopyView] = field(
+        default_factory=lambda: {
+            "z1": CanopyView(
+                "z1",
+                True,
+                60.0,
+                (
+                    CanopyPoint(NOW - timedelta(hours=2), "ok", 0.3871, None),
+                    CanopyPoint(NOW - timedelta(hours=1), "timeout", detail="no answer in 10 s"),
+                    CanopyPoint(NOW, "ok", 0.4213, CANOPY_PHOTO.name),
+                ),
+                CANOPY_PHOTO.name,
+            )
+        }
+    )
+    canopy_photos: dict[tuple[str, str], Path] = field(
+        default_factory=lambda: {("z1", CANOPY_PHOTO.name): CANOPY_PHOTO}
+    )
     # settings() as the daemon gives them; None: a site without an injector
     fertigation: dict[str, Any] | None = field(
         default_factory=lambda: {
@@ -475,6 +499,29 @@ class FakeControlService:
         self._check()
         self._known(zone)
         return self.flow_status.get(zone, FlowStatus(zone, 0, 5))
+
+    def canopy(self, zone: str, days: int = 30) -> CanopyView:
+        self._check()
+        self._known(zone)
+        self.calls.append(("canopy", {"zone": zone, "days": days}))
+        return self.canopy_views.get(zone, CanopyView(zone, False, None))
+
+    def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint:
+        self._check()
+        self._known(zone)
+        self.calls.append(("add_canopy_photo", {"zone": zone, "bytes": len(photo), "actor": actor}))
+        if not photo.startswith((b"\xff\xd8", b"\x89PNG")):
+            raise NotAnImage(f"uploaded by {actor}: not a JPEG or PNG picture", url=actor)
+        return CanopyPoint(NOW, "ok", 0.5, "20260514T063000Z.jpg", f"uploaded by {actor}")
+
+    def canopy_photo(self, zone: str, name: str | None = None) -> Path:
+        self._check()
+        self._known(zone)
+        view = self.canopy_views.get(zone)
+        key = name if name is not None else (view.latest_photo if view else None)
+        if key is None or (zone, key) not in self.canopy_photos:
+            raise UnknownName(f"no photo {name or '(newest)'} of zone {zone!r}")
+        return self.canopy_photos[(zone, key)]
 
     def savings(self) -> SavingsReport:
         self._check()

@@ -12,7 +12,7 @@ from fastapi.routing import iter_route_contexts
 from controller.store import Store
 from tests.helpers.api import API, ROUTES, TOKEN_NAMES
 from tests.helpers.asgi import AsgiClient, asgi_client
-from tests.helpers.fakes import FakeControlService
+from tests.helpers.fakes import CANOPY_PHOTO, FakeControlService
 from tests.helpers.photos import png_bytes
 from web.app import create_app
 
@@ -35,6 +35,10 @@ BODIES: dict[str, Any] = {
     "/soil/{zone}/approve": {"fitted_at": "2026-07-01T17:40:00+00:00"},
     "/zones/{zone}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
 }
+# routes whose body is not JSON: (content type, body)
+RAW_BODIES: dict[str, tuple[str, bytes]] = {
+    "/zones/{zone}/canopy/photo": ("image/jpeg", CANOPY_PHOTO.read_bytes()),
+}
 
 
 def _api_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -52,6 +56,9 @@ def _call(client: AsgiClient, method: str, template: str, token: str | None) -> 
     path = template.format(**PATH_VALUES)
     if method == "GET":
         return client.get(path, token=token)
+    if suffix in RAW_BODIES:
+        media, content = RAW_BODIES[suffix]
+        return client.post(path, token=token, content=content, headers={"content-type": media})
     return client.post(path, token=token, json=BODIES.get(suffix))
 
 

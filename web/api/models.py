@@ -281,6 +281,22 @@ class WaterBalanceDayPublic(BaseModel):
     ks: float
 
 
+class CanopyPointPublic(BaseModel):
+    at: datetime
+    status: str  # ok, unreachable, timeout, http_error, not_image, too_large, ...
+    cover: float | None  # fraction of the ground the canopy covers, 0..1 (status ok)
+    image: str | None  # the photo's file name, while it is kept
+    detail: str
+
+
+class CanopyPublic(BaseModel):
+    zone: str
+    camera: bool
+    interval_min: float | None
+    points: list[CanopyPointPublic]
+    latest_photo: str | None
+
+
 class RunStarted(BaseModel):
     run_id: int
 

@@ -8,12 +8,13 @@ irrigation, fertilizer per day. Times are epoch seconds (uPlot's x axis).
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse, HTMLResponse
 
-from controller.daemon.protocol import UnknownName
+from controller.canopy.records import PHOTO_NAME
+from controller.daemon.protocol import CanopyView, UnknownName
 from web.i18n import translate
 from web.pages.context import PagesDep, ViewerPage, render
 from web.pages.quota import burn_down
@@ -22,6 +23,9 @@ from web.params import NameInPath
 router = APIRouter(include_in_schema=False)
 
 Range = Literal["7", "30", "season"]
+CANOPY_DAYS = 30  # the cover chart's window on the zone page
+CANOPY_ROWS = 10  # the newest attempts listed under it
+PhotoName = Annotated[str | None, Query(max_length=32, pattern=PHOTO_NAME)]
 MAX_DAYS = 366
 # series names the chart script shows, translated on the page
 CHART_LABELS = (
@@ -87,7 +91,38 @@ def zone_page(
         burn=burn_down(quota) if quota is not None else None,
         flow=pages.service.flow_signature(name),
         crop=pages.service.crop_view(name)["today"],
+        canopy=(canopy := pages.service.canopy(name, days=CANOPY_DAYS)),
+        canopy_chart=canopy_polyline(canopy),
+        canopy_rows=list(reversed(canopy.points))[:CANOPY_ROWS],
     )
+
+
+def canopy_polyline(view: CanopyView, width: int = 320, height: int = 80) -> dict[str, Any] | None:
+    """The cover of the ``ok`` attempts as an SVG polyline over the attempts' span (x: time,
+    y: cover 0..1 bottom to top); None with fewer than two covers."""
+    covered = [(p.at, p.cover) for p in view.points if p.cover is not None]
+    if len(covered) < 2:
+        return None
+    first, last = covered[0][0], covered[-1][0]
+    span_s = max((last - first).total_seconds(), 1.0)
+    points = " ".join(
+        f"{(at - first).total_seconds() / span_s * width:.1f},{(1 - cover) * height:.1f}"
+        for at, cover in covered
+    )
+    return {"width": width, "height": height, "points": points, "from": first, "to": last}
+
+
+@router.get("/zones/{name}/canopy/photo", response_class=FileResponse)
+def canopy_photo(
+    name: NameInPath, pages: PagesDep, session: ViewerPage, photo: PhotoName = None
+) -> FileResponse:
+    """One of the zone's kept camera photos (``?photo=`` its file name; the newest without)."""
+    try:
+        path = pages.service.canopy_photo(name, photo)
+    except UnknownName as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    media = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=60"})
 
 
 def _days(pages: PagesDep, name: str, range_: Range) -> int:

@@ -70,7 +70,7 @@ def root_zone_water(
     # np.maximum gives a NumPy scalar: NumPy's rounding
     rootdepth = _round2_numpy(float(np.maximum(InitCond_Zroot, Crop_Zmin)))
     if rootdepth <= 0.0:  # no root zone: NumPy's 0/0 (nan, with its warning), as the original
-        return ORIGINAL(prof, InitCond_Zroot, InitCond_th, Soil_zTop, Crop_Zmin, Crop_Aer)  # type: ignore[no-any-return]
+        return ORIGINAL(prof, InitCond_Zroot, InitCond_th, Soil_zTop, Crop_Zmin, Crop_Aer)
     comp_sto = next((i for i, z in enumerate(dzsum) if z >= rootdepth), None)
     if comp_sto is None:
         raise IndexError("index 0 is out of bounds for axis 0 with size 0")

@@ -27,7 +27,7 @@ from starlette.testclient import TestClient
 
 from controller.store import Store
 from tests.helpers.api import API, ROUTES
-from tests.helpers.fakes import SOIL_FITTED_AT
+from tests.helpers.fakes import CANOPY_PHOTO, SOIL_FITTED_AT
 from tests.helpers.figures import Figures
 from tests.helpers.pages import (
     PASSWORD,
@@ -63,6 +63,7 @@ RULES |= {
     ("GET", "/zones/{name}/crop"): "viewer",
     ("POST", "/zones/{name}/observations"): "technician",
     ("GET", "/zones/{name}/observations/{observation_id}/photo"): "viewer",
+    ("GET", "/zones/{name}/canopy/photo"): "viewer",
     ("POST", "/zones/{name}/start"): "technician",
     ("POST", "/zones/{name}/stop"): "technician",
     ("POST", "/stop-all"): "technician",
@@ -103,7 +104,13 @@ VALUES = {
     "probe": "probe1a",
     "observation_id": "1",
 }
-CONCRETE = {"/static": "/static/app.css", "/settings/zones/{name}": "/settings/zones/z1"}
+CONCRETE = {
+    "/static": "/static/app.css",
+    "/settings/zones/{name}": "/settings/zones/z1",
+    "/zones/{name}/canopy/photo": "/zones/z1/canopy/photo",  # z1 has the camera
+}
+# An allowed call of these sends this content type and body.
+RAW_BODIES = {f"{API}/zones/{{zone}}/canopy/photo": ("image/jpeg", CANOPY_PHOTO.read_bytes())}
 # What an allowed call sends: a JSON body (API) or a form (pages) that is accepted.
 BODIES: dict[str, Any] = {
     f"{API}/zones/{{zone}}/start": {"minutes": 10},
@@ -199,6 +206,9 @@ def _call(
     path = CONCRETE.get(template) or template.format(**VALUES)
     if method == "GET":
         return client.get(path, headers=headers)
+    if template in RAW_BODIES:  # a body that is not JSON (a photo)
+        media, content = RAW_BODIES[template]
+        return client.post(path, headers={**headers, "content-type": media}, content=content)
     if template.startswith(API):
         return client.post(path, headers=headers, json=BODIES.get(template))
     return client.post(path, data=_form(client, role, template, **kw))

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
-from controller.daemon.protocol import WaterBalanceInfo, ZoneStatus
-from web.api.models import RunCreate, RunStarted, WaterBalanceDayPublic, ZonePublic
+from controller.canopy.errors import CameraError
+from controller.canopy.records import PHOTO_NAME
+from controller.daemon.protocol import CanopyPoint, CanopyView, WaterBalanceInfo, ZoneStatus
+from web.api.models import (
+    CanopyPointPublic,
+    CanopyPublic,
+    RunCreate,
+    RunStarted,
+    WaterBalanceDayPublic,
+    ZonePublic,
+)
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
 from web.params import NameInPath
 
@@ -33,6 +44,59 @@ def water_balance(
 ) -> list[WaterBalanceInfo]:
     """The daily soil water balance of the last ``days`` days."""
     return service.water_balance(zone, days)
+
+
+@router.get("/{zone}/canopy", response_model=CanopyPublic)
+def canopy(
+    zone: NameInPath,
+    service: ServiceDep,
+    _: ViewerToken,
+    days: Annotated[int, Query(ge=1, le=3660)] = 30,
+) -> CanopyView:
+    """The zone's canopy cover from its camera over the last ``days`` days, oldest first."""
+    return service.canopy(zone, days)
+
+
+PhotoName = Annotated[str | None, Query(max_length=32, pattern=PHOTO_NAME)]
+
+
+@router.get("/{zone}/canopy/photo", response_class=FileResponse)
+def canopy_photo(
+    zone: NameInPath, service: ServiceDep, _: ViewerToken, name: PhotoName = None
+) -> FileResponse:
+    """One of the zone's kept camera photos by file name; the newest without one."""
+    path = service.canopy_photo(zone, name)
+    media = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.post(
+    "/{zone}/canopy/photo",
+    response_model=CanopyPointPublic,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def add_canopy_photo(
+    zone: NameInPath, request: Request, service: ServiceDep, token: TechnicianToken
+) -> CanopyPoint:
+    """Estimate the canopy cover of a photo of the zone (the body: a JPEG or PNG of at most
+    the API's body limit, 1 MiB) and keep it with the zone's series (audited)."""
+    photo = await request.body()
+    try:
+        return await run_in_threadpool(service.add_canopy_photo, zone, photo, token.name)
+    except CameraError as exc:  # NotAnImage, ImageTooLarge
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["body"], "msg": str(exc), "type": exc.status}],
+        ) from None
 
 
 @router.post("/{zone}/start", response_model=RunStarted, status_code=status.HTTP_201_CREATED)
