@@ -493,7 +493,7 @@ def _to_reading(
     device: str, pt: Point, block: ReadBlock, values: Sequence[int], t: datetime
 ) -> Reading:
     regs = values[pt.address - block.start : pt.end - block.start]
-    raw = tuple(int(r) for r in regs)
+    raw = tuple(map(int, regs))
     try:
         value = decode(pt, regs)
     except DecodeError as exc:

@@ -69,7 +69,12 @@ class DataType(enum.StrEnum):
     @property
     def width(self) -> int:
         """Number of 16-bit registers (or bits, for BOOL) the type occupies."""
-        return 2 if self in (DataType.INT32, DataType.UINT32, DataType.FLOAT32) else 1
+        return _WIDTHS[self]  # asked for every point of every poll: a lookup, not a scan
+
+
+_WIDTHS: dict[DataType, int] = {
+    t: 2 if t in (DataType.INT32, DataType.UINT32, DataType.FLOAT32) else 1 for t in DataType
+}
 
 
 class WordOrder(enum.StrEnum):
