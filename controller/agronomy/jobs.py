@@ -50,7 +50,7 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -98,6 +98,8 @@ from controller.store import (
     StoreError,
     WaterBalanceDay,
 )
+from models.crops import kcb_from_cover
+from models.errors import ModelInputError
 from models.et0 import codes
 from models.et0 import daily as et0_daily
 from models.waterbalance import (
@@ -137,6 +139,16 @@ _PARTIAL = "partial day"
 _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTERRUPTED.value}
 
 
+#: A zone's measured canopy cover (0..1) in a time range, and when it was taken:
+#: ``cover(zone, start, end)`` (controller.canopy.records.CoverRecords.cover_between).
+CoverOf = Callable[[str, dt.datetime, dt.datetime], tuple[float, dt.datetime] | None]
+#: A photo's cover sets the day's Kcb for this long after it was taken.
+COVER_MAX_AGE = dt.timedelta(days=3)
+#: The FAO-56 stages in which the cover sets Kcb (eq. 97): while the canopy develops, when
+#: a crop ahead of or behind its calendar is furthest from the calendar's Kcb.
+COVER_STAGES = ("initial", "development")
+
+
 class Agronomy:
     """ET0, water balance and planning for one site over its store (see the module docstring)."""
 
@@ -148,8 +160,10 @@ class Agronomy:
         *,
         calendar: tuple[CalendarEvent, ...] = SEED_CORN_BORDER,
         horizon_days: int = HORIZON_DAYS,
+        cover: CoverOf | None = None,
     ) -> None:
         self.site = site
+        self.cover = cover  # the camera zones' canopy cover, for Kcb (eq. 97)
         self.store = store
         self.clock = clock
         self.tz = site.site.tz
@@ -454,6 +468,37 @@ class Agronomy:
             log.exception("agronomy: cannot read the quarantined probes")
             return None
 
+    def _with_cover(
+        self, zone: ZoneConfig, crop: CropState, step: CropStep, at: dt.datetime, notes: Notes
+    ) -> CropStep:
+        """``step`` with Kcb from the zone's canopy cover (FAO-56 eq. 97; Kcb full the crop's
+        Kcb mid, Kc min its Kcb ini) when a photo of the last :data:`COVER_MAX_AGE` before
+        ``at`` measured it and the crop is in a :data:`COVER_STAGES` stage; Kc moves with it
+        (its evaporation share, Kc − Kcb, kept from the calendar). Else ``step``."""
+        if self.cover is None or crop.stage not in COVER_STAGES:
+            return step
+        found = self.cover(zone.name, at - COVER_MAX_AGE, at)
+        if found is None:
+            return step
+        cover, taken = found
+        full = zone_crop(self.site.crop(zone.crop), zone).kcb_mid
+        try:
+            kcb = kcb_from_cover(
+                min(max(cover, 0.0), 1.0),
+                step.height_m,
+                kcb_full_value=max(full, step.kcb_min),
+                kc_min=min(step.kcb_min, 0.5),
+            )
+        except ModelInputError as exc:  # a crop the equation cannot take: the calendar stays
+            notes.add(f"canopy cover {cover:.2f} not used: {exc}")
+            return step
+        notes.add(
+            f"Kcb {kcb:.2f} from canopy cover {cover:.2f} "
+            f"(photo {taken.astimezone(self.tz):%m-%d %H:%M}, FAO-56 eq. 97; "
+            f"calendar {step.kcb:.2f})"
+        )
+        return dataclasses.replace(step, kcb=kcb, kc=max(step.kc - step.kcb + kcb, kcb))
+
     def balance_day(
         self,
         zone: ZoneConfig,
@@ -478,6 +523,7 @@ class Agronomy:
             notes.add(crop.sentence())
         start, end = day_bounds(date, self.tz)
         stop = end if until is None else min(until, end)
+        crop_step = self._with_cover(zone, crop, crop_step, stop, notes)
         et0_mm = et0.et0_mm
         if until is not None:
             fraction = (stop - start) / (end - start)

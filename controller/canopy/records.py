@@ -177,6 +177,17 @@ class CoverRecords:
                 return record
         return None
 
+    def cover_between(
+        self, zone: str, start: dt.datetime, end: dt.datetime
+    ) -> tuple[float, dt.datetime] | None:
+        """The zone's newest measured cover (0..1) taken in ``[start, end]``, and when; None
+        without one (the balance then keeps its calendar Kcb)."""
+        for record in reversed(self.series(zone, limit=KEEP_LINES)):
+            if record.at > end or record.cover is None:
+                continue
+            return (record.cover, record.at) if record.at >= start else None
+        return None
+
     def photo(self, zone: str, name: str) -> Path | None:
         """The path of one of the zone's kept photos, or None (deleted, or not a photo name)."""
         if self.directory is None or not _PHOTO.match(name):

@@ -157,7 +157,10 @@ class Daemon:
         )
         self.supervisor.attach(self.sequencer)
         self.headworks = HeadWorks(site, self.outputs, self.live, store, clock, self.sequencer)
-        self.agronomy = Agronomy(site, store, clock)
+        canopy_dir = canopy_dir_of(store)
+        covers = CoverRecords(canopy_dir)
+        # the camera zones' cover sets their Kcb while the canopy develops (FAO-56 eq. 97)
+        self.agronomy = Agronomy(site, store, clock, cover=covers.cover_between)
         models = models_dir if models_dir is not None else models_dir_of(store)
         # flow signatures: each finished run judged against the zone's learned normal
         self.flow_learning = FlowLearning(lambda: self.agronomy.site, store, models)
@@ -171,10 +174,9 @@ class Daemon:
             lambda: self.agronomy.site, store, self.agronomy.probes, clock.now, models
         )
         # each camera zone's canopy cover from its snapshots (controller/canopy)
-        canopy_dir = canopy_dir_of(store)
         self.canopy = CanopyWatch(
             lambda: self.agronomy.site,
-            CoverRecords(canopy_dir),
+            covers,
             CanopyModel(models, canopy_dir / "labels" if canopy_dir is not None else None),
             clock.now,
         )
