@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from controller.config.fields import SiteModel
 
 __all__ = ["CameraConfig"]
 
 MAX_URL_CHARS = 500
 
 
-class CameraConfig(BaseModel):
-    """One zone's camera snapshot."""
+class CameraConfig(SiteModel):
+    """One zone's camera snapshot (strict, as the rest of the site file; a URL may be
+    longer than other texts)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(str_max_length=MAX_URL_CHARS)
 
     url: str = Field(min_length=1, max_length=MAX_URL_CHARS)
     interval_min: float = Field(60, ge=1, le=1440)

@@ -12,11 +12,11 @@ name the channel or recipe.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from controller.config.fields import MAX_TEXT_CHARS, no_control_characters
+from controller.config.fields import Name, SiteModel
 
 __all__ = [
     "MAX_CHANNELS",
@@ -30,29 +30,12 @@ __all__ = [
 
 MAX_CHANNELS = 8
 MAX_RECIPES = 32
-_Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
 
 
-class _Model(BaseModel):
-    # as the site file's models: strict numbers, no NaN, bounded text
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        allow_inf_nan=False,
-        str_max_length=MAX_TEXT_CHARS,
-    )
-
-    @field_validator("*")
-    @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        return no_control_characters(value)
-
-
-class ChannelConfig(_Model):
+class ChannelConfig(SiteModel):
     """One dosing channel: stock tank, injector, the injector's leased supply."""
 
-    name: _Name
+    name: Name
     kind: Literal["fertilizer", "acid"]
     injector: str  # a device of kind injector
     power: str  # DEVICE.POINT of a leased relay output feeding the injector
@@ -66,7 +49,7 @@ class ChannelConfig(_Model):
     max_run_min: float = Field(gt=0, le=600)
 
 
-class ChannelDose(_Model):
+class ChannelDose(SiteModel):
     """What one channel gives in a recipe: exactly one of the three amounts."""
 
     channel: str
@@ -82,16 +65,16 @@ class ChannelDose(_Model):
         return self
 
 
-class DosingRecipe(_Model):
+class DosingRecipe(SiteModel):
     """A named recipe: channel amounts and the EC / pH setpoints of the closed loops."""
 
-    name: _Name
+    name: Name
     doses: list[ChannelDose] = Field(min_length=1, max_length=MAX_CHANNELS)
     ec_ms_cm: float | None = Field(None, gt=0, le=20)
     ph: float | None = Field(None, ge=3, le=9)
 
 
-class DosingLoopConfig(_Model):
+class DosingLoopConfig(SiteModel):
     """``[fertigation.loop]``: the line the loops control and their trip bands.
 
     ``line_volume_l``: pipe volume from the injection point to the EC/pH probes (the

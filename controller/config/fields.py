@@ -13,7 +13,7 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "FIRST_DAY",
@@ -28,6 +28,8 @@ __all__ = [
     "Day",
     "DevicePath",
     "Host",
+    "Name",
+    "SiteModel",
     "no_control_characters",
 ]
 
@@ -100,3 +102,26 @@ Host = Annotated[str, AfterValidator(_host)]
 """A host name or IP address (``""``: none)."""
 DevicePath = Annotated[str, AfterValidator(_device_path)]
 """An absolute device path such as ``/dev/ttyQANAT0`` (``""``: none)."""
+
+
+#: A name in the site file: a zone, device, bus, channel, recipe, meter.
+Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
+
+
+class SiteModel(BaseModel):
+    """The base of every table of the site file. Strict: its numbers are TOML numbers, its
+    dates TOML dates ("5" or true is not a number); no NaN or infinity; unknown keys refused;
+    every text bounded (:data:`MAX_TEXT_CHARS`) and free of control characters."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        str_max_length=MAX_TEXT_CHARS,
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return no_control_characters(value)

@@ -15,10 +15,10 @@ Types and ranges here; :func:`check_pulse_meters` cross-checks them against the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from controller.config.fields import Name, SiteModel
 from drivers.profile import DataType, Profile, Table
 
 __all__ = ["COUNTER_TYPES", "PulseMeterConfig", "check_pulse_meters", "counter_modulus"]
@@ -26,10 +26,8 @@ __all__ = ["COUNTER_TYPES", "PulseMeterConfig", "check_pulse_meters", "counter_m
 # A counter is an unsigned integer of one or two registers; it wraps at 2^16 or 2^32.
 COUNTER_TYPES = {DataType.UINT16: 16, DataType.UINT32: 32}
 
-_Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
 
-
-class PulseMeterConfig(BaseModel):
+class PulseMeterConfig(SiteModel):
     """One pulse water meter (``[[pulse_meters]]``).
 
     ``counter``: ``DEVICE.POINT`` of the counter register(s) (a profile point in unit
@@ -41,9 +39,7 @@ class PulseMeterConfig(BaseModel):
     or a jump) and is not counted.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: _Name
+    name: Name
     counter: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}\.[A-Za-z0-9_-]{1,32}$")
     litres_per_pulse: float = Field(gt=0, le=10_000)
     no_pulse_s: float = Field(gt=0, le=3600)

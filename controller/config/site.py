@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from controller.config.camera import CameraConfig
 from controller.config.dosing import (
@@ -38,14 +38,14 @@ from controller.config.fields import (
     MAX_BUSES,
     MAX_DEVICES,
     MAX_EVENTS,
-    MAX_TEXT_CHARS,
     MAX_ZONES,
     ClockPeriod,
     ClockTime,
     Day,
     DevicePath,
     Host,
-    no_control_characters,
+    Name,
+    SiteModel,
 )
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
@@ -76,28 +76,10 @@ M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
 KC_FACTOR_RANGE = (0.7, 1.3)  # a zone's correction of the library's Kc, at most ±30 %
 MIN_AVAILABLE_M3M3 = 0.02  # a zone's soil_fc_m3m3 − soil_wp_m3m3 at least this
 
-Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
 PositiveS = Annotated[float, Field(gt=0)]
 
 
-class _Model(BaseModel):
-    # Strict: a site file's numbers are TOML numbers, its dates TOML dates ("5" or true is
-    # not a number); no NaN or infinity; every text bounded.
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        strict=True,
-        allow_inf_nan=False,
-        str_max_length=MAX_TEXT_CHARS,
-    )
-
-    @field_validator("*")
-    @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        return no_control_characters(value)
-
-
-class SiteInfo(_Model):
+class SiteInfo(SiteModel):
     id: Name
     name: str = Field(min_length=1)
     latitude_deg: float = Field(ge=-90, le=90)
@@ -127,7 +109,7 @@ class SiteInfo(_Model):
         return ZoneInfo(self.timezone)
 
 
-class BusConfig(_Model):
+class BusConfig(SiteModel):
     name: Name
     kind: Literal["tcp", "rtu_over_tcp", "rtu"]
     host: Host = ""
@@ -168,7 +150,7 @@ class BusConfig(_Model):
         )
 
 
-class DeviceConfig(_Model):
+class DeviceConfig(SiteModel):
     name: Name
     bus: str
     unit: int = Field(ge=1, le=247)
@@ -177,12 +159,12 @@ class DeviceConfig(_Model):
     description: str = ""
 
 
-class ProbeConfig(_Model):
+class ProbeConfig(SiteModel):
     device: str
     depth_m: float = Field(gt=0, le=3)
 
 
-class ZoneConfig(_Model):
+class ZoneConfig(SiteModel):
     name: Name
     label: str = ""
     area_mu: float | None = Field(None, gt=0, le=100_000)
@@ -251,7 +233,7 @@ class ZoneConfig(_Model):
         return self.area_m2 if self.area_m2 is not None else float(self.area_mu or 0) * M2_PER_MU
 
 
-class StageTuning(_Model):
+class StageTuning(SiteModel):
     """A site's value for one water-management period of a crop
     (``[crops.<crop>.stages.<period>]``): its MAD, fraction of TAW (the library's
     ``[crop.stages] mad``)."""
@@ -259,13 +241,13 @@ class StageTuning(_Model):
     mad: float = Field(ge=STAGE_MAD_RANGE[0], le=STAGE_MAD_RANGE[1])
 
 
-class CropTuning(_Model):
+class CropTuning(SiteModel):
     """A site's tuning of a library crop: MAD by period name (non-critical periods only)."""
 
     stages: dict[str, StageTuning] = Field({}, max_length=32)
 
 
-class HeadConfig(_Model):
+class HeadConfig(SiteModel):
     """Head works (首部): pump, master valve, main meter, filter.
 
     The filter's differential pressure (kPa) is ``pressure_before_filter`` −
@@ -289,7 +271,7 @@ class HeadConfig(_Model):
     backflush_min_gap_min: float = Field(30, gt=0, le=1440)
 
 
-class TankConfig(_Model):
+class TankConfig(SiteModel):
     name: Name
     level: str
     nutrient: Literal["N", "P2O5", "K2O", "mixed"]
@@ -298,7 +280,7 @@ class TankConfig(_Model):
     low_level_m: float = Field(0.1, ge=0, le=10)
 
 
-class FertEventConfig(_Model):
+class FertEventConfig(SiteModel):
     """One event of the fertigation plan: what goes into a group of zones, and when.
 
     Amounts are kg per mu per event (the zone's area scales them), or a target
@@ -353,7 +335,7 @@ class FertEventConfig(_Model):
         return zone.planting_date + dt.timedelta(days=self.day_after_planting or 0)
 
 
-class FertigationConfig(_Model):
+class FertigationConfig(SiteModel):
     injector: str
     # The dosing pump's power through a leased relay output, so injection stops by itself
     # if qanat dies (the pump's own run command is not a lease).
@@ -375,18 +357,18 @@ class FertigationConfig(_Model):
     loop: DosingLoopConfig | None = None
 
 
-class WeatherConfig(_Model):
+class WeatherConfig(SiteModel):
     station: str
 
 
-class TariffPeriod(_Model):
+class TariffPeriod(SiteModel):
     """A time-of-use electricity price for the pump (local time; an end ≤ start wraps midnight)."""
 
     period: ClockPeriod
     price_per_kwh: float = Field(ge=0, le=100)
 
 
-class PolicyConfig(_Model):
+class PolicyConfig(SiteModel):
     """Planning defaults; zones may override their mode."""
 
     windows: list[ClockPeriod] = Field(["20:00-08:00"], max_length=48)
@@ -415,14 +397,14 @@ class PolicyConfig(_Model):
         return self.base_price_per_kwh
 
 
-class BaselineEventConfig(_Model):
+class BaselineEventConfig(SiteModel):
     """One conventional irrigation: month-day and volume per mu."""
 
     date: Annotated[str, Field(pattern=r"^[0-9]{2}-[0-9]{2}$")]
     m3_mu: float = Field(gt=0, le=2000)
 
 
-class BaselineConfig(_Model):
+class BaselineConfig(SiteModel):
     """Conventional practice the savings ledger compares against (controller/agronomy/savings.py).
 
     ``events`` unset: seed-corn border irrigation as surveyed in Zhangye, 4 × 85 m³/mu
@@ -439,14 +421,14 @@ class BaselineConfig(_Model):
     quota_m3_mu: float | None = Field(None, gt=0, le=5000)
 
 
-class BoardConfig(_Model):
+class BoardConfig(SiteModel):
     """The visitor board (``/board``): read-only, no login, nothing that controls and nothing
     personal; off unless ``public = true``."""
 
     public: bool = False
 
 
-class ForecastLearningConfig(_Model):
+class ForecastLearningConfig(SiteModel):
     """The learned moisture forecast (``[learning.forecast]``, controller/learning/forecast.py):
     trained daily on the site's own balance days and probe readings; the planner uses it beside
     the FAO-56 projection only when ``enabled`` and when it validated better than physics."""
@@ -456,7 +438,7 @@ class ForecastLearningConfig(_Model):
     train_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:20"
 
 
-class FlowLearningConfig(_Model):
+class FlowLearningConfig(SiteModel):
     """Flow signatures (``[learning.flow]``; :mod:`models.learning.flow`): when a zone's own
     runs replace the fixed band around its design flow, and how a slow leak or clog is
     decided. Percentages of the zone's normal (or design) steady flow; CUSUM terms in units
@@ -480,7 +462,7 @@ class FlowLearningConfig(_Model):
         return self
 
 
-class SoilLearningConfig(_Model):
+class SoilLearningConfig(SiteModel):
     """Each zone's soil and Kc correction from its dry-downs (``[learning.soil]``,
     controller/learning/soil.py): fitted daily into a proposal that changes nothing until an
     admin approves it. Off unless asked: a season's simulation runs as before."""
@@ -490,7 +472,7 @@ class SoilLearningConfig(_Model):
     fit_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:40"
 
 
-class LearningConfig(_Model):
+class LearningConfig(SiteModel):
     """What the box learns from its own data (``[learning]``)."""
 
     flow: FlowLearningConfig = FlowLearningConfig()
@@ -498,7 +480,7 @@ class LearningConfig(_Model):
     soil: SoilLearningConfig = SoilLearningConfig()
 
 
-class KindTelemetry(_Model):
+class KindTelemetry(SiteModel):
     """How the readings of one kind of device are kept; a key not given falls back to the
     shipped default of the kind (:data:`KIND_TELEMETRY`), then to ``[store]``'s own."""
 
@@ -539,7 +521,7 @@ KIND_TELEMETRY: dict[str, KindTelemetry] = {
 }
 
 
-class StoreConfig(_Model):
+class StoreConfig(SiteModel):
     """Keeping data on the box's SD card."""
 
     # Raw readings older than this are folded into hourly rows, once the central office has
@@ -559,7 +541,7 @@ class StoreConfig(_Model):
     # ran, every flush_s as above. A power cut on a quiet day loses at most this much telemetry.
     idle_flush_s: float = Field(600, ge=1, le=600)
     # per device kind ([store.telemetry.soil_probe] heartbeat_s = 1800, …): see KindTelemetry
-    telemetry: dict[str, KindTelemetry] = {}
+    telemetry: dict[str, KindTelemetry] = Field(default_factory=dict)
 
     @field_validator("telemetry")
     @classmethod
@@ -599,7 +581,7 @@ class StoreConfig(_Model):
         )
 
 
-class SafetyConfig(_Model):
+class SafetyConfig(SiteModel):
     lease_s: float = Field(15, ge=3, le=600)
     # Written at start to every relay module whose profile has a [comm_watchdog]: with no
     # request for this long the module switches its relays off by itself.
@@ -617,7 +599,7 @@ class SafetyConfig(_Model):
     line_pressure_max_kpa: float = Field(400, gt=0, le=2000)
 
 
-class PlausibilityConfig(_Model):
+class PlausibilityConfig(SiteModel):
     """When a soil probe or the weather station is doubted, and how far a sensor-mode run may
     go beyond the water balance (controller/agronomy/plausibility.py; docs/operations.md).
 
@@ -646,7 +628,7 @@ class PlausibilityConfig(_Model):
     rain_reported_mm: float = Field(15, gt=0, le=500)
 
 
-class _SiteModel(_Model):
+class _SiteModel(SiteModel):
     site: SiteInfo
     buses: list[BusConfig] = Field(min_length=1, max_length=MAX_BUSES)
     devices: list[DeviceConfig] = Field(min_length=1, max_length=MAX_DEVICES)

@@ -56,6 +56,10 @@ def test_a_camera_with_defaults(tmp_path: Path, demo_site_text: str) -> None:
         ('url = "http://cam/s.jpg", keep_images = 0', "zones[0].camera.keep_images"),
         ('url = "http://cam/s.jpg", max_image_kb = 99999', "zones[0].camera.max_image_kb"),
         ('url = "http://cam/s.jpg", user = "x"', "zones[0].camera.user: unknown key"),
+        # strict like the rest of the site file: a quoted number is not a number
+        ('url = "http://cam/s.jpg", interval_min = "60"', "zones[0].camera.interval_min"),
+        ('url = "http://cam/s.jpg", keep_images = true', "zones[0].camera.keep_images"),
+        ('url = "http://cam/s.jpg", timeout_s = nan', "zones[0].camera.timeout_s"),
     ],
 )
 def test_camera_refusals_name_the_key(

@@ -159,6 +159,9 @@ def test_a_site_with_a_pulse_meter_loads(tmp_path: Path) -> None:
         ),
         (("litres_per_pulse = 10", "litres_per_pulse = 0"), "pulse_meters[0].litres_per_pulse"),
         (("max_flow_m3_h = 250", "max_flow_m3_h = 250\nsize = 3"), "pulse_meters[0].size"),
+        # strict like the rest of the site file: a quoted number is not a number
+        (("litres_per_pulse = 10", 'litres_per_pulse = "10"'), "pulse_meters[0].litres_per_pulse"),
+        (("max_flow_m3_h = 250", "max_flow_m3_h = inf"), "pulse_meters[0].max_flow_m3_h"),
     ],
 )
 def test_a_bad_pulse_meter_is_refused_naming_the_key(
