@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from controller.clock import VirtualClock
 from controller.runtime.sequencer import (
     CapacityExceeded,
     DurationError,
@@ -22,26 +20,15 @@ from controller.runtime.sequencer import (
     Recipe,
     RunRefused,
 )
-from controller.simulation.harness import Simulation
-from controller.store import RunPhase, RunState, Store
+from controller.store import RunPhase, RunState
 from drivers.sim import Fault, FaultKind
-from tests.helpers.rig import Rig
+from tests.helpers.rig import Rig, rig_on
 from tests.helpers.site import quick_site
 
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    site = quick_site(tmp_path)
-    clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    with Simulation(site, control_port=0, step_s=3600) as sim:
-        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
-        r = Rig(site, sim, store, clock)
-        try:
-            yield r
-        finally:
-            r.outputs.all_off()
-            r.fieldio.close()
-            store.close()
+    yield from rig_on(quick_site(tmp_path), tmp_path)
 
 
 def test_normal_run_switches_in_order_and_records_the_water(rig: Rig) -> None:

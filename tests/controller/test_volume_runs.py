@@ -8,31 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from controller.clock import VirtualClock
 from controller.runtime.sequencer import Recipe, VolumeError, check_volume, volume_due
-from controller.simulation.harness import Simulation
-from controller.store import RunState, Store
+from controller.store import RunState
 from drivers.sim import Fault, FaultKind
 from tests.helpers.pulses import COUNTER_DEVICE, PULSE_METER, PulseRig, pulse_site
+from tests.helpers.rig import rig_on
 
 
 def _rig(tmp_path: Path, **settings: float) -> Iterator[PulseRig]:
-    site = pulse_site(tmp_path, **settings)
-    clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    with Simulation(site, control_port=0, step_s=3600) as sim:
-        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
-        r = PulseRig(site, sim, store, clock)
-        try:
-            yield r
-        finally:
-            r.outputs.all_off()
-            r.fieldio.close()
-            store.close()
+    yield from rig_on(pulse_site(tmp_path, **settings), tmp_path, PulseRig)
 
 
 @pytest.fixture

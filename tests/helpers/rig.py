@@ -3,6 +3,11 @@ at a time (the real bus owners, outputs and store)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig
 from controller.runtime.fieldio import FieldIO
@@ -14,7 +19,10 @@ from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.bus import Bus
 
-__all__ = ["FAST_POLL", "SLOW_POLL", "RecordingOutputs", "Rig"]
+__all__ = ["FAST_POLL", "RIG_START", "SLOW_POLL", "RecordingOutputs", "Rig", "rig_on"]
+
+RIG_START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+_R = TypeVar("_R", bound="Rig")
 
 # The points the sequencer and supervisor use, read every second (tanks every 5 s).
 FAST_POLL = {
@@ -86,3 +94,23 @@ class Rig:
 
     def alarm_codes(self) -> list[str]:
         return [e.code for e in self.store.open_alarms()]
+
+
+def rig_on(
+    site: SiteConfig,
+    tmp_path: Path,
+    factory: Callable[[SiteConfig, Simulation, Store, VirtualClock], _R] = Rig,  # type: ignore[assignment]
+) -> Iterator[_R]:
+    """A rig (``factory``: :class:`Rig` or a subclass) on ``site``'s simulated devices with a
+    store in ``tmp_path``, from :data:`RIG_START`; everything off and closed afterwards. For a
+    fixture: ``yield from rig_on(site, tmp_path)``."""
+    clock = VirtualClock(RIG_START)
+    with Simulation(site, control_port=0, step_s=3600) as sim:
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        rig = factory(site, sim, store, clock)
+        try:
+            yield rig
+        finally:
+            rig.outputs.all_off()
+            rig.fieldio.close()
+            store.close()
