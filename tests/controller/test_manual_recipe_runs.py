@@ -1,7 +1,7 @@
 """A fertigation run with a recipe started by hand through the daemon's service, against the
 simulated devices with four dosing channels (real pymodbus servers on loopback): it takes the
 plan's channel path, doses each of the recipe's channels, ends and is audited with its name;
-a start the recipe cannot have opens nothing."""
+a start the recipe cannot have opens nothing; the channel path's safety holds for it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
+from drivers.sim import Fault, FaultKind
 from tests.helpers.dosing import quick_channel_site
 from tests.helpers.rig import FAST_POLL, SLOW_POLL
 from tests.helpers.site import quick_site
@@ -138,3 +139,25 @@ def test_a_site_with_only_the_single_injector_refuses_a_recipe(tmp_path: Path) -
     finally:
         daemon.fieldio.close()
         store.close()
+
+
+def test_no_flow_cuts_every_channel_of_a_manual_recipe_run(box: Box) -> None:
+    box.service.start_zone("z1", 3, actor="li", recipe="rig")
+    box.run(40)
+    assert all(box.dosing(c) for c in ("N", "P", "K"))
+    box.sim.devices["flow1"].set("flow_rate", 0.0)
+    box.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    box.run(2)
+    assert not any(box.dosing(c) for c in DOSERS)
+
+
+def test_a_low_tank_refuses_a_manual_recipe_run_before_water(box: Box) -> None:
+    box.sim.devices["tank_n"].set("level", 0.05)
+    box.sim.devices["tank_n"].inject(Fault(FaultKind.STUCK, point="level"))
+    box.run(2)
+    with pytest.raises(ControlRefused) as refused:
+        box.service.start_zone("z1", 3, actor="li", recipe="rig")
+    assert refused.value.code == "RunRefused"
+    assert refused.value.reason == "channel N: tank at 0.05 m < 0.1 m"
+    box.run(5)
+    assert box.store.runs() == [] and not box.anything_on()
