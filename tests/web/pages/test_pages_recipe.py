@@ -23,8 +23,12 @@ def _start(client: Any, **form: str) -> Any:
     return client.get(r.headers["location"])
 
 
-def test_no_recipe_select_on_a_site_without_recipes(as_role: Any) -> None:
-    page = as_role("technician").get("/zones/z1").text
+def test_no_recipe_select_on_a_site_without_recipes(as_role: Any, service: PageService) -> None:
+    tech = as_role("technician")
+    page = tech.get("/zones/z1").text
+    assert 'name="minutes"' in page and 'name="recipe"' not in page
+    service.fertigation = None  # no [fertigation] section at all
+    page = tech.get("/zones/z1").text
     assert 'name="minutes"' in page and 'name="recipe"' not in page
 
 
