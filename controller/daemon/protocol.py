@@ -296,7 +296,8 @@ class ControlService(Protocol):
     #  (days after planting today), stages: [views.stage_rows: name, end_dap, ky, mad,
     #  mad_default, tuned, critical, today]}}, "policy": {probe_weight, rain_skip_mm},
     #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
-    #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out]}}
+    #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out],
+    #  recipes: [names of fertigation.recipes a run may be started with; none without channels]}}
     def settings(self) -> dict[str, Any]: ...
     # every soil probe of the site with its calibration (none without samples)
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]: ...
@@ -318,7 +319,10 @@ class ControlService(Protocol):
     def soil_fit(self, zone: str) -> dict[str, Any]: ...
 
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
-    # with volume_m3 (or volume_mm over the zone's area) a run by volume, minutes its time cap
+    # with volume_m3 (or volume_mm over the zone's area) a run by volume, minutes its time cap;
+    # with recipe (a [[fertigation.recipes]] name) a fertigation run by it, as planned ones;
+    # ControlRefused codes "no_channels", "unknown_recipe", "recipe_by_volume",
+    # "too_short_for_recipe" (minutes < prewet + min_inject_min + flush)
     def start_zone(
         self,
         zone: str,
@@ -327,6 +331,7 @@ class ControlService(Protocol):
         *,
         volume_m3: float | None = None,
         volume_mm: float | None = None,
+        recipe: str | None = None,
     ) -> int: ...  # run id
     def stop_zone(self, zone: str, actor: str) -> None: ...
     def stop_all(self, actor: str) -> None: ...

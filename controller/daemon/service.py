@@ -51,6 +51,7 @@ from controller.daemon.views import (
     water_balance_info,
 )
 from controller.learning.flow import FlowStatus
+from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
 from controller.store import NotFound, StoreError, StoreWriteError
@@ -427,6 +428,7 @@ class DaemonService:
                 "source_ec_ms_cm": f.source_ec_ms_cm,
                 "ec_max_ms_cm": self.site.safety.ec_max_ms_cm,
                 "events": [e.model_dump(exclude_none=True) for e in f.events],
+                "recipes": [r.name for r in f.recipes] if f.channels else [],
             },
         }
 
@@ -439,10 +441,12 @@ class DaemonService:
         *,
         volume_m3: float | None = None,
         volume_mm: float | None = None,
+        recipe: str | None = None,
     ) -> int:
         z = self._zone_cfg(zone)
         if volume_mm is not None:  # gross depth over the zone's area: 1 mm on 1 m² is 1 L
             volume_m3 = volume_mm / 1000 * z.area_m2_value
+        dosing = None if recipe is None else self._manual_recipe(zone, recipe, minutes, volume_m3)
         if any(a.zone == zone for a in self.d.sequencer.active()):
             raise ControlRefused(f"zone {zone} is already running", "already_running")
         verdict = self.d.time_trust.verdict()
@@ -453,13 +457,49 @@ class DaemonService:
                 "clock_untrusted",
             )
         try:
-            return self.d.sequencer.start(zone, minutes, "manual", actor=actor, volume_m3=volume_m3)
+            return self.d.sequencer.start(
+                zone, minutes, "manual", recipe=dosing, actor=actor, volume_m3=volume_m3
+            )
         except SequencerError as exc:
             raise ControlRefused(str(exc), type(exc).__name__) from exc
         except StoreWriteError as exc:  # nothing switched: the run could not be recorded
             raise ControlRefused(
                 f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"
             ) from exc
+
+    def _manual_recipe(
+        self, zone: str, name: str, minutes: float, volume_m3: float | None
+    ) -> ChannelRecipe:
+        """The ``[[fertigation.recipes]]`` entry ``name`` for a run of ``minutes`` started by
+        hand, as the plan's recipe runs get it; :class:`ControlRefused` (nothing switched)
+        when the site has no dosing channels, no such recipe, the run is by volume, or it
+        leaves less than ``min_inject_min`` between prewet and flush."""
+        f = self.site.fertigation
+        if f is None or not f.channels:
+            raise ControlRefused(
+                f"zone {zone} not started: the site has no dosing channels for recipe {name!r}",
+                "no_channels",
+            )
+        known = [r.name for r in f.recipes]
+        if name not in known:
+            raise ControlRefused(
+                f"no recipe {name!r} in fertigation.recipes (known: {', '.join(known) or 'none'})",
+                "unknown_recipe",
+            )
+        if volume_m3 is not None:
+            raise ControlRefused(
+                f"zone {zone} not started: a recipe run ends by its phases, not by volume",
+                "recipe_by_volume",
+            )
+        need_min = f.prewet_min + f.min_inject_min + f.flush_min
+        if minutes < need_min:
+            raise ControlRefused(
+                f"zone {zone} not started: {minutes:g} min is shorter than prewet "
+                f"{f.prewet_min:g} + inject {f.min_inject_min:g} + flush {f.flush_min:g} min "
+                f"for recipe {name!r}",
+                "too_short_for_recipe",
+            )
+        return ChannelRecipe(name=name)
 
     def stop_zone(self, zone: str, actor: str) -> None:
         self._zone_cfg(zone)

@@ -44,7 +44,7 @@ from datetime import datetime
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.runtime.credit import Credit, meter_credit, most_m3
-from controller.runtime.dosing import Dosing, RunDosing, fertigation_of
+from controller.runtime.dosing import ChannelRecipe, Dosing, RunDosing, fertigation_of
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.metering import Metering, RunWater
@@ -552,4 +552,11 @@ def volume_due(
 def _recipe_doc(recipe: Recipe | None) -> dict[str, object] | None:
     if recipe is None:
         return None
-    return {"kg": dict(recipe.kg), "target_ec_ms_cm": recipe.target_ec_ms_cm, "tank": recipe.tank}
+    doc: dict[str, object] = {
+        "kg": dict(recipe.kg),
+        "target_ec_ms_cm": recipe.target_ec_ms_cm,
+        "tank": recipe.tank,
+    }
+    if isinstance(recipe, ChannelRecipe):
+        doc["name"] = recipe.name  # a [[fertigation.recipes]] entry
+    return doc

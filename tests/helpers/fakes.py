@@ -158,6 +158,7 @@ class FakeControlService:
             ],
         }
     )
+    recipes: list[str] = field(default_factory=list)  # [[fertigation.recipes]] names
     mad_fraction: dict[str, float] = field(default_factory=dict)
     # zone: SoilProposal.numbers() (z1 has one; z2 none)
     soil_proposals: dict[str, dict[str, Any]] = field(
@@ -324,7 +325,9 @@ class FakeControlService:
             "zones": zones,
             "policy": {"probe_weight": 0.5, "rain_skip_mm": 5.0},
             "crops": ["seed_corn", "cotton"],
-            "fertigation": None if plan is None else {**plan, "events": list(plan["events"])},
+            "fertigation": None
+            if plan is None
+            else {**plan, "events": list(plan["events"]), "recipes": list(self.recipes)},
         }
 
     # -- control ---------------------------------------------------------------
@@ -336,10 +339,14 @@ class FakeControlService:
         *,
         volume_m3: float | None = None,
         volume_mm: float | None = None,
+        recipe: str | None = None,
     ) -> int:
         self._known(zone)
-        volume = {"volume_m3": volume_m3} if volume_m3 is not None else {}
+        if recipe is not None and recipe not in self.recipes:  # as the daemon refuses it
+            raise ControlRefused(f"no recipe {recipe!r} in fertigation.recipes", "unknown_recipe")
+        volume: dict[str, object] = {"volume_m3": volume_m3} if volume_m3 is not None else {}
         volume |= {"volume_mm": volume_mm} if volume_mm is not None else {}
+        volume |= {"recipe": recipe} if recipe is not None else {}
         self._control("start_zone", zone=zone, minutes=minutes, actor=actor, **volume)
         return 8
 

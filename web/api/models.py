@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from web.params import FIRST_DAY, LAST_DAY
+from web.params import FIRST_DAY, LAST_DAY, MAX_NAME_CHARS
 
 __all__ = [
     "AlarmPublic",
@@ -358,11 +358,14 @@ class SoilApproved(BaseModel):
 class RunCreate(_Create):
     """``minutes``: the run's length; with ``volume_m3`` (or ``volume_mm``, gross depth over
     the zone's area) the run ends when that much water was metered and ``minutes`` is its
-    time cap (the service refuses a cap too short at the zone's nominal flow)."""
+    time cap (the service refuses a cap too short at the zone's nominal flow). With
+    ``recipe`` (a ``[[fertigation.recipes]]`` name of the site) a fertigation run by that
+    recipe: prewet, inject, flush within ``minutes``; not with a volume."""
 
     minutes: float = _finite(gt=0, le=MAX_RUN_MIN)
     volume_m3: float | None = _finite(None, gt=0, le=MAX_RUN_VOLUME_M3)
     volume_mm: float | None = _finite(None, gt=0, le=MAX_RUN_DEPTH_MM)
+    recipe: str | None = Field(None, max_length=MAX_NAME_CHARS)
 
     @model_validator(mode="after")
     def _one_volume(self) -> RunCreate:

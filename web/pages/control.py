@@ -19,7 +19,7 @@ from controller.daemon.protocol import ControlRefused
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
-from web.params import NameInPath
+from web.params import MAX_NAME_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,15 +64,21 @@ def start_zone(
     _: CsrfChecked,
     minutes: Annotated[float, Form(gt=0, le=1440)],
     volume_m3: Annotated[float | None, Form(gt=0, le=120_000)] = None,
+    recipe: Annotated[str, Form(max_length=MAX_NAME_CHARS)] = "",
 ) -> Response:
     """Start a zone for ``minutes``; with ``volume_m3``, until the meter counted that much
-    (``minutes`` its time cap)."""
+    (``minutes`` its time cap); with ``recipe`` (a site recipe's name, "" for water only),
+    a fertigation run by it."""
     try:
-        if volume_m3 is None:
+        if volume_m3 is None and not recipe:
             run_id = pages.service.start_zone(name, minutes, actor=session.user.username)
-        else:
+        elif not recipe:
             run_id = pages.service.start_zone(
                 name, minutes, actor=session.user.username, volume_m3=volume_m3
+            )
+        else:
+            run_id = pages.service.start_zone(
+                name, minutes, actor=session.user.username, volume_m3=volume_m3, recipe=recipe
             )
     except ControlRefused as exc:
         return _back(request, pages, _refused(session, exc))

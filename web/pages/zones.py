@@ -63,7 +63,9 @@ def zone_page(
     name: NameInPath, request: Request, pages: PagesDep, session: ViewerPage
 ) -> HTMLResponse:
     zone = _zone_or_404(pages, name)
-    settings = pages.service.settings()["zones"].get(name, {})
+    all_settings = pages.service.settings()
+    settings = all_settings["zones"].get(name, {})
+    fertigation = all_settings["fertigation"] or {}
     locale = session.user.locale
     labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
     labels |= {f"unit_{k}": unit for k, unit in AXIS_UNITS.items()}
@@ -77,6 +79,7 @@ def zone_page(
         session,
         zone=zone,
         settings=settings,
+        recipes=fertigation.get("recipes", []),  # the start form's choice: none, or one
         chart_labels=labels,
         runs=pages.service.runs(name, limit=30),
         decisions=decisions,

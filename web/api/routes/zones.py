@@ -10,7 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from controller.canopy.errors import CameraError
 from controller.canopy.records import PHOTO_NAME
-from controller.daemon.protocol import CanopyPoint, CanopyView, WaterBalanceInfo, ZoneStatus
+from controller.daemon.protocol import (
+    CanopyPoint,
+    CanopyView,
+    ControlRefused,
+    WaterBalanceInfo,
+    ZoneStatus,
+)
 from web.api.models import (
     CanopyPointPublic,
     CanopyPublic,
@@ -104,12 +110,28 @@ def start(
     zone: NameInPath, body: RunCreate, service: ServiceDep, token: TechnicianToken
 ) -> dict[str, int]:
     """Irrigate ``zone`` for ``minutes`` now (held to the zone's maximum run time), or until
-    ``volume_m3`` / ``volume_mm`` was metered with ``minutes`` as the time cap."""
-    if body.volume_m3 is None and body.volume_mm is None:
+    ``volume_m3`` / ``volume_mm`` was metered with ``minutes`` as the time cap; with
+    ``recipe``, a fertigation run by that recipe of the site (422 naming ``recipe`` when the
+    site has no such recipe; 409 without dosing channels, with a volume, or when ``minutes``
+    leave less than ``min_inject_min`` between prewet and flush)."""
+    if body.volume_m3 is None and body.volume_mm is None and body.recipe is None:
         return {"run_id": service.start_zone(zone, body.minutes, actor=token.name)}
-    run_id = service.start_zone(
-        zone, body.minutes, actor=token.name, volume_m3=body.volume_m3, volume_mm=body.volume_mm
-    )
+    try:
+        run_id = service.start_zone(
+            zone,
+            body.minutes,
+            actor=token.name,
+            volume_m3=body.volume_m3,
+            volume_mm=body.volume_mm,
+            recipe=body.recipe,
+        )
+    except ControlRefused as exc:
+        if exc.code != "unknown_recipe":
+            raise
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"loc": ["body", "recipe"], "msg": exc.reason, "type": exc.code}],
+        ) from None
     return {"run_id": run_id}
 
 
