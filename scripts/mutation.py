@@ -66,6 +66,10 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
     ],
+    "controller/runtime/pulses.py": [
+        "tests/controller/test_pulses.py",
+        "tests/controller/test_volume_runs.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
