@@ -469,19 +469,25 @@ class Agronomy:
             return None
 
     def _with_cover(
-        self, zone: ZoneConfig, crop: CropState, step: CropStep, at: dt.datetime, notes: Notes
+        self,
+        zone: ZoneConfig,
+        crop: CropState,
+        step: CropStep,
+        full: float,
+        at: dt.datetime,
+        notes: Notes,
     ) -> CropStep:
-        """``step`` with Kcb from the zone's canopy cover (FAO-56 eq. 97; Kcb full the crop's
-        Kcb mid, Kc min its Kcb ini) when a photo of the last :data:`COVER_MAX_AGE` before
-        ``at`` measured it and the crop is in a :data:`COVER_STAGES` stage; Kc moves with it
-        (its evaporation share, Kc − Kcb, kept from the calendar). Else ``step``."""
+        """``step`` with Kcb from the zone's canopy cover (FAO-56 eq. 97; Kcb full ``full``,
+        the zone's crop's Kcb mid, Kc min its Kcb ini) when a photo of the last
+        :data:`COVER_MAX_AGE` before ``at`` measured it and the crop is in a
+        :data:`COVER_STAGES` stage; Kc moves with it (its evaporation share, Kc − Kcb, kept
+        from the calendar). Else ``step``."""
         if self.cover is None or crop.stage not in COVER_STAGES:
             return step
         found = self.cover(zone.name, at - COVER_MAX_AGE, at)
         if found is None:
             return step
         cover, taken = found
-        full = zone_crop(self.site.crop(zone.crop), zone).kcb_mid
         try:
             kcb = kcb_from_cover(
                 min(max(cover, 0.0), 1.0),
@@ -523,7 +529,7 @@ class Agronomy:
             notes.add(crop.sentence())
         start, end = day_bounds(date, self.tz)
         stop = end if until is None else min(until, end)
-        crop_step = self._with_cover(zone, crop, crop_step, stop, notes)
+        crop_step = self._with_cover(zone, crop, crop_step, m.crop.kcb_mid, stop, notes)
         et0_mm = et0.et0_mm
         if until is not None:
             fraction = (stop - start) / (end - start)
