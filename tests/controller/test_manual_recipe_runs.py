@@ -21,7 +21,7 @@ from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
-from tests.helpers.dosing import quick_channel_site
+from tests.helpers.dosing import channel_only, quick_channel_site
 from tests.helpers.rig import FAST_POLL, SLOW_POLL
 from tests.helpers.site import quick_site
 
@@ -62,13 +62,16 @@ class Box:
         return valves or any(self.dosing(c) for c in DOSERS)
 
 
-@pytest.fixture
-def box(tmp_path: Path) -> Iterator[Box]:
+@pytest.fixture(params=["single injector too"])
+def box(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Box]:
     quick_channel_site(tmp_path)  # prewet and flush 0.5 min; here inject at least 1.5 min
     path = tmp_path / "site.toml"
     text = path.read_text(encoding="utf-8")
     assert "min_inject_min = 30 " in text
-    path.write_text(text.replace("min_inject_min = 30 ", "min_inject_min = 1.5 "), "utf-8")
+    text = text.replace("min_inject_min = 30 ", "min_inject_min = 1.5 ")
+    if request.param == "channels only":
+        text = channel_only(text, recipe="rig")
+    path.write_text(text, "utf-8")
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     with Simulation(load_site(path), control_port=0, step_s=3600) as sim:
         b = Box(tmp_path, sim, clock)
@@ -80,6 +83,7 @@ def box(tmp_path: Path) -> Iterator[Box]:
             b.store.close()
 
 
+@pytest.mark.parametrize("box", ["single injector too", "channels only"], indirect=True)
 def test_a_manual_recipe_run_doses_each_channel_then_flushes_and_ends(box: Box) -> None:
     assert box.service.settings()["fertigation"]["recipes"] == ["jointing", "rig", "rig-acid"]
     run_id = box.service.start_zone("z1", 3, actor="li", recipe="rig")
@@ -103,6 +107,7 @@ def test_a_manual_recipe_run_doses_each_channel_then_flushes_and_ends(box: Box) 
     assert audit.detail["recipe"]["name"] == "rig" and audit.detail["run_id"] == run_id
     assert [e.code for e in box.store.open_alarms()] == []
     assert not box.anything_on()
+    assert not box.sim.devices["doser1"].get("run")
 
 
 @pytest.mark.parametrize(
