@@ -1329,7 +1329,7 @@ EDITABLE = {
     ),
     "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),
-    "fertigation": ("events",),
+    "fertigation": ("events", "recipes"),
 }
 
 
@@ -1337,7 +1337,8 @@ def apply_overrides(
     site: SiteConfig, overrides: dict[str, Any], source: str = "site.overrides.toml"
 ) -> SiteConfig:
     """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...},
-    "crops": {crop: {"stages": {period: {"mad": x}}}}, "fertigation": {"events": [...]}}``).
+    "crops": {crop: {"stages": {period: {"mad": x}}}}, "fertigation": {"events": [...],
+    "recipes": [...]}}``).
 
     Only :data:`EDITABLE` keys; the result passes the same checks as :func:`load_site`,
     so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``,
