@@ -5,12 +5,15 @@ a start the recipe cannot have opens nothing; the channel path's safety holds fo
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from controller.access.accounts import Accounts
 from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
@@ -22,8 +25,11 @@ from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
 from tests.helpers.dosing import channel_only, quick_channel_site
+from tests.helpers.pages import FAST, PASSWORD, USERS, login, page_client
 from tests.helpers.rig import FAST_POLL, SLOW_POLL
 from tests.helpers.site import quick_site
+from web.app import create_app
+from web.pages import PagesConfig
 
 DOSERS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid"}
 SUPPLY = {"N": "ch1", "P": "ch2", "K": "ch3", "acid": "ch4"}
@@ -166,3 +172,25 @@ def test_a_low_tank_refuses_a_manual_recipe_run_before_water(box: Box) -> None:
     assert refused.value.reason == "channel N: tank at 0.05 m < 0.1 m"
     box.run(5)
     assert box.store.runs() == [] and not box.anything_on()
+
+
+def test_the_zone_pages_run_list_says_what_each_channel_gave(box: Box, tmp_path: Path) -> None:
+    run_id = box.service.start_zone("z1", 3, actor="li", recipe="rig")
+    box.run(212)
+    run = box.store.get_run(run_id)
+    assert run.state == RunState.DONE, run.end_reason
+    Accounts(box.store, hasher=FAST).create_user(USERS["viewer"], PASSWORD, "viewer")
+    pages = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST)
+    with page_client(create_app(box.service, box.store, pages=pages)) as viewer:
+        assert login(viewer, USERS["viewer"]).status_code == 303
+        page = html.unescape(viewer.get("/zones/z1").text)
+    row = next(r for r in page.split("<tr>") if r.startswith(f"<td>{run_id}</td>"))
+    for channel in ("N", "P", "K"):
+        kg = run.fertilizer[f"channel:{channel}"]
+        assert f"通道 {channel} {kg:.1f} kg" in row, row
+        litres = re.search(
+            rf"{channel} (\d+\.\d\d) L( of [0-9.]+ L)? \((counter|rate × time)\)", row
+        )
+        assert litres is not None, row
+        assert float(litres[1]) > 0
+    assert "acid" not in row
