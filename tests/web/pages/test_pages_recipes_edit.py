@@ -238,3 +238,46 @@ def test_site_problems_map_to_the_sent_recipes_fields() -> None:
     assert site_problem_field(problem, 1, recipe) is None  # another recipe's
     assert site_problem_field("fertigation.recipes[0].ph: 8.5 is ...", 1, recipe) == "ph"
     assert site_problem_field("fertigation.events[0].recipe: unknown", 1, recipe) is None
+
+
+# ------------------------------------------------------- a plan event naming a recipe
+
+
+def _plan(box: Box) -> str:
+    f = box.daemon.site.fertigation
+    assert f is not None
+    return plan_version([e.model_dump(exclude_none=True) for e in f.events])
+
+
+def test_a_plan_event_names_a_recipe_from_the_select(box: Box, client: Any) -> None:
+    admin = client("admin")
+    page = admin.get("/settings").text
+    select = page.split('id="event-form-new"', 1)[1].split('<select name="recipe">', 1)[1]
+    assert '<option value="rig" >rig</option>' in select.split("</select>", 1)[0]
+    event = {"label": "抽雄", "day_after_planting": "70", "recipe": "rig"}
+    data = {"csrf": csrf_of(admin), "plan": _plan(box), **event}
+    assert admin.post("/settings/fertigation/events", data=data).status_code == 303
+    f = box.daemon.site.fertigation
+    assert f is not None
+    assert (f.events[-1].label, f.events[-1].recipe) == ("抽雄", "rig")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"recipe": "gone"}, "第 9 次施肥「抽雄」：没有配方“gone”。"),
+        ({"n_kg_mu": "1"}, "第 9 次施肥「抽雄」：配方自带用量和设定值"),
+    ],
+)
+def test_a_recipe_event_the_site_cannot_give_is_refused(
+    box: Box, client: Any, change: dict[str, str], message: str
+) -> None:
+    admin = client("admin")
+    before = _plan(box)
+    event = {"label": "抽雄", "day_after_planting": "70", "recipe": "rig", **change}
+    sent = admin.post(
+        "/settings/fertigation/events", data={"csrf": csrf_of(admin), "plan": before, **event}
+    )
+    assert sent.status_code == 422
+    assert message in html.unescape(sent.text)
+    assert _plan(box) == before
