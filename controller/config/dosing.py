@@ -66,9 +66,14 @@ class ChannelDose(SiteModel):
 
 
 class DosingRecipe(SiteModel):
-    """A named recipe: channel amounts and the EC / pH setpoints of the closed loops."""
+    """A named recipe: channel amounts and the EC / pH setpoints of the closed loops.
+
+    ``stage``: the crop stage it is made for (a label for people, such as 拔节期; a plan
+    event names the recipe and gives the day).
+    """
 
     name: Name
+    stage: str | None = Field(None, min_length=1, max_length=80)
     doses: list[ChannelDose] = Field(min_length=1, max_length=MAX_CHANNELS)
     ec_ms_cm: float | None = Field(None, gt=0, le=20)
     ph: float | None = Field(None, ge=3, le=9)

@@ -3,7 +3,8 @@
 The site file stays as the installer wrote it; this file holds only what the
 pages changed (``[zones.z1] crop = ...``, ``[policy] probe_weight = ...``, a
 crop period's MAD as ``[crops.seed_corn.stages.ripening] mad = ...``, the whole
-fertigation plan as ``[[fertigation.events]]``) and is laid over the site
+fertigation plan as ``[[fertigation.events]]``, the whole list of dosing recipes as
+``[[fertigation.recipes]]``) and is laid over the site
 at start (:func:`apply_saved`) and on every change, with the same validation as
 the site file (:func:`controller.config.site.apply_overrides`). Deleting an entry
 (or the file) gives the site file's value back.
@@ -80,6 +81,9 @@ def _value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # a recipe's dose: an inline table, unset keys left out
+        items = [f"{_key(k)} = {_value(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }"
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 

@@ -336,10 +336,19 @@ class FertEventConfig(SiteModel):
 
 
 class FertigationConfig(SiteModel):
-    injector: str
+    """``[fertigation]``: the meters, the plan, and what doses it.
+
+    Two ways to dose, either or both: the single injector (``injector`` with
+    ``injector_power``) doses the ``tanks`` for the plan's kg and target-EC events;
+    ``[[fertigation.channels]]`` dose the ``[[fertigation.recipes]]`` (a ``recipe`` event or
+    a run started with one). A site with only channels has no ``tanks`` and every event a
+    ``recipe`` (checked in :class:`_Checker`).
+    """
+
+    injector: str | None = None
     # The dosing pump's power through a leased relay output, so injection stops by itself
     # if qanat dies (the pump's own run command is not a lease).
-    injector_power: str
+    injector_power: str | None = None
     ec_meter: str
     ph_meter: str | None = None
     tanks: list[TankConfig] = Field([], max_length=16)
@@ -776,11 +785,12 @@ def _output_roles(m: _SiteModel) -> Iterator[tuple[str, str, OutputRef]]:
     if m.head.backflush_valve:
         yield "backflush_valve", "head.backflush_valve", OutputRef.parse(m.head.backflush_valve)
     if m.fertigation:
-        yield (
-            "injector_power",
-            "fertigation.injector_power",
-            OutputRef.parse(m.fertigation.injector_power),
-        )
+        if m.fertigation.injector_power is not None:
+            yield (
+                "injector_power",
+                "fertigation.injector_power",
+                OutputRef.parse(m.fertigation.injector_power),
+            )
         for i, ch in enumerate(m.fertigation.channels):
             path = f"fertigation.channels[{i}].power"
             yield f"dosing:{ch.name}", path, OutputRef.parse(ch.power)
@@ -1075,12 +1085,55 @@ class _Checker:
             self._device_of_kind("weather.station", self.m.weather.station, ("weather_station",))
         f = self.m.fertigation
         if f:
-            self._device_of_kind("fertigation.injector", f.injector, ("injector",))
+            self._injectors(f)
             self._device_of_kind("fertigation.ec_meter", f.ec_meter, ("ec_meter",))
             if f.ph_meter:
                 self._device_of_kind("fertigation.ph_meter", f.ph_meter, ("ph_meter",))
             for i, t in enumerate(f.tanks):
                 self._device_of_kind(f"fertigation.tanks[{i}].level", t.level, ("tank_level",))
+
+    def _injectors(self, f: FertigationConfig) -> None:
+        """The single injector is whole or absent, and something doses.
+
+        Without it the site doses only through its channels: no ``tanks``, and every event
+        names a ``recipe``. With both, the injector is not also a channel's pump.
+        """
+        if f.injector is not None:
+            self._device_of_kind("fertigation.injector", f.injector, ("injector",))
+            if f.injector_power is None:
+                self.add(
+                    "fertigation.injector_power",
+                    f"the injector {f.injector!r} needs its supply (a leased relay output)",
+                )
+            for i, ch in enumerate(f.channels):
+                if ch.injector == f.injector:
+                    self.add(
+                        f"fertigation.channels[{i}].injector",
+                        f"{ch.injector!r} is also fertigation.injector: one dosing pump, one role",
+                    )
+            return
+        if f.injector_power is not None:
+            self.add("fertigation.injector", "injector_power is given: name the injector it feeds")
+        elif not f.channels:
+            self.add(
+                "fertigation.injector",
+                "nothing doses: give injector and injector_power (one dosing pump for the "
+                "tanks) or [[fertigation.channels]]",
+            )
+            return
+        if f.tanks:
+            self.add(
+                "fertigation.tanks",
+                "tanks feed the single injector: give fertigation.injector, or dose from "
+                "[[fertigation.channels]]",
+            )
+        for i, e in enumerate(f.events):
+            if e.recipe is None:
+                self.add(
+                    f"fertigation.events[{i}]",
+                    "a kg or target-EC event needs the single injector (fertigation.injector): "
+                    "name a recipe",
+                )
 
     def _crop_tuning(self) -> None:
         """``[crops.<crop>.stages.<period>]``: a library crop, one of its periods, not critical
@@ -1276,7 +1329,7 @@ EDITABLE = {
     ),
     "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),
-    "fertigation": ("events",),
+    "fertigation": ("events", "recipes"),
 }
 
 
@@ -1284,7 +1337,8 @@ def apply_overrides(
     site: SiteConfig, overrides: dict[str, Any], source: str = "site.overrides.toml"
 ) -> SiteConfig:
     """``site`` with ``overrides`` (``{"zones": {name: {key: value}}, "policy": {...},
-    "crops": {crop: {"stages": {period: {"mad": x}}}}, "fertigation": {"events": [...]}}``).
+    "crops": {crop: {"stages": {period: {"mad": x}}}}, "fertigation": {"events": [...],
+    "recipes": [...]}}``).
 
     Only :data:`EDITABLE` keys; the result passes the same checks as :func:`load_site`,
     so :class:`ConfigError` names each problem by key path (``zones[1].crop: ...``,

@@ -429,6 +429,10 @@ class DaemonService:
                 "ec_max_ms_cm": self.site.safety.ec_max_ms_cm,
                 "events": [e.model_dump(exclude_none=True) for e in f.events],
                 "recipes": [r.name for r in f.recipes] if f.channels else [],
+                "channels": [
+                    {"name": c.name, "kind": c.kind, "stock_kg_l": c.stock_kg_l} for c in f.channels
+                ],
+                "recipe_table": [r.model_dump(exclude_none=True) for r in f.recipes],
             },
         }
 

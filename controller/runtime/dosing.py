@@ -48,6 +48,7 @@ __all__ = [
     "Dosing",
     "RunDosing",
     "fertigation_of",
+    "single_injector_of",
 ]
 
 # The injector's rate is written when it moves by more than this share (or 0.1 L/h; flow
@@ -66,6 +67,18 @@ def fertigation_of(site: SiteConfig) -> FertigationConfig:
     if f is None:
         raise RecipeError("the site has no fertigation section")
     return f
+
+
+def single_injector_of(site: SiteConfig) -> str:
+    """The device of ``fertigation.injector``; :class:`RecipeError` on a site dosing only
+    through its channels (a kg or target-EC recipe has nothing to dose it)."""
+    injector = fertigation_of(site).injector
+    if injector is None:
+        raise RecipeError(
+            "the site has no single injector (fertigation.injector): name a recipe of "
+            "[[fertigation.recipes]]"
+        )
+    return injector
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,7 @@ class Dosing:
             )
         if isinstance(recipe, ChannelRecipe):
             return self._channel_run(f, zone, recipe, inject_min * 60)
+        single_injector_of(self.site)
         return RunDosing(zone, recipe, self._doses(f, recipe, inject_min), inject_min * 60)
 
     def _channel_run(
@@ -302,15 +316,15 @@ class Dosing:
         return max(0.0, dose.rate_l_h + EC_GAIN_L_H_PER_M3_H_MS_CM_S * flow * err * dt)
 
     def _injector_on(self, run: RunDosing, dose: _Dose, mono: float) -> None:
-        f = fertigation_of(self.site)
+        injector = single_injector_of(self.site)
         if "backflush_valve" in self.outputs.roles() and self.outputs.is_on("backflush_valve"):
             self.outputs.off("backflush_valve")
-        bus = self.fieldio.bus_of(f.injector)
+        bus = self.fieldio.bus_of(injector)
         if not run.injecting:
-            dose.counter_start_l = self._value(f.injector, "dosed_volume")
+            dose.counter_start_l = self._value(injector, "dosed_volume")
             self.outputs.on("injector_power")
-            self._write_rate(bus, f.injector, dose, mono)
-            bus.write_point(f.injector, "run", 1)
+            self._write_rate(bus, injector, dose, mono)
+            bus.write_point(injector, "run", 1)
             run.injecting = True
             return
         moved = abs(dose.rate_l_h - dose.written_l_h)
@@ -318,7 +332,7 @@ class Dosing:
             moved > max(SETPOINT_DEADBAND * dose.written_l_h, SETPOINT_DEADBAND_L_H)
             or mono - dose.written_at >= SETPOINT_REFRESH_S
         ):
-            self._write_rate(bus, f.injector, dose, mono)
+            self._write_rate(bus, injector, dose, mono)
 
     @staticmethod
     def _write_rate(bus: Bus, injector: str, dose: _Dose, mono: float) -> None:
@@ -335,7 +349,7 @@ class Dosing:
         dose = run.doses[run.dose_index]
         if run.injecting:
             self._injector_off(run)
-        dose.counter_end_l = self._value(fertigation_of(self.site).injector, "dosed_volume")
+        dose.counter_end_l = self._value(single_injector_of(self.site), "dosed_volume")
         run.dose_index += 1
         run.dose_since = mono
         return run.dose_index >= len(run.doses)
@@ -346,7 +360,7 @@ class Dosing:
         """kg per nutrient injected, and how it was measured."""
         if run.channels is not None and run.drive is not None:
             return self._channel_record(run.channels, run.drive)
-        injector = fertigation_of(self.site).injector
+        injector = single_injector_of(self.site)
         end = self._value(injector, "dosed_volume")
         for dose in run.doses:
             if dose.counter_start_l is not None and dose.counter_end_l is None:

@@ -20,8 +20,11 @@ so the alarm changes no decision: it tells the technician that a zone is
 running on its model alone. It never blocks water.
 
 A poll of a pulse-counter device also gives its pulse meters' ``total``, ``flow_rate`` and
-``pulse`` readings (:mod:`controller.runtime.pulses`) to the live state, and raises a
-``counter_reset`` or ``counter_jump`` warning when a counter fell back or leapt.
+``pulse`` readings (:mod:`controller.runtime.pulses`) to the live state, its ``total`` and
+``flow_rate`` to the store under the meter's name by the flow meter's telemetry rule
+(``[store.telemetry.flow_meter]``: every poll while water runs, on a change past the deadband,
+else every heartbeat), and raises a ``counter_reset`` or ``counter_jump`` warning when a
+counter fell back or leapt.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ __all__ = ["Poller"]
 log = logging.getLogger(__name__)
 
 _IMPLAUSIBLE = frozenset({Quality.OUT_OF_RANGE, Quality.UNDECODABLE})
+# a pulse meter's readings on the card: its totalizer and flow (its pulse count is live only:
+# the counter module's own reading is stored)
+STORED_PULSE_POINTS = frozenset({"total", "flow_rate"})
 
 
 class Poller:
@@ -58,11 +64,17 @@ class Poller:
         self.store = store
         self.clock = clock
         self._lock = threading.Lock()
+        keeping = {d: site.store.keeping(p.kind) for d, p in site.profiles.items()}
+        # a pulse meter is kept as a flow meter is ([store.telemetry.flow_meter])
+        keeping |= {m.name: site.store.keeping("flow_meter") for m in site.pulse_meters}
         self.telemetry = TelemetryFilter(
             site.profiles,
             heartbeat_s=site.store.heartbeat_s,
             deadband_pct=site.store.deadband_pct,
-            keeping={d: site.store.keeping(p.kind) for d, p in site.profiles.items()},
+            keeping=keeping,
+            derived={
+                m.name: {"total": None, "flow_rate": m.max_flow_m3_h} for m in site.pulse_meters
+            },
         )
         self._last_good_mono: dict[str, float] = {}  # monotonic: a clock step is no outage
         self._offline: set[str] = set()
@@ -88,9 +100,13 @@ class Poller:
             self._track(poll.device, poll.readings)
 
     def _derive(self, device: str, readings: list[Reading]) -> None:
-        """The pulse meters counted by ``device``: their readings, their counter events."""
+        """The pulse meters counted by ``device``: their readings (live, and ``total`` and
+        ``flow_rate`` stored like a flow meter's), their counter events."""
         derived, notes = self.pulses.derive(device, readings, self.clock.monotonic())
         self.live.update(derived)
+        self.store.add_readings(
+            self.telemetry.select(r for r in derived if r.point in STORED_PULSE_POINTS)
+        )
         for note in notes:
             self.store.raise_event(Severity.WARNING, note.code, note.source, note.message)
 

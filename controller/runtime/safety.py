@@ -154,7 +154,7 @@ def stop_injector(site: SiteConfig, outputs: Outputs, fieldio: FieldIO) -> list[
     failures: list[str] = []
     if f is None:
         return failures
-    pumps = [("injector_power", f.injector)]
+    pumps = [("injector_power", f.injector)] if f.injector is not None else []
     pumps += [(f"dosing:{c.name}", c.injector) for c in f.channels]
     for role, injector in pumps:
         try:

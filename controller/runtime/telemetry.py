@@ -51,19 +51,32 @@ class TelemetryFilter:
         heartbeat_s: float,
         deadband_pct: float,
         keeping: Mapping[str, Keeping] | None = None,
+        derived: Mapping[str, Mapping[str, float | None]] | None = None,
     ) -> None:
-        """``keeping`` (by device) overrides ``heartbeat_s`` / ``deadband_pct`` per device."""
+        """``keeping`` (by device) overrides ``heartbeat_s`` / ``deadband_pct`` per device.
+
+        ``derived``: devices with no profile whose readings are computed (a pulse meter's
+        ``total`` and ``flow_rate``), by device then point: the width of the point's valid
+        range in its unit, ``None`` for none (the deadband is then a share of the value).
+        """
         rules = dict(keeping or {})
         default = Keeping(heartbeat_s, deadband_pct, None)
         self.heartbeat_s = heartbeat_s
         self.deadband_pct = deadband_pct
-        self._rule: dict[str, Keeping] = {d: rules.get(d, default) for d in profiles}
+        spans: dict[str, dict[str, float | None]] = {
+            device: {
+                pt.name: None if pt.min is None or pt.max is None else pt.max - pt.min
+                for pt in profile.points
+            }
+            for device, profile in profiles.items()
+        }
+        spans |= {device: dict(points) for device, points in (derived or {}).items()}
+        self._rule: dict[str, Keeping] = {d: rules.get(d, default) for d in spans}
         self._band: dict[tuple[str, str], float | None] = {}
-        for device, profile in profiles.items():
+        for device, points in spans.items():
             pct = self._rule[device].deadband_pct
-            for pt in profile.points:
-                span = None if pt.min is None or pt.max is None else pt.max - pt.min
-                self._band[(device, pt.name)] = None if span is None else span * pct / 100
+            for point, span in points.items():
+                self._band[(device, point)] = None if span is None else span * pct / 100
         self._last: dict[tuple[str, str], _Stored] = {}
         self._lock = threading.Lock()
         self.watering = False  # set by the control loop while any output is on

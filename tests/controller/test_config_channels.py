@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from controller.config.site import ConfigError, load_site
-from tests.helpers.dosing import channel_site_text
+from controller.runtime.dosing import single_injector_of
+from controller.runtime.runs import RecipeError
+from tests.helpers.dosing import channel_only, channel_site_text
 from tests.helpers.site import DEMO_SITE
 
 
@@ -126,3 +128,65 @@ def test_two_acid_channels_and_a_missing_loop_are_refused(tmp_path: Path) -> Non
     found = problems(tmp_path, text)
     assert any("fertigation.channels: one acid channel, not 2" in p for p in found), found
     assert any("fertigation.loop: channels need" in p for p in found), found
+
+
+def test_channel_site_needs_no_single_injector(tmp_path: Path) -> None:
+    site = load(tmp_path, channel_only(channel_site_text()))
+    f = site.fertigation
+    assert f is not None
+    assert (f.injector, f.injector_power, f.tanks) == (None, None, [])
+    assert "injector_power" not in site.output_roles()
+    assert [e.recipe for e in f.events] == ["jointing"]
+    with pytest.raises(RecipeError, match=r"fertigation\.injector"):
+        single_injector_of(site)
+
+
+KG_EVENT = "\n[[fertigation.events]]\ndate = 2026-07-01\nn_kg_mu = 1\n"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # neither channels nor the single injector: nothing would dose
+        (
+            lambda t: t.split("[fertigation.loop]")[0].replace(
+                'injector = "doser1"\ninjector_power = "relay1.ch5"', ""
+            ),
+            "fertigation.injector: nothing doses: give injector and injector_power",
+        ),
+        (
+            lambda t: t.replace('injector_power = "relay1.ch5"', ""),
+            "fertigation.injector_power: the injector 'doser1' needs its supply",
+        ),
+        (
+            lambda t: t.replace('injector = "doser1"\n', ""),
+            "fertigation.injector: injector_power is given: name the injector it feeds",
+        ),
+        (
+            lambda t: t.replace('injector = "dose_k"', 'injector = "doser1"'),
+            "fertigation.channels[2].injector: 'doser1' is also fertigation.injector",
+        ),
+        (
+            lambda t: (
+                channel_only(t) + "\n[[fertigation.events]]\ndate = 2026-07-01\nn_kg_mu = 1\n"
+            ),
+            "fertigation.events[1]: a kg or target-EC event needs the single injector",
+        ),
+    ],
+)
+def test_single_injector_problems_name_the_key(
+    tmp_path: Path, change: object, expected: str
+) -> None:
+    assert callable(change)
+    found = problems(tmp_path, change(channel_site_text()))
+    assert any(expected in p for p in found), found
+
+
+def test_channel_site_without_injector_refuses_tanks(tmp_path: Path) -> None:
+    text = channel_only(channel_site_text()).replace(
+        'ph_meter = "ph1"\n',
+        'ph_meter = "ph1"\ntanks = [{ name = "urea", level = "tank_n", nutrient = "N", '
+        "concentration_kg_m3 = 200, area_m2 = 1.13 }]\n",
+    )
+    found = problems(tmp_path, text)
+    assert any("fertigation.tanks: tanks feed the single injector" in p for p in found), found

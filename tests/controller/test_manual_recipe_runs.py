@@ -5,12 +5,15 @@ a start the recipe cannot have opens nothing; the channel path's safety holds fo
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from controller.access.accounts import Accounts
 from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
@@ -21,9 +24,12 @@ from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
-from tests.helpers.dosing import quick_channel_site
+from tests.helpers.dosing import channel_only, quick_channel_site
+from tests.helpers.pages import FAST, PASSWORD, USERS, login, page_client
 from tests.helpers.rig import FAST_POLL, SLOW_POLL
 from tests.helpers.site import quick_site
+from web.app import create_app
+from web.pages import PagesConfig
 
 DOSERS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid"}
 SUPPLY = {"N": "ch1", "P": "ch2", "K": "ch3", "acid": "ch4"}
@@ -62,13 +68,16 @@ class Box:
         return valves or any(self.dosing(c) for c in DOSERS)
 
 
-@pytest.fixture
-def box(tmp_path: Path) -> Iterator[Box]:
+@pytest.fixture(params=["single injector too"])
+def box(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Box]:
     quick_channel_site(tmp_path)  # prewet and flush 0.5 min; here inject at least 1.5 min
     path = tmp_path / "site.toml"
     text = path.read_text(encoding="utf-8")
     assert "min_inject_min = 30 " in text
-    path.write_text(text.replace("min_inject_min = 30 ", "min_inject_min = 1.5 "), "utf-8")
+    text = text.replace("min_inject_min = 30 ", "min_inject_min = 1.5 ")
+    if request.param == "channels only":
+        text = channel_only(text, recipe="rig")
+    path.write_text(text, "utf-8")
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
     with Simulation(load_site(path), control_port=0, step_s=3600) as sim:
         b = Box(tmp_path, sim, clock)
@@ -80,6 +89,7 @@ def box(tmp_path: Path) -> Iterator[Box]:
             b.store.close()
 
 
+@pytest.mark.parametrize("box", ["single injector too", "channels only"], indirect=True)
 def test_a_manual_recipe_run_doses_each_channel_then_flushes_and_ends(box: Box) -> None:
     assert box.service.settings()["fertigation"]["recipes"] == ["jointing", "rig", "rig-acid"]
     run_id = box.service.start_zone("z1", 3, actor="li", recipe="rig")
@@ -103,6 +113,7 @@ def test_a_manual_recipe_run_doses_each_channel_then_flushes_and_ends(box: Box) 
     assert audit.detail["recipe"]["name"] == "rig" and audit.detail["run_id"] == run_id
     assert [e.code for e in box.store.open_alarms()] == []
     assert not box.anything_on()
+    assert not box.sim.devices["doser1"].get("run")
 
 
 @pytest.mark.parametrize(
@@ -161,3 +172,25 @@ def test_a_low_tank_refuses_a_manual_recipe_run_before_water(box: Box) -> None:
     assert refused.value.reason == "channel N: tank at 0.05 m < 0.1 m"
     box.run(5)
     assert box.store.runs() == [] and not box.anything_on()
+
+
+def test_the_zone_pages_run_list_says_what_each_channel_gave(box: Box, tmp_path: Path) -> None:
+    run_id = box.service.start_zone("z1", 3, actor="li", recipe="rig")
+    box.run(212)
+    run = box.store.get_run(run_id)
+    assert run.state == RunState.DONE, run.end_reason
+    Accounts(box.store, hasher=FAST).create_user(USERS["viewer"], PASSWORD, "viewer")
+    pages = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST)
+    with page_client(create_app(box.service, box.store, pages=pages)) as viewer:
+        assert login(viewer, USERS["viewer"]).status_code == 303
+        page = html.unescape(viewer.get("/zones/z1").text)
+    row = next(r for r in page.split("<tr>") if r.startswith(f"<td>{run_id}</td>"))
+    for channel in ("N", "P", "K"):
+        kg = run.fertilizer[f"channel:{channel}"]
+        assert f"通道 {channel} {kg:.1f} kg" in row, row
+        litres = re.search(
+            rf"{channel} (\d+\.\d\d) L( of [0-9.]+ L)? \((counter|rate × time)\)", row
+        )
+        assert litres is not None, row
+        assert float(litres[1]) > 0
+    assert "acid" not in row

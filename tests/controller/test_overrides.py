@@ -44,6 +44,20 @@ def test_the_fertigation_plan_round_trips_as_arrays_of_tables(tmp_path: Path) ->
     assert tomllib.loads(text) == saved
 
 
+def test_recipes_round_trip_with_their_doses_as_inline_tables(tmp_path: Path) -> None:
+    recipe = {
+        "name": "tassel",
+        "stage": "大喇叭口期",
+        "ec_ms_cm": 1.8,
+        "doses": [{"channel": "N", "kg_mu": 2.0}, {"channel": "acid", "l_m3": 0.14}],
+    }
+    saved = {"fertigation": {"recipes": [recipe], "events": PLAN}}
+    overrides.save(tmp_path, saved)
+    text = (tmp_path / overrides.OVERRIDES_FILE).read_text(encoding="utf-8")
+    assert 'doses = [{ channel = "N", kg_mu = 2.0 }, { channel = "acid", l_m3 = 0.14 }]' in text
+    assert overrides.load(tmp_path) == saved
+
+
 def test_an_empty_plan_is_kept_as_an_empty_list(tmp_path: Path) -> None:
     overrides.save(tmp_path, {"fertigation": {"events": []}})
     assert overrides.load(tmp_path) == {"fertigation": {"events": []}}

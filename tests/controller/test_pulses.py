@@ -3,15 +3,19 @@ site file's [[pulse_meters]] refused by key path when wrong."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from controller.clock import VirtualClock
 from controller.config.errors import ConfigError
 from controller.config.pulses import PulseMeterConfig
 from controller.config.site import load_site
+from controller.runtime.live import LiveState
+from controller.runtime.poller import Poller
 from controller.runtime.pulses import CounterEvent, PulseMeters, PulseTotalizer
+from controller.store import Store
 from drivers.profile import BUILTIN_PROFILE_DIR
 from drivers.reading import Quality, Reading
 from tests.helpers.pulses import PULSE_METER, with_pulse_meter
@@ -200,3 +204,54 @@ def test_a_counter_that_could_wrap_unseen_between_polls_is_refused(tmp_path: Pat
     assert _site(tmp_path, ok).pulse_meters[0].litres_per_pulse == 0.13
     with pytest.raises(ConfigError, match=r"pulse_meters\[0\].litres_per_pulse: 0.12 L/pulse"):
         _site(tmp_path, ok.replace("litres_per_pulse = 0.13", "litres_per_pulse = 0.12"))
+
+
+class CounterBus:
+    """The counter module at the FieldIO seam: answers ``count1`` with :attr:`count`."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock, self.count = clock, 1000
+
+    def read_points(self, device: str) -> tuple[list[Reading], None]:
+        now = self.clock.now()
+        return [Reading(device, "count1", float(self.count), "pulses", Quality.OK, now)], None
+
+    def bus_of(self, device: str) -> CounterBus:
+        return self
+
+
+def test_a_pulse_meters_total_and_flow_are_stored_by_the_flow_meters_rule(
+    tmp_path: Path,
+) -> None:
+    site = _site(tmp_path, with_pulse_meter(DEMO_SITE.read_text(encoding="utf-8")))
+    rule = site.store.keeping("flow_meter")
+    assert rule.watering_heartbeat_s == 0 and rule.heartbeat_s == 900
+    clock = VirtualClock(T0)
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
+    bus = CounterBus(clock)
+    poller = Poller(site, bus, LiveState(), store, clock)  # type: ignore[arg-type]
+
+    def stored(point: str) -> list[float | None]:
+        store.flush()
+        rows = store.readings(PULSE_METER, point, T0, T0 + timedelta(days=1))
+        return [r.value for r in rows]
+
+    poller.poll_device("dio1")  # the first reading of each point is kept
+    assert stored("total") == [10.0] and stored("flow_rate") == [0.0]
+    for _ in range(10):  # idle and flat: nothing new until the heartbeat
+        clock.advance(60)
+        poller.poll_device("dio1")
+    assert stored("total") == [10.0]
+    clock.advance(300)
+    poller.poll_device("dio1")
+    assert stored("total") == [10.0, 10.0]  # 900 s after the first: the heartbeat
+
+    poller.telemetry.watering = True  # water runs: every poll is kept
+    for _ in range(3):
+        clock.advance(5)
+        bus.count += 5  # 50 L in 5 s: 36 m³/h
+        poller.poll_device("dio1")
+    assert stored("total") == [10.0, 10.0, 10.05, 10.1, 10.15]
+    assert stored("flow_rate")[-1] == pytest.approx(36.0)
+    assert stored("pulse") == []  # the count itself is the counter module's reading
+    store.close()

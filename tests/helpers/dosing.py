@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from controller.config.site import SiteConfig, load_site
 from tests.helpers.site import DEMO_SITE, quick_site
 
-__all__ = ["CHANNELS_TOML", "RIG_RECIPES", "channel_site_text", "quick_channel_site"]
+__all__ = [
+    "CHANNELS_TOML",
+    "RIG_RECIPES",
+    "channel_only",
+    "channel_site_text",
+    "quick_channel_site",
+]
 
 PH_MAX, PH_MAX_ALKALINE = "ph_max = 8.0\n", "ph_max = 8.5\n"
 CHANNELS_TOML = """
@@ -143,3 +150,20 @@ def quick_channel_site(tmp_path: Path, extra: str = "") -> SiteConfig:
     text += CHANNELS_TOML + RIG_RECIPES + extra
     path.write_text(text, encoding="utf-8")
     return load_site(path)
+
+
+SINGLE_INJECTOR = re.compile(r'^injector = "doser1"\n^injector_power = "relay1.ch5".*?\n', re.M)
+TANKS = re.compile(r"^tanks = \[\n.*?^\]\n", re.M | re.S)
+EVENT = re.compile(r"^\[\[fertigation\.events\]\]\n(?:[^\[\n].*\n|\n)*", re.M)
+
+
+def channel_only(text: str, recipe: str = "jointing") -> str:
+    """A channel site's text without the single injector, its tanks and its kg events; one
+    event doses ``recipe`` instead."""
+    for pattern in (SINGLE_INJECTOR, TANKS, EVENT):
+        assert pattern.search(text), pattern.pattern
+        text = pattern.sub("", text)
+    event = (
+        f'[[fertigation.events]]\nlabel = "拔节期"\nday_after_planting = 35\nrecipe = "{recipe}"\n'
+    )
+    return text.replace("[weather]", event + "\n[weather]", 1)

@@ -156,6 +156,8 @@ class FakeControlService:
                 {"label": "拔节肥", "day_after_planting": 35, "n_kg_mu": 1.5},
                 {"label": "", "zones": ["z2"], "date": date(2026, 6, 20), "k2o_kg_mu": 1.0},
             ],
+            "channels": [{"name": "N", "kind": "fertilizer", "stock_kg_l": 0.5}],
+            "recipe_table": [{"name": "rig", "doses": [{"channel": "N", "l_m3": 1.0}]}],
         }
     )
     recipes: list[str] = field(default_factory=list)  # [[fertigation.recipes]] names

@@ -54,8 +54,12 @@ class PageService(FakeControlService):
             self.stage_mad.pop(period, None)
             if values is not None:
                 self.stage_mad[period] = values["mad"]
-        if "fertigation" in changes and self.fertigation is not None:
-            self.fertigation["events"] = changes["fertigation"]["events"]
+        plan = changes.get("fertigation", {})
+        if self.fertigation is not None:
+            if "events" in plan:
+                self.fertigation["events"] = plan["events"]
+            if "recipes" in plan:
+                self.fertigation["recipe_table"] = plan["recipes"]
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
         self._known(zone)
@@ -85,6 +89,7 @@ def csrf_of(client: TestClient, path: str = "/") -> str:
 
 # The fake's plan, as its forms carry it.
 PLAN = plan_version(FakeControlService().settings()["fertigation"]["events"])
+RECIPES = plan_version(FakeControlService().settings()["fertigation"]["recipe_table"])
 
 
 def audit_rows(store: Store) -> list[Any]:

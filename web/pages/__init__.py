@@ -38,6 +38,7 @@ from web.pages import (
     fertigation,
     overview,
     probes,
+    recipes,
     settings,
     soil,
     users,
@@ -62,6 +63,7 @@ ROUTERS = tuple(
         soil,
         settings,
         fertigation,
+        recipes,
         users,
         board,
     )

@@ -1,9 +1,9 @@
 """The fertigation plan's forms: what an event form sends, how it is checked, how it is shown.
 
 An event is checked here for form — numbers, ranges, exactly one of "day after
-planting" and date, kg per mu or a target EC with its tank, a tank holding each
-nutrient, zones that exist and are not manual — with messages in the page's
-language that name the event (its number and label) and the field. The site
+planting" and date, kg per mu or a target EC with its tank or a recipe of the site
+alone, a tank holding each nutrient, zones that exist and are not manual — with
+messages in the page's language that name the event (its number and label) and the field. The site
 validation (through the service) has the last word.
 
 Events are numbered from 1 on the page, in the plan's order. Each form carries
@@ -56,6 +56,7 @@ class EventForm:
     k2o_kg_mu: str = ""
     target_ec_ms_cm: str = ""
     tank: str = ""
+    recipe: str = ""  # a [[fertigation.recipes]] name, alone
     plan: str = ""  # the plan version the page was drawn from
 
     def values(self) -> dict[str, Any]:
@@ -73,19 +74,21 @@ def event_form(
     k2o_kg_mu: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
     target_ec_ms_cm: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
     tank: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
+    recipe: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
     plan: Annotated[str, Form(max_length=MAX_TOKEN_CHARS)] = "",
 ) -> EventForm:
     return EventForm(
-        label.strip(),
-        zones or [],
-        day_after_planting.strip(),
-        date.strip(),
-        n_kg_mu.strip(),
-        p2o5_kg_mu.strip(),
-        k2o_kg_mu.strip(),
-        target_ec_ms_cm.strip(),
-        tank.strip(),
-        plan.strip(),
+        label=label.strip(),
+        zones=zones or [],
+        day_after_planting=day_after_planting.strip(),
+        date=date.strip(),
+        n_kg_mu=n_kg_mu.strip(),
+        p2o5_kg_mu=p2o5_kg_mu.strip(),
+        k2o_kg_mu=k2o_kg_mu.strip(),
+        target_ec_ms_cm=target_ec_ms_cm.strip(),
+        tank=tank.strip(),
+        recipe=recipe.strip(),
+        plan=plan.strip(),
     )
 
 
@@ -123,6 +126,13 @@ def parse_event(
     if form.zones:
         event["zones"] = _zones(form.zones, settings["zones"], problem)
     _when(form, event, problem, field_name)
+    if form.recipe:
+        if form.recipe not in plan.get("recipes", []):
+            problem("ev_unknown_recipe", value=form.recipe)
+        if any(getattr(form, k) for k in (*AMOUNTS, "target_ec_ms_cm", "tank")):
+            problem("ev_recipe_alone")
+        event["recipe"] = form.recipe
+        return event, errors
     for key, nutrient in AMOUNTS.items():
         text = getattr(form, key)
         value = _number(text, 0.0, KG_MU_MAX, problem, field_name(key))
@@ -223,7 +233,7 @@ def _ec_and_tank(
 def _values(event: dict[str, Any]) -> dict[str, Any]:
     """A stored event as the form's text."""
     out: dict[str, Any] = {"label": event.get("label", ""), "zones": event.get("zones") or []}
-    for key in ("day_after_planting", "date", *AMOUNTS, "target_ec_ms_cm", "tank"):
+    for key in ("day_after_planting", "date", *AMOUNTS, "target_ec_ms_cm", "tank", "recipe"):
         value = event.get(key)
         out[key] = "" if value is None else f"{value:g}" if isinstance(value, float) else value
     return out

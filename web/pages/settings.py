@@ -1,7 +1,8 @@
 """Settings (admins): per zone crop, planting date, mode, irrigation trigger (MAD) and target
 rule (staged / FAO-56); per crop the MAD of its non-critical water-management periods (the
 zone's table of periods, today's highlighted); the site's planning thresholds. The
-fertigation plan's forms are in :mod:`web.pages.fertigation`.
+fertigation plan's forms are in :mod:`web.pages.fertigation`, the dosing recipes' in
+:mod:`web.pages.recipes`.
 
 Each change is checked here for form (a date, a number, one of the choices) with
 messages in the page's language, then by the same site validation as
@@ -27,6 +28,7 @@ from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back
 from web.pages.plan_form import plan_forms
+from web.pages.recipe_form import recipe_forms
 from web.params import MAX_TEXT_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +55,7 @@ def _page(
     code: int = 200,
     errors: list[str] | None = None,
     draft: dict[str, Any] | None = None,
+    recipe_draft: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     settings = pages.service.settings()
     return render(
@@ -66,6 +69,7 @@ def _page(
         target_rules=TARGET_RULES,
         errors=errors or [],
         **plan_forms(settings, draft),
+        **recipe_forms(settings, recipe_draft),
     )
 
 
@@ -76,10 +80,13 @@ def refuse(
     errors: list[str],
     code: int = status.HTTP_422_UNPROCESSABLE_CONTENT,
     draft: dict[str, Any] | None = None,
+    recipe_draft: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The settings page again, nothing saved, with ``errors`` on top (and the refused
-    plan form ``draft`` as it was sent)."""
-    return _page(request, pages, session, code=code, errors=errors, draft=draft)
+    plan form ``draft`` or recipe form ``recipe_draft`` as it was sent)."""
+    return _page(
+        request, pages, session, code=code, errors=errors, draft=draft, recipe_draft=recipe_draft
+    )
 
 
 @router.get("/settings", response_class=HTMLResponse)

@@ -32,6 +32,7 @@ from tests.helpers.figures import Figures
 from tests.helpers.pages import (
     PASSWORD,
     PLAN,
+    RECIPES,
     USERS,
     PageService,
     audit_rows,
@@ -85,6 +86,9 @@ RULES |= {
     ("POST", "/settings/fertigation/events"): "admin",
     ("POST", "/settings/fertigation/events/{number}"): "admin",
     ("POST", "/settings/fertigation/events/{number}/delete"): "admin",
+    ("POST", "/settings/fertigation/recipes"): "admin",
+    ("POST", "/settings/fertigation/recipes/{number}"): "admin",
+    ("POST", "/settings/fertigation/recipes/{number}/delete"): "admin",
     ("GET", "/users"): "admin",
     ("POST", "/users"): "admin",
     ("POST", "/users/{username}/role"): "admin",
@@ -137,6 +141,9 @@ BODIES: dict[str, Any] = {
         "n_kg_mu": "1.5",
     },
     "/settings/fertigation/events/{number}/delete": {},
+    "/settings/fertigation/recipes": {"name": "tassel", "amount:N": "1", "unit:N": "kg_mu"},
+    "/settings/fertigation/recipes/{number}": {"name": "rig", "amount:N": "1", "unit:N": "l_m3"},
+    "/settings/fertigation/recipes/{number}/delete": {},
     "/users": {
         "username": "zhao",
         "role": "viewer",
@@ -189,7 +196,9 @@ def _client(app: FastAPI, role: str, store: Store) -> tuple[TestClient, dict[str
 
 def _form(client: TestClient, role: str, template: str, with_csrf: bool = True) -> dict[str, str]:
     form = dict(BODIES.get(template, {}))
-    if template.startswith("/settings/fertigation"):
+    if template.startswith("/settings/fertigation/recipes"):
+        form["recipes"] = RECIPES
+    elif template.startswith("/settings/fertigation"):
         form["plan"] = PLAN
     if template == "/login":
         found = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
