@@ -1,7 +1,7 @@
 """The office at district scale: pull 1, 10 and 50 boxes into PostgreSQL, then the season report.
 
 Run by hand: ``python -m benchmarks.office [--boxes 1,10,50] [--rows-per-box 40000]
-[--workers 4]`` (``python -m benchmarks.scale`` runs it after the box part). One real box
+[--workers N]`` (``python -m benchmarks.scale`` runs it after the box part). One real box
 is seeded (a season of 150 days: readings, water balance, runs, events) and its export
 read once over HTTP from the real app; a light fixture (stdlib HTTP server, pages sliced
 from those bytes and gzipped once) then serves it as many boxes, each under its own path
@@ -10,11 +10,17 @@ box count, into a fresh database of a throwaway PostgreSQL cluster (Debian's pos
 durability off as in the tests), one JSON line:
 
 * ``pull_s``, ``pull_rows_per_s``: ``qanat pull``'s process pool
-  (:func:`controller.office.pull_pool.pull_processes`, ``--workers`` processes) of every box,
+  (:func:`controller.office.pull_pool.pull_processes`, ``--workers`` processes, one per core
+  by default) of every box,
   every table — goal ≥ 250,000 rows/s at 50 boxes;
 * ``report_s``: the district's season report from the office database (every site, no
   range) built and rendered as HTML — goal ≤ 10 s;
-* ``rows``: rows stored; ``partitions``: monthly partitions of ``readings``.
+* ``rows``: rows stored; ``partitions``: monthly partitions of ``readings``;
+* ``cpu_server_s``, ``cpu_pull_s``: CPU seconds the pull took in the PostgreSQL server
+  (its backends) and in this process tree (the worker processes, and the box fixture's
+  threads standing in for the boxes), from ``/proc`` (Linux); on a shared machine these
+  compare runs better than the wall time, and ``rows_per_2_cpu_s`` (rows per second if two
+  cores did nothing else) is the throughput they allow.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import argparse
 import bisect
 import gzip
 import json
+import os
 import tempfile
 import threading
 import time
@@ -175,13 +182,53 @@ class Fixture:
         ]
 
 
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of process ``root`` and its descendants, live or already reaped (their
+    times are in their parent's ``cutime``/``cstime``), from ``/proc``."""
+    parent: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parent[int(entry)] = int(fields[1])
+        spent[int(entry)] = sum(int(v) for v in fields[11:15]) / _CLK_TCK
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += spent.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
+
+
+def _postmaster(url: str) -> int:
+    with CentralDB(url) as db, db.connect() as conn:
+        backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+        with open(f"/proc/{backend}/stat", encoding="ascii", errors="replace") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
 def measure(fixture: Fixture, url: str, boxes: int, workers: int, page_rows: int) -> None:
     specs = fixture.sites(boxes)
     with CentralDB(url):
         pass  # the schema, made once before the workers start
+    server = _postmaster(url)
+    server0, pull0 = tree_cpu_s(server), tree_cpu_s(os.getpid())
     t0 = time.perf_counter()
     results = pull_processes(url, specs, processes=workers, page_rows=page_rows)
     pull_s = time.perf_counter() - t0
+    cpu_server_s = tree_cpu_s(server) - server0
+    cpu_pull_s = tree_cpu_s(os.getpid()) - pull0
     failed = [r.error for r in results if not r.ok]
     if failed:
         raise RuntimeError(f"{len(failed)} site(s) failed: {failed[0]}")
@@ -198,6 +245,10 @@ def measure(fixture: Fixture, url: str, boxes: int, workers: int, page_rows: int
         pull_s=round(pull_s, 2),
         pull_rows_per_s=round(rows / pull_s),
         report_s=round(report_s, 2),
+        cpu_server_s=round(cpu_server_s, 1),
+        cpu_pull_s=round(cpu_pull_s, 1),
+        rows_per_2_cpu_s=round(rows / ((cpu_server_s + cpu_pull_s) / 2)),
+        load_1min=round(os.getloadavg()[0], 1),
         report_sites=len(report.sites),
         partitions=partitions,
         workers=workers,
@@ -208,7 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boxes", default="1,10,50", help="box counts, comma-separated")
     parser.add_argument("--rows-per-box", type=int, default=40_000, help="readings per box")
-    parser.add_argument("--workers", type=int, default=4, help="pull processes")
+    # One pull process per core: on this 2-core machine, where the server runs too, four
+    # took ~40 % more CPU for the same rows than two (contention), and were slower.
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="pull processes (default: cores)"
+    )
     parser.add_argument("--page-rows", type=int, default=20_000, help="rows per request")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="qanat-office-") as work:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Engine,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     select,
@@ -123,6 +124,7 @@ class CentralDB:
         self._engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
         self._parsers = {name: _parsers(t) for name, t in DATA_TABLES.items()}
+        self._cursor_upsert = self._cursor_statement()
         try:
             with self._write() as conn:
                 if not schema:
@@ -187,18 +189,23 @@ class CentralDB:
             "last_id": last_id,
             "updated_at": dt.datetime.now(dt.UTC),
         }
-        stmt = self._insert(CURSORS).values(values)
+        conn.execute(self._cursor_upsert, values)
+
+    def _cursor_statement(self) -> Any:
+        """The cursor's upsert, built once: a page's transaction runs it with its values
+        (building and compiling it for every page cost more than the statement itself)."""
+        stmt = self._insert(CURSORS).values(
+            {name: bindparam(name) for name in ("site_id", "table_name", "last_id", "updated_at")}
+        )
         # A cursor never moves back: an older page replayed after a newer one changes nothing.
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["site_id", "table_name"],
-                set_={
-                    "last_id": func.max(CURSORS.c.last_id, stmt.excluded.last_id)
-                    if self.dialect == "sqlite"
-                    else func.greatest(CURSORS.c.last_id, stmt.excluded.last_id),
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            )
+        return stmt.on_conflict_do_update(
+            index_elements=["site_id", "table_name"],
+            set_={
+                "last_id": func.max(CURSORS.c.last_id, stmt.excluded.last_id)
+                if self.dialect == "sqlite"
+                else func.greatest(CURSORS.c.last_id, stmt.excluded.last_id),
+                "updated_at": stmt.excluded.updated_at,
+            },
         )
 
     def _insert(self, table: Table) -> Any:
