@@ -47,6 +47,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,9 @@ __all__ = [
     "REPORTED",
     "SHIFTED_PARAMS",
     "VARIANTS",
+    "BalanceDay",
     "LateSeason",
+    "VariantSeason",
     "late_crop_params",
     "late_season",
     "main",
@@ -168,6 +171,24 @@ def camera_round(truths: Mapping[str, AquaCropTruth]) -> Round:
     return round_
 
 
+@dataclass(frozen=True, slots=True)
+class BalanceDay:
+    """A day of the daemon's balance (its latest revision): Kc, ETc (mm) and its notes (where
+    the Kc came from: calendar, observation, canopy cover)."""
+
+    kc: float
+    etc_mm: float
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSeason:
+    """One variant's season: the printed ``row`` and each zone's balance day by day."""
+
+    row: dict[str, Any]
+    balance: dict[str, dict[dt.date, BalanceDay]]
+
+
 class LateSeason:
     """One seed of the late crop: the weather, the accounting and the fully watered yield
     per zone, shared by the variants (:meth:`run`)."""
@@ -190,9 +211,9 @@ class LateSeason:
             for zone in sorted(scenario.soils)
         }
 
-    def run(self, variant: str) -> dict[str, Any]:
+    def run(self, variant: str) -> VariantSeason:
         """One variant's season: the site's row (zones' mean; the most critical stress days
-        of a zone) with each zone's and the observations made."""
+        of a zone) with each zone's and the observations made, and the balance's days."""
         if variant not in VARIANTS:
             raise ValueError(f"variant: {variant!r} ({', '.join(VARIANTS)})")
         made: dict[str, AquaCropTruth] = {}
@@ -221,7 +242,7 @@ class LateSeason:
         zones = {z: self._zone_row(z, made[z], balance[z]) for z in sorted(made)}
         site = {k: statistics.fmean(z[k] for z in zones.values()) for k in REPORTED}
         site["critical_stress_days"] = max(z["critical_stress_days"] for z in zones.values())
-        return {
+        row = {
             "seed": self.seed,
             "variant": variant,
             "lag_days": self.lag_days,
@@ -231,11 +252,12 @@ class LateSeason:
                 if variant == "observed"
                 else {}
             ),
-            "zones": {z: {k: round(v, 4) for k, v in row.items()} for z, row in zones.items()},
+            "zones": {z: {k: round(v, 4) for k, v in r.items()} for z, r in zones.items()},
         }
+        return VariantSeason(row, balance)
 
     def _zone_row(
-        self, zone: str, truth: AquaCropTruth, balance: Mapping[dt.date, float]
+        self, zone: str, truth: AquaCropTruth, balance: Mapping[dt.date, BalanceDay]
     ) -> dict[str, float]:
         result = truth.field.result()
         delivered = result.irrigation_mm + truth.late_irrigation_mm
@@ -256,23 +278,29 @@ class LateSeason:
                 "critical_stress_days": float(outcome.critical_stress_days),
             }
         days = [d for d in result.days if d.date in balance]
-        actual = [abs(balance[d.date] - (d.tr_mm + d.es_mm)) for d in days]
-        potential = [abs(balance[d.date] - (d.tr_pot_mm + d.es_pot_mm)) for d in days]
+        actual = [abs(balance[d.date].etc_mm - (d.tr_mm + d.es_mm)) for d in days]
+        potential = [abs(balance[d.date].etc_mm - (d.tr_pot_mm + d.es_pot_mm)) for d in days]
         row["etc_error_actual_mm_day"] = statistics.fmean(actual) if actual else 0.0
         row["etc_error_potential_mm_day"] = statistics.fmean(potential) if potential else 0.0
-        row["balance_etc_mm"] = sum(balance[d.date] for d in days)
+        row["balance_etc_mm"] = sum(balance[d.date].etc_mm for d in days)
         return row
 
 
 def _balance_etc(
     workdir: Path, zones: Sequence[str], first: dt.date, last: dt.date
-) -> dict[str, dict[dt.date, float]]:
-    """Each zone's balance ETc (mm) of every day, the day's latest revision, from the
-    season's store left in ``workdir``."""
+) -> dict[str, dict[dt.date, BalanceDay]]:
+    """Each zone's balance of every day, the day's latest revision, from the season's store
+    left in ``workdir``."""
     start = dt.datetime.combine(last, dt.time(), tzinfo=dt.UTC)
     store = Store(f"sqlite:///{workdir / 'qanat.db'}", clock=VirtualClock(start))
     try:
-        return {z: {r.date: r.etc_mm for r in store.water_balance(z, first, last)} for z in zones}
+        return {
+            z: {
+                r.date: BalanceDay(r.kc, r.etc_mm, r.notes)
+                for r in store.water_balance(z, first, last)
+            }
+            for z in zones
+        }
     finally:
         store.close()
 
@@ -301,7 +329,7 @@ def late_season(
 ) -> list[dict[str, Any]]:
     """Every variant of one seed (:class:`LateSeason`)."""
     late = LateSeason(scenario, seed, **kwargs)
-    return [late.run(v) for v in variants]
+    return [late.run(v).row for v in variants]
 
 
 def _seeds(text: str) -> list[int]:
