@@ -46,10 +46,13 @@ import json
 import statistics
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from controller.canopy.records import CoverRecord
 from controller.clock import VirtualClock
@@ -58,7 +61,6 @@ from controller.simulation.canopy import referee_cover
 from controller.simulation.fidelity import FAST_TMP, AgronomySeason, Round
 from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
 from controller.simulation.referee.evaluate import (
-    KEYS,
     ZoneOutcome,
     practice_outcome,
     season_row,
@@ -68,6 +70,7 @@ from controller.simulation.referee.practices import Accounting, accounting, prac
 from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory
 from controller.simulation.season import Scenario, ScenarioError, load_scenario, quiet_logs
 from controller.store import Store
+from drivers.sim.canopy import Scene, draw_scene
 from models.crops import crop
 from models.crops.phenology import Stage, stage_crop_day
 
@@ -80,9 +83,12 @@ __all__ = [
     "BalanceDay",
     "LateSeason",
     "VariantSeason",
+    "camera_photo",
+    "camera_round",
     "late_crop_params",
     "late_season",
     "main",
+    "observation_round",
     "summary",
     "true_stage_dates",
 ]
@@ -109,9 +115,19 @@ REPORTED = (
     "etc_error_actual_mm_day",
     "etc_error_potential_mm_day",
     "balance_etc_mm",
+    "etc_bias_initial_mm_day",
+    "etc_bias_development_mm_day",
+    "etc_bias_mid_mm_day",
+    "etc_bias_late_mm_day",
 )
+#: What a season cut short (``days``) cannot report: it is not harvested.
+UNHARVESTED = ("relative_yield", "yield_t_ha", "wp_kg_m3")
+#: The FAO-56 stages of the late truth (the crop library's lengths, ``lag_days`` later), over
+#: which the bias of the balance's ETc (balance − AquaCrop's Tr + Es, mm/d) is reported.
+PERIODS = ("initial", "development", "mid", "late")
 TECHNICIAN = "technician"
 CAMERA_DETAIL = "simulated camera: AquaCrop canopy cover"
+SUNNY_SHARE = 0.7  # of the camera's mornings: Zhangye's growing season is mostly clear
 
 
 def late_crop_params(
@@ -158,15 +174,42 @@ def observation_round(stages: Mapping[Stage, dt.date]) -> Round:
     return round_
 
 
-def camera_round(truths: Mapping[str, AquaCropTruth]) -> Round:
-    """Each zone's cover (AquaCrop's canopy cover of the last day stepped) stored in the
-    daemon's cover records as the camera job stores an estimate."""
+def camera_photo(cover: float, zone: str, date: dt.date) -> bytes:
+    """What the zone's camera sends on ``date`` of a canopy covering ``cover`` (0..1): a
+    drawn scene (:mod:`drivers.sim.canopy`: white film, sun or overcast and the sun's
+    brightness drawn from the zone and the date) as JPEG."""
+    rng = np.random.default_rng([date.toordinal(), zlib.crc32(zone.encode())])
+    scene = Scene(
+        cover=min(max(cover, 0.0), 1.0),
+        film="white",
+        light="sun" if rng.uniform() < SUNNY_SHARE else "overcast",
+        brightness=float(rng.uniform(0.6, 1.2)),
+        seed=int(rng.integers(2**31)),
+    )
+    return draw_scene(scene).jpeg()
+
+
+def camera_round(truths: Mapping[str, AquaCropTruth], *, images: bool = True) -> Round:
+    """Each zone's canopy cover (AquaCrop's, of the last day stepped) into the daemon's cover
+    records. ``images``: as a photo (:func:`camera_photo`) through the daemon's own canopy
+    path (:meth:`~controller.canopy.watch.CanopyWatch.estimate_photo`: decoded, its cover
+    estimated by the site's classifier, stored with the photo); else the exact cover stored
+    as the camera job stores an estimate (no classifier error, faster)."""
 
     def round_(season: AgronomySeason, now: dt.datetime) -> None:
-        records = season.daemon.canopy.records
+        watch = season.daemon.canopy
+        zones = {z.name: z for z in season.daemon.agronomy.site.zones}
+        today = season.daemon.agronomy.local_date(now)
         for zone, truth in truths.items():
-            cover = round(referee_cover(truth), 4)
-            records.add(CoverRecord(zone, now, "ok", cover, None, CAMERA_DETAIL))
+            cover = referee_cover(truth)
+            if images:
+                watch.estimate_photo(
+                    zones[zone], camera_photo(cover, zone, today), source=CAMERA_DETAIL
+                )
+            else:
+                watch.records.add(
+                    CoverRecord(zone, now, "ok", round(cover, 4), None, CAMERA_DETAIL)
+                )
 
     return round_
 
@@ -194,9 +237,16 @@ class LateSeason:
     per zone, shared by the variants (:meth:`run`)."""
 
     def __init__(
-        self, scenario: Scenario, seed: int, *, lag_days: int = LAG_DAYS, days: int | None = None
+        self,
+        scenario: Scenario,
+        seed: int,
+        *,
+        lag_days: int = LAG_DAYS,
+        days: int | None = None,
+        camera_images: bool = False,
     ) -> None:
         self.scenario, self.seed, self.lag_days, self.days = scenario, seed, lag_days, days
+        self.camera_images = camera_images
         self.acc: Accounting = accounting(scenario)
         self.params = late_crop_params(lag_days)
         self.weather = season_weather(scenario, seed, self.acc)
@@ -224,7 +274,7 @@ class LateSeason:
         if variant == "observed":
             rounds.append(observation_round(self.stages))
         elif variant == "camera":
-            rounds.append(camera_round(made))
+            rounds.append(camera_round(made, images=self.camera_images))
         fast = FAST_TMP if FAST_TMP.is_dir() else None
         with tempfile.TemporaryDirectory(dir=fast, prefix="qanat-latecrop-") as tmp:
             season = AgronomySeason(
@@ -240,12 +290,16 @@ class LateSeason:
                 season.run()
             balance = _balance_etc(Path(tmp), sorted(made), season.first, season.end_date)
         zones = {z: self._zone_row(z, made[z], balance[z]) for z in sorted(made)}
-        site = {k: statistics.fmean(z[k] for z in zones.values()) for k in REPORTED}
+        keys = [k for k in REPORTED if k in next(iter(zones.values()))]
+        site = {k: statistics.fmean(z[k] for z in zones.values()) for k in keys}
         site["critical_stress_days"] = max(z["critical_stress_days"] for z in zones.values())
         row = {
             "seed": self.seed,
             "variant": variant,
             "lag_days": self.lag_days,
+            "camera": ("images" if self.camera_images else "records")
+            if variant == "camera"
+            else "",
             **{k: round(v, 4) for k, v in site.items()},
             "observations": (
                 {s.value: d.isoformat() for s, d in self.stages.items()}
@@ -255,6 +309,16 @@ class LateSeason:
             "zones": {z: {k: round(v, 4) for k, v in r.items()} for z, r in zones.items()},
         }
         return VariantSeason(row, balance)
+
+    def _periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
+        """Each of :data:`PERIODS` as a test of a date: the late truth's FAO-56 stages from
+        sowing (the initial one from ``first``, the late one to the end of the year)."""
+        sown = self.acc.planting
+        ends = [sown + dt.timedelta(days=self.lag_days)]
+        for length in crop("seed_corn").stage_days[:3]:
+            ends.append(ends[-1] + dt.timedelta(days=length))
+        bounds = [min(first, sown), *ends[1:], dt.date(sown.year + 1, 1, 1)]
+        return [(p, _in_period(bounds[i], bounds[i + 1])) for i, p in enumerate(PERIODS)]
 
     def _zone_row(
         self, zone: str, truth: AquaCropTruth, balance: Mapping[dt.date, BalanceDay]
@@ -268,22 +332,24 @@ class LateSeason:
             self.acc.critical_dap,
             late_irrigation_mm=truth.late_irrigation_mm,
         )
-        if self.days is None:
-            row = season_row(outcome, self.full_yield_t_ha[zone], self.weather)
-        else:  # a cut season has no yield yet: water and stress only
-            row = {k: 0.0 for k in KEYS} | {
-                "water_in_season_m3_mu": season_row(outcome, 1.0, self.weather)[
-                    "water_in_season_m3_mu"
-                ],
-                "critical_stress_days": float(outcome.critical_stress_days),
-            }
+        row = season_row(outcome, self.full_yield_t_ha[zone], self.weather)
+        if self.days is not None:  # a season cut short has no yield yet
+            for key in UNHARVESTED:
+                del row[key]
         days = [d for d in result.days if d.date in balance]
         actual = [abs(balance[d.date].etc_mm - (d.tr_mm + d.es_mm)) for d in days]
         potential = [abs(balance[d.date].etc_mm - (d.tr_pot_mm + d.es_pot_mm)) for d in days]
         row["etc_error_actual_mm_day"] = statistics.fmean(actual) if actual else 0.0
         row["etc_error_potential_mm_day"] = statistics.fmean(potential) if potential else 0.0
         row["balance_etc_mm"] = sum(balance[d.date].etc_mm for d in days)
+        for period, ends in self._periods(days[0].date if days else self.acc.planting):
+            bias = [balance[d.date].etc_mm - (d.tr_mm + d.es_mm) for d in days if ends(d.date)]
+            row[f"etc_bias_{period}_mm_day"] = statistics.fmean(bias) if bias else 0.0
         return row
+
+
+def _in_period(lo: dt.date, hi: dt.date) -> Callable[[dt.date], bool]:
+    return lambda d: lo <= d < hi
 
 
 def _balance_etc(
@@ -313,7 +379,7 @@ def summary(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if not mine:
             continue
         line: dict[str, Any] = {"variant": variant, "seeds": [r["seed"] for r in mine]}
-        for key in REPORTED:
+        for key in (k for k in REPORTED if k in mine[0]):
             values = [float(r[key]) for r in mine]
             line[key] = {
                 "mean": round(statistics.fmean(values), 4),
@@ -351,11 +417,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--variant", choices=VARIANTS, action="append", help="(repeatable; default all)"
     )
+    parser.add_argument(
+        "--camera",
+        choices=("images", "records"),
+        default="records",
+        help="records: the exact cover stored (default); images: drawn photos through the "
+        "classifier (about 2.7x the season's time)",
+    )
     args = parser.parse_args(argv)
     scenario = load_scenario(SCENARIO)
     rows = []
     for seed in args.seeds:
-        for row in late_season(scenario, seed, args.variant or VARIANTS, lag_days=args.lag_days):
+        for row in late_season(
+            scenario,
+            seed,
+            args.variant or VARIANTS,
+            lag_days=args.lag_days,
+            camera_images=args.camera == "images",
+        ):
             print(json.dumps(row, ensure_ascii=False), flush=True)
             rows.append(row)
     for line in summary(rows):
