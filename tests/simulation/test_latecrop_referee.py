@@ -13,7 +13,7 @@ from controller.simulation.referee.latecrop import (
     SHIFTED_PARAMS,
     LateSeason,
     late_crop_params,
-    true_stage_dates,
+    observed_stage_dates,
 )
 from controller.simulation.referee.practices import accounting
 from controller.simulation.referee.truth import truth_field
@@ -43,7 +43,7 @@ def test_the_truth_emerges_on_the_day_the_technician_records_emergence() -> None
             if field.step(0.0).canopy_cover > 0:
                 emerged[lag] = field.days[-1].date
                 break
-        assert abs((emerged[lag] - true_stage_dates(acc.planting, lag)[Stage.VE]).days) <= 1
+        assert abs((emerged[lag] - observed_stage_dates(acc.planting, lag)[Stage.VE]).days) <= 1
     assert (emerged[10] - emerged[0]).days == 10
 
 

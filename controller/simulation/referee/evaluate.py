@@ -171,9 +171,7 @@ def practice_outcome(
 ) -> ZoneOutcome:
     """``practice`` on the zone's truth (crop ``crop_params``) over ``weather``, with the
     year's extra water (border's winter irrigation, or drip's leaching requirement)."""
-    field = truth_field(
-        scenario, acc, zone, weather, practice.wetted_by_drip, initial, crop_params
-    )
+    field = truth_field(scenario, acc, zone, weather, practice.wetted_by_drip, initial, crop_params)
     season = _run_practice(field, practice)
     if practice.method == "border":
         extra_mm = m3_mu_to_mm(practice.winter_m3_mu)

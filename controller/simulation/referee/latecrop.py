@@ -59,6 +59,7 @@ from controller.clock import VirtualClock
 from controller.daemon.cropdesk import CropDesk
 from controller.simulation.canopy import referee_cover
 from controller.simulation.fidelity import FAST_TMP, AgronomySeason, Round
+from controller.simulation.latecrop import true_stage_dates
 from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
 from controller.simulation.referee.evaluate import (
     ZoneOutcome,
@@ -72,7 +73,7 @@ from controller.simulation.season import Scenario, ScenarioError, load_scenario,
 from controller.store import Store
 from drivers.sim.canopy import Scene, draw_scene
 from models.crops import crop
-from models.crops.phenology import Stage, stage_crop_day
+from models.crops.phenology import Stage
 
 __all__ = [
     "LAG_DAYS",
@@ -89,8 +90,8 @@ __all__ = [
     "late_season",
     "main",
     "observation_round",
+    "observed_stage_dates",
     "summary",
-    "true_stage_dates",
 ]
 
 SCENARIO = "zhangye-seed-corn"
@@ -140,16 +141,14 @@ def late_crop_params(
     return {k: v + lag_days if k in SHIFTED_PARAMS else v for k, v in base.items()}
 
 
-def true_stage_dates(
+def observed_stage_dates(
     sown: dt.date, lag_days: int, stages: Sequence[Stage] = OBSERVED
 ) -> dict[Stage, dt.date]:
-    """The date the late truth reaches each stage: the seed-maize crop library's position of
-    the stage on the FAO-56 calendar (d after sowing, :func:`stage_crop_day`, rounded up to a
-    whole day) plus ``lag_days``."""
-    c = crop("seed_corn")
-    return {
-        s: sown + dt.timedelta(days=-int(-stage_crop_day(c, s) // 1) + lag_days) for s in stages
-    }
+    """The date the late truth reaches each of ``stages``: the seed-maize crop library's
+    position of the stage on the FAO-56 calendar (d after sowing, rounded up to a whole day)
+    plus ``lag_days`` (:func:`controller.simulation.latecrop.true_stage_dates`)."""
+    every = true_stage_dates(crop("seed_corn"), sown, lag_days)
+    return {s: every[s] for s in stages}
 
 
 def observation_round(stages: Mapping[Stage, dt.date]) -> Round:
@@ -250,7 +249,7 @@ class LateSeason:
         self.acc: Accounting = accounting(scenario)
         self.params = late_crop_params(lag_days)
         self.weather = season_weather(scenario, seed, self.acc)
-        self.stages = true_stage_dates(self.acc.planting, lag_days)
+        self.stages = observed_stage_dates(self.acc.planting, lag_days)
         full = practices(scenario).get("full")
         if full is None:
             raise ScenarioError(f"{scenario.path}: referee.practices.full: missing")
