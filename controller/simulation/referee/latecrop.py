@@ -21,21 +21,26 @@ seed, in three variants:
   the FAO-56 calendar plus ``lag_days``: the calibration's own emergence, 12 d, and start of
   yield formation, 88 d, are those positions), through the crop desk the page and the API use
   (:class:`~controller.daemon.cropdesk.CropDesk`: checked, stored, audited);
-* ``camera``: at the 08:00 round each zone's canopy cover is put into the daemon's cover
-  records as the camera job stores a photo's estimate (:class:`~controller.canopy.records.
-  CoverRecords`, status ``ok``): AquaCrop's canopy cover of the day before, exact (the
-  classifier's measured error on the referee's canopy, ≤ 0.041, is left out). The balance
-  then takes Kcb from it in the calendar's initial and development stages (FAO-56 eq. 97).
+* ``camera``: at the 08:00 round each zone's canopy cover, AquaCrop's of the day before, is
+  put into the daemon's cover records as the camera job stores a photo's estimate
+  (:class:`~controller.canopy.records.CoverRecords`, status ``ok``), exact by default; with
+  ``camera_images`` (``--camera images``) as a drawn photo (:func:`camera_photo`) through the
+  daemon's own path instead (:meth:`~controller.canopy.watch.CanopyWatch.estimate_photo`:
+  decoded, classified by the site's classifier, stored), about 2.7 times the season's time.
+  The balance takes Kcb from the cover in the calendar's initial and development stages
+  (FAO-56 eq. 97).
 
 Each season is reported as the referee reports a strategy
 (:func:`~controller.simulation.referee.evaluate.season_row`; relative yield over the same late
 truth fully watered on the same weather), with the daily error of the balance's ETc
 (the daemon's final water-balance row of each day) against AquaCrop's actual Tr + Es and its
-potential TrPot + EsPot, mm/d, from sowing to harvest.
+potential TrPot + EsPot, mm/d, from sowing to harvest, and its mean bias (balance − Tr − Es,
+mm/d) in each FAO-56 stage of the late truth (:data:`PERIODS`). A season cut short (``days``)
+reports no yield.
 
 ``python -m controller.simulation.referee.latecrop --seeds 1-5`` (or ``python -m
-controller.simulation.latecrop --truth aquacrop --seeds 1-5``) prints one JSON line per seed
-and variant, then one per variant with mean, min and max over the seeds.
+controller.simulation.latecrop --truth aquacrop --seed 1 --seed 2``) prints one JSON line per
+seed and variant, then one per variant with mean, min and max over the seeds.
 """
 
 from __future__ import annotations
