@@ -97,6 +97,7 @@ __all__ = [
     "observation_round",
     "observed_stage_dates",
     "summary",
+    "summary_table",
 ]
 
 SCENARIO = "zhangye-seed-corn"
@@ -394,6 +395,33 @@ def summary(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: The columns of :func:`summary_table`: (key, heading, decimals).
+TABLE_COLUMNS = (
+    ("water_in_season_m3_mu", "water in season, m³/mu", 1),
+    ("relative_yield", "relative yield", 3),
+    ("yield_t_ha", "yield, t/ha", 2),
+    ("critical_stress_days", "critical stress days", 1),
+    ("etc_error_actual_mm_day", "\\|ETc error\\| vs Tr + Es, mm/d", 3),
+    ("etc_bias_development_mm_day", "ETc bias, development, mm/d", 2),
+    ("etc_bias_late_mm_day", "ETc bias, late, mm/d", 2),
+)
+
+
+def summary_table(lines: Sequence[Mapping[str, Any]]) -> str:
+    """The :func:`summary` as a Markdown table: mean [min–max] over the seeds."""
+    head = "| variant | " + " | ".join(h for _, h, _ in TABLE_COLUMNS) + " |"
+    out = [head, "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
+    for line in lines:
+        cells = []
+        for key, _, n in TABLE_COLUMNS:
+            v = line.get(key)
+            cells.append(
+                "—" if v is None else f"{v['mean']:.{n}f} [{v['min']:.{n}f}–{v['max']:.{n}f}]"
+            )
+        out.append(f"| {line['variant']} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def late_season(
     scenario: Scenario, seed: int, variants: Sequence[str] = VARIANTS, **kwargs: Any
 ) -> list[dict[str, Any]]:
@@ -428,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="records: the exact cover stored (default); images: drawn photos through the "
         "classifier (about 2.7x the season's time)",
     )
+    parser.add_argument(
+        "--table", action="store_true", help="the summary as a Markdown table, not JSON"
+    )
     args = parser.parse_args(argv)
     scenario = load_scenario(SCENARIO)
     rows = []
@@ -441,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             print(json.dumps(row, ensure_ascii=False), flush=True)
             rows.append(row)
+    if args.table:
+        print(summary_table(summary(rows)))
+        return 0
     for line in summary(rows):
         print(json.dumps(line, ensure_ascii=False))
     return 0
