@@ -35,8 +35,10 @@ Each season is reported as the referee reports a strategy
 truth fully watered on the same weather), with the daily error of the balance's ETc
 (the daemon's final water-balance row of each day) against AquaCrop's actual Tr + Es and its
 potential TrPot + EsPot, mm/d, from sowing to harvest, and its mean bias (balance − Tr − Es,
-mm/d) in each FAO-56 stage of the late truth (:data:`PERIODS`). A season cut short (``days``)
-reports no yield.
+mm/d) in each FAO-56 stage of the late truth (:data:`PERIODS`); over its development stage
+also AquaCrop's mean canopy cover and root-zone depletion (fraction of TAW): AquaCrop's maize
+slows its canopy expansion from a small depletion. A season cut short (``days``) reports no
+yield.
 
 ``python -m controller.simulation.referee.latecrop --seeds 1-5`` (or ``python -m
 controller.simulation.latecrop --truth aquacrop --seed 1 --seed 2``) prints one JSON line per
@@ -126,6 +128,8 @@ REPORTED = (
     "etc_bias_development_mm_day",
     "etc_bias_mid_mm_day",
     "etc_bias_late_mm_day",
+    "canopy_cover_development",
+    "depletion_taw_development",
 )
 #: What a season cut short (``days``) cannot report: it is not harvested.
 UNHARVESTED = ("relative_yield", "yield_t_ha", "wp_kg_m3")
@@ -350,6 +354,16 @@ class LateSeason:
         for period, ends in self._periods(days[0].date if days else self.acc.planting):
             bias = [balance[d.date].etc_mm - (d.tr_mm + d.es_mm) for d in days if ends(d.date)]
             row[f"etc_bias_{period}_mm_day"] = statistics.fmean(bias) if bias else 0.0
+            if period == "development":  # the canopy's expansion, and the soil it grew in
+                grown = [d for d in result.days if ends(d.date) and d.root_zone_taw_mm > 0]
+                row["canopy_cover_development"] = (
+                    statistics.fmean(d.canopy_cover for d in grown) if grown else 0.0
+                )
+                row["depletion_taw_development"] = (
+                    statistics.fmean(d.root_zone_depletion_mm / d.root_zone_taw_mm for d in grown)
+                    if grown
+                    else 0.0
+                )
         return row
 
 
