@@ -14,6 +14,8 @@ from controller.simulation.referee.latecrop import (
     LateSeason,
     late_crop_params,
     observed_stage_dates,
+    summary,
+    summary_table,
 )
 from controller.simulation.referee.practices import accounting
 from controller.simulation.referee.truth import truth_field
@@ -80,3 +82,19 @@ def test_observations_and_cover_lower_the_balance_kc_while_the_late_crop_develop
         chosen = observed if name == "observed" else camera
         assert chosen.row["balance_etc_mm"] < calendar.row["balance_etc_mm"], name
     assert observed.row["observations"][Stage.VE.value] == ve.isoformat()
+
+
+def test_the_summary_is_each_variant_over_its_seeds() -> None:
+    rows = [
+        {"seed": s, "variant": v, "water_in_season_m3_mu": 100.0 * s + i, "relative_yield": 0.9}
+        for s in (1, 2, 3)
+        for i, v in enumerate(("calendar", "observed"))
+    ]
+    lines = {line["variant"]: line for line in summary(rows)}
+    assert set(lines) == {"calendar", "observed"}  # no camera row without camera seasons
+    water = lines["observed"]["water_in_season_m3_mu"]
+    assert water == {"mean": 201.0, "min": 101.0, "max": 301.0}
+    assert lines["calendar"]["seeds"] == [1, 2, 3]
+    assert "yield_t_ha" not in lines["calendar"]  # a key no row has is not invented
+    table = summary_table(list(lines.values())).splitlines()
+    assert len(table) == 4 and table[2].startswith("| calendar | 200.0 [100.0–300.0] | 0.900")
