@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -64,7 +65,7 @@ from controller.simulation.truth import (
 from controller.store import RunPhase, RunState, Severity, Store
 from drivers.sim.weathergen import WeatherGenerator
 
-__all__ = ["AgronomySeason", "Delivery"]
+__all__ = ["AgronomySeason", "Delivery", "Round"]
 
 DONE_REASON = "agronomy fidelity: planned water delivered"
 BALANCE_JOB = "balance_today"
@@ -74,6 +75,12 @@ PLAN_JOB = "plan:"  # Daemon.jobs() names its planning jobs plan:0, plan:1, …
 READBACK_JOB = "readback"  # reads relay coils back: here no relay exists, water is delivered
 # SQLite commits cost an fsync each; a season's throw-away store goes on tmpfs where there is one
 FAST_TMP = Path("/dev/shm")
+
+
+#: What the people on the site do at the technician's morning round (``TECHNICIAN_HOUR`` local,
+#: after the cron jobs due then): ``round(season, now)`` with ``now`` aware UTC, e.g. record a
+#: crop stage through the crop desk or put a camera's cover into the daemon's records.
+Round = Callable[["AgronomySeason", dt.datetime], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,7 @@ class AgronomySeason:
     zone's truth (default: the bucket of the full-stack season). The hourly partial balance
     runs only at the hour before a planning time, the one revision a plan reads;
     ``hourly_balance`` runs it every hour as production does (slower, the same decisions).
+    ``rounds`` run at every technician's morning round (:data:`Round`).
     """
 
     def __init__(
@@ -119,6 +127,7 @@ class AgronomySeason:
         truth: TruthFactory = BucketTruth.for_zone,
         workdir: Path | None = None,
         hourly_balance: bool = False,
+        rounds: Sequence[Round] = (),
     ) -> None:
         first = scenario.start if start is None else start
         if days is not None and days < 1:
@@ -135,6 +144,7 @@ class AgronomySeason:
         self.truth_factory = truth
         self.workdir = workdir
         self.hourly_balance = hourly_balance
+        self.rounds = tuple(rounds)
 
     # -- the season -----------------------------------------------------------------------
     def run(self) -> FidelityReport:
@@ -273,7 +283,8 @@ class AgronomySeason:
         while self._floods and self._floods[0] <= now:
             self._floods.pop(0)
             self._flood(now)
-        if self._rounds <= now:
+        morning = self._rounds <= now
+        if morning:
             self._rounds = _next_cron({"hour": TECHNICIAN_HOUR, "minute": 0}, now, self.tz)
         due = [j for j in self._interval if self._next_at[j.name] <= now]
         if any(j.name.startswith("poll:") for j in due):
@@ -298,6 +309,9 @@ class AgronomySeason:
             self.store.flush()
         for job in crons:
             job.func()
+        if morning:
+            for round_ in self.rounds:
+                round_(self, now)
 
     def _balance_needed(self, name: str) -> bool:
         """Whether this hour's partial balance can reach a decision: only the last one before

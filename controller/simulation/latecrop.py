@@ -17,7 +17,10 @@ of season. The truth is the FAO-56 curve shifted, not AquaCrop's canopy: it meas
 timing of Kc alone, which is what observations correct (docs/simulation.md).
 
 ``python -m controller.simulation.latecrop [--seed N] [--lag-days D]`` prints the figures as
-JSON.
+JSON. With ``--truth aquacrop`` it runs the late crop on the AquaCrop referee instead, the
+daemon watering it (:mod:`controller.simulation.referee.latecrop`: water and relative yield
+of the season, calendar against observations and camera cover; one JSON line per seed and
+variant, then the summary).
 """
 
 from __future__ import annotations
@@ -132,7 +135,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m controller.simulation.latecrop")
     parser.add_argument("--seed", type=int, action="append", help="weather year (repeatable)")
     parser.add_argument("--lag-days", type=int, default=10, help="days the true crop is late")
+    parser.add_argument(
+        "--truth",
+        choices=("fao56", "aquacrop"),
+        default="fao56",
+        help="fao56: the shifted FAO-56 Kc curve, Kc timing only (default); aquacrop: the "
+        "daemon's season on the AquaCrop referee",
+    )
     args = parser.parse_args(argv)
+    if args.truth == "aquacrop":  # the referee needs the sim extra: imported only here
+        from controller.simulation.referee import latecrop as referee_latecrop
+
+        seeds = ",".join(str(s) for s in args.seed or [1])
+        return referee_latecrop.main(["--seeds", seeds, "--lag-days", str(args.lag_days)])
     scenario = load_scenario(SCENARIO)
     out = [asdict(late_crop_errors(scenario, s, args.lag_days)) for s in args.seed or [1]]
     print(json.dumps(out if len(out) > 1 else out[0], indent=2, ensure_ascii=False))

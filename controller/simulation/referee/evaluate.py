@@ -27,7 +27,11 @@ from typing import Any
 import pandas as pd
 
 from controller.simulation.fidelity import AgronomySeason
-from controller.simulation.referee.aquacrop import AquaCropField, SeasonResult
+from controller.simulation.referee.aquacrop import (
+    SEED_MAIZE_ZHANGYE,
+    AquaCropField,
+    SeasonResult,
+)
 from controller.simulation.referee.practices import (
     Accounting,
     Practice,
@@ -53,6 +57,8 @@ __all__ = [
     "daemon_season",
     "evaluate",
     "evaluate_all",
+    "practice_outcome",
+    "season_row",
     "season_weather",
     "summarize",
 ]
@@ -154,15 +160,18 @@ def _run_practice(field: AquaCropField, practice: Practice) -> SeasonResult:
     return field.result()
 
 
-def _outcome(
+def practice_outcome(
     scenario: Scenario,
     acc: Accounting,
     zone: str,
     weather: pd.DataFrame,
     practice: Practice,
     initial: str,
+    crop_params: Mapping[str, float] = SEED_MAIZE_ZHANGYE,
 ) -> ZoneOutcome:
-    field = truth_field(scenario, acc, zone, weather, practice.wetted_by_drip, initial)
+    """``practice`` on the zone's truth (crop ``crop_params``) over ``weather``, with the
+    year's extra water (border's winter irrigation, or drip's leaching requirement)."""
+    field = truth_field(scenario, acc, zone, weather, practice.wetted_by_drip, initial, crop_params)
     season = _run_practice(field, practice)
     if practice.method == "border":
         extra_mm = m3_mu_to_mm(practice.winter_m3_mu)
@@ -171,7 +180,11 @@ def _outcome(
     return ZoneOutcome(zone, season, extra_mm, acc.critical_dap)
 
 
-def _row(outcome: ZoneOutcome, full_yield_t_ha: float, weather: pd.DataFrame) -> dict[str, float]:
+def season_row(
+    outcome: ZoneOutcome, full_yield_t_ha: float, weather: pd.DataFrame
+) -> dict[str, float]:
+    """A zone's season as the referee reports it: every key of :data:`KEYS` but the two
+    savings (which need the practices' rows); yield relative to ``full_yield_t_ha`` (t/ha)."""
     s = outcome.season
     in_season = mm_to_m3_mu(s.irrigation_mm + outcome.late_irrigation_mm)
     extra = mm_to_m3_mu(outcome.winter_or_leaching_mm)
@@ -260,13 +273,13 @@ def evaluate_all(
     }
     per_zone: dict[str, dict[str, dict[str, float]]] = {}
     for zone in sorted(scenario.soils):
-        full = _outcome(scenario, acc, zone, weather, known["full"], initial)
+        full = practice_outcome(scenario, acc, zone, weather, known["full"], initial)
         full_yield = full.season.fresh_yield_t_ha
         rows = {
-            name: _row(
+            name: season_row(
                 daemon[name][zone]
                 if name in daemon
-                else _outcome(scenario, acc, zone, weather, known[name], initial),
+                else practice_outcome(scenario, acc, zone, weather, known[name], initial),
                 full_yield,
                 weather,
             )

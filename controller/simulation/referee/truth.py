@@ -60,10 +60,12 @@ def truth_field(
     weather: pd.DataFrame,
     drip: bool,
     initial: str,
+    crop_params: Mapping[str, float] = SEED_MAIZE_ZHANGYE,
 ) -> AquaCropField:
     """The zone's AquaCrop field: its true soil (one layer down to the scenario's bottom),
-    the seed-maize crop, film mulch, drip's wetted strip or a flooded surface, and the
-    sowing-day water (``initial``: the spring fraction of TAW, or ``"FC"``)."""
+    the crop (``crop_params``, default the calibrated seed maize), film mulch, drip's wetted
+    strip or a flooded surface, and the sowing-day water (``initial``: the spring fraction of
+    TAW, or ``"FC"``)."""
     soil = scenario.soils[zone]
     spec = SoilSpec(
         "custom",
@@ -82,7 +84,7 @@ def truth_field(
         planting=acc.planting,
         harvest=acc.harvest,
         soil=spec,
-        crop_params=SEED_MAIZE_ZHANGYE,
+        crop_params=crop_params,
         initial_water="FC" if initial == "FC" else acc.spring_fraction_taw,
         mulch=Mulch(acc.film_cover_pct, 1.0) if acc.film_cover_pct > 0 else None,
         wetted_surface_pct=acc.drip_wetted_pct if drip else 100.0,
@@ -160,15 +162,20 @@ class AquaCropTruth:
 
 
 def aquacrop_factory(
-    acc: Accounting, *, drip: bool, initial: str, made: dict[str, AquaCropTruth]
+    acc: Accounting,
+    *,
+    drip: bool,
+    initial: str,
+    made: dict[str, AquaCropTruth],
+    crop_params: Mapping[str, float] = SEED_MAIZE_ZHANGYE,
 ) -> TruthFactory:
     """A truth factory for :class:`AgronomySeason`: each zone's AquaCrop field from the
-    scenario's true soil and the referee's accounting; every truth made is kept in ``made``
-    (by zone) for the referee to read the season afterwards."""
+    scenario's true soil and the referee's accounting (the crop: ``crop_params``); every
+    truth made is kept in ``made`` (by zone) for the referee to read the season afterwards."""
 
     def make(setup: TruthSetup, zone: str) -> AquaCropTruth:
         weather = weather_frame(setup.weather.days(acc.planting, acc.harvest), setup.et0_mm, acc)
-        field = truth_field(setup.scenario, acc, zone, weather, drip, initial)
+        field = truth_field(setup.scenario, acc, zone, weather, drip, initial, crop_params)
         truth = AquaCropTruth(field, acc.critical_dap)
         made[zone] = truth
         return truth
