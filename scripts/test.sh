@@ -27,14 +27,15 @@ export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.venv/numba-cache}"
 if [ $# -gt 0 ]; then
     exec .venv/bin/python -m pytest "$@"
 fi
-# The whole suite: the simulated season tests (one core, a minute or two) run beside the
-# rest; their report follows the main one. Either failing fails the run.
+# The whole suite: the simulated season tests (one process, a minute or two) run beside the
+# rest, which is spread over two worker processes (pytest-xdist, a test file per worker at a
+# time); the season's report follows the main one. Either failing fails the run.
 mkdir -p artifacts
 .venv/bin/python -m pytest -m season -p no:cacheprovider >artifacts/season-tests.log 2>&1 &
 season_pid=$!
 trap 'kill "$season_pid" 2>/dev/null || true' EXIT
 rc=0
-.venv/bin/python -m pytest -m "not season" --junitxml=artifacts/junit.xml || rc=$?
+.venv/bin/python -m pytest -m "not season" -n 2 --dist loadfile --junitxml=artifacts/junit.xml || rc=$?
 season_rc=0
 wait "$season_pid" || season_rc=$?
 trap - EXIT
