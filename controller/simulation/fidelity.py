@@ -34,12 +34,13 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from controller.clock import VirtualClock
-from controller.config.site import M2_PER_MU, ZoneConfig
+from controller.config.site import M2_PER_MU, ZoneConfig, apply_overrides
 from controller.daemon.daemon import Daemon, Job
 from controller.simulation.fidelity_report import FidelityReport, zone_report
 from controller.simulation.instruments import Instruments
@@ -106,6 +107,8 @@ class AgronomySeason:
     zone's truth (default: the bucket of the full-stack season). The hourly partial balance
     runs only at the hour before a planning time, the one revision a plan reads;
     ``hourly_balance`` runs it every hour as production does (slower, the same decisions).
+    ``overrides`` are the data directory's ``site.overrides.toml`` as the daemon reads it at
+    its start (:func:`controller.config.site.apply_overrides`: a soil an admin approved, say).
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class AgronomySeason:
         truth: TruthFactory = BucketTruth.for_zone,
         workdir: Path | None = None,
         hourly_balance: bool = False,
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
         first = scenario.start if start is None else start
         if days is not None and days < 1:
@@ -135,6 +139,7 @@ class AgronomySeason:
         self.truth_factory = truth
         self.workdir = workdir
         self.hourly_balance = hourly_balance
+        self.overrides = dict(overrides) if overrides else None
 
     # -- the season -----------------------------------------------------------------------
     def run(self) -> FidelityReport:
@@ -155,6 +160,8 @@ class AgronomySeason:
     def _setup(self, workdir: Path) -> None:
         sc = self.scenario
         self.site = _site_for(sc, self.strategy, workdir)
+        if self.overrides is not None:
+            self.site = apply_overrides(self.site, self.overrides)
         self.tz = self.site.site.tz
         self.weather = WeatherGenerator(sc.normals, self.seed).generate(
             sc.start - dt.timedelta(days=1), sc.end + dt.timedelta(days=1)
