@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         for key, rule in part.GOALS.items():
             goals[f"{part.NAME}.{key}"] = _met(figures.get(key), rule)
     print(
-        json.dumps({"part": "goals", "met": bool(goals) and all(goals.values()), "goals": goals}),
+        # parts without goals (referee: a table, no bound) leave nothing to meet: null
+        json.dumps(
+            {"part": "goals", "met": all(goals.values()) if goals else None, "goals": goals}
+        ),
         flush=True,
     )
     return 0

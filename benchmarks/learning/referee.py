@@ -6,7 +6,7 @@ the site file calls :data:`~benchmarks.learning.etrule.CONFIGURED` (loam). The t
 AquaCrop (:mod:`controller.simulation.referee`) with that soil and the sandy loam's
 saturated conductivity (the scenario's :data:`SANDY_LOAM_ZONE`); the daemon waters it by its
 ET strategy at agronomy fidelity (:func:`controller.simulation.referee.evaluate.daemon_season`),
-all on the weather of the seed. Three seasons a seed, the same weather:
+all on the weather of the seed. Four seasons a seed, the same weather:
 
 * ``before``: the site file as it is (the configured loam);
 * ``after``: the site overrides an admin approving the box's soil proposal writes
@@ -17,13 +17,15 @@ all on the weather of the seed. Three seasons a seed, the same weather:
   A previous season, not the first weeks of this one: an approval reaches the daemon at its
   next start (``qanat soil approve``), which the agronomy-fidelity season does not model
   mid-season, and a whole season's dry-downs are taken with the roots past both probes;
+* ``after_soil_only``: the same approval with ``kc_factor`` left at 1 (which part of the fit
+  moves water and yield: the soil or the Kc correction);
 * ``reference``: the soil configured right (the truth's θfc and θwp as overrides, Kc as is).
 
 The learned moisture forecast (``[learning.forecast]``) is left off: it trains on the season's
 own data, and is measured by the ``forecast`` part.
 
 Per seed (``per_seed``, one JSON line each) and over the seeds (``summary``: mean, p10, p90,
-worst) for each of the three: ``water_in_season_m3_mu``, ``relative_yield`` (over AquaCrop's
+worst) for each of them: ``water_in_season_m3_mu``, ``relative_yield`` (over AquaCrop's
 fully watered season on the same truth and weather) and ``critical_stress_days`` of the zone.
 ``--quick``: :data:`QUICK_SEEDS` seeds; else :data:`SEEDS`, from ``--seed``.
 """
@@ -59,7 +61,7 @@ QUICK_SEEDS = 2
 PREVIOUS_YEAR_OFFSET = 1000  # the learning season's weather seed: seed + this
 SANDY_LOAM_ZONE = "z2"  # the scenario's sandy-loam zone: its AquaCrop Ksat is the truth's
 STRATEGY = "et"
-VARIANTS = ("before", "after", "reference")
+VARIANTS = ("before", "after", "after_soil_only", "reference")
 FIGURES = ("water_in_season_m3_mu", "relative_yield", "critical_stress_days")
 FIT_HOUR = 2  # the morning after the season: the daily fit's time, local
 FAST_TMP = Path("/dev/shm")
@@ -123,7 +125,13 @@ def seed_rows(
             truth_scenario, acc, seed + PREVIOUS_YEAR_OFFSET, Path(tmp), days=learn_days
         )
     right = {"soil_fc_m3m3": round(soil.theta_fc, 3), "soil_wp_m3m3": round(soil.theta_wp, 3)}
-    overrides = {"before": None, "after": learned, "reference": right}
+    soil_only = None if learned is None else {**learned, "kc_factor": 1.0}
+    overrides = {
+        "before": None,
+        "after": learned,
+        "after_soil_only": soil_only,
+        "reference": right,
+    }
     outcomes = {
         name: daemon_season(
             truth_scenario,
@@ -138,8 +146,8 @@ def seed_rows(
         if name == "before" or values is not None
     }
     rows = judge_zone(truth_scenario, acc, ZONE, outcomes, seed)
-    if "after" not in rows:  # nothing to approve: the season runs as before
-        rows["after"] = rows["before"]
+    if learned is None:  # nothing to approve: the season runs as before
+        rows["after"] = rows["after_soil_only"] = rows["before"]
     return {
         "seed": seed,
         "truth": {"soil_fc_m3m3": right["soil_fc_m3m3"], "soil_wp_m3m3": right["soil_wp_m3m3"]},
