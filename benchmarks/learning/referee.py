@@ -21,8 +21,9 @@ all on the weather of the seed. Four seasons a seed, the same weather:
   moves water and yield: the soil or the Kc correction);
 * ``reference``: the soil configured right (the truth's θfc and θwp as overrides, Kc as is).
 
-The learned moisture forecast (``[learning.forecast]``) is left off: it trains on the season's
-own data, and is measured by the ``forecast`` part.
+The learned moisture forecast (``[learning.forecast]``) is left off in every season: it trains
+on the season's own data, and what it does to water and yield is not measured here (the
+``forecast`` part measures its error).
 
 Per seed (``per_seed``, one JSON line each) and over the seeds (``summary``: mean, p10, p90,
 worst) for each of them: ``water_in_season_m3_mu``, ``relative_yield`` (over AquaCrop's
@@ -50,7 +51,16 @@ from controller.simulation.season import Scenario, ScenarioError, load_scenario
 from controller.store import Store
 from drivers.sim.soilphysics import SoilTruth
 
-__all__ = ["GOALS", "NAME", "VARIANTS", "learned_overrides", "run", "seed_rows"]
+__all__ = [
+    "FIGURES",
+    "GOALS",
+    "NAME",
+    "VARIANTS",
+    "learned_overrides",
+    "run",
+    "seed_rows",
+    "truth_of",
+]
 
 NAME = "referee"
 # No bound: the table says what learning does to water and yield, whichever way it goes.
@@ -63,7 +73,7 @@ SANDY_LOAM_ZONE = "z2"  # the scenario's sandy-loam zone: its AquaCrop Ksat is t
 STRATEGY = "et"
 VARIANTS = ("before", "after", "after_soil_only", "reference")
 FIGURES = ("water_in_season_m3_mu", "relative_yield", "critical_stress_days")
-FIT_HOUR = 2  # the morning after the season: the daily fit's time, local
+FIT_HOUR = 2  # local, the morning after the season: after the daily fit's default 01:40
 FAST_TMP = Path("/dev/shm")
 
 
