@@ -7,10 +7,14 @@ JSON line per part and a last line with every goal met or not. Numbers, measured
 that prints them: nothing here is a constant.
 
 A part is a module with ``NAME`` (its JSON ``part``), ``GOALS`` (figure name → ``(">=" | "<=",
-bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``.
+bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``. A part of
+:data:`SEEDED_PARTS` runs several seeds from ``--seed`` (``run(..., seeds=N)`` with
+``--seeds N``) and returns each seed's figures as ``per_seed``, printed a line each.
 """
 
 from __future__ import annotations
 
 # The parts, in the order they print. Each is imported by __main__ when run.
-PARTS: tuple[str, ...] = ("flow", "forecast", "calibration", "soil", "canopy")
+PARTS: tuple[str, ...] = ("flow", "forecast", "calibration", "soil", "canopy", "referee")
+# The parts that take ``seeds``: their figures are over that many seeds from ``--seed``.
+SEEDED_PARTS: tuple[str, ...] = ("referee",)

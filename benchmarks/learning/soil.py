@@ -64,12 +64,16 @@ class _Site:
     root_depth_m: float
 
 
-def _truth(rng: random.Random) -> tuple[SoilTruth, float]:
+def true_soil(rng: random.Random) -> SoilTruth:
+    """A sandy loam behind a zone the site file calls :data:`CONFIGURED` (loam): θfc and
+    θfc − θwp drawn in :data:`TRUE_FC_RANGE` and :data:`TRUE_AW_RANGE` (m³/m³)."""
     fc = rng.uniform(*TRUE_FC_RANGE)
     aw = rng.uniform(*TRUE_AW_RANGE)
-    return SoilTruth(theta_fc=fc, theta_wp=fc - aw, theta_sat=0.42, drain_tau_h=12.0), rng.uniform(
-        *TRUE_KC_FACTOR_RANGE
-    )
+    return SoilTruth(theta_fc=fc, theta_wp=fc - aw, theta_sat=0.42, drain_tau_h=12.0)
+
+
+def _truth(rng: random.Random) -> tuple[SoilTruth, float]:
+    return true_soil(rng), rng.uniform(*TRUE_KC_FACTOR_RANGE)
 
 
 def _evening_m3m3(column: SoilColumn, offsets: list[float], rng: random.Random) -> float:
@@ -161,4 +165,4 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     }
 
 
-__all__ = ["GOALS", "NAME", "run"]
+__all__ = ["GOALS", "NAME", "run", "true_soil"]

@@ -34,13 +34,13 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from controller.clock import VirtualClock
-from controller.config.site import M2_PER_MU, ZoneConfig
+from controller.config.site import M2_PER_MU, ZoneConfig, apply_overrides
 from controller.daemon.daemon import Daemon, Job
 from controller.simulation.fidelity_report import FidelityReport, zone_report
 from controller.simulation.instruments import Instruments
@@ -114,6 +114,8 @@ class AgronomySeason:
     runs only at the hour before a planning time, the one revision a plan reads;
     ``hourly_balance`` runs it every hour as production does (slower, the same decisions).
     ``rounds`` run at every technician's morning round (:data:`Round`).
+    ``overrides`` are the data directory's ``site.overrides.toml`` as the daemon reads it at
+    its start (:func:`controller.config.site.apply_overrides`: a soil an admin approved, say).
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class AgronomySeason:
         workdir: Path | None = None,
         hourly_balance: bool = False,
         rounds: Sequence[Round] = (),
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
         first = scenario.start if start is None else start
         if days is not None and days < 1:
@@ -145,6 +148,7 @@ class AgronomySeason:
         self.workdir = workdir
         self.hourly_balance = hourly_balance
         self.rounds = tuple(rounds)
+        self.overrides = dict(overrides) if overrides else None
 
     # -- the season -----------------------------------------------------------------------
     def run(self) -> FidelityReport:
@@ -165,6 +169,8 @@ class AgronomySeason:
     def _setup(self, workdir: Path) -> None:
         sc = self.scenario
         self.site = _site_for(sc, self.strategy, workdir)
+        if self.overrides is not None:
+            self.site = apply_overrides(self.site, self.overrides)
         self.tz = self.site.site.tz
         self.weather = WeatherGenerator(sc.normals, self.seed).generate(
             sc.start - dt.timedelta(days=1), sc.end + dt.timedelta(days=1)

@@ -12,7 +12,7 @@ from benchmarks.learning.__main__ import main
 
 
 def test_the_soil_part_prints_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    assert PARTS == ("flow", "forecast", "calibration", "soil", "canopy")
+    assert PARTS == ("flow", "forecast", "calibration", "soil", "canopy", "referee")
     assert main(["--quick", "--part", "soil", "--seed", "2"]) == 0
     part, goals = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert part["part"] == "soil" and part["sites"] == 2 and part["drydowns"] == 3

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
+from controller.config.site import ConfigError
 from controller.daemon.daemon import Daemon
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.fidelity_report import (
@@ -126,6 +127,26 @@ def test_season_before_planting_says_so(scenario: Scenario) -> None:
     # the scenario starts six days before planting: two days have no crop to report on
     with pytest.raises(ValueError, match="no day of the season on or after planting"):
         _agronomy(scenario, "et", days=2)
+
+
+def test_the_daemon_starts_with_the_site_overrides(scenario: Scenario) -> None:
+    fitted = {"soil_fc_m3m3": 0.2, "soil_wp_m3m3": 0.09, "kc_factor": 0.9}
+    season = AgronomySeason(
+        scenario, "et", seed=1, days=1, start=PEAK, overrides={"zones": {"z1": fitted}}
+    )
+    with quiet_logs():
+        season.run()
+    z1, z2 = season.daemon.agronomy.site.zones
+    assert (z1.soil_fc_m3m3, z1.soil_wp_m3m3, z1.kc_factor) == (0.2, 0.09, 0.9)
+    assert (z2.soil_fc_m3m3, z2.soil_wp_m3m3, z2.kc_factor) == (None, None, 1.0)
+
+
+def test_an_override_the_site_refuses_is_named(scenario: Scenario) -> None:
+    season = AgronomySeason(
+        scenario, "et", days=1, start=PEAK, overrides={"zones": {"z9": {"kc_factor": 0.9}}}
+    )
+    with pytest.raises(ConfigError, match=r"zones\.z9: no such zone"):
+        season.run()
 
 
 class DailyOnly:

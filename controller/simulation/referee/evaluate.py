@@ -22,6 +22,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -57,6 +58,7 @@ __all__ = [
     "daemon_season",
     "evaluate",
     "evaluate_all",
+    "judge_zone",
     "practice_outcome",
     "season_row",
     "season_weather",
@@ -214,15 +216,33 @@ def season_row(
 
 
 def daemon_season(
-    scenario: Scenario, acc: Accounting, strategy: str, seed: int, initial: str
+    scenario: Scenario,
+    acc: Accounting,
+    strategy: str,
+    seed: int,
+    initial: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    workdir: Path | None = None,
+    days: int | None = None,
 ) -> dict[str, ZoneOutcome]:
     """The daemon's own agronomy and planning (:class:`AgronomySeason`) watering the AquaCrop
     truth for a season of ``seed``; each zone's outcome, charged the FAO-29 leaching water of
-    everything it delivered (drip)."""
+    everything it delivered (drip). ``overrides``: the site overrides the daemon starts with;
+    ``workdir``: keep the season's store (``qanat.db``) and learned models there; ``days``:
+    only the scenario's first days (the truth's yield is then 0: no harvest)."""
     made: dict[str, AquaCropTruth] = {}
     factory = aquacrop_factory(acc, drip=True, initial=initial, made=made)
     with quiet_logs():
-        AgronomySeason(scenario, strategy, seed=seed, truth=factory).run()
+        AgronomySeason(
+            scenario,
+            strategy,
+            seed=seed,
+            truth=factory,
+            overrides=overrides,
+            workdir=workdir,
+            days=days,
+        ).run()
     out = {}
     for zone, truth in made.items():
         season = truth.field.result()
@@ -235,6 +255,29 @@ def daemon_season(
             late_irrigation_mm=truth.late_irrigation_mm,
         )
     return out
+
+
+def judge_zone(
+    scenario: Scenario,
+    acc: Accounting,
+    zone: str,
+    outcomes: Mapping[str, ZoneOutcome],
+    seed: int,
+    *,
+    initial: str = "spring",
+) -> dict[str, dict[str, float]]:
+    """Rows of :data:`KEYS` but the savings for several outcomes of one ``zone`` on ``seed``
+    (from :func:`daemon_season`, each under its own name): relative yield over one ``full``
+    practice season on the same truth and weather."""
+    full_practice = practices(scenario).get("full")
+    if full_practice is None:
+        raise ScenarioError(f"{scenario.path}: referee.practices.full: missing")
+    weather = season_weather(scenario, seed, acc)
+    full = practice_outcome(scenario, acc, zone, weather, full_practice, initial)
+    return {
+        name: season_row(outcome, full.season.fresh_yield_t_ha, weather)
+        for name, outcome in outcomes.items()
+    }
 
 
 def evaluate(
@@ -315,14 +358,16 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(ordered, n=10, method="inclusive")[round(q * 10) - 1]
 
 
-def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
-    """Mean, p10, p90 and worst of every key over seeds (worst: the low end where higher is
-    better, the high end otherwise); :class:`ValueError` on no rows."""
+def summarize(
+    rows: Iterable[Mapping[str, Any]], keys: Sequence[str] = KEYS
+) -> dict[str, dict[str, float]]:
+    """Mean, p10, p90 and worst of each of ``keys`` over seeds (worst: the low end where
+    higher is better, the high end otherwise); :class:`ValueError` on no rows."""
     rows = list(rows)
     if not rows:
         raise ValueError("summary of no seeds")
     out: dict[str, dict[str, float]] = {}
-    for key in KEYS:
+    for key in keys:
         values = [float(r[key]) for r in rows]
         worst: Callable[[Iterable[float]], float] = min if key in HIGHER_IS_BETTER else max
         out[key] = {
