@@ -69,6 +69,15 @@ TESTS: dict[str, list[str]] = {
     "controller/runtime/pulses.py": [
         "tests/controller/test_pulses.py",
         "tests/controller/test_volume_runs.py",
+        "tests/controller/test_pulses_mutants.py",
+    ],
+    "controller/runtime/piloop.py": [
+        "tests/controller/test_channels.py",
+        "tests/controller/test_channels_mutants.py",
+    ],
+    "controller/runtime/channels.py": [
+        "tests/controller/test_channels.py",
+        "tests/controller/test_channels_mutants.py",
     ],
 }
 
@@ -81,6 +90,7 @@ _HEADER = "the header's read starts at id None or 1 for 0: it reads no row (limi
 _KEY = "the rule's private key in the pending delays renamed: still its own, no other uses it"
 _SAFETY = "controller.runtime.safety.xǁSupervisorǁ"
 _SEQ = "controller.runtime.sequencer.xǁSequencerǁ"
+_PULSE = "controller.runtime.pulses.xǁPulseTotalizerǁ"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -139,6 +149,14 @@ EXPLAINED: dict[str, str] = {
     ),
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
+    ),
+    f"{_PULSE}__init____mutmut_7": "_mono at start: feed() sets it with the first count",
+    f"{_PULSE}__init____mutmut_8": "_mono at start: feed() sets it with the first count",
+    f"{_PULSE}_classify__mutmut_11": (
+        "rise ≥ most for > most: a rise of exactly most was counted by the branch before"
+    ),
+    f"{_PULSE}feed__mutmut_27": (
+        "window trimmed at 2 changes too: the second is the one just added, 0 s old"
     ),
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
