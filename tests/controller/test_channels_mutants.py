@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from controller.config.dosing import ChannelDose, DosingLoopConfig, DosingRecipe
+from controller.runtime.channels import NO_FLOW_HOLD_S, ChannelDosing, DosingStop, plan_recipe
 from controller.runtime.piloop import PI, simc
+from tests.controller.test_channels import LOOP, MU_M2, RECIPE, _channels, ok
 
 # ------------------------------------------------------------------ SIMC (piloop.simc)
 
@@ -137,3 +140,200 @@ def test_a_loop_without_gain_holds_its_feed_forward_and_keeps_integrating(
 )
 def test_saturated_at_either_limit_and_not_just_inside(u: float, saturated: bool) -> None:
     assert PI(0.5, 0.2, 0.8, u=u).saturated is saturated
+
+
+# ------------------------------------------------------------------ ChannelDosing
+
+
+def dosing(
+    *, inject_s: float = 1800, loop: DosingLoopConfig = LOOP, recipe: DosingRecipe = RECIPE
+) -> ChannelDosing:
+    """The N-K-acid plan of ``tests/controller/test_channels.py``: 20 L of N and of K
+    (4 L/m³ each) and 0.2 L/m³ of acid over 30 min at 10 m³/h; EC 1.5 from 0.5, pH 6.3."""
+    plan = plan_recipe(
+        recipe,
+        _channels(),
+        loop,
+        area_m2=10 * MU_M2,
+        nominal_flow_m3_h=10.0,
+        inject_s=inject_s,
+        source_ec_ms_cm=0.5,
+        no_flow_m3_h=0.5,
+    )
+    return ChannelDosing(plan)
+
+
+def _acid_by_amount_dosing(acid_l_mu: float = 0.1) -> ChannelDosing:
+    """The plan with the acid as an amount (1 L for 10 mu) instead of L/m³."""
+    acid = ChannelDose.model_validate({"channel": "acid", "l_mu": acid_l_mu})
+    return dosing(recipe=RECIPE.model_copy(update={"doses": [*RECIPE.doses[:2], acid]}))
+
+
+def test_a_channel_whose_amount_is_given_stays_off_while_the_others_go_on() -> None:
+    d = _acid_by_amount_dosing()  # acid: 1 L, 0.2 L/m³ planned; pH high, the loop gives more
+    i = 0
+    while not d.channels["acid"].done:
+        rates = d.step(1.0, ok(ph=6.8 + 0.01 * (i % 2)))
+        i += 1
+    assert d.channels["acid"].given_l == pytest.approx(1.0, abs=1e-9)
+    on_s = d.channels["acid"].on_s
+    assert i < 1800 and on_s == i  # before the fertilizers' end
+    for _ in range(5):
+        rates = d.step(1.0, ok(ph=6.8 + 0.01 * (i % 2)))
+        i += 1
+        assert rates["acid"] == 0.0 and rates["N"] > 0 and rates["K"] > 0
+    assert d.channels["acid"].on_s == on_s and d.channels["acid"].rate_l_h == 0.0
+
+
+def test_a_rate_below_one_litre_an_hour_is_given_as_asked() -> None:
+    d = dosing()
+    rates = d.step(1.0, ok(flow_m3_h=1.0))  # acid 0.2 L/m³ at 1 m³/h
+    assert rates["acid"] == pytest.approx(0.2)
+    assert d.channels["acid"].given_l == pytest.approx(0.2 / 3600)
+
+
+def test_what_is_given_is_rate_times_the_step_and_the_last_step_trimmed_to_the_litre() -> None:
+    d = dosing()
+    rates = d.step(1.0, ok())  # 40 L/h of N: 20 L in 1800 s
+    assert rates["N"] == pytest.approx(40.0)
+    assert d.channels["N"].given_l == pytest.approx(40.0 / 3600, rel=1e-12)
+    for _ in range(899):  # then steps of 2 s: 1799 s, 1 s of N left
+        d.step(2.0, ok())
+    assert d.channels["N"].given_l == pytest.approx(20.0 - 40.0 / 3600)
+    rates = d.step(2.0, ok())
+    assert rates["N"] == pytest.approx(20.0)  # what is left, given over the 2 s
+    assert d.channels["N"].given_l == pytest.approx(20.0, abs=1e-9)
+
+
+def test_after_a_stop_every_channel_reads_off() -> None:
+    d = dosing()
+    d.step(1.0, ok())
+    assert all(ch.rate_l_h > 0 for ch in d.channels.values())
+    d.step(1.0, ok(levels_m={"N": 0.05}))
+    assert d.stopped is not None
+    assert {n: ch.rate_l_h for n, ch in d.channels.items()} == {"N": 0.0, "K": 0.0, "acid": 0.0}
+
+
+def test_no_flow_names_how_long_the_water_stood() -> None:
+    d = dosing()
+    for _ in range(int(NO_FLOW_HOLD_S)):
+        d.step(1.0, ok(flow_m3_h=0.0))
+    assert d.stopped == DosingStop("inject_no_flow", "no water flow for 60 s while dosing")
+
+
+HOLD_S = 100 / (10 / 3.6) + 3 * 10  # θ + 3τ at 10 m³/h: 36 + 30 = 66 s
+
+
+def test_after_water_stood_the_loops_hold_for_the_whole_line_again() -> None:
+    d = dosing()
+    for _ in range(10):
+        d.step(1.0, ok())
+    d.step(1.0, ok(pump_on=False))
+    for _ in range(int(HOLD_S) - 1):  # the probe reads low EC: held on feed-forward
+        assert d.step(1.0, ok(ec_ms_cm=1.0))["N"] == pytest.approx(40.0)
+    assert not d.settled(10.0)
+    assert d.step(1.0, ok(ec_ms_cm=1.0))["N"] > 40.0  # held 66 s: the loop acts
+    for _ in range(2 * 10 - 1):  # 2τ more to count the band
+        d.step(1.0, ok(ec_ms_cm=1.0))
+    assert not d.settled(10.0)
+    d.step(1.0, ok(ec_ms_cm=1.0))
+    assert d.settled(10.0)
+
+
+def test_the_record_gives_litres_kg_goal_and_time_on_of_each_channel() -> None:
+    d = dosing()
+    for _ in range(90):
+        d.step(1.0, ok())
+    assert d.record() == {
+        "N": {"given_l": 1.0, "target_l": pytest.approx(20.0), "kg": 0.5, "on_s": 90.0},
+        "K": {"given_l": 1.0, "target_l": pytest.approx(20.0), "kg": 0.25, "on_s": 90.0},
+        "acid": {"given_l": 0.05, "target_l": None, "kg": None, "on_s": 90.0},
+    }
+
+
+def test_the_record_rounds_to_a_tenth_of_a_millilitre() -> None:
+    d = dosing()
+    d.step(1.0, ok(flow_m3_h=0.6))  # N: 4 L/m³ × 0.6 m³/h for 1 s = 0.6667 mL
+    rec = d.record()
+    assert (rec["N"]["given_l"], rec["N"]["kg"]) == (0.0007, 0.0003)
+
+
+def test_a_new_setpoint_is_followed_from_now_and_its_band_counted_afresh() -> None:
+    d = dosing(inject_s=3600)
+    settle = int(HOLD_S) + 2 * 10
+    for _ in range(settle + 100):  # settled, 100 s out of band (EC 1.5 ± 0.4)
+        d.step(1.0, ok(ec_ms_cm=2.0))
+    assert d.stopped is None
+    d.retarget(2.6, 6.0)
+    assert (d.plan.ec_ms_cm, d.plan.ph) == (2.6, 6.0)
+    for _ in range(int(LOOP.out_of_band_s) - 1):  # 2.0 is out of 2.6's band too: from 0 s
+        d.step(1.0, ok(ec_ms_cm=2.0, ph=6.0))
+    assert d.stopped is None
+    assert d.ec_pi.u > 1.0  # below the new setpoint: more
+    d.step(1.0, ok(ec_ms_cm=2.0, ph=6.0))
+    assert d.stopped is not None and d.stopped.code == "ec_off_setpoint"
+    assert d.stopped.message == "EC 2.00 mS/cm further than 0.4 from 2.6 for 120 s"
+
+
+def _settle(d: ChannelDosing, **values: object) -> None:
+    """Steps of 1 s at 10 m³/h until the loops act (θ + 3τ held)."""
+    for _ in range(int(HOLD_S)):
+        d.step(1.0, ok(**values))
+
+
+def _simc_at(k: float, flow_m3_h: float, tauc_of_theta: float) -> tuple[float, float]:
+    theta_s = LOOP.line_volume_l / (flow_m3_h / 3.6)  # the line's dead time V / Q
+    return simc(k, LOOP.mixing_tau_s, theta_s, tauc_of_theta * theta_s)
+
+
+@pytest.mark.parametrize("flow_m3_h", [10.0, 4.0])
+def test_the_ec_loop_is_tuned_by_simc_for_the_lines_dead_time(flow_m3_h: float) -> None:
+    d = dosing()
+    for _ in range(200):  # held longer at the lower flow: run well past θ + 3τ
+        d.step(1.0, ok(flow_m3_h=flow_m3_h))
+    assert d.ec_pi.u == 1.0  # at the setpoint: the plan
+    rates = d.step(1.0, ok(flow_m3_h=flow_m3_h, ec_ms_cm=1.4))
+    kc, ti = _simc_at(1.5 - 0.5, flow_m3_h, 1.0)  # k: EC per unit of scale; τc = θ
+    scale = 1.0 + kc * (0.1 + 0.1 * 1.0 / ti)
+    assert d.ec_pi.u == pytest.approx(scale, rel=1e-12)
+    assert rates["N"] == pytest.approx(4.0 * flow_m3_h * scale, rel=1e-12)
+
+
+@pytest.mark.parametrize(("source_ph", "k"), [(8.0, (8.0 - 6.3) / 0.2), (6.31, 0.1)])
+def test_the_ph_loop_is_tuned_by_simc_on_the_titration_slope(source_ph: float, k: float) -> None:
+    # the slope from the source water to the setpoint per L/m³ of the plan, at least 0.1
+    d = dosing(loop=LOOP.model_copy(update={"source_ph": source_ph}))
+    for _ in range(200):  # well past θ + 3τ at 4 m³/h
+        d.step(1.0, ok(flow_m3_h=4.0))
+    assert d.ph_pi.u == 0.2  # at the setpoint: the plan
+    rates = d.step(1.0, ok(flow_m3_h=4.0, ph=6.5))
+    kc, ti = _simc_at(k, 4.0, 2.0)  # τc = 2θ: the slope is steeper near the setpoint
+    acid_l_m3 = 0.2 + kc * (0.2 + 0.2 * 1.0 / ti)
+    assert d.ph_pi.u == pytest.approx(acid_l_m3, rel=1e-12)
+    assert rates["acid"] == pytest.approx(acid_l_m3 * 4.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("missing", ["ec_ms_cm", "ph"])
+def test_a_reading_missing_for_a_moment_holds_its_loop(missing: str) -> None:
+    d = dosing()
+    _settle(d, ec_ms_cm=1.4, ph=6.5)
+    before = (d.ec_pi.u, d.ph_pi.u)
+    for _ in range(3):
+        d.step(1.0, ok(**{"ec_ms_cm": 1.4, "ph": 6.5, missing: None}))
+    after = (d.ec_pi.u, d.ph_pi.u)
+    held = 0 if missing == "ec_ms_cm" else 1
+    assert after[held] == before[held] and after[1 - held] != before[1 - held]
+    assert d.stopped is None
+
+
+@pytest.mark.parametrize(
+    ("ph", "loop"),
+    [(None, LOOP), (6.3, LOOP.model_copy(update={"source_ph": None}))],
+)
+def test_without_a_ph_setpoint_or_source_ph_the_acid_follows_the_plan(
+    ph: float | None, loop: DosingLoopConfig
+) -> None:
+    d = dosing(loop=loop, recipe=RECIPE.model_copy(update={"ph": ph}))
+    for i in range(200):
+        rates = d.step(1.0, ok(ph=6.8 + 0.01 * (i % 2)))
+        assert rates["acid"] == pytest.approx(0.2 * 10.0)
