@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.config.dosing import ChannelDose, DosingLoopConfig, DosingRecipe
+from controller.config.dosing import ChannelConfig, ChannelDose, DosingLoopConfig, DosingRecipe
 from controller.runtime.channels import NO_FLOW_HOLD_S, ChannelDosing, DosingStop, plan_recipe
 from controller.runtime.piloop import PI, simc
 from tests.controller.test_channels import LOOP, MU_M2, RECIPE, _channels, ok
@@ -146,13 +146,17 @@ def test_saturated_at_either_limit_and_not_just_inside(u: float, saturated: bool
 
 
 def dosing(
-    *, inject_s: float = 1800, loop: DosingLoopConfig = LOOP, recipe: DosingRecipe = RECIPE
+    *,
+    inject_s: float = 1800,
+    loop: DosingLoopConfig = LOOP,
+    recipe: DosingRecipe = RECIPE,
+    channels: list[ChannelConfig] | None = None,
 ) -> ChannelDosing:
     """The N-K-acid plan of ``tests/controller/test_channels.py``: 20 L of N and of K
     (4 L/m³ each) and 0.2 L/m³ of acid over 30 min at 10 m³/h; EC 1.5 from 0.5, pH 6.3."""
     plan = plan_recipe(
         recipe,
-        _channels(),
+        channels or _channels(),
         loop,
         area_m2=10 * MU_M2,
         nominal_flow_m3_h=10.0,
@@ -337,3 +341,118 @@ def test_without_a_ph_setpoint_or_source_ph_the_acid_follows_the_plan(
     for i in range(200):
         rates = d.step(1.0, ok(ph=6.8 + 0.01 * (i % 2)))
         assert rates["acid"] == pytest.approx(0.2 * 10.0)
+
+
+# ------------------------------------------------------------------ the stops' bounds
+
+
+def _with_k_tank(area_m2: float) -> list[ChannelConfig]:
+    """N (tank of 0.5 m²), K with a level transmitter on a tank of ``area_m2``, acid."""
+    n, k, acid = _channels()
+    k = k.model_copy(update={"tank_level": "tk", "tank_area_m2": area_m2, "low_level_m": 0.0})
+    return [n, k, acid]
+
+
+def _delivery_trip(
+    d: ChannelDosing, dt_s: float, steps: int, share: list[float], n_level: float | None
+) -> tuple[int | None, list[float]]:
+    """Step ``d`` with K's tank falling ``share[i]`` of what step i gave; the step that
+    stopped dosing (1-based) and the levels read."""
+    level, seen = 0.5, []
+    area = d.channels["K"].target.tank_area_m2
+    assert area is not None
+    for i in range(steps):
+        levels = {"K": level} if n_level is None else {"N": n_level, "K": level}
+        seen.append(level)
+        d.step(dt_s, ok(levels_m=levels))
+        if d.stopped is not None:
+            return i + 1, seen
+        level -= share[i] * d.channels["K"].rate_l_h * dt_s / 3600 / 1000 / area
+    return None, seen
+
+
+@pytest.mark.parametrize("n_level", [None, 0.8])  # N's tank not read, or read and not due
+def test_a_clogged_injector_is_judged_at_delivery_check_s_not_a_second_before(
+    n_level: float | None,
+) -> None:
+    # K: 40 L/h into 0.01 m²: 20 mm expected after 18 s, so the time decides. N's tank,
+    # 0.5 m², expects 1.3 mm in 60 s: too little to judge, it is passed over.
+    loop = LOOP.model_copy(update={"delivery_check_s": 60.0})
+    d = dosing(loop=loop, channels=_with_k_tank(0.01))
+    stopped_at, _ = _delivery_trip(d, 1.0, 100, [0.0] * 100, n_level)
+    assert stopped_at == 61  # the window opens at 1 s; judged once 60 s passed
+    assert d.stopped == DosingStop(
+        "injector_delivery_low", "channel K: tank fell 0 mm, 67 mm was given", "K"
+    )
+
+
+def test_each_window_of_the_delivery_check_starts_where_the_last_was_judged() -> None:
+    loop = LOOP.model_copy(update={"delivery_check_s": 60.0})
+    fine = dosing(loop=loop, channels=_with_k_tank(0.01))
+    assert _delivery_trip(fine, 1.0, 300, [0.6] * 300, 0.8)[0] is None  # 60 %, window after window
+    d = dosing(loop=loop, channels=_with_k_tank(0.01))
+    stopped_at, _ = _delivery_trip(d, 1.0, 300, [0.6] * 60 + [0.4] * 240, 0.8)
+    assert stopped_at == 121  # the second window, from 61 s: judged at 121 s
+
+
+def test_a_delivery_window_is_judged_once_exactly_the_minimum_drop_is_expected() -> None:
+    # steps of 90 s at 40 L/h give 1 L each: 1 L from a 0.05 m² tank is exactly 20 mm
+    loop = LOOP.model_copy(update={"delivery_check_s": 90.0})
+    d = dosing(loop=loop, channels=_with_k_tank(0.05))
+    stopped_at, _ = _delivery_trip(d, 90.0, 5, [0.0] * 5, None)
+    assert stopped_at == 2
+    assert d.stopped is not None and d.stopped.message.endswith("20 mm was given")
+
+
+def test_a_tank_that_fell_exactly_half_what_was_given_is_not_a_clogged_injector() -> None:
+    loop = LOOP.model_copy(update={"delivery_check_s": 90.0})
+    d = dosing(loop=loop, channels=_with_k_tank(0.05))
+    d.step(90.0, ok(levels_m={"K": 0.02}))  # the window opens at 0.02 m; 1 L given
+    d.step(90.0, ok(levels_m={"K": 0.01}))  # 10 mm of the 20 mm: exactly half
+    assert 0.02 - 0.01 == 0.5 * (1.0 / 1000 / 0.05)  # the bound, exact in binary
+    assert d.stopped is None
+    d.step(90.0, ok(levels_m={"K": 0.01}))  # then nothing of the next 1 L
+    assert d.stopped is not None and d.stopped.code == "injector_delivery_low"
+
+
+@pytest.mark.parametrize(("fell_mm", "stops"), [(9.995, True), (10.005, False)])
+def test_a_clogged_injector_just_under_and_just_over_half(fell_mm: float, stops: bool) -> None:
+    loop = LOOP.model_copy(update={"delivery_check_s": 90.0})
+    d = dosing(loop=loop, channels=_with_k_tank(0.05))
+    d.step(90.0, ok(levels_m={"K": 0.5}))
+    d.step(90.0, ok(levels_m={"K": 0.5 - fell_mm / 1000}))  # of 20 mm given
+    assert (d.stopped is not None) is stops
+
+
+def test_a_clogged_injector_names_what_fell_and_what_was_given_in_mm() -> None:
+    loop = LOOP.model_copy(update={"delivery_check_s": 90.0})
+    d = dosing(loop=loop, channels=_with_k_tank(1.0 / 1000 / 0.03049))  # 1 L: 30.49 mm
+    d.step(90.0, ok(levels_m={"K": 0.5}))
+    d.step(90.0, ok(levels_m={"K": 0.5 - 0.01249}))
+    assert d.stopped == DosingStop(
+        "injector_delivery_low", "channel K: tank fell 12 mm, 30 mm was given", "K"
+    )
+
+
+def test_the_max_time_stop_names_the_channel_and_its_minutes() -> None:
+    d = dosing(channels=[c.model_copy(update={"max_run_min": 10.0}) for c in _channels()])
+    for _ in range(601):
+        d.step(1.0, ok())
+    assert d.stopped == DosingStop(
+        "dosing_max_time", "channel N: dosed 10.0 min, max_run_min 10", "N"
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ({"ec_ms_cm": None}, "EC"),
+        ({"ph": None}, "pH"),
+        ({"ec_ms_cm": None, "ph": None}, "EC and pH"),
+    ],
+)
+def test_a_stale_meter_is_named(missing: dict[str, None], named: str) -> None:
+    d = dosing()
+    for _ in range(10):
+        d.step(1.0, ok(**missing))
+    assert d.stopped == DosingStop("ec_meter_stale", f"{named} not read for 10 s")
