@@ -4,10 +4,18 @@ and every stop of :class:`ChannelDosing` at the step it must come (and not one b
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from controller.config.dosing import ChannelConfig, ChannelDose, DosingLoopConfig, DosingRecipe
-from controller.runtime.channels import NO_FLOW_HOLD_S, ChannelDosing, DosingStop, plan_recipe
+from controller.runtime.channels import (
+    NO_FLOW_HOLD_S,
+    STALE_HOLD_S,
+    ChannelDosing,
+    DosingStop,
+    plan_recipe,
+)
 from controller.runtime.piloop import PI, simc
 from tests.controller.test_channels import LOOP, MU_M2, RECIPE, _channels, ok
 
@@ -456,3 +464,96 @@ def test_a_stale_meter_is_named(missing: dict[str, None], named: str) -> None:
     for _ in range(10):
         d.step(1.0, ok(**missing))
     assert d.stopped == DosingStop("ec_meter_stale", f"{named} not read for 10 s")
+
+
+def test_a_meter_read_again_before_its_hold_starts_the_count_afresh() -> None:
+    d = dosing()
+    for _ in range(2):
+        for _ in range(int(STALE_HOLD_S) - 1):
+            d.step(1.0, ok(ph=None))
+        d.step(1.0, ok())  # read fresh: the next silence counts from 0 s
+    assert d.stopped is None
+
+
+SETTLED_S = int(HOLD_S) + 2 * 10  # θ + 3τ, then 2τ: the band counts from here
+
+
+def _out_of_band_for(d: ChannelDosing, seconds: int, **values: object) -> None:
+    for _ in range(seconds):
+        d.step(1.0, ok(**values))
+
+
+def test_a_reading_back_in_band_starts_the_out_of_band_count_afresh() -> None:
+    d = dosing(inject_s=3600)
+    _out_of_band_for(d, SETTLED_S)
+    for _ in range(2):
+        _out_of_band_for(d, int(LOOP.out_of_band_s) - 1, ec_ms_cm=2.0)
+        d.step(1.0, ok())
+    assert d.stopped is None
+
+
+@pytest.mark.parametrize(("ec_ms_cm", "stops"), [(1.99, False), (2.0, False), (2.01, True)])
+def test_ec_exactly_its_band_away_is_in_band(ec_ms_cm: float, stops: bool) -> None:
+    d = dosing(inject_s=3600, loop=LOOP.model_copy(update={"ec_band_ms_cm": 0.5}))
+    _out_of_band_for(d, SETTLED_S + 2 * int(LOOP.out_of_band_s), ec_ms_cm=ec_ms_cm)
+    assert (d.stopped is not None) is stops  # 1.5 + 0.5: exact in binary
+
+
+def test_a_reading_missing_once_settled_neither_counts_nor_trips_the_band() -> None:
+    d = dosing(inject_s=3600)
+    i = 0
+    while d.stopped is None and i < 1000:
+        missing = SETTLED_S + 30 <= i < SETTLED_S + 35  # 5 s, under STALE_HOLD_S
+        d.step(1.0, ok(ec_ms_cm=None if missing else 2.0))
+        i += 1
+    assert d.stopped is not None and d.stopped.code == "ec_off_setpoint"
+    assert i == SETTLED_S + int(LOOP.out_of_band_s) - 1 + 5  # 5 s later than without
+
+
+def test_without_an_ec_setpoint_the_ph_band_still_stops_dosing() -> None:
+    d = dosing(inject_s=3600, recipe=RECIPE.model_copy(update={"ec_ms_cm": None}))
+    i = 0
+    while d.stopped is None and i < 1000:
+        d.step(1.0, ok(ph=7.0 + 0.01 * (i % 2)))  # 0.7 above 6.3, the band 0.6
+        i += 1
+    assert i == SETTLED_S + int(LOOP.out_of_band_s) - 1
+    assert d.stopped is not None and d.stopped.code == "ph_off_setpoint"
+    assert re.fullmatch(r"pH 7\.0[01] further than 0\.6 from 6\.3 for 120 s", d.stopped.message)
+
+
+def _stuck_at(d: ChannelDosing, ph: float) -> int | None:
+    for i in range(400):
+        d.step(1.0, ok(ph=ph))
+        if d.stopped is not None:
+            return i + 1
+    return None
+
+
+def test_a_stuck_ph_probe_is_judged_once_the_window_spans_ph_stuck_s() -> None:
+    # pH 1.2 high: the acid has moved its 20 % by about 87 s; the window, from 1 s,
+    # spans 99 % of 100 s at 100 s
+    d = dosing(inject_s=3600, loop=LOOP.model_copy(update={"ph_stuck_s": 100.0}))
+    assert _stuck_at(d, 7.5) == 100
+    assert d.stopped is not None
+    assert (d.stopped.code, d.stopped.channel) == ("ph_probe_stuck", "acid")
+    assert re.fullmatch(
+        r"pH read 7\.50 for 100 s while the acid moved \d+% of its plan", d.stopped.message
+    )
+
+
+def test_a_ph_reading_missing_once_the_window_is_full_is_left_out_of_it() -> None:
+    d = dosing(inject_s=3600)
+    for i in range(int(LOOP.ph_stuck_s) + 20):
+        d.step(1.0, ok(ph=6.3 + 0.01 * (i % 2)))
+    for _ in range(5):
+        d.step(1.0, ok(ph=None))
+    assert d.stopped is None
+
+
+def test_a_ph_setpoint_without_an_acid_channel_doses_the_fertilizers_alone() -> None:
+    n, k, _ = _channels()
+    recipe = RECIPE.model_copy(update={"doses": RECIPE.doses[:2]})
+    d = dosing(recipe=recipe, channels=[n, k])
+    for _ in range(int(LOOP.ph_stuck_s) + 60):
+        rates = d.step(1.0, ok(ph=6.3))
+    assert d.stopped is None and rates == {"N": pytest.approx(40.0), "K": pytest.approx(40.0)}
