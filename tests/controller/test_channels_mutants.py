@@ -557,3 +557,69 @@ def test_a_ph_setpoint_without_an_acid_channel_doses_the_fertilizers_alone() -> 
     for _ in range(int(LOOP.ph_stuck_s) + 60):
         rates = d.step(1.0, ok(ph=6.3))
     assert d.stopped is None and rates == {"N": pytest.approx(40.0), "K": pytest.approx(40.0)}
+
+
+# ------------------------------------------------------------------ the rates
+
+
+def _recipe(**doses: dict[str, float]) -> DosingRecipe:
+    return RECIPE.model_copy(
+        update={
+            "doses": [ChannelDose.model_validate({"channel": c, **d}) for c, d in doses.items()]
+        }
+    )
+
+
+def test_the_fertilizer_at_its_max_rate_slows_the_others_by_its_own_share() -> None:
+    # N 4 L/m³ and K 2 L/m³ at 40 m³/h want 160 and 80 L/h; N's 100 L/h is 5/8 of its want
+    recipe = _recipe(N={"kg_mu": 1.0}, K={"l_mu": 1.0}, acid={"l_m3": 0.2})
+    rates = dosing(recipe=recipe).step(1.0, ok(flow_m3_h=40.0))
+    assert rates == {
+        "N": pytest.approx(100.0),
+        "K": pytest.approx(80.0 * 100 / 160),
+        "acid": pytest.approx(0.2 * 40),
+    }
+
+
+def test_the_acid_at_its_max_rate_slows_no_fertilizer() -> None:
+    n, k, acid = _channels()
+    d = dosing(channels=[n, k, acid.model_copy(update={"max_rate_l_h": 1.0})])
+    rates = d.step(1.0, ok())  # the acid wants 0.2 L/m³ × 10 m³/h = 2 L/h
+    assert rates == {"N": pytest.approx(40.0), "K": pytest.approx(40.0), "acid": 1.0}
+
+
+def test_a_fertilizer_limit_below_one_litre_an_hour_still_slows_the_others() -> None:
+    n, k, acid = _channels()
+    channels = [n.model_copy(update={"max_rate_l_h": 0.5}), k, acid]
+    recipe = _recipe(N={"l_m3": 0.1}, K={"l_m3": 0.1}, acid={"l_m3": 0.2})
+    rates = dosing(recipe=recipe, channels=channels).step(1.0, ok(flow_m3_h=8.0))
+    assert rates["N"] == pytest.approx(0.5) and rates["K"] == pytest.approx(0.5)  # of 0.8
+
+
+def test_an_acid_only_recipe_doses_the_acid() -> None:
+    d = dosing(recipe=_recipe(acid={"l_m3": 0.2}))
+    assert d.step(1.0, ok()) == {"acid": pytest.approx(2.0)}
+
+
+@pytest.mark.parametrize(("flow_m3_h", "doses"), [(0.5, True), (0.4999, False)])
+def test_dosing_goes_on_at_exactly_the_no_flow_limit(flow_m3_h: float, doses: bool) -> None:
+    rates = dosing().step(1.0, ok(flow_m3_h=flow_m3_h))
+    assert (rates["N"] > 0) is doses
+
+
+def test_the_ph_loop_holds_the_plan_while_the_line_carries_water_the_dose_has_not_reached() -> None:
+    d = dosing()
+    for _ in range(int(HOLD_S) - 1):
+        assert d.step(1.0, ok(ph=6.8))["acid"] == pytest.approx(0.2 * 10)
+    assert d.step(1.0, ok(ph=6.8))["acid"] > 0.2 * 10
+
+
+def test_the_stuck_probe_names_the_last_reading() -> None:
+    # the last reading, within the spread of the others, rounds apart from them
+    d = dosing(inject_s=3600, loop=LOOP.model_copy(update={"ph_stuck_s": 100.0}))
+    for _ in range(99):
+        d.step(1.0, ok(ph=7.4948))
+    assert d.stopped is None
+    d.step(1.0, ok(ph=7.4955))
+    assert d.stopped is not None
+    assert d.stopped.message.startswith("pH read 7.50 for 100 s")  # not 7.49
