@@ -623,3 +623,18 @@ def test_the_stuck_probe_names_the_last_reading() -> None:
     d.step(1.0, ok(ph=7.4955))
     assert d.stopped is not None
     assert d.stopped.message.startswith("pH read 7.50 for 100 s")  # not 7.49
+
+
+def test_the_plan_carries_each_channels_limits_and_marks_a_tank_without_a_transmitter() -> None:
+    n, k, acid = (dosing().channels[x].target for x in ("N", "K", "acid"))
+    assert (n.kind, n.stock_kg_l, n.max_rate_l_h, n.max_run_s) == ("fertilizer", 0.5, 100.0, 3600)
+    assert (n.low_level_m, n.tank_area_m2) == (0.1, 0.5)
+    assert (k.stock_kg_l, k.tank_area_m2) == (0.25, None)
+    assert k.low_level_m < 0 and acid.low_level_m < 0  # no level transmitter: never low
+    assert acid.kind == "acid"
+
+
+def test_a_low_tank_names_its_level_and_limit() -> None:
+    d = dosing()
+    d.step(1.0, ok(levels_m={"N": 0.085}))
+    assert d.stopped == DosingStop("tank_low", "channel N: tank at 0.085 m < 0.1 m", "N")
