@@ -226,10 +226,12 @@ def test_after_a_stop_every_channel_reads_off() -> None:
     assert {n: ch.rate_l_h for n, ch in d.channels.items()} == {"N": 0.0, "K": 0.0, "acid": 0.0}
 
 
-def test_no_flow_names_how_long_the_water_stood() -> None:
+def test_no_flow_from_the_start_ends_dosing_after_the_hold_naming_it() -> None:
     d = dosing()
-    for _ in range(int(NO_FLOW_HOLD_S)):
+    for _ in range(int(NO_FLOW_HOLD_S) - 1):
         d.step(1.0, ok(flow_m3_h=0.0))
+    assert d.stopped is None
+    d.step(1.0, ok(flow_m3_h=0.0))
     assert d.stopped == DosingStop("inject_no_flow", "no water flow for 60 s while dosing")
 
 
@@ -638,3 +640,10 @@ def test_a_low_tank_names_its_level_and_limit() -> None:
     d = dosing()
     d.step(1.0, ok(levels_m={"N": 0.085}))
     assert d.stopped == DosingStop("tank_low", "channel N: tank at 0.085 m < 0.1 m", "N")
+
+
+def test_the_inject_phase_ends_after_exactly_inject_s() -> None:
+    d = dosing(inject_s=60, recipe=_recipe(N={"l_m3": 4.0}, acid={"l_m3": 0.2}))
+    for _ in range(60):
+        assert d.step(1.0, ok())["N"] == pytest.approx(40.0)
+    assert d.done and d.step(1.0, ok()) == {"N": 0.0, "acid": 0.0}
