@@ -94,7 +94,7 @@ _SEQ = "controller.runtime.sequencer.xǁSequencerǁ"
 _PULSE = "controller.runtime.pulses.xǁPulseTotalizerǁ"
 _DOSE = "controller.runtime.channels.xǁChannelDosingǁ"
 _NO_FERT = "the limit's default is read only by fertilizer channels, and with one there is one"
-_EXACT = "the spread of exactly 0.001 cannot be read near pH 3–9: floats there are not that fine"
+_EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced finely enough"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -169,6 +169,9 @@ EXPLAINED: dict[str, str] = {
     ),
     "controller.runtime.channels.x_plan_recipe__mutmut_49": (
         "−2 for −1 as the low level of a tank without a transmitter: any < 0 means none"
+    ),
+    f"{_DOSE}_give__mutmut_2": (
+        "1 L/h once a channel's amount is given: trimmed to what is left, 0 or within done's 1e-9 L"
     ),
     f"{_DOSE}step__mutmut_54": _NO_FERT,
     f"{_DOSE}step__mutmut_66": _NO_FERT,

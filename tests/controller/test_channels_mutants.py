@@ -202,6 +202,7 @@ def test_a_rate_below_one_litre_an_hour_is_given_as_asked() -> None:
     rates = d.step(1.0, ok(flow_m3_h=1.0))  # acid 0.2 L/m³ at 1 m³/h
     assert rates["acid"] == pytest.approx(0.2)
     assert d.channels["acid"].given_l == pytest.approx(0.2 / 3600)
+    assert d.channels["acid"].on_s == 1.0  # its time on counts towards max_run_min
 
 
 def test_what_is_given_is_rate_times_the_step_and_the_last_step_trimmed_to_the_litre() -> None:
@@ -647,3 +648,17 @@ def test_the_inject_phase_ends_after_exactly_inject_s() -> None:
     for _ in range(60):
         assert d.step(1.0, ok())["N"] == pytest.approx(40.0)
     assert d.done and d.step(1.0, ok()) == {"N": 0.0, "acid": 0.0}
+
+
+def test_a_new_ph_setpoint_counts_its_band_afresh() -> None:
+    d = dosing(inject_s=3600)
+    ph = [7.0 + 0.01 * (i % 2) for i in range(1000)]  # moving: not a stuck probe
+    for i in range(SETTLED_S + 100):  # 0.7 above 6.3 for 100 s, the band 0.6
+        d.step(1.0, ok(ph=ph[i]))
+    d.retarget(1.5, 6.2)  # still out of band, now from 0 s
+    for i in range(int(LOOP.out_of_band_s) - 1):
+        d.step(1.0, ok(ph=ph[i]))
+    assert d.stopped is None
+    d.step(1.0, ok(ph=7.0))
+    assert d.stopped is not None and d.stopped.code == "ph_off_setpoint"
+    assert d.stopped.message == "pH 7.00 further than 0.6 from 6.2 for 120 s"
