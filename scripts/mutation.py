@@ -66,6 +66,7 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
+        "tests/controller/test_volume_runs.py",  # runs by volume: the only caller of those
     ],
     "controller/runtime/pulses.py": [
         "tests/controller/test_pulses.py",
