@@ -4,6 +4,7 @@ Called by ``scripts/mutation.sh``, which runs one module at a time at the lowest
 
     python scripts/mutation.py run web/security.py   # mutate one module, run its tests
     python scripts/mutation.py score [MODULE...]      # killed / total from ./mutants
+    python scripts/mutation.py again web/security.py # judge the last run's survivors again
 
 mutmut reads its shared settings from ``[tool.mutmut]`` in pyproject.toml (what is copied,
 pytest options, timeouts); the module to mutate and the tests that judge it come from
@@ -65,10 +66,20 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_sequencer_limits.py",
         "tests/controller/test_sequencer_sim.py",
         "tests/controller/test_safety_seed.py",
+        "tests/controller/test_volume_runs.py",  # runs by volume: the only caller of those
     ],
     "controller/runtime/pulses.py": [
         "tests/controller/test_pulses.py",
         "tests/controller/test_volume_runs.py",
+        "tests/controller/test_pulses_mutants.py",
+    ],
+    "controller/runtime/piloop.py": [
+        "tests/controller/test_channels.py",
+        "tests/controller/test_channels_mutants.py",
+    ],
+    "controller/runtime/channels.py": [
+        "tests/controller/test_channels.py",
+        "tests/controller/test_channels_mutants.py",
     ],
 }
 
@@ -81,6 +92,10 @@ _HEADER = "the header's read starts at id None or 1 for 0: it reads no row (limi
 _KEY = "the rule's private key in the pending delays renamed: still its own, no other uses it"
 _SAFETY = "controller.runtime.safety.xǁSupervisorǁ"
 _SEQ = "controller.runtime.sequencer.xǁSequencerǁ"
+_PULSE = "controller.runtime.pulses.xǁPulseTotalizerǁ"
+_DOSE = "controller.runtime.channels.xǁChannelDosingǁ"
+_NO_FERT = "the limit's default is read only by fertilizer channels, and with one there is one"
+_EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced finely enough"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -137,8 +152,40 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}tick__mutmut_20": (
         "break for continue: a run is ended mid-tick only by abort_all, which ends them all"
     ),
+    f"{_SEQ}_advance_by_volume__mutmut_18": (
+        "not equivalent: 1 m3/h for a stale flow closes a run by volume a few litres early, "
+        "only while its meter is stale, which flow_meter_stale ends; no test yet"
+    ),
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
+    ),
+    f"{_PULSE}__init____mutmut_7": "_mono at start: feed() sets it with the first count",
+    f"{_PULSE}__init____mutmut_8": "_mono at start: feed() sets it with the first count",
+    f"{_PULSE}_classify__mutmut_11": (
+        "rise ≥ most for > most: a rise of exactly most was counted by the branch before"
+    ),
+    f"{_PULSE}feed__mutmut_27": (
+        "window trimmed at 2 changes too: the second is the one just added, 0 s old"
+    ),
+    f"{_DOSE}__init____mutmut_27": "the pH loop's feed-forward without an acid channel: unread",
+    f"{_DOSE}_acid_l_m3__mutmut_3": "the acid rate without an acid channel: given to no channel",
+    "controller.runtime.channels.x_plan_recipe__mutmut_17": (
+        "0 L for no l_mu: a dose has exactly one amount, so kg_mu then sets the litres"
+    ),
+    "controller.runtime.channels.x_plan_recipe__mutmut_49": (
+        "−2 for −1 as the low level of a tank without a transmitter: any < 0 means none"
+    ),
+    f"{_DOSE}_give__mutmut_2": (
+        "1 L/h once a channel's amount is given: trimmed to what is left, 0 or within done's 1e-9 L"
+    ),
+    f"{_DOSE}step__mutmut_54": _NO_FERT,
+    f"{_DOSE}step__mutmut_66": _NO_FERT,
+    f"{_DOSE}step__mutmut_64": (
+        "wanted ≥ 0 for > 0: a fertilizer's wanted rate is ratio × flow × scale, each > 0"
+    ),
+    f"{_DOSE}_ph_stuck__mutmut_33": _EXACT,
+    f"{_DOSE}_ph_stuck__mutmut_34": (
+        "the acid moved exactly 20 % of its plan: the PI's outputs cannot be set that exactly"
     ),
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
@@ -164,18 +211,28 @@ def _meta(module: str) -> dict[str, int | None]:
     return codes
 
 
-def run(module: str) -> int:
-    """Mutate ``module`` and judge every mutant with the module's tests."""
+def run(module: str, *, again: bool = False) -> int:
+    """Mutate ``module`` and judge every mutant with the module's tests; ``again``: judge
+    only the mutants of the last run that were not detected, with the tests as they are
+    now (tests added since then are found by mutmut's incremental stats). The module must
+    not have changed since that run: its mutants keep their names only for the same code."""
     if module not in TESTS:
         print(f"no test subset for {module}; known: {', '.join(TESTS)}", file=sys.stderr)
         return 2
     repo = Path.cwd().resolve()
     root = _root(module)
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    for entry in repo.iterdir():
-        if entry.name not in {"mutants", ".git", ".venv"}:
-            (root / entry.name).symlink_to(entry)
+    names: list[str] = []
+    if again:
+        names = sorted(k for k, c in _meta(module).items() if c not in DETECTED)
+        if not names:
+            print(f"{module}: nothing to judge again (run it first, or every mutant was killed)")
+            return 0
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        for entry in repo.iterdir():
+            if entry.name not in {"mutants", ".git", ".venv"}:
+                (root / entry.name).symlink_to(entry)
     # The numba kernels compile the equation modules' functions: under mutation they run as
     # plain Python (mutmut's dispatch cannot be compiled, and no cached machine code of the
     # unmutated function may answer instead).
@@ -193,7 +250,7 @@ def run(module: str) -> int:
     cfg.pytest_add_cli_args_test_selection = list(TESTS[module])
     jobs = os.environ.get("MUTATION_JOBS", "1")
     try:
-        mutmut_main.cli(["run", "--max-children", jobs], standalone_mode=False)
+        mutmut_main.cli(["run", "--max-children", jobs, *names], standalone_mode=False)
     except SystemExit as exc:  # mutmut exits on a failing clean run
         return int(exc.code or 0)
     return 0
@@ -225,6 +282,8 @@ def score(modules: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "run":
         return run(argv[1])
+    if len(argv) >= 2 and argv[0] == "again":
+        return run(argv[1], again=True)
     if argv and argv[0] == "score":
         return score(argv[1:] or list(TESTS))
     if argv and argv[0] == "modules":
