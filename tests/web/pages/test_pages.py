@@ -62,6 +62,9 @@ POSTS = {
         "plan": PLAN,
     },
     "/settings/fertigation/events/2/delete": {"plan": PLAN},
+    "/settings/fertigation/recipes": {"name": "jointing", "ec_ms_cm": "1.8", "recipes": PLAN},
+    "/settings/fertigation/recipes/1": {"name": "jointing", "ec_ms_cm": "1.6", "recipes": PLAN},
+    "/settings/fertigation/recipes/1/delete": {"recipes": PLAN},
     "/users": {
         "username": "zhao",
         "role": "viewer",
@@ -139,7 +142,13 @@ def test_a_post_from_another_origin_is_refused(as_role: Any, service: PageServic
     assert changes(service) == []
 
 
-@pytest.mark.parametrize("path", sorted(set(POSTS) - {"/logout"}))
+# The recipe forms need a site with dosing channels, which the stand-in service here has
+# not: an admin's add, edit and delete with their audit are in test_pages_recipes_edit.py,
+# on the daemon's own service.
+RECIPE_POSTS = {p for p in POSTS if p.startswith("/settings/fertigation/recipes")}
+
+
+@pytest.mark.parametrize("path", sorted(set(POSTS) - {"/logout"} - RECIPE_POSTS))
 def test_the_right_role_with_its_token_is_served(
     as_role: Any, path: str, service: PageService, store: Store
 ) -> None:
