@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.config.dosing import ChannelConfig, DosingLoopConfig, DosingRecipe
 from controller.runtime.channels import (
     ACID_MAX_OF_PLAN,
     ALARMS,
@@ -18,51 +17,13 @@ from controller.runtime.channels import (
     plan_recipe,
 )
 from controller.runtime.piloop import PI, simc
-
-LOOP = DosingLoopConfig(line_volume_l=100, mixing_tau_s=10, source_ph=8.0)
-MU_M2 = 2000 / 3
-
-
-def _channels(max_run_min: float = 60) -> list[ChannelConfig]:
-    common = {"power": "relay2.ch1", "max_rate_l_h": 100.0, "max_run_min": max_run_min}
-    return [
-        ChannelConfig.model_validate(
-            {
-                "name": "N",
-                "kind": "fertilizer",
-                "injector": "dn",
-                "stock_kg_l": 0.5,
-                "tank_level": "tn",
-                "tank_area_m2": 0.5,
-                "low_level_m": 0.1,
-                **common,
-            }
-        ),
-        ChannelConfig.model_validate(
-            {"name": "K", "kind": "fertilizer", "injector": "dk", "stock_kg_l": 0.25, **common}
-        ),
-        ChannelConfig.model_validate({"name": "acid", "kind": "acid", "injector": "da", **common}),
-    ]
-
-
-RECIPE = DosingRecipe.model_validate(
-    {
-        "name": "r",
-        "ec_ms_cm": 1.5,
-        "ph": 6.3,
-        "doses": [
-            {"channel": "N", "kg_mu": 1.0},
-            {"channel": "K", "l_mu": 2.0},
-            {"channel": "acid", "l_m3": 0.2},
-        ],
-    }
-)
+from tests.helpers.channelplan import LOOP, MU_M2, RECIPE, channel_configs, ok
 
 
 def _dosing(inject_s: float = 1800, max_run_min: float = 60) -> ChannelDosing:
     plan = plan_recipe(
         RECIPE,
-        _channels(max_run_min),
+        channel_configs(max_run_min),
         LOOP,
         area_m2=10 * MU_M2,
         nominal_flow_m3_h=10.0,
@@ -71,18 +32,6 @@ def _dosing(inject_s: float = 1800, max_run_min: float = 60) -> ChannelDosing:
         no_flow_m3_h=0.5,
     )
     return ChannelDosing(plan)
-
-
-def ok(**change: object) -> Measurement:
-    values: dict[str, object] = {
-        "flow_m3_h": 10.0,
-        "pump_on": True,
-        "ec_ms_cm": 1.5,
-        "ph": 6.3,
-        "levels_m": {},
-    }
-    values.update(change)
-    return Measurement(**values)  # type: ignore[arg-type]
 
 
 def test_plan_turns_kg_and_litres_per_mu_into_stock_per_m3_of_planned_water() -> None:

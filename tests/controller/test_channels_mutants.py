@@ -17,7 +17,7 @@ from controller.runtime.channels import (
     plan_recipe,
 )
 from controller.runtime.piloop import PI, simc
-from tests.controller.test_channels import LOOP, MU_M2, RECIPE, _channels, ok
+from tests.helpers.channelplan import LOOP, MU_M2, RECIPE, channel_configs, ok
 
 # ------------------------------------------------------------------ SIMC (piloop.simc)
 
@@ -164,7 +164,7 @@ def dosing(
     (4 L/m³ each) and 0.2 L/m³ of acid over 30 min at 10 m³/h; EC 1.5 from 0.5, pH 6.3."""
     plan = plan_recipe(
         recipe,
-        channels or _channels(),
+        channels or channel_configs(),
         loop,
         area_m2=10 * MU_M2,
         nominal_flow_m3_h=10.0,
@@ -359,7 +359,7 @@ def test_without_a_ph_setpoint_or_source_ph_the_acid_follows_the_plan(
 
 def _with_k_tank(area_m2: float) -> list[ChannelConfig]:
     """N (tank of 0.5 m²), K with a level transmitter on a tank of ``area_m2``, acid."""
-    n, k, acid = _channels()
+    n, k, acid = channel_configs()
     k = k.model_copy(update={"tank_level": "tk", "tank_area_m2": area_m2, "low_level_m": 0.0})
     return [n, k, acid]
 
@@ -446,7 +446,7 @@ def test_a_clogged_injector_names_what_fell_and_what_was_given_in_mm() -> None:
 
 
 def test_the_max_time_stop_names_the_channel_and_its_minutes() -> None:
-    d = dosing(channels=[c.model_copy(update={"max_run_min": 10.0}) for c in _channels()])
+    d = dosing(channels=[c.model_copy(update={"max_run_min": 10.0}) for c in channel_configs()])
     for _ in range(601):
         d.step(1.0, ok())
     assert d.stopped == DosingStop(
@@ -554,7 +554,7 @@ def test_a_ph_reading_missing_once_the_window_is_full_is_left_out_of_it() -> Non
 
 
 def test_a_ph_setpoint_without_an_acid_channel_doses_the_fertilizers_alone() -> None:
-    n, k, _ = _channels()
+    n, k, _ = channel_configs()
     recipe = RECIPE.model_copy(update={"doses": RECIPE.doses[:2]})
     d = dosing(recipe=recipe, channels=[n, k])
     for _ in range(int(LOOP.ph_stuck_s) + 60):
@@ -585,14 +585,14 @@ def test_the_fertilizer_at_its_max_rate_slows_the_others_by_its_own_share() -> N
 
 
 def test_the_acid_at_its_max_rate_slows_no_fertilizer() -> None:
-    n, k, acid = _channels()
+    n, k, acid = channel_configs()
     d = dosing(channels=[n, k, acid.model_copy(update={"max_rate_l_h": 1.0})])
     rates = d.step(1.0, ok())  # the acid wants 0.2 L/m³ × 10 m³/h = 2 L/h
     assert rates == {"N": pytest.approx(40.0), "K": pytest.approx(40.0), "acid": 1.0}
 
 
 def test_a_fertilizer_limit_below_one_litre_an_hour_still_slows_the_others() -> None:
-    n, k, acid = _channels()
+    n, k, acid = channel_configs()
     channels = [n.model_copy(update={"max_rate_l_h": 0.5}), k, acid]
     recipe = _recipe(N={"l_m3": 0.1}, K={"l_m3": 0.1}, acid={"l_m3": 0.2})
     rates = dosing(recipe=recipe, channels=channels).step(1.0, ok(flow_m3_h=8.0))
