@@ -81,6 +81,9 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_channels.py",
         "tests/controller/test_channels_mutants.py",
     ],
+    "controller/runtime/readback.py": [
+        "tests/controller/test_readback.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
