@@ -12,30 +12,14 @@ from controller.runtime.channels import (
     EC_SCALE_LIMITS,
     NO_FLOW_HOLD_S,
     STALE_HOLD_S,
-    ChannelDosing,
     Measurement,
-    plan_recipe,
 )
 from controller.runtime.piloop import PI, simc
-from tests.helpers.channelplan import LOOP, MU_M2, RECIPE, channel_configs, ok
-
-
-def _dosing(inject_s: float = 1800, max_run_min: float = 60) -> ChannelDosing:
-    plan = plan_recipe(
-        RECIPE,
-        channel_configs(max_run_min),
-        LOOP,
-        area_m2=10 * MU_M2,
-        nominal_flow_m3_h=10.0,
-        inject_s=inject_s,
-        source_ec_ms_cm=0.5,
-        no_flow_m3_h=0.5,
-    )
-    return ChannelDosing(plan)
+from tests.helpers.channelplan import LOOP, dosing, ok
 
 
 def test_plan_turns_kg_and_litres_per_mu_into_stock_per_m3_of_planned_water() -> None:
-    d = _dosing()
+    d = dosing()
     n, k, acid = (d.channels[x].target for x in ("N", "K", "acid"))
     assert n.target_l == pytest.approx(1.0 * 10 / 0.5)  # 20 L of stock for 10 mu
     assert k.target_l == pytest.approx(2.0 * 10)
@@ -45,7 +29,7 @@ def test_plan_turns_kg_and_litres_per_mu_into_stock_per_m3_of_planned_water() ->
 
 
 def test_rates_follow_flow_keep_the_ratio_and_give_each_amount_to_the_litre() -> None:
-    d = _dosing()
+    d = dosing()
     first = d.step(1.0, ok())
     assert first["N"] == pytest.approx(4.0 * 10) and first["K"] == pytest.approx(4.0 * 10)
     assert first["acid"] == pytest.approx(0.2 * 10)
@@ -62,7 +46,7 @@ def test_rates_follow_flow_keep_the_ratio_and_give_each_amount_to_the_litre() ->
 
 
 def test_no_flow_stops_every_channel_at_once_acid_too_and_ends_dosing_after_the_hold() -> None:
-    d = _dosing()
+    d = dosing()
     d.step(1.0, ok())
     for no_water in (ok(flow_m3_h=0.0), ok(pump_on=False), ok(flow_m3_h=None), ok(flow_m3_h=0.49)):
         assert set(d.step(1.0, no_water).values()) == {0.0}
@@ -77,7 +61,7 @@ def test_no_flow_stops_every_channel_at_once_acid_too_and_ends_dosing_after_the_
 
 
 def test_flow_back_before_the_hold_resumes_on_feed_forward() -> None:
-    d = _dosing()
+    d = dosing()
     d.step(1.0, ok())
     for _ in range(int(NO_FLOW_HOLD_S) - 1):
         d.step(1.0, ok(pump_on=False))
@@ -87,7 +71,7 @@ def test_flow_back_before_the_hold_resumes_on_feed_forward() -> None:
 
 @pytest.mark.parametrize(("level", "stops"), [(0.1001, False), (0.1, False), (0.0999, True)])
 def test_tank_low_at_under_and_over_its_level(level: float, stops: bool) -> None:
-    d = _dosing()
+    d = dosing()
     rates = d.step(1.0, ok(levels_m={"N": level}))
     assert (d.stopped is not None) == stops
     if stops:
@@ -97,13 +81,13 @@ def test_tank_low_at_under_and_over_its_level(level: float, stops: bool) -> None
 
 
 def test_a_tank_that_does_not_fall_with_what_was_given_is_a_clogged_injector() -> None:
-    d = _dosing()
+    d = dosing()
     level = 0.8
     for _ in range(1000):  # N: 40 L/h into a 0.5 m² tank is 20 mm in 900 s
         d.step(1.0, ok(levels_m={"N": level}))
         level -= d.channels["N"].rate_l_h / 3600 / 1000 / 0.5 * 0.6  # 60 % delivered
     assert d.stopped is None
-    d = _dosing()
+    d = dosing()
     level = 0.8
     for _ in range(1000):
         d.step(1.0, ok(levels_m={"N": level}))
@@ -113,7 +97,7 @@ def test_a_tank_that_does_not_fall_with_what_was_given_is_a_clogged_injector() -
 
 
 def test_channel_max_time_ends_dosing_at_its_limit() -> None:
-    d = _dosing(inject_s=3600, max_run_min=1)
+    d = dosing(inject_s=3600, max_run_min=1)
     for _ in range(60):
         d.step(1.0, ok())
     assert d.stopped is None and d.channels["acid"].on_s == 60
@@ -122,7 +106,7 @@ def test_channel_max_time_ends_dosing_at_its_limit() -> None:
 
 
 def test_a_stale_meter_ends_dosing_after_its_hold() -> None:
-    d = _dosing()
+    d = dosing()
     for _ in range(int(STALE_HOLD_S) - 1):
         d.step(1.0, ok(ph=None))
     assert d.stopped is None
@@ -132,7 +116,7 @@ def test_a_stale_meter_ends_dosing_after_its_hold() -> None:
 
 
 def test_out_of_band_counts_only_after_the_line_settled() -> None:
-    d = _dosing()
+    d = dosing()
     settle = 100 / (10 / 3.6) + 3 * 10 + 2 * 10  # θ + 3τ hold, then 2τ more
     t = 0
     while t < settle + LOOP.out_of_band_s - 2:  # the step reaching `settle` counts
@@ -144,7 +128,7 @@ def test_out_of_band_counts_only_after_the_line_settled() -> None:
 
 
 def test_ec_loop_scale_stays_within_its_limits() -> None:
-    d = _dosing(inject_s=3600)
+    d = dosing(inject_s=3600)
     for _ in range(600):
         d.step(1.0, ok(ec_ms_cm=0.6))
         assert EC_SCALE_LIMITS[0] <= d.ec_pi.u <= EC_SCALE_LIMITS[1]
@@ -152,14 +136,14 @@ def test_ec_loop_scale_stays_within_its_limits() -> None:
 
 
 def test_ph_probe_that_does_not_move_while_acid_does_is_called_stuck() -> None:
-    d = _dosing(inject_s=3600)
+    d = dosing(inject_s=3600)
     for _ in range(int(LOOP.ph_stuck_s) + 60):
         d.step(1.0, ok(ph=7.0))
     assert d.stopped is not None and d.stopped.code == "ph_probe_stuck"
 
 
 def test_ph_probe_that_moves_is_not_called_stuck() -> None:
-    d = _dosing(inject_s=3600)
+    d = dosing(inject_s=3600)
     for i in range(int(LOOP.ph_stuck_s) + 60):
         d.step(1.0, ok(ph=6.9 + 0.01 * (i % 2)))
     assert d.stopped is None
@@ -186,14 +170,14 @@ def test_simc_rules() -> None:
 
 
 def test_a_fertilizer_channel_at_its_max_rate_slows_them_all_so_the_ratio_holds() -> None:
-    d = _dosing()
+    d = dosing()
     rates = d.step(1.0, ok(flow_m3_h=40.0))  # N and K want 4 L/m³ × 40 = 160 L/h
     assert rates["N"] == 100.0 and rates["K"] == 100.0  # both at N's limit, ratio 1:1 kept
     assert rates["acid"] == pytest.approx(0.2 * 40)
 
 
 def test_acid_loop_is_capped_at_its_share_of_the_recipe() -> None:
-    d = _dosing(inject_s=3600)
+    d = dosing(inject_s=3600)
     for i in range(1500):  # pH stays high (weak acid), in its band: the loop asks for more
         d.step(1.0, ok(ph=6.85 + 0.01 * (i % 2)))
         assert d.ph_pi.u <= ACID_MAX_OF_PLAN * 0.2 + 1e-12
@@ -220,7 +204,7 @@ def test_acid_loop_is_capped_at_its_share_of_the_recipe() -> None:
 def test_no_stock_without_water_no_rate_above_its_limit_no_amount_beyond_its_goal(
     steps: list[tuple[float | None, bool, float | None, float | None, float | None]],
 ) -> None:
-    d = _dosing(inject_s=600)
+    d = dosing(inject_s=600)
     for flow, pump, ec, ph, level in steps:
         m = Measurement(flow, pump, ec, ph, {"N": level})
         rates = d.step(1.0, m)

@@ -14,10 +14,9 @@ from controller.runtime.channels import (
     STALE_HOLD_S,
     ChannelDosing,
     DosingStop,
-    plan_recipe,
 )
 from controller.runtime.piloop import PI, simc
-from tests.helpers.channelplan import LOOP, MU_M2, RECIPE, channel_configs, ok
+from tests.helpers.channelplan import LOOP, RECIPE, channel_configs, dosing, ok
 
 # ------------------------------------------------------------------ SIMC (piloop.simc)
 
@@ -151,28 +150,6 @@ def test_saturated_at_either_limit_and_not_just_inside(u: float, saturated: bool
 
 
 # ------------------------------------------------------------------ ChannelDosing
-
-
-def dosing(
-    *,
-    inject_s: float = 1800,
-    loop: DosingLoopConfig = LOOP,
-    recipe: DosingRecipe = RECIPE,
-    channels: list[ChannelConfig] | None = None,
-) -> ChannelDosing:
-    """The N-K-acid plan of ``tests/controller/test_channels.py``: 20 L of N and of K
-    (4 L/m³ each) and 0.2 L/m³ of acid over 30 min at 10 m³/h; EC 1.5 from 0.5, pH 6.3."""
-    plan = plan_recipe(
-        recipe,
-        channels or channel_configs(),
-        loop,
-        area_m2=10 * MU_M2,
-        nominal_flow_m3_h=10.0,
-        inject_s=inject_s,
-        source_ec_ms_cm=0.5,
-        no_flow_m3_h=0.5,
-    )
-    return ChannelDosing(plan)
 
 
 def _acid_by_amount_dosing(acid_l_mu: float = 0.1) -> ChannelDosing:

@@ -4,9 +4,9 @@ healthy measurement: the unit tests of :mod:`controller.runtime.channels` and it
 from __future__ import annotations
 
 from controller.config.dosing import ChannelConfig, DosingLoopConfig, DosingRecipe
-from controller.runtime.channels import Measurement
+from controller.runtime.channels import ChannelDosing, Measurement, plan_recipe
 
-__all__ = ["LOOP", "MU_M2", "RECIPE", "channel_configs", "ok"]
+__all__ = ["LOOP", "MU_M2", "RECIPE", "channel_configs", "dosing", "ok"]
 
 LOOP = DosingLoopConfig(line_volume_l=100, mixing_tau_s=10, source_ph=8.0)
 MU_M2 = 2000 / 3
@@ -58,3 +58,26 @@ def ok(**change: object) -> Measurement:
     }
     values.update(change)
     return Measurement(**values)  # type: ignore[arg-type]
+
+
+def dosing(
+    *,
+    inject_s: float = 1800,
+    max_run_min: float = 60,
+    loop: DosingLoopConfig = LOOP,
+    recipe: DosingRecipe = RECIPE,
+    channels: list[ChannelConfig] | None = None,
+) -> ChannelDosing:
+    """The N-K-acid plan: 20 L of N and of K (4 L/m³ each) and 0.2 L/m³ of acid over 30 min
+    at 10 m³/h on 10 mu; EC 1.5 from 0.5, pH 6.3."""
+    plan = plan_recipe(
+        recipe,
+        channels or channel_configs(max_run_min),
+        loop,
+        area_m2=10 * MU_M2,
+        nominal_flow_m3_h=10.0,
+        inject_s=inject_s,
+        source_ec_ms_cm=0.5,
+        no_flow_m3_h=0.5,
+    )
+    return ChannelDosing(plan)
