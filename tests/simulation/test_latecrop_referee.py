@@ -13,6 +13,7 @@ from controller.simulation.referee.latecrop import (
     SHIFTED_PARAMS,
     LateSeason,
     late_crop_params,
+    main,
     observed_stage_dates,
     summary,
     summary_table,
@@ -98,3 +99,10 @@ def test_the_summary_is_each_variant_over_its_seeds() -> None:
     assert "yield_t_ha" not in lines["calendar"]  # a key no row has is not invented
     table = summary_table(list(lines.values())).splitlines()
     assert len(table) == 4 and table[2].startswith("| calendar | 200.0 [100.0–300.0] | 0.900")
+
+
+def test_bad_seeds_are_refused_naming_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--seeds", "1-x"])
+    assert exit_.value.code == 2
+    assert "'1-x' is not a seed" in capsys.readouterr().err

@@ -76,6 +76,7 @@ from controller.simulation.referee.evaluate import (
 )
 from controller.simulation.referee.practices import Accounting, accounting, practices
 from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory
+from controller.simulation.referee.years import parse_seeds
 from controller.simulation.season import Scenario, ScenarioError, load_scenario, quiet_logs
 from controller.store import Store
 from drivers.sim.canopy import Scene, draw_scene
@@ -444,21 +445,12 @@ def late_season(
     return [late.run(v).row for v in variants]
 
 
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        try:
-            out += list(range(int(lo), int(hi or lo) + 1))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--seeds: {part!r} is not N or N-M") from None
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Print one JSON line per seed and variant, then the summary per variant."""
     parser = argparse.ArgumentParser(prog="python -m controller.simulation.referee.latecrop")
-    parser.add_argument("--seeds", type=_seeds, default=[1], help="weather years: 1-5 or 1,3")
+    parser.add_argument(
+        "--seeds", default="1", help="weather years: 1-5, 1,3 or dry,hot,1-10 (the named years)"
+    )
     parser.add_argument("--lag-days", type=int, default=LAG_DAYS, help="days the crop is late")
     parser.add_argument(
         "--variant", choices=VARIANTS, action="append", help="(repeatable; default all)"
@@ -475,8 +467,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     scenario = load_scenario(SCENARIO)
+    try:
+        seeds = parse_seeds(args.seeds, scenario)
+    except ValueError as exc:
+        parser.error(f"--{exc}")
     rows = []
-    for seed in args.seeds:
+    for seed in seeds:
         for row in late_season(
             scenario,
             seed,
