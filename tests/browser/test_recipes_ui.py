@@ -5,15 +5,12 @@ a bad one is refused with the message beside its field, and the daemon's recipes
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from controller.access.accounts import Accounts
@@ -22,10 +19,9 @@ from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import Store
-from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM, serving
 from tests.helpers.dosing import quick_channel_site
 from tests.helpers.pages import FAST, PASSWORD
-from tests.helpers.site import free_port
 from web.app import create_app
 from web.pages import PagesConfig
 
@@ -53,21 +49,10 @@ def box(tmp_path: Path) -> Iterator[Box]:
         daemon = Daemon(site, store, clock)
         pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, password_hasher=FAST)
         app = create_app(DaemonService(daemon, data_dir=data_dir), store, pages=pages)
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            deadline = time.monotonic() + 15
-            while not server.started:
-                assert time.monotonic() < deadline, "the web server did not start"
-                time.sleep(0.05)
-            yield Box(f"http://127.0.0.1:{port}", daemon)
+            with serving(app) as url:
+                yield Box(url, daemon)
         finally:
-            server.should_exit = True
-            thread.join(10)
             daemon.fieldio.close()
 
 

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -38,8 +35,7 @@ from controller.store import Severity, Store
 from models.learning import Persisted, save_model
 from models.learning.soil import FORMAT_VERSION as SOIL_FORMAT
 from models.learning.soil import KIND as SOIL_KIND
-from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
-from tests.helpers.site import free_port
+from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM, serving
 from web.app import create_app
 from web.pages import PagesConfig
 
@@ -66,19 +62,8 @@ def box(site: SiteConfig, live_sim: Simulation, tmp_path: Path) -> Iterator[Box]
         try:
             pages = PagesConfig(data_dir=data_dir, tz=site.site.tz, password_hasher=fast)
             app = create_app(DaemonService(daemon, data_dir=data_dir), store, pages=pages)
-            port = free_port()
-            server = uvicorn.Server(
-                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-            )
-            thread = threading.Thread(target=server.run, daemon=True)
-            thread.start()
-            deadline = time.monotonic() + 15
-            while not server.started:
-                assert time.monotonic() < deadline, "the web server did not start"
-                time.sleep(0.05)
-            yield Box(f"http://127.0.0.1:{port}", store, daemon, live_sim)
-            server.should_exit = True
-            thread.join(10)
+            with serving(app) as url:
+                yield Box(url, store, daemon, live_sim)
         finally:
             daemon.stop()
 

@@ -1,9 +1,18 @@
 """Headless Chromium for the browser tests: Debian's, driven by Playwright without its
-browser download, and where screenshots go."""
+browser download, and where screenshots go; and the app served on loopback for it to open."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from starlette.types import ASGIApp
+
 from tests.helpers.site import ROOT
+from web.serve import server_config
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -16,3 +25,41 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "artifacts"
+
+START_DEADLINE_S = 60.0
+"""How long uvicorn may take to listen: generous, the test machines are shared and slow."""
+STOP_DEADLINE_S = 10.0
+"""How long uvicorn may take to close its connections and its thread to end."""
+_POLL_S = 0.01
+
+
+@contextmanager
+def serving(app: ASGIApp, *, trusted_proxies: list[str] | None = None) -> Iterator[str]:
+    """Serve ``app`` as ``qanat run`` does (:func:`web.serve.server_config`) in a thread on
+    127.0.0.1; yield its base URL once it accepts connections; stop it on leaving.
+
+    Port 0: the system picks a free port as it binds, so no other test can take it between
+    choosing and binding, and the port is read back from the listening socket.
+    ``trusted_proxies`` as for ``qanat run --trusted-proxy``.
+    """
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, trusted_proxies=trusted_proxies))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        port = _bound_port(server, thread)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(STOP_DEADLINE_S)
+
+
+def _bound_port(server: uvicorn.Server, thread: threading.Thread) -> int:
+    """The port ``server`` listens on, polled for until :data:`START_DEADLINE_S`."""
+    deadline = time.monotonic() + START_DEADLINE_S
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn stopped before it listened (see its log above)")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not listen within {START_DEADLINE_S:.0f} s")
+        time.sleep(_POLL_S)
+    return int(server.servers[0].sockets[0].getsockname()[1])

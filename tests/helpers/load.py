@@ -44,7 +44,7 @@ from controller.office.pull import SiteSpec, pull_all
 from controller.runtime.timetrust import AlwaysTrusted
 from controller.simulation.harness import Simulation
 from controller.store import ReadingRow, Store
-from tests.helpers.office.servers import serving
+from tests.helpers.browser import serving
 from tests.helpers.site import DEMO_SITE, on_free_ports
 from web.app import create_app
 from web.pages.context import PagesConfig

@@ -20,7 +20,7 @@ def free_ports(count: int) -> list[int]:
     time, the OS may hand out a port just released). They can still be taken between here
     and the server's bind: a server started in this process binds port 0 instead and
     reports the port it got (``Simulation(control_port=0)``, ``any_port=True``,
-    ``tests.helpers.office.servers.serving``).
+    ``tests.helpers.browser.serving``).
     """
     sockets = [socket.socket() for _ in range(count)]
     try:

@@ -38,10 +38,10 @@ from controller.office.central import CentralDB
 from controller.runtime.sequencer import PROGRESS_EVERY_S
 from controller.simulation.harness import Simulation
 from controller.store import AuditEntry, Store
+from tests.helpers.browser import serving
 from tests.helpers.daemonproc import DaemonProcess, wait_for
 from tests.helpers.figures import Figures
 from tests.helpers.office.boxes import Box, assert_exact, service_for_seeded_zones
-from tests.helpers.office.servers import serving
 from tests.helpers.site import DEMO_SITE, ROOT, on_free_ports
 from web.app import create_app
 

@@ -1,6 +1,6 @@
 """Request bodies over a real HTTP server: capped while they stream, refused unread when anonymous.
 
-uvicorn on loopback (:func:`tests.helpers.office.servers.serving`) and a raw socket: the
+uvicorn on loopback (:func:`tests.helpers.browser.serving`) and a raw socket: the
 client sends headers, then the body a megabyte at a time, and watches for the answer.
 """
 
@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI
 
 from controller.store import Store
+from tests.helpers.browser import serving
 from tests.helpers.fakes import FakeControlService
-from tests.helpers.office.servers import serving
 from web.app import create_app
 from web.limits import DEFAULT_MAX_BODY_BYTES
 

@@ -16,8 +16,9 @@ import pytest
 from fastapi import FastAPI
 
 from controller.store import Store
+from tests.helpers.browser import serving
 from tests.helpers.office.seed import open_store, seed_season
-from tests.helpers.office.servers import Reply, call, serving
+from tests.helpers.office.servers import Reply, call
 
 API = "/api/v1/export"
 

@@ -20,9 +20,9 @@ from controller.office.central import DATA_TABLES, CentralDB
 from controller.office.export import TABLES, iter_rows
 from controller.office.pull import SiteSpec
 from controller.store import Store
+from tests.helpers.browser import serving
 from tests.helpers.fakes import FakeControlService
 from tests.helpers.office.seed import ZONE_AREA_MU, open_store, seed_season
-from tests.helpers.office.servers import serving
 from web.app import create_app
 
 

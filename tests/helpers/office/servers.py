@@ -1,45 +1,14 @@
-"""Real HTTP: the box's app served by uvicorn on a free loopback port, and a small client."""
+"""Real HTTP: a small client for the app served by :func:`tests.helpers.browser.serving`."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
-
-import uvicorn
-from fastapi import FastAPI
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` in a thread on 127.0.0.1; yield its base URL; stop it on leaving.
-
-    Port 0: the system picks a free port as it binds (no window for another test to take it)
-    and the port is read back from the listening socket.
-    """
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = int(server.servers[0].sockets[0].getsockname()[1])
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from controller.access.accounts import Accounts
 from controller.store import Store
-from tests.helpers.office.servers import serving
+from tests.helpers.browser import serving
 from tests.helpers.pages import FAST, PageService, csrf_of, login
 from web.app import create_app
 from web.pages import PagesConfig

@@ -4,40 +4,19 @@ from __future__ import annotations
 
 import http.client
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from controller.store import Store
-from web.serve import server_config
+from tests.helpers.browser import serving
 
 
-@contextmanager
-def served(app: FastAPI, trusted: list[str] | None) -> Iterator[int]:
-    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, trusted_proxies=trusted))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield int(server.servers[0].sockets[0].getsockname()[1])
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def _failed_login_from(port: int, forwarded_for: str) -> None:
-    """A wrong password through the login form, claiming ``forwarded_for`` as the client."""
-    base = f"http://127.0.0.1:{port}"
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def _failed_login_from(base: str, forwarded_for: str) -> None:
+    """A wrong password through the login form at ``base``, claiming ``forwarded_for`` as the
+    client."""
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
     try:
         connection.request("GET", "/login")
         page = connection.getresponse()
@@ -75,6 +54,6 @@ def _addresses(store: Store) -> list[str]:
 def test_x_forwarded_for_counts_only_from_a_trusted_proxy(
     app: FastAPI, store: Store, trusted: list[str] | None, seen: str
 ) -> None:
-    with served(app, trusted) as port:
-        _failed_login_from(port, "198.51.100.7")
+    with serving(app, trusted_proxies=trusted) as base:
+        _failed_login_from(base, "198.51.100.7")
     assert _addresses(store) == [seen]
