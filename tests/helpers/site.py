@@ -1,9 +1,12 @@
-"""The source tree, the shipped demo site, and free local ports to move it onto."""
+"""The source tree, the shipped demo site, free local ports to move it onto, and a port
+that refuses connections."""
 
 from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from controller.config.site import SiteConfig, load_site
@@ -35,6 +38,19 @@ def free_ports(count: int) -> list[int]:
 def free_port() -> int:
     """One port free a moment ago (see :func:`free_ports`)."""
     return free_ports(1)[0]
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses every connection until the block ends.
+
+    The socket is bound (port 0, so the system picks it) but never listens: a connection
+    is refused at once, and no other server can bind the port meanwhile, unlike a port
+    merely free a moment ago.
+    """
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 def on_free_ports(site_text: str) -> str:

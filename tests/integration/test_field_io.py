@@ -22,7 +22,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from drivers.reading import Quality
 from drivers.sim import Fault
-from tests.helpers.site import free_port
+from tests.helpers.site import refusing_port
 
 
 def poll_json(site: SiteConfig, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
@@ -222,8 +222,9 @@ def test_fault_injected_from_the_command_line_is_flagged_and_cleared(
 def test_sim_command_reports_a_missing_simulator(
     site: SiteConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port = str(free_port())
-    assert main(["sim", "--config", str(site.path), "--control-port", port, "--status"]) == 1
+    with refusing_port() as refusing:
+        port = str(refusing)
+        assert main(["sim", "--config", str(site.path), "--control-port", port, "--status"]) == 1
     assert f"no simulator on 127.0.0.1:{port}" in capsys.readouterr().err
 
 

@@ -16,7 +16,7 @@ from controller.notify.channels import EmailSender, WebhookSender
 from controller.notify.errors import DeliveryFailed
 from controller.notify.signing import dingtalk_sign, feishu_sign
 from tests.helpers.notify import SmtpInbox, WebhookReceiver, self_signed_cert
-from tests.helpers.site import free_port
+from tests.helpers.site import refusing_port
 
 SECRET = "SEC0123456789abcdef"
 
@@ -78,9 +78,8 @@ def test_http_errors_and_service_errors_fail_the_delivery(
 
 
 def test_unreachable_webhook_fails_the_delivery() -> None:
-    cfg = channel(kind="wecom", url=f"http://127.0.0.1:{free_port()}/x")
-    with pytest.raises(DeliveryFailed, match="unreachable"):
-        WebhookSender(cfg).send("s", "b")
+    with refusing_port() as port, pytest.raises(DeliveryFailed, match="unreachable"):
+        WebhookSender(channel(kind="wecom", url=f"http://127.0.0.1:{port}/x")).send("s", "b")
 
 
 @pytest.fixture
@@ -131,6 +130,6 @@ def test_email_with_a_wrong_password_or_an_untrusted_server_fails(
 
 
 def test_email_to_no_server_fails() -> None:
-    cfg = mail(free_port(), Path("/nonexistent"), starttls=False, username="", password="")
-    with pytest.raises(DeliveryFailed, match="unreachable"):
+    with refusing_port() as port, pytest.raises(DeliveryFailed, match="unreachable"):
+        cfg = mail(port, Path("/nonexistent"), starttls=False, username="", password="")
         EmailSender(cfg).send("s", "b")

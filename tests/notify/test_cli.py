@@ -12,7 +12,7 @@ from controller.cli import main
 from controller.store import Store
 from tests.helpers.modem import SimModem
 from tests.helpers.notify import SmtpInbox, WebhookReceiver, self_signed_cert
-from tests.helpers.site import DEMO_SITE, free_port
+from tests.helpers.site import DEMO_SITE, refusing_port
 
 
 @pytest.fixture
@@ -21,7 +21,13 @@ def hook() -> Iterator[WebhookReceiver]:
         yield receiver
 
 
-def site_file(tmp_path: Path, hook_port: int) -> Path:
+@pytest.fixture
+def dead_port() -> Iterator[int]:
+    with refusing_port() as port:
+        yield port
+
+
+def site_file(tmp_path: Path, hook_port: int, dead_port: int) -> Path:
     path = tmp_path / "site.toml"
     path.write_text(
         DEMO_SITE.read_text(encoding="utf-8")
@@ -38,7 +44,7 @@ timeout_s = 2
 [[notify.channels]]
 name = "dead"
 kind = "feishu"
-url = "http://127.0.0.1:{free_port()}/feishu"
+url = "http://127.0.0.1:{dead_port}/feishu"
 timeout_s = 2
 """,
         encoding="utf-8",
@@ -52,9 +58,9 @@ def qanat(tmp_path: Path, site: Path, channel: str) -> int:
 
 
 def test_a_test_message_is_delivered_and_audited(
-    tmp_path: Path, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, hook: WebhookReceiver, dead_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = site_file(tmp_path, hook.port)
+    site = site_file(tmp_path, hook.port, dead_port)
     assert qanat(tmp_path, site, "ops") == 0
     (text,) = hook.texts("/wecom")
     assert "notification test" in text and "to the channel ops" in text
@@ -69,9 +75,9 @@ def test_a_test_message_is_delivered_and_audited(
 
 
 def test_an_unreachable_channel_fails_and_an_unknown_one_is_unusable(
-    tmp_path: Path, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, hook: WebhookReceiver, dead_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = site_file(tmp_path, hook.port)
+    site = site_file(tmp_path, hook.port, dead_port)
     assert qanat(tmp_path, site, "dead") == 1
     assert "dead: not delivered: feishu webhook unreachable" in capsys.readouterr().err
     assert qanat(tmp_path, site, "nobody") == 2
@@ -90,6 +96,7 @@ def test_a_site_without_notify_is_unusable(
 def test_every_kind_of_channel_takes_its_test_message(
     tmp_path: Path,
     hook: WebhookReceiver,
+    dead_port: int,
     pty_pair: tuple[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -99,7 +106,7 @@ def test_every_kind_of_channel_takes_its_test_message(
     inbox = SmtpInbox(cert, key, user="qanat", password="pw-1")
     ours, modems = pty_pair
     modem = SimModem(modems)
-    site = site_file(tmp_path, hook.port)
+    site = site_file(tmp_path, hook.port, dead_port)
     site.write_text(
         site.read_text(encoding="utf-8")
         + f"""

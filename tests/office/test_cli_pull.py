@@ -17,7 +17,7 @@ from controller.cli import main
 from controller.office.central import CentralDB
 from controller.office.pull import SitesFileError, load_sites
 from tests.helpers.office.boxes import Box, assert_exact, running_box
-from tests.helpers.site import ROOT, free_port
+from tests.helpers.site import ROOT, refusing_port
 
 
 @pytest.fixture
@@ -66,10 +66,11 @@ def test_sites_file_problems_name_their_key(tmp_path: Path) -> None:
 def test_exit_status_and_one_json_line_per_site(
     tmp_path: Path, box: Box, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    offline = ("offline", f"http://127.0.0.1:{free_port()}", "x")
-    sites = _sites_file(tmp_path, (box.site_id, box.url, box.token), offline)
     db = tmp_path / "office.db"
-    assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 1
+    with refusing_port() as port:
+        offline = ("offline", f"http://127.0.0.1:{port}", "x")
+        sites = _sites_file(tmp_path, (box.site_id, box.url, box.token), offline)
+        assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["site"], r["ok"]) for r in lines] == [("ganzhou-01", True), ("offline", False)]
     assert lines[0]["rows"]["readings"] == 10_000

@@ -23,6 +23,7 @@ from controller.office.pull import (
 )
 from controller.store import ReadingRow, RunState
 from tests.helpers.office.boxes import Box, assert_exact, central_rows, running_box
+from tests.helpers.site import refusing_port
 
 
 @pytest.fixture
@@ -167,12 +168,10 @@ def test_pull_while_the_box_writes_misses_nothing(tmp_path: Path, boxes: list[Bo
 def test_offline_and_garbage_sites_are_reported_and_skipped(
     tmp_path: Path, boxes: list[Box]
 ) -> None:
-    from tests.helpers.site import free_port
-
-    offline = SiteSpec("offline", f"http://127.0.0.1:{free_port()}", "x", timeout_s=2)
     wrong_token = SiteSpec("wrong-token", boxes[1].url, "not-a-token", timeout_s=10)
     garbage = SiteSpec("garbage", boxes[1].url + "/docs#", boxes[1].token, timeout_s=10)
-    with CentralDB(f"sqlite:///{tmp_path / 'office.db'}") as db:
+    with refusing_port() as port, CentralDB(f"sqlite:///{tmp_path / 'office.db'}") as db:
+        offline = SiteSpec("offline", f"http://127.0.0.1:{port}", "x", timeout_s=2)
         results = {
             r.site_id: r for r in pull_all(db, [offline, boxes[0].spec, wrong_token, garbage])
         }
