@@ -84,22 +84,47 @@ This module imports nothing of qanat, so every room may use it.
 
 from __future__ import annotations
 
-__all__ = ["CommandError", "ControllerError", "OfficeError", "ProblemsError"]
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["CodedProblem", "CommandError", "ControllerError", "OfficeError", "ProblemsError"]
 
 
 class ControllerError(Exception):
     """Root of every error raised by ``controller/``."""
 
 
+@dataclass(frozen=True, slots=True)
+class CodedProblem:
+    """One of a :class:`ProblemsError`'s problems as a message code and its values, so that
+    a page can say it in its own language.
+
+    ``text`` is the problem's English line in ``problems``; ``code`` names the message
+    (``dosing.ec_above_max``); ``values`` fill it, numbers already written out.
+    """
+
+    text: str
+    code: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
 class ProblemsError(ControllerError):
     """Input refused with every problem found; ``problems`` are ``key.path: message`` lines.
 
-    The message is ``message`` if given, else the problems one per line.
+    The message is ``message`` if given, else the problems one per line. ``coded`` holds
+    those problems that also have a message code (:class:`CodedProblem`), in any order.
     """
 
-    def __init__(self, problems: list[str], message: str | None = None) -> None:
+    def __init__(
+        self,
+        problems: list[str],
+        message: str | None = None,
+        *,
+        coded: Sequence[CodedProblem] = (),
+    ) -> None:
         super().__init__("\n".join(problems) if message is None else message)
         self.problems = problems
+        self.coded = tuple(coded)
 
 
 class OfficeError(ControllerError):

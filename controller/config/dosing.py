@@ -5,13 +5,15 @@ A channel is one stock tank with its own injector (a dosing pump whose supply is
 relay output), of kind ``fertilizer`` or ``acid``. A recipe names what each channel gives
 per run (kg/mu or L/mu of stock for a fertilizer, L/m³ of water for either kind) and the
 EC and pH setpoints the closed loops hold. The whole-site cross-checks (devices, outputs,
-setpoints against ``[safety]``) are :func:`channel_problems`; they return key paths that
-name the channel or recipe.
+setpoints against ``[safety]``) are :func:`channel_problems`; each names the channel or
+recipe by key path, and its message by a code (:class:`DosingProblem`), so that the pages
+can say it in their language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -24,6 +26,7 @@ __all__ = [
     "ChannelConfig",
     "ChannelDose",
     "DosingLoopConfig",
+    "DosingProblem",
     "DosingRecipe",
     "channel_problems",
 ]
@@ -104,6 +107,47 @@ class DosingLoopConfig(SiteModel):
 
 DeviceCheck = Callable[[str, str, tuple[str, ...]], object]
 
+MESSAGES: Mapping[str, str] = {
+    "channel_named_twice": "channel {channel!r} is named twice",
+    "injector_shared": "channel {channel!r}: injector {injector!r} already doses channel {other!r}",
+    "needs_tank_level": "channel {channel!r}: needs tank_level",
+    "one_acid": "one acid channel, not {count}: {channels}",
+    "needs_loop": "channels need [fertigation.loop] line_volume_l",
+    "acid_needs_source_ph": "acid channel {channel!r} needs it",
+    "source_ph_too_high": "{source_ph} is not below safety.ph_max {ph_max}: plain water "
+    "would trip ph_out_of_band before the acid reaches the probe",
+    "acid_needs_ph_meter": "acid channel {channel!r} needs a pH meter",
+    "recipes_need_channels": "recipes need [[fertigation.channels]]",
+    "recipe_named_twice": "recipe {recipe!r} is named twice",
+    "unknown_channel": "recipe {recipe!r}: unknown channel {channel!r}",
+    "channel_twice": "recipe {recipe!r}: channel {channel!r} twice",
+    "no_stock": "channel {channel!r} has no stock_kg_l",
+    "acid_in_l_m3": "acid channel {channel!r} is dosed in l_m3 (pH-held)",
+    "ec_without_fertilizer": "recipe {recipe!r} doses no fertilizer channel",
+    "ec_above_max": "{ec} exceeds safety.ec_max_ms_cm {ec_max}",
+    "ec_not_above_source": "{ec} is not above source_ec_ms_cm {source_ec}",
+    "ph_without_acid": "recipe {recipe!r} doses no acid channel",
+    "ph_outside": "{ph} is outside safety.ph_min..ph_max {ph_min}..{ph_max}",
+    "acid_needs_ph": "recipe {recipe!r} doses acid: give its pH setpoint",
+}
+"""The English of each :class:`DosingProblem` code (the pages have their own catalogs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DosingProblem:
+    """One problem of the channels and recipes: where (``path``), which (``code``, a key of
+    :data:`MESSAGES`) and its ``values`` (names as given, numbers written with ``:g``).
+    Every problem of a recipe carries the recipe's name as ``recipe``."""
+
+    path: str
+    code: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The problem in English, without its path."""
+        return MESSAGES[self.code].format(**self.values)
+
 
 def channel_problems(
     channels: Sequence[ChannelConfig],
@@ -115,60 +159,68 @@ def channel_problems(
     ec_max_ms_cm: float,
     ph_range: tuple[float, float],
     device_of_kind: DeviceCheck,
-) -> list[tuple[str, str]]:
-    """(key path, problem) of the channels and recipes against each other and the site.
+) -> list[DosingProblem]:
+    """The problems of the channels and recipes against each other and the site.
 
     ``device_of_kind(path, name, kinds)`` reports an unknown device or one of another kind
     itself (the site checker's own rule).
     """
-    out: list[tuple[str, str]] = []
+    out: list[DosingProblem] = []
     by_name: dict[str, ChannelConfig] = {}
     injectors: dict[str, str] = {}
     for i, ch in enumerate(channels):
         path = f"fertigation.channels[{i}]"
         if ch.name in by_name:
-            out.append((f"{path}.name", f"channel {ch.name!r} is named twice"))
+            out.append(DosingProblem(f"{path}.name", "channel_named_twice", {"channel": ch.name}))
         by_name.setdefault(ch.name, ch)
         device_of_kind(f"{path}.injector", ch.injector, ("injector",))
         if ch.injector in injectors:
-            out.append(
-                (
-                    f"{path}.injector",
-                    f"channel {ch.name!r}: injector {ch.injector!r} already doses "
-                    f"channel {injectors[ch.injector]!r}",
-                )
-            )
+            shared = {"channel": ch.name, "injector": ch.injector, "other": injectors[ch.injector]}
+            out.append(DosingProblem(f"{path}.injector", "injector_shared", shared))
         injectors.setdefault(ch.injector, ch.name)
         if ch.tank_level is not None:
             device_of_kind(f"{path}.tank_level", ch.tank_level, ("tank_level",))
         if ch.tank_area_m2 is not None and ch.tank_level is None:
-            out.append((f"{path}.tank_area_m2", f"channel {ch.name!r}: needs tank_level"))
-    acids = [ch.name for ch in channels if ch.kind == "acid"]
-    if len(acids) > 1:
-        out.append(("fertigation.channels", f"one acid channel, not {len(acids)}: {acids}"))
-    if channels and loop is None:
-        out.append(("fertigation.loop", "channels need [fertigation.loop] line_volume_l"))
-    if acids and (loop is None or loop.source_ph is None):
-        out.append(("fertigation.loop.source_ph", f"acid channel {acids[0]!r} needs it"))
-    if loop is not None and loop.source_ph is not None and loop.source_ph >= ph_range[1]:
-        out.append(
-            (
-                "fertigation.loop.source_ph",
-                f"{loop.source_ph:g} is not below safety.ph_max {ph_range[1]:g}: plain water "
-                "would trip ph_out_of_band before the acid reaches the probe",
+            out.append(
+                DosingProblem(f"{path}.tank_area_m2", "needs_tank_level", {"channel": ch.name})
             )
-        )
-    if acids and not has_ph_meter:
-        out.append(("fertigation.ph_meter", f"acid channel {acids[0]!r} needs a pH meter"))
+    out += _loop_problems(channels, loop, has_ph_meter=has_ph_meter, ph_max=ph_range[1])
     if recipes and not channels:
-        out.append(("fertigation.recipes", "recipes need [[fertigation.channels]]"))
+        out.append(DosingProblem("fertigation.recipes", "recipes_need_channels"))
     seen: set[str] = set()
     for i, r in enumerate(recipes):
         path = f"fertigation.recipes[{i}]"
         if r.name in seen:
-            out.append((f"{path}.name", f"recipe {r.name!r} is named twice"))
+            out.append(DosingProblem(f"{path}.name", "recipe_named_twice", {"recipe": r.name}))
         seen.add(r.name)
         out += _recipe_problems(path, r, by_name, source_ec_ms_cm, ec_max_ms_cm, ph_range)
+    return out
+
+
+def _loop_problems(
+    channels: Sequence[ChannelConfig],
+    loop: DosingLoopConfig | None,
+    *,
+    has_ph_meter: bool,
+    ph_max: float,
+) -> list[DosingProblem]:
+    """What the channels need of ``[fertigation.loop]`` and the pH meter."""
+    out: list[DosingProblem] = []
+    acids = [ch.name for ch in channels if ch.kind == "acid"]
+    if len(acids) > 1:
+        counted = {"count": str(len(acids)), "channels": str(acids)}
+        out.append(DosingProblem("fertigation.channels", "one_acid", counted))
+    if channels and loop is None:
+        out.append(DosingProblem("fertigation.loop", "needs_loop"))
+    if acids and (loop is None or loop.source_ph is None):
+        acid = {"channel": acids[0]}
+        out.append(DosingProblem("fertigation.loop.source_ph", "acid_needs_source_ph", acid))
+    if loop is not None and loop.source_ph is not None and loop.source_ph >= ph_max:
+        values = {"source_ph": f"{loop.source_ph:g}", "ph_max": f"{ph_max:g}"}
+        out.append(DosingProblem("fertigation.loop.source_ph", "source_ph_too_high", values))
+    if acids and not has_ph_meter:
+        acid = {"channel": acids[0]}
+        out.append(DosingProblem("fertigation.ph_meter", "acid_needs_ph_meter", acid))
     return out
 
 
@@ -179,42 +231,40 @@ def _recipe_problems(
     source_ec_ms_cm: float,
     ec_max_ms_cm: float,
     ph_range: tuple[float, float],
-) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+) -> list[DosingProblem]:
+    out: list[DosingProblem] = []
+
+    def add(where: str, code: str, **values: str) -> None:
+        out.append(DosingProblem(where, code, {"recipe": r.name, **values}))
+
     kinds: list[str] = []
     for j, d in enumerate(r.doses):
         where = f"{path}.doses[{j}]"
         ch = channels.get(d.channel)
         if ch is None:
-            out.append((f"{where}.channel", f"recipe {r.name!r}: unknown channel {d.channel!r}"))
+            add(f"{where}.channel", "unknown_channel", channel=d.channel)
             continue
         if d.channel in [x.channel for x in r.doses[:j]]:
-            out.append((f"{where}.channel", f"recipe {r.name!r}: channel {d.channel!r} twice"))
+            add(f"{where}.channel", "channel_twice", channel=d.channel)
         kinds.append(ch.kind)
         if d.kg_mu is not None and ch.stock_kg_l is None:
-            out.append((f"{where}.kg_mu", f"channel {ch.name!r} has no stock_kg_l"))
+            add(f"{where}.kg_mu", "no_stock", channel=ch.name)
         if ch.kind == "acid" and d.l_m3 is None:
-            out.append((f"{where}", f"acid channel {ch.name!r} is dosed in l_m3 (pH-held)"))
+            add(where, "acid_in_l_m3", channel=ch.name)
     if r.ec_ms_cm is not None:
+        ec = f"{r.ec_ms_cm:g}"
         if "fertilizer" not in kinds:
-            out.append((f"{path}.ec_ms_cm", f"recipe {r.name!r} doses no fertilizer channel"))
+            add(f"{path}.ec_ms_cm", "ec_without_fertilizer")
         if r.ec_ms_cm > ec_max_ms_cm:
-            out.append(
-                (f"{path}.ec_ms_cm", f"{r.ec_ms_cm:g} exceeds safety.ec_max_ms_cm {ec_max_ms_cm:g}")
-            )
+            add(f"{path}.ec_ms_cm", "ec_above_max", ec=ec, ec_max=f"{ec_max_ms_cm:g}")
         if r.ec_ms_cm <= source_ec_ms_cm:
-            out.append(
-                (
-                    f"{path}.ec_ms_cm",
-                    f"{r.ec_ms_cm:g} is not above source_ec_ms_cm {source_ec_ms_cm:g}",
-                )
-            )
+            add(f"{path}.ec_ms_cm", "ec_not_above_source", ec=ec, source_ec=f"{source_ec_ms_cm:g}")
     if r.ph is not None:
         if "acid" not in kinds:
-            out.append((f"{path}.ph", f"recipe {r.name!r} doses no acid channel"))
+            add(f"{path}.ph", "ph_without_acid")
         lo, hi = ph_range
         if not lo < r.ph < hi:
-            out.append((f"{path}.ph", f"{r.ph:g} is outside safety.ph_min..ph_max {lo:g}..{hi:g}"))
+            add(f"{path}.ph", "ph_outside", ph=f"{r.ph:g}", ph_min=f"{lo:g}", ph_max=f"{hi:g}")
     elif "acid" in kinds:
-        out.append((f"{path}.ph", f"recipe {r.name!r} doses acid: give its pH setpoint"))
+        add(f"{path}.ph", "acid_needs_ph")
     return out

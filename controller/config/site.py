@@ -50,6 +50,7 @@ from controller.config.fields import (
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
 from controller.config.tomlfile import key_path, read_toml
+from controller.errors import CodedProblem
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
 from drivers.errors import ProfileError
@@ -821,10 +822,16 @@ class _Checker:
         self.library = library
         self.filename = filename
         self.problems: list[str] = []
+        self.coded: list[CodedProblem] = []
         self.profiles: dict[str, Profile] = {}
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message} ({self.filename})")
+
+    def add_coded(self, path: str, message: str, code: str, values: dict[str, str]) -> None:
+        """A problem that also has a message code, for the pages to translate."""
+        self.add(path, message)
+        self.coded.append(CodedProblem(self.problems[-1], code, values))
 
     def run(self) -> None:
         self._unique_names()
@@ -1204,7 +1211,10 @@ class _Checker:
             if e.target_ec_ms_cm is not None:
                 self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
             if e.recipe is not None and e.recipe not in {r.name for r in f.recipes}:
-                self.add(f"{path}.recipe", f"unknown recipe {e.recipe!r} (fertigation.recipes)")
+                message = f"unknown recipe {e.recipe!r} (fertigation.recipes)"
+                self.add_coded(
+                    f"{path}.recipe", message, "plan.unknown_recipe", {"recipe": e.recipe}
+                )
             group = [z for z in self.m.zones if e.applies_to(z)]
             if not group and e.zones is None:
                 self.add(f"{path}.zones", "every zone is manual: give the zones")
@@ -1222,7 +1232,7 @@ class _Checker:
         if f is None:
             return
         s = self.m.safety
-        for path, message in channel_problems(
+        for problem in channel_problems(
             f.channels,
             f.recipes,
             f.loop,
@@ -1232,7 +1242,8 @@ class _Checker:
             ph_range=(s.ph_min, s.ph_max),
             device_of_kind=self._device_of_kind,
         ):
-            self.add(path, message)
+            code = f"dosing.{problem.code}"
+            self.add_coded(problem.path, problem.message, code, problem.values)
 
     def _event_ec(self, path: str, target: float, tank: str | None, f: FertigationConfig) -> None:
         if tank not in {t.name for t in f.tanks}:
@@ -1308,7 +1319,7 @@ def _validated(
     checker = _Checker(model, library, source)
     checker.run()
     if checker.problems:
-        raise ConfigError(checker.problems)
+        raise ConfigError(checker.problems, coded=checker.coded)
     return SiteConfig(path=path, model=model, profiles=checker.profiles)
 
 

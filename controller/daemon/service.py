@@ -552,7 +552,7 @@ class DaemonService:
             try:
                 site = apply_overrides(self.site_file, merged)
             except ConfigError as exc:
-                raise SettingsInvalid(exc.problems) from exc
+                raise SettingsInvalid(exc.problems, coded=exc.coded) from exc
             overrides.save(self.data_dir, merged)
             self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
         try:

@@ -101,7 +101,7 @@ def test_admin_adds_a_recipe_and_a_bad_one_is_refused_beside_its_field(
     _fill(page, box.url, "silking", "吐丝期", "5")
     form = page.locator("#recipe-form-new")
     beside = form.locator(".field-error[data-field=ec_ms_cm]")
-    expect(beside).to_contain_text("exceeds safety.ec_max_ms_cm")
+    expect(beside).to_contain_text("配方「silking」：EC 设定值 5 mS/cm 超过安全上限")
     expect(form.locator("input[name=name]")).to_have_value("silking")  # drawn as sent
     expect(page.locator("#settings-errors")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "recipes-refused-360.png"), full_page=True)

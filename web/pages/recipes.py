@@ -24,6 +24,7 @@ from web.pages.control import _back
 from web.pages.plan_form import plan_version
 from web.pages.recipe_form import parse_recipe, read_form, site_problem_field
 from web.pages.settings import PostedForm, refuse
+from web.pages.site_problems import site_problems
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,7 +69,7 @@ def _apply(
             {"fertigation": {"recipes": recipes}}, actor=session.user.username
         )
     except SettingsInvalid as exc:
-        shown = [translate(locale, "settings.site_problem", problem=p) for p in exc.problems]
+        shown = site_problems(locale, exc)
         if draft is not None:
             number = draft["number"] or len(recipes)
             for problem, text in zip(exc.problems, shown, strict=True):

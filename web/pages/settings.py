@@ -24,11 +24,13 @@ from starlette.datastructures import FormData
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import SettingsInvalid
+from controller.errors import CodedProblem
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back
 from web.pages.plan_form import plan_forms
 from web.pages.recipe_form import recipe_forms
+from web.pages.site_problems import coded_problems, problem_text
 from web.params import MAX_TEXT_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -113,17 +115,21 @@ def apply(
     try:
         pages.service.apply_settings(changes, actor=session.user.username)
     except SettingsInvalid as exc:
-        problems = [_site_problem(locale, p, event_names or []) for p in exc.problems]
+        coded = coded_problems(exc)
+        problems = [_site_problem(locale, p, coded, event_names or []) for p in exc.problems]
         return refuse(request, pages, session, problems, draft=draft)
     return _back(request, pages, translate(locale, saved), "/settings")
 
 
-def _site_problem(locale: str, problem: str, event_names: list[str]) -> str:
+def _site_problem(
+    locale: str, problem: str, coded: dict[str, CodedProblem], event_names: list[str]
+) -> str:
+    text = problem_text(locale, problem, coded)
     found = _EVENT_PROBLEM.match(problem)
     if found and int(found.group(1)) < len(event_names):
         name = event_names[int(found.group(1))]
-        return translate(locale, "settings.event_site_problem", event=name, problem=problem)
-    return translate(locale, "settings.site_problem", problem=problem)
+        return translate(locale, "settings.event_site_problem", event=name, problem=text)
+    return translate(locale, "settings.site_problem", problem=text)
 
 
 @router.post("/settings/zones/{name}")

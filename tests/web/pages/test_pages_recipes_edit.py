@@ -156,20 +156,33 @@ def test_an_admin_adds_edits_and_deletes_a_recipe(box: Box, client: Any) -> None
             "recipe",
             "Give an amount for at least one channel.",
         ),
-        # the site's own cross-checks, next to the field they name
+        # the site's own cross-checks, next to the field they name, in the page's language
         (
             "en",
             {"ec_ms_cm": "5"},
             "ec_ms_cm",
-            "fertigation.recipes[3].ec_ms_cm: 5 exceeds safety.ec_max_ms_cm",
+            "Site check failed: Recipe tassel: EC setpoint 5 mS/cm is above the safety maximum",
+        ),
+        (
+            "zh-CN",
+            {"ec_ms_cm": "5"},
+            "ec_ms_cm",
+            "站点校验未通过：配方「tassel」：EC 设定值 5 mS/cm 超过安全上限",
         ),
         (
             "zh-CN",
             {"unit:acid": "l_mu"},
             "amount:acid",
-            "acid channel 'acid' is dosed in l_m3",
+            "配方「tassel」：酸通道 acid 只能按升/立方米给",
         ),
-        ("en", {"name": "rig"}, "name", "recipe 'rig' is named twice"),
+        (
+            "en",
+            {"unit:acid": "l_mu"},
+            "amount:acid",
+            "Recipe tassel: acid channel acid is dosed in L/m³",
+        ),
+        ("en", {"name": "rig"}, "name", "Recipe rig is named twice."),
+        ("zh-CN", {"name": "rig"}, "name", "配方「rig」重名。"),
     ],
 )
 def test_a_bad_recipe_is_refused_with_the_message_by_its_field(
@@ -192,7 +205,7 @@ def test_a_recipe_a_plan_event_names_cannot_be_deleted(box: Box, client: Any) ->
     )
     sent = _post(admin, box, "/settings/fertigation/recipes/2/delete")
     assert sent.status_code == 422
-    assert "unknown recipe &#39;rig&#39;" in sent.text
+    assert "没有配方「rig」（施肥计划的事件引用了它）" in sent.text
     assert box.recipes() == ["jointing", "rig", "rig-acid"]
 
 

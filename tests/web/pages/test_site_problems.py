@@ -1,0 +1,39 @@
+"""The site check's problems in the page's language: every coded problem has its message in
+both catalogs, filled with its values; an uncoded one is shown as the check wrote it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from controller.config.dosing import MESSAGES
+from controller.errors import CodedProblem, ProblemsError
+from web.i18n import LOCALES, catalog
+from web.pages.site_problems import site_problems
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(MESSAGES))
+def test_every_dosing_problem_has_a_message_with_its_values(locale: str, code: str) -> None:
+    message = catalog(locale).get(f"site_check.dosing.{code}")
+    assert message is not None
+    # the page's message uses only values the site check gives (its English uses them too)
+    given = set(re.findall(r"\{(\w+)", MESSAGES[code])) | {"recipe"}
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+
+
+def test_coded_problems_are_translated_and_the_others_shown_as_written() -> None:
+    coded_line = "fertigation.recipes[0].ph: 9 is outside ... (site.toml)"
+    other_line = "zones[0].crop: unknown crop 'kale' (site.toml)"
+    values = {"recipe": "rig", "ph": "9", "ph_min": "4.5", "ph_max": "8"}
+    exc = ProblemsError(
+        [coded_line, other_line], coded=[CodedProblem(coded_line, "dosing.ph_outside", values)]
+    )
+    assert site_problems("zh-CN", exc) == [
+        "站点校验未通过：配方「rig」：pH 设定值 9 超出安全范围 4.5–8。",
+        f"站点校验未通过：{other_line}",
+    ]
+    assert site_problems("en", exc)[0] == (
+        "Site check failed: Recipe rig: pH setpoint 9 is outside the safety range 4.5–8."
+    )
