@@ -29,6 +29,7 @@ from controller.canopy.errors import (
     ImageTooLarge,
     NotAnImage,
 )
+from controller.canopy.imagetype import image_type
 
 __all__ = ["FORMATS", "MAX_PIXELS", "WORK_SIDE_PX", "decode_snapshot", "fetch_snapshot"]
 
@@ -89,9 +90,11 @@ def fetch_snapshot(url: str, *, timeout_s: float, max_bytes: int) -> bytes:
 def decode_snapshot(data: bytes, *, url: str) -> NDArray[np.uint8]:
     """The photo's pixels (H×W×3 uint8, at most :data:`WORK_SIDE_PX` a side).
 
-    Raises :class:`NotAnImage` when ``data`` is not a complete JPEG or PNG, and
+    Raises :class:`NotAnImage` when ``data`` is not a complete JPEG or PNG (its signatures,
+    :func:`~controller.canopy.imagetype.image_type`, then Pillow's reading), and
     :class:`ImageTooLarge` for more than :data:`MAX_PIXELS` pixels.
     """
+    image_type(data, source=url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

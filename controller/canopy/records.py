@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from controller.canopy.imagetype import SUFFIX, image_type
 from controller.store import Store
 
 __all__ = ["KEEP_LINES", "PHOTO_NAME", "CoverRecord", "CoverRecords", "canopy_dir_of"]
@@ -125,9 +126,9 @@ class CoverRecords:
         """The photo's file name: its UTC second, then ``01``..``99`` for more photos in the
         same second (a camera's and an upload's), so names sort in time order."""
         stem = f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-        suffix = "png" if photo.startswith(b"\x89PNG") else "jpg"
+        suffix = SUFFIX[image_type(photo, source="the photo")]
         for extra in ["", *(f"{n:02d}" for n in range(1, 100))]:
-            name = f"{stem}{extra}.{suffix}"
+            name = f"{stem}{extra}{suffix}"
             if not (folder / name).exists():
                 return name
         raise FileExistsError(f"{folder}: 100 photos in the second {stem}")

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from controller.agronomy.cropstate import CropClock
+from controller.canopy.errors import NotAnImage
+from controller.canopy.imagetype import SUFFIX, ImageType, image_type
 from controller.config.site import ZoneConfig
 from controller.daemon.protocol import CropObservationInfo, ObservationRefused, UnknownName
 from controller.store import CropObservation, Store
@@ -31,12 +33,12 @@ __all__ = ["NOTE_MAX_CHARS", "PHOTO_MAX_BYTES", "CropDesk", "photo_type"]
 PHOTO_MAX_BYTES = 700 * 1024
 NOTE_MAX_CHARS = 500
 PHOTO_DIR = "photos"
-_PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def photo_type(data: bytes) -> str:
-    """``image/jpeg`` or ``image/png`` from the file's own structure (not its name);
-    :class:`ObservationRefused` for anything else, empty or too large."""
+def photo_type(data: bytes) -> ImageType:
+    """``image/jpeg`` or ``image/png`` from the file's own structure
+    (:func:`~controller.canopy.imagetype.image_type`); :class:`ObservationRefused` for
+    anything else, empty or too large."""
     if not data:
         raise ObservationRefused("the photo is empty", field="photo")
     if len(data) > PHOTO_MAX_BYTES:
@@ -44,15 +46,10 @@ def photo_type(data: bytes) -> str:
             f"the photo is {len(data) // 1024} KiB, more than {PHOTO_MAX_BYTES // 1024} KiB",
             field="photo",
         )
-    # JPEG: start of image, a marker segment next, end of image last (trailing zeros allowed)
-    if data[:3] == b"\xff\xd8\xff" and data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        return "image/jpeg"
-    # PNG: the signature, then the IHDR chunk (length 13) with a width and height above 0
-    if data[:8] == _PNG and data[12:16] == b"IHDR" and len(data) >= 33:
-        width, height = int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
-        if width and height:
-            return "image/png"
-    raise ObservationRefused("the photo is not a JPEG or PNG image", field="photo")
+    try:
+        return image_type(data, source="the photo")
+    except NotAnImage as exc:
+        raise ObservationRefused(str(exc), field="photo") from exc
 
 
 def observation_info(o: CropObservation) -> CropObservationInfo:
@@ -214,13 +211,12 @@ class CropDesk:
                 )
         return seen
 
-    def _save_photo(self, zone: str, stage: Stage, data: bytes, kind: str) -> str:
+    def _save_photo(self, zone: str, stage: Stage, data: bytes, kind: ImageType) -> str:
         if self.data_dir is None:
             raise ObservationRefused("photos cannot be kept: no data directory", field="photo")
         folder = self.data_dir / PHOTO_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        suffix = ".jpg" if kind == "image/jpeg" else ".png"
-        name = f"{zone}-{stage.value}-{secrets.token_hex(6)}{suffix}"
+        name = f"{zone}-{stage.value}-{secrets.token_hex(6)}{SUFFIX[kind]}"
         tmp = folder / f".{name}.part"
         tmp.write_bytes(data)
         tmp.replace(folder / name)

@@ -9,15 +9,17 @@ import pytest
 
 from controller.canopy import records as rec
 from controller.canopy.records import CoverRecord, CoverRecords
+from tests.helpers.photos import jpeg_bytes, png_bytes
 
 AT = dt.datetime(2026, 6, 12, 10, 15, tzinfo=dt.UTC)
-JPEG, PNG = b"\xff\xd8 one", b"\x89PNG two"
+JPEG, PNG = jpeg_bytes(), png_bytes()
+JPEG2 = JPEG + b"\x00"  # another photo of the same kind
 
 
 def test_photos_of_one_second_get_names_in_time_order(tmp_path: Path) -> None:
     records = CoverRecords(tmp_path)
     a = records.add(CoverRecord("z1", AT, "ok", 0.2), JPEG)
-    b = records.add(CoverRecord("z1", AT, "ok", 0.3, detail="uploaded by tian"), JPEG + b"2")
+    b = records.add(CoverRecord("z1", AT, "ok", 0.3, detail="uploaded by tian"), JPEG2)
     c = records.add(CoverRecord("z1", AT, "ok", 0.4), PNG)
     assert (a.image, b.image, c.image) == (
         "20260612T101500Z.jpg",
@@ -25,7 +27,7 @@ def test_photos_of_one_second_get_names_in_time_order(tmp_path: Path) -> None:
         "20260612T101500Z.png",
     )
     assert records.photo("z1", "20260612T101500Z01.jpg") == tmp_path / "z1" / b.image
-    assert records.photo("z1", b.image or "").read_bytes() == JPEG + b"2"  # type: ignore[union-attr]
+    assert records.photo("z1", b.image or "").read_bytes() == JPEG2  # type: ignore[union-attr]
     later = records.add(CoverRecord("z1", AT + dt.timedelta(seconds=1), "ok", 0.5), JPEG)
     assert records.latest_photo("z1") == tmp_path / "z1" / later.image  # type: ignore[operator]
     assert [r.cover for r in records.series("z1")] == [0.2, 0.3, 0.4, 0.5]

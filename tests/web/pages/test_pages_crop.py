@@ -73,7 +73,7 @@ def test_bad_input_comes_back_naming_the_field(as_role: Any, store: Store) -> No
     page = _post(tech, {"stage": "VE", "observed_on": "8 May"})
     assert "记录未保存：日期：" in page.text and "is not a date" in page.text
     page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, b"not an image")
-    assert "记录未保存：照片：the photo is not a JPEG or PNG image" in page.text
+    assert "记录未保存：照片：the photo: not a JPEG or PNG picture" in page.text
     page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, png_bytes(PHOTO_MAX_BYTES))
     assert "记录未保存：照片：" in page.text and "more than 700 KiB" in page.text
     _post(tech, {"stage": "V6", "observed_on": "2026-05-12"})
