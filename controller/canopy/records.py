@@ -6,6 +6,9 @@ their UTC time (``20260612T101500Z.jpg``, ``…Z01.jpg`` for a second photo in t
 older photos are deleted as new ones arrive, so
 a zone never holds more than ``keep`` photos of at most the camera's ``max_image_kb``.
 The series is cut to its newest :data:`KEEP_LINES` lines once it holds twice as many.
+A zone's series is read from disk once and kept in memory (its newest :data:`KEEP_LINES`
+records); an append drops the kept copy, and so does any change of the file's size or time
+made from outside (it is read again).
 
 A photo is written to a temporary name and renamed, a line appended and flushed: a crash
 leaves at worst a photo without its line, which the next cut removes with the rest.
@@ -36,7 +39,7 @@ _PHOTO = re.compile(PHOTO_NAME)
 _ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoverRecord:
     """One attempt at a zone's cover: ``status`` ``"ok"`` with ``cover`` (0..1) and the
     photo's file name, or the failure's status name and ``detail``."""
@@ -76,6 +79,8 @@ class CoverRecords:
         self._lock = threading.Lock()
         self._memory: dict[str, deque[CoverRecord]] = {}
         self._memory_lines = memory_lines
+        # zone -> (the file's (mtime ns, size) when read, its newest KEEP_LINES records)
+        self._read: dict[str, tuple[tuple[int, int], tuple[CoverRecord, ...]]] = {}
 
     def _zone_dir(self, zone: str) -> Path:
         if not _ZONE.match(zone):  # zone names are validated; never a path from outside
@@ -104,6 +109,7 @@ class CoverRecords:
                 self._prune_photos(folder, keep)
             series = folder / "series.jsonl"
             lead = "\n" if self._torn(series) else ""  # end a line a crash left open
+            self._read.pop(record.zone, None)
             with series.open("a", encoding="utf-8") as f:
                 f.write(lead + record.to_json() + "\n")
                 f.flush()
@@ -152,21 +158,29 @@ class CoverRecords:
         tmp.replace(series)
 
     def series(self, zone: str, *, limit: int = 500) -> list[CoverRecord]:
-        """The zone's newest ``limit`` records, oldest first (a damaged line is skipped)."""
+        """The zone's newest ``limit`` records (at most :data:`KEEP_LINES`), oldest first (a
+        damaged line is skipped)."""
         with self._lock:
             if self.directory is None:
                 return list(self._memory.get(zone, ()))[-limit:]
-            path = self._zone_dir(zone) / "series.jsonl"
-            if not path.exists():
-                return []
-            lines = path.read_text(encoding="utf-8").splitlines()[-limit:]
-        out = []
-        for line in lines:
-            try:
-                out.append(CoverRecord.from_json(line))
-            except (ValueError, TypeError, KeyError):
-                continue  # a line torn by a crash
-        return out
+            return list(self._records(zone)[-limit:]) if limit > 0 else []
+
+    def _records(self, zone: str) -> tuple[CoverRecord, ...]:
+        """The zone's newest records as on disk: kept from the last read while the file's
+        time and size are those it had then (the lock held)."""
+        path = self._zone_dir(zone) / "series.jsonl"
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            self._read.pop(zone, None)
+            return ()
+        seen = (stat.st_mtime_ns, stat.st_size)
+        kept = self._read.get(zone)
+        if kept is not None and kept[0] == seen:
+            return kept[1]
+        records = tuple(_parsed(path.read_text(encoding="utf-8").splitlines()))[-KEEP_LINES:]
+        self._read[zone] = (seen, records)
+        return records
 
     def latest_cover(self, zone: str, *, since: dt.datetime | None = None) -> CoverRecord | None:
         """The zone's newest record with a cover (camera or upload), not older than
@@ -205,3 +219,13 @@ class CoverRecords:
             return None
         photos = sorted(p for p in folder.iterdir() if _PHOTO.match(p.name))
         return photos[-1] if photos else None
+
+
+def _parsed(lines: list[str]) -> list[CoverRecord]:
+    out = []
+    for line in lines:
+        try:
+            out.append(CoverRecord.from_json(line))
+        except (ValueError, TypeError, KeyError):
+            continue  # a line torn by a crash
+    return out

@@ -81,3 +81,39 @@ def test_the_latest_cover_skips_failures_and_respects_its_age(tmp_path: Path) ->
     assert latest is not None and latest.cover == 0.25
     assert records.latest_cover("z1", since=AT + dt.timedelta(hours=1)) == latest
     assert records.latest_cover("z1", since=AT + dt.timedelta(minutes=61)) is None
+
+
+def test_the_series_is_read_once_and_again_after_an_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = CoverRecords(tmp_path)
+    for i in range(3):
+        records.add(CoverRecord("z1", AT + dt.timedelta(hours=i), "ok", i / 10))
+    parsed: list[str] = []
+    parse = CoverRecord.from_json
+
+    def counted(line: str) -> CoverRecord:
+        parsed.append(line)
+        return parse(line)
+
+    monkeypatch.setattr(rec.CoverRecord, "from_json", staticmethod(counted))
+    day = AT + dt.timedelta(days=1)
+    for _ in range(5):  # a balance asking day after day
+        assert records.cover_between("z1", AT, day) == (0.2, AT + dt.timedelta(hours=2))
+        assert records.latest_cover("z1") is not None
+    assert len(parsed) == 3  # one read of three lines
+    records.add(CoverRecord("z1", AT + dt.timedelta(hours=3), "ok", 0.5))
+    assert records.cover_between("z1", AT, day) == (0.5, AT + dt.timedelta(hours=3))
+    assert [r.cover for r in records.series("z1")] == [0.0, 0.1, 0.2, 0.5]
+    assert len(parsed) == 3 + 4  # read again once, after the append
+
+
+def test_a_series_changed_on_disk_is_read_again(tmp_path: Path) -> None:
+    records = CoverRecords(tmp_path)
+    records.add(CoverRecord("z1", AT, "ok", 0.2))
+    assert [r.cover for r in records.series("z1")] == [0.2]
+    series = tmp_path / "z1" / "series.jsonl"
+    series.write_text(CoverRecord("z1", AT, "ok", 0.35).to_json() + "\n", encoding="utf-8")
+    assert [r.cover for r in records.series("z1")] == [0.35]
+    series.unlink()
+    assert records.series("z1") == [] and records.latest_cover("z1") is None
