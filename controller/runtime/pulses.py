@@ -171,11 +171,6 @@ class PulseMeters:
             t = PulseTotalizer(m, counter_modulus(profile, m.point))
             self._by_device.setdefault(m.device, []).append(t)
 
-    def totalizer(self, meter: str) -> PulseTotalizer | None:
-        return next(
-            (t for ts in self._by_device.values() for t in ts if t.meter.name == meter), None
-        )
-
     def derive(
         self, device: str, readings: Iterable[Reading], mono: float
     ) -> tuple[list[Reading], list[PulseNote]]:
