@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 
 from controller.simulation.fidelity import AgronomySeason
-from controller.simulation.referee.evaluate import KEYS, evaluate, season_weather
+from controller.simulation.referee.evaluate import (
+    KEYS,
+    evaluate,
+    season_row,
+    season_weather,
+    truth_outcome,
+)
 from controller.simulation.referee.practices import accounting, mm_to_m3_mu
 from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory, truth_field
 from controller.simulation.season import load_scenario
@@ -91,3 +97,22 @@ def test_within_a_quota_the_daemon_never_plans_past_it() -> None:
     for z in row["zones"].values():
         assert 150 < z["water_in_season_m3_mu"] <= 200 + 1e-6
     assert free["relative_yield"] > row["relative_yield"] > 0.8
+
+
+def test_water_delivered_before_sowing_is_charged_though_no_crop_gets_it() -> None:
+    acc = accounting(SCENARIO)
+    weather = season_weather(SCENARIO, 1, acc)
+    truth = AquaCropTruth(truth_field(SCENARIO, acc, "z1", weather, True, "spring"), (35, 120))
+    start_mm = truth.field.initial_storage_mm
+    day = truth.step_day(acc.planting - dt.timedelta(days=1), 12.0)
+    assert (day.irrigation_mm, day.storage_mm, truth.field.days) == (0.0, start_mm, ())
+    assert truth.early_irrigation_mm == 12.0
+    truth.step_day(acc.planting, 8.0)
+    outcome = truth_outcome("z1", truth, acc)
+    assert outcome.early_irrigation_mm == 12.0
+    assert outcome.winter_or_leaching_mm == pytest.approx(acc.leaching_fraction * 20.0)
+    row = season_row(outcome, 1.0, weather)
+    charged_m3_mu = row["water_annual_uncorrected_m3_mu"] - mm_to_m3_mu(acc.leaching_fraction * 20)
+    assert charged_m3_mu == pytest.approx(mm_to_m3_mu(20.0))
+    with pytest.raises(ValueError, match="irrigation"):
+        truth.step_day(acc.planting - dt.timedelta(days=1), float("nan"))

@@ -63,6 +63,7 @@ __all__ = [
     "season_row",
     "season_weather",
     "summarize",
+    "truth_outcome",
 ]
 
 #: The daemon's strategies the referee runs through the agronomy fidelity.
@@ -126,6 +127,7 @@ class ZoneOutcome:
     winter_or_leaching_mm: float
     critical_dap: tuple[int, int]
     late_irrigation_mm: float = 0.0  # delivered after harvest: charged, reaching no crop
+    early_irrigation_mm: float = 0.0  # delivered before sowing: charged, reaching no crop
 
     @property
     def storage_change_mm(self) -> float:
@@ -188,7 +190,8 @@ def season_row(
     """A zone's season as the referee reports it: every key of :data:`KEYS` but the two
     savings (which need the practices' rows); yield relative to ``full_yield_t_ha`` (t/ha)."""
     s = outcome.season
-    in_season = mm_to_m3_mu(s.irrigation_mm + outcome.late_irrigation_mm)
+    delivered_mm = s.irrigation_mm + outcome.early_irrigation_mm + outcome.late_irrigation_mm
+    in_season = mm_to_m3_mu(delivered_mm)
     extra = mm_to_m3_mu(outcome.winter_or_leaching_mm)
     uncorrected = in_season + extra
     annual = uncorrected - mm_to_m3_mu(outcome.storage_change_mm)
@@ -243,18 +246,22 @@ def daemon_season(
             workdir=workdir,
             days=days,
         ).run()
-    out = {}
-    for zone, truth in made.items():
-        season = truth.field.result()
-        delivered = season.irrigation_mm + truth.late_irrigation_mm
-        out[zone] = ZoneOutcome(
-            zone,
-            season,
-            acc.leaching_fraction * delivered,
-            acc.critical_dap,
-            late_irrigation_mm=truth.late_irrigation_mm,
-        )
-    return out
+    return {zone: truth_outcome(zone, truth, acc) for zone, truth in made.items()}
+
+
+def truth_outcome(zone: str, truth: AquaCropTruth, acc: Accounting) -> ZoneOutcome:
+    """The season a daemon gave ``zone``'s AquaCrop truth, charged every mm it delivered
+    (before sowing, in season, after harvest) and the FAO-29 leaching water of all of it."""
+    season = truth.field.result()
+    delivered = season.irrigation_mm + truth.early_irrigation_mm + truth.late_irrigation_mm
+    return ZoneOutcome(
+        zone,
+        season,
+        acc.leaching_fraction * delivered,
+        acc.critical_dap,
+        late_irrigation_mm=truth.late_irrigation_mm,
+        early_irrigation_mm=truth.early_irrigation_mm,
+    )
 
 
 def judge_zone(

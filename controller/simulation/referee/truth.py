@@ -7,13 +7,15 @@ not share a model with. AquaCrop steps whole days: the probes read the state of 
 start until the day is stepped at local midnight.
 
 AquaCrop's season runs from sowing to harvest (or maturity). Days before sowing are not
-modelled (no water moves, nothing is charged); water the daemon delivers after the crop is
-harvested is charged to the strategy (``late_irrigation_mm``) but reaches no crop.
+modelled (no water moves in the soil); water the daemon delivers before sowing
+(``early_irrigation_mm``) or after the crop is harvested (``late_irrigation_mm``) is charged
+to the strategy but reaches no crop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -97,7 +99,8 @@ class AquaCropTruth:
     def __init__(self, field: AquaCropField, critical_dap: tuple[int, int]) -> None:
         self.field = field
         self.critical_dap = critical_dap
-        self.late_irrigation_mm = 0.0  # water delivered once the crop was harvested
+        self.early_irrigation_mm = 0.0  # water delivered before sowing (mm)
+        self.late_irrigation_mm = 0.0  # water delivered once the crop was harvested (mm)
         self._theta: dict[float, float] = {}  # θ by depth until the next step: AquaCrop's
         # state moves only when a day is stepped, and the probes are read at every stop
 
@@ -109,8 +112,11 @@ class AquaCropTruth:
 
     def step_day(self, date: dt.date, irrigation_mm: float) -> DayOutcome:
         self._theta.clear()
+        if not (math.isfinite(irrigation_mm) and irrigation_mm >= 0):
+            raise ValueError(f"aquacrop truth: {date}: irrigation {irrigation_mm} mm")
         f = self.field
         if date < f.planting:
+            self.early_irrigation_mm += irrigation_mm
             return self._idle(date, 0.0)
         if f.finished:
             self.late_irrigation_mm += irrigation_mm
