@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -150,18 +151,22 @@ def test_pull_while_the_box_writes_misses_nothing(tmp_path: Path, boxes: list[Bo
             with box.store._write() as session:
                 session.execute(ReadingRow.__table__.insert(), rows)  # type: ignore[attr-defined]
             n += 50
-            stop.wait(0.005)  # a busy poller, not a lock hog
+            stop.wait(0.02)  # a busy poller (2,500 rows/s), not a lock hog
 
+    # The writer shares this process's GIL with the box's server: on a loaded machine a
+    # request can wait far longer than a box's usual 10 s, which is not what this checks.
+    spec = dataclasses.replace(box.spec, timeout_s=120.0)
     writer = threading.Thread(target=write)
     with CentralDB(f"sqlite:///{tmp_path / 'office.db'}") as db:
         writer.start()
         try:
             for _ in range(3):
-                assert pull_all(db, [box.spec], page_rows=97)[0].ok
+                result = pull_all(db, [spec], page_rows=97)[0]
+                assert result.ok, result.error
         finally:
             stop.set()
             writer.join()
-        pull_all(db, [box.spec], page_rows=97)
+        assert pull_all(db, [spec], page_rows=97)[0].ok
         assert_exact(db, [box])
 
 
