@@ -83,6 +83,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "controller/runtime/readback.py": [
         "tests/controller/test_readback.py",
+        "tests/controller/test_readback_mutants.py",
     ],
 }
 
