@@ -313,7 +313,10 @@ def test_a_commanded_on_coil_reading_off_is_alarmed_and_left_to_the_trip() -> No
     assert rig.head.offs == []  # nothing reads on unasked: the supervisor stops the rest
 
 
-def test_two_modules_wrong_in_one_poll_are_both_returned_and_named_in_one_alarm() -> None:
+def test_two_modules_wrong_in_one_poll_are_both_returned_and_named_in_one_alarm(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger=LOG)
     rig = Rig(blocks=2)  # each module answers in blocks of two coils
     rig.on("pump", "valve:z1")
     rig.head.coils["relay1"]["ch2"] = 1
@@ -335,6 +338,9 @@ def test_two_modules_wrong_in_one_poll_are_both_returned_and_named_in_one_alarm(
     assert rig.head.offs == ["relay1.ch2", "relay1.ch4"] and rig.field.offs == []
     assert rig.supervisor.held == [True]  # tripped under the control lock
     assert rig.guard.entered == 1 and not rig.guard.held
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == LOG] == [
+        (logging.ERROR, rig.messages()[0])
+    ]  # the alarm's text in the journal too
 
 
 def test_a_second_module_going_wrong_later_raises_its_own_alarm_once() -> None:
@@ -386,7 +392,9 @@ def test_a_trip_that_fails_switches_everything_off_and_raises(
         rig.readback.poll()
     assert rig.outputs.on_roles() == []
     assert rig.head.coils["relay1"]["ch1"] == 0 and rig.field.coils["relay2"]["ch1"] == 0
-    assert "output_mismatch trip failed; switching everything off" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR][-1] == (
+        "output_mismatch trip failed; switching everything off"
+    )
     assert not rig.guard.held
 
 
@@ -426,7 +434,9 @@ def test_an_unreadable_module_with_an_output_on_is_a_mismatch_at_the_second_poll
     rig.on("valve:z1", "master_valve", "pump")
     rig.head.silent["relay1"] = "relay1: no answer"
     assert rig.readback.poll() == []  # the very first poll: once is tolerated
-    assert "read-back of relay1 failed once; next poll decides" in caplog.text
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "read-back of relay1 failed once; next poll decides")
+    ]
     rig.clock.advance(1.0)
     found = rig.readback.poll()
     detail = "relay1: no answer (2 polls in a row)"
