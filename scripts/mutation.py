@@ -83,6 +83,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "controller/runtime/readback.py": [
         "tests/controller/test_readback.py",
+        "tests/controller/test_readback_mutants.py",
     ],
 }
 
@@ -99,6 +100,7 @@ _PULSE = "controller.runtime.pulses.xǁPulseTotalizerǁ"
 _DOSE = "controller.runtime.channels.xǁChannelDosingǁ"
 _NO_FERT = "the limit's default is read only by fertilizer channels, and with one there is one"
 _EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced finely enough"
+_READBACK = "controller.runtime.readback.xǁReadBackǁ"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -193,6 +195,15 @@ EXPLAINED: dict[str, str] = {
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
+    f"{_READBACK}__init____mutmut_26": 'float("-INF") is float("-inf")',
+    f"{_READBACK}_act__mutmut_11": (
+        'log.error(message) for log.error("%s", message): without arguments logging does not '
+        "format, so a % in the text is printed as it is: the same line"
+    ),
+    f"{_READBACK}_act__mutmut_24": (
+        "`or` for `and` in the switch-off test: a mismatch reads unlike its command, so it "
+        "reads on exactly when commanded off (an unreadable one is commanded on)"
+    ),
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
@@ -218,7 +229,9 @@ def run(module: str, *, again: bool = False) -> int:
     """Mutate ``module`` and judge every mutant with the module's tests; ``again``: judge
     only the mutants of the last run that were not detected, with the tests as they are
     now (tests added since then are found by mutmut's incremental stats). The module must
-    not have changed since that run: its mutants keep their names only for the same code."""
+    not have changed since that run: its mutants keep their names only for the same code.
+    Nor may its ``TESTS`` entry: the test selection is part of mutmut's configuration
+    fingerprint, and a new one resets every verdict (``score`` then counts them unchecked)."""
     if module not in TESTS:
         print(f"no test subset for {module}; known: {', '.join(TESTS)}", file=sys.stderr)
         return 2
