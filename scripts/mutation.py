@@ -155,10 +155,6 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}tick__mutmut_20": (
         "break for continue: a run is ended mid-tick only by abort_all, which ends them all"
     ),
-    f"{_SEQ}_advance_by_volume__mutmut_18": (
-        "not equivalent: 1 m3/h for a stale flow closes a run by volume a few litres early, "
-        "only while its meter is stale, which flow_meter_stale ends; no test yet"
-    ),
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
     ),
