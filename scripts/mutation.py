@@ -84,6 +84,11 @@ TESTS: dict[str, list[str]] = {
     "controller/runtime/readback.py": [
         "tests/controller/test_readback.py",
     ],
+    "controller/runtime/failsafe.py": [
+        "tests/deploy/test_failsafe.py",
+        "tests/deploy/test_comm_watchdog_start.py",
+        "tests/controller/test_failsafe_mutants.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
