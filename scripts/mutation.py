@@ -89,6 +89,10 @@ TESTS: dict[str, list[str]] = {
         "tests/deploy/test_comm_watchdog_start.py",
         "tests/controller/test_failsafe_mutants.py",
     ],
+    "web/limits.py": [
+        "tests/web/test_body_limits.py",
+        "tests/web/test_limits_mutants.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -104,6 +108,9 @@ _PULSE = "controller.runtime.pulses.xǁPulseTotalizerǁ"
 _DOSE = "controller.runtime.channels.xǁChannelDosingǁ"
 _NO_FERT = "the limit's default is read only by fertilizer channels, and with one there is one"
 _EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced finely enough"
+_CASE = "a header name's case: Starlette lowercases header names, HTTP ignores their case"
+_NO_RECEIVE = "receive None for a refusal: Starlette's Response never reads the request"
+_LIM = "web.limits.xǁBodyLimitǁ__call____mutmut_"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -191,6 +198,20 @@ EXPLAINED: dict[str, str] = {
     f"{_DOSE}_ph_stuck__mutmut_34": (
         "the acid moved exactly 20 % of its plan: the PI's outputs cannot be set that exactly"
     ),
+    "web.limits.x__too_large__mutmut_11": _CASE,
+    "web.limits.x__too_large__mutmut_12": _CASE,
+    "web.limits.x__unauthorized__mutmut_11": _CASE,
+    "web.limits.x__unauthorized__mutmut_12": _CASE,
+    "web.limits.xǁAuthBeforeBodyǁ__call____mutmut_18": _CASE,
+    "web.limits.xǁAuthBeforeBodyǁ__call____mutmut_19": _CASE,
+    "web.limits.x_credentials_refusal__mutmut_15": _CASE,
+    "web.limits.x_credentials_refusal__mutmut_16": (
+        '"XXXX" for no Authorization header: no space, so an empty token, refused the same'
+    ),
+    "web.limits.xǁAuthBeforeBodyǁ__call____mutmut_23": _NO_RECEIVE,
+    f"{_LIM}18": _NO_RECEIVE,
+    f"{_LIM}57": _NO_RECEIVE,
+    f"{_LIM}26": "exceeded = started = None for False: both falsy, and `started or` makes a bool",
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
