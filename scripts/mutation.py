@@ -93,6 +93,10 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_body_limits.py",
         "tests/web/test_limits_mutants.py",
     ],
+    "web/deps.py": [
+        "tests/web/test_deps_mutants.py",
+        "tests/web/test_api_auth.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
