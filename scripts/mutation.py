@@ -97,6 +97,10 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_deps_mutants.py",
         "tests/web/test_api_auth.py",
     ],
+    "web/pages/context.py": [
+        "tests/web/pages/test_context_mutants.py",
+        "tests/web/pages/test_authz_matrix.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
