@@ -97,9 +97,9 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_deps_mutants.py",
         "tests/web/test_api_auth.py",
     ],
+    # Not test_authz_matrix.py: minutes for each mutant it runs whole on a shared 2-core box.
     "web/pages/context.py": [
         "tests/web/pages/test_context_mutants.py",
-        "tests/web/pages/test_authz_matrix.py",
     ],
 }
 
@@ -119,6 +119,8 @@ _EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced f
 _CASE = "a header name's case: Starlette lowercases header names, HTTP ignores their case"
 _NO_RECEIVE = "receive None for a refusal: Starlette's Response never reads the request"
 _LIM = "web.limits.xǁBodyLimitǁ__call____mutmut_"
+_LANG = "no language cookie read as None: not a locale, so the default all the same"
+_REQUEST = "the page's request under another key: TemplateResponse sets it as request itself"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -220,6 +222,22 @@ EXPLAINED: dict[str, str] = {
     f"{_LIM}18": _NO_RECEIVE,
     f"{_LIM}57": _NO_RECEIVE,
     f"{_LIM}26": "exceeded = started = None for False: both falsy, and `started or` makes a bool",
+    "web.pages.context.x_check_csrf__mutmut_1": (
+        '"XXXX" as the CSRF field\'s default: refused like "", it is no session\'s HMAC'
+    ),
+    "web.pages.context.x_check_csrf__mutmut_5": _CASE,
+    "web.pages.context.x_check_csrf__mutmut_22": _CASE,
+    "web.pages.context.x_check_csrf__mutmut_25": _CASE,
+    "web.pages.context.x_locale_of__mutmut_4": _LANG,
+    "web.pages.context.x_locale_of__mutmut_6": _LANG,
+    "web.pages.context.x_render__mutmut_67": (
+        "TemplateResponse given None for the request: the context already holds it"
+    ),
+    "web.pages.context.x_render__mutmut_78": (
+        "the flash cookie deleted without path=/: Starlette's delete_cookie defaults to /"
+    ),
+    "web.pages.context.x_render__mutmut_23": _REQUEST,
+    "web.pages.context.x_render__mutmut_24": _REQUEST,
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),

@@ -10,7 +10,9 @@ template that prints what it was given.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.templating import Jinja2Templates
@@ -30,6 +32,7 @@ from web.pages.context import (
     check_csrf,
     get_session,
     locale_of,
+    pages_context,
     render,
     secure_cookies,
 )
@@ -43,8 +46,9 @@ HOST = "192.168.1.20:8080"
 PAGE = (
     "{{ t('nav.users') }}|{{ t('x.{n}', n=1) }}|{{ tk('role.', 'admin') }}|{{ tk('role.', 'x') }}"
     "|{{ locale }}|{{ user.username if user else '-' }}|{{ csrf }}|{{ can_control }}"
-    "|{{ is_admin }}|{{ flash }}|{{ extra }}"
+    "|{{ is_admin }}|{{ flash }}|{{ extra }}|{{ fmt.locale }} {{ fmt.tz }}"
 )
+SITE_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def session_of(role: Role, locale: str = "en") -> SessionInfo:
@@ -105,6 +109,12 @@ def request(
 
 
 # ------------------------------------------------------------------ the session
+
+
+def test_the_pages_context_is_the_apps() -> None:
+    p = pages()
+    app = SimpleNamespace(state=SimpleNamespace(pages=p))
+    assert pages_context(cast(Request, SimpleNamespace(app=app))) is p
 
 
 @pytest.mark.parametrize("cookie", [None, ""])
@@ -215,11 +225,17 @@ def test_the_language_is_the_users_then_the_cookies_then_chinese() -> None:
 
 
 def page(role: Role | None, **headers: str) -> tuple[list[str], dict[str, str]]:
-    p = pages()
+    p = pages(PagesConfig(tz=SITE_TZ))
     who = None if role is None else session_of(role)
     response = render(request("GET", "/", **headers), p, "p.html", who, extra="e")
+    assert response.status_code == 200
     body = bytes(response.body).decode()
     return body.split("|"), {k.decode(): v.decode() for k, v in response.raw_headers}
+
+
+def test_a_page_is_answered_with_the_status_asked() -> None:
+    response = render(request("GET", "/"), pages(), "p.html", None, status_code=404, extra="")
+    assert response.status_code == 404
 
 
 def test_a_page_tells_a_technician_it_may_control_but_not_administer() -> None:
@@ -237,6 +253,7 @@ def test_a_page_tells_a_technician_it_may_control_but_not_administer() -> None:
         "False",
         "None",
         "e",
+        "en Asia/Shanghai",
     ]
 
 
@@ -254,6 +271,7 @@ def test_a_page_tells_each_role_what_it_may_do(role: Role | None, control: str, 
 def test_a_page_translates_for_a_visitor_in_chinese() -> None:
     fields, _ = page(None)
     assert fields[0] == "用户" and fields[4] == "zh-CN" and fields[2] == "管理员"
+    assert fields[11] == "zh-CN Asia/Shanghai"
 
 
 def test_a_flash_is_shown_once_then_its_cookie_cleared() -> None:
