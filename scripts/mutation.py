@@ -97,6 +97,10 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_deps_mutants.py",
         "tests/web/test_api_auth.py",
     ],
+    "controller/access/rights.py": [
+        "tests/web/test_rights_mutants.py",
+        "tests/web/test_export_rights.py",
+    ],
     # Not test_authz_matrix.py: minutes for each mutant it runs whole on a shared 2-core box.
     "web/pages/context.py": [
         "tests/web/pages/test_context_mutants.py",
