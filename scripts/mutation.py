@@ -85,6 +85,27 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_readback.py",
         "tests/controller/test_readback_mutants.py",
     ],
+    "controller/runtime/failsafe.py": [
+        "tests/deploy/test_failsafe.py",
+        "tests/deploy/test_comm_watchdog_start.py",
+        "tests/controller/test_failsafe_mutants.py",
+    ],
+    "web/limits.py": [
+        "tests/web/test_body_limits.py",
+        "tests/web/test_limits_mutants.py",
+    ],
+    "web/deps.py": [
+        "tests/web/test_deps_mutants.py",
+        "tests/web/test_api_auth.py",
+    ],
+    "controller/access/rights.py": [
+        "tests/web/test_rights_mutants.py",
+        "tests/web/test_export_rights.py",
+    ],
+    # Not test_authz_matrix.py: minutes for each mutant it runs whole on a shared 2-core box.
+    "web/pages/context.py": [
+        "tests/web/pages/test_context_mutants.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -101,6 +122,11 @@ _DOSE = "controller.runtime.channels.xǁChannelDosingǁ"
 _NO_FERT = "the limit's default is read only by fertilizer channels, and with one there is one"
 _EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced finely enough"
 _READBACK = "controller.runtime.readback.xǁReadBackǁ"
+_CASE = "a header name's case: Starlette lowercases header names, HTTP ignores their case"
+_NO_RECEIVE = "receive None for a refusal: Starlette's Response never reads the request"
+_LIM = "web.limits.xǁBodyLimitǁ__call____mutmut_"
+_LANG = "no language cookie read as None: not a locale, so the default all the same"
+_REQUEST = "the page's request under another key: TemplateResponse sets it as request itself"
 EXPLAINED: dict[str, str] = {
     "web.security.x_load_box_secret__mutmut_2": "secrets.token_bytes(None) draws 32 bytes too",
     "web.security.x_load_box_secret__mutmut_16": "secrets.token_bytes(None) draws 32 bytes too",
@@ -157,10 +183,6 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}tick__mutmut_20": (
         "break for continue: a run is ended mid-tick only by abort_all, which ends them all"
     ),
-    f"{_SEQ}_advance_by_volume__mutmut_18": (
-        "not equivalent: 1 m3/h for a stale flow closes a run by volume a few litres early, "
-        "only while its meter is stale, which flow_meter_stale ends; no test yet"
-    ),
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
     ),
@@ -192,6 +214,36 @@ EXPLAINED: dict[str, str] = {
     f"{_DOSE}_ph_stuck__mutmut_34": (
         "the acid moved exactly 20 % of its plan: the PI's outputs cannot be set that exactly"
     ),
+    "web.limits.x__too_large__mutmut_11": _CASE,
+    "web.limits.x__too_large__mutmut_12": _CASE,
+    "web.limits.x__unauthorized__mutmut_11": _CASE,
+    "web.limits.x__unauthorized__mutmut_12": _CASE,
+    "web.limits.xǁAuthBeforeBodyǁ__call____mutmut_18": _CASE,
+    "web.limits.xǁAuthBeforeBodyǁ__call____mutmut_19": _CASE,
+    "web.limits.x_credentials_refusal__mutmut_15": _CASE,
+    "web.limits.x_credentials_refusal__mutmut_16": (
+        '"XXXX" for no Authorization header: no space, so an empty token, refused the same'
+    ),
+    "web.limits.xǁAuthBeforeBodyǁ__call____mutmut_23": _NO_RECEIVE,
+    f"{_LIM}18": _NO_RECEIVE,
+    f"{_LIM}57": _NO_RECEIVE,
+    f"{_LIM}26": "exceeded = started = None for False: both falsy, and `started or` makes a bool",
+    "web.pages.context.x_check_csrf__mutmut_1": (
+        '"XXXX" as the CSRF field\'s default: refused like "", it is no session\'s HMAC'
+    ),
+    "web.pages.context.x_check_csrf__mutmut_5": _CASE,
+    "web.pages.context.x_check_csrf__mutmut_22": _CASE,
+    "web.pages.context.x_check_csrf__mutmut_25": _CASE,
+    "web.pages.context.x_locale_of__mutmut_4": _LANG,
+    "web.pages.context.x_locale_of__mutmut_6": _LANG,
+    "web.pages.context.x_render__mutmut_67": (
+        "TemplateResponse given None for the request: the context already holds it"
+    ),
+    "web.pages.context.x_render__mutmut_78": (
+        "the flash cookie deleted without path=/: Starlette's delete_cookie defaults to /"
+    ),
+    "web.pages.context.x_render__mutmut_23": _REQUEST,
+    "web.pages.context.x_render__mutmut_24": _REQUEST,
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
