@@ -18,13 +18,18 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from fastapi.responses import HTMLResponse, Response
 
 from controller.daemon.cropdesk import PHOTO_MAX_BYTES
+from controller.daemon.croprefusal import refused
 from controller.daemon.protocol import ObservationRefused, UnknownName
 from models.crops.phenology import Stage
+from web.i18n import catalog, translate
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
 from web.params import NameInPath, RowId
 
 router = APIRouter(include_in_schema=False)
+
+# a refusal's values that name a stage or a crop -> the catalog's prefix for their names
+_NAMED_VALUES = {"stage": "phenology.stage_", "other": "phenology.stage_", "crop": "crop."}
 
 
 @router.get("/zones/{name}/crop", response_class=HTMLResponse)
@@ -54,9 +59,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ObservationRefused(
-            f"{text!r} is not a date (YYYY-MM-DD)", field="observed_on"
-        ) from None
+        raise refused("observed_on", "not_a_date", value=text) from None
 
 
 def _photo(upload: UploadFile | None) -> bytes | None:
@@ -65,6 +68,18 @@ def _photo(upload: UploadFile | None) -> bytes | None:
         return None
     data = upload.file.read(PHOTO_MAX_BYTES + 1)
     return data or None
+
+
+def _reason(locale: str, exc: ObservationRefused) -> str:
+    """Why ``exc`` refused, in ``locale`` (``phenology.refusal.<code>``, stages and crops
+    named as the page names them); as the service wrote it if it has no code."""
+    if exc.coded is None:
+        return str(exc)
+    values = dict(exc.coded.values)
+    for key, prefix in _NAMED_VALUES.items():
+        if key in values:  # a name the catalog lacks (an unknown stage) is shown as sent
+            values[key] = catalog(locale).get(f"{prefix}{values[key]}", values[key])
+    return translate(locale, f"phenology.refusal.{exc.coded.code}", **values)
 
 
 @router.post("/zones/{name}/observations")
@@ -91,8 +106,9 @@ def add_observation(
         )
     except ObservationRefused as exc:
         field = _t(session, f"phenology.field_{exc.field}")
+        reason = _reason(session.user.locale, exc)
         return _back(
-            request, pages, _t(session, "phenology.refused", field=field, reason=exc), back
+            request, pages, _t(session, "phenology.refused", field=field, reason=reason), back
         )
     except UnknownName as exc:
         return _back(request, pages, _t(session, "phenology.refused", field=name, reason=exc), back)
