@@ -190,7 +190,7 @@ class CropDesk:
             order = {
                 "stage": seen.value,
                 "observed_on": day,
-                "other": other_stage.value,
+                "other_stage": other_stage.value,
                 "other_on": other.observed_on.isoformat(),
             }
             if other_stage.order < seen.order and other.observed_on > observed_on:

@@ -23,9 +23,9 @@ MESSAGES: Mapping[str, str] = {
     "in_future": "{observed_on} is in the future (today is {today})",
     "before_planting": "{observed_on} is before planting on {planting_date}",
     "note_too_long": "at most {max_chars} characters, no control characters",
-    "before_earlier_stage": "{stage} on {observed_on} is before {other} on {other_on} "
+    "before_earlier_stage": "{stage} on {observed_on} is before {other_stage} on {other_on} "
     "(stages come in order)",
-    "after_later_stage": "{stage} on {observed_on} is after {other} on {other_on} "
+    "after_later_stage": "{stage} on {observed_on} is after {other_stage} on {other_on} "
     "(stages come in order)",
     "photo_empty": "the photo is empty",
     "photo_too_large": "the photo is {kib} KiB, more than {max_kib} KiB",

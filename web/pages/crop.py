@@ -21,15 +21,12 @@ from controller.daemon.cropdesk import PHOTO_MAX_BYTES
 from controller.daemon.croprefusal import refused
 from controller.daemon.protocol import ObservationRefused, UnknownName
 from models.crops.phenology import Stage
-from web.i18n import catalog, translate
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.site_problems import say
 from web.params import NameInPath, RowId
 
 router = APIRouter(include_in_schema=False)
-
-# a refusal's values that name a stage or a crop -> the catalog's prefix for their names
-_NAMED_VALUES = {"stage": "phenology.stage_", "other": "phenology.stage_", "crop": "crop."}
 
 
 @router.get("/zones/{name}/crop", response_class=HTMLResponse)
@@ -71,15 +68,11 @@ def _photo(upload: UploadFile | None) -> bytes | None:
 
 
 def _reason(locale: str, exc: ObservationRefused) -> str:
-    """Why ``exc`` refused, in ``locale`` (``phenology.refusal.<code>``, stages and crops
-    named as the page names them); as the service wrote it if it has no code."""
+    """Why ``exc`` refused, in ``locale`` (``phenology.refusal.<code>``); as the service
+    wrote it if it has no code."""
     if exc.coded is None:
         return str(exc)
-    values = dict(exc.coded.values)
-    for key, prefix in _NAMED_VALUES.items():
-        if key in values:  # a name the catalog lacks (an unknown stage) is shown as sent
-            values[key] = catalog(locale).get(f"{prefix}{values[key]}", values[key])
-    return translate(locale, f"phenology.refusal.{exc.coded.code}", **values)
+    return say(locale, f"phenology.refusal.{exc.coded.code}", exc.coded)
 
 
 @router.post("/zones/{name}/observations")
