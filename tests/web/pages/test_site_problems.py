@@ -9,6 +9,7 @@ import re
 import pytest
 
 from controller.config.dosing import MESSAGES
+from controller.config.site_messages import MESSAGES as SITE_MESSAGES
 from controller.daemon.croprefusal import MESSAGES as REFUSALS
 from controller.errors import CodedProblem, ProblemsError
 from web.i18n import LOCALES, catalog
@@ -22,6 +23,20 @@ def test_every_dosing_problem_has_a_message_with_its_values(locale: str, code: s
     assert message is not None
     # the page's message uses only values the site check gives (its English uses them too)
     given = set(re.findall(r"\{(\w+)", MESSAGES[code])) | {"recipe"}
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(SITE_MESSAGES))
+def test_every_zone_plan_and_crop_problem_has_a_message_with_its_values(
+    locale: str, code: str
+) -> None:
+    message = catalog(locale).get(f"site_check.{code}")
+    assert message is not None
+    # every problem of a zone names it, whether or not its English does (the path does)
+    given = set(re.findall(r"\{(\w+)", SITE_MESSAGES[code]))
+    if code.startswith("zone."):
+        given.add("zone")
     assert set(re.findall(r"\{(\w+)\}", message)) <= given
 
 
