@@ -40,7 +40,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   └── WeatherUnavailable               no usable weather and no recent ET0
     ├── ControlRefused                       a control verb refused, with a code (daemon.protocol)
     ├── SampleRefused(ValueError)            a soil sample not stored, ``field`` names the input
-    │                                        (learning.calibration)
+    │                                        (learning.samplerefusal)
     ├── ObservationRefused(ValueError)       a crop observation not stored, ``field`` names
     │                                        the input (daemon.protocol)
     ├── CameraError                          a zone's camera snapshot not had (canopy.errors)

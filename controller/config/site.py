@@ -49,6 +49,7 @@ from controller.config.fields import (
 )
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
+from controller.config.site_messages import MESSAGES
 from controller.config.tomlfile import key_path, read_toml
 from controller.errors import CodedProblem
 from drivers.bus import DeviceRef
@@ -833,6 +834,10 @@ class _Checker:
         self.add(path, message)
         self.coded.append(CodedProblem(self.problems[-1], code, values))
 
+    def say(self, path: str, code: str, **values: str) -> None:
+        """The problem ``code`` of :data:`~controller.config.site_messages.MESSAGES`."""
+        self.add_coded(path, MESSAGES[code].format(**values), code, values)
+
     def run(self) -> None:
         self._unique_names()
         self._site()
@@ -868,15 +873,11 @@ class _Checker:
             if z.crop_clock != "gdd":
                 continue
             if z.crop not in PHENOLOGY_CROPS:
-                self.add(
-                    f"zones[{i}].crop_clock",
-                    f"'gdd' needs a maize crop ({', '.join(PHENOLOGY_CROPS)}), not {z.crop!r}",
-                )
+                crops = ", ".join(PHENOLOGY_CROPS)
+                path = f"zones[{i}].crop_clock"
+                self.say(path, "zone.gdd_needs_maize", zone=z.name, crop=z.crop, crops=crops)
             if self.m.weather is None or self.m.weather.station is None:
-                self.add(
-                    f"zones[{i}].crop_clock",
-                    "'gdd' needs a weather station (weather.station) for Tmax and Tmin",
-                )
+                self.say(f"zones[{i}].crop_clock", "zone.gdd_needs_station", zone=z.name)
 
     def _quota(self) -> None:
         start = self.m.site.quota_year_start
@@ -1067,9 +1068,15 @@ class _Checker:
         crops, soils = crop_keys(), texture_keys()
         for i, z in enumerate(self.m.zones):
             if z.crop not in crops:
-                self.add(f"zones[{i}].crop", f"unknown crop {z.crop!r} (one of {', '.join(crops)})")
+                known = ", ".join(crops)
+                self.say(
+                    f"zones[{i}].crop", "zone.unknown_crop", zone=z.name, crop=z.crop, crops=known
+                )
             if z.soil not in soils:
-                self.add(f"zones[{i}].soil", f"unknown soil {z.soil!r} (one of {', '.join(soils)})")
+                known = ", ".join(soils)
+                self.say(
+                    f"zones[{i}].soil", "zone.unknown_soil", zone=z.name, soil=z.soil, soils=known
+                )
             for j, pr in enumerate(z.probes):
                 path = f"zones[{i}].probes[{j}].device"
                 self._device_of_kind(path, pr.device, ("soil_probe",))
@@ -1148,7 +1155,7 @@ class _Checker:
         known = crop_keys()
         for key, tuning in self.m.crops.items():
             if key not in known:
-                self.add(f"crops.{key}", f"unknown crop {key!r} (one of {', '.join(known)})")
+                self.say(f"crops.{key}", "crops.unknown_crop", crop=key, crops=", ".join(known))
                 continue
             library = crop(key)
             for name, stage in tuning.stages.items():
@@ -1200,31 +1207,26 @@ class _Checker:
             for j, name in enumerate(e.zones or []):
                 zone = zones.get(name)
                 if zone is None:
-                    self.add(f"{path}.zones[{j}]", f"unknown zone {name!r}")
+                    self.say(f"{path}.zones[{j}]", "plan.unknown_zone", zone=name)
                 elif zone.mode == "manual":
-                    self.add(f"{path}.zones[{j}]", f"zone {name!r} is manual: no run is planned")
+                    self.say(f"{path}.zones[{j}]", "plan.zone_manual", zone=name)
                 if name in (e.zones or [])[:j]:
-                    self.add(f"{path}.zones[{j}]", f"zone {name!r} is listed twice")
+                    self.say(f"{path}.zones[{j}]", "plan.zone_twice", zone=name)
             for nutrient in e.kg_mu():
                 if nutrient not in held:
-                    self.add(f"{path}.{keys[nutrient]}", f"no fertigation.tanks holds {nutrient}")
+                    self.say(f"{path}.{keys[nutrient]}", "plan.no_tank_holds", nutrient=nutrient)
             if e.target_ec_ms_cm is not None:
                 self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
             if e.recipe is not None and e.recipe not in {r.name for r in f.recipes}:
-                message = f"unknown recipe {e.recipe!r} (fertigation.recipes)"
-                self.add_coded(
-                    f"{path}.recipe", message, "plan.unknown_recipe", {"recipe": e.recipe}
-                )
+                self.say(f"{path}.recipe", "plan.unknown_recipe", recipe=e.recipe)
             group = [z for z in self.m.zones if e.applies_to(z)]
             if not group and e.zones is None:
-                self.add(f"{path}.zones", "every zone is manual: give the zones")
+                self.say(f"{path}.zones", "plan.every_zone_manual")
             for z in group:
                 key = (z.name, e.day_for(z))
                 if key in days:
-                    self.add(
-                        path,
-                        f"zone {z.name!r} already has fertigation.events[{days[key]}] on {key[1]}",
-                    )
+                    taken = {"zone": z.name, "other": str(days[key]), "day": key[1].isoformat()}
+                    self.say(path, "plan.day_taken", **taken)
                 days.setdefault(key, i)
 
     def _channels(self) -> None:
@@ -1247,16 +1249,15 @@ class _Checker:
 
     def _event_ec(self, path: str, target: float, tank: str | None, f: FertigationConfig) -> None:
         if tank not in {t.name for t in f.tanks}:
-            self.add(f"{path}.tank", f"unknown tank {tank!r}")
+            self.say(f"{path}.tank", "plan.unknown_tank", tank=str(tank))
+        ec = f"{target:g}"
         if target > self.m.safety.ec_max_ms_cm:
-            self.add(
-                f"{path}.target_ec_ms_cm",
-                f"{target:g} mS/cm exceeds safety.ec_max_ms_cm {self.m.safety.ec_max_ms_cm:g}",
-            )
+            ec_max = f"{self.m.safety.ec_max_ms_cm:g}"
+            self.say(f"{path}.target_ec_ms_cm", "plan.ec_above_max", ec=ec, ec_max=ec_max)
         if target <= f.source_ec_ms_cm:
-            self.add(
-                f"{path}.target_ec_ms_cm",
-                f"{target:g} mS/cm is not above source_ec_ms_cm {f.source_ec_ms_cm:g}",
+            source_ec = f"{f.source_ec_ms_cm:g}"
+            self.say(
+                f"{path}.target_ec_ms_cm", "plan.ec_not_above_source", ec=ec, source_ec=source_ec
             )
 
     def _safety(self) -> None:

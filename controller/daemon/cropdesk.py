@@ -22,7 +22,8 @@ from controller.agronomy.cropstate import CropClock
 from controller.canopy.errors import NotAnImage
 from controller.canopy.imagetype import SUFFIX, ImageType, image_type
 from controller.config.site import ZoneConfig
-from controller.daemon.protocol import CropObservationInfo, ObservationRefused, UnknownName
+from controller.daemon.croprefusal import refused
+from controller.daemon.protocol import CropObservationInfo, UnknownName
 from controller.store import CropObservation, Store
 from models.crops.phenology import PHENOLOGY_CROPS, Stage
 
@@ -40,16 +41,14 @@ def photo_type(data: bytes) -> ImageType:
     (:func:`~controller.canopy.imagetype.image_type`); :class:`ObservationRefused` for
     anything else, empty or too large."""
     if not data:
-        raise ObservationRefused("the photo is empty", field="photo")
+        raise refused("photo", "photo_empty")
     if len(data) > PHOTO_MAX_BYTES:
-        raise ObservationRefused(
-            f"the photo is {len(data) // 1024} KiB, more than {PHOTO_MAX_BYTES // 1024} KiB",
-            field="photo",
-        )
+        kib, max_kib = str(len(data) // 1024), str(PHOTO_MAX_BYTES // 1024)
+        raise refused("photo", "photo_too_large", kib=kib, max_kib=max_kib)
     try:
         return image_type(data, source="the photo")
     except NotAnImage as exc:
-        raise ObservationRefused(str(exc), field="photo") from exc
+        raise refused("photo", "photo_unreadable", reason=str(exc)) from exc
 
 
 def observation_info(o: CropObservation) -> CropObservationInfo:
@@ -168,52 +167,41 @@ class CropDesk:
 
     def _check(self, z: ZoneConfig, stage: str, observed_on: dt.date, note: str) -> Stage:
         if z.crop not in PHENOLOGY_CROPS:
-            raise ObservationRefused(
-                f"zone {z.name} grows {z.crop}: stages are recorded for maize "
-                f"({', '.join(PHENOLOGY_CROPS)})",
-                field="stage",
-            )
+            crops = ", ".join(PHENOLOGY_CROPS)
+            raise refused("stage", "not_maize", zone=z.name, crop=z.crop, crops=crops)
         try:
             seen = Stage(stage)
         except ValueError:
             known = ", ".join(s.value for s in Stage)
-            raise ObservationRefused(
-                f"unknown stage {stage!r} (one of {known})", field="stage"
-            ) from None
+            raise refused("stage", "unknown_stage", stage=stage, known=known) from None
         today = self.today()
+        day = observed_on.isoformat()
         if observed_on > today:
-            raise ObservationRefused(
-                f"{observed_on} is in the future (today is {today})", field="observed_on"
-            )
+            raise refused("observed_on", "in_future", observed_on=day, today=today.isoformat())
         if observed_on < z.planting_date:
-            raise ObservationRefused(
-                f"{observed_on} is before planting on {z.planting_date}", field="observed_on"
-            )
+            planted = z.planting_date.isoformat()
+            raise refused("observed_on", "before_planting", observed_on=day, planting_date=planted)
         if len(note) > NOTE_MAX_CHARS or any(ord(c) < 32 and c not in "\n\t" for c in note):
-            raise ObservationRefused(
-                f"at most {NOTE_MAX_CHARS} characters, no control characters", field="note"
-            )
+            raise refused("note", "note_too_long", max_chars=str(NOTE_MAX_CHARS))
         for other in self.clock.observations(z):
             other_stage = Stage(other.stage)
             if other_stage is seen:
                 continue  # replaced by this one
+            order = {
+                "stage": seen.value,
+                "observed_on": day,
+                "other_stage": other_stage.value,
+                "other_on": other.observed_on.isoformat(),
+            }
             if other_stage.order < seen.order and other.observed_on > observed_on:
-                raise ObservationRefused(
-                    f"{seen.value} on {observed_on} is before {other_stage.value} "
-                    f"on {other.observed_on} (stages come in order)",
-                    field="observed_on",
-                )
+                raise refused("observed_on", "before_earlier_stage", **order)
             if other_stage.order > seen.order and other.observed_on < observed_on:
-                raise ObservationRefused(
-                    f"{seen.value} on {observed_on} is after {other_stage.value} "
-                    f"on {other.observed_on} (stages come in order)",
-                    field="observed_on",
-                )
+                raise refused("observed_on", "after_later_stage", **order)
         return seen
 
     def _save_photo(self, zone: str, stage: Stage, data: bytes, kind: ImageType) -> str:
         if self.data_dir is None:
-            raise ObservationRefused("photos cannot be kept: no data directory", field="photo")
+            raise refused("photo", "photo_not_kept")
         folder = self.data_dir / PHOTO_DIR
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{zone}-{stage.value}-{secrets.token_hex(6)}{SUFFIX[kind]}"

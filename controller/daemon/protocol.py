@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport
 from controller.agronomy.season_view import SeasonToDate
-from controller.errors import ControllerError, ProblemsError
+from controller.errors import CodedProblem, ControllerError, ProblemsError
 from controller.learning.flow import FlowStatus
 
 __all__ = [
@@ -57,11 +57,13 @@ class UnknownName(ControllerError, LookupError):
 
 class ObservationRefused(ControllerError, ValueError):
     """A crop observation not stored: ``field`` names the input at fault (``stage``,
-    ``observed_on``, ``note``, ``photo``)."""
+    ``observed_on``, ``note``, ``photo``); ``coded`` is the refusal's message code and
+    values (:mod:`controller.daemon.croprefusal`), for a page to say in its language."""
 
-    def __init__(self, message: str, *, field: str) -> None:
+    def __init__(self, message: str, *, field: str, coded: CodedProblem | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.coded = coded
 
 
 class SettingsInvalid(ProblemsError, ValueError):

@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from controller.errors import ControllerError
+from controller.learning.samplerefusal import SampleRefused, refused
 from controller.store import ProbeSample, Severity, Store, StoreError
 from models.learning.calibration import (
     MAX_RAW_PCT,
@@ -78,15 +78,6 @@ AUDIT_ACTION = "probe.sample"
 MODEL_NAME = "probe calibration"
 EVENT_CODE = "model_unavailable"
 RECHECK_S = 60.0  # a read looks for a sample from another process at most this often (s)
-
-
-class SampleRefused(ControllerError, ValueError):
-    """A soil sample not stored: ``field`` names the input at fault (``probe``, ``theta_pct``,
-    ``method``, ``at``, ``raw_pct``, ``note``)."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def probe_key(device: str, point: str = MOISTURE_POINT) -> str:
@@ -134,39 +125,31 @@ def add_sample(
     known = sorted(set(probes))
     if device not in known:
         listed = ", ".join(known) or "none configured"
-        raise SampleRefused(
-            f"probe {device!r} is not a soil probe of this site ({listed})", field="probe"
-        )
+        raise refused("probe", "unknown_probe", probe=device, listed=listed)
     if not (math.isfinite(theta_pct) and 0.0 <= theta_pct <= MAX_THETA_PCT):
-        raise SampleRefused(
-            f"theta_pct {theta_pct:g} is outside 0–{MAX_THETA_PCT:g} % vol "
-            "(volumetric water content: gravimetric × bulk density)",
-            field="theta_pct",
-        )
+        theta, max_pct = f"{theta_pct:g}", f"{MAX_THETA_PCT:g}"
+        raise refused("theta_pct", "theta_outside", theta=theta, max_pct=max_pct)
     if method not in METHODS:
-        raise SampleRefused(f"method {method!r} is not one of {', '.join(METHODS)}", field="method")
+        raise refused("method", "unknown_method", method=method, methods=", ".join(METHODS))
     if len(note) > 500:
-        raise SampleRefused(f"note is {len(note)} characters, at most 500", field="note")
+        raise refused("note", "note_too_long", chars=str(len(note)), max_chars="500")
     now = store.clock.now()
     when = now if at is None else at
     if when.tzinfo is None:
-        raise SampleRefused("at: give the time with its zone (or UTC)", field="at")
+        raise refused("at", "at_without_zone")
     if when > now + FUTURE_SLACK:
-        raise SampleRefused(f"at {when.isoformat()} is in the future", field="at")
+        raise refused("at", "at_in_future", at=when.isoformat())
     if raw_pct is None:
         raw_pct = raw_at(store, device, point, when)
         if raw_pct is None:
-            minutes = RAW_WINDOW.total_seconds() / 60
-            raise SampleRefused(
-                f"no good reading of probe {device!r} within {minutes:g} min of "
-                f"{when.isoformat()}: give the probe's raw reading (raw_pct)",
-                field="raw_pct",
-            )
+            minutes = f"{RAW_WINDOW.total_seconds() / 60:g}"
+            at_text = when.isoformat()
+            raise refused("raw_pct", "no_raw_reading", probe=device, minutes=minutes, at=at_text)
         source = "store"
     else:
         source = "given"
     if not (math.isfinite(raw_pct) and 0.0 <= raw_pct <= MAX_RAW_PCT):
-        raise SampleRefused(f"raw_pct {raw_pct:g} is outside 0–{MAX_RAW_PCT:g} %", field="raw_pct")
+        raise refused("raw_pct", "raw_outside", raw=f"{raw_pct:g}", max_pct=f"{MAX_RAW_PCT:g}")
     row = store.add_probe_sample(
         ProbeSample(
             device=device,

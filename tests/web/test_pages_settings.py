@@ -252,8 +252,9 @@ def test_the_pages_change_the_plan_and_mad_kept_across_a_restart(
         }
         sent = admin.post("/settings/fertigation/events", data=twin)
         assert sent.status_code == 422
-        named = "第 9 次施肥「重复」：站点校验未通过：fertigation.events[8]: zone 'z1' already"
+        named = "第 9 次施肥「重复」：站点校验未通过：地块 z1 在 2026-05-16 已有另一次施肥。"
         assert named in html.unescape(sent.text)
+        assert "already has" not in html.unescape(sent.text)  # no English inside
         bad = {**twin, "day_after_planting": "x"}
         assert admin.post("/settings/fertigation/events", data=bad).status_code == 422
         assert (data / overrides.OVERRIDES_FILE).read_bytes() == before

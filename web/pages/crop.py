@@ -18,10 +18,12 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from fastapi.responses import HTMLResponse, Response
 
 from controller.daemon.cropdesk import PHOTO_MAX_BYTES
+from controller.daemon.croprefusal import refused
 from controller.daemon.protocol import ObservationRefused, UnknownName
 from models.crops.phenology import Stage
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.site_problems import say
 from web.params import NameInPath, RowId
 
 router = APIRouter(include_in_schema=False)
@@ -54,9 +56,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ObservationRefused(
-            f"{text!r} is not a date (YYYY-MM-DD)", field="observed_on"
-        ) from None
+        raise refused("observed_on", "not_a_date", value=text) from None
 
 
 def _photo(upload: UploadFile | None) -> bytes | None:
@@ -65,6 +65,14 @@ def _photo(upload: UploadFile | None) -> bytes | None:
         return None
     data = upload.file.read(PHOTO_MAX_BYTES + 1)
     return data or None
+
+
+def _reason(locale: str, exc: ObservationRefused) -> str:
+    """Why ``exc`` refused, in ``locale`` (``phenology.refusal.<code>``); as the service
+    wrote it if it has no code."""
+    if exc.coded is None:
+        return str(exc)
+    return say(locale, f"phenology.refusal.{exc.coded.code}", exc.coded)
 
 
 @router.post("/zones/{name}/observations")
@@ -91,8 +99,9 @@ def add_observation(
         )
     except ObservationRefused as exc:
         field = _t(session, f"phenology.field_{exc.field}")
+        reason = _reason(session.user.locale, exc)
         return _back(
-            request, pages, _t(session, "phenology.refused", field=field, reason=exc), back
+            request, pages, _t(session, "phenology.refused", field=field, reason=reason), back
         )
     except UnknownName as exc:
         return _back(request, pages, _t(session, "phenology.refused", field=name, reason=exc), back)

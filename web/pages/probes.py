@@ -18,9 +18,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from controller.daemon.protocol import UnknownName
-from controller.learning.calibration import SampleRefused
+from controller.errors import CodedProblem
+from controller.learning.samplerefusal import SampleRefused, refused
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.site_problems import say
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,9 +46,9 @@ def _number(text: str, field: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise SampleRefused(f"{text!r} is not a number", field=field) from None
+        raise refused(field, "not_a_number", value=text) from None
     if not math.isfinite(value):
-        raise SampleRefused(f"{text!r} is not a number", field=field)
+        raise refused(field, "not_a_number", value=text)
     return value
 
 
@@ -57,8 +59,12 @@ def _when(text: str, pages: PagesDep) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise SampleRefused(f"{text!r} is not a date and time", field="at") from None
+        raise refused("at", "not_a_time", value=text) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=pages.config.tz)
+
+
+def _reason(locale: str, coded: CodedProblem) -> str:
+    return say(locale, f"probes.refusal.{coded.code}", coded)
 
 
 @router.post("/probes/samples")
@@ -78,7 +84,7 @@ def add_sample(
     try:
         theta = _number(theta_pct, "theta_pct")
         if theta is None:
-            raise SampleRefused("the reference θ is needed", field="theta_pct")
+            raise refused("theta_pct", "theta_needed")
         row = pages.service.add_probe_sample(
             probe,
             theta,
@@ -90,7 +96,10 @@ def add_sample(
         )
     except SampleRefused as exc:
         field = _t(session, f"probes.field_{exc.field}")
-        return _back(request, pages, _t(session, "probes.refused", field=field, reason=exc), back)
+        reason = str(exc) if exc.coded is None else _reason(session.user.locale, exc.coded)
+        return _back(
+            request, pages, _t(session, "probes.refused", field=field, reason=reason), back
+        )
     except UnknownName as exc:
         return _back(request, pages, _t(session, "probes.refused", field=probe, reason=exc), back)
     text = _t(session, "probes.added", id=row.id, probe=row.probe, raw=f"{row.raw_pct:.1f}")

@@ -3,7 +3,8 @@
 A problem with a message code (:class:`controller.errors.CodedProblem`, such as a recipe's
 EC above ``[safety]``) is said from the catalog (``site_check.<code>``); one without is
 shown as the site check wrote it, in English. Either way it is framed as a failed site
-check (``settings.site_problem``).
+check (``settings.site_problem``). :func:`say` fills any coded message (a crop observation's
+refusal too), naming crops and stages as the pages name them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from controller.errors import CodedProblem, ProblemsError
-from web.i18n import translate
+from web.i18n import catalog, translate
 
-__all__ = ["coded_problems", "problem_text", "site_problems"]
+__all__ = ["coded_problems", "problem_text", "say", "site_problems"]
+
+# a problem's values that name a crop or a stage -> the catalog's prefix for their names
+NAMED_VALUES = {"crop": "crop.", "stage": "phenology.stage_", "other_stage": "phenology.stage_"}
+
+
+def say(locale: str, key: str, coded: CodedProblem) -> str:
+    """The catalog's message ``key`` filled with ``coded``'s values, a crop or a stage by
+    its name in ``locale`` (a name the catalog lacks, such as an unknown crop, as given)."""
+    names = catalog(locale)
+    values = {
+        k: names.get(f"{NAMED_VALUES[k]}{v}", v) if k in NAMED_VALUES else v
+        for k, v in coded.values.items()
+    }
+    return translate(locale, key, **values)
 
 
 def coded_problems(exc: ProblemsError) -> dict[str, CodedProblem]:
@@ -26,7 +41,7 @@ def problem_text(locale: str, problem: str, coded: Mapping[str, CodedProblem]) -
     found = coded.get(problem)
     if found is None:
         return problem
-    return translate(locale, f"site_check.{found.code}", **found.values)
+    return say(locale, f"site_check.{found.code}", found)
 
 
 def site_problems(locale: str, exc: ProblemsError) -> list[str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from controller.daemon.cropdesk import PHOTO_MAX_BYTES
 from controller.store import Store
 from tests.helpers.pages import audit_rows, csrf_of
@@ -64,21 +66,89 @@ def test_the_page_speaks_english_too(as_role: Any) -> None:
     assert "+6 d" in page and "出苗" not in page
 
 
-def test_bad_input_comes_back_naming_the_field(as_role: Any, store: Store) -> None:
+# (form, photo, the Chinese page's refusal, the English page's, the API's English)
+REFUSALS = [
+    (
+        {"stage": "V99", "observed_on": "2026-05-08"},
+        None,
+        "记录未保存：生育期：没有生育期 V99。",
+        "Not saved: Stage: there is no stage V99.",
+        "unknown stage &#39;V99&#39;",
+    ),
+    (
+        {"stage": "VE", "observed_on": "2026-05-20"},
+        None,
+        "记录未保存：日期：2026-05-20 还没到（今天是 2026-05-14）。",
+        "Not saved: Date: 2026-05-20 is in the future (today is 2026-05-14).",
+        "2026-05-20 is in the future (today",
+    ),
+    (
+        {"stage": "VE", "observed_on": "2026-04-19"},
+        None,
+        "记录未保存：日期：2026-04-19 早于播种日 2026-04-20。",
+        "Not saved: Date: 2026-04-19 is before planting on 2026-04-20.",
+        "is before planting on",
+    ),
+    (
+        {"stage": "VE", "observed_on": "8 May"},
+        None,
+        "记录未保存：日期：8 May 不是日期（格式 YYYY-MM-DD）。",
+        "Not saved: Date: 8 May is not a date (YYYY-MM-DD).",
+        "&#39;8 May&#39; is not a date",
+    ),
+    (
+        {"stage": "VE", "observed_on": "2026-05-08"},
+        b"not an image",
+        "记录未保存：照片：照片不是可读取的 JPEG 或 PNG 图片。",
+        "Not saved: Photo: the photo is not a JPEG or PNG picture the box can read.",
+        "the photo: not a JPEG or PNG picture",
+    ),
+    (
+        {"stage": "VE", "observed_on": "2026-05-08"},
+        png_bytes(PHOTO_MAX_BYTES),
+        "记录未保存：照片：照片有 700 KiB，超过 700 KiB。",
+        "Not saved: Photo: the photo is 700 KiB, more than 700 KiB.",
+        "KiB, more than 700 KiB",
+    ),
+]
+
+
+@pytest.mark.parametrize(("form", "photo", "zh", "en", "english"), REFUSALS)
+def test_bad_input_comes_back_naming_the_field_in_the_pages_language(
+    as_role: Any,
+    store: Store,
+    form: dict[str, str],
+    photo: bytes | None,
+    zh: str,
+    en: str,
+    english: str,
+) -> None:
     tech = as_role("technician")
-    page = _post(tech, {"stage": "V99", "observed_on": "2026-05-08"})
-    assert "记录未保存：生育期：unknown stage &#39;V99&#39;" in page.text
-    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-20"})
-    assert "记录未保存：日期：2026-05-20 is in the future" in page.text
-    page = _post(tech, {"stage": "VE", "observed_on": "8 May"})
-    assert "记录未保存：日期：" in page.text and "is not a date" in page.text
-    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, b"not an image")
-    assert "记录未保存：照片：the photo: not a JPEG or PNG picture" in page.text
-    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, png_bytes(PHOTO_MAX_BYTES))
-    assert "记录未保存：照片：" in page.text and "more than 700 KiB" in page.text
+    page = _post(tech, form, photo).text
+    assert zh in page
+    assert english not in page and en not in page  # no English inside the Chinese page
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = _post(tech, form, photo).text
+    assert en in page and zh not in page
+    assert store.crop_observations("z1") == []
+
+
+def test_stages_out_of_order_are_refused_with_the_stages_named_in_the_pages_language(
+    as_role: Any, store: Store
+) -> None:
+    tech = as_role("technician")
     _post(tech, {"stage": "V6", "observed_on": "2026-05-12"})
-    page = _post(tech, {"stage": "jointing", "observed_on": "2026-05-10"})
-    assert "jointing on 2026-05-10 is before V6 on 2026-05-12" in page.text
+    page = _post(tech, {"stage": "jointing", "observed_on": "2026-05-10"}).text
+    assert "2026-05-10 的拔节会早于 2026-05-12 的六叶 (V6)：生育期须按顺序。" in page
+    assert "jointing on 2026-05-10 is before V6" not in page
+    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-13"}).text
+    assert "2026-05-13 的出苗 (VE)会晚于 2026-05-12 的六叶 (V6)：生育期须按顺序。" in page
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = _post(tech, {"stage": "jointing", "observed_on": "2026-05-10"}).text
+    assert (
+        "jointing on 2026-05-10 would come before six leaves (V6) on 2026-05-12: "
+        "stages come in order." in page
+    )
     assert [o.stage for o in store.crop_observations("z1")] == ["V6"]
 
 

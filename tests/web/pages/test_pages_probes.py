@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from controller.store import Store
 from tests.helpers.pages import audit_rows, csrf_of
 
@@ -40,18 +42,66 @@ def test_a_technician_enters_samples_and_the_calibration_shows(as_role: Any, sto
     assert row.actor == "tian" and row.detail["theta_pct"] == 13.0
 
 
-def test_bad_input_comes_back_naming_the_field(as_role: Any, store: Store) -> None:
+# (form, the Chinese page's refusal, the English page's, the service's English)
+REFUSALS = [
+    (
+        {"theta_pct": "abc", "raw_pct": "20"},
+        "土样未保存：土样含水量（体积 %）：“abc”不是数字。",
+        "“abc” is not a number.",
+        "&#39;abc&#39; is not a number",
+    ),
+    (
+        {"theta_pct": "80", "raw_pct": "20"},
+        "土样含水量（体积 %）：80 % 超出 0–60 %（体积含水量 = 质量含水量 × 容重）。",
+        "80 % is outside 0–60 % by volume",
+        "theta_pct 80 is outside",
+    ),
+    (
+        {"theta_pct": "20"},  # no reading stored near now, none typed
+        "当时探头读数（%）：取样时间 2026-05-14T06:30:00+00:00 前后 15 分钟内没有探头 probe1a 的"
+        "有效读数：请填写取样时的探头读数。",
+        "the box has no good reading of probe probe1a within 15 min of 2026-05-14T06:30:00+00:00",
+        "no good reading of probe",
+    ),
+    (
+        {"theta_pct": "20", "raw_pct": "20", "at": "2099-01-01T08:00"},
+        "土样未保存：取样时间：2099-01-01T08:00:00+00:00 还没到。",
+        "2099-01-01T08:00:00+00:00 is in the future.",
+        "at 2099-01-01T08:00:00+00:00 is in the future",
+    ),
+    (
+        {"theta_pct": "", "raw_pct": "20"},
+        "土样未保存：土样含水量（体积 %）：请填写土样的含水量。",
+        "give the sample&#39;s reference water content.",
+        "the reference θ is needed",
+    ),
+    (
+        {"theta_pct": "20", "raw_pct": "20", "at": "x"},
+        "土样未保存：取样时间：“x”不是日期时间。",
+        "“x” is not a date and time.",
+        "&#39;x&#39; is not a date and time",
+    ),
+]
+
+
+@pytest.mark.parametrize(("form", "zh", "en", "english"), REFUSALS)
+def test_bad_input_comes_back_naming_the_field_in_the_pages_language(
+    as_role: Any, store: Store, form: dict[str, str], zh: str, en: str, english: str
+) -> None:
     tech = as_role("technician")
-    page = _post(tech, {"theta_pct": "abc", "raw_pct": "20"})
-    assert "土样未保存" in page.text and "土样含水量" in page.text
-    page = _post(tech, {"theta_pct": "80", "raw_pct": "20"})
-    assert "土样含水量" in page.text and "60" in page.text
-    page = _post(tech, {"theta_pct": "20"})  # no reading stored near now, none typed
-    assert "当时探头读数" in page.text
-    page = _post(tech, {"theta_pct": "20", "raw_pct": "20", "at": "2099-01-01T08:00"})
-    assert "取样时间" in page.text
+    page = _post(tech, form).text
+    assert zh in page
+    assert english not in page and en not in page  # no English inside the Chinese page
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = _post(tech, form).text
+    assert en in page and zh not in page
+    assert store.probe_samples() == []
+
+
+def test_a_sample_of_no_probe_is_refused_naming_it(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
     page = _post(tech, {"theta_pct": "20", "raw_pct": "20", "probe": "pump1"})
-    assert "pump1" in page.text
+    assert "土样未保存：pump1" in page.text
     assert store.probe_samples() == []
 
 

@@ -8,24 +8,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from controller.access.accounts import Accounts
-from controller.clock import VirtualClock
 from controller.config import overrides
-from controller.config.site import load_site
-from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
-from controller.store import Store
 from tests.helpers.dosing import quick_channel_site
-from tests.helpers.pages import FAST, PASSWORD, USERS, csrf_of, login, page_client
-from web.app import create_app
-from web.pages import PagesConfig
+from tests.helpers.livepages import LiveSite, page_clients
+from tests.helpers.pages import USERS, csrf_of
 from web.pages.plan_form import plan_version
 from web.pages.recipe_form import parse_recipe, site_problem_field
 
@@ -44,19 +37,10 @@ GOOD = {
 }
 
 
-class Box:
+class Box(LiveSite):
     def __init__(self, tmp_path: Path) -> None:
         quick_channel_site(tmp_path)
-        self.data_dir = tmp_path / "data"
-        clock = VirtualClock(datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
-        self.store = Store.open_dir(self.data_dir, clock=clock)
-        self.daemon = Daemon(load_site(tmp_path / "site.toml"), self.store, clock)
-        accounts = Accounts(self.store, hasher=FAST)
-        for role, name in USERS.items():
-            accounts.create_user(name, PASSWORD, role)
-        service = DaemonService(self.daemon, data_dir=self.data_dir)
-        config = PagesConfig(data_dir=self.data_dir, password_hasher=FAST)
-        self.app = create_app(service, self.store, pages=config)
+        super().__init__(tmp_path)
 
     def recipes(self) -> list[str]:
         f = self.daemon.site.fertigation
@@ -75,25 +59,13 @@ def box(tmp_path: Path) -> Iterator[Box]:
     try:
         yield b
     finally:
-        b.daemon.fieldio.close()
-        b.store.close()
+        b.close()
 
 
 @pytest.fixture
 def client(box: Box) -> Iterator[Any]:
-    clients: list[TestClient] = []
-
-    def make(role: str, lang: str = "zh-CN") -> TestClient:
-        c = page_client(box.app).__enter__()
-        clients.append(c)
-        assert login(c, USERS[role]).status_code == 303
-        if lang == "en":
-            c.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(c)})
-        return c
-
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
+    with page_clients(box) as make:
+        yield make
 
 
 def _post(c: TestClient, box: Box, path: str, **form: str) -> Any:

@@ -1,5 +1,6 @@
-"""The site check's problems in the page's language: every coded problem has its message in
-both catalogs, filled with its values; an uncoded one is shown as the check wrote it."""
+"""The site check's problems and the crop observations' and soil samples' refusals in the
+page's language: every coded problem has its message in both catalogs, filled with its
+values; an uncoded one is shown as the check wrote it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import re
 import pytest
 
 from controller.config.dosing import MESSAGES
+from controller.config.site_messages import MESSAGES as SITE_MESSAGES
+from controller.daemon.croprefusal import MESSAGES as REFUSALS
 from controller.errors import CodedProblem, ProblemsError
+from controller.learning.samplerefusal import MESSAGES as SAMPLE_REFUSALS
 from web.i18n import LOCALES, catalog
 from web.pages.site_problems import site_problems
 
@@ -20,6 +24,40 @@ def test_every_dosing_problem_has_a_message_with_its_values(locale: str, code: s
     assert message is not None
     # the page's message uses only values the site check gives (its English uses them too)
     given = set(re.findall(r"\{(\w+)", MESSAGES[code])) | {"recipe"}
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(SITE_MESSAGES))
+def test_every_zone_plan_and_crop_problem_has_a_message_with_its_values(
+    locale: str, code: str
+) -> None:
+    message = catalog(locale).get(f"site_check.{code}")
+    assert message is not None
+    # every problem of a zone names it, whether or not its English does (the path does)
+    given = set(re.findall(r"\{(\w+)", SITE_MESSAGES[code]))
+    if code.startswith("zone."):
+        given.add("zone")
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(REFUSALS))
+def test_every_crop_observation_refusal_has_a_message_with_its_values(
+    locale: str, code: str
+) -> None:
+    message = catalog(locale).get(f"phenology.refusal.{code}")
+    assert message is not None
+    given = set(re.findall(r"\{(\w+)", REFUSALS[code]))
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(SAMPLE_REFUSALS))
+def test_every_soil_sample_refusal_has_a_message_with_its_values(locale: str, code: str) -> None:
+    message = catalog(locale).get(f"probes.refusal.{code}")
+    assert message is not None
+    given = set(re.findall(r"\{(\w+)", SAMPLE_REFUSALS[code]))
     assert set(re.findall(r"\{(\w+)\}", message)) <= given
 
 
