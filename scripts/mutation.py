@@ -48,8 +48,11 @@ TESTS: dict[str, list[str]] = {
         "tests/models/test_waterbalance.py",
         "tests/models/test_waterbalance_mutants.py",
     ],
-    # Not models/et0/equations.py: every equation there is decorated (@_jitable, for numba)
-    # and mutmut 3 does not mutate decorated functions, so only the decorator would be.
+    "models/et0/equations.py": [  # not the kernels' own tests: slow, and the same equations
+        "tests/models/test_et0_examples.py",
+        "tests/models/test_et0_inputs.py",
+        "tests/models/test_et0_mutants.py",
+    ],
     "controller/office/export.py": [
         "tests/office/test_export_mutants.py",
         "tests/office/test_export_cursor.py",
@@ -124,6 +127,15 @@ EXPLAINED: dict[str, str] = {
     ),
     "models.waterbalance.equations.x_water_stress__mutmut_1": (
         "Dr < RAW instead of ≤: at Dr = RAW eq. 84 gives (TAW − RAW) / (TAW − RAW) = 1 too"
+    ),
+    "models.et0.equations.x_soil_heat_flux_hourly__mutmut_6": (
+        "Rn ≤ 0 instead of < 0 for night: at Rn = 0 both fractions give G = 0 (eqs. 45, 46)"
+    ),
+    "models.et0.equations.x_solar_time_angle__mutmut_5": (
+        "+ 12 h for − 12 h in eq. 31: ω moves by 2π, the same angle after the wrap into [−π, π)"
+    ),
+    "models.et0.equations.x_solar_time_angle__mutmut_14": (
+        "ω − π for ω + π before the wrap: 2π less, the same angle after it"
     ),
     "controller.office.export.x_csv_columns__mutmut_3": _HEADER,
     "controller.office.export.x_csv_columns__mutmut_8": _HEADER,
