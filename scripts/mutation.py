@@ -48,6 +48,11 @@ TESTS: dict[str, list[str]] = {
         "tests/models/test_waterbalance.py",
         "tests/models/test_waterbalance_mutants.py",
     ],
+    "models/waterbalance/step.py": [  # not the kernel's or pyfao56's tests
+        "tests/models/test_waterbalance.py",
+        "tests/models/test_waterbalance_subsoil.py",
+        "tests/models/test_waterbalance_step_mutants.py",
+    ],
     "models/et0/equations.py": [  # not the kernels' own tests: slow, and the same equations
         "tests/models/test_et0_examples.py",
         "tests/models/test_et0_inputs.py",
@@ -136,6 +141,13 @@ EXPLAINED: dict[str, str] = {
     ),
     "models.et0.equations.x_solar_time_angle__mutmut_14": (
         "ω − π for ω + π before the wrap: 2π less, the same angle after it"
+    ),
+    "models.waterbalance.step.x_advance__mutmut_109": (
+        "− DP for + DP in eq. 85: with DP > 0 eq. 85 gives 0 (to a rounding residue), the "
+        "mutant −2 DP, both held at 0 by eq. 86"
+    ),
+    "models.waterbalance.step.x_advance__mutmut_113": (
+        "Dr ≥ TAW for > TAW: at Dr = TAW nothing is cut (a shortfall of 0 mm) and Dr stays TAW"
     ),
     "controller.office.export.x_csv_columns__mutmut_3": _HEADER,
     "controller.office.export.x_csv_columns__mutmut_8": _HEADER,
