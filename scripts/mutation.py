@@ -33,6 +33,11 @@ TESTS: dict[str, list[str]] = {
         "tests/models/test_planner.py",
         "tests/models/test_planner_mutants.py",
     ],
+    "models/planner/kernel.py": [  # against its plain-Python reference, and plans by hand
+        "tests/models/test_planner_kernel.py",
+        "tests/models/test_planner.py",
+        "tests/models/test_planner_kernel_mutants.py",
+    ],
     "controller/runtime/outputs.py": [
         "tests/controller/test_outputs_mutants.py",
         "tests/controller/test_sequencer_limits.py",
@@ -217,6 +222,43 @@ EXPLAINED: dict[str, str] = {
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
+}
+
+_PLAN = "models.planner.kernel.x_"
+_UNREAD = "the minutes and flags of a refusal: plan_zones reads them only with the code _OK"
+_NO_PRICE = "the price of a run that does not fit: plan_zones reads it only when it fits"
+_BEST = "the best slot's values before one is found: set with it, read only once best ≥ 0"
+_INT64 = "np.full with the fill −1 or 0 (Python int) is int64 without the dtype, as on Linux"
+EXPLAINED |= {
+    f"{_PLAN}_duration__mutmut_5": _UNREAD,
+    f"{_PLAN}_duration__mutmut_6": _UNREAD,
+    f"{_PLAN}_duration__mutmut_37": _UNREAD,
+    f"{_PLAN}_duration__mutmut_38": _UNREAD,
+    f"{_PLAN}_duration__mutmut_23": "flags = for |= FLAG_MAX_RUN: the flags are 0 before it",
+    f"{_PLAN}_duration__mutmut_40": (
+        "flags = for |= FLAG_MIN_RUN: drops FLAG_MAX_RUN only if max run < min run (invalid)"
+    ),
+    f"{_PLAN}_fits__mutmut_22": _NO_PRICE,
+    f"{_PLAN}_fits__mutmut_37": _NO_PRICE,
+    f"{_PLAN}_occupy__mutmut_3": "no slot marked at start: None or −1, a slot is never either",
+    f"{_PLAN}_occupy__mutmut_5": "no slot marked at start: −2 or −1, a slot is never either",
+    f"{_PLAN}_occupy__mutmut_6": "last before the cycles: every run has a cycle, which sets it",
+    f"{_PLAN}plan_zones__mutmut_101": 'argsort kind "MERGESORT": numpy reads it as "mergesort"',
+    f"{_PLAN}plan_zones__mutmut_111": "cont None for False at start: both false",
+    f"{_PLAN}plan_zones__mutmut_156": "overfills None for False at start: both false",
+    f"{_PLAN}plan_zones__mutmut_138": (
+        "s > n for s ≥ n on a continuation: at s = n the search finds no slot, the same NO_SLOT"
+    ),
+    f"{_PLAN}plan_zones__mutmut_145": "best −2 for −1 before a slot is found: both < 0",
+    **{f"{_PLAN}plan_zones__mutmut_{n}": _BEST for n in range(146, 156)},
+    **{f"{_PLAN}plan_zones__mutmut_{n}": _INT64 for n in (5, 8, 28, 31, 49, 52, 56, 59)},
+    f"{_PLAN}plan_zones__mutmut_60": "first at start +1 for −1: every zone's is then set",
+    f"{_PLAN}plan_zones__mutmut_61": "first at start −2 for −1: every zone's is then set",
+    f"{_PLAN}plan_zones__mutmut_91": (
+        "urgency 3 × trigger slot for 2 ×: 1 − Dr/TAW is in [0, 1], so any factor > 1 ranks "
+        "by trigger slot first"
+    ),
+    f"{_PLAN}plan_zones__mutmut_93": "urgency 2 − Dr/TAW for 1 − Dr/TAW: every zone's + 1",
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
