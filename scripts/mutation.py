@@ -33,6 +33,11 @@ TESTS: dict[str, list[str]] = {
         "tests/models/test_planner.py",
         "tests/models/test_planner_mutants.py",
     ],
+    "models/planner/kernel.py": [  # against its plain-Python reference, and plans by hand
+        "tests/models/test_planner_kernel.py",
+        "tests/models/test_planner.py",
+        "tests/models/test_planner_kernel_mutants.py",
+    ],
     "controller/runtime/outputs.py": [
         "tests/controller/test_outputs_mutants.py",
         "tests/controller/test_sequencer_limits.py",
@@ -48,8 +53,16 @@ TESTS: dict[str, list[str]] = {
         "tests/models/test_waterbalance.py",
         "tests/models/test_waterbalance_mutants.py",
     ],
-    # Not models/et0/equations.py: every equation there is decorated (@_jitable, for numba)
-    # and mutmut 3 does not mutate decorated functions, so only the decorator would be.
+    "models/waterbalance/step.py": [  # not the kernel's or pyfao56's tests
+        "tests/models/test_waterbalance.py",
+        "tests/models/test_waterbalance_subsoil.py",
+        "tests/models/test_waterbalance_step_mutants.py",
+    ],
+    "models/et0/equations.py": [  # not the kernels' own tests: slow, and the same equations
+        "tests/models/test_et0_examples.py",
+        "tests/models/test_et0_inputs.py",
+        "tests/models/test_et0_mutants.py",
+    ],
     "controller/office/export.py": [
         "tests/office/test_export_mutants.py",
         "tests/office/test_export_cursor.py",
@@ -152,6 +165,22 @@ EXPLAINED: dict[str, str] = {
     ),
     "models.waterbalance.equations.x_water_stress__mutmut_1": (
         "Dr < RAW instead of ≤: at Dr = RAW eq. 84 gives (TAW − RAW) / (TAW − RAW) = 1 too"
+    ),
+    "models.et0.equations.x_soil_heat_flux_hourly__mutmut_6": (
+        "Rn ≤ 0 instead of < 0 for night: at Rn = 0 both fractions give G = 0 (eqs. 45, 46)"
+    ),
+    "models.et0.equations.x_solar_time_angle__mutmut_5": (
+        "+ 12 h for − 12 h in eq. 31: ω moves by 2π, the same angle after the wrap into [−π, π)"
+    ),
+    "models.et0.equations.x_solar_time_angle__mutmut_14": (
+        "ω − π for ω + π before the wrap: 2π less, the same angle after it"
+    ),
+    "models.waterbalance.step.x_advance__mutmut_109": (
+        "− DP for + DP in eq. 85: with DP > 0 eq. 85 gives 0 (to a rounding residue), the "
+        "mutant −2 DP, both held at 0 by eq. 86"
+    ),
+    "models.waterbalance.step.x_advance__mutmut_113": (
+        "Dr ≥ TAW for > TAW: at Dr = TAW nothing is cut (a shortfall of 0 mm) and Dr stays TAW"
     ),
     "controller.office.export.x_csv_columns__mutmut_3": _HEADER,
     "controller.office.export.x_csv_columns__mutmut_8": _HEADER,
@@ -256,6 +285,43 @@ EXPLAINED: dict[str, str] = {
         "`or` for `and` in the switch-off test: a mismatch reads unlike its command, so it "
         "reads on exactly when commanded off (an unreadable one is commanded on)"
     ),
+}
+
+_PLAN = "models.planner.kernel.x_"
+_UNREAD = "the minutes and flags of a refusal: plan_zones reads them only with the code _OK"
+_NO_PRICE = "the price of a run that does not fit: plan_zones reads it only when it fits"
+_BEST = "the best slot's values before one is found: set with it, read only once best ≥ 0"
+_INT64 = "np.full with the fill −1 or 0 (Python int) is int64 without the dtype, as on Linux"
+EXPLAINED |= {
+    f"{_PLAN}_duration__mutmut_5": _UNREAD,
+    f"{_PLAN}_duration__mutmut_6": _UNREAD,
+    f"{_PLAN}_duration__mutmut_37": _UNREAD,
+    f"{_PLAN}_duration__mutmut_38": _UNREAD,
+    f"{_PLAN}_duration__mutmut_23": "flags = for |= FLAG_MAX_RUN: the flags are 0 before it",
+    f"{_PLAN}_duration__mutmut_40": (
+        "flags = for |= FLAG_MIN_RUN: drops FLAG_MAX_RUN only if max run < min run (invalid)"
+    ),
+    f"{_PLAN}_fits__mutmut_22": _NO_PRICE,
+    f"{_PLAN}_fits__mutmut_37": _NO_PRICE,
+    f"{_PLAN}_occupy__mutmut_3": "no slot marked at start: None or −1, a slot is never either",
+    f"{_PLAN}_occupy__mutmut_5": "no slot marked at start: −2 or −1, a slot is never either",
+    f"{_PLAN}_occupy__mutmut_6": "last before the cycles: every run has a cycle, which sets it",
+    f"{_PLAN}plan_zones__mutmut_101": 'argsort kind "MERGESORT": numpy reads it as "mergesort"',
+    f"{_PLAN}plan_zones__mutmut_111": "cont None for False at start: both false",
+    f"{_PLAN}plan_zones__mutmut_156": "overfills None for False at start: both false",
+    f"{_PLAN}plan_zones__mutmut_138": (
+        "s > n for s ≥ n on a continuation: at s = n the search finds no slot, the same NO_SLOT"
+    ),
+    f"{_PLAN}plan_zones__mutmut_145": "best −2 for −1 before a slot is found: both < 0",
+    **{f"{_PLAN}plan_zones__mutmut_{n}": _BEST for n in range(146, 156)},
+    **{f"{_PLAN}plan_zones__mutmut_{n}": _INT64 for n in (5, 8, 28, 31, 49, 52, 56, 59)},
+    f"{_PLAN}plan_zones__mutmut_60": "first at start +1 for −1: every zone's is then set",
+    f"{_PLAN}plan_zones__mutmut_61": "first at start −2 for −1: every zone's is then set",
+    f"{_PLAN}plan_zones__mutmut_91": (
+        "urgency 3 × trigger slot for 2 ×: 1 − Dr/TAW is in [0, 1], so any factor > 1 ranks "
+        "by trigger slot first"
+    ),
+    f"{_PLAN}plan_zones__mutmut_93": "urgency 2 − Dr/TAW for 1 − Dr/TAW: every zone's + 1",
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).

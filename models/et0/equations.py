@@ -6,8 +6,9 @@ equations with a few rounded constants; where it differs the constant is a param
 
 These functions are the readable definition of the method. They use only arithmetic and
 ``math`` and stay plain Python functions: :mod:`models.et0.reference` calls them as such, while
-``register_jitable`` lets the numba kernels in :mod:`models.et0.kernels` compile the very same
-code inline.
+``register_jitable`` (applied to each at the end of the module, not as a decorator, so that
+mutation testing reaches their bodies) lets the numba kernels in :mod:`models.et0.kernels`
+compile the very same code inline.
 
 Units: temperature °C, pressure kPa, radiation MJ m⁻² per period (day or hour), angles in
 radians, wind m s⁻¹, time in hours, elevation m.
@@ -16,8 +17,6 @@ radians, wind m s⁻¹, time in hours, elevation m.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
 
 from numba.extending import register_jitable
 
@@ -80,39 +79,27 @@ SIGMA_HOUR_ASCE = 2.042e-10
 DELTA_COEF_FAO56 = 4098.0 * 0.6108
 DELTA_COEF_ASCE = 2503.0
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
-
-def _jitable(func: _F) -> _F:
-    """Keep ``func`` a plain Python function that numba kernels may also call."""
-    return cast(_F, register_jitable(func))
-
-
-@_jitable
 def atmospheric_pressure(z: float) -> float:
     """P [kPa] at elevation ``z`` [m] above sea level (FAO-56 eq. 7)."""
     return 101.3 * ((293.0 - 0.0065 * z) / 293.0) ** 5.26
 
 
-@_jitable
 def psychrometric_constant(P: float) -> float:
     """γ [kPa °C⁻¹] from atmospheric pressure ``P`` [kPa] (FAO-56 eq. 8)."""
     return 0.665e-3 * P
 
 
-@_jitable
 def saturation_vapour_pressure(T: float) -> float:
     """e°(T) [kPa] at air temperature ``T`` [°C] (FAO-56 eq. 11)."""
     return 0.6108 * math.exp(17.27 * T / (T + 237.3))
 
 
-@_jitable
 def mean_saturation_vapour_pressure(Tmax: float, Tmin: float) -> float:
     """es [kPa], mean of e°(Tmax) and e°(Tmin) [°C] (FAO-56 eq. 12)."""
     return 0.5 * (saturation_vapour_pressure(Tmax) + saturation_vapour_pressure(Tmin))
 
 
-@_jitable
 def slope_saturation_vapour_pressure(T: float, coef: float = DELTA_COEF_FAO56) -> float:
     """Δ [kPa °C⁻¹] at mean air temperature ``T`` [°C] (FAO-56 eq. 13).
 
@@ -122,13 +109,11 @@ def slope_saturation_vapour_pressure(T: float, coef: float = DELTA_COEF_FAO56) -
     return coef * math.exp(17.27 * T / d) / (d * d)
 
 
-@_jitable
 def ea_from_tdew(Tdew: float) -> float:
     """ea [kPa] from dew point ``Tdew`` [°C] (FAO-56 eq. 14)."""
     return saturation_vapour_pressure(Tdew)
 
 
-@_jitable
 def ea_from_rh_max_min(Tmax: float, Tmin: float, RHmax: float, RHmin: float) -> float:
     """ea [kPa] from RHmax and RHmin [%] (FAO-56 eq. 17)."""
     return 0.5 * (
@@ -137,43 +122,36 @@ def ea_from_rh_max_min(Tmax: float, Tmin: float, RHmax: float, RHmin: float) -> 
     )
 
 
-@_jitable
 def ea_from_rh_max(Tmin: float, RHmax: float) -> float:
     """ea [kPa] from RHmax [%] alone, when RHmin is unreliable (FAO-56 eq. 18)."""
     return saturation_vapour_pressure(Tmin) * RHmax / 100.0
 
 
-@_jitable
 def ea_from_rh_mean(Tmax: float, Tmin: float, RHmean: float) -> float:
     """ea [kPa] from mean relative humidity RHmean [%] (FAO-56 eq. 19)."""
     return RHmean / 100.0 * mean_saturation_vapour_pressure(Tmax, Tmin)
 
 
-@_jitable
 def ea_from_tmin(Tmin: float) -> float:
     """ea [kPa] with no humidity data: Tdew ≈ Tmin (FAO-56 eq. 48)."""
     return saturation_vapour_pressure(Tmin)
 
 
-@_jitable
 def ea_hourly_from_rh(T: float, RH: float) -> float:
     """ea [kPa] for an hour from its mean temperature [°C] and mean RH [%] (FAO-56 eq. 54)."""
     return saturation_vapour_pressure(T) * RH / 100.0
 
 
-@_jitable
 def inverse_relative_distance(J: float) -> float:
     """dr [-], inverse relative distance Earth-Sun on day of year ``J`` (FAO-56 eq. 23)."""
     return 1.0 + 0.033 * math.cos(2.0 * math.pi / 365.0 * J)
 
 
-@_jitable
 def solar_declination(J: float) -> float:
     """δ [rad] on day of year ``J`` (FAO-56 eq. 24)."""
     return 0.409 * math.sin(2.0 * math.pi / 365.0 * J - 1.39)
 
 
-@_jitable
 def sunset_hour_angle(phi: float, delta: float) -> float:
     """ωs [rad] at latitude ``phi`` [rad] (FAO-56 eq. 25).
 
@@ -184,7 +162,6 @@ def sunset_hour_angle(phi: float, delta: float) -> float:
     return math.acos(min(1.0, max(-1.0, x)))
 
 
-@_jitable
 def ra_daily(phi: float, J: float) -> float:
     """Ra [MJ m⁻² d⁻¹], daily extraterrestrial radiation (FAO-56 eq. 21)."""
     dr = inverse_relative_distance(J)
@@ -203,20 +180,17 @@ def ra_daily(phi: float, J: float) -> float:
     )
 
 
-@_jitable
 def daylight_hours(omega_s: float) -> float:
     """N [h], maximum possible sunshine duration (FAO-56 eq. 34)."""
     return 24.0 / math.pi * omega_s
 
 
-@_jitable
 def seasonal_correction(J: float) -> float:
     """Sc [h], seasonal correction for solar time (FAO-56 eqs. 32, 33)."""
     b = 2.0 * math.pi * (J - 81.0) / 364.0
     return 0.1645 * math.sin(2.0 * b) - 0.1255 * math.cos(b) - 0.025 * math.sin(b)
 
 
-@_jitable
 def solar_time_angle(t: float, lon_deg_east: float, lz_deg_east: float, Sc: float) -> float:
     """ω [rad], solar time angle at the midpoint ``t`` [h, standard clock time] (FAO-56 eq. 31).
 
@@ -229,7 +203,6 @@ def solar_time_angle(t: float, lon_deg_east: float, lz_deg_east: float, Sc: floa
     return (omega + math.pi) % (2.0 * math.pi) - math.pi
 
 
-@_jitable
 def period_hour_angles(omega: float, t1: float, omega_s: float) -> tuple[float, float]:
     """ω1, ω2 [rad] at the start and end of a ``t1``-hour period centred on ω (FAO-56 eqs. 29,
     30), clipped to [-ωs, ωs] with ω1 ≤ ω2 (ASCE-EWRI 2005 eqs. 56, 57)."""
@@ -238,7 +211,6 @@ def period_hour_angles(omega: float, t1: float, omega_s: float) -> tuple[float, 
     return min(omega1, omega2), omega2
 
 
-@_jitable
 def ra_hourly(
     phi: float, J: float, t: float, lon_deg_east: float, lz_deg_east: float, t1: float = 1.0
 ) -> float:
@@ -265,25 +237,21 @@ def ra_hourly(
     )
 
 
-@_jitable
 def rso_angstrom(Ra: float, a_s: float = 0.25, b_s: float = 0.50) -> float:
     """Rso [MJ m⁻² per period] with calibrated Angstrom values (FAO-56 eq. 36)."""
     return (a_s + b_s) * Ra
 
 
-@_jitable
 def rso_elevation(Ra: float, z: float) -> float:
     """Rso [MJ m⁻² per period] from station elevation ``z`` [m] (FAO-56 eq. 37)."""
     return (0.75 + 2e-5 * z) * Ra
 
 
-@_jitable
 def rs_angstrom(n: float, N: float, Ra: float, a_s: float = 0.25, b_s: float = 0.50) -> float:
     """Rs [MJ m⁻² d⁻¹] from sunshine ``n`` [h] and daylength ``N`` [h] (FAO-56 eq. 35)."""
     return (a_s + b_s * n / N) * Ra
 
 
-@_jitable
 def rs_hargreaves(Tmax: float, Tmin: float, Ra: float, krs: float) -> float:
     """Rs [MJ m⁻² d⁻¹] from the temperature range (FAO-56 eq. 50).
 
@@ -292,13 +260,11 @@ def rs_hargreaves(Tmax: float, Tmin: float, Ra: float, krs: float) -> float:
     return krs * math.sqrt(Tmax - Tmin) * Ra
 
 
-@_jitable
 def net_shortwave_radiation(Rs: float, albedo: float = 0.23) -> float:
     """Rns [MJ m⁻² per period] (FAO-56 eq. 38); albedo 0.23 for the grass reference."""
     return (1.0 - albedo) * Rs
 
 
-@_jitable
 def relative_shortwave_radiation(Rs: float, Rso: float) -> float:
     """Rs/Rso [-] limited to [0.3, 1.0] (FAO-56 eq. 39 note; ASCE-EWRI 2005 eq. 18).
 
@@ -310,13 +276,11 @@ def relative_shortwave_radiation(Rs: float, Rso: float) -> float:
     return min(1.0, max(0.3, Rs / Rso))
 
 
-@_jitable
 def cloudiness_function(Rs_Rso: float) -> float:
     """fcd = 1.35 Rs/Rso − 0.35 [-] (FAO-56 eq. 39; ASCE-EWRI 2005 eq. 18)."""
     return 1.35 * Rs_Rso - 0.35
 
 
-@_jitable
 def net_longwave_radiation_daily(
     Tmax: float, Tmin: float, ea: float, fcd: float, sigma: float = SIGMA_DAY_FAO56
 ) -> float:
@@ -329,7 +293,6 @@ def net_longwave_radiation_daily(
     return sigma * 0.5 * (TmaxK4 + TminK4) * (0.34 - 0.14 * math.sqrt(ea)) * fcd
 
 
-@_jitable
 def net_longwave_radiation_hourly(
     T: float, ea: float, fcd: float, sigma: float = SIGMA_HOUR_FAO56
 ) -> float:
@@ -338,13 +301,11 @@ def net_longwave_radiation_hourly(
     return sigma * TK2 * TK2 * (0.34 - 0.14 * math.sqrt(ea)) * fcd
 
 
-@_jitable
 def net_radiation(Rns: float, Rnl: float) -> float:
     """Rn = Rns − Rnl [MJ m⁻² per period] (FAO-56 eq. 40)."""
     return Rns - Rnl
 
 
-@_jitable
 def soil_heat_flux_monthly(T_prev: float, T_next: float) -> float:
     """G [MJ m⁻² d⁻¹] for a month from the previous and next monthly means [°C] (FAO-56 eq. 43).
 
@@ -353,13 +314,11 @@ def soil_heat_flux_monthly(T_prev: float, T_next: float) -> float:
     return 0.07 * (T_next - T_prev)
 
 
-@_jitable
 def soil_heat_flux_monthly_prev(T_month: float, T_prev: float) -> float:
     """G [MJ m⁻² d⁻¹] for a month when the next month is unknown (FAO-56 eq. 44)."""
     return 0.14 * (T_month - T_prev)
 
 
-@_jitable
 def soil_heat_flux_hourly(
     Rn: float, day_fraction: float = 0.1, night_fraction: float = 0.5
 ) -> float:
@@ -370,7 +329,6 @@ def soil_heat_flux_hourly(
     return (night_fraction if Rn < 0.0 else day_fraction) * Rn
 
 
-@_jitable
 def wind_speed_2m(uz: float, z: float) -> float:
     """u2 [m s⁻¹] from wind ``uz`` measured ``z`` m above ground (FAO-56 eq. 47).
 
@@ -381,7 +339,6 @@ def wind_speed_2m(uz: float, z: float) -> float:
     return uz * 4.87 / math.log(67.8 * z - 5.42)
 
 
-@_jitable
 def penman_monteith(
     Delta: float,
     Rn: float,
@@ -404,8 +361,16 @@ def penman_monteith(
     )
 
 
-@_jitable
 def hargreaves_et0(Tmax: float, Tmin: float, Ra: float) -> float:
     """ET0 [mm d⁻¹] by Hargreaves (FAO-56 eq. 52), Ra in MJ m⁻² d⁻¹ (× 0.408 to mm d⁻¹)."""
     Tmean = 0.5 * (Tmax + Tmin)
     return 0.0023 * (Tmean + 17.8) * math.sqrt(Tmax - Tmin) * 0.408 * Ra
+
+
+# Every equation above, registered for numba by call rather than by decorator: the function
+# stays the same object (register_jitable returns it), and mutmut mutates only undecorated
+# functions (scripts/mutation.py).
+for _name in __all__:
+    _equation = globals()[_name]
+    if callable(_equation):
+        register_jitable(_equation)

@@ -50,7 +50,6 @@ _MIN_RUN_OVERFILLS = 2
 _NOTHING_TO_DO = 3
 
 
-@_jit
 def _first_trigger(
     dr_mm: float,
     z: int,
@@ -68,7 +67,6 @@ def _first_trigger(
     return -1
 
 
-@_jit
 def _duration(
     dr_mm: float,
     target_mm: float,
@@ -101,7 +99,6 @@ def _duration(
     return _OK, duration, flags
 
 
-@_jit
 def _fits(
     z: int,
     start: int,
@@ -133,7 +130,6 @@ def _fits(
     return True, price / duration
 
 
-@_jit
 def _occupy(
     start: int,
     duration: int,
@@ -159,7 +155,6 @@ def _occupy(
     return last + 1
 
 
-@njit(cache=True, error_model="numpy")
 def plan_zones(
     dr0_mm: np.ndarray,
     taw_mm: np.ndarray,
@@ -335,3 +330,13 @@ def plan_zones(
         order,
         load,
     )
+
+
+# Compiled by call rather than by decorator, so that mutation testing (which mutates only
+# undecorated functions, scripts/mutation.py) reaches their bodies; plan_zones finds the
+# compiled helpers under their own names.
+_first_trigger = _jit(_first_trigger)
+_duration = _jit(_duration)
+_fits = _jit(_fits)
+_occupy = _jit(_occupy)
+plan_zones = njit(cache=True, error_model="numpy")(plan_zones)
