@@ -99,6 +99,8 @@ from controller.store import (
     WaterBalanceDay,
 )
 from models.crops import kcb_from_cover
+from models.crops.cold import cold_gdd, cold_kc, cold_stress_coefficient
+from models.crops.phenology import PHENOLOGY_CROPS
 from models.errors import ModelInputError
 from models.et0 import codes
 from models.et0 import daily as et0_daily
@@ -505,6 +507,27 @@ class Agronomy:
         )
         return dataclasses.replace(step, kcb=kcb, kc=max(step.kc - step.kcb + kcb, kcb))
 
+    def _with_cold(self, zone: ZoneConfig, date: dt.date, step: CropStep, notes: Notes) -> CropStep:
+        """``step`` with the transpiring share of Kc (Kcb above Kc min) times the day's cold
+        stress coefficient (:mod:`models.crops.cold`) for a maize zone on a day the station
+        measured Tmax and Tmin below the crop's degree days for full transpiration; else
+        ``step``."""
+        if zone.crop not in PHENOLOGY_CROPS:
+            return step
+        day = self.crop_clock.temperatures(date)
+        if day.tmax_c is None or day.tmin_c is None or day.tmax_c < day.tmin_c:
+            return step
+        gdd = cold_gdd(day.tmax_c, day.tmin_c)
+        ks = cold_stress_coefficient(gdd)
+        if ks >= 1.0:
+            return step
+        kc, kcb = cold_kc(step.kc, step.kcb, min(step.kcb_min, step.kcb), ks)
+        notes.add(
+            f"cool day ({gdd:.1f} °C·d above 8 °C): transpiration × {ks:.2f}, "
+            f"Kc {step.kc:.2f} → {kc:.2f} (AquaCrop cold stress)"
+        )
+        return dataclasses.replace(step, kc=kc, kcb=kcb)
+
     def balance_day(
         self,
         zone: ZoneConfig,
@@ -530,6 +553,7 @@ class Agronomy:
         start, end = day_bounds(date, self.tz)
         stop = end if until is None else min(until, end)
         crop_step = self._with_cover(zone, crop, crop_step, m.crop.kcb_mid, stop, notes)
+        crop_step = self._with_cold(zone, date, crop_step, notes)
         et0_mm = et0.et0_mm
         if until is not None:
             fraction = (stop - start) / (end - start)
