@@ -509,10 +509,10 @@ class Agronomy:
 
     def _with_cold(self, zone: ZoneConfig, date: dt.date, step: CropStep, notes: Notes) -> CropStep:
         """``step`` with the transpiring share of Kc (Kcb above Kc min) times the day's cold
-        stress coefficient (:mod:`models.crops.cold`) for a maize zone on a day the station
-        measured Tmax and Tmin below the crop's degree days for full transpiration; else
-        ``step``."""
-        if zone.crop not in PHENOLOGY_CROPS:
+        stress coefficient (:mod:`models.crops.cold`) for a maize zone with ``cold_kc`` on a
+        day the station measured Tmax and Tmin below the crop's degree days for full
+        transpiration; else ``step``."""
+        if not zone.cold_kc or zone.crop not in PHENOLOGY_CROPS:
             return step
         day = self.crop_clock.temperatures(date)
         if day.tmax_c is None or day.tmin_c is None or day.tmax_c < day.tmin_c:

@@ -207,6 +207,9 @@ class ZoneConfig(SiteModel):
     # days after planting, "gdd" the station's growing degree days (maize crops only;
     # models/crops/phenology.py). Observed stages re-anchor either, and GDD move it on from them.
     crop_clock: Literal["calendar", "gdd"] = "calendar"
+    # Maize zones: the transpiring share of Kc (Kcb above Kc min) lowered on a day too cool
+    # for full transpiration, from the station's Tmax and Tmin (models/crops/cold.py).
+    cold_kc: bool = False
     # The zone's field camera, whose snapshots give its canopy cover (controller/canopy).
     camera: CameraConfig | None = None
 
@@ -856,20 +859,24 @@ class _Checker:
                 self.add(f"zones[{i}].camera.url", f"already the camera of zone {other!r}")
 
     def _crop_clock(self) -> None:
-        """GDD need the station's temperatures and a crop whose stages have thresholds."""
+        """GDD and the cold on Kc need the station's temperatures and a maize crop."""
         for i, z in enumerate(self.m.zones):
-            if z.crop_clock != "gdd":
-                continue
-            if z.crop not in PHENOLOGY_CROPS:
-                self.add(
-                    f"zones[{i}].crop_clock",
-                    f"'gdd' needs a maize crop ({', '.join(PHENOLOGY_CROPS)}), not {z.crop!r}",
-                )
-            if self.m.weather is None or self.m.weather.station is None:
-                self.add(
-                    f"zones[{i}].crop_clock",
-                    "'gdd' needs a weather station (weather.station) for Tmax and Tmin",
-                )
+            for key, on, said in (
+                ("crop_clock", z.crop_clock == "gdd", "'gdd'"),
+                ("cold_kc", z.cold_kc, "true"),
+            ):
+                if not on:
+                    continue
+                if z.crop not in PHENOLOGY_CROPS:
+                    self.add(
+                        f"zones[{i}].{key}",
+                        f"{said} needs a maize crop ({', '.join(PHENOLOGY_CROPS)}), not {z.crop!r}",
+                    )
+                if self.m.weather is None or self.m.weather.station is None:
+                    self.add(
+                        f"zones[{i}].{key}",
+                        f"{said} needs a weather station (weather.station) for Tmax and Tmin",
+                    )
 
     def _quota(self) -> None:
         start = self.m.site.quota_year_start
@@ -1326,6 +1333,7 @@ EDITABLE = {
         "soil_wp_m3m3",
         "kc_factor",
         "crop_clock",
+        "cold_kc",
     ),
     "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),

@@ -1,4 +1,5 @@
-"""A cool day lowers a maize zone's Kc by the cold on its transpiration (models/crops/cold.py)."""
+"""A cool day lowers the Kc of a maize zone with ``cold_kc`` by the cold on its transpiration
+(models/crops/cold.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, load_site
+from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site
 from controller.store import Store
 from models.crops import crop
 from models.crops.cold import cold_gdd, cold_kc, cold_stress_coefficient
@@ -21,7 +22,7 @@ from tests.helpers.site import DEMO_SITE
 
 @pytest.fixture
 def site() -> SiteConfig:
-    return load_site(DEMO_SITE)
+    return apply_overrides(load_site(DEMO_SITE), {"zones": {"z1": {"cold_kc": True}}})
 
 
 @pytest.fixture
@@ -57,3 +58,20 @@ def test_a_cool_day_takes_the_transpiring_share(site: SiteConfig, store: Store) 
     assert "cool day (4.0 °C·d above 8 °C): transpiration × 0.20" in notes
     assert kc == pytest.approx(want * step.mulch_factor * z1.kc_factor, rel=1e-6)
     assert kc < step.kc * step.mulch_factor * z1.kc_factor - 0.05
+
+
+def test_without_the_setting_a_cool_day_keeps_the_calendar_kc(store: Store) -> None:
+    weather_day(store, DAY1, tmin_c=6.0, tmax_c=18.0)
+    site = load_site(DEMO_SITE)
+    z1 = next(z for z in site.zones if z.name == "z1")
+    step = CropStep.on_day(crop(z1.crop), (DAY1 - z1.planting_date).days)
+    kc, notes = _z1_row(site, store)
+    assert "cool day" not in notes
+    assert kc == pytest.approx(step.kc * step.mulch_factor * z1.kc_factor, rel=1e-6)
+
+
+def test_the_setting_needs_a_maize_crop() -> None:
+    with pytest.raises(ConfigError, match=r"zones\[0\]\.cold_kc: true needs a maize crop"):
+        apply_overrides(
+            load_site(DEMO_SITE), {"zones": {"z1": {"cold_kc": True, "crop": "pepper"}}}
+        )

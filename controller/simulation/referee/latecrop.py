@@ -254,9 +254,10 @@ class LateSeason:
         lag_days: int = LAG_DAYS,
         days: int | None = None,
         camera_images: bool = False,
+        cold_kc: bool = True,
     ) -> None:
         self.scenario, self.seed, self.lag_days, self.days = scenario, seed, lag_days, days
-        self.camera_images = camera_images
+        self.camera_images, self.cold_kc = camera_images, cold_kc
         self.acc: Accounting = accounting(scenario)
         self.params = late_crop_params(lag_days)
         self.weather = season_weather(scenario, seed, self.acc)
@@ -295,6 +296,7 @@ class LateSeason:
                 truth=factory,
                 workdir=Path(tmp),
                 rounds=rounds,
+                overrides=self._overrides(),
             )
             with quiet_logs():
                 season.run()
@@ -307,6 +309,7 @@ class LateSeason:
             "seed": self.seed,
             "variant": variant,
             "lag_days": self.lag_days,
+            "cold_kc": self.cold_kc,
             "camera": ("images" if self.camera_images else "records")
             if variant == "camera"
             else "",
@@ -319,6 +322,12 @@ class LateSeason:
             "zones": {z: {k: round(v, 4) for k, v in r.items()} for z, r in zones.items()},
         }
         return VariantSeason(row, balance)
+
+    def _overrides(self) -> dict[str, Any] | None:
+        """Each zone's ``cold_kc`` as an admin sets it (``site.overrides.toml``), when on."""
+        if not self.cold_kc:
+            return None
+        return {"zones": {zone: {"cold_kc": True} for zone in sorted(self.scenario.soils)}}
 
     def _periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
         """Each of :data:`PERIODS` as a test of a date: the late truth's FAO-56 stages from
@@ -463,6 +472,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "classifier (about 2.7x the season's time)",
     )
     parser.add_argument(
+        "--cold-kc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each zone's cold_kc setting: maize transpiration lowered on a cool day (default on)",
+    )
+    parser.add_argument(
         "--table", action="store_true", help="the summary as a Markdown table, not JSON"
     )
     args = parser.parse_args(argv)
@@ -479,6 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.variant or VARIANTS,
             lag_days=args.lag_days,
             camera_images=args.camera == "images",
+            cold_kc=args.cold_kc,
         ):
             print(json.dumps(row, ensure_ascii=False), flush=True)
             rows.append(row)
