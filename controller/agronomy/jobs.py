@@ -146,9 +146,13 @@ _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTER
 CoverOf = Callable[[str, dt.datetime, dt.datetime], tuple[float, dt.datetime] | None]
 #: A photo's cover sets the day's Kcb for this long after it was taken.
 COVER_MAX_AGE = dt.timedelta(days=3)
-#: The FAO-56 stages in which the cover sets Kcb (eq. 97): while the canopy develops, when
-#: a crop ahead of or behind its calendar is furthest from the calendar's Kcb.
-COVER_STAGES = ("initial", "development")
+#: The FAO-56 stages in which the cover sets Kcb (eq. 97): all of them. In the late stage the
+#: cover's Kcb is at most the calendar's: a senescing canopy stays green over much of the
+#: ground (eq. 98's Kd near 1 for a tall crop) while its ageing leaves transpire less, which
+#: the calendar's decline to Kcb end (eq. 66) says and the cover cannot.
+COVER_STAGES = ("initial", "development", "mid", "late")
+#: The stage in which the cover can only lower the calendar's Kcb.
+SENESCING_STAGE = "late"
 
 
 class Agronomy:
@@ -482,8 +486,9 @@ class Agronomy:
         """``step`` with Kcb from the zone's canopy cover (FAO-56 eq. 97; Kcb full ``full``,
         the zone's crop's Kcb mid, Kc min its Kcb ini) when a photo of the last
         :data:`COVER_MAX_AGE` before ``at`` measured it and the crop is in a
-        :data:`COVER_STAGES` stage; Kc moves with it (its evaporation share, Kc − Kcb, kept
-        from the calendar). Else ``step``."""
+        :data:`COVER_STAGES` stage (in the :data:`SENESCING_STAGE` no higher than the
+        calendar's); Kc moves with it (its evaporation share, Kc − Kcb, kept from the
+        calendar). Else ``step``."""
         if self.cover is None or crop.stage not in COVER_STAGES:
             return step
         found = self.cover(zone.name, at - COVER_MAX_AGE, at)
@@ -499,6 +504,12 @@ class Agronomy:
             )
         except ModelInputError as exc:  # a crop the equation cannot take: the calendar stays
             notes.add(f"canopy cover {cover:.2f} not used: {exc}")
+            return step
+        if crop.stage == SENESCING_STAGE and kcb > step.kcb:
+            notes.add(
+                f"canopy cover {cover:.2f}: Kcb {kcb:.2f} by FAO-56 eq. 97, above the "
+                f"calendar's {step.kcb:.2f} in the late stage: the calendar's kept"
+            )
             return step
         notes.add(
             f"Kcb {kcb:.2f} from canopy cover {cover:.2f} "
