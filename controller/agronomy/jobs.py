@@ -225,6 +225,14 @@ class Agronomy:
             return None, None, closed
         return max(h.max for h in hours), min(h.min for h in hours), closed
 
+    def canopy_cover(self, zone: ZoneConfig, at: dt.datetime) -> float | None:
+        """The zone's latest camera cover (0..1) of the :data:`COVER_MAX_AGE` before ``at``
+        (the one that sets its Kcb), None without one."""
+        if self.cover is None:
+            return None
+        found = self.cover(zone.name, at - COVER_MAX_AGE, at)
+        return None if found is None else min(max(found[0], 0.0), 1.0)
+
     def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
         """The zone's crop at the start of a local day: the one source of its Kc and root
         depth for the balance and the planner (:mod:`controller.agronomy.cropstate`)."""

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.cropstate import CropState
+from controller.agronomy.expansion import expanding_canopy, expansion_triggers
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
     ZoneQuota,
@@ -152,6 +153,11 @@ class Balance(Protocol):
     def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
         """The zone's crop at the start of a local day: the crop-calendar day its Kc and root
         depth come from, and their source (calendar, degree days, observation)."""
+        ...
+
+    def canopy_cover(self, zone: ZoneConfig, at: dt.datetime) -> float | None:
+        """The zone's canopy cover (0..1) by its camera, the latest recent enough to set its
+        Kcb at ``at``; None without one."""
         ...
 
 
@@ -617,6 +623,11 @@ class Planning:
             mad = targets.mad_fraction
             if targets.note:
                 zone_notes.add(targets.note)
+            mad, held = expansion_triggers(
+                mad, expanding_canopy(crop, self.balance.canopy_cover(zone, ctx.now))
+            )
+            if held:
+                zone_notes.add(held)
             quota = self._zone_quota(
                 zone, m.crop, crop_day, taw, dr, et0_days, ctx, targets.refill_fraction
             )
