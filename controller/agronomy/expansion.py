@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from controller.agronomy.cropstate import CropState
 from controller.agronomy.targets import TRIGGER_FLOOR
 
-__all__ = ["EXPANDING_COVER", "EXPANSION_TRIGGER", "expanding_canopy", "expansion_triggers"]
+__all__ = ["EXPANDING_COVER", "EXPANSION_TRIGGER", "expanding_canopy", "expansion_note"]
 
 EXPANSION_TRIGGER = TRIGGER_FLOOR  # fraction of TAW
 #: FAO-56's development stage in ground cover: ~10 % to effective full cover (~80 %).
@@ -47,13 +47,12 @@ def expanding_canopy(crop: CropState, cover: float | None) -> str | None:
     return None
 
 
-def expansion_triggers(mad: Sequence[float], why: str | None) -> tuple[tuple[float, ...], str]:
-    """Each day's trigger (fraction of TAW) no higher than :data:`EXPANSION_TRIGGER` when
-    ``why`` (from :func:`expanding_canopy`), with the note; else ``mad`` and no note."""
-    if why is None or all(m <= EXPANSION_TRIGGER for m in mad):
-        return tuple(mad), ""
-    held = tuple(min(m, EXPANSION_TRIGGER) for m in mad)
-    return held, (
-        f"{why}: trigger held at {EXPANSION_TRIGGER:.0%} of TAW (was {max(mad):.0%}; "
+def expansion_note(why: str | None, before: Sequence[float], held: Sequence[float]) -> str:
+    """The decision's note when ``why`` (from :func:`expanding_canopy`) lowered a trigger
+    (fractions of TAW, ``before`` and ``held`` per horizon day); else ""."""
+    if why is None or tuple(before) == tuple(held):
+        return ""
+    return (
+        f"{why}: trigger held at {EXPANSION_TRIGGER:.0%} of TAW (was {max(before):.0%}; "
         "maize slows canopy growth from 14 % depletion)"
     )

@@ -28,6 +28,7 @@ returned are those starting within the next 24 h; the next planning replans.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.cropstate import CropState
-from controller.agronomy.expansion import expanding_canopy, expansion_triggers
+from controller.agronomy.expansion import EXPANSION_TRIGGER, expanding_canopy, expansion_note
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
     ZoneQuota,
@@ -610,7 +611,8 @@ class Planning:
                 except Exception as exc:  # the learned forecast never stops a plan
                     log.exception("agronomy: learned forecast of %s failed", zone.name)
                     learned = {"used": "physics", "reason": f"learned forecast failed: {exc}"}
-            targets = zone_targets(
+            targets_of = functools.partial(
+                zone_targets,
                 zone,
                 m.crop,
                 crop_day,
@@ -620,14 +622,17 @@ class Planning:
                 forecast_rain_mm_day=fc.rain_mm_day if fc else None,
                 rain_normals_mm=self.site.site.rain_normals_mm,
             )
+            expanding = expanding_canopy(crop, self.balance.canopy_cover(zone, ctx.now))
+            targets = unheld = targets_of()
+            if expanding is not None:  # the canopy grows: triggers held, refill below them
+                targets = targets_of(hold_at=EXPANSION_TRIGGER)
             mad = targets.mad_fraction
             if targets.note:
                 zone_notes.add(targets.note)
-            mad, held = expansion_triggers(
-                mad, expanding_canopy(crop, self.balance.canopy_cover(zone, ctx.now))
-            )
-            if held:
-                zone_notes.add(held)
+            if expanding is not None:
+                held = expansion_note(expanding, unheld.mad_fraction, mad)
+                if held:
+                    zone_notes.add(held)
             quota = self._zone_quota(
                 zone, m.crop, crop_day, taw, dr, et0_days, ctx, targets.refill_fraction
             )

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from controller.agronomy.cropstate import CropState
-from controller.agronomy.expansion import expanding_canopy, expansion_triggers
+from controller.agronomy.expansion import expanding_canopy, expansion_note
 from controller.agronomy.jobs import Agronomy
+from controller.agronomy.targets import zone_targets
 from controller.clock import VirtualClock
-from controller.config.site import load_site
+from controller.config.site import SiteConfig, load_site
 from controller.store import Decision, Store
+from models.crops import crop
+from models.planner.targets import TRIGGER_GAP
 from tests.helpers.site import DEMO_SITE
 from tests.helpers.station import local, weather_day
 
 DAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def site() -> SiteConfig:
+    return load_site(DEMO_SITE)
 
 
 def _crop(stage: str, source: str = "calendar") -> CropState:
@@ -55,15 +64,37 @@ def test_a_cover_between_ten_and_eighty_percent_is_an_expanding_canopy() -> None
     assert expanding_canopy(_crop("late"), 0.45) is None  # a senescing canopy
 
 
-def test_the_triggers_held_at_the_floor() -> None:
-    held, note = expansion_triggers((0.40, 0.45, 0.18), "canopy expanding (x)")
-    assert held == (0.20, 0.20, 0.18)
-    assert note == (
+def test_the_note_says_what_was_held() -> None:
+    assert expansion_note("canopy expanding (x)", (0.40, 0.45, 0.18), (0.20, 0.20, 0.18)) == (
         "canopy expanding (x): trigger held at 20% of TAW (was 45%; "
         "maize slows canopy growth from 14 % depletion)"
     )
-    assert expansion_triggers((0.40, 0.45), None) == ((0.40, 0.45), "")
-    assert expansion_triggers((0.20, 0.15), "canopy expanding (x)") == ((0.20, 0.15), "")
+    assert expansion_note(None, (0.40,), (0.40,)) == ""
+    assert expansion_note("canopy expanding (x)", (0.20, 0.15), (0.20, 0.15)) == ""
+
+
+def test_held_triggers_keep_the_refill_target_below_them(site: SiteConfig) -> None:
+    # vegetative, trigger 40 %; 10 mm of rain in the forecast: the refill room lifts the
+    # target above the 15 % base, and the held triggers (20 %) keep it TRIGGER_GAP below
+    zone = site.zones[0]
+    kwargs: dict[str, Any] = {
+        "today": dt.date(2026, 5, 31),
+        "forecast_rain_mm_day": (5.0, 5.0, 0.0),
+        "rain_normals_mm": None,
+    }
+    seed = crop("seed_corn")
+    free = zone_targets(zone, seed, 41, 100.0, (5.0, 5.0, 5.0), **kwargs)
+    assert free.mad_fraction == (0.40, 0.40, 0.40) and free.refill_fraction == pytest.approx(0.25)
+    held = zone_targets(zone, seed, 41, 100.0, (5.0, 5.0, 5.0), hold_at=0.20, **kwargs)
+    assert held.mad_fraction == (0.20, 0.20, 0.20)
+    assert held.refill_fraction == pytest.approx(0.20 - TRIGGER_GAP)
+    # a zone's own trigger is the admin's: not held
+    own = zone.model_copy(update={"mad_fraction": 0.5})
+    assert zone_targets(own, seed, 41, 100.0, (5.0,) * 3, hold_at=0.2, **kwargs).mad_fraction == (
+        0.5,
+        0.5,
+        0.5,
+    )
 
 
 def _decision(tmp_path: Path, cover: float | None) -> Decision:
