@@ -27,8 +27,14 @@ seed, in three variants:
   ``camera_images`` (``--camera images``) as a drawn photo (:func:`camera_photo`) through the
   daemon's own path instead (:meth:`~controller.canopy.watch.CanopyWatch.estimate_photo`:
   decoded, classified by the site's classifier, stored), about 2.7 times the season's time.
-  The balance takes Kcb from the cover in the calendar's initial and development stages
-  (FAO-56 eq. 97).
+  The balance takes Kcb from the cover (FAO-56 eq. 97; in the late stage only below the
+  calendar's), and the planner holds the trigger at 20 % of TAW while the cover is between
+  10 % and 80 % (:mod:`controller.agronomy.expansion`; for ``observed``, while the observed
+  stages put the crop in its FAO-56 development stage).
+
+Every zone runs with ``cold_kc`` on (``--no-cold-kc``: off), as an admin sets it in
+``site.overrides.toml``: on a cool day the balance takes maize's transpiring share of Kc times
+AquaCrop's cold-stress coefficient (:mod:`models.crops.cold`), as the truth's maize does.
 
 Each season is reported as the referee reports a strategy
 (:func:`~controller.simulation.referee.evaluate.season_row`; relative yield over the same late
