@@ -536,6 +536,8 @@ class Agronomy:
         day = self.crop_clock.temperatures(date)
         if day.tmax_c is None or day.tmin_c is None or day.tmax_c < day.tmin_c:
             return step
+        if step.kcb <= step.kcb_min:  # bare soil: no transpiring share to lower
+            return step
         gdd = cold_gdd(day.tmax_c, day.tmin_c)
         ks = cold_stress_coefficient(gdd)
         if ks >= 1.0:

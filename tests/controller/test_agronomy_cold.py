@@ -75,3 +75,15 @@ def test_the_setting_needs_a_maize_crop() -> None:
         apply_overrides(
             load_site(DEMO_SITE), {"zones": {"z1": {"cold_kc": True, "crop": "pepper"}}}
         )
+
+
+def test_a_cool_day_before_the_canopy_grows_changes_nothing(site: SiteConfig, store: Store) -> None:
+    early = dt.date(2026, 5, 1)  # z1 planted 20 April: initial stage, Kcb = Kc min
+    weather_day(store, early, tmin_c=6.0, tmax_c=18.0)
+    z1 = next(z for z in site.zones if z.name == "z1")
+    step = CropStep.on_day(crop(z1.crop), (early - z1.planting_date).days)
+    assert step.kcb == step.kcb_min  # the premise
+    agro = Agronomy(site, store, VirtualClock(local(early + dt.timedelta(days=1), 1)))
+    row = next(r for r in agro.close_day(early) if r.zone == "z1")
+    assert "cool day" not in row.notes
+    assert row.kc == pytest.approx(step.kc * step.mulch_factor * z1.kc_factor, rel=1e-6)
