@@ -100,6 +100,7 @@ __all__ = [
     "VariantSeason",
     "camera_photo",
     "camera_round",
+    "cold_overrides",
     "late_crop_params",
     "late_season",
     "main",
@@ -330,10 +331,7 @@ class LateSeason:
         return VariantSeason(row, balance)
 
     def _overrides(self) -> dict[str, Any] | None:
-        """Each zone's ``cold_kc`` as an admin sets it (``site.overrides.toml``), when on."""
-        if not self.cold_kc:
-            return None
-        return {"zones": {zone: {"cold_kc": True} for zone in sorted(self.scenario.soils)}}
+        return cold_overrides(sorted(self.scenario.soils), on=self.cold_kc)
 
     def _periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
         """Each of :data:`PERIODS` as a test of a date: the late truth's FAO-56 stages from
@@ -381,6 +379,14 @@ class LateSeason:
                     else 0.0
                 )
         return row
+
+
+def cold_overrides(zones: Sequence[str], *, on: bool) -> dict[str, Any] | None:
+    """Each zone's ``cold_kc`` as an admin sets it (``site.overrides.toml``) when ``on``; else
+    None (the site file's setting: off)."""
+    if not on:
+        return None
+    return {"zones": {zone: {"cold_kc": True} for zone in zones}}
 
 
 def _in_period(lo: dt.date, hi: dt.date) -> Callable[[dt.date], bool]:
