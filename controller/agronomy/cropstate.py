@@ -219,6 +219,11 @@ class CropClock:
             crop, zone.planting_date, temps, seen, until, calendar_until=calendar_until
         )
 
+    def temperatures(self, date: dt.date) -> DayTemperatures:
+        """The station's Tmax and Tmin of a local day (°C, None where not measured), closed
+        days kept in memory once read."""
+        return self._day(date)
+
     def _day(self, date: dt.date) -> DayTemperatures:
         cached = self._closed.get(date)
         if cached is not None:

@@ -99,6 +99,8 @@ from controller.store import (
     WaterBalanceDay,
 )
 from models.crops import kcb_from_cover
+from models.crops.cold import cold_gdd, cold_kc, cold_stress_coefficient
+from models.crops.phenology import PHENOLOGY_CROPS
 from models.errors import ModelInputError
 from models.et0 import codes
 from models.et0 import daily as et0_daily
@@ -144,9 +146,13 @@ _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTER
 CoverOf = Callable[[str, dt.datetime, dt.datetime], tuple[float, dt.datetime] | None]
 #: A photo's cover sets the day's Kcb for this long after it was taken.
 COVER_MAX_AGE = dt.timedelta(days=3)
-#: The FAO-56 stages in which the cover sets Kcb (eq. 97): while the canopy develops, when
-#: a crop ahead of or behind its calendar is furthest from the calendar's Kcb.
-COVER_STAGES = ("initial", "development")
+#: The FAO-56 stages in which the cover sets Kcb (eq. 97): all of them. In the late stage the
+#: cover's Kcb is at most the calendar's: a senescing canopy stays green over much of the
+#: ground (eq. 98's Kd near 1 for a tall crop) while its ageing leaves transpire less, which
+#: the calendar's decline to Kcb end (eq. 66) says and the cover cannot.
+COVER_STAGES = ("initial", "development", "mid", "late")
+#: The stage in which the cover can only lower the calendar's Kcb.
+SENESCING_STAGE = "late"
 
 
 class Agronomy:
@@ -218,6 +224,14 @@ class Agronomy:
         if len(hours) < MIN_HOURS:
             return None, None, closed
         return max(h.max for h in hours), min(h.min for h in hours), closed
+
+    def canopy_cover(self, zone: ZoneConfig, at: dt.datetime) -> float | None:
+        """The zone's latest camera cover (0..1) of the :data:`COVER_MAX_AGE` before ``at``
+        (the one that sets its Kcb), None without one."""
+        if self.cover is None:
+            return None
+        found = self.cover(zone.name, at - COVER_MAX_AGE, at)
+        return None if found is None else min(max(found[0], 0.0), 1.0)
 
     def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
         """The zone's crop at the start of a local day: the one source of its Kc and root
@@ -480,8 +494,9 @@ class Agronomy:
         """``step`` with Kcb from the zone's canopy cover (FAO-56 eq. 97; Kcb full ``full``,
         the zone's crop's Kcb mid, Kc min its Kcb ini) when a photo of the last
         :data:`COVER_MAX_AGE` before ``at`` measured it and the crop is in a
-        :data:`COVER_STAGES` stage; Kc moves with it (its evaporation share, Kc − Kcb, kept
-        from the calendar). Else ``step``."""
+        :data:`COVER_STAGES` stage (in the :data:`SENESCING_STAGE` no higher than the
+        calendar's); Kc moves with it (its evaporation share, Kc − Kcb, kept from the
+        calendar). Else ``step``."""
         if self.cover is None or crop.stage not in COVER_STAGES:
             return step
         found = self.cover(zone.name, at - COVER_MAX_AGE, at)
@@ -498,12 +513,41 @@ class Agronomy:
         except ModelInputError as exc:  # a crop the equation cannot take: the calendar stays
             notes.add(f"canopy cover {cover:.2f} not used: {exc}")
             return step
+        if crop.stage == SENESCING_STAGE and kcb > step.kcb:
+            notes.add(
+                f"canopy cover {cover:.2f}: Kcb {kcb:.2f} by FAO-56 eq. 97, above the "
+                f"calendar's {step.kcb:.2f} in the late stage: the calendar's kept"
+            )
+            return step
         notes.add(
             f"Kcb {kcb:.2f} from canopy cover {cover:.2f} "
             f"(photo {taken.astimezone(self.tz):%m-%d %H:%M}, FAO-56 eq. 97; "
             f"calendar {step.kcb:.2f})"
         )
         return dataclasses.replace(step, kcb=kcb, kc=max(step.kc - step.kcb + kcb, kcb))
+
+    def _with_cold(self, zone: ZoneConfig, date: dt.date, step: CropStep, notes: Notes) -> CropStep:
+        """``step`` with the transpiring share of Kc (Kcb above Kc min) times the day's cold
+        stress coefficient (:mod:`models.crops.cold`) for a maize zone with ``cold_kc`` on a
+        day the station measured Tmax and Tmin below the crop's degree days for full
+        transpiration; else ``step``."""
+        if not zone.cold_kc or zone.crop not in PHENOLOGY_CROPS:
+            return step
+        day = self.crop_clock.temperatures(date)
+        if day.tmax_c is None or day.tmin_c is None or day.tmax_c < day.tmin_c:
+            return step
+        if step.kcb <= step.kcb_min:  # bare soil: no transpiring share to lower
+            return step
+        gdd = cold_gdd(day.tmax_c, day.tmin_c)
+        ks = cold_stress_coefficient(gdd)
+        if ks >= 1.0:
+            return step
+        kc, kcb = cold_kc(step.kc, step.kcb, min(step.kcb_min, step.kcb), ks)
+        notes.add(
+            f"cool day ({gdd:.1f} °C·d above 8 °C): transpiration × {ks:.2f}, "
+            f"Kc {step.kc:.2f} → {kc:.2f} (AquaCrop cold stress)"
+        )
+        return dataclasses.replace(step, kc=kc, kcb=kcb)
 
     def balance_day(
         self,
@@ -530,6 +574,7 @@ class Agronomy:
         start, end = day_bounds(date, self.tz)
         stop = end if until is None else min(until, end)
         crop_step = self._with_cover(zone, crop, crop_step, m.crop.kcb_mid, stop, notes)
+        crop_step = self._with_cold(zone, date, crop_step, notes)
         et0_mm = et0.et0_mm
         if until is not None:
             fraction = (stop - start) / (end - start)

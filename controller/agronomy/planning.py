@@ -28,6 +28,7 @@ returned are those starting within the next 24 h; the next planning replans.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.cropstate import CropState
+from controller.agronomy.expansion import EXPANSION_TRIGGER, expanding_canopy, expansion_note
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
     ZoneQuota,
@@ -152,6 +154,11 @@ class Balance(Protocol):
     def crop_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
         """The zone's crop at the start of a local day: the crop-calendar day its Kc and root
         depth come from, and their source (calendar, degree days, observation)."""
+        ...
+
+    def canopy_cover(self, zone: ZoneConfig, at: dt.datetime) -> float | None:
+        """The zone's canopy cover (0..1) by its camera, the latest recent enough to set its
+        Kcb at ``at``; None without one."""
         ...
 
 
@@ -604,7 +611,8 @@ class Planning:
                 except Exception as exc:  # the learned forecast never stops a plan
                     log.exception("agronomy: learned forecast of %s failed", zone.name)
                     learned = {"used": "physics", "reason": f"learned forecast failed: {exc}"}
-            targets = zone_targets(
+            targets_of = functools.partial(
+                zone_targets,
                 zone,
                 m.crop,
                 crop_day,
@@ -614,9 +622,17 @@ class Planning:
                 forecast_rain_mm_day=fc.rain_mm_day if fc else None,
                 rain_normals_mm=self.site.site.rain_normals_mm,
             )
+            expanding = expanding_canopy(crop, self.balance.canopy_cover(zone, ctx.now))
+            targets = unheld = targets_of()
+            if expanding is not None:  # the canopy grows: triggers held, refill below them
+                targets = targets_of(hold_at=EXPANSION_TRIGGER)
             mad = targets.mad_fraction
             if targets.note:
                 zone_notes.add(targets.note)
+            if expanding is not None:
+                held = expansion_note(expanding, unheld.mad_fraction, mad)
+                if held:
+                    zone_notes.add(held)
             quota = self._zone_quota(
                 zone, m.crop, crop_day, taw, dr, et0_days, ctx, targets.refill_fraction
             )

@@ -96,12 +96,15 @@ def zone_targets(
     today: dt.date,
     forecast_rain_mm_day: Sequence[float] | None,
     rain_normals_mm: Sequence[float] | None,
+    hold_at: float | None = None,
 ) -> ZoneTargets:
     """The zone's triggers over ``len(et0_mm_day)`` horizon days from ``dap`` and its refill
     target (module docstring). ``et0_mm_day``: the ET0 the plan projects with (the last value
     stands for the days after the horizon, up to harvest). ``crop``: the zone's crop, its Kc
     already times the zone's ``kc_factor`` (:func:`controller.config.soil.zone_crop`, as
-    :meth:`~controller.agronomy.jobs.Agronomy.zone_model` gives it)."""
+    :meth:`~controller.agronomy.jobs.Agronomy.zone_model` gives it). ``hold_at``: no trigger
+    above this fraction of TAW (:mod:`controller.agronomy.expansion`), unless the zone's own
+    ``mad_fraction`` is set; the refill target stays below the triggers so held."""
     days = len(et0_mm_day)
     kc = [kc_on_day(crop, dap + d, mulched=True) for d in range(days)]
     staged = zone.targets == "staged" and bool(crop.stages)
@@ -114,6 +117,8 @@ def zone_targets(
         max(zone.mad_fraction, TRIGGER_FLOOR) if zone.mad_fraction is not None else t.mad_fraction
         for t in targets
     )
+    if hold_at is not None and zone.mad_fraction is None:
+        mad = tuple(min(m, max(hold_at, TRIGGER_FLOOR)) for m in mad)
     numbers: dict[str, Any] = {"targets": "staged" if staged else "fao56"}
     if not staged:
         if zone.targets == "staged":

@@ -209,6 +209,9 @@ class ZoneConfig(SiteModel):
     # days after planting, "gdd" the station's growing degree days (maize crops only;
     # models/crops/phenology.py). Observed stages re-anchor either, and GDD move it on from them.
     crop_clock: Literal["calendar", "gdd"] = "calendar"
+    # Maize zones: the transpiring share of Kc (Kcb above Kc min) lowered on a day too cool
+    # for full transpiration, from the station's Tmax and Tmin (models/crops/cold.py).
+    cold_kc: bool = False
     # The zone's field camera, whose snapshots give its canopy cover (controller/canopy).
     camera: CameraConfig | None = None
 
@@ -868,16 +871,20 @@ class _Checker:
                 self.add(f"zones[{i}].camera.url", f"already the camera of zone {other!r}")
 
     def _crop_clock(self) -> None:
-        """GDD need the station's temperatures and a crop whose stages have thresholds."""
+        """GDD and the cold on Kc need the station's temperatures and a maize crop."""
         for i, z in enumerate(self.m.zones):
-            if z.crop_clock != "gdd":
-                continue
-            if z.crop not in PHENOLOGY_CROPS:
-                crops = ", ".join(PHENOLOGY_CROPS)
-                path = f"zones[{i}].crop_clock"
-                self.say(path, "zone.gdd_needs_maize", zone=z.name, crop=z.crop, crops=crops)
-            if self.m.weather is None or self.m.weather.station is None:
-                self.say(f"zones[{i}].crop_clock", "zone.gdd_needs_station", zone=z.name)
+            for key, on, prefix in (
+                ("crop_clock", z.crop_clock == "gdd", "zone.gdd"),
+                ("cold_kc", z.cold_kc, "zone.cold_kc"),
+            ):
+                if not on:
+                    continue
+                path = f"zones[{i}].{key}"
+                if z.crop not in PHENOLOGY_CROPS:
+                    crops = ", ".join(PHENOLOGY_CROPS)
+                    self.say(path, f"{prefix}_needs_maize", zone=z.name, crop=z.crop, crops=crops)
+                if self.m.weather is None or self.m.weather.station is None:
+                    self.say(path, f"{prefix}_needs_station", zone=z.name)
 
     def _quota(self) -> None:
         start = self.m.site.quota_year_start
@@ -1338,6 +1345,7 @@ EDITABLE = {
         "soil_wp_m3m3",
         "kc_factor",
         "crop_clock",
+        "cold_kc",
     ),
     "crops": ("stages",),
     "policy": ("probe_weight", "rain_skip_mm"),

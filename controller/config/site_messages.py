@@ -18,6 +18,10 @@ MESSAGES: Mapping[str, str] = {
     "zone.unknown_soil": "unknown soil {soil!r} (one of {soils})",
     "zone.gdd_needs_maize": "'gdd' needs a maize crop ({crops}), not {crop!r}",
     "zone.gdd_needs_station": "'gdd' needs a weather station (weather.station) for Tmax and Tmin",
+    "zone.cold_kc_needs_maize": "true needs a maize crop ({crops}), not {crop!r}",
+    "zone.cold_kc_needs_station": (
+        "true needs a weather station (weather.station) for Tmax and Tmin"
+    ),
     "plan.unknown_zone": "unknown zone {zone!r}",
     "plan.zone_manual": "zone {zone!r} is manual: no run is planned",
     "plan.zone_twice": "zone {zone!r} is listed twice",

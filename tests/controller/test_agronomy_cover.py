@@ -1,4 +1,5 @@
-"""A camera zone's canopy cover sets its Kcb while the canopy develops (FAO-56 eq. 97)."""
+"""A camera zone's canopy cover sets its Kcb (FAO-56 eq. 97); in the late stage it can only
+lower the calendar's."""
 
 from __future__ import annotations
 
@@ -72,9 +73,7 @@ def test_cover_sets_kcb_in_development_and_moves_kc_with_it(site: SiteConfig, st
     assert "canopy cover" not in other.notes
 
 
-def test_a_photo_older_than_the_limit_or_a_grown_canopy_keeps_the_calendar(
-    site: SiteConfig, store: Store
-) -> None:
+def test_a_photo_older_than_the_limit_keeps_the_calendar(site: SiteConfig, store: Store) -> None:
     clock = VirtualClock(local(DAY1 + dt.timedelta(days=1), 1))
     kc_plain, _ = _z1(Agronomy(site, store, clock))
     day_end = local(DAY1 + dt.timedelta(days=1), 0)
@@ -85,13 +84,34 @@ def test_a_photo_older_than_the_limit_or_a_grown_canopy_keeps_the_calendar(
     _, of = _cover("z1", 0.03, day_end - COVER_MAX_AGE)  # at the limit: used
     kc, notes = _z1(Agronomy(site, store, clock, cover=of))
     assert kc < kc_plain and "canopy cover 0.03" in notes
-    # mid season: the cover no longer sets Kcb
+
+
+def _z1_on(site: SiteConfig, store: Store, dap: int, cover: float | None) -> tuple[float, str]:
     z1 = next(z for z in site.zones if z.name == "z1")
-    late = z1.planting_date + dt.timedelta(days=80)
-    weather_day(store, late)
-    agro = Agronomy(site, store, VirtualClock(local(late + dt.timedelta(days=1), 1)), cover=of)
-    assert agro.crop_state(z1, late).stage == "mid"
-    _, of = _cover("z1", 0.03, local(late, 10))
-    agro = Agronomy(site, store, VirtualClock(local(late + dt.timedelta(days=1), 1)), cover=of)
-    row = agro.balance_day(z1, late, agro.measured_et0(late))
-    assert "canopy cover" not in row.notes
+    day = z1.planting_date + dt.timedelta(days=dap)
+    weather_day(store, day)
+    of = None if cover is None else _cover("z1", cover, local(day, 10))[1]
+    agro = Agronomy(site, store, VirtualClock(local(day + dt.timedelta(days=1), 1)), cover=of)
+    row = agro.balance_day(z1, day, agro.measured_et0(day))
+    return row.kc, row.notes
+
+
+def test_mid_season_cover_sets_kcb(site: SiteConfig, store: Store) -> None:
+    # day 80 of 30/40/50/33: mid season, calendar Kcb 1.15; cover 0.5 at h 2 m:
+    # Kd = min(1, 2 · 0.5, 0.5^(1/3) = 0.794) → Kcb = 0.15 + 0.794 · 1.0 = 0.944 (eq. 97-98)
+    kc_plain, _ = _z1_on(site, store, 80, None)
+    kc, notes = _z1_on(site, store, 80, 0.5)
+    assert "Kcb 0.94 from canopy cover 0.50" in notes
+    assert kc == pytest.approx(kc_plain * (1.2 - 1.15 + 0.15 + 0.5 ** (1 / 3)) / 1.2, rel=1e-3)
+
+
+def test_late_cover_only_lowers_the_calendar_kcb(site: SiteConfig, store: Store) -> None:
+    # day 140: late stage day 20 of 33, calendar Kcb 1.15 − 20/33 · 0.65 = 0.756; a green
+    # cover 0.8 (Kd 0.8^(1/3) = 0.928, Kcb 1.078) is above it: the calendar's kept
+    kc_plain, _ = _z1_on(site, store, 140, None)
+    kc, notes = _z1_on(site, store, 140, 0.8)
+    assert kc == kc_plain
+    assert "Kcb 1.08 by FAO-56 eq. 97, above the calendar's 0.76" in notes
+    # a thin cover 0.1 (Kd 0.2, Kcb 0.35) is below it: used
+    kc, notes = _z1_on(site, store, 140, 0.1)
+    assert "Kcb 0.35 from canopy cover 0.10" in notes and kc < kc_plain - 0.2

@@ -22,19 +22,29 @@ def local(date: dt.date, hour: float) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
 
 
-def _temperature(hour: int) -> float:
-    """12 °C at 03:00, 28 °C at 15:00 local."""
-    return 20.0 - 8.0 * math.cos(2 * math.pi * (hour - 3) / 24)
+def _temperature(hour: int, tmin_c: float = 12.0, tmax_c: float = 28.0) -> float:
+    """``tmin_c`` at 03:00, ``tmax_c`` at 15:00 local (default 12 and 28 °C)."""
+    mean, swing = (tmax_c + tmin_c) / 2.0, (tmax_c - tmin_c) / 2.0
+    return mean - swing * math.cos(2 * math.pi * (hour - 3) / 24)
 
 
-def weather_day(store: Store, date: dt.date, station: str = "wx1") -> None:
-    """One reading per point per hour at hh:00 local, no rain."""
+def weather_day(
+    store: Store,
+    date: dt.date,
+    station: str = "wx1",
+    *,
+    tmin_c: float = 12.0,
+    tmax_c: float = 28.0,
+) -> None:
+    """One reading per point per hour at hh:00 local, no rain; air from ``tmin_c`` at 03:00
+    to ``tmax_c`` at 15:00 (°C)."""
     readings = []
     for h in range(24):
         t = local(date, h)
-        rh = 80.0 - 30.0 * (_temperature(h) - 12.0) / 16.0
+        air = _temperature(h, tmin_c, tmax_c)
+        rh = 80.0 - 30.0 * (air - 12.0) / 16.0
         for point, value, unit in (
-            ("air_temperature", _temperature(h), "°C"),
+            ("air_temperature", air, "°C"),
             ("humidity", rh, "%"),
             ("wind_speed", 2.0, "m/s"),
             ("rain", 100.0, "mm"),

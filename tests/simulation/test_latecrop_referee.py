@@ -12,6 +12,7 @@ from controller.simulation.referee.evaluate import season_weather
 from controller.simulation.referee.latecrop import (
     SHIFTED_PARAMS,
     LateSeason,
+    cold_overrides,
     late_crop_params,
     main,
     observed_stage_dates,
@@ -106,3 +107,10 @@ def test_bad_seeds_are_refused_naming_the_token(capsys: pytest.CaptureFixture[st
         main(["--seeds", "1-x"])
     assert exit_.value.code == 2
     assert "'1-x' is not a seed" in capsys.readouterr().err
+
+
+def test_the_late_crops_zones_run_with_cold_kc_as_an_admin_sets_it() -> None:
+    assert cold_overrides(["z1", "z2"], on=True) == {
+        "zones": {"z1": {"cold_kc": True}, "z2": {"cold_kc": True}}
+    }
+    assert cold_overrides(["z1"], on=False) is None

@@ -27,8 +27,14 @@ seed, in three variants:
   ``camera_images`` (``--camera images``) as a drawn photo (:func:`camera_photo`) through the
   daemon's own path instead (:meth:`~controller.canopy.watch.CanopyWatch.estimate_photo`:
   decoded, classified by the site's classifier, stored), about 2.7 times the season's time.
-  The balance takes Kcb from the cover in the calendar's initial and development stages
-  (FAO-56 eq. 97).
+  The balance takes Kcb from the cover (FAO-56 eq. 97; in the late stage only below the
+  calendar's), and the planner holds the trigger at 20 % of TAW while the cover is between
+  10 % and 80 % (:mod:`controller.agronomy.expansion`; for ``observed``, while the observed
+  stages put the crop in its FAO-56 development stage).
+
+Every zone runs with ``cold_kc`` on (``--no-cold-kc``: off), as an admin sets it in
+``site.overrides.toml``: on a cool day the balance takes maize's transpiring share of Kc times
+AquaCrop's cold-stress coefficient (:mod:`models.crops.cold`), as the truth's maize does.
 
 Each season is reported as the referee reports a strategy
 (:func:`~controller.simulation.referee.evaluate.season_row`; relative yield over the same late
@@ -69,10 +75,10 @@ from controller.simulation.fidelity import FAST_TMP, AgronomySeason, Round
 from controller.simulation.latecrop import true_stage_dates
 from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
 from controller.simulation.referee.evaluate import (
-    ZoneOutcome,
     practice_outcome,
     season_row,
     season_weather,
+    truth_outcome,
 )
 from controller.simulation.referee.practices import Accounting, accounting, practices
 from controller.simulation.referee.truth import AquaCropTruth, aquacrop_factory
@@ -94,6 +100,7 @@ __all__ = [
     "VariantSeason",
     "camera_photo",
     "camera_round",
+    "cold_overrides",
     "late_crop_params",
     "late_season",
     "main",
@@ -254,9 +261,10 @@ class LateSeason:
         lag_days: int = LAG_DAYS,
         days: int | None = None,
         camera_images: bool = False,
+        cold_kc: bool = True,
     ) -> None:
         self.scenario, self.seed, self.lag_days, self.days = scenario, seed, lag_days, days
-        self.camera_images = camera_images
+        self.camera_images, self.cold_kc = camera_images, cold_kc
         self.acc: Accounting = accounting(scenario)
         self.params = late_crop_params(lag_days)
         self.weather = season_weather(scenario, seed, self.acc)
@@ -295,6 +303,7 @@ class LateSeason:
                 truth=factory,
                 workdir=Path(tmp),
                 rounds=rounds,
+                overrides=self._overrides(),
             )
             with quiet_logs():
                 season.run()
@@ -307,6 +316,7 @@ class LateSeason:
             "seed": self.seed,
             "variant": variant,
             "lag_days": self.lag_days,
+            "cold_kc": self.cold_kc,
             "camera": ("images" if self.camera_images else "records")
             if variant == "camera"
             else "",
@@ -319,6 +329,9 @@ class LateSeason:
             "zones": {z: {k: round(v, 4) for k, v in r.items()} for z, r in zones.items()},
         }
         return VariantSeason(row, balance)
+
+    def _overrides(self) -> dict[str, Any] | None:
+        return cold_overrides(sorted(self.scenario.soils), on=self.cold_kc)
 
     def _periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
         """Each of :data:`PERIODS` as a test of a date: the late truth's FAO-56 stages from
@@ -333,15 +346,8 @@ class LateSeason:
     def _zone_row(
         self, zone: str, truth: AquaCropTruth, balance: Mapping[dt.date, BalanceDay]
     ) -> dict[str, float]:
-        result = truth.field.result()
-        delivered = result.irrigation_mm + truth.late_irrigation_mm
-        outcome = ZoneOutcome(
-            zone,
-            result,
-            self.acc.leaching_fraction * delivered,
-            self.acc.critical_dap,
-            late_irrigation_mm=truth.late_irrigation_mm,
-        )
+        outcome = truth_outcome(zone, truth, self.acc)
+        result = outcome.season
         row = season_row(outcome, self.full_yield_t_ha[zone], self.weather)
         if self.days is not None:  # a season cut short has no yield yet
             for key in UNHARVESTED:
@@ -366,6 +372,14 @@ class LateSeason:
                     else 0.0
                 )
         return row
+
+
+def cold_overrides(zones: Sequence[str], *, on: bool) -> dict[str, Any] | None:
+    """Each zone's ``cold_kc`` as an admin sets it (``site.overrides.toml``) when ``on``; else
+    None (the site file's setting: off)."""
+    if not on:
+        return None
+    return {"zones": {zone: {"cold_kc": True} for zone in zones}}
 
 
 def _in_period(lo: dt.date, hi: dt.date) -> Callable[[dt.date], bool]:
@@ -463,6 +477,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "classifier (about 2.7x the season's time)",
     )
     parser.add_argument(
+        "--cold-kc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each zone's cold_kc setting: maize transpiration lowered on a cool day (default on)",
+    )
+    parser.add_argument(
         "--table", action="store_true", help="the summary as a Markdown table, not JSON"
     )
     args = parser.parse_args(argv)
@@ -479,6 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.variant or VARIANTS,
             lag_days=args.lag_days,
             camera_images=args.camera == "images",
+            cold_kc=args.cold_kc,
         ):
             print(json.dumps(row, ensure_ascii=False), flush=True)
             rows.append(row)
