@@ -78,6 +78,7 @@ __all__ = [
     "learned_plan_share",
     "run",
     "seed_rows",
+    "summary_of",
     "truth_of",
     "with_forecast",
 ]
@@ -263,6 +264,16 @@ def seed_rows(
     return out
 
 
+def summary_of(rows: Sequence[dict[str, float]], name: str) -> dict[str, dict[str, float]]:
+    """Mean, p10, p90 and worst of each figure of variant ``name`` over seeds' ``rows``; the
+    worst ``learned_plan_share`` is the lowest (the forecast used least)."""
+    keys = FORECAST_FIGURES if name in FORECAST_VARIANTS else FIGURES
+    out = summarize(rows, keys)
+    if "learned_plan_share" in out:
+        out["learned_plan_share"]["worst"] = min(r["learned_plan_share"] for r in rows)
+    return {key: {stat: round(v, 3) for stat, v in stats.items()} for key, stats in out.items()}
+
+
 def run(
     seed: int, quick: bool, seeds: int | None = None, rows: Sequence[str] | None = None
 ) -> dict[str, Any]:
@@ -280,15 +291,6 @@ def run(
         raise ScenarioError(f"{scenario.site_path}: zones.{ZONE}.soil is not {CONFIGURED!r}")
     count = seeds if seeds is not None else QUICK_SEEDS if quick else SEEDS
     per_seed = [seed_rows(scenario, s, rows=chosen) for s in range(seed, seed + count)]
-    summary = {
-        name: {
-            key: {stat: round(v, 3) for stat, v in stats.items()}
-            for key, stats in summarize(
-                [r[name] for r in per_seed],
-                FORECAST_FIGURES if name in FORECAST_VARIANTS else FIGURES,
-            ).items()
-        }
-        for name in chosen
-    }
+    summary = {name: summary_of([r[name] for r in per_seed], name) for name in chosen}
     approved = sum(r["learned"] is not None for r in per_seed)
     return {"per_seed": per_seed, "summary": summary, "seeds": len(per_seed), "approved": approved}

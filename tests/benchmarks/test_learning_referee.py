@@ -19,6 +19,7 @@ from benchmarks.learning.referee import (
     VARIANTS,
     run,
     seed_rows,
+    summary_of,
     with_forecast,
 )
 from controller.config.site import load_site
@@ -64,3 +65,16 @@ def test_with_forecast_switches_the_site_file_on(tmp_path: Path) -> None:
 def test_unknown_rows_are_refused() -> None:
     with pytest.raises(ScenarioError, match="nowhere"):
         run(seed=1, quick=True, rows=("before", "nowhere"))
+
+
+def test_the_worst_share_of_learned_plans_is_the_lowest() -> None:
+    seeds = [
+        {"water_in_season_m3_mu": w, "relative_yield": y, "critical_stress_days": 0.0,
+         "learned_plan_share": share}
+        for w, y, share in ((300.0, 0.99, 1.0), (280.0, 0.94, 0.5))
+    ]  # fmt: skip
+    summary = summary_of(seeds, "forecast")
+    assert summary["learned_plan_share"]["worst"] == 0.5
+    assert summary["relative_yield"]["worst"] == 0.94
+    assert summary["water_in_season_m3_mu"]["worst"] == 300.0
+    assert "learned_plan_share" not in summary_of(seeds, "before")
