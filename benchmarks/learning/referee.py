@@ -1,4 +1,5 @@
-"""The ET strategy on a mis-configured soil, before and after the soil fit, judged by the referee.
+"""The ET strategy on a mis-configured soil, before and after the soil fit and with the learned
+moisture forecast, judged by the referee.
 
 Zone :data:`~benchmarks.learning.etrule.ZONE` of the Zhangye scenario is a sandy loam (drawn
 from the seed by :func:`benchmarks.learning.soil.true_soil`, the soil part's own ranges) that
@@ -23,7 +24,8 @@ all on the weather of the seed. Six seasons a seed, the same weather:
 * ``forecast``: ``before`` with the learned moisture forecast on (``[learning.forecast]
   enabled = true`` in the site file, :func:`with_forecast`): the daemon starts with the model
   its daily training (:meth:`controller.learning.forecast.ForecastLearning.train_zone`) made
-  the morning after the previous season (the one the soil fit learns from) in its models
+  the morning after the previous season (the one the soil fit learns from, watered with the
+  forecast off: the training reads its whole season as the last daily job would) in its models
   directory, and goes on as the box does: the planner asks it beside FAO-56 at every plan
   (:meth:`controller.agronomy.planning.Planning`, used where it validated better), and the
   daily job retrains it on this season's own days once there are enough of them (until then
