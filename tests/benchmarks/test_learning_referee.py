@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.learning import PARTS, SEEDED_PARTS
+from benchmarks.learning.__main__ import main
 from benchmarks.learning.etrule import CONFIGURED, SCENARIO
 from benchmarks.learning.referee import (
     FIGURES,
@@ -65,6 +66,9 @@ def test_with_forecast_switches_the_site_file_on(tmp_path: Path) -> None:
 def test_unknown_rows_are_refused() -> None:
     with pytest.raises(ScenarioError, match="nowhere"):
         run(seed=1, quick=True, rows=("before", "nowhere"))
+    # --rows reaches the part as its rows, split at the commas
+    with pytest.raises(ScenarioError, match="rows nowhere: choose"):
+        main(["--part", "referee", "--quick", "--rows", "before, nowhere"])
 
 
 def test_the_worst_share_of_learned_plans_is_the_lowest() -> None:
