@@ -9,7 +9,8 @@ that prints them: nothing here is a constant.
 A part is a module with ``NAME`` (its JSON ``part``), ``GOALS`` (figure name → ``(">=" | "<=",
 bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``. A part of
 :data:`SEEDED_PARTS` runs several seeds from ``--seed`` (``run(..., seeds=N)`` with
-``--seeds N``) and returns each seed's figures as ``per_seed``, printed a line each.
+``--seeds N``) and returns each seed's figures as ``per_seed``, printed a line each; it takes
+``rows`` (``--rows a,b``: only those of its rows) too.
 """
 
 from __future__ import annotations

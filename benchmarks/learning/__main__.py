@@ -27,12 +27,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seeds", type=int, help="seeds from --seed, for the parts that run several (referee)"
     )
+    parser.add_argument(
+        "--rows",
+        help="comma-separated rows of the parts that have them (referee: e.g. forecast,"
+        "after_forecast); default all",
+    )
     args = parser.parse_args(argv)
     goals: dict[str, bool] = {}
     for name in args.part or PARTS:
         part = importlib.import_module(f"benchmarks.learning.{name}")
         started = time.perf_counter()
-        many = {"seeds": args.seeds} if args.seeds and name in SEEDED_PARTS else {}
+        many: dict[str, Any] = {}
+        if name in SEEDED_PARTS:
+            if args.seeds:
+                many["seeds"] = args.seeds
+            if args.rows:
+                many["rows"] = tuple(r.strip() for r in args.rows.split(",") if r.strip())
         figures = part.run(seed=args.seed, quick=args.quick, **many)
         for row in figures.pop("per_seed", []):  # a part over several seeds: a line each
             print(json.dumps({"part": part.NAME, **row}), flush=True)
