@@ -39,6 +39,7 @@ from controller.runtime.safety import (
 from controller.store import RunPhase, RunSource, RunState, Severity, Store
 from drivers.errors import DeviceError
 from drivers.reading import Quality, Reading
+from tests.helpers.dosing import channel_only, channel_site_text
 from tests.helpers.fakebus import FakeBus, SimpleFieldIO
 from tests.helpers.site import DEMO_SITE
 
@@ -891,3 +892,223 @@ def test_the_check_judges_freshness_at_the_time_it_is_given(rig: Rig) -> None:
     assert rig.codes() == []
     later = rig.clock.now() + dt.timedelta(seconds=STALE_S + 1)
     assert [t.code for t in rig.sup.check(later)] == ["flow_meter_stale"]
+
+
+# ------------------------------------------------------------------ pulse meters
+
+HEAD_PULSE_S = 30.0  # pm1's no_pulse_s
+ZONE_PULSE_S = 20.0  # pm2's no_pulse_s
+PULSE_METERS = f"""
+
+[[devices]]
+name = "dio1"
+bus = "head"
+unit = 40
+profile = "isma-sfar-1m-4di"
+poll_interval_s = 5
+
+[[pulse_meters]]
+name = "pm1"
+counter = "dio1.count1"
+litres_per_pulse = 10
+no_pulse_s = {HEAD_PULSE_S:g}
+max_flow_m3_h = 250
+
+[[pulse_meters]]
+name = "pm2"
+counter = "dio1.count2"
+litres_per_pulse = 10
+no_pulse_s = {ZONE_PULSE_S:g}
+max_flow_m3_h = 250
+"""
+
+
+def pulse_demo(tmp_path: Path, head: str) -> SiteConfig:
+    """The demo site with zone z1 metered by pulse meter ``pm2`` and the head by ``head``
+    (pulse meter ``pm1`` or the ultrasonic ``flow1``); z2 to z4 keep ``flow1``."""
+    meter = 'flow_meter = "flow1"'
+    text = DEMO_SITE.read_text(encoding="utf-8").replace(meter, 'flow_meter = "pm2"', 1)
+    before, after = text.rsplit(meter, 1)  # the head's, the last
+    path = tmp_path / "pulse-demo.toml"
+    path.write_text(before + f'flow_meter = "{head}"' + after + PULSE_METERS, encoding="utf-8")
+    site = load_site(path)
+    assert site.head.flow_meter == head and site.zones[0].flow_meter == "pm2"
+    return site
+
+
+def test_the_head_pulse_meter_stops_the_water_just_after_its_no_pulse_time(
+    make: Any, tmp_path: Path
+) -> None:
+    rig = make(pulse_demo(tmp_path, "pm1"))
+    rig.set("pm1", "flow_rate", NOMINAL)
+    rig.on("valve:z2", "pump")  # z2's meter is flow1, no pulse meter
+    assert rig.codes() == []
+    assert rig.codes(HEAD_PULSE_S) == []  # exactly no_pulse_s: not yet
+    trips = rig.check(0.5)
+    assert [t.code for t in trips] == ["pulse_missing"]
+    assert trips[0].action == "all_off"
+    assert trips[0].message == (
+        "pulse meter pm1 (dio1.count1): no pulse for over 30 s while pumping (never read): "
+        "water is not let run unmetered"
+    )
+    assert rig.outputs.on_roles() == []
+    assert rig.runs.aborted == [f"safety pulse_missing: {trips[0].message}"]
+    ok, why = rig.sup.may_start("z2")
+    assert not ok and "pulse_missing" in why
+
+
+def test_a_pulse_within_no_pulse_s_keeps_the_water_running(make: Any, tmp_path: Path) -> None:
+    rig = make(pulse_demo(tmp_path, "pm1"))
+    rig.set("pm1", "flow_rate", NOMINAL)
+    rig.set("pm1", "pulse", 1.0)
+    rig.on("valve:z2", "pump")
+    for _ in range(3):
+        assert rig.codes(HEAD_PULSE_S) == []  # a pulse at every check
+    rig.set("pm1", "pulse", None)  # the pulses stop
+    assert rig.codes(HEAD_PULSE_S) == []  # the last is exactly no_pulse_s old
+    trips = rig.check(0.5)
+    assert [t.code for t in trips] == ["pulse_missing"]
+    assert "(stale): water is not let run unmetered" in trips[0].message
+
+
+def test_a_silent_pulse_meter_without_the_pump_is_no_trip(make: Any, tmp_path: Path) -> None:
+    rig = make(pulse_demo(tmp_path, "pm1"))
+    rig.set("pm1", "flow_rate", 0.0)
+    rig.on("valve:z1", "master_valve")  # gravity: no pump
+    assert rig.codes() == []
+    assert rig.codes(10 * HEAD_PULSE_S) == []
+
+
+def test_a_zone_pulse_meter_is_judged_from_the_later_of_pump_and_valve(
+    make: Any, tmp_path: Path
+) -> None:
+    rig = make(pulse_demo(tmp_path, "flow1"))  # the head's meter is no pulse meter
+    rig.on("valve:z2", "pump")
+    assert rig.codes(0.0) == []
+    rig.clock.advance(10.0)
+    rig.on("valve:z1")  # just opened while pumping for 10 s: not judged yet
+    assert rig.codes() == []
+    assert rig.codes(ZONE_PULSE_S) == []  # valve exactly no_pulse_s, pump 10 s more
+    trips = rig.check(0.5)
+    assert [t.code for t in trips] == ["pulse_missing"]
+    assert trips[0].message.startswith(
+        "pulse meter pm2 (dio1.count2): no pulse for over 20 s while pumping (never read)"
+    )
+
+
+def test_a_zone_pulse_meter_is_judged_from_the_pump_when_it_starts_last(
+    make: Any, tmp_path: Path
+) -> None:
+    rig = make(pulse_demo(tmp_path, "flow1"))
+    rig.on("valve:z1")
+    assert rig.codes(10 * ZONE_PULSE_S) == []  # no pump: no water expected
+    rig.on("pump")
+    assert rig.codes(ZONE_PULSE_S) == []
+    assert rig.codes(0.5) == ["pulse_missing"]
+
+
+def test_a_closed_zone_pulse_meter_is_not_judged(make: Any, tmp_path: Path) -> None:
+    rig = make(pulse_demo(tmp_path, "flow1"))
+    rig.on("valve:z2", "pump")
+    assert rig.codes() == []
+    assert rig.codes(10 * ZONE_PULSE_S) == []  # pm2 silent, but z1 is closed
+
+
+# ------------------------------------------------------------------ dosing channels
+
+
+def channel_demo(tmp_path: Path, *, single: bool) -> SiteConfig:
+    """The demo site with the N, P, K and acid channels; ``single``: the single injector kept."""
+    text = channel_site_text() if single else channel_only(channel_site_text())
+    path = tmp_path / "channels.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_site(path)
+
+
+CHANNEL_INJECTORS = ["dose_n", "dose_p", "dose_k", "dose_acid"]
+
+
+def test_stop_injector_stops_every_channel_and_the_single_injector(
+    make: Any, tmp_path: Path
+) -> None:
+    rig = make(channel_demo(tmp_path, single=True))
+    rig.on("injector_power", "dosing:N", "dosing:acid")
+    rig.bus.forced.clear()
+    assert stop_injector(rig.site, rig.outputs, cast(FieldIO, SimpleFieldIO(rig.bus))) == []
+    assert rig.bus.forced == [(d, "run", 0) for d in ["doser1", *CHANNEL_INJECTORS]]
+    assert rig.outputs.on_roles() == []
+
+
+def test_stop_injector_on_a_channel_only_site_names_each_failure(make: Any, tmp_path: Path) -> None:
+    rig = make(channel_demo(tmp_path, single=False))
+    rig.on("dosing:N", "dosing:K")
+    rig.bus.forced.clear()
+    rig.bus.failing = {"relay2.ch1", "dose_k.run"}
+    failures = stop_injector(rig.site, rig.outputs, cast(FieldIO, SimpleFieldIO(rig.bus)))
+    assert failures == ["dosing:N: relay2: stuck", "dose_k.run: dose_k: stuck"]
+    assert rig.bus.forced == [(d, "run", 0) for d in CHANNEL_INJECTORS if d != "dose_k"]
+    assert ("relay2", "ch3", 0) in rig.bus.writes  # K's power, after N's failed
+
+
+def test_a_dosing_channel_powered_without_water_stops_after_the_grace(
+    make: Any, tmp_path: Path
+) -> None:
+    rig = make(channel_demo(tmp_path, single=False))
+    rig.on("dosing:acid")
+    assert rig.codes() == []
+    assert rig.codes(INJECT_NO_FLOW_GRACE_S) == []
+    trips = rig.check(0.5)
+    assert [t.code for t in trips] == ["inject_no_flow"]
+    assert not rig.outputs.is_on("dosing:acid")
+    assert rig.runs.injection == [f"safety inject_no_flow: {trips[0].message}"]
+
+
+def test_a_dosing_channel_is_injecting_for_the_ec_rule(make: Any, tmp_path: Path) -> None:
+    rig = make(channel_demo(tmp_path, single=False))
+    rig.on("valve:z1", "pump", "dosing:N")
+    rig.set("ec1", "ec", EC_MAX + 0.01)
+    assert rig.codes() == ["ec_high"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "inject_no_flow",
+        "ec_high",
+        "ph_out_of_band",
+        "ec_meter_stale",
+        "tank_low",
+        "dosing_max_time",
+        "ec_off_setpoint",
+        "ph_off_setpoint",
+        "ph_probe_stuck",
+        "injector_delivery_low",
+    ],
+)
+def test_an_open_injection_stop_refuses_fertigation_not_water(rig: Rig, code: str) -> None:
+    rig.sup.trip(code, "stopped", action="injection")
+    assert rig.sup.may_start("z1") == (True, "")
+    ok, why = rig.sup.may_start("z1", fertigation=True)
+    assert not ok and why.endswith(f"{code}: stopped")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "max_run",
+        "pump_no_valve",
+        "dry_run",
+        "burst",
+        "flow_meter_stale",
+        "pulse_missing",
+        "output_fault",
+        "lease_renewal",
+        "pressure_high",
+        "output_mismatch",
+    ],
+)
+def test_an_open_water_stop_refuses_every_run(rig: Rig, code: str) -> None:
+    rig.sup.trip(code, "stopped")
+    for fertigation in (False, True):
+        ok, why = rig.sup.may_start("z1", fertigation=fertigation)
+        assert not ok and why.endswith(f"{code}: stopped")
