@@ -111,6 +111,9 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_deps_mutants.py",
         "tests/web/test_api_auth.py",
     ],
+    "controller/access/lockout.py": [
+        "tests/web/test_login_backoff.py",
+    ],
     "controller/access/rights.py": [
         "tests/web/test_rights_mutants.py",
         "tests/web/test_export_rights.py",
