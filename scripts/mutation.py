@@ -112,6 +112,7 @@ TESTS: dict[str, list[str]] = {
         "tests/web/test_api_auth.py",
     ],
     "controller/access/lockout.py": [
+        "tests/web/test_lockout_mutants.py",
         "tests/web/test_login_backoff.py",
     ],
     "controller/access/rights.py": [
