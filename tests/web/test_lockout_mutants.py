@@ -263,3 +263,23 @@ def test_the_default_bound_is_max_tracked() -> None:
     assert backoff.tracked() == MAX_TRACKED
     backoff.failed("last", "last")  # all quiet: all dropped but the new pair
     assert backoff.tracked() == 2
+
+
+def test_check_asks_about_the_address_and_the_account_given() -> None:
+    clock = Clock()
+    backoff = _waiting(clock, 4)  # 10.0.0.1 and li wait 1 s
+    with pytest.raises(TooManyAttempts):
+        backoff.check("10.0.0.1", "wu")  # the address waits
+    with pytest.raises(TooManyAttempts):
+        backoff.check("10.0.0.9", "li")  # the account waits
+    backoff.check("10.0.0.9", "wu")
+
+
+def test_over_the_bound_forgotten_streaks_are_dropped_too() -> None:
+    clock = Clock()
+    backoff = LoginBackoff(now=clock, max_tracked=2)
+    backoff.failed("10.0.0.1", "li")
+    clock.s = 3600.0  # forgotten, not yet removed
+    backoff.failed("10.0.0.2", "wu")
+    assert backoff.tracked() == 2
+    assert backoff.forgive("li") is False
