@@ -55,6 +55,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from controller.agronomy.baseline import SEED_CORN_BORDER, CalendarEvent
+from controller.agronomy.coverkc import cover_step
 from controller.agronomy.cropstate import CropClock, CropState
 from controller.agronomy.planning import Planning
 from controller.agronomy.plausibility import STATION_FROZEN, Plausibility
@@ -98,10 +99,8 @@ from controller.store import (
     StoreError,
     WaterBalanceDay,
 )
-from models.crops import kcb_from_cover
 from models.crops.cold import cold_gdd, cold_kc, cold_stress_coefficient
 from models.crops.phenology import PHENOLOGY_CROPS
-from models.errors import ModelInputError
 from models.et0 import codes
 from models.et0 import daily as et0_daily
 from models.waterbalance import (
@@ -146,13 +145,6 @@ _FINAL_RUN_STATES = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTER
 CoverOf = Callable[[str, dt.datetime, dt.datetime], tuple[float, dt.datetime] | None]
 #: A photo's cover sets the day's Kcb for this long after it was taken.
 COVER_MAX_AGE = dt.timedelta(days=3)
-#: The FAO-56 stages in which the cover sets Kcb (eq. 97): all of them. In the late stage the
-#: cover's Kcb is at most the calendar's: a senescing canopy stays green over much of the
-#: ground (eq. 98's Kd near 1 for a tall crop) while its ageing leaves transpire less, which
-#: the calendar's decline to Kcb end (eq. 66) says and the cover cannot.
-COVER_STAGES = ("initial", "development", "mid", "late")
-#: The stage in which the cover can only lower the calendar's Kcb.
-SENESCING_STAGE = "late"
 
 
 class Agronomy:
@@ -491,40 +483,27 @@ class Agronomy:
         at: dt.datetime,
         notes: Notes,
     ) -> CropStep:
-        """``step`` with Kcb from the zone's canopy cover (FAO-56 eq. 97; Kcb full ``full``,
-        the zone's crop's Kcb mid, Kc min its Kcb ini) when a photo of the last
-        :data:`COVER_MAX_AGE` before ``at`` measured it and the crop is in a
-        :data:`COVER_STAGES` stage (in the :data:`SENESCING_STAGE` no higher than the
-        calendar's); Kc moves with it (its evaporation share, Kc − Kcb, kept from the
-        calendar). Else ``step``."""
-        if self.cover is None or crop.stage not in COVER_STAGES:
+        """``step`` with Kcb (and Kc) from the zone's canopy cover by the rule the planner's
+        projection also takes (:func:`controller.agronomy.coverkc.cover_step`, FAO-56
+        eq. 97; Kcb full ``full``, the zone's crop's Kcb mid) when a photo of the last
+        :data:`COVER_MAX_AGE` before ``at`` measured it. Else ``step``."""
+        if self.cover is None:
             return step
         found = self.cover(zone.name, at - COVER_MAX_AGE, at)
         if found is None:
             return step
         cover, taken = found
-        try:
-            kcb = kcb_from_cover(
-                min(max(cover, 0.0), 1.0),
-                step.height_m,
-                kcb_full_value=max(full, step.kcb_min),
-                kc_min=min(step.kcb_min, 0.5),
-            )
-        except ModelInputError as exc:  # a crop the equation cannot take: the calendar stays
-            notes.add(f"canopy cover {cover:.2f} not used: {exc}")
-            return step
-        if crop.stage == SENESCING_STAGE and kcb > step.kcb:
-            notes.add(
-                f"canopy cover {cover:.2f}: Kcb {kcb:.2f} by FAO-56 eq. 97, above the "
-                f"calendar's {step.kcb:.2f} in the late stage: the calendar's kept"
-            )
+        result = cover_step(step, crop.stage, cover, full)
+        if not result.used:
+            if result.kept_because:
+                notes.add(result.kept_because)
             return step
         notes.add(
-            f"Kcb {kcb:.2f} from canopy cover {cover:.2f} "
+            f"Kcb {result.step.kcb:.2f} from canopy cover {min(max(cover, 0.0), 1.0):.2f} "
             f"(photo {taken.astimezone(self.tz):%m-%d %H:%M}, FAO-56 eq. 97; "
             f"calendar {step.kcb:.2f})"
         )
-        return dataclasses.replace(step, kcb=kcb, kc=max(step.kc - step.kcb + kcb, kcb))
+        return result.step
 
     def _with_cold(self, zone: ZoneConfig, date: dt.date, step: CropStep, notes: Notes) -> CropStep:
         """``step`` with the transpiring share of Kc (Kcb above Kc min) times the day's cold

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from controller.agronomy.baseline import CalendarEvent, season_events_on
+from controller.agronomy.coverkc import projected_kc
 from controller.agronomy.cropstate import CropState
 from controller.agronomy.expansion import EXPANSION_TRIGGER, expanding_canopy, expansion_note
 from controller.agronomy.quota import (
@@ -75,7 +76,7 @@ from controller.clock import Clock
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.learning.forecast import ForecastChoice
 from controller.store import DecisionAction, RunSource, Severity, Store, StoreError
-from models.crops import Crop, kc_on_day
+from models.crops import Crop
 from models.learning.forecast import HORIZONS_D, FutureDay
 from models.planner import (
     Forecast,
@@ -598,9 +599,10 @@ class Planning:
             if crop.source != "calendar" or crop.note:
                 zone_notes.add(crop.sentence())
             dr = self._dr_now(zone, ctx.today, taw, zone_notes)
-            kc = tuple(
-                kc_on_day(m.crop, crop.crop_day + d, mulched=True) for d in range(self.horizon_days)
-            )
+            cover = self.balance.canopy_cover(zone, ctx.now)
+            kc = projected_kc(m.crop, crop.crop_day, self.horizon_days, cover)
+            if cover is not None:
+                zone_notes.add(f"Kc ahead from canopy cover {cover:.2f} held (FAO-56 eq. 97)")
             learned: dict[str, Any] | None = None
             if self.forecaster is not None and self.forecaster.enabled:
                 raw_p = m.soil.raw_mm(step.root_depth_m, m.crop.p)
@@ -622,7 +624,7 @@ class Planning:
                 forecast_rain_mm_day=fc.rain_mm_day if fc else None,
                 rain_normals_mm=self.site.site.rain_normals_mm,
             )
-            expanding = expanding_canopy(crop, self.balance.canopy_cover(zone, ctx.now))
+            expanding = expanding_canopy(crop, cover)
             targets = unheld = targets_of()
             if expanding is not None:  # the canopy grows: triggers held, refill below them
                 targets = targets_of(hold_at=EXPANSION_TRIGGER)
