@@ -17,13 +17,15 @@ probes saw. The level the probes read is not learned: on a soil whose true field
 below the configured one, the probes read tens of mm "depleted" right after a refill, and a
 forecast of that level would make the planner refill sooner; the change over one to three
 days (the drying rate, drainage included) is measured well whatever the calibration, and it
-is added to the balance's own depletion. Version 1 models (which learned the level) are
+is added to the balance's own depletion. A sample whose horizon holds a run is left out (the
+planner forecasts the path without irrigation). Version 1 models (which learned the level) are
 refused on load and retrained.
 
 from features of day i: the balance's Dr and Dr/TAW, the probes' observed depletion and its
 gap to Dr, ET0 of the last :data:`RECENT_D` days and of the days ahead, water and rain of the
 last days and of the days ahead, days since the last water, DAP and Kc, and the physics
-increment itself. The learned forecast is physics + predicted correction, anchored at the balance's Dr.
+increment itself. The learned forecast is physics + predicted correction, from the balance's
+own Dr.
 
 Estimator: scikit-learn :class:`~sklearn.linear_model.Ridge` on standardised features. A
 site has one season of daily samples (≈ 100-150 per horizon): boosted trees
@@ -204,10 +206,9 @@ def _samples(history: Sequence[HistoryDay], h: int) -> _Samples:
             continue
         ahead = _ahead(history, i, h)
         d = history[i]
-        path = physics_path(d.dr_mm, d.taw_mm, d.raw_mm, ahead)
-        if _refilled(path, ahead):
+        if _irrigated(ahead):
             continue
-        physics = path[-1]
+        physics = physics_path(d.dr_mm, d.taw_mm, d.raw_mm, ahead)[-1]
         days.append(i)
         rows.append(_features(history, i, ahead, physics))
         phys.append(physics)
@@ -230,13 +231,12 @@ def observed_change_target(dr_mm: float, observed_now_mm: float, observed_then_m
     return dr_mm + observed_then_mm - observed_now_mm
 
 
-def _refilled(path: Sequence[float], ahead: Sequence[FutureDay]) -> bool:
-    """Whether water or rain ahead brings the balance back to field capacity (Dr 0 mm) within
-    the horizon. The probes' change over such days is the whole depletion they read before,
-    their offset included, not a drying rate; the planner asks for the no-irrigation path, so
-    these days teach nothing it uses and are left out."""
-    wet = sum(a.water_mm + a.rain_mm for a in ahead) > WET_MM
-    return wet and min(path) <= 0.0
+def _irrigated(ahead: Sequence[FutureDay]) -> bool:
+    """Whether a run waters the days ahead (net water above :data:`WET_MM`). The probes'
+    change over a run is mostly the depletion they read before it, their offset included,
+    not a drying rate; the planner asks only for the path without irrigation, so these
+    samples teach nothing it uses and are left out. Rain days stay in."""
+    return sum(a.water_mm for a in ahead) > WET_MM
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> Pipeline:
