@@ -63,11 +63,13 @@ __all__ = [
     "HORIZONS_D",
     "KIND",
     "MIN_SAMPLES",
+    "WET_MM",
     "ForecastModel",
     "ForecastResult",
     "FutureDay",
     "HistoryDay",
     "Validation",
+    "observed_change_target",
     "physics_path",
     "train_forecast",
 ]
