@@ -230,7 +230,7 @@ class ForecastLearning:
             history = self.history(zone, zone.planting_date, today - dt.timedelta(days=1))
             model = train_forecast(history)
         except TooLittleDataError as exc:
-            text = f"too little data: {exc.have} of {exc.need} days with probes"
+            text = f"too little data: {exc.have} of {exc.need} usable days with probes"
             self.status[zone.name] = _Status(text, now)
             return text
         except (*_ERRORS, ValueError) as exc:

@@ -325,7 +325,8 @@ class ForecastModel:
 
 def _validate(s: _Samples, h: int, first_validation_day: int) -> Validation:
     """Fit on the samples before ``first_validation_day`` whose target day is before it too
-    (purged), score on the samples from it on."""
+    (purged), score on the samples from it on. Too few: :class:`TooLittleDataError` counts
+    usable days (probes read that day and ``h`` days on, no run between)."""
     train = s.day + h < first_validation_day
     test = s.day >= first_validation_day
     n_train, n_test = int(train.sum()), int(test.sum())

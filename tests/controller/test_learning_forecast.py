@@ -152,7 +152,7 @@ def test_too_little_data_is_physics_and_no_alarm(store: Store, tmp_path: Path) -
     seed_history(store, site, 8, offset_mm=15.0)
     today = START + dt.timedelta(days=8)
     fl = learning(site, store, tmp_path, today)
-    assert fl.train_all()["z1"] == "too little data: 7 of 21 days with probes"
+    assert fl.train_all()["z1"] == "too little data: 7 of 21 usable days with probes"
     choice = fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
     assert choice.used == "physics" and "too little data" in choice.reason
     assert choice.physics_mm == tuple(physics_path(40.0, 150.0, 80.0, AHEAD))
@@ -335,7 +335,7 @@ def test_the_daemon_schedules_training_only_when_enabled(tmp_path: Path) -> None
         assert on.forecast_learning.models_dir == (tmp_path / "data").resolve() / "models"
         # no history yet: said per zone with probes, nothing raised, nothing alarmed
         assert job.func() == {
-            z: "too little data: 0 of 21 days with probes" for z in ("z1", "z2", "z3")
+            z: "too little data: 0 of 21 usable days with probes" for z in ("z1", "z2", "z3")
         }
         assert not [e for e in store.events() if e.code == "model_unavailable"]
 
