@@ -12,10 +12,13 @@ to 0.15 TAW, and two probes (20 and 40 cm, each with its calibration offset and 
 against the configured soil (:func:`models.waterbalance.observed_depletion_mm`).
 
 The product's model (:func:`models.learning.forecast.train_forecast`) is trained on the
-first :data:`TRAIN_FRACTION` of the season; on the rest, every day's 24 h forecast (the next
-day's measured ET0, rain and water, as the planner would have them from a perfect forecast)
-is scored against the probes' depletion the next evening, for physics alone and for the
-forecast the planner would use (learned where it validated better, else physics):
+first :data:`TRAIN_FRACTION` of the season; on the rest, every day's 24 h forecast of a day
+without a run (the path the planner asks for; the next day's measured ET0 and rain, as the
+planner would have them from a perfect forecast) is scored against what the forecast
+predicts: the balance's depletion plus the change the probes saw by the next evening (the
+probes' level against the configured soil is not forecast, see
+:mod:`models.learning.forecast`), for physics alone and for the forecast the planner would
+use (learned where it validated better, else physics):
 
 * ``forecast_mae_gain_misconfigured_pct``: (MAE physics − MAE used) / MAE physics, %;
 * ``forecast_mae_gain_correct_pct``: the same on the correctly configured soil;
@@ -38,7 +41,13 @@ from controller.simulation.season import load_scenario
 from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
 from drivers.sim.soilphysics import SoilTruth
 from models.crops import Crop
-from models.learning.forecast import FutureDay, HistoryDay, train_forecast
+from models.learning.forecast import (
+    WET_MM,
+    FutureDay,
+    HistoryDay,
+    observed_change_target,
+    train_forecast,
+)
 from models.soils import SoilProfile, texture
 from models.waterbalance import (
     ProbeReading,
@@ -114,9 +123,10 @@ def _score(history: list[HistoryDay]) -> tuple[float, float, float]:
     train_s = time.perf_counter() - started
     phys_err, used_err = [], []
     for i in range(cut, len(history) - 1):
-        target = history[i + 1].observed_mm
-        if target is None:
+        now, then = history[i].observed_mm, history[i + 1].observed_mm
+        if now is None or then is None or history[i + 1].water_mm > WET_MM:
             continue
+        target = observed_change_target(history[i].dr_mm, now, then)
         nxt = history[i + 1 : i + 4]
         ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
         ahead += [ahead[-1]] * (3 - len(ahead))

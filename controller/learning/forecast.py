@@ -3,7 +3,8 @@
 :class:`ForecastLearning` reads a zone's balance days (:meth:`Store.water_balance`) and its
 probes' good readings of each day's last hour into :class:`~models.learning.forecast.HistoryDay`
 rows (observed depletion over the root zone against the configured soil, as the balance's
-probe assimilation computes it), trains :func:`~models.learning.forecast.train_forecast` once
+probe assimilation computes it; the model learns their change over 24-72 h, not their
+level), trains :func:`~models.learning.forecast.train_forecast` once
 a day (:meth:`ForecastLearning.train_all`, a scheduled ``task`` job) and persists the model
 under the data directory's ``models/forecast/<zone>.joblib``.
 
@@ -229,7 +230,7 @@ class ForecastLearning:
             history = self.history(zone, zone.planting_date, today - dt.timedelta(days=1))
             model = train_forecast(history)
         except TooLittleDataError as exc:
-            text = f"too little data: {exc.have} of {exc.need} days with probes"
+            text = f"too little data: {exc.have} of {exc.need} usable days with probes"
             self.status[zone.name] = _Status(text, now)
             return text
         except (*_ERRORS, ValueError) as exc:

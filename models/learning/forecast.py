@@ -9,12 +9,23 @@ drier at field capacity), the physics forecast misses the same way day after day
 
 For each horizon h of :data:`HORIZONS_D` (1, 2, 3 days = 24, 48, 72 h) a model learns
 
-    target = observed depletion at day i + h  −  physics forecast for day i + h made at day i
+    target = (observed depletion at day i + h − observed at day i)
+             − (physics forecast for day i + h made at day i − balance's Dr at day i)
+
+that is, the error of the physics forecast's *change* in depletion against the change the
+probes saw. The level the probes read is not learned: on a soil whose true field capacity is
+below the configured one, the probes read tens of mm "depleted" right after a refill, and a
+forecast of that level would make the planner refill sooner; the change over one to three
+days (the drying rate, drainage included) is measured well whatever the calibration, and it
+is added to the balance's own depletion. A sample whose horizon holds a run is left out (the
+planner forecasts the path without irrigation). Version 1 models (which learned the level) are
+refused on load and retrained.
 
 from features of day i: the balance's Dr and Dr/TAW, the probes' observed depletion and its
 gap to Dr, ET0 of the last :data:`RECENT_D` days and of the days ahead, water and rain of the
 last days and of the days ahead, days since the last water, DAP and Kc, and the physics
-increment itself. The learned forecast is physics + predicted correction.
+increment itself. The learned forecast is physics + predicted correction, from the balance's
+own Dr.
 
 Estimator: scikit-learn :class:`~sklearn.linear_model.Ridge` on standardised features. A
 site has one season of daily samples (≈ 100-150 per horizon): boosted trees
@@ -52,17 +63,19 @@ __all__ = [
     "HORIZONS_D",
     "KIND",
     "MIN_SAMPLES",
+    "WET_MM",
     "ForecastModel",
     "ForecastResult",
     "FutureDay",
     "HistoryDay",
     "Validation",
+    "observed_change_target",
     "physics_path",
     "train_forecast",
 ]
 
 KIND = "forecast"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the target is the observed change in depletion, not its level
 HORIZONS_D: tuple[int, ...] = (1, 2, 3)  # 24, 48, 72 h
 RECENT_D = 3  # days of past ET0, rain and water in the features
 MIN_SAMPLES = 21  # usable 24 h samples (three weeks of days with probes) before a model is fitted
@@ -184,28 +197,48 @@ class _Samples:
     day: np.ndarray  # index of the day the forecast is made on
     x: np.ndarray
     physics: np.ndarray  # physics forecast, mm
-    observed: np.ndarray  # observed depletion at the target day, mm
+    observed: np.ndarray  # balance's Dr at day i + the probes' change to the target day, mm
 
 
 def _samples(history: Sequence[HistoryDay], h: int) -> _Samples:
     days, rows, phys, obs = [], [], [], []
     for i in range(len(history) - h):
-        target = history[i + h].observed_mm
-        if target is None:
+        start, end = history[i].observed_mm, history[i + h].observed_mm
+        if start is None or end is None:
             continue
         ahead = _ahead(history, i, h)
         d = history[i]
+        if _irrigated(ahead):
+            continue
         physics = physics_path(d.dr_mm, d.taw_mm, d.raw_mm, ahead)[-1]
         days.append(i)
         rows.append(_features(history, i, ahead, physics))
         phys.append(physics)
-        obs.append(target)
+        obs.append(observed_change_target(d.dr_mm, start, end))
     return _Samples(
         np.asarray(days, dtype=np.int64),
         np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)),
         np.asarray(phys, dtype=np.float64),
         np.asarray(obs, dtype=np.float64),
     )
+
+
+def observed_change_target(dr_mm: float, observed_now_mm: float, observed_then_mm: float) -> float:
+    """What the probes say the balance's depletion became h days on, mm: the balance's own
+    depletion now plus the change the probes saw (``observed_then − observed_now``).
+
+    The change is what the probes measure well whatever the soil's calibration: a soil whose
+    true field capacity is below the configured one reads tens of mm "depleted" even right
+    after a refill, an offset that cancels in the difference of two readings."""
+    return dr_mm + observed_then_mm - observed_now_mm
+
+
+def _irrigated(ahead: Sequence[FutureDay]) -> bool:
+    """Whether a run waters the days ahead (net water above :data:`WET_MM`). The probes'
+    change over a run is mostly the depletion they read before it, their offset included,
+    not a drying rate; the planner asks only for the path without irrigation, so these
+    samples teach nothing it uses and are left out. Rain days stay in."""
+    return sum(a.water_mm for a in ahead) > WET_MM
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> Pipeline:
@@ -292,7 +325,8 @@ class ForecastModel:
 
 def _validate(s: _Samples, h: int, first_validation_day: int) -> Validation:
     """Fit on the samples before ``first_validation_day`` whose target day is before it too
-    (purged), score on the samples from it on."""
+    (purged), score on the samples from it on. Too few: :class:`TooLittleDataError` counts
+    usable days (probes read that day and ``h`` days on, no run between)."""
     train = s.day + h < first_validation_day
     test = s.day >= first_validation_day
     n_train, n_test = int(train.sum()), int(test.sum())

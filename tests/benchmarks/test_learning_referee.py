@@ -27,7 +27,8 @@ from controller.config.site import load_site
 from controller.simulation.season import ScenarioError, load_scenario
 from models.soils import texture
 
-LEARN_DAYS = 60  # scenario days of the learning season: enough runs for three dry-downs
+LEARN_DAYS = 75  # scenario days of the learning season: three dry-downs, and 72 h forecast
+# samples without a run enough to train on
 JUDGED_DAYS = 8  # from the scenario start (14 April): two days after sowing
 
 

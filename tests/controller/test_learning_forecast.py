@@ -24,6 +24,7 @@ from models.soils import SoilProfile, texture
 from tests.helpers.site import DEMO_SITE
 
 START = dt.date(2026, 5, 1)
+SEASON_D = 75  # seeded days: enough 72 h samples without a run in them
 TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
 
 
@@ -81,8 +82,9 @@ def zone1(site: SiteConfig) -> ZoneConfig:
 
 
 def seed_history(store: Store, site: SiteConfig, days: int, offset_mm: float) -> None:
-    """``days`` balance days of z1 from START, and its probes reading the depletion the
-    balance has plus ``offset_mm`` (and a 30 % faster drying) in each day's last hour."""
+    """``days`` balance days of z1 from START, refilled to field capacity when Dr reaches
+    RAW, and its probes reading a soil that dries 30 % faster than the balance, ``offset_mm``
+    drier than it (a true field capacity below the configured one), in each day's last hour."""
     z = zone1(site)
     c = site.crop(z.crop)
     soil = SoilProfile.uniform(texture(z.soil), c.root_depth_max_m)
@@ -98,7 +100,7 @@ def seed_history(store: Store, site: SiteConfig, days: int, offset_mm: float) ->
         et0 = 4.0 + (i % 3)
         start = dr
         dr = physics_path(dr, taw, raw, [FutureDay(et0, 0.0, water, 0.9)])[0]
-        truth = min(max(truth - water + 1.3 * 0.9 * et0, 0.0), taw)
+        truth = min((0.0 if water > 0.0 else truth) + 1.3 * 0.9 * et0, taw)
         store.add_water_balance(
             WaterBalanceDay(
                 zone="z1", date=date, et0_mm=et0, kc=0.9, etc_mm=0.9 * et0, eta_mm=0.9 * et0,
@@ -112,7 +114,7 @@ def seed_history(store: Store, site: SiteConfig, days: int, offset_mm: float) ->
             for ab in "ab"
             for h in (23.0, 23.5)
         )
-        water = dr - 0.15 * taw if dr >= raw else 0.0
+        water = dr if dr >= raw else 0.0
     store.flush()
 
 
@@ -127,14 +129,17 @@ def test_trained_on_a_biased_history_the_learned_forecast_is_used(
     store: Store, tmp_path: Path
 ) -> None:
     site = with_forecast(load_site(DEMO_SITE), True)
-    seed_history(store, site, 45, offset_mm=15.0)
-    today = START + dt.timedelta(days=45)
+    seed_history(store, site, SEASON_D, offset_mm=15.0)
+    today = START + dt.timedelta(days=SEASON_D)
     fl = learning(site, store, tmp_path, today)
-    assert fl.train_all()["z1"].startswith("trained on 44 days")
+    assert fl.train_all()["z1"].startswith(f"trained on {SEASON_D - 1} days")
     assert model_file(tmp_path / "models", KIND, "z1").is_file()
     choice = fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
     assert choice.used == "learned" and choice.learned_mm is not None
-    assert choice.learned_mm[0] > choice.physics_mm[0] + 5.0  # the probes read drier
+    # from the balance's 40 mm, the soil's own drying (1.3 · 0.9 · 5 mm/day), not the
+    # probes' 15 mm offset on top
+    assert choice.physics_mm == pytest.approx((44.5, 49.0, 53.5))
+    assert choice.learned_mm == pytest.approx((45.85, 51.7, 57.55), abs=1.5)
     v = choice.validation[0]
     assert v["learned_mae_mm"] < v["physics_mae_mm"]
     page = fl.page("z1")
@@ -147,7 +152,7 @@ def test_too_little_data_is_physics_and_no_alarm(store: Store, tmp_path: Path) -
     seed_history(store, site, 8, offset_mm=15.0)
     today = START + dt.timedelta(days=8)
     fl = learning(site, store, tmp_path, today)
-    assert fl.train_all()["z1"] == "too little data: 7 of 21 days with probes"
+    assert fl.train_all()["z1"] == "too little data: 7 of 21 usable days with probes"
     choice = fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
     assert choice.used == "physics" and "too little data" in choice.reason
     assert choice.physics_mm == tuple(physics_path(40.0, 150.0, 80.0, AHEAD))
@@ -156,8 +161,8 @@ def test_too_little_data_is_physics_and_no_alarm(store: Store, tmp_path: Path) -
 
 def test_a_model_of_another_version_is_refused_with_one_alarm(store: Store, tmp_path: Path) -> None:
     site = with_forecast(load_site(DEMO_SITE), True)
-    seed_history(store, site, 45, offset_mm=15.0)
-    today = START + dt.timedelta(days=45)
+    seed_history(store, site, SEASON_D, offset_mm=15.0)
+    today = START + dt.timedelta(days=SEASON_D)
     fl = learning(site, store, tmp_path, today)
     fl.train_all()
     trained = model_file(tmp_path / "models", KIND, "z1")
@@ -175,6 +180,25 @@ def test_a_model_of_another_version_is_refused_with_one_alarm(store: Store, tmp_
     assert alarms[0].source == "z1" and str(trained) in alarms[0].message
 
 
+def test_a_model_of_the_level_target_is_refused_and_retrained(store: Store, tmp_path: Path) -> None:
+    """Format 1 learned the probes' depletion level; a file of it is refused (physics, one
+    alarm) and the next training replaces it with one of this format."""
+    assert FORMAT_VERSION == 2
+    site = with_forecast(load_site(DEMO_SITE), True)
+    seed_history(store, site, SEASON_D, offset_mm=15.0)
+    today = START + dt.timedelta(days=SEASON_D)
+    fl = learning(site, store, tmp_path, today)
+    fl.train_all()
+    save_model(tmp_path / "models", dataclasses.replace(fl._load("z1"), format_version=1))
+    choice = fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
+    assert choice.used == "physics" and "unavailable" in choice.reason
+    assert [e.code for e in store.events()] == ["model_unavailable"]
+    fl = learning(site, store, tmp_path, today)
+    assert fl.train_all()["z1"].startswith(f"trained on {SEASON_D - 1} days")
+    assert fl._load("z1").format_version == FORMAT_VERSION
+    assert fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD).used == "learned"
+
+
 def test_a_corrupt_file_is_physics_with_an_alarm(store: Store, tmp_path: Path) -> None:
     site = with_forecast(load_site(DEMO_SITE), True)
     path = model_file(tmp_path / "models", KIND, "z1")
@@ -188,8 +212,8 @@ def test_a_corrupt_file_is_physics_with_an_alarm(store: Store, tmp_path: Path) -
 
 def test_disabled_trains_nothing_and_says_physics(store: Store, tmp_path: Path) -> None:
     site = with_forecast(load_site(DEMO_SITE), False)
-    seed_history(store, site, 45, offset_mm=15.0)
-    fl = learning(site, store, tmp_path, START + dt.timedelta(days=45))
+    seed_history(store, site, SEASON_D, offset_mm=15.0)
+    fl = learning(site, store, tmp_path, START + dt.timedelta(days=SEASON_D))
     assert fl.train_all() == {}
     assert not (tmp_path / "models").exists()
     choice = fl.forecast(zone1(site), START, 40.0, 150.0, 80.0, AHEAD)
@@ -198,8 +222,8 @@ def test_disabled_trains_nothing_and_says_physics(store: Store, tmp_path: Path) 
 
 def test_a_model_that_validated_worse_is_not_used(store: Store, tmp_path: Path) -> None:
     site = with_forecast(load_site(DEMO_SITE), True)
-    seed_history(store, site, 45, offset_mm=15.0)
-    today = START + dt.timedelta(days=45)
+    seed_history(store, site, SEASON_D, offset_mm=15.0)
+    today = START + dt.timedelta(days=SEASON_D)
     fl = learning(site, store, tmp_path, today)
     fl.train_all()
     good = fl._load("z1")
@@ -311,7 +335,7 @@ def test_the_daemon_schedules_training_only_when_enabled(tmp_path: Path) -> None
         assert on.forecast_learning.models_dir == (tmp_path / "data").resolve() / "models"
         # no history yet: said per zone with probes, nothing raised, nothing alarmed
         assert job.func() == {
-            z: "too little data: 0 of 21 days with probes" for z in ("z1", "z2", "z3")
+            z: "too little data: 0 of 21 usable days with probes" for z in ("z1", "z2", "z3")
         }
         assert not [e for e in store.events() if e.code == "model_unavailable"]
 

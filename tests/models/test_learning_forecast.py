@@ -21,6 +21,7 @@ from models.learning.forecast import (
     MIN_SAMPLES,
     FutureDay,
     HistoryDay,
+    observed_change_target,
     physics_path,
     train_forecast,
 )
@@ -41,9 +42,10 @@ def season(
     seed: int = 1,
     observed_on: object = None,
 ) -> list[HistoryDay]:
-    """A zone watered back to 0.15 TAW when its balance reaches RAW. The balance steps FAO-56
-    with Kc; the truth (what the probes say) depletes ``rate`` times as fast and reads
-    ``offset_mm`` drier, with reading noise. ``observed_on(i)`` says which days have probes."""
+    """A zone refilled to field capacity (a heavy run, net water = TAW, clamped) when its
+    balance reaches RAW. The balance steps FAO-56 with Kc; the truth depletes ``rate`` times as
+    fast, and the probes read it ``offset_mm`` drier (a true field capacity below the
+    configured one), with reading noise. ``observed_on(i)`` says which days have probes."""
     rng = random.Random(seed)
     dr = truth = 20.0
     water = 0.0
@@ -55,18 +57,21 @@ def season(
         seen = observed_on is None or observed_on(i)  # type: ignore[operator]
         observed = truth + offset_mm + rng.gauss(0, noise_mm) if seen else None
         out.append(HistoryDay(dr, TAW, RAW, observed, et0, 0.0, water, kc, i))
-        water = dr - 0.15 * TAW if dr >= RAW else 0.0
+        water = TAW if dr >= RAW else 0.0
     return out
 
 
 def mae_24h(history: list[HistoryDay], cut: int) -> tuple[float, float]:
-    """Train on ``history[:cut]``, score the 24 h forecast on the rest: (physics, used)."""
+    """Train on ``history[:cut]``, score the 24 h forecast on the rest's days without a
+    refill (the path the planner asks for) against the balance's depletion plus the probes'
+    change over the day: (physics, used)."""
     model = train_forecast(history[:cut])
     phys, used = [], []
     for i in range(cut, len(history) - 1):
-        target = history[i + 1].observed_mm
-        if target is None:
+        now, then = history[i].observed_mm, history[i + 1].observed_mm
+        if now is None or then is None or history[i + 1].water_mm > 0.0:
             continue
+        target = observed_change_target(history[i].dr_mm, now, then)
         nxt = history[i + 1 : i + 4]
         ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
         ahead += [ahead[-1]] * (3 - len(ahead))
@@ -84,15 +89,40 @@ def test_physics_path_follows_fao56_with_stress_and_clamps() -> None:
     assert physics_path(10.0, TAW, RAW, [FutureDay(5.0, 30.0, 0.0, 1.0)]) == [0.0]
 
 
-def test_a_known_bias_is_learned_and_removed() -> None:
+def after_first_refill(history: list[HistoryDay], cut: int) -> int:
+    """The first day from ``cut`` on with a refill: the balance's Dr is 0 at its end."""
+    return next(i for i in range(cut, len(history)) if history[i].water_mm > 0.0)
+
+
+def test_probes_reading_drier_than_the_configured_soil_do_not_move_the_forecast() -> None:
+    """The true field capacity is 30 mm below the configured one: right after a refill the
+    probes read 30 mm of depletion where the balance has 0. The forecast learns the change
+    the probes see, which is the balance's here, so it stays on the balance's depletion
+    (FAO-56 + 0.9 · 5 mm/day), not 30 mm above it."""
+    history = season(150, offset_mm=30.0)
+    model = train_forecast(history[:100])
+    i = after_first_refill(history, 100)
+    assert history[i].dr_mm == 0.0 and history[i].observed_mm == pytest.approx(30.0, abs=2.0)
+    result = model.predict(history[: i + 1], [FutureDay(5.0, kc=0.9)] * 3)
+    assert result.physics_mm == pytest.approx((4.5, 9.0, 13.5))
+    assert result.learned_mm == pytest.approx(result.physics_mm, abs=1.5)
+
+
+def test_a_faster_drying_is_learned_and_added_to_the_balance() -> None:
+    """The soil dries 1.3 times as fast as the balance says and the probes read 12 mm drier:
+    the learned 24-72 h forecast after a refill is 1.3 times FAO-56's drying from the
+    balance's 0 (5.85, 11.7, 17.55 mm), not the probes' 12 mm offset on top."""
     history = season(150, rate=1.3, offset_mm=12.0)
     model = train_forecast(history[:100])
     assert model.use_learned
     v = model.validation[0]
     assert v.learned_mae_mm < 0.5 * v.physics_mae_mm
     physics, used = mae_24h(history, 100)
-    assert physics > 8.0  # the bias is there
-    assert used < 0.4 * physics  # and the learned forecast removes most of it
+    assert physics > 1.0  # 0.3 · 0.9 · 4-6 mm/day missed each day
+    assert used < 0.5 * physics
+    i = after_first_refill(history, 100)
+    result = model.predict(history[: i + 1], [FutureDay(5.0, kc=0.9)] * 3)
+    assert result.learned_mm == pytest.approx((5.85, 11.7, 17.55), abs=1.0)
 
 
 def test_on_unbiased_data_it_is_not_used_or_no_worse() -> None:
@@ -105,26 +135,36 @@ def test_on_unbiased_data_it_is_not_used_or_no_worse() -> None:
 
 
 def test_validation_is_time_ordered_no_leakage() -> None:
-    """The probes read 20 mm dry in the first 70 % of the days and true after; only every
-    other day is observed, so the 24 h samples cannot see the gap in their features. A time-
-    ordered validation (the last 30 %) sees that the correction no longer holds; a shuffled
-    one would mix both periods and find it better than physics."""
+    """The soil dries 1.6 times as fast as the balance says in the first 70 % of the days and
+    as fast after; nothing in the features tells the two periods apart. A time-ordered
+    validation (the last 30 %) sees that the correction no longer holds; a shuffled one would
+    mix both periods and find it better than physics."""
     days = 100
-
-    def odd(i: int) -> bool:
-        return i % 2 == 1
-
-    early = season(days, offset_mm=20.0, noise_mm=0.3, observed_on=odd)
-    late = season(days, offset_mm=0.0, noise_mm=0.3, observed_on=odd)
     cut = int(days * 0.7)
-    history = early[:cut] + late[cut:]
+    history = season(days, rate=1.6, noise_mm=0.3)[:cut] + season(days, noise_mm=0.3)[cut:]
     model = train_forecast(history)
     v = model.validation[0]
-    assert v.physics_mae_mm < 3.0  # scored on the late days only: physics is right there
-    assert v.learned_mae_mm > 10.0  # the early days' +20 mm does not carry over
+    assert v.physics_mae_mm < 1.0  # scored on the late days only: physics is right there
+    assert v.learned_mae_mm > 1.5  # the early days' faster drying does not carry over
     assert not model.use_learned
-    # purged: no training sample's target lies in the validation period
-    assert v.n_train == cut // 2  # days 0..68 whose (odd) next day is observed
+    # purged: no training sample's target lies in the validation period; days 0..68, each
+    # with its next day observed, but for those whose next day is a refill
+    refills = sum(1 for i in range(1, cut) if history[i].water_mm > 0.0)
+    assert refills > 0 and v.n_train == cut - 1 - refills
+
+
+def test_a_day_without_probes_gives_no_sample_either_side() -> None:
+    """A sample needs the probes at both ends: the change is what is learned."""
+    every_day = train_forecast(season(120))
+    odd_days = season(120, observed_on=lambda i: i % 3 != 0)
+    assert train_forecast(odd_days).validation[0].n_train < every_day.validation[0].n_train
+    with pytest.raises(TooLittleDataError):
+        train_forecast(season(60, observed_on=lambda i: i % 2 == 1))  # no two days in a row
+
+
+def test_the_target_is_the_balance_plus_the_probes_change() -> None:
+    assert observed_change_target(10.0, 40.0, 45.5) == pytest.approx(15.5)
+    assert observed_change_target(0.0, 80.0, 81.0) == pytest.approx(1.0)
 
 
 def test_too_little_data_is_said_with_how_much() -> None:
