@@ -20,7 +20,11 @@ _POLL_S = 0.1
 
 
 def listen_options(port_file: Path) -> list[str]:
-    """The command-line options: any free loopback port, reported in ``port_file``."""
+    """The command-line options: any free loopback port, reported in ``port_file``.
+
+    A port file left by an earlier child (killed, so it could not remove it) is removed
+    here, before the new child starts, so the port read is the new child's."""
+    port_file.unlink(missing_ok=True)
     return ["--listen", "127.0.0.1:0", "--port-file", str(port_file)]
 
 
