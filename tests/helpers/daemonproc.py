@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -10,7 +11,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, load_site
+from controller.simulation.harness import Simulation
 from tests.helpers.portfile import listen_options, wait_for_port_file
 
 __all__ = ["DaemonProcess", "confirm_time", "wait_for"]
@@ -28,7 +30,13 @@ def confirm_time(data_dir: Path) -> None:
 class DaemonProcess:
     """A ``qanat run`` child process and a tiny HTTP client for its API."""
 
-    def __init__(self, site: SiteConfig, data_dir: Path, token: str) -> None:
+    def __init__(
+        self, site: SiteConfig, data_dir: Path, token: str, *, sim: Simulation | None = None
+    ) -> None:
+        """``sim``: the simulated field serving the site's buses; when it bound them on ports
+        the system chose (``any_port=True``) the child is given a site file naming those."""
+        if sim is not None:
+            site = on_served_ports(site, sim, data_dir.with_name(f"{data_dir.name}.site.toml"))
         self.token = token
         confirm_time(data_dir)
         port_file = data_dir.with_name(f"{data_dir.name}.port")
@@ -68,6 +76,19 @@ class DaemonProcess:
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.request("POST", path, body)
+
+
+def on_served_ports(site: SiteConfig, sim: Simulation, path: Path) -> SiteConfig:
+    """``site`` written to ``path`` with each TCP bus on the port ``sim`` serves it on."""
+    text = site.path.read_text(encoding="utf-8")
+    for bus in site.buses:
+        if bus.kind != "rtu" and bus.port != sim.bus_port(bus.name):
+            text, n = re.subn(
+                rf"^port = {bus.port}$", f"port = {sim.bus_port(bus.name)}", text, flags=re.M
+            )
+            assert n == 1, f"bus {bus.name}: port {bus.port} is not on one line of {site.path}"
+    path.write_text(text, encoding="utf-8")
+    return load_site(path)
 
 
 def wait_for(predicate: Any, timeout_s: float, what: str) -> float:
