@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
@@ -11,9 +10,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from controller.config.site import SiteConfig, load_site
+from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from tests.helpers.portfile import listen_options, wait_for_port_file
+from tests.helpers.servedports import on_served_ports
 
 __all__ = ["DaemonProcess", "confirm_time", "wait_for"]
 
@@ -76,19 +76,6 @@ class DaemonProcess:
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.request("POST", path, body)
-
-
-def on_served_ports(site: SiteConfig, sim: Simulation, path: Path) -> SiteConfig:
-    """``site`` written to ``path`` with each TCP bus on the port ``sim`` serves it on."""
-    text = site.path.read_text(encoding="utf-8")
-    for bus in site.buses:
-        if bus.kind != "rtu" and bus.port != sim.bus_port(bus.name):
-            text, n = re.subn(
-                rf"^port = {bus.port}$", f"port = {sim.bus_port(bus.name)}", text, flags=re.M
-            )
-            assert n == 1, f"bus {bus.name}: port {bus.port} is not on one line of {site.path}"
-    path.write_text(text, encoding="utf-8")
-    return load_site(path)
 
 
 def wait_for(predicate: Any, timeout_s: float, what: str) -> float:
