@@ -19,7 +19,7 @@ import pytest
 
 from controller.config.site import SiteConfig
 from tests.helpers.portfile import listen_options, wait_for_port_file
-from tests.helpers.site import DEMO_SITE, ROOT, free_ports
+from tests.helpers.site import DEMO_SITE, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
@@ -99,9 +99,9 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
     """``scripts/demo.sh``: set-up, simulator, daemon and API; a technician token works.
 
     The demo site is moved to free ports so the test never collides with a demo running
-    on the same machine; the API listens on a port the system picks (``--port-file``).
+    on the same machine; the API and the simulator's control port listen on ports the
+    system picks (the API's read from ``--port-file``).
     """
-    (control_port,) = free_ports(1)
     port_file = tmp_path / "api.port"
     proc = subprocess.Popen(
         [
@@ -112,7 +112,7 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
             str(tmp_path / "data"),
             *listen_options(port_file),
             "--sim-control-port",
-            str(control_port),
+            "0",  # the simulator's control port: the system picks it
             "--for",
             "20",
         ],

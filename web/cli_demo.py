@@ -68,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_CONTROL_PORT,
         metavar="PORT",
-        help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT})",
+        help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT}; 0: any "
+        "free port, printed with the faults example)",
     )
     when = parser.add_mutually_exclusive_group()
     when.add_argument(
@@ -155,6 +156,8 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
         local = demo.now().astimezone(season.tz)
         speed = f"{args.speed:g}× real time" if args.speed != 1 else "real time"
         public_board = season.site.model.board.public
+        assert season.sim is not None
+        control_port = season.sim.control.port  # the system's choice for 0
 
         def banner(host_port: str) -> str:
             """The demo's how-to, with the address really listened on."""
@@ -167,7 +170,7 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
                 f"technician token: {token}\n"
                 f"try: curl -H 'Authorization: Bearer {token}' http://{host_port}/api/v1/zones\n"
                 f"faults: qanat sim --config {args.config} "
-                f"--control-port {args.sim_control_port} --fault DEVICE KIND\n"
+                f"--control-port {control_port} --fault DEVICE KIND\n"
                 f"data in {data_dir}; Ctrl-C stops the daemon (all outputs off) "
                 "and the simulator"
             )

@@ -25,7 +25,6 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.helpers.portfile import listen_options, wait_for_port_file
-from tests.helpers.site import free_ports
 
 START_GUARD_S = 300  # a hung start-up fails here; the goal (about 60 s) is measured, not asserted
 
@@ -40,7 +39,6 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    (control,) = free_ports(1)
     work = tmp_path_factory.mktemp("demo")
     data, port_file = work / "data", work / "api.port"
     t0 = time.monotonic()
@@ -54,7 +52,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             str(data),
             *listen_options(port_file),
             "--sim-control-port",
-            str(control),
+            "0",  # the simulator's control port: the system picks it
             "--for",
             "900",
         ],
