@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from controller.config.site import SiteConfig
-from tests.helpers.site import DEMO_SITE, ROOT, free_ports
+from tests.helpers.portfile import listen_options, wait_for_port_file
+from tests.helpers.site import DEMO_SITE, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
@@ -98,9 +99,10 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
     """``scripts/demo.sh``: set-up, simulator, daemon and API; a technician token works.
 
     The demo site is moved to free ports so the test never collides with a demo running
-    on the same machine.
+    on the same machine; the API and the simulator's control port listen on ports the
+    system picks (the API's read from ``--port-file``).
     """
-    port, control_port = free_ports(2)
+    port_file = tmp_path / "api.port"
     proc = subprocess.Popen(
         [
             str(ROOT / "scripts" / "demo.sh"),
@@ -108,10 +110,9 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
             str(site.path),
             "--data-dir",
             str(tmp_path / "data"),
-            "--listen",
-            f"127.0.0.1:{port}",
+            *listen_options(port_file),
             "--sim-control-port",
-            str(control_port),
+            "0",  # the simulator's control port: the system picks it
             "--for",
             "20",
         ],
@@ -129,6 +130,7 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
             token = line.split(": ", 1)[1].strip()
             break
     assert token, "".join(lines)
+    port = wait_for_port_file(proc, port_file)  # written before the token is printed
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/zones", headers={"Authorization": f"Bearer {token}"}
     )

@@ -40,7 +40,8 @@ from controller.simulation.demo import (
 )
 from controller.simulation.harness import DEFAULT_CONTROL_PORT
 from controller.simulation.season import Scenario, ScenarioError, quiet_logs
-from web.serve import DEFAULT_LISTEN, parse_listen, serve_daemon
+from web.cli_run import add_port_file_argument, listen_problem
+from web.serve import DEFAULT_LISTEN, serve_daemon
 
 DEMO_SITE = bundled("controller.config", "examples/demo-site.toml")
 DEMO_USER = "demo"
@@ -55,13 +56,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the demo's data directory, empty or a previous demo's "
         "(default: a new temporary one, removed at the end)",
     )
-    parser.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT")
+    parser.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"pages and API address (default {DEFAULT_LISTEN}; port 0: any free port)",
+    )
+    add_port_file_argument(parser)
     parser.add_argument(
         "--sim-control-port",
         type=int,
         default=DEFAULT_CONTROL_PORT,
         metavar="PORT",
-        help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT})",
+        help=f"the simulator's fault-injection port (default {DEFAULT_CONTROL_PORT}; 0: any "
+        "free port, printed with the faults example)",
     )
     when = parser.add_mutually_exclusive_group()
     when.add_argument(
@@ -93,8 +101,11 @@ def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
         return UNUSABLE
+    problem = listen_problem(args.listen, args.port_file)
+    if problem:
+        print(f"qanat demo: {problem}", file=sys.stderr)
+        return UNUSABLE
     try:
-        parse_listen(args.listen)
         scenario = demo_scenario(args.config)
         day = demo_day(scenario, args.day, args.day_of_season)
         if not args.speed > 0:
@@ -144,23 +155,26 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
         store.record_audit("demo", "token.create", {"name": "demo-technician"})
         local = demo.now().astimezone(season.tz)
         speed = f"{args.speed:g}× real time" if args.speed != 1 else "real time"
-        host_port = args.listen
-        banner = (
-            f"pages: http://{host_port}/"
-            + (
-                f"  visitor board: http://{host_port}/board\n"
-                if season.site.model.board.public
-                else "\n"
+        public_board = season.site.model.board.public
+        assert season.sim is not None
+        control_port = season.sim.control.port  # the system's choice for 0
+
+        def banner(host_port: str) -> str:
+            """The demo's how-to, with the address really listened on."""
+            return (
+                f"pages: http://{host_port}/"
+                + (f"  visitor board: http://{host_port}/board\n" if public_board else "\n")
+                + f"demo login: {DEMO_USER}  password: {password}  (this demo only)\n"
+                f"the site's clock: {local:%Y-%m-%d %H:%M} ({speed}); the season up to here "
+                f"took {demo.history_s:.0f} s to simulate\n"
+                f"technician token: {token}\n"
+                f"try: curl -H 'Authorization: Bearer {token}' http://{host_port}/api/v1/zones\n"
+                f"faults: qanat sim --config {args.config} "
+                f"--control-port {control_port} --fault DEVICE KIND\n"
+                f"data in {data_dir}; Ctrl-C stops the daemon (all outputs off) "
+                "and the simulator"
             )
-            + f"demo login: {DEMO_USER}  password: {password}  (this demo only)\n"
-            f"the site's clock: {local:%Y-%m-%d %H:%M} ({speed}); the season up to here "
-            f"took {demo.history_s:.0f} s to simulate\n"
-            f"technician token: {token}\n"
-            f"try: curl -H 'Authorization: Bearer {token}' http://{host_port}/api/v1/zones\n"
-            f"faults: qanat sim --config {args.config} --control-port {args.sim_control_port} "
-            "--fault DEVICE KIND\n"
-            f"data in {data_dir}; Ctrl-C stops the daemon (all outputs off) and the simulator"
-        )
+
         clock = threading.Thread(
             target=demo.run_clock, args=(stop,), name="demo-clock", daemon=True
         )
@@ -173,6 +187,7 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
             args.listen,
             banner=banner,
             stop_after_s=args.for_s,
+            port_file=args.port_file,
         )
     finally:
         stop.set()

@@ -11,7 +11,8 @@ from controller.cli.exitcodes import UNUSABLE
 from controller.config.site import load_site_or_report
 from controller.paths import resolve_data_dir
 from web.limits import DEFAULT_MAX_BODY_BYTES
-from web.serve import DEFAULT_LISTEN, run_daemon
+from web.portfile import port_file_problem
+from web.serve import DEFAULT_LISTEN, parse_listen, run_daemon
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--listen",
         default=DEFAULT_LISTEN,
         metavar="HOST:PORT",
-        help=f"API address (default {DEFAULT_LISTEN}; exposing it on the LAN is a choice)",
+        help=f"API address (default {DEFAULT_LISTEN}; exposing it on the LAN is a choice; "
+        "port 0: any free port, see --port-file)",
     )
+    add_port_file_argument(parser)
     parser.add_argument("--tls-cert", type=Path, metavar="CERT.pem", help="serve HTTPS")
     parser.add_argument("--tls-key", type=Path, metavar="KEY.pem")
     parser.add_argument(
@@ -61,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_body_kib < 1:
         print(f"--max-body-kib {args.max_body_kib}: at least 1", file=sys.stderr)
         return UNUSABLE
-    problem = _proxy_problem(args.trusted_proxy or [])
+    problem = listen_problem(args.listen, args.port_file) or _proxy_problem(
+        args.trusted_proxy or []
+    )
     if problem:
         print(problem, file=sys.stderr)
         return UNUSABLE
@@ -74,7 +79,27 @@ def run(args: argparse.Namespace) -> int:
         allowed_hosts=args.allowed_host,
         trusted_proxies=args.trusted_proxy,
         max_body_bytes=args.max_body_kib * 1024,
+        port_file=args.port_file,
     )
+
+
+def add_port_file_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port-file",
+        type=Path,
+        metavar="PATH",
+        help="once the API listens, write its TCP port there (replaced in one step, removed "
+        "at exit): how a supervisor learns the port chosen for --listen HOST:0",
+    )
+
+
+def listen_problem(listen: str, port_file: Path | None) -> str | None:
+    """What is wrong with ``--listen`` or ``--port-file``, checked before the daemon starts."""
+    try:
+        parse_listen(listen)
+    except ValueError as exc:
+        return str(exc)
+    return port_file_problem(port_file) if port_file is not None else None
 
 
 def _proxy_problem(proxies: list[str]) -> str | None:

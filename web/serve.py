@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -29,20 +30,42 @@ from controller.store import Store
 from web.app import create_app
 from web.limits import DEFAULT_MAX_BODY_BYTES
 from web.pages import PagesConfig
+from web.portfile import remove_port_file, write_port_file
 
-__all__ = ["DEFAULT_LISTEN", "parse_listen", "run_daemon", "serve_daemon", "server_config"]
+__all__ = [
+    "DEFAULT_LISTEN",
+    "Banner",
+    "bound_port",
+    "http_address",
+    "parse_listen",
+    "run_daemon",
+    "serve_daemon",
+    "server_config",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
+# What is printed after the address once the server listens: text, or text made from
+# the address really listened on (``HOST:PORT``, the port the system chose for port 0).
+Banner = str | Callable[[str], str]
+
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8080`` for IPv6); ValueError naming the problem."""
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6; port 0: the system picks a free one, see
+    ``--port-file``); ValueError naming the problem."""
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"--listen {text!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(
+            f"--listen {text!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN} (port 0: any free port)"
+        )
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def http_address(host: str, port: int) -> str:
+    """``HOST:PORT`` as it goes in a URL (IPv6 hosts in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def run_daemon(
@@ -50,13 +73,14 @@ def run_daemon(
     data_dir: Path,
     listen: str,
     *,
-    banner: str = "",
+    banner: Banner = "",
     stop_after_s: float | None = None,
     tls: tuple[Path, Path] | None = None,
     allowed_hosts: list[str] | None = None,
     trusted_proxies: list[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     clock_trusted_because: str | None = None,
+    port_file: Path | None = None,
 ) -> int:
     """Start the daemon and serve the API until a signal (or ``stop_after_s``); outputs off.
 
@@ -66,6 +90,7 @@ def run_daemon(
     client address (login back-off, audit) is the TCP peer's. ``max_body_bytes`` caps
     request bodies (413 above it). ``clock_trusted_because``: the wall clock is trusted
     without NTP or an admin's confirmation (the demo's simulated field), and why.
+    ``port_file``: once listening, the bound port is written there (see :mod:`web.portfile`).
     Settings saved from the pages (``site.overrides.toml``) are laid over ``site`` first.
     """
     parse_listen(listen)  # a bad address is refused before the daemon starts
@@ -101,6 +126,7 @@ def run_daemon(
                 allowed_hosts=allowed_hosts,
                 trusted_proxies=trusted_proxies,
                 max_body_bytes=max_body_bytes,
+                port_file=port_file,
             )
         finally:
             notify.stopping()
@@ -114,17 +140,19 @@ def serve_daemon(
     data_dir: Path,
     listen: str,
     *,
-    banner: str = "",
+    banner: Banner = "",
     stop_after_s: float | None = None,
     tls: tuple[Path, Path] | None = None,
     allowed_hosts: list[str] | None = None,
     trusted_proxies: list[str] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    port_file: Path | None = None,
 ) -> int:
     """Serve the pages and API of a started daemon until a signal (or ``stop_after_s``).
 
     The caller stops the daemon afterwards (outputs off); ``qanat run`` and the living demo
-    (:mod:`web.cli_demo`) share this."""
+    (:mod:`web.cli_demo`) share this. With port 0 the system picks the port; the address
+    printed (and written to ``port_file``) is the one really listened on."""
     host, port = parse_listen(listen)
     site = daemon.site
     pages = PagesConfig(
@@ -143,14 +171,17 @@ def serve_daemon(
     )
     config = server_config(app, host, port, tls=tls, trusted_proxies=trusted_proxies)
     server = uvicorn.Server(config)
-    scheme = "https" if tls else "http"
-    announce = (
-        f"qanat {site.site.id}: pages on {scheme}://{host}:{port}/, "
-        f"API on {scheme}://{host}:{port}/api/v1"
+    if port_file is not None:
+        remove_port_file(port_file)
+    listening = _Listening(
+        server,
+        host,
+        name=site.site.id,
+        scheme="https" if tls else "http",
+        banner=banner,
+        port_file=port_file,
     )
-    threading.Thread(
-        target=_announce_when_listening, args=(server, announce, banner), daemon=True
-    ).start()
+    threading.Thread(target=listening.announce_when_listening, daemon=True).start()
 
     # uvicorn re-raises the signal that stopped it once it has restored the previous
     # handlers; with the default handler that would kill the process before the
@@ -166,11 +197,15 @@ def serve_daemon(
         timer = threading.Timer(stop_after_s, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
         timer.start()
-    server.run()  # returns on SIGTERM / SIGINT
+    try:
+        server.run()  # returns on SIGTERM / SIGINT
+    finally:
+        if port_file is not None:
+            remove_port_file(port_file)  # the port is no longer ours
     if not server.started:
-        print(f"cannot listen on {host}:{port}", file=sys.stderr)
+        print(f"cannot listen on {http_address(host, port)}", file=sys.stderr)
         return FAILED
-    return OK
+    return FAILED if listening.failed else OK
 
 
 def server_config(
@@ -199,18 +234,59 @@ def server_config(
     )
 
 
-def _announce_when_listening(server: uvicorn.Server, announce: str, banner: str) -> None:
-    """Print the address (and the banner) once the API really accepts connections."""
-    for _ in range(600):
-        if server.started:
-            # daemon.start() returned (every output off and read back) and uvicorn's signal
-            # handlers are in place, so a SIGTERM from now on stops with outputs off.
-            notify.ready()
-            notify.status(announce)
-            print(announce, flush=True)
-            if banner:
-                print(banner, flush=True)
-            return
-        if server.should_exit:
-            return
-        threading.Event().wait(0.05)
+class _Listening:
+    """Once the server accepts connections: the port file, the address and the banner."""
+
+    def __init__(
+        self,
+        server: uvicorn.Server,
+        host: str,
+        *,
+        name: str,
+        scheme: str,
+        banner: Banner,
+        port_file: Path | None,
+    ) -> None:
+        self.server = server
+        self.host = host
+        self.name = name
+        self.scheme = scheme
+        self.banner = banner
+        self.port_file = port_file
+        self.failed = False
+
+    def announce_when_listening(self) -> None:
+        for _ in range(600):
+            if self.server.started:
+                # daemon.start() returned (every output off and read back) and uvicorn's
+                # signal handlers are in place, so a SIGTERM from now on stops with
+                # outputs off.
+                self._announce(bound_port(self.server))
+                return
+            if self.server.should_exit:
+                return
+            threading.Event().wait(0.05)
+
+    def _announce(self, port: int) -> None:
+        if self.port_file is not None:
+            try:
+                write_port_file(self.port_file, port)
+            except OSError as exc:
+                print(f"--port-file {str(self.port_file)!r}: {exc}; stopping", file=sys.stderr)
+                self.failed = True
+                self.server.should_exit = True
+                return
+        address = http_address(self.host, port)
+        base = f"{self.scheme}://{address}"
+        announce = f"qanat {self.name}: pages on {base}/, API on {base}/api/v1"
+        notify.ready()
+        notify.status(announce)
+        print(announce, flush=True)
+        banner = self.banner(address) if callable(self.banner) else self.banner
+        if banner:
+            print(banner, flush=True)
+
+
+def bound_port(server: uvicorn.Server) -> int:
+    """The TCP port a started server listens on (the system's choice when asked for 0)."""
+    return int(server.servers[0].sockets[0].getsockname()[1])

@@ -1,13 +1,14 @@
 """``qanat demo`` as a newcomer meets it, in Debian's headless Chromium.
 
 The demo is started as the README starts it (the ``qanat`` command, here with free ports and a
-temporary data directory): the season up to early July is simulated first, then the daemon
-runs on a clock 60 times faster than the wall clock. The test logs in with the demo login the
-command prints and finds numbers in every zone card (depletion, TAW, the next run or the
-decision, the water to date); starts a zone for a few minutes and watches the run start and
-end on the accelerated clock; the zone page's 7-day chart spans 7 days. The start-up time is
-written to ``artifacts/demo-startup.txt`` (a measurement, not an assertion: the goal of about
-a minute is in docs/pages.md). Screenshots go to ``artifacts/``.
+temporary data directory; the API on the port the system picks, read from ``--port-file``):
+the season up to early July is simulated first, then the daemon runs on a clock 60 times
+faster than the wall clock. The test logs in with the demo login the command prints and finds
+numbers in every zone card (depletion, TAW, the next run or the decision, the water to date);
+starts a zone for a few minutes and watches the run start and end on the accelerated clock;
+the zone page's 7-day chart spans 7 days. The start-up time is written to
+``artifacts/demo-startup.txt`` (a measurement, not an assertion: the goal of about a minute
+is in docs/pages.md). Screenshots go to ``artifacts/``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
-from tests.helpers.site import free_ports
+from tests.helpers.portfile import listen_options, wait_for_port_file
 
 START_GUARD_S = 300  # a hung start-up fails here; the goal (about 60 s) is measured, not asserted
 
@@ -38,8 +39,8 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    port, control = free_ports(2)
-    data = tmp_path_factory.mktemp("demo") / "data"
+    work = tmp_path_factory.mktemp("demo")
+    data, port_file = work / "data", work / "api.port"
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [
@@ -49,10 +50,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "demo",
             "--data-dir",
             str(data),
-            "--listen",
-            f"127.0.0.1:{port}",
+            *listen_options(port_file),
             "--sim-control-port",
-            str(control),
+            "0",  # the simulator's control port: the system picks it
             "--for",
             "900",
         ],
@@ -71,6 +71,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             break
         assert time.monotonic() < deadline, "".join(lines)
     assert password, "".join(lines)
+    port = wait_for_port_file(proc, port_file)  # written before the login is printed
     startup_s = time.monotonic() - t0
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "demo-startup.txt").write_text(

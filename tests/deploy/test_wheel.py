@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.site import ROOT, free_ports, on_free_ports
+from tests.helpers.portfile import listen_options, wait_for_port_file
+from tests.helpers.site import ROOT, on_free_ports
 
 pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900)]
 
@@ -153,8 +154,7 @@ def test_demo_serves_pages_and_api_then_stops(installed: Installed) -> None:
     # the bundled site moved to free bus ports (other tests, or a demo, may hold 5020)
     site = installed.work / "demo-site.toml"
     site.write_text(on_free_ports(_bundled_demo_site(installed).read_text("utf-8")), "utf-8")
-    listen_port, control_port = free_ports(2)
-    listen = f"127.0.0.1:{listen_port}"
+    port_file = installed.work / "demo-api.port"  # the port the system picks for :0
     proc = subprocess.Popen(
         [
             str(installed.venv / "bin" / "qanat"),
@@ -163,10 +163,9 @@ def test_demo_serves_pages_and_api_then_stops(installed: Installed) -> None:
             str(site),
             "--data-dir",
             str(installed.work / "demo-data"),
-            "--listen",
-            listen,
+            *listen_options(port_file),
             "--sim-control-port",
-            str(control_port),
+            "0",  # the simulator's control port: the system picks it
             "--for",
             "8",
         ],
@@ -186,6 +185,7 @@ def test_demo_serves_pages_and_api_then_stops(installed: Installed) -> None:
                 token = m.group(1)
                 break
         assert token, "".join(lines)
+        listen = f"127.0.0.1:{wait_for_port_file(proc, port_file)}"
         # the daemon serves for 8 s from here: the templates, the static files and the
         # API answer from the installed package
         answers: dict[str, int] = {}

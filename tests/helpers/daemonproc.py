@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from controller.config.site import SiteConfig
-from tests.helpers.site import free_port
+from controller.simulation.harness import Simulation
+from tests.helpers.portfile import listen_options, wait_for_port_file
+from tests.helpers.servedports import on_served_ports
 
 __all__ = ["DaemonProcess", "confirm_time", "wait_for"]
 
@@ -28,10 +30,16 @@ def confirm_time(data_dir: Path) -> None:
 class DaemonProcess:
     """A ``qanat run`` child process and a tiny HTTP client for its API."""
 
-    def __init__(self, site: SiteConfig, data_dir: Path, token: str) -> None:
-        self.port = free_port()
+    def __init__(
+        self, site: SiteConfig, data_dir: Path, token: str, *, sim: Simulation | None = None
+    ) -> None:
+        """``sim``: the simulated field serving the site's buses; when it bound them on ports
+        the system chose (``any_port=True``) the child is given a site file naming those."""
+        if sim is not None:
+            site = on_served_ports(site, sim, data_dir.with_name(f"{data_dir.name}.site.toml"))
         self.token = token
         confirm_time(data_dir)
+        port_file = data_dir.with_name(f"{data_dir.name}.port")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -42,25 +50,15 @@ class DaemonProcess:
                 str(site.path),
                 "--data-dir",
                 str(data_dir),
-                "--listen",
-                f"127.0.0.1:{self.port}",
+                *listen_options(port_file),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"daemon exited: {self.proc.stdout.read() if self.proc.stdout else ''}"
-                )
-            try:
-                self.get("/status")
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError("daemon API did not come up")
+        self.port = wait_for_port_file(self.proc, port_file)
+        # The port file is written once the server accepts connections: the API answers.
+        self.get("/status")
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         req = urllib.request.Request(

@@ -9,8 +9,6 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.helpers.site import free_port
-
 QANAT = Path(sys.executable).parent / "qanat"
 
 
@@ -77,7 +75,7 @@ def start_run(
             "--data-dir",
             str(data_dir),
             "--listen",
-            f"127.0.0.1:{free_port()}",
+            "127.0.0.1:0",  # the system picks a free port as it binds
         ],
         env=dict(env),
         cwd=cwd,

@@ -22,8 +22,9 @@ def free_ports(count: int) -> list[int]:
     All are held open together while chosen, so two never come back the same (one at a
     time, the OS may hand out a port just released). They can still be taken between here
     and the server's bind: a server started in this process binds port 0 instead and
-    reports the port it got (``Simulation(control_port=0)``, ``any_port=True``,
-    ``tests.helpers.browser.serving``).
+    reports the port it got (``Simulation(control_port=0)``, ``any_port=True`` with
+    ``tests.helpers.servedports``, ``tests.helpers.browser.serving``), and a ``qanat run`` or
+    ``qanat demo`` child gets ``--listen 127.0.0.1:0 --port-file`` (``tests.helpers.portfile``).
     """
     sockets = [socket.socket() for _ in range(count)]
     try:

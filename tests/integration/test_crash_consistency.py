@@ -114,11 +114,11 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(
     started: list[int] = []
     stopped: list[int] = []
     cycle_m3: dict[int, float] = {}  # the meter's rise over the cycle of each run
-    with Simulation(site, control_port=0, step_s=0.5) as sim:
+    with Simulation(site, control_port=0, step_s=0.5, any_port=True) as sim:
         metered_before = _metered_m3(sim)
         for _ in range(_cycles()):
             cycle_start_m3 = _metered_m3(sim)
-            box = DaemonProcess(site, data, tech)
+            box = DaemonProcess(site, data, tech, sim=sim)
             pull: _Pull | None = None
             try:
                 assert _all_off(sim)  # the restart made everything safe before serving
@@ -143,7 +143,7 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(
             figures.add("outputs_left_open", -1)
             time.sleep(1.0)  # the field steps once more with everything closed
             cycle_m3[started[-1]] = _metered_m3(sim) - cycle_start_m3
-        final = DaemonProcess(site, data, tech)  # recovers the last killed run
+        final = DaemonProcess(site, data, tech, sim=sim)  # recovers the last killed run
         final.proc.send_signal(signal.SIGTERM)
         assert final.proc.wait(30) == 0
         assert _all_off(sim)

@@ -25,6 +25,14 @@ from tests.helpers.leases import assert_lease_closes
 
 
 @pytest.fixture
+def live_sim(site: SiteConfig) -> Iterator[Simulation]:
+    """The simulated field on ports the system chose as it bound them (the daemon child is
+    given a site file naming them)."""
+    with Simulation(site, control_port=0, step_s=0.5, any_port=True) as simulation:
+        yield simulation
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
@@ -37,7 +45,7 @@ def token(data_dir: Path) -> str:
 
 @pytest.fixture
 def daemon(site: SiteConfig, live_sim: Simulation, data_dir: Path, token: str) -> Iterator[Daemon]:
-    d = Daemon(site, data_dir, token)
+    d = Daemon(site, data_dir, token, sim=live_sim)
     yield d
     if d.proc.poll() is None:
         d.proc.kill()
@@ -71,7 +79,7 @@ def test_kill_9_mid_run_lease_closes_the_valve_and_restart_records_interrupted(
     # Nothing switches the relay off now but its own lease timer: on until it runs out, then
     # off, before any restart.
     assert_lease_closes(relay, ["ch2", "ch8"], site.safety.lease_s)
-    restarted = Daemon(site, data_dir, token)
+    restarted = Daemon(site, data_dir, token, sim=live_sim)
     try:
         runs = restarted.get("/runs?zone=z2")
         run = next(r for r in runs if r["id"] == run_id)

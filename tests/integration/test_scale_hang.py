@@ -27,6 +27,7 @@ from controller.simulation.harness import Simulation
 from controller.simulation.scaled import scaled_site_text
 from controller.store import Store
 from drivers.sim import Fault
+from tests.helpers.servedports import on_served_ports
 from tests.helpers.site import DEMO_SITE, free_ports, on_free_ports
 
 ZONES = 256
@@ -44,7 +45,7 @@ def big_site(tmp_path: Path) -> SiteConfig:
 
 @pytest.fixture
 def big_sim(big_site: SiteConfig) -> Iterator[Simulation]:
-    with Simulation(big_site, control_port=0, step_s=1.0) as simulation:
+    with Simulation(big_site, control_port=0, step_s=1.0, any_port=True) as simulation:
         yield simulation
 
 
@@ -60,7 +61,9 @@ def test_a_hung_field_bus_costs_the_control_loop_no_tick(
     hung = [d.name for d in big_site.devices if d.bus == "field2"]
     assert len(hung) == 200
     with Store.open_dir(tmp_path / "data") as store:
-        daemon = Daemon(big_site, store, SystemClock())
+        # the daemon reaches the buses on the ports the simulation bound
+        served = on_served_ports(big_site, big_sim, tmp_path / "served.toml")
+        daemon = Daemon(served, store, SystemClock())
         daemon.start()
         try:
             tick_times: list[float] = []

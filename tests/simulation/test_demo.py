@@ -20,7 +20,7 @@ from controller.simulation.demo import (
     prepare_data_dir,
 )
 from controller.simulation.season import load_scenario
-from tests.helpers.site import DEMO_SITE, free_ports
+from tests.helpers.site import DEMO_SITE
 
 
 def test_a_data_dir_in_use_is_refused_and_left_alone(tmp_path: Path) -> None:
@@ -73,8 +73,8 @@ def test_a_short_past_then_the_full_stack_on_the_same_store(tmp_path: Path) -> N
     sc = demo_scenario(DEMO_SITE)
     day = sc.start + dt.timedelta(days=10)
     prepare_data_dir(tmp_path / "data")
-    (control,) = free_ports(1)
-    with LivingDemo(sc, tmp_path / "data", day, speed=3600, control_port=control) as demo:
+    # control port 0: the system picks it as the simulator binds
+    with LivingDemo(sc, tmp_path / "data", day, speed=3600, control_port=0) as demo:
         season = demo.season
         assert season is not None and season.store is not None and season.daemon is not None
         balance = season.store.water_balance("z1", sc.start, day)
