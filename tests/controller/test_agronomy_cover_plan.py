@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from controller.agronomy.coverkc import projected_kc
-from controller.agronomy.jobs import Agronomy, CoverOf
+from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig, load_site
-from controller.store import Decision, Store
+from controller.store import Store
 from models.crops import crop
 from tests.helpers.agronomy import DAY1, local, weather_day
+from tests.helpers.coverplan import photo, zone_plan
 from tests.helpers.site import DEMO_SITE
 
 SEED_CORN = crop("seed_corn")  # Kc 0.3/1.2/0.6, Kcb 0.15/1.15/0.5, stages 30/40/50/33, mulch 0.85
@@ -31,13 +32,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=VirtualClock(local(DAY1, 0)))
     yield s
     s.close()
-
-
-def _photo(zone: str, cover: float, taken: dt.datetime) -> CoverOf:
-    def of(name: str, start: dt.datetime, end: dt.datetime) -> tuple[float, dt.datetime] | None:
-        return (cover, taken) if name == zone and start <= taken <= end else None
-
-    return of
 
 
 def _z1(site: SiteConfig) -> ZoneConfig:
@@ -74,7 +68,7 @@ def test_day_plus_one_of_the_projection_is_the_balance_of_that_day(
     today = z1.planting_date + dt.timedelta(days=dap)
     tomorrow = today + dt.timedelta(days=1)
     weather_day(store, tomorrow)
-    of = _photo("z1", cover, local(today, 10))
+    of = photo("z1", cover, local(today, 10))
     agro = Agronomy(site, store, VirtualClock(local(tomorrow + dt.timedelta(days=1), 1)), cover=of)
     assert agro.crop_state(z1, today).crop_day == dap  # the calendar's clock: the premise
     row = agro.balance_day(z1, tomorrow, agro.measured_et0(tomorrow))
@@ -84,37 +78,21 @@ def test_day_plus_one_of_the_projection_is_the_balance_of_that_day(
     assert row.etc_mm == pytest.approx(ahead[1] * row.et0_mm, abs=1e-9)
 
 
-def _decision(tmp_path: Path, name: str, cover: CoverOf | None) -> Decision:
-    site = load_site(DEMO_SITE)
-    today = dt.date(2026, 5, 31)  # z1 planted 20 April: crop day 41, development
-    clock = VirtualClock(local(today, 18))
-    store = Store(f"sqlite:///{tmp_path / f'{name}.db'}", clock=clock)
-    try:
-        agro = Agronomy(site, store, clock, cover=cover)
-        for back in (3, 2, 1):
-            weather_day(store, today - dt.timedelta(days=back))
-            agro.close_day(today - dt.timedelta(days=back))
-        agro.plan_all(local(today, 18))
-        return next(d for d in store.decisions() if d.zone == "z1")
-    finally:
-        store.close()
-
-
 def test_the_daemons_plan_projects_the_cameras_cover_and_else_the_calendar(
     tmp_path: Path,
 ) -> None:
     today = dt.date(2026, 5, 31)
-    plain = _decision(tmp_path, "plain", None)
+    plain = zone_plan(tmp_path / "plain.db", None)
     horizon = len(plain.inputs["kc"])
     calendar = [(0.3 + (41 + d - 30) / 40 * 0.9) * 0.85 for d in range(horizon)]
     assert plain.inputs["kc"] == pytest.approx(calendar, abs=1e-12)
     assert "Kc ahead from canopy cover" not in plain.reason
     # a camera on another zone only: z1's plan is exactly the plain one
-    other = _decision(tmp_path, "other", _photo("z2", 0.05, local(today, 8)))
+    other = zone_plan(tmp_path / "other.db", photo("z2", 0.05, local(today, 8)))
     assert other.inputs["kc"] == plain.inputs["kc"]
     assert other.inputs["raw_mm_day0"] == plain.inputs["raw_mm_day0"]
     # a thin canopy on z1: Kc ahead 0.3166 on crop day 41 (worked above), below the calendar
-    thin = _decision(tmp_path, "thin", _photo("z1", 0.05, local(today, 8)))
+    thin = zone_plan(tmp_path / "thin.db", photo("z1", 0.05, local(today, 8)))
     assert thin.inputs["kc"] == pytest.approx(list(projected_kc(SEED_CORN, 41, horizon, 0.05)))
     assert thin.inputs["kc"][0] == pytest.approx(0.316625, abs=1e-9)
     assert "Kc ahead from canopy cover 0.05 held (FAO-56 eq. 97)" in thin.reason

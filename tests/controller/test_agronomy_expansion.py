@@ -10,15 +10,14 @@ import pytest
 
 from controller.agronomy.cropstate import CropState
 from controller.agronomy.expansion import expanding_canopy, expansion_note
-from controller.agronomy.jobs import Agronomy
 from controller.agronomy.targets import zone_targets
-from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
-from controller.store import Decision, Store
+from controller.store import Decision
 from models.crops import crop
 from models.planner.targets import TRIGGER_GAP
+from tests.helpers.coverplan import PLAN_DAY, photo, zone_plan
 from tests.helpers.site import DEMO_SITE
-from tests.helpers.station import local, weather_day
+from tests.helpers.station import local
 
 DAY = dt.date(2026, 6, 1)
 
@@ -98,24 +97,9 @@ def test_held_triggers_keep_the_refill_target_below_them(site: SiteConfig) -> No
 
 
 def _decision(tmp_path: Path, cover: float | None) -> Decision:
-    site = load_site(DEMO_SITE)
-    today = dt.date(2026, 5, 31)  # z1 planted 20 April: DAP 41, vegetative (trigger 40 %)
-    clock = VirtualClock(local(today, 18))
-    store = Store(f"sqlite:///{tmp_path / f'q{cover}.db'}", clock=clock)
-
-    def of(zone: str, start: dt.datetime, end: dt.datetime) -> tuple[float, dt.datetime] | None:
-        taken = local(today, 8)
-        return (cover, taken) if cover is not None and start <= taken <= end else None
-
-    try:
-        agro = Agronomy(site, store, clock, cover=of)
-        for back in (3, 2, 1):
-            weather_day(store, today - dt.timedelta(days=back))
-            agro.close_day(today - dt.timedelta(days=back))
-        agro.plan_all(local(today, 18))
-        return next(d for d in store.decisions() if d.zone == "z1")
-    finally:
-        store.close()
+    """z1's plan of :data:`PLAN_DAY` (DAP 41, vegetative: trigger 40 %), a photo at 08:00."""
+    of = None if cover is None else photo("z1", cover, local(PLAN_DAY, 8))
+    return zone_plan(tmp_path / f"q{cover}.db", of)
 
 
 def test_the_daemons_plan_holds_the_trigger_while_the_camera_sees_the_canopy_grow(
