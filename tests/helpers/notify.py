@@ -56,12 +56,27 @@ def wait_for(predicate: Callable[[], object], timeout_s: float, what: str) -> No
     raise AssertionError(f"not within {timeout_s} s: {what}")
 
 
-def _port_open(port: int) -> bool:
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` itself listens on loopback TCP ``port`` (Linux ``/proc``): a
+    port merely open may belong to whoever took it first."""
+    inodes = set()
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.split(":")[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
         return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 # ------------------------------------------------------------------------------- webhooks
@@ -210,13 +225,28 @@ class SmtpInbox:
             )
             return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535 itself
 
+        class HeldSocketController(Controller):  # type: ignore[misc]
+            """Serves on a socket bound beforehand (port 0: the system's choice, no race)."""
+
+            def __init__(self, sock: socket.socket, **kwargs: Any) -> None:
+                self._held = sock
+                super().__init__(port=int(sock.getsockname()[1]), **kwargs)
+
+            def _create_server(self) -> Any:
+                return self.loop.create_server(
+                    self._factory_invoker, sock=self._held, ssl=self.ssl_context
+                )
+
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(str(cert), str(key))
-        self.port = port or free_port()
-        self._controller = Controller(
-            Handler(),
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port or 0))
+        self.port = int(sock.getsockname()[1])
+        self._controller = HeldSocketController(
+            sock,
+            handler=Handler(),
             hostname="127.0.0.1",
-            port=self.port,
             tls_context=context,
             require_starttls=True,
             auth_required=True,
@@ -254,7 +284,27 @@ class Mosquitto:
             raise AssertionError(
                 "mosquitto is missing: scripts/test.sh installs it (apt-get install -y mosquitto)"
             )
-        self.port = port or free_port()
+        # mosquitto cannot report a port it chose, so it is told one free a moment ago; if
+        # another process took it meanwhile, mosquitto exits at once and another is tried.
+        for _attempt in range(1 if port else 5):
+            self.port = port or free_port()
+            self._proc = self._start(exe, directory, users, tls)
+            wait_for(
+                lambda: _listens(self._proc.pid, self.port) or self._proc.poll() is not None,
+                10,
+                f"mosquitto listening on {self.port} or exiting",
+            )
+            if self._proc.poll() is None:
+                return
+        raise AssertionError(f"mosquitto could not listen on 127.0.0.1:{self.port}")
+
+    def _start(
+        self,
+        exe: str,
+        directory: Path,
+        users: dict[str, str] | None,
+        tls: tuple[Path, Path] | None,
+    ) -> subprocess.Popen[bytes]:
         conf = directory / f"mosquitto-{self.port}.conf"
         lines = [f"listener {self.port} 127.0.0.1", "persistence false"]
         if os.geteuid() == 0:  # as root it would switch to user mosquitto: the files are ours
@@ -274,10 +324,9 @@ class Mosquitto:
         if tls is not None:
             lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self._proc = subprocess.Popen(
+        return subprocess.Popen(
             [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_for(lambda: _port_open(self.port), 10, f"mosquitto listening on {self.port}")
 
     def close(self) -> None:
         if self._proc.poll() is None:
