@@ -14,11 +14,16 @@ against the configured soil (:func:`models.waterbalance.observed_depletion_mm`).
 The product's model (:func:`models.learning.forecast.train_forecast`) is trained on the
 first :data:`TRAIN_FRACTION` of the season; on the rest, every day's 24 h forecast of a day
 without a run (the path the planner asks for; the next day's measured ET0 and rain, as the
-planner would have them from a perfect forecast) is scored against what the forecast
-predicts: the balance's depletion plus the change the probes saw by the next evening (the
-probes' level against the configured soil is not forecast, see
-:mod:`models.learning.forecast`), for physics alone and for the forecast the planner would
-use (learned where it validated better, else physics):
+planner would have them from a perfect forecast) is scored against the truth's root-zone
+depletion the next evening (:attr:`~benchmarks.learning.etrule.ZoneDay.true_dr_mm`, mm below
+the true field capacity over the true root zone): the quantity the planner needs, measured
+independently of the forecast's inputs. The truth is read here only, to score; the model
+trains and forecasts on the balance and the probes. (Earlier this part scored against the
+balance's depletion plus the probes' change by the next evening: a reference holding the
+forecast's own starting point, blind to the balance's error in level, and holding the
+probes' change, which is what the model was fitted to.) Scored for physics alone and for the
+forecast the planner would use (learned at the horizons where it validated better, else
+physics):
 
 * ``forecast_mae_gain_misconfigured_pct``: (MAE physics − MAE used) / MAE physics, %;
 * ``forecast_mae_gain_correct_pct``: the same on the correctly configured soil;
@@ -45,7 +50,6 @@ from models.learning.forecast import (
     WET_MM,
     FutureDay,
     HistoryDay,
-    observed_change_target,
     train_forecast,
 )
 from models.soils import SoilProfile, texture
@@ -71,7 +75,7 @@ QUICK_DAYS = 90
 @dataclass(frozen=True)
 class _Season:
     history: list[HistoryDay]
-    train_s: float
+    true_dr_mm: list[float]  # the truth's root-zone depletion at each day's end: scoring only
 
 
 def _true_loam(configured: SoilProfile) -> SoilTruth:
@@ -92,6 +96,7 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
     rng = random.Random(seed * 7919 + 1)
     offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
     history: list[HistoryDay] = []
+    true_dr_mm: list[float] = []
     for day in et_rule_days(site, crop, truth, seed, days=days):
         readings = [
             ProbeReading(depth, _evening_pct(day.column.theta_at(depth), off, rng))
@@ -111,22 +116,24 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
                 dap=day.dap,
             )
         )
-    return _Season(history, 0.0)
+        true_dr_mm.append(day.true_dr_mm)
+    return _Season(history, true_dr_mm)
 
 
-def _score(history: list[HistoryDay]) -> tuple[float, float, float]:
-    """Train on the first part, score the 24 h forecast on the rest: (MAE physics, MAE used,
-    training seconds)."""
+def _score(season: _Season) -> tuple[float, float, float]:
+    """Train on the first part, score the 24 h forecast on the rest against the truth's
+    root-zone depletion the next evening: (MAE physics, MAE used, training seconds). The
+    truth is read here only, never by the model."""
+    history = season.history
     cut = int(len(history) * TRAIN_FRACTION)
     started = time.perf_counter()
     model = train_forecast(history[:cut])
     train_s = time.perf_counter() - started
     phys_err, used_err = [], []
     for i in range(cut, len(history) - 1):
-        now, then = history[i].observed_mm, history[i + 1].observed_mm
-        if now is None or then is None or history[i + 1].water_mm > WET_MM:
+        if history[i + 1].water_mm > WET_MM:
             continue
-        target = observed_change_target(history[i].dr_mm, now, then)
+        target = season.true_dr_mm[i + 1]
         nxt = history[i + 1 : i + 4]
         ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
         ahead += [ahead[-1]] * (3 - len(ahead))
@@ -154,7 +161,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             ("correct", _true_loam(configured)),
         ):
             season = _simulate(site, crop, truth, s, days)
-            phys, used, took = _score(season.history)
+            phys, used, took = _score(season)
             train_s = max(train_s, took)
             gains[case].append(100.0 * (phys - used) / phys if phys > 0 else 0.0)
             maes[case].append((phys, used))
