@@ -249,7 +249,9 @@ class ForecastLearning:
             self._unavailable(zone.name, "saving", f"cannot be saved: {exc}")
             self.status[zone.name] = _Status(f"saving failed: {exc}", now)
             return f"failed: {exc}"
-        used_h = [f"{24 * v.horizon_d} h" for v in model.validation if v.use_learned]
+        used_h = [
+            f"{24 * h} h" for h, use in zip(model.horizons_d, model.used_at, strict=True) if use
+        ]
         used = f"learned at {', '.join(used_h)}" if used_h else "physics (learned no better)"
         text = f"trained on {model.n_samples} days, forecast: {used}"
         self.status[zone.name] = _Status(text, now, validation)
@@ -319,7 +321,7 @@ class ForecastLearning:
         except Exception as exc:  # the planner must get an answer: physics, with an alarm
             self._unavailable(zone.name, "forecasting", f"cannot forecast: {exc}")
             return physics_only(f"learned model failed: {exc}", validation=validation)
-        used_h = [24 * v.horizon_d for v in model.validation if v.use_learned]
+        used_h = [24 * h for h, use in zip(model.horizons_d, model.used_at, strict=True) if use]
         v = model.validation[0]
         scores = f"24 h: {v.learned_mae_mm:.1f} mm MAE vs physics {v.physics_mae_mm:.1f} mm"
         if not used_h:

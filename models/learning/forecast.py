@@ -44,7 +44,9 @@ observation of a block reaches the fit that forecasts it. Physics is scored on t
 against the same reference. A horizon's learned forecast is used only when its validation MAE
 is below physics' by more than :data:`MARGIN_SE` standard errors of the day-by-day gain (one
 forecast in ``h`` counted as independent at horizon ``h``): a win within the noise is taken
-for none, and that horizon's forecast *is* physics (``ForecastResult.chosen_mm``). The model
+for none. A horizon is learned only when it and every shorter one validated so
+(:attr:`ForecastModel.used_at`); elsewhere the forecast *is* physics
+(``ForecastResult.chosen_mm``). The model
 is then refitted on every sample for use. Too few samples raise
 :class:`~models.learning.errors.TooLittleDataError`: the physics forecast stays in charge.
 Version 2 models (one validation block, used on any win) are refused on load and retrained.
@@ -316,7 +318,19 @@ class ForecastModel:
     @property
     def use_learned(self) -> bool:
         """Whether the learned forecast is used at any horizon (else it is physics only)."""
-        return any(v.use_learned for v in self.validation)
+        return any(self.used_at)
+
+    @property
+    def used_at(self) -> tuple[bool, ...]:
+        """Per horizon, whether the learned forecast is used: it validated better there and
+        at every shorter horizon. The planner follows one path day by day; a path that is
+        FAO-56's on day 1 and learned by day 2 would put a correction the 24 h validation
+        could not tell from noise all into the second day."""
+        out, so_far = [], True
+        for v in self.validation:
+            so_far = so_far and v.use_learned
+            out.append(so_far)
+        return tuple(out)
 
     def predict(self, history: Sequence[HistoryDay], ahead: Sequence[FutureDay]) -> ForecastResult:
         """Forecast from the end of ``history[-1]`` over ``ahead`` (at least the longest
@@ -340,7 +354,7 @@ class ForecastModel:
             self.horizons_d,
             tuple(physics),
             tuple(learned),
-            tuple(v.use_learned for v in self.validation),
+            self.used_at,
         )
 
 

@@ -228,3 +228,21 @@ def test_the_margin_is_two_standard_errors_of_independent_gains() -> None:
     won = Validation(1, 4.0, 5.0, 30, 8, _margin_mm(gains, 1))
     assert won.use_learned
     assert not dataclasses.replace(won, horizon_d=2, margin_mm=_margin_mm(gains, 2)).use_learned
+
+
+def test_a_horizon_is_learned_only_with_every_shorter_one() -> None:
+    """The soil dries 1.3 times as fast: every horizon validates better. With the 48 h one
+    made a win within its margin, 24 h stays learned and 48 and 72 h are physics; with the
+    24 h one so, all three are physics."""
+    history = season(150, rate=1.3, offset_mm=12.0)
+    model = train_forecast(history[:100])
+    assert model.used_at == (True, True, True)
+    v24, v48, v72 = model.validation
+    within = dataclasses.replace(v48, learned_mae_mm=v48.physics_mae_mm - 0.5 * v48.margin_mm)
+    cut = dataclasses.replace(model, validation=(v24, within, v72))
+    assert cut.used_at == (True, False, False)
+    result = cut.predict(history[:110], [FutureDay(5.0, kc=0.9)] * 3)
+    assert result.chosen_mm == (result.learned_mm[0], *result.physics_mm[1:])
+    within = dataclasses.replace(v24, learned_mae_mm=v24.physics_mae_mm)
+    none = dataclasses.replace(model, validation=(within, v48, v72))
+    assert none.used_at == (False, False, False) and not none.use_learned
