@@ -27,7 +27,9 @@ physics):
 
 * ``forecast_mae_gain_misconfigured_pct``: (MAE physics − MAE used) / MAE physics, %;
 * ``forecast_mae_gain_correct_pct``: the same on the correctly configured soil;
-* ``train_s``: the longest training of one zone, s.
+* ``train_s``: the longest training of one zone, s;
+* ``mae_<24|48|72>h_<physics|used>_<case>_mm``: each horizon's MAE (its days without a run),
+  the mean over the seasons; the gains are the 24 h ones.
 
 Seeds: ``--quick`` one season (90 days), else three seeds (``seed``, +1, +2) of the whole
 season, the figures their mean (``train_s`` the max).
@@ -47,6 +49,7 @@ from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
 from drivers.sim.soilphysics import SoilTruth
 from models.crops import Crop
 from models.learning.forecast import (
+    HORIZONS_D,
     WET_MM,
     FutureDay,
     HistoryDay,
@@ -120,27 +123,30 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
     return _Season(history, true_dr_mm)
 
 
-def _score(season: _Season) -> tuple[float, float, float]:
-    """Train on the first part, score the 24 h forecast on the rest against the truth's
-    root-zone depletion the next evening: (MAE physics, MAE used, training seconds). The
-    truth is read here only, never by the model."""
+def _score(season: _Season) -> tuple[dict[int, tuple[float, float]], float]:
+    """Train on the first part, score each horizon's forecast on the rest against the
+    truth's root-zone depletion at its end, on the days without a run in it: horizon (days) →
+    (MAE physics, MAE used), and the training seconds. The truth is read here only, never by
+    the model."""
     history = season.history
     cut = int(len(history) * TRAIN_FRACTION)
     started = time.perf_counter()
     model = train_forecast(history[:cut])
     train_s = time.perf_counter() - started
-    phys_err, used_err = [], []
+    errors: dict[int, tuple[list[float], list[float]]] = {h: ([], []) for h in HORIZONS_D}
     for i in range(cut, len(history) - 1):
-        if history[i + 1].water_mm > WET_MM:
-            continue
-        target = season.true_dr_mm[i + 1]
-        nxt = history[i + 1 : i + 4]
+        nxt = history[i + 1 : i + 1 + max(HORIZONS_D)]
         ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
-        ahead += [ahead[-1]] * (3 - len(ahead))
+        ahead += [ahead[-1]] * (max(HORIZONS_D) - len(ahead))
         result = model.predict(history[: i + 1], ahead)
-        phys_err.append(abs(result.physics_mm[0] - target))
-        used_err.append(abs(result.chosen_mm[0] - target))
-    return statistics.fmean(phys_err), statistics.fmean(used_err), train_s
+        for k, h in enumerate(HORIZONS_D):
+            if i + h >= len(history) or sum(d.water_mm for d in nxt[:h]) > WET_MM:
+                continue
+            target = season.true_dr_mm[i + h]
+            errors[h][0].append(abs(result.physics_mm[k] - target))
+            errors[h][1].append(abs(result.chosen_mm[k] - target))
+    maes = {h: (statistics.fmean(p), statistics.fmean(u)) for h, (p, u) in errors.items() if p}
+    return maes, train_s
 
 
 def run(seed: int, quick: bool) -> dict[str, float | int | str]:
@@ -153,7 +159,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     days = QUICK_DAYS if quick else (scenario.end - zone.planting_date).days + 1
     gains: dict[str, list[float]] = {"misconfigured": [], "correct": []}
-    maes: dict[str, list[tuple[float, float]]] = {"misconfigured": [], "correct": []}
+    maes: dict[tuple[str, int], list[tuple[float, float]]] = {}
     train_s = 0.0
     for s in seeds:
         for case, truth in (
@@ -161,18 +167,26 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             ("correct", _true_loam(configured)),
         ):
             season = _simulate(site, crop, truth, s, days)
-            phys, used, took = _score(season)
+            by_horizon, took = _score(season)
             train_s = max(train_s, took)
+            phys, used = by_horizon[1]
             gains[case].append(100.0 * (phys - used) / phys if phys > 0 else 0.0)
-            maes[case].append((phys, used))
+            for h, pair in by_horizon.items():
+                maes.setdefault((case, h), []).append(pair)
     out: dict[str, float | int | str] = {
         "forecast_mae_gain_misconfigured_pct": round(statistics.fmean(gains["misconfigured"]), 1),
         "forecast_mae_gain_correct_pct": round(statistics.fmean(gains["correct"]), 1),
         "train_s": round(train_s, 3),
     }
     for case in ("misconfigured", "correct"):
-        out[f"mae_24h_physics_{case}_mm"] = round(statistics.fmean(m[0] for m in maes[case]), 2)
-        out[f"mae_24h_used_{case}_mm"] = round(statistics.fmean(m[1] for m in maes[case]), 2)
+        for h in HORIZONS_D:
+            pairs = maes.get((case, h), [])
+            if not pairs:
+                continue
+            out[f"mae_{24 * h}h_physics_{case}_mm"] = round(
+                statistics.fmean(m[0] for m in pairs), 2
+            )
+            out[f"mae_{24 * h}h_used_{case}_mm"] = round(statistics.fmean(m[1] for m in pairs), 2)
     out["seasons"] = len(seeds) * 2
     out["days"] = days
     out["probe_noise_pct"] = PROBE_NOISE_PCT
