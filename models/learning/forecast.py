@@ -34,8 +34,8 @@ site has one season of daily samples (≈ 100-150 per horizon): boosted trees
 (``GradientBoostingRegressor``) overfit that few rows, cannot extrapolate beyond the
 depletions they saw, and their validation error swings with the seed; the correction is close
 to linear in these features (a rate from a wrong TAW or Kc, a drainage after the last
-water), and ridge's L2 penalty keeps it small and
-stable when the features are collinear. It fits in milliseconds, so the box can retrain daily.
+water), and ridge's L2 penalty keeps it small and stable when the features are collinear.
+It fits in milliseconds, so the box can retrain daily.
 
 Validation is time-ordered (rolling origin): the last :data:`VALIDATION_FRACTION` of the days
 are cut into :data:`VALIDATION_FOLDS` consecutive blocks, and each block is forecast by a fit
@@ -46,18 +46,18 @@ is below physics' by more than :data:`MARGIN_SE` standard errors of the day-by-d
 forecast in ``h`` counted as independent at horizon ``h``): a win within the noise is taken
 for none. A horizon is learned only when it and every shorter one validated so
 (:attr:`ForecastModel.used_at`); elsewhere the forecast *is* physics
-(``ForecastResult.chosen_mm``). The model
-is then refitted on every sample for use. Too few samples raise
-:class:`~models.learning.errors.TooLittleDataError`: the physics forecast stays in charge.
+(``ForecastResult.chosen_mm``). The model is then refitted on every sample for use. Too few
+samples raise :class:`~models.learning.errors.TooLittleDataError`: the physics forecast stays
+in charge.
 Version 2 models (one validation block, used on any win) are refused on load and retrained.
 
 What the validation can and cannot see: its reference is the probes' change, the only
 independent measure a site has, and two probes at 20 and 40 cm see the wetted top of the
 root zone dry faster than the whole of it. On the simulated seasons of
 ``python -m benchmarks.learning --part forecast``, scored against the simulated truth's
-root-zone depletion, FAO-56's change over a day without a run is within about 0.05 mm of the
-truth's, and its error is the balance's level, a few mm that drift over the season and that
-no probe-derived change can see: there the margin keeps the learned forecast out.
+root-zone depletion, FAO-56's MAE barely grows from 24 to 72 h: its error is the balance's
+level, a few mm that drift over the season and that no probe-derived change can see, and
+there the margin keeps the learned forecast out.
 
 Units: depths in mm, ET0 in mm/day.
 """
