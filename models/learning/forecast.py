@@ -270,7 +270,7 @@ def _fit(x: np.ndarray, y: np.ndarray) -> Pipeline:
 @dataclass(frozen=True)
 class Validation:
     """One horizon's time-ordered validation: mean absolute errors (mm) of the learned and the
-    physics forecast on the same ``n_validation`` held-out days, the first fold fitted on
+    physics forecast on the same ``n_validation`` held-out days, the first block used fitted on
     ``n_train`` samples, and the margin (mm) the learned one must win by."""
 
     horizon_d: int
@@ -362,29 +362,32 @@ def _validate(s: _Samples, h: int, n_days: int) -> Validation:
     """Rolling-origin validation over the last :data:`VALIDATION_FRACTION` of ``n_days``, in
     :data:`VALIDATION_FOLDS` consecutive blocks, oldest first: each block is forecast by a
     fit on the samples whose target day lies before the block (purged), never on a later or
-    shuffled one. The learned and the physics errors are paired day by day. Too few samples:
+    shuffled one; a block with too few samples before it is skipped (a short history). The
+    learned and the physics errors are paired day by day. Too few samples:
     :class:`TooLittleDataError` counts usable days (probes read that day and ``h`` days on,
     no run between)."""
     first = int(n_days * (1.0 - VALIDATION_FRACTION))
     bounds = np.linspace(first, n_days, VALIDATION_FOLDS + 1).round().astype(np.int64)
     learned_err: list[np.ndarray] = []
     physics_err: list[np.ndarray] = []
-    n_train = int((s.day + h < first).sum())
+    trained: list[int] = []  # training samples of each fold used
     for start, stop in itertools.pairwise(bounds):
         train = s.day + h < start
         test = (s.day >= start) & (s.day < stop)
         if int(train.sum()) < MIN_SAMPLES - h or not test.any():
-            continue
+            continue  # an early block of a short history: too little before it to fit
         model = _fit(s.x[train], s.observed[train] - s.physics[train])
         learned = s.physics[test] + model.predict(s.x[test])
         learned_err.append(np.abs(learned - s.observed[test]))
         physics_err.append(np.abs(s.physics[test] - s.observed[test]))
+        trained.append(int(train.sum()))
     n_test = sum(len(e) for e in learned_err)
-    if n_train < MIN_SAMPLES - h or n_test < MIN_VALIDATION:
+    if not trained or n_test < MIN_VALIDATION:
+        have = int((s.day + h < bounds[-2]).sum())
         raise TooLittleDataError(
-            f"forecast {24 * h} h: {n_train} training and {n_test} validation samples, "
+            f"forecast {24 * h} h: {have} training and {n_test} validation samples, "
             f"need {MIN_SAMPLES - h} and {MIN_VALIDATION}",
-            have=n_train,
+            have=have,
             need=MIN_SAMPLES - h,
         )
     le, pe = np.concatenate(learned_err), np.concatenate(physics_err)
@@ -392,7 +395,7 @@ def _validate(s: _Samples, h: int, n_days: int) -> Validation:
         h,
         float(le.mean()),
         float(pe.mean()),
-        n_train,
+        trained[0],
         n_test,
         _margin_mm(pe - le, h),
     )

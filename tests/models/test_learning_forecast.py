@@ -246,3 +246,18 @@ def test_a_horizon_is_learned_only_with_every_shorter_one() -> None:
     within = dataclasses.replace(v24, learned_mae_mm=v24.physics_mae_mm)
     none = dataclasses.replace(model, validation=(within, v48, v72))
     assert none.used_at == (False, False, False) and not none.use_learned
+
+
+def test_a_short_history_validates_on_the_blocks_it_can_fit() -> None:
+    """36 days: before the first validation block (day 21) there are too few 72 h samples (a
+    sample needs three days without a refill after it) to fit, so that block is skipped and the
+    72 h forecast is validated on the later ones, fitted on the days before each."""
+    history = season(36)
+    first = int(len(history) * (1.0 - VALIDATION_FRACTION))
+    before_first = sum(
+        1 for i in range(first - 3) if all(d.water_mm == 0.0 for d in history[i + 1 : i + 4])
+    )
+    assert before_first < MIN_SAMPLES - 3
+    v72 = train_forecast(history).validation[2]
+    assert v72.n_train >= MIN_SAMPLES - 3 and v72.n_train > before_first
+    assert v72.n_validation >= 6
