@@ -28,8 +28,10 @@ physics):
 * ``forecast_mae_gain_misconfigured_pct``: (MAE physics − MAE used) / MAE physics, %;
 * ``forecast_mae_gain_correct_pct``: the same on the correctly configured soil;
 * ``train_s``: the longest training of one zone, s;
-* ``mae_<24|48|72>h_<physics|used>_<case>_mm``: each horizon's MAE (its days without a run),
-  the mean over the seasons; the gains are the 24 h ones.
+* ``mae_<24|48|72>h_<physics|used|learned>_<case>_mm``: each horizon's MAE (its days
+  without a run), the mean over the seasons, of physics, of the forecast used and of the
+  learned one as if it were used everywhere (what the fall-back spared); the gains are the
+  24 h ones.
 
 Seeds: ``--quick`` one season (90 days), else three seeds (``seed``, +1, +2) of the whole
 season, the figures their mean (``train_s`` the max).
@@ -123,17 +125,18 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
     return _Season(history, true_dr_mm)
 
 
-def _score(season: _Season) -> tuple[dict[int, tuple[float, float]], float]:
+def _score(season: _Season) -> tuple[dict[int, tuple[float, float, float]], float]:
     """Train on the first part, score each horizon's forecast on the rest against the
     truth's root-zone depletion at its end, on the days without a run in it: horizon (days) →
-    (MAE physics, MAE used), and the training seconds. The truth is read here only, never by
+    (MAE physics, MAE used, MAE of the learned forecast had it been used everywhere), and the
+    training seconds. The truth is read here only, never by
     the model."""
     history = season.history
     cut = int(len(history) * TRAIN_FRACTION)
     started = time.perf_counter()
     model = train_forecast(history[:cut])
     train_s = time.perf_counter() - started
-    errors: dict[int, tuple[list[float], list[float]]] = {h: ([], []) for h in HORIZONS_D}
+    errors: dict[int, tuple[list[float], ...]] = {h: ([], [], []) for h in HORIZONS_D}
     for i in range(cut, len(history) - 1):
         nxt = history[i + 1 : i + 1 + max(HORIZONS_D)]
         ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
@@ -145,7 +148,12 @@ def _score(season: _Season) -> tuple[dict[int, tuple[float, float]], float]:
             target = season.true_dr_mm[i + h]
             errors[h][0].append(abs(result.physics_mm[k] - target))
             errors[h][1].append(abs(result.chosen_mm[k] - target))
-    maes = {h: (statistics.fmean(p), statistics.fmean(u)) for h, (p, u) in errors.items() if p}
+            errors[h][2].append(abs(result.learned_mm[k] - target))
+    maes = {
+        h: (statistics.fmean(p), statistics.fmean(u), statistics.fmean(lv))
+        for h, (p, u, lv) in errors.items()
+        if p
+    }
     return maes, train_s
 
 
@@ -159,7 +167,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     days = QUICK_DAYS if quick else (scenario.end - zone.planting_date).days + 1
     gains: dict[str, list[float]] = {"misconfigured": [], "correct": []}
-    maes: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    maes: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     train_s = 0.0
     for s in seeds:
         for case, truth in (
@@ -169,7 +177,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             season = _simulate(site, crop, truth, s, days)
             by_horizon, took = _score(season)
             train_s = max(train_s, took)
-            phys, used = by_horizon[1]
+            phys, used, _ = by_horizon[1]
             gains[case].append(100.0 * (phys - used) / phys if phys > 0 else 0.0)
             for h, pair in by_horizon.items():
                 maes.setdefault((case, h), []).append(pair)
@@ -187,6 +195,9 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
                 statistics.fmean(m[0] for m in pairs), 2
             )
             out[f"mae_{24 * h}h_used_{case}_mm"] = round(statistics.fmean(m[1] for m in pairs), 2)
+            out[f"mae_{24 * h}h_learned_{case}_mm"] = round(
+                statistics.fmean(m[2] for m in pairs), 2
+            )
     out["seasons"] = len(seeds) * 2
     out["days"] = days
     out["probe_noise_pct"] = PROBE_NOISE_PCT
