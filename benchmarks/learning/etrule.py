@@ -6,7 +6,8 @@ the day's rain at 15:00, the run at :data:`WATER_HOUR`. The controller keeps the
 balance on the configured soil (:data:`CONFIGURED`) and waters the next morning when
 Dr reaches RAW, refilling to :data:`REFILL_FRACTION` · TAW (the daemon's ET rule with
 ``probe_weight = 0``), at :data:`EFFICIENCY`. Each benchmark reads its own probes from
-:attr:`ZoneDay.column` with its own random stream.
+:attr:`ZoneDay.column` with its own random stream; :attr:`ZoneDay.true_dr_mm` (the truth's
+root-zone depletion, its crop's Zr) is for scoring only, never for training or predicting.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class ZoneDay:
     result: StepResult
     state: ZoneState
     column: SoilColumn
+    true_dr_mm: float  # the truth's root-zone depletion below its own θfc (score only)
 
 
 def et_rule_days(
@@ -97,7 +99,10 @@ def et_rule_days(
             StepInputs(et_ref_mm=et0[date], rain_mm=rain, irrigation_gross_mm=water_gross_mm),
         )
         state = result.state
-        yield ZoneDay(date, dap, et0[date], rain, water_gross_mm, cstep, result, state, column)
+        yield ZoneDay(
+            date, dap, et0[date], rain, water_gross_mm, cstep, result, state, column,
+            totals.dr_end_mm,
+        )  # fmt: skip
         need = state.dr_mm - REFILL_FRACTION * result.taw_mm
         water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
         date += dt.timedelta(days=1)

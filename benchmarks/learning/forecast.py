@@ -14,15 +14,24 @@ against the configured soil (:func:`models.waterbalance.observed_depletion_mm`).
 The product's model (:func:`models.learning.forecast.train_forecast`) is trained on the
 first :data:`TRAIN_FRACTION` of the season; on the rest, every day's 24 h forecast of a day
 without a run (the path the planner asks for; the next day's measured ET0 and rain, as the
-planner would have them from a perfect forecast) is scored against what the forecast
-predicts: the balance's depletion plus the change the probes saw by the next evening (the
-probes' level against the configured soil is not forecast, see
-:mod:`models.learning.forecast`), for physics alone and for the forecast the planner would
-use (learned where it validated better, else physics):
+planner would have them from a perfect forecast) is scored against the truth's root-zone
+depletion the next evening (:attr:`~benchmarks.learning.etrule.ZoneDay.true_dr_mm`, mm below
+the true field capacity over the true root zone): the quantity the planner needs, measured
+independently of the forecast's inputs. The truth is read here only, to score; the model
+trains and forecasts on the balance and the probes. (Earlier this part scored against the
+balance's depletion plus the probes' change by the next evening: a reference holding the
+forecast's own starting point, blind to the balance's error in level, and holding the
+probes' change, which is what the model was fitted to.) Scored for physics alone and for the
+forecast the planner would use (learned at the horizons where it validated better, else
+physics):
 
 * ``forecast_mae_gain_misconfigured_pct``: (MAE physics − MAE used) / MAE physics, %;
 * ``forecast_mae_gain_correct_pct``: the same on the correctly configured soil;
-* ``train_s``: the longest training of one zone, s.
+* ``train_s``: the longest training of one zone, s;
+* ``mae_<24|48|72>h_<physics|used|learned>_<case>_mm``: each horizon's MAE (its days
+  without a run), the mean over the seasons, of physics, of the forecast used and of the
+  learned one as if it were used everywhere (what the fall-back spared); the gains are the
+  24 h ones.
 
 Seeds: ``--quick`` one season (90 days), else three seeds (``seed``, +1, +2) of the whole
 season, the figures their mean (``train_s`` the max).
@@ -42,10 +51,10 @@ from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
 from drivers.sim.soilphysics import SoilTruth
 from models.crops import Crop
 from models.learning.forecast import (
+    HORIZONS_D,
     WET_MM,
     FutureDay,
     HistoryDay,
-    observed_change_target,
     train_forecast,
 )
 from models.soils import SoilProfile, texture
@@ -71,7 +80,7 @@ QUICK_DAYS = 90
 @dataclass(frozen=True)
 class _Season:
     history: list[HistoryDay]
-    train_s: float
+    true_dr_mm: list[float]  # the truth's root-zone depletion at each day's end: scoring only
 
 
 def _true_loam(configured: SoilProfile) -> SoilTruth:
@@ -92,6 +101,7 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
     rng = random.Random(seed * 7919 + 1)
     offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
     history: list[HistoryDay] = []
+    true_dr_mm: list[float] = []
     for day in et_rule_days(site, crop, truth, seed, days=days):
         readings = [
             ProbeReading(depth, _evening_pct(day.column.theta_at(depth), off, rng))
@@ -111,29 +121,40 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
                 dap=day.dap,
             )
         )
-    return _Season(history, 0.0)
+        true_dr_mm.append(day.true_dr_mm)
+    return _Season(history, true_dr_mm)
 
 
-def _score(history: list[HistoryDay]) -> tuple[float, float, float]:
-    """Train on the first part, score the 24 h forecast on the rest: (MAE physics, MAE used,
-    training seconds)."""
+def _score(season: _Season) -> tuple[dict[int, tuple[float, float, float]], float]:
+    """Train on the first part, score each horizon's forecast on the rest against the
+    truth's root-zone depletion at its end, on the days without a run in it: horizon (days) →
+    (MAE physics, MAE used, MAE of the learned forecast had it been used everywhere), and the
+    training seconds. The truth is read here only, never by
+    the model."""
+    history = season.history
     cut = int(len(history) * TRAIN_FRACTION)
     started = time.perf_counter()
     model = train_forecast(history[:cut])
     train_s = time.perf_counter() - started
-    phys_err, used_err = [], []
+    errors: dict[int, tuple[list[float], ...]] = {h: ([], [], []) for h in HORIZONS_D}
     for i in range(cut, len(history) - 1):
-        now, then = history[i].observed_mm, history[i + 1].observed_mm
-        if now is None or then is None or history[i + 1].water_mm > WET_MM:
-            continue
-        target = observed_change_target(history[i].dr_mm, now, then)
-        nxt = history[i + 1 : i + 4]
+        nxt = history[i + 1 : i + 1 + max(HORIZONS_D)]
         ahead = [FutureDay(d.et0_mm, d.rain_mm, d.water_mm, d.kc) for d in nxt]
-        ahead += [ahead[-1]] * (3 - len(ahead))
+        ahead += [ahead[-1]] * (max(HORIZONS_D) - len(ahead))
         result = model.predict(history[: i + 1], ahead)
-        phys_err.append(abs(result.physics_mm[0] - target))
-        used_err.append(abs(result.chosen_mm[0] - target))
-    return statistics.fmean(phys_err), statistics.fmean(used_err), train_s
+        for k, h in enumerate(HORIZONS_D):
+            if i + h >= len(history) or sum(d.water_mm for d in nxt[:h]) > WET_MM:
+                continue
+            target = season.true_dr_mm[i + h]
+            errors[h][0].append(abs(result.physics_mm[k] - target))
+            errors[h][1].append(abs(result.chosen_mm[k] - target))
+            errors[h][2].append(abs(result.learned_mm[k] - target))
+    maes = {
+        h: (statistics.fmean(p), statistics.fmean(u), statistics.fmean(lv))
+        for h, (p, u, lv) in errors.items()
+        if p
+    }
+    return maes, train_s
 
 
 def run(seed: int, quick: bool) -> dict[str, float | int | str]:
@@ -146,7 +167,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     days = QUICK_DAYS if quick else (scenario.end - zone.planting_date).days + 1
     gains: dict[str, list[float]] = {"misconfigured": [], "correct": []}
-    maes: dict[str, list[tuple[float, float]]] = {"misconfigured": [], "correct": []}
+    maes: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     train_s = 0.0
     for s in seeds:
         for case, truth in (
@@ -154,18 +175,29 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             ("correct", _true_loam(configured)),
         ):
             season = _simulate(site, crop, truth, s, days)
-            phys, used, took = _score(season.history)
+            by_horizon, took = _score(season)
             train_s = max(train_s, took)
+            phys, used, _ = by_horizon[1]
             gains[case].append(100.0 * (phys - used) / phys if phys > 0 else 0.0)
-            maes[case].append((phys, used))
+            for h, pair in by_horizon.items():
+                maes.setdefault((case, h), []).append(pair)
     out: dict[str, float | int | str] = {
         "forecast_mae_gain_misconfigured_pct": round(statistics.fmean(gains["misconfigured"]), 1),
         "forecast_mae_gain_correct_pct": round(statistics.fmean(gains["correct"]), 1),
         "train_s": round(train_s, 3),
     }
     for case in ("misconfigured", "correct"):
-        out[f"mae_24h_physics_{case}_mm"] = round(statistics.fmean(m[0] for m in maes[case]), 2)
-        out[f"mae_24h_used_{case}_mm"] = round(statistics.fmean(m[1] for m in maes[case]), 2)
+        for h in HORIZONS_D:
+            pairs = maes.get((case, h), [])
+            if not pairs:
+                continue
+            out[f"mae_{24 * h}h_physics_{case}_mm"] = round(
+                statistics.fmean(m[0] for m in pairs), 2
+            )
+            out[f"mae_{24 * h}h_used_{case}_mm"] = round(statistics.fmean(m[1] for m in pairs), 2)
+            out[f"mae_{24 * h}h_learned_{case}_mm"] = round(
+                statistics.fmean(m[2] for m in pairs), 2
+            )
     out["seasons"] = len(seeds) * 2
     out["days"] = days
     out["probe_noise_pct"] = PROBE_NOISE_PCT

@@ -34,8 +34,9 @@ all on the weather of the seed. Six seasons a seed, the same weather:
   the configured loam, as it is on the box when the soil is approved).
 
 Each forecast row also gives ``learned_plan_share``: the share of the zone's plans that used
-the learned forecast (the others kept FAO-56: no model, or it validated worse); the seed's
-``forecast_trained`` says what the previous season's training made of the zone.
+the learned forecast (the others kept FAO-56: no model, or it did not validate better by its
+margin); the seed's ``forecast_trained`` says what the previous season's training made of the
+zone.
 
 Per seed (``per_seed``, one JSON line each) and over the seeds (``summary``: mean, p10, p90,
 worst) for each of them: ``water_in_season_m3_mu``, ``relative_yield`` (over AquaCrop's

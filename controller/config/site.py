@@ -445,7 +445,8 @@ class BoardConfig(SiteModel):
 class ForecastLearningConfig(SiteModel):
     """The learned moisture forecast (``[learning.forecast]``, controller/learning/forecast.py):
     trained daily on the site's own balance days and probe readings; the planner uses it beside
-    the FAO-56 projection only when ``enabled`` and when it validated better than physics."""
+    the FAO-56 projection only when ``enabled`` and where it validated better than physics by
+    its margin (:mod:`models.learning.forecast`)."""
 
     enabled: bool = False
     # site-local HH:MM of the daily training

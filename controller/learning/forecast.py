@@ -12,7 +12,8 @@ The planner calls :meth:`ForecastLearning.forecast` with the zone's depletion no
 days ahead; it answers a :class:`ForecastChoice`: the 24-72 h depletion of physics and of the
 learned model, and which one the planner is to use. Physics is used when the forecast is
 disabled (``[learning.forecast] enabled``), when the zone has no model yet (too little data:
-not an alarm, the page says so), when the model validated worse than physics, or when it
+not an alarm, the page says so), at each horizon where the model did not validate better
+than physics by its margin (time-ordered, :mod:`models.learning.forecast`), or when it
 cannot be loaded or used (``model_unavailable``, once per cause). Nothing here raises into
 the scheduler or the planner.
 """
@@ -248,8 +249,11 @@ class ForecastLearning:
             self._unavailable(zone.name, "saving", f"cannot be saved: {exc}")
             self.status[zone.name] = _Status(f"saving failed: {exc}", now)
             return f"failed: {exc}"
-        used = "learned" if model.use_learned else "physics (learned validated worse)"
-        text = f"trained on {model.n_samples} days, 24 h forecast: {used}"
+        used_h = [
+            f"{24 * h} h" for h, use in zip(model.horizons_d, model.used_at, strict=True) if use
+        ]
+        used = f"learned at {', '.join(used_h)}" if used_h else "physics (learned no better)"
+        text = f"trained on {model.n_samples} days, forecast: {used}"
         self.status[zone.name] = _Status(text, now, validation)
         log.info("learning: forecast of %s %s (%s)", zone.name, text, path)
         return text
@@ -317,22 +321,23 @@ class ForecastLearning:
         except Exception as exc:  # the planner must get an answer: physics, with an alarm
             self._unavailable(zone.name, "forecasting", f"cannot forecast: {exc}")
             return physics_only(f"learned model failed: {exc}", validation=validation)
-        if not model.use_learned:
-            v = model.validation[0]
+        used_h = [24 * h for h, use in zip(model.horizons_d, model.used_at, strict=True) if use]
+        v = model.validation[0]
+        scores = f"24 h: {v.learned_mae_mm:.1f} mm MAE vs physics {v.physics_mae_mm:.1f} mm"
+        if not used_h:
             return physics_only(
-                f"learned 24 h forecast validated worse ({v.learned_mae_mm:.1f} mm MAE vs "
-                f"physics {v.physics_mae_mm:.1f} mm)",
+                f"learned forecast validated no better than physics beyond the margin ({scores},"
+                f" margin {v.margin_mm:.1f} mm)",
                 learned_mm=result.learned_mm,
                 use_learned=result.use_learned,
                 validation=validation,
                 trained_at=trained,
             )
-        v = model.validation[0]
         return ForecastChoice(
             zone.name,
             "learned",
-            f"learned 24 h forecast validated better ({v.learned_mae_mm:.1f} mm MAE vs "
-            f"physics {v.physics_mae_mm:.1f} mm)",
+            f"learned forecast validated better at {', '.join(f'{h} h' for h in used_h)} "
+            f"({scores}), physics at the others",
             horizons,
             physics,
             result.learned_mm,
@@ -389,6 +394,7 @@ def _validation(model: ForecastModel) -> tuple[dict[str, float], ...]:
             "horizon_h": 24.0 * v.horizon_d,
             "learned_mae_mm": round(v.learned_mae_mm, 2),
             "physics_mae_mm": round(v.physics_mae_mm, 2),
+            "margin_mm": round(v.margin_mm, 2),
             "n_train": float(v.n_train),
             "n_validation": float(v.n_validation),
         }

@@ -27,7 +27,10 @@ def test_quick_forecast_part_prints_its_figures() -> None:
     for key in ("forecast_mae_gain_misconfigured_pct", "forecast_mae_gain_correct_pct"):
         assert isinstance(part[key], float) and -1000.0 < part[key] <= 100.0
     assert 0.0 <= part["train_s"] < 60.0
-    assert part["mae_24h_physics_misconfigured_mm"] > 0.0
+    for case in ("misconfigured", "correct"):
+        for h in (24, 48, 72):
+            for kind in ("physics", "used", "learned"):
+                assert part[f"mae_{h}h_{kind}_{case}_mm"] > 0.0
     assert part["days"] == 90 and part["seasons"] == 2
     goals = next(line for line in lines if line["part"] == "goals")
     assert set(goals["goals"]) == {

@@ -49,10 +49,13 @@ def test_after_starts_from_the_fitted_soil_not_the_configured_one() -> None:
         assert set(row[name]) == set(figures)
         assert row[name]["water_in_season_m3_mu"] >= 0.0
     # the previous season trained the zone's forecast, and the forecast seasons' planner,
-    # started with that model, used it
-    assert row["forecast_trained"].startswith("trained on")
+    # started with that model (the season's own needs 21 days), used it where it validated
+    # better than physics by its margin and never where it did not
+    trained = row["forecast_trained"]
+    assert trained.startswith("trained on")
     for name in FORECAST_VARIANTS:
-        assert row[name]["learned_plan_share"] > 0.0
+        share = row[name]["learned_plan_share"]
+        assert share > 0.0 if "learned at 24 h" in trained else share == 0.0
 
 
 def test_with_forecast_switches_the_site_file_on(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from controller.store import Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from models.crops import root_depth_m
 from models.learning import model_file, save_model
-from models.learning.forecast import FORMAT_VERSION, KIND, FutureDay, physics_path
+from models.learning.forecast import FORMAT_VERSION, KIND, FutureDay, Validation, physics_path
 from models.soils import SoilProfile, texture
 from tests.helpers.site import DEMO_SITE
 
@@ -180,16 +180,20 @@ def test_a_model_of_another_version_is_refused_with_one_alarm(store: Store, tmp_
     assert alarms[0].source == "z1" and str(trained) in alarms[0].message
 
 
-def test_a_model_of_the_level_target_is_refused_and_retrained(store: Store, tmp_path: Path) -> None:
-    """Format 1 learned the probes' depletion level; a file of it is refused (physics, one
-    alarm) and the next training replaces it with one of this format."""
-    assert FORMAT_VERSION == 2
+@pytest.mark.parametrize("old_format", [1, 2])
+def test_a_model_of_an_older_format_is_refused_and_retrained(
+    store: Store, tmp_path: Path, old_format: int
+) -> None:
+    """Format 1 learned the probes' depletion level, format 2 was used on any validation win
+    over one block; a file of either is refused (physics, one alarm) and the next training
+    replaces it with one of this format."""
+    assert FORMAT_VERSION == 3
     site = with_forecast(load_site(DEMO_SITE), True)
     seed_history(store, site, SEASON_D, offset_mm=15.0)
     today = START + dt.timedelta(days=SEASON_D)
     fl = learning(site, store, tmp_path, today)
     fl.train_all()
-    save_model(tmp_path / "models", dataclasses.replace(fl._load("z1"), format_version=1))
+    save_model(tmp_path / "models", dataclasses.replace(fl._load("z1"), format_version=old_format))
     choice = fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
     assert choice.used == "physics" and "unavailable" in choice.reason
     assert [e.code for e in store.events()] == ["model_unavailable"]
@@ -220,7 +224,12 @@ def test_disabled_trains_nothing_and_says_physics(store: Store, tmp_path: Path) 
     assert choice.used == "physics" and "disabled" in choice.reason
 
 
-def test_a_model_that_validated_worse_is_not_used(store: Store, tmp_path: Path) -> None:
+def test_a_model_used_only_at_the_horizons_that_validated_better(
+    store: Store, tmp_path: Path
+) -> None:
+    """Per horizon: a horizon whose learned MAE is not below physics' by its margin is
+    physics, and so is every longer one (one path, day by day); with the 24 h one out the
+    zone is physics only, chosen exactly FAO-56's."""
     site = with_forecast(load_site(DEMO_SITE), True)
     seed_history(store, site, SEASON_D, offset_mm=15.0)
     today = START + dt.timedelta(days=SEASON_D)
@@ -228,13 +237,24 @@ def test_a_model_that_validated_worse_is_not_used(store: Store, tmp_path: Path) 
     fl.train_all()
     good = fl._load("z1")
     model = good.payload
-    worse = dataclasses.replace(
-        model.validation[0], learned_mae_mm=model.validation[0].physics_mae_mm + 1.0
-    )
-    bad = dataclasses.replace(model, validation=(worse, *model.validation[1:]))
-    save_model(tmp_path / "models", dataclasses.replace(good, payload=bad))
-    choice = fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
-    assert choice.used == "physics" and "validated worse" in choice.reason
+    assert all(v.use_learned for v in model.validation)
+
+    def within_margin(v: Validation) -> Validation:
+        return dataclasses.replace(v, learned_mae_mm=v.physics_mae_mm - 0.5 * v.margin_mm)
+
+    def forecast_with(*validation: Validation) -> ForecastChoice:
+        payload = dataclasses.replace(model, validation=validation)
+        save_model(tmp_path / "models", dataclasses.replace(good, payload=payload))
+        return fl.forecast(zone1(site), today, 40.0, 150.0, 80.0, AHEAD)
+
+    v24, v48, v72 = model.validation
+    choice = forecast_with(v24, within_margin(v48), v72)
+    assert choice.used == "learned"
+    assert choice.reason.startswith("learned forecast validated better at 24 h (")
+    assert choice.learned_mm is not None
+    assert choice.chosen_mm == (choice.learned_mm[0], *choice.physics_mm[1:])
+    choice = forecast_with(within_margin(v24), v48, v72)
+    assert choice.used == "physics" and "no better than physics" in choice.reason
     assert choice.chosen_mm == choice.physics_mm
 
 
