@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from controller.config.dosing import DosingRecipe
+from controller.config.schema_problems import SCHEMA_TYPES
 from web.i18n import translate
 from web.pages.plan_form import plan_version
 
@@ -44,20 +45,9 @@ NUMBERS = ("ec_ms_cm", "ph")
 AMOUNT, UNIT = "amount:", "unit:"
 UNITS = ("kg_mu", "l_mu", "l_m3")  # ChannelDose's amounts
 FORM = "recipe"  # errors of the recipe as a whole
-# pydantic error types with a message of their own; others show pydantic's text
-_MESSAGES = frozenset(
-    {
-        "greater_than",
-        "greater_than_equal",
-        "less_than",
-        "less_than_equal",
-        "too_short",
-        "string_too_short",
-        "string_too_long",
-        "string_pattern_mismatch",
-        "missing",
-    }
-)
+# pydantic error types with a message of the recipe form's own; the others the site
+# check's schema messages say (controller.config.schema_problems), or pydantic's text
+_MESSAGES = frozenset({"missing_dose", "string_pattern_mismatch"})
 _SITE_PROBLEM = re.compile(r"^fertigation\.recipes\[(\d+)\](?:\.([a-z_]+)(?:\[(\d+)\])?)?\S*: ")
 
 
@@ -145,13 +135,13 @@ def _label(locale: str, field: str) -> str:
 
 def _message(locale: str, field: str, err: ErrorDetails) -> str:
     kind = "missing_dose" if field == FORM and err["type"] == "too_short" else err["type"]
-    if kind not in _MESSAGES | {"missing_dose"}:
-        problem = err["msg"].removeprefix("Value error, ")
-        return translate(
-            locale, "recipes.model_problem", field=_label(locale, field), problem=problem
-        )
     ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
-    return translate(locale, f"recipes.err_{kind}", field=_label(locale, field), **ctx)
+    if kind in _MESSAGES:
+        return translate(locale, f"recipes.err_{kind}", field=_label(locale, field), **ctx)
+    if kind in SCHEMA_TYPES:
+        return translate(locale, f"site_check.schema.{kind}", field=_label(locale, field), **ctx)
+    problem = err["msg"].removeprefix("Value error, ")
+    return translate(locale, "recipes.model_problem", field=_label(locale, field), problem=problem)
 
 
 def site_problem_field(problem: str, number: int, recipe: dict[str, Any]) -> str | None:

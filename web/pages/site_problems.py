@@ -3,8 +3,10 @@
 A problem with a message code (:class:`controller.errors.CodedProblem`, such as a recipe's
 EC above ``[safety]``) is said from the catalog (``site_check.<code>``); one without is
 shown as the site check wrote it, in English. Either way it is framed as a failed site
-check (``settings.site_problem``). :func:`say` fills any coded message (a crop observation's
-refusal too), naming crops and stages as the pages name them.
+check (``settings.site_problem``). The schema's problems (a bound, a type, a key missing:
+:mod:`controller.config.schema_problems`) are coded ``schema.<type>`` naming the field;
+the recipe form says its own fields' the same way. :func:`say` fills any coded message (a
+crop observation's refusal too), naming crops and stages as the pages name them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from controller.errors import CodedProblem, ProblemsError
 from web.i18n import catalog, translate
 
-__all__ = ["coded_problems", "problem_text", "say", "site_problems"]
+__all__ = ["coded_problems", "problem_text", "problems_text", "say", "site_problems"]
 
 # a problem's values that name a crop or a stage -> the catalog's prefix for their names
 NAMED_VALUES = {"crop": "crop.", "stage": "phenology.stage_", "other_stage": "phenology.stage_"}
@@ -42,6 +44,13 @@ def problem_text(locale: str, problem: str, coded: Mapping[str, CodedProblem]) -
     if found is None:
         return problem
     return say(locale, f"site_check.{found.code}", found)
+
+
+def problems_text(locale: str, exc: ProblemsError) -> str:
+    """Every problem of ``exc`` in ``locale``, unframed, on one line (a flash message's
+    reason)."""
+    coded = coded_problems(exc)
+    return " ".join(problem_text(locale, p, coded) for p in exc.problems)
 
 
 def site_problems(locale: str, exc: ProblemsError) -> list[str]:

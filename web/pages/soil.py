@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.site_problems import problems_text
 from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -86,7 +87,10 @@ def approve(
     except ControlRefused as exc:
         key = "soil.stale" if exc.code == "stale_proposal" else "soil.refused"
         return _back(request, pages, _t(session, key, reason=exc.reason), back)
-    except (UnknownName, SettingsInvalid) as exc:
+    except SettingsInvalid as exc:  # the site check refused the fitted values
+        reason = problems_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
+    except UnknownName as exc:
         return _back(request, pages, _t(session, "soil.refused", reason=exc), back)
     text = _t(
         session,

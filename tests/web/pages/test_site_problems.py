@@ -9,6 +9,7 @@ import re
 import pytest
 
 from controller.config.dosing import MESSAGES
+from controller.config.schema_problems import SCHEMA_TYPES
 from controller.config.site_messages import MESSAGES as SITE_MESSAGES
 from controller.daemon.croprefusal import MESSAGES as REFUSALS
 from controller.errors import CodedProblem, ProblemsError
@@ -75,3 +76,23 @@ def test_coded_problems_are_translated_and_the_others_shown_as_written() -> None
     assert site_problems("en", exc)[0] == (
         "Site check failed: Recipe rig: pH setpoint 9 is outside the safety range 4.5–8."
     )
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("kind", sorted(SCHEMA_TYPES))
+def test_every_schema_problem_has_a_message_naming_its_field(locale: str, kind: str) -> None:
+    message = catalog(locale).get(f"site_check.schema.{kind}")
+    assert message is not None
+    used = set(re.findall(r"\{(\w+)\}", message))
+    assert "field" in used
+    assert used <= {"field", "gt", "ge", "lt", "le", "min_length", "max_length", "expected"}
+
+
+def test_a_schema_problem_is_said_in_the_page_language_naming_the_field() -> None:
+    line = "zones[1].kc_factor: Input should be less than or equal to 1.3 (site.overrides.toml)"
+    values = {"field": "zones.z2.kc_factor", "zone": "z2", "le": "1.3"}
+    exc = ProblemsError([line], coded=[CodedProblem(line, "schema.less_than_equal", values)])
+    assert site_problems("zh-CN", exc) == ["站点校验未通过：zones.z2.kc_factor不能大于 1.3。"]
+    assert site_problems("en", exc) == [
+        "Site check failed: zones.z2.kc_factor must be at most 1.3."
+    ]
