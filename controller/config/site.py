@@ -1178,7 +1178,11 @@ class _Checker:
                 try:
                     with_stage_mad(library, {name: stage.mad})
                 except CropDataError as exc:
-                    self.add(f"crops.{key}.stages.{name}", str(exc).split(": ", 1)[1])
+                    path, message = f"crops.{key}.stages.{name}", str(exc).split(": ", 1)[1]
+                    if exc.code:  # said by the pages as site_check.crops.<code>
+                        self.add_coded(path, message, f"crops.{exc.code}", dict(exc.values))
+                    else:
+                        self.add(path, message)
 
     def _head(self) -> None:
         h = self.m.head

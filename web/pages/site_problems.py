@@ -6,7 +6,7 @@ shown as the site check wrote it, in English. Either way it is framed as a faile
 check (``settings.site_problem``). The schema's problems (a bound, a type, a key missing:
 :mod:`controller.config.schema_problems`) are coded ``schema.<type>`` naming the field;
 the recipe form says its own fields' the same way. :func:`say` fills any coded message (a
-crop observation's refusal too), naming crops and stages as the pages name them.
+crop observation's refusal too), naming crops, stages and periods as the pages name them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,12 @@ from web.i18n import catalog, translate
 __all__ = ["coded_problems", "problem_text", "problems_text", "say", "site_problems"]
 
 # a problem's values that name a crop or a stage -> the catalog's prefix for their names
-NAMED_VALUES = {"crop": "crop.", "stage": "phenology.stage_", "other_stage": "phenology.stage_"}
+NAMED_VALUES = {
+    "crop": "crop.",
+    "stage": "phenology.stage_",
+    "other_stage": "phenology.stage_",
+    "period": "period.",
+}
 
 
 def say(locale: str, key: str, coded: CodedProblem) -> str:
