@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.lookups import unknown_text
 from web.pages.site_problems import problems_text
 from web.params import NameInPath
 
@@ -91,7 +92,8 @@ def approve(
         reason = problems_text(session.user.locale, exc)
         return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
     except UnknownName as exc:
-        return _back(request, pages, _t(session, "soil.refused", reason=exc), back)
+        reason = unknown_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
     text = _t(
         session,
         "soil.approved",

@@ -13,6 +13,7 @@ from controller.config.schema_problems import SCHEMA_TYPES
 from controller.config.site import ConfigError, apply_overrides, load_site
 from controller.config.site_messages import MESSAGES as SITE_MESSAGES
 from controller.daemon.croprefusal import MESSAGES as REFUSALS
+from controller.daemon.lookups import MESSAGES as LOOKUPS
 from controller.errors import CodedProblem, ProblemsError
 from controller.learning.samplerefusal import MESSAGES as SAMPLE_REFUSALS
 from models.crops import TUNING_MESSAGES
@@ -133,3 +134,14 @@ def test_a_period_tuning_the_crop_library_refuses_is_said_naming_crop_and_period
             load_site(DEMO_SITE), {"crops": {"seed_corn": {"stages": {"flowering": {"mad": 0.5}}}}}
         )
     assert site_problems(locale, caught.value) == [expected]
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(LOOKUPS))
+def test_every_lookup_that_found_nothing_has_a_message_with_its_values(
+    locale: str, code: str
+) -> None:
+    message = catalog(locale).get(f"lookup.{code}")
+    assert message is not None
+    given = set(re.findall(r"\{(\w+)", LOOKUPS[code]))
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
