@@ -25,9 +25,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from controller.config.dosing import DosingRecipe
-from controller.config.schema_problems import SCHEMA_TYPES
 from web.i18n import translate
 from web.pages.plan_form import plan_version
+from web.pages.site_problems import say_schema
 
 __all__ = [
     "AMOUNT",
@@ -135,11 +135,12 @@ def _label(locale: str, field: str) -> str:
 
 def _message(locale: str, field: str, err: ErrorDetails) -> str:
     kind = "missing_dose" if field == FORM and err["type"] == "too_short" else err["type"]
-    ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
     if kind in _MESSAGES:
+        ctx = err.get("ctx") or {}
         return translate(locale, f"recipes.err_{kind}", field=_label(locale, field), **ctx)
-    if kind in SCHEMA_TYPES:
-        return translate(locale, f"site_check.schema.{kind}", field=_label(locale, field), **ctx)
+    said = say_schema(locale, err, _label(locale, field))
+    if said is not None:
+        return said
     problem = err["msg"].removeprefix("Value error, ")
     return translate(locale, "recipes.model_problem", field=_label(locale, field), problem=problem)
 

@@ -13,10 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pydantic_core import ErrorDetails
+
+from controller.config.schema_problems import SCHEMA_TYPES
 from controller.errors import CodedProblem, ProblemsError
 from web.i18n import catalog, translate
 
-__all__ = ["coded_problems", "problem_text", "problems_text", "say", "site_problems"]
+__all__ = [
+    "coded_problems",
+    "problem_text",
+    "problems_text",
+    "say",
+    "say_schema",
+    "site_problems",
+]
 
 # a problem's values that name a crop or a stage -> the catalog's prefix for their names
 NAMED_VALUES = {
@@ -36,6 +46,16 @@ def say(locale: str, key: str, coded: CodedProblem) -> str:
         for k, v in coded.values.items()
     }
     return translate(locale, key, **values)
+
+
+def say_schema(locale: str, err: ErrorDetails, field: str) -> str | None:
+    """A pydantic error of a form or a request (``err``) about ``field`` (as the page names
+    it) in ``locale``, from the same messages as the site check's schema problems; ``None``
+    for a type they do not cover."""
+    if err["type"] not in SCHEMA_TYPES:
+        return None
+    ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
+    return translate(locale, f"site_check.schema.{err['type']}", field=field, **ctx)
 
 
 def coded_problems(exc: ProblemsError) -> dict[str, CodedProblem]:

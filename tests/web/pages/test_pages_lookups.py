@@ -1,5 +1,6 @@
 """What a page looked up and did not find (a zone, a soil probe, an alarm, a photo) said in
-the page's language, in a flash message or a 404's detail, naming what was asked for."""
+the page's language, in a flash message or a 404's detail, naming what was asked for; and
+a form field its route's schema refused, named in the 422's messages."""
 
 from __future__ import annotations
 
@@ -65,3 +66,29 @@ def test_a_404_says_which_zone_or_alarm_there_is_not(
     data = {"csrf": csrf_of(admin, "/settings"), "crop": "seed_corn"}
     r = admin.post("/settings/zones/z9", data=data, headers=REFERER)
     assert (r.status_code, r.json()) == (404, {"detail": zone})
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "above", "number"),
+    [
+        ("zh-CN", "没有地块 nosuch。", "minutes不能大于 1440。", "hours须是数字。"),
+        (
+            "en",
+            "There is no zone nosuch.",
+            "minutes must be at most 1440.",
+            "hours must be a number.",
+        ),
+    ],
+)
+def test_a_control_post_refused_by_lookup_or_schema_says_it_in_the_page_language(
+    as_role: Any, lang: str, zone: str, above: str, number: str
+) -> None:
+    tech = _in(as_role("technician"), lang)
+    r = tech.post("/zones/nosuch/start", data={"minutes": "10", "csrf": csrf_of(tech)})
+    assert (r.status_code, r.json()) == (404, {"detail": zone})
+    r = tech.post("/zones/z1/start", data={"minutes": "2000", "csrf": csrf_of(tech)})
+    assert r.status_code == 422
+    assert [e["msg"] for e in r.json()["detail"]] == [above]
+    r = tech.post("/pause", data={"hours": "soon", "csrf": csrf_of(tech)})
+    assert r.status_code == 422
+    assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body", "hours"], number)]
