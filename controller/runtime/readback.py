@@ -31,15 +31,16 @@ code ``output_mismatch``, a critical latched alarm naming module, unit, coil, ro
 commanded and read value and the raw coils): every run aborted, the injector stopped,
 every output off and read back. A fault is one coil of one module in one kind of
 disagreement (:attr:`Mismatch.kind`: reads on, reads off, unreadable); each is alarmed
-once per episode, which lasts until a read of its module finds that coil as commanded
-(an unreadable module ends none of its episodes). So a second fault while the first
-alarm is still open, on another module, another coil of the same module or the same coil
-in another way, raises its own alarm, whose text starts with what is new; the same fault
-seen again every poll does not. Every coil of a module named in an alarm that read on then
-counts as alarmed "reads on" too: the trip switches it off, and if it stays on, the raw
-coils of that alarm and the supervisor's "could not switch off" already say so. A coil
-that still reads on while commanded off is switched off again at every poll (safety
-write, passes back-off) until it reads off.
+once per episode, which lasts until a read of its module finds that coil as commanded.
+An unreadable module ends none of its episodes, except its "unreadable" ones once none of
+its outputs is commanded on (the next run on it that cannot be read is alarmed again). So
+a second fault while the first alarm is still open, on another module, another coil of
+the same module or the same coil in another way, raises its own alarm, whose text starts
+with what is new; the same fault seen again every poll does not. Every coil of a module
+named in an alarm that read on then counts as alarmed "reads on" too: the trip switches it
+off, and if it stays on, the raw coils of that alarm and the supervisor's "could not
+switch off" already say so. A coil that still reads on while commanded off is switched
+off again at every poll (safety write, passes back-off) until it reads off.
 
 The trip and the switch-offs run under ``guard`` (the daemon's control lock), so the
 control tick cannot switch a coil between the decision and the write: a coil the tick has
@@ -201,8 +202,9 @@ class ReadBack:
             for (dev, point), role in self._role_of.items()
             if dev == device and commanded[role][0] and role not in unstable
         ]
-        if not on:
+        if not on:  # nothing on to be wrong: an unreadable episode of the module ends
             self._unreadable[device] = 0
+            self._alarmed = {f for f in self._alarmed if f[0] != device or f[2] != "unreadable"}
             return []
         self._unreadable[device] += 1
         if self._unreadable[device] < UNREADABLE_POLLS:

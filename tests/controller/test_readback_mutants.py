@@ -594,17 +594,17 @@ def test_the_same_coil_wrong_in_another_way_raises_its_own_alarm() -> None:
     assert m.kind == "unreadable" and len(rig.messages()) == 1
     rig.outputs.all_off()  # what the trip does; the module still does not answer
     rig.clock.advance(1.0)
-    assert rig.readback.poll() == [] and rig.readback.busy()  # unreadable ends no episode
+    assert rig.readback.poll() == [] and not rig.readback.busy()  # nothing on: it ends
     del rig.head.silent["relay1"]
     rig.head.coils["relay1"]["ch1"] = 1  # it answers again: valve:z1's relay held on
     rig.head.welded.add("relay1.ch1")
-    rig.clock.advance(1.0)
+    rig.clock.advance(IDLE_S)
     [m] = rig.readback.poll()
     assert m.fault == ("relay1", "ch1", "reads on")
     assert rig.messages()[1] == (
         "output read-back mismatch: relay1 (unit 1 on bus 'head'): "
         "ch1 [valve:z1] commanded off, read on (coils read 1,0,0,0)"
-    )  # the unreadable episode ended with that read: nothing else is open
+    )  # nothing else is open: no "new" in front
     rig.clock.advance(1.0)
     rig.readback.poll()
     assert len(rig.messages()) == 2
@@ -649,7 +649,9 @@ def test_every_switch_off_is_written_holding_the_guard_even_when_it_fails() -> N
     assert rig.supervisor.held == [True] and rig.guard.entered == 2 and not rig.guard.held
 
 
-def test_a_coil_the_control_tick_switched_on_since_the_read_is_not_switched_off() -> None:
+def test_a_coil_the_control_tick_switched_on_since_the_read_is_not_switched_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """The read sees valve:z2 on while commanded off; before the read-back gets the lock,
     the tick starts valve:z2: the coil stays on, as now commanded, and nothing is tripped
     twice."""
@@ -661,7 +663,11 @@ def test_a_coil_the_control_tick_switched_on_since_the_read_is_not_switched_off(
     rig.head.welded.clear()
     rig.guard.first = lambda: rig.outputs.on("valve:z2")  # e.g. a run once acknowledged
     rig.clock.advance(1.0)
-    [m] = rig.readback.poll()
+    with caplog.at_level(logging.INFO, logger=LOG):
+        [m] = rig.readback.poll()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [
+        "relay1.ch2 commanded on since the read; judged again"
+    ]
     assert m.fault == ("relay1", "ch2", "reads on")
     assert rig.head.offs == ["relay1.ch2"]  # only the first poll's, none after the start
     assert rig.head.coils["relay1"]["ch2"] == 1 and rig.outputs.on_roles() == ["valve:z2"]
@@ -672,8 +678,62 @@ def test_a_coil_the_control_tick_switched_on_since_the_read_is_not_switched_off(
 
 def test_a_coil_still_commanded_off_when_the_guard_is_had_is_switched_off() -> None:
     rig = Rig()
-    rig.head.coils["relay1"]["ch2"] = 1
+    rig.clock.advance(5.0)
+    rig.on("valve:z2")  # on once, off again: commanded off, switched on at 5 s
+    rig.outputs.off("valve:z2")
+    rig.head.coils["relay1"]["ch2"] = 1  # its relay comes back on by itself
     rig.guard.first = lambda: rig.outputs.on("valve:z1")  # the tick switched another one
     [m] = rig.readback.poll()
     assert m.role == "valve:z2" and rig.head.coils["relay1"]["ch2"] == 0
-    assert rig.head.offs_held == [True]
+    assert rig.head.offs == ["relay1.ch2"] * 2  # the outputs' off before, the read-back's
+    assert rig.head.offs_held[-1]
+
+
+def test_two_new_faults_in_a_follow_up_alarm_are_both_named_first() -> None:
+    rig = Rig()
+    rig.head.coils["relay1"]["ch4"] = 1
+    rig.head.welded.add("relay1.ch4")
+    rig.readback.poll()
+    rig.head.coils["relay1"]["ch2"] = 1
+    rig.head.welded.add("relay1.ch2")
+    rig.field.coils["relay2"]["ch3"] = 1
+    rig.field.welded.add("relay2.ch3")
+    rig.clock.advance(1.0)
+    rig.readback.poll()
+    assert rig.messages()[1].startswith(
+        "output read-back mismatch (new: relay1.ch2 reads on; relay2.ch3 reads on): "
+    )
+
+
+def test_an_open_fault_of_a_module_gone_silent_stays_open_through_another_alarm() -> None:
+    rig = Rig()
+    rig.field.coils["relay2"]["ch3"] = 1  # relay2's spare coil held on
+    rig.field.welded.add("relay2.ch3")
+    rig.readback.poll()
+    rig.field.silent["relay2"] = "relay2: no answer"  # then relay2 goes silent
+    rig.head.coils["relay1"]["ch4"] = 1  # and relay1's spare coil switches on
+    rig.clock.advance(1.0)
+    rig.readback.poll()
+    assert len(rig.messages()) == 2
+    del rig.field.silent["relay2"]  # relay2 answers again, ch3 still on: the same episode
+    rig.clock.advance(1.0)
+    assert [m.fault for m in rig.readback.poll()] == [("relay2", "ch3", "reads on")]
+    assert len(rig.messages()) == 2
+
+
+def test_an_unreadable_episode_ends_once_nothing_on_it_is_commanded_on() -> None:
+    """The trip commanded everything off: the next run on the still silent module is
+    alarmed again at its second unreadable poll."""
+    rig = Rig()
+    rig.on("pump")
+    rig.field.silent["relay2"] = "relay2: no answer"
+    rig.readback.poll()
+    rig.readback.poll()
+    assert len(rig.messages()) == 1
+    rig.outputs.all_off()  # the trip
+    rig.readback.poll()  # silent, nothing on: the episode ends
+    assert not rig.readback.busy()
+    rig.on("pump")  # acknowledged, started again; still silent
+    assert rig.readback.poll() == []  # once is tolerated
+    assert [m.fault for m in rig.readback.poll()] == [("relay2", "ch1", "unreadable")]
+    assert len(rig.messages()) == 2
