@@ -49,7 +49,8 @@ class ChannelConfig(_Model):
     ``min_severity``: events below it are not sent. ``quiet_hours`` (site-local
     ``HH:MM-HH:MM``): messages below ``critical`` wait until the quiet hours end.
     ``max_per_hour``: more messages than that in an hour are suppressed (critical ones
-    never). ``dedup_min``: the same alarm (code and source) again within that many minutes
+    never). ``dedup_min``: the same alarm (code and source; for a relay read-back
+    fault, its message too: each distinct fault is sent) again within that many minutes
     is suppressed. ``timeout_s``: one delivery attempt's network time limit.
     """
 

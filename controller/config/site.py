@@ -49,6 +49,7 @@ from controller.config.fields import (
 )
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
+from controller.config.schema_problems import CodedValueError, schema_problem
 from controller.config.site_messages import MESSAGES
 from controller.config.tomlfile import key_path, read_toml
 from controller.errors import CodedProblem
@@ -218,17 +219,17 @@ class ZoneConfig(SiteModel):
     @model_validator(mode="after")
     def _one_area(self) -> ZoneConfig:
         if (self.area_mu is None) == (self.area_m2 is None):
-            raise ValueError("give exactly one of area_mu or area_m2")
+            raise CodedValueError("zone.one_area")
         return self
 
     @model_validator(mode="after")
     def _soil_pair(self) -> ZoneConfig:
         fc, wp = self.soil_fc_m3m3, self.soil_wp_m3m3
         if (fc is None) != (wp is None):
-            raise ValueError("give both soil_fc_m3m3 and soil_wp_m3m3, or neither")
+            raise CodedValueError("zone.soil_pair")
         if fc is not None and wp is not None and fc - wp < MIN_AVAILABLE_M3M3:
-            raise ValueError(
-                f"soil_fc_m3m3 {fc:g} must exceed soil_wp_m3m3 {wp:g} by {MIN_AVAILABLE_M3M3:g}"
+            raise CodedValueError(
+                "zone.soil_margin", fc=f"{fc:g}", wp=f"{wp:g}", margin=f"{MIN_AVAILABLE_M3M3:g}"
             )
         return self
 
@@ -806,8 +807,13 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return key_path(loc)
 
 
-def _pydantic_problems(exc: ValidationError, filename: str) -> list[str]:
-    problems = []
+def _pydantic_problems(
+    exc: ValidationError, filename: str, data: dict[str, Any]
+) -> tuple[list[str], list[CodedProblem]]:
+    """Every problem of ``exc`` as a line naming its key path, and those the pages can say
+    in their words coded (:mod:`controller.config.schema_problems`)."""
+    problems: list[str] = []
+    coded: list[CodedProblem] = []
     for err in exc.errors():
         # a model validator's own step (function-after[_one_area()]) is no key
         loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
@@ -816,7 +822,10 @@ def _pydantic_problems(exc: ValidationError, filename: str) -> list[str]:
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         problems.append(f"{where}: {msg} ({filename})")
-    return problems
+        found = schema_problem(err, problems[-1], data)
+        if found is not None:
+            coded.append(found)
+    return problems, coded
 
 
 class _Checker:
@@ -1170,7 +1179,11 @@ class _Checker:
                 try:
                     with_stage_mad(library, {name: stage.mad})
                 except CropDataError as exc:
-                    self.add(f"crops.{key}.stages.{name}", str(exc).split(": ", 1)[1])
+                    path, message = f"crops.{key}.stages.{name}", str(exc).split(": ", 1)[1]
+                    if exc.code:  # said by the pages as site_check.crops.<code>
+                        self.add_coded(path, message, f"crops.{exc.code}", dict(exc.values))
+                    else:
+                        self.add(path, message)
 
     def _head(self) -> None:
         h = self.m.head
@@ -1315,7 +1328,8 @@ def _validated(
     try:
         model = _SiteModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, source)) from exc
+        problems, coded = _pydantic_problems(exc, source, data)
+        raise ConfigError(problems, coded=coded) from exc
     if library is None:
         dirs = [(path.parent / d) for d in model.profile_dirs]
         missing = [f"profile_dirs: no directory {d} ({source})" for d in dirs if not d.is_dir()]

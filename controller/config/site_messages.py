@@ -4,7 +4,9 @@
 These are the problems a page's edit can cause (a zone's crop, mode or planting date, the
 plan's events, a crop's tuning); each is said by a code, so that the pages can say it from
 their own catalogs (``site_check.<code>``) while the site file and the CLI keep these words.
-Every problem of a zone carries the zone's name as ``zone``.
+Every problem of a zone carries the zone's name as ``zone``. The ``zone.one_area`` and
+``zone.soil_*`` codes are the zone schema's own checks
+(:class:`controller.config.schema_problems.CodedValueError`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ MESSAGES: Mapping[str, str] = {
     "zone.cold_kc_needs_station": (
         "true needs a weather station (weather.station) for Tmax and Tmin"
     ),
+    "zone.one_area": "give exactly one of area_mu or area_m2",
+    "zone.soil_pair": "give both soil_fc_m3m3 and soil_wp_m3m3, or neither",
+    "zone.soil_margin": "soil_fc_m3m3 {fc} must exceed soil_wp_m3m3 {wp} by {margin}",
     "plan.unknown_zone": "unknown zone {zone!r}",
     "plan.zone_manual": "zone {zone!r} is manual: no run is planned",
     "plan.zone_twice": "zone {zone!r} is listed twice",

@@ -23,7 +23,8 @@ from controller.canopy.errors import NotAnImage
 from controller.canopy.imagetype import SUFFIX, ImageType, image_type
 from controller.config.site import ZoneConfig
 from controller.daemon.croprefusal import refused
-from controller.daemon.protocol import CropObservationInfo, UnknownName
+from controller.daemon.lookups import unknown
+from controller.daemon.protocol import CropObservationInfo
 from controller.store import CropObservation, Store
 from models.crops.phenology import PHENOLOGY_CROPS, Stage
 
@@ -84,7 +85,7 @@ class CropDesk:
     def _zone(self, name: str) -> ZoneConfig:
         zone = self.zones().get(name)
         if zone is None:
-            raise UnknownName(f"no zone {name!r}")
+            raise unknown("zone", zone=name)
         return zone
 
     def observations(self, zone: str) -> list[CropObservationInfo]:
@@ -128,7 +129,7 @@ class CropDesk:
             if o.id == observation_id and o.photo and self.data_dir is not None:
                 data = (self.data_dir / PHOTO_DIR / o.photo).read_bytes()
                 return data, photo_type(data)
-        raise UnknownName(f"no photo of observation {observation_id} on zone {zone!r}")
+        raise unknown("observation_photo", observation=str(observation_id), zone=zone)
 
     def view(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)

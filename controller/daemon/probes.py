@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from controller.daemon.protocol import ProbeCalibrationInfo, ProbeSampleInfo, UnknownName
+from controller.daemon.lookups import unknown
+from controller.daemon.protocol import ProbeCalibrationInfo, ProbeSampleInfo
 from controller.learning.calibration import (
     ProbeCalibrations,
     add_sample,
@@ -61,7 +62,7 @@ class ProbeDesk:
         for p in self.probes():
             if p.device == name:
                 return p
-        raise UnknownName(f"no soil probe {name!r}")
+        raise unknown("probe", probe=name)
 
     def calibrations_info(self) -> list[ProbeCalibrationInfo]:
         out = []

@@ -52,7 +52,12 @@ class ControlRefused(ControllerError):
 
 
 class UnknownName(ControllerError, LookupError):
-    """No zone, device, run or alarm by that name or id."""
+    """No zone, device, run or alarm by that name or id; ``coded`` is the lookup's message
+    code and values (:mod:`controller.daemon.lookups`), for a page to say in its language."""
+
+    def __init__(self, message: str, *, coded: CodedProblem | None = None) -> None:
+        super().__init__(message)
+        self.coded = coded
 
 
 class ObservationRefused(ControllerError, ValueError):

@@ -23,6 +23,7 @@ from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_over
 from controller.config.soil import configured_soil
 from controller.daemon.cropdesk import CropDesk
 from controller.daemon.daemon import Daemon
+from controller.daemon.lookups import unknown
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
@@ -38,7 +39,6 @@ from controller.daemon.protocol import (
     RunInfo,
     SettingsInvalid,
     SiteStatus,
-    UnknownName,
     WaterBalanceInfo,
     ZoneStatus,
 )
@@ -161,7 +161,7 @@ class DaemonService:
         try:
             return self._zones[name]
         except KeyError:
-            raise UnknownName(f"no zone {name!r}") from None
+            raise unknown("zone", zone=name) from None
 
     def zones(self) -> list[ZoneStatus]:
         return [self.zone(z.name) for z in self.site.zones]
@@ -314,7 +314,9 @@ class DaemonService:
         records = self.d.canopy.records
         path = records.latest_photo(z.name) if name is None else records.photo(z.name, name)
         if path is None:
-            raise UnknownName(f"no photo {name or '(newest)'} of zone {z.name!r}")
+            if name is None:
+                raise unknown("zone_newest_photo", zone=z.name)
+            raise unknown("zone_photo", photo=name, zone=z.name)
         return path
 
     def add_canopy_photo(self, zone: str, photo: bytes, actor: str) -> CanopyPoint:
@@ -541,7 +543,7 @@ class DaemonService:
         try:
             self.d.store.ack_event(alarm_id, actor)
         except NotFound:
-            raise UnknownName(f"no alarm {alarm_id}") from None
+            raise unknown("alarm", alarm=str(alarm_id)) from None
         self.d.store.record_audit(actor, "alarm.ack", {"id": alarm_id})
 
     def apply_settings(self, changes: dict[str, Any], actor: str) -> None:

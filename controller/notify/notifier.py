@@ -4,7 +4,8 @@ One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thre
 
 1. **route** — events committed since the cursor (``notify_cursor``) become one message
    per enabled channel whose ``min_severity`` they reach. A repeat of the same code at
-   the same source within ``dedup_min`` and messages beyond ``max_per_hour`` are written
+   the same source (and, for :data:`~controller.notify.policy.DISTINCT_FAULT_CODES`, the
+   same message) within ``dedup_min`` and messages beyond ``max_per_hour`` are written
    ``suppressed`` (critical ones are never rate-limited); a message inside the channel's
    quiet hours waits for their end unless it is critical. Messages and the cursor are
    committed together. On the very first start the cursor begins at the newest event:
@@ -45,7 +46,12 @@ from controller.config.notify import ChannelConfig, NotifyConfig
 from controller.notify.channels import Sender, sender_for
 from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.messages import Catalog, catalog
-from controller.notify.policy import backoff_s, passes_severity, quiet_until
+from controller.notify.policy import (
+    DISTINCT_FAULT_CODES,
+    backoff_s,
+    passes_severity,
+    quiet_until,
+)
 from controller.store import Event, Severity, Store
 from controller.store.outbox import Outbox, OutboxMessage, OutboxState, QueuedMessage
 
@@ -193,7 +199,8 @@ class Notifier:
         critical = event.severity == Severity.CRITICAL
         subject, body = self._alarm_text(event)
         state, reason = OutboxState.PENDING, ""
-        last = self.outbox.last_for(ch.name, event.code, event.source)
+        same = event.message if event.code in DISTINCT_FAULT_CODES else None
+        last = self.outbox.last_for(ch.name, event.code, event.source, message=same)
         if last is not None and event.time - last.created_at < timedelta(minutes=ch.dedup_min):
             state, reason = OutboxState.SUPPRESSED, f"repeat of message #{last.id}"
         elif not critical:

@@ -6,9 +6,15 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from controller.config.notify import SEVERITIES, ChannelConfig
 
-__all__ = ["backoff_s", "passes_severity", "quiet_until"]
+__all__ = ["DISTINCT_FAULT_CODES", "backoff_s", "passes_severity", "quiet_until"]
 
 FIRST_RETRY_S = 5.0
+
+# Codes whose raiser raises one event per distinct fault and episode already (the relay
+# read-back, controller.runtime.readback: one per module, coil and kind of disagreement):
+# for them a repeat is the same code, source *and message*, so a second fault within
+# dedup_min is still sent while the same fault raised again is not.
+DISTINCT_FAULT_CODES = frozenset({"output_mismatch"})
 
 
 def passes_severity(cfg: ChannelConfig, severity: str) -> bool:

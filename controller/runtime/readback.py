@@ -26,12 +26,26 @@ The rule (one poll is one read of a module):
 - a coil switched by the box during the read (its command before and after differ) is
   not judged in that poll.
 
-A new mismatch trips the supervisor (:meth:`controller.runtime.safety.Supervisor.trip`,
+A new fault trips the supervisor (:meth:`controller.runtime.safety.Supervisor.trip`,
 code ``output_mismatch``, a critical latched alarm naming module, unit, coil, role,
 commanded and read value and the raw coils): every run aborted, the injector stopped,
-every output off and read back. A coil that still reads on while commanded off is switched
-off again at every poll (safety write, passes back-off) until it reads off; the alarm is
-raised once per episode of a module (until all its coils read as commanded again).
+every output off and read back. A fault is one coil of one module in one kind of
+disagreement (:attr:`Mismatch.kind`: reads on, reads off, unreadable); each is alarmed
+once per episode, which lasts until a read of its module finds that coil as commanded.
+An unreadable module ends none of its episodes, except its "unreadable" ones once none of
+its outputs is commanded on (the next run on it that cannot be read is alarmed again). So
+a second fault while the first alarm is still open, on another module, another coil of
+the same module or the same coil in another way, raises its own alarm, whose text starts
+with what is new; the same fault seen again every poll does not. Every coil of a module
+named in an alarm that read on then counts as alarmed "reads on" too: the trip switches it
+off, and if it stays on, the raw coils of that alarm and the supervisor's "could not
+switch off" already say so. A coil that still reads on while commanded off is switched
+off again at every poll (safety write, passes back-off) until it reads off.
+
+The trip and the switch-offs run under ``guard`` (the daemon's control lock), so the
+control tick cannot switch a coil between the decision and the write: a coil the tick has
+commanded on since the read is left alone (the next poll judges it again); one still
+commanded off is written off.
 """
 
 from __future__ import annotations
@@ -85,6 +99,18 @@ class Mismatch:
     read: bool | None
     detail: str = ""
 
+    @property
+    def kind(self) -> str:
+        """The kind of disagreement: ``reads on``, ``reads off`` or ``unreadable``."""
+        if self.read is None:
+            return "unreadable"
+        return "reads on" if self.read else "reads off"
+
+    @property
+    def fault(self) -> tuple[str, str, str]:
+        """What one alarm episode is about: ``(device, point, kind)``."""
+        return (self.device, self.point, self.kind)
+
     def describe(self) -> str:
         role = self.role or "no role"
         wanted = "on" if self.commanded else "off"
@@ -120,7 +146,8 @@ class ReadBack:
             profile = site.profiles[device]
             self._coils[device] = [p.name for p in profile.points if p.table is Table.COIL]
         self._unreadable: dict[str, int] = dict.fromkeys(self._coils, 0)
-        self._alarmed: set[str] = set()  # modules with an open episode (alarm raised)
+        self._alarmed: set[tuple[str, str, str]] = set()  # faults with an open episode
+        self._read_on: dict[str, list[str]] = {}  # device -> coils read on at its last read
         self._last_read = float("-inf")  # clock.monotonic() of the last read
         self.polls = 0  # reads made (every module once each)
 
@@ -157,9 +184,10 @@ class ReadBack:
         if bad or len(readings) != len(coils):
             return self._unreadable_module(device, before, unstable, bad), raw_text
         self._unreadable[device] = 0
+        self._read_on[device] = [r.point for r in readings if r.value]
         found = self._compare(device, readings, before, unstable)
-        if not found:
-            self._alarmed.discard(device)  # reads as commanded again: the episode ends
+        still = {m.fault for m in found}  # a coil read as commanded ends its episodes
+        self._alarmed = {f for f in self._alarmed if f[0] != device or f in still}
         return found, raw_text
 
     def _unreadable_module(
@@ -174,8 +202,9 @@ class ReadBack:
             for (dev, point), role in self._role_of.items()
             if dev == device and commanded[role][0] and role not in unstable
         ]
-        if not on:
+        if not on:  # nothing on to be wrong: an unreadable episode of the module ends
             self._unreadable[device] = 0
+            self._alarmed = {f for f in self._alarmed if f[0] != device or f[2] != "unreadable"}
             return []
         self._unreadable[device] += 1
         if self._unreadable[device] < UNREADABLE_POLLS:
@@ -206,23 +235,40 @@ class ReadBack:
 
     # -- acting -----------------------------------------------------------------
     def _act(self, found: list[Mismatch], evidence: list[str]) -> None:
-        new = {m.device for m in found} - self._alarmed
-        if new:
-            message = "output read-back mismatch: " + " | ".join(evidence)
-            log.error("%s", message)
-            with self._guard:
-                try:
-                    self.supervisor.trip(CODE, message)
-                except Exception:  # the trip must not leave water running, whatever failed
-                    log.exception("output_mismatch trip failed; switching everything off")
-                    self.outputs.all_off()
-                    raise
-            self._alarmed |= new
-        for m in found:  # what still reads on while commanded off: off again, every poll
-            if m.read and not m.commanded:
-                self._force_off(m, repeated=m.device not in new)
+        new = [m for m in found if m.fault not in self._alarmed]
+        reading_on = [m for m in found if m.read and not m.commanded]
+        if not new and not reading_on:
+            return
+        with self._guard:
+            if new:
+                self._trip(new, found, evidence)
+            for m in reading_on:  # what still reads on while commanded off: off again
+                self._force_off(m, repeated=m not in new)
+
+    def _trip(self, new: list[Mismatch], found: list[Mismatch], evidence: list[str]) -> None:
+        """Trip on the faults in ``new`` (called holding the guard); a follow-up alarm (some
+        of ``found`` already alarmed) says first what is new."""
+        head = "output read-back mismatch"
+        if len(new) < len(found):
+            head += " (new: " + "; ".join(f"{m.device}.{m.point} {m.kind}" for m in new) + ")"
+        message = head + ": " + " | ".join(evidence)
+        log.error("%s", message)
+        try:
+            self.supervisor.trip(CODE, message)
+        except Exception:  # the trip must not leave water running, whatever failed
+            log.exception("output_mismatch trip failed; switching everything off")
+            self.outputs.all_off()
+            raise
+        self._alarmed |= {m.fault for m in new}
+        for device in {m.device for m in found if m.read is not None}:
+            self._alarmed |= {(device, point, "reads on") for point in self._read_on[device]}
 
     def _force_off(self, m: Mismatch, *, repeated: bool) -> None:
+        """Write ``m``'s coil off (called holding the guard) unless the control tick has
+        commanded it on since it was read: that one the next poll judges again."""
+        if m.role and self.outputs.commanded()[m.role][0]:
+            log.info("%s.%s commanded on since the read; judged again", m.device, m.point)
+            return
         try:
             self.fieldio.bus_of(m.device).output_off(m.device, m.point)
         except DriverError as exc:

@@ -249,20 +249,23 @@ class Outbox:
         with self.store.reading() as session:
             return int(session.exec(query).one())
 
-    def last_for(self, channel: str, code: str, source: str) -> OutboxMessage | None:
-        """The newest message of ``channel`` about ``code`` at ``source``, not suppressed."""
-        query = (
-            select(OutboxMessage)
-            .where(
-                col(OutboxMessage.channel) == channel,
-                col(OutboxMessage.code) == code,
-                col(OutboxMessage.source) == source,
-                col(OutboxMessage.state) != OutboxState.SUPPRESSED,
-                col(OutboxMessage.kind) == "alarm",
-            )
-            .order_by(col(OutboxMessage.id).desc())
-            .limit(1)
+    def last_for(
+        self, channel: str, code: str, source: str, *, message: str | None = None
+    ) -> OutboxMessage | None:
+        """The newest message of ``channel`` about ``code`` at ``source``, not suppressed;
+        with ``message``, only one about an event with that very message."""
+        query = select(OutboxMessage).where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.code) == code,
+            col(OutboxMessage.source) == source,
+            col(OutboxMessage.state) != OutboxState.SUPPRESSED,
+            col(OutboxMessage.kind) == "alarm",
         )
+        if message is not None:
+            query = query.join(Event, col(Event.id) == col(OutboxMessage.event_id)).where(
+                col(Event.message) == message
+            )
+        query = query.order_by(col(OutboxMessage.id).desc()).limit(1)
         with self.store.reading() as session:
             return session.exec(query).first()
 

@@ -12,6 +12,7 @@ from models.crops.coefficients import (
 from models.crops.cover import density_coefficient, kcb_from_cover, kcb_full
 from models.crops.library import (
     STAGE_MAD_RANGE,
+    TUNING_MESSAGES,
     Crop,
     CropDataError,
     Stage,
@@ -23,6 +24,7 @@ from models.crops.library import (
 
 __all__ = [
     "STAGE_MAD_RANGE",
+    "TUNING_MESSAGES",
     "Crop",
     "CropDataError",
     "Stage",

@@ -19,6 +19,7 @@ from models.errors import ModelDataError
 
 __all__ = [
     "STAGE_MAD_RANGE",
+    "TUNING_MESSAGES",
     "Crop",
     "CropDataError",
     "Stage",
@@ -32,7 +33,36 @@ STAGE_MAD_RANGE = (0.2, 0.8)  # a period's MAD, fraction of TAW (checked on load
 
 
 class CropDataError(ModelDataError):
-    """Crop data is missing, malformed or physically implausible (names the culprit)."""
+    """Crop data is missing, malformed or physically implausible (names the culprit).
+
+    A refused tuning (:func:`with_stage_mad`) also carries ``code`` (a key of
+    :data:`TUNING_MESSAGES`) and the ``values`` that fill it, so that a page can say it in
+    its own language; other errors have ``code`` ``""``."""
+
+    def __init__(
+        self, message: str, *, code: str = "", values: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values: Mapping[str, str] = dict(values or {})
+
+
+TUNING_MESSAGES: Mapping[str, str] = {
+    "no_such_period": "no such period (periods: {periods})",
+    "critical_period": "a critical period: its trigger is held to FAO-56 p (no deficit), "
+    "its MAD is not tunable",
+    "mad_not_number": "{value} is not a finite number",
+    "mad_outside": "{value} outside [{low}, {high}]",
+}
+"""The English of each refused tuning of a period's MAD, after ``<crop>.stages.<period>: ``
+(``<crop>.stages.<period>.mad: `` for the ``mad_`` codes); the values also name ``crop``
+and ``period``."""
+
+
+def _tuning_refused(crop: Crop, period: str, code: str, **values: str) -> CropDataError:
+    key = f"{crop.key}.stages.{period}" + (".mad" if code.startswith("mad_") else "")
+    message = f"{key}: " + TUNING_MESSAGES[code].format(**values)
+    return CropDataError(message, code=code, values={"crop": crop.key, "period": period, **values})
 
 
 @dataclass(frozen=True)
@@ -176,13 +206,16 @@ def with_stage_mad(crop: Crop, mad_by_stage: Mapping[str, float]) -> Crop:
         stage = by_name.get(name)
         if stage is None:
             known = ", ".join(by_name) or "none"
-            raise CropDataError(f"{crop.key}.stages.{name}: no such period (periods: {known})")
+            raise _tuning_refused(crop, name, "no_such_period", periods=known)
         if stage.critical:
-            raise CropDataError(
-                f"{crop.key}.stages.{name}: a critical period: its trigger is held to FAO-56 p "
-                "(no deficit), its MAD is not tunable"
+            raise _tuning_refused(crop, name, "critical_period")
+        if not isinstance(mad, int | float) or isinstance(mad, bool) or not math.isfinite(mad):
+            raise _tuning_refused(crop, name, "mad_not_number", value=repr(mad))
+        low, high = STAGE_MAD_RANGE
+        if not low <= mad <= high:
+            raise _tuning_refused(
+                crop, name, "mad_outside", value=str(mad), low=str(low), high=str(high)
             )
-        _check_range(f"{crop.key}.stages.{name}", "mad", mad, *STAGE_MAD_RANGE)
     if not mad_by_stage:
         return crop
     stages = tuple(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,30 +21,10 @@ from models.learning import model_file, save_model
 from models.learning.forecast import FORMAT_VERSION, KIND, FutureDay, Validation, physics_path
 from models.soils import SoilProfile, texture
 from tests.helpers.site import DEMO_SITE
+from tests.helpers.station import local, weather_day
 
 START = dt.date(2026, 5, 1)
 SEASON_D = 75  # seeded days: enough 72 h samples without a run in them
-TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
-
-
-def local(date: dt.date, hour: float) -> dt.datetime:
-    return dt.datetime.combine(date, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
-
-
-def weather_day(store: Store, date: dt.date) -> None:
-    """One reading per point per hour: 12-28 °C, 50-80 % RH, 2 m/s, no rain."""
-    readings = []
-    for h in range(24):
-        t = 20.0 - 8.0 * math.cos(2 * math.pi * (h - 3) / 24)
-        for point, value, unit in (
-            ("air_temperature", t, "°C"),
-            ("humidity", 80.0 - 30.0 * (t - 12.0) / 16.0, "%"),
-            ("wind_speed", 2.0, "m/s"),
-            ("rain", 100.0, "mm"),
-        ):
-            readings.append(Reading("wx1", point, value, unit, Quality.OK, local(date, h)))
-    store.add_readings(readings)
-    store.flush()
 
 
 def seed_balance(store: Store, site: SiteConfig, zone: str, date: dt.date, fraction: float) -> None:

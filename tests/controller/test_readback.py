@@ -179,3 +179,27 @@ def test_a_trip_that_fails_still_switches_everything_off(daemon: Daemon, sim: Si
         daemon.readback.poll()
     assert daemon.outputs.on_roles() == []
     assert coils_on(sim) == []
+
+
+def test_a_second_coil_of_a_module_going_wrong_while_its_alarm_is_open_is_alarmed_too(
+    daemon: Daemon, sim: Simulation
+) -> None:
+    clock = daemon.clock
+    assert isinstance(clock, VirtualClock)
+    relay = sim.devices["relay1"]
+    relay.inject(Fault(FaultKind.GARBAGE, point="ch4", values=(1,)))  # reads on, stays so
+    [m] = daemon.readback.poll()
+    assert m.fault == ("relay1", "ch4", "reads on")
+    assert len(mismatch_alarms(daemon)) == 1
+    relay.set("ch3", 1)  # valve:z3 on by itself, the first alarm still open
+    clock.advance(READBACK_EVERY_S)
+    assert [m.point for m in daemon.readback.poll()] == ["ch3", "ch4"]
+    first, second = mismatch_alarms(daemon)
+    assert first.startswith("output read-back mismatch: relay1 ")
+    assert second.startswith("output read-back mismatch (new: relay1.ch3 reads on): ")
+    assert "ch3 [valve:z3] commanded off, read on" in second
+    assert relay.get("ch3") == 0  # switched off
+    for _ in range(3):  # ch4 the same every second: no more alarms
+        clock.advance(READBACK_EVERY_S)
+        daemon.readback.poll()
+    assert len(mismatch_alarms(daemon)) == 2

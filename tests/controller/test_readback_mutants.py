@@ -4,7 +4,7 @@ two relay modules on two recording buses, faults set by hand, time moved by
 
 Each rule at, just under and just over its bound: the idle cadence (60 s), the busy one
 (every poll), two unreadable polls in a row; each alarm's text in full, each mismatch's
-fields, one alarm per module and episode.
+fields, one alarm per fault (module, coil, kind) and episode.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ class RelayBus(FakeBus):
         self.short: set[str] = set()
         self.welded: set[str] = set()
         self.during_read: Callable[[], None] | None = None
+        self.guard: Guard | None = None  # whose state each switch-off records
+        self.offs_held: list[bool] = []  # the guard held at each switch-off
 
     def _write(self, device: str, point: str, value: float) -> None:
         super()._write(device, point, value)
@@ -74,6 +76,7 @@ class RelayBus(FakeBus):
 
     def output_off(self, device: str, point: str) -> None:
         self.offs.append(f"{device}.{point}")
+        self.offs_held.append(self.guard is not None and self.guard.held)
         if f"{device}.{point}" in self.welded:
             raise VerifyMismatch(device, point, 0, 1)
         super().output_off(device, point)
@@ -124,8 +127,12 @@ class Guard:
     def __init__(self) -> None:
         self.held = False
         self.entered = 0
+        self.first: Callable[[], None] | None = None  # who held the lock before, once
 
     def __enter__(self) -> Guard:
+        if self.first is not None:
+            first, self.first = self.first, None
+            first()  # the control tick had the lock: it ran before the read-back's turn
         self.held = True
         self.entered += 1
         return self
@@ -158,6 +165,7 @@ class Rig:
         self.clock = VirtualClock(T0)
         self.outputs = Outputs(site, self.fieldio, self.clock)
         self.guard = Guard()
+        self.head.guard = self.field.guard = self.guard
         self.supervisor = Supervisor(self.guard)
         self.readback = ReadBack(
             site,
@@ -356,8 +364,9 @@ def test_a_second_module_going_wrong_later_raises_its_own_alarm_once() -> None:
     assert [(m.device, m.point) for m in found] == [("relay1", "ch4"), ("relay2", "ch3")]
     assert len(rig.messages()) == 2
     assert rig.messages()[1].startswith(
-        "output read-back mismatch: relay1 (unit 1 on bus 'head'): ch4 [no role]"
-    )  # the evidence names every module wrong, the one already alarmed too
+        "output read-back mismatch (new: relay2.ch3 reads on): "
+        "relay1 (unit 1 on bus 'head'): ch4 [no role]"
+    )  # what is new first; the evidence names every module wrong, the one alarmed too
     rig.clock.advance(1.0)
     assert len(rig.readback.poll()) == 2
     assert len(rig.messages()) == 2  # both episodes still open: no third alarm
@@ -550,3 +559,181 @@ def test_a_bad_reading_names_its_own_detail() -> None:
     rig.readback.poll()
     [m] = rig.readback.poll()
     assert m.detail == "bit 2 is 7 (2 polls in a row)"
+
+
+# -- one alarm per fault: module, coil and kind ---------------------------------------------
+def test_a_second_coil_of_the_same_module_going_wrong_raises_its_own_alarm_once() -> None:
+    rig = Rig()
+    rig.head.coils["relay1"]["ch4"] = 1
+    rig.head.welded.add("relay1.ch4")
+    rig.readback.poll()
+    assert len(rig.messages()) == 1
+    rig.head.coils["relay1"]["ch2"] = 1  # valve:z2 on by itself while ch4's alarm is open
+    rig.head.welded.add("relay1.ch2")
+    rig.clock.advance(1.0)
+    assert [m.point for m in rig.readback.poll()] == ["ch2", "ch4"]
+    assert rig.messages()[1] == (
+        "output read-back mismatch (new: relay1.ch2 reads on): relay1 (unit 1 on bus 'head'): "
+        "ch2 [valve:z2] commanded off, read on; ch4 [no role] commanded off, read on "
+        "(coils read 0,1,0,1)"
+    )
+    for _ in range(3):  # the same two faults every poll: no more alarms
+        rig.clock.advance(1.0)
+        assert len(rig.readback.poll()) == 2
+    assert len(rig.messages()) == 2
+    assert rig.head.offs.count("relay1.ch2") == 4 and rig.head.offs.count("relay1.ch4") == 5
+
+
+def test_the_same_coil_wrong_in_another_way_raises_its_own_alarm() -> None:
+    rig = Rig()
+    rig.on("valve:z1")
+    rig.head.silent["relay1"] = "relay1: no answer"
+    rig.readback.poll()
+    rig.clock.advance(1.0)
+    [m] = rig.readback.poll()  # unreadable twice with valve:z1 on: alarmed
+    assert m.kind == "unreadable" and len(rig.messages()) == 1
+    rig.outputs.all_off()  # what the trip does; the module still does not answer
+    rig.clock.advance(1.0)
+    assert rig.readback.poll() == [] and not rig.readback.busy()  # nothing on: it ends
+    del rig.head.silent["relay1"]
+    rig.head.coils["relay1"]["ch1"] = 1  # it answers again: valve:z1's relay held on
+    rig.head.welded.add("relay1.ch1")
+    rig.clock.advance(IDLE_S)
+    [m] = rig.readback.poll()
+    assert m.fault == ("relay1", "ch1", "reads on")
+    assert rig.messages()[1] == (
+        "output read-back mismatch: relay1 (unit 1 on bus 'head'): "
+        "ch1 [valve:z1] commanded off, read on (coils read 1,0,0,0)"
+    )  # nothing else is open: no "new" in front
+    rig.clock.advance(1.0)
+    rig.readback.poll()
+    assert len(rig.messages()) == 2
+
+
+def test_a_coil_on_in_an_alarmed_module_staying_on_after_the_trip_is_no_new_alarm() -> None:
+    """Every coil reads 1: the coils commanded on then are in the alarm's raw coils; that
+    they still read on once the trip commanded them off is the same fault."""
+    rig = Rig()
+    rig.on("valve:z1")
+    for point in ("ch1", "ch2", "ch3", "ch4"):
+        rig.head.coils["relay1"][point] = 1
+        rig.head.welded.add(f"relay1.{point}")
+    assert [m.point for m in rig.readback.poll()] == ["ch2", "ch3", "ch4"]
+    rig.outputs.all_off()  # what the trip does: valve:z1 commanded off...
+    rig.head.coils["relay1"].update(ch1=1, ch2=1, ch3=1)  # ...and every coil still reads on
+    rig.clock.advance(1.0)
+    assert [m.point for m in rig.readback.poll()] == ["ch1", "ch2", "ch3", "ch4"]
+    assert len(rig.messages()) == 1
+    rig.head.welded.clear()
+    rig.clock.advance(1.0)
+    rig.readback.poll()  # all switched off at this poll
+    rig.clock.advance(1.0)
+    assert rig.readback.poll() == [] and not rig.readback.busy()
+    rig.head.coils["relay1"]["ch1"] = 1  # on by itself later: a new episode
+    rig.clock.advance(IDLE_S)
+    rig.readback.poll()
+    assert len(rig.messages()) == 2
+
+
+# -- the switch-off after a disagreement, under the control lock ------------------------------
+def test_every_switch_off_is_written_holding_the_guard_even_when_it_fails() -> None:
+    rig = Rig()
+    rig.head.coils["relay1"]["ch2"] = 1
+    rig.head.welded.add("relay1.ch2")  # the write fails: VerifyMismatch
+    rig.field.coils["relay2"]["ch3"] = 1  # this one goes off
+    rig.readback.poll()
+    rig.clock.advance(1.0)
+    rig.readback.poll()  # relay1.ch2 again, alone: no trip this time
+    assert rig.head.offs == ["relay1.ch2"] * 2 and rig.field.offs == ["relay2.ch3"]
+    assert rig.head.offs_held == [True, True] and rig.field.offs_held == [True]
+    assert rig.supervisor.held == [True] and rig.guard.entered == 2 and not rig.guard.held
+
+
+def test_a_coil_the_control_tick_switched_on_since_the_read_is_not_switched_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The read sees valve:z2 on while commanded off; before the read-back gets the lock,
+    the tick starts valve:z2: the coil stays on, as now commanded, and nothing is tripped
+    twice."""
+    rig = Rig()
+    rig.head.coils["relay1"]["ch2"] = 1
+    rig.head.welded.add("relay1.ch2")
+    rig.readback.poll()  # alarmed; the relay is stuck
+    assert len(rig.messages()) == 1
+    rig.head.welded.clear()
+    rig.guard.first = lambda: rig.outputs.on("valve:z2")  # e.g. a run once acknowledged
+    rig.clock.advance(1.0)
+    with caplog.at_level(logging.INFO, logger=LOG):
+        [m] = rig.readback.poll()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [
+        "relay1.ch2 commanded on since the read; judged again"
+    ]
+    assert m.fault == ("relay1", "ch2", "reads on")
+    assert rig.head.offs == ["relay1.ch2"]  # only the first poll's, none after the start
+    assert rig.head.coils["relay1"]["ch2"] == 1 and rig.outputs.on_roles() == ["valve:z2"]
+    rig.clock.advance(1.0)
+    assert rig.readback.poll() == []  # reads on, as commanded: the episode is over
+    assert len(rig.messages()) == 1
+
+
+def test_a_coil_still_commanded_off_when_the_guard_is_had_is_switched_off() -> None:
+    rig = Rig()
+    rig.clock.advance(5.0)
+    rig.on("valve:z2")  # on once, off again: commanded off, switched on at 5 s
+    rig.outputs.off("valve:z2")
+    rig.head.coils["relay1"]["ch2"] = 1  # its relay comes back on by itself
+    rig.guard.first = lambda: rig.outputs.on("valve:z1")  # the tick switched another one
+    [m] = rig.readback.poll()
+    assert m.role == "valve:z2" and rig.head.coils["relay1"]["ch2"] == 0
+    assert rig.head.offs == ["relay1.ch2"] * 2  # the outputs' off before, the read-back's
+    assert rig.head.offs_held[-1]
+
+
+def test_two_new_faults_in_a_follow_up_alarm_are_both_named_first() -> None:
+    rig = Rig()
+    rig.head.coils["relay1"]["ch4"] = 1
+    rig.head.welded.add("relay1.ch4")
+    rig.readback.poll()
+    rig.head.coils["relay1"]["ch2"] = 1
+    rig.head.welded.add("relay1.ch2")
+    rig.field.coils["relay2"]["ch3"] = 1
+    rig.field.welded.add("relay2.ch3")
+    rig.clock.advance(1.0)
+    rig.readback.poll()
+    assert rig.messages()[1].startswith(
+        "output read-back mismatch (new: relay1.ch2 reads on; relay2.ch3 reads on): "
+    )
+
+
+def test_an_open_fault_of_a_module_gone_silent_stays_open_through_another_alarm() -> None:
+    rig = Rig()
+    rig.field.coils["relay2"]["ch3"] = 1  # relay2's spare coil held on
+    rig.field.welded.add("relay2.ch3")
+    rig.readback.poll()
+    rig.field.silent["relay2"] = "relay2: no answer"  # then relay2 goes silent
+    rig.head.coils["relay1"]["ch4"] = 1  # and relay1's spare coil switches on
+    rig.clock.advance(1.0)
+    rig.readback.poll()
+    assert len(rig.messages()) == 2
+    del rig.field.silent["relay2"]  # relay2 answers again, ch3 still on: the same episode
+    rig.clock.advance(1.0)
+    assert [m.fault for m in rig.readback.poll()] == [("relay2", "ch3", "reads on")]
+    assert len(rig.messages()) == 2
+
+
+def test_an_unreadable_episode_ends_once_nothing_on_it_is_commanded_on() -> None:
+    """The trip commanded everything off: the next run on the still silent module is
+    alarmed again at its second unreadable poll."""
+    rig = Rig()
+    rig.on("pump")
+    rig.field.silent["relay2"] = "relay2: no answer"
+    rig.readback.poll()
+    rig.readback.poll()
+    assert len(rig.messages()) == 1
+    rig.outputs.all_off()  # the trip
+    rig.readback.poll()  # silent, nothing on: the episode ends
+    assert not rig.readback.busy()
+    rig.on("pump")  # acknowledged, started again; still silent
+    assert rig.readback.poll() == []  # once is tolerated
+    assert [m.fault for m in rig.readback.poll()] == [("relay2", "ch1", "unreadable")]
+    assert len(rig.messages()) == 2

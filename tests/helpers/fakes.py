@@ -14,6 +14,7 @@ from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
 from controller.canopy.errors import NotAnImage
 from controller.config.site import load_site
 from controller.daemon.cropdesk import CropDesk
+from controller.daemon.lookups import unknown
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
     AlarmInfo,
@@ -28,7 +29,6 @@ from controller.daemon.protocol import (
     ProbeSampleInfo,
     RunInfo,
     SiteStatus,
-    UnknownName,
     WaterBalanceInfo,
     ZoneStatus,
 )
@@ -180,7 +180,7 @@ class FakeControlService:
 
     def _known(self, zone: str) -> ZoneStatus:
         if zone not in self.zones_by_name:
-            raise UnknownName(f"no zone {zone!r}")
+            raise unknown("zone", zone=zone)
         return self.zones_by_name[zone]
 
     # -- reading ---------------------------------------------------------------
@@ -371,7 +371,7 @@ class FakeControlService:
 
     def ack_alarm(self, alarm_id: int, actor: str) -> None:
         if alarm_id not in self.alarm_ids:
-            raise UnknownName(f"no alarm {alarm_id}")
+            raise unknown("alarm", alarm=str(alarm_id))
         self._control("ack_alarm", alarm_id=alarm_id, actor=actor)
 
     def post_forecast(self, days: list[dict[str, Any]], actor: str) -> int:
@@ -529,7 +529,9 @@ class FakeControlService:
         view = self.canopy_views.get(zone)
         key = name if name is not None else (view.latest_photo if view else None)
         if key is None or (zone, key) not in self.canopy_photos:
-            raise UnknownName(f"no photo {name or '(newest)'} of zone {zone!r}")
+            if name is None:
+                raise unknown("zone_newest_photo", zone=zone)
+            raise unknown("zone_photo", photo=name, zone=zone)
         return self.canopy_photos[(zone, key)]
 
     def savings(self) -> SavingsReport:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from controller.config.site import ConfigError, apply_overrides, load_site
 from controller.daemon.protocol import SettingsInvalid
 from controller.store import Store
 from tests.helpers.fakes import NOW, FakeControlService
+from tests.helpers.site import DEMO_SITE
 from web.pages.plan_form import plan_version
 
 BASE = "http://127.0.0.1:8080"
@@ -35,12 +37,18 @@ class PageService(FakeControlService):
 
     saved: list[dict[str, Any]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # the site validation's next refusal
+    validated: bool = False  # changes (and soil approvals) through the demo site's checks
 
     def apply_settings(self, changes: dict[str, Any], actor: str) -> None:
         if changes.get("policy", {}).get("rain_skip_mm") == 99.0:
             raise SettingsInvalid(["policy.rain_skip_mm: too wet (site.overrides.toml)"])
         if self.invalid:
             raise SettingsInvalid(self.invalid)
+        if self.validated:  # as the service does: the site file's own checks of the change
+            try:
+                apply_overrides(load_site(DEMO_SITE), changes)
+            except ConfigError as exc:
+                raise SettingsInvalid(exc.problems, coded=exc.coded) from exc
         self.saved.append(changes)
         self.calls.append(("apply_settings", {"actor": actor}))
         for zone, values in changes.get("zones", {}).items():  # as the daemon would show them
@@ -60,6 +68,12 @@ class PageService(FakeControlService):
                 self.fertigation["events"] = plan["events"]
             if "recipes" in plan:
                 self.fertigation["recipe_table"] = plan["recipes"]
+
+    def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
+        values = super().approve_soil(zone, fitted_at, actor)
+        if self.validated:  # the service saves the approved values as settings
+            self.apply_settings({"zones": {zone: values}}, actor)
+        return values
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
         self._known(zone)

@@ -17,17 +17,26 @@ def local(date: dt.date, hour: float) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
 
 
-def temperature(hour: int) -> float:
-    """12 °C at 03:00, 28 °C at 15:00 local."""
-    return 20.0 - 8.0 * math.cos(2 * math.pi * (hour - 3) / 24)
+def temperature(hour: int, tmin_c: float = 12.0, tmax_c: float = 28.0) -> float:
+    """``tmin_c`` at 03:00, ``tmax_c`` at 15:00 local (default 12 and 28 °C)."""
+    mean, swing = (tmax_c + tmin_c) / 2.0, (tmax_c - tmin_c) / 2.0
+    return mean - swing * math.cos(2 * math.pi * (hour - 3) / 24)
 
 
-def weather_day(store: Store, date: dt.date, station: str = "wx1") -> None:
-    """One reading per point per hour at hh:00 local: a dry, calm-ish summer day (RH 80 % at
-    dawn to 50 % in the afternoon, wind 2 m/s, the rain counter still)."""
+def weather_day(
+    store: Store,
+    date: dt.date,
+    station: str = "wx1",
+    *,
+    tmin_c: float = 12.0,
+    tmax_c: float = 28.0,
+) -> None:
+    """One reading per point per hour at hh:00 local: a dry, calm-ish summer day, air from
+    ``tmin_c`` at 03:00 to ``tmax_c`` at 15:00 (°C; default 12 and 28), RH 80 % at 12 °C
+    falling 30 % per 16 °C warmer (50 % at 28 °C), wind 2 m/s, the rain counter still."""
     readings = []
     for h in range(24):
-        t = temperature(h)
+        t = temperature(h, tmin_c, tmax_c)
         for point, value, unit in (
             ("air_temperature", t, "°C"),
             ("humidity", 80.0 - 30.0 * (t - 12.0) / 16.0, "%"),

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.crops import STAGE_MAD_RANGE, CropDataError, crop, crop_keys, with_stage_mad
+from models.crops import (
+    STAGE_MAD_RANGE,
+    TUNING_MESSAGES,
+    CropDataError,
+    crop,
+    crop_keys,
+    with_stage_mad,
+)
 
 STAGED = [key for key in crop_keys() if crop(key).stages]
 
@@ -53,3 +60,37 @@ def test_a_tuning_changes_one_period_or_none(key: str, index: int, mad: float) -
     for before, after in zip(library.stages, tuned.stages, strict=True):
         expected = mad if before.name == stage.name else before.mad
         assert after == dataclasses.replace(before, mad=expected)
+
+
+def test_a_refused_tuning_carries_its_code_and_values_for_the_pages() -> None:
+    corn = crop("seed_corn")
+    cases = {
+        "flowering": ("critical_period", {}),
+        "tillering": (
+            "no_such_period",
+            {"periods": "establishment, vegetative, flowering, yield formation, ripening"},
+        ),
+    }
+    for period, (code, extra) in cases.items():
+        with pytest.raises(CropDataError) as caught:
+            with_stage_mad(corn, {period: 0.5})
+        assert caught.value.code == code
+        assert dict(caught.value.values) == {"crop": "seed_corn", "period": period, **extra}
+        message = TUNING_MESSAGES[code].format(**extra)
+        assert str(caught.value) == f"seed_corn.stages.{period}: {message}"
+    with pytest.raises(CropDataError) as caught:
+        with_stage_mad(corn, {"ripening": 0.85})
+    assert caught.value.code == "mad_outside"
+    assert dict(caught.value.values) == {
+        "crop": "seed_corn",
+        "period": "ripening",
+        "value": "0.85",
+        "low": "0.2",
+        "high": "0.8",
+    }
+    with pytest.raises(CropDataError) as caught:
+        with_stage_mad(corn, {"ripening": float("inf")})
+    assert (caught.value.code, caught.value.values["value"]) == ("mad_not_number", "inf")
+    with pytest.raises(CropDataError) as caught:  # the library's own data: no code
+        crop("no-such-crop")
+    assert caught.value.code == ""

@@ -16,6 +16,8 @@ from controller.clock import VirtualClock
 from controller.config.notify import NotifyConfig
 from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.notifier import CHANNEL_DOWN, CHANNEL_UP, Notifier
+from controller.notify.policy import DISTINCT_FAULT_CODES
+from controller.runtime.readback import CODE as READBACK_CODE
 from controller.store import Severity, Store
 from controller.store.outbox import Outbox
 from tests.helpers.notify import wait_for
@@ -106,6 +108,27 @@ def test_history_is_not_sent_and_severity_picks_the_channels(
     body = fakes["ops"].sent[0][1]
     assert "pump on, no flow" in body and "2026-06-01 12:00:00 CST" in body
     assert audits(store).count("notify.sent") == 3
+
+
+def test_each_distinct_relay_fault_is_sent_and_the_same_one_again_is_not(
+    store: Store, clock: VirtualClock
+) -> None:
+    """The read-back raises one event per fault: within dedup_min a second fault (another
+    message) is sent, the same message again is a repeat; other codes stay keyed on code
+    and source alone."""
+    n, fakes = make(store, clock)
+    first = "output read-back mismatch: relay1: ch4 [no role] commanded off, read on"
+    second = "output read-back mismatch (new: relay1.ch2 reads on): relay1: ch2, ch4 read on"
+    for message in (first, second, first):
+        store.raise_event(Severity.CRITICAL, "output_mismatch", "safety", message, latched=True)
+        step(n, clock, 60)
+    store.raise_event(Severity.CRITICAL, "startup_unsafe", "site", "relay1 not off")
+    store.raise_event(Severity.CRITICAL, "startup_unsafe", "site", "relay2 not off")
+    step(n, clock, 60)
+    details = [b.split("详情：")[1].split("\n")[0] for _, b in fakes["ops"].sent]
+    assert details == [first, second, "relay1 not off"]
+    assert audits(store).count("notify.suppressed") == 2 * 2  # both channels each time
+    assert READBACK_CODE in DISTINCT_FAULT_CODES  # the read-back's own code
 
 
 def test_english_catalog(store: Store, clock: VirtualClock) -> None:

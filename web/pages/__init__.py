@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from controller.access.accounts import Accounts
 from controller.access.lockout import LoginBackoff
-from controller.daemon.protocol import ControlService
+from controller.daemon.protocol import ControlService, UnknownName
 from controller.paths import bundled
 from controller.store import Store
 from web.errors import install_domain_handlers
@@ -45,6 +46,7 @@ from web.pages import (
     zones,
 )
 from web.pages.context import LoginRequired, PageForbidden, PagesConfig, PagesContext
+from web.pages.errors import invalid_request, unknown_name
 from web.security import CSP, HostPolicy, load_box_secret
 
 __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
@@ -154,6 +156,9 @@ def install_pages(
         pages.include_router(router)
     pages.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_domain_handlers(pages)
+    # what a page did not find or refused as sent: in the page's language (web.pages.errors)
+    pages.add_exception_handler(UnknownName, unknown_name)
+    pages.add_exception_handler(RequestValidationError, invalid_request)
     pages.add_exception_handler(LoginRequired, _login_required)
     pages.add_exception_handler(PageForbidden, _forbidden)
     pages.add_middleware(PageGuard, hosts=hosts)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from controller.daemon.lookups import unknown
 from controller.daemon.protocol import UnknownName
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.lookups import not_found
 from web.params import RowId
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +27,7 @@ def alarms(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLRespon
 def alarm(alarm_id: RowId, request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
     found = [a for a in pages.service.alarms(limit=1000) if a.id == alarm_id]
     if not found:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alarm {alarm_id}")
+        raise not_found(session.user.locale, unknown("alarm", alarm=str(alarm_id)))
     return render(request, pages, "alarm.html", session, alarm=found[0])
 
 
@@ -36,5 +38,5 @@ def ack(
     try:
         pages.service.ack_alarm(alarm_id, actor=session.user.username)
     except UnknownName as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise not_found(session.user.locale, exc) from None
     return _back(request, pages, _t(session, "alarms.acked", id=alarm_id), "/alarms")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from controller.daemon.cropdesk import PHOTO_MAX_BYTES
@@ -23,6 +23,7 @@ from controller.daemon.protocol import ObservationRefused, UnknownName
 from models.crops.phenology import Stage
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.lookups import not_found, unknown_text
 from web.pages.site_problems import say
 from web.params import NameInPath, RowId
 
@@ -37,7 +38,7 @@ def crop_page(
         view = pages.service.crop_view(name)
         observed = pages.service.crop_observations(name)
     except UnknownName as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise not_found(session.user.locale, exc) from None
     today = pages.service.status().time.astimezone(pages.config.tz).date()
     return render(
         request,
@@ -104,7 +105,9 @@ def add_observation(
             request, pages, _t(session, "phenology.refused", field=field, reason=reason), back
         )
     except UnknownName as exc:
-        return _back(request, pages, _t(session, "phenology.refused", field=name, reason=exc), back)
+        reason = unknown_text(session.user.locale, exc)
+        text = _t(session, "phenology.refused", field=name, reason=reason)
+        return _back(request, pages, text, back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")
     text = _t(session, "phenology.added", stage=stage_name, date=row.observed_on.isoformat())
     return _back(request, pages, text, back)
@@ -117,5 +120,5 @@ def photo(
     try:
         data, media_type = pages.service.crop_photo(name, observation_id)
     except UnknownName as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise not_found(session.user.locale, exc) from None
     return Response(data, media_type=media_type, headers={"Cache-Control": "private"})

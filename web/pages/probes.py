@@ -22,6 +22,7 @@ from controller.errors import CodedProblem
 from controller.learning.samplerefusal import SampleRefused, refused
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.lookups import unknown_text
 from web.pages.site_problems import say
 
 router = APIRouter(include_in_schema=False)
@@ -101,6 +102,9 @@ def add_sample(
             request, pages, _t(session, "probes.refused", field=field, reason=reason), back
         )
     except UnknownName as exc:
-        return _back(request, pages, _t(session, "probes.refused", field=probe, reason=exc), back)
+        reason = unknown_text(session.user.locale, exc)
+        return _back(
+            request, pages, _t(session, "probes.refused", field=probe, reason=reason), back
+        )
     text = _t(session, "probes.added", id=row.id, probe=row.probe, raw=f"{row.raw_pct:.1f}")
     return _back(request, pages, text, back)

@@ -27,6 +27,7 @@ from pydantic_core import ErrorDetails
 from controller.config.dosing import DosingRecipe
 from web.i18n import translate
 from web.pages.plan_form import plan_version
+from web.pages.site_problems import say_schema
 
 __all__ = [
     "AMOUNT",
@@ -44,20 +45,9 @@ NUMBERS = ("ec_ms_cm", "ph")
 AMOUNT, UNIT = "amount:", "unit:"
 UNITS = ("kg_mu", "l_mu", "l_m3")  # ChannelDose's amounts
 FORM = "recipe"  # errors of the recipe as a whole
-# pydantic error types with a message of their own; others show pydantic's text
-_MESSAGES = frozenset(
-    {
-        "greater_than",
-        "greater_than_equal",
-        "less_than",
-        "less_than_equal",
-        "too_short",
-        "string_too_short",
-        "string_too_long",
-        "string_pattern_mismatch",
-        "missing",
-    }
-)
+# pydantic error types with a message of the recipe form's own; the others the site
+# check's schema messages say (controller.config.schema_problems), or pydantic's text
+_MESSAGES = frozenset({"missing_dose", "string_pattern_mismatch"})
 _SITE_PROBLEM = re.compile(r"^fertigation\.recipes\[(\d+)\](?:\.([a-z_]+)(?:\[(\d+)\])?)?\S*: ")
 
 
@@ -145,13 +135,14 @@ def _label(locale: str, field: str) -> str:
 
 def _message(locale: str, field: str, err: ErrorDetails) -> str:
     kind = "missing_dose" if field == FORM and err["type"] == "too_short" else err["type"]
-    if kind not in _MESSAGES | {"missing_dose"}:
-        problem = err["msg"].removeprefix("Value error, ")
-        return translate(
-            locale, "recipes.model_problem", field=_label(locale, field), problem=problem
-        )
-    ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
-    return translate(locale, f"recipes.err_{kind}", field=_label(locale, field), **ctx)
+    if kind in _MESSAGES:
+        ctx = err.get("ctx") or {}
+        return translate(locale, f"recipes.err_{kind}", field=_label(locale, field), **ctx)
+    said = say_schema(locale, err, _label(locale, field))
+    if said is not None:
+        return said
+    problem = err["msg"].removeprefix("Value error, ")
+    return translate(locale, "recipes.model_problem", field=_label(locale, field), problem=problem)
 
 
 def site_problem_field(problem: str, number: int, recipe: dict[str, Any]) -> str | None:

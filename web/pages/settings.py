@@ -18,16 +18,18 @@ import math
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from controller.access.accounts import SessionInfo
+from controller.daemon.lookups import unknown
 from controller.daemon.protocol import SettingsInvalid
 from controller.errors import CodedProblem
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back
+from web.pages.lookups import not_found
 from web.pages.plan_form import plan_forms
 from web.pages.recipe_form import recipe_forms
 from web.pages.site_problems import coded_problems, problem_text
@@ -152,7 +154,7 @@ def save_zone(
     """
     current = pages.service.settings()
     if name not in current["zones"]:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {name!r}")
+        raise not_found(session.user.locale, unknown("zone", zone=name))
     locale = session.user.locale
     errors = []
     if crop not in current["crops"]:
@@ -204,7 +206,7 @@ def save_crop_stages(
     locale = session.user.locale
     periods = _crop_periods(pages.service.settings(), crop)
     if periods is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone grows crop {crop!r}")
+        raise not_found(locale, unknown("crop_grown", crop=crop))
     label = translate(locale, f"crop.{crop}")
     if label == f"crop.{crop}":
         label = crop

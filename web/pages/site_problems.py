@@ -3,21 +3,38 @@
 A problem with a message code (:class:`controller.errors.CodedProblem`, such as a recipe's
 EC above ``[safety]``) is said from the catalog (``site_check.<code>``); one without is
 shown as the site check wrote it, in English. Either way it is framed as a failed site
-check (``settings.site_problem``). :func:`say` fills any coded message (a crop observation's
-refusal too), naming crops and stages as the pages name them.
+check (``settings.site_problem``). The schema's problems (a bound, a type, a key missing:
+:mod:`controller.config.schema_problems`) are coded ``schema.<type>`` naming the field;
+the recipe form says its own fields' the same way. :func:`say` fills any coded message (a
+crop observation's refusal too), naming crops, stages and periods as the pages name them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pydantic_core import ErrorDetails
+
+from controller.config.schema_problems import SCHEMA_TYPES
 from controller.errors import CodedProblem, ProblemsError
 from web.i18n import catalog, translate
 
-__all__ = ["coded_problems", "problem_text", "say", "site_problems"]
+__all__ = [
+    "coded_problems",
+    "problem_text",
+    "problems_text",
+    "say",
+    "say_schema",
+    "site_problems",
+]
 
 # a problem's values that name a crop or a stage -> the catalog's prefix for their names
-NAMED_VALUES = {"crop": "crop.", "stage": "phenology.stage_", "other_stage": "phenology.stage_"}
+NAMED_VALUES = {
+    "crop": "crop.",
+    "stage": "phenology.stage_",
+    "other_stage": "phenology.stage_",
+    "period": "period.",
+}
 
 
 def say(locale: str, key: str, coded: CodedProblem) -> str:
@@ -31,6 +48,16 @@ def say(locale: str, key: str, coded: CodedProblem) -> str:
     return translate(locale, key, **values)
 
 
+def say_schema(locale: str, err: ErrorDetails, field: str) -> str | None:
+    """A pydantic error of a form or a request (``err``) about ``field`` (as the page names
+    it) in ``locale``, from the same messages as the site check's schema problems; ``None``
+    for a type they do not cover."""
+    if err["type"] not in SCHEMA_TYPES:
+        return None
+    ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
+    return translate(locale, f"site_check.schema.{err['type']}", field=field, **ctx)
+
+
 def coded_problems(exc: ProblemsError) -> dict[str, CodedProblem]:
     """The coded problems of ``exc`` by their English line."""
     return {c.text: c for c in exc.coded}
@@ -42,6 +69,13 @@ def problem_text(locale: str, problem: str, coded: Mapping[str, CodedProblem]) -
     if found is None:
         return problem
     return say(locale, f"site_check.{found.code}", found)
+
+
+def problems_text(locale: str, exc: ProblemsError) -> str:
+    """Every problem of ``exc`` in ``locale``, unframed, on one line (a flash message's
+    reason)."""
+    coded = coded_problems(exc)
+    return " ".join(problem_text(locale, p, coded) for p in exc.problems)
 
 
 def site_problems(locale: str, exc: ProblemsError) -> list[str]:

@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, Response
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back, _t
+from web.pages.lookups import unknown_text
+from web.pages.site_problems import problems_text
 from web.params import NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -86,8 +88,12 @@ def approve(
     except ControlRefused as exc:
         key = "soil.stale" if exc.code == "stale_proposal" else "soil.refused"
         return _back(request, pages, _t(session, key, reason=exc.reason), back)
-    except (UnknownName, SettingsInvalid) as exc:
-        return _back(request, pages, _t(session, "soil.refused", reason=exc), back)
+    except SettingsInvalid as exc:  # the site check refused the fitted values
+        reason = problems_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
+    except UnknownName as exc:
+        reason = unknown_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
     text = _t(
         session,
         "soil.approved",

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from controller.canopy.records import PHOTO_NAME
 from controller.daemon.protocol import CanopyView, UnknownName
 from web.i18n import translate
 from web.pages.context import PagesDep, ViewerPage, render
+from web.pages.lookups import not_found
 from web.pages.quota import burn_down
 from web.params import NameInPath
 
@@ -51,18 +52,18 @@ AXIS_UNITS = {
 }
 
 
-def _zone_or_404(pages: PagesDep, name: str) -> Any:
+def _zone_or_404(pages: PagesDep, name: str, locale: str) -> Any:
     try:
         return pages.service.zone(name)
     except UnknownName as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise not_found(locale, exc) from None
 
 
 @router.get("/zones/{name}", response_class=HTMLResponse)
 def zone_page(
     name: NameInPath, request: Request, pages: PagesDep, session: ViewerPage
 ) -> HTMLResponse:
-    zone = _zone_or_404(pages, name)
+    zone = _zone_or_404(pages, name, session.user.locale)
     all_settings = pages.service.settings()
     settings = all_settings["zones"].get(name, {})
     fertigation = all_settings["fertigation"] or {}
@@ -123,7 +124,7 @@ def canopy_photo(
     try:
         path = pages.service.canopy_photo(name, photo)
     except UnknownName as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        raise not_found(session.user.locale, exc) from None
     media = "image/png" if path.suffix == ".png" else "image/jpeg"
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=60"})
 
@@ -147,7 +148,7 @@ def chart_data(
     name: NameInPath, pages: PagesDep, session: ViewerPage, range: Range = "7"
 ) -> dict[str, Any]:
     """Daily series (water balance, fertilizer) and probe moisture over the range."""
-    _zone_or_404(pages, name)
+    _zone_or_404(pages, name, session.user.locale)
     days = _days(pages, name, range)
     wb = pages.service.water_balance(name, days=days)
     since = pages.service.status().time - timedelta(days=days)

@@ -55,3 +55,35 @@ def test_the_page_speaks_english_too(as_role: Any) -> None:
     page = admin.get("/soil").text
     assert "Soil from dry-downs" in page and "Approve this fit" in page
     assert "In use: loam" in page
+
+
+def _refused_by_the_site_check(
+    as_role: Any, service: PageService, overrides: dict[str, float], lang: str
+) -> str:
+    service.validated = True
+    service.soil_proposals["z1"]["overrides"] = overrides
+    admin = as_role("admin")
+    admin.post("/lang", data={"csrf": csrf_of(admin, "/soil"), "lang": lang, "next": "/soil"})
+    page = _approve(admin, SOIL_FITTED_AT).text
+    assert [c for c in service.calls if c[0] == "apply_settings"] == []  # nothing saved
+    return page
+
+
+def test_fitted_values_the_schema_refuses_are_named_in_chinese(
+    as_role: Any, service: PageService
+) -> None:
+    fit = {"soil_fc_m3m3": 0.65, "soil_wp_m3m3": 0.1, "kc_factor": 1.0}
+    page = _refused_by_the_site_check(as_role, service, fit, "zh-CN")
+    assert "未批准：zones.z1.soil_fc_m3m3不能大于 0.6。" in page
+    assert "Input should be" not in page
+
+
+def test_fitted_values_the_schema_refuses_are_named_in_english(
+    as_role: Any, service: PageService
+) -> None:
+    fit = {"soil_fc_m3m3": 0.2, "soil_wp_m3m3": 0.19, "kc_factor": 1.0}
+    page = _refused_by_the_site_check(as_role, service, fit, "en")
+    assert (
+        "Zone z1: field capacity 0.2 must exceed the wilting point 0.19 by at least 0.02 m³/m³."
+        in page
+    )

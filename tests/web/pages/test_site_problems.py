@@ -9,10 +9,15 @@ import re
 import pytest
 
 from controller.config.dosing import MESSAGES
+from controller.config.schema_problems import SCHEMA_TYPES
+from controller.config.site import ConfigError, apply_overrides, load_site
 from controller.config.site_messages import MESSAGES as SITE_MESSAGES
 from controller.daemon.croprefusal import MESSAGES as REFUSALS
+from controller.daemon.lookups import MESSAGES as LOOKUPS
 from controller.errors import CodedProblem, ProblemsError
 from controller.learning.samplerefusal import MESSAGES as SAMPLE_REFUSALS
+from models.crops import TUNING_MESSAGES
+from tests.helpers.site import DEMO_SITE
 from web.i18n import LOCALES, catalog
 from web.pages.site_problems import site_problems
 
@@ -75,3 +80,68 @@ def test_coded_problems_are_translated_and_the_others_shown_as_written() -> None
     assert site_problems("en", exc)[0] == (
         "Site check failed: Recipe rig: pH setpoint 9 is outside the safety range 4.5–8."
     )
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("kind", sorted(SCHEMA_TYPES))
+def test_every_schema_problem_has_a_message_naming_its_field(locale: str, kind: str) -> None:
+    message = catalog(locale).get(f"site_check.schema.{kind}")
+    assert message is not None
+    used = set(re.findall(r"\{(\w+)\}", message))
+    assert "field" in used
+    assert used <= {"field", "gt", "ge", "lt", "le", "min_length", "max_length", "expected"}
+
+
+def test_a_schema_problem_is_said_in_the_page_language_naming_the_field() -> None:
+    line = "zones[1].kc_factor: Input should be less than or equal to 1.3 (site.overrides.toml)"
+    values = {"field": "zones.z2.kc_factor", "zone": "z2", "le": "1.3"}
+    exc = ProblemsError([line], coded=[CodedProblem(line, "schema.less_than_equal", values)])
+    assert site_problems("zh-CN", exc) == ["站点校验未通过：zones.z2.kc_factor不能大于 1.3。"]
+    assert site_problems("en", exc) == [
+        "Site check failed: zones.z2.kc_factor must be at most 1.3."
+    ]
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(TUNING_MESSAGES))
+def test_every_refused_period_tuning_has_a_message_with_its_values(locale: str, code: str) -> None:
+    message = catalog(locale).get(f"site_check.crops.{code}")
+    assert message is not None
+    given = set(re.findall(r"\{(\w+)", TUNING_MESSAGES[code])) | {"crop", "period"}
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh-CN",
+            "站点校验未通过：制种玉米的抽雄吐丝期是关键期：触发点固定为 FAO-56 的 p（不亏缺），"
+            "其 MAD 不能调整。",
+        ),
+        (
+            "en",
+            "Site check failed: Crop seed corn, period flowering: a critical period; its trigger "
+            "is held to FAO-56 p (no deficit), its MAD is not tunable.",
+        ),
+    ],
+)
+def test_a_period_tuning_the_crop_library_refuses_is_said_naming_crop_and_period(
+    locale: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(
+            load_site(DEMO_SITE), {"crops": {"seed_corn": {"stages": {"flowering": {"mad": 0.5}}}}}
+        )
+    assert site_problems(locale, caught.value) == [expected]
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+@pytest.mark.parametrize("code", sorted(LOOKUPS))
+def test_every_lookup_that_found_nothing_has_a_message_with_its_values(
+    locale: str, code: str
+) -> None:
+    message = catalog(locale).get(f"lookup.{code}")
+    assert message is not None
+    given = set(re.findall(r"\{(\w+)", LOOKUPS[code]))
+    assert set(re.findall(r"\{(\w+)\}", message)) <= given

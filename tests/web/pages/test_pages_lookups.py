@@ -1,0 +1,94 @@
+"""What a page looked up and did not find (a zone, a soil probe, an alarm, a photo) said in
+the page's language, in a flash message or a 404's detail, naming what was asked for; and
+a form field its route's schema refused, named in the 422's messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers.pages import csrf_of
+
+REFERER = {"referer": "http://127.0.0.1:8080/"}
+
+
+def _in(client: Any, lang: str) -> Any:
+    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
+    return client
+
+
+def _flash(client: Any, path: str, form: dict[str, str], page: str) -> str:
+    data = {"csrf": csrf_of(client, page)} | form
+    r = client.post(path, data=data, headers=REFERER)
+    assert r.status_code == 303, r.text
+    return str(client.get(r.headers["location"]).text)
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "probe"),
+    [
+        ("zh-CN", "没有地块 z9。", "没有土壤探头 probe9。"),
+        ("en", "There is no zone z9.", "There is no soil probe probe9."),
+    ],
+)
+def test_a_flash_says_which_zone_or_probe_there_is_not(
+    as_role: Any, lang: str, zone: str, probe: str
+) -> None:
+    admin = _in(as_role("admin"), lang)
+    shown = _flash(admin, "/probes/samples", {"probe": "probe9", "theta_pct": "20"}, "/probes")
+    assert probe in shown and "&#39;probe9&#39;" not in shown  # not the service's English
+    form = {"stage": "VE", "observed_on": "2026-05-08"}
+    shown = _flash(admin, "/zones/z9/observations", form, "/zones/z1/crop")
+    assert zone in shown and "&#39;z9&#39;" not in shown
+    shown = _flash(admin, "/soil/z9/approve", {"fitted_at": "2026-07-01T17:40:00+00:00"}, "/soil")
+    assert zone in shown and "&#39;z9&#39;" not in shown
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "alarm"),
+    [
+        ("zh-CN", "没有地块 z9。", "没有告警 #999。"),
+        ("en", "There is no zone z9.", "There is no alarm #999."),
+    ],
+)
+def test_a_404_says_which_zone_or_alarm_there_is_not(
+    as_role: Any, lang: str, zone: str, alarm: str
+) -> None:
+    admin = _in(as_role("admin"), lang)
+    for path in ("/zones/z9", "/zones/z9/crop", "/zones/z9/chart.json"):
+        r = admin.get(path)
+        assert (r.status_code, r.json()) == (404, {"detail": zone}), path
+    r = admin.get("/alarms/999")
+    assert (r.status_code, r.json()) == (404, {"detail": alarm})
+    r = admin.post("/alarms/999/ack", data={"csrf": csrf_of(admin, "/alarms")}, headers=REFERER)
+    assert (r.status_code, r.json()) == (404, {"detail": alarm})
+    data = {"csrf": csrf_of(admin, "/settings"), "crop": "seed_corn"}
+    r = admin.post("/settings/zones/z9", data=data, headers=REFERER)
+    assert (r.status_code, r.json()) == (404, {"detail": zone})
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "above", "number"),
+    [
+        ("zh-CN", "没有地块 nosuch。", "minutes不能大于 1440。", "hours须是数字。"),
+        (
+            "en",
+            "There is no zone nosuch.",
+            "minutes must be at most 1440.",
+            "hours must be a number.",
+        ),
+    ],
+)
+def test_a_control_post_refused_by_lookup_or_schema_says_it_in_the_page_language(
+    as_role: Any, lang: str, zone: str, above: str, number: str
+) -> None:
+    tech = _in(as_role("technician"), lang)
+    r = tech.post("/zones/nosuch/start", data={"minutes": "10", "csrf": csrf_of(tech)})
+    assert (r.status_code, r.json()) == (404, {"detail": zone})
+    r = tech.post("/zones/z1/start", data={"minutes": "2000", "csrf": csrf_of(tech)})
+    assert r.status_code == 422
+    assert [e["msg"] for e in r.json()["detail"]] == [above]
+    r = tech.post("/pause", data={"hours": "soon", "csrf": csrf_of(tech)})
+    assert r.status_code == 422
+    assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body", "hours"], number)]
