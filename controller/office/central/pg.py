@@ -28,9 +28,11 @@ month of ``time`` (``readings_p202605`` holds May 2026, UTC); a page's missing m
 made before its rows go in, under an advisory lock (two workers never make the same one).
 **One index, a BRIN.** ``readings`` has a single index, a BRIN on ``(site_id, time)``
 (:data:`READINGS_BRIN`): a few pages per partition, summarised by block ranges, which a
-``COPY`` barely touches, where a B-tree on the key cost 41 % of a backend's CPU. A site's
-or a point's series over a time range is read by a bitmap scan of the matching ranges
-(each page of a pull is one site's rows in id order, so a range holds few sites).
+``COPY`` barely touches, where the unique B-tree of before doubled a backend's CPU
+(``python -m benchmarks.office_index``). A site's or a point's series over a time range
+is read by a bitmap scan of the matching ranges (each page of a pull is one site's rows
+in id order, so a range holds few sites); ranges written since the last (auto)vacuum are
+not summarised yet and are read whole.
 :func:`drop_old_partitions` drops whole months older than the retention.
 
 **Migration.** A database made before partitioning has ``readings`` as a plain table:
