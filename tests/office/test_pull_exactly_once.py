@@ -16,7 +16,7 @@ from sqlalchemy import text
 from controller.office.central import CentralDB
 from controller.office.pull import BoxClient, Streamed, pull_all, pull_site
 from tests.helpers.notify import wait_for
-from tests.helpers.office.boxes import Box, assert_exact, box_rows, running_box
+from tests.helpers.office.boxes import Box, assert_exact, box_rows, central_rows, running_box
 
 SITE = "ganzhou-01"
 WAIT_S = 60.0
@@ -132,3 +132,12 @@ def test_the_same_site_pulled_twice_at_once_stores_each_row_once(pg_url: str, bo
         assert [type(results.get(n)).__name__ for n in ("first", "second")] == ["SiteResult"] * 2
         assert results["first"].ok and results["second"].ok
         assert_exact(db, [box])
+
+
+def test_readings_stored_page_by_page_twice_are_kept_once(office_url: str, box: Box) -> None:
+    """``store_page`` (rows parsed in Python): on PostgreSQL also without a unique key."""
+    rows = box_rows(box.store, "readings")[:300]
+    with CentralDB(office_url) as db:
+        assert db.store_page(SITE, "readings", rows[:200], rows[199]["id"]) == 200
+        assert db.store_page(SITE, "readings", rows, rows[-1]["id"]) == 300
+        assert central_rows(db, SITE, "readings") == rows
