@@ -182,7 +182,8 @@ def _one_brin(conn: Connection) -> None:
             text("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass('readings')")
         ).scalars()
     )
-    conn.execute(text(_brin_ddl()))
+    if _relkind(conn, _BRIN_NAME) is None:  # checked first: CREATE INDEX locks readings
+        conn.execute(text(_brin_ddl()))
     for key in _OLD_KEYS:
         if key in names:
             conn.execute(text(f"ALTER TABLE readings DROP CONSTRAINT {key}"))
