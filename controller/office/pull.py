@@ -425,7 +425,7 @@ def _stream_table(
                 )
             except BadRows as exc:
                 raise BadAnswer(site, str(exc)) from exc
-            except NeedsStaging as exc:  # a new month, or rows already there: the slow path
+            except NeedsStaging as exc:  # a month without its partition: the slow path
                 log.info("%s: %s: %s; again through the stage", site, where, exc)
                 direct = False
                 continue
