@@ -418,7 +418,11 @@ def _stream_table(
                 _not_behind(site, table, reply, cursor)
             chunks, header = got.chunks, None
             if table == CSV_TABLE:
-                header, chunks = _csv_header(site, where, got.chunks)
+                header, first_id, chunks = _csv_header(site, where, got.chunks)
+                if first_id is not None and first_id <= cursor:  # the box ignored ``after``
+                    raise BadAnswer(
+                        site, f"{where}: ids not increasing from the cursor (first {first_id})"
+                    )
             try:
                 rows, last = db.store_stream(
                     site, table, chunks, cursor, box_last, header, direct=direct
@@ -456,12 +460,14 @@ def _not_behind(site: str, table: str, reply: Reply, cursor: int) -> None:
 
 def _csv_header(
     site: str, where: str, chunks: Iterator[bytes]
-) -> tuple[list[str], Iterator[bytes]]:
-    """The CSV header line's column names, and the chunks after it."""
+) -> tuple[list[str], int | None, Iterator[bytes]]:
+    """The CSV header line's column names, the first row's id (``None`` when no row), and
+    the chunks after the header. The ids of a page only grow (the export's order), so the
+    first one above the cursor is what a page copied straight in relies on."""
     head = b""
     for chunk in chunks:
         head += chunk
-        if b"\n" in head or len(head) > 4096:
+        if head.count(b"\n") >= 2 or len(head) > 8192:
             break
     first, _, rest = head.partition(b"\n")
     try:
@@ -470,7 +476,14 @@ def _csv_header(
         raise BadAnswer(site, f"{where}: not the CSV export: {exc}") from exc
     if not names or not all(n.isidentifier() for n in names):
         raise BadAnswer(site, f"{where}: not the CSV export: header {first[:80]!r}")
-    return names, itertools.chain([rest], chunks)
+    first_id = None
+    if names[0] == "id" and b"\n" in rest:
+        cell = rest.split(b",", 1)[0]
+        try:
+            first_id = int(cell)
+        except ValueError as exc:
+            raise BadAnswer(site, f"{where}: not the CSV export: id {cell[:20]!r}") from exc
+    return names, first_id, itertools.chain([rest], chunks)
 
 
 def _last_id(site: str, where: str, reply: Reply, ids: list[int], cursor: int) -> int:

@@ -69,6 +69,28 @@ def test_a_box_whose_ids_went_back_is_refused_naming_the_site(
         assert_exact(db, [box])  # nothing of the restored box stored
 
 
+class _FromTheStart(BoxClient):
+    """A box (or a proxy before it) that ignores ``after``: every page from its first row."""
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return super().get(path, {**params, "after": 0} if params and "after" in params else params)
+
+    @contextmanager
+    def stream(self, path: str, params: Mapping[str, Any]) -> Iterator[Streamed]:
+        with super().stream(path, {**params, "after": 0}) as got:
+            yield got
+
+
+def test_a_box_that_sends_rows_below_the_cursor_is_refused(office_url: str, box: Box) -> None:
+    with CentralDB(office_url) as db:
+        assert pull_all(db, [box.spec], page_rows=700)[0].ok
+        cursor = _cursor(db, "readings")
+        (result,) = pull_all(db, [box.spec], page_rows=700, client=_FromTheStart)
+        assert not result.ok
+        assert result.error.startswith(f"{SITE}: readings after {cursor}: ids not increasing")
+        assert_exact(db, [box])
+
+
 class _HeldClient(BoxClient):
     """A client whose first page of ``readings`` stops at its end, until ``go``: the pull
     holds the page's transaction open (the COPY written, not committed) meanwhile."""
