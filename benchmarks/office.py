@@ -20,7 +20,11 @@ durability off as in the tests), one JSON line:
   (its backends) and in this process tree (the worker processes, and the box fixture's
   threads standing in for the boxes), from ``/proc`` (Linux); on a shared machine these
   compare runs better than the wall time, and ``rows_per_2_cpu_s`` (rows per second if two
-  cores did nothing else) is the throughput they allow.
+  cores did nothing else) is the throughput they allow;
+* ``cpu_boxes_s``: the part of ``cpu_pull_s`` the fixture's threads spent answering (the
+  boxes' work, on their own machines in a district: thread CPU time of each request), and
+  ``rows_per_2_office_cpu_s``: rows per second if two cores did nothing but the office's
+  part (server and pull, without the boxes).
 """
 
 from __future__ import annotations
@@ -47,7 +51,6 @@ from controller.office.pull import CSV_TABLE, SiteSpec
 from controller.office.pull_pool import pull_processes
 from controller.office.report_central import from_central
 from controller.office.report_html import render_html
-from tests.helpers.office.boxes import running_box
 from tests.helpers.office.pg import postgres_cluster
 
 SEASON_DAYS = 150
@@ -98,6 +101,7 @@ class Fixture:
         self.zones = zones
         self._pages: dict[tuple[str, int, int, bool], bytes] = {}
         self._lock = threading.Lock()
+        self.cpu_s = 0.0  # CPU seconds spent answering requests (:meth:`spent`)
         fixture = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -107,18 +111,27 @@ class Fixture:
                 pass
 
             def do_GET(self) -> None:
+                started = time.thread_time()
                 fixture.answer(self)
+                fixture.spent(time.thread_time() - started)
 
             def do_POST(self) -> None:
+                started = time.thread_time()
                 length = int(self.headers.get("Content-Length", "0"))
                 self.rfile.read(length)
                 fixture.send(self, b'{"ok": true}', {"Content-Type": "application/json"})
+                fixture.spent(time.thread_time() - started)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def spent(self, cpu_s: float) -> None:
+        """Count the CPU seconds one request took in its handler thread."""
+        with self._lock:
+            self.cpu_s += cpu_s
 
     def close(self) -> None:
         self.server.shutdown()
@@ -223,12 +236,13 @@ def measure(fixture: Fixture, url: str, boxes: int, workers: int, page_rows: int
     with CentralDB(url):
         pass  # the schema, made once before the workers start
     server = _postmaster(url)
-    server0, pull0 = tree_cpu_s(server), tree_cpu_s(os.getpid())
+    server0, pull0, boxes0 = tree_cpu_s(server), tree_cpu_s(os.getpid()), fixture.cpu_s
     t0 = time.perf_counter()
     results = pull_processes(url, specs, processes=workers, page_rows=page_rows)
     pull_s = time.perf_counter() - t0
     cpu_server_s = tree_cpu_s(server) - server0
     cpu_pull_s = tree_cpu_s(os.getpid()) - pull0
+    cpu_boxes_s = fixture.cpu_s - boxes0
     failed = [r.error for r in results if not r.ok]
     if failed:
         raise RuntimeError(f"{len(failed)} site(s) failed: {failed[0]}")
@@ -248,6 +262,8 @@ def measure(fixture: Fixture, url: str, boxes: int, workers: int, page_rows: int
         cpu_server_s=round(cpu_server_s, 1),
         cpu_pull_s=round(cpu_pull_s, 1),
         rows_per_2_cpu_s=round(rows / ((cpu_server_s + cpu_pull_s) / 2)),
+        cpu_boxes_s=round(cpu_boxes_s, 1),
+        rows_per_2_office_cpu_s=round(rows / ((cpu_server_s + cpu_pull_s - cpu_boxes_s) / 2)),
         load_1min=round(os.getloadavg()[0], 1),
         report_sites=len(report.sites),
         partitions=partitions,
@@ -266,6 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--page-rows", type=int, default=20_000, help="rows per request")
     args = parser.parse_args(argv)
+    # Imported here, not at the top: the pull's workers run the main module again
+    # (multiprocessing), and the real box's app is 3 CPU-s of imports qanat pull never pays.
+    from tests.helpers.office.boxes import running_box
+
     with tempfile.TemporaryDirectory(prefix="qanat-office-") as work:
         per_day = max(1, args.rows_per_box // SEASON_DAYS)
         t0 = time.perf_counter()

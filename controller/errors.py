@@ -55,11 +55,13 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── PullError                        one site could not be pulled (office.pull)
     │   │   ├── SiteUnreachable              no answer, refused connection, 5xx
     │   │   ├── SiteRefused                  HTTP 4xx, most often the token
-    │   │   └── BadAnswer                    not the export format
+    │   │   ├── BadAnswer                    not the export format
+    │   │   └── BoxWentBack                  the box's ids went back below the cursor
     │   ├── CentralError                     the central database failed (office.central.db)
     │   ├── BadRows(ValueError)              rows a box sent that cannot be stored
     │   ├── StreamRejected(ValueError)       a streamed page not the export (office.central.pg)
-    │   └── NeedsStaging                     ask the page again, staged (office.central.pg)
+    │   └── NeedsStaging                     a month's partition missing: ask the page again,
+    │                                        staged (office.central.pg)
     ├── NotifyError                          notifications (notify.errors)
     │   ├── DeliveryFailed                   a channel did not take a message; retried
     │   └── UnknownChannel(LookupError)      no enabled channel of that name

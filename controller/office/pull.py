@@ -11,7 +11,11 @@ For each site listed in ``SITES.toml`` (:func:`load_sites`), :func:`pull_site`
 4. acknowledges each table's cursor to the box, so the box's retention may purge below it
    (only now: the rows are durably stored).
 
-A crash anywhere repeats at most the page in flight, which the upsert stores once. A site
+A crash anywhere repeats at most the page in flight, which is stored once (on PostgreSQL
+each page of ``readings`` is checked against the site's highest stored id:
+:mod:`controller.office.central.pg`). A box whose highest id of a table is below the
+office's cursor (restored from a backup, another box under the site's id) is refused
+before anything of that table is stored (:class:`BoxWentBack`). A site
 that is offline, refuses the token or answers garbage is reported and skipped; the others
 go on (:func:`pull_all` runs a few sites at a time, each request with a timeout).
 
@@ -20,7 +24,8 @@ Errors::
     PullError                 one site could not be pulled (the others go on)
     ├── SiteUnreachable       connection refused, timeout, HTTP 5xx
     ├── SiteRefused           HTTP 4xx (a wrong or revoked token, most often)
-    └── BadAnswer             not the export format (or rows the database cannot take)
+    ├── BadAnswer             not the export format (or rows the database cannot take)
+    └── BoxWentBack           the box's ids went back below the office's cursor
     SitesFileError            SITES.toml is invalid (every problem with its key path)
 """
 
@@ -52,6 +57,7 @@ from controller.office.export import MAX_IDS, TABLES
 __all__ = [
     "BadAnswer",
     "BoxClient",
+    "BoxWentBack",
     "Progress",
     "PullError",
     "SiteRefused",
@@ -71,6 +77,7 @@ log = logging.getLogger(__name__)
 PAGE_ROWS = 20_000  # rows per request: ~3 MB of NDJSON, ~0.3 MB gzipped
 TIMEOUT_S = 30.0
 CSV_TABLE = "readings"  # pulled as CSV into PostgreSQL: the bulk, parsed fastest as CSV
+PURGED_TABLE = "readings"  # the one table the box's retention deletes from
 CHUNK_BYTES = 1 << 18  # read size of a streamed page: 256 KiB
 API = "/api/v1"
 
@@ -93,6 +100,13 @@ class SiteRefused(PullError):
 
 class BadAnswer(PullError):
     """The answer is not the export format, or its rows cannot be stored."""
+
+
+class BoxWentBack(PullError):
+    """The box's highest id of a table is below what the office has stored from it: a box
+    restored from a backup (or another box under this site's id) gives those ids again to
+    new rows, which a pull from the cursor would never ask for. Refused; the site's rows
+    and cursors stay as they were until someone decides."""
 
 
 class SitesFileError(ProblemsError, ValueError):
@@ -369,6 +383,8 @@ def _pull_table(
         if any(b <= a for a, b in itertools.pairwise(ids)) or (ids and ids[0] <= cursor):
             raise BadAnswer(site, f"{where}: ids not increasing from the cursor")
         last = _last_id(site, where, reply, ids, cursor)
+        if target is None:
+            _not_behind(site, table, reply, cursor)
         try:
             stored += db.store_page(site, table, rows, last)
         except BadRows as exc:
@@ -398,16 +414,22 @@ def _stream_table(
         with client.stream(f"{API}/export/{table}", {"after": cursor, **params}) as got:
             reply = Reply(200, got.headers, b"")
             box_last = _int_header(site, where, reply, "x-last-id", cursor)
+            if target is None:
+                _not_behind(site, table, reply, cursor)
             chunks, header = got.chunks, None
             if table == CSV_TABLE:
-                header, chunks = _csv_header(site, where, got.chunks)
+                header, first_id, chunks = _csv_header(site, where, got.chunks)
+                if first_id is not None and first_id <= cursor:  # the box ignored ``after``
+                    raise BadAnswer(
+                        site, f"{where}: ids not increasing from the cursor (first {first_id})"
+                    )
             try:
                 rows, last = db.store_stream(
                     site, table, chunks, cursor, box_last, header, direct=direct
                 )
             except BadRows as exc:
                 raise BadAnswer(site, str(exc)) from exc
-            except NeedsStaging as exc:  # a new month, or rows already there: the slow path
+            except NeedsStaging as exc:  # a month without its partition: the slow path
                 log.info("%s: %s: %s; again through the stage", site, where, exc)
                 direct = False
                 continue
@@ -421,14 +443,31 @@ def _stream_table(
         cursor = last
 
 
+def _not_behind(site: str, table: str, reply: Reply, cursor: int) -> None:
+    """:class:`BoxWentBack` when the box's highest id (``X-Max-Id``) is below ``cursor``.
+    An empty ``readings`` is not: the box's retention deletes readings every reader has
+    acknowledged, its newest too when no probe wrote for ``raw_keep_days``."""
+    top = _int_header(site, table, reply, "x-max-id", cursor)
+    if top < cursor and not (table == PURGED_TABLE and top == 0):
+        raise BoxWentBack(
+            site,
+            f"{table}: the box's highest id is {top}, below the {cursor} the office has "
+            "stored from it (a box restored from a backup, or another box under this "
+            "site's id?): refused, nothing of it stored; its new rows would reuse ids "
+            "the office holds. Give the box a new site id in the sites file",
+        )
+
+
 def _csv_header(
     site: str, where: str, chunks: Iterator[bytes]
-) -> tuple[list[str], Iterator[bytes]]:
-    """The CSV header line's column names, and the chunks after it."""
+) -> tuple[list[str], int | None, Iterator[bytes]]:
+    """The CSV header line's column names, the first row's id (``None`` when no row), and
+    the chunks after the header. The ids of a page only grow (the export's order), so the
+    first one above the cursor is what a page copied straight in relies on."""
     head = b""
     for chunk in chunks:
         head += chunk
-        if b"\n" in head or len(head) > 4096:
+        if head.count(b"\n") >= 2 or len(head) > 8192:
             break
     first, _, rest = head.partition(b"\n")
     try:
@@ -437,7 +476,14 @@ def _csv_header(
         raise BadAnswer(site, f"{where}: not the CSV export: {exc}") from exc
     if not names or not all(n.isidentifier() for n in names):
         raise BadAnswer(site, f"{where}: not the CSV export: header {first[:80]!r}")
-    return names, itertools.chain([rest], chunks)
+    first_id = None
+    if names[0] == "id" and b"\n" in rest:
+        cell = rest.split(b",", 1)[0]
+        try:
+            first_id = int(cell)
+        except ValueError as exc:
+            raise BadAnswer(site, f"{where}: not the CSV export: id {cell[:20]!r}") from exc
+    return names, first_id, itertools.chain([rest], chunks)
 
 
 def _last_id(site: str, where: str, reply: Reply, ids: list[int], cursor: int) -> int:

@@ -176,22 +176,22 @@ def _reading_indexes(url: str) -> dict[str, bool]:
         }
 
 
-ONE_KEY = {"uq_c_readings_site_device_point_time_source": True}
+ONE_BRIN = {"ix_c_readings_site_time_brin": False}
 
 
-def test_readings_keep_one_unique_index_that_keeps_a_pull_idempotent(
+def test_readings_keep_one_brin_index_and_a_pull_stays_idempotent(
     pg_url: str, boxes: list[Box]
 ) -> None:
     box = boxes[0]
     with CentralDB(pg_url) as db:
         assert pull_all(db, [box.spec], page_rows=700)[0].ok
-        assert _reading_indexes(pg_url) == ONE_KEY
+        assert _reading_indexes(pg_url) == ONE_BRIN
         with db._write() as conn:  # the cursor put back: every page meets stored rows
             conn.execute(text("UPDATE pull_cursors SET last_id = 0 WHERE table_name = 'readings'"))
         (again,) = pull_all(db, [box.spec], page_rows=700)
         assert again.ok
         assert_exact(db, [box])
-    with psycopg.connect(_plain(pg_url)) as conn:  # a point's series is read by the key
+    with psycopg.connect(_plain(pg_url)) as conn:  # a point's series is read by the BRIN
         conn.execute("SET enable_seqscan = off")
         plan = conn.execute(
             "EXPLAIN SELECT time, value FROM readings WHERE site_id = 'ganzhou-01' "
@@ -201,36 +201,43 @@ def test_readings_keep_one_unique_index_that_keeps_a_pull_idempotent(
         per_partition = conn.execute(
             "SELECT count(*) FROM pg_index WHERE indrelid = to_regclass('readings_p202605')"
         ).fetchone()
-    assert per_partition == (1,)  # what a COPY into a month maintains: one B-tree
-    assert "Index Scan using readings_p202605_site_id_device_point_time_source_id_key" in (
+    assert per_partition == (1,)  # what a COPY into a month maintains: one BRIN
+    assert "Bitmap Index Scan on readings_p202605_site_id_time_idx" in (
         " ".join(r[0] for r in plan)
     )
 
 
-def test_an_office_database_with_the_two_readings_indexes_gets_the_one_key(
-    pg_url: str, boxes: list[Box]
+_EARLIER_KEYS = {
+    "one unique key": [
+        "ALTER TABLE readings ADD CONSTRAINT uq_c_readings_site_device_point_time_source "
+        "UNIQUE (site_id, device, point, time, source_id)"
+    ],
+    "a key and an index": [
+        "ALTER TABLE readings ADD CONSTRAINT uq_c_readings_site_source_time "
+        "UNIQUE (site_id, source_id, time)",
+        "CREATE INDEX ix_c_readings_site_device_point_time "
+        "ON readings (site_id, device, point, time)",
+    ],
+}
+
+
+@pytest.mark.parametrize("earlier", sorted(_EARLIER_KEYS))
+def test_an_office_database_with_earlier_readings_keys_gets_the_brin(
+    pg_url: str, boxes: list[Box], earlier: str
 ) -> None:
     box = boxes[0]
     with CentralDB(pg_url) as db:
         assert pull_all(db, [box.spec], page_rows=1000)[0].ok
-    with psycopg.connect(_plain(pg_url), autocommit=True) as conn:  # as the release before
-        conn.execute(
-            "ALTER TABLE readings DROP CONSTRAINT uq_c_readings_site_device_point_time_source"
-        )
-        conn.execute(
-            "ALTER TABLE readings ADD CONSTRAINT uq_c_readings_site_source_time "
-            "UNIQUE (site_id, source_id, time)"
-        )
-        conn.execute(
-            "CREATE INDEX ix_c_readings_site_device_point_time "
-            "ON readings (site_id, device, point, time)"
-        )
-    assert _reading_indexes(pg_url) == {
-        "uq_c_readings_site_source_time": True,
-        "ix_c_readings_site_device_point_time": False,
-    }
+    with psycopg.connect(_plain(pg_url), autocommit=True) as conn:  # as a release before
+        conn.execute("DROP INDEX ix_c_readings_site_time_brin")
+        conn.execute("DROP TABLE readings_stored")
+        for statement in _EARLIER_KEYS[earlier]:
+            conn.execute(statement)
+    assert ONE_BRIN.keys().isdisjoint(_reading_indexes(pg_url))
     with CentralDB(pg_url) as db:
-        assert _reading_indexes(pg_url) == ONE_KEY
+        assert _reading_indexes(pg_url) == ONE_BRIN
         assert_exact(db, [box])
+        with db._write() as conn:  # the migrated site put back: its rows met, not doubled
+            conn.execute(text("UPDATE pull_cursors SET last_id = 0 WHERE table_name = 'readings'"))
         assert all(r.ok for r in pull_all(db, [b.spec for b in boxes[:2]], page_rows=1000))
         assert_exact(db, boxes[:2])

@@ -279,15 +279,19 @@ class CentralDB:
                     for i in json_at:
                         row[i] = None if row[i] is None else json.dumps(row[i])
                     copy.write_row(row)
-            keys = pg.READINGS_KEY if target.name == pg.PARTITIONED else ("site_id", "source_id")
-            key = ", ".join(keys)
+            if target.name == pg.PARTITIONED:  # no unique key: leave out what is stored
+                site_id = values[0]["site_id"]
+                high = pg.lock_high_id(raw, site_id)
+                pg.leave_out_stored(raw, site_id, temp, "source_id", high)
+                pg.make_partitions(conn, {_month_of(v["time"]) for v in values})
+                cur.execute(f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM "{temp}"')
+                pg.stored_up_to(raw, site_id, max(v["source_id"] for v in values))
+                return
+            keys = ("site_id", "source_id")
             updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
-            if target.name == pg.PARTITIONED:
-                months = {_month_of(v["time"]) for v in values}
-                pg.make_partitions(conn, months)
             cur.execute(
                 f'INSERT INTO "{target.name}" ({quoted}) SELECT {quoted} FROM "{temp}" '
-                f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
             )
         finally:
             cur.close()
@@ -314,9 +318,15 @@ class CentralDB:
             with self._write() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
-                if direct and csv_header is not None and table == pg.PARTITIONED:
+                high = 0
+                if table == pg.PARTITIONED:
+                    if csv_header is None:
+                        raise pg.StreamRejected(f"{table} is taken as CSV on PostgreSQL")
+                    high = pg.lock_high_id(raw, site_id)  # held until the commit
+                if direct and csv_header is not None and high <= cursor:
                     rows = pg.copy_direct(raw, site_id, csv_header, chunks)
                     last = max(box_last_id, cursor)
+                    pg.stored_up_to(raw, site_id, last)
                     self._set_cursor(conn, site_id, table, last)
                     return rows, last
                 if csv_header is not None:
@@ -335,9 +345,11 @@ class CentralDB:
                 if months:
                     pg.make_partitions(conn, months)
                 if check.rows and csv_header is not None:
-                    pg.insert_csv(raw, site_id)
+                    pg.insert_csv(raw, site_id, high)
                 elif check.rows:
                     pg.insert_staged(conn, raw, site_id, table)
+                if table == pg.PARTITIONED:
+                    pg.stored_up_to(raw, site_id, last)
                 self._set_cursor(conn, site_id, table, last)
         except pg.StreamRejected as exc:
             raise BadRows(f"{where}: {exc}") from exc

@@ -7,28 +7,40 @@ field), then one ``INSERT … SELECT … FROM jsonb_to_record(doc) … ON CONFLI
 server parses the JSON and the times in C; the pulling process only moves bytes, so
 pulls in several processes scale with the server's cores, not with Python.
 
-``readings`` (nearly every row) comes as the box's CSV instead (``format=csv``):
-``COPY`` parses it straight into a typed temporary table (several times faster than
-JSON), and its rows go into ``readings`` by a plain ``INSERT``: rows after the committed
-cursor cannot be stored yet, so the unique check only fails when the same site is pulled
-twice at once; then the page is inserted again with ``ON CONFLICT DO NOTHING`` (a
-savepoint keeps the staged rows).
+``readings`` (nearly every row) comes as the box's CSV instead (``format=csv``) and is
+copied straight into the partitioned table (:func:`copy_direct`).
+
+**Exactly once without a unique index.** ``readings`` keeps no B-tree per row: its
+idempotence rests on the box's ids, which only grow (AUTOINCREMENT; the export sends ids
+``> after`` in order). ``readings_stored`` holds per site the highest box id stored
+(``high_id``); each page's transaction first locks that row (:func:`lock_high_id`), copies
+the page and raises ``high_id`` with the pull's cursor, all committed together. A page
+asked from a cursor at or above ``high_id`` cannot hold a stored row, so it is copied
+straight in. Otherwise (the same site pulled twice at once: the second waits for the
+lock, then finds ``high_id`` beyond its cursor; a cursor put back by hand) the page goes
+through a typed stage and its rows at or below ``high_id`` that are already stored (same
+site, box id and time) are left out (:func:`insert_csv`). A box whose ids went back below
+the office's cursor (restored from a backup) is refused by the pull
+(:class:`controller.office.pull.BoxWentBack`).
 
 **Partitions.** ``readings`` (the telemetry: nearly every row of a box) is partitioned by
 month of ``time`` (``readings_p202605`` holds May 2026, UTC); a page's missing months are
 made before its rows go in, under an advisory lock (two workers never make the same one).
-**One index.** ``readings`` has a single index, the unique key
-``(site_id, device, point, time, source_id)`` (:data:`READINGS_KEY`): it is what keeps a
-pull idempotent (a row pulled again has the same site, point, time and box id, and is not
-stored twice) and what a point's series over time is read by. PostgreSQL requires the
-partition key in a unique index, and a box's reading never changes after it is stored, so
-the key is exact. A COPY maintains this one B-tree, not a unique key and a query index
-beside it. :func:`drop_old_partitions` drops whole months older than the retention.
+**One index, a BRIN.** ``readings`` has a single index, a BRIN on ``(site_id, time)``
+(:data:`READINGS_BRIN`): a few pages per partition, summarised by block ranges, which a
+``COPY`` barely touches, where the unique B-tree of before doubled a backend's CPU
+(``python -m benchmarks.office_index``). A site's or a point's series over a time range
+is read by a bitmap scan of the matching ranges (each page of a pull is one site's rows
+in id order, so a range holds few sites); ranges written since the last (auto)vacuum are
+not summarised yet and are read whole.
+:func:`drop_old_partitions` drops whole months older than the retention.
 
 **Migration.** A database made before partitioning has ``readings`` as a plain table:
 :func:`ensure_schema` moves its rows into the partitioned table once, in one transaction.
-A partitioned ``readings`` with the two indexes of before (``UNIQUE (site_id, source_id,
-time)`` and ``(site_id, device, point, time)``) gets the one key instead, also once.
+A partitioned ``readings`` with the B-tree keys of before (``UNIQUE (site_id, device,
+point, time, source_id)``, or ``UNIQUE (site_id, source_id, time)`` and ``(site_id,
+device, point, time)``) gets the BRIN instead, and ``readings_stored`` is filled from the
+rows, also once.
 """
 
 from __future__ import annotations
@@ -48,7 +60,7 @@ from controller.office.central.tables import DATA_TABLES, data_columns
 
 __all__ = [
     "PARTITIONED",
-    "READINGS_KEY",
+    "READINGS_BRIN",
     "NeedsStaging",
     "PageCheck",
     "StreamRejected",
@@ -60,18 +72,29 @@ __all__ = [
     "ensure_schema",
     "insert_csv",
     "insert_staged",
+    "leave_out_stored",
+    "lock_high_id",
     "make_partitions",
     "partitions",
     "stage",
     "stage_csv",
+    "stored_up_to",
 ]
 
 PARTITIONED = "readings"
-# The one index of readings: idempotency key and query index at once (module docstring).
-READINGS_KEY = ("site_id", "device", "point", "time", "source_id")
-_KEY_NAME = "uq_c_readings_site_device_point_time_source"
-_OLD_KEY = "uq_c_readings_site_source_time"  # before: the key, and an index beside it
+# The one index of readings (module docstring): block ranges' bounds, no entry per row.
+READINGS_BRIN = ("site_id", "time")
+_BRIN_NAME = "ix_c_readings_site_time_brin"
+_OLD_KEYS = (  # B-tree constraints of earlier releases
+    "uq_c_readings_site_device_point_time_source",  # the one unique key
+    "uq_c_readings_site_source_time",  # before it: a key, and an index beside it
+)
 _OLD_INDEX = "ix_c_readings_site_device_point_time"
+# The highest box id of each site's readings stored: what a page's transaction locks.
+_STORED_DDL = (
+    'CREATE TABLE readings_stored (site_id varchar(64) COLLATE "C" PRIMARY KEY, '
+    "high_id bigint NOT NULL)"
+)
 _LOCK_KEY = 0x71A7A7  # advisory lock: schema changes and partition creation, one at a time
 _PART = re.compile(r"^readings_p(\d{4})(\d{2})$")
 # CSV mode with bytes a JSON text never holds raw (control characters are escaped in JSON):
@@ -130,29 +153,40 @@ def _readings_ddl() -> list[str]:
         cols.append(f"{_q(name)} {kind}{null}")
     return [
         "CREATE SEQUENCE IF NOT EXISTS readings_pk_seq AS bigint CACHE 1000",
-        f"CREATE TABLE readings ({', '.join(cols)}, "
-        f"CONSTRAINT {_KEY_NAME} UNIQUE ({', '.join(READINGS_KEY)})) "
-        "PARTITION BY RANGE (time)",
+        f"CREATE TABLE readings ({', '.join(cols)}) PARTITION BY RANGE (time)",
         "ALTER SEQUENCE readings_pk_seq OWNED BY readings.pk",
+        _brin_ddl(),
     ]
 
 
-def _one_key(conn: Connection) -> None:
-    """A partitioned ``readings`` with the key and the index of before gets the one key."""
+def _brin_ddl() -> str:
+    return (
+        f"CREATE INDEX IF NOT EXISTS {_BRIN_NAME} ON readings "
+        f"USING brin ({', '.join(READINGS_BRIN)})"
+    )
+
+
+def _one_brin(conn: Connection) -> None:
+    """A partitioned ``readings`` with the B-tree keys of before gets the BRIN instead; the
+    sites' highest stored ids are counted from the rows first (while the keys are there)."""
+    if _relkind(conn, "readings_stored") is None:
+        conn.execute(text(_STORED_DDL))
+        conn.execute(
+            text(
+                "INSERT INTO readings_stored (site_id, high_id) "
+                "SELECT site_id, max(source_id) FROM readings GROUP BY site_id"
+            )
+        )
     names = set(
         conn.execute(
             text("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass('readings')")
         ).scalars()
     )
-    if _KEY_NAME not in names:  # built before the old ones go: never without a key
-        conn.execute(
-            text(
-                f"ALTER TABLE readings ADD CONSTRAINT {_KEY_NAME} "
-                f"UNIQUE ({', '.join(READINGS_KEY)})"
-            )
-        )
-    if _OLD_KEY in names:
-        conn.execute(text(f"ALTER TABLE readings DROP CONSTRAINT {_OLD_KEY}"))
+    if _relkind(conn, _BRIN_NAME) is None:  # checked first: CREATE INDEX locks readings
+        conn.execute(text(_brin_ddl()))
+    for key in _OLD_KEYS:
+        if key in names:
+            conn.execute(text(f"ALTER TABLE readings DROP CONSTRAINT {key}"))
     conn.execute(text(f"DROP INDEX IF EXISTS {_OLD_INDEX}"))
 
 
@@ -171,7 +205,7 @@ def ensure_schema(conn: Connection, others: Iterable[Table]) -> None:
         table.create(conn, checkfirst=True)
     kind = _relkind(conn, PARTITIONED)
     if kind == "p":
-        _one_key(conn)
+        _one_brin(conn)
         return
     if kind == "r":  # before partitioning: move it aside, its names too
         conn.execute(text("ALTER TABLE readings RENAME TO readings_unpartitioned"))
@@ -204,6 +238,7 @@ def ensure_schema(conn: Connection, others: Iterable[Table]) -> None:
             )
         )
         conn.execute(text("DROP TABLE readings_unpartitioned"))
+    _one_brin(conn)  # readings_stored, from the rows moved in (none in a new database)
 
 
 def partitions(conn: Connection) -> dict[dt.date, str]:
@@ -360,17 +395,40 @@ def stage_csv(raw: Any, header: list[str], chunks: Iterable[bytes]) -> None:
 
 
 class NeedsStaging(OfficeError):
-    """The direct COPY met a month without its partition, or rows already stored (the same
-    site pulled twice at once): ask the page again and take it through the stage."""
+    """The direct COPY met a month without its partition: ask the page again and take it
+    through the stage."""
+
+
+def lock_high_id(raw: Any, site_id: str) -> int:
+    """Lock the site's row of ``readings_stored`` until the page's transaction ends (a
+    second pull of the same site waits here) and return its ``high_id``: the highest box
+    id of the site's readings stored (0 before any)."""
+    with raw.cursor() as cur:
+        cur.execute(
+            "INSERT INTO readings_stored AS s (site_id, high_id) VALUES (%s, 0) "
+            "ON CONFLICT (site_id) DO UPDATE SET high_id = s.high_id RETURNING s.high_id",
+            (site_id,),
+        )
+        (high,) = cur.fetchone()
+    return int(high)
+
+
+def stored_up_to(raw: Any, site_id: str, last_id: int) -> None:
+    """Raise the site's ``high_id`` to ``last_id`` (never lower), in the page's transaction."""
+    with raw.cursor() as cur:
+        cur.execute(
+            "UPDATE readings_stored SET high_id = greatest(high_id, %s) WHERE site_id = %s",
+            (last_id, site_id),
+        )
 
 
 def copy_direct(raw: Any, site_id: str, header: list[str], chunks: Iterable[bytes]) -> int:
-    """COPY the box's CSV rows straight into ``readings`` (the fast path: no stage);
-    returns the rows. Raises :class:`NeedsStaging` (nothing of the page kept) when a
-    month's partition is missing or a row is already there: the unique key
-    (:data:`READINGS_KEY`) finds a row stored before, or one another pull of the same site
-    is storing at the same time (the COPY waits for it, then fails). The cursor it leaves
-    is the box's ``X-Last-Id``, as for a staged page."""
+    """COPY the box's CSV rows straight into ``readings`` (the fast path: no stage, no
+    check per row); returns the rows. Only for a page asked from a cursor at or above the
+    site's locked ``high_id`` (:func:`lock_high_id`): the box sends ids above the cursor, so
+    none of them is stored. Raises :class:`NeedsStaging` (nothing of the page kept) when a
+    month's partition is missing. The cursor it leaves is the box's ``X-Last-Id``, as for a
+    staged page."""
     expected = csv_columns_expected()
     if sorted(header) != sorted(expected):
         raise StreamRejected(f"CSV columns {header} are not {expected}")
@@ -386,7 +444,7 @@ def copy_direct(raw: Any, site_id: str, header: list[str], chunks: Iterable[byte
                 for chunk in chunks:
                     if chunk:
                         copy.write(chunk)
-        except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation) as exc:
+        except psycopg.errors.CheckViolation as exc:  # no partition for a row's month
             cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
             raise NeedsStaging(str(exc)) from exc
         rows = int(cur.rowcount)
@@ -418,23 +476,40 @@ def check_csv(raw: Any) -> tuple[PageCheck, list[dt.date]]:
     return check, months
 
 
-def insert_csv(raw: Any, site_id: str) -> None:
-    """Insert the staged CSV page into ``readings`` (module docstring: plain, then
-    ``ON CONFLICT DO NOTHING`` if the site's rows are already there)."""
+def leave_out_stored(raw: Any, site_id: str, temp: str, id_column: str, high_id: int) -> int:
+    """Delete from the staged page ``temp`` its rows already in ``readings``: same site,
+    box id (``id_column``) and time, among those at or below the site's ``high_id`` (the
+    rest cannot be stored yet). Without a B-tree this reads the site's rows of the page's
+    time span through the BRIN; a page meets it only when pulled twice. Returns the rows
+    left out."""
+    with raw.cursor() as cur:
+        cur.execute(
+            f"SELECT min(time), max(time) FROM {_q(temp)} WHERE {_q(id_column)} <= %s",
+            (high_id,),
+        )
+        low, high = cur.fetchone()
+        if low is None:
+            return 0
+        cur.execute(
+            f"DELETE FROM {_q(temp)} s USING readings r WHERE s.{_q(id_column)} <= %(high_id)s "
+            f"AND r.site_id = %(site)s AND r.time BETWEEN %(low)s AND %(high)s "
+            f"AND r.source_id = s.{_q(id_column)} AND r.time = s.time",
+            {"high_id": high_id, "site": site_id, "low": low, "high": high},
+        )
+        return int(cur.rowcount)
+
+
+def insert_csv(raw: Any, site_id: str, high_id: int) -> None:
+    """Insert the staged CSV page into ``readings``, but its rows already stored
+    (:func:`leave_out_stored`; ``high_id`` as :func:`lock_high_id` returned it)."""
+    leave_out_stored(raw, site_id, "_csv_readings", "id", high_id)
     columns = csv_columns_expected()[1:]
     names = ", ".join(["site_id", "source_id", *(_q(c) for c in columns)])
     values = ", ".join(["%(site)s", "id", *(_q(c) for c in columns)])
-    insert = f"INSERT INTO readings ({names}) SELECT {values} FROM _csv_readings"
     with raw.cursor() as cur:
-        cur.execute("SAVEPOINT plain_insert")
-        try:
-            cur.execute(insert, {"site": site_id})
-        except psycopg.errors.UniqueViolation:
-            cur.execute("ROLLBACK TO SAVEPOINT plain_insert")
-            cur.execute(
-                f"{insert} ON CONFLICT ({', '.join(READINGS_KEY)}) DO NOTHING", {"site": site_id}
-            )
-        cur.execute("RELEASE SAVEPOINT plain_insert")
+        cur.execute(
+            f"INSERT INTO readings ({names}) SELECT {values} FROM _csv_readings", {"site": site_id}
+        )
 
 
 def _column_types(raw: Any, table: str) -> dict[str, str]:
@@ -448,18 +523,18 @@ def _column_types(raw: Any, table: str) -> dict[str, str]:
 
 
 def insert_staged(conn: Connection, raw: Any, site_id: str, table: str) -> None:
-    """Upsert the staged page into ``table``: the server decodes each JSON row."""
+    """Upsert the staged page into ``table``: the server decodes each JSON row (not
+    ``readings``: :class:`StreamRejected`, it comes as CSV)."""
+    if table == PARTITIONED:
+        raise StreamRejected(f"{PARTITIONED} is taken as CSV on PostgreSQL")
     target = DATA_TABLES[table]
     columns = [c for c in data_columns(target) if c != "source_id"]
     kinds = _record_types(conn, table)
     record = ", ".join(["id bigint", *(f"{_q(c)} {kinds[c]}" for c in columns)])
     names = ", ".join(["site_id", "source_id", *(_q(c) for c in columns)])
     values = ", ".join(["%(site)s", "r.id", *(f"r.{_q(c)}" for c in columns)])
-    if table == PARTITIONED:
-        conflict = f"ON CONFLICT ({', '.join(READINGS_KEY)}) DO NOTHING"
-    else:
-        updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in columns)
-        conflict = f"ON CONFLICT (site_id, source_id) DO UPDATE SET {updates}"
+    updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in columns)
+    conflict = f"ON CONFLICT (site_id, source_id) DO UPDATE SET {updates}"
     with raw.cursor() as cur:
         cur.execute(
             f"INSERT INTO {_q(table)} ({names}) SELECT {values} "

@@ -3,7 +3,9 @@
 Separate metadata from the box's store: the office database (PostgreSQL for a real
 office, SQLite for a laptop) holds many sites, so every row carries ``site_id`` and its
 id on the box as ``source_id``; ``UNIQUE (site_id, source_id)`` makes a pull an upsert,
-so running it twice, or again after a crash, keeps each row exactly once.
+so running it twice, or again after a crash, keeps each row exactly once. On PostgreSQL
+``readings`` is made by :mod:`controller.office.central.pg` instead, without that key (its
+rows are kept once by the site's highest stored id).
 
 The data columns are copied from the box's tables (:data:`controller.store.EXPORT_TABLES`)
 so the two never drift apart; their names and types are the export's.
