@@ -63,7 +63,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ from controller.daemon.cropdesk import CropDesk
 from controller.simulation.canopy import referee_cover
 from controller.simulation.fidelity import FAST_TMP, AgronomySeason, Round
 from controller.simulation.latecrop import true_stage_dates
-from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
+from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE, SeasonResult
 from controller.simulation.referee.evaluate import (
     practice_outcome,
     season_row,
@@ -240,19 +240,22 @@ def camera_round(truths: Mapping[str, AquaCropTruth], *, images: bool = True) ->
 @dataclass(frozen=True, slots=True)
 class BalanceDay:
     """A day of the daemon's balance (its latest revision): Kc, ETc (mm) and its notes (where
-    the Kc came from: calendar, observation, canopy cover)."""
+    the Kc came from: calendar, observation, canopy cover), and its ET0 (mm)."""
 
     kc: float
     etc_mm: float
     notes: str
+    et0_mm: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class VariantSeason:
-    """One variant's season: the printed ``row`` and each zone's balance day by day."""
+    """One variant's season: the printed ``row``, each zone's balance day by day and each
+    zone's AquaCrop season (``truth``: its days, Tr, Es, canopy cover)."""
 
     row: dict[str, Any]
     balance: dict[str, dict[dt.date, BalanceDay]]
+    truth: dict[str, SeasonResult] = field(default_factory=dict)
 
 
 class LateSeason:
@@ -336,7 +339,7 @@ class LateSeason:
             ),
             "zones": {z: {k: round(v, 4) for k, v in r.items()} for z, r in zones.items()},
         }
-        return VariantSeason(row, balance)
+        return VariantSeason(row, balance, {z: made[z].field.result() for z in sorted(made)})
 
     def _overrides(self) -> dict[str, Any] | None:
         out = cold_overrides(sorted(self.scenario.soils), on=self.cold_kc)
@@ -344,7 +347,7 @@ class LateSeason:
             return out
         return {**(out or {}), "site": {"krs": self.krs}}
 
-    def _periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
+    def periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
         """Each of :data:`PERIODS` as a test of a date: the late truth's FAO-56 stages from
         sowing (the initial one from ``first``, the late one to the end of the year)."""
         sown = self.acc.planting
@@ -369,7 +372,7 @@ class LateSeason:
         row["etc_error_actual_mm_day"] = statistics.fmean(actual) if actual else 0.0
         row["etc_error_potential_mm_day"] = statistics.fmean(potential) if potential else 0.0
         row["balance_etc_mm"] = sum(balance[d.date].etc_mm for d in days)
-        for period, ends in self._periods(days[0].date if days else self.acc.planting):
+        for period, ends in self.periods(days[0].date if days else self.acc.planting):
             bias = [balance[d.date].etc_mm - (d.tr_mm + d.es_mm) for d in days if ends(d.date)]
             row[f"etc_bias_{period}_mm_day"] = statistics.fmean(bias) if bias else 0.0
             if period == "development":  # the canopy's expansion, and the soil it grew in
@@ -420,7 +423,7 @@ def _balance_etc(
     try:
         return {
             z: {
-                r.date: BalanceDay(r.kc, r.etc_mm, r.notes)
+                r.date: BalanceDay(r.kc, r.etc_mm, r.notes, r.et0_mm)
                 for r in store.water_balance(z, first, last)
             }
             for z in zones
