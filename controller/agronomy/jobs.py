@@ -176,6 +176,7 @@ class Agronomy:
         # the close just after midnight reads the day inside CLOSED_DAY_MARGIN, and the next
         # ask after the margin reads it again; the same weather gives the same ET0
         self._settling_et0: dict[dt.date, ET0Day] = {}
+        self._et0_krs = site.site.krs  # the krs the remembered ET0 days were computed with
         # the depletion fraction of the soil below the roots, per (zone, planting date): the
         # first balanced day's, read once that day is behind (module docstring)
         self._subsoil: dict[tuple[str, dt.date], float] = {}
@@ -235,7 +236,12 @@ class Agronomy:
         temperatures); :class:`WeatherUnavailable` when the temperatures are missing.
 
         A closed day (ended :data:`CLOSED_DAY_MARGIN` ago) is computed once and remembered,
-        answer or refusal alike."""
+        answer or refusal alike; an admin's new ``krs`` (``site.krs``, FAO-56 eq. 50) forgets
+        every remembered day."""
+        if self.site.site.krs != self._et0_krs:
+            self._closed_et0.clear()
+            self._settling_et0.clear()
+            self._et0_krs = self.site.site.krs
         cached = self._closed_et0.get(date)
         if cached is None:
             try:
@@ -294,6 +300,7 @@ class Agronomy:
             wind=[nan_if_none(w.wind_2m_m_s)],
             wind_height_m=WIND_HEIGHT_M,
             rs=[nan_if_none(w.rs_mj_m2)],
+            krs=s.krs,
             hargreaves_fallback=True,
             on_invalid="flag",
         )
@@ -303,7 +310,7 @@ class Agronomy:
         value = float(result.et0_mm[0, 0])
         if not math.isfinite(value):
             raise WeatherUnavailable(f"{w.station} {date}: ET0 not computable")
-        return ET0Day(date, value, _procedure(result, w), estimated=False, weather=w)
+        return ET0Day(date, value, _procedure(result, w, s.krs), estimated=False, weather=w)
 
     def recent_et0(self, date: dt.date, days: int = RECENT_DAYS) -> tuple[list[float], str]:
         """ET0 of up to ``days`` days before ``date``: measured where the station has them,
@@ -766,8 +773,9 @@ class Agronomy:
             log.exception("agronomy: cannot record event %s", code)
 
 
-def _procedure(result: Any, w: DailyWeather) -> str:
-    """The ET0 procedure in words, from the result's flags (models.et0.codes)."""
+def _procedure(result: Any, w: DailyWeather, krs: float) -> str:
+    """The ET0 procedure in words, from the result's flags (models.et0.codes); ``krs`` the
+    site's eq. 50 coefficient, named when eq. 50 gave Rs."""
     src = int(result.et0_source[0, 0])
     if src == codes.ET0_HARGREAVES:
         text = "Hargreaves (FAO-56 eq. 52): only temperatures measured"
@@ -775,7 +783,7 @@ def _procedure(result: Any, w: DailyWeather) -> str:
         rs = {
             codes.RS_MEASURED: "Rs measured",
             codes.RS_ANGSTROM: "Rs from sunshine hours (eq. 35)",
-            codes.RS_HARGREAVES: "Rs from temperature range (eq. 50)",
+            codes.RS_HARGREAVES: f"Rs from temperature range (eq. 50, krs {krs:g})",
         }.get(int(result.rs_source[0, 0]), "Rs unknown")
         ea = codes.EA_NAMES.get(int(result.ea_source[0, 0]), "")
         wind = (

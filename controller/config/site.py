@@ -106,6 +106,10 @@ class SiteInfo(SiteModel):
     # The root zone's ECe at planting, dS/m (a soil test's saturation extract); None: the
     # steady state of FAO-29's guidelines, 1.5 × the water's EC.
     soil_ece_spring_ds_m: float | None = Field(None, ge=0, le=50)
+    # The Hargreaves radiation coefficient of ET0's Rs from the temperature range when the
+    # station has no pyranometer (FAO-56 eq. 50, °C^-0.5): 0.16 interior, 0.19 coastal, or
+    # calibrated on the regional station's sunshine normals (models/et0/krs.py).
+    krs: float = Field(0.16, ge=0.10, le=0.25)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -1363,6 +1367,7 @@ EDITABLE = {
         "cold_kc",
     ),
     "crops": ("stages",),
+    "site": ("krs",),
     "policy": ("probe_weight", "rain_skip_mm"),
     "fertigation": ("events", "recipes"),
 }

@@ -13,7 +13,7 @@ from controller.agronomy.baseline import CalendarEvent
 from controller.agronomy.jobs import Agronomy, ForecastDay, WeatherUnavailable, parse_window
 from controller.agronomy.weather import counter_increase
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig, ZoneConfig, apply_overrides, load_site
+from controller.config.site import ConfigError, SiteConfig, ZoneConfig, apply_overrides, load_site
 from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
@@ -139,8 +139,9 @@ def fao56_et0(
     date: dt.date,
     lat_deg: float,
     elev_m: float,
+    krs: float = 0.16,
 ) -> float:
-    """FAO-56 eq. 6 by hand, Rs from the temperature range (eq. 50, krs 0.16)."""
+    """FAO-56 eq. 6 by hand, Rs from the temperature range (eq. 50, ``krs``)."""
     j = date.timetuple().tm_yday
     phi = math.radians(lat_deg)
     dr = 1 + 0.033 * math.cos(2 * math.pi * j / 365)  # eq. 23
@@ -154,7 +155,7 @@ def fao56_et0(
         * dr
         * (ws * math.sin(phi) * math.sin(delta) + math.cos(phi) * math.cos(delta) * math.sin(ws))
     )
-    rs = 0.16 * math.sqrt(tmax - tmin) * ra  # eq. 50
+    rs = krs * math.sqrt(tmax - tmin) * ra  # eq. 50
     rso = (0.75 + 2e-5 * elev_m) * ra  # eq. 37
     e0 = lambda t: 0.6108 * math.exp(17.27 * t / (t + 237.3))  # noqa: E731  eq. 11
     es = (e0(tmax) + e0(tmin)) / 2
@@ -186,7 +187,25 @@ def test_et0_matches_a_hand_computed_fao56_value(
     )
     assert et0.et0_mm == pytest.approx(want, abs=0.05)
     assert not et0.estimated
-    assert "Rs from temperature range (eq. 50)" in et0.procedure
+    assert "Rs from temperature range (eq. 50, krs 0.16)" in et0.procedure
+
+
+def test_et0_takes_the_krs_an_admin_sets_and_forgets_the_days_it_had(
+    agro: Agronomy, store: Store, site: SiteConfig, clock: VirtualClock
+) -> None:
+    weather_day(store, DAY1)
+    clock.set(local(DAY1 + dt.timedelta(days=2), 12))  # DAY1 closed: its ET0 is remembered
+    before = agro.et0_day(DAY1).et0_mm
+    agro.site = apply_overrides(site, {"site": {"krs": 0.148}})
+    et0 = agro.et0_day(DAY1)
+    want = fao56_et0(
+        28.0, 12.0, 80.0, 50.0, 2.0, DAY1, site.site.latitude_deg, site.site.elevation_m, 0.148
+    )
+    assert et0.et0_mm == pytest.approx(want, abs=0.05)
+    assert et0.et0_mm < before
+    assert "eq. 50, krs 0.148" in et0.procedure
+    with pytest.raises(ConfigError, match=r"site\.latitude_deg: not editable"):
+        apply_overrides(site, {"site": {"latitude_deg": 10.0}})  # krs only
 
 
 # -- water balance --------------------------------------------------------------------------------

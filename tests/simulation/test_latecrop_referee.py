@@ -15,6 +15,7 @@ from controller.simulation.referee.latecrop import (
     cold_overrides,
     late_crop_params,
     main,
+    normals_krs,
     observed_stage_dates,
     summary,
     summary_table,
@@ -114,3 +115,14 @@ def test_the_late_crops_zones_run_with_cold_kc_as_an_admin_sets_it() -> None:
         "zones": {"z1": {"cold_kc": True}, "z2": {"cold_kc": True}}
     }
     assert cold_overrides(["z1"], on=False) is None
+
+
+def test_the_sites_krs_is_calibrated_on_the_scenarios_sunshine_normals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    krs = normals_krs(load_scenario("zhangye-seed-corn"))
+    assert 0.10 < krs < 0.16  # Zhangye's April-September: eq. 50 with 0.16 gives more Rs
+    with pytest.raises(SystemExit) as exit_:
+        main(["--krs", "sunny"])
+    assert exit_.value.code == 2
+    assert "'sunny' is neither a number nor 'normals'" in capsys.readouterr().err

@@ -35,6 +35,8 @@ seed, in three variants:
 Every zone runs with ``cold_kc`` on (``--no-cold-kc``: off), as an admin sets it in
 ``site.overrides.toml``: on a cool day the balance takes maize's transpiring share of Kc times
 AquaCrop's cold-stress coefficient (:mod:`models.crops.cold`), as the truth's maize does.
+``krs`` (``--krs 0.148``, or ``--krs normals``: :func:`normals_krs`) sets the site's FAO-56
+eq. 50 coefficient the same way (the station has no pyranometer; default: the site file's).
 
 Each season is reported as the referee reports a strategy
 (:func:`~controller.simulation.referee.evaluate.season_row`; relative yield over the same late
@@ -61,7 +63,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +75,7 @@ from controller.daemon.cropdesk import CropDesk
 from controller.simulation.canopy import referee_cover
 from controller.simulation.fidelity import FAST_TMP, AgronomySeason, Round
 from controller.simulation.latecrop import true_stage_dates
-from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
+from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE, SeasonResult
 from controller.simulation.referee.evaluate import (
     practice_outcome,
     season_row,
@@ -88,6 +90,7 @@ from controller.store import Store
 from drivers.sim.canopy import Scene, draw_scene
 from models.crops import crop
 from models.crops.phenology import Stage
+from models.et0.krs import krs_from_sunshine
 
 __all__ = [
     "LAG_DAYS",
@@ -104,6 +107,7 @@ __all__ = [
     "late_crop_params",
     "late_season",
     "main",
+    "normals_krs",
     "observation_round",
     "observed_stage_dates",
     "summary",
@@ -147,6 +151,8 @@ PERIODS = ("initial", "development", "mid", "late")
 TECHNICIAN = "technician"
 CAMERA_DETAIL = "simulated camera: AquaCrop canopy cover"
 SUNNY_SHARE = 0.7  # of the camera's mornings: Zhangye's growing season is mostly clear
+#: The months the site computes ET0 for the season: April (sowing) to September (harvest).
+SEASON_MONTHS = range(4, 10)
 
 
 def late_crop_params(
@@ -234,19 +240,22 @@ def camera_round(truths: Mapping[str, AquaCropTruth], *, images: bool = True) ->
 @dataclass(frozen=True, slots=True)
 class BalanceDay:
     """A day of the daemon's balance (its latest revision): Kc, ETc (mm) and its notes (where
-    the Kc came from: calendar, observation, canopy cover)."""
+    the Kc came from: calendar, observation, canopy cover), and its ET0 (mm)."""
 
     kc: float
     etc_mm: float
     notes: str
+    et0_mm: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class VariantSeason:
-    """One variant's season: the printed ``row`` and each zone's balance day by day."""
+    """One variant's season: the printed ``row``, each zone's balance day by day and each
+    zone's AquaCrop season (``truth``: its days, Tr, Es, canopy cover)."""
 
     row: dict[str, Any]
     balance: dict[str, dict[dt.date, BalanceDay]]
+    truth: dict[str, SeasonResult] = field(default_factory=dict)
 
 
 class LateSeason:
@@ -262,9 +271,10 @@ class LateSeason:
         days: int | None = None,
         camera_images: bool = False,
         cold_kc: bool = True,
+        krs: float | None = None,
     ) -> None:
         self.scenario, self.seed, self.lag_days, self.days = scenario, seed, lag_days, days
-        self.camera_images, self.cold_kc = camera_images, cold_kc
+        self.camera_images, self.cold_kc, self.krs = camera_images, cold_kc, krs
         self.acc: Accounting = accounting(scenario)
         self.params = late_crop_params(lag_days)
         self.weather = season_weather(scenario, seed, self.acc)
@@ -317,6 +327,7 @@ class LateSeason:
             "variant": variant,
             "lag_days": self.lag_days,
             "cold_kc": self.cold_kc,
+            "krs": self.krs,
             "camera": ("images" if self.camera_images else "records")
             if variant == "camera"
             else "",
@@ -328,12 +339,15 @@ class LateSeason:
             ),
             "zones": {z: {k: round(v, 4) for k, v in r.items()} for z, r in zones.items()},
         }
-        return VariantSeason(row, balance)
+        return VariantSeason(row, balance, {z: made[z].field.result() for z in sorted(made)})
 
     def _overrides(self) -> dict[str, Any] | None:
-        return cold_overrides(sorted(self.scenario.soils), on=self.cold_kc)
+        out = cold_overrides(sorted(self.scenario.soils), on=self.cold_kc)
+        if self.krs is None:
+            return out
+        return {**(out or {}), "site": {"krs": self.krs}}
 
-    def _periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
+    def periods(self, first: dt.date) -> list[tuple[str, Callable[[dt.date], bool]]]:
         """Each of :data:`PERIODS` as a test of a date: the late truth's FAO-56 stages from
         sowing (the initial one from ``first``, the late one to the end of the year)."""
         sown = self.acc.planting
@@ -358,7 +372,7 @@ class LateSeason:
         row["etc_error_actual_mm_day"] = statistics.fmean(actual) if actual else 0.0
         row["etc_error_potential_mm_day"] = statistics.fmean(potential) if potential else 0.0
         row["balance_etc_mm"] = sum(balance[d.date].etc_mm for d in days)
-        for period, ends in self._periods(days[0].date if days else self.acc.planting):
+        for period, ends in self.periods(days[0].date if days else self.acc.planting):
             bias = [balance[d.date].etc_mm - (d.tr_mm + d.es_mm) for d in days if ends(d.date)]
             row[f"etc_bias_{period}_mm_day"] = statistics.fmean(bias) if bias else 0.0
             if period == "development":  # the canopy's expansion, and the soil it grew in
@@ -382,6 +396,19 @@ def cold_overrides(zones: Sequence[str], *, on: bool) -> dict[str, Any] | None:
     return {"zones": {zone: {"cold_kc": True} for zone in zones}}
 
 
+def normals_krs(scenario: Scenario) -> float:
+    """The site's FAO-56 eq. 50 krs calibrated on the scenario's climate normals (the
+    regional station's monthly Tmax, Tmin and sunshine hours: eq. 35) over
+    :data:`SEASON_MONTHS` (:func:`models.et0.krs.krs_from_sunshine`), rounded to 0.001."""
+    site = scenario.raw.get("site", {})
+    try:
+        lat = float(site["latitude_deg"])
+    except (KeyError, TypeError, ValueError):
+        raise ScenarioError(f"{scenario.path}: site.latitude_deg: missing") from None
+    n = scenario.normals
+    return round(krs_from_sunshine(n.tmax_c, n.tmin_c, n.sunshine_h, lat, SEASON_MONTHS), 3)
+
+
 def _in_period(lo: dt.date, hi: dt.date) -> Callable[[dt.date], bool]:
     return lambda d: lo <= d < hi
 
@@ -396,7 +423,7 @@ def _balance_etc(
     try:
         return {
             z: {
-                r.date: BalanceDay(r.kc, r.etc_mm, r.notes)
+                r.date: BalanceDay(r.kc, r.etc_mm, r.notes, r.et0_mm)
                 for r in store.water_balance(z, first, last)
             }
             for z in zones
@@ -483,6 +510,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="each zone's cold_kc setting: maize transpiration lowered on a cool day (default on)",
     )
     parser.add_argument(
+        "--krs",
+        help="the site's FAO-56 eq. 50 krs (a number), or 'normals': calibrated on the "
+        "scenario's sunshine normals, April-September (default: the site file's, 0.16)",
+    )
+    parser.add_argument(
         "--table", action="store_true", help="the summary as a Markdown table, not JSON"
     )
     args = parser.parse_args(argv)
@@ -491,6 +523,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeds = parse_seeds(args.seeds, scenario)
     except ValueError as exc:
         parser.error(f"--{exc}")
+    krs: float | None = None
+    if args.krs is not None:
+        try:
+            krs = normals_krs(scenario) if args.krs == "normals" else float(args.krs)
+        except ValueError:
+            parser.error(f"--krs: {args.krs!r} is neither a number nor 'normals'")
     rows = []
     for seed in seeds:
         for row in late_season(
@@ -500,6 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lag_days=args.lag_days,
             camera_images=args.camera == "images",
             cold_kc=args.cold_kc,
+            krs=krs,
         ):
             print(json.dumps(row, ensure_ascii=False), flush=True)
             rows.append(row)
