@@ -19,6 +19,8 @@ made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper p
 * ``taw_error_configured_pct``: the same for the configured loam kept (no learning);
 * ``taw_coverage``: fraction of sites whose true TAW lies within 2 standard errors of the fit;
 * ``kc_factor_error``: mean |fitted − true ``kc_factor``|;
+* ``fc_wp_parts_pct``: per site, the error in θfc − θwp split into its θfc and (−) θwp parts,
+  % of the true θfc − θwp, the probes' calibration offset taken out;
 * ``train_s``: the longest fit of one site, s.
 
 The same sites again with one **calibration dry-down** (:func:`benchmarks.learning.etrule.
@@ -31,7 +33,9 @@ costs over the whole season, against the ET rule alone on the same site and weat
 * ``calibration_yield_loss_pct``: the change in FAO-33's relative yield, percentage points
   (mean; ``_max`` the worst), Ya/Ym = Π over the library's stages of
   (1 − Ky (1 − ETa/ETc)) with the truth's ETa and ETc (Doorenbos & Kassam 1979);
-* ``calibration_days``: the longest held dry-down, days.
+* ``calibration_days``: the longest held dry-down, days;
+* ``calibration_true_dr_fraction``: per site, the truth's deepest Dr / TAW over the held
+  dry-down (read from the truth for the figures, never given to the fit).
 
 ``--quick``: :data:`QUICK_SITES` sites; else :data:`SITES`.
 """
@@ -42,6 +46,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from benchmarks.learning.etrule import CONFIGURED, EFFICIENCY, SCENARIO, ZONE, et_rule_days
 from controller.config.site import SiteConfig, load_site
@@ -49,7 +54,7 @@ from controller.simulation.season import load_scenario
 from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
 from drivers.sim.soilphysics import SoilColumn, SoilTruth
 from models.crops import Crop, depletion_fraction, kc_on_day
-from models.learning.soil import DryDown, SoilPrior, fit_soil
+from models.learning.soil import DryDown, SoilFit, SoilPrior, fit_soil
 from models.soils import texture
 
 NAME = "soil"
@@ -78,6 +83,8 @@ class _Site:
     water_mm: float  # the season's gross water
     relative_yield: float  # FAO-33, Ya/Ym
     longest_drydown_days: int  # of the fitted ones
+    first_dr_fraction: float  # the truth's deepest Dr / TAW over the first fitted dry-down
+    offset_m3m3: float  # the probes' mean calibration offset
 
 
 def true_soil(rng: random.Random) -> SoilTruth:
@@ -123,7 +130,9 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
     days: list[tuple[float, float, float, float, float, float, float]] = []
     drydowns: list[DryDown] = []
     run_days: list[int] = []
+    dr_fraction: list[float] = []  # the truth's, each day: for the figures only, never fitted
     etc, eta, water = [], [], 0.0
+    first_dr = 0.0
     season = et_rule_days(
         site, crop, truth, seed, kc_factor=kc_factor, calibration_dr_fraction=calibration
     )
@@ -136,6 +145,8 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
         kc = kc_on_day(crop, day.dap, mulched=True)
         if day.water_gross_mm > 0:
             run_days.append(len(days))
+        zr_m = day.crop.root_depth_m
+        dr_fraction.append(day.column.dr_mm(zr_m) / day.column.taw_mm(zr_m))
         days.append(
             (
                 _evening_m3m3(day.column, offsets, rng),
@@ -163,12 +174,26 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
                         label=f"run of day {first}",
                     )
                 )
+                if len(drydowns) == 1:
+                    first_dr = max(dr_fraction[first:nxt])
     zr = statistics.fmean(d.root_depth_m for d in drydowns) if drydowns else 0.0
     longest = max((d.days for d in drydowns), default=0)
-    return _Site(truth, kc_factor, drydowns, zr, water, relative_yield(crop, etc, eta), longest)
+    yield_ = relative_yield(crop, etc, eta)
+    offset = statistics.fmean(offsets) / 100.0
+    return _Site(truth, kc_factor, drydowns, zr, water, yield_, longest, first_dr, offset)
 
 
-def run(seed: int, quick: bool) -> dict[str, float | int | str]:
+def _parts_pct(fit: SoilFit, site: _Site) -> list[float]:
+    """The fit's error in θfc − θwp split into its field-capacity and wilting-point parts, %
+    of the true θfc − θwp, the probes' calibration offset taken out of both (it cancels in
+    TAW): [θfc part, −θwp part]."""
+    aw = site.truth.theta_fc - site.truth.theta_wp
+    fc = fit.fc_m3m3 - site.offset_m3m3 - site.truth.theta_fc
+    wp = fit.wp_m3m3 - site.offset_m3m3 - site.truth.theta_wp
+    return [round(100.0 * fc / aw, 1), round(-100.0 * wp / aw, 1)]
+
+
+def run(seed: int, quick: bool) -> dict[str, Any]:
     """The figures of :data:`GOALS` (module docstring)."""
     scenario = load_scenario(SCENARIO)
     site = load_site(scenario.site_path)
@@ -177,11 +202,12 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     configured = texture(CONFIGURED)
     prior = SoilPrior(configured.theta_fc, configured.theta_wp)
     n_sites = QUICK_SITES if quick else SITES
-    out: dict[str, float | int | str] = {}
+    out: dict[str, Any] = {}
     train: list[float] = []
     sims: dict[str, list[_Site]] = {}
     for suffix, calibration in (("", None), ("_calibrated", CALIBRATION_DR_FRACTION)):
         errors, configured_errors, covered, kc_errors = [], [], [], []
+        parts = []
         sims[suffix] = []
         for i in range(n_sites):
             sim = _simulate(site, crop, seed * 1000 + i, calibration)
@@ -196,12 +222,14 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             configured_errors.append(100.0 * abs(configured_taw - true_taw) / true_taw)
             covered.append(abs(fit.taw_mm(zr) - true_taw) <= 2.0 * fit.taw_se_mm(zr))
             kc_errors.append(abs(fit.kc_factor - sim.kc_factor))
+            parts.append(_parts_pct(fit, sim))
         out[f"taw_error{suffix}_pct"] = round(statistics.fmean(errors), 1)
         out[f"taw_error{suffix}_max_pct"] = round(max(errors), 1)
         if not suffix:
             out["taw_error_configured_pct"] = round(statistics.fmean(configured_errors), 1)
         out[f"taw_coverage{suffix}"] = round(sum(covered) / len(covered), 2)
         out[f"kc_factor_error{suffix}"] = round(statistics.fmean(kc_errors), 3)
+        out[f"fc_wp_parts{suffix}_pct"] = parts
     pairs = list(zip(sims[""], sims["_calibrated"], strict=True))
     loss = [100.0 * (a.relative_yield - b.relative_yield) for a, b in pairs]
     return {
@@ -212,6 +240,7 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
         "calibration_yield_loss_pct": round(statistics.fmean(loss), 2),
         "calibration_yield_loss_max_pct": round(max(loss), 2),
         "calibration_days": max(b.longest_drydown_days for _, b in pairs),
+        "calibration_true_dr_fraction": [round(b.first_dr_fraction, 2) for _, b in pairs],
         "train_s": round(max(train), 3),
         "sites": n_sites,
         "drydowns": N_DRYDOWNS,

@@ -34,6 +34,8 @@ def test_the_soil_part_prints_its_figures(capsys: pytest.CaptureFixture[str]) ->
     assert 0.0 <= part["taw_error_calibrated_pct"] <= part["taw_error_calibrated_max_pct"] < 1000.0
     assert 0.0 <= part["taw_coverage_calibrated"] <= 1.0
     assert part["calibration_days"] >= 1
+    assert all(0.0 <= f <= 1.0 for f in part["calibration_true_dr_fraction"])
+    assert len(part["fc_wp_parts_pct"]) == len(part["fc_wp_parts_calibrated_pct"]) == 2
     assert part["calibration_yield_loss_pct"] <= part["calibration_yield_loss_max_pct"] <= 100.0
     assert 0.0 <= part["train_s"] < 10.0
     assert set(goals["goals"]) == {"soil.taw_error_pct", "soil.train_s"}
