@@ -18,6 +18,7 @@ made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper p
   the sites; ``taw_error_max_pct`` the worst);
 * ``taw_error_configured_pct``: the same for the configured loam kept (no learning);
 * ``taw_coverage``: fraction of sites whose true TAW lies within 2 standard errors of the fit;
+* ``taw_se_pct``: the fit's 1 σ of TAW, % of the true TAW (the mean over the sites);
 * ``kc_factor_error``: mean |fitted − true ``kc_factor``|;
 * ``fc_wp_parts_pct``: per site, the error in θfc − θwp split into its θfc and (−) θwp parts,
   % of the true θfc − θwp, the probes' calibration offset taken out;
@@ -207,7 +208,7 @@ def run(seed: int, quick: bool) -> dict[str, Any]:
     sims: dict[str, list[_Site]] = {}
     for suffix, calibration in (("", None), ("_calibrated", CALIBRATION_DR_FRACTION)):
         errors, configured_errors, covered, kc_errors = [], [], [], []
-        parts = []
+        parts, spreads = [], []
         sims[suffix] = []
         for i in range(n_sites):
             sim = _simulate(site, crop, seed * 1000 + i, calibration)
@@ -221,6 +222,7 @@ def run(seed: int, quick: bool) -> dict[str, Any]:
             configured_taw = 1000.0 * (prior.fc_m3m3 - prior.wp_m3m3) * zr
             configured_errors.append(100.0 * abs(configured_taw - true_taw) / true_taw)
             covered.append(abs(fit.taw_mm(zr) - true_taw) <= 2.0 * fit.taw_se_mm(zr))
+            spreads.append(100.0 * fit.taw_se_mm(zr) / true_taw)
             kc_errors.append(abs(fit.kc_factor - sim.kc_factor))
             parts.append(_parts_pct(fit, sim))
         out[f"taw_error{suffix}_pct"] = round(statistics.fmean(errors), 1)
@@ -228,6 +230,7 @@ def run(seed: int, quick: bool) -> dict[str, Any]:
         if not suffix:
             out["taw_error_configured_pct"] = round(statistics.fmean(configured_errors), 1)
         out[f"taw_coverage{suffix}"] = round(sum(covered) / len(covered), 2)
+        out[f"taw_se{suffix}_pct"] = round(statistics.fmean(spreads), 1)
         out[f"kc_factor_error{suffix}"] = round(statistics.fmean(kc_errors), 3)
         out[f"fc_wp_parts{suffix}_pct"] = parts
     pairs = list(zip(sims[""], sims["_calibrated"], strict=True))

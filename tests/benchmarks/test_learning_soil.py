@@ -30,6 +30,7 @@ def test_the_soil_part_prints_its_figures(capsys: pytest.CaptureFixture[str]) ->
     assert part["part"] == "soil" and part["sites"] == 2 and part["drydowns"] == 3
     assert 0.0 <= part["taw_error_pct"] <= part["taw_error_max_pct"] < 1000.0
     assert 0.0 <= part["taw_coverage"] <= 1.0
+    assert part["taw_se_pct"] > 0.0 and part["taw_se_calibrated_pct"] > 0.0
     assert 0.0 <= part["kc_factor_error"] < 1.0
     assert 0.0 <= part["taw_error_calibrated_pct"] <= part["taw_error_calibrated_max_pct"] < 1000.0
     assert 0.0 <= part["taw_coverage_calibrated"] <= 1.0
