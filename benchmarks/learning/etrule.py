@@ -8,6 +8,12 @@ Dr reaches RAW, refilling to :data:`REFILL_FRACTION` · TAW (the daemon's ET rul
 ``probe_weight = 0``), at :data:`EFFICIENCY`. Each benchmark reads its own probes from
 :attr:`ZoneDay.column` with its own random stream; :attr:`ZoneDay.true_dr_mm` (the truth's
 root-zone depletion, its crop's Zr) is for scoring only, never for training or predicting.
+
+``calibration_dr_fraction`` adds one **calibration dry-down**: the run due after the first run
+made with the roots past :data:`CALIBRATION_FROM_M` (the deeper probe) is held until the
+balance's Dr reaches that fraction of the configured TAW, so the probes see the crop slow
+down below RAW (FAO-56 eq. 84). It is held only in a stage the crop library does not mark
+critical, and released the day before a critical stage starts.
 """
 
 from __future__ import annotations
@@ -25,7 +31,16 @@ from models.crops import Crop
 from models.soils import SoilProfile, texture
 from models.waterbalance import CropStep, StepInputs, StepResult, ZoneSetup, ZoneState, advance
 
-__all__ = ["CONFIGURED", "SCENARIO", "ZONE", "ZoneDay", "et_rule_days"]
+__all__ = [
+    "CALIBRATION_FROM_M",
+    "CONFIGURED",
+    "EFFICIENCY",
+    "REFILL_FRACTION",
+    "SCENARIO",
+    "ZONE",
+    "ZoneDay",
+    "et_rule_days",
+]
 
 SCENARIO = "zhangye-seed-corn"
 ZONE = "z1"
@@ -34,6 +49,7 @@ REFILL_FRACTION = 0.15
 EFFICIENCY = 0.9
 WATER_HOUR = 6  # the ET rule's runs start in the morning window
 RAIN_HOUR = 15
+CALIBRATION_FROM_M = 0.4  # the deeper probe
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,7 @@ class ZoneDay:
     state: ZoneState
     column: SoilColumn
     true_dr_mm: float  # the truth's root-zone depletion below its own θfc (score only)
+    totals: DayTotals  # the truth's day: ETc, ETa, water in
 
 
 def et_rule_days(
@@ -61,9 +78,11 @@ def et_rule_days(
     *,
     kc_factor: float = 1.0,
     days: int | None = None,
+    calibration_dr_fraction: float | None = None,
 ) -> Iterator[ZoneDay]:
     """The zone's days from planting to the scenario's end (or ``days`` of them), the true
-    crop using ``kc_factor`` × the library's Kc."""
+    crop using ``kc_factor`` × the library's Kc; with ``calibration_dr_fraction``, one
+    calibration dry-down (module docstring)."""
     scenario = load_scenario(SCENARIO)
     zone = next(z for z in site.zones if z.name == ZONE)
     planting = zone.planting_date
@@ -81,6 +100,7 @@ def et_rule_days(
     state = ZoneState.at_planting(setup, CropStep.on_day(crop, 0).root_depth_m)
     water_gross_mm = 0.0  # decided the evening before
     date = planting
+    deep_runs = 0  # runs made with the roots past the deeper probe
     while date <= end:
         dap = (date - planting).days
         rain = weather.day(date).rain_mm
@@ -101,8 +121,21 @@ def et_rule_days(
         state = result.state
         yield ZoneDay(
             date, dap, et0[date], rain, water_gross_mm, cstep, result, state, column,
-            totals.dr_end_mm,
+            totals.dr_end_mm, totals,
         )  # fmt: skip
+        deep_runs += water_gross_mm > 0 and cstep.root_depth_m >= CALIBRATION_FROM_M
         need = state.dr_mm - REFILL_FRACTION * result.taw_mm
         water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
+        if calibration_dr_fraction is not None and water_gross_mm > 0 and deep_runs >= 1:
+            holding = state.dr_mm < calibration_dr_fraction * result.taw_mm
+            if holding and not _critical(crop, dap + 1):
+                water_gross_mm = 0.0
+            else:
+                calibration_dr_fraction = None  # held once; the ET rule from now on
         date += dt.timedelta(days=1)
+
+
+def _critical(crop: Crop, dap: int) -> bool:
+    """Whether the crop library marks the stage of ``dap`` critical (no deficit allowed)."""
+    stage = next((s for s in crop.stages if dap <= s.end_dap), None)
+    return stage is not None and stage.critical

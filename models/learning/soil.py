@@ -36,7 +36,9 @@ still spreading. What the dry-downs tell:
 * the level the probes drain to after a run that wetted them past field capacity (their θ
   falls faster over the settling days than the crop's use explains, :func:`_plateau`):
   θfc, each such run an observation of it (σ :data:`PLATEAU_SD_M3M3`; drainage stops at
-  θfc, eq. 88). This is what pins TAW in mm when the probes see only the top of the roots.
+  θfc, eq. 88), except a level more than :data:`PLATEAU_LOW_M3M3` below the highest: a run
+  that wetted only the upper probe (:func:`_drained_levels`). This is what pins TAW in mm
+  when the probes see only the top of the roots.
 
 Priors: the configured texture's θfc and θwp (σ :data:`PRIOR_SD_M3M3`, about half the spread
 of a FAO-56 Table 19 texture class) and ``kc_factor`` 1 (σ :data:`PRIOR_SD_KC_FACTOR`). Dry-
@@ -93,6 +95,7 @@ WETTING_MM = 5.0
 DRAINED_M3M3 = 0.01
 DRAIN_RATIO = 1.5
 PLATEAU_SD_M3M3 = 0.01  # a day's water or rain from which the probes' θ must settle again
+PLATEAU_LOW_M3M3 = 3.0 * PLATEAU_SD_M3M3  # below the highest drained level: partly wetted
 KC_FACTOR_LIMITS = (0.3, 2.0)  # the fit's search bounds (the setting is clipped to its range)
 JACKKNIFE_GROUPS = 5  # refits for the jackknife: bounds the time on a long season
 SETTLE_DAYS = 3  # days after the run's own while the water spreads through the root zone
@@ -266,6 +269,17 @@ def _plateau(drydown: DryDown) -> float | None:
     return theta[first]
 
 
+def _drained_levels(plateaus: Sequence[float | None]) -> np.ndarray:
+    """The levels of :func:`_plateau` taken as θfc: those within :data:`PLATEAU_LOW_M3M3` of
+    the highest. A run that wets only the upper probes leaves the deeper ones below θfc, so
+    their mean drains to a level below it; nothing lifts the level above θfc but the probes'
+    scatter, so a level far below the others is such a run, not the soil."""
+    levels = np.array([p for p in plateaus if p is not None])
+    if not levels.size:
+        return levels
+    return levels[levels >= levels.max() - PLATEAU_LOW_M3M3]
+
+
 def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
     """Fit θfc, θwp and ``kc_factor`` from the dry-downs, in time order (module docstring)."""
     used = _check(drydowns)
@@ -320,7 +334,7 @@ def _solve(usable: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
         [np.asarray(d.theta_m3m3)[e] for e in w] for d, w in zip(usable, wettings, strict=True)
     ]
     n_data = sum(len(e) for w in wettings for e in w)
-    plateaus = np.array([p for p in (_plateau(d) for d in usable) if p is not None])
+    plateaus = _drained_levels([_plateau(d) for d in usable])
     zr_of_depth = np.array(
         [d.root_depth_m for d, w in zip(usable, wettings, strict=True) for _ in w]
     )

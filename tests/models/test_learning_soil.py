@@ -26,7 +26,9 @@ from models.learning.soil import (
     DRAINED_M3M3,
     FORMAT_VERSION,
     KIND,
+    PLATEAU_LOW_M3M3,
     SETTLE_DAYS,
+    _drained_levels,
     _plateau,
     _solve,
     simulate_available_mm,
@@ -166,6 +168,17 @@ def test_field_capacity_is_the_level_the_probes_drained_to() -> None:
     assert _plateau(still) is None
     # no days after the settling to compare the fall with
     assert _plateau(_probes((0.15, 0.30, 0.26, 0.235, 0.22))) is None
+
+
+def test_a_level_far_below_the_other_drained_levels_is_not_field_capacity() -> None:
+    """A run that wetted only the upper probe drains their mean to a level below θfc: a level
+    more than PLATEAU_LOW_M3M3 below the highest is left out; the others all count."""
+    high = 0.24
+    low = high - PLATEAU_LOW_M3M3 - 0.005
+    near = high - PLATEAU_LOW_M3M3 + 0.005
+    assert list(_drained_levels([low, None, high, near])) == [high, near]
+    assert list(_drained_levels([None, None])) == []
+    assert list(_drained_levels([low])) == [low]  # alone, nothing says it is low
 
 
 def test_fewer_than_three_usable_dry_downs_is_too_little_data() -> None:
