@@ -24,6 +24,9 @@ MESSAGES: Mapping[str, str] = {
     "zone_newest_photo": "no photo (newest) of zone {zone!r}",
     "observation_photo": "no photo of observation {observation} on zone {zone!r}",
     "crop_grown": "no zone grows crop {crop!r}",
+    "recipe": "no recipe {recipe}",
+    "fertigation_event": "no fertigation event {event}",
+    "user": "no user {user!r}",
 }
 """The English of each code (the pages have their own catalogs)."""
 

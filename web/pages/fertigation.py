@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import Response
 
 from controller.access.accounts import SessionInfo
+from controller.daemon.lookups import unknown
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep
+from web.pages.lookups import not_found
 from web.pages.plan_form import EventForm, EventFormDep, event_name, parse_event, plan_version
 from web.pages.settings import apply, refuse
 
@@ -60,7 +62,7 @@ def _save(
         return current
     settings, events = current
     if number is not None and not 1 <= number <= len(events):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no fertigation event {number}")
+        raise not_found(session.user.locale, unknown("fertigation_event", event=str(number)))
     locale = session.user.locale
     event, errors = parse_event(locale, number or len(events) + 1, form, settings)
     draft = {"number": number, "values": form.values()}
@@ -114,7 +116,7 @@ def delete_event(
         return current
     _settings, events = current
     if not 1 <= number <= len(events):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no fertigation event {number}")
+        raise not_found(session.user.locale, unknown("fertigation_event", event=str(number)))
     del events[number - 1]
     return apply(
         request,

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import Response
 
 from controller.access.accounts import SessionInfo
+from controller.daemon.lookups import unknown
 from controller.daemon.protocol import SettingsInvalid
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep
 from web.pages.control import _back
+from web.pages.lookups import not_found
 from web.pages.plan_form import plan_version
 from web.pages.recipe_form import parse_recipe, read_form, site_problem_field
 from web.pages.settings import PostedForm, refuse
@@ -94,7 +96,7 @@ def _save(
         return current
     channels, recipes = current
     if number is not None and not 1 <= number <= len(recipes):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recipe {number}")
+        raise not_found(session.user.locale, unknown("recipe", recipe=str(number)))
     values = read_form(form)
     recipe, errors = parse_recipe(session.user.locale, values, channels)
     draft = {"number": number, "values": values, "errors": errors}
@@ -147,6 +149,6 @@ def delete_recipe(
         return current
     _channels, recipes = current
     if not 1 <= number <= len(recipes):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recipe {number}")
+        raise not_found(session.user.locale, unknown("recipe", recipe=str(number)))
     del recipes[number - 1]
     return _apply(request, pages, session, recipes, None)

@@ -4,8 +4,10 @@ A problem with a message code (:class:`controller.errors.CodedProblem`, such as 
 EC above ``[safety]``) is said from the catalog (``site_check.<code>``); one without is
 shown as the site check wrote it, in English. Either way it is framed as a failed site
 check (``settings.site_problem``). The schema's problems (a bound, a type, a key missing:
-:mod:`controller.config.schema_problems`) are coded ``schema.<type>`` naming the field;
-the recipe form says its own fields' the same way. :func:`say` fills any coded message (a
+:mod:`controller.config.schema_problems`) are coded ``schema.<type>`` naming the field, by
+the label of its form field where the settings or soil page has one
+(:mod:`web.pages.field_labels`), else by its key path; the recipe form says its own
+fields' the same way. :func:`say` fills any coded message (a
 crop observation's refusal too), naming crops, stages and periods as the pages name them.
 """
 
@@ -18,6 +20,7 @@ from pydantic_core import ErrorDetails
 from controller.config.schema_problems import SCHEMA_TYPES
 from controller.errors import CodedProblem, ProblemsError
 from web.i18n import catalog, translate
+from web.pages.field_labels import labelled
 
 __all__ = [
     "coded_problems",
@@ -68,7 +71,7 @@ def problem_text(locale: str, problem: str, coded: Mapping[str, CodedProblem]) -
     found = coded.get(problem)
     if found is None:
         return problem
-    return say(locale, f"site_check.{found.code}", found)
+    return say(locale, f"site_check.{found.code}", labelled(locale, found))
 
 
 def problems_text(locale: str, exc: ProblemsError) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from controller.access.accounts import (
@@ -24,10 +24,12 @@ from controller.access.accounts import (
     UserExists,
     check_new_password,
 )
+from controller.daemon.lookups import unknown
 from controller.store import Role
 from web.i18n import translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, render
 from web.pages.control import _back
+from web.pages.lookups import not_found
 from web.params import MAX_NAME_CHARS, MAX_TEXT_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +76,7 @@ def _refused(
     """The page again with the refusal in its language (422, or 409 for a protected admin)."""
     locale = session.user.locale
     if isinstance(exc, UnknownUser):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {username!r}")
+        raise not_found(locale, unknown("user", user=username))
     if isinstance(exc, InvalidUser):
         message = translate(locale, f"users.invalid_{exc.code}", username=username)
     elif isinstance(exc, UserExists):

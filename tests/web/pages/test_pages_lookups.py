@@ -1,6 +1,7 @@
-"""What a page looked up and did not find (a zone, a soil probe, an alarm, a photo) said in
-the page's language, in a flash message or a 404's detail, naming what was asked for; and
-a form field its route's schema refused, named in the 422's messages."""
+"""What a page looked up and did not find (a zone, a soil probe, an alarm, a photo, a recipe,
+a fertigation event, a user) said in the page's language, in a flash message or a 404's
+detail, naming what was asked for; and a form field its route's schema refused, named in
+the 422's messages."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.pages import csrf_of
+from tests.helpers.pages import PLAN, RECIPES, csrf_of
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
 
@@ -66,6 +67,36 @@ def test_a_404_says_which_zone_or_alarm_there_is_not(
     data = {"csrf": csrf_of(admin, "/settings"), "crop": "seed_corn"}
     r = admin.post("/settings/zones/z9", data=data, headers=REFERER)
     assert (r.status_code, r.json()) == (404, {"detail": zone})
+
+
+@pytest.mark.parametrize(
+    ("lang", "recipe", "event", "user"),
+    [
+        ("zh-CN", "没有第 9 个配方。", "没有第 9 次施肥。", "没有用户 nobody。"),
+        (
+            "en",
+            "There is no recipe 9.",
+            "There is no fertigation event 9.",
+            "There is no user nobody.",
+        ),
+    ],
+)
+def test_a_404_says_which_recipe_event_or_user_there_is_not(
+    as_role: Any, lang: str, recipe: str, event: str, user: str
+) -> None:
+    admin = _in(as_role("admin"), lang)
+    csrf = csrf_of(admin, "/settings")
+    for path in ("/settings/fertigation/recipes/9", "/settings/fertigation/recipes/9/delete"):
+        r = admin.post(path, data={"csrf": csrf, "recipes": RECIPES}, headers=REFERER)
+        assert (r.status_code, r.json()) == (404, {"detail": recipe}), path
+    for path in ("/settings/fertigation/events/9", "/settings/fertigation/events/9/delete"):
+        r = admin.post(path, data={"csrf": csrf, "plan": PLAN}, headers=REFERER)
+        assert (r.status_code, r.json()) == (404, {"detail": event}), path
+    csrf = csrf_of(admin, "/users")
+    for action in ("role", "disable", "enable", "password"):
+        data = {"csrf": csrf, "role": "viewer"}
+        r = admin.post(f"/users/nobody/{action}", data=data, headers=REFERER)
+        assert (r.status_code, r.json()) == (404, {"detail": user}), action
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,8 @@ def test_fitted_values_the_schema_refuses_are_named_in_chinese(
 ) -> None:
     fit = {"soil_fc_m3m3": 0.65, "soil_wp_m3m3": 0.1, "kc_factor": 1.0}
     page = _refused_by_the_site_check(as_role, service, fit, "zh-CN")
-    assert "未批准：zones.z1.soil_fc_m3m3不能大于 0.6。" in page
+    assert "未批准：地块 z1 的田间持水量 (m³/m³)不能大于 0.6。" in page
+    assert "soil_fc_m3m3" not in page
     assert "Input should be" not in page
 
 

@@ -19,7 +19,7 @@ from controller.learning.samplerefusal import MESSAGES as SAMPLE_REFUSALS
 from models.crops import TUNING_MESSAGES
 from tests.helpers.site import DEMO_SITE
 from web.i18n import LOCALES, catalog
-from web.pages.site_problems import site_problems
+from web.pages.site_problems import coded_problems, problem_text, site_problems
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
@@ -93,12 +93,60 @@ def test_every_schema_problem_has_a_message_naming_its_field(locale: str, kind: 
 
 
 def test_a_schema_problem_is_said_in_the_page_language_naming_the_field() -> None:
-    line = "zones[1].kc_factor: Input should be less than or equal to 1.3 (site.overrides.toml)"
-    values = {"field": "zones.z2.kc_factor", "zone": "z2", "le": "1.3"}
+    line = "zones[1].area_mu: Input should be less than or equal to 100000 (site.toml)"
+    values = {"field": "zones.z2.area_mu", "zone": "z2", "le": "100000"}
     exc = ProblemsError([line], coded=[CodedProblem(line, "schema.less_than_equal", values)])
-    assert site_problems("zh-CN", exc) == ["站点校验未通过：zones.z2.kc_factor不能大于 1.3。"]
+    assert site_problems("zh-CN", exc) == ["站点校验未通过：zones.z2.area_mu不能大于 100000。"]
     assert site_problems("en", exc) == [
-        "Site check failed: zones.z2.kc_factor must be at most 1.3."
+        "Site check failed: zones.z2.area_mu must be at most 100000."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh-CN",
+            [
+                "地块 z1 的灌溉触发点 MAD（根区亏缺占 TAW 的比例，0.2–0.8）不能大于 0.8。",
+                "地块 z1 的田间持水量 (m³/m³)不能大于 0.6。",
+                "地块 z1 的kc_factor不能大于 1.3。",
+                "zones.z1.cold_kc须是 true 或 false。",
+                "探头权重（0–1，土壤探头对水量平衡的修正比例）不能大于 1。",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Irrigation trigger MAD (root-zone depletion as a share of TAW, 0.2–0.8) of zone"
+                " z1 must be at most 0.8.",
+                "Field capacity (m³/m³) of zone z1 must be at most 0.6.",
+                "kc_factor of zone z1 must be at most 1.3.",
+                "zones.z1.cold_kc must be true or false.",
+                "Probe weight (0–1: how much the soil probes correct the water balance) must be"
+                " at most 1.",
+            ],
+        ),
+    ],
+)
+def test_a_schema_problem_names_a_form_field_by_its_label_and_any_other_by_its_path(
+    locale: str, expected: list[str]
+) -> None:
+    zone = {"mad_fraction": 0.9, "soil_fc_m3m3": 0.7, "kc_factor": 2.0, "cold_kc": "sometimes"}
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(
+            load_site(DEMO_SITE), {"zones": {"z1": zone}, "policy": {"probe_weight": 2}}
+        )
+    exc = caught.value
+    coded = coded_problems(exc)
+    assert [problem_text(locale, p, coded) for p in exc.problems] == expected
+    # the site file's lines (the CLI's and the API's) keep the key path
+    assert [p.split(":", 1)[0] for p in exc.problems] == [
+        "zones[0].mad_fraction",
+        "zones[0].soil_fc_m3m3",
+        "zones[0].kc_factor",
+        "zones[0].cold_kc",
+        "policy.probe_weight",
     ]
 
 
