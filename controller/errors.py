@@ -9,6 +9,8 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── SettingsInvalid(ValueError)      settings from the pages (daemon.protocol)
     │   ├── SitesFileError(ValueError)       the office's SITES.toml (office.pull)
     │   └── FailSafeError(RuntimeError)      a relay module's own fail-safe (runtime.failsafe)
+    ├── CodedValueError(ValueError)          a site-file model check's refusal by message
+    │                                        code (config.schema_problems)
     ├── ClockError(ValueError)               a virtual clock asked to go back (clock)
     ├── StoreError                           the box's database (store.errors)
     │   ├── StoreVersionError                the schema is not the one this code knows

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from controller.config.site_messages import MESSAGES
-from controller.errors import CodedProblem
+from controller.errors import CodedProblem, ControllerError
 
 __all__ = ["SCHEMA_TYPES", "CodedValueError", "schema_problem"]
 
@@ -53,9 +53,10 @@ SCHEMA_TYPES = frozenset(
 _BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length", "expected")
 
 
-class CodedValueError(ValueError):
+class CodedValueError(ControllerError, ValueError):
     """A model check's refusal by ``code`` (a key of the site check's MESSAGES) with its
-    ``values``; its text is that code's English."""
+    ``values``; its text is that code's English. A ``ValueError`` so that pydantic makes it
+    one of the site file's validation errors."""
 
     def __init__(self, code: str, **values: str) -> None:
         super().__init__(MESSAGES[code].format(**values))
