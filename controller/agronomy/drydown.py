@@ -121,6 +121,12 @@ class DryDownStates:
             os.fsync(f.fileno())
         os.replace(tmp, path)
 
+    def forget(self, zone: str) -> None:
+        """No state for ``zone`` (a request taken back before it was kept)."""
+        self._memory.pop(zone, None)
+        if self.directory is not None:
+            self._path(zone).unlink(missing_ok=True)
+
     def request(self, zone: str, fraction: float, at: dt.datetime) -> DryDownState:
         """A new request (replacing any before it): *requested*."""
         state = DryDownState(zone, fraction, "requested", requested_at=at.isoformat())

@@ -12,7 +12,11 @@ import pytest
 from controller.agronomy.drydown import DryDownState, DryDownStates, hold_triggers
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
+from controller.config import overrides
 from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site
+from controller.daemon.daemon import Daemon
+from controller.daemon.protocol import SettingsInvalid
+from controller.daemon.service import DaemonService
 from controller.store import Decision, Store
 from models.crops import crop
 from tests.helpers.agronomy import local, seed_balance, weather_day
@@ -212,3 +216,33 @@ def test_the_plan_does_not_hold_on_an_estimated_balance(
     decision = _plan(_asked(demo), store, tmp_path, DAY, 0.7, method="ET0 estimated: mean")
     assert _planned(decision)
     assert "not held: the balance of 2026-05-31 was closed on estimated ET0" in decision.reason
+
+
+# -- asked through the daemon's service -------------------------------------------------------
+
+
+def test_a_request_is_a_setting_an_audit_and_a_state_a_restart_keeps(
+    demo: SiteConfig, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    with Store.open_dir(data) as store:
+        clock = VirtualClock(local(DAY, 18))
+        service = DaemonService(Daemon(demo, store, clock), data_dir=data)
+        assert service.soil_fit("z1")["dry_down"]["phase"] is None
+        with pytest.raises(SettingsInvalid):
+            service.request_dry_down("z1", 0.9, "ada")
+        assert not (data / "models" / "calibration" / "z1.json").exists()
+        shown = service.request_dry_down("z1", 0.75, "ada")
+        assert shown["fraction"] == 0.75 and shown["phase"] == "requested"
+        assert overrides.load(data)["zones"]["z1"] == {"calibration_dry_down": 0.75}
+        (audit,) = [a for a in store.rows_after("audit", 0) if a.action == "soil.calibrate"]  # type: ignore[attr-defined]
+        assert audit.actor == "ada" and audit.detail == {"zone": "z1", "fraction": 0.75}
+        # a refused change keeps the request as it was
+        with pytest.raises(SettingsInvalid):
+            service.request_dry_down("z1", 0.5, "ada")
+        assert _state(data / "models")["fraction"] == 0.75
+        # restarted: the request is still there
+        again = Daemon(overrides.apply_saved(demo, data), store, clock)
+        assert DaemonService(again, data_dir=data).soil_fit("z1")["dry_down"]["phase"] == (
+            "requested"
+        )
