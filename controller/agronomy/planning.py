@@ -672,7 +672,7 @@ class Planning:
                 taw_mm=taw,
                 root_depth_m=step.root_depth_m,
                 today=ctx.today,
-                distrust=self._distrust(zone, ctx.today),
+                distrust=(self._distrust(zone, ctx.today) if zone.calibration_dry_down else None),
             )
             mad = hold.mad_fraction
             if hold.note:
