@@ -246,3 +246,17 @@ def test_a_request_is_a_setting_an_audit_and_a_state_a_restart_keeps(
         assert DaemonService(again, data_dir=data).soil_fit("z1")["dry_down"]["phase"] == (
             "requested"
         )
+
+
+def test_the_plan_does_not_hold_without_yesterday_s_balance(
+    demo: SiteConfig, store: Store, tmp_path: Path
+) -> None:
+    seed_balance(store, demo, "z1", DAY - dt.timedelta(days=2), 0.7)  # then a day missing
+    for back in (4, 3, 2):
+        weather_day(store, DAY - dt.timedelta(days=back))
+    agro = Agronomy(_asked(demo), store, VirtualClock(local(DAY, 18)))
+    agro.planning.drydowns = DryDownStates(tmp_path)
+    agro.plan_all(local(DAY, 18))
+    z1 = max((d for d in store.decisions() if d.zone == "z1"), key=lambda d: d.id or 0)
+    assert "not held: the balance of 2026-05-31 is missing" in z1.reason
+    assert "MAD 0.80" not in z1.reason
