@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.coverkc import projected_kc
 from controller.agronomy.cropstate import CropState
+from controller.agronomy.drydown import DryDownState, DryDownStates, hold_triggers, refilled
 from controller.agronomy.expansion import EXPANSION_TRIGGER, expanding_canopy, expansion_note
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
@@ -211,6 +212,8 @@ class Planning:
         self._windows = [parse_window(w) for w in balance.site.policy.windows]
         # the learned moisture forecast, set by the daemon; None or disabled: FAO-56 alone
         self.forecaster: DepletionForecaster | None = None
+        # the zones' calibration dry-downs; the daemon keeps them in its data directory
+        self.drydowns = DryDownStates(None)
 
     @property
     def site(self) -> SiteConfig:
@@ -495,6 +498,22 @@ class Planning:
         )
         return dr, tuple(moved), numbers
 
+    def _distrust(self, zone: ZoneConfig, today: dt.date) -> str | None:
+        """Why a calibration dry-down may not hold the zone today (None: it may): every probe
+        quarantined (or none), or the balance not closed yesterday on measured ET0."""
+        if not zone.probes:
+            return "the zone has no probe to see the dry-down"
+        quarantined = self.balance.quarantined_probes()
+        if all(p.device in quarantined for p in zone.probes):
+            return f"probe {', '.join(p.device for p in zone.probes)} quarantined"
+        yesterday = today - DAY
+        last = self.store.last_water_balance(zone.name, yesterday, yesterday)
+        if last is None:
+            return f"the balance of {yesterday} is missing"
+        if "estimated" in last.method:
+            return f"the balance of {yesterday} was closed on estimated ET0 (weather missing)"
+        return None
+
     def _dr_now(self, zone: ZoneConfig, today: dt.date, taw_mm: float, notes: Notes) -> float:
         last = self.store.last_water_balance(zone.name, today - CATCH_UP_DAYS * DAY, today)
         if last is None:
@@ -577,6 +596,7 @@ class Planning:
         inputs: list[ZonePlanInput] = []
         details: dict[str, dict[str, Any]] = {}
         quotas: dict[str, ZoneQuota] = {}
+        holding: dict[str, DryDownState] = {}  # zones whose refill a calibration holds
         for zone in zones:
             dap = (ctx.today - zone.planting_date).days
             if dap < 0:
@@ -642,6 +662,25 @@ class Planning:
                 mad = quota_mad(mad, zone, m.crop, crop_day, quota)
                 zone_notes.add(quota.note(zone.name))
                 quotas[zone.name] = quota
+            hold, drydown = hold_triggers(
+                zone,
+                self.drydowns.get(zone.name),
+                m.crop,
+                crop_day,
+                mad,
+                dr_mm=dr,
+                taw_mm=taw,
+                root_depth_m=step.root_depth_m,
+                today=ctx.today,
+                distrust=(self._distrust(zone, ctx.today) if zone.calibration_dry_down else None),
+            )
+            mad = hold.mad_fraction
+            if hold.note:
+                zone_notes.add(hold.note)
+            if drydown is not None and drydown != self.drydowns.get(zone.name):
+                self.drydowns.put(drydown)
+            if drydown is not None and drydown.phase == "holding":
+                holding[zone.name] = drydown
             inputs.append(
                 ZonePlanInput(
                     zone_id=zone.name,
@@ -669,6 +708,7 @@ class Planning:
                 else ("crop stages" if targets.numbers["targets"] == "staged" else "crop p"),
                 "refill_target_fraction": targets.refill_fraction,
                 **targets.numbers,
+                **hold.numbers,
             }
             if quota is not None:
                 details[zone.name]["quota"] = quota.numbers()
@@ -719,6 +759,14 @@ class Planning:
                 elif cut:
                     sentence += f"; {cut}"
                 quota_alarms(self.store, zone.name, quota, ctx.now, self.tz)
+            if events and zone.name in holding:  # the held refill is due: the dry-down ends
+                start = ctx.start + dt.timedelta(minutes=events[0][0])
+                done, said = refilled(
+                    holding[zone.name], ctx.today, f"{start.astimezone(self.tz):%Y-%m-%d %H:%M}"
+                )
+                self.drydowns.put(done)
+                sentence += f"; {said}"
+                extra["calibration_dry_down"] = done.numbers()
             record = {
                 **_decision_numbers(decision),
                 **et0_info,

@@ -2,6 +2,7 @@
 
 qanat soil show [ZONE]
 qanat soil approve z1 --config site.toml [--fitted-at 2026-07-01T17:40:00+00:00]
+qanat soil dry-down z1 --fraction 0.8 --config site.toml
 
 ``show`` prints each zone's newest fit waiting in the data directory (``models/soil``):
 field capacity, wilting point, TAW at the root depth and ``kc_factor``, before (in use when it
@@ -12,6 +13,11 @@ into the data directory's ``site.overrides.toml``, checked with the site file (`
 as the pages check settings, and audits it (``soil.approve``, the user's login name).
 ``--fitted-at`` refuses if the fit waiting is not the one you looked at. The running daemon
 reads the overrides at its next start; the soil page applies an approval at once.
+
+``dry-down`` asks for one calibration dry-down of the zone (controller/agronomy/drydown.py):
+its ``calibration_dry_down`` (fraction of TAW, 0.6-0.85) written into the overrides, checked
+as ``approve`` checks, a new request kept under ``models/calibration`` and audited
+(``soil.calibrate``). The running daemon holds from its next start; the soil page at once.
 
 Exit status: 0 done; 1 no fit to show or approve, a fit that cannot be read, another fit than
 ``--fitted-at``, or values the site's checks refuse; 2 bad options, an unusable site file or
@@ -25,10 +31,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from controller.agronomy.drydown import DryDownStates
 from controller.cli.common import add_place_arguments, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config import overrides
-from controller.config.site import ConfigError, apply_overrides, load_site_or_report
+from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site_or_report
 from controller.learning.files import models_dir_of
 from controller.learning.soil import SoilProposal
 from controller.paths import resolve_data_dir
@@ -37,6 +44,7 @@ from models.learning import LearnedModelError, load_model
 from models.learning.soil import FORMAT_VERSION, KIND
 
 AUDIT_ACTION = "soil.approve"
+DRY_DOWN_AUDIT = "soil.calibrate"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     approve.add_argument("zone", help="the zone (as in the site file)")
     approve.add_argument(
         "--fitted-at", help="the fit's time as `show` prints it: refuse if another is waiting"
+    )
+    dry = sub.add_parser(
+        "dry-down", help="ask for one calibration dry-down of a zone", parents=[common]
+    )
+    dry.add_argument("zone", help="the zone (as in the site file)")
+    dry.add_argument(
+        "--fraction", type=float, default=0.8, help="depletion to reach, fraction of TAW"
     )
 
 
@@ -82,9 +97,10 @@ def describe(p: SoilProposal) -> str:
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     site = None
-    if args.action == "approve":
+    if args.action in ("approve", "dry-down"):
         if args.config is None:
-            print("qanat soil approve: --config SITE.toml is needed (its checks)", file=sys.stderr)
+            print(f"qanat soil {args.action}: --config SITE.toml is needed (its checks)",
+                  file=sys.stderr)  # fmt: skip
             return UNUSABLE
         site = load_site_or_report(Path(args.config))
         if site is None:
@@ -100,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
         if site is None:
             return _show(models, args.zone)
         if args.zone not in {z.name for z in site.zones}:
-            print(f"qanat soil approve: no zone {args.zone!r} in {args.config}", file=sys.stderr)
+            print(f"qanat soil {args.action}: no zone {args.zone!r} in {args.config}",
+                  file=sys.stderr)  # fmt: skip
             return FAILED
+        if args.action == "dry-down":
+            return _dry_down(site, store, data_dir, models, args.zone, args.fraction)
         try:
             proposal = _load(models, args.zone)
         except LearnedModelError as exc:
@@ -159,3 +178,25 @@ def _show(models: Path, zone: str | None) -> int:
             print(f"{name}: {exc}", file=sys.stderr)
             failed = True
     return FAILED if failed else OK
+
+
+def _dry_down(
+    site: SiteConfig, store: Store, data_dir: Path, models: Path, zone: str, fraction: float
+) -> int:
+    """The zone's calibration dry-down asked: setting checked and saved, request kept, audit."""
+    change = {"zones": {zone: {"calibration_dry_down": fraction}}}
+    merged = overrides.merge(overrides.load(data_dir), change)
+    try:
+        apply_overrides(site, merged, source=str(data_dir / overrides.OVERRIDES_FILE))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"qanat soil dry-down: {problem}", file=sys.stderr)
+        return FAILED
+    overrides.save(data_dir, merged)
+    DryDownStates(models).request(zone, fraction, dt.datetime.now(dt.UTC))
+    store.record_audit(f"cli:{os_user()}", DRY_DOWN_AUDIT, {"zone": zone, "fraction": fraction})
+    print(
+        f"asked: one calibration dry-down of {zone} to {fraction:.0%} of TAW (outside critical "
+        "periods); the daemon holds the refill from its next start"
+    )
+    return OK

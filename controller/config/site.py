@@ -63,6 +63,7 @@ from models.crops.phenology import PHENOLOGY_CROPS
 from models.soils import texture_keys
 
 __all__ = [
+    "CALIBRATION_DRY_DOWN_RANGE",
     "KC_FACTOR_RANGE",
     "M2_PER_MU",
     "MIN_AVAILABLE_M3M3",
@@ -77,6 +78,8 @@ __all__ = [
 
 M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
 KC_FACTOR_RANGE = (0.7, 1.3)  # a zone's correction of the library's Kc, at most ±30 %
+# a calibration dry-down's target depletion, fraction of TAW: below RAW, short of wilting
+CALIBRATION_DRY_DOWN_RANGE = (0.6, 0.85)
 MIN_AVAILABLE_M3M3 = 0.02  # a zone's soil_fc_m3m3 − soil_wp_m3m3 at least this
 
 PositiveS = Annotated[float, Field(gt=0)]
@@ -210,6 +213,12 @@ class ZoneConfig(SiteModel):
     # Correction of the crop library's Kc for this zone (ETc = kc_factor · Kc · ET0), fitted
     # from its dry-downs and approved by an admin.
     kc_factor: float = Field(1.0, ge=KC_FACTOR_RANGE[0], le=KC_FACTOR_RANGE[1])
+    # One calibration dry-down requested by an admin (controller/agronomy/drydown.py): the
+    # refill held, outside critical periods, until Dr reaches this fraction of TAW, so the
+    # soil fit sees the crop slow down below RAW; None (default): the normal rule.
+    calibration_dry_down: float | None = Field(
+        None, ge=CALIBRATION_DRY_DOWN_RANGE[0], le=CALIBRATION_DRY_DOWN_RANGE[1]
+    )
     # What moves the crop along its FAO-56 stages before a stage is observed: "calendar" the
     # days after planting, "gdd" the station's growing degree days (maize crops only;
     # models/crops/phenology.py). Observed stages re-anchor either, and GDD move it on from them.
@@ -1363,6 +1372,7 @@ EDITABLE = {
         "soil_fc_m3m3",
         "soil_wp_m3m3",
         "kc_factor",
+        "calibration_dry_down",
         "crop_clock",
         "cold_kc",
     ),

@@ -46,6 +46,7 @@ from typing import Any, Literal
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from controller.agronomy.drydown import DryDownStates
 from controller.agronomy.fertplan import FertRun, attach_recipes
 from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
@@ -169,6 +170,8 @@ class Daemon:
             lambda: self.agronomy.site, store, clock.now, models
         )
         self.agronomy.planning.forecaster = self.forecast_learning
+        # the zones' calibration dry-downs: their phase survives a restart
+        self.agronomy.planning.drydowns = DryDownStates(models)
         # each zone's soil and Kc correction from its dry-downs: a proposal an admin approves
         self.soil_learning = SoilLearning(
             lambda: self.agronomy.site, store, self.agronomy.probes, clock.now, models

@@ -325,6 +325,10 @@ class ControlService(Protocol):
     #  UnknownName
     def soil_fit(self, zone: str) -> dict[str, Any]: ...
 
+    # and "dry_down": the zone's calibration dry-down (controller/agronomy/drydown.py):
+    #  {fraction (the setting, None: off), phase (None, requested, holding, done), since,
+    #  ended, why, dr_mm, target_mm (the last balance's Dr and fraction · TAW)}
+
     # -- control (each audited with the actor; ControlRefused / UnknownName) ----
     # with volume_m3 (or volume_mm over the zone's area) a run by volume, minutes its time cap;
     # with recipe (a [[fertigation.recipes]] name) a fertigation run by it, as planned ones;
@@ -352,6 +356,10 @@ class ControlService(Protocol):
     # ``soil.approve``); returns them. UnknownName; ControlRefused "no_proposal" or
     # "stale_proposal" (a newer fit replaced it); SettingsInvalid
     def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]: ...
+    # one calibration dry-down of a zone to ``fraction`` of TAW: its calibration_dry_down
+    # setting written (SettingsInvalid outside 0.6-0.85), a new request started and audited
+    # (``soil.calibrate``); returns the zone's "dry_down" as soil_fit gives it
+    def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]: ...
     # a soil sample next to a probe (raw_pct None: from its stored readings; at None: now);
     # UnknownName for a probe that is not the site's, SampleRefused naming the field
     def add_probe_sample(

@@ -19,7 +19,7 @@ from controller.agronomy.savings import SavingsReport, savings_to_date
 from controller.agronomy.season_view import SeasonToDate, season_to_date
 from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
-from controller.config.site import EDITABLE, ConfigError, SiteConfig, apply_overrides
+from controller.config.site import EDITABLE, ConfigError, SiteConfig, ZoneConfig, apply_overrides
 from controller.config.soil import configured_soil
 from controller.daemon.cropdesk import CropDesk
 from controller.daemon.daemon import Daemon
@@ -355,7 +355,38 @@ class DaemonService:
                 "approved": z.soil_fc_m3m3 is not None,
             },
             "probe_weight": self.site.policy.probe_weight,
+            "dry_down": self._dry_down(z),
         }
+
+    def _dry_down(self, z: ZoneConfig) -> dict[str, Any]:
+        state = self.d.agronomy.planning.drydowns.get(z.name)
+        last = self.d.store.last_water_balance(z.name)
+        fraction = z.calibration_dry_down
+        return {
+            "fraction": fraction,
+            "phase": None if fraction is None or state is None else state.phase,
+            "since": None if state is None else state.since,
+            "ended": None if state is None else state.ended,
+            "why": "" if state is None else state.why,
+            "dr_mm": None if last is None else last.dr_end_mm,
+            "target_mm": None if last is None or fraction is None else fraction * last.taw_mm,
+        }
+
+    def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]:
+        z = self._zone_cfg(zone)
+        states = self.d.agronomy.planning.drydowns
+        before = states.get(z.name)
+        states.request(z.name, fraction, self.d.clock.now())  # the re-plan below sees it
+        try:
+            self.apply_settings({"zones": {z.name: {"calibration_dry_down": fraction}}}, actor)
+        except Exception:
+            if before is None:
+                states.forget(z.name)
+            else:
+                states.put(before)
+            raise
+        self.d.store.record_audit(actor, "soil.calibrate", {"zone": z.name, "fraction": fraction})
+        return self._dry_down(self._zone_cfg(z.name))
 
     def crop_observations(self, zone: str) -> list[CropObservationInfo]:
         return self._crops.observations(zone)

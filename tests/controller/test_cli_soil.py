@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.agronomy.drydown import DryDownStates
 from controller.cli import exitcodes, main
 from controller.config import overrides
 from controller.config.site import apply_overrides, load_site
@@ -100,3 +101,23 @@ def test_approve_without_the_site_file_is_unusable(
     assert qanat(tmp_path, "approve", "z1") == exitcodes.UNUSABLE
     assert "--config SITE.toml is needed" in capsys.readouterr().err
     assert overrides.load(tmp_path / "data") == {}
+
+
+def test_a_dry_down_is_asked_checked_kept_and_audited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store.open_dir(tmp_path / "data"):
+        pass
+    dry_down = ("dry-down", "z1", "--config", str(DEMO_SITE))
+    assert qanat(tmp_path, *dry_down, "--fraction", "0.9") == exitcodes.FAILED
+    assert "zones[0].calibration_dry_down" in capsys.readouterr().err
+    assert not (tmp_path / "data" / overrides.OVERRIDES_FILE).exists()
+    assert qanat(tmp_path, *dry_down, "--fraction", "0.7") == exitcodes.OK
+    assert "one calibration dry-down of z1 to 70% of TAW" in capsys.readouterr().out
+    assert overrides.load(tmp_path / "data")["zones"]["z1"] == {"calibration_dry_down": 0.7}
+    state = DryDownStates(tmp_path / "data" / "models").get("z1")
+    assert state is not None and state.phase == "requested" and state.fraction == 0.7
+    with Store.open_dir(tmp_path / "data") as store:
+        audit = store.last_audit("soil.calibrate")
+        assert audit is not None and audit.detail == {"zone": "z1", "fraction": 0.7}
+    assert qanat(tmp_path, "dry-down", "z1") == exitcodes.UNUSABLE  # no site file to check

@@ -24,6 +24,7 @@ def seed_balance(
     date: dt.date,
     fraction_of_taw: float,
     raw_fraction: float = 0.55,
+    method: str = "seeded",
 ) -> float:
     """A stored balance day of ``zone`` ending at ``fraction_of_taw`` depleted, RAW at
     ``raw_fraction`` of TAW; its TAW (mm)."""
@@ -47,7 +48,7 @@ def seed_balance(
             taw_mm=taw,
             raw_mm=raw_fraction * taw,
             ks=1,
-            method="seeded",
+            method=method,
         )
     )
     return taw

@@ -82,6 +82,19 @@ FAKE_PROBES = [
 SOIL_FITTED_AT = "2026-07-01T17:40:00+00:00"
 
 
+def dry_down(fraction: float | None = None, phase: str | None = None) -> dict[str, Any]:
+    """A zone's calibration dry-down as the service's ``soil_fit`` gives it (Dr 41 mm now)."""
+    return {
+        "fraction": fraction,
+        "phase": phase,
+        "since": "2026-06-28" if phase in ("holding", "done") else None,
+        "ended": "2026-07-03" if phase == "done" else None,
+        "why": "Dr 84 of 83 mm (80% of TAW) reached" if phase == "done" else "",
+        "dr_mm": 41.0,
+        "target_mm": None if fraction is None else fraction * 104.0,
+    }
+
+
 def soil_proposal(fitted_at: str = SOIL_FITTED_AT) -> dict[str, Any]:
     """A zone's soil proposal as :meth:`SoilProposal.numbers` gives it: the loam in use, a
     soil that holds less fitted from three dry-downs."""
@@ -167,6 +180,8 @@ class FakeControlService:
         default_factory=lambda: {"z1": soil_proposal()}
     )
     stage_mad: dict[str, float] = field(default_factory=dict)  # seed corn's tuned periods
+    # zone: its calibration dry-down as soil_fit gives it (none asked by default)
+    dry_downs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def _check(self) -> None:
         if self.fail is not None:
@@ -415,7 +430,14 @@ class FakeControlService:
             },
             "probe_weight": 0.0,
             "proposal": self.soil_proposals.get(zone),
+            "dry_down": self.dry_downs.get(zone, dry_down()),
         }
+
+    def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]:
+        self._known(zone)
+        self._control("request_dry_down", zone=zone, fraction=fraction, actor=actor)
+        self.dry_downs[zone] = dry_down(fraction, "requested")
+        return self.dry_downs[zone]
 
     def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
         self._known(zone)

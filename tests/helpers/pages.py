@@ -75,6 +75,11 @@ class PageService(FakeControlService):
             self.apply_settings({"zones": {zone: values}}, actor)
         return values
 
+    def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]:
+        if self.validated:  # the service saves the request as the zone's setting first
+            self.apply_settings({"zones": {zone: {"calibration_dry_down": fraction}}}, actor)
+        return super().request_dry_down(zone, fraction, actor)
+
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:
         self._known(zone)
         return {"0.2": [(NOW - timedelta(hours=1), 23.5), (NOW, 23.0)]}

@@ -23,6 +23,7 @@ ZONE_FIELDS: Mapping[str, str] = {
     "soil_fc_m3m3": "soil.fc",
     "soil_wp_m3m3": "soil.wp",
     "kc_factor": "soil.kc",
+    "calibration_dry_down": "soil.dry_down_fraction",
 }
 # a key path of the decision thresholds' form -> the catalog's label of its field
 POLICY_FIELDS: Mapping[str, str] = {

@@ -5,6 +5,9 @@ and the admin's approval (phone-sized).
 The approval form posts the proposal's ``fitted_at`` to ``/soil/{zone}/approve``, through the
 same :meth:`~controller.daemon.protocol.ControlService.approve_soil` as the API (audited with
 the user's name): a fit replaced since the page was shown is refused, not approved unseen.
+An admin may also ask for one calibration dry-down of a zone (``/soil/{zone}/dry-down``,
+:meth:`~controller.daemon.protocol.ControlService.request_dry_down`, audited
+``soil.calibrate``); the page shows its phase, Dr now and the target.
 The charts are inline SVG drawn here, so the page needs no script.
 """
 
@@ -102,4 +105,32 @@ def approve(
         wp=f"{values['soil_wp_m3m3']:.3f}",
         kc=f"{values['kc_factor']:.2f}",
     )
+    return _back(request, pages, text, back)
+
+
+@router.post("/soil/{zone}/dry-down")
+def dry_down(
+    zone: NameInPath,
+    request: Request,
+    pages: PagesDep,
+    session: AdminPage,
+    _: CsrfChecked,
+    fraction: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    back = f"/soil#soil-dry-down-{zone}"
+    try:
+        value = float(fraction.strip())
+    except ValueError:
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=fraction), back)
+    try:
+        pages.service.request_dry_down(zone, value, actor=session.user.username)
+    except ControlRefused as exc:
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=exc.reason), back)
+    except SettingsInvalid as exc:  # outside the range the site check allows
+        reason = problems_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
+    except UnknownName as exc:
+        reason = unknown_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
+    text = _t(session, "soil.dry_down_asked", zone=zone, pct=f"{value:.0%}")
     return _back(request, pages, text, back)

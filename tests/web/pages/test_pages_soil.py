@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers.fakes import SOIL_FITTED_AT
+import pytest
+
+from tests.helpers.fakes import SOIL_FITTED_AT, dry_down
 from tests.helpers.pages import PageService, csrf_of
 
 
@@ -88,3 +90,64 @@ def test_fitted_values_the_schema_refuses_are_named_in_english(
         "Zone z1: field capacity 0.2 must exceed the wilting point 0.19 by at least 0.02 m³/m³."
         in page
     )
+
+
+# -- a calibration dry-down ---------------------------------------------------------------------
+
+
+def _ask(client: Any, fraction: str, zone: str = "z1") -> Any:
+    data = {"csrf": csrf_of(client, "/soil"), "fraction": fraction}
+    r = client.post(
+        f"/soil/{zone}/dry-down", data=data, headers={"referer": "http://127.0.0.1:8080/soil"}
+    )
+    assert r.status_code == 303, r.text
+    return client.get(r.headers["location"])
+
+
+def _english(client: Any) -> None:
+    client.post("/lang", data={"csrf": csrf_of(client, "/soil"), "lang": "en", "next": "/soil"})
+
+
+def test_an_admin_asks_for_a_dry_down_and_sees_it_requested(
+    as_role: Any, service: PageService
+) -> None:
+    viewer = as_role("viewer").get("/soil").text
+    assert "未申请标定落干。" in viewer and 'id="soil-dry-down-form-z1"' not in viewer
+    admin = as_role("admin")
+    assert 'id="soil-dry-down-form-z1"' in admin.get("/soil").text
+    shown = _ask(admin, "0.75").text
+    assert "z1：已申请一次标定落干，亏缺到 TAW 的 75%。" in shown
+    assert "已申请：亏缺到 TAW 的 75%" in shown and "目标 78 mm" in shown
+    ((_, args),) = [c for c in service.calls if c[0] == "request_dry_down"]
+    assert args == {"zone": "z1", "fraction": 0.75, "actor": "ada"}
+
+
+def test_the_page_shows_a_hold_and_its_end_in_english(as_role: Any, service: PageService) -> None:
+    service.dry_downs["z1"] = dry_down(0.8, "holding")
+    service.dry_downs["z2"] = dry_down(0.8, "done")
+    admin = as_role("admin")
+    _english(admin)
+    page = admin.get("/soil").text
+    assert "Holding the refill since 2026-06-28: Dr now 41 mm, target 83 mm (80% of TAW)." in page
+    assert "Done on 2026-07-03: Dr 84 of 83 mm (80% of TAW) reached." in page
+    assert "up to about 12 points of yield" in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "not_a_number"),
+    [
+        ("zh-CN", "未申请：地块 z1 的要达到的亏缺（TAW 的比例）不能大于 0.85。", "未申请：lots"),
+        ("en", "Not asked: Depletion to reach (fraction of TAW) of zone z1", "Not asked: lots"),
+    ],
+)
+def test_a_fraction_out_of_range_is_refused_by_its_label(
+    as_role: Any, service: PageService, lang: str, said: str, not_a_number: str
+) -> None:
+    service.validated = True
+    admin = as_role("admin")
+    if lang == "en":
+        _english(admin)
+    shown = _ask(admin, "0.9").text
+    assert said in shown and "calibration_dry_down" not in shown
+    assert [c for c in service.calls if c[0] == "request_dry_down"] == []
+    assert not_a_number in _ask(admin, "lots").text

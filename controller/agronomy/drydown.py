@@ -1,0 +1,222 @@
+"""One calibration dry-down of a zone, requested by an admin: the refill held below RAW.
+
+The ET rule refills at RAW, so the zone's dry-downs rarely show the crop slowing down below
+it (Ks < 1, FAO-56 eq. 84) and the soil fit (:mod:`controller.learning.soil`) hardly sees
+the wilting point. A zone's ``calibration_dry_down`` (a fraction of TAW in
+:data:`~controller.config.site.CALIBRATION_DRY_DOWN_RANGE`, set from the Soil fit page, the
+CLI or the site file) asks for **one** dry-down to that depletion:
+
+* *requested*: waiting for a day it may hold: the roots past the deeper probe (else the
+  crop's deepest roots), the zone's balance trusted (yesterday closed on measured ET0), a
+  probe not quarantined, and neither today nor tomorrow in a period the crop library marks
+  critical (the benchmark's rule, benchmarks/learning/etrule.py);
+* *holding*: each horizon day up to the day before a critical period, the trigger is raised
+  to the fraction (``mad = max(mad, fraction)``, the refill target unchanged);
+* *done*: Dr reached the fraction of TAW (or the refill it held is planned), or the hold was
+  released the day before a critical period, or stopped because a probe or the balance could
+  not be trusted. The normal rule from then on; another dry-down needs another request.
+
+The phase is kept per zone in ``<data dir>/models/calibration/<zone>.json`` (written
+atomically), so a restart mid-hold neither repeats the dry-down nor forgets it. A file that
+cannot be read holds nothing (the normal rule waters) and says so in the decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from controller.config.site import ZoneConfig
+from models.crops import Crop
+
+__all__ = [
+    "DryDownHold",
+    "DryDownState",
+    "DryDownStates",
+    "critical_on_day",
+    "hold_triggers",
+    "refilled",
+]
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = "calibration"
+Phase = Literal["requested", "holding", "done"]
+
+
+@dataclass(frozen=True)
+class DryDownState:
+    """A zone's calibration dry-down: its target (fraction of TAW), phase and dates."""
+
+    zone: str
+    fraction: float
+    phase: Phase = "requested"
+    requested_at: str | None = None  # ISO time of the request; None: from the site file
+    since: str | None = None  # ISO date of the first day held
+    ended: str | None = None  # ISO date it ended
+    why: str = ""  # why it ended (or why it cannot be read)
+
+    def numbers(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DryDownHold:
+    """The zone's triggers with the hold applied, the sentence for the decision (empty: no
+    calibration asked) and the numbers it records."""
+
+    mad_fraction: tuple[float, ...]
+    note: str
+    numbers: dict[str, Any]
+
+
+class DryDownStates:
+    """The zones' dry-down phases, persisted under ``directory`` (None: in memory only)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = None if directory is None else directory / STATE_DIR
+        self._memory: dict[str, DryDownState] = {}
+
+    def _path(self, zone: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"{zone}.json"
+
+    def get(self, zone: str) -> DryDownState | None:
+        """The zone's state, None without one; a file that cannot be read is a *done* state
+        saying why (nothing held)."""
+        if zone in self._memory or self.directory is None:
+            return self._memory.get(zone)
+        path = self._path(zone)
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            state = DryDownState(**data)
+            if state.phase not in ("requested", "holding", "done") or state.zone != zone:
+                raise ValueError(f"phase {state.phase!r} of zone {state.zone!r}")
+            float(state.fraction)
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("calibration dry-down of %s: %s cannot be read: %s", zone, path, exc)
+            return DryDownState(zone, 0.0, "done", why=f"its state file cannot be read: {exc}")
+        self._memory[zone] = state
+        return state
+
+    def put(self, state: DryDownState) -> None:
+        """Keep ``state`` (atomically: temporary file, fsync, rename)."""
+        self._memory[state.zone] = state
+        if self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(state.zone)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            json.dump(asdict(state), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def forget(self, zone: str) -> None:
+        """No state for ``zone`` (a request taken back before it was kept)."""
+        self._memory.pop(zone, None)
+        if self.directory is not None:
+            self._path(zone).unlink(missing_ok=True)
+
+    def request(self, zone: str, fraction: float, at: dt.datetime) -> DryDownState:
+        """A new request (replacing any before it): *requested*."""
+        state = DryDownState(zone, fraction, "requested", requested_at=at.isoformat())
+        self.put(state)
+        return state
+
+
+def refilled(state: DryDownState, today: dt.date, start: str) -> tuple[DryDownState, str]:
+    """A holding ``state`` whose held refill was planned (at ``start``, local time): *done*,
+    and the sentence saying so."""
+    why = f"Dr reaches {state.fraction:.0%} of TAW, the refill planned at {start}"
+    done = replace(state, phase="done", ended=today.isoformat(), why=why)
+    return done, f"calibration dry-down ended: {why}; the normal rule from now on"
+
+
+def critical_on_day(crop: Crop, crop_day: int) -> bool:
+    """Whether the crop library marks the period of ``crop_day`` critical (no deficit)."""
+    stage = next((s for s in crop.stages if crop_day <= s.end_dap), None)
+    return stage is not None and stage.critical
+
+
+def _critical_name(crop: Crop, crop_day: int) -> str:
+    stage = next((s for s in crop.stages if crop_day <= s.end_dap), None)
+    return stage.name if stage is not None else "?"
+
+
+def hold_triggers(
+    zone: ZoneConfig,
+    stored: DryDownState | None,
+    crop: Crop,
+    crop_day: int,
+    mad_fraction: Sequence[float],
+    *,
+    dr_mm: float,
+    taw_mm: float,
+    root_depth_m: float,
+    today: dt.date,
+    distrust: str | None,
+) -> tuple[DryDownHold, DryDownState | None]:
+    """The zone's triggers (one per horizon day from ``crop_day``) with its calibration
+    dry-down applied (module docstring), and its new state (None: nothing asked).
+
+    ``distrust``: why the zone's probes or balance cannot be trusted today (None: they can)."""
+    mad = tuple(mad_fraction)
+    fraction = zone.calibration_dry_down
+    if fraction is None:
+        return DryDownHold(mad, "", {}), stored
+    state = stored if stored is not None else DryDownState(zone.name, fraction)
+    if state.phase != "done" and state.fraction != fraction:
+        state = replace(state, fraction=fraction)  # the setting changed: its target now
+    target_mm = fraction * taw_mm
+    about = f"Dr {dr_mm:.0f} of {target_mm:.0f} mm ({fraction:.0%} of TAW)"
+    if state.phase == "done":
+        unread = state.ended is None and bool(state.why)  # a state file that cannot be read
+        note = f"calibration dry-down not held: {state.why}" if unread else ""
+        return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
+
+    def ended(why: str) -> tuple[DryDownHold, DryDownState]:
+        done = replace(state, phase="done", ended=today.isoformat(), why=why)
+        note = f"calibration dry-down ended: {why}; the normal rule from now on"
+        return DryDownHold(mad, note, {"calibration_dry_down": done.numbers()}), done
+
+    if dr_mm >= target_mm:
+        return ended(f"{about} reached")
+    soon = [d for d in (crop_day, crop_day + 1) if critical_on_day(crop, d)]
+    if distrust is not None or soon:
+        why = distrust if distrust is not None else f"{_critical_name(crop, soon[0])} is critical"
+        if state.phase == "holding":
+            verb = "released" if distrust is None else "stopped"
+            return ended(f"{verb}: {why}, at {about}")
+        note = f"calibration dry-down requested, not held: {why} ({about})"
+        return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
+    deepest_m = max((p.depth_m for p in zone.probes), default=0.0)
+    roots_needed_m = min(deepest_m, crop.root_depth_max_m)
+    if state.phase == "requested" and root_depth_m < roots_needed_m:
+        note = (
+            f"calibration dry-down requested, not held yet: roots {root_depth_m:.2f} m, "
+            f"not yet at the deeper probe ({roots_needed_m:.2f} m)"
+        )
+        return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
+    held = list(mad)
+    for d in range(len(held)):
+        if critical_on_day(crop, crop_day + d) or critical_on_day(crop, crop_day + d + 1):
+            break  # released the day before a critical period, and the days after
+        held[d] = max(held[d], fraction)
+    if state.phase == "requested":
+        state = replace(state, phase="holding", since=today.isoformat())
+    note = (
+        f"calibration dry-down (admin request): refill held until Dr reaches "
+        f"{fraction:.0%} of TAW, {about}, outside critical periods, since {state.since}"
+    )
+    numbers = {"calibration_dry_down": {**state.numbers(), "target_mm": target_mm}}
+    return DryDownHold(tuple(held), note, numbers), state
