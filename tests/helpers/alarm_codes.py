@@ -4,9 +4,12 @@ An event is recorded by ``Store.raise_event(severity, code, source, message)``. 
 are followed back from there: a string written at the code's place; a name bound to one (a
 module's constant, a local variable, an import); a function that passes its own ``code``
 parameter on (``warn(code, ...)``, ``_fail_safe(code, ...)``) is followed in turn to its
-callers; an object's ``.code`` (a supervisor's trip, a plausibility finding, a pulse note, a
-dosing stop) to where such objects are made (:data:`CARRIERS`). A code argument none of these
-explains raises :class:`Unexplained`, so a new way of raising events cannot slip past.
+callers; an f-string over a loop's literal strings; an enum member's ``.value`` (the members
+the function names); an object's ``.code`` (a supervisor's trip, a plausibility finding, a
+pulse note, a dosing stop, the storage alarm held in memory) to where such objects are made
+(:data:`CARRIERS`). A code argument none of these explains raises :class:`Unexplained`, so a
+new way of raising events cannot slip past; an object's ``.code`` is taken on trust, so a new
+class that carries a code to ``raise_event`` must be added to :data:`CARRIERS`.
 """
 
 from __future__ import annotations
