@@ -4,7 +4,8 @@ an admin confirms the wall clock.
 Each verb goes through the same :class:`~controller.daemon.protocol.ControlService` as the
 API (bounded by the zone's maximum, audited with the user's name). The answer is
 read back from the device: after a start the page says whether the valve *is* open.
-A refusal is shown in the page's language with the daemon's reason.
+A refusal is shown in the page's language: its code said from the catalog (``refusal``), the
+daemon's English reason kept beside it as the box's record.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
-from web.i18n import translate
+from web.i18n import catalog, translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
 from web.params import MAX_NAME_CHARS, NameInPath
@@ -51,8 +52,18 @@ def _t(session: SessionInfo, key: str, **kw: object) -> str:
     return translate(session.user.locale, key, **kw)
 
 
+def refusal_text(locale: str, exc: ControlRefused) -> str:
+    """Why the daemon refused, in ``locale``: its code said from the catalog
+    (``refusal.<code>``) with the daemon's English kept as the box's record (it names the
+    zone, the recipe, the numbers); a code the catalog lacks as the daemon wrote it."""
+    said = catalog(locale).get(f"refusal.{exc.code}")
+    if said is None:
+        return exc.reason
+    return translate(locale, "refusal.with_record", said=said, record=exc.reason)
+
+
 def _refused(session: SessionInfo, exc: ControlRefused) -> str:
-    return _t(session, "control.refused", reason=exc.reason)
+    return _t(session, "control.refused", reason=refusal_text(session.user.locale, exc))
 
 
 @router.post("/zones/{name}/start")

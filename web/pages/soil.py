@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
-from web.pages.control import _back, _t
+from web.pages.control import _back, _t, refusal_text
 from web.pages.lookups import unknown_text
 from web.pages.site_problems import problems_text
 from web.params import NameInPath
@@ -90,7 +90,8 @@ def approve(
         values = pages.service.approve_soil(zone, when, actor=session.user.username)
     except ControlRefused as exc:
         key = "soil.stale" if exc.code == "stale_proposal" else "soil.refused"
-        return _back(request, pages, _t(session, key, reason=exc.reason), back)
+        reason = refusal_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, key, reason=reason), back)
     except SettingsInvalid as exc:  # the site check refused the fitted values
         reason = problems_text(session.user.locale, exc)
         return _back(request, pages, _t(session, "soil.refused", reason=reason), back)

@@ -54,14 +54,16 @@ def test_a_refused_recipe_run_shows_the_reason(as_role: Any, service: PageServic
     service.recipes = ["jointing"]
     tech = as_role("technician")
     shown = _start(tech, recipe="gone")
-    assert "操作被拒绝：no recipe &#39;gone&#39; in fertigation.recipes" in shown.text
+    said = "操作被拒绝：没有这个配方（控制器记录：no recipe &#39;gone&#39; in fertigation.recipes）"
+    assert said in shown.text
     service.refuse = ControlRefused(
         "zone z1 not started: 20 min is shorter than prewet 15 + inject 20 + flush 25 min "
         "for recipe 'jointing'",
         "too_short_for_recipe",
     )
     shown = _start(tech, recipe="jointing")
-    assert "操作被拒绝：zone z1 not started: 20 min is shorter than prewet 15" in shown.text
+    said = "操作被拒绝：时长不够配方的预湿、注肥和冲洗（控制器记录：zone z1 not started: 20 min"
+    assert said in shown.text
     assert _starts(service) == []
 
 

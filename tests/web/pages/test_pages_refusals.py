@@ -1,0 +1,94 @@
+"""A refused command (a start, a soil fit's approval) said in the page's language by the
+refusal's code, the daemon's English kept as the box's record; and every code the daemon
+refuses with named in both catalogs."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+import pytest
+
+from controller.daemon.protocol import ControlRefused
+from tests.helpers.pages import PageService, csrf_of
+from tests.helpers.site import ROOT
+from web.i18n import LOCALES, catalog
+
+REFERER = {"referer": "http://127.0.0.1:8080/"}
+
+
+def _refusal_codes() -> set[str]:
+    """The codes written where the controller raises :class:`ControlRefused` (a code made
+    at run time, such as a sequencer error's class name, is said as the daemon wrote it)."""
+    codes = set()
+    for path in (ROOT / "controller").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ControlRefused"
+            ):
+                continue
+            given = node.args[1:2] + [k.value for k in node.keywords if k.arg == "code"]
+            codes |= {a.value for a in given if isinstance(a, ast.Constant)}
+    return codes
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_refusal_code_is_said(locale: str) -> None:
+    codes = _refusal_codes()
+    assert {"already_running", "stale_proposal", "clock_not_confirmable"} <= codes
+    names = catalog(locale)
+    assert sorted(c for c in codes if f"refusal.{c}" not in names) == []
+
+
+def _in(client: Any, lang: str) -> Any:
+    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
+    return client
+
+
+def _flash(client: Any, path: str, data: dict[str, str]) -> str:
+    r = client.post(path, data=data, headers=REFERER)
+    assert r.status_code == 303, r.text
+    (shown,) = re.findall(r'id="flash">([^<]*)<', client.get(r.headers["location"]).text)
+    return str(shown)
+
+
+def _start(client: Any) -> str:
+    return _flash(client, "/zones/z1/start", {"minutes": "10", "csrf": csrf_of(client)})
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "操作被拒绝：该轮灌区正在灌溉（控制器记录：zone z1 is already running）"),
+        (
+            "en",
+            "Refused: the zone is already watering "
+            "(the box&#39;s record: zone z1 is already running)",
+        ),
+    ],
+)
+def test_a_refused_start_is_said_by_its_code(
+    as_role: Any, service: PageService, lang: str, said: str
+) -> None:
+    tech = _in(as_role("technician"), lang)
+    service.refuse = ControlRefused("zone z1 is already running", "already_running")
+    assert said in _start(tech)
+    service.refuse = ControlRefused("zone z1 not started: the site is paused", "RunRefused")
+    shown = _start(tech)
+    assert "zone z1 not started: the site is paused" in shown  # no code said: as written
+    assert "the box&#39;s record" not in shown and "控制器记录" not in shown
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "未批准：所示拟合已被更新的拟合取代：请先查看再批准（控制器记录："),
+        ("en", "the fit shown was replaced by a newer one: look at it before approving (the box"),
+    ],
+)
+def test_a_replaced_soil_fit_is_said_by_its_code(as_role: Any, lang: str, said: str) -> None:
+    admin = _in(as_role("admin"), lang)
+    data = {"csrf": csrf_of(admin, "/soil"), "fitted_at": "2026-06-30T17:40:00+00:00"}
+    shown = _flash(admin, "/soil/z1/approve", data)
+    assert said in shown and "z1: the fit shown was replaced" in shown  # the fake's English
