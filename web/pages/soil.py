@@ -126,7 +126,8 @@ def dry_down(
     try:
         pages.service.request_dry_down(zone, value, actor=session.user.username)
     except ControlRefused as exc:
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=exc.reason), back)
+        reason = refusal_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
     except SettingsInvalid as exc:  # outside the range the site check allows
         reason = problems_text(session.user.locale, exc)
         return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
