@@ -30,6 +30,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 from controller.agronomy.drydown import DryDownStates
 from controller.cli.common import add_place_arguments, os_user
@@ -141,14 +142,8 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return FAILED
         values = proposal.overrides()
-        merged = overrides.merge(overrides.load(data_dir), {"zones": {args.zone: values}})
-        try:
-            apply_overrides(site, merged, source=str(data_dir / overrides.OVERRIDES_FILE))
-        except ConfigError as exc:
-            for problem in exc.problems:
-                print(f"qanat soil approve: {problem}", file=sys.stderr)
+        if not _save_zone_overrides(site, data_dir, args.zone, values, "approve"):
             return FAILED
-        overrides.save(data_dir, merged)
         store.record_audit(
             f"cli:{os_user()}",
             AUDIT_ACTION,
@@ -180,19 +175,30 @@ def _show(models: Path, zone: str | None) -> int:
     return FAILED if failed else OK
 
 
-def _dry_down(
-    site: SiteConfig, store: Store, data_dir: Path, models: Path, zone: str, fraction: float
-) -> int:
-    """The zone's calibration dry-down asked: setting checked and saved, request kept, audit."""
-    change = {"zones": {zone: {"calibration_dry_down": fraction}}}
-    merged = overrides.merge(overrides.load(data_dir), change)
+def _save_zone_overrides(
+    site: SiteConfig, data_dir: Path, zone: str, values: dict[str, Any], action: str
+) -> bool:
+    """``values`` merged into the zone's site overrides, checked with the whole site and
+    saved; each problem printed (``qanat soil ACTION: …``) and nothing saved if refused."""
+    merged = overrides.merge(overrides.load(data_dir), {"zones": {zone: values}})
     try:
         apply_overrides(site, merged, source=str(data_dir / overrides.OVERRIDES_FILE))
     except ConfigError as exc:
         for problem in exc.problems:
-            print(f"qanat soil dry-down: {problem}", file=sys.stderr)
-        return FAILED
+            print(f"qanat soil {action}: {problem}", file=sys.stderr)
+        return False
     overrides.save(data_dir, merged)
+    return True
+
+
+def _dry_down(
+    site: SiteConfig, store: Store, data_dir: Path, models: Path, zone: str, fraction: float
+) -> int:
+    """The zone's calibration dry-down asked: setting checked and saved, request kept, audit."""
+    if not _save_zone_overrides(
+        site, data_dir, zone, {"calibration_dry_down": fraction}, "dry-down"
+    ):
+        return FAILED
     DryDownStates(models).request(zone, fraction, dt.datetime.now(dt.UTC))
     store.record_audit(f"cli:{os_user()}", DRY_DOWN_AUDIT, {"zone": zone, "fraction": fraction})
     print(
