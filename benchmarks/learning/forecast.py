@@ -43,7 +43,7 @@ the same days, in two variants: ``shadow`` (fitted θfc, θwp and ``kc_factor``)
   ``<variant>_everywhere_gain_<case>_pct`` that as the goal's gain;
 * ``mae_24h_<variant>_used_<case>_mm``: used only in the seasons where its 24 h change beat
   the configured balance's against the probes' change by the forecast's margin
-  (``<variant>_validated_<case>``: in how many), else physics;
+  (``<variant>_validated_<case>``: which, in the order of the seeds), else physics;
 * ``shadow_taw_ratio_<case>``: each fit's TAW over the configured TAW with its 1 σ;
   ``shadow_kc_factor_<case>`` its ``kc_factor``; ``soil_fit_s`` the longest fit, s.
 
@@ -246,15 +246,13 @@ def _score_shadow(season: _Season, fc_m3m3: float, wp_m3m3: float) -> _ShadowSco
     )
 
 
-def _shadow_figures(
-    case: str, scores: list[tuple[float, _ShadowScore | None]]
-) -> dict[str, float | int | str | list[list[float]]]:
+def _shadow_figures(case: str, scores: list[tuple[float, _ShadowScore | None]]) -> dict[str, Any]:
     """The shadow balances' figures of one case from each season's (physics 24 h MAE, score):
     per variant the mean MAE had it been used everywhere and used where it validated (a
     season without a fit counts as physics in both), the mean of each season's gain had it
-    been used everywhere (%, as the goal's), the seasons where it validated, and each fit's
-    TAW ratio ± 1 σ and ``kc_factor``."""
-    out: dict[str, float | int | str | list[list[float]]] = {}
+    been used everywhere (%, as the goal's), whether it validated in each season, and each
+    fit's TAW ratio ± 1 σ and ``kc_factor``."""
+    out: dict[str, Any] = {}
     for name in SHADOWS:
         every = [s.everywhere_mm[name] if s else p for p, s in scores]
         used = [s.used_mm[name] if s else p for p, s in scores]
@@ -264,8 +262,7 @@ def _shadow_figures(
         out[f"mae_24h_{name}_everywhere_{case}_mm"] = round(statistics.fmean(every), 2)
         out[f"mae_24h_{name}_used_{case}_mm"] = round(statistics.fmean(used), 2)
         out[f"{name}_everywhere_gain_{case}_pct"] = round(statistics.fmean(gains), 1)
-        n_ok = sum(1 for _, s in scores if s and s.validated[name])
-        out[f"{name}_validated_{case}"] = f"{n_ok}/{len(scores)}"
+        out[f"{name}_validated_{case}"] = [bool(s and s.validated[name]) for _, s in scores]
     fitted = [s for _, s in scores if s]
     out[f"shadow_taw_ratio_{case}"] = [
         [round(s.taw_ratio, 2), round(s.taw_ratio_se, 2)] for s in fitted
