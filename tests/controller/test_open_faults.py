@@ -14,8 +14,12 @@ from types import TracebackType
 
 import pytest
 
+from controller.clock import SystemClock
+from controller.config.site import SiteConfig
+from controller.daemon.daemon import Daemon
 from controller.runtime.sequencer import OutputFailed, Recipe
-from controller.store import RunSource, RunState
+from controller.simulation.harness import Simulation
+from controller.store import RunSource, RunState, Store
 from drivers.sim import Fault, FaultKind
 from tests.helpers.rig import Rig, rig_on
 from tests.helpers.site import quick_site
@@ -27,6 +31,15 @@ NAN_WORDS = (0x7FC0, 0x7FC0)
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
     yield from rig_on(quick_site(tmp_path), tmp_path)
+
+
+@pytest.fixture
+def daemon(site: SiteConfig, sim: Simulation, tmp_path: Path) -> Iterator[Daemon]:
+    with Store.open_dir(tmp_path / "data") as store:
+        d = Daemon(site, store, SystemClock())
+        d.start(schedule=False)
+        yield d
+        d.stop()
 
 
 def test_a_modbus_exception_at_the_pump_closes_what_the_start_opened(rig: Rig) -> None:
@@ -127,3 +140,24 @@ def test_a_dosing_pump_refusing_its_rate_stops_everything(rig: Rig) -> None:
     run = rig.store.get_run(run_id)
     assert run.state == RunState.ABORTED and "output_fault" in run.end_reason
     assert rig.alarm_codes() == ["output_fault"]
+
+
+def test_an_unexpected_error_in_the_control_loop_closes_the_water_and_latches_it(
+    daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")
+    daemon.control_tick()
+    relay = sim.devices["relay1"]
+    assert relay.get("ch1") and relay.get("ch8")
+
+    def broken(now: object) -> None:
+        raise RuntimeError("a bug in the head works")
+
+    monkeypatch.setattr(daemon.headworks, "tick", broken)
+    daemon.control_tick()  # the loop survives it
+    assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
+    assert daemon.sequencer.active() == [] and daemon.outputs.on_roles() == []
+    run = daemon.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "a bug in the head works" in run.end_reason
+    (alarm,) = [a for a in daemon.store.open_alarms() if a.code == "control_error"]
+    assert alarm.severity == "critical" and "a bug in the head works" in alarm.message
