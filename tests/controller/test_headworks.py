@@ -414,3 +414,23 @@ def test_broken_head_is_refused_with_key_path(
     with pytest.raises(ConfigError) as info:
         load_site(path)
     assert any(expected in p for p in info.value.problems), info.value.problems
+
+
+def test_a_backflush_valve_the_module_refuses_stops_the_water_and_says_so(rig: Rig) -> None:
+    rig.before_filter(270.0)
+    rig.sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch6", code=4))
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    for _ in range(40):  # settled, dp high: the backflush is tried and refused
+        rig.step()
+        if rig.events("backflush_failed"):
+            break
+    (failed,) = rig.events("backflush_failed")
+    assert "backflush not started" in failed.message and "exception 4" in failed.message
+    rig.step()  # the supervisor's check sees the output's error
+    relay = rig.sim.devices["relay1"]
+    assert [ch for ch in range(1, 9) if relay.get(f"ch{ch}")] == []
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "output_fault" in run.end_reason
+    # the refused lease, then the refused switch-off of the same coil: each its own alarm
+    assert {a.code for a in rig.store.open_alarms()} == {"output_fault"}
+    assert not rig.headworks.backflushing()
