@@ -93,10 +93,16 @@ class SiteStatus:
 
 @dataclass(frozen=True, slots=True)
 class NextRun:
+    """The zone's next planned run; ``reason`` its decision's English sentence (the box's
+    record), ``reason_codes`` and ``reason_values`` the same said as codes
+    (:mod:`controller.agronomy.decision_codes`), for a page to say in its language."""
+
     start: datetime
     duration_min: float
     depth_mm: float
     reason: str
+    reason_codes: list[str] = field(default_factory=list)
+    reason_values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
