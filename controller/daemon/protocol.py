@@ -43,12 +43,17 @@ __all__ = [
 
 
 class ControlRefused(ControllerError):
-    """A control command was refused (latched alarm, paused site, bound exceeded, ...)."""
+    """A control command was refused (latched alarm, paused site, bound exceeded, ...).
 
-    def __init__(self, reason: str, code: str = "refused") -> None:
+    ``code`` is the API's code; ``reason_code`` names the refusal's message for a page to
+    say (catalog table ``refusal``), the same as ``code`` unless given: a sequencer's
+    refusal keeps its class name as ``code`` and says its own ``reason_code``."""
+
+    def __init__(self, reason: str, code: str = "refused", reason_code: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.reason_code = code if reason_code is None else reason_code
 
 
 class UnknownName(ControllerError, LookupError):

@@ -504,7 +504,7 @@ class DaemonService:
                 zone, minutes, "manual", recipe=dosing, actor=actor, volume_m3=volume_m3
             )
         except SequencerError as exc:
-            raise ControlRefused(str(exc), type(exc).__name__) from exc
+            raise ControlRefused(str(exc), type(exc).__name__, exc.code) from exc
         except StoreWriteError as exc:  # nothing switched: the run could not be recorded
             raise ControlRefused(
                 f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"
