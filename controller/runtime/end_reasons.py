@@ -54,6 +54,9 @@ END_REASONS: dict[str, str] = {
     "credit_shared_meter": (
         "water since the last progress not credited: {meter} also measured run(s) {runs}"
     ),
+    "credit_no_mark": (
+        "water since the last progress not credited: no meter reading was kept with it"
+    ),
     "credit_other_meter": (
         "water since the last progress not credited: it was measured by {marked_meter}, "
         "the zone now by {meter}"
