@@ -1,4 +1,5 @@
-"""Why a ``sensor``, ``calendar`` or ``manual`` zone decided what it did, as message codes.
+"""Why a ``sensor``, ``calendar`` or ``manual`` zone decided what it did, as message codes
+(and why a fertigation event got a run of its own, or waits, in a zone of any mode).
 
 An ``et`` decision carries the planner's reason codes (:class:`models.planner.ReasonCode`) in
 its inputs (``reason``, ``reasons``); the other modes' decisions carry these, the same way,
@@ -43,6 +44,11 @@ class DecisionCode(StrEnum):
     CALENDAR_IRRIGATE = "calendar_irrigate"  # today's event in several runs
     CALENDAR_WINDOW_SHORT = "calendar_window_short"  # the window holds part of the event
     CALENDAR_WINDOW_SHORT_QUOTA = "calendar_window_short_quota"  # ... and the quota cut it
+    # a fertigation event no planned run carries (controller.agronomy.fertruns)
+    FERTIGATION_RAIN_WAIT = "fertigation_rain_wait"  # waits: rain in the last 24 h
+    FERTIGATION_NO_ROOM = "fertigation_no_room"  # waits: no room in the windows
+    FERTIGATION_RUN = "fertigation_run"  # a run of its own, prewet + inject + flush long
+    FERTIGATION_REFILL = "fertigation_refill"  # ... as long as the refill brought forward
 
 
 def coded(*codes: DecisionCode, **values: Any) -> dict[str, Any]:
