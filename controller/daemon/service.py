@@ -44,6 +44,7 @@ from controller.daemon.protocol import (
 )
 from controller.daemon.views import (
     alarm_info,
+    decision_codes,
     decision_info,
     run_info,
     stage_rows,
@@ -181,9 +182,12 @@ class DaemonService:
             )
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         reason = ""
+        codes: list[str] = []
+        values: dict[str, str] = {}
         if planned is not None:
             decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
             reason = decisions[0].reason if decisions else ""
+            codes, values = decision_codes(decisions[0].inputs if decisions else None)
         tz = self.site.site.tz
         midnight = datetime.combine(now.astimezone(tz).date(), time(), tz)
         season_start = datetime.combine(z.planting_date, time(), tz)
@@ -207,7 +211,9 @@ class DaemonService:
             taw_mm=last.taw_mm if last else None,
             raw_mm=last.raw_mm if last else None,
             moisture_pct=moisture,
-            next_run=NextRun(planned.start, planned.duration_min, planned.depth_mm, reason)
+            next_run=NextRun(
+                planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
+            )
             if planned
             else None,
             water_today_m3=today_m3,
@@ -498,7 +504,7 @@ class DaemonService:
                 zone, minutes, "manual", recipe=dosing, actor=actor, volume_m3=volume_m3
             )
         except SequencerError as exc:
-            raise ControlRefused(str(exc), type(exc).__name__) from exc
+            raise ControlRefused(str(exc), type(exc).__name__, exc.code) from exc
         except StoreWriteError as exc:  # nothing switched: the run could not be recorded
             raise ControlRefused(
                 f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"

@@ -169,6 +169,7 @@ def test_a_low_tank_refuses_a_manual_recipe_run_before_water(box: Box) -> None:
     with pytest.raises(ControlRefused) as refused:
         box.service.start_zone("z1", 3, actor="li", recipe="rig")
     assert refused.value.code == "RunRefused"
+    assert refused.value.reason_code == "tank_low"
     assert refused.value.reason == "channel N: tank at 0.05 m < 0.1 m"
     box.run(5)
     assert box.store.runs() == [] and not box.anything_on()

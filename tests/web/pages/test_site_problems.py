@@ -150,6 +150,44 @@ def test_a_schema_problem_names_a_form_field_by_its_label_and_any_other_by_its_p
     ]
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh-CN",
+            [
+                "地块 z1 的灌溉模式须是 'et'、'sensor'、'calendar' 或 'manual' 之一。",
+                "作物 制种玉米 的拔节期 MAD不能大于 0.8。",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Irrigation mode of zone z1 must be one of 'et', 'sensor', 'calendar' or 'manual'.",
+                "MAD of crop seed corn, period vegetative must be at most 0.8.",
+            ],
+        ),
+    ],
+)
+def test_a_list_of_choices_and_a_crop_periods_mad_are_said_in_the_page_language(
+    locale: str, expected: list[str]
+) -> None:
+    """pydantic's "or" joins the allowed values in the page's language; a period's MAD key
+    path names the crop and the period as the crop form does."""
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(
+            load_site(DEMO_SITE),
+            {
+                "zones": {"z1": {"mode": "timer"}},
+                "crops": {"seed_corn": {"stages": {"vegetative": {"mad": 2}}}},
+            },
+        )
+    exc = caught.value
+    coded = coded_problems(exc)
+    assert [problem_text(locale, p, coded) for p in exc.problems] == expected
+    assert exc.problems[1].startswith("crops.seed_corn.stages.vegetative.mad:")  # the file's
+
+
 @pytest.mark.parametrize("locale", sorted(LOCALES))
 @pytest.mark.parametrize("code", sorted(TUNING_MESSAGES))
 def test_every_refused_period_tuning_has_a_message_with_its_values(locale: str, code: str) -> None:
