@@ -41,6 +41,7 @@ from controller.cli.csvio import (
     write_table,
 )
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.config.krs import KRS_DEFAULT, KrsOption
 from controller.errors import CommandError
 from models import et0
 from models.errors import ModelInputError
@@ -100,8 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--krs",
-        type=float,
-        default=0.16,
+        action=KrsOption,
+        default=KRS_DEFAULT,
         help="Hargreaves radiation krs: 0.16 interior, 0.19 coastal (daily)",
     )
     parser.add_argument(

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from controller.simulation.referee import latecrop
 from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
 from controller.simulation.referee.evaluate import season_weather
 from controller.simulation.referee.latecrop import (
@@ -125,4 +126,23 @@ def test_the_sites_krs_is_calibrated_on_the_scenarios_sunshine_normals(
     with pytest.raises(SystemExit) as exit_:
         main(["--krs", "sunny"])
     assert exit_.value.code == 2
-    assert "'sunny' is neither a number nor 'normals'" in capsys.readouterr().err
+    assert "--krs 'sunny': neither a number nor 'normals'" in capsys.readouterr().err
+
+
+def test_a_krs_the_site_would_refuse_stops_before_any_season(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--krs", "0.05"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        ": --krs 0.05: outside 0.10 to 0.25 (the FAO-56 eq. 50 krs a site accepts)\n"
+    )
+    # normals calibrated outside the range (another scenario's climate) stop the same way
+    monkeypatch.setattr(latecrop, "normals_krs", lambda scenario: 0.31)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--krs", "normals", "--variant", "calendar"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--krs 0.31: outside 0.10 to 0.25" in err and "(calibrated by --krs normals)" in err
