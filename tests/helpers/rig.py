@@ -18,7 +18,7 @@ from controller.runtime.sequencer import Sequencer
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.bus import Bus
-from tests.helpers.servedports import on_served_ports
+from tests.helpers.servedports import served_field
 
 __all__ = ["FAST_POLL", "RIG_START", "SLOW_POLL", "RecordingOutputs", "Rig", "rig_on"]
 
@@ -109,8 +109,7 @@ def rig_on(
     The devices are served on ports the system picks as they bind; the rig's ``site`` is
     ``site`` moved onto them (written beside the store)."""
     clock = VirtualClock(RIG_START)
-    with Simulation(site, control_port=0, step_s=3600, any_port=True) as sim:
-        site = on_served_ports(site, sim, tmp_path / "rig-site.toml")
+    with served_field(site, tmp_path / "rig-site.toml", step_s=3600) as (site, sim):
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = factory(site, sim, store, clock)
         try:
