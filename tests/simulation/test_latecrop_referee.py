@@ -3,6 +3,7 @@ the daemon's balance (controller/simulation/referee/latecrop.py)."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 import pytest
@@ -14,6 +15,7 @@ from controller.simulation.referee.latecrop import (
     SHIFTED_PARAMS,
     LateSeason,
     cold_overrides,
+    krs_of_option,
     late_crop_params,
     main,
     normals_krs,
@@ -146,3 +148,10 @@ def test_a_krs_the_site_would_refuse_stops_before_any_season(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "--krs 0.31: outside 0.10 to 0.25" in err and "(calibrated by --krs normals)" in err
+
+
+def test_the_krs_option_gives_the_season_the_number_the_normals_or_the_site_files() -> None:
+    parser = argparse.ArgumentParser(prog="latecrop")
+    assert krs_of_option(parser, None, SCENARIO) is None  # the site file's
+    assert krs_of_option(parser, 0.2, SCENARIO) == 0.2
+    assert krs_of_option(parser, "normals", SCENARIO) == normals_krs(SCENARIO)
