@@ -313,6 +313,7 @@ class ControlService(Protocol):
     #  crop's p), crop_p, mad_site_file, targets ("staged"|"fao56"), targets_site_file, dap
     #  (days after planting today), stages: [views.stage_rows: name, end_dap, ky, mad,
     #  mad_default, tuned, critical, today]}}, "policy": {probe_weight, rain_skip_mm},
+    #  "site": {krs (FAO-56 eq. 50, in use), krs_from ("site_file"|"default"|"overrides")},
     #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
     #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out],
     #  recipes: [names of fertigation.recipes a run may be started with; none without channels]}}

@@ -59,7 +59,7 @@ from controller.store import NotFound, StoreError, StoreWriteError
 from models.crops import crop, crop_keys
 from models.learning.errors import LearnedModelError, LearningInputError
 
-__all__ = ["DaemonService"]
+__all__ = ["DaemonService", "krs_from"]
 
 log = logging.getLogger(__name__)
 CANOPY_MAX_POINTS = 5000  # the newest attempts read for a page: hourly, seven months
@@ -459,6 +459,7 @@ class DaemonService:
                 for z in self.site.zones
             },
             "policy": {k: getattr(self.site.policy, k) for k in EDITABLE["policy"]},
+            "site": {"krs": self.site.site.krs, "krs_from": krs_from(self.site, self.site_file)},
             "crops": sorted(crop_keys()),
             "fertigation": None
             if f is None
@@ -657,3 +658,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value.isoformat() if isinstance(value, date) else value
+
+
+def krs_from(site: SiteConfig, site_file: SiteConfig) -> str:
+    """Where the running ``site``'s ``[site] krs`` (FAO-56 eq. 50) came from: ``overrides``
+    (the saved settings changed it), ``site_file`` (the file sets it) or ``default``
+    (:data:`controller.config.krs.KRS_DEFAULT`)."""
+    if site.site.krs != site_file.site.krs:
+        return "overrides"
+    return "site_file" if "krs" in site_file.site.model_fields_set else "default"

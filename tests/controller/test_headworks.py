@@ -28,6 +28,7 @@ from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
+from tests.helpers.servedports import on_served_ports
 from tests.helpers.site import DEMO_SITE, ROOT, on_free_ports
 
 POLL = {
@@ -128,9 +129,10 @@ def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
     made: list[tuple[Rig, Simulation, Store]] = []
 
     def make(**extra: str) -> Rig:
-        site = _site(tmp_path, **extra)
+        planned = _site(tmp_path, **extra)
+        sim = Simulation(planned, control_port=0, step_s=3600, any_port=True).start()
+        site = on_served_ports(planned, sim, planned.path)
         clock = VirtualClock(T0)
-        sim = Simulation(site, control_port=0, step_s=3600).start()
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = Rig(site, sim, store, clock)
         made.append((rig, sim, store))
