@@ -11,12 +11,15 @@ root-zone depletion, its crop's Zr) is for scoring only, never for training or p
 
 ``calibration_dr_fraction`` adds one **calibration dry-down**, by the daemon's own rule
 (:func:`controller.agronomy.drydown.hold_triggers`, the zone's ``calibration_dry_down`` set to
-that fraction): from the first day the roots are past the zone's deeper probe, the refill is
-held until the balance's Dr reaches that fraction of the configured TAW, so the probes see the
-crop slow down below RAW (FAO-56 eq. 84). It is held only outside the periods the crop
-library marks critical, and released the day before one starts. Each day's decision, made
-the evening before the run as the daemon plans the run's morning, is the zone's dry-down
-state after it (:attr:`ZoneDay.calibration`).
+that fraction, the planner's mean ET0 over its :data:`~controller.agronomy.types.HORIZON_DAYS`
+days from the station's, the forecast the simulation has): once
+the roots are past the zone's deeper probe, the dry-down started by the next refill is held
+until the balance's Dr reaches that fraction of the configured TAW, so the probes see the crop
+slow down below RAW (FAO-56 eq. 84); the refill itself is held instead when a dry-down from
+it is predicted not to get there before the hold must be released. It is held only outside
+the periods the crop library marks critical, and released the day before one starts. Each
+day's decision, made the evening before the run as the daemon plans the run's morning, is the
+zone's dry-down state after it (:attr:`ZoneDay.calibration`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from controller.agronomy.drydown import DryDownState, hold_triggers
+from controller.agronomy.types import HORIZON_DAYS
 from controller.config.site import SiteConfig
 from controller.simulation.season import crop_truth, load_scenario, station_et0
 from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
@@ -107,6 +111,7 @@ def et_rule_days(
     if calibration_dr_fraction is not None:
         asked = zone.model_copy(update={"calibration_dry_down": calibration_dr_fraction})
     held: DryDownState | None = None
+    watered = False  # a run since planting
     while date <= end:
         dap = (date - planting).days
         rain = weather.day(date).rain_mm
@@ -125,13 +130,16 @@ def et_rule_days(
             StepInputs(et_ref_mm=et0[date], rain_mm=rain, irrigation_gross_mm=water_gross_mm),
         )
         state = result.state
+        watered = watered or water_gross_mm > 0
         tomorrow = date + dt.timedelta(days=1)
         mad = result.raw_mm / result.taw_mm
         if asked is not None:  # the daemon's plan of the run's morning
+            ahead = [min(tomorrow + dt.timedelta(days=d), end) for d in range(HORIZON_DAYS)]
             hold, held = hold_triggers(
                 asked, held, crop, dap + 1, (mad,), dr_mm=state.dr_mm, taw_mm=result.taw_mm,
                 root_depth_m=CropStep.on_day(crop, dap + 1).root_depth_m, today=tomorrow,
-                distrust=None,
+                distrust=None, et0_mm_day=sum(et0[d] for d in ahead) / len(ahead),
+                refill_fraction=REFILL_FRACTION, watered=watered,
             )  # fmt: skip
             mad = hold.mad_fraction[0]
         yield ZoneDay(
