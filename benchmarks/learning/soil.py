@@ -25,10 +25,12 @@ made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper p
 * ``train_s``: the longest fit of one site, s.
 
 The same sites again with one **calibration dry-down** (:func:`benchmarks.learning.etrule.
-et_rule_days` with :data:`CALIBRATION_DR_FRACTION`: the run that would end the first fitted
-dry-down is held until the configured balance's Dr reaches that fraction of its TAW, never
-into a stage the crop library marks critical), the ``_calibrated`` figures; and what the hold
-costs over the whole season, against the ET rule alone on the same site and weather:
+et_rule_days` with :data:`CALIBRATION_DR_FRACTION`, by the daemon's own rule,
+:func:`controller.agronomy.drydown.hold_triggers`: a dry-down held until the configured
+balance's Dr reaches that fraction of its TAW, never into a stage the crop library marks
+critical), the ``_calibrated`` figures, the held dry-down the first one fitted (it may have
+begun before the roots reached the deeper probe); and what the hold costs over the whole
+season, against the ET rule alone on the same site and weather:
 
 * ``calibration_water_mm``: the change in the season's gross water, mm (mean over the sites);
 * ``calibration_yield_loss_pct``: the change in FAO-33's relative yield, percentage points

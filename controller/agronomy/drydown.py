@@ -12,9 +12,11 @@ CLI or the site file) asks for **one** dry-down to that depletion:
   critical (benchmarks/learning/etrule.py calls this same function). Then it waits for the
   zone's next refill (Dr at the normal trigger): the dry-down that refill starts is the one
   held, from the next day (``since``), so the whole held dry-down is seen with the roots past
-  the probes. Unless, from the planner's ETc (:func:`days_to_target`), a dry-down started by
-  that refill would not reach the fraction before the hold must be released for a critical
-  period: then the refill is held at once, the dry-down in progress going on below RAW;
+  the probes. Unless, from the planner's ET0 and the crop's Kc (:func:`days_to_target`), a
+  dry-down started by that refill would not reach the fraction before the hold must be
+  released for a critical period: then the refill is held at once, the dry-down in progress
+  going on below RAW, if a run since planting began it (the soil fit's dry-downs start at a
+  metered run; without one the refill is made and its dry-down held as far as it gets);
 * *holding*: each horizon day up to the day before a critical period, the trigger is raised
   to the fraction (``mad = max(mad, fraction)``, the refill target unchanged);
 * *done*: Dr reached the fraction of TAW (or the refill it held is planned), or the hold was

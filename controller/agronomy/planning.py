@@ -683,7 +683,7 @@ class Planning:
                 root_depth_m=step.root_depth_m,
                 today=ctx.today,
                 distrust=(self._distrust(zone, ctx.today) if zone.calibration_dry_down else None),
-                et0_mm_day=sum(et0_days) / len(et0_days),
+                et0_mm_day=sum(et0_days) / max(len(et0_days), 1),
                 refill_fraction=targets.refill_fraction,
                 watered=zone.calibration_dry_down is not None and self._watered(zone),
             )
