@@ -39,7 +39,12 @@ from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.coverkc import projected_kc
 from controller.agronomy.cropstate import CropState
 from controller.agronomy.decision_codes import DecisionCode, coded
-from controller.agronomy.drydown import DryDownState, DryDownStates, hold_triggers, refilled
+from controller.agronomy.drydown import (
+    DryDownState,
+    DryDownStates,
+    hold_triggers,
+    refilled,
+)
 from controller.agronomy.expansion import EXPANSION_TRIGGER, expanding_canopy, expansion_note
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
@@ -516,6 +521,11 @@ class Planning:
         )
         return dr, tuple(moved), numbers
 
+    def _watered(self, zone: ZoneConfig) -> bool:
+        """Whether a run has watered ``zone`` since its planting date."""
+        t0 = dt.datetime.combine(zone.planting_date, dt.time(), tzinfo=self.tz)
+        return any(r.applied_m3 > 0 for r in self.store.runs(zone.name, t0))
+
     def _distrust(self, zone: ZoneConfig, today: dt.date) -> str | None:
         """Why a calibration dry-down may not hold the zone today (None: it may): every probe
         quarantined (or none), or the balance not closed yesterday on measured ET0."""
@@ -705,6 +715,9 @@ class Planning:
                 root_depth_m=step.root_depth_m,
                 today=ctx.today,
                 distrust=(self._distrust(zone, ctx.today) if zone.calibration_dry_down else None),
+                et0_mm_day=sum(et0_days) / max(len(et0_days), 1),
+                refill_fraction=targets.refill_fraction,
+                watered=zone.calibration_dry_down is not None and self._watered(zone),
             )
             mad = hold.mad_fraction
             if hold.note:
