@@ -40,6 +40,7 @@ from controller.learning.flow import FlowLearning
 from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
 from drivers.sim.field import METER_GAIN_SD, METER_NOISE_SD, line_flow_factor
+from models.learning.child import in_process
 
 NAME = "flow"
 GOALS = {
@@ -156,7 +157,9 @@ def simulate_site(site: SiteConfig, seed: int, n_runs: int, workdir: Path) -> Si
     alarms: list[tuple[str, str, int]] = []
     design = {z.name: z.nominal_flow_m3_h for z in site.zones}
     with Store.open_dir(workdir, clock=clock) as store:
-        job = FlowLearning(lambda: site, store, workdir / "models")
+        # the fits in this process: the same numbers as the daemon's child process, without
+        # an interpreter's start per fit (thousands here)
+        job = FlowLearning(lambda: site, store, workdir / "models", runner=in_process)
         index = dict.fromkeys(design, 0)
         while min(index.values()) < n_runs:
             day = clock.now().replace(hour=4, minute=0)
