@@ -21,6 +21,11 @@ feature extraction from the stored rows, the learned model and the CUSUM) judges
 daemon's scheduled job does within minutes of the run's end. Scored on the alarm events in
 the store: an alarm of the fault's kind at or after its onset is a detection; any other is a
 false alarm. ``detect_runs`` counts the onset run as 1.
+
+The job's fits run in this process (``runner=in_process``): the same numbers as the daemon's
+child process (:mod:`models.learning.child`), without an interpreter's start for each of
+the thousands of fits; ``train_s`` is the fits' own CPU time, not the daemon's (which adds
+a child's start per zone's training, docs/deploy.md).
 """
 
 from __future__ import annotations

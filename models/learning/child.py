@@ -12,8 +12,9 @@ as they were raised in the child. A child that dies (killed for memory, a crash 
 code), outlives ``timeout_s`` (then killed), or cannot start raises
 :class:`~models.learning.errors.FitProcessError`: the caller keeps its plain rules.
 
-Starting the child costs an interpreter and the fit's imports (about 1-3 s of one core on a
-Raspberry Pi-class box): a fit is worth one, a query never is.
+Starting the child costs an interpreter and the fit's imports: 1.4-1.5 s of CPU and a peak
+of 156 MiB for a flow signature's fit on a 2-core x86-64 machine (docs/deploy.md, with the
+command; a Pi is slower): a fit is worth one, a query never is.
 """
 
 from __future__ import annotations
@@ -52,10 +53,8 @@ def in_process(
 ) -> Fitted[T]:
     """``fit(*args)`` in this process (scikit-learn then enters it): for the benchmarks and
     tests that fit thousands of times and judge the results, not the daemon. ``timeout_s``
-    is not enforced."""
-    started = time.thread_time()
-    value = fit(*args)
-    return Fitted(value, time.thread_time() - started)
+    is not enforced; ``cpu_s`` is 0 (no child: the time is the caller's own)."""
+    return Fitted(fit(*args), 0.0)
 
 
 def in_child(fit: Callable[..., T], *args: Any, timeout_s: float = DEFAULT_TIMEOUT_S) -> Fitted[T]:
