@@ -22,7 +22,7 @@ from controller.learning.calibration import (
 from controller.store import Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
-from models.learning.child import Fitted, in_child
+from models.learning.child import Fitted, in_child, in_process
 from models.soils import SoilProfile, texture
 from tests.helpers import fits
 from tests.helpers.agronomy import DAY1, local, weather_day
@@ -137,7 +137,7 @@ def test_bad_input_is_refused_naming_the_field(
 def test_no_sample_is_the_raw_value_and_samples_calibrate_every_reading(
     store: Store, clock: VirtualClock
 ) -> None:
-    cals = ProbeCalibrations(store)
+    cals = ProbeCalibrations(store, runner=in_process)
     t0 = local(DAY1, -6)
     _put(store, "probe1a", [(t0, 30.0), (t0 + dt.timedelta(hours=1), 20.0)])
     assert cals.good_values("probe1a", "moisture", t0, local(DAY1, 1)) == [
@@ -166,7 +166,7 @@ def test_reads_see_this_stores_samples_at_once_and_another_processs_within_reche
     tmp_path: Path, store: Store, clock: VirtualClock
 ) -> None:
     now = [0.0]
-    cals = ProbeCalibrations(store, monotonic=lambda: now[0])
+    cals = ProbeCalibrations(store, monotonic=lambda: now[0], runner=in_process)
     assert cals.theta_pct("probe1a", 30.0) == 30.0
     _sample(store, "probe1a", 25.0, 30.0)  # through this store: fitted at the next read
     assert cals.theta_pct("probe1a", 30.0) == pytest.approx(25.0)
@@ -185,7 +185,7 @@ def test_reads_see_this_stores_samples_at_once_and_another_processs_within_reche
 def test_a_calibration_that_fails_is_the_raw_value_and_one_model_unavailable(
     store: Store,
 ) -> None:
-    cals = ProbeCalibrations(store)
+    cals = ProbeCalibrations(store, runner=in_process)
     _sample(store, "probe1a", 15.0, 15.0)
     _sample(store, "probe1a", 25.0, 25.0)
     wrong = _sample(store, "probe1a", 2.0, 35.0)  # θ typed 2 for 32
