@@ -251,14 +251,21 @@ class FlowLearning:
         return decided
 
     def status(self, zone: str) -> FlowStatus:
-        """The zone's learning state, for its page (from memory or its model file)."""
+        """The zone's learning state, for its page (from memory or its model file). Never
+        waits for a pass: one may be waiting on a fit's child process (seconds, up to
+        :data:`FIT_TIMEOUT_S` if it hangs); the page then shows the state as it was."""
         z = next((z for z in self.site.zones if z.name == zone), None)
         if z is None:
             raise KeyError(zone)
-        with self._lock:
+        if self._lock.acquire(blocking=False):
+            try:
+                state = self._states.get(zone)
+                if state is None:
+                    state = self._load(z, quiet=True)
+            finally:
+                self._lock.release()
+        else:  # a pass runs: every zone's state was read into memory when it started
             state = self._states.get(zone)
-            if state is None:
-                state = self._load(z, quiet=True)
         need = self.tuning.min_runs
         sig = state.signature if state is not None else None
         have = len(state.normal) if state is not None else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from benchmarks.learning.flow import record_run
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.learning.files import models_dir_of
-from controller.learning.flow import FULL_PASS_EVERY, FlowLearning, run_features
+from controller.learning.flow import FULL_PASS_EVERY, FlowLearning, FlowStatus, run_features
 from controller.store import RunSource, Store
 from drivers.reading import Quality, Reading
 from models.learning import Persisted, model_file, save_model
@@ -321,3 +322,17 @@ def test_a_model_file_that_pickled_the_estimator_is_refused_and_relearned(box: B
     (event,) = [e for e in box.store.events() if e.code == "model_unavailable"]
     assert f"format {FORMAT_VERSION - 1}, this version reads {FORMAT_VERSION}" in event.message
     assert job.status("z1").learned  # relearned from the stored runs at once
+
+
+def test_the_zone_page_never_waits_for_a_pass_that_is_fitting(box: Box) -> None:
+    job = box.job()
+    for _ in range(5):
+        box.run("z1", 91.0)
+    job.check()
+    answers: list[FlowStatus] = []
+    with job._lock:  # a pass holds it while its fit's child process runs
+        reader = threading.Thread(target=lambda: answers.append(job.status("z1")))
+        reader.start()
+        reader.join(timeout=60)  # a guard against a hang, not a timing: it should not wait
+        assert not reader.is_alive()
+    assert answers[0].learned and answers[0].normal_m3h == pytest.approx(91.0, rel=0.01)
