@@ -144,3 +144,16 @@ def test_unusable_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert main(["et0", str(weather), *ZHANGYE]) == 2
     assert "missing required column tmin_c" in capsys.readouterr().err
     assert main(["et0", str(tmp_path / "absent.csv"), *ZHANGYE]) == 2
+    assert "absent.csv: No such file or directory" in capsys.readouterr().err
+
+
+def test_a_csv_not_in_utf8_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A weather sheet saved by Excel on a Chinese desktop is GBK: refused by name, exit 2,
+    saying how to save it, not a traceback."""
+    weather = tmp_path / "张掖气象.csv"
+    weather.write_bytes("date,tmax_c,tmin_c,备注\n2024-07-01,30,15,晴\n".encode("gbk"))
+    assert main(["et0", str(weather), *ZHANGYE]) == 2
+    err = capsys.readouterr().err
+    assert f"qanat et0: {weather}: not UTF-8 text" in err and "save it as CSV UTF-8" in err
