@@ -42,6 +42,7 @@ __all__ = [
     "critical_on_day",
     "hold_triggers",
     "refilled",
+    "withdrawn",
 ]
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,18 @@ def refilled(state: DryDownState, today: dt.date, start: str) -> tuple[DryDownSt
     why = f"Dr reaches {state.fraction:.0%} of TAW, the refill planned at {start}"
     done = replace(state, phase="done", ended=today.isoformat(), why=why)
     return done, f"calibration dry-down ended: {why}; the normal rule from now on"
+
+
+def withdrawn(
+    zone: str, stored: DryDownState | None, fraction: float, today: dt.date, actor: str
+) -> DryDownState:
+    """The zone's dry-down (``stored``, or one the setting ``fraction`` asks that no plan has
+    seen yet) withdrawn by ``actor``: *done*, so the normal trigger applies from the next plan.
+
+    Withdrawing only lowers a raised trigger back to the normal rule: the next plan decides
+    as it would have without the request (it opens no valve by itself)."""
+    state = stored if stored is not None else DryDownState(zone, fraction)
+    return replace(state, phase="done", ended=today.isoformat(), why=f"withdrawn by {actor}")
 
 
 def critical_on_day(crop: Crop, crop_day: int) -> bool:

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from controller.agronomy.drydown import withdrawn
 from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.quota import QuotaView, quota_views
 from controller.agronomy.savings import SavingsReport, savings_to_date
@@ -387,6 +388,37 @@ class DaemonService:
             raise
         self.d.store.record_audit(actor, "soil.calibrate", {"zone": z.name, "fraction": fraction})
         return self._dry_down(self._zone_cfg(z.name))
+
+    def withdraw_dry_down(self, zone: str, actor: str) -> dict[str, Any]:
+        z = self._zone_cfg(zone)
+        states = self.d.agronomy.planning.drydowns
+        state = states.get(z.name)
+        fraction = z.calibration_dry_down
+        if fraction is None or (state is not None and state.phase == "done"):
+            raise ControlRefused(
+                f"{z.name}: no calibration dry-down asked or holding to withdraw", "no_dry_down"
+            )
+        today = self.d.agronomy.local_date(self.d.clock.now())
+        done = withdrawn(z.name, state, fraction, today, actor)
+        states.put(done)
+        self.d.store.record_audit(
+            actor,
+            "soil.calibrate_withdraw",
+            {"zone": z.name, "fraction": fraction, "phase": None if state is None else state.phase},
+        )
+        self._replan("withdrawing a calibration dry-down")
+        return self._dry_down(z)
+
+    def _replan(self, after: str) -> None:
+        """Plan again now (the planner's own rules decide; nothing starts here); a failure
+        is logged and raised as ``replan_failed``, never passed to the caller."""
+        try:
+            self.d.plan()
+        except Exception:
+            log.exception("re-planning after %s failed", after)
+            self.d.store.raise_event(
+                "warning", "replan_failed", "site", f"re-planning after {after} failed"
+            )
 
     def crop_observations(self, zone: str) -> list[CropObservationInfo]:
         return self._crops.observations(zone)

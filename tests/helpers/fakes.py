@@ -439,6 +439,18 @@ class FakeControlService:
         self.dry_downs[zone] = dry_down(fraction, "requested")
         return self.dry_downs[zone]
 
+    def withdraw_dry_down(self, zone: str, actor: str) -> dict[str, Any]:
+        self._known(zone)
+        self._control("withdraw_dry_down", zone=zone, actor=actor)
+        asked = self.dry_downs.get(zone, dry_down())
+        if asked["fraction"] is None or asked["phase"] == "done":
+            raise ControlRefused(f"{zone}: no calibration dry-down to withdraw", "no_dry_down")
+        self.dry_downs[zone] = {
+            **dry_down(asked["fraction"], "done"),
+            "why": f"withdrawn by {actor}",
+        }
+        return self.dry_downs[zone]
+
     def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
         self._known(zone)
         self._control("approve_soil", zone=zone, fitted_at=fitted_at, actor=actor)
