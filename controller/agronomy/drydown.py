@@ -77,12 +77,28 @@ class DryDownHold:
     numbers: dict[str, Any]
 
 
+_UNWRITTEN = (-1, -1, -1)  # the stamp of a state kept while its file could not be written
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """The file's modification time (ns), size and inode; None without a file."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class DryDownStates:
-    """The zones' dry-down phases, persisted under ``directory`` (None: in memory only)."""
+    """The zones' dry-down phases, persisted under ``directory`` (None: in memory only).
+
+    A state file written by another process (``qanat soil dry-down`` asks for one while the
+    daemon runs) is read again at the next :meth:`get`: each state is kept with its file's
+    stamp (time, size, inode; every write is a rename, so a new inode)."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = None if directory is None else directory / STATE_DIR
-        self._memory: dict[str, DryDownState] = {}
+        self._memory: dict[str, tuple[tuple[int, int, int], DryDownState]] = {}
 
     def _path(self, zone: str) -> Path:
         assert self.directory is not None
@@ -91,10 +107,15 @@ class DryDownStates:
     def get(self, zone: str) -> DryDownState | None:
         """The zone's state, None without one; a file that cannot be read is a *done* state
         saying why (nothing held)."""
-        if zone in self._memory or self.directory is None:
-            return self._memory.get(zone)
+        cached = self._memory.get(zone)
+        if self.directory is None:
+            return None if cached is None else cached[1]
         path = self._path(zone)
-        if not path.exists():
+        seen = _stamp(path)
+        if cached is not None and cached[0] in (seen, _UNWRITTEN):
+            return cached[1]
+        self._memory.pop(zone, None)
+        if seen is None:
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -105,12 +126,12 @@ class DryDownStates:
         except (OSError, ValueError, TypeError) as exc:
             log.warning("calibration dry-down of %s: %s cannot be read: %s", zone, path, exc)
             return DryDownState(zone, 0.0, "done", why=f"its state file cannot be read: {exc}")
-        self._memory[zone] = state
+        self._memory[zone] = (seen, state)
         return state
 
     def put(self, state: DryDownState) -> None:
         """Keep ``state`` (atomically: temporary file, fsync, rename)."""
-        self._memory[state.zone] = state
+        self._memory[state.zone] = (_UNWRITTEN, state)  # kept even if the file cannot be
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -121,6 +142,7 @@ class DryDownStates:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        self._memory[state.zone] = (_stamp(path) or _UNWRITTEN, state)
 
     def forget(self, zone: str) -> None:
         """No state for ``zone`` (a request taken back before it was kept)."""
