@@ -40,6 +40,7 @@ __all__ = [
     "DryDownState",
     "DryDownStates",
     "critical_on_day",
+    "dry_down_refusal",
     "hold_triggers",
     "refilled",
     "withdrawn",
@@ -163,6 +164,17 @@ def refilled(state: DryDownState, today: dt.date, start: str) -> tuple[DryDownSt
     why = f"Dr reaches {state.fraction:.0%} of TAW, the refill planned at {start}"
     done = replace(state, phase="done", ended=today.isoformat(), why=why)
     return done, f"calibration dry-down ended: {why}; the normal rule from now on"
+
+
+def dry_down_refusal(zone: ZoneConfig) -> str:
+    """Why a calibration dry-down of ``zone`` cannot be asked ("" if it can): only an ``et``
+    zone's trigger is held (a ``sensor`` zone's is its probes' moisture, judged otherwise)."""
+    if zone.mode == "et":
+        return ""
+    return (
+        f"{zone.name}: a calibration dry-down holds only an et zone's trigger "
+        f"(this zone's mode is {zone.mode})"
+    )
 
 
 def withdrawn(

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from controller.agronomy.drydown import DryDownStates
+from controller.agronomy.drydown import DryDownStates, dry_down_refusal
 from controller.cli.common import add_place_arguments, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config import overrides
@@ -211,6 +211,10 @@ def _dry_down(
 ) -> int:
     """The zone's calibration dry-down asked: setting checked, request kept, setting saved
     (last: a running daemon takes the request up with the setting), audit."""
+    refused = dry_down_refusal(next(z for z in site.zones if z.name == zone))
+    if refused:
+        print(f"qanat soil dry-down: {refused}", file=sys.stderr)
+        return FAILED
     merged = _checked_zone_overrides(
         site, data_dir, zone, {"calibration_dry_down": fraction}, "dry-down"
     )

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from controller.agronomy.drydown import withdrawn
+from controller.agronomy.drydown import dry_down_refusal, withdrawn
 from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.quota import QuotaView, quota_views
 from controller.agronomy.savings import SavingsReport, savings_to_date
@@ -381,6 +381,8 @@ class DaemonService:
 
     def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]:
         z = self._zone_cfg(zone)
+        if z.mode != "et":
+            raise ControlRefused(dry_down_refusal(z), "dry_down_et_only")
         states = self.d.agronomy.planning.drydowns
         before = states.get(z.name)
         states.request(z.name, fraction, self.d.clock.now())  # the re-plan below sees it

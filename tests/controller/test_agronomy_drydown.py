@@ -319,3 +319,15 @@ def test_after_a_withdrawal_the_zone_is_planned_as_if_never_asked(
             never.planned_start,
         )
         assert daemon.planned() == runs
+
+
+def test_only_an_et_zone_s_dry_down_is_asked(demo: SiteConfig, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open_dir(data) as store:
+        service = DaemonService(Daemon(demo, store, VirtualClock(local(DAY, 18))), data_dir=data)
+        with pytest.raises(ControlRefused) as refused:
+            service.request_dry_down("z4", 0.8, "ada")  # a calendar zone
+        assert refused.value.code == "dry_down_et_only"
+        assert "this zone's mode is calendar" in refused.value.reason
+        assert not (data / overrides.OVERRIDES_FILE).exists()
+        assert DryDownStates(data / "models").get("z4") is None
