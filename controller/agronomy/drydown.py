@@ -220,7 +220,14 @@ def hold_triggers(
     mad = tuple(mad_fraction)
     fraction = zone.calibration_dry_down
     if fraction is None:
-        return DryDownHold(mad, "", {}), stored
+        if stored is None or stored.phase == "done":
+            return DryDownHold(mad, "", {}), stored
+        # the setting taken away (a hand edit) while asked or holding: it ends here, so a
+        # refill the normal rule plans is not said to be the dry-down's
+        why = "calibration_dry_down was removed from the settings"
+        done = replace(stored, phase="done", ended=today.isoformat(), why=why)
+        note = f"calibration dry-down ended: {why}; the normal rule from now on"
+        return DryDownHold(mad, note, {"calibration_dry_down": done.numbers()}), done
     state = stored if stored is not None else DryDownState(zone.name, fraction)
     if state.phase != "done" and state.fraction != fraction:
         state = replace(state, fraction=fraction)  # the setting changed: its target now

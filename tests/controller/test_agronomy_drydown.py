@@ -331,3 +331,13 @@ def test_only_an_et_zone_s_dry_down_is_asked(demo: SiteConfig, tmp_path: Path) -
         assert "this zone's mode is calendar" in refused.value.reason
         assert not (data / overrides.OVERRIDES_FILE).exists()
         assert DryDownStates(data / "models").get("z4") is None
+
+
+def test_a_setting_taken_away_mid_hold_ends_it(demo: SiteConfig) -> None:
+    holding = DryDownState("z1", 0.8, "holding", since="2026-05-28")
+    mad, note, state = _hold(demo, holding)
+    assert mad == (0.5, 0.5, 0.5, 0.5)
+    assert state is not None and state.phase == "done" and state.ended == DAY.isoformat()
+    assert note.startswith("calibration dry-down ended: calibration_dry_down was removed")
+    again, note, after = _hold(demo, state)  # ended: nothing more said
+    assert again == mad and note == "" and after == state

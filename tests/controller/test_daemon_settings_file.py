@@ -167,3 +167,21 @@ def test_a_state_file_written_by_another_process_is_read_again(tmp_path: Path) -
     DryDownStates(tmp_path).request("z1", 0.8, dt.datetime(2026, 6, 2, tzinfo=dt.UTC))
     got = daemon_side.get("z1")
     assert got is not None and got.phase == "requested"
+
+
+def test_a_hand_edit_taking_the_setting_away_mid_hold_plans_as_if_never_asked(
+    service: DaemonService, store: Store, data: Path
+) -> None:
+    service.d.plan()
+    never = _z1(store)
+    service.request_dry_down("z1", 0.8, "ada")
+    assert "refill held" in _z1(store).reason
+    (data / overrides.OVERRIDES_FILE).write_text("# emptied by hand\n", encoding="utf-8")
+    assert service.reload_settings_file() is True
+    after = _z1(store)
+    # the normal rule's run, at its slot; the hold said to end, not to have been reached
+    assert (after.action, after.planned_start) == (never.action, never.planned_start)
+    ended = "; calibration dry-down ended: calibration_dry_down was removed from the settings"
+    assert after.reason.startswith(never.reason.split("; ")[0])
+    assert ended in after.reason and "Dr reaches 80%" not in after.reason
+    assert service.soil_fit("z1")["dry_down"]["phase"] is None  # no setting: nothing shown
