@@ -90,6 +90,8 @@ class DaemonService:
         self._watch: SettingsFileWatch | None = None
         if data_dir is not None:
             self._watch = SettingsFileWatch(data_dir / overrides.OVERRIDES_FILE)
+            if not self._runs_the_file(data_dir):  # written while the daemon started
+                self._watch.unseen()
             daemon.add_task(Job("settings_file", self.reload_settings_file, CHECK_EVERY_S))
         self._probes = ProbeDesk(
             daemon.store,
@@ -106,6 +108,14 @@ class DaemonService:
             lambda: daemon.agronomy.local_date(daemon.clock.now()),
             data_dir,
         )
+
+    def _runs_the_file(self, data_dir: Path) -> bool:
+        """Whether the daemon's site is the site file with the saved settings as they are
+        now (else the file changed between the daemon's start and this service)."""
+        try:
+            return bool(overrides.apply_saved(self.site_file, data_dir).model == self.d.site.model)
+        except ConfigError:
+            return False
 
     @property
     def site(self) -> SiteConfig:

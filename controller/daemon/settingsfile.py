@@ -51,3 +51,7 @@ class SettingsFileWatch:
     def seen(self) -> None:
         """The file as it is now is taken up (the service has just written it itself)."""
         self._seen = stamp(self.path)
+
+    def unseen(self) -> None:
+        """The file as it is now is not what runs: :meth:`changed` says so at its next call."""
+        self._seen = (-1, -1, -1)

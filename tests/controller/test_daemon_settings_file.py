@@ -185,3 +185,20 @@ def test_a_hand_edit_taking_the_setting_away_mid_hold_plans_as_if_never_asked(
     assert after.reason.startswith(never.reason.split("; ")[0])
     assert ended in after.reason and "Dr reaches 80%" not in after.reason
     assert service.soil_fit("z1")["dry_down"]["phase"] is None  # no setting: nothing shown
+
+
+def test_a_file_written_while_the_daemon_started_is_taken_up_at_the_first_check(
+    demo: SiteConfig, store: Store, data: Path
+) -> None:
+    daemon = Daemon(demo, store, VirtualClock(local(DAY, 18)))  # started without the file
+    assert _cli_dry_down(data, "0.8") == exitcodes.OK  # before its service was made
+    service = DaemonService(daemon, data_dir=data)
+    assert [j.every_s for j in daemon.jobs() if j.name == "settings_file"] == [2.0]
+    assert service.reload_settings_file() is True
+    assert service.site.zones[0].calibration_dry_down == 0.8
+    # a service over a daemon that runs the file as it is: nothing to take up
+    again = DaemonService(Daemon(service.site, store, daemon.clock), data_dir=data)
+    assert again.reload_settings_file() is False
+    assert [
+        j.name for j in Daemon(demo, store, daemon.clock).jobs() if j.name == "settings_file"
+    ] == []
