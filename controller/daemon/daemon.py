@@ -364,8 +364,9 @@ class Daemon:
 
     def add_task(self, job: Job) -> None:
         """A periodic ``task`` job of a part made after the daemon (the service's check of
-        the settings file): scheduled now if the jobs run, else with them at start."""
-        self._tasks.append(job)
+        the settings file): scheduled now if the jobs run, else with them at start. A job
+        of the same name (a second service over this daemon) is replaced."""
+        self._tasks = [j for j in self._tasks if j.name != job.name] + [job]
         if self._scheduler is not None:
             self._schedule(self._scheduler, job)
 
@@ -693,6 +694,7 @@ class Daemon:
                 id=job.name,
                 max_instances=1,
                 coalesce=True,
+                replace_existing=True,
                 misfire_grace_time=max(1, int(job.every_s)),
                 next_run_time=datetime.now(self.site.site.tz) + timedelta(seconds=0.1),
             )
@@ -703,6 +705,7 @@ class Daemon:
                 id=job.name,
                 max_instances=1,
                 coalesce=True,
+                replace_existing=True,
                 misfire_grace_time=600,
             )
 

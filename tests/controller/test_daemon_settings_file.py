@@ -202,3 +202,13 @@ def test_a_file_written_while_the_daemon_started_is_taken_up_at_the_first_check(
     assert [
         j.name for j in Daemon(demo, store, daemon.clock).jobs() if j.name == "settings_file"
     ] == []
+
+
+def test_a_second_service_replaces_the_check_of_the_first(
+    demo: SiteConfig, store: Store, data: Path
+) -> None:
+    daemon = Daemon(demo, store, VirtualClock(local(DAY, 18)))
+    DaemonService(daemon, data_dir=data)
+    second = DaemonService(daemon, data_dir=data)
+    (job,) = [j for j in daemon.jobs() if j.name == "settings_file"]
+    assert job.func == second.reload_settings_file
