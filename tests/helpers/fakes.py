@@ -50,7 +50,7 @@ def _zone(name: str, valve_on: bool) -> ZoneStatus:
         label=f"Zone {name}",
         area_m2=6667.0,
         crop="seed_corn",
-        mode="auto",
+        mode="et",
         valve_on=valve_on,
         run_id=7 if valve_on else None,
         phase="water" if valve_on else None,

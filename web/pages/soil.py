@@ -67,7 +67,15 @@ def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse
         fit = pages.service.soil_fit(zone.name)
         proposal = fit["proposal"]
         charts = [_chart(c) for c in proposal["curves"]] if proposal else []
-        fits.append({"zone": zone.name, "label": zone.label, **fit, "charts": charts})
+        fits.append(
+            {
+                "zone": zone.name,
+                "label": zone.label,
+                **fit,
+                "charts": charts,
+                "dry_down_offered": zone.mode == "et",  # only an et zone's trigger is held
+            }
+        )
     return render(request, pages, "soil.html", session, fits=fits, width=CHART_W, height=CHART_H)
 
 

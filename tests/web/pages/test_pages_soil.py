@@ -3,6 +3,7 @@ approval for an admin only, and a fit replaced since it was shown refused by nam
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -179,3 +180,13 @@ def test_an_admin_withdraws_a_hold_and_the_button_goes(as_role: Any, service: Pa
     _english(admin)
     again = _withdraw(admin).text
     assert "Not withdrawn: no calibration dry-down is asked or holding in this zone" in again
+
+
+def test_a_zone_not_watered_by_the_et_rule_is_offered_no_dry_down(
+    as_role: Any, service: PageService
+) -> None:
+    service.zones_by_name["z2"] = replace(service.zones_by_name["z2"], mode="sensor")
+    page = as_role("admin").get("/soil").text
+    assert 'id="soil-dry-down-form-z1"' in page and 'id="soil-dry-down-form-z2"' not in page
+    assert 'id="soil-dry-down-et-only-z2"' in page
+    assert "标定落干只适用于按蒸散规则灌溉的轮灌区（模式 et）" in page
