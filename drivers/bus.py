@@ -321,7 +321,9 @@ class Bus:
 
         Consecutive coils go off in one write of up to the profile's ``max_write_coils``
         (function 15; one coil a write, function 05, where the profile allows no more),
-        then every coil written is read back in as few reads as the profile allows. Returns
+        then every coil written is read back in as few reads as the profile allows. A write
+        the module answers with an exception is tried again one coil a write (a module
+        that did not answer is not: each try would wait out the timeouts). Returns
         the points not verified off, each with why: the write's or read's error (every coil
         it covered), or :class:`VerifyMismatch` for a coil that reads back on. Ignores the
         device's back-off (used to stop water); a coil whose write failed is not read back.
@@ -338,6 +340,20 @@ class Bus:
         for run in _coil_runs(pts, profile.max_write_coils):
             try:
                 self._coils_off(ref, run[0].address, len(run))
+            except DeviceException as exc:
+                if len(run) == 1:
+                    failures[run[0].name] = exc
+                    continue
+                # The module answered but refused the whole write (a faulted channel, busy):
+                # one coil a write, so a coil it refuses does not keep the others on.
+                for pt in run:
+                    try:
+                        self._coils_off(ref, pt.address, 1)
+                    except DeviceError as one:
+                        failures[pt.name] = one
+                    else:
+                        written.append(pt)
+                continue
             except DeviceError as exc:
                 failures.update((pt.name, exc) for pt in run)
                 continue

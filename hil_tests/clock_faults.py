@@ -37,6 +37,7 @@ from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, Severity, Store
 from drivers.bus import Bus
 from tests.helpers.rig import FAST_POLL
+from tests.helpers.servedports import served_field
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 __all__ = ["ALARM_CODES", "ClockBox", "box_site", "clock_box", "clock_faults", "local"]
@@ -125,8 +126,7 @@ def clock_box(start: dt.datetime, *, synced: bool, started: bool = True) -> Iter
     """A fresh :class:`ClockBox` on its own simulated field in a temporary directory."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        site = box_site(workdir)
-        with Simulation(site, control_port=0, step_s=3600) as sim:
+        with served_field(box_site(workdir), step_s=3600) as (site, sim):
             box = ClockBox(site, sim, workdir, start)
             box.synced = synced
             try:
@@ -163,7 +163,7 @@ def stale_saved_time() -> tuple[bool, int]:
         clock = VirtualClock(saved + dt.timedelta(days=30))
         with Store(f"sqlite:///{workdir / 'qanat.db'}", clock=clock) as store:
             store.raise_event(Severity.INFO, "shutdown", "site", "last record before the reboot")
-        with Simulation(site, control_port=0, step_s=3600) as sim:
+        with served_field(site, step_s=3600) as (site, sim):
             box = ClockBox(site, sim, workdir, saved)  # came back at the saved time
             box.synced = True
             try:

@@ -23,6 +23,7 @@ from controller.simulation.harness import Simulation
 from controller.store import RunState, Store
 from hil_tests.helpers import assert_nothing_lost, snapshot
 from tests.helpers.leases import assert_lease_closes
+from tests.helpers.servedports import served_field
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 LEASE_S = 3
@@ -49,9 +50,8 @@ def test_kill_9_mid_run(tmp_path: Path) -> None:
     (tmp_path / "site.toml").write_text(
         text.replace("lease_s = 15 ", f"lease_s = {LEASE_S} "), encoding="utf-8"
     )
-    site = load_site(tmp_path / "site.toml")
     data = tmp_path / "data"
-    with Simulation(site, control_port=0, step_s=0.5) as sim:
+    with served_field(load_site(tmp_path / "site.toml"), step_s=0.5) as (site, sim):
         relay = sim.devices["relay1"]
         metered_before_m3 = _metered_m3(sim)
         child = subprocess.Popen(

@@ -1,4 +1,4 @@
-"""Shared fixtures: the demo site on free ports, its simulated field, a pty pair.
+"""Shared fixtures: the demo site, its simulated field on the ports it bound, a pty pair.
 
 Plain helpers (paths, free ports) live in :mod:`tests.helpers`.
 """
@@ -18,6 +18,7 @@ from hypothesis import settings
 from controller.config.site import SiteConfig, load_site
 from controller.simulation.harness import Simulation
 from tests.helpers.figures import figures  # noqa: F401 - the fixture, for every test
+from tests.helpers.servedports import on_served_ports
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 # CI runs the property tests with a fixed seed (a failure there is the same on a laptop);
@@ -71,8 +72,10 @@ def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> SiteConfig:
-    """The demo site moved to free ports (tests may run beside a running demo)."""
+def base_site(tmp_path: Path) -> SiteConfig:
+    """The demo site as written, its buses on ports free a moment ago (tests may run beside a
+    running demo): what ``sim`` and ``live_sim`` serve. A module changes the site by
+    overriding this fixture, so that the simulated field and ``site`` follow."""
     text = DEMO_SITE.read_text(encoding="utf-8")
     text = on_free_ports(text)
     path = tmp_path / "site.toml"
@@ -81,14 +84,29 @@ def site(tmp_path: Path) -> SiteConfig:
 
 
 @pytest.fixture
-def sim(site: SiteConfig) -> Iterator[Simulation]:
+def site(request: pytest.FixtureRequest, base_site: SiteConfig) -> SiteConfig:
+    """:func:`base_site`; when the test also has the simulated field (``sim`` or
+    ``live_sim``), the same file with each bus on the port the field bound it on.
+
+    The field binds port 0 and reads back what the system gave it, so no other test can take
+    a port between its choice and the bind (a port merely free a moment ago can be).
+    """
+    for name in ("sim", "live_sim"):
+        if name in request.fixturenames:
+            served: Simulation = request.getfixturevalue(name)
+            return on_served_ports(base_site, served, base_site.path)
+    return base_site
+
+
+@pytest.fixture
+def sim(base_site: SiteConfig) -> Iterator[Simulation]:
     # The field does not step during a test, so two masters read identical registers.
-    with Simulation(site, control_port=0, step_s=3600) as simulation:
+    with Simulation(base_site, control_port=0, step_s=3600, any_port=True) as simulation:
         yield simulation
 
 
 @pytest.fixture
-def live_sim(site: SiteConfig) -> Iterator[Simulation]:
+def live_sim(base_site: SiteConfig) -> Iterator[Simulation]:
     """The demo site's simulated field, stepping every half second (water flows, soils wet)."""
-    with Simulation(site, control_port=0, step_s=0.5) as simulation:
+    with Simulation(base_site, control_port=0, step_s=0.5, any_port=True) as simulation:
         yield simulation

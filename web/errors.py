@@ -6,7 +6,7 @@ exception                              status  body
 ``RequestValidationError``             422     ``{"detail": [{loc, msg, type}]}``
 ``controller.daemon.protocol.UnknownName``     404     ``{"detail": message}``
 ``controller.store.NotFound``          404     ``{"detail": message}``
-``controller.daemon.protocol.ControlRefused``  409     ``{"detail": reason, "code": code}``
+``controller.daemon.protocol.ControlRefused``  409     ``{"detail", "code", "reason_code"}``
 anything else                          500     ``{"detail": "internal error"}``, logged
 =====================================  ======  ====================================
 
@@ -37,7 +37,8 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     match exc:
         case ControlRefused():
             return JSONResponse(
-                {"detail": exc.reason, "code": exc.code}, status_code=status.HTTP_409_CONFLICT
+                {"detail": exc.reason, "code": exc.code, "reason_code": exc.reason_code},
+                status_code=status.HTTP_409_CONFLICT,
             )
         case UnknownName() | NotFound():
             return JSONResponse(

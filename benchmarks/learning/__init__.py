@@ -10,7 +10,8 @@ A part is a module with ``NAME`` (its JSON ``part``), ``GOALS`` (figure name →
 bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``. A part of
 :data:`SEEDED_PARTS` runs several seeds from ``--seed`` (``run(..., seeds=N)`` with
 ``--seeds N``) and returns each seed's figures as ``per_seed``, printed a line each; it takes
-``rows`` (``--rows a,b``: only those of its rows) too.
+``rows`` (``--rows a,b``: only those of its rows) too. A part of :data:`ROW_PARTS` takes
+``rows`` alone: optional rows it prints only when asked (the forecast's ``shadow``).
 """
 
 from __future__ import annotations
@@ -19,3 +20,5 @@ from __future__ import annotations
 PARTS: tuple[str, ...] = ("flow", "forecast", "calibration", "soil", "canopy", "referee")
 # The parts that take ``seeds``: their figures are over that many seeds from ``--seed``.
 SEEDED_PARTS: tuple[str, ...] = ("referee",)
+# The parts that take ``rows`` without ``seeds``: rows printed only when asked.
+ROW_PARTS: tuple[str, ...] = ("forecast",)

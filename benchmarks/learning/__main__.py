@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.learning import PARTS, SEEDED_PARTS
+from benchmarks.learning import PARTS, ROW_PARTS, SEEDED_PARTS
 
 
 def _met(value: Any, rule: tuple[str, float]) -> bool:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rows",
         help="comma-separated rows of the parts that have them (referee: e.g. forecast,"
-        "after_forecast); default all",
+        "after_forecast, default all; forecast: shadow, default none)",
     )
     args = parser.parse_args(argv)
     goals: dict[str, bool] = {}
@@ -38,11 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         part = importlib.import_module(f"benchmarks.learning.{name}")
         started = time.perf_counter()
         many: dict[str, Any] = {}
-        if name in SEEDED_PARTS:
-            if args.seeds:
-                many["seeds"] = args.seeds
-            if args.rows:
-                many["rows"] = tuple(r.strip() for r in args.rows.split(",") if r.strip())
+        if name in SEEDED_PARTS and args.seeds:
+            many["seeds"] = args.seeds
+        if name in (*SEEDED_PARTS, *ROW_PARTS) and args.rows:
+            many["rows"] = tuple(r.strip() for r in args.rows.split(",") if r.strip())
         figures = part.run(seed=args.seed, quick=args.quick, **many)
         for row in figures.pop("per_seed", []):  # a part over several seeds: a line each
             print(json.dumps({"part": part.NAME, **row}), flush=True)

@@ -9,11 +9,17 @@ Dr reaches RAW, refilling to :data:`REFILL_FRACTION` · TAW (the daemon's ET rul
 :attr:`ZoneDay.column` with its own random stream; :attr:`ZoneDay.true_dr_mm` (the truth's
 root-zone depletion, its crop's Zr) is for scoring only, never for training or predicting.
 
-``calibration_dr_fraction`` adds one **calibration dry-down**: the run due after the first run
-made with the roots past :data:`CALIBRATION_FROM_M` (the deeper probe) is held until the
-balance's Dr reaches that fraction of the configured TAW, so the probes see the crop slow
-down below RAW (FAO-56 eq. 84). It is held only in a stage the crop library does not mark
-critical, and released the day before a critical stage starts.
+``calibration_dr_fraction`` adds one **calibration dry-down**, by the daemon's own rule
+(:func:`controller.agronomy.drydown.hold_triggers`, the zone's ``calibration_dry_down`` set to
+that fraction, the planner's mean ET0 over its :data:`~controller.agronomy.types.HORIZON_DAYS`
+days from the station's, the forecast the simulation has): once
+the roots are past the zone's deeper probe, the dry-down started by the next refill is held
+until the balance's Dr reaches that fraction of the configured TAW, so the probes see the crop
+slow down below RAW (FAO-56 eq. 84); the refill itself is held instead when a dry-down from
+it is predicted not to get there before the hold must be released. It is held only outside
+the periods the crop library marks critical, and released the day before one starts. Each
+day's decision, made the evening before the run as the daemon plans the run's morning, is the
+zone's dry-down state after it (:attr:`ZoneDay.calibration`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from controller.agronomy.drydown import DryDownState, hold_triggers
+from controller.agronomy.types import HORIZON_DAYS
 from controller.config.site import SiteConfig
 from controller.simulation.season import crop_truth, load_scenario, station_et0
 from drivers.sim.soilphysics import DayTotals, SoilColumn, SoilTruth, step_zone
@@ -32,7 +40,6 @@ from models.soils import SoilProfile, texture
 from models.waterbalance import CropStep, StepInputs, StepResult, ZoneSetup, ZoneState, advance
 
 __all__ = [
-    "CALIBRATION_FROM_M",
     "CONFIGURED",
     "EFFICIENCY",
     "REFILL_FRACTION",
@@ -49,7 +56,6 @@ REFILL_FRACTION = 0.15
 EFFICIENCY = 0.9
 WATER_HOUR = 6  # the ET rule's runs start in the morning window
 RAIN_HOUR = 15
-CALIBRATION_FROM_M = 0.4  # the deeper probe
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class ZoneDay:
     column: SoilColumn
     true_dr_mm: float  # the truth's root-zone depletion below its own θfc (score only)
     totals: DayTotals  # the truth's day: ETc, ETa, water in
+    calibration: DryDownState | None = None  # after the evening's decision; None: not asked
 
 
 def et_rule_days(
@@ -100,7 +107,11 @@ def et_rule_days(
     state = ZoneState.at_planting(setup, CropStep.on_day(crop, 0).root_depth_m)
     water_gross_mm = 0.0  # decided the evening before
     date = planting
-    deep_runs = 0  # runs made with the roots past the deeper probe
+    asked = None
+    if calibration_dr_fraction is not None:
+        asked = zone.model_copy(update={"calibration_dry_down": calibration_dr_fraction})
+    held: DryDownState | None = None
+    watered = False  # a run since planting
     while date <= end:
         dap = (date - planting).days
         rain = weather.day(date).rain_mm
@@ -119,23 +130,22 @@ def et_rule_days(
             StepInputs(et_ref_mm=et0[date], rain_mm=rain, irrigation_gross_mm=water_gross_mm),
         )
         state = result.state
+        watered = watered or water_gross_mm > 0
+        tomorrow = date + dt.timedelta(days=1)
+        mad = result.raw_mm / result.taw_mm
+        if asked is not None:  # the daemon's plan of the run's morning
+            ahead = [min(tomorrow + dt.timedelta(days=d), end) for d in range(HORIZON_DAYS)]
+            hold, held = hold_triggers(
+                asked, held, crop, dap + 1, (mad,), dr_mm=state.dr_mm, taw_mm=result.taw_mm,
+                root_depth_m=CropStep.on_day(crop, dap + 1).root_depth_m, today=tomorrow,
+                distrust=None, et0_mm_day=sum(et0[d] for d in ahead) / len(ahead),
+                refill_fraction=REFILL_FRACTION, watered=watered,
+            )  # fmt: skip
+            mad = hold.mad_fraction[0]
         yield ZoneDay(
             date, dap, et0[date], rain, water_gross_mm, cstep, result, state, column,
-            totals.dr_end_mm, totals,
+            totals.dr_end_mm, totals, held,
         )  # fmt: skip
-        deep_runs += water_gross_mm > 0 and cstep.root_depth_m >= CALIBRATION_FROM_M
         need = state.dr_mm - REFILL_FRACTION * result.taw_mm
-        water_gross_mm = need / EFFICIENCY if state.dr_mm >= result.raw_mm else 0.0
-        if calibration_dr_fraction is not None and water_gross_mm > 0 and deep_runs >= 1:
-            holding = state.dr_mm < calibration_dr_fraction * result.taw_mm
-            if holding and not _critical(crop, dap + 1):
-                water_gross_mm = 0.0
-            else:
-                calibration_dr_fraction = None  # held once; the ET rule from now on
-        date += dt.timedelta(days=1)
-
-
-def _critical(crop: Crop, dap: int) -> bool:
-    """Whether the crop library marks the stage of ``dap`` critical (no deficit allowed)."""
-    stage = next((s for s in crop.stages if dap <= s.end_dap), None)
-    return stage is not None and stage.critical
+        water_gross_mm = need / EFFICIENCY if state.dr_mm >= mad * result.taw_mm else 0.0
+        date = tomorrow

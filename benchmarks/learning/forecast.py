@@ -33,6 +33,24 @@ physics):
   learned one as if it were used everywhere (what the fall-back spared); the gains are the
   24 h ones.
 
+A diagnostic, not a goal: the zone's balance re-run over the season with the soil the site
+fits from its own dry-downs (a *shadow* balance, :mod:`benchmarks.learning.shadow`; the
+product's soil fit on the training part's dry-downs, cut as the daemon cuts them), at 24 h on
+the same days, in two variants: ``shadow`` (fitted θfc, θwp and ``kc_factor``) and
+``shadow_taw`` (the fitted TAW, ``kc_factor`` 1 as configured):
+
+* ``mae_24h_<variant>_everywhere_<case>_mm``: its MAE had it been used on every day, and
+  ``<variant>_everywhere_gain_<case>_pct`` that as the goal's gain;
+* ``mae_24h_<variant>_used_<case>_mm``: used only in the seasons where its 24 h change beat
+  the configured balance's against the probes' change by the forecast's margin
+  (``<variant>_validated_<case>``: which, in the order of the seeds), else physics;
+* ``shadow_taw_ratio_<case>``: each fit's TAW over the configured TAW with its 1 σ;
+  ``shadow_kc_factor_<case>`` its ``kc_factor``; ``soil_fit_s`` the longest fit, s.
+
+A season whose training part has too few dry-downs for the fit (``--quick``) counts as
+physics in every shadow figure. These rows are printed only with ``--rows shadow`` (the fits
+take most of the part's time).
+
 Seeds: ``--quick`` one season (90 days), else three seeds (``seed``, +1, +2) of the whole
 season, the figures their mean (``train_s`` the max).
 """
@@ -42,19 +60,25 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from benchmarks.learning import shadow
 from benchmarks.learning.etrule import CONFIGURED, SCENARIO, ZONE, et_rule_days
+from benchmarks.learning.shadow import ProbeDay
 from controller.config.site import SiteConfig, load_site
-from controller.simulation.season import load_scenario
+from controller.simulation.season import ScenarioError, load_scenario
 from drivers.sim.field import PROBE_NOISE_PCT, PROBE_OFFSET_PCT, probe_pct
 from drivers.sim.soilphysics import SoilTruth
 from models.crops import Crop
+from models.learning.errors import TooLittleDataError
 from models.learning.forecast import (
     HORIZONS_D,
     WET_MM,
     FutureDay,
     HistoryDay,
+    physics_path,
     train_forecast,
 )
 from models.soils import SoilProfile, texture
@@ -75,12 +99,15 @@ PROBE_DEPTHS_M = (0.2, 0.4)
 READINGS_PER_EVENING = 12  # 5-min polls of the day's last hour, averaged
 TRAIN_FRACTION = 0.6
 QUICK_DAYS = 90
+ROWS = ("shadow",)  # optional rows (``--rows``)
+SHADOWS = ("shadow", "shadow_taw")  # fitted soil and kc_factor; fitted TAW, kc_factor 1
 
 
 @dataclass(frozen=True)
 class _Season:
     history: list[HistoryDay]
     true_dr_mm: list[float]  # the truth's root-zone depletion at each day's end: scoring only
+    probes: list[ProbeDay]  # the probes' mean θ and the crop of each day, for the soil fit
 
 
 def _true_loam(configured: SoilProfile) -> SoilTruth:
@@ -102,11 +129,14 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
     offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
     history: list[HistoryDay] = []
     true_dr_mm: list[float] = []
+    probes: list[ProbeDay] = []
     for day in et_rule_days(site, crop, truth, seed, days=days):
         readings = [
             ProbeReading(depth, _evening_pct(day.column.theta_at(depth), off, rng))
             for depth, off in zip(PROBE_DEPTHS_M, offsets, strict=True)
         ]
+        theta = statistics.fmean(r.theta_pct for r in readings) / 100.0
+        probes.append(ProbeDay(theta, day.crop.root_depth_m, day.crop.p_table))
         result = day.result
         history.append(
             HistoryDay(
@@ -122,7 +152,7 @@ def _simulate(site: SiteConfig, crop: Crop, truth: SoilTruth, seed: int, days: i
             )
         )
         true_dr_mm.append(day.true_dr_mm)
-    return _Season(history, true_dr_mm)
+    return _Season(history, true_dr_mm, probes)
 
 
 def _score(season: _Season) -> tuple[dict[int, tuple[float, float, float]], float]:
@@ -157,8 +187,96 @@ def _score(season: _Season) -> tuple[dict[int, tuple[float, float, float]], floa
     return maes, train_s
 
 
-def run(seed: int, quick: bool) -> dict[str, float | int | str]:
-    """The figures of :data:`GOALS` (module docstring)."""
+@dataclass(frozen=True)
+class _ShadowScore:
+    """One season's shadow balances (:mod:`benchmarks.learning.shadow`): the fitted TAW over
+    the configured one with its 1 σ, the fitted ``kc_factor``, the fit's seconds, and per
+    variant of :data:`SHADOWS` the 24 h MAE (mm) had it been used everywhere, the MAE of the
+    forecast used (the shadow where it validated, else physics) and whether it validated."""
+
+    taw_ratio: float
+    taw_ratio_se: float
+    kc_factor: float
+    fit_s: float
+    everywhere_mm: dict[str, float]
+    used_mm: dict[str, float]
+    validated: dict[str, bool]
+
+
+def _score_shadow(season: _Season, fc_m3m3: float, wp_m3m3: float) -> _ShadowScore | None:
+    """The shadow balances of :data:`SHADOWS` on the soil fitted from the training part's
+    dry-downs, scored at 24 h on the days :func:`_score` scores; None when the fit has too
+    few dry-downs (the configured balance stays, as in the daemon)."""
+    history = season.history
+    cut = int(len(history) * TRAIN_FRACTION)
+    started = time.perf_counter()
+    try:
+        soil = shadow.fit(history[:cut], season.probes[:cut], fc_m3m3, wp_m3m3)
+    except TooLittleDataError:
+        return None
+    fit_s = time.perf_counter() - started
+    aw = fc_m3m3 - wp_m3m3
+    ratio = (soil.fc_m3m3 - soil.wp_m3m3) / aw
+    variants = {"shadow": (ratio, soil.kc_factor), "shadow_taw": (ratio, 1.0)}
+    everywhere: dict[str, float] = {}
+    used: dict[str, float] = {}
+    validated: dict[str, bool] = {}
+    for name, (taw_ratio, kc_factor) in variants.items():
+        path = shadow.shadow_dr_mm(history, taw_ratio, kc_factor)
+        ok = shadow.validated(history[:cut], path[:cut], taw_ratio, kc_factor)
+        errors: tuple[list[float], list[float]] = ([], [])
+        for i in range(cut, len(history) - 1):
+            d, nxt = history[i], history[i + 1]
+            if nxt.water_mm > WET_MM:
+                continue
+            day = FutureDay(nxt.et0_mm, nxt.rain_mm, nxt.water_mm, nxt.kc)
+            physics = physics_path(d.dr_mm, d.taw_mm, d.raw_mm, [day])[0]
+            shadow_day = FutureDay(nxt.et0_mm, nxt.rain_mm, nxt.water_mm, nxt.kc * kc_factor)
+            forecast = physics_path(
+                path[i], d.taw_mm * taw_ratio, d.raw_mm * taw_ratio, [shadow_day]
+            )[0]
+            target = season.true_dr_mm[i + 1]
+            errors[0].append(abs(forecast - target))
+            errors[1].append(abs((forecast if ok else physics) - target))
+        everywhere[name] = statistics.fmean(errors[0])
+        used[name] = statistics.fmean(errors[1])
+        validated[name] = ok
+    return _ShadowScore(
+        ratio, soil.aw_se_m3m3 / aw, soil.kc_factor, fit_s, everywhere, used, validated
+    )
+
+
+def _shadow_figures(case: str, scores: list[tuple[float, _ShadowScore | None]]) -> dict[str, Any]:
+    """The shadow balances' figures of one case from each season's (physics 24 h MAE, score):
+    per variant the mean MAE had it been used everywhere and used where it validated (a
+    season without a fit counts as physics in both), the mean of each season's gain had it
+    been used everywhere (%, as the goal's), whether it validated in each season, and each
+    fit's TAW ratio ± 1 σ and ``kc_factor``."""
+    out: dict[str, Any] = {}
+    for name in SHADOWS:
+        every = [s.everywhere_mm[name] if s else p for p, s in scores]
+        used = [s.used_mm[name] if s else p for p, s in scores]
+        gains = [
+            100.0 * (p - e) / p if p > 0 else 0.0 for (p, _), e in zip(scores, every, strict=True)
+        ]
+        out[f"mae_24h_{name}_everywhere_{case}_mm"] = round(statistics.fmean(every), 2)
+        out[f"mae_24h_{name}_used_{case}_mm"] = round(statistics.fmean(used), 2)
+        out[f"{name}_everywhere_gain_{case}_pct"] = round(statistics.fmean(gains), 1)
+        out[f"{name}_validated_{case}"] = [bool(s and s.validated[name]) for _, s in scores]
+    fitted = [s for _, s in scores if s]
+    out[f"shadow_taw_ratio_{case}"] = [
+        [round(s.taw_ratio, 2), round(s.taw_ratio_se, 2)] for s in fitted
+    ]
+    out[f"shadow_kc_factor_{case}"] = [[round(s.kc_factor, 2)] for s in fitted]
+    return out
+
+
+def run(seed: int, quick: bool, rows: Sequence[str] = ()) -> dict[str, Any]:
+    """The figures of :data:`GOALS` (module docstring); ``rows``: optional rows of
+    :data:`ROWS` to print too."""
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        raise ScenarioError(f"forecast rows {', '.join(unknown)}: choose from {', '.join(ROWS)}")
     scenario = load_scenario(SCENARIO)
     site = load_site(scenario.site_path)
     zone = next(z for z in site.zones if z.name == ZONE)
@@ -168,7 +286,9 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
     days = QUICK_DAYS if quick else (scenario.end - zone.planting_date).days + 1
     gains: dict[str, list[float]] = {"misconfigured": [], "correct": []}
     maes: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+    shadows: dict[str, list[tuple[float, _ShadowScore | None]]] = {}
     train_s = 0.0
+    layer = configured.layers[0]
     for s in seeds:
         for case, truth in (
             ("misconfigured", TRUE_SANDY_LOAM),
@@ -179,9 +299,12 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             train_s = max(train_s, took)
             phys, used, _ = by_horizon[1]
             gains[case].append(100.0 * (phys - used) / phys if phys > 0 else 0.0)
+            if "shadow" in rows:
+                scored = _score_shadow(season, layer.theta_fc, layer.theta_wp)
+                shadows.setdefault(case, []).append((phys, scored))
             for h, pair in by_horizon.items():
                 maes.setdefault((case, h), []).append(pair)
-    out: dict[str, float | int | str] = {
+    out: dict[str, Any] = {
         "forecast_mae_gain_misconfigured_pct": round(statistics.fmean(gains["misconfigured"]), 1),
         "forecast_mae_gain_correct_pct": round(statistics.fmean(gains["correct"]), 1),
         "train_s": round(train_s, 3),
@@ -198,6 +321,11 @@ def run(seed: int, quick: bool) -> dict[str, float | int | str]:
             out[f"mae_{24 * h}h_learned_{case}_mm"] = round(
                 statistics.fmean(m[2] for m in pairs), 2
             )
+    for case, scores in shadows.items():
+        out.update(_shadow_figures(case, scores))
+    if shadows:
+        fits = [s.fit_s for scores in shadows.values() for _, s in scores if s]
+        out["soil_fit_s"] = round(max(fits), 3) if fits else 0.0
     out["seasons"] = len(seeds) * 2
     out["days"] = days
     out["probe_noise_pct"] = PROBE_NOISE_PCT

@@ -25,10 +25,12 @@ made on the first :data:`N_DRYDOWNS` dry-downs once the roots reach the deeper p
 * ``train_s``: the longest fit of one site, s.
 
 The same sites again with one **calibration dry-down** (:func:`benchmarks.learning.etrule.
-et_rule_days` with :data:`CALIBRATION_DR_FRACTION`: the run that would end the first fitted
-dry-down is held until the configured balance's Dr reaches that fraction of its TAW, never
-into a stage the crop library marks critical), the ``_calibrated`` figures; and what the hold
-costs over the whole season, against the ET rule alone on the same site and weather:
+et_rule_days` with :data:`CALIBRATION_DR_FRACTION`, by the daemon's own rule,
+:func:`controller.agronomy.drydown.hold_triggers`: a dry-down held until the configured
+balance's Dr reaches that fraction of its TAW, never into a stage the crop library marks
+critical), the ``_calibrated`` figures, the held dry-down the first one fitted (it may have
+begun before the roots reached the deeper probe); and what the hold costs over the whole
+season, against the ET rule alone on the same site and weather:
 
 * ``calibration_water_mm``: the change in the season's gross water, mm (mean over the sites);
 * ``calibration_yield_loss_pct``: the change in FAO-33's relative yield, percentage points
@@ -36,7 +38,9 @@ costs over the whole season, against the ET rule alone on the same site and weat
   (1 − Ky (1 − ETa/ETc)) with the truth's ETa and ETc (Doorenbos & Kassam 1979);
 * ``calibration_days``: the longest held dry-down, days;
 * ``calibration_true_dr_fraction``: per site, the truth's deepest Dr / TAW over the held
-  dry-down (read from the truth for the figures, never given to the fit).
+  dry-down (read from the truth for the figures, never given to the fit);
+* ``calibration_ended``: per site, the day after planting the hold ended and why (the
+  daemon's words: the target reached, or released before a critical period).
 
 ``--quick``: :data:`QUICK_SITES` sites; else :data:`SITES`.
 """
@@ -86,6 +90,7 @@ class _Site:
     longest_drydown_days: int  # of the fitted ones
     first_dr_fraction: float  # the truth's deepest Dr / TAW over the first fitted dry-down
     offset_m3m3: float  # the probes' mean calibration offset
+    calibration_why: str  # how the calibration dry-down ended ("" without one)
 
 
 def true_soil(rng: random.Random) -> SoilTruth:
@@ -129,16 +134,20 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
     truth, kc_factor = _truth(rng)
     offsets = [rng.gauss(0, PROBE_OFFSET_PCT) for _ in PROBE_DEPTHS_M]
     days: list[tuple[float, float, float, float, float, float, float]] = []
+    held: list[bool] = []  # the run of the next morning held for the calibration dry-down
     drydowns: list[DryDown] = []
     run_days: list[int] = []
     dr_fraction: list[float] = []  # the truth's, each day: for the figures only, never fitted
     etc, eta, water = [], [], 0.0
     first_dr = 0.0
+    why = ""
     season = et_rule_days(
         site, crop, truth, seed, kc_factor=kc_factor, calibration_dr_fraction=calibration
     )
     for day in season:
         etc.append(day.totals.etc_mm)
+        if day.calibration is not None and day.calibration.phase == "done" and not why:
+            why = f"day {day.dap}: {day.calibration.why}"
         eta.append(day.totals.eta_mm)
         water += day.water_gross_mm
         if len(drydowns) >= N_DRYDOWNS:
@@ -159,9 +168,11 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
                 depletion_fraction(crop.p, kc * day.et0_mm),
             )
         )
+        held.append(day.calibration is not None and day.calibration.phase == "holding")
         if len(run_days) >= 2 and run_days[-1] == len(days) - 1:
             first, nxt = run_days[-2], run_days[-1]
-            if days[first][5] >= max(PROBE_DEPTHS_M) and first >= 1:
+            deep = days[first][5] >= max(PROBE_DEPTHS_M) or any(held[first:nxt])
+            if deep and first >= 1:
                 seg = days[first - 1 : nxt]
                 drydowns.append(
                     DryDown(
@@ -181,7 +192,7 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
     longest = max((d.days for d in drydowns), default=0)
     yield_ = relative_yield(crop, etc, eta)
     offset = statistics.fmean(offsets) / 100.0
-    return _Site(truth, kc_factor, drydowns, zr, water, yield_, longest, first_dr, offset)
+    return _Site(truth, kc_factor, drydowns, zr, water, yield_, longest, first_dr, offset, why)
 
 
 def _parts_pct(fit: SoilFit, site: _Site) -> list[float]:
@@ -244,6 +255,7 @@ def run(seed: int, quick: bool) -> dict[str, Any]:
         "calibration_yield_loss_max_pct": round(max(loss), 2),
         "calibration_days": max(b.longest_drydown_days for _, b in pairs),
         "calibration_true_dr_fraction": [round(b.first_dr_fraction, 2) for _, b in pairs],
+        "calibration_ended": [b.calibration_why for _, b in pairs],
         "train_s": round(max(train), 3),
         "sites": n_sites,
         "drydowns": N_DRYDOWNS,

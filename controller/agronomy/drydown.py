@@ -9,7 +9,14 @@ CLI or the site file) asks for **one** dry-down to that depletion:
 * *requested*: waiting for a day it may hold: the roots past the deeper probe (else the
   crop's deepest roots), the zone's balance trusted (yesterday closed on measured ET0), a
   probe not quarantined, and neither today nor tomorrow in a period the crop library marks
-  critical (the benchmark's rule, benchmarks/learning/etrule.py);
+  critical (benchmarks/learning/etrule.py calls this same function). Then it waits for the
+  zone's next refill (Dr at the normal trigger): the dry-down that refill starts is the one
+  held, from the next day (``since``), so the whole held dry-down is seen with the roots past
+  the probes. Unless, from the planner's ET0 and the crop's Kc (:func:`days_to_target`), a
+  dry-down started by that refill would not reach the fraction before the hold must be
+  released for a critical period: then the refill is held at once, the dry-down in progress
+  going on below RAW, if a run since planting began it (the soil fit's dry-downs start at a
+  metered run; without one the refill is made and its dry-down held as far as it gets);
 * *holding*: each horizon day up to the day before a critical period, the trigger is raised
   to the fraction (``mad = max(mad, fraction)``, the refill target unchanged);
 * *done*: Dr reached the fraction of TAW (or the refill it held is planned), or the hold was
@@ -33,13 +40,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from controller.config.site import ZoneConfig
-from models.crops import Crop
+from models.crops import Crop, depletion_fraction, kc_on_day, root_depth_m
 
 __all__ = [
     "DryDownHold",
     "DryDownState",
     "DryDownStates",
     "critical_on_day",
+    "days_to_target",
     "dry_down_refusal",
     "hold_triggers",
     "refilled",
@@ -49,6 +57,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STATE_DIR = "calibration"
+MAX_PREDICTED_DAYS = 200  # a season: past it, no critical period stops the hold
 Phase = Literal["requested", "holding", "done"]
 
 
@@ -60,7 +69,7 @@ class DryDownState:
     fraction: float
     phase: Phase = "requested"
     requested_at: str | None = None  # ISO time of the request; None: from the site file
-    since: str | None = None  # ISO date of the first day held
+    since: str | None = None  # ISO date of the first day held (requested: to be held)
     ended: str | None = None  # ISO date it ended
     why: str = ""  # why it ended (or why it cannot be read)
 
@@ -200,6 +209,41 @@ def _critical_name(crop: Crop, crop_day: int) -> str:
     return stage.name if stage is not None else "?"
 
 
+def days_to_target(
+    crop: Crop,
+    crop_day: int,
+    *,
+    start_dr_mm: float,
+    taw_mm: float,
+    fraction: float,
+    et0_mm_day: float,
+) -> int | None:
+    """Days from ``crop_day`` until the balance's Dr, from ``start_dr_mm`` at the end of
+    ``crop_day``'s water, reaches ``fraction`` of TAW on a day the hold may still be kept;
+    None: the hold would be released first (the day before a critical period).
+
+    The FAO-56 balance run ahead with the planner's mean ET0 over its horizon (mm/day) and
+    the crop's own Kc of each day (mulched, eq. 66): ETc adj = Ks · Kc · ET0 with
+    Ks = (TAW − Dr) / ((1 − p) TAW) below RAW (eq. 84, p adjusted for ETc, Table 22), TAW
+    (``taw_mm`` on ``crop_day``) growing with the crop library's root depth (the new soil
+    entering at field capacity)."""
+    roots_m = float(root_depth_m(crop, float(crop_day)))
+    dr = start_dr_mm
+    taw = taw_mm
+    for k in range(1, MAX_PREDICTED_DAYS + 1):
+        etc = float(kc_on_day(crop, float(crop_day + k - 1), mulched=True)) * et0_mm_day
+        p = depletion_fraction(crop.p, etc)
+        ks = 1.0 if dr <= p * taw else max((taw - dr) / ((1.0 - p) * taw), 0.0)
+        dr += ks * etc
+        day = crop_day + k
+        if critical_on_day(crop, day) or critical_on_day(crop, day + 1):
+            return None
+        taw = taw_mm * float(root_depth_m(crop, float(day))) / roots_m
+        if dr >= fraction * taw:
+            return k
+    return MAX_PREDICTED_DAYS
+
+
 def hold_triggers(
     zone: ZoneConfig,
     stored: DryDownState | None,
@@ -212,11 +256,18 @@ def hold_triggers(
     root_depth_m: float,
     today: dt.date,
     distrust: str | None,
+    et0_mm_day: float,
+    refill_fraction: float,
+    watered: bool,
 ) -> tuple[DryDownHold, DryDownState | None]:
     """The zone's triggers (one per horizon day from ``crop_day``) with its calibration
     dry-down applied (module docstring), and its new state (None: nothing asked).
 
-    ``distrust``: why the zone's probes or balance cannot be trusted today (None: they can)."""
+    ``distrust``: why the zone's probes or balance cannot be trusted today (None: they can);
+    ``et0_mm_day``: the planner's mean ET0 over its horizon (mm/day); ``refill_fraction``:
+    the zone's refill target (fraction of TAW) a refill brings Dr to; ``watered``: whether a
+    run has watered the zone since planting (so the dry-down in progress starts at a metered
+    run, as the soil fit's dry-downs must)."""
     mad = tuple(mad_fraction)
     fraction = zone.calibration_dry_down
     if fraction is None:
@@ -261,16 +312,77 @@ def hold_triggers(
             f"not yet at the deeper probe ({roots_needed_m:.2f} m)"
         )
         return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
+    if state.phase == "requested" and not (
+        state.since is not None and dt.date.fromisoformat(state.since) <= today
+    ):
+        due = dr_mm >= mad[0] * taw_mm
+        if not due:
+            note = (
+                f"calibration dry-down requested, not held yet: waiting for the next refill, "
+                f"whose dry-down it holds ({about})"
+            )
+            return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
+        days = days_to_target(
+            crop,
+            crop_day,
+            start_dr_mm=refill_fraction * taw_mm,
+            taw_mm=taw_mm,
+            fraction=fraction,
+            et0_mm_day=et0_mm_day,
+        )
+        critical = next(
+            (
+                _critical_name(crop, d)
+                for d in range(crop_day, crop_day + MAX_PREDICTED_DAYS + 2)
+                if critical_on_day(crop, d)
+            ),
+            "the season's end",
+        )
+        if days is None and watered:
+            why = (
+                f"a dry-down from today's refill would not reach {fraction:.0%} of TAW before "
+                f"{critical} (ET0 {et0_mm_day:.1f} mm/day), so this one is held"
+            )
+            state = replace(state, phase="holding", since=today.isoformat())
+            return _held(mad, fraction, crop, crop_day, state, about, target_mm, why)
+        since = (today + dt.timedelta(days=1)).isoformat()
+        state = replace(state, since=since)
+        when = (
+            f"in about {days} days at ET0 {et0_mm_day:.1f} mm/day"
+            if days is not None
+            else f"or until the day before {critical}: no run began the dry-down in progress"
+        )
+        note = (
+            f"calibration dry-down: today's refill starts it, held from {since} until Dr "
+            f"reaches {fraction:.0%} of TAW ({when})"
+        )
+        return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
+    return _held(mad, fraction, crop, crop_day, state, about, target_mm, "")
+
+
+def _held(
+    mad: tuple[float, ...],
+    fraction: float,
+    crop: Crop,
+    crop_day: int,
+    state: DryDownState,
+    about: str,
+    target_mm: float,
+    why: str,
+) -> tuple[DryDownHold, DryDownState]:
+    """The triggers raised to ``fraction`` up to the day before a critical period."""
     held = list(mad)
     for d in range(len(held)):
         if critical_on_day(crop, crop_day + d) or critical_on_day(crop, crop_day + d + 1):
             break  # released the day before a critical period, and the days after
         held[d] = max(held[d], fraction)
     if state.phase == "requested":
-        state = replace(state, phase="holding", since=today.isoformat())
+        state = replace(state, phase="holding")
     note = (
         f"calibration dry-down (admin request): refill held until Dr reaches "
         f"{fraction:.0%} of TAW, {about}, outside critical periods, since {state.since}"
     )
+    if why:
+        note += f": {why}"
     numbers = {"calibration_dry_down": {**state.numbers(), "target_mm": target_mm}}
     return DryDownHold(tuple(held), note, numbers), state

@@ -84,6 +84,11 @@ class PlanEvent:
     recipe: str | None = None  # a [[fertigation.recipes]] name
 
     def describe(self) -> str:
+        v = self.values()
+        return f"fertigation event {v['event']}{v['label']} of {v['day']}: {v['what']}"
+
+    def values(self) -> dict[str, str]:
+        """What :meth:`describe` names, written out, for a decision's codes."""
         if self.recipe is not None:
             what = f"recipe {self.recipe}"
         elif self.kg:
@@ -91,7 +96,7 @@ class PlanEvent:
         else:
             what = f"EC {self.target_ec_ms_cm:g} mS/cm from tank {self.tank}"
         label = f" ({self.label})" if self.label else ""
-        return f"fertigation event {self.index}{label} of {self.day}: {what}"
+        return {"event": str(self.index), "label": label, "day": str(self.day), "what": what}
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 
+from controller.agronomy.decision_codes import DecisionCode, coded
 from controller.agronomy.fertplan import EventState, FertRun, PlanEvent, event_status
 from controller.agronomy.types import (
     CATCH_UP_DAYS,
@@ -96,7 +97,17 @@ def fertigation_runs(
                 DecisionAction.DEFER,
                 f"{zone.name}: {event.describe()} waits: {rain_mm:.1f} mm rain in the last "
                 f"24 h ≥ {site.policy.rain_skip_mm:g} mm; open until {event.until}",
-                {"event": event.index, "rain_last_24h_mm": rain_mm},
+                {
+                    "event": event.index,
+                    "rain_last_24h_mm": rain_mm,
+                    **coded(
+                        DecisionCode.FERTIGATION_RAIN_WAIT,
+                        **event.values(),
+                        rain_mm=f"{rain_mm:.1f}",
+                        rain_skip_mm=f"{site.policy.rain_skip_mm:g}",
+                        until=event.until,
+                    ),
+                },
             )
             continue
         minutes, numbers = _length_min(site, store, zone, today)
@@ -108,7 +119,16 @@ def fertigation_runs(
                 DecisionAction.DEFER,
                 f"{zone.name}: {event.describe()} waits: no {minutes:.0f} min free in the "
                 f"allowed windows of the next 24 h; open until {event.until}",
-                {"event": event.index, **numbers},
+                {
+                    "event": event.index,
+                    **numbers,
+                    **coded(
+                        DecisionCode.FERTIGATION_NO_ROOM,
+                        **event.values(),
+                        minutes=f"{minutes:.0f}",
+                        until=event.until,
+                    ),
+                },
             )
             continue
         out.append(_record(site, store, zone, event, start, minutes, numbers))
@@ -197,11 +217,8 @@ def _record(
     numbers: dict[str, float],
 ) -> PlannedRun:
     depth_mm = minutes / 60.0 * zone.nominal_flow_m3_h * 1000.0 / zone.area_m2_value
-    why = (
-        "the refill brought forward"
-        if numbers["refill_min"] > numbers["fertigation_min"]
-        else "prewet + inject + flush"
-    )
+    refill = numbers["refill_min"] > numbers["fertigation_min"]
+    why = "the refill brought forward" if refill else "prewet + inject + flush"
     at = start.astimezone(site.site.tz).strftime("%Y-%m-%d %H:%M")
     sentence = (
         f"{zone.name}: {minutes:.0f} min, {depth_mm:.1f} mm at {at} to carry {event.describe()}: "
@@ -213,7 +230,20 @@ def _record(
         zone.mode,
         DecisionAction.IRRIGATE,
         sentence,
-        {"event": event.index, "event_day": event.day.isoformat(), **numbers},
+        {
+            "event": event.index,
+            "event_day": event.day.isoformat(),
+            **numbers,
+            **coded(
+                DecisionCode.FERTIGATION_REFILL if refill else DecisionCode.FERTIGATION_RUN,
+                **event.values(),
+                minutes=f"{minutes:.0f}",
+                depth_mm=f"{depth_mm:.1f}",
+                at=at,
+                dr_mm=f"{numbers['dr_mm']:.1f}",
+                taw_mm=f"{numbers['taw_mm']:.1f}",
+            ),
+        },
         planned_start=start,
         duration_min=minutes,
         depth_mm=depth_mm,

@@ -38,7 +38,13 @@ from zoneinfo import ZoneInfo
 from controller.agronomy.baseline import CalendarEvent, season_events_on
 from controller.agronomy.coverkc import projected_kc
 from controller.agronomy.cropstate import CropState
-from controller.agronomy.drydown import DryDownState, DryDownStates, hold_triggers, refilled
+from controller.agronomy.decision_codes import DecisionCode, coded
+from controller.agronomy.drydown import (
+    DryDownState,
+    DryDownStates,
+    hold_triggers,
+    refilled,
+)
 from controller.agronomy.expansion import EXPANSION_TRIGGER, expanding_canopy, expansion_note
 from controller.agronomy.quota import (
     MIN_QUOTA_RUN_MIN,
@@ -297,7 +303,15 @@ class Planning:
                 f"{crop.crop_day:.0f} of {season_days}; {crop.sentence()}); no water until "
                 "the next planting date is set"
             )
-            numbers: dict[str, Any] = {"season_days": season_days, **crop.numbers()}
+            numbers: dict[str, Any] = {
+                "season_days": season_days,
+                **crop.numbers(),
+                **coded(
+                    DecisionCode.HARVESTED_CROP_DAY,
+                    crop_day=f"{crop.crop_day:.0f}",
+                    season_days=season_days,
+                ),
+            }
         elif ctx.today < harvest:
             return False
         else:
@@ -307,7 +321,16 @@ class Planning:
                 f"days from planting on {zone.planting_date}); no water until the next planting "
                 "date is set"
             )
-            numbers = {"harvest_date": harvest.isoformat(), "season_days": season_days}
+            numbers = {
+                "harvest_date": harvest.isoformat(),
+                "season_days": season_days,
+                **coded(
+                    DecisionCode.HARVESTED,
+                    last_day=last_day,
+                    season_days=season_days,
+                    planting_date=zone.planting_date,
+                ),
+            }
         try:
             self._record_skip(zone, said, numbers)
         except StoreError:
@@ -498,6 +521,11 @@ class Planning:
         )
         return dr, tuple(moved), numbers
 
+    def _watered(self, zone: ZoneConfig) -> bool:
+        """Whether a run has watered ``zone`` since its planting date."""
+        t0 = dt.datetime.combine(zone.planting_date, dt.time(), tzinfo=self.tz)
+        return any(r.applied_m3 > 0 for r in self.store.runs(zone.name, t0))
+
     def _distrust(self, zone: ZoneConfig, today: dt.date) -> str | None:
         """Why a calibration dry-down may not hold the zone today (None: it may): every probe
         quarantined (or none), or the balance not closed yesterday on measured ET0."""
@@ -557,9 +585,12 @@ class Planning:
             soil_mm=max(last_mad * taw_mm - dr_mm, 0.0),
         )
 
-    def _quota_left(self, zone: ZoneConfig, ctx: _PlanContext) -> tuple[float, str] | None:
+    def _quota_left(
+        self, zone: ZoneConfig, ctx: _PlanContext
+    ) -> tuple[float, str, dict[str, str]] | None:
         """For a ``sensor`` or ``calendar`` zone with a quota: the m³ left of it this quota
-        year and the words; None without a quota. Raises ``quota_exhausted`` when used up."""
+        year, the words and their values (for the decision's codes); None without a quota.
+        Raises ``quota_exhausted`` when used up."""
         per_mu = quota_m3_per_mu(self.site, zone)
         if per_mu is None:
             return None
@@ -567,7 +598,15 @@ class Planning:
         used = used_m3(self.store, zone.name, start, end, self.tz)
         area_mu = zone.area_m2_value / M2_PER_MU
         left = max(per_mu * area_mu - used, 0.0)
-        text = f"quota {per_mu:g} m³/mu, used {used / area_mu:.0f}, left {left / area_mu:.0f}"
+        values = {
+            "quota_m3_per_mu": f"{per_mu:g}",
+            "used_m3_per_mu": f"{used / area_mu:.0f}",
+            "left_m3_per_mu": f"{left / area_mu:.0f}",
+        }
+        text = (
+            f"quota {values['quota_m3_per_mu']} m³/mu, used {values['used_m3_per_mu']}, "
+            f"left {values['left_m3_per_mu']}"
+        )
         if left < 0.1 * area_mu:
             raise_once(
                 self.store,
@@ -577,7 +616,7 @@ class Planning:
                 f"{zone.name}: {text}: no more runs until {end}",
                 since=dt.datetime.combine(start, dt.time(), tzinfo=self.tz),
             )
-        return left, text
+        return left, text, values
 
     def _plan_et(
         self,
@@ -603,7 +642,10 @@ class Planning:
                 self._record_skip(
                     zone,
                     f"{zone.name}: not planted until {zone.planting_date}",
-                    {"planting_date": zone.planting_date.isoformat()},
+                    {
+                        "planting_date": zone.planting_date.isoformat(),
+                        **coded(DecisionCode.NOT_PLANTED, planting_date=zone.planting_date),
+                    },
                 )
                 continue
             m = self.balance.zone_model(zone)
@@ -673,6 +715,9 @@ class Planning:
                 root_depth_m=step.root_depth_m,
                 today=ctx.today,
                 distrust=(self._distrust(zone, ctx.today) if zone.calibration_dry_down else None),
+                et0_mm_day=sum(et0_days) / max(len(et0_days), 1),
+                refill_fraction=targets.refill_fraction,
+                watered=zone.calibration_dry_down is not None and self._watered(zone),
             )
             mad = hold.mad_fraction
             if hold.note:
@@ -783,6 +828,9 @@ class Planning:
                 "frost_limit_c": policy.frost_limit_c,
                 "forecast": fc is not None,
             }
+            if fallback and zone.name in fallback:  # say it after the planner's reasons
+                record["reasons"] = [*record["reasons"], DecisionCode.SENSOR_BY_BALANCE.value]
+                record["reason_values"] = {"probes": ", ".join(p.device for p in zone.probes)}
             stopped_by_quota = quota is not None and (quota.exhausted or bool(cut))
             if events:
                 action = DecisionAction.IRRIGATE
@@ -854,7 +902,9 @@ class Planning:
         if not probes:
             self.balance.warn("agronomy_no_probe", zone.name, "sensor mode: no good probe reading")
             self._record_skip(
-                zone, f"{zone.name}: skip: no good probe reading in the last hour", numbers
+                zone,
+                f"{zone.name}: skip: no good probe reading in the last hour",
+                numbers | coded(DecisionCode.SENSOR_NO_PROBE),
             )
             return []
         theta = sum(p.theta_pct for p in probes) / len(probes)
@@ -865,32 +915,51 @@ class Planning:
             "probes": [[p.depth_m, p.theta_pct] for p in probes],
         }
         band = f"probe moisture {theta:.1f} % vs moisture at RAW {low_pct:.1f} %"
+        said: dict[str, Any] = {  # the values the decision's codes name
+            "theta_pct": f"{theta:.1f}",
+            "theta_raw_pct": f"{low_pct:.1f}",
+            "raw_mm": f"{raw:.1f}",
+            "taw_mm": f"{taw:.1f}",
+        }
         if ctx.rain_24h_mm >= self.site.policy.rain_skip_mm:
             self._record_skip(
                 zone,
                 f"{zone.name}: skip: {ctx.rain_24h_mm:.1f} mm rain in the "
                 f"last 24 h ≥ {self.site.policy.rain_skip_mm:g} mm; {band}",
-                numbers,
+                numbers
+                | coded(
+                    DecisionCode.SENSOR_RAIN_SKIP,
+                    rain_mm=f"{ctx.rain_24h_mm:.1f}",
+                    rain_skip_mm=f"{self.site.policy.rain_skip_mm:g}",
+                    **said,
+                ),
             )
             return []
         if theta >= low_pct:
             self._record_skip(
                 zone,
                 f"{zone.name}: no irrigation: {band} (RAW {raw:.1f} mm of TAW {taw:.1f} mm)",
-                numbers,
+                numbers | coded(DecisionCode.SENSOR_NOT_DRY, **said),
             )
             return []
         net = max(dr_obs - REFILL_TARGET_FRACTION * taw, 0.0)
         gross = net / zone.efficiency
         minutes = gross * zone.area_m2_value / 1000.0 / zone.nominal_flow_m3_h * 60.0
         cap_min, cap_text = self._balance_cap(zone, ctx, taw, numbers)
+        said |= {
+            "cap_factor": f"{numbers['cap_factor']:g}",
+            "need_mm": f"{numbers['balance_need_mm']:.1f}",
+            "dr_mm": f"{numbers['balance_dr_mm']:.1f}",
+            "cap_gross_mm": f"{numbers['cap_gross_mm']:.1f}",
+            "cap_min": f"{cap_min:.0f}",
+        }
         capped = minutes > cap_min
         if cap_min < MIN_SENSOR_RUN_MIN:
             self._record_skip(
                 zone,
                 f"{zone.name}: no irrigation: {band}, but the water balance sees no need "
                 f"({cap_text}): the probes alone do not water",
-                numbers,
+                numbers | coded(DecisionCode.SENSOR_NO_NEED, **said),
             )
             return []
         cut = min(minutes, cap_min) > zone.max_run_min
@@ -900,8 +969,13 @@ class Planning:
         if left is not None:
             quota_min = left[0] / zone.nominal_flow_m3_h * 60.0
             numbers["quota"] = {"left_m3": left[0], "text": left[1]}
+            said |= left[2]
             if quota_min < MIN_QUOTA_RUN_MIN:
-                self._record_skip(zone, f"{zone.name}: no irrigation: {band}; {left[1]}", numbers)
+                self._record_skip(
+                    zone,
+                    f"{zone.name}: no irrigation: {band}; {left[1]}",
+                    numbers | coded(DecisionCode.SENSOR_QUOTA_SPENT, **said),
+                )
                 return []
             if minutes > quota_min:
                 minutes, quota_text = quota_min, f"; cut to the quota ({left[1]})"
@@ -913,10 +987,20 @@ class Planning:
                 zone,
                 DecisionAction.DEFER,
                 f"{zone.name}: no allowed window in the horizon; {band}",
-                numbers,
+                numbers | coded(DecisionCode.SENSOR_NO_WINDOW, **said),
             )
             return []
         start = ctx.slots[k]
+        codes = [DecisionCode.SENSOR_IRRIGATE]
+        codes += [DecisionCode.MAX_RUN_CUT] if cut else []
+        codes += [DecisionCode.SENSOR_CAPPED] if capped and not cut else []
+        codes += [DecisionCode.QUOTA_CUT] if quota_text else []
+        said |= {
+            "minutes": f"{minutes:.0f}",
+            "gross_mm": f"{gross:.1f}",
+            "start": f"{start.astimezone(self.tz):%H:%M}",
+            "refill": f"{REFILL_TARGET_FRACTION:.2f}",
+        }
         sentence = (
             f"{zone.name}: {minutes:.0f} min, {gross:.1f} mm at "
             f"{start.astimezone(self.tz):%H:%M}: {band} (RAW {raw:.1f} mm of TAW "
@@ -929,7 +1013,7 @@ class Planning:
             zone,
             DecisionAction.IRRIGATE,
             sentence,
-            numbers,
+            numbers | coded(*codes, **said),
             start=start,
             minutes=minutes,
             depth_mm=gross,
@@ -967,17 +1051,28 @@ class Planning:
             self._record_skip(
                 zone,
                 f"{zone.name}: calendar: not planted until {planting}",
-                {"planting_date": planting.isoformat()},
+                {
+                    "planting_date": planting.isoformat(),
+                    **coded(DecisionCode.CALENDAR_NOT_PLANTED, planting_date=planting),
+                },
             )
             return []
         events = season_events_on(ctx.today, planting, self.calendar)
         if not events:
             upcoming = sorted(d for e in self.calendar if (d := e.in_season(planting)) > ctx.today)
             nxt = f"next {upcoming[0]}" if upcoming else "none left this season"
+            no_event = (
+                coded(DecisionCode.CALENDAR_NO_EVENT, next_date=upcoming[0])
+                if upcoming
+                else coded(DecisionCode.CALENDAR_NO_EVENT_LEFT)
+            )
             self._record_skip(
                 zone,
                 f"{zone.name}: calendar: no event today ({nxt})",
-                {"calendar": [[e.month, e.day, e.volume_m3_per_mu] for e in self.calendar]},
+                {
+                    "calendar": [[e.month, e.day, e.volume_m3_per_mu] for e in self.calendar],
+                    **no_event,
+                },
             )
             return []
         day_start, day_end = day_bounds(ctx.today, self.tz)
@@ -989,7 +1084,9 @@ class Planning:
                     zone,
                     f"{zone.name}: calendar event of {ctx.today} already "
                     f"planned (decision {earlier.id})",
-                    {},
+                    coded(
+                        DecisionCode.CALENDAR_ALREADY_PLANNED, today=ctx.today, decision=earlier.id
+                    ),
                 )
                 return []
         event = events[0]
@@ -1012,18 +1109,22 @@ class Planning:
                 zone,
                 DecisionAction.DEFER,
                 f"{zone.name}: calendar event of {ctx.today}: no allowed window in the horizon",
-                numbers,
+                numbers | coded(DecisionCode.CALENDAR_NO_WINDOW, today=ctx.today),
             )
             return []
         window_min = self._window_length_slots(ctx, k) * SLOT_MIN
         placed = min(total_min, float(window_min))
         quota_left = self._quota_left(zone, ctx)
+        said: dict[str, Any] = {"today": ctx.today}  # the values the decision's codes name
         if quota_left is not None:
             numbers["quota"] = {"left_m3": quota_left[0], "text": quota_left[1]}
+            said |= quota_left[2]
             placed = min(placed, quota_left[0] / zone.nominal_flow_m3_h * 60.0)
             if placed < MIN_QUOTA_RUN_MIN:
                 self._record_skip(
-                    zone, f"{zone.name}: calendar event of {ctx.today}: {quota_left[1]}", numbers
+                    zone,
+                    f"{zone.name}: calendar event of {ctx.today}: {quota_left[1]}",
+                    numbers | coded(DecisionCode.CALENDAR_QUOTA_SPENT, **said),
                 )
                 return []
         chunks: list[float] = []
@@ -1040,19 +1141,37 @@ class Planning:
             f"{start.astimezone(self.tz):%H:%M} in {len(chunks)} run"
             f"{'s' if len(chunks) > 1 else ''} of ≤ {zone.max_run_min:g} min"
         )
+        one = len(chunks) == 1
+        codes = [DecisionCode.CALENDAR_IRRIGATE_ONE if one else DecisionCode.CALENDAR_IRRIGATE]
+        said |= {
+            "m3_per_mu": f"{event.volume_m3_per_mu:g}",
+            "volume_m3": f"{volume:.0f}",
+            "depth_mm": f"{event.depth_mm:.0f}",
+            "start": f"{start.astimezone(self.tz):%H:%M}",
+            "runs": len(chunks),
+            "max_run_min": f"{zone.max_run_min:g}",
+        }
         if short_m3 > 0.05:
             sentence += (
                 f"; the window holds {placed:.0f} of {total_min:.0f} min, "
                 f"{short_m3:.0f} m³ not applied"
             )
+            said |= {
+                "placed_min": f"{placed:.0f}",
+                "needed_min": f"{total_min:.0f}",
+                "short_m3": f"{short_m3:.0f}",
+            }
             if quota_left is not None and placed < min(total_min, float(window_min)):
                 sentence += f" (cut to the quota: {quota_left[1]})"
+                codes.append(DecisionCode.CALENDAR_WINDOW_SHORT_QUOTA)
+            else:
+                codes.append(DecisionCode.CALENDAR_WINDOW_SHORT)
         numbers |= {"placed_min": placed, "runs": len(chunks), "shortfall_m3": short_m3}
         decision = self._record(
             zone,
             DecisionAction.IRRIGATE,
             sentence,
-            numbers,
+            numbers | coded(*codes, **said),
             start=start,
             minutes=placed,
             depth_mm=depth,
@@ -1068,7 +1187,11 @@ class Planning:
         return runs
 
     def _plan_manual(self, zone: ZoneConfig, ctx: _PlanContext) -> list[PlannedRun]:
-        self._record_skip(zone, f"{zone.name}: manual mode: runs only when started by hand", {})
+        self._record_skip(
+            zone,
+            f"{zone.name}: manual mode: runs only when started by hand",
+            coded(DecisionCode.MANUAL),
+        )
         return []
 
     # -- recording ------------------------------------------------------------------------

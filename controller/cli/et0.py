@@ -41,6 +41,7 @@ from controller.cli.csvio import (
     write_table,
 )
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN, KrsOption
 from controller.errors import CommandError
 from models import et0
 from models.errors import ModelInputError
@@ -100,9 +101,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--krs",
-        type=float,
-        default=0.16,
-        help="Hargreaves radiation krs: 0.16 interior, 0.19 coastal (daily)",
+        action=KrsOption,
+        default=KRS_DEFAULT,
+        help=f"Hargreaves radiation krs (FAO-56 eq. 50, {KRS_MIN:.2f} to {KRS_MAX:.2f}): "
+        "0.16 interior, 0.19 coastal (daily)",
     )
     parser.add_argument(
         "--hargreaves-fallback",

@@ -10,8 +10,9 @@ file; every bus of it is pointed at the target):
    ``comm_error`` readings ("no answer within …") within the bus timeout and retries;
 3. **pulse** — one output (``--pulse``, default the first zone valve) switched on with a relay
    lease of at most 2 s, read back on, then *not* switched off by us: the module's own lease
-   must open it within lease + 1 s (read back off); everything is then switched off and
-   verified whatever happened.
+   must open it within lease + 1 s (read back off by an answer of the module: a read it does
+   not answer fails the check); everything is then switched off and verified whatever
+   happened.
 
 ``--target sim`` serves the site's devices from the simulator on free loopback ports, runs the
 same checks against them, then runs the full suite (``pytest hil_tests``).
@@ -35,6 +36,7 @@ from controller.config.site import OutputRef, SiteConfig, load_site_or_report
 from controller.simulation.season import SCENARIO_DIR
 from drivers.bus import Bus, DeviceRef
 from drivers.errors import FieldIOError
+from drivers.reading import Reading
 from drivers.transport import BusSettings
 
 __all__ = ["add_arguments", "run"]
@@ -142,15 +144,24 @@ class Checks:
         bus = self.buses[self.site.device(ref.device).bus]
         try:
             bus.lease_output(ref.device, ref.point, lease_s)
-            on = bus.read_point(ref.device, ref.point).value
-            self.report(bool(on), f"pulse {ref_text}: on, read back {on}")
-            deadline = time.monotonic() + lease_s + 1.0
-            off = on
-            while time.monotonic() < deadline and off:
-                time.sleep(0.1)
-                off = bus.read_point(ref.device, ref.point).value
+            first = bus.read_point(ref.device, ref.point)
             self.report(
-                not off, f"pulse {ref_text}: the module's lease opened it within {lease_s + 1:g} s"
+                bool(first.ok and first.value), f"pulse {ref_text}: on, read back {_shown(first)}"
+            )
+            # Open only when the module answers so: an unanswered read is no evidence.
+            deadline = time.monotonic() + lease_s + 1.0
+            last = first
+            while not (last.ok and not last.value) and time.monotonic() < deadline:
+                time.sleep(0.1)
+                last = bus.read_point(ref.device, ref.point)
+            opened = bool(last.ok and not last.value)
+            within = f"within {lease_s + 1:g} s"
+            self.report(
+                opened,
+                f"pulse {ref_text}: the module's lease opened it {within}"
+                if opened
+                else f"pulse {ref_text}: the module's lease not seen opening it {within} "
+                f"(last read {_shown(last)})",
             )
         except FieldIOError as exc:
             self.report(False, f"pulse {ref_text}: {type(exc).__name__}: {exc}")
@@ -164,6 +175,10 @@ class Checks:
                 bus.output_off(ref.device, ref.point)
             except FieldIOError as exc:
                 self.report(False, f"{path} ({ref.device}.{ref.point}) not verified off: {exc}")
+
+
+def _shown(reading: Reading) -> str:
+    return str(reading.value) if reading.ok else reading.quality.value
 
 
 def run(args: argparse.Namespace) -> int:

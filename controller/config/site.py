@@ -47,6 +47,7 @@ from controller.config.fields import (
     Name,
     SiteModel,
 )
+from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
 from controller.config.schema_problems import CodedValueError, schema_problem
@@ -112,7 +113,7 @@ class SiteInfo(SiteModel):
     # The Hargreaves radiation coefficient of ET0's Rs from the temperature range when the
     # station has no pyranometer (FAO-56 eq. 50, °C^-0.5): 0.16 interior, 0.19 coastal, or
     # calibrated on the regional station's sunshine normals (models/et0/krs.py).
-    krs: float = Field(0.16, ge=0.10, le=0.25)
+    krs: float = Field(KRS_DEFAULT, ge=KRS_MIN, le=KRS_MAX)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -43,12 +43,17 @@ __all__ = [
 
 
 class ControlRefused(ControllerError):
-    """A control command was refused (latched alarm, paused site, bound exceeded, ...)."""
+    """A control command was refused (latched alarm, paused site, bound exceeded, ...).
 
-    def __init__(self, reason: str, code: str = "refused") -> None:
+    ``code`` is the API's code; ``reason_code`` names the refusal's message for a page to
+    say (catalog table ``refusal``), the same as ``code`` unless given: a sequencer's
+    refusal keeps its class name as ``code`` and says its own ``reason_code``."""
+
+    def __init__(self, reason: str, code: str = "refused", reason_code: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.reason_code = code if reason_code is None else reason_code
 
 
 class UnknownName(ControllerError, LookupError):
@@ -93,10 +98,16 @@ class SiteStatus:
 
 @dataclass(frozen=True, slots=True)
 class NextRun:
+    """The zone's next planned run; ``reason`` its decision's English sentence (the box's
+    record), ``reason_codes`` and ``reason_values`` the same said as codes
+    (:mod:`controller.agronomy.decision_codes`), for a page to say in its language."""
+
     start: datetime
     duration_min: float
     depth_mm: float
     reason: str
+    reason_codes: list[str] = field(default_factory=list)
+    reason_values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +313,7 @@ class ControlService(Protocol):
     #  crop's p), crop_p, mad_site_file, targets ("staged"|"fao56"), targets_site_file, dap
     #  (days after planting today), stages: [views.stage_rows: name, end_dap, ky, mad,
     #  mad_default, tuned, critical, today]}}, "policy": {probe_weight, rain_skip_mm},
+    #  "site": {krs (FAO-56 eq. 50, in use), krs_from ("site_file"|"default"|"overrides")},
     #  "crops": [keys], "fertigation": None (no injector) or {tanks: [{name, nutrient}],
     #  source_ec_ms_cm, ec_max_ms_cm, events: [fertigation.events entries, unset keys left out],
     #  recipes: [names of fertigation.recipes a run may be started with; none without channels]}}

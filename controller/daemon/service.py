@@ -46,6 +46,7 @@ from controller.daemon.protocol import (
 from controller.daemon.settingsfile import CHECK_EVERY_S, SettingsFileWatch
 from controller.daemon.views import (
     alarm_info,
+    decision_codes,
     decision_info,
     run_info,
     stage_rows,
@@ -60,7 +61,7 @@ from controller.store import NotFound, StoreError, StoreWriteError
 from models.crops import crop, crop_keys
 from models.learning.errors import LearnedModelError, LearningInputError
 
-__all__ = ["DaemonService"]
+__all__ = ["DaemonService", "krs_from"]
 
 log = logging.getLogger(__name__)
 CANOPY_MAX_POINTS = 5000  # the newest attempts read for a page: hourly, seven months
@@ -198,9 +199,12 @@ class DaemonService:
             )
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         reason = ""
+        codes: list[str] = []
+        values: dict[str, str] = {}
         if planned is not None:
             decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
             reason = decisions[0].reason if decisions else ""
+            codes, values = decision_codes(decisions[0].inputs if decisions else None)
         tz = self.site.site.tz
         midnight = datetime.combine(now.astimezone(tz).date(), time(), tz)
         season_start = datetime.combine(z.planting_date, time(), tz)
@@ -224,7 +228,9 @@ class DaemonService:
             taw_mm=last.taw_mm if last else None,
             raw_mm=last.raw_mm if last else None,
             moisture_pct=moisture,
-            next_run=NextRun(planned.start, planned.duration_min, planned.depth_mm, reason)
+            next_run=NextRun(
+                planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
+            )
             if planned
             else None,
             water_today_m3=today_m3,
@@ -503,6 +509,7 @@ class DaemonService:
                 for z in self.site.zones
             },
             "policy": {k: getattr(self.site.policy, k) for k in EDITABLE["policy"]},
+            "site": {"krs": self.site.site.krs, "krs_from": krs_from(self.site, self.site_file)},
             "crops": sorted(crop_keys()),
             "fertigation": None
             if f is None
@@ -548,7 +555,7 @@ class DaemonService:
                 zone, minutes, "manual", recipe=dosing, actor=actor, volume_m3=volume_m3
             )
         except SequencerError as exc:
-            raise ControlRefused(str(exc), type(exc).__name__) from exc
+            raise ControlRefused(str(exc), type(exc).__name__, exc.code) from exc
         except StoreWriteError as exc:  # nothing switched: the run could not be recorded
             raise ControlRefused(
                 f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"
@@ -742,3 +749,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value.isoformat() if isinstance(value, date) else value
+
+
+def krs_from(site: SiteConfig, site_file: SiteConfig) -> str:
+    """Where the running ``site``'s ``[site] krs`` (FAO-56 eq. 50) came from: ``overrides``
+    (the saved settings changed it), ``site_file`` (the file sets it) or ``default``
+    (:data:`controller.config.krs.KRS_DEFAULT`)."""
+    if site.site.krs != site_file.site.krs:
+        return "overrides"
+    return "site_file" if "krs" in site_file.site.model_fields_set else "default"

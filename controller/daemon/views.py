@@ -11,6 +11,7 @@ from models.crops import Crop
 __all__ = [
     "STORAGE_ALARM_ID",
     "alarm_info",
+    "decision_codes",
     "decision_info",
     "run_info",
     "stage_rows",
@@ -37,6 +38,15 @@ def run_info(r: Run) -> RunInfo:
         applied_m3=r.applied_m3,
         fertilizer=dict(r.fertilizer or {}),
     )
+
+
+def decision_codes(inputs: dict[str, Any] | None) -> tuple[list[str], dict[str, str]]:
+    """A decision's reason codes and their values from its recorded ``inputs`` (``reasons``,
+    else ``reason``; ``reason_values``): none for a decision recorded without them."""
+    inputs = inputs or {}
+    codes = inputs.get("reasons") or ([inputs["reason"]] if inputs.get("reason") else [])
+    values = inputs.get("reason_values") or {}
+    return [str(c) for c in codes], {str(k): str(v) for k, v in values.items()}
 
 
 def decision_info(d: Decision) -> DecisionInfo:

@@ -65,7 +65,7 @@ def fertigation_of(site: SiteConfig) -> FertigationConfig:
     """The site's fertigation section; :class:`RecipeError` if it has none."""
     f = site.fertigation
     if f is None:
-        raise RecipeError("the site has no fertigation section")
+        raise RecipeError("the site has no fertigation section", "no_fertigation")
     return f
 
 
@@ -76,7 +76,8 @@ def single_injector_of(site: SiteConfig) -> str:
     if injector is None:
         raise RecipeError(
             "the site has no single injector (fertigation.injector): name a recipe of "
-            "[[fertigation.recipes]]"
+            "[[fertigation.recipes]]",
+            "no_single_injector",
         )
     return injector
 
@@ -154,7 +155,8 @@ class Dosing:
         if inject_min <= 0:
             raise RecipeError(
                 f"{minutes:g} min leaves no inject time after prewet {f.prewet_min:g} "
-                f"+ flush {f.flush_min:g} min"
+                f"+ flush {f.flush_min:g} min",
+                "no_inject_time",
             )
         if isinstance(recipe, ChannelRecipe):
             return self._channel_run(f, zone, recipe, inject_min * 60)
@@ -166,7 +168,7 @@ class Dosing:
     ) -> RunDosing:
         named = next((r for r in f.recipes if r.name == recipe.name), None)
         if named is None or f.loop is None:
-            raise RecipeError(f"no fertigation.recipes entry {recipe.name!r}")
+            raise RecipeError(f"no fertigation.recipes entry {recipe.name!r}", "unknown_recipe")
         plan = plan_recipe(
             named,
             f.channels,
@@ -185,16 +187,18 @@ class Dosing:
         tanks = {t.name: t for t in f.tanks}
         if recipe.target_ec_ms_cm is not None:
             if recipe.kg or recipe.tank not in tanks:
-                raise RecipeError("a target-EC recipe names one tank and no kg")
+                raise RecipeError("a target-EC recipe names one tank and no kg", "recipe_invalid")
             return [_Dose("ec", tanks[recipe.tank], None, 0.0)]
         if not recipe.kg:
-            raise RecipeError("a recipe needs kg per nutrient or a target EC")
+            raise RecipeError("a recipe needs kg per nutrient or a target EC", "recipe_invalid")
         doses = []
         share_h = inject_min / 60 / len(recipe.kg)
         for nutrient, kg in recipe.kg.items():
             tank = next((t for t in f.tanks if t.nutrient == nutrient), None)
             if nutrient not in NUTRIENTS or tank is None or not kg > 0:
-                raise RecipeError(f"{nutrient}: {kg!r} kg cannot be dosed (no tank holds it)")
+                raise RecipeError(
+                    f"{nutrient}: {kg!r} kg cannot be dosed (no tank holds it)", "no_tank"
+                )
             rate_l_h = kg / tank.concentration_kg_m3 * 1000 / share_h
             doses.append(_Dose(nutrient, tank, kg, rate_l_h))
         return doses
@@ -209,7 +213,8 @@ class Dosing:
                 level = self._value(ch.tank_level, "level") if ch.tank_level else None
                 if ch.name in used and level is not None and level < ch.low_level_m:
                     raise RunRefused(
-                        f"channel {ch.name}: tank at {level:.2f} m < {ch.low_level_m:g} m"
+                        f"channel {ch.name}: tank at {level:.2f} m < {ch.low_level_m:g} m",
+                        "tank_low",
                     )
             return
         for tank in f.tanks:
@@ -219,7 +224,9 @@ class Dosing:
                 and level < tank.low_level_m
                 and (tank.nutrient in recipe.kg or tank.name == recipe.tank)
             ):
-                raise RunRefused(f"tank {tank.name} at {level:.2f} m < {tank.low_level_m:g} m")
+                raise RunRefused(
+                    f"tank {tank.name} at {level:.2f} m < {tank.low_level_m:g} m", "tank_low"
+                )
 
     # ------------------------------------------------------------ the inject phase
 

@@ -37,7 +37,14 @@ class SequencerError(ControllerError):
     ├── VolumeError         a target volume not positive, or not reachable within the cap
     ├── RecipeError         the recipe cannot be dosed on this site
     └── OutputFailed        an output did not switch; everything was switched off
+
+    ``code`` names the refusal for a page to say in its language (catalog table
+    ``refusal``); the message is the box's English record of it.
     """
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RunRefused(SequencerError):

@@ -40,7 +40,10 @@ power lease and writes its ``run`` register 0. Trips that stop water or
 injection are *latched* events: they stay open until acknowledged, and while
 one is open :meth:`Supervisor.may_start` refuses new runs (water-stopping
 trips) or new fertigation (injection trips). ``output_mismatch`` is always critical: the box
-no longer knows what a relay does.
+no longer knows what a relay does. The gate holds from the moment a trip starts acting, not
+from its event's commit: a start racing the trip (between the switch-off and a slow commit)
+is refused, and so is one while the event waits in memory because the store cannot write
+(until the store has written what it kept; :mod:`controller.store.pending`).
 
 Burst uses a *learned* nominal flow per zone when there is one: an
 exponential average (``LEARN_ALPHA`` per second) of the flow measured while
@@ -57,6 +60,7 @@ learned again.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -194,6 +198,11 @@ class Supervisor:
         self._raised: set[str] = set()  # alarm-only rules already reported this episode
         self._seen_errors: dict[str, str] = {}  # role -> output error already tripped on
         self._learned: dict[str, tuple[float, int]] = {}  # zone -> (average m3/h, samples)
+        # Latched stopping trips not yet in the store's open alarms: acting now (event not
+        # raised yet), or raised while the store could not write (kept in memory).
+        self._latch_lock = threading.Lock()
+        self._acting: dict[str, str] = {}  # code -> message
+        self._kept: dict[str, str] = {}  # code -> message
         self._now = clock.now()
         self._mono = clock.monotonic()
         try:
@@ -210,12 +219,22 @@ class Supervisor:
     def may_start(self, zone: str, *, fertigation: bool = False) -> tuple[bool, str]:
         """May a run (a fertigation run if ``fertigation``) start now? ``(False, why)`` if not."""
         blocking = WATER_STOP_CODES | (INJECTION_STOP_CODES if fertigation else frozenset())
+        for code, message in self._unrecorded().items():
+            if code in blocking:
+                return False, f"{code} (not yet recorded): {message}"
         for event in self.store.open_alarms():
             if event.source == SOURCE and event.code in blocking:
                 return False, f"open alarm #{event.id} {event.code}: {event.message}"
         if zone not in {z.name for z in self.site.zones}:
             return False, f"unknown zone {zone!r}"
         return True, ""
+
+    def _unrecorded(self) -> dict[str, str]:
+        """The stopping trips acted on whose latched event the store does not hold yet."""
+        with self._latch_lock:
+            if self._kept and self.store.health.pending_records == 0:
+                self._kept.clear()  # what the store kept is written: open_alarms has them
+            return self._kept | self._acting
 
     def learned_nominal_m3_h(self, zone: str) -> float | None:
         """The learned nominal flow of ``zone`` (m³/h), once learned; ``None`` before."""
@@ -558,6 +577,25 @@ class Supervisor:
 
     def _act(self, trip: Trip) -> None:
         log.error("safety trip %s: %s", trip.code, trip.message)
+        if trip.action == "alarm":
+            self._switch_and_record(trip)
+            return
+        # A stopping trip gates may_start from now: a start racing it (after the switch-off,
+        # before a slow commit) is refused, and so is one while its event waits in memory.
+        with self._latch_lock:
+            self._acting[trip.code] = trip.message
+        kept = False
+        try:
+            kept = self._switch_and_record(trip)
+        finally:
+            with self._latch_lock:
+                self._acting.pop(trip.code, None)
+                if kept:
+                    self._kept[trip.code] = trip.message
+
+    def _switch_and_record(self, trip: Trip) -> bool:
+        """Act on ``trip`` and raise its event; whether the event waits in memory (the store
+        could not write)."""
         failures: list[str] = []
         if trip.action == "all_off":
             if self._runs is not None:
@@ -577,8 +615,9 @@ class Supervisor:
         severity = Severity.ALARM if latched else Severity.WARNING
         if failures or trip.code in CRITICAL_CODES:
             severity = Severity.CRITICAL
-        self.store.raise_event(severity, trip.code, SOURCE, message, latched=latched)
+        event = self.store.raise_event(severity, trip.code, SOURCE, message, latched=latched)
         self._track_outputs()
+        return event.id is None
 
 
 def learned_from_runs(

@@ -224,7 +224,8 @@ class Sequencer:
             limit_min = min(z.max_run_min, self.site.safety.max_run_min)
             if not 0 < minutes <= limit_min:
                 raise DurationError(
-                    f"zone {zone}: {minutes:g} min outside (0, {limit_min:g}] (max_run_min)"
+                    f"zone {zone}: {minutes:g} min outside (0, {limit_min:g}] (max_run_min)",
+                    "duration_out_of_bounds",
                 )
             if volume_m3 is not None:
                 check_volume(z, volume_m3, minutes, recipe)
@@ -408,7 +409,7 @@ class Sequencer:
                 reason = f"could not switch {role} on: {exc}"
                 self.store.finish_run(run_id, RunState.ABORTED, reason)
                 self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
-                raise OutputFailed(reason) from exc
+                raise OutputFailed(reason, "output_failed") from exc
 
     def _close(self, run: _Run, state: RunState, reason: str) -> None:
         """Switch the run's water off (pump first if it is the last) and record its end."""
@@ -470,23 +471,26 @@ class Sequencer:
 
     def _check_may_start(self, zone: ZoneConfig, recipe: Recipe | None) -> None:
         if zone.name in self._runs:
-            raise RunRefused(f"zone {zone.name} is already running")
+            raise RunRefused(f"zone {zone.name} is already running", "already_running")
         now = self.clock.now()
         if self.paused_until is not None and now < self.paused_until:
-            raise RunRefused(f"paused until {self.paused_until.isoformat()}")
+            raise RunRefused(f"paused until {self.paused_until.isoformat()}", "paused")
         ok, why = self.supervisor.may_start(zone.name, fertigation=recipe is not None)
         if not ok:
-            raise RunRefused(f"zone {zone.name}: {why}")
+            raise RunRefused(f"zone {zone.name}: {why}", "safety_hold")
         if recipe is not None and self._runs:
-            raise RunRefused("a fertigation run runs alone: other zones are running")
+            raise RunRefused(
+                "a fertigation run runs alone: other zones are running", "fertigation_alone"
+            )
         if any(r.dosing is not None for r in self._runs.values()):
-            raise RunRefused("a fertigation run is active: it runs alone")
+            raise RunRefused("a fertigation run is active: it runs alone", "fertigation_active")
         total = zone.nominal_flow_m3_h + sum(r.zone.nominal_flow_m3_h for r in self._runs.values())
         capacity = self.site.head.pump_capacity_m3_h
         if total > capacity:
             raise CapacityExceeded(
                 f"zone {zone.name}: {total:g} m3/h nominal with the running zones "
-                f"> pump capacity {capacity:g} m3/h"
+                f"> pump capacity {capacity:g} m3/h",
+                "capacity_exceeded",
             )
         if recipe is not None:
             self.dosing.check_tanks(recipe)
@@ -499,7 +503,7 @@ class Sequencer:
         for z in self.site.zones:
             if z.name == name:
                 return z
-        raise RunRefused(f"unknown zone {name!r}")
+        raise RunRefused(f"unknown zone {name!r}", "unknown_zone")
 
 
 def check_volume(
@@ -510,14 +514,21 @@ def check_volume(
     (a fertigation run ends by its phases), or more than the zone's nominal flow gives in
     the cap (``volume_m3 / nominal_flow_m3_h × 60 > cap_min``)."""
     if not volume_m3 > 0:  # also NaN
-        raise VolumeError(f"zone {zone.name}: target volume {volume_m3:g} m3 must be positive")
+        raise VolumeError(
+            f"zone {zone.name}: target volume {volume_m3:g} m3 must be positive",
+            "volume_not_positive",
+        )
     if recipe is not None:
-        raise VolumeError(f"zone {zone.name}: a fertigation run ends by its phases, not volume")
+        raise VolumeError(
+            f"zone {zone.name}: a fertigation run ends by its phases, not volume",
+            "recipe_by_volume",
+        )
     need_min = volume_m3 / zone.nominal_flow_m3_h * 60
     if need_min > cap_min:
         raise VolumeError(
             f"zone {zone.name}: {volume_m3:g} m3 at its nominal {zone.nominal_flow_m3_h:g} m3/h "
-            f"takes {need_min:.1f} min, more than the time cap of {cap_min:g} min"
+            f"takes {need_min:.1f} min, more than the time cap of {cap_min:g} min",
+            "volume_unreachable",
         )
 
 

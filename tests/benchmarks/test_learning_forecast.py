@@ -1,5 +1,6 @@
 """The moisture-forecast part of ``python -m benchmarks.learning --quick`` runs and prints
-its figures as numbers in range (the goals are printed, not asserted here)."""
+its figures as numbers in range (the goals are printed, not asserted here), its shadow rows
+when asked for."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from benchmarks.learning.__main__ import main
+from benchmarks.learning.forecast import run
+from controller.simulation.season import ScenarioError
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quick_forecast_part_prints_its_figures() -> None:
+    command = ["-m", "benchmarks.learning", "--quick", "--part", "forecast", "--rows", "shadow"]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.learning", "--quick", "--part", "forecast"],
+        [sys.executable, *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -31,6 +39,12 @@ def test_quick_forecast_part_prints_its_figures() -> None:
         for h in (24, 48, 72):
             for kind in ("physics", "used", "learned"):
                 assert part[f"mae_{h}h_{kind}_{case}_mm"] > 0.0
+        for name in ("shadow", "shadow_taw"):
+            assert part[f"mae_24h_{name}_everywhere_{case}_mm"] > 0.0
+            assert part[f"mae_24h_{name}_used_{case}_mm"] > 0.0
+            assert part[f"{name}_validated_{case}"] in ([False], [True])
+        assert isinstance(part[f"shadow_taw_ratio_{case}"], list)
+    assert part["soil_fit_s"] >= 0.0
     assert part["days"] == 90 and part["seasons"] == 2
     goals = next(line for line in lines if line["part"] == "goals")
     assert set(goals["goals"]) == {
@@ -38,3 +52,11 @@ def test_quick_forecast_part_prints_its_figures() -> None:
         "forecast.forecast_mae_gain_correct_pct",
         "forecast.train_s",
     }
+
+
+def test_an_unknown_row_is_refused_by_name() -> None:
+    with pytest.raises(ScenarioError, match="forecast rows shade: choose from shadow"):
+        run(seed=1, quick=True, rows=("shade",))
+    # --rows reaches the part as its rows, split at the commas
+    with pytest.raises(ScenarioError, match="forecast rows shade: choose"):
+        main(["--part", "forecast", "--quick", "--rows", "shadow, shade"])

@@ -19,6 +19,7 @@ from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
 from tests.helpers.agronomy import seed_balance
+from tests.helpers.said import said_in_english
 from tests.helpers.site import DEMO_SITE
 
 TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
@@ -370,13 +371,19 @@ def test_calendar_zone_follows_the_baseline_dates(agro: Agronomy, store: Store) 
     z4 = next(d for d in store.decisions() if d.zone == "z4")
     assert "calendar event of 2026-06-01: 90 m³/mu" in z4.reason
     assert "m³ not applied" in z4.reason  # 2250 m³ at 100 m³/h does not fit one night
+    assert z4.inputs["reasons"] == ["calendar_irrigate", "calendar_window_short"]
+    assert z4.reason == f"z4: {said_in_english(z4.inputs)}"  # the codes say the record
     again = agro.plan_all(local(DAY1, 19))  # planned once a day, not twice
     assert all(r.zone != "z4" for r in again)
-    assert "already planned" in store.decisions("z4")[-1].reason
+    planned = store.decisions("z4")[-1]
+    assert "already planned" in planned.reason
+    assert planned.reason == f"z4: {said_in_english(planned.inputs)}"
     later = agro.plan_all(local(DAY1 + dt.timedelta(days=1), 18))
     assert all(r.zone != "z4" for r in later)
     last = store.decisions("z4")[-1]
     assert last.action == "skip" and "next 2026-06-20" in last.reason
+    assert last.inputs["reason"] == "calendar_no_event"
+    assert last.reason == f"z4: {said_in_english(last.inputs)}"
 
 
 def test_sensor_mode_starts_below_the_moisture_at_raw(
@@ -401,6 +408,23 @@ def test_sensor_mode_starts_below_the_moisture_at_raw(
     z4 = next(d for d in store.decisions() if d.zone == "z4")
     assert z4.mode == "sensor" and "probe moisture 14.0 % vs moisture at RAW" in z4.reason
     assert z4.inputs["theta_raw_pct"] > 14.0
+    assert z4.inputs["reason"] == "sensor_irrigate"
+    assert z4.reason == f"z4: {said_in_english(z4.inputs)}"  # the codes say the record
+
+
+def test_a_manual_zone_records_why_it_has_no_plan(
+    store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
+    text = DEMO_SITE.read_text(encoding="utf-8").replace(
+        'max_run_min = 240\nmode = "calendar"', 'max_run_min = 240\nmode = "manual"'
+    )
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    agro = Agronomy(load_site(path), store, clock)
+    assert [r for r in agro.plan_all(local(DAY1, 18)) if r.zone == "z4"] == []
+    (z4,) = store.decisions("z4")
+    assert z4.action == "skip" and z4.inputs["reasons"] == ["manual"]
+    assert z4.reason == f"z4: {said_in_english(z4.inputs)}"
 
 
 def test_zone_mad_fraction_replaces_the_crop_p(
@@ -485,6 +509,7 @@ def test_calendar_plans_nothing_on_june_1_of_another_season(
         assert z4.action == "skip"
         expected = "not planted until" if year < 2026 else "none left this season"
         assert expected in z4.reason
+        assert z4.reason == f"z4: {said_in_english(z4.inputs)}"
 
 
 def test_calendar_does_not_plan_the_day_twice_after_a_backward_step(
@@ -529,6 +554,8 @@ def test_et_and_sensor_zones_are_not_watered_after_harvest(
         assert latest.action == "skip"
         assert "harvested" in latest.reason
         assert latest.inputs["season_days"] == crop(z.crop).season_days
+        assert latest.inputs["reason"] == "harvested"
+        assert latest.reason == f"{z.name}: {said_in_english(latest.inputs)}"
 
 
 def test_no_weather_alarm_before_planting_or_before_the_first_closed_day(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy.drydown import DryDownState, DryDownStates, hold_triggers
+from controller.agronomy.drydown import DryDownState, DryDownStates, days_to_target, hold_triggers
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config import overrides
@@ -17,9 +17,9 @@ from controller.config.site import ConfigError, SiteConfig, apply_overrides, loa
 from controller.daemon.daemon import Daemon
 from controller.daemon.protocol import ControlRefused, SettingsInvalid
 from controller.daemon.service import DaemonService
-from controller.store import Decision, Store
-from models.crops import crop
-from tests.helpers.agronomy import local, seed_balance, weather_day
+from controller.store import Decision, RunSource, RunState, Store
+from models.crops import crop, kc_on_day
+from tests.helpers.agronomy import hold_under_way, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE
 
 DAY = dt.date(2026, 6, 1)  # z1 (seed corn, planted 20 April): crop day 42, vegetative
@@ -44,6 +44,9 @@ def _hold(
     dr_fraction: float = 0.5,
     distrust: str | None = None,
     roots_m: float = 0.6,
+    et0_mm_day: float = 5.0,
+    today: dt.date = DAY,
+    watered: bool = True,
 ) -> tuple[tuple[float, ...], str, DryDownState | None]:
     zone = site.zones[0]
     hold, state = hold_triggers(
@@ -55,8 +58,11 @@ def _hold(
         dr_mm=dr_fraction * 100.0,
         taw_mm=100.0,
         root_depth_m=roots_m,
-        today=DAY,
+        today=today,
         distrust=distrust,
+        et0_mm_day=et0_mm_day,
+        refill_fraction=0.15,
+        watered=watered,
     )
     return hold.mad_fraction, hold.note, state
 
@@ -69,11 +75,62 @@ def test_without_a_request_nothing_changes(demo: SiteConfig) -> None:
     assert mad == (0.5, 0.5, 0.5, 0.5) and note == "" and state is None
 
 
-def test_held_below_the_target_outside_critical_periods(demo: SiteConfig) -> None:
-    mad, note, state = _hold(_asked(demo), None)
+def test_the_next_refill_starts_the_held_dry_down(demo: SiteConfig) -> None:
+    # roots past the deeper probe, no refill due yet: the normal rule, waiting for one
+    mad, note, state = _hold(_asked(demo), None, crop_day=50, dr_fraction=0.3)
+    assert mad == (0.5, 0.5, 0.5, 0.5) and state is not None and state.phase == "requested"
+    assert "waiting for the next refill, whose dry-down it holds" in note
+    # the refill due today is made (time enough after it): its dry-down is held from tomorrow
+    mad, note, state = _hold(_asked(demo), state, crop_day=50, dr_fraction=0.5, et0_mm_day=12.0)
+    tomorrow = DAY + dt.timedelta(days=1)
+    assert mad == (0.5, 0.5, 0.5, 0.5) and state is not None and state.phase == "requested"
+    assert state.since == tomorrow.isoformat() and "today's refill starts it" in note
+    mad, note, state = _hold(_asked(demo), state, dr_fraction=0.2, today=tomorrow, crop_day=51)
+    assert mad == (0.8, 0.8, 0.8, 0.8)
+    assert state is not None and state.phase == "holding" and state.since == tomorrow.isoformat()
+    assert "refill held until Dr reaches 80% of TAW, Dr 20 of 80 mm" in note
+
+
+def test_too_late_for_a_new_dry_down_the_refill_due_is_held(demo: SiteConfig) -> None:
+    # nine days before flowering: a dry-down from a refill would not reach 80 % of TAW, so
+    # the one in progress, already at the trigger, is held below RAW at once
+    mad, note, state = _hold(_asked(demo), None, crop_day=LAST_VEGETATIVE - 8)
     assert mad == (0.8, 0.8, 0.8, 0.8)
     assert state is not None and state.phase == "holding" and state.since == DAY.isoformat()
-    assert "refill held until Dr reaches 80% of TAW, Dr 50 of 80 mm" in note
+    assert "would not reach 80% of TAW before flowering (ET0 5.0 mm/day)" in note
+    # with a thirstier day the same day leaves time for a new one: the refill is made
+    mad, _, state = _hold(_asked(demo), None, crop_day=LAST_VEGETATIVE - 8, et0_mm_day=20.0)
+    assert mad == (0.5, 0.5, 0.5, 0.5) and state is not None and state.phase == "requested"
+
+
+def test_without_a_run_since_planting_the_refill_starts_the_dry_down(demo: SiteConfig) -> None:
+    # the dry-down in progress began with no metered run: the soil fit could not use it
+    mad, note, state = _hold(_asked(demo), None, crop_day=LAST_VEGETATIVE - 8, watered=False)
+    assert mad == (0.5, 0.5, 0.5, 0.5) and state is not None and state.phase == "requested"
+    assert state.since == (DAY + dt.timedelta(days=1)).isoformat()
+    assert "no run began the dry-down in progress" in note
+
+
+def test_the_predicted_dry_down_slows_below_raw_and_stops_at_a_critical_period() -> None:
+    ripening = SEED_CORN.stages[-2].end_dap + 1  # after the critical periods, full roots
+    days = days_to_target(
+        SEED_CORN, ripening, start_dr_mm=0.0, taw_mm=100.0, fraction=0.8, et0_mm_day=4.0
+    )
+    # the same water use without Ks (FAO-56 eq. 84) gets there sooner
+    used, straight = 0.0, 0
+    while used < 80.0:
+        used += kc_on_day(SEED_CORN, float(ripening + straight), mulched=True) * 4.0
+        straight += 1
+    assert days is not None and days > straight
+    faster = days_to_target(
+        SEED_CORN, ripening, start_dr_mm=0.0, taw_mm=100.0, fraction=0.8, et0_mm_day=8.0
+    )
+    assert faster is not None and faster < days
+    # the same dry-down started a few days before flowering is released first
+    late = days_to_target(
+        SEED_CORN, LAST_VEGETATIVE - 5, start_dr_mm=0.0, taw_mm=100.0, fraction=0.8, et0_mm_day=4.0
+    )
+    assert late is None
 
 
 def test_released_when_dr_reaches_the_target(demo: SiteConfig) -> None:
@@ -89,7 +146,8 @@ def test_released_when_dr_reaches_the_target(demo: SiteConfig) -> None:
 
 def test_released_the_day_before_a_critical_period(demo: SiteConfig) -> None:
     # two days before flowering: today held, tomorrow (the day before) and after released
-    mad, _, state = _hold(_asked(demo), None, crop_day=LAST_VEGETATIVE - 1)
+    holding = DryDownState("z1", 0.8, "holding", since="2026-05-28")
+    mad, _, state = _hold(_asked(demo), holding, crop_day=LAST_VEGETATIVE - 1)
     assert mad == (0.8, 0.5, 0.5, 0.5) and state is not None and state.phase == "holding"
     mad, note, ended = _hold(_asked(demo), state, crop_day=LAST_VEGETATIVE)
     assert mad == (0.5, 0.5, 0.5, 0.5)
@@ -182,22 +240,43 @@ def test_the_plan_holds_and_a_restart_neither_repeats_nor_forgets(
     normal = _plan(demo, store, tmp_path / "none", DAY, 0.7)
     assert _planned(normal) and "MAD 0.40" in normal.reason  # past the ET rule's trigger
     asked = _asked(demo)
-    held = _plan(asked, store, states, DAY + dt.timedelta(days=1), 0.7)
-    # no run today; the one the horizon holds for waits until Dr reaches 80 % of TAW
-    assert held.action != "irrigate" and "MAD 0.80" in held.reason
+    # asked with a refill due: the refill is made, the dry-down it starts is the one held
+    first = _plan(asked, store, states, DAY + dt.timedelta(days=1), 0.7)
+    assert _planned(first) and "today's refill starts it" in first.reason
+    assert _state(states)["phase"] == "requested"
+    # restarted the next day, refilled: held from today
+    held = _plan(asked, store, states, DAY + dt.timedelta(days=2), 0.3)
+    assert held.action != "irrigate"
     assert "calibration dry-down (admin request): refill held" in held.reason
     assert _state(states)["phase"] == "holding"
-    # restarted the next day: still held, from the same first day
-    again = _plan(asked, store, states, DAY + dt.timedelta(days=2), 0.75)
+    # restarted again, past the ET rule's trigger: still held, from the same first day
+    again = _plan(asked, store, states, DAY + dt.timedelta(days=3), 0.75)
     assert again.action != "irrigate" and "MAD 0.80" in again.reason
-    assert _state(states)["since"] == (DAY + dt.timedelta(days=1)).isoformat()
+    assert _state(states)["since"] == (DAY + dt.timedelta(days=2)).isoformat()
     # Dr reaches 80 % of TAW: released, the refill is planned
-    done = _plan(asked, store, states, DAY + dt.timedelta(days=3), 0.82)
+    done = _plan(asked, store, states, DAY + dt.timedelta(days=4), 0.82)
     assert _planned(done) and "calibration dry-down ended" in done.reason
     assert _state(states)["phase"] == "done"
     # restarted after: the setting still there, no second dry-down
-    after = _plan(asked, store, states, DAY + dt.timedelta(days=4), 0.7)
+    after = _plan(asked, store, states, DAY + dt.timedelta(days=5), 0.7)
     assert _planned(after) and "calibration" not in after.reason
+
+
+def test_the_plan_holds_the_dry_down_in_progress_only_after_a_run(
+    demo: SiteConfig, store: Store, tmp_path: Path
+) -> None:
+    """Nine days before flowering a dry-down from a refill would not reach the target: the
+    plan holds the refill due when a metered run began the dry-down in progress, and makes
+    it (to start a fittable one) when none did."""
+    late = demo.zones[0].planting_date + dt.timedelta(days=LAST_VEGETATIVE - 8)
+    unwatered = _plan(_asked(demo), store, tmp_path / "a", late, 0.7)
+    assert _planned(unwatered) and "no run began the dry-down in progress" in unwatered.reason
+    run = store.plan_run("z1", RunSource.PLAN, 120)
+    assert run.id is not None
+    store.start_run(run.id)
+    store.finish_run(run.id, RunState.DONE, "completed", applied_m3=250.0)
+    watered = _plan(_asked(demo), store, tmp_path / "b", late, 0.7)
+    assert watered.action != "irrigate" and "so this one is held" in watered.reason
 
 
 def test_the_plan_does_not_hold_with_the_probes_quarantined(
@@ -277,7 +356,8 @@ def test_a_withdrawn_hold_gives_the_normal_trigger_back_and_is_audited(
         with pytest.raises(ControlRefused) as none:
             service.withdraw_dry_down("z1", "ada")
         assert none.value.code == "no_dry_down"
-        assert service.request_dry_down("z1", 0.8, "ada")["phase"] == "holding"
+        assert service.request_dry_down("z1", 0.8, "ada")["phase"] == "requested"
+        hold_under_way(service, day)
         assert "z1" not in {r.zone for r in daemon.planned()}  # the refill is held
         shown = service.withdraw_dry_down("z1", "ada")
         assert shown["phase"] == "done" and shown["why"] == "withdrawn by ada"
@@ -310,7 +390,7 @@ def test_after_a_withdrawal_the_zone_is_planned_as_if_never_asked(
         daemon.plan()
         never, runs = z1(), daemon.planned()
         service.request_dry_down("z1", 0.8, "ada")
-        assert "refill held" in z1().reason
+        assert "calibration dry-down requested" in z1().reason
         service.withdraw_dry_down("z1", "ada")
         after = z1()
         assert (after.action, after.reason, after.planned_start) == (

@@ -13,11 +13,11 @@ import pytest
 from controller.clock import VirtualClock
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.runs import RecipeError
-from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunState, Store
 from drivers.sim import Fault, FaultKind
 from tests.helpers.dosing import quick_channel_site
 from tests.helpers.rig import Rig
+from tests.helpers.servedports import served_field
 
 DOSERS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid"}
 SUPPLY = {"N": "ch1", "P": "ch2", "K": "ch3", "acid": "ch4"}
@@ -25,9 +25,8 @@ SUPPLY = {"N": "ch1", "P": "ch2", "K": "ch3", "acid": "ch4"}
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    site = quick_channel_site(tmp_path)
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    with Simulation(site, control_port=0, step_s=3600) as sim:
+    with served_field(quick_channel_site(tmp_path), step_s=3600) as (site, sim):
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         r = Rig(site, sim, store, clock)
         r.extra_poll = {d: ("dosed_volume",) for d in DOSERS.values()}

@@ -144,3 +144,16 @@ def test_unusable_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert main(["et0", str(weather), *ZHANGYE]) == 2
     assert "missing required column tmin_c" in capsys.readouterr().err
     assert main(["et0", str(tmp_path / "absent.csv"), *ZHANGYE]) == 2
+
+
+def test_a_krs_the_site_would_refuse_stops_before_any_row(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["et0", str(EXAMPLE), *ZHANGYE, "--krs", "0.3"])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert (
+        err == "qanat et0: --krs 0.3: outside 0.10 to 0.25 (the FAO-56 eq. 50 krs a site accepts)\n"
+    )

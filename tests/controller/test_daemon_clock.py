@@ -18,8 +18,9 @@ from hil_tests.clock_faults import box_site, local
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> SiteConfig:
-    """The demo site on free ports, sown in 2027 (after the release floor)."""
+def base_site(tmp_path: Path) -> SiteConfig:
+    """The demo site sown in 2027 (after the release floor); ``site`` is it on the field's
+    ports."""
     return box_site(tmp_path)
 
 

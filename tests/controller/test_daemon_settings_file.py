@@ -20,7 +20,7 @@ from controller.daemon.protocol import SettingsInvalid
 from controller.daemon.service import DaemonService
 from controller.daemon.settingsfile import SettingsFileWatch
 from controller.store import Decision, Store
-from tests.helpers.agronomy import local, seed_balance, weather_day
+from tests.helpers.agronomy import hold_under_way, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE
 
 DAY = dt.date(2026, 6, 2)  # z1 (seed corn, planted 20 April): vegetative
@@ -64,16 +64,15 @@ def _cli_dry_down(data: Path, fraction: str) -> int:
     )
 
 
-def test_a_cli_dry_down_is_taken_up_and_held_without_a_restart(
+def test_a_cli_dry_down_is_taken_up_without_a_restart(
     service: DaemonService, store: Store, data: Path
 ) -> None:
     assert service.reload_settings_file() is False  # nothing written since it started
     assert _cli_dry_down(data, "0.8") == exitcodes.OK
     assert service.reload_settings_file() is True
     assert service.site.zones[0].calibration_dry_down == 0.8
-    assert "refill held until Dr reaches 80% of TAW" in _z1(store).reason  # re-planned
-    assert "z1" not in {r.zone for r in service.d.planned()}
-    assert service.soil_fit("z1")["dry_down"]["phase"] == "holding"
+    assert "today's refill starts it, held from 2026-06-03" in _z1(store).reason  # re-planned
+    assert service.soil_fit("z1")["dry_down"]["phase"] == "requested"
     assert service.reload_settings_file() is False  # taken up once
     (audit,) = [a for a in store.rows_after("audit", 0) if a.action == "settings.reload"]  # type: ignore[attr-defined]
     assert audit.detail == {"file": str(data / overrides.OVERRIDES_FILE)}
@@ -85,11 +84,11 @@ def test_a_second_cli_request_with_the_same_fraction_starts_again(
     service.request_dry_down("z1", 0.8, "ada")
     service.withdraw_dry_down("z1", "ada")
     assert service.soil_fit("z1")["dry_down"]["phase"] == "done"
-    # the same setting, a new request: the state file is read again, the hold is back
+    # the same setting, a new request: the state file is read again, asked again
     assert _cli_dry_down(data, "0.8") == exitcodes.OK
     assert service.reload_settings_file() is True
-    assert service.soil_fit("z1")["dry_down"]["phase"] == "holding"
-    assert "refill held" in _z1(store).reason
+    assert service.soil_fit("z1")["dry_down"]["phase"] == "requested"
+    assert "today's refill starts it, held from 2026-06-03" in _z1(store).reason
 
 
 def test_a_hand_edit_is_taken_up_and_removing_it_gives_the_site_file_back(
@@ -175,6 +174,7 @@ def test_a_hand_edit_taking_the_setting_away_mid_hold_plans_as_if_never_asked(
     service.d.plan()
     never = _z1(store)
     service.request_dry_down("z1", 0.8, "ada")
+    hold_under_way(service, DAY)
     assert "refill held" in _z1(store).reason
     (data / overrides.OVERRIDES_FILE).write_text("# emptied by hand\n", encoding="utf-8")
     assert service.reload_settings_file() is True

@@ -16,6 +16,7 @@ from controller.config.site import M2_PER_MU, SiteConfig, apply_overrides, load_
 from controller.store import RunSource, RunState, Store, WaterBalanceDay
 from drivers.reading import Quality, Reading
 from tests.helpers.fertigation import local, planned, record_run
+from tests.helpers.said import said_in_english
 from tests.helpers.site import DEMO_SITE
 
 EVENT_DAY = dt.date(2026, 5, 15)  # day 25 after planting of z1 and z2 (z3, z4: 17 May)
@@ -59,6 +60,8 @@ def test_each_uncarried_event_gets_a_run_alone_inside_the_window(
     assert d1.action == "irrigate"
     assert "fertigation event 0 (苗期 (拔节前))" in d1.reason
     assert "no planned irrigation carries it" in d1.reason
+    assert d1.inputs["reasons"] == ["fertigation_run"]
+    assert d1.reason == f"z1: {said_in_english(d1.inputs)}"  # the codes say the record
     # with the extra runs, attach_recipes gives each its event
     carried = attach_recipes(extra, site, EVENT_DAY, history=[])
     assert [fr.recipe is not None for fr in carried] == [True, True]
@@ -102,7 +105,9 @@ def test_the_run_refills_the_zone_when_that_is_longer(site: SiteConfig, store: S
     want = gross_mm * zone.area_mu * M2_PER_MU / 1000 / zone.nominal_flow_m3_h * 60  # type: ignore[operator]
     assert z1.duration_min == pytest.approx(min(want, zone.max_run_min))
     assert z1.duration_min > LEAST_MIN
-    assert "the refill brought forward" in store.decisions("z1")[-1].reason
+    refill = store.decisions("z1")[-1]
+    assert "the refill brought forward" in refill.reason
+    assert refill.reason == f"z1: {said_in_english(refill.inputs)}"
 
 
 def test_an_event_given_or_being_given_gets_no_run(site: SiteConfig, store: Store) -> None:
@@ -142,9 +147,12 @@ def test_rain_or_a_full_window_defers_with_the_reason(site: SiteConfig, store: S
     )
     store.flush()
     assert plan(site, store, []) == []
-    reasons = [d.reason for d in store.decisions() if d.action == "defer"]
-    assert len(reasons) == 2 and all("8.0 mm rain in the last 24 h" in r for r in reasons)
+    deferred = [d for d in store.decisions() if d.action == "defer"]
+    assert len(deferred) == 2 and all("8.0 mm rain in the last 24 h" in d.reason for d in deferred)
+    assert all(d.reason == f"{d.zone}: {said_in_english(d.inputs)}" for d in deferred)
     dry = apply_overrides(site, {"policy": {"rain_skip_mm": 50}})
     busy = [planned("z3", local(EVENT_DAY, "19:00"), 13 * 60)]  # the whole night taken
     assert plan(dry, store, busy) == []
-    assert "no 70 min free in the allowed windows" in store.decisions("z1")[-1].reason
+    no_room = store.decisions("z1")[-1]
+    assert "no 70 min free in the allowed windows" in no_room.reason
+    assert no_room.reason == f"z1: {said_in_english(no_room.inputs)}"

@@ -28,6 +28,7 @@ from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
+from tests.helpers.servedports import on_served_ports
 from tests.helpers.site import DEMO_SITE, ROOT, on_free_ports
 
 POLL = {
@@ -128,9 +129,10 @@ def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
     made: list[tuple[Rig, Simulation, Store]] = []
 
     def make(**extra: str) -> Rig:
-        site = _site(tmp_path, **extra)
+        planned = _site(tmp_path, **extra)
+        sim = Simulation(planned, control_port=0, step_s=3600, any_port=True).start()
+        site = on_served_ports(planned, sim, planned.path)
         clock = VirtualClock(T0)
-        sim = Simulation(site, control_port=0, step_s=3600).start()
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = Rig(site, sim, store, clock)
         made.append((rig, sim, store))
@@ -414,3 +416,23 @@ def test_broken_head_is_refused_with_key_path(
     with pytest.raises(ConfigError) as info:
         load_site(path)
     assert any(expected in p for p in info.value.problems), info.value.problems
+
+
+def test_a_backflush_valve_the_module_refuses_stops_the_water_and_says_so(rig: Rig) -> None:
+    rig.before_filter(270.0)
+    rig.sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch6", code=4))
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    for _ in range(40):  # settled, dp high: the backflush is tried and refused
+        rig.step()
+        if rig.events("backflush_failed"):
+            break
+    (failed,) = rig.events("backflush_failed")
+    assert "backflush not started" in failed.message and "exception 4" in failed.message
+    rig.step()  # the supervisor's check sees the output's error
+    relay = rig.sim.devices["relay1"]
+    assert [ch for ch in range(1, 9) if relay.get(f"ch{ch}")] == []
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "output_fault" in run.end_reason
+    # the refused lease, then the refused switch-off of the same coil: each its own alarm
+    assert {a.code for a in rig.store.open_alarms()} == {"output_fault"}
+    assert not rig.headworks.backflushing()

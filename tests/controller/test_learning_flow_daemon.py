@@ -17,6 +17,7 @@ from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.bus import Bus
 from drivers.sim import send_control
+from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 
 RUN_MIN = 2.5
@@ -28,10 +29,9 @@ def rig(tmp_path: Path) -> Iterator[tuple[Daemon, Simulation, VirtualClock]]:
     site = quick_site(tmp_path)
     text = site.path.read_text(encoding="utf-8") + "\n[learning.flow]\nmin_runs = 3\n"
     site.path.write_text(text, encoding="utf-8")
-    site = load_site(site.path)
     clock = VirtualClock(dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC))
     with (
-        Simulation(site, control_port=0, step_s=None) as sim,
+        served_field(load_site(site.path), step_s=None) as (site, sim),
         Store.open_dir(tmp_path / "data", clock=clock) as store,
     ):
         # the buses stamp their readings with the virtual clock, as the store stamps runs

@@ -27,6 +27,7 @@ from drivers.sim import Fault, FaultKind
 from tests.helpers.dosing import channel_only, quick_channel_site
 from tests.helpers.pages import FAST, PASSWORD, USERS, login, page_client
 from tests.helpers.rig import FAST_POLL, SLOW_POLL
+from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 from web.app import create_app
 from web.pages import PagesConfig
@@ -79,7 +80,7 @@ def box(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Box]:
         text = channel_only(text, recipe="rig")
     path.write_text(text, "utf-8")
     clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    with Simulation(load_site(path), control_port=0, step_s=3600) as sim:
+    with served_field(load_site(path), step_s=3600) as (_, sim):  # over site.toml, as Box reads
         b = Box(tmp_path, sim, clock)
         try:
             yield b
@@ -169,6 +170,7 @@ def test_a_low_tank_refuses_a_manual_recipe_run_before_water(box: Box) -> None:
     with pytest.raises(ControlRefused) as refused:
         box.service.start_zone("z1", 3, actor="li", recipe="rig")
     assert refused.value.code == "RunRefused"
+    assert refused.value.reason_code == "tank_low"
     assert refused.value.reason == "channel N: tank at 0.05 m < 0.1 m"
     box.run(5)
     assert box.store.runs() == [] and not box.anything_on()

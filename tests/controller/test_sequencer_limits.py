@@ -19,6 +19,7 @@ from controller.runtime.sequencer import CapacityExceeded, Recipe, RunRefused
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from tests.helpers.rig import Rig
+from tests.helpers.servedports import on_served_ports
 from tests.helpers.site import quick_site
 
 MakeRig = Callable[[dict[str, str]], Rig]
@@ -43,9 +44,10 @@ def make_rig(tmp_path: Path) -> Iterator[MakeRig]:
             assert text.count(old) == 1, old
             text = text.replace(old, new)
         path.write_text(text, encoding="utf-8")
-        site = load_site(path)
+        planned = load_site(path)
+        sim = Simulation(planned, control_port=0, step_s=3600, any_port=True).start()
+        site = on_served_ports(planned, sim, path)
         clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-        sim = Simulation(site, control_port=0, step_s=3600).start()
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = Rig(site, sim, store, clock)
         made.append((rig, sim, store))

@@ -52,15 +52,19 @@ def test_normal_run_switches_in_order_and_records_the_water(rig: Rig) -> None:
 
 
 def test_refusals_are_typed(rig: Rig) -> None:
-    with pytest.raises(DurationError):
+    """Typed, and each with the code a page says it by."""
+    with pytest.raises(DurationError) as duration:
         rig.sequencer.start("z1", 241, "manual")
+    assert duration.value.code == "duration_out_of_bounds"
     rig.sequencer.start("z1", 5, "manual")
-    with pytest.raises(CapacityExceeded):
+    with pytest.raises(CapacityExceeded) as capacity:
         rig.sequencer.start("z3", 5, "manual")  # 200 m3/h > pump capacity 120
+    assert capacity.value.code == "capacity_exceeded"
     rig.sequencer.pause(rig.clock.now().replace(hour=13))
     assert rig.sequencer.active() == [] and rig.all_coils_off()
-    with pytest.raises(RunRefused, match="paused"):
+    with pytest.raises(RunRefused, match="paused") as paused:
         rig.sequencer.start("z1", 5, "manual")
+    assert paused.value.code == "paused"
     rig.sequencer.resume()
     rig.sequencer.start("z1", 5, "manual")
 

@@ -62,11 +62,9 @@ def test_a_trip_closes_the_water_while_the_store_cannot_write_and_all_is_recorde
         assert first.code == "store_unwritable" and "records" in first.message
         h = daemon.store_health()
         assert not h.writable and h.pending_records >= 2  # the run's end, the trip's event
-        # a manual start cannot be recorded: refused before any output switches, with a
-        # reason the API gives the technician (409)
-        with pytest.raises(ControlRefused, match="cannot be recorded") as refused:
+        # the trip's latched alarm waits in memory and refuses a start as a stored one would
+        with pytest.raises(ControlRefused, match="output_fault \\(not yet recorded\\)"):
             service.start_zone("z2", 5, actor="tech")
-        assert refused.value.code == "store_unwritable"
         assert relay_on(sim) == []
         assert daemon.flush_store() == 0  # the flush job: failure kept, never raised
     store.flush()  # as the flush job does once the back-off has run out
@@ -94,6 +92,12 @@ def test_a_planned_run_is_not_started_while_its_run_cannot_be_recorded(
         daemon.control_tick()  # the start fails on the store: refused, the loop goes on
         assert relay_on(sim) == [] and daemon.sequencer.active() == []
         daemon.control_tick()
+        # a manual start cannot be recorded either: refused before any output switches,
+        # with a reason the API gives the technician (409)
+        with pytest.raises(ControlRefused, match="cannot be recorded") as refused:
+            DaemonService(daemon).start_zone("z2", 5, actor="tech")
+        assert refused.value.code == "store_unwritable"
+        assert relay_on(sim) == []
     store.flush()
     events = [e for e in store.events() if e.code == "planned_run_refused"]
     assert len(events) == 1 and "readonly" in events[0].message

@@ -15,6 +15,7 @@ from controller.daemon.daemon import Daemon, StartupError
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import SIM_PROFILE_DIR, Fault, FaultKind
+from tests.helpers.servedports import served_field
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 START = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
@@ -37,14 +38,16 @@ def wd_site(tmp_path: Path) -> SiteConfig:
 
 
 @pytest.fixture
-def wd_sim(wd_site: SiteConfig) -> Iterator[Simulation]:
-    with Simulation(wd_site, control_port=0, step_s=3600) as simulation:
-        yield simulation
+def wd_field(wd_site: SiteConfig) -> Iterator[tuple[SiteConfig, Simulation]]:
+    """The watchdog site on the ports its simulated field bound, and the field."""
+    with served_field(wd_site, step_s=3600) as served:
+        yield served
 
 
 def test_start_arms_the_watchdog_and_the_module_holds_it(
-    wd_site: SiteConfig, wd_sim: Simulation, tmp_path: Path
+    wd_field: tuple[SiteConfig, Simulation], tmp_path: Path
 ) -> None:
+    wd_site, wd_sim = wd_field
     clock = VirtualClock(START)
     with Store.open_dir(tmp_path / "data", clock=clock) as store:
         daemon = Daemon(wd_site, store, clock)
@@ -58,8 +61,9 @@ def test_start_arms_the_watchdog_and_the_module_holds_it(
 
 
 def test_start_is_refused_when_the_watchdog_does_not_read_back(
-    wd_site: SiteConfig, wd_sim: Simulation, tmp_path: Path
+    wd_field: tuple[SiteConfig, Simulation], tmp_path: Path
 ) -> None:
+    wd_site, wd_sim = wd_field
     wd_sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point=None, code=4))
     clock = VirtualClock(START)
     with Store.open_dir(tmp_path / "data", clock=clock) as store:
@@ -88,10 +92,10 @@ def test_the_module_closes_a_running_zone_when_the_box_falls_silent_before_the_l
     the relays before their lease (15 s) would; while the box lives they stay on."""
     clock = VirtualClock(START)
     with (
-        Simulation(wd_site, control_port=0, step_s=None, clock=clock.monotonic) as sim,
+        served_field(wd_site, step_s=None, clock=clock.monotonic) as (site, sim),
         Store.open_dir(tmp_path / "data", clock=clock) as store,
     ):
-        daemon = Daemon(wd_site, store, clock)
+        daemon = Daemon(site, store, clock)
         daemon.start(schedule=False)
         relay = sim.devices["relay1"]
         daemon.sequencer.start("z1", 20, "manual", actor="test")

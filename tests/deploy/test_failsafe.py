@@ -16,6 +16,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import Fault, FaultKind
+from tests.helpers.servedports import served_field
 from tests.helpers.site import on_free_ports
 
 
@@ -48,7 +49,7 @@ def test_daemon_refuses_to_start_with_an_unmanaged_coil_left_on(tmp_path: Path) 
     (tmp_path / "site.toml").write_text(text, encoding="utf-8")
     site = load_site(tmp_path / "site.toml")
     assert "relay1.ch6" not in {str(r) for r in site.output_roles().values()}
-    with Simulation(site, control_port=0, step_s=3600) as sim:
+    with served_field(site, step_s=3600) as (site, sim):
         sim.devices["relay1"].set("ch6", 1)  # switched on by hand, no lease
         clock = VirtualClock(datetime(2026, 7, 1, tzinfo=UTC))
         with Store.open_dir(tmp_path / "data") as store:

@@ -180,6 +180,8 @@ class FakeControlService:
         default_factory=lambda: {"z1": soil_proposal()}
     )
     stage_mad: dict[str, float] = field(default_factory=dict)  # seed corn's tuned periods
+    # settings()["site"]: [site] krs in use and where it came from (the demo site's: default)
+    site_krs: dict[str, Any] = field(default_factory=lambda: {"krs": 0.16, "krs_from": "default"})
     # zone: its calibration dry-down as soil_fit gives it (none asked by default)
     dry_downs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -341,6 +343,7 @@ class FakeControlService:
         return {
             "zones": zones,
             "policy": {"probe_weight": 0.5, "rain_skip_mm": 5.0},
+            "site": dict(self.site_krs),
             "crops": ["seed_corn", "cotton"],
             "fertigation": None
             if plan is None

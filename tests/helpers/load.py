@@ -42,9 +42,9 @@ from controller.daemon.service import DaemonService
 from controller.office.central import CentralDB
 from controller.office.pull import SiteSpec, pull_all
 from controller.runtime.timetrust import AlwaysTrusted
-from controller.simulation.harness import Simulation
 from controller.store import ReadingRow, Store
 from tests.helpers.browser import serving
+from tests.helpers.servedports import served_field
 from tests.helpers.site import DEMO_SITE, on_free_ports
 from web.app import create_app
 from web.pages.context import PagesConfig
@@ -213,9 +213,11 @@ def run_load(
     with tempfile.TemporaryDirectory() as tmp:
         work = workdir or Path(tmp)
         (work / "site.toml").write_text(on_free_ports(DEMO_SITE.read_text("utf-8")), "utf-8")
-        site = load_site(work / "site.toml")
         out = LoadResult()
-        with Simulation(site, control_port=0, step_s=0.5), Store.open_dir(work / "data") as store:
+        with (
+            served_field(load_site(work / "site.toml"), step_s=0.5) as (site, _),
+            Store.open_dir(work / "data") as store,
+        ):
             fill_telemetry(store, telemetry_rows)
             token = store.create_token("load", "technician")[1]
             hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -18,6 +18,7 @@ from controller.runtime.sequencer import Sequencer
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.bus import Bus
+from tests.helpers.servedports import served_field
 
 __all__ = ["FAST_POLL", "RIG_START", "SLOW_POLL", "RecordingOutputs", "Rig", "rig_on"]
 
@@ -103,9 +104,12 @@ def rig_on(
 ) -> Iterator[_R]:
     """A rig (``factory``: :class:`Rig` or a subclass) on ``site``'s simulated devices with a
     store in ``tmp_path``, from :data:`RIG_START`; everything off and closed afterwards. For a
-    fixture: ``yield from rig_on(site, tmp_path)``."""
+    fixture: ``yield from rig_on(site, tmp_path)``.
+
+    The devices are served on ports the system picks as they bind; the rig's ``site`` is
+    ``site`` moved onto them (written beside the store)."""
     clock = VirtualClock(RIG_START)
-    with Simulation(site, control_port=0, step_s=3600) as sim:
+    with served_field(site, tmp_path / "rig-site.toml", step_s=3600) as (site, sim):
         store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
         rig = factory(site, sim, store, clock)
         try:

@@ -22,9 +22,11 @@ def free_ports(count: int) -> list[int]:
     All are held open together while chosen, so two never come back the same (one at a
     time, the OS may hand out a port just released). They can still be taken between here
     and the server's bind: a server started in this process binds port 0 instead and
-    reports the port it got (``Simulation(control_port=0)``, ``any_port=True`` with
-    ``tests.helpers.servedports``, ``tests.helpers.browser.serving``), and a ``qanat run`` or
-    ``qanat demo`` child gets ``--listen 127.0.0.1:0 --port-file`` (``tests.helpers.portfile``).
+    reports the port it got (``Simulation(control_port=0)``, the ``sim`` and ``live_sim``
+    fixtures, ``tests.helpers.servedports.served_field``, ``tests.helpers.browser.serving``),
+    and a ``qanat run`` or ``qanat demo`` child gets ``--listen 127.0.0.1:0 --port-file``
+    (``tests.helpers.portfile``). A child that cannot report its port (mosquitto, postgres)
+    is given one from here and tried on another when it cannot bind it.
     """
     sockets = [socket.socket() for _ in range(count)]
     try:

@@ -17,7 +17,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.simulation.harness import Simulation
 from drivers.bus import Bus
-from drivers.errors import DeviceTimeout, NotWritable, VerifyMismatch
+from drivers.errors import DeviceException, DeviceTimeout, NotWritable, VerifyMismatch
 from drivers.sim import Fault
 
 
@@ -61,6 +61,24 @@ def test_a_coil_that_stays_on_is_named_by_its_output_and_the_others_go_off(
     assert "relay1.ch3" in str(failures["valve:z3"])
     assert outputs.status["valve:z3"].last_error == str(failures["valve:z3"])
     assert _on(sim) == ["ch3"]
+
+
+def test_a_module_refusing_the_write_of_one_coil_still_switches_the_others_off(
+    site: SiteConfig, sim: Simulation
+) -> None:
+    """The module answers every request touching the pump's coil with an exception (a
+    faulted channel, a busy answer): the whole-module write fails, and each other coil is
+    then written off on its own rather than left to its lease."""
+    relay = sim.devices["relay1"]
+    for ch in ("ch1", "ch7", "ch8"):
+        relay.set(ch, 1)
+    relay.inject(Fault("exception", point="ch8", code=4))
+    with FieldIO(site) as fio:
+        outputs = Outputs(site, fio, _clock())
+        failures = outputs.all_off()
+    assert list(failures) == ["pump"]
+    assert isinstance(failures["pump"], DeviceException)
+    assert _on(sim) == ["ch8"]
 
 
 def test_a_module_that_does_not_answer_fails_every_output_on_it(

@@ -25,14 +25,6 @@ from tests.helpers.leases import assert_lease_closes
 
 
 @pytest.fixture
-def live_sim(site: SiteConfig) -> Iterator[Simulation]:
-    """The simulated field on ports the system chose as it bound them (the daemon child is
-    given a site file naming them)."""
-    with Simulation(site, control_port=0, step_s=0.5, any_port=True) as simulation:
-        yield simulation
-
-
-@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 

@@ -35,6 +35,7 @@ from tests.helpers.notify import (
     self_signed_cert,
     wait_for,
 )
+from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 
 SECRET = "SECe2e-secret"
@@ -113,7 +114,7 @@ def test_a_trip_reaches_webhook_mail_modem_and_mqtt_also_after_a_restart(
     data = tmp_path / "data"
     alarm_topic = f"qanat/{site.site.id.replace('-', '_')}/last_alarm"
     try:
-        with Simulation(site, control_port=0, step_s=0.5) as sim:
+        with served_field(site, step_s=0.5) as (site, sim):
             # -- 1. the uplink is up: all four within 10 s ----------------------------------
             with Store.open_dir(data) as store:
                 daemon = Daemon(site, store, SystemClock())

@@ -9,10 +9,10 @@ import pytest
 from controller.clock import SystemClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon, StartupError
-from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.sim import Fault, FaultKind
 from tests.helpers.notify import WebhookReceiver
+from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 
 
@@ -23,8 +23,10 @@ def test_a_bridge_that_cannot_start_is_a_warning_and_the_daemon_runs(tmp_path: P
         + '\n[mqtt]\nhost = "127.0.0.1"\ntls = true\nca_file = "/nonexistent/ca.pem"\n',
         encoding="utf-8",
     )
-    site = load_site(base.path)
-    with Simulation(site, control_port=0, step_s=3600), Store.open_dir(tmp_path / "d") as store:
+    with (
+        served_field(load_site(base.path), step_s=3600) as (site, _),
+        Store.open_dir(tmp_path / "d") as store,
+    ):
         daemon = Daemon(site, store, SystemClock())
         daemon.start()
         try:
@@ -37,8 +39,10 @@ def test_a_bridge_that_cannot_start_is_a_warning_and_the_daemon_runs(tmp_path: P
 
 
 def test_a_site_without_the_sections_starts_neither(tmp_path: Path) -> None:
-    site = quick_site(tmp_path)
-    with Simulation(site, control_port=0, step_s=3600), Store.open_dir(tmp_path / "d") as store:
+    with (
+        served_field(quick_site(tmp_path), step_s=3600) as (site, _),
+        Store.open_dir(tmp_path / "d") as store,
+    ):
         daemon = Daemon(site, store, SystemClock())
         daemon.start()
         try:
@@ -71,8 +75,7 @@ timeout_s = 2
 """,
             encoding="utf-8",
         )
-        site = load_site(base.path)
-        with Simulation(site, control_port=0, step_s=3600) as sim:
+        with served_field(load_site(base.path), step_s=3600) as (site, sim):
             relay = sim.devices["relay1"]
             relay.set("ch8", 1)
             relay.inject(Fault(FaultKind.STUCK, point="ch8"))  # a welded pump contactor

@@ -6,9 +6,11 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from controller.simulation.referee.aquacrop import DayState
 from controller.simulation.referee.latecrop import BalanceDay
-from controller.simulation.referee.latecrop_parts import ZoneDay, report
+from controller.simulation.referee.latecrop_parts import ZoneDay, main, report
 
 SOWN = dt.date(2026, 4, 20)
 
@@ -60,3 +62,12 @@ def test_cool_days_compare_the_cold_coefficients_and_the_crop_day_its_lag() -> N
         "days 50-59: crop day − the truth's -2.00 d; balance Kc 0.500, AquaCrop (Tr + Es)/ET0 "
         "0.600 at cover 0.400"
     )
+
+
+def test_a_krs_the_site_would_refuse_stops_before_any_season(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--krs", "0.3"])
+    assert exit_.value.code == 2
+    assert "--krs 0.3: outside 0.10 to 0.25" in capsys.readouterr().err

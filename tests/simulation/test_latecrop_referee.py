@@ -3,16 +3,19 @@ the daemon's balance (controller/simulation/referee/latecrop.py)."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 import pytest
 
+from controller.simulation.referee import latecrop
 from controller.simulation.referee.aquacrop import SEED_MAIZE_ZHANGYE
 from controller.simulation.referee.evaluate import season_weather
 from controller.simulation.referee.latecrop import (
     SHIFTED_PARAMS,
     LateSeason,
     cold_overrides,
+    krs_of_option,
     late_crop_params,
     main,
     normals_krs,
@@ -125,4 +128,30 @@ def test_the_sites_krs_is_calibrated_on_the_scenarios_sunshine_normals(
     with pytest.raises(SystemExit) as exit_:
         main(["--krs", "sunny"])
     assert exit_.value.code == 2
-    assert "'sunny' is neither a number nor 'normals'" in capsys.readouterr().err
+    assert "--krs 'sunny': neither a number nor 'normals'" in capsys.readouterr().err
+
+
+def test_a_krs_the_site_would_refuse_stops_before_any_season(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--krs", "0.05"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        ": --krs 0.05: outside 0.10 to 0.25 (the FAO-56 eq. 50 krs a site accepts)\n"
+    )
+    # normals calibrated outside the range (another scenario's climate) stop the same way
+    monkeypatch.setattr(latecrop, "normals_krs", lambda scenario: 0.31)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--krs", "normals", "--variant", "calendar"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--krs 0.31: outside 0.10 to 0.25" in err and "(calibrated by --krs normals)" in err
+
+
+def test_the_krs_option_gives_the_season_the_number_the_normals_or_the_site_files() -> None:
+    parser = argparse.ArgumentParser(prog="latecrop")
+    assert krs_of_option(parser, None, SCENARIO) is None  # the site file's
+    assert krs_of_option(parser, 0.2, SCENARIO) == 0.2
+    assert krs_of_option(parser, "normals", SCENARIO) == normals_krs(SCENARIO)

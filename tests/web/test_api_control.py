@@ -54,10 +54,23 @@ def test_refused_is_409_with_reason_and_code(
     service.refuse = ControlRefused("zone z1 max run time is 240 min", code="over_max_run")
     r = client.post(f"{API}/zones/z1/start", token=tokens["technician"], json={"minutes": 600})
     assert r.status_code == 409
-    assert r.json() == {"detail": "zone z1 max run time is 240 min", "code": "over_max_run"}
+    assert r.json() == {
+        "detail": "zone z1 max run time is 240 min",
+        "code": "over_max_run",
+        "reason_code": "over_max_run",
+    }
     service.refuse = ControlRefused("site is paused")
     r = client.post(f"{API}/resume", token=tokens["admin"])
-    assert r.json() == {"detail": "site is paused", "code": "refused"}
+    assert r.json() == {"detail": "site is paused", "code": "refused", "reason_code": "refused"}
+    service.refuse = ControlRefused(
+        "paused until 2026-05-01T10:00:00+00:00", "RunRefused", "paused"
+    )
+    r = client.post(f"{API}/zones/z1/start", token=tokens["technician"], json={"minutes": 5})
+    assert r.json() == {  # the sequencer's refusal: its class the code, as before
+        "detail": "paused until 2026-05-01T10:00:00+00:00",
+        "code": "RunRefused",
+        "reason_code": "paused",
+    }
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,8 @@ def test_zones_and_one_zone(client: AsgiClient, tokens: dict[str, str]) -> None:
         "duration_min": 38.0,
         "depth_mm": 19.0,
         "reason": "depletion 51 mm > RAW 48 mm",
+        "reason_codes": [],  # the fake's decision has none
+        "reason_values": {},
     }
     assert listed[1]["next_run"]["start"].endswith("+00:00")
     assert listed[1]["run_id"] is None

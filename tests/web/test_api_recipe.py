@@ -51,7 +51,11 @@ def test_a_recipe_run_the_daemon_refuses_is_a_409_with_its_code(
     body = {"minutes": 30, "recipe": "jointing"}
     r = client.post(f"{API}/zones/z2/start", token=tokens["technician"], json=body)
     assert r.status_code == 409
-    assert r.json() == {"detail": f"zone z2 not started ({code})", "code": code}
+    assert r.json() == {
+        "detail": f"zone z2 not started ({code})",
+        "code": code,
+        "reason_code": code,
+    }
 
 
 def test_a_viewer_cannot_start_a_recipe_run(

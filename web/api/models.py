@@ -122,6 +122,13 @@ class NextRunPublic(BaseModel):
     duration_min: float
     depth_mm: float
     reason: str
+    reason_codes: list[str] = Field(
+        default_factory=list,
+        description="the decision's reason codes (the planner's, or the zone mode's)",
+    )
+    reason_values: dict[str, str] = Field(
+        default_factory=dict, description="the values the reason codes name, as written"
+    )
 
 
 class ZonePublic(BaseModel):

@@ -29,6 +29,7 @@ from controller.paths import bundled
 from controller.store import Role, Store
 from web.i18n import DEFAULT_LOCALE, LOCALES, catalog, translate
 from web.pages import format as fmt
+from web.pages import said
 from web.params import MAX_TOKEN_CHARS
 from web.security import HostPolicy, csrf_token, csrf_valid, same_origin
 
@@ -190,6 +191,7 @@ def render(
         """A named value (crop, mode, alarm code) in the page's language, else as it is."""
         return catalog(locale).get(prefix + key, key)
 
+    formatter = fmt.Formatter(locale, pages.config.tz)
     flash = request.cookies.get("qanat_flash")
     context = {
         "request": request,
@@ -200,7 +202,11 @@ def render(
         "csrf": csrf_token(pages.secret, session.token_hash) if session else "",
         "can_control": session is not None and _RANK[session.user.role] >= 1,
         "is_admin": session is not None and session.user.role is Role.ADMIN,
-        "fmt": fmt.Formatter(locale, pages.config.tz),
+        "fmt": formatter,
+        # a decision (its inputs), a next run's codes, a run's end reason in the page's words
+        "decision_said": lambda inputs: said.decision_said(locale, inputs),
+        "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
+        "end_said": lambda end_reason: said.end_said(formatter, end_reason),
         "flash": fmt.unquote_flash(flash) if flash else None,
         **values,
     }

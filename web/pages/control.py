@@ -54,9 +54,9 @@ def _t(session: SessionInfo, key: str, **kw: object) -> str:
 
 def refusal_text(locale: str, exc: ControlRefused) -> str:
     """Why the daemon refused, in ``locale``: its code said from the catalog
-    (``refusal.<code>``) with the daemon's English kept as the box's record (it names the
+    (``refusal.<reason_code>``) with the daemon's English kept as the box's record (it names the
     zone, the recipe, the numbers); a code the catalog lacks as the daemon wrote it."""
-    said = catalog(locale).get(f"refusal.{exc.code}")
+    said = catalog(locale).get(f"refusal.{exc.reason_code}")
     if said is None:
         return exc.reason
     return translate(locale, "refusal.with_record", said=said, record=exc.reason)

@@ -1,15 +1,18 @@
 """A site-file key the settings and soil pages' forms set, named as the page labels its
 field: a schema problem about ``zones.z1.soil_fc_m3m3`` says "field capacity (m³/m³) of
-zone z1" (the catalog's ``soil.fc``) beside the form, not the key path. A key no form of
-theirs sets keeps its key path, as the site file, the CLI and the API name every key.
+zone z1" (the catalog's ``soil.fc``) beside the form, not the key path; a crop period's MAD
+(``crops.seed_corn.stages.vegetative.mad``, the crop form's) names the crop and the period.
+A key no form of theirs sets keeps its key path, as the site file, the CLI and the API name
+every key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from controller.errors import CodedProblem
-from web.i18n import translate
+from web.i18n import catalog, translate
 
 __all__ = ["POLICY_FIELDS", "ZONE_FIELDS", "labelled", "page_field"]
 
@@ -25,6 +28,8 @@ ZONE_FIELDS: Mapping[str, str] = {
     "kc_factor": "soil.kc",
     "calibration_dry_down": "soil.dry_down_fraction",
 }
+# a crop period's MAD as the crop form sets it (``[crops.<crop>.stages.<period>] mad``)
+_PERIOD_MAD = re.compile(r"^crops\.([^.]+)\.stages\.([^.]+)\.mad$")
 # a key path of the decision thresholds' form -> the catalog's label of its field
 POLICY_FIELDS: Mapping[str, str] = {
     "policy.probe_weight": "settings.probe_weight",
@@ -36,6 +41,15 @@ def page_field(locale: str, values: Mapping[str, str]) -> str | None:
     """The field a problem's ``values`` name (``field``, a key path, and ``zone``) as the
     page labels it in ``locale``; ``None`` for a key no form sets."""
     path = values.get("field", "")
+    period = _PERIOD_MAD.match(path)
+    if period is not None:  # the crop form's MAD of a period: the crop and period by name
+        crop, name = period.groups()
+        return translate(
+            locale,
+            "site_check.period_field",
+            crop=_named(locale, "crop.", crop),
+            period=_named(locale, "period.", name),
+        )
     zone = values.get("zone")
     if zone is not None and path.startswith(prefix := f"zones.{zone}."):
         key = ZONE_FIELDS.get(path.removeprefix(prefix))
@@ -44,6 +58,11 @@ def page_field(locale: str, values: Mapping[str, str]) -> str | None:
         return translate(locale, "site_check.zone_field", zone=zone, label=translate(locale, key))
     key = POLICY_FIELDS.get(path)
     return None if key is None else translate(locale, key)
+
+
+def _named(locale: str, prefix: str, key: str) -> str:
+    """A crop or a period by its name in ``locale``, else its key."""
+    return catalog(locale).get(prefix + key, key)
 
 
 def labelled(locale: str, coded: CodedProblem) -> CodedProblem:

@@ -1,6 +1,7 @@
 """Settings (admins): per zone crop, planting date, mode, irrigation trigger (MAD) and target
 rule (staged / FAO-56); per crop the MAD of its non-critical water-management periods (the
-zone's table of periods, today's highlighted); the site's planning thresholds. The
+zone's table of periods, today's highlighted); the site's planning thresholds; the site's
+FAO-56 eq. 50 krs and where it came from (shown only: the site file sets it). The
 fertigation plan's forms are in :mod:`web.pages.fertigation`, the dosing recipes' in
 :mod:`web.pages.recipes`.
 
@@ -23,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from controller.access.accounts import SessionInfo
+from controller.config.krs import KRS_MAX, KRS_MIN
 from controller.daemon.lookups import unknown
 from controller.daemon.protocol import SettingsInvalid
 from controller.errors import CodedProblem
@@ -71,6 +73,7 @@ def _page(
         settings=settings,
         modes=MODES,
         target_rules=TARGET_RULES,
+        krs_range=(KRS_MIN, KRS_MAX),
         errors=errors or [],
         **plan_forms(settings, draft),
         **recipe_forms(settings, recipe_draft),

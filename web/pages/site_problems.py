@@ -23,6 +23,7 @@ from web.i18n import catalog, translate
 from web.pages.field_labels import labelled
 
 __all__ = [
+    "choices",
     "coded_problems",
     "problem_text",
     "problems_text",
@@ -42,13 +43,28 @@ NAMED_VALUES = {
 
 def say(locale: str, key: str, coded: CodedProblem) -> str:
     """The catalog's message ``key`` filled with ``coded``'s values, a crop or a stage by
-    its name in ``locale`` (a name the catalog lacks, such as an unknown crop, as given)."""
+    its name in ``locale`` (a name the catalog lacks, such as an unknown crop, as given);
+    a list of choices (``expected``) joined in ``locale``."""
     names = catalog(locale)
     values = {
         k: names.get(f"{NAMED_VALUES[k]}{v}", v) if k in NAMED_VALUES else v
         for k, v in coded.values.items()
     }
+    if "expected" in values:
+        values["expected"] = choices(locale, values["expected"])
     return translate(locale, key, **values)
+
+
+def choices(locale: str, expected: str) -> str:
+    """pydantic's list of allowed values (``"'et', 'sensor' or 'manual'"``) joined in
+    ``locale`` (``site_check.choice_sep``, ``site_check.choice_or``); a bound that is no
+    list (``expected`` of another check) as it is."""
+    head, said_or, last = expected.rpartition(" or ")
+    if not said_or:
+        return expected
+    items = [*head.split(", "), last]
+    sep = translate(locale, "site_check.choice_sep")
+    return sep.join(items[:-1]) + translate(locale, "site_check.choice_or") + items[-1]
 
 
 def say_schema(locale: str, err: ErrorDetails, field: str) -> str | None:
@@ -58,6 +74,8 @@ def say_schema(locale: str, err: ErrorDetails, field: str) -> str | None:
     if err["type"] not in SCHEMA_TYPES:
         return None
     ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
+    if isinstance(ctx.get("expected"), str):
+        ctx["expected"] = choices(locale, ctx["expected"])
     return translate(locale, f"site_check.schema.{err['type']}", field=field, **ctx)
 
 

@@ -71,6 +71,7 @@ import numpy as np
 
 from controller.canopy.records import CoverRecord
 from controller.clock import VirtualClock
+from controller.config.krs import KRS_MAX, KRS_MIN, KrsOption, krs_refusal
 from controller.daemon.cropdesk import CropDesk
 from controller.simulation.canopy import referee_cover
 from controller.simulation.fidelity import FAST_TMP, AgronomySeason, Round
@@ -409,6 +410,22 @@ def normals_krs(scenario: Scenario) -> float:
     return round(krs_from_sunshine(n.tmax_c, n.tmin_c, n.sunshine_h, lat, SEASON_MONTHS), 3)
 
 
+def krs_of_option(
+    parser: argparse.ArgumentParser, option: float | str | None, scenario: Scenario
+) -> float | None:
+    """The krs a ``--krs`` option (:class:`controller.config.krs.KrsOption` with the word
+    ``normals``) gives the season: None (the site file's), the number given, or
+    :func:`normals_krs`, which must lie in the site's range too (else the command stops
+    with one line and exit status 2)."""
+    if not isinstance(option, str):
+        return option
+    krs = normals_krs(scenario)
+    refusal = krs_refusal(str(krs))
+    if refusal is not None:
+        parser.exit(2, f"{parser.prog}: {refusal} (calibrated by --krs normals)\n")
+    return krs
+
+
 def _in_period(lo: dt.date, hi: dt.date) -> Callable[[dt.date], bool]:
     return lambda d: lo <= d < hi
 
@@ -511,8 +528,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--krs",
-        help="the site's FAO-56 eq. 50 krs (a number), or 'normals': calibrated on the "
-        "scenario's sunshine normals, April-September (default: the site file's, 0.16)",
+        action=KrsOption,
+        words=("normals",),
+        help=f"the site's FAO-56 eq. 50 krs (a number, {KRS_MIN:.2f} to {KRS_MAX:.2f}), or "
+        "'normals': calibrated on the scenario's sunshine normals, April-September (default: "
+        "the site file's, 0.16)",
     )
     parser.add_argument(
         "--table", action="store_true", help="the summary as a Markdown table, not JSON"
@@ -523,12 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeds = parse_seeds(args.seeds, scenario)
     except ValueError as exc:
         parser.error(f"--{exc}")
-    krs: float | None = None
-    if args.krs is not None:
-        try:
-            krs = normals_krs(scenario) if args.krs == "normals" else float(args.krs)
-        except ValueError:
-            parser.error(f"--krs: {args.krs!r} is neither a number nor 'normals'")
+    krs = krs_of_option(parser, args.krs, scenario)
     rows = []
     for seed in seeds:
         for row in late_season(

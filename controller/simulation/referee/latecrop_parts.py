@@ -31,6 +31,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from controller.config.krs import KrsOption
 from controller.simulation.referee.aquacrop import DayState
 from controller.simulation.referee.latecrop import (
     LAG_DAYS,
@@ -38,7 +39,7 @@ from controller.simulation.referee.latecrop import (
     VARIANTS,
     BalanceDay,
     LateSeason,
-    normals_krs,
+    krs_of_option,
 )
 from controller.simulation.referee.years import parse_seeds
 from controller.simulation.season import load_scenario
@@ -171,16 +172,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m controller.simulation.referee.latecrop_parts")
     parser.add_argument("--seeds", default="1-3", help="weather years: 1-3, 1,3")
     parser.add_argument("--variant", choices=VARIANTS, action="append")
-    parser.add_argument("--krs", help="a number, or 'normals' (as the latecrop command)")
+    parser.add_argument(
+        "--krs",
+        action=KrsOption,
+        words=("normals",),
+        help="a number, or 'normals' (as the latecrop command)",
+    )
     args = parser.parse_args(argv)
     scenario = load_scenario(SCENARIO)
     try:
         seeds = parse_seeds(args.seeds, scenario)
-        krs = None
-        if args.krs is not None:
-            krs = normals_krs(scenario) if args.krs == "normals" else float(args.krs)
     except ValueError as exc:
         parser.error(str(exc))
+    krs = krs_of_option(parser, args.krs, scenario)
     days: dict[str, list[ZoneDay]] = {}
     for seed in seeds:
         late = LateSeason(scenario, seed, krs=krs)

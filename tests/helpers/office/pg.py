@@ -50,6 +50,29 @@ class PgServer:
         return f"postgresql+psycopg://qanat@127.0.0.1:{self.port}/{name}"
 
 
+def _start_on_a_free_port(pg_ctl: str, data: Path, sockets: Path, root: Path) -> int:
+    """``pg_ctl start`` on a loopback port; the port.
+
+    PostgreSQL cannot report a port it chose, so it is told one free a moment ago; if another
+    process took it meanwhile the server cannot bind, ``pg_ctl -w`` fails at once, and
+    another port is tried."""
+    for attempt in range(5):
+        port = free_port()
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        log = root / f"log-{attempt}"  # written by the server's user
+        start = [pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
+        done = subprocess.run(_as_server_user(start), capture_output=True, timeout=60)
+        if done.returncode == 0:
+            return port
+        said = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        if "Address already in use" not in said:
+            done.check_returncode()
+    raise AssertionError(f"postgres could not listen on a free port; the last: {port}")
+
+
 @contextmanager
 def postgres_cluster() -> Iterator[PgServer]:
     """initdb + pg_ctl start in a temporary directory; stopped and removed on leaving."""
@@ -65,16 +88,9 @@ def postgres_cluster() -> Iterator[PgServer]:
             os.chown(path, user.pw_uid, user.pw_gid)
     init = [str(initdb), "-D", str(data), "-U", "qanat", "--auth=trust", "-E", "UTF8"]
     subprocess.run(_as_server_user([*init, "--locale=C.UTF-8"]), check=True, capture_output=True)
-    port = free_port()
-    options = (
-        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off"
-    )
     pg_ctl = str(PG_BIN / "pg_ctl")
-    start = [pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
     try:
-        subprocess.run(_as_server_user(start), check=True, capture_output=True, timeout=60)
-        yield PgServer(port)
+        yield PgServer(_start_on_a_free_port(pg_ctl, data, sockets, root))
     finally:
         stop = [pg_ctl, "-D", str(data), "-m", "immediate", "stop"]
         subprocess.run(_as_server_user(stop), capture_output=True, timeout=60)

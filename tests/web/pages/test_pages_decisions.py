@@ -1,5 +1,6 @@
-"""A zone's decision said in the page's language by its reason codes, the planner's
-sentence kept as the box's record; and every reason code named in both catalogs."""
+"""A zone's decision, its next run's why and its runs' end reasons said in the page's
+language by their codes, the box's English kept as its record; and every reason code named
+in both catalogs."""
 
 from __future__ import annotations
 
@@ -58,3 +59,76 @@ def test_a_decision_is_said_by_its_codes_in_the_page_language(
     assert "trigger_reached" not in page
     # a decision without codes (manual, sensor, timer zones) keeps its sentence alone
     assert "<td>z1: manual mode: runs only when started by hand</td>" in page
+
+
+CALENDAR = (
+    "z1: calendar event of 2026-06-01: 90 m³/mu (2250 m³, 135 mm) from 20:00 in 1 run of ≤ 240 min"
+)
+CALENDAR_VALUES = {
+    "today": "2026-06-01",
+    "m3_per_mu": "90",
+    "volume_m3": "2250",
+    "depth_mm": "135",
+    "start": "20:00",
+    "runs": "1",
+    "max_run_min": "240",
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "zh-CN",
+            "2026-06-01 的日历灌溉：90 m³/亩（2250 m³，135 mm），20:00 起灌 1 次，每次 ≤ 240 分钟",
+        ),
+        ("en", CALENDAR.removeprefix("z1: ")),
+    ],
+)
+def test_the_next_runs_why_is_said_by_its_codes_on_the_card_and_the_zone_page(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    zone = service.zone("z1")
+    assert zone.next_run is not None
+    nxt = replace(
+        zone.next_run,
+        reason=CALENDAR,
+        reason_codes=["calendar_irrigate_one"],
+        reason_values=CALENDAR_VALUES,
+    )
+    monkeypatch.setitem(service.zones_by_name, "z1", replace(zone, next_run=nxt))
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
+    for path in ("/", "/zones/z1"):
+        page = viewer.get(path).text
+        assert f'<span class="why-said">{said}</span>' in page, path
+        assert CALENDAR in page, path  # the record beside it
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "未达目标水量就到了时长上限：30 分钟内计量 4.10 / 5 m³; 水量按 flow1 累计流量计"),
+        (
+            "en",
+            "time cap reached before the target volume: 4.10 of 5 m3 metered in 30 min; "
+            "water by flow1 totalizer",
+        ),
+    ],
+)
+def test_a_runs_end_reason_is_said_part_by_part(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    ended = (
+        "time cap reached before the target volume: 4.10 of 5 m3 metered in 30 min; "
+        "water by flow1 totalizer"
+    )
+    (run,) = service.runs("z1")
+    done = replace(run, state="done", end_reason=ended)
+    monkeypatch.setattr(service, "runs", lambda zone=None, limit=50: [done])
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
+    page = viewer.get("/zones/z1").text
+    assert f">{said}</td>" in page
+    record = "控制器记录（原文）" if lang == "zh-CN" else "The box&#39;s record"
+    assert f'title="{record}: {ended}"' in page

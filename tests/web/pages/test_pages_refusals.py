@@ -74,10 +74,27 @@ def test_a_refused_start_is_said_by_its_code(
     tech = _in(as_role("technician"), lang)
     service.refuse = ControlRefused("zone z1 is already running", "already_running")
     assert said in _start(tech)
-    service.refuse = ControlRefused("zone z1 not started: the site is paused", "RunRefused")
+    service.refuse = ControlRefused("zone z1 not started: the site is lost", "RunRefused")
     shown = _start(tech)
-    assert "zone z1 not started: the site is paused" in shown  # no code said: as written
+    assert "zone z1 not started: the site is lost" in shown  # no code said: as written
     assert "the box&#39;s record" not in shown and "控制器记录" not in shown
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "操作被拒绝：自动灌溉已暂停：请先恢复（控制器记录：paused until"),
+        ("en", "Refused: automatic irrigation is paused: resume it first (the box&#39;s record"),
+    ],
+)
+def test_a_sequencer_refusal_is_said_by_its_reason_code(
+    as_role: Any, service: PageService, lang: str, said: str
+) -> None:
+    tech = _in(as_role("technician"), lang)
+    service.refuse = ControlRefused(
+        "paused until 2026-05-01T10:00:00+00:00", "RunRefused", "paused"
+    )
+    assert said in _start(tech)
 
 
 @pytest.mark.parametrize(

@@ -22,14 +22,22 @@ from web.i18n import LOCALES, catalog
 from web.pages.site_problems import coded_problems, problem_text, site_problems
 
 
+def assert_message_with_its_values(locale: str, key: str, english: str, *also: str) -> None:
+    """The catalog of ``locale`` has message ``key``, and it uses only values the code's
+    ``english`` gives (``{name}`` or ``{name:spec}``) and ``also``: the page fills it from
+    the values that come with the code, so any other placeholder would fail to format."""
+    message = catalog(locale).get(key)
+    assert message is not None, f"{locale}: no message {key}"
+    given = set(re.findall(r"\{(\w+)", english)) | set(also)
+    used = set(re.findall(r"\{(\w+)\}", message))
+    assert used <= given, f"{locale}: {key} uses {sorted(used - given)}, not given"
+
+
 @pytest.mark.parametrize("locale", sorted(LOCALES))
 @pytest.mark.parametrize("code", sorted(MESSAGES))
 def test_every_dosing_problem_has_a_message_with_its_values(locale: str, code: str) -> None:
-    message = catalog(locale).get(f"site_check.dosing.{code}")
-    assert message is not None
-    # the page's message uses only values the site check gives (its English uses them too)
-    given = set(re.findall(r"\{(\w+)", MESSAGES[code])) | {"recipe"}
-    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+    # the site check names the recipe whether or not its English does (the path does)
+    assert_message_with_its_values(locale, f"site_check.dosing.{code}", MESSAGES[code], "recipe")
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
@@ -37,13 +45,9 @@ def test_every_dosing_problem_has_a_message_with_its_values(locale: str, code: s
 def test_every_zone_plan_and_crop_problem_has_a_message_with_its_values(
     locale: str, code: str
 ) -> None:
-    message = catalog(locale).get(f"site_check.{code}")
-    assert message is not None
     # every problem of a zone names it, whether or not its English does (the path does)
-    given = set(re.findall(r"\{(\w+)", SITE_MESSAGES[code]))
-    if code.startswith("zone."):
-        given.add("zone")
-    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+    also = ("zone",) if code.startswith("zone.") else ()
+    assert_message_with_its_values(locale, f"site_check.{code}", SITE_MESSAGES[code], *also)
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
@@ -51,19 +55,13 @@ def test_every_zone_plan_and_crop_problem_has_a_message_with_its_values(
 def test_every_crop_observation_refusal_has_a_message_with_its_values(
     locale: str, code: str
 ) -> None:
-    message = catalog(locale).get(f"phenology.refusal.{code}")
-    assert message is not None
-    given = set(re.findall(r"\{(\w+)", REFUSALS[code]))
-    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+    assert_message_with_its_values(locale, f"phenology.refusal.{code}", REFUSALS[code])
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
 @pytest.mark.parametrize("code", sorted(SAMPLE_REFUSALS))
 def test_every_soil_sample_refusal_has_a_message_with_its_values(locale: str, code: str) -> None:
-    message = catalog(locale).get(f"probes.refusal.{code}")
-    assert message is not None
-    given = set(re.findall(r"\{(\w+)", SAMPLE_REFUSALS[code]))
-    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+    assert_message_with_its_values(locale, f"probes.refusal.{code}", SAMPLE_REFUSALS[code])
 
 
 def test_coded_problems_are_translated_and_the_others_shown_as_written() -> None:
@@ -150,13 +148,49 @@ def test_a_schema_problem_names_a_form_field_by_its_label_and_any_other_by_its_p
     ]
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh-CN",
+            [
+                "地块 z1 的灌溉模式须是 'et'、'sensor'、'calendar' 或 'manual' 之一。",
+                "作物 制种玉米 的拔节期 MAD不能大于 0.8。",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Irrigation mode of zone z1 must be one of 'et', 'sensor', 'calendar' or 'manual'.",
+                "MAD of crop seed corn, period vegetative must be at most 0.8.",
+            ],
+        ),
+    ],
+)
+def test_a_list_of_choices_and_a_crop_periods_mad_are_said_in_the_page_language(
+    locale: str, expected: list[str]
+) -> None:
+    """pydantic's "or" joins the allowed values in the page's language; a period's MAD key
+    path names the crop and the period as the crop form does."""
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(
+            load_site(DEMO_SITE),
+            {
+                "zones": {"z1": {"mode": "timer"}},
+                "crops": {"seed_corn": {"stages": {"vegetative": {"mad": 2}}}},
+            },
+        )
+    exc = caught.value
+    coded = coded_problems(exc)
+    assert [problem_text(locale, p, coded) for p in exc.problems] == expected
+    assert exc.problems[1].startswith("crops.seed_corn.stages.vegetative.mad:")  # the file's
+
+
 @pytest.mark.parametrize("locale", sorted(LOCALES))
 @pytest.mark.parametrize("code", sorted(TUNING_MESSAGES))
 def test_every_refused_period_tuning_has_a_message_with_its_values(locale: str, code: str) -> None:
-    message = catalog(locale).get(f"site_check.crops.{code}")
-    assert message is not None
-    given = set(re.findall(r"\{(\w+)", TUNING_MESSAGES[code])) | {"crop", "period"}
-    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+    english = TUNING_MESSAGES[code]  # the page names the crop and the period as it shows them
+    assert_message_with_its_values(locale, f"site_check.crops.{code}", english, "crop", "period")
 
 
 @pytest.mark.parametrize(
@@ -189,7 +223,4 @@ def test_a_period_tuning_the_crop_library_refuses_is_said_naming_crop_and_period
 def test_every_lookup_that_found_nothing_has_a_message_with_its_values(
     locale: str, code: str
 ) -> None:
-    message = catalog(locale).get(f"lookup.{code}")
-    assert message is not None
-    given = set(re.findall(r"\{(\w+)", LOOKUPS[code]))
-    assert set(re.findall(r"\{(\w+)\}", message)) <= given
+    assert_message_with_its_values(locale, f"lookup.{code}", LOOKUPS[code])

@@ -1,0 +1,133 @@
+"""A run's ``end_reason`` read back as message codes and their values.
+
+The sequencer records why a run ended as English parts joined by ``"; "``: why it ended
+(``planned time reached``, ``stopped by ana``, ``safety no_flow: ...``), how its water was
+measured (:meth:`controller.runtime.metering.Metering.how`), what a restart credited it
+(:mod:`controller.runtime.credit`), the run's notes and how its fertilizer was measured
+(:mod:`controller.runtime.dosing`). That text is the box's record and stays as it is; a page
+says each part in its own language from :func:`end_parts`: the part's code (catalog table
+``end_reason``) and the values it names, as written in the record. A part no pattern here
+knows is given back as it is, in English.
+
+:data:`END_REASONS` holds one English template per code, in the words the writers use
+(``str.format`` fields, each matching any text); a test holds the catalogs to its codes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+__all__ = ["END_REASONS", "EndPart", "end_parts"]
+
+# code -> the English part as recorded ({name} matches any text within the part)
+END_REASONS: dict[str, str] = {
+    # why the run ended (controller.runtime.sequencer, controller.daemon)
+    "planned_time": "planned time reached",
+    "flushed": "flushed",
+    "flush_limit": "flush limit reached",
+    "target_volume": "target volume {target_m3} m3 reached",
+    "volume_cap": (
+        "time cap reached before the target volume: {applied_m3} of {target_m3} m3 metered "
+        "in {minutes} min"
+    ),
+    "switch_on_failed": "could not switch {role} on: {error}",
+    "switch_off_failed": "could not switch off: {error}",
+    "stopped_by": "stopped by {actor}",
+    "stop_all_by": "stop all by {actor}",
+    "paused": "paused until {until}",
+    "safety": "safety {code}: {message}",
+    "daemon_restart": "daemon restart",
+    "daemon_restarted": "daemon restarted during the run",
+    "daemon_stopping": "daemon stopping",
+    "control_loop_error": "control loop error: {error}",
+    "probe_quarantined": "probe {probe} quarantined ({code})",
+    # how the water was measured (controller.runtime.metering)
+    "water_totalizer": "water by {meter} totalizer",
+    "water_integrated": "water by {meter} flow-rate integration",
+    "water_mixed": "water by {meter} totalizer, flow rate integrated for {seconds} s",
+    # what a restart credited (controller.runtime.credit)
+    "credit_not_configured": (
+        "water since the last progress not credited: zone {zone} is not configured"
+    ),
+    "credit_shared_meter": (
+        "water since the last progress not credited: {meter} also measured run(s) {runs}"
+    ),
+    "credit_no_mark": (
+        "water since the last progress not credited: no meter reading was kept with it"
+    ),
+    "credit_other_meter": (
+        "water since the last progress not credited: it was measured by {marked_meter}, "
+        "the zone now by {meter}"
+    ),
+    "credit_unreadable": (
+        "water since the last progress not credited: {meter} totalizer unreadable at start "
+        "(last progress at {marked_m3} m3)"
+    ),
+    "credit_went_down": (
+        "water since the last progress not credited: {meter} totalizer went down from "
+        "{marked_m3} to {now_m3} m3 (reset or rollover)"
+    ),
+    "credit_too_much": (
+        "water since the last progress not credited: {meter} totalizer rose {rise_m3} m3 "
+        "({marked_m3} to {now_m3} m3), more than run {run} can have passed ({limit_m3} m3)"
+    ),
+    "credited": (
+        "{rise_m3} m3 credited to run {run}: {meter} totalizer {marked_m3} m3 at the last "
+        "progress, {now_m3} m3 at start"
+    ),
+    # the run's notes and its fertilizer (controller.runtime.sequencer, .dosing)
+    "no_flow_after_prewet": "injection held: no water flow after prewet",
+    "flush_at_limit": "flush ended at the run-time limit before EC returned to source",
+    "injection_stopped": "injection stopped: {why}",
+    "injection_held": "injection held while there was no water flow",
+    "dosing_stopped": "dosing stopped: {code}: {message}",
+    "fertilizer_counter": "fertilizer by {injector} dosed-volume counter",
+    "fertilizer_setpoint": "fertilizer by {injector} setpoint × time",
+    "fertilizer_channels": "channels: {channels}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EndPart:
+    """One part of an ``end_reason``: its ``code`` and ``values`` ("" and none when no
+    pattern knows it) and its English ``text`` as recorded."""
+
+    text: str
+    code: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each template as an anchored pattern, the most specific (longest fixed text) first,
+    so that a part is read as the template that fixes most of its words."""
+    out = []
+    for code, template in END_REASONS.items():
+        pieces = _FIELD.split(template)  # fixed, name, fixed, name, ..., fixed
+        regex = "".join(
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(pieces)
+        )
+        fixed = sum(len(p) for p in pieces[::2])
+        out.append((fixed, code, re.compile(f"^{regex}$", re.DOTALL)))
+    out.sort(key=lambda item: -item[0])
+    return tuple((code, pattern) for _, code, pattern in out)
+
+
+def _part(text: str) -> EndPart:
+    for code, pattern in _patterns():
+        found = pattern.match(text)
+        if found:
+            return EndPart(text, code, found.groupdict())
+    return EndPart(text)
+
+
+def end_parts(end_reason: str) -> list[EndPart]:
+    """``end_reason`` split at ``"; "`` into its parts, each with its code where one is
+    known (a device's error message holding ``"; "`` falls into several parts, the later
+    ones without a code)."""
+    return [_part(text) for text in end_reason.split("; ")] if end_reason else []

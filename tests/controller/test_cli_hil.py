@@ -1,0 +1,51 @@
+"""``qanat hil``'s pulse check against the simulated relay module on loopback, under faults.
+
+The check says a relay module's own lease opened the pulsed output; it may say so only when
+a read answered by the module shows it open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from controller.cli.hil import Checks
+from controller.config.site import SiteConfig
+from controller.simulation.harness import Simulation
+from drivers.bus import Bus
+from drivers.sim import Fault
+
+
+@pytest.fixture
+def checks(site: SiteConfig, sim: Simulation) -> Iterator[Checks]:
+    buses = {b.name: Bus(sim.bus_settings(b.name), site.devices_on(b.name)) for b in site.buses}
+    try:
+        yield Checks(site, buses)
+    finally:
+        for bus in buses.values():
+            bus.close()
+
+
+def test_the_pulse_passes_when_the_module_opens_the_relay_by_its_lease(
+    checks: Checks, sim: Simulation
+) -> None:
+    checks.pulse("relay1.ch1", 0.5)
+    assert checks.failed == []
+    assert not sim.devices["relay1"].get("ch1")
+
+
+def test_a_module_silent_after_the_pulse_fails_the_check_instead_of_passing_it(
+    checks: Checks, sim: Simulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = checks.buses["head"]
+    lease = bus.lease_output
+
+    def then_silent(device: str, point: str, seconds: float) -> None:
+        lease(device, point, seconds)  # switched on and verified on
+        sim.devices["relay1"].inject(Fault("no_answer"))
+
+    monkeypatch.setattr(bus, "lease_output", then_silent)
+    checks.pulse("relay1.ch1", 0.5)
+    lease_lines = [f for f in checks.failed if "lease" in f]
+    assert lease_lines and "comm_error" in lease_lines[0], checks.failed

@@ -1,0 +1,163 @@
+"""Paths that switch water or a dosing pump on, tried under the faults they meet on a real bus.
+
+The demo site's relay module, flow meter and dosing pump as pymodbus servers on loopback
+(``controller.simulation.harness``) with faults injected into them, the real bus owners,
+sequencer, supervisor and SQLite store, on a virtual clock stepped one second at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+
+from controller.clock import SystemClock
+from controller.config.site import SiteConfig
+from controller.daemon.daemon import Daemon
+from controller.runtime.sequencer import OutputFailed, Recipe
+from controller.simulation.harness import Simulation
+from controller.store import RunSource, RunState, Store
+from drivers.sim import Fault, FaultKind
+from tests.helpers.rig import Rig, rig_on
+from tests.helpers.site import quick_site
+
+# float32 0x7FC07FC0 is a quiet NaN whichever word comes first
+NAN_WORDS = (0x7FC0, 0x7FC0)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    yield from rig_on(quick_site(tmp_path), tmp_path)
+
+
+@pytest.fixture
+def daemon(site: SiteConfig, sim: Simulation, tmp_path: Path) -> Iterator[Daemon]:
+    with Store.open_dir(tmp_path / "data") as store:
+        d = Daemon(site, store, SystemClock())
+        d.start(schedule=False)
+        yield d
+        d.stop()
+
+
+def test_a_modbus_exception_at_the_pump_closes_what_the_start_opened(rig: Rig) -> None:
+    rig.sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch8", code=4))
+    with pytest.raises(OutputFailed, match="could not switch pump on"):
+        rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    # the zone and master valves went on before the pump failed; the trip closed them
+    assert rig.outputs.log[:2] == [("on", "valve:z1"), ("on", "master_valve")]
+    assert rig.all_coils_off() and rig.outputs.on_roles() == []
+    assert rig.sequencer.active() == []
+    (run,) = rig.store.runs("z1")
+    assert run.state == RunState.ABORTED and "could not switch pump on" in run.end_reason
+    assert rig.alarm_codes() == ["output_fault"]
+    rig.sim.devices["relay1"].clear()
+    rig.run(20)  # nothing is renewed or switched on again by itself
+    assert rig.all_coils_off()
+
+
+def test_a_flow_meter_answering_nan_mid_run_stops_the_water(rig: Rig) -> None:
+    run_id = rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    rig.run(5)
+    assert rig.coil("ch1") and rig.coil("ch8")
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.GARBAGE, point="flow_rate", values=NAN_WORDS))
+    stale_after_s = int(rig.site.safety.stale_after_s)
+    rig.run(stale_after_s - 1)  # NaN is no reading: the last good one still counts
+    assert rig.coil("ch1")
+    rig.run(2)
+    assert rig.all_coils_off()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_stale" in run.end_reason
+    assert rig.alarm_codes() == ["flow_meter_stale"]
+
+
+def test_a_stop_sent_while_the_start_is_switching_is_not_lost(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start holds on the pump's write (a slow module); a stop comes in meanwhile."""
+    switching, stop_waits, release = threading.Event(), threading.Event(), threading.Event()
+    real_on = rig.outputs.on
+
+    def slow_pump(role: str) -> None:
+        if role == "pump":
+            switching.set()
+            release.wait(30)
+        real_on(role)
+
+    monkeypatch.setattr(rig.outputs, "on", slow_pump)
+    lock = rig.sequencer._lock  # the seam: see the stop reach the sequencer's lock
+
+    class Watched:
+        def __enter__(self) -> None:
+            if threading.current_thread().name == "stop":
+                stop_waits.set()
+            lock.acquire()
+
+        def __exit__(
+            self,
+            kind: type[BaseException] | None,
+            exc: BaseException | None,
+            tb: TracebackType | None,
+        ) -> None:
+            lock.release()
+
+    monkeypatch.setattr(rig.sequencer, "_lock", Watched())
+    start = threading.Thread(target=rig.sequencer.start, args=("z1", 10, RunSource.MANUAL))
+    stop = threading.Thread(target=rig.sequencer.stop, args=("z1", "stopped by tech"), name="stop")
+    start.start()
+    try:
+        assert switching.wait(30)
+        stop.start()
+        assert stop_waits.wait(30)
+    finally:
+        release.set()
+        start.join(30)
+        stop.join(30)
+    assert rig.sequencer.active() == []
+    assert rig.all_coils_off() and rig.outputs.on_roles() == []
+    (run,) = rig.store.runs("z1")
+    assert run.state == RunState.ABORTED and "stopped by tech" in run.end_reason
+
+
+def test_a_pump_switched_on_with_no_valve_open_is_stopped_by_the_interlock(rig: Rig) -> None:
+    rig.outputs.on("pump")  # behind the sequencer's back: a bug, a technician
+    assert rig.coil("ch8")
+    rig.run(5)  # the grace: a valve may be on its way
+    assert rig.coil("ch8")
+    rig.run(2)
+    assert rig.all_coils_off()
+    assert "pump_no_valve" in rig.alarm_codes()  # with dry_run: no flow either
+
+
+def test_a_dosing_pump_refusing_its_rate_stops_everything(rig: Rig) -> None:
+    rig.sim.devices["doser1"].inject(Fault(FaultKind.EXCEPTION, point="rate_setpoint", code=4))
+    run_id = rig.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+    rig.run(32)  # prewet, then the injection starts: power on, the rate refused
+    assert rig.all_coils_off()  # the injector's supply (ch5) with the water
+    assert not rig.sim.devices["doser1"].get("run")
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "output_fault" in run.end_reason
+    assert rig.alarm_codes() == ["output_fault"]
+
+
+def test_an_unexpected_error_in_the_control_loop_closes_the_water_and_latches_it(
+    daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")
+    daemon.control_tick()
+    relay = sim.devices["relay1"]
+    assert relay.get("ch1") and relay.get("ch8")
+
+    def broken(now: object) -> None:
+        raise RuntimeError("a bug in the head works")
+
+    monkeypatch.setattr(daemon.headworks, "tick", broken)
+    daemon.control_tick()  # the loop survives it
+    assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
+    assert daemon.sequencer.active() == [] and daemon.outputs.on_roles() == []
+    run = daemon.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "a bug in the head works" in run.end_reason
+    (alarm,) = [a for a in daemon.store.open_alarms() if a.code == "control_error"]
+    assert alarm.severity == "critical" and "a bug in the head works" in alarm.message

@@ -1,0 +1,80 @@
+"""Decisions, end reasons and refusals said from their codes (web.pages.said, the catalogs).
+
+Every code the box can record has a message in both catalogs: the planner's reason codes and
+the other modes' decision codes (``reason_code``), the parts of a run's end reason
+(``end_reason``, its English worded as the record), and every refusal code written in the
+source (``refusal``, collected by :mod:`tests.helpers.refusal_codes`). A new code without
+its messages fails here instead of showing in English on a Chinese page.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from controller.agronomy.decision_codes import DecisionCode, coded
+from controller.runtime.end_reasons import END_REASONS
+from models.planner import ReasonCode
+from tests.helpers.refusal_codes import refusal_codes
+from web.i18n import LOCALES, catalog
+from web.pages.format import Formatter
+from web.pages.said import decision_said, end_said, reasons_said
+
+UTC8 = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_decision_code_has_a_message(locale: str) -> None:
+    codes = {c.value for c in ReasonCode} | {c.value for c in DecisionCode}
+    missing = sorted(c for c in codes if f"reason_code.{c}" not in catalog(locale))
+    assert missing == []
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_end_reason_code_has_a_message(locale: str) -> None:
+    missing = sorted(c for c in END_REASONS if f"end_reason.{c}" not in catalog(locale))
+    assert missing == []
+
+
+def test_the_english_end_reasons_are_worded_as_the_record() -> None:
+    english = catalog("en")
+    assert {c: english[f"end_reason.{c}"] for c in END_REASONS} == END_REASONS
+
+
+def test_every_refusal_code_in_the_source_has_a_message() -> None:
+    codes = refusal_codes()
+    assert {"paused", "tank_low", "already_running"} <= set(codes)  # the collector finds them
+    for locale in LOCALES:
+        missing = {c: w for c, w in codes.items() if f"refusal.{c}" not in catalog(locale)}
+        assert missing == {}, locale
+
+
+def test_a_sensor_decision_is_said_in_chinese_with_its_values() -> None:
+    inputs = coded(
+        DecisionCode.SENSOR_NOT_DRY,
+        theta_pct="21.5",
+        theta_raw_pct="18.0",
+        raw_mm="40.0",
+        taw_mm="90.0",
+    )
+    said = decision_said("zh-CN", inputs)
+    assert said == "不灌溉：探头含水量 21.5 %，RAW 对应含水量 18.0 %（RAW 40.0 mm，TAW 90.0 mm）"
+    assert decision_said("en", inputs) == (
+        "no irrigation: probe moisture 21.5 % vs moisture at RAW 18.0 % "
+        "(RAW 40.0 mm of TAW 90.0 mm)"
+    )
+
+
+def test_a_decision_without_codes_or_with_an_unknown_one_is_not_said() -> None:
+    assert decision_said("zh-CN", {"dr_now_mm": 3.0}) is None  # recorded before codes
+    assert reasons_said("zh-CN", ["manual", "from_a_later_release"], {}) is None
+
+
+def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> None:
+    fmt = Formatter("zh-CN", UTC8)
+    said = end_said(fmt, "paused until 2026-05-01T10:00:00+00:00; water by flow1 totalizer")
+    assert said == "暂停到 05-01 18:00; 水量按 flow1 累计流量计"
+    mixed = end_said(fmt, "stopped by li; the moon was full")
+    assert mixed == "li 停止; the moon was full"  # a part no code knows: as recorded
+    assert end_said(fmt, "the moon was full") is None
