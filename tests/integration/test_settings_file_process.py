@@ -21,13 +21,6 @@ TAKEN_UP_S = 30.0  # the daemon checks every 2 s; room for a loaded machine
 
 
 @pytest.fixture
-def live_sim(site: SiteConfig) -> Iterator[Simulation]:
-    """The simulated field on ports the system chose as it bound them."""
-    with Simulation(site, control_port=0, step_s=0.5, any_port=True) as simulation:
-        yield simulation
-
-
-@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
