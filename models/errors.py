@@ -14,7 +14,8 @@
     │   └── CropDataError               the crop library (models.crops)
     └── LearnedModelError               a learned model cannot be used (models.learning)
         ├── TooLittleDataError          too little data to train: plain rules stay in charge
-        └── ModelFileError              a persisted model missing or of another version
+        ├── ModelFileError              a persisted model missing or of another version
+        └── FitProcessError             the child process of a fit crashed or hung
 
 The ET0 kernels raise ``ModelInputError`` itself. Every input and data class is a
 ``ValueError`` too, so callers that catch ``ValueError`` keep working; callers that want "the

@@ -21,6 +21,11 @@ feature extraction from the stored rows, the learned model and the CUSUM) judges
 daemon's scheduled job does within minutes of the run's end. Scored on the alarm events in
 the store: an alarm of the fault's kind at or after its onset is a detection; any other is a
 false alarm. ``detect_runs`` counts the onset run as 1.
+
+The job's fits run in this process (``runner=in_process``): the same numbers as the daemon's
+child process (:mod:`models.learning.child`), without an interpreter's start for each of
+the thousands of fits; ``train_s`` is the fits' own CPU time, not the daemon's (which adds
+a child's start per zone's training, docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from controller.learning.flow import FlowLearning
 from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
 from drivers.sim.field import METER_GAIN_SD, METER_NOISE_SD, line_flow_factor
+from models.learning.child import in_process
 
 NAME = "flow"
 GOALS = {
@@ -156,7 +162,9 @@ def simulate_site(site: SiteConfig, seed: int, n_runs: int, workdir: Path) -> Si
     alarms: list[tuple[str, str, int]] = []
     design = {z.name: z.nominal_flow_m3_h for z in site.zones}
     with Store.open_dir(workdir, clock=clock) as store:
-        job = FlowLearning(lambda: site, store, workdir / "models")
+        # the fits in this process: the same numbers as the daemon's child process, without
+        # an interpreter's start per fit (thousands here)
+        job = FlowLearning(lambda: site, store, workdir / "models", runner=in_process)
         index = dict.fromkeys(design, 0)
         while min(index.values()) < n_runs:
             day = clock.now().replace(hour=4, minute=0)

@@ -130,7 +130,17 @@ def run(args: argparse.Namespace) -> int:
             header, rows, errors = _hourly(table, args)
         else:
             raise _Unusable("no 'date' (daily) or 'time' (hourly) column")
-    except (OSError, CsvFormatError, ModelInputError, _Unusable) as exc:
+    except OSError as exc:  # the file named once, not again in the errno's text
+        print(f"qanat et0: {args.weather}: {exc.strerror or exc}", file=sys.stderr)
+        return UNUSABLE
+    except UnicodeDecodeError as exc:  # Excel on a Chinese desktop saves CSV as GBK
+        print(
+            f"qanat et0: {args.weather}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+            "save it as CSV UTF-8",
+            file=sys.stderr,
+        )
+        return UNUSABLE
+    except (CsvFormatError, ModelInputError, _Unusable) as exc:
         print(f"qanat et0: {args.weather}: {exc}", file=sys.stderr)
         return UNUSABLE
     for err in sorted(errors, key=lambda e: (e.row, e.column)):

@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from controller.cli.common import add_place_arguments
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.config.site import load_site_or_report
@@ -23,22 +24,25 @@ from controller.store import Store, StoreError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, type=Path, help="the site file")
-    parser.add_argument(
-        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
-    )
+    # --config and --data-dir before or after the action, as `soil` and `user`
+    common = add_place_arguments(parser, config_help="the site file (required)")
     sub = parser.add_subparsers(dest="action", required=True)
-    test = sub.add_parser("test", help="send a test message through one channel now")
+    test = sub.add_parser(
+        "test", help="send a test message through one channel now", parents=[common]
+    )
     test.add_argument("channel", help="a channel's name in [notify]")
 
 
 def run(args: argparse.Namespace) -> int:
-    site = load_site_or_report(args.config)
+    if args.config is None:
+        print("qanat notify: --config SITE.toml is needed (its [notify] channels)", file=sys.stderr)
+        return UNUSABLE
+    site = load_site_or_report(Path(args.config))
     if site is None:
         return UNUSABLE
     notify = site.model.notify
     if notify is None:
-        print(f"{args.config.name}: no [notify] section", file=sys.stderr)
+        print(f"{Path(args.config).name}: no [notify] section", file=sys.stderr)
         return UNUSABLE
     try:
         store = Store.open_dir(resolve_data_dir(args.data_dir))

@@ -7,7 +7,10 @@ qanat report --config site.toml --data-dir /var/lib/qanat --format html   # one 
 Without ``--start``/``--end`` the report covers the season: every stored day, the winter
 irrigation in the baseline; a box's season report adds each zone's "leaching needed" line of
 the savings ledger when the site knows its water's EC (the office database has no site file:
-its report does not). Exit status 2 on invalid arguments or an unreadable source.
+its report does not). Exit status 2 on invalid arguments or an unreadable source, and on
+a source that is not there: a ``--db`` SQLite file or a box's ``qanat.db`` that does not
+exist is named and refused rather than created empty (an empty report would show the whole
+practice's water as saved).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
 from controller.office.report_html import render_html
 from controller.paths import resolve_data_dir
-from controller.store import Store, StoreError
+from controller.store import STORE_FILE, Store, StoreError
 
 # The first sites are in Gansu; an office with sites elsewhere passes --tz.
 DEFAULT_TZ = "Asia/Shanghai"
@@ -46,6 +49,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tz", default=DEFAULT_TZ, help=f"sites' time zone for --db (default {DEFAULT_TZ})"
     )
+
+
+def _missing_source(args: argparse.Namespace) -> str | None:
+    """Why the report's source is not there (a typo in a path), else ``None``: opening it
+    would create an empty database whose report counts nothing as used."""
+    if args.db is not None:
+        if "://" in args.db or Path(args.db).is_file():
+            return None
+        return f"no office database {args.db} (qanat pull --db {args.db} fills one)"
+    data_dir = resolve_data_dir(args.data_dir)
+    if (data_dir / STORE_FILE).is_file():
+        return None
+    return f"no box store in {data_dir} (no {STORE_FILE}: is --data-dir the daemon's?)"
 
 
 def _from_box(args: argparse.Namespace, site: SiteConfig) -> Report:
@@ -75,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
         site = load_site_or_report(args.config)
         if site is None:
             return UNUSABLE
+    missing = _missing_source(args)
+    if missing is not None:
+        print(f"cannot make the report: {missing}", file=sys.stderr)
+        return UNUSABLE
     try:
         report = _from_office(args) if site is None else _from_box(args, site)
     except (StoreError, CentralError, ValueError, ZoneInfoNotFoundError) as exc:

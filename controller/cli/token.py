@@ -1,6 +1,7 @@
 """``qanat token``: API tokens for technicians, viewers (the central office) and admins.
 
 qanat token create --role technician --name li-wei     # prints the token once
+qanat token create --role viewer --name office --data-dir /var/lib/qanat
 qanat token list
 qanat token revoke ID
 """
@@ -10,21 +11,20 @@ from __future__ import annotations
 import argparse
 import sys
 
+from controller.cli.common import add_place_arguments
 from controller.cli.exitcodes import FAILED, OK
 from controller.paths import resolve_data_dir
 from controller.store import NotFound, Role, Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
-    )
+    common = add_place_arguments(parser)  # --data-dir before or after the action, as `user`
     sub = parser.add_subparsers(dest="action", required=True)
-    create = sub.add_parser("create", help="create a token and print it once")
+    create = sub.add_parser("create", help="create a token and print it once", parents=[common])
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", default="", help="who or what uses it (shown in the audit log)")
-    sub.add_parser("list", help="list tokens (never their secret)")
-    revoke = sub.add_parser("revoke", help="revoke a token by id")
+    sub.add_parser("list", help="list tokens (never their secret)", parents=[common])
+    revoke = sub.add_parser("revoke", help="revoke a token by id", parents=[common])
     revoke.add_argument("id", type=int)
 
 

@@ -24,7 +24,10 @@ plausibility rules and the pages use (:meth:`ProbeCalibrations.good_values`,
 * A calibration that cannot be fitted (a sample out of range, a gain ≤ 0 or implausible): the
   raw value, and a ``model_unavailable`` warning (source = the probe) naming the probe and the
   sample; raised once per set of samples, not on every read.
-* No model file: the samples are in the store and a fit takes milliseconds, so the
+* No model file: the samples are in the store and a fit takes milliseconds (plus a
+  short-lived child process that fits every probe at once, so scikit-learn never enters the
+  daemon's process: :func:`models.learning.child.in_child`; a child that crashes or hangs
+  leaves every probe's raw value in charge, with ``model_unavailable``), so the
   calibration is refitted whenever a sample was added: at once when it was entered through
   this process's store (the pages, the API), and within :data:`RECHECK_S` of a read when it
   was entered by ``qanat probe sample add`` in another process (one indexed ``max(id)``; the
@@ -51,8 +54,9 @@ from models.learning.calibration import (
     METHOD_SD_PCT,
     CalibrationSample,
     ProbeCalibration,
-    fit_calibration,
+    fit_each,
 )
+from models.learning.child import Runner, in_child
 from models.learning.errors import LearnedModelError, LearningInputError, TooLittleDataError
 
 __all__ = [
@@ -78,6 +82,7 @@ AUDIT_ACTION = "probe.sample"
 MODEL_NAME = "probe calibration"
 EVENT_CODE = "model_unavailable"
 RECHECK_S = 60.0  # a read looks for a sample from another process at most this often (s)
+FIT_TIMEOUT_S = 120.0  # every probe's fit (milliseconds) and its child process's start, at most
 
 
 def probe_key(device: str, point: str = MOISTURE_POINT) -> str:
@@ -189,8 +194,17 @@ class ProbeCalibrations:
 
     Thread-safe: the scheduler's jobs and the API's handlers read it together."""
 
-    def __init__(self, store: Store, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: Store,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        runner: Runner = in_child,
+    ) -> None:
+        """``runner``: where the fits run, a child process (scikit-learn stays out of this
+        one)."""
         self.store = store
+        self._runner = runner
         self._monotonic = monotonic
         self._checked_at: float | None = None  # monotonic s of the last max(id) query
         self._seen_added = -1  # store.probe_samples_added when last checked
@@ -232,20 +246,39 @@ class ProbeCalibrations:
             by_probe: dict[tuple[str, str], list[ProbeSample]] = {}
             for s in samples:
                 by_probe.setdefault((s.device, s.point), []).append(s)
-            self._states = {key: self._fit(key, rows) for key, rows in by_probe.items()}
+            fits = self._fit_all(list(by_probe.values()))
+            self._states = {
+                key: self._state_of(key, rows, fit)
+                for (key, rows), fit in zip(by_probe.items(), fits, strict=True)
+            }
             self._seen_id = newest
 
-    def _fit(self, key: tuple[str, str], rows: list[ProbeSample]) -> CalibrationState:
+    def _fit_all(self, probes: list[list[ProbeSample]]) -> list[ProbeCalibration | Exception]:
+        """Every probe's fit (or its error), in one child process; none without samples."""
+        if not probes:
+            return []
+        samples = [
+            [
+                CalibrationSample(
+                    s.raw_pct, s.theta_pct, METHOD_SD_PCT.get(s.method, 1.5), _label(s)
+                )
+                for s in rows
+            ]
+            for rows in probes
+        ]
+        try:
+            return self._runner(fit_each, samples, timeout_s=FIT_TIMEOUT_S).value
+        except Exception as exc:  # the child crashed or hung: each probe reports it
+            return [exc] * len(probes)
+
+    def _state_of(
+        self, key: tuple[str, str], rows: list[ProbeSample], fit: ProbeCalibration | Exception
+    ) -> CalibrationState:
         device, point = key
         try:
-            cal = fit_calibration(
-                [
-                    CalibrationSample(
-                        s.raw_pct, s.theta_pct, METHOD_SD_PCT.get(s.method, 1.5), _label(s)
-                    )
-                    for s in rows
-                ]
-            )
+            if isinstance(fit, Exception):
+                raise fit
+            cal = fit
         except TooLittleDataError:
             return CalibrationState(device, point, len(rows), None)
         except (LearningInputError, LearnedModelError) as exc:

@@ -13,9 +13,13 @@ for a steady window, is not judged (the meter cannot tell the zones apart).
 each newly finished run of each zone is judged (the learned CUSUM once the zone has
 ``min_runs`` normal runs, else the fixed band around the design flow), a decided drift
 raises a latched warning (once while one is open), and the signature is retrained on the
-newest normal runs every :data:`RETRAIN_EVERY_RUNS`. Each zone's state (signature, CUSUM,
-runs) is persisted under ``<data dir>/models/flow/``; a file that cannot be loaded, or a
-fit that fails, raises ``model_unavailable`` and the fixed band judges until the next
+newest normal runs every :data:`RETRAIN_EVERY_RUNS`. The Huber fit runs in a short-lived
+child process (:func:`models.learning.child.in_child`, at most :data:`FIT_TIMEOUT_S`), so
+scikit-learn never enters the daemon's process; the job itself runs in the scheduler's
+pool, never on the control loop. Each zone's state (signature as plain numbers, CUSUM,
+runs) is persisted under ``<data dir>/models/flow/``; a file that cannot be loaded (one of
+an older format included), or a fit that fails (its child crashed or hung past the
+timeout included), raises ``model_unavailable`` and the fixed band judges until the next
 training. The job never raises into the scheduler.
 """
 
@@ -30,6 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.store import Severity, Store, StoreError
 from controller.store.tables import Run, RunState
@@ -42,6 +48,7 @@ from models.learning import (
     model_file,
     save_model,
 )
+from models.learning.child import Runner, in_child
 from models.learning.flow import (
     FORMAT_VERSION,
     KIND,
@@ -52,6 +59,7 @@ from models.learning.flow import (
     FlowTuning,
     fit_signature,
     fixed_verdict,
+    huber_line,
     step_drift,
 )
 
@@ -77,6 +85,7 @@ MIN_STEADY_READINGS = 5
 FILL_FRACTION = 0.9
 FIRST_LOOK_BACK = dt.timedelta(days=120)  # a zone without a state judges its runs since
 NORMAL_Z = 3.0  # a run beyond this many scale units is never trained on
+FIT_TIMEOUT_S = 120.0  # a zone's fit (forty runs, well under a second) or its child is killed
 _FINISHED = {RunState.DONE.value, RunState.ABORTED.value, RunState.INTERRUPTED.value}
 
 
@@ -177,19 +186,29 @@ class FlowLearning:
     """The flow-signature job of a site (see the module docstring)."""
 
     def __init__(
-        self, site: Callable[[], SiteConfig], store: Store, models_dir: Path | None
+        self,
+        site: Callable[[], SiteConfig],
+        store: Store,
+        models_dir: Path | None,
+        *,
+        runner: Runner = in_child,
     ) -> None:
         """``site``: the site as it is now (settings from the pages replace it: a zone's new
-        design flow relearns its signature, ``[learning.flow]`` tunes the next check)."""
+        design flow relearns its signature, ``[learning.flow]`` tunes the next check).
+        ``runner``: where the Huber fit runs, a child process (``in_process`` for the
+        benchmark, which fits thousands of times)."""
         self._site = site
         self.store = store
         self.models_dir = models_dir
         self._states: dict[str, _ZoneState] = {}
         self._unavailable: dict[str, str] = {}
-        self.train_s = 0.0  # CPU seconds spent fitting signatures since start (the benchmark's)
+        self.train_s = 0.0  # CPU seconds spent fitting signatures since start, the fits'
+        # child processes included (the benchmark's)
         self._passed: tuple[int, dt.datetime] | None = None  # (store.runs_ended, when) of the
         # last complete pass
         self._lock = threading.Lock()  # one pass at a time (a slow pass and the next tick)
+        self.fit_timeout_s = FIT_TIMEOUT_S
+        self._runner = runner
 
     @property
     def site(self) -> SiteConfig:
@@ -232,14 +251,21 @@ class FlowLearning:
         return decided
 
     def status(self, zone: str) -> FlowStatus:
-        """The zone's learning state, for its page (from memory or its model file)."""
+        """The zone's learning state, for its page (from memory or its model file). Never
+        waits for a pass: one may be waiting on a fit's child process (seconds, up to
+        :data:`FIT_TIMEOUT_S` if it hangs); the page then shows the state as it was."""
         z = next((z for z in self.site.zones if z.name == zone), None)
         if z is None:
             raise KeyError(zone)
-        with self._lock:
+        if self._lock.acquire(blocking=False):
+            try:
+                state = self._states.get(zone)
+                if state is None:
+                    state = self._load(z, quiet=True)
+            finally:
+                self._lock.release()
+        else:  # a pass runs: every zone's state was read into memory when it started
             state = self._states.get(zone)
-            if state is None:
-                state = self._load(z, quiet=True)
         need = self.tuning.min_runs
         sig = state.signature if state is not None else None
         have = len(state.normal) if state is not None else 0
@@ -303,10 +329,16 @@ class FlowLearning:
             return False
         return state.signature is None or state.since_training >= RETRAIN_EVERY_RUNS
 
+    def _line(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+        """The Huber line, fitted in a child process (scikit-learn stays out of this one)."""
+        fitted = self._runner(huber_line, x, y, timeout_s=self.fit_timeout_s)
+        self.train_s += fitted.cpu_s
+        return fitted.value
+
     def _train(self, zone: ZoneConfig, state: _ZoneState) -> None:
         started = time.thread_time()
         try:
-            state.signature = fit_signature(state.normal, self.tuning)
+            state.signature = fit_signature(state.normal, self.tuning, line=self._line)
         except TooLittleDataError:
             return
         except Exception as exc:  # a fit that fails leaves the fixed band in charge
@@ -375,7 +407,7 @@ class FlowLearning:
         if not path.exists():
             return None
         try:
-            model = load_model(self.models_dir, KIND, zone.name, FORMAT_VERSION)
+            model = load_model(self.models_dir, KIND, zone.name, FORMAT_VERSION, plain=True)
             state = model.payload
             if not isinstance(state, _ZoneState):
                 raise ModelFileError(f"{path}: not a flow state", path=str(path))

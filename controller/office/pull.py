@@ -37,7 +37,6 @@ import json
 import logging
 import threading
 import time
-import tomllib
 import urllib.error
 import urllib.request
 import zlib
@@ -49,6 +48,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from controller.config.errors import ConfigError
+from controller.config.tomlfile import read_toml
 from controller.errors import OfficeError, ProblemsError
 from controller.office.central import BadRows, CentralDB, CentralError, ZoneArea
 from controller.office.central.pg import NeedsStaging
@@ -127,6 +128,15 @@ class SiteSpec:
     timeout_s: float = TIMEOUT_S
 
 
+def _read_sites_file(path: Path) -> dict[str, Any]:
+    """SITES.toml's document, read as the site file is (:func:`read_toml`): a file not
+    there, not UTF-8 or not TOML is a :class:`SitesFileError` naming it, not a traceback."""
+    try:
+        return read_toml(path)
+    except ConfigError as exc:
+        raise SitesFileError(path, list(exc.problems)) from exc
+
+
 def load_sites(path: Path) -> list[SiteSpec]:
     """The sites of a SITES.toml file::
 
@@ -138,10 +148,7 @@ def load_sites(path: Path) -> list[SiteSpec]:
 
     Raises :class:`SitesFileError` naming every bad key (``sites[2].url: ...``).
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SitesFileError(path, [str(exc)]) from exc
+    data = _read_sites_file(path)
     entries = data.get("sites")
     if not isinstance(entries, list) or not entries:
         raise SitesFileError(path, ["sites: a non-empty array of [[sites]] tables is required"])
@@ -169,10 +176,7 @@ def load_keep_months(path: Path) -> int | None:
 
     Raises :class:`SitesFileError` naming the bad key.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SitesFileError(path, [str(exc)]) from exc
+    data = _read_sites_file(path)
     office = data.get("office", {})
     if not isinstance(office, dict):
         raise SitesFileError(path, ["office: a table expected"])

@@ -63,6 +63,12 @@ class Outputs:
         with self._lock:
             return [r for r, s in self.status.items() if s.wanted_on]
 
+    def reads_on_roles(self) -> list[str]:
+        """The roles commanded off whose module read them back on at the last try (a relay
+        stuck on: on in the field until :meth:`retry_off` reads it off)."""
+        with self._lock:
+            return [r for r, s in self.status.items() if s.reads_on and not s.wanted_on]
+
     def commanded(self) -> dict[str, tuple[bool, float]]:
         """Every role's ``(wanted_on, on_since)``, taken under the lock (never mid-switch).
 
@@ -73,6 +79,8 @@ class Outputs:
 
     def on(self, role: str) -> None:
         """Switch ``role`` on for one lease and verify; raises a FieldIOError on failure.
+
+        A role that still read on after a failed off keeps its ``on_since``: it never went off.
 
         (A :class:`drivers.errors.UsageError` means a bug: the site validation refuses
         outputs that are not leased coils.)
@@ -86,7 +94,7 @@ class Outputs:
             except DriverError as exc:
                 st.last_error = str(exc)
                 raise
-            if not st.wanted_on:
+            if not st.wanted_on and not st.reads_on:  # still on after a failed off: never off
                 st.on_since = self.clock.monotonic()
             st.wanted_on = True
             st.leased_at = self.clock.monotonic()

@@ -36,7 +36,12 @@ and switches every output off, pump first; an output its module still reads
 on is switched off again at every check until it reads off
 (:meth:`Outputs.retry_off`), so a relay stuck at the trip that comes free
 stops within a second; "injection" cuts the dosing pump's
-power lease and writes its ``run`` register 0. Trips that stop water or
+power lease and writes its ``run`` register 0. A relay that read back on when
+switched off (welded) is on in the field: the rules go on seeing it, and a
+condition its trip could not end keeps its start, so a relay freed and switched on
+again before the retry wrote it off is stopped at the first check, with no fresh
+grace. While nothing is commanded on that such a trip would stop, its rule is not
+acted on (nor raised) again: one alarm per rule for the episode. Trips that stop water or
 injection are *latched* events: they stay open until acknowledged, and while
 one is open :meth:`Supervisor.may_start` refuses new runs (water-stopping
 trips) or new fertigation (injection trips). ``output_mismatch`` is always critical: the box
@@ -193,7 +198,10 @@ class Supervisor:
         self.clock = clock
         self._runs: RunControl | None = None
         self._zones = {f"valve:{z.name}": z for z in site.zones}
-        self._on_since: dict[str, float] = {}  # role -> monotonic time it was first seen on
+        self._on_since: dict[str, float] = {}  # role -> monotonic time it went on (field)
+        self._commanded: set[str] = set()  # roles commanded on at this check
+        # Stopping trips acted on that could not switch everything off, while they hold.
+        self._unstopped: set[str] = set()
         self._pending: dict[str, float] = {}  # rule -> monotonic time its condition began
         self._raised: set[str] = set()  # alarm-only rules already reported this episode
         self._seen_errors: dict[str, str] = {}  # role -> output error already tripped on
@@ -270,9 +278,14 @@ class Supervisor:
         ]
         if not trips:
             self._learn()
+        acted = []
         for trip in trips:
+            if self._nothing_new_to_stop(trip):
+                continue
             self._act(trip)
-        return trips
+            acted.append(trip)
+        self._unstopped &= {t.code for t in trips}  # a condition that ended ends its episode
+        return acted
 
     def trip(self, code: str, message: str, action: Action = "all_off") -> None:
         """Act on a condition found elsewhere (e.g. a failed lease renewal in the sequencer)."""
@@ -280,11 +293,25 @@ class Supervisor:
 
     # ------------------------------------------------------------ state
 
+    def _nothing_new_to_stop(self, trip: Trip) -> bool:
+        """Was ``trip`` already acted on without switching everything off, and is nothing
+        commanded on since that it would stop? Then the relays still on are welded (retried
+        every check by :meth:`Outputs.retry_off`) and its alarm stands: one per episode."""
+        if trip.code not in self._unstopped:
+            return False
+        on = self.outputs.on_roles()
+        if trip.action == "injection":
+            on = [r for r in on if r == "injector_power" or r.startswith("dosing:")]
+        return not on
+
     def _track_outputs(self) -> None:
         # The outputs record when each went from off to on; sampling once per check would
         # miss an off-and-on-again between two checks (back-to-back runs of one zone) and
-        # count the second run from the start of the first.
-        on = set(self.outputs.on_roles())
+        # count the second run from the start of the first. A relay commanded off that read
+        # back on (welded) is on in the field: its conditions go on, with their starts, so
+        # once it is free and switched on again its rule acts at the first check.
+        self._commanded = set(self.outputs.on_roles())
+        on = self._commanded | set(self.outputs.reads_on_roles())
         for role in on:
             self._on_since[role] = self.outputs.status[role].on_since
         for role in list(self._on_since):
@@ -460,7 +487,7 @@ class Supervisor:
 
     def _unscheduled_flow(self) -> Trip | None:
         flow = self._flow()
-        closed = not self._pumping() and "master_valve" not in self._on_since
+        closed = not {"pump", "master_valve"} & self._commanded  # a welded one is alarmed
         flowing = closed and flow is not None and flow > self.limits.no_flow_m3_h
         held = self._held("unscheduled_flow", flowing)
         if held is None:
@@ -602,12 +629,19 @@ class Supervisor:
                 self._runs.abort_all(f"safety {trip.code}: {trip.message}")
             failures += stop_injector(self.site, self.outputs, self.fieldio)
             failures += [f"{role}: {exc}" for role, exc in self.outputs.all_off().items()]
-            self._pending.clear()
+            if not failures:  # what could not go off goes on in the field: so do its rules
+                self._pending.clear()
         elif trip.action == "injection":
             if self._runs is not None:
                 self._runs.injection_stopped(f"safety {trip.code}: {trip.message}")
             failures += stop_injector(self.site, self.outputs, self.fieldio)
-            self._pending.pop("inject_no_flow", None)
+            if not failures:
+                self._pending.pop("inject_no_flow", None)
+        if trip.action != "alarm":
+            if failures:
+                self._unstopped.add(trip.code)
+            else:
+                self._unstopped.discard(trip.code)
         message = trip.message
         if failures:
             message += "; could not switch off: " + "; ".join(failures)

@@ -18,7 +18,7 @@ from controller.store.errors import (
 )
 from controller.store.health import StoreHealth
 from controller.store.retention import RetentionReport
-from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, MeterMark, Store
+from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, STORE_FILE, MeterMark, Store
 from controller.store.tables import (
     ApiToken,
     AuditEntry,
@@ -46,6 +46,7 @@ from controller.store.tokens import TokenInfo
 __all__ = [
     "EXPORT_TABLES",
     "SCHEMA_VERSION",
+    "STORE_FILE",
     "ApiToken",
     "AuditEntry",
     "BufferStats",

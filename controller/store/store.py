@@ -91,11 +91,13 @@ from controller.store.tokens import TokenInfo, hash_token, new_token
 from controller.store.types import as_utc, from_sqlite_text, to_sqlite_text
 from drivers.reading import Reading
 
-__all__ = ["EXPORT_TABLES", "SCHEMA_VERSION", "MeterMark", "Store"]
+__all__ = ["EXPORT_TABLES", "SCHEMA_VERSION", "STORE_FILE", "MeterMark", "Store"]
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+STORE_FILE = "qanat.db"
+"""The store's SQLite file in a data directory (:meth:`Store.open_dir`)."""
 
 _TABLES = [
     SchemaVersion,
@@ -308,7 +310,7 @@ class Store:
     def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
         """The embedded default: ``<data_dir>/qanat.db`` (SQLite), creating ``data_dir``."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{data_dir.resolve() / 'qanat.db'}", **kwargs)
+        return cls(f"sqlite:///{data_dir.resolve() / STORE_FILE}", **kwargs)
 
     @classmethod
     def open_dir_or_report(cls, data_dir: Path) -> Store | None:

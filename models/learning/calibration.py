@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LinearRegression
 
 from models.learning.errors import LearningInputError, TooLittleDataError
 
@@ -48,6 +47,7 @@ __all__ = [
     "CalibrationSample",
     "ProbeCalibration",
     "fit_calibration",
+    "fit_each",
 ]
 
 KIND = "probe_calibration"
@@ -130,6 +130,8 @@ def _check(samples: Sequence[CalibrationSample]) -> None:
 
 def _line(raw: np.ndarray, theta: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """(gain, offset) of the weighted least-squares line."""
+    from sklearn.linear_model import LinearRegression  # the fit's, never who reads θ
+
     reg = LinearRegression().fit(raw.reshape(-1, 1), theta, sample_weight=w)
     return float(reg.coef_[0]), float(reg.intercept_)
 
@@ -183,6 +185,21 @@ def fit_calibration(samples: Sequence[CalibrationSample]) -> ProbeCalibration:
         raw_max_pct=float(raw.max()),
         rms_residual_pct=float(np.sqrt(np.mean(residual**2))),
     )
+
+
+def fit_each(
+    probes: Sequence[Sequence[CalibrationSample]],
+) -> list[ProbeCalibration | Exception]:
+    """:func:`fit_calibration` of each probe's samples, its error in place of a probe that
+    cannot be fitted: every probe of a box in one call, so one child process fits them all
+    (:mod:`models.learning.child`)."""
+    out: list[ProbeCalibration | Exception] = []
+    for samples in probes:
+        try:
+            out.append(fit_calibration(samples))
+        except Exception as exc:  # the caller reports it for this probe only
+            out.append(exc)
+    return out
 
 
 def _index(samples: Sequence[CalibrationSample], name: str) -> int:

@@ -26,13 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from models.learning.errors import LearningInputError, TooLittleDataError
+
+if TYPE_CHECKING:  # imported by the fit (and by unpickling a trained classifier)
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 __all__ = [
     "FEATURES",
@@ -182,6 +185,8 @@ class CanopyClassifier:
 
 
 def _fit(x: NDArray[np.float32], y: NDArray[np.int8], seed: int) -> HistGradientBoostingClassifier:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     estimator = HistGradientBoostingClassifier(
         max_iter=120, max_leaf_nodes=31, learning_rate=0.15, early_stopping=False,
         random_state=seed,

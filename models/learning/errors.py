@@ -7,18 +7,30 @@
     │   └── LearningInputError      training data or a query is malformed (``element`` names it)
     └── LearnedModelError           a learned model cannot be used
         ├── TooLittleDataError      not enough data to train: the plain rules stay in charge
-        └── ModelFileError          a persisted model is missing, unreadable or of another version
+        ├── ModelFileError          a persisted model is missing, unreadable or of another version
+        └── FitProcessError         the child process of a fit crashed, hung or could not start
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from models.errors import ModelError, ModelInputError
 
-__all__ = ["LearnedModelError", "LearningInputError", "ModelFileError", "TooLittleDataError"]
+__all__ = [
+    "FitProcessError",
+    "LearnedModelError",
+    "LearningInputError",
+    "ModelFileError",
+    "TooLittleDataError",
+]
 
 
 class LearningInputError(ModelInputError):
     """Training data or a query is not finite, of the wrong shape, or inconsistent."""
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses from a fit's child process intact
+        return (_rebuild, (type(self), str(self), {"element": self.element, "index": self.index}))
 
 
 class LearnedModelError(ModelError):
@@ -34,6 +46,9 @@ class TooLittleDataError(LearnedModelError):
         self.have = have
         self.need = need
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), {"have": self.have, "need": self.need}))
+
 
 class ModelFileError(LearnedModelError):
     """A persisted model file is missing, unreadable, of another kind, or written by another
@@ -42,3 +57,16 @@ class ModelFileError(LearnedModelError):
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
         self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), {"path": self.path}))
+
+
+class FitProcessError(LearnedModelError):
+    """The short-lived child process a fit runs in crashed, outlived its timeout or could not
+    start (:mod:`models.learning.child`); the plain rules stay in charge."""
+
+
+def _rebuild(cls: type[Exception], message: str, fields: dict[str, Any]) -> Exception:
+    """An error sent back by a fit's child process (keyword-only fields survive pickling)."""
+    return cls(message, **fields)

@@ -4,7 +4,7 @@ A zone's steady flow (m³/h, the median of its meter's readings once the line is
 nearly constant from run to run; what moves it is the supply pressure (kPa, when the site
 has a transmitter) and slow faults: emitters clogging (less flow) or a leak (more flow).
 
-Model. :class:`FlowSignature` fits a :class:`sklearn.linear_model.HuberRegressor` of the
+Model. :func:`fit_signature` fits a :class:`sklearn.linear_model.HuberRegressor` of the
 steady flow on the run's line pressure (standardized; a constant column when the site has no
 transmitter or the pressure did not vary in training, so the fit is then a robust location).
 Huber's loss is quadratic near the fit and linear beyond ``epsilon`` scale units, so the few
@@ -13,6 +13,12 @@ normal far less than a least-squares fit would, without the need to remove them 
 residual scale is the fitted Huber scale, floored at ``min_sigma_pct`` of the normal flow (a
 meter cannot resolve run-to-run changes finer than its own error). The learned fill time (s,
 the median of the training runs') is kept for the page.
+
+The fit itself (:func:`huber_line`) is the only use of scikit-learn: the daemon runs it in a
+short-lived child process (:mod:`models.learning.child`) and :class:`FlowSignature` keeps
+plain numbers, the line's intercept and coefficient (m³/h) and the Huber scale, so judging a
+run is numpy arithmetic, the same as the estimator's own ``predict`` (``x @ coef +
+intercept``) bit for bit.
 
 Drift. One run's standardized residual ``z = (flow - normal) / sigma`` is not evidence: a
 two-sided CUSUM (Page 1954) adds ``z - k`` (upward, leak) and ``-z - k`` (downward, clog) run
@@ -33,11 +39,11 @@ against the configured design flow with a fixed band instead (two runs in a row 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
-from sklearn.linear_model import HuberRegressor
 from threadpoolctl import threadpool_limits
 
 from models.learning.errors import LearningInputError, TooLittleDataError
@@ -50,13 +56,15 @@ __all__ = [
     "FlowRun",
     "FlowSignature",
     "FlowTuning",
+    "Line",
     "fit_signature",
     "fixed_verdict",
+    "huber_line",
     "step_drift",
 ]
 
 KIND = "flow"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the signature is plain numbers (1 pickled the fitted HuberRegressor)
 PRESSURE_MIN_SPREAD_KPA = 3.0  # below this training spread the pressure explains nothing
 MIN_EXCURSION_RUNS = 2  # a drift is never decided on one run, however far it is
 Z_CLIP = 3.0  # one run adds at most this many scale units to a CUSUM sum
@@ -102,7 +110,9 @@ class FlowRun:
 class FlowSignature:
     """A zone's learned normal run (see the module docstring)."""
 
-    regressor: HuberRegressor
+    intercept_m3h: float  # the Huber line's steady flow at the training mean pressure
+    coef_m3h: float  # its change per standard deviation of pressure (0 without pressure)
+    scale_m3h: float  # the Huber fit's own residual scale (before the floor)
     pressure_mean_kpa: float | None  # None: pressure not used
     pressure_sd_kpa: float
     normal_m3h: float  # predicted steady flow at the training pressure
@@ -114,7 +124,8 @@ class FlowSignature:
     def expected_m3h(self, pressure_kpa: float | None) -> float:
         """The normal steady flow (m³/h) at ``pressure_kpa`` (the training mean if unknown)."""
         x = self._x([pressure_kpa])
-        return float(self.regressor.predict(x)[0])
+        # the estimator's predict, as it computes it: x @ coef + intercept
+        return float((x @ np.array([self.coef_m3h]) + self.intercept_m3h)[0])
 
     def z(self, run: FlowRun) -> float:
         """The run's standardized residual (positive: more flow than normal)."""
@@ -130,11 +141,30 @@ class FlowSignature:
         )
 
 
-def fit_signature(runs: list[FlowRun], tuning: FlowTuning) -> FlowSignature:
+Line = Callable[[np.ndarray, np.ndarray], tuple[float, float, float]]
+"""A fit of ``y`` (m³/h) on one column ``x``: (intercept, coefficient, scale), m³/h."""
+
+
+def huber_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """The Huber fit of ``y`` (m³/h) on the column ``x`` (n×1): intercept, coefficient and
+    residual scale (m³/h), as plain numbers. scikit-learn is imported here, by the fit."""
+    from sklearn.linear_model import HuberRegressor
+
+    regressor = HuberRegressor(epsilon=1.35, alpha=1e-3, max_iter=500)
+    # an all-zero column leaves the coefficient at 0 and the intercept a robust location
+    with threadpool_limits(limits=1):  # forty numbers: threads only contend on a small box
+        regressor.fit(x, y)
+    return float(regressor.intercept_), float(regressor.coef_[0]), float(regressor.scale_)
+
+
+def fit_signature(
+    runs: list[FlowRun], tuning: FlowTuning, *, line: Line = huber_line
+) -> FlowSignature:
     """A signature from a zone's normal runs (oldest first; the newest ``window_runs`` used).
 
-    :class:`TooLittleDataError` with fewer than ``tuning.min_runs``; a malformed run raises
-    :class:`LearningInputError` naming it."""
+    ``line`` fits the Huber line (:func:`huber_line` here; the daemon passes one that runs it
+    in a child process). :class:`TooLittleDataError` with fewer than ``tuning.min_runs``; a
+    malformed run raises :class:`LearningInputError` naming it."""
     if len(runs) < tuning.min_runs:
         raise TooLittleDataError(
             f"{len(runs)} of {tuning.min_runs} runs", have=len(runs), need=tuning.min_runs
@@ -149,18 +179,17 @@ def fit_signature(runs: list[FlowRun], tuning: FlowTuning) -> FlowSignature:
     mean = float(known.mean()) if use_pressure else None
     sd = float(known.std()) if use_pressure and known.std() > 0 else 1.0
     x = ((known - mean) / sd).reshape(-1, 1) if mean is not None else np.zeros((len(runs), 1))
-    regressor = HuberRegressor(epsilon=1.35, alpha=1e-3, max_iter=500)
-    # an all-zero column leaves the coefficient at 0 and the intercept a robust location
-    with threadpool_limits(limits=1):  # forty numbers: threads only contend on a small box
-        regressor.fit(x, y)
-    normal = float(regressor.intercept_)
+    intercept, coef, scale = line(x, y)
+    normal = intercept
     if not (math.isfinite(normal) and normal > 0):
         raise LearningInputError(
             f"fitted normal flow {normal!r} m³/h is not positive", element="steady_m3h"
         )
-    sigma = max(float(regressor.scale_), normal * tuning.min_sigma_pct / 100)
+    sigma = max(scale, normal * tuning.min_sigma_pct / 100)
     return FlowSignature(
-        regressor=regressor,
+        intercept_m3h=intercept,
+        coef_m3h=coef,
+        scale_m3h=scale,
         pressure_mean_kpa=mean,
         pressure_sd_kpa=sd,
         normal_m3h=normal,

@@ -68,13 +68,14 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from models.learning.errors import LearningInputError, TooLittleDataError
+
+if TYPE_CHECKING:  # scikit-learn is imported by the fit, not by who plans with its result
+    from sklearn.pipeline import Pipeline
 
 __all__ = [
     "FORMAT_VERSION",
@@ -262,6 +263,10 @@ def _irrigated(ahead: Sequence[FutureDay]) -> bool:
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> Pipeline:
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     model = make_pipeline(StandardScaler(), Ridge(alpha=RIDGE_ALPHA))
     model.fit(x, y)
     return model

@@ -63,7 +63,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from models.learning.errors import LearningInputError, TooLittleDataError
 
@@ -322,6 +321,8 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
 def _solve(usable: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
     """The weighted least-squares fit of :func:`fit_soil` on the usable dry-downs, with the
     standard errors of its Jacobian."""
+    from scipy.optimize import least_squares  # the fit's, never a reader of its result
+
     wettings = [_wettings(d) for d in usable]
     n_depths = sum(len(w) for w in wettings)
     starts: list[int | None] = []  # per dry-down, its own starting A's parameter, or chained

@@ -35,7 +35,14 @@ from controller.store import Severity, Store
 from models.learning import Persisted, save_model
 from models.learning.soil import FORMAT_VERSION as SOIL_FORMAT
 from models.learning.soil import KIND as SOIL_KIND
-from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM, serving
+from tests.helpers.browser import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    NARROW_TEXT_CELLS_JS,
+    SQUEEZED_CELLS_JS,
+    serving,
+)
 from web.app import create_app
 from web.pages import PagesConfig
 
@@ -143,6 +150,10 @@ def test_technician_operates_the_site_from_the_page(box: Box, browser: Browser) 
     page.locator(f"#ack-{alarm.id}").click()
     expect(page.locator("#flash")).to_contain_text(f"报警 {alarm.id} 已确认")
     expect(page.locator("#no-open-alarms")).to_be_visible()
+    # the event log on a phone: every column at least two characters wide (scrolls sideways)
+    expect(page.locator("table.list td", has_text="管道压力过高")).to_be_visible()
+    assert page.evaluate(SQUEEZED_CELLS_JS) == []
+    assert page.evaluate(NARROW_TEXT_CELLS_JS) == []
 
     # Switch to English: kept on the user.
     page.click("#lang-switch")

@@ -144,6 +144,7 @@ def test_unusable_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert main(["et0", str(weather), *ZHANGYE]) == 2
     assert "missing required column tmin_c" in capsys.readouterr().err
     assert main(["et0", str(tmp_path / "absent.csv"), *ZHANGYE]) == 2
+    assert "absent.csv: No such file or directory" in capsys.readouterr().err
 
 
 def test_a_krs_the_site_would_refuse_stops_before_any_row(
@@ -157,3 +158,15 @@ def test_a_krs_the_site_would_refuse_stops_before_any_row(
     assert (
         err == "qanat et0: --krs 0.3: outside 0.10 to 0.25 (the FAO-56 eq. 50 krs a site accepts)\n"
     )
+
+
+def test_a_csv_not_in_utf8_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A weather sheet saved by Excel on a Chinese desktop is GBK: refused by name, exit 2,
+    saying how to save it, not a traceback."""
+    weather = tmp_path / "张掖气象.csv"
+    weather.write_bytes("date,tmax_c,tmin_c,备注\n2024-07-01,30,15,晴\n".encode("gbk"))
+    assert main(["et0", str(weather), *ZHANGYE]) == 2
+    err = capsys.readouterr().err
+    assert f"qanat et0: {weather}: not UTF-8 text" in err and "save it as CSV UTF-8" in err

@@ -43,3 +43,18 @@ def test_data_dir_precedence() -> None:
     assert default_data_dir({"XDG_DATA_HOME": "/x"}, uid=1000) == Path("/x/qanat")
     assert default_data_dir({}, uid=0) == Path("/var/lib/qanat")
     assert default_data_dir({"STATE_DIRECTORY": "/var/lib/q2"}, uid=0) == Path("/var/lib/q2")
+
+
+def test_the_data_dir_may_follow_the_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``qanat token create --role viewer --name office --data-dir DIR``, as ``qanat user add
+    ... --data-dir DIR``: the token is in that directory's store."""
+    data = tmp_path / "data"
+    args = ["token", "create", "--role", "viewer", "--name", "office", "--data-dir", str(data)]
+    assert main(args) == 0
+    plaintext = capsys.readouterr().out.strip()
+    with Store.open_dir(data) as store:
+        assert store.verify_token(plaintext).name == "office"
+    assert main(["token", "list", "--data-dir", str(data)]) == 0
+    assert "office" in capsys.readouterr().out

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +18,13 @@ from benchmarks.learning.flow import record_run
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.learning.files import models_dir_of
-from controller.learning.flow import FULL_PASS_EVERY, FlowLearning, run_features
+from controller.learning.flow import FULL_PASS_EVERY, FlowLearning, FlowStatus, run_features
 from controller.store import RunSource, Store
 from drivers.reading import Quality, Reading
 from models.learning import Persisted, model_file, save_model
+from models.learning.child import Fitted, Runner, in_child, in_process
 from models.learning.flow import FORMAT_VERSION, KIND
+from tests.helpers import fits
 from tests.helpers.site import DEMO_SITE
 
 DESIGN_M3H = 100.0  # every demo zone's nominal flow
@@ -34,8 +38,9 @@ class Box:
     models: Path
     rng: random.Random
 
-    def job(self) -> FlowLearning:
-        return FlowLearning(lambda: self.site, self.store, self.models)
+    def job(self, runner: Runner = in_process) -> FlowLearning:
+        """The job, its fits in this process (the child process's own tests use ``in_child``)."""
+        return FlowLearning(lambda: self.site, self.store, self.models, runner=runner)
 
     def run(self, zone: str, flow_m3h: float, *, minutes: float = 20, fill_s: float = 45) -> int:
         run_id = record_run(
@@ -146,7 +151,7 @@ def test_too_few_runs_leave_the_fixed_band_around_the_design_flow(box: Box) -> N
 
 
 def test_a_learned_signature_is_persisted_and_loaded_again(box: Box) -> None:
-    job = box.job()
+    job = box.job(in_child)  # as the daemon fits: in a child process
     for _ in range(5):
         box.run("z1", 91.0)
     job.check()
@@ -278,3 +283,56 @@ def test_learning_keys_are_validated(tmp_path: Path, demo_site_text: str) -> Non
     assert any("learning.flow.cusum_h" in p for p in bad.value.problems)
     path.write_text(demo_site_text + "\n[learning.flow]\nmin_runs = 8\n", encoding="utf-8")
     assert load_site(path).model.learning.flow.min_runs == 8
+
+
+def _crashing(fit: Callable[..., Any], *args: Any, timeout_s: float) -> Fitted[Any]:
+    return in_child(fits.crash, *args, timeout_s=timeout_s)
+
+
+def _hanging(fit: Callable[..., Any], *args: Any, timeout_s: float) -> Fitted[Any]:
+    return in_child(fits.hang, *args, timeout_s=1.0)
+
+
+@pytest.mark.parametrize(("runner", "why"), [(_crashing, "exit code 9"), (_hanging, "no answer")])
+def test_a_fit_whose_child_crashes_or_hangs_leaves_the_fixed_band_in_charge(
+    box: Box, runner: Runner, why: str
+) -> None:
+    job = box.job(runner)
+    for _ in range(5):
+        box.run("z1", 91.0)
+    assert job.check() == []  # never raises into the scheduler
+    (event,) = [e for e in box.store.events() if e.code == "model_unavailable"]
+    assert event.source == "z1" and "training failed" in event.message and why in event.message
+    assert not job.status("z1").learned
+    box.run("z1", 60.0)
+    box.run("z1", 61.0)
+    job.check()
+    assert len(box.alarms("zone_clog")) == 1  # the fixed band judged
+
+
+def test_a_model_file_that_pickled_the_estimator_is_refused_and_relearned(box: Box) -> None:
+    from sklearn.linear_model import HuberRegressor
+
+    for _ in range(5):
+        box.run("z1", 91.0)
+    older = HuberRegressor().fit([[0.0], [0.0], [0.0]], [91.0, 91.5, 90.5])
+    save_model(box.models, Persisted(KIND, "z1", FORMAT_VERSION - 1, box.clock.now(), 3, older))
+    job = box.job()
+    job.check()
+    (event,) = [e for e in box.store.events() if e.code == "model_unavailable"]
+    assert f"format {FORMAT_VERSION - 1}, this version reads {FORMAT_VERSION}" in event.message
+    assert job.status("z1").learned  # relearned from the stored runs at once
+
+
+def test_the_zone_page_never_waits_for_a_pass_that_is_fitting(box: Box) -> None:
+    job = box.job()
+    for _ in range(5):
+        box.run("z1", 91.0)
+    job.check()
+    answers: list[FlowStatus] = []
+    with job._lock:  # a pass holds it while its fit's child process runs
+        reader = threading.Thread(target=lambda: answers.append(job.status("z1")))
+        reader.start()
+        reader.join(timeout=60)  # a guard against a hang, not a timing: it should not wait
+        assert not reader.is_alive()
+    assert answers[0].learned and answers[0].normal_m3h == pytest.approx(91.0, rel=0.01)

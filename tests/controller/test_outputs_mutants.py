@@ -14,7 +14,7 @@ import pytest
 from controller.clock import VirtualClock
 from controller.config.site import OutputRef
 from controller.runtime.outputs import Outputs, all_off_verified
-from drivers.errors import DeviceError
+from drivers.errors import DeviceError, VerifyMismatch
 
 LEASE_S = 30.0
 ROLES = {
@@ -33,6 +33,7 @@ class FakeBus:
         self.failing: set[str] = set()
         self.fail_times: int | None = None
         self.down: set[str] = set()  # modules that answer no request at all
+        self.welded: set[str] = set()  # points an off leaves on (read back on)
 
     def _maybe_fail(self, device: str, point: str) -> None:
         if f"{device}.{point}" not in self.failing or self.fail_times == 0:
@@ -49,6 +50,8 @@ class FakeBus:
     def output_off(self, device: str, point: str) -> None:
         self.calls.append(("off", f"{device}.{point}"))
         self._maybe_fail(device, point)
+        if f"{device}.{point}" in self.welded:
+            raise VerifyMismatch(device, point, [0], [1])
 
     def outputs_off(self, device: str, points: list[str]) -> dict[str, DeviceError]:
         if device in self.down:
@@ -236,3 +239,32 @@ def test_all_off_reports_failures_in_switching_order_across_modules() -> None:
     assert [c for _, c in bus.calls] == ["relay2.ch1", "relay2.ch2", "relay1.ch3", "relay1.ch1"]
     # the head's roles in OFF_ORDER, then the zones as the site lists them
     assert list(failures) == ["pump", "master_valve", "valve:b", "valve:a"]
+
+
+def test_a_relay_that_read_on_after_its_off_keeps_its_start_when_switched_on_again() -> None:
+    outputs, bus, clock, _ = rig()
+    outputs.on("pump")
+    started = clock.monotonic()
+    bus.welded.add("relay2.ch1")
+    assert list(outputs.all_off()) == ["pump"]
+    assert outputs.reads_on_roles() == ["pump"] and outputs.on_roles() == []
+    clock.advance(11.0)
+    bus.welded.clear()
+    outputs.on("pump")  # before any retry wrote it off: it never went off
+    assert outputs.status["pump"].on_since == started
+    assert outputs.reads_on_roles() == []  # commanded on again: not a stuck off any more
+
+
+def test_a_relay_that_went_off_or_did_not_answer_starts_again_when_switched_on() -> None:
+    outputs, bus, clock, _ = rig()
+    outputs.on("pump")
+    outputs.on("valve:a")
+    bus.failing = {"relay1.ch1"}  # no answer: nothing read back on
+    assert list(outputs.all_off()) == ["valve:a"]
+    assert outputs.reads_on_roles() == []
+    clock.advance(11.0)
+    bus.failing = set()
+    outputs.on("pump")
+    outputs.on("valve:a")
+    assert outputs.status["pump"].on_since == clock.monotonic()
+    assert outputs.status["valve:a"].on_since == clock.monotonic()

@@ -4,8 +4,9 @@ plausibility rules and the pages read θ through the calibration while the raw s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,9 @@ from controller.learning.calibration import (
 from controller.store import Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
+from models.learning.child import Fitted, in_child, in_process
 from models.soils import SoilProfile, texture
+from tests.helpers import fits
 from tests.helpers.agronomy import DAY1, local, weather_day
 from tests.helpers.site import DEMO_SITE
 
@@ -134,7 +137,7 @@ def test_bad_input_is_refused_naming_the_field(
 def test_no_sample_is_the_raw_value_and_samples_calibrate_every_reading(
     store: Store, clock: VirtualClock
 ) -> None:
-    cals = ProbeCalibrations(store)
+    cals = ProbeCalibrations(store, runner=in_process)
     t0 = local(DAY1, -6)
     _put(store, "probe1a", [(t0, 30.0), (t0 + dt.timedelta(hours=1), 20.0)])
     assert cals.good_values("probe1a", "moisture", t0, local(DAY1, 1)) == [
@@ -163,7 +166,7 @@ def test_reads_see_this_stores_samples_at_once_and_another_processs_within_reche
     tmp_path: Path, store: Store, clock: VirtualClock
 ) -> None:
     now = [0.0]
-    cals = ProbeCalibrations(store, monotonic=lambda: now[0])
+    cals = ProbeCalibrations(store, monotonic=lambda: now[0], runner=in_process)
     assert cals.theta_pct("probe1a", 30.0) == 30.0
     _sample(store, "probe1a", 25.0, 30.0)  # through this store: fitted at the next read
     assert cals.theta_pct("probe1a", 30.0) == pytest.approx(25.0)
@@ -182,7 +185,7 @@ def test_reads_see_this_stores_samples_at_once_and_another_processs_within_reche
 def test_a_calibration_that_fails_is_the_raw_value_and_one_model_unavailable(
     store: Store,
 ) -> None:
-    cals = ProbeCalibrations(store)
+    cals = ProbeCalibrations(store, runner=in_process)
     _sample(store, "probe1a", 15.0, 15.0)
     _sample(store, "probe1a", 25.0, 25.0)
     wrong = _sample(store, "probe1a", 2.0, 35.0)  # θ typed 2 for 32
@@ -198,6 +201,23 @@ def test_a_calibration_that_fails_is_the_raw_value_and_one_model_unavailable(
     for raw in (18.0, 22.0, 28.0, 32.0, 12.0, 38.0):
         _sample(store, "probe1a", raw, raw)
     assert cals.state("probe1a").calibration is not None
+
+
+def _crashing(fit: Callable[..., Any], *args: Any, timeout_s: float) -> Fitted[Any]:
+    return in_child(fits.crash, *args, timeout_s=timeout_s)
+
+
+def test_a_fit_whose_child_process_crashes_leaves_the_raw_value_with_model_unavailable(
+    store: Store,
+) -> None:
+    cals = ProbeCalibrations(store, runner=_crashing)
+    for raw in (15.0, 25.0, 35.0):
+        _sample(store, "probe1a", raw, raw + 2.0)
+    assert cals.theta_pct("probe1a", 30.0) == 30.0
+    state = cals.state("probe1a")
+    assert state.calibration is None and "exit code 9" in state.error
+    (event,) = [e for e in store.events() if e.code == "model_unavailable"]
+    assert event.source == "probe1a" and "raw reading is used" in event.message
 
 
 def test_the_balance_uses_calibrated_probes_while_the_raw_stays_stored(

@@ -458,11 +458,91 @@ def test_a_failed_output_trips_once_per_error(rig: Rig) -> None:
     assert rig.codes(1.0) == ["output_fault"]
 
 
+def test_a_welded_pump_is_one_alarm_and_freed_and_switched_on_again_no_fresh_grace(
+    rig: Rig,
+) -> None:
+    rig.on("pump")
+    rig.bus.welded = {"relay1.ch8"}
+    assert rig.codes() == []
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S + 0.5) == ["pump_no_valve"]
+    assert rig.outputs.reads_on_roles() == ["pump"]
+    assert rig.codes(1.0) == ["output_fault"]  # the failed off, as before
+    for _ in range(29):  # welded, nothing commanded on: the alarms stand, not raised again
+        assert rig.codes(1.0) == []
+    events = rig.events()
+    assert [(e.code, e.severity) for e in events] == [
+        ("pump_no_valve", "critical"),
+        ("output_fault", "critical"),
+    ]
+    rig.bus.welded = set()
+    rig.on("pump")  # freed and switched on before the retry wrote it off
+    trips = rig.check(1.0)
+    assert [t.code for t in trips] == ["pump_no_valve"]
+    assert trips[0].message == "pump on 36 s with no zone valve open (grace 5 s)"
+    assert rig.outputs.on_roles() == [] and rig.outputs.reads_on_roles() == []
+
+
+def test_a_welded_pump_that_reads_off_again_ends_the_condition(rig: Rig) -> None:
+    rig.on("pump")
+    rig.bus.welded = {"relay1.ch8"}
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S + 0.5) == []
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S + 0.5) == ["pump_no_valve"]
+    assert rig.codes(1.0) == ["output_fault"]
+    rig.bus.welded = set()
+    assert rig.codes(1.0) == []  # the retry wrote it off
+    rig.on("pump")
+    assert rig.codes() == []  # a new episode, a new grace
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S) == []
+    assert rig.codes(0.5) == ["pump_no_valve"]
+
+
+def test_a_rule_already_raised_for_a_welded_relay_acts_again_on_a_new_switch_on(
+    rig: Rig,
+) -> None:
+    rig.on("pump")
+    rig.bus.welded = {"relay1.ch8"}
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S + 0.5) == []
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S + 0.5) == ["pump_no_valve"]
+    assert rig.codes(1.0) == ["output_fault"]
+    assert rig.codes(1.0) == []
+    rig.on("master_valve")  # the welded pump would now push water: stop it again
+    assert rig.codes(1.0) == ["pump_no_valve"]
+    assert rig.outputs.on_roles() == []
+    codes = [e.code for e in rig.events()]
+    assert codes == ["pump_no_valve", "output_fault", "pump_no_valve"]
+
+
+def test_unscheduled_flow_judges_the_master_valve_by_its_command(rig: Rig) -> None:
+    rig.on("master_valve")
+    rig.bus.welded = {"relay1.ch7"}
+    rig.sup.trip("lease_renewal", "x")
+    assert rig.outputs.reads_on_roles() == ["master_valve"]
+    rig.set("flow1", "flow_rate", NO_FLOW + 0.1)  # water through the welded master
+    assert rig.codes() == ["output_fault"]
+    assert rig.codes(UNSCHEDULED_FLOW_DELAY_S) == []
+    assert rig.codes(0.5) == ["unscheduled_flow"]
+
+
 # ------------------------------------------------------------------ injection rules
 
 
 def injecting(rig: Rig) -> None:
     rig.on("valve:z1", "master_valve", "pump", "injector_power")
+
+
+def test_a_welded_injector_is_one_alarm_while_water_runs_again(rig: Rig) -> None:
+    injecting(rig)
+    rig.bus.welded = {"relay1.ch5"}
+    rig.set("ec1", "ec", None)
+    assert rig.codes() == ["ec_meter_stale"]
+    assert sorted(rig.outputs.on_roles()) == ["master_valve", "pump", "valve:z1"]
+    assert rig.codes(1.0) == ["output_fault"]  # the failed off stops the water, as before
+    rig.on("valve:z1", "master_valve", "pump")
+    for _ in range(10):  # powered in the field, but nothing of the injection commanded on
+        assert rig.codes(1.0) == []
+    assert [e.code for e in rig.events()] == ["ec_meter_stale", "output_fault"]
+    rig.on("injector_power")
+    assert rig.codes(1.0) == ["ec_meter_stale"]
 
 
 def test_a_normal_injection_trips_nothing(rig: Rig) -> None:

@@ -292,3 +292,47 @@ def test_a_zone_opened_again_after_a_stuck_relay_is_counted_from_its_new_opening
         assert m.held["valve:z2"] == 51
     finally:
         m.teardown()
+
+
+def test_a_pump_freed_and_switched_on_again_gets_no_fresh_grace() -> None:
+    """The example Hypothesis found (random seeds; CI runs derandomized).
+
+    The pump, switched on alone behind the sequencer's back, welds; pump_no_valve trips
+    after its grace and cannot switch it off. 11 s later the relay comes free and is
+    switched on again at once, before the retry could write it off: in the field it has
+    run without a valve since the start, so the rule acts at the first check, not after a
+    fresh grace.
+    """
+    m = Machine()
+    try:
+        m.rogue_switch(roles=("pump",))
+        m.stick(role="pump")
+        m.advance(seconds=11)
+        assert m.coil("pump") and m.outputs.on_roles() == []
+        m.unstick()
+        m.rogue_switch(roles=("pump",))
+        assert m.outputs.on_roles() == ["pump"]
+        m.advance(seconds=1)
+        assert not m.coil("pump"), "a pump freed and switched on again ran a fresh grace"
+        assert m.outputs.on_roles() == []
+    finally:
+        m.teardown()
+
+
+def test_a_pump_welded_on_is_one_alarm_per_rule_not_one_per_grace() -> None:
+    """While the welded pump stays on with nothing commanded on, each rule that holds is
+    raised once for the episode; switched on again, the rule acts at once, once more."""
+    m = Machine()
+    try:
+        m.rogue_switch(roles=("pump",))
+        m.stick(role="pump")
+        m.advance(seconds=60)
+        codes = [e.code for e in m.store.events() if e.source == "safety"]
+        assert sorted(codes) == ["dry_run", "output_fault", "pump_no_valve"]
+        m.rogue_switch(roles=("pump",))  # a stuck coil reads 1: the switch-on "succeeds"
+        m.advance(seconds=1)
+        assert m.outputs.on_roles() == []
+        codes = [e.code for e in m.store.events() if e.source == "safety"]
+        assert sorted(codes) == ["dry_run", "output_fault", "pump_no_valve", "pump_no_valve"]
+    finally:
+        m.teardown()

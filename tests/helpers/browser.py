@@ -63,3 +63,21 @@ def _bound_port(server: uvicorn.Server, thread: threading.Thread) -> int:
             raise RuntimeError(f"uvicorn did not listen within {START_DEADLINE_S:.0f} s")
         time.sleep(_POLL_S)
     return int(server.servers[0].sockets[0].getsockname()[1])
+
+
+SQUEEZED_CELLS_JS = """() => [...document.querySelectorAll('table.list th, table.list td')]
+  .filter(c => {
+    const text = c.innerText.trim();
+    if ([...text].length < 2) return false;
+    const s = getComputedStyle(c);
+    const inner = c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    return inner < 1.5 * parseFloat(s.fontSize);  // two CJK characters are 2 em
+  })
+  .map(c => c.innerText.trim())"""
+"""The texts of the cells of the pages' tables (``table.list``) too narrow for two of their
+characters: on a phone a Chinese word in such a cell stands one character a line."""
+
+NARROW_TEXT_CELLS_JS = """() => [...document.querySelectorAll('table.list td.text')]
+  .filter(c => c.clientWidth < 10 * parseFloat(getComputedStyle(c).fontSize))
+  .map(c => c.innerText.trim())"""
+"""The free-text cells (``td.text``: a message) narrower than ten characters."""

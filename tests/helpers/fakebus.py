@@ -6,16 +6,18 @@ without Modbus, so a test can look at exactly what was written, in what order.
 
 from __future__ import annotations
 
-from drivers.errors import DeviceError
+from drivers.errors import DeviceError, DriverError, VerifyMismatch
 
 
 class FakeBus:
-    """Records every write; a point in ``failing`` raises."""
+    """Records every write; a point in ``failing`` raises; one in ``welded`` reads back on
+    after an off (:class:`VerifyMismatch`, a relay stuck on)."""
 
     def __init__(self) -> None:
         self.writes: list[tuple[str, str, float]] = []
         self.failing: set[str] = set()
         self.forced: list[tuple[str, str, float]] = []  # writes past the device's back-off
+        self.welded: set[str] = set()
 
     def _write(self, device: str, point: str, value: float) -> None:
         if f"{device}.{point}" in self.failing:
@@ -27,13 +29,15 @@ class FakeBus:
 
     def output_off(self, device: str, point: str) -> None:
         self._write(device, point, 0)
+        if f"{device}.{point}" in self.welded:
+            raise VerifyMismatch(device, point, [0], [1])
 
-    def outputs_off(self, device: str, points: list[str]) -> dict[str, DeviceError]:
-        failures: dict[str, DeviceError] = {}
+    def outputs_off(self, device: str, points: list[str]) -> dict[str, DriverError]:
+        failures: dict[str, DriverError] = {}
         for point in points:
             try:
-                self._write(device, point, 0)
-            except DeviceError as exc:
+                self.output_off(device, point)
+            except DriverError as exc:
                 failures[point] = exc
         return failures
 

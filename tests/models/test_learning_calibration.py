@@ -12,6 +12,7 @@ from models.learning import (
     TooLittleDataError,
     fit_calibration,
 )
+from models.learning.calibration import fit_each
 
 
 def _samples(gain: float, offset: float, raws: list[float], noise: float = 0.0, seed: int = 1):
@@ -111,3 +112,12 @@ def test_a_gain_out_of_range_within_the_samples_errors_is_an_offset_only() -> No
     cal = fit_calibration(samples)
     assert not cal.gain_fitted and cal.gain == 1.0
     assert cal.offset_pct == pytest.approx((25.0 - 30.0 + 26.0 - 31.5 + 23.0 - 33.5) / 3)
+
+
+def test_each_probe_is_fitted_and_a_probe_that_fails_answers_with_its_error() -> None:
+    good = _samples(1.1, -2.0, [12.0, 20.0, 28.0, 36.0])
+    bad = [CalibrationSample(20.0, 75.0, 1.5, "typo")]
+    one, failed, none = fit_each([good, bad, []])
+    assert one == fit_calibration(good)
+    assert isinstance(failed, LearningInputError) and failed.element == "typo"
+    assert isinstance(none, TooLittleDataError) and none.need == 1

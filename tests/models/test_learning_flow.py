@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
+import numpy as np
 import pytest
 
 from models.learning import LearningInputError, TooLittleDataError
 from models.learning.flow import (
+    PRESSURE_MIN_SPREAD_KPA,
     DriftState,
     FlowRun,
     FlowSignature,
@@ -133,3 +136,54 @@ def test_a_malformed_run_is_named() -> None:
     with pytest.raises(LearningInputError, match="run 3: steady_m3h") as bad:
         fit_signature(history, TUNING)
     assert bad.value.element == "steady_m3h"
+
+
+def _sklearn_fit(history: list[FlowRun]) -> tuple[object, float | None, float]:
+    """The fit as the signature held it before it kept plain numbers: the estimator itself,
+    on the same standardized pressure column (the pressure's mean and sd, or None)."""
+    from sklearn.linear_model import HuberRegressor
+
+    known = np.array([r.pressure_kpa for r in history], dtype=float)
+    use = bool(np.isfinite(known).all()) and float(np.ptp(known)) >= PRESSURE_MIN_SPREAD_KPA
+    mean = float(known.mean()) if use else None
+    sd = float(known.std()) if use and known.std() > 0 else 1.0
+    x = ((known - mean) / sd).reshape(-1, 1) if mean is not None else np.zeros((len(known), 1))
+    reg = HuberRegressor(epsilon=1.35, alpha=1e-3, max_iter=500).fit(
+        x, [r.steady_m3h for r in history]
+    )
+    return reg, mean, sd
+
+
+@pytest.mark.parametrize("pressure_spread_kpa", [0.0, 4.0, 40.0])
+def test_plain_numbers_judge_every_run_as_the_estimator_did_bit_for_bit(
+    pressure_spread_kpa: float,
+) -> None:
+    rng = random.Random(11)
+    history = [
+        FlowRun(
+            i, NORMAL_M3H * (1 + rng.gauss(0, 0.02)), 40.0, 250 + pressure_spread_kpa * rng.random()
+        )
+        for i in range(1, 41)
+    ]
+    signature = fit_signature(history, TUNING)
+    reg, mean, sd = _sklearn_fit(history)
+    assert signature.pressure_mean_kpa == mean and signature.pressure_sd_kpa == sd
+    assert signature.normal_m3h == float(reg.intercept_)  # type: ignore[attr-defined]
+    assert signature.sigma_m3h == max(
+        float(reg.scale_),
+        float(reg.intercept_) * TUNING.min_sigma_pct / 100,  # type: ignore[attr-defined]
+    )
+    # what a run is judged on: the expected flow at its pressure (then z and the CUSUM)
+    later = [250 + 60 * rng.random() - 5 for _ in range(200)]
+    for p in [*later, None]:
+        x = [[0.0]] if mean is None else [[((mean if p is None else p) - mean) / sd]]
+        assert signature.expected_m3h(p) == float(reg.predict(x)[0])  # type: ignore[attr-defined]
+    leak = [FlowRun(100 + i, NORMAL_M3H * 1.12, 40.0, p) for i, p in enumerate(later[:6])]
+    assert feed(signature, leak)[0][1] == "leak"
+
+
+def test_a_signature_holds_no_scikit_learn_object() -> None:
+    signature = fit_signature(runs(20), TUNING)
+    held = pickle.dumps(signature)
+    assert b"sklearn" not in held
+    assert pickle.loads(held) == signature

@@ -65,3 +65,21 @@ def test_a_model_of_another_key_is_refused(tmp_path: Path) -> None:
     path.rename(model_file(tmp_path, "flow", "z2"))
     with pytest.raises(ModelFileError, match="not a flow model for 'z2'"):
         load_model(tmp_path, "flow", "z2", format_version=2)
+
+
+def test_a_model_of_plain_numbers_is_not_stamped_with_a_scikit_learn_version(
+    tmp_path: Path,
+) -> None:
+    save_model(tmp_path, _model(payload={"intercept_m3h": 3.1, "scale_m3h": 0.05}))
+    back = load_model(tmp_path, "flow", "zone 1/a", format_version=2, plain=True)
+    assert back.sklearn_version is None and back.payload["intercept_m3h"] == 3.1
+    assert load_model(tmp_path, "flow", "zone 1/a", format_version=2).sklearn_version is None
+
+
+def test_an_estimator_read_as_plain_numbers_is_refused_without_its_class(tmp_path: Path) -> None:
+    save_model(tmp_path, _model())
+    assert load_model(tmp_path, "flow", "zone 1/a", format_version=2).sklearn_version
+    with pytest.raises(ModelFileError, match=r"holds scikit-learn objects \(sklearn\.linear_model"):
+        load_model(tmp_path, "flow", "zone 1/a", format_version=2, plain=True)
+    with pytest.raises(ModelFileError, match="format 2, this version reads 3"):
+        load_model(tmp_path, "flow", "zone 1/a", format_version=3, plain=True)

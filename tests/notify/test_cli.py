@@ -157,3 +157,16 @@ timeout_s = 2
     finally:
         modem.close()
         inbox.close()
+
+
+def test_the_site_file_may_follow_the_action_and_its_absence_is_named(
+    tmp_path: Path, hook: WebhookReceiver, dead_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``qanat notify test ops --config site.toml``, as ``qanat soil approve z1 --config``."""
+    site = site_file(tmp_path, hook.port, dead_port)
+    data = str(tmp_path / "data")
+    assert main(["notify", "test", "ops", "--config", str(site), "--data-dir", data]) == 0
+    assert len(hook.texts("/wecom")) == 1
+    capsys.readouterr()
+    assert main(["notify", "test", "ops", "--data-dir", data]) == 2
+    assert "--config SITE.toml is needed" in capsys.readouterr().err

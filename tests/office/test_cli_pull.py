@@ -63,6 +63,21 @@ def test_sites_file_problems_name_their_key(tmp_path: Path) -> None:
     assert "sites[2].id: 'a' is listed twice" in problems
 
 
+def test_an_unreadable_sites_file_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not there, or not UTF-8 (saved by a Windows editor as GBK): exit 2 and a line naming
+    the file, never a traceback."""
+    db = str(tmp_path / "office.db")
+    missing = tmp_path / "SITES.toml"
+    assert main(["pull", "--sites", str(missing), "--db", db]) == 2
+    assert f"cannot read {missing}: No such file or directory" in capsys.readouterr().err
+    gbk = tmp_path / "sites-gbk.toml"
+    gbk.write_bytes('[[sites]]\nid = "甘州"\n'.encode("gbk"))
+    assert main(["pull", "--sites", str(gbk), "--db", db]) == 2
+    assert "sites-gbk.toml: not UTF-8 text" in capsys.readouterr().err
+
+
 def test_exit_status_and_one_json_line_per_site(
     tmp_path: Path, box: Box, capsys: pytest.CaptureFixture[str]
 ) -> None:

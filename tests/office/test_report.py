@@ -139,6 +139,25 @@ def test_cli_reports_from_a_box_and_from_the_office(
     args = ["report", "--config", str(site_file), "--data-dir", str(data), "--out", str(out)]
     assert main(args) == 0
     assert out.read_text(encoding="utf-8").count("<svg") == len(site.zones)
-    assert main(["report", "--db", str(tmp_path / "empty.db"), "--format", "csv"]) == 0
+    empty = tmp_path / "empty.db"
+    CentralDB(f"sqlite:///{empty}").close()  # pulled nothing yet: an empty report
+    assert main(["report", "--db", str(empty), "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("site,zone,area_mu")
     assert main(["report", "--db", str(tmp_path / "x.db"), "--start", "2026-05-01"]) == 2
+
+
+def test_cli_refuses_a_source_that_is_not_there_rather_than_report_it_empty(
+    tmp_path: Path, site: SiteConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --db or --data-dir is named, not created: its empty report would count
+    the whole conventional practice's water as saved."""
+    typo = tmp_path / "qanat-ofice.db"
+    assert main(["report", "--db", str(typo), "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert f"no office database {typo}" in err and not typo.exists()
+    nowhere = tmp_path / "not-the-data-dir"
+    site_file = tmp_path / "site.toml"  # the demo site
+    assert site.zones and site_file.is_file()
+    assert main(["report", "--config", str(site_file), "--data-dir", str(nowhere)]) == 2
+    err = capsys.readouterr().err
+    assert f"no box store in {nowhere}" in err and not nowhere.exists()

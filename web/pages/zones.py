@@ -41,12 +41,14 @@ CHART_LABELS = (
     "kg",
     "no_data",
     "time",
+    "months",
+    "weekdays",
 )
 # each chart's value axis, with its unit
 AXIS_UNITS = {
     "moisture": "%",
     "depletion": "mm",
-    "et": "mm/d",
+    "et": "mm/d",  # the catalog's chart.unit_et in the page's language
     "water": "mm",
     "fertilizer": "kg",
 }
@@ -70,6 +72,7 @@ def zone_page(
     locale = session.user.locale
     labels = {key: translate(locale, f"chart.{key}") for key in CHART_LABELS}
     labels |= {f"unit_{k}": unit for k, unit in AXIS_UNITS.items()}
+    labels["unit_et"] = translate(locale, "chart.unit_et")
     savings = pages.service.savings()
     quota = next((q for q in pages.service.quotas() if q.zone == name), None)
     decisions = pages.service.decisions(name, limit=30)

@@ -19,12 +19,14 @@
   var top = Math.max.apply(null, d.baseline.concat(d.applied).concat([1]));
   function width() { return Math.max(300, box.clientWidth - 8); }
   function height() { return window.innerWidth < 600 ? 240 : 380; }
+  var dates = window.qanatChartDates ? window.qanatChartDates(labels) : {};
   var opts = {
+    fmtDate: dates.fmtDate,
     width: width(),
     height: height(),
     scales: { x: { time: true, range: [lo, hi] }, y: { range: [0, top * 1.1] } },
     axes: [{}, { label: labels.unit, size: 60 }],
-    series: [{ label: labels.time || "" },
+    series: [{ label: labels.time || "", value: dates.legend },
       { label: labels.applied, stroke: "#0a6b2d", width: 3, fill: "#0a6b2d22" },
       { label: labels.baseline, stroke: "#9a5b00", width: 3, dash: [8, 6] }],
   };

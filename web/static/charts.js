@@ -31,7 +31,9 @@
       el.setAttribute("data-x-min", String(Math.round(u.scales.x.min)));
       el.setAttribute("data-x-max", String(Math.round(u.scales.x.max)));
     }
-    var options = { width: width(), height: 200, series: [{ label: labels.time || "" }].concat(series),
+    var dates = window.qanatChartDates ? window.qanatChartDates(labels) : {};
+    var options = { width: width(), height: 200, fmtDate: dates.fmtDate,
+      series: [{ label: labels.time || "", value: dates.legend }].concat(series),
       scales: { x: x },
       axes: [{}, { label: unit || "", size: 60 }],
       hooks: { setScale: [spanned] } };

@@ -24,6 +24,9 @@ def test_the_board_shows_the_result_without_a_login(anon: TestClient) -> None:
     assert 'id="board-saved-per-mu">90 m³/亩<' in page  # the savings ledger's figure
     assert "全场合计节水 2250 m³" in page  # 90 m³/mu × 25 mu
     assert "常规灌溉同期 190 m³/亩" in page
+    # the site's own season total is said to be the site's, not the practice's beside it
+    assert re.search(r'id="board-applied-total">全场合计用水 [\d,]+ m³<', page)
+    assert "m³/亩 · " not in page
     assert "快速生长期" in page and "播后 30 天" in page  # the crop stage of z1
     assert "4.5 kg/亩" in page and "6.0 kg/亩" in page  # fertilizer given against the plan
     assert '"applied": [0.0, 20.0, 100.0]' in page.replace("&#34;", '"')  # the chart's series

@@ -33,12 +33,14 @@ def test_every_role_sees_the_evidence_and_only_an_admin_the_approval(as_role: An
     assert "101 ± 9" in page and "1.08 ± 0.05" in page and "0.205 ± 0.010" in page
     assert "130" in page  # TAW before
     assert 'id="soil-approve-z2"' not in page and "尚无拟合" in page  # z2: no proposal
+    # the Kc correction by its name in the page's language, not the site file's key
+    assert "Kc 修正系数" in page and "kc_factor" not in page
 
 
 def test_an_admin_approves_the_fit_shown(as_role: Any, service: PageService) -> None:
     admin = as_role("admin")
     shown = _approve(admin, SOIL_FITTED_AT)
-    assert "z1：已批准" in shown.text and "kc_factor 1.08" in shown.text
+    assert "z1：已批准" in shown.text and "Kc 修正系数 1.08" in shown.text
     ((_, args),) = [c for c in service.calls if c[0] == "approve_soil"]
     assert args["actor"] == "ada" and args["fitted_at"].isoformat() == SOIL_FITTED_AT
 
@@ -58,6 +60,7 @@ def test_the_page_speaks_english_too(as_role: Any) -> None:
     page = admin.get("/soil").text
     assert "Soil from dry-downs" in page and "Approve this fit" in page
     assert "In use: loam" in page
+    assert "Kc factor" in page and "kc_factor" not in page
 
 
 def _refused_by_the_site_check(

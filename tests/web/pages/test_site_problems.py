@@ -108,7 +108,7 @@ def test_a_schema_problem_is_said_in_the_page_language_naming_the_field() -> Non
             [
                 "地块 z1 的灌溉触发点 MAD（根区亏缺占 TAW 的比例，0.2–0.8）不能大于 0.8。",
                 "地块 z1 的田间持水量 (m³/m³)不能大于 0.6。",
-                "地块 z1 的kc_factor不能大于 1.3。",
+                "地块 z1 的Kc 修正系数不能大于 1.3。",
                 "zones.z1.cold_kc须是 true 或 false。",
                 "探头权重（0–1，土壤探头对水量平衡的修正比例）不能大于 1。",
             ],
@@ -119,7 +119,7 @@ def test_a_schema_problem_is_said_in_the_page_language_naming_the_field() -> Non
                 "Irrigation trigger MAD (root-zone depletion as a share of TAW, 0.2–0.8) of zone"
                 " z1 must be at most 0.8.",
                 "Field capacity (m³/m³) of zone z1 must be at most 0.6.",
-                "kc_factor of zone z1 must be at most 1.3.",
+                "Kc factor of zone z1 must be at most 1.3.",
                 "zones.z1.cold_kc must be true or false.",
                 "Probe weight (0–1: how much the soil probes correct the water balance) must be"
                 " at most 1.",
