@@ -48,8 +48,10 @@ __all__ = [
     "DryDownStates",
     "critical_on_day",
     "days_to_target",
+    "dry_down_refusal",
     "hold_triggers",
     "refilled",
+    "withdrawn",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,12 +87,28 @@ class DryDownHold:
     numbers: dict[str, Any]
 
 
+_UNWRITTEN = (-1, -1, -1)  # the stamp of a state kept while its file could not be written
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """The file's modification time (ns), size and inode; None without a file."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class DryDownStates:
-    """The zones' dry-down phases, persisted under ``directory`` (None: in memory only)."""
+    """The zones' dry-down phases, persisted under ``directory`` (None: in memory only).
+
+    A state file written by another process (``qanat soil dry-down`` asks for one while the
+    daemon runs) is read again at the next :meth:`get`: each state is kept with its file's
+    stamp (time, size, inode; every write is a rename, so a new inode)."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = None if directory is None else directory / STATE_DIR
-        self._memory: dict[str, DryDownState] = {}
+        self._memory: dict[str, tuple[tuple[int, int, int], DryDownState]] = {}
 
     def _path(self, zone: str) -> Path:
         assert self.directory is not None
@@ -99,10 +117,15 @@ class DryDownStates:
     def get(self, zone: str) -> DryDownState | None:
         """The zone's state, None without one; a file that cannot be read is a *done* state
         saying why (nothing held)."""
-        if zone in self._memory or self.directory is None:
-            return self._memory.get(zone)
+        cached = self._memory.get(zone)
+        if self.directory is None:
+            return None if cached is None else cached[1]
         path = self._path(zone)
-        if not path.exists():
+        seen = _stamp(path)
+        if cached is not None and cached[0] in (seen, _UNWRITTEN):
+            return cached[1]
+        self._memory.pop(zone, None)
+        if seen is None:
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -113,12 +136,12 @@ class DryDownStates:
         except (OSError, ValueError, TypeError) as exc:
             log.warning("calibration dry-down of %s: %s cannot be read: %s", zone, path, exc)
             return DryDownState(zone, 0.0, "done", why=f"its state file cannot be read: {exc}")
-        self._memory[zone] = state
+        self._memory[zone] = (seen, state)
         return state
 
     def put(self, state: DryDownState) -> None:
         """Keep ``state`` (atomically: temporary file, fsync, rename)."""
-        self._memory[state.zone] = state
+        self._memory[state.zone] = (_UNWRITTEN, state)  # kept even if the file cannot be
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -129,6 +152,7 @@ class DryDownStates:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        self._memory[state.zone] = (_stamp(path) or _UNWRITTEN, state)
 
     def forget(self, zone: str) -> None:
         """No state for ``zone`` (a request taken back before it was kept)."""
@@ -149,6 +173,29 @@ def refilled(state: DryDownState, today: dt.date, start: str) -> tuple[DryDownSt
     why = f"Dr reaches {state.fraction:.0%} of TAW, the refill planned at {start}"
     done = replace(state, phase="done", ended=today.isoformat(), why=why)
     return done, f"calibration dry-down ended: {why}; the normal rule from now on"
+
+
+def dry_down_refusal(zone: ZoneConfig) -> str:
+    """Why a calibration dry-down of ``zone`` cannot be asked ("" if it can): only an ``et``
+    zone's trigger is held (a ``sensor`` zone's is its probes' moisture, judged otherwise)."""
+    if zone.mode == "et":
+        return ""
+    return (
+        f"{zone.name}: a calibration dry-down holds only an et zone's trigger "
+        f"(this zone's mode is {zone.mode})"
+    )
+
+
+def withdrawn(
+    zone: str, stored: DryDownState | None, fraction: float, today: dt.date, actor: str
+) -> DryDownState:
+    """The zone's dry-down (``stored``, or one the setting ``fraction`` asks that no plan has
+    seen yet) withdrawn by ``actor``: *done*, so the normal trigger applies from the next plan.
+
+    Withdrawing only lowers a raised trigger back to the normal rule: the next plan decides
+    as it would have without the request (it opens no valve by itself)."""
+    state = stored if stored is not None else DryDownState(zone, fraction)
+    return replace(state, phase="done", ended=today.isoformat(), why=f"withdrawn by {actor}")
 
 
 def critical_on_day(crop: Crop, crop_day: int) -> bool:
@@ -224,7 +271,14 @@ def hold_triggers(
     mad = tuple(mad_fraction)
     fraction = zone.calibration_dry_down
     if fraction is None:
-        return DryDownHold(mad, "", {}), stored
+        if stored is None or stored.phase == "done":
+            return DryDownHold(mad, "", {}), stored
+        # the setting taken away (a hand edit) while asked or holding: it ends here, so a
+        # refill the normal rule plans is not said to be the dry-down's
+        why = "calibration_dry_down was removed from the settings"
+        done = replace(stored, phase="done", ended=today.isoformat(), why=why)
+        note = f"calibration dry-down ended: {why}; the normal rule from now on"
+        return DryDownHold(mad, note, {"calibration_dry_down": done.numbers()}), done
     state = stored if stored is not None else DryDownState(zone.name, fraction)
     if state.phase != "done" and state.fraction != fraction:
         state = replace(state, fraction=fraction)  # the setting changed: its target now

@@ -11,13 +11,15 @@ was fitted) and after, each fitted value ± its standard error, and the dry-down
 ``approve`` writes the zone's fitted ``soil_fc_m3m3``, ``soil_wp_m3m3`` and ``kc_factor``
 into the data directory's ``site.overrides.toml``, checked with the site file (``--config``)
 as the pages check settings, and audits it (``soil.approve``, the user's login name).
-``--fitted-at`` refuses if the fit waiting is not the one you looked at. The running daemon
-reads the overrides at its next start; the soil page applies an approval at once.
+``--fitted-at`` refuses if the fit waiting is not the one you looked at. A running daemon
+notices the overrides file changed and takes them up within seconds (as a page's change:
+re-planned at once); a stopped one at its start.
 
 ``dry-down`` asks for one calibration dry-down of the zone (controller/agronomy/drydown.py):
 its ``calibration_dry_down`` (fraction of TAW, 0.6-0.85) written into the overrides, checked
 as ``approve`` checks, a new request kept under ``models/calibration`` and audited
-(``soil.calibrate``). The running daemon holds from its next start; the soil page at once.
+(``soil.calibrate``). A running daemon takes it up within seconds, a stopped one at its
+start; the soil page and the API at once.
 
 Exit status: 0 done; 1 no fit to show or approve, a fit that cannot be read, another fit than
 ``--fitted-at``, or values the site's checks refuse; 2 bad options, an unusable site file or
@@ -32,11 +34,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from controller.agronomy.drydown import DryDownStates
+from controller.agronomy.drydown import DryDownStates, dry_down_refusal
 from controller.cli.common import add_place_arguments, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config import overrides
 from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site_or_report
+from controller.daemon.settingsfile import CHECK_EVERY_S as TAKEN_UP_S
 from controller.learning.files import models_dir_of
 from controller.learning.soil import SoilProposal
 from controller.paths import resolve_data_dir
@@ -153,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"approved: {args.zone} soil_fc_m3m3 {values['soil_fc_m3m3']}, soil_wp_m3m3 "
             f"{values['soil_wp_m3m3']}, kc_factor {values['kc_factor']} in "
-            f"{data_dir / overrides.OVERRIDES_FILE}; the daemon uses them from its next start. "
-            "probe_weight may now be raised above 0."
+            f"{data_dir / overrides.OVERRIDES_FILE}; a running daemon takes them up within "
+            f"{TAKEN_UP_S:.0f} s, else at its start. probe_weight may now be raised above 0."
         )
         return OK
 
@@ -175,17 +178,29 @@ def _show(models: Path, zone: str | None) -> int:
     return FAILED if failed else OK
 
 
+def _checked_zone_overrides(
+    site: SiteConfig, data_dir: Path, zone: str, values: dict[str, Any], action: str
+) -> dict[str, Any] | None:
+    """The site overrides with ``values`` merged into the zone's, checked with the whole
+    site; None, each problem printed (``qanat soil ACTION: …``), if refused (a saved file
+    that is itself broken included: it names the file and key path)."""
+    try:
+        merged = overrides.merge(overrides.load(data_dir), {"zones": {zone: values}})
+        apply_overrides(site, merged, source=str(data_dir / overrides.OVERRIDES_FILE))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"qanat soil {action}: {problem}", file=sys.stderr)
+        return None
+    return merged
+
+
 def _save_zone_overrides(
     site: SiteConfig, data_dir: Path, zone: str, values: dict[str, Any], action: str
 ) -> bool:
     """``values`` merged into the zone's site overrides, checked with the whole site and
     saved; each problem printed (``qanat soil ACTION: …``) and nothing saved if refused."""
-    merged = overrides.merge(overrides.load(data_dir), {"zones": {zone: values}})
-    try:
-        apply_overrides(site, merged, source=str(data_dir / overrides.OVERRIDES_FILE))
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"qanat soil {action}: {problem}", file=sys.stderr)
+    merged = _checked_zone_overrides(site, data_dir, zone, values, action)
+    if merged is None:
         return False
     overrides.save(data_dir, merged)
     return True
@@ -194,15 +209,22 @@ def _save_zone_overrides(
 def _dry_down(
     site: SiteConfig, store: Store, data_dir: Path, models: Path, zone: str, fraction: float
 ) -> int:
-    """The zone's calibration dry-down asked: setting checked and saved, request kept, audit."""
-    if not _save_zone_overrides(
+    """The zone's calibration dry-down asked: setting checked, request kept, setting saved
+    (last: a running daemon takes the request up with the setting), audit."""
+    refused = dry_down_refusal(next(z for z in site.zones if z.name == zone))
+    if refused:
+        print(f"qanat soil dry-down: {refused}", file=sys.stderr)
+        return FAILED
+    merged = _checked_zone_overrides(
         site, data_dir, zone, {"calibration_dry_down": fraction}, "dry-down"
-    ):
+    )
+    if merged is None:
         return FAILED
     DryDownStates(models).request(zone, fraction, dt.datetime.now(dt.UTC))
+    overrides.save(data_dir, merged)
     store.record_audit(f"cli:{os_user()}", DRY_DOWN_AUDIT, {"zone": zone, "fraction": fraction})
     print(
         f"asked: one calibration dry-down of {zone} to {fraction:.0%} of TAW (outside critical "
-        "periods); the daemon holds the refill from its next start"
+        f"periods); a running daemon takes it up within {TAKEN_UP_S:.0f} s, else at its start"
     )
     return OK

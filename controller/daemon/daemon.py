@@ -197,6 +197,7 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None  # the "task" jobs
         self._ticker: Ticker | None = None  # the "control" job, on its own thread
         self._bus_loops: list[BusLoop] = []  # the "poll" jobs, one thread per bus
+        self._tasks: list[Job] = []  # "task" jobs of parts made after the daemon (add_task)
         self._control_lock = threading.Lock()
         self.readback = ReadBack(
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
@@ -359,7 +360,15 @@ class Daemon:
                     cron={"hour": hour, "minute": minute},
                 )
             )
-        return jobs
+        return jobs + self._tasks
+
+    def add_task(self, job: Job) -> None:
+        """A periodic ``task`` job of a part made after the daemon (the service's check of
+        the settings file): scheduled now if the jobs run, else with them at start. A job
+        of the same name (a second service over this daemon) is replaced."""
+        self._tasks = [j for j in self._tasks if j.name != job.name] + [job]
+        if self._scheduler is not None:
+            self._schedule(self._scheduler, job)
 
     def control_tick(self) -> None:
         """Advance runs (renewing leases), start due planned runs, let safety act.
@@ -673,27 +682,32 @@ class Daemon:
     def _build_scheduler(self, jobs: list[Job]) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=self.site.site.tz)
         for job in jobs:
-            if job.every_s is not None:
-                scheduler.add_job(
-                    _guarded(job),
-                    "interval",
-                    seconds=job.every_s,
-                    id=job.name,
-                    max_instances=1,
-                    coalesce=True,
-                    misfire_grace_time=max(1, int(job.every_s)),
-                    next_run_time=datetime.now(self.site.site.tz) + timedelta(seconds=0.1),
-                )
-            elif job.cron is not None:
-                scheduler.add_job(
-                    _guarded(job),
-                    CronTrigger(timezone=self.site.site.tz, **job.cron),
-                    id=job.name,
-                    max_instances=1,
-                    coalesce=True,
-                    misfire_grace_time=600,
-                )
+            self._schedule(scheduler, job)
         return scheduler
+
+    def _schedule(self, scheduler: BackgroundScheduler, job: Job) -> None:
+        if job.every_s is not None:
+            scheduler.add_job(
+                _guarded(job),
+                "interval",
+                seconds=job.every_s,
+                id=job.name,
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+                misfire_grace_time=max(1, int(job.every_s)),
+                next_run_time=datetime.now(self.site.site.tz) + timedelta(seconds=0.1),
+            )
+        elif job.cron is not None:
+            scheduler.add_job(
+                _guarded(job),
+                CronTrigger(timezone=self.site.site.tz, **job.cron),
+                id=job.name,
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+                misfire_grace_time=600,
+            )
 
 
 def _guarded(job: Job) -> Callable[[], None]:

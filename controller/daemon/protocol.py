@@ -372,6 +372,11 @@ class ControlService(Protocol):
     # setting written (SettingsInvalid outside 0.6-0.85), a new request started and audited
     # (``soil.calibrate``); returns the zone's "dry_down" as soil_fit gives it
     def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]: ...
+    # the zone's calibration dry-down withdrawn, requested or holding: its phase becomes done
+    # ("withdrawn by ACTOR"), the normal trigger applies at the re-plan that follows (audited
+    # ``soil.calibrate_withdraw``); returns the zone's "dry_down". UnknownName; ControlRefused
+    # "no_dry_down" (none asked, or it has ended)
+    def withdraw_dry_down(self, zone: str, actor: str) -> dict[str, Any]: ...
     # a soil sample next to a probe (raw_pct None: from its stored readings; at None: now);
     # UnknownName for a probe that is not the site's, SampleRefused naming the field
     def add_probe_sample(

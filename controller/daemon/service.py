@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from controller.agronomy.drydown import dry_down_refusal, withdrawn
 from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.quota import QuotaView, quota_views
 from controller.agronomy.savings import SavingsReport, savings_to_date
@@ -22,7 +23,7 @@ from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, ZoneConfig, apply_overrides
 from controller.config.soil import configured_soil
 from controller.daemon.cropdesk import CropDesk
-from controller.daemon.daemon import Daemon
+from controller.daemon.daemon import Daemon, Job
 from controller.daemon.lookups import unknown
 from controller.daemon.probes import ProbeDesk, SiteProbe
 from controller.daemon.protocol import (
@@ -42,6 +43,7 @@ from controller.daemon.protocol import (
     WaterBalanceInfo,
     ZoneStatus,
 )
+from controller.daemon.settingsfile import CHECK_EVERY_S, SettingsFileWatch
 from controller.daemon.views import (
     alarm_info,
     decision_codes,
@@ -85,6 +87,13 @@ class DaemonService:
         self.data_dir = data_dir
         self.site_file = site_file if site_file is not None else daemon.site
         self._settings_lock = threading.Lock()
+        # the settings file written by another process (the CLI, a hand edit): taken up
+        self._watch: SettingsFileWatch | None = None
+        if data_dir is not None:
+            self._watch = SettingsFileWatch(data_dir / overrides.OVERRIDES_FILE)
+            if not self._runs_the_file(data_dir):  # written while the daemon started
+                self._watch.unseen()
+            daemon.add_task(Job("settings_file", self.reload_settings_file, CHECK_EVERY_S))
         self._probes = ProbeDesk(
             daemon.store,
             daemon.agronomy.probes,
@@ -100,6 +109,14 @@ class DaemonService:
             lambda: daemon.agronomy.local_date(daemon.clock.now()),
             data_dir,
         )
+
+    def _runs_the_file(self, data_dir: Path) -> bool:
+        """Whether the daemon's site is the site file with the saved settings as they are
+        now (else the file changed between the daemon's start and this service)."""
+        try:
+            return bool(overrides.apply_saved(self.site_file, data_dir).model == self.d.site.model)
+        except ConfigError:
+            return False
 
     @property
     def site(self) -> SiteConfig:
@@ -380,6 +397,8 @@ class DaemonService:
 
     def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]:
         z = self._zone_cfg(zone)
+        if z.mode != "et":
+            raise ControlRefused(dry_down_refusal(z), "dry_down_et_only")
         states = self.d.agronomy.planning.drydowns
         before = states.get(z.name)
         states.request(z.name, fraction, self.d.clock.now())  # the re-plan below sees it
@@ -393,6 +412,37 @@ class DaemonService:
             raise
         self.d.store.record_audit(actor, "soil.calibrate", {"zone": z.name, "fraction": fraction})
         return self._dry_down(self._zone_cfg(z.name))
+
+    def withdraw_dry_down(self, zone: str, actor: str) -> dict[str, Any]:
+        z = self._zone_cfg(zone)
+        states = self.d.agronomy.planning.drydowns
+        state = states.get(z.name)
+        fraction = z.calibration_dry_down
+        if fraction is None or (state is not None and state.phase == "done"):
+            raise ControlRefused(
+                f"{z.name}: no calibration dry-down asked or holding to withdraw", "no_dry_down"
+            )
+        today = self.d.agronomy.local_date(self.d.clock.now())
+        done = withdrawn(z.name, state, fraction, today, actor)
+        states.put(done)
+        self.d.store.record_audit(
+            actor,
+            "soil.calibrate_withdraw",
+            {"zone": z.name, "fraction": fraction, "phase": None if state is None else state.phase},
+        )
+        self._replan("withdrawing a calibration dry-down")
+        return self._dry_down(z)
+
+    def _replan(self, after: str) -> None:
+        """Plan again now (the planner's own rules decide; nothing starts here); a failure
+        is logged and raised as ``replan_failed``, never passed to the caller."""
+        try:
+            self.d.plan()
+        except Exception:
+            log.exception("re-planning after %s failed", after)
+            self.d.store.raise_event(
+                "warning", "replan_failed", "site", f"re-planning after {after} failed"
+            )
 
     def crop_observations(self, zone: str) -> list[CropObservationInfo]:
         return self._crops.observations(zone)
@@ -588,20 +638,61 @@ class DaemonService:
         if self.data_dir is None:
             raise ControlRefused("settings cannot be saved: no data directory", "no_data_dir")
         with self._settings_lock:  # two pages saving at once: one file, one order
-            merged = overrides.merge(overrides.load(self.data_dir), changes)
-            try:
+            try:  # a broken file (a hand edit) is refused, not overwritten
+                merged = overrides.merge(overrides.load(self.data_dir), changes)
                 site = apply_overrides(self.site_file, merged)
             except ConfigError as exc:
                 raise SettingsInvalid(exc.problems, coded=exc.coded) from exc
             overrides.save(self.data_dir, merged)
+            if self._watch is not None:
+                self._watch.seen()  # applied below: not taken up a second time
             self.d.store.record_audit(actor, "settings.change", _jsonable(changes))
+            # in the lock: a file taken up meanwhile cannot be applied after this newer site
+            self._apply_site(site, "a settings change")
+
+    def _apply_site(self, site: SiteConfig, after: str) -> None:
         try:
             self.d.apply_site(site)
         except Exception:  # the settings are saved; a failed re-plan must not fail the page
-            log.exception("re-planning after a settings change failed")
+            log.exception("re-planning after %s failed", after)
             self.d.store.raise_event(
-                "warning", "replan_failed", "site", "re-planning after a settings change failed"
+                "warning", "replan_failed", "site", f"re-planning after {after} failed"
             )
+
+    def reload_settings_file(self) -> bool:
+        """Take up ``site.overrides.toml`` if another process wrote it since it was last seen
+        (``qanat soil approve`` / ``dry-down``, a hand edit; :mod:`controller.daemon.settingsfile`):
+        laid over the site file with the pages' checks and applied as a page's change is
+        (re-planned at once; audited ``settings.reload``). A file the checks refuse changes
+        nothing: the running settings stay, and a ``settings_refused`` alarm (a warning,
+        until acknowledged) names the file and each key path. Whether a change was taken up;
+        never raises."""
+        if self._watch is None:
+            return False
+        try:
+            with self._settings_lock:
+                if not self._watch.changed():
+                    return False
+                path = self._watch.path
+                try:
+                    site = overrides.apply_saved(self.site_file, path.parent)
+                except ConfigError as exc:
+                    said = "; ".join(exc.problems)
+                    log.error("%s refused, the running settings kept: %s", path, said)
+                    self.d.store.raise_event(
+                        "warning",
+                        "settings_refused",
+                        "site",
+                        f"{path} refused, the running settings kept: {said}",
+                        latched=True,  # the box runs on other settings than its file
+                    )
+                    return False
+                self.d.store.record_audit("daemon", "settings.reload", {"file": str(path)})
+                self._apply_site(site, f"taking up {path.name}")
+        except Exception:  # a job: the daemon runs on whatever the file holds
+            log.exception("reading %s failed; the running settings kept", self._watch.path)
+            return False
+        return True
 
     def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:
         z = self._zone_cfg(zone)

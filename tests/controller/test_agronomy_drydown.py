@@ -15,11 +15,11 @@ from controller.clock import VirtualClock
 from controller.config import overrides
 from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site
 from controller.daemon.daemon import Daemon
-from controller.daemon.protocol import SettingsInvalid
+from controller.daemon.protocol import ControlRefused, SettingsInvalid
 from controller.daemon.service import DaemonService
 from controller.store import Decision, RunSource, RunState, Store
 from models.crops import crop, kc_on_day
-from tests.helpers.agronomy import local, seed_balance, weather_day
+from tests.helpers.agronomy import hold_under_way, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE
 
 DAY = dt.date(2026, 6, 1)  # z1 (seed corn, planted 20 April): crop day 42, vegetative
@@ -339,3 +339,85 @@ def test_the_plan_does_not_hold_without_yesterday_s_balance(
     z1 = max((d for d in store.decisions() if d.zone == "z1"), key=lambda d: d.id or 0)
     assert "not held: the balance of 2026-05-31 is missing" in z1.reason
     assert "MAD 0.80" not in z1.reason
+
+
+def test_a_withdrawn_hold_gives_the_normal_trigger_back_and_is_audited(
+    demo: SiteConfig, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    day = DAY + dt.timedelta(days=1)
+    with Store.open_dir(data) as store:
+        for back in (3, 2, 1):
+            weather_day(store, day - dt.timedelta(days=back))
+        # Dr at 70 % of TAW: past the ET rule's trigger (MAD 0.40), short of the 80 % asked
+        seed_balance(store, demo, "z1", day - dt.timedelta(days=1), 0.7)
+        daemon = Daemon(demo, store, VirtualClock(local(day, 18)))
+        service = DaemonService(daemon, data_dir=data)
+        with pytest.raises(ControlRefused) as none:
+            service.withdraw_dry_down("z1", "ada")
+        assert none.value.code == "no_dry_down"
+        assert service.request_dry_down("z1", 0.8, "ada")["phase"] == "requested"
+        hold_under_way(service, day)
+        assert "z1" not in {r.zone for r in daemon.planned()}  # the refill is held
+        shown = service.withdraw_dry_down("z1", "ada")
+        assert shown["phase"] == "done" and shown["why"] == "withdrawn by ada"
+        assert "z1" in {r.zone for r in daemon.planned()}  # the normal rule plans it again
+        (audit,) = [
+            a for a in store.rows_after("audit", 0) if a.action == "soil.calibrate_withdraw"
+        ]  # type: ignore[attr-defined]
+        assert audit.actor == "ada"
+        assert audit.detail == {"zone": "z1", "fraction": 0.8, "phase": "holding"}
+        with pytest.raises(ControlRefused):  # ended: nothing left to withdraw
+            service.withdraw_dry_down("z1", "ada")
+        assert _state(data / "models")["phase"] == "done"
+
+
+def test_after_a_withdrawal_the_zone_is_planned_as_if_never_asked(
+    demo: SiteConfig, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    day = DAY + dt.timedelta(days=1)
+    with Store.open_dir(data) as store:
+        for back in (3, 2, 1):
+            weather_day(store, day - dt.timedelta(days=back))
+        seed_balance(store, demo, "z1", day - dt.timedelta(days=1), 0.3)  # short of MAD 0.40
+        daemon = Daemon(demo, store, VirtualClock(local(day, 18)))
+        service = DaemonService(daemon, data_dir=data)
+
+        def z1() -> Decision:
+            return max((d for d in store.decisions() if d.zone == "z1"), key=lambda d: d.id or 0)
+
+        daemon.plan()
+        never, runs = z1(), daemon.planned()
+        service.request_dry_down("z1", 0.8, "ada")
+        assert "calibration dry-down requested" in z1().reason
+        service.withdraw_dry_down("z1", "ada")
+        after = z1()
+        assert (after.action, after.reason, after.planned_start) == (
+            never.action,
+            never.reason,
+            never.planned_start,
+        )
+        assert daemon.planned() == runs
+
+
+def test_only_an_et_zone_s_dry_down_is_asked(demo: SiteConfig, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open_dir(data) as store:
+        service = DaemonService(Daemon(demo, store, VirtualClock(local(DAY, 18))), data_dir=data)
+        with pytest.raises(ControlRefused) as refused:
+            service.request_dry_down("z4", 0.8, "ada")  # a calendar zone
+        assert refused.value.code == "dry_down_et_only"
+        assert "this zone's mode is calendar" in refused.value.reason
+        assert not (data / overrides.OVERRIDES_FILE).exists()
+        assert DryDownStates(data / "models").get("z4") is None
+
+
+def test_a_setting_taken_away_mid_hold_ends_it(demo: SiteConfig) -> None:
+    holding = DryDownState("z1", 0.8, "holding", since="2026-05-28")
+    mad, note, state = _hold(demo, holding)
+    assert mad == (0.5, 0.5, 0.5, 0.5)
+    assert state is not None and state.phase == "done" and state.ended == DAY.isoformat()
+    assert note.startswith("calibration dry-down ended: calibration_dry_down was removed")
+    again, note, after = _hold(demo, state)  # ended: nothing more said
+    assert again == mad and note == "" and after == state

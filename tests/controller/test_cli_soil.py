@@ -121,3 +121,16 @@ def test_a_dry_down_is_asked_checked_kept_and_audited(
         audit = store.last_audit("soil.calibrate")
         assert audit is not None and audit.detail == {"zone": "z1", "fraction": 0.7}
     assert qanat(tmp_path, "dry-down", "z1") == exitcodes.UNUSABLE  # no site file to check
+
+
+def test_a_dry_down_of_a_zone_not_watered_by_the_et_rule_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store.open_dir(tmp_path / "data"):
+        pass
+    argv = ("dry-down", "z4", "--config", str(DEMO_SITE), "--fraction", "0.8")
+    assert qanat(tmp_path, *argv) == exitcodes.FAILED
+    assert "holds only an et zone's trigger (this zone's mode is calendar)" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "data" / overrides.OVERRIDES_FILE).exists()

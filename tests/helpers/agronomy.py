@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from controller.agronomy.drydown import DryDownState
 from controller.config.site import SiteConfig
+from controller.daemon.service import DaemonService
 from controller.store import Store, WaterBalanceDay
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
@@ -52,3 +54,13 @@ def seed_balance(
         )
     )
     return taw
+
+
+def hold_under_way(service: DaemonService, day: dt.date, zone: str = "z1") -> None:
+    """The zone's requested calibration dry-down holding since ``day`` (its refill made the
+    day before, as the planner starts one), and the site planned again."""
+    states = service.d.agronomy.planning.drydowns
+    asked = states.get(zone)
+    assert asked is not None
+    states.put(DryDownState(zone, asked.fraction, "holding", asked.requested_at, day.isoformat()))
+    service.d.plan()

@@ -38,6 +38,9 @@ ROUTES = {
     ("GET", "/zones/{zone}/observations/{observation_id}/photo"): "viewer",
     ("POST", "/zones/{zone}/observations"): "technician",
     ("POST", "/soil/{zone}/approve"): "admin",
+    ("GET", "/soil/{zone}/dry-down"): "viewer",
+    ("POST", "/soil/{zone}/dry-down"): "admin",
+    ("POST", "/soil/{zone}/dry-down/withdraw"): "admin",
 }
 
 # the name of each role's token (the ``tokens`` fixture in tests/web/conftest.py)

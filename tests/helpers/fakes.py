@@ -50,7 +50,7 @@ def _zone(name: str, valve_on: bool) -> ZoneStatus:
         label=f"Zone {name}",
         area_m2=6667.0,
         crop="seed_corn",
-        mode="auto",
+        mode="et",
         valve_on=valve_on,
         run_id=7 if valve_on else None,
         phase="water" if valve_on else None,
@@ -440,6 +440,18 @@ class FakeControlService:
         self._known(zone)
         self._control("request_dry_down", zone=zone, fraction=fraction, actor=actor)
         self.dry_downs[zone] = dry_down(fraction, "requested")
+        return self.dry_downs[zone]
+
+    def withdraw_dry_down(self, zone: str, actor: str) -> dict[str, Any]:
+        self._known(zone)
+        self._control("withdraw_dry_down", zone=zone, actor=actor)
+        asked = self.dry_downs.get(zone, dry_down())
+        if asked["fraction"] is None or asked["phase"] == "done":
+            raise ControlRefused(f"{zone}: no calibration dry-down to withdraw", "no_dry_down")
+        self.dry_downs[zone] = {
+            **dry_down(asked["fraction"], "done"),
+            "why": f"withdrawn by {actor}",
+        }
         return self.dry_downs[zone]
 
     def approve_soil(self, zone: str, fitted_at: datetime, actor: str) -> dict[str, float]:

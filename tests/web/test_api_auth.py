@@ -12,7 +12,7 @@ from fastapi.routing import iter_route_contexts
 from controller.store import Store
 from tests.helpers.api import API, ROUTES, TOKEN_NAMES
 from tests.helpers.asgi import AsgiClient, asgi_client
-from tests.helpers.fakes import CANOPY_PHOTO, FakeControlService
+from tests.helpers.fakes import CANOPY_PHOTO, FakeControlService, dry_down
 from tests.helpers.photos import png_bytes
 from web.app import create_app
 
@@ -33,6 +33,7 @@ BODIES: dict[str, Any] = {
     "/probes/{probe}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     "/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     "/soil/{zone}/approve": {"fitted_at": "2026-07-01T17:40:00+00:00"},
+    "/soil/{zone}/dry-down": {"fraction": 0.8},
     "/zones/{zone}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
 }
 # routes whose body is not JSON: (content type, body)
@@ -81,6 +82,7 @@ def test_every_route_refuses_anonymous_and_checks_roles(
 ) -> None:
     # observation 1, with a photo, for the photo route
     service.add_crop_observation("z1", "VE", date(2026, 5, 1), "", png_bytes(), "seed")
+    service.dry_downs["z1"] = dry_down(0.8, "holding")  # for the withdraw route
     for method, template in _api_routes(app):
         if (method, template) in PUBLIC:
             assert _call(client, method, template, None).status_code == 200

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from controller.config.site import CALIBRATION_DRY_DOWN_RANGE
 from web.params import FIRST_DAY, LAST_DAY, MAX_NAME_CHARS
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "CropViewPublic",
     "DecisionPublic",
     "DevicePublic",
+    "DryDownCreate",
+    "DryDownPublic",
     "ForecastCreate",
     "ForecastDayCreate",
     "ForecastStored",
@@ -360,6 +363,27 @@ class SoilApproved(BaseModel):
     soil_fc_m3m3: float
     soil_wp_m3m3: float
     kc_factor: float
+
+
+class DryDownCreate(_Create):
+    """One calibration dry-down of the zone: ``fraction``, the depletion to reach as a
+    fraction of TAW (within the site check's range)."""
+
+    fraction: float = _finite(ge=CALIBRATION_DRY_DOWN_RANGE[0], le=CALIBRATION_DRY_DOWN_RANGE[1])
+
+
+class DryDownPublic(BaseModel):
+    """A zone's calibration dry-down: ``fraction`` the setting (None: off), ``phase`` None,
+    requested, holding or done, the dates it held and ended, why it ended, the last
+    balance's Dr and the target (fraction · TAW), mm."""
+
+    fraction: float | None
+    phase: Literal["requested", "holding", "done"] | None
+    since: str | None
+    ended: str | None
+    why: str
+    dr_mm: float | None
+    target_mm: float | None
 
 
 class RunCreate(_Create):

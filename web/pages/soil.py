@@ -7,7 +7,8 @@ same :meth:`~controller.daemon.protocol.ControlService.approve_soil` as the API 
 the user's name): a fit replaced since the page was shown is refused, not approved unseen.
 An admin may also ask for one calibration dry-down of a zone (``/soil/{zone}/dry-down``,
 :meth:`~controller.daemon.protocol.ControlService.request_dry_down`, audited
-``soil.calibrate``); the page shows its phase, Dr now and the target.
+``soil.calibrate``) and withdraw one asked or holding (``/soil/{zone}/dry-down/withdraw``,
+audited ``soil.calibrate_withdraw``); the page shows its phase, Dr now and the target.
 The charts are inline SVG drawn here, so the page needs no script.
 """
 
@@ -66,7 +67,15 @@ def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse
         fit = pages.service.soil_fit(zone.name)
         proposal = fit["proposal"]
         charts = [_chart(c) for c in proposal["curves"]] if proposal else []
-        fits.append({"zone": zone.name, "label": zone.label, **fit, "charts": charts})
+        fits.append(
+            {
+                "zone": zone.name,
+                "label": zone.label,
+                **fit,
+                "charts": charts,
+                "dry_down_offered": zone.mode == "et",  # only an et zone's trigger is held
+            }
+        )
     return render(request, pages, "soil.html", session, fits=fits, width=CHART_W, height=CHART_H)
 
 
@@ -136,3 +145,23 @@ def dry_down(
         return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
     text = _t(session, "soil.dry_down_asked", zone=zone, pct=f"{value:.0%}")
     return _back(request, pages, text, back)
+
+
+@router.post("/soil/{zone}/dry-down/withdraw")
+def withdraw_dry_down(
+    zone: NameInPath, request: Request, pages: PagesDep, session: AdminPage, _: CsrfChecked
+) -> Response:
+    back = f"/soil#soil-dry-down-{zone}"
+    try:
+        pages.service.withdraw_dry_down(zone, actor=session.user.username)
+    except ControlRefused as exc:
+        reason = refusal_text(session.user.locale, exc)
+        return _back(
+            request, pages, _t(session, "soil.dry_down_not_withdrawn", reason=reason), back
+        )
+    except UnknownName as exc:
+        reason = unknown_text(session.user.locale, exc)
+        return _back(
+            request, pages, _t(session, "soil.dry_down_not_withdrawn", reason=reason), back
+        )
+    return _back(request, pages, _t(session, "soil.dry_down_withdrawn", zone=zone), back)

@@ -27,7 +27,7 @@ from starlette.testclient import TestClient
 
 from controller.store import Store
 from tests.helpers.api import API, ROUTES
-from tests.helpers.fakes import CANOPY_PHOTO, SOIL_FITTED_AT
+from tests.helpers.fakes import CANOPY_PHOTO, SOIL_FITTED_AT, dry_down
 from tests.helpers.figures import Figures
 from tests.helpers.pages import (
     PASSWORD,
@@ -80,6 +80,7 @@ RULES |= {
     ("GET", "/soil"): "viewer",
     ("POST", "/soil/{zone}/approve"): "admin",
     ("POST", "/soil/{zone}/dry-down"): "admin",
+    ("POST", "/soil/{zone}/dry-down/withdraw"): "admin",
     ("GET", "/settings"): "viewer",
     ("POST", "/settings/zones/{name}"): "admin",
     ("POST", "/settings/policy"): "admin",
@@ -124,6 +125,7 @@ BODIES: dict[str, Any] = {
     f"{API}/probes/{{probe}}/samples": {"theta_pct": 24.0, "raw_pct": 27.0},
     f"{API}/forecast": {"days": [{"date": "2026-05-15", "et0_mm": 6.0, "rain_mm": 0.0}]},
     f"{API}/soil/{{zone}}/approve": {"fitted_at": SOIL_FITTED_AT},
+    f"{API}/soil/{{zone}}/dry-down": {"fraction": 0.8},
     f"{API}/zones/{{zone}}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
     "/zones/{name}/observations": {"stage": "V6", "observed_on": "2026-05-12"},
     "/soil/{zone}/approve": {"fitted_at": SOIL_FITTED_AT},
@@ -249,6 +251,8 @@ def test_each_route_answers_each_role_by_its_rule(
     if "{observation_id}" in template:  # observation 1 of the zone asked, with a photo
         zone = VALUES["zone" if template.startswith(API) else "name"]
         service.add_crop_observation(zone, "VE", date(2026, 5, 1), "", png_bytes(), "seed")
+    if template.endswith("/dry-down/withdraw"):  # a dry-down of the zone to withdraw
+        service.dry_downs[VALUES["zone"]] = dry_down(0.8, "holding")
     client, headers = _client(app, role, store)
     try:
         is_api = template.startswith(API)

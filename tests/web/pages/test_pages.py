@@ -47,6 +47,7 @@ POSTS = {
     "/probes/samples": {"probe": "probe1a", "theta_pct": "24", "raw_pct": "27"},
     "/soil/z1/approve": {"fitted_at": SOIL_FITTED_AT},
     "/soil/z1/dry-down": {"fraction": "0.8"},
+    "/soil/z1/dry-down/withdraw": {},
     "/settings/zones/z1": {"crop": "seed_corn", "planting_date": "2026-04-21", "mode": "et"},
     "/settings/policy": {"probe_weight": "0.4", "rain_skip_mm": "6"},
     "/settings/crops/seed_corn/stages": {"mad:ripening": "0.6"},

@@ -3,6 +3,7 @@ approval for an admin only, and a fit replaced since it was shown refused by nam
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -154,3 +155,41 @@ def test_a_fraction_out_of_range_is_refused_by_its_label(
     assert said in shown and "calibration_dry_down" not in shown
     assert [c for c in service.calls if c[0] == "request_dry_down"] == []
     assert not_a_number in _ask(admin, "lots").text
+
+
+def _withdraw(client: Any, zone: str = "z1") -> Any:
+    data = {"csrf": csrf_of(client, "/soil")}
+    r = client.post(
+        f"/soil/{zone}/dry-down/withdraw",
+        data=data,
+        headers={"referer": "http://127.0.0.1:8080/soil"},
+    )
+    assert r.status_code == 303, r.text
+    return client.get(r.headers["location"])
+
+
+def test_an_admin_withdraws_a_hold_and_the_button_goes(as_role: Any, service: PageService) -> None:
+    service.dry_downs["z1"] = dry_down(0.8, "holding")
+    assert 'id="soil-dry-down-withdraw-z1"' not in as_role("viewer").get("/soil").text
+    admin = as_role("admin")
+    page = admin.get("/soil").text
+    assert 'id="soil-dry-down-withdraw-z1"' in page
+    assert 'id="soil-dry-down-withdraw-z2"' not in page  # nothing asked there
+    shown = _withdraw(admin).text
+    assert "z1：已撤回标定落干，恢复常规规则。" in shown
+    assert 'id="soil-dry-down-withdraw-z1"' not in shown  # done: nothing left to withdraw
+    ((_, args),) = [c for c in service.calls if c[0] == "withdraw_dry_down"]
+    assert args == {"zone": "z1", "actor": "ada"}
+    _english(admin)
+    again = _withdraw(admin).text
+    assert "Not withdrawn: no calibration dry-down is asked or holding in this zone" in again
+
+
+def test_a_zone_not_watered_by_the_et_rule_is_offered_no_dry_down(
+    as_role: Any, service: PageService
+) -> None:
+    service.zones_by_name["z2"] = replace(service.zones_by_name["z2"], mode="sensor")
+    page = as_role("admin").get("/soil").text
+    assert 'id="soil-dry-down-form-z1"' in page and 'id="soil-dry-down-form-z2"' not in page
+    assert 'id="soil-dry-down-et-only-z2"' in page
+    assert "标定落干只适用于按蒸散规则灌溉的轮灌区（模式 et）" in page

@@ -1,5 +1,6 @@
 """Each zone's soil and Kc correction fitted from its dry-downs: read by any role, approved
-by an admin (the fit changes nothing until then)."""
+by an admin (the fit changes nothing until then); and the zone's calibration dry-down
+(controller/agronomy/drydown.py), read by any role, asked or withdrawn by an admin."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from controller.daemon.protocol import SettingsInvalid
-from web.api.models import SoilApprove, SoilApproved
+from web.api.models import DryDownCreate, DryDownPublic, SoilApprove, SoilApproved
 from web.deps import AdminToken, ServiceDep, ViewerToken
 from web.params import NameInPath
 
@@ -38,3 +39,38 @@ def approve(
                 for problem in exc.problems
             ],
         ) from None
+
+
+@router.get("/{zone}/dry-down", response_model=DryDownPublic)
+def dry_down(zone: NameInPath, service: ServiceDep, _: ViewerToken) -> dict[str, Any]:
+    """The zone's calibration dry-down: the setting, its phase, dates, Dr and target (mm)."""
+    dry: dict[str, Any] = service.soil_fit(zone)["dry_down"]
+    return dry
+
+
+@router.post("/{zone}/dry-down", response_model=DryDownPublic)
+def request_dry_down(
+    zone: NameInPath, body: DryDownCreate, service: ServiceDep, token: AdminToken
+) -> dict[str, Any]:
+    """Ask for one calibration dry-down of the zone to ``fraction`` of TAW (audited
+    ``soil.calibrate``); the planner holds the refill outside critical periods until Dr
+    reaches it. 422 naming ``fraction`` when the site's checks refuse it; 409 with its code
+    when the daemon refuses."""
+    try:
+        return service.request_dry_down(zone, body.fraction, actor=token.name)
+    except SettingsInvalid as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[
+                {"loc": ["body", "fraction"], "msg": problem, "type": "value_error"}
+                for problem in exc.problems
+            ],
+        ) from None
+
+
+@router.post("/{zone}/dry-down/withdraw", response_model=DryDownPublic)
+def withdraw_dry_down(zone: NameInPath, service: ServiceDep, token: AdminToken) -> dict[str, Any]:
+    """Withdraw the zone's calibration dry-down, asked or holding (audited
+    ``soil.calibrate_withdraw``): it ends, and the normal trigger decides from the re-plan
+    that follows. 409 ``no_dry_down`` when none is asked or holding."""
+    return service.withdraw_dry_down(zone, actor=token.name)
