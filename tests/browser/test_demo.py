@@ -6,26 +6,33 @@ the season up to early July is simulated first, then the daemon runs on a clock 
 faster than the wall clock. The test logs in with the demo login the command prints and finds
 numbers in every zone card (depletion, TAW, the next run or the decision, the water to date);
 starts a zone for a few minutes and watches the run start and end on the accelerated clock;
-the zone page's 7-day chart spans 7 days. The start-up time is written to
-``artifacts/demo-startup.txt`` (a measurement, not an assertion: the goal of about a minute
-is in docs/pages.md). Screenshots go to ``artifacts/``.
+the zone page's 7-day chart spans 7 days; the zone page's and the board's charts give the
+site's dates (its midnight at 00:00) to a browser set to UTC or New York. The start-up time
+is written to ``artifacts/demo-startup.txt`` (a measurement, not an assertion: the goal of
+about a minute is in docs/pages.md). Screenshots go to ``artifacts/``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.helpers.portfile import listen_options, wait_for_port_file
+from tests.helpers.site import DEMO_SITE
 
+SITE_TZ = ZoneInfo(tomllib.loads(DEMO_SITE.read_text(encoding="utf-8"))["site"]["timezone"])
 START_GUARD_S = 300  # a hung start-up fails here; the goal (about 60 s) is measured, not asserted
 
 
@@ -188,6 +195,48 @@ def test_the_seven_day_chart_spans_seven_days(demo: Demo, browser: Browser) -> N
         lo, hi = (int(chart.get_attribute(a) or 0) for a in ("data-x-min", "data-x-max"))
         assert hi - lo == 7 * 86400, (chart_id, hi - lo)
     page.screenshot(path=str(ARTIFACTS / "demo-zone-7d-1280.png"), full_page=True)
+    context.close()
+
+
+def _legend_date_at(page: Page, chart: str, t: int, lo: int, hi: int) -> str:
+    """Point the mouse at epoch ``t`` on ``chart``'s time axis (spanning ``lo`` .. ``hi``)
+    and return the expected legend text; the caller waits for the legend to show it."""
+    over = page.locator(f"{chart} .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    assert box is not None, chart
+    page.mouse.move(box["x"] + (t - lo) / (hi - lo) * box["width"], box["y"] + box["height"] / 2)
+    return f"{datetime.fromtimestamp(t, SITE_TZ):%Y-%m-%d %H:%M}"
+
+
+@pytest.mark.parametrize("browser_tz", ["UTC", "America/New_York"])
+def test_the_charts_show_the_sites_dates_in_any_browser_zone(
+    demo: Demo, browser: Browser, browser_tz: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id=browser_tz
+    )
+    page = context.new_page()
+    _log_in(page, demo)
+    page.goto(f"{demo.url}/zones/z1")
+    chart = page.locator("#chart-depletion")
+    expect(chart).to_have_attribute("data-x-max", re.compile(r"\d+"))
+    lo, hi = (int(chart.get_attribute(a) or 0) for a in ("data-x-min", "data-x-max"))
+    days = context.request.get(f"{demo.url}/zones/z1/chart.json?range=7").json()["days"]
+    t = days[len(days) // 2]  # a daily point: the site's midnight
+    expected = _legend_date_at(page, "#chart-depletion", t, lo, hi)
+    assert expected.endswith(" 00:00"), expected
+    legend_time = chart.locator(".u-legend .u-series").first.locator(".u-value")
+    expect(legend_time).to_have_text(expected)
+
+    page.goto(f"{demo.url}/board")
+    board = page.locator("#board-chart")
+    expect(board.locator("canvas")).to_be_visible()
+    series = json.loads(board.get_attribute("data-series") or "{}")
+    t = series["t"][len(series["t"]) // 2]
+    expected = _legend_date_at(page, "#board-chart", t, series["t"][0], series["t"][-1] + 86400)
+    assert expected.endswith(" 00:00"), expected
+    expect(board.locator(".u-legend .u-series").first.locator(".u-value")).to_have_text(expected)
     context.close()
 
 

@@ -6,8 +6,9 @@ Chinese pages speak mu (亩, 666.7 m²) and m³/mu; English pages speak hectares
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
 
 from controller.config.site import M2_PER_MU
 
@@ -32,6 +33,16 @@ class Formatter:
         self.locale = locale
         self.tz = tz
         self.chinese = locale == "zh-CN"
+
+    @property
+    def tz_name(self) -> str:
+        """The site's IANA time zone name (``Asia/Shanghai``): the charts draw their dates in
+        it (uPlot's ``tzDate``), whatever the viewer's browser is set to."""
+        if isinstance(self.tz, ZoneInfo):
+            return self.tz.key
+        if self.tz.utcoffset(None) == timedelta(0):
+            return "UTC"
+        raise ValueError(f"the site's time zone {self.tz!r} has no IANA name for the charts")
 
     @property
     def area_unit(self) -> str:

@@ -19,9 +19,10 @@
   var top = Math.max.apply(null, d.baseline.concat(d.applied).concat([1]));
   function width() { return Math.max(300, box.clientWidth - 8); }
   function height() { return window.innerWidth < 600 ? 240 : 380; }
-  var dates = window.qanatChartDates ? window.qanatChartDates(labels) : {};
+  var dates = window.qanatChartDates ? window.qanatChartDates(labels, box.getAttribute("data-tz")) : {};
   var opts = {
     fmtDate: dates.fmtDate,
+    tzDate: dates.tzDate,
     width: width(),
     height: height(),
     scales: { x: { time: true, range: [lo, hi] }, y: { range: [0, top * 1.1] } },

@@ -31,8 +31,8 @@
       el.setAttribute("data-x-min", String(Math.round(u.scales.x.min)));
       el.setAttribute("data-x-max", String(Math.round(u.scales.x.max)));
     }
-    var dates = window.qanatChartDates ? window.qanatChartDates(labels) : {};
-    var options = { width: width(), height: 200, fmtDate: dates.fmtDate,
+    var dates = window.qanatChartDates ? window.qanatChartDates(labels, box.getAttribute("data-tz")) : {};
+    var options = { width: width(), height: 200, fmtDate: dates.fmtDate, tzDate: dates.tzDate,
       series: [{ label: labels.time || "", value: dates.legend }].concat(series),
       scales: { x: x },
       axes: [{}, { label: unit || "", size: 60 }],
