@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back, _t, refusal_text
@@ -97,16 +98,10 @@ def approve(
         return _back(request, pages, _t(session, "soil.refused", reason=fitted_at), back)
     try:
         values = pages.service.approve_soil(zone, when, actor=session.user.username)
-    except ControlRefused as exc:
-        key = "soil.stale" if exc.code == "stale_proposal" else "soil.refused"
-        reason = refusal_text(session.user.locale, exc)
-        return _back(request, pages, _t(session, key, reason=reason), back)
-    except SettingsInvalid as exc:  # the site check refused the fitted values
-        reason = problems_text(session.user.locale, exc)
-        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
-    except UnknownName as exc:
-        reason = unknown_text(session.user.locale, exc)
-        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
+    except (ControlRefused, SettingsInvalid, UnknownName) as exc:
+        stale = isinstance(exc, ControlRefused) and exc.code == "stale_proposal"
+        key = "soil.stale" if stale else "soil.refused"
+        return _back(request, pages, _t(session, key, reason=_why(session, exc)), back)
     text = _t(
         session,
         "soil.approved",
@@ -134,15 +129,9 @@ def dry_down(
         return _back(request, pages, _t(session, "soil.dry_down_refused", reason=fraction), back)
     try:
         pages.service.request_dry_down(zone, value, actor=session.user.username)
-    except ControlRefused as exc:
-        reason = refusal_text(session.user.locale, exc)
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
-    except SettingsInvalid as exc:  # outside the range the site check allows
-        reason = problems_text(session.user.locale, exc)
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
-    except UnknownName as exc:
-        reason = unknown_text(session.user.locale, exc)
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
+    except (ControlRefused, SettingsInvalid, UnknownName) as exc:
+        text = _t(session, "soil.dry_down_refused", reason=_why(session, exc))
+        return _back(request, pages, text, back)
     text = _t(session, "soil.dry_down_asked", zone=zone, pct=f"{value:.0%}")
     return _back(request, pages, text, back)
 
@@ -154,14 +143,18 @@ def withdraw_dry_down(
     back = f"/soil#soil-dry-down-{zone}"
     try:
         pages.service.withdraw_dry_down(zone, actor=session.user.username)
-    except ControlRefused as exc:
-        reason = refusal_text(session.user.locale, exc)
-        return _back(
-            request, pages, _t(session, "soil.dry_down_not_withdrawn", reason=reason), back
-        )
-    except UnknownName as exc:
-        reason = unknown_text(session.user.locale, exc)
-        return _back(
-            request, pages, _t(session, "soil.dry_down_not_withdrawn", reason=reason), back
-        )
+    except (ControlRefused, UnknownName) as exc:
+        text = _t(session, "soil.dry_down_not_withdrawn", reason=_why(session, exc))
+        return _back(request, pages, text, back)
     return _back(request, pages, _t(session, "soil.dry_down_withdrawn", zone=zone), back)
+
+
+def _why(session: SessionInfo, exc: ControlRefused | SettingsInvalid | UnknownName) -> str:
+    """A refused soil command's reason in the page's language: a refusal by its code, the site
+    check's problems, or the zone not found."""
+    locale = session.user.locale
+    if isinstance(exc, ControlRefused):
+        return refusal_text(locale, exc)
+    if isinstance(exc, SettingsInvalid):
+        return problems_text(locale, exc)
+    return unknown_text(locale, exc)

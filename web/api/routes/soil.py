@@ -32,13 +32,7 @@ def approve(
     try:
         return service.approve_soil(zone, body.fitted_at, actor=token.name)
     except SettingsInvalid as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[
-                {"loc": ["body", "fitted_at"], "msg": problem, "type": "value_error"}
-                for problem in exc.problems
-            ],
-        ) from None
+        raise _invalid("fitted_at", exc) from None
 
 
 @router.get("/{zone}/dry-down", response_model=DryDownPublic)
@@ -59,13 +53,7 @@ def request_dry_down(
     try:
         return service.request_dry_down(zone, body.fraction, actor=token.name)
     except SettingsInvalid as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[
-                {"loc": ["body", "fraction"], "msg": problem, "type": "value_error"}
-                for problem in exc.problems
-            ],
-        ) from None
+        raise _invalid("fraction", exc) from None
 
 
 @router.post("/{zone}/dry-down/withdraw", response_model=DryDownPublic)
@@ -74,3 +62,14 @@ def withdraw_dry_down(zone: NameInPath, service: ServiceDep, token: AdminToken) 
     ``soil.calibrate_withdraw``): it ends, and the normal trigger decides from the re-plan
     that follows. 409 ``no_dry_down`` when none is asked or holding."""
     return service.withdraw_dry_down(zone, actor=token.name)
+
+
+def _invalid(field: str, exc: SettingsInvalid) -> HTTPException:
+    """422 naming the body's ``field`` with each problem the site's checks found."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=[
+            {"loc": ["body", field], "msg": problem, "type": "value_error"}
+            for problem in exc.problems
+        ],
+    )
