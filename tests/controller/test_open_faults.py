@@ -17,6 +17,8 @@ import pytest
 from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
+from controller.runtime.frozenmeter import FROZEN_MIN_POLLS
+from controller.runtime.safety import SETTLE_S
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, Store
@@ -71,6 +73,36 @@ def test_a_flow_meter_answering_nan_mid_run_stops_the_water(rig: Rig) -> None:
     run = rig.store.get_run(run_id)
     assert run.state == RunState.ABORTED and "flow_meter_stale" in run.end_reason
     assert rig.alarm_codes() == ["flow_meter_stale"]
+
+
+def test_a_flow_meter_whose_registers_freeze_mid_run_stops_the_water(rig: Rig) -> None:
+    """The meter answers every poll, in range, with the registers it had (a hung firmware,
+    a gateway serving a register it no longer refreshes): the totalizer stands still while
+    the rate it reports says 100 m3/h passes."""
+    run_id = rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    rig.run(int(SETTLE_S) + 5)  # past the pipe's fill: the rule is watching
+    assert rig.coil("ch1") and rig.coil("ch8")
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK))  # every register of the meter
+    rig.run(FROZEN_MIN_POLLS + 2)  # the repeats it takes, and the check after them
+    assert rig.all_coils_off()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_frozen" in run.end_reason
+    assert rig.alarm_codes() == ["flow_meter_frozen"]
+    ok, why = rig.supervisor.may_start("z1")
+    assert not ok and "flow_meter_frozen" in why  # until a technician acknowledges it
+
+
+def test_a_healthy_meter_at_a_constant_rate_is_not_taken_for_frozen(rig: Rig) -> None:
+    """The rate register holds one value to the last bit; the totalizer goes on counting."""
+    rig.sequencer.start("z1", 2, RunSource.MANUAL)
+    rig.run(3)  # the rate read at the zone's flow, then held there
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    rates = set()
+    for _ in range(90):
+        rig.run(1)
+        rates.add(rig.live.value("flow1", "flow_rate", rig.clock.now(), 10.0))
+    assert len(rates) == 1 and rates != {None}  # the same rate, every poll
+    assert rig.coil("ch1") and rig.alarm_codes() == []
 
 
 def test_a_stop_sent_while_the_start_is_switching_is_not_lost(
