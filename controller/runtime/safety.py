@@ -49,7 +49,9 @@ trips) or new fertigation (injection trips). ``output_mismatch`` is always criti
 no longer knows what a relay does. The gate holds from the moment a trip starts acting, not
 from its event's commit: a start racing the trip (between the switch-off and a slow commit)
 is refused, and so is one while the event waits in memory because the store cannot write
-(until the store has written what it kept; :mod:`controller.store.pending`).
+(until the store has written what it kept; :mod:`controller.store.pending`). A condition
+found outside the supervisor that is none of its alarms holds the starts by a code of its own
+(:meth:`Supervisor.hold_starts`: the daemon's control loop while its ticks fail).
 
 Burst uses a *learned* nominal flow per zone when there is one: an
 exponential average (``LEARN_ALPHA`` per second) of the flow measured while
@@ -215,6 +217,7 @@ class Supervisor:
         self._latch_lock = threading.Lock()
         self._acting: dict[str, str] = {}  # code -> message
         self._kept: dict[str, str] = {}  # code -> message
+        self._holds: dict[str, str] = {}  # code -> message: starts held from elsewhere
         self._now = clock.now()
         self._mono = clock.monotonic()
         try:
@@ -230,6 +233,10 @@ class Supervisor:
 
     def may_start(self, zone: str, *, fertigation: bool = False) -> tuple[bool, str]:
         """May a run (a fertigation run if ``fertigation``) start now? ``(False, why)`` if not."""
+        with self._latch_lock:
+            holds = dict(self._holds)
+        for code, message in holds.items():
+            return False, f"{code} (starts held): {message}"
         blocking = WATER_STOP_CODES | (INJECTION_STOP_CODES if fertigation else frozenset())
         for code, message in self._unrecorded().items():
             if code in blocking:
@@ -240,6 +247,17 @@ class Supervisor:
         if zone not in {z.name for z in self.site.zones}:
             return False, f"unknown zone {zone!r}"
         return True, ""
+
+    def hold_starts(self, code: str, message: str) -> None:
+        """Refuse every start from now until :meth:`release_starts` ``code``: a condition
+        found elsewhere that is no alarm of the supervisor's (a control loop that fails)."""
+        with self._latch_lock:
+            self._holds[code] = message
+
+    def release_starts(self, code: str) -> None:
+        """The hold :meth:`hold_starts` put under ``code`` ends."""
+        with self._latch_lock:
+            self._holds.pop(code, None)
 
     def _unrecorded(self) -> dict[str, str]:
         """The stopping trips acted on whose latched event the store does not hold yet."""

@@ -17,9 +17,10 @@ import pytest
 from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
+from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.runtime.frozenmeter import FROZEN_MIN_POLLS
 from controller.runtime.safety import SETTLE_S
-from controller.runtime.sequencer import OutputFailed, Recipe
+from controller.runtime.sequencer import OutputFailed, Recipe, RunRefused
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, Store
 from drivers.sim import Fault, FaultKind
@@ -174,22 +175,55 @@ def test_a_dosing_pump_refusing_its_rate_stops_everything(rig: Rig) -> None:
     assert rig.alarm_codes() == ["output_fault"]
 
 
-def test_an_unexpected_error_in_the_control_loop_closes_the_water_and_latches_it(
+class CountingWatchdog:
+    """The daemon's systemd watchdog pinger, counting the ticks that fed it."""
+
+    def __init__(self) -> None:
+        self.fed = 0
+
+    def tick(self) -> bool:
+        self.fed += 1
+        return True
+
+
+def test_a_control_loop_failing_every_tick_raises_one_alarm_goes_safe_and_recovers(
     daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    watchdog = CountingWatchdog()
+    monkeypatch.setattr(daemon, "_watchdog", watchdog)
     run_id = daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")
     daemon.control_tick()
     relay = sim.devices["relay1"]
-    assert relay.get("ch1") and relay.get("ch8")
+    assert relay.get("ch1") and relay.get("ch8") and watchdog.fed == 1
+    working = daemon.headworks.tick
 
     def broken(now: object) -> None:
         raise RuntimeError("a bug in the head works")
 
     monkeypatch.setattr(daemon.headworks, "tick", broken)
-    daemon.control_tick()  # the loop survives it
+    daemon.control_tick()  # the loop survives it; one second not judged is not yet the bound
+    assert relay.get("ch1") and relay.get("ch8")
+    with pytest.raises(RunRefused, match="control_error"):  # no start while it cannot judge
+        daemon.sequencer.start("z2", 10, RunSource.MANUAL, actor="tech")
+    failing = int(CONTROL_ERROR_SAFE_AFTER_S) + 20
+    for _ in range(failing):
+        daemon.control_tick()
     assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
     assert daemon.sequencer.active() == [] and daemon.outputs.on_roles() == []
     run = daemon.store.get_run(run_id)
     assert run.state == RunState.ABORTED and "a bug in the head works" in run.end_reason
-    (alarm,) = [a for a in daemon.store.open_alarms() if a.code == "control_error"]
-    assert alarm.severity == "critical" and "a bug in the head works" in alarm.message
+    (alarm,) = [e for e in daemon.store.events() if e.code == "control_error"]  # one, not 21
+    assert alarm.severity == "critical" and alarm.latched
+    assert "a bug in the head works" in alarm.message
+    assert watchdog.fed == 1  # a failing loop does not tell systemd it is healthy
+
+    monkeypatch.setattr(daemon.headworks, "tick", working)  # the error stops
+    daemon.control_tick()
+    assert watchdog.fed == 2
+    alarm, recovered = [e for e in daemon.store.events() if e.code == "control_error"]
+    assert recovered.severity == "info" and f"after {failing + 1} failing tick(s)" in (
+        recovered.message
+    )
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")  # starts allowed again
+    daemon.control_tick()
+    assert relay.get("ch1") and relay.get("ch8")
