@@ -8,8 +8,11 @@ The flow rate alone cannot tell it: a steady flow may repeat to the last digit (
 meters add reading noise, a real one at a steady pump need not). The positive totalizer can:
 it integrates what the meter measures, so while the meter reports a rate Q (m³/h) its
 totalizer must rise by Q × t / 3600 (m³) over t seconds, give or take one of its resolution
-steps. A totalizer read unchanged over :data:`FROZEN_MIN_POLLS` fresh polls while the reported
-rate integrated since it last moved comes to :data:`FROZEN_STEPS` of its steps is frozen.
+steps. A totalizer read unchanged over :data:`FROZEN_MIN_POLLS` fresh polls while the water
+the rate claims between those polls comes to :data:`FROZEN_STEPS` of its steps is frozen.
+The water claimed between two polls that read the same total is the lower of their two rates
+× the (monotonic) seconds between them: the rate between polls is not known, and a flow that
+stopped between them (the next poll reads 0 and a total that moved no more) claims nothing.
 
 The step (:func:`totalizer_step_m3`): with a fresh ``total_fraction`` (the TUF-2000M splits
 its accumulator into an integer and a REAL4 fraction), :data:`FRACTION_STEP_M3` (10 L) × the
@@ -77,9 +80,10 @@ class _Watch:
 
     total_m3: float  # the value it stands at
     read_at: datetime  # the time of the latest reading of that value
-    mono: float  # monotonic time of the last check
+    mono: float  # monotonic time that reading was first seen
+    flow_m3_h: float  # the rate read with it
     polls: int = 0  # fresh readings since that repeated the value
-    expected_m3: float = 0.0  # the reported flow rate integrated since (m³)
+    expected_m3: float = 0.0  # the water the rates claimed between those readings (m³)
 
 
 class FrozenMeters:
@@ -110,16 +114,17 @@ class FrozenMeters:
         if total is None or flow_m3_h is None:  # not read fresh: flow_meter_stale's to judge
             self._watches.pop(meter, None)
             return None
+        flow_m3_h = max(0.0, flow_m3_h)
         watch = self._watches.get(meter)
         if watch is None or total.value_m3 != watch.total_m3:
-            self._watches[meter] = _Watch(total.value_m3, total.time, mono)
+            self._watches[meter] = _Watch(total.value_m3, total.time, mono, flow_m3_h)
             return None
-        if total.time != watch.read_at:
-            watch.polls += 1
-            watch.read_at = total.time
+        if total.time == watch.read_at:
+            return None  # no new poll: nothing more is known
         elapsed_s = min(max(0.0, mono - watch.mono), max_age_s)
-        watch.expected_m3 += max(0.0, flow_m3_h) * elapsed_s / 3600
-        watch.mono = mono
+        watch.expected_m3 += min(watch.flow_m3_h, flow_m3_h) * elapsed_s / 3600
+        watch.polls += 1
+        watch.read_at, watch.mono, watch.flow_m3_h = total.time, mono, flow_m3_h
         step_m3 = totalizer_step_m3(self.site, meter, total)
         if watch.polls < FROZEN_MIN_POLLS or watch.expected_m3 < FROZEN_STEPS * step_m3:
             return None

@@ -30,11 +30,12 @@ def demo() -> SiteConfig:
 class Meter:
     """flow1 as the poller leaves it in the live state, and the rule checked each second."""
 
-    def __init__(self, site: SiteConfig) -> None:
+    def __init__(self, site: SiteConfig, flow_m3_h: float = FLOW_M3_H) -> None:
         self.live = LiveState()
         self.rule = FrozenMeters(site, self.live)
         self.t_s = 0.0
         self.total_m3 = 1234.5
+        self.flow_m3_h = flow_m3_h
 
     def publish(self, points: dict[str, float]) -> None:
         now = T0 + dt.timedelta(seconds=self.t_s)
@@ -43,13 +44,13 @@ class Meter:
         )
 
     def second(self, *, advances: bool, fraction: bool = True, polled: bool = True) -> str | None:
-        """One second at FLOW_M3_H: the meter polled (its total advancing or not), checked."""
+        """One second at ``flow_m3_h``: the meter polled (its total advancing or not), checked."""
         self.t_s += 1
         if advances:
-            self.total_m3 += FLOW_M3_H / 3600
+            self.total_m3 += self.flow_m3_h / 3600
         if polled:
             whole = float(int(self.total_m3))
-            points = {"flow_rate": FLOW_M3_H, "total": whole}
+            points = {"flow_rate": self.flow_m3_h, "total": whole}
             if fraction:
                 points["total_fraction"] = self.total_m3 - whole
             self.publish(points)
@@ -79,6 +80,19 @@ def test_a_steady_rate_repeated_to_the_last_digit_is_no_frozen_meter(demo: SiteC
     """The rate register is the same every poll; the totalizer moves as the rate says."""
     meter = Meter(demo)
     assert seconds_to_trip(meter, 900, advances=True) is None
+
+
+def test_a_meter_polled_every_few_seconds_whose_flow_stops_is_no_frozen_meter(
+    demo: SiteConfig,
+) -> None:
+    """100 m3/h, polled every 5 s (0.14 m3 a poll, FROZEN_STEPS steps), checked every second;
+    then the water stops: the next polls read 0 and a total that moves no more."""
+    meter = Meter(demo, flow_m3_h=100.0)
+    for s in range(116):  # the last second a poll: the rate read then is 100 m3/h
+        assert meter.second(advances=True, polled=s % 5 == 0) is None
+    meter.flow_m3_h = 0.0
+    for s in range(1, 121):  # 4 s with that rate read and no poll, then polls of 0
+        assert meter.second(advances=False, polled=s % 5 == 0) is None
 
 
 def test_a_few_repeated_polls_are_not_enough(demo: SiteConfig) -> None:
