@@ -666,24 +666,25 @@ class Daemon:
         ep = step.episode
         try:
             self.sequencer.abort_all(error)
-        finally:
-            failures = self.outputs.all_off()
-            first_time, ep.safe = not ep.safe, True
-            log.error(
-                "control loop failing for %d ticks (%.0f s): every run aborted, outputs off%s",
-                ep.ticks,
-                ep.lasted_s(),
-                f", not verified off: {sorted(failures)}" if failures else "",
+        except Exception:  # the bug may be the sequencer's: the outputs go off regardless
+            log.exception("control loop failing: the runs could not be aborted")
+        failures = self.outputs.all_off()
+        first_time, ep.safe = not ep.safe, True
+        log.error(
+            "control loop failing for %d ticks (%.0f s): every run aborted, outputs off%s",
+            ep.ticks,
+            ep.lasted_s(),
+            f", not verified off: {sorted(failures)}" if failures else "",
+        )
+        if failures and first_time:  # the alarm said "everything off": it is not
+            self.store.raise_event(
+                Severity.CRITICAL,
+                "control_error",
+                "site",
+                f"{error}; failing {ep.ticks} ticks: not verified off: "
+                f"{', '.join(sorted(failures))}",
+                latched=True,
             )
-            if failures and first_time:  # the alarm said "everything off": it is not
-                self.store.raise_event(
-                    Severity.CRITICAL,
-                    "control_error",
-                    "site",
-                    f"{error}; failing {ep.ticks} ticks: not verified off: "
-                    f"{', '.join(sorted(failures))}",
-                    latched=True,
-                )
 
     def _tick_succeeded(self) -> None:
         """A control tick succeeded: an episode of failing ticks under way ends, and is

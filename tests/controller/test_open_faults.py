@@ -227,3 +227,22 @@ def test_a_control_loop_failing_every_tick_raises_one_alarm_goes_safe_and_recove
     daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")  # starts allowed again
     daemon.control_tick()
     assert relay.get("ch1") and relay.get("ch8")
+
+
+def test_a_failing_loop_whose_runs_cannot_be_aborted_still_switches_everything_off(
+    daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")
+    daemon.control_tick()
+    relay = sim.devices["relay1"]
+    assert relay.get("ch1") and relay.get("ch8")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the sequencer")
+
+    monkeypatch.setattr(daemon.sequencer, "tick", broken)
+    monkeypatch.setattr(daemon.sequencer, "abort_all", broken)
+    for _ in range(int(CONTROL_ERROR_SAFE_AFTER_S) + 2):
+        daemon.control_tick()  # never raises out of the loop
+    assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
+    assert daemon.outputs.on_roles() == []
