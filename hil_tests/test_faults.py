@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.runtime.frozenmeter import FROZEN_MIN_POLLS
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.season import Season, load_scenario
 from controller.store import RunState, Store
@@ -150,6 +151,26 @@ def test_bus_timeout_of_the_flow_meter_stops_the_water(rig: Season, figures: Fig
     assert coils(rig) == OFF
     assert store.get_run(run_id).state == RunState.ABORTED
     assert "flow_meter_stale" in open_codes(rig)
+    assert_nothing_lost(before, store)
+
+
+def test_a_flow_meter_frozen_mid_run_stops_the_water(rig: Season, figures: Figures) -> None:
+    """The meter answers every poll with the registers it had: its totalizer stands still
+    while the rate it reports says the zone's water passes."""
+    store = _store(rig)
+    run_id = _start(rig)
+    before = snapshot(store)
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK))  # type: ignore[union-attr]
+    figures.fault(detect_s=None)
+    poll_s = next(d.poll_interval_s for d in rig.site.devices if d.name == "flow1")
+    within_s = (FROZEN_MIN_POLLS + 2) * poll_s
+    detect_s = advance_until(rig, lambda: "flow_meter_frozen" in open_codes(rig), within_s, 1)
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(10)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
+    assert coils(rig) == OFF
+    run = store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_frozen" in run.end_reason
     assert_nothing_lost(before, store)
 
 
