@@ -4,10 +4,14 @@ by hand, one check a second, the demo site's TUF-2000M ``flow1`` (integer total 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import cast
 
 import pytest
 
+from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
+from controller.runtime.fieldio import FieldIO
 from controller.runtime.frozenmeter import (
     FRACTION_STEP_M3,
     FROZEN_MIN_POLLS,
@@ -15,7 +19,11 @@ from controller.runtime.frozenmeter import (
     FrozenMeters,
 )
 from controller.runtime.live import LiveState
+from controller.runtime.outputs import Outputs
+from controller.runtime.safety import SETTLE_S, Supervisor
+from controller.store import Store
 from drivers.reading import Quality, Reading
+from tests.helpers.fakebus import FakeBus, SimpleFieldIO
 from tests.helpers.site import DEMO_SITE
 
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -125,3 +133,59 @@ def test_a_meter_no_longer_flowing_starts_afresh(demo: SiteConfig) -> None:
     assert meter.rule.check([], now, meter.t_s) is None  # the pump stopped: forgotten
     tripped_s = seconds_to_trip(meter, 200, advances=False)
     assert tripped_s is not None and tripped_s > 40  # counted from the new first reading
+
+
+# ------------------------------------------------------------------ the supervisor's rule
+
+
+class Runs:
+    """The sequencer's side of the supervisor: the aborts it was told."""
+
+    def __init__(self) -> None:
+        self.aborted: list[str] = []
+
+    def abort_all(self, reason: str) -> None:
+        self.aborted.append(reason)
+
+    def injection_stopped(self, reason: str) -> None:
+        raise AssertionError(f"injection stopped: {reason}")
+
+
+def test_the_supervisor_judges_the_head_meter_only_past_the_pipe_fill(
+    demo: SiteConfig, tmp_path: Path
+) -> None:
+    """Valve and pump on, flow1's registers frozen from the start (100 m3/h claimed): no
+    trip while the pump is within SETTLE_S, then flow_meter_frozen stops everything."""
+    clock = VirtualClock(T0)
+    clock.advance(100.0)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        bus = FakeBus()
+        fio = cast(FieldIO, SimpleFieldIO(bus))
+        live = LiveState()
+        outputs = Outputs(demo, fio, clock)
+        sup = Supervisor(demo, outputs, live, store, fio, clock)
+        runs = Runs()
+        sup.attach(runs)
+        outputs.on("valve:z1")
+        outputs.on("master_valve")
+        outputs.on("pump")
+        values = {"flow_rate": 100.0, "total": 77.0, "total_fraction": 0.25}
+        codes: list[list[str]] = []
+        for _ in range(int(SETTLE_S) + FROZEN_MIN_POLLS + 1):
+            clock.advance(1.0)
+            now = clock.now()
+            live.update(
+                Reading("flow1", p, v, "", Quality.OK, now, decoded=v) for p, v in values.items()
+            )
+            live.update(
+                Reading(d, p, v, "", Quality.OK, now, decoded=v)
+                for (d, p), v in {("press1", "line_pressure"): 200.0}.items()
+            )
+            codes.append([t.code for t in sup.check()])
+        # judged from SETTLE_S on; FROZEN_MIN_POLLS repeats of the total after its first read
+        first = int(SETTLE_S) - 1 + FROZEN_MIN_POLLS
+        assert codes[:first] == [[]] * first
+        assert codes[first] == ["flow_meter_frozen"]
+        assert outputs.on_roles() == [] and "safety flow_meter_frozen" in runs.aborted[0]
+        ok, why = sup.may_start("z2")
+        assert not ok and "flow_meter_frozen" in why
