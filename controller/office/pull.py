@@ -225,6 +225,12 @@ def _token(path: Path, key: str, entry: dict[str, Any], problems: list[str]) -> 
         except OSError as exc:
             problems.append(f"{key}.token_file: cannot read {file}: {exc.strerror}")
             return None
+        except UnicodeDecodeError as exc:
+            problems.append(
+                f"{key}.token_file: {file} is not UTF-8 text (byte {exc.start}); "
+                "a token is one line as `qanat token create` printed it"
+            )
+            return None
     if not isinstance(token, str) or not token:
         problems.append(f"{key}.token: empty")
         return None

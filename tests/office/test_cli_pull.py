@@ -161,3 +161,19 @@ def test_pull_into_postgresql_by_worker_processes_with_retention(
     with CentralDB(pg_url) as db:
         assert db.partitions() == []
         assert db.row_count(box.site_id, "runs") == len(box.store.runs())
+
+
+def test_a_token_file_not_utf8_is_a_problem_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token file saved by an editor as UTF-16 (a byte-order mark 0xff 0xfe first): exit 2
+    and the key and file named, never a traceback."""
+    (tmp_path / "box.token").write_bytes("tok".encode("utf-16"))
+    sites = tmp_path / "sites.toml"
+    sites.write_text(
+        '[[sites]]\nid = "a"\nurl = "http://127.0.0.1:1"\ntoken_file = "box.token"\n',
+        encoding="utf-8",
+    )
+    assert main(["pull", "--sites", str(sites), "--db", str(tmp_path / "o.db")]) == 2
+    err = capsys.readouterr().err
+    assert f"sites[0].token_file: {tmp_path / 'box.token'} is not UTF-8 text (byte 0)" in err
