@@ -35,6 +35,7 @@ import gzip
 import itertools
 import json
 import logging
+import re
 import threading
 import time
 import urllib.error
@@ -81,6 +82,8 @@ CSV_TABLE = "readings"  # pulled as CSV into PostgreSQL: the bulk, parsed fastes
 PURGED_TABLE = "readings"  # the one table the box's retention deletes from
 CHUNK_BYTES = 1 << 18  # read size of a streamed page: 256 KiB
 API = "/api/v1"
+# RFC 6750 b64token: what an Authorization: Bearer header can carry (qanat's are urlsafe base64)
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class PullError(OfficeError):
@@ -233,6 +236,15 @@ def _token(path: Path, key: str, entry: dict[str, Any], problems: list[str]) -> 
             return None
     if not isinstance(token, str) or not token:
         problems.append(f"{key}.token: empty")
+        return None
+    if not BEARER_TOKEN.fullmatch(token):
+        where = "token" if "token" in entry else "token_file"
+        bad = sorted({c for c in token if not BEARER_TOKEN.fullmatch(c) and c != "="})
+        problems.append(
+            f"{key}.{where}: not a bearer token: it holds {', '.join(map(repr, bad))} "
+            "(a token is one line of letters, digits and - . _ ~ + /, "
+            "as `qanat token create` printed it)"
+        )
         return None
     return token
 

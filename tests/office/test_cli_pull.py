@@ -177,3 +177,29 @@ def test_a_token_file_not_utf8_is_a_problem_naming_it(
     assert main(["pull", "--sites", str(sites), "--db", str(tmp_path / "o.db")]) == 2
     err = capsys.readouterr().err
     assert f"sites[0].token_file: {tmp_path / 'box.token'} is not UTF-8 text (byte 0)" in err
+
+
+def test_a_token_a_header_cannot_carry_is_a_problem_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token file holding two lines, or a token pasted with its ``Bearer`` or in Chinese:
+    exit 2 naming the key and the characters, before any site is asked (such a token made
+    the HTTP client raise in a worker, a traceback that stopped every site's pull)."""
+    (tmp_path / "two.token").write_text("abc\ndef\n", encoding="utf-8")
+    sites = tmp_path / "sites.toml"
+    sites.write_text(
+        '[[sites]]\nid = "a"\nurl = "http://127.0.0.1:1"\ntoken_file = "two.token"\n'
+        '[[sites]]\nid = "b"\nurl = "http://127.0.0.1:1"\ntoken = "Bearer abc"\n'
+        '[[sites]]\nid = "c"\nurl = "http://127.0.0.1:1"\ntoken = "令牌"\n'
+        '[[sites]]\nid = "d"\nurl = "http://127.0.0.1:1"\ntoken = "aZ09-._~+/=="\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SitesFileError) as caught:
+        load_sites(sites)
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert problems[0].startswith("sites[0].token_file: not a bearer token: it holds '\\n' (")
+    assert problems[1].startswith("sites[1].token: not a bearer token: it holds ' ' (")
+    assert problems[2].startswith("sites[2].token: not a bearer token: it holds '令', '牌' (")
+    assert main(["pull", "--sites", str(sites), "--db", str(tmp_path / "o.db")]) == 2
+    assert "sites[1].token: not a bearer token" in capsys.readouterr().err
