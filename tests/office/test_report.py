@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -161,3 +162,15 @@ def test_cli_refuses_a_source_that_is_not_there_rather_than_report_it_empty(
     assert main(["report", "--config", str(site_file), "--data-dir", str(nowhere)]) == 2
     err = capsys.readouterr().err
     assert f"no box store in {nowhere}" in err and not nowhere.exists()
+
+
+def test_a_closure_a_rounding_short_of_zero_is_not_printed_minus_zero(season: Report) -> None:
+    """The balance closes to a float's last bits (-1e-12 mm): the CSV and the page say 0.0,
+    never "-0.0", a figure an office clerk reads as a loss."""
+    site = season.sites[0]
+    zones = [replace(z, depth_mm={**z.depth_mm, "closure": -1e-12}) for z in site.zones]
+    tiny = replace(season, sites=[replace(site, zones=zones)])
+    rows = list(csv.DictReader(io.StringIO(to_csv(tiny))))
+    assert [r["closure_mm"] for r in rows] == ["0.0", "0.0", "0.0"]
+    assert not any(cell == "-0.0" for r in rows for cell in r.values())
+    assert "-0.0<" not in render_html(tiny)
