@@ -112,9 +112,7 @@ class Checks:
         for d in self.site.devices:
             readings, _ = self.buses[d.bus].read_points(d.name)
             good = [r for r in readings if r.ok]
-            detail = ", ".join(
-                f"{r.point}={r.value if r.ok else r.quality.value}" for r in readings
-            )
+            detail = ", ".join(f"{r.point}={_shown(r)}" for r in readings)
             self.report(bool(good), f"read {d.name} (unit {d.unit}, bus {d.bus}): {detail}")
 
     def timeout(self, unit: int) -> None:
@@ -178,7 +176,11 @@ class Checks:
 
 
 def _shown(reading: Reading) -> str:
-    return str(reading.value) if reading.ok else reading.quality.value
+    """A reading as a rig builder compares it with the device's display: 6 significant
+    digits and the unit (``17.4 °C``, not ``17.400000000000002``), or the quality."""
+    if not reading.ok or reading.value is None:
+        return reading.quality.value
+    return f"{reading.value:.6g} {reading.unit}".rstrip()
 
 
 def run(args: argparse.Namespace) -> int:

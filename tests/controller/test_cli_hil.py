@@ -6,6 +6,7 @@ a read answered by the module shows it open.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -49,3 +50,17 @@ def test_a_module_silent_after_the_pulse_fails_the_check_instead_of_passing_it(
     checks.pulse("relay1.ch1", 0.5)
     lease_lines = [f for f in checks.failed if "lease" in f]
     assert lease_lines and "comm_error" in lease_lines[0], checks.failed
+
+
+def test_readings_are_shown_as_a_display_shows_them_with_their_unit(
+    checks: Checks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rig builder compares each value with the device's own display: six significant
+    digits and the unit, not a float's last bits (the probe's 174 × 0.1 is 17.4 °C, not
+    17.400000000000002)."""
+    checks.reads()
+    out = capsys.readouterr().out
+    probe = next(line for line in out.splitlines() if "read probe1a" in line)
+    assert re.search(r"moisture=\d+(\.\d+)? %, temperature=-?\d+(\.\d+)? °C", probe), probe
+    values = re.findall(r"=(-?\d[\d.e+-]*)", out)
+    assert values and all(len(v.lstrip("-").replace(".", "")) <= 6 for v in values), out
