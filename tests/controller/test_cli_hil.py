@@ -6,6 +6,7 @@ a read answered by the module shows it open.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 
@@ -64,3 +65,16 @@ def test_readings_are_shown_as_a_display_shows_them_with_their_unit(
     assert re.search(r"moisture=\d+(\.\d+)? %, temperature=-?\d+(\.\d+)? °C", probe), probe
     values = re.findall(r"=(-?\d[\d.e+-]*)", out)
     assert values and all(len(v.lstrip("-").replace(".", "")) <= 6 for v in values), out
+
+
+def test_the_silent_unit_passing_logs_no_error(
+    checks: Checks, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No answer from the unused unit is the check passing: no ERROR lines (pymodbus's
+    frame dump, the bus's "no answer") beside its ``ok`` line."""
+    before = logging.getLogger("pymodbus").level
+    with caplog.at_level(logging.DEBUG):
+        checks.timeout(247)
+    assert checks.failed == []
+    assert [r.getMessage()[:80] for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert logging.getLogger("pymodbus").level == before  # put back after the check
