@@ -46,6 +46,7 @@ __all__ = ["add_arguments", "run"]
 
 MAX_PULSE_S = 2.0
 DEFAULT_SITE = SCENARIO_DIR / "zhangye-seed-corn.site.toml"
+SUITE_DIR = Path(__file__).resolve().parents[2] / "hil_tests"  # in a checkout, not a package
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -241,20 +242,20 @@ def _checks(
 def _against_sim(site: SiteConfig, args: argparse.Namespace, pulse: str) -> int:
     from controller.simulation.harness import Simulation
 
+    if not args.no_suite and not SUITE_DIR.is_dir():
+        print(
+            f"the HIL suite ships with the source tree, not the package ({SUITE_DIR} is not "
+            "there): run `qanat hil --target sim` from a checkout, or add --no-suite for the "
+            "rig checks alone",
+            file=sys.stderr,
+        )
+        return UNUSABLE
     with Simulation(site, control_port=0, any_port=True, step_s=0.5) as sim:
         status = _checks(site, {b.name: sim.bus_settings(b.name) for b in site.buses}, args, pulse)
     if status or args.no_suite:
         return status
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "hil_tests").is_dir():
-        print(
-            "the HIL suite ships with the source tree, not the package: run "
-            "`qanat hil --sim` from a checkout, or add --no-suite",
-            file=sys.stderr,
-        )
-        return UNUSABLE
     print("running the HIL suite against the simulator: pytest hil_tests", flush=True)
     suite = subprocess.call(
-        [sys.executable, "-m", "pytest", "-q", str(root / "hil_tests")], cwd=root
+        [sys.executable, "-m", "pytest", "-q", str(SUITE_DIR)], cwd=SUITE_DIR.parent
     )
     return OK if suite == 0 else FAILED  # pytest's own statuses are not qanat's

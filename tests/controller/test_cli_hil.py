@@ -6,12 +6,15 @@ a read answered by the module shows it open.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from controller.cli import hil, main
 from controller.cli.hil import Checks
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
@@ -78,3 +81,18 @@ def test_the_silent_unit_passing_logs_no_error(
     assert checks.failed == []
     assert [r.getMessage()[:80] for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert logging.getLogger("pymodbus").level == before  # put back after the check
+
+
+def test_without_the_suite_the_message_gives_an_option_that_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Installed from a package (no hil_tests beside it): exit 2 at once, before the
+    simulator starts, with options `qanat hil` accepts (it said `qanat hil --sim`)."""
+    monkeypatch.setattr(hil, "SUITE_DIR", tmp_path / "hil_tests")
+    assert main(["hil", "--target", "sim"]) == 2
+    err = capsys.readouterr().err
+    assert "`qanat hil --target sim`" in err and "--no-suite" in err, err
+    parser = argparse.ArgumentParser()
+    hil.add_arguments(parser)
+    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", err))
+    assert options and options <= set(parser._option_string_actions), options
