@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, CentralError, ValueError, ZoneInfoNotFoundError) as exc:
         print(f"cannot make the report: {exc}", file=sys.stderr)
         return UNUSABLE
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)  # the CSV has no notes
     text = render_html(report) if args.format == "html" else to_csv(report)
     if args.out is None:
         sys.stdout.write(text)

@@ -180,6 +180,8 @@ class Report:
     practice: str
     sites: list[SiteReport]
     notes: list[str]
+    # what makes figures incomplete or old (a site whose last pull failed), shown first
+    warnings: list[str] = field(default_factory=list)
 
 
 def _baseline(

@@ -7,6 +7,7 @@ Reads the pulled ``water_balance`` (latest revision of each site, zone and date)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 
 from controller.agronomy.savings import BaselinePractice
-from controller.office.central import DATA_TABLES, CentralDB
+from controller.office.central import DATA_TABLES, CentralDB, FailedPull
 from controller.office.report import (
     DEFAULT_PRACTICE,
     BalanceDay,
@@ -25,7 +26,7 @@ from controller.office.report import (
     build_report,
 )
 
-__all__ = ["from_central"]
+__all__ = ["from_central", "stale_note"]
 
 
 def _balance(
@@ -101,4 +102,15 @@ def from_central(
     start = start or (min(dates) if dates else today)
     end = end or (max(dates) if dates else today)
     runs = _runs(db, names, start, end)
-    return build_report(zones, days, runs, start, end, tz, practice=practice, season=season)
+    report = build_report(zones, days, runs, start, end, tz, practice=practice, season=season)
+    stale = [stale_note(f) for f in db.failed_pulls(names)]
+    return dataclasses.replace(report, warnings=stale)
+
+
+def stale_note(failed: FailedPull) -> str:
+    """A site whose last pull failed, in the report's warnings: its figures are older."""
+    good = f"{failed.ok_at:%Y-%m-%d %H:%M} UTC" if failed.ok_at else "never"
+    return (
+        f"{failed.site_id}: the last pull ({failed.pulled_at:%Y-%m-%d %H:%M} UTC) failed, "
+        f"its figures are those of the last good pull ({good}): {failed.error[:200]}"
+    )

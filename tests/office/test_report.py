@@ -174,3 +174,33 @@ def test_a_closure_a_rounding_short_of_zero_is_not_printed_minus_zero(season: Re
     assert [r["closure_mm"] for r in rows] == ["0.0", "0.0", "0.0"]
     assert not any(cell == "-0.0" for r in rows for cell in r.values())
     assert "-0.0<" not in render_html(tiny)
+
+
+def test_a_site_whose_last_pull_failed_is_said_first(
+    tmp_path: Path, office_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pulled once, then its token refused: the report's figures for it are the first
+    pull's, and the CLI (stderr: the CSV has no notes) and the page say so, with when and
+    why; a site pulled well says nothing."""
+    with (
+        running_box(tmp_path / "a", "ganzhou-01", days=10, readings_per_day=1) as box,
+        running_box(tmp_path / "b", "ganzhou-02", days=10, readings_per_day=1, seed=2) as other,
+        CentralDB(office_url) as db,
+    ):
+        assert all(r.ok for r in pull_all(db, [box.spec, other.spec]))
+        refused = replace(box.spec, token="revoked")
+        assert not any(r.ok for r in pull_all(db, [refused]))
+    assert main(["report", "--db", office_url, "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, err
+    assert re.match(
+        r"warning: ganzhou-01: the last pull \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\) failed, its "
+        r"figures are those of the last good pull \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): .*HTTP 401",
+        warnings[0],
+    ), warnings[0]
+    page = tmp_path / "season.html"
+    assert main(["report", "--db", office_url, "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<ul class="warnings">' in html and "ganzhou-01: the last pull (" in html
+    assert "ganzhou-02: the last pull" not in html

@@ -73,6 +73,16 @@ class ZoneArea:
     crop: str
 
 
+@dataclass(frozen=True, slots=True)
+class FailedPull:
+    """A site whose last pull failed: when (UTC), its last good pull (None: never), why."""
+
+    site_id: str
+    pulled_at: dt.datetime
+    ok_at: dt.datetime | None
+    error: str
+
+
 def office_url(target: str) -> str:
     """A database URL from ``--db``: a URL as given, a plain path as an SQLite file."""
     return target if "://" in target else f"sqlite:///{target}"
@@ -436,6 +446,19 @@ class CentralDB:
         with self._read() as conn:
             return [
                 ZoneArea(r.site_id, r.zone, r.label, float(r.area_m2), r.crop)
+                for r in conn.execute(query)
+            ]
+
+    def failed_pulls(self, sites: Sequence[str]) -> list[FailedPull]:
+        """The ``sites`` whose last pull failed: their figures are those of an older pull."""
+        query = (
+            select(SITES)
+            .where(SITES.c.site_id.in_(list(sites)), SITES.c.last_error != "")
+            .order_by(SITES.c.site_id)
+        )
+        with self._read() as conn:
+            return [
+                FailedPull(r.site_id, r.last_pull_at, r.last_ok_at, r.last_error)
                 for r in conn.execute(query)
             ]
 
