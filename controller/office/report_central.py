@@ -110,7 +110,8 @@ def from_central(
 def stale_note(failed: FailedPull) -> str:
     """A site whose last pull failed, in the report's warnings: its figures are older."""
     good = f"{failed.ok_at:%Y-%m-%d %H:%M} UTC" if failed.ok_at else "never"
+    error = failed.error.removeprefix(f"{failed.site_id}: ")  # the pull's errors name the site
     return (
         f"{failed.site_id}: the last pull ({failed.pulled_at:%Y-%m-%d %H:%M} UTC) failed, "
-        f"its figures are those of the last good pull ({good}): {failed.error[:200]}"
+        f"its figures are those of the last good pull ({good}): {error[:200]}"
     )

@@ -199,6 +199,7 @@ def test_a_site_whose_last_pull_failed_is_said_first(
         r"figures are those of the last good pull \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): .*HTTP 401",
         warnings[0],
     ), warnings[0]
+    assert warnings[0].count("ganzhou-01") == 1, warnings[0]  # not again from the error
     page = tmp_path / "season.html"
     assert main(["report", "--db", office_url, "--out", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
