@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 
 from controller.agronomy.savings import BaselinePractice
+from controller.errors import OfficeError
 from controller.office.central import DATA_TABLES, CentralDB, FailedPull
 from controller.office.report import (
     DEFAULT_PRACTICE,
@@ -26,7 +27,18 @@ from controller.office.report import (
     build_report,
 )
 
-__all__ = ["from_central", "stale_note"]
+__all__ = ["UnknownSites", "from_central", "stale_note"]
+
+
+class UnknownSites(OfficeError, ValueError):
+    """A report asked for sites the office database has no zones of."""
+
+    def __init__(self, unknown: Sequence[str], known: Sequence[str]) -> None:
+        have = ", ".join(known) if known else "none yet: qanat pull fills it"
+        super().__init__(
+            f"no site {', '.join(map(repr, unknown))} in the office database (its sites: {have})"
+        )
+        self.unknown = list(unknown)
 
 
 def _balance(
@@ -92,9 +104,15 @@ def from_central(
     sites: Sequence[str] | None = None,
     practice: BaselinePractice = DEFAULT_PRACTICE,
 ) -> Report:
-    """The report of ``sites`` (default every site with zones); no range = the season."""
+    """The report of ``sites`` (default every site with zones); no range = the season.
+
+    Raises :class:`UnknownSites` naming each site asked for that has no zones here.
+    """
     zones = [ReportZone(z.site_id, z.zone, z.label, z.area_m2, z.crop) for z in db.zones(sites)]
     names = sorted({z.site_id for z in zones})
+    unknown = [s for s in dict.fromkeys(sites or []) if s not in names]
+    if unknown:
+        raise UnknownSites(unknown, sorted({z.site_id for z in db.zones()}))
     season = start is None and end is None
     days = _balance(db, names, start, end)
     dates = [d.date for rows in days.values() for d in rows]

@@ -15,7 +15,7 @@ import pytest
 
 from controller.cli import main
 from controller.config.site import M2_PER_MU, SiteConfig
-from controller.office.central import CentralDB
+from controller.office.central import CentralDB, ZoneArea
 from controller.office.pull import pull_all
 from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
@@ -205,3 +205,19 @@ def test_a_site_whose_last_pull_failed_is_said_first(
     html = page.read_text(encoding="utf-8")
     assert '<ul class="warnings">' in html and "ganzhou-01: the last pull (" in html
     assert "ganzhou-02: the last pull" not in html
+
+
+def test_a_site_the_office_does_not_have_is_refused_naming_the_ones_it_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--site ganzhou-1`` (a typo): exit 2 naming it and the sites there are, not an
+    empty report that reads as "nothing pulled"."""
+    db_path = tmp_path / "office.db"
+    with CentralDB(f"sqlite:///{db_path}") as db:
+        db.store_zones("ganzhou-01", [ZoneArea("ganzhou-01", "z1", "Zone z1", 1000.0, "maize")])
+    args = ["report", "--db", str(db_path), "--format", "csv"]
+    assert main([*args, "--site", "ganzhou-01", "--site", "ganzhou-1"]) == 2
+    err = capsys.readouterr().err
+    assert "no site 'ganzhou-1' in the office database (its sites: ganzhou-01)" in err, err
+    assert main([*args, "--site", "ganzhou-01"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3  # header, z1, the site
