@@ -206,7 +206,7 @@ def _site(path: Path, key: str, entry: Any, problems: list[str]) -> SiteSpec | N
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         problems.append(f"{key}.url: an http:// or https:// base URL is required")
     timeout = entry.get("timeout_s", TIMEOUT_S)
-    if not isinstance(timeout, int | float) or not 0 < timeout <= 600:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
         problems.append(f"{key}.timeout_s: seconds in (0, 600] expected")
     token = _token(path, key, entry, problems)
     if len(problems) > before or token is None:

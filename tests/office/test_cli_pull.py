@@ -203,3 +203,14 @@ def test_a_token_a_header_cannot_carry_is_a_problem_naming_it(
     assert problems[2].startswith("sites[2].token: not a bearer token: it holds '令', '牌' (")
     assert main(["pull", "--sites", str(sites), "--db", str(tmp_path / "o.db")]) == 2
     assert "sites[1].token: not a bearer token" in capsys.readouterr().err
+
+
+def test_a_timeout_of_true_is_not_one_second(tmp_path: Path) -> None:
+    """TOML's ``true`` is a Python int (1): ``timeout_s = true`` was taken as 1 s."""
+    path = tmp_path / "sites.toml"
+    path.write_text(
+        '[[sites]]\nid = "a"\nurl = "http://x"\ntoken = "t"\ntimeout_s = true\n', encoding="utf-8"
+    )
+    with pytest.raises(SitesFileError) as caught:
+        load_sites(path)
+    assert caught.value.problems == ["sites[0].timeout_s: seconds in (0, 600] expected"]
