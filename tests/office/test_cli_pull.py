@@ -214,3 +214,18 @@ def test_a_timeout_of_true_is_not_one_second(tmp_path: Path) -> None:
     with pytest.raises(SitesFileError) as caught:
         load_sites(path)
     assert caught.value.problems == ["sites[0].timeout_s: seconds in (0, 600] expected"]
+
+
+def test_an_office_database_that_cannot_open_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--db`` naming a directory: exit 2 and the driver's reason on one line, without
+    SQLAlchemy's link to its own error pages."""
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[sites]]\nid = "a"\nurl = "http://x"\ntoken = "t"\n', encoding="utf-8")
+    assert main(["pull", "--sites", str(sites), "--db", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"cannot open the office database: write to sqlite:///{tmp_path} failed: "
+        "unable to open database file\n"
+    )

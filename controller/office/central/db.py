@@ -83,6 +83,14 @@ class FailedPull:
     error: str
 
 
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own words for a failure, without SQLAlchemy's statement dump and its
+    "Background on this error" link: ``unable to open database file``."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    return text.split("\n(Background on this error", 1)[0].strip()
+
+
 def office_url(target: str) -> str:
     """A database URL from ``--db``: a URL as given, a plain path as an SQLite file."""
     return target if "://" in target else f"sqlite:///{target}"
@@ -167,7 +175,7 @@ class CentralDB:
             with self._writer.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise CentralError(f"write to {self._where()} failed: {exc}") from exc
+            raise CentralError(f"write to {self._where()} failed: {_reason(exc)}") from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -175,7 +183,7 @@ class CentralDB:
             with self._engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise CentralError(f"read from {self._where()} failed: {exc}") from exc
+            raise CentralError(f"read from {self._where()} failed: {_reason(exc)}") from exc
 
     def connect(self) -> AbstractContextManager[Connection]:
         """A read connection (reports query through it)."""
@@ -366,7 +374,7 @@ class CentralDB:
         except (psycopg.errors.DataError, psycopg.errors.NotNullViolation) as exc:
             raise BadRows(f"{where}: {exc}") from exc  # the server could not read a value
         except psycopg.Error as exc:
-            raise CentralError(f"write to {self._where()} failed: {exc}") from exc
+            raise CentralError(f"write to {self._where()} failed: {_reason(exc)}") from exc
         return check.rows, last
 
     def drop_old(self, keep_months: int, today: dt.date | None = None) -> list[str]:
