@@ -83,7 +83,7 @@ class FailedPull:
     error: str
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def _reason(exc: Exception) -> str:
     """The driver's own words for a failure, without SQLAlchemy's statement dump and its
     "Background on this error" link: ``unable to open database file``."""
     orig = getattr(exc, "orig", None)
