@@ -106,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        args.out.write_text(text, encoding="utf-8")
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"cannot write the report to {args.out}: {exc.strerror}", file=sys.stderr)
+            return UNUSABLE
         print(f"report written to {args.out}", file=sys.stderr)
     return OK

@@ -221,3 +221,16 @@ def test_a_site_the_office_does_not_have_is_refused_naming_the_ones_it_has(
     assert "no site 'ganzhou-1' in the office database (its sites: ganzhou-01)" in err, err
     assert main([*args, "--site", "ganzhou-01"]) == 0
     assert capsys.readouterr().out.count("\n") == 3  # header, z1, the site
+
+
+def test_a_report_it_cannot_write_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out`` into a folder that is not there: exit 2 naming the file, not a traceback."""
+    db_path = tmp_path / "office.db"
+    CentralDB(f"sqlite:///{db_path}").close()
+    out = tmp_path / "no-such-folder" / "season.html"
+    assert main(["report", "--db", str(db_path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"cannot write the report to {out}: No such file or directory\n"
+    )
