@@ -211,6 +211,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)
         return UNUSABLE
     pulse = args.pulse or site.zones[0].valve
+    outputs = sorted({str(ref) for _, ref in site.outputs()})
+    if pulse not in outputs:
+        print(
+            f"--pulse {pulse}: not an output of {site.path.name} "
+            f"(its outputs: {', '.join(outputs)})",
+            file=sys.stderr,
+        )
+        return UNUSABLE
     if args.target == "sim":
         return _against_sim(site, args, pulse)
     try:

@@ -96,3 +96,15 @@ def test_without_the_suite_the_message_gives_an_option_that_exists(
     hil.add_arguments(parser)
     options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", err))
     assert options and options <= set(parser._option_string_actions), options
+
+
+@pytest.mark.parametrize("pulse", ["relay1.ch9", "nothing", "probe1a.moisture"])
+def test_a_pulse_of_no_output_of_the_site_is_refused_naming_them(
+    pulse: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in ``--pulse`` (a channel the module lacks, a device not there, a sensor):
+    exit 2 before any bus is opened, naming the site's outputs; it was a traceback."""
+    assert main(["hil", "--target", "tcp://127.0.0.1:1", "--pulse", pulse]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"--pulse {pulse}: not an output of "), err
+    assert "relay1.ch1" in err.split("its outputs: ", 1)[1], err
