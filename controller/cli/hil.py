@@ -210,6 +210,10 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.pulse_s <= MAX_PULSE_S:
         print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)
         return UNUSABLE
+    silent_problem = _silent_unit_problem(site, args.silent_unit)
+    if silent_problem:
+        print(f"--silent-unit {args.silent_unit}: {silent_problem}", file=sys.stderr)
+        return UNUSABLE
     pulse = args.pulse or site.zones[0].valve
     outputs = sorted({str(ref) for _, ref in site.outputs()})
     if pulse not in outputs:
@@ -227,6 +231,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"qanat hil: {exc}", file=sys.stderr)
         return UNUSABLE
     return _checks(site, settings, args, pulse)
+
+
+def _silent_unit_problem(site: SiteConfig, unit: int) -> str:
+    """Why ``unit`` cannot be the silent unit the timeout check asks on the first bus
+    ("" when it can): outside Modbus's 1–247, or a device's own."""
+    if not 1 <= unit <= 247:
+        return "a Modbus unit id is 1 to 247"
+    bus = site.buses[0].name
+    owner = next((d.name for d in site.devices_on(bus) if d.unit == unit), None)
+    if owner is not None:
+        return f"unit {unit} is {owner}'s on bus {bus}: give one no device there uses"
+    return ""
 
 
 def _checks(

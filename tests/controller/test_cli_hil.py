@@ -108,3 +108,18 @@ def test_a_pulse_of_no_output_of_the_site_is_refused_naming_them(
     err = capsys.readouterr().err
     assert err.startswith(f"--pulse {pulse}: not an output of "), err
     assert "relay1.ch1" in err.split("its outputs: ", 1)[1], err
+
+
+@pytest.mark.parametrize(
+    ("unit", "said"),
+    [(300, "a Modbus unit id is 1 to 247"), (0, "a Modbus unit id is 1 to 247"), (2, "flow1's")],
+)
+def test_a_silent_unit_that_cannot_be_silent_is_refused(
+    unit: int, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A unit id Modbus has not, or one a device of the bus answers to: exit 2 saying
+    which, before any bus is opened; the check used to run and FAIL the rig for it."""
+    args = ["hil", "--target", "tcp://127.0.0.1:1", "--silent-unit", str(unit)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"--silent-unit {unit}: ") and said in err, err
