@@ -108,6 +108,8 @@ class Checks:
         self.failed: list[str] = []
 
     def report(self, ok: bool, what: str) -> None:
+        if not ok and what in self.failed:
+            return  # the same failure again (an output still not off): said once, counted once
         print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
         if not ok:
             self.failed.append(what)

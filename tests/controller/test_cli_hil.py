@@ -7,6 +7,7 @@ a read answered by the module shows it open.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from drivers.bus import Bus
 from drivers.sim import Fault
+from tests.helpers.site import refusing_port
 
 
 @pytest.fixture
@@ -123,3 +125,30 @@ def test_a_silent_unit_that_cannot_be_silent_is_refused(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"--silent-unit {unit}: ") and said in err, err
+
+
+def test_an_output_still_not_off_is_said_once(
+    site: SiteConfig, sim: Simulation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A relay module that cannot be reached fails each of its outputs once, though the
+    checks switch everything off three times (at the start, after the pulse, at the end):
+    8 outputs were 24 FAIL lines and 24 failed checks."""
+    with refusing_port() as port:
+        buses = {
+            b.name: Bus(
+                dataclasses.replace(sim.bus_settings(b.name), kind="tcp", port=port),
+                site.devices_on(b.name),
+            )
+            for b in site.buses
+        }
+        checks = Checks(site, buses)
+        try:
+            for _ in range(3):
+                checks.all_off()
+        finally:
+            for bus in buses.values():
+                bus.close()
+    outputs = list(site.outputs())
+    assert len(checks.failed) == len(outputs) > 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert len(lines) == len(outputs) == len(set(lines))
