@@ -75,7 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=247,
         help="a unit id no device on the rig uses (timeout check)",
     )
-    parser.add_argument("--baudrate", type=int, default=9600, help="rtu targets")
+    parser.add_argument(
+        "--baudrate", type=int, help="rtu targets (default: each bus's baudrate in the site file)"
+    )
     parser.add_argument(
         "--no-suite",
         action="store_true",
@@ -83,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _retarget(settings: BusSettings, target: str, baudrate: int) -> BusSettings:
+def _retarget(settings: BusSettings, target: str, baudrate: int | None) -> BusSettings:
     url = urlparse(target)
     if url.scheme in ("tcp", "rtu-tcp"):
         if not url.hostname or not url.port:
@@ -94,7 +96,8 @@ def _retarget(settings: BusSettings, target: str, baudrate: int) -> BusSettings:
     if url.scheme == "rtu":
         if not url.path:
             raise ValueError(f"--target {target!r}: give rtu:///dev/ttyUSB0")
-        return dataclasses.replace(settings, kind="rtu", serial_port=url.path, baudrate=baudrate)
+        baud = settings.baudrate if baudrate is None else baudrate
+        return dataclasses.replace(settings, kind="rtu", serial_port=url.path, baudrate=baud)
     raise ValueError(
         f"--target {target!r}: sim, tcp://HOST:PORT, rtu-tcp://HOST:PORT or rtu:///dev/PORT"
     )

@@ -152,3 +152,21 @@ def test_an_output_still_not_off_is_said_once(
     assert len(checks.failed) == len(outputs) > 1
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
     assert len(lines) == len(outputs) == len(set(lines))
+
+
+def test_an_rtu_target_keeps_the_site_files_baudrate_unless_told(site: SiteConfig) -> None:
+    """A rig whose site file says 4800 baud (the Renke probes' default) is asked at 4800
+    on ``rtu:///dev/ttyUSB0``; it was asked at 9600 unless ``--baudrate`` was given."""
+    parser = argparse.ArgumentParser()
+    hil.add_arguments(parser)
+    bus = dataclasses.replace(site.buses[0].settings(), baudrate=4800, parity="E")
+    args = parser.parse_args(["--target", "rtu:///dev/ttyUSB0"])
+    kept = hil._retarget(bus, args.target, args.baudrate)
+    assert (kept.kind, kept.serial_port, kept.baudrate, kept.parity) == (
+        "rtu",
+        "/dev/ttyUSB0",
+        4800,
+        "E",
+    )
+    told = parser.parse_args(["--target", "rtu:///dev/ttyUSB0", "--baudrate", "19200"])
+    assert hil._retarget(bus, told.target, told.baudrate).baudrate == 19200
