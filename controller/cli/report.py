@@ -36,14 +36,22 @@ from controller.store import STORE_FILE, Store, StoreError
 DEFAULT_TZ = "Asia/Shanghai"
 
 
+def _day(text: str) -> dt.date:
+    """``--start``/``--end``: a calendar day, YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a day YYYY-MM-DD expected, got {text!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", help="office database (SQLite file or SQLAlchemy URL)")
     source.add_argument("--config", type=Path, help="a box's site.toml (with --data-dir)")
     parser.add_argument("--data-dir", help="the box's data directory (with --config)")
     parser.add_argument("--site", action="append", help="only this site (repeatable; --db)")
-    parser.add_argument("--start", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
-    parser.add_argument("--end", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD")
+    parser.add_argument("--start", type=_day, help="first day, YYYY-MM-DD")
+    parser.add_argument("--end", type=_day, help="last day, YYYY-MM-DD")
     parser.add_argument("--format", choices=["html", "csv"], default="html")
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
     parser.add_argument(

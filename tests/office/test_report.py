@@ -234,3 +234,15 @@ def test_a_report_it_cannot_write_is_one_line_naming_the_file(
     assert capsys.readouterr().err == (
         f"cannot write the report to {out}: No such file or directory\n"
     )
+
+
+def test_a_day_that_is_none_is_named_as_a_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--start 2026-13-01``: argparse's exit 2 saying a day is expected, not Python's
+    "invalid fromisoformat value"."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--db", str(tmp_path / "o.db"), "--start", "2026-13-01"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --start: a day YYYY-MM-DD expected, got '2026-13-01'" in err, err
