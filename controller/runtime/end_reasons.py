@@ -15,9 +15,7 @@ knows is given back as it is, in English.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import cache
+from controller.runtime.recorded import RecordedPart, Templates
 
 __all__ = ["END_REASONS", "EndPart", "end_parts"]
 
@@ -89,45 +87,12 @@ END_REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class EndPart:
-    """One part of an ``end_reason``: its ``code`` and ``values`` ("" and none when no
-    pattern knows it) and its English ``text`` as recorded."""
-
-    text: str
-    code: str = ""
-    values: dict[str, str] = field(default_factory=dict)
-
-
-_FIELD = re.compile(r"\{(\w+)\}")
-
-
-@cache
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Each template as an anchored pattern, the most specific (longest fixed text) first,
-    so that a part is read as the template that fixes most of its words."""
-    out = []
-    for code, template in END_REASONS.items():
-        pieces = _FIELD.split(template)  # fixed, name, fixed, name, ..., fixed
-        regex = "".join(
-            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(pieces)
-        )
-        fixed = sum(len(p) for p in pieces[::2])
-        out.append((fixed, code, re.compile(f"^{regex}$", re.DOTALL)))
-    out.sort(key=lambda item: -item[0])
-    return tuple((code, pattern) for _, code, pattern in out)
-
-
-def _part(text: str) -> EndPart:
-    for code, pattern in _patterns():
-        found = pattern.match(text)
-        if found:
-            return EndPart(text, code, found.groupdict())
-    return EndPart(text)
+EndPart = RecordedPart  # one part of an end_reason
+_TEMPLATES = Templates(END_REASONS)
 
 
 def end_parts(end_reason: str) -> list[EndPart]:
     """``end_reason`` split at ``"; "`` into its parts, each with its code where one is
     known (a device's error message holding ``"; "`` falls into several parts, the later
     ones without a code)."""
-    return [_part(text) for text in end_reason.split("; ")] if end_reason else []
+    return _TEMPLATES.parts(end_reason)
