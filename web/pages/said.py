@@ -1,11 +1,15 @@
-"""A zone's decisions and its runs' end reasons in the page's language.
+"""A zone's decisions, its runs' end reasons, safety alarms and device errors in the page's
+language.
 
-The box records both in English (the record stays as it is); the pages say them from their
+The box records them in English (the record stays as it is); the pages say them from their
 codes: a decision's ``reasons`` with its ``reason_values`` (``et`` zones: the planner's
 :class:`models.planner.ReasonCode`; the other modes:
 :class:`controller.agronomy.decision_codes.DecisionCode`), catalog table ``reason_code``; a
 run's ``end_reason`` read back into coded parts (:func:`controller.runtime.end_reasons.end_parts`),
-catalog table ``end_reason``. A code the catalog lacks, or a record without codes (written
+catalog table ``end_reason``; a safety alarm's message read back the same way
+(:func:`controller.runtime.trip_messages.trip_parts`), catalog table ``trip_message``; a
+device's last error from the kind and values its bus reports with it, catalog table
+``device_error``. A code the catalog lacks, or a record without codes (written
 before they were), is shown as recorded.
 """
 
@@ -16,10 +20,20 @@ from datetime import datetime
 from typing import Any
 
 from controller.runtime.end_reasons import end_parts
+from controller.runtime.recorded import RecordedPart
+from controller.runtime.safety import SOURCE as SAFETY_SOURCE
+from controller.runtime.trip_messages import trip_parts
 from web.i18n import catalog, translate
 from web.pages.format import Formatter
 
-__all__ = ["decision_said", "end_said", "reasons_said"]
+__all__ = [
+    "alarm_said",
+    "decision_said",
+    "device_error_said",
+    "end_said",
+    "reasons_said",
+    "trip_said",
+]
 
 # values that are times in ISO 8601, shown as the page shows times
 _TIMES = ("until",)
@@ -52,19 +66,50 @@ def _value(fmt: Formatter, name: str, value: str) -> str:
     return value
 
 
-def end_said(fmt: Formatter, end_reason: str) -> str | None:
-    """A run's ``end_reason`` said part by part in ``fmt``'s locale (a part no code knows as
-    recorded); ``None`` when no part has a code."""
-    parts = end_parts(end_reason)
+def _parts_said(fmt: Formatter, table: str, parts: Sequence[RecordedPart]) -> str | None:
+    """``parts`` said in ``fmt``'s locale from catalog ``table`` (a part without a code or an
+    entry as recorded), joined by ``"; "``; ``None`` when no part has a code."""
     if not any(p.code for p in parts):
         return None
     known = catalog(fmt.locale)
     out = []
     for part in parts:
-        key = f"end_reason.{part.code}"
+        key = f"{table}.{part.code}"
         if not part.code or key not in known:
             out.append(part.text)
             continue
         values = {k: _value(fmt, k, v) for k, v in part.values.items()}
+        if part.code == "safety":  # a run ended by a trip: the trip's message said too
+            values["message"] = trip_said(fmt, part.values.get("message", "")) or values["message"]
         out.append(translate(fmt.locale, key, **values))
     return "; ".join(out)
+
+
+def end_said(fmt: Formatter, end_reason: str) -> str | None:
+    """A run's ``end_reason`` said part by part in ``fmt``'s locale (a part no code knows as
+    recorded); ``None`` when no part has a code."""
+    return _parts_said(fmt, "end_reason", end_parts(end_reason))
+
+
+def trip_said(fmt: Formatter, message: str) -> str | None:
+    """A safety trip's ``message`` said part by part in ``fmt``'s locale (catalog table
+    ``trip_message``); ``None`` when no part has a code."""
+    return _parts_said(fmt, "trip_message", trip_parts(message))
+
+
+def alarm_said(fmt: Formatter, source: str, message: str) -> str | None:
+    """An alarm's ``message`` in ``fmt``'s locale where its writer's words are known (the
+    safety supervisor's), else ``None`` (the page shows the record)."""
+    return trip_said(fmt, message) if source == SAFETY_SOURCE else None
+
+
+def device_error_said(locale: str, health: Mapping[str, Any]) -> str | None:
+    """A device's last error (its health's ``last_error_kind`` and ``last_error_values``) in
+    ``locale`` (catalog table ``device_error``); ``None`` without a kind or its entry (a
+    daemon that does not report them: the page shows ``last_error``)."""
+    kind, values = health.get("last_error_kind"), health.get("last_error_values")
+    if not isinstance(kind, str) or f"device_error.{kind}" not in catalog(locale):
+        return None
+    return translate(
+        locale, f"device_error.{kind}", **(values if isinstance(values, Mapping) else {})
+    )

@@ -78,3 +78,11 @@ def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> No
     mixed = end_said(fmt, "stopped by li; the moon was full")
     assert mixed == "li 停止; the moon was full"  # a part no code knows: as recorded
     assert end_said(fmt, "the moon was full") is None
+
+
+def test_a_run_ended_by_a_trip_says_the_trips_message_too() -> None:
+    fmt = Formatter("zh-CN", UTC8)
+    said = end_said(fmt, "safety ec_high: EC 3.60 mS/cm > 3.5 while injecting")
+    assert said == "安全停机 ec_high：注肥中 EC 3.60 mS/cm > 3.5"
+    unknown = end_said(fmt, "safety lamp: the moon was full")
+    assert unknown == "安全停机 lamp：the moon was full"  # a message no code knows: as recorded
