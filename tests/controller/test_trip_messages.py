@@ -15,7 +15,7 @@ from typing import cast
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config.site import load_site
+from controller.config.site import SiteConfig, load_site
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs
@@ -69,6 +69,11 @@ SCENARIOS: dict[str, tuple[tuple[str, ...], dict[tuple[str, str], float | None],
 }
 
 
+@pytest.fixture(scope="module")
+def demo() -> SiteConfig:
+    return load_site(DEMO_SITE)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=VirtualClock(T0)) as s:
@@ -76,6 +81,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _trip(
+    site: SiteConfig,
     store: Store,
     on: tuple[str, ...],
     values: dict[tuple[str, str], float | None],
@@ -87,7 +93,6 @@ def _trip(
     clock = store.clock
     assert isinstance(clock, VirtualClock)
     clock.advance(100.0)  # a monotonic clock away from zero
-    site = load_site(DEMO_SITE)
     bus = FakeBus()
     fio = cast(FieldIO, SimpleFieldIO(bus))
     live, outputs = LiveState(), Outputs(site, fio, clock)
@@ -108,16 +113,20 @@ def _trip(
 
 
 @pytest.mark.parametrize("code", sorted(SCENARIOS))
-def test_each_rules_message_is_read_back_as_its_code(store: Store, code: str) -> None:
-    messages = _trip(store, *SCENARIOS[code])
+def test_each_rules_message_is_read_back_as_its_code(
+    demo: SiteConfig, store: Store, code: str
+) -> None:
+    messages = _trip(demo, store, *SCENARIOS[code])
     firsts = [trip_parts(m)[0] for m in messages]
     assert code in [p.code for p in firsts], messages
     assert all(p.code for p in firsts), messages  # whatever else tripped is read too
 
 
-def test_what_could_not_be_switched_off_is_read_after_the_trip(store: Store) -> None:
+def test_what_could_not_be_switched_off_is_read_after_the_trip(
+    demo: SiteConfig, store: Store
+) -> None:
     on, values, wait_s = SCENARIOS["burst"]
-    (message,) = _trip(store, on, values, wait_s, failing=frozenset({"relay1.ch8"}))
+    (message,) = _trip(demo, store, on, values, wait_s, failing=frozenset({"relay1.ch8"}))
     burst, failed = trip_parts(message)
     assert (burst.code, failed.code) == ("burst", "switch_off_failed")
     assert failed.values == {"error": "pump: relay1: stuck"}
