@@ -4,7 +4,8 @@ The sequencer records why a run ended as English parts joined by ``"; "``: why i
 (``planned time reached``, ``stopped by ana``, ``safety no_flow: ...``), how its water was
 measured (:meth:`controller.runtime.metering.Metering.how`), what a restart credited it
 (:mod:`controller.runtime.credit`), the run's notes and how its fertilizer was measured
-(:mod:`controller.runtime.dosing`). That text is the box's record and stays as it is; a page
+(:mod:`controller.runtime.dosing`), with each channel's litres read by :func:`channel_doses`
+(catalog table ``channel_dose``). That text is the box's record and stays as it is; a page
 says each part in its own language from :func:`end_parts`: the part's code (catalog table
 ``end_reason``) and the values it names, as written in the record. A part no pattern here
 knows is given back as it is, in English.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from controller.runtime.recorded import RecordedPart, Templates
 
-__all__ = ["END_REASONS", "EndPart", "end_parts"]
+__all__ = ["CHANNEL_DOSES", "END_REASONS", "EndPart", "channel_doses", "end_parts"]
 
 # code -> the English part as recorded ({name} matches any text within the part)
 END_REASONS: dict[str, str] = {
@@ -87,8 +88,17 @@ END_REASONS: dict[str, str] = {
 }
 
 
+# code -> one channel's litres in ``fertilizer_channels`` (controller.runtime.dosing)
+CHANNEL_DOSES: dict[str, str] = {
+    "counter_of": "{channel} {litres} L of {target} L (counter)",
+    "rate_time_of": "{channel} {litres} L of {target} L (rate × time)",
+    "counter": "{channel} {litres} L (counter)",
+    "rate_time": "{channel} {litres} L (rate × time)",
+}
+
 EndPart = RecordedPart  # one part of an end_reason
 _TEMPLATES = Templates(END_REASONS)
+_DOSES = Templates(CHANNEL_DOSES)
 
 
 def end_parts(end_reason: str) -> list[EndPart]:
@@ -96,3 +106,9 @@ def end_parts(end_reason: str) -> list[EndPart]:
     known (a device's error message holding ``"; "`` falls into several parts, the later
     ones without a code)."""
     return _TEMPLATES.parts(end_reason)
+
+
+def channel_doses(channels: str) -> list[EndPart]:
+    """The ``channels`` of a ``fertilizer_channels`` part split at ``", "``, each channel's
+    litres with its code (:data:`CHANNEL_DOSES`) where one is known."""
+    return _DOSES.parts(channels, sep=", ")

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from controller.runtime.end_reasons import end_parts
+from controller.runtime.end_reasons import channel_doses, end_parts
 from controller.runtime.recorded import RecordedPart
 from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.runtime.trip_messages import trip_parts
@@ -66,9 +66,11 @@ def _value(fmt: Formatter, name: str, value: str) -> str:
     return value
 
 
-def _parts_said(fmt: Formatter, table: str, parts: Sequence[RecordedPart]) -> str | None:
+def _parts_said(
+    fmt: Formatter, table: str, parts: Sequence[RecordedPart], sep: str = "; "
+) -> str | None:
     """``parts`` said in ``fmt``'s locale from catalog ``table`` (a part without a code or an
-    entry as recorded), joined by ``"; "``; ``None`` when no part has a code."""
+    entry as recorded), joined by ``sep``; ``None`` when no part has a code."""
     if not any(p.code for p in parts):
         return None
     known = catalog(fmt.locale)
@@ -81,8 +83,11 @@ def _parts_said(fmt: Formatter, table: str, parts: Sequence[RecordedPart]) -> st
         values = {k: _value(fmt, k, v) for k, v in part.values.items()}
         if part.code == "safety":  # a run ended by a trip: the trip's message said too
             values["message"] = trip_said(fmt, part.values.get("message", "")) or values["message"]
+        elif part.code == "fertilizer_channels":  # each channel's litres said too
+            doses = channel_doses(part.values.get("channels", ""))
+            values["channels"] = _parts_said(fmt, "channel_dose", doses, ", ") or values["channels"]
         out.append(translate(fmt.locale, key, **values))
-    return "; ".join(out)
+    return sep.join(out)
 
 
 def end_said(fmt: Formatter, end_reason: str) -> str | None:

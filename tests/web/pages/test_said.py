@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from controller.agronomy.decision_codes import DecisionCode, coded
-from controller.runtime.end_reasons import END_REASONS
+from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS
 from models.planner import ReasonCode
 from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
@@ -40,6 +40,13 @@ def test_every_end_reason_code_has_a_message(locale: str) -> None:
 def test_the_english_end_reasons_are_worded_as_the_record() -> None:
     english = catalog("en")
     assert {c: english[f"end_reason.{c}"] for c in END_REASONS} == END_REASONS
+    assert {c: english[f"channel_dose.{c}"] for c in CHANNEL_DOSES} == CHANNEL_DOSES
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_channels_dose_has_a_message(locale: str) -> None:
+    missing = sorted(c for c in CHANNEL_DOSES if f"channel_dose.{c}" not in catalog(locale))
+    assert missing == []
 
 
 def test_every_refusal_code_in_the_source_has_a_message() -> None:
@@ -86,3 +93,12 @@ def test_a_run_ended_by_a_trip_says_the_trips_message_too() -> None:
     assert said == "安全停机 ec_high：注肥中 EC 3.60 mS/cm > 3.5"
     unknown = end_said(fmt, "safety lamp: the moon was full")
     assert unknown == "安全停机 lamp：the moon was full"  # a message no code knows: as recorded
+
+
+def test_each_channels_litres_are_said_within_the_fertilizer_part() -> None:
+    fmt = Formatter("zh-CN", UTC8)
+    ended = "channels: N 1.20 L of 1.25 L (counter), acid 0.30 L (rate × time), K ??"
+    said = end_said(fmt, ended)
+    assert said == (
+        "各通道：N 1.20 L（目标 1.25 L，计量泵计数）, acid 0.30 L（按流量 × 时间）, K ??"
+    )  # a channel no template knows: as recorded
