@@ -7,7 +7,8 @@ codes: a decision's ``reasons`` with its ``reason_values`` (``et`` zones: the pl
 :class:`controller.agronomy.decision_codes.DecisionCode`), catalog table ``reason_code``; a
 run's ``end_reason`` read back into coded parts (:func:`controller.runtime.end_reasons.end_parts`),
 catalog table ``end_reason``; a safety alarm's message read back the same way
-(:func:`controller.runtime.trip_messages.trip_parts`), catalog table ``trip_message``; a
+(:func:`controller.runtime.trip_messages.trip_parts`), catalog table ``trip_message``, and a
+fertigation plan note (:func:`controller.agronomy.fert_notes.fert_note`), ``fert_note``; a
 device's last error from the kind and values its bus reports with it, catalog table
 ``device_error``. A code the catalog lacks, or a record without codes (written
 before they were), is shown as recorded.
@@ -19,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from controller.agronomy.fert_notes import fert_note
 from controller.runtime.end_reasons import channel_doses, end_parts
 from controller.runtime.recorded import RecordedPart
 from controller.runtime.safety import SOURCE as SAFETY_SOURCE
@@ -35,6 +37,7 @@ __all__ = [
     "trip_said",
 ]
 
+FERTIGATION_PLAN = "fertigation_plan"  # the daemon's event code of a plan note
 # values that are times in ISO 8601, shown as the page shows times
 _TIMES = ("until",)
 
@@ -102,10 +105,16 @@ def trip_said(fmt: Formatter, message: str) -> str | None:
     return _parts_said(fmt, "trip_message", trip_parts(message))
 
 
-def alarm_said(fmt: Formatter, source: str, message: str) -> str | None:
+def alarm_said(fmt: Formatter, source: str, code: str, message: str) -> str | None:
     """An alarm's ``message`` in ``fmt``'s locale where its writer's words are known (the
-    safety supervisor's), else ``None`` (the page shows the record)."""
-    return trip_said(fmt, message) if source == SAFETY_SOURCE else None
+    safety supervisor's, the fertigation planner's notes), else ``None`` (the page shows the
+    record)."""
+    if source == SAFETY_SOURCE:
+        return trip_said(fmt, message)
+    if code == FERTIGATION_PLAN:
+        note = fert_note(message)
+        return _parts_said(fmt, "fert_note", [note])
+    return None
 
 
 def device_error_said(locale: str, health: Mapping[str, Any]) -> str | None:

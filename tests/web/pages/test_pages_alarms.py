@@ -113,3 +113,25 @@ def test_every_trip_message_is_said_in_both_catalogs(locale: str) -> None:
     assert sorted(c for c in TRIP_MESSAGES if f"trip_message.{c}" not in names) == []
     for code, template in TRIP_MESSAGES.items():  # the catalog names only what was recorded
         assert set(FIELD.findall(names[f"trip_message.{code}"])) <= set(FIELD.findall(template))
+
+
+NOTE = "carries fertigation event 0 (苗期) of 2026-05-15: N 11.25 kg (still to give: N 6.25 kg)"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "本次灌溉带上施肥事件 0 (苗期)（2026-05-15）：N 11.25 kg（还需施：N 6.25 kg）"),
+        ("en", NOTE),
+    ],
+)
+def test_a_fertigation_plan_note_is_said_in_the_page_language(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    (alarm,) = service.alarms()
+    note = replace(alarm, code="fertigation_plan", source="z1", message=NOTE, latched=False)
+    monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [note])
+    history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
+    assert f">{said}</div>" in history
+    if lang == "zh-CN":
+        assert f'title="控制器记录（原文）: {NOTE}"' in history

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from controller.agronomy.decision_codes import DecisionCode, coded
+from controller.agronomy.fert_notes import FERT_NOTES
 from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS
 from models.planner import ReasonCode
 from tests.helpers.refusal_codes import refusal_codes
@@ -41,12 +42,14 @@ def test_the_english_end_reasons_are_worded_as_the_record() -> None:
     english = catalog("en")
     assert {c: english[f"end_reason.{c}"] for c in END_REASONS} == END_REASONS
     assert {c: english[f"channel_dose.{c}"] for c in CHANNEL_DOSES} == CHANNEL_DOSES
+    assert {c: english[f"fert_note.{c}"] for c in FERT_NOTES} == FERT_NOTES
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
-def test_every_channels_dose_has_a_message(locale: str) -> None:
-    missing = sorted(c for c in CHANNEL_DOSES if f"channel_dose.{c}" not in catalog(locale))
-    assert missing == []
+def test_every_channels_dose_and_plan_note_has_a_message(locale: str) -> None:
+    names = catalog(locale)
+    assert sorted(c for c in CHANNEL_DOSES if f"channel_dose.{c}" not in names) == []
+    assert sorted(c for c in FERT_NOTES if f"fert_note.{c}" not in names) == []
 
 
 def test_every_refusal_code_in_the_source_has_a_message() -> None:
