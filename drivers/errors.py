@@ -94,10 +94,13 @@ class DeviceError(FieldIOError):
     ``kind`` names the failure for a page (catalog table ``device_error``) and ``values``
     what its sentence names (``detail``, the message after the device's name, and the
     class's ``fields``), each written out as the English message writes it; the message
-    itself (``str(error)``) is the log's and the API's record."""
+    itself (``str(error)``) is the log's and the API's record. ``template`` is that message
+    as the bus words it (where its fields make all of it), so a record of it can be read
+    back."""
 
     kind: ClassVar[str] = "failed"
     fields: ClassVar[tuple[str, ...]] = ()
+    template: ClassVar[str] = ""  # the message after the device's name, from its fields
 
     def __init__(self, device: str, message: str, **values: object) -> None:
         super().__init__(f"{device}: {message}")
@@ -110,6 +113,7 @@ class DeviceTimeout(DeviceError):
 
     kind = "timeout"
     fields = ("timeout_s",)
+    template = "no answer within {timeout_s} s"
 
 
 class DeviceException(DeviceError):
@@ -117,6 +121,7 @@ class DeviceException(DeviceError):
 
     kind = "exception"
     fields = ("what", "modbus_code", "name")
+    template = "{what}: exception {modbus_code} ({name})"
 
     def __init__(self, device: str, code: int, message: str, **values: object) -> None:
         super().__init__(device, message, **values)
@@ -134,6 +139,7 @@ class BusUnavailable(DeviceError):
 
     kind = "unavailable"
     fields = ("port", "error")
+    template = "{port}: {error}"
 
 
 class DeviceBackedOff(DeviceError):
@@ -141,6 +147,7 @@ class DeviceBackedOff(DeviceError):
 
     kind = "backed_off"
     fields = ("failures",)
+    template = "resting after {failures} failures"
 
 
 class DecodeError(FieldIOError):

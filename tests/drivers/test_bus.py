@@ -291,3 +291,12 @@ def test_the_last_error_is_kept_with_its_kind_and_values(
     # every value a page's sentence may name is there: the detail and the kind's fields
     (cls,) = [c for c in DeviceError.__subclasses__() if c.kind == kind]
     assert set(said) == {"detail", *cls.fields}
+    # where the kind's fields make its whole message, its template words it as the bus does
+    assert cls.template.format(**said) == said["detail"] if cls.template else not cls.fields
+
+
+def test_a_backed_off_device_is_worded_as_its_template() -> None:
+    bus, _, _ = make_bus({1: timeout}, retries=0, failures_before_backoff=1)
+    bus.read_points("p1")
+    readings, _ = bus.read_points("p1")
+    assert readings[0].detail == "p1: " + DeviceBackedOff.template.format(failures=1)

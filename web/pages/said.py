@@ -8,7 +8,8 @@ codes: a decision's ``reasons`` with its ``reason_values`` (``et`` zones: the pl
 run's ``end_reason`` read back into coded parts (:func:`controller.runtime.end_reasons.end_parts`),
 catalog table ``end_reason``; a safety alarm's message read back the same way
 (:func:`controller.runtime.trip_messages.trip_parts`), catalog table ``trip_message``, and a
-fertigation plan note (:func:`controller.agronomy.fert_notes.fert_note`), ``fert_note``; a
+fertigation plan note (:func:`controller.agronomy.fert_notes.fert_note`), ``fert_note``, and a
+device's events (:mod:`controller.runtime.device_events`), ``device_event``; a
 device's last error from the kind and values its bus reports with it, catalog table
 ``device_error``. A code the catalog lacks, or a record without codes (written
 before they were), is shown as recorded.
@@ -21,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from controller.agronomy.fert_notes import fert_note
+from controller.runtime.device_events import DEVICE_EVENTS, device_error, device_event
 from controller.runtime.end_reasons import channel_doses, end_parts
 from controller.runtime.recorded import RecordedPart
 from controller.runtime.safety import SOURCE as SAFETY_SOURCE
@@ -69,6 +71,25 @@ def _value(fmt: Formatter, name: str, value: str) -> str:
     return value
 
 
+def _said_values(fmt: Formatter, table: str, part: RecordedPart) -> dict[str, str]:
+    """``part``'s values as its sentence in ``fmt``'s locale names them: times local, the
+    records nested in them said too where their words are known."""
+    values = {k: _value(fmt, k, v) for k, v in part.values.items()}
+    if part.code == "safety":  # a run ended by a trip: the trip's message
+        values["message"] = trip_said(fmt, part.values.get("message", "")) or values["message"]
+    elif part.code == "fertilizer_channels":  # each channel's litres
+        doses = channel_doses(part.values.get("channels", ""))
+        values["channels"] = _parts_said(fmt, "channel_dose", doses, ", ") or values["channels"]
+    if table == "device_event" and "detail" in values:  # the device's error
+        error = device_error(values["detail"])
+        values["detail"] = _parts_said(fmt, "device_error", [error]) or values["detail"]
+    if "quality" in values:  # "out of range": the reading's quality by its name
+        quality = f"quality.{values['quality'].replace(' ', '_')}"
+        if quality in catalog(fmt.locale):
+            values["quality"] = translate(fmt.locale, quality)
+    return values
+
+
 def _parts_said(
     fmt: Formatter, table: str, parts: Sequence[RecordedPart], sep: str = "; "
 ) -> str | None:
@@ -83,13 +104,7 @@ def _parts_said(
         if not part.code or key not in known:
             out.append(part.text)
             continue
-        values = {k: _value(fmt, k, v) for k, v in part.values.items()}
-        if part.code == "safety":  # a run ended by a trip: the trip's message said too
-            values["message"] = trip_said(fmt, part.values.get("message", "")) or values["message"]
-        elif part.code == "fertilizer_channels":  # each channel's litres said too
-            doses = channel_doses(part.values.get("channels", ""))
-            values["channels"] = _parts_said(fmt, "channel_dose", doses, ", ") or values["channels"]
-        out.append(translate(fmt.locale, key, **values))
+        out.append(translate(fmt.locale, key, **_said_values(fmt, table, part)))
     return sep.join(out)
 
 
@@ -114,6 +129,8 @@ def alarm_said(fmt: Formatter, source: str, code: str, message: str) -> str | No
     if code == FERTIGATION_PLAN:
         note = fert_note(message)
         return _parts_said(fmt, "fert_note", [note])
+    if code in DEVICE_EVENTS:
+        return _parts_said(fmt, "device_event", [device_event(message)])
     return None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from controller.runtime.device_events import DEVICE_EVENTS
 from controller.runtime.trip_messages import TRIP_MESSAGES
 from tests.helpers.alarm_codes import event_codes
 from tests.helpers.pages import PageService, csrf_of
@@ -135,3 +136,31 @@ def test_a_fertigation_plan_note_is_said_in_the_page_language(
     assert f">{said}</div>" in history
     if lang == "zh-CN":
         assert f'title="控制器记录（原文）: {NOTE}"' in history
+
+
+OFFLINE = "probe1: no good reading for 310 s (probe1: no answer within 0.3 s)"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "probe1：310 秒没有有效读数（0.3 秒内无应答）"),
+        ("en", "probe1: no good reading for 310 s (no answer within 0.3 s)"),  # named once
+    ],
+)
+def test_a_device_event_and_its_error_are_said_in_the_page_language(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    (alarm,) = service.alarms()
+    event = replace(alarm, code="device_offline", source="probe1", message=OFFLINE, latched=False)
+    monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [event])
+    history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
+    assert f">{said}</div>" in history
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_device_event_is_said_in_both_catalogs(locale: str) -> None:
+    names = catalog(locale)
+    assert sorted(c for c in DEVICE_EVENTS if f"device_event.{c}" not in names) == []
+    if locale == "en":  # the English is worded as the record
+        assert {c: names[f"device_event.{c}"] for c in DEVICE_EVENTS} == DEVICE_EVENTS

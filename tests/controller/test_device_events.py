@@ -1,0 +1,31 @@
+"""A device error named in a device's event read back as its kind
+(controller.runtime.device_events.device_error).
+
+The bus words each kind's message by its template (held to the bus's own words by
+tests/drivers/test_bus.py); a bus that cannot be opened is left as recorded, its template
+reading any "a: b" text.
+"""
+
+from __future__ import annotations
+
+from controller.runtime.device_events import DEVICE_EVENTS, device_error, device_event
+from drivers.errors import BusUnavailable, DeviceError
+
+
+def test_each_kind_worded_by_its_template_is_read_back() -> None:
+    worded = [c for c in DeviceError.__subclasses__() if c.template]
+    assert {c.kind for c in worded} >= {"timeout", "exception", "backed_off"}
+    for cls in worded:
+        values = {name: f"v{i}" for i, name in enumerate(cls.fields)}
+        part = device_error(f"probe1: {cls.template.format(**values)}")
+        kind = "" if cls is BusUnavailable else cls.kind
+        assert (part.code, part.values) == (kind, {"device": "probe1"} | values if kind else {})
+
+
+def test_an_event_template_reads_back_the_values_it_was_written_with() -> None:
+    for code, template in DEVICE_EVENTS.items():
+        names = template.split("{")[1:]
+        values = {n.split("}")[0]: f"v{i}" for i, n in enumerate(names)}
+        part = device_event(template.format(**values))
+        assert (part.code, part.values) == (code, values), code
+    assert device_event("the moon was full").code == ""
