@@ -117,45 +117,45 @@ def test_every_trip_message_is_said_in_both_catalogs(locale: str) -> None:
 
 
 NOTE = "carries fertigation event 0 (苗期) of 2026-05-15: N 11.25 kg (still to give: N 6.25 kg)"
-
-
-@pytest.mark.parametrize(
-    ("lang", "said"),
-    [
-        ("zh-CN", "本次灌溉带上施肥事件 0 (苗期)（2026-05-15）：N 11.25 kg（还需施：N 6.25 kg）"),
-        ("en", NOTE),
-    ],
-)
-def test_a_fertigation_plan_note_is_said_in_the_page_language(
-    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
-) -> None:
-    (alarm,) = service.alarms()
-    note = replace(alarm, code="fertigation_plan", source="z1", message=NOTE, latched=False)
-    monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [note])
-    history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
-    assert f">{said}</div>" in history
-    if lang == "zh-CN":
-        assert f'title="控制器记录（原文）: {NOTE}"' in history
-
-
 OFFLINE = "probe1: no good reading for 310 s (probe1: no answer within 0.3 s)"
 
 
 @pytest.mark.parametrize(
-    ("lang", "said"),
+    ("code", "message", "lang", "said"),
     [
-        ("zh-CN", "probe1：310 秒没有有效读数（0.3 秒内无应答）"),
-        ("en", "probe1: no good reading for 310 s (no answer within 0.3 s)"),  # named once
+        (
+            "fertigation_plan",
+            NOTE,
+            "zh-CN",
+            "本次灌溉带上施肥事件 0 (苗期)（2026-05-15）：N 11.25 kg（还需施：N 6.25 kg）",
+        ),
+        ("fertigation_plan", NOTE, "en", NOTE),
+        # a device's event, and the device's error inside it
+        ("device_offline", OFFLINE, "zh-CN", "probe1：310 秒没有有效读数（0.3 秒内无应答）"),
+        (
+            "device_offline",
+            OFFLINE,
+            "en",
+            "probe1: no good reading for 310 s (no answer within 0.3 s)",
+        ),
     ],
 )
-def test_a_device_event_and_its_error_are_said_in_the_page_language(
-    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+def test_a_plan_note_or_a_device_event_is_said_in_the_page_language(
+    as_role: Any,
+    service: PageService,
+    monkeypatch: pytest.MonkeyPatch,
+    code: str,
+    message: str,
+    lang: str,
+    said: str,
 ) -> None:
     (alarm,) = service.alarms()
-    event = replace(alarm, code="device_offline", source="probe1", message=OFFLINE, latched=False)
+    event = replace(alarm, code=code, source="z1", message=message, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [event])
     history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
     assert f">{said}</div>" in history
+    if lang == "zh-CN":  # the record on hover
+        assert f'title="控制器记录（原文）: {message}"' in history
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))

@@ -90,18 +90,21 @@ def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> No
     assert end_said(fmt, "the moon was full") is None
 
 
-def test_a_run_ended_by_a_trip_says_the_trips_message_too() -> None:
-    fmt = Formatter("zh-CN", UTC8)
-    said = end_said(fmt, "safety ec_high: EC 3.60 mS/cm > 3.5 while injecting")
-    assert said == "安全停机 ec_high：注肥中 EC 3.60 mS/cm > 3.5"
-    unknown = end_said(fmt, "safety lamp: the moon was full")
-    assert unknown == "安全停机 lamp：the moon was full"  # a message no code knows: as recorded
-
-
-def test_each_channels_litres_are_said_within_the_fertilizer_part() -> None:
-    fmt = Formatter("zh-CN", UTC8)
-    ended = "channels: N 1.20 L of 1.25 L (counter), acid 0.30 L (rate × time), K ??"
-    said = end_said(fmt, ended)
-    assert said == (
-        "各通道：N 1.20 L（目标 1.25 L，计量泵计数）, acid 0.30 L（按流量 × 时间）, K ??"
-    )  # a channel no template knows: as recorded
+@pytest.mark.parametrize(
+    ("ended", "said"),
+    [
+        # a run ended by a trip: the trip's message said too
+        (
+            "safety ec_high: EC 3.60 mS/cm > 3.5 while injecting",
+            "安全停机 ec_high：注肥中 EC 3.60 mS/cm > 3.5",
+        ),
+        ("safety lamp: the moon was full", "安全停机 lamp：the moon was full"),  # as recorded
+        # a recipe run: each channel's litres said too, one no template knows as recorded
+        (
+            "channels: N 1.20 L of 1.25 L (counter), acid 0.30 L (rate × time), K ??",
+            "各通道：N 1.20 L（目标 1.25 L，计量泵计数）, acid 0.30 L（按流量 × 时间）, K ??",
+        ),
+    ],
+)
+def test_a_record_inside_an_end_reason_is_said_too(ended: str, said: str) -> None:
+    assert end_said(Formatter("zh-CN", UTC8), ended) == said
