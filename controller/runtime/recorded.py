@@ -10,12 +10,13 @@ template knows is given back as it is, without a code.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = ["RecordedPart", "Templates"]
 
 _FIELD = re.compile(r"\{(\w+)\}")
+_NUMBER = r"[-+]?\d+(?:\.\d+)?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +30,19 @@ class RecordedPart:
 
 
 class Templates:
-    """Codes and their English templates, read back most specific first."""
+    """Codes and their English templates, read back most specific first; a field named in
+    ``numbers`` matches a number only (``12``, ``-0.5``), where any text would let a
+    template whose field opens it swallow another's words."""
 
-    def __init__(self, templates: Mapping[str, str]) -> None:
+    def __init__(self, templates: Mapping[str, str], numbers: Iterable[str] = ()) -> None:
         self.templates = dict(templates)
+        numeric = frozenset(numbers)
         out = []
         for code, template in self.templates.items():
             pieces = _FIELD.split(template)  # fixed, name, fixed, name, ..., fixed
             regex = "".join(
-                re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(pieces)
+                re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_NUMBER if p in numeric else '.+?'})"
+                for i, p in enumerate(pieces)
             )
             fixed = sum(len(p) for p in pieces[::2])
             out.append((fixed, code, re.compile(f"^{regex}$", re.DOTALL)))

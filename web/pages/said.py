@@ -9,7 +9,8 @@ run's ``end_reason`` read back into coded parts (:func:`controller.runtime.end_r
 catalog table ``end_reason``; a safety alarm's message read back the same way
 (:func:`controller.runtime.trip_messages.trip_parts`), catalog table ``trip_message``, and a
 fertigation plan note (:func:`controller.agronomy.fert_notes.fert_note`), ``fert_note``, and a
-device's events (:mod:`controller.runtime.device_events`), ``device_event``; a
+device's events (:mod:`controller.runtime.device_events`), ``device_event``, and the head
+works' backflush events (:mod:`controller.runtime.head_events`), ``head_event``; a
 device's last error from the kind and values its bus reports with it, catalog table
 ``device_error``. A code the catalog lacks, or a record without codes (written
 before they were), is shown as recorded.
@@ -24,6 +25,8 @@ from typing import Any
 from controller.agronomy.fert_notes import fert_note
 from controller.runtime.device_events import DEVICE_EVENTS, device_error, device_event
 from controller.runtime.end_reasons import channel_doses, end_parts
+from controller.runtime.head_events import head_part, head_parts
+from controller.runtime.headworks import SOURCE as HEAD_SOURCE
 from controller.runtime.recorded import RecordedPart
 from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.runtime.trip_messages import trip_parts
@@ -83,6 +86,15 @@ def _said_values(fmt: Formatter, table: str, part: RecordedPart) -> dict[str, st
     if table == "device_event" and "detail" in values:  # the device's error
         error = device_error(values["detail"])
         values["detail"] = _parts_said(fmt, "device_error", [error]) or values["detail"]
+    if table == "head_event":  # why a backflush was due, deferred or ended
+        for name in ("reason", "blocked", "why"):
+            if name in values:
+                nested = head_part(values[name])
+                values[name] = _parts_said(fmt, table, [nested]) or values[name]
+    if "phase" in values:  # a run's phase by its name
+        phase = f"phase.{values['phase']}"
+        if phase in catalog(fmt.locale):
+            values["phase"] = translate(fmt.locale, phase)
     if "quality" in values:  # "out of range": the reading's quality by its name
         quality = f"quality.{values['quality'].replace(' ', '_')}"
         if quality in catalog(fmt.locale):
@@ -131,6 +143,8 @@ def alarm_said(fmt: Formatter, source: str, code: str, message: str) -> str | No
         return _parts_said(fmt, "fert_note", [note])
     if code in DEVICE_EVENTS:
         return _parts_said(fmt, "device_event", [device_event(message)])
+    if source == HEAD_SOURCE:
+        return _parts_said(fmt, "head_event", head_parts(message))
     return None
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from controller.runtime.device_events import DEVICE_EVENTS
+from controller.runtime.head_events import HEAD_EVENTS
 from controller.runtime.trip_messages import TRIP_MESSAGES
 from tests.helpers.alarm_codes import event_codes
 from tests.helpers.pages import PageService, csrf_of
@@ -118,11 +119,18 @@ def test_every_trip_message_is_said_in_both_catalogs(locale: str) -> None:
 
 NOTE = "carries fertigation event 0 (苗期) of 2026-05-15: N 11.25 kg (still to give: N 6.25 kg)"
 OFFLINE = "probe1: no good reading for 310 s (probe1: no answer within 0.3 s)"
+DEFERRED = "9.0 h of pumping since the last backflush; deferred: zone z3 is fertigating (prewet)"
 
 
 @pytest.mark.parametrize(
     ("code", "message", "lang", "said"),
     [
+        (
+            "backflush_deferred",
+            DEFERRED,
+            "zh-CN",
+            "上次反冲洗后水泵已运行 9.0 小时; 推迟：轮灌区 z3 正在施肥灌溉（预湿润）",
+        ),
         (
             "fertigation_plan",
             NOTE,
@@ -140,7 +148,7 @@ OFFLINE = "probe1: no good reading for 310 s (probe1: no answer within 0.3 s)"
         ),
     ],
 )
-def test_a_plan_note_or_a_device_event_is_said_in_the_page_language(
+def test_a_plan_note_a_device_or_a_head_works_event_is_said_in_the_page_language(
     as_role: Any,
     service: PageService,
     monkeypatch: pytest.MonkeyPatch,
@@ -150,7 +158,8 @@ def test_a_plan_note_or_a_device_event_is_said_in_the_page_language(
     said: str,
 ) -> None:
     (alarm,) = service.alarms()
-    event = replace(alarm, code=code, source="z1", message=message, latched=False)
+    source = "headworks" if code.startswith("backflush") else "z1"
+    event = replace(alarm, code=code, source=source, message=message, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [event])
     history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
     assert f">{said}</div>" in history
@@ -159,8 +168,9 @@ def test_a_plan_note_or_a_device_event_is_said_in_the_page_language(
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
-def test_every_device_event_is_said_in_both_catalogs(locale: str) -> None:
+def test_every_device_and_head_works_event_is_said_in_both_catalogs(locale: str) -> None:
     names = catalog(locale)
-    assert sorted(c for c in DEVICE_EVENTS if f"device_event.{c}" not in names) == []
-    if locale == "en":  # the English is worded as the record
-        assert {c: names[f"device_event.{c}"] for c in DEVICE_EVENTS} == DEVICE_EVENTS
+    for table, templates in (("device_event", DEVICE_EVENTS), ("head_event", HEAD_EVENTS)):
+        assert sorted(c for c in templates if f"{table}.{c}" not in names) == [], table
+        if locale == "en":  # the English is worded as the record
+            assert {c: names[f"{table}.{c}"] for c in templates} == templates
