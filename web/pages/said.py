@@ -141,8 +141,9 @@ def alarm_said(fmt: Formatter, source: str, code: str, message: str) -> str | No
     if code == FERTIGATION_PLAN:
         note = fert_note(message)
         return _parts_said(fmt, "fert_note", [note])
-    if code in DEVICE_EVENTS:
-        return _parts_said(fmt, "device_event", [device_event(message)])
+    if code in DEVICE_EVENTS:  # read as its own event's words, or not at all
+        event = device_event(message)
+        return _parts_said(fmt, "device_event", [event]) if event.code == code else None
     if source == HEAD_SOURCE:
         return _parts_said(fmt, "head_event", head_parts(message))
     return None

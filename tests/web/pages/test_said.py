@@ -20,7 +20,7 @@ from models.planner import ReasonCode
 from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
 from web.pages.format import Formatter
-from web.pages.said import decision_said, end_said, reasons_said
+from web.pages.said import alarm_said, decision_said, end_said, reasons_said
 
 UTC8 = ZoneInfo("Asia/Shanghai")
 
@@ -108,3 +108,13 @@ def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> No
 )
 def test_a_record_inside_an_end_reason_is_said_too(ended: str, said: str) -> None:
     assert end_said(Formatter("zh-CN", UTC8), ended) == said
+
+
+def test_a_device_event_is_said_only_in_its_own_events_words() -> None:
+    fmt = Formatter("zh-CN", UTC8)
+    offline = "probe1: no good reading for 310 s (timeout)"
+    assert (
+        alarm_said(fmt, "probe1", "device_offline", offline)
+        == "probe1：310 秒没有有效读数（timeout）"
+    )
+    assert alarm_said(fmt, "probe1", "device_online", offline) is None  # the record instead
