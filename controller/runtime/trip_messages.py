@@ -27,6 +27,11 @@ TRIP_MESSAGES: dict[str, str] = {
     "pump_no_valve": "pump on {held_s} s with no zone valve open (grace {grace_s} s)",
     "flow_negative": "flow meter {meter}: flow {flow_m3_h} m3/h is negative while pumping",
     "flow_meter_stale": ("flow meter {meter}: no good reading within {stale_s} s while pumping"),
+    "flow_meter_frozen": (
+        "flow meter {meter}: totalizer frozen at {total_m3} m3 over {polls} readings while its "
+        "flow rate ({flow_m3_h} m3/h) says {claimed_m3} m3 passed (>= {steps} steps of "
+        "{step_m3} m3): the meter no longer measures, so no burst or dry run could be seen"
+    ),
     "pulse_missing": (
         "pulse meter {meter} ({counter}): no pulse for over {no_pulse_s} s while pumping "
         "({why}): water is not let run unmetered"

@@ -21,6 +21,7 @@ from controller.runtime.frozenmeter import (
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs
 from controller.runtime.safety import SETTLE_S, Supervisor
+from controller.runtime.trip_messages import trip_parts
 from controller.store import Store
 from drivers.reading import Quality, Reading
 from tests.helpers.fakebus import FakeBus, SimpleFieldIO
@@ -187,5 +188,9 @@ def test_the_supervisor_judges_the_head_meter_only_past_the_pipe_fill(
         assert codes[:first] == [[]] * first
         assert codes[first] == ["flow_meter_frozen"]
         assert outputs.on_roles() == [] and "safety flow_meter_frozen" in runs.aborted[0]
+        (event,) = [e for e in store.events() if e.source == "safety"]
+        (part,) = trip_parts(event.message)  # the pages say it from its code and values
+        assert part.code == "flow_meter_frozen"
+        assert (part.values["meter"], part.values["total_m3"]) == ("flow1", "77.250")
         ok, why = sup.may_start("z2")
         assert not ok and "flow_meter_frozen" in why
