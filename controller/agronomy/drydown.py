@@ -19,9 +19,11 @@ CLI or the site file) asks for **one** dry-down to that depletion:
   metered run; without one the refill is made and its dry-down held as far as it gets);
 * *holding*: each horizon day up to the day before a critical period, the trigger is raised
   to the fraction (``mad = max(mad, fraction)``, the refill target unchanged);
-* *done*: Dr reached the fraction of TAW (or the refill it held is planned), or the hold was
-  released the day before a critical period, or stopped because a probe or the balance could
-  not be trusted. The normal rule from then on; another dry-down needs another request.
+* *done*: Dr reached the fraction of TAW with the roots past the deeper probe (a shallow
+  crop's Dr passing it before does not spend the request), or the refill it held is planned,
+  or the hold was released the day before a critical period, or stopped because a probe or
+  the balance could not be trusted. The normal rule from then on; another dry-down needs
+  another request.
 
 The phase is kept per zone in ``<data dir>/models/calibration/<zone>.json`` (written
 atomically), so a restart mid-hold neither repeats the dry-down nor forgets it. A file that
@@ -294,7 +296,11 @@ def hold_triggers(
         note = f"calibration dry-down ended: {why}; the normal rule from now on"
         return DryDownHold(mad, note, {"calibration_dry_down": done.numbers()}), done
 
-    if dr_mm >= target_mm:
+    deepest_m = max((p.depth_m for p in zone.probes), default=0.0)
+    roots_needed_m = min(deepest_m, crop.root_depth_max_m)
+    # reached before any hold: only a dry-down with the roots past the deeper probe counts
+    # (a shallow crop's Dr can pass the target in a day, its dry-down unseen by that probe)
+    if dr_mm >= target_mm and (state.phase == "holding" or root_depth_m >= roots_needed_m):
         return ended(f"{about} reached")
     soon = [d for d in (crop_day, crop_day + 1) if critical_on_day(crop, d)]
     if distrust is not None or soon:
@@ -304,8 +310,6 @@ def hold_triggers(
             return ended(f"{verb}: {why}, at {about}")
         note = f"calibration dry-down requested, not held: {why} ({about})"
         return DryDownHold(mad, note, {"calibration_dry_down": state.numbers()}), state
-    deepest_m = max((p.depth_m for p in zone.probes), default=0.0)
-    roots_needed_m = min(deepest_m, crop.root_depth_max_m)
     if state.phase == "requested" and root_depth_m < roots_needed_m:
         note = (
             f"calibration dry-down requested, not held yet: roots {root_depth_m:.2f} m, "

@@ -179,6 +179,17 @@ def test_waits_for_the_roots_to_reach_the_deeper_probe(demo: SiteConfig) -> None
     assert "roots 0.30 m, not yet at the deeper probe (0.40 m)" in note
 
 
+def test_a_shallow_crop_past_the_target_before_any_hold_still_waits(demo: SiteConfig) -> None:
+    # a 0.2 m root zone's Dr can jump past the trigger and the target in a day: that dry-down,
+    # unseen by the deeper probe, does not spend the request
+    mad, note, state = _hold(_asked(demo, 0.7), None, roots_m=0.2, dr_fraction=0.75)
+    assert mad == (0.5, 0.5, 0.5, 0.5) and state is not None and state.phase == "requested"
+    assert "not yet at the deeper probe" in note
+    # with the roots past it, a dry-down already at the target is the one asked for
+    _, note, state = _hold(_asked(demo, 0.7), None, roots_m=0.6, dr_fraction=0.75)
+    assert state is not None and state.phase == "done" and "reached" in note
+
+
 @pytest.mark.parametrize("fraction", [0.5, 0.9])
 def test_a_fraction_out_of_range_is_refused_naming_the_key(
     demo: SiteConfig, fraction: float
