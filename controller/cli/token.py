@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from controller.cli.common import add_place_arguments
-from controller.cli.exitcodes import FAILED, OK
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.paths import resolve_data_dir
 from controller.store import NotFound, Role, Store
 
@@ -30,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    with Store.open_dir(data_dir) as store:
+    store = Store.open_dir_or_report(data_dir)
+    if store is None:
+        return UNUSABLE
+    with store:
         if args.action == "create":
             name = args.name or f"{args.role}-token"
             token_id, plaintext = store.create_token(name, args.role)

@@ -18,7 +18,7 @@ import sys
 
 from controller.access.accounts import AccountError, Accounts, check_new_password
 from controller.cli.common import add_place_arguments
-from controller.cli.exitcodes import FAILED, OK
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
 
@@ -64,7 +64,10 @@ def _password(from_stdin: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Store.open_dir(resolve_data_dir(args.data_dir)) as store:
+    store = Store.open_dir_or_report(resolve_data_dir(args.data_dir))
+    if store is None:
+        return UNUSABLE
+    with store:
         accounts = Accounts(store)
         try:
             return _act(args, accounts, store)
