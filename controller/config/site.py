@@ -1254,7 +1254,8 @@ class _Checker:
                 self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
             if e.recipe is not None and e.recipe not in {r.name for r in f.recipes}:
                 self.say(f"{path}.recipe", "plan.unknown_recipe", recipe=e.recipe)
-            group = [z for z in self.m.zones if e.applies_to(z)]
+            # one zone per name: a duplicate name is said once, by _unique_names
+            group = [z for z in zones.values() if e.applies_to(z)]
             if not group and e.zones is None:
                 self.say(f"{path}.zones", "plan.every_zone_manual")
             for z in group:

@@ -151,6 +151,14 @@ def test_implausible_values_are_refused_with_their_key_path(
     assert any(p.startswith(expected) for p in problems), problems
 
 
+def test_a_duplicate_zone_name_is_one_problem(tmp_path: Path, demo_site_text: str) -> None:
+    # the plan's events apply to every zone: the second z1 is no second fertigation day
+    text = demo_site_text.replace('name = "z2"', 'name = "z1"', 1)
+    assert problems_of(tmp_path, text) == [
+        "zones[1].name: duplicate name 'z1' (also zones[0]) (site.toml)"
+    ]
+
+
 def test_a_period_may_end_at_midnight(tmp_path: Path, demo_site_text: str) -> None:
     text = demo_site_text.replace('windows = ["20:00-08:00"]', 'windows = ["20:00-24:00"]')
     assert load_site(write(tmp_path, text)).policy.windows == ["20:00-24:00"]
