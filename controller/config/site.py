@@ -48,6 +48,7 @@ from controller.config.fields import (
     SiteModel,
 )
 from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN
+from controller.config.nearkeys import near_key
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
 from controller.config.schema_problems import CodedValueError, schema_problem
@@ -834,7 +835,8 @@ def _pydantic_problems(
         where = _loc(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
+            meant = near_key(_SiteModel, loc)
+            msg = "unknown key" + (f" (did you mean {meant!r}?)" if meant else "")
         problems.append(f"{where}: {msg} ({filename})")
         found = schema_problem(err, problems[-1], data)
         if found is not None:
