@@ -7,7 +7,8 @@ Backup is safe while the daemon runs: the database is copied with SQLite's
 online backup API (one consistent snapshot, whatever the daemon commits
 meanwhile; WAL readers never block its writer), never by copying the file.
 The archive holds ``qanat.db``, ``manifest.json`` (when, from where, the
-schema revision) and, if given, the config directory under ``config/``. It is
+schema revision), the settings changed from the pages (``site.overrides.toml`` of the data
+directory, when there is one) and, if given, the config directory under ``config/``. It is
 written beside ``OUT`` and renamed into place, so a full disk never leaves a
 truncated archive under the final name.
 
@@ -37,6 +38,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from controller.cli.exitcodes import FAILED, OK
+from controller.config.overrides import OVERRIDES_FILE
 from controller.errors import CommandError
 from controller.store import StoreError
 from controller.store.migrate import check, current_revision
@@ -118,6 +120,9 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
         with tarfile.open(partial, "w:gz") as tar:
             tar.add(snapshot, DB_NAME)
             tar.add(Path(tmp) / MANIFEST, MANIFEST)
+            settings = data_dir / OVERRIDES_FILE  # the pages' settings: the box as it ran
+            if settings.is_file():
+                tar.add(settings, OVERRIDES_FILE)
             if config_dir is not None:
                 for path in sorted(p for p in config_dir.rglob("*") if p.is_file()):
                     tar.add(path, f"{CONFIG_PREFIX}/{path.relative_to(config_dir)}")
@@ -184,6 +189,9 @@ def restore(
         for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
             (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
         os.replace(db, data_dir / DB_NAME)
+        settings = staging / OVERRIDES_FILE
+        if settings.is_file():  # an archive made before it was kept leaves the file as is
+            os.replace(settings, data_dir / OVERRIDES_FILE)
         config = staging / CONFIG_PREFIX
         if config_dir is not None and config.is_dir():
             shutil.copytree(config, config_dir, dirs_exist_ok=True)

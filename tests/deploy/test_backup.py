@@ -139,3 +139,15 @@ def test_backup_without_a_database_names_it(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="no database"):
         backup(tmp_path, tmp_path / "x.tar.gz")
     assert not (tmp_path / "x.tar.gz").exists()
+
+
+def test_the_pages_settings_go_with_the_database(tmp_path: Path) -> None:
+    data = tmp_path / "src"
+    with Store.open_dir(data):
+        pass
+    saved = "[policy]\nrain_skip_mm = 8.0\n"
+    (data / "site.overrides.toml").write_text(saved, encoding="utf-8")
+    made = backup(data, tmp_path / "a.tar.gz").archive
+    target = tmp_path / "target"
+    restore(made, target)
+    assert (target / "site.overrides.toml").read_text(encoding="utf-8") == saved
