@@ -829,14 +829,24 @@ def _pydantic_problems(
     in their words coded (:mod:`controller.config.schema_problems`)."""
     problems: list[str] = []
     coded: list[CodedProblem] = []
-    for err in exc.errors():
-        # a model validator's own step (function-after[_one_area()]) is no key
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+    # a model validator's own step (function-after[_one_area()]) is no key
+    errors = [
+        (err, tuple(p for p in err["loc"] if not str(p).startswith("function-")))
+        for err in exc.errors()
+    ]
+    meant = {
+        loc: near_key(_SiteModel, loc) for err, loc in errors if err["type"] == "extra_forbidden"
+    }
+    # a misspelt key is one problem: the key it was meant to be is not also "Field required"
+    misspelt = {(*loc[:-1], key) for loc, key in meant.items() if key is not None}
+    for err, loc in errors:
+        if err["type"] == "missing" and loc in misspelt:
+            continue
         where = _loc(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            meant = near_key(_SiteModel, loc)
-            msg = "unknown key" + (f" (did you mean {meant!r}?)" if meant else "")
+            near = meant[loc]
+            msg = "unknown key" + (f" (did you mean {near!r}?)" if near else "")
         problems.append(f"{where}: {msg} ({filename})")
         found = schema_problem(err, problems[-1], data)
         if found is not None:

@@ -53,3 +53,12 @@ def test_a_misspelt_key_names_the_near_one(
 def test_a_key_near_none_is_only_unknown(tmp_path: Path, demo_site_text: str) -> None:
     text = demo_site_text.replace("lease_s = 15 ", "lease_s = 15\ncolour = 'red' ", 1)
     assert problems(tmp_path, text) == ["safety.colour: unknown key (site.toml)"]
+
+
+def test_a_misspelt_required_key_is_one_problem(tmp_path: Path, demo_site_text: str) -> None:
+    text = demo_site_text.replace(
+        "application_mm_h = 6.0\nefficiency", "application_m = 6.0\nefficiency"
+    )
+    assert problems(tmp_path, text) == [
+        "zones[0].application_m: unknown key (did you mean 'application_mm_h'?) (site.toml)"
+    ]
