@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from pathlib import Path
 
-__all__ = ["add_place_arguments", "os_user"]
+from controller.store import STORE_FILE
+
+__all__ = ["add_place_arguments", "missing_store", "os_user"]
 
 DATA_DIR_HELP = "data directory (default: QANAT_DATA_DIR or per platform)"
 
@@ -34,3 +37,14 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def missing_store(data_dir: Path) -> str | None:
+    """Why ``data_dir`` holds no box store (a typo, or another user's default data directory),
+    else ``None``: a command that reads or changes what is there must not open it, which
+    would make an empty store and answer from it."""
+    if (data_dir / STORE_FILE).is_file():
+        return None
+    if data_dir.is_file():
+        return f"{data_dir} is a file, not a data directory"
+    return f"no box store in {data_dir} (no {STORE_FILE}: is --data-dir the daemon's?)"

@@ -17,7 +17,7 @@ import getpass
 import sys
 
 from controller.access.accounts import AccountError, Accounts, check_new_password
-from controller.cli.common import add_place_arguments
+from controller.cli.common import add_place_arguments, missing_store
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
@@ -64,7 +64,12 @@ def _password(from_stdin: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = Store.open_dir_or_report(resolve_data_dir(args.data_dir))
+    data_dir = resolve_data_dir(args.data_dir)
+    missing = None if args.action == "add" else missing_store(data_dir)
+    if missing:  # a first user may make the store; the other actions may not
+        print(f"qanat user {args.action}: {missing}", file=sys.stderr)
+        return UNUSABLE
+    store = Store.open_dir_or_report(data_dir)
     if store is None:
         return UNUSABLE
     with store:
