@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from pathlib import Path
 
-from controller.store import STORE_FILE
+from controller.store import STORE_FILE, Store
 
-__all__ = ["add_place_arguments", "missing_store", "os_user"]
+__all__ = ["add_place_arguments", "missing_store", "open_box_store", "os_user"]
 
 DATA_DIR_HELP = "data directory (default: QANAT_DATA_DIR or per platform)"
 
@@ -48,3 +49,14 @@ def missing_store(data_dir: Path) -> str | None:
     if data_dir.is_file():
         return f"{data_dir} is a file, not a data directory"
     return f"no box store in {data_dir} (no {STORE_FILE}: is --data-dir the daemon's?)"
+
+
+def open_box_store(data_dir: Path, command: str, *, may_make: bool) -> Store | None:
+    """The store of ``data_dir`` for ``command`` (``"qanat token list"``), or ``None`` after
+    saying why on stderr: no store there (unless ``may_make``: a new box's first token or
+    user makes it), or one that does not open."""
+    missing = None if may_make else missing_store(data_dir)
+    if missing:
+        print(f"{command}: {missing}", file=sys.stderr)
+        return None
+    return Store.open_dir_or_report(data_dir)

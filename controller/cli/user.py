@@ -17,7 +17,7 @@ import getpass
 import sys
 
 from controller.access.accounts import AccountError, Accounts, check_new_password
-from controller.cli.common import add_place_arguments, missing_store
+from controller.cli.common import add_place_arguments, open_box_store
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
@@ -65,11 +65,8 @@ def _password(from_stdin: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    missing = None if args.action == "add" else missing_store(data_dir)
-    if missing:  # a first user may make the store; the other actions may not
-        print(f"qanat user {args.action}: {missing}", file=sys.stderr)
-        return UNUSABLE
-    store = Store.open_dir_or_report(data_dir)
+    # a first user may make the store; the other actions may not
+    store = open_box_store(data_dir, f"qanat user {args.action}", may_make=args.action == "add")
     if store is None:
         return UNUSABLE
     with store:

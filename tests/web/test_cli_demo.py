@@ -9,16 +9,12 @@ import pytest
 from controller.cli import main
 from tests.helpers.site import DEMO_SITE
 
+# one channel and the bus, nothing listening: the demo stops before contacting them
 NOTIFY_AND_MQTT = """
-[notify]
-language = "en"
-
 [[notify.channels]]
-name = "ops-mail"
-kind = "email"
-smtp_host = "127.0.0.1"
-sender = "qanat@farm.example"
-recipients = ["tech@farm.example"]
+name = "ops"
+kind = "feishu"
+url = "http://127.0.0.1:9/hook"
 
 [mqtt]
 host = "127.0.0.1"
