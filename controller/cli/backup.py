@@ -103,8 +103,12 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
         raise BackupError(f"{source}: no database to back up")
     if config_dir is not None and not config_dir.is_dir():
         raise BackupError(f"{config_dir}: not a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".qanat-backup-") as tmp:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.TemporaryDirectory(dir=out.parent, prefix=".qanat-backup-")
+    except OSError as exc:  # a file on the way, a read-only or virtual file system
+        raise BackupError(f"{out}: cannot write the archive there: {exc.strerror}") from exc
+    with staging as tmp:
         snapshot = Path(tmp) / DB_NAME
         _snapshot(source, snapshot)
         revision = _revision(snapshot)
@@ -172,13 +176,18 @@ def restore(
     """Put ``archive``'s database (and config) in place after verifying it."""
     if not archive.is_file():
         raise BackupError(f"{archive}: no such archive")
+    if data_dir.exists() and not data_dir.is_dir():
+        raise BackupError(f"{data_dir} is a file, not a data directory")
     existing = [p.name for p in data_dir.iterdir()] if data_dir.is_dir() else []
     if existing and not force:
         raise BackupError(
             f"{data_dir} is not empty ({', '.join(sorted(existing)[:5])}); "
             "stop the daemon and use --force to replace its data"
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"{data_dir}: cannot make the data directory: {exc.strerror}") from exc
     with tempfile.TemporaryDirectory(dir=data_dir, prefix=".qanat-restore-") as tmp:
         staging = Path(tmp)
         _extract(archive, staging)
