@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 from starlette.types import ASGIApp
 
 from tests.helpers.site import ROOT
@@ -25,6 +26,18 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "artifacts"
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright; closed on the way out."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 
 START_DEADLINE_S = 60.0
 """How long uvicorn may take to listen: generous, the test machines are shared and slow."""
@@ -81,3 +94,20 @@ NARROW_TEXT_CELLS_JS = """() => [...document.querySelectorAll('table.list td.tex
   .filter(c => c.clientWidth < 10 * parseFloat(getComputedStyle(c).fontSize))
   .map(c => c.innerText.trim())"""
 """The free-text cells (``td.text``: a message) narrower than ten characters."""
+
+BROKEN_LABELS_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.top);
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    const wrapped = tops.length > 0 && Math.max(...tops) - Math.min(...tops) > 0.8 * size;
+    const box = el.getBoundingClientRect();
+    const card = el.closest('article, section').getBoundingClientRect();
+    const out = box.left < card.left - 0.5 || box.right > card.right + 0.5;
+    return wrapped || out || el.scrollWidth > el.clientWidth + 1;
+  })
+  .map(el => el.innerText.trim())"""
+"""The texts of the labels matching ``selector`` that stand on more than one line (their
+text's line boxes more than 0.8 em apart), stick out of their card (the closest article or
+section) or overflow their own box: measured element boxes, no pixels compared."""
