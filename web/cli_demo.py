@@ -11,6 +11,10 @@ output off and the simulator stopped.
 
 The demo's data directory (``--data-dir``; default a new temporary one, removed at the end)
 must be empty or a previous demo's: the demo writes a season of its own there.
+
+The demo's daemon runs without its notifier and MQTT bridge: a site file's ``[notify]`` and
+``[mqtt]`` are said to be unused (:func:`unused_sections`); ``qanat sim`` with ``qanat run``
+uses them.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 
 from controller.access.accounts import Accounts
 from controller.cli.exitcodes import FAILED, UNUSABLE
-from controller.config.site import load_site_or_report
+from controller.config.site import SiteConfig, load_site_or_report
 from controller.daemon.daemon import StartupError
 from controller.paths import bundled
 from controller.runtime import sdnotify as notify
@@ -97,10 +101,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def unused_sections(site: SiteConfig) -> list[str]:
+    """The sections of ``site`` the demo does not run (``[notify]``, ``[mqtt]``): its daemon
+    steps on a virtual clock, without the notifier's and the bridge's threads."""
+    model = site.model
+    return [name for name, s in (("[notify]", model.notify), ("[mqtt]", model.mqtt)) if s]
+
+
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
         return UNUSABLE
+    unused = unused_sections(site)
+    if unused:  # a technician trying the alarm path would otherwise wait for nothing
+        print(
+            f"qanat demo: {' and '.join(unused)} of {args.config.name} not used: the demo sends "
+            f"no notification and publishes nothing; `qanat sim --config {args.config}` with "
+            "`qanat run` does",
+            file=sys.stderr,
+        )
     problem = listen_problem(args.listen, args.port_file)
     if problem:
         print(f"qanat demo: {problem}", file=sys.stderr)

@@ -184,7 +184,8 @@ class Bridge:
     ) -> None:
         self._connected.clear()
         if not self._stop.is_set():
-            self._log_down(f"disconnected from {self.config.host}:{self.config.port}: {reason}")
+            why = _disconnect_reason(reason)
+            self._log_down(f"disconnected from {self.config.host}:{self.config.port}: {why}")
 
     def _log_down(self, what: str) -> None:
         if self._down_logged:
@@ -377,3 +378,12 @@ class Bridge:
             if self._publish(topic, payload):
                 with self._lock:
                     self._published[topic] = payload
+
+
+def _disconnect_reason(reason: Any) -> str:
+    """paho's reason for a lost connection in words: under MQTT 3.1.1 the broker sends none,
+    and paho calls a connection that dropped (the broker stopped, a network or firewall cut
+    it) "Unspecified error"."""
+    if str(reason) == "Unspecified error":
+        return "connection lost (the broker stopped, or the network dropped it)"
+    return str(reason)

@@ -7,7 +7,8 @@ Backup is safe while the daemon runs: the database is copied with SQLite's
 online backup API (one consistent snapshot, whatever the daemon commits
 meanwhile; WAL readers never block its writer), never by copying the file.
 The archive holds ``qanat.db``, ``manifest.json`` (when, from where, the
-schema revision) and, if given, the config directory under ``config/``. It is
+schema revision), the settings changed from the pages (``site.overrides.toml`` of the data
+directory, when there is one) and, if given, the config directory under ``config/``. It is
 written beside ``OUT`` and renamed into place, so a full disk never leaves a
 truncated archive under the final name.
 
@@ -37,6 +38,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from controller.cli.exitcodes import FAILED, OK
+from controller.config.overrides import OVERRIDES_FILE
 from controller.errors import CommandError
 from controller.store import StoreError
 from controller.store.migrate import check, current_revision
@@ -101,8 +103,12 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
         raise BackupError(f"{source}: no database to back up")
     if config_dir is not None and not config_dir.is_dir():
         raise BackupError(f"{config_dir}: not a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".qanat-backup-") as tmp:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.TemporaryDirectory(dir=out.parent, prefix=".qanat-backup-")
+    except OSError as exc:  # a file on the way, a read-only or virtual file system
+        raise BackupError(f"{out}: cannot write the archive there: {exc.strerror}") from exc
+    with staging as tmp:
         snapshot = Path(tmp) / DB_NAME
         _snapshot(source, snapshot)
         revision = _revision(snapshot)
@@ -118,6 +124,9 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
         with tarfile.open(partial, "w:gz") as tar:
             tar.add(snapshot, DB_NAME)
             tar.add(Path(tmp) / MANIFEST, MANIFEST)
+            settings = data_dir / OVERRIDES_FILE  # the pages' settings: the box as it ran
+            if settings.is_file():
+                tar.add(settings, OVERRIDES_FILE)
             if config_dir is not None:
                 for path in sorted(p for p in config_dir.rglob("*") if p.is_file()):
                     tar.add(path, f"{CONFIG_PREFIX}/{path.relative_to(config_dir)}")
@@ -167,13 +176,18 @@ def restore(
     """Put ``archive``'s database (and config) in place after verifying it."""
     if not archive.is_file():
         raise BackupError(f"{archive}: no such archive")
+    if data_dir.exists() and not data_dir.is_dir():
+        raise BackupError(f"{data_dir} is a file, not a data directory")
     existing = [p.name for p in data_dir.iterdir()] if data_dir.is_dir() else []
     if existing and not force:
         raise BackupError(
             f"{data_dir} is not empty ({', '.join(sorted(existing)[:5])}); "
             "stop the daemon and use --force to replace its data"
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"{data_dir}: cannot make the data directory: {exc.strerror}") from exc
     with tempfile.TemporaryDirectory(dir=data_dir, prefix=".qanat-restore-") as tmp:
         staging = Path(tmp)
         _extract(archive, staging)
@@ -184,6 +198,9 @@ def restore(
         for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
             (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
         os.replace(db, data_dir / DB_NAME)
+        settings = staging / OVERRIDES_FILE
+        if settings.is_file():  # an archive made before it was kept leaves the file as is
+            os.replace(settings, data_dir / OVERRIDES_FILE)
         config = staging / CONFIG_PREFIX
         if config_dir is not None and config.is_dir():
             shutil.copytree(config, config_dir, dirs_exist_ok=True)

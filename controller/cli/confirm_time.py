@@ -10,7 +10,9 @@ this boot's id; the running daemon reads it within ``TIME_TRUST_CHECK_S`` and cl
 before the release floor is never confirmed.
 
 Exit status: 0 confirmed; 1 refused (clock before the release floor, or before the newest
-stored record without ``--over-records``); 2 the database does not open.
+stored record without ``--over-records``); 2 the database does not open. A data directory
+without a database (a typo, or another user's default) is said on stderr: the confirmation is
+made there, where a daemon started later on it finds it, but the running one does not.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.paths import resolve_data_dir
 from controller.runtime.timetrust import TimeTrust, system_synchronised
-from controller.store import Store
+from controller.store import STORE_FILE, Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
+    fresh = not (data_dir / STORE_FILE).exists()
     store = Store.open_dir_or_report(data_dir)
     if store is None:
         return UNUSABLE
@@ -57,5 +60,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"wall clock confirmed: {c.wall:%Y-%m-%d %H:%M:%S} UTC; automatic watering may start "
             "(the daemon sees it within seconds; it holds until the clock steps or the box reboots)"
+        )
+    if fresh:  # a typo, or another user's default: the running daemon will never see it
+        print(
+            f"note: {data_dir} held no {STORE_FILE}, one was made for this; a daemon sees the "
+            "confirmation only if it runs on this data directory (--data-dir, as its user)",
+            file=sys.stderr,
         )
     return OK

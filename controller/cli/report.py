@@ -23,6 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from controller.agronomy.savings import baseline_practice, savings_to_date
+from controller.cli.common import missing_store
 from controller.cli.exitcodes import OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
 from controller.office.central import CentralDB, CentralError, office_url
@@ -30,7 +31,7 @@ from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
 from controller.office.report_html import render_html
 from controller.paths import resolve_data_dir
-from controller.store import STORE_FILE, Store, StoreError
+from controller.store import Store, StoreError
 
 # The first sites are in Gansu; an office with sites elsewhere passes --tz.
 DEFAULT_TZ = "Asia/Shanghai"
@@ -66,10 +67,7 @@ def _missing_source(args: argparse.Namespace) -> str | None:
         if "://" in args.db or Path(args.db).is_file():
             return None
         return f"no office database {args.db} (qanat pull --db {args.db} fills one)"
-    data_dir = resolve_data_dir(args.data_dir)
-    if (data_dir / STORE_FILE).is_file():
-        return None
-    return f"no box store in {data_dir} (no {STORE_FILE}: is --data-dir the daemon's?)"
+    return missing_store(resolve_data_dir(args.data_dir))
 
 
 def _from_box(args: argparse.Namespace, site: SiteConfig) -> Report:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from controller.cli.common import add_place_arguments
-from controller.cli.exitcodes import FAILED, OK
+from controller.cli.common import add_place_arguments, open_box_store
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.paths import resolve_data_dir
-from controller.store import NotFound, Role, Store
+from controller.store import NotFound, Role
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
-    with Store.open_dir(data_dir) as store:
+    # a first token may make the store; listing or revoking may not
+    store = open_box_store(data_dir, f"qanat token {args.action}", may_make=args.action == "create")
+    if store is None:
+        return UNUSABLE
+    with store:
         if args.action == "create":
             name = args.name or f"{args.role}-token"
             token_id, plaintext = store.create_token(name, args.role)

@@ -17,8 +17,8 @@ import getpass
 import sys
 
 from controller.access.accounts import AccountError, Accounts, check_new_password
-from controller.cli.common import add_place_arguments
-from controller.cli.exitcodes import FAILED, OK
+from controller.cli.common import add_place_arguments, open_box_store
+from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.paths import resolve_data_dir
 from controller.store import Role, Store
 
@@ -64,7 +64,12 @@ def _password(from_stdin: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Store.open_dir(resolve_data_dir(args.data_dir)) as store:
+    data_dir = resolve_data_dir(args.data_dir)
+    # a first user may make the store; the other actions may not
+    store = open_box_store(data_dir, f"qanat user {args.action}", may_make=args.action == "add")
+    if store is None:
+        return UNUSABLE
+    with store:
         accounts = Accounts(store)
         try:
             return _act(args, accounts, store)

@@ -48,6 +48,7 @@ from controller.config.fields import (
     SiteModel,
 )
 from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN
+from controller.config.nearkeys import near_key
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
 from controller.config.schema_problems import CodedValueError, schema_problem
@@ -828,13 +829,24 @@ def _pydantic_problems(
     in their words coded (:mod:`controller.config.schema_problems`)."""
     problems: list[str] = []
     coded: list[CodedProblem] = []
-    for err in exc.errors():
-        # a model validator's own step (function-after[_one_area()]) is no key
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+    # a model validator's own step (function-after[_one_area()]) is no key
+    errors = [
+        (err, tuple(p for p in err["loc"] if not str(p).startswith("function-")))
+        for err in exc.errors()
+    ]
+    meant = {
+        loc: near_key(_SiteModel, loc) for err, loc in errors if err["type"] == "extra_forbidden"
+    }
+    # a misspelt key is one problem: the key it was meant to be is not also "Field required"
+    misspelt = {(*loc[:-1], key) for loc, key in meant.items() if key is not None}
+    for err, loc in errors:
+        if err["type"] == "missing" and loc in misspelt:
+            continue
         where = _loc(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
+            near = meant[loc]
+            msg = "unknown key" + (f" (did you mean {near!r}?)" if near else "")
         problems.append(f"{where}: {msg} ({filename})")
         found = schema_problem(err, problems[-1], data)
         if found is not None:
@@ -1254,7 +1266,8 @@ class _Checker:
                 self._event_ec(path, e.target_ec_ms_cm, e.tank, f)
             if e.recipe is not None and e.recipe not in {r.name for r in f.recipes}:
                 self.say(f"{path}.recipe", "plan.unknown_recipe", recipe=e.recipe)
-            group = [z for z in self.m.zones if e.applies_to(z)]
+            # one zone per name: a duplicate name is said once, by _unique_names
+            group = [z for z in zones.values() if e.applies_to(z)]
             if not group and e.zones is None:
                 self.say(f"{path}.zones", "plan.every_zone_manual")
             for z in group:

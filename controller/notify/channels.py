@@ -103,11 +103,11 @@ class EmailSender:
     def send(self, subject: str, body: str) -> None:
         cfg = self.cfg
         where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+        context = self._tls_context() if cfg.starttls else None
         try:
             with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s) as smtp:
                 smtp.ehlo()
-                if cfg.starttls:
-                    context = ssl.create_default_context(cafile=cfg.tls_ca_file or None)
+                if context is not None:
                     smtp.starttls(context=context)
                     smtp.ehlo()
                 if cfg.username:
@@ -117,8 +117,24 @@ class EmailSender:
             raise DeliveryFailed(f"mail server {where} refused the login") from exc
         except smtplib.SMTPException as exc:
             raise DeliveryFailed(f"mail server {where}: {exc}") from exc
+        except ssl.SSLCertVerificationError as exc:  # reached, but not the server it claims
+            trusted = cfg.tls_ca_file or "the system's authorities"
+            raise DeliveryFailed(
+                f"mail server {where}: its certificate is not trusted ({exc.verify_message}) "
+                f"by {trusted}; tls_ca_file names the authority that signed it"
+            ) from exc
         except (OSError, ssl.SSLError) as exc:
             raise DeliveryFailed(f"mail server {where} unreachable: {exc}") from exc
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The STARTTLS context; :class:`DeliveryFailed` naming ``tls_ca_file`` if it does not
+        load (the file missing, unreadable or no certificate)."""
+        ca_file = self.cfg.tls_ca_file
+        try:
+            return ssl.create_default_context(cafile=ca_file or None)
+        except OSError as exc:  # FileNotFoundError, PermissionError; ssl.SSLError too
+            why = exc.strerror or str(exc)
+            raise DeliveryFailed(f"tls_ca_file {ca_file}: {why}") from exc
 
 
 def sender_for(cfg: ChannelConfig) -> Sender:

@@ -429,6 +429,11 @@ class Notifier:
         :class:`DeliveryFailed` if it did not take the message.
         """
         if channel not in self.senders:
+            if any(c.name == channel for c in self.config.channels):
+                raise UnknownChannel(
+                    f"channel {channel!r} is disabled (enabled = false in [notify]): "
+                    "enable it to test it"
+                )
             known = ", ".join(sorted(self.senders)) or "none"
             raise UnknownChannel(f"no enabled channel {channel!r} in [notify] (known: {known})")
         now = self.clock.now()

@@ -308,8 +308,16 @@ class Store:
 
     @classmethod
     def open_dir(cls, data_dir: Path, **kwargs: Any) -> Store:
-        """The embedded default: ``<data_dir>/qanat.db`` (SQLite), creating ``data_dir``."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        """The embedded default: ``<data_dir>/qanat.db`` (SQLite), creating ``data_dir``.
+
+        Raises :class:`StoreError` naming ``data_dir`` when it is a file or cannot be made.
+        """
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise StoreError(f"{data_dir} is a file, not a data directory") from None
+        except OSError as exc:
+            raise StoreError(f"cannot make the data directory {data_dir}: {exc.strerror}") from exc
         return cls(f"sqlite:///{data_dir.resolve() / STORE_FILE}", **kwargs)
 
     @classmethod

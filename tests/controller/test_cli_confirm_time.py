@@ -68,3 +68,12 @@ def test_confirm_time_is_in_the_help(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "confirm-time" in out and "an admin confirms" in out
+
+
+def test_a_data_dir_without_a_database_is_said(tmp_path: Path) -> None:
+    data = tmp_path / "typo"
+    first = confirm_time(data)
+    assert first.returncode == exitcodes.OK, first.stderr
+    assert f"note: {data} held no qanat.db" in first.stderr
+    again = confirm_time(data)  # now the directory is one: nothing to say
+    assert again.returncode == exitcodes.OK and "note:" not in again.stderr

@@ -58,3 +58,42 @@ def test_the_data_dir_may_follow_the_action(
         assert store.verify_token(plaintext).name == "office"
     assert main(["token", "list", "--data-dir", str(data)]) == 0
     assert "office" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["token", "list"], ["user", "list"], ["confirm-time"]],
+    ids=["token", "user", "confirm-time"],
+)
+def test_a_data_dir_that_is_a_file_is_said_in_one_line(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_dir = tmp_path / "qanat.db"
+    not_a_dir.write_text("a file where the data directory should be\n", encoding="utf-8")
+    assert main([*argv, "--data-dir", str(not_a_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "is a file, not a data directory" in err
+    assert str(not_a_dir) in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["token", "list"], ["token", "revoke", "1"], ["user", "list"], ["user", "unlock", "li"]],
+    ids=["token-list", "token-revoke", "user-list", "user-unlock"],
+)
+def test_a_data_dir_without_a_store_is_not_made_one(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "qanta"
+    assert main([*argv, "--data-dir", str(typo)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"qanat {argv[0]} {argv[1]}: no box store in {typo} (no qanat.db: is " + (
+        "--data-dir the daemon's?)"
+    )
+    assert not typo.exists()
+
+
+def test_a_first_token_makes_the_store(tmp_path: Path) -> None:
+    data = tmp_path / "new"
+    assert main(["token", "create", "--role", "admin", "--data-dir", str(data)]) == 0
+    assert (data / "qanat.db").is_file()

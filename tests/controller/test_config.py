@@ -98,7 +98,7 @@ def test_demo_site_loads_with_every_role_resolved() -> None:
         (
             "timeout_s = 0.3\nretries = 1\ngap_ms = 5",
             "timeout_s = 0.3\nretries = 1\ngap_ms = 5\nbaud = 9600",
-            "buses[0].baud: unknown key (site.toml)",
+            "buses[0].baud: unknown key (did you mean 'baudrate'?) (site.toml)",
         ),
         ('timezone = "Asia/Shanghai"', 'timezone = "Asia/Zhangye"', "site.timezone: unknown time"),
         ("lease_s = 15 ", "lease_s = 900 ", "safety.lease_s: Input should be less than or equal"),

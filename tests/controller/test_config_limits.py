@@ -141,6 +141,24 @@ def test_an_integer_too_long_to_convert_is_invalid_toml(tmp_path: Path) -> None:
             "fertigation.tanks[1].name: duplicate name 'urea' (also fertigation.tanks[0])",
         ),
         ("[site]", '"zone\\nname" = 1\n[site]', '"zone\\nname": unknown key (site.toml)'),
+        # a misspelt key names the near one: in a list of tables, a table, a table under a
+        # key of the user's (the crop), an optional section
+        (
+            "application_mm_h = 6.0\nefficiency",
+            "application_mm = 6.0\nefficiency",
+            "zones[0].application_mm: unknown key (did you mean 'application_mm_h'?) (site.toml)",
+        ),
+        ("lease_s = 15 ", "lease = 15 ", "safety.lease: unknown key (did you mean 'lease_s'?)"),
+        (
+            "[board]",
+            "[crops.seed_corn.stages.ripening]\nmadd = 0.7\n\n[board]",
+            "crops.seed_corn.stages.ripening.madd: unknown key (did you mean 'mad'?)",
+        ),
+        (
+            'station = "wx1"',
+            'staton = "wx1"',
+            "weather.staton: unknown key (did you mean 'station'?)",
+        ),
     ],
 )
 def test_implausible_values_are_refused_with_their_key_path(
@@ -149,6 +167,28 @@ def test_implausible_values_are_refused_with_their_key_path(
     assert old in demo_site_text, f"test precondition: {old!r} not in the example"
     problems = problems_of(tmp_path, demo_site_text.replace(old, new, 1))
     assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_key_near_none_is_only_unknown(tmp_path: Path, demo_site_text: str) -> None:
+    text = demo_site_text.replace("lease_s = 15 ", "lease_s = 15\ncolour = 'red' ", 1)
+    assert problems_of(tmp_path, text) == ["safety.colour: unknown key (site.toml)"]
+
+
+def test_a_misspelt_required_key_is_one_problem(tmp_path: Path, demo_site_text: str) -> None:
+    text = demo_site_text.replace(
+        "application_mm_h = 6.0\nefficiency", "application_m = 6.0\nefficiency"
+    )
+    assert problems_of(tmp_path, text) == [
+        "zones[0].application_m: unknown key (did you mean 'application_mm_h'?) (site.toml)"
+    ]
+
+
+def test_a_duplicate_zone_name_is_one_problem(tmp_path: Path, demo_site_text: str) -> None:
+    # the plan's events apply to every zone: the second z1 is no second fertigation day
+    text = demo_site_text.replace('name = "z2"', 'name = "z1"', 1)
+    assert problems_of(tmp_path, text) == [
+        "zones[1].name: duplicate name 'z1' (also zones[0]) (site.toml)"
+    ]
 
 
 def test_a_period_may_end_at_midnight(tmp_path: Path, demo_site_text: str) -> None:

@@ -74,7 +74,7 @@ def test_the_keys_load(tmp_path: Path) -> None:
             'targets = "deficit"',
             "zones[2].targets: Input should be 'staged' or 'fao56' (site.toml)",
         ),
-        ('target = "fao56"', "zones[2].target: unknown key (site.toml)"),
+        ('target = "fao56"', "zones[2].target: unknown key (did you mean 'targets'?) (site.toml)"),
     ],
 )
 def test_a_bad_zone_key_is_named_with_its_zone(tmp_path: Path, line: str, expected: str) -> None:

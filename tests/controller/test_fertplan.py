@@ -229,7 +229,7 @@ def test_a_fertigation_run_in_progress_is_not_doubled(site: SiteConfig, store: S
         (
             "n_kg_mu = 0.45",
             "n_kg = 0.45",
-            "fertigation.events[0].n_kg: unknown key (site.toml)",
+            "fertigation.events[0].n_kg: unknown key (did you mean 'n_kg_mu'?) (site.toml)",
         ),
         (
             "day_after_planting = 25\n",

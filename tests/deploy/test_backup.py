@@ -139,3 +139,26 @@ def test_backup_without_a_database_names_it(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="no database"):
         backup(tmp_path, tmp_path / "x.tar.gz")
     assert not (tmp_path / "x.tar.gz").exists()
+
+
+def test_the_pages_settings_go_with_the_database(tmp_path: Path) -> None:
+    data = tmp_path / "src"
+    with Store.open_dir(data):
+        pass
+    saved = "[policy]\nrain_skip_mm = 8.0\n"
+    (data / "site.overrides.toml").write_text(saved, encoding="utf-8")
+    made = backup(data, tmp_path / "a.tar.gz").archive
+    target = tmp_path / "target"
+    restore(made, target)
+    assert (target / "site.overrides.toml").read_text(encoding="utf-8") == saved
+
+
+def test_a_place_that_cannot_be_written_is_said(archive: Path, tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory\n", encoding="utf-8")
+    with pytest.raises(BackupError, match=rf"^{a_file} is a file, not a data directory$"):
+        restore(archive, a_file)
+    with pytest.raises(BackupError, match=rf"^{a_file}/b.tar.gz: cannot write the archive there"):
+        backup(tmp_path / "src", a_file / "b.tar.gz")
+    with pytest.raises(BackupError, match=rf"^{a_file}/data: cannot make the data directory"):
+        restore(archive, a_file / "data")

@@ -231,6 +231,27 @@ def test_an_unreachable_broker_is_retried_until_it_comes(
         bridge.stop()
 
 
+def test_a_broker_that_stops_is_said_as_a_lost_connection(
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="controller.bridge")
+    broker = Mosquitto(tmp_path)
+    bridge = bridge_for(broker.port, FakeControlService(), store)
+    bridge.start()
+    try:
+        wait_for(lambda: bridge.connected, 10, "connected")
+        broker.close()
+        wait_for(lambda: caplog.records, 10, "the outage logged")
+        (said,) = [r.getMessage() for r in caplog.records]
+        assert said == (
+            f"mqtt: disconnected from 127.0.0.1:{broker.port}: connection lost (the broker "
+            "stopped, or the network dropped it); retrying"
+        )
+    finally:
+        bridge.stop()
+        broker.close()
+
+
 def test_tls_and_a_login_connect_and_a_wrong_password_is_logged_once(
     tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -84,6 +84,20 @@ def test_an_unreachable_channel_fails_and_an_unknown_one_is_unusable(
     assert "no enabled channel 'nobody'" in capsys.readouterr().err
 
 
+def test_a_disabled_channel_is_said_to_be_disabled(
+    tmp_path: Path, hook: WebhookReceiver, dead_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = site_file(tmp_path, hook.port, dead_port)
+    text = site.read_text(encoding="utf-8").replace(
+        'name = "ops"\n', 'name = "ops"\nenabled = false\n'
+    )
+    site.write_text(text, encoding="utf-8")
+    assert qanat(tmp_path, site, "ops") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "channel 'ops' is disabled (enabled = false in [notify]): enable it to test it"
+    assert hook.texts("/wecom") == []
+
+
 def test_a_site_without_notify_is_unusable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
