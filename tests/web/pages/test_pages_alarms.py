@@ -10,15 +10,10 @@ from typing import Any
 import pytest
 
 from tests.helpers.alarm_codes import event_codes
-from tests.helpers.pages import PageService, csrf_of
+from tests.helpers.pages import PageService, in_language
 from web.i18n import LOCALES, catalog
 
 RECORD = "no flow with valve open: 0.0 m3/h below 0.5"
-
-
-def _in(client: Any, lang: str) -> Any:
-    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
-    return client
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
@@ -63,7 +58,7 @@ def test_an_alarm_is_said_in_the_page_language_with_the_box_record(
     do: str,
 ) -> None:
     _safety_alarm(service, monkeypatch)
-    viewer = _in(as_role("viewer"), lang)
+    viewer = in_language(as_role("viewer"), lang)
     for path in ("/", "/fragments/overview", "/alarms", "/alarms/1"):
         page = viewer.get(path).text
         assert title in page and source in page, path
