@@ -4,7 +4,6 @@ refuses with named in both catalogs."""
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import Any
 
@@ -12,30 +11,15 @@ import pytest
 
 from controller.daemon.protocol import ControlRefused
 from tests.helpers.pages import PageService, csrf_of, in_language
-from tests.helpers.site import ROOT
+from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
 
 
-def _refusal_codes() -> set[str]:
-    """The codes written where the controller raises :class:`ControlRefused` (a code made
-    at run time, such as a sequencer error's class name, is said as the daemon wrote it)."""
-    codes = set()
-    for path in (ROOT / "controller").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (
-                isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ControlRefused"
-            ):
-                continue
-            given = node.args[1:2] + [k.value for k in node.keywords if k.arg == "code"]
-            codes |= {a.value for a in given if isinstance(a, ast.Constant)}
-    return codes
-
-
 @pytest.mark.parametrize("locale", sorted(LOCALES))
 def test_every_refusal_code_is_said(locale: str) -> None:
-    codes = _refusal_codes()
+    codes = set(refusal_codes())
     assert {"already_running", "stale_proposal", "clock_not_confirmable"} <= codes
     names = catalog(locale)
     assert sorted(c for c in codes if f"refusal.{c}" not in names) == []
