@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 from starlette.types import ASGIApp
 
 from tests.helpers.site import ROOT
@@ -25,6 +26,18 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "artifacts"
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright; closed on the way out."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 
 START_DEADLINE_S = 60.0
 """How long uvicorn may take to listen: generous, the test machines are shared and slow."""
