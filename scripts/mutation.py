@@ -321,12 +321,12 @@ EXPLAINED: dict[str, str] = {
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
-    f"{_READBACK}__init____mutmut_26": 'float("-INF") is float("-inf")',
-    f"{_READBACK}_act__mutmut_11": (
+    f"{_READBACK}__init____mutmut_27": 'float("-INF") is float("-inf")',
+    f"{_READBACK}_trip__mutmut_22": (
         'log.error(message) for log.error("%s", message): without arguments logging does not '
         "format, so a % in the text is printed as it is: the same line"
     ),
-    f"{_READBACK}_act__mutmut_24": (
+    f"{_READBACK}_act__mutmut_4": (
         "`or` for `and` in the switch-off test: a mismatch reads unlike its command, so it "
         "reads on exactly when commanded off (an unreadable one is commanded on)"
     ),
