@@ -62,6 +62,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── CentralError                     the central database failed (office.central.db)
     │   ├── BadRows(ValueError)              rows a box sent that cannot be stored
     │   ├── StreamRejected(ValueError)       a streamed page not the export (office.central.pg)
+    │   ├── UnknownSites(ValueError)         a report asked for sites the office does not hold
     │   └── NeedsStaging                     a month's partition missing: ask the page again,
     │                                        staged (office.central.pg)
     ├── NotifyError                          notifications (notify.errors)

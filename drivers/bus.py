@@ -83,6 +83,8 @@ class DeviceHealth:
     skipped: int = 0
     last_good: datetime | None = None
     last_error: str = ""
+    last_error_kind: str = ""  # the last error's DeviceError.kind, for a page's language
+    last_error_values: dict[str, str] = field(default_factory=dict)  # ... and its values
     consecutive_failures: int = 0
     backoff_until: float = 0.0  # monotonic seconds
 
@@ -96,6 +98,8 @@ class DeviceHealth:
             "skipped": self.skipped,
             "last_good": self.last_good.isoformat() if self.last_good else None,
             "last_error": self.last_error,
+            "last_error_kind": self.last_error_kind,
+            "last_error_values": dict(self.last_error_values),
             "consecutive_failures": self.consecutive_failures,
         }
 
@@ -416,8 +420,9 @@ class Bus:
         with self._lock:
             if not force and self._monotonic() < health.backoff_until:
                 health.skipped += 1
+                failures = health.consecutive_failures
                 raise DeviceBackedOff(
-                    device, f"resting after {health.consecutive_failures} failures"
+                    device, f"resting after {failures} failures", failures=failures
                 )
             last: DeviceError | None = None
             for _attempt in range(1 + self.settings.retries):
@@ -425,7 +430,7 @@ class Bus:
                 try:
                     response = call(self._client)
                 except ConnectionException as exc:
-                    last = BusUnavailable(device, f"{self.settings.describe()}: {exc}")
+                    last = self._unavailable(device, exc)
                 except ModbusIOException as exc:
                     last = self._io_error(device, exc)
                     self._client.close()  # drop any late answer before the next frame
@@ -433,7 +438,7 @@ class Bus:
                     last = BadFrame(device, f"{what}: {exc}")
                     self._client.close()
                 except OSError as exc:
-                    last = BusUnavailable(device, f"{self.settings.describe()}: {exc}")
+                    last = self._unavailable(device, exc)
                     self._client.close()
                 else:
                     self._last_end = self._monotonic()
@@ -445,7 +450,14 @@ class Bus:
                         health.exception += 1
                         raise self._log_failure(
                             device,
-                            DeviceException(device, code, f"{what}: exception {code} ({name})"),
+                            DeviceException(
+                                device,
+                                code,
+                                f"{what}: exception {code} ({name})",
+                                what=what,
+                                modbus_code=code,
+                                name=name,
+                            ),
                         )
                     self._record_ok(device)
                     return response
@@ -456,8 +468,13 @@ class Bus:
     def _io_error(self, device: str, exc: ModbusIOException) -> DeviceError:
         text = str(exc)
         if "No response" in text or "timeout" in text.lower():
-            return DeviceTimeout(device, f"no answer within {self.settings.timeout_s:g} s")
+            timeout_s = f"{self.settings.timeout_s:g}"
+            return DeviceTimeout(device, f"no answer within {timeout_s} s", timeout_s=timeout_s)
         return BadFrame(device, text)
+
+    def _unavailable(self, device: str, exc: Exception) -> BusUnavailable:
+        port = self.settings.describe()
+        return BusUnavailable(device, f"{port}: {exc}", port=port, error=exc)
 
     def _wait_gap(self) -> None:
         wait = self._last_end + self.settings.gap_s - self._monotonic()
@@ -502,6 +519,7 @@ class Bus:
         else:
             log.debug("%s", message)
         health.last_error = message
+        health.last_error_kind, health.last_error_values = error.kind, dict(error.values)
         return error
 
 

@@ -38,6 +38,8 @@ interlock.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "BadFrame",
     "BusUnavailable",
@@ -87,35 +89,65 @@ class FieldIOError(DriverError):
 
 
 class DeviceError(FieldIOError):
-    """A transaction with one device failed; trying again later may succeed."""
+    """A transaction with one device failed; trying again later may succeed.
 
-    def __init__(self, device: str, message: str) -> None:
+    ``kind`` names the failure for a page (catalog table ``device_error``) and ``values``
+    what its sentence names (``detail``, the message after the device's name, and the
+    class's ``fields``), each written out as the English message writes it; the message
+    itself (``str(error)``) is the log's and the API's record. ``template`` is that message
+    as the bus words it (where its fields make all of it), so a record of it can be read
+    back."""
+
+    kind: ClassVar[str] = "failed"
+    fields: ClassVar[tuple[str, ...]] = ()
+    template: ClassVar[str] = ""  # the message after the device's name, from its fields
+
+    def __init__(self, device: str, message: str, **values: object) -> None:
         super().__init__(f"{device}: {message}")
         self.device = device
+        self.values = {"detail": message} | {k: str(v) for k, v in values.items()}
 
 
 class DeviceTimeout(DeviceError):
     """The device did not answer within the bus timeout (after the bounded retries)."""
 
+    kind = "timeout"
+    fields = ("timeout_s",)
+    template = "no answer within {timeout_s} s"
+
 
 class DeviceException(DeviceError):
     """The device answered with a Modbus exception response."""
 
-    def __init__(self, device: str, code: int, message: str) -> None:
-        super().__init__(device, message)
+    kind = "exception"
+    fields = ("what", "modbus_code", "name")
+    template = "{what}: exception {modbus_code} ({name})"
+
+    def __init__(self, device: str, code: int, message: str, **values: object) -> None:
+        super().__init__(device, message, **values)
         self.code = code
 
 
 class BadFrame(DeviceError):
     """The answer was malformed, of the wrong length or from the wrong unit."""
 
+    kind = "bad_frame"
+
 
 class BusUnavailable(DeviceError):
     """The serial port or TCP connection of the bus cannot be opened."""
 
+    kind = "unavailable"
+    fields = ("port", "error")
+    template = "{port}: {error}"
+
 
 class DeviceBackedOff(DeviceError):
     """Not attempted: the device failed repeatedly and rests so it cannot stall the bus."""
+
+    kind = "backed_off"
+    fields = ("failures",)
+    template = "resting after {failures} failures"
 
 
 class DecodeError(FieldIOError):

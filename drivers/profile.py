@@ -107,6 +107,8 @@ _OPTIONAL_UNITS: dict[str, str] = {
     "pressure": "hPa",
     "wind_direction": "°",
     "filter_dp": "kPa",
+    # an injector's counter: a run's record takes its change as litres (runtime/dosing.py)
+    "dosed_volume": "L",
 }
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from controller.runtime.frozenmeter import FROZEN_MIN_POLLS
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.season import Season, load_scenario
-from controller.store import RunState, Store
+from controller.store import Event, RunState, Store
 from drivers.sim import Fault, FaultKind
 from hil_tests.helpers import (
     MID_SEASON,
@@ -59,6 +60,10 @@ def _start(rig: Season, minutes: float = 20, recipe: Recipe | None = None) -> in
     rig.advance(60)
     assert coils(rig)[0] == 1.0 and coils(rig)[7] == 1.0, "z1 valve and pump on"
     return run_id
+
+
+def _sensor_faults(rig: Season) -> list[Event]:
+    return [e for e in _store(rig).events() if e.code == "sensor_fault"]
 
 
 def _balance_note(rig: Season, zone: str, day: dt.date) -> str:
@@ -124,8 +129,10 @@ def test_weather_station_garbage_falls_back_to_recent_et0(rig: Season, figures: 
         Fault(FaultKind.GARBAGE, values=(0x7FFF, 0xFFFF))
     )
     figures.fault(detect_s=None)
+    # the technician is told by the point's sensor_fault, long before the day's ET0 is due
+    within_s = rig.site.safety.stale_after_s + 300
     detect_s = advance_until(
-        rig, lambda: "agronomy_weather_missing" in event_codes(rig), DAY_S, 300
+        rig, lambda: any(e.source.startswith("wx1.") for e in _sensor_faults(rig)), within_s, 30
     )
     figures.fault(detect_s=detect_s, sensor=True, tried=False)
     rig.advance(DAY_S - detect_s)
@@ -133,6 +140,7 @@ def test_weather_station_garbage_falls_back_to_recent_et0(rig: Season, figures: 
     row = store.water_balance("z1", day, day)[-1]
     assert "estimated" in row.method and row.et0_mm > 0  # ET0 of the recent days, said so
     assert "agronomy_weather_missing" in event_codes(rig)
+    assert all(e.latched for e in _sensor_faults(rig))
     assert_nothing_lost(before, store)
 
 
@@ -150,6 +158,26 @@ def test_bus_timeout_of_the_flow_meter_stops_the_water(rig: Season, figures: Fig
     assert coils(rig) == OFF
     assert store.get_run(run_id).state == RunState.ABORTED
     assert "flow_meter_stale" in open_codes(rig)
+    assert_nothing_lost(before, store)
+
+
+def test_a_flow_meter_frozen_mid_run_stops_the_water(rig: Season, figures: Figures) -> None:
+    """The meter answers every poll with the registers it had: its totalizer stands still
+    while the rate it reports says the zone's water passes."""
+    store = _store(rig)
+    run_id = _start(rig)
+    before = snapshot(store)
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK))  # type: ignore[union-attr]
+    figures.fault(detect_s=None)
+    poll_s = next(d.poll_interval_s for d in rig.site.devices if d.name == "flow1")
+    within_s = (FROZEN_MIN_POLLS + 2) * poll_s
+    detect_s = advance_until(rig, lambda: "flow_meter_frozen" in open_codes(rig), within_s, 1)
+    figures.fault(detect_s=detect_s, sensor=True, tried=False)
+    rig.advance(10)
+    figures.add("unsafe_water_events", int(coils(rig) != OFF))
+    assert coils(rig) == OFF
+    run = store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_frozen" in run.end_reason
     assert_nothing_lost(before, store)
 
 

@@ -238,7 +238,7 @@ EXPLAINED: dict[str, str] = {
     ),
     f"{_SAFETY}learned_nominal_m3_h__mutmut_6": "the default's average is never returned (n 0)",
     f"{_SAFETY}learned_nominal_m3_h__mutmut_7": "a default of 1 sample is below the 60 needed too",
-    f"{_SAFETY}_pulse_missing__mutmut_10": (
+    f"{_SAFETY}_metered_s__mutmut_10": (
         "1 s for a valve on 0 s: no_pulse_s exceeds its counter's poll (≥ 1 s), so either is short"
     ),
     "controller.runtime.safety.x_learned_from_runs__mutmut_16": (

@@ -148,8 +148,12 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         write_table(sys.stdout, header, rows)
     else:
-        with args.output.open("w", encoding="utf-8", newline="") as f:
-            write_table(f, header, rows)
+        try:
+            with args.output.open("w", encoding="utf-8", newline="") as f:
+                write_table(f, header, rows)
+        except OSError as exc:
+            print(f"qanat et0: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return UNUSABLE
     return FAILED if errors else OK
 
 

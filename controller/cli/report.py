@@ -36,14 +36,22 @@ from controller.store import STORE_FILE, Store, StoreError
 DEFAULT_TZ = "Asia/Shanghai"
 
 
+def _day(text: str) -> dt.date:
+    """``--start``/``--end``: a calendar day, YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a day YYYY-MM-DD expected, got {text!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", help="office database (SQLite file or SQLAlchemy URL)")
     source.add_argument("--config", type=Path, help="a box's site.toml (with --data-dir)")
     parser.add_argument("--data-dir", help="the box's data directory (with --config)")
     parser.add_argument("--site", action="append", help="only this site (repeatable; --db)")
-    parser.add_argument("--start", type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
-    parser.add_argument("--end", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD")
+    parser.add_argument("--start", type=_day, help="first day, YYYY-MM-DD")
+    parser.add_argument("--end", type=_day, help="last day, YYYY-MM-DD")
     parser.add_argument("--format", choices=["html", "csv"], default="html")
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
     parser.add_argument(
@@ -100,10 +108,16 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, CentralError, ValueError, ZoneInfoNotFoundError) as exc:
         print(f"cannot make the report: {exc}", file=sys.stderr)
         return UNUSABLE
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)  # the CSV has no notes
     text = render_html(report) if args.format == "html" else to_csv(report)
     if args.out is None:
         sys.stdout.write(text)
     else:
-        args.out.write_text(text, encoding="utf-8")
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"cannot write the report to {args.out}: {exc.strerror}", file=sys.stderr)
+            return UNUSABLE
         print(f"report written to {args.out}", file=sys.stderr)
     return OK

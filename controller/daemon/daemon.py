@@ -6,8 +6,10 @@ interrupted with the water they applied (their last progress, plus the rise of t
 meter's totalizer since when the run was alone on it: :mod:`controller.runtime.credit`).
 The control loop (sequencer tick, then supervisor check) runs every second on a thread of its own
 (:mod:`controller.daemon.ticker`, timed on the monotonic clock), so no poll, store
-write or page can make it late; an unexpected error in it switches everything off
-and raises a critical alarm rather than stopping the loop. The read-back
+write or page can make it late; an unexpected error in it raises one critical alarm
+per episode and refuses starts until a tick succeeds again, and if it persists
+(:data:`controller.daemon.tickfailures.CONTROL_ERROR_SAFE_AFTER_S`) switches everything
+off, rather than stopping the loop (:mod:`controller.daemon.tickfailures`). The read-back
 job (:mod:`controller.runtime.readback`) reads every output module's coils each second
 while anything is on and trips the supervisor on a coil that disagrees.
 Stopping (SIGTERM) switches everything off.
@@ -62,6 +64,7 @@ from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
 from controller.daemon.ticker import Ticker, TickStats
+from controller.daemon.tickfailures import Failed, TickFailures
 from controller.errors import ControllerError
 from controller.learning.files import models_dir_of
 from controller.learning.flow import CHECK_EVERY_S as FLOW_CHECK_EVERY_S
@@ -203,7 +206,7 @@ class Daemon:
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
         )
         self.ready = threading.Event()
-        self._fail_safe_latched = False
+        self._tick_failures = TickFailures(CONTROL_PERIOD_S)
         self._watchdog = WatchdogPinger()  # systemd WATCHDOG=1, only from a completed tick
         self.integrations = Integrations(self)  # notifications, MQTT: started with the jobs
 
@@ -373,8 +376,11 @@ class Daemon:
     def control_tick(self) -> None:
         """Advance runs (renewing leases), start due planned runs, let safety act.
 
-        Never lets an error leave water running: anything unexpected switches
-        everything off and latches a critical alarm.
+        Never lets an error leave water running: an unexpected error raises one latched
+        critical alarm per episode of failing ticks and holds every start until a tick
+        succeeds; past :data:`controller.daemon.tickfailures.CONTROL_ERROR_SAFE_AFTER_S` of
+        them every run is aborted and everything switched off. Only a tick that succeeded
+        feeds the systemd watchdog.
         """
         with self._control_lock:
             try:
@@ -388,13 +394,11 @@ class Daemon:
                 watering = bool(self.outputs.on_roles())
                 self.poller.telemetry.watering = watering
                 self.store.set_watering(watering)
-                self._watchdog.tick()
             except Exception as exc:  # the control loop must survive anything, water off
-                log.exception("control loop error")
-                try:
-                    self.sequencer.abort_all(f"control loop error: {exc!r}")
-                finally:
-                    self._fail_safe("control_error", f"control loop error: {exc!r}")
+                self._tick_failed(exc)
+                return
+            self._tick_succeeded()
+            self._watchdog.tick()
 
     def flush_store(self) -> int:
         """Write what the store holds in memory, unless a failed write's back-off runs or
@@ -634,10 +638,68 @@ class Daemon:
                 f"not started: {exc}",
             )
 
-    def _fail_safe(self, code: str, message: str) -> None:
+    def _tick_failed(self, exc: Exception) -> None:
+        """One failing control tick (:mod:`controller.daemon.tickfailures`): the episode's
+        alarm at its first, everything off once it has lasted the bound."""
+        error = f"control loop error: {exc!r}"
+        step = self._tick_failures.failed(error, self.clock.monotonic())
+        ep = step.episode
+        if step.first:
+            log.exception("control loop error; starts refused until a tick succeeds")
+            self.supervisor.hold_starts("control_error", error)
+        else:
+            log.debug("control loop error again (%d ticks in a row): %r", ep.ticks, exc)
+        if step.go_safe and (not ep.safe or self.outputs.on_roles()):
+            self._take_safe_state(step, error)  # before any store write, which may fail too
+        if step.first:
+            self.store.raise_event(
+                Severity.CRITICAL,
+                "control_error",
+                "site",
+                f"{error}; starts refused until a control tick succeeds; everything off if "
+                f"it persists {self._tick_failures.safe_after_s:g} s",
+                latched=True,
+            )
+
+    def _take_safe_state(self, step: Failed, error: str) -> None:
+        """Abort every run and switch everything off (pump first), after a failing tick."""
+        ep = step.episode
+        try:
+            self.sequencer.abort_all(error)
+        except Exception:  # the bug may be the sequencer's: the outputs go off regardless
+            log.exception("control loop failing: the runs could not be aborted")
         failures = self.outputs.all_off()
-        extra = f"; not verified off: {', '.join(sorted(failures))}" if failures else ""
-        self.store.raise_event(Severity.CRITICAL, code, "site", message + extra, latched=True)
+        first_time, ep.safe = not ep.safe, True
+        log.error(
+            "control loop failing for %d ticks (%.0f s): every run aborted, outputs off%s",
+            ep.ticks,
+            ep.lasted_s(),
+            f", not verified off: {sorted(failures)}" if failures else "",
+        )
+        if failures and first_time:  # the alarm said "everything off": it is not
+            self.store.raise_event(
+                Severity.CRITICAL,
+                "control_error",
+                "site",
+                f"{error}; failing {ep.ticks} ticks: not verified off: "
+                f"{', '.join(sorted(failures))}",
+                latched=True,
+            )
+
+    def _tick_succeeded(self) -> None:
+        """A control tick succeeded: an episode of failing ticks under way ends, and is
+        recorded with its count."""
+        ep = self._tick_failures.succeeded()
+        if ep is None:
+            return
+        self.supervisor.release_starts("control_error")
+        what = "runs aborted and everything switched off" if ep.safe else "nothing switched off"
+        message = (
+            f"control loop recovered after {ep.ticks} failing tick(s) over {ep.lasted_s():.0f} s "
+            f"(first: {ep.first_error}; last: {ep.last_error}); {what}; starts allowed again"
+        )
+        log.info("%s", message)
+        self.store.raise_event(Severity.INFO, "control_error", "site", message)
 
     def control_stats(self) -> TickStats | None:
         """How the control loop kept time since start (None before ``start()``)."""

@@ -35,6 +35,7 @@ import gzip
 import itertools
 import json
 import logging
+import re
 import threading
 import time
 import urllib.error
@@ -81,6 +82,8 @@ CSV_TABLE = "readings"  # pulled as CSV into PostgreSQL: the bulk, parsed fastes
 PURGED_TABLE = "readings"  # the one table the box's retention deletes from
 CHUNK_BYTES = 1 << 18  # read size of a streamed page: 256 KiB
 API = "/api/v1"
+# RFC 6750 b64token: what an Authorization: Bearer header can carry (qanat's are urlsafe base64)
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class PullError(OfficeError):
@@ -203,7 +206,7 @@ def _site(path: Path, key: str, entry: Any, problems: list[str]) -> SiteSpec | N
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         problems.append(f"{key}.url: an http:// or https:// base URL is required")
     timeout = entry.get("timeout_s", TIMEOUT_S)
-    if not isinstance(timeout, int | float) or not 0 < timeout <= 600:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
         problems.append(f"{key}.timeout_s: seconds in (0, 600] expected")
     token = _token(path, key, entry, problems)
     if len(problems) > before or token is None:
@@ -225,8 +228,23 @@ def _token(path: Path, key: str, entry: dict[str, Any], problems: list[str]) -> 
         except OSError as exc:
             problems.append(f"{key}.token_file: cannot read {file}: {exc.strerror}")
             return None
+        except UnicodeDecodeError as exc:
+            problems.append(
+                f"{key}.token_file: {file} is not UTF-8 text (byte {exc.start}); "
+                "a token is one line as `qanat token create` printed it"
+            )
+            return None
     if not isinstance(token, str) or not token:
         problems.append(f"{key}.token: empty")
+        return None
+    if not BEARER_TOKEN.fullmatch(token):
+        where = "token" if "token" in entry else "token_file"
+        bad = sorted({c for c in token if not BEARER_TOKEN.fullmatch(c) and c != "="})
+        problems.append(
+            f"{key}.{where}: not a bearer token: it holds {', '.join(map(repr, bad))} "
+            "(a token is one line of letters, digits and - . _ ~ + /, "
+            "as `qanat token create` printed it)"
+        )
         return None
     return token
 

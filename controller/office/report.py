@@ -180,6 +180,8 @@ class Report:
     practice: str
     sites: list[SiteReport]
     notes: list[str]
+    # what makes figures incomplete or old (a site whose last pull failed), shown first
+    warnings: list[str] = field(default_factory=list)
 
 
 def _baseline(
@@ -410,7 +412,7 @@ def _csv_row(
     fertilizer: Mapping[str, float],
 ) -> list[Any]:
     def r(x: float) -> float:
-        return round(x, 3)
+        return round(x, 3) + 0.0  # + 0.0: a closure of -1e-12 mm is 0.0, not -0.0
 
     per_mu = (lambda m3: m3 / area_mu) if area_mu else (lambda m3: 0.0)
     fert = ";".join(f"{n}={kg / area_mu:.3f}" for n, kg in sorted(fertilizer.items()))

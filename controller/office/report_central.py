@@ -7,6 +7,7 @@ Reads the pulled ``water_balance`` (latest revision of each site, zone and date)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -14,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 
 from controller.agronomy.savings import BaselinePractice
-from controller.office.central import DATA_TABLES, CentralDB
+from controller.errors import OfficeError
+from controller.office.central import DATA_TABLES, CentralDB, FailedPull
 from controller.office.report import (
     DEFAULT_PRACTICE,
     BalanceDay,
@@ -25,7 +27,18 @@ from controller.office.report import (
     build_report,
 )
 
-__all__ = ["from_central"]
+__all__ = ["UnknownSites", "from_central", "stale_note"]
+
+
+class UnknownSites(OfficeError, ValueError):
+    """A report asked for sites the office database has no zones of."""
+
+    def __init__(self, unknown: Sequence[str], known: Sequence[str]) -> None:
+        have = ", ".join(known) if known else "none yet: qanat pull fills it"
+        super().__init__(
+            f"no site {', '.join(map(repr, unknown))} in the office database (its sites: {have})"
+        )
+        self.unknown = list(unknown)
 
 
 def _balance(
@@ -91,9 +104,15 @@ def from_central(
     sites: Sequence[str] | None = None,
     practice: BaselinePractice = DEFAULT_PRACTICE,
 ) -> Report:
-    """The report of ``sites`` (default every site with zones); no range = the season."""
+    """The report of ``sites`` (default every site with zones); no range = the season.
+
+    Raises :class:`UnknownSites` naming each site asked for that has no zones here.
+    """
     zones = [ReportZone(z.site_id, z.zone, z.label, z.area_m2, z.crop) for z in db.zones(sites)]
     names = sorted({z.site_id for z in zones})
+    unknown = [s for s in dict.fromkeys(sites or []) if s not in names]
+    if unknown:
+        raise UnknownSites(unknown, sorted({z.site_id for z in db.zones()}))
     season = start is None and end is None
     days = _balance(db, names, start, end)
     dates = [d.date for rows in days.values() for d in rows]
@@ -101,4 +120,16 @@ def from_central(
     start = start or (min(dates) if dates else today)
     end = end or (max(dates) if dates else today)
     runs = _runs(db, names, start, end)
-    return build_report(zones, days, runs, start, end, tz, practice=practice, season=season)
+    report = build_report(zones, days, runs, start, end, tz, practice=practice, season=season)
+    stale = [stale_note(f) for f in db.failed_pulls(names)]
+    return dataclasses.replace(report, warnings=stale)
+
+
+def stale_note(failed: FailedPull) -> str:
+    """A site whose last pull failed, in the report's warnings: its figures are older."""
+    good = f"{failed.ok_at:%Y-%m-%d %H:%M} UTC" if failed.ok_at else "never"
+    error = failed.error.removeprefix(f"{failed.site_id}: ")  # the pull's errors name the site
+    return (
+        f"{failed.site_id}: the last pull ({failed.pulled_at:%Y-%m-%d %H:%M} UTC) failed, "
+        f"its figures are those of the last good pull ({good}): {error[:200]}"
+    )

@@ -104,7 +104,7 @@ def render_html(report: Report, title: str = "Water balance report · 水平衡�
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["n"] = lambda v, digits=1: f"{v:,.{digits}f}"
+    env.filters["n"] = lambda v, digits=1: f"{v:z,.{digits}f}"  # z: never "-0.0"
     charts = {
         (s.site_id, z.zone.zone): cumulative_svg(
             z, f"{s.site_id} · {z.zone.label or z.zone.zone}: cumulative water, m³/mu"

@@ -4,7 +4,8 @@ The sequencer records why a run ended as English parts joined by ``"; "``: why i
 (``planned time reached``, ``stopped by ana``, ``safety no_flow: ...``), how its water was
 measured (:meth:`controller.runtime.metering.Metering.how`), what a restart credited it
 (:mod:`controller.runtime.credit`), the run's notes and how its fertilizer was measured
-(:mod:`controller.runtime.dosing`). That text is the box's record and stays as it is; a page
+(:mod:`controller.runtime.dosing`), with each channel's litres read by :func:`channel_doses`
+(catalog table ``channel_dose``). That text is the box's record and stays as it is; a page
 says each part in its own language from :func:`end_parts`: the part's code (catalog table
 ``end_reason``) and the values it names, as written in the record. A part no pattern here
 knows is given back as it is, in English.
@@ -15,11 +16,9 @@ knows is given back as it is, in English.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import cache
+from controller.runtime.recorded import RecordedPart, Templates
 
-__all__ = ["END_REASONS", "EndPart", "end_parts"]
+__all__ = ["CHANNEL_DOSES", "END_REASONS", "EndPart", "channel_doses", "end_parts"]
 
 # code -> the English part as recorded ({name} matches any text within the part)
 END_REASONS: dict[str, str] = {
@@ -89,45 +88,27 @@ END_REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class EndPart:
-    """One part of an ``end_reason``: its ``code`` and ``values`` ("" and none when no
-    pattern knows it) and its English ``text`` as recorded."""
+# code -> one channel's litres in ``fertilizer_channels`` (controller.runtime.dosing)
+CHANNEL_DOSES: dict[str, str] = {
+    "counter_of": "{channel} {litres} L of {target} L (counter)",
+    "rate_time_of": "{channel} {litres} L of {target} L (rate × time)",
+    "counter": "{channel} {litres} L (counter)",
+    "rate_time": "{channel} {litres} L (rate × time)",
+}
 
-    text: str
-    code: str = ""
-    values: dict[str, str] = field(default_factory=dict)
-
-
-_FIELD = re.compile(r"\{(\w+)\}")
-
-
-@cache
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Each template as an anchored pattern, the most specific (longest fixed text) first,
-    so that a part is read as the template that fixes most of its words."""
-    out = []
-    for code, template in END_REASONS.items():
-        pieces = _FIELD.split(template)  # fixed, name, fixed, name, ..., fixed
-        regex = "".join(
-            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(pieces)
-        )
-        fixed = sum(len(p) for p in pieces[::2])
-        out.append((fixed, code, re.compile(f"^{regex}$", re.DOTALL)))
-    out.sort(key=lambda item: -item[0])
-    return tuple((code, pattern) for _, code, pattern in out)
-
-
-def _part(text: str) -> EndPart:
-    for code, pattern in _patterns():
-        found = pattern.match(text)
-        if found:
-            return EndPart(text, code, found.groupdict())
-    return EndPart(text)
+EndPart = RecordedPart  # one part of an end_reason
+_TEMPLATES = Templates(END_REASONS)
+_DOSES = Templates(CHANNEL_DOSES)
 
 
 def end_parts(end_reason: str) -> list[EndPart]:
     """``end_reason`` split at ``"; "`` into its parts, each with its code where one is
     known (a device's error message holding ``"; "`` falls into several parts, the later
     ones without a code)."""
-    return [_part(text) for text in end_reason.split("; ")] if end_reason else []
+    return _TEMPLATES.parts(end_reason)
+
+
+def channel_doses(channels: str) -> list[EndPart]:
+    """The ``channels`` of a ``fertilizer_channels`` part split at ``", "``, each channel's
+    litres with its code (:data:`CHANNEL_DOSES`) where one is known."""
+    return _DOSES.parts(channels, sep=", ")

@@ -21,7 +21,31 @@ from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
 
-__all__ = ["Metering", "RunWater"]
+__all__ = ["Metering", "RunWater", "Totalizer", "read_totalizer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Totalizer:
+    """A meter's positive totalizer read fresh: ``total`` + ``total_fraction`` (m³), the
+    time of its ``total`` reading and whether a fresh fraction was added."""
+
+    value_m3: float
+    time: datetime
+    with_fraction: bool
+
+
+def read_totalizer(
+    live: LiveState, site: SiteConfig, device: str, now: datetime
+) -> Totalizer | None:
+    """The positive totalizer of ``device`` if its ``total`` reads fresh
+    (:func:`control_max_age_s`), else ``None``."""
+    max_age_s = control_max_age_s(site)
+    try:
+        whole = live.current(device, "total", now, max_age_s)
+    except NoFreshValue:
+        return None
+    fraction = live.value(device, "total_fraction", now, max_age_s)
+    return Totalizer(whole.value + (fraction or 0.0), whole.time, fraction is not None)
 
 
 @dataclass(slots=True)
@@ -148,14 +172,8 @@ class Metering:
 
     def _totalizer(self, device: str) -> tuple[float, datetime] | None:
         """The positive totalizer (m³) and its reading time, if read fresh."""
-        try:
-            whole = self.live.current(
-                device, "total", self.clock.now(), control_max_age_s(self.site)
-            )
-        except NoFreshValue:
-            return None
-        fraction = self._value(device, "total_fraction")
-        return whole.value + (fraction or 0.0), whole.time
+        total = read_totalizer(self.live, self.site, device, self.clock.now())
+        return None if total is None else (total.value_m3, total.time)
 
     def _value(self, device: str, point: str) -> float | None:
         return self.live.value(device, point, self.clock.now(), control_max_age_s(self.site))

@@ -17,6 +17,7 @@ pump_no_valve        pump on with no zone valve on for > PUMP_NO_VALVE_GRACE_S  
 dry_run              pump on and flow < no_flow_m3_h for > dry_run_delay_s         all off
 burst                flow > Σ nominal of open zones × burst_factor > burst_delay_s  all off
 flow_meter_stale     water running, no good flow reading within stale_after_s      all off
+flow_meter_frozen    a meter's totalizer still while its rate says water passed     all off
 pulse_missing        pumping past a pulse meter's no_pulse_s with no pulse in it    all off
 output_fault         an output failed to switch or read back (VerifyMismatch, bus)  all off
 lease_renewal        a lease could not be renewed (reported by the sequencer)       all off
@@ -48,7 +49,9 @@ trips) or new fertigation (injection trips). ``output_mismatch`` is always criti
 no longer knows what a relay does. The gate holds from the moment a trip starts acting, not
 from its event's commit: a start racing the trip (between the switch-off and a slow commit)
 is refused, and so is one while the event waits in memory because the store cannot write
-(until the store has written what it kept; :mod:`controller.store.pending`).
+(until the store has written what it kept; :mod:`controller.store.pending`). A condition
+found outside the supervisor that is none of its alarms holds the starts by a code of its own
+(:meth:`Supervisor.hold_starts`: the daemon's control loop while its ticks fail).
 
 Burst uses a *learned* nominal flow per zone when there is one: an
 exponential average (``LEARN_ALPHA`` per second) of the flow measured while
@@ -73,6 +76,7 @@ from typing import Literal, Protocol
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.runtime.fieldio import FieldIO
+from controller.runtime.frozenmeter import FrozenMeters
 from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.store import Severity, Store
@@ -108,6 +112,7 @@ WATER_STOP_CODES = frozenset(
         "dry_run",
         "burst",
         "flow_meter_stale",
+        "flow_meter_frozen",
         "pulse_missing",
         "output_fault",
         "lease_renewal",
@@ -206,11 +211,13 @@ class Supervisor:
         self._raised: set[str] = set()  # alarm-only rules already reported this episode
         self._seen_errors: dict[str, str] = {}  # role -> output error already tripped on
         self._learned: dict[str, tuple[float, int]] = {}  # zone -> (average m3/h, samples)
+        self._frozen = FrozenMeters(site, live)
         # Latched stopping trips not yet in the store's open alarms: acting now (event not
         # raised yet), or raised while the store could not write (kept in memory).
         self._latch_lock = threading.Lock()
         self._acting: dict[str, str] = {}  # code -> message
         self._kept: dict[str, str] = {}  # code -> message
+        self._holds: dict[str, str] = {}  # code -> message: starts held from elsewhere
         self._now = clock.now()
         self._mono = clock.monotonic()
         try:
@@ -226,6 +233,10 @@ class Supervisor:
 
     def may_start(self, zone: str, *, fertigation: bool = False) -> tuple[bool, str]:
         """May a run (a fertigation run if ``fertigation``) start now? ``(False, why)`` if not."""
+        with self._latch_lock:
+            holds = dict(self._holds)
+        for code, message in holds.items():
+            return False, f"{code} (starts held): {message}"
         blocking = WATER_STOP_CODES | (INJECTION_STOP_CODES if fertigation else frozenset())
         for code, message in self._unrecorded().items():
             if code in blocking:
@@ -236,6 +247,17 @@ class Supervisor:
         if zone not in {z.name for z in self.site.zones}:
             return False, f"unknown zone {zone!r}"
         return True, ""
+
+    def hold_starts(self, code: str, message: str) -> None:
+        """Refuse every start from now until :meth:`release_starts` ``code``: a condition
+        found elsewhere that is no alarm of the supervisor's (a control loop that fails)."""
+        with self._latch_lock:
+            self._holds[code] = message
+
+    def release_starts(self, code: str) -> None:
+        """The hold :meth:`hold_starts` put under ``code`` ends."""
+        with self._latch_lock:
+            self._holds.pop(code, None)
 
     def _unrecorded(self) -> dict[str, str]:
         """The stopping trips acted on whose latched event the store does not hold yet."""
@@ -264,6 +286,7 @@ class Supervisor:
                 self._max_run(),
                 self._pump_no_valve(),
                 self._flow_meter_stale(),
+                self._flow_meter_frozen(),
                 self._pulse_missing(),
                 self._dry_run(),
                 self._burst(),
@@ -398,19 +421,36 @@ class Supervisor:
             return Trip("flow_meter_stale", "all_off", f"flow meter {meter}: {why} while pumping")
         return None
 
-    def _pulse_missing(self) -> Trip | None:
-        """A pulse meter through which water should run counted nothing for its
-        ``no_pulse_s``: the head's while pumping, a zone's while its valve is also open (the
-        ``pulse`` point is published only when a pulse came, so its age is the silence)."""
+    def _metered_s(self) -> dict[str, float]:
+        """Each meter water should pass now, with the seconds it should have: the head's
+        while pumping, a zone's while its valve is also open."""
         pump_s = self._on_for_s("pump")
         if pump_s is None:
-            return None
+            return {}
         expected = {self.site.head.flow_meter: pump_s}
         for z in self._open_zones():
             if z.flow_meter:
                 valve_s = self._on_for_s(f"valve:{z.name}") or 0.0
                 expected[z.flow_meter] = min(pump_s, valve_s)
-        for name, on_s in expected.items():
+        return expected
+
+    def _flow_meter_frozen(self) -> Trip | None:
+        """A register meter water should pass (past the pipe's fill, ``SETTLE_S``) whose
+        totalizer stands still while its own rate says water passed
+        (:mod:`controller.runtime.frozenmeter`)."""
+        flowing = [
+            name
+            for name, on_s in self._metered_s().items()
+            if on_s >= SETTLE_S and self.site.pulse_meter(name) is None
+        ]
+        why = self._frozen.check(flowing, self._now, self._mono)
+        return None if why is None else Trip("flow_meter_frozen", "all_off", why)
+
+    def _pulse_missing(self) -> Trip | None:
+        """A pulse meter through which water should run counted nothing for its
+        ``no_pulse_s`` (:meth:`_metered_s`; the ``pulse`` point is published only when a
+        pulse came, so its age is the silence)."""
+        for name, on_s in self._metered_s().items():
             m = self.site.pulse_meter(name)
             if m is None or on_s <= m.no_pulse_s:
                 continue

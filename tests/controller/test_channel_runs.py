@@ -12,6 +12,7 @@ import pytest
 
 from controller.clock import VirtualClock
 from controller.runtime.dosing import ChannelRecipe
+from controller.runtime.end_reasons import channel_doses, end_parts
 from controller.runtime.runs import RecipeError
 from controller.store import RunPhase, RunState, Store
 from drivers.sim import Fault, FaultKind
@@ -72,6 +73,11 @@ def test_channels_dose_in_ratio_to_the_flow_then_flush_and_record_each(rig: Rig)
     run = rig.store.get_run(run_id)
     assert run.state == RunState.DONE, run.end_reason
     assert "channels: N " in run.end_reason and "(counter)" in run.end_reason
+    # each channel's litres is read back as a code, so a page can say it in its language
+    (part,) = [p for p in end_parts(run.end_reason) if p.code == "fertilizer_channels"]
+    doses = channel_doses(part.values["channels"])
+    assert {"N", "P", "K"} <= {d.values.get("channel") for d in doses}
+    assert all(d.code for d in doses), part.text
     # the record is the pumps' counters, which a healthy station's tanks agree with
     assert run.fertilizer["channel:N"] == pytest.approx(drawn_l(rig, "N") * 0.5, rel=0.03)
     assert run.fertilizer["channel:K"] == pytest.approx(drawn_l(rig, "K") * 0.3, rel=0.03)

@@ -170,3 +170,13 @@ def test_a_csv_not_in_utf8_is_one_line_naming_it(
     assert main(["et0", str(weather), *ZHANGYE]) == 2
     err = capsys.readouterr().err
     assert f"qanat et0: {weather}: not UTF-8 text" in err and "save it as CSV UTF-8" in err
+
+
+def test_an_output_it_cannot_write_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``-o`` into a folder that is not there: exit 2 naming the file, not a traceback."""
+    out = tmp_path / "no-such-folder" / "et0.csv"
+    args = ["et0", str(EXAMPLE), "--lat", "38.93", "--lon", "100.43", "--elev", "1482"]
+    assert main([*args, "-o", str(out)]) == 2
+    assert capsys.readouterr().err == f"qanat et0: cannot write {out}: No such file or directory\n"

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from controller.runtime.credit import meter_credit
-from controller.runtime.end_reasons import END_REASONS, end_parts
+from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS, channel_doses, end_parts
+from tests.helpers.recorded import assert_templates_read_back
 from tests.helpers.rig import Rig, rig_on
 from tests.helpers.site import quick_site
 
@@ -63,15 +64,7 @@ def test_every_credit_a_restart_gives_is_read(args: tuple[Any, ...], code: str) 
     assert _codes(f"daemon restarted during the run; {why}") == ["daemon_restarted", code]
 
 
-def test_a_part_no_template_knows_stays_as_recorded() -> None:
-    (part,) = end_parts("the moon was full")
-    assert part.code == "" and part.text == "the moon was full" and part.values == {}
-    assert end_parts("") == []
-
-
 def test_a_template_reads_back_the_values_it_was_written_with() -> None:
-    for code, template in END_REASONS.items():
-        names = template.split("{")[1:]
-        values = {n.split("}")[0]: f"v{i}" for i, n in enumerate(names)}
-        (part,) = end_parts(template.format(**values))
-        assert (part.code, part.values) == (code, values), code
+    assert_templates_read_back(END_REASONS, lambda text: end_parts(text)[0])
+    assert_templates_read_back(CHANNEL_DOSES, lambda text: channel_doses(text)[0])
+    assert end_parts("") == []

@@ -18,6 +18,7 @@ import pytest
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, load_site
 from controller.runtime.fieldio import FieldIO
+from controller.runtime.head_events import head_part, head_parts
 from controller.runtime.headworks import HeadWorks, pump_hours
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs
@@ -151,6 +152,15 @@ def rig(make_rig: MakeRig) -> Rig:
     return make_rig()
 
 
+def _read_back(event: Event, codes: list[str], **nested: str) -> None:
+    """``event``'s message read back part by part as ``codes`` (a page says it from them),
+    the value naming why (``reason``, ``blocked``, ``why``) as its code in ``nested``."""
+    parts = head_parts(event.message)
+    assert [p.code for p in parts] == codes, event.message
+    values = {k: v for p in parts for k, v in p.values.items()}
+    assert {k: head_part(values[k]).code for k in nested} == nested, event.message
+
+
 def _first_on(rig: Rig, seconds: int) -> int | None:
     """Seconds until the backflush valve opens (``None`` if it stays closed)."""
     for i in range(1, seconds + 1):
@@ -216,6 +226,7 @@ def test_interval_backflushes_after_hours_of_pumping(make_rig: MakeRig) -> None:
     assert opened is not None and 36 <= opened <= 39  # 0.01 h = 36 s of pumping
     (event,) = rig.events("backflush")
     assert "0.0 h of pumping since the last backflush; dp " in event.message
+    _read_back(event, ["started", "dp"], reason="pumped")
 
 
 def test_never_while_injecting_deferred_until_the_flush(rig: Rig) -> None:
@@ -236,8 +247,10 @@ def test_never_while_injecting_deferred_until_the_flush(rig: Rig) -> None:
     assert "filter dp" in deferred.message and "zone z1 is fertigating (prewet)" in (
         deferred.message
     )
+    _read_back(deferred, ["dp_high", "deferred"], blocked="fertigating")
     (done,) = rig.events("backflush")
     assert done.time > deferred.time
+    _read_back(done, ["started", "dp"], reason="dp_high")
     run = rig.store.runs()[0]
     assert run.state == RunState.DONE and run.fertilizer["N"] == pytest.approx(2.0, rel=0.05)
     assert rig.store.open_alarms() == []
@@ -253,6 +266,7 @@ def test_a_backflush_ends_when_the_pump_stops(rig: Rig) -> None:
     assert not rig.backflush_on() and not rig.headworks.backflushing()
     (ended,) = rig.events("backflush_ended")
     assert "ended after 4 s: the pump stopped" in ended.message
+    _read_back(ended, ["ended"], why="pump_stopped")
 
 
 def test_a_safety_trip_closes_it_and_a_restart_remembers_the_last_one(rig: Rig) -> None:

@@ -17,7 +17,10 @@ import pytest
 from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
-from controller.runtime.sequencer import OutputFailed, Recipe
+from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
+from controller.runtime.frozenmeter import FROZEN_MIN_POLLS
+from controller.runtime.safety import SETTLE_S
+from controller.runtime.sequencer import OutputFailed, Recipe, RunRefused
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, Store
 from drivers.sim import Fault, FaultKind
@@ -71,6 +74,36 @@ def test_a_flow_meter_answering_nan_mid_run_stops_the_water(rig: Rig) -> None:
     run = rig.store.get_run(run_id)
     assert run.state == RunState.ABORTED and "flow_meter_stale" in run.end_reason
     assert rig.alarm_codes() == ["flow_meter_stale"]
+
+
+def test_a_flow_meter_whose_registers_freeze_mid_run_stops_the_water(rig: Rig) -> None:
+    """The meter answers every poll, in range, with the registers it had (a hung firmware,
+    a gateway serving a register it no longer refreshes): the totalizer stands still while
+    the rate it reports says 100 m3/h passes."""
+    run_id = rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    rig.run(int(SETTLE_S) + 5)  # past the pipe's fill: the rule is watching
+    assert rig.coil("ch1") and rig.coil("ch8")
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK))  # every register of the meter
+    rig.run(FROZEN_MIN_POLLS + 2)  # the repeats it takes, and the check after them
+    assert rig.all_coils_off()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_frozen" in run.end_reason
+    assert rig.alarm_codes() == ["flow_meter_frozen"]
+    ok, why = rig.supervisor.may_start("z1")
+    assert not ok and "flow_meter_frozen" in why  # until a technician acknowledges it
+
+
+def test_a_healthy_meter_at_a_constant_rate_is_not_taken_for_frozen(rig: Rig) -> None:
+    """The rate register holds one value to the last bit; the totalizer goes on counting."""
+    rig.sequencer.start("z1", 2, RunSource.MANUAL)
+    rig.run(3)  # the rate read at the zone's flow, then held there
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    rates = set()
+    for _ in range(90):
+        rig.run(1)
+        rates.add(rig.live.value("flow1", "flow_rate", rig.clock.now(), 10.0))
+    assert len(rates) == 1 and rates != {None}  # the same rate, every poll
+    assert rig.coil("ch1") and rig.alarm_codes() == []
 
 
 def test_a_stop_sent_while_the_start_is_switching_is_not_lost(
@@ -142,22 +175,74 @@ def test_a_dosing_pump_refusing_its_rate_stops_everything(rig: Rig) -> None:
     assert rig.alarm_codes() == ["output_fault"]
 
 
-def test_an_unexpected_error_in_the_control_loop_closes_the_water_and_latches_it(
+class CountingWatchdog:
+    """The daemon's systemd watchdog pinger, counting the ticks that fed it."""
+
+    def __init__(self) -> None:
+        self.fed = 0
+
+    def tick(self) -> bool:
+        self.fed += 1
+        return True
+
+
+def test_a_control_loop_failing_every_tick_raises_one_alarm_goes_safe_and_recovers(
     daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    watchdog = CountingWatchdog()
+    monkeypatch.setattr(daemon, "_watchdog", watchdog)
     run_id = daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")
     daemon.control_tick()
     relay = sim.devices["relay1"]
-    assert relay.get("ch1") and relay.get("ch8")
+    assert relay.get("ch1") and relay.get("ch8") and watchdog.fed == 1
+    working = daemon.headworks.tick
 
     def broken(now: object) -> None:
         raise RuntimeError("a bug in the head works")
 
     monkeypatch.setattr(daemon.headworks, "tick", broken)
-    daemon.control_tick()  # the loop survives it
+    daemon.control_tick()  # the loop survives it; one second not judged is not yet the bound
+    assert relay.get("ch1") and relay.get("ch8")
+    with pytest.raises(RunRefused, match="control_error"):  # no start while it cannot judge
+        daemon.sequencer.start("z2", 10, RunSource.MANUAL, actor="tech")
+    failing = int(CONTROL_ERROR_SAFE_AFTER_S) + 20
+    for _ in range(failing):
+        daemon.control_tick()
     assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
     assert daemon.sequencer.active() == [] and daemon.outputs.on_roles() == []
     run = daemon.store.get_run(run_id)
     assert run.state == RunState.ABORTED and "a bug in the head works" in run.end_reason
-    (alarm,) = [a for a in daemon.store.open_alarms() if a.code == "control_error"]
-    assert alarm.severity == "critical" and "a bug in the head works" in alarm.message
+    (alarm,) = [e for e in daemon.store.events() if e.code == "control_error"]  # one, not 21
+    assert alarm.severity == "critical" and alarm.latched
+    assert "a bug in the head works" in alarm.message
+    assert watchdog.fed == 1  # a failing loop does not tell systemd it is healthy
+
+    monkeypatch.setattr(daemon.headworks, "tick", working)  # the error stops
+    daemon.control_tick()
+    assert watchdog.fed == 2
+    alarm, recovered = [e for e in daemon.store.events() if e.code == "control_error"]
+    assert recovered.severity == "info" and f"after {failing + 1} failing tick(s)" in (
+        recovered.message
+    )
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")  # starts allowed again
+    daemon.control_tick()
+    assert relay.get("ch1") and relay.get("ch8")
+
+
+def test_a_failing_loop_whose_runs_cannot_be_aborted_still_switches_everything_off(
+    daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")
+    daemon.control_tick()
+    relay = sim.devices["relay1"]
+    assert relay.get("ch1") and relay.get("ch8")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the sequencer")
+
+    monkeypatch.setattr(daemon.sequencer, "tick", broken)
+    monkeypatch.setattr(daemon.sequencer, "abort_all", broken)
+    for _ in range(int(CONTROL_ERROR_SAFE_AFTER_S) + 2):
+        daemon.control_tick()  # never raises out of the loop
+    assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
+    assert daemon.outputs.on_roles() == []

@@ -13,6 +13,7 @@ import pytest
 
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
+from controller.runtime.device_events import DEVICE_EVENTS, device_event
 from controller.runtime.live import LiveState
 from controller.runtime.poller import Poller
 from controller.store import Store
@@ -158,3 +159,24 @@ def test_a_clock_step_is_no_outage_and_hides_none(
     clock.step(-6 * 3600)  # and a step back does not postpone a real outage
     poll_for(poller, clock, int(site.safety.stale_after_s))
     assert codes(store) == ["device_offline"]
+
+
+def test_every_device_event_message_is_read_back_as_its_code(
+    rig: tuple[Poller, ScriptedBus], store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
+    poller, bus = rig
+    limit_s = int(site.safety.stale_after_s)
+    bus.moisture = (Quality.OUT_OF_RANGE, 131.0)
+    poll_for(poller, clock, 2 * limit_s)
+    bus.moisture = (Quality.OK, 22.0)
+    poll_for(poller, clock, 60)
+    bus.answering = False
+    poll_for(poller, clock, 2 * limit_s)
+    bus.answering = True
+    poll_for(poller, clock, 60)
+    events = store.events()
+    assert sorted(e.code for e in events) == sorted(DEVICE_EVENTS)
+    # a page says each from its code (controller.runtime.device_events)
+    assert [device_event(e.message).code for e in events] == [e.code for e in events], [
+        e.message for e in events
+    ]

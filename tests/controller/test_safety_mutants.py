@@ -1181,6 +1181,7 @@ def test_an_open_injection_stop_refuses_fertigation_not_water(rig: Rig, code: st
         "dry_run",
         "burst",
         "flow_meter_stale",
+        "flow_meter_frozen",
         "pulse_missing",
         "output_fault",
         "lease_renewal",

@@ -21,6 +21,7 @@ from drivers.bus import Bus, DeviceRef
 from drivers.errors import (
     BusUnavailable,
     DeviceBackedOff,
+    DeviceError,
     DeviceException,
     DeviceTimeout,
     FieldIOError,
@@ -253,3 +254,49 @@ def test_off_is_attempted_even_while_backed_off() -> None:
     with pytest.raises(DeviceBackedOff):
         bus.lease_output("r1", "ch1", 10)
     bus.output_off("r1", "ch1")  # force=True: water must be stoppable
+
+
+def _refuse(op: str, kw: dict[str, Any]) -> Any:
+    raise ConnectionException("Failed to connect")
+
+
+@pytest.mark.parametrize(
+    ("script", "kind", "values"),
+    [
+        ({1: timeout}, "timeout", {"timeout_s": "0.2"}),
+        (
+            {1: lambda op, kw: ExceptionResponse(3, 2)},
+            "exception",
+            {"what": "read holding 0+3", "modbus_code": "2", "name": "illegal data address"},
+        ),
+        (
+            {1: lambda op, kw: ReadHoldingRegistersResponse(registers=[1, 2])},
+            "bad_frame",
+            {},
+        ),
+        ({1: _refuse}, "unavailable", {"port": "tcp 127.0.0.1:502"}),
+    ],
+)
+def test_the_last_error_is_kept_with_its_kind_and_values(
+    script: dict[int, Behaviour], kind: str, values: dict[str, str]
+) -> None:
+    bus, _, _ = make_bus(script, retries=0, timeout_s=0.2)
+    readings, _ = bus.read_points("p1")
+    health = bus.health_report()["p1"]
+    said = health["last_error_values"]
+    assert isinstance(said, dict)
+    assert health["last_error_kind"] == kind
+    assert health["last_error"] == f"p1: {said['detail']}" == readings[0].detail
+    assert said.items() >= values.items()
+    # every value a page's sentence may name is there: the detail and the kind's fields
+    (cls,) = [c for c in DeviceError.__subclasses__() if c.kind == kind]
+    assert set(said) == {"detail", *cls.fields}
+    # where the kind's fields make its whole message, its template words it as the bus does
+    assert cls.template.format(**said) == said["detail"] if cls.template else not cls.fields
+
+
+def test_a_backed_off_device_is_worded_as_its_template() -> None:
+    bus, _, _ = make_bus({1: timeout}, retries=0, failures_before_backoff=1)
+    bus.read_points("p1")
+    readings, _ = bus.read_points("p1")
+    assert readings[0].detail == "p1: " + DeviceBackedOff.template.format(failures=1)

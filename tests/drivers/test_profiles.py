@@ -247,6 +247,16 @@ def test_validator_names_key_path_and_file(
     assert path.name in text
 
 
+def test_an_injector_counter_in_another_unit_than_litres_is_refused(tmp_path: Path) -> None:
+    """A run's record takes the counter's change as litres: a profile counting millilitres
+    would record a thousand times the fertilizer given, so it is refused, named."""
+    path = _broken(tmp_path, 'unit = "L"\n', 'unit = "mL"\n', base="prominent-gamma-x.toml")
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert "points.dosed_volume.unit: must be 'L', got 'mL'" in str(info.value)
+    assert path.name in str(info.value)
+
+
 def test_validator_refuses_a_lease_without_writable_coils(tmp_path: Path) -> None:
     path = _broken(tmp_path, "writable = true", "writable = false", base="waveshare-relay-8ch.toml")
     text = path.read_text(encoding="utf-8").replace("writable = true", "writable = false")

@@ -3,7 +3,7 @@
 An event is recorded by ``Store.raise_event(severity, code, source, message)``. The codes
 are followed back from there: a string written at the code's place; a name bound to one (a
 module's constant, a local variable, an import); a function that passes its own ``code``
-parameter on (``warn(code, ...)``, ``_fail_safe(code, ...)``) is followed in turn to its
+parameter on (``warn(code, ...)``) is followed in turn to its
 callers; an f-string over a loop's literal strings; an enum member's ``.value`` (the members
 the function names); an object's ``.code`` (a supervisor's trip, a plausibility finding, a
 pulse note, a dosing stop, the storage alarm held in memory) to where such objects are made

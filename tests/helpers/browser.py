@@ -94,3 +94,20 @@ NARROW_TEXT_CELLS_JS = """() => [...document.querySelectorAll('table.list td.tex
   .filter(c => c.clientWidth < 10 * parseFloat(getComputedStyle(c).fontSize))
   .map(c => c.innerText.trim())"""
 """The free-text cells (``td.text``: a message) narrower than ten characters."""
+
+BROKEN_LABELS_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.top);
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    const wrapped = tops.length > 0 && Math.max(...tops) - Math.min(...tops) > 0.8 * size;
+    const box = el.getBoundingClientRect();
+    const card = el.closest('article, section').getBoundingClientRect();
+    const out = box.left < card.left - 0.5 || box.right > card.right + 0.5;
+    return wrapped || out || el.scrollWidth > el.clientWidth + 1;
+  })
+  .map(el => el.innerText.trim())"""
+"""The texts of the labels matching ``selector`` that stand on more than one line (their
+text's line boxes more than 0.8 em apart), stick out of their card (the closest article or
+section) or overflow their own box: measured element boxes, no pixels compared."""

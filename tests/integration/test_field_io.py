@@ -7,7 +7,9 @@ independent Modbus master that must see the same raw registers.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -22,7 +24,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from drivers.reading import Quality
 from drivers.sim import Fault
-from tests.helpers.site import refusing_port
+from tests.helpers.site import ROOT, refusing_port
 
 
 def poll_json(site: SiteConfig, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
@@ -326,3 +328,81 @@ def test_rtu_over_a_serial_line(pty_pair: tuple[str, str]) -> None:
             assert relay.get("ch4") == 1.0 and relay.lease_remaining_s("ch4") > 9
             bus.output_off("r", "ch4")
             assert relay.get("ch4") == 0.0
+
+
+# -- the commissioning commands of docs/operations.md, as written -------------------------
+
+COMMISSIONING = (
+    (ROOT / "docs" / "operations.md")
+    .read_text(encoding="utf-8")
+    .split("## Commissioning a site", 1)[1]
+    .split("\n## ", 1)[0]
+)
+DOC_TYPE = {"coil": "0", "discrete": "1", "input": "3:hex", "holding": "4:hex"}
+
+
+def _doc_command(tool: str, mode: str = "") -> list[str]:
+    """The docs' one command of ``tool`` (for mbpoll: of ``-m mode``), split into words."""
+    found = [
+        c.split()
+        for c in re.findall(r"`([^`]+)`", COMMISSIONING.replace("\n     ", " "))
+        if c.startswith(f"{tool} ") and (not mode or f"-m {mode} " in c)
+    ]
+    assert len(found) == 1, (tool, mode, found)
+    return found[0]
+
+
+def _filled(words: list[str], values: dict[str, str]) -> list[str]:
+    return [values.get(w, w) for w in words]
+
+
+def _doc_mbpoll_agrees(
+    doc: dict[str, Any], bus: str, words: list[str], where: dict[str, str]
+) -> int:
+    checked = 0
+    for (device, table, address), raw in _blocks(doc, bus).items():
+        unit = next(r["unit_id"] for r in doc["readings"] if r["device"] == device)
+        values = {"UNIT": str(unit), "ADDR": str(address), "N": str(len(raw)), **where}
+        command = _filled(words, values)
+        command[command.index("4:hex")] = DOC_TYPE[table]
+        out = subprocess.run(command, capture_output=True, text=True, timeout=20, check=True)
+        got = [
+            int(line.split(":", 1)[1].split()[0], 0) & 0xFFFF
+            for line in out.stdout.splitlines()
+            if line.startswith("[") and "]:" in line
+        ]
+        assert got == raw, f"{device} {table} {address}: {' '.join(command)} gave {got}"
+        checked += 1
+    return checked
+
+
+def test_the_commissioning_mbpoll_commands_read_what_qanat_reads(
+    site: SiteConfig, sim: Simulation, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """docs/operations.md's mbpoll commands, run as written with the placeholders filled
+    and ``-t`` by the table, read every raw register qanat poll read: over Modbus TCP, and
+    over the RTU-over-TCP gateway through the docs' socat serial port."""
+    need("mbpoll")
+    need("socat")
+    doc = poll_json(site, capsys)
+    head = next(b for b in site.buses if b.name == "head")
+    field = next(b for b in site.buses if b.name == "field")
+    tcp = _doc_command("mbpoll", "tcp")
+    assert _doc_mbpoll_agrees(doc, "head", tcp, {"PORT": str(head.port), "HOST": "127.0.0.1"})
+    tty = tmp_path / "qanat-gw"
+    gateway = {"/tmp/qanat-gw": str(tty), "HOST:PORT": f"127.0.0.1:{field.port}"}
+    socat = [w for w in _doc_command("socat") if w != "&"]
+    socat = [functools.reduce(lambda w, kv: w.replace(*kv), gateway.items(), w) for w in socat]
+    # -d -d: socat says when both ends are open (the link made), then carries the bytes
+    proc = subprocess.Popen([socat[0], "-d", "-d", *socat[1:]], stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "starting data transfer loop" in line:
+                break
+        rtu = _doc_command("mbpoll", "rtu")
+        where = {"BAUD": str(field.baudrate), "/dev/ttyUSB0": str(tty)}
+        assert _doc_mbpoll_agrees(doc, "field", rtu, where)
+    finally:
+        proc.terminate()
+        proc.wait(5)

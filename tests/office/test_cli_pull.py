@@ -46,17 +46,22 @@ def _sites_file(tmp_path: Path, *boxes: tuple[str, str, str]) -> Path:
     return path
 
 
-def test_sites_file_problems_name_their_key(tmp_path: Path) -> None:
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    """The problems load_sites finds in a sites.toml of ``text`` (it must refuse it)."""
     path = tmp_path / "sites.toml"
-    path.write_text(
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SitesFileError) as caught:
+        load_sites(path)
+    return caught.value.problems
+
+
+def test_sites_file_problems_name_their_key(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
         '[[sites]]\nid = "a"\nurl = "ftp://x"\ntoken = "t"\n'
         '[[sites]]\nid = "a"\nurl = "http://x"\ntoken_file = "missing"\ncolour = 1\n'
         '[[sites]]\nid = "a"\nurl = "http://y"\ntoken = "t"\n',
-        encoding="utf-8",
     )
-    with pytest.raises(SitesFileError) as caught:
-        load_sites(path)
-    problems = caught.value.problems
     assert "sites[0].url: an http:// or https:// base URL is required" in problems
     assert "sites[1].colour: unknown key" in problems
     assert any(p.startswith("sites[1].token_file: cannot read") for p in problems)
@@ -161,3 +166,65 @@ def test_pull_into_postgresql_by_worker_processes_with_retention(
     with CentralDB(pg_url) as db:
         assert db.partitions() == []
         assert db.row_count(box.site_id, "runs") == len(box.store.runs())
+
+
+def test_a_token_file_not_utf8_is_a_problem_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token file saved by an editor as UTF-16 (a byte-order mark 0xff 0xfe first): exit 2
+    and the key and file named, never a traceback."""
+    (tmp_path / "box.token").write_bytes("tok".encode("utf-16"))
+    sites = tmp_path / "sites.toml"
+    sites.write_text(
+        '[[sites]]\nid = "a"\nurl = "http://127.0.0.1:1"\ntoken_file = "box.token"\n',
+        encoding="utf-8",
+    )
+    assert main(["pull", "--sites", str(sites), "--db", str(tmp_path / "o.db")]) == 2
+    err = capsys.readouterr().err
+    assert f"sites[0].token_file: {tmp_path / 'box.token'} is not UTF-8 text (byte 0)" in err
+
+
+def test_a_token_a_header_cannot_carry_is_a_problem_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token file holding two lines, or a token pasted with its ``Bearer`` or in Chinese:
+    exit 2 naming the key and the characters, before any site is asked (such a token made
+    the HTTP client raise in a worker, a traceback that stopped every site's pull)."""
+    (tmp_path / "two.token").write_text("abc\ndef\n", encoding="utf-8")
+    problems = _problems(
+        tmp_path,
+        '[[sites]]\nid = "a"\nurl = "http://127.0.0.1:1"\ntoken_file = "two.token"\n'
+        '[[sites]]\nid = "b"\nurl = "http://127.0.0.1:1"\ntoken = "Bearer abc"\n'
+        '[[sites]]\nid = "c"\nurl = "http://127.0.0.1:1"\ntoken = "令牌"\n'
+        '[[sites]]\nid = "d"\nurl = "http://127.0.0.1:1"\ntoken = "aZ09-._~+/=="\n',
+    )
+    sites = tmp_path / "sites.toml"
+    assert len(problems) == 3
+    assert problems[0].startswith("sites[0].token_file: not a bearer token: it holds '\\n' (")
+    assert problems[1].startswith("sites[1].token: not a bearer token: it holds ' ' (")
+    assert problems[2].startswith("sites[2].token: not a bearer token: it holds '令', '牌' (")
+    assert main(["pull", "--sites", str(sites), "--db", str(tmp_path / "o.db")]) == 2
+    assert "sites[1].token: not a bearer token" in capsys.readouterr().err
+
+
+def test_a_timeout_of_true_is_not_one_second(tmp_path: Path) -> None:
+    """TOML's ``true`` is a Python int (1): ``timeout_s = true`` was taken as 1 s."""
+    problems = _problems(
+        tmp_path, '[[sites]]\nid = "a"\nurl = "http://x"\ntoken = "t"\ntimeout_s = true\n'
+    )
+    assert problems == ["sites[0].timeout_s: seconds in (0, 600] expected"]
+
+
+def test_an_office_database_that_cannot_open_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--db`` naming a directory: exit 2 and the driver's reason on one line, without
+    SQLAlchemy's link to its own error pages."""
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[sites]]\nid = "a"\nurl = "http://x"\ntoken = "t"\n', encoding="utf-8")
+    assert main(["pull", "--sites", str(sites), "--db", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"cannot open the office database: write to sqlite:///{tmp_path} failed: "
+        "unable to open database file\n"
+    )

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ import pytest
 
 from controller.cli import main
 from controller.config.site import M2_PER_MU, SiteConfig
-from controller.office.central import CentralDB
+from controller.office.central import CentralDB, ZoneArea
 from controller.office.pull import pull_all
 from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
@@ -161,3 +162,87 @@ def test_cli_refuses_a_source_that_is_not_there_rather_than_report_it_empty(
     assert main(["report", "--config", str(site_file), "--data-dir", str(nowhere)]) == 2
     err = capsys.readouterr().err
     assert f"no box store in {nowhere}" in err and not nowhere.exists()
+
+
+def test_a_closure_a_rounding_short_of_zero_is_not_printed_minus_zero(season: Report) -> None:
+    """The balance closes to a float's last bits (-1e-12 mm): the CSV and the page say 0.0,
+    never "-0.0", a figure an office clerk reads as a loss."""
+    site = season.sites[0]
+    zones = [replace(z, depth_mm={**z.depth_mm, "closure": -1e-12}) for z in site.zones]
+    tiny = replace(season, sites=[replace(site, zones=zones)])
+    rows = list(csv.DictReader(io.StringIO(to_csv(tiny))))
+    assert [r["closure_mm"] for r in rows] == ["0.0", "0.0", "0.0"]
+    assert not any(cell == "-0.0" for r in rows for cell in r.values())
+    assert "-0.0<" not in render_html(tiny)
+
+
+def test_a_site_whose_last_pull_failed_is_said_first(
+    tmp_path: Path, office_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pulled once, then its token refused: the report's figures for it are the first
+    pull's, and the CLI (stderr: the CSV has no notes) and the page say so, with when and
+    why; a site pulled well says nothing."""
+    with (
+        running_box(tmp_path / "a", "ganzhou-01", days=10, readings_per_day=1) as box,
+        running_box(tmp_path / "b", "ganzhou-02", days=10, readings_per_day=1, seed=2) as other,
+        CentralDB(office_url) as db,
+    ):
+        assert all(r.ok for r in pull_all(db, [box.spec, other.spec]))
+        refused = replace(box.spec, token="revoked")
+        assert not any(r.ok for r in pull_all(db, [refused]))
+    assert main(["report", "--db", office_url, "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, err
+    assert re.match(
+        r"warning: ganzhou-01: the last pull \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\) failed, its "
+        r"figures are those of the last good pull \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): .*HTTP 401",
+        warnings[0],
+    ), warnings[0]
+    assert warnings[0].count("ganzhou-01") == 1, warnings[0]  # not again from the error
+    page = tmp_path / "season.html"
+    assert main(["report", "--db", office_url, "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<ul class="warnings">' in html and "ganzhou-01: the last pull (" in html
+    assert "ganzhou-02: the last pull" not in html
+
+
+def test_a_site_the_office_does_not_have_is_refused_naming_the_ones_it_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--site ganzhou-1`` (a typo): exit 2 naming it and the sites there are, not an
+    empty report that reads as "nothing pulled"."""
+    db_path = tmp_path / "office.db"
+    with CentralDB(f"sqlite:///{db_path}") as db:
+        db.store_zones("ganzhou-01", [ZoneArea("ganzhou-01", "z1", "Zone z1", 1000.0, "maize")])
+    args = ["report", "--db", str(db_path), "--format", "csv"]
+    assert main([*args, "--site", "ganzhou-01", "--site", "ganzhou-1"]) == 2
+    err = capsys.readouterr().err
+    assert "no site 'ganzhou-1' in the office database (its sites: ganzhou-01)" in err, err
+    assert main([*args, "--site", "ganzhou-01"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3  # header, z1, the site
+
+
+def test_a_report_it_cannot_write_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out`` into a folder that is not there: exit 2 naming the file, not a traceback."""
+    db_path = tmp_path / "office.db"
+    CentralDB(f"sqlite:///{db_path}").close()
+    out = tmp_path / "no-such-folder" / "season.html"
+    assert main(["report", "--db", str(db_path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"cannot write the report to {out}: No such file or directory\n"
+    )
+
+
+def test_a_day_that_is_none_is_named_as_a_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--start 2026-13-01``: argparse's exit 2 saying a day is expected, not Python's
+    "invalid fromisoformat value"."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--db", str(tmp_path / "o.db"), "--start", "2026-13-01"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --start: a day YYYY-MM-DD expected, got '2026-13-01'" in err, err

@@ -29,7 +29,7 @@ from controller.paths import bundled
 from controller.store import Role, Store
 from web.i18n import DEFAULT_LOCALE, LOCALES, catalog, translate
 from web.pages import format as fmt
-from web.pages import said
+from web.pages import point_labels, said
 from web.params import MAX_TOKEN_CHARS
 from web.security import HostPolicy, csrf_token, csrf_valid, same_origin
 
@@ -203,10 +203,14 @@ def render(
         "can_control": session is not None and _RANK[session.user.role] >= 1,
         "is_admin": session is not None and session.user.role is Role.ADMIN,
         "fmt": formatter,
-        # a decision (its inputs), a next run's codes, a run's end reason in the page's words
+        # a decision (its inputs), a next run's codes, a run's end reason, an alarm's message,
+        # a device's last error, a device point in the page's words
         "decision_said": lambda inputs: said.decision_said(locale, inputs),
         "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
         "end_said": lambda end_reason: said.end_said(formatter, end_reason),
+        "alarm_said": lambda a: said.alarm_said(formatter, a.source, a.code, a.message),
+        "device_error_said": lambda health: said.device_error_said(locale, health),
+        "point_label": lambda point: point_labels.point_label(locale, point),
         "flash": fmt.unquote_flash(flash) if flash else None,
         **values,
     }

@@ -4,7 +4,14 @@
 :mod:`controller.office.report` reads it.
 """
 
-from controller.office.central.db import BadRows, CentralDB, CentralError, ZoneArea, office_url
+from controller.office.central.db import (
+    BadRows,
+    CentralDB,
+    CentralError,
+    FailedPull,
+    ZoneArea,
+    office_url,
+)
 from controller.office.central.tables import CURSORS, DATA_TABLES, METADATA, SITES, ZONES
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "BadRows",
     "CentralDB",
     "CentralError",
+    "FailedPull",
     "ZoneArea",
     "office_url",
 ]

@@ -73,6 +73,24 @@ class ZoneArea:
     crop: str
 
 
+@dataclass(frozen=True, slots=True)
+class FailedPull:
+    """A site whose last pull failed: when (UTC), its last good pull (None: never), why."""
+
+    site_id: str
+    pulled_at: dt.datetime
+    ok_at: dt.datetime | None
+    error: str
+
+
+def _reason(exc: Exception) -> str:
+    """The driver's own words for a failure, without SQLAlchemy's statement dump and its
+    "Background on this error" link: ``unable to open database file``."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    return text.split("\n(Background on this error", 1)[0].strip()
+
+
 def office_url(target: str) -> str:
     """A database URL from ``--db``: a URL as given, a plain path as an SQLite file."""
     return target if "://" in target else f"sqlite:///{target}"
@@ -157,7 +175,7 @@ class CentralDB:
             with self._writer.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise CentralError(f"write to {self._where()} failed: {exc}") from exc
+            raise CentralError(f"write to {self._where()} failed: {_reason(exc)}") from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -165,7 +183,7 @@ class CentralDB:
             with self._engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise CentralError(f"read from {self._where()} failed: {exc}") from exc
+            raise CentralError(f"read from {self._where()} failed: {_reason(exc)}") from exc
 
     def connect(self) -> AbstractContextManager[Connection]:
         """A read connection (reports query through it)."""
@@ -356,7 +374,7 @@ class CentralDB:
         except (psycopg.errors.DataError, psycopg.errors.NotNullViolation) as exc:
             raise BadRows(f"{where}: {exc}") from exc  # the server could not read a value
         except psycopg.Error as exc:
-            raise CentralError(f"write to {self._where()} failed: {exc}") from exc
+            raise CentralError(f"write to {self._where()} failed: {_reason(exc)}") from exc
         return check.rows, last
 
     def drop_old(self, keep_months: int, today: dt.date | None = None) -> list[str]:
@@ -436,6 +454,19 @@ class CentralDB:
         with self._read() as conn:
             return [
                 ZoneArea(r.site_id, r.zone, r.label, float(r.area_m2), r.crop)
+                for r in conn.execute(query)
+            ]
+
+    def failed_pulls(self, sites: Sequence[str]) -> list[FailedPull]:
+        """The ``sites`` whose last pull failed: their figures are those of an older pull."""
+        query = (
+            select(SITES)
+            .where(SITES.c.site_id.in_(list(sites)), SITES.c.last_error != "")
+            .order_by(SITES.c.site_id)
+        )
+        with self._read() as conn:
+            return [
+                FailedPull(r.site_id, r.last_pull_at, r.last_ok_at, r.last_error)
                 for r in conn.execute(query)
             ]
 

@@ -1,18 +1,22 @@
-"""A device's kind on /devices in the page's language, and every kind a profile can have
-labelled in both catalogs."""
+"""A device's kind, its points and its last error on /devices in the page's language, and
+every kind and point a profile can have, and every kind of device error, said in both
+catalogs."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from drivers.errors import DeviceError
 from drivers.profile import KIND_POINTS
 from tests.helpers.pages import PageService, csrf_of
 from tests.helpers.site import ROOT
 from web.i18n import LOCALES, catalog
+from web.pages.point_labels import point_label
 
 
 def _profile_kinds() -> set[str]:
@@ -42,3 +46,81 @@ def test_devices_say_the_kind_in_the_page_language(
     viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
     page = viewer.get("/devices").text
     assert f'<span class="kind">{label}</span>' in page
+
+
+def _kinds() -> dict[str, type[DeviceError]]:
+    found: dict[str, type[DeviceError]] = {DeviceError.kind: DeviceError}
+    found |= {c.kind: c for c in DeviceError.__subclasses__()}
+    return found
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_device_error_kind_is_said_from_the_values_it_carries(locale: str) -> None:
+    names = catalog(locale)
+    assert {"timeout", "exception", "bad_frame", "unavailable"} <= set(_kinds())
+    for kind, cls in _kinds().items():
+        said = names.get(f"device_error.{kind}")
+        assert said is not None, kind
+        assert set(re.findall(r"\{(\w+)\}", said)) <= {"detail", *cls.fields}, kind
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"), [("zh-CN", "0.5 秒内无应答"), ("en", "no answer within 0.5 s")]
+)
+def test_a_devices_last_error_is_said_with_the_record_in_its_title(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    (device,) = service.devices()
+    record = "probe1: no answer within 0.5 s"
+    health = {"last_error": record, "consecutive_failures": 3}
+    coded = {"last_error_kind": "timeout", "last_error_values": {"timeout_s": "0.5"}}
+    timed_out = replace(device, health=health | coded)
+    older = replace(device, name="probe2", health=health)  # a daemon not reporting the kind
+    monkeypatch.setattr(service, "devices", lambda: [timed_out, older])
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
+    page = viewer.get("/devices").text.replace("&#39;", "'")
+    first, second = page.split('id="device-probe2"')
+    assert f': {record}">{said}</span>' in first
+    assert f'<span class="last-error">{record}</span>' in second
+
+
+def _profile_points() -> set[str]:
+    points = set()
+    for path in (ROOT / "drivers" / "profiles").rglob("*.toml"):
+        with path.open("rb") as f:
+            points |= {p["name"] for p in tomllib.load(f)["points"]}
+    return points
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_point_a_profile_or_kind_can_have_is_labelled(locale: str) -> None:
+    points = _profile_points() | {p for names in KIND_POINTS.values() for p in names}
+    points |= {"pulse"}  # a pulse meter's own (controller.runtime.pulses)
+    assert {"flow_rate", "ch8", "count4", "soil_ec"} <= points  # the profiles were read
+    assert sorted(p for p in points if point_label(locale, p) is None) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "flow", "relay"),
+    [("zh-CN", "瞬时流量", "继电器输出 3"), ("en", "flow rate", "relay output 3")],
+)
+def test_a_point_is_said_by_its_label_with_its_key_beside_it(
+    as_role: Any,
+    service: PageService,
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+    flow: str,
+    relay: str,
+) -> None:
+    (device,) = service.devices()
+    (reading,) = device.readings
+    points = ("flow_rate", "ch3", "vendor_thing")
+    readings = [reading | {"point": p} for p in points]
+    monkeypatch.setattr(service, "devices", lambda: [replace(device, readings=readings)])
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
+    page = viewer.get("/devices").text
+    assert f'<td class="point">{flow} <small class="key">flow_rate</small></td>' in page
+    assert f'<td class="point">{relay} <small class="key">ch3</small></td>' in page
+    assert '<td class="point">vendor_thing</td>' in page  # a key no label knows: alone

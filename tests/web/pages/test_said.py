@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from controller.agronomy.decision_codes import DecisionCode, coded
-from controller.runtime.end_reasons import END_REASONS
+from controller.agronomy.fert_notes import FERT_NOTES
+from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS
 from models.planner import ReasonCode
 from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
 from web.pages.format import Formatter
-from web.pages.said import decision_said, end_said, reasons_said
+from web.pages.said import alarm_said, decision_said, end_said, reasons_said
 
 UTC8 = ZoneInfo("Asia/Shanghai")
 
@@ -40,6 +41,15 @@ def test_every_end_reason_code_has_a_message(locale: str) -> None:
 def test_the_english_end_reasons_are_worded_as_the_record() -> None:
     english = catalog("en")
     assert {c: english[f"end_reason.{c}"] for c in END_REASONS} == END_REASONS
+    assert {c: english[f"channel_dose.{c}"] for c in CHANNEL_DOSES} == CHANNEL_DOSES
+    assert {c: english[f"fert_note.{c}"] for c in FERT_NOTES} == FERT_NOTES
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_channels_dose_and_plan_note_has_a_message(locale: str) -> None:
+    names = catalog(locale)
+    assert sorted(c for c in CHANNEL_DOSES if f"channel_dose.{c}" not in names) == []
+    assert sorted(c for c in FERT_NOTES if f"fert_note.{c}" not in names) == []
 
 
 def test_every_refusal_code_in_the_source_has_a_message() -> None:
@@ -78,3 +88,33 @@ def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> No
     mixed = end_said(fmt, "stopped by li; the moon was full")
     assert mixed == "li 停止; the moon was full"  # a part no code knows: as recorded
     assert end_said(fmt, "the moon was full") is None
+
+
+@pytest.mark.parametrize(
+    ("ended", "said"),
+    [
+        # a run ended by a trip: the trip's message said too
+        (
+            "safety ec_high: EC 3.60 mS/cm > 3.5 while injecting",
+            "安全停机 ec_high：注肥中 EC 3.60 mS/cm > 3.5",
+        ),
+        ("safety lamp: the moon was full", "安全停机 lamp：the moon was full"),  # as recorded
+        # a recipe run: each channel's litres said too, one no template knows as recorded
+        (
+            "channels: N 1.20 L of 1.25 L (counter), acid 0.30 L (rate × time), K ??",
+            "各通道：N 1.20 L（目标 1.25 L，计量泵计数）, acid 0.30 L（按流量 × 时间）, K ??",
+        ),
+    ],
+)
+def test_a_record_inside_an_end_reason_is_said_too(ended: str, said: str) -> None:
+    assert end_said(Formatter("zh-CN", UTC8), ended) == said
+
+
+def test_a_device_event_is_said_only_in_its_own_events_words() -> None:
+    fmt = Formatter("zh-CN", UTC8)
+    offline = "probe1: no good reading for 310 s (timeout)"
+    assert (
+        alarm_said(fmt, "probe1", "device_offline", offline)
+        == "probe1：310 秒没有有效读数（timeout）"
+    )
+    assert alarm_said(fmt, "probe1", "device_online", offline) is None  # the record instead

@@ -1,0 +1,91 @@
+"""The overview on a phone (390 × 844 px, Chinese) in a real headless Chromium: no label of
+the site's and the zones' cards stands on two lines or sticks out of its card.
+
+The box is the demo site's daemon (not running) after a morning's runs in every zone, so
+every card has its water, its saving against the conventional practice and its fertilizer
+rows. The labels are measured by their element boxes (:data:`BROKEN_LABELS_JS`); a
+screenshot goes to ``artifacts/overview-390.png`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from controller.access.accounts import Accounts
+from controller.agronomy.jobs import Agronomy
+from controller.clock import VirtualClock
+from controller.daemon.daemon import Daemon
+from controller.daemon.service import DaemonService
+from controller.store import RunPhase, RunState, Store
+from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, chromium, serving
+from tests.helpers.pages import FAST, PASSWORD
+from tests.helpers.site import quick_site
+from web.app import create_app
+from web.pages import PagesConfig
+
+MORNING = datetime(2026, 6, 20, 4, 0, tzinfo=UTC)  # 12:00 in Zhangye
+# the cards' labels: zone titles with the valve, the water table's row heads, the weather's
+# and the saving's figure names, and the figures under them
+LABELS = (
+    "article.zone h2, article.zone table.water th, dl.weather dt, dl.weather dd, "
+    ".savings-figures dt, .savings-figures dd"
+)
+
+
+@pytest.fixture
+def overview_url(tmp_path: Path) -> Iterator[str]:
+    """The overview's address, a technician logged in by the test; every zone watered."""
+    site = quick_site(tmp_path)
+    clock = VirtualClock(MORNING)
+    with Store.open_dir(tmp_path / "data", clock=clock) as store:
+        Accounts(store, hasher=FAST).create_user("li", PASSWORD, "technician")
+        for zone in site.zones:
+            run = store.plan_run(zone.name, "manual", 60)
+            assert run.id is not None
+            store.start_run(run.id, RunPhase.WATER)
+            store.finish_run(run.id, RunState.DONE, "planned time reached", applied_m3=123.4)
+        Agronomy(site, store, clock).plan_all(MORNING)
+        daemon = Daemon(site, store, clock)
+        pages = PagesConfig(data_dir=tmp_path / "data", tz=site.site.tz, password_hasher=FAST)
+        service = DaemonService(daemon, data_dir=tmp_path / "data")
+        try:
+            with serving(create_app(service, store, pages=pages)) as url:
+                yield url
+        finally:
+            daemon.fieldio.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def test_no_label_of_the_overviews_cards_wraps_on_a_phone(
+    overview_url: str, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(overview_url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("article.zone")).to_have_count(4)
+    # the labels that wrapped before are there to be measured
+    for label in ("今日用水", "本季用水", "用水 / 常规", "本季施肥"):
+        expect(page.locator("table.water th", has_text=label)).to_have_count(4)
+    assert page.locator(LABELS).count() >= 4 * 6
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-390.png"), full_page=True)
+    assert page.evaluate(BROKEN_LABELS_JS, LABELS) == []
+    # a figure is not cut between its number and its unit either
+    figures = page.evaluate(BROKEN_LABELS_JS, "article.zone table.water td span")
+    assert figures == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    context.close()
