@@ -92,7 +92,7 @@ def test_a_safety_alarms_message_is_said_with_the_record_in_its_title(
     tripped = replace(alarm, source="safety", message=TRIPPED)
     other = replace(alarm, id=2, source="poller", message=TRIPPED, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [tripped, other])
-    viewer = _in(as_role("viewer"), lang)
+    viewer = in_language(as_role("viewer"), lang)
     record = "控制器记录（原文）" if lang == "zh-CN" else "The box&#39;s record"
     shown = TRIPPED.replace("<", "&lt;")
     for path in ("/", "/alarms", "/alarms/1"):
@@ -156,7 +156,7 @@ def test_a_plan_note_a_device_or_a_head_works_event_is_said_in_the_page_language
     source = "headworks" if code.startswith("backflush") else "z1"
     event = replace(alarm, code=code, source=source, message=message, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [event])
-    history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
+    history = in_language(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
     assert f">{said}</div>" in history
     if lang == "zh-CN":  # the record on hover
         assert f'title="控制器记录（原文）: {message}"' in history
