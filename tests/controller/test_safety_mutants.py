@@ -1256,3 +1256,13 @@ def test_a_welded_dosing_channel_is_one_alarm_until_a_channel_is_switched_on_aga
         assert rig.codes(1.0) == []
     rig.on("dosing:K")
     assert rig.codes(1.0) == ["ec_high"]
+
+
+def test_a_hold_refuses_every_start_until_it_is_released(rig: Rig) -> None:
+    rig.sup.hold_starts("control_error", "the control loop failed 3 ticks in a row")
+    assert rig.sup.may_start("z1") == (
+        False,
+        "control_error (starts held): the control loop failed 3 ticks in a row",
+    )
+    rig.sup.release_starts("control_error")
+    assert rig.sup.may_start("z1") == (True, "")
