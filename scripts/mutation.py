@@ -5,6 +5,7 @@ Called by ``scripts/mutation.sh``, which runs one module at a time at the lowest
     python scripts/mutation.py run web/security.py   # mutate one module, run its tests
     python scripts/mutation.py score [MODULE...]      # killed / total from ./mutants
     python scripts/mutation.py again web/security.py # judge the last run's survivors again
+    python scripts/mutation.py run MODULE 'NAME*'...   # mutate afresh, judge only those
 
 mutmut reads its shared settings from ``[tool.mutmut]`` in pyproject.toml (what is copied,
 pytest options, timeouts); the module to mutate and the tests that judge it come from
@@ -139,6 +140,17 @@ _DOSE = "controller.runtime.channels.xǁChannelDosingǁ"
 _NO_FERT = "the limit's default is read only by fertilizer channels, and with one there is one"
 _EXACT = "a pH spread of exactly 0.001: floats between 2 and 16 are not spaced finely enough"
 _READBACK = "controller.runtime.readback.xǁReadBackǁ"
+_FIRST = "failures = for += on the empty list: the first addition"
+_ALARM_GATE = (
+    "an alarm-only trip held as acting or kept: the gate reads only stopping codes, and no "
+    "alarm-only trip has one"
+)
+_ALARM_EPISODE = "an alarm-only trip's code discarded from the stopping episodes: never put there"
+_OUT = "controller.runtime.outputs.xǁOutputsǁ"
+_READS_ON = (
+    "reads_on None or True for False once switched: it is read only with wanted_on False, "
+    "and every switch that sets that sets reads_on too"
+)
 _CASE = "a header name's case: Starlette lowercases header names, HTTP ignores their case"
 _NO_RECEIVE = "receive None for a refusal: Starlette's Response never reads the request"
 _LIM = "web.limits.xǁBodyLimitǁ__call____mutmut_"
@@ -194,13 +206,36 @@ EXPLAINED: dict[str, str] = {
             "_pump_no_valve": (2, 6, 7),
             "_dry_run": (8, 12, 13),
             "_burst": (18, 22, 23),
-            "_unscheduled_flow": (14, 18, 19),
+            "_unscheduled_flow": (15, 19, 20),
         }.items()
         for n in ns
     },
-    f"{_SAFETY}__init____mutmut_16": "_mono None at start: check() sets it before any use",
-    f"{_SAFETY}_act__mutmut_15": "failures = for += on the empty list: the first addition",
-    f"{_SAFETY}_act__mutmut_30": "failures = for += on the empty list: the first addition",
+    f"{_SAFETY}__init____mutmut_27": "_mono None at start: check() sets it before any use",
+    f"{_SAFETY}__init____mutmut_11": (
+        "_commanded None at start: _track_outputs() sets it before any rule reads it"
+    ),
+    f"{_SAFETY}_switch_and_record__mutmut_7": _FIRST,
+    f"{_SAFETY}_switch_and_record__mutmut_23": _FIRST,
+    f"{_SAFETY}_act__mutmut_10": _ALARM_GATE,
+    f"{_SAFETY}_act__mutmut_11": _ALARM_GATE,
+    f"{_SAFETY}_switch_and_record__mutmut_38": _ALARM_EPISODE,
+    f"{_SAFETY}_switch_and_record__mutmut_39": _ALARM_EPISODE,
+    f"{_SAFETY}_act__mutmut_14": "kept None for False before the switch: read only as a truth",
+    f"{_SAFETY}_act__mutmut_15": (
+        "kept True before the switch: differs only if acting raises (a bug), and then only "
+        "while the store holds unwritten records"
+    ),
+    f"{_SAFETY}_act__mutmut_20": (
+        "pop without its default: the code was put in _acting just before, under the lock"
+    ),
+    f"{_SAFETY}_switch_and_record__mutmut_41": (
+        "a trip that stopped everything left in _unstopped: its rule holds again only with "
+        "a relay on in the field, which a clean stop leaves none of, and check() drops it"
+    ),
+    f"{_SAFETY}check__mutmut_14": (
+        "= for &= on the episodes: adds this check's trips that stopped everything, whose "
+        "rules then hold with nothing on in the field, so never at the next check"
+    ),
     f"{_SAFETY}learned_nominal_m3_h__mutmut_6": "the default's average is never returned (n 0)",
     f"{_SAFETY}learned_nominal_m3_h__mutmut_7": "a default of 1 sample is below the 60 needed too",
     f"{_SAFETY}_metered_s__mutmut_10": (
@@ -280,15 +315,18 @@ EXPLAINED: dict[str, str] = {
     ),
     "web.pages.context.x_render__mutmut_23": _REQUEST,
     "web.pages.context.x_render__mutmut_24": _REQUEST,
+    f"{_OUT}on__mutmut_20": _READS_ON,
+    f"{_OUT}on__mutmut_21": _READS_ON,
+    f"{_OUT}off__mutmut_14": _READS_ON,
     "controller.runtime.outputs.x_all_off_verified__mutmut_4": (
         "None instead of {} before the first attempt: differs only for attempts=0, never passed"
     ),
-    f"{_READBACK}__init____mutmut_26": 'float("-INF") is float("-inf")',
-    f"{_READBACK}_act__mutmut_11": (
+    f"{_READBACK}__init____mutmut_27": 'float("-INF") is float("-inf")',
+    f"{_READBACK}_trip__mutmut_22": (
         'log.error(message) for log.error("%s", message): without arguments logging does not '
         "format, so a % in the text is printed as it is: the same line"
     ),
-    f"{_READBACK}_act__mutmut_24": (
+    f"{_READBACK}_act__mutmut_4": (
         "`or` for `and` in the switch-off test: a mismatch reads unlike its command, so it "
         "reads on exactly when commanded off (an unreadable one is commanded on)"
     ),
@@ -350,19 +388,21 @@ def _meta(module: str) -> dict[str, int | None]:
     return codes
 
 
-def run(module: str, *, again: bool = False) -> int:
+def run(module: str, *, again: bool = False, only: list[str] | None = None) -> int:
     """Mutate ``module`` and judge every mutant with the module's tests; ``again``: judge
     only the mutants of the last run that were not detected, with the tests as they are
     now (tests added since then are found by mutmut's incremental stats). The module must
     not have changed since that run: its mutants keep their names only for the same code.
     Nor may its ``TESTS`` entry: the test selection is part of mutmut's configuration
-    fingerprint, and a new one resets every verdict (``score`` then counts them unchecked)."""
+    fingerprint, and a new one resets every verdict (``score`` then counts them unchecked).
+    ``only``: mutmut's names (``*`` patterns) of the mutants to judge, the rest left
+    unchecked: the functions changed since a full run, when a full run takes too long."""
     if module not in TESTS:
         print(f"no test subset for {module}; known: {', '.join(TESTS)}", file=sys.stderr)
         return 2
     repo = Path.cwd().resolve()
     root = _root(module)
-    names: list[str] = []
+    names: list[str] = list(only or [])
     if again:
         names = sorted(k for k, c in _meta(module).items() if c not in DETECTED)
         if not names:
@@ -409,10 +449,11 @@ def score(modules: list[str]) -> int:
         detected = sum(1 for c in codes.values() if c in DETECTED)
         unchecked = sorted(k for k, c in codes.items() if c is None)
         survivors = sorted(k for k, c in codes.items() if c is not None and c not in DETECTED)
-        pct = 100.0 * detected / len(codes)
-        print(f"{module}: {detected} / {len(codes)} killed ({pct:.1f} %)")
+        judged = len(codes) - len(unchecked)
+        pct = 100.0 * detected / judged if judged else 0.0
+        print(f"{module}: {detected} / {judged} killed ({pct:.1f} %)")
         if unchecked:
-            print(f"    {len(unchecked)} not checked (interrupted run)")
+            print(f"    {len(unchecked)} of {len(codes)} not checked (a run of some, or cut short)")
         for name in survivors:
             reason = EXPLAINED.get(name)
             verdict = f"left: {reason}" if reason else f"exit code {codes[name]}, not looked at"
@@ -422,7 +463,7 @@ def score(modules: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "run":
-        return run(argv[1])
+        return run(argv[1], only=argv[2:])
     if len(argv) >= 2 and argv[0] == "again":
         return run(argv[1], again=True)
     if argv and argv[0] == "score":

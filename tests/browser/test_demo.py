@@ -26,9 +26,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.helpers.browser import ARTIFACTS, chromium
 from tests.helpers.portfile import listen_options, wait_for_port_file
 from tests.helpers.site import DEMO_SITE
 
@@ -97,10 +97,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _log_in(page: Page, demo: Demo) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from controller.access.accounts import Accounts
 from controller.clock import VirtualClock
@@ -19,7 +19,7 @@ from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import Store
-from tests.helpers.browser import ARGS, ARTIFACTS, CHROMIUM, serving
+from tests.helpers.browser import ARTIFACTS, chromium, serving
 from tests.helpers.dosing import quick_channel_site
 from tests.helpers.pages import FAST, PASSWORD
 from web.app import create_app
@@ -58,10 +58,8 @@ def box(tmp_path: Path) -> Iterator[Box]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _fill(page: Page, url: str, name: str, stage: str, ec: str) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from controller.access.accounts import Accounts
 from controller.agronomy.jobs import Agronomy
@@ -22,7 +22,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARGS, CHROMIUM, serving
+from tests.helpers.browser import chromium, serving
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -65,10 +65,8 @@ def box(tmp_path: Path) -> Iterator[Box]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_a_calendar_zones_decision_and_a_runs_end_are_said_in_chinese(

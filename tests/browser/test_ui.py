@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from controller.access.accounts import Accounts
 from controller.clock import SystemClock
@@ -36,11 +36,10 @@ from models.learning import Persisted, save_model
 from models.learning.soil import FORMAT_VERSION as SOIL_FORMAT
 from models.learning.soil import KIND as SOIL_KIND
 from tests.helpers.browser import (
-    ARGS,
     ARTIFACTS,
-    CHROMIUM,
     NARROW_TEXT_CELLS_JS,
     SQUEEZED_CELLS_JS,
+    chromium,
     serving,
 )
 from web.app import create_app
@@ -77,10 +76,8 @@ def box(site: SiteConfig, live_sim: Simulation, tmp_path: Path) -> Iterator[Box]
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _log_in(page: Page, url: str, username: str = "li", password: str = PASSWORD) -> None:

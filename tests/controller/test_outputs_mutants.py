@@ -14,7 +14,7 @@ import pytest
 from controller.clock import VirtualClock
 from controller.config.site import OutputRef
 from controller.runtime.outputs import Outputs, all_off_verified
-from drivers.errors import DeviceError, VerifyMismatch
+from drivers.errors import DeviceError, FieldIOError, VerifyMismatch
 
 LEASE_S = 30.0
 ROLES = {
@@ -53,15 +53,16 @@ class FakeBus:
         if f"{device}.{point}" in self.welded:
             raise VerifyMismatch(device, point, [0], [1])
 
-    def outputs_off(self, device: str, points: list[str]) -> dict[str, DeviceError]:
+    def outputs_off(self, device: str, points: list[str]) -> dict[str, FieldIOError]:
+        """As the bus does: a point that fails or reads back on is named with why."""
         if device in self.down:
             self.calls.append(("no answer", device))
             raise DeviceError(device, "no answer")
-        failures: dict[str, DeviceError] = {}
+        failures: dict[str, FieldIOError] = {}
         for point in points:
             try:
                 self.output_off(device, point)
-            except DeviceError as exc:
+            except FieldIOError as exc:
                 failures[point] = exc
         return failures
 
@@ -268,3 +269,42 @@ def test_a_relay_that_went_off_or_did_not_answer_starts_again_when_switched_on()
     outputs.on("valve:a")
     assert outputs.status["pump"].on_since == clock.monotonic()
     assert outputs.status["valve:a"].on_since == clock.monotonic()
+
+
+def test_an_off_read_back_on_is_a_stuck_relay_and_an_unanswered_one_is_not() -> None:
+    outputs, bus, _clock, _ = rig()
+    outputs.on("pump")
+    outputs.on("valve:a")
+    bus.welded.add("relay2.ch1")
+    with pytest.raises(VerifyMismatch):
+        outputs.off("pump")
+    bus.failing = {"relay1.ch1"}  # no answer: nothing read back
+    with pytest.raises(DeviceError):
+        outputs.off("valve:a")
+    assert outputs.reads_on_roles() == ["pump"]
+
+
+def test_retry_off_writes_off_each_stuck_relay_until_it_reads_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outputs, bus, _clock, _ = rig()
+    for role in ROLES:
+        outputs.on(role)
+    bus.welded = {"relay1.ch2", "relay2.ch1"}  # valve:b and the pump; valve:a is listed first
+    assert list(outputs.all_off()) == ["pump", "valve:b"]
+    bus.welded = {"relay1.ch2"}  # the pump comes free
+    bus.calls.clear()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="controller.runtime.outputs"):
+        failures = outputs.retry_off()
+    assert bus.calls == [("off", "relay1.ch2"), ("off", "relay2.ch1")]  # only the stuck ones
+    assert list(failures) == ["valve:b"] and isinstance(failures["valve:b"], VerifyMismatch)
+    assert outputs.reads_on_roles() == ["valve:b"]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "pump (relay2.ch1) reads off again after a failed switch-off")
+    ]
+    bus.welded = set()
+    assert outputs.retry_off() == {}
+    assert outputs.reads_on_roles() == []
+    bus.calls.clear()
+    assert outputs.retry_off() == {} and bus.calls == []  # nothing left to retry

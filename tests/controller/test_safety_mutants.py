@@ -42,6 +42,7 @@ from drivers.reading import Quality, Reading
 from tests.helpers.dosing import channel_only, channel_site_text
 from tests.helpers.fakebus import FakeBus, SimpleFieldIO
 from tests.helpers.site import DEMO_SITE
+from tests.helpers.storefaults import read_only
 
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 NOMINAL = 100.0  # every demo zone's nominal flow, m3/h
@@ -1193,3 +1194,75 @@ def test_an_open_water_stop_refuses_every_run(rig: Rig, code: str) -> None:
     for fertigation in (False, True):
         ok, why = rig.sup.may_start("z1", fertigation=fertigation)
         assert not ok and why.endswith(f"{code}: stopped")
+
+
+# ------------------------------------------------------------------ the gate while acting
+
+
+def test_a_stopping_trip_refuses_a_start_while_it_acts_an_alarm_does_not(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate: list[tuple[bool, str]] = []
+    record = rig.store.raise_event
+
+    def asking_first(*args: Any, **kwargs: Any) -> Any:
+        gate.append(rig.sup.may_start("z1"))  # a start racing the trip, before its commit
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(rig.store, "raise_event", asking_first)
+    rig.sup.trip("pressure_low", "line pressure 60 kPa < 80 kPa", action="alarm")
+    rig.sup.trip("burst", "flow 300 m3/h > 150 for 21 s")
+    assert gate == [(True, ""), (False, "burst (not yet recorded): flow 300 m3/h > 150 for 21 s")]
+    allowed, why = rig.sup.may_start("z1")  # from the stored alarm once committed
+    assert (
+        not allowed
+        and why.startswith("open alarm #")
+        and why.endswith(" burst: flow 300 m3/h > 150 for 21 s")
+    )
+
+
+def test_a_stopping_trip_whose_event_waits_in_memory_refuses_starts(rig: Rig) -> None:
+    with read_only(rig.store):
+        rig.sup.trip("dry_run", "flow 0.0 m3/h < 2 for 31 s")
+        assert rig.store.open_alarms() == []  # not written
+        assert rig.sup.may_start("z1") == (
+            False,
+            "dry_run (not yet recorded): flow 0.0 m3/h < 2 for 31 s",
+        )
+
+
+def test_a_new_trip_acts_while_a_welded_relays_rule_stands(rig: Rig) -> None:
+    rig.on("pump")
+    rig.bus.welded = {"relay1.ch8"}
+    assert rig.codes() == []
+    assert rig.codes(PUMP_NO_VALVE_GRACE_S + 0.5) == ["pump_no_valve"]
+    assert rig.codes(1.0) == ["output_fault"]
+    assert rig.codes(1.0) == []  # pump_no_valve stands, not acted on again
+    rig.set("flow1", "flow_rate", None)  # the welded pump's meter goes silent: a new trip
+    assert rig.codes(STALE_S + 1.0) == ["flow_meter_stale"]
+
+
+def test_a_welded_dosing_channel_is_one_alarm_until_a_channel_is_switched_on_again(
+    make: Any, tmp_path: Path
+) -> None:
+    rig = make(channel_demo(tmp_path, single=False))
+    rig.on("valve:z1", "master_valve", "pump", "dosing:N")
+    rig.bus.welded = {"relay2.ch1"}  # dosing:N
+    rig.set("ec1", "ec", EC_MAX + 0.01)
+    assert rig.codes() == ["ec_high"]
+    assert rig.codes(1.0) == ["output_fault"]
+    rig.on("valve:z1", "master_valve", "pump")
+    for _ in range(3):  # powered in the field, no channel commanded on: the alarm stands
+        assert rig.codes(1.0) == []
+    rig.on("dosing:K")
+    assert rig.codes(1.0) == ["ec_high"]
+
+
+def test_a_hold_refuses_every_start_until_it_is_released(rig: Rig) -> None:
+    rig.sup.hold_starts("control_error", "the control loop failed 3 ticks in a row")
+    assert rig.sup.may_start("z1") == (
+        False,
+        "control_error (starts held): the control loop failed 3 ticks in a row",
+    )
+    rig.sup.release_starts("control_error")
+    assert rig.sup.may_start("z1") == (True, "")

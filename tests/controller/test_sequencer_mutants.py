@@ -796,3 +796,37 @@ def test_a_run_by_a_named_recipe_records_its_name(make: Any, tmp_path: Path) -> 
         "tank": None,
         "name": "rig",
     }
+
+
+# ------------------------------------------------------------------ refusal codes
+
+
+def test_each_refusal_carries_the_code_a_page_says_it_by(make: Any, demo: SiteConfig) -> None:
+    """The pages say a refusal by its code (catalog table refusal), not its English."""
+    rig = make(roomy(demo))
+
+    def code(**start: Any) -> str:
+        args = {"zone": "z1", "minutes": 5, "source": "manual"} | start
+        with pytest.raises(Exception) as err:
+            rig.seq.start(**args)
+        assert isinstance(err.value, RunRefused | VolumeError | OutputFailed)
+        return str(err.value.code)
+
+    assert code(zone="z9") == "unknown_zone"
+    assert code(volume_m3=0.0) == "volume_not_positive"
+    assert code(volume_m3=1.0, recipe=Recipe(kg={"N": 1.0})) == "recipe_by_volume"
+    assert code(volume_m3=100.0) == "volume_unreachable"  # 60 min at 100 m3/h, cap 5
+    rig.seq.start("z1", 5, "manual")
+    assert code() == "already_running"
+    assert code(zone="z2", recipe=Recipe(kg={"N": 1.0})) == "fertigation_alone"
+    rig.seq.stop("z1", "x")
+    rig.seq.start("z1", 5, "manual", recipe=Recipe(kg={"N": 1.0}))
+    assert code(zone="z2") == "fertigation_active"
+    rig.seq.stop("z1", "x")
+    rig.seq.pause(rig.clock.now() + dt.timedelta(hours=1))
+    assert code() == "paused"
+    rig.seq.resume()
+    rig.bus.failing = {"relay1.ch8"}
+    assert code() == "output_failed"
+    assert code() == "safety_hold"  # the failed switch-on tripped output_fault
+    assert rig.outputs.on_roles() == []

@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers.site import ROOT
+from tests.helpers.source_calls import Unexplained, argument, call_name, parsed, place_of
 
 __all__ = ["CARRIERS", "Unexplained", "event_codes"]
 
@@ -26,10 +26,6 @@ PACKAGES = ("controller", "models", "drivers", "web")
 
 # classes whose ``code`` field is an event code -> its place among the constructor's arguments
 CARRIERS = {"Trip": 0, "Finding": 0, "PulseNote": 0, "DosingStop": 0, "AlarmInfo": 2}
-
-
-class Unexplained(AssertionError):
-    """A code argument the collector cannot follow to its strings."""
 
 
 @dataclass(frozen=True)
@@ -41,32 +37,15 @@ class _Module:
 
 def _modules() -> list[_Module]:
     out = []
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-            constants: dict[str, ast.expr] = {}
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    target = node.targets[0]
-                    if isinstance(target, ast.Name):
-                        constants[target.id] = node.value
-            out.append(_Module(path, tree, constants))
+    for module in parsed(PACKAGES):
+        constants: dict[str, ast.expr] = {}
+        for node in module.tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    constants[target.id] = node.value
+        out.append(_Module(module.path, module.tree, constants))
     return out
-
-
-def _name(call: ast.Call) -> str | None:
-    if isinstance(call.func, ast.Attribute):
-        return call.func.attr
-    if isinstance(call.func, ast.Name):
-        return call.func.id
-    return None
-
-
-def _argument(call: ast.Call, index: int) -> ast.expr | None:
-    for kw in call.keywords:
-        if kw.arg == "code":
-            return kw.value
-    return call.args[index] if index < len(call.args) else None
 
 
 def _functions(tree: ast.AST) -> list[ast.FunctionDef]:
@@ -203,17 +182,17 @@ def event_codes() -> set[str]:
         for m in modules:
             for fn in _functions(m.tree):
                 for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
-                    name = _name(call)
+                    name = call_name(call)
                     index = None if name is None else place(m.path, call, name)
                     if index is None:
                         continue
-                    arg = _argument(call, index)
+                    arg = argument(call, index, "code")
                     if arg is None:
                         continue
-                    where = f"{m.path.relative_to(ROOT)}:{call.lineno}"
+                    at = place_of(m.path, call)
                     key = (m.path, fn.name)
                     if isinstance(arg, ast.Name) and arg.id in _params(fn) and key not in sinks:
                         sinks[key] = _params(fn).index(arg.id)
                         changed = True
-                    found |= strings(arg, fn, where)
+                    found |= strings(arg, fn, at)
     return found

@@ -106,6 +106,12 @@ def csrf_of(client: TestClient, path: str = "/") -> str:
     return found.group(1)
 
 
+def in_language(client: TestClient, lang: str) -> TestClient:
+    """The client with its pages switched to ``lang`` (the language form, as a user would)."""
+    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
+    return client
+
+
 # The fake's plan, as its forms carry it.
 PLAN = plan_version(FakeControlService().settings()["fertigation"]["events"])
 RECIPES = plan_version(FakeControlService().settings()["fertigation"]["recipe_table"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.helpers.site import ROOT
+from tests.helpers.source_calls import Unexplained, argument, call_name, parsed, place_of
 
 __all__ = ["SEQUENCER_ERRORS", "Unexplained", "refusal_codes"]
 
@@ -30,49 +30,26 @@ SEQUENCER_ERRORS = (
 )
 
 
-class Unexplained(AssertionError):
-    """A refusal's code the collector cannot read as a written string."""
-
-
-def _name(call: ast.Call) -> str | None:
-    if isinstance(call.func, ast.Attribute):
-        return call.func.attr
-    if isinstance(call.func, ast.Name):
-        return call.func.id
-    return None
-
-
 def _passes_on(node: ast.expr) -> bool:
     """``exc.code``: the sequencer's code passed on."""
     return isinstance(node, ast.Attribute) and node.attr == "code"
 
 
-def _code_arg(call: ast.Call, index: int, keyword: str) -> ast.expr | None:
-    for kw in call.keywords:
-        if kw.arg == keyword:
-            return kw.value
-    return call.args[index] if index < len(call.args) else None
-
-
 def refusal_codes() -> dict[str, list[str]]:
     """code -> the places (``path:line``) that write it."""
     found: dict[str, list[str]] = {}
-    for path in sorted((ROOT / "controller").rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        if not any(f"{name}(" in text for name in ("ControlRefused", *SEQUENCER_ERRORS)):
-            continue  # no refusal made here: not worth parsing
-        tree = ast.parse(text, str(path))
-        for node in ast.walk(tree):
+    for module in parsed(["controller"], mentioning=("ControlRefused", *SEQUENCER_ERRORS)):
+        for node in ast.walk(module.tree):
             if not isinstance(node, ast.Call):
                 continue
-            name = _name(node)
+            name = call_name(node)
             if name == "ControlRefused":
-                arg = _code_arg(node, 2, "reason_code") or _code_arg(node, 1, "code")
+                arg = argument(node, 2, "reason_code") or argument(node, 1, "code")
             elif name in SEQUENCER_ERRORS:
-                arg = _code_arg(node, 1, "code")
+                arg = argument(node, 1, "code")
             else:
                 continue
-            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            place = place_of(module.path, node)
             if arg is None:
                 code = "refused"  # ControlRefused's default
             elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -80,6 +57,6 @@ def refusal_codes() -> dict[str, list[str]]:
             elif _passes_on(arg):
                 continue
             else:
-                raise Unexplained(f"{where}: the refusal's code is not a written string")
-            found.setdefault(code, []).append(where)
+                raise Unexplained(f"{place}: the refusal's code is not a written string")
+            found.setdefault(code, []).append(place)
     return found

@@ -15,16 +15,11 @@ from controller.runtime.device_events import DEVICE_EVENTS
 from controller.runtime.head_events import HEAD_EVENTS
 from controller.runtime.trip_messages import TRIP_MESSAGES
 from tests.helpers.alarm_codes import event_codes
-from tests.helpers.pages import PageService, csrf_of
+from tests.helpers.pages import PageService, in_language
 from web.i18n import LOCALES, catalog
 
 FIELD = re.compile(r"\{(\w+)\}")
 RECORD = "no flow with valve open: 0.0 m3/h below 0.5"
-
-
-def _in(client: Any, lang: str) -> Any:
-    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
-    return client
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
@@ -69,7 +64,7 @@ def test_an_alarm_is_said_in_the_page_language_with_the_box_record(
     do: str,
 ) -> None:
     _safety_alarm(service, monkeypatch)
-    viewer = _in(as_role("viewer"), lang)
+    viewer = in_language(as_role("viewer"), lang)
     for path in ("/", "/fragments/overview", "/alarms", "/alarms/1"):
         page = viewer.get(path).text
         assert title in page and source in page, path
@@ -97,7 +92,7 @@ def test_a_safety_alarms_message_is_said_with_the_record_in_its_title(
     tripped = replace(alarm, source="safety", message=TRIPPED)
     other = replace(alarm, id=2, source="poller", message=TRIPPED, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [tripped, other])
-    viewer = _in(as_role("viewer"), lang)
+    viewer = in_language(as_role("viewer"), lang)
     record = "控制器记录（原文）" if lang == "zh-CN" else "The box&#39;s record"
     shown = TRIPPED.replace("<", "&lt;")
     for path in ("/", "/alarms", "/alarms/1"):
@@ -161,7 +156,7 @@ def test_a_plan_note_a_device_or_a_head_works_event_is_said_in_the_page_language
     source = "headworks" if code.startswith("backflush") else "z1"
     event = replace(alarm, code=code, source=source, message=message, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [event])
-    history = _in(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
+    history = in_language(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
     assert f">{said}</div>" in history
     if lang == "zh-CN":  # the record on hover
         assert f'title="控制器记录（原文）: {message}"' in history

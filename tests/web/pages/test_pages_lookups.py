@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.pages import PLAN, RECIPES, csrf_of
+from tests.helpers.pages import PLAN, RECIPES, csrf_of, in_language
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
-
-
-def _in(client: Any, lang: str) -> Any:
-    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
-    return client
 
 
 def _flash(client: Any, path: str, form: dict[str, str], page: str) -> str:
@@ -36,7 +31,7 @@ def _flash(client: Any, path: str, form: dict[str, str], page: str) -> str:
 def test_a_flash_says_which_zone_or_probe_there_is_not(
     as_role: Any, lang: str, zone: str, probe: str
 ) -> None:
-    admin = _in(as_role("admin"), lang)
+    admin = in_language(as_role("admin"), lang)
     shown = _flash(admin, "/probes/samples", {"probe": "probe9", "theta_pct": "20"}, "/probes")
     assert probe in shown and "&#39;probe9&#39;" not in shown  # not the service's English
     form = {"stage": "VE", "observed_on": "2026-05-08"}
@@ -56,7 +51,7 @@ def test_a_flash_says_which_zone_or_probe_there_is_not(
 def test_a_404_says_which_zone_or_alarm_there_is_not(
     as_role: Any, lang: str, zone: str, alarm: str
 ) -> None:
-    admin = _in(as_role("admin"), lang)
+    admin = in_language(as_role("admin"), lang)
     for path in ("/zones/z9", "/zones/z9/crop", "/zones/z9/chart.json"):
         r = admin.get(path)
         assert (r.status_code, r.json()) == (404, {"detail": zone}), path
@@ -84,7 +79,7 @@ def test_a_404_says_which_zone_or_alarm_there_is_not(
 def test_a_404_says_which_recipe_event_or_user_there_is_not(
     as_role: Any, lang: str, recipe: str, event: str, user: str
 ) -> None:
-    admin = _in(as_role("admin"), lang)
+    admin = in_language(as_role("admin"), lang)
     csrf = csrf_of(admin, "/settings")
     for path in ("/settings/fertigation/recipes/9", "/settings/fertigation/recipes/9/delete"):
         r = admin.post(path, data={"csrf": csrf, "recipes": RECIPES}, headers=REFERER)
@@ -114,7 +109,7 @@ def test_a_404_says_which_recipe_event_or_user_there_is_not(
 def test_a_control_post_refused_by_lookup_or_schema_says_it_in_the_page_language(
     as_role: Any, lang: str, zone: str, above: str, number: str
 ) -> None:
-    tech = _in(as_role("technician"), lang)
+    tech = in_language(as_role("technician"), lang)
     r = tech.post("/zones/nosuch/start", data={"minutes": "10", "csrf": csrf_of(tech)})
     assert (r.status_code, r.json()) == (404, {"detail": zone})
     r = tech.post("/zones/z1/start", data={"minutes": "2000", "csrf": csrf_of(tech)})

@@ -4,46 +4,25 @@ refuses with named in both catalogs."""
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import Any
 
 import pytest
 
 from controller.daemon.protocol import ControlRefused
-from tests.helpers.pages import PageService, csrf_of
-from tests.helpers.site import ROOT
+from tests.helpers.pages import PageService, csrf_of, in_language
+from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
 
 
-def _refusal_codes() -> set[str]:
-    """The codes written where the controller raises :class:`ControlRefused` (a code made
-    at run time, such as a sequencer error's class name, is said as the daemon wrote it)."""
-    codes = set()
-    for path in (ROOT / "controller").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (
-                isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ControlRefused"
-            ):
-                continue
-            given = node.args[1:2] + [k.value for k in node.keywords if k.arg == "code"]
-            codes |= {a.value for a in given if isinstance(a, ast.Constant)}
-    return codes
-
-
 @pytest.mark.parametrize("locale", sorted(LOCALES))
 def test_every_refusal_code_is_said(locale: str) -> None:
-    codes = _refusal_codes()
+    codes = set(refusal_codes())
     assert {"already_running", "stale_proposal", "clock_not_confirmable"} <= codes
     names = catalog(locale)
     assert sorted(c for c in codes if f"refusal.{c}" not in names) == []
-
-
-def _in(client: Any, lang: str) -> Any:
-    client.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(client)})
-    return client
 
 
 def _flash(client: Any, path: str, data: dict[str, str]) -> str:
@@ -71,7 +50,7 @@ def _start(client: Any) -> str:
 def test_a_refused_start_is_said_by_its_code(
     as_role: Any, service: PageService, lang: str, said: str
 ) -> None:
-    tech = _in(as_role("technician"), lang)
+    tech = in_language(as_role("technician"), lang)
     service.refuse = ControlRefused("zone z1 is already running", "already_running")
     assert said in _start(tech)
     service.refuse = ControlRefused("zone z1 not started: the site is lost", "RunRefused")
@@ -90,7 +69,7 @@ def test_a_refused_start_is_said_by_its_code(
 def test_a_sequencer_refusal_is_said_by_its_reason_code(
     as_role: Any, service: PageService, lang: str, said: str
 ) -> None:
-    tech = _in(as_role("technician"), lang)
+    tech = in_language(as_role("technician"), lang)
     service.refuse = ControlRefused(
         "paused until 2026-05-01T10:00:00+00:00", "RunRefused", "paused"
     )
@@ -105,7 +84,7 @@ def test_a_sequencer_refusal_is_said_by_its_reason_code(
     ],
 )
 def test_a_replaced_soil_fit_is_said_by_its_code(as_role: Any, lang: str, said: str) -> None:
-    admin = _in(as_role("admin"), lang)
+    admin = in_language(as_role("admin"), lang)
     data = {"csrf": csrf_of(admin, "/soil"), "fitted_at": "2026-06-30T17:40:00+00:00"}
     shown = _flash(admin, "/soil/z1/approve", data)
     assert said in shown and "z1: the fit shown was replaced" in shown  # the fake's English
