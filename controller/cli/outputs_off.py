@@ -5,7 +5,10 @@ reason — a clean stop, a crash, a watchdog kill — so the site is left with
 every valve, the pump and the dosing-pump power off and *read back* off,
 even when the daemon itself could not do it. Exit status 0 only if every
 output was verified off; 1 if any was not (each named on stderr); 2 if the
-site file is unusable. It talks to the devices directly (no store, no API).
+site file is unusable. It talks to the devices directly (no store, no API), so a daemon
+still running is not told: its read-back then finds the outputs it had commanded on read off
+and trips ``output_mismatch`` (its runs aborted, new ones refused until acknowledged), which
+the command's last line says.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ from controller.runtime.fieldio import FieldIO
 from controller.runtime.outputs import Outputs, all_off_verified
 
 ATTEMPTS = 3  # a frame lost to noise should not leave a valve open
+# what a daemon still running makes of it (its read-back: controller.runtime.readback)
+RUNNING_DAEMON = (
+    "if the daemon is running, its read-back finds the outputs it had on read off: it stops "
+    "its runs (output_mismatch) and starts none until the alarm is acknowledged; with the "
+    "daemon running, 'Stop all' on the page stops the water without an alarm"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,4 +60,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{role}: NOT verified off: {exc}", file=sys.stderr)
     if not failures and not args.json:
         print(f"{site.site.id}: {len(roles)} outputs off and verified")
+        print(RUNNING_DAEMON)
     return FAILED if failures else OK

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from pathlib import Path
 
+from controller.cli.outputs_off import RUNNING_DAEMON
+from controller.clock import VirtualClock
 from controller.config.site import SiteConfig
+from controller.daemon.daemon import Daemon
 from controller.simulation.harness import Simulation
+from controller.store import RunState, Store
 from tests.helpers.deploy import QANAT
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 
-def _outputs_off(site_path: Path) -> subprocess.CompletedProcess[str]:
+def _outputs_off(site_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(QANAT), "outputs-off", "--config", str(site_path), "--json"],
+        [str(QANAT), "outputs-off", "--config", str(site_path), *options],
         capture_output=True,
         text=True,
         timeout=120,
@@ -25,7 +30,7 @@ def test_switches_every_output_off_and_verifies(site: SiteConfig, sim: Simulatio
     relay = sim.devices["relay1"]
     for ch in ("ch1", "ch3", "ch7", "ch8"):  # two valves, the master valve, the pump
         relay.set(ch, 1)
-    result = _outputs_off(site.path)
+    result = _outputs_off(site.path, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] and report["not_off"] == {}
@@ -36,7 +41,7 @@ def test_switches_every_output_off_and_verifies(site: SiteConfig, sim: Simulatio
 def test_unreachable_relay_exits_non_zero_naming_each_output(tmp_path: Path) -> None:
     site_path = tmp_path / "site.toml"  # free ports, nothing listening: connection refused
     site_path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")), encoding="utf-8")
-    result = _outputs_off(site_path)
+    result = _outputs_off(site_path, "--json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert not report["ok"] and report["off"] == []
@@ -46,4 +51,30 @@ def test_unreachable_relay_exits_non_zero_naming_each_output(tmp_path: Path) -> 
 def test_unusable_site_file_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[site]\n", encoding="utf-8")
-    assert _outputs_off(bad).returncode == 2
+    assert _outputs_off(bad, "--json").returncode == 2
+
+
+def test_a_running_daemon_stops_its_runs_and_the_command_says_so(
+    site: SiteConfig, sim: Simulation, tmp_path: Path
+) -> None:
+    """Run beside a daemon that waters, the command switches the water off and the daemon's
+    read-back trips: the run aborted, nothing switched on again, no start until acknowledged."""
+    clock = VirtualClock(dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC))
+    with Store.open_dir(tmp_path / "data", clock=clock) as store:
+        daemon = Daemon(site, store, clock)
+        daemon.start(schedule=False)
+        try:
+            run_id = daemon.sequencer.start("z1", 20, "manual", actor="test")
+            relay = sim.devices["relay1"]
+            assert [relay.get(c) for c in ("ch1", "ch7", "ch8")] == [1, 1, 1]
+            result = _outputs_off(site.path)
+            assert result.returncode == 0, result.stderr
+            assert RUNNING_DAEMON in result.stdout
+            [found] = [m for m in daemon.readback.poll() if m.role == "valve:z1"]
+            assert found.commanded and not found.read
+            assert store.get_run(run_id).state == RunState.ABORTED
+            assert all(relay.get(f"ch{i}") == 0 for i in range(1, 9))
+            ok, why = daemon.supervisor.may_start("z1")
+            assert not ok and "output_mismatch" in why
+        finally:
+            daemon.stop()
