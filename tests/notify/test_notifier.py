@@ -18,6 +18,7 @@ from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.notifier import CHANNEL_DOWN, CHANNEL_UP, Notifier
 from controller.notify.policy import DISTINCT_FAULT_CODES
 from controller.runtime.readback import CODE as READBACK_CODE
+from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.store import Severity, Store
 from controller.store.outbox import Outbox
 from tests.helpers.notify import wait_for
@@ -136,6 +137,57 @@ def test_english_catalog(store: Store, clock: VirtualClock) -> None:
     store.raise_event(Severity.ALARM, "dry_run", "site", "pump on, no flow", latched=True)
     step(n, clock)
     assert fakes["ops"].sent[0][0] == "[张掖示范] Alarm: pump running dry (no flow)"
+
+
+DRY_RUN = "dry run: pump on 30 s with flow 0.0 m3/h < 0.5"
+OFFLINE = "probe1: no good reading for 310 s (probe1: no answer within 2 s)"
+FERT_WAITS = (
+    "fertigation event 7 of 2026-06-01: N 2.0 kg waits: the run of 12 min is shorter than "
+    "prewet 5 + inject 10 + flush 5 min; open until 2026-06-01T10:00:00+00:00"
+)
+
+
+def details(sent: list[tuple[str, str]], label: str) -> list[str]:
+    """The detail line of each body sent (after ``label``)."""
+    return [b.split(label)[1].split("\n")[0] for _, b in sent]
+
+
+def raise_records(store: Store) -> None:
+    """A safety trip, a device gone offline, a plan note and a message no template knows."""
+    store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+    store.raise_event(Severity.ALARM, "device_offline", "probe1", OFFLINE)
+    store.raise_event(Severity.ALARM, "fertigation_plan", "agronomy", FERT_WAITS)
+    # another code: the same code and source again would be a repeat
+    store.raise_event(Severity.ALARM, "burst", SAFETY_SOURCE, "the moon was full")
+
+
+def test_a_chinese_alarm_says_its_recorded_detail_in_chinese(
+    store: Store, clock: VirtualClock
+) -> None:
+    """The stored English message said with the records' words; a time in the site's zone;
+    a message no template knows as stored."""
+    n, fakes = make(store, clock)
+    raise_records(store)
+    step(n, clock)
+    assert details(fakes["ops"].sent, "详情：") == [
+        "空转：水泵已开 30 秒，流量 0.0 m³/h < 0.5",
+        "probe1：310 秒没有有效读数（2 秒内无应答）",
+        "施肥事件 7（2026-06-01）：N 2.0 kg 等待：本次灌溉 12 分钟，短于预湿 5 + 注肥 10 + "
+        "冲洗 5 分钟；2026-06-01 18:00:00 CST 前有效",
+        "the moon was full",
+    ]
+
+
+def test_an_english_alarm_keeps_the_stored_message(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock, config(language="en"))
+    raise_records(store)
+    step(n, clock)
+    assert details(fakes["ops"].sent, "Detail: ") == [
+        DRY_RUN,
+        OFFLINE,
+        FERT_WAITS,
+        "the moon was full",
+    ]
 
 
 def test_a_repeat_within_dedup_min_is_suppressed_and_audited(
