@@ -21,7 +21,7 @@ from controller.runtime.readback import CODE as READBACK_CODE
 from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.store import Severity, Store
 from controller.store.outbox import Outbox
-from tests.helpers.notify import wait_for
+from tests.helpers.notify import SmtpInbox, self_signed_cert, wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Zhangye
@@ -149,7 +149,7 @@ FERT_WAITS = (
 
 def details(sent: list[tuple[str, str]], label: str) -> list[str]:
     """The detail line of each body sent (after ``label``)."""
-    return [b.split(label)[1].split("\n")[0] for _, b in sent]
+    return [b.split(label)[1].splitlines()[0] for _, b in sent]  # a mail's lines end CRLF
 
 
 def raise_records(store: Store) -> None:
@@ -161,15 +161,26 @@ def raise_records(store: Store) -> None:
     store.raise_event(Severity.ALARM, "burst", SAFETY_SOURCE, "the moon was full")
 
 
-def test_a_chinese_alarm_says_its_recorded_detail_in_chinese(
-    store: Store, clock: VirtualClock
+def test_a_chinese_alarm_mail_says_its_recorded_detail_in_chinese(
+    store: Store, clock: VirtualClock, tmp_path: Path
 ) -> None:
-    """The stored English message said with the records' words; a time in the site's zone;
-    a message no template knows as stored."""
-    n, fakes = make(store, clock)
-    raise_records(store)
-    step(n, clock)
-    assert details(fakes["ops"].sent, "详情：") == [
+    """Through the e-mail channel to a test SMTP server: the stored English message said
+    with the records' words, a time in the site's zone; a message no template knows as
+    stored."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1")
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example", "recipients": ["ops@example.com"]}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()  # first start: the cursor begins after the history
+        raise_records(store)
+        step(n, clock)
+    finally:
+        inbox.close()
+    mails = [(str(m["Subject"]), m.get_content()) for m in inbox.messages]
+    assert details(mails, "详情：") == [
         "空转：水泵已开 30 秒，流量 0.0 m³/h < 0.5",
         "probe1：310 秒没有有效读数（2 秒内无应答）",
         "施肥事件 7（2026-06-01）：N 2.0 kg 等待：本次灌溉 12 分钟，短于预湿 5 + 注肥 10 + "
