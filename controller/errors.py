@@ -52,6 +52,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── NotAnImage(ValueError)           not a JPEG or PNG picture
     │   └── ImageTooLarge                    more than max_image_kb, or too many pixels
     ├── UnknownName(LookupError)             no zone, device, run or alarm by that name
+    ├── UnknownLanguage(LookupError)         no record catalog in that language (said.words)
     ├── StartupError(RuntimeError)           the site cannot be made safe (daemon.daemon)
     ├── OfficeError                          the central office's tools
     │   ├── PullError                        one site could not be pulled (office.pull)

@@ -1,7 +1,12 @@
 """Notification texts from the catalogs in ``controller/notify/catalog`` (zh_CN, en).
 
-The event's own message (the runtime's words) is kept as the detail; the title is the
-catalog's name for the alarm code, or the code itself when the catalog has none.
+The detail is the event's own message said in the catalog's language where its writer's
+words are known (a safety trip, a device event and its error, a backflush event, a
+fertigation plan note: :class:`controller.said.records.RecordSayer` with
+:func:`controller.said.words.words`, the same words the pages use; numbers as recorded,
+times in the site's time zone), else as stored; the English catalog keeps the stored
+English message as it is. The title is the catalog's name for the alarm code, or the code
+itself when the catalog has none.
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from controller.paths import bundled
+from controller.said.records import RecordSayer
+from controller.said.words import words
 
 if TYPE_CHECKING:
     from controller.notify.summary import DaySummary
 
-__all__ = ["Catalog", "catalog"]
+__all__ = ["RECORDED_LANGUAGE", "Catalog", "catalog"]
+
+RECORDED_LANGUAGE = "en"  # the language the box stores its messages in
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,18 @@ class Catalog:
             site=site,
             source=source,
             time=_local(time, tz),
-            message=message,
+            message=self.detail(source=source, code=code, message=message, tz=tz),
             event_id=event_id if event_id is not None else "-",
         )
         return subject, body
+
+    def detail(self, *, source: str, code: str, message: str, tz: tzinfo) -> str:
+        """An alarm's stored ``message`` in this catalog's language where its writer's words
+        are known, else as stored (always as stored in :data:`RECORDED_LANGUAGE`)."""
+        if self.language == RECORDED_LANGUAGE:
+            return message
+        sayer = RecordSayer(words(self.language), lambda time: _local(time, tz))
+        return sayer.alarm(source, code, message) or message
 
     def summary(self, *, site: str, facts: DaySummary) -> tuple[str, str]:
         saving = "-" if facts.saving_m3_per_mu is None else f"{facts.saving_m3_per_mu:.1f}"

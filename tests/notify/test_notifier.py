@@ -18,9 +18,10 @@ from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.notifier import CHANNEL_DOWN, CHANNEL_UP, Notifier
 from controller.notify.policy import DISTINCT_FAULT_CODES
 from controller.runtime.readback import CODE as READBACK_CODE
+from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.store import Severity, Store
 from controller.store.outbox import Outbox
-from tests.helpers.notify import wait_for
+from tests.helpers.notify import SmtpInbox, self_signed_cert, wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Zhangye
@@ -136,6 +137,68 @@ def test_english_catalog(store: Store, clock: VirtualClock) -> None:
     store.raise_event(Severity.ALARM, "dry_run", "site", "pump on, no flow", latched=True)
     step(n, clock)
     assert fakes["ops"].sent[0][0] == "[张掖示范] Alarm: pump running dry (no flow)"
+
+
+DRY_RUN = "dry run: pump on 30 s with flow 0.0 m3/h < 0.5"
+OFFLINE = "probe1: no good reading for 310 s (probe1: no answer within 2 s)"
+FERT_WAITS = (
+    "fertigation event 7 of 2026-06-01: N 2.0 kg waits: the run of 12 min is shorter than "
+    "prewet 5 + inject 10 + flush 5 min; open until 2026-06-01T10:00:00+00:00"
+)
+
+
+def details(sent: list[tuple[str, str]], label: str) -> list[str]:
+    """The detail line of each body sent (after ``label``)."""
+    return [b.split(label)[1].splitlines()[0] for _, b in sent]  # a mail's lines end CRLF
+
+
+def raise_records(store: Store) -> None:
+    """A safety trip, a device gone offline, a plan note and a message no template knows."""
+    store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+    store.raise_event(Severity.ALARM, "device_offline", "probe1", OFFLINE)
+    store.raise_event(Severity.ALARM, "fertigation_plan", "agronomy", FERT_WAITS)
+    # another code: the same code and source again would be a repeat
+    store.raise_event(Severity.ALARM, "burst", SAFETY_SOURCE, "the moon was full")
+
+
+def test_a_chinese_alarm_mail_says_its_recorded_detail_in_chinese(
+    store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """Through the e-mail channel to a test SMTP server: the stored English message said
+    with the records' words, a time in the site's zone; a message no template knows as
+    stored."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1")
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example", "recipients": ["ops@example.com"]}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()  # first start: the cursor begins after the history
+        raise_records(store)
+        step(n, clock)
+    finally:
+        inbox.close()
+    mails = [(str(m["Subject"]), m.get_content()) for m in inbox.messages]
+    assert details(mails, "详情：") == [
+        "空转：水泵已开 30 秒，流量 0.0 m³/h < 0.5",
+        "probe1：310 秒没有有效读数（2 秒内无应答）",
+        "施肥事件 7（2026-06-01）：N 2.0 kg 等待：本次灌溉 12 分钟，短于预湿 5 + 注肥 10 + "
+        "冲洗 5 分钟；2026-06-01 18:00:00 CST 前有效",
+        "the moon was full",
+    ]
+
+
+def test_an_english_alarm_keeps_the_stored_message(store: Store, clock: VirtualClock) -> None:
+    n, fakes = make(store, clock, config(language="en"))
+    raise_records(store)
+    step(n, clock)
+    assert details(fakes["ops"].sent, "Detail: ") == [
+        DRY_RUN,
+        OFFLINE,
+        FERT_WAITS,
+        "the moon was full",
+    ]
 
 
 def test_a_repeat_within_dedup_min_is_suppressed_and_audited(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.said.words import flatten, words
 from web.i18n import LOCALES, catalog
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -68,3 +69,15 @@ def test_catalog_files_are_valid_toml() -> None:
     for name in LOCALES.values():
         with (WEB / "i18n" / name).open("rb") as f:
             assert tomllib.load(f)
+
+
+def test_the_records_words_are_kept_once_and_merged_in() -> None:
+    """The records' tables live in controller/said only: no page catalog file repeats a key
+    of them, and every one of them reaches the page catalog."""
+    for locale, name in LOCALES.items():
+        with (WEB / "i18n" / name).open("rb") as f:
+            pages = flatten(tomllib.load(f))
+        records = words(name.removesuffix(".toml"))
+        assert sorted(set(pages) & set(records)) == [], name
+        assert "trip_message.dry_run" in records
+        assert {k: catalog(locale)[k] for k in records} == records

@@ -4,6 +4,11 @@ A catalog is TOML with one table per page; a key is ``table.name``
 (``overview.title``). Values are ``str.format`` templates (``{zone}``). A key
 missing from a catalog shows as the key itself, so a gap is visible, and a test
 holds both catalogs to the same keys.
+
+The words of the box's stored records (``trip_message``, ``device_event``,
+``device_error``, ``head_event``, ``fert_note``, ``phase``, ``quality``) are kept once, in
+:mod:`controller.said.words`, which the notifications read too; each page catalog merges
+them in under the same keys.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from controller.said.words import fill, flatten, words
+
 __all__ = ["DEFAULT_LOCALE", "LOCALES", "catalog", "translate"]
 
 DEFAULT_LOCALE = "zh-CN"
@@ -20,30 +27,15 @@ LOCALES = {"zh-CN": "zh_CN.toml", "en": "en.toml"}
 _DIR = Path(__file__).resolve().parent
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in table.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = str(value)
-    return out
-
-
 @cache
 def catalog(locale: str) -> dict[str, str]:
     """Every message of ``locale`` by dotted key (read once)."""
     name = LOCALES.get(locale, LOCALES[DEFAULT_LOCALE])
     with (_DIR / name).open("rb") as f:
-        return _flatten(tomllib.load(f))
+        pages = flatten(tomllib.load(f))
+    return {**pages, **words(name.removesuffix(".toml"))}
 
 
 def translate(locale: str, key: str, **values: Any) -> str:
     """The message ``key`` in ``locale``, formatted with ``values``."""
-    text = catalog(locale).get(key, key)
-    if not values:
-        return text
-    try:
-        return text.format(**values)
-    except (KeyError, IndexError, ValueError):  # a broken translation must not break the page
-        return text
+    return fill(catalog(locale).get(key, key), values)
