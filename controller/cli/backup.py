@@ -8,14 +8,21 @@ online backup API (one consistent snapshot, whatever the daemon commits
 meanwhile; WAL readers never block its writer), never by copying the file.
 The archive holds ``qanat.db``, ``manifest.json`` (when, from where, the
 schema revision), the settings changed from the pages (``site.overrides.toml`` of the data
-directory, when there is one) and, if given, the config directory under ``config/``. It is
-written beside ``OUT`` and renamed into place, so a full disk never leaves a
-truncated archive under the final name.
+directory, when there is one), what the box learned (``models/`` of the data directory: flow
+signatures, soil fits, forecast corrections, the canopy classifier, the calibration
+dry-downs' phases; files being written, ``*.tmp``, left out) and, if given, the config
+directory under ``config/``. It is written beside ``OUT`` and renamed into place, so a full
+disk never leaves a truncated archive under the final name.
 
 Restore refuses a data directory that already holds files unless ``--force``,
 and refuses an archive whose database does not open, fails SQLite's
 integrity check, or was made by a newer qanat (schema revision unknown
-here). The daemon must be stopped first (``systemctl stop qanat``).
+here). The daemon must be stopped first (``systemctl stop qanat``). The learned models
+replace the data directory's ``models/`` as a whole (one rename); an archive made before
+they were kept leaves ``models/`` as it is. A model file is not judged here: the loaders
+judge it at the daemon's start, as any file they find (one of a format or scikit-learn
+version this qanat does not read is refused with a ``model_unavailable`` alarm and
+relearned).
 
 One module serves both commands (they share the archive layout); which one
 runs is the subcommand's name.
@@ -31,7 +38,7 @@ import sqlite3
 import sys
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +47,7 @@ from sqlalchemy import create_engine
 from controller.cli.exitcodes import FAILED, OK
 from controller.config.overrides import OVERRIDES_FILE
 from controller.errors import CommandError
+from controller.learning.files import MODELS_DIR
 from controller.store import StoreError
 from controller.store.migrate import check, current_revision
 
@@ -58,10 +66,27 @@ class BackupError(CommandError):
 
 @dataclass(frozen=True, slots=True)
 class BackupReport:
+    """What an archive holds: ``db_bytes`` of database at schema ``revision``, whether the
+    pages' settings are in it, the learned model files per kind (``models/<kind>/…``) and
+    the number of config files."""
+
     archive: Path
     db_bytes: int
     config_files: int
     revision: str | None
+    settings: bool = False
+    models: dict[str, int] = field(default_factory=dict)
+
+    def holds(self) -> str:
+        """One line for the command's output."""
+        size = f"database {self.db_bytes} bytes (revision {self.revision})"
+        settings = "the pages' settings" if self.settings else "no pages' settings"
+        if self.models:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.models.items()))
+            models = f"{sum(self.models.values())} learned model files ({kinds})"
+        else:
+            models = "no learned models"
+        return f"{size}, {settings}, {models}, {self.config_files} config files"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,14 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         if args.command == "restore":
-            restore(args.archive, args.data_dir, config_dir=args.config_dir, force=args.force)
-            print(f"restored {args.archive} into {args.data_dir}")
+            report = restore(
+                args.archive, args.data_dir, config_dir=args.config_dir, force=args.force
+            )
+            print(f"restored {args.archive} into {args.data_dir}: {report.holds()}")
         else:
             report = backup(args.data_dir, args.out, config_dir=args.config_dir)
-            print(
-                f"{report.archive}: database {report.db_bytes} bytes "
-                f"(revision {report.revision}), {report.config_files} config files"
-            )
+            print(f"{report.archive}: {report.holds()}")
     except BackupError as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return FAILED
@@ -127,17 +151,58 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
             settings = data_dir / OVERRIDES_FILE  # the pages' settings: the box as it ran
             if settings.is_file():
                 tar.add(settings, OVERRIDES_FILE)
+            _add_models(tar, data_dir / MODELS_DIR)
             if config_dir is not None:
                 for path in sorted(p for p in config_dir.rglob("*") if p.is_file()):
                     tar.add(path, f"{CONFIG_PREFIX}/{path.relative_to(config_dir)}")
                     config_files += 1
         os.replace(partial, out)
-    return BackupReport(out, snapshot_size(out), config_files, revision)
+    return contents(out)
 
 
-def snapshot_size(archive: Path) -> int:
-    with tarfile.open(archive, "r:gz") as tar:
-        return tar.getmember(DB_NAME).size
+def contents(archive: Path) -> BackupReport:
+    """What ``archive`` holds, read from its members (an archive of any qanat version)."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = tar.getmembers()
+    except (tarfile.TarError, OSError) as exc:
+        raise BackupError(f"{archive}: unreadable archive: {exc}") from exc
+    names = {m.name: m for m in members if m.isfile()}
+    if DB_NAME not in names:
+        raise BackupError(f"{archive}: no {DB_NAME} in the archive")
+    revision: str | None = None
+    if MANIFEST in names:
+        with tarfile.open(archive, "r:gz") as tar:
+            manifest = tar.extractfile(names[MANIFEST])
+            assert manifest is not None  # a regular file
+            revision = json.loads(manifest.read().decode("utf-8")).get("schema_revision")
+    models: dict[str, int] = {}
+    for name in names:
+        parts = name.split("/")
+        if parts[0] == MODELS_DIR and len(parts) > 2:
+            models[parts[1]] = models.get(parts[1], 0) + 1
+    return BackupReport(
+        archive,
+        names[DB_NAME].size,
+        sum(1 for n in names if n.startswith(f"{CONFIG_PREFIX}/")),
+        revision,
+        settings=OVERRIDES_FILE in names,
+        models=models,
+    )
+
+
+def _add_models(tar: tarfile.TarFile, models: Path) -> None:
+    """Every learned model file under ``models`` (``models/<kind>/<file>``), but those being
+    written (``*.tmp``, renamed into place when done). Each is written by a rename, so a
+    file added is either the model before or the one after; one removed meanwhile is
+    left out."""
+    if not models.is_dir():
+        return
+    for path in sorted(p for p in models.rglob("*") if p.is_file() and p.suffix != ".tmp"):
+        try:
+            tar.add(path, f"{MODELS_DIR}/{path.relative_to(models).as_posix()}")
+        except FileNotFoundError:  # forgotten (a dry-down request taken back) while listed
+            continue
 
 
 def _snapshot(source: Path, target: Path) -> None:
@@ -172,8 +237,9 @@ def _revision(db: Path) -> str | None:
 
 def restore(
     archive: Path, data_dir: Path, *, config_dir: Path | None = None, force: bool = False
-) -> None:
-    """Put ``archive``'s database (and config) in place after verifying it."""
+) -> BackupReport:
+    """Put ``archive``'s database, settings, learned models (and config) in place after
+    verifying the database; returns what the archive held."""
     if not archive.is_file():
         raise BackupError(f"{archive}: no such archive")
     if data_dir.exists() and not data_dir.is_dir():
@@ -201,9 +267,27 @@ def restore(
         settings = staging / OVERRIDES_FILE
         if settings.is_file():  # an archive made before it was kept leaves the file as is
             os.replace(settings, data_dir / OVERRIDES_FILE)
+        models = staging / MODELS_DIR
+        if models.is_dir():  # likewise an archive made before the models were kept
+            _replace_dir(models, data_dir / MODELS_DIR, staging / f"{MODELS_DIR}.replaced")
         config = staging / CONFIG_PREFIX
         if config_dir is not None and config.is_dir():
             shutil.copytree(config, config_dir, dirs_exist_ok=True)
+    return contents(archive)
+
+
+def _replace_dir(new: Path, target: Path, old: Path) -> None:
+    """``target`` becomes ``new`` by renames on one file system: the models of another box
+    (or of before) never mix with the restored ones. ``old`` (in the staging directory)
+    takes the replaced tree, removed with it."""
+    try:
+        if target.is_dir():
+            os.replace(target, old)
+        elif target.exists():
+            raise BackupError(f"{target} is a file, not the learned models' directory")
+        os.replace(new, target)
+    except OSError as exc:
+        raise BackupError(f"{target}: cannot put the learned models in place: {exc}") from exc
 
 
 def _extract(archive: Path, target: Path) -> None:

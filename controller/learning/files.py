@@ -8,7 +8,9 @@ from sqlalchemy.engine import make_url
 
 from controller.store import Store
 
-__all__ = ["models_dir_of"]
+__all__ = ["MODELS_DIR", "models_dir_of"]
+
+MODELS_DIR = "models"  # under the data directory, beside the database
 
 
 def models_dir_of(store: Store) -> Path | None:
@@ -17,4 +19,4 @@ def models_dir_of(store: Store) -> Path | None:
     url = make_url(store.url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    return Path(url.database).parent / "models"
+    return Path(url.database).parent / MODELS_DIR
