@@ -61,10 +61,13 @@ def test_a_test_message_is_delivered_and_audited(
     tmp_path: Path, hook: WebhookReceiver, dead_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site = site_file(tmp_path, hook.port, dead_port)
+    with Store.open_dir(tmp_path / "data"):  # the box's store
+        pass
     assert qanat(tmp_path, site, "ops") == 0
     (text,) = hook.texts("/wecom")
     assert "notification test" in text and "to the channel ops" in text
-    assert "ops: test message delivered" in capsys.readouterr().out
+    said = capsys.readouterr().out.strip()
+    assert said == f"ops: test message delivered (recorded in {tmp_path / 'data' / 'qanat.db'})"
     with Store.open_dir(tmp_path / "data") as store, store.reading() as s:
         from sqlmodel import select
 
@@ -72,6 +75,30 @@ def test_a_test_message_is_delivered_and_audited(
 
         actions = [a.action for a in s.exec(select(AuditEntry))]
     assert "notify.test_sent" in actions
+
+
+def test_without_a_store_none_is_made_and_the_outcome_is_not_recorded(
+    tmp_path: Path,
+    hook: WebhookReceiver,
+    dead_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No ``--data-dir`` on a machine where qanat is not installed yet: the default data
+    directory (root's ``/var/lib/qanat``; here systemd's ``STATE_DIRECTORY``, which comes
+    first for root and user alike) is left as it was, and the command says the outcome went
+    nowhere."""
+    monkeypatch.delenv("QANAT_DATA_DIR", raising=False)
+    default = tmp_path / "state" / "qanat"
+    monkeypatch.setenv("STATE_DIRECTORY", str(default))
+    site = site_file(tmp_path, hook.port, dead_port)
+    assert main(["notify", "--config", str(site), "test", "ops"]) == 0
+    assert len(hook.texts("/wecom")) == 1
+    said = capsys.readouterr().out
+    assert f"(not recorded: no box store in {default} (no qanat.db" in said, said
+    assert main(["notify", "--config", str(site), "test", "dead"]) == 1
+    assert f"(not recorded: no box store in {default}" in capsys.readouterr().err
+    assert not (tmp_path / "state").exists()
 
 
 def test_an_unreachable_channel_fails_and_an_unknown_one_is_unusable(
