@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.config.site import SiteConfig
-from controller.runtime.frozenmeter import totalizer_step_m3
+from controller.runtime.frozenmeter import first_judged, totalizer_step_m3
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.metering import read_totalizer
 
@@ -135,15 +135,7 @@ class RateChecks:
     def check(self, flowing: Iterable[str], now: datetime, mono: float) -> str | None:
         """Judge each meter in ``flowing`` (water should pass it now); the message naming the
         first whose rate and totalizer disagree, else ``None``. Others are forgotten."""
-        meters = sorted(set(flowing))
-        for meter in list(self._windows):
-            if meter not in meters:
-                del self._windows[meter]
-        for meter in meters:
-            why = self._judge(meter, now, mono)
-            if why is not None:
-                return why
-        return None
+        return first_judged(self._windows, flowing, lambda m: self._judge(m, now, mono))
 
     def _judge(self, meter: str, now: datetime, mono: float) -> str | None:
         total = read_totalizer(self.live, self.site, meter, now)
