@@ -29,9 +29,10 @@ pipe's fill. Pulse meters are not judged here: their silence is ``pulse_missing`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from controller.config.site import SiteConfig
 from controller.runtime.live import LiveState, control_max_age_s
@@ -43,6 +44,7 @@ __all__ = [
     "FROZEN_MIN_POLLS",
     "FROZEN_STEPS",
     "FrozenMeters",
+    "first_judged",
     "totalizer_step_m3",
 ]
 
@@ -74,6 +76,22 @@ def totalizer_step_m3(site: SiteConfig, device: str, total: Totalizer) -> float:
     return scale
 
 
+def first_judged(
+    kept: dict[str, Any], flowing: Iterable[str], judge: Callable[[str], str | None]
+) -> str | None:
+    """``judge`` each meter in ``flowing`` in name order; the first message it gives, else
+    ``None``. What ``kept`` holds of meters not in ``flowing`` is forgotten first."""
+    meters = sorted(set(flowing))
+    for meter in list(kept):
+        if meter not in meters:
+            del kept[meter]
+    for meter in meters:
+        why = judge(meter)
+        if why is not None:
+            return why
+    return None
+
+
 @dataclass(slots=True)
 class _Watch:
     """One meter's totalizer since it last moved."""
@@ -97,15 +115,7 @@ class FrozenMeters:
     def check(self, flowing: Iterable[str], now: datetime, mono: float) -> str | None:
         """Judge each meter in ``flowing`` (water should pass it now); the message naming the
         first found frozen, else ``None``. Meters no longer flowing are forgotten."""
-        meters = sorted(set(flowing))
-        for meter in list(self._watches):
-            if meter not in meters:
-                del self._watches[meter]
-        for meter in meters:
-            why = self._judge(meter, now, mono)
-            if why is not None:
-                return why
-        return None
+        return first_judged(self._watches, flowing, lambda m: self._judge(m, now, mono))
 
     def _judge(self, meter: str, now: datetime, mono: float) -> str | None:
         max_age_s = control_max_age_s(self.site)

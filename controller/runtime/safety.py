@@ -18,6 +18,7 @@ dry_run              pump on and flow < no_flow_m3_h for > dry_run_delay_s      
 burst                flow > Σ nominal of open zones × burst_factor > burst_delay_s  all off
 flow_meter_stale     water running, no good flow reading within stale_after_s      all off
 flow_meter_frozen    a meter's totalizer still while its rate says water passed     all off
+flow_meter_disagrees a meter's rate integrated unlike its totalizer's rise          all off
 pulse_missing        pumping past a pulse meter's no_pulse_s with no pulse in it    all off
 output_fault         an output failed to switch or read back (VerifyMismatch, bus)  all off
 lease_renewal        a lease could not be renewed (reported by the sequencer)       all off
@@ -79,6 +80,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.runtime.frozenmeter import FrozenMeters
 from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
 from controller.runtime.outputs import Outputs
+from controller.runtime.ratecheck import RateChecks
 from controller.store import Severity, Store
 from drivers.errors import DriverError
 
@@ -113,6 +115,7 @@ WATER_STOP_CODES = frozenset(
         "burst",
         "flow_meter_stale",
         "flow_meter_frozen",
+        "flow_meter_disagrees",
         "pulse_missing",
         "output_fault",
         "lease_renewal",
@@ -212,6 +215,7 @@ class Supervisor:
         self._seen_errors: dict[str, str] = {}  # role -> output error already tripped on
         self._learned: dict[str, tuple[float, int]] = {}  # zone -> (average m3/h, samples)
         self._frozen = FrozenMeters(site, live)
+        self._rates = RateChecks(site, live)
         # Latched stopping trips not yet in the store's open alarms: acting now (event not
         # raised yet), or raised while the store could not write (kept in memory).
         self._latch_lock = threading.Lock()
@@ -287,6 +291,7 @@ class Supervisor:
                 self._pump_no_valve(),
                 self._flow_meter_stale(),
                 self._flow_meter_frozen(),
+                self._flow_meter_disagrees(),
                 self._pulse_missing(),
                 self._dry_run(),
                 self._burst(),
@@ -434,17 +439,26 @@ class Supervisor:
                 expected[z.flow_meter] = min(pump_s, valve_s)
         return expected
 
-    def _flow_meter_frozen(self) -> Trip | None:
-        """A register meter water should pass (past the pipe's fill, ``SETTLE_S``) whose
-        totalizer stands still while its own rate says water passed
-        (:mod:`controller.runtime.frozenmeter`)."""
-        flowing = [
+    def _register_meters_flowing(self) -> list[str]:
+        """The register meters water should pass, past the pipe's fill (``SETTLE_S``)."""
+        return [
             name
             for name, on_s in self._metered_s().items()
             if on_s >= SETTLE_S and self.site.pulse_meter(name) is None
         ]
-        why = self._frozen.check(flowing, self._now, self._mono)
+
+    def _flow_meter_frozen(self) -> Trip | None:
+        """A register meter water should pass whose totalizer stands still while its own
+        rate says water passed (:mod:`controller.runtime.frozenmeter`)."""
+        why = self._frozen.check(self._register_meters_flowing(), self._now, self._mono)
         return None if why is None else Trip("flow_meter_frozen", "all_off", why)
+
+    def _flow_meter_disagrees(self) -> Trip | None:
+        """A register meter water should pass whose rate, integrated over its latest polls,
+        is unlike its totalizer's rise (:mod:`controller.runtime.ratecheck`): the rate the
+        burst and dry-run rules judge cannot be trusted, so the water stops."""
+        why = self._rates.check(self._register_meters_flowing(), self._now, self._mono)
+        return None if why is None else Trip("flow_meter_disagrees", "all_off", why)
 
     def _pulse_missing(self) -> Trip | None:
         """A pulse meter through which water should run counted nothing for its

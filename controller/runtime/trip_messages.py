@@ -32,6 +32,11 @@ TRIP_MESSAGES: dict[str, str] = {
         "flow rate ({flow_m3_h} m3/h) says {claimed_m3} m3 passed (>= {steps} steps of "
         "{step_m3} m3): the meter no longer measures, so no burst or dry run could be seen"
     ),
+    "flow_meter_disagrees": (
+        "flow meter {meter}: totalizer rose {rise_m3} m3 in {span_s} s ({total_flow_m3_h} m3/h) "
+        "over {polls} readings while its flow rate says {claimed_m3} m3 (last read {flow_m3_h} "
+        "m3/h), more apart than {allowed_m3} m3: its rate cannot show a burst or a dry run"
+    ),
     "pulse_missing": (
         "pulse meter {meter} ({counter}): no pulse for over {no_pulse_s} s while pumping "
         "({why}): water is not let run unmetered"

@@ -19,6 +19,7 @@ from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.runtime.frozenmeter import FROZEN_MIN_POLLS
+from controller.runtime.ratecheck import DISAGREE_WINDOW_S
 from controller.runtime.safety import SETTLE_S
 from controller.runtime.sequencer import OutputFailed, Recipe, RunRefused
 from controller.simulation.harness import Simulation
@@ -104,6 +105,37 @@ def test_a_healthy_meter_at_a_constant_rate_is_not_taken_for_frozen(rig: Rig) ->
         rates.add(rig.live.value("flow1", "flow_rate", rig.clock.now(), 10.0))
     assert len(rates) == 1 and rates != {None}  # the same rate, every poll
     assert rig.coil("ch1") and rig.alarm_codes() == []
+
+
+def test_a_rate_register_frozen_mid_run_then_a_burst_stops_the_water(rig: Rig) -> None:
+    """The meter's rate register holds its value (a gateway serving a register it no longer
+    refreshes) while its totalizer goes on counting; then a lateral tears open (2.5 × the
+    flow): the rate the burst rule reads never moves, the totalizer shows it."""
+    run_id = rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    rig.run(int(SETTLE_S) + 5)
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.STUCK, point="flow_rate"))
+    rig.run(int(DISAGREE_WINDOW_S) + 20)  # a whole window of a held but true rate: no fault
+    assert rig.coil("ch1") and rig.alarm_codes() == []
+    rig.sim.field.pipe_flow_factor = 2.5  # a lateral torn open
+    for _ in range(int(DISAGREE_WINDOW_S)):
+        rig.run(1)
+        if rig.all_coils_off():
+            break
+    assert rig.all_coils_off()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_disagrees" in run.end_reason
+    assert rig.alarm_codes() == ["flow_meter_disagrees"]  # burst never saw it
+    ok, why = rig.supervisor.may_start("z1")
+    assert not ok and "flow_meter_disagrees" in why
+
+
+def test_a_healthy_meter_never_disagrees_over_a_whole_run(rig: Rig) -> None:
+    """The simulated meter's rate has noise and its totalizer integrates it: a run of
+    z1 from start to its planned end, every second judged."""
+    run_id = rig.sequencer.start("z1", 5, RunSource.MANUAL)
+    rig.run(5 * 60 + 10)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.DONE and rig.alarm_codes() == []
 
 
 def test_a_stop_sent_while_the_start_is_switching_is_not_lost(

@@ -1182,6 +1182,7 @@ def test_an_open_injection_stop_refuses_fertigation_not_water(rig: Rig, code: st
         "burst",
         "flow_meter_stale",
         "flow_meter_frozen",
+        "flow_meter_disagrees",
         "pulse_missing",
         "output_fault",
         "lease_renewal",
