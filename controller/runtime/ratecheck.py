@@ -21,7 +21,9 @@ seconds, :data:`DISAGREE_MIN_POLLS` polls and :data:`DISAGREE_WINDOW_STEPS` step
 a 1 m³ integer totalizer alone the window must hold 20 m³, so the check waits for that much
 water (at 30 m³/h, 40 min); past :data:`DISAGREE_MAX_POLLS` polls the oldest are dropped, so
 on such a meter a small flow is never judged. A window over which the total did not move at
-all is ``flow_meter_frozen``'s (:mod:`controller.runtime.frozenmeter`), not judged here.
+all is ``flow_meter_frozen``'s (:mod:`controller.runtime.frozenmeter`), not judged here. A
+fault is the window disagreeing at :data:`DISAGREE_CONFIRM_POLLS` fresh polls in a row, so one
+torn reading at either end of the window is not.
 
 Which meters and when is the supervisor's (rule ``flow_meter_disagrees``): the meters water
 should pass, once the pump has run past the pipe's fill. Pulse meters have no rate register.
@@ -40,6 +42,7 @@ from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.metering import read_totalizer
 
 __all__ = [
+    "DISAGREE_CONFIRM_POLLS",
     "DISAGREE_FRACTION",
     "DISAGREE_MAX_POLLS",
     "DISAGREE_MIN_POLLS",
@@ -67,6 +70,9 @@ DISAGREE_SLACK_STEPS = 2
 DISAGREE_FRACTION = 0.2
 # Polls kept at most (two hours at one a second): past it the oldest are dropped.
 DISAGREE_MAX_POLLS = 7200
+# Fresh polls in a row that must each find the window disagreeing: one reading torn between
+# a meter's integer and fraction registers, at either end of the window, is not a fault.
+DISAGREE_CONFIRM_POLLS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,7 @@ class _Window:
 
     with_fraction: bool
     polls: deque[_Poll] = field(default_factory=deque)
+    disagreeing: int = 0  # fresh polls in a row that found the window disagreeing
     # claimed_m3[i]: the rate's water from polls[0] to polls[i] (m³), trapezoid
     claimed_m3: deque[float] = field(default_factory=deque)
 
@@ -153,12 +160,18 @@ class RateChecks:
         step_m3 = totalizer_step_m3(self.site, meter, total)
         window.trim(step_m3)
         if not window.long_enough(0, step_m3):
+            window.disagreeing = 0
             return None
         rise_m3, claimed_m3, span_s = window.water_m3(0)
         if rise_m3 == 0:
+            window.disagreeing = 0
             return None  # the total stood still: flow_meter_frozen's
         allowed_m3 = DISAGREE_SLACK_STEPS * step_m3 + DISAGREE_FRACTION * max(rise_m3, claimed_m3)
         if abs(rise_m3 - claimed_m3) <= allowed_m3:
+            window.disagreeing = 0
+            return None
+        window.disagreeing += 1
+        if window.disagreeing < DISAGREE_CONFIRM_POLLS:
             return None
         return (
             f"flow meter {meter}: totalizer rose {rise_m3:.3f} m3 in {span_s:.0f} s "
