@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers.browser import ARTIFACTS, chromium
+from tests.helpers.browser import ARTIFACTS
 from tests.helpers.portfile import listen_options, wait_for_port_file
 from tests.helpers.site import DEMO_SITE
 
@@ -93,12 +93,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _log_in(page: Page, demo: Demo) -> None:

@@ -22,7 +22,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, chromium, serving
+from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, serving
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -58,12 +58,6 @@ def overview_url(tmp_path: Path) -> Iterator[str]:
                 yield url
         finally:
             daemon.fieldio.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_no_label_of_the_overviews_cards_wraps_on_a_phone(

@@ -19,7 +19,7 @@ from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import Store
-from tests.helpers.browser import ARTIFACTS, chromium, serving
+from tests.helpers.browser import ARTIFACTS, serving
 from tests.helpers.dosing import quick_channel_site
 from tests.helpers.pages import FAST, PASSWORD
 from web.app import create_app
@@ -54,12 +54,6 @@ def box(tmp_path: Path) -> Iterator[Box]:
                 yield Box(url, daemon)
         finally:
             daemon.fieldio.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _fill(page: Page, url: str, name: str, stage: str, ec: str) -> None:

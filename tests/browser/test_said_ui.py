@@ -22,7 +22,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import chromium, serving
+from tests.helpers.browser import serving
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -61,12 +61,6 @@ def box(tmp_path: Path) -> Iterator[Box]:
                 yield Box(url, store)
         finally:
             daemon.fieldio.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_calendar_zones_decision_and_a_runs_end_are_said_in_chinese(

@@ -39,7 +39,6 @@ from tests.helpers.browser import (
     ARTIFACTS,
     NARROW_TEXT_CELLS_JS,
     SQUEEZED_CELLS_JS,
-    chromium,
     serving,
 )
 from web.app import create_app
@@ -72,12 +71,6 @@ def box(site: SiteConfig, live_sim: Simulation, tmp_path: Path) -> Iterator[Box]
                 yield Box(url, store, daemon, live_sim)
         finally:
             daemon.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _log_in(page: Page, url: str, username: str = "li", password: str = PASSWORD) -> None:
