@@ -554,6 +554,8 @@ class Daemon:
     def _start_due_runs(self, now: datetime) -> None:
         if not self.time_trust.verdict().trusted:
             return  # the queue waits; once trusted, each run is judged by its slot
+        if self._tick_failures.episode is not None:
+            return  # the queue waits for the tick after the first good one (starts held)
         due = self.pop_due(now)
         active = {a.zone for a in self.sequencer.active()}
         for fr in due:

@@ -14,6 +14,8 @@ from types import TracebackType
 
 import pytest
 
+from controller.agronomy.fertplan import FertRun
+from controller.agronomy.types import PlannedRun
 from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
@@ -259,6 +261,33 @@ def test_a_control_loop_failing_every_tick_raises_one_alarm_goes_safe_and_recove
     daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")  # starts allowed again
     daemon.control_tick()
     assert relay.get("ch1") and relay.get("ch8")
+
+
+def test_a_planned_run_due_while_the_loop_fails_waits_and_starts_after_it_recovers(
+    daemon: Daemon, sim: Simulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starts are held while ticks fail: a run that falls due meanwhile stays queued (as it
+    does while the clock is not trusted), not refused and lost."""
+    working = daemon.headworks.tick
+
+    def broken(now: object) -> None:
+        raise RuntimeError("a passing bug")
+
+    monkeypatch.setattr(daemon.headworks, "tick", broken)
+    daemon.control_tick()  # the episode opens: starts held
+    decision = daemon.store.record_decision("z1", "et", "irrigate", "test", {}, duration_min=2)
+    assert decision.id is not None
+    due = PlannedRun("z1", daemon.clock.now(), 2, 4.0, decision.id, RunSource.PLAN)
+    with daemon._queue_lock:  # one due run without the planner
+        daemon._queue = [FertRun(due)]
+    daemon.control_tick()  # due now, but the loop still fails
+    assert [r.zone for r in daemon.planned()] == ["z1"]
+    monkeypatch.setattr(daemon.headworks, "tick", working)
+    daemon.control_tick()  # the first good tick ends the episode
+    daemon.control_tick()
+    assert daemon.planned() == [] and [a.zone for a in daemon.sequencer.active()] == ["z1"]
+    assert "planned_run_refused" not in {e.code for e in daemon.store.events()}
+    assert sim.devices["relay1"].get("ch1")
 
 
 def test_a_failing_loop_whose_runs_cannot_be_aborted_still_switches_everything_off(
