@@ -152,7 +152,11 @@ class RateChecks:
             return None
         flow_m3_h = max(0.0, flow_m3_h)
         window = self._windows.get(meter)
-        if window is None or window.with_fraction != total.with_fraction:
+        if (
+            window is None
+            or window.with_fraction != total.with_fraction
+            or (window.polls and total.value_m3 < window.polls[-1].total_m3)
+        ):  # a totalizer that wrapped or was reset starts a new window, as metering does
             window = self._windows[meter] = _Window(total.with_fraction)
         if window.polls and window.polls[-1].read_at == total.time:
             return None  # no new poll: nothing more is known

@@ -112,6 +112,15 @@ def test_one_torn_reading_of_the_total_is_no_fault(demo: SiteConfig, torn_m3: fl
     assert meter.seconds_to_trip(int(3 * DISAGREE_WINDOW_S)) is None
 
 
+def test_a_totalizer_reset_mid_run_is_no_fault(demo: SiteConfig) -> None:
+    """A meter's total set back to zero (a wrap, a reset from its keypad) starts a new
+    window, as metering starts a new count: the fall is no disagreement."""
+    meter = RateMeter(demo)
+    assert meter.seconds_to_trip(200) is None
+    meter.total_m3 = 0.0
+    assert meter.seconds_to_trip(int(3 * DISAGREE_WINDOW_S)) is None
+
+
 def test_a_rate_frozen_at_zero_with_water_running_disagrees(demo: SiteConfig) -> None:
     meter = RateMeter(demo)
     assert meter.seconds_to_trip(200) is None
