@@ -18,11 +18,13 @@ Restore refuses a data directory that already holds files unless ``--force``,
 and refuses an archive whose database does not open, fails SQLite's
 integrity check, or was made by a newer qanat (schema revision unknown
 here). The daemon must be stopped first (``systemctl stop qanat``). The learned models
-replace the data directory's ``models/`` as a whole (one rename); an archive made before
-they were kept leaves ``models/`` as it is. A model file is not judged here: the loaders
-judge it at the daemon's start, as any file they find (one of a format or scikit-learn
-version this qanat does not read is refused with a ``model_unavailable`` alarm and
-relearned).
+replace the data directory's ``models/`` as a whole (renames: the box's own are put back if
+the new cannot be), and the pages' settings the file there: an archive of a box that had
+none leaves none; an archive made before they were kept (its manifest does not name them)
+leaves them as they are. The database is put in place last. A model file is not judged
+here: the loaders judge it at the daemon's start, as any file they find (one of a format
+or scikit-learn version this qanat does not read is refused with a ``model_unavailable``
+alarm and relearned).
 
 One module serves both commands (they share the archive layout); which one
 runs is the subcommand's name.
@@ -56,6 +58,9 @@ __all__ = ["BackupError", "BackupReport", "backup", "restore"]
 
 DB_NAME = "qanat.db"
 MANIFEST = "manifest.json"
+# the data directory's parts besides the database an archive records, present or absent; an
+# archive made before a part was kept does not name it, and leaves the box's own in place
+KEEPS = ("settings", "models")
 CONFIG_PREFIX = "config"
 _DB_SIDECARS = ("-wal", "-shm", "-journal")
 
@@ -141,6 +146,8 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
             "data_dir": str(data_dir.resolve()),
             "schema_revision": revision,
             "config_dir": str(config_dir.resolve()) if config_dir else None,
+            # the parts this archive records, there or not: restore makes the box match
+            "keeps": list(KEEPS),
         }
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         partial = Path(tmp) / "archive.tar.gz"
@@ -261,15 +268,23 @@ def restore(
         if not db.is_file():
             raise BackupError(f"{archive}: no {DB_NAME} in the archive")
         _verify(db, archive)
+        keeps = _keeps(staging / MANIFEST)
+        settings = staging / OVERRIDES_FILE
+        try:  # an archive that does not keep a part leaves the box's own (made before it was)
+            if settings.is_file():
+                os.replace(settings, data_dir / OVERRIDES_FILE)
+            elif "settings" in keeps:  # the backed-up box had none: neither has this one
+                (data_dir / OVERRIDES_FILE).unlink(missing_ok=True)
+        except OSError as exc:
+            raise BackupError(f"{data_dir / OVERRIDES_FILE}: cannot restore: {exc}") from exc
+        models = staging / MODELS_DIR
+        if "models" in keeps:
+            models.mkdir(exist_ok=True)  # none learned there: none kept here either
+        if models.is_dir():
+            _replace_dir(models, data_dir / MODELS_DIR, staging / f"{MODELS_DIR}.replaced")
         for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
             (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
         os.replace(db, data_dir / DB_NAME)
-        settings = staging / OVERRIDES_FILE
-        if settings.is_file():  # an archive made before it was kept leaves the file as is
-            os.replace(settings, data_dir / OVERRIDES_FILE)
-        models = staging / MODELS_DIR
-        if models.is_dir():  # likewise an archive made before the models were kept
-            _replace_dir(models, data_dir / MODELS_DIR, staging / f"{MODELS_DIR}.replaced")
         config = staging / CONFIG_PREFIX
         if config_dir is not None and config.is_dir():
             shutil.copytree(config, config_dir, dirs_exist_ok=True)
@@ -280,14 +295,26 @@ def _replace_dir(new: Path, target: Path, old: Path) -> None:
     """``target`` becomes ``new`` by renames on one file system: the models of another box
     (or of before) never mix with the restored ones. ``old`` (in the staging directory)
     takes the replaced tree, removed with it."""
+    if target.exists() and not target.is_dir():
+        raise BackupError(f"{target} is a file, not the learned models' directory")
     try:
         if target.is_dir():
             os.replace(target, old)
-        elif target.exists():
-            raise BackupError(f"{target} is a file, not the learned models' directory")
         os.replace(new, target)
     except OSError as exc:
+        if old.is_dir() and not target.exists():  # put the box's own back, not lose them
+            os.replace(old, target)
         raise BackupError(f"{target}: cannot put the learned models in place: {exc}") from exc
+
+
+def _keeps(manifest: Path) -> frozenset[str]:
+    """The parts (:data:`KEEPS`) the archive's manifest says it records; none when it is
+    older or has no manifest."""
+    try:
+        keeps = json.loads(manifest.read_text(encoding="utf-8")).get("keeps", [])
+    except (OSError, ValueError, AttributeError):
+        return frozenset()
+    return frozenset(k for k in keeps if k in KEEPS) if isinstance(keeps, list) else frozenset()
 
 
 def _extract(archive: Path, target: Path) -> None:

@@ -6,6 +6,7 @@ the models were kept restores as before."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import tarfile
 from pathlib import Path
@@ -102,9 +103,18 @@ def test_an_archive_made_before_the_models_were_kept_restores_as_before(
     data = tmp_path / "src"
     with Store.open_dir(data) as store:
         store.create_token("office", "viewer")
-    old = backup(data, tmp_path / "old.tar.gz").archive
-    with tarfile.open(old) as tar:  # the members an archive made before held
+    made = backup(data, tmp_path / "made.tar.gz").archive
+    with tarfile.open(made) as tar:  # the members an archive made before held...
         assert sorted(tar.getnames()) == ["manifest.json", "qanat.db"]
+        tar.extractall(tmp_path / "members", filter="data")
+    manifest = tmp_path / "members" / "manifest.json"
+    fields = json.loads(manifest.read_text(encoding="utf-8"))
+    del fields["keeps"]  # ...and its manifest, which named no part besides the database
+    manifest.write_text(json.dumps(fields), encoding="utf-8")
+    old = tmp_path / "old.tar.gz"
+    with tarfile.open(old, "w:gz") as tar:
+        for name in ("qanat.db", "manifest.json"):
+            tar.add(tmp_path / "members" / name, name)
     assert contents(old).models == {}
     target = tmp_path / "target"
     kept = DryDownStates(target / "models")
@@ -129,4 +139,23 @@ def test_an_archive_with_models_replaces_the_models_there(tmp_path: Path) -> Non
     restore(backup(data, tmp_path / "a.tar.gz").archive, target, force=True)
     restored = DryDownStates(target / "models")
     assert restored.get("z1") == HOLDING and restored.get("z3") is None
+    assert sorted(p.name for p in target.iterdir()) == ["models", "qanat.db"]
+
+
+def test_an_archive_of_a_box_that_learned_nothing_leaves_nothing_of_the_box_restored_over(
+    tmp_path: Path,
+) -> None:
+    """Box A had neither learned models nor page settings; restored over box B with --force,
+    B's are gone too: the restored box is A, not A with B's models."""
+    data = tmp_path / "a"
+    with Store.open_dir(data):
+        pass
+    target = tmp_path / "b"
+    with Store.open_dir(target):
+        pass
+    DryDownStates(target / "models").put(HOLDING)
+    (target / "site.overrides.toml").write_text("[policy]\n", encoding="utf-8")
+    restore(backup(data, tmp_path / "a.tar.gz").archive, target, force=True)
+    assert DryDownStates(target / "models").get("z1") is None
+    assert not (target / "site.overrides.toml").exists()
     assert sorted(p.name for p in target.iterdir()) == ["models", "qanat.db"]
