@@ -140,7 +140,7 @@ class FrozenMeters:
             return None
         return (
             f"flow meter {meter}: totalizer frozen at {total.value_m3:.3f} m3 over "
-            f"{watch.polls} readings while its flow rate ({flow_m3_h:.2f} m3/h) says "
+            f"{watch.polls + 1} readings while its flow rate ({flow_m3_h:.2f} m3/h) says "
             f"{watch.expected_m3:.3f} m3 passed (>= {FROZEN_STEPS} steps of {step_m3:g} m3): "
             "the meter no longer measures, so no burst or dry run could be seen"
         )

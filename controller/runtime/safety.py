@@ -239,7 +239,8 @@ class Supervisor:
         """May a run (a fertigation run if ``fertigation``) start now? ``(False, why)`` if not."""
         with self._latch_lock:
             holds = dict(self._holds)
-        for code, message in holds.items():
+        if holds:  # the first hold says why
+            code, message = next(iter(holds.items()))
             return False, f"{code} (starts held): {message}"
         blocking = WATER_STOP_CODES | (INJECTION_STOP_CODES if fertigation else frozenset())
         for code, message in self._unrecorded().items():
