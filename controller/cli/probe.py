@@ -28,7 +28,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from controller.cli.common import add_place_arguments, os_user
+from controller.cli.common import add_place_arguments, open_box_store, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
 from controller.learning.calibration import (
@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
         site = load_site_or_report(Path(args.config))
         if site is None:
             return UNUSABLE
-    store = Store.open_dir_or_report(data_dir)
+    # a mistyped --data-dir is said, not made an empty store
+    command = " ".join(["qanat probe", args.what, *([args.action] if "action" in args else [])])
+    store = open_box_store(data_dir, command, may_make=False)
     if store is None:
         return UNUSABLE
     with store:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.agronomy.drydown import DryDownStates, dry_down_refusal
-from controller.cli.common import add_place_arguments, os_user
+from controller.cli.common import add_place_arguments, open_box_store, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config import overrides
 from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site_or_report
@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         site = load_site_or_report(Path(args.config))
         if site is None:
             return UNUSABLE
-    store = Store.open_dir_or_report(data_dir)
+    # a mistyped --data-dir is said, not made an empty store
+    store = open_box_store(data_dir, f"qanat soil {args.action}", may_make=False)
     if store is None:
         return UNUSABLE
     with store:

@@ -13,6 +13,13 @@ from drivers.reading import Quality, Reading
 from tests.helpers.site import DEMO_SITE
 
 
+@pytest.fixture(autouse=True)
+def box(tmp_path: Path) -> None:
+    """The box's store, as the daemon made it at its first start."""
+    with Store.open_dir(tmp_path / "data"):
+        pass
+
+
 def qanat(tmp_path: Path, *argv: str) -> int:
     return main(["probe", "--data-dir", str(tmp_path / "data"), *argv])
 
@@ -89,3 +96,12 @@ def test_a_calibration_the_samples_refuse_exits_1_with_the_sample(
 
 def test_sample_add_without_the_site_file_is_a_usage_error(tmp_path: Path) -> None:
     assert qanat(tmp_path, "sample", "add", "probe1a", "--theta-pct", "20") == exitcodes.UNUSABLE
+
+
+def test_a_mistyped_data_dir_is_said_not_made_an_empty_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = tmp_path / "dta"
+    assert main(["probe", "--data-dir", str(wrong), "calibration"]) == exitcodes.UNUSABLE
+    assert "qanat probe calibration: no box store in" in capsys.readouterr().err
+    assert not wrong.exists()

@@ -21,6 +21,13 @@ from tests.helpers.site import DEMO_SITE
 FITTED_AT = dt.datetime(2026, 7, 1, 17, 40, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def box(tmp_path: Path) -> None:
+    """The box's store, as the daemon made it at its first start."""
+    with Store.open_dir(tmp_path / "data"):
+        pass
+
+
 def qanat(tmp_path: Path, *argv: str) -> int:
     return main(["soil", "--data-dir", str(tmp_path / "data"), *argv])
 
@@ -134,3 +141,12 @@ def test_a_dry_down_of_a_zone_not_watered_by_the_et_rule_is_refused(
         capsys.readouterr().err
     )
     assert not (tmp_path / "data" / overrides.OVERRIDES_FILE).exists()
+
+
+def test_a_mistyped_data_dir_is_said_not_made_an_empty_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = tmp_path / "dta"
+    assert main(["soil", "--data-dir", str(wrong), "show"]) == exitcodes.UNUSABLE
+    assert "qanat soil show: no box store in" in capsys.readouterr().err
+    assert not wrong.exists()
