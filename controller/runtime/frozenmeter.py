@@ -45,6 +45,7 @@ __all__ = [
     "FROZEN_STEPS",
     "FrozenMeters",
     "first_judged",
+    "fresh_reading",
     "totalizer_step_m3",
 ]
 
@@ -74,6 +75,18 @@ def totalizer_step_m3(site: SiteConfig, device: str, total: Totalizer) -> float:
         exponent = math.frexp(raw)[1] if raw else 0
         return scale * 2.0 ** (exponent - _FLOAT32_MANTISSA_BITS)
     return scale
+
+
+def fresh_reading(
+    live: LiveState, site: SiteConfig, meter: str, now: datetime
+) -> tuple[Totalizer, float] | None:
+    """``meter``'s positive totalizer and its rate (m³/h, a negative read as 0), both fresh by
+    the control rule; ``None`` when either is not (a gap is ``flow_meter_stale``'s)."""
+    total = read_totalizer(live, site, meter, now)
+    flow_m3_h = live.value(meter, "flow_rate", now, control_max_age_s(site))
+    if total is None or flow_m3_h is None:
+        return None
+    return total, max(0.0, flow_m3_h)
 
 
 def first_judged(
@@ -119,12 +132,11 @@ class FrozenMeters:
 
     def _judge(self, meter: str, now: datetime, mono: float) -> str | None:
         max_age_s = control_max_age_s(self.site)
-        total = read_totalizer(self.live, self.site, meter, now)
-        flow_m3_h = self.live.value(meter, "flow_rate", now, max_age_s)
-        if total is None or flow_m3_h is None:  # not read fresh: flow_meter_stale's to judge
+        reading = fresh_reading(self.live, self.site, meter, now)
+        if reading is None:  # not read fresh: flow_meter_stale's to judge
             self._watches.pop(meter, None)
             return None
-        flow_m3_h = max(0.0, flow_m3_h)
+        total, flow_m3_h = reading
         watch = self._watches.get(meter)
         if watch is None or total.value_m3 != watch.total_m3:
             self._watches[meter] = _Watch(total.value_m3, total.time, mono, flow_m3_h)

@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.config.site import SiteConfig
-from controller.runtime.frozenmeter import first_judged, totalizer_step_m3
-from controller.runtime.live import LiveState, control_max_age_s
-from controller.runtime.metering import read_totalizer
+from controller.runtime.frozenmeter import first_judged, fresh_reading, totalizer_step_m3
+from controller.runtime.live import LiveState
 
 __all__ = [
     "DISAGREE_CONFIRM_POLLS",
@@ -145,12 +144,11 @@ class RateChecks:
         return first_judged(self._windows, flowing, lambda m: self._judge(m, now, mono))
 
     def _judge(self, meter: str, now: datetime, mono: float) -> str | None:
-        total = read_totalizer(self.live, self.site, meter, now)
-        flow_m3_h = self.live.value(meter, "flow_rate", now, control_max_age_s(self.site))
-        if total is None or flow_m3_h is None:  # a gap: flow_meter_stale's to judge
+        reading = fresh_reading(self.live, self.site, meter, now)
+        if reading is None:  # a gap: flow_meter_stale's to judge
             self._windows.pop(meter, None)
             return None
-        flow_m3_h = max(0.0, flow_m3_h)
+        total, flow_m3_h = reading
         window = self._windows.get(meter)
         if (
             window is None
