@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.agronomy.fert_notes import fert_note
-from controller.runtime.device_events import DEVICE_EVENTS, device_error, device_event
+from controller.runtime.device_events import (
+    DEVICE_EVENTS,
+    device_error,
+    device_event,
+    device_request,
+)
 from controller.runtime.end_reasons import channel_doses, end_parts
 from controller.runtime.head_events import head_part, head_parts
 from controller.runtime.headworks import SOURCE as HEAD_SOURCE
@@ -69,6 +74,10 @@ class RecordSayer:
         if table == "device_event" and "detail" in values:  # the device's error
             error = device_error(values["detail"])
             values["detail"] = self.parts("device_error", [error]) or values["detail"]
+        if table == "device_error":  # the exception's name, the request, why the bus is shut
+            values |= self._device_error_values(values)
+        if table == "device_request" and "table" in values:  # "holding": the Modbus table
+            values["table"] = self._named("modbus_table", values["table"])
         if table == "head_event":  # why a backflush was due, deferred or ended
             for name in ("reason", "blocked", "why"):
                 if name in values:
@@ -79,6 +88,24 @@ class RecordSayer:
         if "quality" in values:  # "out of range": the reading's quality by its name
             values["quality"] = self._named("quality", values["quality"])
         return values
+
+    def _device_error_values(self, values: Mapping[str, str]) -> dict[str, str]:
+        """A device error's values said: a Modbus exception's ``name`` by its code (table
+        ``modbus_exception``), the request it answered (``what``, table ``device_request``),
+        a bus that cannot be opened by its ``cause`` (table ``bus_cause``) in place of the
+        library's ``error``; each as recorded where no words are known."""
+        out = {}
+        if "modbus_code" in values and "name" in values:
+            out["name"] = self.words.get(
+                f"modbus_exception.{values['modbus_code']}", values["name"]
+            )
+        if "what" in values:
+            request = device_request(values["what"])
+            out["what"] = self.parts("device_request", [request]) or values["what"]
+        cause = self.words.get(f"bus_cause.{values.get('cause')}")
+        if cause is not None and "error" in values:
+            out["error"] = cause
+        return out
 
     def parts(self, table: str, parts: Sequence[RecordedPart], sep: str = "; ") -> str | None:
         """``parts`` said from catalog ``table`` (a part without a code or an entry as
@@ -98,6 +125,14 @@ class RecordSayer:
     def trip(self, message: str) -> str | None:
         """A safety trip's ``message`` said part by part (catalog table ``trip_message``)."""
         return self.parts("trip_message", trip_parts(message))
+
+    def device_error(self, kind: str, values: Mapping[str, str]) -> str | None:
+        """A device's last error by its ``kind`` (catalog table ``device_error``) and the
+        ``values`` its bus reports with it; ``None`` for a kind without an entry."""
+        if f"device_error.{kind}" not in self.words:
+            return None
+        text = values.get("detail", "")
+        return self.parts("device_error", [RecordedPart(text, kind, dict(values))])
 
     def alarm(self, source: str, code: str, message: str) -> str | None:
         """An alarm's ``message`` where its writer's words are known (the safety

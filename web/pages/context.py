@@ -209,7 +209,7 @@ def render(
         "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
         "end_said": lambda end_reason: said.end_said(formatter, end_reason),
         "alarm_said": lambda a: said.alarm_said(formatter, a.source, a.code, a.message),
-        "device_error_said": lambda health: said.device_error_said(locale, health),
+        "device_error_said": lambda health: said.device_error_said(formatter, health),
         "point_label": lambda point: point_labels.point_label(locale, point),
         "flash": fmt.unquote_flash(flash) if flash else None,
         **values,

@@ -82,13 +82,13 @@ def alarm_said(fmt: Formatter, source: str, code: str, message: str) -> str | No
     return _sayer(fmt).alarm(source, code, message)
 
 
-def device_error_said(locale: str, health: Mapping[str, Any]) -> str | None:
+def device_error_said(fmt: Formatter, health: Mapping[str, Any]) -> str | None:
     """A device's last error (its health's ``last_error_kind`` and ``last_error_values``) in
-    ``locale`` (catalog table ``device_error``); ``None`` without a kind or its entry (a
-    daemon that does not report them: the page shows ``last_error``)."""
+    ``fmt``'s locale (catalog table ``device_error``, a Modbus exception by its name, the
+    request it answered, a bus that cannot be opened by its cause); ``None`` without a kind
+    or its entry (a daemon that does not report them: the page shows ``last_error``)."""
     kind, values = health.get("last_error_kind"), health.get("last_error_values")
-    if not isinstance(kind, str) or f"device_error.{kind}" not in catalog(locale):
+    if not isinstance(kind, str):
         return None
-    return translate(
-        locale, f"device_error.{kind}", **(values if isinstance(values, Mapping) else {})
-    )
+    said = {str(k): str(v) for k, v in values.items()} if isinstance(values, Mapping) else {}
+    return _sayer(fmt).device_error(kind, said)

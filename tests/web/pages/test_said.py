@@ -118,3 +118,11 @@ def test_a_device_event_is_said_only_in_its_own_events_words() -> None:
         == "probe1：310 秒没有有效读数（timeout）"
     )
     assert alarm_said(fmt, "probe1", "device_online", offline) is None  # the record instead
+
+
+def test_a_modbus_exception_inside_a_device_event_is_said_by_its_name() -> None:
+    error = "press1: read holding 2+5: exception 2 (illegal data address)"
+    offline = f"press1: no good reading for 30 s ({error})"
+    assert alarm_said(Formatter("zh-CN", UTC8), "press1", "device_offline", offline) == (
+        "press1：30 秒没有有效读数（设备回复 Modbus 异常 2（非法数据地址）：读保持寄存器 2+5）"
+    )
