@@ -1,7 +1,8 @@
 """The words of the stored records: ``catalog/zh_CN.toml`` and ``catalog/en.toml``.
 
 One table per writer (``trip_message``, ``device_event``, ``device_error``,
-``head_event``, ``fert_note``) and the names their values use (``phase``, ``quality``); a
+``head_event``, ``fert_note``, ``clock_event``, ``clock_reason``, ``run_event``) and the
+names their values use (``phase``, ``quality``); a
 key is ``table.name``. Values are ``str.format`` templates. The pages merge these tables
 into their own catalogs (:mod:`web.i18n`), so a page says a key the same way a
 notification does.

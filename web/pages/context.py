@@ -204,12 +204,13 @@ def render(
         "is_admin": session is not None and session.user.role is Role.ADMIN,
         "fmt": formatter,
         # a decision (its inputs), a next run's codes, a run's end reason, an alarm's message,
-        # a device's last error, a device point in the page's words
+        # a device's last error, why the clock is not trusted, a device point in the page's words
         "decision_said": lambda inputs: said.decision_said(locale, inputs),
         "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
         "end_said": lambda end_reason: said.end_said(formatter, end_reason),
         "alarm_said": lambda a: said.alarm_said(formatter, a.source, a.code, a.message),
         "device_error_said": lambda health: said.device_error_said(formatter, health),
+        "clock_note_said": lambda note: said.clock_note_said(formatter, note),
         "point_label": lambda point: point_labels.point_label(locale, point),
         "flash": fmt.unquote_flash(flash) if flash else None,
         **values,
