@@ -22,7 +22,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, serving
+from tests.helpers.browser import ARTIFACTS, BROKEN_DATES_JS, BROKEN_LABELS_JS, serving
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -82,4 +82,22 @@ def test_no_label_of_the_overviews_cards_wraps_on_a_phone(
     assert figures == []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_savings_headlines_date_stays_whole_on_a_phone(
+    overview_url: str, browser: Browser, locale: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+    page = context.new_page()
+    page.goto(overview_url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    if locale == "en":  # the language button, remembered for the user
+        page.click("#lang-switch")
+    headline = page.locator("#site-savings .saving-big")
+    expect(headline).to_contain_text("2026-06-20")
+    assert page.evaluate(BROKEN_DATES_JS, "#site-savings .saving-big") == []
     context.close()

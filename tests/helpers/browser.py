@@ -111,3 +111,23 @@ BROKEN_LABELS_JS = """(selector) => [...document.querySelectorAll(selector)]
 """The texts of the labels matching ``selector`` that stand on more than one line (their
 text's line boxes more than 0.8 em apart), stick out of their card (the closest article or
 section) or overflow their own box: measured element boxes, no pixels compared."""
+
+BROKEN_DATES_JS = """(selector) => [...document.querySelectorAll(selector)].flatMap(el => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const broken = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const found of node.data.matchAll(/\\d{4}-\\d{2}-\\d{2}/g)) {
+      const range = document.createRange();
+      range.setStart(node, found.index);
+      range.setEnd(node, found.index + found[0].length);
+      const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.top);
+      const size = parseFloat(getComputedStyle(node.parentElement).fontSize);
+      if (tops.length > 0 && Math.max(...tops) - Math.min(...tops) > 0.8 * size) {
+        broken.push(found[0]);
+      }
+    }
+  }
+  return broken;
+})"""
+"""The dates (``2026-06-20``) in the texts of the elements matching ``selector`` that stand
+on more than one line (their line boxes more than 0.8 em apart): a date cut at its hyphen."""
