@@ -6,7 +6,8 @@ missing from a catalog shows as the key itself, so a gap is visible, and a test
 holds both catalogs to the same keys.
 
 The words of the box's stored records (``trip_message``, ``device_event``,
-``device_error``, ``head_event``, ``fert_note``, ``phase``, ``quality``) are kept once, in
+``device_error``, ``head_event``, ``fert_note``, ``clock_event``, ``run_event``,
+``end_reason``, ``phase``, ``quality``, ...) are kept once, in
 :mod:`controller.said.words`, which the notifications read too; each page catalog merges
 them in under the same keys.
 """
