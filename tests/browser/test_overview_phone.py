@@ -138,3 +138,30 @@ def test_the_next_runs_time_and_figures_stay_whole_on_a_phone(
     expect(page.locator("article.zone p.next", has_text="24.0 mm")).not_to_have_count(0)
     assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone p.next", NEXT_RUN_FIGURE]) == []
     context.close()
+
+
+# a figure with its unit in the zones' water table: 2061.6 m³, 1237.0 m³/ha, 节水 188 m³/亩
+WATER_FIGURE = r"\d+(?:\.\d+)? (?:m³|kg)(?:/(?:ha|mu|亩))?"
+
+
+@pytest.mark.parametrize(("locale", "width"), [("en", 390), ("zh-CN", 1280), ("en", 1280)])
+def test_the_zone_cards_fit_the_screen_with_their_figures_whole(
+    overview_url: str, browser: Browser, locale: str, width: int
+) -> None:
+    """The English labels are longer than the Chinese, and several cards share a desktop's
+    width: the cards fit the screen all the same, no figure cut from its unit."""
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale=locale)
+    page = context.new_page()
+    page.goto(overview_url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    if locale == "en":
+        page.click("#lang-switch")
+    expect(page.locator("article.zone tr.zone-saving")).to_have_count(4)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone table.water td", WATER_FIGURE]) == []
+    if locale == "zh-CN":  # an English label wraps between its words on a phone
+        assert page.evaluate(BROKEN_LABELS_JS, "article.zone table.water th") == []
+    context.close()

@@ -21,7 +21,8 @@ def test_overview_shows_the_site_saving_against_the_named_practice(as_role: Any)
     assert 'id="quota"' not in page  # no quota set: no burn-down
     # and each zone's card: its water against the practice
     card = page[page.index('id="zone-z1"') :]
-    assert "<span>100 m³/亩</span> / <span>190 m³/亩</span>" in card and "节水 90 m³/亩" in card
+    assert "<span>100 m³/亩</span> / <span>190 m³/亩</span>" in card
+    assert '节水 <span class="whole">90 m³/亩</span>' in card  # the figure kept whole
 
 
 def test_the_quota_burns_down_when_one_is_set(as_role: Any, service: PageService) -> None:
