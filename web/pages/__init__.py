@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,7 +47,7 @@ from web.pages import (
     zones,
 )
 from web.pages.context import LoginRequired, PageForbidden, PagesConfig, PagesContext
-from web.pages.errors import invalid_request, unknown_name
+from web.pages.errors import invalid_request, not_found, unknown_name
 from web.security import CSP, HostPolicy, load_box_secret
 
 __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
@@ -159,6 +160,7 @@ def install_pages(
     # what a page did not find or refused as sent: in the page's language (web.pages.errors)
     pages.add_exception_handler(UnknownName, unknown_name)
     pages.add_exception_handler(RequestValidationError, invalid_request)
+    pages.add_exception_handler(HTTPException, not_found)
     pages.add_exception_handler(LoginRequired, _login_required)
     pages.add_exception_handler(PageForbidden, _forbidden)
     pages.add_middleware(PageGuard, hosts=hosts)

@@ -1,46 +1,82 @@
 """The pages' answers to a lookup that found nothing (404) and to a request its route's
 schema refused (422), in the page's language: the user's, else the language cookie's.
 
-The bodies keep the API's shape (:mod:`web.errors`: ``{"detail": message}`` and
-``{"detail": [{loc, msg, type}]}``); only the messages are the page's. The API's own app
-keeps its English.
+A browser (a request that accepts ``text/html``: a followed link, a sent form) is answered
+with a page in the site's frame, the messages and the way back to the overview. Any other
+client gets the API's shape (:mod:`web.errors`: ``{"detail": message}`` and
+``{"detail": [{loc, msg, type}]}``), only the messages the page's. The API's own app keeps
+its English.
 """
 
 from __future__ import annotations
 
 from fastapi import Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from controller.access.accounts import InvalidSession, SessionInfo
 from controller.daemon.protocol import UnknownName
-from web.pages.context import COOKIE, PagesContext, locale_of
+from web.i18n import translate
+from web.pages.context import COOKIE, PagesContext, locale_of, render
 from web.pages.lookups import unknown_text
 from web.pages.site_problems import say_schema
 
-__all__ = ["invalid_request", "request_locale", "unknown_name"]
+__all__ = ["invalid_request", "not_found", "request_locale", "unknown_name"]
+
+
+def _session(request: Request) -> SessionInfo | None:
+    """The signed-in user's session of ``request``, if any."""
+    pages: PagesContext = request.app.state.pages
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    try:
+        return pages.accounts.session(cookie)
+    except InvalidSession:
+        return None
 
 
 def request_locale(request: Request) -> str:
     """The language of the page that sent ``request``."""
+    return locale_of(request, _session(request))
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser's request: a link followed or a form sent, which accepts ``text/html``."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, code: int, messages: list[str]) -> Response:
+    """The messages on a page in the site's frame (``error.html``), with status ``code``."""
     pages: PagesContext = request.app.state.pages
-    cookie = request.cookies.get(COOKIE)
-    session: SessionInfo | None = None
-    if cookie:
-        try:
-            session = pages.accounts.session(cookie)
-        except InvalidSession:
-            session = None
-    return locale_of(request, session)
+    return render(
+        request, pages, "error.html", _session(request), status_code=code, messages=messages
+    )
 
 
-async def unknown_name(request: Request, exc: Exception) -> JSONResponse:
+async def unknown_name(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UnknownName)
     detail = unknown_text(request_locale(request), exc)
+    if _wants_page(request):
+        return _error_page(request, status.HTTP_404_NOT_FOUND, [detail])
     return JSONResponse({"detail": detail}, status_code=status.HTTP_404_NOT_FOUND)
 
 
-async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A 404 (a lookup's, said by :func:`web.pages.lookups.not_found`, or no such page) as a
+    page for a browser; any other HTTP error as FastAPI answers it."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code != status.HTTP_404_NOT_FOUND or not _wants_page(request):
+        return await http_exception_handler(request, exc)
+    detail = exc.detail
+    if detail == "Not Found":  # no route, or a page switched off: the framework's words
+        detail = translate(request_locale(request), "error.no_page")
+    return _error_page(request, exc.status_code, [detail])
+
+
+async def invalid_request(request: Request, exc: Exception) -> Response:
     """Each error said from the schema messages, naming the form field or path parameter
     (pydantic's English for a type they do not cover); never the input (web.errors)."""
     assert isinstance(exc, RequestValidationError)
@@ -51,4 +87,7 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         said = say_schema(locale, error, field)
         msg = said if said is not None else error["msg"]
         errors.append({"loc": list(error["loc"]), "msg": msg, "type": error["type"]})
-    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    if _wants_page(request):
+        return _error_page(request, code, [str(e["msg"]) for e in errors])
+    return JSONResponse({"detail": errors}, status_code=code)

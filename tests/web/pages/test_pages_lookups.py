@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.pages import PLAN, RECIPES, csrf_of, in_language
+from web.i18n import translate
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
 
@@ -118,3 +119,32 @@ def test_a_control_post_refused_by_lookup_or_schema_says_it_in_the_page_language
     r = tech.post("/pause", data={"hours": "soon", "csrf": csrf_of(tech)})
     assert r.status_code == 422
     assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body", "hours"], number)]
+
+
+BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "number"),
+    [
+        ("zh-CN", "没有地块 z9。", "hours须是数字。"),
+        ("en", "There is no zone z9.", "hours must be"),
+    ],
+)
+def test_a_browser_is_answered_with_a_page_not_json(
+    as_role: Any, lang: str, zone: str, number: str
+) -> None:
+    """A phone that follows an old link or sends a form the route refuses shows a page in
+    the site's frame, the message and the way back, not the API's JSON."""
+    tech = in_language(as_role("technician"), lang)
+    r = tech.get("/zones/z9", headers=BROWSER)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert f'<p class="error" role="alert">{zone}</p>' in r.text
+    assert 'href="/"' in r.text and 'id="logout"' in r.text  # the menu: the way back
+    r = tech.post("/pause", data={"hours": "soon", "csrf": csrf_of(tech)}, headers=BROWSER)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert number in r.text and '{"detail"' not in r.text
+    r = tech.get("/zones/z1/nosuch", headers=BROWSER)  # no such page at all
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert translate(lang, "error.no_page") in r.text
+    assert tech.get("/zones/z9").json() == {"detail": zone}  # any other client: the API's
