@@ -78,6 +78,17 @@ class Formatter:
         text = f"{value:.{digits}f}"
         return f"{text} {unit}" if unit else text
 
+    def reading(self, value: object) -> str:
+        """A device point's value as read: a number to at most 3 decimals, trailing zeros
+        dropped (a float32 register's 97.47213745117188 is 97.472, a scaled 20.9 read as
+        20.900000000000002 is 20.9), anything else as it is; ``–`` when there is none."""
+        if value is None:
+            return "–"
+        if isinstance(value, float):
+            text = f"{value:.3f}".rstrip("0").rstrip(".")
+            return "0" if text == "-0" else text
+        return str(value)
+
     def time(self, when: datetime | None) -> str:
         """Local ``MM-DD HH:MM`` in the site's zone."""
         return when.astimezone(self.tz).strftime("%m-%d %H:%M") if when else "–"

@@ -164,3 +164,25 @@ def test_a_point_is_said_by_its_label_with_its_key_beside_it(
     assert f'<td class="point">{flow} <small class="key">flow_rate</small></td>' in page
     assert f'<td class="point">{relay} <small class="key">ch3</small></td>' in page
     assert '<td class="point">vendor_thing</td>' in page  # a key no label knows: alone
+
+
+def test_a_reading_is_shown_to_its_decimals_not_the_floats_noise(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A float32 register or a scaled one (20.9 read as 20.900000000000002) is shown to at
+    most 3 decimals, trailing zeros dropped; an integer as it is."""
+    (device,) = service.devices()
+    (reading,) = device.readings
+    values = {
+        "moisture": (20.900000000000002, "%"),
+        "flow_rate": (97.47213745117188, "m3/h"),
+        "total_fraction": (0.3981480598449707, "m3"),
+        "total": (21, "m3"),
+        "velocity": (0.0, "m/s"),
+        "temperature": (-1.25, "°C"),
+    }
+    readings = [reading | {"point": p, "value": v, "unit": u} for p, (v, u) in values.items()]
+    monkeypatch.setattr(service, "devices", lambda: [replace(device, readings=readings)])
+    page = as_role("viewer").get("/devices").text
+    cells = re.findall(r'<td class="value">([^<]*)</td>', page)
+    assert cells == ["20.9 %", "97.472 m3/h", "0.398 m3", "21 m3", "0 m/s", "-1.25 °C"]
