@@ -40,6 +40,8 @@ END_REASONS: dict[str, str] = {
     "daemon_restart": "daemon restart",
     "daemon_restarted": "daemon restarted during the run",
     "daemon_stopping": "daemon stopping",
+    # a run of the demo's simulated past (controller.simulation.fidelity): the plan's water
+    "simulated": "agronomy fidelity: planned water delivered",
     "control_loop_error": "control loop error: {error}",
     "probe_quarantined": "probe {probe} quarantined ({code})",
     # how the water was measured (controller.runtime.metering)

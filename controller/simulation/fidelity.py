@@ -42,6 +42,7 @@ from typing import Any, cast
 from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, ZoneConfig, apply_overrides
 from controller.daemon.daemon import Daemon, Job
+from controller.runtime.end_reasons import END_REASONS
 from controller.simulation.fidelity_report import FidelityReport, zone_report
 from controller.simulation.instruments import Instruments
 from controller.simulation.season import (
@@ -67,7 +68,7 @@ from drivers.sim.weathergen import WeatherGenerator
 
 __all__ = ["AgronomySeason", "Delivery", "Round"]
 
-DONE_REASON = "agronomy fidelity: planned water delivered"
+DONE_REASON = END_REASONS["simulated"]  # a run of the simulated past, said on the pages
 BALANCE_JOB = "balance_today"
 RETENTION_JOB = "retention"
 FLUSH_JOB = "flush"

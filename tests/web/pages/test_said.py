@@ -18,6 +18,7 @@ from controller.agronomy.fert_notes import FERT_NOTES
 from controller.runtime.clock_events import CLOCK_EVENTS, CLOCK_REASONS
 from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS
 from controller.runtime.run_events import RUN_EVENTS
+from controller.simulation.fidelity import DONE_REASON
 from models.planner import ReasonCode
 from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
@@ -168,3 +169,10 @@ def test_a_run_event_is_said_with_its_end_reason_and_credit() -> None:
     assert "4.31 m³" in said and "credited" not in said and "restart" not in said
     assert alarm_said(Formatter("en", UTC8), "sequencer", "run_interrupted", event) == event
     assert alarm_said(Formatter("zh-CN", UTC8), "sequencer", "volume_cap", event) is None
+
+
+def test_the_demos_simulated_past_runs_end_reason_is_said() -> None:
+    """qanat demo's season up to today is simulated (controller.simulation.fidelity): its
+    runs' end reason is said too, not left in English on the zone page."""
+    said = end_said(Formatter("zh-CN", UTC8), DONE_REASON)
+    assert said is not None and "agronomy" not in said and "模拟" in said
