@@ -6,6 +6,7 @@ Chinese pages speak mu (亩, 666.7 m²) and m³/mu; English pages speak hectares
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, tzinfo
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
@@ -15,6 +16,9 @@ from controller.config.site import M2_PER_MU
 __all__ = ["Formatter", "quote_flash", "unquote_flash"]
 
 M2_PER_HA = 10_000.0
+# a profile's ASCII unit part -> as the pages write it (m³, µS); a whole part only (m3, not m30)
+_UNIT_SIGNS = {"m3": "m³", "m2": "m²", "uS": "µS"}
+_UNIT_SIGN = re.compile(r"(?<![A-Za-z0-9])(?:m3|m2|uS)(?![A-Za-z0-9])")
 
 
 def quote_flash(text: str) -> str:
@@ -88,6 +92,11 @@ class Formatter:
             text = f"{value:.3f}".rstrip("0").rstrip(".")
             return "0" if text == "-0" else text
         return str(value)
+
+    def unit(self, unit: str) -> str:
+        """A device profile's ASCII unit as the pages write units: ``m3`` as m³, ``m3/h``
+        as m³/h, ``uS/cm`` as µS/cm; any other as it is."""
+        return _UNIT_SIGN.sub(lambda m: _UNIT_SIGNS[m.group(0)], unit)
 
     def time(self, when: datetime | None) -> str:
         """Local ``MM-DD HH:MM`` in the site's zone."""

@@ -185,4 +185,19 @@ def test_a_reading_is_shown_to_its_decimals_not_the_floats_noise(
     monkeypatch.setattr(service, "devices", lambda: [replace(device, readings=readings)])
     page = as_role("viewer").get("/devices").text
     cells = re.findall(r'<td class="value">([^<]*)</td>', page)
-    assert cells == ["20.9 %", "97.472 m3/h", "0.398 m3", "21 m3", "0 m/s", "-1.25 °C"]
+    assert cells == ["20.9 %", "97.472 m³/h", "0.398 m³", "21 m³", "0 m/s", "-1.25 °C"]
+
+
+def test_a_readings_unit_is_written_as_the_other_pages_write_it(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile's ASCII unit (m3, m3/h, uS/cm) is shown as the overview's figures are
+    (m³, m³/h, µS/cm); the others as the profile names them."""
+    (device,) = service.devices()
+    (reading,) = device.readings
+    units = ["m3", "m3/h", "uS/cm", "mS/cm", "mm/h", "pulses", "°C"]
+    readings = [reading | {"point": f"p{i}", "value": 1, "unit": u} for i, u in enumerate(units)]
+    monkeypatch.setattr(service, "devices", lambda: [replace(device, readings=readings)])
+    page = as_role("viewer").get("/devices").text
+    cells = re.findall(r'<td class="value">([^<]*)</td>', page)
+    assert cells == ["1 m³", "1 m³/h", "1 µS/cm", "1 mS/cm", "1 mm/h", "1 pulses", "1 °C"]
