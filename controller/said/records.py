@@ -123,9 +123,14 @@ class RecordSayer:
             out["error"] = cause
         return out
 
-    def parts(self, table: str, parts: Sequence[RecordedPart], sep: str = "; ") -> str | None:
+    def parts(
+        self, table: str, parts: Sequence[RecordedPart], sep: str | None = None
+    ) -> str | None:
         """``parts`` said from catalog ``table`` (a part without a code or an entry as
-        recorded), joined by ``sep``; ``None`` when no part has a code."""
+        recorded), joined by ``sep`` (default: the language's ``record.sep``, ``"；"`` in
+        Chinese for the record's ``"; "``); ``None`` when no part has a code."""
+        if sep is None:
+            sep = self.words.get("record.sep", "; ")
         if not any(p.code for p in parts):
             return None
         out = []

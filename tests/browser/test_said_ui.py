@@ -79,6 +79,6 @@ def test_a_calendar_zones_decision_and_a_runs_end_are_said_in_chinese(
     expect(said).to_have_text("按日历：今天不灌溉（下一次 2026-06-20）")
     expect(page.locator("#zone-decision .record")).to_contain_text(decision.reason)
     ended = page.locator("td.end-reason").first
-    expect(ended).to_have_text("li 停止; 水量按 flow1 累计流量计")
+    expect(ended).to_have_text("li 停止；水量按 flow1 累计流量计")
     expect(ended).to_have_attribute("title", f"控制器记录（原文）: {STOPPED}")
     context.close()

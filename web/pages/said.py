@@ -43,12 +43,14 @@ __all__ = [
 
 
 def reasons_said(locale: str, codes: Sequence[str], values: Mapping[str, Any]) -> str | None:
-    """``codes`` said in ``locale`` with ``values``, joined by ``"; "``; ``None`` when there
-    are none or one lacks a catalog entry (then the record is shown instead)."""
+    """``codes`` said in ``locale`` with ``values``, joined by the language's ``record.sep``
+    (``"；"`` in Chinese); ``None`` when there are none or one lacks a catalog entry (then
+    the record is shown instead)."""
     known = catalog(locale)
     if not codes or any(f"reason_code.{c}" not in known for c in codes):
         return None
-    return "; ".join(translate(locale, f"reason_code.{c}", **values) for c in codes)
+    sep = known.get("record.sep", "; ")
+    return sep.join(translate(locale, f"reason_code.{c}", **values) for c in codes)
 
 
 def decision_said(locale: str, inputs: Mapping[str, Any]) -> str | None:

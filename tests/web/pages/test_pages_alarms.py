@@ -81,7 +81,7 @@ TRIPPED = "dry run: pump on 31 s with flow 0.0 m3/h < 2; could not switch off: p
 @pytest.mark.parametrize(
     ("lang", "said"),
     [
-        ("zh-CN", "空转：水泵已开 31 秒，流量 0.0 m³/h &lt; 2; 无法关闭：pump: relay1: stuck"),
+        ("zh-CN", "空转：水泵已开 31 秒，流量 0.0 m³/h &lt; 2；无法关闭：pump: relay1: stuck"),
         ("en", "dry run: pump on 31 s with flow 0.0 m³/h &lt; 2; could not switch off: pump: "),
     ],
 )
@@ -124,7 +124,7 @@ DEFERRED = "9.0 h of pumping since the last backflush; deferred: zone z3 is fert
             "backflush_deferred",
             DEFERRED,
             "zh-CN",
-            "上次反冲洗后水泵已运行 9.0 小时; 推迟：轮灌区 z3 正在施肥灌溉（预湿润）",
+            "上次反冲洗后水泵已运行 9.0 小时；推迟：轮灌区 z3 正在施肥灌溉（预湿润）",
         ),
         (
             "fertigation_plan",

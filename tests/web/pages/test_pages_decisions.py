@@ -54,7 +54,8 @@ def test_a_decision_is_said_by_its_codes_in_the_page_language(
     viewer = as_role("viewer")
     viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
     page = viewer.get("/zones/z1").text
-    assert f'<span class="why-said">{trigger}; {soak}' in page
+    sep = "；" if lang == "zh-CN" else "; "  # the language's own between the parts
+    assert f'<span class="why-said">{trigger}{sep}{soak}' in page
     assert f"{record}: {SENTENCE}" in page.replace("&#39;", "'")
     assert "trigger_reached" not in page
     # a decision without codes (manual, sensor, timer zones) keeps its sentence alone
@@ -108,7 +109,7 @@ def test_the_next_runs_why_is_said_by_its_codes_on_the_card_and_the_zone_page(
 @pytest.mark.parametrize(
     ("lang", "said"),
     [
-        ("zh-CN", "未达目标水量就到了时长上限：30 分钟内计量 4.10 / 5 m³; 水量按 flow1 累计流量计"),
+        ("zh-CN", "未达目标水量就到了时长上限：30 分钟内计量 4.10 / 5 m³；水量按 flow1 累计流量计"),
         (
             "en",
             "time cap reached before the target volume: 4.10 of 5 m3 metered in 30 min; "

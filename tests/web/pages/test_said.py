@@ -100,9 +100,9 @@ def test_a_decision_without_codes_or_with_an_unknown_one_is_not_said() -> None:
 def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> None:
     fmt = Formatter("zh-CN", UTC8)
     said = end_said(fmt, "paused until 2026-05-01T10:00:00+00:00; water by flow1 totalizer")
-    assert said == "暂停到 05-01 18:00; 水量按 flow1 累计流量计"
+    assert said == "暂停到 05-01 18:00；水量按 flow1 累计流量计"
     mixed = end_said(fmt, "stopped by li; the moon was full")
-    assert mixed == "li 停止; the moon was full"  # a part no code knows: as recorded
+    assert mixed == "li 停止；the moon was full"  # a part no code knows: as recorded
     assert end_said(fmt, "the moon was full") is None
 
 
