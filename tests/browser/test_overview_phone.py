@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from controller.access.accounts import Accounts
 from controller.agronomy.jobs import Agronomy
@@ -62,6 +62,20 @@ def overview_url(tmp_path: Path) -> Iterator[str]:
             daemon.fieldio.close()
 
 
+def logged_in(browser: Browser, url: str, locale: str = "zh-CN", width: int = 390) -> Page:
+    """The overview at ``url`` as the technician li sees it at ``width`` px, in ``locale``
+    (the language button pressed for English: the box's pages start in Chinese)."""
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale=locale)
+    page = context.new_page()
+    page.goto(url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    if locale == "en":
+        page.click("#lang-switch")
+    return page
+
+
 def test_no_label_of_the_overviews_cards_wraps_on_a_phone(
     overview_url: str, browser: Browser
 ) -> None:
@@ -91,18 +105,11 @@ def test_no_label_of_the_overviews_cards_wraps_on_a_phone(
 def test_the_savings_headlines_date_stays_whole_on_a_phone(
     overview_url: str, browser: Browser, locale: str
 ) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
-    page = context.new_page()
-    page.goto(overview_url + "/login")
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    if locale == "en":  # the language button, remembered for the user
-        page.click("#lang-switch")
+    page = logged_in(browser, overview_url, locale)
     headline = page.locator("#site-savings .saving-big")
     expect(headline).to_contain_text("2026-06-20")
     assert page.evaluate(BROKEN_TEXTS_JS, ["#site-savings .saving-big", DATE]) == []
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture
@@ -129,15 +136,10 @@ NEXT_RUN_FIGURE = r"\d{2}-\d{2} \d{2}:\d{2}|\d+(?:\.\d+)? (?:mm|min|分钟)"
 def test_the_next_runs_time_and_figures_stay_whole_on_a_phone(
     runs_ahead_url: str, browser: Browser
 ) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(runs_ahead_url + "/login")
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
+    page = logged_in(browser, runs_ahead_url)
     expect(page.locator("article.zone p.next", has_text="24.0 mm")).not_to_have_count(0)
     assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone p.next", NEXT_RUN_FIGURE]) == []
-    context.close()
+    page.context.close()
 
 
 # a figure with its unit in the zones' water table: 2061.6 m³, 1237.0 m³/ha, 节水 188 m³/亩
@@ -150,18 +152,11 @@ def test_the_zone_cards_fit_the_screen_with_their_figures_whole(
 ) -> None:
     """The English labels are longer than the Chinese, and several cards share a desktop's
     width: the cards fit the screen all the same, no figure cut from its unit."""
-    context = browser.new_context(viewport={"width": width, "height": 844}, locale=locale)
-    page = context.new_page()
-    page.goto(overview_url + "/login")
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    if locale == "en":
-        page.click("#lang-switch")
+    page = logged_in(browser, overview_url, locale, width)
     expect(page.locator("article.zone tr.zone-saving")).to_have_count(4)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
     assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone table.water td", WATER_FIGURE]) == []
     if locale == "zh-CN":  # an English label wraps between its words on a phone
         assert page.evaluate(BROKEN_LABELS_JS, "article.zone table.water th") == []
-    context.close()
+    page.context.close()
