@@ -47,7 +47,7 @@ from web.pages import (
     zones,
 )
 from web.pages.context import LoginRequired, PageForbidden, PagesConfig, PagesContext
-from web.pages.errors import invalid_request, not_found, unknown_name
+from web.pages.errors import forbidden, invalid_request, not_found, unknown_name
 from web.security import CSP, HostPolicy, load_box_secret
 
 __all__ = ["ROUTERS", "PagesConfig", "install_pages"]
@@ -127,10 +127,6 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("login required", status_code=status.HTTP_401_UNAUTHORIZED)
 
 
-async def _forbidden(request: Request, exc: Exception) -> Response:
-    return PlainTextResponse("forbidden", status_code=status.HTTP_403_FORBIDDEN)
-
-
 def install_pages(
     app: FastAPI,
     service: ControlService,
@@ -162,6 +158,6 @@ def install_pages(
     pages.add_exception_handler(RequestValidationError, invalid_request)
     pages.add_exception_handler(HTTPException, not_found)
     pages.add_exception_handler(LoginRequired, _login_required)
-    pages.add_exception_handler(PageForbidden, _forbidden)
+    pages.add_exception_handler(PageForbidden, forbidden)
     pages.add_middleware(PageGuard, hosts=hosts)
     app.router.routes.append(PagesMount("/", app=pages))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from controller.access.accounts import InvalidSession, SessionInfo
@@ -23,7 +23,7 @@ from web.pages.context import COOKIE, PagesContext, locale_of, render
 from web.pages.lookups import unknown_text
 from web.pages.site_problems import say_schema
 
-__all__ = ["invalid_request", "not_found", "request_locale", "unknown_name"]
+__all__ = ["forbidden", "invalid_request", "not_found", "request_locale", "unknown_name"]
 
 
 def _session(request: Request) -> SessionInfo | None:
@@ -62,6 +62,14 @@ async def unknown_name(request: Request, exc: Exception) -> Response:
     if _wants_page(request):
         return _error_page(request, status.HTTP_404_NOT_FOUND, [detail])
     return JSONResponse({"detail": detail}, status_code=status.HTTP_404_NOT_FOUND)
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    """A page beyond the user's role (403): said as a page for a browser, else ``forbidden``."""
+    code = status.HTTP_403_FORBIDDEN
+    if _wants_page(request):
+        return _error_page(request, code, [translate(request_locale(request), "error.forbidden")])
+    return PlainTextResponse("forbidden", status_code=code)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -148,3 +148,15 @@ def test_a_browser_is_answered_with_a_page_not_json(
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert translate(lang, "error.no_page") in r.text
     assert tech.get("/zones/z9").json() == {"detail": zone}  # any other client: the API's
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("zh-CN", "你的角色不能打开这一页。"), ("en", "Your role cannot open this page.")],
+)
+def test_a_page_beyond_the_users_role_is_said_as_a_page(as_role: Any, lang: str, said: str) -> None:
+    viewer = in_language(as_role("viewer"), lang)
+    r = viewer.get("/users", headers=BROWSER)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert f'<p class="error" role="alert">{said}</p>' in r.text and "forbidden" not in r.text
+    assert viewer.get("/users").text == "forbidden"  # any other client: as before
