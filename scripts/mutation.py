@@ -257,8 +257,8 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
     ),
-    f"{_PULSE}__init____mutmut_7": "_mono at start: feed() sets it with the first count",
-    f"{_PULSE}__init____mutmut_8": "_mono at start: feed() sets it with the first count",
+    f"{_PULSE}__init____mutmut_7": "_mono_s at start: feed() sets it with the first count",
+    f"{_PULSE}__init____mutmut_8": "_mono_s at start: feed() sets it with the first count",
     f"{_PULSE}_classify__mutmut_11": (
         "rise ≥ most for > most: a rise of exactly most was counted by the branch before"
     ),
