@@ -543,7 +543,11 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     watchdog = (
         _parse_watchdog(p, data["comm_watchdog"], points) if "comm_watchdog" in data else None
     )
-    declared = {raw["name"] for raw in raw_points if isinstance(raw, dict) and "name" in raw}
+    declared = {
+        raw["name"]
+        for raw in raw_points
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+    }
     _check_points(p, kind, indexed, declared)
     p.raise_if_any()
     return Profile(

@@ -305,3 +305,14 @@ def test_every_problem_of_a_profile_is_said_at_once(tmp_path: Path) -> None:
     # the point with the bad type is not also reported missing
     assert not any("must define point 'moisture'" in ln for ln in lines)
     assert all(ln.endswith("(many-mistakes.toml)") for ln in lines)
+
+
+def test_a_point_name_that_is_not_a_string_is_refused_by_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "list-name.toml"
+    path.write_text(
+        '[device]\nmodel = "X"\nkind = "soil_probe"\nmanufacturer = "M"\nsource = "S"\n'
+        '[[points]]\nname = ["moisture"]\ntable = "holding"\naddress = 0\ntype = "uint16"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ProfileError, match=r"points\[0\]\.name: must be an identifier"):
+        load_profile(path)
