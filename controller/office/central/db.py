@@ -133,6 +133,11 @@ def _parsers(table: Table) -> dict[str, Callable[[Any], Any]]:
     return out
 
 
+def _required(table: Table) -> list[str]:
+    """The box's columns a row of ``table`` must carry (NOT NULL), its id aside."""
+    return [c for c in data_columns(table) if c != "source_id" and not table.c[c].nullable]
+
+
 class CentralDB:
     """One central database (SQLite path or SQLAlchemy URL); tables made on opening."""
 
@@ -142,6 +147,7 @@ class CentralDB:
         self._engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
         self._parsers = {name: _parsers(t) for name, t in DATA_TABLES.items()}
+        self._required = {name: _required(t) for name, t in DATA_TABLES.items()}
         self._cursor_upsert = self._cursor_statement()
         try:
             with self._write() as conn:
@@ -262,6 +268,9 @@ class CentralDB:
                 for name, parse in parsers.items():
                     if name != "source_id":
                         value[name] = parse(row.get(name))
+                missing = [name for name in self._required[table] if value[name] is None]
+                if missing:  # the box's answer lacks them: not a fault of this database
+                    raise ValueError(f"id {source_id} has no {', '.join(missing)}")
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise BadRows(f"{site_id} {table} row {n + 1}: {exc}") from exc
             out.append(value)
