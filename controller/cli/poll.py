@@ -95,6 +95,17 @@ def _print_table(
             )
 
 
+def _only(
+    health: dict[str, dict[str, dict[str, object]]], devices: list[str] | None
+) -> dict[str, dict[str, dict[str, object]]]:
+    """The health of the ``devices`` asked for (all when none), by bus: a device not polled
+    is not listed with zero good reads as if it had failed."""
+    if not devices:
+        return health
+    kept = {bus: {d: h for d, h in hs.items() if d in devices} for bus, hs in health.items()}
+    return {bus: hs for bus, hs in kept.items() if hs}
+
+
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
@@ -108,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         while True:
             polls = field.poll(args.device)
             rows = _rows(polls)
-            health = field.health()
+            health = _only(field.health(), args.device)
             if args.json:
                 doc = {
                     "site": site.site.id,

@@ -54,6 +54,17 @@ def test_poll_once_json_returns_every_point_ok(
     assert moisture["value"] == pytest.approx(sim.devices["probe1a"].get("moisture"), abs=0.05)
 
 
+def test_poll_of_one_device_tells_only_its_health(
+    site: SiteConfig, sim: Simulation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--device``: the devices not polled are not listed with no good read."""
+    doc = poll_json(site, capsys, "--device", "probe1a")
+    assert {r["device"] for r in doc["readings"]} == {"probe1a"}
+    assert list(doc["health"]) == ["field"]
+    assert list(doc["health"]["field"]) == ["probe1a"]
+    assert doc["health"]["field"]["probe1a"]["ok"] == 1
+
+
 def _mbpoll(args: list[str]) -> list[int]:
     out = subprocess.run(
         ["mbpoll", *args], capture_output=True, text=True, timeout=20, check=True
