@@ -2,7 +2,8 @@
 simulator) the whole HIL suite.
 
 Against a real rig only what is safe on real hardware runs (``--config`` names the rig's site
-file; every bus of it is pointed at the target):
+file; every bus of it is pointed at the target, so two devices sharing a unit id, even on
+different buses, are refused before any bus is opened):
 
 1. **reads** — every device once; each point's quality is printed; a device that does not
    answer fails the check;
@@ -215,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.pulse_s <= MAX_PULSE_S:
         print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)
         return UNUSABLE
-    silent_problem = _silent_unit_problem(site, args.silent_unit)
+    silent_problem = _silent_unit_problem(site, args.silent_unit, one_target=args.target != "sim")
     if silent_problem:
         print(f"--silent-unit {args.silent_unit}: {silent_problem}", file=sys.stderr)
         return UNUSABLE
@@ -235,19 +236,42 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"qanat hil: {exc}", file=sys.stderr)
         return UNUSABLE
+    shared = _shared_units(site)
+    if shared:
+        print(
+            f"--target {args.target}: every bus of {site.path.name} goes to this one target, "
+            f"where {shared}: give the rig a site file whose devices have distinct unit ids",
+            file=sys.stderr,
+        )
+        return UNUSABLE
     return _checks(site, settings, args, pulse)
 
 
-def _silent_unit_problem(site: SiteConfig, unit: int) -> str:
+def _silent_unit_problem(site: SiteConfig, unit: int, *, one_target: bool) -> str:
     """Why ``unit`` cannot be the silent unit the timeout check asks on the first bus
-    ("" when it can): outside Modbus's 1–247, or a device's own."""
+    ("" when it can): outside Modbus's 1–247, or a device's own — of any bus when every
+    bus goes to ``one_target`` (a rig), else of the first bus (the simulator serves each
+    bus on its own port)."""
     if not 1 <= unit <= 247:
         return "a Modbus unit id is 1 to 247"
-    bus = site.buses[0].name
-    owner = next((d.name for d in site.devices_on(bus) if d.unit == unit), None)
+    buses = [b.name for b in site.buses] if one_target else [site.buses[0].name]
+    owner = next((d for d in site.devices if d.bus in buses and d.unit == unit), None)
     if owner is not None:
-        return f"unit {unit} is {owner}'s on bus {bus}: give one no device there uses"
+        return f"unit {unit} is {owner.name}'s on bus {owner.bus}: give one no device there uses"
     return ""
+
+
+def _shared_units(site: SiteConfig) -> str:
+    """The devices of different buses that share a unit id, said for a rig ("" when none):
+    with every bus at one target, a read of one would be answered by the other."""
+    by_unit: dict[int, list[str]] = {}
+    for d in site.devices:
+        by_unit.setdefault(d.unit, []).append(f"{d.name} (bus {d.bus})")
+    return "; ".join(
+        f"{' and '.join(names)} share unit {unit}"
+        for unit, names in sorted(by_unit.items())
+        if len(names) > 1
+    )
 
 
 def _checks(

@@ -170,3 +170,25 @@ def test_an_rtu_target_keeps_the_site_files_baudrate_unless_told(site: SiteConfi
     )
     told = parser.parse_args(["--target", "rtu:///dev/ttyUSB0", "--baudrate", "19200"])
     assert hil._retarget(bus, told.target, told.baudrate).baudrate == 19200
+
+
+def test_devices_of_two_buses_sharing_a_unit_id_are_refused_for_a_rig(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every bus of the site file goes to the one target: the scenario's weather station
+    (bus field) and a tank level (bus head), both unit 10, would answer for each other.
+    Exit 2 naming both before any bus is opened; the reads ran and blamed the station."""
+    assert main(["hil", "--target", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--target tcp://127.0.0.1:1: every bus of "), err
+    assert "wx1 (bus field) and tank_p (bus head) share unit 10" in err, err
+
+
+def test_the_silent_unit_of_a_rig_is_no_device_of_any_bus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a rig the timeout check's unit goes to the one target every bus shares: a probe's
+    unit on the second bus would answer it."""
+    assert main(["hil", "--target", "tcp://127.0.0.1:1", "--silent-unit", "21"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--silent-unit 21: unit 21 is probe1a's on bus field"), err
