@@ -1,0 +1,51 @@
+"""``qanat poll``'s table as a technician reads it on a terminal."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.cli.poll import _print_table
+
+
+def _row(device: str, point: str, raw: list[int]) -> dict[str, object]:
+    return {
+        "device": device,
+        "unit_id": 2,
+        "table": "holding",
+        "address": 10,
+        "point": point,
+        "raw": raw,
+        "value": 1.5,
+        "decoded": 1.5,
+        "unit": "m3",
+        "quality": "ok",
+        "detail": "",
+    }
+
+
+def test_long_names_keep_every_column_under_its_heading(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A point named net_total_fraction (the TUF-2000M's), a device named
+    main_line_flow_meter: the raw, value and unit columns stayed put and the line ran on."""
+    rows = [
+        _row("flow1", "flow_rate", [0, 0]),
+        _row("main_line_flow_meter", "net_total_fraction", [0x3F80, 0, 0x1234, 0x5678]),
+    ]
+    health = {"head": {"flow1": _health(), "main_line_flow_meter": _health()}}
+    _print_table(rows, health)  # type: ignore[arg-type]
+    lines = capsys.readouterr().out.splitlines()
+    header, readings = lines[0], lines[2:4]
+    for heading in ("point", "raw", "unit", "quality"):
+        column = header.rindex(f" {heading}") + 1  # the last "unit": the value's
+        assert all(line[column - 1] == " " and line[column] != " " for line in readings), (
+            heading,
+            lines,
+        )
+    summary = lines[5:]
+    at = summary[0].index("   ok") + 5
+    assert all(line[at - 1] == "0" for line in summary[1:]), summary
+
+
+def _health() -> dict[str, object]:
+    return {"ok": 0, "timeout": 0, "exception": 0, "bad_frame": 0, "last_error": ""}
