@@ -573,11 +573,16 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
 def load_profile(path: Path) -> Profile:
     """Load and validate one profile file; the profile's name is the file stem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a leading byte-order mark (Windows editors write one) is no statement
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise ProfileError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ProfileError(
+            f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at line {line}); "
+            "save the file as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path.name}: not valid TOML: {exc}") from exc
     except RecursionError as exc:  # the parser recurses into nested arrays

@@ -316,3 +316,19 @@ def test_a_point_name_that_is_not_a_string_is_refused_by_key_path(tmp_path: Path
     )
     with pytest.raises(ProfileError, match=r"points\[0\]\.name: must be an identifier"):
         load_profile(path)
+
+
+def test_a_profile_saved_by_a_windows_editor_loads_or_names_its_line(tmp_path: Path) -> None:
+    """Notepad's byte-order mark is no statement (it was `Invalid statement (at line 1,
+    column 1)`); a file saved as GBK names the byte and line, as the site file does."""
+    shipped = (BUILTIN_PROFILE_DIR / "renke-rs-ecth-n01.toml").read_text(encoding="utf-8")
+    bom = tmp_path / "with-bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + shipped.encode("utf-8"))
+    assert load_profile(bom).kind == "soil_probe"
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes(b'[device]\nmodel = "\xcd\xc1\xc8\xc0"\n')
+    with pytest.raises(ProfileError) as info:
+        load_profile(gbk)
+    assert str(info.value) == (
+        "gbk.toml: not UTF-8 text (byte 0xcd at line 2); save the file as UTF-8"
+    )
