@@ -21,7 +21,7 @@ from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from drivers.bus import Bus
 from drivers.sim import Fault
-from tests.helpers.site import refusing_port
+from tests.helpers.site import ROOT, refusing_port
 
 
 @pytest.fixture
@@ -192,3 +192,23 @@ def test_the_silent_unit_of_a_rig_is_no_device_of_any_bus(
     assert main(["hil", "--target", "tcp://127.0.0.1:1", "--silent-unit", "21"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("--silent-unit 21: unit 21 is probe1a's on bus field"), err
+
+
+@pytest.mark.parametrize("line", ["tcp", "rtu"])
+def test_the_example_rig_passes_on_the_simulator_whatever_its_bus(
+    line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """deploy/examples/rig.toml, as given (a gateway at 192.168.1.50) and as a USB RS485
+    dongle (/dev/ttyUSB0): ``--target sim`` serves it on loopback. Both were a traceback
+    (`cannot serve on tcp 192.168.1.50:0`, `cannot serve on rtu /dev/ttyUSB0`)."""
+    text = (ROOT / "deploy/examples/rig.toml").read_text(encoding="utf-8")
+    if line == "rtu":
+        text = text.replace('kind = "tcp"', 'kind = "rtu"').replace(
+            'host = "192.168.1.50"\nport = 502', 'serial_port = "/dev/ttyUSB0"'
+        )
+        assert 'serial_port = "/dev/ttyUSB0"' in text
+    rig = tmp_path / "rig.toml"
+    rig.write_text(text, encoding="utf-8")
+    args = ["hil", "--target", "sim", "--no-suite", "--config", str(rig), "--pulse-s", "0.5"]
+    assert main(args) == 0, capsys.readouterr()
+    assert capsys.readouterr().out.endswith("all rig checks passed\n")
