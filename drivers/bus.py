@@ -41,7 +41,7 @@ from drivers.errors import (
 )
 from drivers.profile import DataType, Point, Profile, Table
 from drivers.reading import Quality, Reading
-from drivers.transport import BusSettings, FlashCoilRequest, build_client
+from drivers.transport import BusSettings, FlashCoilRequest, build_client, open_cause
 
 __all__ = ["Bus", "DeviceHealth", "DeviceRef", "RawBlock"]
 
@@ -474,7 +474,8 @@ class Bus:
 
     def _unavailable(self, device: str, exc: Exception) -> BusUnavailable:
         port = self.settings.describe()
-        return BusUnavailable(device, f"{port}: {exc}", port=port, error=exc)
+        cause = open_cause(self.settings)
+        return BusUnavailable(device, f"{port}: {exc}", port=port, error=exc, cause=cause)
 
     def _wait_gap(self) -> None:
         wait = self._last_end + self.settings.gap_s - self._monotonic()

@@ -135,10 +135,12 @@ class BadFrame(DeviceError):
 
 
 class BusUnavailable(DeviceError):
-    """The serial port or TCP connection of the bus cannot be opened."""
+    """The serial port or TCP connection of the bus cannot be opened; ``cause`` says why
+    where the port itself tells (:func:`drivers.transport.open_cause`: ``port_missing``,
+    ``permission_denied``, ``port_busy``), else ``""``."""
 
     kind = "unavailable"
-    fields = ("port", "error")
+    fields = ("port", "error", "cause")
     template = "{port}: {error}"
 
 

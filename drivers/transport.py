@@ -5,6 +5,8 @@ This module and :mod:`drivers.bus` are the only places that import pymodbus.
 
 from __future__ import annotations
 
+import errno
+import os
 import struct
 from dataclasses import dataclass
 from typing import Literal
@@ -14,7 +16,7 @@ from pymodbus.client.base import ModbusBaseSyncClient
 from pymodbus.framer import FramerType
 from pymodbus.pdu.bit_message import WriteSingleCoilRequest
 
-__all__ = ["BusSettings", "FlashCoilRequest", "build_client"]
+__all__ = ["BusSettings", "FlashCoilRequest", "build_client", "open_cause"]
 
 BusKind = Literal["tcp", "rtu_over_tcp", "rtu"]
 
@@ -81,6 +83,32 @@ def build_client(settings: BusSettings) -> ModbusBaseSyncClient:
         retries=0,
         name=settings.name,
     )
+
+
+# why a serial port would not open, by the errno of opening it (BusUnavailable's ``cause``)
+_OPEN_CAUSES = {
+    errno.ENOENT: "port_missing",
+    errno.ENODEV: "port_missing",
+    errno.ENXIO: "port_missing",
+    errno.EACCES: "permission_denied",
+    errno.EPERM: "permission_denied",
+    errno.EBUSY: "port_busy",
+}
+
+
+def open_cause(settings: BusSettings) -> str:
+    """Why the serial port of ``settings`` cannot be opened, as a code of
+    :data:`_OPEN_CAUSES` (``"port_missing"``, ``"permission_denied"``, ``"port_busy"``),
+    found by opening it once more (pymodbus logs the reason and keeps only "Failed to
+    connect"); ``""`` for a TCP bus, a port that opens, or another reason."""
+    if settings.kind != "rtu" or not settings.serial_port:
+        return ""
+    try:
+        fd = os.open(settings.serial_port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as exc:
+        return _OPEN_CAUSES.get(exc.errno or 0, "")
+    os.close(fd)
+    return ""
 
 
 class FlashCoilRequest(WriteSingleCoilRequest):

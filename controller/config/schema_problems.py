@@ -5,9 +5,11 @@ Each problem keeps pydantic's English in ``problems`` (the site file's and the C
 wording). Those of the types in :data:`SCHEMA_TYPES` are also coded ``schema.<type>`` with
 the values ``field`` (the key path, a zone by its name: ``zones.z1.soil_fc_m3m3``) and
 pydantic's own bounds (``gt``, ``ge``, ``lt``, ``le``, ``min_length``, ``max_length``,
-``expected``), numbers written out. A model check that refuses with :class:`CodedValueError`
-keeps its code (a key of :data:`controller.config.site_messages.MESSAGES`) and values;
-``field`` is added, and ``zone`` for a zone's.
+``expected``), numbers written out; an unknown key close to an allowed one is coded
+:data:`NEAR_KEY` naming it (``near``), as the line does. A model check that refuses with
+:class:`CodedValueError` keeps its code (a key of
+:data:`controller.config.site_messages.MESSAGES`) and values; ``field`` is added, and
+``zone`` for a zone's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pydantic_core import ErrorDetails
 from controller.config.site_messages import MESSAGES
 from controller.errors import CodedProblem, ControllerError
 
-__all__ = ["SCHEMA_TYPES", "CodedValueError", "schema_problem"]
+__all__ = ["NEAR_KEY", "SCHEMA_TYPES", "CodedValueError", "schema_problem"]
+
+# an unknown key near an allowed one: "did you mean ...?" (``site_check.schema.near_key``)
+NEAR_KEY = "schema.near_key"
 
 # pydantic error types said in the pages' own words (``site_check.schema.<type>``)
 SCHEMA_TYPES = frozenset(
@@ -64,9 +69,13 @@ class CodedValueError(ControllerError, ValueError):
         self.values = values
 
 
-def schema_problem(err: ErrorDetails, text: str, data: Mapping[str, Any]) -> CodedProblem | None:
+def schema_problem(
+    err: ErrorDetails, text: str, data: Mapping[str, Any], near: str | None = None
+) -> CodedProblem | None:
     """``err`` (its problem line ``text``, of the site ``data``) as a coded problem, or
-    ``None`` when the pages have no words of their own for it."""
+    ``None`` when the pages have no words of their own for it. ``near``: for an unknown key,
+    the key it was meant to be (:func:`controller.config.nearkeys.near_key`, as the line
+    names it), coded :data:`NEAR_KEY` with the value ``near``."""
     loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
     values = {"field": _field(loc, data)}
     zone = _zone(loc, data)
@@ -78,6 +87,8 @@ def schema_problem(err: ErrorDetails, text: str, data: Mapping[str, Any]) -> Cod
         return CodedProblem(text, error.code, {**values, **error.values})
     if err["type"] not in SCHEMA_TYPES:
         return None
+    if err["type"] == "extra_forbidden" and near is not None:
+        return CodedProblem(text, NEAR_KEY, {**values, "near": near})
     values.update({k: _text(ctx[k]) for k in _BOUNDS if k in ctx})
     return CodedProblem(text, f"schema.{err['type']}", values)
 

@@ -848,7 +848,7 @@ def _pydantic_problems(
             near = meant[loc]
             msg = "unknown key" + (f" (did you mean {near!r}?)" if near else "")
         problems.append(f"{where}: {msg} ({filename})")
-        found = schema_problem(err, problems[-1], data)
+        found = schema_problem(err, problems[-1], data, meant.get(loc))
         if found is not None:
             coded.append(found)
     return problems, coded

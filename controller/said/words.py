@@ -1,10 +1,11 @@
 """The words of the stored records: ``catalog/zh_CN.toml`` and ``catalog/en.toml``.
 
 One table per writer (``trip_message``, ``device_event``, ``device_error``,
-``head_event``, ``fert_note``) and the names their values use (``phase``, ``quality``); a
-key is ``table.name``. Values are ``str.format`` templates. The pages merge these tables
-into their own catalogs (:mod:`web.i18n`), so a page says a key the same way a
-notification does.
+``head_event``, ``fert_note``, ``clock_event``, ``clock_reason``, ``run_event``, and a
+run's ``end_reason`` with its ``channel_dose``, which a run event names) and the names their
+values use (``phase``, ``quality``); a key is ``table.name``. Values are ``str.format``
+templates. The pages merge these tables into their own catalogs (:mod:`web.i18n`), so a
+page says a key the same way a notification does.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ screenshot goes to ``artifacts/overview-390.png`` for a person to look at.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, serving
-from tests.helpers.pages import FAST, PASSWORD
+from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, BROKEN_TEXTS_JS, DATE, serving
+from tests.helpers.fakes import NOW
+from tests.helpers.pages import FAST, PASSWORD, PageService
 from tests.helpers.site import quick_site
 from web.app import create_app
 from web.pages import PagesConfig
@@ -82,4 +84,57 @@ def test_no_label_of_the_overviews_cards_wraps_on_a_phone(
     assert figures == []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_savings_headlines_date_stays_whole_on_a_phone(
+    overview_url: str, browser: Browser, locale: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+    page = context.new_page()
+    page.goto(overview_url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    if locale == "en":  # the language button, remembered for the user
+        page.click("#lang-switch")
+    headline = page.locator("#site-savings .saving-big")
+    expect(headline).to_contain_text("2026-06-20")
+    assert page.evaluate(BROKEN_TEXTS_JS, ["#site-savings .saving-big", DATE]) == []
+    context.close()
+
+
+@pytest.fixture
+def runs_ahead_url(tmp_path: Path) -> Iterator[str]:
+    """The overview of the page service's zones, each with a long run ahead (as the demo's
+    early July: 240 min, 24.0 mm), a technician logged in by the test."""
+    service = PageService()
+    for name, zone in service.zones_by_name.items():
+        assert zone.next_run is not None
+        ahead = replace(zone.next_run, duration_min=240.0, depth_mm=24.0)
+        service.zones_by_name[name] = replace(zone, label=f"{name}号地 (南中)", next_run=ahead)
+    clock = VirtualClock(NOW)
+    with Store.open_dir(tmp_path / "data", clock=clock) as store:
+        Accounts(store, hasher=FAST).create_user("li", PASSWORD, "technician")
+        pages = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST)
+        with serving(create_app(service, store, pages=pages)) as url:
+            yield url
+
+
+# a time and a figure with its unit: 07-06 23:00, 240 分钟, 24.0 mm
+NEXT_RUN_FIGURE = r"\d{2}-\d{2} \d{2}:\d{2}|\d+(?:\.\d+)? (?:mm|min|分钟)"
+
+
+def test_the_next_runs_time_and_figures_stay_whole_on_a_phone(
+    runs_ahead_url: str, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(runs_ahead_url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("article.zone p.next", has_text="24.0 mm")).not_to_have_count(0)
+    assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone p.next", NEXT_RUN_FIGURE]) == []
     context.close()

@@ -8,7 +8,13 @@ reading any "a: b" text.
 
 from __future__ import annotations
 
-from controller.runtime.device_events import DEVICE_EVENTS, device_error, device_event
+from controller.runtime.device_events import (
+    DEVICE_EVENTS,
+    DEVICE_REQUESTS,
+    device_error,
+    device_event,
+    device_request,
+)
 from drivers.errors import BusUnavailable, DeviceError
 from tests.helpers.recorded import assert_templates_read_back
 
@@ -25,3 +31,12 @@ def test_each_kind_worded_by_its_template_is_read_back() -> None:
 
 def test_an_event_template_reads_back_the_values_it_was_written_with() -> None:
     assert_templates_read_back(DEVICE_EVENTS, device_event)
+
+
+def test_a_request_template_reads_back_the_bus_requests_it_names() -> None:
+    assert_templates_read_back(DEVICE_REQUESTS, device_request)
+    # drivers.bus words them so (its exception test holds "read holding 0+3")
+    read = device_request("read holding 2+5")
+    assert read.values == {"table": "holding", "start": "2", "count": "5"}
+    assert device_request("write coils 0+8 off").code == "all_off"
+    assert device_request("write ch3=True").values == {"point": "ch3", "value": "True"}

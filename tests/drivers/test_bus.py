@@ -8,7 +8,10 @@ gap, health counters, flagged readings and verified writes.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +35,7 @@ from drivers.errors import (
 )
 from drivers.profile import ProfileLibrary
 from drivers.reading import Quality
-from drivers.transport import BusSettings, FlashCoilRequest
+from drivers.transport import BusSettings, FlashCoilRequest, open_cause
 from tests.helpers.clock import FakeClock
 
 LIB = ProfileLibrary.load()
@@ -177,6 +180,39 @@ def test_connection_refused_is_bus_unavailable() -> None:
         bus.read_block("p1", __import__("drivers.codec").codec.plan_reads(PROBE.points, 3)[0])
 
 
+def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
+    missing = tmp_path / "ttyUSB9"
+    settings = BusSettings("b", "rtu", serial_port=str(missing), retries=0, timeout_s=0.05)
+    bus = Bus(settings, [DeviceRef("p1", 1, PROBE)])
+    try:
+        readings, _ = bus.read_points("p1")
+    finally:
+        bus.close()
+    said = bus.health_report()["p1"]["last_error_values"]
+    assert isinstance(said, dict)
+    assert str(missing) in readings[0].detail and said["cause"] == "port_missing"
+
+
+@pytest.mark.parametrize(
+    ("number", "cause"),
+    [
+        (errno.ENOENT, "port_missing"),
+        (errno.EACCES, "permission_denied"),
+        (errno.EBUSY, "port_busy"),
+        (errno.EIO, ""),
+    ],
+)
+def test_why_a_serial_port_cannot_be_opened_is_read_from_opening_it(
+    monkeypatch: pytest.MonkeyPatch, number: int, cause: str
+) -> None:
+    def refuse(path: str, flags: int) -> int:
+        raise OSError(number, os.strerror(number), path)
+
+    monkeypatch.setattr(os, "open", refuse)
+    assert open_cause(BusSettings("b", "rtu", serial_port="/dev/ttyUSB0")) == cause
+    assert open_cause(BusSettings("b", "tcp", host="127.0.0.1")) == ""  # no port to open
+
+
 def test_gap_is_kept_between_transactions() -> None:
     bus, _, clock = make_bus({1: probe_ok}, gap_s=0.05)
     bus.read_points("p1")
@@ -274,7 +310,7 @@ def _refuse(op: str, kw: dict[str, Any]) -> Any:
             "bad_frame",
             {},
         ),
-        ({1: _refuse}, "unavailable", {"port": "tcp 127.0.0.1:502"}),
+        ({1: _refuse}, "unavailable", {"port": "tcp 127.0.0.1:502", "cause": ""}),
     ],
 )
 def test_the_last_error_is_kept_with_its_kind_and_values(

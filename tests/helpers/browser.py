@@ -111,3 +111,37 @@ BROKEN_LABELS_JS = """(selector) => [...document.querySelectorAll(selector)]
 """The texts of the labels matching ``selector`` that stand on more than one line (their
 text's line boxes more than 0.8 em apart), stick out of their card (the closest article or
 section) or overflow their own box: measured element boxes, no pixels compared."""
+
+BROKEN_TEXTS_JS = """([selector, pattern]) => [...document.querySelectorAll(selector)]
+.flatMap(el => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const broken = [];
+  // the text of el (its text nodes in order), and where each node starts in it
+  const nodes = [];
+  let text = "";
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    nodes.push([node, text.length]);
+    text += node.data;
+  }
+  const at = (i) => {
+    const [node, start] = nodes.findLast(([, s]) => s <= i);
+    return [node, i - start];
+  };
+  for (const found of text.matchAll(new RegExp(pattern, "g"))) {
+    const range = document.createRange();
+    range.setStart(...at(found.index));
+    range.setEnd(...at(found.index + found[0].length - 1));
+    range.setEnd(range.endContainer, range.endOffset + 1);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.top);
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (tops.length > 0 && Math.max(...tops) - Math.min(...tops) > 0.8 * size) {
+      broken.push(found[0]);
+    }
+  }
+  return broken;
+})"""
+"""The texts matching the regular expression ``pattern`` in the elements matching
+``selector`` (across their child elements) that stand on more than one line (their line
+boxes more than 0.8 em apart): a date cut at its hyphen, a figure cut from its unit. Call
+with ``[selector, pattern]``."""
+DATE = r"\d{4}-\d{2}-\d{2}"  # 2026-06-20

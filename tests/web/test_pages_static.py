@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from controller.said.words import flatten, words
-from web.i18n import LOCALES, catalog
+from web.i18n import LOCALES, catalog, translate_whole
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 SHIPPED = [p for d in ("templates", "static") for p in sorted((WEB / d).rglob("*")) if p.is_file()]
@@ -51,7 +51,7 @@ def test_every_message_the_templates_ask_for_exists() -> None:
     asked = set()
     for path in SHIPPED:
         if path.suffix == ".html":
-            asked |= set(re.findall(r"""\bt\(['"]([a-z_0-9.]+)['"]""", path.read_text("utf-8")))
+            asked |= set(re.findall(r"""\btw?\(['"]([a-z_0-9.]+)['"]""", path.read_text("utf-8")))
     literal = re.compile(r'"((?:control|settings|alarms|login|users)\.[a-z_]+)"')
     audit_action = re.compile(r'record_audit\([^,]+,\s*"([a-z_.]+)"')
     for py in (WEB / "pages").glob("*.py"):
@@ -61,6 +61,7 @@ def test_every_message_the_templates_ask_for_exists() -> None:
     asked |= {f"role.{r}" for r in ("admin", "technician", "viewer")}
     asked |= {f"state.{s}" for s in ("running", "paused", "alarm")}
     assert {"control.started_open", "login.too_many", "settings.saved", "users.added"} <= asked
+    assert "savings.saved_to_date" in asked  # asked by tw(): its value kept whole
     missing = sorted(k for k in asked if k not in catalog("zh-CN"))
     assert missing == []
 
@@ -81,3 +82,8 @@ def test_the_records_words_are_kept_once_and_merged_in() -> None:
         assert sorted(set(pages) & set(records)) == [], name
         assert "trip_message.dry_run" in records
         assert {k: catalog(locale)[k] for k in records} == records
+
+
+def test_a_message_with_values_kept_whole_escapes_its_words_and_values() -> None:
+    said = translate_whole("zh-CN", "savings.saved_to_date", day="2026-06-20<b>")
+    assert said == ('截至 <span class="whole">2026-06-20&lt;b&gt;</span> 比常规灌溉节水 (每亩)')

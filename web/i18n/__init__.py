@@ -6,7 +6,8 @@ missing from a catalog shows as the key itself, so a gap is visible, and a test
 holds both catalogs to the same keys.
 
 The words of the box's stored records (``trip_message``, ``device_event``,
-``device_error``, ``head_event``, ``fert_note``, ``phase``, ``quality``) are kept once, in
+``device_error``, ``head_event``, ``fert_note``, ``clock_event``, ``run_event``,
+``end_reason``, ``phase``, ``quality``, ...) are kept once, in
 :mod:`controller.said.words`, which the notifications read too; each page catalog merges
 them in under the same keys.
 """
@@ -18,9 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from controller.said.words import fill, flatten, words
 
-__all__ = ["DEFAULT_LOCALE", "LOCALES", "catalog", "translate"]
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "catalog", "translate", "translate_whole"]
 
 DEFAULT_LOCALE = "zh-CN"
 LOCALES = {"zh-CN": "zh_CN.toml", "en": "en.toml"}
@@ -39,3 +42,11 @@ def catalog(locale: str) -> dict[str, str]:
 def translate(locale: str, key: str, **values: Any) -> str:
     """The message ``key`` in ``locale``, formatted with ``values``."""
     return fill(catalog(locale).get(key, key), values)
+
+
+def translate_whole(locale: str, key: str, **values: Any) -> Markup:
+    """The message ``key`` in ``locale`` as HTML, each of ``values`` kept whole on one line
+    (in a ``<span class="whole">``: a date is not cut at its hyphen on a phone); the
+    message's own words and the values escaped."""
+    whole = {k: Markup('<span class="whole">{}</span>').format(v) for k, v in values.items()}
+    return Markup(fill(str(escape(catalog(locale).get(key, key))), whole))

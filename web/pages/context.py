@@ -21,13 +21,14 @@ from argon2 import PasswordHasher
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from controller.access.accounts import Accounts, InvalidSession, SessionInfo
 from controller.access.lockout import LoginBackoff
 from controller.daemon.protocol import ControlService
 from controller.paths import bundled
 from controller.store import Role, Store
-from web.i18n import DEFAULT_LOCALE, LOCALES, catalog, translate
+from web.i18n import DEFAULT_LOCALE, LOCALES, catalog, translate, translate_whole
 from web.pages import format as fmt
 from web.pages import point_labels, said
 from web.params import MAX_TOKEN_CHARS
@@ -187,6 +188,10 @@ def render(
     def t(key: str, **kw: Any) -> str:
         return translate(locale, key, **kw)
 
+    def tw(key: str, **kw: Any) -> Markup:
+        """A message whose values each stay whole on one line (a date)."""
+        return translate_whole(locale, key, **kw)
+
     def tk(prefix: str, key: str) -> str:
         """A named value (crop, mode, alarm code) in the page's language, else as it is."""
         return catalog(locale).get(prefix + key, key)
@@ -197,6 +202,7 @@ def render(
         "request": request,
         "t": t,
         "tk": tk,
+        "tw": tw,
         "locale": locale,
         "user": session.user if session else None,
         "csrf": csrf_token(pages.secret, session.token_hash) if session else "",
@@ -204,12 +210,13 @@ def render(
         "is_admin": session is not None and session.user.role is Role.ADMIN,
         "fmt": formatter,
         # a decision (its inputs), a next run's codes, a run's end reason, an alarm's message,
-        # a device's last error, a device point in the page's words
+        # a device's last error, why the clock is not trusted, a device point in the page's words
         "decision_said": lambda inputs: said.decision_said(locale, inputs),
         "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
         "end_said": lambda end_reason: said.end_said(formatter, end_reason),
         "alarm_said": lambda a: said.alarm_said(formatter, a.source, a.code, a.message),
-        "device_error_said": lambda health: said.device_error_said(locale, health),
+        "device_error_said": lambda health: said.device_error_said(formatter, health),
+        "clock_note_said": lambda note: said.clock_note_said(formatter, note),
         "point_label": lambda point: point_labels.point_label(locale, point),
         "flash": fmt.unquote_flash(flash) if flash else None,
         **values,

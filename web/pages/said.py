@@ -12,8 +12,10 @@ fertigation plan note (:func:`controller.agronomy.fert_notes.fert_note`), ``fert
 device's events (:mod:`controller.runtime.device_events`), ``device_event``, and the head
 works' backflush events (:mod:`controller.runtime.head_events`), ``head_event``; a
 device's last error from the kind and values its bus reports with it, catalog table
-``device_error``. A code the catalog lacks, or a record without codes (written
-before they were), is shown as recorded.
+``device_error``; the clock's trust events (:mod:`controller.runtime.clock_events`),
+``clock_event``, and why the clock is not trusted, ``clock_reason``; the sequencer's run
+events (:mod:`controller.runtime.run_events`), ``run_event``. A code the catalog lacks, or
+a record without codes (written before they were), is shown as recorded.
 
 The stored records are read back and filled by :class:`controller.said.records.RecordSayer`
 (the notifications say them the same way), with the page catalog, which holds the records'
@@ -31,6 +33,7 @@ from web.pages.format import Formatter
 
 __all__ = [
     "alarm_said",
+    "clock_note_said",
     "decision_said",
     "device_error_said",
     "end_said",
@@ -77,18 +80,26 @@ def trip_said(fmt: Formatter, message: str) -> str | None:
 
 def alarm_said(fmt: Formatter, source: str, code: str, message: str) -> str | None:
     """An alarm's ``message`` in ``fmt``'s locale where its writer's words are known (the
-    safety supervisor's, the fertigation planner's notes), else ``None`` (the page shows the
+    safety supervisor's, the fertigation planner's notes, a device's, the clock's, the
+    sequencer's and the head works' events), else ``None`` (the page shows the
     record)."""
     return _sayer(fmt).alarm(source, code, message)
 
 
-def device_error_said(locale: str, health: Mapping[str, Any]) -> str | None:
+def clock_note_said(fmt: Formatter, note: str) -> str | None:
+    """Why the wall clock is not trusted (the status's ``clock_note``) in ``fmt``'s locale
+    (catalog table ``clock_reason``); ``None`` when no template knows it (the page shows the
+    note as it is)."""
+    return _sayer(fmt).clock_reason(note)
+
+
+def device_error_said(fmt: Formatter, health: Mapping[str, Any]) -> str | None:
     """A device's last error (its health's ``last_error_kind`` and ``last_error_values``) in
-    ``locale`` (catalog table ``device_error``); ``None`` without a kind or its entry (a
-    daemon that does not report them: the page shows ``last_error``)."""
+    ``fmt``'s locale (catalog table ``device_error``, a Modbus exception by its name, the
+    request it answered, a bus that cannot be opened by its cause); ``None`` without a kind
+    or its entry (a daemon that does not report them: the page shows ``last_error``)."""
     kind, values = health.get("last_error_kind"), health.get("last_error_values")
-    if not isinstance(kind, str) or f"device_error.{kind}" not in catalog(locale):
+    if not isinstance(kind, str):
         return None
-    return translate(
-        locale, f"device_error.{kind}", **(values if isinstance(values, Mapping) else {})
-    )
+    said = {str(k): str(v) for k, v in values.items()} if isinstance(values, Mapping) else {}
+    return _sayer(fmt).device_error(kind, said)

@@ -326,6 +326,8 @@ def test_overview_says_why_the_clock_is_not_trusted(
     monkeypatch.setattr(service, "status", lambda: untrusted)
     page = as_role("viewer").get("/").text
     assert "系统时间不可信" in page and "1970-01-01 00:00 UTC" in page
+    banner = page.split('id="clock-untrusted"')[1].split("</p>")[0]
+    assert "早于 2026-12-01" in banner and "before 2026" not in banner.split(">", 1)[1]
     assert "qanat confirm-time" in page
     assert 'action="/clock/confirm"' not in page  # only an admin may confirm
 

@@ -85,6 +85,46 @@ def test_a_devices_last_error_is_said_with_the_record_in_its_title(
     assert f'<span class="last-error">{record}</span>' in second
 
 
+@pytest.mark.parametrize(
+    ("kind", "values", "said"),
+    [
+        (
+            "exception",
+            {"what": "read holding 2+5", "modbus_code": "2", "name": "illegal data address"},
+            "设备回复 Modbus 异常 2（非法数据地址）：读保持寄存器 2+5",
+        ),
+        (
+            "unavailable",
+            {
+                "port": "/dev/ttyUSB0 9600 8N1",
+                "error": "Failed to connect",
+                "cause": "port_missing",
+            },
+            "总线无法打开（/dev/ttyUSB0 9600 8N1）：串口不存在",
+        ),
+        (
+            "unavailable",
+            {"port": "/dev/ttyUSB0 9600 8N1", "error": "Failed", "cause": "permission_denied"},
+            "总线无法打开（/dev/ttyUSB0 9600 8N1）：没有打开串口的权限",
+        ),
+    ],
+)
+def test_a_modbus_exception_and_a_bus_that_cannot_open_are_said_in_chinese(
+    as_role: Any,
+    service: PageService,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    values: dict[str, str],
+    said: str,
+) -> None:
+    (device,) = service.devices()
+    record = "press1: the record as the bus wrote it"
+    health = {"last_error": record, "last_error_kind": kind, "last_error_values": values}
+    monkeypatch.setattr(service, "devices", lambda: [replace(device, health=health)])
+    page = as_role("viewer").get("/devices").text
+    assert f': {record}">{said}' in page  # the English record on hover
+
+
 def _profile_points() -> set[str]:
     points = set()
     for path in (ROOT / "drivers" / "profiles").rglob("*.toml"):

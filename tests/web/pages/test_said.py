@@ -15,7 +15,9 @@ import pytest
 
 from controller.agronomy.decision_codes import DecisionCode, coded
 from controller.agronomy.fert_notes import FERT_NOTES
+from controller.runtime.clock_events import CLOCK_EVENTS, CLOCK_REASONS
 from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS
+from controller.runtime.run_events import RUN_EVENTS
 from models.planner import ReasonCode
 from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
@@ -38,11 +40,24 @@ def test_every_end_reason_code_has_a_message(locale: str) -> None:
     assert missing == []
 
 
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_clock_and_run_event_has_a_message(locale: str) -> None:
+    names = catalog(locale)
+    tables = {"clock_event": CLOCK_EVENTS, "clock_reason": CLOCK_REASONS, "run_event": RUN_EVENTS}
+    assert (
+        sorted(f"{t}.{c}" for t, codes in tables.items() for c in codes if f"{t}.{c}" not in names)
+        == []
+    )
+
+
 def test_the_english_end_reasons_are_worded_as_the_record() -> None:
     english = catalog("en")
     assert {c: english[f"end_reason.{c}"] for c in END_REASONS} == END_REASONS
     assert {c: english[f"channel_dose.{c}"] for c in CHANNEL_DOSES} == CHANNEL_DOSES
     assert {c: english[f"fert_note.{c}"] for c in FERT_NOTES} == FERT_NOTES
+    assert {c: english[f"clock_event.{c}"] for c in CLOCK_EVENTS} == CLOCK_EVENTS
+    assert {c: english[f"clock_reason.{c}"] for c in CLOCK_REASONS} == CLOCK_REASONS
+    assert {c: english[f"run_event.{c}"] for c in RUN_EVENTS} == RUN_EVENTS
 
 
 @pytest.mark.parametrize("locale", sorted(LOCALES))
@@ -118,3 +133,38 @@ def test_a_device_event_is_said_only_in_its_own_events_words() -> None:
         == "probe1：310 秒没有有效读数（timeout）"
     )
     assert alarm_said(fmt, "probe1", "device_online", offline) is None  # the record instead
+
+
+def test_a_modbus_exception_inside_a_device_event_is_said_by_its_name() -> None:
+    error = "press1: read holding 2+5: exception 2 (illegal data address)"
+    offline = f"press1: no good reading for 30 s ({error})"
+    assert alarm_said(Formatter("zh-CN", UTC8), "press1", "device_offline", offline) == (
+        "press1：30 秒没有有效读数（设备回复 Modbus 异常 2（非法数据地址）：读保持寄存器 2+5）"
+    )
+
+
+def test_the_clock_alarm_is_said_with_its_reason_and_no_record_yet() -> None:
+    alarm = (
+        "wall clock not trusted: not synchronised (no NTP) and the admin confirmation of "
+        "2027-06-01 10:00 was before a reboot; the clock says 2027-06-02 08:00:00 UTC, "
+        "newest record none; nothing waters automatically until it is trusted (check NTP, "
+        "or run `qanat confirm-time`)"
+    )
+    assert alarm_said(Formatter("zh-CN", UTC8), "site", "clock_untrusted", alarm) == (
+        "系统时间不可信：未同步（没有 NTP），且管理员 2027-06-01 10:00 的确认在重启之前；"
+        "时钟显示 2027-06-02 08:00:00 UTC，最新记录 无；时间可信之前不会自动灌溉"
+        "（检查 NTP，或执行 `qanat confirm-time`）"
+    )
+    assert alarm_said(Formatter("en", UTC8), "site", "clock_untrusted", alarm) == alarm
+
+
+def test_a_run_event_is_said_with_its_end_reason_and_credit() -> None:
+    event = (
+        "run 12 of zone z1 interrupted (daemon restarted during the run) after 4.31 m3 "
+        "applied; water since the last progress not credited: no meter reading was kept with it"
+    )
+    said = alarm_said(Formatter("zh-CN", UTC8), "sequencer", "run_interrupted", event)
+    assert said is not None and said.startswith("轮灌区 z1 的第 12 次轮灌中断（")
+    assert "4.31 m³" in said and "credited" not in said and "restart" not in said
+    assert alarm_said(Formatter("en", UTC8), "sequencer", "run_interrupted", event) == event
+    assert alarm_said(Formatter("zh-CN", UTC8), "sequencer", "volume_cap", event) is None

@@ -224,3 +224,38 @@ def test_every_lookup_that_found_nothing_has_a_message_with_its_values(
     locale: str, code: str
 ) -> None:
     assert_message_with_its_values(locale, f"lookup.{code}", LOOKUPS[code])
+
+
+def _misspelt(key: str) -> ConfigError:
+    """The demo site's first fertigation event saved from the settings page with its
+    ``n_kg_mu`` written as ``key``: the site check's error."""
+    site = load_site(DEMO_SITE)
+    events = site.model.model_dump(mode="json")["fertigation"]["events"]
+    events[0][key] = events[0].pop("n_kg_mu")
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(site, {"fertigation": {"events": events}})
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("zh-CN", "fertigation.events[0].n_kg：没有这一项（是不是想写 'n_kg_mu'？）"),
+        ("en", "fertigation.events[0].n_kg: there is no such setting (did you mean 'n_kg_mu'?)."),
+    ],
+)
+def test_a_misspelt_key_names_the_key_it_was_meant_to_be_as_the_cli_does(
+    locale: str, expected: str
+) -> None:
+    exc = _misspelt("n_kg")
+    line = next(p for p in exc.problems if ".n_kg:" in p)
+    assert "(did you mean 'n_kg_mu'?)" in line  # the site file's line, as check-config says
+    assert problem_text(locale, line, coded_problems(exc)) == expected
+
+
+def test_an_unknown_key_near_none_is_only_unknown() -> None:
+    exc = _misspelt("colour")
+    line = next(p for p in exc.problems if ".colour:" in p)
+    assert problem_text("zh-CN", line, coded_problems(exc)) == (
+        "fertigation.events[0].colour：没有这一项。"
+    )
