@@ -226,7 +226,10 @@ def test_a_period_may_end_at_midnight(tmp_path: Path, demo_site_text: str) -> No
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b'[device]\nmodel = "\xff"\n', "meter.toml: not UTF-8 text (byte 18)"),
+        (
+            b'[device]\nmodel = "\xff"\n',
+            "meter.toml: not UTF-8 text (byte 0xff at line 2); save the file as UTF-8",
+        ),
         (b"x = " + b"[" * 5000 + b"]" * 5000, "meter.toml: arrays or tables nested too deep"),
     ],
 )
