@@ -135,6 +135,9 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_ratecheck.py",
         "tests/controller/test_ratecheck_mutants.py",
     ],
+    "controller/daemon/tickfailures.py": [  # not test_open_faults.py: the whole daemon
+        "tests/controller/test_tickfailures.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
