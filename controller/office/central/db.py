@@ -37,7 +37,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from controller.errors import OfficeError
 from controller.office.central import pg
@@ -92,8 +93,31 @@ def _reason(exc: Exception) -> str:
 
 
 def office_url(target: str) -> str:
-    """A database URL from ``--db``: a URL as given, a plain path as an SQLite file."""
-    return target if "://" in target else f"sqlite:///{target}"
+    """A database URL from ``--db``: a plain path as an SQLite file, an ``sqlite`` or
+    ``postgresql`` URL as given (``postgres://``, as libpq takes it, read as
+    ``postgresql://``); :class:`CentralError` for any other, naming its scheme only (a URL
+    may carry a password)."""
+    if "://" not in target:
+        return f"sqlite:///{target}"
+    scheme, rest = target.split("://", 1)
+    backend, plus, driver = scheme.partition("+")
+    if backend.lower() == "postgres":
+        backend = "postgresql"
+    if backend.lower() not in ("sqlite", "postgresql"):
+        raise CentralError(
+            f"--db {scheme}://…: the office database is an SQLite file or a PostgreSQL URL "
+            "(postgresql+psycopg://USER@HOST/DB)"
+        )
+    url = f"{backend}{plus}{driver}://{rest}"
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except ArgumentError as exc:  # NoSuchModuleError too: an unknown driver after the +
+        raise CentralError(f"--db {scheme}://…: not a database URL qanat can open") from exc
+    except ImportError as exc:
+        raise CentralError(
+            f"--db {scheme}://…: its driver is not installed (postgresql+psycopg is)"
+        ) from exc
+    return url
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
