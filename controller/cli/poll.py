@@ -91,15 +91,18 @@ def _print_table(
     print()
     bus_w = max([8, *(len(bus) for bus in health)])
     dev_w = max([10, *(len(d) for devices in health.values() for d in devices)])
+    # unreachable: the bus's port or gateway could not be opened; rested: asks skipped
+    # while a silent device rests (drivers.bus back-off)
     print(
         f"{'bus':<{bus_w}} {'device':<{dev_w}} {'ok':>5} {'timeout':>7} {'exc':>5} {'bad':>5} "
-        "last error"
+        f"{'unreachable':>11} {'rested':>6} last error"
     )
     for bus, devices in health.items():
         for device, h in devices.items():
             print(
                 f"{bus:<{bus_w}} {device:<{dev_w}} {h['ok']:>5} {h['timeout']:>7} "
-                f"{h['exception']:>5} {h['bad_frame']:>5} {h['last_error']}"
+                f"{h['exception']:>5} {h['bad_frame']:>5} {h['unavailable']:>11} "
+                f"{h['skipped']:>6} {h['last_error']}"
             )
 
 

@@ -47,5 +47,25 @@ def test_long_names_keep_every_column_under_its_heading(
     assert all(line[at - 1] == "0" for line in summary[1:]), summary
 
 
-def _health() -> dict[str, object]:
-    return {"ok": 0, "timeout": 0, "exception": 0, "bad_frame": 0, "last_error": ""}
+def test_a_device_behind_a_port_that_does_not_open_is_not_all_zeros(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A gateway refusing the connection: its devices' asks were counted as unreachable
+    and then rested, but the summary showed 0 in every column beside the error."""
+    health = {"head": {"relay1": _health(unavailable=3, skipped=2, last_error="refused")}}
+    _print_table([], health)  # type: ignore[arg-type]
+    header, line = capsys.readouterr().out.splitlines()[-2:]
+    assert line.split()[:8] == ["head", "relay1", "0", "0", "0", "0", "3", "2"], line
+    assert header.split()[6:8] == ["unreachable", "rested"], header
+
+
+def _health(unavailable: int = 0, skipped: int = 0, last_error: str = "") -> dict[str, object]:
+    return {
+        "ok": 0,
+        "timeout": 0,
+        "exception": 0,
+        "bad_frame": 0,
+        "unavailable": unavailable,
+        "skipped": skipped,
+        "last_error": last_error,
+    }
