@@ -131,7 +131,11 @@ def run(args: argparse.Namespace) -> int:
     known = {d.name for d in site.devices}
     unknown = [d for d in args.device or [] if d not in known]
     if unknown:
-        print(f"unknown device(s): {', '.join(unknown)}", file=sys.stderr)
+        print(
+            f"--device: no device {', '.join(map(repr, unknown))} in {site.path.name} "
+            f"(its devices: {', '.join(d.name for d in site.devices)})",
+            file=sys.stderr,
+        )
         return UNUSABLE
     with FieldIO(site) as field:
         while True:

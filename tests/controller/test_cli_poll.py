@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from controller.cli import main
 from controller.cli.poll import _print_table
+from tests.helpers.site import DEMO_SITE
 
 
 def _row(device: str, point: str, raw: list[int]) -> dict[str, object]:
@@ -69,3 +71,14 @@ def _health(unavailable: int = 0, skipped: int = 0, last_error: str = "") -> dic
         "skipped": skipped,
         "last_error": last_error,
     }
+
+
+def test_a_mistyped_device_is_refused_naming_the_sites_devices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--device probe1`` for probe1a: exit 2, before any bus is opened, with the names to
+    choose from; it said only ``unknown device(s): probe1``."""
+    assert main(["poll", "--config", str(DEMO_SITE), "--once", "--device", "probe1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--device: no device 'probe1' in demo-site.toml (its devices: "), err
+    assert "probe1a, probe1b" in err, err
