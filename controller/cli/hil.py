@@ -89,11 +89,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _retarget(settings: BusSettings, target: str, baudrate: int | None) -> BusSettings:
     url = urlparse(target)
     if url.scheme in ("tcp", "rtu-tcp"):
-        if not url.hostname or not url.port:
+        try:
+            port = url.port
+        except ValueError as exc:  # "Port out of range 0-65535", a port that is no number
+            raise ValueError(f"--target {target!r}: {exc}; give tcp://HOST:PORT") from exc
+        if not url.hostname or not port:
             raise ValueError(f"--target {target!r}: give tcp://HOST:PORT")
         if url.scheme == "tcp":
-            return dataclasses.replace(settings, kind="tcp", host=url.hostname, port=url.port)
-        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname, port=url.port)
+            return dataclasses.replace(settings, kind="tcp", host=url.hostname, port=port)
+        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname, port=port)
     if url.scheme == "rtu":
         if not url.path:
             raise ValueError(f"--target {target!r}: give rtu:///dev/ttyUSB0")

@@ -212,3 +212,15 @@ def test_the_example_rig_passes_on_the_simulator_whatever_its_bus(
     args = ["hil", "--target", "sim", "--no-suite", "--config", str(rig), "--pulse-s", "0.5"]
     assert main(args) == 0, capsys.readouterr()
     assert capsys.readouterr().out.endswith("all rig checks passed\n")
+
+
+@pytest.mark.parametrize("target", ["tcp://127.0.0.1:99999", "rtu-tcp://gw:abc"])
+def test_a_target_port_that_is_no_port_names_the_option(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said only `qanat hil: Port out of range 0-65535`, naming no option."""
+    rig = str(ROOT / "deploy/examples/rig.toml")
+    assert main(["hil", "--target", target, "--config", rig]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"qanat hil: --target {target!r}: Port "), err
+    assert err.rstrip().endswith("give tcp://HOST:PORT"), err
