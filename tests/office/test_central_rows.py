@@ -22,6 +22,11 @@ def test_a_row_without_its_time_is_a_bad_row_naming_the_column(office_url: str) 
             "quality": "ok",
             "detail": "",
         }
-        with pytest.raises(BadRows, match=r"readings row 2: id 2 has no time"):
+        with pytest.raises(BadRows) as info:
             db.store_page("ganzhou-01", "readings", [good, {"id": 2}], 2)
+        # the site is the pull's to name: "ganzhou-01: ganzhou-01 readings row 2" it was
+        assert (
+            str(info.value)
+            == "readings row 2: id 2 has no time, device, point, unit, quality, detail"
+        )
         assert db.cursors("ganzhou-01") == {}

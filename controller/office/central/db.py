@@ -62,7 +62,8 @@ class CentralError(OfficeError):
 
 
 class BadRows(OfficeError, ValueError):
-    """Rows from a box that cannot be stored (wrong shape or type); names site and table."""
+    """Rows from a box that cannot be stored (wrong shape or type); names the table and row
+    (the pull that asked for them names the site)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +297,7 @@ class CentralDB:
                 if missing:  # the box's answer lacks them: not a fault of this database
                     raise ValueError(f"id {source_id} has no {', '.join(missing)}")
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise BadRows(f"{site_id} {table} row {n + 1}: {exc}") from exc
+                raise BadRows(f"{table} row {n + 1}: {exc}") from exc
             out.append(value)
         return out
 
@@ -364,7 +365,7 @@ class CentralDB:
         box's CSV of ``readings`` after that header line, not NDJSON; ``direct``: COPY them
         straight into ``readings`` (:class:`~controller.office.central.pg.NeedsStaging`
         when that cannot be: ask the page again without ``direct``)."""
-        where = f"{site_id} {table} after {cursor}"
+        where = f"{table} after {cursor}"
         try:
             with self._write() as conn:
                 raw = conn.connection.dbapi_connection
