@@ -90,7 +90,7 @@ class VirtualClock:
     def __init__(self, start: datetime) -> None:
         self._lock = threading.Lock()
         self._now = _utc(start)
-        self._mono = 0.0
+        self._mono_s = 0.0
 
     def now(self) -> datetime:
         with self._lock:
@@ -98,7 +98,7 @@ class VirtualClock:
 
     def monotonic(self) -> float:
         with self._lock:
-            return self._mono
+            return self._mono_s
 
     def sleep(self, seconds: float) -> None:
         if seconds < 0:
@@ -111,7 +111,7 @@ class VirtualClock:
             raise ClockError(f"cannot advance by {seconds!r} s: time only moves forward")
         with self._lock:
             self._now += timedelta(seconds=seconds)
-            self._mono += seconds
+            self._mono_s += seconds
             return self._now
 
     def set(self, when: datetime, *, allow_backwards: bool = False) -> None:
@@ -126,7 +126,7 @@ class VirtualClock:
                 )
             self._now = target
             if delta_s > 0:
-                self._mono += delta_s
+                self._mono_s += delta_s
 
     def step(self, seconds: float) -> datetime:
         """Jump the wall clock by ``seconds`` (either sign), monotonic unmoved; the new time."""

@@ -29,6 +29,7 @@ from drivers.errors import ProfileError
 __all__ = [
     "BUILTIN_PROFILE_DIR",
     "KIND_POINTS",
+    "PROFILE_UNITS",
     "CommWatchdog",
     "DataType",
     "Lease",
@@ -110,6 +111,39 @@ _OPTIONAL_UNITS: dict[str, str] = {
     # an injector's counter: a run's record takes its change as litres (runtime/dosing.py)
     "dosed_volume": "L",
 }
+
+
+# Every unit a point may carry: those the controller, the pages and the bridge know how to
+# read. A unit outside it is most often a typo ("uS/cn", "m³/h" for "m3/h"), refused by name.
+PROFILE_UNITS: frozenset[str] = frozenset(
+    {
+        "",  # a code, a count or a switch
+        "%",
+        "°",
+        "°C",
+        "hPa",
+        "kPa",
+        "bar",
+        "L",
+        "mL",
+        "L/h",
+        "m",
+        "mm",
+        "mm/h",
+        "m/s",
+        "m3",
+        "m3/h",
+        "mS/cm",
+        "uS/cm",
+        "mg/L",
+        "mV",
+        "pH",
+        "lx",
+        "W/m2",
+        "s",
+        "pulses",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +337,10 @@ def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) ->
     address = _number(p, f"{path}.address", raw["address"], integer=True)
     if address is not None and not 0 <= address <= 0xFFFF:
         p.add(f"{path}.address", f"{address} outside 0..65535")
+        address = None
+    if address is not None and dtype is not None and address + dtype.width > 0x10000:
+        p.add(f"{path}.address", f"{dtype.value} at {address} runs past 65535")
+        address = None
     scale = _number(p, f"{path}.scale", raw.get("scale", 1.0))
     if scale == 0:
         p.add(f"{path}.scale", "must not be zero")
@@ -314,6 +352,7 @@ def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) ->
     writable = raw.get("writable", False)
     if not isinstance(writable, bool):
         p.add(f"{path}.writable", f"expected true or false, got {writable!r}")
+        writable = False
     sentinels = raw.get("sentinels", [])
     if not isinstance(sentinels, list) or not all(isinstance(s, int) for s in sentinels):
         p.add(f"{path}.sentinels", "expected a list of raw integer values")
@@ -321,11 +360,17 @@ def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) ->
     unit = raw.get("unit", "")
     if not isinstance(unit, str):
         p.add(f"{path}.unit", f"expected a string, got {unit!r}")
+        unit = ""
+    elif unit not in PROFILE_UNITS:
+        known = ", ".join(repr(u) for u in sorted(PROFILE_UNITS) if u)
+        p.add(f"{path}.unit", f"unknown unit {unit!r} (one of {known}, or none)")
     if table is not None and dtype is not None:
         if table.is_bit != (dtype is DataType.BOOL):
             p.add(f"{path}.type", f"type {dtype.value} does not fit table {table.value}")
         if writable is True and table in (Table.DISCRETE, Table.INPUT):
             p.add(f"{path}.writable", f"table {table.value} is read-only")
+    # A point whose place is known takes part in the whole-profile checks (overlaps, standard
+    # names) even when something else of it is wrong, so one mistake does not hide the others.
     if (
         table is None
         or dtype is None
@@ -333,11 +378,10 @@ def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) ->
         or address is None
         or scale is None
         or offset is None
-        or p.items
     ):
         return None
     return Point(
-        name=name,
+        name=str(name),
         table=table,
         address=int(address),
         type=dtype,
@@ -414,15 +458,21 @@ def _parse_watchdog(p: _Problems, raw: Any, points: list[Point]) -> CommWatchdog
     return CommWatchdog(int(address), float(unit_s), float(max_s))
 
 
-def _check_points(p: _Problems, kind: str, points: list[Point]) -> None:
+def _check_points(
+    p: _Problems, kind: str, indexed: list[tuple[int, Point]], declared: set[str]
+) -> None:
+    """Whole-profile checks over the points that parsed, each with its index in the file;
+    ``declared`` names every point written, so one refused for its own mistake is not also
+    said to be missing."""
+    points = [pt for _, pt in indexed]
     seen: dict[str, int] = {}
-    for i, pt in enumerate(points):
+    for i, pt in indexed:
         if pt.name in seen:
             first = seen[pt.name]
             p.add(f"points[{i}].name", f"duplicate point {pt.name!r} (also points[{first}])")
         seen.setdefault(pt.name, i)
     occupied: dict[tuple[Table, int], str] = {}
-    for i, pt in enumerate(points):
+    for i, pt in indexed:
         for a in range(pt.address, pt.end):
             other = occupied.get((pt.table, a))
             if other is not None:
@@ -431,9 +481,9 @@ def _check_points(p: _Problems, kind: str, points: list[Point]) -> None:
             occupied[(pt.table, a)] = pt.name
     by_name = {pt.name: pt for pt in points}
     for name, unit in KIND_POINTS.get(kind, {}).items():
-        if name not in by_name:
+        if name not in declared:
             p.add("points", f"a {kind} profile must define point {name!r}")
-        elif unit and by_name[name].unit != unit:
+        elif name in by_name and unit and by_name[name].unit != unit:
             got = by_name[name].unit
             p.add(f"points.{name}.unit", f"must be {unit!r} for a {kind}, got {got!r}")
     for name, unit in _OPTIONAL_UNITS.items():
@@ -481,19 +531,24 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     if not isinstance(raw_points, list) or not raw_points:
         p.add("points", "missing: a profile needs at least one [[points]] entry")
         raw_points = []
-    points = [
-        pt
+    indexed = [
+        (i, pt)
         for i, raw in enumerate(raw_points)
         if (pt := _parse_point(p, f"points[{i}]", raw, order or WordOrder.BIG)) is not None
     ]
+    points = [pt for _, pt in indexed]
     lease = _parse_lease(p, data["lease"]) if "lease" in data else None
     if lease is not None and not any(pt.table is Table.COIL and pt.writable for pt in points):
         p.add("lease", "a lease needs writable coil points")
     watchdog = (
         _parse_watchdog(p, data["comm_watchdog"], points) if "comm_watchdog" in data else None
     )
-    p.raise_if_any()
-    _check_points(p, kind, points)
+    declared = {
+        raw["name"]
+        for raw in raw_points
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+    }
+    _check_points(p, kind, indexed, declared)
     p.raise_if_any()
     return Profile(
         name=name,
@@ -518,11 +573,16 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
 def load_profile(path: Path) -> Profile:
     """Load and validate one profile file; the profile's name is the file stem."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a leading byte-order mark (Windows editors write one) is no statement
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise ProfileError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ProfileError(
+            f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at line {line}); "
+            "save the file as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path.name}: not valid TOML: {exc}") from exc
     except RecursionError as exc:  # the parser recurses into nested arrays

@@ -124,6 +124,20 @@ TESTS: dict[str, list[str]] = {
     "web/pages/context.py": [
         "tests/web/pages/test_context_mutants.py",
     ],
+    # The meter rules at their seam (a LiveState fed by hand), not test_open_faults.py: it
+    # runs the simulated bus and the whole daemon for each mutant.
+    "controller/runtime/frozenmeter.py": [
+        "tests/controller/test_frozenmeter.py",
+        "tests/controller/test_ratecheck.py",  # the rate check reads meters through it too
+        "tests/controller/test_frozenmeter_mutants.py",
+    ],
+    "controller/runtime/ratecheck.py": [
+        "tests/controller/test_ratecheck.py",
+        "tests/controller/test_ratecheck_mutants.py",
+    ],
+    "controller/daemon/tickfailures.py": [  # not test_open_faults.py: the whole daemon
+        "tests/controller/test_tickfailures.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -257,8 +271,8 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
     ),
-    f"{_PULSE}__init____mutmut_7": "_mono at start: feed() sets it with the first count",
-    f"{_PULSE}__init____mutmut_8": "_mono at start: feed() sets it with the first count",
+    f"{_PULSE}__init____mutmut_7": "_mono_s at start: feed() sets it with the first count",
+    f"{_PULSE}__init____mutmut_8": "_mono_s at start: feed() sets it with the first count",
     f"{_PULSE}_classify__mutmut_11": (
         "rise ≥ most for > most: a rise of exactly most was counted by the branch before"
     ),
@@ -367,6 +381,25 @@ EXPLAINED |= {
         "by trigger slot first"
     ),
     f"{_PLAN}plan_zones__mutmut_93": "urgency 2 − Dr/TAW for 1 − Dr/TAW: every zone's + 1",
+}
+
+_FROZEN = "controller.runtime.frozenmeter.x_totalizer_step_m3__mutmut_"
+EXPLAINED |= {
+    f"{_FROZEN}16": (
+        "a float total divided by its scale even at scale 0: a profile refuses scale 0"
+    ),
+    f"{_FROZEN}19": "a float total's register read as 1 at scale 0: the step is 0 × it anyway",
+    f"{_FROZEN}22": "frexp even of a total of 0: frexp(0) gives the exponent 0 as well",
+}
+
+_WINDOW = "controller.runtime.ratecheck.xǁ_Windowǁ"
+EXPLAINED |= {
+    f"{_WINDOW}add__mutmut_23": (
+        "the rate's running sum starts at 1 m3 for 0: water_m3 takes differences of it"
+    ),
+    f"{_WINDOW}trim__mutmut_5": (
+        "trim stops at 2 polls for 1: long_enough(1) of 2 polls has 1, under DISAGREE_MIN_POLLS"
+    ),
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).

@@ -37,6 +37,7 @@ season, against the ET rule alone on the same site and weather:
   (mean; ``_max`` the worst), Ya/Ym = Π over the library's stages of
   (1 − Ky (1 − ETa/ETc)) with the truth's ETa and ETc (Doorenbos & Kassam 1979);
 * ``calibration_days``: the longest held dry-down, days;
+* ``calibration_held_days``: per site, the days the hold raised the trigger;
 * ``calibration_true_dr_fraction``: per site, the truth's deepest Dr / TAW over the held
   dry-down (read from the truth for the figures, never given to the fit);
 * ``calibration_ended``: per site, the day after planting the hold ended and why (the
@@ -91,6 +92,7 @@ class _Site:
     first_dr_fraction: float  # the truth's deepest Dr / TAW over the first fitted dry-down
     offset_m3m3: float  # the probes' mean calibration offset
     calibration_why: str  # how the calibration dry-down ended ("" without one)
+    held_days: int  # the days the calibration dry-down was holding
 
 
 def true_soil(rng: random.Random) -> SoilTruth:
@@ -141,6 +143,7 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
     etc, eta, water = [], [], 0.0
     first_dr = 0.0
     why = ""
+    held_days = 0
     season = et_rule_days(
         site, crop, truth, seed, kc_factor=kc_factor, calibration_dr_fraction=calibration
     )
@@ -148,6 +151,7 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
         etc.append(day.totals.etc_mm)
         if day.calibration is not None and day.calibration.phase == "done" and not why:
             why = f"day {day.dap}: {day.calibration.why}"
+        held_days += day.calibration is not None and day.calibration.phase == "holding"
         eta.append(day.totals.eta_mm)
         water += day.water_gross_mm
         if len(drydowns) >= N_DRYDOWNS:
@@ -192,7 +196,9 @@ def _simulate(site: SiteConfig, crop: Crop, seed: int, calibration: float | None
     longest = max((d.days for d in drydowns), default=0)
     yield_ = relative_yield(crop, etc, eta)
     offset = statistics.fmean(offsets) / 100.0
-    return _Site(truth, kc_factor, drydowns, zr, water, yield_, longest, first_dr, offset, why)
+    return _Site(
+        truth, kc_factor, drydowns, zr, water, yield_, longest, first_dr, offset, why, held_days
+    )
 
 
 def _parts_pct(fit: SoilFit, site: _Site) -> list[float]:
@@ -254,6 +260,7 @@ def run(seed: int, quick: bool) -> dict[str, Any]:
         "calibration_yield_loss_pct": round(statistics.fmean(loss), 2),
         "calibration_yield_loss_max_pct": round(max(loss), 2),
         "calibration_days": max(b.longest_drydown_days for _, b in pairs),
+        "calibration_held_days": [b.held_days for _, b in pairs],
         "calibration_true_dr_fraction": [round(b.first_dr_fraction, 2) for _, b in pairs],
         "calibration_ended": [b.calibration_why for _, b in pairs],
         "train_s": round(max(train), 3),

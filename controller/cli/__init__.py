@@ -116,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UNUSABLE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pymodbus says an unanswered request again in its own count ("No response received
+    # after 0 retries", "Repeating....": the bus retries by itself) beside the bus's line
+    # naming the device and the timeout; its own words only with -v.
+    logging.getLogger("pymodbus").setLevel(level if args.verbose else logging.CRITICAL)
     try:
         status: int = module.run(args)  # type: ignore[attr-defined]
     except KeyboardInterrupt:

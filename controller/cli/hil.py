@@ -2,7 +2,8 @@
 simulator) the whole HIL suite.
 
 Against a real rig only what is safe on real hardware runs (``--config`` names the rig's site
-file; every bus of it is pointed at the target):
+file; every bus of it is pointed at the target, so two devices sharing a unit id, even on
+different buses, are refused before any bus is opened):
 
 1. **reads** — every device once; each point's quality is printed; a device that does not
    answer fails the check;
@@ -88,11 +89,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _retarget(settings: BusSettings, target: str, baudrate: int | None) -> BusSettings:
     url = urlparse(target)
     if url.scheme in ("tcp", "rtu-tcp"):
-        if not url.hostname or not url.port:
+        try:
+            port = url.port
+        except ValueError as exc:  # "Port out of range 0-65535", a port that is no number
+            raise ValueError(f"--target {target!r}: {exc}; give tcp://HOST:PORT") from exc
+        if not url.hostname or not port:
             raise ValueError(f"--target {target!r}: give tcp://HOST:PORT")
         if url.scheme == "tcp":
-            return dataclasses.replace(settings, kind="tcp", host=url.hostname, port=url.port)
-        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname, port=url.port)
+            return dataclasses.replace(settings, kind="tcp", host=url.hostname, port=port)
+        return dataclasses.replace(settings, kind="rtu_over_tcp", host=url.hostname, port=port)
     if url.scheme == "rtu":
         if not url.path:
             raise ValueError(f"--target {target!r}: give rtu:///dev/ttyUSB0")
@@ -215,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.pulse_s <= MAX_PULSE_S:
         print(f"--pulse-s must be in (0, {MAX_PULSE_S:g}] s on a rig", file=sys.stderr)
         return UNUSABLE
-    silent_problem = _silent_unit_problem(site, args.silent_unit)
+    silent_problem = _silent_unit_problem(site, args.silent_unit, one_target=args.target != "sim")
     if silent_problem:
         print(f"--silent-unit {args.silent_unit}: {silent_problem}", file=sys.stderr)
         return UNUSABLE
@@ -235,19 +240,42 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"qanat hil: {exc}", file=sys.stderr)
         return UNUSABLE
+    shared = _shared_units(site)
+    if shared:
+        print(
+            f"--target {args.target}: every bus of {site.path.name} goes to this one target, "
+            f"where {shared}: give the rig a site file whose devices have distinct unit ids",
+            file=sys.stderr,
+        )
+        return UNUSABLE
     return _checks(site, settings, args, pulse)
 
 
-def _silent_unit_problem(site: SiteConfig, unit: int) -> str:
+def _silent_unit_problem(site: SiteConfig, unit: int, *, one_target: bool) -> str:
     """Why ``unit`` cannot be the silent unit the timeout check asks on the first bus
-    ("" when it can): outside Modbus's 1–247, or a device's own."""
+    ("" when it can): outside Modbus's 1–247, or a device's own — of any bus when every
+    bus goes to ``one_target`` (a rig), else of the first bus (the simulator serves each
+    bus on its own port)."""
     if not 1 <= unit <= 247:
         return "a Modbus unit id is 1 to 247"
-    bus = site.buses[0].name
-    owner = next((d.name for d in site.devices_on(bus) if d.unit == unit), None)
+    buses = [b.name for b in site.buses] if one_target else [site.buses[0].name]
+    owner = next((d for d in site.devices if d.bus in buses and d.unit == unit), None)
     if owner is not None:
-        return f"unit {unit} is {owner}'s on bus {bus}: give one no device there uses"
+        return f"unit {unit} is {owner.name}'s on bus {owner.bus}: give one no device there uses"
     return ""
+
+
+def _shared_units(site: SiteConfig) -> str:
+    """The devices of different buses that share a unit id, said for a rig ("" when none):
+    with every bus at one target, a read of one would be answered by the other."""
+    by_unit: dict[int, list[str]] = {}
+    for d in site.devices:
+        by_unit.setdefault(d.unit, []).append(f"{d.name} (bus {d.bus})")
+    return "; ".join(
+        f"{' and '.join(names)} share unit {unit}"
+        for unit, names in sorted(by_unit.items())
+        if len(names) > 1
+    )
 
 
 def _checks(

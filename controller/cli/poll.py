@@ -66,33 +66,62 @@ def _rows(polls: list[DevicePoll]) -> list[dict[str, Any]]:
 def _print_table(
     rows: list[dict[str, Any]], health: dict[str, dict[str, dict[str, object]]]
 ) -> None:
+    # Columns as wide as their longest entry (a point such as net_total_fraction, a
+    # float32's raw words), so every line's columns stay under their heading.
+    dev_w = max([10, *(len(r["device"]) for r in rows)])
+    point_w = max([16, *(len(r["point"]) for r in rows)])
+    raws = [_raw(r) for r in rows]
+    raw_w = max([14, *(len(raw) for raw in raws)])
     header = (
-        f"{'device':<10} {'unit':>4} {'table':<8} {'addr':>5} {'point':<16} {'raw':<14} "
-        f"{'value':>10} {'unit':<6} quality"
+        f"{'device':<{dev_w}} {'unit':>4} {'table':<8} {'addr':>5} {'point':<{point_w}} "
+        f"{'raw':<{raw_w}} {'value':>10} {'unit':<6} quality"
     )
     print(header)
     print("-" * len(header))
-    for r in rows:
-        raw = " ".join(
-            f"{v:04X}" if r["table"] in ("input", "holding") else str(v) for v in r["raw"]
-        )
+    for r, raw in zip(rows, raws, strict=True):
         shown = r["value"] if r["value"] is not None else r["decoded"]
         value = f"{shown:.6g}" if isinstance(shown, float) else "—"
         quality = r["quality"] + (
             f" ({r['detail']})" if r["quality"] != "ok" and r["detail"] else ""
         )
         print(
-            f"{r['device']:<10} {r['unit_id']:>4} {r['table']:<8} {r['address']:>5} "
-            f"{r['point']:<16} {raw:<14} {value:>10} {r['unit']:<6} {quality}"
+            f"{r['device']:<{dev_w}} {r['unit_id']:>4} {r['table']:<8} {r['address']:>5} "
+            f"{r['point']:<{point_w}} {raw:<{raw_w}} {value:>10} {r['unit']:<6} {quality}"
         )
     print()
-    print(f"{'bus':<8} {'device':<10} {'ok':>5} {'timeout':>7} {'exc':>5} {'bad':>5} last error")
+    bus_w = max([8, *(len(bus) for bus in health)])
+    dev_w = max([10, *(len(d) for devices in health.values() for d in devices)])
+    # unreachable: the bus's port or gateway could not be opened; rested: asks skipped
+    # while a silent device rests (drivers.bus back-off)
+    print(
+        f"{'bus':<{bus_w}} {'device':<{dev_w}} {'ok':>5} {'timeout':>7} {'exc':>5} {'bad':>5} "
+        f"{'unreachable':>11} {'rested':>6} last error"
+    )
     for bus, devices in health.items():
         for device, h in devices.items():
             print(
-                f"{bus:<8} {device:<10} {h['ok']:>5} {h['timeout']:>7} {h['exception']:>5} "
-                f"{h['bad_frame']:>5} {h['last_error']}"
+                f"{bus:<{bus_w}} {device:<{dev_w}} {h['ok']:>5} {h['timeout']:>7} "
+                f"{h['exception']:>5} {h['bad_frame']:>5} {h['unavailable']:>11} "
+                f"{h['skipped']:>6} {h['last_error']}"
             )
+
+
+def _raw(row: dict[str, Any]) -> str:
+    """The raw registers of a row as the device sends them: hex words, or coil bits."""
+    return " ".join(
+        f"{v:04X}" if row["table"] in ("input", "holding") else str(v) for v in row["raw"]
+    )
+
+
+def _only(
+    health: dict[str, dict[str, dict[str, object]]], devices: list[str] | None
+) -> dict[str, dict[str, dict[str, object]]]:
+    """The health of the ``devices`` asked for (all when none), by bus: a device not polled
+    is not listed with zero good reads as if it had failed."""
+    if not devices:
+        return health
+    kept = {bus: {d: h for d, h in hs.items() if d in devices} for bus, hs in health.items()}
+    return {bus: hs for bus, hs in kept.items() if hs}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,13 +131,17 @@ def run(args: argparse.Namespace) -> int:
     known = {d.name for d in site.devices}
     unknown = [d for d in args.device or [] if d not in known]
     if unknown:
-        print(f"unknown device(s): {', '.join(unknown)}", file=sys.stderr)
+        print(
+            f"--device: no device {', '.join(map(repr, unknown))} in {site.path.name} "
+            f"(its devices: {', '.join(d.name for d in site.devices)})",
+            file=sys.stderr,
+        )
         return UNUSABLE
     with FieldIO(site) as field:
         while True:
             polls = field.poll(args.device)
             rows = _rows(polls)
-            health = field.health()
+            health = _only(field.health(), args.device)
             if args.json:
                 doc = {
                     "site": site.site.id,

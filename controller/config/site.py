@@ -1234,6 +1234,13 @@ class _Checker:
                 self.add("head.filter_dp", "give pressure_before_filter or filter_dp, not both")
         if h.backflush_interval_h is not None and not h.backflush_valve:
             self.add("head.backflush_interval_h", "needs head.backflush_valve")
+        for i, z in enumerate(self.m.zones):
+            if z.nominal_flow_m3_h > h.pump_capacity_m3_h:  # every start refused at run time
+                self.add(
+                    f"zones[{i}].nominal_flow_m3_h",
+                    f"{z.nominal_flow_m3_h:g} m3/h alone exceeds head.pump_capacity_m3_h "
+                    f"{h.pump_capacity_m3_h:g} m3/h: the zone could never start",
+                )
         if h.backflush_s >= h.backflush_min_gap_min * 60:
             self.add(
                 "head.backflush_s",

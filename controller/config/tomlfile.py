@@ -24,6 +24,23 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 8
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+# What a Chinese input method types for TOML's own punctuation, and what TOML wants there.
+_FULL_WIDTH = {
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "＝": "=",
+    "，": ",",
+    "．": ".",
+    "［": "[",
+    "］": "]",
+    "｛": "{",
+    "｝": "}",
+    "＃": "#",
+    "　": "a space",
+}
 
 
 def read_toml(
@@ -57,7 +74,7 @@ def read_toml(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{name}: not valid TOML: {exc}"]) from exc
+        raise ConfigError([f"{name}: not valid TOML: {exc}{_full_width_hint(text, exc)}"]) from exc
     except ValueError as exc:  # an integer longer than Python converts (4300 digits)
         raise ConfigError([f"{name}: not valid TOML: {str(exc).split(':')[0]}"]) from exc
     except RecursionError as exc:  # tomllib parses nested arrays by recursion
@@ -112,6 +129,25 @@ def deeper_than(value: object, depth: int) -> tuple[int | str, ...] | None:
                     return (*where, key)
                 stack.append((child, (*where, key)))
     return None
+
+
+def _full_width_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """A hint when the line of the error holds full-width punctuation before any comment
+    (typed with a Chinese input method: “head” for "head"), else ""."""
+    found = _AT_LINE.search(str(exc))
+    if found is None:
+        return ""
+    lines = text.splitlines()
+    number = int(found.group(1))
+    line = lines[number - 1].split("#", 1)[0] if 0 < number <= len(lines) else ""
+    chars = [c for c in dict.fromkeys(line) if c in _FULL_WIDTH]
+    if not chars:
+        return ""
+    said = ", ".join(f"{c} for {_FULL_WIDTH[c]}" for c in chars)
+    return (
+        f"; line {number} has full-width punctuation ({said}): type it with the input "
+        "method in English mode"
+    )
 
 
 def _quoted(key: str) -> str:

@@ -39,14 +39,14 @@ class Episode:
     (monotonic seconds) and whether the safe state was taken."""
 
     first_error: str
-    started_mono: float
+    started_mono_s: float
     last_error: str = ""
     ticks: int = 1
-    last_mono: float = 0.0
+    last_mono_s: float = 0.0
     safe: bool = False
 
     def lasted_s(self) -> float:
-        return self.last_mono - self.started_mono
+        return self.last_mono_s - self.started_mono_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +71,14 @@ class TickFailures:
         self.safe_after_ticks = max(1, round(safe_after_s / period_s))
         self.episode: Episode | None = None
 
-    def failed(self, error: str, mono: float) -> Failed:
-        """A tick failed with ``error`` at monotonic time ``mono``."""
+    def failed(self, error: str, mono_s: float) -> Failed:
+        """A tick failed with ``error`` at monotonic time ``mono_s``."""
         first = self.episode is None
         if self.episode is None:
-            self.episode = Episode(error, mono, error, last_mono=mono)
+            self.episode = Episode(error, mono_s, error, last_mono_s=mono_s)
         else:
             self.episode.ticks += 1
-            self.episode.last_error, self.episode.last_mono = error, mono
+            self.episode.last_error, self.episode.last_mono_s = error, mono_s
         ep = self.episode
         go_safe = ep.ticks > self.safe_after_ticks or ep.lasted_s() >= self.safe_after_s
         return Failed(ep, first, go_safe)

@@ -158,17 +158,31 @@ def load_sites(path: Path) -> list[SiteSpec]:
     problems: list[str] = []
     out: list[SiteSpec] = []
     seen: set[str] = set()
+    urls: dict[str, tuple[int, str]] = {}  # a box's base URL -> its first entry and id
     for n, entry in enumerate(entries):
         site_id = entry.get("id") if isinstance(entry, dict) else None
         if isinstance(site_id, str) and site_id in seen:
             problems.append(f"sites[{n}].id: {site_id!r} is listed twice")
         seen.add(str(site_id))
         spec = _site(path, f"sites[{n}]", entry, problems)
-        if spec is not None:
-            out.append(spec)
+        if spec is None:
+            continue
+        first = urls.setdefault(_box_of(spec.url), (n, spec.id))
+        if first[0] != n and first[1] != spec.id:
+            problems.append(
+                f"sites[{n}].url: {spec.url!r} is also sites[{first[0]}] ({first[1]!r}): "
+                "one box under two ids would count its water twice"
+            )
+        out.append(spec)
     if problems:
         raise SitesFileError(path, problems)
     return out
+
+
+def _box_of(url: str) -> str:
+    """A base URL as the box it reaches: scheme and host in any case, a trailing / aside."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def load_keep_months(path: Path) -> int | None:

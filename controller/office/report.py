@@ -305,13 +305,28 @@ def build_report(
         f"baseline: {practice.describe()}"
         + ("" if season else "; a day range counts the events in it, not the winter irrigation"),
     ]
+    sites = [SiteReport(site, reports) for site, reports in sorted(by_site.items())]
     return Report(
         start=start,
         end=end,
         season=season,
         practice=practice.describe(),
-        sites=[SiteReport(site, reports) for site, reports in sorted(by_site.items())],
+        sites=sites,
         notes=notes,
+        warnings=[w for site in sites if (w := _no_days_warning(site, start, end))],
+    )
+
+
+def _no_days_warning(site: SiteReport, start: dt.date, end: dt.date) -> str:
+    """The zones of ``site`` with no balance day nor run in the range, said ("" when none):
+    their rows count no water used, so the whole baseline would read as saved."""
+    empty = [z.zone.zone for z in site.zones if z.days == 0 and z.metered_m3 == 0]
+    if not empty:
+        return ""
+    return (
+        f"{site.site_id}: no water-balance day from {start} to {end} for zone "
+        f"{', '.join(empty)}: nothing is known of the water used there, so the saving "
+        "shown (the whole baseline) is not one"
     )
 
 

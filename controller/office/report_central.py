@@ -122,7 +122,7 @@ def from_central(
     runs = _runs(db, names, start, end)
     report = build_report(zones, days, runs, start, end, tz, practice=practice, season=season)
     stale = [stale_note(f) for f in db.failed_pulls(names)]
-    return dataclasses.replace(report, warnings=stale)
+    return dataclasses.replace(report, warnings=[*stale, *report.warnings])
 
 
 def stale_note(failed: FailedPull) -> str:

@@ -32,7 +32,7 @@ SETPOINT_REFRESH_S = 30.0
 @dataclass(slots=True)
 class _Written:
     rate_l_h: float = 0.0
-    at_mono: float = 0.0
+    at_mono_s: float = 0.0
     running: bool = False
     counter_start_l: float | None = None
 
@@ -68,11 +68,11 @@ class ChannelDrive:
             },
         )
 
-    def apply(self, rates_l_h: dict[str, float], mono: float) -> None:
+    def apply(self, rates_l_h: dict[str, float], mono_s: float) -> None:
         """Set each channel to its rate (L/h); 0 switches it off."""
         for name, rate in rates_l_h.items():
             if rate > 0:
-                self._on(self.channels[name], rate, mono)
+                self._on(self.channels[name], rate, mono_s)
             elif self.written.get(name, _Written()).running:
                 self._off(self.channels[name])
 
@@ -89,7 +89,7 @@ class ChannelDrive:
             return None
         return end - w.counter_start_l
 
-    def _on(self, ch: ChannelConfig, rate: float, mono: float) -> None:
+    def _on(self, ch: ChannelConfig, rate: float, mono_s: float) -> None:
         bus = self.fieldio.bus_of(ch.injector)
         w = self.written.setdefault(ch.name, _Written())
         if not w.running:
@@ -98,15 +98,15 @@ class ChannelDrive:
             self.outputs.on(f"dosing:{ch.name}")
             bus.write_point(ch.injector, "rate_setpoint", rate)  # verified by read-back
             bus.write_point(ch.injector, "run", 1)
-            w.rate_l_h, w.at_mono, w.running = rate, mono, True
+            w.rate_l_h, w.at_mono_s, w.running = rate, mono_s, True
             return
         moved = abs(rate - w.rate_l_h)
         if (
             moved > max(SETPOINT_DEADBAND * w.rate_l_h, SETPOINT_DEADBAND_L_H)
-            or mono - w.at_mono >= SETPOINT_REFRESH_S
+            or mono_s - w.at_mono_s >= SETPOINT_REFRESH_S
         ):
             bus.write_point(ch.injector, "rate_setpoint", rate)
-            w.rate_l_h, w.at_mono = rate, mono
+            w.rate_l_h, w.at_mono_s = rate, mono_s
 
     def _off(self, ch: ChannelConfig) -> None:
         w = self.written[ch.name]

@@ -230,15 +230,15 @@ class Dosing:
 
     # ------------------------------------------------------------ the inject phase
 
-    def begin(self, run: RunDosing, mono: float) -> None:
-        """The inject phase begins at monotonic ``mono`` (s) with the first dose."""
-        run.dose_since = mono
+    def begin(self, run: RunDosing, mono_s: float) -> None:
+        """The inject phase begins at monotonic ``mono_s`` (s) with the first dose."""
+        run.dose_since = mono_s
 
-    def inject(self, run: RunDosing, mono: float, dt: float, note: Callable[[str], None]) -> bool:
+    def inject(self, run: RunDosing, mono_s: float, dt: float, note: Callable[[str], None]) -> bool:
         """One step of the inject phase, ``dt`` s after the last; ``True`` when it is over
         (every dose given, or injection stopped by the supervisor), the injector then off."""
         if run.channels is not None:
-            return self._inject_channels(run, mono, dt, note)
+            return self._inject_channels(run, mono_s, dt, note)
         if run.blocked:
             note(f"injection stopped: {run.blocked}")
             self.stop(run)
@@ -253,14 +253,14 @@ class Dosing:
             dose.setpoint_l += dose.written_l_h * dt / 3600
         share_s = run.inject_s / len(run.doses)
         target = dose.target_l
-        if (target is not None and dose.setpoint_l >= target) or mono - run.dose_since >= share_s:
-            return self._next_dose(run, mono)
+        if (target is not None and dose.setpoint_l >= target) or mono_s - run.dose_since >= share_s:
+            return self._next_dose(run, mono_s)
         dose.rate_l_h = self._rate(run, dose, dt)
-        self._injector_on(run, dose, mono)
+        self._injector_on(run, dose, mono_s)
         return False
 
     def _inject_channels(
-        self, run: RunDosing, mono: float, dt: float, note: Callable[[str], None]
+        self, run: RunDosing, mono_s: float, dt: float, note: Callable[[str], None]
     ) -> bool:
         dosing, drive = run.channels, run.drive
         assert dosing is not None and drive is not None
@@ -281,7 +281,7 @@ class Dosing:
             return True
         if dosing.no_flow_s > 0:
             note("injection held while there was no water flow")
-        drive.apply(rates, mono)
+        drive.apply(rates, mono_s)
         return False
 
     def stop(self, run: RunDosing) -> None:
@@ -322,7 +322,7 @@ class Dosing:
         err = target_ec - ec
         return max(0.0, dose.rate_l_h + EC_GAIN_L_H_PER_M3_H_MS_CM_S * flow * err * dt)
 
-    def _injector_on(self, run: RunDosing, dose: _Dose, mono: float) -> None:
+    def _injector_on(self, run: RunDosing, dose: _Dose, mono_s: float) -> None:
         injector = single_injector_of(self.site)
         if "backflush_valve" in self.outputs.roles() and self.outputs.is_on("backflush_valve"):
             self.outputs.off("backflush_valve")
@@ -330,21 +330,21 @@ class Dosing:
         if not run.injecting:
             dose.counter_start_l = self._value(injector, "dosed_volume")
             self.outputs.on("injector_power")
-            self._write_rate(bus, injector, dose, mono)
+            self._write_rate(bus, injector, dose, mono_s)
             bus.write_point(injector, "run", 1)
             run.injecting = True
             return
         moved = abs(dose.rate_l_h - dose.written_l_h)
         if (
             moved > max(SETPOINT_DEADBAND * dose.written_l_h, SETPOINT_DEADBAND_L_H)
-            or mono - dose.written_at >= SETPOINT_REFRESH_S
+            or mono_s - dose.written_at >= SETPOINT_REFRESH_S
         ):
-            self._write_rate(bus, injector, dose, mono)
+            self._write_rate(bus, injector, dose, mono_s)
 
     @staticmethod
-    def _write_rate(bus: Bus, injector: str, dose: _Dose, mono: float) -> None:
+    def _write_rate(bus: Bus, injector: str, dose: _Dose, mono_s: float) -> None:
         bus.write_point(injector, "rate_setpoint", dose.rate_l_h)  # verified by read-back
-        dose.written_l_h, dose.written_at = dose.rate_l_h, mono
+        dose.written_l_h, dose.written_at = dose.rate_l_h, mono_s
 
     def _injector_off(self, run: RunDosing) -> None:
         run.injecting = False
@@ -352,13 +352,13 @@ class Dosing:
         if failures:
             self.supervisor.trip("output_fault", "could not stop injection: " + "; ".join(failures))
 
-    def _next_dose(self, run: RunDosing, mono: float) -> bool:
+    def _next_dose(self, run: RunDosing, mono_s: float) -> bool:
         dose = run.doses[run.dose_index]
         if run.injecting:
             self._injector_off(run)
         dose.counter_end_l = self._value(single_injector_of(self.site), "dosed_volume")
         run.dose_index += 1
-        run.dose_since = mono
+        run.dose_since = mono_s
         return run.dose_index >= len(run.doses)
 
     # ------------------------------------------------------------ after the run

@@ -111,7 +111,7 @@ class _Watch:
 
     total_m3: float  # the value it stands at
     read_at: datetime  # the time of the latest reading of that value
-    mono: float  # monotonic time that reading was first seen
+    mono_s: float  # monotonic time that reading was first seen
     flow_m3_h: float  # the rate read with it
     polls: int = 0  # fresh readings since that repeated the value
     expected_m3: float = 0.0  # the water the rates claimed between those readings (m³)
@@ -125,12 +125,12 @@ class FrozenMeters:
         self.live = live
         self._watches: dict[str, _Watch] = {}
 
-    def check(self, flowing: Iterable[str], now: datetime, mono: float) -> str | None:
+    def check(self, flowing: Iterable[str], now: datetime, mono_s: float) -> str | None:
         """Judge each meter in ``flowing`` (water should pass it now); the message naming the
         first found frozen, else ``None``. Meters no longer flowing are forgotten."""
-        return first_judged(self._watches, flowing, lambda m: self._judge(m, now, mono))
+        return first_judged(self._watches, flowing, lambda m: self._judge(m, now, mono_s))
 
-    def _judge(self, meter: str, now: datetime, mono: float) -> str | None:
+    def _judge(self, meter: str, now: datetime, mono_s: float) -> str | None:
         max_age_s = control_max_age_s(self.site)
         reading = fresh_reading(self.live, self.site, meter, now)
         if reading is None:  # not read fresh: flow_meter_stale's to judge
@@ -139,14 +139,14 @@ class FrozenMeters:
         total, flow_m3_h = reading
         watch = self._watches.get(meter)
         if watch is None or total.value_m3 != watch.total_m3:
-            self._watches[meter] = _Watch(total.value_m3, total.time, mono, flow_m3_h)
+            self._watches[meter] = _Watch(total.value_m3, total.time, mono_s, flow_m3_h)
             return None
         if total.time == watch.read_at:
             return None  # no new poll: nothing more is known
-        elapsed_s = min(max(0.0, mono - watch.mono), max_age_s)
+        elapsed_s = min(max(0.0, mono_s - watch.mono_s), max_age_s)
         watch.expected_m3 += min(watch.flow_m3_h, flow_m3_h) * elapsed_s / 3600
         watch.polls += 1
-        watch.read_at, watch.mono, watch.flow_m3_h = total.time, mono, flow_m3_h
+        watch.read_at, watch.mono_s, watch.flow_m3_h = total.time, mono_s, flow_m3_h
         step_m3 = totalizer_step_m3(self.site, meter, total)
         if watch.polls < FROZEN_MIN_POLLS or watch.expected_m3 < FROZEN_STEPS * step_m3:
             return None

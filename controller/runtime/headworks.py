@@ -87,7 +87,7 @@ class HeadStatus:
 
 @dataclass(slots=True)
 class _Backflush:
-    started_mono: float
+    started_mono_s: float
     reason: str
 
 
@@ -159,7 +159,7 @@ class HeadWorks:
         self._deferred = False
         self._dp_high_since: float | None = None
         self._pump_on_since: float | None = None
-        self._last_mono = clock.monotonic()
+        self._last_mono_s = clock.monotonic()
         self._last_backflush, self._pumped_s = self._recall(clock.now())
 
     # ------------------------------------------------------------ reading
@@ -206,16 +206,16 @@ class HeadWorks:
         """Start, continue or end a backflush; never raises for a field error (it is recorded)."""
         now = self.clock.now() if now is None else now
         with self._lock:
-            mono = self.clock.monotonic()
+            mono_s = self.clock.monotonic()
             pumping = self.outputs.is_on("pump")
-            self._count_pumping(mono, pumping)
+            self._count_pumping(mono_s, pumping)
             if not self._enabled:
                 return
             if self._flush is not None:
-                self._continue(self._flush, mono, pumping)
+                self._continue(self._flush, mono_s, pumping)
                 return
             dp = self.filter_dp_kpa(now)
-            reason = self._due(mono, now, pumping, dp)
+            reason = self._due(mono_s, now, pumping, dp)
             if not reason:
                 self._deferred = False
                 return
@@ -228,34 +228,34 @@ class HeadWorks:
                     )
                 return
             self._deferred = False
-            self._start(mono, now, reason, dp)
+            self._start(mono_s, now, reason, dp)
 
-    def _count_pumping(self, mono: float, pumping: bool) -> None:
-        dt = mono - self._last_mono
-        self._last_mono = mono
+    def _count_pumping(self, mono_s: float, pumping: bool) -> None:
+        dt = mono_s - self._last_mono_s
+        self._last_mono_s = mono_s
         if pumping:
             if self._pump_on_since is None:
-                self._pump_on_since = mono
+                self._pump_on_since = mono_s
             else:
                 self._pumped_s += dt
         else:
             self._pump_on_since = None
 
-    def _due(self, mono: float, now: datetime, pumping: bool, dp: float | None) -> str:
+    def _due(self, mono_s: float, now: datetime, pumping: bool, dp: float | None) -> str:
         """Why a backflush is due now ("" if it is not)."""
-        settled = self._pump_on_since is not None and mono - self._pump_on_since >= PUMP_SETTLE_S
+        settled = self._pump_on_since is not None and mono_s - self._pump_on_since >= PUMP_SETTLE_S
         high = pumping and settled and dp is not None and dp > self.head.backflush_dp_kpa
         if not high:
             self._dp_high_since = None
         elif self._dp_high_since is None:
-            self._dp_high_since = mono
+            self._dp_high_since = mono_s
         if not (pumping and settled):
             return ""
         if self._last_backflush is not None:
             gap_s = (now - self._last_backflush).total_seconds()
             if gap_s < self.head.backflush_min_gap_min * 60:
                 return ""
-        if self._dp_high_since is not None and mono - self._dp_high_since >= DP_HOLD_S:
+        if self._dp_high_since is not None and mono_s - self._dp_high_since >= DP_HOLD_S:
             return f"filter dp {dp:.0f} kPa > {self.head.backflush_dp_kpa:g} kPa"
         interval_h = self.head.backflush_interval_h
         if interval_h is not None and self._pumped_s >= interval_h * 3600:
@@ -274,7 +274,7 @@ class HeadWorks:
                 return f"zone {run.zone} is fertigating ({run.phase.value})"
         return ""
 
-    def _start(self, mono: float, now: datetime, reason: str, dp: float | None) -> None:
+    def _start(self, mono_s: float, now: datetime, reason: str, dp: float | None) -> None:
         # The gap counts from this attempt even if it fails: no retry every second.
         self._last_backflush = now
         self._dp_high_since = None
@@ -285,7 +285,7 @@ class HeadWorks:
             # The output's error also reaches the supervisor, which switches everything off.
             self._event(Severity.WARNING, "backflush_failed", f"backflush not started: {exc}")
             return
-        self._flush = _Backflush(mono, reason)
+        self._flush = _Backflush(mono_s, reason)
         self._pumped_s = 0.0
         self._event(
             Severity.INFO,
@@ -293,8 +293,8 @@ class HeadWorks:
             f"filter backflush for {self.head.backflush_s:g} s: {reason}; dp {shown}",
         )
 
-    def _continue(self, flush: _Backflush, mono: float, pumping: bool) -> None:
-        elapsed_s = mono - flush.started_mono
+    def _continue(self, flush: _Backflush, mono_s: float, pumping: bool) -> None:
+        elapsed_s = mono_s - flush.started_mono_s
         if not self.outputs.is_on(ROLE):
             self._flush = None
             self._event(

@@ -83,7 +83,7 @@ class PointState:
     last_good: Reading | None
     # With a clock: the monotonic time the good reading would have been 0 s old (its arrival
     # minus its age then); its age is monotonic now minus this.
-    good_born_mono: float | None = None
+    good_born_mono_s: float | None = None
 
 
 def control_max_age_s(site: SiteConfig) -> float:
@@ -109,7 +109,7 @@ class LiveState:
 
     def update(self, readings: Iterable[Reading]) -> None:
         clock = self.clock
-        now, mono = (clock.now(), clock.monotonic()) if clock is not None else (None, 0.0)
+        now, mono_s = (clock.now(), clock.monotonic()) if clock is not None else (None, 0.0)
         with self._lock:
             for r in readings:
                 key = (r.device, r.point)
@@ -117,10 +117,10 @@ class LiveState:
                 if r.quality is Quality.OK:
                     born = None
                     if now is not None:
-                        born = mono - max(0.0, (now - r.time).total_seconds())
+                        born = mono_s - max(0.0, (now - r.time).total_seconds())
                     self._points[key] = PointState(r, r, born)
                 else:
-                    good, born = (prev.last_good, prev.good_born_mono) if prev else (None, None)
+                    good, born = (prev.last_good, prev.good_born_mono_s) if prev else (None, None)
                     self._points[key] = PointState(r, good, born)
 
     def get(self, device: str, point: str) -> PointState | None:
@@ -141,8 +141,8 @@ class LiveState:
             raise NoFreshValue(
                 device, point, Why.NO_GOOD_READING, f"latest {state.latest.quality.value}"
             )
-        if self.clock is not None and state.good_born_mono is not None:
-            age_s = self.clock.monotonic() - state.good_born_mono
+        if self.clock is not None and state.good_born_mono_s is not None:
+            age_s = self.clock.monotonic() - state.good_born_mono_s
         else:
             age_s = (now - good.time).total_seconds()
         if age_s > max_age_s:

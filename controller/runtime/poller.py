@@ -76,9 +76,9 @@ class Poller:
                 m.name: {"total": None, "flow_rate": m.max_flow_m3_h} for m in site.pulse_meters
             },
         )
-        self._last_good_mono: dict[str, float] = {}  # monotonic: a clock step is no outage
+        self._last_good_mono_s: dict[str, float] = {}  # monotonic: a clock step is no outage
         self._offline: set[str] = set()
-        self._implausible_since: dict[str, float] = {}  # "device.point" -> first bad poll (mono)
+        self._implausible_since: dict[str, float] = {}  # "device.point" -> first bad poll (mono_s)
         self._sensor_faults: set[str] = set()  # "device.point" with an alarm raised
         self.pulses = PulseMeters(site)
 
@@ -111,19 +111,19 @@ class Poller:
             self.store.raise_event(Severity.WARNING, note.code, note.source, note.message)
 
     def _track(self, device: str, readings: list[Reading]) -> None:
-        mono = self.clock.monotonic()
+        mono_s = self.clock.monotonic()
         answered = any(r.ok for r in readings)
         with self._lock:
-            self._track_points(device, readings, mono)
+            self._track_points(device, readings, mono_s)
             if answered:
-                self._last_good_mono[device] = mono
+                self._last_good_mono_s[device] = mono_s
                 if device in self._offline:
                     self._offline.discard(device)
                     self.store.raise_event(
                         Severity.INFO, "device_online", device, f"{device} answers again"
                     )
                 return
-            age_s = mono - self._last_good_mono.setdefault(device, mono)
+            age_s = mono_s - self._last_good_mono_s.setdefault(device, mono_s)
             if device not in self._offline and age_s >= self.site.safety.stale_after_s:
                 self._offline.add(device)
                 detail = readings[0].detail if readings else ""
@@ -134,12 +134,12 @@ class Poller:
                     f"{device}: no good reading for {age_s:.0f} s ({detail})",
                 )
 
-    def _track_points(self, device: str, readings: list[Reading], mono: float) -> None:
+    def _track_points(self, device: str, readings: list[Reading], mono_s: float) -> None:
         limit_s = self.site.safety.stale_after_s
         for r in readings:
             key = f"{device}.{r.point}"
             if r.quality in _IMPLAUSIBLE:
-                age_s = mono - self._implausible_since.setdefault(key, mono)
+                age_s = mono_s - self._implausible_since.setdefault(key, mono_s)
                 if key not in self._sensor_faults and age_s >= limit_s:
                     self._sensor_faults.add(key)
                     self.store.raise_event(

@@ -85,10 +85,10 @@ class PulseTotalizer:
         self.meter = meter
         self.modulus = modulus
         self.pulses = 0  # pulses of the meter's totalizer (the first count, then every step)
-        self.last_pulse_mono: float | None = None
+        self.last_pulse_mono_s: float | None = None
         self._count: int | None = None
-        self._mono = 0.0
-        self._changes: deque[tuple[float, int]] = deque()  # (mono, self.pulses) at changes
+        self._mono_s = 0.0
+        self._changes: deque[tuple[float, int]] = deque()  # (mono_s, self.pulses) at changes
 
     @property
     def total_m3(self) -> float:
@@ -100,25 +100,28 @@ class PulseTotalizer:
         m = self.meter
         return math.ceil(m.max_flow_m3_h / 3.6 * max(dt_s, 0.0) / m.litres_per_pulse) + SLACK_PULSES
 
-    def feed(self, count: int, mono: float) -> PulseStep:
-        """Take in a counter reading ``count`` at monotonic time ``mono`` (s)."""
+    def feed(self, count: int, mono_s: float) -> PulseStep:
+        """Take in a counter reading ``count`` at monotonic time ``mono_s`` (s)."""
         if not 0 <= count < self.modulus:
             raise ValueError(f"{self.meter.counter}: count {count} outside [0, {self.modulus})")
         if self._count is None:
-            self._count, self._mono, self.pulses = count, mono, count
+            self._count, self._mono_s, self.pulses = count, mono_s, count
             return PulseStep(0)
-        step = self._classify(count, mono - self._mono)
-        prev_mono, self._count, self._mono = self._mono, count, mono
+        step = self._classify(count, mono_s - self._mono_s)
+        prev_mono_s, self._count, self._mono_s = self._mono_s, count, mono_s
         if step.pulses:
-            if self.last_pulse_mono is None or mono - self.last_pulse_mono > self.meter.no_pulse_s:
+            if (
+                self.last_pulse_mono_s is None
+                or mono_s - self.last_pulse_mono_s > self.meter.no_pulse_s
+            ):
                 # The water stood still: an old rate says nothing now. The pulses came after
                 # the previous reading, so the first rate is at least over that interval.
                 self._changes.clear()
-                self._changes.append((prev_mono, self.pulses))
+                self._changes.append((prev_mono_s, self.pulses))
             self.pulses += step.pulses
-            self.last_pulse_mono = mono
-            self._changes.append((mono, self.pulses))
-            while len(self._changes) > 2 and mono - self._changes[1][0] >= RATE_WINDOW_S:
+            self.last_pulse_mono_s = mono_s
+            self._changes.append((mono_s, self.pulses))
+            while len(self._changes) > 2 and mono_s - self._changes[1][0] >= RATE_WINDOW_S:
                 self._changes.popleft()
         return step
 
@@ -147,14 +150,14 @@ class PulseTotalizer:
             f"not a wrap; {counted} pulses after the reset counted",
         )
 
-    def flow_m3_h(self, mono: float) -> float:
-        """The flow (m³/h) at ``mono`` from the recent count changes (module docstring)."""
+    def flow_m3_h(self, mono_s: float) -> float:
+        """The flow (m³/h) at ``mono_s`` from the recent count changes (module docstring)."""
         if len(self._changes) < 2:
             return 0.0
         (t0, p0), (t1, p1) = self._changes[0], self._changes[-1]
         rate = (p1 - p0) * self.meter.m3_per_pulse / (t1 - t0) * 3600
         gap_s = (t1 - t0) / (len(self._changes) - 1)  # the usual time between changes
-        since_s = mono - t1
+        since_s = mono_s - t1
         if since_s > 2 * gap_s:
             rate = min(rate, self.meter.m3_per_pulse / since_s * 3600)
         return rate
@@ -172,7 +175,7 @@ class PulseMeters:
             self._by_device.setdefault(m.device, []).append(t)
 
     def derive(
-        self, device: str, readings: Iterable[Reading], mono: float
+        self, device: str, readings: Iterable[Reading], mono_s: float
     ) -> tuple[list[Reading], list[PulseNote]]:
         """The meters' readings from a poll of counter ``device``, and events to raise."""
         meters = self._by_device.get(device)
@@ -186,7 +189,7 @@ class PulseMeters:
                 r = by_point.get(t.meter.point)
                 if r is None or not r.ok or r.value is None:
                     continue
-                step = t.feed(int(r.value), mono)
+                step = t.feed(int(r.value), mono_s)
                 if step.event is CounterEvent.RESET or step.event is CounterEvent.JUMP:
                     notes.append(
                         PulseNote(
@@ -195,17 +198,17 @@ class PulseMeters:
                             f"pulse meter {t.meter.name} ({t.meter.counter}): {step.detail}",
                         )
                     )
-                out += _meter_readings(t, r.time, mono, step)
+                out += _meter_readings(t, r.time, mono_s, step)
         return out, notes
 
 
 def _meter_readings(
-    t: PulseTotalizer, time: datetime, mono: float, step: PulseStep
+    t: PulseTotalizer, time: datetime, mono_s: float, step: PulseStep
 ) -> list[Reading]:
     name = t.meter.name
     out = [
         Reading(name, "total", t.total_m3, "m3", Quality.OK, time),
-        Reading(name, "flow_rate", t.flow_m3_h(mono), "m3/h", Quality.OK, time),
+        Reading(name, "flow_rate", t.flow_m3_h(mono_s), "m3/h", Quality.OK, time),
     ]
     if step.pulses:
         out.append(Reading(name, "pulse", float(t.pulses), "pulses", Quality.OK, time))

@@ -78,7 +78,7 @@ DISAGREE_CONFIRM_POLLS = 3
 class _Poll:
     """One fresh reading of a meter's rate and total."""
 
-    mono: float  # monotonic time it was first seen (s)
+    mono_s: float  # monotonic time it was first seen (s)
     read_at: datetime  # the reading's own time
     total_m3: float
     flow_m3_h: float
@@ -97,7 +97,7 @@ class _Window:
     def add(self, poll: _Poll) -> None:
         if self.polls:
             last = self.polls[-1]
-            dt_s = max(0.0, poll.mono - last.mono)
+            dt_s = max(0.0, poll.mono_s - last.mono_s)
             step = (last.flow_m3_h + poll.flow_m3_h) / 2 * dt_s / 3600
             self.claimed_m3.append(self.claimed_m3[-1] + step)
         else:
@@ -110,7 +110,7 @@ class _Window:
         return (
             b.total_m3 - a.total_m3,
             self.claimed_m3[-1] - self.claimed_m3[first],
-            b.mono - a.mono,
+            b.mono_s - a.mono_s,
         )
 
     def long_enough(self, first: int, step_m3: float) -> bool:
@@ -138,12 +138,12 @@ class RateChecks:
         self.live = live
         self._windows: dict[str, _Window] = {}
 
-    def check(self, flowing: Iterable[str], now: datetime, mono: float) -> str | None:
+    def check(self, flowing: Iterable[str], now: datetime, mono_s: float) -> str | None:
         """Judge each meter in ``flowing`` (water should pass it now); the message naming the
         first whose rate and totalizer disagree, else ``None``. Others are forgotten."""
-        return first_judged(self._windows, flowing, lambda m: self._judge(m, now, mono))
+        return first_judged(self._windows, flowing, lambda m: self._judge(m, now, mono_s))
 
-    def _judge(self, meter: str, now: datetime, mono: float) -> str | None:
+    def _judge(self, meter: str, now: datetime, mono_s: float) -> str | None:
         reading = fresh_reading(self.live, self.site, meter, now)
         if reading is None:  # a gap: flow_meter_stale's to judge
             self._windows.pop(meter, None)
@@ -158,7 +158,7 @@ class RateChecks:
             window = self._windows[meter] = _Window(total.with_fraction)
         if window.polls and window.polls[-1].read_at == total.time:
             return None  # no new poll: nothing more is known
-        window.add(_Poll(mono, total.time, total.value_m3, flow_m3_h))
+        window.add(_Poll(mono_s, total.time, total.value_m3, flow_m3_h))
         step_m3 = totalizer_step_m3(self.site, meter, total)
         window.trim(step_m3)
         if not window.long_enough(0, step_m3):

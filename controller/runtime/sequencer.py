@@ -96,7 +96,7 @@ class _Run:
 
     zone: ZoneConfig
     run_id: int
-    started_mono: float
+    started_mono_s: float
     started_at: datetime
     planned_s: float
     limit_s: float
@@ -137,7 +137,7 @@ class Sequencer:
         self.dosing = Dosing(site, outputs, live, fieldio, clock, supervisor)
         self._lock = threading.RLock()
         self._runs: dict[str, _Run] = {}
-        self._last_mono = clock.monotonic()
+        self._last_mono_s = clock.monotonic()
         self._dt = 0.0  # seconds covered by the last water accounting
         self.paused_until: datetime | None = None
 
@@ -246,20 +246,20 @@ class Sequencer:
             phase = RunPhase.PREWET if recipe is not None else RunPhase.WATER
             water = self.metering.start(z, [r.zone for r in self._runs.values()])
             self.store.start_run(row.id, phase, meter=self._mark(z))
-            mono = self.clock.monotonic()
+            mono_s = self.clock.monotonic()
             self._runs[zone] = _Run(
                 zone=z,
                 run_id=row.id,
-                started_mono=mono,
+                started_mono_s=mono_s,
                 started_at=self.clock.now(),
                 planned_s=minutes * 60,
                 limit_s=limit_min * 60,
                 phase=phase,
-                phase_since=mono,
+                phase_since=mono_s,
                 water=water,
                 dosing=dosing,
                 target_m3=volume_m3,
-                last_progress=mono,
+                last_progress=mono_s,
             )
             return row.id
 
@@ -289,14 +289,14 @@ class Sequencer:
 
     def active(self) -> list[ActiveRun]:
         with self._lock:
-            mono = self.clock.monotonic()
+            mono_s = self.clock.monotonic()
             return [
                 ActiveRun(
                     zone=r.zone.name,
                     run_id=r.run_id,
                     phase=r.phase,
                     started=r.started_at,
-                    remaining_s=max(0.0, r.planned_s - (mono - r.started_mono)),
+                    remaining_s=max(0.0, r.planned_s - (mono_s - r.started_mono_s)),
                     applied_m3=r.water.applied_m3,
                     target_m3=r.target_m3,
                 )
@@ -332,37 +332,37 @@ class Sequencer:
                 self.supervisor.trip("lease_renewal", f"lease renewal failed: {what}")
                 return
             self._account()
-            mono = self.clock.monotonic()
+            mono_s = self.clock.monotonic()
             for run in list(self._runs.values()):
                 if self._runs.get(run.zone.name) is not run:
                     continue  # ended by a trip earlier in this tick
                 try:
-                    self._advance(run, mono)
+                    self._advance(run, mono_s)
                 except FieldIOError as exc:
                     self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
                     return
-                if run.zone.name in self._runs and mono - run.last_progress >= PROGRESS_EVERY_S:
+                if run.zone.name in self._runs and mono_s - run.last_progress >= PROGRESS_EVERY_S:
                     self._progress(run)
 
-    def _advance(self, run: _Run, mono: float) -> None:
-        elapsed = mono - run.started_mono
+    def _advance(self, run: _Run, mono_s: float) -> None:
+        elapsed = mono_s - run.started_mono_s
         if run.dosing is None:
             if run.target_m3 is not None:
                 self._advance_by_volume(run, run.target_m3, elapsed)
             elif elapsed >= run.planned_s:
                 self._close(run, RunState.DONE, "planned time reached")
             return
-        in_phase = mono - run.phase_since
+        in_phase = mono_s - run.phase_since
         f = fertigation_of(self.site)
         if run.phase is RunPhase.PREWET:
             if in_phase >= f.prewet_min * 60 and self.dosing.flowing():
-                self._set_phase(run, RunPhase.INJECT, mono)
-                self.dosing.begin(run.dosing, mono)
+                self._set_phase(run, RunPhase.INJECT, mono_s)
+                self.dosing.begin(run.dosing, mono_s)
             elif in_phase >= f.prewet_min * 60:
                 run.note("injection held: no water flow after prewet")
         elif run.phase is RunPhase.INJECT:
-            if self.dosing.inject(run.dosing, mono, self._dt, run.note):
-                self._set_phase(run, RunPhase.FLUSH, mono)
+            if self.dosing.inject(run.dosing, mono_s, self._dt, run.note):
+                self._set_phase(run, RunPhase.FLUSH, mono_s)
         elif run.phase is RunPhase.FLUSH:
             if in_phase >= f.flush_min * 60 and self._ec_back(f.source_ec_ms_cm):
                 self._close(run, RunState.DONE, "flushed")
@@ -462,9 +462,9 @@ class Sequencer:
 
     def _account(self) -> None:
         """Add the water since the last call to every run (:class:`Metering`)."""
-        mono = self.clock.monotonic()
-        self._dt = mono - self._last_mono
-        self._last_mono = mono
+        mono_s = self.clock.monotonic()
+        self._dt = mono_s - self._last_mono_s
+        self._last_mono_s = mono_s
         self.metering.account([r.water for r in self._runs.values()], self._dt)
 
     # ------------------------------------------------------------ helpers
@@ -495,8 +495,8 @@ class Sequencer:
         if recipe is not None:
             self.dosing.check_tanks(recipe)
 
-    def _set_phase(self, run: _Run, phase: RunPhase, mono: float) -> None:
-        run.phase, run.phase_since = phase, mono
+    def _set_phase(self, run: _Run, phase: RunPhase, mono_s: float) -> None:
+        run.phase, run.phase_since = phase, mono_s
         self._progress(run)
 
     def _zone(self, name: str) -> ZoneConfig:

@@ -227,9 +227,9 @@ class TimeTrust:
         return self.verdict()
 
     def verdict(self) -> TimeVerdict:
-        now, mono = self.clock.now(), self.clock.monotonic()
+        now, mono_s = self.clock.now(), self.clock.monotonic()
         newest = self.newest_record
-        held, why_not = self._confirmed(now, mono)
+        held, why_not = self._confirmed(now, mono_s)
 
         def no(condition: str, reason: str) -> TimeVerdict:
             return TimeVerdict(False, condition, reason, now, newest)
@@ -251,13 +251,13 @@ class TimeTrust:
             return TimeVerdict(True, "confirmed", "", now, newest)
         return no("source", f"not synchronised (no NTP) and {why_not}")
 
-    def _confirmed(self, now: datetime, mono: float) -> tuple[bool, str]:
+    def _confirmed(self, now: datetime, mono_s: float) -> tuple[bool, str]:
         c = self._confirmation
         if c is None:
             return False, "not confirmed by an admin"
         if c.boot != self.boot:
             return False, f"the admin confirmation of {c.wall:%Y-%m-%d %H:%M} was before a reboot"
-        step = c.step_s(now, mono)
+        step = c.step_s(now, mono_s)
         if abs(step) > STEP_TOLERANCE_S:
             return False, (
                 f"the clock stepped {step:+.0f} s since the admin confirmation of "

@@ -7,8 +7,9 @@ injection, and a :class:`drivers.sim.SimField` that moves the values.
 
 For the season simulation: ``clock`` (a monotonic seconds function, e.g. a
 :class:`controller.clock.VirtualClock`'s) drives the relay leases of every
-device, ``any_port`` serves every bus on a free loopback port (read them with
-:meth:`Simulation.bus_port`), ``physics`` is the field's season truth, and
+device, ``any_port`` serves every bus on a free loopback port, an RS485 (``rtu``) bus as
+RTU over TCP there (read them with :meth:`Simulation.bus_port` and
+:meth:`Simulation.bus_settings`), ``physics`` is the field's season truth, and
 ``step_s=None`` leaves the stepping to the caller (no stepping thread).
 """
 
@@ -41,6 +42,7 @@ from drivers.transport import BusSettings
 __all__ = ["DEFAULT_CONTROL_PORT", "Simulation", "field_wiring"]
 
 DEFAULT_CONTROL_PORT = 5099
+LOOPBACK = "127.0.0.1"  # where ``any_port`` serves, whatever host the site file gives
 
 
 def _output(ref: str | None) -> Output | None:
@@ -142,9 +144,10 @@ class Simulation:
         self.servers = [
             SimServer(
                 Endpoint(
-                    b.kind,
-                    host=b.host or "127.0.0.1",
-                    port=0 if any_port and b.kind != "rtu" else b.port,
+                    # an RS485 line's frames over TCP: no serial port is needed to serve it
+                    "rtu_over_tcp" if any_port and b.kind == "rtu" else b.kind,
+                    host=LOOPBACK if any_port or not b.host else b.host,
+                    port=0 if any_port else b.port,
                     serial_port=b.serial_port,
                     baudrate=b.baudrate,
                     parity=b.parity,
@@ -208,7 +211,8 @@ class Simulation:
     def bus_settings(self, bus: str) -> BusSettings:
         """A bus's settings pointing at where it is served."""
         b = next(b for b in self.site.buses if b.name == bus)
-        return replace(b.settings(), port=self.bus_port(bus))
+        ep = self.servers[self.site.buses.index(b)].endpoint
+        return replace(b.settings(), kind=ep.kind, host=ep.host, port=self.bus_port(bus))
 
     def start(self) -> Simulation:
         for server in self.servers:

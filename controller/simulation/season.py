@@ -412,8 +412,8 @@ class Season:
         jobs = d.jobs()
         self._interval = [j for j in jobs if j.every_s is not None]
         self._crons = [j for j in jobs if j.cron is not None]
-        now, mono = self.clock.now(), self.clock.monotonic()
-        self._next_mono = {j.name: mono for j in self._interval}
+        now, mono_s = self.clock.now(), self.clock.monotonic()
+        self._next_mono_s = {j.name: mono_s for j in self._interval}
         self._next_cron = {j.name: _next_cron(j.cron or {}, now, self.tz) for j in self._crons}
         self._floods = [f for f in self.floods if f > now]
         self._rounds = _next_cron({"hour": TECHNICIAN_HOUR, "minute": 0}, now, self.tz)
@@ -460,11 +460,11 @@ class Season:
             if self.technician:
                 self._acknowledge()
                 self._refill_tanks()
-        mono = self.clock.monotonic()
+        mono_s = self.clock.monotonic()
         for job in self._interval:
-            if self._next_mono[job.name] <= mono + 1e-9:
+            if self._next_mono_s[job.name] <= mono_s + 1e-9:
                 self._call(job)
-                self._next_mono[job.name] = mono + (job.every_s or 0.0)
+                self._next_mono_s[job.name] = mono_s + (job.every_s or 0.0)
         for job in sorted(self._crons, key=lambda j: self._next_cron[j.name]):
             if self._next_cron[job.name] <= now:
                 self._call(job)

@@ -47,7 +47,7 @@ class Backoff:
         self.max_delay_s = max_delay_s
         self._lock = threading.Lock()
         self._delay_s = 0.0  # 0: healthy
-        self._next_mono = 0.0
+        self._next_mono_s = 0.0
         self.failing_since: datetime | None = None
         self.last_error = ""
 
@@ -56,23 +56,23 @@ class Backoff:
         with self._lock:
             return self._delay_s > 0
 
-    def due(self, mono: float) -> bool:
+    def due(self, mono_s: float) -> bool:
         """An automatic attempt may touch the disk now."""
         with self._lock:
-            return self._delay_s == 0 or mono >= self._next_mono
+            return self._delay_s == 0 or mono_s >= self._next_mono_s
 
-    def retry_in_s(self, mono: float) -> float:
+    def retry_in_s(self, mono_s: float) -> float:
         with self._lock:
-            return 0.0 if self._delay_s == 0 else max(0.0, self._next_mono - mono)
+            return 0.0 if self._delay_s == 0 else max(0.0, self._next_mono_s - mono_s)
 
-    def failed(self, mono: float, now: datetime, error: str) -> bool:
+    def failed(self, mono_s: float, now: datetime, error: str) -> bool:
         """Record a failed write; return True if it starts an outage (log it once)."""
         with self._lock:
             first = self._delay_s == 0
             self._delay_s = (
                 self.first_delay_s if first else min(self._delay_s * 2, self.max_delay_s)
             )
-            self._next_mono = mono + self._delay_s
+            self._next_mono_s = mono_s + self._delay_s
             if first:
                 self.failing_since = now
             self.last_error = error

@@ -35,6 +35,8 @@ def test_the_soil_part_prints_its_figures(capsys: pytest.CaptureFixture[str]) ->
     assert 0.0 <= part["taw_error_calibrated_pct"] <= part["taw_error_calibrated_max_pct"] < 1000.0
     assert 0.0 <= part["taw_coverage_calibrated"] <= 1.0
     assert part["calibration_days"] >= 1
+    held = part["calibration_held_days"]
+    assert len(held) == 2 and all(0 <= d <= part["calibration_days"] for d in held)
     assert all(0.0 <= f <= 1.0 for f in part["calibration_true_dr_fraction"])
     assert len(part["fc_wp_parts_pct"]) == len(part["fc_wp_parts_calibrated_pct"]) == 2
     assert part["calibration_yield_loss_pct"] <= part["calibration_yield_loss_max_pct"] <= 100.0

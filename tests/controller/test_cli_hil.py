@@ -21,7 +21,7 @@ from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from drivers.bus import Bus
 from drivers.sim import Fault
-from tests.helpers.site import refusing_port
+from tests.helpers.site import ROOT, refusing_port
 
 
 @pytest.fixture
@@ -170,3 +170,57 @@ def test_an_rtu_target_keeps_the_site_files_baudrate_unless_told(site: SiteConfi
     )
     told = parser.parse_args(["--target", "rtu:///dev/ttyUSB0", "--baudrate", "19200"])
     assert hil._retarget(bus, told.target, told.baudrate).baudrate == 19200
+
+
+def test_devices_of_two_buses_sharing_a_unit_id_are_refused_for_a_rig(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every bus of the site file goes to the one target: the scenario's weather station
+    (bus field) and a tank level (bus head), both unit 10, would answer for each other.
+    Exit 2 naming both before any bus is opened; the reads ran and blamed the station."""
+    assert main(["hil", "--target", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--target tcp://127.0.0.1:1: every bus of "), err
+    assert "wx1 (bus field) and tank_p (bus head) share unit 10" in err, err
+
+
+def test_the_silent_unit_of_a_rig_is_no_device_of_any_bus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a rig the timeout check's unit goes to the one target every bus shares: a probe's
+    unit on the second bus would answer it."""
+    assert main(["hil", "--target", "tcp://127.0.0.1:1", "--silent-unit", "21"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--silent-unit 21: unit 21 is probe1a's on bus field"), err
+
+
+@pytest.mark.parametrize("line", ["tcp", "rtu"])
+def test_the_example_rig_passes_on_the_simulator_whatever_its_bus(
+    line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """deploy/examples/rig.toml, as given (a gateway at 192.168.1.50) and as a USB RS485
+    dongle (/dev/ttyUSB0): ``--target sim`` serves it on loopback. Both were a traceback
+    (`cannot serve on tcp 192.168.1.50:0`, `cannot serve on rtu /dev/ttyUSB0`)."""
+    text = (ROOT / "deploy/examples/rig.toml").read_text(encoding="utf-8")
+    if line == "rtu":
+        text = text.replace('kind = "tcp"', 'kind = "rtu"').replace(
+            'host = "192.168.1.50"\nport = 502', 'serial_port = "/dev/ttyUSB0"'
+        )
+        assert 'serial_port = "/dev/ttyUSB0"' in text
+    rig = tmp_path / "rig.toml"
+    rig.write_text(text, encoding="utf-8")
+    args = ["hil", "--target", "sim", "--no-suite", "--config", str(rig), "--pulse-s", "0.5"]
+    assert main(args) == 0, capsys.readouterr()
+    assert capsys.readouterr().out.endswith("all rig checks passed\n")
+
+
+@pytest.mark.parametrize("target", ["tcp://127.0.0.1:99999", "rtu-tcp://gw:abc"])
+def test_a_target_port_that_is_no_port_names_the_option(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said only `qanat hil: Port out of range 0-65535`, naming no option."""
+    rig = str(ROOT / "deploy/examples/rig.toml")
+    assert main(["hil", "--target", target, "--config", rig]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"qanat hil: --target {target!r}: Port "), err
+    assert err.rstrip().endswith("give tcp://HOST:PORT"), err

@@ -127,6 +127,12 @@ def test_demo_site_loads_with_every_role_resolved() -> None:
             'kind = "rtu"\nhost = "127.0.0.1"',
             "buses[1]: an rtu bus needs serial_port",
         ),
+        (  # a 0 too many: every start of the zone refused at run time, found in the field
+            "nominal_flow_m3_h = 100",
+            "nominal_flow_m3_h = 1000",
+            "zones[0].nominal_flow_m3_h: 1000 m3/h alone exceeds head.pump_capacity_m3_h "
+            "120 m3/h: the zone could never start (site.toml)",
+        ),
     ],
 )
 def test_broken_copy_is_refused_with_key_path(

@@ -75,6 +75,33 @@ def test_an_integer_too_long_to_convert_is_invalid_toml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            'name = "head"',
+            "name = “head”",
+            'line {n} has full-width punctuation (“ for ", ” for ")',
+        ),
+        ('name = "head"', 'name ＝ "head"', "line {n} has full-width punctuation (＝ for =)"),
+    ],
+)
+def test_full_width_punctuation_from_a_chinese_input_method_is_named(
+    tmp_path: Path, demo_site_text: str, old: str, new: str, said: str
+) -> None:
+    """“head” typed with the input method in Chinese mode: TOML says only "Invalid value";
+    the line is named with what to type instead."""
+    n = demo_site_text[: demo_site_text.index(old)].count("\n") + 1
+    (problem,) = problems_of(tmp_path, demo_site_text.replace(old, new, 1))
+    assert problem.startswith("site.toml: not valid TOML: "), problem
+    assert problem.endswith(said.format(n=n) + ": type it with the input method in English mode")
+
+
+def test_full_width_punctuation_in_a_comment_is_no_hint(tmp_path: Path) -> None:
+    (problem,) = problems_of(tmp_path, "[site]\nid = x  # 站点，甘州\n")
+    assert problem == "site.toml: not valid TOML: Invalid value (at line 2, column 6)"
+
+
+@pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
         (
@@ -199,7 +226,10 @@ def test_a_period_may_end_at_midnight(tmp_path: Path, demo_site_text: str) -> No
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b'[device]\nmodel = "\xff"\n', "meter.toml: not UTF-8 text (byte 18)"),
+        (
+            b'[device]\nmodel = "\xff"\n',
+            "meter.toml: not UTF-8 text (byte 0xff at line 2); save the file as UTF-8",
+        ),
         (b"x = " + b"[" * 5000 + b"]" * 5000, "meter.toml: arrays or tables nested too deep"),
     ],
 )

@@ -200,3 +200,46 @@ def test_the_models_are_walked() -> None:
     dotted = {k.dotted for k in KEYS}
     for path in ("fertigation.loop.ph_band", "zones.camera.keep_images", "crops.stages.mad"):
         assert path in dotted
+
+
+# A name that carries its unit ends in one of these (`timeout_s`, `area_m2`, `dose_kg_mu`).
+UNIT_SUFFIX = re.compile(
+    r"_(?:deg|m|m2|m3|mm|mm_h|m3_h|m_s|s|ms|min|h|days|kpa|kb|pct|pct_h|c|ds_m|ms_cm|m3m3"
+    r"|kg_m3|kg_mu|kg_l|l|l_h|l_m3|l_mu|m3_mu|m3_per_mu|mu|fraction|per_kwh|per_s|per_hour"
+    r"|per_pulse)$"
+)
+# What a numeric key without one must say beside it: the unit it is in, or that it has none.
+UNIT_WORD = re.compile(
+    r"\b(?:fraction|unitless|count|runs|images|pH|scale units|port number|Modbus unit id)\b"
+    r"|×|°C\^-0\.5"
+)
+
+
+def _numeric(annotation: object) -> bool:
+    if annotation in (int, float):
+        return True
+    return any(_numeric(arg) for arg in typing.get_args(annotation))
+
+
+def _whole_beside(text: str, key: Key) -> str:
+    """The words beside the key, with the whole row of a key table (its description too)."""
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| `")
+        and key.name in re.findall(r"`([a-z_0-9]+)`", line.split(" | ")[0])
+    ]
+    return "\n".join([_beside(text, key), *rows])
+
+
+def test_every_number_names_its_unit() -> None:
+    """A numeric key whose name carries no unit (`efficiency`, `burst_factor`) says its unit
+    beside it in the docs: a fraction, a ×, a count, pH, or unitless."""
+    missing = [
+        k.dotted
+        for k in KEYS
+        if _numeric(k.annotation) and not _models(k.annotation)
+        if not UNIT_SUFFIX.search(k.name)
+        if not UNIT_WORD.search(_whole_beside(_section_text(k.path[0]), k))
+    ]
+    assert missing == []

@@ -82,14 +82,14 @@ class Field:
             step_s = busy_step_s if busy else idle_step_s
             self.clock.advance(step_s)
             self.sim.field.step(step_s)
-            mono = self.clock.monotonic()
+            mono_s = self.clock.monotonic()
             for job in jobs:
-                if self.due.get(job.name, 0.0) <= mono + 1e-9:
+                if self.due.get(job.name, 0.0) <= mono_s + 1e-9:
                     job.func()
-                    self.due[job.name] = mono + (job.every_s or 0.0)
+                    self.due[job.name] = mono_s + (job.every_s or 0.0)
             if self.sim.devices["relay1"].get("ch1"):
-                self.opened_at = mono if self.opened_at is None else self.opened_at
-                self.longest_open_s = max(self.longest_open_s, mono - self.opened_at)
+                self.opened_at = mono_s if self.opened_at is None else self.opened_at
+                self.longest_open_s = max(self.longest_open_s, mono_s - self.opened_at)
             else:
                 self.opened_at = None
 

@@ -55,8 +55,8 @@ def test_a_counter_passing_its_maximum_is_a_wrap_counted_as_water(modulus: int) 
     assert t.total_m3 - before == pytest.approx(0.07)
 
 
-def _step(t: PulseTotalizer, count: int, mono: float) -> tuple[int, CounterEvent | None]:
-    s = t.feed(count, mono)
+def _step(t: PulseTotalizer, count: int, mono_s: float) -> tuple[int, CounterEvent | None]:
+    s = t.feed(count, mono_s)
     return (s.pulses, s.event)
 
 
@@ -117,9 +117,9 @@ def test_the_meters_readings_and_the_reset_event_from_a_poll(tmp_path: Path) -> 
     site = _site(tmp_path, with_pulse_meter(DEMO_SITE.read_text(encoding="utf-8")))
     meters = PulseMeters(site)
 
-    def poll(count: int, mono: float):  # type: ignore[no-untyped-def]
+    def poll(count: int, mono_s: float):  # type: ignore[no-untyped-def]
         r = Reading("dio1", "count1", float(count), "pulses", Quality.OK, T0)
-        return meters.derive("dio1", [r], mono)
+        return meters.derive("dio1", [r], mono_s)
 
     readings, notes = poll(500, 0.0)
     assert {r.point: r.value for r in readings} == {"total": 5.0, "flow_rate": 0.0}

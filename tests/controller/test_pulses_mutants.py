@@ -34,10 +34,10 @@ def meter(
 
 
 def fed(readings: list[tuple[float, int]], **config: float) -> PulseTotalizer:
-    """A 32-bit totalizer fed ``(mono s, count)`` readings in turn."""
+    """A 32-bit totalizer fed ``(mono_s, count)`` readings (s, pulses) in turn."""
     t = PulseTotalizer(meter(**config), M32)
-    for mono, count in readings:
-        t.feed(count, mono)
+    for mono_s, count in readings:
+        t.feed(count, mono_s)
     return t
 
 
@@ -59,7 +59,7 @@ def test_a_counter_that_stands_still_counts_nothing_and_names_nothing() -> None:
     t = fed([(0.0, 500)])
     assert t.feed(500, 5.0) == PulseStep(0)  # not a wrap nor a reset of a whole modulus
     assert t.feed(500, 10.0) == PulseStep(0)
-    assert t.total_m3 == pytest.approx(5.0) and t.last_pulse_mono is None
+    assert t.total_m3 == pytest.approx(5.0) and t.last_pulse_mono_s is None
 
 
 # ------------------------------------------------------------------ plausible steps
@@ -126,7 +126,7 @@ STEADY = [(100.0, 0), (110.0, 1), (120.0, 2), (130.0, 3)]
 
 
 @pytest.mark.parametrize(
-    ("mono", "flow_m3_h"),
+    ("mono_s", "flow_m3_h"),
     [
         (130.0, 3.6),
         (145.0, 3.6),  # 15 s since the last pulse
@@ -136,10 +136,10 @@ STEADY = [(100.0, 0), (110.0, 1), (120.0, 2), (130.0, 3)]
     ],
 )
 def test_a_meter_is_taken_as_stopped_only_after_twice_its_usual_gap(
-    mono: float, flow_m3_h: float
+    mono_s: float, flow_m3_h: float
 ) -> None:
     t = fed(STEADY, no_pulse_s=120.0)
-    assert t.flow_m3_h(mono) == pytest.approx(flow_m3_h)
+    assert t.flow_m3_h(mono_s) == pytest.approx(flow_m3_h)
 
 
 # ------------------------------------------------------------------ a poll of the module

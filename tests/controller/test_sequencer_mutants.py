@@ -570,7 +570,7 @@ def test_flush_ends_a_margin_before_the_run_time_limit(make: Any, demo: SiteConf
     rig = make(edit(demo, "safety", max_run_min=6))
     rig.ec = 3.0  # never back to the source
     run_id = run_to_flush(rig)
-    elapsed = rig.clock.monotonic() - rig.seq._runs["z1"].started_mono
+    elapsed = rig.clock.monotonic() - rig.seq._runs["z1"].started_mono_s
     rig.run(int(6 * 60 - LIMIT_MARGIN_S - elapsed) - 1)
     assert rig.zones() == ["z1"]
     rig.tick()

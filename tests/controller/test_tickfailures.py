@@ -46,3 +46,36 @@ def test_a_period_or_bound_that_cannot_be_is_refused_by_name(
 ) -> None:
     with pytest.raises(ValueError, match="period_s"):
         TickFailures(period_s, after_s)
+
+
+def test_one_failing_tick_is_an_episode_of_one_error_and_no_time() -> None:
+    """The recovery event says the first and the last error and how long: for a single
+    failing tick both are its error, over 0 s (monotonic time need not start at 0)."""
+    failures = TickFailures(1.0)
+    first = failures.failed("boom", 500.0)
+    assert first.first and not first.go_safe
+    ended = failures.succeeded()
+    assert ended is not None
+    assert (ended.first_error, ended.last_error, ended.ticks, ended.lasted_s()) == (
+        "boom",
+        "boom",
+        1,
+        0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("period_s", "after_s", "safe_at_tick"),
+    [
+        (0.5, 3.0, 7),  # 6 ticks make the bound: the 7th failing tick is past it
+        (5.0, 3.0, 2),  # a period over the bound: one tick makes it, the second is past it
+    ],
+)
+def test_the_bound_by_ticks_holds_whatever_the_clock_says(
+    period_s: float, after_s: float, safe_at_tick: int
+) -> None:
+    """Failing ticks that come faster than the clock moves (all at one monotonic time):
+    the safe state after the bound's number of ticks at the control period."""
+    failures = TickFailures(period_s, after_s)
+    safe = [failures.failed("e", 42.0).go_safe for _ in range(safe_at_tick + 1)]
+    assert safe == [tick >= safe_at_tick for tick in range(1, safe_at_tick + 2)]

@@ -10,7 +10,13 @@ import pytest
 
 from drivers.codec import decode, encode
 from drivers.errors import DecodeError, ProfileError
-from drivers.profile import BUILTIN_PROFILE_DIR, KIND_POINTS, ProfileLibrary, Table, load_profile
+from drivers.profile import (
+    BUILTIN_PROFILE_DIR,
+    KIND_POINTS,
+    ProfileLibrary,
+    Table,
+    load_profile,
+)
 
 SHIPPED = sorted(BUILTIN_PROFILE_DIR.glob("*.toml"))
 
@@ -270,3 +276,59 @@ def test_validator_refuses_invalid_toml_naming_the_file(tmp_path: Path) -> None:
     path.write_text("[device\nmodel = 1", encoding="utf-8")
     with pytest.raises(ProfileError, match=r"garbled\.toml"):
         load_profile(path)
+
+
+def test_every_problem_of_a_profile_is_said_at_once(tmp_path: Path) -> None:
+    """A mistyped type does not hide the overlap, the unknown unit and the register past the
+    end in other points: the technician gets every problem in one go, each by key path."""
+    path = tmp_path / "many-mistakes.toml"
+    path.write_text(
+        '[device]\nmodel = "X"\nkind = "soil_probe"\nmanufacturer = "M"\nsource = "S"\n'
+        '[[points]]\nname = "moisture"\ntable = "holding"\naddress = 0\ntype = "uint61"\n'
+        'unit = "%"\n'
+        '[[points]]\nname = "temperature"\ntable = "holding"\naddress = 1\ntype = "int32"\n'
+        'unit = "°C"\n'
+        '[[points]]\nname = "soil_ec"\ntable = "holding"\naddress = 2\ntype = "uint16"\n'
+        'unit = "uS/cn"\n'
+        '[[points]]\nname = "tail"\ntable = "input"\naddress = 65535\ntype = "float32"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    lines = str(info.value).splitlines()
+    assert any(ln.startswith("points[0].type: unknown datatype 'uint61'") for ln in lines)
+    assert any(
+        ln.startswith("points[2].address: holding 2 overlaps point 'temperature'") for ln in lines
+    )
+    assert any(ln.startswith("points[2].unit: unknown unit 'uS/cn'") for ln in lines)
+    assert any(ln.startswith("points[3].address: float32 at 65535 runs past") for ln in lines)
+    # the point with the bad type is not also reported missing
+    assert not any("must define point 'moisture'" in ln for ln in lines)
+    assert all(ln.endswith("(many-mistakes.toml)") for ln in lines)
+
+
+def test_a_point_name_that_is_not_a_string_is_refused_by_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "list-name.toml"
+    path.write_text(
+        '[device]\nmodel = "X"\nkind = "soil_probe"\nmanufacturer = "M"\nsource = "S"\n'
+        '[[points]]\nname = ["moisture"]\ntable = "holding"\naddress = 0\ntype = "uint16"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ProfileError, match=r"points\[0\]\.name: must be an identifier"):
+        load_profile(path)
+
+
+def test_a_profile_saved_by_a_windows_editor_loads_or_names_its_line(tmp_path: Path) -> None:
+    """Notepad's byte-order mark is no statement (it was `Invalid statement (at line 1,
+    column 1)`); a file saved as GBK names the byte and line, as the site file does."""
+    shipped = (BUILTIN_PROFILE_DIR / "renke-rs-ecth-n01.toml").read_text(encoding="utf-8")
+    bom = tmp_path / "with-bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + shipped.encode("utf-8"))
+    assert load_profile(bom).kind == "soil_probe"
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes(b'[device]\nmodel = "\xcd\xc1\xc8\xc0"\n')
+    with pytest.raises(ProfileError) as info:
+        load_profile(gbk)
+    assert str(info.value) == (
+        "gbk.toml: not UTF-8 text (byte 0xcd at line 2); save the file as UTF-8"
+    )

@@ -77,9 +77,9 @@ class PulseRig(Rig):
         for _ in range(seconds):
             self.clock.advance(1)
             self.sim.field.step(1.0)
-            mono = int(self.clock.monotonic())
-            self.poll(FAST_POLL | SLOW_POLL if mono % 5 == 0 else FAST_POLL)
-            if mono % self.COUNTER_POLL_S == 0:
+            mono_s = int(self.clock.monotonic())
+            self.poll(FAST_POLL | SLOW_POLL if mono_s % 5 == 0 else FAST_POLL)
+            if mono_s % self.COUNTER_POLL_S == 0:
                 self.poll_counter()
             self.sequencer.tick()
             self.supervisor.check()

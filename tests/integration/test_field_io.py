@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -52,6 +53,39 @@ def test_poll_once_json_returns_every_point_ok(
         r for r in doc["readings"] if r["device"] == "probe1a" and r["point"] == "moisture"
     )
     assert moisture["value"] == pytest.approx(sim.devices["probe1a"].get("moisture"), abs=0.05)
+
+
+def test_poll_of_one_device_tells_only_its_health(
+    site: SiteConfig, sim: Simulation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--device``: the devices not polled are not listed with no good read."""
+    doc = poll_json(site, capsys, "--device", "probe1a")
+    assert {r["device"] for r in doc["readings"]} == {"probe1a"}
+    assert list(doc["health"]) == ["field"]
+    assert list(doc["health"]["field"]) == ["probe1a"]
+    assert doc["health"]["field"]["probe1a"]["ok"] == 1
+
+
+def test_poll_of_a_silent_device_says_it_in_the_buses_words_only(
+    site: SiteConfig,
+    sim: Simulation,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """pymodbus's "No response received after 0 retries" (its count, not the bus's
+    retries) and "Repeating...." are not said beside the bus's line naming the device."""
+    pymodbus = logging.getLogger("pymodbus")
+    before = pymodbus.level
+    sim.devices["probe3a"].inject(Fault("no_answer"))
+    try:
+        with caplog.at_level(logging.WARNING):
+            doc = poll_json(site, capsys, "--device", "probe3a")
+    finally:
+        pymodbus.setLevel(before)
+    assert doc["status"] == exitcodes.FAILED
+    errors = [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and all(name == "drivers.bus" for name, _ in errors), errors
+    assert "probe3a: no answer within" in errors[0][1], errors
 
 
 def _mbpoll(args: list[str]) -> list[int]:

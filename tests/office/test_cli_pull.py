@@ -68,6 +68,21 @@ def test_sites_file_problems_name_their_key(tmp_path: Path) -> None:
     assert "sites[2].id: 'a' is listed twice" in problems
 
 
+def test_one_box_under_two_ids_is_refused(tmp_path: Path) -> None:
+    """A [[sites]] block copied and its id changed but not its url: the office would hold
+    the box twice and the district's report count its water twice."""
+    problems = _problems(
+        tmp_path,
+        '[[sites]]\nid = "ganzhou-01"\nurl = "http://10.20.0.11:8080"\ntoken = "t"\n'
+        '[[sites]]\nid = "ganzhou-02"\nurl = "HTTP://10.20.0.11:8080/"\ntoken = "t"\n'
+        '[[sites]]\nid = "ganzhou-03"\nurl = "http://10.20.0.13:8080"\ntoken = "t"\n',
+    )
+    assert problems == [
+        "sites[1].url: 'HTTP://10.20.0.11:8080' is also sites[0] ('ganzhou-01'): "
+        "one box under two ids would count its water twice"
+    ]
+
+
 def test_an_unreadable_sites_file_is_one_line_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -83,6 +83,22 @@ def test_a_day_range_counts_its_events_not_the_winter_irrigation(season_store: S
     assert z1.metered_m3 == pytest.approx(sum(r.applied_m3 for r in in_june))
 
 
+def test_a_range_with_no_rows_says_its_saving_is_not_one(season_store: Store) -> None:
+    """June of the year before: no balance day, no run. The practice's two June floods
+    would read as 170 m³/mu saved; the report says first that nothing is known there."""
+    june = from_store(season_store, ZONES, dt.date(2025, 6, 1), dt.date(2025, 6, 30), TZ)
+    assert june.sites[0].zones[0].saving_m3_per_mu == 170
+    assert june.warnings == [
+        "ganzhou-01: no water-balance day from 2025-06-01 to 2025-06-30 for zone z1, z2: "
+        "nothing is known of the water used there, so the saving shown (the whole baseline) "
+        "is not one"
+    ]
+    assert (
+        from_store(season_store, ZONES, dt.date(2026, 6, 1), dt.date(2026, 6, 30), TZ).warnings
+        == []
+    )
+
+
 def test_csv_has_a_row_per_zone_and_the_site(season: Report) -> None:
     rows = list(csv.DictReader(io.StringIO(to_csv(season))))
     assert [(r["site"], r["zone"]) for r in rows] == [

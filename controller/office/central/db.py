@@ -37,7 +37,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from controller.errors import OfficeError
 from controller.office.central import pg
@@ -61,7 +62,8 @@ class CentralError(OfficeError):
 
 
 class BadRows(OfficeError, ValueError):
-    """Rows from a box that cannot be stored (wrong shape or type); names site and table."""
+    """Rows from a box that cannot be stored (wrong shape or type); names the table and row
+    (the pull that asked for them names the site)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +94,31 @@ def _reason(exc: Exception) -> str:
 
 
 def office_url(target: str) -> str:
-    """A database URL from ``--db``: a URL as given, a plain path as an SQLite file."""
-    return target if "://" in target else f"sqlite:///{target}"
+    """A database URL from ``--db``: a plain path as an SQLite file, an ``sqlite`` or
+    ``postgresql`` URL as given (``postgres://``, as libpq takes it, read as
+    ``postgresql://``); :class:`CentralError` for any other, naming its scheme only (a URL
+    may carry a password)."""
+    if "://" not in target:
+        return f"sqlite:///{target}"
+    scheme, rest = target.split("://", 1)
+    backend, plus, driver = scheme.partition("+")
+    if backend.lower() == "postgres":
+        backend = "postgresql"
+    if backend.lower() not in ("sqlite", "postgresql"):
+        raise CentralError(
+            f"--db {scheme}://…: the office database is an SQLite file or a PostgreSQL URL "
+            "(postgresql+psycopg://USER@HOST/DB)"
+        )
+    url = f"{backend}{plus}{driver}://{rest}"
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except ArgumentError as exc:  # NoSuchModuleError too: an unknown driver after the +
+        raise CentralError(f"--db {scheme}://…: not a database URL qanat can open") from exc
+    except ImportError as exc:
+        raise CentralError(
+            f"--db {scheme}://…: its driver is not installed (postgresql+psycopg is)"
+        ) from exc
+    return url
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
@@ -133,6 +158,11 @@ def _parsers(table: Table) -> dict[str, Callable[[Any], Any]]:
     return out
 
 
+def _required(table: Table) -> list[str]:
+    """The box's columns a row of ``table`` must carry (NOT NULL), its id aside."""
+    return [c for c in data_columns(table) if c != "source_id" and not table.c[c].nullable]
+
+
 class CentralDB:
     """One central database (SQLite path or SQLAlchemy URL); tables made on opening."""
 
@@ -142,6 +172,7 @@ class CentralDB:
         self._engine: Engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         self._writer = self._engine.execution_options(**{IMMEDIATE: True})
         self._parsers = {name: _parsers(t) for name, t in DATA_TABLES.items()}
+        self._required = {name: _required(t) for name, t in DATA_TABLES.items()}
         self._cursor_upsert = self._cursor_statement()
         try:
             with self._write() as conn:
@@ -262,8 +293,11 @@ class CentralDB:
                 for name, parse in parsers.items():
                     if name != "source_id":
                         value[name] = parse(row.get(name))
+                missing = [name for name in self._required[table] if value[name] is None]
+                if missing:  # the box's answer lacks them: not a fault of this database
+                    raise ValueError(f"id {source_id} has no {', '.join(missing)}")
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise BadRows(f"{site_id} {table} row {n + 1}: {exc}") from exc
+                raise BadRows(f"{table} row {n + 1}: {exc}") from exc
             out.append(value)
         return out
 
@@ -331,7 +365,7 @@ class CentralDB:
         box's CSV of ``readings`` after that header line, not NDJSON; ``direct``: COPY them
         straight into ``readings`` (:class:`~controller.office.central.pg.NeedsStaging`
         when that cannot be: ask the page again without ``direct``)."""
-        where = f"{site_id} {table} after {cursor}"
+        where = f"{table} after {cursor}"
         try:
             with self._write() as conn:
                 raw = conn.connection.dbapi_connection
