@@ -40,8 +40,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print(
-            f"{args.config}: ok — site {site.site.id!r}, {len(site.buses)} buses, "
-            f"{len(site.devices)} devices, {len(site.zones)} zones"
+        counts = ", ".join(
+            counted(len(items), one, many)
+            for items, one, many in (
+                (site.buses, "bus", "buses"),
+                (site.devices, "device", "devices"),
+                (site.zones, "zone", "zones"),
+            )
         )
+        print(f"{args.config}: ok — site {site.site.id!r}, {counts}")
     return OK
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` things in words: ``1 bus``, ``2 buses``, ``0 zones``."""
+    return f"{n} {one if n == 1 else many}"

@@ -10,6 +10,8 @@ from controller.cli import exitcodes, main
 from controller.config.site import M2_PER_MU, ConfigError, OutputRef, load_site
 from tests.helpers.site import DEMO_SITE
 
+RIG_SITE = Path(__file__).parents[2] / "deploy" / "examples" / "rig.toml"
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "site.toml"
@@ -180,7 +182,13 @@ def test_check_config_cli_exit_status_and_messages(
     tmp_path: Path, demo_site_text: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check-config", str(DEMO_SITE)]) == 0
-    assert "ok" in capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        f"{DEMO_SITE}: ok — site 'ganzhou-demo', 2 buses, 19 devices, 4 zones\n"
+    )
+    assert main(["check-config", str(RIG_SITE)]) == 0  # one bus and one zone: no plural
+    assert (
+        capsys.readouterr().out == f"{RIG_SITE}: ok — site 'bench-rig', 1 bus, 2 devices, 1 zone\n"
+    )
     broken = write(tmp_path, demo_site_text.replace('valve = "relay1.ch3"', 'valve = "relay9.ch3"'))
     assert main(["check-config", str(broken)]) == exitcodes.UNUSABLE
     err = capsys.readouterr().err
