@@ -51,7 +51,7 @@ from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN
 from controller.config.nearkeys import near_key
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
-from controller.config.schema_problems import CodedValueError, schema_problem
+from controller.config.schema_problems import CodedValueError, given, schema_problem
 from controller.config.site_messages import MESSAGES
 from controller.config.tomlfile import key_path, read_toml
 from controller.errors import CodedProblem
@@ -847,7 +847,7 @@ def _pydantic_problems(
         if err["type"] == "extra_forbidden":
             near = meant[loc]
             msg = "unknown key" + (f" (did you mean {near!r}?)" if near else "")
-        problems.append(f"{where}: {msg} ({filename})")
+        problems.append(f"{where}: {msg}{given(err)} ({filename})")
         found = schema_problem(err, problems[-1], data, meant.get(loc))
         if found is not None:
             coded.append(found)

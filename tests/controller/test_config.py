@@ -195,6 +195,27 @@ def test_check_config_cli_exit_status_and_messages(
     assert "zones[2].valve: unknown device 'relay9' (site.toml)" in err
 
 
+def test_a_refused_value_is_repeated_in_its_line_cut_to_forty_characters(
+    tmp_path: Path, demo_site_text: str
+) -> None:
+    """A line says what the file gave, as TOML writes it; not for an unknown key (the key
+    is the mistake) nor where qanat's own words name the value already."""
+    z1 = 'name = "z1"\nlabel = "1号地 (北)"\n'
+    assert z1 in demo_site_text
+    long = "x" * 60
+    text = demo_site_text.replace("planting_date = 2026-04-20", 'planting_date = "2026-13-01"', 1)
+    text = text.replace(z1, f'{z1}colour = 1\nkc_factor = "{long}"\ncold_kc = 3\n', 1)
+    text = text.replace("planting_date = 2026-04-22", "planting_date = 1999-12-31", 1)
+    found = problems_of(tmp_path, text)
+    assert found == [
+        "zones[0].planting_date: Input should be a valid date (given '2026-13-01') (site.toml)",
+        f"zones[0].kc_factor: Input should be a valid number (given '{'x' * 38}…) (site.toml)",
+        "zones[0].cold_kc: Input should be a valid boolean (given 3) (site.toml)",
+        "zones[0].colour: unknown key (site.toml)",
+        "zones[2].planting_date: 1999-12-31 is before 2000-01-01 (site.toml)",
+    ]
+
+
 def test_time_of_use_tariff_wraps_midnight_and_falls_back_to_the_base_price() -> None:
     policy = load_site(DEMO_SITE).policy
     assert policy.price_at(23 * 60) == 0.26 and policy.price_at(3 * 60) == 0.26

@@ -117,7 +117,8 @@ def test_full_width_punctuation_in_a_comment_is_no_hint(tmp_path: Path) -> None:
         (
             "planting_date = 2026-04-20",
             "planting_date = 2026-04-20T08:00:00",
-            "zones[0].planting_date: Input should be a valid date (site.toml)",
+            "zones[0].planting_date: Input should be a valid date (given 2026-04-20T08:00:00) "
+            "(site.toml)",
         ),
         (
             'timezone = "Asia/Shanghai"',
@@ -160,7 +161,8 @@ def test_full_width_punctuation_in_a_comment_is_no_hint(tmp_path: Path) -> None:
         (
             'name = "甘州区制种玉米膜下滴灌示范点"',
             'name = "' + "甘" * 201 + '"',
-            "site.name: String should have at most 200 characters (site.toml)",
+            "site.name: String should have at most 200 characters (given '" + "甘" * 38 + "…) "
+            "(site.toml)",
         ),
         (
             '{ name = "potash"',
