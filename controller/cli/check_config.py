@@ -14,6 +14,7 @@ from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
 from controller.config.site import ConfigError, load_site, report_problems
+from controller.counted import counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +51,3 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"{args.config}: ok — site {site.site.id!r}, {counts}")
     return OK
-
-
-def counted(n: int, one: str, many: str) -> str:
-    """``n`` things in words: ``1 bus``, ``2 buses``, ``0 zones``."""
-    return f"{n} {one if n == 1 else many}"

@@ -280,7 +280,7 @@ def test_check_config_process_exits_unusable_without_a_traceback(
     )
     assert done.returncode == exitcodes.UNUSABLE
     assert "Traceback" not in done.stderr
-    assert f"{site}: 1 problem(s)" in done.stderr and expected in done.stderr
+    assert f"{site}: 1 problem\n" in done.stderr and expected in done.stderr
 
 
 @pytest.mark.parametrize(
