@@ -146,6 +146,12 @@ def test_full_width_punctuation_in_a_comment_is_no_hint(tmp_path: Path) -> None:
             "buses[0].host: '127.0.0.1 --evil' is not a host name or IP address (site.toml)",
         ),
         (
+            'host = "127.0.0.1"\nport = 5020',
+            'host = "192.168.1.500"\nport = 5020',
+            "buses[0].host: '192.168.1.500' is not an IPv4 address (four numbers 0-255 between "
+            "dots) (site.toml)",
+        ),
+        (
             'kind = "rtu_over_tcp"\nhost = "127.0.0.1"',
             'kind = "rtu"\nserial_port = "ttyUSB0"',
             "buses[1].serial_port: 'ttyUSB0' is not a device path (e.g. /dev/ttyQANAT0)",
