@@ -181,9 +181,9 @@ def test_connection_refused_is_bus_unavailable() -> None:
         bus.read_block("p1", __import__("drivers.codec").codec.plan_reads(PROBE.points, 3)[0])
 
 
-def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
-    missing = tmp_path / "ttyUSB9"
-    settings = BusSettings("b", "rtu", serial_port=str(missing), retries=0, timeout_s=0.05)
+def _read_once(settings: BusSettings) -> tuple[str, dict[str, str]]:
+    """One read of a probe on a real bus of ``settings``: the reading's detail and the
+    values of the bus's last error."""
     bus = Bus(settings, [DeviceRef("p1", 1, PROBE)])
     try:
         readings, _ = bus.read_points("p1")
@@ -191,7 +191,14 @@ def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
         bus.close()
     said = bus.health_report()["p1"]["last_error_values"]
     assert isinstance(said, dict)
-    assert str(missing) in readings[0].detail and said["cause"] == "port_missing"
+    return readings[0].detail, said
+
+
+def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
+    missing = tmp_path / "ttyUSB9"
+    settings = BusSettings("b", "rtu", serial_port=str(missing), retries=0, timeout_s=0.05)
+    detail, said = _read_once(settings)
+    assert str(missing) in detail and said["cause"] == "port_missing"
 
 
 @pytest.mark.parametrize(
@@ -221,17 +228,12 @@ def test_a_refused_tcp_connection_is_said_plainly_with_host_and_port() -> None:
         held.bind(("127.0.0.1", 0))  # not listening: a connection to it is refused
         port = held.getsockname()[1]
         settings = BusSettings("b", "tcp", host="127.0.0.1", port=port, retries=0)
-        bus = Bus(settings, [DeviceRef("p1", 1, PROBE)])
-        try:
-            readings, _ = bus.read_points("p1")
-        finally:
-            bus.close()
-    said = bus.health_report()["p1"]["last_error_values"]
-    assert readings[0].detail == (
+        detail, said = _read_once(settings)
+    assert detail == (
         f"p1: tcp 127.0.0.1:{port}: connection refused "
         "(nothing listens on that port, or a firewall refuses it)"
     )
-    assert isinstance(said, dict) and said["cause"] == "connection_refused"
+    assert said["cause"] == "connection_refused"
     assert said["error"] in said["detail"] and "Failed to connect" not in said["detail"]
 
 
@@ -252,11 +254,9 @@ def test_why_a_tcp_connection_failed_is_its_cause_and_plain_words(
 
     monkeypatch.setattr(socket, "create_connection", fail)
     settings = BusSettings("b", "tcp", host="gw.example", port=502, retries=0, timeout_s=0.5)
-    bus = Bus(settings, [DeviceRef("p1", 1, PROBE)])
-    readings, _ = bus.read_points("p1")
-    said = bus.health_report()["p1"]["last_error_values"]
-    assert isinstance(said, dict) and said["cause"] == cause
-    assert readings[0].detail.startswith("p1: tcp gw.example:502: ")
+    detail, said = _read_once(settings)
+    assert said["cause"] == cause
+    assert detail.startswith("p1: tcp gw.example:502: ")
     assert words in said["error"] and "Failed to connect" not in said["error"]
 
 
