@@ -41,7 +41,13 @@ from drivers.errors import (
 )
 from drivers.profile import DataType, Point, Profile, Table
 from drivers.reading import Quality, Reading
-from drivers.transport import BusSettings, FlashCoilRequest, build_client, open_cause
+from drivers.transport import (
+    BusSettings,
+    FlashCoilRequest,
+    build_client,
+    connect_cause,
+    open_cause,
+)
 
 __all__ = ["Bus", "DeviceHealth", "DeviceRef", "RawBlock"]
 
@@ -473,9 +479,16 @@ class Bus:
         return BadFrame(device, text)
 
     def _unavailable(self, device: str, exc: Exception) -> BusUnavailable:
+        """The bus cannot be reached: a TCP connection that failed said by why (pymodbus
+        keeps only "Failed to connect[…]"), else the library's words and the serial port's
+        cause."""
         port = self.settings.describe()
-        cause = open_cause(self.settings)
-        return BusUnavailable(device, f"{port}: {exc}", port=port, error=exc, cause=cause)
+        said = connect_cause(self._client, self.settings)
+        if isinstance(exc, ConnectionException) and said is not None:
+            cause, error = said
+        else:
+            cause, error = open_cause(self.settings), str(exc)
+        return BusUnavailable(device, f"{port}: {error}", port=port, error=error, cause=cause)
 
     def _wait_gap(self) -> None:
         wait = self._last_end + self.settings.gap_s - self._monotonic()

@@ -137,7 +137,9 @@ class BadFrame(DeviceError):
 class BusUnavailable(DeviceError):
     """The serial port or TCP connection of the bus cannot be opened; ``cause`` says why
     where the port itself tells (:func:`drivers.transport.open_cause`: ``port_missing``,
-    ``permission_denied``, ``port_busy``), else ``""``."""
+    ``permission_denied``, ``port_busy``) or the failed connection does
+    (:func:`drivers.transport.connect_cause`: ``connection_refused``, ``connect_timeout``,
+    ``unknown_host``, ``no_route``), else ``""``."""
 
     kind = "unavailable"
     fields = ("port", "error", "cause")

@@ -113,6 +113,36 @@ _OPTIONAL_UNITS: dict[str, str] = {
 }
 
 
+# A unit a standard point is often given in instead of its own, and the factor to its own:
+# the refusal says how to mend the point (value = raw × scale + offset, min and max alike).
+_UNIT_FACTORS: dict[tuple[str, str], float] = {
+    ("mS/m", "mS/cm"): 0.01,
+    ("uS/cm", "mS/cm"): 0.001,
+    ("dS/m", "mS/cm"): 1.0,
+    ("mL", "L"): 0.001,
+    ("L/min", "m3/h"): 0.06,
+    ("L/s", "m3/h"): 3.6,
+    ("L", "m3"): 0.001,
+    ("bar", "kPa"): 100.0,
+    ("MPa", "kPa"): 1000.0,
+    ("cm", "m"): 0.01,
+    ("mm", "m"): 0.001,
+}
+
+
+def _fixed_unit_problem(unit: str, got: str) -> str:
+    """What a standard point's wrong unit ``got`` is told: what it must be and, for a unit
+    of :data:`_UNIT_FACTORS`, how to give the point in it."""
+    message = f"must be in {unit!r}, got {got!r}"
+    factor = _UNIT_FACTORS.get((got, unit))
+    if factor is None:
+        return message
+    return (
+        f"{message}: 1 {got} = {factor:g} {unit}, so multiply its scale, offset, min and max "
+        f"by {factor:g} and write unit = {unit!r}"
+    )
+
+
 # Every unit a point may carry: those the controller, the pages and the bridge know how to
 # read. A unit outside it is most often a typo ("uS/cn", "m³/h" for "m3/h"), refused by name.
 PROFILE_UNITS: frozenset[str] = frozenset(
@@ -316,7 +346,11 @@ def _enum(p: _Problems, path: str, value: Any, enum_cls: type[enum.StrEnum]) -> 
         return None
 
 
-def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) -> Point | None:
+def _parse_point(
+    p: _Problems, path: str, raw: Any, default_order: WordOrder, fixed: Mapping[str, str]
+) -> Point | None:
+    """The point ``raw`` at ``path``; ``fixed``: the units the device's kind sets by point
+    name (:func:`_fixed_units`: a wrong one is said as what it must be)."""
     if not isinstance(raw, dict):
         p.add(path, "expected a table")
         return None
@@ -361,6 +395,8 @@ def _parse_point(p: _Problems, path: str, raw: Any, default_order: WordOrder) ->
     if not isinstance(unit, str):
         p.add(f"{path}.unit", f"expected a string, got {unit!r}")
         unit = ""
+    elif isinstance(name, str) and name in fixed and unit != fixed[name]:
+        p.add(f"{path}.unit", f"{name!r} {_fixed_unit_problem(fixed[name], unit)}")
     elif unit not in PROFILE_UNITS:
         known = ", ".join(repr(u) for u in sorted(PROFILE_UNITS) if u)
         p.add(f"{path}.unit", f"unknown unit {unit!r} (one of {known}, or none)")
@@ -464,7 +500,6 @@ def _check_points(
     """Whole-profile checks over the points that parsed, each with its index in the file;
     ``declared`` names every point written, so one refused for its own mistake is not also
     said to be missing."""
-    points = [pt for _, pt in indexed]
     seen: dict[str, int] = {}
     for i, pt in indexed:
         if pt.name in seen:
@@ -479,16 +514,14 @@ def _check_points(
                 p.add(f"points[{i}].address", f"{pt.table.value} {a} overlaps point {other!r}")
                 break
             occupied[(pt.table, a)] = pt.name
-    by_name = {pt.name: pt for pt in points}
-    for name, unit in KIND_POINTS.get(kind, {}).items():
+    for name in KIND_POINTS.get(kind, {}):
         if name not in declared:
             p.add("points", f"a {kind} profile must define point {name!r}")
-        elif name in by_name and unit and by_name[name].unit != unit:
-            got = by_name[name].unit
-            p.add(f"points.{name}.unit", f"must be {unit!r} for a {kind}, got {got!r}")
-    for name, unit in _OPTIONAL_UNITS.items():
-        if name in by_name and by_name[name].unit != unit:
-            p.add(f"points.{name}.unit", f"must be {unit!r}, got {by_name[name].unit!r}")
+
+
+def _fixed_units(kind: str) -> dict[str, str]:
+    """The unit of each standard point name of ``kind`` and of the optional ones."""
+    return _OPTIONAL_UNITS | {n: u for n, u in KIND_POINTS.get(kind, {}).items() if u}
 
 
 def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
@@ -531,10 +564,11 @@ def _parse(name: str, filename: str, data: Mapping[str, Any]) -> Profile:
     if not isinstance(raw_points, list) or not raw_points:
         p.add("points", "missing: a profile needs at least one [[points]] entry")
         raw_points = []
+    fixed = _fixed_units(kind)
     indexed = [
         (i, pt)
         for i, raw in enumerate(raw_points)
-        if (pt := _parse_point(p, f"points[{i}]", raw, order or WordOrder.BIG)) is not None
+        if (pt := _parse_point(p, f"points[{i}]", raw, order or WordOrder.BIG, fixed)) is not None
     ]
     points = [pt for _, pt in indexed]
     lease = _parse_lease(p, data["lease"]) if "lease" in data else None

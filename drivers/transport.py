@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import struct
 from dataclasses import dataclass
 from typing import Literal
@@ -16,7 +17,7 @@ from pymodbus.client.base import ModbusBaseSyncClient
 from pymodbus.framer import FramerType
 from pymodbus.pdu.bit_message import WriteSingleCoilRequest
 
-__all__ = ["BusSettings", "FlashCoilRequest", "build_client", "open_cause"]
+__all__ = ["BusSettings", "FlashCoilRequest", "build_client", "connect_cause", "open_cause"]
 
 BusKind = Literal["tcp", "rtu_over_tcp", "rtu"]
 
@@ -75,7 +76,7 @@ def build_client(settings: BusSettings) -> ModbusBaseSyncClient:
             name=settings.name,
         )
     framer = FramerType.SOCKET if settings.kind == "tcp" else FramerType.RTU
-    return ModbusTcpClient(
+    return TcpClient(
         settings.host,
         port=settings.port,
         framer=framer,
@@ -109,6 +110,63 @@ def open_cause(settings: BusSettings) -> str:
         return _OPEN_CAUSES.get(exc.errno or 0, "")
     os.close(fd)
     return ""
+
+
+class TcpClient(ModbusTcpClient):
+    """pymodbus's TCP client keeping why its last connection failed (``connect_error``):
+    pymodbus logs the reason and raises only "Failed to connect[…]"."""
+
+    connect_error: OSError | None = None
+
+    def connect(self) -> bool:
+        """Connect as pymodbus does (same address, timeout and source address)."""
+        if self.socket:
+            return True
+        params = self.comm_params
+        try:
+            self.socket = socket.create_connection(
+                (params.host, params.port),
+                timeout=params.timeout_connect,
+                source_address=params.source_address,
+            )
+        except OSError as exc:
+            self.connect_error = exc
+            self.close()
+            return False
+        self.connect_error = None
+        return True
+
+
+# why a TCP connection failed, by the errno of the failure: (BusUnavailable's cause, words)
+_CONNECT_CAUSES = {
+    errno.ECONNREFUSED: (
+        "connection_refused",
+        "connection refused (nothing listens on that port, or a firewall refuses it)",
+    ),
+    errno.EHOSTUNREACH: ("no_route", "no route to the host (cable, address or subnet)"),
+    errno.ENETUNREACH: ("no_route", "no route to the host (cable, address or subnet)"),
+}
+
+
+def connect_cause(client: ModbusBaseSyncClient, settings: BusSettings) -> tuple[str, str] | None:
+    """Why ``client`` (built by :func:`build_client`) could not connect to the TCP bus of
+    ``settings``: a cause code (``connection_refused``, ``connect_timeout``,
+    ``unknown_host``, ``no_route``, ``""`` for another reason) and its words, which the
+    bus's own message names the host and port before; ``None`` when the client connected
+    or keeps no reason (a serial line: :func:`open_cause`)."""
+    error = getattr(client, "connect_error", None)
+    if not isinstance(error, OSError):
+        return None
+    if isinstance(error, socket.gaierror):
+        return "unknown_host", f"unknown host name {settings.host!r} (check the site file)"
+    if isinstance(error, TimeoutError):
+        return (
+            "connect_timeout",
+            f"no answer to connect within {settings.timeout_s:g} s "
+            "(host off, or not on this network)",
+        )
+    known = _CONNECT_CAUSES.get(error.errno or 0)
+    return known if known is not None else ("", f"cannot connect: {error.strerror or error}")
 
 
 class FlashCoilRequest(WriteSingleCoilRequest):

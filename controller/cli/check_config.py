@@ -14,6 +14,7 @@ from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
 from controller.config.site import ConfigError, load_site, report_problems
+from controller.counted import counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +41,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print(
-            f"{args.config}: ok — site {site.site.id!r}, {len(site.buses)} buses, "
-            f"{len(site.devices)} devices, {len(site.zones)} zones"
+        counts = ", ".join(
+            counted(len(items), one, many)
+            for items, one, many in (
+                (site.buses, "bus", "buses"),
+                (site.devices, "device", "devices"),
+                (site.zones, "zone", "zones"),
+            )
         )
+        print(f"{args.config}: ok — site {site.site.id!r}, {counts}")
     return OK

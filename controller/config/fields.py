@@ -9,6 +9,7 @@ the kinds of value several keys share. docs/operations.md ("Limits") lists them.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import unicodedata
 from typing import Annotated, Any
@@ -67,8 +68,17 @@ def _clock_period(text: str) -> str:
 
 
 def _host(text: str) -> str:
+    """A host name or IP address; digits and dots alone must be an IPv4 address (a name
+    cannot be all digits: ``192.168.1.500`` is a mistyped address, not a name)."""
     if text and not _HOST.fullmatch(text):
         raise ValueError(f"{text!r} is not a host name or IP address")
+    if re.fullmatch(r"[0-9.]+", text):
+        try:
+            ipaddress.IPv4Address(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not an IPv4 address (four numbers 0-255 between dots)"
+            ) from None
     return text
 
 

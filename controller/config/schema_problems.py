@@ -14,6 +14,7 @@ pydantic's own bounds (``gt``, ``ge``, ``lt``, ``le``, ``min_length``, ``max_len
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from pydantic_core import ErrorDetails
 from controller.config.site_messages import MESSAGES
 from controller.errors import CodedProblem, ControllerError
 
-__all__ = ["NEAR_KEY", "SCHEMA_TYPES", "CodedValueError", "schema_problem"]
+__all__ = ["GIVEN_CHARS", "NEAR_KEY", "SCHEMA_TYPES", "CodedValueError", "given", "schema_problem"]
 
 # an unknown key near an allowed one: "did you mean ...?" (``site_check.schema.near_key``)
 NEAR_KEY = "schema.near_key"
@@ -56,6 +57,9 @@ SCHEMA_TYPES = frozenset(
     }
 )
 _BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length", "expected")
+
+# the longest value a problem line repeats; a longer one is cut, ending in "…"
+GIVEN_CHARS = 40
 
 
 class CodedValueError(ControllerError, ValueError):
@@ -91,6 +95,38 @@ def schema_problem(
         return CodedProblem(text, NEAR_KEY, {**values, "near": near})
     values.update({k: _text(ctx[k]) for k in _BOUNDS if k in ctx})
     return CodedProblem(text, f"schema.{err['type']}", values)
+
+
+def given(err: ErrorDetails) -> str:
+    """`` (given VALUE)``: the value the site file gave the key of ``err`` as TOML writes it
+    (a string quoted, ``true``, a date), cut to :data:`GIVEN_CHARS`; ``""`` where there is
+    none to show: a missing key, an unknown key (the key is the mistake, not its value), a
+    table's own check (its input is the whole table), or a check of qanat's own whose
+    words already name the value (``0001-01-01 is before 2000-01-01``)."""
+    if err["type"] in ("missing", "extra_forbidden") or "input" not in err:
+        return ""
+    value = err["input"]
+    if isinstance(value, Mapping):
+        return ""
+    text = _toml(value)
+    if err["type"] == "value_error" and (text in err["msg"] or str(value) in err["msg"]):
+        return ""
+    if len(text) > GIVEN_CHARS:
+        text = text[: GIVEN_CHARS - 1] + "…"
+    return f" (given {text})"
+
+
+def _toml(value: object) -> str:
+    """``value`` written as in the TOML file that gave it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
 
 
 def _zone(loc: Sequence[int | str], data: Mapping[str, Any]) -> str | None:

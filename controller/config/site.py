@@ -51,9 +51,10 @@ from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN
 from controller.config.nearkeys import near_key
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
-from controller.config.schema_problems import CodedValueError, schema_problem
+from controller.config.schema_problems import CodedValueError, given, schema_problem
 from controller.config.site_messages import MESSAGES
 from controller.config.tomlfile import key_path, read_toml
+from controller.counted import counted
 from controller.errors import CodedProblem
 from drivers.bus import DeviceRef
 from drivers.codec import plan_reads
@@ -847,7 +848,7 @@ def _pydantic_problems(
         if err["type"] == "extra_forbidden":
             near = meant[loc]
             msg = "unknown key" + (f" (did you mean {near!r}?)" if near else "")
-        problems.append(f"{where}: {msg} ({filename})")
+        problems.append(f"{where}: {msg}{given(err)} ({filename})")
         found = schema_problem(err, problems[-1], data, meant.get(loc))
         if found is not None:
             coded.append(found)
@@ -1488,13 +1489,13 @@ def _lay_over_crops(data: dict[str, Any], changes: Any, source: str) -> list[str
 
 
 def report_problems(where: object, problems: Sequence[str], file: TextIO | None = None) -> None:
-    """Print ``where: N problem(s)``, then each problem indented on its own line.
+    """Print ``where: N problems`` (``1 problem``), then each problem indented on its line.
 
     The one way commands show a file's problems (a :class:`ConfigError`'s, or any list of
     ``key.path: message``); ``file`` defaults to stderr at the time of the call.
     """
     out = sys.stderr if file is None else file
-    print(f"{where}: {len(problems)} problem(s)", file=out)
+    print(f"{where}: {counted(len(problems), 'problem', 'problems')}", file=out)
     for problem in problems:
         print(f"  {problem}", file=out)
 

@@ -17,7 +17,9 @@ For each zone and its days (local dates of the stored daily balance):
   ``[baseline]`` via :mod:`controller.agronomy.savings`, default border practice as surveyed
   in Zhangye, :mod:`controller.agronomy.baseline`), the winter irrigation counted in season
   reports only;
-  **saving** = baseline − metered.
+  **saving** = baseline − metered, only where something is known of the water used: a zone
+  with no balance day nor run in the range has none (CSV: an empty cell), and a site's
+  saving is that of its zones with data, per mu of their area.
 
 1 mu = 666.67 m²; m³ = mm / 1000 × m². Sources: one box's store (:func:`from_store`) or
 the central office database (:mod:`controller.office.report_central`); output as CSV
@@ -128,12 +130,20 @@ class ZoneReport:
         return self.baseline_m3_per_mu * self.zone.area_mu
 
     @property
-    def saving_m3(self) -> float:
-        return self.baseline_m3 - self.metered_m3
+    def has_data(self) -> bool:
+        """Whether the range holds a balance day or metered water of the zone: without
+        either nothing is known of the water used, and no saving can be claimed."""
+        return self.days > 0 or self.metered_m3 != 0
 
     @property
-    def saving_m3_per_mu(self) -> float:
-        return self.baseline_m3_per_mu - self.metered_m3_per_mu
+    def saving_m3(self) -> float | None:
+        """Baseline − metered, m³; ``None`` for a zone without data (:attr:`has_data`)."""
+        return self.baseline_m3 - self.metered_m3 if self.has_data else None
+
+    @property
+    def saving_m3_per_mu(self) -> float | None:
+        """Baseline − metered, m³/mu; ``None`` for a zone without data."""
+        return self.baseline_m3_per_mu - self.metered_m3_per_mu if self.has_data else None
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,19 @@ class SiteReport:
     @property
     def baseline_m3(self) -> float:
         return sum(z.baseline_m3 for z in self.zones)
+
+    @property
+    def saving_m3(self) -> float | None:
+        """The zones' savings summed, m³, over the zones with data; ``None`` when none has."""
+        savings = [s for z in self.zones if (s := z.saving_m3) is not None]
+        return sum(savings) if savings else None
+
+    @property
+    def saving_m3_per_mu(self) -> float | None:
+        """:attr:`saving_m3` per mu of the zones with data (``None`` when none has)."""
+        saving = self.saving_m3
+        known_mu = sum(z.zone.area_mu for z in self.zones if z.has_data)
+        return None if saving is None else (saving / known_mu if known_mu else 0.0)
 
     def per_mu(self, m3: float) -> float:
         return m3 / self.area_mu if self.area_mu else 0.0
@@ -319,14 +342,15 @@ def build_report(
 
 def _no_days_warning(site: SiteReport, start: dt.date, end: dt.date) -> str:
     """The zones of ``site`` with no balance day nor run in the range, said ("" when none):
-    their rows count no water used, so the whole baseline would read as saved."""
-    empty = [z.zone.zone for z in site.zones if z.days == 0 and z.metered_m3 == 0]
+    their rows count no water used, so the whole baseline would read as saved: they show
+    no saving."""
+    empty = [z.zone.zone for z in site.zones if not z.has_data]
     if not empty:
         return ""
     return (
         f"{site.site_id}: no water-balance day from {start} to {end} for zone "
-        f"{', '.join(empty)}: nothing is known of the water used there, so the saving "
-        "shown (the whole baseline) is not one"
+        f"{', '.join(empty)}: nothing is known of the water used there, so no saving is "
+        "shown for it (the site's saving counts the zones with data only)"
     )
 
 
@@ -424,8 +448,11 @@ def _csv_row(
     depth: Mapping[str, float],
     area_m2: float,
     baseline: float,
+    saving: tuple[float, float] | None,
     fertilizer: Mapping[str, float],
 ) -> list[Any]:
+    """``saving``: m³ and m³/mu, or ``None`` (empty cells) where nothing is known."""
+
     def r(x: float) -> float:
         return round(x, 3) + 0.0  # + 0.0: a closure of -1e-12 mm is 0.0, not -0.0
 
@@ -451,8 +478,8 @@ def _csv_row(
         r(depth["closure"]),
         r(baseline),
         r(per_mu(baseline)),
-        r(baseline - metered),
-        r(per_mu(baseline - metered)),
+        "" if saving is None else r(saving[0]),
+        "" if saving is None else r(saving[1]),
         fert,
     ]
 
@@ -474,6 +501,7 @@ def to_csv(report: Report) -> str:
                     z.depth_mm,
                     z.zone.area_m2,
                     z.baseline_m3,
+                    _pair(z.saving_m3, z.saving_m3_per_mu),
                     z.fertilizer_kg,
                 )
             )
@@ -487,10 +515,15 @@ def to_csv(report: Report) -> str:
                 site_depths(site),
                 site.area_m2,
                 site.baseline_m3,
+                _pair(site.saving_m3, site.saving_m3_per_mu),
                 site.fertilizer_kg,
             )
         )
     return out.getvalue()
+
+
+def _pair(m3: float | None, m3_per_mu: float | None) -> tuple[float, float] | None:
+    return None if m3 is None or m3_per_mu is None else (m3, m3_per_mu)
 
 
 def site_depths(site: SiteReport) -> dict[str, float]:

@@ -98,7 +98,7 @@ def test_an_unusable_site_file_exits_the_same_for_every_command(
     argv = [a.format(site=site, data=tmp_path / "data") for a in SITE_COMMANDS[command]]
     assert main(argv) == exitcodes.UNUSABLE
     err = capsys.readouterr().err
-    assert f"{site}: 1 problem(s)" in err  # the one printer of a file's problems
+    assert f"{site}: 1 problem\n" in err  # the one printer of a file's problems
 
 
 def test_every_command_that_reads_a_site_file_is_checked() -> None:

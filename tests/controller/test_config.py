@@ -10,6 +10,8 @@ from controller.cli import exitcodes, main
 from controller.config.site import M2_PER_MU, ConfigError, OutputRef, load_site
 from tests.helpers.site import DEMO_SITE
 
+RIG_SITE = Path(__file__).parents[2] / "deploy" / "examples" / "rig.toml"
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "site.toml"
@@ -180,11 +182,38 @@ def test_check_config_cli_exit_status_and_messages(
     tmp_path: Path, demo_site_text: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check-config", str(DEMO_SITE)]) == 0
-    assert "ok" in capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        f"{DEMO_SITE}: ok — site 'ganzhou-demo', 2 buses, 19 devices, 4 zones\n"
+    )
+    assert main(["check-config", str(RIG_SITE)]) == 0  # one bus and one zone: no plural
+    assert (
+        capsys.readouterr().out == f"{RIG_SITE}: ok — site 'bench-rig', 1 bus, 2 devices, 1 zone\n"
+    )
     broken = write(tmp_path, demo_site_text.replace('valve = "relay1.ch3"', 'valve = "relay9.ch3"'))
     assert main(["check-config", str(broken)]) == exitcodes.UNUSABLE
     err = capsys.readouterr().err
     assert "zones[2].valve: unknown device 'relay9' (site.toml)" in err
+
+
+def test_a_refused_value_is_repeated_in_its_line_cut_to_forty_characters(
+    tmp_path: Path, demo_site_text: str
+) -> None:
+    """A line says what the file gave, as TOML writes it; not for an unknown key (the key
+    is the mistake) nor where qanat's own words name the value already."""
+    z1 = 'name = "z1"\nlabel = "1号地 (北)"\n'
+    assert z1 in demo_site_text
+    long = "x" * 60
+    text = demo_site_text.replace("planting_date = 2026-04-20", 'planting_date = "2026-13-01"', 1)
+    text = text.replace(z1, f'{z1}colour = 1\nkc_factor = "{long}"\ncold_kc = 3\n', 1)
+    text = text.replace("planting_date = 2026-04-22", "planting_date = 1999-12-31", 1)
+    found = problems_of(tmp_path, text)
+    assert found == [
+        "zones[0].planting_date: Input should be a valid date (given '2026-13-01') (site.toml)",
+        f"zones[0].kc_factor: Input should be a valid number (given '{'x' * 38}…) (site.toml)",
+        "zones[0].cold_kc: Input should be a valid boolean (given 3) (site.toml)",
+        "zones[0].colour: unknown key (site.toml)",
+        "zones[2].planting_date: 1999-12-31 is before 2000-01-01 (site.toml)",
+    ]
 
 
 def test_time_of_use_tariff_wraps_midnight_and_falls_back_to_the_base_price() -> None:

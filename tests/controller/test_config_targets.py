@@ -60,7 +60,7 @@ def test_the_keys_load(tmp_path: Path) -> None:
         (
             "spring_depletion_fraction = 1.2",
             "zones[2].spring_depletion_fraction: Input should be less than or equal to 1 "
-            "(site.toml)",
+            "(given 1.2) (site.toml)",
         ),
         (
             "spring_depletion_fraction = -0.1",
@@ -72,7 +72,7 @@ def test_the_keys_load(tmp_path: Path) -> None:
         ),
         (
             'targets = "deficit"',
-            "zones[2].targets: Input should be 'staged' or 'fao56' (site.toml)",
+            "zones[2].targets: Input should be 'staged' or 'fao56' (given 'deficit') (site.toml)",
         ),
         ('target = "fao56"', "zones[2].target: unknown key (did you mean 'targets'?) (site.toml)"),
     ],
@@ -95,7 +95,8 @@ def test_a_bad_zone_key_is_named_with_its_zone(tmp_path: Path, line: str, expect
         ),
         (
             "[1, 1, 3, 5, 12, 20, 35, -30, 15, 4, 1, 1]",
-            "site.rain_normals_mm[7]: Input should be greater than or equal to 0 (site.toml)",
+            "site.rain_normals_mm[7]: Input should be greater than or equal to 0 (given -30) "
+            "(site.toml)",
         ),
         ("[]", "site.rain_normals_mm: List should have at least 12 items"),
         ("40", "site.rain_normals_mm: Input should be a valid list"),

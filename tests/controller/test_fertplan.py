@@ -224,7 +224,8 @@ def test_a_fertigation_run_in_progress_is_not_doubled(site: SiteConfig, store: S
         (
             "n_kg_mu = 0.45",
             "n_kg_mu = -0.45",
-            "fertigation.events[0].n_kg_mu: Input should be greater than 0 (site.toml)",
+            "fertigation.events[0].n_kg_mu: Input should be greater than 0 (given -0.45) "
+            "(site.toml)",
         ),
         (
             "n_kg_mu = 0.45",

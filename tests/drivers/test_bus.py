@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -180,9 +181,9 @@ def test_connection_refused_is_bus_unavailable() -> None:
         bus.read_block("p1", __import__("drivers.codec").codec.plan_reads(PROBE.points, 3)[0])
 
 
-def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
-    missing = tmp_path / "ttyUSB9"
-    settings = BusSettings("b", "rtu", serial_port=str(missing), retries=0, timeout_s=0.05)
+def _read_once(settings: BusSettings) -> tuple[str, dict[str, str]]:
+    """One read of a probe on a real bus of ``settings``: the reading's detail and the
+    values of the bus's last error."""
     bus = Bus(settings, [DeviceRef("p1", 1, PROBE)])
     try:
         readings, _ = bus.read_points("p1")
@@ -190,7 +191,14 @@ def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
         bus.close()
     said = bus.health_report()["p1"]["last_error_values"]
     assert isinstance(said, dict)
-    assert str(missing) in readings[0].detail and said["cause"] == "port_missing"
+    return readings[0].detail, said
+
+
+def test_a_serial_port_that_is_missing_is_said_so(tmp_path: Path) -> None:
+    missing = tmp_path / "ttyUSB9"
+    settings = BusSettings("b", "rtu", serial_port=str(missing), retries=0, timeout_s=0.05)
+    detail, said = _read_once(settings)
+    assert str(missing) in detail and said["cause"] == "port_missing"
 
 
 @pytest.mark.parametrize(
@@ -211,6 +219,45 @@ def test_why_a_serial_port_cannot_be_opened_is_read_from_opening_it(
     monkeypatch.setattr(os, "open", refuse)
     assert open_cause(BusSettings("b", "rtu", serial_port="/dev/ttyUSB0")) == cause
     assert open_cause(BusSettings("b", "tcp", host="127.0.0.1")) == ""  # no port to open
+
+
+def test_a_refused_tcp_connection_is_said_plainly_with_host_and_port() -> None:
+    """A port bound but not listening refuses every connection: pymodbus says only
+    "Failed to connect[…]"; the bus says the connection was refused, after host:port."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))  # not listening: a connection to it is refused
+        port = held.getsockname()[1]
+        settings = BusSettings("b", "tcp", host="127.0.0.1", port=port, retries=0)
+        detail, said = _read_once(settings)
+    assert detail == (
+        f"p1: tcp 127.0.0.1:{port}: connection refused "
+        "(nothing listens on that port, or a firewall refuses it)"
+    )
+    assert said["cause"] == "connection_refused"
+    assert said["error"] in said["detail"] and "Failed to connect" not in said["detail"]
+
+
+@pytest.mark.parametrize(
+    ("error", "cause", "words"),
+    [
+        (TimeoutError("timed out"), "connect_timeout", "no answer to connect within 0.5 s"),
+        (socket.gaierror(-2, "Name or service not known"), "unknown_host", "'gw.example'"),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), "no_route", "no route to the host"),
+        (OSError(errno.ECONNRESET, "Connection reset by peer"), "", "cannot connect: Connection"),
+    ],
+)
+def test_why_a_tcp_connection_failed_is_its_cause_and_plain_words(
+    monkeypatch: pytest.MonkeyPatch, error: OSError, cause: str, words: str
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> socket.socket:
+        raise error
+
+    monkeypatch.setattr(socket, "create_connection", fail)
+    settings = BusSettings("b", "tcp", host="gw.example", port=502, retries=0, timeout_s=0.5)
+    detail, said = _read_once(settings)
+    assert said["cause"] == cause
+    assert detail.startswith("p1: tcp gw.example:502: ")
+    assert words in said["error"] and "Failed to connect" not in said["error"]
 
 
 def test_gap_is_kept_between_transactions() -> None:

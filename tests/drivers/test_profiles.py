@@ -205,8 +205,8 @@ BROKEN = [
     pytest.param(
         'unit = "%"',
         'unit = "m3/m3"',
-        "points.moisture.unit",
-        "must be '%'",
+        "points[0].unit",
+        "'moisture' must be in '%', got 'm3/m3'",
         id="wrong-standard-unit",
     ),
     pytest.param(
@@ -233,8 +233,8 @@ BROKEN = [
     pytest.param(
         'unit = "°C"',
         'unit = "K"',
-        "points.temperature.unit",
-        "must be '°C'",
+        "points[1].unit",
+        "'temperature' must be in '°C', got 'K'",
         id="wrong-optional-unit",
     ),
 ]
@@ -259,8 +259,23 @@ def test_an_injector_counter_in_another_unit_than_litres_is_refused(tmp_path: Pa
     path = _broken(tmp_path, 'unit = "L"\n', 'unit = "mL"\n', base="prominent-gamma-x.toml")
     with pytest.raises(ProfileError) as info:
         load_profile(path)
-    assert "points.dosed_volume.unit: must be 'L', got 'mL'" in str(info.value)
+    (line,) = str(info.value).splitlines()  # one line: not also an unknown unit
+    assert line.startswith("points[2].unit: 'dosed_volume' must be in 'L', got 'mL': 1 mL = ")
     assert path.name in str(info.value)
+
+
+def test_an_ec_meter_in_ms_per_m_is_one_line_saying_how_to_give_it_in_ms_per_cm(
+    tmp_path: Path,
+) -> None:
+    """mS/m is no unit qanat reads; the standard point's own check says what it must be and
+    the factor, once, where it was said twice under two key paths."""
+    path = _broken(tmp_path, 'unit = "mS/cm"', 'unit = "mS/m"', base="seeed-sensecap-s-ec-01.toml")
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert str(info.value).splitlines() == [
+        "points[1].unit: 'ec' must be in 'mS/cm', got 'mS/m': 1 mS/m = 0.01 mS/cm, so multiply "
+        f"its scale, offset, min and max by 0.01 and write unit = 'mS/cm' ({path.name})"
+    ]
 
 
 def test_validator_refuses_a_lease_without_writable_coils(tmp_path: Path) -> None:

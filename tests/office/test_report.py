@@ -83,20 +83,51 @@ def test_a_day_range_counts_its_events_not_the_winter_irrigation(season_store: S
     assert z1.metered_m3 == pytest.approx(sum(r.applied_m3 for r in in_june))
 
 
-def test_a_range_with_no_rows_says_its_saving_is_not_one(season_store: Store) -> None:
+def test_a_range_with_no_rows_claims_no_saving(season_store: Store) -> None:
     """June of the year before: no balance day, no run. The practice's two June floods
-    would read as 170 m³/mu saved; the report says first that nothing is known there."""
+    would read as 170 m³/mu saved; the report shows no saving and says first why."""
     june = from_store(season_store, ZONES, dt.date(2025, 6, 1), dt.date(2025, 6, 30), TZ)
-    assert june.sites[0].zones[0].saving_m3_per_mu == 170
+    site = june.sites[0]
+    assert site.zones[0].baseline_m3_per_mu == 170
+    assert [(z.saving_m3, z.saving_m3_per_mu) for z in site.zones] == [(None, None)] * 2
+    assert (site.saving_m3, site.saving_m3_per_mu) == (None, None)
+    rows = list(csv.DictReader(io.StringIO(to_csv(june))))
+    assert [(r["zone"], r["saving_m3"], r["saving_m3_per_mu"]) for r in rows] == [
+        ("z1", "", ""),
+        ("z2", "", ""),
+        ("*", "", ""),
+    ]
+    assert float(rows[0]["baseline_m3_per_mu"]) == 170  # the baseline itself is still shown
     assert june.warnings == [
         "ganzhou-01: no water-balance day from 2025-06-01 to 2025-06-30 for zone z1, z2: "
-        "nothing is known of the water used there, so the saving shown (the whole baseline) "
-        "is not one"
+        "nothing is known of the water used there, so no saving is shown for it (the site's "
+        "saving counts the zones with data only)"
     ]
+    page = render_html(june)
+    assert "so no saving is shown for it" in page
+    assert page.count('class="unknown">—</td>') == 2 + 2  # the site's two cells, a zone's one
     assert (
         from_store(season_store, ZONES, dt.date(2026, 6, 1), dt.date(2026, 6, 30), TZ).warnings
         == []
     )
+
+
+def test_a_site_saving_counts_only_its_zones_with_data(season_store: Store) -> None:
+    """A zone the store holds nothing of (z3) adds its area and baseline to the site's
+    row but nothing to its saving, per mu of the zones with data."""
+    z3 = ReportZone("ganzhou-01", "z3", "Zone z3", 10 * M2_PER_MU)
+    june = from_store(season_store, [*ZONES, z3], dt.date(2026, 6, 1), dt.date(2026, 6, 30), TZ)
+    site = june.sites[0]
+    z1, z2, empty = site.zones
+    assert empty.saving_m3 is None and z1.saving_m3 is not None and z2.saving_m3 is not None
+    assert site.saving_m3 == pytest.approx(z1.saving_m3 + z2.saving_m3)
+    assert site.saving_m3_per_mu == pytest.approx(
+        site.saving_m3 / (z1.zone.area_mu + z2.zone.area_mu)
+    )
+    total = list(csv.DictReader(io.StringIO(to_csv(june))))[-1]
+    assert float(total["saving_m3"]) == pytest.approx(site.saving_m3, abs=1e-3)
+    assert float(total["baseline_m3"]) == pytest.approx(site.baseline_m3, abs=1e-3)
+    assert june.warnings and "for zone z3:" in june.warnings[0]
 
 
 def test_csv_has_a_row_per_zone_and_the_site(season: Report) -> None:
