@@ -148,6 +148,17 @@ _CONNECT_CAUSES = {
 }
 
 
+# every cause a bus that cannot be opened or connected may carry (the pages' ``bus_cause``)
+BUS_CAUSES = frozenset(
+    [
+        *_OPEN_CAUSES.values(),
+        *(code for code, _ in _CONNECT_CAUSES.values()),
+        "unknown_host",
+        "connect_timeout",
+    ]
+)
+
+
 def connect_cause(client: ModbusBaseSyncClient, settings: BusSettings) -> tuple[str, str] | None:
     """Why ``client`` (built by :func:`build_client`) could not connect to the TCP bus of
     ``settings``: a cause code (``connection_refused``, ``connect_timeout``,

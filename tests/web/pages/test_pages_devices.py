@@ -107,6 +107,15 @@ def test_a_devices_last_error_is_said_with_the_record_in_its_title(
             {"port": "/dev/ttyUSB0 9600 8N1", "error": "Failed", "cause": "permission_denied"},
             "总线无法打开（/dev/ttyUSB0 9600 8N1）：没有打开串口的权限",
         ),
+        (
+            "unavailable",
+            {
+                "port": "tcp 127.0.0.1:5999",
+                "error": "connection refused (nothing listens on that port)",
+                "cause": "connection_refused",
+            },
+            "总线无法打开（tcp 127.0.0.1:5999）：连接被拒绝",
+        ),
     ],
 )
 def test_a_modbus_exception_and_a_bus_that_cannot_open_are_said_in_chinese(
