@@ -138,6 +138,14 @@ TESTS: dict[str, list[str]] = {
     "controller/daemon/tickfailures.py": [  # not test_open_faults.py: the whole daemon
         "tests/controller/test_tickfailures.py",
     ],
+    "controller/runtime/metering.py": [  # the sequencer's tests: it meters each run's water
+        "tests/controller/test_metering_mutants.py",
+        "tests/controller/test_sequencer_mutants.py",
+        "tests/controller/test_sequencer_limits.py",
+        "tests/controller/test_sequencer_sim.py",
+        "tests/controller/test_volume_runs.py",
+        "tests/controller/test_frozenmeter_mutants.py",  # read_totalizer
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -400,6 +408,15 @@ EXPLAINED |= {
     f"{_WINDOW}trim__mutmut_5": (
         "trim stops at 2 polls for 1: long_enough(1) of 2 polls has 1, under DISAGREE_MIN_POLLS"
     ),
+}
+
+_METER = "controller.runtime.metering.xǁMeteringǁ"
+EXPLAINED |= {
+    f"{_METER}counted_to__mutmut_5": (
+        "`and` for `or` between the anchor's m3 and time: they are set and cleared together"
+    ),
+    f"{_METER}_increment__mutmut_6": "a meter's state made with device None: nothing reads it",
+    f"{_METER}start__mutmut_12": "a meter's state made with device None: nothing reads it",
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
