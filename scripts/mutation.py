@@ -146,6 +146,10 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_volume_runs.py",
         "tests/controller/test_frozenmeter_mutants.py",  # read_totalizer
     ],
+    "controller/runtime/timetrust.py": [  # not test_cli_confirm_time.py: a process each
+        "tests/controller/test_timetrust.py",
+        "tests/controller/test_timetrust_mutants.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -417,6 +421,28 @@ EXPLAINED |= {
     ),
     f"{_METER}_increment__mutmut_6": "a meter's state made with device None: nothing reads it",
     f"{_METER}start__mutmut_12": "a meter's state made with device None: nothing reads it",
+}
+
+_TRUST = "controller.runtime.timetrust."
+_NONE_IS_FALSE = "over_records read with the default None for False: bool(None) is False too"
+EXPLAINED |= {
+    f"{_TRUST}x_boot_id__mutmut_1": (
+        "the boot id read in the locale's encoding for ASCII: it is ASCII hex and dashes"
+    ),
+    f"{_TRUST}x_boot_id__mutmut_3": '"ASCII" names the same codec as "ascii"',
+    f"{_TRUST}xǁConfirmationǁfrom_audit__mutmut_24": _NONE_IS_FALSE,
+    f"{_TRUST}xǁConfirmationǁfrom_audit__mutmut_26": _NONE_IS_FALSE,
+    f"{_TRUST}xǁTimeGateǁconfirm__mutmut_1": (
+        "a Protocol's default: the body is never run, each implementation has its own"
+    ),
+    f"{_TRUST}xǁTimeTrustǁ_confirmed__mutmut_17": (
+        "the reason given with a held confirmation: verdict reads it only when not held"
+    ),
+    f"{_TRUST}xǁTrustAlarmǁ__init____mutmut_2": (
+        'no alarm raised yet as "" for None: no condition is "", and the first trusted '
+        "update sweeps either way"
+    ),
+    f"{_TRUST}xǁTrustAlarmǁ__init____mutmut_3": "_swept None for False at start: both false",
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
