@@ -150,6 +150,10 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_timetrust.py",
         "tests/controller/test_timetrust_mutants.py",
     ],
+    "controller/runtime/headworks.py": [  # simulated devices on a virtual clock, in seconds
+        "tests/controller/test_headworks_mutants.py",
+        "tests/controller/test_headworks.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -443,6 +447,48 @@ EXPLAINED |= {
         "update sweeps either way"
     ),
     f"{_TRUST}xǁTrustAlarmǁ__init____mutmut_3": "_swept None for False at start: both false",
+}
+
+_HEAD = "controller.runtime.headworks.xǁHeadWorksǁ"
+_HOURS = "controller.runtime.headworks.x_pump_hours__mutmut_"
+_DAEMON_NOW = "now taken from the clock for the one handed in: the daemon hands the clock's now"
+_TOGETHER = "cur_start and cur_end are set together: `or` and `and` between them agree"
+_FIRST_TICK = (
+    "a deferral or a dp hold at start: the first tick is never due (the pump is seen on "
+    "there, not settled), and it resets both"
+)
+_MORE_RUNS = "more runs read from the store (all, or a day more): pump_hours' since= clips them"
+EXPLAINED |= {
+    f"{_HEAD}_continue__mutmut_16": 'why None for "" at a plain end: both false, no event',
+    f"{_HEAD}_start__mutmut_20": "the backflush's reason kept as None: nothing reads it",
+    f"{_HEAD}tick__mutmut_3": _DAEMON_NOW,
+    f"{_HEAD}tick__mutmut_23": _DAEMON_NOW,
+    f"{_HEAD}filter_dp_kpa__mutmut_3": _DAEMON_NOW,
+    f"{_HEAD}__init____mutmut_14": "_deferred None for False at start: both false",
+    f"{_HEAD}tick__mutmut_34": "_deferred None for False: both false",
+    f"{_HEAD}tick__mutmut_48": "_deferred None for False: both false",
+    f"{_HEAD}tick__mutmut_49": (
+        "_deferred True after a start: the first tick after the backflush is never due (the "
+        "gap, the dp's hold and the interval start again), and it sets False"
+    ),
+    f"{_HEAD}filter_dp_kpa__mutmut_17": (
+        "`or` for `and` on the two transmitters: with one missing it reads None, so None either way"
+    ),
+    f"{_HOURS}38": "a run of no length kept: it adds 0 s, or merges into a span it touches",
+    f"{_HOURS}42": 'cur_start "" for None at start: cur_end None decides the first span alone',
+    f"{_HOURS}43": 'cur_end "" for None at start: cur_start None decides the first span alone',
+    f"{_HOURS}46": _TOGETHER,
+    f"{_HOURS}50": _TOGETHER,
+    f"{_HOURS}62": _TOGETHER,
+    f"{_HOURS}49": "spans that touch not merged: their sum is the merged length",
+    f"{_HEAD}__init____mutmut_15": _FIRST_TICK,
+    f"{_HEAD}__init____mutmut_16": _FIRST_TICK,
+    f"{_HEAD}pump_hours__mutmut_2": _MORE_RUNS,
+    f"{_HEAD}pump_hours__mutmut_4": _MORE_RUNS,
+    f"{_HEAD}pump_hours__mutmut_8": _MORE_RUNS,
+    f"{_HEAD}pump_hours__mutmut_15": _MORE_RUNS,
+    f"{_HEAD}_recall__mutmut_18": _MORE_RUNS,
+    f"{_HEAD}_recall__mutmut_21": _MORE_RUNS,
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
