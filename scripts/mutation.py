@@ -138,6 +138,22 @@ TESTS: dict[str, list[str]] = {
     "controller/daemon/tickfailures.py": [  # not test_open_faults.py: the whole daemon
         "tests/controller/test_tickfailures.py",
     ],
+    "controller/runtime/metering.py": [  # the sequencer's tests: it meters each run's water
+        "tests/controller/test_metering_mutants.py",
+        "tests/controller/test_sequencer_mutants.py",
+        "tests/controller/test_sequencer_limits.py",
+        "tests/controller/test_sequencer_sim.py",
+        "tests/controller/test_volume_runs.py",
+        "tests/controller/test_frozenmeter_mutants.py",  # read_totalizer
+    ],
+    "controller/runtime/timetrust.py": [  # not test_cli_confirm_time.py: a process each
+        "tests/controller/test_timetrust.py",
+        "tests/controller/test_timetrust_mutants.py",
+    ],
+    "controller/runtime/headworks.py": [  # simulated devices on a virtual clock, in seconds
+        "tests/controller/test_headworks_mutants.py",
+        "tests/controller/test_headworks.py",
+    ],
 }
 
 # Surviving mutants that were looked at and left, by mutmut's name on this version of the
@@ -400,6 +416,79 @@ EXPLAINED |= {
     f"{_WINDOW}trim__mutmut_5": (
         "trim stops at 2 polls for 1: long_enough(1) of 2 polls has 1, under DISAGREE_MIN_POLLS"
     ),
+}
+
+_METER = "controller.runtime.metering.xǁMeteringǁ"
+EXPLAINED |= {
+    f"{_METER}counted_to__mutmut_5": (
+        "`and` for `or` between the anchor's m3 and time: they are set and cleared together"
+    ),
+    f"{_METER}_increment__mutmut_6": "a meter's state made with device None: nothing reads it",
+    f"{_METER}start__mutmut_12": "a meter's state made with device None: nothing reads it",
+}
+
+_TRUST = "controller.runtime.timetrust."
+_NONE_IS_FALSE = "over_records read with the default None for False: bool(None) is False too"
+EXPLAINED |= {
+    f"{_TRUST}x_boot_id__mutmut_1": (
+        "the boot id read in the locale's encoding for ASCII: it is ASCII hex and dashes"
+    ),
+    f"{_TRUST}x_boot_id__mutmut_3": '"ASCII" names the same codec as "ascii"',
+    f"{_TRUST}xǁConfirmationǁfrom_audit__mutmut_24": _NONE_IS_FALSE,
+    f"{_TRUST}xǁConfirmationǁfrom_audit__mutmut_26": _NONE_IS_FALSE,
+    f"{_TRUST}xǁTimeGateǁconfirm__mutmut_1": (
+        "a Protocol's default: the body is never run, each implementation has its own"
+    ),
+    f"{_TRUST}xǁTimeTrustǁ_confirmed__mutmut_17": (
+        "the reason given with a held confirmation: verdict reads it only when not held"
+    ),
+    f"{_TRUST}xǁTrustAlarmǁ__init____mutmut_2": (
+        'no alarm raised yet as "" for None: no condition is "", and the first trusted '
+        "update sweeps either way"
+    ),
+    f"{_TRUST}xǁTrustAlarmǁ__init____mutmut_3": "_swept None for False at start: both false",
+}
+
+_HEAD = "controller.runtime.headworks.xǁHeadWorksǁ"
+_HOURS = "controller.runtime.headworks.x_pump_hours__mutmut_"
+_DAEMON_NOW = "now taken from the clock for the one handed in: the daemon hands the clock's now"
+_TOGETHER = "cur_start and cur_end are set together: `or` and `and` between them agree"
+_FIRST_TICK = (
+    "a deferral or a dp hold at start: the first tick is never due (the pump is seen on "
+    "there, not settled), and it resets both"
+)
+_MORE_RUNS = "more runs read from the store (all, or a day more): pump_hours' since= clips them"
+EXPLAINED |= {
+    f"{_HEAD}_continue__mutmut_16": 'why None for "" at a plain end: both false, no event',
+    f"{_HEAD}_start__mutmut_20": "the backflush's reason kept as None: nothing reads it",
+    f"{_HEAD}tick__mutmut_3": _DAEMON_NOW,
+    f"{_HEAD}tick__mutmut_23": _DAEMON_NOW,
+    f"{_HEAD}filter_dp_kpa__mutmut_3": _DAEMON_NOW,
+    f"{_HEAD}__init____mutmut_14": "_deferred None for False at start: both false",
+    f"{_HEAD}tick__mutmut_34": "_deferred None for False: both false",
+    f"{_HEAD}tick__mutmut_48": "_deferred None for False: both false",
+    f"{_HEAD}tick__mutmut_49": (
+        "_deferred True after a start: the first tick after the backflush is never due (the "
+        "gap, the dp's hold and the interval start again), and it sets False"
+    ),
+    f"{_HEAD}filter_dp_kpa__mutmut_17": (
+        "`or` for `and` on the two transmitters: with one missing it reads None, so None either way"
+    ),
+    f"{_HOURS}38": "a run of no length kept: it adds 0 s, or merges into a span it touches",
+    f"{_HOURS}42": 'cur_start "" for None at start: cur_end None decides the first span alone',
+    f"{_HOURS}43": 'cur_end "" for None at start: cur_start None decides the first span alone',
+    f"{_HOURS}46": _TOGETHER,
+    f"{_HOURS}50": _TOGETHER,
+    f"{_HOURS}62": _TOGETHER,
+    f"{_HOURS}49": "spans that touch not merged: their sum is the merged length",
+    f"{_HEAD}__init____mutmut_15": _FIRST_TICK,
+    f"{_HEAD}__init____mutmut_16": _FIRST_TICK,
+    f"{_HEAD}pump_hours__mutmut_2": _MORE_RUNS,
+    f"{_HEAD}pump_hours__mutmut_4": _MORE_RUNS,
+    f"{_HEAD}pump_hours__mutmut_8": _MORE_RUNS,
+    f"{_HEAD}pump_hours__mutmut_15": _MORE_RUNS,
+    f"{_HEAD}_recall__mutmut_18": _MORE_RUNS,
+    f"{_HEAD}_recall__mutmut_21": _MORE_RUNS,
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).
