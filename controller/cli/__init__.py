@@ -106,6 +106,15 @@ def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, object 
     return parser, module
 
 
+def _unanswered_request_filter(record: logging.LogRecord) -> bool:
+    """False for pymodbus's own lines about an unanswered request ("No response received
+    after 0 retries…", its count and not the bus's retries, and "Repeating....") which the
+    bus says itself naming the device and the timeout; pymodbus's other lines pass (-v shows
+    these too)."""
+    message = record.getMessage()
+    return not (message.startswith("No response received") or message == "Repeating....")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``qanat`` command; return the process exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -116,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UNUSABLE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # pymodbus says an unanswered request again in its own count ("No response received
-    # after 0 retries", "Repeating....": the bus retries by itself) beside the bus's line
-    # naming the device and the timeout; its own words only with -v.
-    logging.getLogger("pymodbus").setLevel(level if args.verbose else logging.CRITICAL)
+    if not args.verbose:
+        # pymodbus logs through its module's logger; a logger's filter sees only its own
+        for name in ("pymodbus", "pymodbus.logging"):
+            logging.getLogger(name).addFilter(_unanswered_request_filter)
     try:
         status: int = module.run(args)  # type: ignore[attr-defined]
     except KeyboardInterrupt:
