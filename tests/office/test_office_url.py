@@ -36,7 +36,8 @@ def test_a_database_the_office_cannot_use_is_one_line(
 def test_postgres_is_read_as_postgresql_as_libpq_reads_it() -> None:
     """``postgres://`` (libpq's and many hosts' spelling) was SQLAlchemy's
     ``Can't load plugin: sqlalchemy.dialects:postgres``."""
-    assert office_url("postgres://office@db/qanat") == "postgresql://office@db/qanat"
+    assert office_url("postgres://office@db/qanat") == "postgresql+psycopg://office@db/qanat"
+    assert office_url("postgresql://office@db/qanat") == "postgresql+psycopg://office@db/qanat"
     assert office_url("postgres+psycopg://o@db/q") == "postgresql+psycopg://o@db/q"
     assert office_url("office.db") == "sqlite:///office.db"
     with pytest.raises(CentralError):

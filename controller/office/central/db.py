@@ -95,15 +95,17 @@ def _reason(exc: Exception) -> str:
 
 def office_url(target: str) -> str:
     """A database URL from ``--db``: a plain path as an SQLite file, an ``sqlite`` or
-    ``postgresql`` URL as given (``postgres://``, as libpq takes it, read as
-    ``postgresql://``); :class:`CentralError` for any other, naming its scheme only (a URL
-    may carry a password)."""
+    ``postgresql`` URL as given, one without a driver (``postgresql://`` and libpq's
+    ``postgres://``) read as ``postgresql+psycopg://``; :class:`CentralError` for any
+    other, naming its scheme only (a URL may carry a password)."""
     if "://" not in target:
         return f"sqlite:///{target}"
     scheme, rest = target.split("://", 1)
     backend, plus, driver = scheme.partition("+")
     if backend.lower() == "postgres":
         backend = "postgresql"
+    if backend.lower() == "postgresql" and not plus:  # the one driver qanat installs,
+        plus, driver = "+", "psycopg"  # not SQLAlchemy's default of its version (psycopg2)
     if backend.lower() not in ("sqlite", "postgresql"):
         raise CentralError(
             f"--db {scheme}://…: the office database is an SQLite file or a PostgreSQL URL "
