@@ -28,6 +28,6 @@ def test_a_run_event_mail_says_its_end_reason_and_credit_in_chinese() -> None:
         source="sequencer", code="run_interrupted", message=message, tz=ZoneInfo("Asia/Shanghai")
     )
     assert said == (
-        "轮灌区 z1 的第 12 次轮灌中断（运行中控制程序重启），已灌 4.31 m³；"
+        "轮灌区 z1 的运行 12 中断（运行中控制程序重启），已灌 4.31 m³；"
         "上次记录后的水量未计入：没有随之保存的流量计读数"
     )

@@ -165,7 +165,7 @@ def test_a_run_event_is_said_with_its_end_reason_and_credit() -> None:
         "applied; water since the last progress not credited: no meter reading was kept with it"
     )
     said = alarm_said(Formatter("zh-CN", UTC8), "sequencer", "run_interrupted", event)
-    assert said is not None and said.startswith("轮灌区 z1 的第 12 次轮灌中断（")
+    assert said is not None and said.startswith("轮灌区 z1 的运行 12 中断（")
     assert "4.31 m³" in said and "credited" not in said and "restart" not in said
     assert alarm_said(Formatter("en", UTC8), "sequencer", "run_interrupted", event) == event
     assert alarm_said(Formatter("zh-CN", UTC8), "sequencer", "volume_cap", event) is None
