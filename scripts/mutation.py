@@ -240,7 +240,7 @@ EXPLAINED: dict[str, str] = {
         }.items()
         for n in ns
     },
-    f"{_SAFETY}__init____mutmut_27": "_mono None at start: check() sets it before any use",
+    f"{_SAFETY}__init____mutmut_27": "_mono_s None at start: check() sets it before any use",
     f"{_SAFETY}__init____mutmut_11": (
         "_commanded None at start: _track_outputs() sets it before any rule reads it"
     ),

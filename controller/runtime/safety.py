@@ -223,7 +223,7 @@ class Supervisor:
         self._kept: dict[str, str] = {}  # code -> message
         self._holds: dict[str, str] = {}  # code -> message: starts held from elsewhere
         self._now = clock.now()
-        self._mono = clock.monotonic()
+        self._mono_s = clock.monotonic()
         try:
             self._learned = learned_from_runs(site, store, self._now)
         except Exception:  # a store problem must not stop the supervisor from starting
@@ -281,7 +281,7 @@ class Supervisor:
     def check(self, now: datetime | None = None) -> list[Trip]:
         """Evaluate every rule once; act on the trips; return them."""
         self._now = now if now is not None else self.clock.now()
-        self._mono = self.clock.monotonic()
+        self._mono_s = self.clock.monotonic()
         self.outputs.retry_off()  # a relay that would not go off: again, until it reads off
         self._track_outputs()
         trips = [
@@ -352,7 +352,7 @@ class Supervisor:
 
     def _on_for_s(self, role: str) -> float | None:
         since = self._on_since.get(role)
-        return None if since is None else self._mono - since
+        return None if since is None else self._mono_s - since
 
     def _pumping(self) -> bool:
         return "pump" in self._on_since
@@ -365,8 +365,8 @@ class Supervisor:
         if not condition:
             self._pending.pop(rule, None)
             return None
-        since = self._pending.setdefault(rule, self._mono)
-        return self._mono - since
+        since = self._pending.setdefault(rule, self._mono_s)
+        return self._mono_s - since
 
     def _value(self, device: str, point: str) -> float | None:
         """The point's current value for safety (:func:`control_max_age_s`); ``None`` if none."""
@@ -451,14 +451,14 @@ class Supervisor:
     def _flow_meter_frozen(self) -> Trip | None:
         """A register meter water should pass whose totalizer stands still while its own
         rate says water passed (:mod:`controller.runtime.frozenmeter`)."""
-        why = self._frozen.check(self._register_meters_flowing(), self._now, self._mono)
+        why = self._frozen.check(self._register_meters_flowing(), self._now, self._mono_s)
         return None if why is None else Trip("flow_meter_frozen", "all_off", why)
 
     def _flow_meter_disagrees(self) -> Trip | None:
         """A register meter water should pass whose rate, integrated over its latest polls,
         is unlike its totalizer's rise (:mod:`controller.runtime.ratecheck`): the rate the
         burst and dry-run rules judge cannot be trusted, so the water stops."""
-        why = self._rates.check(self._register_meters_flowing(), self._now, self._mono)
+        why = self._rates.check(self._register_meters_flowing(), self._now, self._mono_s)
         return None if why is None else Trip("flow_meter_disagrees", "all_off", why)
 
     def _pulse_missing(self) -> Trip | None:
