@@ -240,7 +240,7 @@ def _misspelt(key: str) -> ConfigError:
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("zh-CN", "fertigation.events[0].n_kg：没有这一项（是不是想写 'n_kg_mu'？）"),
+        ("zh-CN", "fertigation.events[0].n_kg：没有这一项（是不是想写 'n_kg_mu'？）。"),
         ("en", "fertigation.events[0].n_kg: there is no such setting (did you mean 'n_kg_mu'?)."),
     ],
 )
