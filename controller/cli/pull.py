@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import report_problems
+from controller.counted import counted
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.pull import (
     PAGE_ROWS,
@@ -98,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     failed = [r.site_id for r in results if not r.ok]
     if failed:
         print(
-            f"{len(failed)} of {len(results)} site(s) failed: {', '.join(failed)}", file=sys.stderr
+            f"{len(failed)} of {counted(len(results), 'site', 'sites')} failed: "
+            f"{', '.join(failed)}",
+            file=sys.stderr,
         )
         return FAILED
     return OK

@@ -11,7 +11,7 @@ conventional baseline). See :mod:`controller.simulation.season` for the cadence 
 delivered as planned (:mod:`controller.simulation.fidelity`): seconds a season instead of
 minutes; its own table or JSON, no charts.
 
-Exit status: 0 after the season(s), 2 when the scenario or options are unusable.
+Exit status: 0 after the seasons ran, 2 when the scenario or options are unusable.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
+from controller.counted import counted
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.fidelity_report import format_fidelity
 from controller.simulation.referee.years import parse_seeds
@@ -203,11 +204,16 @@ def format_table(r: SeasonReport) -> str:
         f"critical-stage stress days {site['critical_stress_days_max']}"
     )
     if r.acknowledged or r.refills:
-        lines.append(
-            f"morning rounds: {len(r.acknowledged)} alarm(s) acknowledged, "
-            f"{len(r.refills)} tank refill(s)"
-        )
+        lines.append(morning_rounds(len(r.acknowledged), len(r.refills)))
     return "\n".join(lines) + "\n"
+
+
+def morning_rounds(acknowledged: int, refills: int) -> str:
+    """The line of the morning rounds: alarms acknowledged and tank refills, counted."""
+    return (
+        f"morning rounds: {counted(acknowledged, 'alarm', 'alarms')} acknowledged, "
+        f"{counted(refills, 'tank refill', 'tank refills')}"
+    )
 
 
 def spread(reports: list[SeasonReport]) -> dict[str, dict[str, float]]:
