@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.cli.simulate import format_spread, format_table
+from controller.counted import counted
 from controller.simulation.season import SeasonReport, quiet_logs, run_season
 
 SAVING_M3_MU = 200.0
@@ -48,6 +49,13 @@ def failures(report: SeasonReport) -> list[str]:
     return out
 
 
+def verdict(missed_seeds: int) -> str:
+    """The last line: the goals met on every seed, or on how many seeds they were missed."""
+    if not missed_seeds:
+        return "goals met on every seed"
+    return f"goals missed on {counted(missed_seeds, 'seed', 'seeds')}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hil_tests.season_goals")
     parser.add_argument("--seeds", default="1-10")
@@ -72,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seed {seed}: " + "; ".join(why))
     if args.json:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
-    print("goals met on every seed" if not missed else f"goals missed on {len(missed)} seed(s)")
+    print(verdict(len(missed)))
     return 1 if missed else 0
 
 

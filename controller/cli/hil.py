@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import OutputRef, SiteConfig, load_site_or_report
+from controller.counted import counted
 from controller.simulation.season import SCENARIO_DIR
 from drivers.bus import Bus, DeviceRef
 from drivers.errors import FieldIOError
@@ -292,8 +293,13 @@ def _checks(
         checks.all_off()
         for bus in buses.values():
             bus.close()
-    print(f"{len(checks.failed)} check(s) failed" if checks.failed else "all rig checks passed")
+    print(rig_verdict(len(checks.failed)))
     return FAILED if checks.failed else OK
+
+
+def rig_verdict(failed: int) -> str:
+    """The last line of the rig checks: how many failed, counted, or that all passed."""
+    return f"{counted(failed, 'check', 'checks')} failed" if failed else "all rig checks passed"
 
 
 def _against_sim(site: SiteConfig, args: argparse.Namespace, pulse: str) -> int:

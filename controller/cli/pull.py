@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import report_problems
+from controller.counted import counted
 from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.pull import (
     PAGE_ROWS,
@@ -41,16 +42,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         default=DEFAULT_DB,
-        help=f"office database: an SQLite file or a SQLAlchemy URL (default {DEFAULT_DB})",
+        help="office database: an SQLite file or a SQLAlchemy URL (default %(default)s)",
     )
-    parser.add_argument("--workers", type=int, default=4, help="sites pulled at once (default 4)")
     parser.add_argument(
-        "--page-rows", type=int, default=PAGE_ROWS, help=f"rows per request (default {PAGE_ROWS})"
+        "--workers", type=int, default=4, help="sites pulled at once (default %(default)s)"
+    )
+    parser.add_argument(
+        "--page-rows", type=int, default=PAGE_ROWS, help="rows per request (default %(default)s)"
     )
     parser.add_argument(
         "--keep-months",
         type=int,
-        help="retention of readings in months (overrides [office] keep_months of SITES.toml)",
+        help="retention of readings, months (default: [office] keep_months of SITES.toml, "
+        "else every reading kept)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -98,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
     failed = [r.site_id for r in results if not r.ok]
     if failed:
         print(
-            f"{len(failed)} of {len(results)} site(s) failed: {', '.join(failed)}", file=sys.stderr
+            f"{len(failed)} of {counted(len(results), 'site', 'sites')} failed: "
+            f"{', '.join(failed)}",
+            file=sys.stderr,
         )
         return FAILED
     return OK

@@ -51,12 +51,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--config", type=Path, help="a box's site.toml (with --data-dir)")
     parser.add_argument("--data-dir", help="the box's data directory (with --config)")
     parser.add_argument("--site", action="append", help="only this site (repeatable; --db)")
-    parser.add_argument("--start", type=_day, help="first day, YYYY-MM-DD")
-    parser.add_argument("--end", type=_day, help="last day, YYYY-MM-DD")
-    parser.add_argument("--format", choices=["html", "csv"], default="html")
+    parser.add_argument(
+        "--start", type=_day, help="first day, YYYY-MM-DD (with --end; default: the season)"
+    )
+    parser.add_argument(
+        "--end", type=_day, help="last day, YYYY-MM-DD (with --start; default: the season)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=["html", "csv"],
+        default="html",
+        help="a printable page, or a row per zone and per site (default %(default)s)",
+    )
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
     parser.add_argument(
-        "--tz", default=DEFAULT_TZ, help=f"sites' time zone for --db (default {DEFAULT_TZ})"
+        "--tz", default=DEFAULT_TZ, help="sites' time zone for --db (default %(default)s)"
     )
 
 

@@ -11,7 +11,7 @@ conventional baseline). See :mod:`controller.simulation.season` for the cadence 
 delivered as planned (:mod:`controller.simulation.fidelity`): seconds a season instead of
 minutes; its own table or JSON, no charts.
 
-Exit status: 0 after the season(s), 2 when the scenario or options are unusable.
+Exit status: 0 after the seasons ran, 2 when the scenario or options are unusable.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
+from controller.counted import counted
 from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.fidelity_report import format_fidelity
 from controller.simulation.referee.years import parse_seeds
@@ -44,20 +45,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario",
         default="zhangye-seed-corn",
-        help="a bundled scenario's name or a path to a scenario TOML",
+        help="a bundled scenario's name or a path to a scenario TOML (default %(default)s)",
     )
     parser.add_argument(
         "--strategy",
         default="et",
         help=f"the daemon's: {', '.join(sorted(STRATEGIES))}; or a practice the referee "
-        "judges (--truth aquacrop): border-surveyed, border-upper, drip-practice, oracle",
+        "judges (--truth aquacrop): border-surveyed, border-upper, drip-practice, oracle "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--truth",
         choices=("bucket", "aquacrop"),
         default="bucket",
         help="the field's truth: the bucket soil behind the simulated devices (the daemon "
-        "end to end), or the AquaCrop crop model (the referee; needs the sim extra)",
+        "end to end), or the AquaCrop crop model (the referee; needs the sim extra) "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--compare", action="store_true", help="every practice side by side (--truth aquacrop)"
@@ -66,29 +69,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--initial",
         choices=("spring", "FC"),
         default="spring",
-        help="soil water on sowing day for the referee: the scenario's spring state or FC",
+        help="soil water on sowing day for the referee: the scenario's spring state or FC "
+        "(default %(default)s)",
     )
-    parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel (referee)")
-    parser.add_argument("--seed", type=int, default=1, help="weather seed")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="seeds run in parallel (referee; default %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="weather seed, one season (default %(default)s)"
+    )
     parser.add_argument(
         "--seeds",
         help="several seeds, e.g. 1-30, 1,4,7 or dry,hot,1-30 (the scenario's 10th-percentile "
         "rain year and its highest-ET0 year; adds the spread)",
     )
-    parser.add_argument("--days", type=int, help="only the first N days of the season")
+    parser.add_argument(
+        "--days", type=int, metavar="N", help="only the first N days of the season (default: all)"
+    )
     parser.add_argument(
         "--run-tick",
         type=float,
         default=1.0,
         metavar="S",
-        help="control tick while water runs, virtual seconds (default 1)",
+        help="control tick while water runs, virtual seconds (default %(default)g)",
     )
     parser.add_argument(
         "--fidelity",
         choices=("full", "agronomy"),
         default="full",
         help="full: the whole daemon against the simulated devices (minutes a season); "
-        "agronomy: its agronomy and planning, water delivered as planned (seconds)",
+        "agronomy: its agronomy and planning, water delivered as planned (seconds) "
+        "(default %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="JSON out instead of the table")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts into DIR")
@@ -203,11 +214,16 @@ def format_table(r: SeasonReport) -> str:
         f"critical-stage stress days {site['critical_stress_days_max']}"
     )
     if r.acknowledged or r.refills:
-        lines.append(
-            f"morning rounds: {len(r.acknowledged)} alarm(s) acknowledged, "
-            f"{len(r.refills)} tank refill(s)"
-        )
+        lines.append(morning_rounds(len(r.acknowledged), len(r.refills)))
     return "\n".join(lines) + "\n"
+
+
+def morning_rounds(acknowledged: int, refills: int) -> str:
+    """The line of the morning rounds: alarms acknowledged and tank refills, counted."""
+    return (
+        f"morning rounds: {counted(acknowledged, 'alarm', 'alarms')} acknowledged, "
+        f"{counted(refills, 'tank refill', 'tank refills')}"
+    )
 
 
 def spread(reports: list[SeasonReport]) -> dict[str, dict[str, float]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -19,9 +19,13 @@ __all__ = ["near_key"]
 CLOSE_ENOUGH = 0.6  # difflib ratio: "application_mm" to "application_mm_h" is 0.93
 
 
-def near_key(root: type[BaseModel], loc: Sequence[int | str]) -> str | None:
+def near_key(
+    root: type[BaseModel], loc: Sequence[int | str], among: Collection[str] | None = None
+) -> str | None:
     """The key allowed beside the unknown one at ``loc`` (its key path in ``root``'s data)
-    nearest to it, or ``None`` when none is close or the place is not a model."""
+    nearest to it, or ``None`` when none is close or the place is not a model.
+
+    ``among``: only these of the allowed keys are offered (the keys the pages may edit)."""
     *where, key = loc
     if not isinstance(key, str):
         return None
@@ -31,6 +35,8 @@ def near_key(root: type[BaseModel], loc: Sequence[int | str]) -> str | None:
         if annotation is None:
             return None
     allowed = [name for model in _models(annotation) for name in model.model_fields]
+    if among is not None:
+        allowed = [name for name in allowed if name in among]
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=CLOSE_ENOUGH)
     return close[0] if close else None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
@@ -1430,9 +1430,9 @@ def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> l
     problems = []
     for section, changes in overrides.items():
         if section not in EDITABLE:
-            problems.append(f"{section}: not editable from the pages ({source})")
+            problems.append(_not_editable((section,), EDITABLE, source))
             continue
-        targets: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        targets: list[tuple[tuple[int | str, ...], dict[str, Any], dict[str, Any]]] = []
         if section == "crops":
             problems += _lay_over_crops(data.setdefault("crops", {}), changes, source)
             continue
@@ -1441,20 +1441,20 @@ def _lay_over(data: dict[str, Any], overrides: dict[str, Any], source: str) -> l
                 if zone not in index:
                     problems.append(f"zones.{zone}: no such zone ({source})")
                 else:
-                    targets.append((f"zones[{index[zone]}]", data["zones"][index[zone]], values))
+                    targets.append((("zones", index[zone]), data["zones"][index[zone]], values))
         elif data.get(section) is None:
             problems.append(
                 f"{section}: the site file has no [{section}] section "
                 f"(no injector): nothing to edit ({source})"
             )
         else:
-            targets.append((section, data[section], changes))
-        for where, target, values in targets:
+            targets.append(((section,), data[section], changes))
+        for loc, target, values in targets:
             for key, value in values.items():
                 if key in EDITABLE[section]:
                     target[key] = value
                 else:
-                    problems.append(f"{where}.{key}: not editable from the pages ({source})")
+                    problems.append(_not_editable((*loc, key), EDITABLE[section], source))
     return problems
 
 
@@ -1471,7 +1471,7 @@ def _lay_over_crops(data: dict[str, Any], changes: Any, source: str) -> list[str
         target = data.setdefault(key, {"stages": {}})
         for name, stages in tuning.items():
             if name not in EDITABLE["crops"]:
-                problems.append(f"crops.{key}.{name}: not editable from the pages ({source})")
+                problems.append(_not_editable(("crops", key, name), EDITABLE["crops"], source))
             elif not isinstance(stages, dict):
                 problems.append(f"crops.{key}.stages: expected a table of periods ({source})")
             else:
@@ -1479,13 +1479,22 @@ def _lay_over_crops(data: dict[str, Any], changes: Any, source: str) -> list[str
                     extra = set(values) - {"mad"} if isinstance(values, dict) else set()
                     if extra:
                         problems += [
-                            f"crops.{key}.stages.{period}.{k}: not editable from the pages "
-                            f"({source})"
+                            _not_editable(("crops", key, "stages", period, k), ("mad",), source)
                             for k in sorted(extra)
                         ]
                     else:
                         target.setdefault("stages", {})[period] = values
     return problems
+
+
+def _not_editable(loc: tuple[int | str, ...], editable: Collection[str], source: str) -> str:
+    """The problem of a key at ``loc`` the pages may not set: a key the site file knows there
+    is said as it is; a misspelt one also names the editable key nearest to it, as
+    ``qanat check-config`` names an unknown key's (:func:`near_key`)."""
+    known = near_key(_SiteModel, loc) == loc[-1]
+    near = None if known else near_key(_SiteModel, loc, among=editable)
+    hint = f" (did you mean {near!r}?)" if near else ""
+    return f"{_loc(loc)}: not editable from the pages{hint} ({source})"
 
 
 def report_problems(where: object, problems: Sequence[str], file: TextIO | None = None) -> None:

@@ -60,6 +60,7 @@ from controller.canopy.watch import CHECK_EVERY_S as CANOPY_CHECK_EVERY_S
 from controller.canopy.watch import CanopyWatch
 from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig
+from controller.counted import counted
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
@@ -697,7 +698,8 @@ class Daemon:
         self.supervisor.release_starts("control_error")
         what = "runs aborted and everything switched off" if ep.safe else "nothing switched off"
         message = (
-            f"control loop recovered after {ep.ticks} failing tick(s) over {ep.lasted_s():.0f} s "
+            f"control loop recovered after {counted(ep.ticks, 'failing tick', 'failing ticks')} "
+            f"over {ep.lasted_s():.0f} s "
             f"(first: {ep.first_error}; last: {ep.last_error}); {what}; starts allowed again"
         )
         log.info("%s", message)

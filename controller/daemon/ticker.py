@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from controller.counted import counted
+
 __all__ = ["TickStats", "Ticker"]
 
 log = logging.getLogger(__name__)
@@ -134,9 +136,9 @@ class Ticker:
             if late_s >= self.period_s:  # whole slots went by: count them, do not replay them
                 missed = int(late_s // self.period_s)
                 log.warning(
-                    "%s: %d tick(s) lost (the loop was %d ms late)",
+                    "%s: %s lost (the loop was %d ms late)",
                     self.name,
-                    missed,
+                    counted(missed, "tick", "ticks"),
                     round(late_s * 1000),
                 )
                 due += missed * self.period_s

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from controller.counted import counted
 from controller.office.report import Report, ZoneReport, site_depths
 from controller.paths import bundled
 
@@ -117,4 +118,5 @@ def render_html(report: Report, title: str = "Water balance report · 水平衡�
         title=title,
         charts=charts,
         site_depths={s.site_id: site_depths(s) for s in report.sites},
+        sites_counted=counted(len(report.sites), "site", "sites"),
     )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from controller.counted import counted
+
 __all__ = ["ZONES_PER_FIELD_BUS", "field_bus_of", "scaled_site_text"]
 
 ZONES_PER_FIELD_BUS = 100  # 200 probes, unit ids 21..220 (113 would be the most that fit)
@@ -41,7 +43,9 @@ def scaled_site_text(demo_text: str, zones: int, field_ports: Iterable[int] = ()
     ports = list(field_ports)
     if len(ports) < extra_buses:
         raise ValueError(
-            f"{zones} zones need {extra_buses} more field bus port(s), got {len(ports)}"
+            f"{zones} zones need "
+            f"{counted(extra_buses, 'more field bus port', 'more field bus ports')}, "
+            f"got {len(ports)}"
         )
     field = re.search(r"^\[\[buses\]\]\nname = \"field\"\n(?:.+\n)+", demo_text, flags=re.M)
     if field is None:

@@ -166,7 +166,7 @@ class WeatherSeries:
             reader = csv.DictReader(fh)
             missing = [c for c in _CSV_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
-                raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+                raise ValueError(f"{path}: " + ", ".join(f"no {c} column" for c in missing))
             for row_no, row in enumerate(reader, start=2):
                 try:
                     days.append(WeatherDay(

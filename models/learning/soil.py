@@ -285,7 +285,7 @@ def fit_soil(drydowns: Sequence[DryDown], prior: SoilPrior) -> SoilFit:
     usable = [drydowns[i] for i in used]
     if len(usable) < MIN_DRYDOWNS:
         raise TooLittleDataError(
-            f"{len(usable)} usable dry-down(s), {MIN_DRYDOWNS} needed",
+            f"dry-downs: {len(usable)} usable, {MIN_DRYDOWNS} needed",
             have=len(usable),
             need=MIN_DRYDOWNS,
         )

@@ -255,7 +255,7 @@ def test_a_control_loop_failing_every_tick_raises_one_alarm_goes_safe_and_recove
     daemon.control_tick()
     assert watchdog.fed == 2
     alarm, recovered = [e for e in daemon.store.events() if e.code == "control_error"]
-    assert recovered.severity == "info" and f"after {failing + 1} failing tick(s)" in (
+    assert recovered.severity == "info" and f"after {failing + 1} failing ticks" in (
         recovered.message
     )
     daemon.sequencer.start("z1", 10, RunSource.MANUAL, actor="tech")  # starts allowed again

@@ -170,3 +170,29 @@ def test_mad_fraction_is_set_and_taken_back(site: SiteConfig) -> None:
         {"zones": {"z1": {"mad_fraction": 0.35}}}, {"zones": {"z1": {"mad_fraction": None}}}
     )
     assert apply_overrides(site, saved).zones[0].mad_fraction is None
+
+
+def test_a_misspelt_key_names_the_editable_key_it_was_meant_to_be(site: SiteConfig) -> None:
+    """As ``qanat check-config`` does for the site file; a key the site file knows but the
+    pages may not set (``valve``) gets no hint, nor does one near only such keys."""
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(
+            site,
+            {
+                "polcy": {"probe_weight": 0.5},
+                "policy": {"probe_weigth": 0.5},
+                "zones": {"z2": {"mad_fracton": 0.4, "valve": "relay1.ch8", "vavle": "x"}},
+                "crops": {"seed_corn": {"stages": {"vegetative": {"mda": 0.5}}}},
+            },
+        )
+    source = "(site.overrides.toml)"
+    assert caught.value.problems == [
+        f"polcy: not editable from the pages (did you mean 'policy'?) {source}",
+        f"policy.probe_weigth: not editable from the pages (did you mean 'probe_weight'?) {source}",
+        f"zones[1].mad_fracton: not editable from the pages (did you mean 'mad_fraction'?) "
+        f"{source}",
+        f"zones[1].valve: not editable from the pages {source}",
+        f"zones[1].vavle: not editable from the pages {source}",
+        f"crops.seed_corn.stages.vegetative.mda: not editable from the pages "
+        f"(did you mean 'mad'?) {source}",
+    ]

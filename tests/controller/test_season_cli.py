@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from controller.cli.hil import _retarget
+from controller.cli.hil import _retarget, rig_verdict
+from controller.cli.simulate import morning_rounds
 from controller.simulation.season import ScenarioError, load_scenario
 from drivers.transport import BusSettings
 
@@ -69,3 +70,11 @@ def test_hil_refuses_long_pulses_and_bad_targets() -> None:
     assert _retarget(base, "rtu:///dev/ttyUSB0", 9600).serial_port == "/dev/ttyUSB0"
     gw = _retarget(base, "rtu-tcp://10.0.0.9:4196", 9600)
     assert (gw.kind, gw.host, gw.port) == ("rtu_over_tcp", "10.0.0.9", 4196)
+
+
+def test_the_morning_rounds_and_the_rig_verdict_count_in_words() -> None:
+    assert morning_rounds(1, 0) == "morning rounds: 1 alarm acknowledged, 0 tank refills"
+    assert morning_rounds(2, 1) == "morning rounds: 2 alarms acknowledged, 1 tank refill"
+    assert rig_verdict(1) == "1 check failed"
+    assert rig_verdict(4) == "4 checks failed"
+    assert rig_verdict(0) == "all rig checks passed"

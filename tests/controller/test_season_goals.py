@@ -13,7 +13,7 @@ from typing import Any
 
 from controller.simulation.season import SeasonReport, ZoneReport
 from drivers.sim.soilphysics import DayTotals
-from hil_tests.season_goals import ETA_TOLERANCE, failures
+from hil_tests.season_goals import ETA_TOLERANCE, failures, verdict
 
 DAY = dt.date(2026, 6, 1)
 
@@ -99,3 +99,9 @@ def test_an_empty_simulation_misses_the_goals() -> None:
     assert "z1: no simulated day" in why
     assert any("ETa/ETc" in w for w in why)
     assert failures(_report([])) == ["no zone simulated"]
+
+
+def test_the_last_line_counts_the_seeds_in_words() -> None:
+    assert verdict(0) == "goals met on every seed"
+    assert verdict(1) == "goals missed on 1 seed"
+    assert verdict(3) == "goals missed on 3 seeds"

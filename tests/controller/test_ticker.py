@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -12,7 +13,9 @@ from controller.daemon.ticker import Ticker, TickStats
 PERIOD_S = 0.02
 
 
-def test_a_long_call_loses_its_slots_and_is_not_run_again_for_them() -> None:
+def test_a_long_call_loses_its_slots_and_is_not_run_again_for_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Each call starts in a slot of its own: an overrun is counted, never caught up twice."""
     slots: list[int] = []
     overran = threading.Event()
@@ -45,6 +48,8 @@ def test_a_long_call_loses_its_slots_and_is_not_run_again_for_them() -> None:
     assert overran.is_set()
     assert len(slots) == len(set(slots)), f"two calls in one slot: {slots}"
     assert stats.lost >= 9  # at least the nine whole slots the long call covered
+    lost = [r.getMessage() for r in caplog.records if " lost (the loop was " in r.getMessage()]
+    assert lost and all(re.match(r"test: (1 tick|\d+ ticks) lost", m) for m in lost), lost
     assert stats.ticks == len(slots)
     assert not ticker.running
 

@@ -68,6 +68,13 @@ def test_weather_csv_names_the_bad_row(tmp_path: Path) -> None:
         WeatherSeries.from_csv(path)
 
 
+def test_weather_csv_names_each_missing_column(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text("date,tmax_c,tmin_c,rh_mean_pct,u2_m_s\n2026-06-01,28,14,50,1.8\n")
+    with pytest.raises(ValueError, match=r"w.csv: no sunshine_h column, no rain_mm column$"):
+        WeatherSeries.from_csv(path)
+
+
 def test_normals_need_twelve_months() -> None:
     table = tomllib.loads(SCENARIO.read_text())["climate"] | {"rain_mm": [1.0] * 11}
     with pytest.raises(ValueError, match=r"climate\.rain_mm"):

@@ -194,6 +194,7 @@ def test_fewer_than_three_usable_dry_downs_is_too_little_data() -> None:
     with pytest.raises(TooLittleDataError) as err:
         fit_soil([*season[:2], too_short], LOAM)
     assert (err.value.have, err.value.need) == (2, 3)
+    assert str(err.value) == "dry-downs: 2 usable, 3 needed"
     with pytest.raises(TooLittleDataError):
         fit_soil([], LOAM)
 

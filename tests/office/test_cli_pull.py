@@ -106,7 +106,9 @@ def test_exit_status_and_one_json_line_per_site(
         offline = ("offline", f"http://127.0.0.1:{port}", "x")
         sites = _sites_file(tmp_path, (box.site_id, box.url, box.token), offline)
         assert main(["pull", "--sites", str(sites), "--db", str(db), "--no-progress"]) == 1
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    out, err = capsys.readouterr()
+    assert err.splitlines()[-1] == "1 of 2 sites failed: offline"
+    lines = [json.loads(line) for line in out.splitlines()]
     assert [(r["site"], r["ok"]) for r in lines] == [("ganzhou-01", True), ("offline", False)]
     assert lines[0]["rows"]["readings"] == 10_000
     bad = tmp_path / "bad.toml"

@@ -105,6 +105,7 @@ def test_a_range_with_no_rows_claims_no_saving(season_store: Store) -> None:
     ]
     page = render_html(june)
     assert "so no saving is shown for it" in page
+    assert len(june.sites) == 1 and re.search(r"·\s+1 site</p>", page)  # not "1 site(s)"
     assert page.count('class="unknown">—</td>') == 2 + 2  # the site's two cells, a zone's one
     assert (
         from_store(season_store, ZONES, dt.date(2026, 6, 1), dt.date(2026, 6, 30), TZ).warnings

@@ -156,5 +156,7 @@ def test_guards_fail_loudly() -> None:
     w = weather(0)
     with pytest.raises(ValueError, match="every day"):
         r.AquaCropField(w.drop(index=40), planting=PLANT, harvest=HARVEST)
+    with pytest.raises(ValueError, match=r"weather: missing 1 column [a-z0-9_]+$"):
+        r.AquaCropField(w.drop(columns=w.columns[-1]), planting=PLANT, harvest=HARVEST)
     with pytest.raises(ValueError, match="outside"):
         field(0).run_schedule({HARVEST: 10.0})

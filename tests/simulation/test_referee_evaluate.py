@@ -66,7 +66,7 @@ def _broken(tmp_path: Path, edit: str, old: str) -> Path:
         ("rain_effective_fraction = 0.8", "", "referee.rain_effective_fraction: missing"),
         ('first = "05-20"', 'first = "May 20"', "referee.practices.drip-practice.first"),
         ('method = "oracle"', 'method = "sprinkler"', "referee.practices.oracle"),
-        ("z2 = 1200.0", "z3 = 1200.0", "aquacrop_ksat_mm_day: no value for zone"),
+        ("z2 = 1200.0", "z3 = 1200.0", r"aquacrop_ksat_mm_day: no value for 1 zone \['z2'\]"),
     ],
 )
 def test_bad_referee_sections_are_named(tmp_path: Path, old: str, new: str, message: str) -> None:

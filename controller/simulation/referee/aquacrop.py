@@ -56,6 +56,7 @@ from aquacrop.entities.irrigationManagement import IrrigationManagement
 from aquacrop.entities.soil import Soil
 from aquacrop.solution import irrigation as _aq_irrigation
 
+from controller.counted import counted
 from controller.errors import ControllerError
 from controller.simulation.referee import rootzone as _rootzone
 from controller.simulation.referee.rootzone import root_zone_water
@@ -234,7 +235,8 @@ def _weather_frame(
     df = weather if isinstance(weather, pd.DataFrame) else pd.DataFrame(list(weather))
     missing = [c for c in WEATHER_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"weather: missing column(s) {', '.join(missing)}")
+        columns = counted(len(missing), "column", "columns")
+        raise ValueError(f"weather: missing {columns} {', '.join(missing)}")
     dates = pd.to_datetime(df["date"]).dt.normalize()
     sel = (dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))
     df, dates = df.loc[sel], dates.loc[sel]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from controller.config.site import M2_PER_MU
+from controller.counted import counted
 from controller.simulation.season import Scenario, ScenarioError
 from models.salt import leaching_requirement
 
@@ -141,7 +142,8 @@ def accounting(scenario: Scenario) -> Accounting:
     missing = sorted(set(scenario.soils) - set(ksat))
     if missing:
         raise ScenarioError(
-            f"{scenario.path}: {key}.aquacrop_ksat_mm_day: no value for zone(s) {missing}"
+            f"{scenario.path}: {key}.aquacrop_ksat_mm_day: no value for "
+            f"{counted(len(missing), 'zone', 'zones')} {missing}"
         )
     return Accounting(
         planting=sowing,
