@@ -238,9 +238,34 @@ def save_crop_stages(
         # The default value (site file's, else the library's) is no setting: the key goes.
         keep = mad is not None and abs(mad - period["mad_default"]) > 1e-9
         stages[name] = {"mad": mad} if keep and mad is not None else None
+    if not errors:
+        errors = _unchanged(locale, label, stages, periods)
     if errors:
         return refuse(request, pages, session, errors)
     return apply(request, pages, session, {"crops": {crop: {"stages": stages}}})
+
+
+def _unchanged(
+    locale: str,
+    label: str,
+    stages: dict[str, dict[str, float] | None],
+    periods: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Why a valid crop form saves nothing: it names no period that can be changed, or every
+    period it names keeps the MAD it has (empty on a period at its default); [] otherwise."""
+    if not stages:
+        return [
+            translate(
+                locale, "settings.stage_none", crop=label, low=MAD_RANGE[0], high=MAD_RANGE[1]
+            )
+        ]
+    for name, setting in stages.items():
+        period = periods[name]
+        if setting is None and period["tuned"]:
+            return []
+        if setting is not None and abs(setting["mad"] - period["mad"]) > 1e-9:
+            return []
+    return [translate(locale, "settings.stage_unchanged", crop=label)]
 
 
 def _crop_periods(settings: dict[str, Any], crop: str) -> dict[str, dict[str, Any]] | None:

@@ -135,3 +135,25 @@ def test_viewers_and_technicians_cannot_edit_the_periods(
     assert service.saved == []
     refused = [a for a in audit_rows(store) if a.action == "page.refused"]
     assert {a.detail["path"] for a in refused} == {STAGES}
+
+
+def test_a_form_that_changes_no_period_says_so_and_saves_nothing(
+    as_role: Any, service: PageService
+) -> None:
+    """Empty fields on periods at their default, the values they have, only a critical
+    period's empty field, or no period at all: nothing to save, said with the reason."""
+    admin = as_role("admin")
+    unchanged = "制种玉米：未保存：表单中每个生育期的 MAD 都与现值相同"
+    none = "制种玉米：未保存：表单中没有可修改 MAD 的生育期（字段 mad:<生育期>，取值 0.2 到 0.8"
+    for form, said in [
+        ({"mad:vegetative": "", "mad:ripening": ""}, unchanged),
+        ({"mad:vegetative": "0.40", "mad:ripening": "0.65"}, unchanged),
+        ({"mad:flowering": ""}, none),
+        ({"mad": "0.5"}, none),
+    ]:
+        sent = admin.post(STAGES, data={**form, "csrf": csrf_of(admin)})
+        assert sent.status_code == 422, form
+        page = html.unescape(sent.text)
+        assert said in page[page.index('id="settings-errors"') :], form
+        assert "设置已保存并生效" not in page
+    assert service.saved == []
