@@ -21,6 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from controller.access.accounts import SessionInfo
+from controller.config.site import CALIBRATION_DRY_DOWN_RANGE
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back, _t, refusal_text
@@ -77,7 +78,16 @@ def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse
                 "dry_down_offered": zone.mode == "et",  # only an et zone's trigger is held
             }
         )
-    return render(request, pages, "soil.html", session, fits=fits, width=CHART_W, height=CHART_H)
+    return render(
+        request,
+        pages,
+        "soil.html",
+        session,
+        fits=fits,
+        width=CHART_W,
+        height=CHART_H,
+        fraction_range=CALIBRATION_DRY_DOWN_RANGE,
+    )
 
 
 @router.post("/soil/{zone}/approve")
@@ -123,10 +133,14 @@ def dry_down(
     fraction: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     back = f"/soil#soil-dry-down-{zone}"
-    try:
-        value = float(fraction.strip())
-    except ValueError:
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=fraction), back)
+    value = _fraction(fraction.strip())
+    if value is None:
+        low, high = CALIBRATION_DRY_DOWN_RANGE
+        field = _t(session, "soil.dry_down_fraction")
+        reason = _t(
+            session, "soil.bad_fraction", field=field, value=fraction.strip(), low=low, high=high
+        )
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
     try:
         pages.service.request_dry_down(zone, value, actor=session.user.username)
     except (ControlRefused, SettingsInvalid, UnknownName) as exc:
@@ -134,6 +148,17 @@ def dry_down(
         return _back(request, pages, text, back)
     text = _t(session, "soil.dry_down_asked", zone=zone, pct=f"{value:.0%}")
     return _back(request, pages, text, back)
+
+
+def _fraction(text: str) -> float | None:
+    """The form's target depletion, fraction of TAW; None when it is no number within
+    :data:`~controller.config.site.CALIBRATION_DRY_DOWN_RANGE` (the site check's bounds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    low, high = CALIBRATION_DRY_DOWN_RANGE
+    return value if low <= value <= high else None  # NaN fails too
 
 
 @router.post("/soil/{zone}/dry-down/withdraw")

@@ -3,11 +3,13 @@ approval for an admin only, and a fit replaced since it was shown refused by nam
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from controller.daemon.protocol import SettingsInvalid
 from tests.helpers.fakes import SOIL_FITTED_AT, dry_down
 from tests.helpers.pages import PageService, csrf_of
 
@@ -138,23 +140,37 @@ def test_the_page_shows_a_hold_and_its_end_in_english(as_role: Any, service: Pag
 
 
 @pytest.mark.parametrize(
-    ("lang", "said", "not_a_number"),
+    ("lang", "said"),
     [
-        ("zh-CN", "未申请：地块 z1 的要达到的亏缺（TAW 的比例）不能大于 0.85。", "未申请：lots"),
-        ("en", "Not asked: Depletion to reach (fraction of TAW) of zone z1", "Not asked: lots"),
+        ("zh-CN", "未申请：要达到的亏缺（TAW 的比例）必须是 0.6 到 0.85 之间的数，而不是“{}”。"),
+        (
+            "en",
+            "Not asked: Depletion to reach (fraction of TAW)"
+            " must be a number from 0.6 to 0.85, not “{}”.",
+        ),
     ],
 )
-def test_a_fraction_out_of_range_is_refused_by_its_label(
-    as_role: Any, service: PageService, lang: str, said: str, not_a_number: str
+def test_a_fraction_not_a_number_or_out_of_range_is_refused_by_its_label_and_range(
+    as_role: Any, service: PageService, lang: str, said: str
 ) -> None:
-    service.validated = True
     admin = as_role("admin")
     if lang == "en":
         _english(admin)
-    shown = _ask(admin, "0.9").text
-    assert said in shown and "calibration_dry_down" not in shown
+    for sent in ("0.9", "5", "lots", "nan", "0.5"):
+        shown = html.unescape(_ask(admin, sent).text)
+        assert said.format(sent) in shown, sent
+        assert "calibration_dry_down" not in shown and "500%" not in shown
     assert [c for c in service.calls if c[0] == "request_dry_down"] == []
-    assert not_a_number in _ask(admin, "lots").text
+    form = admin.get("/soil").text
+    assert 'name="fraction" min="0.6" max="0.85"' in form
+
+
+def test_the_fake_service_refuses_the_fraction_the_site_check_refuses(
+    service: PageService,
+) -> None:
+    with pytest.raises(SettingsInvalid, match="calibration_dry_down"):
+        service.request_dry_down("z1", 5.0, "ada")
+    assert service.request_dry_down("z1", 0.85, "ada")["fraction"] == 0.85
 
 
 def _withdraw(client: Any, zone: str = "z1") -> Any:
