@@ -100,12 +100,10 @@ def approve(
     fitted_at: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     back = f"/soil#soil-{zone}"
-    try:
-        when = dt.datetime.fromisoformat(fitted_at.strip())
-    except ValueError:
-        return _back(request, pages, _t(session, "soil.refused", reason=fitted_at or "—"), back)
-    if when.tzinfo is None:
-        return _back(request, pages, _t(session, "soil.refused", reason=fitted_at), back)
+    when = _fitted_at(fitted_at.strip())
+    if when is None:
+        reason = _t(session, "soil.bad_fitted_at", value=fitted_at.strip() or "—")
+        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
     try:
         values = pages.service.approve_soil(zone, when, actor=session.user.username)
     except (ControlRefused, SettingsInvalid, UnknownName) as exc:
@@ -121,6 +119,16 @@ def approve(
         kc=f"{values['kc_factor']:.2f}",
     )
     return _back(request, pages, text, back)
+
+
+def _fitted_at(text: str) -> dt.datetime | None:
+    """The fit's time the form sent back (ISO 8601 with its UTC offset, as the page shows
+    it); None when it is no such time."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 @router.post("/soil/{zone}/dry-down")

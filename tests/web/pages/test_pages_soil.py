@@ -47,12 +47,34 @@ def test_an_admin_approves_the_fit_shown(as_role: Any, service: PageService) -> 
     assert args["actor"] == "ada" and args["fitted_at"].isoformat() == SOIL_FITTED_AT
 
 
-def test_a_replaced_fit_or_bad_time_is_not_approved(as_role: Any, service: PageService) -> None:
+@pytest.mark.parametrize(
+    ("lang", "no_time", "replaced", "no_fit"),
+    [
+        (
+            "zh-CN",
+            "未批准：拟合时间“{}”不是带 UTC 时差的时间（如 2026-07-01T17:40:00+00:00）",
+            "未批准：所示拟合已被更新的拟合取代：请先查看再批准",
+            "未批准：没有可批准的土壤拟合",
+        ),
+        (
+            "en",
+            "Not approved: the fit’s time “{}” is not a time with its UTC offset",
+            "Not approved: the fit shown was replaced by a newer one",
+            "Not approved: there is no soil fit to approve",
+        ),
+    ],
+)
+def test_a_replaced_fit_or_bad_time_is_not_approved_and_says_why(
+    as_role: Any, service: PageService, lang: str, no_time: str, replaced: str, no_fit: str
+) -> None:
     admin = as_role("admin")
-    assert "未批准" in _approve(admin, "2026-06-30T17:40:00+00:00").text
-    assert "未批准" in _approve(admin, "yesterday").text
-    assert "未批准" in _approve(admin, "2026-07-01T17:40:00").text  # no zone
-    assert "未批准" in _approve(admin, SOIL_FITTED_AT, zone="z2").text
+    if lang == "en":
+        _english(admin)
+    assert replaced in html.unescape(_approve(admin, "2026-06-30T17:40:00+00:00").text)
+    for sent in ("9999-99-99", "yesterday", "2026-07-01T17:40:00"):  # the last: no offset
+        assert no_time.format(sent) in html.unescape(_approve(admin, sent).text), sent
+    assert no_time.format("—") in html.unescape(_approve(admin, "").text)
+    assert no_fit in html.unescape(_approve(admin, SOIL_FITTED_AT, zone="z2").text)
     assert len([c for c in service.calls if c[0] == "approve_soil"]) == 2  # both refused
 
 
