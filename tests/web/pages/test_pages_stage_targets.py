@@ -157,3 +157,52 @@ def test_a_form_that_changes_no_period_says_so_and_saves_nothing(
         assert said in page[page.index('id="settings-errors"') :], form
         assert "设置已保存并生效" not in page
     assert service.saved == []
+
+
+def _value(page: str, form: str, field: str) -> str:
+    start = page.index(f'id="{form}"')
+    tag = re.search(rf'<input name="{field}"[^>]*>', page[start:])
+    assert tag is not None, field
+    found = re.search(r'value="([^"]*)"', tag[0])
+    return "" if found is None else found[1]
+
+
+def _chosen(page: str, form: str, field: str) -> str:
+    start = page.index(f'id="{form}"')
+    select = page[start:].split(f'name="{field}"', 1)[1].split("</select>", 1)[0]
+    found = re.search(r'<option value="([^"]+)" selected', select)
+    assert found is not None, field
+    return found[1]
+
+
+def test_a_refused_form_keeps_what_was_typed_and_saves_nothing(
+    as_role: Any, service: PageService
+) -> None:
+    admin = as_role("admin")
+    zone = {"crop": "cotton", "planting_date": "2026-04-31", "mode": "sensor"}
+    zone |= {"mad_fraction": "0.9", "targets": "fao56", "csrf": csrf_of(admin)}
+    sent = admin.post("/settings/zones/z1", data=zone)
+    assert sent.status_code == 422
+    page = html.unescape(sent.text)
+    assert _value(page, "settings-z1", "planting_date") == "2026-04-31"
+    assert _value(page, "settings-z1", "mad_fraction") == "0.9"
+    chosen = [_chosen(page, "settings-z1", f) for f in ("crop", "mode", "targets")]
+    assert chosen == ["cotton", "sensor", "fao56"]
+    # a choice that is none is not kept: the zone's own stays selected
+    zone |= {"mode": "<b>flood</b>", "planting_date": "2026-04-20", "mad_fraction": ""}
+    raw = admin.post("/settings/zones/z1", data=zone).text
+    assert "<b>flood" not in raw  # escaped wherever it is said
+    assert _chosen(html.unescape(raw), "settings-z1", "mode") == "et"
+    service.invalid = ["zones.z1.planting_date: after the harvest (site.overrides.toml)"]
+    zone |= {"mode": "sensor", "planting_date": "2026-05-02"}
+    page = html.unescape(admin.post("/settings/zones/z1", data=zone).text)  # the site check's
+    assert "after the harvest" in page
+    assert _value(page, "settings-z1", "planting_date") == "2026-05-02"
+    service.invalid = []
+    policy = {"probe_weight": "2", "rain_skip_mm": "6.5", "csrf": csrf_of(admin)}
+    page = html.unescape(admin.post("/settings/policy", data=policy).text)
+    start = page.index('name="probe_weight"')
+    assert 'value="2"' in page[start : start + 200]
+    start = page.index('name="rain_skip_mm"')
+    assert 'value="6.5"' in page[start : start + 200]
+    assert service.saved == []
