@@ -63,6 +63,7 @@ __all__ = [
     "AUDIT_ACTION",
     "METHODS",
     "MODEL_NAME",
+    "NOTE_MAX_CHARS",
     "RAW_WINDOW",
     "CalibrationState",
     "ProbeCalibrations",
@@ -79,6 +80,7 @@ METHODS = tuple(METHOD_SD_PCT)
 RAW_WINDOW = dt.timedelta(minutes=15)  # a sample's raw value: the probe's readings ± this
 FUTURE_SLACK = dt.timedelta(minutes=5)  # a sample time later than now by more is a typo
 AUDIT_ACTION = "probe.sample"
+NOTE_MAX_CHARS = 500  # a sample's note; the page's field shows the same limit
 MODEL_NAME = "probe calibration"
 EVENT_CODE = "model_unavailable"
 RECHECK_S = 60.0  # a read looks for a sample from another process at most this often (s)
@@ -136,8 +138,9 @@ def add_sample(
         raise refused("theta_pct", "theta_outside", theta=theta, max_pct=max_pct)
     if method not in METHODS:
         raise refused("method", "unknown_method", method=method, methods=", ".join(METHODS))
-    if len(note) > 500:
-        raise refused("note", "note_too_long", chars=str(len(note)), max_chars="500")
+    if len(note) > NOTE_MAX_CHARS:
+        chars, max_chars = str(len(note)), str(NOTE_MAX_CHARS)
+        raise refused("note", "note_too_long", chars=chars, max_chars=max_chars)
     now = store.clock.now()
     when = now if at is None else at
     if when.tzinfo is None:

@@ -74,7 +74,8 @@ class RecordSayer:
             values["message"] = self.trip(part.values.get("message", "")) or values["message"]
         elif part.code == "fertilizer_channels":  # each channel's litres
             doses = channel_doses(part.values.get("channels", ""))
-            values["channels"] = self.parts("channel_dose", doses, ", ") or values["channels"]
+            sep = self.words.get("record.list_sep", ", ")  # "、" in Chinese
+            values["channels"] = self.parts("channel_dose", doses, sep) or values["channels"]
         if table == "device_event" and "detail" in values:  # the device's error
             error = device_error(values["detail"])
             values["detail"] = self.parts("device_error", [error]) or values["detail"]

@@ -76,8 +76,14 @@ class PageService(FakeControlService):
         return values
 
     def request_dry_down(self, zone: str, fraction: float, actor: str) -> dict[str, Any]:
+        change = {"zones": {zone: {"calibration_dry_down": fraction}}}
         if self.validated:  # the service saves the request as the zone's setting first
-            self.apply_settings({"zones": {zone: {"calibration_dry_down": fraction}}}, actor)
+            self.apply_settings(change, actor)
+        elif zone in self.zones_by_name:  # and refuses what the site check refuses
+            try:
+                apply_overrides(load_site(DEMO_SITE), change)
+            except ConfigError as exc:
+                raise SettingsInvalid(exc.problems, coded=exc.coded) from exc
         return super().request_dry_down(zone, fraction, actor)
 
     def moisture_history(self, zone: str, days: int = 7) -> dict[str, list[Any]]:

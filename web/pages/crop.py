@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from controller.daemon.cropdesk import PHOTO_MAX_BYTES
+from controller.daemon.cropdesk import NOTE_MAX_CHARS, PHOTO_MAX_BYTES
 from controller.daemon.croprefusal import refused
 from controller.daemon.protocol import ObservationRefused, UnknownName
 from models.crops.phenology import Stage
@@ -50,6 +50,7 @@ def crop_page(
         stages=[s.value for s in Stage],
         today=today.isoformat(),
         photo_max_kib=PHOTO_MAX_BYTES // 1024,
+        note_max_chars=NOTE_MAX_CHARS,
     )
 
 
@@ -58,6 +59,15 @@ def _day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise refused("observed_on", "not_a_date", value=text) from None
+
+
+def _note(text: str) -> str:
+    """The note as kept (trimmed); refused past :data:`NOTE_MAX_CHARS`, the limit the form's
+    field shows and the service keeps, so that a longer one is refused naming it."""
+    note = text.strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise refused("note", "note_too_long", max_chars=str(NOTE_MAX_CHARS))
+    return note
 
 
 def _photo(upload: UploadFile | None) -> bytes | None:
@@ -85,7 +95,7 @@ def add_observation(
     _: CsrfChecked,
     stage: Annotated[str, Form(max_length=32)] = "",
     observed_on: Annotated[str, Form(max_length=32)] = "",
-    note: Annotated[str, Form(max_length=1000)] = "",
+    note: Annotated[str, Form()] = "",  # checked by _note, to refuse naming the limit
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     back = f"/zones/{name}/crop"
@@ -94,7 +104,7 @@ def add_observation(
             name,
             stage.strip(),
             _day(observed_on),
-            note.strip(),
+            _note(note),
             _photo(photo),
             actor=session.user.username,
         )

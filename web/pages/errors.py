@@ -23,7 +23,21 @@ from web.pages.context import COOKIE, PagesContext, locale_of, render
 from web.pages.lookups import unknown_text
 from web.pages.site_problems import say_schema
 
-__all__ = ["forbidden", "invalid_request", "not_found", "request_locale", "unknown_name"]
+__all__ = [
+    "FORM_LABELS",
+    "forbidden",
+    "invalid_request",
+    "not_found",
+    "request_locale",
+    "unknown_name",
+]
+
+# a form field its route's schema checks -> the catalog's label the page shows beside it
+FORM_LABELS = {
+    "minutes": "control.minutes",
+    "volume_m3": "control.volume_m3",
+    "hours": "control.pause_hours",
+}
 
 
 def _session(request: Request) -> SessionInfo | None:
@@ -84,6 +98,14 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return _error_page(request, exc.status_code, [detail])
 
 
+def _field(locale: str, loc: tuple[int | str, ...]) -> str:
+    """The refused field as the page labels it (:data:`FORM_LABELS`), else by its name."""
+    name = str(loc[-1]) if loc else "?"
+    if loc and loc[0] == "body" and name in FORM_LABELS:
+        return translate(locale, FORM_LABELS[name])
+    return name
+
+
 async def invalid_request(request: Request, exc: Exception) -> Response:
     """Each error said from the schema messages, naming the form field or path parameter
     (pydantic's English for a type they do not cover); never the input (web.errors)."""
@@ -91,7 +113,7 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
     locale = request_locale(request)
     errors = []
     for error in exc.errors():
-        field = str(error["loc"][-1]) if error["loc"] else "?"
+        field = _field(locale, error["loc"])
         said = say_schema(locale, error, field)
         msg = said if said is not None else error["msg"]
         errors.append({"loc": list(error["loc"]), "msg": msg, "type": error["type"]})

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from controller.daemon.protocol import UnknownName
 from controller.errors import CodedProblem
+from controller.learning.calibration import NOTE_MAX_CHARS
 from controller.learning.samplerefusal import SampleRefused, refused
 from web.pages.context import CsrfChecked, PagesDep, TechnicianPage, ViewerPage, render
 from web.pages.control import _back, _t
@@ -37,7 +38,16 @@ def probes(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLRespon
         c.probe: list(reversed(pages.service.probe_samples(c.probe)))[:SAMPLES_SHOWN] for c in cals
     }
     chosen = request.query_params.get("probe", "")
-    return render(request, pages, "probes.html", session, cals=cals, samples=samples, chosen=chosen)
+    return render(
+        request,
+        pages,
+        "probes.html",
+        session,
+        cals=cals,
+        samples=samples,
+        chosen=chosen,
+        note_max_chars=NOTE_MAX_CHARS,
+    )
 
 
 def _number(text: str, field: str) -> float | None:
@@ -64,6 +74,16 @@ def _when(text: str, pages: PagesDep) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=pages.config.tz)
 
 
+def _note(text: str) -> str:
+    """The note as kept (trimmed); refused past :data:`NOTE_MAX_CHARS`, the limit the form's
+    field shows and the service keeps, so that a longer one is refused naming it."""
+    note = text.strip()
+    if len(note) > NOTE_MAX_CHARS:
+        chars, max_chars = str(len(note)), str(NOTE_MAX_CHARS)
+        raise refused("note", "note_too_long", chars=chars, max_chars=max_chars)
+    return note
+
+
 def _reason(locale: str, coded: CodedProblem) -> str:
     return say(locale, f"probes.refusal.{coded.code}", coded)
 
@@ -79,7 +99,7 @@ def add_sample(
     method: Annotated[str, Form(max_length=32)] = "gravimetric",
     at: Annotated[str, Form(max_length=40)] = "",
     raw_pct: Annotated[str, Form(max_length=32)] = "",
-    note: Annotated[str, Form(max_length=1000)] = "",
+    note: Annotated[str, Form()] = "",  # checked by _note, to refuse naming the limit
 ) -> Response:
     back = f"/probes?probe={probe}"
     try:
@@ -92,7 +112,7 @@ def add_sample(
             method,
             _when(at, pages),
             _number(raw_pct, "raw_pct"),
-            note.strip(),
+            _note(note),
             actor=session.user.username,
         )
     except SampleRefused as exc:

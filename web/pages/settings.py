@@ -62,6 +62,7 @@ def _page(
     errors: list[str] | None = None,
     draft: dict[str, Any] | None = None,
     recipe_draft: dict[str, Any] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     settings = pages.service.settings()
     return render(
@@ -75,6 +76,7 @@ def _page(
         target_rules=TARGET_RULES,
         krs_range=(KRS_MIN, KRS_MAX),
         errors=errors or [],
+        typed=typed or {},
         **plan_forms(settings, draft),
         **recipe_forms(settings, recipe_draft),
     )
@@ -88,11 +90,20 @@ def refuse(
     code: int = status.HTTP_422_UNPROCESSABLE_CONTENT,
     draft: dict[str, Any] | None = None,
     recipe_draft: dict[str, Any] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The settings page again, nothing saved, with ``errors`` on top (and the refused
-    plan form ``draft`` or recipe form ``recipe_draft`` as it was sent)."""
+    plan form ``draft`` or recipe form ``recipe_draft`` as it was sent; a zone's or the
+    thresholds' fields as ``typed``, by ``<zone>.<field>`` or ``policy.<field>``)."""
     return _page(
-        request, pages, session, code=code, errors=errors, draft=draft, recipe_draft=recipe_draft
+        request,
+        pages,
+        session,
+        code=code,
+        errors=errors,
+        draft=draft,
+        recipe_draft=recipe_draft,
+        typed=typed,
     )
 
 
@@ -110,6 +121,7 @@ def apply(
     event_names: list[str] | None = None,
     draft: dict[str, Any] | None = None,
     saved: str = "settings.saved",
+    typed: dict[str, str] | None = None,
 ) -> Response:
     """Save ``changes`` through the service; the site validation's problems on the page.
 
@@ -122,7 +134,7 @@ def apply(
     except SettingsInvalid as exc:
         coded = coded_problems(exc)
         problems = [_site_problem(locale, p, coded, event_names or []) for p in exc.problems]
-        return refuse(request, pages, session, problems, draft=draft)
+        return refuse(request, pages, session, problems, draft=draft, typed=typed)
     return _back(request, pages, translate(locale, saved), "/settings")
 
 
@@ -178,12 +190,15 @@ def save_zone(
         errors.append(
             translate(locale, str(exc), zone=name, value=mad_fraction.strip(), low=low, high=high)
         )
+    sent = {"crop": crop, "planting_date": planting_date, "mode": mode}
+    sent |= {"mad_fraction": mad_fraction, "targets": targets}
+    typed = {f"{name}.{key}": text for key, text in sent.items()}
     if errors:
-        return refuse(request, pages, session, errors)
+        return refuse(request, pages, session, errors, typed=typed)
     zone = {"crop": crop, "planting_date": day, "mode": mode, "mad_fraction": mad}
     if targets:
         zone["targets"] = targets
-    return apply(request, pages, session, {"zones": {name: zone}})
+    return apply(request, pages, session, {"zones": {name: zone}}, typed=typed)
 
 
 async def _posted_form(request: Request) -> FormData:
@@ -238,9 +253,34 @@ def save_crop_stages(
         # The default value (site file's, else the library's) is no setting: the key goes.
         keep = mad is not None and abs(mad - period["mad_default"]) > 1e-9
         stages[name] = {"mad": mad} if keep and mad is not None else None
+    if not errors:
+        errors = _unchanged(locale, label, stages, periods)
     if errors:
         return refuse(request, pages, session, errors)
     return apply(request, pages, session, {"crops": {crop: {"stages": stages}}})
+
+
+def _unchanged(
+    locale: str,
+    label: str,
+    stages: dict[str, dict[str, float] | None],
+    periods: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Why a valid crop form saves nothing: it names no period that can be changed, or every
+    period it names keeps the MAD it has (empty on a period at its default); [] otherwise."""
+    if not stages:
+        return [
+            translate(
+                locale, "settings.stage_none", crop=label, low=MAD_RANGE[0], high=MAD_RANGE[1]
+            )
+        ]
+    for name, setting in stages.items():
+        period = periods[name]
+        if setting is None and period["tuned"]:
+            return []
+        if setting is not None and abs(setting["mad"] - period["mad"]) > 1e-9:
+            return []
+    return [translate(locale, "settings.stage_unchanged", crop=label)]
 
 
 def _crop_periods(settings: dict[str, Any], crop: str) -> dict[str, dict[str, Any]] | None:
@@ -293,6 +333,7 @@ def save_policy(
             errors.append(translate(locale, f"settings.bad_{key}", value=text, low=low, high=high))
         else:
             policy[key] = value
+    typed = {f"policy.{key}": text for key, text in sent.items()}
     if errors:
-        return refuse(request, pages, session, errors)
-    return apply(request, pages, session, {"policy": policy})
+        return refuse(request, pages, session, errors, typed=typed)
+    return apply(request, pages, session, {"policy": policy}, typed=typed)

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from controller.access.accounts import SessionInfo
+from controller.config.site import CALIBRATION_DRY_DOWN_RANGE
 from controller.daemon.protocol import ControlRefused, SettingsInvalid, UnknownName
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, render
 from web.pages.control import _back, _t, refusal_text
@@ -77,7 +78,16 @@ def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse
                 "dry_down_offered": zone.mode == "et",  # only an et zone's trigger is held
             }
         )
-    return render(request, pages, "soil.html", session, fits=fits, width=CHART_W, height=CHART_H)
+    return render(
+        request,
+        pages,
+        "soil.html",
+        session,
+        fits=fits,
+        width=CHART_W,
+        height=CHART_H,
+        fraction_range=CALIBRATION_DRY_DOWN_RANGE,
+    )
 
 
 @router.post("/soil/{zone}/approve")
@@ -90,12 +100,10 @@ def approve(
     fitted_at: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     back = f"/soil#soil-{zone}"
-    try:
-        when = dt.datetime.fromisoformat(fitted_at.strip())
-    except ValueError:
-        return _back(request, pages, _t(session, "soil.refused", reason=fitted_at or "—"), back)
-    if when.tzinfo is None:
-        return _back(request, pages, _t(session, "soil.refused", reason=fitted_at), back)
+    when = _fitted_at(fitted_at.strip())
+    if when is None:
+        reason = _t(session, "soil.bad_fitted_at", value=fitted_at.strip() or "—")
+        return _back(request, pages, _t(session, "soil.refused", reason=reason), back)
     try:
         values = pages.service.approve_soil(zone, when, actor=session.user.username)
     except (ControlRefused, SettingsInvalid, UnknownName) as exc:
@@ -113,6 +121,16 @@ def approve(
     return _back(request, pages, text, back)
 
 
+def _fitted_at(text: str) -> dt.datetime | None:
+    """The fit's time the form sent back (ISO 8601 with its UTC offset, as the page shows
+    it); None when it is no such time."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
 @router.post("/soil/{zone}/dry-down")
 def dry_down(
     zone: NameInPath,
@@ -123,10 +141,14 @@ def dry_down(
     fraction: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     back = f"/soil#soil-dry-down-{zone}"
-    try:
-        value = float(fraction.strip())
-    except ValueError:
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=fraction), back)
+    value = _fraction(fraction.strip())
+    if value is None:
+        low, high = CALIBRATION_DRY_DOWN_RANGE
+        field = _t(session, "soil.dry_down_fraction")
+        reason = _t(
+            session, "soil.bad_fraction", field=field, value=fraction.strip(), low=low, high=high
+        )
+        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
     try:
         pages.service.request_dry_down(zone, value, actor=session.user.username)
     except (ControlRefused, SettingsInvalid, UnknownName) as exc:
@@ -134,6 +156,17 @@ def dry_down(
         return _back(request, pages, text, back)
     text = _t(session, "soil.dry_down_asked", zone=zone, pct=f"{value:.0%}")
     return _back(request, pages, text, back)
+
+
+def _fraction(text: str) -> float | None:
+    """The form's target depletion, fraction of TAW; None when it is no number within
+    :data:`~controller.config.site.CALIBRATION_DRY_DOWN_RANGE` (the site check's bounds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    low, high = CALIBRATION_DRY_DOWN_RANGE
+    return value if low <= value <= high else None  # NaN fails too
 
 
 @router.post("/soil/{zone}/dry-down/withdraw")

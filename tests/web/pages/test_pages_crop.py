@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controller.daemon.cropdesk import PHOTO_MAX_BYTES
+from controller.daemon.cropdesk import NOTE_MAX_CHARS, PHOTO_MAX_BYTES
 from controller.store import Store
 from tests.helpers.pages import audit_rows, csrf_of
 from tests.helpers.photos import jpeg_bytes, png_bytes
@@ -156,3 +156,16 @@ def test_an_unknown_zone_or_photo_is_a_404(as_role: Any) -> None:
     viewer = as_role("viewer")
     assert viewer.get("/zones/z9/crop").status_code == 404
     assert viewer.get("/zones/z1/observations/1/photo").status_code == 404
+
+
+@pytest.mark.parametrize("chars", [NOTE_MAX_CHARS + 1, 3 * NOTE_MAX_CHARS])
+def test_a_note_past_the_fields_limit_is_refused_naming_the_limit(
+    as_role: Any, store: Store, chars: int
+) -> None:
+    tech = as_role("technician")
+    assert f'maxlength="{NOTE_MAX_CHARS}"' in tech.get(PAGE).text  # the limit the server keeps
+    page = _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "苗" * chars}).text
+    assert f"记录未保存：备注：最多 {NOTE_MAX_CHARS} 个字符" in page
+    assert store.crop_observations("z1") == []
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "苗" * NOTE_MAX_CHARS})
+    assert len(store.crop_observations("z1")) == 1  # the limit itself is kept

@@ -98,12 +98,12 @@ def test_a_404_says_which_recipe_event_or_user_there_is_not(
 @pytest.mark.parametrize(
     ("lang", "zone", "above", "number"),
     [
-        ("zh-CN", "没有地块 nosuch。", "minutes不能大于 1440。", "hours须是数字。"),
+        ("zh-CN", "没有地块 nosuch。", "时长（分钟）不能大于 1440。", "暂停（小时）须是数字。"),
         (
             "en",
             "There is no zone nosuch.",
-            "minutes must be at most 1440.",
-            "hours must be a number.",
+            "Minutes must be at most 1440.",
+            "Pause (hours) must be a number.",
         ),
     ],
 )
@@ -119,6 +119,9 @@ def test_a_control_post_refused_by_lookup_or_schema_says_it_in_the_page_language
     r = tech.post("/pause", data={"hours": "soon", "csrf": csrf_of(tech)})
     assert r.status_code == 422
     assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [(["body", "hours"], number)]
+    data = {"minutes": "10", "volume_m3": "lots", "csrf": csrf_of(tech)}
+    (error,) = tech.post("/zones/z1/start", data=data).json()["detail"]
+    assert error["msg"].startswith(translate(lang, "control.volume_m3"))  # the field's label
 
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -127,8 +130,8 @@ BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 @pytest.mark.parametrize(
     ("lang", "zone", "number"),
     [
-        ("zh-CN", "没有地块 z9。", "hours须是数字。"),
-        ("en", "There is no zone z9.", "hours must be"),
+        ("zh-CN", "没有地块 z9。", "暂停（小时）须是数字。"),
+        ("en", "There is no zone z9.", "Pause (hours) must be"),
     ],
 )
 def test_a_browser_is_answered_with_a_page_not_json(

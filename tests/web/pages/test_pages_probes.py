@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from controller.learning.calibration import NOTE_MAX_CHARS
 from controller.store import Store
 from tests.helpers.pages import audit_rows, csrf_of
 
@@ -113,3 +114,17 @@ def test_a_viewer_cannot_post_a_sample(as_role: Any, store: Store) -> None:
         data={"csrf": token, "probe": "probe1a", "theta_pct": "20", "raw_pct": "20"},
     )
     assert r.status_code == 403 and store.probe_samples() == []
+
+
+@pytest.mark.parametrize("chars", [NOTE_MAX_CHARS + 1, 3 * NOTE_MAX_CHARS])
+def test_a_note_past_the_fields_limit_is_refused_naming_the_limit(
+    as_role: Any, store: Store, chars: int
+) -> None:
+    tech = as_role("technician")
+    assert f'maxlength="{NOTE_MAX_CHARS}"' in tech.get("/probes").text  # the server's limit
+    form = {"theta_pct": "24", "raw_pct": "27"}
+    page = _post(tech, {**form, "note": "土" * chars}).text
+    assert f"土样未保存：备注：备注有 {chars} 个字符，最多 {NOTE_MAX_CHARS} 个。" in page
+    assert store.probe_samples() == []
+    _post(tech, {**form, "note": "土" * NOTE_MAX_CHARS})
+    assert len(store.probe_samples()) == 1  # the limit itself is kept

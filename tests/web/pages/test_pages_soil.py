@@ -3,11 +3,13 @@ approval for an admin only, and a fit replaced since it was shown refused by nam
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from controller.daemon.protocol import SettingsInvalid
 from tests.helpers.fakes import SOIL_FITTED_AT, dry_down
 from tests.helpers.pages import PageService, csrf_of
 
@@ -45,12 +47,34 @@ def test_an_admin_approves_the_fit_shown(as_role: Any, service: PageService) -> 
     assert args["actor"] == "ada" and args["fitted_at"].isoformat() == SOIL_FITTED_AT
 
 
-def test_a_replaced_fit_or_bad_time_is_not_approved(as_role: Any, service: PageService) -> None:
+@pytest.mark.parametrize(
+    ("lang", "no_time", "replaced", "no_fit"),
+    [
+        (
+            "zh-CN",
+            "未批准：拟合时间“{}”不是带 UTC 时差的时间（如 2026-07-01T17:40:00+00:00）",
+            "未批准：所示拟合已被更新的拟合取代：请先查看再批准",
+            "未批准：没有可批准的土壤拟合",
+        ),
+        (
+            "en",
+            "Not approved: the fit’s time “{}” is not a time with its UTC offset",
+            "Not approved: the fit shown was replaced by a newer one",
+            "Not approved: there is no soil fit to approve",
+        ),
+    ],
+)
+def test_a_replaced_fit_or_bad_time_is_not_approved_and_says_why(
+    as_role: Any, service: PageService, lang: str, no_time: str, replaced: str, no_fit: str
+) -> None:
     admin = as_role("admin")
-    assert "未批准" in _approve(admin, "2026-06-30T17:40:00+00:00").text
-    assert "未批准" in _approve(admin, "yesterday").text
-    assert "未批准" in _approve(admin, "2026-07-01T17:40:00").text  # no zone
-    assert "未批准" in _approve(admin, SOIL_FITTED_AT, zone="z2").text
+    if lang == "en":
+        _english(admin)
+    assert replaced in html.unescape(_approve(admin, "2026-06-30T17:40:00+00:00").text)
+    for sent in ("9999-99-99", "yesterday", "2026-07-01T17:40:00"):  # the last: no offset
+        assert no_time.format(sent) in html.unescape(_approve(admin, sent).text), sent
+    assert no_time.format("—") in html.unescape(_approve(admin, "").text)
+    assert no_fit in html.unescape(_approve(admin, SOIL_FITTED_AT, zone="z2").text)
     assert len([c for c in service.calls if c[0] == "approve_soil"]) == 2  # both refused
 
 
@@ -138,23 +162,37 @@ def test_the_page_shows_a_hold_and_its_end_in_english(as_role: Any, service: Pag
 
 
 @pytest.mark.parametrize(
-    ("lang", "said", "not_a_number"),
+    ("lang", "said"),
     [
-        ("zh-CN", "未申请：地块 z1 的要达到的亏缺（TAW 的比例）不能大于 0.85。", "未申请：lots"),
-        ("en", "Not asked: Depletion to reach (fraction of TAW) of zone z1", "Not asked: lots"),
+        ("zh-CN", "未申请：要达到的亏缺（TAW 的比例）必须是 0.6 到 0.85 之间的数，而不是“{}”。"),
+        (
+            "en",
+            "Not asked: Depletion to reach (fraction of TAW)"
+            " must be a number from 0.6 to 0.85, not “{}”.",
+        ),
     ],
 )
-def test_a_fraction_out_of_range_is_refused_by_its_label(
-    as_role: Any, service: PageService, lang: str, said: str, not_a_number: str
+def test_a_fraction_not_a_number_or_out_of_range_is_refused_by_its_label_and_range(
+    as_role: Any, service: PageService, lang: str, said: str
 ) -> None:
-    service.validated = True
     admin = as_role("admin")
     if lang == "en":
         _english(admin)
-    shown = _ask(admin, "0.9").text
-    assert said in shown and "calibration_dry_down" not in shown
+    for sent in ("0.9", "5", "lots", "nan", "0.5"):
+        shown = html.unescape(_ask(admin, sent).text)
+        assert said.format(sent) in shown, sent
+        assert "calibration_dry_down" not in shown and "500%" not in shown
     assert [c for c in service.calls if c[0] == "request_dry_down"] == []
-    assert not_a_number in _ask(admin, "lots").text
+    form = admin.get("/soil").text
+    assert 'name="fraction" min="0.6" max="0.85"' in form
+
+
+def test_the_fake_service_refuses_the_fraction_the_site_check_refuses(
+    service: PageService,
+) -> None:
+    with pytest.raises(SettingsInvalid, match="calibration_dry_down"):
+        service.request_dry_down("z1", 5.0, "ada")
+    assert service.request_dry_down("z1", 0.85, "ada")["fraction"] == 0.85
 
 
 def _withdraw(client: Any, zone: str = "z1") -> Any:

@@ -135,3 +135,74 @@ def test_viewers_and_technicians_cannot_edit_the_periods(
     assert service.saved == []
     refused = [a for a in audit_rows(store) if a.action == "page.refused"]
     assert {a.detail["path"] for a in refused} == {STAGES}
+
+
+def test_a_form_that_changes_no_period_says_so_and_saves_nothing(
+    as_role: Any, service: PageService
+) -> None:
+    """Empty fields on periods at their default, the values they have, only a critical
+    period's empty field, or no period at all: nothing to save, said with the reason."""
+    admin = as_role("admin")
+    unchanged = "制种玉米：未保存：表单中每个生育期的 MAD 都与现值相同"
+    none = "制种玉米：未保存：表单中没有可修改 MAD 的生育期（字段 mad:<生育期>，取值 0.2 到 0.8"
+    for form, said in [
+        ({"mad:vegetative": "", "mad:ripening": ""}, unchanged),
+        ({"mad:vegetative": "0.40", "mad:ripening": "0.65"}, unchanged),
+        ({"mad:flowering": ""}, none),
+        ({"mad": "0.5"}, none),
+    ]:
+        sent = admin.post(STAGES, data={**form, "csrf": csrf_of(admin)})
+        assert sent.status_code == 422, form
+        page = html.unescape(sent.text)
+        assert said in page[page.index('id="settings-errors"') :], form
+        assert "设置已保存并生效" not in page
+    assert service.saved == []
+
+
+def _value(page: str, form: str, field: str) -> str:
+    start = page.index(f'id="{form}"')
+    tag = re.search(rf'<input name="{field}"[^>]*>', page[start:])
+    assert tag is not None, field
+    found = re.search(r'value="([^"]*)"', tag[0])
+    return "" if found is None else found[1]
+
+
+def _chosen(page: str, form: str, field: str) -> str:
+    start = page.index(f'id="{form}"')
+    select = page[start:].split(f'name="{field}"', 1)[1].split("</select>", 1)[0]
+    found = re.search(r'<option value="([^"]+)" selected', select)
+    assert found is not None, field
+    return found[1]
+
+
+def test_a_refused_form_keeps_what_was_typed_and_saves_nothing(
+    as_role: Any, service: PageService
+) -> None:
+    admin = as_role("admin")
+    zone = {"crop": "cotton", "planting_date": "2026-04-31", "mode": "sensor"}
+    zone |= {"mad_fraction": "0.9", "targets": "fao56", "csrf": csrf_of(admin)}
+    sent = admin.post("/settings/zones/z1", data=zone)
+    assert sent.status_code == 422
+    page = html.unescape(sent.text)
+    assert _value(page, "settings-z1", "planting_date") == "2026-04-31"
+    assert _value(page, "settings-z1", "mad_fraction") == "0.9"
+    chosen = [_chosen(page, "settings-z1", f) for f in ("crop", "mode", "targets")]
+    assert chosen == ["cotton", "sensor", "fao56"]
+    # a choice that is none is not kept: the zone's own stays selected
+    zone |= {"mode": "<b>flood</b>", "planting_date": "2026-04-20", "mad_fraction": ""}
+    raw = admin.post("/settings/zones/z1", data=zone).text
+    assert "<b>flood" not in raw  # escaped wherever it is said
+    assert _chosen(html.unescape(raw), "settings-z1", "mode") == "et"
+    service.invalid = ["zones.z1.planting_date: after the harvest (site.overrides.toml)"]
+    zone |= {"mode": "sensor", "planting_date": "2026-05-02"}
+    page = html.unescape(admin.post("/settings/zones/z1", data=zone).text)  # the site check's
+    assert "after the harvest" in page
+    assert _value(page, "settings-z1", "planting_date") == "2026-05-02"
+    service.invalid = []
+    policy = {"probe_weight": "2", "rain_skip_mm": "6.5", "csrf": csrf_of(admin)}
+    page = html.unescape(admin.post("/settings/policy", data=policy).text)
+    start = page.index('name="probe_weight"')
+    assert 'value="2"' in page[start : start + 200]
+    start = page.index('name="rain_skip_mm"')
+    assert 'value="6.5"' in page[start : start + 200]
+    assert service.saved == []

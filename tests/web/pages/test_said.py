@@ -118,12 +118,22 @@ def test_an_end_reason_is_said_part_by_part_with_the_pause_in_local_time() -> No
         # a recipe run: each channel's litres said too, one no template knows as recorded
         (
             "channels: N 1.20 L of 1.25 L (counter), acid 0.30 L (rate × time), K ??",
-            "各通道：N 1.20 L（目标 1.25 L，计量泵计数）, acid 0.30 L（按流量 × 时间）, K ??",
+            "各通道：N 1.20 L（目标 1.25 L，计量泵计数）、acid 0.30 L（按流量 × 时间）、K ??",
         ),
     ],
 )
 def test_a_record_inside_an_end_reason_is_said_too(ended: str, said: str) -> None:
     assert end_said(Formatter("zh-CN", UTC8), ended) == said
+
+
+def test_a_runs_channels_are_listed_with_each_languages_separator() -> None:
+    ended = "channels: N 1.20 L (counter), acid 0.30 L (rate × time); water by flow1 totalizer"
+    zh = end_said(Formatter("zh-CN", UTC8), ended)
+    assert (
+        zh
+        == "各通道：N 1.20 L（计量泵计数）、acid 0.30 L（按流量 × 时间）；水量按 flow1 累计流量计"
+    )
+    assert end_said(Formatter("en", UTC8), ended) == ended  # the English is the record
 
 
 def test_a_device_event_is_said_only_in_its_own_events_words() -> None:
