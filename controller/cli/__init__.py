@@ -106,13 +106,25 @@ def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, object 
     return parser, module
 
 
-def _unanswered_request_filter(record: logging.LogRecord) -> bool:
-    """False for pymodbus's own lines about an unanswered request ("No response received
-    after 0 retries…", its count and not the bus's retries, and "Repeating....") which the
-    bus says itself naming the device and the timeout; pymodbus's other lines pass (-v shows
-    these too)."""
-    message = record.getMessage()
-    return not (message.startswith("No response received") or message == "Repeating....")
+class _UnansweredRequestFilter(logging.Filter):
+    """Leaves out pymodbus's own lines about an unanswered request ("No response received
+    after 0 retries…", its count and not the bus's retries) and the "Repeating...." that
+    stands for such a line said again, which the bus says itself naming the device and the
+    timeout; pymodbus's other lines pass, a "Repeating...." after them too (-v shows all)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._after_unanswered = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message == "Repeating....":
+            return not self._after_unanswered
+        self._after_unanswered = message.startswith("No response received")
+        return not self._after_unanswered
+
+
+_UNANSWERED_REQUEST_FILTER = _UnansweredRequestFilter()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         # pymodbus logs through its module's logger; a logger's filter sees only its own
         for name in ("pymodbus", "pymodbus.logging"):
-            logging.getLogger(name).addFilter(_unanswered_request_filter)
+            logging.getLogger(name).addFilter(_UNANSWERED_REQUEST_FILTER)
     try:
         status: int = module.run(args)  # type: ignore[attr-defined]
     except KeyboardInterrupt:

@@ -445,13 +445,17 @@ def test_the_commissioning_mbpoll_commands_read_what_qanat_reads(
 def test_pymodbus_lines_other_than_an_unanswered_request_are_still_logged(
     site: SiteConfig, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Only the unanswered request's own lines are left out: a connection pymodbus could
-    not make still says why in its words."""
+    """Only the unanswered request's own lines are left out (and its "Repeating...."): a
+    connection pymodbus could not make still says why in its words, and that it repeated."""
     poll_json(site, capsys, "--device", "probe1a")
     pymodbus = logging.getLogger("pymodbus.logging")
     with caplog.at_level(logging.WARNING):
-        pymodbus.error("Connection to (127.0.0.1, 5020) failed: [Errno 111] Connection refused")
         pymodbus.error("No response received after 0 retries, continue with next request")
         pymodbus.error("Repeating....")
+        pymodbus.error("Connection to (127.0.0.1, 5020) failed: [Errno 111] Connection refused")
+        pymodbus.error("Repeating....")
     said = [r.getMessage() for r in caplog.records if r.name == "pymodbus.logging"]
-    assert said == ["Connection to (127.0.0.1, 5020) failed: [Errno 111] Connection refused"]
+    assert said == [
+        "Connection to (127.0.0.1, 5020) failed: [Errno 111] Connection refused",
+        "Repeating....",
+    ]
