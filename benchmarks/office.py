@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from controller.counted import counted
 from controller.office.central import CentralDB
 from controller.office.export import TABLES
 from controller.office.pull import CSV_TABLE, SiteSpec
@@ -245,7 +246,7 @@ def measure(fixture: Fixture, url: str, boxes: int, workers: int, page_rows: int
     cpu_boxes_s = fixture.cpu_s - boxes0
     failed = [r.error for r in results if not r.ok]
     if failed:
-        raise RuntimeError(f"{len(failed)} site(s) failed: {failed[0]}")
+        raise RuntimeError(f"{counted(len(failed), 'site', 'sites')} failed: {failed[0]}")
     rows = sum(sum(r.rows.values()) for r in results)
     with CentralDB(url) as db:
         t0 = time.perf_counter()
