@@ -69,6 +69,7 @@ __all__ = [
     "CALIBRATION_DRY_DOWN_RANGE",
     "KC_FACTOR_RANGE",
     "M2_PER_MU",
+    "MAD_FRACTION_RANGE",
     "MIN_AVAILABLE_M3M3",
     "ConfigError",
     "OutputRef",
@@ -81,6 +82,8 @@ __all__ = [
 
 M2_PER_MU = 10_000 / 15  # 1 mu = 666.67 m²
 KC_FACTOR_RANGE = (0.7, 1.3)  # a zone's correction of the library's Kc, at most ±30 %
+# a zone's management allowed depletion and a crop period's, fraction of TAW
+MAD_FRACTION_RANGE = STAGE_MAD_RANGE
 # a calibration dry-down's target depletion, fraction of TAW: below RAW, short of wilting
 CALIBRATION_DRY_DOWN_RANGE = (0.6, 0.85)
 MIN_AVAILABLE_M3M3 = 0.02  # a zone's soil_fc_m3m3 − soil_wp_m3m3 at least this
@@ -199,7 +202,7 @@ class ZoneConfig(SiteModel):
     mode: Literal["et", "sensor", "calendar", "manual"] = "et"
     # Management allowed depletion (fraction of TAW) that triggers irrigation; None keeps the
     # crop's FAO-56 p adjusted for ETc (FAO-56 Table 22 with the footnote's 0.04 (5 - ETc)).
-    mad_fraction: float | None = Field(None, ge=0.2, le=0.8)
+    mad_fraction: float | None = Field(None, ge=MAD_FRACTION_RANGE[0], le=MAD_FRACTION_RANGE[1])
     # ``et`` zones: "staged" triggers and refills by the crop's water-management periods
     # (models/planner/targets.py: deficit only where FAO-33 Ky is small, the season ended on
     # the soil's water, room left for rain); "fao56" the crop's p all season, refill to 15 %.

@@ -25,6 +25,7 @@ from starlette.datastructures import FormData
 
 from controller.access.accounts import SessionInfo
 from controller.config.krs import KRS_MAX, KRS_MIN
+from controller.config.site import MAD_FRACTION_RANGE
 from controller.daemon.lookups import unknown
 from controller.daemon.protocol import SettingsInvalid
 from controller.errors import CodedProblem
@@ -49,7 +50,7 @@ _STAGE_MESSAGES = {
 }
 # policy key -> (lowest, highest) accepted on the form; the site validation has the last word
 POLICY_FIELDS = {"probe_weight": (0.0, 1.0), "rain_skip_mm": (0.0, 100.0)}
-MAD_RANGE = (0.2, 0.8)  # ZoneConfig.mad_fraction's bounds
+MAD_RANGE = MAD_FRACTION_RANGE  # a zone's and a period's MAD, fraction of TAW
 _EVENT_PROBLEM = re.compile(r"^fertigation\.events\[(\d+)\]")
 
 
@@ -75,6 +76,7 @@ def _page(
         modes=MODES,
         target_rules=TARGET_RULES,
         krs_range=(KRS_MIN, KRS_MAX),
+        mad_range=MAD_RANGE,
         errors=errors or [],
         typed=typed or {},
         **plan_forms(settings, draft),

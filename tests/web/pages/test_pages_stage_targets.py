@@ -8,8 +8,11 @@ import html
 import re
 from typing import Any
 
+import pytest
+
 from controller.store import Store
 from tests.helpers.pages import PageService, audit_rows, csrf_of
+from web.pages import settings as settings_page
 
 STAGES = "/settings/crops/seed_corn/stages"
 
@@ -206,3 +209,19 @@ def test_a_refused_form_keeps_what_was_typed_and_saves_nothing(
     start = page.index('name="rain_skip_mm"')
     assert 'value="6.5"' in page[start : start + 200]
     assert service.saved == []
+
+
+def test_the_mad_fields_bounds_are_the_ones_the_page_checks(
+    as_role: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zone's and a period's MAD field carry the range the page refuses outside of, from
+    one constant, not numbers written in the template."""
+    monkeypatch.setattr(settings_page, "MAD_RANGE", (0.25, 0.75))
+    page = as_role("admin").get("/settings").text
+    fields = re.findall(r'<input name="(mad_fraction|mad:[a-z_]+)" type="number"[^>]*>', page)
+    bounds = re.findall(
+        r'<input name="(?:mad_fraction|mad:[a-z_]+)" type="number" min="([^"]*)" max="([^"]*)"',
+        page,
+    )
+    assert "mad_fraction" in fields and any(f.startswith("mad:") for f in fields)
+    assert bounds and set(bounds) == {("0.25", "0.75")}, bounds
