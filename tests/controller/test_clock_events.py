@@ -9,29 +9,13 @@ Every one must be read as a code, or a page would show it in English.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from controller.clock import VirtualClock
 from controller.runtime.clock_events import CLOCK_EVENTS, CLOCK_REASONS, clock_event, clock_reason
 from controller.runtime.timetrust import STEP_TOLERANCE_S, TimeTrust, TrustAlarm
 from controller.store import Severity, Store
 from tests.helpers.recorded import assert_templates_read_back
-
-GOOD = dt.datetime(2027, 6, 1, 10, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(GOOD)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as s:
-        yield s
+from tests.helpers.timetrust import GOOD, trust_store, trusted_clock  # noqa: F401 - fixtures
 
 
 def test_a_template_reads_back_the_values_it_was_written_with() -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from controller.clock import RELEASE_FLOOR, VirtualClock
 from controller.runtime.timetrust import (
@@ -17,24 +14,9 @@ from controller.runtime.timetrust import (
     system_synchronised,
 )
 from controller.store import Severity, Store
+from tests.helpers.timetrust import GOOD, trust, trust_store, trusted_clock  # noqa: F401 - fixtures
 
 UTC = dt.UTC
-GOOD = dt.datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(GOOD)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as s:
-        yield s
-
-
-def trust(clock: VirtualClock, store: Store, *, synced: bool) -> TimeTrust:
-    return TimeTrust(clock, store, synchronised=lambda: synced, boot="boot-1")
 
 
 def test_a_synchronised_clock_after_the_floor_is_trusted(clock: VirtualClock, store: Store) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,25 +30,10 @@ from controller.runtime.timetrust import (
     system_synchronised,
 )
 from controller.store import Severity, Store, StoreError
+from tests.helpers.timetrust import GOOD, trust, trust_store, trusted_clock  # noqa: F401 - fixtures
 
 UTC = dt.UTC
-GOOD = dt.datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
 SECOND = dt.timedelta(seconds=1)
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(GOOD)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as s:
-        yield s
-
-
-def trust(clock: VirtualClock, store: Store, *, synced: bool) -> TimeTrust:
-    return TimeTrust(clock, store, synchronised=lambda: synced, boot="boot-1")
 
 
 # ------------------------------------------------------------------ the verdict's bounds
