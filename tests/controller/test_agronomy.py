@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,15 @@ from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
-from tests.helpers.agronomy import seed_balance
+from tests.helpers.agronomy import (  # noqa: F401 - day1_clock, day1_store: fixtures
+    DAY1,
+    day1_clock,
+    day1_store,
+    local,
+    seed_balance,
+)
 from tests.helpers.said import said_in_english
 from tests.helpers.site import DEMO_SITE
-
-TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, no DST
-DAY1 = dt.date(2026, 6, 1)
-
-
-def local(date: dt.date, hour: float) -> dt.datetime:
-    return dt.datetime.combine(date, dt.time(0), tzinfo=TZ) + dt.timedelta(hours=hour)
 
 
 def temperature(hour: int) -> float:
@@ -42,18 +40,6 @@ def rh(hour: int) -> float:
 @pytest.fixture
 def site() -> SiteConfig:
     return load_site(DEMO_SITE)
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(local(DAY1, 0))
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ plausibility rules and the pages read θ through the calibration while the raw s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,13 @@ from models.crops import crop, root_depth_m
 from models.learning.child import Fitted, in_child, in_process
 from models.soils import SoilProfile, texture
 from tests.helpers import fits
-from tests.helpers.agronomy import DAY1, local, weather_day
+from tests.helpers.agronomy import (  # noqa: F401 - day1_clock, day1_store: fixtures
+    DAY1,
+    day1_clock,
+    day1_store,
+    local,
+    weather_day,
+)
 from tests.helpers.site import DEMO_SITE
 
 PROBES = ("probe1a", "probe1b", "probe2a", "probe2b")
@@ -34,18 +40,6 @@ PROBES = ("probe1a", "probe1b", "probe2a", "probe2b")
 @pytest.fixture
 def site() -> SiteConfig:
     return load_site(DEMO_SITE)
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(local(DAY1, 0))
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 def _sample(store: Store, device: str, theta: float, raw: float | None, **kw: object) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,20 @@ from controller.simulation.fidelity import AgronomySeason
 from controller.simulation.season import Scenario, load_scenario, quiet_logs
 from controller.store import RunSource, RunState, Store
 from drivers.reading import Quality, Reading
-from tests.helpers.agronomy import DAY1, TZ, local, seed_balance, weather_day
+from tests.helpers.agronomy import (  # noqa: F401 - day1_clock, day1_store: fixtures
+    DAY1,
+    TZ,
+    day1_clock,
+    day1_store,
+    local,
+    seed_balance,
+    weather_day,
+)
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 FLOWERING = dt.date(2026, 7, 8)  # seed corn day 79: flowering, a critical period
 DAYS = 17  # the soil starts full: the first refill falls on 07-22
 TIGHT_M3_MU = 12.0  # two fertigation runs (4.7 m³/mu each) and part of the first refill
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(local(DAY1, 0))
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 def _scenario_with(tmp_path: Path, site_line: str, zone_line: str = "") -> Scenario:

@@ -1,12 +1,22 @@
 """Synthetic station weather and a seeded water balance in a real store, for planning tests
 (the same shapes as tests/controller/test_agronomy.py uses). The weather is
-:func:`tests.helpers.station.weather_day`'s, passed on here with its ``local`` and ``TZ``."""
+:func:`tests.helpers.station.weather_day`'s, passed on here with its ``local`` and ``TZ``.
+
+The fixtures ``clock`` (a virtual clock at local midnight of :data:`DAY1`) and ``store`` (a
+real store on it) are :func:`day1_clock` and :func:`day1_store`: a module imports those
+functions (``# noqa: F401``), under names other than the fixtures', so a test's ``clock``
+argument redefines no import."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from controller.agronomy.drydown import DryDownState
+from controller.clock import VirtualClock
 from controller.config.site import SiteConfig
 from controller.daemon.service import DaemonService
 from controller.store import Store, WaterBalanceDay
@@ -14,9 +24,23 @@ from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
 from tests.helpers.station import TZ, local, weather_day
 
-__all__ = ["DAY1", "TZ", "local", "seed_balance", "weather_day"]
+__all__ = ["DAY1", "TZ", "day1_clock", "day1_store", "local", "seed_balance", "weather_day"]
 
 DAY1 = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(name="clock")
+def day1_clock() -> VirtualClock:
+    """A virtual clock at local midnight (UTC+8) of :data:`DAY1`."""
+    return VirtualClock(local(DAY1, 0))
+
+
+@pytest.fixture(name="store")
+def day1_store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
+    """A real SQLite store in the test's folder on ``clock``, closed after the test."""
+    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
+    yield s
+    s.close()
 
 
 def seed_balance(
