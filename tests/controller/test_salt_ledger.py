@@ -12,11 +12,12 @@ from controller.agronomy.salt import MIN_METER_READINGS
 from controller.agronomy.savings import savings_to_date
 from controller.clock import VirtualClock
 from controller.config.site import M2_PER_MU, ConfigError, SiteConfig, load_site
-from controller.store import RunState, Store, WaterBalanceDay
+from controller.store import RunState, Store
 from drivers.reading import Quality, Reading
 from models.crops import crop
 from models.salt import leaching_requirement, salt_season
 from models.soils import SoilProfile, texture
+from tests.helpers.ledger import add_quiet_day
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -52,32 +53,6 @@ def _run(
     clock.advance(600)
     store.update_run_progress(run.id, m3)
     store.finish_run(run.id, RunState.DONE, "done", m3, {"N": 1.0} if fertilizer else None)
-
-
-def _drain(store: Store, zone: str, day: dt.date, mm: float) -> None:
-    store.add_water_balance(
-        WaterBalanceDay(
-            zone=zone,
-            date=day,
-            et0_mm=6.0,
-            kc=1.0,
-            etc_mm=5.0,
-            eta_mm=5.0,
-            rain_mm=0.0,
-            effective_rain_mm=0.0,
-            irrigation_mm=0.0,
-            runoff_mm=0.0,
-            deep_percolation_mm=mm,
-            dr_start_mm=0.0,
-            dr_end_mm=0.0,
-            taw_mm=100.0,
-            raw_mm=50.0,
-            ks=1.0,
-            probe_correction_mm=0.0,
-            method="test",
-            notes="",
-        )
-    )
 
 
 def _fc_mm(zone_soil: str) -> float:
@@ -123,7 +98,7 @@ def test_drainage_in_the_season_counts_for_the_salt_it_carried_out(tmp_path: Pat
     clock = VirtualClock(NOW)
     with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
         _run(store, "z1", 1000.0)
-        _drain(store, "z1", dt.date(2026, 6, 25), 15.0)
+        add_quiet_day(store, "z1", dt.date(2026, 6, 25), deep_percolation_mm=15.0)
         report = savings_to_date(site, store, clock.now())
     salt = next(z for z in report.zones if z.zone == "z1").salt
     assert salt is not None
@@ -219,7 +194,7 @@ def test_the_boxs_season_report_carries_the_leaching_line(tmp_path: Path) -> Non
     data = tmp_path / "box"
     with Store.open_dir(data, clock=VirtualClock(NOW)) as store:
         _run(store, "z1", 1000.0)
-        _drain(store, "z1", NOW.date(), 0.0)
+        add_quiet_day(store, "z1", NOW.date(), deep_percolation_mm=0.0)
     _site(tmp_path, "irrigation_water_ec_ds_m = 0.6\n")  # written to tmp_path/site.toml
     out = tmp_path / "season.html"
     args = ["report", "--config", str(tmp_path / "site.toml"), "--data-dir", str(data)]

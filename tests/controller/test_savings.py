@@ -10,7 +10,8 @@ import pytest
 from controller.agronomy.savings import baseline_practice, savings_to_date
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, load_site
-from controller.store import RunState, Store, WaterBalanceDay
+from controller.store import RunState, Store
+from tests.helpers.ledger import add_quiet_day
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -28,32 +29,6 @@ def _run(store: Store, zone: str, when: dt.datetime, m3: float) -> None:
     store.start_run(run.id)
     store.update_run_progress(run.id, m3)
     store.finish_run(run.id, RunState.DONE, "done", m3)
-
-
-def _rain(store: Store, zone: str, day: dt.date, mm: float) -> None:
-    store.add_water_balance(
-        WaterBalanceDay(
-            zone=zone,
-            date=day,
-            et0_mm=6.0,
-            kc=1.0,
-            etc_mm=5.0,
-            eta_mm=5.0,
-            rain_mm=mm,
-            effective_rain_mm=mm,
-            irrigation_mm=0.0,
-            runoff_mm=0.0,
-            deep_percolation_mm=0.0,
-            dr_start_mm=0.0,
-            dr_end_mm=0.0,
-            taw_mm=100.0,
-            raw_mm=50.0,
-            ks=1.0,
-            probe_correction_mm=0.0,
-            method="test",
-            notes="",
-        )
-    )
 
 
 def test_default_baseline_is_surveyed_border_practice(tmp_path: Path) -> None:
@@ -90,7 +65,8 @@ events = [{ date = "06-01", m3_mu = 80 }, { date = "06-20", m3_mu = 80 }]
     site = _site(tmp_path, extra)
     clock = VirtualClock(dt.datetime(2026, 6, 25, 12, tzinfo=TZ))
     with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
-        _rain(store, "z1", dt.date(2026, 6, 18), 25.0)  # measured by the station's balance
+        # measured by the station's balance
+        add_quiet_day(store, "z1", dt.date(2026, 6, 18), rain_mm=25.0)
         report = savings_to_date(site, store, clock.now())
     z1 = next(z for z in report.zones if z.zone == "z1")
     assert z1.baseline_m3_per_mu == 80
