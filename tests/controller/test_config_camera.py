@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.config.site import ConfigError, SiteConfig, load_site
+from tests.helpers.sitefile import load_text, problems_of
 
 Z1_END = 'flow_meter = "flow1"\nmax_run_min = 240\n\n[[zones]]\nname = "z2"'
 Z2_END = 'flow_meter = "flow1"\nmax_run_min = 240\n\n[[zones]]\nname = "z3"'
@@ -18,20 +18,8 @@ def with_camera(text: str, camera: str, *, end: str = Z1_END) -> str:
     return text.replace(end, f"{head}\ncamera = {{ {camera} }}\n\n{tail}", 1)
 
 
-def load(tmp_path: Path, text: str) -> SiteConfig:
-    path = tmp_path / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_site(path)
-
-
-def problems(tmp_path: Path, text: str) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    return info.value.problems
-
-
 def test_a_camera_with_defaults(tmp_path: Path, demo_site_text: str) -> None:
-    site = load(tmp_path, with_camera(demo_site_text, 'url = "http://10.0.0.9/snapshot.jpg"'))
+    site = load_text(tmp_path, with_camera(demo_site_text, 'url = "http://10.0.0.9/snapshot.jpg"'))
     cam = site.zones[0].camera
     assert cam is not None and cam.url == "http://10.0.0.9/snapshot.jpg"
     assert (cam.interval_min, cam.timeout_s, cam.keep_images, cam.max_image_kb) == (
@@ -65,7 +53,7 @@ def test_a_camera_with_defaults(tmp_path: Path, demo_site_text: str) -> None:
 def test_camera_refusals_name_the_key(
     tmp_path: Path, demo_site_text: str, camera: str, expected: str
 ) -> None:
-    found = problems(tmp_path, with_camera(demo_site_text, camera))
+    found = problems_of(tmp_path, with_camera(demo_site_text, camera))
     assert any(expected in p and p.endswith("(site.toml)") for p in found), found
 
 
@@ -76,9 +64,9 @@ def test_timeout_must_be_shorter_than_the_interval(
     camera = f'url = "http://cam/s.jpg", interval_min = 1, timeout_s = {timeout_s}'
     text = with_camera(demo_site_text, camera)
     if not refused:
-        assert load(tmp_path, text).zones[0].camera is not None
+        assert load_text(tmp_path, text).zones[0].camera is not None
         return
-    found = problems(tmp_path, text)
+    found = problems_of(tmp_path, text)
     assert found == [
         f"zones[0].camera: timeout_s ({timeout_s:g} s) must be shorter than interval_min "
         "(1 min) (site.toml)"
@@ -88,5 +76,5 @@ def test_timeout_must_be_shorter_than_the_interval(
 def test_one_camera_cannot_watch_two_zones(tmp_path: Path, demo_site_text: str) -> None:
     text = with_camera(demo_site_text, 'url = "http://cam/s.jpg"')
     text = with_camera(text, 'url = "http://cam/s.jpg"', end=Z2_END)
-    found = problems(tmp_path, text)
+    found = problems_of(tmp_path, text)
     assert found == ["zones[1].camera.url: already the camera of zone 'z1' (site.toml)"]

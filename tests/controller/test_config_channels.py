@@ -6,23 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from controller.config.site import ConfigError, load_site
+from controller.config.site import load_site
 from controller.runtime.dosing import single_injector_of
 from controller.runtime.runs import RecipeError
 from tests.helpers.dosing import channel_only, channel_site_text
 from tests.helpers.site import DEMO_SITE
-
-
-def load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / "site.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_site(path)
-
-
-def problems(tmp_path: Path, text: str) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    return info.value.problems
+from tests.helpers.sitefile import load_text, problems_of
 
 
 def test_single_tank_demo_site_has_no_channels_and_no_new_outputs() -> None:
@@ -33,7 +22,7 @@ def test_single_tank_demo_site_has_no_channels_and_no_new_outputs() -> None:
 
 
 def test_channel_site_loads_with_a_leased_output_per_channel(tmp_path: Path) -> None:
-    site = load(tmp_path, channel_site_text())
+    site = load_text(tmp_path, channel_site_text())
     f = site.fertigation
     assert f is not None
     assert [(c.name, c.kind) for c in f.channels] == [
@@ -114,7 +103,7 @@ def test_channel_site_loads_with_a_leased_output_per_channel(tmp_path: Path) -> 
 def test_bad_channel_or_recipe_is_refused_naming_it(
     tmp_path: Path, replace: tuple[str, str], expected: str
 ) -> None:
-    found = problems(tmp_path, channel_site_text(replace=replace))
+    found = problems_of(tmp_path, channel_site_text(replace=replace))
     assert any(expected in p for p in found), found
 
 
@@ -125,13 +114,13 @@ def test_two_acid_channels_and_a_missing_loop_are_refused(tmp_path: Path) -> Non
     text = text.replace(
         "[fertigation.loop]\nline_volume_l = 150\nmixing_tau_s = 20\nsource_ph = 8.0\n", ""
     )
-    found = problems(tmp_path, text)
+    found = problems_of(tmp_path, text)
     assert any("fertigation.channels: one acid channel, not 2" in p for p in found), found
     assert any("fertigation.loop: channels need" in p for p in found), found
 
 
 def test_channel_site_needs_no_single_injector(tmp_path: Path) -> None:
-    site = load(tmp_path, channel_only(channel_site_text()))
+    site = load_text(tmp_path, channel_only(channel_site_text()))
     f = site.fertigation
     assert f is not None
     assert (f.injector, f.injector_power, f.tanks) == (None, None, [])
@@ -178,7 +167,7 @@ def test_single_injector_problems_name_the_key(
     tmp_path: Path, change: object, expected: str
 ) -> None:
     assert callable(change)
-    found = problems(tmp_path, change(channel_site_text()))
+    found = problems_of(tmp_path, change(channel_site_text()))
     assert any(expected in p for p in found), found
 
 
@@ -188,5 +177,5 @@ def test_channel_site_without_injector_refuses_tanks(tmp_path: Path) -> None:
         'ph_meter = "ph1"\ntanks = [{ name = "urea", level = "tank_n", nutrient = "N", '
         "concentration_kg_m3 = 200, area_m2 = 1.13 }]\n",
     )
-    found = problems(tmp_path, text)
+    found = problems_of(tmp_path, text)
     assert any("fertigation.tanks: tanks feed the single injector" in p for p in found), found
