@@ -11,16 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.agronomy.jobs import Agronomy
 from controller.agronomy.targets import TRIGGER_FLOOR, expected_rain_mm, zone_targets
 from controller.agronomy.types import REFILL_TARGET_FRACTION
-from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig, load_site
-from controller.store import Store
 from models.crops import crop, depletion_fraction, kc_on_day
 from models.planner.targets import TRIGGER_GAP
+from tests.helpers.agronomy import planned
 from tests.helpers.site import DEMO_SITE
-from tests.helpers.station import local, weather_day
 
 TODAY = dt.date(2026, 7, 6)
 SEED = crop("seed_corn")  # stages end on DAP 30, 78, 100 (flowering, critical), 125, 153
@@ -255,17 +252,8 @@ def test_the_recorded_decision_carries_the_stage_and_rain_room(tmp_path: Path) -
     path.write_text(text, encoding="utf-8")
     site = load_site(path)
     today = dt.date(2026, 5, 31)  # z1 planted 20 April: DAP 41, vegetative
-    clock = VirtualClock(local(today, 18))
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
-    try:
-        agro = Agronomy(site, store, clock)
-        for back in (3, 2, 1):
-            weather_day(store, today - dt.timedelta(days=back))
-            agro.close_day(today - dt.timedelta(days=back))
-        agro.plan_all(local(today, 18))
+    with planned(site, tmp_path / "q.db", today) as store:
         z1 = next(d for d in store.decisions() if d.zone == "z1")
-    finally:
-        store.close()
     # rain room: 31 May, 1 and 2 June: 31/31 + 2 · 60/30 = 5 mm
     assert z1.inputs["stage"] == "vegetative" and z1.inputs["ky"] == 0.4
     assert z1.inputs["rain_expected_mm"] == pytest.approx(5.0)

@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy.jobs import Agronomy
 from controller.agronomy.targets import zone_targets
-from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, apply_overrides, load_site
 from controller.config.soil import configured_soil, zone_crop, zone_soil
-from controller.store import Store
 from models.crops import crop, kc_on_day
 from models.soils import texture
+from tests.helpers.agronomy import planned
 from tests.helpers.site import DEMO_SITE
-from tests.helpers.station import local, weather_day
 
 SEED = crop("seed_corn")
 
@@ -75,18 +72,9 @@ def test_kc_factor_scales_the_zone_crop_and_the_stage_targets(site: SiteConfig) 
 
 def _plan_kc(site: SiteConfig, tmp_path: Path) -> tuple[list[float], float]:
     today = dt.date(2026, 5, 31)
-    clock = VirtualClock(local(today, 18))
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock)
-    try:
-        agro = Agronomy(site, store, clock)
-        for back in (3, 2, 1):
-            weather_day(store, today - dt.timedelta(days=back))
-            agro.close_day(today - dt.timedelta(days=back))
-        agro.plan_all(local(today, 18))
+    with planned(site, tmp_path / "q.db", today) as store:
         z1 = next(d for d in store.decisions() if d.zone == "z1")
         balance = store.water_balance("z1", today - dt.timedelta(days=1), today)
-    finally:
-        store.close()
     return list(z1.inputs["kc"]), balance[-1].kc
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from controller.agronomy.drydown import DryDownState
+from controller.agronomy.jobs import Agronomy, CoverOf
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig
 from controller.daemon.service import DaemonService
@@ -24,7 +26,16 @@ from models.crops import crop, root_depth_m
 from models.soils import SoilProfile, texture
 from tests.helpers.station import TZ, local, weather_day
 
-__all__ = ["DAY1", "TZ", "day1_clock", "day1_store", "local", "seed_balance", "weather_day"]
+__all__ = [
+    "DAY1",
+    "TZ",
+    "day1_clock",
+    "day1_store",
+    "local",
+    "planned",
+    "seed_balance",
+    "weather_day",
+]
 
 DAY1 = dt.date(2026, 6, 1)
 
@@ -78,6 +89,26 @@ def seed_balance(
         )
     )
     return taw
+
+
+@contextmanager
+def planned(
+    site: SiteConfig, db: Path, today: dt.date, cover: CoverOf | None = None
+) -> Iterator[Store]:
+    """A store at ``db`` (SQLite) in which ``Agronomy.plan_all`` planned ``site`` at 18:00
+    (UTC+8) of ``today``, after three closed days of the station's synthetic weather; closed
+    when the block ends."""
+    clock = VirtualClock(local(today, 18))
+    store = Store(f"sqlite:///{db}", clock=clock)
+    try:
+        agro = Agronomy(site, store, clock, cover=cover)
+        for back in (3, 2, 1):
+            weather_day(store, today - dt.timedelta(days=back))
+            agro.close_day(today - dt.timedelta(days=back))
+        agro.plan_all(local(today, 18))
+        yield store
+    finally:
+        store.close()
 
 
 def hold_under_way(service: DaemonService, day: dt.date, zone: str = "z1") -> None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from controller.agronomy.jobs import Agronomy, CoverOf
-from controller.clock import VirtualClock
+from controller.agronomy.jobs import CoverOf
 from controller.config.site import load_site
-from controller.store import Decision, Store
-from tests.helpers.agronomy import local, weather_day
+from controller.store import Decision
+from tests.helpers.agronomy import planned
 from tests.helpers.site import DEMO_SITE
 
 __all__ = ["PLAN_DAY", "photo", "zone_plan"]
@@ -32,15 +31,5 @@ def zone_plan(
 ) -> Decision:
     """The decision ``Agronomy.plan_all`` records for ``zone`` at 18:00 of ``today``, after
     three closed days of the station's synthetic weather; the store at ``db`` (SQLite)."""
-    site = load_site(DEMO_SITE)
-    clock = VirtualClock(local(today, 18))
-    store = Store(f"sqlite:///{db}", clock=clock)
-    try:
-        agro = Agronomy(site, store, clock, cover=cover)
-        for back in (3, 2, 1):
-            weather_day(store, today - dt.timedelta(days=back))
-            agro.close_day(today - dt.timedelta(days=back))
-        agro.plan_all(local(today, 18))
+    with planned(load_site(DEMO_SITE), db, today, cover) as store:
         return next(d for d in store.decisions() if d.zone == zone)
-    finally:
-        store.close()
