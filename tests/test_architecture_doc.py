@@ -5,13 +5,21 @@ A package is a folder of ``controller``, ``drivers``, ``models`` or ``web`` with
 or a file in it, ``models/crops/cold.py``), or when the row of a room (the table's first cell,
 ``controller/office/``) gives it relative to the room (``central/``). Every such path the
 document gives is checked the other way: it exists (a module may be named without ``.py``).
+
+The table of the daemon's threads names each job the demo site's daemon schedules in
+apscheduler's pool (``plan:N`` for the planning times).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from tests.helpers.site import ROOT
+from controller.clock import SystemClock
+from controller.config.site import load_site
+from controller.daemon.daemon import Daemon
+from controller.store import Store
+from tests.helpers.site import DEMO_SITE, ROOT
 
 PACKAGES = ("controller", "drivers", "models", "web")
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
@@ -71,3 +79,14 @@ def test_every_package_is_named() -> None:
 def test_every_path_named_is_there() -> None:
     missing = [p for p in sorted(_named_paths()) if not _exists(p)]
     assert missing == []
+
+
+def test_the_threads_table_names_every_task_job(tmp_path: Path) -> None:
+    threads = DOC.split("## Threads of the daemon", 1)[1].split("\n## ", 1)[0]
+    pool = next(line for line in threads.splitlines() if line.startswith("| apscheduler's pool"))
+    named = set(re.findall(r"`([a-z_]+(?::N)?)`", pool.split("|")[2]))
+    with Store.open_dir(tmp_path / "data") as store:
+        jobs = Daemon(load_site(DEMO_SITE), store, SystemClock()).jobs()
+    tasks = {re.sub(r":\d+$", ":N", j.name) for j in jobs if j.kind == "task"}
+    assert "close_day" in tasks  # the jobs were read
+    assert sorted(tasks - named) == []
