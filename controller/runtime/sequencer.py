@@ -61,7 +61,15 @@ from controller.runtime.runs import (
     VolumeError,
 )
 from controller.runtime.safety import Supervisor
-from controller.store import MeterMark, RunPhase, RunSource, RunState, Severity, Store
+from controller.store import (
+    MeterMark,
+    RunPhase,
+    RunSource,
+    RunState,
+    Severity,
+    Store,
+    StoreError,
+)
 from drivers.errors import FieldIOError
 
 __all__ = [
@@ -242,25 +250,29 @@ class Sequencer:
             if volume_m3 is not None:
                 doc["volume_m3"] = volume_m3  # and minutes are its time cap
             self.store.record_audit(actor, "run.start", doc)
-            self._open_water(z, row.id)
-            phase = RunPhase.PREWET if recipe is not None else RunPhase.WATER
-            water = self.metering.start(z, [r.zone for r in self._runs.values()])
-            self.store.start_run(row.id, phase, meter=self._mark(z))
-            mono_s = self.clock.monotonic()
-            self._runs[zone] = _Run(
-                zone=z,
-                run_id=row.id,
-                started_mono_s=mono_s,
-                started_at=self.clock.now(),
-                planned_s=minutes * 60,
-                limit_s=limit_min * 60,
-                phase=phase,
-                phase_since=mono_s,
-                water=water,
-                dosing=dosing,
-                target_m3=volume_m3,
-                last_progress=mono_s,
-            )
+            opened = self._open_water(z, row.id)
+            try:
+                phase = RunPhase.PREWET if recipe is not None else RunPhase.WATER
+                water = self.metering.start(z, [r.zone for r in self._runs.values()])
+                self.store.start_run(row.id, phase, meter=self._mark(z))
+                mono_s = self.clock.monotonic()
+                self._runs[zone] = _Run(
+                    zone=z,
+                    run_id=row.id,
+                    started_mono_s=mono_s,
+                    started_at=self.clock.now(),
+                    planned_s=minutes * 60,
+                    limit_s=limit_min * 60,
+                    phase=phase,
+                    phase_since=mono_s,
+                    water=water,
+                    dosing=dosing,
+                    target_m3=volume_m3,
+                    last_progress=mono_s,
+                )
+            except Exception as exc:  # a run the box does not hold must not keep water open
+                self._close_unrecorded(z, row.id, opened, exc)
+                raise
             return row.id
 
     def stop(self, zone: str, reason: str, actor: str = "system") -> None:
@@ -396,7 +408,9 @@ class Sequencer:
 
     # ------------------------------------------------------------ water on and off
 
-    def _open_water(self, zone: ZoneConfig, run_id: int) -> None:
+    def _open_water(self, zone: ZoneConfig, run_id: int) -> list[str]:
+        """Switch on the zone's valve, then the master valve and the pump if off; return the
+        roles switched on. A role that fails aborts the run and trips ``output_fault``."""
         roles = [f"valve:{zone.name}"]
         if "master_valve" in self.outputs.roles() and not self.outputs.is_on("master_valve"):
             roles.append("master_valve")
@@ -410,6 +424,26 @@ class Sequencer:
                 self.store.finish_run(run_id, RunState.ABORTED, reason)
                 self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
                 raise OutputFailed(reason, "output_failed") from exc
+        return roles
+
+    def _close_unrecorded(
+        self, zone: ZoneConfig, run_id: int, opened: list[str], exc: Exception
+    ) -> None:
+        """A start that failed after its water opened (the store refused to record it,
+        an error in the run's set-up): switch off what it opened, pump first, and end its
+        row ``aborted`` with the cause when the store takes it. An output that will not go
+        off trips ``output_fault``. The caller re-raises ``exc``."""
+        reason = f"start not recorded, water closed again: {exc}"
+        log.error("zone %s: %s", zone.name, reason)
+        try:
+            for role in reversed(opened):
+                self.outputs.off(role)
+        except FieldIOError as off_exc:
+            self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
+        try:
+            self.store.finish_run(run_id, RunState.ABORTED, reason)
+        except StoreError as store_exc:
+            log.error("run %d of zone %s not ended in the store: %s", run_id, zone.name, store_exc)
 
     def _close(self, run: _Run, state: RunState, reason: str) -> None:
         """Switch the run's water off (pump first if it is the last) and record its end."""

@@ -16,7 +16,6 @@ import pytest
 
 from controller.agronomy.fertplan import FertRun
 from controller.agronomy.types import PlannedRun
-from controller.clock import SystemClock
 from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
@@ -25,8 +24,9 @@ from controller.runtime.ratecheck import DISAGREE_WINDOW_S
 from controller.runtime.safety import SETTLE_S
 from controller.runtime.sequencer import OutputFailed, Recipe, RunRefused
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, Store
+from controller.store import RunSource, RunState
 from drivers.sim import Fault, FaultKind
+from tests.helpers.daemons import daemon_on
 from tests.helpers.rig import Rig, rig_on
 from tests.helpers.site import quick_site
 
@@ -41,11 +41,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 @pytest.fixture
 def daemon(site: SiteConfig, sim: Simulation, tmp_path: Path) -> Iterator[Daemon]:
-    with Store.open_dir(tmp_path / "data") as store:
-        d = Daemon(site, store, SystemClock())
-        d.start(schedule=False)
-        yield d
-        d.stop()
+    yield from daemon_on(site, tmp_path)
 
 
 def test_a_modbus_exception_at_the_pump_closes_what_the_start_opened(rig: Rig) -> None:
