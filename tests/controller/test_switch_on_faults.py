@@ -16,13 +16,18 @@ import pytest
 
 from controller.agronomy.fertplan import FertRun
 from controller.agronomy.types import PlannedRun
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.protocol import ControlRefused
 from controller.daemon.service import DaemonService
+from controller.runtime.sequencer import OutputFailed
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, StoreWriteError
+from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import daemon_on
+from tests.helpers.leases import assert_lease_closes
+from tests.helpers.rig import Rig, rig_on
+from tests.helpers.site import quick_site
 
 
 @pytest.fixture
@@ -91,3 +96,60 @@ def test_a_manual_start_the_store_cannot_record_is_refused_with_the_water_closed
     assert run.state == RunState.ABORTED and "disk I/O error" in run.end_reason
     daemon.control_tick()
     assert relay_on(sim) == [] and daemon.store.open_alarms() == []
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    yield from rig_on(quick_site(tmp_path), tmp_path)
+
+
+SHORT_LEASE_S = 3  # the shortest the site file allows: a lease watched in real time
+
+
+@pytest.fixture
+def short_lease_rig(tmp_path: Path) -> Iterator[Rig]:
+    path = quick_site(tmp_path).path
+    text = path.read_text(encoding="utf-8")
+    assert "lease_s = 9 " in text
+    path.write_text(text.replace("lease_s = 9 ", f"lease_s = {SHORT_LEASE_S} "), encoding="utf-8")
+    yield from rig_on(load_site(path), tmp_path)
+
+
+def test_a_valve_that_switched_but_reads_back_off_at_the_start_is_closed_and_alarmed(
+    rig: Rig,
+) -> None:
+    """The relay went on; the read-back of the write answers 0 (a garbled coil read): the
+    box cannot show it on, so the run is refused and the coil written off, in the field."""
+    relay = rig.sim.devices["relay1"]
+    relay.inject(Fault(FaultKind.GARBAGE, point="ch1", values=(0,)))
+    with pytest.raises(OutputFailed, match="could not switch valve:z1 on"):
+        rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    assert rig.all_coils_off() and rig.outputs.on_roles() == []
+    (run,) = rig.store.runs("z1")
+    assert run.state == RunState.ABORTED and "valve:z1" in run.end_reason
+    (alarm,) = rig.store.open_alarms()
+    assert alarm.code == "output_fault" and "valve:z1" in alarm.message
+    relay.clear()
+    rig.run(3)
+    assert rig.all_coils_off()
+
+
+def test_a_pump_write_left_unanswered_after_the_valves_opened_is_closed_by_their_lease(
+    short_lease_rig: Rig,
+) -> None:
+    """The module does not answer the pump's write (a timeout, not an exception), nor then
+    the switch-off: the valves it already opened are never renewed, and the module's own
+    lease closes them."""
+    rig = short_lease_rig
+    relay = rig.sim.devices["relay1"]
+    relay.inject(Fault(FaultKind.NO_ANSWER, point="ch8"))
+    with pytest.raises(OutputFailed, match="could not switch pump on"):
+        rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    assert rig.outputs.on_roles() == [] and rig.sequencer.active() == []
+    assert_lease_closes(relay, ["ch1", "ch7"], SHORT_LEASE_S)
+    rig.run(2)  # the box goes on; nothing switches them on again
+    assert rig.all_coils_off() and not relay.get("ch8")
+    (run,) = rig.store.runs("z1")
+    assert run.state == RunState.ABORTED and "could not switch pump on" in run.end_reason
+    (alarm,) = rig.store.open_alarms()
+    assert alarm.code == "output_fault" and "no answer" in alarm.message
