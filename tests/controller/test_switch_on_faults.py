@@ -20,7 +20,7 @@ from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.protocol import ControlRefused
 from controller.daemon.service import DaemonService
-from controller.runtime.sequencer import OutputFailed
+from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, StoreWriteError
 from drivers.sim import Fault, FaultKind
@@ -153,3 +153,50 @@ def test_a_pump_write_left_unanswered_after_the_valves_opened_is_closed_by_their
     assert run.state == RunState.ABORTED and "could not switch pump on" in run.end_reason
     (alarm,) = rig.store.open_alarms()
     assert alarm.code == "output_fault" and "no answer" in alarm.message
+
+
+INJECTING_AFTER_S = 32  # the quick site's prewet (0.5 min) and the first dose
+
+
+def start_injecting(rig: Rig) -> int:
+    """A fertigation run of z1, run until the dosing pump injects; its run id."""
+    run_id = rig.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+    rig.run(INJECTING_AFTER_S)
+    doser = rig.sim.devices["doser1"]
+    assert rig.coil("ch5") and doser.get("run") and rig.coil("ch1") and rig.coil("ch8")
+    return run_id
+
+
+def test_an_injector_supply_relay_the_module_refuses_stops_everything(rig: Rig) -> None:
+    """The dosing pump's power (a leased relay, ch5) refused at the injection's start."""
+    rig.sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch5", code=4))
+    run_id = rig.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+    rig.run(INJECTING_AFTER_S)
+    assert rig.all_coils_off() and rig.outputs.on_roles() == []
+    assert not rig.sim.devices["doser1"].get("run")
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "lease ch5" in run.end_reason
+    (alarm,) = rig.store.open_alarms()
+    assert alarm.code == "output_fault" and "lease ch5" in alarm.message
+    assert not rig.supervisor.may_start("z1")[0]  # latched until acknowledged
+
+
+def test_the_box_dying_mid_injection_leaves_the_dosing_pump_unpowered_by_the_lease(
+    short_lease_rig: Rig,
+) -> None:
+    """kill -9 in the inject phase: nothing renews a lease again. The relay module drops
+    the valve, master, pump and the dosing pump's supply by itself; the restart finds the
+    run open and ends it ``interrupted``."""
+    rig = short_lease_rig
+    run_id = start_injecting(rig)  # then no tick again: the process is gone
+    assert_lease_closes(rig.sim.devices["relay1"], ["ch1", "ch5", "ch7", "ch8"], SHORT_LEASE_S)
+    restarted = Rig(rig.site, rig.sim, rig.store, rig.clock)
+    try:
+        assert restarted.sequencer.recover() == [run_id]
+    finally:
+        restarted.fieldio.close()
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.INTERRUPTED and "daemon restart" in run.end_reason
+    (event,) = [e for e in rig.store.events() if e.code == "run_interrupted"]
+    assert f"run {run_id} of zone z1 interrupted" in event.message
+    assert rig.all_coils_off()
