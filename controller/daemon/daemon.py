@@ -79,7 +79,7 @@ from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
 from controller.runtime.readback import READBACK_EVERY_S, ReadBack
-from controller.runtime.safety import Supervisor
+from controller.runtime.safety import Supervisor, stop_injector
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import (
     RecipeError,
@@ -665,27 +665,32 @@ class Daemon:
             )
 
     def _take_safe_state(self, step: Failed, error: str) -> None:
-        """Abort every run and switch everything off (pump first), after a failing tick."""
+        """Abort every run, stop the dosing pumps (power cut, ``run`` 0, as a safety trip
+        does) and switch everything off (pump first), after a failing tick."""
         ep = step.episode
         try:
             self.sequencer.abort_all(error)
         except Exception:  # the bug may be the sequencer's: the outputs go off regardless
             log.exception("control loop failing: the runs could not be aborted")
-        failures = self.outputs.all_off()
+        try:
+            not_off = stop_injector(self.site, self.outputs, self.fieldio)
+        except Exception as exc:  # nor may a bug here keep the outputs on
+            log.exception("control loop failing: the dosing pumps could not be stopped")
+            not_off = [f"dosing pumps: {exc!r}"]
+        not_off = sorted(self.outputs.all_off()) + not_off
         first_time, ep.safe = not ep.safe, True
         log.error(
             "control loop failing for %d ticks (%.0f s): every run aborted, outputs off%s",
             ep.ticks,
             ep.lasted_s(),
-            f", not verified off: {sorted(failures)}" if failures else "",
+            f", not verified off: {not_off}" if not_off else "",
         )
-        if failures and first_time:  # the alarm said "everything off": it is not
+        if not_off and first_time:  # the alarm said "everything off": it is not
             self.store.raise_event(
                 Severity.CRITICAL,
                 "control_error",
                 "site",
-                f"{error}; failing {ep.ticks} ticks: not verified off: "
-                f"{', '.join(sorted(failures))}",
+                f"{error}; failing {ep.ticks} ticks: not verified off: {', '.join(not_off)}",
                 latched=True,
             )
 

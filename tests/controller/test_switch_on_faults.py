@@ -16,17 +16,20 @@ import pytest
 
 from controller.agronomy.fertplan import FertRun
 from controller.agronomy.types import PlannedRun
+from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.protocol import ControlRefused
 from controller.daemon.service import DaemonService
+from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, StoreWriteError
+from controller.store import RunSource, RunState, Store, StoreWriteError
 from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import daemon_on
 from tests.helpers.leases import assert_lease_closes
-from tests.helpers.rig import Rig, rig_on
+from tests.helpers.rig import RIG_START, Rig, rig_on
+from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 
 
@@ -200,3 +203,55 @@ def test_the_box_dying_mid_injection_leaves_the_dosing_pump_unpowered_by_the_lea
     (event,) = [e for e in rig.store.events() if e.code == "run_interrupted"]
     assert f"run {run_id} of zone z1 interrupted" in event.message
     assert rig.all_coils_off()
+
+
+@pytest.fixture
+def quick_daemon(tmp_path: Path) -> Iterator[tuple[Daemon, Simulation, VirtualClock]]:
+    """The daemon on the quick site's simulated field, on a virtual clock a test steps."""
+    clock = VirtualClock(RIG_START)
+    with (
+        served_field(quick_site(tmp_path), tmp_path / "rig-site.toml", step_s=3600) as (
+            site,
+            sim,
+        ),
+        Store.open_dir(tmp_path / "data", clock=clock) as store,
+    ):
+        d = Daemon(site, store, clock)
+        d.start(schedule=False)
+        try:
+            yield d, sim, clock
+        finally:
+            d.stop()
+
+
+def step(daemon: Daemon, sim: Simulation, clock: VirtualClock, seconds: int) -> None:
+    """``seconds`` of the daemon's control loop, the fertigation line's devices read each."""
+    for _ in range(seconds):
+        clock.advance(1)
+        sim.step(1.0)
+        daemon.poller.poll_all(["flow1", "press1", "ec1", "ph1", "doser1"])
+        daemon.control_tick()
+
+
+def test_a_control_loop_failing_mid_injection_stops_the_dosing_pump_as_a_trip_does(
+    quick_daemon: tuple[Daemon, Simulation, VirtualClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safe state of failing ticks: every run aborted, every output off, and the dosing
+    pump's own run command 0 (what a safety trip leaves), not only its supply cut: a pump
+    that keeps its registers would start dosing the moment its supply came back."""
+    daemon, sim, clock = quick_daemon
+    run_id = daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+    step(daemon, sim, clock, INJECTING_AFTER_S)
+    doser = sim.devices["doser1"]
+    assert relay_on(sim) == ["ch1", "ch5", "ch7", "ch8"] and doser.get("run")
+
+    def broken(now: object) -> None:
+        raise RuntimeError("a bug in the head works")
+
+    monkeypatch.setattr(daemon.headworks, "tick", broken)
+    step(daemon, sim, clock, int(CONTROL_ERROR_SAFE_AFTER_S) + 1)
+    assert relay_on(sim) == [] and not doser.get("run")
+    run = daemon.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "a bug in the head works" in run.end_reason
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and "a bug in the head works" in alarm.message
