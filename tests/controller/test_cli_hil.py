@@ -224,3 +224,24 @@ def test_a_target_port_that_is_no_port_names_the_option(
     err = capsys.readouterr().err
     assert err.startswith(f"qanat hil: --target {target!r}: Port "), err
     assert err.rstrip().endswith("give tcp://HOST:PORT"), err
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (Fault("exception", point="ch3", code=4), "exception 4"),  # the write refused
+        (Fault("stuck", point="ch3"), "VerifyMismatch"),  # acknowledged, the relay never moved
+        (Fault("garbage", point="ch3", values=(0,)), "VerifyMismatch"),  # on, read back off
+    ],
+)
+def test_a_pulse_the_module_does_not_switch_fails_naming_it_with_everything_off(
+    checks: Checks, sim: Simulation, fault: Fault, said: str
+) -> None:
+    relay = sim.devices["relay1"]
+    relay.inject(fault)
+    checks.pulse("relay1.ch3", 0.5)
+    pulse_line, *others = checks.failed
+    assert pulse_line.startswith("pulse relay1.ch3: ") and said in pulse_line, pulse_line
+    # a module refusing every write of the coil refuses its switch-off too, and says so
+    assert all(f.startswith("zones[2].valve (relay1.ch3) not verified off") for f in others)
+    assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
