@@ -255,3 +255,40 @@ def test_a_control_loop_failing_mid_injection_stops_the_dosing_pump_as_a_trip_do
     assert run.state == RunState.ABORTED and "a bug in the head works" in run.end_reason
     (alarm,) = daemon.store.open_alarms()
     assert alarm.code == "control_error" and "a bug in the head works" in alarm.message
+
+
+def test_a_planned_start_whose_valve_the_module_refuses_is_refused_and_the_loop_goes_on(
+    daemon: Daemon, sim: Simulation
+) -> None:
+    """The planner's start meets a Modbus exception at the zone valve: the planned run is
+    refused naming the output, the trip latches, and the control loop is not broken by it."""
+    relay = sim.devices["relay1"]
+    relay.inject(Fault(FaultKind.EXCEPTION, point="ch1", code=4))
+    queue_due(daemon, "z1", 10)
+    daemon.control_tick()
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+    (refusal,) = [e for e in daemon.store.events() if e.code == "planned_run_refused"]
+    assert "could not switch valve:z1 on" in refusal.message and "exception 4" in refusal.message
+    assert [a.code for a in daemon.store.open_alarms()] == ["output_fault"]
+    relay.clear()
+    queue_due(daemon, "z1", 10)  # the next due run: held by the latched trip, not started
+    daemon.control_tick()
+    assert relay_on(sim) == []
+    assert len([e for e in daemon.store.events() if e.code == "planned_run_refused"]) == 2
+    assert "control_error" not in {e.code for e in daemon.store.events()}
+
+
+def test_a_flow_meter_falling_silent_mid_injection_stops_the_dosing_pump_and_the_water(
+    rig: Rig,
+) -> None:
+    """The meter stops answering in the inject phase: once its last reading is older than
+    ``stale_after_s`` the supervisor stops everything, the dosing pump's run command too."""
+    run_id = start_injecting(rig)
+    doser = rig.sim.devices["doser1"]
+    rig.sim.devices["flow1"].inject(Fault(FaultKind.NO_ANSWER))
+    stale_after_s = int(rig.site.safety.stale_after_s)
+    rig.run(stale_after_s + 2)
+    assert rig.all_coils_off() and not doser.get("run")
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "flow_meter_stale" in run.end_reason
+    assert [a.code for a in rig.store.open_alarms()] == ["flow_meter_stale"]
