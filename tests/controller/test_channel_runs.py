@@ -174,6 +174,19 @@ def test_a_pump_that_does_not_answer_stops_everything(rig: Rig) -> None:
     assert rig.store.get_run(run_id).state == RunState.ABORTED
 
 
+def test_a_channel_supply_relay_the_module_refuses_stops_everything(rig: Rig) -> None:
+    """The P channel's supply (a leased relay of the second module) refused at the start of
+    dosing: no channel doses on, the water stops, the alarm names the relay."""
+    rig.sim.devices["relay2"].inject(Fault(FaultKind.EXCEPTION, point=SUPPLY["P"], code=4))
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(40)
+    assert not any(dosing(rig, c) for c in DOSERS) and rig.all_coils_off()
+    assert rig.alarm_codes() == ["output_fault"]
+    assert f"lease {SUPPLY['P']}" in rig.store.open_alarms()[0].message
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and "output_fault" in run.end_reason
+
+
 def test_an_unknown_recipe_is_refused_before_water(rig: Rig) -> None:
     with pytest.raises(RecipeError, match="'nope'"):
         rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="nope"))
