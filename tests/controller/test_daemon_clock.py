@@ -149,6 +149,35 @@ def test_untrusted_mid_season_holds_the_queue_and_judges_it_when_trusted(box: Bo
     assert run.state == RunState.RUNNING
 
 
+def test_a_clock_untrusted_mid_run_ends_the_run_on_time_and_starts_nothing_more(
+    box: Box,
+) -> None:
+    """NTP lost while z3 waters: the run keeps its monotonic length and closes its water;
+    the next due run waits in the queue and a start by hand is refused naming the clock."""
+    box.clock.set(local(2027, 6, 2, 1, 59))
+    now = box.clock.now()
+    box.queue(
+        box.planned("z3", now + dt.timedelta(seconds=1), 1),
+        box.planned("z1", now + dt.timedelta(seconds=40), 1),
+    )
+    box.run(2)
+    (run,) = box.store.runs("z3")
+    assert run.state == RunState.RUNNING
+    box.synced = False  # and no confirmation: the wall clock is no longer believed
+    box.run(20)
+    assert len(box.alarms()) == 1  # clock_untrusted
+    with pytest.raises(ControlRefused) as refused:
+        box.service.start_zone("z2", 5, actor="li")
+    assert refused.value.code == "clock_untrusted"
+    box.run(40)  # 2 + 20 + 40 s: past the run's 60 s, and past z1's start
+    ended = box.store.get_run(run.id or 0)
+    assert ended.state == RunState.DONE and ended.end_reason.startswith("planned time reached")
+    assert box.store.runs("z1") == [] and box.store.runs("z2") == []
+    assert [r.zone for r in box.daemon.planned()] == ["z1"]
+    relay = box.sim.devices["relay1"]
+    assert [p.name for p in relay.profile.points if relay.get(p.name)] == []
+
+
 def _tick_without_polls(box: Box, seconds: int) -> None:
     for _ in range(seconds):
         box.clock.advance(1)
