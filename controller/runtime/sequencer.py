@@ -421,8 +421,9 @@ class Sequencer:
                 self.outputs.on(role)
             except FieldIOError as exc:
                 reason = f"could not switch {role} on: {exc}"
-                self.store.finish_run(run_id, RunState.ABORTED, reason)
+                # the trip first: what opened goes off whatever the store does next
                 self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
+                self._abort_row(zone, run_id, reason)
                 raise OutputFailed(reason, "output_failed") from exc
         return roles
 
@@ -440,10 +441,15 @@ class Sequencer:
                 self.outputs.off(role)
         except FieldIOError as off_exc:
             self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
+        self._abort_row(zone, run_id, reason)
+
+    def _abort_row(self, zone: ZoneConfig, run_id: int, reason: str) -> None:
+        """End the row of a start that failed ``aborted`` with ``reason``; a store that
+        refuses it is logged (the start's own error is what the caller raises)."""
         try:
             self.store.finish_run(run_id, RunState.ABORTED, reason)
-        except StoreError as store_exc:
-            log.error("run %d of zone %s not ended in the store: %s", run_id, zone.name, store_exc)
+        except StoreError as exc:
+            log.error("run %d of zone %s not ended in the store: %s", run_id, zone.name, exc)
 
     def _close(self, run: _Run, state: RunState, reason: str) -> None:
         """Switch the run's water off (pump first if it is the last) and record its end."""

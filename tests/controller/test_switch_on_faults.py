@@ -24,7 +24,7 @@ from controller.daemon.service import DaemonService
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, Store, StoreWriteError
+from controller.store import RunSource, RunState, RunStateError, Store, StoreWriteError
 from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import daemon_on
 from tests.helpers.leases import assert_lease_closes
@@ -292,3 +292,24 @@ def test_a_flow_meter_falling_silent_mid_injection_stops_the_dosing_pump_and_the
     run = rig.store.get_run(run_id)
     assert run.state == RunState.ABORTED and "flow_meter_stale" in run.end_reason
     assert [a.code for a in rig.store.open_alarms()] == ["flow_meter_stale"]
+
+
+def test_a_refused_pump_and_a_store_refusing_the_runs_end_still_close_the_valves(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two faults at once: the module refuses the pump after the valves opened, and the
+    store refuses to end the run (the seam: ``Store.finish_run``, raising what it raises
+    for a row it will not change)."""
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError("run 1 is done: cannot become aborted")
+
+    monkeypatch.setattr(rig.store, "finish_run", refused)
+    rig.sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch8", code=4))
+    with pytest.raises(OutputFailed, match="could not switch pump on"):
+        rig.sequencer.start("z1", 10, RunSource.MANUAL)
+    assert rig.all_coils_off() and rig.outputs.on_roles() == []
+    rig.run(3)
+    assert rig.all_coils_off()
+    (alarm,) = rig.store.open_alarms()
+    assert alarm.code == "output_fault" and "could not switch pump on" in alarm.message
