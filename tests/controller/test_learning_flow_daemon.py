@@ -12,12 +12,9 @@ import pytest
 from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
-from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
-from controller.store import Store
-from drivers.bus import Bus
 from drivers.sim import send_control
-from tests.helpers.servedports import served_field
+from tests.helpers.daemons import virtual_daemon_on
 from tests.helpers.site import quick_site
 
 RUN_MIN = 2.5
@@ -30,20 +27,8 @@ def rig(tmp_path: Path) -> Iterator[tuple[Daemon, Simulation, VirtualClock]]:
     text = site.path.read_text(encoding="utf-8") + "\n[learning.flow]\nmin_runs = 3\n"
     site.path.write_text(text, encoding="utf-8")
     clock = VirtualClock(dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC))
-    with (
-        served_field(load_site(site.path), step_s=None) as (site, sim),
-        Store.open_dir(tmp_path / "data", clock=clock) as store,
-    ):
-        # the buses stamp their readings with the virtual clock, as the store stamps runs
-        buses = {
-            b.name: Bus(b.settings(), site.devices_on(b.name), now=clock.now) for b in site.buses
-        }
-        daemon = Daemon(site, store, clock, fieldio=FieldIO(site, buses))
-        daemon.start(schedule=False)
-        try:
-            yield daemon, sim, clock
-        finally:
-            daemon.stop()
+    for daemon, sim in virtual_daemon_on(load_site(site.path), tmp_path, clock, step_s=None):
+        yield daemon, sim, clock
 
 
 def water(daemon: Daemon, sim: Simulation, clock: VirtualClock, zone: str) -> None:

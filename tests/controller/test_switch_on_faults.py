@@ -24,12 +24,11 @@ from controller.daemon.service import DaemonService
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, RunStateError, Store, StoreWriteError
+from controller.store import RunSource, RunState, RunStateError, StoreWriteError
 from drivers.sim import Fault, FaultKind
-from tests.helpers.daemons import daemon_on
+from tests.helpers.daemons import daemon_on, virtual_daemon_on
 from tests.helpers.leases import assert_lease_closes
 from tests.helpers.rig import RIG_START, Rig, rig_on
-from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 
 
@@ -209,19 +208,8 @@ def test_the_box_dying_mid_injection_leaves_the_dosing_pump_unpowered_by_the_lea
 def quick_daemon(tmp_path: Path) -> Iterator[tuple[Daemon, Simulation, VirtualClock]]:
     """The daemon on the quick site's simulated field, on a virtual clock a test steps."""
     clock = VirtualClock(RIG_START)
-    with (
-        served_field(quick_site(tmp_path), tmp_path / "rig-site.toml", step_s=3600) as (
-            site,
-            sim,
-        ),
-        Store.open_dir(tmp_path / "data", clock=clock) as store,
-    ):
-        d = Daemon(site, store, clock)
-        d.start(schedule=False)
-        try:
-            yield d, sim, clock
-        finally:
-            d.stop()
+    for daemon, sim in virtual_daemon_on(quick_site(tmp_path), tmp_path, clock, step_s=3600):
+        yield daemon, sim, clock
 
 
 def step(daemon: Daemon, sim: Simulation, clock: VirtualClock, seconds: int) -> None:
