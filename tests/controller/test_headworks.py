@@ -432,16 +432,25 @@ def test_broken_head_is_refused_with_key_path(
     assert any(expected in p for p in info.value.problems), info.value.problems
 
 
-def test_a_backflush_valve_the_module_refuses_stops_the_water_and_says_so(rig: Rig) -> None:
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (Fault(FaultKind.EXCEPTION, point="ch6", code=4), "exception 4"),  # the write refused
+        (Fault(FaultKind.GARBAGE, point="ch6", values=(0,)), "read back"),  # on, read back off
+    ],
+)
+def test_a_backflush_valve_the_module_refuses_stops_the_water_and_says_so(
+    rig: Rig, fault: Fault, said: str
+) -> None:
     rig.before_filter(270.0)
-    rig.sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch6", code=4))
+    rig.sim.devices["relay1"].inject(fault)
     run_id = rig.sequencer.start("z1", 10, "manual")
     for _ in range(40):  # settled, dp high: the backflush is tried and refused
         rig.step()
         if rig.events("backflush_failed"):
             break
     (failed,) = rig.events("backflush_failed")
-    assert "backflush not started" in failed.message and "exception 4" in failed.message
+    assert "backflush not started" in failed.message and said in failed.message
     rig.step()  # the supervisor's check sees the output's error
     relay = rig.sim.devices["relay1"]
     assert [ch for ch in range(1, 9) if relay.get(f"ch{ch}")] == []
