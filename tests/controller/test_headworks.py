@@ -29,6 +29,7 @@ from controller.store import Event, Run, RunPhase, RunState, Store
 from drivers.bus import Bus
 from drivers.reading import Quality, Reading
 from drivers.sim import Fault, FaultKind
+from tests.helpers.leases import assert_lease_closes
 from tests.helpers.servedports import on_served_ports
 from tests.helpers.site import DEMO_SITE, ROOT, on_free_ports
 
@@ -459,3 +460,29 @@ def test_a_backflush_valve_the_module_refuses_stops_the_water_and_says_so(
     # the refused lease, then the refused switch-off of the same coil: each its own alarm
     assert {a.code for a in rig.store.open_alarms()} == {"output_fault"}
     assert not rig.headworks.backflushing()
+
+
+def test_a_backflush_valve_write_left_unanswered_ends_with_the_leases_closing_the_water(
+    make_rig: MakeRig,
+) -> None:
+    """The module does not answer the backflush valve's write, nor then the switch-off of
+    the module: nothing renews the valve, master and pump again; the module's own leases
+    close them."""
+    lease_s = 3  # the shortest the site file allows: a lease watched in real time
+    rig = make_rig(**{"lease_s = 15 ": f"lease_s = {lease_s} "})
+    rig.before_filter(270.0)
+    relay = rig.sim.devices["relay1"]
+    relay.inject(Fault(FaultKind.NO_ANSWER, point="ch6"))
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    for _ in range(40):  # settled, dp high: the backflush is tried, unanswered
+        rig.step()
+        if rig.events("backflush_failed"):
+            break
+    (failed,) = rig.events("backflush_failed")
+    assert "backflush not started" in failed.message and "no answer" in failed.message
+    rig.step()  # the supervisor's check sees the output's error: everything off, unanswered
+    assert rig.outputs.on_roles() == [] and rig.store.get_run(run_id).state == RunState.ABORTED
+    assert_lease_closes(relay, ["ch1", "ch7", "ch8"], lease_s)
+    rig.step()
+    assert [ch for ch in range(1, 9) if relay.get(f"ch{ch}")] == []
+    assert {a.code for a in rig.store.open_alarms()} == {"output_fault"}
