@@ -462,14 +462,17 @@ def test_a_backflush_valve_the_module_refuses_stops_the_water_and_says_so(
     assert not rig.headworks.backflushing()
 
 
+SHORT_LEASE_S = 3  # the shortest the site file allows: a lease watched in real time
+SHORT_LEASE = {"lease_s = 15 ": f"lease_s = {SHORT_LEASE_S} "}
+
+
 def test_a_backflush_valve_write_left_unanswered_ends_with_the_leases_closing_the_water(
     make_rig: MakeRig,
 ) -> None:
     """The module does not answer the backflush valve's write, nor then the switch-off of
     the module: nothing renews the valve, master and pump again; the module's own leases
     close them."""
-    lease_s = 3  # the shortest the site file allows: a lease watched in real time
-    rig = make_rig(**{"lease_s = 15 ": f"lease_s = {lease_s} "})
+    rig = make_rig(**SHORT_LEASE)
     rig.before_filter(270.0)
     relay = rig.sim.devices["relay1"]
     relay.inject(Fault(FaultKind.NO_ANSWER, point="ch6"))
@@ -482,7 +485,31 @@ def test_a_backflush_valve_write_left_unanswered_ends_with_the_leases_closing_th
     assert "backflush not started" in failed.message and "no answer" in failed.message
     rig.step()  # the supervisor's check sees the output's error: everything off, unanswered
     assert rig.outputs.on_roles() == [] and rig.store.get_run(run_id).state == RunState.ABORTED
-    assert_lease_closes(relay, ["ch1", "ch7", "ch8"], lease_s)
+    assert_lease_closes(relay, ["ch1", "ch7", "ch8"], SHORT_LEASE_S)
     rig.step()
     assert [ch for ch in range(1, 9) if relay.get(f"ch{ch}")] == []
     assert {a.code for a in rig.store.open_alarms()} == {"output_fault"}
+
+
+def test_the_box_dying_mid_backflush_leaves_the_leases_to_close_the_valve_and_the_water(
+    make_rig: MakeRig,
+) -> None:
+    """kill -9 while the filter backflushes: no tick again. The relay module drops the
+    backflush valve with the zone valve, master and pump when their leases end; the restart
+    ends the run ``interrupted``."""
+    rig = make_rig(**SHORT_LEASE)
+    rig.before_filter(270.0)
+    run_id = rig.sequencer.start("z1", 10, "manual")
+    assert _first_on(rig, 40) is not None and rig.headworks.backflushing()
+    rig.step()  # then the process is gone
+    relay = rig.sim.devices["relay1"]
+    assert_lease_closes(relay, ["ch1", "ch6", "ch7", "ch8"], SHORT_LEASE_S)
+    restarted = Rig(rig.site, rig.sim, rig.store, rig.clock)
+    try:
+        assert restarted.sequencer.recover() == [run_id]
+    finally:
+        restarted.fieldio.close()
+    assert rig.store.get_run(run_id).state == RunState.INTERRUPTED
+    (event,) = rig.events("run_interrupted")
+    assert f"run {run_id} of zone z1 interrupted" in event.message
+    assert [ch for ch in range(1, 9) if relay.get(f"ch{ch}")] == []
