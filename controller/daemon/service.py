@@ -57,7 +57,7 @@ from controller.learning.flow import FlowStatus
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
-from controller.store import NotFound, StoreError, StoreWriteError
+from controller.store import NotFound, RunStateError, StoreError, StoreWriteError
 from models.crops import crop, crop_keys
 from models.learning.errors import LearnedModelError, LearningInputError
 
@@ -559,6 +559,12 @@ class DaemonService:
         except StoreWriteError as exc:  # nothing switched: the run could not be recorded
             raise ControlRefused(
                 f"zone {zone} not started: the run cannot be recorded ({exc})", "store_unwritable"
+            ) from exc
+        except (RunStateError, NotFound) as exc:  # its start not recorded: water closed again
+            raise ControlRefused(
+                f"zone {zone} not started: its start could not be recorded ({exc}); "
+                "the water it opened was closed again",
+                "start_not_recorded",
             ) from exc
 
     def _manual_recipe(

@@ -22,9 +22,10 @@ from controller.daemon.daemon import Daemon
 from controller.daemon.protocol import ControlRefused
 from controller.daemon.service import DaemonService
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
+from controller.runtime.end_reasons import end_parts
 from controller.runtime.sequencer import OutputFailed, Recipe
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, RunStateError, StoreWriteError
+from controller.store import RunSource, RunState, RunStateError
 from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import daemon_on, virtual_daemon_on
 from tests.helpers.leases import assert_lease_closes
@@ -56,10 +57,12 @@ def queue_due(daemon: Daemon, zone: str, minutes: float) -> None:
 
 def refuse_start_record(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store refuses to record a run's start (the seam: ``Store.start_run``), after the
-    run's row was planned and its audit written, so after the start switched the water on."""
+    run's row was planned and its audit written, so after the start switched the water on.
+    An unwritable disk does not do it (the store keeps the change in memory); a row that is
+    no longer planned does: ``RunStateError`` is what ``start_run`` raises."""
 
     def refused(*args: object, **kwargs: object) -> None:
-        raise StoreWriteError("write to sqlite failed: disk I/O error")
+        raise RunStateError("run 1 is aborted: cannot become running")
 
     monkeypatch.setattr(daemon.store, "start_run", refused)
 
@@ -76,9 +79,10 @@ def test_a_planned_start_the_store_cannot_record_after_the_valves_opened_closes_
     assert daemon.outputs.on_roles() == [] and daemon.sequencer.active() == []
     monkeypatch.undo()
     (refusal,) = [e for e in daemon.store.events() if e.code == "planned_run_refused"]
-    assert "disk I/O error" in refusal.message
+    assert "cannot become running" in refusal.message
     (run,) = daemon.store.runs("z1")
-    assert run.state == RunState.ABORTED and "disk I/O error" in run.end_reason
+    assert run.state == RunState.ABORTED and "cannot become running" in run.end_reason
+    assert end_parts(run.end_reason)[0].code == "start_not_recorded"  # said in zh
     for _ in range(3):
         daemon.control_tick()  # nothing renewed or switched on again
     assert relay_on(sim) == []
@@ -89,13 +93,13 @@ def test_a_manual_start_the_store_cannot_record_is_refused_with_the_water_closed
 ) -> None:
     """The pages, the API and MQTT start a zone through the service."""
     refuse_start_record(daemon, monkeypatch)
-    with pytest.raises(ControlRefused, match="disk I/O error") as refused:
+    with pytest.raises(ControlRefused, match="cannot become running") as refused:
         DaemonService(daemon).start_zone("z2", 10, "tech")
-    assert refused.value.code == "store_unwritable"
+    assert refused.value.code == "start_not_recorded"
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
     monkeypatch.undo()
     (run,) = daemon.store.runs("z2")
-    assert run.state == RunState.ABORTED and "disk I/O error" in run.end_reason
+    assert run.state == RunState.ABORTED and "cannot become running" in run.end_reason
     daemon.control_tick()
     assert relay_on(sim) == [] and daemon.store.open_alarms() == []
 
