@@ -677,7 +677,8 @@ class Daemon:
         except Exception as exc:  # nor may a bug here keep the outputs on
             log.exception("control loop failing: the dosing pumps could not be stopped")
             not_off = [f"dosing pumps: {exc!r}"]
-        not_off = sorted(self.outputs.all_off()) + not_off
+        off_failures = sorted(self.outputs.all_off().items())
+        not_off = [f"{role}: {exc}" for role, exc in off_failures] + not_off
         first_time, ep.safe = not ep.safe, True
         log.error(
             "control loop failing for %d ticks (%.0f s): every run aborted, outputs off%s",
