@@ -12,13 +12,14 @@ One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thre
    the history is not sent.
 2. **escalate** — a latched alarm still unacknowledged ``escalate_after_min`` after it was
    raised is queued once more, as an escalation, to the channels with ``escalate``.
-3. **deliver** — each channel's oldest pending message is tried when due; success marks it
-   ``sent``, failure schedules the next try with back-off (5 s doubling up to
-   ``retry_max_s``) and the later messages wait behind it. A message older than
-   ``give_up_h`` is ``expired``. Every attempt's outcome is audited (actor ``notify``).
-   A channel failing for ``channel_down_min`` raises the latched ``notify_channel_down``
-   alarm (its own messages skip that channel); its first success raises
-   ``notify_channel_up``.
+3. **deliver** — each channel's oldest pending message is tried when due (an escalation
+   whose alarm was acknowledged meanwhile — the channel was down, or in quiet hours — is
+   ``suppressed`` instead: it would say "unacknowledged"); success marks it ``sent``,
+   failure schedules the next try with back-off (5 s doubling up to ``retry_max_s``) and the
+   later messages wait behind it. A message older than ``give_up_h`` is ``expired``. Every
+   attempt's outcome is audited (actor ``notify``). A channel failing for
+   ``channel_down_min`` raises the latched ``notify_channel_down`` alarm (its own messages
+   skip that channel); its first success raises ``notify_channel_up``.
 
 Finished messages older than ``KEEP_DAYS`` are deleted once an hour (the audit log keeps
 their outcomes).
@@ -361,10 +362,20 @@ class Notifier:
             if head.not_before > now:
                 self._check_down(ch, head, now)
                 break
+            if self._answered(head):
+                row = self.outbox.mark_suppressed(head.id, "alarm acknowledged before delivery")
+                self._audit("notify.suppressed", row, reason=row.last_error or "")
+                continue  # "N min unacknowledged" would be untrue by now
             if not self._attempt(ch, head, now):
                 break
             delivered += 1
         return delivered
+
+    def _answered(self, msg: OutboxMessage) -> bool:
+        """Is ``msg`` an escalation of an alarm acknowledged since it was queued?"""
+        if msg.kind != "escalation" or msg.event_id is None:
+            return False
+        return self.outbox.acknowledged(msg.event_id)
 
     def _stopping(self) -> bool:
         """The worker was asked to stop (the final pass, in the caller's thread, goes on)."""

@@ -198,6 +198,10 @@ class Outbox:
     def mark_sent(self, msg_id: int) -> OutboxMessage:
         return self._finish(msg_id, OutboxState.SENT)
 
+    def mark_suppressed(self, msg_id: int, reason: str) -> OutboxMessage:
+        """A queued message withdrawn before delivery, ``reason`` kept as ``last_error``."""
+        return self._finish(msg_id, OutboxState.SUPPRESSED, reason)
+
     def mark_expired(self, msg_id: int, error: str) -> OutboxMessage:
         return self._finish(msg_id, OutboxState.EXPIRED, error)
 
@@ -275,6 +279,12 @@ class Outbox:
         )
         with self.store.reading() as session:
             return int(session.exec(query).one()) > 0
+
+    def acknowledged(self, event_id: int) -> bool:
+        """Has event ``event_id`` been acknowledged (false for an event not stored)?"""
+        with self.store.reading() as session:
+            event = session.get(Event, event_id)
+            return event is not None and event.acked_at is not None
 
     # -- the events cursor ---------------------------------------------------------
     def cursor(self, name: str) -> int | None:

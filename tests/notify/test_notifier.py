@@ -500,3 +500,28 @@ def test_back_off_doubles_up_to_retry_max_s(store: Store, clock: VirtualClock) -
     # 5, 10, 20, then 30 (the cap) between attempts
     gaps = [b - a for a, b in itertools.pairwise(attempts_at)]
     assert gaps[:5] == [5, 10, 20, 30, 30]
+
+
+def test_an_escalation_held_up_until_after_the_acknowledgement_is_not_sent(
+    store: Store, clock: VirtualClock
+) -> None:
+    """The mail server was down when the alarm came and while it was escalated; it was
+    acknowledged meanwhile: the mail server, back, gets the alarm but not "unacknowledged
+    for 30 min" (withdrawn, audited), while the channel that was up got both in time."""
+    cfg = config(escalate_after_min=30, retry_max_s=60, channel_down_min=600)
+    n, fakes = make(store, clock, cfg)
+    fakes["ops"].failing = True
+    event = store.raise_event(Severity.CRITICAL, "dry_run", "site", "x", latched=True)
+    assert event.id is not None
+    step(n, clock, 60, times=31)
+    boss = [(m.kind, m.state) for m in Outbox(store).messages("boss")]
+    assert boss == [("alarm", "sent"), ("escalation", "sent")]
+    store.ack_event(event.id, "li-wei")
+    fakes["ops"].failing = False
+    step(n, clock, 60, times=2)
+    assert [s for s, _ in fakes["ops"].sent] == [fakes["boss"].sent[0][0]]
+    withdrawn = [m for m in Outbox(store).messages("ops") if m.kind == "escalation"]
+    assert [(m.state, m.last_error) for m in withdrawn] == [
+        ("suppressed", "alarm acknowledged before delivery")
+    ]
+    assert "notify.suppressed" in audits(store)
