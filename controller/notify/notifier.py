@@ -19,7 +19,8 @@ One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thre
    later messages wait behind it. A message older than ``give_up_h`` is ``expired``. Every
    attempt's outcome is audited (actor ``notify``). A channel failing for
    ``channel_down_min`` raises the latched ``notify_channel_down`` alarm (its own messages
-   skip that channel); its first success raises ``notify_channel_up``.
+   skip that channel); its first success raises ``notify_channel_up``, sent to the channels
+   that were told it was down whatever their ``min_severity``.
 
 Finished messages older than ``KEEP_DAYS`` are deleted once an hour (the audit log keeps
 their outcomes).
@@ -193,10 +194,10 @@ class Notifier:
                 handled += 1
 
     def _route_one(self, event: Event, ch: ChannelConfig, now: datetime) -> QueuedMessage | None:
-        if not passes_severity(ch, event.severity):
-            return None
         if _about(event, ch):
             return None  # a channel is not told about itself
+        if not (passes_severity(ch, event.severity) or self._told_down(event, ch)):
+            return None
         critical = event.severity == Severity.CRITICAL
         subject, body = self._alarm_text(event)
         state, reason = OutboxState.PENDING, ""
@@ -231,6 +232,14 @@ class Notifier:
         if reason:
             log.debug("channel %s: event #%s suppressed: %s", ch.name, event.id, reason)
         return msg
+
+    def _told_down(self, event: Event, ch: ChannelConfig) -> bool:
+        """Is ``event`` the return of a channel ``ch`` was told is down? Then ``ch`` hears
+        of it whatever its ``min_severity`` (the return is only ``info``): else whoever read
+        "channel down" would never learn it delivers again."""
+        if event.code != CHANNEL_UP:
+            return False
+        return self.outbox.last_for(ch.name, CHANNEL_DOWN, event.source) is not None
 
     def _alarm_text(self, event: Event, escalated_min: float | None = None) -> tuple[str, str]:
         """(subject, body) of ``event`` in the site's language; its escalation with

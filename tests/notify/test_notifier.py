@@ -333,6 +333,9 @@ def test_a_channel_down_for_long_raises_its_own_alarm_elsewhere(
     assert any(e.code == CHANNEL_UP and e.source == "ops" for e in store.events())
     ops_titles = [s for s, _ in fakes["ops"].sent]
     assert len(ops_titles) == 1 and "水泵空转" in ops_titles[0]  # not told about itself
+    step(n, clock, 1)
+    # told it was down, told it is back, though the return is below its min_severity
+    assert "通知通道已恢复" in fakes["mail"].sent[-1][0]
 
 
 def test_an_unacknowledged_alarm_is_escalated_once(store: Store, clock: VirtualClock) -> None:
