@@ -52,9 +52,10 @@ from urllib.parse import urlencode, urlsplit
 from controller.config.errors import ConfigError
 from controller.config.tomlfile import read_toml
 from controller.errors import OfficeError, ProblemsError
-from controller.office.central import BadRows, CentralDB, CentralError, ZoneArea
+from controller.office.central import BadRows, CentralDB, CentralError
 from controller.office.central.pg import NeedsStaging
 from controller.office.export import MAX_IDS, TABLES
+from controller.office.zones_answer import NotZones, zone_areas
 
 __all__ = [
     "BadAnswer",
@@ -562,19 +563,10 @@ def _zones(db: CentralDB, client: BoxClient) -> None:
     site = client.site.id
     reply = client.get(f"{API}/zones")
     try:
-        listed = json.loads(reply.body)
-        zones = [
-            ZoneArea(
-                site,
-                str(z["name"]),
-                str(z.get("label", "")),
-                float(z["area_m2"]),
-                str(z.get("crop", "")),
-            )
-            for z in listed
-        ]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BadAnswer(site, f"zones: not the zones list: {exc}") from exc
+        zones = zone_areas(site, reply.body, reply.headers.get("content-type", ""))
+    except NotZones as exc:
+        url = f"{client.site.url}{API}/zones"
+        raise BadAnswer(site, f"GET {url}: not the zones list: {exc}") from exc
     db.store_zones(site, zones)
 
 
