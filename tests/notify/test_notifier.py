@@ -528,3 +528,23 @@ def test_an_escalation_held_up_until_after_the_acknowledgement_is_not_sent(
         ("suppressed", "alarm acknowledged before delivery")
     ]
     assert "notify.suppressed" in audits(store)
+
+
+def test_a_doubted_probe_is_said_in_chinese_naming_the_probe_and_zone(
+    store: Store, clock: VirtualClock
+) -> None:
+    """A stuck probe's alarm as the plausibility checks record it: the detail line in the
+    site's language, the probe and its zone named."""
+    n, fakes = make(store, clock)
+    stuck = (
+        "probe1a.moisture (zone z1, 0.2 m): moisture flat at 24.10–24.12 % for 24.5 h "
+        "(6 readings within 0.05 %): a frozen value; quarantined"
+    )
+    store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", stuck, latched=True)
+    step(n, clock)
+    ((subject, body),) = fakes["ops"].sent
+    assert subject == "【张掖示范】告警：土壤探头读数不变（已隔离）"
+    assert (
+        "详情：探头 probe1a（轮灌区 z1，深 0.2 m）：含水率在 24.10–24.12 % 之间 24.5 小时不变"
+        in body
+    )
