@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from controller.clock import Clock
 from controller.config.notify import ChannelConfig, NotifyConfig
+from controller.notify.channel_events import CHANNEL_EVENTS
 from controller.notify.channels import Sender, sender_for
 from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.messages import Catalog, catalog
@@ -421,9 +422,8 @@ class Notifier:
             for alarm in self.store.open_alarms():
                 if alarm.code == CHANNEL_DOWN and alarm.source == ch.name and alarm.id:
                     self.store.ack_event(alarm.id, ACTOR)
-            self.store.raise_event(
-                Severity.INFO, CHANNEL_UP, ch.name, f"channel {ch.name} delivers again"
-            )
+            said = CHANNEL_EVENTS[CHANNEL_UP].format(channel=ch.name)
+            self.store.raise_event(Severity.INFO, CHANNEL_UP, ch.name, said)
         return True
 
     def _check_down(self, ch: ChannelConfig, row: OutboxMessage, now: datetime) -> None:
@@ -436,8 +436,12 @@ class Notifier:
             Severity.ALARM,
             CHANNEL_DOWN,
             ch.name,
-            f"notification channel {ch.name} ({ch.kind}) has failed since "
-            f"{row.first_failure_at.isoformat(timespec='seconds')}: {row.last_error}",
+            CHANNEL_EVENTS[CHANNEL_DOWN].format(
+                channel=ch.name,
+                kind=ch.kind,
+                since=row.first_failure_at.isoformat(timespec="seconds"),
+                error=row.last_error,
+            ),
             latched=True,
         )
 

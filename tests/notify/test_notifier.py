@@ -336,6 +336,11 @@ def test_a_channel_down_for_long_raises_its_own_alarm_elsewhere(
     step(n, clock, 1)
     # told it was down, told it is back, though the return is below its min_severity
     assert "通知通道已恢复" in fakes["mail"].sent[-1][0]
+    # each said in the site's language, the first failure in its time
+    assert details(fakes["mail"].sent[-2:], "详情：") == [
+        "通知通道 ops（wecom）自 2026-06-01 12:00:10 CST 起无法送达：webhook answered HTTP 503",
+        "通知通道 ops 已恢复送达",
+    ]
 
 
 def test_an_unacknowledged_alarm_is_escalated_once(store: Store, clock: VirtualClock) -> None:
