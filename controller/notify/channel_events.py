@@ -1,7 +1,8 @@
-"""The notifier's own events about a channel: the English they are recorded in, read back.
+"""Events about a way out of the box: the English they are recorded in, read back.
 
 :class:`controller.notify.notifier.Notifier` records ``notify_channel_down`` and
-``notify_channel_up`` as English sentences (the box's record, kept as it is) written from
+``notify_channel_up``, :class:`controller.bridge.outage.BrokerOutage` ``mqtt_down`` and
+``mqtt_up``, as English sentences (the box's record, kept as it is) written from
 :data:`CHANNEL_EVENTS`; a notification in another language says them from its catalog's
 ``[channel_event]`` table with the values read back by :func:`channel_event` (``since`` is
 an ISO 8601 time, said in the site's time zone; the channel's ``error`` as recorded).
@@ -19,6 +20,11 @@ CHANNEL_EVENTS: dict[str, str] = {
         "notification channel {channel} ({kind}) has failed since {since}: {error}"
     ),
     "notify_channel_up": "channel {channel} delivers again",
+    "mqtt_down": (
+        "MQTT broker {broker} unreachable since {since}: {error}; the state is published "
+        "again when it connects"
+    ),
+    "mqtt_up": "MQTT broker {broker} reachable again; the state is published again",
 }
 
 _TEMPLATES = Templates(CHANNEL_EVENTS)
