@@ -146,6 +146,11 @@ def test_csv_has_a_row_per_zone_and_the_site(season: Report) -> None:
     )
     assert float(total["baseline_m3_per_mu"]) == pytest.approx(440.0)
     assert "N=" in rows[0]["fertilizer_kg_per_mu"]
+    # the baseline named on every row: a spreadsheet has no page notes
+    assert {r["baseline_practice"] for r in rows} == {
+        "border irrigation of seed corn as surveyed in Zhangye (440 m³/mu a year): winter "
+        "100 m³/mu; events (m³/mu) 06-03 85, 06-26 85, 07-18 85, 08-10 85"
+    }
 
 
 def test_html_is_printable_offline_with_a_chart_per_zone(season: Report) -> None:
