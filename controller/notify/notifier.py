@@ -395,7 +395,7 @@ class Notifier:
         assert msg.id is not None
         try:
             try:
-                self.senders[ch.name].send(msg.subject, msg.body)
+                partial = self.senders[ch.name].send(msg.subject, msg.body)
             except DeliveryFailed:
                 raise
             except Exception as exc:  # a sender's bug must not stall the line unlogged
@@ -413,7 +413,11 @@ class Notifier:
             self._check_down(ch, row, now)
             return False
         row = self.outbox.mark_sent(msg.id)
-        self._audit("notify.sent", row)
+        if partial:  # taken, not for everyone: said, not retried (no one gets it twice)
+            self._audit("notify.sent", row, not_delivered=partial)
+            log.warning("channel %s: message #%s sent, but %s", ch.name, msg.id, partial)
+        else:
+            self._audit("notify.sent", row)
         if ch.name in self._failing:
             self._failing.discard(ch.name)
             log.info("channel %s delivers again", ch.name)

@@ -553,3 +553,34 @@ def test_a_doubted_probe_is_said_in_chinese_naming_the_probe_and_zone(
         "详情：探头 probe1a（轮灌区 z1，深 0.2 m）：含水率在 24.10–24.12 % 之间 24.5 小时不变"
         in body
     )
+
+
+def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_it(
+    store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """The server takes the message for one address and refuses another: the one gets it
+    once (no retry), and the audit says who did not get it and why."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", refuse=("gone@example.com",))
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example"}
+        ops |= {"recipients": ["li@example.com", "gone@example.com"]}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()
+        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+        step(n, clock, 10, times=3)
+    finally:
+        inbox.close()
+    assert len(inbox.messages) == 1
+    with store.reading() as s:
+        from sqlmodel import select
+
+        from controller.store import AuditEntry
+
+        sent = [a.detail for a in s.exec(select(AuditEntry)) if a.action == "notify.sent"]
+    assert len(sent) == 1
+    assert sent[0]["not_delivered"] == (
+        f"mail server 127.0.0.1:{inbox.port} refused gone@example.com (550 5.1.1 no such mailbox)"
+    )
