@@ -116,6 +116,11 @@ class Finding:
     message: str
 
 
+def _probe_finding(code: str, device: str, **values: object) -> Finding:
+    """A probe's finding of ``code``, its message written from the code's template."""
+    return Finding(code, device, PROBE_POINT, note(code, **values))
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """Readings from ``start`` to ``end`` all within ``[lo, hi]`` (``n`` of them)."""
@@ -422,20 +427,16 @@ class Plausibility:
         if jump is not None:
             (t0, v0), (t1, v1), rate = jump
             limit = cfg.max_rise_pct_h if rate > 0 else cfg.max_fall_pct_h
-            return Finding(
+            return _probe_finding(
                 PROBE_RATE,
                 device,
-                PROBE_POINT,
-                note(
-                    PROBE_RATE,
-                    where=where,
-                    before_pct=f"{v0:.1f}",
-                    after_pct=f"{v1:.1f}",
-                    t0=f"{t0:%H:%M}",
-                    t1=f"{t1:%H:%M}",
-                    rate_pct_h=f"{rate:+.0f}",
-                    limit_pct_h=f"{limit:g}",
-                ),
+                where=where,
+                before_pct=f"{v0:.1f}",
+                after_pct=f"{v1:.1f}",
+                t0=f"{t0:%H:%M}",
+                t1=f"{t1:%H:%M}",
+                rate_pct_h=f"{rate:+.0f}",
+                limit_pct_h=f"{limit:g}",
             )
         segs = segments(values, cfg.flatline_tolerance_pct, track.segment)
         if segs:
@@ -443,19 +444,15 @@ class Plausibility:
         window_s = cfg.flatline_window_h * 3600
         for seg in segs:
             if seg.span_s >= window_s and seg.n >= MIN_FLAT_READINGS:
-                return Finding(
+                return _probe_finding(
                     PROBE_FLATLINE,
                     device,
-                    PROBE_POINT,
-                    note(
-                        PROBE_FLATLINE,
-                        where=where,
-                        low_pct=f"{seg.lo:.2f}",
-                        high_pct=f"{seg.hi:.2f}",
-                        hours=f"{seg.span_s / 3600:.1f}",
-                        readings=seg.n,
-                        tolerance_pct=f"{cfg.flatline_tolerance_pct:g}",
-                    ),
+                    where=where,
+                    low_pct=f"{seg.lo:.2f}",
+                    high_pct=f"{seg.hi:.2f}",
+                    hours=f"{seg.span_s / 3600:.1f}",
+                    readings=seg.n,
+                    tolerance_pct=f"{cfg.flatline_tolerance_pct:g}",
                 )
         return None
 
@@ -508,23 +505,19 @@ class Plausibility:
             base = before[-1][1]
             rise = response_shortfall(base, [v for _, v in after], cfg.response_min_rise_pct)
             if rise is not None:
-                return Finding(
+                return _probe_finding(
                     PROBE_NO_RESPONSE,
                     device,
-                    PROBE_POINT,
-                    note(
-                        PROBE_NO_RESPONSE,
-                        where=where,
-                        run=run.id,
-                        after_mm=f"{cfg.response_after_mm:g}",
-                        reached=f"{reached:%H:%M}",
-                        applied_mm=f"{applied_mm:.1f}",
-                        rise_pct=f"{rise:+.1f}",
-                        base_pct=f"{base:.1f}",
-                        deadline=f"{deadline:%H:%M}",
-                        min_rise_pct=f"{cfg.response_min_rise_pct:g}",
-                        lag_min=f"{cfg.response_lag_min:g}",
-                    ),
+                    where=where,
+                    run=run.id,
+                    after_mm=f"{cfg.response_after_mm:g}",
+                    reached=f"{reached:%H:%M}",
+                    applied_mm=f"{applied_mm:.1f}",
+                    rise_pct=f"{rise:+.1f}",
+                    base_pct=f"{base:.1f}",
+                    deadline=f"{deadline:%H:%M}",
+                    min_rise_pct=f"{cfg.response_min_rise_pct:g}",
+                    lag_min=f"{cfg.response_lag_min:g}",
                 )
         return None
 

@@ -31,8 +31,13 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: VirtualClock) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock) as s:
-        yield s
+    """A store whose time is ``clock``'s: the outage is timed by it."""
+    yield from _store_on(tmp_path / "qanat.db", clock)
+
+
+def _store_on(path: Path, clock: VirtualClock) -> Iterator[Store]:
+    with Store(f"sqlite:///{path}", clock=clock) as opened:
+        yield opened
 
 
 def codes(store: Store) -> list[tuple[str, bool]]:
