@@ -76,9 +76,16 @@ class Catalog:
             source=source,
             time=_local(time, tz),
             message=self.detail(source=source, code=code, message=message, tz=tz),
+            todo_line=self.todo_line(code),
             event_id=event_id if event_id is not None else "-",
         )
         return subject, body
+
+    def todo_line(self, code: str) -> str:
+        """The body's line saying what to do about ``code`` (``[todo]``), "" when the
+        catalog has none for it (an info event, a code with nothing to do by hand)."""
+        todo = self.data.get("todo", {}).get(code)
+        return "" if todo is None else self.text("todo_line", todo=todo)
 
     def detail(self, *, source: str, code: str, message: str, tz: tzinfo) -> str:
         """An alarm's stored ``message`` in this catalog's language where its writer's words
