@@ -52,6 +52,7 @@ from urllib.parse import urlencode, urlsplit
 from controller.config.errors import ConfigError
 from controller.config.tomlfile import read_toml
 from controller.errors import OfficeError, ProblemsError
+from controller.office.answers import NOT_A_BOX, came_back, start_of
 from controller.office.central import BadRows, CentralDB, CentralError
 from controller.office.central.pg import NeedsStaging
 from controller.office.export import MAX_IDS, TABLES
@@ -393,10 +394,17 @@ class SiteResult:
 
 
 def _ndjson(site: str, where: str, reply: Reply) -> list[dict[str, Any]]:
-    try:
-        rows = [json.loads(line) for line in reply.body.split(b"\n") if line.strip()]
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadAnswer(site, f"{where}: not NDJSON: {exc}") from exc
+    """The rows of an NDJSON page; :class:`BadAnswer` saying what came back instead (its
+    first line not JSON: not the export at all) or which line is broken."""
+    rows = []
+    for n, line in enumerate((line for line in reply.body.split(b"\n") if line.strip()), 1):
+        try:
+            rows.append(json.loads(line))
+        except (UnicodeDecodeError, ValueError):
+            if n == 1:
+                answer = came_back(reply.body, reply.headers.get("content-type", ""))
+                raise BadAnswer(site, f"{where}: not NDJSON but {answer}: {NOT_A_BOX}") from None
+            raise BadAnswer(site, f"{where}: line {n} is not JSON: {start_of(line)}") from None
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("id"), int):
             raise BadAnswer(site, f"{where}: a row without an integer id: {str(row)[:80]}")
@@ -512,14 +520,14 @@ def _csv_header(
     except UnicodeDecodeError as exc:
         raise BadAnswer(site, f"{where}: not the CSV export: {exc}") from exc
     if not names or not all(n.isidentifier() for n in names):
-        raise BadAnswer(site, f"{where}: not the CSV export: header {first[:80]!r}")
+        raise BadAnswer(site, f"{where}: not the CSV export: header {start_of(first, 80)}")
     first_id = None
     if names[0] == "id" and b"\n" in rest:
         cell = rest.split(b",", 1)[0]
         try:
             first_id = int(cell)
         except ValueError as exc:
-            raise BadAnswer(site, f"{where}: not the CSV export: id {cell[:20]!r}") from exc
+            raise BadAnswer(site, f"{where}: not the CSV export: id {start_of(cell, 20)}") from exc
     return names, first_id, itertools.chain([rest], chunks)
 
 

@@ -13,11 +13,10 @@ import math
 from typing import Any
 
 from controller.errors import OfficeError
+from controller.office.answers import NOT_A_BOX, came_back
 from controller.office.central import ZoneArea
 
 __all__ = ["NotZones", "zone_areas"]
-
-SHOWN_CHARS = 40  # of an answer that is not JSON, this much is quoted
 
 
 class NotZones(OfficeError, ValueError):
@@ -31,13 +30,7 @@ def zone_areas(site_id: str, body: bytes, content_type: str) -> list[ZoneArea]:
     try:
         listed = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        text = body[:SHOWN_CHARS].decode("utf-8", "replace")
-        cut = "…" if len(body) > SHOWN_CHARS else ""
-        kind = content_type.split(";")[0].strip() or "no Content-Type"
-        raise NotZones(
-            f"not JSON but {kind} ({len(body)} bytes: {text!r}{cut}): is the url a qanat "
-            "box's address, not a proxy's login page or another service?"
-        ) from None
+        raise NotZones(f"not JSON but {came_back(body, content_type)}: {NOT_A_BOX}") from None
     if not isinstance(listed, list):
         raise NotZones(f"a JSON {_kind(listed)}, not the list of zones")
     return [_zone(site_id, i, z) for i, z in enumerate(listed)]
