@@ -329,3 +329,17 @@ def test_a_day_that_is_none_is_named_as_a_day(
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert "argument --start: a day YYYY-MM-DD expected, got '2026-13-01'" in err, err
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "../etc/passwd", ""])
+def test_a_time_zone_that_is_none_is_named_as_a_time_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tz: str
+) -> None:
+    """``--tz Mars/Olympus``: exit 2 saying a time zone is expected, not Python's
+    "'No time zone found with key Mars/Olympus'" after opening the database."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--db", str(tmp_path / "o.db"), "--tz", tz])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --tz: an IANA time zone such as Asia/Shanghai expected, got {tz!r}" in err
+    assert not (tmp_path / "o.db").exists()
