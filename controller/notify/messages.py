@@ -81,6 +81,27 @@ class Catalog:
         )
         return subject, body
 
+    def answered(
+        self,
+        *,
+        site: str,
+        code: str,
+        source: str,
+        who: str,
+        cleared: bool,
+        time: datetime,
+        tz: tzinfo,
+        event_id: int | None,
+    ) -> tuple[str, str]:
+        """(subject, body) telling an alarm was acknowledged by ``who``, or ``cleared`` by
+        the box itself, at ``time``."""
+        kind = "cleared" if cleared else "acked"
+        values = {"site": site, "source": source, "who": who, "time": _local(time, tz)}
+        return (
+            self.text(f"{kind}_subject", site=site, title=self.title(code)),
+            self.text(f"{kind}_body", event_id=event_id if event_id is not None else "-", **values),
+        )
+
     def todo_line(self, code: str) -> str:
         """The body's line saying what to do about ``code`` (``[todo]``), "" when the
         catalog has none for it (an info event, a code with nothing to do by hand)."""

@@ -12,6 +12,9 @@ One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thre
    the history is not sent.
 2. **escalate** — a latched alarm still unacknowledged ``escalate_after_min`` after it was
    raised is queued once more, as an escalation, to the channels with ``escalate``.
+2b. **answer** — a channel that was sent an alarm is told once that it was acknowledged
+   (by whom, when) or cleared (acknowledged by the box itself: the clock trusted again);
+   alarms sent within ``ANSWERED_WITHIN``.
 3. **deliver** — each channel's oldest pending message is tried when due (an escalation
    whose alarm was acknowledged meanwhile — the channel was down, or in quiet hours — is
    ``suppressed`` instead: it would say "unacknowledged"); success marks it ``sent``,
@@ -70,6 +73,11 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 CURSOR = "notify"
+ACKED_CURSOR = "notify_acked"  # epoch seconds of the newest acknowledgement told
+ANSWERED_WITHIN = timedelta(days=7)  # an alarm sent longer ago is not told acknowledged
+# who acknowledges an alarm that ended by itself (the clock trusted again, a channel or the
+# broker back): told as "cleared", anyone else as "acknowledged by"
+CLEARING_ACTORS = frozenset({"clock", "notify", "mqtt"})
 CHANNEL_DOWN = "notify_channel_down"
 CHANNEL_UP = "notify_channel_up"
 ACTOR = "notify"
@@ -166,6 +174,7 @@ class Notifier:
     def _pass(self, now: datetime) -> None:
         self.route(now)
         self.escalate(now)
+        self.answer(now)
         self.summarize(now)
         self.deliver(now)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
@@ -299,6 +308,60 @@ class Notifier:
             self.outbox.add_many(msgs, now=now)
             queued += len(msgs)
         return queued
+
+    # -- 2b. acknowledged or cleared --------------------------------------------------
+    def answer(self, now: datetime) -> int:
+        """Tell each channel that was sent an alarm that it has been acknowledged (by a
+        person) or cleared (by the box itself: :data:`CLEARING_ACTORS`); the number queued.
+
+        Alarms sent within :data:`ANSWERED_WITHIN` only; a channel's down alarm is not (its
+        return, ``notify_channel_up``, says it). On the first start the acknowledgements
+        before it are not told.
+        """
+        cursor = self.outbox.cursor(ACKED_CURSOR)
+        if cursor is None:
+            self.outbox.set_cursor(ACKED_CURSOR, int(now.timestamp()))
+            return 0
+        since = datetime.fromtimestamp(cursor, tz=now.tzinfo or self.tz)
+        answered = self.outbox.answered_since(since, now - ANSWERED_WITHIN)
+        msgs = []
+        newest = cursor
+        for sent, event in answered:
+            assert event.acked_at is not None
+            newest = max(newest, int(event.acked_at.timestamp()))
+            if event.code == CHANNEL_DOWN:
+                continue
+            subject, body = self.catalog.answered(
+                site=self.site_name,
+                code=event.code,
+                source=event.source,
+                who=event.acked_by or "",
+                cleared=(event.acked_by or "") in CLEARING_ACTORS,
+                time=event.acked_at,
+                tz=self.tz,
+                event_id=event.id,
+            )
+            ch = next((c for c in self.channels if c.name == sent.channel), None)
+            if ch is None:
+                continue
+            not_before = quiet_until(ch, now, self.tz)
+            msgs.append(
+                QueuedMessage(
+                    channel=ch.name,
+                    kind="acknowledged",
+                    severity=Severity.INFO,
+                    code=event.code,
+                    source=event.source,
+                    subject=subject,
+                    body=body,
+                    event_id=event.id,
+                    state=OutboxState.HELD if not_before else OutboxState.PENDING,
+                    not_before=not_before,
+                )
+            )
+        if answered:
+            self.outbox.add_many(msgs, now=now, cursor=(ACKED_CURSOR, newest))
+        return len(msgs)
 
     # -- daily summary ----------------------------------------------------------------
     def summarize(self, now: datetime) -> int:

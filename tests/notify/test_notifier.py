@@ -351,10 +351,10 @@ def test_an_unacknowledged_alarm_is_escalated_once(store: Store, clock: VirtualC
     step(n, clock)
     store.ack_event(acked.id, "li-wei")
     step(n, clock, 60, times=29)
-    assert len(fakes["ops"].sent) == 2
+    assert len(fakes["ops"].sent) == 3  # two alarms, the burst acknowledged
     step(n, clock, 60, times=5)
     titles = [s for s, _ in fakes["ops"].sent]
-    assert len(titles) == 3 and titles[2].startswith("【张掖示范】30 分钟未确认的告警：水泵空转")
+    assert len(titles) == 4 and titles[3].startswith("【张掖示范】30 分钟未确认的告警：水泵空转")
 
 
 def test_a_message_not_delivered_in_time_expires(store: Store, clock: VirtualClock) -> None:
@@ -527,7 +527,11 @@ def test_an_escalation_held_up_until_after_the_acknowledgement_is_not_sent(
     store.ack_event(event.id, "li-wei")
     fakes["ops"].failing = False
     step(n, clock, 60, times=2)
-    assert [s for s, _ in fakes["ops"].sent] == [fakes["boss"].sent[0][0]]
+    # the alarm, then that it was acknowledged; not that it is unacknowledged
+    assert [s for s, _ in fakes["ops"].sent] == [
+        fakes["boss"].sent[0][0],
+        "【张掖示范】已确认：水泵空转（无水流）",
+    ]
     withdrawn = [m for m in Outbox(store).messages("ops") if m.kind == "escalation"]
     assert [(m.state, m.last_error) for m in withdrawn] == [
         ("suppressed", "alarm acknowledged before delivery")
@@ -584,3 +588,35 @@ def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_
     assert sent[0]["not_delivered"] == (
         f"mail server 127.0.0.1:{inbox.port} refused gone@example.com (550 5.1.1 no such mailbox)"
     )
+
+
+def test_a_channel_told_of_an_alarm_is_told_once_who_acknowledged_it_and_when(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock)
+    event = store.raise_event(Severity.ALARM, "dry_run", "site", "x", latched=True)
+    assert event.id is not None
+    step(n, clock)
+    clock.advance(300)
+    store.ack_event(event.id, "li-wei")
+    step(n, clock, 1, times=3)
+    assert [s for s, _ in fakes["ops"].sent] == [
+        "【张掖示范】告警：水泵空转（无水流）",
+        "【张掖示范】已确认：水泵空转（无水流）",
+    ]
+    assert "\n确认人：li-wei\n确认时间：2026-06-01 12:05:01 CST\n" in fakes["ops"].sent[1][1]
+    assert fakes["boss"].sent == []  # never told of the alarm: not told of its end
+
+
+def test_an_alarm_that_ended_by_itself_is_told_cleared(store: Store, clock: VirtualClock) -> None:
+    channels = [{"name": "ops", "kind": "wecom", "url": "http://h/x", "min_severity": "warning"}]
+    n, fakes = make(store, clock, config(channels=channels))
+    event = store.raise_event(Severity.WARNING, "clock_untrusted", "site", "x", latched=True)
+    assert event.id is not None
+    step(n, clock)
+    store.ack_event(event.id, "clock")  # the clock is trusted again
+    step(n, clock, 1, times=2)
+    subject, body = fakes["ops"].sent[-1]
+    assert subject == "【张掖示范】已解除：系统时间不可信"
+    assert "解除时间：2026-06-01 12:00:01 CST（clock 自动解除）" in body
+    assert len(fakes["ops"].sent) == 2
