@@ -44,7 +44,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from controller.clock import Clock
 from controller.config.notify import ChannelConfig, NotifyConfig
@@ -278,32 +278,13 @@ class Notifier:
             minutes = (now - event.time).total_seconds() / 60
             subject, body = self._alarm_text(event, escalated_min=minutes)
             msgs = [
-                QueuedMessage(
-                    channel=ch.name,
-                    kind="escalation",
-                    severity=event.severity,
-                    code=event.code,
-                    source=event.source,
-                    subject=subject,
-                    body=body,
-                    event_id=event.id,
-                )
+                _of_event(event, ch.name, "escalation", subject, body)
                 for ch in self.channels
                 if ch.escalate and passes_severity(ch, event.severity) and not _about(event, ch)
             ]
             if not msgs:  # no channel takes it: mark it so it is not looked at again
                 msgs = [
-                    QueuedMessage(
-                        channel="",
-                        kind="escalation",
-                        severity=event.severity,
-                        code=event.code,
-                        source=event.source,
-                        subject=subject,
-                        body=body,
-                        event_id=event.id,
-                        state=OutboxState.SUPPRESSED,
-                    )
+                    _of_event(event, "", "escalation", subject, body, state=OutboxState.SUPPRESSED)
                 ]
             self.outbox.add_many(msgs, now=now)
             queued += len(msgs)
@@ -345,17 +326,16 @@ class Notifier:
             if ch is None:
                 continue
             not_before = quiet_until(ch, now, self.tz)
+            held = OutboxState.HELD if not_before else OutboxState.PENDING
             msgs.append(
-                QueuedMessage(
-                    channel=ch.name,
-                    kind="acknowledged",
+                _of_event(
+                    event,
+                    ch.name,
+                    "acknowledged",
+                    subject,
+                    body,
                     severity=Severity.INFO,
-                    code=event.code,
-                    source=event.source,
-                    subject=subject,
-                    body=body,
-                    event_id=event.id,
-                    state=OutboxState.HELD if not_before else OutboxState.PENDING,
+                    state=held,
                     not_before=not_before,
                 )
             )
@@ -550,6 +530,24 @@ class Notifier:
             "attempts": row.attempts,
         }
         self.store.record_audit(ACTOR, action, detail | extra)
+
+
+def _of_event(
+    event: Event, channel: str, kind: str, subject: str, body: str, **more: Any
+) -> QueuedMessage:
+    """A message of ``kind`` about ``event`` for ``channel`` (its severity unless ``more``
+    says another, with ``state`` and ``not_before`` when given)."""
+    fields: dict[str, Any] = {"severity": event.severity} | more
+    return QueuedMessage(
+        channel=channel,
+        kind=kind,
+        code=event.code,
+        source=event.source,
+        subject=subject,
+        body=body,
+        event_id=event.id,
+        **fields,
+    )
 
 
 def _about(event: Event, ch: ChannelConfig) -> bool:
