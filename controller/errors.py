@@ -64,6 +64,7 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── BadRows(ValueError)              rows a box sent that cannot be stored
     │   ├── StreamRejected(ValueError)       a streamed page not the export (office.central.pg)
     │   ├── UnknownSites(ValueError)         a report asked for sites the office does not hold
+    │   ├── NotZones(ValueError)             not a zone list from a box (office.zones_answer)
     │   └── NeedsStaging                     a month's partition missing: ask the page again,
     │                                        staged (office.central.pg)
     ├── NotifyError                          notifications (notify.errors)

@@ -50,6 +50,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from controller.agronomy.plausibility_notes import PROBE_WHERE, note
 from controller.agronomy.types import PROBE_POINT, ForecastDay
 from controller.agronomy.weather import (
     AIR_TEMPERATURE,
@@ -113,6 +114,11 @@ class Finding:
     device: str
     point: str
     message: str
+
+
+def _probe_finding(code: str, device: str, **values: object) -> Finding:
+    """A probe's finding of ``code``, its message written from the code's template."""
+    return Finding(code, device, PROBE_POINT, note(code, **values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,20 +420,23 @@ class Plausibility:
             # scale, and comparing across would look like a jump; start from these readings
             track.last, track.segment, track.calibration = None, None, calibration
         track.read_to = settled
-        where = f"{device}.{PROBE_POINT} (zone {zone.name}, {depth_m:g} m)"
+        where = PROBE_WHERE.format(device=device, zone=zone.name, depth_m=f"{depth_m:g}")
         jump = rate_violation(track.last, values, cfg.max_rise_pct_h, cfg.max_fall_pct_h)
         if values:
             track.last = values[-1]
         if jump is not None:
             (t0, v0), (t1, v1), rate = jump
             limit = cfg.max_rise_pct_h if rate > 0 else cfg.max_fall_pct_h
-            return Finding(
+            return _probe_finding(
                 PROBE_RATE,
                 device,
-                PROBE_POINT,
-                f"{where}: moisture {v0:.1f} % → {v1:.1f} % between {t0:%H:%M} and "
-                f"{t1:%H:%M} UTC, {rate:+.0f} %/h beyond ±{limit:g} %/h: not the soil; "
-                "quarantined",
+                where=where,
+                before_pct=f"{v0:.1f}",
+                after_pct=f"{v1:.1f}",
+                t0=f"{t0:%H:%M}",
+                t1=f"{t1:%H:%M}",
+                rate_pct_h=f"{rate:+.0f}",
+                limit_pct_h=f"{limit:g}",
             )
         segs = segments(values, cfg.flatline_tolerance_pct, track.segment)
         if segs:
@@ -435,13 +444,15 @@ class Plausibility:
         window_s = cfg.flatline_window_h * 3600
         for seg in segs:
             if seg.span_s >= window_s and seg.n >= MIN_FLAT_READINGS:
-                return Finding(
+                return _probe_finding(
                     PROBE_FLATLINE,
                     device,
-                    PROBE_POINT,
-                    f"{where}: moisture flat at {seg.lo:.2f}–{seg.hi:.2f} % for "
-                    f"{seg.span_s / 3600:.1f} h ({seg.n} readings within "
-                    f"{cfg.flatline_tolerance_pct:g} %): a frozen value; quarantined",
+                    where=where,
+                    low_pct=f"{seg.lo:.2f}",
+                    high_pct=f"{seg.hi:.2f}",
+                    hours=f"{seg.span_s / 3600:.1f}",
+                    readings=seg.n,
+                    tolerance_pct=f"{cfg.flatline_tolerance_pct:g}",
                 )
         return None
 
@@ -459,7 +470,7 @@ class Plausibility:
         lag = dt.timedelta(minutes=cfg.response_lag_min)
         settled = self._settled(now)
         track = self._track(device, now)
-        where = f"{device}.{PROBE_POINT} (zone {zone.name}, {depth_m:g} m)"
+        where = PROBE_WHERE.format(device=device, zone=zone.name, depth_m=f"{depth_m:g}")
         for run in runs:
             if run.id is None or run.started_at is None or (run.id, device) in self._judged:
                 continue
@@ -494,16 +505,19 @@ class Plausibility:
             base = before[-1][1]
             rise = response_shortfall(base, [v for _, v in after], cfg.response_min_rise_pct)
             if rise is not None:
-                return Finding(
+                return _probe_finding(
                     PROBE_NO_RESPONSE,
                     device,
-                    PROBE_POINT,
-                    f"{where}: no response to irrigation: run {run.id} gave "
-                    f"{cfg.response_after_mm:g} mm by {reached:%H:%M} UTC "
-                    f"({applied_mm:.1f} mm in all) and moisture rose {rise:+.1f} % from "
-                    f"{base:.1f} % by {deadline:%H:%M} UTC (expected ≥ "
-                    f"+{cfg.response_min_rise_pct:g} % within {cfg.response_lag_min:g} min); "
-                    "quarantined",
+                    where=where,
+                    run=run.id,
+                    after_mm=f"{cfg.response_after_mm:g}",
+                    reached=f"{reached:%H:%M}",
+                    applied_mm=f"{applied_mm:.1f}",
+                    rise_pct=f"{rise:+.1f}",
+                    base_pct=f"{base:.1f}",
+                    deadline=f"{deadline:%H:%M}",
+                    min_rise_pct=f"{cfg.response_min_rise_pct:g}",
+                    lag_min=f"{cfg.response_lag_min:g}",
                 )
         return None
 
@@ -559,9 +573,14 @@ class Plausibility:
             STATION_FROZEN,
             station,
             names,
-            f"weather station {station}: {names} all unchanged from {start:%Y-%m-%d %H:%M} to "
-            f"{end:%H:%M} UTC ({(end - start).total_seconds() / 3600:.1f} h): a frozen "
-            "station; ET0 of those days is estimated from the recent days",
+            note(
+                STATION_FROZEN,
+                station=station,
+                points=names,
+                start=f"{start:%Y-%m-%d %H:%M}",
+                end=f"{end:%H:%M}",
+                hours=f"{(end - start).total_seconds() / 3600:.1f}",
+            ),
         )
 
     def _check_rain(self, now: dt.datetime) -> Finding | None:
@@ -593,7 +612,13 @@ class Plausibility:
             RAIN_GAUGE_SUSPECT,
             station,
             "rain",
-            f"rain gauge of {station}: {counted:.1f} mm counted from {days[0]} to {days[-1]} "
-            f"while the forecast gave {reported:.1f} mm (≥ {cfg.rain_reported_mm:g} mm): "
-            "check the gauge (blocked funnel, stuck bucket)",
+            note(
+                RAIN_GAUGE_SUSPECT,
+                station=station,
+                counted_mm=f"{counted:.1f}",
+                first=days[0],
+                last=days[-1],
+                reported_mm=f"{reported:.1f}",
+                limit_mm=f"{cfg.rain_reported_mm:g}",
+            ),
         )

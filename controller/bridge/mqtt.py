@@ -39,6 +39,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from controller.bridge.commands import Command, parse_command
 from controller.bridge.discovery import POINT_CLASSES, entities
 from controller.bridge.errors import BadCommand, BridgeError
+from controller.bridge.outage import BrokerOutage
 from controller.bridge.topics import Topics, slug
 from controller.config.notify import MqttConfig
 from controller.daemon.protocol import (
@@ -96,6 +97,7 @@ class Bridge:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._down_logged = False
+        self._outage = BrokerOutage(store, f"{config.host}:{config.port}", config.down_alarm_min)
         self._bad_logged: set[str] = set()
         self._since_full_s = 0.0
         self._since_savings_s = SAVINGS_EVERY_S
@@ -167,6 +169,7 @@ class Bridge:
         if self._down_logged:
             log.info("mqtt: connected to %s:%s again", self.config.host, self.config.port)
         self._down_logged = False
+        self._outage.up()
         client.publish(self.topics.availability, "online", qos=1, retain=True)
         client.subscribe(self._discovery_filter, qos=1)
         if self.config.commands:
@@ -188,6 +191,7 @@ class Bridge:
             self._log_down(f"disconnected from {self.config.host}:{self.config.port}: {why}")
 
     def _log_down(self, what: str) -> None:
+        self._outage.down(what)
         if self._down_logged:
             log.debug("mqtt: %s", what)
         else:
@@ -246,6 +250,7 @@ class Bridge:
 
     def tick(self) -> None:
         """Carry out waiting commands; publish what is due (when connected)."""
+        self._outage.check()
         while True:
             try:
                 command = self._commands.get_nowait()

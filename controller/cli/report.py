@@ -45,6 +45,16 @@ def _day(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"a day YYYY-MM-DD expected, got {text!r}") from None
 
 
+def _time_zone(text: str) -> ZoneInfo:
+    """``--tz``: an IANA time zone name."""
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"an IANA time zone such as Asia/Shanghai expected, got {text!r}"
+        ) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", help="office database (SQLite file or SQLAlchemy URL)")
@@ -65,7 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
     parser.add_argument(
-        "--tz", default=DEFAULT_TZ, help="sites' time zone for --db (default %(default)s)"
+        "--tz",
+        type=_time_zone,
+        default=DEFAULT_TZ,
+        help="sites' time zone for --db (default %(default)s)",
     )
 
 
@@ -94,7 +107,7 @@ def _from_box(args: argparse.Namespace, site: SiteConfig) -> Report:
 
 def _from_office(args: argparse.Namespace) -> Report:
     with CentralDB(office_url(args.db)) as db:
-        return from_central(db, args.start, args.end, ZoneInfo(args.tz), sites=args.site)
+        return from_central(db, args.start, args.end, args.tz, sites=args.site)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return UNUSABLE
     try:
         report = _from_office(args) if site is None else _from_box(args, site)
-    except (StoreError, CentralError, ValueError, ZoneInfoNotFoundError) as exc:
+    except (StoreError, CentralError, ValueError) as exc:
         print(f"cannot make the report: {exc}", file=sys.stderr)
         return UNUSABLE
     for warning in report.warnings:

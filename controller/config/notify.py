@@ -154,6 +154,7 @@ class MqttConfig(_Model):
     max_command_min: float = Field(120, gt=0, le=1440)
     publish_s: float = Field(10, ge=1, le=3600)
     keepalive_s: int = Field(30, ge=5, le=3600)
+    down_alarm_min: float = Field(10, gt=0, le=1440)  # an outage this long: mqtt_down
 
     @model_validator(mode="after")
     def _credentials(self) -> MqttConfig:

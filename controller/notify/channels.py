@@ -25,8 +25,10 @@ __all__ = ["EmailSender", "Sender", "WebhookSender", "sender_for"]
 
 
 class Sender(Protocol):
-    def send(self, subject: str, body: str) -> None:
-        """Deliver one message; :class:`DeliveryFailed` if the channel did not take it."""
+    def send(self, subject: str, body: str) -> str | None:
+        """Deliver one message; :class:`DeliveryFailed` if the channel did not take it.
+        Taken, but not for everyone (a mail server refusing some recipients): what was
+        not delivered, in words, for the audit log; else ``None``."""
 
 
 class WebhookSender:
@@ -100,7 +102,7 @@ class EmailSender:
         msg.set_content(body)
         return msg
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str) -> str | None:
         cfg = self.cfg
         where = f"{cfg.smtp_host}:{cfg.smtp_port}"
         context = self._tls_context() if cfg.starttls else None
@@ -112,7 +114,7 @@ class EmailSender:
                     smtp.ehlo()
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password)
-                smtp.send_message(self.message(subject, body))
+                refused = smtp.send_message(self.message(subject, body))
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryFailed(f"mail server {where} refused the login") from exc
         except smtplib.SMTPException as exc:
@@ -125,6 +127,12 @@ class EmailSender:
             ) from exc
         except (OSError, ssl.SSLError) as exc:
             raise DeliveryFailed(f"mail server {where} unreachable: {exc}") from exc
+        if not refused:
+            return None
+        # the others have it: sending again would give it them twice
+        return f"mail server {where} refused " + ", ".join(
+            f"{to} ({code} {_text(answer)})" for to, (code, answer) in sorted(refused.items())
+        )
 
     def _tls_context(self) -> ssl.SSLContext:
         """The STARTTLS context; :class:`DeliveryFailed` naming ``tls_ca_file`` if it does not
@@ -135,6 +143,11 @@ class EmailSender:
         except OSError as exc:  # FileNotFoundError, PermissionError; ssl.SSLError too
             why = exc.strerror or str(exc)
             raise DeliveryFailed(f"tls_ca_file {ca_file}: {why}") from exc
+
+
+def _text(answer: bytes | str) -> str:
+    """An SMTP server's answer as text."""
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
 
 
 def sender_for(cfg: ChannelConfig) -> Sender:

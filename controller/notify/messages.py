@@ -12,11 +12,13 @@ itself when the catalog has none.
 from __future__ import annotations
 
 import tomllib
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from controller.notify.channel_events import CHANNEL_EVENTS, channel_event
 from controller.paths import bundled
 from controller.said.records import RecordSayer
 from controller.said.words import words
@@ -74,17 +76,60 @@ class Catalog:
             source=source,
             time=_local(time, tz),
             message=self.detail(source=source, code=code, message=message, tz=tz),
+            todo_line=self.todo_line(code),
             event_id=event_id if event_id is not None else "-",
         )
         return subject, body
+
+    def answered(
+        self,
+        *,
+        site: str,
+        code: str,
+        source: str,
+        who: str,
+        cleared: bool,
+        time: datetime,
+        tz: tzinfo,
+        event_id: int | None,
+    ) -> tuple[str, str]:
+        """(subject, body) telling an alarm was acknowledged by ``who``, or ``cleared`` by
+        the box itself, at ``time``."""
+        kind = "cleared" if cleared else "acked"
+        values = {"site": site, "source": source, "who": who, "time": _local(time, tz)}
+        return (
+            self.text(f"{kind}_subject", site=site, title=self.title(code)),
+            self.text(f"{kind}_body", event_id=event_id if event_id is not None else "-", **values),
+        )
+
+    def todo_line(self, code: str) -> str:
+        """The body's line saying what to do about ``code`` (``[todo]``), "" when the
+        catalog has none for it (an info event, a code with nothing to do by hand)."""
+        todo = self.data.get("todo", {}).get(code)
+        return "" if todo is None else self.text("todo_line", todo=todo)
 
     def detail(self, *, source: str, code: str, message: str, tz: tzinfo) -> str:
         """An alarm's stored ``message`` in this catalog's language where its writer's words
         are known, else as stored (always as stored in :data:`RECORDED_LANGUAGE`)."""
         if self.language == RECORDED_LANGUAGE:
             return message
+        if code in CHANNEL_EVENTS:  # the notifier's own, said from this catalog
+            return self._channel_event(code, message, tz) or message
         sayer = RecordSayer(words(self.language), lambda time: _local(time, tz))
         return sayer.alarm(source, code, message) or message
+
+    def _channel_event(self, code: str, message: str, tz: tzinfo) -> str | None:
+        """A channel's down or up event from ``[channel_event]``; ``None`` if its message is
+        not the notifier's words (another writer's, under the same code)."""
+        part = channel_event(message)
+        template = self.data.get("channel_event", {}).get(code)
+        if part.code != code or template is None:
+            return None
+        values = dict(part.values)
+        if "since" in values:
+            with suppress(ValueError):  # a time not ISO 8601 is said as recorded
+                values["since"] = _local(datetime.fromisoformat(values["since"]), tz)
+        return str(template).format(**values)
 
     def summary(self, *, site: str, facts: DaySummary) -> tuple[str, str]:
         saving = "-" if facts.saving_m3_per_mu is None else f"{facts.saving_m3_per_mu:.1f}"

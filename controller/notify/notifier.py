@@ -12,13 +12,18 @@ One pass (:meth:`Notifier.run_once`, every ``POLL_S`` on the notifier's own thre
    the history is not sent.
 2. **escalate** — a latched alarm still unacknowledged ``escalate_after_min`` after it was
    raised is queued once more, as an escalation, to the channels with ``escalate``.
-3. **deliver** — each channel's oldest pending message is tried when due; success marks it
-   ``sent``, failure schedules the next try with back-off (5 s doubling up to
-   ``retry_max_s``) and the later messages wait behind it. A message older than
-   ``give_up_h`` is ``expired``. Every attempt's outcome is audited (actor ``notify``).
-   A channel failing for ``channel_down_min`` raises the latched ``notify_channel_down``
-   alarm (its own messages skip that channel); its first success raises
-   ``notify_channel_up``.
+2b. **answer** — a channel that was sent an alarm is told once that it was acknowledged
+   (by whom, when) or cleared (acknowledged by the box itself: the clock trusted again);
+   alarms sent within ``ANSWERED_WITHIN``.
+3. **deliver** — each channel's oldest pending message is tried when due (an escalation
+   whose alarm was acknowledged meanwhile — the channel was down, or in quiet hours — is
+   ``suppressed`` instead: it would say "unacknowledged"); success marks it ``sent``,
+   failure schedules the next try with back-off (5 s doubling up to ``retry_max_s``) and the
+   later messages wait behind it. A message older than ``give_up_h`` is ``expired``. Every
+   attempt's outcome is audited (actor ``notify``). A channel failing for
+   ``channel_down_min`` raises the latched ``notify_channel_down`` alarm (its own messages
+   skip that channel); its first success raises ``notify_channel_up``, sent to the channels
+   that were told it was down whatever their ``min_severity``.
 
 Finished messages older than ``KEEP_DAYS`` are deleted once an hour (the audit log keeps
 their outcomes).
@@ -39,10 +44,11 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from controller.clock import Clock
 from controller.config.notify import ChannelConfig, NotifyConfig
+from controller.notify.channel_events import CHANNEL_EVENTS
 from controller.notify.channels import Sender, sender_for
 from controller.notify.errors import DeliveryFailed, UnknownChannel
 from controller.notify.messages import Catalog, catalog
@@ -67,6 +73,11 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 CURSOR = "notify"
+ACKED_CURSOR = "notify_acked"  # epoch seconds of the newest acknowledgement told
+ANSWERED_WITHIN = timedelta(days=7)  # an alarm sent longer ago is not told acknowledged
+# who acknowledges an alarm that ended by itself (the clock trusted again, a channel or the
+# broker back): told as "cleared", anyone else as "acknowledged by"
+CLEARING_ACTORS = frozenset({"clock", "notify", "mqtt"})
 CHANNEL_DOWN = "notify_channel_down"
 CHANNEL_UP = "notify_channel_up"
 ACTOR = "notify"
@@ -163,6 +174,7 @@ class Notifier:
     def _pass(self, now: datetime) -> None:
         self.route(now)
         self.escalate(now)
+        self.answer(now)
         self.summarize(now)
         self.deliver(now)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
@@ -192,10 +204,10 @@ class Notifier:
                 handled += 1
 
     def _route_one(self, event: Event, ch: ChannelConfig, now: datetime) -> QueuedMessage | None:
-        if not passes_severity(ch, event.severity):
-            return None
         if _about(event, ch):
             return None  # a channel is not told about itself
+        if not (passes_severity(ch, event.severity) or self._told_down(event, ch)):
+            return None
         critical = event.severity == Severity.CRITICAL
         subject, body = self._alarm_text(event)
         state, reason = OutboxState.PENDING, ""
@@ -231,6 +243,14 @@ class Notifier:
             log.debug("channel %s: event #%s suppressed: %s", ch.name, event.id, reason)
         return msg
 
+    def _told_down(self, event: Event, ch: ChannelConfig) -> bool:
+        """Is ``event`` the return of a channel ``ch`` was told is down? Then ``ch`` hears
+        of it whatever its ``min_severity`` (the return is only ``info``): else whoever read
+        "channel down" would never learn it delivers again."""
+        if event.code != CHANNEL_UP:
+            return False
+        return self.outbox.last_for(ch.name, CHANNEL_DOWN, event.source) is not None
+
     def _alarm_text(self, event: Event, escalated_min: float | None = None) -> tuple[str, str]:
         """(subject, body) of ``event`` in the site's language; its escalation with
         ``escalated_min`` (minutes unacknowledged)."""
@@ -258,36 +278,70 @@ class Notifier:
             minutes = (now - event.time).total_seconds() / 60
             subject, body = self._alarm_text(event, escalated_min=minutes)
             msgs = [
-                QueuedMessage(
-                    channel=ch.name,
-                    kind="escalation",
-                    severity=event.severity,
-                    code=event.code,
-                    source=event.source,
-                    subject=subject,
-                    body=body,
-                    event_id=event.id,
-                )
+                _of_event(event, ch.name, "escalation", subject, body)
                 for ch in self.channels
                 if ch.escalate and passes_severity(ch, event.severity) and not _about(event, ch)
             ]
             if not msgs:  # no channel takes it: mark it so it is not looked at again
                 msgs = [
-                    QueuedMessage(
-                        channel="",
-                        kind="escalation",
-                        severity=event.severity,
-                        code=event.code,
-                        source=event.source,
-                        subject=subject,
-                        body=body,
-                        event_id=event.id,
-                        state=OutboxState.SUPPRESSED,
-                    )
+                    _of_event(event, "", "escalation", subject, body, state=OutboxState.SUPPRESSED)
                 ]
             self.outbox.add_many(msgs, now=now)
             queued += len(msgs)
         return queued
+
+    # -- 2b. acknowledged or cleared --------------------------------------------------
+    def answer(self, now: datetime) -> int:
+        """Tell each channel that was sent an alarm that it has been acknowledged (by a
+        person) or cleared (by the box itself: :data:`CLEARING_ACTORS`); the number queued.
+
+        Alarms sent within :data:`ANSWERED_WITHIN` only; a channel's down alarm is not (its
+        return, ``notify_channel_up``, says it). On the first start the acknowledgements
+        before it are not told.
+        """
+        cursor = self.outbox.cursor(ACKED_CURSOR)
+        if cursor is None:
+            self.outbox.set_cursor(ACKED_CURSOR, int(now.timestamp()))
+            return 0
+        since = datetime.fromtimestamp(cursor, tz=now.tzinfo or self.tz)
+        answered = self.outbox.answered_since(since, now - ANSWERED_WITHIN)
+        msgs = []
+        newest = cursor
+        for sent, event in answered:
+            assert event.acked_at is not None
+            newest = max(newest, int(event.acked_at.timestamp()))
+            if event.code == CHANNEL_DOWN:
+                continue
+            subject, body = self.catalog.answered(
+                site=self.site_name,
+                code=event.code,
+                source=event.source,
+                who=event.acked_by or "",
+                cleared=(event.acked_by or "") in CLEARING_ACTORS,
+                time=event.acked_at,
+                tz=self.tz,
+                event_id=event.id,
+            )
+            ch = next((c for c in self.channels if c.name == sent.channel), None)
+            if ch is None:
+                continue
+            not_before = quiet_until(ch, now, self.tz)
+            held = OutboxState.HELD if not_before else OutboxState.PENDING
+            msgs.append(
+                _of_event(
+                    event,
+                    ch.name,
+                    "acknowledged",
+                    subject,
+                    body,
+                    severity=Severity.INFO,
+                    state=held,
+                    not_before=not_before,
+                )
+            )
+        if answered:
+            self.outbox.add_many(msgs, now=now, cursor=(ACKED_CURSOR, newest))
+        return len(msgs)
 
     # -- daily summary ----------------------------------------------------------------
     def summarize(self, now: datetime) -> int:
@@ -361,10 +415,20 @@ class Notifier:
             if head.not_before > now:
                 self._check_down(ch, head, now)
                 break
+            if self._answered(head):
+                row = self.outbox.mark_suppressed(head.id, "alarm acknowledged before delivery")
+                self._audit("notify.suppressed", row, reason=row.last_error or "")
+                continue  # "N min unacknowledged" would be untrue by now
             if not self._attempt(ch, head, now):
                 break
             delivered += 1
         return delivered
+
+    def _answered(self, msg: OutboxMessage) -> bool:
+        """Is ``msg`` an escalation of an alarm acknowledged since it was queued?"""
+        if msg.kind != "escalation" or msg.event_id is None:
+            return False
+        return self.outbox.acknowledged(msg.event_id)
 
     def _stopping(self) -> bool:
         """The worker was asked to stop (the final pass, in the caller's thread, goes on)."""
@@ -374,7 +438,7 @@ class Notifier:
         assert msg.id is not None
         try:
             try:
-                self.senders[ch.name].send(msg.subject, msg.body)
+                partial = self.senders[ch.name].send(msg.subject, msg.body)
             except DeliveryFailed:
                 raise
             except Exception as exc:  # a sender's bug must not stall the line unlogged
@@ -392,7 +456,11 @@ class Notifier:
             self._check_down(ch, row, now)
             return False
         row = self.outbox.mark_sent(msg.id)
-        self._audit("notify.sent", row)
+        if partial:  # taken, not for everyone: said, not retried (no one gets it twice)
+            self._audit("notify.sent", row, not_delivered=partial)
+            log.warning("channel %s: message #%s sent, but %s", ch.name, msg.id, partial)
+        else:
+            self._audit("notify.sent", row)
         if ch.name in self._failing:
             self._failing.discard(ch.name)
             log.info("channel %s delivers again", ch.name)
@@ -401,9 +469,8 @@ class Notifier:
             for alarm in self.store.open_alarms():
                 if alarm.code == CHANNEL_DOWN and alarm.source == ch.name and alarm.id:
                     self.store.ack_event(alarm.id, ACTOR)
-            self.store.raise_event(
-                Severity.INFO, CHANNEL_UP, ch.name, f"channel {ch.name} delivers again"
-            )
+            said = CHANNEL_EVENTS[CHANNEL_UP].format(channel=ch.name)
+            self.store.raise_event(Severity.INFO, CHANNEL_UP, ch.name, said)
         return True
 
     def _check_down(self, ch: ChannelConfig, row: OutboxMessage, now: datetime) -> None:
@@ -416,8 +483,12 @@ class Notifier:
             Severity.ALARM,
             CHANNEL_DOWN,
             ch.name,
-            f"notification channel {ch.name} ({ch.kind}) has failed since "
-            f"{row.first_failure_at.isoformat(timespec='seconds')}: {row.last_error}",
+            CHANNEL_EVENTS[CHANNEL_DOWN].format(
+                channel=ch.name,
+                kind=ch.kind,
+                since=row.first_failure_at.isoformat(timespec="seconds"),
+                error=row.last_error,
+            ),
             latched=True,
         )
 
@@ -459,6 +530,24 @@ class Notifier:
             "attempts": row.attempts,
         }
         self.store.record_audit(ACTOR, action, detail | extra)
+
+
+def _of_event(
+    event: Event, channel: str, kind: str, subject: str, body: str, **more: Any
+) -> QueuedMessage:
+    """A message of ``kind`` about ``event`` for ``channel`` (its severity unless ``more``
+    says another, with ``state`` and ``not_before`` when given)."""
+    fields: dict[str, Any] = {"severity": event.severity} | more
+    return QueuedMessage(
+        channel=channel,
+        kind=kind,
+        code=event.code,
+        source=event.source,
+        subject=subject,
+        body=body,
+        event_id=event.id,
+        **fields,
+    )
 
 
 def _about(event: Event, ch: ChannelConfig) -> bool:

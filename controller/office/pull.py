@@ -52,9 +52,11 @@ from urllib.parse import urlencode, urlsplit
 from controller.config.errors import ConfigError
 from controller.config.tomlfile import read_toml
 from controller.errors import OfficeError, ProblemsError
-from controller.office.central import BadRows, CentralDB, CentralError, ZoneArea
+from controller.office.answers import NOT_A_BOX, came_back, start_of
+from controller.office.central import BadRows, CentralDB, CentralError
 from controller.office.central.pg import NeedsStaging
 from controller.office.export import MAX_IDS, TABLES
+from controller.office.zones_answer import NotZones, zone_areas
 
 __all__ = [
     "BadAnswer",
@@ -392,10 +394,17 @@ class SiteResult:
 
 
 def _ndjson(site: str, where: str, reply: Reply) -> list[dict[str, Any]]:
-    try:
-        rows = [json.loads(line) for line in reply.body.split(b"\n") if line.strip()]
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadAnswer(site, f"{where}: not NDJSON: {exc}") from exc
+    """The rows of an NDJSON page; :class:`BadAnswer` saying what came back instead (its
+    first line not JSON: not the export at all) or which line is broken."""
+    rows = []
+    for n, line in enumerate((line for line in reply.body.split(b"\n") if line.strip()), 1):
+        try:
+            rows.append(json.loads(line))
+        except (UnicodeDecodeError, ValueError):
+            if n == 1:
+                answer = came_back(reply.body, reply.headers.get("content-type", ""))
+                raise BadAnswer(site, f"{where}: not NDJSON but {answer}: {NOT_A_BOX}") from None
+            raise BadAnswer(site, f"{where}: line {n} is not JSON: {start_of(line)}") from None
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("id"), int):
             raise BadAnswer(site, f"{where}: a row without an integer id: {str(row)[:80]}")
@@ -511,14 +520,14 @@ def _csv_header(
     except UnicodeDecodeError as exc:
         raise BadAnswer(site, f"{where}: not the CSV export: {exc}") from exc
     if not names or not all(n.isidentifier() for n in names):
-        raise BadAnswer(site, f"{where}: not the CSV export: header {first[:80]!r}")
+        raise BadAnswer(site, f"{where}: not the CSV export: header {start_of(first, 80)}")
     first_id = None
     if names[0] == "id" and b"\n" in rest:
         cell = rest.split(b",", 1)[0]
         try:
             first_id = int(cell)
         except ValueError as exc:
-            raise BadAnswer(site, f"{where}: not the CSV export: id {cell[:20]!r}") from exc
+            raise BadAnswer(site, f"{where}: not the CSV export: id {start_of(cell, 20)}") from exc
     return names, first_id, itertools.chain([rest], chunks)
 
 
@@ -562,19 +571,10 @@ def _zones(db: CentralDB, client: BoxClient) -> None:
     site = client.site.id
     reply = client.get(f"{API}/zones")
     try:
-        listed = json.loads(reply.body)
-        zones = [
-            ZoneArea(
-                site,
-                str(z["name"]),
-                str(z.get("label", "")),
-                float(z["area_m2"]),
-                str(z.get("crop", "")),
-            )
-            for z in listed
-        ]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BadAnswer(site, f"zones: not the zones list: {exc}") from exc
+        zones = zone_areas(site, reply.body, reply.headers.get("content-type", ""))
+    except NotZones as exc:
+        url = f"{client.site.url}{API}/zones"
+        raise BadAnswer(site, f"GET {url}: not the zones list: {exc}") from exc
     db.store_zones(site, zones)
 
 

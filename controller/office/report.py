@@ -436,6 +436,7 @@ CSV_COLUMNS = [
     "saving_m3",
     "saving_m3_per_mu",
     "fertilizer_kg_per_mu",
+    "baseline_practice",  # what baseline and saving count against: the practice, its events
 ]
 
 
@@ -485,13 +486,18 @@ def _csv_row(
 
 
 def to_csv(report: Report) -> str:
-    """One line per zone and one per site (zone ``*``: area-weighted depths, summed volumes)."""
+    """One line per zone and one per site (zone ``*``: area-weighted depths, summed volumes),
+    each naming the baseline practice (the CSV has no notes)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+
+    def row(cells: list[Any]) -> None:
+        writer.writerow([*cells, report.practice])
+
     for site in report.sites:
         for z in site.zones:
-            writer.writerow(
+            row(
                 _csv_row(
                     site.site_id,
                     z.zone.zone,
@@ -505,7 +511,7 @@ def to_csv(report: Report) -> str:
                     z.fertilizer_kg,
                 )
             )
-        writer.writerow(
+        row(
             _csv_row(
                 site.site_id,
                 "*",

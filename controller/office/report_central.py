@@ -27,7 +27,7 @@ from controller.office.report import (
     build_report,
 )
 
-__all__ = ["UnknownSites", "from_central", "stale_note"]
+__all__ = ["UnknownSites", "absent_note", "from_central", "stale_note"]
 
 
 class UnknownSites(OfficeError, ValueError):
@@ -106,6 +106,9 @@ def from_central(
 ) -> Report:
     """The report of ``sites`` (default every site with zones); no range = the season.
 
+    Its warnings name each site of the report whose last pull failed and, in the report of
+    every site, each site whose pulls all failed (it has no zones, so no row).
+
     Raises :class:`UnknownSites` naming each site asked for that has no zones here.
     """
     zones = [ReportZone(z.site_id, z.zone, z.label, z.area_m2, z.crop) for z in db.zones(sites)]
@@ -121,8 +124,19 @@ def from_central(
     end = end or (max(dates) if dates else today)
     runs = _runs(db, names, start, end)
     report = build_report(zones, days, runs, start, end, tz, practice=practice, season=season)
-    stale = [stale_note(f) for f in db.failed_pulls(names)]
+    failed = db.failed_pulls(None if sites is None else names)
+    stale = [stale_note(f) if f.site_id in names else absent_note(f) for f in failed]
     return dataclasses.replace(report, warnings=[*stale, *report.warnings])
+
+
+def absent_note(failed: FailedPull) -> str:
+    """A site listed for pulling that nothing was pulled from yet (no zones): the report of
+    every site says it is missing rather than leave it out unsaid."""
+    error = failed.error.removeprefix(f"{failed.site_id}: ")
+    return (
+        f"{failed.site_id}: not in this report, nothing pulled from it yet: the last pull "
+        f"({failed.pulled_at:%Y-%m-%d %H:%M} UTC) failed: {error[:200]}"
+    )
 
 
 def stale_note(failed: FailedPull) -> str:

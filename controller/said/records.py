@@ -7,7 +7,8 @@ The readers are the writers' own templates: a safety trip's message
 (:mod:`controller.runtime.device_events`), the head works' backflush events
 (:mod:`controller.runtime.head_events`), the clock's trust events and reasons
 (:mod:`controller.runtime.clock_events`), the sequencer's run events
-(:mod:`controller.runtime.run_events`). Each part is said from catalog table ``table`` by
+(:mod:`controller.runtime.run_events`), the plausibility alarms
+(:mod:`controller.agronomy.plausibility_notes`). Each part is said from catalog table ``table`` by
 its code (``trip_message.burst``) with the values read back; a part without a code or an
 entry is said as recorded, and a record with no coded part at all gives ``None`` (the
 caller keeps the record).
@@ -23,6 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.agronomy.fert_notes import fert_note
+from controller.agronomy.plausibility_notes import (
+    PLAUSIBILITY_NOTES,
+    plausibility_note,
+    probe_where,
+)
 from controller.runtime.clock_events import CLOCK_EVENTS, clock_event, clock_reason
 from controller.runtime.device_events import (
     DEVICE_EVENTS,
@@ -91,6 +97,9 @@ class RecordSayer:
         if table == "clock_reason" and "why_not" in values:  # why no confirmation holds
             nested = clock_reason(values["why_not"])
             values["why_not"] = self.parts(table, [nested]) or values["why_not"]
+        if table == "plausibility" and "where" in values:  # the probe doubted
+            nested = probe_where(values["where"])
+            values["where"] = self.parts("probe_where", [nested]) or values["where"]
         if table == "run_event":  # why the run ended, what a restart credited it
             for name in ("reason", "credit"):
                 if name in values:
@@ -165,7 +174,7 @@ class RecordSayer:
     def alarm(self, source: str, code: str, message: str) -> str | None:
         """An alarm's ``message`` where its writer's words are known (the safety
         supervisor's, the fertigation planner's notes, a device's events, the clock's trust
-        events, the sequencer's run events, the head works'),
+        events, the sequencer's run events, the plausibility checks', the head works'),
         else ``None`` (the record is said as stored)."""
         if source == SAFETY_SOURCE:
             return self.trip(message)
@@ -177,6 +186,7 @@ class RecordSayer:
         for events, read, table in (
             (CLOCK_EVENTS, clock_event, "clock_event"),
             (RUN_EVENTS, run_event, "run_event"),
+            (PLAUSIBILITY_NOTES, plausibility_note, "plausibility"),
         ):
             if code in events:  # read as its own event's words, or not at all
                 event = read(message)

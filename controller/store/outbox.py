@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Index
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, func, select
 
 from controller.store.tables import Event
@@ -198,6 +199,10 @@ class Outbox:
     def mark_sent(self, msg_id: int) -> OutboxMessage:
         return self._finish(msg_id, OutboxState.SENT)
 
+    def mark_suppressed(self, msg_id: int, reason: str) -> OutboxMessage:
+        """A queued message withdrawn before delivery, ``reason`` kept as ``last_error``."""
+        return self._finish(msg_id, OutboxState.SUPPRESSED, reason)
+
     def mark_expired(self, msg_id: int, error: str) -> OutboxMessage:
         return self._finish(msg_id, OutboxState.EXPIRED, error)
 
@@ -275,6 +280,39 @@ class Outbox:
         )
         with self.store.reading() as session:
             return int(session.exec(query).one()) > 0
+
+    def acknowledged(self, event_id: int) -> bool:
+        """Has event ``event_id`` been acknowledged (false for an event not stored)?"""
+        with self.store.reading() as session:
+            event = session.get(Event, event_id)
+            return event is not None and event.acked_at is not None
+
+    def answered_since(
+        self, since: dt.datetime, sent_after: dt.datetime
+    ) -> list[tuple[OutboxMessage, Event]]:
+        """Alarm messages sent (created at or after ``sent_after``) whose event was
+        acknowledged at or after ``since`` and whose channel has not been told so yet,
+        with their event; oldest acknowledgement first."""
+        said = aliased(OutboxMessage)
+        told = select(said.id).where(
+            said.kind == "acknowledged",
+            said.event_id == OutboxMessage.event_id,
+            said.channel == OutboxMessage.channel,
+        )
+        query = (
+            select(OutboxMessage, Event)
+            .join(Event, col(Event.id) == col(OutboxMessage.event_id))
+            .where(
+                col(OutboxMessage.kind) == "alarm",
+                col(OutboxMessage.state) == OutboxState.SENT,
+                col(OutboxMessage.created_at) >= as_utc(sent_after),
+                col(Event.acked_at) >= as_utc(since),
+                ~told.exists(),
+            )
+            .order_by(col(Event.acked_at), col(OutboxMessage.id))
+        )
+        with self.store.reading() as session:
+            return [(m, e) for m, e in session.exec(query)]
 
     # -- the events cursor ---------------------------------------------------------
     def cursor(self, name: str) -> int | None:

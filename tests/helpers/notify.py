@@ -200,8 +200,16 @@ class SmtpInbox:
     """An SMTP submission server requiring STARTTLS and a login (``user``/``password``)."""
 
     def __init__(
-        self, cert: Path, key: Path, *, user: str, password: str, port: int | None = None
+        self,
+        cert: Path,
+        key: Path,
+        *,
+        user: str,
+        password: str,
+        port: int | None = None,
+        refuse: tuple[str, ...] = (),
     ) -> None:
+        """``refuse``: recipients answered ``550`` (no such mailbox), the others taken."""
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -209,6 +217,14 @@ class SmtpInbox:
         inbox = self
 
         class Handler:
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
+                if address in refuse:
+                    return "550 5.1.1 no such mailbox"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 inbox.messages.append(
                     message_from_bytes(envelope.original_content, policy=email.policy.default)

@@ -333,6 +333,14 @@ def test_a_channel_down_for_long_raises_its_own_alarm_elsewhere(
     assert any(e.code == CHANNEL_UP and e.source == "ops" for e in store.events())
     ops_titles = [s for s, _ in fakes["ops"].sent]
     assert len(ops_titles) == 1 and "水泵空转" in ops_titles[0]  # not told about itself
+    step(n, clock, 1)
+    # told it was down, told it is back, though the return is below its min_severity
+    assert "通知通道已恢复" in fakes["mail"].sent[-1][0]
+    # each said in the site's language, the first failure in its time
+    assert details(fakes["mail"].sent[-2:], "详情：") == [
+        "通知通道 ops（wecom）自 2026-06-01 12:00:10 CST 起无法送达：webhook answered HTTP 503",
+        "通知通道 ops 已恢复送达",
+    ]
 
 
 def test_an_unacknowledged_alarm_is_escalated_once(store: Store, clock: VirtualClock) -> None:
@@ -343,10 +351,10 @@ def test_an_unacknowledged_alarm_is_escalated_once(store: Store, clock: VirtualC
     step(n, clock)
     store.ack_event(acked.id, "li-wei")
     step(n, clock, 60, times=29)
-    assert len(fakes["ops"].sent) == 2
+    assert len(fakes["ops"].sent) == 3  # two alarms, the burst acknowledged
     step(n, clock, 60, times=5)
     titles = [s for s, _ in fakes["ops"].sent]
-    assert len(titles) == 3 and titles[2].startswith("【张掖示范】30 分钟未确认的告警：水泵空转")
+    assert len(titles) == 4 and titles[3].startswith("【张掖示范】30 分钟未确认的告警：水泵空转")
 
 
 def test_a_message_not_delivered_in_time_expires(store: Store, clock: VirtualClock) -> None:
@@ -500,3 +508,115 @@ def test_back_off_doubles_up_to_retry_max_s(store: Store, clock: VirtualClock) -
     # 5, 10, 20, then 30 (the cap) between attempts
     gaps = [b - a for a, b in itertools.pairwise(attempts_at)]
     assert gaps[:5] == [5, 10, 20, 30, 30]
+
+
+def test_an_escalation_held_up_until_after_the_acknowledgement_is_not_sent(
+    store: Store, clock: VirtualClock
+) -> None:
+    """The mail server was down when the alarm came and while it was escalated; it was
+    acknowledged meanwhile: the mail server, back, gets the alarm but not "unacknowledged
+    for 30 min" (withdrawn, audited), while the channel that was up got both in time."""
+    cfg = config(escalate_after_min=30, retry_max_s=60, channel_down_min=600)
+    n, fakes = make(store, clock, cfg)
+    fakes["ops"].failing = True
+    event = store.raise_event(Severity.CRITICAL, "dry_run", "site", "x", latched=True)
+    assert event.id is not None
+    step(n, clock, 60, times=31)
+    boss = [(m.kind, m.state) for m in Outbox(store).messages("boss")]
+    assert boss == [("alarm", "sent"), ("escalation", "sent")]
+    store.ack_event(event.id, "li-wei")
+    fakes["ops"].failing = False
+    step(n, clock, 60, times=2)
+    # the alarm, then that it was acknowledged; not that it is unacknowledged
+    assert [s for s, _ in fakes["ops"].sent] == [
+        fakes["boss"].sent[0][0],
+        "【张掖示范】已确认：水泵空转（无水流）",
+    ]
+    withdrawn = [m for m in Outbox(store).messages("ops") if m.kind == "escalation"]
+    assert [(m.state, m.last_error) for m in withdrawn] == [
+        ("suppressed", "alarm acknowledged before delivery")
+    ]
+    assert "notify.suppressed" in audits(store)
+
+
+def test_a_doubted_probe_is_said_in_chinese_naming_the_probe_and_zone(
+    store: Store, clock: VirtualClock
+) -> None:
+    """A stuck probe's alarm as the plausibility checks record it: the detail line in the
+    site's language, the probe and its zone named."""
+    n, fakes = make(store, clock)
+    stuck = (
+        "probe1a.moisture (zone z1, 0.2 m): moisture flat at 24.10–24.12 % for 24.5 h "
+        "(6 readings within 0.05 %): a frozen value; quarantined"
+    )
+    store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", stuck, latched=True)
+    step(n, clock)
+    ((subject, body),) = fakes["ops"].sent
+    assert subject == "【张掖示范】告警：土壤探头读数不变（已隔离）"
+    assert (
+        "详情：探头 probe1a（轮灌区 z1，深 0.2 m）：含水率在 24.10–24.12 % 之间 24.5 小时不变"
+        in body
+    )
+
+
+def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_it(
+    store: Store, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """The server takes the message for one address and refuses another: the one gets it
+    once (no retry), and the audit says who did not get it and why."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", refuse=("gone@example.com",))
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example"}
+        ops |= {"recipients": ["li@example.com", "gone@example.com"]}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()
+        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+        step(n, clock, 10, times=3)
+    finally:
+        inbox.close()
+    assert len(inbox.messages) == 1
+    with store.reading() as s:
+        from sqlmodel import select
+
+        from controller.store import AuditEntry
+
+        sent = [a.detail for a in s.exec(select(AuditEntry)) if a.action == "notify.sent"]
+    assert len(sent) == 1
+    assert sent[0]["not_delivered"] == (
+        f"mail server 127.0.0.1:{inbox.port} refused gone@example.com (550 5.1.1 no such mailbox)"
+    )
+
+
+def test_a_channel_told_of_an_alarm_is_told_once_who_acknowledged_it_and_when(
+    store: Store, clock: VirtualClock
+) -> None:
+    n, fakes = make(store, clock)
+    event = store.raise_event(Severity.ALARM, "dry_run", "site", "x", latched=True)
+    assert event.id is not None
+    step(n, clock)
+    clock.advance(300)
+    store.ack_event(event.id, "li-wei")
+    step(n, clock, 1, times=3)
+    assert [s for s, _ in fakes["ops"].sent] == [
+        "【张掖示范】告警：水泵空转（无水流）",
+        "【张掖示范】已确认：水泵空转（无水流）",
+    ]
+    assert "\n确认人：li-wei\n确认时间：2026-06-01 12:05:01 CST\n" in fakes["ops"].sent[1][1]
+    assert fakes["boss"].sent == []  # never told of the alarm: not told of its end
+
+
+def test_an_alarm_that_ended_by_itself_is_told_cleared(store: Store, clock: VirtualClock) -> None:
+    channels = [{"name": "ops", "kind": "wecom", "url": "http://h/x", "min_severity": "warning"}]
+    n, fakes = make(store, clock, config(channels=channels))
+    event = store.raise_event(Severity.WARNING, "clock_untrusted", "site", "x", latched=True)
+    assert event.id is not None
+    step(n, clock)
+    store.ack_event(event.id, "clock")  # the clock is trusted again
+    step(n, clock, 1, times=2)
+    subject, body = fakes["ops"].sent[-1]
+    assert subject == "【张掖示范】已解除：系统时间不可信"
+    assert "解除时间：2026-06-01 12:00:01 CST（clock 自动解除）" in body
+    assert len(fakes["ops"].sent) == 2

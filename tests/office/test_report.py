@@ -16,7 +16,7 @@ import pytest
 from controller.cli import main
 from controller.config.site import M2_PER_MU, SiteConfig
 from controller.office.central import CentralDB, ZoneArea
-from controller.office.pull import pull_all
+from controller.office.pull import SiteSpec, pull_all
 from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
 from controller.office.report_html import render_html
@@ -30,6 +30,7 @@ from tests.helpers.office.seed import (
     seed_season,
 )
 from tests.helpers.office.servers import call
+from tests.helpers.site import refusing_port
 
 TZ = ZoneInfo("Asia/Shanghai")
 ZONES = [ReportZone("ganzhou-01", z, f"Zone {z}", mu * M2_PER_MU) for z, mu in ZONE_AREA_MU.items()]
@@ -145,6 +146,11 @@ def test_csv_has_a_row_per_zone_and_the_site(season: Report) -> None:
     )
     assert float(total["baseline_m3_per_mu"]) == pytest.approx(440.0)
     assert "N=" in rows[0]["fertilizer_kg_per_mu"]
+    # the baseline named on every row: a spreadsheet has no page notes
+    assert {r["baseline_practice"] for r in rows} == {
+        "border irrigation of seed corn as surveyed in Zhangye (440 m³/mu a year): winter "
+        "100 m³/mu; events (m³/mu) 06-03 85, 06-26 85, 07-18 85, 08-10 85"
+    }
 
 
 def test_html_is_printable_offline_with_a_chart_per_zone(season: Report) -> None:
@@ -255,6 +261,35 @@ def test_a_site_whose_last_pull_failed_is_said_first(
     assert "ganzhou-02: the last pull" not in html
 
 
+def test_a_site_never_pulled_is_named_not_left_out_unsaid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two boxes in SITES.toml, one never reachable: the report of every site has no row
+    for it (no zones, no figures) and says so, with the failed pull's time and why; a
+    report asked for the other site alone says nothing of it."""
+    office = f"sqlite:///{tmp_path / 'office.db'}"
+    with (
+        running_box(tmp_path / "a", "ganzhou-01", days=10, readings_per_day=1) as box,
+        refusing_port() as port,
+        CentralDB(office) as db,
+    ):
+        offline = SiteSpec("ganzhou-02", f"http://127.0.0.1:{port}", "t", timeout_s=2)
+        assert [r.ok for r in pull_all(db, [box.spec, offline])] == [True, False]
+    assert main(["report", "--db", office, "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert {row["site"] for row in csv.DictReader(io.StringIO(out))} == {"ganzhou-01"}
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, err
+    assert re.match(
+        r"warning: ganzhou-02: not in this report, nothing pulled from it yet: the last pull "
+        r"\(\d{4}-\d\d-\d\d \d\d:\d\d UTC\) failed: GET http://127.0.0.1:\d+/api/v1/zones: "
+        r".*Connection refused",
+        warnings[0],
+    ), warnings[0]
+    assert main(["report", "--db", office, "--site", "ganzhou-01", "--format", "csv"]) == 0
+    assert "ganzhou-02" not in capsys.readouterr().err
+
+
 def test_a_site_the_office_does_not_have_is_refused_naming_the_ones_it_has(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -294,3 +329,17 @@ def test_a_day_that_is_none_is_named_as_a_day(
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert "argument --start: a day YYYY-MM-DD expected, got '2026-13-01'" in err, err
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "../etc/passwd", ""])
+def test_a_time_zone_that_is_none_is_named_as_a_time_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tz: str
+) -> None:
+    """``--tz Mars/Olympus``: exit 2 saying a time zone is expected, not Python's
+    "'No time zone found with key Mars/Olympus'" after opening the database."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--db", str(tmp_path / "o.db"), "--tz", tz])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --tz: an IANA time zone such as Asia/Shanghai expected, got {tz!r}" in err
+    assert not (tmp_path / "o.db").exists()

@@ -493,13 +493,12 @@ class CentralDB:
                 for r in conn.execute(query)
             ]
 
-    def failed_pulls(self, sites: Sequence[str]) -> list[FailedPull]:
-        """The ``sites`` whose last pull failed: their figures are those of an older pull."""
-        query = (
-            select(SITES)
-            .where(SITES.c.site_id.in_(list(sites)), SITES.c.last_error != "")
-            .order_by(SITES.c.site_id)
-        )
+    def failed_pulls(self, sites: Sequence[str] | None = None) -> list[FailedPull]:
+        """The ``sites`` (default: every site ever pulled) whose last pull failed: their
+        figures are those of an older pull, or none at all."""
+        query = select(SITES).where(SITES.c.last_error != "").order_by(SITES.c.site_id)
+        if sites is not None:
+            query = query.where(SITES.c.site_id.in_(list(sites)))
         with self._read() as conn:
             return [
                 FailedPull(r.site_id, r.last_pull_at, r.last_ok_at, r.last_error)
