@@ -36,8 +36,10 @@ def test_a_flash_says_which_zone_or_probe_there_is_not(
     as_role: Any, lang: str, zone: str, probe: str
 ) -> None:
     admin = in_language(as_role("admin"), lang)
-    shown = _flash(admin, "/probes/samples", {"probe": "probe9", "theta_pct": "20"}, "/probes")
-    assert probe in shown and "&#39;probe9&#39;" not in shown  # not the service's English
+    form = {"csrf": csrf_of(admin, "/probes"), "probe": "probe9", "theta_pct": "20"}
+    r = admin.post("/probes/samples", data=form, headers=REFERER)
+    assert r.status_code == 422  # the form again, as typed
+    assert probe in r.text and "&#39;probe9&#39;" not in r.text  # not the service's English
     form = {"stage": "VE", "observed_on": "2026-05-08"}
     shown = _flash(admin, "/zones/z9/observations", form, "/zones/z1/crop")
     assert zone in shown and "&#39;z9&#39;" not in shown
