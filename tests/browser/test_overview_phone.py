@@ -187,3 +187,27 @@ def test_the_overview_does_not_scroll_sideways_on_a_narrow_phone(
     assert page.evaluate(OUT_OF_CARD_JS) == []
     assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone table.water td", WATER_FIGURE]) == []
     page.context.close()
+
+
+def test_minutes_typed_into_a_zone_card_outlive_the_overviews_refresh(
+    overview_url: str, browser: Browser
+) -> None:
+    """A technician types a run's minutes and volume, closes the phone's keyboard and looks
+    up before pressing Start: the card refreshed meanwhile (every 3 s) and put back 10 min,
+    so Start would have run the wrong time. The refreshed card keeps what was typed."""
+    page = logged_in(browser, overview_url)
+    form = page.locator("form[action='/zones/z1/start']")
+    form.locator("input[name=minutes]").fill("35")
+    form.locator("input[name=volume_m3]").fill("12.5")
+    page.evaluate("document.activeElement.blur()")
+    # the next refresh: the cards drawn before it carry a mark the new ones do not
+    page.evaluate("document.querySelectorAll('#live article.zone').forEach(a => a.dataset.old = 1)")
+    with page.expect_response(lambda r: r.url.endswith("/fragments/overview")):
+        pass
+    page.wait_for_function("!document.querySelector('#live article.zone[data-old]')")
+    form = page.locator("form[action='/zones/z1/start']")
+    expect(form.locator("input[name=minutes]")).to_have_value("35")
+    expect(form.locator("input[name=volume_m3]")).to_have_value("12.5")
+    other = page.locator("form[action='/zones/z2/start'] input[name=minutes]")
+    expect(other).to_have_value("10")  # a card nobody typed into is as drawn
+    page.context.close()
