@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from controller.counted import named
+
 __all__ = ["Credit", "meter_credit", "most_m3"]
 
 
@@ -58,9 +60,9 @@ def meter_credit(
     ``limit_m3``: the most the run can have passed unrecorded (:func:`most_m3`).
     """
     if others_on_meter:
-        ids = ", ".join(str(i) for i in others_on_meter)
+        runs = named(others_on_meter, "run", "runs")
         return Credit(
-            0.0, f"water since the last progress not credited: {device} also measured run(s) {ids}"
+            0.0, f"water since the last progress not credited: {device} also measured {runs}"
         )
     if marked_m3 is None or marked_device is None:
         return Credit(

@@ -53,8 +53,11 @@ END_REASONS: dict[str, str] = {
     "credit_not_configured": (
         "water since the last progress not credited: zone {zone} is not configured"
     ),
+    "credit_shared_meter_one": (
+        "water since the last progress not credited: {meter} also measured run {run}"
+    ),
     "credit_shared_meter": (
-        "water since the last progress not credited: {meter} also measured run(s) {runs}"
+        "water since the last progress not credited: {meter} also measured runs {runs}"
     ),
     "credit_no_mark": (
         "water since the last progress not credited: no meter reading was kept with it"

@@ -31,6 +31,7 @@ from web.app import create_app
 from web.pages import PagesConfig
 
 MORNING = datetime(2026, 6, 20, 4, 0, tzinfo=UTC)  # 12:00 in Zhangye
+SEASON_M3 = 2061.6  # a zone's season of water by early July, as the demo's
 # the cards' labels: zone titles with the valve, the water table's row heads, the weather's
 # and the saving's figure names, and the figures under them
 LABELS = (
@@ -50,7 +51,7 @@ def overview_url(tmp_path: Path) -> Iterator[str]:
             run = store.plan_run(zone.name, "manual", 60)
             assert run.id is not None
             store.start_run(run.id, RunPhase.WATER)
-            store.finish_run(run.id, RunState.DONE, "planned time reached", applied_m3=123.4)
+            store.finish_run(run.id, RunState.DONE, "planned time reached", applied_m3=SEASON_M3)
         Agronomy(site, store, clock).plan_all(MORNING)
         daemon = Daemon(site, store, clock)
         pages = PagesConfig(data_dir=tmp_path / "data", tz=site.site.tz, password_hasher=FAST)
@@ -159,4 +160,54 @@ def test_the_zone_cards_fit_the_screen_with_their_figures_whole(
     assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone table.water td", WATER_FIGURE]) == []
     if locale == "zh-CN":  # an English label wraps between its words on a phone
         assert page.evaluate(BROKEN_LABELS_JS, "article.zone table.water th") == []
+    page.context.close()
+
+
+# what sticks out of its zone card: the card's border box, the elements measured
+OUT_OF_CARD_JS = """() => [...document.querySelectorAll('article.zone *')]
+  .filter(e => {
+    const box = e.getBoundingClientRect();
+    const card = e.closest('article.zone').getBoundingClientRect();
+    return box.width > 0 && (box.right > card.right + 0.5 || box.left < card.left - 0.5);
+  })
+  .map(e => e.innerText.trim())"""
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_overview_does_not_scroll_sideways_on_a_narrow_phone(
+    overview_url: str, browser: Browser, locale: str
+) -> None:
+    """At 360 px, the narrowest phone the pages are made for, the page is no wider than the
+    screen and nothing sticks out of a zone's card, in either language: a season's water in
+    thousands of m³ and its m³/ha beside it, and the English labels, were wider than a card."""
+    page = logged_in(browser, overview_url, locale, 360)
+    expect(page.locator("article.zone td", has_text="2061.6 m³")).not_to_have_count(0)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    assert page.evaluate(OUT_OF_CARD_JS) == []
+    assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone table.water td", WATER_FIGURE]) == []
+    page.context.close()
+
+
+def test_minutes_typed_into_a_zone_card_outlive_the_overviews_refresh(
+    overview_url: str, browser: Browser
+) -> None:
+    """A technician types a run's minutes and volume, closes the phone's keyboard and looks
+    up before pressing Start: the card refreshed meanwhile (every 3 s) and put back 10 min,
+    so Start would have run the wrong time. The refreshed card keeps what was typed."""
+    page = logged_in(browser, overview_url)
+    form = page.locator("form[action='/zones/z1/start']")
+    form.locator("input[name=minutes]").fill("35")
+    form.locator("input[name=volume_m3]").fill("12.5")
+    page.evaluate("document.activeElement.blur()")
+    # the next refresh: the cards drawn before it carry a mark the new ones do not
+    page.evaluate("document.querySelectorAll('#live article.zone').forEach(a => a.dataset.old = 1)")
+    with page.expect_response(lambda r: r.url.endswith("/fragments/overview")):
+        pass
+    page.wait_for_function("!document.querySelector('#live article.zone[data-old]')")
+    form = page.locator("form[action='/zones/z1/start']")
+    expect(form.locator("input[name=minutes]")).to_have_value("35")
+    expect(form.locator("input[name=volume_m3]")).to_have_value("12.5")
+    other = page.locator("form[action='/zones/z2/start'] input[name=minutes]")
+    expect(other).to_have_value("10")  # a card nobody typed into is as drawn
     page.context.close()

@@ -8,6 +8,7 @@ box's record; the page says them from their codes and keeps the record on hover.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import serving
+from tests.helpers.browser import BROKEN_TEXTS_JS, serving
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -81,4 +82,29 @@ def test_a_calendar_zones_decision_and_a_runs_end_are_said_in_chinese(
     ended = page.locator("td.end-reason").first
     expect(ended).to_have_text("li 停止；水量按 flow1 累计流量计")
     expect(ended).to_have_attribute("title", f"控制器记录（原文）: {STOPPED}")
+    context.close()
+
+
+# a time in the pages' tables: 06-05 18:00
+TIME = r"\d{2}-\d{2} \d{2}:\d{2}"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_runs_and_decisions_times_stay_whole_on_a_phone(
+    box: Box, browser: Browser, locale: str
+) -> None:
+    """At 390 px a decision's long why squeezed its time's column, the date cut at its
+    hyphen (07-|06|18:00): a time stays on one line, the table scrolls sideways instead."""
+    context = browser.new_context(viewport={"width": 390, "height": 800}, locale=locale)
+    page = context.new_page()
+    page.goto(box.url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    if locale == "en":
+        page.click("#lang-switch")
+    page.goto(box.url + "/zones/z4")
+    times = page.locator("table.list td", has_text=re.compile(TIME))
+    expect(times).not_to_have_count(0)
+    assert page.evaluate(BROKEN_TEXTS_JS, ["table.list td", TIME]) == []
     context.close()

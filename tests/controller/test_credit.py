@@ -26,7 +26,12 @@ def test_no_rise_credits_nothing_and_says_so() -> None:
 def test_a_meter_shared_with_another_open_run_credits_nothing() -> None:
     credit = meter_credit(7, "flow1", "flow1", 120.25, 120.75, [8, 9], LIMIT_M3)
     assert credit.m3 == 0.0
-    assert "not credited: flow1 also measured run(s) 8, 9" in credit.why
+    assert "not credited: flow1 also measured runs 8, 9" in credit.why
+
+
+def test_a_meter_shared_with_one_other_run_names_it_alone() -> None:
+    credit = meter_credit(7, "flow1", "flow1", 120.25, 120.75, [8], LIMIT_M3)
+    assert credit.why.endswith("not credited: flow1 also measured run 8")
 
 
 def test_a_totalizer_that_went_down_credits_nothing() -> None:

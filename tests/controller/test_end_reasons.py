@@ -50,7 +50,8 @@ def test_the_sequencers_end_reasons_are_read_part_by_part(rig: Rig) -> None:
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        ((4, "flow1", "flow1", 1.0, 1.1, [5], 1.0), "credit_shared_meter"),
+        ((4, "flow1", "flow1", 1.0, 1.1, [5], 1.0), "credit_shared_meter_one"),
+        ((4, "flow1", "flow1", 1.0, 1.1, [5, 6], 1.0), "credit_shared_meter"),
         ((4, "flow1", None, None, 1.1, [], 1.0), "credit_no_mark"),
         ((4, "flow1", "flow2", 1.0, 1.1, [], 1.0), "credit_other_meter"),
         ((4, "flow1", "flow1", 1.0, None, [], 1.0), "credit_unreadable"),

@@ -153,4 +153,4 @@ def test_runs_interrupted_on_a_shared_meter_are_not_credited(make_rig: MakeRig) 
     for i, other in zip(ids, reversed(ids), strict=True):
         run = rig.store.get_run(i)
         assert run.applied_m3 == recorded[i]
-        assert f"flow1 also measured run(s) {other}" in run.end_reason
+        assert f"flow1 also measured run {other}" in run.end_reason

@@ -669,8 +669,8 @@ def test_runs_sharing_a_meter_at_restart_are_not_credited(
     rig.total = 1001.0
     rig.publish()
     assert rig.seq.recover() == [a, b]
-    assert store.get_run(a).end_reason.endswith(f"flow1 also measured run(s) {b}")
-    assert store.get_run(b).end_reason.endswith(f"flow1 also measured run(s) {a}")
+    assert store.get_run(a).end_reason.endswith(f"flow1 also measured run {b}")
+    assert store.get_run(b).end_reason.endswith(f"flow1 also measured run {a}")
     assert store.get_run(a).applied_m3 == 4.0
 
 

@@ -81,7 +81,9 @@ def login(
     )
     if not (pre and csrf and secrets.compare_digest(pre, csrf) and origin_ok):
         pages.store.record_audit(username or "?", "login.csrf_refused", {"address": address})
-        return _login_again(request, pages, "login.expired", status.HTTP_403_FORBIDDEN, next)
+        return _login_again(
+            request, pages, "login.expired", status.HTTP_403_FORBIDDEN, next, username=username
+        )
     try:
         _check_backoff(pages, address, username)
     except TooManyAttempts as exc:
@@ -92,6 +94,7 @@ def login(
             "login.too_many",
             status.HTTP_429_TOO_MANY_REQUESTS,
             next,
+            username=username,
             seconds=math.ceil(exc.retry_after_s),
         )
         response.headers["Retry-After"] = str(math.ceil(exc.retry_after_s))
@@ -101,7 +104,9 @@ def login(
     except LoginFailed:
         pages.backoff.failed(address, username)
         pages.store.record_audit(username or "?", "login.failed", {"address": address})
-        return _login_again(request, pages, "login.failed", status.HTTP_401_UNAUTHORIZED, next)
+        return _login_again(
+            request, pages, "login.failed", status.HTTP_401_UNAUTHORIZED, next, username=username
+        )
     pages.backoff.succeeded(address, username)
     cookie, _session = pages.accounts.open_session(user)
     pages.store.record_audit(user.username, "login.ok", {"address": address})
@@ -127,8 +132,17 @@ def _check_backoff(pages: PagesDep, address: str, username: str) -> None:
 
 
 def _login_again(
-    request: Request, pages: PagesDep, error: str, code: int, next: str, **values: object
+    request: Request,
+    pages: PagesDep,
+    error: str,
+    code: int,
+    next: str,
+    *,
+    username: str = "",
+    **values: object,
 ) -> Response:
+    """The login page again, with ``error`` (its ``values``) and the ``username`` as typed
+    (never the password)."""
     pre = secrets.token_urlsafe(24)
     response = render(
         request,
@@ -140,6 +154,7 @@ def _login_again(
         next=_safe_next(next),
         error=error,
         error_values=values,
+        username=username,
     )
     _cookie(response, request, PRE_COOKIE, pre)
     return response

@@ -11,12 +11,14 @@ script scales a large photo down before sending it (the service keeps at most 70
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, Response
 
+from controller.access.accounts import SessionInfo
 from controller.daemon.cropdesk import NOTE_MAX_CHARS, PHOTO_MAX_BYTES
 from controller.daemon.croprefusal import refused
 from controller.daemon.protocol import ObservationRefused, UnknownName
@@ -34,6 +36,20 @@ router = APIRouter(include_in_schema=False)
 def crop_page(
     name: NameInPath, request: Request, pages: PagesDep, session: ViewerPage
 ) -> HTMLResponse:
+    return _page(request, pages, session, name)
+
+
+def _page(
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    name: str,
+    *,
+    refusal: str = "",
+    typed: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Zone ``name``'s crop page; a refused observation's page (422) with the ``refusal``
+    over the form and its fields as they were ``typed`` (a photo is chosen again)."""
     try:
         view = pages.service.crop_view(name)
         observed = pages.service.crop_observations(name)
@@ -45,12 +61,15 @@ def crop_page(
         pages,
         "crop.html",
         session,
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if refusal else status.HTTP_200_OK,
         view=view,
         observed=list(reversed(observed)),
         stages=[s.value for s in Stage],
         today=today.isoformat(),
         photo_max_kib=PHOTO_MAX_BYTES // 1024,
         note_max_chars=NOTE_MAX_CHARS,
+        refusal=refusal,
+        typed=typed or {},
     )
 
 
@@ -99,6 +118,8 @@ def add_observation(
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     back = f"/zones/{name}/crop"
+    locale = session.user.locale
+    typed = {"stage": stage, "observed_on": observed_on, "note": note}
     try:
         row = pages.service.add_crop_observation(
             name,
@@ -110,12 +131,10 @@ def add_observation(
         )
     except ObservationRefused as exc:
         field = _t(session, f"phenology.field_{exc.field}")
-        reason = _reason(session.user.locale, exc)
-        return _back(
-            request, pages, _t(session, "phenology.refused", field=field, reason=reason), back
-        )
+        text = _t(session, "phenology.refused", field=field, reason=_reason(locale, exc))
+        return _page(request, pages, session, name, refusal=text, typed=typed)
     except UnknownName as exc:
-        reason = unknown_text(session.user.locale, exc)
+        reason = unknown_text(locale, exc)
         text = _t(session, "phenology.refused", field=name, reason=reason)
         return _back(request, pages, text, back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")

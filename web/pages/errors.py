@@ -25,6 +25,7 @@ from web.pages.site_problems import say_schema
 
 __all__ = [
     "FORM_LABELS",
+    "ROUTE_FORM_LABELS",
     "forbidden",
     "invalid_request",
     "not_found",
@@ -34,9 +35,53 @@ __all__ = [
 
 # a form field its route's schema checks -> the catalog's label the page shows beside it
 FORM_LABELS = {
+    # manual control (the zone's card, the site's pause)
     "minutes": "control.minutes",
     "volume_m3": "control.volume_m3",
+    "recipe": "control.recipe",
     "hours": "control.pause_hours",
+    # a crop observation
+    "stage": "phenology.field_stage",
+    "observed_on": "phenology.field_observed_on",
+    # a soil sample
+    "probe": "probes.field_probe",
+    "theta_pct": "probes.field_theta_pct",
+    "method": "probes.field_method",
+    "at": "probes.field_at",
+    "raw_pct": "probes.field_raw_pct",
+    # the soil page's calibration dry-down
+    "fraction": "soil.dry_down_fraction",
+    # the settings: a zone, the decision thresholds, a fertigation event
+    "crop": "settings.crop",
+    "planting_date": "settings.planting_date",
+    "mode": "settings.mode",
+    "mad_fraction": "settings.mad_fraction",
+    "targets": "settings.targets",
+    "probe_weight": "settings.probe_weight",
+    "rain_skip_mm": "settings.rain_skip_mm",
+    "label": "settings.field_label",
+    "zones": "settings.zones",
+    "day_after_planting": "settings.field_day_after_planting",
+    "date": "settings.field_date",
+    "n_kg_mu": "settings.field_n_kg_mu",
+    "p2o5_kg_mu": "settings.field_p2o5_kg_mu",
+    "k2o_kg_mu": "settings.field_k2o_kg_mu",
+    "target_ec_ms_cm": "settings.field_target_ec_ms_cm",
+    "tank": "settings.field_tank",
+    # the users: a new user, a role, a password
+    "username": "users.username",
+    "display_name": "users.display_name",
+    "role": "users.role",
+    "password": "users.password",
+    "password_again": "users.password_again",
+}
+# (route, field) -> the label, where a form labels a field another form sends otherwise
+ROUTE_FORM_LABELS = {
+    ("/login", "username"): "login.username",
+    ("/login", "password"): "login.password",
+    ("/users/{username}/password", "password"): "users.new_password",
+    ("/settings/fertigation/events", "recipe"): "settings.field_recipe",
+    ("/settings/fertigation/events/{number}", "recipe"): "settings.field_recipe",
 }
 
 
@@ -98,12 +143,16 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return _error_page(request, exc.status_code, [detail])
 
 
-def _field(locale: str, loc: tuple[int | str, ...]) -> str:
-    """The refused field as the page labels it (:data:`FORM_LABELS`), else by its name."""
-    name = str(loc[-1]) if loc else "?"
-    if loc and loc[0] == "body" and name in FORM_LABELS:
-        return translate(locale, FORM_LABELS[name])
-    return name
+def _field(locale: str, route: str, loc: tuple[int | str, ...]) -> str:
+    """The refused field of the form ``route`` draws as the page labels it
+    (:data:`ROUTE_FORM_LABELS`, :data:`FORM_LABELS`), else by its name (a hidden field, a
+    path parameter)."""
+    if len(loc) >= 2 and loc[0] == "body":  # a list's item: ("body", "zones", 3)
+        name = str(loc[1])
+        key = ROUTE_FORM_LABELS.get((route, name), FORM_LABELS.get(name))
+        if key is not None:
+            return translate(locale, key)
+    return str(loc[-1]) if loc else "?"
 
 
 async def invalid_request(request: Request, exc: Exception) -> Response:
@@ -111,9 +160,10 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
     (pydantic's English for a type they do not cover); never the input (web.errors)."""
     assert isinstance(exc, RequestValidationError)
     locale = request_locale(request)
+    route = getattr(request.scope.get("route"), "path", "")
     errors = []
     for error in exc.errors():
-        field = _field(locale, error["loc"])
+        field = _field(locale, route, error["loc"])
         said = say_schema(locale, error, field)
         msg = said if said is not None else error["msg"]
         errors.append({"loc": list(error["loc"]), "msg": msg, "type": error["type"]})

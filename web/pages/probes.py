@@ -11,12 +11,14 @@ site's local time (a ``datetime-local`` input; empty: now).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
 
+from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import UnknownName
 from controller.errors import CodedProblem
 from controller.learning.calibration import NOTE_MAX_CHARS
@@ -33,20 +35,36 @@ SAMPLES_SHOWN = 50  # per probe, newest first
 
 @router.get("/probes", response_class=HTMLResponse)
 def probes(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    return _page(request, pages, session, request.query_params.get("probe", ""))
+
+
+def _page(
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    chosen: str,
+    *,
+    refusal: str = "",
+    typed: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The probes page, the sample form on probe ``chosen``; a refused sample's page (422)
+    with the ``refusal`` over the form and its fields as they were ``typed``."""
     cals = pages.service.probe_calibrations()
     samples = {
         c.probe: list(reversed(pages.service.probe_samples(c.probe)))[:SAMPLES_SHOWN] for c in cals
     }
-    chosen = request.query_params.get("probe", "")
     return render(
         request,
         pages,
         "probes.html",
         session,
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if refusal else status.HTTP_200_OK,
         cals=cals,
         samples=samples,
         chosen=chosen,
         note_max_chars=NOTE_MAX_CHARS,
+        refusal=refusal,
+        typed=typed or {},
     )
 
 
@@ -102,6 +120,7 @@ def add_sample(
     note: Annotated[str, Form()] = "",  # checked by _note, to refuse naming the limit
 ) -> Response:
     back = f"/probes?probe={probe}"
+    typed = {"theta_pct": theta_pct, "method": method, "at": at, "raw_pct": raw_pct, "note": note}
     try:
         theta = _number(theta_pct, "theta_pct")
         if theta is None:
@@ -118,13 +137,11 @@ def add_sample(
     except SampleRefused as exc:
         field = _t(session, f"probes.field_{exc.field}")
         reason = str(exc) if exc.coded is None else _reason(session.user.locale, exc.coded)
-        return _back(
-            request, pages, _t(session, "probes.refused", field=field, reason=reason), back
-        )
+        text = _t(session, "probes.refused", field=field, reason=reason)
+        return _page(request, pages, session, probe, refusal=text, typed=typed)
     except UnknownName as exc:
         reason = unknown_text(session.user.locale, exc)
-        return _back(
-            request, pages, _t(session, "probes.refused", field=probe, reason=reason), back
-        )
+        text = _t(session, "probes.refused", field=probe, reason=reason)
+        return _page(request, pages, session, probe, refusal=text, typed=typed)
     text = _t(session, "probes.added", id=row.id, probe=row.probe, raw=f"{row.raw_pct:.1f}")
     return _back(request, pages, text, back)

@@ -50,6 +50,17 @@ def test_the_board_in_english(anon: TestClient) -> None:
     assert "Water-saving demonstration" in page and "90 m³/mu" in page
 
 
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_the_boards_time_stays_whole_on_a_phone(anon: TestClient, lang: str) -> None:
+    """At 390 px the English header cut the date at its hyphen (2026-07- / 06 23:29): the
+    site's time is kept on one line (``.whole``)."""
+    anon.cookies.set("qanat_lang", lang)
+    head = anon.get("/board").text.split('<main class="board-main">')[0]
+    assert re.search(
+        r'<span class="whole" id="board-time">\d{4}-\d{2}-\d{2} \d{2}:\d{2}</span>', head
+    )
+
+
 def test_the_board_is_404_unless_the_site_makes_it_public(
     service: PageService, store: Store, tmp_path: Path
 ) -> None:

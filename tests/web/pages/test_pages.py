@@ -230,6 +230,15 @@ def test_failed_logins_are_slowed_with_429(anon: TestClient, store: Store) -> No
     assert actions.count("login.failed") == 4 and "login.limited" in actions
 
 
+def test_a_refused_login_keeps_the_username_typed_not_the_password(anon: TestClient) -> None:
+    """A mistyped password on a phone: the name comes back in its field, the password
+    field is empty and the password is nowhere in the page."""
+    response = login(anon, "tian", "wrong password!")
+    assert response.status_code == 401 and 'id="login-error"' in response.text
+    assert '<input name="username" value="tian"' in response.text
+    assert "wrong password!" not in response.text
+
+
 def test_login_without_the_form_token_is_refused(anon: TestClient) -> None:
     response = anon.post("/login", data={"username": "tian", "password": PASSWORD})
     assert response.status_code == 403

@@ -25,6 +25,8 @@ def _post(client: Any, form: dict[str, str], photo: bytes | None = None) -> Any:
         files=files,
         headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
     )
+    if r.status_code == 422:  # refused: the page again, the form as typed
+        return r
     assert r.status_code == 303, r.text
     return client.get(r.headers["location"])
 
@@ -149,6 +151,22 @@ def test_stages_out_of_order_are_refused_with_the_stages_named_in_the_pages_lang
         "jointing on 2026-05-10 would come before six leaves (V6) on 2026-05-12: "
         "stages come in order." in page
     )
+    assert [o.stage for o in store.crop_observations("z1")] == ["V6"]
+
+
+def test_a_refused_observation_comes_back_with_what_was_typed(as_role: Any, store: Store) -> None:
+    """A stage out of order refused: the stage, the date and the note come back in the form
+    (the photo is chosen again), nothing saved."""
+    tech = as_role("technician")
+    _post(tech, {"stage": "V6", "observed_on": "2026-05-12"})
+    typed = {"stage": "jointing", "observed_on": "2026-05-10", "note": "北头 3 行，节间伸长"}
+    r = _post(tech, typed)
+    assert r.status_code == 422 and 'id="observation-refused"' in r.text
+    assert "生育期须按顺序" in r.text
+    start = r.text.index('id="observation-form"')
+    form = r.text[start : r.text.index("</form>", start)]
+    assert '<option value="jointing" selected>' in form
+    assert f'value="{typed["observed_on"]}"' in form and f'value="{typed["note"]}"' in form
     assert [o.stage for o in store.crop_observations("z1")] == ["V6"]
 
 

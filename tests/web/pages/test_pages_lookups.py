@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
 from tests.helpers.pages import PLAN, RECIPES, csrf_of, in_language
-from web.i18n import translate
+from web.i18n import catalog, translate
+from web.pages import ROUTERS
+from web.pages.errors import FORM_LABELS, ROUTE_FORM_LABELS
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
 
@@ -33,8 +36,10 @@ def test_a_flash_says_which_zone_or_probe_there_is_not(
     as_role: Any, lang: str, zone: str, probe: str
 ) -> None:
     admin = in_language(as_role("admin"), lang)
-    shown = _flash(admin, "/probes/samples", {"probe": "probe9", "theta_pct": "20"}, "/probes")
-    assert probe in shown and "&#39;probe9&#39;" not in shown  # not the service's English
+    form = {"csrf": csrf_of(admin, "/probes"), "probe": "probe9", "theta_pct": "20"}
+    r = admin.post("/probes/samples", data=form, headers=REFERER)
+    assert r.status_code == 422  # the form again, as typed
+    assert probe in r.text and "&#39;probe9&#39;" not in r.text  # not the service's English
     form = {"stage": "VE", "observed_on": "2026-05-08"}
     shown = _flash(admin, "/zones/z9/observations", form, "/zones/z1/crop")
     assert zone in shown and "&#39;z9&#39;" not in shown
@@ -122,6 +127,87 @@ def test_a_control_post_refused_by_lookup_or_schema_says_it_in_the_page_language
     data = {"minutes": "10", "volume_m3": "lots", "csrf": csrf_of(tech)}
     (error,) = tech.post("/zones/z1/start", data=data).json()["detail"]
     assert error["msg"].startswith(translate(lang, "control.volume_m3"))  # the field's label
+
+
+LONG = "x" * 3000  # longer than any field of the pages' forms takes
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "path", "form", "zh", "en"),
+    [
+        ("technician", "/probes", "/probes/samples", {}, "缺少探头。", "Probe is missing."),
+        (
+            "technician",
+            "/zones/z1/crop",
+            "/zones/z1/observations",
+            {"stage": LONG},
+            "生育期超过 32 个字符。",
+            "Stage is longer than 32 characters.",
+        ),
+        (
+            "admin",
+            "/settings",
+            "/settings/zones/z1",
+            {"mode": LONG},
+            "灌溉模式超过 2048 个字符。",
+            "Irrigation mode is longer than 2048 characters.",
+        ),
+        (
+            "admin",
+            "/soil",
+            "/soil/z1/dry-down",
+            {"fraction": LONG},
+            "要达到的亏缺（TAW 的比例）超过 16 个字符。",
+            "Depletion to reach (fraction of TAW) is longer than 16 characters.",
+        ),
+        (
+            "admin",
+            "/users",
+            "/users",
+            {"username": LONG},
+            "用户名超过 64 个字符。",
+            "Username is longer than 64 characters.",
+        ),
+        (
+            "admin",
+            "/users",
+            "/users/wei/password",
+            {"password": LONG},
+            "新密码超过 2048 个字符。",
+            "New password is longer than 2048 characters.",
+        ),
+    ],
+)
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_forms_field_refused_by_its_route_is_named_by_its_label(
+    as_role: Any,
+    lang: str,
+    role: str,
+    page: str,
+    path: str,
+    form: dict[str, str],
+    zh: str,
+    en: str,
+) -> None:
+    """Not only the manual control's minutes, volume and hours: a field of any form the
+    route's schema refuses is named as the page labels it, not by the form's key."""
+    client = in_language(as_role(role), lang)
+    r = client.post(path, data={"csrf": csrf_of(client, page)} | form, headers=REFERER)
+    assert r.status_code == 422, r.text
+    assert [e["msg"] for e in r.json()["detail"]] == [zh if lang == "zh-CN" else en]
+
+
+def test_every_forms_label_is_in_both_catalogs_and_every_route_is_the_pages() -> None:
+    keys = {*FORM_LABELS.values(), *ROUTE_FORM_LABELS.values()}
+    for lang in ("zh-CN", "en"):
+        assert sorted(keys - catalog(lang).keys()) == [], lang
+    posted = {
+        r.path
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods
+    }
+    assert sorted({route for route, _ in ROUTE_FORM_LABELS} - posted) == []
 
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

@@ -13,10 +13,14 @@ from tests.helpers.pages import audit_rows, csrf_of
 
 
 def _post(client: Any, form: dict[str, str]) -> Any:
+    """The page a sample's form leads to: the probes page with the flash when it was kept,
+    the refusal's page (422, the form as typed) when it was not."""
     data = {"csrf": csrf_of(client, "/probes"), "probe": "probe1a"} | form
     r = client.post(
         "/probes/samples", data=data, headers={"referer": "http://127.0.0.1:8080/probes"}
     )
+    if r.status_code == 422:
+        return r
     assert r.status_code == 303, r.text
     return client.get(r.headers["location"])
 
@@ -97,6 +101,28 @@ def test_bad_input_comes_back_naming_the_field_in_the_pages_language(
     page = _post(tech, form).text
     assert en in page and zh not in page
     assert store.probe_samples() == []
+
+
+def test_a_refused_sample_comes_back_with_what_was_typed(as_role: Any, store: Store) -> None:
+    """A technician in the field who typed a sample's figures and note and was refused (the
+    time in the future, here) corrects one field, not all of them again."""
+    tech = as_role("technician")
+    typed = {
+        "theta_pct": "21.5",
+        "method": "reference",
+        "at": "2099-01-01T08:00",
+        "raw_pct": "24.5",
+        "note": "坑 2，30 cm",
+    }
+    r = _post(tech, typed)
+    assert r.status_code == 422 and store.probe_samples() == []
+    assert 'id="sample-refused"' in r.text and "土样未保存：取样时间" in r.text
+    start = r.text.index('id="sample-form"')
+    form = r.text[start : r.text.index("</form>", start)]
+    for field in ("theta_pct", "at", "raw_pct", "note"):
+        assert f'value="{typed[field]}"' in form, field
+    assert '<option value="reference" selected>' in form
+    assert '<option value="probe1a" selected>' in form
 
 
 def test_a_sample_of_no_probe_is_refused_naming_it(as_role: Any, store: Store) -> None:

@@ -7,6 +7,8 @@ import dataclasses
 import re
 from typing import Any
 
+import pytest
+
 from tests.helpers.pages import PageService
 from web.pages.format import Formatter
 
@@ -74,3 +76,35 @@ def test_zone_page_shows_the_decision_sentence(as_role: Any) -> None:
     # the fake's z1: 38 min, 19 mm, because depletion 51 mm > RAW 48 mm
     figures = re.sub(r"<[^>]+>", "", block)  # each figure in a span that keeps it whole
     assert "38 分钟, 19.0 mm" in figures and "原因: depletion 51 mm &gt; RAW 48 mm" in block
+
+
+@pytest.mark.parametrize("path", ["/", "/zones/z1"])
+def test_every_figure_of_the_depletion_gauges_legend_has_its_unit(as_role: Any, path: str) -> None:
+    """Root-zone depletion, RAW and TAW each with mm: ``RAW 48.0 · TAW 120.0 mm`` read as
+    a RAW without a unit."""
+    page = as_role("viewer").get(path).text
+    legends = re.findall(r'<p class="gauge-legend">(.*?)</p>', page, re.DOTALL)
+    assert legends
+    for legend in legends:
+        text = re.sub(r"<[^>]+>", "", legend)
+        figures = re.findall(r"\d+(?:\.\d+)?", text)
+        assert len(figures) == 3 and len(re.findall(r"\d+(?:\.\d+)? mm", text)) == 3, text
+        assert re.search(r"RAW \d+\.\d mm · TAW \d+\.\d mm", text), text
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_cards_nutrients_are_written_as_the_settings_write_them(
+    as_role: Any, service: PageService, lang: str
+) -> None:
+    """P₂O₅ and K₂O with their subscripts, as the plan's fields name them, not the record's
+    P2O5 and K2O; a fertilizer the catalog does not name (urea) as recorded."""
+    zone = service.zones_by_name["z1"]
+    kg = {"N": 30.0, "P2O5": 12.0, "K2O": 9.0, "urea": 3.0}
+    service.zones_by_name["z1"] = dataclasses.replace(zone, fertilizer_season_kg=kg)
+    viewer = as_role("viewer")
+    viewer.cookies.set("qanat_lang", lang)
+    card = viewer.get("/fragments/overview").text
+    card = card[card.index('id="zone-z1"') :]
+    card = card[: card.index("</article>")]
+    named = re.findall(r"<span>(\S+) [\d.]+ kg/", card)
+    assert named == ["N", "P₂O₅", "K₂O", "urea"]
