@@ -249,14 +249,15 @@ class Bridge:
             self._stop.wait(TICK_S)
 
     def tick(self) -> None:
-        """Carry out waiting commands; publish what is due (when connected)."""
-        self._outage.check()
+        """Carry out waiting commands, then record the broker's outage; publish what is due
+        (when connected)."""
         while True:
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
                 break
             self._execute(command)
+        self._outage.check()
         if not self._connected.is_set():
             return
         fresh = self._fresh.is_set()

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from controller.bridge.commands import Command
 from controller.bridge.mqtt import Bridge
 from controller.bridge.outage import MQTT_DOWN, MQTT_UP, BrokerOutage
 from controller.clock import VirtualClock
 from controller.config.notify import MqttConfig
 from controller.notify.messages import catalog
-from controller.store import Store
+from controller.store import Store, StoreWriteError
 from tests.helpers.fakes import FakeControlService
 from tests.helpers.notify import Mosquitto, wait_for
 from tests.helpers.site import free_port
@@ -69,6 +70,55 @@ def test_an_outage_of_down_alarm_min_is_one_alarm_and_its_end_an_event(
     assert codes(store) == [(MQTT_DOWN, True), (MQTT_UP, False)]
     assert store.open_alarms() == []
     assert [e.acked_by for e in store.events()] == ["mqtt", None]
+
+
+def test_an_outage_still_open_from_before_a_restart_ends_at_the_first_connection(
+    store: Store, clock: VirtualClock
+) -> None:
+    """The fix to a wrong login or ca_file in [mqtt] needs a restart: the outage's alarm
+    must not stay open for ever, nor a second one be raised beside it."""
+    before = BrokerOutage(store, "10.0.0.2:1883", down_alarm_min=10)
+    before.down("broker refused the connection: Not authorized")
+    clock.advance(600)
+    before.check()
+    after = BrokerOutage(store, "10.0.0.2:1883", down_alarm_min=10)  # the daemon restarted
+    after.down("cannot connect to 10.0.0.2:1883")
+    clock.advance(3600)
+    after.check()
+    assert [a.code for a in store.open_alarms()] == [MQTT_DOWN]  # not a second one
+    after.up()
+    after.check()
+    after.check()
+    assert codes(store) == [(MQTT_DOWN, True), (MQTT_UP, False)]
+
+
+def test_the_bridge_carries_out_commands_while_the_outage_cannot_be_recorded(
+    store: Store, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card that fills or turns read-only between the outage and the return must not
+    keep Home Assistant's stop from the valves; the outage's end is recorded once the
+    store writes again."""
+    service = FakeControlService()
+    cfg = MqttConfig.model_validate({"host": "127.0.0.1", "port": 1, "down_alarm_min": 10})
+    bridge = Bridge(cfg, service, store, site_id="ganzhou-01", site_name="Ganzhou")
+    bridge._outage.down("cannot connect to 127.0.0.1:1")  # the seam: paho's callbacks
+    clock.advance(600)
+    bridge.tick()
+    assert [a.code for a in store.open_alarms()] == [MQTT_DOWN]
+    bridge._outage.up()
+
+    def unwritable(*args: object, **kwargs: object) -> None:
+        raise StoreWriteError("write to qanat.db failed: disk I/O error")
+
+    monkeypatch.setattr(store, "ack_event", unwritable)
+    bridge._commands.put_nowait(Command("stop_all"))
+    bridge.tick()
+    bridge.tick()
+    assert [c[0] for c in service.calls] == ["stop_all"]
+    assert [a.code for a in store.open_alarms()] == [MQTT_DOWN]
+    monkeypatch.undo()
+    bridge.tick()
+    assert codes(store) == [(MQTT_DOWN, True), (MQTT_UP, False)]
 
 
 def test_a_short_outage_says_nothing(store: Store, clock: VirtualClock) -> None:
