@@ -73,7 +73,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1.0
 CURSOR = "notify"
-ACKED_CURSOR = "notify_acked"  # epoch seconds of the newest acknowledgement told
+ACKED_CURSOR = "notify_acked"  # epoch seconds of the first start: none before it told
 ANSWERED_WITHIN = timedelta(days=7)  # an alarm sent longer ago is not told acknowledged
 # who acknowledges an alarm that ended by itself (the clock trusted again, a channel or the
 # broker back): told as "cleared", anyone else as "acknowledged by"
@@ -297,7 +297,10 @@ class Notifier:
 
         Alarms sent within :data:`ANSWERED_WITHIN` only; a channel's down alarm is not (its
         return, ``notify_channel_up``, says it). On the first start the acknowledgements
-        before it are not told.
+        before it are not told. What was told is the outbox's own record (each channel's
+        ``acknowledged`` message), not a moving mark: an alarm sent late (its channel down,
+        quiet hours) after its acknowledgement is told it once it is sent, and a pass with
+        nothing to tell writes nothing.
         """
         cursor = self.outbox.cursor(ACKED_CURSOR)
         if cursor is None:
@@ -306,10 +309,8 @@ class Notifier:
         since = datetime.fromtimestamp(cursor, tz=now.tzinfo or self.tz)
         answered = self.outbox.answered_since(since, now - ANSWERED_WITHIN)
         msgs = []
-        newest = cursor
         for sent, event in answered:
             assert event.acked_at is not None
-            newest = max(newest, int(event.acked_at.timestamp()))
             if event.code == CHANNEL_DOWN:
                 continue
             subject, body = self.catalog.answered(
@@ -339,8 +340,8 @@ class Notifier:
                     not_before=not_before,
                 )
             )
-        if answered:
-            self.outbox.add_many(msgs, now=now, cursor=(ACKED_CURSOR, newest))
+        if msgs:
+            self.outbox.add_many(msgs, now=now)
         return len(msgs)
 
     # -- daily summary ----------------------------------------------------------------

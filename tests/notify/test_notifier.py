@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +21,7 @@ from controller.notify.policy import DISTINCT_FAULT_CODES
 from controller.runtime.readback import CODE as READBACK_CODE
 from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.store import Severity, Store
-from controller.store.outbox import Outbox
+from controller.store.outbox import Outbox, OutboxMessage, QueuedMessage
 from tests.helpers.notify import SmtpInbox, self_signed_cert, wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -620,3 +621,52 @@ def test_an_alarm_that_ended_by_itself_is_told_cleared(store: Store, clock: Virt
     assert subject == "【张掖示范】已解除：系统时间不可信"
     assert "解除时间：2026-06-01 12:00:01 CST（clock 自动解除）" in body
     assert len(fakes["ops"].sent) == 2
+
+
+def test_an_alarm_sent_late_after_its_acknowledgement_is_told_it_too(
+    store: Store, clock: VirtualClock
+) -> None:
+    """ops is down when dry_run is raised and acknowledged; a later acknowledgement (burst,
+    told to boss) must not leave ops's dry_run without its 已确认 once ops delivers again."""
+    n, fakes = make(store, clock, config(retry_max_s=60, channel_down_min=600))
+    fakes["ops"].failing = True
+    first = store.raise_event(Severity.ALARM, "dry_run", "site", "x", latched=True)
+    assert first.id is not None
+    step(n, clock, 10)
+    store.ack_event(first.id, "li-wei")
+    step(n, clock, 10)
+    later = store.raise_event(Severity.CRITICAL, "burst", "site", "y", latched=True)
+    assert later.id is not None
+    step(n, clock, 10)
+    store.ack_event(later.id, "li-wei")
+    step(n, clock, 10, times=3)
+    fakes["ops"].failing = False
+    step(n, clock, 60, times=5)
+    said = [s for s, _ in fakes["ops"].sent]
+    assert said.count("【张掖示范】已确认：水泵空转（无水流）") == 1, said
+    assert said.index("【张掖示范】告警：水泵空转（无水流）") < said.index(
+        "【张掖示范】已确认：水泵空转（无水流）"
+    )
+
+
+def test_a_pass_with_no_acknowledgement_to_tell_writes_nothing(
+    store: Store, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel's down alarm, acknowledged, is not told (its return says it): the notifier's
+    second-by-second pass must not write to the card for it."""
+    n, fakes = make(store, clock)
+    down = store.raise_event(Severity.ALARM, CHANNEL_DOWN, "boss", "boss failed", latched=True)
+    assert down.id is not None
+    step(n, clock)
+    assert len(fakes["ops"].sent) == 1
+    store.ack_event(down.id, "notify")
+    writes: list[int] = []
+    add_many = n.outbox.add_many
+
+    def counted(msgs: list[QueuedMessage], **kw: Any) -> list[OutboxMessage]:
+        writes.append(len(msgs))
+        return add_many(msgs, **kw)
+
+    monkeypatch.setattr(n.outbox, "add_many", counted)
+    step(n, clock, 1, times=20)
+    assert writes == []
