@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from controller.notify.messages import catalog
+from controller.runtime.safety import INJECTION_STOP_CODES, WATER_STOP_CODES
 from tests.helpers.alarm_codes import event_codes
 
 
@@ -38,6 +39,12 @@ def test_both_catalogs_say_what_to_do_about_the_same_codes() -> None:
     zh, en = catalog("zh_CN").data, catalog("en").data
     assert sorted(zh["todo"]) == sorted(en["todo"])
     assert [c for c in zh["todo"] if c not in zh["codes"]] == []  # only codes it can title
+
+
+def test_every_trip_that_stops_water_or_injection_says_what_to_do() -> None:
+    """A trip switches water or the dosing off: who receives it must learn what to check."""
+    trips = WATER_STOP_CODES | INJECTION_STOP_CODES | {"control_error", "startup_unsafe"}
+    assert sorted(trips - catalog("en").data["todo"].keys()) == []
 
 
 def test_an_alarm_says_what_to_do_and_an_event_with_nothing_to_do_has_no_such_line() -> None:
