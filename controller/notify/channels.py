@@ -3,11 +3,13 @@
 Every network call has the channel's ``timeout_s``. Failures of any kind (refused, timed
 out, HTTP 4xx/5xx, a service's own error code, SMTP errors, bad credentials) become
 :class:`DeliveryFailed` with ``raise ... from exc``; nothing here retries (the notifier does).
+Once a mail server has accepted the message, nothing after (its answer to QUIT) is a failure.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import ssl
 import time
@@ -22,6 +24,8 @@ from controller.notify.errors import DeliveryFailed
 from controller.notify.signing import dingtalk_sign, feishu_sign
 
 __all__ = ["EmailSender", "Sender", "WebhookSender", "sender_for"]
+
+log = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
@@ -107,7 +111,8 @@ class EmailSender:
         where = f"{cfg.smtp_host}:{cfg.smtp_port}"
         context = self._tls_context() if cfg.starttls else None
         try:
-            with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s) as smtp:
+            smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s)
+            try:
                 smtp.ehlo()
                 if context is not None:
                     smtp.starttls(context=context)
@@ -115,6 +120,9 @@ class EmailSender:
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password)
                 refused = smtp.send_message(self.message(subject, body))
+            except BaseException:
+                smtp.close()
+                raise
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryFailed(f"mail server {where} refused the login") from exc
         except smtplib.SMTPException as exc:
@@ -127,6 +135,7 @@ class EmailSender:
             ) from exc
         except (OSError, ssl.SSLError) as exc:
             raise DeliveryFailed(f"mail server {where} unreachable: {exc}") from exc
+        _quit(smtp, where)
         if not refused:
             return None
         # the others have it: sending again would give it them twice
@@ -143,6 +152,25 @@ class EmailSender:
         except OSError as exc:  # FileNotFoundError, PermissionError; ssl.SSLError too
             why = exc.strerror or str(exc)
             raise DeliveryFailed(f"tls_ca_file {ca_file}: {why}") from exc
+
+
+def _quit(smtp: smtplib.SMTP, where: str) -> None:
+    """Say goodbye to a server that has accepted the message (250 after DATA): it is
+    delivered, so a bad answer to QUIT, or none, is logged and never a failure (a retry
+    would send the mail twice)."""
+    try:
+        code, answer = smtp.docmd("QUIT")
+        if code != 221:
+            log.warning(
+                "mail server %s took the message but answered QUIT %s %s",
+                where,
+                code,
+                _text(answer),
+            )
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("mail server %s took the message, then at QUIT: %s", where, exc)
+    finally:
+        smtp.close()
 
 
 def _text(answer: bytes | str) -> str:

@@ -208,8 +208,10 @@ class SmtpInbox:
         password: str,
         port: int | None = None,
         refuse: tuple[str, ...] = (),
+        quit_answer: str = "221 Bye",
     ) -> None:
-        """``refuse``: recipients answered ``550`` (no such mailbox), the others taken."""
+        """``refuse``: recipients answered ``550`` (no such mailbox), the others taken.
+        ``quit_answer``: what QUIT is answered, or ``"drop"`` to hang up without a word."""
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -230,6 +232,11 @@ class SmtpInbox:
                     message_from_bytes(envelope.original_content, policy=email.policy.default)
                 )
                 return "250 OK"
+
+            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+                if quit_answer == "drop":
+                    server.transport.abort()  # the answer pushed after this goes nowhere
+                return quit_answer
 
         def authenticator(
             server: Any, session: Any, envelope: Any, mechanism: str, data: Any

@@ -590,6 +590,29 @@ def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_
     )
 
 
+@pytest.mark.parametrize("quit_answer", ["421 4.3.0 shutting down", "drop"])
+def test_a_mail_the_server_took_is_sent_once_whatever_it_answers_to_quit(
+    store: Store, clock: VirtualClock, tmp_path: Path, quit_answer: str
+) -> None:
+    """250 after DATA means delivered: a bad goodbye (another answer than 221, or the line
+    dropped at QUIT) is no failure, so no retry sends the mail a second time."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", quit_answer=quit_answer)
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example", "recipients": ["li@example.com"]}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()
+        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+        step(n, clock, 10, times=3)
+    finally:
+        inbox.close()
+    assert len(inbox.messages) == 1
+    assert audits(store).count("notify.sent") == 1
+    assert "notify.failed" not in audits(store)
+
+
 def test_a_channel_told_of_an_alarm_is_told_once_who_acknowledged_it_and_when(
     store: Store, clock: VirtualClock
 ) -> None:
