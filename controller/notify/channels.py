@@ -23,14 +23,19 @@ from controller.config.notify import ChannelConfig
 from controller.notify.errors import DeliveryFailed
 from controller.notify.signing import dingtalk_sign, feishu_sign
 
-__all__ = ["EmailSender", "Sender", "WebhookSender", "sender_for"]
+__all__ = ["MESSAGE_ID_HEADER", "EmailSender", "Sender", "WebhookSender", "sender_for"]
 
 log = logging.getLogger(__name__)
 
 
+# The header naming the outbox row a webhook POST delivers: the same on every attempt.
+MESSAGE_ID_HEADER = "X-Qanat-Message-Id"
+
+
 class Sender(Protocol):
-    def send(self, subject: str, body: str) -> str | None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> str | None:
         """Deliver one message; :class:`DeliveryFailed` if the channel did not take it.
+        ``message_id``: its outbox row (``None`` for a test message), the same on a retry.
         Taken, but not for everyone (a mail server refusing some recipients): what was
         not delivered, in words, for the audit log; else ``None``."""
 
@@ -59,12 +64,15 @@ class WebhookSender:
             doc |= {"timestamp": str(ts_s), "sign": feishu_sign(self.cfg.secret, ts_s)}
         return url, doc
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
+        """POST the message; a retried one (the answer lost after the service took it)
+        carries the same :data:`MESSAGE_ID_HEADER`, for a receiver to drop the second."""
         url, doc = self.request(subject, body)
         data = json.dumps(doc, ensure_ascii=False).encode()
-        req = urllib.request.Request(
-            url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}
-        )
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if message_id is not None:
+            headers[MESSAGE_ID_HEADER] = str(message_id)
+        req = urllib.request.Request(url, data=data, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.cfg.timeout_s) as resp:
                 answer = resp.read(65536)
@@ -106,7 +114,7 @@ class EmailSender:
         msg.set_content(body)
         return msg
 
-    def send(self, subject: str, body: str) -> str | None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> str | None:
         cfg = self.cfg
         where = f"{cfg.smtp_host}:{cfg.smtp_port}"
         context = self._tls_context() if cfg.starttls else None

@@ -106,6 +106,7 @@ class WebhookReceiver:
     def __init__(self, *, dingtalk_secret: str = "", port: int = 0) -> None:
         self.dingtalk_secret = dingtalk_secret
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, Any]]] = []
+        self.message_ids: list[str | None] = []  # the X-Qanat-Message-Id of every POST
         self.bad_signatures = 0
         self.status = 200
         self.errcode = 0
@@ -113,6 +114,7 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                receiver.message_ids.append(self.headers.get("X-Qanat-Message-Id"))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 url = urlsplit(self.path)

@@ -34,9 +34,11 @@ class FakeSender:
         self.sent: list[tuple[str, str]] = []
         self.failing = False
         self.attempts = 0
+        self.message_ids: list[int | None] = []  # of each attempt
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         self.attempts += 1
+        self.message_ids.append(message_id)
         if self.failing:
             raise DeliveryFailed("webhook answered HTTP 503")
         self.sent.append((subject, body))
@@ -282,6 +284,9 @@ def test_failures_retry_with_back_off_in_order_and_are_audited(
     assert [s.split("：")[1] for s, _ in ops.sent] == ["first", "second"]
     actions = audits(store)
     assert actions.count("notify.failed") == 2 and actions.count("notify.sent") == 2
+    first = ops.message_ids[0]  # its outbox row, the same on every attempt
+    assert first is not None and ops.message_ids[:3] == [first] * 3
+    assert ops.message_ids[3] not in (None, first)
 
 
 def test_the_queue_survives_a_restart_without_repeats(tmp_path: Path, clock: VirtualClock) -> None:
@@ -380,7 +385,7 @@ def test_send_test_names_unknown_channels(store: Store, clock: VirtualClock) -> 
 
 
 class _Broken:
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         raise UnicodeEncodeError("ascii", "李", 0, 1, "a sender bug")
 
 
@@ -425,7 +430,7 @@ class ThreadSender:
         self.most_active = 0
         self._lock = threading.Lock()
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         with self._lock:
             self.active += 1
             self.most_active = max(self.most_active, self.active)
