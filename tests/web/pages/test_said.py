@@ -184,6 +184,17 @@ def test_a_run_event_is_said_with_its_end_reason_and_credit() -> None:
     assert alarm_said(Formatter("zh-CN", UTC8), "sequencer", "volume_cap", event) is None
 
 
+def test_a_shared_meter_credit_stored_in_the_older_words_is_said() -> None:
+    """A row stored when the record said "run(s)" is still said in Chinese."""
+    older = (
+        "daemon restarted during the run; water since the last progress not credited: "
+        "flow1 also measured run(s) 8, 9"
+    )
+    said = end_said(Formatter("zh-CN", UTC8), older)
+    assert said is not None and said.endswith("；上次记录后的水量未计入：flow1 同时计量了运行 8, 9")
+    assert "run(s)" not in said
+
+
 def test_the_demos_simulated_past_runs_end_reason_is_said() -> None:
     """qanat demo's season up to today is simulated (controller.simulation.fidelity): its
     runs' end reason is said too, not left in English on the zone page."""
