@@ -564,6 +564,23 @@ def test_a_doubted_probe_is_said_in_chinese_naming_the_probe_and_zone(
     )
 
 
+def _mail_an_alarm(
+    store: Store, clock: VirtualClock, inbox: SmtpInbox, cert: Path, recipients: list[str]
+) -> None:
+    """One alarm to an email channel on ``inbox`` (logged in as qanat), with 30 s for its
+    retries; the inbox is closed after."""
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example", "recipients": recipients}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()
+        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+        step(n, clock, 10, times=3)
+    finally:
+        inbox.close()
+
+
 def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_it(
     store: Store, clock: VirtualClock, tmp_path: Path
 ) -> None:
@@ -571,17 +588,7 @@ def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_
     once (no retry), and the audit says who did not get it and why."""
     cert, key = self_signed_cert(tmp_path)
     inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", refuse=("gone@example.com",))
-    try:
-        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
-        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
-        ops |= {"sender": "qanat@site.example"}
-        ops |= {"recipients": ["li@example.com", "gone@example.com"]}
-        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
-        n.run_once()
-        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
-        step(n, clock, 10, times=3)
-    finally:
-        inbox.close()
+    _mail_an_alarm(store, clock, inbox, cert, ["li@example.com", "gone@example.com"])
     assert len(inbox.messages) == 1
     with store.reading() as s:
         from sqlmodel import select
@@ -603,16 +610,7 @@ def test_a_mail_the_server_took_is_sent_once_whatever_it_answers_to_quit(
     dropped at QUIT) is no failure, so no retry sends the mail a second time."""
     cert, key = self_signed_cert(tmp_path)
     inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", quit_answer=quit_answer)
-    try:
-        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
-        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
-        ops |= {"sender": "qanat@site.example", "recipients": ["li@example.com"]}
-        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
-        n.run_once()
-        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
-        step(n, clock, 10, times=3)
-    finally:
-        inbox.close()
+    _mail_an_alarm(store, clock, inbox, cert, ["li@example.com"])
     assert len(inbox.messages) == 1
     assert audits(store).count("notify.sent") == 1
     assert "notify.failed" not in audits(store)

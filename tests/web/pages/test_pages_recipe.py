@@ -13,25 +13,23 @@ def _starts(service: PageService) -> list[dict[str, Any]]:
     return [args for verb, args in service.calls if verb == "start_zone"]
 
 
-def _start(client: Any, **form: str) -> Any:
+def _post_start(client: Any, status: int, **form: str) -> Any:
     r = client.post(
         "/zones/z1/start",
         data={"minutes": "60", "csrf": csrf_of(client), **form},
         headers={"referer": f"{BASE}/zones/z1"},
     )
-    assert r.status_code == 303, r.text
-    return client.get(r.headers["location"])
+    assert r.status_code == status, r.text
+    return r
+
+
+def _start(client: Any, **form: str) -> Any:
+    return client.get(_post_start(client, 303, **form).headers["location"])
 
 
 def _refused(client: Any, **form: str) -> str:
     """A refused start: the zone's page again (422), the reason over the start form."""
-    r = client.post(
-        "/zones/z1/start",
-        data={"minutes": "60", "csrf": csrf_of(client), **form},
-        headers={"referer": f"{BASE}/zones/z1"},
-    )
-    assert r.status_code == 422, r.text
-    return str(r.text)
+    return str(_post_start(client, 422, **form).text)
 
 
 def test_no_recipe_select_on_a_site_without_recipes(as_role: Any, service: PageService) -> None:
