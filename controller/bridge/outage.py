@@ -5,8 +5,8 @@ is only the journal's. :class:`BrokerOutage` turns an outage lasting ``down_alar
 the latched warning ``mqtt_down`` (source ``mqtt``: who watches Home Assistant sees the site
 ``offline`` and would otherwise not learn why) and the reconnection after it into
 ``mqtt_up`` (info), acknowledging the warning as actor ``mqtt``. Both are recorded in the
-words of :data:`controller.notify.channel_events.CHANNEL_EVENTS`, which a notification says
-in the site's language. The broker's state is published again on reconnection: nothing is
+words of :data:`controller.notify.channel_events.CHANNEL_EVENTS`, which a notification and
+the pages say in their language. The broker's state is published again on reconnection: nothing is
 to be resent.
 
 The bridge's paho thread reports :meth:`down` and :meth:`up`; its own thread calls

@@ -3,9 +3,10 @@
 :class:`controller.notify.notifier.Notifier` records ``notify_channel_down`` and
 ``notify_channel_up``, :class:`controller.bridge.outage.BrokerOutage` ``mqtt_down`` and
 ``mqtt_up``, as English sentences (the box's record, kept as it is) written from
-:data:`CHANNEL_EVENTS`; a notification in another language says them from its catalog's
-``[channel_event]`` table with the values read back by :func:`channel_event` (``since`` is
-an ISO 8601 time, said in the site's time zone; the channel's ``error`` as recorded).
+:data:`CHANNEL_EVENTS`; the pages and a notification in another language say them from the
+record catalog's ``[channel_event]`` table (:mod:`controller.said`) with the values read
+back by :func:`channel_event` (``since`` is an ISO 8601 time, said in the page's or the
+site's time zone; the channel's ``error`` as recorded).
 """
 
 from __future__ import annotations

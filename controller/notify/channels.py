@@ -3,11 +3,13 @@
 Every network call has the channel's ``timeout_s``. Failures of any kind (refused, timed
 out, HTTP 4xx/5xx, a service's own error code, SMTP errors, bad credentials) become
 :class:`DeliveryFailed` with ``raise ... from exc``; nothing here retries (the notifier does).
+Once a mail server has accepted the message, nothing after (its answer to QUIT) is a failure.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import ssl
 import time
@@ -21,12 +23,19 @@ from controller.config.notify import ChannelConfig
 from controller.notify.errors import DeliveryFailed
 from controller.notify.signing import dingtalk_sign, feishu_sign
 
-__all__ = ["EmailSender", "Sender", "WebhookSender", "sender_for"]
+__all__ = ["MESSAGE_ID_HEADER", "EmailSender", "Sender", "WebhookSender", "sender_for"]
+
+log = logging.getLogger(__name__)
+
+
+# The header naming the outbox row a webhook POST delivers: the same on every attempt.
+MESSAGE_ID_HEADER = "X-Qanat-Message-Id"
 
 
 class Sender(Protocol):
-    def send(self, subject: str, body: str) -> str | None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> str | None:
         """Deliver one message; :class:`DeliveryFailed` if the channel did not take it.
+        ``message_id``: its outbox row (``None`` for a test message), the same on a retry.
         Taken, but not for everyone (a mail server refusing some recipients): what was
         not delivered, in words, for the audit log; else ``None``."""
 
@@ -55,12 +64,15 @@ class WebhookSender:
             doc |= {"timestamp": str(ts_s), "sign": feishu_sign(self.cfg.secret, ts_s)}
         return url, doc
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
+        """POST the message; a retried one (the answer lost after the service took it)
+        carries the same :data:`MESSAGE_ID_HEADER`, for a receiver to drop the second."""
         url, doc = self.request(subject, body)
         data = json.dumps(doc, ensure_ascii=False).encode()
-        req = urllib.request.Request(
-            url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}
-        )
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if message_id is not None:
+            headers[MESSAGE_ID_HEADER] = str(message_id)
+        req = urllib.request.Request(url, data=data, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.cfg.timeout_s) as resp:
                 answer = resp.read(65536)
@@ -102,12 +114,13 @@ class EmailSender:
         msg.set_content(body)
         return msg
 
-    def send(self, subject: str, body: str) -> str | None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> str | None:
         cfg = self.cfg
         where = f"{cfg.smtp_host}:{cfg.smtp_port}"
         context = self._tls_context() if cfg.starttls else None
         try:
-            with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s) as smtp:
+            smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.timeout_s)
+            try:
                 smtp.ehlo()
                 if context is not None:
                     smtp.starttls(context=context)
@@ -115,6 +128,9 @@ class EmailSender:
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password)
                 refused = smtp.send_message(self.message(subject, body))
+            except BaseException:
+                smtp.close()
+                raise
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryFailed(f"mail server {where} refused the login") from exc
         except smtplib.SMTPException as exc:
@@ -127,6 +143,7 @@ class EmailSender:
             ) from exc
         except (OSError, ssl.SSLError) as exc:
             raise DeliveryFailed(f"mail server {where} unreachable: {exc}") from exc
+        _quit(smtp, where)
         if not refused:
             return None
         # the others have it: sending again would give it them twice
@@ -143,6 +160,25 @@ class EmailSender:
         except OSError as exc:  # FileNotFoundError, PermissionError; ssl.SSLError too
             why = exc.strerror or str(exc)
             raise DeliveryFailed(f"tls_ca_file {ca_file}: {why}") from exc
+
+
+def _quit(smtp: smtplib.SMTP, where: str) -> None:
+    """Say goodbye to a server that has accepted the message (250 after DATA): it is
+    delivered, so a bad answer to QUIT, or none, is logged and never a failure (a retry
+    would send the mail twice)."""
+    try:
+        code, answer = smtp.docmd("QUIT")
+        if code != 221:
+            log.warning(
+                "mail server %s took the message but answered QUIT %s %s",
+                where,
+                code,
+                _text(answer),
+            )
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("mail server %s took the message, then at QUIT: %s", where, exc)
+    finally:
+        smtp.close()
 
 
 def _text(answer: bytes | str) -> str:

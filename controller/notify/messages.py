@@ -2,7 +2,8 @@
 
 The detail is the event's own message said in the catalog's language where its writer's
 words are known (a safety trip, a device event and its error, a backflush event, a
-fertigation plan note: :class:`controller.said.records.RecordSayer` with
+fertigation plan note, a notification channel or the MQTT broker down or back:
+:class:`controller.said.records.RecordSayer` with
 :func:`controller.said.words.words`, the same words the pages use; numbers as recorded,
 times in the site's time zone), else as stored; the English catalog keeps the stored
 English message as it is. The title is the catalog's name for the alarm code, or the code
@@ -12,13 +13,11 @@ itself when the catalog has none.
 from __future__ import annotations
 
 import tomllib
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from controller.notify.channel_events import CHANNEL_EVENTS, channel_event
 from controller.paths import bundled
 from controller.said.records import RecordSayer
 from controller.said.words import words
@@ -113,23 +112,8 @@ class Catalog:
         are known, else as stored (always as stored in :data:`RECORDED_LANGUAGE`)."""
         if self.language == RECORDED_LANGUAGE:
             return message
-        if code in CHANNEL_EVENTS:  # the notifier's own, said from this catalog
-            return self._channel_event(code, message, tz) or message
         sayer = RecordSayer(words(self.language), lambda time: _local(time, tz))
         return sayer.alarm(source, code, message) or message
-
-    def _channel_event(self, code: str, message: str, tz: tzinfo) -> str | None:
-        """A channel's down or up event from ``[channel_event]``; ``None`` if its message is
-        not the notifier's words (another writer's, under the same code)."""
-        part = channel_event(message)
-        template = self.data.get("channel_event", {}).get(code)
-        if part.code != code or template is None:
-            return None
-        values = dict(part.values)
-        if "since" in values:
-            with suppress(ValueError):  # a time not ISO 8601 is said as recorded
-                values["since"] = _local(datetime.fromisoformat(values["since"]), tz)
-        return str(template).format(**values)
 
     def summary(self, *, site: str, facts: DaySummary) -> tuple[str, str]:
         saving = "-" if facts.saving_m3_per_mu is None else f"{facts.saving_m3_per_mu:.1f}"

@@ -439,7 +439,7 @@ class Notifier:
         assert msg.id is not None
         try:
             try:
-                partial = self.senders[ch.name].send(msg.subject, msg.body)
+                partial = self.senders[ch.name].send(msg.subject, msg.body, message_id=msg.id)
             except DeliveryFailed:
                 raise
             except Exception as exc:  # a sender's bug must not stall the line unlogged

@@ -133,7 +133,7 @@ class SmsSender:
     def __init__(self, cfg: ChannelConfig) -> None:
         self.cfg = cfg
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         text = f"{subject}\n{body}"
         try:
             with serial.Serial(

@@ -12,13 +12,21 @@ knows is given back as it is, in English.
 
 :data:`END_REASONS` holds one English template per code, in the words the writers use
 (``str.format`` fields, each matching any text); a test holds the catalogs to its codes.
+:data:`OLDER_END_REASONS` reads rows stored in a writer's earlier words as the same code.
 """
 
 from __future__ import annotations
 
 from controller.runtime.recorded import RecordedPart, Templates
 
-__all__ = ["CHANNEL_DOSES", "END_REASONS", "EndPart", "channel_doses", "end_parts"]
+__all__ = [
+    "CHANNEL_DOSES",
+    "END_REASONS",
+    "OLDER_END_REASONS",
+    "EndPart",
+    "channel_doses",
+    "end_parts",
+]
 
 # code -> the English part as recorded ({name} matches any text within the part)
 END_REASONS: dict[str, str] = {
@@ -102,8 +110,16 @@ CHANNEL_DOSES: dict[str, str] = {
     "rate_time": "{channel} {litres} L (rate × time)",
 }
 
+# code -> the words its part was recorded in before (older rows), read back, never written
+OLDER_END_REASONS: dict[str, tuple[str, ...]] = {
+    # one pattern for one run or several, before "run 8" / "runs 8, 9"
+    "credit_shared_meter": (
+        "water since the last progress not credited: {meter} also measured run(s) {runs}",
+    ),
+}
+
 EndPart = RecordedPart  # one part of an end_reason
-_TEMPLATES = Templates(END_REASONS)
+_TEMPLATES = Templates(END_REASONS, older=OLDER_END_REASONS)
 _DOSES = Templates(CHANNEL_DOSES)
 
 

@@ -32,13 +32,24 @@ class RecordedPart:
 class Templates:
     """Codes and their English templates, read back most specific first; a field named in
     ``numbers`` matches a number only (``12``, ``-0.5``), where any text would let a
-    template whose field opens it swallow another's words."""
+    template whose field opens it swallow another's words. ``older``: by code, the words a
+    writer used before (rows stored then), read back as the same code, never written."""
 
-    def __init__(self, templates: Mapping[str, str], numbers: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        templates: Mapping[str, str],
+        numbers: Iterable[str] = (),
+        older: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         self.templates = dict(templates)
+        unknown = sorted(set(older or {}) - set(self.templates))
+        if unknown:
+            raise ValueError(f"older words for codes without a template: {', '.join(unknown)}")
         numeric = frozenset(numbers)
+        every = list(self.templates.items())
+        every += [(code, t) for code, ts in (older or {}).items() for t in ts]
         out = []
-        for code, template in self.templates.items():
+        for code, template in every:
             pieces = _FIELD.split(template)  # fixed, name, fixed, name, ..., fixed
             regex = "".join(
                 re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_NUMBER if p in numeric else '.+?'})"

@@ -8,12 +8,13 @@ The readers are the writers' own templates: a safety trip's message
 (:mod:`controller.runtime.head_events`), the clock's trust events and reasons
 (:mod:`controller.runtime.clock_events`), the sequencer's run events
 (:mod:`controller.runtime.run_events`), the plausibility alarms
-(:mod:`controller.agronomy.plausibility_notes`). Each part is said from catalog table ``table`` by
-its code (``trip_message.burst``) with the values read back; a part without a code or an
-entry is said as recorded, and a record with no coded part at all gives ``None`` (the
-caller keeps the record).
+(:mod:`controller.agronomy.plausibility_notes`), a notification channel or the MQTT broker
+down or back (:mod:`controller.notify.channel_events`). Each part is said from catalog
+table ``table`` by its code (``trip_message.burst``) with the values read back; a part
+without a code or an entry is said as recorded, and a record with no coded part at all
+gives ``None`` (the caller keeps the record).
 
-Numbers stay as recorded; times (ISO 8601 values such as ``until``) are said by the
+Numbers stay as recorded; times (ISO 8601 values such as ``until``, ``since``) are said by the
 caller's ``time`` (the page's formatter, the notification's site time zone).
 """
 
@@ -29,6 +30,7 @@ from controller.agronomy.plausibility_notes import (
     plausibility_note,
     probe_where,
 )
+from controller.notify.channel_events import CHANNEL_EVENTS, channel_event
 from controller.runtime.clock_events import CLOCK_EVENTS, clock_event, clock_reason
 from controller.runtime.device_events import (
     DEVICE_EVENTS,
@@ -49,7 +51,7 @@ __all__ = ["FERTIGATION_PLAN", "RecordSayer"]
 
 FERTIGATION_PLAN = "fertigation_plan"  # the daemon's event code of a plan note
 # values that are times in ISO 8601, said by the caller's ``time``
-_TIMES = ("until",)
+_TIMES = ("until", "since")
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,8 @@ class RecordSayer:
     def alarm(self, source: str, code: str, message: str) -> str | None:
         """An alarm's ``message`` where its writer's words are known (the safety
         supervisor's, the fertigation planner's notes, a device's events, the clock's trust
-        events, the sequencer's run events, the plausibility checks', the head works'),
+        events, the sequencer's run events, the plausibility checks', the head works', a
+        notification channel's or the MQTT broker's outage and return),
         else ``None`` (the record is said as stored)."""
         if source == SAFETY_SOURCE:
             return self.trip(message)
@@ -187,6 +190,7 @@ class RecordSayer:
             (CLOCK_EVENTS, clock_event, "clock_event"),
             (RUN_EVENTS, run_event, "run_event"),
             (PLAUSIBILITY_NOTES, plausibility_note, "plausibility"),
+            (CHANNEL_EVENTS, channel_event, "channel_event"),
         ):
             if code in events:  # read as its own event's words, or not at all
                 event = read(message)

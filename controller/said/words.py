@@ -2,7 +2,8 @@
 
 One table per writer (``trip_message``, ``device_event``, ``device_error``,
 ``head_event``, ``fert_note``, ``clock_event``, ``clock_reason``, ``run_event``, and a
-run's ``end_reason`` with its ``channel_dose``, which a run event names) and the names their
+run's ``end_reason`` with its ``channel_dose``, which a run event names, and
+``channel_event``, a notification channel or the MQTT broker down or back) and the names their
 values use (``phase``, ``quality``); a key is ``table.name``. Values are ``str.format``
 templates. The pages merge these tables into their own catalogs (:mod:`web.i18n`), so a
 page says a key the same way a notification does.

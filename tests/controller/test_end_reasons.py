@@ -16,6 +16,7 @@ import pytest
 
 from controller.runtime.credit import meter_credit
 from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS, channel_doses, end_parts
+from controller.runtime.recorded import Templates
 from tests.helpers.recorded import assert_templates_read_back
 from tests.helpers.rig import Rig, rig_on
 from tests.helpers.site import quick_site
@@ -63,6 +64,23 @@ def test_the_sequencers_end_reasons_are_read_part_by_part(rig: Rig) -> None:
 def test_every_credit_a_restart_gives_is_read(args: tuple[Any, ...], code: str) -> None:
     why = meter_credit(*args).why
     assert _codes(f"daemon restarted during the run; {why}") == ["daemon_restarted", code]
+
+
+@pytest.mark.parametrize("runs", ["8", "8, 9"])
+def test_a_shared_meter_credit_stored_in_the_older_words_is_still_read(runs: str) -> None:
+    """Rows stored before the record named "run 8" / "runs 8, 9" said "run(s)"."""
+    older = (
+        "daemon restarted during the run; water since the last progress not credited: "
+        f"flow1 also measured run(s) {runs}"
+    )
+    ended, credit = end_parts(older)
+    assert ended.code == "daemon_restarted"
+    assert (credit.code, credit.values) == ("credit_shared_meter", {"meter": "flow1", "runs": runs})
+
+
+def test_older_words_for_a_code_without_a_template_are_refused() -> None:
+    with pytest.raises(ValueError, match="without a template: gone"):
+        Templates({"here": "it is {x}"}, older={"gone": ("it was {x}",)})
 
 
 def test_a_template_reads_back_the_values_it_was_written_with() -> None:

@@ -106,6 +106,7 @@ class WebhookReceiver:
     def __init__(self, *, dingtalk_secret: str = "", port: int = 0) -> None:
         self.dingtalk_secret = dingtalk_secret
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, Any]]] = []
+        self.message_ids: list[str | None] = []  # the X-Qanat-Message-Id of every POST
         self.bad_signatures = 0
         self.status = 200
         self.errcode = 0
@@ -113,6 +114,7 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                receiver.message_ids.append(self.headers.get("X-Qanat-Message-Id"))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 url = urlsplit(self.path)
@@ -208,8 +210,10 @@ class SmtpInbox:
         password: str,
         port: int | None = None,
         refuse: tuple[str, ...] = (),
+        quit_answer: str = "221 Bye",
     ) -> None:
-        """``refuse``: recipients answered ``550`` (no such mailbox), the others taken."""
+        """``refuse``: recipients answered ``550`` (no such mailbox), the others taken.
+        ``quit_answer``: what QUIT is answered, or ``"drop"`` to hang up without a word."""
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -230,6 +234,11 @@ class SmtpInbox:
                     message_from_bytes(envelope.original_content, policy=email.policy.default)
                 )
                 return "250 OK"
+
+            async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+                if quit_answer == "drop":
+                    server.transport.abort()  # the answer pushed after this goes nowhere
+                return quit_answer
 
         def authenticator(
             server: Any, session: Any, envelope: Any, mechanism: str, data: Any

@@ -65,6 +65,17 @@ def test_wecom_and_feishu_post_their_documents(hook: WebhookReceiver) -> None:
     assert feishu["sign"] == feishu_sign("fs", int(feishu["timestamp"]))
 
 
+def test_a_webhook_post_names_its_outbox_row_for_the_receiver_to_drop_a_retry(
+    hook: WebhookReceiver,
+) -> None:
+    """A retry (the answer lost after the service took the POST) carries the same id."""
+    sender = WebhookSender(channel(kind="wecom", url=hook.url("/wecom")))
+    sender.send("s", "b", message_id=12)
+    sender.send("s", "b", message_id=12)
+    sender.send("test", "b")  # a test message has no outbox row
+    assert hook.message_ids == ["12", "12", None]
+
+
 @pytest.mark.parametrize(
     ("status", "errcode", "match"),
     [(500, 0, "HTTP 500"), (404, 0, "HTTP 404"), (200, 93000, "93000")],

@@ -35,9 +35,11 @@ class FakeSender:
         self.sent: list[tuple[str, str]] = []
         self.failing = False
         self.attempts = 0
+        self.message_ids: list[int | None] = []  # of each attempt
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         self.attempts += 1
+        self.message_ids.append(message_id)
         if self.failing:
             raise DeliveryFailed("webhook answered HTTP 503")
         self.sent.append((subject, body))
@@ -283,6 +285,9 @@ def test_failures_retry_with_back_off_in_order_and_are_audited(
     assert [s.split("：")[1] for s, _ in ops.sent] == ["first", "second"]
     actions = audits(store)
     assert actions.count("notify.failed") == 2 and actions.count("notify.sent") == 2
+    first = ops.message_ids[0]  # its outbox row, the same on every attempt
+    assert first is not None and ops.message_ids[:3] == [first] * 3
+    assert ops.message_ids[3] not in (None, first)
 
 
 def test_the_queue_survives_a_restart_without_repeats(tmp_path: Path, clock: VirtualClock) -> None:
@@ -381,7 +386,7 @@ def test_send_test_names_unknown_channels(store: Store, clock: VirtualClock) -> 
 
 
 class _Broken:
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         raise UnicodeEncodeError("ascii", "李", 0, 1, "a sender bug")
 
 
@@ -426,7 +431,7 @@ class ThreadSender:
         self.most_active = 0
         self._lock = threading.Lock()
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         with self._lock:
             self.active += 1
             self.most_active = max(self.most_active, self.active)
@@ -560,6 +565,23 @@ def test_a_doubted_probe_is_said_in_chinese_naming_the_probe_and_zone(
     )
 
 
+def _mail_an_alarm(
+    store: Store, clock: VirtualClock, inbox: SmtpInbox, cert: Path, recipients: list[str]
+) -> None:
+    """One alarm to an email channel on ``inbox`` (logged in as qanat), with 30 s for its
+    retries; the inbox is closed after."""
+    try:
+        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
+        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
+        ops |= {"sender": "qanat@site.example", "recipients": recipients}
+        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
+        n.run_once()
+        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
+        step(n, clock, 10, times=3)
+    finally:
+        inbox.close()
+
+
 def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_it(
     store: Store, clock: VirtualClock, tmp_path: Path
 ) -> None:
@@ -567,17 +589,7 @@ def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_
     once (no retry), and the audit says who did not get it and why."""
     cert, key = self_signed_cert(tmp_path)
     inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", refuse=("gone@example.com",))
-    try:
-        ops = {"name": "ops", "kind": "email", "smtp_host": "127.0.0.1", "smtp_port": inbox.port}
-        ops |= {"tls_ca_file": str(cert), "username": "qanat", "password": "pw-1"}
-        ops |= {"sender": "qanat@site.example"}
-        ops |= {"recipients": ["li@example.com", "gone@example.com"]}
-        n = Notifier(config(channels=[ops]), store, clock, site_name="张掖示范", tz=TZ)
-        n.run_once()
-        store.raise_event(Severity.ALARM, "dry_run", SAFETY_SOURCE, DRY_RUN, latched=True)
-        step(n, clock, 10, times=3)
-    finally:
-        inbox.close()
+    _mail_an_alarm(store, clock, inbox, cert, ["li@example.com", "gone@example.com"])
     assert len(inbox.messages) == 1
     with store.reading() as s:
         from sqlmodel import select
@@ -589,6 +601,20 @@ def test_a_mail_refused_for_one_recipient_is_sent_once_and_says_who_did_not_get_
     assert sent[0]["not_delivered"] == (
         f"mail server 127.0.0.1:{inbox.port} refused gone@example.com (550 5.1.1 no such mailbox)"
     )
+
+
+@pytest.mark.parametrize("quit_answer", ["421 4.3.0 shutting down", "drop"])
+def test_a_mail_the_server_took_is_sent_once_whatever_it_answers_to_quit(
+    store: Store, clock: VirtualClock, tmp_path: Path, quit_answer: str
+) -> None:
+    """250 after DATA means delivered: a bad goodbye (another answer than 221, or the line
+    dropped at QUIT) is no failure, so no retry sends the mail a second time."""
+    cert, key = self_signed_cert(tmp_path)
+    inbox = SmtpInbox(cert, key, user="qanat", password="pw-1", quit_answer=quit_answer)
+    _mail_an_alarm(store, clock, inbox, cert, ["li@example.com"])
+    assert len(inbox.messages) == 1
+    assert audits(store).count("notify.sent") == 1
+    assert "notify.failed" not in audits(store)
 
 
 def test_a_channel_told_of_an_alarm_is_told_once_who_acknowledged_it_and_when(

@@ -19,7 +19,7 @@ class Sender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, subject: str, body: str) -> None:
+    def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
         self.sent.append((subject, body))
 
 

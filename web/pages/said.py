@@ -14,7 +14,9 @@ works' backflush events (:mod:`controller.runtime.head_events`), ``head_event``;
 device's last error from the kind and values its bus reports with it, catalog table
 ``device_error``; the clock's trust events (:mod:`controller.runtime.clock_events`),
 ``clock_event``, and why the clock is not trusted, ``clock_reason``; the sequencer's run
-events (:mod:`controller.runtime.run_events`), ``run_event``. A code the catalog lacks, or
+events (:mod:`controller.runtime.run_events`), ``run_event``; a notification channel's or
+the MQTT broker's outage and return (:mod:`controller.notify.channel_events`),
+``channel_event``. A code the catalog lacks, or
 a record without codes (written before they were), is shown as recorded.
 
 The stored records are read back and filled by :class:`controller.said.records.RecordSayer`

@@ -8,16 +8,19 @@ the user's name): a fit replaced since the page was shown is refused, not approv
 An admin may also ask for one calibration dry-down of a zone (``/soil/{zone}/dry-down``,
 :meth:`~controller.daemon.protocol.ControlService.request_dry_down`, audited
 ``soil.calibrate``) and withdraw one asked or holding (``/soil/{zone}/dry-down/withdraw``,
-audited ``soil.calibrate_withdraw``); the page shows its phase, Dr now and the target.
+audited ``soil.calibrate_withdraw``); the page shows its phase, Dr now and the target. A
+refused dry-down comes back as the page (422) with why over the zone's form and the fraction
+as it was typed.
 The charts are inline SVG drawn here, so the page needs no script.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from controller.access.accounts import SessionInfo
@@ -64,6 +67,20 @@ def _chart(curve: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/soil", response_class=HTMLResponse)
 def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse:
+    return _page(request, pages, session)
+
+
+def _page(
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    *,
+    refused_zone: str = "",
+    refusal: str = "",
+    typed: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The soil page; a refused dry-down's page (422) with the ``refusal`` over zone
+    ``refused_zone``'s form and its fraction as it was ``typed``."""
     fits = []
     for zone in pages.service.zones():
         fit = pages.service.soil_fit(zone.name)
@@ -83,10 +100,14 @@ def soil(request: Request, pages: PagesDep, session: ViewerPage) -> HTMLResponse
         pages,
         "soil.html",
         session,
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if refusal else status.HTTP_200_OK,
         fits=fits,
         width=CHART_W,
         height=CHART_H,
         fraction_range=CALIBRATION_DRY_DOWN_RANGE,
+        refused_zone=refused_zone,
+        refusal=refusal,
+        typed=typed or {},
     )
 
 
@@ -141,6 +162,7 @@ def dry_down(
     fraction: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     back = f"/soil#soil-dry-down-{zone}"
+    typed = {"fraction": fraction}
     value = _fraction(fraction.strip())
     if value is None:
         low, high = CALIBRATION_DRY_DOWN_RANGE
@@ -148,12 +170,13 @@ def dry_down(
         reason = _t(
             session, "soil.bad_fraction", field=field, value=fraction.strip(), low=low, high=high
         )
-        return _back(request, pages, _t(session, "soil.dry_down_refused", reason=reason), back)
+        text = _t(session, "soil.dry_down_refused", reason=reason)
+        return _page(request, pages, session, refused_zone=zone, refusal=text, typed=typed)
     try:
         pages.service.request_dry_down(zone, value, actor=session.user.username)
     except (ControlRefused, SettingsInvalid, UnknownName) as exc:
         text = _t(session, "soil.dry_down_refused", reason=_why(session, exc))
-        return _back(request, pages, text, back)
+        return _page(request, pages, session, refused_zone=zone, refusal=text, typed=typed)
     text = _t(session, "soil.dry_down_asked", zone=zone, pct=f"{value:.0%}")
     return _back(request, pages, text, back)
 

@@ -13,14 +13,23 @@ def _starts(service: PageService) -> list[dict[str, Any]]:
     return [args for verb, args in service.calls if verb == "start_zone"]
 
 
-def _start(client: Any, **form: str) -> Any:
+def _post_start(client: Any, status: int, **form: str) -> Any:
     r = client.post(
         "/zones/z1/start",
         data={"minutes": "60", "csrf": csrf_of(client), **form},
         headers={"referer": f"{BASE}/zones/z1"},
     )
-    assert r.status_code == 303, r.text
-    return client.get(r.headers["location"])
+    assert r.status_code == status, r.text
+    return r
+
+
+def _start(client: Any, **form: str) -> Any:
+    return client.get(_post_start(client, 303, **form).headers["location"])
+
+
+def _refused(client: Any, **form: str) -> str:
+    """A refused start: the zone's page again (422), the reason over the start form."""
+    return str(_post_start(client, 422, **form).text)
 
 
 def test_no_recipe_select_on_a_site_without_recipes(as_role: Any, service: PageService) -> None:
@@ -53,17 +62,18 @@ def test_the_select_offers_the_site_recipes_and_the_choice_reaches_the_service(
 def test_a_refused_recipe_run_shows_the_reason(as_role: Any, service: PageService) -> None:
     service.recipes = ["jointing"]
     tech = as_role("technician")
-    shown = _start(tech, recipe="gone")
+    shown = _refused(tech, recipe="gone")
     said = "操作被拒绝：没有这个配方（控制器记录：no recipe &#39;gone&#39; in fertigation.recipes）"
-    assert said in shown.text
+    assert said in shown
     service.refuse = ControlRefused(
         "zone z1 not started: 20 min is shorter than prewet 15 + inject 20 + flush 25 min "
         "for recipe 'jointing'",
         "too_short_for_recipe",
     )
-    shown = _start(tech, recipe="jointing")
+    shown = _refused(tech, recipe="jointing")
     said = "操作被拒绝：时长不够配方的预湿、注肥和冲洗（控制器记录：zone z1 not started: 20 min"
-    assert said in shown.text
+    assert said in shown
+    assert '<option value="jointing" selected>' in shown  # the choice kept
     assert _starts(service) == []
 
 

@@ -4,12 +4,13 @@ approval for an admin only, and a fit replaced since it was shown refused by nam
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from controller.daemon.protocol import SettingsInvalid
+from controller.daemon.protocol import ControlRefused, SettingsInvalid
 from tests.helpers.fakes import SOIL_FITTED_AT, dry_down
 from tests.helpers.pages import PageService, csrf_of
 
@@ -132,6 +133,16 @@ def _ask(client: Any, fraction: str, zone: str = "z1") -> Any:
     return client.get(r.headers["location"])
 
 
+def _refused(client: Any, fraction: str, zone: str = "z1") -> str:
+    """A refused dry-down: the page again (422), not a redirect that loses what was typed."""
+    data = {"csrf": csrf_of(client, "/soil"), "fraction": fraction}
+    r = client.post(
+        f"/soil/{zone}/dry-down", data=data, headers={"referer": "http://127.0.0.1:8080/soil"}
+    )
+    assert r.status_code == 422, r.text
+    return html.unescape(r.text)
+
+
 def _english(client: Any) -> None:
     client.post("/lang", data={"csrf": csrf_of(client, "/soil"), "lang": "en", "next": "/soil"})
 
@@ -179,12 +190,30 @@ def test_a_fraction_not_a_number_or_out_of_range_is_refused_by_its_label_and_ran
     if lang == "en":
         _english(admin)
     for sent in ("0.9", "5", "lots", "nan", "0.5"):
-        shown = html.unescape(_ask(admin, sent).text)
-        assert said.format(sent) in shown, sent
+        shown = _refused(admin, sent)
+        (over_form,) = re.findall(r'id="soil-dry-down-refused-z1">([^<]*)<', shown)
+        assert said.format(sent) in over_form, sent
+        assert f'name="fraction" min="0.6" max="0.85" step="0.05" value="{sent}"' in shown
         assert "calibration_dry_down" not in shown and "500%" not in shown
     assert [c for c in service.calls if c[0] == "request_dry_down"] == []
     form = admin.get("/soil").text
     assert 'name="fraction" min="0.6" max="0.85"' in form
+
+
+def test_a_dry_down_the_box_refuses_comes_back_with_why_and_the_fraction_typed(
+    as_role: Any, service: PageService
+) -> None:
+    admin = as_role("admin")
+    service.refuse = ControlRefused("zone z1 is watering now", "already_running")
+    shown = _refused(admin, "0.7")
+    (over_form,) = re.findall(r'id="soil-dry-down-refused-z1">([^<]*)<', shown)
+    assert over_form.startswith("未申请：该轮灌区正在灌溉")
+    assert 'step="0.05" value="0.7"' in shown
+    assert 'id="soil-dry-down-refused-z2"' not in shown  # over the zone asked only
+    service.refuse = None
+    shown = _refused(admin, "0.7", zone="z9")  # no such zone: said over the page
+    (said,) = re.findall(r'id="soil-dry-down-refused">([^<]*)<', shown)
+    assert "z9" in said
 
 
 def test_the_fake_service_refuses_the_fraction_the_site_check_refuses(

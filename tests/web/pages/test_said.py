@@ -9,12 +9,14 @@ its messages fails here instead of showing in English on a Chinese page.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from controller.agronomy.decision_codes import DecisionCode, coded
 from controller.agronomy.fert_notes import FERT_NOTES
+from controller.notify.channel_events import CHANNEL_EVENTS
 from controller.runtime.clock_events import CLOCK_EVENTS, CLOCK_REASONS
 from controller.runtime.end_reasons import CHANNEL_DOSES, END_REASONS
 from controller.runtime.run_events import RUN_EVENTS
@@ -58,6 +60,7 @@ def test_the_english_end_reasons_are_worded_as_the_record() -> None:
     assert {c: english[f"fert_note.{c}"] for c in FERT_NOTES} == FERT_NOTES
     assert {c: english[f"clock_event.{c}"] for c in CLOCK_EVENTS} == CLOCK_EVENTS
     assert {c: english[f"clock_reason.{c}"] for c in CLOCK_REASONS} == CLOCK_REASONS
+    assert {c: english[f"channel_event.{c}"] for c in CHANNEL_EVENTS} == CHANNEL_EVENTS
     assert {c: english[f"run_event.{c}"] for c in RUN_EVENTS} == RUN_EVENTS
 
 
@@ -181,8 +184,57 @@ def test_a_run_event_is_said_with_its_end_reason_and_credit() -> None:
     assert alarm_said(Formatter("zh-CN", UTC8), "sequencer", "volume_cap", event) is None
 
 
+def test_a_shared_meter_credit_stored_in_the_older_words_is_said() -> None:
+    """A row stored when the record said "run(s)" is still said in Chinese."""
+    older = (
+        "daemon restarted during the run; water since the last progress not credited: "
+        "flow1 also measured run(s) 8, 9"
+    )
+    said = end_said(Formatter("zh-CN", UTC8), older)
+    assert said is not None and said.endswith("；上次记录后的水量未计入：flow1 同时计量了运行 8, 9")
+    assert "run(s)" not in said
+
+
 def test_the_demos_simulated_past_runs_end_reason_is_said() -> None:
     """qanat demo's season up to today is simulated (controller.simulation.fidelity): its
     runs' end reason is said too, not left in English on the zone page."""
     said = end_said(Formatter("zh-CN", UTC8), DONE_REASON)
     assert said is not None and "agronomy" not in said and "模拟" in said
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_every_channel_and_broker_event_has_a_message(locale: str) -> None:
+    names = catalog(locale)
+    assert sorted(c for c in CHANNEL_EVENTS if f"channel_event.{c}" not in names) == []
+
+
+def test_a_channel_or_broker_down_and_back_is_said_in_the_pages_language() -> None:
+    """The records as the notifier and the MQTT bridge store them (older rows alike): the
+    page says them in Chinese, the outage's start in the page's time; English as stored."""
+    since = "2026-06-01T04:00:10+00:00"
+    records = {
+        "notify_channel_down": CHANNEL_EVENTS["notify_channel_down"].format(
+            channel="ops", kind="wecom", since=since, error="webhook answered HTTP 503"
+        ),
+        "notify_channel_up": CHANNEL_EVENTS["notify_channel_up"].format(channel="ops"),
+        "mqtt_down": CHANNEL_EVENTS["mqtt_down"].format(
+            broker="127.0.0.1:1883", since=since, error="connection refused"
+        ),
+        "mqtt_up": CHANNEL_EVENTS["mqtt_up"].format(broker="127.0.0.1:1883"),
+    }
+    zh = Formatter("zh-CN", UTC8)
+    said = {code: alarm_said(zh, "notify", code, record) for code, record in records.items()}
+    at = zh.time(datetime.fromisoformat(since))
+    assert said == {
+        "notify_channel_down": f"通知通道 ops（wecom）自 {at} 起无法送达："
+        "webhook answered HTTP 503",
+        "notify_channel_up": "通知通道 ops 已恢复送达",
+        "mqtt_down": f"MQTT 服务器 127.0.0.1:1883 自 {at} 起无法连接：connection refused；"
+        "连上后会重新发布全部状态",
+        "mqtt_up": "MQTT 服务器 127.0.0.1:1883 已恢复连接，全部状态已重新发布",
+    }
+    assert "12:00" in at  # 04:00 UTC in the page's time zone
+    en = Formatter("en", UTC8)
+    assert alarm_said(en, "notify", "mqtt_up", records["mqtt_up"]) == records["mqtt_up"]
+    # another writer's message under the same code is shown as stored
+    assert alarm_said(zh, "mqtt", "mqtt_down", "broker gone") is None
