@@ -20,7 +20,6 @@ from controller.daemon.protocol import ControlRefused
 from web.i18n import catalog, translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
-from web.pages.zones import page_of_zone
 from web.params import MAX_NAME_CHARS, NameInPath
 
 router = APIRouter(include_in_schema=False)
@@ -80,8 +79,9 @@ def start_zone(
 ) -> Response:
     """Start a zone for ``minutes``; with ``volume_m3``, until the meter counted that much
     (``minutes`` its time cap); with ``recipe`` (a site recipe's name, "" for water only),
-    a fertigation run by it. Refused: the zone's page (422) with why over the start form
-    and the fields as they were sent."""
+    a fertigation run by it. Refused or not, the answer is a redirect (the reason flashed):
+    a page left at this POST would re-send the start on a reload, past the form's
+    confirmation, and open the water once the refusal's cause had cleared."""
     try:
         if volume_m3 is None and not recipe:
             run_id = pages.service.start_zone(name, minutes, actor=session.user.username)
@@ -94,14 +94,7 @@ def start_zone(
                 name, minutes, actor=session.user.username, volume_m3=volume_m3, recipe=recipe
             )
     except ControlRefused as exc:
-        typed = {
-            "minutes": f"{minutes:g}",
-            "volume_m3": "" if volume_m3 is None else f"{volume_m3:g}",
-            "recipe": recipe,
-        }
-        return page_of_zone(
-            request, pages, session, name, start_refusal=_refused(session, exc), start_typed=typed
-        )
+        return _back(request, pages, _refused(session, exc))
     zone = pages.service.zone(name)  # read back: the valve state the relay reported
     fmt = Formatter(session.user.locale, pages.config.tz)
     key = "control.started_open" if zone.valve_on else "control.started_closed"

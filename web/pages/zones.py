@@ -7,14 +7,12 @@ irrigation, fertilizer per day. Times are epoch seconds (uPlot's x axis).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from controller.access.accounts import SessionInfo
 from controller.canopy.records import PHOTO_NAME
 from controller.daemon.protocol import CanopyView, UnknownName
 from web.i18n import translate
@@ -67,20 +65,6 @@ def _zone_or_404(pages: PagesDep, name: str, locale: str) -> Any:
 def zone_page(
     name: NameInPath, request: Request, pages: PagesDep, session: ViewerPage
 ) -> HTMLResponse:
-    return page_of_zone(request, pages, session, name)
-
-
-def page_of_zone(
-    request: Request,
-    pages: PagesDep,
-    session: SessionInfo,
-    name: str,
-    *,
-    start_refusal: str = "",
-    start_typed: Mapping[str, str] | None = None,
-) -> HTMLResponse:
-    """Zone ``name``'s page; a refused manual start's page (422) with the
-    ``start_refusal`` over the start form and its fields as they were ``start_typed``."""
     zone = _zone_or_404(pages, name, session.user.locale)
     all_settings = pages.service.settings()
     settings = all_settings["zones"].get(name, {})
@@ -97,7 +81,6 @@ def page_of_zone(
         pages,
         "zone.html",
         session,
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if start_refusal else status.HTTP_200_OK,
         zone=zone,
         settings=settings,
         recipes=fertigation.get("recipes", []),  # the start form's choice: none, or one
@@ -118,8 +101,6 @@ def page_of_zone(
         canopy=(canopy := pages.service.canopy(name, days=CANOPY_DAYS)),
         canopy_chart=canopy_polyline(canopy),
         canopy_rows=list(reversed(canopy.points))[:CANOPY_ROWS],
-        start_refusal=start_refusal,
-        start_typed=start_typed or {},
     )
 
 
