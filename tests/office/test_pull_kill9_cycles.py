@@ -40,9 +40,8 @@ def box(tmp_path: Path) -> Iterator[Box]:
 
 
 def _sites(tmp_path: Path, box: Box) -> Path:
-    """The box at the default request timeout (30 s): the kills are what is tried here; a
-    5 s one timed out once on a loaded 2-core machine (tests/office/test_pull.py tries slow
-    and silent boxes)."""
+    """The box at the default request timeout (30 s): the kills are what is tried here, not
+    a slow box (tests/office/test_pull.py tries slow and silent boxes)."""
     (tmp_path / "box.token").write_text(box.token + "\n", encoding="utf-8")
     path = tmp_path / "sites.toml"
     path.write_text(

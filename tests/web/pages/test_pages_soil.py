@@ -204,10 +204,16 @@ def test_a_dry_down_the_box_refuses_comes_back_with_why_and_the_fraction_typed(
     as_role: Any, service: PageService
 ) -> None:
     admin = as_role("admin")
-    service.refuse = ControlRefused("zone z1 is watering now", "already_running")
+    service.refuse = ControlRefused(
+        "z1: a calibration dry-down holds only an et zone's trigger (this zone's mode is sensor)",
+        "dry_down_et_only",
+    )
     shown = _refused(admin, "0.7")
     (over_form,) = re.findall(r'id="soil-dry-down-refused-z1">([^<]*)<', shown)
-    assert over_form.startswith("未申请：该轮灌区正在灌溉")
+    assert over_form.startswith("未申请：标定落干只适用于按蒸散规则灌溉的轮灌区")
+    # the language switch of a page answered to a POST goes to a page a GET can show
+    (back,) = re.findall(r'name="next" value="([^"]*)"', shown)
+    assert admin.get(back).status_code == 200, back
     assert 'step="0.05" value="0.7"' in shown
     assert 'id="soil-dry-down-refused-z2"' not in shown  # over the zone asked only
     service.refuse = None
