@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from benchmarks.learning import PARTS, ROW_PARTS, SEEDED_PARTS
+from controller.config.site import CALIBRATION_DRY_DOWN_RANGE
 
 
 def _met(value: Any, rule: tuple[str, float]) -> bool:
@@ -32,7 +33,16 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated rows of the parts that have them (referee: e.g. forecast,"
         "after_forecast, default all; forecast: shadow, default none)",
     )
+    parser.add_argument(
+        "--calibration-fraction",
+        type=float,
+        help="soil: the calibration dry-down's target, a fraction of the configured TAW "
+        "(0.6-0.85, the zone's calibration_dry_down; default 0.8)",
+    )
     args = parser.parse_args(argv)
+    low, high = CALIBRATION_DRY_DOWN_RANGE
+    if args.calibration_fraction is not None and not low <= args.calibration_fraction <= high:
+        parser.error(f"--calibration-fraction {args.calibration_fraction}: not in {low}-{high}")
     goals: dict[str, bool] = {}
     for name in args.part or PARTS:
         part = importlib.import_module(f"benchmarks.learning.{name}")
@@ -42,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             many["seeds"] = args.seeds
         if name in (*SEEDED_PARTS, *ROW_PARTS) and args.rows:
             many["rows"] = tuple(r.strip() for r in args.rows.split(",") if r.strip())
+        if name == "soil" and args.calibration_fraction is not None:
+            many["calibration_fraction"] = args.calibration_fraction
         figures = part.run(seed=args.seed, quick=args.quick, **many)
         for row in figures.pop("per_seed", []):  # a part over several seeds: a line each
             print(json.dumps({"part": part.NAME, **row}), flush=True)

@@ -41,7 +41,17 @@ def test_the_soil_part_prints_its_figures(capsys: pytest.CaptureFixture[str]) ->
     assert len(part["fc_wp_parts_pct"]) == len(part["fc_wp_parts_calibrated_pct"]) == 2
     assert part["calibration_yield_loss_pct"] <= part["calibration_yield_loss_max_pct"] <= 100.0
     assert 0.0 <= part["train_s"] < 10.0
+    assert part["calibration_fraction"] == 0.8  # the benchmark's default target
     assert set(goals["goals"]) == {"soil.taw_error_pct", "soil.train_s"}
+
+
+def test_a_calibration_target_outside_the_zones_range_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--quick", "--part", "soil", "--calibration-fraction", "0.5"])
+    assert exit_.value.code == 2
+    assert "--calibration-fraction 0.5: not in 0.6-0.85" in capsys.readouterr().err
 
 
 def _crop() -> tuple[SiteConfig, Crop]:
