@@ -53,7 +53,13 @@ DEMO_ROLE = "technician"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=DEMO_SITE, metavar="SITE.toml")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEMO_SITE,
+        metavar="SITE.toml",
+        help="the demo's site (default: the Zhangye seed-corn demo site)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,

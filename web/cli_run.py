@@ -16,7 +16,9 @@ from web.serve import DEFAULT_LISTEN, parse_listen, run_daemon
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")
+    parser.add_argument(
+        "--config", type=Path, required=True, metavar="SITE.toml", help="the site configuration"
+    )
     parser.add_argument(
         "--data-dir", help="data directory (default: QANAT_DATA_DIR or per platform)"
     )
@@ -29,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_port_file_argument(parser)
     parser.add_argument("--tls-cert", type=Path, metavar="CERT.pem", help="serve HTTPS")
-    parser.add_argument("--tls-key", type=Path, metavar="KEY.pem")
+    parser.add_argument(
+        "--tls-key", type=Path, metavar="KEY.pem", help="the private key of --tls-cert"
+    )
     parser.add_argument(
         "--allowed-host",
         action="append",

@@ -96,13 +96,17 @@ class BackupReport:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     if parser.prog.split()[-1] == "restore":
-        parser.add_argument("archive", type=Path, metavar="IN.tar.gz")
-        parser.add_argument("--data-dir", type=Path, required=True)
+        parser.add_argument("archive", type=Path, metavar="IN.tar.gz", help="a backup's archive")
+        parser.add_argument(
+            "--data-dir", type=Path, required=True, help="the data directory to restore into"
+        )
         parser.add_argument("--config-dir", type=Path, help="also restore the config here")
         parser.add_argument("--force", action="store_true", help="replace existing data")
     else:
-        parser.add_argument("out", type=Path, metavar="OUT.tar.gz")
-        parser.add_argument("--data-dir", type=Path, required=True)
+        parser.add_argument("out", type=Path, metavar="OUT.tar.gz", help="the archive to write")
+        parser.add_argument(
+            "--data-dir", type=Path, required=True, help="the daemon's data directory"
+        )
         parser.add_argument("--config-dir", type=Path, help="include this config directory")
 
 

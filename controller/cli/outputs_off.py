@@ -34,7 +34,13 @@ RUNNING_DAEMON = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        required=True,
+        metavar="SITE.toml",
+        help="the site whose outputs to switch off",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 

@@ -24,7 +24,13 @@ from drivers.reading import Quality
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        required=True,
+        metavar="SITE.toml",
+        help="the site whose devices to read",
+    )
     parser.add_argument("--once", action="store_true", help="read once and exit")
     parser.add_argument("--json", action="store_true", help="print one JSON document per round")
     parser.add_argument(

@@ -52,7 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument(
         "--theta-pct", type=float, required=True, help="reference volumetric water content, %%"
     )
-    add.add_argument("--method", choices=METHODS, default="gravimetric")
+    add.add_argument(
+        "--method",
+        choices=METHODS,
+        default="gravimetric",
+        help="how the sample's moisture was measured (default gravimetric)",
+    )
     add.add_argument(
         "--at",
         help="when the sample was taken, ISO 8601 (site local time without a zone; default now)",

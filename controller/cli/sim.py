@@ -31,8 +31,20 @@ from drivers.sim import ControlError, FaultKind, send_control
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, required=True, metavar="SITE.toml")
-    parser.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT, metavar="PORT")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        required=True,
+        metavar="SITE.toml",
+        help="the site whose devices to serve",
+    )
+    parser.add_argument(
+        "--control-port",
+        type=int,
+        default=DEFAULT_CONTROL_PORT,
+        metavar="PORT",
+        help=f"the fault-injection port on 127.0.0.1 (default {DEFAULT_CONTROL_PORT})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the field's noise")
     parser.add_argument("--step-s", type=float, default=1.0, help="field model step, seconds")
     action = parser.add_mutually_exclusive_group()

@@ -21,11 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = add_place_arguments(parser)  # --data-dir before or after the action, as `user`
     sub = parser.add_subparsers(dest="action", required=True)
     create = sub.add_parser("create", help="create a token and print it once", parents=[common])
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument(
+        "--role", required=True, choices=[r.value for r in Role], help="what the token may do"
+    )
     create.add_argument("--name", default="", help="who or what uses it (shown in the audit log)")
     sub.add_parser("list", help="list tokens (never their secret)", parents=[common])
     revoke = sub.add_parser("revoke", help="revoke a token by id", parents=[common])
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, help="the token's id, as `token list` shows it")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,30 +29,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = sub.add_parser(
         "add", help="create a user (asks for the password twice)", parents=[common]
     )
-    add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--username", required=True, help="the login name")
+    add.add_argument(
+        "--role", required=True, choices=[r.value for r in Role], help="what the user may do"
+    )
     add.add_argument("--name", default="", help="display name")
-    add.add_argument("--locale", default="zh-CN", choices=["zh-CN", "en"])
+    add.add_argument(
+        "--locale", default="zh-CN", choices=["zh-CN", "en"], help="the pages' language"
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     sub.add_parser("list", help="list users (never their password)", parents=[common])
     passwd = sub.add_parser(
         "passwd", help="set a new password (ends the user's sessions)", parents=[common]
     )
-    passwd.add_argument("username")
-    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.add_argument("username", help="the login name")
+    passwd.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     disable = sub.add_parser("disable", help="the user can no longer log in", parents=[common])
-    disable.add_argument("username")
+    disable.add_argument("username", help="the login name")
     enable = sub.add_parser("enable", help="a disabled user may log in again", parents=[common])
-    enable.add_argument("username")
+    enable.add_argument("username", help="the login name")
     role = sub.add_parser("role", help="give the user another role", parents=[common])
-    role.add_argument("username")
-    role.add_argument("role", choices=[r.value for r in Role])
+    role.add_argument("username", help="the login name")
+    role.add_argument("role", choices=[r.value for r in Role], help="the new role")
     unlock = sub.add_parser(
         "unlock",
         help="forgive the user's failed logins: the running daemon lets them try at once",
         parents=[common],
     )
-    unlock.add_argument("username")
+    unlock.add_argument("username", help="the login name")
 
 
 def _password(from_stdin: bool) -> str:

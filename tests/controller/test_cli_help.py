@@ -36,3 +36,24 @@ def test_each_option_has_help_naming_its_default(command: str) -> None:
             assert f"default {said})" in shown, (
                 f"qanat {command} {name}: its help does not name its default {said}: {shown!r}"
             )
+
+
+def _unhelped(parser: argparse.ArgumentParser, said: str) -> list[str]:
+    """``said``'s options and positionals without help, its sub-commands' too."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                missing += _unhelped(sub, f"{said} {name}")
+        elif not isinstance(action, argparse._HelpAction) and not action.help:
+            missing.append(f"{said} {(action.option_strings or [action.dest])[-1]}")
+    return missing
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    missing = []
+    for command, (module, _) in COMMANDS.items():
+        parser = argparse.ArgumentParser(prog=f"qanat {command}")
+        importlib.import_module(module).add_arguments(parser)
+        missing += _unhelped(parser, f"qanat {command}")
+    assert missing == []
