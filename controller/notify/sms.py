@@ -31,7 +31,7 @@ from controller.config.notify import ChannelConfig
 from controller.notify.errors import DeliveryFailed
 from controller.notify.sms_text import fit_alarm
 
-__all__ = ["MAX_PARTS", "SmsSender", "address_field", "explain", "submit_pdus"]
+__all__ = ["MAX_PARTS", "PART_UNITS", "SmsSender", "address_field", "explain", "submit_pdus"]
 
 SINGLE_UNITS = 70  # UTF-16 code units in one UCS2 message
 PART_UNITS = 67  # ... in one part of a concatenated message (6-octet header)

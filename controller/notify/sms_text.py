@@ -20,13 +20,13 @@ unchanged.
 
 The lines are known by the catalogs' own alarm body (``[text] body``,
 :mod:`controller.notify.messages`): the line with ``{site}`` alone is the site line, the one
-with ``{message}`` the detail (to the next line starting as the to-do or event-number line
-does), the one with no placeholder the closing line.
+with ``{message}`` the detail, the one with no placeholder the closing line (the last). The
+detail may hold lines of its own: it runs to the event number's line, or to the to-do line
+just before that one.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -51,7 +51,7 @@ class _Layout:
 
     site: str  # "站点："
     detail: str  # "详情："
-    after_detail: tuple[str, ...]  # the starts of the lines after the detail
+    todo: str  # "处理："
     closing: str  # "请在本地页面查看并确认告警。"
 
 
@@ -65,10 +65,7 @@ def _layouts() -> tuple[_Layout, ...]:
         site = next(s for s, ln in start.items() if ln == s + "{site}")
         detail = next(s for s, ln in start.items() if ln == s + "{message}")
         closing = next(ln for ln in lines if "{" not in ln)
-        todo = str(text["todo_line"]).split("{")[0]
-        after = lines[lines.index(detail + "{message}") + 1 :]
-        tails = [re.sub(r"^\{todo_line\}", "", ln).split("{")[0] for ln in after]
-        layouts.append(_Layout(site, detail, (todo, *(t for t in tails if t)), closing))
+        layouts.append(_Layout(site, detail, str(text["todo_line"]).split("{")[0], closing))
     return tuple(layouts)
 
 
@@ -105,12 +102,14 @@ def fit_alarm(subject: str, body: str, max_units: int) -> str:
     layout = next((la for la in _layouts() if any(ln.startswith(la.detail) for ln in lines)), None)
     if layout is None:
         return text  # not an alarm: left to the sender
-    lines = [ln for ln in lines if not ln.startswith(layout.site) and ln != layout.closing]
     i = next(n for n, ln in enumerate(lines) if ln.startswith(layout.detail))
-    j = next(
-        (n for n in range(i + 1, len(lines)) if lines[n].startswith(layout.after_detail)),
-        len(lines),
-    )
+    head = [ln for ln in lines[:i] if not ln.startswith(layout.site)]  # not the detail's own
+    tail = lines[i:]
+    if len(tail) > 2 and tail[-1] == layout.closing:
+        tail = tail[:-1]
+    # the detail runs to the event number's line (the last), or the to-do line before it
+    after = 2 if len(tail) > 2 and tail[-2].startswith(layout.todo) else 1
+    lines, i, j = [*head, *tail], len(head), len(head) + len(tail) - after
     detail = "\n".join(lines[i:j]).removeprefix(layout.detail)
     rest = [subject, *lines[:i], layout.detail, *lines[j:]]
     room = max_units - units("\n".join(rest))

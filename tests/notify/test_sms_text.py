@@ -75,3 +75,13 @@ def test_a_text_that_is_not_an_alarm_goes_as_it_is() -> None:
         site=SITE * 40, channel="sms", time=datetime(2026, 6, 1, tzinfo=UTC), tz=TZ
     )
     assert fit_alarm(subject, body, 70) == f"{subject}\n{body}"
+
+
+def test_a_detail_that_reads_like_the_left_out_lines_is_kept() -> None:
+    """Only the body's own site and closing lines are left out, not a detail's line that
+    starts as they do."""
+    closing = catalog("en").data["text"]["body"].rsplit("\n", 1)[1]
+    subject, body = alarm("en", "burst", f"Site: {SITE}\n{closing}\n" + "x" * 400)
+    text = fit_alarm(subject, body, LIMIT)
+    assert f"\nDetail: Site: {SITE}\n{closing}\nxxx" in text
+    assert units(text) <= LIMIT and text.endswith("\nEvent: #123456")
