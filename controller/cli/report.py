@@ -1,8 +1,9 @@
-"""``qanat report``: the water-balance report (水平衡), CSV or printable HTML with charts.
+"""``qanat report``: the water-balance report (水平衡), CSV, JSON or printable HTML with charts.
 
 qanat report --db qanat-office.db --format html --out season.html      # every pulled site
 qanat report --db URL --site ganzhou-01 --start 2026-05-01 --end 2026-05-31 --format csv
 qanat report --config site.toml --data-dir /var/lib/qanat --format html   # one box, directly
+qanat report --db qanat-office.db --json > season.json     # the CSV's rows as JSON objects
 
 Without ``--start``/``--end`` the report covers the season: every stored day, the winter
 irrigation in the baseline; a box's season report adds each zone's "leaching needed" line of
@@ -30,6 +31,7 @@ from controller.office.central import CentralDB, CentralError, office_url
 from controller.office.report import Report, ReportZone, from_store, to_csv
 from controller.office.report_central import from_central
 from controller.office.report_html import render_html
+from controller.office.report_json import to_json
 from controller.paths import resolve_data_dir
 from controller.store import Store, StoreError
 
@@ -67,11 +69,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--end", type=_day, help="last day, YYYY-MM-DD (with --start; default: the season)"
     )
-    parser.add_argument(
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
         "--format",
-        choices=["html", "csv"],
+        choices=["html", "csv", "json"],
         default="html",
-        help="a printable page, or a row per zone and per site (default %(default)s)",
+        help="a printable page, or a row per zone and per site: CSV or JSON (default %(default)s)",
+    )
+    output.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const="json",
+        help="the same as --format json: the CSV's rows as objects, with the baseline named",
     )
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
     parser.add_argument(
@@ -130,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         return UNUSABLE
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)  # the CSV has no notes
-    text = render_html(report) if args.format == "html" else to_csv(report)
+    text = {"html": render_html, "csv": to_csv, "json": to_json}[args.format](report)
     if args.out is None:
         sys.stdout.write(text)
     else:

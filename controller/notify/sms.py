@@ -3,7 +3,11 @@
 PDU mode (3GPP TS 23.040 SMS-SUBMIT, TS 27.005 ``AT+CMGS``) because text mode cannot carry
 Chinese on most modems. One part holds 70 UTF-16 code units; a longer text is sent as
 concatenated parts of 67 (a 6-octet user data header: IEI 00, reference, count, number),
-never splitting a surrogate pair, at most ``MAX_PARTS`` parts (the rest is cut).
+never splitting a surrogate pair, at most ``MAX_PARTS`` parts (the rest is cut). An alarm
+longer than that is first shortened in its middle detail, so its to-do line survives
+(:mod:`controller.notify.sms_text`). Five parts (335 code units): the longest alarm without
+its detail, an English escalation of a long to-do, is 308; the 8-bit part count of the
+header allows 255, but each part is one ``AT+CMGS`` and billed, per number.
 
 Each delivery opens the port and goes through what a module needs before it can send:
 ``ATE0`` (no echo), ``AT+CMEE=1`` (numeric errors), ``AT+CPIN?`` (a SIM, unlocked),
@@ -25,12 +29,13 @@ import serial
 
 from controller.config.notify import ChannelConfig
 from controller.notify.errors import DeliveryFailed
+from controller.notify.sms_text import fit_alarm
 
-__all__ = ["MAX_PARTS", "SmsSender", "address_field", "explain", "submit_pdus"]
+__all__ = ["MAX_PARTS", "PART_UNITS", "SmsSender", "address_field", "explain", "submit_pdus"]
 
 SINGLE_UNITS = 70  # UTF-16 code units in one UCS2 message
 PART_UNITS = 67  # ... in one part of a concatenated message (6-octet header)
-MAX_PARTS = 3
+MAX_PARTS = 5
 CTRL_Z = b"\x1a"
 _refs = itertools.count(1)
 
@@ -134,7 +139,7 @@ class SmsSender:
         self.cfg = cfg
 
     def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
-        text = f"{subject}\n{body}"
+        text = fit_alarm(subject, body, MAX_PARTS * PART_UNITS)
         try:
             with serial.Serial(
                 self.cfg.serial_port, self.cfg.baudrate, timeout=0.1, write_timeout=2

@@ -23,7 +23,8 @@ For each zone and its days (local dates of the stored daily balance):
 
 1 mu = 666.67 m²; m³ = mm / 1000 × m². Sources: one box's store (:func:`from_store`) or
 the central office database (:mod:`controller.office.report_central`); output as CSV
-(:func:`to_csv`) or printable HTML with charts (:mod:`controller.office.report_html`).
+(:func:`to_csv`), JSON (:mod:`controller.office.report_json`) or printable HTML with charts
+(:mod:`controller.office.report_html`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "ZoneReport",
     "build_report",
     "from_store",
+    "report_rows",
     "to_csv",
 ]
 
@@ -440,7 +442,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_row(
+def _row(
     site: str,
     zone: str,
     area_mu: float,
@@ -451,54 +453,50 @@ def _csv_row(
     baseline: float,
     saving: tuple[float, float] | None,
     fertilizer: Mapping[str, float],
-) -> list[Any]:
-    """``saving``: m³ and m³/mu, or ``None`` (empty cells) where nothing is known."""
+) -> dict[str, Any]:
+    """One row's fields keyed as :data:`CSV_COLUMNS` (but the practice), numbers rounded to
+    3 decimals; ``saving``: m³ and m³/mu, or ``None`` (both ``None``) where nothing is
+    known; the fertilizer in kg/mu by nutrient."""
 
     def r(x: float) -> float:
         return round(x, 3) + 0.0  # + 0.0: a closure of -1e-12 mm is 0.0, not -0.0
 
     per_mu = (lambda m3: m3 / area_mu) if area_mu else (lambda m3: 0.0)
-    fert = ";".join(f"{n}={kg / area_mu:.3f}" for n, kg in sorted(fertilizer.items()))
-    return [
-        site,
-        zone,
-        r(area_mu),
-        days,
-        r(metered),
-        r(per_mu(metered)),
-        r(depth["irrigation"]),
-        r(depth["irrigation"] / 1000 * area_m2),
-        r(depth["rain"]),
-        r(depth["effective_rain"]),
-        r(depth["runoff"]),
-        r(depth["etc"]),
-        r(depth["eta"]),
-        r(depth["deep_percolation"]),
-        r(depth["storage_change"]),
-        r(depth["probe_correction"]),
-        r(depth["closure"]),
-        r(baseline),
-        r(per_mu(baseline)),
-        "" if saving is None else r(saving[0]),
-        "" if saving is None else r(saving[1]),
-        fert,
-    ]
+    return {
+        "site": site,
+        "zone": zone,
+        "area_mu": r(area_mu),
+        "days": days,
+        "metered_m3": r(metered),
+        "metered_m3_per_mu": r(per_mu(metered)),
+        "irrigation_mm": r(depth["irrigation"]),
+        "irrigation_m3": r(depth["irrigation"] / 1000 * area_m2),
+        "rain_mm": r(depth["rain"]),
+        "effective_rain_mm": r(depth["effective_rain"]),
+        "runoff_mm": r(depth["runoff"]),
+        "etc_mm": r(depth["etc"]),
+        "eta_mm": r(depth["eta"]),
+        "drainage_mm": r(depth["deep_percolation"]),
+        "storage_change_mm": r(depth["storage_change"]),
+        "probe_correction_mm": r(depth["probe_correction"]),
+        "closure_mm": r(depth["closure"]),
+        "baseline_m3": r(baseline),
+        "baseline_m3_per_mu": r(per_mu(baseline)),
+        "saving_m3": None if saving is None else r(saving[0]),
+        "saving_m3_per_mu": None if saving is None else r(saving[1]),
+        "fertilizer_kg_per_mu": {n: r(kg / area_mu) for n, kg in sorted(fertilizer.items())},
+    }
 
 
-def to_csv(report: Report) -> str:
-    """One line per zone and one per site (zone ``*``: area-weighted depths, summed volumes),
-    each naming the baseline practice (the CSV has no notes)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-
-    def row(cells: list[Any]) -> None:
-        writer.writerow([*cells, report.practice])
-
+def report_rows(report: Report) -> list[dict[str, Any]]:
+    """One row per zone and one per site (zone ``*``: area-weighted depths, summed
+    volumes), each naming the baseline practice (``baseline_practice``): the CSV's lines and
+    the JSON's ``rows`` (:mod:`controller.office.report_json`)."""
+    rows: list[dict[str, Any]] = []
     for site in report.sites:
         for z in site.zones:
-            row(
-                _csv_row(
+            rows.append(
+                _row(
                     site.site_id,
                     z.zone.zone,
                     z.zone.area_mu,
@@ -511,8 +509,8 @@ def to_csv(report: Report) -> str:
                     z.fertilizer_kg,
                 )
             )
-        row(
-            _csv_row(
+        rows.append(
+            _row(
                 site.site_id,
                 "*",
                 site.area_mu,
@@ -525,6 +523,27 @@ def to_csv(report: Report) -> str:
                 site.fertilizer_kg,
             )
         )
+    return [{**row, "baseline_practice": report.practice} for row in rows]
+
+
+def _csv_cell(value: Any) -> Any:
+    """A row's field as the CSV writes it: no saving is an empty cell, the fertilizer
+    ``N=1.000;P2O5=0.500`` (kg/mu)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ";".join(f"{n}={kg:.3f}" for n, kg in value.items())
+    return value
+
+
+def to_csv(report: Report) -> str:
+    """:func:`report_rows` as CSV, one line each under :data:`CSV_COLUMNS` (the CSV has no
+    notes)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report_rows(report):
+        writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 
 

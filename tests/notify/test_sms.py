@@ -9,7 +9,10 @@ import pytest
 
 from controller.config.notify import ChannelConfig
 from controller.notify.errors import DeliveryFailed
-from controller.notify.sms import SmsSender, address_field, submit_pdus
+from controller.notify.messages import catalog
+from controller.notify.sms import MAX_PARTS, PART_UNITS, SmsSender, address_field, submit_pdus
+from controller.notify.sms_text import LANGUAGES, units
+from tests.helpers.alarm_texts import longest_alarm
 from tests.helpers.modem import SimModem
 from tests.helpers.notify import decode_submit
 
@@ -32,10 +35,10 @@ def test_a_long_message_is_concatenated_without_splitting_a_pair() -> None:
     assert all(d[0] == "+8613912345678" for d in decoded)
 
 
-def test_more_than_three_parts_are_cut() -> None:
+def test_more_than_the_most_parts_are_cut() -> None:
     pdus = submit_pdus("13912345678", "长" * 500, ref=1)
-    assert len(pdus) == 3
-    assert "".join(decode_submit(p)[1] for p in pdus) == "长" * 201
+    assert len(pdus) == MAX_PARTS
+    assert "".join(decode_submit(p)[1] for p in pdus) == "长" * MAX_PARTS * PART_UNITS
 
 
 @pytest.fixture
@@ -86,6 +89,26 @@ def test_a_long_message_reaches_the_modem_in_parts_joined_again(
     assert sim.texts() == [
         ("+8613912345678", "【张掖示范】紧急：流量过大（疑似爆管）\n" + "水" * 100)
     ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_longest_alarm_reaches_the_phone_with_what_to_do(
+    modem: tuple[SimModem, str], language: str
+) -> None:
+    """The longest alarm text of each catalog (its escalation, with the longest message the
+    box records) arrives with its to-do line and event number, in parts of at most 140
+    octets (67 UCS2 code units and the 6-octet header)."""
+    sim, port = modem
+    code, subject, body = longest_alarm(language)
+    SmsSender(channel(port).model_copy(update={"phones": ["+8613912345678"]})).send(subject, body)
+    [(number, text)] = sim.texts()
+    assert number == "+8613912345678"
+    todo, event = catalog(language).todo_line(code).rstrip("\n"), body.split("\n")[-2]
+    assert todo and text.split("\n")[-2:] == [todo, event]
+    assert text.split("\n")[0] == subject
+    assert 1 < len(sim.pdus) <= MAX_PARTS
+    assert all(units(decode_submit(pdu)[1]) <= PART_UNITS for _, pdu in sim.pdus)
+    assert all(len(bytes.fromhex(pdu)) - 1 == declared for declared, pdu in sim.pdus)
 
 
 @pytest.mark.parametrize(
