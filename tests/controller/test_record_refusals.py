@@ -17,13 +17,16 @@ import pytest
 
 from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
+from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.end_reasons import end_parts
-from controller.runtime.sequencer import Recipe
+from controller.runtime.sequencer import Recipe, RecordRefused
 from controller.simulation.harness import Simulation
-from controller.store import RunPhase, RunSource, RunState, RunStateError
+from controller.store import RunPhase, RunSource, RunState, RunStateError, Store
 from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import virtual_daemon_on
-from tests.helpers.rig import RIG_START
+from tests.helpers.dosing import quick_channel_site
+from tests.helpers.rig import RIG_START, Rig
+from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
 from tests.helpers.switching import FERTIGATION_POLL, INJECTING_AFTER_S, relay_on, step
 
@@ -160,3 +163,48 @@ def test_a_backflush_the_store_refuses_to_record_closes_its_valve_again(
     (alarm,) = daemon.store.open_alarms()
     assert alarm.code == "control_error" and "event refused" in alarm.message
     assert "backflush valve closed again" in alarm.message
+
+
+CHANNEL_PUMPS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid"}
+
+
+@pytest.fixture
+def channel_rig(tmp_path: Path) -> Iterator[Rig]:
+    """The sequencer and supervisor on the quick site with four dosing channels."""
+    clock = VirtualClock(RIG_START)
+    with served_field(quick_channel_site(tmp_path), step_s=3600) as (site, sim):
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        rig = Rig(site, sim, store, clock)
+        rig.extra_poll = {d: ("dosed_volume",) for d in CHANNEL_PUMPS.values()}
+        try:
+            yield rig
+        finally:
+            rig.outputs.all_off()
+            rig.fieldio.close()
+            store.close()
+
+
+def test_a_progress_refused_while_the_channels_dose_stops_every_channel_and_the_water(
+    channel_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = channel_rig
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(INJECTING_AFTER_S)
+    pumps = [rig.sim.devices[d] for d in CHANNEL_PUMPS.values()]
+    assert sum(bool(p.get("run")) for p in pumps) == 3  # N, P and K dose
+    record = rig.store.update_run_progress
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(rig.store, "update_run_progress", refused)
+    with pytest.raises(RecordRefused, match=REFUSED):
+        rig.run(10)  # the next progress falls due
+    monkeypatch.setattr(rig.store, "update_run_progress", record)
+    assert rig.outputs.on_roles() == [] and rig.sequencer.active() == []
+    for relay in ("relay1", "relay2"):
+        module = rig.sim.devices[relay]
+        assert [p.name for p in module.profile.points if module.get(p.name)] == [], relay
+    assert not any(p.get("run") for p in pumps)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and REFUSED in run.end_reason
