@@ -208,3 +208,25 @@ def test_a_progress_refused_while_the_channels_dose_stops_every_channel_and_the_
     assert not any(p.get("run") for p in pumps)
     run = rig.store.get_run(run_id)
     assert run.state == RunState.ABORTED and REFUSED in run.end_reason
+
+
+def test_a_daemon_stopping_while_the_store_refuses_the_runs_end_still_stops_cleanly(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``systemctl stop`` while z1 waters and the store refuses the run's end: the stop goes
+    on to switch everything off, record itself and flush the store, rather than raise."""
+    daemon, sim, clock = field
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    assert relay_on(sim) == ["ch1", "ch7", "ch8"]
+    finish = daemon.store.finish_run
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    daemon.stop()
+    monkeypatch.setattr(daemon.store, "finish_run", finish)
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+    stop = daemon.store.last_audit("stop")
+    assert stop is not None and stop.detail == {"outputs_not_off": []}
