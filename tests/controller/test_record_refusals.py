@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from controller.clock import VirtualClock
+from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.end_reasons import end_parts
@@ -230,3 +231,34 @@ def test_a_daemon_stopping_while_the_store_refuses_the_runs_end_still_stops_clea
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
     stop = daemon.store.last_audit("stop")
     assert stop is not None and stop.detail == {"outputs_not_off": []}
+
+
+@pytest.fixture
+def two_zone_field(tmp_path: Path) -> Iterator[Field]:
+    """The quick site with a pump that can water z1 and z2 together."""
+    path = quick_site(tmp_path).path
+    text = path.read_text(encoding="utf-8")
+    assert "pump_capacity_m3_h = 120" in text
+    path.write_text(text.replace("pump_capacity_m3_h = 120", "pump_capacity_m3_h = 250"))
+    clock = VirtualClock(RIG_START)
+    for daemon, sim in virtual_daemon_on(load_site(path), tmp_path, clock, step_s=3600):
+        yield daemon, sim, clock
+
+
+def test_a_stop_whose_first_runs_end_is_refused_closes_the_other_zones_water_too(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1's end refused first: z2's valve, the master and the pump go off all the same,
+    not when their leases run out."""
+    daemon, sim, clock = two_zone_field
+    for zone in ("z1", "z2"):
+        daemon.sequencer.start(zone, 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    assert relay_on(sim) == ["ch1", "ch2", "ch7", "ch8"]
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    daemon.stop()
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
