@@ -291,9 +291,18 @@ class Sequencer:
             self._close(run, RunState.ABORTED, reason)
 
     def stop_all(self, reason: str, actor: str = "system") -> None:
+        """:meth:`stop` every run. A run whose end the store refuses (its water already off)
+        does not keep the others running: each is stopped, then the first refusal raised."""
         with self._lock:
+            refused: list[StoreError] = []
             for zone in list(self._runs):
-                self.stop(zone, reason, actor)
+                try:
+                    self.stop(zone, reason, actor)
+                except StoreError as exc:
+                    log.error("zone %s stopped, its end not recorded: %s", zone, exc)
+                    refused.append(exc)
+            if refused:
+                raise refused[0]
 
     def pause(self, until: datetime, actor: str = "system") -> None:
         """Stop every run and refuse new ones until ``until``."""

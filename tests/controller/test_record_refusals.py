@@ -18,6 +18,7 @@ import pytest
 from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
+from controller.daemon.service import DaemonService
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.end_reasons import end_parts
 from controller.runtime.sequencer import Recipe, RecordRefused
@@ -261,4 +262,25 @@ def test_a_stop_whose_first_runs_end_is_refused_closes_the_other_zones_water_too
 
     monkeypatch.setattr(daemon.store, "finish_run", refused)
     daemon.stop()
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+
+
+def test_a_stop_all_whose_first_runs_end_is_refused_stops_every_run(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stop all from the pages while z1 and z2 water: z1's end refused must not leave z2's
+    run held and its leases renewed by the control loop."""
+    daemon, sim, clock = two_zone_field
+    for zone in ("z1", "z2"):
+        daemon.sequencer.start(zone, 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    with pytest.raises(RunStateError, match=REFUSED):
+        DaemonService(daemon).stop_all("tech")
+    assert daemon.sequencer.active() == []
+    step(daemon, sim, clock, 3)
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
