@@ -19,12 +19,13 @@ from pathlib import Path
 from controller.clock import SystemClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
+from controller.runtime.dosers import UNCONFIRMED
 from controller.simulation.harness import Simulation
 from controller.store import RunState, Store
 from hil_tests.helpers import assert_nothing_lost, snapshot
 from tests.helpers.leases import assert_lease_closes
 from tests.helpers.servedports import served_field
-from tests.helpers.site import DEMO_SITE, on_free_ports
+from tests.helpers.site import DEMO_SITE, on_free_ports, quick_site
 
 LEASE_S = 3
 METER_RESOLUTION_M3 = 0.002  # the simulated meter's totalizer (float32 fraction), read twice
@@ -88,5 +89,59 @@ def test_kill_9_mid_run(tmp_path: Path) -> None:
                 assert [relay.get(f"ch{i}") for i in range(1, 9)] == [0.0] * 8
                 assert not daemon.sequencer.active()  # it does not water twice
                 assert_nothing_lost(before, store)
+            finally:
+                daemon.stop()
+
+
+def test_kill_9_mid_injection_the_restart_writes_the_dosing_pumps_run_0(tmp_path: Path) -> None:
+    """The dosing pump keeps ``run`` 1 and its rate through the box's death (its supply
+    relay dropped by the lease); the restart writes ``run`` 0 and reads it back before
+    anything is switched on. The quick site with no prewet, so injection starts as soon as
+    the head meter reads flow."""
+    path = quick_site(tmp_path).path
+    text = path.read_text(encoding="utf-8")
+    for old, new in {
+        "prewet_min = 0.5": "prewet_min = 0",
+        "lease_s = 9 ": f"lease_s = {LEASE_S} ",
+    }.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    data = tmp_path / "data"
+    with served_field(load_site(path), step_s=0.5) as (site, sim):
+        relay, doser = sim.devices["relay1"], sim.devices["doser1"]
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hil_tests.daemon_child",
+                str(site.path),
+                str(data),
+                "z1",
+                "2",
+                "2",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            run_id = int(child.stdout.readline())
+            _wait(lambda: relay.get("ch5") == 1.0 and doser.get("run") == 1.0, 20, "injecting")
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(10)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(10)
+        assert doser.get("run") == 1.0 and doser.get("rate_setpoint") > 0  # kept through the kill
+        with Store.open_dir(data) as store:
+            daemon = Daemon(site, store, SystemClock())
+            daemon.start(schedule=False)
+            try:
+                assert doser.get("run") == 0.0
+                assert [relay.get(f"ch{i}") for i in range(1, 9)] == [0.0] * 8
+                assert store.get_run(run_id).state == RunState.INTERRUPTED
+                assert UNCONFIRMED not in {a.code for a in store.open_alarms()}
             finally:
                 daemon.stop()

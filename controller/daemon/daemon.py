@@ -1,7 +1,9 @@
 """The daemon: field I/O, supervisor, sequencer and agronomy, wired together and scheduled.
 
 Start-up is fail-safe (DESIGN principle 1): every output is switched off and
-read back before the daemon reports ready; a restart marks unfinished runs
+read back before the daemon reports ready, then every dosing pump's ``run`` written 0 and
+read back (:mod:`controller.runtime.dosers`: a pump that does not confirm it refuses
+fertigation, not the start); a restart marks unfinished runs
 interrupted with the water they applied (their last progress, plus the rise of their
 meter's totalizer since when the run was alone on it: :mod:`controller.runtime.credit`).
 The control loop (sequencer tick, then supervisor check) runs every second on a thread of its own
@@ -72,6 +74,12 @@ from controller.learning.flow import CHECK_EVERY_S as FLOW_CHECK_EVERY_S
 from controller.learning.flow import FlowLearning
 from controller.learning.forecast import ForecastLearning
 from controller.learning.soil import SoilLearning
+from controller.runtime.dosers import (
+    UNCONFIRMED,
+    dosing_pumps,
+    run_off_at_start,
+    unconfirmed_message,
+)
 from controller.runtime.failsafe import FailSafeError, verify_failsafe
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.headworks import HeadWorks
@@ -79,6 +87,7 @@ from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
 from controller.runtime.readback import READBACK_EVERY_S, ReadBack
+from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.runtime.safety import Supervisor, stop_injector
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import (
@@ -213,7 +222,8 @@ class Daemon:
 
     # -- life cycle -------------------------------------------------------------
     def make_safe(self) -> None:
-        """All outputs off and verified, retrying; :class:`StartupError` if impossible."""
+        """All outputs off and verified, retrying, then every dosing pump's ``run`` 0;
+        :class:`StartupError` if the outputs cannot be verified off."""
 
         def failsafe() -> dict[str, Exception]:
             try:
@@ -230,6 +240,7 @@ class Daemon:
             check=failsafe,
         )
         if not failures:
+            self._dosing_pumps_stopped()
             return
         detail = "; ".join(f"{role}: {exc}" for role, exc in failures.items())
         self.store.raise_event(
@@ -240,6 +251,19 @@ class Daemon:
             latched=True,
         )
         raise StartupError(f"cannot verify every output off: {detail}")
+
+    def _dosing_pumps_stopped(self) -> None:
+        """Every dosing pump's ``run`` written 0 and read back, its supply already verified
+        off (:mod:`controller.runtime.dosers`): a pump left running by a crash doses nothing
+        when powered again. One that does not confirm it is a latched alarm of the
+        supervisor's that refuses fertigation until acknowledged; the start goes on."""
+        roles = {device: role for role, device in dosing_pumps(self.site)}
+        for device, exc in run_off_at_start(self.site, self.fieldio).items():
+            message = unconfirmed_message(device, roles[device], exc)
+            log.error("%s", message)
+            self.store.raise_event(
+                Severity.ALARM, UNCONFIRMED, SAFETY_SOURCE, message, latched=True
+            )
 
     def start(self, *, schedule: bool = True) -> None:
         """Make the site safe, read the devices, recover from a previous run, start the jobs.
@@ -290,7 +314,10 @@ class Daemon:
         self.integrations.stop_bridge()  # no command may start water from here on
         self._stop_threads()
         with self._control_lock:
-            self.sequencer.stop_all("daemon stopping", actor="daemon")
+            try:
+                self.sequencer.stop_all("daemon stopping", actor="daemon")
+            except Exception:  # a run's end the store refused: the outputs go off regardless
+                log.exception("on stop, the runs could not all be ended in the store")
         failures = self.outputs.all_off()
         if failures:
             log.critical("on stop, outputs not verified off: %s", failures)

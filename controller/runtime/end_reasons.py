@@ -42,6 +42,7 @@ END_REASONS: dict[str, str] = {
     "switch_on_failed": "could not switch {role} on: {error}",
     "switch_off_failed": "could not switch off: {error}",
     "start_not_recorded": "start not recorded, water closed again: {error}",
+    "record_refused": "record refused, water closed again: {error}",
     "stopped_by": "stopped by {actor}",
     "stop_all_by": "stop all by {actor}",
     "paused": "paused until {until}",

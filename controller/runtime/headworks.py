@@ -17,7 +17,9 @@ backflush valve when injection starts anyway): a due backflush is deferred
 until injection is over. A backflush ends early if the pump stops, injection
 starts, or someone else switched the valve off (a safety trip). Every
 backflush is an ``info`` event ``backflush`` naming its reason and the dp; a
-deferral is one ``backflush_deferred`` event per episode. The valve is a
+backflush whose event the store refuses is closed again at once
+(:class:`BackflushNotRecorded`, raised to the control loop, whose ``control_error`` alarm
+names it); a deferral is one ``backflush_deferred`` event per episode. The valve is a
 leased output like the others: the sequencer's tick renews its lease, so it
 closes by itself if qanat dies.
 
@@ -42,6 +44,7 @@ from typing import Protocol
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig
+from controller.errors import ControllerError
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.runtime.sequencer import ActiveRun
@@ -51,6 +54,7 @@ from drivers.errors import FieldIOError
 __all__ = [
     "DP_HOLD_S",
     "PUMP_SETTLE_S",
+    "BackflushNotRecorded",
     "HeadStatus",
     "HeadWorks",
     "RunsView",
@@ -66,6 +70,10 @@ DP_HOLD_S = 10.0  # dp must stay high this long: one noisy pair of readings is n
 LOOKBACK = timedelta(days=7)  # how far back a restart looks for the last backflush
 # A fertigation run in these phases has, or is about to have, the dosing pump on.
 _INJECTION_PHASES = (RunPhase.PREWET, RunPhase.INJECT)
+
+
+class BackflushNotRecorded(ControllerError, RuntimeError):
+    """The store refused the record of a backflush just started; its valve was closed."""
 
 
 class RunsView(Protocol):
@@ -285,13 +293,29 @@ class HeadWorks:
             # The output's error also reaches the supervisor, which switches everything off.
             self._event(Severity.WARNING, "backflush_failed", f"backflush not started: {exc}")
             return
+        try:
+            self._event(
+                Severity.INFO,
+                "backflush",
+                f"filter backflush for {self.head.backflush_s:g} s: {reason}; dp {shown}",
+            )
+        except Exception as exc:  # a backflush the box cannot record must not stay open
+            raise self._close_unrecorded(exc) from exc
         self._flush = _Backflush(mono_s, reason)
         self._pumped_s = 0.0
-        self._event(
-            Severity.INFO,
-            "backflush",
-            f"filter backflush for {self.head.backflush_s:g} s: {reason}; dp {shown}",
-        )
+
+    def _close_unrecorded(self, exc: Exception) -> BackflushNotRecorded:
+        """The store refused the ``backflush`` event after the valve opened: the valve off
+        again (an output that will not go off reaches the supervisor, which switches
+        everything off); the error the tick raises, named by the control loop's
+        ``control_error`` alarm. The gap counts from this attempt: no retry every second."""
+        why = f"backflush not recorded, backflush valve closed again: {exc}"
+        log.error("%s", why)
+        try:
+            self.outputs.off(ROLE)
+        except FieldIOError as off_exc:
+            log.error("backflush valve not switched off: %s", off_exc)
+        return BackflushNotRecorded(why)
 
     def _continue(self, flush: _Backflush, mono_s: float, pumping: bool) -> None:
         elapsed_s = mono_s - flush.started_mono_s

@@ -21,6 +21,7 @@ __all__ = [
     "OutputFailed",
     "Recipe",
     "RecipeError",
+    "RecordRefused",
     "RunRefused",
     "SequencerError",
     "VolumeError",
@@ -36,7 +37,9 @@ class SequencerError(ControllerError):
     ├── DurationError       minutes outside (0, zone max_run_min]
     ├── VolumeError         a target volume not positive, or not reachable within the cap
     ├── RecipeError         the recipe cannot be dosed on this site
-    └── OutputFailed        an output did not switch; everything was switched off
+    ├── OutputFailed        an output did not switch; everything was switched off
+    └── RecordRefused       the store refused a running run's record; its water and
+                            dosing were closed again
 
     ``code`` names the refusal for a page to say in its language (catalog table
     ``refusal``); the message is the box's English record of it.
@@ -70,6 +73,11 @@ class RecipeError(SequencerError, ValueError):
 
 class OutputFailed(SequencerError):
     """Switching an output failed; the supervisor switched everything off."""
+
+
+class RecordRefused(SequencerError):
+    """The store refused a record of a running run (its progress, a phase, its end: a row it
+    will not change); the run's dosing and water were switched off again."""
 
 
 @dataclass(frozen=True, slots=True)

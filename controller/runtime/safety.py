@@ -76,6 +76,7 @@ from typing import Literal, Protocol
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
+from controller.runtime.dosers import UNCONFIRMED, dosing_pumps
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.frozenmeter import FrozenMeters
 from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
@@ -135,6 +136,8 @@ INJECTION_STOP_CODES = frozenset(
         "ph_probe_stuck",
         "injector_delivery_low",
     }
+    # a dosing pump whose run 0 the daemon's start could not confirm (controller.runtime.dosers)
+    | {UNCONFIRMED}
 )
 
 # Alarm-only rules whose event stays open until acknowledged (they do not block runs).
@@ -167,13 +170,8 @@ class RunControl(Protocol):
 def stop_injector(site: SiteConfig, outputs: Outputs, fieldio: FieldIO) -> list[str]:
     """Cut every dosing pump's power lease (the single injector's and each channel's) and
     write its ``run`` 0; return what failed."""
-    f = site.fertigation
     failures: list[str] = []
-    if f is None:
-        return failures
-    pumps = [("injector_power", f.injector)] if f.injector is not None else []
-    pumps += [(f"dosing:{c.name}", c.injector) for c in f.channels]
-    for role, injector in pumps:
+    for role, injector in dosing_pumps(site):
         try:
             outputs.off(role)
         except DriverError as exc:

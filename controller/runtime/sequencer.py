@@ -18,7 +18,11 @@ valve and the zone valve. Zones run together only while the sum of their
 nominal flows fits ``head.pump_capacity_m3_h``; a fertigation run runs alone
 (the injected solution reaches every open zone). A run ends ``done`` (planned time
 reached, its target volume metered, or flushed), ``aborted`` (stopped, paused, a safety trip,
-an output that did not switch) or, found open at daemon start, ``interrupted``.
+an output that did not switch, a record of it the store refused) or, found open at daemon
+start, ``interrupted``. A run whose record the store refuses (its progress, the phase that
+starts or ends its injection, its end; a row it will not change, not an outage, which it
+keeps in memory) has its dosing and water switched off again before the tick raises
+:class:`RecordRefused`, as a start it cannot record is closed again.
 
 A run by volume (``volume_m3``) ends ``done`` when its metered water reaches the target:
 at each tick the water metered so far plus the run's flow over the seconds since its
@@ -56,6 +60,7 @@ from controller.runtime.runs import (
     OutputFailed,
     Recipe,
     RecipeError,
+    RecordRefused,
     RunRefused,
     SequencerError,
     VolumeError,
@@ -79,6 +84,7 @@ __all__ = [
     "OutputFailed",
     "Recipe",
     "RecipeError",
+    "RecordRefused",
     "RunRefused",
     "Sequencer",
     "SequencerError",
@@ -285,9 +291,18 @@ class Sequencer:
             self._close(run, RunState.ABORTED, reason)
 
     def stop_all(self, reason: str, actor: str = "system") -> None:
+        """:meth:`stop` every run. A run whose end the store refuses (its water already off)
+        does not keep the others running: each is stopped, then the first refusal raised."""
         with self._lock:
+            refused: list[StoreError] = []
             for zone in list(self._runs):
-                self.stop(zone, reason, actor)
+                try:
+                    self.stop(zone, reason, actor)
+                except StoreError as exc:
+                    log.error("zone %s stopped, its end not recorded: %s", zone, exc)
+                    refused.append(exc)
+            if refused:
+                raise refused[0]
 
     def pause(self, until: datetime, actor: str = "system") -> None:
         """Stop every run and refuse new ones until ``until``."""
@@ -350,11 +365,16 @@ class Sequencer:
                     continue  # ended by a trip earlier in this tick
                 try:
                     self._advance(run, mono_s)
+                    if (
+                        run.zone.name in self._runs
+                        and mono_s - run.last_progress >= PROGRESS_EVERY_S
+                    ):
+                        self._progress(run)
                 except FieldIOError as exc:
                     self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
                     return
-                if run.zone.name in self._runs and mono_s - run.last_progress >= PROGRESS_EVERY_S:
-                    self._progress(run)
+                except StoreError as exc:  # not an outage: the store keeps those in memory
+                    raise self._close_refused(run, exc) from exc
 
     def _advance(self, run: _Run, mono_s: float) -> None:
         elapsed = mono_s - run.started_mono_s
@@ -442,6 +462,34 @@ class Sequencer:
         except FieldIOError as off_exc:
             self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
         self._abort_row(zone, run_id, reason)
+
+    def _close_refused(self, run: _Run, exc: StoreError) -> RecordRefused:
+        """The store refused a record of running ``run`` (its progress, the phase that starts
+        or ends its injection, its end with the fertilizer dosed): water, and fertilizer,
+        the box could not account for. Its dosing pump stops (supply cut, ``run`` 0), its
+        water closes (pump first if it is the last run) and its row ends ``aborted`` with
+        the cause when the store takes it; an output that will not go off trips
+        ``output_fault``. Returns the error the tick raises: the control loop's
+        ``control_error`` alarm names it."""
+        reason = f"record refused, water closed again: {exc}"
+        log.error("zone %s: run %d: %s", run.zone.name, run.run_id, reason)
+        self._runs.pop(run.zone.name, None)
+        roles = [] if self._runs else ["pump", "master_valve"]
+        try:
+            if run.dosing is not None:
+                self.dosing.stop(run.dosing)
+            for role in [*roles, f"valve:{run.zone.name}"]:
+                if role in self.outputs.roles():
+                    self.outputs.off(role)
+        except FieldIOError as off_exc:
+            self.supervisor.trip("output_fault", f"zone {run.zone.name}: {reason}; {off_exc}")
+        try:
+            self._finish(run, RunState.ABORTED, reason)
+        except StoreError as end_exc:
+            log.error(
+                "run %d of zone %s not ended in the store: %s", run.run_id, run.zone.name, end_exc
+            )
+        return RecordRefused(f"zone {run.zone.name}: run {run.run_id}: {reason}", "record_refused")
 
     def _abort_row(self, zone: ZoneConfig, run_id: int, reason: str) -> None:
         """End the row of a start that failed ``aborted`` with ``reason``; a store that

@@ -13,7 +13,10 @@ no_answer    the request is ignored, as if the unit were not on the bus
 exception    the device answers with Modbus exception ``code``
 garbage      reads return ``values`` (cycled) or random raw words
 stuck        writes are acknowledged but change nothing (a stuck valve,
-             a frozen sensor: the field cannot move the value either)
+             a frozen sensor: the field cannot move the value either; on a
+             relay coil, a module that answers the write and leaves the coil
+             as it was, its lease timer too: a welded or open contact behind
+             a module reporting its coil, firmware dropping the write)
 drift        read values are off by ``rate_per_s`` × seconds since injection
 slow         the answer is delayed by ``delay_s`` (real seconds)
 ===========  ==============================================================

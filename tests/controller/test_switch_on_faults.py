@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from controller.agronomy.fertplan import FertRun
-from controller.agronomy.types import PlannedRun
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
@@ -31,28 +29,12 @@ from tests.helpers.daemons import daemon_on, virtual_daemon_on
 from tests.helpers.leases import assert_lease_closes
 from tests.helpers.rig import RIG_START, Rig, rig_on
 from tests.helpers.site import quick_site
+from tests.helpers.switching import INJECTING_AFTER_S, queue_due, relay_on, step
 
 
 @pytest.fixture
 def daemon(site: SiteConfig, sim: Simulation, tmp_path: Path) -> Iterator[Daemon]:
     yield from daemon_on(site, tmp_path)
-
-
-def relay_on(sim: Simulation) -> list[str]:
-    """The coils the simulated relay module holds on (its own state, not the box's)."""
-    relay = sim.devices["relay1"]
-    return [p.name for p in relay.profile.points if relay.get(p.name)]
-
-
-def queue_due(daemon: Daemon, zone: str, minutes: float) -> None:
-    """One planned run of ``zone`` due now, without the planner."""
-    decision = daemon.store.record_decision(
-        zone, "et", "irrigate", "test", {}, duration_min=minutes
-    )
-    assert decision.id is not None
-    due = PlannedRun(zone, daemon.clock.now(), minutes, 4.0, decision.id, RunSource.PLAN)
-    with daemon._queue_lock:  # the seam: the planner's queue
-        daemon._queue = [FertRun(due)]
 
 
 def refuse_start_record(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,9 +143,6 @@ def test_a_pump_write_left_unanswered_after_the_valves_opened_is_closed_by_their
     assert alarm.code == "output_fault" and "no answer" in alarm.message
 
 
-INJECTING_AFTER_S = 32  # the quick site's prewet (0.5 min) and the first dose
-
-
 def start_injecting(rig: Rig) -> int:
     """A fertigation run of z1, run until the dosing pump injects; its run id."""
     run_id = rig.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
@@ -214,15 +193,6 @@ def quick_daemon(tmp_path: Path) -> Iterator[tuple[Daemon, Simulation, VirtualCl
     clock = VirtualClock(RIG_START)
     for daemon, sim in virtual_daemon_on(quick_site(tmp_path), tmp_path, clock, step_s=3600):
         yield daemon, sim, clock
-
-
-def step(daemon: Daemon, sim: Simulation, clock: VirtualClock, seconds: int) -> None:
-    """``seconds`` of the daemon's control loop, the fertigation line's devices read each."""
-    for _ in range(seconds):
-        clock.advance(1)
-        sim.step(1.0)
-        daemon.poller.poll_all(["flow1", "press1", "ec1", "ph1", "doser1"])
-        daemon.control_tick()
 
 
 def test_a_control_loop_failing_mid_injection_stops_the_dosing_pump_as_a_trip_does(

@@ -1,0 +1,110 @@
+"""The daemon's start writes every dosing pump's ``run`` 0 and reads it back.
+
+A box killed mid-injection leaves the dosing pump's ``run`` at 1 (its supply relay is
+dropped by the relay module's lease, the pump keeps its registers): powered again by hand
+or by a relay that fails on, it would dose at the old rate. The quick site's field as
+pymodbus servers on loopback; the kill is a daemon whose process is gone: no tick, no stop,
+its connections closed, then a new daemon on the same store and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config.site import SiteConfig
+from controller.daemon.daemon import Daemon
+from controller.runtime.dosers import UNCONFIRMED
+from controller.runtime.fieldio import FieldIO
+from controller.runtime.sequencer import Recipe, RunRefused
+from controller.simulation.harness import Simulation
+from controller.store import RunSource, RunState, Store
+from drivers.bus import Bus
+from drivers.sim import Fault, FaultKind
+from tests.helpers.rig import RIG_START
+from tests.helpers.servedports import served_field
+from tests.helpers.site import quick_site
+from tests.helpers.switching import INJECTING_AFTER_S, relay_on, step
+
+
+def daemon_of(site: SiteConfig, store: Store, clock: VirtualClock) -> Daemon:
+    """A daemon of its own buses (a process of its own), not started."""
+    buses = {b.name: Bus(b.settings(), site.devices_on(b.name), now=clock.now) for b in site.buses}
+    return Daemon(site, store, clock, fieldio=FieldIO(site, buses))
+
+
+@pytest.fixture
+def field(tmp_path: Path) -> Iterator[tuple[SiteConfig, Simulation, Store, VirtualClock]]:
+    clock = VirtualClock(RIG_START)
+    with (
+        served_field(quick_site(tmp_path), step_s=3600) as (site, sim),
+        Store.open_dir(tmp_path / "data", clock=clock) as store,
+    ):
+        yield site, sim, store, clock
+
+
+def killed_mid_injection(
+    site: SiteConfig, sim: Simulation, store: Store, clock: VirtualClock
+) -> int:
+    """A daemon fertigating z1, killed in the inject phase; the run's id."""
+    first = daemon_of(site, store, clock)
+    first.start(schedule=False)
+    run_id = first.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+    step(first, sim, clock, INJECTING_AFTER_S)
+    doser = sim.devices["doser1"]
+    assert "ch5" in relay_on(sim) and doser.get("run") == 1 and doser.get("rate_setpoint") > 0
+    first.fieldio.close()  # kill -9: its connections go, nothing is switched or written
+    return run_id
+
+
+def test_a_restart_after_a_kill_mid_injection_writes_the_dosing_pumps_run_0(
+    field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    site, sim, store, clock = field
+    run_id = killed_mid_injection(site, sim, store, clock)
+    doser = sim.devices["doser1"]
+    assert doser.get("run") == 1  # the pump keeps its command through the box's death
+    restarted = daemon_of(site, store, clock)
+    restarted.start(schedule=False)
+    try:
+        assert doser.get("run") == 0 and relay_on(sim) == []
+        assert store.get_run(run_id).state == RunState.INTERRUPTED
+        assert UNCONFIRMED not in {e.code for e in store.events()}
+        assert restarted.supervisor.may_start("z1", fertigation=True) == (True, "")
+    finally:
+        restarted.stop()
+
+
+def test_a_dosing_pump_that_does_not_answer_at_start_refuses_fertigation_not_the_start(
+    field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    """Its supply relay is verified off and held so by the lease: the site waters, the
+    alarm names the pump and its supply, and fertigation waits for an acknowledgement."""
+    site, sim, store, clock = field
+    killed_mid_injection(site, sim, store, clock)
+    doser = sim.devices["doser1"]
+    doser.inject(Fault(FaultKind.NO_ANSWER))
+    restarted = daemon_of(site, store, clock)
+    restarted.start(schedule=False)
+    try:
+        assert relay_on(sim) == [] and doser.get("run") == 1  # unpowered, not confirmed
+        (alarm,) = store.open_alarms()
+        assert alarm.code == UNCONFIRMED and alarm.source == "safety"
+        assert "doser1" in alarm.message and "injector_power" in alarm.message
+        with pytest.raises(RunRefused, match=UNCONFIRMED):
+            restarted.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        assert relay_on(sim) == []
+        run_id = restarted.sequencer.start("z1", 2, RunSource.MANUAL)  # water: allowed
+        step(restarted, sim, clock, 2)
+        assert relay_on(sim) == ["ch1", "ch7", "ch8"]
+        restarted.sequencer.stop("z1", "test over")
+        assert store.get_run(run_id).state == RunState.ABORTED
+        doser.clear()
+        assert alarm.id is not None
+        store.ack_event(alarm.id, "tech")  # the technician checked the pump
+        assert restarted.supervisor.may_start("z1", fertigation=True) == (True, "")
+    finally:
+        restarted.stop()

@@ -1,0 +1,286 @@
+"""The store refusing a record of the head works or the dosing after an output switched on.
+
+The production daemon on the quick site's field as pymodbus servers on loopback; the store is
+made to refuse one record at a seam (the store call raising what it raises for a row it will
+not change: ``RunStateError``). An unwritable disk does not do it: the store keeps records
+in memory then (docs/reliability.md). Whatever the refused record, the output it followed
+goes off again in the field, and the control loop's ``control_error`` alarm says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controller.clock import VirtualClock
+from controller.config.site import load_site
+from controller.daemon.daemon import Daemon
+from controller.daemon.service import DaemonService
+from controller.runtime.dosing import ChannelRecipe
+from controller.runtime.end_reasons import end_parts
+from controller.runtime.sequencer import Recipe, RecordRefused
+from controller.simulation.harness import Simulation
+from controller.store import RunPhase, RunSource, RunState, RunStateError, Store
+from drivers.sim import Fault, FaultKind
+from tests.helpers.daemons import virtual_daemon_on
+from tests.helpers.dosing import quick_channel_site
+from tests.helpers.rig import RIG_START, Rig
+from tests.helpers.servedports import served_field
+from tests.helpers.site import quick_site
+from tests.helpers.switching import FERTIGATION_POLL, INJECTING_AFTER_S, relay_on, step
+
+Field = tuple[Daemon, Simulation, VirtualClock]
+REFUSED = "run 1 is aborted: cannot be changed"
+
+
+@pytest.fixture
+def field(tmp_path: Path) -> Iterator[Field]:
+    clock = VirtualClock(RIG_START)
+    for daemon, sim in virtual_daemon_on(quick_site(tmp_path), tmp_path, clock, step_s=3600):
+        yield daemon, sim, clock
+
+
+def refuse_progress(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch, refused: Callable[[RunPhase], bool]
+) -> None:
+    """The store refuses a run's progress (``Store.update_run_progress``) in the phases
+    ``refused`` says, and records the others."""
+    record = daemon.store.update_run_progress
+
+    def update(run_id: int, applied_m3: float, phase: RunPhase, **kw: Any) -> object:
+        if refused(phase):
+            raise RunStateError(REFUSED)
+        return record(run_id, applied_m3, phase, **kw)
+
+    monkeypatch.setattr(daemon.store, "update_run_progress", update)
+
+
+def fertigate(daemon: Daemon) -> int:
+    return daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+
+
+def assert_closed_and_said(daemon: Daemon, sim: Simulation, run_id: int) -> None:
+    """Nothing on in the field, the dosing pump's run 0, the run ended saying why, and the
+    control loop's alarm naming the refusal."""
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+    assert not sim.devices["doser1"].get("run")
+    assert daemon.sequencer.active() == []
+    run = daemon.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and REFUSED in run.end_reason
+    assert end_parts(run.end_reason)[0].code == "record_refused"  # said in zh
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and REFUSED in alarm.message
+
+
+def test_the_injections_start_refused_never_powers_the_dosing_pump(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inject phase is recorded before the pump is switched on: refused, it never is."""
+    daemon, sim, clock = field
+    refuse_progress(daemon, monkeypatch, lambda phase: phase is RunPhase.INJECT)
+    run_id = fertigate(daemon)
+    powered = []
+    for _ in range(INJECTING_AFTER_S + 3):
+        step(daemon, sim, clock, 1)
+        powered.append(bool(sim.devices["relay1"].get("ch5")))
+    assert not any(powered)
+    assert_closed_and_said(daemon, sim, run_id)
+
+
+def test_a_progress_refused_while_injecting_stops_the_dosing_pump_and_the_water(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon, sim, clock = field
+    run_id = fertigate(daemon)
+    step(daemon, sim, clock, INJECTING_AFTER_S)
+    assert "ch5" in relay_on(sim) and sim.devices["doser1"].get("run")
+    refuse_progress(daemon, monkeypatch, lambda phase: True)
+    step(daemon, sim, clock, 10)  # the next progress falls due
+    assert_closed_and_said(daemon, sim, run_id)
+
+
+def test_the_injections_end_refused_closes_the_water(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flush phase recorded after the pump stopped: refused, the water closes too."""
+    daemon, sim, clock = field
+    refuse_progress(daemon, monkeypatch, lambda phase: phase is RunPhase.FLUSH)
+    run_id = fertigate(daemon)
+    step(daemon, sim, clock, 100)  # prewet 30 s, inject 60 s
+    assert_closed_and_said(daemon, sim, run_id)
+
+
+def test_the_doser_volumes_refused_at_the_runs_end_leave_everything_off(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fertilizer injected is recorded with the run's end, after the water closed."""
+    daemon, sim, clock = field
+    run_id = fertigate(daemon)
+    step(daemon, sim, clock, INJECTING_AFTER_S)
+
+    def finish(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", finish)
+    with pytest.raises(RunStateError, match=REFUSED):  # after the switch-off
+        daemon.sequencer.stop("z1", "tech")
+    assert relay_on(sim) == [] and not sim.devices["doser1"].get("run")
+    monkeypatch.undo()
+    run = daemon.store.get_run(run_id)
+    assert run.state == RunState.RUNNING  # the store kept its refusal
+    step(daemon, sim, clock, 3)
+    assert relay_on(sim) == [] and daemon.sequencer.active() == []
+
+
+def filter_clogged(sim: Simulation) -> None:
+    """The pressure before the filter far above the one after: a backflush falls due."""
+    press0 = sim.devices["press0"]
+    press0.set("line_pressure", 400.0)
+    press0.inject(Fault(FaultKind.STUCK, point="line_pressure"))
+
+
+def test_a_backflush_the_store_refuses_to_record_closes_its_valve_again(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon, sim, clock = field
+    record = daemon.store.raise_event
+
+    def raise_event(severity: object, code: str, *args: Any, **kwargs: Any) -> object:
+        if code == "backflush":
+            raise RunStateError("event refused")
+        return record(severity, code, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(daemon.store, "raise_event", raise_event)
+    filter_clogged(sim)
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL)
+    opened = []
+    for _ in range(40):  # the pump settles 15 s, dp high 10 s
+        step(daemon, sim, clock, 1, (*FERTIGATION_POLL, "press0"))
+        opened.append(daemon.outputs.is_on("backflush_valve"))
+    assert not any(opened) and not daemon.headworks.backflushing()
+    assert relay_on(sim) == ["ch1", "ch7", "ch8"]  # the run waters on
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and "event refused" in alarm.message
+    assert "backflush valve closed again" in alarm.message
+
+
+CHANNEL_PUMPS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid"}
+
+
+@pytest.fixture
+def channel_rig(tmp_path: Path) -> Iterator[Rig]:
+    """The sequencer and supervisor on the quick site with four dosing channels."""
+    clock = VirtualClock(RIG_START)
+    with served_field(quick_channel_site(tmp_path), step_s=3600) as (site, sim):
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        rig = Rig(site, sim, store, clock)
+        rig.extra_poll = {d: ("dosed_volume",) for d in CHANNEL_PUMPS.values()}
+        try:
+            yield rig
+        finally:
+            rig.outputs.all_off()
+            rig.fieldio.close()
+            store.close()
+
+
+def test_a_progress_refused_while_the_channels_dose_stops_every_channel_and_the_water(
+    channel_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = channel_rig
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(INJECTING_AFTER_S)
+    pumps = [rig.sim.devices[d] for d in CHANNEL_PUMPS.values()]
+    assert sum(bool(p.get("run")) for p in pumps) == 3  # N, P and K dose
+    record = rig.store.update_run_progress
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(rig.store, "update_run_progress", refused)
+    with pytest.raises(RecordRefused, match=REFUSED):
+        rig.run(10)  # the next progress falls due
+    monkeypatch.setattr(rig.store, "update_run_progress", record)
+    assert rig.outputs.on_roles() == [] and rig.sequencer.active() == []
+    for relay in ("relay1", "relay2"):
+        module = rig.sim.devices[relay]
+        assert [p.name for p in module.profile.points if module.get(p.name)] == [], relay
+    assert not any(p.get("run") for p in pumps)
+    run = rig.store.get_run(run_id)
+    assert run.state == RunState.ABORTED and REFUSED in run.end_reason
+
+
+def test_a_daemon_stopping_while_the_store_refuses_the_runs_end_still_stops_cleanly(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``systemctl stop`` while z1 waters and the store refuses the run's end: the stop goes
+    on to switch everything off, record itself and flush the store, rather than raise."""
+    daemon, sim, clock = field
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    assert relay_on(sim) == ["ch1", "ch7", "ch8"]
+    finish = daemon.store.finish_run
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    daemon.stop()
+    monkeypatch.setattr(daemon.store, "finish_run", finish)
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+    stop = daemon.store.last_audit("stop")
+    assert stop is not None and stop.detail == {"outputs_not_off": []}
+
+
+@pytest.fixture
+def two_zone_field(tmp_path: Path) -> Iterator[Field]:
+    """The quick site with a pump that can water z1 and z2 together."""
+    path = quick_site(tmp_path).path
+    text = path.read_text(encoding="utf-8")
+    assert "pump_capacity_m3_h = 120" in text
+    path.write_text(text.replace("pump_capacity_m3_h = 120", "pump_capacity_m3_h = 250"))
+    clock = VirtualClock(RIG_START)
+    for daemon, sim in virtual_daemon_on(load_site(path), tmp_path, clock, step_s=3600):
+        yield daemon, sim, clock
+
+
+def test_a_stop_whose_first_runs_end_is_refused_closes_the_other_zones_water_too(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1's end refused first: z2's valve, the master and the pump go off all the same,
+    not when their leases run out."""
+    daemon, sim, clock = two_zone_field
+    for zone in ("z1", "z2"):
+        daemon.sequencer.start(zone, 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    assert relay_on(sim) == ["ch1", "ch2", "ch7", "ch8"]
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    daemon.stop()
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+
+
+def test_a_stop_all_whose_first_runs_end_is_refused_stops_every_run(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stop all from the pages while z1 and z2 water: z1's end refused must not leave z2's
+    run held and its leases renewed by the control loop."""
+    daemon, sim, clock = two_zone_field
+    for zone in ("z1", "z2"):
+        daemon.sequencer.start(zone, 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    with pytest.raises(RunStateError, match=REFUSED):
+        DaemonService(daemon).stop_all("tech")
+    assert daemon.sequencer.active() == []
+    step(daemon, sim, clock, 3)
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
