@@ -54,6 +54,8 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     ├── UnknownName(LookupError)             no zone, device, run or alarm by that name
     ├── UnknownLanguage(LookupError)         no record catalog in that language (said.words)
     ├── StartupError(RuntimeError)           the site cannot be made safe (daemon.daemon)
+    ├── BackflushNotRecorded(RuntimeError)   a backflush's record refused; its valve closed
+    │                                        again (runtime.headworks)
     ├── OfficeError                          the central office's tools
     │   ├── PullError                        one site could not be pulled (office.pull)
     │   │   ├── SiteUnreachable              no answer, refused connection, 5xx
