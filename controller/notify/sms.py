@@ -36,6 +36,9 @@ __all__ = ["MAX_PARTS", "PART_UNITS", "SmsSender", "address_field", "explain", "
 SINGLE_UNITS = 70  # UTF-16 code units in one UCS2 message
 PART_UNITS = 67  # ... in one part of a concatenated message (6-octet header)
 MAX_PARTS = 5
+# What an alarm is fitted to: a part ending on the first half of a surrogate pair carries one
+# unit less (the pair goes whole to the next part), so each boundary may lose one.
+FIT_UNITS = MAX_PARTS * PART_UNITS - (MAX_PARTS - 1)
 CTRL_Z = b"\x1a"
 _refs = itertools.count(1)
 
@@ -139,7 +142,7 @@ class SmsSender:
         self.cfg = cfg
 
     def send(self, subject: str, body: str, *, message_id: int | None = None) -> None:
-        text = fit_alarm(subject, body, MAX_PARTS * PART_UNITS)
+        text = fit_alarm(subject, body, FIT_UNITS)
         try:
             with serial.Serial(
                 self.cfg.serial_port, self.cfg.baudrate, timeout=0.1, write_timeout=2

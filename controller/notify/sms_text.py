@@ -14,7 +14,8 @@ still over:
 
 The subject (site, severity, title), the source (the zone or device), the time, the to-do
 line and the event number stay whole. A text still over after both (a site name of more than
-about 30 characters in an English escalation) goes as it is, cut at its end by the sender.
+about 30 characters in an English escalation) goes so shortened, its detail down to the
+ellipsis, and the sender cuts its end.
 Any other text (a summary, a test, an acknowledgement) and an alarm within the limit go
 unchanged.
 

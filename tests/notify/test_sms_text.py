@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from controller.notify.messages import catalog
-from controller.notify.sms import MAX_PARTS, PART_UNITS
+from controller.notify.sms import FIT_UNITS, MAX_PARTS, PART_UNITS, submit_pdus
 from controller.notify.sms_text import ELLIPSIS, LANGUAGES, fit_alarm, units
 from tests.helpers.alarm_texts import ERROR_PAGE, SITE, TZ, alarm, every_alarm
+from tests.helpers.notify import decode_submit
 
-LIMIT = MAX_PARTS * PART_UNITS
+LIMIT = FIT_UNITS  # what the sender fits an alarm to
 
 
 @pytest.mark.parametrize(("language", "code", "escalated", "message"), every_alarm())
@@ -68,6 +69,20 @@ def test_a_pair_of_code_units_is_never_split() -> None:
         text = fit_alarm(subject, body, limit)
         text.encode("utf-16-be")  # a lone surrogate cannot be encoded
         assert units(text) <= limit
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_event_number_reaches_the_phone_when_pairs_move_a_part_boundary(
+    language: str,
+) -> None:
+    """A detail of characters outside the BMP: each part that would end on a pair's first
+    half carries one unit less, and the parts the modem gets still end with the event number."""
+    subject, body = alarm(language, "burst", "a" + "🌊" * 300)
+    text = fit_alarm(subject, body, FIT_UNITS)
+    pdus = submit_pdus("13900000000", text)
+    assert len(pdus) <= MAX_PARTS
+    received = "".join(decode_submit(pdu)[1] for pdu in pdus)
+    assert received == text and received.endswith("123456")  # the helper's event number
 
 
 def test_a_text_that_is_not_an_alarm_goes_as_it_is() -> None:
