@@ -34,7 +34,7 @@ END_REASONS = (
     "planned time reached; water by flow1 totalizer",
     "time cap reached before the target volume: 12.3 of 20.0 m3 metered in 240 min; "
     "water by flow1 totalizer, flow rate integrated for 35 s",
-    "safety no_flow: pump on for 30 s with 0.00 m3/h through flow1 (under 0.50 m3/h); "
+    "safety dry_run: dry run: pump on 30 s with flow 0.00 m3/h < 0.50; "
     "water by flow1 flow-rate integration",
     "daemon restarted during the run; water by flow1 totalizer",
 )
@@ -42,8 +42,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # A run card's bound: three lines of its text (number, start, source, state and time; water
 # and fertilizer; why it ended, cut to one line), each the height of a one-line cell, with
-# the card's padding (0.25rem above and below, 8 px) and its border (1 px). The table's
-# rows were 209–342 px there (9 to 15 lines) and 500 px wide.
+# the card's padding (0.25rem above and below, 8 px) and its border (1 px).
 LINES = 3
 CARD_EXTRA_PX = 8 + 1 + 0.5  # padding, border, rounding
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from controller.notify.messages import catalog
-from controller.notify.sms import FIT_UNITS, MAX_PARTS, PART_UNITS, submit_pdus
+from controller.notify.sms import FIT_UNITS, MAX_PARTS, submit_pdus
 from controller.notify.sms_text import ELLIPSIS, LANGUAGES, fit_alarm, units
 from tests.helpers.alarm_texts import ERROR_PAGE, SITE, TZ, alarm, every_alarm
 from tests.helpers.notify import decode_submit
