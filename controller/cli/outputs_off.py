@@ -5,7 +5,12 @@ reason — a clean stop, a crash, a watchdog kill — so the site is left with
 every valve, the pump and the dosing-pump power off and *read back* off,
 even when the daemon itself could not do it. Exit status 0 only if every
 output was verified off; 1 if any was not (each named on stderr); 2 if the
-site file is unusable. It talks to the devices directly (no store, no API), so a daemon
+site file is unusable. Then every dosing pump's ``run`` is written 0 and read back
+(:func:`controller.runtime.dosers.run_off_at_start`): a pump killed mid-injection keeps its
+command, and would dose at once when powered again. A pump that does not confirm it is said
+on stderr (``dosing_run_not_confirmed`` in the JSON) without changing the exit status: its
+supply relay is an output, verified off above, and a pump fed its Modbus power through that
+relay cannot answer once it is off. It talks to the devices directly (no store, no API), so a daemon
 still running is not told: its read-back then finds the outputs it had commanded on read off
 and trips ``output_mismatch`` (its runs aborted, new ones refused until acknowledged), which
 the command's last line says.
@@ -21,6 +26,7 @@ from pathlib import Path
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
 from controller.config.site import load_site_or_report
+from controller.runtime.dosers import run_off_at_start
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.outputs import Outputs, all_off_verified
 
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     with FieldIO(site) as fieldio:
         outputs = Outputs(site, fieldio, SystemClock())
         failures = all_off_verified(outputs, attempts=ATTEMPTS)
+        pumps = run_off_at_start(site, fieldio)
     roles = outputs.roles()
     if args.json:
         print(
@@ -59,11 +66,14 @@ def run(args: argparse.Namespace) -> int:
                     "ok": not failures,
                     "off": [r for r in roles if r not in failures],
                     "not_off": {r: str(e) for r, e in failures.items()},
+                    "dosing_run_not_confirmed": {d: str(e) for d, e in pumps.items()},
                 }
             )
         )
     for role, exc in failures.items():
         print(f"{role}: NOT verified off: {exc}", file=sys.stderr)
+    for device, exc in pumps.items():
+        print(f"dosing pump {device}: run 0 not confirmed: {exc}", file=sys.stderr)
     if not failures and not args.json:
         print(f"{site.site.id}: {len(roles)} outputs off and verified")
         print(RUNNING_DAEMON)

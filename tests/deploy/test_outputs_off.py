@@ -38,6 +38,16 @@ def test_switches_every_output_off_and_verifies(site: SiteConfig, sim: Simulatio
     assert all(relay.get(f"ch{i}") == 0 for i in range(1, 9))
 
 
+def test_a_dosing_pumps_run_left_on_is_written_0(site: SiteConfig, sim: Simulation) -> None:
+    """A box killed mid-injection leaves the pump's run at 1: the last word writes it 0."""
+    doser = sim.devices["doser1"]
+    doser.set("run", 1)
+    result = _outputs_off(site.path, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["dosing_run_not_confirmed"] == {}
+    assert doser.get("run") == 0
+
+
 def test_unreachable_relay_exits_non_zero_naming_each_output(tmp_path: Path) -> None:
     site_path = tmp_path / "site.toml"  # free ports, nothing listening: connection refused
     site_path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")), encoding="utf-8")
@@ -46,6 +56,8 @@ def test_unreachable_relay_exits_non_zero_naming_each_output(tmp_path: Path) -> 
     report = json.loads(result.stdout)
     assert not report["ok"] and report["off"] == []
     assert "pump" in report["not_off"] and "valve:z1" in result.stderr
+    assert set(report["dosing_run_not_confirmed"]) == {"doser1"}
+    assert "dosing pump doser1: run 0 not confirmed" in result.stderr
 
 
 def test_unusable_site_file_exits_2(tmp_path: Path) -> None:
