@@ -606,8 +606,12 @@ class DaemonService:
         self.d.sequencer.stop(zone, f"stopped by {actor}", actor=actor)
 
     def stop_all(self, actor: str) -> None:
-        self.d.sequencer.stop_all(f"stop all by {actor}", actor=actor)
-        self.d.outputs.all_off()
+        """Every run stopped, then every output off; a run's end the store refuses is raised
+        (:class:`controller.store.StoreError`) only after both."""
+        try:
+            self.d.sequencer.stop_all(f"stop all by {actor}", actor=actor)
+        finally:
+            self.d.outputs.all_off()
 
     def pause(self, hours: float, actor: str) -> datetime:
         until = self.d.clock.now() + timedelta(hours=hours)

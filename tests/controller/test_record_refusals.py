@@ -279,8 +279,12 @@ def test_a_stop_all_whose_first_runs_end_is_refused_stops_every_run(
         raise RunStateError(REFUSED)
 
     monkeypatch.setattr(daemon.store, "finish_run", refused)
+    switched_off = []
+    all_off = daemon.outputs.all_off
+    monkeypatch.setattr(daemon.outputs, "all_off", lambda: switched_off.append(all_off()))
     with pytest.raises(RunStateError, match=REFUSED):
         DaemonService(daemon).stop_all("tech")
+    assert len(switched_off) == 1  # the service's everything-off ran before the refusal rose
     assert daemon.sequencer.active() == []
     step(daemon, sim, clock, 3)
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []

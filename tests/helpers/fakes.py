@@ -35,7 +35,7 @@ from controller.daemon.protocol import (
 from controller.daemon.views import stage_rows
 from controller.learning.calibration import ProbeCalibrations
 from controller.learning.flow import FlowStatus
-from controller.store import Store
+from controller.store import Store, StoreError
 from models.crops import crop, with_stage_mad
 from tests.helpers.site import DEMO_SITE
 
@@ -136,7 +136,7 @@ class FakeControlService:
     )
     alarm_ids: set[int] = field(default_factory=lambda: {1})
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    refuse: ControlRefused | None = None
+    refuse: ControlRefused | StoreError | None = None  # raised by the control verbs
     fail: Exception | None = None
     quota_views: list[QuotaView] = field(default_factory=list)  # quotas(): none by default
     flow_status: dict[str, FlowStatus] = field(default_factory=dict)  # nothing learned yet

@@ -8,8 +8,10 @@ from datetime import date
 import pytest
 
 from controller.daemon.protocol import ControlRefused
+from controller.store import StoreWriteError
 from tests.helpers.asgi import AsgiClient
 from tests.helpers.fakes import FakeControlService
+from web.api.routes.site import STOPPED_NOT_RECORDED
 
 API = "/api/v1"
 
@@ -164,3 +166,13 @@ def test_unexpected_error_is_a_bare_logged_500(
     assert len(caplog.records) == 2
     assert "POST /api/v1/stop-all" in caplog.records[0].getMessage()
     assert caplog.records[0].exc_info is not None
+
+
+def test_a_stop_all_whose_ends_the_database_refuses_is_503_saying_the_water_is_off(
+    client: AsgiClient, tokens: dict[str, str], service: FakeControlService
+) -> None:
+    service.refuse = StoreWriteError("sqlite3.OperationalError: disk I/O error")
+    r = client.post(f"{API}/stop-all", token=tokens["technician"])
+    assert r.status_code == 503
+    assert r.json() == {"detail": STOPPED_NOT_RECORDED}
+    assert b"sqlite" not in r.content

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
+from controller.store import StoreError
 from web.i18n import catalog, translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
@@ -128,11 +129,16 @@ def stop_zone(
 def stop_all(
     request: Request, pages: PagesDep, session: TechnicianPage, _: CsrfChecked
 ) -> Response:
+    not_recorded = False
     try:
         pages.service.stop_all(actor=session.user.username)
     except ControlRefused as exc:
         return _back(request, pages, _refused(session, exc))
+    except StoreError:  # logged by the sequencer; the water is off all the same
+        not_recorded = True
     still_on = [z.label or z.name for z in pages.service.zones() if z.valve_on]
+    if not_recorded and not still_on:
+        return _back(request, pages, _t(session, "control.stop_all_not_recorded"))
     if still_on:
         text = _t(session, "control.stop_all_open", zones=", ".join(still_on))
         return _back(request, pages, text)

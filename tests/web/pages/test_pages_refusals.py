@@ -4,12 +4,14 @@ refuses with named in both catalogs."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 import pytest
 
 from controller.daemon.protocol import ControlRefused
+from controller.store import StoreWriteError
 from tests.helpers.pages import PageService, csrf_of, in_language
 from tests.helpers.refusal_codes import refusal_codes
 from web.i18n import LOCALES, catalog
@@ -88,3 +90,21 @@ def test_a_replaced_soil_fit_is_said_by_its_code(as_role: Any, lang: str, said: 
     data = {"csrf": csrf_of(admin, "/soil"), "fitted_at": "2026-06-30T17:40:00+00:00"}
     shown = _flash(admin, "/soil/z1/approve", data)
     assert said in shown and "z1: the fit shown was replaced" in shown  # the fake's English
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "已全部停止：设备回读所有阀门已关闭。但数据库未能记录各次灌溉的结束"),
+        ("en", "Everything stopped: the devices report every valve closed. The box&#39;s database"),
+    ],
+)
+def test_a_stop_all_whose_ends_are_not_recorded_says_the_water_is_off(
+    as_role: Any, service: PageService, lang: str, said: str
+) -> None:
+    tech = in_language(as_role("technician"), lang)
+    service.refuse = StoreWriteError("disk I/O error")
+    service.zones_by_name = {  # the valves read back closed: the stop took
+        n: dataclasses.replace(z, valve_on=False) for n, z in service.zones_by_name.items()
+    }
+    assert said in _flash(tech, "/stop-all", {"csrf": csrf_of(tech)})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, status
 
 from controller.daemon.protocol import DeviceStatus, SiteStatus
+from controller.store import StoreError
 from web.api.models import (
     DevicePublic,
     ForecastCreate,
@@ -18,6 +19,12 @@ from web.api.models import (
 from web.deps import ServiceDep, TechnicianToken, ViewerToken
 
 router = APIRouter(tags=["site"])
+
+# A stop whose runs' ends the box's database refused: the water is off all the same.
+STOPPED_NOT_RECORDED = (
+    "every run stopped and every output switched off, but the box's database did not record "
+    "the runs' ends (see the daemon's log)"
+)
 
 
 @router.get("/status", response_model=SitePublic)
@@ -32,8 +39,12 @@ def devices(service: ServiceDep, _: ViewerToken) -> list[DeviceStatus]:
 
 @router.post("/stop-all", status_code=status.HTTP_204_NO_CONTENT)
 def stop_all(service: ServiceDep, token: TechnicianToken) -> None:
-    """Close every valve and stop every pump and injector now."""
-    service.stop_all(actor=token.name)
+    """Close every valve and stop every pump and injector now. 503 when the box's database
+    refused to record a run's end: everything is stopped and off all the same."""
+    try:
+        service.stop_all(actor=token.name)
+    except StoreError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, STOPPED_NOT_RECORDED) from exc
 
 
 @router.post("/pause", response_model=PausedPublic)
