@@ -37,7 +37,9 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │   ├── DurationError(ValueError)        minutes outside the zone's limits
     │   ├── VolumeError(ValueError)          a target volume not positive or not reachable
     │   ├── RecipeError(ValueError)          the recipe cannot be dosed on this site
-    │   └── OutputFailed                     an output did not switch; all switched off
+    │   ├── OutputFailed                     an output did not switch; all switched off
+    │   └── RecordRefused                    a running run's record refused; its water and
+    │                                        dosing switched off again (runtime.runs)
     ├── AgronomyError                        a job cannot compute from its data (agronomy.types)
     │   └── WeatherUnavailable               no usable weather and no recent ET0
     ├── ControlRefused                       a control verb refused, with a code (daemon.protocol)

@@ -9,7 +9,8 @@ rate. Powered again by hand, or by a relay that fails on, it would dose at once.
 were switched off and verified (:meth:`controller.daemon.daemon.Daemon.make_safe`).
 
 A pump that does not confirm ``run`` 0 does not refuse the daemon's start: its supply relay
-was just verified off and the relay module's lease keeps it so, so it cannot dose; refusing
+was just verified off and only the box switches it on again (a relay failing on is what the
+``run`` 0 guards against), so it cannot dose; refusing
 would stop the irrigation with it. It is a latched ``dosing_pump_unconfirmed`` alarm of the
 supervisor's, one of :data:`controller.runtime.safety.INJECTION_STOP_CODES`: fertigation is
 refused until a technician has checked the pump and acknowledged it (docs/reliability.md).
@@ -52,5 +53,5 @@ def unconfirmed_message(device: str, role: str, exc: DriverError) -> str:
     """The alarm's text: the pump, what failed, why it cannot dose, what is refused."""
     return (
         f"dosing pump {device}: run 0 not confirmed at start: {exc}; its supply {role} is "
-        "off (verified, held by the relay's lease); fertigation refused until acknowledged"
+        "verified off; fertigation refused until acknowledged"
     )
