@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -317,6 +318,21 @@ class Supervisor:
     def trip(self, code: str, message: str, action: Action = "all_off") -> None:
         """Act on a condition found elsewhere (e.g. a failed lease renewal in the sequencer)."""
         self._act(Trip(code, action, message))
+
+    def raise_latched(self, code: str, message: str) -> None:
+        """Raise the latched alarm ``code`` of a stop done elsewhere (a dosing pump whose
+        ``run`` 0 the daemon's start could not confirm): held like a trip's, it refuses the
+        starts its code blocks from now, also while its event waits in memory because the
+        store cannot write, then from the store until acknowledged."""
+        log.error("safety alarm %s: %s", code, message)
+        self._latched(
+            code,
+            message,
+            lambda: (
+                self.store.raise_event(Severity.ALARM, code, SOURCE, message, latched=True).id
+                is None
+            ),
+        )
 
     # ------------------------------------------------------------ state
 
@@ -660,18 +676,22 @@ class Supervisor:
         if trip.action == "alarm":
             self._switch_and_record(trip)
             return
-        # A stopping trip gates may_start from now: a start racing it (after the switch-off,
-        # before a slow commit) is refused, and so is one while its event waits in memory.
+        self._latched(trip.code, trip.message, lambda: self._switch_and_record(trip))
+
+    def _latched(self, code: str, message: str, record: Callable[[], bool]) -> None:
+        """``record`` the latched event ``code`` (it says whether the event waits in memory),
+        gating :meth:`may_start` from now: a start racing it (after the switch-off, before a
+        slow commit) is refused, and so is one while its event waits in memory."""
         with self._latch_lock:
-            self._acting[trip.code] = trip.message
+            self._acting[code] = message
         kept = False
         try:
-            kept = self._switch_and_record(trip)
+            kept = record()
         finally:
             with self._latch_lock:
-                self._acting.pop(trip.code, None)
+                self._acting.pop(code, None)
                 if kept:
-                    self._kept[trip.code] = trip.message
+                    self._kept[code] = message
 
     def _switch_and_record(self, trip: Trip) -> bool:
         """Act on ``trip`` and raise its event; whether the event waits in memory (the store
