@@ -288,3 +288,37 @@ def test_a_stop_all_whose_first_runs_end_is_refused_stops_every_run(
     assert daemon.sequencer.active() == []
     step(daemon, sim, clock, 3)
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+
+
+def test_another_runs_progress_refused_at_a_runs_end_closes_that_run_not_the_one_ended(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1 and z2 share the head's meter: z1's end records z2's progress, which the store
+    refuses. z2 is the run closed, in that tick; z1 stays ``done`` and the alarm names z2."""
+    daemon, sim, clock = two_zone_field
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 12)
+    z1 = daemon.sequencer.start("z1", 0.5, RunSource.MANUAL)
+    record = daemon.store.update_run_progress
+
+    def update(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2 and daemon.store.get_run(z1).state != RunState.RUNNING:
+            raise RunStateError(REFUSED)  # from z1's end on
+        return record(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "update_run_progress", update)
+    for _ in range(40):  # z1 ends 30 s after its start
+        step(daemon, sim, clock, 1)
+        if daemon.store.get_run(z1).state != RunState.RUNNING:
+            break
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []  # in z1's last tick
+    assert daemon.sequencer.active() == []
+    ended = daemon.store.get_run(z1)
+    assert ended.state == RunState.DONE and "planned time reached" in ended.end_reason
+    closed = daemon.store.get_run(z2)
+    assert closed.state == RunState.ABORTED and REFUSED in closed.end_reason
+    step(daemon, sim, clock, 12)  # z2's next progress would have fallen due
+    assert relay_on(sim) == []
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and REFUSED in alarm.message
+    assert f"zone z2: run {z2}" in alarm.message and "zone z1" not in alarm.message
