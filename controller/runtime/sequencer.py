@@ -337,12 +337,23 @@ class Sequencer:
     # ------------------------------------------------------------ RunControl (supervisor)
 
     def abort_all(self, reason: str) -> None:
-        """Every run ends ``aborted``; the supervisor switches the outputs."""
+        """Every run ends ``aborted``; the supervisor switches the outputs. A run whose end
+        the store refuses does not keep the others held: each is ended, then the first
+        refusal raised (as :meth:`stop_all`)."""
         with self._lock:
             self._account()
+            refused: list[StoreError] = []
             for run in list(self._runs.values()):
+                if self._runs.get(run.zone.name) is not run:
+                    continue  # closed meanwhile, its progress refused at an end (_finish)
                 del self._runs[run.zone.name]
-                self._finish(run, RunState.ABORTED, reason)
+                try:
+                    self._finish(run, RunState.ABORTED, reason)
+                except StoreError as exc:
+                    log.error("zone %s aborted, its end not recorded: %s", run.zone.name, exc)
+                    refused.append(exc)
+            if refused:
+                raise refused[0]
 
     def injection_stopped(self, reason: str) -> None:
         with self._lock:
@@ -455,9 +466,10 @@ class Sequencer:
                 self.outputs.on(role)
             except FieldIOError as exc:
                 reason = f"could not switch {role} on: {exc}"
-                # the trip first: what opened goes off whatever the store does next
-                self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
-                self._abort_row(zone, run_id, reason)
+                try:  # the trip first: what opened goes off whatever the store does next
+                    self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
+                finally:  # the trip raises a refused end of another run after the switch-off
+                    self._abort_row(zone, run_id, reason)
                 raise OutputFailed(reason, "output_failed") from exc
         return roles
 
@@ -471,11 +483,13 @@ class Sequencer:
         reason = f"start not recorded, water closed again: {exc}"
         log.error("zone %s: %s", zone.name, reason)
         try:
-            for role in reversed(opened):
-                self.outputs.off(role)
-        except FieldIOError as off_exc:
-            self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
-        self._abort_row(zone, run_id, reason)
+            try:
+                for role in reversed(opened):
+                    self.outputs.off(role)
+            except FieldIOError as off_exc:
+                self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
+        finally:  # the trip raises a refused end of another run after the switch-off
+            self._abort_row(zone, run_id, reason)
 
     def _close_refused(self, run: _Run, exc: StoreError) -> RecordRefused:
         """The store refused a record of running ``run`` (its progress, the phase that starts
@@ -496,7 +510,10 @@ class Sequencer:
                 if role in self.outputs.roles():
                     self.outputs.off(role)
         except FieldIOError as off_exc:
-            self.supervisor.trip("output_fault", f"zone {run.zone.name}: {reason}; {off_exc}")
+            try:
+                self.supervisor.trip("output_fault", f"zone {run.zone.name}: {reason}; {off_exc}")
+            except StoreError as trip_exc:  # everything is off and the trip alarmed
+                log.error("runs aborted by the trip, not all recorded: %s", trip_exc)
         try:
             self._finish(run, RunState.ABORTED, reason)
         except StoreError as end_exc:
@@ -526,8 +543,10 @@ class Sequencer:
                         self.outputs.off(role)
             self.outputs.off(f"valve:{run.zone.name}")
         except FieldIOError as exc:
-            self._finish(run, RunState.ABORTED, f"{reason}; could not switch off: {exc}")
-            self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
+            try:  # the trip first: everything else goes off whatever the store does next
+                self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
+            finally:
+                self._finish(run, RunState.ABORTED, f"{reason}; could not switch off: {exc}")
             return
         self._finish(run, state, reason)
 
