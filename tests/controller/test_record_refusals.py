@@ -384,3 +384,31 @@ def test_a_rule_tripping_while_the_store_refuses_the_runs_end_stops_the_water_at
     assert aborted and "flow_meter_stale" in aborted[0]
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []  # at that check
     assert "flow_meter_stale" in {a.code for a in daemon.store.open_alarms()}
+
+
+def test_another_runs_progress_refused_at_a_stop_closes_it_and_the_next_tick_says_so(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1 stopped by hand records z2's progress, which the store refuses: z2 is closed at
+    once, the stop itself succeeds, and the next control tick's alarm names z2."""
+    daemon, sim, clock = two_zone_field
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    z1 = daemon.sequencer.start("z1", 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    record = daemon.store.update_run_progress
+
+    def update(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2:
+            raise RunStateError(REFUSED)
+        return record(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "update_run_progress", update)
+    daemon.sequencer.stop("z1", "tech")
+    assert relay_on(sim) == [] and daemon.sequencer.active() == []
+    assert daemon.store.get_run(z1).state == RunState.ABORTED
+    closed = daemon.store.get_run(z2)
+    assert closed.state == RunState.ABORTED and REFUSED in closed.end_reason
+    assert daemon.store.open_alarms() == []
+    step(daemon, sim, clock, 1)
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and f"zone z2: run {z2}" in alarm.message
