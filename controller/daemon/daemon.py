@@ -87,7 +87,6 @@ from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
 from controller.runtime.readback import READBACK_EVERY_S, ReadBack
-from controller.runtime.safety import SOURCE as SAFETY_SOURCE
 from controller.runtime.safety import Supervisor, stop_injector
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import (
@@ -260,10 +259,7 @@ class Daemon:
         roles = {device: role for role, device in dosing_pumps(self.site)}
         for device, exc in run_off_at_start(self.site, self.fieldio).items():
             message = unconfirmed_message(device, roles[device], exc)
-            log.error("%s", message)
-            self.store.raise_event(
-                Severity.ALARM, UNCONFIRMED, SAFETY_SOURCE, message, latched=True
-            )
+            self.supervisor.raise_latched(UNCONFIRMED, message)  # held while unwritten
 
     def start(self, *, schedule: bool = True) -> None:
         """Make the site safe, read the devices, recover from a previous run, start the jobs.

@@ -34,8 +34,9 @@ tank_low             a fertilizer tank below its low_level_m while injecting    
 ===================  ============================================================  ==========
 
 "all off" aborts every active run (through the attached :class:`RunControl`)
-and switches every output off, pump first; an output its module still reads
-on is switched off again at every check until it reads off
+and switches every output off, pump first, and raises its alarm, then raises what aborting
+the runs raised (a run's end the store refused: every run is ended all the same); an
+output its module still reads on is switched off again at every check until it reads off
 (:meth:`Outputs.retry_off`), so a relay stuck at the trip that comes free
 stops within a second; "injection" cuts the dosing pump's
 power lease and writes its ``run`` register 0. A relay that read back on when
@@ -70,6 +71,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -306,17 +308,38 @@ class Supervisor:
         if not trips:
             self._learn()
         acted = []
+        refused: list[Exception] = []
         for trip in trips:
             if self._nothing_new_to_stop(trip):
                 continue
-            self._act(trip)
+            try:
+                self._act(trip)
+            except Exception as exc:  # a run end refused: the other trips act all the same
+                refused.append(exc)
             acted.append(trip)
         self._unstopped &= {t.code for t in trips}  # a condition that ended ends its episode
+        if refused:
+            raise refused[0]
         return acted
 
     def trip(self, code: str, message: str, action: Action = "all_off") -> None:
         """Act on a condition found elsewhere (e.g. a failed lease renewal in the sequencer)."""
         self._act(Trip(code, action, message))
+
+    def raise_latched(self, code: str, message: str) -> None:
+        """Raise the latched alarm ``code`` of a stop done elsewhere (a dosing pump whose
+        ``run`` 0 the daemon's start could not confirm): held like a trip's, it refuses the
+        starts its code blocks from now, also while its event waits in memory because the
+        store cannot write, then from the store until acknowledged."""
+        log.error("safety alarm %s: %s", code, message)
+        self._latched(
+            code,
+            message,
+            lambda: (
+                self.store.raise_event(Severity.ALARM, code, SOURCE, message, latched=True).id
+                is None
+            ),
+        )
 
     # ------------------------------------------------------------ state
 
@@ -656,30 +679,44 @@ class Supervisor:
     # ------------------------------------------------------------ acting
 
     def _act(self, trip: Trip) -> None:
+        """Act on ``trip`` and raise its event; then raise what the runs' abort raised (a run
+        end the store refused): everything is off and the alarm raised before."""
         log.error("safety trip %s: %s", trip.code, trip.message)
+        refused: list[Exception] = []
         if trip.action == "alarm":
-            self._switch_and_record(trip)
-            return
-        # A stopping trip gates may_start from now: a start racing it (after the switch-off,
-        # before a slow commit) is refused, and so is one while its event waits in memory.
+            self._switch_and_record(trip, refused)
+        else:
+            self._latched(trip.code, trip.message, lambda: self._switch_and_record(trip, refused))
+        if refused:
+            raise refused[0]
+
+    def _latched(self, code: str, message: str, record: Callable[[], bool]) -> None:
+        """``record`` the latched event ``code`` (it says whether the event waits in memory),
+        gating :meth:`may_start` from now: a start racing it (after the switch-off, before a
+        slow commit) is refused, and so is one while its event waits in memory."""
         with self._latch_lock:
-            self._acting[trip.code] = trip.message
+            self._acting[code] = message
         kept = False
         try:
-            kept = self._switch_and_record(trip)
+            kept = record()
         finally:
             with self._latch_lock:
-                self._acting.pop(trip.code, None)
+                self._acting.pop(code, None)
                 if kept:
-                    self._kept[trip.code] = trip.message
+                    self._kept[code] = message
 
-    def _switch_and_record(self, trip: Trip) -> bool:
+    def _switch_and_record(self, trip: Trip, refused: list[Exception]) -> bool:
         """Act on ``trip`` and raise its event; whether the event waits in memory (the store
-        could not write)."""
+        could not write). What aborting the runs raised goes in ``refused``: the outputs go
+        off and the event is raised whatever it was."""
         failures: list[str] = []
         if trip.action == "all_off":
             if self._runs is not None:
-                self._runs.abort_all(f"safety {trip.code}: {trip.message}")
+                try:
+                    self._runs.abort_all(f"safety {trip.code}: {trip.message}")
+                except Exception as exc:  # the water goes off all the same, then it rises
+                    log.error("safety trip %s: runs aborted, not all recorded: %s", trip.code, exc)
+                    refused.append(exc)
             failures += stop_injector(self.site, self.outputs, self.fieldio)
             failures += [f"{role}: {exc}" for role, exc in self.outputs.all_off().items()]
             if not failures:  # what could not go off goes on in the field: so do its rules

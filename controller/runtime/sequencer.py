@@ -19,10 +19,11 @@ nominal flows fits ``head.pump_capacity_m3_h``; a fertigation run runs alone
 (the injected solution reaches every open zone). A run ends ``done`` (planned time
 reached, its target volume metered, or flushed), ``aborted`` (stopped, paused, a safety trip,
 an output that did not switch, a record of it the store refused) or, found open at daemon
-start, ``interrupted``. A run whose record the store refuses (its progress, the phase that
-starts or ends its injection, its end; a row it will not change, not an outage, which it
-keeps in memory) has its dosing and water switched off again before the tick raises
-:class:`RecordRefused`, as a start it cannot record is closed again.
+start, ``interrupted``. A run whose record the store refuses (its progress, also the one
+recorded when another run on its meter ends, the phase that starts or ends its injection,
+its end; a row it will not change, not an outage, which it keeps in memory) has its dosing
+and water switched off again before the tick raises :class:`RecordRefused`, as a start it
+cannot record is closed again; the run that ended is not touched.
 
 A run by volume (``volume_m3``) ends ``done`` when its metered water reaches the target:
 at each tick the water metered so far plus the run's flow over the seconds since its
@@ -153,6 +154,9 @@ class Sequencer:
         self._runs: dict[str, _Run] = {}
         self._last_mono_s = clock.monotonic()
         self._dt = 0.0  # seconds covered by the last water accounting
+        # Other runs closed because a run's end found their progress refused (_finish):
+        # raised by the next tick's end, whatever ended the run.
+        self._refused: list[RecordRefused] = []
         self.paused_until: datetime | None = None
 
     # ------------------------------------------------------------ daemon start
@@ -333,12 +337,23 @@ class Sequencer:
     # ------------------------------------------------------------ RunControl (supervisor)
 
     def abort_all(self, reason: str) -> None:
-        """Every run ends ``aborted``; the supervisor switches the outputs."""
+        """Every run ends ``aborted``; the supervisor switches the outputs. A run whose end
+        the store refuses does not keep the others held: each is ended, then the first
+        refusal raised (as :meth:`stop_all`)."""
         with self._lock:
             self._account()
+            refused: list[StoreError] = []
             for run in list(self._runs.values()):
+                if self._runs.get(run.zone.name) is not run:
+                    continue  # closed meanwhile, its progress refused at an end (_finish)
                 del self._runs[run.zone.name]
-                self._finish(run, RunState.ABORTED, reason)
+                try:
+                    self._finish(run, RunState.ABORTED, reason)
+                except StoreError as exc:
+                    log.error("zone %s aborted, its end not recorded: %s", run.zone.name, exc)
+                    refused.append(exc)
+            if refused:
+                raise refused[0]
 
     def injection_stopped(self, reason: str) -> None:
         with self._lock:
@@ -349,7 +364,17 @@ class Sequencer:
     # ------------------------------------------------------------ tick
 
     def tick(self, now: datetime | None = None) -> None:
-        """Advance every run by the time passed since the last tick; renew the leases."""
+        """Advance every run by the time passed since the last tick; renew the leases. Then
+        raise the first :class:`RecordRefused` of a run closed since the last tick because
+        another run's end found its progress refused (:meth:`_finish`)."""
+        with self._lock:
+            self._advance_all(now)
+            if self._refused:
+                first = self._refused[0]
+                self._refused.clear()  # each was logged as it was closed
+                raise first
+
+    def _advance_all(self, now: datetime | None) -> None:
         with self._lock:
             if self.paused_until is not None and (now or self.clock.now()) >= self.paused_until:
                 self.paused_until = None
@@ -441,9 +466,10 @@ class Sequencer:
                 self.outputs.on(role)
             except FieldIOError as exc:
                 reason = f"could not switch {role} on: {exc}"
-                # the trip first: what opened goes off whatever the store does next
-                self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
-                self._abort_row(zone, run_id, reason)
+                try:  # the trip first: what opened goes off whatever the store does next
+                    self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
+                finally:  # the trip raises a refused end of another run after the switch-off
+                    self._abort_row(zone, run_id, reason)
                 raise OutputFailed(reason, "output_failed") from exc
         return roles
 
@@ -457,11 +483,13 @@ class Sequencer:
         reason = f"start not recorded, water closed again: {exc}"
         log.error("zone %s: %s", zone.name, reason)
         try:
-            for role in reversed(opened):
-                self.outputs.off(role)
-        except FieldIOError as off_exc:
-            self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
-        self._abort_row(zone, run_id, reason)
+            try:
+                for role in reversed(opened):
+                    self.outputs.off(role)
+            except FieldIOError as off_exc:
+                self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}; {off_exc}")
+        finally:  # the trip raises a refused end of another run after the switch-off
+            self._abort_row(zone, run_id, reason)
 
     def _close_refused(self, run: _Run, exc: StoreError) -> RecordRefused:
         """The store refused a record of running ``run`` (its progress, the phase that starts
@@ -482,7 +510,10 @@ class Sequencer:
                 if role in self.outputs.roles():
                     self.outputs.off(role)
         except FieldIOError as off_exc:
-            self.supervisor.trip("output_fault", f"zone {run.zone.name}: {reason}; {off_exc}")
+            try:
+                self.supervisor.trip("output_fault", f"zone {run.zone.name}: {reason}; {off_exc}")
+            except StoreError as trip_exc:  # everything is off and the trip alarmed
+                log.error("runs aborted by the trip, not all recorded: %s", trip_exc)
         try:
             self._finish(run, RunState.ABORTED, reason)
         except StoreError as end_exc:
@@ -512,8 +543,10 @@ class Sequencer:
                         self.outputs.off(role)
             self.outputs.off(f"valve:{run.zone.name}")
         except FieldIOError as exc:
-            self._finish(run, RunState.ABORTED, f"{reason}; could not switch off: {exc}")
-            self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
+            try:  # the trip first: everything else goes off whatever the store does next
+                self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
+            finally:
+                self._finish(run, RunState.ABORTED, f"{reason}; could not switch off: {exc}")
             return
         self._finish(run, state, reason)
 
@@ -532,10 +565,18 @@ class Sequencer:
         )
         # The runs left on its meter record their progress now: the meter's rise after this
         # is theirs alone, which is what a restart may credit them (controller.runtime.credit).
+        # One the store refuses is closed (:meth:`_close_refused`), not the run that ended,
+        # whose end is recorded; the tick raises its RecordRefused.
         meter = self.metering.meter_of(run.zone)
-        for other in self._runs.values():
-            if self.metering.meter_of(other.zone) == meter:
+        for other in list(self._runs.values()):
+            if self.metering.meter_of(other.zone) != meter:
+                continue
+            if self._runs.get(other.zone.name) is not other:
+                continue  # closed meanwhile, its own progress refused
+            try:
                 self._progress(other)
+            except StoreError as exc:
+                self._refused.append(self._close_refused(other, exc))
 
     def _progress(self, run: _Run) -> None:
         """Record the run's water and phase, with the meter reading its water counts up to."""

@@ -27,6 +27,7 @@ from drivers.sim import Fault, FaultKind
 from tests.helpers.rig import RIG_START
 from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
+from tests.helpers.storefaults import read_only
 from tests.helpers.switching import INJECTING_AFTER_S, relay_on, step
 
 
@@ -108,3 +109,37 @@ def test_a_dosing_pump_that_does_not_answer_at_start_refuses_fertigation_not_the
         assert restarted.supervisor.may_start("z1", fertigation=True) == (True, "")
     finally:
         restarted.stop()
+
+
+def test_an_unconfirmed_dosing_pump_refuses_fertigation_while_its_alarm_waits_in_memory(
+    field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    """The store cannot write at start (a card remounted read-only): the alarm waits in
+    memory, the store's open alarms do not show it, and fertigation is refused all the
+    same, from the alarm kept by the supervisor, then from the stored one until
+    acknowledged."""
+    site, sim, store, clock = field
+    killed_mid_injection(site, sim, store, clock)
+    doser = sim.devices["doser1"]
+    doser.inject(Fault(FaultKind.NO_ANSWER))
+    restarted = daemon_of(site, store, clock)
+    try:
+        with read_only(store):
+            restarted.make_safe()
+            assert store.open_alarms() == [] and store.health.pending_records >= 1
+            ok, why = restarted.supervisor.may_start("z1", fertigation=True)
+            assert not ok and UNCONFIRMED in why and "doser1" in why
+            assert restarted.supervisor.may_start("z1") == (True, "")  # water: allowed
+        clock.advance(2)  # the store's back-off has run out; nothing has written since
+        ok, why = restarted.supervisor.may_start("z1", fertigation=True)
+        assert not ok and UNCONFIRMED in why
+        store.flush()  # the store's own store_unwritable alarm comes with it
+        (alarm,) = [a for a in store.open_alarms() if a.code == UNCONFIRMED]
+        assert alarm.id is not None and "doser1" in alarm.message
+        ok, why = restarted.supervisor.may_start("z1", fertigation=True)
+        assert not ok and f"open alarm #{alarm.id}" in why
+        store.ack_event(alarm.id, "tech")
+        assert restarted.supervisor.may_start("z1", fertigation=True) == (True, "")
+    finally:
+        restarted.outputs.all_off()
+        restarted.fieldio.close()

@@ -23,7 +23,7 @@ from controller.daemon.protocol import ControlRefused
 from controller.daemon.service import DaemonService
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState
+from controller.store import RunSource, RunState, RunStateError
 from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import virtual_daemon_on
 from tests.helpers.rig import RIG_START
@@ -180,3 +180,26 @@ def test_the_control_loops_safe_state_with_a_welded_pump_says_it_is_not_off(
     assert relay_on(sim) == ["ch8"] and daemon.outputs.on_roles() == []
     messages = [a.message for a in daemon.store.open_alarms() if a.code == "control_error"]
     assert any("not verified off: pump" in m for m in messages), messages
+
+
+def test_a_stop_whose_pump_off_does_not_take_and_whose_end_is_refused_trips_the_safe_state(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pump's contact welded and the store refusing the run's end (seam: a row it will
+    not change): the trip still switches the master and the zone valve off and alarms."""
+    daemon, sim, clock = field
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL)
+    step(daemon, sim, clock, 2, WATERING)
+    ignore_writes(sim, "ch8")
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError("run 1 is aborted: cannot be changed")
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    with pytest.raises(RunStateError):
+        daemon.sequencer.stop("z1", "tech")
+    assert relay_on(sim) == ["ch8"] and daemon.outputs.on_roles() == []
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "output_fault" and "could not switch off: pump" in alarm.message
+    step(daemon, sim, clock, 3, WATERING)  # past the leases: nothing renewed
+    assert relay_on(sim) == ["ch8"] and daemon.sequencer.active() == []

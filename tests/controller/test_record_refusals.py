@@ -288,3 +288,127 @@ def test_a_stop_all_whose_first_runs_end_is_refused_stops_every_run(
     assert daemon.sequencer.active() == []
     step(daemon, sim, clock, 3)
     assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+
+
+def test_another_runs_progress_refused_at_a_runs_end_closes_that_run_not_the_one_ended(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1 and z2 share the head's meter: z1's end records z2's progress, which the store
+    refuses. z2 is the run closed, in that tick; z1 stays ``done`` and the alarm names z2."""
+    daemon, sim, clock = two_zone_field
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 12)
+    z1 = daemon.sequencer.start("z1", 0.5, RunSource.MANUAL)
+    record = daemon.store.update_run_progress
+
+    def update(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2 and daemon.store.get_run(z1).state != RunState.RUNNING:
+            raise RunStateError(REFUSED)  # from z1's end on
+        return record(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "update_run_progress", update)
+    for _ in range(40):  # z1 ends 30 s after its start
+        step(daemon, sim, clock, 1)
+        if daemon.store.get_run(z1).state != RunState.RUNNING:
+            break
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []  # in z1's last tick
+    assert daemon.sequencer.active() == []
+    ended = daemon.store.get_run(z1)
+    assert ended.state == RunState.DONE and "planned time reached" in ended.end_reason
+    closed = daemon.store.get_run(z2)
+    assert closed.state == RunState.ABORTED and REFUSED in closed.end_reason
+    step(daemon, sim, clock, 12)  # z2's next progress would have fallen due
+    assert relay_on(sim) == []
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and REFUSED in alarm.message
+    assert f"zone z2: run {z2}" in alarm.message and "zone z1" not in alarm.message
+
+
+def test_a_trip_while_the_store_refuses_the_runs_ends_switches_everything_off_and_alarms(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-off trip (a fault found outside the rules) while z1 and z2 water and the store
+    refuses every run's end: each run is ended, everything goes off and the trip's alarm is
+    raised, then the refusal rises; nothing is held or renewed after."""
+    daemon, sim, clock = two_zone_field
+    for zone in ("z1", "z2"):
+        daemon.sequencer.start(zone, 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    assert relay_on(sim) == ["ch1", "ch2", "ch7", "ch8"]
+    tried: list[object] = []
+
+    def refused(run_id: int, *args: object, **kwargs: object) -> None:
+        tried.append(run_id)
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    with pytest.raises(RunStateError, match=REFUSED):
+        daemon.supervisor.trip("output_fault", "zone z1: relay1 read back wrong")
+    assert len(tried) == 2  # both runs' ends, not the first alone
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+    assert daemon.sequencer.active() == []
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "output_fault" and "relay1 read back wrong" in alarm.message
+    ok, why = daemon.supervisor.may_start("z1")
+    assert not ok and "output_fault" in why
+    step(daemon, sim, clock, 3)  # past the leases: nothing renewed, nothing on again
+    assert relay_on(sim) == [] and daemon.sequencer.active() == []
+
+
+def test_a_rule_tripping_while_the_store_refuses_the_runs_end_stops_the_water_at_that_check(
+    field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flow meter falls silent while the store refuses z1's end: the water goes off at
+    the check that trips ``flow_meter_stale``, not at a later one."""
+    daemon, sim, clock = field
+    daemon.sequencer.start("z1", 10, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RunStateError(REFUSED)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    aborted = []
+    abort_all = daemon.sequencer.abort_all
+
+    def abort_all_seen(reason: str) -> None:
+        aborted.append(reason)
+        abort_all(reason)
+
+    monkeypatch.setattr(daemon.sequencer, "abort_all", abort_all_seen)
+    sim.devices["flow1"].inject(Fault(FaultKind.NO_ANSWER))
+    for _ in range(30):  # stale after the site's stale_after_s
+        step(daemon, sim, clock, 1)
+        if aborted:
+            break
+    assert aborted and "flow_meter_stale" in aborted[0]
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []  # at that check
+    assert "flow_meter_stale" in {a.code for a in daemon.store.open_alarms()}
+
+
+def test_another_runs_progress_refused_at_a_stop_closes_it_and_the_next_tick_says_so(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1 stopped by hand records z2's progress, which the store refuses: z2 is closed at
+    once, the stop itself succeeds, and the next control tick's alarm names z2."""
+    daemon, sim, clock = two_zone_field
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    z1 = daemon.sequencer.start("z1", 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    record = daemon.store.update_run_progress
+
+    def update(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2:
+            raise RunStateError(REFUSED)
+        return record(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "update_run_progress", update)
+    daemon.sequencer.stop("z1", "tech")
+    assert relay_on(sim) == [] and daemon.sequencer.active() == []
+    assert daemon.store.get_run(z1).state == RunState.ABORTED
+    closed = daemon.store.get_run(z2)
+    assert closed.state == RunState.ABORTED and REFUSED in closed.end_reason
+    assert daemon.store.open_alarms() == []
+    step(daemon, sim, clock, 1)
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "control_error" and f"zone z2: run {z2}" in alarm.message
