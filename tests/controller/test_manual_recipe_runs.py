@@ -186,7 +186,8 @@ def test_the_zone_pages_run_list_says_what_each_channel_gave(box: Box, tmp_path:
     with page_client(create_app(box.service, box.store, pages=pages)) as viewer:
         assert login(viewer, USERS["viewer"]).status_code == 303
         page = html.unescape(viewer.get("/zones/z1").text)
-    row = next(r for r in page.split("<tr>") if r.startswith(f"<td>{run_id}</td>"))
+    rows = page.split('<tr class="run">')
+    row = next(r for r in rows if r.startswith(f'<td class="run-id">{run_id}</td>'))
     for channel in ("N", "P", "K"):
         kg = run.fertilizer[f"channel:{channel}"]
         assert f"通道 {channel} {kg:.1f} kg" in row, row
