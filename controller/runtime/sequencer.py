@@ -545,6 +545,12 @@ class Sequencer:
         except FieldIOError as exc:
             try:  # the trip first: everything else goes off whatever the store does next
                 self.supervisor.trip("output_fault", f"zone {run.zone.name}: {exc}")
+            except StoreError as other:
+                # another run's end, refused in the trip's abort_all: that run is closed and
+                # logged already; the next tick says so (:meth:`tick`), not blamed on this one
+                self._refused.append(
+                    RecordRefused(f"a run ended by the trip: {other}", "record_refused")
+                )
             finally:
                 self._finish(run, RunState.ABORTED, f"{reason}; could not switch off: {exc}")
             return

@@ -324,6 +324,40 @@ def test_another_runs_progress_refused_at_a_runs_end_closes_that_run_not_the_one
     assert f"zone z2: run {z2}" in alarm.message and "zone z1" not in alarm.message
 
 
+def test_a_runs_end_whose_valve_stays_on_and_whose_trip_finds_another_end_refused(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1 ends with its valve stuck on; the ``output_fault`` trip ends z2, whose end the
+    store refuses. One ``output_fault`` alarm, z1 ended ``aborted`` saying why, and the
+    control loop's alarm names the trip's refusal, not z1's record."""
+    daemon, sim, clock = two_zone_field
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    z1 = daemon.sequencer.start("z1", 0.5, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    sim.devices["relay1"].inject(Fault(FaultKind.STUCK, point="ch1"))
+    finish = daemon.store.finish_run
+
+    def refused(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2:
+            raise RunStateError(REFUSED)
+        return finish(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    for _ in range(40):  # z1 ends 30 s after its start
+        step(daemon, sim, clock, 1)
+        if daemon.store.get_run(z1).state != RunState.RUNNING:
+            break
+    step(daemon, sim, clock, 1)  # the tick that says the trip's refusal
+    ended = daemon.store.get_run(z1)
+    assert ended.state == RunState.ABORTED and "could not switch off" in ended.end_reason
+    assert "record refused" not in ended.end_reason
+    alarms = daemon.store.open_alarms()
+    assert sorted(a.code for a in alarms) == ["control_error", "output_fault"]  # not two
+    (said,) = [a.message for a in alarms if a.code == "control_error"]
+    assert REFUSED in said and f"zone z1: run {z1}" not in said
+    assert daemon.sequencer.active() == [] and relay_on(sim) == ["ch1"]  # the stuck coil
+
+
 def test_a_trip_while_the_store_refuses_the_runs_ends_switches_everything_off_and_alarms(
     two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
 ) -> None:
