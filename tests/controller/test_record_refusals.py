@@ -23,12 +23,11 @@ from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.end_reasons import end_parts
 from controller.runtime.sequencer import Recipe, RecordRefused
 from controller.simulation.harness import Simulation
-from controller.store import RunPhase, RunSource, RunState, RunStateError, Store
+from controller.store import RunPhase, RunSource, RunState, RunStateError
 from drivers.sim import Fault, FaultKind
 from tests.helpers.daemons import virtual_daemon_on
 from tests.helpers.dosing import quick_channel_site
-from tests.helpers.rig import RIG_START, Rig
-from tests.helpers.servedports import served_field
+from tests.helpers.rig import RIG_START, Rig, rig_on
 from tests.helpers.site import quick_site
 from tests.helpers.switching import FERTIGATION_POLL, INJECTING_AFTER_S, relay_on, step
 
@@ -173,17 +172,9 @@ CHANNEL_PUMPS = {"N": "dose_n", "P": "dose_p", "K": "dose_k", "acid": "dose_acid
 @pytest.fixture
 def channel_rig(tmp_path: Path) -> Iterator[Rig]:
     """The sequencer and supervisor on the quick site with four dosing channels."""
-    clock = VirtualClock(RIG_START)
-    with served_field(quick_channel_site(tmp_path), step_s=3600) as (site, sim):
-        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
-        rig = Rig(site, sim, store, clock)
+    for rig in rig_on(quick_channel_site(tmp_path), tmp_path, Rig):
         rig.extra_poll = {d: ("dosed_volume",) for d in CHANNEL_PUMPS.values()}
-        try:
-            yield rig
-        finally:
-            rig.outputs.all_off()
-            rig.fieldio.close()
-            store.close()
+        yield rig
 
 
 def test_a_progress_refused_while_the_channels_dose_stops_every_channel_and_the_water(
