@@ -434,6 +434,10 @@ def test_another_runs_progress_refused_at_a_stop_closes_it_and_the_next_tick_say
     closed = daemon.store.get_run(z2)
     assert closed.state == RunState.ABORTED and REFUSED in closed.end_reason
     assert daemon.store.open_alarms() == []
+    checks: list[object] = []
+    check = daemon.supervisor.check
+    monkeypatch.setattr(daemon.supervisor, "check", lambda now: checks.append(check(now)))
     step(daemon, sim, clock, 1)
+    assert len(checks) == 1  # the tick that says the refusal still lets safety act
     (alarm,) = daemon.store.open_alarms()
     assert alarm.code == "control_error" and f"zone z2: run {z2}" in alarm.message
