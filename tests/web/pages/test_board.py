@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -24,12 +25,31 @@ def test_the_board_shows_the_result_without_a_login(anon: TestClient) -> None:
     assert 'id="board-saved-per-mu">90 m³/亩<' in page  # the savings ledger's figure
     assert "全场合计节水 2250 m³" in page  # 90 m³/mu × 25 mu
     assert "常规灌溉同期 190 m³/亩" in page
+    assert "board-leaching" not in page  # no salt counted: nothing taken off
     # the site's own season total is said to be the site's, not the practice's beside it
     assert re.search(r'id="board-applied-total">全场合计用水 [\d,]+ m³<', page)
     assert "m³/亩 · " not in page
     assert "快速生长期" in page and "播后 30 天" in page  # the crop stage of z1
     assert "4.5 kg/亩" in page and "6.0 kg/亩" in page  # fertilizer given against the plan
     assert '"applied": [0.0, 20.0, 100.0]' in page.replace("&#34;", '"')  # the chart's series
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "已扣除季后需淋洗水量 8 m³/亩"),
+        ("en", "the leaching water the season&#39;s salt needs (8 m³/mu) is taken off the saving"),
+    ],
+)
+def test_the_board_says_the_leaching_water_taken_off_the_saving(
+    anon: TestClient, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, said: str
+) -> None:
+    """190 conventional − 100 used is 90, but the board says 82: the 8 the salt needs, said."""
+    report = dataclasses.replace(service.savings(), saving_m3_per_mu=82.0, leaching_m3_per_mu=8.0)
+    monkeypatch.setattr(service, "savings", lambda: report)
+    anon.cookies.set("qanat_lang", lang)
+    page = anon.get("/board").text
+    assert 'id="board-saved-per-mu">82 m³/' in page and said in page
 
 
 def test_the_board_shows_nothing_that_controls_and_nothing_personal(anon: TestClient) -> None:
