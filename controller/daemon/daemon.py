@@ -87,7 +87,6 @@ from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs, all_off_verified
 from controller.runtime.poller import Poller
 from controller.runtime.readback import READBACK_EVERY_S, ReadBack
-from controller.runtime.runs import RecordRefused
 from controller.runtime.safety import Supervisor, stop_injector
 from controller.runtime.sdnotify import WatchdogPinger
 from controller.runtime.sequencer import (
@@ -412,8 +411,8 @@ class Daemon:
                 now = self.clock.now()
                 try:
                     self.sequencer.tick(now)
-                except RecordRefused:  # that run is closed already; the others water on:
-                    self.supervisor.check(now)  # safety acts in this tick too, then it is said
+                except Exception:  # a refused record, a bug: the other runs may water on,
+                    self.supervisor.check(now)  # so safety acts in this tick too, then it is said
                     raise
                 self._start_due_runs(now)
                 self.headworks.tick(now)  # after starts: a fertigation run just started defers it
