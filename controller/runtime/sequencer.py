@@ -91,6 +91,7 @@ __all__ = [
     "SequencerError",
     "VolumeError",
     "check_volume",
+    "ends_not_recorded",
     "planned_volume",
     "volume_due",
 ]
@@ -339,10 +340,12 @@ class Sequencer:
     def abort_all(self, reason: str) -> None:
         """Every run ends ``aborted``; the supervisor switches the outputs. A run whose end
         the store refuses does not keep the others held: each is ended, then the first
-        refusal raised (as :meth:`stop_all`)."""
+        refusal raised (as :meth:`stop_all`), with a note naming every run whose end was
+        not recorded (:func:`ends_not_recorded`): the trip's alarm says it."""
         with self._lock:
             self._account()
             refused: list[StoreError] = []
+            unrecorded: list[str] = []
             for run in list(self._runs.values()):
                 if self._runs.get(run.zone.name) is not run:
                     continue  # closed meanwhile, its progress refused at an end (_finish)
@@ -352,7 +355,9 @@ class Sequencer:
                 except StoreError as exc:
                     log.error("zone %s aborted, its end not recorded: %s", run.zone.name, exc)
                     refused.append(exc)
+                    unrecorded.append(f"{run.run_id} ({run.zone.name})")
             if refused:
+                refused[0].add_note(ends_not_recorded(unrecorded))
                 raise refused[0]
 
     def injection_stopped(self, reason: str) -> None:
@@ -639,6 +644,13 @@ class Sequencer:
             if z.name == name:
                 return z
         raise RunRefused(f"unknown zone {name!r}", "unknown_zone")
+
+
+def ends_not_recorded(runs: list[str]) -> str:
+    """What a trip's alarm adds when the store refused the ends of ``runs`` (each
+    ``"<run id> (<zone>)"``): the run history of those runs is incomplete
+    (:data:`controller.runtime.trip_messages.TRIP_MESSAGES` ``runs_not_recorded``)."""
+    return f"run history incomplete, ends not recorded: runs {', '.join(runs)}"
 
 
 def check_volume(
