@@ -460,7 +460,10 @@ class Sequencer:
 
     def _open_water(self, zone: ZoneConfig, run_id: int) -> list[str]:
         """Switch on the zone's valve, then the master valve and the pump if off; return the
-        roles switched on. A role that fails aborts the run and trips ``output_fault``."""
+        roles switched on. A role that fails aborts the run, trips ``output_fault`` and
+        raises :class:`OutputFailed` naming it; another run's end the trip's abort found
+        refused (everything off by then) is held and raised by the next tick, as
+        :meth:`_close` holds it: the start failed for its output, not for the store."""
         roles = [f"valve:{zone.name}"]
         if "master_valve" in self.outputs.roles() and not self.outputs.is_on("master_valve"):
             roles.append("master_valve")
@@ -473,7 +476,11 @@ class Sequencer:
                 reason = f"could not switch {role} on: {exc}"
                 try:  # the trip first: what opened goes off whatever the store does next
                     self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
-                finally:  # the trip raises a refused end of another run after the switch-off
+                except StoreError as other:  # another run's end, refused after the switch-off
+                    self._refused.append(
+                        RecordRefused(f"a run ended by the trip: {other}", "record_refused")
+                    )
+                finally:
                     self._abort_row(zone, run_id, reason)
                 raise OutputFailed(reason, "output_failed") from exc
         return roles
