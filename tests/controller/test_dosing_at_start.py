@@ -184,6 +184,8 @@ def test_a_pump_fed_by_its_supply_is_not_alarmed_at_start_and_stopped_before_it_
         assert [name for name, _ in written[:3]] == ["run", "rate_setpoint", "run"]
         assert written[0][1] == 0 and written[1][1] > 0 and written[2][1] == 1
         assert store.open_alarms() == []
+        # unpowered, it was not polled: no outage said at start, nor bus time spent on it
+        assert [e.code for e in store.events() if e.source == "doser1"] == []
     finally:
         daemon.stop()
 
