@@ -740,9 +740,11 @@ class Supervisor:
                 self._unstopped.add(trip.code)
             else:
                 self._unstopped.discard(trip.code)
-        message = "; ".join([trip.message, *unrecorded])
+        message = trip.message
         if failures:
             message += "; could not switch off: " + "; ".join(failures)
+        # last: an SMS too long for its parts is cut in its middle, the end kept whole
+        message = "; ".join([message, *unrecorded])
         latched = trip.action != "alarm" or trip.code in LATCHED_ALARMS
         severity = Severity.ALARM if latched else Severity.WARNING
         if failures or trip.code in CRITICAL_CODES:
