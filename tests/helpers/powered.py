@@ -18,7 +18,8 @@ __all__ = ["powered_by"]
 
 def powered_by(device: VirtualDevice, relay: VirtualDevice, coil: str) -> list[tuple[str, float]]:
     """``device`` answers only while ``relay``'s ``coil`` is on; returns the list its writes
-    go to as ``(point, value)`` (the raw word of a one-register point, the first word else)."""
+    go to, each as ``(point, value)``: the point a write starts at and the value it then
+    holds (in the point's units)."""
     written: list[tuple[str, float]] = []
     read, write = device.read, device.write
 
