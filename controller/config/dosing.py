@@ -42,6 +42,8 @@ class ChannelConfig(SiteModel):
     kind: Literal["fertilizer", "acid"]
     injector: str  # a device of kind injector
     power: str  # DEVICE.POINT of a leased relay output feeding the injector
+    # the injector's Modbus interface is powered by ``power`` too (controller.runtime.dosers)
+    modbus_via_supply: bool = False
     tank_level: str | None = None  # a device of kind tank_level
     low_level_m: float = Field(0.1, ge=0, le=10)
     # the tank's cross-section: with tank_level, the level's drop checks what was delivered

@@ -374,6 +374,9 @@ class FertigationConfig(SiteModel):
     # The dosing pump's power through a leased relay output, so injection stops by itself
     # if qanat dies (the pump's own run command is not a lease).
     injector_power: str | None = None
+    # The injector's Modbus interface is powered by injector_power: it answers nothing while
+    # that is off (controller.runtime.dosers).
+    injector_modbus_via_supply: bool = False
     ec_meter: str
     ph_meter: str | None = None
     tanks: list[TankConfig] = Field([], max_length=16)
@@ -1173,6 +1176,11 @@ class _Checker:
                         f"{ch.injector!r} is also fertigation.injector: one dosing pump, one role",
                     )
             return
+        if f.injector_modbus_via_supply:
+            self.add(
+                "fertigation.injector_modbus_via_supply",
+                "true without fertigation.injector: there is no single injector it could be",
+            )
         if f.injector_power is not None:
             self.add("fertigation.injector", "injector_power is given: name the injector it feeds")
         elif not f.channels:

@@ -163,7 +163,10 @@ class Daemon:
         self.fieldio = fieldio if fieldio is not None else FieldIO(site)
         self.live = LiveState(clock)  # reading ages on monotonic time: a clock step is no fault
         self.outputs = Outputs(site, self.fieldio, clock)
-        self.poller = Poller(site, self.fieldio, self.live, store, clock)
+        # a dosing pump fed by its supply is not read while that is off (unpowered)
+        self.poller = Poller(
+            site, self.fieldio, self.live, store, clock, supply_on=self.outputs.is_on
+        )
         self.supervisor = Supervisor(site, self.outputs, self.live, store, self.fieldio, clock)
         self.sequencer = Sequencer(
             site, self.outputs, self.live, store, self.fieldio, clock, self.supervisor

@@ -3,9 +3,11 @@
 :class:`ChannelDrive` reads what :class:`controller.runtime.channels.ChannelDosing` needs
 (head flow and pump, EC, pH, each channel's tank level: the live values no older than
 ``safety.stale_after_s``) and applies its rates: a channel with a rate gets its leased
-supply (``dosing:<channel>``) on, its rate written (verified) when it moves by more than
-the single injector's dead band or every ``SETPOINT_REFRESH_S``, and ``run`` 1; a channel
-at 0 L/h gets ``run`` 0 and its supply off. The sequencer's lock covers every call.
+supply (``dosing:<channel>``) on (a pump fed by that supply then confirms its ``run`` 0:
+:func:`controller.runtime.dosers.stopped_once_powered`), its rate written (verified) when
+it moves by more than the single injector's dead band or every ``SETPOINT_REFRESH_S``, and
+``run`` 1; a channel at 0 L/h gets ``run`` 0 and its supply off. The sequencer's lock
+covers every call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from controller.clock import Clock
 from controller.config.dosing import ChannelConfig
 from controller.config.site import SiteConfig
 from controller.runtime.channels import Measurement
+from controller.runtime.dosers import stopped_once_powered
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
@@ -96,6 +99,7 @@ class ChannelDrive:
             if w.counter_start_l is None:
                 w.counter_start_l = self._value(ch.injector, "dosed_volume")
             self.outputs.on(f"dosing:{ch.name}")
+            stopped_once_powered(self.site, self.fieldio, ch.injector)  # fed by its supply
             bus.write_point(ch.injector, "rate_setpoint", rate)  # verified by read-back
             bus.write_point(ch.injector, "run", 1)
             w.rate_l_h, w.at_mono_s, w.running = rate, mono_s, True

@@ -14,15 +14,37 @@ was just verified off and only the box switches it on again (a relay failing on 
 would stop the irrigation with it. It is a latched ``dosing_pump_unconfirmed`` alarm of the
 supervisor's, one of :data:`controller.runtime.safety.INJECTION_STOP_CODES`: fertigation is
 refused until a technician has checked the pump and acknowledged it (docs/reliability.md).
+
+A pump whose Modbus interface is powered by its supply relay (``fertigation.
+injector_modbus_via_supply``, a channel's ``modbus_via_supply``: :func:`fed_by_supply`) answers
+nothing while that relay is off, as it is at start: its silence then (no answer,
+:class:`drivers.errors.DeviceTimeout`) is no alarm, since unpowered it cannot dose; any other
+failure still is. It has kept its registers through the power cut (a pump that does not is
+unharmed), so whenever the box switches its supply on to inject, :func:`stopped_once_powered`
+writes its ``run`` 0 and reads it back before its rate and ``run`` 1: a pump that does not
+confirm it fails the injection's switch-on, which stops everything as a refused rate does
+(``output_fault``). It must answer within the bus's timeout and retries of its supply
+switching on.
 """
 
 from __future__ import annotations
 
+import logging
+
 from controller.config.site import SiteConfig
 from controller.runtime.fieldio import FieldIO
-from drivers.errors import DriverError
+from drivers.errors import DeviceTimeout, DriverError
 
-__all__ = ["UNCONFIRMED", "dosing_pumps", "run_off_at_start", "unconfirmed_message"]
+__all__ = [
+    "UNCONFIRMED",
+    "dosing_pumps",
+    "fed_by_supply",
+    "run_off_at_start",
+    "stopped_once_powered",
+    "unconfirmed_message",
+]
+
+log = logging.getLogger(__name__)
 
 UNCONFIRMED = "dosing_pump_unconfirmed"
 
@@ -37,16 +59,45 @@ def dosing_pumps(site: SiteConfig) -> list[tuple[str, str]]:
     return pumps + [(f"dosing:{c.name}", c.injector) for c in f.channels]
 
 
+def fed_by_supply(site: SiteConfig) -> frozenset[str]:
+    """The dosing pumps (devices) whose Modbus interface is powered by their supply relay."""
+    f = site.fertigation
+    if f is None:
+        return frozenset()
+    single = {f.injector} if f.injector is not None and f.injector_modbus_via_supply else set()
+    return frozenset(single | {c.injector for c in f.channels if c.modbus_via_supply})
+
+
 def run_off_at_start(site: SiteConfig, fieldio: FieldIO) -> dict[str, DriverError]:
     """Write ``run`` 0 to every dosing pump and read it back (the bus's verified write, past
-    any back-off); return the pumps that did not confirm it, by device, with the error."""
+    any back-off); return the pumps that did not confirm it, by device, with the error. A
+    pump fed by its supply (:func:`fed_by_supply`) that does not answer is unpowered, not
+    a failure: it is logged, not returned."""
     failures: dict[str, DriverError] = {}
+    fed = fed_by_supply(site)
     for _, device in dosing_pumps(site):
         try:
             fieldio.bus_of(device).write_point(device, "run", 0, force=True)
+        except DeviceTimeout as exc:
+            if device not in fed:
+                failures[device] = exc
+                continue
+            log.info(
+                "dosing pump %s: no answer, its Modbus fed by its supply (off): %s", device, exc
+            )
         except DriverError as exc:
             failures[device] = exc
     return failures
+
+
+def stopped_once_powered(site: SiteConfig, fieldio: FieldIO, device: str) -> None:
+    """For a pump fed by its supply (:func:`fed_by_supply`), just powered for an injection:
+    write its ``run`` 0 and read it back, past any back-off its silence while unpowered
+    earned it, before its rate and ``run`` 1 are written. Raises what the bus raises (a
+    :class:`drivers.errors.FieldIOError`: the injection's switch-on failed). Nothing for
+    another pump (its ``run`` 0 was confirmed at start)."""
+    if device in fed_by_supply(site):
+        fieldio.bus_of(device).write_point(device, "run", 0, force=True)
 
 
 def unconfirmed_message(device: str, role: str, exc: DriverError) -> str:

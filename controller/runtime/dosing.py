@@ -31,6 +31,7 @@ from controller.clock import Clock
 from controller.config.site import FertigationConfig, SiteConfig, TankConfig, ZoneConfig
 from controller.runtime.channeldrive import ChannelDrive
 from controller.runtime.channels import ChannelDosing, plan_recipe
+from controller.runtime.dosers import stopped_once_powered
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
@@ -330,6 +331,7 @@ class Dosing:
         if not run.injecting:
             dose.counter_start_l = self._value(injector, "dosed_volume")
             self.outputs.on("injector_power")
+            stopped_once_powered(self.site, self.fieldio, injector)  # a pump fed by its supply
             self._write_rate(bus, injector, dose, mono_s)
             bus.write_point(injector, "run", 1)
             run.injecting = True

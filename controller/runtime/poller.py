@@ -19,6 +19,12 @@ The flagged values were never used (only ``ok`` readings reach the models),
 so the alarm changes no decision: it tells the technician that a zone is
 running on its model alone. It never blocks water.
 
+A dosing pump whose Modbus interface is powered by its supply relay
+(:func:`controller.runtime.dosers.fed_by_supply`) is not read while that relay is commanded
+off (``supply_on``): unpowered, it answers nothing, and its silence is no outage (no
+``device_offline`` at every start and after every injection, no bus time spent waiting on
+it). Its outage counts from its supply switching on.
+
 A poll of a pulse-counter device also gives its pulse meters' ``total``, ``flow_rate`` and
 ``pulse`` readings (:mod:`controller.runtime.pulses`) to the live state, its ``total`` and
 ``flow_rate`` to the store under the meter's name by the flow meter's telemetry rule
@@ -31,10 +37,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig
+from controller.runtime.dosers import dosing_pumps, fed_by_supply
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState
 from controller.runtime.pulses import PulseMeters
@@ -53,12 +60,24 @@ STORED_PULSE_POINTS = frozenset({"total", "flow_rate"})
 
 
 class Poller:
-    """Reads devices into the live state and the store; thread-safe per device."""
+    """Reads devices into the live state and the store; thread-safe per device.
+
+    ``supply_on``: whether an output role is commanded on
+    (:meth:`controller.runtime.outputs.Outputs.is_on`); without it every device is read."""
 
     def __init__(
-        self, site: SiteConfig, fieldio: FieldIO, live: LiveState, store: Store, clock: Clock
+        self,
+        site: SiteConfig,
+        fieldio: FieldIO,
+        live: LiveState,
+        store: Store,
+        clock: Clock,
+        supply_on: Callable[[str], bool] | None = None,
     ) -> None:
         self.site = site
+        self._supply_on = supply_on
+        fed = fed_by_supply(site)
+        self._supply_of = {device: role for role, device in dosing_pumps(site) if device in fed}
         self.fieldio = fieldio
         self.live = live
         self.store = store
@@ -82,8 +101,22 @@ class Poller:
         self._sensor_faults: set[str] = set()  # "device.point" with an alarm raised
         self.pulses = PulseMeters(site)
 
+    def unpowered(self, device: str) -> bool:
+        """Is ``device`` a dosing pump fed by its supply whose supply is commanded off?"""
+        role = self._supply_of.get(device)
+        return role is not None and self._supply_on is not None and not self._supply_on(role)
+
+    def _not_polled(self, device: str) -> None:
+        """``device`` is unpowered: not read, its outage (if any) counted from its power-on."""
+        with self._lock:
+            self._last_good_mono_s.pop(device, None)
+
     def poll_device(self, device: str) -> list[Reading]:
-        """One poll of ``device``: every point, flagged where bad; never raises for the device."""
+        """One poll of ``device``: every point, flagged where bad; never raises for the device.
+        Nothing (no read) for an :meth:`unpowered` dosing pump."""
+        if self.unpowered(device):
+            self._not_polled(device)
+            return []
         readings, _ = self.fieldio.bus_of(device).read_points(device)
         self.live.update(readings)
         self._derive(device, readings)
@@ -92,8 +125,12 @@ class Poller:
         return readings
 
     def poll_all(self, devices: Iterable[str] | None = None) -> None:
-        """Every device (or ``devices``) once, buses in parallel (at start: state known at once)."""
-        for poll in self.fieldio.poll(devices):
+        """Every device (or ``devices``) once, buses in parallel (at start: state known at once);
+        not an :meth:`unpowered` dosing pump."""
+        wanted = list(devices) if devices is not None else [d.name for d in self.site.devices]
+        for device in [d for d in wanted if self.unpowered(d)]:
+            self._not_polled(device)
+        for poll in self.fieldio.poll(d for d in wanted if not self.unpowered(d)):
             self.live.update(poll.readings)
             self._derive(poll.device, poll.readings)
             self.store.add_readings(self.telemetry.select(poll.readings))

@@ -35,7 +35,9 @@ tank_low             a fertilizer tank below its low_level_m while injecting    
 
 "all off" aborts every active run (through the attached :class:`RunControl`)
 and switches every output off, pump first, and raises its alarm, then raises what aborting
-the runs raised (a run's end the store refused: every run is ended all the same); an
+the runs raised (a run's end the store refused: every run is ended all the same, and the
+alarm's message adds what the refusal's notes say: the run history is incomplete, and of
+which runs and zones, :func:`controller.runtime.sequencer.ends_not_recorded`); an
 output its module still reads on is switched off again at every check until it reads off
 (:meth:`Outputs.retry_off`), so a relay stuck at the trip that comes free
 stops within a second; "injection" cuts the dosing pump's
@@ -161,7 +163,9 @@ class RunControl(Protocol):
     """What the supervisor needs from the sequencer."""
 
     def abort_all(self, reason: str) -> None:
-        """Finish every active run as aborted with ``reason`` (outputs are the supervisor's)."""
+        """Finish every active run as aborted with ``reason`` (outputs are the supervisor's).
+        A run end the store refused rises after every run is ended; its notes, if any, are
+        added to the trip's alarm as they are (the runs whose ends were not recorded)."""
         ...
 
     def injection_stopped(self, reason: str) -> None:
@@ -708,8 +712,10 @@ class Supervisor:
     def _switch_and_record(self, trip: Trip, refused: list[Exception]) -> bool:
         """Act on ``trip`` and raise its event; whether the event waits in memory (the store
         could not write). What aborting the runs raised goes in ``refused``: the outputs go
-        off and the event is raised whatever it was."""
+        off and the event is raised whatever it was, its message naming the runs whose ends
+        were not recorded (the refusal's notes)."""
         failures: list[str] = []
+        unrecorded: list[str] = []  # what the runs' abort says of the ends it could not record
         if trip.action == "all_off":
             if self._runs is not None:
                 try:
@@ -717,6 +723,8 @@ class Supervisor:
                 except Exception as exc:  # the water goes off all the same, then it rises
                     log.error("safety trip %s: runs aborted, not all recorded: %s", trip.code, exc)
                     refused.append(exc)
+                    unrecorded = list(getattr(exc, "__notes__", None) or [])
+                    unrecorded = unrecorded or [f"runs aborted, not all recorded: {exc}"]
             failures += stop_injector(self.site, self.outputs, self.fieldio)
             failures += [f"{role}: {exc}" for role, exc in self.outputs.all_off().items()]
             if not failures:  # what could not go off goes on in the field: so do its rules
@@ -735,6 +743,8 @@ class Supervisor:
         message = trip.message
         if failures:
             message += "; could not switch off: " + "; ".join(failures)
+        # last: an SMS too long for its parts is cut in its middle, the end kept whole
+        message = "; ".join([message, *unrecorded])
         latched = trip.action != "alarm" or trip.code in LATCHED_ALARMS
         severity = Severity.ALARM if latched else Severity.WARNING
         if failures or trip.code in CRITICAL_CODES:

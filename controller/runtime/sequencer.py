@@ -91,6 +91,7 @@ __all__ = [
     "SequencerError",
     "VolumeError",
     "check_volume",
+    "ends_not_recorded",
     "planned_volume",
     "volume_due",
 ]
@@ -339,10 +340,12 @@ class Sequencer:
     def abort_all(self, reason: str) -> None:
         """Every run ends ``aborted``; the supervisor switches the outputs. A run whose end
         the store refuses does not keep the others held: each is ended, then the first
-        refusal raised (as :meth:`stop_all`)."""
+        refusal raised (as :meth:`stop_all`), with a note naming every run whose end was
+        not recorded (:func:`ends_not_recorded`): the trip's alarm says it."""
         with self._lock:
             self._account()
             refused: list[StoreError] = []
+            unrecorded: list[str] = []
             for run in list(self._runs.values()):
                 if self._runs.get(run.zone.name) is not run:
                     continue  # closed meanwhile, its progress refused at an end (_finish)
@@ -352,7 +355,9 @@ class Sequencer:
                 except StoreError as exc:
                     log.error("zone %s aborted, its end not recorded: %s", run.zone.name, exc)
                     refused.append(exc)
+                    unrecorded.append(f"{run.run_id} ({run.zone.name})")
             if refused:
+                refused[0].add_note(ends_not_recorded(unrecorded))
                 raise refused[0]
 
     def injection_stopped(self, reason: str) -> None:
@@ -455,7 +460,10 @@ class Sequencer:
 
     def _open_water(self, zone: ZoneConfig, run_id: int) -> list[str]:
         """Switch on the zone's valve, then the master valve and the pump if off; return the
-        roles switched on. A role that fails aborts the run and trips ``output_fault``."""
+        roles switched on. A role that fails aborts the run, trips ``output_fault`` and
+        raises :class:`OutputFailed` naming it; another run's end the trip's abort found
+        refused (everything off by then) is held and raised by the next tick, as
+        :meth:`_close` holds it: the start failed for its output, not for the store."""
         roles = [f"valve:{zone.name}"]
         if "master_valve" in self.outputs.roles() and not self.outputs.is_on("master_valve"):
             roles.append("master_valve")
@@ -468,7 +476,11 @@ class Sequencer:
                 reason = f"could not switch {role} on: {exc}"
                 try:  # the trip first: what opened goes off whatever the store does next
                     self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
-                finally:  # the trip raises a refused end of another run after the switch-off
+                except StoreError as other:  # another run's end, refused after the switch-off
+                    self._refused.append(
+                        RecordRefused(f"a run ended by the trip: {other}", "record_refused")
+                    )
+                finally:
                     self._abort_row(zone, run_id, reason)
                 raise OutputFailed(reason, "output_failed") from exc
         return roles
@@ -639,6 +651,13 @@ class Sequencer:
             if z.name == name:
                 return z
         raise RunRefused(f"unknown zone {name!r}", "unknown_zone")
+
+
+def ends_not_recorded(runs: list[str]) -> str:
+    """What a trip's alarm adds when the store refused the ends of ``runs`` (each
+    ``"<run id> (<zone>)"``): the run history of those runs is incomplete
+    (:data:`controller.runtime.trip_messages.TRIP_MESSAGES` ``runs_not_recorded``)."""
+    return f"run history incomplete, ends not recorded: runs {', '.join(runs)}"
 
 
 def check_volume(

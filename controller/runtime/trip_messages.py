@@ -77,6 +77,10 @@ TRIP_MESSAGES: dict[str, str] = {
     # found by the sequencer (controller.runtime.sequencer)
     "lease_renewal": "lease renewal failed: {what}",
     "zone_output_fault": "zone {zone}: {error}",
+    # appended when the store refused the ends of the runs a trip aborted
+    # (controller.runtime.sequencer.ends_not_recorded), or when aborting them failed otherwise
+    "runs_not_recorded": "run history incomplete, ends not recorded: runs {runs}",
+    "runs_abort_failed": "runs aborted, not all recorded: {error}",
     # appended when a trip could not switch everything off
     "switch_off_failed": "could not switch off: {error}",
 }

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
+from controller.config.site import load_site
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.end_reasons import channel_doses, end_parts
 from controller.runtime.runs import RecipeError
 from controller.store import RunPhase, RunState, Store
 from drivers.sim import Fault, FaultKind
 from tests.helpers.dosing import quick_channel_site
+from tests.helpers.powered import powered_by
 from tests.helpers.rig import Rig
 from tests.helpers.servedports import served_field
 
@@ -191,3 +193,49 @@ def test_an_unknown_recipe_is_refused_before_water(rig: Rig) -> None:
     with pytest.raises(RecipeError, match="'nope'"):
         rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="nope"))
     assert rig.all_coils_off()
+
+
+@pytest.fixture
+def fed_rig(tmp_path: Path) -> Iterator[Rig]:
+    """The channel rig whose P pump's Modbus side is fed by its supply relay (``ch2``)."""
+    site = quick_channel_site(tmp_path)
+    text = site.path.read_text(encoding="utf-8")
+    power = f'power = "relay2.{SUPPLY["P"]}"'
+    assert power in text
+    text = text.replace(power, power + "\nmodbus_via_supply = true", 1)
+    site.path.write_text(text, encoding="utf-8")
+    clock = VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    with served_field(load_site(site.path), step_s=3600) as (site, sim):
+        store = Store(f"sqlite:///{tmp_path / 'qanat.db'}", clock=clock)
+        r = Rig(site, sim, store, clock)
+        r.extra_poll = {d: ("dosed_volume",) for d in DOSERS.values()}
+        try:
+            yield r
+        finally:
+            r.outputs.all_off()
+            r.fieldio.close()
+            store.close()
+
+
+def test_a_pump_fed_by_its_supply_confirms_run_0_before_its_rate_and_run(fed_rig: Rig) -> None:
+    """Silent while unpowered (polled all the same), it is written ``run`` 0 and read back
+    as soon as its supply is on, then its rate and ``run`` 1; it doses as the others."""
+    rig = fed_rig
+    written = powered_by(rig.sim.devices["dose_p"], rig.sim.devices["relay2"], SUPPLY["P"])
+    rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(40)
+    assert dosing(rig, "P") and rate(rig, "P") > 0
+    assert [name for name, _ in written[:3]] == ["run", "rate_setpoint", "run"]
+    assert written[0][1] == 0 and written[2][1] == 1
+    assert rig.alarm_codes() == []
+
+
+def test_a_pump_fed_by_its_supply_silent_once_powered_stops_everything(fed_rig: Rig) -> None:
+    rig = fed_rig
+    rig.sim.devices["dose_p"].inject(Fault(FaultKind.NO_ANSWER))
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(35)
+    assert rig.alarm_codes() == ["output_fault"]
+    assert "dose_p" in rig.store.open_alarms()[0].message
+    assert not any(dosing(rig, c) for c in DOSERS) and rig.all_coils_off()
+    assert rig.store.get_run(run_id).state == RunState.ABORTED

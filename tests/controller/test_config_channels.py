@@ -124,6 +124,7 @@ def test_channel_site_needs_no_single_injector(tmp_path: Path) -> None:
     f = site.fertigation
     assert f is not None
     assert (f.injector, f.injector_power, f.tanks) == (None, None, [])
+    assert not f.injector_modbus_via_supply and not any(c.modbus_via_supply for c in f.channels)
     assert "injector_power" not in site.output_roles()
     assert [e.recipe for e in f.events] == ["jointing"]
     with pytest.raises(RecipeError, match=r"fertigation\.injector"):
@@ -150,6 +151,12 @@ KG_EVENT = "\n[[fertigation.events]]\ndate = 2026-07-01\nn_kg_mu = 1\n"
         (
             lambda t: t.replace('injector = "doser1"\n', ""),
             "fertigation.injector: injector_power is given: name the injector it feeds",
+        ),
+        (
+            lambda t: channel_only(t).replace(
+                "[fertigation]\n", "[fertigation]\ninjector_modbus_via_supply = true\n", 1
+            ),
+            "fertigation.injector_modbus_via_supply: true without fertigation.injector",
         ),
         (
             lambda t: t.replace('injector = "dose_k"', 'injector = "doser1"'),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from controller.clock import VirtualClock
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
 from controller.runtime.dosers import UNCONFIRMED
 from controller.runtime.fieldio import FieldIO
@@ -24,6 +24,7 @@ from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
+from tests.helpers.powered import powered_by
 from tests.helpers.rig import RIG_START
 from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
@@ -143,3 +144,84 @@ def test_an_unconfirmed_dosing_pump_refuses_fertigation_while_its_alarm_waits_in
     finally:
         restarted.outputs.all_off()
         restarted.fieldio.close()
+
+
+VIA_SUPPLY = 'injector_power = "relay1.ch5"'
+
+
+@pytest.fixture
+def fed_field(tmp_path: Path) -> Iterator[tuple[SiteConfig, Simulation, Store, VirtualClock]]:
+    """The quick site whose dosing pump's Modbus side is fed by its supply relay (ch5)."""
+    site = quick_site(tmp_path)
+    text = site.path.read_text(encoding="utf-8")
+    assert VIA_SUPPLY in text
+    text = text.replace(VIA_SUPPLY, VIA_SUPPLY + "\ninjector_modbus_via_supply = true", 1)
+    site.path.write_text(text, encoding="utf-8")
+    clock = VirtualClock(RIG_START)
+    with (
+        served_field(load_site(site.path), step_s=3600) as (site, sim),
+        Store.open_dir(tmp_path / "data", clock=clock) as store,
+    ):
+        yield site, sim, store, clock
+
+
+def test_a_pump_fed_by_its_supply_is_not_alarmed_at_start_and_stopped_before_it_doses(
+    fed_field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    """Unpowered at start it answers nothing: no alarm, fertigation allowed. Powered for the
+    injection, its ``run`` is written 0 and read back before its rate and ``run`` 1."""
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    written = powered_by(doser, sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        assert UNCONFIRMED not in {e.code for e in store.events()}
+        assert daemon.supervisor.may_start("z1", fertigation=True) == (True, "")
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        assert "ch5" in relay_on(sim) and doser.get("run") == 1
+        assert [name for name, _ in written[:3]] == ["run", "rate_setpoint", "run"]
+        assert written[0][1] == 0 and written[1][1] > 0 and written[2][1] == 1
+        assert store.open_alarms() == []
+        # unpowered, it was not polled: no outage said at start, nor bus time spent on it
+        assert [e.code for e in store.events() if e.source == "doser1"] == []
+    finally:
+        daemon.stop()
+
+
+def test_a_pump_fed_by_its_supply_silent_once_powered_stops_the_injection_with_its_alarm(
+    fed_field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    doser.inject(Fault(FaultKind.NO_ANSWER))  # powered or not
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        assert daemon.supervisor.may_start("z1", fertigation=True) == (True, "")
+        run_id = daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        assert relay_on(sim) == [] and doser.get("run") == 0  # supply off, never run 1
+        (alarm,) = [a for a in store.open_alarms() if a.source == "safety"]
+        assert alarm.code == "output_fault" and "doser1" in alarm.message
+        assert store.get_run(run_id).state == RunState.ABORTED
+    finally:
+        daemon.stop()
+
+
+def test_a_pump_fed_by_its_supply_without_the_flag_is_alarmed_at_start(
+    field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    """Without ``injector_modbus_via_supply`` a pump silent at start is alarmed as before."""
+    site, sim, store, clock = field
+    powered_by(sim.devices["doser1"], sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        (alarm,) = store.open_alarms()
+        assert alarm.code == UNCONFIRMED and "doser1" in alarm.message
+        ok, why = daemon.supervisor.may_start("z1", fertigation=True)
+        assert not ok and UNCONFIRMED in why
+    finally:
+        daemon.stop()

@@ -21,7 +21,8 @@ from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.end_reasons import end_parts
-from controller.runtime.sequencer import Recipe, RecordRefused
+from controller.runtime.sequencer import OutputFailed, Recipe, RecordRefused
+from controller.runtime.trip_messages import trip_parts
 from controller.simulation.harness import Simulation
 from controller.store import RunPhase, RunSource, RunState, RunStateError
 from drivers.sim import Fault, FaultKind
@@ -378,6 +379,66 @@ def test_a_trip_while_the_store_refuses_the_runs_ends_switches_everything_off_an
     assert not ok and "output_fault" in why
     step(daemon, sim, clock, 3)  # past the leases: nothing renewed, nothing on again
     assert relay_on(sim) == [] and daemon.sequencer.active() == []
+
+
+def test_the_trips_alarm_names_the_runs_whose_ends_the_store_refused(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trip while the store refuses z2's end (z1's it records): the trip's alarm, what a
+    technician reads on the page or the phone, says the run history is incomplete and names
+    z2's run, not z1's; the pages read that part as its code (said in zh)."""
+    daemon, sim, clock = two_zone_field
+    z1 = daemon.sequencer.start("z1", 1, RunSource.MANUAL)
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    finish = daemon.store.finish_run
+
+    def refused(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2:
+            raise RunStateError(REFUSED)
+        return finish(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    with pytest.raises(RunStateError, match=REFUSED):
+        daemon.supervisor.trip("output_fault", "zone z1: relay1 read back wrong")
+    assert relay_on(sim) == [] and daemon.store.get_run(z1).state == RunState.ABORTED
+    (alarm,) = daemon.store.open_alarms()
+    assert alarm.code == "output_fault" and "relay1 read back wrong" in alarm.message
+    parts = trip_parts(alarm.message)
+    assert [p.code for p in parts] == ["zone_output_fault", "runs_not_recorded"]
+    assert parts[1].values == {"runs": f"{z2} (z2)"}
+
+
+def test_a_start_whose_valve_is_refused_while_the_trip_finds_another_end_refused_is_an_output_fault(
+    two_zone_field: Field, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z2 waters; z1's start finds its valve refused by the module, and the ``output_fault``
+    trip ends z2, whose end the store refuses: the start fails as the output fault it is
+    (``OutputFailed`` naming the valve), not as the store's error, with everything off; the
+    next control tick says the refusal (``control_error``)."""
+    daemon, sim, clock = two_zone_field
+    z2 = daemon.sequencer.start("z2", 1, RunSource.MANUAL)
+    step(daemon, sim, clock, 2)
+    finish = daemon.store.finish_run
+
+    def refused(run_id: int, *args: Any, **kwargs: Any) -> object:
+        if run_id == z2:
+            raise RunStateError(REFUSED)
+        return finish(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon.store, "finish_run", refused)
+    sim.devices["relay1"].inject(Fault(FaultKind.EXCEPTION, point="ch1", code=4))
+    with pytest.raises(OutputFailed, match="could not switch valve:z1 on"):
+        daemon.sequencer.start("z1", 1, RunSource.MANUAL)
+    assert relay_on(sim) == [] and daemon.outputs.on_roles() == []
+    assert daemon.sequencer.active() == []
+    assert [a.code for a in daemon.store.open_alarms()] == ["output_fault"]
+    step(daemon, sim, clock, 1)  # the tick that says the trip's refusal
+    alarms = daemon.store.open_alarms()
+    assert sorted(a.code for a in alarms) == ["control_error", "output_fault"]
+    (said,) = [a.message for a in alarms if a.code == "control_error"]
+    assert REFUSED in said
+    assert relay_on(sim) == []
 
 
 def test_a_rule_tripping_while_the_store_refuses_the_runs_end_stops_the_water_at_that_check(
