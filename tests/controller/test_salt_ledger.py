@@ -155,6 +155,59 @@ def test_the_ec_meter_measures_the_water_when_the_site_does_not_say(tmp_path: Pa
     assert (z1.ec_water_ds_m, z1.ec_meter_ds_m) == (1.0, pytest.approx(0.8))
 
 
+def test_a_fertigation_run_in_progress_does_not_move_the_salt_or_the_saving(
+    tmp_path: Path,
+) -> None:
+    """Its fertilizer is recorded when it ends: until then its injection readings must not
+    pass for the water's EC, and at its end the ended-run rule (no fertilizer) holds."""
+    site = _site(tmp_path)
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", 500.0, ec=[0.6, 0.6, 0.6])
+        before = savings_to_date(site, store, clock.now())
+        run = store.plan_run("z3", "plan", 60.0)
+        assert run.id is not None
+        store.start_run(run.id, "inject")
+        store.add_readings(
+            Reading("ec1", "ec", v, "mS/cm", Quality.OK, clock.now() + dt.timedelta(seconds=k))
+            for k, v in enumerate([0.79] * 20)
+        )
+        store.flush()
+        clock.advance(600)
+        store.update_run_progress(run.id, 100.0)
+        during = savings_to_date(site, store, clock.now())
+        store.finish_run(run.id, RunState.DONE, "done", 100.0, {"N": 1.0})
+        after = savings_to_date(site, store, clock.now())
+    z1 = [next(z for z in r.zones if z.zone == "z1") for r in (before, during, after)]
+    assert [z.salt.ec_water_ds_m if z.salt else None for z in z1] == [pytest.approx(0.6)] * 3
+    assert z1[0].leaching_m3_per_mu > 0
+    assert z1[1].leaching_m3_per_mu == z1[0].leaching_m3_per_mu
+    assert z1[2].leaching_m3_per_mu == z1[0].leaching_m3_per_mu
+    assert during.leaching_m3_per_mu == after.leaching_m3_per_mu
+    assert during.saving_m3_per_mu == pytest.approx(after.saving_m3_per_mu)
+
+
+def test_a_plain_run_counts_for_the_water_once_it_has_ended(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        run = store.plan_run("z1", "plan", 60.0)
+        assert run.id is not None
+        store.start_run(run.id)
+        store.add_readings(
+            Reading("ec1", "ec", 0.7, "mS/cm", Quality.OK, clock.now() + dt.timedelta(seconds=k))
+            for k in range(MIN_METER_READINGS)
+        )
+        store.flush()
+        clock.advance(600)
+        during = savings_to_date(site, store, clock.now())
+        store.finish_run(run.id, RunState.DONE, "done", 500.0)
+        after = savings_to_date(site, store, clock.now())
+    assert all(z.salt is None for z in during.zones)
+    salt = next(z for z in after.zones if z.zone == "z1").salt
+    assert salt is not None and salt.ec_water_ds_m == pytest.approx(0.7)
+
+
 def test_too_few_meter_readings_are_not_a_measure(tmp_path: Path) -> None:
     clock = VirtualClock(NOW)
     with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
