@@ -569,6 +569,12 @@ class Daemon:
         with self._queue_lock:
             return [fr.run for fr in self._queue]
 
+    def requeue(self, runs: list[FertRun]) -> None:
+        """Queue ``runs`` a planning already decided and recorded (the living demo's past,
+        :mod:`controller.simulation.demo`), in place of the queue: nothing is decided again."""
+        with self._queue_lock:
+            self._queue = sorted(runs, key=lambda fr: fr.run.start)
+
     def pop_due(self, now: datetime) -> list[FertRun]:
         """Take the queued runs (with any recipe) whose start is ``now`` or earlier, in order.
 
