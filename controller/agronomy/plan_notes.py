@@ -7,7 +7,8 @@ action) attaches the fertigation events to the runs it queues
 run carries or why the event waits. The note is recorded as a ``fertigation_plan`` event
 (info, source = the zone). A zone's notes are recorded when they differ from the ones the
 zone's last notes of the local day said (the newest as many events of that zone since local
-midnight, in order): a change of plan is recorded, a plan said again is not.
+midnight, in order): a change of plan is recorded, a plan said again is not. A record that
+cannot be read does not stop the planning: the notes are raised as they come.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from controller.agronomy.fertplan import FertRun
-from controller.store import Event, Severity, Store
+from controller.store import Event, Severity, Store, StoreError
 
 __all__ = ["PLAN_NOTE", "record_plan_notes"]
 
@@ -33,7 +34,11 @@ def record_plan_notes(store: Store, carried: Iterable[FertRun], since: dt.dateti
     if not notes:
         return []
     said: dict[str, list[str]] = {}
-    for event in store.events(since):
+    try:
+        recorded = store.events(since)
+    except StoreError:  # the record unreadable: say the notes (kept while unwritable) again
+        recorded = []
+    for event in recorded:
         if event.code == PLAN_NOTE:
             said.setdefault(event.source, []).append(event.message)
     raised = []

@@ -14,7 +14,7 @@ from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
 from controller.runtime.fieldio import FieldIO
-from controller.store import RunSource, Store
+from controller.store import Event, RunSource, Store, StoreError
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -95,3 +95,17 @@ def test_the_next_day_notes_the_same_plan_again(
     )
     daemon.plan()
     assert len(_notes(daemon)) == 2
+
+
+def test_a_record_that_cannot_be_read_does_not_stop_the_planning(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _plans(daemon, 180.0, monkeypatch)
+    daemon.plan()
+
+    def unreadable(*_: object, **__: object) -> list[Event]:
+        raise StoreError("database disk image is malformed")
+
+    monkeypatch.setattr(daemon.store, "events", unreadable)
+    daemon.plan()
+    assert [r.zone for r in daemon.planned()] == ["z1", "z2"]  # queued all the same
