@@ -14,8 +14,11 @@ run over the days:
 The irrigation water's EC (dS/m = mS/cm): ``[site] irrigation_water_ec_ds_m`` when set (a
 deliberate statement, e.g. a lab analysis, wins); otherwise the mean of the fertigation EC
 meter's good readings taken while runs carrying no fertilizer watered this season (the line's
-own water, measured); neither: no salt balance. The meter's mean is reported beside a
-configured value so the two can be compared.
+own water, measured); neither: no salt balance. Only **ended** runs count: a run's fertilizer
+is recorded when it ends, so a fertigation run in progress cannot yet be told from plain water
+and its injection readings would pass for the water's own EC (the figure would jump while it
+runs and fall back after). The meter's mean is reported beside a configured value so the two
+can be compared.
 
 **Leaching needed** (mm, m³/mu): the salt the season left (in − out), carried out at the
 drainage-water EC of the FAO-29 leaching requirement (eq. 7, ECdw = ECw / LR) — with no
@@ -110,8 +113,9 @@ def water_ec(site: SiteConfig, store: Store, since: dt.date, today: dt.date) -> 
 def _meter_mean(
     site: SiteConfig, store: Store, since: dt.date, today: dt.date
 ) -> tuple[float | None, int]:
-    """The fertigation EC meter's mean (mS/cm = dS/m) over the good readings taken while runs
-    without fertilizer watered, and how many there were; (None, n) below the minimum."""
+    """The fertigation EC meter's mean (mS/cm = dS/m) over the good readings taken while
+    ended runs without fertilizer watered, and how many there were; (None, n) below the
+    minimum. A run still going is left out whatever it carries (module docstring)."""
     f = site.fertigation
     if f is None:
         return None, 0
@@ -120,10 +124,9 @@ def _meter_mean(
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=tz)
     values: list[float] = []
     for run in store.runs(None, start, end):
-        if run.started_at is None or run.fertilizer:
+        if run.started_at is None or run.ended_at is None or run.fertilizer:
             continue
-        stop = run.ended_at or end
-        values += [v for _, v in store.good_values(f.ec_meter, "ec", run.started_at, stop)]
+        values += [v for _, v in store.good_values(f.ec_meter, "ec", run.started_at, run.ended_at)]
     if len(values) < MIN_METER_READINGS:
         return None, len(values)
     return sum(values) / len(values), len(values)

@@ -182,13 +182,23 @@ class Checks:
         finally:
             self.all_off()
 
-    def all_off(self) -> None:
-        for path, ref in self.site.outputs():
+    def all_off(self, when: str = "") -> None:
+        """Every output off, each read back off (a FAIL line for each that is not); with
+        ``when`` (``"before the checks"``) one line says they all were: the rig's steps 1
+        and 5 show as done, not only when they fail."""
+        outputs = list(self.site.outputs())
+        verified = 0
+        for path, ref in outputs:
             bus = self.buses[self.site.device(ref.device).bus]
             try:
                 bus.output_off(ref.device, ref.point)
+                verified += 1
             except FieldIOError as exc:
                 self.report(False, f"{path} ({ref.device}.{ref.point}) not verified off: {exc}")
+        if when and verified == len(outputs):
+            n = len(outputs)
+            what = f"all {n} outputs" if n > 1 else f"{n} output"
+            self.report(True, f"{what} switched off and read back off ({when})")
 
 
 @contextmanager
@@ -285,12 +295,12 @@ def _checks(
     buses = {name: Bus(s, site.devices_on(name)) for name, s in settings.items()}
     checks = Checks(site, buses)
     try:
-        checks.all_off()
+        checks.all_off("before the checks")
         checks.reads()
         checks.timeout(args.silent_unit)
         checks.pulse(pulse, args.pulse_s)
     finally:
-        checks.all_off()
+        checks.all_off("after the checks")
         for bus in buses.values():
             bus.close()
     print(rig_verdict(len(checks.failed)))

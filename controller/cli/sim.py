@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_CONTROL_PORT,
         metavar="PORT",
-        help=f"the fault-injection port on 127.0.0.1 (default {DEFAULT_CONTROL_PORT})",
+        help=f"the fault-injection port on 127.0.0.1 (default {DEFAULT_CONTROL_PORT}; 0: one the "
+        "system picks, printed at start)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the field's noise")
     parser.add_argument("--step-s", type=float, default=1.0, help="field model step, seconds")
@@ -140,7 +141,8 @@ def _serve(site: SiteConfig, args: argparse.Namespace) -> int:
             where = b.serial_port if b.kind == "rtu" else f"{b.host}:{b.port}"
             names = ", ".join(f"{d.name}@{d.unit}" for d in site.devices if d.bus == b.name)
             print(f"sim {b.name} ({b.kind}) on {where}: {names}", flush=True)
-        print(f"sim control on 127.0.0.1:{args.control_port}", flush=True)
+        # the port it listens on: an ephemeral one for --control-port 0
+        print(f"sim control on {sim.control.host}:{sim.control.port}", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -4,7 +4,9 @@ Loading checks types and ranges (pydantic, unknown keys refused), then
 cross-checks the whole site: names resolve, unit ids are unique per bus,
 no output is driven by two roles, each device is of the kind its role
 needs, outputs are leases, timeouts fit the poll intervals. Every problem
-is reported with its key path and file, all at once::
+is reported with its key path and file, all at once (when types or ranges
+fail, the references between sections are still checked on the raw data,
+:mod:`controller.config.references`)::
 
     zones[2].valve: unknown device 'relay9' (site.toml)
 
@@ -51,6 +53,7 @@ from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN
 from controller.config.nearkeys import near_key
 from controller.config.notify import MqttConfig, NotifyConfig
 from controller.config.pulses import PulseMeterConfig, check_pulse_meters
+from controller.config.references import reference_problems
 from controller.config.schema_problems import CodedValueError, given, schema_problem
 from controller.config.site_messages import MESSAGES
 from controller.config.tomlfile import key_path, read_toml
@@ -1375,7 +1378,10 @@ def _validated(
         model = _SiteModel.model_validate(data)
     except ValidationError as exc:
         problems, coded = _pydantic_problems(exc, source, data)
-        raise ConfigError(problems, coded=coded) from exc
+        # the references between sections do not wait for the values to be fixed
+        failed = {_loc(tuple(err["loc"])) for err in exc.errors()}
+        refs = reference_problems(data, library or _raw_library(data, path), source, failed)
+        raise ConfigError(problems + refs.problems, coded=coded + refs.coded) from exc
     if library is None:
         dirs = [(path.parent / d) for d in model.profile_dirs]
         missing = [f"profile_dirs: no directory {d} ({source})" for d in dirs if not d.is_dir()]
@@ -1390,6 +1396,18 @@ def _validated(
     if checker.problems:
         raise ConfigError(checker.problems, coded=checker.coded)
     return SiteConfig(path=path, model=model, profiles=checker.profiles)
+
+
+def _raw_library(data: dict[str, Any], path: Path) -> ProfileLibrary | None:
+    """The profiles a site file that failed the schema names: the bundled ones plus its
+    ``profile_dirs`` when they are text naming directories; None when they cannot load."""
+    dirs = data.get("profile_dirs", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
+        dirs = []
+    try:
+        return ProfileLibrary.load(*(path.parent / d for d in dirs if (path.parent / d).is_dir()))
+    except ProfileError:
+        return None
 
 
 # What the pages may change on a running site; wiring and safety limits stay in the site file.

@@ -43,7 +43,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +54,7 @@ from controller.agronomy.drydown import DryDownStates
 from controller.agronomy.fertplan import FertRun, attach_recipes
 from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
+from controller.agronomy.plan_notes import record_plan_notes
 from controller.agronomy.plausibility import CHECK_EVERY_S, PROBE_CODES, Finding
 from controller.agronomy.quota import keep_to_quota
 from controller.canopy.classifier import CanopyModel
@@ -545,9 +546,8 @@ class Daemon:
             carried = attach_recipes(runs, self.site, today, history=history)
             for zone, note in cuts:
                 self.store.raise_event(Severity.INFO, "quota_cut", zone, note)
-        for fr in carried:
-            if fr.note:
-                self.store.raise_event(Severity.INFO, "fertigation_plan", fr.run.zone, fr.note)
+        midnight = datetime.combine(today, time(), tzinfo=self.site.site.tz)
+        record_plan_notes(self.store, carried, midnight)  # a plan said again raises nothing
         with self._queue_lock:
             self._queue = sorted(carried, key=lambda fr: fr.run.start)
         return runs
@@ -571,6 +571,12 @@ class Daemon:
     def planned(self) -> list[PlannedRun]:
         with self._queue_lock:
             return [fr.run for fr in self._queue]
+
+    def requeue(self, runs: list[FertRun]) -> None:
+        """Queue ``runs`` a planning already decided and recorded (the living demo's past,
+        :mod:`controller.simulation.demo`), in place of the queue: nothing is decided again."""
+        with self._queue_lock:
+            self._queue = sorted(runs, key=lambda fr: fr.run.start)
 
     def pop_due(self, now: datetime) -> list[FertRun]:
         """Take the queued runs (with any recipe) whose start is ``now`` or earlier, in order.

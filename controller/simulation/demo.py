@@ -16,8 +16,9 @@ and one store (``<data_dir>/qanat.db``):
   devices on loopback Modbus, the daemon with its control loop, sequencer and supervisor, the
   true soil carried over from the past. Its clock runs :attr:`LivingDemo.speed` times faster
   than the wall clock (:meth:`LivingDemo.run_clock`), so a planned run starts and ends while
-  someone watches. Before that it skips ahead (at full speed) to :data:`LEAD_S` before the
-  first run the plan queued.
+  someone watches. It starts with the runs the past's planning queued (decided and recorded
+  once: the present does not plan the same moment again), and skips ahead (at full speed) to
+  :data:`LEAD_S` before the first of them.
 
 A virtual clock is trusted as it is (nothing waits for NTP). The store is the demo's own: the
 data directory must be empty or a previous demo's (:data:`MARKER`).
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from controller.agronomy.fertplan import FertRun
 from controller.simulation.fidelity import FAST_TMP, AgronomySeason
 from controller.simulation.season import (
     AS_CONFIGURED,
@@ -172,6 +174,8 @@ class LivingDemo:
         fast = FAST_TMP if FAST_TMP.is_dir() else None
         with tempfile.TemporaryDirectory(dir=fast, prefix="qanat-demo-past-") as tmp:
             truths = past.history(Path(tmp), switch, wait_for_plan_s=WAIT_FOR_PLAN_S)
+            # the runs the past planned and recorded but did not start: the present's queue
+            queued = past.daemon.pop_due(dt.datetime.max.replace(tzinfo=dt.UTC))
             for db in Path(tmp).glob("qanat.db*"):
                 shutil.copy2(db, self.data_dir / db.name)
         columns: dict[str, SoilColumn] = {z: cast(BucketTruth, t).column for z, t in truths.items()}
@@ -190,7 +194,7 @@ class LivingDemo:
         )
         self.season = season.__enter__()
         try:
-            self._skip_to_first_run()
+            self._skip_to_first_run(queued)
         except BaseException:
             season.__exit__(None, None, None)
             raise
@@ -201,12 +205,13 @@ class LivingDemo:
             with self.lock:
                 self.season.__exit__(None, None, None)
 
-    def _skip_to_first_run(self) -> None:
-        """Plan now (the daemon has just started), then skip ahead at full speed to
-        :data:`LEAD_S` before the first queued run (at most :data:`SKIP_CAP_S`)."""
+    def _skip_to_first_run(self, queued: list[FertRun]) -> None:
+        """Queue the runs the past planned (the daemon has just started: its planning time
+        was the past's, whose decisions and notes are recorded once), then skip ahead at full
+        speed to :data:`LEAD_S` before the first queued run (at most :data:`SKIP_CAP_S`)."""
         s = self.season
         assert s is not None and s.daemon is not None
-        s.daemon.plan()
+        s.daemon.requeue(queued)
         start = s.clock.now()
         cap = start + dt.timedelta(seconds=SKIP_CAP_S)
         while not s.busy():

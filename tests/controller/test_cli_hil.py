@@ -17,7 +17,7 @@ import pytest
 
 from controller.cli import hil, main
 from controller.cli.hil import Checks
-from controller.config.site import SiteConfig
+from controller.config.site import SiteConfig, load_site
 from controller.simulation.harness import Simulation
 from drivers.bus import Bus
 from drivers.sim import Fault
@@ -144,14 +144,16 @@ def test_an_output_still_not_off_is_said_once(
         checks = Checks(site, buses)
         try:
             for _ in range(3):
-                checks.all_off()
+                checks.all_off("before the checks")
         finally:
             for bus in buses.values():
                 bus.close()
     outputs = list(site.outputs())
     assert len(checks.failed) == len(outputs) > 1
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    out = capsys.readouterr().out.splitlines()
+    lines = [line for line in out if line.startswith("FAIL")]
     assert len(lines) == len(outputs) == len(set(lines))
+    assert not [line for line in out if "switched off and read back off" in line]
 
 
 def test_an_rtu_target_keeps_the_site_files_baudrate_unless_told(site: SiteConfig) -> None:
@@ -211,7 +213,13 @@ def test_the_example_rig_passes_on_the_simulator_whatever_its_bus(
     rig.write_text(text, encoding="utf-8")
     args = ["hil", "--target", "sim", "--no-suite", "--config", str(rig), "--pulse-s", "0.5"]
     assert main(args) == 0, capsys.readouterr()
-    assert capsys.readouterr().out.endswith("all rig checks passed\n")
+    out = capsys.readouterr().out
+    assert out.endswith("all rig checks passed\n")
+    # steps 1 and 5 of hil_tests/README.md say they were done, not only when they fail
+    n = len(list(load_site(rig).outputs()))
+    lines = out.splitlines()
+    assert lines[0] == f"ok   all {n} outputs switched off and read back off (before the checks)"
+    assert lines[-2] == f"ok   all {n} outputs switched off and read back off (after the checks)"
 
 
 @pytest.mark.parametrize("target", ["tcp://127.0.0.1:99999", "rtu-tcp://gw:abc"])

@@ -155,6 +155,59 @@ def test_the_ec_meter_measures_the_water_when_the_site_does_not_say(tmp_path: Pa
     assert (z1.ec_water_ds_m, z1.ec_meter_ds_m) == (1.0, pytest.approx(0.8))
 
 
+def test_a_fertigation_run_in_progress_does_not_move_the_salt_or_the_saving(
+    tmp_path: Path,
+) -> None:
+    """Its fertilizer is recorded when it ends: until then its injection readings must not
+    pass for the water's EC, and at its end the ended-run rule (no fertilizer) holds."""
+    site = _site(tmp_path)
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", 500.0, ec=[0.6, 0.6, 0.6])
+        before = savings_to_date(site, store, clock.now())
+        run = store.plan_run("z3", "plan", 60.0)
+        assert run.id is not None
+        store.start_run(run.id, "inject")
+        store.add_readings(
+            Reading("ec1", "ec", v, "mS/cm", Quality.OK, clock.now() + dt.timedelta(seconds=k))
+            for k, v in enumerate([0.79] * 20)
+        )
+        store.flush()
+        clock.advance(600)
+        store.update_run_progress(run.id, 100.0)
+        during = savings_to_date(site, store, clock.now())
+        store.finish_run(run.id, RunState.DONE, "done", 100.0, {"N": 1.0})
+        after = savings_to_date(site, store, clock.now())
+    z1 = [next(z for z in r.zones if z.zone == "z1") for r in (before, during, after)]
+    assert [z.salt.ec_water_ds_m if z.salt else None for z in z1] == [pytest.approx(0.6)] * 3
+    assert z1[0].leaching_m3_per_mu > 0
+    assert z1[1].leaching_m3_per_mu == z1[0].leaching_m3_per_mu
+    assert z1[2].leaching_m3_per_mu == z1[0].leaching_m3_per_mu
+    assert during.leaching_m3_per_mu == after.leaching_m3_per_mu
+    assert during.saving_m3_per_mu == pytest.approx(after.saving_m3_per_mu)
+
+
+def test_a_plain_run_counts_for_the_water_once_it_has_ended(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        run = store.plan_run("z1", "plan", 60.0)
+        assert run.id is not None
+        store.start_run(run.id)
+        store.add_readings(
+            Reading("ec1", "ec", 0.7, "mS/cm", Quality.OK, clock.now() + dt.timedelta(seconds=k))
+            for k in range(MIN_METER_READINGS)
+        )
+        store.flush()
+        clock.advance(600)
+        during = savings_to_date(site, store, clock.now())
+        store.finish_run(run.id, RunState.DONE, "done", 500.0)
+        after = savings_to_date(site, store, clock.now())
+    assert all(z.salt is None for z in during.zones)
+    salt = next(z for z in after.zones if z.zone == "z1").salt
+    assert salt is not None and salt.ec_water_ds_m == pytest.approx(0.7)
+
+
 def test_too_few_meter_readings_are_not_a_measure(tmp_path: Path) -> None:
     clock = VirtualClock(NOW)
     with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
@@ -245,3 +298,68 @@ def test_a_measured_water_too_salty_for_the_crop_is_stated_not_raised(tmp_path: 
     assert z1.salt is not None and "ECw < 5 ECe" in z1.salt.problem
     assert z1.leaching_m3_per_mu == 0.0 and z1.salt.leaching_mm == 0.0
     assert "leaching not computed" in z1.salt.describe()
+
+
+def test_the_overview_the_board_and_the_api_say_one_figure_through_a_fertigation_run(
+    tmp_path: Path,
+) -> None:
+    """The figures a fertigation run in progress once moved (the leaching water, the saving)
+    read the same on the overview, the public board and GET /api/v1/savings, during the run
+    and after it, from the daemon's one ledger."""
+    import re
+
+    from controller.access.accounts import Accounts
+    from controller.daemon.daemon import Daemon
+    from controller.daemon.service import DaemonService
+    from controller.runtime.fieldio import FieldIO
+    from tests.helpers.pages import FAST, PASSWORD, login, page_client
+    from web.app import create_app
+    from web.pages import PagesConfig
+
+    site = _site(tmp_path)
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", 1000.0, ec=[0.6, 0.6, 0.6])  # the water's EC, measured
+        token = store.create_token("viewer", "viewer")[1]
+        Accounts(store, hasher=FAST).create_user("wei", PASSWORD, "viewer")
+        daemon = Daemon(site, store, clock, fieldio=FieldIO(site, {}))  # not started: no I/O
+        pages = PagesConfig(data_dir=tmp_path / "data", password_hasher=FAST, board_public=True)
+        app = create_app(DaemonService(daemon), store, pages=pages)
+        run = store.plan_run("z3", "plan", 60.0)
+        assert run.id is not None
+
+        def figures() -> tuple[tuple[str, str], ...]:
+            with page_client(app) as client:
+                api = client.get(
+                    "/api/v1/savings", headers={"Authorization": f"Bearer {token}"}
+                ).json()
+                board = client.get("/board").text
+                assert login(client, "wei").status_code == 303
+                overview = client.get("/").text
+            said = (
+                f"{api['leaching_m3_per_mu']:.0f} m³/亩",
+                f"{api['saving_m3_per_mu']:.0f} m³/亩",
+            )
+            leach = re.search(r"已扣除季后需淋洗水量 ([\d.]+ m³/亩)", board)
+            saved = re.search(r'id="board-saved-per-mu">([^<]+)<', board)
+            assert leach and saved, board
+            o_leach = re.search(r'id="leaching-per-mu">([^<]+)<', overview)
+            o_saved = re.search(r'id="saving-per-mu">([^<]+)<', overview)
+            assert o_leach and o_saved
+            assert (leach.group(1), saved.group(1)) == said
+            assert (o_leach.group(1), o_saved.group(1)) == said
+            return said, (str(api["zones"][0]["salt"]["ec_water_ds_m"]),)
+
+        before = figures()
+        store.start_run(run.id, "inject")
+        store.add_readings(
+            Reading("ec1", "ec", 2.4, "mS/cm", Quality.OK, clock.now() + dt.timedelta(seconds=k))
+            for k in range(30)
+        )
+        store.flush()
+        clock.advance(600)
+        during = figures()
+        store.finish_run(run.id, RunState.DONE, "done", 0.0, {"N": 1.0})
+        after = figures()
+    assert before == during == after
+    assert before[1] == ("0.6",)

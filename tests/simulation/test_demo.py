@@ -3,6 +3,7 @@ and a short past handed over to the full stack (the store keeps it, the soil car
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -89,3 +90,25 @@ def test_a_short_past_then_the_full_stack_on_the_same_store(tmp_path: Path) -> N
         clock.join(30)
         assert season.clock.now() > before  # the accelerated clock moved the site's time
     assert not any(season.sim.devices["relay1"].get(f"ch{i}") for i in range(1, 9))
+
+
+def test_the_hand_off_plan_is_decided_and_noted_once(tmp_path: Path) -> None:
+    """The past's last planning queued the runs the present starts with: the present does not
+    plan that moment again (one decision set, one fertigation note per zone), it takes them."""
+    sc = dataclasses.replace(demo_scenario(DEMO_SITE), start=dt.date(2026, 5, 9))
+    day = dt.date(2026, 5, 15)  # z1's first fertigation event (planted 04-20, day 25)
+    prepare_data_dir(tmp_path / "data")
+    with LivingDemo(sc, tmp_path / "data", day, speed=3600, control_port=0) as demo:
+        season = demo.season
+        assert season is not None and season.store is not None and season.daemon is not None
+        decisions = season.store.decisions()
+        notes = [e for e in season.store.events() if e.code == "fertigation_plan"]
+        queued = season.daemon.planned()
+    hand_off = max(d.time for d in decisions)
+    at_hand_off = [d for d in decisions if d.time == hand_off]
+    keys = [(d.zone, d.action, d.planned_start, d.duration_min) for d in at_hand_off]
+    assert len(keys) == len(set(keys)), f"decided twice at {hand_off}: {keys}"
+    assert queued and {r.decision_id for r in queued} <= {d.id for d in at_hand_off}
+    noted = [(e.time, e.source, e.message) for e in notes]
+    assert len(noted) == len(set(noted)), f"noted twice: {noted}"
+    assert [e.source for e in notes if e.time == hand_off] == ["z1"]
