@@ -170,6 +170,8 @@ class CropDesk:
         if z.crop not in PHENOLOGY_CROPS:
             crops = ", ".join(PHENOLOGY_CROPS)
             raise refused("stage", "not_maize", zone=z.name, crop=z.crop, crops=crops)
+        if not stage:
+            raise refused("stage", "no_stage")
         try:
             seen = Stage(stage)
         except ValueError:

@@ -18,6 +18,7 @@ __all__ = ["MESSAGES", "refused"]
 
 MESSAGES: Mapping[str, str] = {
     "not_maize": "zone {zone} grows {crop}: stages are recorded for maize ({crops})",
+    "no_stage": "no stage given: choose the stage seen (a note alone is not a stage record)",
     "unknown_stage": "unknown stage {stage!r} (one of {known})",
     "not_a_date": "{value!r} is not a date (YYYY-MM-DD)",
     "in_future": "{observed_on} is in the future (today is {today})",

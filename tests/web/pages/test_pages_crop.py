@@ -58,6 +58,17 @@ def test_a_technician_records_a_stage_and_everyone_sees_it(as_role: Any, store: 
     assert "Kc 来源: 实地观测 + 积温" in zone_page  # where the Kc comes from
 
 
+def test_the_stage_select_preselects_no_stage(as_role: Any) -> None:
+    """A record saved with only a note typed must not become emergence: the select starts
+    on its placeholder, and the browser asks for a stage before sending."""
+    page = as_role("technician").get(PAGE).text
+    start = page.index('id="observation-stage"')
+    select = page[start : page.index("</select>", start)]
+    assert "required" in select.split(">", 1)[0]
+    assert '<option value="" selected>选择生育期</option>' in select
+    assert select.count("selected") == 1
+
+
 def test_the_page_speaks_english_too(as_role: Any) -> None:
     tech = as_role("technician")
     _post(tech, {"stage": "VE", "observed_on": "2026-05-08"})
@@ -70,6 +81,13 @@ def test_the_page_speaks_english_too(as_role: Any) -> None:
 
 # (form, photo, the Chinese page's refusal, the English page's, the API's English)
 REFUSALS = [
+    (
+        {"stage": "", "observed_on": "2026-07-06", "note": "只写了备注"},
+        None,
+        "记录未保存：生育期：请选择所见的生育期（只有备注不能作为生育期记录）。",
+        "Not saved: Stage: choose the stage seen (a note alone is not a stage record).",
+        "no stage given",
+    ),
     (
         {"stage": "V99", "observed_on": "2026-05-08"},
         None,
