@@ -35,10 +35,12 @@ from models.crops.phenology import (
     Stage,
     crop_days,
     fao_stage,
+    gdd_day,
     stage_crop_day,
 )
+from models.crops.plausibility import Implausible, implausible
 
-__all__ = ["CropClock", "CropState", "StagePrediction", "Temperatures"]
+__all__ = ["CropClock", "CropState", "DegreeDays", "StagePrediction", "Temperatures"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,17 @@ class StagePrediction:
     predicted_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class DegreeDays:
+    """The growing degree days (°C·d) since sowing to the start of a day, counted over the
+    ``measured_days`` of its ``days`` with both temperatures; ``gdd_degc_day`` None when no
+    day was measured (never 0 for days nobody measured)."""
+
+    gdd_degc_day: float | None
+    days: int
+    measured_days: int
+
+
 class CropClock:
     """The crop state of every zone (module docstring)."""
 
@@ -133,6 +146,27 @@ class CropClock:
         days, note = self._season(zone, crop, date)
         day = days[-1] if days else CropDay(date, float(max(dap, 0)), 0.0, "calendar")
         return _state(zone, crop, date, dap, day, note)
+
+    def degree_days(self, zone: ZoneConfig, date: dt.date) -> DegreeDays:
+        """The station's degree days since the zone's sowing to the start of ``date``
+        (McMaster & Wilhelm 1997, :func:`~models.crops.phenology.gdd_day`), whatever its
+        crop clock and whether a stage is recorded or not."""
+        days = max((date - zone.planting_date).days, 0)
+        total, measured = 0.0, 0
+        for k in range(days):
+            t = self._day(zone.planting_date + dt.timedelta(days=k))
+            if t.tmax_c is not None and t.tmin_c is not None and t.tmax_c >= t.tmin_c:
+                total += gdd_day(t.tmax_c, t.tmin_c)
+                measured += 1
+        return DegreeDays(total if measured else None, days, measured)
+
+    def implausible(self, zone: ZoneConfig, stage: Stage, date: dt.date) -> Implausible | None:
+        """Why ``stage`` seen on ``date`` is implausible by the degree days since sowing (or
+        the calendar without them: :mod:`models.crops.plausibility`); None: plausible."""
+        gdd = self.degree_days(zone, date)
+        return implausible(
+            self._crop_of(zone), stage, gdd.days, gdd.gdd_degc_day or 0.0, gdd.measured_days
+        )
 
     def observations(self, zone: ZoneConfig) -> list[CropObservation]:
         """The zone's stages observed this season (on or after planting), by date and, on

@@ -392,6 +392,8 @@ class ControlService(Protocol):
     # a crop stage seen on a zone (audited ``crop.observe``): the stage, the local date it
     # was reached (not in the future, not before planting, in order with the season's other
     # stages), a note and an optional JPEG or PNG photo (at most PHOTO_MAX_BYTES);
+    # a stage the degree days since sowing make implausible on that date is refused
+    # (``implausible_gdd``, ``implausible_calendar``) unless ``confirm``;
     # UnknownName for a zone that is not the site's, ObservationRefused naming the field
     def add_crop_observation(
         self,
@@ -401,6 +403,8 @@ class ControlService(Protocol):
         note: str,
         photo: bytes | None,
         actor: str,
+        *,
+        confirm: bool = False,
     ) -> CropObservationInfo: ...
     # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?, targets?}},
     # "crops": {crop: {"stages": {period: {"mad": x}}}} (non-critical periods), "policy":

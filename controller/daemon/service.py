@@ -461,8 +461,10 @@ class DaemonService:
         note: str,
         photo: bytes | None,
         actor: str,
+        *,
+        confirm: bool = False,
     ) -> CropObservationInfo:
-        return self._crops.add(zone, stage, observed_on, note, photo, actor)
+        return self._crops.add(zone, stage, observed_on, note, photo, actor, confirm=confirm)
 
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
         return self._probes.calibrations_info()

@@ -177,3 +177,23 @@ def test_observations_are_exported_like_other_records(
         "2026-05-08",
     )
     assert row["note"] == "出苗" and row["entered_by"] == "tian"
+
+
+def test_a_stage_far_off_the_calendar_needs_confirm_true(
+    client: AsgiClient, tokens: dict[str, str], store: Store
+) -> None:
+    body = {"stage": "maturity", "observed_on": "2026-05-10"}
+    r = _post(client, tokens["technician"], body)
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "stage"]
+    assert err["msg"].startswith(
+        "maturity on 2026-05-10 is day 20 after planting, where the calendar puts maturity "
+        "at about day 145"
+    )
+    assert store.crop_observations("z1") == []
+    r = _post(client, tokens["technician"], body | {"confirm": True})
+    assert r.status_code == 201, r.text
+    view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
+    confirmed = {s["stage"]: s["confirmed_against_prediction"] for s in view["stages"]}
+    assert confirmed["maturity"] is True and confirmed["VE"] is False

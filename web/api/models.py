@@ -247,6 +247,11 @@ class CropStagePublic(BaseModel):
     )
     predicted_by: str
     days_late: int | None = Field(description="observed − predicted, days")
+    confirmed_against_prediction: bool = Field(
+        False,
+        description="the observed date is one the degree days since sowing (or the calendar) "
+        "make implausible for the stage: kept because the technician confirmed it",
+    )
 
 
 class CropViewPublic(BaseModel):
@@ -349,6 +354,12 @@ class CropObservationCreate(_Create):
     observed_on: date
     note: str = Field("", max_length=500)
     photo_base64: str | None = Field(None, max_length=960_000)
+    confirm: bool = Field(
+        False,
+        description="keep a stage the degree days since sowing make implausible on that date "
+        "(outside 0.5-2 x the stage's degree days, or over 30 days off the calendar without "
+        "temperatures): the crop really is at this stage",
+    )
 
 
 class SoilApprove(_Create):

@@ -116,10 +116,11 @@ def add_observation(
     observed_on: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form()] = "",  # checked by _note, to refuse naming the limit
     photo: Annotated[UploadFile | None, File()] = None,
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     back = f"/zones/{name}/crop"
     locale = session.user.locale
-    typed = {"stage": stage, "observed_on": observed_on, "note": note}
+    typed = {"stage": stage, "observed_on": observed_on, "note": note, "confirm": confirm}
     try:
         row = pages.service.add_crop_observation(
             name,
@@ -128,6 +129,7 @@ def add_observation(
             _note(note),
             _photo(photo),
             actor=session.user.username,
+            confirm=confirm == "yes",
         )
     except ObservationRefused as exc:
         field = _t(session, f"phenology.field_{exc.field}")

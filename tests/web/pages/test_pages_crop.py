@@ -69,6 +69,38 @@ def test_the_stage_select_preselects_no_stage(as_role: Any) -> None:
     assert select.count("selected") == 1
 
 
+def test_a_stage_far_off_the_calendar_is_refused_until_confirmed(
+    as_role: Any, store: Store
+) -> None:
+    """No station here: maturity 20 days after planting is 125 days off the calendar; the
+    refusal names the stage, the date and what the calendar expects, in the page's language;
+    ticked, the record is kept and shown as confirmed against the prediction."""
+    tech = as_role("technician")
+    form = {"stage": "maturity", "observed_on": "2026-05-10", "note": "核对过"}
+    r = _post(tech, form)
+    assert r.status_code == 422
+    assert (
+        "记录未保存：生育期：2026-05-10 的成熟：播种后第 20 天，而日历上成熟约在第 145 天"
+        "（可接受相差 30 天以内；有气温的天数太少，无法计算积温）。"
+        "如作物确实处于此生育期，请勾选确认后再保存。" in r.text
+    )
+    assert 'id="observation-confirm"' in r.text and store.crop_observations("z1") == []
+    shown = _post(tech, form | {"confirm": "yes"})
+    assert [o.stage for o in store.crop_observations("z1")] == ["maturity"]
+    row = shown.text.split('id="stage-maturity"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-05-10" in row and "已确认（与积温预测不符）" in row
+    assert "已确认" not in shown.text.split('id="stage-VE"', 1)[1].split("</tr>", 1)[0]
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.observe"]
+    assert audit.detail["confirmed_against"] == "calendar"
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = _post(tech, {"stage": "tasseling", "observed_on": "2026-05-09"}).text
+    assert (
+        "Not saved: Stage: tasselling on 2026-05-09: day 19 after planting, where the calendar "
+        "puts tasselling at about day 83 (accepted within 30 days; too few days with "
+        "temperatures to count degree days)." in page
+    )
+
+
 def test_the_page_speaks_english_too(as_role: Any) -> None:
     tech = as_role("technician")
     _post(tech, {"stage": "VE", "observed_on": "2026-05-08"})

@@ -68,7 +68,13 @@ def add_observation(
             raise refused(ObservationRefused("photo_base64 is not base64", field="photo")) from None
     try:
         return service.add_crop_observation(
-            zone, body.stage, body.observed_on, body.note, photo_bytes, token.name
+            zone,
+            body.stage,
+            body.observed_on,
+            body.note,
+            photo_bytes,
+            token.name,
+            confirm=body.confirm,
         )
     except ObservationRefused as exc:
         raise refused(exc) from None
