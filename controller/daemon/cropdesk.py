@@ -135,6 +135,30 @@ class CropDesk:
         self.store.record_audit(actor, "crop.observe", detail)
         return observation_info(row)
 
+    def delete(self, zone: str, observation_id: int, actor: str) -> CropObservationInfo:
+        """Delete a mistaken stage record of ``zone`` (and the older records of its stage it
+        had replaced; their photos too), audited ``crop.delete``: the stage goes back to its
+        prediction. :class:`UnknownName` for a record the zone does not have."""
+        z = self._zone(zone)
+        rows = self.store.delete_crop_observation(z.name, observation_id)
+        if not rows:
+            raise unknown("observation", observation=str(observation_id), zone=z.name)
+        for row in rows:
+            if row.photo and self.data_dir is not None:
+                (self.data_dir / PHOTO_DIR / row.photo).unlink(missing_ok=True)
+        gone = max(rows, key=lambda r: r.id or 0)
+        self.store.record_audit(
+            actor,
+            "crop.delete",
+            {
+                "zone": z.name,
+                "stage": gone.stage,
+                "observed_on": gone.observed_on.isoformat(),
+                "ids": [r.id for r in rows],
+            },
+        )
+        return observation_info(gone)
+
     def photo(self, zone: str, observation_id: int) -> tuple[bytes, str]:
         z = self._zone(zone)
         for o in self.store.crop_observations(z.name):

@@ -406,6 +406,12 @@ class ControlService(Protocol):
         *,
         confirm: bool = False,
     ) -> CropObservationInfo: ...
+    # delete a mistaken crop stage record (and the older records of its stage it had
+    # replaced), audited ``crop.delete``: the stage goes back to its prediction; UnknownName
+    # for a zone that is not the site's or a record that is not the zone's
+    def delete_crop_observation(
+        self, zone: str, observation_id: int, actor: str
+    ) -> CropObservationInfo: ...
     # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?, targets?}},
     # "crops": {crop: {"stages": {period: {"mad": x}}}} (non-critical periods), "policy":
     # {probe_weight?, rain_skip_mm?}, "fertigation": {"events": [...]} (the whole plan)}:

@@ -197,3 +197,24 @@ def test_a_stage_far_off_the_calendar_needs_confirm_true(
     view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
     confirmed = {s["stage"]: s["confirmed_against_prediction"] for s in view["stages"]}
     assert confirmed["maturity"] is True and confirmed["VE"] is False
+
+
+def test_a_technician_deletes_a_mistaken_record(
+    client: AsgiClient, tokens: dict[str, str], store: Store
+) -> None:
+    made = _post(client, tokens["technician"], {"stage": "V6", "observed_on": "2026-05-12"})
+    ident = made.json()["id"]
+    path = f"{API}/zones/z1/observations/{ident}/delete"
+    assert client.post(path, token=tokens["viewer"]).status_code == 403
+    r = client.post(path, token=tokens["technician"])
+    assert r.status_code == 200, r.text
+    assert (r.json()["stage"], r.json()["observed_on"]) == ("V6", "2026-05-12")
+    assert store.crop_observations("z1") == []
+    view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
+    assert view["today"]["kc_source"] == "calendar"
+    audit = [a for a in store.rows_after("audit", 0) if a.action == "crop.delete"]  # type: ignore[attr-defined]
+    assert len(audit) == 1 and audit[0].detail["ids"] == [ident]
+    gone = client.post(path, token=tokens["technician"])
+    assert gone.status_code == 404 and f"no crop observation {ident} on zone 'z1'" in gone.text
+    other = client.post(f"{API}/zones/z2/observations/{ident}/delete", token=tokens["technician"])
+    assert other.status_code == 404

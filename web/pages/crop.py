@@ -144,6 +144,30 @@ def add_observation(
     return _back(request, pages, text, back)
 
 
+@router.post("/zones/{name}/observations/{observation_id}/delete")
+def delete_observation(
+    name: NameInPath,
+    observation_id: RowId,
+    request: Request,
+    pages: PagesDep,
+    session: TechnicianPage,
+    _: CsrfChecked,
+) -> Response:
+    """Delete a mistaken stage record (the one the technician who records may also take
+    back), audited; the stage goes back to its prediction."""
+    back = f"/zones/{name}/crop"
+    try:
+        row = pages.service.delete_crop_observation(
+            name, observation_id, actor=session.user.username
+        )
+    except UnknownName as exc:
+        reason = unknown_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "phenology.not_deleted", reason=reason), back)
+    stage_name = _t(session, f"phenology.stage_{row.stage}")
+    text = _t(session, "phenology.deleted", stage=stage_name, date=row.observed_on.isoformat())
+    return _back(request, pages, text, back)
+
+
 @router.get("/zones/{name}/observations/{observation_id}/photo")
 def photo(
     name: NameInPath, observation_id: RowId, pages: PagesDep, session: ViewerPage

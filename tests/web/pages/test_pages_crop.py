@@ -4,6 +4,7 @@ English; bad input comes back naming the field, nothing stored."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,6 +100,44 @@ def test_a_stage_far_off_the_calendar_is_refused_until_confirmed(
         "puts tasselling at about day 83 (accepted within 30 days; too few days with "
         "temperatures to count degree days)." in page
     )
+
+
+def test_a_mistaken_record_is_deleted_and_its_stage_goes_back_to_the_prediction(
+    as_role: Any, store: Store
+) -> None:
+    tech = as_role("technician")
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-02"}, jpeg_bytes())  # replaced by
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, jpeg_bytes())  # this one
+    _post(tech, {"stage": "V6", "observed_on": "2026-05-12"})
+    (ve,) = [o for o in store.crop_observations("z1") if o.stage == "VE"]
+    photos = Path(store.url.removeprefix("sqlite:///")).parent / "photos"
+    assert len(list(photos.glob("z1-VE-*"))) == 2
+    page = tech.get(PAGE).text
+    assert f'action="/zones/z1/observations/{ve.id}/delete"' in page
+    assert 'data-confirm="删除 2026-05-08 的出苗 (VE)记录？该生育期将回到预测。"' in page
+    r = tech.post(
+        f"/zones/z1/observations/{ve.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert r.status_code == 303
+    shown = tech.get(r.headers["location"]).text
+    assert "已删除 2026-05-08 的出苗 (VE)记录，该生育期已回到预测。" in shown
+    # the older VE it had replaced is gone too: VE is predicted only, V6 still observed
+    assert [o.stage for o in store.crop_observations("z1")] == ["V6"]
+    assert list(photos.glob("z1-VE-*")) == []  # their photos with them
+    row = shown.split('id="stage-VE"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>—</td>" in row and "2026-05-02" in row  # observed: none; predicted: day 12
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.delete"]
+    assert audit.actor == "tian" and audit.detail["stage"] == "VE"
+    assert audit.detail["observed_on"] == "2026-05-08" and len(audit.detail["ids"]) == 2
+    again = tech.post(
+        f"/zones/z1/observations/{ve.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert f"未删除：地块 z1 没有第 {ve.id} 条观测。" in tech.get(again.headers["location"]).text
+    assert 'action="/zones/z1/observations/' not in as_role("viewer").get(PAGE).text
 
 
 def test_the_page_speaks_english_too(as_role: Any) -> None:

@@ -78,3 +78,13 @@ def add_observation(
         )
     except ObservationRefused as exc:
         raise refused(exc) from None
+
+
+@router.post("/{zone}/observations/{observation_id}/delete", response_model=CropObservationPublic)
+def delete_observation(
+    zone: NameInPath, observation_id: RowId, service: ServiceDep, token: TechnicianToken
+) -> CropObservationInfo:
+    """Delete a mistaken stage record (and the older records of its stage it had replaced),
+    audited ``crop.delete``; the stage goes back to its prediction. 404 for a record the
+    zone does not have. Answers the record deleted."""
+    return service.delete_crop_observation(zone, observation_id, token.name)
