@@ -105,6 +105,15 @@ def _reason(locale: str, exc: ObservationRefused) -> str:
     return say(locale, f"phenology.refusal.{exc.coded.code}", exc.coded)
 
 
+def _to_crop_page(request: Request, pages: PagesDep, text: str, crop_page: str) -> Response:
+    """To the zone's crop page with ``text``, wherever the form was sent from: a form sent
+    again from a refused observation's page (its address the POST's) went back there, a GET
+    of a POST-only address (405)."""
+    response = _back(request, pages, text, crop_page)
+    response.headers["location"] = crop_page
+    return response
+
+
 @router.post("/zones/{name}/observations")
 def add_observation(
     name: NameInPath,
@@ -141,7 +150,7 @@ def add_observation(
         return _back(request, pages, text, back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")
     text = _t(session, "phenology.added", stage=stage_name, date=row.observed_on.isoformat())
-    return _back(request, pages, text, back)
+    return _to_crop_page(request, pages, text, back)
 
 
 @router.post("/zones/{name}/observations/{observation_id}/delete")
@@ -165,7 +174,7 @@ def delete_observation(
         return _back(request, pages, _t(session, "phenology.not_deleted", reason=reason), back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")
     text = _t(session, "phenology.deleted", stage=stage_name, date=row.observed_on.isoformat())
-    return _back(request, pages, text, back)
+    return _to_crop_page(request, pages, text, back)
 
 
 @router.get("/zones/{name}/observations/{observation_id}/photo")

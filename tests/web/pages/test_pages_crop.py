@@ -276,3 +276,17 @@ def test_a_note_past_the_fields_limit_is_refused_naming_the_limit(
     assert store.crop_observations("z1") == []
     _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "苗" * NOTE_MAX_CHARS})
     assert len(store.crop_observations("z1")) == 1  # the limit itself is kept
+
+
+def test_a_form_sent_again_from_a_refused_page_goes_back_to_the_crop_page(
+    as_role: Any,
+) -> None:
+    """The refused page's address is the POST's: going back there was a GET of a POST-only
+    address (405)."""
+    tech = as_role("technician")
+    r = tech.post(
+        "/zones/z1/observations",
+        data={"csrf": csrf_of(tech, PAGE), "stage": "VE", "observed_on": "2026-05-08"},
+        headers={"referer": "http://127.0.0.1:8080/zones/z1/observations"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == PAGE
