@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from controller.config.site import ZoneConfig
 from controller.store import CropObservation, Store
@@ -54,8 +54,10 @@ _STAGE_ZH = {"initial": "初始期", "development": "发育期", "mid": "中期"
 @dataclass(frozen=True, slots=True)
 class CropState:
     """A zone's crop at the start of a local day: ``crop_day`` (days on the FAO-56 calendar),
-    its FAO-56 ``stage`` and ``day_in_stage`` (d), GDD since sowing (°C·d, measured days),
-    the ``source`` of the crop day and, from an observation, the stage and its date."""
+    its FAO-56 ``stage`` and ``day_in_stage`` (d), GDD since sowing (°C·d over the
+    ``gdd_days_measured`` days the station measured, whatever set the crop day; None with
+    ``gdd_missing`` saying why: ``no_temperatures`` since sowing, ``not_maize``), the
+    ``source`` of the crop day and, from an observation, the stage and its date."""
 
     zone: str
     date: dt.date
@@ -63,11 +65,13 @@ class CropState:
     crop_day: float
     stage: str
     day_in_stage: float
-    gdd_degc_day: float
+    gdd_degc_day: float | None
     source: str
     anchor: str | None = None
     anchor_date: dt.date | None = None
     note: str = ""
+    gdd_days_measured: int = 0
+    gdd_missing: str = ""
 
     def sentence(self) -> str:
         """Where the Kc came from, for the decision and the balance's notes."""
@@ -80,7 +84,7 @@ class CropState:
             )
         elif self.source == "gdd":
             said = (
-                f"Kc from degree days ({self.gdd_degc_day:.0f} °C·d since sowing): {where} "
+                f"Kc from degree days ({self.gdd_degc_day or 0.0:.0f} °C·d since sowing): {where} "
                 f"(crop day {self.crop_day:.1f}, {self.days_after_planting} d after planting)"
             )
         else:
@@ -94,7 +98,7 @@ class CropState:
             "crop_day": round(self.crop_day, 2),
             "fao56_stage": self.stage,
             "day_in_stage": round(self.day_in_stage, 2),
-            "gdd_degc_day": round(self.gdd_degc_day, 1),
+            "gdd_degc_day": None if self.gdd_degc_day is None else round(self.gdd_degc_day, 1),
             "anchor": self.anchor,
             "anchor_date": self.anchor_date.isoformat() if self.anchor_date else None,
         }
@@ -145,7 +149,19 @@ class CropClock:
         dap = (date - zone.planting_date).days
         days, note = self._season(zone, crop, date)
         day = days[-1] if days else CropDay(date, float(max(dap, 0)), 0.0, "calendar")
-        return _state(zone, crop, date, dap, day, note)
+        state = _state(zone, crop, date, dap, day, note)
+        if not self._uses_phenology(zone):
+            return replace(state, gdd_degc_day=None, gdd_missing="not_maize")
+        # the station's degree days whether or not they move the crop (a calendar zone
+        # without a record counts them all the same): none measured is no data, not 0
+        gdd = self.degree_days(zone, date)
+        missing = "no_temperatures" if gdd.gdd_degc_day is None else ""
+        return replace(
+            state,
+            gdd_degc_day=gdd.gdd_degc_day,
+            gdd_days_measured=gdd.measured_days,
+            gdd_missing=missing,
+        )
 
     def degree_days(self, zone: ZoneConfig, date: dt.date) -> DegreeDays:
         """The station's degree days since the zone's sowing to the start of ``date``
@@ -158,7 +174,8 @@ class CropClock:
             if t.tmax_c is not None and t.tmin_c is not None and t.tmax_c >= t.tmin_c:
                 total += gdd_day(t.tmax_c, t.tmin_c)
                 measured += 1
-        return DegreeDays(total if measured else None, days, measured)
+        # sown today (no day to count): 0; days nobody measured: no data, never 0
+        return DegreeDays(total if measured or not days else None, days, measured)
 
     def implausible(self, zone: ZoneConfig, stage: Stage, date: dt.date) -> Implausible | None:
         """Why ``stage`` seen on ``date`` is implausible by the degree days since sowing (or

@@ -196,6 +196,8 @@ class CropDesk:
             "today": {
                 **state.numbers(),
                 "days_after_planting": state.days_after_planting,
+                "gdd_days_measured": state.gdd_days_measured,
+                "gdd_missing": state.gdd_missing or None,
                 "sentence": state.sentence(),
             },
             "stages": stages,

@@ -58,6 +58,9 @@ def test_a_technician_records_a_stage_with_a_photo_and_a_viewer_reads_it(
     assert view["today"]["kc_source"] == "observation"
     assert view["today"]["crop_day"] == pytest.approx(12.0 + 6.0)  # no station: a day a day
     assert view["today"]["days_after_planting"] == 24
+    # no station here: the degree days are no data, said so, never 0
+    assert view["today"]["gdd_degc_day"] is None
+    assert view["today"]["gdd_missing"] == "no_temperatures"
     ve = next(s for s in view["stages"] if s["stage"] == "VE")
     assert (ve["observed_on"], ve["predicted_on"], ve["days_late"]) == (
         "2026-05-08",

@@ -262,7 +262,10 @@ class CropViewPublic(BaseModel):
     crop_clock: str = Field(description='"calendar" or "gdd" before a stage is observed')
     today: JsonMap = Field(
         description="kc_source (calendar, gdd, observation), crop_day, fao56_stage, "
-        "day_in_stage, gdd_degc_day, anchor, anchor_date, days_after_planting, sentence"
+        "day_in_stage, gdd_degc_day (the station's degree days since sowing, °C·d, whatever "
+        "set the crop day; null without a day measured, gdd_missing saying why: "
+        "no_temperatures, not_maize), gdd_days_measured (days with both temperatures), "
+        "anchor, anchor_date, days_after_planting, sentence"
     )
     stages: list[CropStagePublic]
 

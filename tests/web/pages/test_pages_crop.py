@@ -38,6 +38,8 @@ def test_a_technician_records_a_stage_and_everyone_sees_it(as_role: Any, store: 
     assert page.status_code == 200 and 'id="observation-form"' in page.text
     assert 'enctype="multipart/form-data"' in page.text and 'max="2026-05-14"' in page.text
     assert "日历（播种后天数）" in page.text  # no observation yet: the calendar
+    gdd = page.text.split('id="crop-gdd"', 1)[1].split("</p>", 1)[0]
+    assert "无数据" in gdd and "气象站自播种以来没有气温记录" in gdd and "0 °C·d" not in gdd
     shown = _post(
         tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "出苗整齐"}, jpeg_bytes()
     )
