@@ -3,11 +3,14 @@
 :class:`CropDesk` answers the crop verbs of :class:`~controller.daemon.protocol.ControlService`
 over the store and the agronomy's :class:`~controller.agronomy.cropstate.CropClock`. An
 observation is refused (:class:`~controller.daemon.protocol.ObservationRefused`, naming the
-field) when its stage is unknown, its date is in the future or before planting, it is out of
-order with the season's other stages (a stage recorded again replaces its earlier record, and
-is checked as the replacement), its note is too long, or its photo is not a JPEG or PNG of at
-most :data:`PHOTO_MAX_BYTES`. Photos are kept in the data directory's ``photos/``, named by
-zone, stage and a random part, never by anything the client sent.
+field) when no stage is given or it is unknown, its date is in the future or before planting,
+it is out of order with the season's other stages (a stage recorded again replaces its
+earlier record, and is checked as the replacement), its note is too long, or its photo is not
+a JPEG or PNG of at most :data:`PHOTO_MAX_BYTES`; and, unless confirmed, when the degree days
+since sowing make the stage implausible on that date (:mod:`models.crops.plausibility`). A
+mistaken record is deleted with the older records of its stage it had replaced. Photos are
+kept in the data directory's ``photos/``, named by zone, stage and a random part, never by
+anything the client sent.
 """
 
 from __future__ import annotations

@@ -325,9 +325,10 @@ class ControlService(Protocol):
     def crop_observations(self, zone: str) -> list[CropObservationInfo]: ...
     # a zone's crop as observed and predicted (controller.daemon.cropdesk): {"zone", "crop",
     #  "planting_date", "phenology" (the crop has stages), "crop_clock", "today": {kc_source,
-    #  crop_day, fao56_stage, day_in_stage, gdd_degc_day, anchor, anchor_date, sentence,
-    #  days_after_planting}, "stages": [{stage, observed_on, predicted_on, predicted_by,
-    #  days_late}]}; UnknownName
+    #  crop_day, fao56_stage, day_in_stage, gdd_degc_day (None: no day measured),
+    #  gdd_days_measured, gdd_missing, anchor, anchor_date, sentence, days_after_planting},
+    #  "stages": [{stage, observed_on, predicted_on, predicted_by, days_late,
+    #  confirmed_against_prediction}]}; UnknownName
     def crop_view(self, zone: str) -> dict[str, Any]: ...
     # an observation's photo: its bytes and media type; UnknownName (no such photo)
     def crop_photo(self, zone: str, observation_id: int) -> tuple[bytes, str]: ...
