@@ -54,7 +54,7 @@ def test_emergence_on_a_crop_past_jointing_is_refused_then_kept_when_confirmed(
     assert refused.value.field == "stage"
     assert str(refused.value) == (
         "VE on 2026-05-31 has 410 °C·d since sowing, where VE comes at about 65 °C·d "
-        "(accepted 32-130): confirm that the crop really is at this stage to keep it"
+        "(accepted 32-265): confirm that the crop really is at this stage to keep it"
     )
     assert refused.value.coded is not None and refused.value.coded.code == "implausible_gdd"
     assert store.crop_observations("z1") == []

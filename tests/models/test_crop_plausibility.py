@@ -11,6 +11,7 @@ from models.crops.phenology import SEED_MAIZE_GDD, Stage, stage_crop_day
 from models.crops.plausibility import (
     CALENDAR_DAYS_OFF,
     GDD_HIGH_FACTOR,
+    GDD_LATE_MARGIN_DEGC_DAY,
     GDD_LOW_FACTOR,
     implausible,
 )
@@ -25,7 +26,7 @@ def test_emergence_on_a_mid_season_crop_is_refused_by_its_degree_days() -> None:
     assert doubt.gdd_degc_day == 640.0 and doubt.expected_degc_day == SEED_MAIZE_GDD[Stage.VE]
     assert (doubt.low_degc_day, doubt.high_degc_day) == (
         GDD_LOW_FACTOR * SEED_MAIZE_GDD[Stage.VE],
-        GDD_HIGH_FACTOR * SEED_MAIZE_GDD[Stage.VE],
+        SEED_MAIZE_GDD[Stage.VE] + GDD_LATE_MARGIN_DEGC_DAY,  # 265: over 2 × 65
     )
 
 
@@ -39,9 +40,10 @@ def test_each_stage_at_its_own_degree_days_and_calendar_day_is_plausible(stage: 
 def test_the_degree_days_band_is_closed_at_both_ends(stage: Stage) -> None:
     day = round(stage_crop_day(SEED, stage))
     expected = SEED_MAIZE_GDD[stage]
-    for gdd in (GDD_LOW_FACTOR * expected, GDD_HIGH_FACTOR * expected):
+    high = max(GDD_HIGH_FACTOR * expected, expected + GDD_LATE_MARGIN_DEGC_DAY)
+    for gdd in (GDD_LOW_FACTOR * expected, high):
         assert implausible(SEED, stage, day, gdd, day) is None
-    for gdd in (GDD_LOW_FACTOR * expected - 1.0, GDD_HIGH_FACTOR * expected + 1.0):
+    for gdd in (GDD_LOW_FACTOR * expected - 1.0, high + 1.0):
         doubt = implausible(SEED, stage, day, gdd, day)
         assert doubt is not None and doubt.by == "gdd"
 
@@ -63,3 +65,15 @@ def test_without_enough_measured_days_the_calendar_decides() -> None:
     assert doubt is not None and doubt.by == "calendar" and doubt.gdd_degc_day is None
     # sown the same day: no day to count, the calendar's 12 days away is fine
     assert implausible(SEED, Stage.VE, 0, 0.0, 0) is None
+
+
+@pytest.mark.parametrize(
+    ("stage", "high"),
+    [(Stage.VE, 265.0), (Stage.V6, 370.0), (Stage.JOINTING, 450.0), (Stage.MILK, 1960.0)],
+)
+def test_early_stages_take_a_late_margin_later_ones_a_factor_of_two(
+    stage: Stage, high: float
+) -> None:
+    day = round(stage_crop_day(SEED, stage))
+    assert implausible(SEED, stage, day, high, day) is None
+    assert implausible(SEED, stage, day, high + 1.0, day) is not None

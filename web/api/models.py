@@ -360,8 +360,8 @@ class CropObservationCreate(_Create):
     confirm: bool = Field(
         False,
         description="keep a stage the degree days since sowing make implausible on that date "
-        "(outside 0.5-2 x the stage's degree days, or over 30 days off the calendar without "
-        "temperatures): the crop really is at this stage",
+        "(below 0.5 x the stage's degree days or above the larger of 2 x and + 200, or over "
+        "30 days off its calendar day): the crop really is at this stage",
     )
 
 
