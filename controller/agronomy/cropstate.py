@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from controller.config.site import ZoneConfig
 from controller.store import CropObservation, Store
@@ -35,10 +35,12 @@ from models.crops.phenology import (
     Stage,
     crop_days,
     fao_stage,
+    gdd_day,
     stage_crop_day,
 )
+from models.crops.plausibility import Implausible, implausible
 
-__all__ = ["CropClock", "CropState", "StagePrediction", "Temperatures"]
+__all__ = ["CropClock", "CropState", "DegreeDays", "StagePrediction", "Temperatures"]
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,10 @@ _STAGE_ZH = {"initial": "初始期", "development": "发育期", "mid": "中期"
 @dataclass(frozen=True, slots=True)
 class CropState:
     """A zone's crop at the start of a local day: ``crop_day`` (days on the FAO-56 calendar),
-    its FAO-56 ``stage`` and ``day_in_stage`` (d), GDD since sowing (°C·d, measured days),
-    the ``source`` of the crop day and, from an observation, the stage and its date."""
+    its FAO-56 ``stage`` and ``day_in_stage`` (d), GDD since sowing (°C·d over the
+    ``gdd_days_measured`` days the station measured, whatever set the crop day; None with
+    ``gdd_missing`` saying why: ``no_temperatures`` since sowing, ``not_maize``), the
+    ``source`` of the crop day and, from an observation, the stage and its date."""
 
     zone: str
     date: dt.date
@@ -61,11 +65,13 @@ class CropState:
     crop_day: float
     stage: str
     day_in_stage: float
-    gdd_degc_day: float
+    gdd_degc_day: float | None
     source: str
     anchor: str | None = None
     anchor_date: dt.date | None = None
     note: str = ""
+    gdd_days_measured: int = 0
+    gdd_missing: str = ""
 
     def sentence(self) -> str:
         """Where the Kc came from, for the decision and the balance's notes."""
@@ -78,7 +84,7 @@ class CropState:
             )
         elif self.source == "gdd":
             said = (
-                f"Kc from degree days ({self.gdd_degc_day:.0f} °C·d since sowing): {where} "
+                f"Kc from degree days ({self.gdd_degc_day or 0.0:.0f} °C·d since sowing): {where} "
                 f"(crop day {self.crop_day:.1f}, {self.days_after_planting} d after planting)"
             )
         else:
@@ -92,7 +98,7 @@ class CropState:
             "crop_day": round(self.crop_day, 2),
             "fao56_stage": self.stage,
             "day_in_stage": round(self.day_in_stage, 2),
-            "gdd_degc_day": round(self.gdd_degc_day, 1),
+            "gdd_degc_day": None if self.gdd_degc_day is None else round(self.gdd_degc_day, 1),
             "anchor": self.anchor,
             "anchor_date": self.anchor_date.isoformat() if self.anchor_date else None,
         }
@@ -108,6 +114,17 @@ class StagePrediction:
     observed_on: dt.date | None
     predicted_on: dt.date | None
     predicted_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DegreeDays:
+    """The growing degree days (°C·d) since sowing to the start of a day, counted over the
+    ``measured_days`` of its ``days`` with both temperatures; ``gdd_degc_day`` None when no
+    day was measured (never 0 for days nobody measured)."""
+
+    gdd_degc_day: float | None
+    days: int
+    measured_days: int
 
 
 class CropClock:
@@ -132,7 +149,41 @@ class CropClock:
         dap = (date - zone.planting_date).days
         days, note = self._season(zone, crop, date)
         day = days[-1] if days else CropDay(date, float(max(dap, 0)), 0.0, "calendar")
-        return _state(zone, crop, date, dap, day, note)
+        state = _state(zone, crop, date, dap, day, note)
+        if not self._uses_phenology(zone):
+            return replace(state, gdd_degc_day=None, gdd_missing="not_maize")
+        # the station's degree days whether or not they move the crop (a calendar zone
+        # without a record counts them all the same): none measured is no data, not 0
+        gdd = self.degree_days(zone, date)
+        missing = "no_temperatures" if gdd.gdd_degc_day is None else ""
+        return replace(
+            state,
+            gdd_degc_day=gdd.gdd_degc_day,
+            gdd_days_measured=gdd.measured_days,
+            gdd_missing=missing,
+        )
+
+    def degree_days(self, zone: ZoneConfig, date: dt.date) -> DegreeDays:
+        """The station's degree days since the zone's sowing to the start of ``date``
+        (McMaster & Wilhelm 1997, :func:`~models.crops.phenology.gdd_day`), whatever its
+        crop clock and whether a stage is recorded or not."""
+        days = max((date - zone.planting_date).days, 0)
+        total, measured = 0.0, 0
+        for k in range(days):
+            t = self._day(zone.planting_date + dt.timedelta(days=k))
+            if t.tmax_c is not None and t.tmin_c is not None and t.tmax_c >= t.tmin_c:
+                total += gdd_day(t.tmax_c, t.tmin_c)
+                measured += 1
+        # sown today (no day to count): 0; days nobody measured: no data, never 0
+        return DegreeDays(total if measured or not days else None, days, measured)
+
+    def implausible(self, zone: ZoneConfig, stage: Stage, date: dt.date) -> Implausible | None:
+        """Why ``stage`` seen on ``date`` is implausible by the degree days since sowing (or
+        the calendar without them: :mod:`models.crops.plausibility`); None: plausible."""
+        gdd = self.degree_days(zone, date)
+        return implausible(
+            self._crop_of(zone), stage, gdd.days, gdd.gdd_degc_day or 0.0, gdd.measured_days
+        )
 
     def observations(self, zone: ZoneConfig) -> list[CropObservation]:
         """The zone's stages observed this season (on or after planting), by date and, on

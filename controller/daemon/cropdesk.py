@@ -3,11 +3,14 @@
 :class:`CropDesk` answers the crop verbs of :class:`~controller.daemon.protocol.ControlService`
 over the store and the agronomy's :class:`~controller.agronomy.cropstate.CropClock`. An
 observation is refused (:class:`~controller.daemon.protocol.ObservationRefused`, naming the
-field) when its stage is unknown, its date is in the future or before planting, it is out of
-order with the season's other stages (a stage recorded again replaces its earlier record, and
-is checked as the replacement), its note is too long, or its photo is not a JPEG or PNG of at
-most :data:`PHOTO_MAX_BYTES`. Photos are kept in the data directory's ``photos/``, named by
-zone, stage and a random part, never by anything the client sent.
+field) when no stage is given or it is unknown, its date is in the future or before planting,
+it is out of order with the season's other stages (a stage recorded again replaces its
+earlier record, and is checked as the replacement), its note is too long, or its photo is not
+a JPEG or PNG of at most :data:`PHOTO_MAX_BYTES`; and, unless confirmed, when the degree days
+since sowing make the stage implausible on that date (:mod:`models.crops.plausibility`). A
+mistaken record is deleted with the older records of its stage it had replaced. Photos are
+kept in the data directory's ``photos/``, named by zone, stage and a random part, never by
+anything the client sent.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from controller.daemon.lookups import unknown
 from controller.daemon.protocol import CropObservationInfo
 from controller.store import CropObservation, Store
 from models.crops.phenology import PHENOLOGY_CROPS, Stage
+from models.crops.plausibility import CALENDAR_DAYS_OFF, Implausible
 
 __all__ = ["NOTE_MAX_CHARS", "PHOTO_MAX_BYTES", "CropDesk", "photo_type"]
 
@@ -99,9 +103,17 @@ class CropDesk:
         note: str,
         photo: bytes | None,
         actor: str,
+        *,
+        confirm: bool = False,
     ) -> CropObservationInfo:
+        """Store a stage seen on ``zone`` (audited ``crop.observe``); a stage the degree
+        days (or the calendar) make implausible on that date is refused unless ``confirm``
+        (:mod:`models.crops.plausibility`), and its audit entry says it was confirmed."""
         z = self._zone(zone)
         seen = self._check(z, stage, observed_on, note)
+        doubt = self.clock.implausible(z, seen, observed_on)
+        if doubt is not None and not confirm:
+            raise _implausible(doubt, observed_on)
         kind = photo_type(photo) if photo is not None else None
         name = ""
         if photo is not None and kind is not None:
@@ -116,12 +128,39 @@ class CropDesk:
                 entered_by=actor,
             )
         )
+        detail: dict[str, object] = {
+            "zone": z.name,
+            "stage": seen.value,
+            "observed_on": observed_on.isoformat(),
+        }
+        if doubt is not None:
+            detail["confirmed_against"] = doubt.by
+        self.store.record_audit(actor, "crop.observe", detail)
+        return observation_info(row)
+
+    def delete(self, zone: str, observation_id: int, actor: str) -> CropObservationInfo:
+        """Delete a mistaken stage record of ``zone`` (and the older records of its stage it
+        had replaced; their photos too), audited ``crop.delete``: the stage goes back to its
+        prediction. :class:`UnknownName` for a record the zone does not have."""
+        z = self._zone(zone)
+        rows = self.store.delete_crop_observation(z.name, observation_id)
+        if not rows:
+            raise unknown("observation", observation=str(observation_id), zone=z.name)
+        for row in rows:
+            if row.photo and self.data_dir is not None:
+                (self.data_dir / PHOTO_DIR / row.photo).unlink(missing_ok=True)
+        gone = max(rows, key=lambda r: r.id or 0)
         self.store.record_audit(
             actor,
-            "crop.observe",
-            {"zone": z.name, "stage": seen.value, "observed_on": observed_on.isoformat()},
+            "crop.delete",
+            {
+                "zone": z.name,
+                "stage": gone.stage,
+                "observed_on": gone.observed_on.isoformat(),
+                "ids": [r.id for r in rows],
+            },
         )
-        return observation_info(row)
+        return observation_info(gone)
 
     def photo(self, zone: str, observation_id: int) -> tuple[bytes, str]:
         z = self._zone(zone)
@@ -145,6 +184,7 @@ class CropDesk:
                     {
                         "stage": p.stage.value,
                         "observed_on": p.observed_on,
+                        "confirmed_against_prediction": self._doubted(z, p.stage, p.observed_on),
                         "predicted_on": p.predicted_on,
                         "predicted_by": p.predicted_by,
                         "days_late": late,
@@ -159,6 +199,8 @@ class CropDesk:
             "today": {
                 **state.numbers(),
                 "days_after_planting": state.days_after_planting,
+                "gdd_days_measured": state.gdd_days_measured,
+                "gdd_missing": state.gdd_missing or None,
                 "sentence": state.sentence(),
             },
             "stages": stages,
@@ -170,6 +212,8 @@ class CropDesk:
         if z.crop not in PHENOLOGY_CROPS:
             crops = ", ".join(PHENOLOGY_CROPS)
             raise refused("stage", "not_maize", zone=z.name, crop=z.crop, crops=crops)
+        if not stage:
+            raise refused("stage", "no_stage")
         try:
             seen = Stage(stage)
         except ValueError:
@@ -200,6 +244,10 @@ class CropDesk:
                 raise refused("observed_on", "after_later_stage", **order)
         return seen
 
+    def _doubted(self, z: ZoneConfig, stage: Stage, observed_on: dt.date | None) -> bool:
+        """Whether the stage as stored is one the degree days doubt (kept: confirmed)."""
+        return observed_on is not None and self.clock.implausible(z, stage, observed_on) is not None
+
     def _save_photo(self, zone: str, stage: Stage, data: bytes, kind: ImageType) -> str:
         if self.data_dir is None:
             raise refused("photo", "photo_not_kept")
@@ -210,3 +258,25 @@ class CropDesk:
         tmp.write_bytes(data)
         tmp.replace(folder / name)
         return name
+
+
+def _implausible(doubt: Implausible, observed_on: dt.date) -> Exception:
+    """The refusal of a stage the degree days (or the calendar) doubt, naming the stage, the
+    date, what the crop has had and what the stage expects: ``implausible_gdd`` (the degree
+    days outside the stage's band), ``implausible_calendar`` (over
+    :data:`CALENDAR_DAYS_OFF` days off the calendar, the degree days said too) or
+    ``implausible_calendar_no_gdd`` (too few days measured to count them)."""
+    values = {
+        "stage": doubt.stage.value,
+        "observed_on": observed_on.isoformat(),
+        "days_after_planting": str(doubt.days_after_planting),
+        "expected_day": f"{doubt.expected_day:.0f}",
+        "days_off": f"{CALENDAR_DAYS_OFF:.0f}",
+        "expected_degc_day": f"{doubt.expected_degc_day:.0f}",
+        "low_degc_day": f"{doubt.low_degc_day:.0f}",
+        "high_degc_day": f"{doubt.high_degc_day:.0f}",
+    }
+    if doubt.gdd_degc_day is None:
+        return refused("stage", "implausible_calendar_no_gdd", **values)
+    code = "implausible_gdd" if doubt.by == "gdd" else "implausible_calendar"
+    return refused("stage", code, **values, gdd_degc_day=f"{doubt.gdd_degc_day:.0f}")

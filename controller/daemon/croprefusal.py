@@ -18,6 +18,7 @@ __all__ = ["MESSAGES", "refused"]
 
 MESSAGES: Mapping[str, str] = {
     "not_maize": "zone {zone} grows {crop}: stages are recorded for maize ({crops})",
+    "no_stage": "no stage given: choose the stage seen (a note alone is not a stage record)",
     "unknown_stage": "unknown stage {stage!r} (one of {known})",
     "not_a_date": "{value!r} is not a date (YYYY-MM-DD)",
     "in_future": "{observed_on} is in the future (today is {today})",
@@ -27,6 +28,17 @@ MESSAGES: Mapping[str, str] = {
     "(stages come in order)",
     "after_later_stage": "{stage} on {observed_on} is after {other_stage} on {other_on} "
     "(stages come in order)",
+    "implausible_gdd": "{stage} on {observed_on} has {gdd_degc_day} °C·d since sowing, where "
+    "{stage} comes at about {expected_degc_day} °C·d (accepted {low_degc_day}-{high_degc_day}): "
+    "confirm that the crop really is at this stage to keep it",
+    "implausible_calendar": "{stage} on {observed_on} is day {days_after_planting} after "
+    "planting ({gdd_degc_day} °C·d since sowing), where the calendar puts {stage} at about day "
+    "{expected_day} (accepted within {days_off} days): confirm that the crop really is at "
+    "this stage to keep it",
+    "implausible_calendar_no_gdd": "{stage} on {observed_on} is day {days_after_planting} "
+    "after planting, where the calendar puts {stage} at about day {expected_day} (accepted "
+    "within {days_off} days; too few days with temperatures to count degree days): confirm "
+    "that the crop really is at this stage to keep it",
     "photo_empty": "the photo is empty",
     "photo_too_large": "the photo is {kib} KiB, more than {max_kib} KiB",
     "photo_unreadable": "{reason}",

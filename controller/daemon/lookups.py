@@ -22,6 +22,7 @@ MESSAGES: Mapping[str, str] = {
     "alarm": "no alarm {alarm}",
     "zone_photo": "no photo {photo} of zone {zone!r}",
     "zone_newest_photo": "no photo (newest) of zone {zone!r}",
+    "observation": "no crop observation {observation} on zone {zone!r}",
     "observation_photo": "no photo of observation {observation} on zone {zone!r}",
     "crop_grown": "no zone grows crop {crop!r}",
     "recipe": "no recipe {recipe}",

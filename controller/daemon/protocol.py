@@ -325,9 +325,10 @@ class ControlService(Protocol):
     def crop_observations(self, zone: str) -> list[CropObservationInfo]: ...
     # a zone's crop as observed and predicted (controller.daemon.cropdesk): {"zone", "crop",
     #  "planting_date", "phenology" (the crop has stages), "crop_clock", "today": {kc_source,
-    #  crop_day, fao56_stage, day_in_stage, gdd_degc_day, anchor, anchor_date, sentence,
-    #  days_after_planting}, "stages": [{stage, observed_on, predicted_on, predicted_by,
-    #  days_late}]}; UnknownName
+    #  crop_day, fao56_stage, day_in_stage, gdd_degc_day (None: no day measured),
+    #  gdd_days_measured, gdd_missing, anchor, anchor_date, sentence, days_after_planting},
+    #  "stages": [{stage, observed_on, predicted_on, predicted_by, days_late,
+    #  confirmed_against_prediction}]}; UnknownName
     def crop_view(self, zone: str) -> dict[str, Any]: ...
     # an observation's photo: its bytes and media type; UnknownName (no such photo)
     def crop_photo(self, zone: str, observation_id: int) -> tuple[bytes, str]: ...
@@ -392,6 +393,8 @@ class ControlService(Protocol):
     # a crop stage seen on a zone (audited ``crop.observe``): the stage, the local date it
     # was reached (not in the future, not before planting, in order with the season's other
     # stages), a note and an optional JPEG or PNG photo (at most PHOTO_MAX_BYTES);
+    # a stage the degree days since sowing make implausible on that date is refused
+    # (``implausible_gdd``, ``implausible_calendar``) unless ``confirm``;
     # UnknownName for a zone that is not the site's, ObservationRefused naming the field
     def add_crop_observation(
         self,
@@ -401,6 +404,14 @@ class ControlService(Protocol):
         note: str,
         photo: bytes | None,
         actor: str,
+        *,
+        confirm: bool = False,
+    ) -> CropObservationInfo: ...
+    # delete a mistaken crop stage record (and the older records of its stage it had
+    # replaced), audited ``crop.delete``: the stage goes back to its prediction; UnknownName
+    # for a zone that is not the site's or a record that is not the zone's
+    def delete_crop_observation(
+        self, zone: str, observation_id: int, actor: str
     ) -> CropObservationInfo: ...
     # {"zones": {name: {crop?, planting_date?, mode?, label?, mad_fraction?, targets?}},
     # "crops": {crop: {"stages": {period: {"mad": x}}}} (non-critical periods), "policy":

@@ -461,8 +461,15 @@ class DaemonService:
         note: str,
         photo: bytes | None,
         actor: str,
+        *,
+        confirm: bool = False,
     ) -> CropObservationInfo:
-        return self._crops.add(zone, stage, observed_on, note, photo, actor)
+        return self._crops.add(zone, stage, observed_on, note, photo, actor, confirm=confirm)
+
+    def delete_crop_observation(
+        self, zone: str, observation_id: int, actor: str
+    ) -> CropObservationInfo:
+        return self._crops.delete(zone, observation_id, actor)
 
     def probe_calibrations(self) -> list[ProbeCalibrationInfo]:
         return self._probes.calibrations_info()

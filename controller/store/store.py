@@ -1103,6 +1103,28 @@ class Store:
             session.flush()  # the id, before the commit
         return row
 
+    def delete_crop_observation(self, zone: str, observation_id: int) -> list[CropObservation]:
+        """Delete ``zone``'s crop observation ``observation_id`` and the earlier records of
+        its stage it had replaced, so that the stage goes back to its prediction rather than
+        to an older mistake; the rows deleted (none: the zone has no such record)."""
+        obs = CropObservation
+        with self._write() as session:
+            row = session.get(obs, observation_id)
+            if row is None or row.zone != zone:
+                return []
+            rows = list(
+                session.exec(
+                    select(obs).where(
+                        col(obs.zone) == zone,
+                        col(obs.stage) == row.stage,
+                        col(obs.id) <= observation_id,
+                    )
+                )
+            )
+            for r in rows:
+                session.delete(r)
+        return rows
+
     def crop_observations(self, zone: str, since: date | None = None) -> list[CropObservation]:
         """The zone's crop observations observed on or after ``since``, the newest record of
         each stage only, by date observed (read-only objects, kept until the database

@@ -289,7 +289,9 @@ class CropObservation(SQLModel, table=True):
     ``observed_on`` is the site's local date the stage was reached; ``photo`` the file name
     of its photo under the data directory's ``photos/`` ("" without). Appended, never
     updated: a stage recorded again for a zone replaces the earlier record of it (the newest
-    ``id`` holds), so a mistake is corrected by recording the stage again.
+    ``id`` holds), so a date is corrected by recording the stage again; a mistaken record is
+    deleted (:meth:`~controller.store.Store.delete_crop_observation`, with the records of its
+    stage it had replaced).
     """
 
     __tablename__ = "crop_observations"

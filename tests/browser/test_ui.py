@@ -354,10 +354,54 @@ def test_technician_records_a_crop_stage_with_a_phone_photo(
     expect(page.locator("#stage-VE")).to_contain_text("2026-05-08")
     expect(page.locator("#crop-source")).to_contain_text("实地观测")
     expect(page.locator("#crop-observations img")).to_have_count(1)
+    page.locator("#crop-observations img").scroll_into_view_if_needed()  # loaded lazily
+    expect(page.locator("#crop-observations img")).to_have_js_property("complete", True)
     assert page.evaluate("document.querySelector('#crop-observations img').naturalWidth") > 0
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "crop-stage-390.png"), full_page=True)
     (obs,) = box.store.crop_observations("z1")
     assert obs.note == "出苗 80%" and obs.photo.endswith(".jpg")  # scaled down to a JPEG
+    context.close()
+
+
+def test_a_mistaken_crop_stage_is_refused_confirmed_and_deleted_on_a_phone(
+    box: Box, browser: Browser
+) -> None:
+    """At 390 px: a note alone is not sent (the stage select starts on its placeholder and
+    is required); maturity 20 days after planting is refused naming why, kept once the
+    technician ticks the confirmation and shown as confirmed; then deleted, asked first, and
+    the stage is back on its prediction."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, box.url)
+    page.goto(box.url + "/zones/z1/crop")
+    expect(page.locator("#observation-stage")).to_have_value("")
+    page.fill("#observation-date", "2026-05-10")
+    page.fill("#observation-note", "只写了备注")
+    page.locator("#observation-submit").click()
+    assert page.evaluate("!document.querySelector('#observation-stage').checkValidity()")
+    assert box.store.crop_observations("z1") == []  # the browser did not send it
+    page.select_option("#observation-stage", "maturity")
+    page.locator("#observation-submit").click()
+    expect(page.locator("#observation-refused")).to_contain_text(
+        "2026-05-10 的成熟：播种后第 20 天，而日历上成熟约在第 145 天"
+    )
+    assert box.store.crop_observations("z1") == []
+    expect(page.locator("#observation-stage")).to_have_value("maturity")  # as typed
+    page.check("#observation-confirm")
+    page.locator("#observation-submit").click()
+    expect(page.locator("#flash")).to_contain_text("已记录 成熟（2026-05-10）")
+    expect(page.locator("#confirmed-maturity")).to_have_text("已确认（与积温预测不符）")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "crop-confirmed-390.png"), full_page=True)
+    (obs,) = box.store.crop_observations("z1")
+    asked: list[str] = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator(f"#delete-observation-{obs.id}").click()
+    expect(page.locator("#flash")).to_contain_text("已删除 2026-05-10 的成熟记录")
+    assert asked == ["删除 2026-05-10 的成熟记录？该生育期将回到预测。"]
+    expect(page.locator("#stage-maturity td").nth(1)).to_have_text("—")
+    assert box.store.crop_observations("z1") == []
     context.close()

@@ -209,3 +209,23 @@ def test_stages_are_recorded_for_maize_only(
     assert view["today"]["kc_source"] == "calendar"
     made = desk.add("z2", "VE", dt.date(2026, 5, 8), "", None, "li")  # z2 grows seed corn
     assert made.stage == "VE" and store.crop_observations("z1") == []
+
+
+def test_degree_days_come_from_the_station_without_any_record(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    """A calendar zone with no stage recorded still counts the station's degree days (it
+    said 0 °C·d mid-season); days without temperatures are no data, not 0."""
+    assert Agronomy(site, store, clock).crop_state(_zone(site), DAY1).gdd_degc_day is None
+    state = Agronomy(site, store, clock).crop_state(_zone(site), DAY1)
+    assert (state.gdd_missing, state.gdd_days_measured) == ("no_temperatures", 0)
+    assert state.numbers()["gdd_degc_day"] is None
+    for k in range(40):  # 40 of the 42 days measured, 10 °C·d each
+        weather_day(store, SOWN + dt.timedelta(days=k))
+    state = Agronomy(site, store, clock).crop_state(_zone(site), DAY1)
+    assert (state.source, state.crop_day) == ("calendar", 42.0)  # the calendar still drives
+    assert state.gdd_degc_day == pytest.approx(400.0) and state.gdd_days_measured == 40
+    assert state.gdd_missing == "" and state.numbers()["gdd_degc_day"] == pytest.approx(400.0)
+    tomato = apply_overrides(site, {"zones": {"z1": {"crop": "tomato"}}})
+    other = Agronomy(tomato, store, clock).crop_state(_zone(tomato), DAY1)
+    assert (other.gdd_degc_day, other.gdd_missing) == (None, "not_maize")

@@ -37,6 +37,7 @@ ROUTES = {
     ("GET", "/zones/{zone}/observations"): "viewer",
     ("GET", "/zones/{zone}/observations/{observation_id}/photo"): "viewer",
     ("POST", "/zones/{zone}/observations"): "technician",
+    ("POST", "/zones/{zone}/observations/{observation_id}/delete"): "technician",
     ("POST", "/soil/{zone}/approve"): "admin",
     ("GET", "/soil/{zone}/dry-down"): "viewer",
     ("POST", "/soil/{zone}/dry-down"): "admin",

@@ -517,10 +517,19 @@ class FakeControlService:
         note: str,
         photo: bytes | None,
         actor: str,
+        *,
+        confirm: bool = False,
     ) -> CropObservationInfo:
         self._known(zone)
         self._control("add_crop_observation", zone=zone, stage=stage, actor=actor)
-        return self.crop_desk().add(zone, stage, observed_on, note, photo, actor)
+        return self.crop_desk().add(zone, stage, observed_on, note, photo, actor, confirm=confirm)
+
+    def delete_crop_observation(
+        self, zone: str, observation_id: int, actor: str
+    ) -> CropObservationInfo:
+        self._known(zone)
+        self._control("delete_crop_observation", zone=zone, actor=actor)
+        return self.crop_desk().delete(zone, observation_id, actor)
 
     def season_to_date(self) -> SeasonToDate:
         self._check()

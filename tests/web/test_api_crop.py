@@ -58,6 +58,9 @@ def test_a_technician_records_a_stage_with_a_photo_and_a_viewer_reads_it(
     assert view["today"]["kc_source"] == "observation"
     assert view["today"]["crop_day"] == pytest.approx(12.0 + 6.0)  # no station: a day a day
     assert view["today"]["days_after_planting"] == 24
+    # no station here: the degree days are no data, said so, never 0
+    assert view["today"]["gdd_degc_day"] is None
+    assert view["today"]["gdd_missing"] == "no_temperatures"
     ve = next(s for s in view["stages"] if s["stage"] == "VE")
     assert (ve["observed_on"], ve["predicted_on"], ve["days_late"]) == (
         "2026-05-08",
@@ -177,3 +180,44 @@ def test_observations_are_exported_like_other_records(
         "2026-05-08",
     )
     assert row["note"] == "出苗" and row["entered_by"] == "tian"
+
+
+def test_a_stage_far_off_the_calendar_needs_confirm_true(
+    client: AsgiClient, tokens: dict[str, str], store: Store
+) -> None:
+    body = {"stage": "maturity", "observed_on": "2026-05-10"}
+    r = _post(client, tokens["technician"], body)
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "stage"]
+    assert err["msg"].startswith(
+        "maturity on 2026-05-10 is day 20 after planting, where the calendar puts maturity "
+        "at about day 145"
+    )
+    assert store.crop_observations("z1") == []
+    r = _post(client, tokens["technician"], body | {"confirm": True})
+    assert r.status_code == 201, r.text
+    view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
+    confirmed = {s["stage"]: s["confirmed_against_prediction"] for s in view["stages"]}
+    assert confirmed["maturity"] is True and confirmed["VE"] is False
+
+
+def test_a_technician_deletes_a_mistaken_record(
+    client: AsgiClient, tokens: dict[str, str], store: Store
+) -> None:
+    made = _post(client, tokens["technician"], {"stage": "V6", "observed_on": "2026-05-12"})
+    ident = made.json()["id"]
+    path = f"{API}/zones/z1/observations/{ident}/delete"
+    assert client.post(path, token=tokens["viewer"]).status_code == 403
+    r = client.post(path, token=tokens["technician"])
+    assert r.status_code == 200, r.text
+    assert (r.json()["stage"], r.json()["observed_on"]) == ("V6", "2026-05-12")
+    assert store.crop_observations("z1") == []
+    view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
+    assert view["today"]["kc_source"] == "calendar"
+    audit = [a for a in store.rows_after("audit", 0) if a.action == "crop.delete"]  # type: ignore[attr-defined]
+    assert len(audit) == 1 and audit[0].detail["ids"] == [ident]
+    gone = client.post(path, token=tokens["technician"])
+    assert gone.status_code == 404 and f"no crop observation {ident} on zone 'z1'" in gone.text
+    other = client.post(f"{API}/zones/z2/observations/{ident}/delete", token=tokens["technician"])
+    assert other.status_code == 404

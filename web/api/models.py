@@ -247,6 +247,11 @@ class CropStagePublic(BaseModel):
     )
     predicted_by: str
     days_late: int | None = Field(description="observed − predicted, days")
+    confirmed_against_prediction: bool = Field(
+        False,
+        description="the observed date is one the degree days since sowing (or the calendar) "
+        "make implausible for the stage: kept because the technician confirmed it",
+    )
 
 
 class CropViewPublic(BaseModel):
@@ -257,7 +262,10 @@ class CropViewPublic(BaseModel):
     crop_clock: str = Field(description='"calendar" or "gdd" before a stage is observed')
     today: JsonMap = Field(
         description="kc_source (calendar, gdd, observation), crop_day, fao56_stage, "
-        "day_in_stage, gdd_degc_day, anchor, anchor_date, days_after_planting, sentence"
+        "day_in_stage, gdd_degc_day (the station's degree days since sowing, °C·d, whatever "
+        "set the crop day; null without a day measured, gdd_missing saying why: "
+        "no_temperatures, not_maize), gdd_days_measured (days with both temperatures), "
+        "anchor, anchor_date, days_after_planting, sentence"
     )
     stages: list[CropStagePublic]
 
@@ -349,6 +357,12 @@ class CropObservationCreate(_Create):
     observed_on: date
     note: str = Field("", max_length=500)
     photo_base64: str | None = Field(None, max_length=960_000)
+    confirm: bool = Field(
+        False,
+        description="keep a stage the degree days since sowing make implausible on that date "
+        "(below 0.5 x the stage's degree days or above the larger of 2 x and + 200, or over "
+        "30 days off its calendar day): the crop really is at this stage",
+    )
 
 
 class SoilApprove(_Create):

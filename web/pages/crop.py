@@ -105,6 +105,15 @@ def _reason(locale: str, exc: ObservationRefused) -> str:
     return say(locale, f"phenology.refusal.{exc.coded.code}", exc.coded)
 
 
+def _to_crop_page(request: Request, pages: PagesDep, text: str, crop_page: str) -> Response:
+    """To the zone's crop page with ``text``, wherever the form was sent from: a form sent
+    again from a refused observation's page (its address the POST's) went back there, a GET
+    of a POST-only address (405)."""
+    response = _back(request, pages, text, crop_page)
+    response.headers["location"] = crop_page
+    return response
+
+
 @router.post("/zones/{name}/observations")
 def add_observation(
     name: NameInPath,
@@ -116,10 +125,11 @@ def add_observation(
     observed_on: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form()] = "",  # checked by _note, to refuse naming the limit
     photo: Annotated[UploadFile | None, File()] = None,
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     back = f"/zones/{name}/crop"
     locale = session.user.locale
-    typed = {"stage": stage, "observed_on": observed_on, "note": note}
+    typed = {"stage": stage, "observed_on": observed_on, "note": note, "confirm": confirm}
     try:
         row = pages.service.add_crop_observation(
             name,
@@ -128,6 +138,7 @@ def add_observation(
             _note(note),
             _photo(photo),
             actor=session.user.username,
+            confirm=confirm == "yes",
         )
     except ObservationRefused as exc:
         field = _t(session, f"phenology.field_{exc.field}")
@@ -139,7 +150,31 @@ def add_observation(
         return _back(request, pages, text, back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")
     text = _t(session, "phenology.added", stage=stage_name, date=row.observed_on.isoformat())
-    return _back(request, pages, text, back)
+    return _to_crop_page(request, pages, text, back)
+
+
+@router.post("/zones/{name}/observations/{observation_id}/delete")
+def delete_observation(
+    name: NameInPath,
+    observation_id: RowId,
+    request: Request,
+    pages: PagesDep,
+    session: TechnicianPage,
+    _: CsrfChecked,
+) -> Response:
+    """Delete a mistaken stage record (the one the technician who records may also take
+    back), audited; the stage goes back to its prediction."""
+    back = f"/zones/{name}/crop"
+    try:
+        row = pages.service.delete_crop_observation(
+            name, observation_id, actor=session.user.username
+        )
+    except UnknownName as exc:
+        reason = unknown_text(session.user.locale, exc)
+        return _back(request, pages, _t(session, "phenology.not_deleted", reason=reason), back)
+    stage_name = _t(session, f"phenology.stage_{row.stage}")
+    text = _t(session, "phenology.deleted", stage=stage_name, date=row.observed_on.isoformat())
+    return _to_crop_page(request, pages, text, back)
 
 
 @router.get("/zones/{name}/observations/{observation_id}/photo")

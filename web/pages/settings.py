@@ -34,6 +34,7 @@ from web.pages.context import AdminPage, CsrfChecked, PagesDep, ViewerPage, rend
 from web.pages.control import _back
 from web.pages.lookups import not_found
 from web.pages.plan_form import plan_forms
+from web.pages.planting_date import planting_problem
 from web.pages.recipe_form import recipe_forms
 from web.pages.site_problems import coded_problems, problem_text
 from web.params import MAX_TEXT_CHARS, NameInPath
@@ -180,6 +181,11 @@ def save_zone(
         day = dt.date.fromisoformat(planting_date)
     except ValueError:
         errors.append(translate(locale, "settings.bad_date", zone=name, value=planting_date))
+    else:
+        today = pages.service.status().time.astimezone(pages.config.tz).date()
+        problem = planting_problem(locale, name, day, today)
+        if problem is not None:
+            errors.append(problem)
     if mode not in MODES:
         errors.append(translate(locale, "settings.bad_mode", zone=name, value=mode))
     if targets and targets not in TARGET_RULES:

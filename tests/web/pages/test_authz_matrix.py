@@ -63,6 +63,7 @@ RULES |= {
     ("GET", "/zones/{name}/chart.json"): "viewer",
     ("GET", "/zones/{name}/crop"): "viewer",
     ("POST", "/zones/{name}/observations"): "technician",
+    ("POST", "/zones/{name}/observations/{observation_id}/delete"): "technician",
     ("GET", "/zones/{name}/observations/{observation_id}/photo"): "viewer",
     ("GET", "/zones/{name}/canopy/photo"): "viewer",
     ("POST", "/zones/{name}/start"): "technician",

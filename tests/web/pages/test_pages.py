@@ -39,6 +39,7 @@ POSTS = {
     "/zones/z2/start": {"minutes": "10"},
     "/zones/z2/stop": {},
     "/zones/z2/observations": {"stage": "V6", "observed_on": "2026-05-12"},
+    "/zones/z2/observations/1/delete": {},
     "/stop-all": {},
     "/pause": {"hours": "2"},
     "/resume": {},

@@ -4,6 +4,7 @@ English; bad input comes back naming the field, nothing stored."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +38,8 @@ def test_a_technician_records_a_stage_and_everyone_sees_it(as_role: Any, store: 
     assert page.status_code == 200 and 'id="observation-form"' in page.text
     assert 'enctype="multipart/form-data"' in page.text and 'max="2026-05-14"' in page.text
     assert "日历（播种后天数）" in page.text  # no observation yet: the calendar
+    gdd = page.text.split('id="crop-gdd"', 1)[1].split("</p>", 1)[0]
+    assert "无数据" in gdd and "气象站自播种以来没有气温记录" in gdd and "0 °C·d" not in gdd
     shown = _post(
         tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "出苗整齐"}, jpeg_bytes()
     )
@@ -58,6 +61,87 @@ def test_a_technician_records_a_stage_and_everyone_sees_it(as_role: Any, store: 
     assert "Kc 来源: 实地观测 + 积温" in zone_page  # where the Kc comes from
 
 
+def test_the_stage_select_preselects_no_stage(as_role: Any) -> None:
+    """A record saved with only a note typed must not become emergence: the select starts
+    on its placeholder, and the browser asks for a stage before sending."""
+    page = as_role("technician").get(PAGE).text
+    start = page.index('id="observation-stage"')
+    select = page[start : page.index("</select>", start)]
+    assert "required" in select.split(">", 1)[0]
+    assert '<option value="" selected>选择生育期</option>' in select
+    assert select.count("selected") == 1
+
+
+def test_a_stage_far_off_the_calendar_is_refused_until_confirmed(
+    as_role: Any, store: Store
+) -> None:
+    """No station here: maturity 20 days after planting is 125 days off the calendar; the
+    refusal names the stage, the date and what the calendar expects, in the page's language;
+    ticked, the record is kept and shown as confirmed against the prediction."""
+    tech = as_role("technician")
+    form = {"stage": "maturity", "observed_on": "2026-05-10", "note": "核对过"}
+    r = _post(tech, form)
+    assert r.status_code == 422
+    assert (
+        "记录未保存：生育期：2026-05-10 的成熟：播种后第 20 天，而日历上成熟约在第 145 天"
+        "（可接受相差 30 天以内；有气温的天数太少，无法计算积温）。"
+        "如作物确实处于此生育期，请勾选确认后再保存。" in r.text
+    )
+    assert 'id="observation-confirm"' in r.text and store.crop_observations("z1") == []
+    shown = _post(tech, form | {"confirm": "yes"})
+    assert [o.stage for o in store.crop_observations("z1")] == ["maturity"]
+    row = shown.text.split('id="stage-maturity"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-05-10" in row and "已确认（与积温预测不符）" in row
+    assert "已确认" not in shown.text.split('id="stage-VE"', 1)[1].split("</tr>", 1)[0]
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.observe"]
+    assert audit.detail["confirmed_against"] == "calendar"
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = _post(tech, {"stage": "tasseling", "observed_on": "2026-05-09"}).text
+    assert (
+        "Not saved: Stage: tasselling on 2026-05-09: day 19 after planting, where the calendar "
+        "puts tasselling at about day 83 (accepted within 30 days; too few days with "
+        "temperatures to count degree days)." in page
+    )
+
+
+def test_a_mistaken_record_is_deleted_and_its_stage_goes_back_to_the_prediction(
+    as_role: Any, store: Store
+) -> None:
+    tech = as_role("technician")
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-02"}, jpeg_bytes())  # replaced by
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08"}, jpeg_bytes())  # this one
+    _post(tech, {"stage": "V6", "observed_on": "2026-05-12"})
+    (ve,) = [o for o in store.crop_observations("z1") if o.stage == "VE"]
+    photos = Path(store.url.removeprefix("sqlite:///")).parent / "photos"
+    assert len(list(photos.glob("z1-VE-*"))) == 2
+    page = tech.get(PAGE).text
+    assert f'action="/zones/z1/observations/{ve.id}/delete"' in page
+    assert 'data-confirm="删除 2026-05-08 的出苗 (VE)记录？该生育期将回到预测。"' in page
+    r = tech.post(
+        f"/zones/z1/observations/{ve.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert r.status_code == 303
+    shown = tech.get(r.headers["location"]).text
+    assert "已删除 2026-05-08 的出苗 (VE)记录，该生育期已回到预测。" in shown
+    # the older VE it had replaced is gone too: VE is predicted only, V6 still observed
+    assert [o.stage for o in store.crop_observations("z1")] == ["V6"]
+    assert list(photos.glob("z1-VE-*")) == []  # their photos with them
+    row = shown.split('id="stage-VE"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>—</td>" in row and "2026-05-02" in row  # observed: none; predicted: day 12
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.delete"]
+    assert audit.actor == "tian" and audit.detail["stage"] == "VE"
+    assert audit.detail["observed_on"] == "2026-05-08" and len(audit.detail["ids"]) == 2
+    again = tech.post(
+        f"/zones/z1/observations/{ve.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert f"未删除：地块 z1 没有第 {ve.id} 条观测。" in tech.get(again.headers["location"]).text
+    assert 'action="/zones/z1/observations/' not in as_role("viewer").get(PAGE).text
+
+
 def test_the_page_speaks_english_too(as_role: Any) -> None:
     tech = as_role("technician")
     _post(tech, {"stage": "VE", "observed_on": "2026-05-08"})
@@ -70,6 +154,13 @@ def test_the_page_speaks_english_too(as_role: Any) -> None:
 
 # (form, photo, the Chinese page's refusal, the English page's, the API's English)
 REFUSALS = [
+    (
+        {"stage": "", "observed_on": "2026-07-06", "note": "只写了备注"},
+        None,
+        "记录未保存：生育期：请选择所见的生育期（只有备注不能作为生育期记录）。",
+        "Not saved: Stage: choose the stage seen (a note alone is not a stage record).",
+        "no stage given",
+    ),
     (
         {"stage": "V99", "observed_on": "2026-05-08"},
         None,
@@ -187,3 +278,17 @@ def test_a_note_past_the_fields_limit_is_refused_naming_the_limit(
     assert store.crop_observations("z1") == []
     _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "苗" * NOTE_MAX_CHARS})
     assert len(store.crop_observations("z1")) == 1  # the limit itself is kept
+
+
+def test_a_form_sent_again_from_a_refused_page_goes_back_to_the_crop_page(
+    as_role: Any,
+) -> None:
+    """The refused page's address is the POST's: going back there was a GET of a POST-only
+    address (405)."""
+    tech = as_role("technician")
+    r = tech.post(
+        "/zones/z1/observations",
+        data={"csrf": csrf_of(tech, PAGE), "stage": "VE", "observed_on": "2026-05-08"},
+        headers={"referer": "http://127.0.0.1:8080/zones/z1/observations"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == PAGE

@@ -68,7 +68,23 @@ def add_observation(
             raise refused(ObservationRefused("photo_base64 is not base64", field="photo")) from None
     try:
         return service.add_crop_observation(
-            zone, body.stage, body.observed_on, body.note, photo_bytes, token.name
+            zone,
+            body.stage,
+            body.observed_on,
+            body.note,
+            photo_bytes,
+            token.name,
+            confirm=body.confirm,
         )
     except ObservationRefused as exc:
         raise refused(exc) from None
+
+
+@router.post("/{zone}/observations/{observation_id}/delete", response_model=CropObservationPublic)
+def delete_observation(
+    zone: NameInPath, observation_id: RowId, service: ServiceDep, token: TechnicianToken
+) -> CropObservationInfo:
+    """Delete a mistaken stage record (and the older records of its stage it had replaced),
+    audited ``crop.delete``; the stage goes back to its prediction. 404 for a record the
+    zone does not have. Answers the record deleted."""
+    return service.delete_crop_observation(zone, observation_id, token.name)

@@ -1,0 +1,87 @@
+"""A stage record the degree days since sowing make implausible is refused naming the stage,
+the date, the degree days and what the stage expects, unless confirmed; a confirmed one is
+kept, audited and shown as confirmed (a real store, the demo site: seed corn sown 20 Apr,
+the station at 12-28 °C: 10 °C·d a day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controller.agronomy.jobs import Agronomy
+from controller.clock import VirtualClock
+from controller.config.site import SiteConfig, load_site
+from controller.daemon.cropdesk import CropDesk
+from controller.daemon.protocol import ObservationRefused
+from controller.store import Store
+from tests.helpers.agronomy import DAY1, local, weather_day
+from tests.helpers.site import DEMO_SITE
+
+SOWN = dt.date(2026, 4, 20)  # z1; DAY1 (1 Jun) is day 42
+SEEN = dt.date(2026, 5, 31)  # day 41: 410 °C·d since sowing
+
+
+def audit_rows(store: Store) -> list[Any]:
+    return list(store.rows_after("audit", 0))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'q.db'}", clock=VirtualClock(local(DAY1, 6)))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def desk(store: Store, tmp_path: Path) -> CropDesk:
+    site: SiteConfig = load_site(DEMO_SITE)
+    for k in range((DAY1 - SOWN).days):
+        weather_day(store, SOWN + dt.timedelta(days=k))
+    agro = Agronomy(site, store, VirtualClock(local(DAY1, 6)))
+    zones = {z.name: z for z in site.zones}
+    return CropDesk(store, agro.crop_clock, lambda: zones, lambda: DAY1, tmp_path)
+
+
+def test_emergence_on_a_crop_past_jointing_is_refused_then_kept_when_confirmed(
+    desk: CropDesk, store: Store
+) -> None:
+    with pytest.raises(ObservationRefused) as refused:
+        desk.add("z1", "VE", SEEN, "", None, "li")
+    assert refused.value.field == "stage"
+    assert str(refused.value) == (
+        "VE on 2026-05-31 has 410 °C·d since sowing, where VE comes at about 65 °C·d "
+        "(accepted 32-265): confirm that the crop really is at this stage to keep it"
+    )
+    assert refused.value.coded is not None and refused.value.coded.code == "implausible_gdd"
+    assert store.crop_observations("z1") == []
+    before = desk.view("z1")["today"]["crop_day"]
+    made = desk.add("z1", "VE", SEEN, "checked twice", None, "li", confirm=True)
+    assert made.stage == "VE" and [o.stage for o in store.crop_observations("z1")] == ["VE"]
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.observe"]
+    assert audit.detail["confirmed_against"] == "gdd"
+    view = desk.view("z1")
+    assert view["today"]["crop_day"] < before  # kept: the crop follows it
+    shown = {s["stage"]: s["confirmed_against_prediction"] for s in view["stages"]}
+    assert shown["VE"] is True and shown["V6"] is False
+
+
+def test_a_plausible_stage_needs_no_confirmation(desk: CropDesk, store: Store) -> None:
+    made = desk.add("z1", "jointing", SEEN, "", None, "li")  # 410 °C·d: 112-450 for jointing
+    assert made.stage == "jointing"
+    (audit,) = [a for a in audit_rows(store) if a.action == "crop.observe"]
+    assert "confirmed_against" not in audit.detail
+    shown = {s["stage"]: s["confirmed_against_prediction"] for s in desk.view("z1")["stages"]}
+    assert shown["jointing"] is False
+
+
+def test_tasselling_a_month_early_is_refused_by_the_calendar(desk: CropDesk) -> None:
+    with pytest.raises(ObservationRefused) as refused:
+        desk.add("z1", "tasseling", SEEN, "", None, "li")
+    assert str(refused.value).startswith(
+        "tasseling on 2026-05-31 is day 41 after planting (410 °C·d since sowing), where the "
+        "calendar puts tasseling at about day 83 (accepted within 30 days)"
+    )
