@@ -57,6 +57,7 @@ DECISIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
             "reason": "trigger_reached",
             "reasons": ["trigger_reached", "max_run_limited", "continuation", "no_forecast"],
             "trigger_day": 3,
+            "deferred_to": (MORNING + timedelta(days=3, hours=13)).isoformat(),
         },
     ),
 )
@@ -64,11 +65,12 @@ COPIES = 4  # each decision four times: twelve cards
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # A decision card's bound in lines of its text: two for its figures (time, decision, planned
-# start, duration and depth: one line in Chinese, the English words may take two), four for
-# the reasons said (the deferred run's four codes: about 60 characters in Chinese, 150 in
-# English, at most four lines of the card's 370 px at 15 px), one for the record cut; with
-# the card's padding (0.25rem above and below, 8 px), its border (1 px) and rounding.
-LINES = 2 + 4 + 1
+# start, duration and depth: one line in Chinese, the English words may take two), five for
+# the reasons said (the deferred run's time and four codes: about 75 characters in Chinese, 3
+# lines of the card's 340 px at 15 px; about 180 in English, some 45 a line: 5 lines), one
+# for the record cut; with the card's padding (0.25rem above and below, 8 px), its border
+# (1 px) and rounding.
+LINES = 2 + 5 + 1
 CARD_EXTRA_PX = 8 + 1 + 0.5
 
 
