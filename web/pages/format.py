@@ -8,6 +8,7 @@ kg/mu), so no page mixes mu and hectares. Times are shown in the site's time zon
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, tzinfo
 from urllib.parse import quote, unquote
@@ -110,6 +111,13 @@ class Formatter:
             return "–"
         s = max(0, round(seconds))
         return f"{s // 60}:{s % 60:02d}"
+
+    def minutes_left(self, seconds: float | None) -> str:
+        """Remaining time in whole minutes, rounded up (a run 45 s from its end has 1 left,
+        not 0): ``120``; ``–`` when there is none."""
+        if seconds is None:
+            return "–"
+        return str(math.ceil(max(0.0, seconds) / 60.0))
 
     def fraction(self, part: float | None, whole: float | None) -> float:
         """``part / whole`` as a percentage clamped to 0–100 (for gauges)."""
