@@ -7,7 +7,9 @@ language from :func:`fert_note` (catalog table ``fert_note``). Nothing new is st
 recorded before read the same way; a note no template knows is shown as recorded.
 
 An event is named as the planner names it (:meth:`PlanEvent.describe`): ``{event}`` is its
-number with its label (``5 (吐丝期)``), ``{what}`` its recipe, kilograms or EC as written.
+number with its label (``6 (吐丝期)``: numbered from 1 as the settings page lists the events,
+:attr:`PlanEvent.number`; a note recorded before counted from 0 and reads as recorded),
+``{what}`` its recipe, kilograms or EC as written.
 """
 
 from __future__ import annotations

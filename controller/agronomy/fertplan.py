@@ -83,6 +83,12 @@ class PlanEvent:
     tank: str | None = None
     recipe: str | None = None  # a [[fertigation.recipes]] name
 
+    @property
+    def number(self) -> int:
+        """The event's number as the pages and the records name it: 1 for the site file's
+        first ``[[fertigation.events]]``, as the settings page lists them."""
+        return self.index + 1
+
     def describe(self) -> str:
         v = self.values()
         return f"fertigation event {v['event']}{v['label']} of {v['day']}: {v['what']}"
@@ -96,7 +102,7 @@ class PlanEvent:
         else:
             what = f"EC {self.target_ec_ms_cm:g} mS/cm from tank {self.tank}"
         label = f" ({self.label})" if self.label else ""
-        return {"event": str(self.index), "label": label, "day": str(self.day), "what": what}
+        return {"event": str(self.number), "label": label, "day": str(self.day), "what": what}
 
 
 @dataclass(frozen=True, slots=True)

@@ -842,6 +842,10 @@ class Planning:
                 action = DecisionAction.SKIP
             else:
                 action = DecisionAction.DEFER
+                later = result.events_of(zone.name)
+                if later:  # the run it waits for: the page says when, in the site's time
+                    at = ctx.start + dt.timedelta(minutes=min(e.start_min for e in later))
+                    record["deferred_to"] = at.isoformat()
             first = events[0] if events else None
             stored = self.store.record_decision(
                 zone.name,

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from numpy.typing import NDArray
 
 from models.planner.types import PlannedEvent, ReasonCode
 
-__all__ = ["clock", "event_sentence", "no_event_sentence", "window_text"]
+__all__ = ["clock", "event_sentence", "first_event_at", "no_event_sentence", "window_text"]
 
 
 def clock(minute: int) -> str:
     """Local time of day "HH:MM" of a minute count (wraps over days)."""
     minute %= 1440
     return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+_EVENT_AT = re.compile(r" at (\d\d:\d\d) \(day (\d+)\)")
+""":func:`event_sentence`'s "at 23:00 (day 4)": the run's local clock time and horizon day."""
+
+
+def first_event_at(sentence: str) -> tuple[str, int] | None:
+    """The local clock time ("23:00") and horizon day (0 = the plan's first day) of the first
+    run :func:`event_sentence` wrote into ``sentence``; ``None`` when it names no run."""
+    found = _EVENT_AT.search(sentence)
+    return (found.group(1), int(found.group(2))) if found else None
 
 
 def window_text(allowed: NDArray[np.bool_], slot: int, slot_min: int, start_minute: int) -> str:

@@ -143,7 +143,7 @@ def test_the_next_runs_time_and_figures_stay_whole_on_a_phone(
     page.context.close()
 
 
-# a figure with its unit in the zones' water table: 2061.6 m³, 1237.0 m³/ha, 节水 188 m³/亩
+# a figure with its unit in the zones' water table: 2061.6 m³, 82.5 m³/mu, 节水 188 m³/亩
 WATER_FIGURE = r"\d+(?:\.\d+)? (?:m³|kg)(?:/(?:ha|mu|亩))?"
 
 
@@ -179,7 +179,7 @@ def test_the_overview_does_not_scroll_sideways_on_a_narrow_phone(
 ) -> None:
     """At 360 px, the narrowest phone the pages are made for, the page is no wider than the
     screen and nothing sticks out of a zone's card, in either language: a season's water in
-    thousands of m³ and its m³/ha beside it, and the English labels, were wider than a card."""
+    thousands of m³ and its m³/mu beside it, and the English labels, were wider than a card."""
     page = logged_in(browser, overview_url, locale, 360)
     expect(page.locator("article.zone td", has_text="2061.6 m³")).not_to_have_count(0)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

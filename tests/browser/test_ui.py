@@ -150,7 +150,7 @@ def test_technician_operates_the_site_from_the_page(box: Box, browser: Browser) 
     expect(page.locator("#no-open-alarms")).to_have_text("No open alarms.")
     page.click("a[href='/']")
     expect(page.locator("#zone-z1")).to_contain_text("valve closed")
-    expect(page.locator("#zone-z1")).to_contain_text("m³/ha")
+    expect(page.locator("#zone-z1")).to_contain_text("m³/mu")
 
     # The zone page draws its charts with the vendored library.
     page.click("#zone-z1 h2 a")

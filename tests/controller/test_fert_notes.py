@@ -62,7 +62,7 @@ def test_the_planners_notes_are_read_back_as_their_codes(site: SiteConfig, store
     read = {code: fert_note(note) for code, note in notes.items()}
     assert {code: part.code for code, part in read.items()} == {c: c for c in notes}, notes
     assert read["carries"].values == {
-        "event": "0 (苗期 (拔节前))",
+        "event": "1 (苗期 (拔节前))",
         "day": "2026-05-15",
         "what": "N 11.25 kg",
     }

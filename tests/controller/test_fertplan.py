@@ -108,7 +108,7 @@ def test_a_long_enough_run_on_the_event_day_carries_the_recipe(site: SiteConfig)
     assert [r.run for r in out] == runs
     assert out[0].recipe is not None and dict(out[0].recipe.kg) == {"N": pytest.approx(11.25)}
     assert out[0].event is not None and out[0].event.index == 0
-    assert "carries fertigation event 0 (苗期 (拔节前)) of 2026-05-15" in out[0].note
+    assert "carries fertigation event 1 (苗期 (拔节前)) of 2026-05-15" in out[0].note
     # 90 min = prewet 15 + inject 30 + flush 25 + 20: z2 carries its own event too
     assert out[1].recipe is not None and out[1].event is not None and out[1].event.zone == "z2"
 

@@ -58,7 +58,7 @@ def test_each_uncarried_event_gets_a_run_alone_inside_the_window(
     decisions = {d.id: d for d in store.decisions()}
     d1 = decisions[first.decision_id]
     assert d1.action == "irrigate"
-    assert "fertigation event 0 (苗期 (拔节前))" in d1.reason
+    assert "fertigation event 1 (苗期 (拔节前))" in d1.reason
     assert "no planned irrigation carries it" in d1.reason
     assert d1.inputs["reasons"] == ["fertigation_run"]
     assert d1.reason == f"z1: {said_in_english(d1.inputs)}"  # the codes say the record

@@ -154,7 +154,7 @@ def test_a_plan_changed_in_the_settings_is_what_the_daemon_schedules(
 
     assert daemon.site.fertigation is not None and daemon.site.fertigation.events[0].date == today
     notes = [e.message for e in daemon.store.events() if e.code == "fertigation_plan"]
-    assert any("carries fertigation event 0 (追肥 “试验”)" in n for n in notes), notes
+    assert any("carries fertigation event 1 (追肥 “试验”)" in n for n in notes), notes
     (queued,) = daemon._queue
     area_mu = daemon.site.zones[0].area_m2_value / M2_PER_MU
     assert queued.recipe is not None

@@ -38,6 +38,7 @@ from web.pages import (
     crop,
     devices,
     fertigation,
+    icon,
     overview,
     probes,
     recipes,
@@ -69,6 +70,7 @@ ROUTERS = tuple(
         recipes,
         users,
         board,
+        icon,
     )
 )
 

@@ -211,7 +211,9 @@ def render(
         "fmt": formatter,
         # a decision (its inputs), a next run's codes, a run's end reason, an alarm's message,
         # a device's last error, why the clock is not trusted, a device point in the page's words
-        "decision_said": lambda inputs: said.decision_said(locale, inputs),
+        "decision_said": lambda d: said.decision_said(
+            locale, d.inputs, action=str(d.action), record=d.reason, fmt=formatter
+        ),
         "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
         "end_said": lambda end_reason: said.end_said(formatter, end_reason),
         "alarm_said": lambda a: said.alarm_said(formatter, a.source, a.code, a.message),

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
-from controller.store import StoreError
+from controller.store import RunPhase, StoreError
 from web.i18n import catalog, translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
@@ -53,18 +53,47 @@ def _t(session: SessionInfo, key: str, **kw: object) -> str:
     return translate(session.user.locale, key, **kw)
 
 
-def refusal_text(locale: str, exc: ControlRefused) -> str:
+def refusal_text(locale: str, exc: ControlRefused, running: str = "") -> str:
     """Why the daemon refused, in ``locale``: its code said from the catalog
     (``refusal.<reason_code>``) with the daemon's English kept as the box's record (it names the
-    zone, the recipe, the numbers); a code the catalog lacks as the daemon wrote it."""
-    said = catalog(locale).get(f"refusal.{exc.reason_code}")
+    zone, the recipe, the numbers); a code the catalog lacks as the daemon wrote it.
+
+    ``running``: the zones that hold a refusal of a fertigation run's own (another zone's
+    fertigation run, the zones running when one would start), as the page names them; said
+    with the refusal (``refusal.<reason_code>_in``) where the catalog has words for it."""
+    known = catalog(locale)
+    said = known.get(f"refusal.{exc.reason_code}")
     if said is None:
         return exc.reason
+    if running and f"refusal.{exc.reason_code}_in" in known:
+        said = translate(locale, f"refusal.{exc.reason_code}_in", zones=running)
     return translate(locale, "refusal.with_record", said=said, record=exc.reason)
 
 
-def _refused(session: SessionInfo, exc: ControlRefused) -> str:
-    return _t(session, "control.refused", reason=refusal_text(session.user.locale, exc))
+FERTIGATION_PHASES = frozenset({RunPhase.PREWET, RunPhase.INJECT, RunPhase.FLUSH})
+"""A zone's run phases while it fertigates."""
+
+
+def _running(pages: PagesDep, locale: str, exc: ControlRefused) -> str:
+    """The zones a fertigation refusal is about, by their labels, in ``locale``'s list: the
+    fertigating zone (``fertigation_active``) or the zones running (``fertigation_alone``);
+    "" for another refusal, or when none is running any more."""
+    if exc.reason_code not in ("fertigation_active", "fertigation_alone"):
+        return ""
+    zones = [
+        z
+        for z in pages.service.zones()
+        if z.valve_on or z.run_id is not None
+        if exc.reason_code == "fertigation_alone" or z.phase in FERTIGATION_PHASES
+    ]
+    sep = catalog(locale).get("record.list_sep", ", ")
+    return sep.join(z.label or z.name for z in zones)
+
+
+def _refused(session: SessionInfo, exc: ControlRefused, pages: PagesDep | None = None) -> str:
+    locale = session.user.locale
+    running = _running(pages, locale, exc) if pages is not None else ""
+    return _t(session, "control.refused", reason=refusal_text(locale, exc, running))
 
 
 @router.post("/zones/{name}/start")
@@ -95,7 +124,7 @@ def start_zone(
                 name, minutes, actor=session.user.username, volume_m3=volume_m3, recipe=recipe
             )
     except ControlRefused as exc:
-        return _back(request, pages, _refused(session, exc))
+        return _back(request, pages, _refused(session, exc, pages))
     zone = pages.service.zone(name)  # read back: the valve state the relay reported
     fmt = Formatter(session.user.locale, pages.config.tz)
     key = "control.started_open" if zone.valve_on else "control.started_closed"

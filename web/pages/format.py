@@ -1,11 +1,14 @@
 """Numbers, areas and times as technicians read them.
 
-Chinese pages speak mu (亩, 666.7 m²) and m³/mu; English pages speak hectares
-(DESIGN principle 8). Times are shown in the site's time zone.
+Every page speaks the mu (亩, 666.7 m², 1/15 ha), the unit the district counts water and
+fertilizer in (the quota, the savings ledger, the site file's plan): areas in mu and every
+figure per area per mu, written 亩 on Chinese pages and mu on English ones (m³/亩, m³/mu,
+kg/mu), so no page mixes mu and hectares. Times are shown in the site's time zone.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, tzinfo
 from urllib.parse import quote, unquote
@@ -15,7 +18,6 @@ from controller.config.site import M2_PER_MU
 
 __all__ = ["Formatter", "quote_flash", "unquote_flash"]
 
-M2_PER_HA = 10_000.0
 # a profile's ASCII unit part -> as the pages write it (m³, µS); a whole part only (m3, not m30)
 _UNIT_SIGNS = {"m3": "m³", "m2": "m²", "uS": "µS"}
 _UNIT_SIGN = re.compile(r"(?<![A-Za-z0-9])(?:m3|m2|uS)(?![A-Za-z0-9])")
@@ -50,7 +52,8 @@ class Formatter:
 
     @property
     def area_unit(self) -> str:
-        return "亩" if self.chinese else "ha"
+        """The page's area unit, the mu as written on the page: 亩 (Chinese) or mu."""
+        return self.area_unit_mu
 
     @property
     def area_unit_mu(self) -> str:
@@ -58,17 +61,14 @@ class Formatter:
         return "亩" if self.chinese else "mu"
 
     def area(self, area_m2: float) -> str:
-        """Area in mu (Chinese) or ha (others)."""
-        if self.chinese:
-            return f"{area_m2 / M2_PER_MU:.1f} 亩"
-        return f"{area_m2 / M2_PER_HA:.2f} ha"
+        """Area in mu: ``25.0 亩``, ``25.0 mu``."""
+        return f"{area_m2 / M2_PER_MU:.1f} {self.area_unit_mu}"
 
     def per_area(self, amount: float, area_m2: float, unit: str) -> str:
-        """``amount`` of ``unit`` (m³, kg) per mu or per ha of ``area_m2``."""
+        """``amount`` of ``unit`` (m³, kg) per mu of ``area_m2``: ``82.5 m³/亩``."""
         if area_m2 <= 0:
             return "–"
-        per = M2_PER_MU if self.chinese else M2_PER_HA
-        return f"{amount / area_m2 * per:.1f} {unit}/{self.area_unit}"
+        return f"{amount / area_m2 * M2_PER_MU:.1f} {unit}/{self.area_unit_mu}"
 
     def per_mu(self, value_m3_per_mu: float | None, digits: int = 0) -> str:
         """A depth of water as the district counts it, m³ per mu (亩 on Chinese pages)."""
@@ -111,6 +111,13 @@ class Formatter:
             return "–"
         s = max(0, round(seconds))
         return f"{s // 60}:{s % 60:02d}"
+
+    def minutes_left(self, seconds: float | None) -> str:
+        """Remaining time in whole minutes, rounded up (a run 45 s from its end has 1 left,
+        not 0): ``120``; ``–`` when there is none."""
+        if seconds is None:
+            return "–"
+        return str(math.ceil(max(0.0, seconds) / 60.0))
 
     def fraction(self, part: float | None, whole: float | None) -> float:
         """``part / whole`` as a percentage clamped to 0–100 (for gauges)."""

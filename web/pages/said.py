@@ -27,9 +27,11 @@ words merged in from :mod:`controller.said.words`, and the page's times.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from controller.said.records import RecordSayer
+from models.planner.explain import first_event_at
 from web.i18n import catalog, translate
 from web.pages.format import Formatter
 
@@ -55,13 +57,51 @@ def reasons_said(locale: str, codes: Sequence[str], values: Mapping[str, Any]) -
     return sep.join(translate(locale, f"reason_code.{c}", **values) for c in codes)
 
 
-def decision_said(locale: str, inputs: Mapping[str, Any]) -> str | None:
-    """A decision (its recorded ``inputs``) said from its codes, or ``None``."""
+def decision_said(
+    locale: str,
+    inputs: Mapping[str, Any],
+    *,
+    action: str = "",
+    record: str = "",
+    fmt: Formatter | None = None,
+) -> str | None:
+    """A decision (its recorded ``inputs``) said from its codes, or ``None``.
+
+    A run the ET planner deferred (``action`` ``defer`` with ``trigger_reached``) says first
+    when its run is planned: the recorded ``deferred_to`` in the page's time (``fmt``), or, in
+    a record written before it, the horizon day and clock its sentence (``record``) names
+    (:func:`models.planner.explain.first_event_at`); its trigger is said as ahead, not as
+    "irrigate"."""
     codes = inputs.get("reasons") or ([inputs["reason"]] if inputs.get("reason") else [])
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         return None
     values = inputs.get("reason_values")
-    return reasons_said(locale, codes, values if isinstance(values, Mapping) else {})
+    said = reasons_said(locale, codes, values if isinstance(values, Mapping) else {})
+    if said is None or action != "defer" or _TRIGGER not in codes:
+        return said
+    rest = [c for c in codes if c != _TRIGGER]
+    others = reasons_said(locale, rest, values if isinstance(values, Mapping) else {})
+    parts = [_deferred_to(locale, inputs.get("deferred_to"), record, fmt)]
+    parts += [translate(locale, "decision_deferred.trigger_ahead"), *([others] if others else [])]
+    return catalog(locale).get("record.sep", "; ").join(parts)
+
+
+_TRIGGER = "trigger_reached"  # the ET planner's "soil water down to the trigger: irrigate"
+
+
+def _deferred_to(locale: str, deferred_to: Any, record: str, fmt: Formatter | None) -> str:
+    """When a deferred run is planned, in ``locale``'s words."""
+    if isinstance(deferred_to, str) and fmt is not None:
+        try:
+            when = fmt.time(datetime.fromisoformat(deferred_to))
+        except ValueError:
+            pass
+        else:
+            return translate(locale, "decision_deferred.to", when=when)
+    at = first_event_at(record)
+    if at is not None:
+        return translate(locale, "decision_deferred.to_day", clock=at[0], day=at[1])
+    return translate(locale, "decision_deferred.no_run")
 
 
 def _sayer(fmt: Formatter) -> RecordSayer:

@@ -54,6 +54,7 @@ RULES |= {
     ("GET", "/static"): "public",
     ("GET", "/login"): "public",
     ("GET", "/board"): "public",  # when the site makes it public (else 404: test_board.py)
+    ("GET", "/favicon.ico"): "public",  # the pages' icon (test_icon.py)
     ("POST", "/login"): "public",
     ("POST", "/lang"): "public",
     ("POST", "/logout"): "viewer",

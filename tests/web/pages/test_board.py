@@ -98,3 +98,19 @@ def test_board_public_is_a_checked_site_key(tmp_path: Path) -> None:
         load_site(path)
     path.write_text(text.replace('public = "yes"', "public = false"), encoding="utf-8")
     assert load_site(path).model.board.public is False
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("zh-CN", "正在灌溉</b> 剩余 120 分钟"), ("en", "watering</b> 120 min left")],
+)
+def test_the_board_says_a_runs_time_left_in_minutes(
+    anon: TestClient, service: PageService, lang: str, said: str
+) -> None:
+    """7,185 s left (119:45 as the pages' minutes and seconds): 120 min, rounded up."""
+    z1 = service.zones_by_name["z1"]
+    service.zones_by_name["z1"] = dataclasses.replace(z1, remaining_s=7185.0)
+    anon.cookies.set("qanat_lang", lang)
+    page = anon.get("/board").text
+    assert said in page
+    assert "119:45" not in page

@@ -219,7 +219,7 @@ def test_language_switch_is_kept_on_the_user(as_role: Any, store: Store) -> None
     response = tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
     assert response.status_code == 303
     page = tech.get("/").text
-    assert "valve open" in page and "m³/ha" in page
+    assert "valve open" in page and "m³/mu" in page
     assert Accounts(store, hasher=FAST).user("tian").locale == "en"
 
 

@@ -59,7 +59,7 @@ def test_a_decision_is_said_by_its_codes_in_the_page_language(
     assert f"{record}: {SENTENCE}" in page.replace("&#39;", "'")
     assert "trigger_reached" not in page
     # a decision without codes (manual, sensor, timer zones) keeps its sentence alone
-    assert "<td>z1: manual mode: runs only when started by hand</td>" in page
+    assert "<div>z1: manual mode: runs only when started by hand</div>" in page
 
 
 CALENDAR = (

@@ -108,3 +108,41 @@ def test_a_stop_all_whose_ends_are_not_recorded_says_the_water_is_off(
         n: dataclasses.replace(z, valve_on=False) for n, z in service.zones_by_name.items()
     }
     assert said in _flash(tech, "/stop-all", {"csrf": csrf_of(tech)})
+
+
+@pytest.mark.parametrize(
+    ("lang", "active", "alone"),
+    [
+        (
+            "zh-CN",
+            "操作被拒绝：Zone z2 正在施肥灌溉：施肥灌溉只能单独运行（控制器记录：",
+            "操作被拒绝：施肥灌溉只能单独运行：Zone z1、Zone z2 正在运行（控制器记录：",
+        ),
+        (
+            "en",
+            "Refused: a fertigation run is active in Zone z2: it runs alone (the box",
+            "Refused: a fertigation run runs alone: Zone z1, Zone z2 running (the box",
+        ),
+    ],
+)
+def test_a_start_refused_for_a_fertigation_run_names_the_zones_that_run(
+    as_role: Any, service: PageService, lang: str, active: str, alone: str
+) -> None:
+    """z2 fertigates (its run injecting), z1 waters: a start refused for z2's fertigation
+    names z2, not z1; a fertigation run refused for the zones running names both."""
+    z1, z2 = service.zones_by_name["z1"], service.zones_by_name["z2"]
+    service.zones_by_name["z1"] = dataclasses.replace(z1, valve_on=True, run_id=7, phase="water")
+    service.zones_by_name["z2"] = dataclasses.replace(z2, valve_on=True, run_id=8, phase="inject")
+    tech = in_language(as_role("technician"), lang)
+    service.refuse = ControlRefused(
+        "a fertigation run is active: it runs alone", "RunRefused", "fertigation_active"
+    )
+    assert active in _start(tech)
+    service.refuse = ControlRefused(
+        "a fertigation run runs alone: other zones are running", "RunRefused", "fertigation_alone"
+    )
+    assert alone in _start(tech)
+    # nothing running any more when the page asks: the refusal's own words
+    service.zones_by_name["z1"] = dataclasses.replace(z1, valve_on=False, run_id=None, phase=None)
+    service.zones_by_name["z2"] = dataclasses.replace(z2, valve_on=False, run_id=None, phase=None)
+    assert catalog(lang)["refusal.fertigation_alone"].replace("'", "&#39;") in _start(tech)
