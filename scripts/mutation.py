@@ -281,11 +281,13 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}_credit__mutmut_8": (
         "`and` for `or`: a configured zone always has a meter, an unknown one never"
     ),
-    f"{_SEQ}tick__mutmut_20": (
-        "break for continue: a run is ended mid-tick only by abort_all, which ends them all"
-    ),
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
+    ),
+    f"{_SEQ}_finish__mutmut_28": (
+        "break for continue past a run closed meanwhile: _close_refused closed it, whose own "
+        "end recorded every later run's progress on the meter at this instant (or a trip "
+        "ended them all)"
     ),
     f"{_PULSE}__init____mutmut_7": "_mono_s at start: feed() sets it with the first count",
     f"{_PULSE}__init____mutmut_8": "_mono_s at start: feed() sets it with the first count",

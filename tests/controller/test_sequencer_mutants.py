@@ -1091,3 +1091,34 @@ def test_a_trip_at_a_runs_end_that_finds_anothers_end_refused_is_said_by_the_tic
     run = rig.store.get_run(a)
     assert run.state == "aborted" and run.end_reason.startswith("planned time reached; could")
     assert rig.zones() == []
+
+
+def test_a_run_whose_end_the_store_refuses_in_a_tick_is_said_by_that_tick(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_id = rig.seq.start("z1", 1, "manual")
+    rig.run(59)
+    refuse(monkeypatch, rig.store, "finish_run", run_id)
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RecordRefused) as raised:
+        rig.tick()  # the planned time: its end is refused
+    assert str(raised.value) == f"zone z1: run {run_id}: {closed_why(run_id)}"
+    assert rig.zones() == [] and rig.outputs.on_roles() == []
+    said = f"run {run_id} of zone z1 not ended in the store: run {run_id}: {REFUSED}"
+    assert said in caplog.messages
+
+
+def test_a_runs_end_records_the_progress_of_the_runs_on_its_meter_past_one_on_another(
+    make: Any, demo: SiteConfig
+) -> None:
+    zones = [
+        z.model_copy(update={"flow_meter": "flow2"}) if z.name == "z1" else z for z in demo.zones
+    ]
+    site = roomy(demo, 300.0)
+    rig = make(dataclasses.replace(site, model=site.model.model_copy(update={"zones": zones})))
+    rig.seq.start("z1", 5, "manual")  # on flow2, first in line
+    rig.seq.start("z2", 5, "manual")
+    c = rig.seq.start("z3", 5, "manual")
+    rig.run(5)
+    assert rig.store.get_run(c).applied_m3 == 0
+    rig.seq.stop("z2", "x")
+    assert rig.store.get_run(c).applied_m3 > 0
