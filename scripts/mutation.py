@@ -240,31 +240,39 @@ EXPLAINED: dict[str, str] = {
         }.items()
         for n in ns
     },
-    f"{_SAFETY}__init____mutmut_27": "_mono_s None at start: check() sets it before any use",
+    f"{_SAFETY}__init____mutmut_32": "_mono_s None at start: check() sets it before any use",
     f"{_SAFETY}__init____mutmut_11": (
         "_commanded None at start: _track_outputs() sets it before any rule reads it"
     ),
-    f"{_SAFETY}_switch_and_record__mutmut_7": _FIRST,
-    f"{_SAFETY}_switch_and_record__mutmut_23": _FIRST,
-    f"{_SAFETY}_act__mutmut_10": _ALARM_GATE,
+    f"{_SAFETY}_switch_and_record__mutmut_16": _FIRST,
+    f"{_SAFETY}_switch_and_record__mutmut_32": _FIRST,
     f"{_SAFETY}_act__mutmut_11": _ALARM_GATE,
-    f"{_SAFETY}_switch_and_record__mutmut_38": _ALARM_EPISODE,
-    f"{_SAFETY}_switch_and_record__mutmut_39": _ALARM_EPISODE,
-    f"{_SAFETY}_act__mutmut_14": "kept None for False before the switch: read only as a truth",
-    f"{_SAFETY}_act__mutmut_15": (
-        "kept True before the switch: differs only if acting raises (a bug), and then only "
-        "while the store holds unwritten records"
+    f"{_SAFETY}_act__mutmut_12": _ALARM_GATE,
+    f"{_SAFETY}_act__mutmut_14": (
+        "an alarm-only trip's refusals list None: it aborts no run, so nothing is added to it"
     ),
-    f"{_SAFETY}_act__mutmut_20": (
+    f"{_SAFETY}_switch_and_record__mutmut_47": _ALARM_EPISODE,
+    f"{_SAFETY}_switch_and_record__mutmut_48": _ALARM_EPISODE,
+    f"{_SAFETY}_latched__mutmut_2": "kept None for False before the record: read only as a truth",
+    f"{_SAFETY}_latched__mutmut_3": (
+        "kept True before the record: differs only if recording raises (a bug: a refused run "
+        "end is caught and raised after it), and then only while the store holds unwritten "
+        "records"
+    ),
+    f"{_SAFETY}_latched__mutmut_7": (
         "pop without its default: the code was put in _acting just before, under the lock"
     ),
-    f"{_SAFETY}_switch_and_record__mutmut_41": (
+    f"{_SAFETY}_switch_and_record__mutmut_50": (
         "a trip that stopped everything left in _unstopped: its rule holds again only with "
         "a relay on in the field, which a clean stop leaves none of, and check() drops it"
     ),
-    f"{_SAFETY}check__mutmut_14": (
+    f"{_SAFETY}check__mutmut_16": (
         "= for &= on the episodes: adds this check's trips that stopped everything, whose "
         "rules then hold with nothing on in the field, so never at the next check"
+    ),
+    f"{_SAFETY}release_starts__mutmut_3": (
+        "pop without its default: the daemon releases control_error only after an episode of "
+        "failing ticks, whose first tick held it"
     ),
     f"{_SAFETY}learned_nominal_m3_h__mutmut_6": "the default's average is never returned (n 0)",
     f"{_SAFETY}learned_nominal_m3_h__mutmut_7": "a default of 1 sample is below the 60 needed too",
@@ -281,11 +289,13 @@ EXPLAINED: dict[str, str] = {
     f"{_SEQ}_credit__mutmut_8": (
         "`and` for `or`: a configured zone always has a meter, an unknown one never"
     ),
-    f"{_SEQ}tick__mutmut_20": (
-        "break for continue: a run is ended mid-tick only by abort_all, which ends them all"
-    ),
     f"{_SEQ}_finish__mutmut_3": (
         'fertilizer "" for None: the store keeps {} either way (dict("") is empty)'
+    ),
+    f"{_SEQ}_finish__mutmut_28": (
+        "break for continue past a run closed meanwhile: _close_refused closed it, whose own "
+        "end recorded every later run's progress on the meter at this instant (or a trip "
+        "ended them all)"
     ),
     f"{_PULSE}__init____mutmut_7": "_mono_s at start: feed() sets it with the first count",
     f"{_PULSE}__init____mutmut_8": "_mono_s at start: feed() sets it with the first count",

@@ -19,6 +19,7 @@ import pytest
 
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
+from controller.runtime.dosers import UNCONFIRMED
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState
 from controller.runtime.outputs import Outputs
@@ -36,7 +37,7 @@ from controller.runtime.safety import (
     learned_from_runs,
     stop_injector,
 )
-from controller.store import RunPhase, RunSource, RunState, Severity, Store
+from controller.store import RunPhase, RunSource, RunState, RunStateError, Severity, Store
 from drivers.errors import DeviceError
 from drivers.reading import Quality, Reading
 from tests.helpers.dosing import channel_only, channel_site_text
@@ -1267,3 +1268,80 @@ def test_a_hold_refuses_every_start_until_it_is_released(rig: Rig) -> None:
     )
     rig.sup.release_starts("control_error")
     assert rig.sup.may_start("z1") == (True, "")
+
+
+# ------------------------------------------------------------------ run ends the store refuses
+
+
+class RefusingRuns(Runs):
+    """Runs whose every abort ends them, then raises what the store refused (numbered)."""
+
+    def abort_all(self, reason: str) -> None:
+        super().abort_all(reason)
+        raise RunStateError(f"refusal {len(self.aborted)}")
+
+
+def test_a_trip_whose_run_ends_are_refused_still_stops_everything_alarms_then_raises(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs = RefusingRuns()
+    rig.sup.attach(runs)
+    rig.on("valve:z1", "master_valve", "pump", "injector_power")
+    with (
+        caplog.at_level(logging.ERROR, logger="controller.runtime.safety"),
+        pytest.raises(RunStateError, match=r"^refusal 1$"),
+    ):
+        rig.sup.trip("burst", "flow 300 m3/h > 150 for 21 s")
+    assert runs.aborted == ["safety burst: flow 300 m3/h > 150 for 21 s"]
+    assert rig.outputs.on_roles() == [] and ("doser1", "run", 0) in rig.bus.writes
+    [event] = rig.events()
+    assert (event.code, event.severity, event.latched) == ("burst", "alarm", True)
+    assert event.message == "flow 300 m3/h > 150 for 21 s"
+    assert caplog.messages == [
+        "safety trip burst: flow 300 m3/h > 150 for 21 s",
+        "safety trip burst: runs aborted, not all recorded: refusal 1",
+    ]
+    allowed, why = rig.sup.may_start("z1")
+    assert not allowed and why.endswith(" burst: flow 300 m3/h > 150 for 21 s")
+
+
+def test_a_check_acts_on_every_trip_then_raises_the_first_refused_run_end(rig: Rig) -> None:
+    runs = RefusingRuns()
+    rig.sup.attach(runs)
+    rig.set("flow1", "flow_rate", 0.0)
+    rig.on("pump")  # no zone valve, no flow: pump_no_valve and dry_run in one check
+    assert rig.codes() == []
+    with pytest.raises(RunStateError, match=r"^refusal 1$"):
+        rig.check(DRY_DELAY_S + 1.0)
+    assert [e.code for e in rig.events()] == ["pump_no_valve", "dry_run"]
+    assert len(runs.aborted) == 2 and rig.outputs.on_roles() == []
+
+
+def test_an_unconfirmed_dosing_pump_is_a_latched_alarm_refusing_fertigation_only(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = "doser1: its run 0 could not be read back"
+    with caplog.at_level(logging.ERROR, logger="controller.runtime.safety"):
+        rig.sup.raise_latched(UNCONFIRMED, message)
+    assert caplog.messages == [f"safety alarm {UNCONFIRMED}: {message}"]
+    [event] = rig.events()
+    assert (event.code, event.severity, event.latched) == (UNCONFIRMED, "alarm", True)
+    assert event.message == message
+    assert rig.sup.may_start("z1") == (True, "")
+    allowed, why = rig.sup.may_start("z1", fertigation=True)
+    assert not allowed and why == f"open alarm #{event.id} {UNCONFIRMED}: {message}"
+    assert rig.outputs.on_roles() == [] and rig.bus.writes == []  # the stop was done elsewhere
+
+
+def test_an_unconfirmed_dosing_pump_refuses_fertigation_while_its_alarm_waits_in_memory(
+    rig: Rig,
+) -> None:
+    message = "doser1: its run 0 could not be read back"
+    with read_only(rig.store):
+        rig.sup.raise_latched(UNCONFIRMED, message)
+        assert rig.store.open_alarms() == []  # not written
+        assert rig.sup.may_start("z1") == (True, "")
+        assert rig.sup.may_start("z1", fertigation=True) == (
+            False,
+            f"{UNCONFIRMED} (not yet recorded): {message}",
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -33,11 +34,20 @@ from controller.runtime.sequencer import (
     DurationError,
     OutputFailed,
     Recipe,
+    RecordRefused,
     RunRefused,
     Sequencer,
     VolumeError,
 )
-from controller.store import MeterMark, RunPhase, RunSource, RunState, Severity, Store
+from controller.store import (
+    MeterMark,
+    RunPhase,
+    RunSource,
+    RunState,
+    RunStateError,
+    Severity,
+    Store,
+)
 from drivers.reading import Quality, Reading
 from tests.helpers.dosing import quick_channel_site
 from tests.helpers.fakebus import FakeBus, SimpleFieldIO
@@ -830,3 +840,285 @@ def test_each_refusal_carries_the_code_a_page_says_it_by(make: Any, demo: SiteCo
     assert code() == "output_failed"
     assert code() == "safety_hold"  # the failed switch-on tripped output_fault
     assert rig.outputs.on_roles() == []
+
+
+# ------------------------------------------------------------------ records the store refuses
+
+REFUSED = "cannot be changed"
+SEQ_LOG = "controller.runtime.sequencer"
+
+
+def refuse(monkeypatch: pytest.MonkeyPatch, store: Store, method: str, *run_ids: int) -> None:
+    """The store refuses ``method`` (a run's record) for ``run_ids`` as it refuses a row it
+    will not change (``RunStateError``, not an outage), and records the other runs."""
+    record = getattr(store, method)
+
+    def refused(run_id: int, *args: Any, **kwargs: Any) -> Any:
+        if run_id in run_ids:
+            raise RunStateError(f"run {run_id}: {REFUSED}")
+        return record(run_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, method, refused)
+
+
+def switched_off(rig: Rig) -> list[str]:
+    """The relay1 channels switched off since the last look (lease renewals left out)."""
+    return [channel for channel, value in rig.switched() if value == 0]
+
+
+def closed_why(run_id: int) -> str:
+    return f"record refused, water closed again: run {run_id}: {REFUSED}"
+
+
+def test_a_refused_progress_closes_that_run_alone_and_the_tick_says_which(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = make(roomy(demo))
+    a = rig.seq.start("z1", 5, "manual")
+    rig.seq.start("z2", 5, "manual")
+    rig.run(int(PROGRESS_EVERY_S) - 1)
+    rig.switched()
+    refuse(monkeypatch, rig.store, "update_run_progress", a)
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RecordRefused) as raised:
+        rig.tick()  # the progress falls due
+    assert str(raised.value) == f"zone z1: run {a}: {closed_why(a)}"
+    assert raised.value.code == "record_refused"
+    assert switched_off(rig) == ["ch1"]  # z2 waters on: pump and master stay on
+    assert rig.zones() == ["z2"]
+    run = rig.store.get_run(a)
+    assert run.state == "aborted" and run.end_reason.startswith(closed_why(a))
+    assert f"zone z1: run {a}: {closed_why(a)}" in caplog.messages
+
+
+def test_the_last_run_refused_switches_the_pump_off_first(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = rig.seq.start("z1", 5, "manual")
+    rig.run(int(PROGRESS_EVERY_S) - 1)
+    rig.switched()
+    refuse(monkeypatch, rig.store, "update_run_progress", a)
+    with pytest.raises(RecordRefused):
+        rig.tick()
+    assert switched_off(rig) == ["ch8", "ch7", "ch1"]
+    assert rig.outputs.on_roles() == [] and rig.zones() == []
+
+
+def test_a_progress_refused_while_injecting_stops_the_dosing_pump(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = fertigation_run(rig)
+    rig.run(62)  # prewet 60 s, then injecting
+    assert rig.outputs.is_on("injector_power")
+    rig.bus.writes.clear()
+    refuse(monkeypatch, rig.store, "update_run_progress", run_id)
+    with pytest.raises(RecordRefused):
+        rig.run(int(PROGRESS_EVERY_S))
+    assert ("relay1", "ch5", 0) in rig.bus.writes and ("doser1", "run", 0) in rig.bus.writes
+    assert rig.outputs.on_roles() == []
+
+
+def test_a_refused_run_whose_valve_stays_on_trips_and_every_refusal_is_logged(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The valve will not close: the trip switches the rest off and aborts the other run,
+    whose end the store refuses too; the refused run's own end is refused as well."""
+    rig = make(roomy(demo))
+    a = rig.seq.start("z1", 5, "manual")
+    b = rig.seq.start("z2", 5, "manual")
+    rig.run(int(PROGRESS_EVERY_S) - 1)
+    refuse(monkeypatch, rig.store, "update_run_progress", a)
+    refuse(monkeypatch, rig.store, "finish_run", a, b)
+    rig.bus.welded = {"relay1.ch1"}  # reads back on when switched off
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RecordRefused) as raised:
+        rig.tick()
+    assert str(raised.value) == f"zone z1: run {a}: {closed_why(a)}"
+    [fault] = [e for e in rig.store.events() if e.code == "output_fault"]
+    assert fault.message.startswith(f"zone z1: {closed_why(a)}; relay1")
+    assert rig.zones() == [] and rig.outputs.on_roles() == []
+    assert f"runs aborted by the trip, not all recorded: run {b}: {REFUSED}" in caplog.messages
+    assert f"run {a} of zone z1 not ended in the store: run {a}: {REFUSED}" in caplog.messages
+
+
+def test_a_runs_end_that_finds_anothers_progress_refused_closes_it_and_the_next_tick_says_so(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make(roomy(demo))
+    a = rig.seq.start("z1", 5, "manual")
+    b = rig.seq.start("z2", 5, "manual")
+    rig.run(3)
+    rig.switched()
+    refuse(monkeypatch, rig.store, "update_run_progress", b)
+    rig.seq.stop("z1", "x")  # its end is recorded: the refusal is z2's
+    assert switched_off(rig) == ["ch1", "ch8", "ch7", "ch2"]
+    assert rig.zones() == []
+    assert rig.store.get_run(a).state == "aborted"
+    assert rig.store.get_run(a).end_reason.startswith("x; ")
+    assert rig.store.get_run(b).end_reason.startswith(closed_why(b))
+    with pytest.raises(RecordRefused) as raised:
+        rig.seq.tick()
+    assert str(raised.value) == f"zone z2: run {b}: {closed_why(b)}"
+    assert raised.value.code == "record_refused"
+    rig.seq.tick()  # said once
+
+
+def test_a_run_closed_by_anothers_end_is_skipped_and_the_next_run_still_ends(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1 ends at its planned time, z2's progress is refused at that end: z3, due too,
+    ends in the same tick."""
+    rig = make(roomy(demo, 300.0))
+    rig.seq.start("z1", 1, "manual")
+    b = rig.seq.start("z2", 5, "manual")
+    c = rig.seq.start("z3", 1, "manual")
+    rig.run(59)
+    refuse(monkeypatch, rig.store, "update_run_progress", b)
+    with pytest.raises(RecordRefused, match=f"^zone z2: run {b}: "):
+        rig.tick()
+    assert rig.zones() == []
+    assert rig.store.get_run(c).state == "done"
+
+
+def test_abort_all_skips_a_run_closed_by_anothers_end_and_aborts_the_rest(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make(roomy(demo, 300.0))
+    rig.seq.start("z1", 5, "manual")
+    b = rig.seq.start("z2", 5, "manual")
+    c = rig.seq.start("z3", 5, "manual")
+    rig.run(3)
+    refuse(monkeypatch, rig.store, "update_run_progress", b)
+    rig.seq.abort_all("safety burst: x")
+    assert rig.zones() == []
+    run = rig.store.get_run(c)
+    assert run.state == "aborted" and run.end_reason.startswith("safety burst: x")
+    with pytest.raises(RecordRefused, match=f"^zone z2: run {b}: "):
+        rig.seq.tick()
+
+
+@pytest.mark.parametrize("how", ["abort_all", "stop_all"])
+def test_ending_every_run_ends_each_one_then_raises_the_first_refusal(
+    make: Any,
+    demo: SiteConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    how: str,
+) -> None:
+    rig = make(roomy(demo, 300.0))
+    a = rig.seq.start("z1", 5, "manual")
+    b = rig.seq.start("z2", 5, "manual")
+    c = rig.seq.start("z3", 5, "manual")
+    rig.run(3)
+    refuse(monkeypatch, rig.store, "finish_run", a, b)
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RunStateError) as raised:
+        getattr(rig.seq, how)("all")
+    assert str(raised.value) == f"run {a}: {REFUSED}"
+    assert rig.zones() == []
+    assert rig.store.get_run(c).state == "aborted"
+    said = "aborted" if how == "abort_all" else "stopped"
+    for zone, run_id in (("z1", a), ("z2", b)):
+        assert f"zone {zone} {said}, its end not recorded: run {run_id}: {REFUSED}" in (
+            caplog.messages
+        )
+
+
+def test_a_start_the_store_refuses_closes_its_water_pump_first(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    refuse(monkeypatch, rig.store, "start_run", 1)
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RunStateError):
+        rig.seq.start("z1", 5, "manual")
+    on = [("ch1", 1), ("ch7", 1), ("ch8", 1)]
+    assert rig.switched() == [*on, ("ch8", 0), ("ch7", 0), ("ch1", 0)]
+    assert rig.outputs.on_roles() == [] and rig.zones() == []
+    why = f"start not recorded, water closed again: run 1: {REFUSED}"
+    [run] = rig.store.runs()
+    assert run.state == "aborted" and run.end_reason == why
+    assert f"zone z1: {why}" in caplog.messages
+
+
+def test_a_start_refused_beside_a_run_closes_only_what_it_opened(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make(roomy(demo))
+    rig.seq.start("z2", 5, "manual")
+    rig.switched()
+    refuse(monkeypatch, rig.store, "start_run", 2)
+    with pytest.raises(RunStateError):
+        rig.seq.start("z1", 5, "manual")
+    assert rig.switched() == [("ch1", 1), ("ch1", 0)]
+    assert rig.zones() == ["z2"]
+
+
+def test_a_refused_start_whose_pump_stays_on_trips_and_its_refused_end_is_logged(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    refuse(monkeypatch, rig.store, "start_run", 1)
+    refuse(monkeypatch, rig.store, "finish_run", 1)
+    rig.bus.welded = {"relay1.ch8"}
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RunStateError):
+        rig.seq.start("z1", 5, "manual")
+    why = f"start not recorded, water closed again: run 1: {REFUSED}"
+    [fault] = [e for e in rig.store.events() if e.code == "output_fault"]
+    assert fault.message.startswith(f"zone z1: {why}; relay1")
+    assert f"run 1 of zone z1 not ended in the store: run 1: {REFUSED}" in caplog.messages
+
+
+def test_a_valve_that_does_not_open_whose_end_is_refused_is_logged(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    refuse(monkeypatch, rig.store, "finish_run", 1)
+    rig.bus.failing = {"relay1.ch1"}
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(OutputFailed):
+        rig.seq.start("z1", 5, "manual")
+    assert f"run 1 of zone z1 not ended in the store: run 1: {REFUSED}" in caplog.messages
+
+
+def test_a_trip_at_a_runs_end_that_finds_anothers_end_refused_is_said_by_the_tick(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1's valve will not close at its end: the trip aborts z2, whose end the store
+    refuses; z1's end is recorded and the tick raises the refusal, not blamed on z1."""
+    rig = make(roomy(demo))
+    a = rig.seq.start("z1", 0.9, "manual")  # 54 s: the last renewal at 50 s
+    b = rig.seq.start("z2", 5, "manual")
+    rig.run(51)
+    rig.bus.failing = {"relay1.ch1"}
+    refuse(monkeypatch, rig.store, "finish_run", b)
+    with pytest.raises(RecordRefused) as raised:
+        rig.run(3)
+    assert str(raised.value) == f"a run ended by the trip: run {b}: {REFUSED}"
+    assert raised.value.code == "record_refused"
+    run = rig.store.get_run(a)
+    assert run.state == "aborted" and run.end_reason.startswith("planned time reached; could")
+    assert rig.zones() == []
+
+
+def test_a_run_whose_end_the_store_refuses_in_a_tick_is_said_by_that_tick(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_id = rig.seq.start("z1", 1, "manual")
+    rig.run(59)
+    refuse(monkeypatch, rig.store, "finish_run", run_id)
+    with caplog.at_level(logging.ERROR, SEQ_LOG), pytest.raises(RecordRefused) as raised:
+        rig.tick()  # the planned time: its end is refused
+    assert str(raised.value) == f"zone z1: run {run_id}: {closed_why(run_id)}"
+    assert rig.zones() == [] and rig.outputs.on_roles() == []
+    said = f"run {run_id} of zone z1 not ended in the store: run {run_id}: {REFUSED}"
+    assert said in caplog.messages
+
+
+def test_a_runs_end_records_the_progress_of_the_runs_on_its_meter_past_one_on_another(
+    make: Any, demo: SiteConfig
+) -> None:
+    zones = [
+        z.model_copy(update={"flow_meter": "flow2"}) if z.name == "z1" else z for z in demo.zones
+    ]
+    site = roomy(demo, 300.0)
+    rig = make(dataclasses.replace(site, model=site.model.model_copy(update={"zones": zones})))
+    rig.seq.start("z1", 5, "manual")  # on flow2, first in line
+    rig.seq.start("z2", 5, "manual")
+    c = rig.seq.start("z3", 5, "manual")
+    rig.run(5)
+    assert rig.store.get_run(c).applied_m3 == 0
+    rig.seq.stop("z2", "x")
+    assert rig.store.get_run(c).applied_m3 > 0
