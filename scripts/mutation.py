@@ -522,7 +522,7 @@ def _meta(module: str) -> dict[str, int | None]:
 
 def run(module: str, *, again: bool = False, only: list[str] | None = None) -> int:
     """Mutate ``module`` and judge every mutant with the module's tests; ``again``: judge
-    only the mutants of the last run that were not detected, with the tests as they are
+    only the mutants of the last run that were judged and not detected, with the tests as they are
     now (tests added since then are found by mutmut's incremental stats). The module must
     not have changed since that run: its mutants keep their names only for the same code.
     Nor may its ``TESTS`` entry: the test selection is part of mutmut's configuration
@@ -536,7 +536,9 @@ def run(module: str, *, again: bool = False, only: list[str] | None = None) -> i
     root = _root(module)
     names: list[str] = list(only or [])
     if again:
-        names = sorted(k for k, c in _meta(module).items() if c not in DETECTED)
+        # the judged survivors only: after a partial run (``only``) the unchecked mutants
+        # (verdict None) stay unchecked, or ``again`` would take a full run's time
+        names = sorted(k for k, c in _meta(module).items() if c is not None and c not in DETECTED)
         if not names:
             print(f"{module}: nothing to judge again (run it first, or every mutant was killed)")
             return 0
