@@ -262,11 +262,11 @@ class CropDesk:
 
 
 def _implausible(doubt: Implausible, observed_on: dt.date) -> Exception:
-    """The refusal of a stage the degree days (or the calendar) doubt, naming the stage, the
-    date, what the crop has had and what the stage expects: ``implausible_gdd`` (the degree
-    days outside the stage's band), ``implausible_calendar`` (over
-    :data:`CALENDAR_DAYS_OFF` days off the calendar, the degree days said too) or
-    ``implausible_calendar_no_gdd`` (too few days measured to count them)."""
+    """The refusal of a stage the degree days (or the calendar without them) doubt, naming
+    the stage, the date, what the crop has had and what the stage expects:
+    ``implausible_gdd`` (the degree days outside the stage's band) or
+    ``implausible_calendar_no_gdd`` (too few days measured to count them, and over
+    :data:`CALENDAR_DAYS_OFF` days off the calendar)."""
     values = {
         "stage": doubt.stage.value,
         "observed_on": observed_on.isoformat(),
@@ -279,5 +279,4 @@ def _implausible(doubt: Implausible, observed_on: dt.date) -> Exception:
     }
     if doubt.gdd_degc_day is None:
         return refused("stage", "implausible_calendar_no_gdd", **values)
-    code = "implausible_gdd" if doubt.by == "gdd" else "implausible_calendar"
-    return refused("stage", code, **values, gdd_degc_day=f"{doubt.gdd_degc_day:.0f}")
+    return refused("stage", "implausible_gdd", **values, gdd_degc_day=f"{doubt.gdd_degc_day:.0f}")
