@@ -1228,6 +1228,12 @@ class Store:
         with self._read() as session:
             return session.exec(query).first()
 
+    def audit_entries(self, action: str) -> list[AuditEntry]:
+        """Every audit entry of ``action``, oldest first (by id: the order written)."""
+        query = select(AuditEntry).where(col(AuditEntry.action) == action)
+        with self._read() as session:
+            return list(session.exec(query.order_by(col(AuditEntry.id))))
+
     def newest_record_time(self) -> datetime | None:
         """The latest time stamped on a stored reading, event or run (``None``: empty store).
 

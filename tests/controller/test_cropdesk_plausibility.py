@@ -115,3 +115,30 @@ def test_deleting_a_record_keeps_the_earlier_seasons_records_of_its_stage(
     with pytest.raises(UnknownName):  # not a record of this season: the desk has none such
         desk.delete("z1", last.id or 0, "li")
     assert [o.id for o in store.crop_observations("z1")] == [last.id]
+
+
+def _shown(desk: CropDesk, key: str) -> dict[str, Any]:
+    return {s["stage"]: s[key] for s in desk.view("z1")["stages"]}
+
+
+def test_only_a_record_the_technician_confirmed_is_shown_confirmed(
+    desk: CropDesk, store: Store
+) -> None:
+    """A record stored without the desk's check (from before the rule) is implausible today
+    but nobody confirmed it; one confirmed through the desk is, and one whose audit entry
+    predates the record ids in it is matched by its stage and date."""
+    legacy = CropObservation(zone="z1", stage="VE", observed_on=SEEN, entered_by="li")
+    store.add_crop_observation(legacy)
+    assert _shown(desk, "confirmed_against_prediction")["VE"] is False
+    assert _shown(desk, "implausible_by")["VE"] == "gdd"
+    assert _shown(desk, "implausible_by")["V6"] is None  # not recorded
+    desk.add("z1", "VE", SEEN, "checked twice", None, "li", confirm=True)
+    assert _shown(desk, "confirmed_against_prediction")["VE"] is True
+    assert _shown(desk, "implausible_by")["VE"] is None
+    store.add_crop_observation(  # V6 on day 41 at 410 °C·d: over its 370
+        CropObservation(zone="z1", stage="V6", observed_on=SEEN, entered_by="li")
+    )
+    assert _shown(desk, "confirmed_against_prediction")["V6"] is False
+    detail = {"zone": "z1", "stage": "V6", "observed_on": SEEN.isoformat()}
+    store.record_audit("li", "crop.observe", detail | {"confirmed_against": "gdd"})
+    assert _shown(desk, "confirmed_against_prediction")["V6"] is True

@@ -49,6 +49,7 @@ def test_a_technician_records_a_stage_with_a_photo_and_a_viewer_reads_it(
     assert [o["stage"] for o in _listed(client, tokens["viewer"])] == ["VE"]
     audit = [a for a in store.rows_after("audit", 0) if a.action == "crop.observe"]  # type: ignore[attr-defined]
     assert len(audit) == 1 and audit[0].detail == {
+        "id": made["id"],
         "zone": "z1",
         "stage": "VE",
         "observed_on": "2026-05-08",

@@ -249,8 +249,15 @@ class CropStagePublic(BaseModel):
     days_late: int | None = Field(description="observed − predicted, days")
     confirmed_against_prediction: bool = Field(
         False,
-        description="the observed date is one the degree days since sowing (or the calendar) "
-        "make implausible for the stage: kept because the technician confirmed it",
+        description="the technician confirmed the record when it was refused as implausible "
+        "for the stage by the degree days since sowing (or the calendar without them): its "
+        "crop.observe audit entry says confirmed_against",
+    )
+    implausible_by: str | None = Field(
+        None,
+        description='a record nobody confirmed that the rule finds implausible today ("gdd" '
+        'or "calendar": a record kept from before the rule, or doubted since a planting '
+        "date change or temperatures stored later); null otherwise",
     )
 
 

@@ -4,13 +4,14 @@ English; bad input comes back naming the field, nothing stored."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from controller.daemon.cropdesk import NOTE_MAX_CHARS, PHOTO_MAX_BYTES
-from controller.store import Store
+from controller.store import CropObservation, Store
 from tests.helpers.pages import audit_rows, csrf_of
 from tests.helpers.photos import jpeg_bytes, png_bytes
 
@@ -102,6 +103,22 @@ def test_a_stage_far_off_the_calendar_is_refused_until_confirmed(
         "puts tasselling at about day 83 (accepted within 30 days; too few days with "
         "temperatures to count degree days)." in page
     )
+
+
+def test_a_record_nobody_confirmed_is_not_shown_confirmed(as_role: Any, store: Store) -> None:
+    """Maturity stored 20 days after planting without the page's check (a record from before
+    the rule): implausible by the calendar, and said so, never "confirmed"."""
+    store.add_crop_observation(
+        CropObservation(
+            zone="z1", stage="maturity", observed_on=dt.date(2026, 5, 10), entered_by="li"
+        )
+    )
+    tech = as_role("technician")
+    row = tech.get(PAGE).text.split('id="stage-maturity"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-05-10" in row and "与日历不符（未确认）" in row and "已确认" not in row
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    row = tech.get(PAGE).text.split('id="stage-maturity"', 1)[1].split("</tr>", 1)[0]
+    assert "implausible by the calendar (not confirmed)" in row and "confirmed against" not in row
 
 
 def test_a_mistaken_record_is_deleted_and_its_stage_goes_back_to_the_prediction(
