@@ -143,8 +143,9 @@ class CropDesk:
     def delete(self, zone: str, observation_id: int, actor: str) -> CropObservationInfo:
         """Delete a mistaken stage record of ``zone`` (and the older records of its stage it
         had replaced this season; their photos too, earlier seasons' kept), audited
-        ``crop.delete``. :class:`UnknownName` for a record the zone does not have this
-        season."""
+        ``crop.delete``: the stage goes back to its prediction, or stays on its newer
+        record when the one deleted had already been replaced. :class:`UnknownName` for a
+        record the zone does not have this season."""
         z = self._zone(zone)
         rows = self.store.delete_crop_observation(z.name, observation_id, z.planting_date)
         if not rows:

@@ -121,6 +121,33 @@ def test_a_record_nobody_confirmed_is_not_shown_confirmed(as_role: Any, store: S
     assert "implausible by the calendar (not confirmed)" in row and "confirmed against" not in row
 
 
+def test_deleting_an_already_replaced_record_says_the_newer_one_stays_in_force(
+    as_role: Any, store: Store
+) -> None:
+    tech = as_role("technician")
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-02"})  # replaced by
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08"})  # this one
+    older, newer = store.rows_after("crop_observations", 0)  # type: ignore[attr-defined]
+    r = tech.post(
+        f"/zones/z1/observations/{older.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert r.status_code == 303
+    shown = tech.get(r.headers["location"]).text
+    assert "已删除 2026-05-02 的出苗 (VE)记录；该生育期仍以 2026-05-08 的记录为准。" in shown
+    assert "回到预测。" not in shown.split('id="observation-form"', 1)[0]
+    assert [o.id for o in store.crop_observations("z1")] == [newer.id]
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    r = tech.post(
+        f"/zones/z1/observations/{newer.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    shown = tech.get(r.headers["location"]).text
+    assert "the stage is back on its prediction." in shown
+
+
 def test_a_mistaken_record_is_deleted_and_its_stage_goes_back_to_the_prediction(
     as_role: Any, store: Store
 ) -> None:
