@@ -177,7 +177,7 @@ class CropDesk:
     def view(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)
         today = self.today()
-        state = self.clock.state(z, today)
+        state = self.clock.shown_state(z, today)
         stages = []
         if z.crop in PHENOLOGY_CROPS:
             records = {Stage(o.stage): o for o in self.clock.observations(z)}

@@ -271,7 +271,8 @@ class CropViewPublic(BaseModel):
         description="kc_source (calendar, gdd, observation), crop_day, fao56_stage, "
         "day_in_stage, gdd_degc_day (the station's degree days since sowing, °C·d, whatever "
         "set the crop day; null without a day measured, gdd_missing saying why: "
-        "no_temperatures, not_maize), gdd_days_measured (days with both temperatures), "
+        "no_temperatures, not_maize, unreadable: the store failed reading them), "
+        "gdd_days_measured (days with both temperatures), "
         "anchor, anchor_date, days_after_planting, sentence"
     )
     stages: list[CropStagePublic]
