@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from controller.config.site import ZoneConfig
-from controller.store import CropObservation, Store
+from controller.store import CropObservation, Store, StoreError
 from models.crops import Crop
 from models.crops.phenology import (
     PHENOLOGY_CROPS,
@@ -56,7 +56,9 @@ class CropState:
     """A zone's crop at the start of a local day: ``crop_day`` (days on the FAO-56 calendar),
     its FAO-56 ``stage`` and ``day_in_stage`` (d), GDD since sowing (°C·d over the
     ``gdd_days_measured`` days the station measured, whatever set the crop day; None with
-    ``gdd_missing`` saying why: ``no_temperatures`` since sowing, ``not_maize``), the
+    ``gdd_missing`` saying why: ``no_temperatures`` since sowing, ``not_maize``,
+    ``not_counted`` (the Kc is the calendar's: :meth:`CropClock.state` does not read them,
+    :meth:`CropClock.shown_state` does), ``unreadable`` (the store failed reading them)), the
     ``source`` of the crop day and, from an observation, the stage and its date."""
 
     zone: str
@@ -152,8 +154,27 @@ class CropClock:
         state = _state(zone, crop, date, dap, day, note)
         if not self._uses_phenology(zone):
             return replace(state, gdd_degc_day=None, gdd_missing="not_maize")
-        # the station's degree days whether or not they move the crop (a calendar zone
-        # without a record counts them all the same): none measured is no data, not 0
+        if not days:
+            # the Kc is the calendar's: the temperatures are not read for it (a store that
+            # cannot read them must not fail the crop state); shown_state counts them
+            return replace(state, gdd_degc_day=None, gdd_missing="not_counted")
+        return self._with_degree_days(state, zone, date)
+
+    def shown_state(self, zone: ZoneConfig, date: dt.date) -> CropState:
+        """:meth:`state` with the station's degree days since sowing whether or not they move
+        the crop (a calendar zone without a record counts them all the same), for the crop
+        page and the API: none measured is no data (``no_temperatures``), never 0; a store
+        that cannot read them is no data too (``unreadable``)."""
+        state = self.state(zone, date)
+        if state.gdd_missing != "not_counted":
+            return state
+        try:
+            return self._with_degree_days(state, zone, date)
+        except StoreError as exc:
+            log.warning("crop state of %s: degree days not read: %s", zone.name, exc)
+            return replace(state, gdd_missing="unreadable")
+
+    def _with_degree_days(self, state: CropState, zone: ZoneConfig, date: dt.date) -> CropState:
         gdd = self.degree_days(zone, date)
         missing = "no_temperatures" if gdd.gdd_degc_day is None else ""
         return replace(

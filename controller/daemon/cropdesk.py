@@ -108,7 +108,8 @@ class CropDesk:
     ) -> CropObservationInfo:
         """Store a stage seen on ``zone`` (audited ``crop.observe``); a stage the degree
         days (or the calendar) make implausible on that date is refused unless ``confirm``
-        (:mod:`models.crops.plausibility`), and its audit entry says it was confirmed."""
+        (:mod:`models.crops.plausibility`), and its audit entry says it was confirmed, with
+        the record's id (how the view tells a confirmed record)."""
         z = self._zone(zone)
         seen = self._check(z, stage, observed_on, note)
         doubt = self.clock.implausible(z, seen, observed_on)
@@ -129,6 +130,7 @@ class CropDesk:
             )
         )
         detail: dict[str, object] = {
+            "id": row.id,
             "zone": z.name,
             "stage": seen.value,
             "observed_on": observed_on.isoformat(),
@@ -140,10 +142,12 @@ class CropDesk:
 
     def delete(self, zone: str, observation_id: int, actor: str) -> CropObservationInfo:
         """Delete a mistaken stage record of ``zone`` (and the older records of its stage it
-        had replaced; their photos too), audited ``crop.delete``: the stage goes back to its
-        prediction. :class:`UnknownName` for a record the zone does not have."""
+        had replaced this season; their photos too, earlier seasons' kept), audited
+        ``crop.delete``: the stage goes back to its prediction, or stays on its newer
+        record when the one deleted had already been replaced. :class:`UnknownName` for a
+        record the zone does not have this season."""
         z = self._zone(zone)
-        rows = self.store.delete_crop_observation(z.name, observation_id)
+        rows = self.store.delete_crop_observation(z.name, observation_id, z.planting_date)
         if not rows:
             raise unknown("observation", observation=str(observation_id), zone=z.name)
         for row in rows:
@@ -173,18 +177,26 @@ class CropDesk:
     def view(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)
         today = self.today()
-        state = self.clock.state(z, today)
+        state = self.clock.shown_state(z, today)
         stages = []
         if z.crop in PHENOLOGY_CROPS:
+            records = {Stage(o.stage): o for o in self.clock.observations(z)}
+            confirmed = self._confirmed(z, list(records.values()))
             for p in self.clock.stages(z, today):
                 late = None
                 if p.observed_on is not None and p.predicted_on is not None:
                     late = (p.observed_on - p.predicted_on).days
+                record = records.get(p.stage)
+                kept = record is not None and record.id in confirmed
+                doubt = None
+                if record is not None and not kept:
+                    doubt = self.clock.implausible(z, p.stage, record.observed_on)
                 stages.append(
                     {
                         "stage": p.stage.value,
                         "observed_on": p.observed_on,
-                        "confirmed_against_prediction": self._doubted(z, p.stage, p.observed_on),
+                        "confirmed_against_prediction": kept,
+                        "implausible_by": None if doubt is None else doubt.by,
                         "predicted_on": p.predicted_on,
                         "predicted_by": p.predicted_by,
                         "days_late": late,
@@ -244,9 +256,30 @@ class CropDesk:
                 raise refused("observed_on", "after_later_stage", **order)
         return seen
 
-    def _doubted(self, z: ZoneConfig, stage: Stage, observed_on: dt.date | None) -> bool:
-        """Whether the stage as stored is one the degree days doubt (kept: confirmed)."""
-        return observed_on is not None and self.clock.implausible(z, stage, observed_on) is not None
+    def _confirmed(self, z: ZoneConfig, records: list[CropObservation]) -> set[int]:
+        """The ids of ``records`` the technician kept by confirming them against the degree
+        days (their ``crop.observe`` audit entry says ``confirmed_against``): by the entry's
+        record id, or, for an entry written before it carried one, by the stage and date, the
+        entry written at or after the record."""
+        out: set[int] = set()
+        for entry in self.store.audit_entries("crop.observe"):
+            d = entry.detail
+            if d.get("zone") != z.name or "confirmed_against" not in d:
+                continue
+            for r in records:
+                if r.id is None:
+                    continue
+                if "id" in d:
+                    hit = d["id"] == r.id
+                else:
+                    hit = (
+                        d.get("stage") == r.stage
+                        and d.get("observed_on") == r.observed_on.isoformat()
+                        and (r.entered_at is None or entry.time >= r.entered_at)
+                    )
+                if hit:
+                    out.add(r.id)
+        return out
 
     def _save_photo(self, zone: str, stage: Stage, data: bytes, kind: ImageType) -> str:
         if self.data_dir is None:
@@ -261,11 +294,11 @@ class CropDesk:
 
 
 def _implausible(doubt: Implausible, observed_on: dt.date) -> Exception:
-    """The refusal of a stage the degree days (or the calendar) doubt, naming the stage, the
-    date, what the crop has had and what the stage expects: ``implausible_gdd`` (the degree
-    days outside the stage's band), ``implausible_calendar`` (over
-    :data:`CALENDAR_DAYS_OFF` days off the calendar, the degree days said too) or
-    ``implausible_calendar_no_gdd`` (too few days measured to count them)."""
+    """The refusal of a stage the degree days (or the calendar without them) doubt, naming
+    the stage, the date, what the crop has had and what the stage expects:
+    ``implausible_gdd`` (the degree days outside the stage's band) or
+    ``implausible_calendar_no_gdd`` (too few days measured to count them, and over
+    :data:`CALENDAR_DAYS_OFF` days off the calendar)."""
     values = {
         "stage": doubt.stage.value,
         "observed_on": observed_on.isoformat(),
@@ -278,5 +311,4 @@ def _implausible(doubt: Implausible, observed_on: dt.date) -> Exception:
     }
     if doubt.gdd_degc_day is None:
         return refused("stage", "implausible_calendar_no_gdd", **values)
-    code = "implausible_gdd" if doubt.by == "gdd" else "implausible_calendar"
-    return refused("stage", code, **values, gdd_degc_day=f"{doubt.gdd_degc_day:.0f}")
+    return refused("stage", "implausible_gdd", **values, gdd_degc_day=f"{doubt.gdd_degc_day:.0f}")

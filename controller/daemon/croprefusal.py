@@ -31,10 +31,6 @@ MESSAGES: Mapping[str, str] = {
     "implausible_gdd": "{stage} on {observed_on} has {gdd_degc_day} °C·d since sowing, where "
     "{stage} comes at about {expected_degc_day} °C·d (accepted {low_degc_day}-{high_degc_day}): "
     "confirm that the crop really is at this stage to keep it",
-    "implausible_calendar": "{stage} on {observed_on} is day {days_after_planting} after "
-    "planting ({gdd_degc_day} °C·d since sowing), where the calendar puts {stage} at about day "
-    "{expected_day} (accepted within {days_off} days): confirm that the crop really is at "
-    "this stage to keep it",
     "implausible_calendar_no_gdd": "{stage} on {observed_on} is day {days_after_planting} "
     "after planting, where the calendar puts {stage} at about day {expected_day} (accepted "
     "within {days_off} days; too few days with temperatures to count degree days): confirm "

@@ -394,7 +394,7 @@ class ControlService(Protocol):
     # was reached (not in the future, not before planting, in order with the season's other
     # stages), a note and an optional JPEG or PNG photo (at most PHOTO_MAX_BYTES);
     # a stage the degree days since sowing make implausible on that date is refused
-    # (``implausible_gdd``, ``implausible_calendar``) unless ``confirm``;
+    # (``implausible_gdd``, ``implausible_calendar_no_gdd``) unless ``confirm``;
     # UnknownName for a zone that is not the site's, ObservationRefused naming the field
     def add_crop_observation(
         self,

@@ -1103,14 +1103,18 @@ class Store:
             session.flush()  # the id, before the commit
         return row
 
-    def delete_crop_observation(self, zone: str, observation_id: int) -> list[CropObservation]:
+    def delete_crop_observation(
+        self, zone: str, observation_id: int, since: date
+    ) -> list[CropObservation]:
         """Delete ``zone``'s crop observation ``observation_id`` and the earlier records of
-        its stage it had replaced, so that the stage goes back to its prediction rather than
-        to an older mistake; the rows deleted (none: the zone has no such record)."""
+        its stage it had replaced this season (observed on or after ``since``, the zone's
+        planting date), so that the stage goes back to its prediction rather than to an
+        older mistake; earlier seasons' records are kept. The rows deleted (none: the zone
+        has no such record this season)."""
         obs = CropObservation
         with self._write() as session:
             row = session.get(obs, observation_id)
-            if row is None or row.zone != zone:
+            if row is None or row.zone != zone or row.observed_on < since:
                 return []
             rows = list(
                 session.exec(
@@ -1118,6 +1122,7 @@ class Store:
                         col(obs.zone) == zone,
                         col(obs.stage) == row.stage,
                         col(obs.id) <= observation_id,
+                        col(obs.observed_on) >= since,
                     )
                 )
             )
@@ -1222,6 +1227,12 @@ class Store:
         )
         with self._read() as session:
             return session.exec(query).first()
+
+    def audit_entries(self, action: str) -> list[AuditEntry]:
+        """Every audit entry of ``action``, oldest first (by id: the order written)."""
+        query = select(AuditEntry).where(col(AuditEntry.action) == action)
+        with self._read() as session:
+            return list(session.exec(query.order_by(col(AuditEntry.id))))
 
     def newest_record_time(self) -> datetime | None:
         """The latest time stamped on a stored reading, event or run (``None``: empty store).

@@ -2,11 +2,12 @@
 
 A stage record re-anchors the crop's calendar (:mod:`models.crops.phenology`), so one
 mistaken record (emergence chosen on a mid-season crop) sends its Kc and root depth back to
-the initial stage. A record is **implausible** when either:
+the initial stage. A record is **implausible** by one rule only:
 
-* ``gdd``: the station measured at least :data:`MIN_MEASURED_FRACTION` of the days since
-  sowing and the GDD since sowing on the day recorded is below :data:`GDD_LOW_FACTOR` × the
-  stage's threshold (:data:`~models.crops.phenology.SEED_MAIZE_GDD`) or above the larger of
+* ``gdd``, when the degree days can be counted (the station measured at least
+  :data:`MIN_MEASURED_FRACTION` of the days since sowing): the GDD since sowing on the day
+  recorded is below :data:`GDD_LOW_FACTOR` × the stage's threshold
+  (:data:`~models.crops.phenology.SEED_MAIZE_GDD`) or above the larger of
   :data:`GDD_HIGH_FACTOR` × it and it + :data:`GDD_LATE_MARGIN_DEGC_DAY`. Why a factor of 2
   either way: the degree days to a stage differ between years by ~10-15 % and between
   hybrids by up to ~1.6× (V6: 170 °C·d for the seed line, 264 °C·d for the Iowa hybrid of
@@ -20,12 +21,16 @@ the initial stage. A record is **implausible** when either:
   referee's crop model); ``tests/simulation/test_latecrop_plausible.py`` checks its
   records are all plausible. 200 °C·d is over three weeks late at the 4-9 °C·d a day those
   10 days added;
-* ``calendar``: the days after planting are more than :data:`CALENDAR_DAYS_OFF` days from
-  the stage's crop-calendar day (FAO-56 stage lengths of the crop library), with degree
-  days or without. Why 30 days: a season's stages drift from the calendar by up to ~2-3
-  weeks in a cold or a warm year, never by a month; this catches a late stage chosen on a
-  young crop (tasselling, 700 °C·d, at 410 °C·d is within a factor of 2 but 40 days early),
-  which the degree days' factor lets through.
+* ``calendar``, only when they cannot be counted (too few days measured): the days after
+  planting are more than :data:`CALENDAR_DAYS_OFF` days from the stage's crop-calendar day
+  (FAO-56 stage lengths of the crop library). Why 30 days: a season's stages drift from the
+  calendar by up to ~2-3 weeks in a cold or a warm year, never by a month. Why not with the
+  degree days counted: they are what the crop had, the calendar only what an average year
+  gives; a crop sown 45 days late reaches silking at exactly its degree days up to 27 days
+  before the calendar's day (seeds 1-30 of the Zhangye weather: 3 days inside the 30), and
+  maturity at its 1310 °C·d on day 100 is 45 days off, both right.
+  What that gives up: a late stage chosen on a young crop that is within the degree days'
+  band (tasselling, 700 °C·d, at 410 °C·d on day 41) is no longer refused.
 
 A stage so refused can still be kept when the technician confirms it: the crop in the field
 is the truth; this only catches a slip of the finger.
@@ -59,9 +64,9 @@ MIN_MEASURED_FRACTION = 0.9
 class Implausible:
     """Why a stage on a day is implausible: ``by`` ``gdd`` (the GDD since sowing,
     ``gdd_degc_day``, outside ``low_degc_day``-``high_degc_day`` around the stage's
-    ``expected_degc_day``) or ``calendar`` (``days_after_planting`` more than
-    :data:`CALENDAR_DAYS_OFF` from the stage's crop-calendar ``expected_day``);
-    ``gdd_degc_day`` None: too few days measured to count them."""
+    ``expected_degc_day``) or ``calendar`` (too few days measured to count them,
+    ``gdd_degc_day`` None, and ``days_after_planting`` more than :data:`CALENDAR_DAYS_OFF`
+    from the stage's crop-calendar ``expected_day``)."""
 
     stage: Stage
     by: str
@@ -90,8 +95,10 @@ def implausible(
     expected = SEED_MAIZE_GDD[stage]
     low = GDD_LOW_FACTOR * expected
     high = max(GDD_HIGH_FACTOR * expected, expected + GDD_LATE_MARGIN_DEGC_DAY)
-    if gdd is not None and not low <= gdd <= high:
-        by = "gdd"
+    if gdd is not None:
+        if low <= gdd <= high:
+            return None
+        by = "gdd"  # counted: the degree days alone judge
     elif abs(days - expected_day) > CALENDAR_DAYS_OFF:
         by = "calendar"
     else:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from controller.agronomy import jobs
 from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config.site import ConfigError, SiteConfig, ZoneConfig, apply_overrides, load_site
 from controller.daemon.cropdesk import CropDesk
 from controller.daemon.protocol import ObservationRefused
-from controller.store import CropObservation, Store
+from controller.store import CropObservation, Store, StoreError
 from models.crops.phenology import SEED_MAIZE_GDD, Stage
 from tests.helpers.agronomy import DAY1, local, seed_balance, weather_day
 from tests.helpers.site import DEMO_SITE
@@ -216,16 +217,34 @@ def test_degree_days_come_from_the_station_without_any_record(
 ) -> None:
     """A calendar zone with no stage recorded still counts the station's degree days (it
     said 0 °C·d mid-season); days without temperatures are no data, not 0."""
-    assert Agronomy(site, store, clock).crop_state(_zone(site), DAY1).gdd_degc_day is None
-    state = Agronomy(site, store, clock).crop_state(_zone(site), DAY1)
+    state = Agronomy(site, store, clock).crop_clock.shown_state(_zone(site), DAY1)
+    assert state.gdd_degc_day is None
     assert (state.gdd_missing, state.gdd_days_measured) == ("no_temperatures", 0)
     assert state.numbers()["gdd_degc_day"] is None
     for k in range(40):  # 40 of the 42 days measured, 10 °C·d each
         weather_day(store, SOWN + dt.timedelta(days=k))
-    state = Agronomy(site, store, clock).crop_state(_zone(site), DAY1)
+    state = Agronomy(site, store, clock).crop_clock.shown_state(_zone(site), DAY1)
     assert (state.source, state.crop_day) == ("calendar", 42.0)  # the calendar still drives
     assert state.gdd_degc_day == pytest.approx(400.0) and state.gdd_days_measured == 40
     assert state.gdd_missing == "" and state.numbers()["gdd_degc_day"] == pytest.approx(400.0)
     tomato = apply_overrides(site, {"zones": {"z1": {"crop": "tomato"}}})
-    other = Agronomy(tomato, store, clock).crop_state(_zone(tomato), DAY1)
+    other = Agronomy(tomato, store, clock).crop_clock.shown_state(_zone(tomato), DAY1)
     assert (other.gdd_degc_day, other.gdd_missing) == (None, "not_maize")
+
+
+def test_a_store_failing_to_read_temperatures_does_not_fail_a_calendar_zones_crop_state(
+    site: SiteConfig, store: Store, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Kc of a calendar zone without a record does not use the temperatures: the crop
+    state the balance and the planner read does not read them; the page's says no data."""
+
+    def unreadable(*_: object, **__: object) -> None:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(jobs, "hourly_stats", unreadable)
+    agro = Agronomy(site, store, clock)
+    state = agro.crop_state(_zone(site), DAY1)
+    assert (state.source, state.crop_day, state.stage) == ("calendar", 42.0, "development")
+    assert (state.gdd_degc_day, state.gdd_missing) == (None, "not_counted")
+    shown = agro.crop_clock.shown_state(_zone(site), DAY1)
+    assert (shown.crop_day, shown.gdd_degc_day, shown.gdd_missing) == (42.0, None, "unreadable")

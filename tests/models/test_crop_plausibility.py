@@ -1,6 +1,6 @@
-"""Whether a maize stage on a date is plausible by the degree days since sowing and the
-calendar (seed corn: 30/40/50/33 d; VE on calendar day 12 at 65 °C·d, tasselling on day 83 at
-700 °C·d)."""
+"""Whether a maize stage on a date is plausible by the degree days since sowing, or the
+calendar without them (seed corn: 30/40/50/33 d; VE on calendar day 12 at 65 °C·d,
+tasselling on day 83 at 700 °C·d)."""
 
 from __future__ import annotations
 
@@ -48,12 +48,19 @@ def test_the_degree_days_band_is_closed_at_both_ends(stage: Stage) -> None:
         assert doubt is not None and doubt.by == "gdd"
 
 
-def test_a_late_stage_on_a_young_crop_is_refused_by_the_calendar() -> None:
-    """Tasselling at 410 °C·d is within a factor of 2 of its 700 °C·d, but on day 41 where
-    the calendar has it on day 83: over 30 days early."""
-    doubt = implausible(SEED, Stage.TASSELING, 41, 410.0, 41)
-    assert doubt is not None and doubt.by == "calendar" and doubt.gdd_degc_day == 410.0
-    assert doubt.expected_day == pytest.approx(83.0)
+@pytest.mark.parametrize("stage", list(Stage))
+@pytest.mark.parametrize("days_off", [-45, 45])
+def test_with_degree_days_counted_the_calendar_does_not_judge(stage: Stage, days_off: int) -> None:
+    """A crop sown late or in a warmer year reaches a stage at its own degree days weeks off
+    the calendar (maturity at 1310 °C·d on day 100, 45 days before the calendar's 145)."""
+    day = max(round(stage_crop_day(SEED, stage)) + days_off, 1)
+    assert implausible(SEED, stage, day, SEED_MAIZE_GDD[stage], day) is None
+    doubt = implausible(SEED, stage, day, 3.0 * SEED_MAIZE_GDD[stage] + 300.0, day)
+    assert doubt is not None and doubt.by == "gdd"  # the degree days still refuse
+
+
+def test_maturity_at_its_degree_days_on_day_100_is_plausible() -> None:
+    assert implausible(SEED, Stage.MATURITY, 100, 1310.0, 100) is None
 
 
 def test_without_enough_measured_days_the_calendar_decides() -> None:

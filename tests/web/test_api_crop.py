@@ -49,6 +49,7 @@ def test_a_technician_records_a_stage_with_a_photo_and_a_viewer_reads_it(
     assert [o["stage"] for o in _listed(client, tokens["viewer"])] == ["VE"]
     audit = [a for a in store.rows_after("audit", 0) if a.action == "crop.observe"]  # type: ignore[attr-defined]
     assert len(audit) == 1 and audit[0].detail == {
+        "id": made["id"],
         "zone": "z1",
         "stage": "VE",
         "observed_on": "2026-05-08",
@@ -221,3 +222,18 @@ def test_a_technician_deletes_a_mistaken_record(
     assert gone.status_code == 404 and f"no crop observation {ident} on zone 'z1'" in gone.text
     other = client.post(f"{API}/zones/z2/observations/{ident}/delete", token=tokens["technician"])
     assert other.status_code == 404
+
+
+def test_deleting_an_already_replaced_record_keeps_the_stage_on_its_newer_one(
+    client: AsgiClient, tokens: dict[str, str], store: Store
+) -> None:
+    older = _post(client, tokens["technician"], {"stage": "V6", "observed_on": "2026-05-10"})
+    newer = _post(client, tokens["technician"], {"stage": "V6", "observed_on": "2026-05-12"})
+    path = f"{API}/zones/z1/observations/{older.json()['id']}/delete"
+    r = client.post(path, token=tokens["technician"])
+    assert r.status_code == 200 and r.json()["observed_on"] == "2026-05-10"
+    listed = _listed(client, tokens["viewer"])
+    assert [(o["id"], o["observed_on"]) for o in listed] == [(newer.json()["id"], "2026-05-12")]
+    view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
+    (v6,) = [s for s in view["stages"] if s["stage"] == "V6"]
+    assert v6["observed_on"] == "2026-05-12"

@@ -249,8 +249,15 @@ class CropStagePublic(BaseModel):
     days_late: int | None = Field(description="observed − predicted, days")
     confirmed_against_prediction: bool = Field(
         False,
-        description="the observed date is one the degree days since sowing (or the calendar) "
-        "make implausible for the stage: kept because the technician confirmed it",
+        description="the technician confirmed the record when it was refused as implausible "
+        "for the stage by the degree days since sowing (or the calendar without them): its "
+        "crop.observe audit entry says confirmed_against",
+    )
+    implausible_by: str | None = Field(
+        None,
+        description='a record nobody confirmed that the rule finds implausible today ("gdd" '
+        'or "calendar": a record kept from before the rule, or doubted since a planting '
+        "date change or temperatures stored later); null otherwise",
     )
 
 
@@ -264,7 +271,8 @@ class CropViewPublic(BaseModel):
         description="kc_source (calendar, gdd, observation), crop_day, fao56_stage, "
         "day_in_stage, gdd_degc_day (the station's degree days since sowing, °C·d, whatever "
         "set the crop day; null without a day measured, gdd_missing saying why: "
-        "no_temperatures, not_maize), gdd_days_measured (days with both temperatures), "
+        "no_temperatures, not_maize, unreadable: the store failed reading them), "
+        "gdd_days_measured (days with both temperatures), "
         "anchor, anchor_date, days_after_planting, sentence"
     )
     stages: list[CropStagePublic]

@@ -163,7 +163,8 @@ def delete_observation(
     _: CsrfChecked,
 ) -> Response:
     """Delete a mistaken stage record (the one the technician who records may also take
-    back), audited; the stage goes back to its prediction."""
+    back), audited; the stage goes back to its prediction, or, for an older record already
+    replaced, stays on its record in force (the flash says which)."""
     back = f"/zones/{name}/crop"
     try:
         row = pages.service.delete_crop_observation(
@@ -173,7 +174,14 @@ def delete_observation(
         reason = unknown_text(session.user.locale, exc)
         return _back(request, pages, _t(session, "phenology.not_deleted", reason=reason), back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")
-    text = _t(session, "phenology.deleted", stage=stage_name, date=row.observed_on.isoformat())
+    day = row.observed_on.isoformat()
+    # an older, already replaced record deleted by id: the stage's newer record stays
+    kept = [o for o in pages.service.crop_observations(name) if o.stage == row.stage]
+    if kept:
+        in_force = kept[-1].observed_on.isoformat()
+        text = _t(session, "phenology.deleted_in_force", stage=stage_name, date=day, kept=in_force)
+    else:
+        text = _t(session, "phenology.deleted", stage=stage_name, date=day)
     return _to_crop_page(request, pages, text, back)
 
 

@@ -4,13 +4,14 @@ English; bad input comes back naming the field, nothing stored."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from controller.daemon.cropdesk import NOTE_MAX_CHARS, PHOTO_MAX_BYTES
-from controller.store import Store
+from controller.store import CropObservation, Store
 from tests.helpers.pages import audit_rows, csrf_of
 from tests.helpers.photos import jpeg_bytes, png_bytes
 
@@ -102,6 +103,49 @@ def test_a_stage_far_off_the_calendar_is_refused_until_confirmed(
         "puts tasselling at about day 83 (accepted within 30 days; too few days with "
         "temperatures to count degree days)." in page
     )
+
+
+def test_a_record_nobody_confirmed_is_not_shown_confirmed(as_role: Any, store: Store) -> None:
+    """Maturity stored 20 days after planting without the page's check (a record from before
+    the rule): implausible by the calendar, and said so, never "confirmed"."""
+    store.add_crop_observation(
+        CropObservation(
+            zone="z1", stage="maturity", observed_on=dt.date(2026, 5, 10), entered_by="li"
+        )
+    )
+    tech = as_role("technician")
+    row = tech.get(PAGE).text.split('id="stage-maturity"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-05-10" in row and "与日历不符（未确认）" in row and "已确认" not in row
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    row = tech.get(PAGE).text.split('id="stage-maturity"', 1)[1].split("</tr>", 1)[0]
+    assert "implausible by the calendar (not confirmed)" in row and "confirmed against" not in row
+
+
+def test_deleting_an_already_replaced_record_says_the_newer_one_stays_in_force(
+    as_role: Any, store: Store
+) -> None:
+    tech = as_role("technician")
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-02"})  # replaced by
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08"})  # this one
+    older, newer = store.rows_after("crop_observations", 0)  # type: ignore[attr-defined]
+    r = tech.post(
+        f"/zones/z1/observations/{older.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    assert r.status_code == 303
+    shown = tech.get(r.headers["location"]).text
+    assert "已删除 2026-05-02 的出苗 (VE)记录；该生育期仍以 2026-05-08 的记录为准。" in shown
+    assert "回到预测。" not in shown.split('id="observation-form"', 1)[0]
+    assert [o.id for o in store.crop_observations("z1")] == [newer.id]
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    r = tech.post(
+        f"/zones/z1/observations/{newer.id}/delete",
+        data={"csrf": csrf_of(tech, PAGE)},
+        headers={"referer": f"http://127.0.0.1:8080{PAGE}"},
+    )
+    shown = tech.get(r.headers["location"]).text
+    assert "the stage is back on its prediction." in shown
 
 
 def test_a_mistaken_record_is_deleted_and_its_stage_goes_back_to_the_prediction(

@@ -84,7 +84,9 @@ def add_observation(
 def delete_observation(
     zone: NameInPath, observation_id: RowId, service: ServiceDep, token: TechnicianToken
 ) -> CropObservationInfo:
-    """Delete a mistaken stage record (and the older records of its stage it had replaced),
-    audited ``crop.delete``; the stage goes back to its prediction. 404 for a record the
-    zone does not have. Answers the record deleted."""
+    """Delete a mistaken stage record (and the older records of its stage it had replaced
+    this season), audited ``crop.delete``: the stage goes back to its prediction, or, when
+    the record deleted was an older one already replaced, stays on its newer record (GET
+    .../observations says which). 404 for a record the zone does not have this season.
+    Answers the record deleted."""
     return service.delete_crop_observation(zone, observation_id, token.name)
