@@ -54,7 +54,7 @@ def test_a_plan_said_again_is_not_noted_again(
     _plans(daemon, 180.0, monkeypatch)
     daemon.plan()
     (carries,) = _notes(daemon)
-    assert carries.startswith("carries fertigation event 0")
+    assert carries.startswith("carries fertigation event 1")
     first = _notes(daemon, None)  # z2's event of the day gets a run of its own, noted too
     assert any(n.startswith("z2: ") for n in first)
     queued = [(r.zone, r.start, r.duration_min) for r in daemon.planned()]
