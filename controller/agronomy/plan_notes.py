@@ -5,10 +5,16 @@ Every planning (the daemon's planning times, a re-plan after a settings change o
 action) attaches the fertigation events to the runs it queues
 (:func:`controller.agronomy.fertplan.attach_recipes`), each with a note saying which event a
 run carries or why the event waits. The note is recorded as a ``fertigation_plan`` event
-(info, source = the zone). A zone's notes are recorded when they differ from the ones the
-zone's last notes of the local day said (the newest as many events of that zone since local
-midnight, in order): a change of plan is recorded, a plan said again is not. A record that
-cannot be read does not stop the planning: the notes are raised as they come.
+(info, source = the zone). A zone's notes are recorded when they differ from its last
+planning's notes of the local day: every note of that zone recorded at the latest instant
+since local midnight (one planning's notes are raised at one instant), compared whole, not
+as a suffix, so a re-plan that drops a run and its note ([A, B] then [B]) is recorded: the
+record then shows B alone last. A change of plan is recorded, a plan said again is not.
+
+Several plannings in one instant (a virtual clock's: two plannings without time passing
+between them) cannot be told apart in the record: a planning at the instant the latest notes
+were recorded is taken as said when those notes end with its own. A record that cannot be
+read does not stop the planning: the notes are raised as they come.
 """
 
 from __future__ import annotations
@@ -33,17 +39,30 @@ def record_plan_notes(store: Store, carried: Iterable[FertRun], since: dt.dateti
             notes.setdefault(fr.run.zone, []).append(fr.note)
     if not notes:
         return []
-    said: dict[str, list[str]] = {}
     try:
         recorded = store.events(since)
     except StoreError:  # the record unreadable: say the notes (kept while unwritable) again
         recorded = []
-    for event in recorded:
-        if event.code == PLAN_NOTE:
-            said.setdefault(event.source, []).append(event.message)
+    last = _last_planning(recorded)
+    now = store.clock.now()
     raised = []
     for zone, lines in notes.items():
-        if said.get(zone, [])[-len(lines) :] == lines:
+        at, said = last.get(zone, (None, []))
+        if said == lines or (at == now and said[-len(lines) :] == lines):
             continue  # the same plan said again
         raised += [store.raise_event(Severity.INFO, PLAN_NOTE, zone, line) for line in lines]
     return raised
+
+
+def _last_planning(recorded: Iterable[Event]) -> dict[str, tuple[dt.datetime, list[str]]]:
+    """Each zone's notes recorded at its latest instant among ``recorded``, in order, with
+    that instant."""
+    last: dict[str, tuple[dt.datetime, list[str]]] = {}
+    for event in recorded:
+        if event.code != PLAN_NOTE:
+            continue
+        at, lines = last.get(event.source, (event.time, []))
+        if event.time != at:
+            at, lines = event.time, []
+        last[event.source] = (at, [*lines, event.message])
+    return last

@@ -14,10 +14,14 @@ run over the days:
 The irrigation water's EC (dS/m = mS/cm): ``[site] irrigation_water_ec_ds_m`` when set (a
 deliberate statement, e.g. a lab analysis, wins); otherwise the mean of the fertigation EC
 meter's good readings taken while runs carrying no fertilizer watered this season (the line's
-own water, measured); neither: no salt balance. Only **ended** runs count: a run's fertilizer
-is recorded when it ends, so a fertigation run in progress cannot yet be told from plain water
-and its injection readings would pass for the water's own EC (the figure would jump while it
-runs and fall back after). The meter's mean is reported beside a configured value so the two
+own water, measured); neither: no salt balance. Only **ended** plain-water runs count: a run's
+fertilizer is recorded when it ends, so a fertigation run in progress cannot yet be told from
+plain water by it, and its injection readings would pass for the water's own EC (the figure
+would jump while it runs and fall back after); and a run ended without its fertilizer recorded
+(``interrupted`` by a restart after a crash mid-injection) still injected. So a run is left
+out when it carries fertilizer or its recorded phase is a fertigation one (prewet, inject,
+flush: a run with a recipe starts in prewet and never goes back to water), whatever its
+end. The meter's mean is reported beside a configured value so the two
 can be compared.
 
 **Leaching needed** (mm, m³/mu): the salt the season left (in − out), carried out at the
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.config.soil import zone_soil
-from controller.store import Store
+from controller.store import RunPhase, Store
 from models.crops import crop
 from models.salt import (
     SaltInputError,
@@ -46,6 +50,8 @@ from models.salt import (
 
 __all__ = ["MIN_METER_READINGS", "WaterEC", "ZoneSalt", "water_ec", "zone_salt"]
 
+# a run's recorded phase that says it had a recipe (controller.runtime.sequencer starts one so)
+FERTIGATION_PHASES = frozenset({RunPhase.PREWET, RunPhase.INJECT, RunPhase.FLUSH})
 MIN_METER_READINGS = 3  # fewer plain-water readings of the EC meter are not a season's measure
 
 
@@ -114,8 +120,9 @@ def _meter_mean(
     site: SiteConfig, store: Store, since: dt.date, today: dt.date
 ) -> tuple[float | None, int]:
     """The fertigation EC meter's mean (mS/cm = dS/m) over the good readings taken while
-    ended runs without fertilizer watered, and how many there were; (None, n) below the
-    minimum. A run still going is left out whatever it carries (module docstring)."""
+    ended plain-water runs watered, and how many there were; (None, n) below the minimum.
+    A run still going, one with fertilizer or one whose recorded phase is a fertigation one
+    is left out, whatever its end (module docstring)."""
     f = site.fertigation
     if f is None:
         return None, 0
@@ -124,7 +131,9 @@ def _meter_mean(
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=tz)
     values: list[float] = []
     for run in store.runs(None, start, end):
-        if run.started_at is None or run.ended_at is None or run.fertilizer:
+        if run.started_at is None or run.ended_at is None:
+            continue
+        if run.fertilizer or run.phase in FERTIGATION_PHASES:
             continue
         values += [v for _, v in store.good_values(f.ec_meter, "ec", run.started_at, run.ended_at)]
     if len(values) < MIN_METER_READINGS:

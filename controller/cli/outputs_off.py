@@ -10,7 +10,8 @@ site file is unusable. Then every dosing pump's ``run`` is written 0 and read ba
 command, and would dose at once when powered again. A pump that does not confirm it is said
 on stderr (``dosing_run_not_confirmed`` in the JSON) without changing the exit status: its
 supply relay is an output, verified off above, and a pump fed its Modbus power through that
-relay cannot answer once it is off. It talks to the devices directly (no store, no API), so a daemon
+relay cannot answer once it is off (its silence is said only when that relay was not
+verified off: it may be powered). It talks to the devices directly (no store, no API), so a daemon
 still running is not told: its read-back then finds the outputs it had commanded on read off
 and trips ``output_mismatch`` (its runs aborted, new ones refused until acknowledged), which
 the command's last line says.
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     with FieldIO(site) as fieldio:
         outputs = Outputs(site, fieldio, SystemClock())
         failures = all_off_verified(outputs, attempts=ATTEMPTS)
-        pumps = run_off_at_start(site, fieldio)
+        pumps = run_off_at_start(site, fieldio, not_off=failures)  # a fed pump may be on
     roles = outputs.roles()
     if args.json:
         print(

@@ -6,8 +6,9 @@
 supply (``dosing:<channel>``) on (a pump fed by that supply then confirms its ``run`` 0:
 :func:`controller.runtime.dosers.stopped_once_powered`), its rate written (verified) when
 it moves by more than the single injector's dead band or every ``SETPOINT_REFRESH_S``, and
-``run`` 1; a channel at 0 L/h gets ``run`` 0 and its supply off. The sequencer's lock
-covers every call.
+``run`` 1; a channel at 0 L/h gets ``run`` 0 and its supply off
+(:func:`controller.runtime.dosers.stop_pump`: a fed pump's ``run`` 0 before its supply).
+The sequencer's lock covers every call.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from controller.clock import Clock
 from controller.config.dosing import ChannelConfig
 from controller.config.site import SiteConfig
 from controller.runtime.channels import Measurement
-from controller.runtime.dosers import stopped_once_powered
+from controller.runtime.dosers import stop_pump, stopped_once_powered
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.live import LiveState, control_max_age_s
 from controller.runtime.outputs import Outputs
@@ -115,9 +116,12 @@ class ChannelDrive:
     def _off(self, ch: ChannelConfig) -> None:
         w = self.written[ch.name]
         w.running = False
-        # the supply first: it is what stops the pump if the bus is in doubt
-        self.outputs.off(f"dosing:{ch.name}")
-        self.fieldio.bus_of(ch.injector).write_point(ch.injector, "run", 0, force=True)
+        # supply and run 0 in the order stop_pump gives (a fed pump is stopped while powered)
+        failures = stop_pump(
+            self.site, self.outputs, self.fieldio, f"dosing:{ch.name}", ch.injector
+        )
+        if failures:
+            raise failures[0][1]
 
     def _value(self, device: str, point: str) -> float | None:
         return self.live.value(device, point, self.clock.now(), control_max_age_s(self.site))

@@ -25,14 +25,24 @@ writes its ``run`` 0 and reads it back before its rate and ``run`` 1: a pump tha
 confirm it fails the injection's switch-on, which stops everything as a refused rate does
 (``output_fault``). It must answer within the bus's timeout and retries of its supply
 switching on.
+
+Stopping a pump fed by its supply (:func:`stop_pump`) writes its ``run`` 0 (verified) while
+its supply is still on, then cuts the supply: the other way round the pump has just lost the
+power its Modbus side needs, and the write could only time out. Once its supply relay reads
+back off, a fed pump that does not answer ``run`` 0 is no failure: unpowered, it cannot dose
+(and it is written ``run`` 0 again before it doses, as above). A supply that does not read
+back off keeps the failure. A pump not fed by its supply keeps the safer order: supply
+first (it stops the pump whatever the bus says), then ``run`` 0, whose failure is a failure.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from controller.config.site import SiteConfig
 from controller.runtime.fieldio import FieldIO
+from controller.runtime.outputs import Outputs
 from drivers.errors import DeviceTimeout, DriverError
 
 __all__ = [
@@ -40,6 +50,7 @@ __all__ = [
     "dosing_pumps",
     "fed_by_supply",
     "run_off_at_start",
+    "stop_pump",
     "stopped_once_powered",
     "unconfirmed_message",
 ]
@@ -68,18 +79,21 @@ def fed_by_supply(site: SiteConfig) -> frozenset[str]:
     return frozenset(single | {c.injector for c in f.channels if c.modbus_via_supply})
 
 
-def run_off_at_start(site: SiteConfig, fieldio: FieldIO) -> dict[str, DriverError]:
+def run_off_at_start(
+    site: SiteConfig, fieldio: FieldIO, not_off: Collection[str] = ()
+) -> dict[str, DriverError]:
     """Write ``run`` 0 to every dosing pump and read it back (the bus's verified write, past
-    any back-off); return the pumps that did not confirm it, by device, with the error. A
-    pump fed by its supply (:func:`fed_by_supply`) that does not answer is unpowered, not
-    a failure: it is logged, not returned."""
+    any back-off), after every output was switched off; return the pumps that did not
+    confirm it, by device, with the error. A pump fed by its supply (:func:`fed_by_supply`)
+    that does not answer is unpowered, not a failure (it is logged, not returned), unless
+    its supply role is in ``not_off`` (the roles not verified off): then it may be powered."""
     failures: dict[str, DriverError] = {}
     fed = fed_by_supply(site)
-    for _, device in dosing_pumps(site):
+    for role, device in dosing_pumps(site):
         try:
             fieldio.bus_of(device).write_point(device, "run", 0, force=True)
         except DeviceTimeout as exc:
-            if device not in fed:
+            if device not in fed or role in not_off:
                 failures[device] = exc
                 continue
             log.info(
@@ -98,6 +112,48 @@ def stopped_once_powered(site: SiteConfig, fieldio: FieldIO, device: str) -> Non
     another pump (its ``run`` 0 was confirmed at start)."""
     if device in fed_by_supply(site):
         fieldio.bus_of(device).write_point(device, "run", 0, force=True)
+
+
+def stop_pump(
+    site: SiteConfig, outputs: Outputs, fieldio: FieldIO, role: str, device: str
+) -> list[tuple[str, DriverError]]:
+    """Stop the dosing pump ``device`` fed through the leased output ``role``: its supply
+    off (verified) and its ``run`` 0 (verified), in the order the module docstring gives;
+    return what failed, as ``(role or "<device>.run", error)``, every step tried.
+
+    A pump fed by its supply (:func:`fed_by_supply`) is written ``run`` 0 before its supply
+    goes off when the supply is commanded on or was left reading on; if that write fails, or
+    the supply was off, it is written again after the supply went off, and its silence then
+    (:class:`drivers.errors.DeviceTimeout`) is a failure only while the supply is not
+    verified off."""
+    failures: list[tuple[str, DriverError]] = []
+    run = f"{device}.run"
+    bus = fieldio.bus_of(device)
+    stopped = False
+    if device in fed_by_supply(site) and role in outputs.on_roles() + outputs.reads_on_roles():
+        try:
+            bus.write_point(device, "run", 0, force=True)
+            stopped = True
+        except DriverError as exc:
+            log.warning("dosing pump %s: run 0 before its supply goes off failed: %s", device, exc)
+    supply_off = False
+    try:
+        outputs.off(role)
+        supply_off = True
+    except DriverError as exc:
+        failures.append((role, exc))
+    if stopped:
+        return failures
+    try:
+        bus.write_point(device, "run", 0, force=True)
+    except DeviceTimeout as exc:
+        if not (supply_off and device in fed_by_supply(site)):
+            failures.append((run, exc))
+        else:
+            log.info("dosing pump %s: no answer to run 0, its supply verified off: %s", device, exc)
+    except DriverError as exc:
+        failures.append((run, exc))
+    return failures
 
 
 def unconfirmed_message(device: str, role: str, exc: DriverError) -> str:

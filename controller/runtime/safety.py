@@ -80,14 +80,13 @@ from typing import Literal, Protocol
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig, ZoneConfig
-from controller.runtime.dosers import UNCONFIRMED, dosing_pumps
+from controller.runtime.dosers import UNCONFIRMED, dosing_pumps, stop_pump
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.frozenmeter import FrozenMeters
 from controller.runtime.live import LiveState, NoFreshValue, control_max_age_s
 from controller.runtime.outputs import Outputs
 from controller.runtime.ratecheck import RateChecks
 from controller.store import Severity, Store
-from drivers.errors import DriverError
 
 __all__ = [
     "INJECTION_STOP_CODES",
@@ -175,18 +174,13 @@ class RunControl(Protocol):
 
 def stop_injector(site: SiteConfig, outputs: Outputs, fieldio: FieldIO) -> list[str]:
     """Cut every dosing pump's power lease (the single injector's and each channel's) and
-    write its ``run`` 0; return what failed."""
-    failures: list[str] = []
-    for role, injector in dosing_pumps(site):
-        try:
-            outputs.off(role)
-        except DriverError as exc:
-            failures.append(f"{role}: {exc}")
-        try:
-            fieldio.bus_of(injector).write_point(injector, "run", 0, force=True)
-        except DriverError as exc:
-            failures.append(f"{injector}.run: {exc}")
-    return failures
+    write its ``run`` 0, in the order :func:`controller.runtime.dosers.stop_pump` gives (a
+    pump fed by its supply is stopped before its power goes); return what failed."""
+    return [
+        f"{what}: {exc}"
+        for role, injector in dosing_pumps(site)
+        for what, exc in stop_pump(site, outputs, fieldio, role, injector)
+    ]
 
 
 class Supervisor:

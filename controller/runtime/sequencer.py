@@ -477,9 +477,7 @@ class Sequencer:
                 try:  # the trip first: what opened goes off whatever the store does next
                     self.supervisor.trip("output_fault", f"zone {zone.name}: {reason}")
                 except StoreError as other:  # another run's end, refused after the switch-off
-                    self._refused.append(
-                        RecordRefused(f"a run ended by the trip: {other}", "record_refused")
-                    )
+                    self._refused.append(_ended_by_the_trip(other))
                 finally:
                     self._abort_row(zone, run_id, reason)
                 raise OutputFailed(reason, "output_failed") from exc
@@ -560,9 +558,7 @@ class Sequencer:
             except StoreError as other:
                 # another run's end, refused in the trip's abort_all: that run is closed and
                 # logged already; the next tick says so (:meth:`tick`), not blamed on this one
-                self._refused.append(
-                    RecordRefused(f"a run ended by the trip: {other}", "record_refused")
-                )
+                self._refused.append(_ended_by_the_trip(other))
             finally:
                 self._finish(run, RunState.ABORTED, f"{reason}; could not switch off: {exc}")
             return
@@ -651,6 +647,14 @@ class Sequencer:
             if z.name == name:
                 return z
         raise RunRefused(f"unknown zone {name!r}", "unknown_zone")
+
+
+def _ended_by_the_trip(refused: StoreError) -> RecordRefused:
+    """What the next tick raises for a run end a trip's :meth:`Sequencer.abort_all` found
+    refused: the refusal and its notes (:func:`ends_not_recorded`: which runs' ends were
+    not recorded), which ``str()`` of the refusal alone leaves out."""
+    said = "; ".join([str(refused), *getattr(refused, "__notes__", [])])
+    return RecordRefused(f"a run ended by the trip: {said}", "record_refused")
 
 
 def ends_not_recorded(runs: list[str]) -> str:

@@ -239,3 +239,19 @@ def test_a_pump_fed_by_its_supply_silent_once_powered_stops_everything(fed_rig: 
     assert "dose_p" in rig.store.open_alarms()[0].message
     assert not any(dosing(rig, c) for c in DOSERS) and rig.all_coils_off()
     assert rig.store.get_run(run_id).state == RunState.ABORTED
+
+
+def test_a_pump_fed_by_its_supply_is_stopped_while_powered_and_the_run_ends_done(
+    fed_rig: Rig,
+) -> None:
+    """Its ``run`` 0 is written while its supply is on, then the supply goes off: the
+    channels' dosing and the run end without an alarm."""
+    rig = fed_rig
+    written = powered_by(rig.sim.devices["dose_p"], rig.sim.devices["relay2"], SUPPLY["P"])
+    run_id = rig.sequencer.start("z1", 3, "manual", recipe=ChannelRecipe(name="rig"))
+    rig.run(40)
+    assert dosing(rig, "P")
+    rig.run(400)
+    assert rig.store.get_run(run_id).state == RunState.DONE
+    assert rig.alarm_codes() == [] and rig.all_coils_off()
+    assert written[-1] == ("run", 0) and ("run", 1) in written

@@ -17,11 +17,12 @@ import pytest
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
+from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
 from controller.runtime.dosers import UNCONFIRMED
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.sequencer import Recipe, RunRefused
 from controller.simulation.harness import Simulation
-from controller.store import RunSource, RunState, Store
+from controller.store import RunSource, RunState, Severity, Store
 from drivers.bus import Bus
 from drivers.sim import Fault, FaultKind
 from tests.helpers.powered import powered_by
@@ -223,5 +224,104 @@ def test_a_pump_fed_by_its_supply_without_the_flag_is_alarmed_at_start(
         assert alarm.code == UNCONFIRMED and "doser1" in alarm.message
         ok, why = daemon.supervisor.may_start("z1", fertigation=True)
         assert not ok and UNCONFIRMED in why
+    finally:
+        daemon.stop()
+
+
+def test_a_pump_fed_by_its_supply_is_stopped_before_its_supply_goes_off_and_the_run_ends_done(
+    fed_field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    """At the injection's end its ``run`` 0 is written (and read back) while it is still
+    powered, then its supply goes off: the run ends ``done``, nothing alarmed."""
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    written = powered_by(doser, sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        run_id = daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        assert "ch5" in relay_on(sim) and doser.get("run") == 1
+        step(daemon, sim, clock, 200)
+        assert store.get_run(run_id).state == RunState.DONE
+        assert "ch5" not in relay_on(sim)
+        # its last write, seen by the pump (powered): run 0, after its run 1
+        runs = [value for name, value in written if name == "run"]
+        assert runs[-2:] == [1, 0] and written[-1] == ("run", 0)
+        assert store.open_alarms() == []
+        # not polled once its supply is off: no outage said after the injection
+        assert [e.code for e in store.events() if e.source == "doser1"] == []
+    finally:
+        daemon.stop()
+
+
+@pytest.mark.parametrize("injecting", [False, True], ids=["idle", "injecting"])
+def test_a_trip_on_a_site_whose_pump_is_fed_by_its_supply_gives_its_own_alarm(
+    fed_field: tuple[SiteConfig, Simulation, Store, VirtualClock], injecting: bool
+) -> None:
+    """The unpowered pump that does not answer ``run`` 0 is not "could not switch off"."""
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    powered_by(doser, sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        recipe = Recipe(kg={"N": 2.0}) if injecting else None
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=recipe)
+        step(daemon, sim, clock, INJECTING_AFTER_S if injecting else 3)
+        assert ("ch5" in relay_on(sim)) is injecting
+        daemon.supervisor.trip("lease_renewal", "test trip")
+        (alarm,) = store.open_alarms()
+        assert alarm.code == "lease_renewal" and alarm.severity == Severity.ALARM
+        assert "could not switch off" not in alarm.message
+        assert relay_on(sim) == [] and doser.get("run") == 0
+    finally:
+        daemon.stop()
+
+
+def test_a_pump_fed_by_a_supply_that_stays_on_is_still_a_failure_to_stop(
+    fed_field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+) -> None:
+    """A supply relay that reads back on powers the pump: its silence is no excuse."""
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    doser.inject(Fault(FaultKind.NO_ANSWER))
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        sim.devices["relay1"].set("ch5", 1)
+        sim.devices["relay1"].inject(Fault(FaultKind.STUCK, point="ch5"))  # writes ignored
+        daemon.supervisor.trip("lease_renewal", "test trip")
+        (alarm,) = store.open_alarms()
+        assert alarm.severity == Severity.CRITICAL
+        assert "injector_power" in alarm.message and "doser1.run" in alarm.message
+    finally:
+        daemon.stop()
+
+
+def test_the_control_loops_safe_state_on_a_fed_site_says_nothing_failed_for_the_pump(
+    fed_field: tuple[SiteConfig, Simulation, Store, VirtualClock],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Failing ticks take the safe state mid-injection: the pump is stopped while powered,
+    its supply then goes off, and the alarm does not say "not verified off"."""
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    powered_by(doser, sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        assert "ch5" in relay_on(sim) and doser.get("run") == 1
+
+        def broken(now: object) -> None:
+            raise RuntimeError("a bug in the head works")
+
+        monkeypatch.setattr(daemon.headworks, "tick", broken)
+        step(daemon, sim, clock, int(CONTROL_ERROR_SAFE_AFTER_S) + 1)
+        assert relay_on(sim) == [] and doser.get("run") == 0
+        messages = [a.message for a in store.open_alarms() if a.code == "control_error"]
+        assert messages and not any("not verified off" in m for m in messages), messages
     finally:
         daemon.stop()

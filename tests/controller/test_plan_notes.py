@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from controller.agronomy.fertplan import FertRun
 from controller.agronomy.jobs import PlannedRun
+from controller.agronomy.plan_notes import record_plan_notes
 from controller.clock import VirtualClock
 from controller.config.site import load_site
 from controller.daemon.daemon import Daemon
@@ -52,7 +54,7 @@ def test_a_plan_said_again_is_not_noted_again(
     _plans(daemon, 180.0, monkeypatch)
     daemon.plan()
     (carries,) = _notes(daemon)
-    assert carries.startswith("carries fertigation event 0")
+    assert carries.startswith("carries fertigation event 1")
     first = _notes(daemon, None)  # z2's event of the day gets a run of its own, noted too
     assert any(n.startswith("z2: ") for n in first)
     queued = [(r.zone, r.start, r.duration_min) for r in daemon.planned()]
@@ -109,3 +111,35 @@ def test_a_record_that_cannot_be_read_does_not_stop_the_planning(
     monkeypatch.setattr(daemon.store, "events", unreadable)
     daemon.plan()
     assert [r.zone for r in daemon.planned()] == ["z1", "z2"]  # queued all the same
+
+
+def _carrying(store: Store, *notes: str) -> list[FertRun]:
+    """z1's runs of a planning, the n-th an hour after the other, each with its note."""
+    now = store.clock.now()
+    return [
+        FertRun(
+            PlannedRun("z1", now + dt.timedelta(hours=n), 30, 4.0, n, RunSource.PLAN), note=note
+        )
+        for n, note in enumerate(notes, start=1)
+    ]
+
+
+CARRIES = "carries fertigation event 1 of 2026-05-15: N"
+WAITS = "fertigation event 2 of 2026-05-15: waits for a run"
+
+
+@pytest.mark.parametrize("later_s", [60.0, 0.0], ids=["a minute later", "the same instant"])
+def test_a_re_plan_that_drops_a_run_and_its_note_is_noted(tmp_path: Path, later_s: float) -> None:
+    """[A, B] then [B]: B ends what was said, yet the plan changed; said again, it is not."""
+    clock = VirtualClock(NOW)
+    midnight = dt.datetime(2026, 5, 15, tzinfo=TZ)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        assert len(record_plan_notes(store, _carrying(store, CARRIES, WAITS), midnight)) == 2
+        clock.advance(60)
+        assert [e.message for e in record_plan_notes(store, _carrying(store, WAITS), midnight)] == [
+            WAITS
+        ]
+        clock.advance(later_s)
+        assert record_plan_notes(store, _carrying(store, WAITS), midnight) == []
+        said = [e.message for e in store.events() if e.code == "fertigation_plan"]
+    assert said == [CARRIES, WAITS, WAITS]

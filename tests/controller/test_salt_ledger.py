@@ -187,6 +187,33 @@ def test_a_fertigation_run_in_progress_does_not_move_the_salt_or_the_saving(
     assert during.saving_m3_per_mu == pytest.approx(after.saving_m3_per_mu)
 
 
+@pytest.mark.parametrize("phase", ["prewet", "inject", "flush"])
+def test_a_fertigation_run_ended_interrupted_without_fertilizer_is_not_the_water(
+    tmp_path: Path, phase: str
+) -> None:
+    """A crash mid-injection: the restart ends the run ``interrupted``, no fertilizer
+    recorded; its phase says it had a recipe, so its injection EC is not the water's."""
+    site = _site(tmp_path)
+    clock = VirtualClock(NOW)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        _run(store, "z1", 500.0, ec=[0.6, 0.6, 0.6])
+        before = savings_to_date(site, store, clock.now())
+        run = store.plan_run("z3", "plan", 60.0)
+        assert run.id is not None
+        store.start_run(run.id, phase)
+        store.add_readings(
+            Reading("ec1", "ec", 2.4, "mS/cm", Quality.OK, clock.now() + dt.timedelta(seconds=k))
+            for k in range(20)
+        )
+        store.flush()
+        clock.advance(600)
+        store.finish_run(run.id, RunState.INTERRUPTED, "daemon restarted during the run")
+        after = savings_to_date(site, store, clock.now())
+    z1 = [next(z for z in r.zones if z.zone == "z1") for r in (before, after)]
+    assert [z.salt.ec_water_ds_m if z.salt else None for z in z1] == [pytest.approx(0.6)] * 2
+    assert z1[1].leaching_m3_per_mu == z1[0].leaching_m3_per_mu
+
+
 def test_a_plain_run_counts_for_the_water_once_it_has_ended(tmp_path: Path) -> None:
     site = _site(tmp_path)
     clock = VirtualClock(NOW)

@@ -1086,10 +1086,34 @@ def test_a_trip_at_a_runs_end_that_finds_anothers_end_refused_is_said_by_the_tic
     refuse(monkeypatch, rig.store, "finish_run", b)
     with pytest.raises(RecordRefused) as raised:
         rig.run(3)
-    assert str(raised.value) == f"a run ended by the trip: run {b}: {REFUSED}"
+    assert str(raised.value) == (
+        f"a run ended by the trip: run {b}: {REFUSED}; "
+        f"run history incomplete, ends not recorded: runs {b} (z2)"
+    )
     assert raised.value.code == "record_refused"
     run = rig.store.get_run(a)
     assert run.state == "aborted" and run.end_reason.startswith("planned time reached; could")
+    assert rig.zones() == []
+
+
+def test_a_valve_that_does_not_open_whose_trip_finds_anothers_end_refused_names_that_run(
+    make: Any, demo: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """z1's valve will not open: the trip aborts z2, whose end the store refuses; the next
+    tick's refusal names z2's run as not recorded, as the trip's alarm does."""
+    rig = make(roomy(demo))
+    b = rig.seq.start("z2", 5, "manual")
+    rig.run(3)
+    rig.bus.failing = {"relay1.ch1"}
+    refuse(monkeypatch, rig.store, "finish_run", b)
+    with pytest.raises(OutputFailed):
+        rig.seq.start("z1", 5, "manual")
+    with pytest.raises(RecordRefused) as raised:
+        rig.tick()
+    assert str(raised.value) == (
+        f"a run ended by the trip: run {b}: {REFUSED}; "
+        f"run history incomplete, ends not recorded: runs {b} (z2)"
+    )
     assert rig.zones() == []
 
 

@@ -13,7 +13,9 @@ from controller.config.site import SiteConfig
 from controller.daemon.daemon import Daemon
 from controller.simulation.harness import Simulation
 from controller.store import RunState, Store
+from drivers.sim import Fault, FaultKind
 from tests.helpers.deploy import QANAT
+from tests.helpers.powered import powered_by
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
 
@@ -90,3 +92,42 @@ def test_a_running_daemon_stops_its_runs_and_the_command_says_so(
             assert not ok and "output_mismatch" in why
         finally:
             daemon.stop()
+
+
+def _fed_by_its_supply(site: SiteConfig, sim: Simulation) -> None:
+    """The site's dosing pump answers only while its supply (relay1.ch5) is on."""
+    power = 'injector_power = "relay1.ch5"'
+    text = site.path.read_text(encoding="utf-8")
+    assert power in text
+    text = text.replace(power, power + "\ninjector_modbus_via_supply = true", 1)
+    site.path.write_text(text, encoding="utf-8")
+    powered_by(sim.devices["doser1"], sim.devices["relay1"], "ch5")
+
+
+def test_a_pump_fed_by_its_supply_unpowered_is_no_failure(
+    site: SiteConfig, sim: Simulation
+) -> None:
+    _fed_by_its_supply(site, sim)
+    sim.devices["relay1"].set("ch5", 1)
+    result = _outputs_off(site.path, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["dosing_run_not_confirmed"] == {}
+    assert sim.devices["relay1"].get("ch5") == 0
+
+
+def test_a_pump_fed_by_a_supply_that_stays_on_is_said_not_confirmed(
+    site: SiteConfig, sim: Simulation
+) -> None:
+    """Its relay reads back on: the pump may be powered, its silence is a failure."""
+    _fed_by_its_supply(site, sim)
+    relay = sim.devices["relay1"]
+    relay.set("ch5", 1)
+    relay.inject(Fault(FaultKind.STUCK, point="ch5"))  # writes ignored
+    sim.devices["doser1"].inject(Fault(FaultKind.NO_ANSWER))
+    result = _outputs_off(site.path, "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert "injector_power" in report["not_off"]
+    assert list(report["dosing_run_not_confirmed"]) == ["doser1"]
+    assert "doser1" in result.stderr
