@@ -23,7 +23,14 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARTIFACTS, BROKEN_LABELS_JS, BROKEN_TEXTS_JS, DATE, serving
+from tests.helpers.browser import (
+    ARTIFACTS,
+    BROKEN_LABELS_JS,
+    BROKEN_TEXTS_JS,
+    DATE,
+    serving,
+    signed_in,
+)
 from tests.helpers.fakes import NOW
 from tests.helpers.pages import FAST, PASSWORD, PageService
 from tests.helpers.site import quick_site
@@ -66,15 +73,7 @@ def overview_url(tmp_path: Path) -> Iterator[str]:
 def logged_in(browser: Browser, url: str, locale: str = "zh-CN", width: int = 390) -> Page:
     """The overview at ``url`` as the technician li sees it at ``width`` px, in ``locale``
     (the language button pressed for English: the box's pages start in Chinese)."""
-    context = browser.new_context(viewport={"width": width, "height": 844}, locale=locale)
-    page = context.new_page()
-    page.goto(url + "/login")
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    if locale == "en":
-        page.click("#lang-switch")
-    return page
+    return signed_in(browser, url, locale, {"width": width, "height": 844})
 
 
 def test_no_label_of_the_overviews_cards_wraps_on_a_phone(

@@ -21,7 +21,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARTIFACTS, serving
+from tests.helpers.browser import ARTIFACTS, serving, signed_in
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -73,14 +73,8 @@ def zone_url(tmp_path: Path) -> Iterator[str]:
 
 
 def zone_page(browser: Browser, url: str, locale: str, viewport: dict[str, int]) -> Page:
-    context = browser.new_context(viewport=viewport, locale=locale, has_touch=viewport is PHONE)
-    page = context.new_page()
-    page.goto(url.rsplit("/zones/", 1)[0] + "/login")
-    page.fill("input[name=username]", "li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    if locale == "en":
-        page.click("#lang-switch")
+    base_url = url.rsplit("/zones/", 1)[0]
+    page = signed_in(browser, base_url, locale, viewport, touch=viewport is PHONE)
     page.goto(url)
     expect(page.locator("table.runs tr.run")).to_have_count(len(END_REASONS))
     return page

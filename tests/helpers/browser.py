@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.types import ASGIApp
 
+from tests.helpers.pages import PASSWORD
 from tests.helpers.site import ROOT
 from web.serve import server_config
 
@@ -145,3 +146,20 @@ BROKEN_TEXTS_JS = """([selector, pattern]) => [...document.querySelectorAll(sele
 boxes more than 0.8 em apart): a date cut at its hyphen, a figure cut from its unit. Call
 with ``[selector, pattern]``."""
 DATE = r"\d{4}-\d{2}-\d{2}"  # 2026-06-20
+
+
+def signed_in(
+    browser: Browser, base_url: str, locale: str, viewport: dict[str, int], *, touch: bool = False
+) -> Page:
+    """A page of a new browser context at ``viewport`` in ``locale``, signed in at
+    ``base_url`` as the technician li (the language button pressed for English: the box's
+    pages start in Chinese); ``touch``: a touch screen, as a phone's."""
+    context = browser.new_context(viewport=viewport, locale=locale, has_touch=touch)
+    page = context.new_page()
+    page.goto(base_url + "/login")
+    page.fill("input[name=username]", "li")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    if locale == "en":
+        page.click("#lang-switch")
+    return page
