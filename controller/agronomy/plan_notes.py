@@ -7,7 +7,8 @@ action) attaches the fertigation events to the runs it queues
 run carries or why the event waits. The note is recorded as a ``fertigation_plan`` event
 (info, source = the zone). A zone's notes are recorded when they differ from its last
 planning's notes of the local day: every note of that zone recorded at the latest instant
-since local midnight (one planning's notes are raised at one instant), compared whole, not
+since local midnight (one planning's notes are raised with one time, the planning's, however
+the clock moves while they are written), compared whole, not
 as a suffix, so a re-plan that drops a run and its note ([A, B] then [B]) is recorded: the
 record then shows B alone last. A change of plan is recorded, a plan said again is not.
 
@@ -50,7 +51,9 @@ def record_plan_notes(store: Store, carried: Iterable[FertRun], since: dt.dateti
         at, said = last.get(zone, (None, []))
         if said == lines or (at == now and said[-len(lines) :] == lines):
             continue  # the same plan said again
-        raised += [store.raise_event(Severity.INFO, PLAN_NOTE, zone, line) for line in lines]
+        raised += [
+            store.raise_event(Severity.INFO, PLAN_NOTE, zone, line, at=now) for line in lines
+        ]
     return raised
 
 

@@ -1154,11 +1154,14 @@ class Store:
         message: str,
         *,
         latched: bool = False,
+        at: datetime | None = None,
     ) -> Event:
         """Commit an event; a ``latched`` one stays in :meth:`open_alarms` until acknowledged.
+        ``at``: its time, when several events say one thing together (a planning's notes,
+        :mod:`controller.agronomy.plan_notes`); else the clock's now.
 
         Kept in memory (returned without an id) while the store cannot write."""
-        now, level = self.clock.now(), Severity(severity).value
+        now, level = at or self.clock.now(), Severity(severity).value
         add = _event_adder(now, level, code, message, source=source, latched=latched)
         what = f"event {level} {code} {source}: {message}"
         return self._record(EVENT, what, add, lambda: add(None))

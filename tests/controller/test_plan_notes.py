@@ -143,3 +143,24 @@ def test_a_re_plan_that_drops_a_run_and_its_note_is_noted(tmp_path: Path, later_
         assert record_plan_notes(store, _carrying(store, WAITS), midnight) == []
         said = [e.message for e in store.events() if e.code == "fertigation_plan"]
     assert said == [CARRIES, WAITS, WAITS]
+
+
+class TickingClock(VirtualClock):
+    """A clock that moves 1 ms each time it is read, as a real one does between writes."""
+
+    def now(self) -> dt.datetime:
+        self.advance(0.001)
+        return super().now()
+
+
+def test_a_plan_said_again_is_not_noted_again_on_a_clock_that_moves(tmp_path: Path) -> None:
+    """One planning's notes carry one time: a zone with two notes, planned again a minute
+    later on a clock that moves at every reading, says nothing the second time."""
+    clock = TickingClock(NOW)
+    midnight = dt.datetime(2026, 5, 15, tzinfo=TZ)
+    with Store(f"sqlite:///{tmp_path / 'q.db'}", clock=clock) as store:
+        assert len(record_plan_notes(store, _carrying(store, CARRIES, WAITS), midnight)) == 2
+        clock.advance(60)
+        assert record_plan_notes(store, _carrying(store, CARRIES, WAITS), midnight) == []
+        clock.advance(60)
+        assert len(record_plan_notes(store, _carrying(store, WAITS), midnight)) == 1
