@@ -40,7 +40,7 @@ from controller.agronomy.types import PlannedRun
 from controller.config.site import M2_PER_MU, FertigationConfig, SiteConfig, ZoneConfig
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.sequencer import Recipe
-from controller.store import Run, RunPhase, RunState
+from controller.store import FERTIGATION_PHASES, Run, RunState
 
 __all__ = [
     "DONE_FRACTION",
@@ -57,7 +57,6 @@ __all__ = [
 # An event is done when each nutrient reached this share of its target; a smaller
 # remainder is not worth a run of its own (the dosing pump's error is of that order).
 DONE_FRACTION = 0.9
-_FERTIGATION_PHASES = frozenset(p.value for p in (RunPhase.PREWET, RunPhase.INJECT, RunPhase.FLUSH))
 
 
 class EventState(enum.StrEnum):
@@ -282,7 +281,7 @@ def _fertigation_run(run: Run) -> bool:
     if run.started_at is None:
         return False
     if run.state == RunState.RUNNING.value:
-        return run.phase in _FERTIGATION_PHASES
+        return run.phase in FERTIGATION_PHASES
     return any(kg > 0 for kg in (run.fertilizer or {}).values())
 
 

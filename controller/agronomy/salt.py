@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from controller.config.site import M2_PER_MU, SiteConfig, ZoneConfig
 from controller.config.soil import zone_soil
-from controller.store import RunPhase, Store
+from controller.store import FERTIGATION_PHASES, Store
 from models.crops import crop
 from models.salt import (
     SaltInputError,
@@ -50,8 +50,6 @@ from models.salt import (
 
 __all__ = ["MIN_METER_READINGS", "WaterEC", "ZoneSalt", "water_ec", "zone_salt"]
 
-# a run's recorded phase that says it had a recipe (controller.runtime.sequencer starts one so)
-FERTIGATION_PHASES = frozenset({RunPhase.PREWET, RunPhase.INJECT, RunPhase.FLUSH})
 MIN_METER_READINGS = 3  # fewer plain-water readings of the EC meter are not a season's measure
 
 

@@ -20,6 +20,7 @@ from controller.store.health import StoreHealth
 from controller.store.retention import RetentionReport
 from controller.store.store import EXPORT_TABLES, SCHEMA_VERSION, STORE_FILE, MeterMark, Store
 from controller.store.tables import (
+    FERTIGATION_PHASES,
     ApiToken,
     AuditEntry,
     CropObservation,
@@ -45,6 +46,7 @@ from controller.store.tokens import TokenInfo
 
 __all__ = [
     "EXPORT_TABLES",
+    "FERTIGATION_PHASES",
     "SCHEMA_VERSION",
     "STORE_FILE",
     "ApiToken",

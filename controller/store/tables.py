@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 from controller.store.types import UTCDateTime
 
 __all__ = [
+    "FERTIGATION_PHASES",
     "ApiToken",
     "AuditEntry",
     "CropObservation",
@@ -76,6 +77,11 @@ class RunPhase(enum.StrEnum):
     INJECT = "inject"
     FLUSH = "flush"
     WATER = "water"
+
+
+FERTIGATION_PHASES = frozenset({RunPhase.PREWET, RunPhase.INJECT, RunPhase.FLUSH})
+"""The phases of a run with a recipe: it starts in prewet (controller.runtime.sequencer) and
+never goes back to water, so a run recorded in one of these had a recipe."""
 
 
 class Role(enum.StrEnum):

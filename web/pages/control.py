@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
-from controller.store import RunPhase, StoreError
+from controller.store import FERTIGATION_PHASES, StoreError
 from web.i18n import catalog, translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
 from web.pages.format import Formatter, quote_flash
@@ -70,7 +70,6 @@ def refusal_text(locale: str, exc: ControlRefused, running: str = "") -> str:
     return translate(locale, "refusal.with_record", said=said, record=exc.reason)
 
 
-FERTIGATION_PHASES = frozenset({RunPhase.PREWET, RunPhase.INJECT, RunPhase.FLUSH})
 """A zone's run phases while it fertigates."""
 
 
