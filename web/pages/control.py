@@ -135,7 +135,7 @@ def start_zone(
             key,
             zone=zone.label or name,
             run=run_id,
-            remaining=fmt.minutes(zone.remaining_s),
+            remaining=fmt.duration(zone.remaining_s),
         ),
     )
 

@@ -105,12 +105,17 @@ class Formatter:
     def datetime(self, when: datetime | None) -> str:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S") if when else "–"
 
-    def minutes(self, seconds: float | None) -> str:
-        """Remaining time as ``M:SS``."""
+    def duration(self, seconds: float | None) -> str:
+        """A run's time left with its units, counting in seconds under an hour: ``12 min 05 s``
+        / ``12分05秒``; from an hour, ``2 h 05 min`` / ``2小时05分`` (``M:SS`` read as hours and
+        minutes on site); ``–`` when there is none."""
         if seconds is None:
             return "–"
         s = max(0, round(seconds))
-        return f"{s // 60}:{s % 60:02d}"
+        if s >= 3600:
+            hours, minutes = s // 3600, (s % 3600) // 60
+            return f"{hours}小时{minutes:02d}分" if self.chinese else f"{hours} h {minutes:02d} min"
+        return f"{s // 60}分{s % 60:02d}秒" if self.chinese else f"{s // 60} min {s % 60:02d} s"
 
     def minutes_left(self, seconds: float | None) -> str:
         """Remaining time in whole minutes, rounded up (a run 45 s from its end has 1 left,
