@@ -140,3 +140,5 @@ def test_demo_script_serves_the_api_and_stops_with_outputs_off(
     assert all(not z["valve_on"] for z in zones)
     rest = proc.stdout.read()
     assert proc.wait(120) == 0, "".join(lines) + rest
+    # the banner's promise kept: the last line says the outputs were read back off
+    assert rest.rstrip().endswith("every output switched off and read back off"), rest

@@ -45,7 +45,7 @@ from controller.simulation.demo import (
 from controller.simulation.harness import DEFAULT_CONTROL_PORT
 from controller.simulation.season import Scenario, ScenarioError, quiet_logs
 from web.cli_run import add_port_file_argument, listen_problem
-from web.serve import DEFAULT_LISTEN, serve_daemon
+from web.serve import DEFAULT_LISTEN, say_stopped, serve_daemon
 
 DEMO_SITE = bundled("controller.config", "examples/demo-site.toml")
 DEMO_USER = "demo"
@@ -204,7 +204,7 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
             target=demo.run_clock, args=(stop,), name="demo-clock", daemon=True
         )
         clock.start()
-        return serve_daemon(
+        rc = serve_daemon(
             daemon,
             store,
             season.site,
@@ -218,3 +218,7 @@ def _run(args: argparse.Namespace, scenario: Scenario, day: dt.date, data_dir: P
         stop.set()
         notify.stopping()
         demo.__exit__(None, None, None)
+        not_off = demo.season.not_off_at_stop if demo.season is not None else None
+        if not_off is not None:
+            say_stopped(not_off)
+    return FAILED if not_off else rc

@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import uvicorn
@@ -113,8 +113,9 @@ def run_daemon(
             print(f"not starting: {exc}", file=sys.stderr)
             daemon.stop()
             return FAILED
+        rc = FAILED
         try:
-            return serve_daemon(
+            rc = serve_daemon(
                 daemon,
                 store,
                 site_file,
@@ -130,7 +131,24 @@ def run_daemon(
             )
         finally:
             notify.stopping()
-            daemon.stop()
+            not_off = daemon.stop()
+            say_stopped(not_off)
+        return FAILED if not_off else rc
+
+
+def say_stopped(not_off: Mapping[str, Exception]) -> None:
+    """The last line of ``qanat run`` and ``qanat demo``: every output verified off, or the
+    ones that did not read back off (to switch off by hand: docs/operations.md)."""
+    if not not_off:
+        print("qanat: stopped; every output switched off and read back off", flush=True)
+        return
+    said = "; ".join(f"{role} ({exc})" for role, exc in sorted(not_off.items()))
+    print(
+        f"qanat: stopped, but NOT verified off: {said} — check them on site and switch them "
+        "off by hand (`qanat outputs-off`)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def serve_daemon(

@@ -7,7 +7,8 @@ status  name             meaning
 1       ``FAILED``       the command ran and hit or found a failure: some rows of a file bad
                          (``et0``), a reading flagged or a device not answering (``poll``,
                          ``hil``), an output not verified off (``outputs-off``), a site not
-                         pulled (``pull``), the site not made safe at start (``run``, ``demo``),
+                         pulled (``pull``), the site not made safe at start or an output not
+                         read back off at the stop (``run``, ``demo``),
                          a backup, restore, token or user action refused, a wall clock
                          not confirmed (``confirm-time``: before the release floor or the
                          newest stored record)

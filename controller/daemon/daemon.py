@@ -106,6 +106,7 @@ from controller.runtime.timetrust import (
     system_synchronised,
 )
 from controller.store import Severity, Store, StoreError, StoreHealth, StoreWriteError
+from drivers.errors import DriverError
 
 __all__ = ["Daemon", "StartupError"]
 
@@ -308,8 +309,9 @@ class Daemon:
         (:mod:`controller.runtime.credit`); the outputs are off and the meters read."""
         self.sequencer.recover("daemon restarted during the run")
 
-    def stop(self) -> None:
-        """Stop the jobs, switch everything off (pump first), flush the store."""
+    def stop(self) -> dict[str, DriverError]:
+        """Stop the jobs, switch everything off (pump first), flush the store; the outputs
+        that did not read back off, by role (empty: every output verified off)."""
         self.ready.clear()
         self.integrations.stop_bridge()  # no command may start water from here on
         self._stop_threads()
@@ -333,6 +335,7 @@ class Daemon:
                 exc,
             )
         self.integrations.stop_notifier()  # last: the outputs are off, tell what happened
+        return failures
 
     def __enter__(self) -> Daemon:
         self.start()

@@ -60,6 +60,7 @@ from controller.runtime.fieldio import FieldIO
 from controller.simulation.harness import Simulation
 from controller.store import Store
 from drivers.bus import Bus
+from drivers.errors import DriverError
 from drivers.sim.field import SeasonTruth
 from drivers.sim.soilphysics import CropTruth, DayTotals, SoilColumn, SoilTruth
 from drivers.sim.weathergen import ClimateNormals, WeatherGenerator, WeatherSeries
@@ -338,6 +339,7 @@ class Season:
         )
         self.sim: Simulation | None = None
         self.daemon: Daemon | None = None
+        self.not_off_at_stop: dict[str, DriverError] | None = None  # the daemon's stop said
         self.store: Store | None = None
 
     def _soil(self, zone: str) -> SoilTruth:
@@ -383,7 +385,7 @@ class Season:
 
     def _stop_daemon(self) -> None:
         if self.daemon is not None:
-            self.daemon.stop()
+            self.not_off_at_stop = self.daemon.stop()
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()

@@ -19,6 +19,7 @@ import pytest
 from controller.config.site import SiteConfig
 from controller.simulation.harness import Simulation
 from controller.store import Store
+from drivers.sim import Fault, FaultKind
 from tests.helpers.daemonproc import DaemonProcess as Daemon
 from tests.helpers.daemonproc import wait_for
 from tests.helpers.leases import assert_lease_closes
@@ -57,6 +58,25 @@ def test_api_starts_a_zone_in_order_and_sigterm_switches_everything_off(
     daemon.proc.send_signal(signal.SIGTERM)
     assert daemon.proc.wait(30) == 0
     assert [relay.get(f"ch{i}") for i in range(1, 9)] == [0.0] * 8
+    said = daemon.proc.stdout.read() if daemon.proc.stdout else ""
+    assert said.rstrip().endswith("qanat: stopped; every output switched off and read back off")
+
+
+def test_a_stop_that_cannot_read_the_outputs_back_off_names_them_and_fails(
+    site: SiteConfig, live_sim: Simulation, daemon: Daemon
+) -> None:
+    """The relay module stops answering before SIGTERM: the daemon cannot verify anything
+    off (its lease will open the valves), so it says which outputs and exits 1."""
+    daemon.post("/zones/z1/start", {"minutes": 5})
+    relay = live_sim.devices["relay1"]
+    wait_for(lambda: relay.get("ch1") == 1.0, 10, "valve on")
+    relay.inject(Fault(FaultKind.NO_ANSWER, for_s=120))
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(60) == 1
+    said = daemon.proc.stdout.read() if daemon.proc.stdout else ""
+    assert "qanat: stopped, but NOT verified off: " in said, said
+    assert "pump (" in said and "z1 (" in said, said
+    assert "every output switched off" not in said
 
 
 def test_kill_9_mid_run_lease_closes_the_valve_and_restart_records_interrupted(
