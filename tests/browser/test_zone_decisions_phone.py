@@ -25,7 +25,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import Store
-from tests.helpers.browser import ARTIFACTS, serving, signed_in
+from tests.helpers.browser import ARTIFACTS, card_boxes, cell_cut, serving, signed_in
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -114,24 +114,8 @@ def zone_page(browser: Browser, url: str, locale: str, viewport: dict[str, int])
     return page
 
 
-# each card's box, one line's height (its time's cell), the reasons' width, the texts of what
-# sticks out of it
-CARDS_JS = """() => [...document.querySelectorAll('table.decisions tr.decision')].map(row => {
-  const card = row.getBoundingClientRect();
-  const out = [...row.querySelectorAll('*')].filter(e => {
-    const box = e.getBoundingClientRect();
-    return box.width > 0 && (box.right > card.right + 0.5 || box.left < card.left - 0.5
-      || box.bottom > card.bottom + 0.5);
-  }).map(e => e.innerText.trim());
-  const line = row.querySelector('td.decided').getBoundingClientRect().height;
-  const why = row.querySelector('td.why-cell').getBoundingClientRect();
-  return {height: card.height, width: card.width, line: line, why: why.width, out: out,
-          right: card.right};
-})"""
-RECORD_JS = """(n) => {
-  const cell = document.querySelectorAll('table.decisions small.record')[n];
-  return {height: cell.getBoundingClientRect().height, cut: cell.scrollWidth > cell.clientWidth};
-}"""
+ROWS, LINE, WHY = "table.decisions tr.decision", "td.decided", "td.why-cell"
+RECORDS = "table.decisions small.record"
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
@@ -141,10 +125,10 @@ def test_each_decision_is_a_card_on_a_phone_its_record_whole_on_a_tap(
     page = zone_page(browser, zone_url, locale, PHONE)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"zone-decisions-390-{locale}.png"), full_page=True)
-    cards = page.evaluate(CARDS_JS)
+    cards: list[Any] = card_boxes(page, ROWS, LINE, WHY)
     assert [c["out"] for c in cards] == [[]] * len(cards)
     assert all(c["right"] <= PHONE["width"] for c in cards), cards
-    assert all(c["why"] >= c["width"] - 0.5 for c in cards), cards  # reasons at full width
+    assert all(c["wide"] >= c["width"] - 0.5 for c in cards), cards  # reasons at full width
     assert all(c["height"] <= LINES * c["line"] + CARD_EXTRA_PX for c in cards), cards
     table = page.locator("table.decisions").bounding_box()
     assert table is not None
@@ -153,12 +137,12 @@ def test_each_decision_is_a_card_on_a_phone_its_record_whole_on_a_tap(
     assert overflow <= 0, overflow
     expect(page.locator("table.decisions tr.head")).to_be_hidden()
     # the newest is the deferred run: its record is cut to a line, whole once tapped
-    before = page.evaluate(RECORD_JS, 0)
+    before = cell_cut(page, RECORDS, 0)
     assert before["cut"]
     page.locator("table.decisions td.why-cell").first.tap()
-    after = page.evaluate(RECORD_JS, 0)
+    after = cell_cut(page, RECORDS, 0)
     assert not after["cut"] and after["height"] > 1.5 * before["height"]
-    assert [c["out"] for c in page.evaluate(CARDS_JS)] == [[]] * len(cards)
+    assert [c["out"] for c in card_boxes(page, ROWS, LINE, WHY)] == [[]] * len(cards)
     page.context.close()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -21,7 +22,7 @@ from controller.clock import VirtualClock
 from controller.daemon.daemon import Daemon
 from controller.daemon.service import DaemonService
 from controller.store import RunPhase, RunState, Store
-from tests.helpers.browser import ARTIFACTS, serving, signed_in
+from tests.helpers.browser import ARTIFACTS, card_boxes, cell_cut, serving, signed_in
 from tests.helpers.pages import FAST, PASSWORD
 from tests.helpers.site import quick_site
 from web.app import create_app
@@ -80,23 +81,7 @@ def zone_page(browser: Browser, url: str, locale: str, viewport: dict[str, int])
     return page
 
 
-# each run's height, one line's height (its number's cell), and the texts of what sticks out
-# of its card
-RUNS_JS = """() => [...document.querySelectorAll('table.runs tr.run')].map(row => {
-  const card = row.getBoundingClientRect();
-  const out = [...row.querySelectorAll('*')].filter(e => {
-    const box = e.getBoundingClientRect();
-    return box.width > 0 && (box.right > card.right + 0.5 || box.left < card.left - 0.5
-      || box.bottom > card.bottom + 0.5);
-  }).map(e => e.innerText.trim());
-  const line = row.querySelector('td.run-id').getBoundingClientRect().height;
-  return {height: card.height, line: line, out: out, right: card.right};
-})"""
-# why the run ended: its height, and whether its text is cut (wider than its box)
-WHY_JS = """(n) => {
-  const cell = document.querySelectorAll('table.runs tr.run td.end-reason')[n];
-  return {height: cell.getBoundingClientRect().height, cut: cell.scrollWidth > cell.clientWidth};
-}"""
+ROWS, LINE, WHY = "table.runs tr.run", "td.run-id", "table.runs tr.run td.end-reason"
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
@@ -106,7 +91,7 @@ def test_each_run_is_a_short_card_on_a_phone_its_why_whole_on_a_tap(
     page = zone_page(browser, zone_url, locale, PHONE)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"zone-runs-390-{locale}.png"), full_page=True)
-    runs = page.evaluate(RUNS_JS)
+    runs: list[Any] = card_boxes(page, ROWS, LINE)
     assert [r["out"] for r in runs] == [[]] * len(END_REASONS)
     assert all(r["right"] <= PHONE["width"] for r in runs), runs
     assert all(r["height"] <= LINES * r["line"] + CARD_EXTRA_PX for r in runs), runs
@@ -116,12 +101,12 @@ def test_each_run_is_a_short_card_on_a_phone_its_why_whole_on_a_tap(
     # the volume cap's reason is longer than a line: cut with an ellipsis, then whole (on
     # more lines, within its card) once tapped; the runs are listed newest first
     capped = len(END_REASONS) - 1 - next(i for i, r in enumerate(END_REASONS) if "cap" in r)
-    before = page.evaluate(WHY_JS, capped)
+    before = cell_cut(page, WHY, capped)
     assert before["cut"]
     page.locator("table.runs tr.run td.end-reason").nth(capped).tap()
-    after = page.evaluate(WHY_JS, capped)
+    after = cell_cut(page, WHY, capped)
     assert not after["cut"] and after["height"] > 1.5 * before["height"]
-    assert [r["out"] for r in page.evaluate(RUNS_JS)] == [[]] * len(END_REASONS)
+    assert [r["out"] for r in card_boxes(page, ROWS, LINE)] == [[]] * len(END_REASONS)
     page.context.close()
 
 

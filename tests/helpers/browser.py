@@ -163,3 +163,38 @@ def signed_in(
     if locale == "en":
         page.click("#lang-switch")
     return page
+
+
+# each card's box, one line's height (its ``line`` cell), the width of its ``wide`` cell (0
+# when none), and the texts of what sticks out of the card
+_CARDS_JS = """([rows, line, wide]) => [...document.querySelectorAll(rows)].map(row => {
+  const card = row.getBoundingClientRect();
+  const out = [...row.querySelectorAll('*')].filter(e => {
+    const box = e.getBoundingClientRect();
+    return box.width > 0 && (box.right > card.right + 0.5 || box.left < card.left - 0.5
+      || box.bottom > card.bottom + 0.5);
+  }).map(e => e.innerText.trim());
+  const cell = wide ? row.querySelector(wide) : null;
+  return {height: card.height, width: card.width, right: card.right, out: out,
+          line: row.querySelector(line).getBoundingClientRect().height,
+          wide: cell ? cell.getBoundingClientRect().width : 0};
+})"""
+_CUT_JS = """([cells, n]) => {
+  const cell = document.querySelectorAll(cells)[n];
+  return {height: cell.getBoundingClientRect().height, cut: cell.scrollWidth > cell.clientWidth};
+}"""
+
+
+def card_boxes(page: Page, rows: str, line: str, wide: str = "") -> list[dict[str, object]]:
+    """The table rows ``rows`` shown as cards (a phone's layout): each one's ``height``,
+    ``width`` and ``right`` edge (CSS px), one text line's height (its cell ``line``), the
+    width of its cell ``wide``, and ``out``, the texts of what sticks out of it."""
+    result: list[dict[str, object]] = page.evaluate(_CARDS_JS, [rows, line, wide])
+    return result
+
+
+def cell_cut(page: Page, cells: str, n: int) -> dict[str, object]:
+    """The ``n``-th of ``cells``: its ``height`` (CSS px) and whether its text is ``cut``
+    (wider than its box, so shown with an ellipsis)."""
+    result: dict[str, object] = page.evaluate(_CUT_JS, [cells, n])
+    return result
