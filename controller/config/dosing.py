@@ -12,7 +12,7 @@ can say it in their language.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -107,8 +107,6 @@ class DosingLoopConfig(SiteModel):
     delivery_check_s: float = Field(300, gt=0, le=3600)
 
 
-DeviceCheck = Callable[[str, str, tuple[str, ...]], object]
-
 MESSAGES: Mapping[str, str] = {
     "channel_named_twice": "channel {channel!r} is named twice",
     "injector_shared": "channel {channel!r}: injector {injector!r} already doses channel {other!r}",
@@ -160,13 +158,9 @@ def channel_problems(
     source_ec_ms_cm: float,
     ec_max_ms_cm: float,
     ph_range: tuple[float, float],
-    device_of_kind: DeviceCheck,
 ) -> list[DosingProblem]:
-    """The problems of the channels and recipes against each other and the site.
-
-    ``device_of_kind(path, name, kinds)`` reports an unknown device or one of another kind
-    itself (the site checker's own rule).
-    """
+    """The problems of the channels and recipes against each other and the site (the devices
+    they name: :func:`controller.config.references.reference_problems`)."""
     out: list[DosingProblem] = []
     by_name: dict[str, ChannelConfig] = {}
     injectors: dict[str, str] = {}
@@ -175,13 +169,10 @@ def channel_problems(
         if ch.name in by_name:
             out.append(DosingProblem(f"{path}.name", "channel_named_twice", {"channel": ch.name}))
         by_name.setdefault(ch.name, ch)
-        device_of_kind(f"{path}.injector", ch.injector, ("injector",))
         if ch.injector in injectors:
             shared = {"channel": ch.name, "injector": ch.injector, "other": injectors[ch.injector]}
             out.append(DosingProblem(f"{path}.injector", "injector_shared", shared))
         injectors.setdefault(ch.injector, ch.name)
-        if ch.tank_level is not None:
-            device_of_kind(f"{path}.tank_level", ch.tank_level, ("tank_level",))
         if ch.tank_area_m2 is not None and ch.tank_level is None:
             out.append(
                 DosingProblem(f"{path}.tank_area_m2", "needs_tank_level", {"channel": ch.name})

@@ -1,18 +1,21 @@
-"""The references between a site file's sections, checked on its raw data when its types or
-ranges failed, so that every problem is listed at once.
+"""The references between a site file's sections, checked on its raw data: the one rule for
+them, whether or not the file's types and ranges passed, so that every problem is listed at
+once.
 
 A site file whose values fail the schema (a negative flow, a number given as text) never
-becomes a typed model, so the cross-checks of :mod:`controller.config.site` cannot run on it.
-The references that do not depend on those values are checked here on the parsed TOML as it
-is, with the same words and key paths as the cross-checks:
+becomes a typed model, so the cross-checks of :mod:`controller.config.site` cannot run on it;
+the references do not depend on those values, and are checked here on the parsed TOML as it
+is, for a valid file as for an invalid one (the cross-checks then take each device's profile
+as found here, silently):
 
 * ``devices[i].bus`` names a bus, ``devices[i].profile`` a known device profile;
 * each zone's ``crop`` and ``soil`` are in the libraries (:mod:`models.crops`,
   :mod:`models.soils`), ``crops.<crop>`` too;
-* every device a zone, the head, the weather or the fertigation names exists, and is of the
-  kind its role needs (its profile's kind) when its profile is known: the outputs
-  (``DEVICE.POINT``) a relay, a zone's probes soil probes, a flow meter a ``flow_meter`` or a
-  ``[[pulse_meters]]`` entry.
+* every device a zone, the head, the weather or the fertigation (its channels too) names
+  exists, and is of the kind its role needs (its profile's kind) when its profile is known:
+  the outputs (``DEVICE.POINT``) a relay, a zone's probes soil probes, a flow meter a
+  ``flow_meter`` or a ``[[pulse_meters]]`` entry, ``head.filter_dp`` any device (the point it
+  needs is the cross-checks').
 
 A reference whose own key failed the schema is left out (it is reported already), and so is
 anything not of the shape the schema wants (a zone that is not a table, a name that is not
@@ -123,8 +126,8 @@ class _Refs:
                 self.kinds.setdefault(name, kind)
 
     def device(self, table: dict[str, Any], key: str, path: str, kinds: tuple[str, ...]) -> None:
-        """``table[key]`` names a device of one of ``kinds`` (a flow meter may be a pulse
-        meter; an output is ``DEVICE.POINT``)."""
+        """``table[key]`` names a device of one of ``kinds``, any kind when none (a flow meter
+        may be a pulse meter; an output is ``DEVICE.POINT``)."""
         name = self._text(table, key, path)
         if name is None:
             return
@@ -136,7 +139,7 @@ class _Refs:
             self.found.add(path, f"unknown device {name!r}")
             return
         kind = self.kinds[name]
-        if kind is not None and kind not in kinds:
+        if kind is not None and kinds and kind not in kinds:
             self.found.add(path, f"device {name!r} is a {kind}, expected {' or '.join(kinds)}")
 
     def zones(self) -> None:
@@ -172,6 +175,8 @@ class _Refs:
             self.device(head, key, f"head.{key}", ("relay",))
         self.device(head, "flow_meter", "head.flow_meter", ("flow_meter",))
         self.device(head, "pressure", "head.pressure", ("pressure",))
+        self.device(head, "pressure_before_filter", "head.pressure_before_filter", ("pressure",))
+        self.device(head, "filter_dp", "head.filter_dp", ())
         weather = _table(self.data.get("weather"))
         self.device(weather, "station", "weather.station", ("weather_station",))
         f = _table(self.data.get("fertigation"))
@@ -186,4 +191,7 @@ class _Refs:
             path = f"fertigation.tanks[{i}].level"
             self.device(tank, "level", path, ("tank_level",))
         for i, ch in _tables(f.get("channels")):
-            self.device(ch, "power", f"fertigation.channels[{i}].power", ("relay",))
+            path = f"fertigation.channels[{i}]"
+            self.device(ch, "injector", f"{path}.injector", ("injector",))
+            self.device(ch, "power", f"{path}.power", ("relay",))
+            self.device(ch, "tank_level", f"{path}.tank_level", ("tank_level",))

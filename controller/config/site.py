@@ -66,7 +66,6 @@ from drivers.profile import KIND_POINTS, Profile, ProfileLibrary, Table
 from drivers.transport import BusSettings
 from models.crops import STAGE_MAD_RANGE, Crop, CropDataError, crop, crop_keys, with_stage_mad
 from models.crops.phenology import PHENOLOGY_CROPS
-from models.soils import texture_keys
 
 __all__ = [
     "CALIBRATION_DRY_DOWN_RANGE",
@@ -989,7 +988,7 @@ class _Checker:
         known = crop_keys()
         for i, z in enumerate(self.m.zones):
             if z.crop not in known:
-                continue  # reported by _roles
+                continue  # said by reference_problems
             threshold = crop(z.crop).ece_threshold_ds_m
             if threshold is None:
                 self.add(
@@ -1020,15 +1019,8 @@ class _Checker:
         buses = {b.name: b for b in self.m.buses}
         units: dict[tuple[str, int], int] = {}
         for i, d in enumerate(self.m.devices):
-            bus = buses.get(d.bus)
-            if bus is None:
-                self.add(f"devices[{i}].bus", f"unknown bus {d.bus!r}")
-            if d.profile not in self.library:
-                self.add(
-                    f"devices[{i}].profile",
-                    f"unknown profile {d.profile!r} (known: {', '.join(self.library.names())})",
-                )
-            else:
+            bus = buses.get(d.bus)  # an unknown bus or profile: said by reference_problems
+            if d.profile in self.library:
                 self.profiles[d.name] = self.library[d.profile]
             key = (d.bus, d.unit)
             if key in units:
@@ -1073,24 +1065,12 @@ class _Checker:
             self.add,
         )
 
-    def _flow_meter(self, path: str, name: str) -> None:
-        """A flow meter is a ``flow_meter`` device or a ``[[pulse_meters]]`` entry."""
-        if any(m.name == name for m in self.m.pulse_meters):
-            return
-        self._device_of_kind(path, name, ("flow_meter",))
-
-    def _device_of_kind(self, path: str, name: str, kinds: tuple[str, ...]) -> Profile | None:
-        idx = next((i for i, d in enumerate(self.m.devices) if d.name == name), None)
-        if idx is None:
-            self.add(path, f"unknown device {name!r}")
-            return None
+    def _profile_of_kind(self, name: str, kinds: tuple[str, ...]) -> Profile | None:
+        """The profile of the device ``name`` when it exists, its profile is known and of one
+        of ``kinds``; None otherwise, silently: an unknown device or one of another kind is
+        said by :func:`~controller.config.references.reference_problems`."""
         profile = self.profiles.get(name)
-        if profile is None:
-            return None  # its unknown profile is already reported
-        if profile.kind not in kinds:
-            self.add(path, f"device {name!r} is a {profile.kind}, expected {' or '.join(kinds)}")
-            return None
-        return profile
+        return profile if profile is not None and profile.kind in kinds else None
 
     def _outputs(self) -> None:
         used: dict[OutputRef, str] = {}
@@ -1098,7 +1078,7 @@ class _Checker:
             if not ref.point:
                 self.add(path, f"expected DEVICE.POINT (e.g. relay1.ch1), got {ref.device!r}")
                 continue
-            profile = self._device_of_kind(path, ref.device, ("relay",))
+            profile = self._profile_of_kind(ref.device, ("relay",))
             if profile is None:
                 continue
             if not profile.has_point(ref.point):
@@ -1117,47 +1097,23 @@ class _Checker:
             used.setdefault(ref, path)
 
     def _roles(self) -> None:
+        """One probe, one zone; a zone's runs within the safety's; the fertigation's roles.
+        (Which devices, crops and soils the roles name: reference_problems.)"""
         probes_used: dict[str, str] = {}
-        crops, soils = crop_keys(), texture_keys()
         for i, z in enumerate(self.m.zones):
-            if z.crop not in crops:
-                known = ", ".join(crops)
-                self.say(
-                    f"zones[{i}].crop", "zone.unknown_crop", zone=z.name, crop=z.crop, crops=known
-                )
-            if z.soil not in soils:
-                known = ", ".join(soils)
-                self.say(
-                    f"zones[{i}].soil", "zone.unknown_soil", zone=z.name, soil=z.soil, soils=known
-                )
             for j, pr in enumerate(z.probes):
                 path = f"zones[{i}].probes[{j}].device"
-                self._device_of_kind(path, pr.device, ("soil_probe",))
                 if pr.device in probes_used:
                     self.add(path, f"probe {pr.device!r} is already {probes_used[pr.device]}")
                 probes_used.setdefault(pr.device, path)
-            if z.flow_meter:
-                self._flow_meter(f"zones[{i}].flow_meter", z.flow_meter)
             if z.max_run_min > self.m.safety.max_run_min:
                 self.add(
                     f"zones[{i}].max_run_min",
                     f"{z.max_run_min:g} min exceeds safety.max_run_min "
                     f"{self.m.safety.max_run_min:g}",
                 )
-        h = self.m.head
-        self._flow_meter("head.flow_meter", h.flow_meter)
-        if h.pressure:
-            self._device_of_kind("head.pressure", h.pressure, ("pressure",))
-        if self.m.weather:
-            self._device_of_kind("weather.station", self.m.weather.station, ("weather_station",))
-        f = self.m.fertigation
-        if f:
-            self._injectors(f)
-            self._device_of_kind("fertigation.ec_meter", f.ec_meter, ("ec_meter",))
-            if f.ph_meter:
-                self._device_of_kind("fertigation.ph_meter", f.ph_meter, ("ph_meter",))
-            for i, t in enumerate(f.tanks):
-                self._device_of_kind(f"fertigation.tanks[{i}].level", t.level, ("tank_level",))
+        if self.m.fertigation:
+            self._injectors(self.m.fertigation)
 
     def _injectors(self, f: FertigationConfig) -> None:
         """The single injector is whole or absent, and something doses.
@@ -1166,7 +1122,6 @@ class _Checker:
         names a ``recipe``. With both, the injector is not also a channel's pump.
         """
         if f.injector is not None:
-            self._device_of_kind("fertigation.injector", f.injector, ("injector",))
             if f.injector_power is None:
                 self.add(
                     "fertigation.injector_power",
@@ -1213,8 +1168,7 @@ class _Checker:
         known = crop_keys()
         for key, tuning in self.m.crops.items():
             if key not in known:
-                self.say(f"crops.{key}", "crops.unknown_crop", crop=key, crops=", ".join(known))
-                continue
+                continue  # said by reference_problems
             library = crop(key)
             for name, stage in tuning.stages.items():
                 try:
@@ -1230,17 +1184,13 @@ class _Checker:
         h = self.m.head
         if h.pressure_before_filter:
             path = "head.pressure_before_filter"
-            self._device_of_kind(path, h.pressure_before_filter, ("pressure",))
             if h.pressure is None:
                 self.add(path, "needs head.pressure (after the filter) to measure the filter's dp")
             elif h.pressure_before_filter == h.pressure:
                 self.add(path, f"{h.pressure!r} is also head.pressure: one transmitter per side")
         if h.filter_dp:
-            idx = next((i for i, d in enumerate(self.m.devices) if d.name == h.filter_dp), None)
-            profile = self.profiles.get(h.filter_dp)
-            if idx is None:
-                self.add("head.filter_dp", f"unknown device {h.filter_dp!r}")
-            elif profile is not None and not profile.has_point("filter_dp"):
+            profile = self.profiles.get(h.filter_dp)  # an unknown device: reference_problems
+            if profile is not None and not profile.has_point("filter_dp"):
                 self.add(
                     "head.filter_dp",
                     f"device {h.filter_dp!r} ({profile.kind}) has no point 'filter_dp'",
@@ -1312,7 +1262,6 @@ class _Checker:
             source_ec_ms_cm=f.source_ec_ms_cm,
             ec_max_ms_cm=s.ec_max_ms_cm,
             ph_range=(s.ph_min, s.ph_max),
-            device_of_kind=self._device_of_kind,
         ):
             code = f"dosing.{problem.code}"
             self.add_coded(problem.path, problem.message, code, problem.values)
@@ -1391,10 +1340,11 @@ def _validated(
             library = ProfileLibrary.load(*dirs)
         except ProfileError as exc:
             raise ConfigError(str(exc).splitlines()) from exc
+    refs = reference_problems(data, library, source, failed=())
     checker = _Checker(model, library, source)
     checker.run()
-    if checker.problems:
-        raise ConfigError(checker.problems, coded=checker.coded)
+    if refs.problems or checker.problems:
+        raise ConfigError(refs.problems + checker.problems, coded=refs.coded + checker.coded)
     return SiteConfig(path=path, model=model, profiles=checker.profiles)
 
 

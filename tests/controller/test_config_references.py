@@ -9,6 +9,7 @@ import pytest
 
 from controller.cli import exitcodes, main
 from controller.config.site import ConfigError, load_site
+from tests.helpers.dosing import channel_site_text
 
 Z2 = 'nominal_flow_m3_h = 100\nvalve = "relay1.ch2"\n'
 
@@ -92,3 +93,34 @@ def test_half_valid_input_is_read_never_raised_on(
     assert [p for p in problems if p.startswith(expected)] != []
     path = expected.split(":", 1)[0]
     assert len([p for p in problems if p.startswith(f"{path}:")]) == 1, problems
+
+
+def test_the_head_s_filter_transmitters_are_named_beside_a_type_error(
+    tmp_path: Path, demo_site_text: str
+) -> None:
+    text = demo_site_text.replace(
+        'pressure_before_filter = "press0"',
+        'pressure_before_filter = "flow1"\nfilter_dp = "press9"',
+        1,
+    )
+    problems = _problems(tmp_path, text.replace("area_mu = 25", 'area_mu = "25"', 1))
+    assert problems[0].startswith("zones[0].area_mu: Input should be a valid number")
+    assert (
+        "head.pressure_before_filter: device 'flow1' is a flow_meter, expected pressure "
+        "(site.toml)" in problems
+    )
+    assert "head.filter_dp: unknown device 'press9' (site.toml)" in problems
+
+
+def test_a_channel_s_injector_and_tank_level_are_named_beside_a_type_error(
+    tmp_path: Path,
+) -> None:
+    text = channel_site_text().replace('injector = "dose_n"', 'injector = "dose_x"', 1)
+    text = text.replace('tank_level = "tank_p"', 'tank_level = "flow1"', 1)
+    problems = _problems(tmp_path, text.replace("area_mu = 25", 'area_mu = "25"', 1))
+    assert problems[0].startswith("zones[0].area_mu: Input should be a valid number")
+    assert "fertigation.channels[0].injector: unknown device 'dose_x' (site.toml)" in problems
+    assert (
+        "fertigation.channels[1].tank_level: device 'flow1' is a flow_meter, expected "
+        "tank_level (site.toml)" in problems
+    )
