@@ -50,6 +50,9 @@ season's gain (``gain_per_season_pct``, in the order of the seeds):
   evenings after a run;
 * ``probe_level_drift_since<M>_newest<W>_<case>``: the balance's Dr moved by the probes'
   drift from their line on the balance's Dr (:data:`DRIFT_SETTINGS`: every setting printed);
+* ``probe_level_slowdown_<case>``: the balance's Dr less the ET the probes' slowdown says
+  the crop missed since planting; ``probe_level_slowdown_since_training_<case>``: since the
+  training part's last day;
 * ``probe_level_drift_known_<case>``: a bound, not a design: the truth's drift from the
   balance since the training part's last day known exactly;
 * ``probe_scatter_<case>_mm``: per season, how far the probes' θ scatters about a line on the
@@ -80,6 +83,7 @@ season, the figures their mean (``train_s`` the max).
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 import time
@@ -274,6 +278,12 @@ def _probe_levels(season: _Season) -> dict[str, float]:
                 history, probes, line, i, min_since_d=since, window_d=window
             ),
         )
+    deepest = max(p.root_depth_m for p in probes)  # the crop's deepest roots, known ahead
+    missed = list(itertools.accumulate(probe_level.slowdown_deficit_mm(history, probes, deepest)))
+    out["slowdown"] = _level_mae(season, lambda i: history[i].dr_mm - missed[i])
+    out["slowdown_since_training"] = _level_mae(
+        season, lambda i: history[i].dr_mm - (missed[i] - missed[cut - 1])
+    )
     then = history[cut - 1].dr_mm - true[cut - 1]
     out["drift_known"] = _level_mae(season, lambda i: true[i] + then)
     return out

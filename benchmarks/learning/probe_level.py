@@ -18,7 +18,13 @@ of the training days), and the forecast part scores the 24 h forecast that start
   water, a line ``θ = a + b Dr``; later, the balance's Dr shifted by the median of
   ``(θ − a − b Dr) / b`` over the newest ``window_d`` such days: the drift of the balance from
   the probes since the line was fitted. A level offset already there when the line was fitted
-  is in ``a`` and cannot be seen.
+  is in ``a`` and cannot be seen;
+* :func:`slowdown_deficit_mm`: the crop's stress read from the probes' slowdown: in each
+  dry-down the probes' fall per mm of Kc · ET0 on its days :data:`EARLY_D` is the unstressed
+  rate, and a later day falling slower, while the balance's crop is unstressed (Dr ≤ RAW,
+  eq. 84), says the crop took that much less than Kc · ET0 (Ks = fall / rate); the balance's
+  Dr less the sum of those deficits is the level (the truth's crop on a soil holding less is
+  stressed before the balance's).
 
 Units: depths in mm, θ in m³/m³.
 """
@@ -35,6 +41,7 @@ from models.learning.forecast import WET_MM, HistoryDay
 
 __all__ = [
     "DRAINED_AFTER_D",
+    "EARLY_D",
     "MIN_LINE_DAYS",
     "ProbeLine",
     "days_since_wet",
@@ -42,10 +49,12 @@ __all__ = [
     "drained_theta_m3m3",
     "drift_level_mm",
     "fit_probe_line",
+    "slowdown_deficit_mm",
 ]
 
 DRAINED_AFTER_D = (1, 2)  # evenings after a run whose probes' θ is taken as field capacity
 MIN_LINE_DAYS = 5  # days the probes' line needs
+EARLY_D = (2, 4)  # days after water whose probes' fall per mm of ETc is a dry-down's own rate
 
 
 def days_since_wet(history: Sequence[HistoryDay], i: int) -> int:
@@ -137,3 +146,37 @@ def drift_level_mm(
         for k in days
     )
     return history[i].dr_mm + drift
+
+
+def slowdown_deficit_mm(
+    history: Sequence[HistoryDay], probes: Sequence[ProbeDay], root_depth_max_m: float
+) -> list[float]:
+    """Per day, the ET (mm) the probes say the crop missed where the balance's did not
+    (module docstring): ``ETc (1 − Ks)`` with ``Ks = min(fall / ETc / rate, 1)``, ``fall`` the
+    probes' evening θ the day before less the day's, ``rate`` the median of ``fall / ETc``
+    over the dry-down's days :data:`EARLY_D` after water; 0 on those days, before them, with
+    the roots above ``root_depth_max_m`` or the balance's Dr at the day's start above RAW."""
+    out = [0.0] * len(history)
+    rates: list[float] = []
+    for k in range(1, len(history)):
+        since = days_since_wet(history, k)
+        if since == 0:
+            rates = []
+            continue
+        day = history[k]
+        etc_mm = day.kc * day.et0_mm  # eq. 56
+        if etc_mm <= 0.0:
+            continue
+        fall = probes[k - 1].theta_m3m3 - probes[k].theta_m3m3
+        if EARLY_D[0] <= since <= EARLY_D[1]:
+            rates.append(fall / etc_mm)
+            continue
+        rate = statistics.median(rates) if rates else 0.0
+        unstressed = history[k - 1].dr_mm <= history[k - 1].raw_mm
+        if since < EARLY_D[0] or rate <= 0.0 or not unstressed:
+            continue
+        if probes[k].root_depth_m < root_depth_max_m - 1e-9:
+            continue
+        ks = min(max(fall / etc_mm / rate, 0.0), 1.0)
+        out[k] = etc_mm * (1.0 - ks)
+    return out

@@ -57,7 +57,7 @@ def test_quick_forecast_part_prints_its_figures() -> None:
         change = part[f"mae_24h_physics_change_{case}_mm"]
         assert level >= 0.0 and change >= 0.0
         assert part[f"mae_24h_physics_{case}_mm"] <= level + change + 0.02
-        for name in ("drained", "drift_since2_newest10", "drift_known"):
+        for name in ("drained", "drift_since2_newest10", "slowdown", "drift_known"):
             row = part[f"probe_level_{name}_{case}"]
             assert row["mae_24h_mm"] > 0.0 and len(row["gain_per_season_pct"]) == 1
         assert len(part[f"probe_scatter_{case}_mm"]) == 1

@@ -1,10 +1,13 @@
 """The balance's level read from the probes (:mod:`benchmarks.learning.probe_level`), the
 forecast part's diagnostic, on seasons whose answers are known: the drained θ is the probes'
 reading one and two evenings after a run, the probes' drift finds a step the balance missed
-after the line was fitted (and no step where there is none), and the forecast part splits
+after the line was fitted (and no step where there is none), the probes' slowdown is read as
+the ET the crop missed while the balance's crop is unstressed, and the forecast part splits
 FAO-56's error into the balance's level and its change."""
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 
@@ -16,6 +19,7 @@ from benchmarks.learning.probe_level import (
     drained_theta_m3m3,
     drift_level_mm,
     fit_probe_line,
+    slowdown_deficit_mm,
 )
 from benchmarks.learning.shadow import ProbeDay
 from models.learning.errors import TooLittleDataError
@@ -114,3 +118,27 @@ def test_fao56s_error_splits_into_the_balances_level_and_its_change() -> None:
     slower = [d.dr_mm - 0.5 * i for i, d in enumerate(history)]
     _, change = _split(_Season(history, slower, []))
     assert change == pytest.approx(0.5)
+
+
+def test_the_probes_slowdown_is_the_et_the_crop_missed_while_the_balance_is_unstressed() -> None:
+    # one dry-down after a run on day 1, ETc 5 mm/day, the balance's RAW 50 mm
+    water = [0.0, 30.0] + [0.0] * 10
+    dr = [40.0, 15.0] + [15.0 + 5.0 * k for k in range(1, 11)]  # 20 ... 65 mm
+    history = [
+        HistoryDay(d, TAW_MM, RAW_MM, None, 5.0, 0.0, w, 1.0, i)
+        for i, (d, w) in enumerate(zip(dr, water, strict=True))
+    ]
+    # the probes fall 0.002 per day (0.0004 per mm of ETc) on days 2-4 after the run and
+    # days 5-7, then 0.001 (half: Ks 0.5) from day 8 on
+    fall = [0.0, 0.0] + [0.002] * 6 + [0.001] * 4
+    theta = list(itertools.accumulate(fall, lambda t, f: t - f, initial=0.30))[1:]
+    probes = [ProbeDay(t, ROOT_M, 0.5) for t in theta]
+    missed = slowdown_deficit_mm(history, probes, ROOT_M)
+    # the run's day, the day after it and days 2-4 set the rate; days 5-7 fall at it
+    assert missed[:8] == pytest.approx([0.0] * 8)
+    # days 8 and 9 (Dr at their start 45 and 50 mm ≤ RAW): half the ETc missed
+    assert missed[8:10] == pytest.approx([2.5, 2.5])
+    # from day 10 the balance's own crop is stressed (Dr at the start 55 mm > RAW): nothing
+    assert missed[10:] == pytest.approx([0.0, 0.0])
+    # roots still growing: nothing is read
+    assert sum(slowdown_deficit_mm(history, probes, 2 * ROOT_M)) == 0.0
