@@ -33,7 +33,7 @@ physics):
   learned one as if it were used everywhere (what the fall-back spared); the gains are the
   24 h ones.
 
-FAO-56's 24 h error taken apart on the same days (its sum bounds each day's error):
+FAO-56's 24 h error taken apart on the same days (a day's error is the sum of its parts):
 
 * ``mae_24h_physics_level_<case>_mm``: the balance's level at the forecast's start, the MAE of
   ``Dr − true Dr`` that day; ``mae_24h_physics_change_<case>_mm``: the forecast's change, the
