@@ -11,7 +11,8 @@ bound)``) and ``run(seed: int, quick: bool) -> dict[str, float | int | str]``. A
 :data:`SEEDED_PARTS` runs several seeds from ``--seed`` (``run(..., seeds=N)`` with
 ``--seeds N``) and returns each seed's figures as ``per_seed``, printed a line each; it takes
 ``rows`` (``--rows a,b``: only those of its rows) too. A part of :data:`ROW_PARTS` takes
-``rows`` alone: optional rows it prints only when asked (the forecast's ``shadow``).
+``rows`` alone: optional rows it prints only when asked (the forecast's ``shadow`` and
+``probe_level``).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rows",
         help="comma-separated rows of the parts that have them (referee: e.g. forecast,"
-        "after_forecast, default all; forecast: shadow, default none)",
+        "after_forecast, default all; forecast: shadow, probe_level, default none)",
     )
     parser.add_argument(
         "--calibration-fraction",

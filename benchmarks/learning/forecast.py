@@ -33,6 +33,32 @@ physics):
   learned one as if it were used everywhere (what the fall-back spared); the gains are the
   24 h ones.
 
+FAO-56's 24 h error taken apart on the same days (a day's error is the sum of its parts):
+
+* ``mae_24h_physics_level_<case>_mm``: the balance's level at the forecast's start, the MAE of
+  ``Dr − true Dr`` that day; ``mae_24h_physics_change_<case>_mm``: the forecast's change, the
+  MAE of ``(forecast − Dr) − (true Dr next day − true Dr)``. A forecast adding a learned
+  change to the balance's Dr can remove at most the second.
+
+A diagnostic, not a goal, with ``--rows probe_level``: the forecast started from a level read
+from the probes (:mod:`benchmarks.learning.probe_level`, from the training part's probes and
+balance) with FAO-56's change, at 24 h on the same days, per design a dict of its mean MAE
+(``mae_24h_mm``), the mean of each season's gain (``gain_pct``, as the goal's) and each
+season's gain (``gain_per_season_pct``, in the order of the seeds):
+
+* ``probe_level_drained_<case>``: the probes' depletion below the θ they read one and two
+  evenings after a run;
+* ``probe_level_drift_since<M>_newest<W>_<case>``: the balance's Dr moved by the probes'
+  drift from their line on the balance's Dr (:data:`DRIFT_SETTINGS`: every setting printed);
+* ``probe_level_slowdown_<case>``: the balance's Dr less the ET the probes' slowdown says
+  the crop missed since planting; ``probe_level_slowdown_since_training_<case>``: since the
+  training part's last day;
+* ``probe_level_drift_known_<case>``: a bound, not a design: the truth's drift from the
+  balance since the training part's last day known exactly;
+* ``probe_scatter_<case>_mm``: per season, how far the probes' θ scatters about a line on the
+  truth's Dr (mm of Dr; roots deepest, two days or more since water): what no level read
+  from the probes can beat.
+
 A diagnostic, not a goal: the zone's balance re-run over the season with the soil the site
 fits from its own dry-downs (a *shadow* balance, :mod:`benchmarks.learning.shadow`; the
 product's soil fit on the training part's dry-downs, cut as the daemon cuts them), at 24 h on
@@ -57,14 +83,15 @@ season, the figures their mean (``train_s`` the max).
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.learning import shadow
+from benchmarks.learning import probe_level, shadow
 from benchmarks.learning.etrule import CONFIGURED, SCENARIO, ZONE, et_rule_days
 from benchmarks.learning.shadow import ProbeDay
 from controller.config.site import SiteConfig, load_site
@@ -99,8 +126,11 @@ PROBE_DEPTHS_M = (0.2, 0.4)
 READINGS_PER_EVENING = 12  # 5-min polls of the day's last hour, averaged
 TRAIN_FRACTION = 0.6
 QUICK_DAYS = 90
-ROWS = ("shadow",)  # optional rows (``--rows``)
+ROWS = ("shadow", "probe_level")  # optional rows (``--rows``)
 SHADOWS = ("shadow", "shadow_taw")  # fitted soil and kc_factor; fitted TAW, kc_factor 1
+# the probe-level drift's settings, (days since water at least, newest days): every one printed
+DRIFT_SETTINGS = tuple((m, w) for m in (1, 2, 3) for w in (5, 10, 20))
+SCATTER_SINCE_D = 2  # the probes' scatter about the truth's Dr: days this long after water
 
 
 @dataclass(frozen=True)
@@ -185,6 +215,119 @@ def _score(season: _Season) -> tuple[dict[int, tuple[float, float, float]], floa
         if p
     }
     return maes, train_s
+
+
+def _scored_24h(history: Sequence[HistoryDay]) -> list[tuple[int, float]]:
+    """The days :func:`_score` scores at 24 h (after the training part, no run the next
+    day), each with FAO-56's forecast for the next evening, mm."""
+    out = []
+    for i in range(int(len(history) * TRAIN_FRACTION), len(history) - 1):
+        d, nxt = history[i], history[i + 1]
+        if nxt.water_mm > WET_MM:
+            continue
+        day = FutureDay(nxt.et0_mm, nxt.rain_mm, nxt.water_mm, nxt.kc)
+        out.append((i, physics_path(d.dr_mm, d.taw_mm, d.raw_mm, [day])[0]))
+    return out
+
+
+def _split(season: _Season) -> tuple[float, float]:
+    """FAO-56's 24 h error on the scored days taken apart, MAE (mm) of each part: the
+    balance's level at the forecast's start (``Dr − true Dr`` that day) and the forecast's
+    change (``(forecast − Dr) − (true Dr next day − true Dr)``); the error is their sum."""
+    history, true = season.history, season.true_dr_mm
+    level, change = [], []
+    for i, physics in _scored_24h(history):
+        level.append(abs(history[i].dr_mm - true[i]))
+        change.append(abs((physics - history[i].dr_mm) - (true[i + 1] - true[i])))
+    return statistics.fmean(level), statistics.fmean(change)
+
+
+def _level_mae(season: _Season, level_mm: Callable[[int], float]) -> float:
+    """The 24 h MAE (mm) on the scored days of the forecast starting from ``level_mm(i)``
+    instead of the balance's Dr, with FAO-56's own change."""
+    history, true = season.history, season.true_dr_mm
+    return statistics.fmean(
+        abs(level_mm(i) + physics - history[i].dr_mm - true[i + 1])
+        for i, physics in _scored_24h(history)
+    )
+
+
+def _probe_levels(season: _Season) -> dict[str, float]:
+    """Each probe-level design's 24 h MAE (mm) on the scored days
+    (:mod:`benchmarks.learning.probe_level`), from the training part's probes and balance;
+    ``drift_known`` is a bound, not a design: the truth's drift from the balance since the
+    training part's last day known exactly, what a perfect drift reading would give."""
+    history, probes, true = season.history, season.probes, season.true_dr_mm
+    cut = int(len(history) * TRAIN_FRACTION)
+    out: dict[str, float] = {}
+    try:
+        fc = probe_level.drained_theta_m3m3(history[:cut], probes[:cut])
+        out["drained"] = _level_mae(season, lambda i: probe_level.drained_level_mm(fc, probes[i]))
+    except TooLittleDataError:
+        out["drained"] = _level_mae(season, lambda i: history[i].dr_mm)
+    for since, window in DRIFT_SETTINGS:
+        name = f"drift_since{since}_newest{window}"
+        try:
+            line = probe_level.fit_probe_line(history[:cut], probes[:cut], since)
+        except TooLittleDataError:
+            out[name] = _level_mae(season, lambda i: history[i].dr_mm)
+            continue
+        out[name] = _level_mae(
+            season,
+            lambda i, line=line, since=since, window=window: probe_level.drift_level_mm(
+                history, probes, line, i, min_since_d=since, window_d=window
+            ),
+        )
+    deepest = max(p.root_depth_m for p in probes)  # the crop's deepest roots, known ahead
+    missed = list(itertools.accumulate(probe_level.slowdown_deficit_mm(history, probes, deepest)))
+    out["slowdown"] = _level_mae(season, lambda i: history[i].dr_mm - missed[i])
+    out["slowdown_since_training"] = _level_mae(
+        season, lambda i: history[i].dr_mm - (missed[i] - missed[cut - 1])
+    )
+    then = history[cut - 1].dr_mm - true[cut - 1]
+    out["drift_known"] = _level_mae(season, lambda i: true[i] + then)
+    return out
+
+
+def _probe_scatter_mm(season: _Season) -> float | None:
+    """How closely the probes follow the truth's root-zone depletion: the standard deviation
+    of their evening θ about a line on the truth's Dr over the season's days with the roots
+    deepest and :data:`SCATTER_SINCE_D` days or more since water, in mm of Dr (the truth is
+    read here to score only). A level read from the probes cannot be surer than this. None
+    with fewer than :data:`~benchmarks.learning.probe_level.MIN_LINE_DAYS` such days."""
+    history, probes, true = season.history, season.probes, season.true_dr_mm
+    deepest = max(p.root_depth_m for p in probes)
+    days = [
+        i
+        for i, p in enumerate(probes)
+        if p.root_depth_m >= deepest - 1e-9
+        and probe_level.days_since_wet(history, i) >= SCATTER_SINCE_D
+    ]
+    if len(days) < probe_level.MIN_LINE_DAYS:
+        return None
+    dr = [true[i] for i in days]
+    theta = [probes[i].theta_m3m3 for i in days]
+    slope, intercept = statistics.linear_regression(dr, theta)
+    resid = [t - intercept - slope * d for d, t in zip(dr, theta, strict=True)]
+    return statistics.pstdev(resid) / abs(slope)
+
+
+def _probe_level_figures(
+    case: str, scores: list[tuple[float, dict[str, float], float | None]]
+) -> dict[str, Any]:
+    """The probe-level rows of one case from each season's (physics 24 h MAE, designs' MAE,
+    the probes' scatter): per design the mean MAE, the mean of each season's gain (%, as the
+    goal's) and each season's gain, in the order of the seeds; the scatter per season."""
+    out: dict[str, Any] = {}
+    for name in scores[0][1]:
+        gains = [100.0 * (p - s[name]) / p if p > 0 else 0.0 for p, s, _ in scores]
+        out[f"probe_level_{name}_{case}"] = {
+            "mae_24h_mm": round(statistics.fmean(s[name] for _, s, _ in scores), 2),
+            "gain_pct": round(statistics.fmean(gains), 1),
+            "gain_per_season_pct": [round(g, 1) for g in gains],
+        }
+    out[f"probe_scatter_{case}_mm"] = [None if sc is None else round(sc, 2) for _, _, sc in scores]
+    return out
 
 
 @dataclass(frozen=True)
@@ -287,6 +430,8 @@ def run(seed: int, quick: bool, rows: Sequence[str] = ()) -> dict[str, Any]:
     gains: dict[str, list[float]] = {"misconfigured": [], "correct": []}
     maes: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     shadows: dict[str, list[tuple[float, _ShadowScore | None]]] = {}
+    levels: dict[str, list[tuple[float, dict[str, float], float | None]]] = {}
+    splits: dict[str, list[tuple[float, float]]] = {}
     train_s = 0.0
     layer = configured.layers[0]
     for s in seeds:
@@ -302,6 +447,10 @@ def run(seed: int, quick: bool, rows: Sequence[str] = ()) -> dict[str, Any]:
             if "shadow" in rows:
                 scored = _score_shadow(season, layer.theta_fc, layer.theta_wp)
                 shadows.setdefault(case, []).append((phys, scored))
+            if "probe_level" in rows:
+                row = (phys, _probe_levels(season), _probe_scatter_mm(season))
+                levels.setdefault(case, []).append(row)
+            splits.setdefault(case, []).append(_split(season))
             for h, pair in by_horizon.items():
                 maes.setdefault((case, h), []).append(pair)
     out: dict[str, Any] = {
@@ -321,8 +470,13 @@ def run(seed: int, quick: bool, rows: Sequence[str] = ()) -> dict[str, Any]:
             out[f"mae_{24 * h}h_learned_{case}_mm"] = round(
                 statistics.fmean(m[2] for m in pairs), 2
             )
+    for case, parts in splits.items():
+        out[f"mae_24h_physics_level_{case}_mm"] = round(statistics.fmean(p[0] for p in parts), 2)
+        out[f"mae_24h_physics_change_{case}_mm"] = round(statistics.fmean(p[1] for p in parts), 2)
     for case, scores in shadows.items():
         out.update(_shadow_figures(case, scores))
+    for case, rows_of_case in levels.items():
+        out.update(_probe_level_figures(case, rows_of_case))
     if shadows:
         fits = [s.fit_s for scores in shadows.values() for _, s in scores if s]
         out["soil_fit_s"] = round(max(fits), 3) if fits else 0.0
