@@ -52,6 +52,7 @@ from drivers.transport import (
 __all__ = ["Bus", "DeviceHealth", "DeviceRef", "RawBlock"]
 
 log = logging.getLogger(__name__)
+_MAX_DOUBLINGS = 64  # a rest's doublings counted at most: 2**64 × any base is past any cap
 
 # The read function of each table: an answer of another function holds another table's data.
 _READ_FUNCTION = {Table.COIL: 1, Table.DISCRETE: 2, Table.HOLDING: 3, Table.INPUT: 4}
@@ -519,8 +520,11 @@ class Bus:
             health.bad_frame += 1
         health.consecutive_failures += 1
         if health.consecutive_failures >= self.settings.failures_before_backoff:
+            # doublings capped before the power: 2.0 ** 1024 overflows (a device silent for
+            # about 17 h at a 60 s rest), and the cap is long past any backoff_max_s by then
             excess = health.consecutive_failures - self.settings.failures_before_backoff
-            rest = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0**excess)
+            doublings = min(excess, _MAX_DOUBLINGS)
+            rest = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2.0**doublings)
             health.backoff_until = self._monotonic() + rest
         return self._log_failure(device, error)
 

@@ -45,5 +45,8 @@ def quiet_until(cfg: ChannelConfig, now: datetime, tz: tzinfo) -> datetime | Non
 
 
 def backoff_s(attempts: int, max_s: float) -> float:
-    """Seconds before retry number ``attempts`` (1, 2, ...): 5, 10, 20, ... up to ``max_s``."""
-    return float(min(max_s, FIRST_RETRY_S * 2 ** max(0, attempts - 1)))
+    """Seconds before retry number ``attempts`` (1, 2, ...): 5, 10, 20, ... up to ``max_s``.
+    The doublings are counted no further than the cap needs (``max_s`` ≤ 3,600 s): 2 ** 1024
+    is no float, and a channel retried every second for the 720 h ``give_up_h`` allows makes
+    millions of attempts."""
+    return float(min(max_s, FIRST_RETRY_S * 2.0 ** min(max(0, attempts - 1), 64)))

@@ -161,6 +161,18 @@ def test_backoff_grows_and_is_capped() -> None:
     assert rests == [2.0, 4.0, 5.0, 5.0]
 
 
+def test_a_device_silent_for_days_rests_at_the_cap_without_overflow() -> None:
+    """2,000 failures in a row (about 33 h at 60 s rests): the doubling is counted no further
+    than the cap needs; it raised OverflowError at every poll from the 1,025th on."""
+    bus, _, clock = make_bus(
+        {1: timeout}, retries=0, failures_before_backoff=1, backoff_base_s=2, backoff_max_s=60
+    )
+    bus.health["p1"].consecutive_failures = 2000
+    readings, _ = bus.read_points("p1")
+    assert readings[0].quality is Quality.COMM_ERROR
+    assert bus.health["p1"].backoff_until - clock.now == 60.0
+
+
 def test_exception_response_is_typed_and_does_not_back_off() -> None:
     bus, _, _ = make_bus({1: lambda op, kw: ExceptionResponse(3, 2)}, failures_before_backoff=1)
     with pytest.raises(DeviceException) as info:
