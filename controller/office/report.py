@@ -329,6 +329,10 @@ def build_report(
         "corrections; it holds application losses (gross − net) and root-zone growth",
         f"baseline: {practice.describe()}"
         + ("" if season else "; a day range counts the events in it, not the winter irrigation"),
+        "saving before leaching: baseline − metered. A box whose irrigation water's EC is "
+        "known also takes off, on its pages, the water its salt ledger says the season's salt "
+        "needs to be leached after the season; this report does not, so its saving is that "
+        "much higher than the box's",
     ]
     sites = [SiteReport(site, reports) for site, reports in sorted(by_site.items())]
     return Report(

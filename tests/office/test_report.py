@@ -163,6 +163,17 @@ def test_html_is_printable_offline_with_a_chart_per_zone(season: Report) -> None
     assert "水平衡" in page and "2026-04-20" in page and "m³/mu" in page
 
 
+def test_the_saving_is_named_as_before_leaching_where_the_box_takes_it_off(
+    season: Report,
+) -> None:
+    """The box's overview takes off the leaching its salt ledger needs; this report cannot:
+    its saving is named for what it is, so the two figures do not read as one."""
+    page = render_html(season)
+    assert "<th>saving, m³/mu</th>" not in page
+    assert page.count("<th>saving before leaching, m³/mu</th>") == 2
+    assert any(n.startswith("saving before leaching: baseline − metered") for n in season.notes)
+
+
 def test_the_office_report_equals_the_box_report(tmp_path: Path, office_url: str) -> None:
     with running_box(tmp_path / "b", "ganzhou-01", days=60, readings_per_day=1) as box:
         box_report = from_store(box.store, ZONES, None, None, TZ)
