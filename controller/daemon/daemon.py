@@ -215,6 +215,8 @@ class Daemon:
         self._ticker: Ticker | None = None  # the "control" job, on its own thread
         self._bus_loops: list[BusLoop] = []  # the "poll" jobs, one thread per bus
         self._tasks: list[Job] = []  # "task" jobs of parts made after the daemon (add_task)
+        # who else runs the jobs (a simulated season on its virtual clock): told of a new task
+        self.on_task_added: Callable[[Job], None] | None = None
         self._control_lock = threading.Lock()
         self.readback = ReadBack(
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
@@ -399,10 +401,13 @@ class Daemon:
     def add_task(self, job: Job) -> None:
         """A periodic ``task`` job of a part made after the daemon (the service's check of
         the settings file): scheduled now if the jobs run, else with them at start. A job
-        of the same name (a second service over this daemon) is replaced."""
+        of the same name (a second service over this daemon) is replaced; whoever runs the
+        jobs instead (:attr:`on_task_added`, a simulated season) is told."""
         self._tasks = [j for j in self._tasks if j.name != job.name] + [job]
         if self._scheduler is not None:
             self._schedule(self._scheduler, job)
+        if self.on_task_added is not None:
+            self.on_task_added(job)
 
     def control_tick(self) -> None:
         """Advance runs (renewing leases), start due planned runs, let safety act.

@@ -419,6 +419,18 @@ class Season:
         self._next_cron = {j.name: _next_cron(j.cron or {}, now, self.tz) for j in self._crons}
         self._floods = [f for f in self.floods if f > now]
         self._rounds = _next_cron({"hour": TECHNICIAN_HOUR, "minute": 0}, now, self.tz)
+        d.on_task_added = self._take_up
+
+    def _take_up(self, job: Job) -> None:
+        """A task added after the season scheduled the daemon's jobs (the service's check of
+        the settings file, made when ``qanat demo`` serves the pages): due from now on, in
+        place of a job of the same name. Called from the serving thread while the clock
+        runs: the due time is set before the job is listed, and the lists are replaced,
+        never changed in place, so the clock's loop never meets half of it."""
+        if job.every_s is None:
+            return
+        self._next_mono_s = {**self._next_mono_s, job.name: self.clock.monotonic()}
+        self._interval = [j for j in self._interval if j.name != job.name] + [job]
 
     def advance(self, seconds: float, progress: Callable[[dt.date], None] | None = None) -> None:
         """Let ``seconds`` of virtual time pass under the cadence rules (module docstring)."""

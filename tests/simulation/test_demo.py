@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from controller.config import overrides
+from controller.daemon.service import DaemonService
 from controller.simulation.demo import (
     MARKER,
     DemoError,
@@ -112,3 +114,21 @@ def test_the_hand_off_plan_is_decided_and_noted_once(tmp_path: Path) -> None:
     noted = [(e.time, e.source, e.message) for e in notes]
     assert len(noted) == len(set(noted)), f"noted twice: {noted}"
     assert [e.source for e in notes if e.time == hand_off] == ["z1"]
+
+
+def test_a_hand_edit_of_the_settings_file_is_taken_up_in_the_demo(tmp_path: Path) -> None:
+    """The pages' service is made once the demo's season has scheduled the daemon's jobs:
+    its check of ``site.overrides.toml`` runs on the season's clock all the same, so a
+    broken hand edit raises ``settings_refused`` as under ``qanat run``."""
+    sc = demo_scenario(DEMO_SITE)
+    data = tmp_path / "data"
+    prepare_data_dir(data)
+    with LivingDemo(sc, data, sc.start + dt.timedelta(days=10), speed=3600, control_port=0) as demo:
+        season = demo.season
+        assert season is not None and season.store is not None and season.daemon is not None
+        DaemonService(season.daemon, data_dir=data)  # as `qanat demo` serves the pages
+        (data / overrides.OVERRIDES_FILE).write_text("[zones.z9]\nmad_fraction = 0.3\n")
+        with demo.lock:
+            season.advance(5.0)
+        refused = [e for e in season.store.open_alarms() if e.code == "settings_refused"]
+    assert refused and "zones.z9: no such zone" in refused[0].message
