@@ -17,10 +17,12 @@ Exit status: 0 after the seasons ran, 2 when the scenario or options are unusabl
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from controller.cli.exitcodes import OK, UNUSABLE
@@ -135,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 scenario, args.strategy, seed=seed, days=args.days, run_tick_s=args.run_tick
             ) as season,
         ):
-            report = season.run()
+            report = season.run(_progress(seed, scenario.start, t0))
             if args.plot is not None:
                 for path in plot_season(season, report, args.plot):
                     print(f"wrote {path}", file=sys.stderr)
@@ -333,3 +335,22 @@ def plot_season(season: Season, report: SeasonReport, out_dir: Path) -> list[Pat
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return [path]
+
+
+PROGRESS_EVERY_DAYS = 10
+
+
+def _progress(seed: int, start: dt.date, t0: float) -> Callable[[dt.date], None]:
+    """Said on stderr every :data:`PROGRESS_EVERY_DAYS` simulated days: the full stack takes
+    tens of minutes a season, and a silent terminal reads as a hung one."""
+
+    def say(day: dt.date) -> None:
+        days = (day - start).days
+        if days > 0 and days % PROGRESS_EVERY_DAYS == 0:
+            print(
+                f"seed {seed}: {day}, day {days} of the season, {time.monotonic() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return say

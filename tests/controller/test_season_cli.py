@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from controller.cli import main
 from controller.cli.hil import _retarget, rig_verdict
-from controller.cli.simulate import morning_rounds
+from controller.cli.simulate import _progress, morning_rounds
 from controller.simulation.season import ScenarioError, load_scenario
 from drivers.transport import BusSettings
 
@@ -78,3 +80,15 @@ def test_the_morning_rounds_and_the_rig_verdict_count_in_words() -> None:
     assert rig_verdict(1) == "1 check failed"
     assert rig_verdict(4) == "4 checks failed"
     assert rig_verdict(0) == "all rig checks passed"
+
+
+def test_a_full_stack_season_says_its_progress_every_ten_days(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    start = dt.date(2026, 4, 20)
+    say = _progress(3, start, time.monotonic())
+    for days in range(0, 25):
+        say(start + dt.timedelta(days=days))
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["seed 3: 2026-04-30", "seed 3: 2026-05-10"]
+    assert "day 10 of the season" in lines[0]
