@@ -21,10 +21,10 @@ import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TextIO
+from typing import Annotated, Any, Literal, TextIO, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from controller.config.camera import CameraConfig
 from controller.config.dosing import (
@@ -853,6 +853,8 @@ def _pydantic_problems(
             continue
         where = _loc(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing" and len(loc) == 1 and (header := _section(str(loc[0]))):
+            msg = f"missing section {header}"
         if err["type"] == "extra_forbidden":
             near = meant[loc]
             msg = "unknown key" + (f" (did you mean {near!r}?)" if near else "")
@@ -861,6 +863,18 @@ def _pydantic_problems(
         if found is not None:
             coded.append(found)
     return problems, coded
+
+
+def _section(key: str) -> str | None:
+    """A top-level key of the site file as its TOML header (``[site]``, ``[[zones]]``);
+    None for a key that is not a section."""
+    field = _SiteModel.model_fields.get(key)
+    if field is None:
+        return None
+    kind = field.annotation
+    if get_origin(kind) is list:
+        return f"[[{key}]]"
+    return f"[{key}]" if isinstance(kind, type) and issubclass(kind, BaseModel) else None
 
 
 class _Checker:

@@ -124,3 +124,12 @@ def test_a_channel_s_injector_and_tank_level_are_named_beside_a_type_error(
         "fertigation.channels[1].tank_level: device 'flow1' is a flow_meter, expected "
         "tank_level (site.toml)" in problems
     )
+
+
+@pytest.mark.parametrize(("section", "header"), [("site", "[site]"), ("head", "[head]")])
+def test_a_missing_section_is_named_as_its_header(
+    tmp_path: Path, demo_site_text: str, section: str, header: str
+) -> None:
+    problems = _problems(tmp_path, demo_site_text.replace(f"{header}\n", "[qq]\n", 1))
+    assert f"{section}: missing section {header} (site.toml)" in problems
+    assert f"{section}: Field required (site.toml)" not in problems
