@@ -32,6 +32,7 @@ __all__ = [
     "NextRun",
     "ObservationRefused",
     "ProbeCalibrationInfo",
+    "ProbeDoubt",
     "ProbeSampleInfo",
     "RunInfo",
     "SettingsInvalid",
@@ -111,6 +112,19 @@ class NextRun:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeDoubt:
+    """Why the controller doubts a probe's moisture: ``code`` the alarm's
+    (``probe_flatline``, ``probe_rate``, ``probe_no_response``: quarantined, left out of the
+    balance and the plan until acknowledged; ``sensor_fault``: implausible readings, unused),
+    ``alarm_id`` and ``since`` the open alarm's when one is stored."""
+
+    device: str
+    code: str
+    alarm_id: int | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneStatus:
     name: str
     label: str
@@ -129,6 +143,8 @@ class ZoneStatus:
     water_today_m3: float
     water_season_m3: float
     fertilizer_season_kg: dict[str, float] = field(default_factory=dict)
+    # probe depth "0.2" -> why its moisture is doubted; a depth not here is trusted
+    doubted: dict[str, ProbeDoubt] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

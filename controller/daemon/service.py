@@ -18,6 +18,7 @@ from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.quota import QuotaView, quota_views
 from controller.agronomy.savings import SavingsReport, savings_to_date
 from controller.agronomy.season_view import SeasonToDate, season_to_date
+from controller.agronomy.types import PROBE_POINT
 from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, ZoneConfig, apply_overrides
@@ -36,6 +37,7 @@ from controller.daemon.protocol import (
     DeviceStatus,
     NextRun,
     ProbeCalibrationInfo,
+    ProbeDoubt,
     ProbeSampleInfo,
     RunInfo,
     SettingsInvalid,
@@ -197,6 +199,7 @@ class DaemonService:
             moisture[f"{p.depth_m:g}"] = (
                 None if raw is None else self.d.agronomy.probes.theta_pct(p.device, raw)
             )
+        doubted = self._doubted(z)
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         reason = ""
         codes: list[str] = []
@@ -236,7 +239,29 @@ class DaemonService:
             water_today_m3=today_m3,
             water_season_m3=sum(r.applied_m3 for r in runs if r.created_at >= season_start),
             fertilizer_season_kg=fert,
+            doubted=doubted,
         )
+
+    def _doubted(self, z: ZoneConfig) -> dict[str, ProbeDoubt]:
+        """The zone's probes (by depth, as ``moisture_pct``) the controller doubts: those the
+        plausibility rules quarantined (:meth:`Plausibility.quarantined`, what the balance and
+        the planner leave out) and those whose moisture reads implausibly
+        (:meth:`Poller.sensor_faults`)."""
+        try:
+            quarantined = self.d.agronomy.plausibility.quarantined()
+        except StoreError:  # the zone must answer even when the store does not
+            log.exception("zone: cannot read the quarantined probes")
+            quarantined = {}
+        faults = self.d.poller.sensor_faults()
+        out: dict[str, ProbeDoubt] = {}
+        for p in z.probes:
+            depth = f"{p.depth_m:g}"
+            event = quarantined.get(p.device)
+            if event is not None:
+                out[depth] = ProbeDoubt(p.device, event.code, event.id, event.time)
+            elif f"{p.device}.{PROBE_POINT}" in faults:
+                out[depth] = ProbeDoubt(p.device, "sensor_fault")
+        return out
 
     def devices(self) -> list[DeviceStatus]:
         health = self.d.fieldio.health()

@@ -131,6 +131,16 @@ class NextRunPublic(BaseModel):
     )
 
 
+class ProbeDoubtPublic(BaseModel):
+    device: str
+    code: str = Field(
+        description="the open alarm's code: probe_flatline, probe_rate, probe_no_response "
+        "(quarantined until acknowledged) or sensor_fault (implausible readings)"
+    )
+    alarm_id: int | None = Field(None, description="the open alarm, when one is stored")
+    since: UtcDatetime | None = None
+
+
 class ZonePublic(BaseModel):
     name: str
     label: str
@@ -149,6 +159,10 @@ class ZonePublic(BaseModel):
     water_today_m3: float
     water_season_m3: float
     fertilizer_season_kg: dict[str, float]
+    doubted: dict[str, ProbeDoubtPublic] = Field(
+        default_factory=dict,
+        description="probe depth (m) -> why its moisture is doubted; its value is not used",
+    )
 
 
 class ReadingPublic(BaseModel):
