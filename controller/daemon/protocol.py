@@ -95,6 +95,9 @@ class SiteStatus:
     # False: nothing is planned or started (controller.runtime.timetrust)
     clock_trusted: bool = True
     clock_note: str = ""  # why not trusted, or what made it trusted ("synchronised", "confirmed")
+    # device -> its last good reading (wall time), for each device offline now (``device_offline``
+    # raised, no good reading since: controller.runtime.poller.Poller.offline_since)
+    offline_devices: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,7 @@ class DaemonService:
             active_runs=len(self.d.sequencer.active()),
             clock_trusted=clock.trusted,
             clock_note=clock.reason or clock.condition,
+            offline_devices=self.d.poller.offline_since(),
         )
 
     def _zone_cfg(self, name: str) -> Any:

@@ -27,6 +27,7 @@ def test_status(client: AsgiClient, tokens: dict[str, str]) -> None:
         "active_runs": 1,
         "clock_trusted": True,
         "clock_note": "",
+        "offline_devices": {},
     }
     assert datetime.fromisoformat(r.json()["time"]) == NOW
 

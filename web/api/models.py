@@ -115,6 +115,11 @@ class SitePublic(BaseModel):
         True, description="false: the wall clock is not trusted, nothing waters automatically"
     )
     clock_note: str = Field("", description="why the clock is not trusted, or what made it trusted")
+    offline_devices: dict[str, UtcDatetime] = Field(
+        default_factory=dict,
+        description="device -> its last good reading, for each device offline now "
+        "(device_offline raised, no good reading since; a warning, so not in open_alarms)",
+    )
 
 
 class NextRunPublic(BaseModel):

@@ -57,3 +57,32 @@ def test_an_implausible_probe_is_struck_without_an_alarm_link(
     line = _moisture(in_language(as_role("viewer"), lang).get("/").text, "z2")
     assert "<s>23.5 %</s>" in line and said in line
     assert "/alarms/" not in line
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "since"),
+    [("zh-CN", "设备离线（无有效读数）", "自 05-14 06:05"), ("en", "Offline", "since 05-14 06:05")],
+)
+def test_an_offline_device_is_named_in_the_state_banner_with_since(
+    as_role: Any,
+    service: PageService,
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+    said: str,
+    since: str,
+) -> None:
+    viewer = in_language(as_role("viewer"), lang)
+    assert 'id="devices-offline"' not in viewer.get("/").text
+    status = service.status
+    offline = {"wx1": NOW - timedelta(minutes=25), "flow1": NOW - timedelta(hours=1)}
+    monkeypatch.setattr(
+        service, "status", lambda: dataclasses.replace(status(), offline_devices=offline)
+    )
+    for path in ("/", "/fragments/overview"):
+        page = viewer.get(path).text
+        found = re.search(r'<section class="site-state panel">.*?</section>', page, re.S)
+        assert found is not None, path
+        banner = found.group(0)
+        assert 'id="devices-offline"' in banner and said in banner, path
+        assert f'<a href="/devices#device-wx1"><b>wx1</b></a> {since}' in banner, path
+        assert "<b>flow1</b></a> " in banner, path
