@@ -104,14 +104,19 @@ class SiteStatus:
 class NextRun:
     """The zone's next planned run; ``reason`` its decision's English sentence (the box's
     record), ``reason_codes`` and ``reason_values`` the same said as codes
-    (:mod:`controller.agronomy.decision_codes`), for a page to say in its language."""
+    (:mod:`controller.agronomy.decision_codes`), for a page to say in its language.
+
+    ``deferred``: not queued, the run the zone's latest decision deferred to (its
+    ``deferred_to``, beyond the day the queue holds); the planner decides again before it.
+    Its ``duration_min`` and ``depth_mm`` are None in a record from before they were kept."""
 
     start: datetime
-    duration_min: float
-    depth_mm: float
+    duration_min: float | None
+    depth_mm: float | None
     reason: str
     reason_codes: list[str] = field(default_factory=list)
     reason_values: dict[str, str] = field(default_factory=dict)
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

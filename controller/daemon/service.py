@@ -59,7 +59,13 @@ from controller.learning.flow import FlowStatus
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
-from controller.store import NotFound, RunStateError, StoreError, StoreWriteError
+from controller.store import (
+    DecisionAction,
+    NotFound,
+    RunStateError,
+    StoreError,
+    StoreWriteError,
+)
 from models.crops import crop, crop_keys
 from models.learning.errors import LearnedModelError, LearningInputError
 
@@ -201,14 +207,6 @@ class DaemonService:
                 None if raw is None else self.d.agronomy.probes.theta_pct(p.device, raw)
             )
         doubted = self._doubted(z)
-        planned = next((r for r in self.d.planned() if r.zone == name), None)
-        reason = ""
-        codes: list[str] = []
-        values: dict[str, str] = {}
-        if planned is not None:
-            decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
-            reason = decisions[0].reason if decisions else ""
-            codes, values = decision_codes(decisions[0].inputs if decisions else None)
         tz = self.site.site.tz
         midnight = datetime.combine(now.astimezone(tz).date(), time(), tz)
         season_start = datetime.combine(z.planting_date, time(), tz)
@@ -232,15 +230,44 @@ class DaemonService:
             taw_mm=last.taw_mm if last else None,
             raw_mm=last.raw_mm if last else None,
             moisture_pct=moisture,
-            next_run=NextRun(
-                planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
-            )
-            if planned
-            else None,
+            next_run=self._next_run(name, now),
             water_today_m3=today_m3,
             water_season_m3=sum(r.applied_m3 for r in runs if r.created_at >= season_start),
             fertilizer_season_kg=fert,
             doubted=doubted,
+        )
+
+    def _next_run(self, name: str, now: datetime) -> NextRun | None:
+        """The zone's first queued run; else the run its latest decision deferred to (that
+        decision's ``deferred_to``, still ahead), said as deferred."""
+        planned = next((r for r in self.d.planned() if r.zone == name), None)
+        if planned is not None:
+            decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
+            reason = decisions[0].reason if decisions else ""
+            codes, values = decision_codes(decisions[0].inputs if decisions else None)
+            return NextRun(
+                planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
+            )
+        last = self.d.store.last_decision(name)
+        if last is None or last.action != DecisionAction.DEFER:
+            return None
+        inputs = last.inputs or {}
+        try:
+            at = datetime.fromisoformat(str(inputs["deferred_to"]))
+        except (KeyError, ValueError):  # a deferral with no run ahead, or an older record
+            return None
+        if at.tzinfo is None or at <= now:
+            return None
+        codes, values = decision_codes(inputs)
+        minutes, depth = inputs.get("deferred_min"), inputs.get("deferred_depth_mm")
+        return NextRun(
+            at,
+            float(minutes) if isinstance(minutes, int | float) else None,
+            float(depth) if isinstance(depth, int | float) else None,
+            last.reason,
+            codes,
+            values,
+            deferred=True,
         )
 
     def _doubted(self, z: ZoneConfig) -> dict[str, ProbeDoubt]:

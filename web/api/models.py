@@ -124,8 +124,8 @@ class SitePublic(BaseModel):
 
 class NextRunPublic(BaseModel):
     start: UtcDatetime
-    duration_min: float
-    depth_mm: float
+    duration_min: float | None = Field(description="None: a deferral recorded without it")
+    depth_mm: float | None
     reason: str
     reason_codes: list[str] = Field(
         default_factory=list,
@@ -133,6 +133,11 @@ class NextRunPublic(BaseModel):
     )
     reason_values: dict[str, str] = Field(
         default_factory=dict, description="the values the reason codes name, as written"
+    )
+    deferred: bool = Field(
+        False,
+        description="not queued: the run the latest decision deferred to (its deferred_to); "
+        "the planner decides again before it",
     )
 
 

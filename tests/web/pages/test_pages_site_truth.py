@@ -1,16 +1,18 @@
 """The overview and the zone page say what the controller doubts or waits for: a doubted
-probe's moisture struck through with why and since (its alarm linked), in both languages."""
+probe's moisture struck through with why and since (its alarm linked), each device offline now
+with its last good reading, and a run a decision deferred as the next run (the board too),
+in both languages."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from controller.daemon.protocol import ProbeDoubt
+from controller.daemon.protocol import NextRun, ProbeDoubt
 from tests.helpers.fakes import NOW
 from tests.helpers.pages import PageService, in_language
 
@@ -86,3 +88,45 @@ def test_an_offline_device_is_named_in_the_state_banner_with_since(
         assert 'id="devices-offline"' in banner and said in banner, path
         assert f'<a href="/devices#device-wx1"><b>wx1</b></a> {since}' in banner, path
         assert "<b>flow1</b></a> " in banner, path
+
+
+DEFERRED = {"zh-CN": "（推迟：届时之前会重新决策）", "en": "(deferred: the planner decides again"}
+NEXT_AT = {"zh-CN": "下次灌溉 05-17 15:00", "en": "next run 05-17 15:00"}
+
+
+def _deferred(service: PageService, zone: str) -> None:
+    z = service.zones_by_name[zone]
+    nxt = NextRun(
+        start=datetime(2026, 5, 17, 15, 0, tzinfo=UTC),
+        duration_min=41.0,
+        depth_mm=20.5,
+        reason="z2: deferred: irrigate at 15:00 (day 3)",
+        deferred=True,
+    )
+    service.zones_by_name[zone] = dataclasses.replace(z, valve_on=False, next_run=nxt)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_deferred_run_is_the_next_run_on_overview_zone_page_and_board(
+    as_role: Any, anon: Any, service: PageService, lang: str
+) -> None:
+    _deferred(service, "z2")
+    viewer = in_language(as_role("viewer"), lang)
+    for path in ("/", "/zones/z2"):
+        page = viewer.get(path).text
+        found = re.search(r'<article class="zone[^"]*" id="zone-z2">.*?</article>', page, re.S)
+        if found is None:  # the zone page's panel
+            found = re.search(r'<p class="next" id="zone-decision">.*?</p>', page, re.S)
+        assert found is not None, path
+        card = found.group(0)
+        assert '<span class="whole">05-17 15:00</span>' in card, path
+        assert '<span class="whole">41 ' in card and "20.5 mm" in card, path
+        assert DEFERRED[lang] in card, path
+    anon.cookies.set("qanat_lang", lang)
+    row = re.search(r'<tr id="board-zone-z1">.*?</tr>', anon.get("/board").text, re.S)
+    assert row is not None
+    assert NEXT_AT[lang] not in row.group(0)  # watering now: its time left
+    _deferred(service, "z1")  # the fake board's only zone
+    row = re.search(r'<tr id="board-zone-z1">.*?</tr>', anon.get("/board").text, re.S)
+    assert row is not None
+    assert NEXT_AT[lang] in row.group(0)
