@@ -17,8 +17,13 @@ from controller.access.accounts import Accounts
 from controller.clock import VirtualClock
 from controller.daemon.protocol import NextRun, ProbeDoubt
 from controller.store import Store
-from tests.browser.test_overview_phone import OUT_OF_CARD_JS, logged_in
-from tests.helpers.browser import ARTIFACTS, BROKEN_TEXTS_JS, serving
+from tests.helpers.browser import (
+    ARTIFACTS,
+    BROKEN_TEXTS_JS,
+    OUT_OF_ZONE_CARD_JS,
+    serving,
+    signed_in,
+)
 from tests.helpers.fakes import NOW
 from tests.helpers.pages import FAST, PASSWORD, PageService
 from web.app import create_app
@@ -54,7 +59,7 @@ def truth_url(tmp_path: Path) -> Iterator[str]:
 def test_the_overviews_truths_fit_a_narrow_phone(
     truth_url: str, browser: Browser, locale: str
 ) -> None:
-    page = logged_in(browser, truth_url, locale, 360)
+    page = signed_in(browser, truth_url, locale, {"width": 360, "height": 844})
     expect(page.locator("#moisture-z2 .doubted s")).to_have_text("21.0 %")
     expect(page.locator("#devices-offline")).to_contain_text("wx1")
     expect(page.locator("#zone-z2 .deferred")).to_have_count(1)
@@ -62,7 +67,7 @@ def test_the_overviews_truths_fit_a_narrow_phone(
     page.screenshot(path=str(ARTIFACTS / f"overview-truth-360-{locale}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
-    assert page.evaluate(OUT_OF_CARD_JS) == []
+    assert page.evaluate(OUT_OF_ZONE_CARD_JS) == []
     for where in ("#moisture-z2", "#devices-offline", "#zone-z2 p.next"):
         assert page.evaluate(BROKEN_TEXTS_JS, [where, WHOLE]) == [], where
     page.context.close()
