@@ -844,8 +844,11 @@ class Planning:
                 action = DecisionAction.DEFER
                 later = result.events_of(zone.name)
                 if later:  # the run it waits for: the page says when, in the site's time
-                    at = ctx.start + dt.timedelta(minutes=min(e.start_min for e in later))
+                    waited = min(later, key=lambda e: e.start_min)
+                    at = ctx.start + dt.timedelta(minutes=waited.start_min)
                     record["deferred_to"] = at.isoformat()
+                    record["deferred_min"] = float(waited.duration_min)
+                    record["deferred_depth_mm"] = waited.gross_depth_mm
             first = events[0] if events else None
             stored = self.store.record_decision(
                 zone.name,

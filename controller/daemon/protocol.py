@@ -32,6 +32,7 @@ __all__ = [
     "NextRun",
     "ObservationRefused",
     "ProbeCalibrationInfo",
+    "ProbeDoubt",
     "ProbeSampleInfo",
     "RunInfo",
     "SettingsInvalid",
@@ -94,20 +95,41 @@ class SiteStatus:
     # False: nothing is planned or started (controller.runtime.timetrust)
     clock_trusted: bool = True
     clock_note: str = ""  # why not trusted, or what made it trusted ("synchronised", "confirmed")
+    # device -> its last good reading (wall time), for each device offline now (``device_offline``
+    # raised, no good reading since: controller.runtime.poller.Poller.offline_since)
+    offline_devices: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class NextRun:
     """The zone's next planned run; ``reason`` its decision's English sentence (the box's
     record), ``reason_codes`` and ``reason_values`` the same said as codes
-    (:mod:`controller.agronomy.decision_codes`), for a page to say in its language."""
+    (:mod:`controller.agronomy.decision_codes`), for a page to say in its language.
+
+    ``deferred``: not queued, the run the zone's latest decision deferred to (its
+    ``deferred_to``, beyond the day the queue holds); the planner decides again before it.
+    Its ``duration_min`` and ``depth_mm`` are None in a record from before they were kept."""
 
     start: datetime
-    duration_min: float
-    depth_mm: float
+    duration_min: float | None
+    depth_mm: float | None
     reason: str
     reason_codes: list[str] = field(default_factory=list)
     reason_values: dict[str, str] = field(default_factory=dict)
+    deferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeDoubt:
+    """Why the controller doubts a probe's moisture: ``code`` the alarm's
+    (``probe_flatline``, ``probe_rate``, ``probe_no_response``: quarantined, left out of the
+    balance and the plan until acknowledged; ``sensor_fault``: implausible readings, unused),
+    ``alarm_id`` and ``since`` the open alarm's when one is stored."""
+
+    device: str
+    code: str
+    alarm_id: int | None = None
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +151,8 @@ class ZoneStatus:
     water_today_m3: float
     water_season_m3: float
     fertilizer_season_kg: dict[str, float] = field(default_factory=dict)
+    # probe depth "0.2" -> why its moisture is doubted; a depth not here is trusted
+    doubted: dict[str, ProbeDoubt] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

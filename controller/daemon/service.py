@@ -18,6 +18,7 @@ from controller.agronomy.jobs import ForecastDay
 from controller.agronomy.quota import QuotaView, quota_views
 from controller.agronomy.savings import SavingsReport, savings_to_date
 from controller.agronomy.season_view import SeasonToDate, season_to_date
+from controller.agronomy.types import PROBE_POINT
 from controller.agronomy.weather import day_bounds, rain_between
 from controller.config import overrides
 from controller.config.site import EDITABLE, ConfigError, SiteConfig, ZoneConfig, apply_overrides
@@ -36,6 +37,7 @@ from controller.daemon.protocol import (
     DeviceStatus,
     NextRun,
     ProbeCalibrationInfo,
+    ProbeDoubt,
     ProbeSampleInfo,
     RunInfo,
     SettingsInvalid,
@@ -57,7 +59,13 @@ from controller.learning.flow import FlowStatus
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.live import display_max_age_s
 from controller.runtime.sequencer import SequencerError
-from controller.store import NotFound, RunStateError, StoreError, StoreWriteError
+from controller.store import (
+    DecisionAction,
+    NotFound,
+    RunStateError,
+    StoreError,
+    StoreWriteError,
+)
 from models.crops import crop, crop_keys
 from models.learning.errors import LearnedModelError, LearningInputError
 
@@ -173,6 +181,7 @@ class DaemonService:
             active_runs=len(self.d.sequencer.active()),
             clock_trusted=clock.trusted,
             clock_note=clock.reason or clock.condition,
+            offline_devices=self.d.poller.offline_since(),
         )
 
     def _zone_cfg(self, name: str) -> Any:
@@ -197,14 +206,7 @@ class DaemonService:
             moisture[f"{p.depth_m:g}"] = (
                 None if raw is None else self.d.agronomy.probes.theta_pct(p.device, raw)
             )
-        planned = next((r for r in self.d.planned() if r.zone == name), None)
-        reason = ""
-        codes: list[str] = []
-        values: dict[str, str] = {}
-        if planned is not None:
-            decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
-            reason = decisions[0].reason if decisions else ""
-            codes, values = decision_codes(decisions[0].inputs if decisions else None)
+        doubted = self._doubted(z)
         tz = self.site.site.tz
         midnight = datetime.combine(now.astimezone(tz).date(), time(), tz)
         season_start = datetime.combine(z.planting_date, time(), tz)
@@ -228,15 +230,66 @@ class DaemonService:
             taw_mm=last.taw_mm if last else None,
             raw_mm=last.raw_mm if last else None,
             moisture_pct=moisture,
-            next_run=NextRun(
-                planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
-            )
-            if planned
-            else None,
+            next_run=self._next_run(name, now),
             water_today_m3=today_m3,
             water_season_m3=sum(r.applied_m3 for r in runs if r.created_at >= season_start),
             fertilizer_season_kg=fert,
+            doubted=doubted,
         )
+
+    def _next_run(self, name: str, now: datetime) -> NextRun | None:
+        """The zone's first queued run; else the run its latest decision deferred to (that
+        decision's ``deferred_to``, still ahead), said as deferred."""
+        planned = next((r for r in self.d.planned() if r.zone == name), None)
+        if planned is not None:
+            decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
+            reason = decisions[0].reason if decisions else ""
+            codes, values = decision_codes(decisions[0].inputs if decisions else None)
+            return NextRun(
+                planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
+            )
+        last = self.d.store.last_decision(name)
+        if last is None or last.action != DecisionAction.DEFER:
+            return None
+        inputs = last.inputs or {}
+        try:
+            at = datetime.fromisoformat(str(inputs["deferred_to"]))
+        except (KeyError, ValueError):  # a deferral with no run ahead, or an older record
+            return None
+        if at.tzinfo is None or at <= now:
+            return None
+        codes, values = decision_codes(inputs)
+        minutes, depth = inputs.get("deferred_min"), inputs.get("deferred_depth_mm")
+        return NextRun(
+            at,
+            float(minutes) if isinstance(minutes, int | float) else None,
+            float(depth) if isinstance(depth, int | float) else None,
+            last.reason,
+            codes,
+            values,
+            deferred=True,
+        )
+
+    def _doubted(self, z: ZoneConfig) -> dict[str, ProbeDoubt]:
+        """The zone's probes (by depth, as ``moisture_pct``) the controller doubts: those the
+        plausibility rules quarantined (:meth:`Plausibility.quarantined`, what the balance and
+        the planner leave out) and those whose moisture reads implausibly
+        (:meth:`Poller.sensor_faults`)."""
+        try:
+            quarantined = self.d.agronomy.plausibility.quarantined()
+        except StoreError:  # the zone must answer even when the store does not
+            log.exception("zone: cannot read the quarantined probes")
+            quarantined = {}
+        faults = self.d.poller.sensor_faults()
+        out: dict[str, ProbeDoubt] = {}
+        for p in z.probes:
+            depth = f"{p.depth_m:g}"
+            event = quarantined.get(p.device)
+            if event is not None:
+                out[depth] = ProbeDoubt(p.device, event.code, event.id, event.time)
+            elif f"{p.device}.{PROBE_POINT}" in faults:
+                out[depth] = ProbeDoubt(p.device, "sensor_fault")
+        return out
 
     def devices(self) -> list[DeviceStatus]:
         health = self.d.fieldio.health()

@@ -9,7 +9,8 @@ episodes are timed on monotonic time, so a wall-clock step is neither one nor hi
 one. A device that stops
 answering is reported once as a ``device_offline`` warning event when its
 last good reading becomes older than ``safety.stale_after_s``, and once as
-``device_online`` when it answers again.
+``device_online`` when it answers again; :meth:`Poller.offline_since` says which devices
+are offline now and when each last read well (the site status's ``offline_devices``).
 
 A device that answers but whose point keeps reading implausibly (out of the
 profile's range, or undecodable: a drifting or broken probe, a sentinel) for
@@ -38,6 +39,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from controller.clock import Clock
 from controller.config.site import SiteConfig
@@ -96,7 +98,8 @@ class Poller:
             },
         )
         self._last_good_mono_s: dict[str, float] = {}  # monotonic: a clock step is no outage
-        self._offline: set[str] = set()
+        # device -> when its last good reading was (wall time), while it is offline
+        self._offline: dict[str, datetime] = {}
         self._implausible_since: dict[str, float] = {}  # "device.point" -> first bad poll (mono_s)
         self._sensor_faults: set[str] = set()  # "device.point" with an alarm raised
         self.pulses = PulseMeters(site)
@@ -155,14 +158,14 @@ class Poller:
             if answered:
                 self._last_good_mono_s[device] = mono_s
                 if device in self._offline:
-                    self._offline.discard(device)
+                    del self._offline[device]
                     self.store.raise_event(
                         Severity.INFO, "device_online", device, f"{device} answers again"
                     )
                 return
             age_s = mono_s - self._last_good_mono_s.setdefault(device, mono_s)
             if device not in self._offline and age_s >= self.site.safety.stale_after_s:
-                self._offline.add(device)
+                self._offline[device] = self.clock.now() - timedelta(seconds=age_s)
                 detail = readings[0].detail if readings else ""
                 self.store.raise_event(
                     Severity.WARNING,
@@ -203,5 +206,12 @@ class Poller:
             return set(self._sensor_faults)
 
     def offline(self) -> set[str]:
+        """The devices reported ``device_offline`` and not answering since."""
         with self._lock:
             return set(self._offline)
+
+    def offline_since(self) -> dict[str, datetime]:
+        """:meth:`offline` with when each device's last good reading was (wall time; its
+        first poll's, if it never answered): the one view of which devices are offline."""
+        with self._lock:
+            return dict(self._offline)

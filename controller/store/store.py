@@ -859,6 +859,17 @@ class Store:
                 session.exec(query.order_by(col(Decision.time), col(Decision.id)).limit(limit))
             )
 
+    def last_decision(self, zone: str) -> Decision | None:
+        """The zone's newest decision (by time, then id), if any."""
+        query = (
+            select(Decision)
+            .where(col(Decision.zone) == zone)
+            .order_by(col(Decision.time).desc(), col(Decision.id).desc())
+            .limit(1)
+        )
+        with self._read() as session:
+            return session.exec(query).first()
+
     # -- runs -------------------------------------------------------------------
     #
     #   planned ──start_run──▶ running ──finish_run──▶ done | aborted | interrupted

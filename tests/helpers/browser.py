@@ -198,3 +198,13 @@ def cell_cut(page: Page, cells: str, n: int) -> dict[str, object]:
     (wider than its box, so shown with an ellipsis)."""
     result: dict[str, object] = page.evaluate(_CUT_JS, [cells, n])
     return result
+
+
+# what sticks out of its zone card: the card's border box, the elements measured (their text)
+OUT_OF_ZONE_CARD_JS = """() => [...document.querySelectorAll('article.zone *')]
+  .filter(e => {
+    const box = e.getBoundingClientRect();
+    const card = e.closest('article.zone').getBoundingClientRect();
+    return box.width > 0 && (box.right > card.right + 0.5 || box.left < card.left - 0.5);
+  })
+  .map(e => e.innerText.trim())"""

@@ -27,6 +27,7 @@ def test_status(client: AsgiClient, tokens: dict[str, str]) -> None:
         "active_runs": 1,
         "clock_trusted": True,
         "clock_note": "",
+        "offline_devices": {},
     }
     assert datetime.fromisoformat(r.json()["time"]) == NOW
 
@@ -47,7 +48,9 @@ def test_zones_and_one_zone(client: AsgiClient, tokens: dict[str, str]) -> None:
         "reason": "depletion 51 mm > RAW 48 mm",
         "reason_codes": [],  # the fake's decision has none
         "reason_values": {},
+        "deferred": False,  # queued
     }
+    assert one["doubted"] == {}
     assert listed[1]["next_run"]["start"].endswith("+00:00")
     assert listed[1]["run_id"] is None
 

@@ -115,12 +115,17 @@ class SitePublic(BaseModel):
         True, description="false: the wall clock is not trusted, nothing waters automatically"
     )
     clock_note: str = Field("", description="why the clock is not trusted, or what made it trusted")
+    offline_devices: dict[str, UtcDatetime] = Field(
+        default_factory=dict,
+        description="device -> its last good reading, for each device offline now "
+        "(device_offline raised, no good reading since; a warning, so not in open_alarms)",
+    )
 
 
 class NextRunPublic(BaseModel):
     start: UtcDatetime
-    duration_min: float
-    depth_mm: float
+    duration_min: float | None = Field(description="None: a deferral recorded without it")
+    depth_mm: float | None
     reason: str
     reason_codes: list[str] = Field(
         default_factory=list,
@@ -129,6 +134,21 @@ class NextRunPublic(BaseModel):
     reason_values: dict[str, str] = Field(
         default_factory=dict, description="the values the reason codes name, as written"
     )
+    deferred: bool = Field(
+        False,
+        description="not queued: the run the latest decision deferred to (its deferred_to); "
+        "the planner decides again before it",
+    )
+
+
+class ProbeDoubtPublic(BaseModel):
+    device: str
+    code: str = Field(
+        description="the open alarm's code: probe_flatline, probe_rate, probe_no_response "
+        "(quarantined until acknowledged) or sensor_fault (implausible readings)"
+    )
+    alarm_id: int | None = Field(None, description="the open alarm, when one is stored")
+    since: UtcDatetime | None = None
 
 
 class ZonePublic(BaseModel):
@@ -149,6 +169,10 @@ class ZonePublic(BaseModel):
     water_today_m3: float
     water_season_m3: float
     fertilizer_season_kg: dict[str, float]
+    doubted: dict[str, ProbeDoubtPublic] = Field(
+        default_factory=dict,
+        description="probe depth (m) -> why its moisture is doubted; its value is not used",
+    )
 
 
 class ReadingPublic(BaseModel):
