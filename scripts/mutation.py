@@ -99,6 +99,10 @@ TESTS: dict[str, list[str]] = {
         "tests/controller/test_readback.py",
         "tests/controller/test_readback_mutants.py",
     ],
+    "controller/runtime/dosers.py": [  # the dosing pumps' start and stop, fed pumps' too
+        "tests/controller/test_dosing_at_start.py",
+        "tests/controller/test_safety_mutants.py",
+    ],
     "controller/runtime/failsafe.py": [
         "tests/deploy/test_failsafe.py",
         "tests/deploy/test_comm_watchdog_start.py",
@@ -499,6 +503,15 @@ EXPLAINED |= {
     f"{_HEAD}pump_hours__mutmut_15": _MORE_RUNS,
     f"{_HEAD}_recall__mutmut_18": _MORE_RUNS,
     f"{_HEAD}_recall__mutmut_21": _MORE_RUNS,
+}
+
+_DOSERS = "controller.runtime.dosers.x_"
+_LOG = "a log line's text or argument: what is logged, not what is done"
+EXPLAINED |= {
+    **{f"{_DOSERS}run_off_at_start__mutmut_{n}": _LOG for n in range(23, 32)},
+    **{f"{_DOSERS}stop_pump__mutmut_{n}": _LOG for n in (27, 28, 32, *range(57, 65))},
+    f"{_DOSERS}stop_pump__mutmut_5": "stopped None for False at start: both false",
+    f"{_DOSERS}stop_pump__mutmut_34": "supply_off None for False at start: both false",
 }
 
 # mutmut's exit codes by verdict (mutmut.stats.status_by_exit_code, narrowed).

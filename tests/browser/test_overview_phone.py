@@ -28,6 +28,7 @@ from tests.helpers.browser import (
     BROKEN_LABELS_JS,
     BROKEN_TEXTS_JS,
     DATE,
+    OUT_OF_ZONE_CARD_JS,
     serving,
     signed_in,
 )
@@ -162,16 +163,6 @@ def test_the_zone_cards_fit_the_screen_with_their_figures_whole(
     page.context.close()
 
 
-# what sticks out of its zone card: the card's border box, the elements measured
-OUT_OF_CARD_JS = """() => [...document.querySelectorAll('article.zone *')]
-  .filter(e => {
-    const box = e.getBoundingClientRect();
-    const card = e.closest('article.zone').getBoundingClientRect();
-    return box.width > 0 && (box.right > card.right + 0.5 || box.left < card.left - 0.5);
-  })
-  .map(e => e.innerText.trim())"""
-
-
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_the_overview_does_not_scroll_sideways_on_a_narrow_phone(
     overview_url: str, browser: Browser, locale: str
@@ -183,7 +174,7 @@ def test_the_overview_does_not_scroll_sideways_on_a_narrow_phone(
     expect(page.locator("article.zone td", has_text="2061.6 m³")).not_to_have_count(0)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
-    assert page.evaluate(OUT_OF_CARD_JS) == []
+    assert page.evaluate(OUT_OF_ZONE_CARD_JS) == []
     assert page.evaluate(BROKEN_TEXTS_JS, ["article.zone table.water td", WATER_FIGURE]) == []
     page.context.close()
 

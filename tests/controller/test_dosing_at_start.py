@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,17 +19,20 @@ from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
 from controller.daemon.daemon import Daemon
 from controller.daemon.tickfailures import CONTROL_ERROR_SAFE_AFTER_S
-from controller.runtime.dosers import UNCONFIRMED
+from controller.runtime.dosers import UNCONFIRMED, dosing_pumps, run_off_at_start
 from controller.runtime.fieldio import FieldIO
 from controller.runtime.sequencer import Recipe, RunRefused
 from controller.simulation.harness import Simulation
 from controller.store import RunSource, RunState, Severity, Store
 from drivers.bus import Bus
+from drivers.errors import DeviceException, DeviceTimeout, DriverError
 from drivers.sim import Fault, FaultKind
+from tests.helpers.dosing import channel_site_text
 from tests.helpers.powered import powered_by
 from tests.helpers.rig import RIG_START
 from tests.helpers.servedports import served_field
 from tests.helpers.site import quick_site
+from tests.helpers.sitefile import load_text
 from tests.helpers.storefaults import read_only
 from tests.helpers.switching import INJECTING_AFTER_S, relay_on, step
 
@@ -97,6 +101,9 @@ def test_a_dosing_pump_that_does_not_answer_at_start_refuses_fertigation_not_the
         (alarm,) = store.open_alarms()
         assert alarm.code == UNCONFIRMED and alarm.source == "safety"
         assert "doser1" in alarm.message and "injector_power" in alarm.message
+        assert alarm.message.endswith(
+            "its supply injector_power is verified off; fertigation refused until acknowledged"
+        )
         with pytest.raises(RunRefused, match=UNCONFIRMED):
             restarted.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
         assert relay_on(sim) == []
@@ -323,5 +330,145 @@ def test_the_control_loops_safe_state_on_a_fed_site_says_nothing_failed_for_the_
         assert relay_on(sim) == [] and doser.get("run") == 0
         messages = [a.message for a in store.open_alarms() if a.code == "control_error"]
         assert messages and not any("not verified off" in m for m in messages), messages
+    finally:
+        daemon.stop()
+
+
+# -- every pump tried, past a rest (controller.runtime.dosers) ------------------------
+
+Field = tuple[SiteConfig, Simulation, Store, VirtualClock]
+
+
+def resting(fieldio: Any, device: str) -> None:
+    """The bus rests from ``device`` for an hour, as after a run of failures."""
+    bus = fieldio.bus_of(device)
+    bus.health[device].consecutive_failures = 9
+    bus.health[device].backoff_until = bus._monotonic() + 3600.0
+
+
+def test_the_start_writes_run_0_to_a_pump_its_bus_rests_from(field: Field) -> None:
+    site, sim, store, clock = field
+    killed_mid_injection(site, sim, store, clock)
+    doser = sim.devices["doser1"]
+    assert doser.get("run") == 1
+    restarted = daemon_of(site, store, clock)
+    resting(restarted.fieldio, "doser1")
+    restarted.start(schedule=False)
+    try:
+        assert doser.get("run") == 0
+        assert UNCONFIRMED not in {e.code for e in store.events()}
+    finally:
+        restarted.stop()
+
+
+def test_a_stop_writes_run_0_to_a_pump_its_bus_rests_from(field: Field) -> None:
+    site, sim, store, clock = field
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        doser = sim.devices["doser1"]
+        assert doser.get("run") == 1
+        resting(daemon.fieldio, "doser1")
+        daemon.sequencer.stop("z1", "test over")
+        assert doser.get("run") == 0 and relay_on(sim) == []
+        assert [a.code for a in store.open_alarms()] == []
+    finally:
+        daemon.stop()
+
+
+def test_a_fed_pump_just_powered_is_written_run_0_past_the_rest_its_silence_earned(
+    fed_field: Field,
+) -> None:
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    written = powered_by(doser, sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        resting(daemon.fieldio, "doser1")  # silent while unpowered
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        assert "ch5" in relay_on(sim) and doser.get("run") == 1
+        assert [name for name, _ in written[:3]] == ["run", "rate_setpoint", "run"]
+    finally:
+        daemon.stop()
+
+
+def test_a_fed_pump_stopped_while_powered_is_not_written_again_unpowered(
+    fed_field: Field,
+) -> None:
+    """Its ``run`` 0 confirmed before its supply went off, the stop asks nothing more of it:
+    a write to the unpowered pump would hold the control tick for the bus's timeouts."""
+    site, sim, store, clock = fed_field
+    powered_by(sim.devices["doser1"], sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        health = daemon.fieldio.bus_of("doser1").health["doser1"]
+        timeouts = health.timeout
+        daemon.sequencer.stop("z1", "test over")
+        assert "ch5" not in relay_on(sim) and sim.devices["doser1"].get("run") == 0
+        assert health.timeout == timeouts
+    finally:
+        daemon.stop()
+
+
+class _Buses:
+    """The field at a seam: each pump's ``run`` write answered by ``answers`` (an error to
+    raise, or None to take it), every write kept."""
+
+    def __init__(self, answers: dict[str, DriverError | None]) -> None:
+        self.answers = answers
+        self.written: list[tuple[str, str, float, bool]] = []
+
+    def bus_of(self, device: str) -> _Buses:
+        return self
+
+    def write_point(self, device: str, point: str, value: float, *, force: bool = False) -> None:
+        self.written.append((device, point, value, force))
+        error = self.answers.get(device)
+        if error is not None:
+            raise error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DeviceTimeout("doser1", "no answer"), DeviceException("doser1", 4, "device failure")],
+    ids=["silent", "refusing"],
+)
+def test_every_pump_is_written_run_0_when_the_first_fails(
+    tmp_path: Path, error: DriverError
+) -> None:
+    site = load_text(tmp_path, channel_site_text())
+    pumps = [device for _, device in dosing_pumps(site)]
+    assert pumps == ["doser1", "dose_n", "dose_p", "dose_k", "dose_acid"]
+    buses = _Buses({"doser1": error})
+    failures = run_off_at_start(site, buses)  # type: ignore[arg-type]
+    assert buses.written == [(p, "run", 0, True) for p in pumps]
+    assert failures == {"doser1": error}
+
+
+def test_a_fed_pump_its_bus_rests_from_is_written_run_0_while_still_powered(
+    fed_field: Field,
+) -> None:
+    """A rest earned by a few lost answers mid-injection does not skip the stop's ``run`` 0
+    before the supply goes off: the pump, powered, takes it (after, unpowered, it cannot)."""
+    site, sim, store, clock = fed_field
+    doser = sim.devices["doser1"]
+    written = powered_by(doser, sim.devices["relay1"], "ch5")
+    daemon = daemon_of(site, store, clock)
+    daemon.start(schedule=False)
+    try:
+        daemon.sequencer.start("z1", 2, RunSource.MANUAL, recipe=Recipe(kg={"N": 2.0}))
+        step(daemon, sim, clock, INJECTING_AFTER_S)
+        assert written[-1] == ("run", 1)
+        resting(daemon.fieldio, "doser1")
+        daemon.sequencer.stop("z1", "test over")
+        assert written[-1] == ("run", 0) and doser.get("run") == 0
+        assert "ch5" not in relay_on(sim)
     finally:
         daemon.stop()
