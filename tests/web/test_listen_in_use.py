@@ -1,6 +1,7 @@
-"""``qanat demo`` and ``qanat run`` on a port already listened on: refused at once (exit 2,
-before the demo's season is simulated or the daemon starts), naming the address and how to
-get a free port; the port held here by the test's own socket."""
+"""``qanat demo`` and ``qanat run`` on a port already listened on (``--listen``, the demo's
+``--sim-control-port``): refused at once (exit 2, before the demo's season is simulated or
+the daemon starts), naming the address and how to get a free port; the port held here by
+the test's own socket."""
 
 from __future__ import annotations
 
@@ -58,6 +59,24 @@ def test_a_port_in_use_is_refused_before_anything_starts(
     assert "simulating the season" not in proc.stdout  # refused before it
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "data" / "qanat.db").exists()  # no daemon opened its store
+
+
+def test_the_demo_s_simulator_control_port_in_use_is_refused_too(held: str, tmp_path: Path) -> None:
+    port = held.rsplit(":", 1)[1]
+    proc = _qanat(
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--sim-control-port",
+        port,
+        "--data-dir",
+        str(tmp_path / "data"),
+        data=tmp_path / "data",
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"--sim-control-port {port}: the address is already in use" in proc.stderr
+    assert "--sim-control-port 0 for any free one" in proc.stderr
+    assert "simulating the season" not in proc.stdout
 
 
 def test_a_free_address_has_no_problem() -> None:
