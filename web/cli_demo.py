@@ -45,6 +45,7 @@ from controller.simulation.demo import (
 from controller.simulation.harness import DEFAULT_CONTROL_PORT
 from controller.simulation.season import Scenario, ScenarioError, quiet_logs
 from web.cli_run import add_port_file_argument, listen_problem
+from web.listencheck import port_problem
 from web.serve import DEFAULT_LISTEN, say_stopped, serve_daemon
 
 DEMO_SITE = bundled("controller.config", "examples/demo-site.toml")
@@ -127,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     problem = listen_problem(args.listen, args.port_file)
+    if problem is None and args.sim_control_port:  # 0: any free port, nothing to check
+        problem = port_problem("--sim-control-port", "127.0.0.1", args.sim_control_port)
     if problem:
         print(f"qanat demo: {problem}", file=sys.stderr)
         return UNUSABLE

@@ -11,6 +11,7 @@ from controller.cli.exitcodes import UNUSABLE
 from controller.config.site import load_site_or_report
 from controller.paths import resolve_data_dir
 from web.limits import DEFAULT_MAX_BODY_BYTES
+from web.listencheck import bind_problem
 from web.portfile import port_file_problem
 from web.serve import DEFAULT_LISTEN, parse_listen, run_daemon
 
@@ -98,12 +99,17 @@ def add_port_file_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def listen_problem(listen: str, port_file: Path | None) -> str | None:
-    """What is wrong with ``--listen`` or ``--port-file``, checked before the daemon starts."""
+    """What is wrong with ``--listen`` or ``--port-file``, checked before the daemon starts:
+    a malformed address, one that cannot be bound (a port in use: at once, not after the
+    daemon's start or the demo's season), a port file that cannot be written."""
     try:
         parse_listen(listen)
     except ValueError as exc:
         return str(exc)
-    return port_file_problem(port_file) if port_file is not None else None
+    problem = bind_problem(listen)
+    if problem is None and port_file is not None:
+        problem = port_file_problem(port_file)
+    return problem
 
 
 def _proxy_problem(proxies: list[str]) -> str | None:

@@ -31,9 +31,10 @@ from sqlalchemy.engine import make_url
 from controller.canopy.imagetype import SUFFIX, image_type
 from controller.store import Store
 
-__all__ = ["KEEP_LINES", "PHOTO_NAME", "CoverRecord", "CoverRecords", "canopy_dir_of"]
+__all__ = ["CANOPY_DIR", "KEEP_LINES", "PHOTO_NAME", "CoverRecord", "CoverRecords", "canopy_dir_of"]
 
 PHOTO_NAME = r"^[0-9]{8}T[0-9]{6}Z([0-9]{2})?\.(jpg|png)$"  # a kept photo's file name
+CANOPY_DIR = "canopy"  # the data directory's folder of the zones' series and images
 KEEP_LINES = 20_000  # a zone photographed hourly: more than two years
 _PHOTO = re.compile(PHOTO_NAME)
 _ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
@@ -68,7 +69,7 @@ def canopy_dir_of(store: Store) -> Path | None:
     url = make_url(store.url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    return Path(url.database).parent / "canopy"
+    return Path(url.database).parent / CANOPY_DIR
 
 
 class CoverRecords:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from controller.cli.exitcodes import INTERRUPTED, UNUSABLE
+from controller.cli.exitcodes import BROKEN_PIPE, INTERRUPTED, UNUSABLE
 
 __all__ = ["main"]
 
@@ -128,7 +130,34 @@ _UNANSWERED_REQUEST_FILTER = _UnansweredRequestFilter()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``qanat`` command; return the process exit status."""
+    """Run the ``qanat`` command; return the process exit status.
+
+    One rule for every command: output piped into a reader that stops early (``| head``)
+    ends the command quietly with :data:`~controller.cli.exitcodes.BROKEN_PIPE`, as a shell
+    reports a program killed by SIGPIPE, never a traceback (``outputs-off`` prints only
+    after switching every output off, so its lost summary leaves no water running).
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a pipe closed meanwhile is found here, not at the exit's flush
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return BROKEN_PIPE
+    return status
+
+
+def _stdout_to_devnull() -> None:
+    """Point the process's stdout at /dev/null, so that the interpreter's own flush at exit
+    does not fail again on the closed pipe (Python's documented idiom for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # stdout replaced (in a test)
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser, module = _build_parser(args_list)
     args = parser.parse_args(args_list)

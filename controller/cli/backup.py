@@ -10,21 +10,23 @@ The archive holds ``qanat.db``, ``manifest.json`` (when, from where, the
 schema revision), the settings changed from the pages (``site.overrides.toml`` of the data
 directory, when there is one), what the box learned (``models/`` of the data directory: flow
 signatures, soil fits, forecast corrections, the canopy classifier, the calibration
-dry-downs' phases; files being written, ``*.tmp``, left out) and, if given, the config
-directory under ``config/``. It is written beside ``OUT`` and renamed into place, so a full
-disk never leaves a truncated archive under the final name.
+dry-downs' phases), the crop desk's photos (``photos/``, which the ``crop_observations`` rows
+name), the canopy camera's history (``canopy/<zone>/``: ``series.jsonl`` and its images, and
+the classifier's labels) and, if given, the config directory under ``config/``; files being
+written (``*.tmp``, ``*.part``) are left out. It is written beside ``OUT`` and renamed into
+place, so a full disk never leaves a truncated archive under the final name.
 
 Restore refuses a data directory that already holds files unless ``--force``,
 and refuses an archive whose database does not open, fails SQLite's
 integrity check, or was made by a newer qanat (schema revision unknown
-here). The daemon must be stopped first (``systemctl stop qanat``). The learned models
-replace the data directory's ``models/`` as a whole (renames: the box's own are put back if
-the new cannot be), and the pages' settings the file there: an archive of a box that had
-none leaves none; an archive made before they were kept (its manifest does not name them)
-leaves them as they are. The database is put in place last. A model file is not judged
-here: the loaders judge it at the daemon's start, as any file they find (one of a format
-or scikit-learn version this qanat does not read is refused with a ``model_unavailable``
-alarm and relearned).
+here). The daemon must be stopped first (``systemctl stop qanat``). The learned models,
+the photos and the canopy history each replace their directory as a whole (renames: the
+box's own are put back if the new cannot be), and the pages' settings the file there: an
+archive of a box that had none leaves none; an archive made before a part was kept (its
+manifest does not name it) leaves the box's own as it is. The database is put in place
+last. A model file is not judged here: the loaders judge it at the daemon's start, as any
+file they find (one of a format or scikit-learn version this qanat does not read is refused
+with a ``model_unavailable`` alarm and relearned).
 
 One module serves both commands (they share the archive layout); which one
 runs is the subcommand's name.
@@ -46,8 +48,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from controller.canopy.records import CANOPY_DIR
 from controller.cli.exitcodes import FAILED, OK
 from controller.config.overrides import OVERRIDES_FILE
+from controller.daemon.cropdesk import PHOTO_DIR
 from controller.errors import CommandError
 from controller.learning.files import MODELS_DIR
 from controller.store import StoreError
@@ -60,7 +64,11 @@ DB_NAME = "qanat.db"
 MANIFEST = "manifest.json"
 # the data directory's parts besides the database an archive records, present or absent; an
 # archive made before a part was kept does not name it, and leaves the box's own in place
-KEEPS = ("settings", "models")
+KEEPS = ("settings", "models", "photos", "canopy")
+# the parts that are directories of the data directory, by their name in KEEPS
+TREES = {"models": MODELS_DIR, "photos": PHOTO_DIR, "canopy": CANOPY_DIR}
+# files still being written (renamed into place when done): never archived
+_PARTIAL_SUFFIXES = (".tmp", ".part")
 CONFIG_PREFIX = "config"
 _DB_SIDECARS = ("-wal", "-shm", "-journal")
 
@@ -72,8 +80,9 @@ class BackupError(CommandError):
 @dataclass(frozen=True, slots=True)
 class BackupReport:
     """What an archive holds: ``db_bytes`` of database at schema ``revision``, whether the
-    pages' settings are in it, the learned model files per kind (``models/<kind>/…``) and
-    the number of config files."""
+    pages' settings are in it, the learned model files per kind (``models/<kind>/…``), the
+    crop desk's photos, the canopy history's files per zone (``canopy/<zone>/…``) and the
+    number of config files."""
 
     archive: Path
     db_bytes: int
@@ -81,6 +90,8 @@ class BackupReport:
     revision: str | None
     settings: bool = False
     models: dict[str, int] = field(default_factory=dict)
+    photos: int = 0
+    canopy: dict[str, int] = field(default_factory=dict)
 
     def holds(self) -> str:
         """One line for the command's output."""
@@ -91,7 +102,13 @@ class BackupReport:
             models = f"{sum(self.models.values())} learned model files ({kinds})"
         else:
             models = "no learned models"
-        return f"{size}, {settings}, {models}, {self.config_files} config files"
+        photos = f"{self.photos} crop photos"
+        if self.canopy:
+            zones = ", ".join(f"{zone} {n}" for zone, n in sorted(self.canopy.items()))
+            canopy = f"{sum(self.canopy.values())} canopy files ({zones})"
+        else:
+            canopy = "no canopy history"
+        return f"{size}, {settings}, {models}, {photos}, {canopy}, {self.config_files} config files"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +179,8 @@ def backup(data_dir: Path, out: Path, *, config_dir: Path | None = None) -> Back
             settings = data_dir / OVERRIDES_FILE  # the pages' settings: the box as it ran
             if settings.is_file():
                 tar.add(settings, OVERRIDES_FILE)
-            _add_models(tar, data_dir / MODELS_DIR)
+            for tree in TREES.values():
+                _add_tree(tar, data_dir / tree, tree)
             if config_dir is not None:
                 for path in sorted(p for p in config_dir.rglob("*") if p.is_file()):
                     tar.add(path, f"{CONFIG_PREFIX}/{path.relative_to(config_dir)}")
@@ -188,10 +206,13 @@ def contents(archive: Path) -> BackupReport:
             assert manifest is not None  # a regular file
             revision = json.loads(manifest.read().decode("utf-8")).get("schema_revision")
     models: dict[str, int] = {}
+    canopy: dict[str, int] = {}
     for name in names:
         parts = name.split("/")
         if parts[0] == MODELS_DIR and len(parts) > 2:
             models[parts[1]] = models.get(parts[1], 0) + 1
+        elif parts[0] == CANOPY_DIR and len(parts) > 2:
+            canopy[parts[1]] = canopy.get(parts[1], 0) + 1
     return BackupReport(
         archive,
         names[DB_NAME].size,
@@ -199,20 +220,26 @@ def contents(archive: Path) -> BackupReport:
         revision,
         settings=OVERRIDES_FILE in names,
         models=models,
+        photos=sum(1 for n in names if n.startswith(f"{PHOTO_DIR}/")),
+        canopy=canopy,
     )
 
 
-def _add_models(tar: tarfile.TarFile, models: Path) -> None:
-    """Every learned model file under ``models`` (``models/<kind>/<file>``), but those being
-    written (``*.tmp``, renamed into place when done). Each is written by a rename, so a
-    file added is either the model before or the one after; one removed meanwhile is
-    left out."""
-    if not models.is_dir():
+def _add_tree(tar: tarfile.TarFile, folder: Path, prefix: str) -> None:
+    """Every file under ``folder`` as ``<prefix>/<path>`` (a learned model, a crop photo, a
+    canopy series or image), but those being written (``*.tmp``, ``*.part``, renamed into
+    place when done). Each is written by a rename, so a file added is either the one
+    before or the one after; one removed meanwhile (a dry-down request taken back, a photo
+    pruned or deleted) is left out. The canopy series is appended to: a line being written
+    meanwhile may be cut, which its reader skips as a torn line."""
+    if not folder.is_dir():
         return
-    for path in sorted(p for p in models.rglob("*") if p.is_file() and p.suffix != ".tmp"):
+    for path in sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix not in _PARTIAL_SUFFIXES
+    ):
         try:
-            tar.add(path, f"{MODELS_DIR}/{path.relative_to(models).as_posix()}")
-        except FileNotFoundError:  # forgotten (a dry-down request taken back) while listed
+            tar.add(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
+        except FileNotFoundError:
             continue
 
 
@@ -281,11 +308,12 @@ def restore(
                 (data_dir / OVERRIDES_FILE).unlink(missing_ok=True)
         except OSError as exc:
             raise BackupError(f"{data_dir / OVERRIDES_FILE}: cannot restore: {exc}") from exc
-        models = staging / MODELS_DIR
-        if "models" in keeps:
-            models.mkdir(exist_ok=True)  # none learned there: none kept here either
-        if models.is_dir():
-            _replace_dir(models, data_dir / MODELS_DIR, staging / f"{MODELS_DIR}.replaced")
+        for part, tree in TREES.items():
+            new = staging / tree
+            if part in keeps and (data_dir / tree).exists():
+                new.mkdir(exist_ok=True)  # none there: none kept here either
+            if new.is_dir():
+                _replace_dir(new, data_dir / tree, staging / f"{tree}.replaced")
         for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
             (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
         os.replace(db, data_dir / DB_NAME)
@@ -296,11 +324,11 @@ def restore(
 
 
 def _replace_dir(new: Path, target: Path, old: Path) -> None:
-    """``target`` becomes ``new`` by renames on one file system: the models of another box
-    (or of before) never mix with the restored ones. ``old`` (in the staging directory)
-    takes the replaced tree, removed with it."""
+    """``target`` becomes ``new`` by renames on one file system: the models, photos or canopy
+    history of another box (or of before) never mix with the restored ones. ``old`` (in the
+    staging directory) takes the replaced tree, removed with it."""
     if target.exists() and not target.is_dir():
-        raise BackupError(f"{target} is a file, not the learned models' directory")
+        raise BackupError(f"{target} is a file, not a directory to restore into")
     try:
         if target.is_dir():
             os.replace(target, old)
@@ -308,7 +336,7 @@ def _replace_dir(new: Path, target: Path, old: Path) -> None:
     except OSError as exc:
         if old.is_dir() and not target.exists():  # put the box's own back, not lose them
             os.replace(old, target)
-        raise BackupError(f"{target}: cannot put the learned models in place: {exc}") from exc
+        raise BackupError(f"{target}: cannot put the archive's files in place: {exc}") from exc
 
 
 def _keeps(manifest: Path) -> frozenset[str]:

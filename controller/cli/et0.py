@@ -41,6 +41,7 @@ from controller.cli.csvio import (
     write_table,
 )
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
+from controller.cli.stationopt import StationOption
 from controller.config.krs import KRS_DEFAULT, KRS_MAX, KRS_MIN, KrsOption
 from controller.errors import CommandError
 from models import et0
@@ -78,14 +79,32 @@ class _Unusable(CommandError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("weather", type=Path, help="weather CSV (a 'date' or a 'time' column)")
     parser.add_argument("-o", "--output", type=Path, help="write the CSV here (default stdout)")
-    parser.add_argument("--lat", type=float, required=True, help="latitude, degrees north")
-    parser.add_argument("--lon", type=float, help="longitude, degrees east (hourly data)")
-    parser.add_argument("--elev", type=float, required=True, help="station elevation, m")
+    parser.add_argument(
+        "--lat",
+        action=StationOption,
+        rule="lat_deg",
+        required=True,
+        help="latitude, degrees north (-90 to 90)",
+    )
+    parser.add_argument(
+        "--lon",
+        action=StationOption,
+        rule="lon_deg",
+        help="longitude, degrees east (-180 to 180; hourly data)",
+    )
+    parser.add_argument(
+        "--elev",
+        action=StationOption,
+        rule="elev_m",
+        required=True,
+        help="station elevation, m (-500 to 9000)",
+    )
     parser.add_argument(
         "--wind-height",
-        type=float,
+        action=StationOption,
+        rule="wind_height_m",
         default=2.0,
-        help="anemometer height above ground, m (default 2)",
+        help="anemometer height above ground, m (0.1 to 1000; default 2)",
     )
     parser.add_argument(
         "--method",

@@ -18,6 +18,8 @@ status  name             meaning
                          an invalid ``SITES.toml``, weather CSV or scenario; a database that
                          does not open
 130     ``INTERRUPTED``  stopped by Ctrl-C (SIGINT) before it finished
+141     ``BROKEN_PIPE``  its output's reader stopped reading (``qanat … | head``): the rest
+                         of the output is dropped quietly, as a shell reports SIGPIPE
 ======  ===============  ======================================================================
 
 argparse exits with 2 on its own usage errors, which the table keeps. The table is
@@ -26,9 +28,10 @@ documented for operators in ``docs/operations.md`` ("Exit codes").
 
 from __future__ import annotations
 
-__all__ = ["FAILED", "INTERRUPTED", "OK", "UNUSABLE"]
+__all__ = ["BROKEN_PIPE", "FAILED", "INTERRUPTED", "OK", "UNUSABLE"]
 
 OK = 0
 FAILED = 1
 UNUSABLE = 2
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed

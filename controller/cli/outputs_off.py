@@ -15,21 +15,32 @@ verified off: it may be powered). It talks to the devices directly (no store, no
 still running is not told: its read-back then finds the outputs it had commanded on read off
 and trips ``output_mismatch`` (its runs aborted, new ones refused until acknowledged), which
 the command's last line says.
+
+Its summary names every output not verified off, with why; the switch-off's own log lines
+saying the same at each attempt (``could not switch … off``, ``outputs not yet off``) are
+left out unless ``-v``, so the summary is what the technician reads. The bus's line per
+device that does not answer (once per outage) and any other warning or error stay.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.clock import SystemClock
-from controller.config.site import load_site_or_report
+from controller.config.site import SiteConfig, load_site_or_report
 from controller.runtime.dosers import run_off_at_start
 from controller.runtime.fieldio import FieldIO
-from controller.runtime.outputs import Outputs, all_off_verified
+from controller.runtime.outputs import (
+    NOT_YET_OFF,
+    SWITCH_OFF_FAILED,
+    Outputs,
+    all_off_verified,
+)
 
 ATTEMPTS = 3  # a frame lost to noise should not leave a valve open
 # what a daemon still running makes of it (its read-back: controller.runtime.readback)
@@ -51,10 +62,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+class _SaidInTheSummary(logging.Filter):
+    """Leaves out the switch-off's lines that the command's summary says again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in (SWITCH_OFF_FAILED, NOT_YET_OFF)
+
+
 def run(args: argparse.Namespace) -> int:
     site = load_site_or_report(args.config)
     if site is None:
         return UNUSABLE
+    said = _SaidInTheSummary()
+    outputs_log = logging.getLogger(Outputs.__module__)
+    if not getattr(args, "verbose", 0):
+        outputs_log.addFilter(said)
+    try:
+        return _switch_off(site, args)
+    finally:
+        outputs_log.removeFilter(said)
+
+
+def _switch_off(site: SiteConfig, args: argparse.Namespace) -> int:
     with FieldIO(site) as fieldio:
         outputs = Outputs(site, fieldio, SystemClock())
         failures = all_off_verified(outputs, attempts=ATTEMPTS)

@@ -22,9 +22,20 @@ from controller.config.site import OutputRef, SiteConfig
 from controller.runtime.fieldio import FieldIO
 from drivers.errors import DriverError, VerifyMismatch
 
-__all__ = ["OFF_ORDER", "OutputStatus", "Outputs", "all_off_verified"]
+__all__ = [
+    "NOT_YET_OFF",
+    "OFF_ORDER",
+    "SWITCH_OFF_FAILED",
+    "OutputStatus",
+    "Outputs",
+    "all_off_verified",
+]
 
 log = logging.getLogger(__name__)
+# the log lines of an output not (yet) off: by role at each attempt, then the attempt's
+# failures; a command that reports its result itself (``qanat outputs-off``) leaves them out
+SWITCH_OFF_FAILED = "could not switch %s (%s) off: %s"
+NOT_YET_OFF = "outputs not yet off (attempt %d of %d): %s"
 
 # When everything goes off, the pump stops first (no pressure against closing valves),
 # then the injector, then the master valve, then the zone valves.
@@ -159,7 +170,7 @@ class Outputs:
                     st.last_error = "" if why is None else str(why)
                     st.reads_on = isinstance(why, VerifyMismatch)
                     if why is not None:
-                        log.error("could not switch %s (%s) off: %s", role, st.ref, why)
+                        log.error(SWITCH_OFF_FAILED, role, st.ref, why)
                         failures[role] = why
         return dict(sorted(failures.items(), key=lambda kv: order.index(kv[0])))
 
@@ -207,7 +218,7 @@ def all_off_verified(
     failures: dict[str, Exception] = {}
     for attempt in range(attempts):
         if attempt:
-            log.warning("outputs not yet off (attempt %d of %d): %s", attempt, attempts, failures)
+            log.warning(NOT_YET_OFF, attempt, attempts, failures)
             outputs.clock.sleep(min(first_delay_s * 2 ** (attempt - 1), max_delay_s))
         failures = dict(outputs.all_off())
         if not failures and check is not None:

@@ -10,7 +10,7 @@ each with a plain-Python reference (:mod:`models.et0.reference`).
 from __future__ import annotations
 
 from . import codes, equations
-from .compute import NIGHT_FCD, daily, hourly
+from .compute import NIGHT_FCD, STATION_RULES, daily, hourly, station_problem
 from .methods import CROPS, METHODS, Method, daily_method, hourly_method
 from .result import ET0Result, InputProblem
 
@@ -18,6 +18,7 @@ __all__ = [
     "CROPS",
     "METHODS",
     "NIGHT_FCD",
+    "STATION_RULES",
     "ET0Result",
     "InputProblem",
     "Method",
@@ -27,4 +28,5 @@ __all__ = [
     "equations",
     "hourly",
     "hourly_method",
+    "station_problem",
 ]

@@ -14,7 +14,7 @@ from .kernels import DAILY_EXPLAIN, HOURLY_EXPLAIN, daily_kernel, hourly_kernel
 from .methods import daily_method, hourly_method
 from .result import ET0Result
 
-__all__ = ["NIGHT_FCD", "daily", "hourly"]
+__all__ = ["NIGHT_FCD", "STATION_RULES", "daily", "hourly", "station_problem"]
 
 #: Night-time (β < 0.3 rad) cloudiness function procedures for hourly ET.
 NIGHT_FCD = {
@@ -31,6 +31,29 @@ _CHUNK_STATIONS = 16
 OnInvalid = Literal["raise", "flag"]
 
 
+def _wind_height_ok(h: np.ndarray) -> Any:
+    return (h > 0.1) & (h < 1000.0)  # eq. 47 needs ln(67.8 z − 5.42) > 0
+
+
+#: The station's scalars: argument name -> (test on a float64 array, the rule it states).
+#: NaN and ±inf fail every test.
+STATION_RULES: dict[str, tuple[Callable[[np.ndarray], Any], str]] = {
+    "lat_deg": (lambda v: abs(v) <= 90.0, "latitude outside -90..90"),
+    "lon_deg": (lambda v: abs(v) <= 180.0, "longitude outside -180..180"),
+    "elev_m": (lambda v: (v > -500.0) & (v < 9000.0), "elevation outside -500..9000 m"),
+    "wind_height_m": (_wind_height_ok, "anemometer height outside 0.1..1000 m"),
+    "tz_meridian_deg": (lambda v: abs(v) <= 225.0, "time-zone meridian outside -225..225"),
+    "krs": (lambda v: (v > 0.0) & (v < 1.0), "krs outside 0..1"),
+}
+
+
+def station_problem(name: str, value: float) -> str | None:
+    """The rule of :data:`STATION_RULES` ``value`` breaks as ``name``, or None: what a
+    command checks its options with before computing, in the functions' own terms."""
+    ok, rule = STATION_RULES[name]
+    return None if bool(ok(np.asarray([value], dtype=np.float64))[0]) else rule
+
+
 def _grid(name: str, a: ArrayLike | None, shape: tuple[int, int] | None) -> np.ndarray:
     """A float64 C-contiguous (station, time) array; 1-D means one station; None → absent."""
     if a is None:
@@ -44,14 +67,16 @@ def _grid(name: str, a: ArrayLike | None, shape: tuple[int, int] | None) -> np.n
     return arr
 
 
-def _per_station(
-    name: str, a: ArrayLike, n_st: int, ok: Callable[[np.ndarray], Any], rule: str
-) -> np.ndarray:
+def _per_station(name: str, a: ArrayLike, n_st: int) -> np.ndarray:
+    """``a`` broadcast to the ``n_st`` stations, each checked by its :data:`STATION_RULES`;
+    :class:`ModelInputError` names the first station that breaks it, with its value."""
+    ok, rule = STATION_RULES[name]
     arr = np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), (n_st,)))
     bad = np.flatnonzero(~ok(arr))
     if bad.size:
         i = int(bad[0])
-        raise ModelInputError(f"{name}[station {i}] = {arr[i]!r}: {rule}", element=name, index=(i,))
+        value = float(arr[i])  # 98.0, not numpy's np.float64(98.0)
+        raise ModelInputError(f"{name}[station {i}] = {value!r}: {rule}", element=name, index=(i,))
     return arr
 
 
@@ -61,7 +86,7 @@ def _doy(a: ArrayLike, n_t: int) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         raise ModelInputError(
-            f"doy[{i}] = {doy[i]!r}: not a whole day in 1..366", element="doy", index=(i,)
+            f"doy[{i}] = {float(doy[i])!r}: not a whole day in 1..366", element="doy", index=(i,)
         )
     return doy
 
@@ -89,10 +114,6 @@ def _finish(
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise ModelInputError(f"{first}{more}", element=first.element, index=first.index)
     return result
-
-
-def _wind_height_ok(h: np.ndarray) -> Any:
-    return (h > 0.1) & (h < 1000.0)  # eq. 47 needs ln(67.8 z − 5.42) > 0
 
 
 def daily(
@@ -155,24 +176,10 @@ def daily(
         )
     ]
     n_st, n_t = shape
-    phi = np.radians(
-        _per_station("lat_deg", lat_deg, n_st, lambda v: abs(v) <= 90.0, "latitude outside -90..90")
-    )
-    z = _per_station(
-        "elev_m",
-        elev_m,
-        n_st,
-        lambda v: (v > -500.0) & (v < 9000.0),
-        "elevation outside -500..9000 m",
-    )
-    zw = _per_station(
-        "wind_height_m",
-        wind_height_m,
-        n_st,
-        _wind_height_ok,
-        "anemometer height outside 0.1..1000 m",
-    )
-    k = _per_station("krs", krs, n_st, lambda v: (v > 0.0) & (v < 1.0), "krs outside 0..1")
+    phi = np.radians(_per_station("lat_deg", lat_deg, n_st))
+    z = _per_station("elev_m", elev_m, n_st)
+    zw = _per_station("wind_height_m", wind_height_m, n_st)
+    k = _per_station("krs", krs, n_st)
     outs = _outputs(shape)
     x = np.empty((n_st, n_t, len(DAILY_EXPLAIN)) if explain else (0, 0, len(DAILY_EXPLAIN)))
     with numba.parallel_chunksize(_CHUNK_STATIONS):
@@ -249,33 +256,11 @@ def hourly(
         for n, a in (("rh", rh), ("tdew", tdew), ("ea", ea), ("wind", wind), ("rs", rs))
     ]
     n_st, n_t = shape
-    phi = np.radians(
-        _per_station("lat_deg", lat_deg, n_st, lambda v: abs(v) <= 90.0, "latitude outside -90..90")
-    )
-    lon = _per_station(
-        "lon_deg", lon_deg, n_st, lambda v: abs(v) <= 180.0, "longitude outside -180..180"
-    )
-    z = _per_station(
-        "elev_m",
-        elev_m,
-        n_st,
-        lambda v: (v > -500.0) & (v < 9000.0),
-        "elevation outside -500..9000 m",
-    )
-    zw = _per_station(
-        "wind_height_m",
-        wind_height_m,
-        n_st,
-        _wind_height_ok,
-        "anemometer height outside 0.1..1000 m",
-    )
-    lz = _per_station(
-        "tz_meridian_deg",
-        tz_meridian_deg,
-        n_st,
-        lambda v: abs(v) <= 225.0,
-        "time-zone meridian outside -225..225",
-    )
+    phi = np.radians(_per_station("lat_deg", lat_deg, n_st))
+    lon = _per_station("lon_deg", lon_deg, n_st)
+    z = _per_station("elev_m", elev_m, n_st)
+    zw = _per_station("wind_height_m", wind_height_m, n_st)
+    lz = _per_station("tz_meridian_deg", tz_meridian_deg, n_st)
     hr = np.ascontiguousarray(np.broadcast_to(np.asarray(hour, dtype=np.float64), (n_t,)))
     if not np.all((hr >= 0.0) & (hr < 24.0)):
         raise ModelInputError("hour: clock time outside 0..24 h", element="hour")

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
+from models import et0
+from models.errors import ModelInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "deploy" / "examples" / "weather-zhangye-daily.csv"
@@ -158,6 +160,37 @@ def test_a_krs_the_site_would_refuse_stops_before_any_row(
     assert (
         err == "qanat et0: --krs 0.3: outside 0.10 to 0.25 (the FAO-56 eq. 50 krs a site accepts)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "typed", "rule"),
+    [
+        ("--lat", "98", "latitude outside -90..90"),
+        ("--lat", "nan", "latitude outside -90..90"),
+        ("--lon", "200", "longitude outside -180..180"),
+        ("--elev", "1e5", "elevation outside -500..9000 m"),
+        ("--wind-height", "0", "anemometer height outside 0.1..1000 m"),
+        ("--elev", "high", "not a number"),
+    ],
+)
+def test_a_station_option_out_of_range_is_named_as_typed(
+    option: str, typed: str, rule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The option and the value as the user typed them, one line, before any row; not the
+    functions' ``lat_deg[station 0] = np.float64(98.0)``."""
+    given = dict(zip(ZHANGYE[::2], ZHANGYE[1::2], strict=True)) | {option: typed}
+    argv = [part for pair in given.items() for part in pair]
+    with pytest.raises(SystemExit) as exit_:
+        main(["et0", str(EXAMPLE), *argv])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"qanat et0: {option} {typed}: {rule}\n")
+
+
+def test_the_functions_name_a_bad_station_value_as_a_plain_number() -> None:
+    with pytest.raises(ModelInputError) as refused:
+        et0.daily(tmax=[30.0], tmin=[15.0], doy=[180], lat_deg=98, elev_m=1482)
+    assert str(refused.value) == "lat_deg[station 0] = 98.0: latitude outside -90..90"
 
 
 def test_a_csv_not_in_utf8_is_one_line_naming_it(

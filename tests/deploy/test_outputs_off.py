@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,48 @@ def test_unreachable_relay_exits_non_zero_naming_each_output(tmp_path: Path) -> 
     assert "pump" in report["not_off"] and "valve:z1" in result.stderr
     assert set(report["dosing_run_not_confirmed"]) == {"doser1"}
     assert "dosing pump doser1: run 0 not confirmed" in result.stderr
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (ERROR|WARNING) (\S+): ", re.M)
+
+
+def test_an_unreachable_site_is_said_once_per_device_then_in_the_summary(
+    tmp_path: Path,
+) -> None:
+    """The summary names every output not off; the log says each silent device once (the
+    bus), not every output at every attempt (3 × 8 lines and 2 warnings on the demo site
+    before the summary). ``-v`` shows them all."""
+    site_path = tmp_path / "site.toml"  # free ports, nothing listening: connection refused
+    site_path.write_text(on_free_ports(DEMO_SITE.read_text(encoding="utf-8")), encoding="utf-8")
+    result = _outputs_off(site_path)
+    assert result.returncode == 1
+    logged = LOG_LINE.findall(result.stderr)
+    assert logged == [("ERROR", "drivers.bus"), ("ERROR", "drivers.bus")], result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].split(": ", 1)[1].startswith("relay1: tcp 127.0.0.1:")
+    assert lines[1].split(": ", 1)[1].startswith("doser1: tcp 127.0.0.1:")
+    summary = lines[2:]
+    assert [line.split(":", 1)[0] for line in summary[:8]] == [
+        "pump",
+        "injector_power",
+        "master_valve",
+        "backflush_valve",
+        "valve",
+        "valve",
+        "valve",
+        "valve",
+    ]
+    assert all("NOT verified off: relay1" in line for line in summary[:8])
+    assert summary[8].startswith("dosing pump doser1: run 0 not confirmed") and len(summary) == 9
+    verbose = subprocess.run(
+        [str(QANAT), "-v", "outputs-off", "--config", str(site_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verbose.returncode == 1
+    assert verbose.stderr.count("could not switch pump (relay1.ch8) off") == 3
+    assert verbose.stderr.count("outputs not yet off (attempt") == 2
 
 
 def test_unusable_site_file_exits_2(tmp_path: Path) -> None:
