@@ -219,7 +219,8 @@ class ProbeSampleInfo:
 @dataclass(frozen=True, slots=True)
 class CropObservationInfo:
     """A crop stage seen on a zone on ``observed_on`` (local date); ``photo``: the photo's
-    file name ("" without one)."""
+    file name ("" without one); ``replaced``: the ids of the records of the same stage and
+    date this one took the place of (when it was just recorded; empty otherwise)."""
 
     id: int
     zone: str
@@ -229,6 +230,7 @@ class CropObservationInfo:
     photo: str
     entered_by: str
     entered_at: datetime
+    replaced: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
