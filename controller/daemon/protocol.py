@@ -156,6 +156,16 @@ class RunInfo:
     applied_m3: float | None
     fertilizer: dict[str, float]
 
+    @property
+    def ran_min(self) -> float | None:
+        """How long the run's water ran (min): start to end, ``None`` until it ended. An
+        ``interrupted`` run ended when a restart noticed it, long after the lease had
+        stopped its water: at most its planned minutes (as the pump hours count it)."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        ran_min = max(0.0, (self.ended_at - self.started_at).total_seconds() / 60)
+        return min(ran_min, self.planned_min) if self.state == "interrupted" else ran_min
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionInfo:
