@@ -3,7 +3,9 @@
 The planner (:func:`controller.agronomy.fertplan.attach_recipes`) notes which event a planned
 run carries, or why the event waits for a later run, in English; the daemon records each note
 as a ``fertigation_plan`` event, the box's record, kept as it is. A page says it in its own
-language from :func:`fert_note` (catalog table ``fert_note``). Nothing new is stored, so notes
+language from :func:`fert_note` (catalog table ``fert_note``); so is the ``fertigation_owed``
+event of a fertigation run that ended before its injection was complete
+(:mod:`controller.agronomy.fert_owed`, template ``owed``). Nothing new is stored, so notes
 recorded before read the same way; a note no template knows is shown as recorded.
 
 An event is named as the planner names it (:meth:`PlanEvent.describe`): ``{event}`` is its
@@ -28,13 +30,17 @@ FERT_NOTES: dict[str, str] = {
         f"{_EVENT} waits: the run of {{minutes}} min is shorter than prewet {{prewet_min}} "
         "+ inject {inject_min} + flush {flush_min} min; open until {until}"
     ),
+    "owed": (
+        f"run {{run}} of zone {{zone}} ended before its injection was complete: {_EVENT} is "
+        "still owed; the next planning carries it (open until {until})"
+    ),
     "waits_overlap": (
         f"{_EVENT} waits: it overlaps the run of {{zone}} at {{at}} (a fertigation run runs "
         "alone); open until {until}"
     ),
 }
 
-_TEMPLATES = Templates(FERT_NOTES)
+_TEMPLATES = Templates(FERT_NOTES, numbers=("run",))
 
 
 def fert_note(note: str) -> RecordedPart:

@@ -37,6 +37,7 @@ from controller.learning.calibration import (
     ProbeCalibrations,
     SampleRefused,
     add_sample,
+    raw_lookup,
 )
 from controller.paths import resolve_data_dir
 from controller.store import ProbeSample, Store
@@ -126,6 +127,7 @@ def _add(args: argparse.Namespace, store: Store, probes: list[str], site: SiteCo
             raw_pct=args.raw,
             actor=f"cli:{os_user()}",
             note=args.note,
+            lookup=raw_lookup(site),  # no live values in this process: the stored readings
         )
     except SampleRefused as exc:
         print(f"qanat probe sample add: {exc.field}: {exc}", file=sys.stderr)

@@ -5,7 +5,9 @@ over the store and the agronomy's :class:`~controller.agronomy.cropstate.CropClo
 observation is refused (:class:`~controller.daemon.protocol.ObservationRefused`, naming the
 field) when no stage is given or it is unknown, its date is in the future or before planting,
 it is out of order with the season's other stages (a stage recorded again replaces its
-earlier record, and is checked as the replacement), its note is too long, or its photo is not
+earlier record, and is checked as the replacement; a record of the same stage and date takes
+its place in the store, keeping its photo unless it brings one, so that the zone has one
+record of a stage a day: a form sent twice, a note added), its note is too long, or its photo is not
 a JPEG or PNG of at most :data:`PHOTO_MAX_BYTES`; and, unless confirmed, when the degree days
 since sowing make the stage implausible on that date (:mod:`models.crops.plausibility`). A
 mistaken record is deleted with the older records of its stage it had replaced. Photos are
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +109,8 @@ class CropDesk:
         *,
         confirm: bool = False,
     ) -> CropObservationInfo:
-        """Store a stage seen on ``zone`` (audited ``crop.observe``); a stage the degree
+        """Store a stage seen on ``zone`` (audited ``crop.observe``; in place of the stage's
+        records of the same date, their ids in ``replaced``); a stage the degree
         days (or the calendar) make implausible on that date is refused unless ``confirm``
         (:mod:`models.crops.plausibility`), and its audit entry says it was confirmed, with
         the record's id (how the view tells a confirmed record)."""
@@ -119,7 +123,7 @@ class CropDesk:
         name = ""
         if photo is not None and kind is not None:
             name = self._save_photo(z.name, seen, photo, kind)
-        row = self.store.add_crop_observation(
+        row, replaced = self.store.replace_crop_observation(
             CropObservation(
                 zone=z.name,
                 stage=seen.value,
@@ -129,16 +133,22 @@ class CropDesk:
                 entered_by=actor,
             )
         )
+        for old in replaced:
+            if old.photo and old.photo != row.photo and self.data_dir is not None:
+                (self.data_dir / PHOTO_DIR / old.photo).unlink(missing_ok=True)
+        ids = tuple(r.id for r in replaced if r.id is not None)
         detail: dict[str, object] = {
             "id": row.id,
             "zone": z.name,
             "stage": seen.value,
             "observed_on": observed_on.isoformat(),
         }
+        if ids:
+            detail["replaced"] = list(ids)  # who entered them stays in their own entries
         if doubt is not None:
             detail["confirmed_against"] = doubt.by
         self.store.record_audit(actor, "crop.observe", detail)
-        return observation_info(row)
+        return replace(observation_info(row), replaced=ids)
 
     def delete(self, zone: str, observation_id: int, actor: str) -> CropObservationInfo:
         """Delete a mistaken stage record of ``zone`` (and the older records of its stage it

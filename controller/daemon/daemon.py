@@ -51,6 +51,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from controller.agronomy.drydown import DryDownStates
+from controller.agronomy.fert_owed import OwedFertilizer
 from controller.agronomy.fertplan import FertRun, attach_recipes
 from controller.agronomy.fertruns import fertigation_runs
 from controller.agronomy.jobs import Agronomy, ForecastDay, PlannedRun
@@ -116,6 +117,8 @@ CONTROL_PERIOD_S = 1.0
 TIME_TRUST_CHECK_S = 10.0  # a confirmation from the CLI, or NTP synchronising, seen this soon
 STARTUP_OFF_ATTEMPTS = 5
 PROBE_CALIBRATION_EVERY_S = 600.0  # a sample entered by the CLI is fitted this soon
+OWED_CHECK_EVERY_S = 30.0  # a stopped fertigation run's owed event is said this soon (a look
+# costs nothing while no run ended: Store.runs_ended)
 START_PROBES_MAX = 64  # more soil probes than this: read by the bus loops, not before READY
 BUS_LOOP_STOP_S = 10.0  # how long stopping waits for a bus loop's poll in progress
 
@@ -182,6 +185,8 @@ class Daemon:
         models = models_dir if models_dir is not None else models_dir_of(store)
         # flow signatures: each finished run judged against the zone's learned normal
         self.flow_learning = FlowLearning(lambda: self.agronomy.site, store, models)
+        # a fertigation run stopped before its injection was complete: the event it owes
+        self.fertilizer_owed = OwedFertilizer(lambda: self.agronomy.site, store)
         # the learned moisture forecast: trained daily, asked by planning when enabled
         self.forecast_learning = ForecastLearning(
             lambda: self.agronomy.site, store, clock.now, models
@@ -371,6 +376,7 @@ class Daemon:
         jobs.append(Job("close_day", self.close_day, cron={"hour": 0, "minute": 10}))
         jobs.append(Job("retention", self.retention, cron={"hour": 3, "minute": 30}))
         jobs.append(Job("flow_signatures", self.flow_learning.check, FLOW_CHECK_EVERY_S))
+        jobs.append(Job("fertilizer_owed", self.fertilizer_owed.check, OWED_CHECK_EVERY_S))
         for i, hhmm in enumerate(self.site.policy.planning_times):
             hour, minute = (int(v) for v in hhmm.split(":"))
             jobs.append(Job(f"plan:{i}", self.plan, cron={"hour": hour, "minute": minute}))

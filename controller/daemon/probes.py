@@ -16,6 +16,7 @@ from controller.daemon.lookups import unknown
 from controller.daemon.protocol import ProbeCalibrationInfo, ProbeSampleInfo
 from controller.learning.calibration import (
     ProbeCalibrations,
+    RawLookup,
     add_sample,
 )
 from controller.store import ProbeSample, Store
@@ -53,10 +54,13 @@ class ProbeDesk:
         store: Store,
         calibrations: ProbeCalibrations,
         probes: Callable[[], Sequence[SiteProbe]],
+        lookup: Callable[[], RawLookup] = RawLookup,
     ) -> None:
+        """``lookup``: how a sample's raw value is read from the box (the live site's)."""
         self.store = store
         self.calibrations = calibrations
         self.probes = probes
+        self.lookup = lookup
 
     def _probe(self, name: str) -> SiteProbe:
         for p in self.probes():
@@ -117,6 +121,7 @@ class ProbeDesk:
             raw_pct=raw_pct,
             actor=actor,
             note=note,
+            lookup=self.lookup(),
         )
         self.calibrations.refresh()  # the answer and the next read use the new fit
         return sample_info(row)

@@ -180,6 +180,16 @@ class RunInfo:
     applied_m3: float | None
     fertilizer: dict[str, float]
 
+    @property
+    def ran_min(self) -> float | None:
+        """How long the run's water ran (min): start to end, ``None`` until it ended. An
+        ``interrupted`` run ended when a restart noticed it, long after the lease had
+        stopped its water: at most its planned minutes (as the pump hours count it)."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        ran_min = max(0.0, (self.ended_at - self.started_at).total_seconds() / 60)
+        return min(ran_min, self.planned_min) if self.state == "interrupted" else ran_min
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionInfo:
@@ -243,7 +253,8 @@ class ProbeSampleInfo:
 @dataclass(frozen=True, slots=True)
 class CropObservationInfo:
     """A crop stage seen on a zone on ``observed_on`` (local date); ``photo``: the photo's
-    file name ("" without one)."""
+    file name ("" without one); ``replaced``: the ids of the records of the same stage and
+    date this one took the place of (when it was just recorded; empty otherwise)."""
 
     id: int
     zone: str
@@ -253,6 +264,7 @@ class CropObservationInfo:
     photo: str
     entered_by: str
     entered_at: datetime
+    replaced: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

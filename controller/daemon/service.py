@@ -55,6 +55,7 @@ from controller.daemon.views import (
     storage_alarm,
     water_balance_info,
 )
+from controller.learning.calibration import raw_lookup
 from controller.learning.flow import FlowStatus
 from controller.runtime.dosing import ChannelRecipe
 from controller.runtime.live import display_max_age_s
@@ -108,6 +109,7 @@ class DaemonService:
             lambda: [
                 SiteProbe(p.device, z.name, p.depth_m) for z in self.site.zones for p in z.probes
             ],
+            lambda: raw_lookup(self.site, self._live_value),
         )
 
         self._crops = CropDesk(
@@ -125,6 +127,11 @@ class DaemonService:
             return bool(overrides.apply_saved(self.site_file, data_dir).model == self.d.site.model)
         except ConfigError:
             return False
+
+    def _live_value(self, device: str, point: str) -> float | None:
+        """The point's good live value (unit as read), if the pages would show it now."""
+        max_age = display_max_age_s(self.site, device)
+        return self.d.live.value(device, point, self.d.clock.now(), max_age)
 
     @property
     def site(self) -> SiteConfig:

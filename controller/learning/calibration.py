@@ -2,8 +2,12 @@
 
 **Samples.** :func:`add_sample` checks and stores a technician's soil sample (reference θ,
 % vol, by ``gravimetric`` or ``reference`` method) next to a configured soil probe, with the
-probe's raw reading at the sample time: typed in (``raw_source`` ``given``), or the mean of
-the probe's good stored readings within :data:`RAW_WINDOW` of it (``store``). Each entry is
+probe's raw reading at the sample time: typed in (``raw_source`` ``given``), or read from the
+box (``store``, :func:`raw_at`): the mean of the probe's good stored readings within
+:data:`RAW_WINDOW` of it, else the reading a steady probe holds under the store's own rule (its
+last stored reading stands until the next, for at most the kind's heartbeat: a probe that does
+not move is stored about once an hour), else, for a sample taken now, the probe's live value.
+A refusal gives its time in the site's local time (:class:`RawLookup`). Each entry is
 audited (``probe.sample``, every value in the detail): the audit is exported to the office,
 the samples table is not. Bad input is :class:`SampleRefused`, ``field`` naming the culprit.
 
@@ -46,6 +50,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from controller.config.site import SiteConfig
 from controller.learning.samplerefusal import SampleRefused, refused
 from controller.store import ProbeSample, Severity, Store, StoreError
 from models.learning.calibration import (
@@ -67,10 +72,12 @@ __all__ = [
     "RAW_WINDOW",
     "CalibrationState",
     "ProbeCalibrations",
+    "RawLookup",
     "SampleRefused",
     "add_sample",
     "probe_key",
     "raw_at",
+    "raw_lookup",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,9 @@ log = logging.getLogger(__name__)
 MOISTURE_POINT = "moisture"  # every soil probe's θ point (controller.agronomy.types.PROBE_POINT)
 METHODS = tuple(METHOD_SD_PCT)
 RAW_WINDOW = dt.timedelta(minutes=15)  # a sample's raw value: the probe's readings ± this
+HOLD = dt.timedelta(hours=1, minutes=11)  # a stored reading's hold with no site: the soil
+# probe's shipped heartbeat (1 h), one default poll (60 s) and the longest idle commit (600 s)
+NOW_WINDOW = dt.timedelta(minutes=5)  # a sample this close to now may take the live value
 FUTURE_SLACK = dt.timedelta(minutes=5)  # a sample time later than now by more is a typo
 AUDIT_ACTION = "probe.sample"
 NOTE_MAX_CHARS = 500  # a sample's note; the page's field shows the same limit
@@ -107,11 +117,64 @@ class CalibrationState:
         return probe_key(self.device, self.point)
 
 
-def raw_at(store: Store, device: str, point: str, at: dt.datetime) -> float | None:
-    """The mean of the probe's good stored readings within :data:`RAW_WINDOW` of ``at``
-    (% vol, uncalibrated), or ``None`` if there is none."""
+@dataclass(frozen=True, slots=True)
+class RawLookup:
+    """How a sample's raw value is read from the box when it is not typed in.
+
+    ``hold``: how long a probe's stored reading stands for its value while the probe holds
+    steady (the store keeps a reading only when it moves past the deadband, its quality
+    changes or the heartbeat passes, :mod:`controller.runtime.telemetry`). ``live``: the
+    probe's good live value now (% vol, ``None`` if it has none), for a sample taken now
+    (readings wait in memory until the next commit). ``tz``: the site's zone, in which a
+    refusal says the sample's time."""
+
+    hold: dt.timedelta = HOLD
+    tz: dt.tzinfo = dt.UTC
+    live: Callable[[str, str], float | None] | None = None
+
+
+def raw_lookup(
+    site: SiteConfig, live: Callable[[str, str], float | None] | None = None
+) -> RawLookup:
+    """The site's :class:`RawLookup`: the hold is the soil-probe kind's heartbeat
+    (``[store.telemetry.soil_probe]``) plus the slowest soil probe's poll interval (the
+    heartbeat's reading is taken at the first poll after it) plus ``idle_flush_s`` (it waits
+    in memory that long before it is committed), in seconds."""
+    polls_s = [
+        site.device(p.device).poll_interval_s
+        for z in site.zones
+        for p in z.probes
+        if any(d.name == p.device for d in site.devices)
+    ]
+    hold_s = (
+        site.store.keeping("soil_probe").heartbeat_s
+        + max(polls_s, default=0.0)
+        + max(site.store.flush_s, site.store.idle_flush_s)
+    )
+    return RawLookup(dt.timedelta(seconds=hold_s), site.site.tz, live)
+
+
+def raw_at(
+    store: Store, device: str, point: str, at: dt.datetime, lookup: RawLookup | None = None
+) -> float | None:
+    """The probe's raw reading at ``at`` (% vol, uncalibrated), or ``None`` if it had no good
+    one: the mean of its good stored readings within :data:`RAW_WINDOW` of ``at``; else its
+    last stored reading before ``at`` if that is good and at most ``lookup.hold`` older (a
+    steady probe's value stands until its next stored reading); else, when ``at`` is within
+    :data:`NOW_WINDOW` of now, its live value."""
+    lookup = lookup or RawLookup()
     values = [v for _, v in store.good_values(device, point, at - RAW_WINDOW, at + RAW_WINDOW)]
-    return sum(values) / len(values) if values else None
+    if values:
+        return sum(values) / len(values)
+    before = store.readings(device, point, at - lookup.hold, at + dt.timedelta(microseconds=1))
+    if before:
+        last = before[-1]  # any quality: a probe stored bad since has no value at ``at``
+        if last.quality == "ok" and last.value is not None:
+            return float(last.value)
+        return None
+    if lookup.live is not None and abs(store.clock.now() - at) <= NOW_WINDOW:
+        return lookup.live(device, point)
+    return None
 
 
 def add_sample(
@@ -126,9 +189,12 @@ def add_sample(
     actor: str,
     note: str = "",
     point: str = MOISTURE_POINT,
+    lookup: RawLookup | None = None,
 ) -> ProbeSample:
     """Check and store one soil sample of a configured probe (``probes``: their device names);
-    audited. :class:`SampleRefused` names the field at fault."""
+    audited. :class:`SampleRefused` names the field at fault. ``lookup``: how the raw value is
+    read when ``raw_pct`` is ``None`` (:func:`raw_at`; default: no site, UTC, no live value)."""
+    lookup = lookup or RawLookup()
     known = sorted(set(probes))
     if device not in known:
         listed = ", ".join(known) or "none configured"
@@ -146,12 +212,12 @@ def add_sample(
     if when.tzinfo is None:
         raise refused("at", "at_without_zone")
     if when > now + FUTURE_SLACK:
-        raise refused("at", "at_in_future", at=when.isoformat())
+        raise refused("at", "at_in_future", at=_local_text(when, lookup.tz))
     if raw_pct is None:
-        raw_pct = raw_at(store, device, point, when)
+        raw_pct = raw_at(store, device, point, when, lookup)
         if raw_pct is None:
-            minutes = f"{RAW_WINDOW.total_seconds() / 60:g}"
-            at_text = when.isoformat()
+            minutes = f"{lookup.hold.total_seconds() / 60:.0f}"
+            at_text = _local_text(when, lookup.tz)
             raise refused("raw_pct", "no_raw_reading", probe=device, minutes=minutes, at=at_text)
         source = "store"
     else:
@@ -186,6 +252,11 @@ def add_sample(
         },
     )
     return row
+
+
+def _local_text(at: dt.datetime, tz: dt.tzinfo) -> str:
+    """``at`` as the site's clock shows it, to the minute (the form's "local time")."""
+    return f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
 
 
 def _label(s: ProbeSample) -> str:

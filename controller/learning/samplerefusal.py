@@ -24,7 +24,8 @@ MESSAGES: Mapping[str, str] = {
     "note_too_long": "note is {chars} characters, at most {max_chars}",
     "at_without_zone": "at: give the time with its zone (or UTC)",
     "at_in_future": "at {at} is in the future",
-    "no_raw_reading": "no good reading of probe {probe!r} within {minutes} min of {at}: "
+    "no_raw_reading": "probe {probe!r} has no good reading at {at} (site time): none stored "
+    "within {minutes} min before it, which is how long a steady probe's reading stands; "
     "give the probe's raw reading (raw_pct)",
     "raw_outside": "raw_pct {raw} is outside 0–{max_pct} %",
     "not_a_number": "{value!r} is not a number",

@@ -19,7 +19,11 @@ starts, or someone else switched the valve off (a safety trip). Every
 backflush is an ``info`` event ``backflush`` naming its reason and the dp; a
 backflush whose event the store refuses is closed again at once
 (:class:`BackflushNotRecorded`, raised to the control loop, whose ``control_error`` alarm
-names it); a deferral is one ``backflush_deferred`` event per episode. The valve is a
+names it); a deferral is one ``backflush_deferred`` event per episode: from the first
+due backflush the injection blocks until the backflush runs or the injection no longer blocks
+it (by then the backflush runs, or the dp has fallen). A dp hovering about its threshold
+during one injection (due, not due, due again) is one episode, not an event each time it
+rises past the threshold again. The valve is a
 leased output like the others: the sequencer's tick renews its lease, so it
 closes by itself if qanat dies.
 
@@ -224,10 +228,11 @@ class HeadWorks:
                 return
             dp = self.filter_dp_kpa(now)
             reason = self._due(mono_s, now, pumping, dp)
+            blocked = self._injection() if reason or self._deferred else ""
+            if not blocked:
+                self._deferred = False  # the injection is over: the episode with it
             if not reason:
-                self._deferred = False
                 return
-            blocked = self._injection()
             if blocked:
                 if not self._deferred:
                     self._deferred = True

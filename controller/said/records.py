@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.agronomy.fert_notes import fert_note
+from controller.agronomy.fert_owed import OWED_CODE
 from controller.agronomy.plausibility_notes import (
     PLAUSIBILITY_NOTES,
     plausibility_note,
@@ -175,14 +176,18 @@ class RecordSayer:
 
     def alarm(self, source: str, code: str, message: str) -> str | None:
         """An alarm's ``message`` where its writer's words are known (the safety
-        supervisor's, the fertigation planner's notes, a device's events, the clock's trust
-        events, the sequencer's run events, the plausibility checks', the head works', a
-        notification channel's or the MQTT broker's outage and return),
+        supervisor's, the fertigation planner's notes and the fertilizer a stopped run owes,
+        a device's events, the clock's trust events, the sequencer's run events, the
+        plausibility checks', the head works', a notification channel's or the MQTT
+        broker's outage and return),
         else ``None`` (the record is said as stored)."""
         if source == SAFETY_SOURCE:
             return self.trip(message)
         if code == FERTIGATION_PLAN:
             return self.parts("fert_note", [fert_note(message)])
+        if code == OWED_CODE:  # read as its own note's words, or not at all
+            note = fert_note(message)
+            return self.parts("fert_note", [note]) if note.code == "owed" else None
         if code in DEVICE_EVENTS:  # read as its own event's words, or not at all
             event = device_event(message)
             return self.parts("device_event", [event]) if event.code == code else None

@@ -1114,6 +1114,38 @@ class Store:
             session.flush()  # the id, before the commit
         return row
 
+    def replace_crop_observation(
+        self, observation: CropObservation
+    ) -> tuple[CropObservation, list[CropObservation]]:
+        """Commit a crop stage seen on a zone in place of the zone's records of the same
+        stage and date, in one transaction: the new row, and the rows it replaced (deleted;
+        none when the stage had no record of that date). A new record without a photo
+        keeps the newest replaced one's (the file is the same)."""
+        obs = CropObservation
+        with self._write() as session:
+            same = list(
+                session.exec(
+                    select(obs)
+                    .where(
+                        col(obs.zone) == observation.zone,
+                        col(obs.stage) == observation.stage,
+                        col(obs.observed_on) == observation.observed_on,
+                    )
+                    .order_by(col(obs.id))
+                )
+            )
+            photo = observation.photo or next((r.photo for r in reversed(same) if r.photo), "")
+            row = CropObservation(
+                **observation.model_dump(exclude={"id", "entered_at", "photo"}),
+                photo=photo,
+                entered_at=observation.entered_at or self.clock.now(),
+            )
+            for r in same:
+                session.delete(r)
+            session.add(row)
+            session.flush()  # the id, before the commit
+        return row, same
+
     def delete_crop_observation(
         self, zone: str, observation_id: int, since: date
     ) -> list[CropObservation]:

@@ -65,6 +65,21 @@ def test_the_raw_reading_comes_from_the_store_at_the_local_time_given(
     assert "probe raw 31.5 % (from its stored readings)" in capsys.readouterr().out
 
 
+def test_a_steady_probe_s_hourly_reading_is_its_raw_and_a_refusal_says_local_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store keeps a steady probe's reading about once an hour: 40 min later it stands."""
+    stored = dt.datetime(2026, 6, 1, 0, 30, tzinfo=dt.UTC)  # 08:30 in Shanghai
+    with Store.open_dir(tmp_path / "data") as store:
+        store.add_readings([Reading("probe2a", "moisture", 21.0, "%", Quality.OK, stored)])
+        store.flush()
+    assert add(tmp_path, "probe2a", "--theta-pct", "26", "--at", "2026-06-01 09:10") == 0
+    assert "probe raw 21.0 % (from its stored readings)" in capsys.readouterr().out
+    assert add(tmp_path, "probe2a", "--theta-pct", "26", "--at", "2026-06-01 06:24:07.4875") == 1
+    err = capsys.readouterr().err
+    assert "probe 'probe2a' has no good reading at 2026-06-01 06:24 (site time)" in err, err
+
+
 @pytest.mark.parametrize(
     ("argv", "field"),
     [

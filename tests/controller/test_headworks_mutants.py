@@ -269,6 +269,28 @@ def test_each_deferral_is_announced_once(head: Head) -> None:
     assert len(head.events("backflush_deferred")) == 2
 
 
+def test_a_dp_hovering_about_its_threshold_during_one_injection_is_one_deferral(
+    head: Head,
+) -> None:
+    """50 min of one injection with the dp above 50 kPa for 20 s, then 5 s below, again and
+    again: due, not due, due again, but one episode, one event (was one each 25 s)."""
+    head.outputs.state["injector_power"] = True
+    for t in range(50 * 60):
+        head.dp(58.0 if t % 25 < 20 else 45.0)
+        head.tick()
+    assert not head.valve_on()
+    assert len(head.events("backflush_deferred")) == 1
+    # the injection ends with the dp fallen: no backflush, the episode over
+    head.outputs.state["injector_power"] = False
+    head.dp(40.0)
+    head.tick()
+    assert not head.valve_on()
+    # the next injection with the dp high again: a new deferral, said again
+    head.outputs.state["injector_power"] = True
+    assert opened_at(head, 30, 60.0) is None
+    assert len(head.events("backflush_deferred")) == 2
+
+
 def test_a_fertigating_zone_defers_it(head: Head) -> None:
     head.runs = [cast(ActiveRun, SimpleNamespace(zone="z1", phase=_phase("inject")))]
     assert opened_at(head, 30, 60.0) is None

@@ -16,8 +16,10 @@ from controller.config.site import SiteConfig, load_site
 from controller.learning.calibration import (
     RECHECK_S,
     ProbeCalibrations,
+    RawLookup,
     SampleRefused,
     add_sample,
+    raw_lookup,
 )
 from controller.store import Store
 from drivers.reading import Quality, Reading
@@ -93,6 +95,66 @@ def test_a_sample_takes_the_probes_stored_reading_around_its_time_and_is_audited
     assert audit is not None and audit.actor == "li"
     assert audit.detail["probe"] == "probe1a" and audit.detail["theta_pct"] == 26.0
     assert audit.detail["raw_pct"] == 31.0 and audit.detail["note"] == "pit 1"
+
+
+def test_a_steady_probe_s_last_stored_reading_holds_for_its_heartbeat(
+    store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
+    """A probe that does not move is stored about once an hour (the store's rule): a sample
+    40 min after its last stored reading takes that reading, not a refusal."""
+    lookup = raw_lookup(site)
+    heartbeat = dt.timedelta(seconds=site.store.keeping("soil_probe").heartbeat_s)
+    assert lookup.hold >= heartbeat and lookup.tz == site.site.tz
+    at = local(DAY1, 0)
+    _put(store, "probe2a", [(at - dt.timedelta(minutes=40), 21.0)])
+    _sample(store, "probe2a", 26.0, None, at=at, lookup=lookup)
+    (row,) = store.probe_samples("probe2a")
+    assert (row.raw_pct, row.raw_source) == (21.0, "store")
+
+
+def test_a_sample_is_refused_when_the_probe_really_had_no_good_reading(
+    store: Store, clock: VirtualClock, site: SiteConfig
+) -> None:
+    lookup = raw_lookup(site)
+    at = local(DAY1, 0)
+    # stored good, then bad since (a quality change is stored at once): no value at ``at``
+    store.add_readings(
+        [
+            Reading("probe2a", "moisture", 21.0, "%", Quality.OK, at - dt.timedelta(minutes=50)),
+            Reading(
+                "probe2a", "moisture", None, "%", Quality.COMM_ERROR, at - dt.timedelta(minutes=30)
+            ),
+        ]
+    )
+    store.flush()
+    with pytest.raises(SampleRefused) as err:
+        _sample(store, "probe2a", 26.0, None, at=at, lookup=lookup)
+    assert err.value.field == "raw_pct"
+    # older than the hold: the probe was not being stored, so it had no value to hold
+    _put(store, "probe2b", [(at - lookup.hold - dt.timedelta(minutes=1), 21.0)])
+    with pytest.raises(SampleRefused) as err:
+        _sample(store, "probe2b", 26.0, None, at=at + dt.timedelta(seconds=7.487551), lookup=lookup)
+    # the site's local time (UTC+8) to the minute, as the form asks for it
+    assert "at 2026-06-01 00:00 (site time)" in str(err.value)
+    assert err.value.coded is not None and err.value.coded.values["at"] == "2026-06-01 00:00"
+    assert store.probe_samples() == []
+
+
+def test_a_sample_taken_now_takes_the_live_value_when_none_is_stored_yet(
+    store: Store, clock: VirtualClock
+) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def live(device: str, point: str) -> float | None:
+        asked.append((device, point))
+        return 22.5
+
+    _sample(store, "probe1a", 26.0, None, lookup=RawLookup(live=live))
+    (row,) = store.probe_samples("probe1a")
+    assert (row.raw_pct, row.raw_source, asked) == (22.5, "store", [("probe1a", "moisture")])
+    # a sample an hour ago is not "now": the live value is not its reading
+    with pytest.raises(SampleRefused):
+        _sample(store, "probe1b", 26.0, None, at=local(DAY1, -1), lookup=RawLookup(live=live))
 
 
 @pytest.mark.parametrize(

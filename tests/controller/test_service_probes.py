@@ -65,3 +65,16 @@ def test_an_unknown_probe_or_a_bad_sample_is_refused(service: DaemonService) -> 
     with pytest.raises(SampleRefused) as err:
         service.add_probe_sample("probe1a", 24.0, "tdr", None, 20.0, "", "li")
     assert err.value.field == "method"
+
+
+def test_a_sample_taken_now_takes_the_live_value_of_a_probe_not_yet_committed(
+    service: DaemonService,
+) -> None:
+    """probe2a was read (live) but its reading still waits in memory for the next commit."""
+    service.d.live.update([Reading("probe2a", "moisture", 21.0, "%", Quality.OK, NOW)])
+    sample = service.add_probe_sample("probe2a", 26.0, "gravimetric", None, None, "", "li")
+    assert (sample.raw_pct, sample.raw_source) == (21.0, "store")
+    # probe2b has never been read: refused, its time in the site's local time
+    with pytest.raises(SampleRefused) as err:
+        service.add_probe_sample("probe2b", 26.0, "gravimetric", None, None, "", "li")
+    assert err.value.field == "raw_pct" and "at 2026-07-05 11:30 (site time)" in str(err.value)

@@ -237,3 +237,35 @@ def test_deleting_an_already_replaced_record_keeps_the_stage_on_its_newer_one(
     view = client.get(f"{API}/zones/z1/crop", token=tokens["viewer"]).json()
     (v6,) = [s for s in view["stages"] if s["stage"] == "V6"]
     assert v6["observed_on"] == "2026-05-12"
+
+
+def test_a_stage_recorded_again_on_the_same_day_replaces_its_record(
+    client: AsgiClient, tokens: dict[str, str], store: Store
+) -> None:
+    """One record of a stage a day: the form sent twice, or a note added, updates it (the
+    photo kept unless a new one comes); the audit keeps both entries. Another day's record of
+    the stage is kept as history, as before."""
+    first = {"stage": "VE", "observed_on": "2026-05-08", "note": "a"}
+    first["photo_base64"] = _b64(jpeg_bytes())
+    r = _post(client, tokens["technician"], first)
+    assert r.status_code == 201 and r.json()["replaced"] == []
+    old_id = r.json()["id"]
+    r = _post(
+        client, tokens["technician"], {"stage": "VE", "observed_on": "2026-05-08", "note": "b"}
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["replaced"] == [old_id] and made["note"] == "b" and made["photo"] is True
+    photo = client.get(f"{API}/zones/z1/observations/{made['id']}/photo", token=tokens["viewer"])
+    assert photo.status_code == 200 and photo.content == jpeg_bytes()
+    exported = client.get(f"{API}/export/crop_observations", token=tokens["viewer"]).text
+    rows = [json.loads(line) for line in exported.splitlines() if line]
+    assert [(o["id"], o["note"]) for o in rows] == [(made["id"], "b")]
+    audit = [a for a in store.rows_after("audit", 0) if a.action == "crop.observe"]  # type: ignore[attr-defined]
+    assert [a.detail.get("replaced") for a in audit] == [None, [old_id]]
+    assert [a.actor for a in audit] == ["tian", "tian"]
+    # another day: a new record in force, the earlier one kept (deleting it goes back to it)
+    r = _post(client, tokens["technician"], {"stage": "VE", "observed_on": "2026-05-09"})
+    assert r.status_code == 201 and r.json()["replaced"] == []
+    exported = client.get(f"{API}/export/crop_observations", token=tokens["viewer"]).text
+    assert len([line for line in exported.splitlines() if line]) == 2

@@ -256,6 +256,11 @@ class CropObservationPublic(BaseModel):
     photo: bool = Field(description="a photo is kept: GET .../observations/{id}/photo")
     entered_by: str
     entered_at: UtcDatetime
+    replaced: list[int] = Field(
+        [],
+        description="when just recorded: the ids of the zone's records of the same stage and "
+        "date it replaced (deleted; their audit entries stay)",
+    )
 
     @field_validator("photo", mode="before")
     @classmethod

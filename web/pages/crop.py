@@ -149,7 +149,8 @@ def add_observation(
         text = _t(session, "phenology.refused", field=name, reason=reason)
         return _back(request, pages, text, back)
     stage_name = _t(session, f"phenology.stage_{row.stage}")
-    text = _t(session, "phenology.added", stage=stage_name, date=row.observed_on.isoformat())
+    said = "phenology.replaced" if row.replaced else "phenology.added"
+    text = _t(session, said, stage=stage_name, date=row.observed_on.isoformat())
     return _to_crop_page(request, pages, text, back)
 
 

@@ -336,3 +336,17 @@ def test_a_form_sent_again_from_a_refused_page_goes_back_to_the_crop_page(
         headers={"referer": "http://127.0.0.1:8080/zones/z1/observations"},
     )
     assert r.status_code == 303 and r.headers["location"] == PAGE
+
+
+def test_the_same_stage_and_date_sent_again_updates_its_record(as_role: Any, store: Store) -> None:
+    tech = as_role("technician")
+    _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "a"})
+    shown = _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "b"})
+    assert "已更新 出苗 (VE)（2026-05-08）的记录" in shown.text  # the flash says it replaced
+    listed = shown.text.split('id="crop-observations"', 1)[1].split("</table>", 1)[0]
+    assert listed.count("<td>出苗 (VE)</td>") == 1 and "<td>b</td>" in listed
+    (obs,) = store.crop_observations("z1")
+    assert obs.note == "b"
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    shown = _post(tech, {"stage": "VE", "observed_on": "2026-05-08", "note": "c"})
+    assert "Updated the record of emergence (VE) on 2026-05-08" in shown.text

@@ -5,6 +5,7 @@ in both catalogs."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -133,3 +134,39 @@ def test_a_runs_end_reason_is_said_part_by_part(
     assert f">{said}</td>" in page
     record = "控制器记录（原文）" if lang == "zh-CN" else "The box&#39;s record"
     assert f'title="{record}: {ended}"' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "ran", "planned"),
+    [
+        ("zh-CN", "运行 5/240 分钟", "计划 30 分钟"),
+        ("en", "5/240 min", "–/30 min"),
+    ],
+)
+def test_a_stopped_run_shows_how_long_it_ran_beside_its_plan(
+    as_role: Any,
+    service: PageService,
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
+    ran: str,
+    planned: str,
+) -> None:
+    """A fertigation run of 240 min stopped in its prewet after 5 min read "240 分钟" on the
+    zone page (the planned minutes, their column's label hidden on a phone)."""
+    (running,) = service.runs("z1")
+    assert running.started_at is not None
+    stopped = replace(
+        running,
+        id=8,
+        state="aborted",
+        phase="prewet",
+        planned_min=240.0,
+        ended_at=running.started_at + timedelta(minutes=5, seconds=10),
+        end_reason="stopped",
+    )
+    monkeypatch.setattr(service, "runs", lambda zone=None, limit=50: [stopped, running])
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
+    page = viewer.get("/zones/z1").text
+    cells = [c.split("</td>", 1)[0] for c in page.split('<td class="amount planned">')[1:]]
+    assert cells == [ran, planned]  # the running run: its plan, labelled

@@ -63,16 +63,15 @@ REFUSALS = [
     ),
     (
         {"theta_pct": "20"},  # no reading stored near now, none typed
-        "当时探头读数（%）：取样时间 2026-05-14T06:30:00+00:00 前后 15 分钟内没有探头 probe1a 的"
-        "有效读数：请填写取样时的探头读数。",
-        "the box has no good reading of probe probe1a within 15 min of 2026-05-14T06:30:00+00:00",
+        "当时探头读数（%）：取样时间 2026-05-14 06:30（控制器本地时间）探头 probe1a 没有有效读数：",
+        "the box has no good reading of probe probe1a at 2026-05-14 06:30 (controller local time)",
         "no good reading of probe",
     ),
     (
         {"theta_pct": "20", "raw_pct": "20", "at": "2099-01-01T08:00"},
-        "土样未保存：取样时间：2099-01-01T08:00:00+00:00 还没到。",
-        "2099-01-01T08:00:00+00:00 is in the future.",
-        "at 2099-01-01T08:00:00+00:00 is in the future",
+        "土样未保存：取样时间：2099-01-01 08:00 还没到。",
+        "2099-01-01 08:00 is in the future.",
+        "at 2099-01-01 08:00 is in the future",
     ),
     (
         {"theta_pct": "", "raw_pct": "20"},
