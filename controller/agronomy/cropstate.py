@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 #: (its readings no longer change: kept in memory).
 Temperatures = Callable[[dt.date], tuple[float | None, float | None, bool]]
 
-_STAGE_ZH = {"initial": "初始期", "development": "发育期", "mid": "中期", "late": "后期"}
-
 
 @dataclass(frozen=True, slots=True)
 class CropState:

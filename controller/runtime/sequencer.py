@@ -313,7 +313,7 @@ class Sequencer:
         """Stop every run and refuse new ones until ``until``."""
         with self._lock:
             self.paused_until = until
-            self.stop_all(f"paused until {until.isoformat()}", actor)
+            self.stop_all(f"paused until {until.isoformat(timespec='seconds')}", actor)
 
     def resume(self) -> None:
         with self._lock:
@@ -617,7 +617,9 @@ class Sequencer:
             raise RunRefused(f"zone {zone.name} is already running", "already_running")
         now = self.clock.now()
         if self.paused_until is not None and now < self.paused_until:
-            raise RunRefused(f"paused until {self.paused_until.isoformat()}", "paused")
+            raise RunRefused(
+                f"paused until {self.paused_until.isoformat(timespec='seconds')}", "paused"
+            )
         ok, why = self.supervisor.may_start(zone.name, fertigation=recipe is not None)
         if not ok:
             raise RunRefused(f"zone {zone.name}: {why}", "safety_hold")

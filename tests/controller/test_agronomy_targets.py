@@ -18,6 +18,7 @@ from models.crops import crop, depletion_fraction, kc_on_day
 from models.planner.targets import TRIGGER_GAP
 from tests.helpers.agronomy import planned
 from tests.helpers.site import DEMO_SITE
+from web.pages.said import decision_figures
 
 TODAY = dt.date(2026, 7, 6)
 SEED = crop("seed_corn")  # stages end on DAP 30, 78, 100 (flowering, critical), 125, 153
@@ -264,6 +265,11 @@ def test_the_recorded_decision_carries_the_stage_and_rain_room(tmp_path: Path) -
     # the refill: 15 % of TAW + 5 mm
     taw = z1.inputs["taw_mm"]
     assert z1.inputs["refill_target_fraction"] == pytest.approx(0.15 + 5.0 / taw)
+    # the zone page says these figures from the record's values, in its language
+    figures = decision_figures("zh-CN", z1.inputs)
+    refill = f"{100 * z1.inputs['refill_target_fraction']:.0f}"
+    assert figures is not None and figures.startswith("拔节期，Ky 0.4；灌溉阈值 ")
+    assert f"补水至亏缺 {refill}% TAW；当前亏缺 {z1.inputs['dr_now_mm']:.1f} mm" in figures
 
 
 def test_a_critical_trigger_below_the_floor_stays_at_p_and_the_refill_below_it(

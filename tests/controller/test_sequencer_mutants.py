@@ -327,6 +327,21 @@ def test_a_pause_stops_every_run_and_refuses_until_its_end(make: Any, demo: Site
     rig.seq.start("z1", 5, "manual")
 
 
+def test_a_pauses_record_says_its_end_to_the_second(rig: Rig) -> None:
+    """The refusal and the end reason carry the pause's end as an ISO time to the second:
+    the API answered ``paused until 2026-07-07T00:27:31.918454+00:00``."""
+    run = rig.seq.start("z1", 5, "manual")
+    until = rig.clock.now() + dt.timedelta(minutes=10, microseconds=918454)
+    rig.seq.pause(until, actor="ana")
+    said = f"paused until {until.replace(microsecond=0).isoformat()}"
+    assert rig.store.get_run(run).end_reason.startswith(said + ";") or (
+        rig.store.get_run(run).end_reason == said
+    )
+    with pytest.raises(RunRefused) as err:
+        rig.seq.start("z1", 5, "manual")
+    assert str(err.value) == said
+
+
 def test_a_start_at_the_end_of_a_pause_is_allowed_before_a_tick(rig: Rig) -> None:
     until = rig.clock.now() + dt.timedelta(seconds=30)
     rig.seq.pause(until)

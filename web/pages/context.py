@@ -214,6 +214,7 @@ def render(
         "decision_said": lambda d: said.decision_said(
             locale, d.inputs, action=str(d.action), record=d.reason, fmt=formatter
         ),
+        "decision_figures": lambda d: said.decision_figures(locale, d.inputs),
         "reasons_said": lambda codes, values: said.reasons_said(locale, codes, values),
         "end_said": lambda end_reason: said.end_said(formatter, end_reason),
         "alarm_said": lambda a: said.alarm_said(formatter, a.source, a.code, a.message),

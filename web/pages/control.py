@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from controller.access.accounts import SessionInfo
 from controller.daemon.protocol import ControlRefused
+from controller.errors import ControllerError
 from controller.store import FERTIGATION_PHASES, StoreError
 from web.i18n import catalog, translate
 from web.pages.context import AdminPage, CsrfChecked, PagesDep, TechnicianPage, secure_cookies
@@ -89,8 +90,27 @@ def _running(pages: PagesDep, locale: str, exc: ControlRefused) -> str:
     return sep.join(z.label or z.name for z in zones)
 
 
+def _paused_said(pages: PagesDep, locale: str, exc: ControlRefused) -> str | None:
+    """A refusal for a pause, with the pause's end in the site's local ``MM-DD HH:MM`` (as
+    the pages say times) in ``locale``: the daemon's record says only that end, in UTC;
+    None for another refusal, or when the site is no longer paused."""
+    if exc.reason_code != "paused":
+        return None
+    try:
+        until = pages.service.status().paused_until
+    except ControllerError:  # the daemon does not answer: the refusal as it came
+        return None
+    if until is None:
+        return None
+    local = Formatter(locale, pages.config.tz).time(until)
+    return translate(locale, "refusal.paused_until", until=local)
+
+
 def _refused(session: SessionInfo, exc: ControlRefused, pages: PagesDep | None = None) -> str:
     locale = session.user.locale
+    paused = _paused_said(pages, locale, exc) if pages is not None else None
+    if paused is not None:
+        return _t(session, "control.refused", reason=paused)
     running = _running(pages, locale, exc) if pages is not None else ""
     return _t(session, "control.refused", reason=refusal_text(locale, exc, running))
 

@@ -38,6 +38,7 @@ from web.pages.format import Formatter
 __all__ = [
     "alarm_said",
     "clock_note_said",
+    "decision_figures",
     "decision_said",
     "device_error_said",
     "end_said",
@@ -84,6 +85,57 @@ def decision_said(
     parts = [_deferred_to(locale, inputs.get("deferred_to"), record, fmt)]
     parts += [translate(locale, "decision_deferred.trigger_ahead"), *([others] if others else [])]
     return catalog(locale).get("record.sep", "; ").join(parts)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _first(value: Any) -> float | None:
+    """A per-horizon-day figure's today (its first day), or a single figure."""
+    return _number(value[0]) if isinstance(value, list) and value else _number(value)
+
+
+def decision_figures(locale: str, inputs: Mapping[str, Any]) -> str | None:
+    """A decision's figures from its recorded ``inputs``, in ``locale``: the water-management
+    period and its FAO-33 Ky (``stage``, ``ky``; staged targets only), today's trigger
+    (``mad_fraction[0]``, % of TAW) and the refill target (``refill_target_fraction``, % of
+    TAW depleted), the root-zone depletion at the decision against today's trigger
+    (``dr_now_mm`` against ``trigger_mm[0]``, mm; FAO-56 eq. 85 Dr against p · TAW). The
+    English record says them in its sentence (``notes``); these are the structured values,
+    not that text. ``None`` when the record has none of them (a mode other than ``et``, a
+    record written before they were kept)."""
+    known = catalog(locale)
+    sep = known.get("record.sep", "; ")
+    parts: list[str] = []
+    stage, ky = inputs.get("stage"), _number(inputs.get("ky"))
+    if isinstance(stage, str) and stage and ky is not None:
+        period = known.get(f"period.{stage}", stage)
+        parts.append(translate(locale, "decision_figures.period", period=period, ky=f"{ky:g}"))
+    trigger, refill = (
+        _first(inputs.get("mad_fraction")),
+        _number(inputs.get("refill_target_fraction")),
+    )
+    if trigger is not None and refill is not None:
+        parts.append(
+            translate(
+                locale,
+                "decision_figures.trigger",
+                trigger=f"{100 * trigger:.0f}",
+                refill=f"{100 * refill:.0f}",
+            )
+        )
+    dr_mm, trigger_mm = _number(inputs.get("dr_now_mm")), _first(inputs.get("trigger_mm"))
+    if dr_mm is not None and trigger_mm is not None:
+        parts.append(
+            translate(
+                locale,
+                "decision_figures.depletion",
+                dr_mm=f"{dr_mm:.1f}",
+                trigger_mm=f"{trigger_mm:.1f}",
+            )
+        )
+    return sep.join(parts) if parts else None
 
 
 _TRIGGER = "trigger_reached"  # the ET planner's "soil water down to the trigger: irrigate"

@@ -14,6 +14,7 @@ from controller.store import Store
 from tests.helpers.pages import FAST, USERS, PageService, page_client
 from tests.helpers.site import DEMO_SITE, on_free_ports
 from web.app import create_app
+from web.i18n import LOCALES, catalog
 from web.pages import PagesConfig
 
 
@@ -29,7 +30,7 @@ def test_the_board_shows_the_result_without_a_login(anon: TestClient) -> None:
     # the site's own season total is said to be the site's, not the practice's beside it
     assert re.search(r'id="board-applied-total">全场合计用水 [\d,]+ m³<', page)
     assert "m³/亩 · " not in page
-    assert "快速生长期" in page and "播后 30 天" in page  # the crop stage of z1
+    assert "快速发育期" in page and "播后 30 天" in page  # the crop stage of z1
     assert "4.5 kg/亩" in page and "6.0 kg/亩" in page  # fertilizer given against the plan
     assert '"applied": [0.0, 20.0, 100.0]' in page.replace("&#34;", '"')  # the chart's series
 
@@ -114,3 +115,17 @@ def test_the_board_says_a_runs_time_left_in_minutes(
     page = anon.get("/board").text
     assert said in page
     assert "119:45" not in page
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_the_board_and_the_zone_page_name_a_fao56_stage_alike(locale: str) -> None:
+    """One FAO-56 period, one name: the board said 生长中期 where the zone and crop pages
+    said 生育中期 (the agronomic term)."""
+    names = catalog(locale)
+    for board, zone in (
+        ("ini", "initial"),
+        ("dev", "development"),
+        ("mid", "mid"),
+        ("late", "late"),
+    ):
+        assert names[f"stage.{board}"] == names[f"phenology.fao_{zone}"], board

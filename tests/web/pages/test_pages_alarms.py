@@ -100,7 +100,7 @@ def test_a_safety_alarms_message_is_said_with_the_record_in_its_title(
         assert said in page, path
         assert f"{record}: {shown}" in page or f'id="alarm-record">{shown}<' in page, path
     # the same words from another source are not the supervisor's: shown as recorded
-    history = viewer.get("/alarms").text.split('class="list"')[1]
+    history = viewer.get("/alarms").text.split('class="list events"')[1]
     assert f"<div>{shown}</div>" in history and said not in history
 
 
@@ -156,7 +156,8 @@ def test_a_plan_note_a_device_or_a_head_works_event_is_said_in_the_page_language
     source = "headworks" if code.startswith("backflush") else "z1"
     event = replace(alarm, code=code, source=source, message=message, latched=False)
     monkeypatch.setattr(service, "alarms", lambda open_only=False, limit=100: [event])
-    history = in_language(as_role("viewer"), lang).get("/alarms").text.split('class="list"')[1]
+    page = in_language(as_role("viewer"), lang).get("/alarms").text
+    history = page.split('class="list events"')[1]
     assert f">{said}</div>" in history
     if lang == "zh-CN":  # the record on hover
         assert f'title="控制器记录（原文）: {message}"' in history

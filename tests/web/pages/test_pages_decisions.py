@@ -13,6 +13,7 @@ import pytest
 from models.planner.types import ReasonCode
 from tests.helpers.pages import PageService, csrf_of
 from web.i18n import LOCALES, catalog
+from web.pages.said import decision_figures
 
 SENTENCE = "z1: Dr 41 mm reaches the trigger 40 mm in 2 cycles"
 
@@ -170,3 +171,57 @@ def test_a_stopped_run_shows_how_long_it_ran_beside_its_plan(
     page = viewer.get("/zones/z1").text
     cells = [c.split("</td>", 1)[0] for c in page.split('<td class="amount planned">')[1:]]
     assert cells == [ran, planned]  # the running run: its plan, labelled
+
+
+# a decision's inputs as the ET planner records them (controller/agronomy/planning.py): the
+# period and its Ky from the staged targets, today's trigger first of the horizon's
+STAGED_INPUTS = {
+    "reason": "trigger_reached",
+    "reasons": ["trigger_reached"],
+    "stage": "vegetative",
+    "ky": 0.4,
+    "mad_fraction": [0.4, 0.4, 0.45],
+    "refill_target_fraction": 0.17,
+    "dr_now_mm": 58.0,
+    "trigger_mm": [52.0, 52.0, 58.5],
+    "notes": "vegetative, Ky 0.4: trigger 40% of TAW; refill to 17% of TAW depleted",
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "figures"),
+    [
+        (
+            "zh-CN",
+            "拔节期，Ky 0.4；灌溉阈值 40% TAW，补水至亏缺 17% TAW；"
+            "当前亏缺 58.0 mm，今日阈值 52.0 mm",
+        ),
+        (
+            "en",
+            "vegetative, Ky 0.4; trigger 40% of TAW, refill to 17% of TAW depleted; "
+            "depletion now 58.0 mm, today's trigger 52.0 mm",
+        ),
+    ],
+)
+def test_a_decisions_period_ky_and_trigger_are_said_in_the_page_language(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch, lang: str, figures: str
+) -> None:
+    """The README's promise: each decision gives its period, Ky and why. The Chinese card said
+    only the reason codes; the figures stood in the English record alone."""
+    (decision,) = service.decisions("z1")
+    staged = replace(decision, reason=SENTENCE, inputs=STAGED_INPUTS)
+    monkeypatch.setattr(service, "decisions", lambda zone=None, limit=50: [staged])
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": lang, "next": "/", "csrf": csrf_of(viewer)})
+    page = viewer.get("/zones/z1").text.replace("&#39;", "'")
+    assert f'<span class="figures">{figures}</span>' in page
+
+
+def test_a_decision_without_figures_says_none() -> None:
+    """A record written before the figures were kept, or a mode other than et: nothing made
+    up."""
+    assert decision_figures("zh-CN", {"reasons": ["manual_mode"]}) is None
+    fao56 = {k: v for k, v in STAGED_INPUTS.items() if k not in ("stage", "ky")}
+    assert decision_figures("zh-CN", fao56) == (
+        "灌溉阈值 40% TAW，补水至亏缺 17% TAW；当前亏缺 58.0 mm，今日阈值 52.0 mm"
+    )

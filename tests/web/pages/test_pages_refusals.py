@@ -6,15 +6,29 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from controller.access.accounts import Accounts
 from controller.daemon.protocol import ControlRefused
-from controller.store import StoreWriteError
-from tests.helpers.pages import PageService, csrf_of, in_language
+from controller.store import Store, StoreWriteError
+from tests.helpers.pages import (
+    FAST,
+    PASSWORD,
+    USERS,
+    PageService,
+    csrf_of,
+    in_language,
+    login,
+    page_client,
+)
 from tests.helpers.refusal_codes import refusal_codes
+from web.app import create_app
 from web.i18n import LOCALES, catalog
+from web.pages import PagesConfig
 
 REFERER = {"referer": "http://127.0.0.1:8080/"}
 
@@ -64,8 +78,8 @@ def test_a_refused_start_is_said_by_its_code(
 @pytest.mark.parametrize(
     ("lang", "said"),
     [
-        ("zh-CN", "操作被拒绝：自动灌溉已暂停：请先恢复（控制器记录：paused until"),
-        ("en", "Refused: automatic irrigation is paused: resume it first (the box&#39;s record"),
+        ("zh-CN", "操作被拒绝：全部灌溉已暂停（含手动）：请先恢复（控制器记录：paused until"),
+        ("en", "Refused: all irrigation is paused, manual too: resume it first (the box&#39;s"),
     ],
 )
 def test_a_sequencer_refusal_is_said_by_its_reason_code(
@@ -76,6 +90,34 @@ def test_a_sequencer_refusal_is_said_by_its_reason_code(
         "paused until 2026-05-01T10:00:00+00:00", "RunRefused", "paused"
     )
     assert said in _start(tech)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "操作被拒绝：全部灌溉已暂停至 05-01 18:00（含手动）：请先恢复"),
+        ("en", "Refused: all irrigation is paused until 05-01 18:00, manual too: resume it first"),
+    ],
+)
+def test_a_start_refused_by_a_pause_says_its_end_in_the_sites_time(
+    store: Store, service: PageService, tmp_path: Path, lang: str, said: str
+) -> None:
+    """A manual start while paused is refused saying until when, in the site's local time as
+    the pages say times (UTC+8: 10:00 UTC is 18:00), not the record's UTC with microseconds."""
+    until = datetime(2026, 5, 1, 10, 0, 0, 918454, tzinfo=UTC)
+    status = service.status()
+    service.status = lambda: dataclasses.replace(status, paused_until=until)  # type: ignore[method-assign]
+    service.refuse = ControlRefused(f"paused until {until.isoformat()}", "RunRefused", "paused")
+    accounts = Accounts(store, hasher=FAST)
+    accounts.create_user(USERS["technician"], PASSWORD, "technician")
+    config = PagesConfig(
+        data_dir=tmp_path / "data", password_hasher=FAST, tz=timezone(timedelta(hours=8))
+    )
+    with page_client(create_app(service, store, pages=config)) as tech:
+        assert login(tech, USERS["technician"]).status_code == 303
+        shown = _start(in_language(tech, lang))
+    assert shown == said
+    assert "+00:00" not in shown and "918454" not in shown
 
 
 @pytest.mark.parametrize(

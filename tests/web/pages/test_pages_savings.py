@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.pages import PageService
+from tests.helpers.pages import PageService, in_language
 from web.pages.format import Formatter
 
 
@@ -108,3 +108,24 @@ def test_a_cards_nutrients_are_written_as_the_settings_write_them(
     card = card[: card.index("</article>")]
     named = re.findall(r"<span>(\S+) [\d.]+ kg/", card)
     assert named == ["N", "P₂O₅", "K₂O", "urea"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "节水 83 m³/亩（已扣除淋洗 7 m³/亩）"),
+        ("en", "saved 83 m³/mu (leaching 7 m³/mu taken off)"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/fragments/overview", "/zones/z1"])
+def test_a_zones_saving_says_the_leaching_it_takes_off(
+    as_role: Any, service: PageService, lang: str, said: str, path: str
+) -> None:
+    """190 − 100 is 90, not 83: the 7 m³/mu the season's salt needs is named beside the
+    saving it is taken from, so the card's arithmetic adds up."""
+    report = service.savings()
+    zone = dataclasses.replace(report.zones[0], saving_m3_per_mu=83.0, leaching_m3_per_mu=7.0)
+    service.savings = lambda: dataclasses.replace(report, zones=[zone])  # type: ignore[method-assign]
+    page = in_language(as_role("viewer"), lang).get(path).text
+    text = re.sub(r"<[^>]+>", "", page[page.index('class="zone-saving"') :])
+    assert said in text

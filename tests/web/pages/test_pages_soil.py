@@ -12,7 +12,7 @@ import pytest
 
 from controller.daemon.protocol import ControlRefused, SettingsInvalid
 from tests.helpers.fakes import SOIL_FITTED_AT, dry_down
-from tests.helpers.pages import PageService, csrf_of
+from tests.helpers.pages import PageService, csrf_of, in_language
 
 
 def _approve(client: Any, fitted_at: str, zone: str = "z1") -> Any:
@@ -266,3 +266,24 @@ def test_a_zone_not_watered_by_the_et_rule_is_offered_no_dry_down(
     assert 'id="soil-dry-down-form-z1"' in page and 'id="soil-dry-down-form-z2"' not in page
     assert 'id="soil-dry-down-et-only-z2"' in page
     assert "标定落干只适用于按蒸散规则灌溉的轮灌区（模式 et）" in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "zh-CN",
+            "本站未启用土壤拟合：如需启用，请在站点文件的 [learning.soil] 下设置 enabled = true。",
+        ),
+        ("en", "to turn it on, set enabled = true under [learning.soil] in the site file."),
+    ],
+)
+def test_a_site_without_the_soil_fit_is_told_how_to_turn_it_on(
+    as_role: Any, service: PageService, lang: str, said: str
+) -> None:
+    """The setting named with the value that turns the fit on: ``([learning.soil] enabled)``
+    read as though it were on."""
+    fit = service.soil_fit
+    service.soil_fit = lambda zone: {**fit(zone), "enabled": False}  # type: ignore[method-assign]
+    page = in_language(as_role("viewer"), lang).get("/soil").text
+    assert said in html.unescape(page)
