@@ -10,6 +10,10 @@ fixes:
   thread held (a long C call, a compile), which the kernel counts as sleeping. When that
   thread itself mostly waited for a CPU, the machine is the cause again (the holder of the
   GIL was kept off the CPUs);
+* **the garbage collector**: a collection holds the GIL from start to end, and a full one
+  walks every container object of the process (about 0.3 µs each on the development
+  machine: 2.2 million objects, 622 ms of CPU, 1.8 s with the CPUs busy); :class:`GcPauses`
+  times the collections, a special case of the thread above;
 * **a wait**: nothing ran and nothing waited for a CPU: the loop's own call blocked on a
   lock, I/O or an ``fsync``; its stack, taken while it was late, says where.
 
@@ -23,20 +27,33 @@ Where procfs is missing (not Linux) the samples are empty and the report says so
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Sample", "StallReport", "ThreadTimes", "explain", "sample", "stacks_now"]
+__all__ = [
+    "GcPause",
+    "GcPauses",
+    "Sample",
+    "StallReport",
+    "ThreadTimes",
+    "explain",
+    "sample",
+    "stacks_now",
+]
 
 TASKS = Path("/proc/self/task")
 STACK_FRAMES = 6  # innermost frames kept per thread: enough to see the call that waits
 # a cause is named when it accounts for at least this share of the lateness
 CAUSE_SHARE = 0.5
+GC_PAUSE_KEPT_S = 0.05  # collections at least this long are remembered (seconds)
+GC_PAUSES_KEPT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +81,52 @@ class StallReport:
     late_ms: float
     span_s: float
     text: str  # one paragraph for the journal: the cause, the threads, the stacks
+
+
+@dataclass(frozen=True, slots=True)
+class GcPause:
+    """One garbage collection: its generation, when it ended (monotonic s), how long (s)."""
+
+    generation: int
+    ended_s: float
+    lasted_s: float
+    thread: str
+
+
+class GcPauses:
+    """The process's collections of at least :data:`GC_PAUSE_KEPT_S`, timed by a
+    ``gc.callbacks`` hook (a function call per collection); ``start()`` / ``stop()``."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._began: dict[int, float] = {}  # by thread ident: a collection runs on one thread
+        self._kept: deque[GcPause] = deque(maxlen=GC_PAUSES_KEPT)
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self._hook not in gc.callbacks:
+            gc.callbacks.append(self._hook)
+
+    def stop(self) -> None:
+        if self._hook in gc.callbacks:
+            gc.callbacks.remove(self._hook)
+
+    def since(self, at_s: float) -> list[GcPause]:
+        """The kept collections that ended after ``at_s`` (monotonic s), oldest first."""
+        with self._lock:
+            return [p for p in self._kept if p.ended_s > at_s]
+
+    def _hook(self, phase: str, info: dict[str, int]) -> None:
+        now = self._monotonic()
+        me = threading.get_ident()
+        if phase == "start":
+            self._began[me] = now
+            return
+        began = self._began.pop(me, None)
+        if began is not None and now - began >= GC_PAUSE_KEPT_S:
+            pause = GcPause(info["generation"], now, now - began, threading.current_thread().name)
+            with self._lock:
+                self._kept.append(pause)
 
 
 def _names() -> dict[int, str]:
@@ -132,10 +195,13 @@ def explain(
     late_s: float,
     loop_tid: int | None,
     stacks: Mapping[str, str] | None = None,
+    gc_pauses: Sequence[GcPause] = (),
 ) -> StallReport:
     """Why the loop on thread ``loop_tid`` (a native id) was ``late_s`` late, from the two
-    samples around it; ``stacks`` (:func:`stacks_now`, taken while it was late) are added."""
+    samples around it; ``stacks`` (:func:`stacks_now`, taken while it was late) are added,
+    and the garbage collections of the span (:meth:`GcPauses.since`)."""
     span_s = after.at_s - before.at_s
+    gc_s = sum(p.lasted_s for p in gc_pauses)
     deltas = _delta(before, after)
     cpu_s = sum(d.cpu_s for _, d in deltas)
     loop = next((d for tid, d in deltas if tid == loop_tid), None)
@@ -151,6 +217,14 @@ def explain(
             f"its thread waited {loop.waited_s * 1000:.0f} ms for a CPU: the CPUs were busy "
             f"(this process ran {cpu_s * 1000:.0f} ms of CPU over the {span_s:.1f} s; "
             "the rest was other processes)"
+        )
+    elif gc_s >= need_s:
+        longest = max(gc_pauses, key=lambda p: p.lasted_s)
+        cause = "gc"
+        why = (
+            f"garbage collection held the GIL {gc_s * 1000:.0f} ms (the longest: generation "
+            f"{longest.generation}, {longest.lasted_s * 1000:.0f} ms on thread {longest.thread}; "
+            f"{len(gc.get_objects())} objects tracked now, {gc.get_freeze_count()} frozen)"
         )
     elif busiest is not None and _runnable_s(busiest) >= need_s:
         held = (

@@ -9,10 +9,11 @@ lost (``TickStats.lost``) and the next call goes to the next slot still ahead,
 so a late tick is never run twice.
 
 A late slot explains itself (:mod:`controller.daemon.stallwitness`): the ticker samples
-every thread's CPU time and run-queue wait at each call, and a watch thread takes every
-thread's stack once the loop is a second behind its slot; the warning of the lost ticks says
-whether the machine, another thread (the GIL) or a wait in the call held it, and where each
-thread was (:meth:`Ticker.stalls` keeps the last few reports).
+every thread's CPU time and run-queue wait at each call, times the garbage collections, and
+a watch thread takes every thread's stack once the loop is a second behind its slot; the
+warning of the lost ticks says whether the machine, another thread (the GIL), the garbage
+collector or a wait in the call held it, and where each thread was (:meth:`Ticker.stalls`
+keeps the last few reports).
 
 Each call's lateness (start minus its slot's due time) is kept: the largest, the
 count, and a histogram in 1 ms buckets (``p99_ms``), so an operator (and the scale
@@ -113,6 +114,7 @@ class Ticker:
         self._lock = threading.Lock()
         self._stats = TickStats()
         self._stalls: deque[StallReport] = deque(maxlen=STALLS_KEPT)
+        self._gc_pauses = stallwitness.GcPauses(monotonic)
         self._due_s: float | None = None  # the slot the loop is working toward (monotonic s)
         # every thread's stack, taken (monotonic s) while the loop was behind
         self._stacks: tuple[float, dict[str, str]] | None = None
@@ -126,6 +128,7 @@ class Ticker:
         self._watcher = threading.Thread(
             target=self._watch, name=f"tick:{self.name}:watch", daemon=True
         )
+        self._gc_pauses.start()
         self._thread.start()
         self._watcher.start()
 
@@ -136,6 +139,7 @@ class Ticker:
         watcher, self._watcher = self._watcher, None
         if thread is None:
             return True
+        self._gc_pauses.stop()
         if watcher is not None:
             watcher.join(timeout_s)
         thread.join(timeout_s)
@@ -203,7 +207,14 @@ class Ticker:
         with self._lock:
             taken = self._stacks
         stacks = taken[1] if taken is not None and taken[0] >= before.at_s else None
-        report = stallwitness.explain(before, after, late_s, threading.get_native_id(), stacks)
+        report = stallwitness.explain(
+            before,
+            after,
+            late_s,
+            threading.get_native_id(),
+            stacks,
+            self._gc_pauses.since(before.at_s),
+        )
         if stacks is None:
             note = (
                 "; no stacks: the watch thread did not run while the loop was late "
