@@ -64,6 +64,7 @@ from controller.canopy.watch import CanopyWatch
 from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.counted import counted
+from controller.daemon import heap
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
@@ -215,6 +216,7 @@ class Daemon:
         self._ticker: Ticker | None = None  # the "control" job, on its own thread
         self._bus_loops: list[BusLoop] = []  # the "poll" jobs, one thread per bus
         self._tasks: list[Job] = []  # "task" jobs of parts made after the daemon (add_task)
+        self._heap_set_aside = 0  # objects frozen when the loops started (controller.daemon.heap)
         self._control_lock = threading.Lock()
         self.readback = ReadBack(
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
@@ -780,6 +782,9 @@ class Daemon:
         for loop in self._bus_loops:
             loop.start()
         self._scheduler.start()
+        # what is alive now lives as long as the loops: a full collection, which holds the GIL
+        # (and so the control tick) while it walks the heap, need not walk it again
+        self._heap_set_aside = heap.set_aside()
 
     def _stop_threads(self) -> None:
         """Stop the scheduler, the bus loops, then the control loop (each after its call)."""
@@ -793,6 +798,9 @@ class Daemon:
         if self._ticker is not None:
             self._ticker.stop()
             log.info("control loop: %s", json.dumps(self._ticker.stats().as_dict()))
+        if self._heap_set_aside:
+            heap.give_back()
+            self._heap_set_aside = 0
 
     def _build_scheduler(self, jobs: list[Job]) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=self.site.site.tz)
