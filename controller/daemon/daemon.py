@@ -216,7 +216,7 @@ class Daemon:
         self._ticker: Ticker | None = None  # the "control" job, on its own thread
         self._bus_loops: list[BusLoop] = []  # the "poll" jobs, one thread per bus
         self._tasks: list[Job] = []  # "task" jobs of parts made after the daemon (add_task)
-        self._heap_set_aside = 0  # objects frozen when the loops started (controller.daemon.heap)
+        self._heap_set_aside = False  # the heap frozen when the loops started (daemon.heap)
         self._control_lock = threading.Lock()
         self.readback = ReadBack(
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
@@ -778,13 +778,14 @@ class Daemon:
             BusLoop(bus, tasks, max_polls_per_s=rate[bus]) for bus, tasks in per_bus.items()
         ]
         self._scheduler = self._build_scheduler([j for j in jobs if j.kind == "task"])
+        # what is alive now lives as long as the loops: a full collection, which holds the GIL
+        # (and so the control tick) while it walks the heap, need not walk it again
+        heap.set_aside()
+        self._heap_set_aside = True
         self._ticker.start()
         for loop in self._bus_loops:
             loop.start()
         self._scheduler.start()
-        # what is alive now lives as long as the loops: a full collection, which holds the GIL
-        # (and so the control tick) while it walks the heap, need not walk it again
-        self._heap_set_aside = heap.set_aside()
 
     def _stop_threads(self) -> None:
         """Stop the scheduler, the bus loops, then the control loop (each after its call)."""
@@ -800,7 +801,7 @@ class Daemon:
             log.info("control loop: %s", json.dumps(self._ticker.stats().as_dict()))
         if self._heap_set_aside:
             heap.give_back()
-            self._heap_set_aside = 0
+            self._heap_set_aside = False
 
     def _build_scheduler(self, jobs: list[Job]) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=self.site.site.tz)

@@ -28,13 +28,16 @@ _lock = threading.Lock()
 _running = 0  # daemons whose loops run in this process
 
 
-def set_aside() -> int:
-    """Freeze the heap as it is now (a daemon's loops start); return the frozen count."""
+def set_aside() -> None:
+    """Freeze the heap as it is now (a daemon's loops are about to start).
+
+    ``gc.freeze`` only links the generations' lists onto the permanent one; the frozen count
+    is not asked for (``gc.get_freeze_count`` walks that list: 195 ms of CPU over a test
+    worker's 1.7 million objects, the GIL held)."""
     global _running
     with _lock:
         _running += 1
         gc.freeze()
-        return gc.get_freeze_count()
 
 
 def give_back() -> None:

@@ -224,8 +224,7 @@ def explain(
         cause = "gc"
         why = (
             f"garbage collection held the GIL {gc_s * 1000:.0f} ms (the longest: generation "
-            f"{longest.generation}, {longest.lasted_s * 1000:.0f} ms on thread {longest.thread}; "
-            f"{len(gc.get_objects())} objects tracked now, {gc.get_freeze_count()} frozen)"
+            f"{longest.generation}, {longest.lasted_s * 1000:.0f} ms on thread {longest.thread})"
         )
     elif busiest is not None and _runnable_s(busiest) >= need_s:
         held = (
