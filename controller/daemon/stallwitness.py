@@ -211,7 +211,7 @@ def explain(
     busiest = others[0] if others else None
     need_s = CAUSE_SHARE * late_s
     if loop is None:
-        cause, why = "unknown", "no per-thread CPU accounting here (no /proc/self/task)"
+        cause, why = "unknown", "no per-thread CPU times read (no /proc/self/task, or unreadable)"
     elif loop.waited_s >= need_s:
         cause = "machine"
         why = (

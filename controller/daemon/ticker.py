@@ -114,10 +114,11 @@ class Ticker:
         self._lock = threading.Lock()
         self._stats = TickStats()
         self._stalls: deque[StallReport] = deque(maxlen=STALLS_KEPT)
-        self._gc_pauses = stallwitness.GcPauses(monotonic)
+        # the stall reports time on the real monotonic clock, whatever clock the slots follow
+        self._gc_pauses = stallwitness.GcPauses()
         self._due_s: float | None = None  # the slot the loop is working toward (monotonic s)
-        # every thread's stack, taken (monotonic s) while the loop was behind
-        self._stacks: tuple[float, dict[str, str]] | None = None
+        # every thread's stack while the loop was behind: (the slot, when taken, the stacks)
+        self._stacks: tuple[float, float, dict[str, str]] | None = None
         self.origin_s: float | None = None  # the due time of slot 0 (monotonic s), once running
 
     def start(self) -> None:
@@ -167,7 +168,7 @@ class Ticker:
     def _run(self) -> None:
         due = self._monotonic()
         self.origin_s = due  # slot k is due at origin_s + k × period_s
-        before = stallwitness.sample(monotonic=self._monotonic)
+        before = self._sample()
         while not self._stop.is_set():
             self._due_s = due
             now = self._monotonic()
@@ -193,20 +194,37 @@ class Ticker:
                     self._stalls.append(report)
             with self._lock:
                 self._stats.add(late_s * 1000.0)
-            before = stallwitness.sample(monotonic=self._monotonic)
+            before = self._sample()
             try:
                 self.func()
             except Exception:  # the loop must outlive any one call; the call logs its own
                 log.exception("%s: tick failed", self.name)
             due += self.period_s
 
+    def _sample(self) -> stallwitness.Sample:
+        """The threads' times now; an empty sample if they cannot be read (the loop goes on)."""
+        try:
+            return stallwitness.sample()
+        except Exception:  # a diagnostic must never stop the control loop
+            log.debug("%s: threads' times not read", self.name, exc_info=True)
+            return stallwitness.Sample(time.monotonic(), {})
+
     def _explain(self, before: stallwitness.Sample, late_s: float) -> StallReport:
+        """Why the loop is ``late_s`` late (a report saying it could not tell, rather than
+        an error in the loop)."""
+        try:
+            return self._explain_or_raise(before, late_s)
+        except Exception as exc:  # a diagnostic must never stop the control loop
+            log.debug("%s: stall not explained", self.name, exc_info=True)
+            return StallReport("unknown", round(late_s * 1000, 1), 0.0, f"not explained: {exc}")
+
+    def _explain_or_raise(self, before: stallwitness.Sample, late_s: float) -> StallReport:
         """Why the loop is ``late_s`` late: the threads since ``before`` (the last call's start)
         and the stacks the watch thread took since then."""
-        after = stallwitness.sample(monotonic=self._monotonic)
+        after = self._sample()
         with self._lock:
             taken = self._stacks
-        stacks = taken[1] if taken is not None and taken[0] >= before.at_s else None
+        stacks = taken[2] if taken is not None and taken[1] >= before.at_s else None
         report = stallwitness.explain(
             before,
             after,
@@ -225,15 +243,19 @@ class Ticker:
 
     def _watch(self) -> None:
         """Take every thread's stack once the loop is ``stall_after_s`` behind its slot (once
-        per stall: not again while the loop is still on that slot)."""
+        per slot: not again while the loop is still on it)."""
         while not self._stop.wait(WATCH_EVERY_S):
             due = self._due_s
             now = self._monotonic()
             if due is None or now - due < self.stall_after_s:
                 continue
             with self._lock:
-                if self._stacks is not None and self._stacks[0] >= due:
+                if self._stacks is not None and self._stacks[0] == due:
                     continue
-            stacks = stallwitness.stacks_now(skip=threading.get_ident())
+            try:
+                stacks = stallwitness.stacks_now(skip=threading.get_ident())
+            except Exception:  # the report goes without stacks
+                log.debug("%s: stacks not taken", self.name, exc_info=True)
+                continue
             with self._lock:
-                self._stacks = (now, stacks)
+                self._stacks = (due, time.monotonic(), stacks)

@@ -223,3 +223,25 @@ def test_a_thread_holding_the_gil_is_named(long_switch_interval: None) -> None:
     # the hog named as the holder; "machine" only if it was itself mostly off the CPUs
     assert "thread gil-hog ran" in report.text, report.text
     assert report.cause in ("thread", "machine")
+
+
+def test_a_witness_that_cannot_read_the_threads_does_not_stop_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreadable(*args: object, **kwargs: object) -> Sample:
+        raise RuntimeError("procfs gone")
+
+    monkeypatch.setattr("controller.daemon.stallwitness.sample", unreadable)
+    monkeypatch.setattr("controller.daemon.stallwitness.stacks_now", unreadable)
+    stall = threading.Event()
+    stalled = threading.Event()
+
+    def tick() -> None:
+        if stall.is_set() and not stalled.is_set():
+            stalled.set()
+            time.sleep(1.2)
+
+    ticker = Ticker("test", tick, PERIOD_S, stall_after_s=0.3)
+    report = _run_until_a_stall(ticker, stall)
+    assert report.cause == "unknown", report.text
+    assert ticker.stats().ticks >= 3  # on time before, the stalled one, and on after it
