@@ -65,9 +65,11 @@ from controller.canopy.watch import CanopyWatch
 from controller.clock import Clock, VirtualClock
 from controller.config.site import SiteConfig, ZoneConfig
 from controller.counted import counted
+from controller.daemon import heap
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
+from controller.daemon.stallwitness import StallReport
 from controller.daemon.ticker import Ticker, TickStats
 from controller.daemon.tickfailures import Failed, TickFailures
 from controller.errors import ControllerError
@@ -222,6 +224,7 @@ class Daemon:
         self._tasks: list[Job] = []  # "task" jobs of parts made after the daemon (add_task)
         # who else runs the jobs (a simulated season on its virtual clock): told of a new task
         self.on_task_added: Callable[[Job], None] | None = None
+        self._heap_set_aside = False  # the heap frozen when the loops started (daemon.heap)
         self._control_lock = threading.Lock()
         self.readback = ReadBack(
             site, self.outputs, self.fieldio, self.supervisor, clock, guard=self._control_lock
@@ -765,6 +768,12 @@ class Daemon:
         """How the control loop kept time since start (None before ``start()``)."""
         return self._ticker.stats() if self._ticker is not None else None
 
+    def control_stalls(self) -> list[StallReport]:
+        """Why the control loop lost ticks, the last few times, oldest first: the machine,
+        a thread holding the GIL or a wait in the tick, with the threads' stacks (empty
+        before ``start()``; :mod:`controller.daemon.stallwitness`)."""
+        return self._ticker.stalls() if self._ticker is not None else []
+
     def bus_loop_stats(self) -> dict[str, BusLoopStats]:
         """Each bus loop's counters since start (empty before ``start()``)."""
         return {loop.bus: loop.stats() for loop in self._bus_loops}
@@ -783,6 +792,10 @@ class Daemon:
             BusLoop(bus, tasks, max_polls_per_s=rate[bus]) for bus, tasks in per_bus.items()
         ]
         self._scheduler = self._build_scheduler([j for j in jobs if j.kind == "task"])
+        # what is alive now lives as long as the loops: a full collection, which holds the GIL
+        # (and so the control tick) while it walks the heap, need not walk it again
+        heap.set_aside()
+        self._heap_set_aside = True
         self._ticker.start()
         for loop in self._bus_loops:
             loop.start()
@@ -800,6 +813,9 @@ class Daemon:
         if self._ticker is not None:
             self._ticker.stop()
             log.info("control loop: %s", json.dumps(self._ticker.stats().as_dict()))
+        if self._heap_set_aside:
+            heap.give_back()
+            self._heap_set_aside = False
 
     def _build_scheduler(self, jobs: list[Job]) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=self.site.site.tz)
