@@ -255,6 +255,8 @@ class DaemonService:
             return NextRun(
                 planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
             )
+        if not self._deferred_may_run(name):
+            return None
         last = self.d.store.last_decision(name)
         if last is None or last.action != DecisionAction.DEFER:
             return None
@@ -263,7 +265,8 @@ class DaemonService:
             at = datetime.fromisoformat(str(inputs["deferred_to"]))
         except (KeyError, ValueError):  # a deferral with no run ahead, or an older record
             return None
-        if at.tzinfo is None or at <= now:
+        paused = self.d.sequencer.paused_until
+        if at.tzinfo is None or at <= now or (paused is not None and paused >= at):
             return None
         codes, values = decision_codes(inputs)
         minutes, depth = inputs.get("deferred_min"), inputs.get("deferred_depth_mm")
@@ -276,6 +279,15 @@ class DaemonService:
             values,
             deferred=True,
         )
+
+    def _deferred_may_run(self, name: str) -> bool:
+        """Can a deferred decision's run still come: the planner plans the zone (``et``,
+        ``sensor``) and the wall clock is trusted (else it plans nothing and queues nothing,
+        so a deferral recorded before says nothing of what comes)."""
+        zone = next((z for z in self.site.zones if z.name == name), None)
+        if zone is None or zone.mode not in ("et", "sensor"):
+            return False
+        return self.d.time_trust.verdict().trusted
 
     def _doubted(self, z: ZoneConfig) -> dict[str, ProbeDoubt]:
         """The zone's probes (by depth, as ``moisture_pct``) the controller doubts: those the

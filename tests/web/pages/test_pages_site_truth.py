@@ -92,6 +92,7 @@ def test_an_offline_device_is_named_in_the_state_banner_with_since(
 
 DEFERRED = {"zh-CN": "（推迟：届时之前会重新决策）", "en": "(deferred: the planner decides again"}
 NEXT_AT = {"zh-CN": "下次灌溉 05-17 15:00", "en": "next run 05-17 15:00"}
+BOARD_DEFERRED = {"zh-CN": "（推迟，可能变动）", "en": "(deferred: may change)"}
 
 
 def _deferred(service: PageService, zone: str) -> None:
@@ -130,3 +131,4 @@ def test_a_deferred_run_is_the_next_run_on_overview_zone_page_and_board(
     row = re.search(r'<tr id="board-zone-z1">.*?</tr>', anon.get("/board").text, re.S)
     assert row is not None
     assert NEXT_AT[lang] in row.group(0)
+    assert BOARD_DEFERRED[lang] in row.group(0)  # said as deferred there too
