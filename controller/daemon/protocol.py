@@ -182,13 +182,13 @@ class RunInfo:
 
     @property
     def ran_min(self) -> float | None:
-        """How long the run's water ran (min): start to end, ``None`` until it ended. An
-        ``interrupted`` run ended when a restart noticed it, long after the lease had
-        stopped its water: at most its planned minutes (as the pump hours count it)."""
-        if self.started_at is None or self.ended_at is None:
+        """How long the run's water ran (min): start to end, ``None`` until it ended, and
+        ``None`` for an ``interrupted`` run: it ended when a restart noticed it, perhaps
+        hours after the box died and its lease stopped the water, and when that was is not
+        recorded (its metered water is)."""
+        if self.started_at is None or self.ended_at is None or self.state == "interrupted":
             return None
-        ran_min = max(0.0, (self.ended_at - self.started_at).total_seconds() / 60)
-        return min(ran_min, self.planned_min) if self.state == "interrupted" else ran_min
+        return max(0.0, (self.ended_at - self.started_at).total_seconds() / 60)
 
 
 @dataclass(frozen=True, slots=True)

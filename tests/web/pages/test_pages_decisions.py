@@ -225,3 +225,27 @@ def test_a_decision_without_figures_says_none() -> None:
     assert decision_figures("zh-CN", fao56) == (
         "灌溉阈值 40% TAW，补水至亏缺 17% TAW；当前亏缺 58.0 mm，今日阈值 52.0 mm"
     )
+
+
+def test_an_interrupted_run_does_not_claim_how_long_it_ran(
+    as_role: Any, service: PageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Power cut at minute 5 of 240, the box back 2 h later: the restart ends the run then,
+    but its water stopped with the lease, when is not known. It read "运行 120/240 分钟"."""
+    (running,) = service.runs("z1")
+    assert running.started_at is not None
+    interrupted = replace(
+        running,
+        id=9,
+        state="interrupted",
+        planned_min=240.0,
+        ended_at=running.started_at + timedelta(hours=2),
+        end_reason="interrupted",
+    )
+    assert interrupted.ran_min is None
+    monkeypatch.setattr(service, "runs", lambda zone=None, limit=50: [interrupted])
+    viewer = as_role("viewer")
+    viewer.post("/lang", data={"lang": "zh-CN", "next": "/", "csrf": csrf_of(viewer)})
+    page = viewer.get("/zones/z1").text
+    cells = [c.split("</td>", 1)[0] for c in page.split('<td class="amount planned">')[1:]]
+    assert cells == ["计划 240 分钟"]
