@@ -249,9 +249,13 @@ class DaemonService:
         decision's ``deferred_to``, still ahead), said as deferred."""
         planned = next((r for r in self.d.planned() if r.zone == name), None)
         if planned is not None:
-            decisions = [d for d in self.d.store.decisions(name) if d.id == planned.decision_id]
-            reason = decisions[0].reason if decisions else ""
-            codes, values = decision_codes(decisions[0].inputs if decisions else None)
+            decided = (
+                self.d.store.decision(planned.decision_id)
+                if planned.decision_id is not None
+                else None
+            )
+            reason = decided.reason if decided is not None else ""
+            codes, values = decision_codes(decided.inputs if decided is not None else None)
             return NextRun(
                 planned.start, planned.duration_min, planned.depth_mm, reason, codes, values
             )

@@ -860,15 +860,29 @@ class Store:
             )
 
     def last_decision(self, zone: str) -> Decision | None:
-        """The zone's newest decision (by time, then id), if any."""
+        """The zone's newest decision (by time, then id), if any; kept until the database
+        changes (the overview asks it of every zone at each refresh)."""
         query = (
             select(Decision)
             .where(col(Decision.zone) == zone)
             .order_by(col(Decision.time).desc(), col(Decision.id).desc())
             .limit(1)
         )
-        with self._read() as session:
-            return session.exec(query).first()
+
+        def load() -> Decision | None:
+            with self._read() as session:
+                return session.exec(query).first()
+
+        return self._kept(f"last_decision {zone}", load)
+
+    def decision(self, decision_id: int) -> Decision | None:
+        """The decision of that id, if any; kept until the database changes."""
+
+        def load() -> Decision | None:
+            with self._read() as session:
+                return session.get(Decision, decision_id)
+
+        return self._kept(f"decision {decision_id}", load)
 
     # -- runs -------------------------------------------------------------------
     #

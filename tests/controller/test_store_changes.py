@@ -103,3 +103,21 @@ def test_crop_observations_follow_a_record_through_another_store(
     assert [o.stage for o in store.crop_observations("z1", since=planted)] == ["VE"]
     assert store.crop_observations("z2", since=planted) == []
     assert store.crop_observations("z1", since=date(2025, 5, 3)) == []
+
+
+def test_the_last_decision_and_a_decision_by_id_follow_another_store(
+    store: Store, tmp_path: Path
+) -> None:
+    """The overview asks both of every zone at each 3 s refresh: kept, never stale."""
+    first = store.record_decision("z1", "et", "defer", "first", {})
+    assert first.id is not None
+    assert store.last_decision("z1") is not None and store.last_decision("z1").reason == "first"
+    assert store.decision(first.id) is not None and store.decision(first.id).reason == "first"
+    with Store.open_dir(tmp_path, clock=VirtualClock(T0)) as other:
+        second = other.record_decision("z1", "et", "irrigate", "second", {})
+    assert second.id is not None
+    newest = store.last_decision("z1")
+    assert newest is not None and newest.reason == "second"
+    assert store.decision(second.id) is not None
+    assert store.decision(10_000) is None
+    assert store.last_decision("z9") is None
