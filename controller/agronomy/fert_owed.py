@@ -95,13 +95,20 @@ class OwedFertilizer:
                 continue
             assert run.started_at is not None
             day = run.started_at.astimezone(tz).date()
-            owed = [
-                s
-                for s in event_status(site, history, today, run.zone)
-                if s.event.day <= day <= s.event.until
-                and s.state in (EventState.DUE, EventState.PARTIAL)
-            ]
             self._said.add(run.id)
+            try:
+                owed = [
+                    s
+                    for s in event_status(site, history, today, run.zone)
+                    if s.event.day <= day <= s.event.until
+                    and s.state in (EventState.DUE, EventState.PARTIAL)
+                ]
+            except StoreError:
+                self._said.discard(run.id)  # tried again at the next check
+                raise
+            except Exception:  # this run's plan or record: said once in the log, the rest go on
+                log.exception("fertilizer owed by run %s not worked out", run.id)
+                continue
             if not owed:
                 continue  # given all the same (stopped in its flush), or its window is over
             event = owed[0].event

@@ -99,3 +99,31 @@ def test_a_run_that_gave_its_fertilizer_or_watered_only_owes_nothing(
     (message,) = _owed(store)
     assert message.startswith(f"run {run.id} of zone z2 ended before its injection")
     assert "fertigation event 1 (苗期 (拔节前)) of 2026-05-15" in message
+
+
+def test_a_run_whose_plan_cannot_be_worked_out_does_not_silence_the_others(
+    site: SiteConfig, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error working out one run's event (a bad record, a bug) is logged once; the runs
+    after it are still said, and the next check does not log it again."""
+    import controller.agronomy.fert_owed as module
+
+    first = _stopped(store, RunPhase.PREWET, {"N": 0.0})
+    second = _stopped(store, RunPhase.INJECT, {"N": 0.0})
+    real = module.event_status
+    calls: list[int] = []
+
+    def failing_first(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a record the plan cannot read")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "event_status", failing_first)
+    owed = OwedFertilizer(lambda: site, store)
+    assert owed.check() == 1
+    (message,) = _owed(store)
+    assert f"run {second} of zone z1" in message and f"run {first} " not in message
+    n = len(calls)
+    store.record_audit("t", "poke", {})  # a change in the store: the next check looks again
+    assert owed.check() == 0 and len(calls) == n
