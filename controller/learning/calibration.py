@@ -245,6 +245,8 @@ def add_sample(
         if raw_pct is None:
             minutes = f"{lookup.hold.total_seconds() / 60:.0f}"
             at_text = _local_text(when, lookup.tz)
+            if source == "live":
+                raise refused("raw_pct", "no_live_reading", probe=device, at=at_text)
             raise refused("raw_pct", "no_raw_reading", probe=device, minutes=minutes, at=at_text)
     else:
         source = "given"

@@ -210,6 +210,8 @@ def test_a_probe_failing_now_gives_no_raw_value_even_with_a_good_one_stored(
     with pytest.raises(SampleRefused) as err:
         _sample(store, "probe1a", 33.0, None, lookup=lookup)
     assert err.value.field == "raw_pct" and store.probe_samples() == []
+    said = "no good live reading" if live else "no good reading at"
+    assert f"probe 'probe1a' has {said}" in str(err.value)
 
 
 def test_a_quarantined_probe_is_refused_naming_it_and_its_alarm(
