@@ -74,6 +74,7 @@ __all__ = [
     "Plausibility",
     "Segment",
     "frozen_spans",
+    "quarantined_in",
     "rate_violation",
     "response_shortfall",
     "segments",
@@ -232,6 +233,12 @@ class _Track:
     calibration: object | None = None  # the probe's calibration ``last``/``segment`` are in
 
 
+def quarantined_in(store: Store) -> dict[str, Event]:
+    """Probes (device names) with an open plausibility alarm in ``store``, and that alarm:
+    :meth:`Plausibility.quarantined`, for a process without the agronomy (the CLI)."""
+    return {e.source: e for e in store.open_alarms() if e.code in PROBE_CODES}
+
+
 class Plausibility:
     """The plausibility rules of one site (module docstring); ``check(now)`` raises the alarms."""
 
@@ -268,7 +275,7 @@ class Plausibility:
 
     def quarantined(self) -> dict[str, Event]:
         """Probes (device names) with an open plausibility alarm, and that alarm."""
-        return {e.source: e for e in self.store.open_alarms() if e.code in PROBE_CODES}
+        return quarantined_in(self.store)
 
     def remember_forecast(self, days: Iterable[ForecastDay]) -> None:
         """Keep each day's forecast rain (mm): once the day is past, it is the rain gauge's

@@ -28,6 +28,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from controller.agronomy.plausibility import quarantined_in
 from controller.cli.common import add_place_arguments, open_box_store, os_user
 from controller.cli.exitcodes import FAILED, OK, UNUSABLE
 from controller.config.site import SiteConfig, load_site_or_report
@@ -127,7 +128,9 @@ def _add(args: argparse.Namespace, store: Store, probes: list[str], site: SiteCo
             raw_pct=args.raw,
             actor=f"cli:{os_user()}",
             note=args.note,
-            lookup=raw_lookup(site),  # no live values in this process: the stored readings
+            # no live values in this process: the stored readings; the daemon's quarantine
+            # and sensor faults are open alarms in the store
+            lookup=raw_lookup(site, doubted=lambda d, p: _doubted(store, d, p)),
         )
     except SampleRefused as exc:
         print(f"qanat probe sample add: {exc.field}: {exc}", file=sys.stderr)
@@ -140,6 +143,17 @@ def _add(args: argparse.Namespace, store: Store, probes: list[str], site: SiteCo
     state = ProbeCalibrations(store).state(row.device, row.point)
     print(_describe(state), file=sys.stderr if state.error else sys.stdout)
     return OK  # stored; a calibration the samples refuse is said, and exits 1 in `calibration`
+
+
+def _doubted(store: Store, device: str, point: str) -> str | None:
+    """Why the daemon doubts the probe now, from the store's open alarms: its quarantine's
+    code, or ``sensor_fault``; ``None`` if it does not."""
+    quarantine = quarantined_in(store).get(device)
+    if quarantine is not None:
+        return quarantine.code
+    key = f"{device}.{point}"
+    faulty = any(e.code == "sensor_fault" and e.source == key for e in store.open_alarms())
+    return "sensor_fault" if faulty else None
 
 
 def _sample_line(s: ProbeSample) -> str:

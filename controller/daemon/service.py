@@ -109,7 +109,7 @@ class DaemonService:
             lambda: [
                 SiteProbe(p.device, z.name, p.depth_m) for z in self.site.zones for p in z.probes
             ],
-            lambda: raw_lookup(self.site, self._live_value),
+            lambda: raw_lookup(self.site, self._live_value, self._probe_doubt),
         )
 
         self._crops = CropDesk(
@@ -132,6 +132,17 @@ class DaemonService:
         """The point's good live value (unit as read), if the pages would show it now."""
         max_age = display_max_age_s(self.site, device)
         return self.d.live.value(device, point, self.d.clock.now(), max_age)
+
+    def _probe_doubt(self, device: str, point: str) -> str | None:
+        """Why the controller doubts the soil probe ``device`` now (:meth:`_doubted`, the
+        zones' one view: its quarantine's alarm code, or ``sensor_fault``); ``None`` if it
+        does not. ``point``: every soil probe's is its moisture, which is what is doubted."""
+        for z in self.site.zones:
+            if any(p.device == device for p in z.probes):
+                for doubt in self._doubted(z).values():
+                    if doubt.device == device:
+                        return doubt.code
+        return None
 
     @property
     def site(self) -> SiteConfig:

@@ -3,11 +3,15 @@
 **Samples.** :func:`add_sample` checks and stores a technician's soil sample (reference θ,
 % vol, by ``gravimetric`` or ``reference`` method) next to a configured soil probe, with the
 probe's raw reading at the sample time: typed in (``raw_source`` ``given``), or read from the
-box (``store``, :func:`raw_at`): the mean of the probe's good stored readings within
-:data:`RAW_WINDOW` of it, else the reading a steady probe holds under the store's own rule (its
-last stored reading stands until the next, for at most the kind's heartbeat: a probe that does
-not move is stored about once an hour), else, for a sample taken now, the probe's live value.
-A refusal gives its time in the site's local time (:class:`RawLookup`). Each entry is
+box (:func:`raw_reading_at`): for a sample taken now (within :data:`NOW_WINDOW`), the
+probe's live value (``live``), the daemon's one view of current values; else, with every reading
+still waiting in the store's memory committed first, the mean of the probe's good stored readings
+within :data:`RAW_WINDOW` of it (``store``), else the reading a steady probe holds under the
+store's own rule (its last stored reading stands until the next, for at most the kind's
+heartbeat: a probe that does not move is stored about once an hour). A probe the controller
+doubts now (quarantined by the plausibility rules, or a ``sensor_fault``) gives no value: a
+flatlined probe is exactly the steady probe the hold accepts. A refusal gives its time in the
+site's local time (:class:`RawLookup`). Each entry is
 audited (``probe.sample``, every value in the detail): the audit is exported to the office,
 the samples table is not. Bad input is :class:`SampleRefused`, ``field`` naming the culprit.
 
@@ -78,6 +82,7 @@ __all__ = [
     "probe_key",
     "raw_at",
     "raw_lookup",
+    "raw_reading_at",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,16 +130,21 @@ class RawLookup:
     steady (the store keeps a reading only when it moves past the deadband, its quality
     changes or the heartbeat passes, :mod:`controller.runtime.telemetry`). ``live``: the
     probe's good live value now (% vol, ``None`` if it has none), for a sample taken now
-    (readings wait in memory until the next commit). ``tz``: the site's zone, in which a
-    refusal says the sample's time."""
+    (readings wait in memory until the next commit); ``None`` where there is no live view
+    (the CLI's process). ``doubted``: why the controller doubts the probe now (its open
+    plausibility alarm's code, or ``sensor_fault``), ``None`` if it does not; a doubted probe
+    gives no raw value. ``tz``: the site's zone, in which a refusal says the sample's time."""
 
     hold: dt.timedelta = HOLD
     tz: dt.tzinfo = dt.UTC
     live: Callable[[str, str], float | None] | None = None
+    doubted: Callable[[str, str], str | None] | None = None
 
 
 def raw_lookup(
-    site: SiteConfig, live: Callable[[str, str], float | None] | None = None
+    site: SiteConfig,
+    live: Callable[[str, str], float | None] | None = None,
+    doubted: Callable[[str, str], str | None] | None = None,
 ) -> RawLookup:
     """The site's :class:`RawLookup`: the hold is the soil-probe kind's heartbeat
     (``[store.telemetry.soil_probe]``) plus the slowest soil probe's poll interval (the
@@ -151,30 +161,44 @@ def raw_lookup(
         + max(polls_s, default=0.0)
         + max(site.store.flush_s, site.store.idle_flush_s)
     )
-    return RawLookup(dt.timedelta(seconds=hold_s), site.site.tz, live)
+    return RawLookup(dt.timedelta(seconds=hold_s), site.site.tz, live, doubted)
 
 
 def raw_at(
     store: Store, device: str, point: str, at: dt.datetime, lookup: RawLookup | None = None
 ) -> float | None:
-    """The probe's raw reading at ``at`` (% vol, uncalibrated), or ``None`` if it had no good
-    one: the mean of its good stored readings within :data:`RAW_WINDOW` of ``at``; else its
-    last stored reading before ``at`` if that is good and at most ``lookup.hold`` older (a
-    steady probe's value stands until its next stored reading); else, when ``at`` is within
-    :data:`NOW_WINDOW` of now, its live value."""
+    """The probe's raw reading at ``at`` (% vol, uncalibrated), or ``None``: the value of
+    :func:`raw_reading_at`."""
+    return raw_reading_at(store, device, point, at, lookup)[0]
+
+
+def raw_reading_at(
+    store: Store, device: str, point: str, at: dt.datetime, lookup: RawLookup | None = None
+) -> tuple[float | None, str]:
+    """The probe's raw reading at ``at`` (% vol, uncalibrated) and where it came from
+    (``live`` or ``store``); the value is ``None`` if it had no good one.
+
+    When ``at`` is within :data:`NOW_WINDOW` of now and ``lookup.live`` is given: the live
+    value, and only it (a newer reading, or a failing probe, may still wait in memory; the
+    stored one would be stale). Otherwise the store is flushed first (readings wait in its
+    memory up to ``idle_flush_s``), then: the mean of the good stored readings within
+    :data:`RAW_WINDOW` of ``at``; else the last stored reading before ``at`` if it is good and
+    at most ``lookup.hold`` older (a steady probe's value stands until its next stored
+    reading). Raises :class:`~controller.store.StoreWriteError` if the flush fails (the
+    buffered readings would be missed)."""
     lookup = lookup or RawLookup()
+    if lookup.live is not None and abs(store.clock.now() - at) <= NOW_WINDOW:
+        return lookup.live(device, point), "live"
+    store.flush()  # this process's buffered readings, so the lookup sees every one
     values = [v for _, v in store.good_values(device, point, at - RAW_WINDOW, at + RAW_WINDOW)]
     if values:
-        return sum(values) / len(values)
+        return sum(values) / len(values), "store"
     before = store.readings(device, point, at - lookup.hold, at + dt.timedelta(microseconds=1))
     if before:
         last = before[-1]  # any quality: a probe stored bad since has no value at ``at``
         if last.quality == "ok" and last.value is not None:
-            return float(last.value)
-        return None
-    if lookup.live is not None and abs(store.clock.now() - at) <= NOW_WINDOW:
-        return lookup.live(device, point)
-    return None
+            return float(last.value), "store"
+    return None, "store"
 
 
 def add_sample(
@@ -214,12 +238,16 @@ def add_sample(
     if when > now + FUTURE_SLACK:
         raise refused("at", "at_in_future", at=_local_text(when, lookup.tz))
     if raw_pct is None:
-        raw_pct = raw_at(store, device, point, when, lookup)
+        why = lookup.doubted(device, point) if lookup.doubted is not None else None
+        if why is not None:
+            raise refused("raw_pct", "probe_doubted", probe=device, alarm=why)
+        raw_pct, source = raw_reading_at(store, device, point, when, lookup)
         if raw_pct is None:
             minutes = f"{lookup.hold.total_seconds() / 60:.0f}"
             at_text = _local_text(when, lookup.tz)
+            if source == "live":
+                raise refused("raw_pct", "no_live_reading", probe=device, at=at_text)
             raise refused("raw_pct", "no_raw_reading", probe=device, minutes=minutes, at=at_text)
-        source = "store"
     else:
         source = "given"
     if not (math.isfinite(raw_pct) and 0.0 <= raw_pct <= MAX_RAW_PCT):

@@ -27,6 +27,10 @@ MESSAGES: Mapping[str, str] = {
     "no_raw_reading": "probe {probe!r} has no good reading at {at} (site time): none stored "
     "within {minutes} min before it, which is how long a steady probe's reading stands; "
     "give the probe's raw reading (raw_pct)",
+    "no_live_reading": "probe {probe!r} has no good live reading at {at} (site time), the "
+    "sample taken now: not read, failing, or too old; give the probe's raw reading (raw_pct)",
+    "probe_doubted": "probe {probe!r} is doubted by the controller now (open alarm {alarm}): "
+    "its reading cannot calibrate it; check the probe, or give its raw reading (raw_pct)",
     "raw_outside": "raw_pct {raw} is outside 0–{max_pct} %",
     "not_a_number": "{value!r} is not a number",
     "not_a_time": "{value!r} is not a date and time",

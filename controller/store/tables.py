@@ -265,9 +265,10 @@ class ProbeSample(SQLModel, table=True):
 
     ``theta_pct`` is volumetric (% vol) by ``method`` (``gravimetric``: water / dry mass ×
     bulk density; ``reference``: a reference probe's θ); ``raw_pct`` is the probe's stored
-    raw reading at ``sampled_at`` (the mean of its good readings around it, or typed in:
-    ``raw_source`` ``store`` or ``given``). Appended, never updated: the probe's calibration
-    (:mod:`models.learning.calibration`) is fitted from every sample of the probe.
+    raw reading at ``sampled_at`` (the mean of its good readings around it, its live value for
+    a sample taken now, or typed in: ``raw_source`` ``store``, ``live`` or ``given``).
+    Appended, never updated: the probe's calibration (:mod:`models.learning.calibration`) is
+    fitted from every sample of the probe.
     """
 
     __tablename__ = "probe_samples"
@@ -283,7 +284,7 @@ class ProbeSample(SQLModel, table=True):
     theta_pct: float  # the reference θ, % vol
     method: str  # gravimetric / reference
     raw_pct: float  # the probe's raw reading at sampled_at, % vol
-    raw_source: str  # store / given
+    raw_source: str  # store / live / given
     entered_by: str
     entered_at: dt.datetime = _time()
     note: str = ""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from controller.cli import exitcodes, main
-from controller.store import Store
+from controller.store import Severity, Store
 from drivers.reading import Quality, Reading
 from tests.helpers.site import DEMO_SITE
 
@@ -78,6 +78,27 @@ def test_a_steady_probe_s_hourly_reading_is_its_raw_and_a_refusal_says_local_tim
     assert add(tmp_path, "probe2a", "--theta-pct", "26", "--at", "2026-06-01 06:24:07.4875") == 1
     err = capsys.readouterr().err
     assert "probe 'probe2a' has no good reading at 2026-06-01 06:24 (site time)" in err, err
+
+
+@pytest.mark.parametrize(
+    ("code", "source"),
+    [("probe_flatline", "probe2a"), ("sensor_fault", "probe2a.moisture")],
+)
+def test_a_probe_the_daemon_doubts_is_refused_naming_it_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], code: str, source: str
+) -> None:
+    """The daemon's quarantine and sensor faults are open alarms in the store: the CLI sees
+    them, and a flat probe's held reading does not become a calibration point."""
+    stored = dt.datetime(2026, 6, 1, 0, 30, tzinfo=dt.UTC)  # 08:30 in Shanghai
+    with Store.open_dir(tmp_path / "data") as store:
+        store.add_readings([Reading("probe2a", "moisture", 21.0, "%", Quality.OK, stored)])
+        store.flush()
+        store.raise_event(Severity.ALARM, code, source, "doubted", latched=True)
+    assert add(tmp_path, "probe2a", "--theta-pct", "26", "--at", "2026-06-01 09:10") == 1
+    err = capsys.readouterr().err
+    assert f"raw_pct: probe 'probe2a' is doubted by the controller now (open alarm {code})" in err
+    with Store.open_dir(tmp_path / "data") as store:
+        assert store.probe_samples() == []
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,16 @@ from controller.agronomy.jobs import Agronomy
 from controller.clock import VirtualClock
 from controller.config.site import SiteConfig, load_site
 from controller.learning.calibration import (
+    HOLD,
     RECHECK_S,
     ProbeCalibrations,
     RawLookup,
     SampleRefused,
     add_sample,
+    raw_at,
     raw_lookup,
 )
-from controller.store import Store
+from controller.store import Severity, Store
 from drivers.reading import Quality, Reading
 from models.crops import crop, root_depth_m
 from models.learning.child import Fitted, in_child, in_process
@@ -37,6 +39,7 @@ from tests.helpers.agronomy import (  # noqa: F401 - day1_clock, day1_store: fix
 from tests.helpers.site import DEMO_SITE
 
 PROBES = ("probe1a", "probe1b", "probe2a", "probe2b")
+_3MIN = dt.timedelta(minutes=3)
 
 
 @pytest.fixture
@@ -151,10 +154,88 @@ def test_a_sample_taken_now_takes_the_live_value_when_none_is_stored_yet(
 
     _sample(store, "probe1a", 26.0, None, lookup=RawLookup(live=live))
     (row,) = store.probe_samples("probe1a")
-    assert (row.raw_pct, row.raw_source, asked) == (22.5, "store", [("probe1a", "moisture")])
+    assert (row.raw_pct, row.raw_source, asked) == (22.5, "live", [("probe1a", "moisture")])
     # a sample an hour ago is not "now": the live value is not its reading
     with pytest.raises(SampleRefused):
         _sample(store, "probe1b", 26.0, None, at=local(DAY1, -1), lookup=RawLookup(live=live))
+
+
+def _buffered(store: Store, device: str, readings: list[Reading]) -> None:
+    """``readings`` queued in the store's memory, as the daemon's idle commit leaves them."""
+    store.idle_flush_s = 600.0
+    store.add_readings(readings)
+
+
+def _steady_then(store: Store, clock: VirtualClock, newer: Reading) -> None:
+    """probe1a stored 20 % 33 min ago, then ``newer`` 3 min ago still in memory."""
+    now = clock.now()
+    _put(store, "probe1a", [(now - dt.timedelta(minutes=33), 20.0)])
+    _buffered(store, "probe1a", [newer])
+    assert [r.value for r in store.readings("probe1a", "moisture", now - HOLD, now)] == [20.0]
+
+
+def test_a_sample_taken_now_takes_the_live_value_not_an_older_stored_one(
+    store: Store, clock: VirtualClock
+) -> None:
+    """Right after a run wets the probe: its new reading waits in memory, the stored one is
+    from before the run; the live value is the probe's reading now."""
+    now = clock.now()
+    _steady_then(store, clock, Reading("probe1a", "moisture", 30.0, "%", Quality.OK, now - _3MIN))
+    assert raw_at(store, "probe1a", "moisture", now, RawLookup(live=lambda d, p: 30.0)) == 30.0
+    _sample(store, "probe1a", 33.0, None, lookup=RawLookup(live=lambda d, p: 30.0))
+    (row,) = store.probe_samples("probe1a")
+    assert (row.raw_pct, row.raw_source) == (30.0, "live")
+
+
+def test_without_a_live_view_the_lookup_sees_readings_still_in_memory(
+    store: Store, clock: VirtualClock
+) -> None:
+    """The CLI has no live values: the buffered reading is committed and counted."""
+    now = clock.now()
+    _steady_then(store, clock, Reading("probe1a", "moisture", 30.0, "%", Quality.OK, now - _3MIN))
+    _sample(store, "probe1a", 33.0, None)
+    (row,) = store.probe_samples("probe1a")
+    assert (row.raw_pct, row.raw_source) == (30.0, "store")
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_a_probe_failing_now_gives_no_raw_value_even_with_a_good_one_stored(
+    store: Store, clock: VirtualClock, live: bool
+) -> None:
+    now = clock.now()
+    failing = Reading("probe1a", "moisture", None, "%", Quality.COMM_ERROR, now - _3MIN)
+    _steady_then(store, clock, failing)
+    lookup = RawLookup(live=lambda d, p: None) if live else RawLookup()
+    assert raw_at(store, "probe1a", "moisture", now, lookup) is None
+    with pytest.raises(SampleRefused) as err:
+        _sample(store, "probe1a", 33.0, None, lookup=lookup)
+    assert err.value.field == "raw_pct" and store.probe_samples() == []
+    said = "no good live reading" if live else "no good reading at"
+    assert f"probe 'probe1a' has {said}" in str(err.value)
+
+
+def test_a_quarantined_probe_is_refused_naming_it_and_its_alarm(
+    site: SiteConfig, store: Store, clock: VirtualClock
+) -> None:
+    """A flatlined probe is exactly the steady probe the hold accepts: refused while the
+    plausibility rules hold it in quarantine."""
+    agro = Agronomy(site, store, clock)
+    now = clock.now()
+    _put(store, "probe1a", [(now - dt.timedelta(minutes=30), 20.0)])
+    store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", "flat 3 days", latched=True)
+    assert set(agro.plausibility.quarantined()) == {"probe1a"}
+
+    def doubted(device: str, point: str) -> str | None:
+        alarm = agro.plausibility.quarantined().get(device)
+        return None if alarm is None else alarm.code
+
+    lookup = RawLookup(live=lambda d, p: 20.0, doubted=doubted)
+    with pytest.raises(SampleRefused) as err:
+        _sample(store, "probe1a", 33.0, None, lookup=lookup)
+    assert err.value.field == "raw_pct" and "'probe1a'" in str(err.value)
+    assert "probe_flatline" in str(err.value) and store.probe_samples() == []
+    _sample(store, "probe1b", 33.0, None, lookup=lookup)  # its neighbour is not doubted
+    _sample(store, "probe1a", 33.0, 21.0, lookup=lookup)  # a raw reading typed in stands
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from controller.daemon.protocol import UnknownName
 from controller.daemon.service import DaemonService
 from controller.learning.calibration import SampleRefused
 from controller.runtime.fieldio import FieldIO
-from controller.store import Store
+from controller.store import Severity, Store
 from drivers.reading import Quality, Reading
 from tests.helpers.site import DEMO_SITE, on_free_ports
 
@@ -44,7 +44,7 @@ def service(tmp_path: Path) -> DaemonService:
 def test_zone_card_and_chart_show_the_calibrated_theta(service: DaemonService) -> None:
     assert service.zone("z1").moisture_pct["0.2"] == pytest.approx(30.0)
     sample = service.add_probe_sample("probe1a", 24.0, "gravimetric", None, None, "", "li")
-    assert sample.raw_pct == pytest.approx(30.0) and sample.raw_source == "store"
+    assert sample.raw_pct == pytest.approx(30.0) and sample.raw_source == "live"
     assert service.zone("z1").moisture_pct["0.2"] == pytest.approx(24.0)
     assert [v for _, v in service.moisture_history("z1", days=1)["0.2"]] == pytest.approx(
         [24.0, 24.0, 24.0]
@@ -73,8 +73,36 @@ def test_a_sample_taken_now_takes_the_live_value_of_a_probe_not_yet_committed(
     """probe2a was read (live) but its reading still waits in memory for the next commit."""
     service.d.live.update([Reading("probe2a", "moisture", 21.0, "%", Quality.OK, NOW)])
     sample = service.add_probe_sample("probe2a", 26.0, "gravimetric", None, None, "", "li")
-    assert (sample.raw_pct, sample.raw_source) == (21.0, "store")
+    assert (sample.raw_pct, sample.raw_source) == (21.0, "live")
     # probe2b has never been read: refused, its time in the site's local time
     with pytest.raises(SampleRefused) as err:
         service.add_probe_sample("probe2b", 26.0, "gravimetric", None, None, "", "li")
     assert err.value.field == "raw_pct" and "at 2026-07-05 11:30 (site time)" in str(err.value)
+
+
+def test_a_sample_taken_now_takes_the_live_value_over_an_older_stored_one(
+    service: DaemonService,
+) -> None:
+    """Right after a run wets the probe, its new reading waits in memory: the live value."""
+    wet = Reading("probe1a", "moisture", 36.0, "%", Quality.OK, NOW)
+    service.d.store.idle_flush_s = 600.0
+    service.d.store.add_readings([wet])
+    service.d.live.update([wet])
+    sample = service.add_probe_sample("probe1a", 31.0, "gravimetric", None, None, "", "li")
+    assert (sample.raw_pct, sample.raw_source) == (36.0, "live")
+
+
+def test_a_probe_the_plausibility_rules_quarantined_is_refused_naming_it(
+    service: DaemonService,
+) -> None:
+    store = service.d.store
+    store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", "flat", latched=True)
+    with pytest.raises(SampleRefused) as err:
+        service.add_probe_sample("probe1a", 24.0, "gravimetric", None, None, "", "li")
+    assert err.value.field == "raw_pct"
+    assert "probe 'probe1a' is doubted by the controller now (open alarm probe_flatline)" in str(
+        err.value
+    )
+    assert store.probe_samples() == []
+    service.d.live.update([Reading("probe1b", "moisture", 28.0, "%", Quality.OK, NOW)])
+    assert service.add_probe_sample("probe1b", 24.0, "gravimetric", None, None, "", "li").id

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.agronomy.cropstate import CropClock
+from controller.agronomy.plausibility import quarantined_in
 from controller.agronomy.quota import QuotaView
 from controller.agronomy.savings import SavingsReport, ZoneSavings
 from controller.agronomy.season_view import SeasonDay, SeasonToDate, ZoneStage
@@ -33,7 +34,7 @@ from controller.daemon.protocol import (
     ZoneStatus,
 )
 from controller.daemon.views import stage_rows
-from controller.learning.calibration import ProbeCalibrations
+from controller.learning.calibration import ProbeCalibrations, RawLookup
 from controller.learning.flow import FlowStatus
 from controller.store import Store, StoreError
 from models.crops import crop, with_stage_mad
@@ -80,6 +81,12 @@ FAKE_PROBES = [
 
 
 SOIL_FITTED_AT = "2026-07-01T17:40:00+00:00"
+
+
+def _quarantine_code(store: Store, device: str) -> str | None:
+    """The probe's quarantine alarm code in ``store`` (the daemon's view of a doubted probe)."""
+    alarm = quarantined_in(store).get(device)
+    return None if alarm is None else alarm.code
 
 
 def dry_down(fraction: float | None = None, phase: str | None = None) -> dict[str, Any]:
@@ -404,8 +411,12 @@ class FakeControlService:
         if self._desk is None:
             if self.probe_store is None:
                 raise RuntimeError("FakeControlService.probe_store is not set")
+            store = self.probe_store
             self._desk = ProbeDesk(
-                self.probe_store, ProbeCalibrations(self.probe_store), lambda: FAKE_PROBES
+                store,
+                ProbeCalibrations(store),
+                lambda: FAKE_PROBES,
+                lambda: RawLookup(doubted=lambda d, _p: _quarantine_code(store, d)),
             )
         return self._desk
 

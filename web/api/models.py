@@ -241,7 +241,9 @@ class ProbeSamplePublic(BaseModel):
     theta_pct: float
     method: str
     raw_pct: float
-    raw_source: str = Field(description='"store" (the probe\'s readings) or "given"')
+    raw_source: str = Field(
+        description='"store" (the probe\'s stored readings), "live" (its live value) or "given"'
+    )
     entered_by: str
     entered_at: UtcDatetime
     note: str

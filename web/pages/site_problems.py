@@ -38,6 +38,7 @@ NAMED_VALUES = {
     "stage": "phenology.stage_",
     "other_stage": "phenology.stage_",
     "period": "period.",
+    "alarm": "alarm_code.",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from controller.learning.calibration import NOTE_MAX_CHARS
-from controller.store import Store
+from controller.store import Severity, Store
 from tests.helpers.pages import audit_rows, csrf_of
 
 
@@ -153,3 +153,20 @@ def test_a_note_past_the_fields_limit_is_refused_naming_the_limit(
     assert store.probe_samples() == []
     _post(tech, {**form, "note": "土" * NOTE_MAX_CHARS})
     assert len(store.probe_samples()) == 1  # the limit itself is kept
+
+
+def test_a_quarantined_probe_is_refused_naming_it_and_its_alarm_in_the_pages_language(
+    as_role: Any, store: Store
+) -> None:
+    """A flat probe is the steady probe whose stored reading would stand: while the
+    plausibility rules quarantine it, its own reading is no calibration point."""
+    store.raise_event(Severity.ALARM, "probe_flatline", "probe1a", "flat", latched=True)
+    tech = as_role("technician")
+    page = _post(tech, {"theta_pct": "20"}).text
+    assert "当时探头读数（%）：控制器目前怀疑探头 probe1a（土壤探头读数不变（已隔离））" in page
+    tech.post("/lang", data={"lang": "en", "next": "/", "csrf": csrf_of(tech)})
+    page = _post(tech, {"theta_pct": "20"}).text
+    assert "the box doubts probe probe1a now (Soil probe flat (quarantined))" in page
+    assert store.probe_samples() == []
+    _post(tech, {"theta_pct": "20", "raw_pct": "24"})  # a reading typed in stands
+    assert [s.raw_source for s in store.probe_samples()] == ["given"]
