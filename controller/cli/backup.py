@@ -19,15 +19,16 @@ place, so a full disk never leaves a truncated archive under the final name.
 Restore refuses a data directory that already holds files unless ``--force``,
 and refuses an archive whose database does not open, fails SQLite's
 integrity check, or was made by a newer qanat (schema revision unknown
-here). The daemon must be stopped first (``systemctl stop qanat``). The learned models,
-the photos and the canopy history each replace their directory as a whole, and the pages'
-settings the file there: an archive of a box that had none leaves none; an archive made
-before a part was kept (its manifest does not name it) leaves the box's own as it is. The
-database is put in place last. Restore is all or nothing: a file where one of those
-folders goes (or a folder where the database goes) is refused before anything is touched,
-and when any rename fails, the database's included, every part already replaced is put
-back (:mod:`controller.cli.swap`) before the staging folder holding the box's own is
-removed; one that cannot be put back is kept there, named.
+here), or holds anything but regular files and folders (a link, even one inside the
+archive, is refused by its entry's name). The daemon must be stopped first (``systemctl
+stop qanat``). The learned models, the photos and the canopy history each replace their
+directory as a whole, and the pages' settings the file there: an archive of a box that had
+none leaves none; an archive made before a part was kept (its manifest does not name it)
+leaves the box's own as it is. The database is put in place last. Restore is all or
+nothing: a file where one of those folders goes (or a folder where the database goes) is
+refused before anything is touched, and when any rename fails, the database's included,
+every part already replaced is put back (:mod:`controller.cli.swap`) before the staging
+folder holding the box's own is removed; one that cannot be put back is kept there, named.
 A model file is not judged here: the loaders judge it at the daemon's start, as any file
 they find (one of a format or scikit-learn version this qanat does not read is refused
 with a ``model_unavailable`` alarm and relearned).
@@ -388,11 +389,34 @@ def _keeps(manifest: Path) -> frozenset[str]:
 
 
 def _extract(archive: Path, target: Path) -> None:
+    """``archive`` into ``target``, refused whole (nothing extracted) when an entry is
+    anything but a regular file or a directory: a backup writes no other, and a link, even
+    one ``filter="data"`` lets through (``photos -> .``), would make a restored folder point
+    elsewhere in the data directory."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(target, filter="data")  # no absolute paths, links out, devices
+            members = tar.getmembers()
+            for member in members:
+                _judge_member(member, archive)
+            tar.extractall(target, members, filter="data")  # no absolute paths, no ``..``
     except (tarfile.TarError, OSError) as exc:
         raise BackupError(f"{archive}: unreadable archive: {exc}") from exc
+
+
+def _judge_member(member: tarfile.TarInfo, archive: Path) -> None:
+    """``member`` is a regular file or a directory, and the archive's top entries are what
+    restore puts in place: the database, manifest and settings files, and the models',
+    photos' and canopy history's folders; otherwise :class:`BackupError` naming it."""
+    if not (member.isreg() or member.isdir()):
+        kind = "a link" if member.issym() or member.islnk() else "not a regular file"
+        raise BackupError(
+            f"{archive}: entry {member.name!r} is {kind}; a backup holds only files and folders"
+        )
+    name = member.name.rstrip("/")
+    if name in TREES.values() and not member.isdir():
+        raise BackupError(f"{archive}: entry {member.name!r} is a file, not a folder")
+    if name in (DB_NAME, MANIFEST, OVERRIDES_FILE) and not member.isreg():
+        raise BackupError(f"{archive}: entry {member.name!r} is a folder, not a file")
 
 
 def _verify(db: Path, archive: Path) -> None:

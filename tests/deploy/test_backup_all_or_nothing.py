@@ -1,9 +1,11 @@
 """``qanat restore`` is all or nothing: when any part cannot be put in place (a file where a
 folder goes, a database rename that fails) the box keeps exactly what it had, its photos,
-models, canopy history, settings and database bytes."""
+models, canopy history, settings and database bytes; an archive holding a link is refused
+before anything is touched."""
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 from pathlib import Path
@@ -110,6 +112,29 @@ def test_a_restore_that_succeeds_still_replaces_every_part(tmp_path: Path) -> No
         assert held is not None
         assert after[DB_NAME] == held.read()
     assert not [name for name in after if name.startswith(".qanat-restore-")]
+
+
+def _with_link(archive: Path, out: Path, name: str, to: str) -> Path:
+    """``archive``'s entries but those under ``name``, and ``name`` as a link to ``to``."""
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(out, "w:gz") as dst:
+        for member in src.getmembers():
+            if member.name.split("/")[0] != name:
+                dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+        link = tarfile.TarInfo(name)
+        link.type, link.linkname = tarfile.SYMTYPE, to
+        dst.addfile(link, io.BytesIO())
+    return out
+
+
+def test_an_archive_with_a_link_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    """``photos -> .`` passes tarfile's ``data`` filter (a link inside the target); put in
+    place it would make the box's photos folder its data directory."""
+    archive = _with_link(_archive(tmp_path), tmp_path / "linked.tar.gz", "photos", ".")
+    box = tmp_path / "box"
+    before = _box(box)
+    with pytest.raises(BackupError, match="entry 'photos' is a link"):
+        restore(archive, box, force=True)
+    assert _tree(box) == before
 
 
 def test_a_part_that_cannot_be_put_back_is_kept_and_named(
