@@ -82,6 +82,9 @@ root and the shared bases, and draws the whole tree (each class's module in pare
     │                                        (simulation.referee.aquacrop)
     └── CommandError                         a ``qanat`` subcommand cannot go on (cli)
         ├── BackupError                      a backup or restore (cli.backup)
+        │   └── _Stranded                    a failed restore that could not put back
+        │                                    all the box's own files (kept, named)
+        ├── SwapUndoError                    renames that could not be undone (cli.swap)
         ├── CsvFormatError(ValueError)       a CSV unusable as a whole (cli.csvio)
         └── _Unusable                        et0's input or options (cli.et0, exit 2)
 

@@ -19,13 +19,18 @@ place, so a full disk never leaves a truncated archive under the final name.
 Restore refuses a data directory that already holds files unless ``--force``,
 and refuses an archive whose database does not open, fails SQLite's
 integrity check, or was made by a newer qanat (schema revision unknown
-here). The daemon must be stopped first (``systemctl stop qanat``). The learned models,
-the photos and the canopy history each replace their directory as a whole (renames: the
-box's own are put back if the new cannot be), and the pages' settings the file there: an
-archive of a box that had none leaves none; an archive made before a part was kept (its
-manifest does not name it) leaves the box's own as it is. The database is put in place
-last. A model file is not judged here: the loaders judge it at the daemon's start, as any
-file they find (one of a format or scikit-learn version this qanat does not read is refused
+here), or holds anything but regular files and folders (a link, even one inside the
+archive, is refused by its entry's name). The daemon must be stopped first (``systemctl
+stop qanat``). The learned models, the photos and the canopy history each replace their
+directory as a whole, and the pages' settings the file there: an archive of a box that had
+none leaves none; an archive made before a part was kept (its manifest does not name it)
+leaves the box's own as it is. The database is put in place last. Restore is all or
+nothing: a file where one of those folders goes (or a folder where the database goes) is
+refused before anything is touched, and when any rename fails, the database's included,
+every part already replaced is put back (:mod:`controller.cli.swap`) before the staging
+folder holding the box's own is removed; one that cannot be put back is kept there, named.
+A model file is not judged here: the loaders judge it at the daemon's start, as any file
+they find (one of a format or scikit-learn version this qanat does not read is refused
 with a ``model_unavailable`` alarm and relearned).
 
 One module serves both commands (they share the archive layout); which one
@@ -50,6 +55,7 @@ from sqlalchemy import create_engine
 
 from controller.canopy.records import CANOPY_DIR
 from controller.cli.exitcodes import FAILED, OK
+from controller.cli.swap import Swap, SwapUndoError
 from controller.config.overrides import OVERRIDES_FILE
 from controller.daemon.cropdesk import PHOTO_DIR
 from controller.errors import CommandError
@@ -277,7 +283,8 @@ def restore(
     archive: Path, data_dir: Path, *, config_dir: Path | None = None, force: bool = False
 ) -> BackupReport:
     """Put ``archive``'s database, settings, learned models (and config) in place after
-    verifying the database; returns what the archive held."""
+    verifying the database; returns what the archive held. All or nothing: when any part
+    cannot be put in place, every part already replaced is put back as it was."""
     if not archive.is_file():
         raise BackupError(f"{archive}: no such archive")
     if data_dir.exists() and not data_dir.is_dir():
@@ -288,55 +295,87 @@ def restore(
             f"{data_dir} is not empty ({', '.join(sorted(existing)[:5])}); "
             "stop the daemon and use --force to replace its data"
         )
+    for tree in TREES.values():  # refused before anything is touched
+        if (data_dir / tree).exists() and not (data_dir / tree).is_dir():
+            raise BackupError(f"{data_dir / tree} is a file, not a directory to restore into")
+    if (data_dir / DB_NAME).is_dir():
+        raise BackupError(f"{data_dir / DB_NAME} is a directory, not a database to replace")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=data_dir, prefix=".qanat-restore-"))
     except OSError as exc:
         raise BackupError(f"{data_dir}: cannot make the data directory: {exc.strerror}") from exc
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".qanat-restore-") as tmp:
-        staging = Path(tmp)
+    stranded = False
+    try:
         _extract(archive, staging)
         db = staging / DB_NAME
         if not db.is_file():
             raise BackupError(f"{archive}: no {DB_NAME} in the archive")
         _verify(db, archive)
-        keeps = _keeps(staging / MANIFEST)
-        settings = staging / OVERRIDES_FILE
-        try:  # an archive that does not keep a part leaves the box's own (made before it was)
-            if settings.is_file():
-                os.replace(settings, data_dir / OVERRIDES_FILE)
-            elif "settings" in keeps:  # the backed-up box had none: neither has this one
-                (data_dir / OVERRIDES_FILE).unlink(missing_ok=True)
-        except OSError as exc:
-            raise BackupError(f"{data_dir / OVERRIDES_FILE}: cannot restore: {exc}") from exc
-        for part, tree in TREES.items():
-            new = staging / tree
-            if part in keeps and (data_dir / tree).exists():
-                new.mkdir(exist_ok=True)  # none there: none kept here either
-            if new.is_dir():
-                _replace_dir(new, data_dir / tree, staging / f"{tree}.replaced")
-        for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
-            (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
-        os.replace(db, data_dir / DB_NAME)
+        _put_in_place(staging, data_dir, _keeps(staging / MANIFEST))
         config = staging / CONFIG_PREFIX
         if config_dir is not None and config.is_dir():
-            shutil.copytree(config, config_dir, dirs_exist_ok=True)
+            try:
+                shutil.copytree(config, config_dir, dirs_exist_ok=True)
+            except OSError as exc:
+                raise BackupError(
+                    f"{config_dir}: the data is restored but the config could not be: {exc}"
+                ) from exc
+    except _Stranded:
+        stranded = True  # the box's own files are there: never removed
+        raise
+    finally:
+        if not stranded:
+            shutil.rmtree(staging, ignore_errors=True)
     return contents(archive)
 
 
-def _replace_dir(new: Path, target: Path, old: Path) -> None:
-    """``target`` becomes ``new`` by renames on one file system: the models, photos or canopy
-    history of another box (or of before) never mix with the restored ones. ``old`` (in the
-    staging directory) takes the replaced tree, removed with it."""
-    if target.exists() and not target.is_dir():
-        raise BackupError(f"{target} is a file, not a directory to restore into")
+class _Stranded(BackupError):
+    """A restore that failed and could not put back all the box's own files: they are in
+    the staging folder the message names, which is kept."""
+
+
+def _put_in_place(staging: Path, data_dir: Path, keeps: frozenset[str]) -> None:
+    """The staged settings, trees and database replace the data directory's, by renames on
+    one file system (the models, photos or canopy history of another box, or of before, never
+    mix with the restored ones); the box's own are parked in ``staging``, removed with it.
+    On any failure every rename is undone, last first, and :class:`BackupError` names what
+    failed; :class:`_Stranded` when a rename cannot be undone, naming ``staging`` where the
+    box's own files are."""
+    swap = Swap()
+    step = data_dir / OVERRIDES_FILE
     try:
-        if target.is_dir():
-            os.replace(target, old)
-        os.replace(new, target)
+        settings = staging / OVERRIDES_FILE
+        # an archive that does not keep a part leaves the box's own (made before it was)
+        if settings.is_file():
+            swap.put(settings, step, staging / f"{OVERRIDES_FILE}.replaced")
+        elif "settings" in keeps and step.exists():  # the backed-up box had none: nor this one
+            swap.move(step, staging / f"{OVERRIDES_FILE}.replaced")
+        for part, tree in TREES.items():
+            step = data_dir / tree
+            new = staging / tree
+            if part in keeps and step.exists():
+                new.mkdir(exist_ok=True)  # none there: none kept here either
+            if new.is_dir():
+                swap.put(new, step, staging / f"{tree}.replaced")
+        for suffix in _DB_SIDECARS:  # a stale WAL must not be replayed over the restored file
+            step = data_dir / (DB_NAME + suffix)
+            if step.exists():
+                swap.move(step, staging / f"{DB_NAME}{suffix}.replaced")
+        step = data_dir / DB_NAME  # last
+        swap.put(staging / DB_NAME, step, staging / f"{DB_NAME}.replaced")
     except OSError as exc:
-        if old.is_dir() and not target.exists():  # put the box's own back, not lose them
-            os.replace(old, target)
-        raise BackupError(f"{target}: cannot put the archive's files in place: {exc}") from exc
+        try:
+            swap.undo()
+        except SwapUndoError as undo:
+            raise _Stranded(
+                f"{step}: cannot put the archive's file in place ({exc.strerror or exc}), and "
+                f"{undo}; the box's own files are kept in {staging}: move them back by hand"
+            ) from exc
+        raise BackupError(
+            f"{step}: cannot put the archive's file in place ({exc.strerror or exc}); "
+            f"nothing was changed"
+        ) from exc
 
 
 def _keeps(manifest: Path) -> frozenset[str]:
@@ -350,11 +389,34 @@ def _keeps(manifest: Path) -> frozenset[str]:
 
 
 def _extract(archive: Path, target: Path) -> None:
+    """``archive`` into ``target``, refused whole (nothing extracted) when an entry is
+    anything but a regular file or a directory: a backup writes no other, and a link, even
+    one ``filter="data"`` lets through (``photos -> .``), would make a restored folder point
+    elsewhere in the data directory."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(target, filter="data")  # no absolute paths, links out, devices
+            members = tar.getmembers()
+            for member in members:
+                _judge_member(member, archive)
+            tar.extractall(target, members, filter="data")  # no absolute paths, no ``..``
     except (tarfile.TarError, OSError) as exc:
         raise BackupError(f"{archive}: unreadable archive: {exc}") from exc
+
+
+def _judge_member(member: tarfile.TarInfo, archive: Path) -> None:
+    """``member`` is a regular file or a directory, and the archive's top entries are what
+    restore puts in place: the database, manifest and settings files, and the models',
+    photos' and canopy history's folders; otherwise :class:`BackupError` naming it."""
+    if not (member.isreg() or member.isdir()):
+        kind = "a link" if member.issym() or member.islnk() else "not a regular file"
+        raise BackupError(
+            f"{archive}: entry {member.name!r} is {kind}; a backup holds only files and folders"
+        )
+    name = member.name.rstrip("/")
+    if name in TREES.values() and not member.isdir():
+        raise BackupError(f"{archive}: entry {member.name!r} is a file, not a folder")
+    if name in (DB_NAME, MANIFEST, OVERRIDES_FILE) and not member.isreg():
+        raise BackupError(f"{archive}: entry {member.name!r} is a folder, not a file")
 
 
 def _verify(db: Path, archive: Path) -> None:
