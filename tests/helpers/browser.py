@@ -82,14 +82,15 @@ def _bound_port(server: uvicorn.Server, thread: threading.Thread) -> int:
 SQUEEZED_CELLS_JS = """() => [...document.querySelectorAll('table.list th, table.list td')]
   .filter(c => {
     const text = c.innerText.trim();
-    if ([...text].length < 2) return false;
+    if ([...text].length < 2 || c.getClientRects().length === 0) return false;  // or hidden
     const s = getComputedStyle(c);
     const inner = c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
     return inner < 1.5 * parseFloat(s.fontSize);  // two CJK characters are 2 em
   })
   .map(c => c.innerText.trim())"""
-"""The texts of the cells of the pages' tables (``table.list``) too narrow for two of their
-characters: on a phone a Chinese word in such a cell stands one character a line."""
+"""The texts of the shown cells of the pages' tables (``table.list``) too narrow for two of
+their characters: on a phone a Chinese word in such a cell stands one character a line (a
+header a phone's cards hide is not shown)."""
 
 NARROW_TEXT_CELLS_JS = """() => [...document.querySelectorAll('table.list td.text')]
   .filter(c => c.clientWidth < 10 * parseFloat(getComputedStyle(c).fontSize))

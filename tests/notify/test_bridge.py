@@ -86,7 +86,9 @@ def test_state_and_discovery_are_what_home_assistant_reads(
     wait_for(lambda: sub.get(doc["state_topic"]) == "23.5", 10, "the probe's value")
     late = Subscriber(running[0].config.port, "qanat/#", "homeassistant/#")  # joins later
     try:
+        # the broker sends the retained messages of each subscription in turn: wait for both
         wait_for(lambda: late.get(doc["state_topic"]) == "23.5", 10, "the retained value")
+        wait_for(lambda: late.get(config_topic), 10, "the retained discovery document")
         assert {doc["state_topic"], config_topic} <= late.retained
     finally:
         late.close()
