@@ -101,13 +101,13 @@ def test_a_cards_nutrients_are_written_as_the_settings_write_them(
     zone = service.zones_by_name["z1"]
     kg = {"N": 30.0, "P2O5": 12.0, "K2O": 9.0, "urea": 3.0}
     service.zones_by_name["z1"] = dataclasses.replace(zone, fertilizer_season_kg=kg)
-    viewer = as_role("viewer")
-    viewer.cookies.set("qanat_lang", lang)
+    viewer = in_language(as_role("viewer"), lang)  # a signed-in user's language: not a cookie
     card = viewer.get("/fragments/overview").text
     card = card[card.index('id="zone-z1"') :]
     card = card[: card.index("</article>")]
-    named = re.findall(r"<span>(\S+) [\d.]+ kg/", card)
+    named = re.findall(r"<span>(\S+) [\d.]+ (?:kg|公斤)/", card)
     assert named == ["N", "P₂O₅", "K₂O", "urea"]
+    assert ("kg/mu" in card) == (lang == "en")  # said in the language asked for
 
 
 @pytest.mark.parametrize(
