@@ -69,7 +69,6 @@ from controller.daemon import heap
 from controller.daemon.busloop import BusLoop, BusLoopStats, PollTask
 from controller.daemon.integrations import Integrations
 from controller.daemon.slots import judge
-from controller.daemon.stallwitness import StallReport
 from controller.daemon.ticker import Ticker, TickStats
 from controller.daemon.tickfailures import Failed, TickFailures
 from controller.errors import ControllerError
@@ -767,12 +766,6 @@ class Daemon:
     def control_stats(self) -> TickStats | None:
         """How the control loop kept time since start (None before ``start()``)."""
         return self._ticker.stats() if self._ticker is not None else None
-
-    def control_stalls(self) -> list[StallReport]:
-        """Why the control loop lost ticks, the last few times, oldest first: the machine,
-        a thread holding the GIL or a wait in the tick, with the threads' stacks (empty
-        before ``start()``; :mod:`controller.daemon.stallwitness`)."""
-        return self._ticker.stalls() if self._ticker is not None else []
 
     def bus_loop_stats(self) -> dict[str, BusLoopStats]:
         """Each bus loop's counters since start (empty before ``start()``)."""

@@ -98,8 +98,6 @@ def test_a_hung_field_bus_costs_the_control_loop_no_tick(
             run_state = store.get_run(run_id).state
         finally:
             daemon.stop()
-            # a lost slot says what held the loop: the machine, a thread (the GIL), a wait
-            stalls = [s.text for s in daemon.control_stalls()]
 
     # the hang was real: the hung bus's devices timed out
     health = daemon.fieldio.buses["field2"].health_report()
@@ -109,11 +107,11 @@ def test_a_hung_field_bus_costs_the_control_loop_no_tick(
     # the control loop kept every slot through the hang (the start-up of 555 devices on a
     # busy 2-core machine is not this test's question: its slots are not counted here)
     assert at_hang is not None and after_hang is not None
-    assert after_hang.lost - at_hang.lost == 0, (at_hang.as_dict(), after_hang.as_dict(), stalls)
+    assert after_hang.lost - at_hang.lost == 0, (at_hang.as_dict(), after_hang.as_dict())
     in_hang = [t for t in tick_times if hang_start <= t <= hang_end]
-    assert len(in_hang) >= int(HANG_S) - 1, stalls
+    assert len(in_hang) >= int(HANG_S) - 1
     slots = [round(t - tick_times[0]) for t in tick_times]
-    assert len(slots) == len(set(slots)), ("two ticks in one slot", stalls)
+    assert len(slots) == len(set(slots)), "two ticks in one slot"
     # the run is still on, its relay lease renewed, nothing latched
     assert RUN_ZONE in active
     assert lease_s is not None and lease_s > 0
